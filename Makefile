@@ -1,0 +1,42 @@
+# multiquote -- the two commands: `make run` and `make test`.
+# Both install what is missing (scripts/setup.sh), build with Meson, then
+# serve or test. `make` alone builds build/multiquote.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+MESON      ?= meson
+NINJA      ?= ninja
+
+.PHONY: all deps build run test bench fmt clean
+
+all: build
+
+deps:
+	@bash scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized
+
+$(ASAN_BUILD)/build.ninja:
+	$(MESON) setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
+
+build: $(BUILD)/build.ninja
+	$(NINJA) -C $(BUILD)
+
+# The server is the quote server issue's work; until it lands, `make run`
+# sets up, builds and shows the comparison for the Harbor example request.
+run: deps build
+	@bash scripts/run.sh $(BUILD)
+
+test: deps build $(ASAN_BUILD)/build.ninja
+	$(NINJA) -C $(ASAN_BUILD)
+	@bash tests/run.sh $(BUILD) $(ASAN_BUILD)
+
+bench: deps build
+	$(BUILD)/bench/bench_rating
+
+fmt:
+	clang-format -i src/*/*.c src/*/*.h tests/*/*.c bench/*.c
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,39 @@
+/* cli.h -- the multiquote command line (prefix cli_).
+ *
+ * main.c parses the command and shared options and dispatches; each cmd_*.c
+ * implements a group of commands. Exit codes: 0 done, 1 failure (plans,
+ * files, memory), 2 bad usage or a bad request.
+ */
+#ifndef MQ_CLI_H
+#define MQ_CLI_H
+
+#include "engine.h"
+#include "model.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct cli_opts {
+    const char *plans;   /* --plans DIR */
+    const char *carrier; /* --carrier ID */
+    const char *file;    /* the positional argument */
+    bool json, schema, help, color;
+} cli_opts;
+
+/* Shared helpers (main.c). */
+mq_engine *cli_load_engine(const char *dir);
+/* Reads FILE or "-" (stdin), at most `max` bytes; NULL with a message on error. */
+char *cli_read_input(const char *file, size_t max, size_t *len);
+/* Parses a request file; prints its errors; returns CLI_OK, CLI_USAGE or CLI_FAIL. */
+int cli_parse_request(const char *file, mq_arena *a, mq_input *in);
+void cli_print_money(FILE *f, int64_t cents, int width);
+
+/* Commands. */
+int cli_quote(const cli_opts *o);
+int cli_explain(const cli_opts *o);
+int cli_check(const cli_opts *o);
+int cli_carriers(const cli_opts *o);
+
+#endif

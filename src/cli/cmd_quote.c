@@ -1,0 +1,230 @@
+/* cmd_quote.c -- `multiquote quote` and `multiquote explain`.
+ *
+ * Both parse the request, load the plans and rate; quote prints every
+ * carrier's result as a sorted comparison table (or the contract JSON), and
+ * explain prints one carrier's worksheet step by step. The arena holds the
+ * request, the results and the worksheet, and is freed once at the end.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct colors {
+    const char *bold, *dim, *green, *yellow, *red, *off;
+} colors;
+
+static colors palette(bool on)
+{
+    if (!on)
+        return (colors){"", "", "", "", "", ""};
+    return (colors){"\033[1m", "\033[2m", "\033[32m", "\033[33m", "\033[31m", "\033[0m"};
+}
+
+static int print_json(const mq_input *in, const mq_result *res, int n)
+{
+    json_t *doc = mq_resp_build(in, res, n, &(mq_resp_meta){0});
+    char *text = doc ? mq_resp_dump(doc, true) : NULL;
+    json_decref(doc);
+    if (!text) {
+        fprintf(stderr, "multiquote: out of memory\n");
+        return CLI_FAIL;
+    }
+    puts(text);
+    free(text);
+    return CLI_OK;
+}
+
+static void print_coverages(const mq_input *in, const mq_result *r, const colors *c)
+{
+    const mq_line_def *l = mq_line_get(in->line);
+    int32_t unit = -1;
+    for (int i = 0; i < r->ncoverages; i++) {
+        const mq_cov_premium *cp = &r->coverages[i];
+        if (cp->unit != unit) {
+            unit = cp->unit;
+            printf("%s     %s%-4s", i ? "\n" : "", c->dim,
+                   l->unit == MQ_ENT_POLICY ? "" : in->ids[l->unit][unit]);
+        }
+        printf("  %s ", l->coverages[cp->coverage].code);
+        cli_print_money(stdout, cp->cents, 0);
+    }
+    if (r->nfees) {
+        printf("\n     fees");
+        for (int i = 0; i < r->nfees; i++) {
+            printf("  %s ", r->fees[i].name);
+            cli_print_money(stdout, r->fees[i].cents, 0);
+        }
+    }
+    if (r->minimum_applied)
+        printf("\n     minimum premium applied");
+    printf("%s\n", c->off);
+}
+
+static void print_table(const mq_input *in, const mq_result *res, int n, const colors *c)
+{
+    const mq_line_def *l = mq_line_get(in->line);
+    char day[11];
+    mq_date_format(in->effective_date, day);
+    printf("%s%s quotes, effective %s, %s%s", c->bold, l->name, day,
+           mq_symbol_name(MQ_DOM_STATE, in->state), c->off);
+    for (int k = 1; k < MQ_ENT_COUNT; k++)
+        if (l->collection_names[k] && l->parent[k] == MQ_ENT_POLICY)
+            printf(", %d %s", in->count[k], l->collection_names[k]);
+    printf("\n\n%s  #  %-24s %-6s %12s %10s  %s%s\n", c->bold, "Carrier", "Rating", "Total",
+           "Monthly", "Plan", c->off);
+    int rank = 0;
+    for (int i = 0; i < n; i++) {
+        const mq_result *r = &res[i];
+        if (r->status != MQ_QUOTED)
+            continue;
+        const char *hl = rank == 0 ? c->green : "";
+        printf("%s%3d  %-24s %-6s ", hl, ++rank, r->carrier_name, r->carrier_rating);
+        cli_print_money(stdout, r->total_cents, 12);
+        int64_t monthly = (r->total_cents * 2 / r->term_months + 1) / 2;
+        cli_print_money(stdout, monthly, 10);
+        mq_plan_info pi;
+        mq_plan_get_info(r->plan, &pi);
+        printf("  %s %s (%d mo)%s\n", pi.plan_id, pi.version, r->term_months, c->off);
+        print_coverages(in, r, c);
+        for (int k = 0; k < r->nnotes; k++)
+            printf("     %snote: %s%s\n", c->yellow, r->notes[k], c->off);
+    }
+    if (rank == 0)
+        printf("     no carrier quoted this request\n");
+    bool header = false;
+    for (int i = 0; i < n; i++) {
+        const mq_result *r = &res[i];
+        if (r->status == MQ_QUOTED)
+            continue;
+        if (!header) {
+            printf("\n%sNot quoted%s\n", c->bold, c->off);
+            header = true;
+        }
+        const char *col = r->status == MQ_DECLINED ? c->red : c->yellow;
+        printf("     %-24s %s%-11s%s %s\n", r->carrier_name, col, mq_status_name(r->status), c->off,
+               r->nreasons ? r->reasons[0] : "");
+    }
+}
+
+int cli_quote(const cli_opts *o)
+{
+    if (!o->file) {
+        fprintf(stderr, "multiquote quote: name a request file, or - for stdin\n");
+        return CLI_USAGE;
+    }
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_input in;
+    int rc = cli_parse_request(o->file, &a, &in);
+    mq_engine *e = rc == CLI_OK ? cli_load_engine(o->plans) : NULL;
+    if (rc == CLI_OK && !e)
+        rc = CLI_FAIL;
+    mq_result *res = NULL;
+    int n = 0;
+    if (rc == CLI_OK && !mq_rate_all(e, &in, &(mq_rate_opts){0}, &a, &res, &n)) {
+        fprintf(stderr, "multiquote: out of memory\n");
+        rc = CLI_FAIL;
+    }
+    if (rc == CLI_OK) {
+        colors c = palette(o->color);
+        if (o->json)
+            rc = print_json(&in, res, n);
+        else
+            print_table(&in, res, n, &c);
+    }
+    mq_engine_free(e);
+    mq_arena_free(&a);
+    return rc;
+}
+
+static void print_worksheet(const mq_input *in, const mq_result *r, const colors *c)
+{
+    const mq_line_def *l = mq_line_get(in->line);
+    printf("%s%s%s", c->bold, r->carrier_name, c->off);
+    if (r->plan) {
+        mq_plan_info pi;
+        mq_plan_get_info(r->plan, &pi);
+        printf("  plan %s version %s", pi.plan_id, pi.version);
+    }
+    printf("  %s", mq_status_name(r->status));
+    if (r->status == MQ_QUOTED) {
+        printf(" ");
+        cli_print_money(stdout, r->total_cents, 0);
+    }
+    printf("\n");
+    for (int i = 0; i < r->nreasons; i++)
+        printf("  reason: %s\n", r->reasons[i]);
+    int last_cov = -2;
+    int32_t last_unit = -1;
+    for (int i = 0; i < r->nsteps; i++) {
+        const mq_work_step *s = &r->steps[i];
+        if (s->coverage != last_cov || s->unit != last_unit) {
+            if (s->coverage >= 0)
+                printf("\n%s%s %s (%s)%s\n", c->bold,
+                       l->unit == MQ_ENT_POLICY ? "policy" : in->ids[l->unit][s->unit],
+                       l->coverages[s->coverage].code, l->coverages[s->coverage].name, c->off);
+            else
+                printf("\n%sPolicy%s\n", c->bold, c->off);
+            last_cov = s->coverage;
+            last_unit = s->unit;
+        }
+        char what[160] = "";
+        if (s->table)
+            snprintf(what, sizeof what, "%s[%s]", s->table, s->key ? s->key : "");
+        else if (s->detail)
+            snprintf(what, sizeof what, "%s", s->detail);
+        const char *op = s->op == '*' ? "x" : s->op == '+' ? "+" : s->op == 'r' ? "round"
+                       : s->op == 'm' ? "min" : "=";
+        printf("  %-26s %-44s %5s %10.4f  %12.4f\n", s->name, what, op, s->factor, s->running);
+    }
+    for (int i = 0; i < r->nnotes; i++)
+        printf("  note: %s\n", r->notes[i]);
+}
+
+int cli_explain(const cli_opts *o)
+{
+    if (!o->carrier || !o->file) {
+        fprintf(stderr, "multiquote explain: needs --carrier ID and a request file\n");
+        return CLI_USAGE;
+    }
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_input in;
+    int rc = cli_parse_request(o->file, &a, &in);
+    mq_engine *e = rc == CLI_OK ? cli_load_engine(o->plans) : NULL;
+    if (rc == CLI_OK && !e)
+        rc = CLI_FAIL;
+    mq_result *res = NULL;
+    int n = 0;
+    if (rc == CLI_OK) {
+        const char *only[1] = {o->carrier};
+        in.carriers = only;
+        in.ncarriers = 1;
+        if (!mq_rate_all(e, &in, &(mq_rate_opts){.worksheet = true}, &a, &res, &n)) {
+            fprintf(stderr, "multiquote: out of memory\n");
+            rc = CLI_FAIL;
+        } else if (n != 1 || (res[0].status == MQ_ERROR && !res[0].plan)) {
+            fprintf(stderr, "multiquote explain: no carrier with id \"%s\"\n", o->carrier);
+            rc = CLI_USAGE;
+        }
+    }
+    if (rc == CLI_OK) {
+        colors c = palette(o->color);
+        if (o->json) {
+            json_t *ws = mq_resp_worksheet(&in, &res[0]);
+            char *text = ws ? mq_resp_dump(ws, true) : NULL;
+            json_decref(ws);
+            if (text)
+                puts(text);
+            else
+                rc = CLI_FAIL;
+            free(text);
+        } else {
+            print_worksheet(&in, &res[0], &c);
+        }
+    }
+    mq_engine_free(e);
+    mq_arena_free(&a);
+    return rc;
+}

@@ -1,0 +1,225 @@
+/* main.c -- entry point of the multiquote command.
+ *
+ * Reads the command word and its options (the same option table for every
+ * command, each command using what it needs), then dispatches. Also holds
+ * the helpers commands share: loading the plans folder with its diagnostics,
+ * reading a request from a file or stdin, and parsing it with its errors.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef MQ_DEFAULT_PLANS
+#define MQ_DEFAULT_PLANS "plans"
+#endif
+
+static const char usage[] =
+    "usage: multiquote COMMAND [OPTIONS] [ARG]\n"
+    "\n"
+    "Compare insurance quotes from many carriers' rate plans.\n"
+    "\n"
+    "Commands:\n"
+    "  quote [--plans DIR] [--json] FILE|-      rate a request against every carrier\n"
+    "  explain --carrier ID [--plans DIR] [--json] FILE|-\n"
+    "                                           show one carrier's rating worksheet\n"
+    "  check [--schema] [DIR]                   validate rate plans (default: bundled)\n"
+    "  carriers [--plans DIR] [--json]          list carriers, lines, states, versions\n"
+    "  help [COMMAND]                           this text, or a command's\n"
+    "\n"
+    "The plans folder defaults to $MULTIQUOTE_PLANS, else ./plans, else the bundled plans.\n"
+    "Exit status: 0 done, 1 failure, 2 bad usage or bad request.\n";
+
+static const struct {
+    const char *name, *help;
+} command_help[] = {
+    {"quote",
+     "usage: multiquote quote [--plans DIR] [--json] FILE|-\n\n"
+     "Rates the request in FILE (contract JSON; - reads stdin) against every carrier's\n"
+     "plan in effect on its effective_date and prints them sorted by total premium:\n"
+     "quoted first, then declined and unavailable carriers with their reasons.\n"
+     "--json prints the contract's response JSON instead of the table.\n"},
+    {"explain",
+     "usage: multiquote explain --carrier ID [--plans DIR] [--json] FILE|-\n\n"
+     "Rates the request against carrier ID only and prints its worksheet: every step\n"
+     "for every coverage, with the table and key looked up, the factor and the\n"
+     "running premium, then minimum premium, fees and total.\n"},
+    {"check",
+     "usage: multiquote check [--schema] [DIR]\n\n"
+     "Loads every plan under DIR (default: the bundled plans) and reports each problem\n"
+     "as file:line: message. Exit 0 when all plans are valid.\n"
+     "--schema prints the fields plan expressions may read, line by line.\n"},
+    {"carriers",
+     "usage: multiquote carriers [--plans DIR] [--json]\n\n"
+     "Lists every carrier with its lines, states and plan versions.\n"},
+};
+
+static void print_help(const char *command)
+{
+    for (size_t i = 0; command && i < sizeof(command_help) / sizeof(command_help[0]); i++)
+        if (strcmp(command, command_help[i].name) == 0) {
+            fputs(command_help[i].help, stdout);
+            return;
+        }
+    fputs(usage, stdout);
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static const char *default_plans(void)
+{
+    const char *env = getenv("MULTIQUOTE_PLANS");
+    if (env && *env)
+        return env;
+    if (is_dir("plans"))
+        return "plans";
+    return MQ_DEFAULT_PLANS;
+}
+
+mq_engine *cli_load_engine(const char *dir)
+{
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    for (int i = 0; i < d.count; i++)
+        fprintf(stderr, "%s\n", d.items[i].text);
+    if (!e)
+        fprintf(stderr, "multiquote: %d problem%s in the plans under %s\n", d.count,
+                d.count == 1 ? "" : "s", dir);
+    mq_diags_free(&d);
+    return e;
+}
+
+char *cli_read_input(const char *file, size_t max, size_t *len)
+{
+    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    if (!f) {
+        fprintf(stderr, "multiquote: %s: %s\n", file, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    bool err = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (!buf || err) {
+        fprintf(stderr, "multiquote: %s: cannot read\n", file);
+        free(buf);
+        return NULL;
+    }
+    if (n > max) {
+        fprintf(stderr, "multiquote: %s: larger than %zu bytes\n", file, max);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+int cli_parse_request(const char *file, mq_arena *a, mq_input *in)
+{
+    size_t len;
+    char *text = cli_read_input(file, MQ_REQ_MAX_BYTES, &len);
+    if (!text)
+        return CLI_FAIL;
+    mq_req_errors errs = {0};
+    bool ok = mq_req_parse(text, len, a, in, &errs);
+    free(text);
+    if (ok)
+        return CLI_OK;
+    if (errs.count == 0) {
+        fprintf(stderr, "multiquote: out of memory\n");
+        return CLI_FAIL;
+    }
+    int shown = errs.count < 32 ? errs.count : 32;
+    for (int i = 0; i < shown; i++)
+        fprintf(stderr, "%s: invalid request: %s\n", file, mq_req_error_text(&errs.items[i], a));
+    if (errs.count > shown)
+        fprintf(stderr, "%s: ... and %d more problems\n", file, errs.count - shown);
+    return CLI_USAGE;
+}
+
+void cli_print_money(FILE *f, int64_t cents, int width)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%s%" PRId64 ".%02" PRId64, cents < 0 ? "-" : "",
+             (cents < 0 ? -cents : cents) / 100, (cents < 0 ? -cents : cents) % 100);
+    fprintf(f, "%*s", width, buf);
+}
+
+typedef int (*command_fn)(const cli_opts *);
+
+static const struct {
+    const char *name;
+    command_fn fn;
+    bool takes_file;
+} commands[] = {
+    {"quote", cli_quote, true},
+    {"explain", cli_explain, true},
+    {"check", cli_check, true},
+    {"carriers", cli_carriers, false},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CLI_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        print_help(argc > 2 ? argv[2] : NULL);
+        return CLI_OK;
+    }
+    int ci = -1;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(name, commands[i].name) == 0)
+            ci = (int)i;
+    if (ci < 0) {
+        fprintf(stderr, "multiquote: unknown command \"%s\"\n\n%s", name, usage);
+        return CLI_USAGE;
+    }
+    cli_opts o = {.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR")};
+    static const struct option longopts[] = {
+        {"plans", required_argument, NULL, 'p'}, {"carrier", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},        {"schema", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    optind = 2;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'p': o.plans = optarg; break;
+        case 'c': o.carrier = optarg; break;
+        case 'j': o.json = true; break;
+        case 's': o.schema = true; break;
+        case 'h': o.help = true; break;
+        default:
+            fprintf(stderr, "multiquote %s: unknown or incomplete option \"%s\"\n", name,
+                    argv[optind - 1]);
+            return CLI_USAGE;
+        }
+    }
+    if (o.help) {
+        print_help(name);
+        return CLI_OK;
+    }
+    if (optind < argc)
+        o.file = argv[optind++];
+    if (optind < argc || (o.file && !commands[ci].takes_file)) {
+        fprintf(stderr, "multiquote %s: unexpected argument \"%s\"\n", name, argv[optind - 1]);
+        return CLI_USAGE;
+    }
+    if (!o.plans)
+        o.plans = default_plans();
+    return commands[ci].fn(&o);
+}

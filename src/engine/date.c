@@ -1,0 +1,116 @@
+/* date.c -- calendar arithmetic on day numbers (days since 1970-01-01).
+ *
+ * Rating needs ages on a date, whole months between dates and windows such
+ * as "effective date minus 36 months". Dates are plain int32 day numbers so
+ * comparisons are integer compares; conversions use the civil-from-days
+ * algorithm (proleptic Gregorian, no time zones, no libc time functions).
+ */
+#include "engine.h"
+
+#include <stdio.h>
+
+static bool is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return (m == 2 && is_leap(y)) ? 29 : dim[m - 1];
+}
+
+int32_t mq_date_from_ymd(int y, int m, int d)
+{
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void mq_date_to_ymd(int32_t days, int *y, int *m, int *d)
+{
+    int z = days + 719468;
+    int era = (z >= 0 ? z : z - 146096) / 146097;
+    int doe = z - era * 146097;
+    int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static bool parse_digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+bool mq_date_parse(const char *s, int32_t *days)
+{
+    int y, m, d;
+    if (!parse_digits(s, 4, &y) || s[4] != '-' || !parse_digits(s + 5, 2, &m) || s[7] != '-' ||
+        !parse_digits(s + 8, 2, &d) || s[10] != '\0')
+        return false;
+    if (y < 1800 || y > 2200 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+        return false;
+    *days = mq_date_from_ymd(y, m, d);
+    return true;
+}
+
+void mq_date_format(int32_t days, char out[11])
+{
+    int y, m, d;
+    mq_date_to_ymd(days, &y, &m, &d);
+    y = y < 0 ? 0 : y % 10000;
+    m = m < 1 || m > 12 ? 1 : m;
+    d = d < 1 || d > 31 ? 1 : d;
+    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+}
+
+/* Whole years from birth to on. Comparing (month, day) pairs gives the
+ * 29 February rule for free: in a common year (2,28) < (2,29), so the
+ * birthday is only reached on 1 March. */
+int mq_date_age(int32_t birth, int32_t on)
+{
+    int by, bm, bd, oy, om, od;
+    mq_date_to_ymd(birth, &by, &bm, &bd);
+    mq_date_to_ymd(on, &oy, &om, &od);
+    int age = oy - by;
+    if (om < bm || (om == bm && od < bd))
+        age--;
+    return age;
+}
+
+int mq_date_months_between(int32_t from, int32_t to)
+{
+    if (to < from)
+        return -mq_date_months_between(to, from);
+    int fy, fm, fd, ty, tm, td;
+    mq_date_to_ymd(from, &fy, &fm, &fd);
+    mq_date_to_ymd(to, &ty, &tm, &td);
+    int months = (ty - fy) * 12 + (tm - fm);
+    if (td < fd)
+        months--;
+    return months;
+}
+
+int32_t mq_date_add_months(int32_t day, int months)
+{
+    int y, m, d;
+    mq_date_to_ymd(day, &y, &m, &d);
+    int total = y * 12 + (m - 1) + months;
+    int ny = total >= 0 ? total / 12 : (total - 11) / 12;
+    int nm = total - ny * 12 + 1;
+    int dim = days_in_month(ny, nm);
+    return mq_date_from_ymd(ny, nm, d < dim ? d : dim);
+}

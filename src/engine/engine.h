@@ -1,0 +1,282 @@
+/* engine.h -- the rating engine's whole public surface (prefix mq_).
+ *
+ * Plans in, numbers out. The engine loads carrier rate plans (a folder with
+ * plan.yaml and CSV tables), compiles every expression and table once, and
+ * rates a request, already turned into a flat mq_input by src/model, against
+ * every applicable plan. It does no I/O beyond loading plans.
+ *
+ * Ownership: an mq_engine owns every plan it loaded; plans are immutable after
+ * load and may be shared by threads. Rating allocates only from the caller's
+ * mq_arena, so one mq_arena_free() releases a whole request.
+ */
+#ifndef MQ_ENGINE_H
+#define MQ_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* ---- Arena: request-lifetime memory --------------------------------- */
+
+typedef struct mq_arena_block mq_arena_block;
+typedef struct mq_arena {
+    mq_arena_block *head;
+    size_t used_bytes; /* total bytes handed out, for limits and tests */
+    size_t limit;      /* 0 = unlimited; mq_arena_alloc returns NULL past it */
+} mq_arena;
+
+void mq_arena_init(mq_arena *a, size_t limit);
+void *mq_arena_alloc(mq_arena *a, size_t size); /* zeroed, 16-aligned, NULL on failure */
+char *mq_arena_strdup(mq_arena *a, const char *s);
+char *mq_arena_printf(mq_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mq_arena_free(mq_arena *a);
+
+/* ---- Dates: days since 1970-01-01 (proleptic Gregorian) ------------- */
+
+bool mq_date_parse(const char *s, int32_t *days); /* strict YYYY-MM-DD */
+void mq_date_format(int32_t days, char out[11]);
+int32_t mq_date_from_ymd(int y, int m, int d);
+void mq_date_to_ymd(int32_t days, int *y, int *m, int *d);
+int mq_date_age(int32_t birth, int32_t on);            /* whole years; 29 Feb -> 1 Mar */
+int mq_date_months_between(int32_t from, int32_t to); /* whole months, may be negative */
+int32_t mq_date_add_months(int32_t day, int months);   /* clamps to month end */
+
+/* ---- Schema: the rating vocabulary of each line -------------------- */
+
+/* Entity kinds. Every request has exactly one policy; the others are lists. */
+typedef enum {
+    MQ_ENT_POLICY,
+    MQ_ENT_DRIVER,
+    MQ_ENT_VEHICLE,
+    MQ_ENT_INCIDENT,
+    MQ_ENT_COUNT
+} mq_entity_kind;
+
+typedef enum { MQ_LINE_AUTO, MQ_LINE_COUNT } mq_line;
+
+typedef enum {
+    MQ_T_NUMBER, /* absent = NaN */
+    MQ_T_BOOL,   /* 0 or 1 */
+    MQ_T_DATE,   /* days since epoch */
+    MQ_T_ENUM,   /* symbol code from the field's domain (mq_symbol_*) */
+    MQ_T_LINK    /* index of an entity of kind `link` */
+} mq_type;
+
+typedef struct mq_field_def {
+    const char *name; /* as plans write it after "kind.", e.g. "license.first_licensed" */
+    mq_type type;
+    int domain;                /* for MQ_T_ENUM: an mq_domain */
+    mq_entity_kind link;       /* for MQ_T_LINK */
+    const char *doc;           /* one line for docs and `multiquote check --schema` */
+} mq_field_def;
+
+typedef enum {
+    MQ_DOM_NONE,
+    MQ_DOM_STATE,
+    MQ_DOM_GENDER,
+    MQ_DOM_MARITAL,
+    MQ_DOM_USE,
+    MQ_DOM_INCIDENT,
+    MQ_DOM_COUNT
+} mq_domain;
+
+typedef struct mq_coverage_def {
+    const char *code;         /* "bi" */
+    const char *name;         /* "Bodily injury liability" */
+    mq_entity_kind scope;     /* where the shopper chooses it: policy or vehicle */
+    int presence_field;       /* field of `scope` that is non-NaN when chosen */
+    int limit_fields[2];      /* fields shown as limits (-1 when none) */
+    const char *limit_names[2];
+} mq_coverage_def;
+
+typedef struct mq_line_def {
+    const char *name;             /* "auto" */
+    mq_entity_kind unit;          /* what one premium unit is: a vehicle, or the policy */
+    const char *entity_names[MQ_ENT_COUNT];     /* "driver" ... NULL when unused */
+    const char *collection_names[MQ_ENT_COUNT]; /* "drivers" ... */
+    mq_entity_kind parent[MQ_ENT_COUNT];        /* list owner (policy for top lists) */
+    const mq_field_def *fields[MQ_ENT_COUNT];
+    int nfields[MQ_ENT_COUNT];
+    const mq_coverage_def *coverages;
+    int ncoverages;
+} mq_line_def;
+
+/* Field indexes of the auto line, in storage order (see schema.c). */
+enum {
+    MQ_AP_EFFECTIVE_DATE, MQ_AP_STATE, MQ_AP_ZIP, MQ_AP_APPLICANT_DOB, MQ_AP_HOMEOWNER,
+    MQ_AP_PAPERLESS, MQ_AP_BI_PER_PERSON, MQ_AP_BI_PER_ACCIDENT, MQ_AP_PD_LIMIT,
+    MQ_AP_MED_LIMIT, MQ_AP_UM_PER_PERSON, MQ_AP_UM_PER_ACCIDENT, MQ_AUTO_POLICY_NFIELDS
+};
+enum {
+    MQ_AD_DATE_OF_BIRTH, MQ_AD_GENDER, MQ_AD_MARITAL, MQ_AD_LICENSE_STATE,
+    MQ_AD_FIRST_LICENSED, MQ_AD_STUDENT_GPA, MQ_AUTO_DRIVER_NFIELDS
+};
+enum {
+    MQ_AV_YEAR, MQ_AV_SYMBOL, MQ_AV_GARAGING_ZIP, MQ_AV_ANNUAL_MILES, MQ_AV_USE,
+    MQ_AV_ANTI_THEFT, MQ_AV_PRINCIPAL_DRIVER, MQ_AV_COMP_DEDUCTIBLE, MQ_AV_COLL_DEDUCTIBLE,
+    MQ_AUTO_VEHICLE_NFIELDS
+};
+enum { MQ_AI_TYPE, MQ_AI_DATE, MQ_AI_MPH_OVER, MQ_AI_AMOUNT, MQ_AUTO_INCIDENT_NFIELDS };
+enum { MQ_COV_BI, MQ_COV_PD, MQ_COV_MED, MQ_COV_UM, MQ_COV_COMP, MQ_COV_COLL, MQ_AUTO_NCOVERAGES };
+
+const mq_line_def *mq_line_get(mq_line line);
+int mq_line_find(const char *name); /* -1 when unknown */
+int mq_field_find(const mq_line_def *l, mq_entity_kind k, const char *name); /* -1 */
+int mq_coverage_find(const mq_line_def *l, const char *code);              /* -1 */
+
+/* Symbols of an enum domain: codes are small ints, stable within a build. */
+int mq_symbol_find(mq_domain d, const char *name); /* -1 when not in the domain */
+const char *mq_symbol_name(mq_domain d, int code);
+int mq_symbol_count(mq_domain d);
+
+/* ---- Input: one request, flattened for rating ----------------------- */
+
+/* Filled by src/model from a validated request. Values are doubles, row-major:
+ * values[k][i * nfields[k] + f]. Children (e.g. incidents) are stored grouped
+ * by their parent, with start[k][p] .. start[k][p+1] the children of parent p. */
+typedef struct mq_input {
+    mq_line line;
+    int32_t count[MQ_ENT_COUNT];
+    double *values[MQ_ENT_COUNT];
+    int32_t *start[MQ_ENT_COUNT];  /* n(parent)+1 offsets, for kinds whose parent is not policy */
+    const char **ids[MQ_ENT_COUNT]; /* entity ids as the request named them ("d1", "v1") */
+    int32_t effective_date;
+    int state;               /* MQ_DOM_STATE symbol of the applicant's address */
+    const char **carriers;   /* restrict to these carrier ids; NULL = all */
+    int ncarriers;
+} mq_input;
+
+/* Allocates count/values/start/ids for the given counts from the arena;
+ * every value starts as NaN. Returns false when the arena is exhausted. */
+bool mq_input_alloc(mq_input *in, mq_arena *a, mq_line line, const int32_t count[MQ_ENT_COUNT]);
+double *mq_input_row(const mq_input *in, mq_entity_kind k, int32_t i);
+
+/* ---- Engine and plans ----------------------------------------------- */
+
+typedef struct mq_engine mq_engine;
+typedef struct mq_plan mq_plan;
+
+typedef struct mq_diag {
+    char *text; /* "plans/harbor/oh-auto/plan.yaml:42: unknown table \"territoy\"" */
+} mq_diag;
+
+typedef struct mq_diags {
+    mq_diag *items;
+    int count, cap;
+} mq_diags;
+
+void mq_diags_free(mq_diags *d);
+
+/* Loads every plan folder (a folder holding plan.yaml) found under `dir`,
+ * recursively, or the one plan folder `dir` is. On any error returns NULL and
+ * fills `diags` (each names file:line); on success `diags` may hold warnings. */
+mq_engine *mq_engine_load(const char *dir, mq_diags *diags);
+void mq_engine_free(mq_engine *e);
+
+int mq_engine_plan_count(const mq_engine *e);
+const mq_plan *mq_engine_plan(const mq_engine *e, int i);
+
+typedef struct mq_plan_info {
+    const char *carrier_id, *carrier_name, *carrier_rating, *carrier_kind;
+    const char *plan_id, *version, *path;
+    int32_t effective; /* first day the version applies */
+    mq_line line;
+    const int *states; /* MQ_DOM_STATE codes */
+    int nstates;
+    int term_months;
+    int ncoverages;
+    const char *const *coverage_codes;
+} mq_plan_info;
+
+void mq_plan_get_info(const mq_plan *p, mq_plan_info *info);
+
+/* Picks, for each carrier writing `line`, the plan for `state` whose effective
+ * date is the latest on or before `on`. Fills plans[] (at most cap) and
+ * returns the number of carriers; a carrier with no applicable plan is
+ * returned with plans[i] == NULL and its id in carrier_ids[i]. */
+int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on,
+                     const mq_plan **plans, const char **carrier_ids, int cap);
+const mq_plan *mq_engine_find_version(const mq_engine *e, const char *plan_id,
+                                      const char *version);
+
+/* ---- Rating --------------------------------------------------------- */
+
+typedef enum {
+    MQ_QUOTED,
+    MQ_DECLINED,
+    MQ_UNAVAILABLE,
+    MQ_ERROR,
+    MQ_TIMEOUT
+} mq_status;
+
+const char *mq_status_name(mq_status s);
+
+typedef struct mq_cov_premium {
+    int coverage;    /* index into the line's mq_coverage_def table */
+    int32_t unit;    /* vehicle index, or 0 for a policy-unit line */
+    int64_t cents;
+} mq_cov_premium;
+
+typedef struct mq_fee {
+    const char *name;
+    int64_t cents;
+} mq_fee;
+
+typedef struct mq_verify {
+    const char *check; /* motor_vehicle_record | claims_history | insurance_score | inspection ... */
+    const char *text;  /* what it verifies, for the shopper */
+} mq_verify;
+
+/* One worksheet line: a rating step for one coverage on one unit. */
+typedef struct mq_work_step {
+    int coverage;   /* -1 for policy-level lines (minimum premium, fees, total) */
+    int32_t unit;
+    const char *name;  /* "Territory" */
+    const char *table; /* table looked up, or NULL */
+    const char *key;   /* key values as text, "1" or "35, married" (arena) */
+    const char *detail;/* e.g. the discounts that applied (arena), or NULL */
+    double factor;     /* factor, amount added or rounded value */
+    char op;           /* '=' start, '*' factor, '+' add, 'r' round, 'm' minimum */
+    double running;
+} mq_work_step;
+
+typedef struct mq_result {
+    const char *carrier_id, *carrier_name, *carrier_rating;
+    const mq_plan *plan; /* NULL when the carrier has no plan for the request */
+    mq_status status;
+    const char **reasons; /* declined/unavailable/error, arena strings */
+    int nreasons;
+    const char **notes;
+    int nnotes;
+    mq_cov_premium *coverages;
+    int ncoverages;
+    mq_fee *fees;
+    int nfees;
+    int64_t premium_cents;  /* sum of coverages, after the minimum */
+    int64_t fees_cents;
+    int64_t total_cents;    /* premium + fees */
+    bool minimum_applied;
+    int term_months;
+    const mq_verify *verifies;
+    int nverifies;
+    mq_work_step *steps; /* only when asked for */
+    int nsteps;
+} mq_result;
+
+typedef struct mq_rate_opts {
+    bool worksheet; /* record every step (explain); off on the fast path */
+} mq_rate_opts;
+
+/* Rates `in` against one plan. Always fills *out (status tells how it went);
+ * returns false only when the arena ran out of memory. */
+bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts,
+                  mq_arena *a, mq_result *out);
+
+/* Rates `in` against every applicable plan (honouring in->carriers) and sorts
+ * the results: quoted by ascending total (ties by carrier id), then declined,
+ * unavailable, error, each by carrier id. Carriers without a plan for the
+ * request's state are returned as unavailable with the reason. */
+bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opts,
+                 mq_arena *a, mq_result **results, int *nresults);
+
+#endif

@@ -1,0 +1,282 @@
+/* internal.h -- the engine's private structures: tables, programs, plans.
+ *
+ * Only the engine's own .c files include this. A loaded plan is a tree of these
+ * structures, built once by plan.c and never modified afterwards, so any
+ * number of threads may rate against it at once.
+ */
+#ifndef MQ_ENGINE_INTERNAL_H
+#define MQ_ENGINE_INTERNAL_H
+
+#include "engine.h"
+
+/* ---- Diagnostics (plan.c) ------------------------------------------- */
+
+void mq_diag_add(mq_diags *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- Tables (table.c) ----------------------------------------------- */
+
+/* One key cell as written in the CSV. */
+typedef enum { CELL_ANY, CELL_EXACT, CELL_BAND, CELL_SYMBOL } mq_cell_kind;
+
+typedef struct mq_cell {
+    mq_cell_kind kind;
+    double lo, hi;       /* band bounds; lo == hi for exact */
+    bool lo_open, hi_open;
+    const char *symbol;  /* CELL_SYMBOL: the text, resolved when the table is bound */
+} mq_cell;
+
+/* How one key column turns a value into a segment index (see table.c). */
+typedef struct mq_keymap {
+    mq_domain domain; /* MQ_DOM_NONE for numbers */
+    int nbounds;
+    double *bounds;   /* sorted distinct band ends; segments are 2*nbounds+1 */
+    int nsegs;
+    int32_t dense_lo; /* integers in [dense_lo, dense_lo + ndense) map directly */
+    int32_t ndense;
+    int32_t *dense;
+    int32_t stride;   /* in matrix cells */
+} mq_keymap;
+
+typedef enum { MISS_ERROR, MISS_UNAVAILABLE, MISS_DECLINE } mq_miss_action;
+
+typedef struct mq_table {
+    char *name, *file;
+    int decl_line;  /* line in plan.yaml */
+    int nkeys, nvalues;
+    char **key_names, **value_names;
+    /* raw rows, kept until bound/compiled */
+    int nrows;
+    mq_cell *cells;   /* nrows * nkeys */
+    double *values;   /* nrows * nvalues; NaN = no value */
+    int *row_lines;
+    unsigned bound_keys; /* bit per key whose domain is fixed */
+    bool compiled;
+    /* compiled */
+    mq_keymap *maps;  /* nkeys */
+    double *matrix;   /* ncells * nvalues */
+    int64_t ncells;
+    mq_miss_action miss;
+    char *miss_text;
+} mq_table;
+
+/* Reads a CSV table. Returns NULL with diagnostics naming file:line. */
+mq_table *mq_table_read(const char *path, const char *display, const char *name,
+                        const char *const *keys, int nkeys, mq_diags *d);
+/* Fixes the domain of key column `k` (an enum key) before compiling. */
+bool mq_table_bind_key(mq_table *t, int k, mq_domain dom, mq_diags *d, const char *where);
+/* Builds the lookup matrix; reports overlapping rows. */
+bool mq_table_compile(mq_table *t, mq_diags *d);
+int mq_table_value_index(const mq_table *t, const char *name);
+/* The value for these keys and value column, or NaN when no row/no value. */
+double mq_table_lookup(const mq_table *t, const double *keys, int col);
+void mq_table_free(mq_table *t);
+
+/* ---- Programs (expr.c compiles, vm.c runs) -------------------------- */
+
+/* Instruction set. Each instruction is {op, a, b}; the stack holds doubles.
+ * Missing values are NaN; truth is "not 0 and not NaN". */
+typedef enum {
+    OP_CONST,   /* push k[b] */
+    OP_FIELD,   /* push input field b of the current entity of kind a */
+    OP_VAR,     /* push derived variable b of the current entity of kind a */
+    OP_NEG,     /* x -> -x */
+    OP_NOT,     /* x -> !truth(x) */
+    OP_ADD,     /* a b -> a+b; likewise SUB MUL DIV */
+    OP_SUB,
+    OP_MUL,
+    OP_DIV,
+    OP_LT,      /* a b -> a<b (0 when either is missing); likewise LE GT GE EQ NE */
+    OP_LE,
+    OP_GT,
+    OP_GE,
+    OP_EQ,
+    OP_NE,
+    OP_TRUTH,   /* x -> truth(x) as 0/1 */
+    OP_AND,     /* if !truth(top): top = 0, jump to b; else pop */
+    OP_OR,      /* if truth(top): top = 1, jump to b; else pop */
+    OP_JFALSE,  /* pop; jump to b when false */
+    OP_JUMP,    /* jump to b */
+    OP_CALL,    /* builtin a with b arguments -> result */
+    OP_LOOKUP,  /* pop table keys, push value of lookup b (may fail the rating) */
+    OP_AGG,     /* run aggregate b, push its result */
+} mq_opcode;
+
+typedef enum {
+    FN_AGE, FN_MONTHS_BETWEEN, FN_YEARS_BETWEEN, FN_ADD_MONTHS, FN_WITHIN_MONTHS,
+    FN_YEAR, FN_MONTH, FN_DAY, FN_MIN, FN_MAX, FN_ABS, FN_FLOOR, FN_CEIL, FN_ROUND,
+    FN_HAS, FN_DEFAULT
+} mq_builtin;
+
+typedef struct mq_ins {
+    uint16_t op, a;
+    int32_t b;
+} mq_ins;
+
+typedef struct mq_prog mq_prog;
+
+typedef struct mq_lookup {
+    const mq_table *table;
+    int column;
+} mq_lookup;
+
+typedef enum { AGG_COUNT, AGG_SUM, AGG_MAX, AGG_MIN, AGG_ANY, AGG_ALL } mq_agg_kind;
+
+typedef struct mq_agg {
+    mq_agg_kind kind;
+    mq_entity_kind over;
+    bool children_of_current; /* driver.incidents: only the current parent's */
+    mq_prog *cond;            /* NULL: every element */
+    mq_prog *value;           /* NULL for count/any/all */
+} mq_agg;
+
+struct mq_prog {
+    mq_ins *code;
+    int ncode;
+    double *k;
+    int nk;
+    mq_lookup *lookups;
+    int nlookups;
+    mq_agg *aggs;
+    int naggs;
+    int max_stack;
+    /* fast path: a program that is one load or constant */
+    bool simple;
+};
+
+/* Where an expression's names resolve: which entity kinds are current. */
+typedef struct mq_scope {
+    const mq_line_def *line;
+    bool bound[MQ_ENT_COUNT];
+} mq_scope;
+
+/* Marks kind k current, with its parent and the entities it links to
+ * (mirrors mq_vm_enter). */
+void mq_scope_enter(mq_scope *s, mq_entity_kind k);
+
+/* Variable declarations the compiler resolves names against. */
+typedef struct mq_var_decl {
+    char *name; /* without the kind prefix */
+    mq_entity_kind kind;
+    int slot;
+    mq_type type;
+    int domain;
+    int line;
+    const char *text;
+    mq_prog *prog;
+    int state; /* topological sort: 0 new, 1 visiting, 2 done */
+} mq_var_decl;
+
+typedef struct mq_compile_env {
+    const mq_line_def *line;
+    mq_table **tables;
+    int ntables;
+    mq_var_decl *vars;
+    int nvars;
+    const char *file; /* plan.yaml path for messages */
+    mq_diags *diags;
+    bool dry_run; /* settling variable types: bind no table keys */
+    /* set while compiling a variable: the variables it reads */
+    int *deps;
+    int ndeps, capdeps;
+} mq_compile_env;
+
+/* Compiles `text` (found at file:line:col) in `scope`. Returns NULL with a
+ * diagnostic on error. *type_out receives the result type (may be NULL). */
+mq_prog *mq_expr_compile(mq_compile_env *env, const mq_scope *scope, const char *text, int line,
+                         int col, mq_type *type_out, int *domain_out);
+void mq_prog_free(mq_prog *p);
+
+/* One rating in progress: what the VM reads and where it reports failure. */
+typedef struct mq_vm {
+    const mq_input *in;
+    const mq_line_def *line;
+    double *vars[MQ_ENT_COUNT];
+    int nvars[MQ_ENT_COUNT];
+    int32_t *parent_of[MQ_ENT_COUNT]; /* index of each entity's parent (non-policy parents) */
+    int32_t cur[MQ_ENT_COUNT];
+    /* first failed lookup */
+    const mq_table *miss_table;
+    double miss_keys[8];
+    int miss_nkeys;
+} mq_vm;
+
+/* Runs a program. Returns false when a table lookup failed (vm->miss_*). */
+bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out);
+/* Makes entity i of kind k current, with the entities it links to. */
+void mq_vm_enter(mq_vm *vm, mq_entity_kind k, int32_t i);
+
+/* ---- Plans (plan.c) ------------------------------------------------- */
+
+typedef enum { STEP_TABLE, STEP_FACTOR, STEP_ADD, STEP_ROUND, STEP_MINIMUM, STEP_DISCOUNTS } mq_step_kind;
+
+typedef struct mq_discount {
+    const char *name;
+    mq_prog *amount;
+    mq_prog *when;
+    uint64_t coverages;
+} mq_discount;
+
+typedef struct mq_step {
+    const char *name;
+    mq_step_kind kind;
+    uint64_t coverages; /* bit per line coverage it applies to */
+    mq_prog *expr;      /* factor/add/round/minimum */
+    /* STEP_TABLE */
+    const mq_table *table;
+    mq_prog **keys;
+    int nkeys;
+    int column_for[64]; /* value column per line coverage */
+    /* STEP_DISCOUNTS */
+    double cap;
+    mq_discount *items;
+    int nitems;
+} mq_step;
+
+typedef struct mq_plan_cov {
+    bool offered;
+    mq_prog *base;
+    mq_prog *omit_when;
+    const char *note;
+    const mq_step **steps; /* the steps that apply, in order */
+    int nsteps;
+} mq_plan_cov;
+
+typedef struct mq_rule {
+    mq_status status; /* MQ_DECLINED or MQ_UNAVAILABLE */
+    mq_prog *when;
+    const char *reason;
+} mq_rule;
+
+struct mq_plan {
+    char *dir, *file;
+    char *carrier_id, *carrier_name, *carrier_rating, *carrier_kind;
+    char *plan_id, *version;
+    int32_t effective;
+    mq_line line;
+    int *states;
+    int nstates;
+    int term_months;
+    mq_verify *verifies;
+    int nverifies;
+    mq_table **tables;
+    int ntables;
+    mq_var_decl *vars; /* in evaluation order */
+    int nvars;
+    int nvars_of[MQ_ENT_COUNT];
+    mq_rule *rules;
+    int nrules;
+    mq_plan_cov cov[64];
+    const char *coverage_codes[64];
+    int ncodes;
+    mq_step *steps;
+    int nsteps;
+    double round_step;
+    int64_t minimum_cents;
+    mq_fee *fees;
+    int nfees;
+    int64_t fees_cents;
+    /* everything above that is text lives in this plan-lifetime arena */
+    mq_arena mem;
+};
+
+#endif

@@ -1,0 +1,1134 @@
+/* plan.c -- loads rate-plan folders into compiled, immutable plans.
+ *
+ * A plan folder holds plan.yaml and CSV tables (docs/plan-format.md). The
+ * loader reads the YAML tree with libfyaml, checks every key, reads the
+ * tables, compiles variables (then orders them by dependency), eligibility
+ * rules, coverages and steps, and finally compiles the tables once every
+ * lookup has said what kind of key it gives. It keeps going after an error so
+ * one `multiquote check` reports every problem, each as file:line: message.
+ * The engine is the set of loaded plans plus version selection.
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libfyaml.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { PLAN_MAX_FILE = 1024 * 1024, MAX_PLANS = 4096, MAX_DIR_DEPTH = 8 };
+
+struct mq_engine {
+    mq_plan **plans;
+    int nplans;
+};
+
+/* ---- Diagnostics ----------------------------------------------------- */
+
+void mq_diag_add(mq_diags *d, const char *fmt, ...)
+{
+    if (!d || d->count >= 1000)
+        return;
+    if (d->count == d->cap) {
+        int cap = d->cap ? d->cap * 2 : 16;
+        mq_diag *items = realloc(d->items, (size_t)cap * sizeof(mq_diag));
+        if (!items)
+            return;
+        d->items = items;
+        d->cap = cap;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0)
+        text = NULL;
+    va_end(ap);
+    if (text)
+        d->items[d->count++].text = text;
+}
+
+void mq_diags_free(mq_diags *d)
+{
+    for (int i = 0; i < d->count; i++)
+        free(d->items[i].text);
+    free(d->items);
+    *d = (mq_diags){0};
+}
+
+/* ---- YAML helpers ---------------------------------------------------- */
+
+typedef struct loader {
+    const char *file; /* plan.yaml as shown in messages */
+    const char *dir;
+    mq_diags *d;
+    int errors_before;
+    mq_plan *p;
+    mq_compile_env env;
+} loader;
+
+static int node_line(struct fy_node *n)
+{
+    if (!n)
+        return 0;
+    if (fy_node_is_scalar(n)) {
+        struct fy_token *t = fy_node_get_scalar_token(n);
+        const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+        return m ? m->line + 1 : 0;
+    }
+    void *it = NULL;
+    if (fy_node_is_mapping(n)) {
+        struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
+        return pair ? node_line(fy_node_pair_key(pair)) : 0;
+    }
+    struct fy_node *first = fy_node_sequence_iterate(n, &it);
+    return node_line(first);
+}
+
+static int node_col(struct fy_node *n)
+{
+    struct fy_token *t = n && fy_node_is_scalar(n) ? fy_node_get_scalar_token(n) : NULL;
+    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+    if (!m)
+        return 1;
+    enum fy_node_style st = fy_node_get_style(n);
+    return m->column + 1 + (st == FYNS_SINGLE_QUOTED || st == FYNS_DOUBLE_QUOTED);
+}
+
+#define ERR(L, node, ...) err_at((L), node_line(node), __VA_ARGS__)
+
+static void err_at(loader *L, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void err_at(loader *L, int line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    mq_diag_add(L->d, "%s:%d: %s", L->file, line, msg);
+}
+
+static bool failed(const loader *L)
+{
+    return L->d->count > L->errors_before;
+}
+
+static struct fy_node *get(struct fy_node *map, const char *key)
+{
+    return map && fy_node_is_mapping(map) ? fy_node_mapping_lookup_by_string(map, key, strlen(key))
+                                          : NULL;
+}
+
+/* Copies a scalar into the plan's arena (NUL-terminated). */
+static char *scalar(loader *L, struct fy_node *n, const char *what)
+{
+    if (!n || !fy_node_is_scalar(n)) {
+        ERR(L, n, "%s must be a single value", what);
+        return NULL;
+    }
+    size_t len;
+    const char *s = fy_node_get_scalar(n, &len);
+    char *out = mq_arena_alloc(&L->p->mem, len + 1);
+    if (out && s)
+        memcpy(out, s, len);
+    return out;
+}
+
+static char *required_scalar(loader *L, struct fy_node *map, const char *key, const char *where)
+{
+    struct fy_node *n = get(map, key);
+    if (!n) {
+        ERR(L, map, "%s: missing \"%s\"", where, key);
+        return NULL;
+    }
+    return scalar(L, n, key);
+}
+
+static bool number_of(loader *L, struct fy_node *n, const char *what, double *out)
+{
+    char *s = scalar(L, n, what);
+    if (!s)
+        return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v)) {
+        ERR(L, n, "%s is not a number: \"%s\"", what, s);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool money_of(loader *L, struct fy_node *n, const char *what, int64_t *cents)
+{
+    double v;
+    if (!number_of(L, n, what, &v))
+        return false;
+    if (v < 0 || v > 1e9 || fabs(v * 100 - round(v * 100)) > 1e-6) {
+        ERR(L, n, "%s must be dollars with at most two decimals", what);
+        return false;
+    }
+    *cents = (int64_t)llround(v * 100);
+    return true;
+}
+
+/* Reports keys of `map` that are not in `allowed`. */
+static bool check_keys(loader *L, struct fy_node *map, const char *where,
+                       const char *const *allowed)
+{
+    if (!map || !fy_node_is_mapping(map)) {
+        ERR(L, map, "%s must be a mapping (key: value)", where);
+        return false;
+    }
+    bool ok = true;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *k = fy_node_pair_key(pair);
+        size_t len;
+        const char *s = fy_node_is_scalar(k) ? fy_node_get_scalar(k, &len) : NULL;
+        bool known = false;
+        for (int i = 0; s && allowed[i]; i++)
+            known |= strlen(allowed[i]) == len && strncmp(allowed[i], s, len) == 0;
+        if (!known) {
+            ERR(L, k, "%s: unknown key \"%.*s\"", where, s ? (int)len : 1, s ? s : "?");
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static mq_prog *compile_at(loader *L, const mq_scope *scope, struct fy_node *n, const char *what,
+                           mq_type *type, int *domain)
+{
+    char *text = scalar(L, n, what);
+    if (!text)
+        return NULL;
+    return mq_expr_compile(&L->env, scope, text, node_line(n), node_col(n), type, domain);
+}
+
+static mq_scope unit_scope(const loader *L)
+{
+    mq_scope s = {.line = L->env.line};
+    s.bound[MQ_ENT_POLICY] = true;
+    if (s.line->unit != MQ_ENT_POLICY)
+        mq_scope_enter(&s, s.line->unit);
+    return s;
+}
+
+static mq_scope policy_scope(const loader *L)
+{
+    mq_scope s = {.line = L->env.line};
+    s.bound[MQ_ENT_POLICY] = true;
+    return s;
+}
+
+/* ---- Sections -------------------------------------------------------- */
+
+static void load_header(loader *L, struct fy_node *root)
+{
+    mq_plan *p = L->p;
+    static const char *const carrier_keys[] = {"id", "name", "rating", "kind", NULL};
+    static const char *const plan_keys[] = {"id",     "version",     "effective", "line",
+                                            "states", "term_months", NULL};
+    struct fy_node *c = get(root, "carrier"), *pl = get(root, "plan");
+    if (!c || !pl) {
+        ERR(L, root, "plan.yaml needs \"carrier\" and \"plan\"");
+        return;
+    }
+    if (!check_keys(L, c, "carrier", carrier_keys) || !check_keys(L, pl, "plan", plan_keys))
+        return;
+    p->carrier_id = required_scalar(L, c, "id", "carrier");
+    p->carrier_name = required_scalar(L, c, "name", "carrier");
+    p->carrier_rating = required_scalar(L, c, "rating", "carrier");
+    p->carrier_kind = get(c, "kind") ? scalar(L, get(c, "kind"), "carrier.kind") : "";
+    p->plan_id = required_scalar(L, pl, "id", "plan");
+    p->version = required_scalar(L, pl, "version", "plan");
+    char *eff = required_scalar(L, pl, "effective", "plan");
+    if (eff && !mq_date_parse(eff, &p->effective))
+        ERR(L, get(pl, "effective"), "plan.effective is not a date YYYY-MM-DD: \"%s\"", eff);
+    char *line = required_scalar(L, pl, "line", "plan");
+    if (line) {
+        int li = mq_line_find(line);
+        if (li < 0)
+            ERR(L, get(pl, "line"), "plan.line \"%s\" is not a line this engine rates", line);
+        else
+            p->line = (mq_line)li;
+    }
+    double term = 0;
+    struct fy_node *tn = get(pl, "term_months");
+    if (!tn)
+        ERR(L, pl, "plan: missing \"term_months\"");
+    else if (number_of(L, tn, "plan.term_months", &term) && term != 6 && term != 12)
+        ERR(L, tn, "plan.term_months must be 6 or 12");
+    p->term_months = (int)term;
+    struct fy_node *st = get(pl, "states");
+    if (!st || !fy_node_is_sequence(st) || fy_node_sequence_item_count(st) < 1) {
+        ERR(L, st ? st : pl, "plan.states must list at least one state, e.g. [OH]");
+        return;
+    }
+    p->states = mq_arena_alloc(&p->mem, sizeof(int) * (size_t)fy_node_sequence_item_count(st));
+    void *it = NULL;
+    struct fy_node *s;
+    while (p->states && (s = fy_node_sequence_iterate(st, &it))) {
+        char *code = scalar(L, s, "a state");
+        int sym = code ? mq_symbol_find(MQ_DOM_STATE, code) : -1;
+        if (code && sym < 0)
+            ERR(L, s, "\"%s\" is not a US state code", code);
+        p->states[p->nstates++] = sym;
+    }
+}
+
+static void load_verifies(loader *L, struct fy_node *seq)
+{
+    static const char *const checks[] = {"motor_vehicle_record", "claims_history",
+                                         "insurance_score",      "inspection",
+                                         "vehicle_history",      "prior_insurance",
+                                         NULL};
+    static const char *const keys[] = {"check", "text", NULL};
+    if (!seq)
+        return;
+    if (!fy_node_is_sequence(seq)) {
+        ERR(L, seq, "verifies must be a list");
+        return;
+    }
+    int n = fy_node_sequence_item_count(seq);
+    L->p->verifies = mq_arena_alloc(&L->p->mem, sizeof(mq_verify) * (size_t)(n ? n : 1));
+    void *it = NULL;
+    struct fy_node *v;
+    while (L->p->verifies && (v = fy_node_sequence_iterate(seq, &it))) {
+        if (!check_keys(L, v, "verifies item", keys))
+            continue;
+        char *check = required_scalar(L, v, "check", "verifies item");
+        char *text = required_scalar(L, v, "text", "verifies item");
+        bool known = false;
+        for (int i = 0; check && checks[i]; i++)
+            known |= strcmp(check, checks[i]) == 0;
+        if (check && !known)
+            ERR(L, get(v, "check"), "unknown check \"%s\"", check);
+        L->p->verifies[L->p->nverifies++] = (mq_verify){check, text};
+    }
+}
+
+static bool safe_relative(const char *path)
+{
+    return path[0] != '/' && !strstr(path, "..");
+}
+
+static void load_tables(loader *L, struct fy_node *map)
+{
+    static const char *const keys[] = {"file", "keys", "missing", NULL};
+    static const char *const miss_keys[] = {"unavailable", "decline", NULL};
+    if (!map)
+        return;
+    if (!fy_node_is_mapping(map)) {
+        ERR(L, map, "tables must be a mapping of name: {file, keys}");
+        return;
+    }
+    mq_plan *p = L->p;
+    int n = fy_node_mapping_item_count(map);
+    p->tables = calloc((size_t)(n ? n : 1), sizeof(mq_table *));
+    if (!p->tables)
+        return;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *kn = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+        char *name = scalar(L, kn, "table name");
+        if (!name || !check_keys(L, v, name, keys))
+            continue;
+        char *file = required_scalar(L, v, "file", name);
+        struct fy_node *ks = get(v, "keys");
+        if (!file)
+            continue;
+        if (!safe_relative(file)) {
+            ERR(L, get(v, "file"), "table file must be inside the plan folder: \"%s\"", file);
+            continue;
+        }
+        if (!ks || !fy_node_is_sequence(ks) || fy_node_sequence_item_count(ks) < 1 ||
+            fy_node_sequence_item_count(ks) > 8) {
+            ERR(L, ks ? ks : v, "table %s: keys must list 1 to 8 key columns", name);
+            continue;
+        }
+        const char *knames[8];
+        int nk = 0;
+        void *kit = NULL;
+        struct fy_node *k;
+        while ((k = fy_node_sequence_iterate(ks, &kit)))
+            knames[nk++] = scalar(L, k, "key column");
+        bool names_ok = true;
+        for (int i = 0; i < nk; i++)
+            names_ok &= knames[i] != NULL;
+        if (!names_ok)
+            continue;
+        for (int i = 0; i < p->ntables; i++)
+            if (strcmp(p->tables[i]->name, name) == 0)
+                ERR(L, kn, "table %s defined twice", name);
+        char path[PATH_MAX], display[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", L->dir, file);
+        snprintf(display, sizeof display, "%s/%s", L->dir, file);
+        mq_table *t = mq_table_read(path, display, name, knames, nk, L->d);
+        if (!t)
+            continue;
+        t->decl_line = node_line(kn);
+        struct fy_node *miss = get(v, "missing");
+        if (miss && check_keys(L, miss, "missing", miss_keys)) {
+            struct fy_node *u = get(miss, "unavailable"), *dcl = get(miss, "decline");
+            if ((u != NULL) == (dcl != NULL)) {
+                ERR(L, miss, "missing: give exactly one of unavailable or decline");
+            } else {
+                char *text = scalar(L, u ? u : dcl, "missing text");
+                t->miss = u ? MISS_UNAVAILABLE : MISS_DECLINE;
+                t->miss_text = text ? strdup(text) : NULL;
+            }
+        }
+        p->tables[p->ntables++] = t;
+    }
+}
+
+/* Variables: declared first (so any may use any other), compiled until their
+ * types settle, then ordered so each is computed after what it reads. */
+static bool split_var_name(loader *L, const char *full, mq_entity_kind *kind, const char **name)
+{
+    const mq_line_def *l = L->env.line;
+    const char *dot = strchr(full, '.');
+    *kind = MQ_ENT_POLICY;
+    *name = full;
+    if (dot) {
+        for (int k = 0; k < MQ_ENT_COUNT; k++)
+            if (l->entity_names[k] && strlen(l->entity_names[k]) == (size_t)(dot - full) &&
+                strncmp(full, l->entity_names[k], (size_t)(dot - full)) == 0) {
+                *kind = (mq_entity_kind)k;
+                *name = dot + 1;
+                return true;
+            }
+        return false;
+    }
+    return true;
+}
+
+static void visit_var(loader *L, int i, int *order, int *n, int **deps, int *ndeps)
+{
+    mq_var_decl *v = &L->env.vars[i];
+    if (v->state == 2)
+        return;
+    if (v->state == 1) {
+        err_at(L, v->line, "variable %s depends on itself (a cycle)", v->name);
+        return;
+    }
+    v->state = 1;
+    for (int j = 0; j < ndeps[i]; j++)
+        visit_var(L, deps[i][j], order, n, deps, ndeps);
+    v->state = 2;
+    order[(*n)++] = i;
+}
+
+static void load_variables(loader *L, struct fy_node *map)
+{
+    mq_plan *p = L->p;
+    if (!map)
+        return;
+    if (!fy_node_is_mapping(map)) {
+        ERR(L, map, "variables must be a mapping of name: expression");
+        return;
+    }
+    int n = fy_node_mapping_item_count(map);
+    mq_var_decl *vars = calloc((size_t)(n ? n : 1), sizeof(mq_var_decl));
+    struct fy_node **exprs = calloc((size_t)(n ? n : 1), sizeof(*exprs));
+    int **deps = calloc((size_t)(n ? n : 1), sizeof(int *));
+    int *ndeps = calloc((size_t)(n ? n : 1), sizeof(int));
+    int *order = calloc((size_t)(n ? n : 1), sizeof(int));
+    if (!vars || !exprs || !deps || !ndeps || !order)
+        goto done;
+    int nv = 0;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *kn = fy_node_pair_key(pair);
+        char *full = scalar(L, kn, "variable name");
+        mq_entity_kind kind;
+        const char *name;
+        if (!full)
+            continue;
+        if (!split_var_name(L, full, &kind, &name) || !*name || strchr(name, '.')) {
+            ERR(L, kn, "variable \"%s\" must be named entity.name (policy, driver, vehicle, "
+                       "incident) or a bare name",
+                full);
+            continue;
+        }
+        if (mq_field_find(L->env.line, kind, name) >= 0) {
+            ERR(L, kn, "variable \"%s\" reuses the name of a request field", full);
+            continue;
+        }
+        for (int j = 0; j < nv; j++)
+            if (vars[j].kind == kind && strcmp(vars[j].name, name) == 0)
+                ERR(L, kn, "variable \"%s\" defined twice", full);
+        vars[nv] = (mq_var_decl){.name = (char *)name, .kind = kind, .line = node_line(kn),
+                                 .slot = p->nvars_of[kind]++, .type = MQ_T_NUMBER};
+        exprs[nv++] = fy_node_pair_value(pair);
+    }
+    L->env.vars = vars;
+    L->env.nvars = nv;
+    /* settle types quietly: a variable's type may depend on a later one */
+    for (int pass = 0; pass < 3; pass++) {
+        mq_diags scratch = {0};
+        mq_diags *real = L->env.diags;
+        L->env.diags = &scratch;
+        L->env.dry_run = true;
+        for (int i = 0; i < nv; i++) {
+            mq_scope s = policy_scope(L);
+            if (vars[i].kind != MQ_ENT_POLICY)
+                mq_scope_enter(&s, vars[i].kind);
+            char *text = fy_node_is_scalar(exprs[i]) ? scalar(L, exprs[i], "expression") : NULL;
+            mq_prog *pr = text ? mq_expr_compile(&L->env, &s, text, 0, 0, &vars[i].type,
+                                                 &vars[i].domain)
+                               : NULL;
+            mq_prog_free(pr);
+        }
+        L->env.diags = real;
+        L->env.dry_run = false;
+        mq_diags_free(&scratch);
+    }
+    for (int i = 0; i < nv; i++) {
+        mq_scope s = policy_scope(L);
+        if (vars[i].kind != MQ_ENT_POLICY)
+            mq_scope_enter(&s, vars[i].kind);
+        L->env.ndeps = 0;
+        vars[i].prog =
+            compile_at(L, &s, exprs[i], vars[i].name, &vars[i].type, &vars[i].domain);
+        deps[i] = malloc(sizeof(int) * (size_t)(L->env.ndeps ? L->env.ndeps : 1));
+        if (deps[i])
+            memcpy(deps[i], L->env.deps, sizeof(int) * (size_t)L->env.ndeps);
+        ndeps[i] = deps[i] ? L->env.ndeps : 0;
+    }
+    int no = 0;
+    for (int i = 0; i < nv; i++)
+        visit_var(L, i, order, &no, deps, ndeps);
+    p->vars = calloc((size_t)(nv ? nv : 1), sizeof(mq_var_decl));
+    if (p->vars)
+        for (int i = 0; i < no; i++)
+            p->vars[p->nvars++] = vars[order[i]];
+done:
+    for (int i = 0; deps && i < n; i++)
+        free(deps[i]);
+    free(deps);
+    free(ndeps);
+    free(order);
+    free(exprs);
+    /* env.vars keeps pointing at the declaration order for later compiles */
+}
+
+static void load_eligibility(loader *L, struct fy_node *seq)
+{
+    static const char *const keys[] = {"decline", "unavailable", "reason", NULL};
+    mq_plan *p = L->p;
+    if (!seq)
+        return;
+    if (!fy_node_is_sequence(seq)) {
+        ERR(L, seq, "eligibility must be a list of rules");
+        return;
+    }
+    int n = fy_node_sequence_item_count(seq);
+    p->rules = mq_arena_alloc(&p->mem, sizeof(mq_rule) * (size_t)(n ? n : 1));
+    void *it = NULL;
+    struct fy_node *r;
+    while (p->rules && (r = fy_node_sequence_iterate(seq, &it))) {
+        if (!check_keys(L, r, "eligibility rule", keys))
+            continue;
+        struct fy_node *dcl = get(r, "decline"), *un = get(r, "unavailable");
+        if ((dcl != NULL) == (un != NULL)) {
+            ERR(L, r, "an eligibility rule has exactly one of decline or unavailable");
+            continue;
+        }
+        char *reason = required_scalar(L, r, "reason", "eligibility rule");
+        mq_scope s = policy_scope(L);
+        mq_prog *when = compile_at(L, &s, dcl ? dcl : un, "condition", NULL, NULL);
+        if (when)
+            p->rules[p->nrules++] = (mq_rule){dcl ? MQ_DECLINED : MQ_UNAVAILABLE, when, reason};
+    }
+}
+
+static void load_coverages(loader *L, struct fy_node *map)
+{
+    static const char *const keys[] = {"base", "omit_when", "note", NULL};
+    mq_plan *p = L->p;
+    if (!map || !fy_node_is_mapping(map) || fy_node_mapping_item_count(map) == 0) {
+        ERR(L, map, "coverages must map each offered coverage code to {base: ...}");
+        return;
+    }
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *kn = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+        char *code = scalar(L, kn, "coverage code");
+        if (!code)
+            continue;
+        int ci = mq_coverage_find(L->env.line, code);
+        if (ci < 0) {
+            ERR(L, kn, "\"%s\" is not a %s coverage", code, L->env.line->name);
+            continue;
+        }
+        if (!check_keys(L, v, code, keys))
+            continue;
+        mq_plan_cov *pc = &p->cov[ci];
+        mq_scope s = unit_scope(L);
+        struct fy_node *base = get(v, "base");
+        if (!base) {
+            ERR(L, v, "coverage %s: missing \"base\"", code);
+            continue;
+        }
+        pc->offered = true;
+        pc->base = compile_at(L, &s, base, "base", NULL, NULL);
+        if (get(v, "omit_when")) {
+            pc->omit_when = compile_at(L, &s, get(v, "omit_when"), "omit_when", NULL, NULL);
+            pc->note = required_scalar(L, v, "note", code);
+        }
+        p->coverage_codes[p->ncodes++] = L->env.line->coverages[ci].code;
+    }
+}
+
+static uint64_t coverage_mask(loader *L, struct fy_node *list, const char *where)
+{
+    uint64_t all = 0;
+    for (int c = 0; c < L->env.line->ncoverages; c++)
+        if (L->p->cov[c].offered)
+            all |= 1ull << c;
+    if (!list)
+        return all;
+    if (!fy_node_is_sequence(list)) {
+        ERR(L, list, "%s: coverages must be a list such as [bi, pd]", where);
+        return 0;
+    }
+    uint64_t mask = 0;
+    void *it = NULL;
+    struct fy_node *n;
+    while ((n = fy_node_sequence_iterate(list, &it))) {
+        char *code = scalar(L, n, "coverage code");
+        int ci = code ? mq_coverage_find(L->env.line, code) : -1;
+        if (code && ci < 0)
+            ERR(L, n, "%s: \"%s\" is not a %s coverage", where, code, L->env.line->name);
+        else if (ci >= 0 && !L->p->cov[ci].offered)
+            ERR(L, n, "%s: coverage %s is not listed under coverages", where, code);
+        else if (ci >= 0)
+            mask |= 1ull << ci;
+    }
+    return mask;
+}
+
+static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
+{
+    mq_plan *p = L->p;
+    char *tname = scalar(L, get(sn, "table"), "table");
+    const mq_table *t = NULL;
+    for (int i = 0; tname && i < p->ntables; i++)
+        if (strcmp(p->tables[i]->name, tname) == 0)
+            t = p->tables[i];
+    if (!t) {
+        if (tname)
+            ERR(L, get(sn, "table"), "unknown table \"%s\"", tname);
+        return;
+    }
+    st->kind = STEP_TABLE;
+    st->table = t;
+    struct fy_node *keys = get(sn, "key");
+    if (!keys || !fy_node_is_sequence(keys)) {
+        ERR(L, keys ? keys : sn, "step %s: key must be a list of expressions", st->name);
+        return;
+    }
+    if (fy_node_sequence_item_count(keys) != t->nkeys) {
+        ERR(L, keys, "step %s: table %s takes %d key%s, not %d", st->name, t->name, t->nkeys,
+            t->nkeys == 1 ? "" : "s", fy_node_sequence_item_count(keys));
+        return;
+    }
+    st->keys = mq_arena_alloc(&p->mem, sizeof(mq_prog *) * (size_t)t->nkeys);
+    mq_scope s = unit_scope(L);
+    void *it = NULL;
+    struct fy_node *k;
+    for (int i = 0; st->keys && (k = fy_node_sequence_iterate(keys, &it)); i++) {
+        mq_type type;
+        int dom;
+        st->keys[i] = compile_at(L, &s, k, "key", &type, &dom);
+        if (st->keys[i])
+            mq_table_bind_key((mq_table *)t, i, type == MQ_T_ENUM ? (mq_domain)dom : MQ_DOM_NONE,
+                              L->d, L->file);
+    }
+    st->nkeys = t->nkeys;
+    char *column = get(sn, "column") ? scalar(L, get(sn, "column"), "column") : NULL;
+    int fixed = column ? mq_table_value_index(t, column) : -1;
+    if (column && fixed < 0)
+        ERR(L, get(sn, "column"), "table %s has no column \"%s\"", t->name, column);
+    for (int c = 0; c < L->env.line->ncoverages; c++) {
+        if (!(st->coverages & (1ull << c)))
+            continue;
+        int col = fixed >= 0 ? fixed : mq_table_value_index(t, L->env.line->coverages[c].code);
+        if (col < 0 && !column && t->nvalues == 1)
+            col = 0;
+        if (col < 0 && !column)
+            ERR(L, sn, "step %s: table %s has no column \"%s\" (name one with column:)", st->name,
+                t->name, L->env.line->coverages[c].code);
+        st->column_for[c] = col;
+    }
+}
+
+static void load_discounts(loader *L, struct fy_node *dn, mq_step *st)
+{
+    static const char *const keys[] = {"cap", "items", NULL};
+    static const char *const item_keys[] = {"name", "amount", "when", "coverages", NULL};
+    mq_plan *p = L->p;
+    st->kind = STEP_DISCOUNTS;
+    st->cap = 1;
+    if (!check_keys(L, dn, "discounts", keys))
+        return;
+    if (get(dn, "cap") && number_of(L, get(dn, "cap"), "cap", &st->cap) &&
+        (st->cap < 0 || st->cap > 1))
+        ERR(L, get(dn, "cap"), "discount cap must be between 0 and 1 (0.30 = 30%%)");
+    struct fy_node *items = get(dn, "items");
+    if (!items || !fy_node_is_sequence(items)) {
+        ERR(L, items ? items : dn, "discounts: items must be a list");
+        return;
+    }
+    int n = fy_node_sequence_item_count(items);
+    st->items = mq_arena_alloc(&p->mem, sizeof(mq_discount) * (size_t)(n ? n : 1));
+    mq_scope s = unit_scope(L);
+    void *it = NULL;
+    struct fy_node *in;
+    while (st->items && (in = fy_node_sequence_iterate(items, &it))) {
+        if (!check_keys(L, in, "discount", item_keys))
+            continue;
+        mq_discount *d = &st->items[st->nitems];
+        d->name = required_scalar(L, in, "name", "discount");
+        struct fy_node *amount = get(in, "amount"), *when = get(in, "when");
+        if (!amount || !when) {
+            ERR(L, in, "discount %s needs amount and when", d->name ? d->name : "");
+            continue;
+        }
+        d->amount = compile_at(L, &s, amount, "amount", NULL, NULL);
+        d->when = compile_at(L, &s, when, "when", NULL, NULL);
+        d->coverages = coverage_mask(L, get(in, "coverages"), "discount") & st->coverages;
+        st->nitems++;
+    }
+}
+
+static void load_steps(loader *L, struct fy_node *seq)
+{
+    static const char *const keys[] = {"name",  "coverages", "table",   "key",     "column",
+                                       "factor", "add",      "round",   "minimum", "discounts",
+                                       NULL};
+    static const char *const kinds[] = {"table", "factor", "add", "round", "minimum", "discounts"};
+    mq_plan *p = L->p;
+    if (!seq || !fy_node_is_sequence(seq)) {
+        ERR(L, seq, "steps must be a list");
+        return;
+    }
+    int n = fy_node_sequence_item_count(seq);
+    p->steps = mq_arena_alloc(&p->mem, sizeof(mq_step) * (size_t)(n ? n : 1));
+    void *it = NULL;
+    struct fy_node *sn;
+    while (p->steps && (sn = fy_node_sequence_iterate(seq, &it))) {
+        if (!check_keys(L, sn, "step", keys))
+            continue;
+        mq_step *st = &p->steps[p->nsteps];
+        for (int c = 0; c < 64; c++)
+            st->column_for[c] = -1;
+        st->name = required_scalar(L, sn, "name", "step");
+        if (!st->name)
+            continue;
+        int nkinds = 0, kind = -1;
+        for (int k = 0; k < 6; k++)
+            if (get(sn, kinds[k]))
+                nkinds++, kind = k;
+        if (nkinds != 1) {
+            ERR(L, sn, "step %s needs exactly one of table, factor, add, round, minimum, discounts",
+                st->name);
+            continue;
+        }
+        st->coverages = coverage_mask(L, get(sn, "coverages"), st->name);
+        mq_scope s = unit_scope(L);
+        switch (kind) {
+        case 0:
+            load_table_step(L, sn, st);
+            break;
+        case 5:
+            load_discounts(L, get(sn, "discounts"), st);
+            break;
+        default:
+            st->kind = kind == 1 ? STEP_FACTOR : kind == 2 ? STEP_ADD
+                                             : kind == 3   ? STEP_ROUND
+                                                           : STEP_MINIMUM;
+            st->expr = compile_at(L, &s, get(sn, kinds[kind]), kinds[kind], NULL, NULL);
+            break;
+        }
+        p->nsteps++;
+    }
+    /* each coverage gets the list of steps that apply to it */
+    for (int c = 0; c < L->env.line->ncoverages; c++) {
+        mq_plan_cov *pc = &p->cov[c];
+        if (!pc->offered)
+            continue;
+        pc->steps = mq_arena_alloc(&p->mem, sizeof(mq_step *) * (size_t)(p->nsteps ? p->nsteps : 1));
+        for (int i = 0; pc->steps && i < p->nsteps; i++)
+            if (p->steps[i].coverages & (1ull << c))
+                pc->steps[pc->nsteps++] = &p->steps[i];
+    }
+}
+
+static void load_money_rules(loader *L, struct fy_node *root)
+{
+    static const char *const rkeys[] = {"coverage", NULL};
+    static const char *const fkeys[] = {"name", "amount", NULL};
+    mq_plan *p = L->p;
+    p->round_step = 0.01;
+    struct fy_node *r = get(root, "rounding");
+    if (r && check_keys(L, r, "rounding", rkeys) && get(r, "coverage") &&
+        number_of(L, get(r, "coverage"), "rounding.coverage", &p->round_step) &&
+        !(p->round_step >= 0.01 && p->round_step <= 100))
+        ERR(L, get(r, "coverage"), "rounding.coverage must be from 0.01 to 100");
+    struct fy_node *m = get(root, "minimum_premium");
+    if (m)
+        money_of(L, m, "minimum_premium", &p->minimum_cents);
+    struct fy_node *fees = get(root, "fees");
+    if (!fees)
+        return;
+    if (!fy_node_is_sequence(fees)) {
+        ERR(L, fees, "fees must be a list of {name, amount}");
+        return;
+    }
+    int n = fy_node_sequence_item_count(fees);
+    p->fees = mq_arena_alloc(&p->mem, sizeof(mq_fee) * (size_t)(n ? n : 1));
+    void *it = NULL;
+    struct fy_node *f;
+    while (p->fees && (f = fy_node_sequence_iterate(fees, &it))) {
+        if (!check_keys(L, f, "fee", fkeys))
+            continue;
+        mq_fee *fee = &p->fees[p->nfees];
+        fee->name = required_scalar(L, f, "name", "fee");
+        if (get(f, "amount") && money_of(L, get(f, "amount"), "fee amount", &fee->cents)) {
+            p->fees_cents += fee->cents;
+            p->nfees++;
+        } else if (!get(f, "amount")) {
+            ERR(L, f, "fee: missing \"amount\"");
+        }
+    }
+}
+
+/* ---- One plan --------------------------------------------------------- */
+
+static void plan_free(mq_plan *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->ntables; i++)
+        mq_table_free(p->tables[i]);
+    free(p->tables);
+    for (int i = 0; i < p->nvars; i++)
+        mq_prog_free(p->vars[i].prog);
+    free(p->vars);
+    for (int i = 0; i < p->nrules; i++)
+        mq_prog_free(p->rules[i].when);
+    for (int c = 0; c < 64; c++) {
+        mq_prog_free(p->cov[c].base);
+        mq_prog_free(p->cov[c].omit_when);
+    }
+    for (int i = 0; i < p->nsteps; i++) {
+        mq_step *st = &p->steps[i];
+        mq_prog_free(st->expr);
+        for (int k = 0; k < st->nkeys && st->keys; k++)
+            mq_prog_free(st->keys[k]);
+        for (int d = 0; d < st->nitems; d++) {
+            mq_prog_free(st->items[d].amount);
+            mq_prog_free(st->items[d].when);
+        }
+    }
+    mq_arena_free(&p->mem);
+    free(p);
+}
+
+static char *read_file(const char *path, mq_diags *d, const char *display)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        mq_diag_add(d, "%s: cannot open: %s", display, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(PLAN_MAX_FILE + 1);
+    size_t n = buf ? fread(buf, 1, PLAN_MAX_FILE + 1, f) : 0;
+    fclose(f);
+    if (!buf)
+        return NULL;
+    if (n > PLAN_MAX_FILE) {
+        mq_diag_add(d, "%s: larger than %d bytes", display, PLAN_MAX_FILE);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+static struct fy_document *parse_yaml(const char *text, const char *display, mq_diags *d)
+{
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = NULL;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    if (!diag)
+        return NULL;
+    fy_diag_set_collect_errors(diag, true);
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DISABLE_RECYCLING, .diag = diag};
+    struct fy_document *doc = fy_document_build_from_string(&cfg, text, FY_NT);
+    if (!doc) {
+        void *it = NULL;
+        struct fy_diag_error *e;
+        int n = 0;
+        while ((e = fy_diag_errors_iterate(diag, &it)) && n < 5) {
+            mq_diag_add(d, "%s:%d:%d: %s", display, e->line + 1, e->column + 1, e->msg);
+            n++;
+        }
+        if (!n)
+            mq_diag_add(d, "%s: not valid YAML", display);
+    }
+    fy_diag_destroy(diag);
+    return doc;
+}
+
+static mq_plan *load_plan(const char *dir, mq_diags *d)
+{
+    static const char *const root_keys[] = {
+        "carrier",   "plan",  "verifies", "tables",          "variables", "eligibility",
+        "coverages", "steps", "rounding", "minimum_premium", "fees",      NULL};
+    char file[PATH_MAX];
+    snprintf(file, sizeof file, "%s/plan.yaml", dir);
+    mq_plan *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    mq_arena_init(&p->mem, 0);
+    p->dir = mq_arena_strdup(&p->mem, dir);
+    p->file = mq_arena_strdup(&p->mem, file);
+    loader L = {.file = p->file, .dir = p->dir, .d = d, .errors_before = d->count, .p = p};
+    char *text = read_file(file, d, file);
+    struct fy_document *doc = text ? parse_yaml(text, file, d) : NULL;
+    struct fy_node *root = doc ? fy_document_root(doc) : NULL;
+    if (!root || !check_keys(&L, root, "plan.yaml", root_keys))
+        goto done;
+    load_header(&L, root);
+    if (failed(&L))
+        goto done;
+    L.env = (mq_compile_env){.line = mq_line_get(p->line), .file = p->file, .diags = d};
+    load_verifies(&L, get(root, "verifies"));
+    load_tables(&L, get(root, "tables"));
+    L.env.tables = p->tables;
+    L.env.ntables = p->ntables;
+    load_variables(&L, get(root, "variables"));
+    load_eligibility(&L, get(root, "eligibility"));
+    load_coverages(&L, get(root, "coverages"));
+    load_steps(&L, get(root, "steps"));
+    load_money_rules(&L, root);
+    for (int i = 0; i < p->ntables; i++)
+        mq_table_compile(p->tables[i], d);
+done:
+    free(L.env.vars);
+    free(L.env.deps);
+    if (doc)
+        fy_document_destroy(doc);
+    free(text);
+    if (failed(&L)) {
+        plan_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- The engine: every plan under a folder ----------------------------- */
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool add_plan(mq_engine *e, mq_plan *p)
+{
+    if (e->nplans == MAX_PLANS)
+        return false;
+    if (e->nplans % 16 == 0) {
+        mq_plan **plans = realloc(e->plans, sizeof(mq_plan *) * (size_t)(e->nplans + 16));
+        if (!plans)
+            return false;
+        e->plans = plans;
+    }
+    e->plans[e->nplans++] = p;
+    return true;
+}
+
+/* Walks `dir` in name order so plans load in the same order everywhere. */
+static void walk(mq_engine *e, const char *dir, int depth, mq_diags *d)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        mq_plan *p = load_plan(dir, d);
+        if (p && !add_plan(e, p)) {
+            mq_diag_add(d, "%s: too many plans", dir);
+            plan_free(p);
+        }
+        return;
+    }
+    if (depth >= MAX_DIR_DEPTH)
+        return;
+    DIR *dh = opendir(dir);
+    if (!dh) {
+        mq_diag_add(d, "%s: cannot open: %s", dir, strerror(errno));
+        return;
+    }
+    char *names[1024];
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(dh)) && n < 1024)
+        if (de->d_name[0] != '.')
+            names[n++] = strdup(de->d_name);
+    closedir(dh);
+    qsort(names, (size_t)n, sizeof(char *), cmp_names);
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (names[i] && is_dir(path))
+            walk(e, path, depth + 1, d);
+        free(names[i]);
+    }
+}
+
+static void check_consistency(mq_engine *e, mq_diags *d)
+{
+    for (int i = 0; i < e->nplans; i++)
+        for (int j = 0; j < i; j++) {
+            mq_plan *a = e->plans[i], *b = e->plans[j];
+            if (strcmp(a->carrier_id, b->carrier_id) == 0 &&
+                (strcmp(a->carrier_name, b->carrier_name) != 0 ||
+                 strcmp(a->carrier_rating, b->carrier_rating) != 0))
+                mq_diag_add(d, "%s: carrier %s is named or rated differently in %s", a->file,
+                            a->carrier_id, b->file);
+            if (strcmp(a->plan_id, b->plan_id) == 0 && strcmp(a->version, b->version) == 0)
+                mq_diag_add(d, "%s: plan %s version %s is also defined in %s", a->file, a->plan_id,
+                            a->version, b->file);
+            if (strcmp(a->plan_id, b->plan_id) == 0 && strcmp(a->carrier_id, b->carrier_id) != 0)
+                mq_diag_add(d, "%s: plan id %s is used by two carriers (see %s)", a->file,
+                            a->plan_id, b->file);
+            if (strcmp(a->plan_id, b->plan_id) == 0 && a->effective == b->effective &&
+                strcmp(a->version, b->version) != 0)
+                mq_diag_add(d, "%s: two versions of plan %s take effect on the same day (see %s)",
+                            a->file, a->plan_id, b->file);
+        }
+}
+
+mq_engine *mq_engine_load(const char *dir, mq_diags *d)
+{
+    mq_engine *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    int before = d->count;
+    if (!is_dir(dir))
+        mq_diag_add(d, "%s: not a folder of plans", dir);
+    else
+        walk(e, dir, 0, d);
+    if (d->count == before && e->nplans == 0)
+        mq_diag_add(d, "%s: no plan.yaml found", dir);
+    check_consistency(e, d);
+    if (d->count > before) {
+        mq_engine_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void mq_engine_free(mq_engine *e)
+{
+    if (!e)
+        return;
+    for (int i = 0; i < e->nplans; i++)
+        plan_free(e->plans[i]);
+    free(e->plans);
+    free(e);
+}
+
+int mq_engine_plan_count(const mq_engine *e)
+{
+    return e->nplans;
+}
+
+const mq_plan *mq_engine_plan(const mq_engine *e, int i)
+{
+    return (i >= 0 && i < e->nplans) ? e->plans[i] : NULL;
+}
+
+void mq_plan_get_info(const mq_plan *p, mq_plan_info *info)
+{
+    *info = (mq_plan_info){
+        .carrier_id = p->carrier_id,
+        .carrier_name = p->carrier_name,
+        .carrier_rating = p->carrier_rating,
+        .carrier_kind = p->carrier_kind,
+        .plan_id = p->plan_id,
+        .version = p->version,
+        .path = p->dir,
+        .effective = p->effective,
+        .line = p->line,
+        .states = p->states,
+        .nstates = p->nstates,
+        .term_months = p->term_months,
+        .ncoverages = p->ncodes,
+        .coverage_codes = p->coverage_codes,
+    };
+}
+
+static bool writes_state(const mq_plan *p, int state)
+{
+    for (int i = 0; i < p->nstates; i++)
+        if (p->states[i] == state)
+            return true;
+    return false;
+}
+
+int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on,
+                     const mq_plan **plans, const char **carrier_ids, int cap)
+{
+    int n = 0;
+    for (int i = 0; i < e->nplans; i++) {
+        const mq_plan *p = e->plans[i];
+        if (p->line != line)
+            continue;
+        int slot = -1;
+        for (int j = 0; j < n; j++)
+            if (strcmp(carrier_ids[j], p->carrier_id) == 0)
+                slot = j;
+        if (slot < 0) {
+            if (n == cap)
+                continue;
+            slot = n++;
+            carrier_ids[slot] = p->carrier_id;
+            plans[slot] = NULL;
+        }
+        if (!writes_state(p, state) || p->effective > on)
+            continue;
+        if (!plans[slot] || p->effective > plans[slot]->effective)
+            plans[slot] = p;
+    }
+    return n;
+}
+
+const mq_plan *mq_engine_find_version(const mq_engine *e, const char *plan_id, const char *version)
+{
+    for (int i = 0; i < e->nplans; i++)
+        if (strcmp(e->plans[i]->plan_id, plan_id) == 0 && strcmp(e->plans[i]->version, version) == 0)
+            return e->plans[i];
+    return NULL;
+}

@@ -1,0 +1,595 @@
+/* rate.c -- rates one request against a plan, and against every carrier.
+ *
+ * Rating runs in a fixed order: derived variables (in dependency order, each
+ * for every entity of its kind), eligibility rules, the check that every
+ * chosen coverage is offered, then for each unit (a vehicle, or the policy)
+ * and each chosen coverage: base rate, the plan's steps, rounding. Coverage
+ * premiums are summed in whole cents, raised to the minimum premium, and the
+ * fees added. A table lookup with no row stops rating with the table's
+ * `missing:` status. The worksheet (every step with table, key, factor and
+ * running value) is recorded only when asked for, so the hot path writes
+ * nothing but the premiums; all memory comes from the caller's arena.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct rating {
+    const mq_plan *p;
+    const mq_input *in;
+    const mq_line_def *l;
+    mq_arena *a;
+    mq_result *out;
+    bool worksheet;
+    bool oom;
+    mq_vm vm;
+    int capcov, capsteps, capnotes;
+} rating;
+
+const char *mq_status_name(mq_status s)
+{
+    static const char *const names[] = {"quoted", "declined", "unavailable", "error", "timeout"};
+    return (s >= MQ_QUOTED && s <= MQ_TIMEOUT) ? names[s] : "error";
+}
+
+/* ---- Small helpers ------------------------------------------------------ */
+
+static bool grow(rating *r, void **items, int count, int *cap, size_t size)
+{
+    if (count < *cap)
+        return true;
+    int ncap = *cap ? *cap * 2 : 8;
+    void *n = mq_arena_alloc(r->a, (size_t)ncap * size);
+    if (!n) {
+        r->oom = true;
+        return false;
+    }
+    if (count)
+        memcpy(n, *items, (size_t)count * size);
+    *items = n;
+    *cap = ncap;
+    return true;
+}
+
+static void add_note(rating *r, const char *text)
+{
+    if (text && grow(r, (void **)&r->out->notes, r->out->nnotes, &r->capnotes, sizeof(char *)))
+        r->out->notes[r->out->nnotes++] = text;
+}
+
+static void set_status(rating *r, mq_status s, const char *reason)
+{
+    r->out->status = s;
+    r->out->reasons = mq_arena_alloc(r->a, sizeof(char *));
+    if (!r->out->reasons || !reason) {
+        r->oom = true;
+        return;
+    }
+    r->out->reasons[0] = reason;
+    r->out->nreasons = 1;
+}
+
+static int64_t round_to_cents(double v, double step)
+{
+    double units = floor(v / step + 0.5 + 1e-9);
+    return llround(units * step * 100);
+}
+
+static void format_value(char *buf, size_t n, double v, mq_domain dom)
+{
+    if (isnan(v))
+        snprintf(buf, n, "(missing)");
+    else if (dom != MQ_DOM_NONE)
+        snprintf(buf, n, "%s", mq_symbol_name(dom, (int)v));
+    else
+        snprintf(buf, n, "%.10g", v);
+}
+
+static const char *format_keys(rating *r, const mq_table *t, const double *keys, int nkeys,
+                               const char *sep)
+{
+    char buf[512] = "";
+    size_t len = 0;
+    for (int k = 0; k < nkeys && len < sizeof buf - 64; k++) {
+        char one[64];
+        format_value(one, sizeof one, keys[k], t->maps ? t->maps[k].domain : MQ_DOM_NONE);
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", k ? sep : "", one);
+    }
+    return mq_arena_strdup(r->a, buf);
+}
+
+/* The table's `missing:` rule, after a lookup found no row. */
+static void apply_miss(rating *r)
+{
+    const mq_table *t = r->vm.miss_table;
+    const char *keys = format_keys(r, t, r->vm.miss_keys, r->vm.miss_nkeys, "/");
+    if (t->miss == MISS_ERROR || !t->miss_text) {
+        set_status(r, MQ_ERROR,
+                   mq_arena_printf(r->a, "%s has no rate in table %s for %s", r->p->carrier_name,
+                                   t->name, keys ? keys : "?"));
+        return;
+    }
+    /* replace every {key} with the key values */
+    char buf[1024];
+    size_t len = 0;
+    for (const char *s = t->miss_text; *s && len < sizeof buf - 1;) {
+        if (strncmp(s, "{key}", 5) == 0) {
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", keys ? keys : "?");
+            s += 5;
+        } else {
+            buf[len++] = *s++;
+        }
+    }
+    buf[len < sizeof buf ? len : sizeof buf - 1] = '\0';
+    set_status(r, t->miss == MISS_DECLINE ? MQ_DECLINED : MQ_UNAVAILABLE,
+               mq_arena_strdup(r->a, buf));
+}
+
+/* Programs that are one load or constant skip the interpreter loop. */
+static inline bool eval(rating *r, const mq_prog *p, double *out)
+{
+    if (p->simple) {
+        const mq_ins *in = &p->code[0];
+        switch ((mq_opcode)in->op) {
+        case OP_CONST:
+            *out = p->k[in->b];
+            return true;
+        case OP_FIELD:
+            *out = r->in->values[in->a][(size_t)r->vm.cur[in->a] * r->l->nfields[in->a] + in->b];
+            return true;
+        case OP_VAR:
+            *out = r->vm.vars[in->a][(size_t)r->vm.cur[in->a] * r->vm.nvars[in->a] + in->b];
+            return true;
+        default:
+            break;
+        }
+    }
+    return mq_vm_eval(&r->vm, p, out);
+}
+
+static void reset_current(rating *r)
+{
+    memset(r->vm.cur, 0, sizeof r->vm.cur);
+}
+
+/* ---- Worksheet --------------------------------------------------------- */
+
+static void record(rating *r, int cov, int32_t unit, const char *name, const mq_table *table,
+                   const char *key, const char *detail, char op, double factor, double running)
+{
+    mq_result *o = r->out;
+    if (!grow(r, (void **)&o->steps, o->nsteps, &r->capsteps, sizeof(mq_work_step)))
+        return;
+    o->steps[o->nsteps++] = (mq_work_step){cov,    unit,   name, table ? table->name : NULL,
+                                           key,    detail, factor, op,
+                                           running};
+}
+
+/* ---- Stages ------------------------------------------------------------ */
+
+static bool setup_vm(rating *r)
+{
+    const mq_input *in = r->in;
+    r->vm = (mq_vm){.in = in, .line = r->l};
+    for (int k = 0; k < MQ_ENT_COUNT; k++) {
+        r->vm.nvars[k] = r->p->nvars_of[k];
+        size_t cells = (size_t)in->count[k] * (size_t)r->p->nvars_of[k];
+        if (cells) {
+            r->vm.vars[k] = mq_arena_alloc(r->a, cells * sizeof(double));
+            if (!r->vm.vars[k])
+                return false;
+        }
+        if (k != MQ_ENT_POLICY && r->l->parent[k] != MQ_ENT_POLICY && in->start[k]) {
+            int32_t *parent = mq_arena_alloc(r->a, sizeof(int32_t) * (size_t)(in->count[k] + 1));
+            if (!parent)
+                return false;
+            int np = in->count[r->l->parent[k]];
+            for (int32_t p = 0; p < np; p++)
+                for (int32_t i = in->start[k][p]; i < in->start[k][p + 1]; i++)
+                    parent[i] = p;
+            r->vm.parent_of[k] = parent;
+        }
+    }
+    return true;
+}
+
+static bool compute_variables(rating *r)
+{
+    for (int v = 0; v < r->p->nvars; v++) {
+        const mq_var_decl *d = &r->p->vars[v];
+        int nv = r->vm.nvars[d->kind];
+        for (int32_t i = 0; i < r->in->count[d->kind]; i++) {
+            reset_current(r);
+            if (d->kind != MQ_ENT_POLICY)
+                mq_vm_enter(&r->vm, d->kind, i);
+            if (!eval(r, d->prog, &r->vm.vars[d->kind][(size_t)i * nv + d->slot])) {
+                apply_miss(r);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static bool check_eligibility(rating *r)
+{
+    for (int i = 0; i < r->p->nrules; i++) {
+        const mq_rule *rule = &r->p->rules[i];
+        double v;
+        reset_current(r);
+        if (!eval(r, rule->when, &v)) {
+            apply_miss(r);
+            return false;
+        }
+        if (v != 0 && !isnan(v)) {
+            set_status(r, rule->status, rule->reason);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool chosen_on(const rating *r, int cov, int32_t unit)
+{
+    const mq_coverage_def *cd = &r->l->coverages[cov];
+    if (cd->scope == MQ_ENT_POLICY)
+        return !isnan(r->in->values[MQ_ENT_POLICY][cd->presence_field]);
+    if (cd->scope != r->l->unit)
+        return false;
+    return !isnan(mq_input_row(r->in, cd->scope, unit)[cd->presence_field]);
+}
+
+static bool check_offered(rating *r)
+{
+    int nunits = r->l->unit == MQ_ENT_POLICY ? 1 : r->in->count[r->l->unit];
+    for (int c = 0; c < r->l->ncoverages; c++) {
+        if (r->p->cov[c].offered)
+            continue;
+        for (int32_t u = 0; u < nunits; u++)
+            if (chosen_on(r, c, u)) {
+                set_status(r, MQ_UNAVAILABLE,
+                           mq_arena_printf(r->a, "%s does not offer %s (%s)", r->p->carrier_name,
+                                           r->l->coverages[c].name, r->l->coverages[c].code));
+                return false;
+            }
+    }
+    return true;
+}
+
+static bool run_discounts(rating *r, const mq_step *st, int cov, double *factor,
+                          const char **detail)
+{
+    double sum = 0;
+    char buf[512] = "";
+    size_t len = 0;
+    for (int i = 0; i < st->nitems; i++) {
+        const mq_discount *d = &st->items[i];
+        double when, amount;
+        if (!(d->coverages & (1ull << cov)))
+            continue;
+        if (!eval(r, d->when, &when) || !eval(r, d->amount, &amount))
+            return false;
+        if (when == 0 || isnan(when))
+            continue;
+        sum += amount;
+        if (r->worksheet && len < sizeof buf - 80)
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %.10g%%", len ? " + " : "",
+                                    d->name, amount * 100);
+    }
+    double applied = sum < st->cap ? sum : st->cap;
+    *factor = 1 - applied;
+    if (r->worksheet) {
+        if (!len)
+            snprintf(buf, sizeof buf, "none applies");
+        else if (sum > st->cap)
+            snprintf(buf + len, sizeof buf - len, " = %.10g%%, capped at %.10g%%", sum * 100,
+                     st->cap * 100);
+        *detail = mq_arena_strdup(r->a, buf);
+    }
+    return true;
+}
+
+/* Applies one step to the running premium. False when a lookup failed. */
+static bool run_step(rating *r, const mq_step *st, int cov, int32_t unit, double *running)
+{
+    double v = NAN, keys[8];
+    const char *key = NULL, *detail = NULL;
+    char op = '*';
+    switch (st->kind) {
+    case STEP_TABLE:
+        for (int k = 0; k < st->nkeys; k++)
+            if (!eval(r, st->keys[k], &keys[k]))
+                return false;
+        v = mq_table_lookup(st->table, keys, st->column_for[cov]);
+        if (isnan(v)) {
+            r->vm.miss_table = st->table;
+            r->vm.miss_nkeys = st->nkeys;
+            memcpy(r->vm.miss_keys, keys, sizeof(double) * (size_t)st->nkeys);
+            return false;
+        }
+        *running *= v;
+        if (r->worksheet)
+            key = format_keys(r, st->table, keys, st->nkeys, ", ");
+        break;
+    case STEP_FACTOR:
+        if (!eval(r, st->expr, &v))
+            return false;
+        *running *= v;
+        break;
+    case STEP_ADD:
+        if (!eval(r, st->expr, &v))
+            return false;
+        *running += v;
+        op = '+';
+        break;
+    case STEP_ROUND:
+        if (!eval(r, st->expr, &v))
+            return false;
+        *running = v > 0 ? round_to_cents(*running, v) / 100.0 : NAN;
+        op = 'r';
+        break;
+    case STEP_MINIMUM:
+        if (!eval(r, st->expr, &v))
+            return false;
+        if (*running < v)
+            *running = v;
+        op = 'm';
+        break;
+    case STEP_DISCOUNTS:
+        if (!run_discounts(r, st, cov, &v, &detail))
+            return false;
+        *running *= v;
+        break;
+    }
+    if (r->worksheet)
+        record(r, cov, unit, st->name, st->kind == STEP_TABLE ? st->table : NULL, key, detail, op,
+               v, *running);
+    return true;
+}
+
+static bool rate_coverage(rating *r, int cov, int32_t unit)
+{
+    const mq_plan_cov *pc = &r->p->cov[cov];
+    const mq_coverage_def *cd = &r->l->coverages[cov];
+    double omit = 0, running;
+    if (pc->omit_when && !eval(r, pc->omit_when, &omit))
+        return false;
+    if (omit != 0 && !isnan(omit)) {
+        const char *who = r->l->unit == MQ_ENT_POLICY ? "" : r->in->ids[r->l->unit][unit];
+        add_note(r, mq_arena_printf(r->a, "%s%s%s left off: %s", who, *who ? ": " : "", cd->name,
+                                    pc->note));
+        return true;
+    }
+    if (!eval(r, pc->base, &running))
+        return false;
+    if (r->worksheet)
+        record(r, cov, unit, "Base rate", NULL, NULL, NULL, '=', running, running);
+    for (int i = 0; i < pc->nsteps; i++)
+        if (!run_step(r, pc->steps[i], cov, unit, &running))
+            return false;
+    if (isnan(running) || running < 0 || running > 1e9) {
+        set_status(r, MQ_ERROR,
+                   mq_arena_printf(r->a, "%s: the %s premium is not a valid amount (a value it "
+                                         "needs is missing)",
+                                   r->p->carrier_name, cd->code));
+        return true;
+    }
+    int64_t cents = round_to_cents(running, r->p->round_step);
+    if (r->worksheet)
+        record(r, cov, unit, "Round", NULL, NULL, NULL, 'r', r->p->round_step, cents / 100.0);
+    mq_result *o = r->out;
+    if (!grow(r, (void **)&o->coverages, o->ncoverages, &r->capcov, sizeof(mq_cov_premium)))
+        return true;
+    o->coverages[o->ncoverages++] = (mq_cov_premium){cov, unit, cents};
+    return true;
+}
+
+static bool rate_units(rating *r)
+{
+    int nunits = r->l->unit == MQ_ENT_POLICY ? 1 : r->in->count[r->l->unit];
+    for (int32_t u = 0; u < nunits; u++) {
+        reset_current(r);
+        if (r->l->unit != MQ_ENT_POLICY)
+            mq_vm_enter(&r->vm, r->l->unit, u);
+        for (int c = 0; c < r->l->ncoverages; c++) {
+            if (!chosen_on(r, c, u))
+                continue;
+            if (!rate_coverage(r, c, u)) {
+                apply_miss(r);
+                return false;
+            }
+            if (r->out->status != MQ_QUOTED || r->oom)
+                return false;
+        }
+    }
+    return true;
+}
+
+static void total_up(rating *r)
+{
+    mq_result *o = r->out;
+    int64_t sum = 0;
+    for (int i = 0; i < o->ncoverages; i++)
+        sum += o->coverages[i].cents;
+    o->premium_cents = sum;
+    if (sum < r->p->minimum_cents) {
+        o->premium_cents = r->p->minimum_cents;
+        o->minimum_applied = true;
+    }
+    o->fees_cents = r->p->fees_cents;
+    o->total_cents = o->premium_cents + o->fees_cents;
+    if (r->worksheet) {
+        record(r, -1, 0, "Sum of coverage premiums", NULL, NULL, NULL, '=', sum / 100.0,
+               sum / 100.0);
+        if (o->minimum_applied)
+            record(r, -1, 0, "Minimum premium", NULL, NULL, NULL, 'm',
+                   r->p->minimum_cents / 100.0, o->premium_cents / 100.0);
+        for (int i = 0; i < r->p->nfees; i++)
+            record(r, -1, 0, r->p->fees[i].name, NULL, NULL, NULL, '+',
+                   r->p->fees[i].cents / 100.0, 0);
+        record(r, -1, 0, "Total", NULL, NULL, NULL, '=', o->total_cents / 100.0,
+               o->total_cents / 100.0);
+    }
+}
+
+static bool writes_state(const mq_plan *p, int state)
+{
+    for (int i = 0; i < p->nstates; i++)
+        if (p->states[i] == state)
+            return true;
+    return false;
+}
+
+bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts, mq_arena *a,
+                  mq_result *out)
+{
+    *out = (mq_result){
+        .carrier_id = p->carrier_id,
+        .carrier_name = p->carrier_name,
+        .carrier_rating = p->carrier_rating,
+        .plan = p,
+        .status = MQ_QUOTED,
+        .term_months = p->term_months,
+        .verifies = p->verifies,
+        .nverifies = p->nverifies,
+        .fees = p->fees,
+        .nfees = p->nfees,
+    };
+    rating r = {.p = p, .in = in, .l = mq_line_get(p->line), .a = a, .out = out,
+                .worksheet = opts && opts->worksheet};
+    if (in->line != p->line) {
+        set_status(&r, MQ_ERROR, mq_arena_printf(a, "plan %s rates %s, not this line", p->plan_id,
+                                                 r.l->name));
+    } else if (!writes_state(p, in->state)) {
+        set_status(&r, MQ_UNAVAILABLE,
+                   mq_arena_printf(a, "%s does not write %s insurance in %s", p->carrier_name,
+                                   r.l->name, mq_symbol_name(MQ_DOM_STATE, in->state)));
+    } else if (!setup_vm(&r)) {
+        return false;
+    } else if (compute_variables(&r) && check_eligibility(&r) && check_offered(&r) &&
+               rate_units(&r)) {
+        total_up(&r);
+    }
+    if (out->status != MQ_QUOTED) {
+        out->ncoverages = 0;
+        out->nfees = 0;
+    }
+    return !r.oom;
+}
+
+/* ---- Every carrier ---------------------------------------------------- */
+
+static int status_rank(mq_status s)
+{
+    return s == MQ_QUOTED ? 0 : s == MQ_DECLINED ? 1 : s == MQ_UNAVAILABLE ? 2 : 3;
+}
+
+static int compare_results(const void *a, const void *b)
+{
+    const mq_result *x = a, *y = b;
+    int rx = status_rank(x->status), ry = status_rank(y->status);
+    if (rx != ry)
+        return rx - ry;
+    if (x->status == MQ_QUOTED && x->total_cents != y->total_cents)
+        return x->total_cents < y->total_cents ? -1 : 1;
+    return strcmp(x->carrier_id, y->carrier_id);
+}
+
+static bool asked_for(const mq_input *in, const char *carrier)
+{
+    if (!in->carriers)
+        return true;
+    for (int i = 0; i < in->ncarriers; i++)
+        if (strcmp(in->carriers[i], carrier) == 0)
+            return true;
+    return false;
+}
+
+static const mq_plan *any_plan_of(const mq_engine *e, const char *carrier, mq_line line)
+{
+    const mq_plan *found = NULL;
+    for (int i = 0; i < mq_engine_plan_count(e); i++) {
+        const mq_plan *p = mq_engine_plan(e, i);
+        if (strcmp(p->carrier_id, carrier) == 0 && (!found || p->line == line))
+            found = p;
+    }
+    return found;
+}
+
+static void no_plan_result(const mq_engine *e, const mq_input *in, const char *carrier,
+                           mq_arena *a, mq_result *out)
+{
+    const mq_plan *p = any_plan_of(e, carrier, in->line);
+    *out = (mq_result){.carrier_id = carrier, .status = MQ_UNAVAILABLE};
+    const char *reason;
+    if (!p) {
+        out->status = MQ_ERROR;
+        out->carrier_name = carrier;
+        out->carrier_rating = "";
+        reason = mq_arena_printf(a, "no carrier with id \"%s\"", carrier);
+    } else {
+        out->carrier_name = p->carrier_name;
+        out->carrier_rating = p->carrier_rating;
+        char day[11];
+        mq_date_format(in->effective_date, day);
+        bool writes = false;
+        for (int i = 0; i < mq_engine_plan_count(e); i++) {
+            const mq_plan *q = mq_engine_plan(e, i);
+            writes |= strcmp(q->carrier_id, carrier) == 0 && q->line == in->line &&
+                      writes_state(q, in->state);
+        }
+        if (writes)
+            reason = mq_arena_printf(a, "%s has no %s rates in effect on %s", p->carrier_name,
+                                     mq_line_get(in->line)->name, day);
+        else
+            reason = mq_arena_printf(a, "%s does not write %s insurance in %s", p->carrier_name,
+                                     mq_line_get(in->line)->name,
+                                     mq_symbol_name(MQ_DOM_STATE, in->state));
+    }
+    out->reasons = mq_arena_alloc(a, sizeof(char *));
+    if (out->reasons && reason) {
+        out->reasons[0] = reason;
+        out->nreasons = 1;
+    }
+}
+
+bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opts, mq_arena *a,
+                 mq_result **results, int *nresults)
+{
+    int cap = mq_engine_plan_count(e) + in->ncarriers + 1;
+    const mq_plan **plans = mq_arena_alloc(a, sizeof(*plans) * (size_t)cap);
+    const char **ids = mq_arena_alloc(a, sizeof(*ids) * (size_t)cap);
+    mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)cap);
+    if (!plans || !ids || !res)
+        return false;
+    int n = mq_engine_select(e, in->line, in->state, in->effective_date, plans, ids, cap);
+    int nr = 0;
+    for (int i = 0; i < n; i++) {
+        if (!asked_for(in, ids[i]))
+            continue;
+        if (plans[i]) {
+            if (!mq_rate_plan(plans[i], in, opts, a, &res[nr]))
+                return false;
+        } else {
+            no_plan_result(e, in, ids[i], a, &res[nr]);
+        }
+        nr++;
+    }
+    /* carriers asked for by id that write nothing of this line */
+    for (int c = 0; in->carriers && c < in->ncarriers; c++) {
+        bool seen = false;
+        for (int i = 0; i < n; i++)
+            seen |= strcmp(ids[i], in->carriers[c]) == 0;
+        for (int j = 0; j < c; j++)
+            seen |= strcmp(in->carriers[j], in->carriers[c]) == 0;
+        if (!seen)
+            no_plan_result(e, in, in->carriers[c], a, &res[nr++]);
+    }
+    qsort(res, (size_t)nr, sizeof(*res), compare_results);
+    *results = res;
+    *nresults = nr;
+    return true;
+}

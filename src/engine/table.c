@@ -1,0 +1,715 @@
+/* table.c -- rate tables: read from CSV, compiled into direct lookups.
+ *
+ * A table has key columns (exact values, bands such as 16-17 or 75+, enum
+ * symbols, or * for a default) and value columns. Compiling splits each key
+ * column's number line at every band end into segments (a point for each end
+ * and the open stretch between ends), so any value falls in exactly one
+ * segment; the table becomes one matrix indexed by the segment of every key,
+ * each cell holding the most specific row that matches it (exact beats band
+ * beats *, key by key). Rating then costs one segment search per key (an
+ * array index when keys are small integers) and one array read, and
+ * overlapping rows are found once, at load, with both lines named.
+ */
+#include "internal.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { TABLE_MAX_FILE = 16 * 1024 * 1024, TABLE_MAX_CELLS = 4 * 1024 * 1024, DENSE_MAX = 65536 };
+
+/* ---- Reading --------------------------------------------------------- */
+
+typedef struct csv_reader {
+    const char *display;
+    mq_diags *d;
+    int line;        /* physical line being fed */
+    int record_line; /* line where the current record started */
+    bool in_record;
+    char **fields;   /* current record */
+    int nfields, capfields;
+    char ***records; /* all records */
+    int *record_lines;
+    int nrecords, caprecords;
+    bool failed;
+} csv_reader;
+
+static void on_field(void *s, size_t len, void *data)
+{
+    csv_reader *r = data;
+    if (!r->in_record) {
+        r->in_record = true;
+        r->record_line = r->line;
+    }
+    if (r->nfields == r->capfields) {
+        int cap = r->capfields ? r->capfields * 2 : 8;
+        char **f = realloc(r->fields, (size_t)cap * sizeof(*f));
+        if (!f) {
+            r->failed = true;
+            return;
+        }
+        r->fields = f;
+        r->capfields = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        r->failed = true;
+        return;
+    }
+    memcpy(copy, s ? s : "", len);
+    copy[len] = '\0';
+    r->fields[r->nfields++] = copy;
+}
+
+static void on_record(int c, void *data)
+{
+    (void)c;
+    csv_reader *r = data;
+    if (r->nrecords == r->caprecords) {
+        int cap = r->caprecords ? r->caprecords * 2 : 32;
+        char ***rec = realloc(r->records, (size_t)cap * sizeof(*rec));
+        int *lines = realloc(r->record_lines, (size_t)cap * sizeof(*lines));
+        if (rec)
+            r->records = rec;
+        if (lines)
+            r->record_lines = lines;
+        if (!rec || !lines) {
+            r->failed = true;
+            return;
+        }
+        r->caprecords = cap;
+    }
+    /* store the record as a NULL-terminated field array */
+    char **fields = malloc((size_t)(r->nfields + 1) * sizeof(char *));
+    if (!fields) {
+        r->failed = true;
+        return;
+    }
+    memcpy(fields, r->fields, (size_t)r->nfields * sizeof(char *));
+    fields[r->nfields] = NULL;
+    r->records[r->nrecords] = fields;
+    r->record_lines[r->nrecords] = r->record_line;
+    r->nrecords++;
+    r->nfields = 0;
+    r->in_record = false;
+}
+
+static void reader_free(csv_reader *r)
+{
+    for (int i = 0; i < r->nfields; i++)
+        free(r->fields[i]);
+    free(r->fields);
+    for (int i = 0; i < r->nrecords; i++) {
+        for (char **f = r->records[i]; *f; f++)
+            free(*f);
+        free(r->records[i]);
+    }
+    free(r->records);
+    free(r->record_lines);
+}
+
+static bool blank_or_comment(const char *line)
+{
+    while (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n')
+        line++;
+    return *line == '\0' || *line == '#';
+}
+
+/* Feeds the file line by line so records know their line numbers (libcsv
+ * itself reports none); comment and blank lines between records are skipped. */
+static bool read_csv(const char *path, csv_reader *r)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        mq_diag_add(r->d, "%s: cannot open: %s", r->display, strerror(errno));
+        return false;
+    }
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        fclose(f);
+        return false;
+    }
+    char *buf = NULL;
+    size_t cap = 0, total = 0;
+    ssize_t n;
+    bool ok = true;
+    while ((n = getline(&buf, &cap, f)) > 0) {
+        r->line++;
+        total += (size_t)n;
+        if (total > TABLE_MAX_FILE) {
+            mq_diag_add(r->d, "%s:%d: file larger than %d bytes", r->display, r->line,
+                        TABLE_MAX_FILE);
+            ok = false;
+            break;
+        }
+        if (!r->in_record && blank_or_comment(buf))
+            continue;
+        if (csv_parse(&p, buf, (size_t)n, on_field, on_record, r) != (size_t)n) {
+            mq_diag_add(r->d, "%s:%d: %s", r->display, r->line, csv_strerror(csv_error(&p)));
+            ok = false;
+            break;
+        }
+        if (r->failed)
+            break;
+    }
+    if (ok && !r->failed && csv_fini(&p, on_field, on_record, r) != 0) {
+        mq_diag_add(r->d, "%s:%d: %s", r->display, r->line, csv_strerror(csv_error(&p)));
+        ok = false;
+    }
+    if (r->failed) {
+        mq_diag_add(r->d, "%s: out of memory", r->display);
+        ok = false;
+    }
+    free(buf);
+    csv_free(&p);
+    fclose(f);
+    return ok;
+}
+
+/* ---- Cells ----------------------------------------------------------- */
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+static bool parse_number(const char *s, double *out)
+{
+    if (!*s)
+        return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || errno || !isfinite(v))
+        return false;
+    /* refuse hex, inf, nan and friends: a table holds plain decimals */
+    for (const char *p = s; *p; p++)
+        if (!strchr("0123456789.-+eE", *p))
+            return false;
+    *out = v;
+    return true;
+}
+
+static bool is_symbol(const char *s)
+{
+    if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return false;
+    return true;
+}
+
+static bool parse_cell(char *s, mq_cell *c)
+{
+    double a, b;
+    *c = (mq_cell){.kind = CELL_EXACT};
+    if (strcmp(s, "*") == 0) {
+        c->kind = CELL_ANY;
+        return true;
+    }
+    if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
+        c->lo = c->hi = s[0] == 't';
+        return true;
+    }
+    if (parse_number(s, &a)) {
+        c->lo = c->hi = a;
+        return true;
+    }
+    size_t n = strlen(s);
+    if (n > 1 && s[n - 1] == '+') {
+        s[n - 1] = '\0';
+        bool ok = parse_number(s, &a);
+        s[n - 1] = '+';
+        if (ok) {
+            *c = (mq_cell){.kind = CELL_BAND, .lo = a, .hi = INFINITY};
+            return true;
+        }
+    }
+    const char *ops[] = {"<=", ">=", "<", ">"};
+    for (int i = 0; i < 4; i++) {
+        size_t ol = strlen(ops[i]);
+        if (strncmp(s, ops[i], ol) == 0 && parse_number(s + ol, &a)) {
+            c->kind = CELL_BAND;
+            if (s[0] == '<') {
+                c->lo = -INFINITY, c->hi = a, c->hi_open = ol == 1;
+            } else {
+                c->lo = a, c->hi = INFINITY, c->lo_open = ol == 1;
+            }
+            return true;
+        }
+    }
+    /* a band "lo-hi": split at a '-' that is not a sign */
+    for (size_t i = 1; i < n; i++) {
+        if (s[i] != '-' || s[i - 1] == 'e' || s[i - 1] == 'E')
+            continue;
+        s[i] = '\0';
+        bool ok = parse_number(s, &a) && parse_number(s + i + 1, &b);
+        s[i] = '-';
+        if (ok && a <= b) {
+            *c = (mq_cell){.kind = CELL_BAND, .lo = a, .hi = b};
+            return true;
+        }
+    }
+    if (is_symbol(s)) {
+        c->kind = CELL_SYMBOL;
+        return true;
+    }
+    return false;
+}
+
+static int column_index(char **header, const char *name)
+{
+    for (int i = 0; header[i]; i++)
+        if (strcmp(trim(header[i]), name) == 0)
+            return i;
+    return -1;
+}
+
+static int count_fields(char **rec)
+{
+    int n = 0;
+    while (rec[n])
+        n++;
+    return n;
+}
+
+static bool fill_table(mq_table *t, csv_reader *r, const char *const *keys, mq_diags *d)
+{
+    const char *disp = r->display;
+    if (r->nrecords == 0) {
+        mq_diag_add(d, "%s:1: empty table (no header row)", disp);
+        return false;
+    }
+    char **header = r->records[0];
+    int ncols = count_fields(header);
+    int keycol[16];
+    for (int k = 0; k < t->nkeys; k++) {
+        keycol[k] = column_index(header, keys[k]);
+        if (keycol[k] < 0) {
+            mq_diag_add(d, "%s:%d: missing key column \"%s\"", disp, r->record_lines[0], keys[k]);
+            return false;
+        }
+    }
+    t->nvalues = ncols - t->nkeys;
+    if (t->nvalues <= 0) {
+        mq_diag_add(d, "%s:%d: no value column besides the keys", disp, r->record_lines[0]);
+        return false;
+    }
+    int *valcol = calloc((size_t)t->nvalues, sizeof(int));
+    t->key_names = calloc((size_t)t->nkeys, sizeof(char *));
+    t->value_names = calloc((size_t)t->nvalues, sizeof(char *));
+    t->nrows = r->nrecords - 1;
+    t->cells = calloc((size_t)(t->nrows ? t->nrows : 1) * (size_t)t->nkeys, sizeof(mq_cell));
+    t->values = calloc((size_t)(t->nrows ? t->nrows : 1) * (size_t)t->nvalues, sizeof(double));
+    t->row_lines = calloc((size_t)(t->nrows ? t->nrows : 1), sizeof(int));
+    if (!valcol || !t->key_names || !t->value_names || !t->cells || !t->values || !t->row_lines) {
+        free(valcol);
+        mq_diag_add(d, "%s: out of memory", disp);
+        return false;
+    }
+    for (int k = 0; k < t->nkeys; k++)
+        t->key_names[k] = strdup(keys[k]);
+    for (int c = 0, v = 0; c < ncols; c++) {
+        bool is_key = false;
+        for (int k = 0; k < t->nkeys; k++)
+            is_key |= keycol[k] == c;
+        if (is_key)
+            continue;
+        char *name = trim(header[c]);
+        if (!*name) {
+            mq_diag_add(d, "%s:%d: column %d has no name", disp, r->record_lines[0], c + 1);
+            free(valcol);
+            return false;
+        }
+        for (int w = 0; w < v; w++)
+            if (strcmp(t->value_names[w], name) == 0) {
+                mq_diag_add(d, "%s:%d: column \"%s\" appears twice", disp, r->record_lines[0],
+                            name);
+                free(valcol);
+                return false;
+            }
+        valcol[v] = c;
+        t->value_names[v++] = strdup(name);
+    }
+    bool ok = true;
+    for (int i = 0; i < t->nrows; i++) {
+        char **rec = r->records[i + 1];
+        int line = r->record_lines[i + 1];
+        t->row_lines[i] = line;
+        if (count_fields(rec) != ncols) {
+            mq_diag_add(d, "%s:%d: %d fields, the header has %d", disp, line, count_fields(rec),
+                        ncols);
+            ok = false;
+            continue;
+        }
+        for (int k = 0; k < t->nkeys; k++) {
+            mq_cell *c = &t->cells[i * t->nkeys + k];
+            char *s = trim(rec[keycol[k]]);
+            if (!parse_cell(s, c)) {
+                mq_diag_add(d, "%s:%d: key \"%s\" is not a value, band or *: \"%s\"", disp, line,
+                            keys[k], s);
+                ok = false;
+            } else if (c->kind == CELL_SYMBOL) {
+                c->symbol = strdup(s);
+            }
+        }
+        for (int v = 0; v < t->nvalues; v++) {
+            char *s = trim(rec[valcol[v]]);
+            double *out = &t->values[i * t->nvalues + v];
+            if (!*s || strcmp(s, "-") == 0) {
+                *out = NAN;
+            } else if (!parse_number(s, out)) {
+                mq_diag_add(d, "%s:%d: %s is not a number: \"%s\"", disp, line,
+                            t->value_names[v], s);
+                ok = false;
+            }
+        }
+    }
+    free(valcol);
+    return ok;
+}
+
+mq_table *mq_table_read(const char *path, const char *display, const char *name,
+                        const char *const *keys, int nkeys, mq_diags *d)
+{
+    if (nkeys < 1 || nkeys > 8) {
+        mq_diag_add(d, "%s: a table needs 1 to 8 key columns", display);
+        return NULL;
+    }
+    csv_reader r = {.display = display, .d = d};
+    mq_table *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->name = strdup(name);
+    t->file = strdup(display);
+    t->nkeys = nkeys;
+    bool ok = read_csv(path, &r) && fill_table(t, &r, keys, d);
+    reader_free(&r);
+    if (!ok) {
+        mq_table_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* ---- Binding enum keys ---------------------------------------------- */
+
+bool mq_table_bind_key(mq_table *t, int k, mq_domain dom, mq_diags *d, const char *where)
+{
+    if (!t->maps) {
+        t->maps = calloc((size_t)t->nkeys, sizeof(mq_keymap));
+        if (!t->maps)
+            return false;
+    }
+    if (t->bound_keys & (1u << k)) {
+        if (t->maps[k].domain == dom)
+            return true;
+        mq_diag_add(d, "%s: table %s key %s is looked up with two different kinds of value",
+                    where, t->name, t->key_names[k]);
+        return false;
+    }
+    t->bound_keys |= 1u << k;
+    t->maps[k].domain = dom;
+    bool ok = true;
+    for (int i = 0; i < t->nrows; i++) {
+        mq_cell *c = &t->cells[i * t->nkeys + k];
+        if (dom != MQ_DOM_NONE && c->kind == CELL_SYMBOL) {
+            int code = mq_symbol_find(dom, c->symbol);
+            if (code < 0) {
+                mq_diag_add(d, "%s:%d: \"%s\" is not a possible value of key %s", t->file,
+                            t->row_lines[i], c->symbol, t->key_names[k]);
+                ok = false;
+            }
+            c->lo = c->hi = code;
+        } else if (dom != MQ_DOM_NONE && c->kind != CELL_ANY) {
+            mq_diag_add(d, "%s:%d: key %s takes names, not numbers or bands", t->file,
+                        t->row_lines[i], t->key_names[k]);
+            ok = false;
+        } else if (dom == MQ_DOM_NONE && c->kind == CELL_SYMBOL) {
+            mq_diag_add(d, "%s:%d: key %s is a number, not \"%s\"", t->file, t->row_lines[i],
+                        t->key_names[k], c->symbol);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* ---- Compiling ------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Index of v in the sorted bounds (v is always one of them). */
+static int bound_index(const mq_keymap *m, double v)
+{
+    int lo = 0, hi = m->nbounds - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (m->bounds[mid] < v)
+            lo = mid + 1;
+        else if (m->bounds[mid] > v)
+            hi = mid - 1;
+        else
+            return mid;
+    }
+    return -1;
+}
+
+static int32_t segment_search(const mq_keymap *m, double x)
+{
+    int lo = 0, hi = m->nbounds; /* count of bounds < x */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (m->bounds[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < m->nbounds && m->bounds[lo] == x)
+        return 2 * lo + 1;
+    return 2 * lo;
+}
+
+static int32_t segment_of(const mq_keymap *m, double x)
+{
+    if (m->domain != MQ_DOM_NONE) {
+        int32_t code = (int32_t)x;
+        return (x == code && code >= 0 && code < m->nsegs) ? code : -1;
+    }
+    if (isnan(x))
+        return -1;
+    if (m->dense) {
+        double off = x - m->dense_lo;
+        if (off >= 0 && off < m->ndense && off == (int32_t)off)
+            return m->dense[(int32_t)off];
+    }
+    return segment_search(m, x);
+}
+
+static bool build_keymap(mq_table *t, int k)
+{
+    mq_keymap *m = &t->maps[k];
+    if (m->domain != MQ_DOM_NONE) {
+        m->nsegs = mq_symbol_count(m->domain);
+        return true;
+    }
+    m->bounds = malloc((size_t)(2 * t->nrows + 1) * sizeof(double));
+    if (!m->bounds)
+        return false;
+    int n = 0;
+    for (int i = 0; i < t->nrows; i++) {
+        const mq_cell *c = &t->cells[i * t->nkeys + k];
+        if (c->kind == CELL_ANY)
+            continue;
+        if (isfinite(c->lo))
+            m->bounds[n++] = c->lo;
+        if (isfinite(c->hi))
+            m->bounds[n++] = c->hi;
+    }
+    qsort(m->bounds, (size_t)n, sizeof(double), cmp_double);
+    int u = 0;
+    for (int i = 0; i < n; i++)
+        if (u == 0 || m->bounds[u - 1] != m->bounds[i])
+            m->bounds[u++] = m->bounds[i];
+    m->nbounds = u;
+    m->nsegs = 2 * u + 1;
+    bool integral = u > 0;
+    for (int i = 0; i < u; i++)
+        integral &= m->bounds[i] == floor(m->bounds[i]) && fabs(m->bounds[i]) < 1e9;
+    if (integral && m->bounds[u - 1] - m->bounds[0] < DENSE_MAX) {
+        m->dense_lo = (int32_t)m->bounds[0];
+        m->ndense = (int32_t)(m->bounds[u - 1] - m->bounds[0]) + 1;
+        m->dense = malloc((size_t)m->ndense * sizeof(int32_t));
+        if (!m->dense)
+            return false;
+        for (int32_t i = 0; i < m->ndense; i++)
+            m->dense[i] = segment_search(m, (double)(m->dense_lo + i));
+    }
+    return true;
+}
+
+/* The segments a cell matches: always one contiguous range. */
+static void cell_range(const mq_keymap *m, const mq_cell *c, int *first, int *last)
+{
+    switch (c->kind) {
+    case CELL_ANY:
+        *first = 0, *last = m->nsegs - 1;
+        return;
+    case CELL_SYMBOL:
+        *first = *last = (int)c->lo;
+        return;
+    case CELL_EXACT:
+        if (m->domain != MQ_DOM_NONE) {
+            *first = *last = (int)c->lo;
+            return;
+        }
+        *first = *last = 2 * bound_index(m, c->lo) + 1;
+        return;
+    case CELL_BAND:
+        *first = isfinite(c->lo) ? 2 * bound_index(m, c->lo) + (c->lo_open ? 2 : 1) : 0;
+        *last = isfinite(c->hi) ? 2 * bound_index(m, c->hi) + (c->hi_open ? 0 : 1) : m->nsegs - 1;
+        return;
+    }
+}
+
+static int specificity(const mq_cell *c)
+{
+    return c->kind == CELL_ANY ? 0 : c->kind == CELL_BAND ? 1 : 2;
+}
+
+/* >0 when row a is more specific than row b, key by key from the first. */
+static int compare_rows(const mq_table *t, int a, int b)
+{
+    for (int k = 0; k < t->nkeys; k++) {
+        int sa = specificity(&t->cells[a * t->nkeys + k]);
+        int sb = specificity(&t->cells[b * t->nkeys + k]);
+        if (sa != sb)
+            return sa - sb;
+    }
+    return 0;
+}
+
+typedef struct fill_state {
+    mq_table *t;
+    int32_t *owner;
+    int row;
+    int first[8], last[8];
+    mq_diags *d;
+    bool reported;
+} fill_state;
+
+static bool fill_cells(fill_state *s, int k, int64_t base)
+{
+    mq_table *t = s->t;
+    if (k == t->nkeys) {
+        int32_t prev = s->owner[base];
+        if (prev < 0) {
+            s->owner[base] = s->row;
+            return true;
+        }
+        int c = compare_rows(t, s->row, prev);
+        if (c > 0)
+            s->owner[base] = s->row;
+        if (c == 0 && !s->reported) {
+            mq_diag_add(s->d, "%s:%d: row overlaps the row at line %d (same keys or overlapping bands)",
+                        t->file, t->row_lines[s->row], t->row_lines[prev]);
+            s->reported = true;
+        }
+        return c != 0;
+    }
+    bool ok = true;
+    for (int seg = s->first[k]; seg <= s->last[k]; seg++)
+        ok &= fill_cells(s, k + 1, base + (int64_t)seg * t->maps[k].stride);
+    return ok;
+}
+
+bool mq_table_compile(mq_table *t, mq_diags *d)
+{
+    if (t->compiled)
+        return true;
+    if (!t->maps) {
+        t->maps = calloc((size_t)t->nkeys, sizeof(mq_keymap));
+        if (!t->maps)
+            return false;
+    }
+    for (int k = 0; k < t->nkeys; k++)
+        if (!mq_table_bind_key(t, k, t->maps[k].domain, d, t->file))
+            return false;
+    int64_t cells = 1;
+    for (int k = t->nkeys - 1; k >= 0; k--) {
+        if (!build_keymap(t, k))
+            return false;
+        t->maps[k].stride = (int32_t)cells;
+        cells *= t->maps[k].nsegs;
+        if (cells > TABLE_MAX_CELLS) {
+            mq_diag_add(d, "%s: too many key combinations to compile (over %d); split the table",
+                        t->file, TABLE_MAX_CELLS);
+            return false;
+        }
+    }
+    t->ncells = cells;
+    int32_t *owner = malloc((size_t)cells * sizeof(int32_t));
+    t->matrix = malloc((size_t)cells * (size_t)t->nvalues * sizeof(double));
+    if (!owner || !t->matrix) {
+        free(owner);
+        return false;
+    }
+    for (int64_t i = 0; i < cells; i++)
+        owner[i] = -1;
+    fill_state s = {.t = t, .owner = owner, .d = d};
+    bool ok = true;
+    for (int r = 0; r < t->nrows; r++) {
+        s.row = r;
+        s.reported = false;
+        for (int k = 0; k < t->nkeys; k++)
+            cell_range(&t->maps[k], &t->cells[r * t->nkeys + k], &s.first[k], &s.last[k]);
+        ok &= fill_cells(&s, 0, 0);
+    }
+    for (int64_t i = 0; i < cells; i++)
+        for (int v = 0; v < t->nvalues; v++)
+            t->matrix[i * t->nvalues + v] =
+                owner[i] < 0 ? NAN : t->values[(int64_t)owner[i] * t->nvalues + v];
+    free(owner);
+    t->compiled = ok;
+    return ok;
+}
+
+int mq_table_value_index(const mq_table *t, const char *name)
+{
+    for (int v = 0; v < t->nvalues; v++)
+        if (strcmp(t->value_names[v], name) == 0)
+            return v;
+    return -1;
+}
+
+double mq_table_lookup(const mq_table *t, const double *keys, int col)
+{
+    int64_t cell = 0;
+    for (int k = 0; k < t->nkeys; k++) {
+        int32_t seg = segment_of(&t->maps[k], keys[k]);
+        if (seg < 0)
+            return NAN;
+        cell += (int64_t)seg * t->maps[k].stride;
+    }
+    return t->matrix[cell * t->nvalues + col];
+}
+
+void mq_table_free(mq_table *t)
+{
+    if (!t)
+        return;
+    for (int k = 0; k < t->nkeys && t->key_names; k++)
+        free(t->key_names[k]);
+    for (int v = 0; v < t->nvalues && t->value_names; v++)
+        free(t->value_names[v]);
+    for (int i = 0; t->cells && i < t->nrows * t->nkeys; i++)
+        free((char *)t->cells[i].symbol);
+    if (t->maps)
+        for (int k = 0; k < t->nkeys; k++) {
+            free(t->maps[k].bounds);
+            free(t->maps[k].dense);
+        }
+    free(t->maps);
+    free(t->key_names);
+    free(t->value_names);
+    free(t->cells);
+    free(t->values);
+    free(t->row_lines);
+    free(t->matrix);
+    free(t->name);
+    free(t->file);
+    free(t->miss_text);
+    free(t);
+}

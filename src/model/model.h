@@ -1,0 +1,67 @@
+/* model.h -- requests and responses in the contract's JSON (prefix mq_req_ / mq_resp_).
+ *
+ * The model turns a request (../shared/contract.md) into the engine's flat
+ * mq_input, checking everything a request can get wrong and naming the JSON
+ * path of each problem; and turns the engine's results back into the
+ * contract's response JSON. Everything it allocates comes from the caller's
+ * arena, except the json_t trees and strings returned by mq_resp_*, which
+ * the caller releases (json_decref / free).
+ */
+#ifndef MQ_MODEL_H
+#define MQ_MODEL_H
+
+#include "engine.h"
+
+#include <jansson.h>
+
+/* ---- Request ------------------------------------------------------- */
+
+typedef struct mq_req_error {
+    const char *path;    /* "drivers[1].date_of_birth" ("" for the whole document) */
+    const char *message; /* "not a valid date \"1990-02-30\"" */
+} mq_req_error;
+
+typedef struct mq_req_errors {
+    mq_req_error items[32]; /* the first 32 problems; `count` may exceed it */
+    int count;
+} mq_req_errors;
+
+/* Largest request text accepted, in bytes. */
+#define MQ_REQ_MAX_BYTES (1024 * 1024)
+
+/* Parses and validates one request. On success fills *in (arena memory) and
+ * returns true. On a bad request returns false with errs->count > 0; when
+ * the arena runs out returns false with errs->count == 0. */
+bool mq_req_parse(const char *text, size_t len, mq_arena *a, mq_input *in, mq_req_errors *errs);
+
+/* Same, from an already parsed JSON document. */
+bool mq_req_from_json(json_t *doc, mq_arena *a, mq_input *in, mq_req_errors *errs);
+
+/* "drivers[1].date_of_birth: not a valid date \"1990-02-30\"" (arena). */
+const char *mq_req_error_text(const mq_req_error *e, mq_arena *a);
+
+/* ---- Response ------------------------------------------------------ */
+
+typedef struct mq_resp_meta {
+    const char *quote_id;   /* NULL: omitted */
+    const char *created_at; /* RFC 3339 UTC; NULL: omitted */
+} mq_resp_meta;
+
+/* The contract's response object for these (already sorted) results. */
+json_t *mq_resp_build(const mq_input *in, const mq_result *results, int nresults,
+                      const mq_resp_meta *meta);
+
+/* One result object (as an element of "results"). */
+json_t *mq_resp_result(const mq_input *in, const mq_result *r);
+
+/* The worksheet of one result: {"carrier", "plan", "status", "steps": [...]}. */
+json_t *mq_resp_worksheet(const mq_input *in, const mq_result *r);
+
+/* Money in whole cents as a JSON number with exactly its cents (714.0, 1018.67). */
+json_t *mq_resp_money(int64_t cents);
+
+/* Serialises with the flags every front door uses (money exact, keys in
+ * insertion order, indented when `pretty`). Caller frees. */
+char *mq_resp_dump(const json_t *doc, bool pretty);
+
+#endif

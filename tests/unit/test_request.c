@@ -1,0 +1,823 @@
+/* test_request.c -- request validation and flattening (src/model/request.c), and money output.
+ *
+ * Each bad-input test takes a valid request (a Harbor Mutual worked example,
+ * read from ../shared/reference), breaks one thing with set_path(), and
+ * checks the exact path and message of the one error it must produce. The
+ * good-input tests check the values the mq_input receives. Run from the
+ * repository root (meson's workdir for tests).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXAMPLES "../shared/reference/harbor-mutual-oh-auto.examples.json"
+
+/* ---- Helpers ---------------------------------------------------------- */
+
+/* A copy of the request of Harbor example `i` (0-based). */
+static json_t *example(size_t i)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(EXAMPLES, 0, &je);
+    if (!doc)
+        fail_msg("%s:%d: %s", EXAMPLES, je.line, je.text);
+    json_t *req = json_deep_copy(
+        json_object_get(json_array_get(json_object_get(doc, "cases"), i), "request"));
+    json_decref(doc);
+    assert_non_null(req);
+    return req;
+}
+
+/* A JSON value from its text ("\"x\"", "12", "{...}"). */
+static json_t *J(const char *text)
+{
+    json_error_t je;
+    json_t *v = json_loads(text, JSON_DECODE_ANY, &je);
+    if (!v)
+        fail_msg("bad test JSON %s: %s", text, je.text);
+    return v;
+}
+
+/* Sets (value) or removes (NULL) the member at `path`, e.g. "drivers[1].license.state". */
+static void set_path(json_t *root, const char *path, json_t *value)
+{
+    json_t *cur = root;
+    char key[64];
+    const char *p = path;
+    for (;;) {
+        size_t idx = 0;
+        bool is_index = *p == '[';
+        if (is_index) {
+            idx = strtoul(p + 1, (char **)&p, 10);
+            p++; /* ']' */
+        } else {
+            size_t n = strcspn(p, ".[");
+            snprintf(key, sizeof key, "%.*s", (int)n, p);
+            p += n;
+        }
+        if (*p == '.')
+            p++;
+        if (!*p) {
+            if (is_index && value)
+                assert_int_equal(json_array_set_new(cur, idx, value), 0);
+            else if (is_index)
+                assert_int_equal(json_array_remove(cur, idx), 0);
+            else if (value)
+                assert_int_equal(json_object_set_new(cur, key, value), 0);
+            else
+                assert_int_equal(json_object_del(cur, key), 0);
+            return;
+        }
+        cur = is_index ? json_array_get(cur, idx) : json_object_get(cur, key);
+        if (!cur)
+            fail_msg("no %s in the test request", path);
+    }
+}
+
+/* Validates `req` (consumed) and checks that it fails with exactly one error. */
+static void expect_error(json_t *req, const char *path, const char *message)
+{
+    mq_arena a;
+    mq_input in;
+    mq_req_errors errs;
+    mq_arena_init(&a, 0);
+    bool ok = mq_req_from_json(req, &a, &in, &errs);
+    json_decref(req);
+    assert_false(ok);
+    if (errs.count != 1 || strcmp(errs.items[0].path, path) != 0)
+        for (int i = 0; i < errs.count && i < 32; i++)
+            print_message("# got %s: %s\n", errs.items[i].path, errs.items[i].message);
+    assert_int_equal(errs.count, 1);
+    assert_string_equal(errs.items[0].path, path);
+    assert_string_equal(errs.items[0].message, message);
+    mq_arena_free(&a);
+}
+
+/* Parses `text` and checks that it fails with exactly one error. */
+static void expect_text_error(const char *text, size_t len, const char *path, const char *message)
+{
+    mq_arena a;
+    mq_input in;
+    mq_req_errors errs;
+    mq_arena_init(&a, 0);
+    assert_false(mq_req_parse(text, len, &a, &in, &errs));
+    assert_int_equal(errs.count, 1);
+    assert_string_equal(errs.items[0].path, path);
+    assert_string_equal(errs.items[0].message, message);
+    mq_arena_free(&a);
+}
+
+/* Validates `req` (consumed), which must succeed; the input lives in `a`. */
+static void expect_ok(json_t *req, mq_arena *a, mq_input *in)
+{
+    mq_req_errors errs;
+    mq_arena_init(a, 0);
+    bool ok = mq_req_from_json(req, a, in, &errs);
+    json_decref(req);
+    for (int i = 0; i < errs.count && i < 32; i++)
+        print_message("# unexpected %s: %s\n", errs.items[i].path, errs.items[i].message);
+    assert_true(ok);
+    assert_int_equal(errs.count, 0);
+}
+
+static double cell(const mq_input *in, mq_entity_kind k, int32_t i, int f)
+{
+    return mq_input_row(in, k, i)[f];
+}
+
+static double day(const char *iso)
+{
+    int32_t d;
+    assert_true(mq_date_parse(iso, &d));
+    return d;
+}
+
+/* ---- Malformed documents ---------------------------------------------- */
+
+static void test_syntax_error_has_line_and_column(void **state)
+{
+    (void)state;
+    const char *text = "{\n  \"line\": \"auto\",\n  \"effective_date\" \"2026-03-01\"\n}";
+    expect_text_error(text, strlen(text), "",
+                      "invalid JSON at 3:31: ':' expected near '\"2026-03-01\"'");
+}
+
+static void test_duplicate_key_is_rejected(void **state)
+{
+    (void)state;
+    const char *text = "{\"line\": \"auto\", \"line\": \"home\"}";
+    expect_text_error(text, strlen(text), "",
+                      "invalid JSON at 1:23: duplicate object key near '\"line\"'");
+}
+
+static void test_integer_beyond_range_is_a_syntax_error(void **state)
+{
+    (void)state;
+    const char *text = "{\"line\": \"auto\", \"x\": 99999999999999999999}";
+    expect_text_error(text, strlen(text), "",
+                      "invalid JSON at 1:42: too big integer near '99999999999999999999'");
+}
+
+static void test_oversized_text_is_refused(void **state)
+{
+    (void)state;
+    size_t len = MQ_REQ_MAX_BYTES + 1;
+    char *text = malloc(len);
+    assert_non_null(text);
+    memset(text, ' ', len);
+    expect_text_error(text, len, "", "request is larger than 1048576 bytes");
+    free(text);
+}
+
+static void test_document_must_be_an_object(void **state)
+{
+    (void)state;
+    expect_error(J("[1, 2]"), "", "expected a JSON object, got an array");
+}
+
+/* ---- Line -------------------------------------------------------------- */
+
+static void test_unsupported_line(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "line", J("\"home\""));
+    expect_error(req, "line", "unsupported line \"home\"");
+    req = example(0);
+    set_path(req, "line", J("\"boat\""));
+    expect_error(req, "line", "unsupported line \"boat\"");
+}
+
+static void test_missing_line(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "line", NULL);
+    expect_error(req, "line", "is required");
+}
+
+/* ---- Types and fields -------------------------------------------------- */
+
+static void test_wrong_types(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "effective_date", J("20260301"));
+    expect_error(req, "effective_date", "expected a string, got a number");
+    req = example(0);
+    set_path(req, "vehicles[0].year", J("\"2022\""));
+    expect_error(req, "vehicles[0].year", "expected a number, got a string");
+    req = example(0);
+    set_path(req, "applicant.homeowner", J("\"yes\""));
+    expect_error(req, "applicant.homeowner", "expected true or false, got a string");
+    req = example(0);
+    set_path(req, "drivers", J("{}"));
+    expect_error(req, "drivers", "expected an array, got an object");
+}
+
+static void test_unknown_fields(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "applicant.ssn", J("\"123-45-6789\""));
+    expect_error(req, "applicant.ssn", "unknown field");
+    req = example(0);
+    set_path(req, "drivers[0].license.ssn", J("\"123-45-6789\""));
+    expect_error(req, "drivers[0].license.ssn", "unknown field");
+    req = example(0);
+    set_path(req, "drivers[0].incidents",
+             J("[{\"type\": \"dui\", \"date\": \"2024-01-01\", "
+               "\"severity\": 3}]"));
+    expect_error(req, "drivers[0].incidents[0].severity", "unknown field");
+}
+
+static void test_extra_objects_are_ignored(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "extra", J("{\"anything\": [1, {\"goes\": true}]}"));
+    set_path(req, "drivers[0].license.extra", J("{\"class\": \"D\"}"));
+    set_path(req, "vehicles[0].coverages.comp.extra", J("{}"));
+    mq_arena a;
+    mq_input in;
+    expect_ok(req, &a, &in);
+    mq_arena_free(&a);
+    req = example(0);
+    set_path(req, "applicant.extra", J("7"));
+    expect_error(req, "applicant.extra", "expected an object, got a number");
+}
+
+static void test_required_fields(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "drivers[0].gender", NULL);
+    expect_error(req, "drivers[0].gender", "is required");
+    req = example(0);
+    set_path(req, "applicant.address.zip", NULL);
+    expect_error(req, "applicant.address.zip", "is required");
+    req = example(0);
+    set_path(req, "drivers[0].license.first_licensed", NULL);
+    expect_error(req, "drivers[0].license.first_licensed", "is required");
+    req = example(0);
+    set_path(req, "coverages.bi", NULL);
+    expect_error(req, "coverages.bi", "is required");
+    req = example(0);
+    set_path(req, "vehicles[0].coverages.comp.deductible", NULL);
+    expect_error(req, "vehicles[0].coverages.comp.deductible", "is required");
+}
+
+static void test_enum_values(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "drivers[0].gender", J("\"purple\""));
+    expect_error(req, "drivers[0].gender",
+                 "\"purple\" is not one of female, male, nonbinary, unspecified");
+    req = example(0);
+    set_path(req, "applicant.address.state", J("\"ZZ\""));
+    expect_error(req, "applicant.address.state", "not a US state code \"ZZ\"");
+    req = example(0);
+    set_path(req, "vehicles[0].use", J("\"racing\""));
+    expect_error(req, "vehicles[0].use", "\"racing\" is not one of pleasure, commute, business");
+}
+
+static void test_zip_codes(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "applicant.address.zip", J("\"4321\""));
+    expect_error(req, "applicant.address.zip", "not a 5-digit ZIP code \"4321\"");
+    req = example(0);
+    set_path(req, "applicant.address.zip", J("43215"));
+    expect_error(req, "applicant.address.zip", "expected a 5-digit ZIP code string, got a number");
+    req = example(0);
+    set_path(req, "vehicles[0].garaging_zip", J("\"43a15\""));
+    expect_error(req, "vehicles[0].garaging_zip", "not a 5-digit ZIP code \"43a15\"");
+}
+
+/* ---- Dates --------------------------------------------------------------- */
+
+static void test_impossible_date(void **state)
+{
+    (void)state;
+    json_t *req = example(1);
+    set_path(req, "drivers[1].date_of_birth", J("\"1990-02-30\""));
+    mq_arena a;
+    mq_input in;
+    mq_req_errors errs;
+    mq_arena_init(&a, 0);
+    assert_false(mq_req_from_json(req, &a, &in, &errs));
+    json_decref(req);
+    assert_int_equal(errs.count, 1);
+    assert_string_equal(mq_req_error_text(&errs.items[0], &a),
+                        "drivers[1].date_of_birth: not a valid date \"1990-02-30\"");
+    mq_arena_free(&a);
+}
+
+static void test_leap_days(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "drivers[0].license.first_licensed", J("\"2023-02-29\""));
+    expect_error(req, "drivers[0].license.first_licensed", "not a valid date \"2023-02-29\"");
+    req = example(0);
+    set_path(req, "drivers[0].license.first_licensed", J("\"2024-02-29\""));
+    mq_arena a;
+    mq_input in;
+    expect_ok(req, &a, &in);
+    assert_true(cell(&in, MQ_ENT_DRIVER, 0, MQ_AD_FIRST_LICENSED) == mq_date_from_ymd(2024, 2, 29));
+    mq_arena_free(&a);
+}
+
+static void test_date_format_is_strict(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "effective_date", J("\"2026-3-1\""));
+    expect_error(req, "effective_date", "not a valid date \"2026-3-1\"");
+}
+
+static void test_birth_after_effective_date(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "applicant.date_of_birth", J("\"2026-03-02\""));
+    expect_error(req, "applicant.date_of_birth", "is after the effective date 2026-03-01");
+}
+
+static void test_licensed_before_birth(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "drivers[0].license.first_licensed", J("\"1990-06-14\""));
+    expect_error(req, "drivers[0].license.first_licensed", "is before the date of birth");
+}
+
+static void test_incident_after_effective_date(void **state)
+{
+    (void)state;
+    json_t *req = example(1);
+    set_path(req, "drivers[1].incidents[0].date", J("\"2026-05-01\""));
+    expect_error(req, "drivers[1].incidents[0].date", "is after the effective date 2026-03-01");
+}
+
+static void test_speeding_needs_mph_over(void **state)
+{
+    (void)state;
+    json_t *req = example(1);
+    set_path(req, "drivers[1].incidents[0].mph_over", NULL);
+    expect_error(req, "drivers[1].incidents[0].mph_over", "is required");
+    req = example(1);
+    set_path(req, "drivers[1].incidents[0].mph_over", J("201"));
+    expect_error(req, "drivers[1].incidents[0].mph_over", "must be from 1 to 200, got 201");
+}
+
+/* ---- Numbers -------------------------------------------------------------- */
+
+static void test_number_ranges(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "vehicles[0].symbol", J("28"));
+    expect_error(req, "vehicles[0].symbol", "must be from 1 to 27, got 28");
+    req = example(0);
+    set_path(req, "vehicles[0].year", J("2028"));
+    expect_error(req, "vehicles[0].year", "must be from 1900 to 2027, got 2028");
+    req = example(0);
+    set_path(req, "vehicles[0].annual_miles", J("-1"));
+    expect_error(req, "vehicles[0].annual_miles", "must be from 0 to 200000, got -1");
+    req = example(0);
+    set_path(req, "drivers[0].student_gpa", J("4.5"));
+    expect_error(req, "drivers[0].student_gpa", "must be from 0 to 4, got 4.5");
+    req = example(0);
+    set_path(req, "drivers[0].incidents",
+             J("[{\"type\": \"comp_claim\", \"date\": \"2025-01-01\", "
+               "\"amount\": -5}]"));
+    expect_error(req, "drivers[0].incidents[0].amount", "must be from 0 to 100000000, got -5");
+}
+
+static void test_limits_are_whole_dollars(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "coverages.pd.limit", J("100000.5"));
+    expect_error(req, "coverages.pd.limit", "expected a whole number, got 100000.5");
+    req = example(0);
+    set_path(req, "vehicles[0].coverages.coll.deductible", J("0"));
+    expect_error(req, "vehicles[0].coverages.coll.deductible", "must be from 1 to 10000000, got 0");
+    req = example(0);
+    set_path(req, "coverages.med.limit", J("10000001"));
+    expect_error(req, "coverages.med.limit", "must be from 1 to 10000000, got 10000001");
+}
+
+static void test_huge_numbers(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "vehicles[0].symbol", J("1e308"));
+    expect_error(req, "vehicles[0].symbol", "must be from 1 to 27, got 1e+308");
+    req = example(0);
+    set_path(req, "coverages.bi.per_person", J("-1e308"));
+    expect_error(req, "coverages.bi.per_person", "must be from 1 to 10000000, got -1e+308");
+    req = example(0);
+    set_path(req, "vehicles[0].year", json_integer(INT64_MAX));
+    expect_error(req, "vehicles[0].year", "must be from 1900 to 2027, got 9223372036854775807");
+    req = example(0);
+    set_path(req, "vehicles[0].annual_miles", json_integer(INT64_MIN));
+    expect_error(req, "vehicles[0].annual_miles",
+                 "must be from 0 to 200000, got -9223372036854775808");
+}
+
+static void test_student_gpa_may_be_null(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "drivers[0].student_gpa", json_null());
+    mq_arena a;
+    mq_input in;
+    expect_ok(req, &a, &in);
+    assert_true(isnan(cell(&in, MQ_ENT_DRIVER, 0, MQ_AD_STUDENT_GPA)));
+    mq_arena_free(&a);
+}
+
+/* ---- Lists and references --------------------------------------------------- */
+
+static void test_duplicate_ids(void **state)
+{
+    (void)state;
+    json_t *req = example(1);
+    set_path(req, "drivers[1].id", J("\"d1\""));
+    set_path(req, "vehicles[1].principal_driver", J("\"d1\""));
+    expect_error(req, "drivers[1].id", "duplicate id \"d1\" (also drivers[0])");
+    req = example(1);
+    set_path(req, "vehicles[1].id", J("\"v1\""));
+    expect_error(req, "vehicles[1].id", "duplicate id \"v1\" (also vehicles[0])");
+}
+
+static void test_too_many_drivers(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    json_t *drivers = json_object_get(req, "drivers");
+    json_t *d1 = json_array_get(drivers, 0);
+    for (int i = 2; i <= 21; i++) {
+        json_t *d = json_deep_copy(d1);
+        json_object_set_new(d, "id", json_sprintf("d%d", i));
+        json_array_append_new(drivers, d);
+    }
+    expect_error(req, "drivers", "must list 1 to 20 drivers, got 21");
+}
+
+static void test_no_vehicles(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "vehicles", J("[]"));
+    expect_error(req, "vehicles", "must list 1 to 20 vehicles, got 0");
+}
+
+static void test_principal_driver_missing(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "vehicles[0].principal_driver", J("\"d9\""));
+    expect_error(req, "vehicles[0].principal_driver", "no driver has id \"d9\"");
+}
+
+/* ---- Harbor's invalid combinations ----------------------------------------- */
+
+static void test_coll_requires_comp(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "vehicles[0].coverages.comp", NULL);
+    expect_error(req, "vehicles[0].coverages.coll", "requires comp on the same vehicle");
+}
+
+static void test_um_may_not_exceed_bi(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "coverages.um", J("{\"per_person\": 250000, \"per_accident\": 500000}"));
+    expect_error(req, "coverages.um", "limits 250000/500000 exceed the bi limits 100000/300000");
+    req = example(0);
+    set_path(req, "coverages.um", J("{\"per_person\": 100000, \"per_accident\": 500000}"));
+    expect_error(req, "coverages.um", "limits 100000/500000 exceed the bi limits 100000/300000");
+}
+
+static void test_per_accident_below_per_person(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "coverages.bi.per_accident", J("50000"));
+    expect_error(req, "coverages.bi.per_accident", "must be at least per_person (100000)");
+}
+
+static void test_principal_driver_under_16(void **state)
+{
+    (void)state;
+    json_t *req = example(1); /* d2 drives v2 */
+    set_path(req, "drivers[1].date_of_birth", J("\"2010-03-02\""));
+    expect_error(
+        req, "vehicles[1].principal_driver",
+        "driver \"d2\" is 15 on the effective date; a principal driver must be at least 16");
+    req = example(1); /* 16 on the effective date itself */
+    set_path(req, "drivers[1].date_of_birth", J("\"2010-03-01\""));
+    mq_arena a;
+    mq_input in;
+    expect_ok(req, &a, &in);
+    mq_arena_free(&a);
+}
+
+static void test_coverage_keys(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "vehicles[0].coverages.bi", J("{\"deductible\": 500}"));
+    expect_error(req, "vehicles[0].coverages.bi", "not a vehicle coverage (comp, coll)");
+    req = example(0);
+    set_path(req, "coverages.comp", J("{\"deductible\": 500}"));
+    expect_error(req, "coverages.comp", "not a policy coverage (bi, pd, med, um)");
+    req = example(0);
+    set_path(req, "coverages.pd", J("{\"per_person\": 50000}"));
+    mq_arena a;
+    mq_input in;
+    mq_req_errors errs;
+    mq_arena_init(&a, 0);
+    assert_false(mq_req_from_json(req, &a, &in, &errs));
+    json_decref(req);
+    assert_int_equal(errs.count, 2);
+    assert_string_equal(errs.items[0].path, "coverages.pd.per_person");
+    assert_string_equal(errs.items[0].message, "unknown field");
+    assert_string_equal(errs.items[1].path, "coverages.pd.limit");
+    assert_string_equal(errs.items[1].message, "is required");
+    mq_arena_free(&a);
+}
+
+/* ---- Collecting errors ---------------------------------------------------- */
+
+static void test_errors_are_collected(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    for (int i = 0; i < 40; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "x%02d", i);
+        json_object_set_new(req, key, json_true());
+    }
+    mq_arena a;
+    mq_input in;
+    mq_req_errors errs;
+    mq_arena_init(&a, 0);
+    assert_false(mq_req_from_json(req, &a, &in, &errs));
+    assert_int_equal(errs.count, 40);
+    assert_string_equal(errs.items[0].path, "x00");
+    assert_string_equal(errs.items[31].path, "x31");
+    assert_string_equal(mq_req_error_text(&errs.items[31], &a), "x31: unknown field");
+    json_decref(req);
+    mq_arena_free(&a);
+}
+
+static void test_several_errors_in_one_request(void **state)
+{
+    (void)state;
+    json_t *req = example(1);
+    set_path(req, "drivers[0].gender", J("\"x\""));
+    set_path(req, "drivers[1].incidents[1].date", J("\"2023-13-01\""));
+    set_path(req, "vehicles[0].symbol", J("0"));
+    mq_arena a;
+    mq_input in;
+    mq_req_errors errs;
+    mq_arena_init(&a, 0);
+    assert_false(mq_req_from_json(req, &a, &in, &errs));
+    json_decref(req);
+    assert_int_equal(errs.count, 3);
+    assert_string_equal(errs.items[0].path, "drivers[0].gender");
+    assert_string_equal(errs.items[1].path, "drivers[1].incidents[1].date");
+    assert_string_equal(errs.items[2].path, "vehicles[0].symbol");
+    mq_arena_free(&a);
+}
+
+static void test_arena_exhaustion_reports_no_errors(void **state)
+{
+    (void)state;
+    json_t *req = example(1);
+    mq_arena a;
+    mq_input in;
+    mq_req_errors errs;
+    mq_arena_init(&a, 256);
+    assert_false(mq_req_from_json(req, &a, &in, &errs));
+    assert_int_equal(errs.count, 0);
+    json_decref(req);
+    mq_arena_free(&a);
+}
+
+/* ---- Successful parses ------------------------------------------------------ */
+
+static void test_harbor_example_1(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    char *text = json_dumps(req, 0);
+    json_decref(req);
+    mq_arena a;
+    mq_input in;
+    mq_req_errors errs;
+    mq_arena_init(&a, 0);
+    assert_true(mq_req_parse(text, strlen(text), &a, &in, &errs));
+    free(text);
+
+    assert_int_equal(in.line, MQ_LINE_AUTO);
+    assert_int_equal(in.effective_date, mq_date_from_ymd(2026, 3, 1));
+    assert_int_equal(in.state, mq_symbol_find(MQ_DOM_STATE, "OH"));
+    assert_null(in.carriers);
+    assert_int_equal(in.count[MQ_ENT_POLICY], 1);
+    assert_int_equal(in.count[MQ_ENT_DRIVER], 1);
+    assert_int_equal(in.count[MQ_ENT_VEHICLE], 1);
+    assert_int_equal(in.count[MQ_ENT_INCIDENT], 0);
+    assert_int_equal(in.start[MQ_ENT_INCIDENT][0], 0);
+    assert_int_equal(in.start[MQ_ENT_INCIDENT][1], 0);
+
+    const double *p = mq_input_row(&in, MQ_ENT_POLICY, 0);
+    assert_true(p[MQ_AP_EFFECTIVE_DATE] == day("2026-03-01"));
+    assert_true(p[MQ_AP_STATE] == mq_symbol_find(MQ_DOM_STATE, "OH"));
+    assert_true(p[MQ_AP_ZIP] == 43215);
+    assert_true(p[MQ_AP_APPLICANT_DOB] == day("1990-06-15"));
+    assert_true(p[MQ_AP_HOMEOWNER] == 1 && p[MQ_AP_PAPERLESS] == 1);
+    assert_true(p[MQ_AP_BI_PER_PERSON] == 100000 && p[MQ_AP_BI_PER_ACCIDENT] == 300000);
+    assert_true(p[MQ_AP_PD_LIMIT] == 100000 && p[MQ_AP_MED_LIMIT] == 5000);
+    assert_true(p[MQ_AP_UM_PER_PERSON] == 100000 && p[MQ_AP_UM_PER_ACCIDENT] == 300000);
+
+    assert_string_equal(in.ids[MQ_ENT_DRIVER][0], "d1");
+    const double *d = mq_input_row(&in, MQ_ENT_DRIVER, 0);
+    assert_true(d[MQ_AD_DATE_OF_BIRTH] == day("1990-06-15"));
+    assert_true(d[MQ_AD_GENDER] == mq_symbol_find(MQ_DOM_GENDER, "female"));
+    assert_true(d[MQ_AD_MARITAL] == mq_symbol_find(MQ_DOM_MARITAL, "married"));
+    assert_true(d[MQ_AD_LICENSE_STATE] == mq_symbol_find(MQ_DOM_STATE, "OH"));
+    assert_true(d[MQ_AD_FIRST_LICENSED] == day("2008-07-01"));
+    assert_true(isnan(d[MQ_AD_STUDENT_GPA]));
+
+    assert_string_equal(in.ids[MQ_ENT_VEHICLE][0], "v1");
+    const double *v = mq_input_row(&in, MQ_ENT_VEHICLE, 0);
+    assert_true(v[MQ_AV_YEAR] == 2022 && v[MQ_AV_SYMBOL] == 5);
+    assert_true(v[MQ_AV_GARAGING_ZIP] == 43215); /* the applicant's */
+    assert_true(isnan(v[MQ_AV_ANNUAL_MILES]) && isnan(v[MQ_AV_USE]));
+    assert_true(v[MQ_AV_ANTI_THEFT] == 1);
+    assert_true(v[MQ_AV_PRINCIPAL_DRIVER] == 0);
+    assert_true(v[MQ_AV_COMP_DEDUCTIBLE] == 500 && v[MQ_AV_COLL_DEDUCTIBLE] == 500);
+    mq_arena_free(&a);
+}
+
+static void test_harbor_example_2_incidents(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_input in;
+    expect_ok(example(1), &a, &in);
+    assert_int_equal(in.count[MQ_ENT_DRIVER], 2);
+    assert_int_equal(in.count[MQ_ENT_INCIDENT], 2);
+    assert_int_equal(in.start[MQ_ENT_INCIDENT][0], 0);
+    assert_int_equal(in.start[MQ_ENT_INCIDENT][1], 0);
+    assert_int_equal(in.start[MQ_ENT_INCIDENT][2], 2);
+    assert_string_equal(in.ids[MQ_ENT_INCIDENT][1], "drivers[1].incidents[1]");
+    assert_true(cell(&in, MQ_ENT_INCIDENT, 0, MQ_AI_TYPE) ==
+                mq_symbol_find(MQ_DOM_INCIDENT, "speeding"));
+    assert_true(cell(&in, MQ_ENT_INCIDENT, 0, MQ_AI_MPH_OVER) == 18);
+    assert_true(isnan(cell(&in, MQ_ENT_INCIDENT, 0, MQ_AI_AMOUNT)));
+    assert_true(cell(&in, MQ_ENT_INCIDENT, 1, MQ_AI_DATE) == day("2023-01-15"));
+    assert_true(cell(&in, MQ_ENT_INCIDENT, 1, MQ_AI_AMOUNT) == 3100);
+    assert_true(cell(&in, MQ_ENT_DRIVER, 1, MQ_AD_STUDENT_GPA) == 3.4);
+    assert_true(cell(&in, MQ_ENT_VEHICLE, 1, MQ_AV_PRINCIPAL_DRIVER) == 1);
+    assert_true(cell(&in, MQ_ENT_VEHICLE, 1, MQ_AV_GARAGING_ZIP) == 44101);
+    assert_true(isnan(cell(&in, MQ_ENT_VEHICLE, 1, MQ_AV_COMP_DEDUCTIBLE)));
+    assert_true(isnan(cell(&in, MQ_ENT_POLICY, 0, MQ_AP_MED_LIMIT)));
+    assert_true(cell(&in, MQ_ENT_POLICY, 0, MQ_AP_HOMEOWNER) == 0);
+    mq_arena_free(&a);
+}
+
+static void test_every_harbor_example_parses(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 4; i++) {
+        mq_arena a;
+        mq_input in;
+        expect_ok(example(i), &a, &in);
+        mq_arena_free(&a);
+    }
+}
+
+static void test_carriers_and_garaging_zip(void **state)
+{
+    (void)state;
+    json_t *req = example(0);
+    set_path(req, "carriers", J("[\"harbor\", \"lakeshore\"]"));
+    set_path(req, "vehicles[0].garaging_zip", J("\"00501\""));
+    mq_arena a;
+    mq_input in;
+    expect_ok(req, &a, &in);
+    assert_int_equal(in.ncarriers, 2);
+    assert_string_equal(in.carriers[0], "harbor");
+    assert_string_equal(in.carriers[1], "lakeshore");
+    assert_true(cell(&in, MQ_ENT_VEHICLE, 0, MQ_AV_GARAGING_ZIP) == 501);
+    mq_arena_free(&a);
+    req = example(0);
+    set_path(req, "carriers", J("[\"harbor\", 7]"));
+    expect_error(req, "carriers[1]", "expected a carrier id string, got a number");
+}
+
+/* ---- Money ------------------------------------------------------------------ */
+
+static void expect_money(int64_t cents, const char *text)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, "m", mq_resp_money(cents));
+    char *s = mq_resp_dump(doc, false);
+    char want[64];
+    snprintf(want, sizeof want, "{\"m\": %s}", text);
+    assert_string_equal(s, want);
+    free(s);
+    json_decref(doc);
+}
+
+static void test_money_has_exactly_its_cents(void **state)
+{
+    (void)state;
+    expect_money(71400, "714.0");
+    expect_money(101867, "1018.67");
+    expect_money(5, "0.05");
+    expect_money(123456789, "1234567.89");
+    expect_money(0, "0.0");
+    expect_money(-2550, "-25.5");
+    expect_money(99999999999999, "999999999999.99");
+}
+
+static void test_dump_keeps_order_and_indents(void **state)
+{
+    (void)state;
+    json_t *doc = json_object();
+    json_object_set_new(doc, "total", mq_resp_money(101867));
+    json_object_set_new(doc, "fees", mq_resp_money(1800));
+    char *s = mq_resp_dump(doc, true);
+    assert_string_equal(s, "{\n  \"total\": 1018.67,\n  \"fees\": 18.0\n}");
+    free(s);
+    json_decref(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_syntax_error_has_line_and_column),
+        cmocka_unit_test(test_duplicate_key_is_rejected),
+        cmocka_unit_test(test_integer_beyond_range_is_a_syntax_error),
+        cmocka_unit_test(test_oversized_text_is_refused),
+        cmocka_unit_test(test_document_must_be_an_object),
+        cmocka_unit_test(test_unsupported_line),
+        cmocka_unit_test(test_missing_line),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_unknown_fields),
+        cmocka_unit_test(test_extra_objects_are_ignored),
+        cmocka_unit_test(test_required_fields),
+        cmocka_unit_test(test_enum_values),
+        cmocka_unit_test(test_zip_codes),
+        cmocka_unit_test(test_impossible_date),
+        cmocka_unit_test(test_leap_days),
+        cmocka_unit_test(test_date_format_is_strict),
+        cmocka_unit_test(test_birth_after_effective_date),
+        cmocka_unit_test(test_licensed_before_birth),
+        cmocka_unit_test(test_incident_after_effective_date),
+        cmocka_unit_test(test_speeding_needs_mph_over),
+        cmocka_unit_test(test_number_ranges),
+        cmocka_unit_test(test_limits_are_whole_dollars),
+        cmocka_unit_test(test_huge_numbers),
+        cmocka_unit_test(test_student_gpa_may_be_null),
+        cmocka_unit_test(test_duplicate_ids),
+        cmocka_unit_test(test_too_many_drivers),
+        cmocka_unit_test(test_no_vehicles),
+        cmocka_unit_test(test_principal_driver_missing),
+        cmocka_unit_test(test_coll_requires_comp),
+        cmocka_unit_test(test_um_may_not_exceed_bi),
+        cmocka_unit_test(test_per_accident_below_per_person),
+        cmocka_unit_test(test_principal_driver_under_16),
+        cmocka_unit_test(test_coverage_keys),
+        cmocka_unit_test(test_errors_are_collected),
+        cmocka_unit_test(test_several_errors_in_one_request),
+        cmocka_unit_test(test_arena_exhaustion_reports_no_errors),
+        cmocka_unit_test(test_harbor_example_1),
+        cmocka_unit_test(test_harbor_example_2_incidents),
+        cmocka_unit_test(test_every_harbor_example_parses),
+        cmocka_unit_test(test_carriers_and_garaging_zip),
+        cmocka_unit_test(test_money_has_exactly_its_cents),
+        cmocka_unit_test(test_dump_keeps_order_and_indents),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
