@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every test suite and sums them: unit and end-to-end tests from the
+# normal build, the same unit tests again from the ASan+UBSan build. Each
+# cmocka suite prints TAP; this script counts "ok" / "not ok" lines, shows the
+# failures, and ends with the one line CI reads: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=${1:-build}
+ASAN_BUILD=${2:-}
+UNIT="test_date test_table test_expr test_plan test_request test_harbor"
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run_suite() { # label, command...
+  local label=$1; shift
+  local rc=0
+  CMOCKA_MESSAGE_OUTPUT=TAP "$@" >"$log" 2>&1 || rc=$?
+  local ok bad
+  ok=$(grep -c '^ok ' "$log" || true)
+  bad=$(grep -c '^not ok ' "$log" || true)
+  if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+    bad=1 # crashed or sanitizer report without a failing test line
+  fi
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+  printf '%-28s %4d passed, %d failed\n' "$label" "$ok" "$bad"
+  if [ "$bad" -ne 0 ]; then
+    grep -v '^ok ' "$log" | head -60 | sed 's/^/    /'
+  fi
+}
+
+for t in $UNIT; do
+  run_suite "$t" "$BUILD/tests/$t"
+done
+run_suite "test_cli" env MQ_BIN="$BUILD/multiquote" "$BUILD/tests/test_cli"
+
+if [ -n "$ASAN_BUILD" ]; then
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  for t in $UNIT; do
+    run_suite "$t (asan+ubsan)" "$ASAN_BUILD/tests/$t"
+  done
+  run_suite "test_cli (asan+ubsan)" env MQ_BIN="$ASAN_BUILD/multiquote" "$ASAN_BUILD/tests/test_cli"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

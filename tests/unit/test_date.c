@@ -1,0 +1,95 @@
+/* test_date.c -- calendar arithmetic: parsing, ages (29 February rule),
+ * months between dates and month arithmetic clamped to month ends. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "engine.h"
+
+static int32_t D(const char *s)
+{
+    int32_t d = 0;
+    assert_true(mq_date_parse(s, &d));
+    return d;
+}
+
+static void parse_accepts_real_dates(void **state)
+{
+    (void)state;
+    int32_t d;
+    assert_true(mq_date_parse("1970-01-01", &d));
+    assert_int_equal(d, 0);
+    assert_true(mq_date_parse("2024-02-29", &d));
+    assert_int_equal(d, 19782);
+    char out[11];
+    mq_date_format(d, out);
+    assert_string_equal(out, "2024-02-29");
+}
+
+static void parse_rejects_impossible_dates(void **state)
+{
+    (void)state;
+    int32_t d;
+    const char *bad[] = {"1990-02-30", "2023-02-29", "2026-13-01", "2026-00-10", "2026-04-31",
+                         "2026-4-01",  "26-04-01",   "2026-04-01x", "",          "abcd-ef-gh",
+                         "1900-02-29", "2026-04-00"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(mq_date_parse(bad[i], &d));
+    assert_true(mq_date_parse("2000-02-29", &d)); /* divisible by 400: leap */
+}
+
+static void age_counts_whole_years(void **state)
+{
+    (void)state;
+    assert_int_equal(mq_date_age(D("1990-06-15"), D("2026-03-01")), 35);
+    assert_int_equal(mq_date_age(D("1990-06-15"), D("2026-06-14")), 35);
+    assert_int_equal(mq_date_age(D("1990-06-15"), D("2026-06-15")), 36);
+    assert_int_equal(mq_date_age(D("2009-03-02"), D("2026-03-01")), 16);
+}
+
+static void age_29_february_birthday_is_1_march_in_common_years(void **state)
+{
+    (void)state;
+    assert_int_equal(mq_date_age(D("2008-02-29"), D("2026-02-28")), 17);
+    assert_int_equal(mq_date_age(D("2008-02-29"), D("2026-03-01")), 18);
+    assert_int_equal(mq_date_age(D("2008-02-29"), D("2028-02-29")), 20);
+    assert_int_equal(mq_date_age(D("2008-02-29"), D("2028-02-28")), 19);
+}
+
+static void months_between_counts_whole_months(void **state)
+{
+    (void)state;
+    assert_int_equal(mq_date_months_between(D("2008-07-01"), D("2026-03-01")), 212);
+    assert_int_equal(mq_date_months_between(D("2026-01-31"), D("2026-02-28")), 0);
+    assert_int_equal(mq_date_months_between(D("2026-01-15"), D("2026-02-15")), 1);
+    assert_int_equal(mq_date_months_between(D("2026-02-15"), D("2026-01-15")), -1);
+}
+
+static void add_months_clamps_to_month_end(void **state)
+{
+    (void)state;
+    char out[11];
+    mq_date_format(mq_date_add_months(D("2026-03-01"), -36), out);
+    assert_string_equal(out, "2023-03-01");
+    mq_date_format(mq_date_add_months(D("2026-05-31"), -3), out);
+    assert_string_equal(out, "2026-02-28");
+    mq_date_format(mq_date_add_months(D("2024-02-29"), 12), out);
+    assert_string_equal(out, "2025-02-28");
+    mq_date_format(mq_date_add_months(D("2026-01-31"), 1), out);
+    assert_string_equal(out, "2026-02-28");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(parse_accepts_real_dates),
+        cmocka_unit_test(parse_rejects_impossible_dates),
+        cmocka_unit_test(age_counts_whole_years),
+        cmocka_unit_test(age_29_february_birthday_is_1_march_in_common_years),
+        cmocka_unit_test(months_between_counts_whole_months),
+        cmocka_unit_test(add_months_clamps_to_month_end),
+    };
+    return cmocka_run_group_tests_name("date", tests, NULL, NULL);
+}

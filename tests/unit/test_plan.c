@@ -1,0 +1,171 @@
+/* test_plan.c -- plan loading and version selection: the Harbor plan loads;
+ * a second version (made by copying Harbor into a temporary folder with a
+ * later effective date and a higher base rate) is picked by the request's
+ * effective date; broken plan.yaml files report file:line and what is wrong. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "engine.h"
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char tmpdir[64];
+
+static void sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    assert_int_equal(system(cmd), 0);
+}
+
+static int make_two_versions(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/mq_test_plan_XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    sh("cp -r plans/harbor/oh-auto-2026-01-01 %s/v1 && cp -r plans/harbor/oh-auto-2026-01-01 %s/v2",
+       tmpdir, tmpdir);
+    sh("sed -i -e 's/version: \"2026-01-01\"/version: \"2026-07-01\"/' "
+       "-e 's/effective: 2026-01-01/effective: 2026-07-01/' "
+       "-e 's/bi:   {base: 142.00}/bi:   {base: 150.00}/' %s/v2/plan.yaml",
+       tmpdir);
+    return 0;
+}
+
+static int remove_tmp(void **state)
+{
+    (void)state;
+    sh("rm -rf %s", tmpdir);
+    return 0;
+}
+
+static const char *example1 =
+    "{\"line\":\"auto\",\"effective_date\":\"%s\",\"applicant\":{\"address\":{\"state\":\"OH\","
+    "\"zip\":\"43215\"},\"homeowner\":true,\"paperless\":true},\"drivers\":[{\"id\":\"d1\","
+    "\"date_of_birth\":\"1990-06-15\",\"gender\":\"female\",\"marital_status\":\"married\","
+    "\"license\":{\"state\":\"OH\",\"first_licensed\":\"2008-07-01\"},\"incidents\":[]}],"
+    "\"vehicles\":[{\"id\":\"v1\",\"year\":2022,\"make\":\"Honda\",\"model\":\"Civic\","
+    "\"symbol\":5,\"principal_driver\":\"d1\",\"anti_theft\":true,\"coverages\":{\"comp\":"
+    "{\"deductible\":500},\"coll\":{\"deductible\":500}}}],\"coverages\":{\"bi\":{\"per_person\":"
+    "100000,\"per_accident\":300000},\"pd\":{\"limit\":100000},\"med\":{\"limit\":5000},\"um\":"
+    "{\"per_person\":100000,\"per_accident\":300000}}}";
+
+static void rate_on(const mq_engine *e, const char *day, mq_arena *a, mq_result **res, int *n)
+{
+    char text[4096];
+    snprintf(text, sizeof text, example1, day);
+    mq_input in;
+    mq_req_errors errs = {0};
+    assert_true(mq_req_parse(text, strlen(text), a, &in, &errs));
+    assert_true(mq_rate_all(e, &in, &(mq_rate_opts){0}, a, res, n));
+}
+
+static void effective_date_picks_the_version(void **state)
+{
+    (void)state;
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(tmpdir, &d);
+    assert_non_null(e);
+    assert_int_equal(mq_engine_plan_count(e), 2);
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_result *res;
+    int n;
+    mq_plan_info pi;
+
+    rate_on(e, "2026-03-01", &a, &res, &n);
+    assert_int_equal(n, 1);
+    mq_plan_get_info(res[0].plan, &pi);
+    assert_string_equal(pi.version, "2026-01-01");
+    assert_int_equal(res[0].total_cents, 71400);
+
+    rate_on(e, "2026-07-01", &a, &res, &n);
+    mq_plan_get_info(res[0].plan, &pi);
+    assert_string_equal(pi.version, "2026-07-01");
+    /* bi: 150 x 1.25 x 0.95 x 1.45 x 0.92 = 237.54 -> 238 instead of 225 */
+    assert_int_equal(res[0].coverages[0].cents, 23800);
+    assert_int_equal(res[0].total_cents, 71400 + 1300);
+
+    rate_on(e, "2025-12-31", &a, &res, &n);
+    assert_int_equal(res[0].status, MQ_UNAVAILABLE);
+    assert_string_equal(res[0].reasons[0], "Harbor Mutual has no auto rates in effect on 2025-12-31");
+
+    assert_non_null(mq_engine_find_version(e, "harbor-oh-auto", "2026-01-01"));
+    assert_null(mq_engine_find_version(e, "harbor-oh-auto", "2024-01-01"));
+    mq_arena_free(&a);
+    mq_engine_free(e);
+}
+
+static void same_version_twice_is_an_error(void **state)
+{
+    (void)state;
+    sh("cp -r %s/v1 %s/v1copy", tmpdir, tmpdir);
+    mq_diags d = {0};
+    assert_null(mq_engine_load(tmpdir, &d));
+    assert_int_equal(d.count, 1);
+    assert_non_null(strstr(d.items[0].text, "plan harbor-oh-auto version 2026-01-01 is also "
+                                            "defined in"));
+    mq_diags_free(&d);
+    sh("rm -rf %s/v1copy", tmpdir);
+}
+
+/* Replaces `from` by `to` in v1/plan.yaml, loads, returns the first message. */
+static char *load_broken(const char *from, const char *to)
+{
+    sh("rm -rf %s/broken && cp -r %s/v1 %s/broken", tmpdir, tmpdir, tmpdir);
+    sh("sed -i -e 's|%s|%s|' %s/broken/plan.yaml", from, to, tmpdir);
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/broken", tmpdir);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    assert_null(e);
+    assert_true(d.count >= 1);
+    const char *text = d.items[0].text;
+    char *msg = strdup(strstr(text, "plan.yaml:") ? strstr(text, "plan.yaml:") : text);
+    mq_diags_free(&d);
+    return msg;
+}
+
+static void broken_plans_name_the_line(void **state)
+{
+    (void)state;
+    char *m;
+    m = load_broken("table: symbol_factor", "table: symbol_factr");
+    assert_string_equal(m, "plan.yaml:96: unknown table \"symbol_factr\"");
+    free(m);
+    m = load_broken("  vehicle.age: max", "  vehicle.age: mux");
+    assert_string_equal(m, "plan.yaml:57:16: unknown function \"mux\" (in \"mux(0, "
+                           "year(effective_date) - vehicle.year)\")");
+    free(m);
+    m = load_broken("term_months: 6", "term_months: six");
+    assert_string_equal(m, "plan.yaml:14: plan.term_months is not a number: \"six\"");
+    free(m);
+    m = load_broken("^rounding:", "roundng:");
+    assert_string_equal(m, "plan.yaml:114: plan.yaml: unknown key \"roundng\"");
+    free(m);
+    m = load_broken("  vehicle_count: count(vehicles)", "  vehicle_count: count(vehicles) + vehicle_count");
+    assert_string_equal(m, "plan.yaml:58: variable vehicle_count depends on itself (a cycle)");
+    free(m);
+    m = load_broken("amount: 0.12", "amount: [0.12");
+    assert_string_equal(m, "plan.yaml:109:69: mismatched flow mapping end");
+    free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(effective_date_picks_the_version),
+        cmocka_unit_test(same_version_twice_is_an_error),
+        cmocka_unit_test(broken_plans_name_the_line),
+    };
+    return cmocka_run_group_tests_name("plan", tests, make_two_versions, remove_tmp);
+}

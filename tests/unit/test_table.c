@@ -1,0 +1,236 @@
+/* test_table.c -- CSV rate tables: key cells (exact, bands, open bounds,
+ * defaults, symbols), most-specific-row precedence, missing values, and the
+ * load errors (overlaps, bad numbers, missing key columns) with file:line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *write_tmp(const char *text)
+{
+    static int n;
+    char *path = malloc(64);
+    snprintf(path, 64, "/tmp/mq_test_table_%d_%d.csv", (int)getpid(), n++);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static mq_table *load(const char *csv, const char *const *keys, int nkeys, mq_diags *d)
+{
+    char *path = write_tmp(csv);
+    mq_table *t = mq_table_read(path, "t.csv", "t", keys, nkeys, d);
+    unlink(path);
+    free(path);
+    return t;
+}
+
+static double look1(const mq_table *t, double k)
+{
+    return mq_table_lookup(t, &k, 0);
+}
+
+static void exact_beats_band_beats_default(void **state)
+{
+    (void)state;
+    const char *keys[] = {"zip"};
+    mq_diags d = {0};
+    mq_table *t = load("zip,territory\n# comment line\n43215,1\n43001-45999,5\n*,9\n", keys, 1, &d);
+    assert_non_null(t);
+    assert_true(mq_table_compile(t, &d));
+    assert_int_equal(d.count, 0);
+    assert_true(look1(t, 43215) == 1);
+    assert_true(look1(t, 43216) == 5);
+    assert_true(look1(t, 43001) == 5);
+    assert_true(look1(t, 45999) == 5);
+    assert_true(look1(t, 46000) == 9);
+    assert_true(look1(t, 100) == 9);
+    assert_true(isnan(look1(t, NAN)));
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
+static void open_and_closed_bounds(void **state)
+{
+    (void)state;
+    const char *keys[] = {"mph"};
+    mq_diags d = {0};
+    mq_table *t = load("mph,points\n<=15,1\n>15,2\n", keys, 1, &d);
+    assert_true(t && mq_table_compile(t, &d));
+    assert_true(look1(t, 15) == 1);
+    assert_true(look1(t, 15.5) == 2);
+    assert_true(look1(t, 16) == 2);
+    assert_true(look1(t, -3) == 1);
+    mq_table_free(t);
+    const char *xkeys[] = {"x"};
+    t = load("x,f\n<2.5,1\n>=2.5,2\n", xkeys, 1, &d);
+    assert_true(t && mq_table_compile(t, &d));
+    assert_true(look1(t, 2.4999) == 1);
+    assert_true(look1(t, 2.5) == 2);
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
+static void bands_and_plus(void **state)
+{
+    (void)state;
+    const char *keys[] = {"age"};
+    mq_diags d = {0};
+    mq_table *t = load("age,f\n16-17,2.6\n18-20,2.15\n75+,1.12\n", keys, 1, &d);
+    assert_true(t && mq_table_compile(t, &d));
+    assert_true(look1(t, 16) == 2.6);
+    assert_true(look1(t, 17) == 2.6);
+    assert_true(isnan(look1(t, 17.5))); /* bands are inclusive: 17.5 is in neither */
+    assert_true(look1(t, 18) == 2.15);
+    assert_true(isnan(look1(t, 21)));
+    assert_true(look1(t, 120) == 1.12);
+    assert_true(isnan(look1(t, 15)));
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
+static void two_keys_with_booleans_and_value_columns(void **state)
+{
+    (void)state;
+    const char *keys[] = {"age", "married"};
+    mq_diags d = {0};
+    mq_table *t = load("age,married,liability,phys\n30-49,false,1.00,1.00\n30-49,true,0.95,0.97\n",
+                       keys, 2, &d);
+    assert_true(t && mq_table_compile(t, &d));
+    assert_int_equal(mq_table_value_index(t, "phys"), 1);
+    double k[2] = {35, 1};
+    assert_true(mq_table_lookup(t, k, 0) == 0.95);
+    assert_true(mq_table_lookup(t, k, 1) == 0.97);
+    k[1] = 0;
+    assert_true(mq_table_lookup(t, k, 1) == 1.00);
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
+static void symbols_bind_to_an_enum(void **state)
+{
+    (void)state;
+    const char *keys[] = {"type", "mph"};
+    mq_diags d = {0};
+    mq_table *t = load("type,mph,points\ndui,*,6\nspeeding,<=15,1\nspeeding,>15,2\n", keys, 2, &d);
+    assert_non_null(t);
+    assert_true(mq_table_bind_key(t, 0, MQ_DOM_INCIDENT, &d, "here"));
+    assert_true(mq_table_compile(t, &d));
+    double k[2] = {mq_symbol_find(MQ_DOM_INCIDENT, "speeding"), 18};
+    assert_true(mq_table_lookup(t, k, 0) == 2);
+    k[0] = mq_symbol_find(MQ_DOM_INCIDENT, "dui");
+    assert_true(mq_table_lookup(t, k, 0) == 6);
+    k[0] = mq_symbol_find(MQ_DOM_INCIDENT, "comp_claim");
+    assert_true(isnan(mq_table_lookup(t, k, 0)));
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
+static void unknown_symbol_is_an_error_with_its_line(void **state)
+{
+    (void)state;
+    const char *keys[] = {"status"};
+    mq_diags d = {0};
+    mq_table *t = load("status,f\nmarried,1\nmaried,2\n", keys, 1, &d);
+    assert_non_null(t);
+    assert_false(mq_table_bind_key(t, 0, MQ_DOM_MARITAL, &d, "here"));
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.items[0].text, "t.csv:3: \"maried\" is not a possible value of key status");
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
+static void overlapping_bands_are_an_error_naming_both_lines(void **state)
+{
+    (void)state;
+    const char *keys[] = {"age"};
+    mq_diags d = {0};
+    mq_table *t = load("age,f\n16-18,1\n18-20,2\n", keys, 1, &d);
+    assert_non_null(t);
+    assert_false(mq_table_compile(t, &d));
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.items[0].text,
+                        "t.csv:3: row overlaps the row at line 2 (same keys or overlapping bands)");
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
+static void bad_cells_are_errors_with_their_lines(void **state)
+{
+    (void)state;
+    const char *keys[] = {"age"};
+    mq_diags d = {0};
+    assert_null(load("age,f\n16,1.0\n17,one\n", keys, 1, &d));
+    assert_string_equal(d.items[0].text, "t.csv:3: f is not a number: \"one\"");
+    mq_diags_free(&d);
+    assert_null(load("years,f\n16,1.0\n", keys, 1, &d));
+    assert_string_equal(d.items[0].text, "t.csv:1: missing key column \"age\"");
+    mq_diags_free(&d);
+    assert_null(load("age,f\n16,1.0,3\n", keys, 1, &d));
+    assert_string_equal(d.items[0].text, "t.csv:2: 3 fields, the header has 2");
+    mq_diags_free(&d);
+    assert_null(load("age,f\n1 6,1\n", keys, 1, &d));
+    assert_string_equal(d.items[0].text, "t.csv:2: key \"age\" is not a value, band or *: \"1 6\"");
+    mq_diags_free(&d);
+    assert_null(load("age,f\n\"16,1\n", keys, 1, &d));
+    assert_int_equal(d.count, 1);
+    mq_diags_free(&d);
+}
+
+static void dash_or_empty_value_means_not_offered(void **state)
+{
+    (void)state;
+    const char *keys[] = {"deductible"};
+    mq_diags d = {0};
+    mq_table *t = load("deductible,comp,coll\n100,1.30,-\n250,1.15,\n", keys, 1, &d);
+    assert_true(t && mq_table_compile(t, &d));
+    double k = 100;
+    assert_true(mq_table_lookup(t, &k, 0) == 1.30);
+    assert_true(isnan(mq_table_lookup(t, &k, 1)));
+    k = 250;
+    assert_true(isnan(mq_table_lookup(t, &k, 1)));
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
+static void large_sparse_keys_use_search(void **state)
+{
+    (void)state;
+    const char *keys[] = {"limit"};
+    mq_diags d = {0};
+    mq_table *t = load("limit,f\n25000,1\n1000000,2\n10000000,3\n", keys, 1, &d);
+    assert_true(t && mq_table_compile(t, &d));
+    assert_null(t->maps[0].dense); /* span too wide for a direct index */
+    assert_true(look1(t, 1000000) == 2);
+    assert_true(look1(t, 10000000) == 3);
+    assert_true(isnan(look1(t, 1000001)));
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(exact_beats_band_beats_default),
+        cmocka_unit_test(open_and_closed_bounds),
+        cmocka_unit_test(bands_and_plus),
+        cmocka_unit_test(two_keys_with_booleans_and_value_columns),
+        cmocka_unit_test(symbols_bind_to_an_enum),
+        cmocka_unit_test(unknown_symbol_is_an_error_with_its_line),
+        cmocka_unit_test(overlapping_bands_are_an_error_naming_both_lines),
+        cmocka_unit_test(bad_cells_are_errors_with_their_lines),
+        cmocka_unit_test(dash_or_empty_value_means_not_offered),
+        cmocka_unit_test(large_sparse_keys_use_search),
+    };
+    return cmocka_run_group_tests_name("table", tests, NULL, NULL);
+}
