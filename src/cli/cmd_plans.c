@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void print_schema(void)
@@ -48,63 +49,17 @@ int cli_check(const cli_opts *o)
     return CLI_OK;
 }
 
-static bool seen_before(const mq_engine *e, int i)
-{
-    mq_plan_info a, b;
-    mq_plan_get_info(mq_engine_plan(e, i), &a);
-    for (int j = 0; j < i; j++) {
-        mq_plan_get_info(mq_engine_plan(e, j), &b);
-        if (strcmp(a.carrier_id, b.carrier_id) == 0)
-            return true;
-    }
-    return false;
-}
-
-static json_t *plan_json(const mq_plan_info *pi)
-{
-    char day[11];
-    mq_date_format(pi->effective, day);
-    json_t *states = json_array();
-    for (int s = 0; s < pi->nstates; s++)
-        json_array_append_new(states, json_string(mq_symbol_name(MQ_DOM_STATE, pi->states[s])));
-    json_t *covs = json_array();
-    for (int c = 0; c < pi->ncoverages; c++)
-        json_array_append_new(covs, json_string(pi->coverage_codes[c]));
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:o}", "id", pi->plan_id, "version",
-                     pi->version, "effective", day, "line", mq_line_get(pi->line)->name, "states",
-                     states, "term_months", pi->term_months, "coverages", covs);
-}
-
 int cli_carriers(const cli_opts *o)
 {
     mq_engine *e = cli_load_engine(o->plans);
     if (!e)
         return CLI_FAIL;
-    int n = mq_engine_plan_count(e);
-    json_t *list = json_array();
-    for (int i = 0; i < n; i++) {
-        if (seen_before(e, i))
-            continue;
-        mq_plan_info ci;
-        mq_plan_get_info(mq_engine_plan(e, i), &ci);
-        json_t *plans = json_array();
-        for (int j = i; j < n; j++) {
-            mq_plan_info pj;
-            mq_plan_get_info(mq_engine_plan(e, j), &pj);
-            if (strcmp(pj.carrier_id, ci.carrier_id) == 0)
-                json_array_append_new(plans, plan_json(&pj));
-        }
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", ci.carrier_id,
-                                              "name", ci.carrier_name, "rating",
-                                              ci.carrier_rating, "kind", ci.carrier_kind, "plans",
-                                              plans));
-    }
+    json_t *doc = mq_resp_carriers(e);
+    json_t *list = json_object_get(doc, "carriers");
     if (o->json) {
-        json_t *doc = json_pack("{s:o}", "carriers", list);
         char *text = mq_resp_dump(doc, true);
         puts(text ? text : "");
         free(text);
-        json_decref(doc);
     } else {
         printf("%-12s %-26s %-6s %-9s %s\n", "ID", "NAME", "RATING", "KIND", "PLANS");
         size_t idx;
@@ -130,8 +85,8 @@ int cli_carriers(const cli_opts *o)
             }
             printf("\n");
         }
-        json_decref(list);
     }
+    json_decref(doc);
     mq_engine_free(e);
     return CLI_OK;
 }

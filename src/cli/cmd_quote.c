@@ -63,6 +63,7 @@ static void print_coverages(const mq_input *in, const mq_result *r, const colors
 
 static void print_table(const mq_input *in, const mq_result *res, int n, const colors *c)
 {
+    /* totals are for each carrier's own term (6 or 12 months); monthly compares them */
     const mq_line_def *l = mq_line_get(in->line);
     char day[11];
     mq_date_format(in->effective_date, day);
@@ -71,15 +72,19 @@ static void print_table(const mq_input *in, const mq_result *res, int n, const c
     for (int k = 1; k < MQ_ENT_COUNT; k++)
         if (l->collection_names[k] && l->parent[k] == MQ_ENT_POLICY)
             printf(", %d %s", in->count[k], l->collection_names[k]);
-    printf("\n\n%s  #  %-24s %-6s %12s %10s  %s%s\n", c->bold, "Carrier", "Rating", "Total",
-           "Monthly", "Plan", c->off);
+    int w = 7;
+    for (int i = 0; i < n; i++)
+        if ((int)strlen(res[i].carrier_name) > w)
+            w = (int)strlen(res[i].carrier_name);
+    printf("\n\n%s  #  %-*s %-6s %12s %10s  %s%s\n", c->bold, w, "Carrier", "Rating", "Total",
+           "Monthly", "Plan (term)", c->off);
     int rank = 0;
     for (int i = 0; i < n; i++) {
         const mq_result *r = &res[i];
         if (r->status != MQ_QUOTED)
             continue;
         const char *hl = rank == 0 ? c->green : "";
-        printf("%s%3d  %-24s %-6s ", hl, ++rank, r->carrier_name, r->carrier_rating);
+        printf("%s%3d  %-*s %-6s ", hl, ++rank, w, r->carrier_name, r->carrier_rating);
         cli_print_money(stdout, r->total_cents, 12);
         int64_t monthly = (r->total_cents * 2 / r->term_months + 1) / 2;
         cli_print_money(stdout, monthly, 10);
@@ -102,8 +107,8 @@ static void print_table(const mq_input *in, const mq_result *res, int n, const c
             header = true;
         }
         const char *col = r->status == MQ_DECLINED ? c->red : c->yellow;
-        printf("     %-24s %s%-11s%s %s\n", r->carrier_name, col, mq_status_name(r->status), c->off,
-               r->nreasons ? r->reasons[0] : "");
+        printf("     %-*s %s%-11s%s %s\n", w, r->carrier_name, col, mq_status_name(r->status),
+               c->off, r->nreasons ? r->reasons[0] : "");
     }
 }
 
@@ -176,7 +181,7 @@ static void print_worksheet(const mq_input *in, const mq_result *r, const colors
             snprintf(what, sizeof what, "%s", s->detail);
         const char *op = s->op == '*' ? "x" : s->op == '+' ? "+" : s->op == 'r' ? "round"
                        : s->op == 'm' ? "min" : "=";
-        printf("  %-26s %-44s %5s %10.4f  %12.4f\n", s->name, what, op, s->factor, s->running);
+        printf("  %-32s %-44s %5s %10.4f  %12.4f\n", s->name, what, op, s->factor, s->running);
     }
     for (int i = 0; i < r->nnotes; i++)
         printf("  note: %s\n", r->notes[i]);

@@ -118,6 +118,7 @@ char *cli_read_input(const char *file, size_t max, size_t *len)
     if (n > max) {
         fprintf(stderr, "multiquote: %s: larger than %zu bytes\n", file, max);
         free(buf);
+        *len = max + 1; /* tells cli_parse_request it was too large, not unreadable */
         return NULL;
     }
     buf[n] = '\0';
@@ -127,10 +128,10 @@ char *cli_read_input(const char *file, size_t max, size_t *len)
 
 int cli_parse_request(const char *file, mq_arena *a, mq_input *in)
 {
-    size_t len;
+    size_t len = 0;
     char *text = cli_read_input(file, MQ_REQ_MAX_BYTES, &len);
     if (!text)
-        return CLI_FAIL;
+        return len > MQ_REQ_MAX_BYTES ? CLI_USAGE : CLI_FAIL; /* too large: a bad request */
     mq_req_errors errs = {0};
     bool ok = mq_req_parse(text, len, a, in, &errs);
     free(text);
@@ -196,7 +197,7 @@ int main(int argc, char **argv)
     optind = 2;
     opterr = 0;
     int ch;
-    while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'p': o.plans = optarg; break;
         case 'c': o.carrier = optarg; break;

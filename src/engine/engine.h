@@ -261,6 +261,7 @@ typedef struct mq_result {
     int nverifies;
     mq_work_step *steps; /* only when asked for */
     int nsteps;
+    int64_t elapsed_ns; /* time this carrier's rating took (mq_rate_all) */
 } mq_result;
 
 typedef struct mq_rate_opts {
@@ -278,5 +279,9 @@ bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts
  * request's state are returned as unavailable with the reason. */
 bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opts,
                  mq_arena *a, mq_result **results, int *nresults);
+
+/* The contract's order: quoted by ascending total, then the rest (used by
+ * mq_rate_all; for callers that gather results themselves). */
+void mq_results_sort(mq_result *results, int n);
 
 #endif

@@ -708,6 +708,11 @@ static void compile_lookup(compiler *c, const mq_scope *scope, node *n, vinfo *v
         }
     }
     if (!t) {
+        for (int i = 0; i < c->env->nfailed; i++)
+            if (strncmp(c->env->failed_tables[i], n->name, strlen(c->env->failed_tables[i])) == 0) {
+                failf(c, n->pos, "table %s did not load (see above)", c->env->failed_tables[i]);
+                return;
+            }
         failf(c, n->pos, "unknown table \"%s\"", n->name);
         return;
     }

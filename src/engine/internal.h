@@ -175,6 +175,8 @@ typedef struct mq_compile_env {
     const char *file; /* plan.yaml path for messages */
     mq_diags *diags;
     bool dry_run; /* settling variable types: bind no table keys */
+    const char **failed_tables; /* tables whose CSV did not load: no second error */
+    int nfailed;
     /* set while compiling a variable: the variables it reads */
     int *deps;
     int ndeps, capdeps;
@@ -224,6 +226,7 @@ typedef struct mq_step {
     /* STEP_TABLE */
     const mq_table *table;
     mq_prog **keys;
+    mq_type key_types[8]; /* for the worksheet: booleans print as true/false */
     int nkeys;
     int column_for[64]; /* value column per line coverage */
     /* STEP_DISCOUNTS */

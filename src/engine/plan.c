@@ -373,8 +373,15 @@ static void load_tables(loader *L, struct fy_node *map)
         snprintf(path, sizeof path, "%s/%s", L->dir, file);
         snprintf(display, sizeof display, "%s/%s", L->dir, file);
         mq_table *t = mq_table_read(path, display, name, knames, nk, L->d);
-        if (!t)
+        if (!t) {
+            const char **failed = realloc(L->env.failed_tables,
+                                          sizeof(char *) * (size_t)(L->env.nfailed + 1));
+            if (failed) {
+                L->env.failed_tables = failed;
+                L->env.failed_tables[L->env.nfailed++] = name;
+            }
             continue;
+        }
         t->decl_line = node_line(kn);
         struct fy_node *miss = get(v, "missing");
         if (miss && check_keys(L, miss, "missing", miss_keys)) {
@@ -629,7 +636,10 @@ static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
         if (strcmp(p->tables[i]->name, tname) == 0)
             t = p->tables[i];
     if (!t) {
-        if (tname)
+        bool failed_before = false;
+        for (int i = 0; tname && i < L->env.nfailed; i++)
+            failed_before |= strcmp(L->env.failed_tables[i], tname) == 0;
+        if (tname && !failed_before)
             ERR(L, get(sn, "table"), "unknown table \"%s\"", tname);
         return;
     }
@@ -653,6 +663,7 @@ static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
         mq_type type;
         int dom;
         st->keys[i] = compile_at(L, &s, k, "key", &type, &dom);
+        st->key_types[i] = type;
         if (st->keys[i])
             mq_table_bind_key((mq_table *)t, i, type == MQ_T_ENUM ? (mq_domain)dom : MQ_DOM_NONE,
                               L->d, L->file);
@@ -886,7 +897,7 @@ static struct fy_document *parse_yaml(const char *text, const char *display, mq_
         struct fy_diag_error *e;
         int n = 0;
         while ((e = fy_diag_errors_iterate(diag, &it)) && n < 5) {
-            mq_diag_add(d, "%s:%d:%d: %s", display, e->line + 1, e->column + 1, e->msg);
+            mq_diag_add(d, "%s:%d:%d: %s", display, e->line, e->column, e->msg); /* 1-based */
             n++;
         }
         if (!n)
@@ -913,7 +924,7 @@ static mq_plan *load_plan(const char *dir, mq_diags *d)
     char *text = read_file(file, d, file);
     struct fy_document *doc = text ? parse_yaml(text, file, d) : NULL;
     struct fy_node *root = doc ? fy_document_root(doc) : NULL;
-    if (!root || !check_keys(&L, root, "plan.yaml", root_keys))
+    if (!root || !check_keys(&L, root, "top level", root_keys))
         goto done;
     load_header(&L, root);
     if (failed(&L))
@@ -933,6 +944,7 @@ static mq_plan *load_plan(const char *dir, mq_diags *d)
 done:
     free(L.env.vars);
     free(L.env.deps);
+    free(L.env.failed_tables);
     if (doc)
         fy_document_destroy(doc);
     free(text);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct rating {
     const mq_plan *p;
@@ -78,9 +79,11 @@ static int64_t round_to_cents(double v, double step)
     return llround(units * step * 100);
 }
 
-static void format_value(char *buf, size_t n, double v, mq_domain dom)
+static void format_value(char *buf, size_t n, double v, mq_domain dom, bool boolean)
 {
-    if (isnan(v))
+    if (boolean && (v == 0 || v == 1))
+        snprintf(buf, n, "%s", v == 1 ? "true" : "false");
+    else if (isnan(v))
         snprintf(buf, n, "(missing)");
     else if (dom != MQ_DOM_NONE)
         snprintf(buf, n, "%s", mq_symbol_name(dom, (int)v));
@@ -89,13 +92,14 @@ static void format_value(char *buf, size_t n, double v, mq_domain dom)
 }
 
 static const char *format_keys(rating *r, const mq_table *t, const double *keys, int nkeys,
-                               const char *sep)
+                               const char *sep, const mq_type *types)
 {
     char buf[512] = "";
     size_t len = 0;
     for (int k = 0; k < nkeys && len < sizeof buf - 64; k++) {
         char one[64];
-        format_value(one, sizeof one, keys[k], t->maps ? t->maps[k].domain : MQ_DOM_NONE);
+        format_value(one, sizeof one, keys[k], t->maps ? t->maps[k].domain : MQ_DOM_NONE,
+                     types && types[k] == MQ_T_BOOL);
         len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", k ? sep : "", one);
     }
     return mq_arena_strdup(r->a, buf);
@@ -105,7 +109,7 @@ static const char *format_keys(rating *r, const mq_table *t, const double *keys,
 static void apply_miss(rating *r)
 {
     const mq_table *t = r->vm.miss_table;
-    const char *keys = format_keys(r, t, r->vm.miss_keys, r->vm.miss_nkeys, "/");
+    const char *keys = format_keys(r, t, r->vm.miss_keys, r->vm.miss_nkeys, "/", NULL);
     if (t->miss == MISS_ERROR || !t->miss_text) {
         set_status(r, MQ_ERROR,
                    mq_arena_printf(r->a, "%s has no rate in table %s for %s", r->p->carrier_name,
@@ -312,7 +316,7 @@ static bool run_step(rating *r, const mq_step *st, int cov, int32_t unit, double
         }
         *running *= v;
         if (r->worksheet)
-            key = format_keys(r, st->table, keys, st->nkeys, ", ");
+            key = format_keys(r, st->table, keys, st->nkeys, ", ", st->key_types);
         break;
     case STEP_FACTOR:
         if (!eval(r, st->expr, &v))
@@ -427,9 +431,12 @@ static void total_up(rating *r)
         if (o->minimum_applied)
             record(r, -1, 0, "Minimum premium", NULL, NULL, NULL, 'm',
                    r->p->minimum_cents / 100.0, o->premium_cents / 100.0);
-        for (int i = 0; i < r->p->nfees; i++)
+        int64_t running = o->premium_cents;
+        for (int i = 0; i < r->p->nfees; i++) {
+            running += r->p->fees[i].cents;
             record(r, -1, 0, r->p->fees[i].name, NULL, NULL, NULL, '+',
-                   r->p->fees[i].cents / 100.0, 0);
+                   r->p->fees[i].cents / 100.0, running / 100.0);
+        }
         record(r, -1, 0, "Total", NULL, NULL, NULL, '=', o->total_cents / 100.0,
                o->total_cents / 100.0);
     }
@@ -496,6 +503,11 @@ static int compare_results(const void *a, const void *b)
     if (x->status == MQ_QUOTED && x->total_cents != y->total_cents)
         return x->total_cents < y->total_cents ? -1 : 1;
     return strcmp(x->carrier_id, y->carrier_id);
+}
+
+void mq_results_sort(mq_result *results, int n)
+{
+    qsort(results, (size_t)n, sizeof(*results), compare_results);
 }
 
 static bool asked_for(const mq_input *in, const char *carrier)
@@ -570,13 +582,17 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
     for (int i = 0; i < n; i++) {
         if (!asked_for(in, ids[i]))
             continue;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         if (plans[i]) {
             if (!mq_rate_plan(plans[i], in, opts, a, &res[nr]))
                 return false;
         } else {
             no_plan_result(e, in, ids[i], a, &res[nr]);
         }
-        nr++;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        res[nr++].elapsed_ns =
+            (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
     }
     /* carriers asked for by id that write nothing of this line */
     for (int c = 0; in->carriers && c < in->ncarriers; c++) {
@@ -588,7 +604,7 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
         if (!seen)
             no_plan_result(e, in, in->carriers[c], a, &res[nr++]);
     }
-    qsort(res, (size_t)nr, sizeof(*res), compare_results);
+    mq_results_sort(res, nr);
     *results = res;
     *nresults = nr;
     return true;

@@ -64,4 +64,12 @@ json_t *mq_resp_money(int64_t cents);
  * insertion order, indented when `pretty`). Caller frees. */
 char *mq_resp_dump(const json_t *doc, bool pretty);
 
+/* ---- Catalog (catalog.c) ------------------------------------------ */
+
+/* {"carriers": [{id, name, rating, kind, lines, plans: [...]}]} */
+json_t *mq_resp_carriers(const mq_engine *e);
+/* {"plans": [{id, carrier, version, effective, line, states, term_months, coverages}]} */
+json_t *mq_resp_plans(const mq_engine *e);
+json_t *mq_resp_plan_info(const mq_plan_info *pi);
+
 #endif

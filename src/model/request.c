@@ -39,7 +39,7 @@ typedef struct req {
     int32_t eff;
     int eff_year;
     double zip;      /* applicant's zip, the default garaging zip */
-    bool drivers_ok; /* the drivers list is usable for principal_driver */
+    bool drivers_ok; /* every driver id was read: principal_driver can be checked */
 } req;
 
 static const char *const top_keys[] = {"line",    "effective_date", "applicant", "carriers",
@@ -149,6 +149,8 @@ static const char *quoted(const char *s, char out[160])
 
 static const char *type_name(const json_t *v)
 {
+    if (!v)
+        return "nothing";
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         return "an object";
@@ -574,6 +576,8 @@ static void parse_driver(req *r, const json_t *drv, int d)
     const char **ids = r->in->ids[MQ_ENT_DRIVER];
     check_keys(r, drv, driver_keys, "unknown field");
     ids[d] = get_id(r, drv);
+    if (!ids[d])
+        r->drivers_ok = false; /* its vehicles' principal_driver cannot be checked */
     check_unique(r, ids, d, "drivers");
     get_string(r, drv, "first_name", false);
     get_string(r, drv, "last_name", false);
@@ -595,6 +599,7 @@ static void parse_drivers(req *r, const json_t *doc)
     int32_t *start = r->in->start[MQ_ENT_INCIDENT];
     size_t at = path_enter(r, "drivers");
     start[0] = 0;
+    r->drivers_ok = n > 0;
     for (int d = 0; d < n; d++) {
         json_t *drv = json_array_get(list, (size_t)d);
         size_t e = path_index(r, (size_t)d);
@@ -608,7 +613,6 @@ static void parse_drivers(req *r, const json_t *doc)
         path_pop(r, e);
     }
     path_pop(r, at);
-    r->drivers_ok = n > 0;
 }
 
 /* The comp/coll choices of one vehicle (vehicles[i].coverages). */

@@ -124,7 +124,7 @@ static bool limits_json(const mq_input *in, const mq_coverage_def *def, int32_t 
     json_t *o = json_object();
     bool ok = o != NULL;
     for (int i = 0; ok && i < 2; i++)
-        if (def->limit_fields[i] >= 0 && isfinite(v[def->limit_fields[i]]))
+        if (def->limit_fields[i] >= 0 && fabs(v[def->limit_fields[i]]) < 1e15)
             ok = put(o, def->limit_names[i], json_integer((json_int_t)v[def->limit_fields[i]]));
     if (ok && json_object_size(o) == 0) {
         json_decref(o);

@@ -150,13 +150,13 @@ static void broken_plans_name_the_line(void **state)
     assert_string_equal(m, "plan.yaml:14: plan.term_months is not a number: \"six\"");
     free(m);
     m = load_broken("^rounding:", "roundng:");
-    assert_string_equal(m, "plan.yaml:114: plan.yaml: unknown key \"roundng\"");
+    assert_string_equal(m, "plan.yaml:114: top level: unknown key \"roundng\"");
     free(m);
     m = load_broken("  vehicle_count: count(vehicles)", "  vehicle_count: count(vehicles) + vehicle_count");
     assert_string_equal(m, "plan.yaml:58: variable vehicle_count depends on itself (a cycle)");
     free(m);
     m = load_broken("amount: 0.12", "amount: [0.12");
-    assert_string_equal(m, "plan.yaml:109:69: mismatched flow mapping end");
+    assert_string_equal(m, "plan.yaml:108:68: mismatched flow mapping end");
     free(m);
 }
 

@@ -1,0 +1,712 @@
+/* test_cli.c -- the multiquote command line, end to end.
+ *
+ * Spawns the built binary ($MQ_BIN) with posix_spawn, its stdout and stderr
+ * sent to files and its stdin read from a file, and checks the exit code and
+ * the exact output: quote (JSON and table), explain, check, carriers and
+ * help on Harbor Mutual's worked example 1; every kind of bad request with
+ * its exact message on stderr (file path + JSON path + message); broken
+ * plans under tests/data/plans-bad/ (one defect each, in a copy of Harbor's
+ * plan) reported as file:line; and 20 byte-flipped copies of example 1
+ * (fixed seed) that must end with exit code 0, 1 or 2, never a signal.
+ * Request files are written to a mkdtemp() folder. Run from the repository
+ * root (meson's workdir for tests).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXAMPLES  "../shared/reference/harbor-mutual-oh-auto.examples.json"
+#define PLANS_BAD "tests/data/plans-bad"
+
+extern char **environ;
+
+static const char *bin;   /* $MQ_BIN */
+static char tmp[64];      /* mkdtemp folder for requests and outputs */
+static char example1[96]; /* example 1's request, as a file */
+
+/* ---- Running the binary ---------------------------------------------- */
+
+typedef struct run {
+    int code;  /* exit code, or -signal when killed by a signal */
+    char *out; /* stdout, NUL-terminated */
+    char *err; /* stderr */
+    size_t nout;
+} run;
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = (size_t)n;
+    return buf;
+}
+
+static void spill(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Runs MQ_BIN with the NULL-terminated `args` (after the program name),
+ * stdin from `input` (NULL: /dev/null). Kills it after 30 seconds. */
+static run run_with(const char *input, const char *const *args)
+{
+    const char *argv[32] = {bin};
+    int argc = 1;
+    for (; args[argc - 1]; argc++) {
+        assert_true(argc < 31);
+        argv[argc] = args[argc - 1];
+    }
+    argv[argc] = NULL;
+    char out[96], err[96];
+    snprintf(out, sizeof out, "%s/stdout", tmp);
+    snprintf(err, sizeof err, "%s/stderr", tmp);
+    posix_spawn_file_actions_t fa;
+    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+    posix_spawn_file_actions_addopen(&fa, 0, input ? input : "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        fail_msg("cannot run %s: %s", bin, strerror(rc));
+    int status = 0;
+    for (int waited = 0;; waited++) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            break;
+        assert_int_equal(w, 0);
+        if (waited == 6000) { /* 6000 x 5 ms */
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("%s %s did not finish in 30 seconds", bin, args[0] ? args[0] : "");
+        }
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+    run r = {0};
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    r.out = slurp(out, &r.nout);
+    r.err = slurp(err, NULL);
+    return r;
+}
+
+#define RUN(...)              run_with(NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define RUN_STDIN(input, ...) run_with(input, (const char *const[]){__VA_ARGS__, NULL})
+
+static void run_free(run *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* Asserts the exit code, showing the output when it differs. */
+static void assert_exit(const run *r, int code)
+{
+    if (r->code != code) {
+        print_error("stdout:\n%s\nstderr:\n%s\n", r->out, r->err);
+        fail_msg("exit code %d, expected %d", r->code, code);
+    }
+}
+
+static void assert_contains(const char *text, const char *what)
+{
+    if (!strstr(text, what))
+        fail_msg("\"%s\" not found in:\n%s", what, text);
+}
+
+static const char *str(const json_t *v)
+{
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The path of file `name` in the temp folder. */
+static void temp_path(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "%s/%s", tmp, name);
+}
+
+/* ---- Fixture ------------------------------------------------------------ */
+
+static json_t *example_request(size_t i)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(EXAMPLES, 0, &je);
+    if (!doc)
+        fail_msg("%s:%d: %s", EXAMPLES, je.line, je.text);
+    json_t *req = json_deep_copy(
+        json_object_get(json_array_get(json_object_get(doc, "cases"), i), "request"));
+    json_decref(doc);
+    assert_non_null(req);
+    return req;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    bin = getenv("MQ_BIN");
+    if (!bin || access(bin, X_OK) != 0) {
+        fprintf(stderr, "MQ_BIN must name the built multiquote binary\n");
+        return -1;
+    }
+    unsetenv("MULTIQUOTE_PLANS"); /* `carriers` and `check` use ./plans */
+    setenv("NO_COLOR", "1", 1);
+    snprintf(tmp, sizeof tmp, "/tmp/mq-test-cli-XXXXXX");
+    if (!mkdtemp(tmp))
+        return -1;
+    snprintf(example1, sizeof example1, "%s/example1.json", tmp);
+    json_error_t je;
+    json_t *doc = json_load_file(EXAMPLES, 0, &je);
+    json_t *req = json_object_get(json_array_get(json_object_get(doc, "cases"), 0), "request");
+    int rc = req ? json_dump_file(req, example1, JSON_INDENT(2)) : -1;
+    json_decref(doc);
+    return rc;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- Commands on a good request ----------------------------------------- */
+
+static void test_quote_json(void **state)
+{
+    (void)state;
+    run r = RUN("quote", "--json", "--plans", "plans/harbor", example1);
+    assert_exit(&r, 0);
+    assert_string_equal(r.err, "");
+    /* money is written with its cents, exactly */
+    assert_contains(r.out, "\"total\": 714.0,");
+    assert_contains(r.out, "\"fees\": 18.0,");
+    json_error_t je;
+    json_t *doc = json_loads(r.out, 0, &je);
+    if (!doc)
+        fail_msg("stdout is not JSON (%d:%d: %s):\n%s", je.line, je.column, je.text, r.out);
+    json_t *res = json_object_get(doc, "results");
+    assert_int_equal(json_array_size(res), 1);
+    json_t *h = json_array_get(res, 0);
+    assert_string_equal(str(json_object_get(h, "status")), "quoted");
+    assert_string_equal(str(json_object_get(json_object_get(h, "carrier"), "id")), "harbor");
+    json_t *prem = json_object_get(h, "premium");
+    assert_true(json_number_value(json_object_get(prem, "total")) == 714.0);
+    assert_true(json_number_value(json_object_get(prem, "fees")) == 18.0);
+    assert_int_equal(json_integer_value(json_object_get(prem, "term_months")), 6);
+    static const struct {
+        const char *code;
+        double premium;
+    } want[] = {{"bi", 225}, {"pd", 139}, {"med", 25}, {"um", 50}, {"comp", 52}, {"coll", 205}};
+    json_t *covs = json_object_get(h, "coverages");
+    assert_int_equal(json_array_size(covs), 6);
+    for (size_t i = 0; i < 6; i++) {
+        json_t *c = json_array_get(covs, i);
+        assert_string_equal(str(json_object_get(c, "code")), want[i].code);
+        assert_string_equal(str(json_object_get(c, "vehicle")), "v1");
+        if (json_number_value(json_object_get(c, "premium")) != want[i].premium)
+            fail_msg("%s premium %g, expected %g", want[i].code,
+                     json_number_value(json_object_get(c, "premium")), want[i].premium);
+    }
+    json_decref(doc);
+    run_free(&r);
+}
+
+static void test_quote_table(void **state)
+{
+    (void)state;
+    run r = RUN("quote", "--plans", "plans/harbor", example1);
+    assert_exit(&r, 0);
+    assert_string_equal(r.err, "");
+    assert_contains(r.out, "Harbor Mutual");
+    assert_contains(r.out, "714.00");
+    assert_contains(r.out, "bi 225.00  pd 139.00  med 25.00  um 50.00  comp 52.00  coll 205.00");
+    assert_contains(r.out, "Policy fee 18.00");
+    run_free(&r);
+}
+
+static void test_quote_stdin(void **state)
+{
+    (void)state;
+    run r = RUN_STDIN(example1, "quote", "--plans", "plans/harbor", "-");
+    assert_exit(&r, 0);
+    assert_string_equal(r.err, "");
+    assert_contains(r.out, "Harbor Mutual");
+    assert_contains(r.out, "714.00");
+    run_free(&r);
+
+    char bad[96];
+    temp_path(bad, sizeof bad, "stdin-bad.json");
+    spill(bad, "{\"line\": ", 9);
+    r = RUN_STDIN(bad, "quote", "--plans", "plans/harbor", "-");
+    assert_exit(&r, 2);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, "-: invalid request: invalid JSON at 1:9: unexpected token near "
+                               "end of file\n");
+    run_free(&r);
+}
+
+static void test_explain(void **state)
+{
+    (void)state;
+    run r = RUN("explain", "--carrier", "harbor", "--plans", "plans/harbor", example1);
+    assert_exit(&r, 0);
+    assert_string_equal(r.err, "");
+    assert_true(starts_with(r.out, "Harbor Mutual  plan harbor-oh-auto version 2026-01-01  "
+                                   "quoted 714.00\n"));
+    assert_contains(r.out, "territory_factor[1]");
+    assert_contains(r.out, "177.5000");
+    assert_contains(r.out, "  Total ");
+    run_free(&r);
+
+    r = RUN("explain", "--carrier", "nobody", "--plans", "plans/harbor", example1);
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, "multiquote explain: no carrier with id \"nobody\"\n");
+    run_free(&r);
+}
+
+static void test_check_plans(void **state)
+{
+    (void)state;
+    run r = RUN("check", "plans");
+    assert_exit(&r, 0);
+    assert_string_equal(r.err, "");
+    int n = 0;
+    char want[64] = "";
+    if (sscanf(r.out, "plans: %d", &n) == 1)
+        snprintf(want, sizeof want, "plans: %d plan%s valid\n", n, n == 1 ? "" : "s");
+    if (n < 1 || strcmp(r.out, want) != 0)
+        fail_msg("unexpected output: %s", r.out);
+    run_free(&r);
+}
+
+static void test_carriers_json(void **state)
+{
+    (void)state;
+    run r = RUN("carriers", "--json");
+    assert_exit(&r, 0);
+    assert_string_equal(r.err, "");
+    json_error_t je;
+    json_t *doc = json_loads(r.out, 0, &je);
+    if (!doc)
+        fail_msg("stdout is not JSON (%s):\n%s", je.text, r.out);
+    json_t *harbor = NULL;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(doc, "carriers"), i, c)
+    {
+        if (strcmp(str(json_object_get(c, "id")), "harbor") == 0)
+            harbor = c;
+    }
+    assert_non_null(harbor);
+    assert_string_equal(str(json_object_get(harbor, "name")), "Harbor Mutual");
+    assert_string_equal(str(json_object_get(harbor, "rating")), "A");
+    bool found = false;
+    json_array_foreach(json_object_get(harbor, "plans"), i, c)
+    {
+        if (strcmp(str(json_object_get(c, "id")), "harbor-oh-auto") == 0 &&
+            strcmp(str(json_object_get(c, "version")), "2026-01-01") == 0) {
+            found = true;
+            assert_string_equal(str(json_object_get(c, "line")), "auto");
+            assert_string_equal(str(json_array_get(json_object_get(c, "states"), 0)), "OH");
+            assert_int_equal(json_integer_value(json_object_get(c, "term_months")), 6);
+        }
+    }
+    assert_true(found);
+    json_decref(doc);
+    run_free(&r);
+}
+
+static void test_help(void **state)
+{
+    (void)state;
+    run r = RUN("--help");
+    assert_exit(&r, 0);
+    assert_true(starts_with(r.out, "usage: multiquote COMMAND [OPTIONS] [ARG]\n"));
+    assert_contains(r.out, "Exit status: 0 done, 1 failure, 2 bad usage or bad request.");
+    run_free(&r);
+
+    r = RUN("quote", "--help");
+    assert_exit(&r, 0);
+    assert_true(starts_with(r.out, "usage: multiquote quote [--plans DIR] [--json] FILE|-\n"));
+    run_free(&r);
+
+    r = RUN("help", "check");
+    assert_exit(&r, 0);
+    assert_true(starts_with(r.out, "usage: multiquote check [--schema] [DIR]\n"));
+    run_free(&r);
+}
+
+static void test_bad_usage(void **state)
+{
+    (void)state;
+    run r = RUN("frobnicate");
+    assert_exit(&r, 2);
+    assert_string_equal(r.out, "");
+    assert_true(starts_with(r.err, "multiquote: unknown command \"frobnicate\"\n\nusage: "));
+    run_free(&r);
+
+    r = RUN("quote", "--bogus", example1);
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, "multiquote quote: unknown or incomplete option \"--bogus\"\n");
+    run_free(&r);
+
+    r = RUN("quote");
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, "multiquote quote: name a request file, or - for stdin\n");
+    run_free(&r);
+}
+
+/* ---- Bad requests ----------------------------------------------------------- */
+
+/* Writes `text` as NAME in the temp folder, runs `quote` on it and asserts
+ * the exit code and that stderr is exactly "PATH: invalid request: MESSAGE\n"
+ * (or, when `message` starts with "multiquote: ", exactly that with %s
+ * replaced by the path). */
+static void assert_rejected(const char *name, const char *text, size_t len, int code,
+                            const char *message)
+{
+    char path[96], want[4096];
+    temp_path(path, sizeof path, name);
+    spill(path, text, len);
+    if (starts_with(message, "multiquote: "))
+        snprintf(want, sizeof want, message, path);
+    else
+        snprintf(want, sizeof want, "%s: invalid request: %s\n", path, message);
+    run r = RUN("quote", "--plans", "plans/harbor", path);
+    assert_exit(&r, code);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, want);
+    run_free(&r);
+}
+
+/* Example 1 with `edit` applied, as indented JSON. */
+static void assert_rejected_edit(const char *name, void (*edit)(json_t *), const char *message)
+{
+    json_t *req = example_request(0);
+    edit(req);
+    char *text = json_dumps(req, JSON_INDENT(2));
+    assert_non_null(text);
+    assert_rejected(name, text, strlen(text), 2, message);
+    free(text);
+    json_decref(req);
+}
+
+static json_t *driver0(json_t *req)
+{
+    return json_array_get(json_object_get(req, "drivers"), 0);
+}
+
+static json_t *vehicle0(json_t *req)
+{
+    return json_array_get(json_object_get(req, "vehicles"), 0);
+}
+
+static void year_as_string(json_t *req)
+{
+    json_object_set_new(vehicle0(req), "year", json_string("2022"));
+}
+
+static void unknown_field(json_t *req)
+{
+    json_object_set_new(driver0(req), "favourite_color", json_string("red"));
+}
+
+static void impossible_date(json_t *req)
+{
+    json_object_set_new(driver0(req), "date_of_birth", json_string("1990-02-30"));
+}
+
+static void no_such_driver(json_t *req)
+{
+    json_object_set_new(vehicle0(req), "principal_driver", json_string("d9"));
+}
+
+static void coll_without_comp(json_t *req)
+{
+    json_object_del(json_object_get(vehicle0(req), "coverages"), "comp");
+}
+
+static void huge_symbol(json_t *req)
+{
+    json_object_set_new(vehicle0(req), "symbol", json_real(1e300));
+}
+
+static void huge_year(json_t *req)
+{
+    json_object_set_new(vehicle0(req), "year", json_integer(INT64_MAX));
+}
+
+static void test_bad_json(void **state)
+{
+    (void)state;
+    const char *malformed = "{\"line\": \"auto\",\n  \"effective_date\": }\n";
+    assert_rejected("malformed.json", malformed, strlen(malformed), 2,
+                    "invalid JSON at 2:21: unexpected token near '}'");
+    assert_rejected("empty.json", "", 0, 2,
+                    "invalid JSON at 1:0: '[' or '{' expected near end of file");
+    const char *e400 = "{\"line\": \"auto\",\n \"x\": 1e400}\n";
+    assert_rejected("e400.json", e400, strlen(e400), 2,
+                    "invalid JSON at 2:11: real number overflow near '1e400'");
+    const char *bigint = "{\"line\": \"auto\",\n \"x\": 99999999999999999999}\n";
+    assert_rejected("bigint.json", bigint, strlen(bigint), 2,
+                    "invalid JSON at 2:26: too big integer near '99999999999999999999'");
+    const char *dup = "{\"line\": \"auto\", \"line\": \"auto\"}";
+    assert_rejected("dup.json", dup, strlen(dup), 2,
+                    "invalid JSON at 1:23: duplicate object key near '\"line\"'");
+    const char *array = "[1, 2]";
+    assert_rejected("array.json", array, strlen(array), 2, "expected a JSON object, got an array");
+}
+
+static void test_bad_fields(void **state)
+{
+    (void)state;
+    assert_rejected_edit("wrong-type.json", year_as_string,
+                         "vehicles[0].year: expected a number, got a string");
+    assert_rejected_edit("unknown-field.json", unknown_field,
+                         "drivers[0].favourite_color: unknown field");
+    assert_rejected_edit("bad-date.json", impossible_date,
+                         "drivers[0].date_of_birth: not a valid date \"1990-02-30\"");
+    assert_rejected_edit("principal.json", no_such_driver,
+                         "vehicles[0].principal_driver: no driver has id \"d9\"");
+    assert_rejected_edit("coll-no-comp.json", coll_without_comp,
+                         "vehicles[0].coverages.coll: requires comp on the same vehicle");
+    assert_rejected_edit("huge-symbol.json", huge_symbol,
+                         "vehicles[0].symbol: must be from 1 to 27, got 1e+300");
+    assert_rejected_edit("huge-year.json", huge_year,
+                         "vehicles[0].year: must be from 1900 to 2027, got 9223372036854775807");
+}
+
+/* A request over the 1 MiB limit, and a file that does not exist: the
+ * command fails (1) before any request is read. */
+static void test_bad_files(void **state)
+{
+    (void)state;
+    size_t n = 2 * 1024 * 1024;
+    char *big = malloc(n);
+    assert_non_null(big);
+    memset(big, ' ', n);
+    const char *head = "{\"line\": \"auto\", \"pad\": \"";
+    memcpy(big, head, strlen(head));
+    big[n - 2] = '"';
+    big[n - 1] = '}';
+    assert_rejected("big.json", big, n, 2, "multiquote: %s: larger than 1048576 bytes\n");
+    free(big);
+
+    char missing[96];
+    temp_path(missing, sizeof missing, "no-such-file.json");
+    char want[160];
+    snprintf(want, sizeof want, "multiquote: %s: No such file or directory\n", missing);
+    run r = RUN("quote", "--plans", "plans/harbor", missing);
+    assert_exit(&r, 1);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, want);
+    run_free(&r);
+}
+
+/* ---- Broken plans --------------------------------------------------------- */
+
+/* `check DIR` fails (1); the first line of stderr starts with exactly
+ * DIR/`where` ("file:line: ") and contains `what`; the last line names DIR. */
+static void assert_plan_error(const char *name, const char *where, const char *what)
+{
+    char dir[128], prefix[256];
+    snprintf(dir, sizeof dir, "%s/%s", PLANS_BAD, name);
+    snprintf(prefix, sizeof prefix, "%s/%s", dir, where);
+    run r = RUN("check", dir);
+    assert_exit(&r, 1);
+    assert_string_equal(r.out, "");
+    char *nl = strchr(r.err, '\n');
+    assert_non_null(nl);
+    *nl = '\0'; /* r.err is now its first line */
+    if (!starts_with(r.err, prefix) || !strstr(r.err + strlen(prefix), what))
+        fail_msg("first line of stderr:\n%s\nexpected:\n%s...%s", r.err, prefix, what);
+    *nl = '\n';
+    char tail[256];
+    snprintf(tail, sizeof tail, " in the plans under %s\n", dir);
+    size_t ne = strlen(r.err), nt = strlen(tail);
+    if (ne < nt || strcmp(r.err + ne - nt, tail) != 0)
+        fail_msg("stderr does not end with \"%s\":\n%s", tail, r.err);
+    run_free(&r);
+}
+
+static void test_plan_unknown_table(void **state)
+{
+    (void)state;
+    assert_plan_error("unknown-table", "plan.yaml:96: ", "unknown table \"symbol_factr\"");
+}
+
+/* symbol_factor.csv names its key column "symbl". */
+static void test_plan_missing_key_column(void **state)
+{
+    (void)state;
+    assert_plan_error("missing-key-column",
+                      "symbol_factor.csv:1: ", "missing key column \"symbol\"");
+}
+
+/* vehicle_age_factor.csv: "5-8" overlaps "4-5". */
+static void test_plan_overlapping_bands(void **state)
+{
+    (void)state;
+    assert_plan_error("overlapping-bands",
+                      "vehicle_age_factor.csv:7: ", "row overlaps the row at line 6");
+}
+
+/* med_limit.csv: "1.O0" (a letter O). */
+static void test_plan_factor_not_a_number(void **state)
+{
+    (void)state;
+    assert_plan_error("bad-factor", "med_limit.csv:2: ", "factor is not a number: \"1.O0\"");
+}
+
+/* vehicle.age reads vehicle.model_year, which the schema does not have. */
+static void test_plan_unknown_field(void **state)
+{
+    (void)state;
+    assert_plan_error("unknown-field",
+                      "plan.yaml:57:46: ", "unknown vehicle field or variable \"model_year\"");
+}
+
+/* "name: Harbor: Mutual" on line 5: the second colon, column 15, is the error. */
+static void test_plan_yaml_syntax(void **state)
+{
+    (void)state;
+    assert_plan_error("yaml-syntax",
+                      "plan.yaml:5:15: ", "invalid nested block mapping on the same line");
+}
+
+/* driver.married reads driver.points, which reads driver.married. */
+static void test_plan_variable_cycle(void **state)
+{
+    (void)state;
+    assert_plan_error("variable-cycle",
+                      "plan.yaml:52: ", "variable married depends on itself (a cycle)");
+}
+
+/* "roundng:" at the top level. */
+static void test_plan_unknown_top_key(void **state)
+{
+    (void)state;
+    assert_plan_error("unknown-top-key", "plan.yaml:114: ", "unknown key \"roundng\"");
+}
+
+/* ---- Nothing crashes ------------------------------------------------------- */
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static uint64_t next_random(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* 20 copies of example 1: the even ones with 1 to 8 random bytes replaced by
+ * random bytes (mostly broken JSON), the odd ones with 1 to 8 random digits
+ * replaced by random digits (mostly valid JSON with odd dates, limits, years
+ * and ZIP codes, which reach validation and rating). */
+static void test_mutated_requests(void **state)
+{
+    (void)state;
+    size_t len;
+    char *orig = slurp(example1, &len);
+    char *buf = malloc(len);
+    assert_non_null(buf);
+    int codes[3] = {0};
+    for (int i = 0; i < 20; i++) {
+        memcpy(buf, orig, len);
+        int flips = 1 + (int)(next_random() % 8);
+        for (int k = 0; k < flips; k++) {
+            size_t at = next_random() % len;
+            if (i % 2 == 0)
+                buf[at] = (char)(next_random() & 0xFF);
+            else
+                for (size_t t = 0; t < len; t++, at = (at + 1) % len)
+                    if (buf[at] >= '0' && buf[at] <= '9') {
+                        buf[at] = (char)('0' + next_random() % 10);
+                        break;
+                    }
+        }
+        char path[96];
+        snprintf(path, sizeof path, "%s/mutated-%02d.json", tmp, i);
+        spill(path, buf, len);
+        run r = RUN("quote", "--json", "--plans", "plans/harbor", path);
+        if (r.code < 0 || r.code > 2)
+            fail_msg("%s: exit code %d (negative: killed by that signal)\nstderr:\n%s", path,
+                     r.code, r.err);
+        if (r.code == 0 && !strstr(r.out, "\"results\""))
+            fail_msg("%s: exit 0 without results:\n%s", path, r.out);
+        if (r.code != 0 && r.err[0] == '\0')
+            fail_msg("%s: exit %d with nothing on stderr", path, r.code);
+        codes[r.code]++;
+        if (getenv("MQ_TEST_VERBOSE"))
+            fprintf(stderr, "%s: exit %d %s", path, r.code, r.err);
+        run_free(&r);
+    }
+    free(buf);
+    free(orig);
+    assert_true(codes[2] > 0); /* the mutations do break requests */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quote_json),
+        cmocka_unit_test(test_quote_table),
+        cmocka_unit_test(test_quote_stdin),
+        cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_check_plans),
+        cmocka_unit_test(test_carriers_json),
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_bad_usage),
+        cmocka_unit_test(test_bad_json),
+        cmocka_unit_test(test_bad_fields),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_plan_unknown_table),
+        cmocka_unit_test(test_plan_missing_key_column),
+        cmocka_unit_test(test_plan_overlapping_bands),
+        cmocka_unit_test(test_plan_factor_not_a_number),
+        cmocka_unit_test(test_plan_unknown_field),
+        cmocka_unit_test(test_plan_yaml_syntax),
+        cmocka_unit_test(test_plan_variable_cycle),
+        cmocka_unit_test(test_plan_unknown_top_key),
+        cmocka_unit_test(test_mutated_requests),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
