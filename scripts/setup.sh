@@ -7,7 +7,14 @@ set -euo pipefail
 DEB_PACKAGES=(
   build-essential pkg-config meson ninja-build clang-format
   libjansson-dev libfyaml-dev libcsv-dev libcmocka-dev
+  libmicrohttpd-dev libsqlite3-dev sqlite3
+  chromium curl ca-certificates
 )
+# Node.js and npm run the browser tests (npm playwright-core driving Debian's
+# chromium). A machine that already has node and npm keeps them.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  DEB_PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -22,4 +29,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages of the browser tests (tests/browser/package.json, locked).
+if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
+  echo "setup: installing npm packages for the browser tests" >&2
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi

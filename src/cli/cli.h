@@ -19,6 +19,8 @@ typedef struct cli_opts {
     const char *plans;   /* --plans DIR */
     const char *carrier; /* --carrier ID */
     const char *file;    /* the positional argument */
+    const char *db, *web, *bind;
+    int port;
     bool json, schema, help, color;
 } cli_opts;
 
@@ -35,5 +37,7 @@ int cli_quote(const cli_opts *o);
 int cli_explain(const cli_opts *o);
 int cli_check(const cli_opts *o);
 int cli_carriers(const cli_opts *o);
+int cli_serve(const cli_opts *o);
+int cli_requote(const cli_opts *o);
 
 #endif

@@ -30,6 +30,9 @@ static const char usage[] =
     "                                           show one carrier's rating worksheet\n"
     "  check [--schema] [DIR]                   validate rate plans (default: bundled)\n"
     "  carriers [--plans DIR] [--json]          list carriers, lines, states, versions\n"
+    "  serve [--port 8080] [--plans DIR] [--db PATH] [--web DIR] [--bind ADDR]\n"
+    "                                           run the quote server and web page\n"
+    "  requote [--db PATH] [--plans DIR] ID     re-rate a saved quote with its plan versions\n"
     "  help [COMMAND]                           this text, or a command's\n"
     "\n"
     "The plans folder defaults to $MULTIQUOTE_PLANS, else ./plans, else the bundled plans.\n"
@@ -57,6 +60,17 @@ static const struct {
     {"carriers",
      "usage: multiquote carriers [--plans DIR] [--json]\n\n"
      "Lists every carrier with its lines, states and plan versions.\n"},
+    {"serve",
+     "usage: multiquote serve [--port 8080] [--plans DIR] [--db PATH] [--web DIR] [--bind ADDR]\n\n"
+     "Serves the JSON API (POST /v1/quotes, GET /v1/quotes/ID, worksheets, carriers,\n"
+     "plans, /healthz, /metrics) and the web page on http://ADDR:PORT/ (default\n"
+     "127.0.0.1:8080). Quotes are saved in PATH (default var/multiquote.db, SQLite).\n"
+     "SIGHUP reloads the plans (a broken plan keeps the old ones); SIGTERM lets\n"
+     "in-flight requests finish, then stops.\n"},
+    {"requote",
+     "usage: multiquote requote [--db PATH] [--plans DIR] ID\n\n"
+     "Rates saved quote ID again with the plan version each carrier used and reports,\n"
+     "carrier by carrier, whether the result is reproduced exactly. Exit 0 when all are.\n"},
 };
 
 static void print_help(const char *command)
@@ -168,6 +182,8 @@ static const struct {
     {"explain", cli_explain, true},
     {"check", cli_check, true},
     {"carriers", cli_carriers, false},
+    {"serve", cli_serve, false},
+    {"requote", cli_requote, true},
 };
 
 int main(int argc, char **argv)
@@ -193,7 +209,9 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"plans", required_argument, NULL, 'p'}, {"carrier", required_argument, NULL, 'c'},
         {"json", no_argument, NULL, 'j'},        {"schema", no_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},        {"port", required_argument, NULL, 'P'},
+        {"db", required_argument, NULL, 'd'},    {"web", required_argument, NULL, 'w'},
+        {"bind", required_argument, NULL, 'b'},  {NULL, 0, NULL, 0}};
     optind = 2;
     opterr = 0;
     int ch;
@@ -204,6 +222,15 @@ int main(int argc, char **argv)
         case 'j': o.json = true; break;
         case 's': o.schema = true; break;
         case 'h': o.help = true; break;
+        case 'd': o.db = optarg; break;
+        case 'w': o.web = optarg; break;
+        case 'b': o.bind = optarg; break;
+        case 'P': {
+            char *end;
+            long port = strtol(optarg, &end, 10);
+            o.port = (*end || port < 1 || port > 65535) ? -1 : (int)port;
+            break;
+        }
         default:
             fprintf(stderr, "multiquote %s: unknown or incomplete option \"%s\"\n", name,
                     argv[optind - 1]);

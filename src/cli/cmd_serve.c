@@ -1,0 +1,153 @@
+/* cmd_serve.c -- `multiquote serve` and `multiquote requote`.
+ *
+ * serve runs the quote server until SIGTERM. requote takes a saved quote,
+ * rates its saved request again with exactly the plan versions recorded for
+ * each carrier (old versions stay loadable), and reports whether every
+ * result reproduces byte for byte: the check that a quote can be stood
+ * behind later.
+ */
+#include "cli.h"
+#include "server.h"
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef MQ_DEFAULT_WEB
+#define MQ_DEFAULT_WEB "web"
+#endif
+#ifndef MQ_DEFAULT_OPENAPI
+#define MQ_DEFAULT_OPENAPI "docs/openapi.yaml"
+#endif
+
+static const char *default_db(void)
+{
+    mkdir("var", 0755); /* the default database lives in ./var */
+    return "var/multiquote.db";
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int cli_serve(const cli_opts *o)
+{
+    if (o->port < 0 || o->port > 65535) {
+        fprintf(stderr, "multiquote serve: --port takes 1 to 65535\n");
+        return CLI_USAGE;
+    }
+    mq_server_config cfg = {
+        .port = o->port ? o->port : 8080,
+        .bind = o->bind ? o->bind : "127.0.0.1",
+        .plans_dir = o->plans,
+        .db_path = o->db ? o->db : default_db(),
+        .web_dir = o->web ? o->web : exists("web") ? "web" : MQ_DEFAULT_WEB,
+        .openapi_path = exists("docs/openapi.yaml") ? "docs/openapi.yaml" : MQ_DEFAULT_OPENAPI,
+    };
+    return mq_server_run(&cfg);
+}
+
+/* The result object for `carrier` in a saved response, as compact text. */
+static char *saved_result(json_t *response, const char *carrier)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(response, "results"), i, r)
+    {
+        const char *id = json_string_value(json_object_get(json_object_get(r, "carrier"), "id"));
+        if (id && strcmp(id, carrier) == 0)
+            return mq_resp_dump(r, false);
+    }
+    return NULL;
+}
+
+static bool requote_one(const mq_engine *e, const mq_store_plan *row, const mq_input *in,
+                        json_t *saved, mq_arena *a)
+{
+    const mq_plan *p = *row->plan_id ? mq_engine_find_version(e, row->plan_id, row->version) : NULL;
+    if (*row->plan_id && !p) {
+        printf("  %-12s MISSING  plan %s version %s is not loaded\n", row->carrier, row->plan_id,
+               row->version);
+        return false;
+    }
+    if (!p) {
+        printf("  %-12s skipped  no plan was in effect (%s)\n", row->carrier, row->status);
+        return true;
+    }
+    mq_result res;
+    if (!mq_rate_plan(p, in, &(mq_rate_opts){0}, a, &res))
+        return false;
+    json_t *now = mq_resp_result(in, &res);
+    char *now_text = now ? mq_resp_dump(now, false) : NULL;
+    char *then_text = saved_result(saved, row->carrier);
+    bool same = now_text && then_text && strcmp(now_text, then_text) == 0;
+    printf("  %-12s %-8s %s %s  %s", row->carrier, same ? "same" : "DIFFERS", row->plan_id,
+           row->version, mq_status_name(res.status));
+    if (res.status == MQ_QUOTED) {
+        printf(" ");
+        cli_print_money(stdout, res.total_cents, 0);
+    }
+    if (!same && row->total_cents >= 0) {
+        printf(" (was ");
+        cli_print_money(stdout, row->total_cents, 0);
+        printf(")");
+    }
+    printf("\n");
+    json_decref(now);
+    free(now_text);
+    free(then_text);
+    return same;
+}
+
+int cli_requote(const cli_opts *o)
+{
+    if (!o->file) {
+        fprintf(stderr, "multiquote requote: name a quote id\n");
+        return CLI_USAGE;
+    }
+    char err[512];
+    mq_store *st = mq_store_open(o->db ? o->db : "var/multiquote.db", err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "multiquote requote: %s\n", err);
+        return CLI_FAIL;
+    }
+    mq_store_loaded l;
+    int found = mq_store_get(st, o->file, &l, err, sizeof err);
+    int rc = CLI_FAIL;
+    mq_engine *e = NULL;
+    json_t *saved = NULL;
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    if (found <= 0) {
+        fprintf(stderr, "multiquote requote: %s\n", found < 0 ? err : "no quote with this id");
+        rc = found < 0 ? CLI_FAIL : CLI_USAGE;
+        goto done;
+    }
+    if (!(e = cli_load_engine(o->plans)))
+        goto done;
+    mq_input in;
+    mq_req_errors errs = {0};
+    saved = json_loads(l.q.response, 0, NULL);
+    if (!saved || !mq_req_parse(l.q.request, strlen(l.q.request), &a, &in, &errs)) {
+        fprintf(stderr, "multiquote requote: the saved quote no longer parses\n");
+        goto done;
+    }
+    printf("quote %s of %s (%s, effective %s)\n", l.q.id, l.q.created_at, l.q.line,
+           l.q.effective_date);
+    bool all = true;
+    for (int i = 0; i < l.q.nplans; i++)
+        all &= requote_one(e, &l.q.plans[i], &in, saved, &a);
+    printf("%s\n", all ? "reproduced exactly" : "NOT reproduced");
+    rc = all ? CLI_OK : CLI_FAIL;
+done:
+    json_decref(saved);
+    mq_arena_free(&a);
+    mq_engine_free(e);
+    if (found > 0)
+        mq_store_loaded_free(&l);
+    mq_store_close(st);
+    return rc;
+}

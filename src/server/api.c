@@ -1,0 +1,386 @@
+/* api.c -- the JSON API: one function per route.
+ *
+ * Routes (docs/openapi.yaml describes each): POST /v1/quotes rates a request
+ * against every carrier, saves it and answers the contract's response;
+ * GET /v1/quotes/{id} answers the saved response as it was; GET
+ * /v1/quotes/{id}/worksheet/{carrier} re-rates the saved request with the
+ * plan version that carrier used and answers its worksheet; /v1/carriers,
+ * /v1/plans, /healthz and /metrics describe the server. Errors are always
+ * {"error": {"code", "message", "path"}} with a fitting 4xx or 5xx.
+ */
+#include "server.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Replies ------------------------------------------------------------ */
+
+static void reply_json(mq_http_req *r, int status, json_t *doc)
+{
+    r->status = status;
+    r->response = doc ? mq_resp_dump(doc, false) : NULL;
+    r->response_len = r->response ? strlen(r->response) : 0;
+    r->response_type = "application/json";
+    json_decref(doc);
+    if (!r->response && status != 500)
+        mq_api_error(r, 500, "internal", "out of memory", "");
+}
+
+static void reply_error_doc(mq_http_req *r, int status, const char *code, const char *message,
+                            const char *path, json_t *details)
+{
+    json_t *err = json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "path",
+                            path ? path : "");
+    if (err && details)
+        json_object_set_new(err, "details", details);
+    else
+        json_decref(details);
+    json_t *doc = err ? json_pack("{s:o}", "error", err) : NULL;
+    r->status = status;
+    r->response = doc ? mq_resp_dump(doc, false) : NULL;
+    json_decref(doc);
+    if (!r->response) {
+        static const char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of "
+                                  "memory\",\"path\":\"\"}}";
+        r->response = malloc(sizeof oom);
+        if (r->response)
+            memcpy(r->response, oom, sizeof oom);
+        r->status = 500;
+    }
+    r->response_len = r->response ? strlen(r->response) : 0;
+    r->response_type = "application/json";
+}
+
+void mq_api_error(mq_http_req *r, int status, const char *code, const char *message,
+                  const char *path)
+{
+    reply_error_doc(r, status, code, message, path, NULL);
+}
+
+static void method_not_allowed(mq_http_req *r, const char *allow)
+{
+    char msg[64];
+    snprintf(msg, sizeof msg, "use %s", allow);
+    mq_api_error(r, 405, "method_not_allowed", msg, "");
+    r->allow = allow;
+}
+
+/* ---- POST /v1/quotes ----------------------------------------------------- */
+
+static bool is_json_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    return strncasecmp(ct, "application/json", 16) == 0 && (ct[16] == '\0' || ct[16] == ';');
+}
+
+static void invalid_request(mq_http_req *r, const mq_req_errors *errs)
+{
+    json_t *details = json_array();
+    int shown = errs->count < 32 ? errs->count : 32;
+    for (int i = 0; i < shown; i++)
+        json_array_append_new(details, json_pack("{s:s, s:s}", "path", errs->items[i].path,
+                                                 "message", errs->items[i].message));
+    const char *first = mq_req_error_text(&errs->items[0], &r->arena);
+    reply_error_doc(r, 422, "invalid_request", first ? first : errs->items[0].message,
+                    errs->items[0].path, details);
+}
+
+static bool consent_given(json_t *doc)
+{
+    json_t *c = json_object_get(json_object_get(json_object_get(doc, "applicant"), "consent"),
+                                "contact");
+    return json_is_true(c);
+}
+
+static bool save_quote(mq_server *s, mq_http_req *r, const mq_input *in, const mq_result *res,
+                       int n, json_t *doc, mq_store_quote *q, const char *response)
+{
+    mq_store_plan *plans = mq_arena_alloc(&r->arena, sizeof(*plans) * (size_t)(n ? n : 1));
+    if (!plans)
+        return false;
+    int np = 0;
+    for (int i = 0; i < n; i++) {
+        mq_plan_info pi = {0};
+        if (res[i].plan)
+            mq_plan_get_info(res[i].plan, &pi);
+        plans[np++] = (mq_store_plan){res[i].carrier_id, pi.plan_id ? pi.plan_id : "",
+                                      pi.version ? pi.version : "", mq_status_name(res[i].status),
+                                      res[i].status == MQ_QUOTED ? res[i].total_cents : -1};
+    }
+    char day[11];
+    mq_date_format(in->effective_date, day);
+    q->line = mq_line_get(in->line)->name;
+    q->effective_date = day;
+    q->request = r->body;
+    q->response = response;
+    q->consent_contact = consent_given(doc);
+    if (q->consent_contact)
+        snprintf(q->consent_at, sizeof q->consent_at, "%s", q->created_at);
+    q->plans = plans;
+    q->nplans = np;
+    char err[256];
+    if (mq_store_save(s->store, q, err, sizeof err))
+        return true;
+    fprintf(stderr, "{\"event\":\"store_error\",\"quote\":\"%s\"}\n", q->id);
+    return false;
+}
+
+static void post_quote(mq_server *s, mq_http_req *r)
+{
+    r->route = ROUTE_QUOTES_POST;
+    if (strcmp(r->method, "POST") != 0) {
+        method_not_allowed(r, "POST");
+        return;
+    }
+    if (!is_json_type(r->content_type)) {
+        mq_api_error(r, 415, "unsupported_media_type", "send the request as application/json",
+                     "");
+        return;
+    }
+    json_error_t je;
+    json_t *doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "invalid JSON at %d:%d: %s", je.line, je.column, je.text);
+        mq_api_error(r, 400, "malformed_json", msg, "");
+        return;
+    }
+    mq_input in;
+    mq_req_errors errs = {0};
+    mq_engine_ref *ref = NULL;
+    if (!mq_req_from_json(doc, &r->arena, &in, &errs)) {
+        if (errs.count) {
+            atomic_fetch_add(&s->metrics.quotes[MQ_LINE_AUTO][1], 1);
+            invalid_request(r, &errs);
+        } else {
+            mq_api_error(r, 500, "internal", "out of memory", "");
+        }
+        goto done;
+    }
+    ref = mq_server_engine_acquire(s);
+    mq_result *res;
+    int n;
+    if (!mq_rate_all(ref->engine, &in, &(mq_rate_opts){0}, &r->arena, &res, &n)) {
+        mq_api_error(r, 500, "internal", "out of memory", "");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        mq_server_note_carrier_time(s, res[i].carrier_id, res[i].elapsed_ns);
+        atomic_fetch_add(&s->metrics.results[in.line][res[i].status], 1);
+    }
+    mq_store_quote q = {0};
+    if (!mq_store_new_id(&q)) {
+        mq_api_error(r, 500, "internal", "no randomness for a quote id", "");
+        goto done;
+    }
+    json_t *out = mq_resp_build(&in, res, n, &(mq_resp_meta){q.id, q.created_at});
+    char *text = out ? mq_resp_dump(out, false) : NULL;
+    json_decref(out);
+    if (!text) {
+        mq_api_error(r, 500, "internal", "out of memory", "");
+        goto done;
+    }
+    if (!save_quote(s, r, &in, res, n, doc, &q, text)) {
+        free(text);
+        mq_api_error(r, 500, "storage_error", "the quote could not be saved; nothing was stored",
+                     "");
+        goto done;
+    }
+    atomic_fetch_add(&s->metrics.quotes[in.line][0], 1);
+    r->status = 201;
+    r->response = text;
+    r->response_len = strlen(text);
+    r->response_type = "application/json";
+    r->location = mq_arena_printf(&r->arena, "/v1/quotes/%s", q.id);
+done:
+    if (ref)
+        mq_server_engine_release(s, ref);
+    json_decref(doc);
+}
+
+/* ---- GET /v1/quotes/{id}[/worksheet/{carrier}] ---------------------------- */
+
+static bool valid_quote_id(const char *id, size_t len)
+{
+    if (len != 28 || id[0] != 'q' || id[1] != '_')
+        return false;
+    for (size_t i = 2; i < len; i++)
+        if (!strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", id[i]))
+            return false;
+    return true;
+}
+
+/* Loads quote `id`; on failure sets the error reply and returns false. */
+static bool load_quote(mq_server *s, mq_http_req *r, const char *id, mq_store_loaded *l)
+{
+    char err[256];
+    int found = mq_store_get(s->store, id, l, err, sizeof err);
+    if (found < 0) {
+        mq_api_error(r, 500, "storage_error", "the quote could not be read", "");
+        return false;
+    }
+    if (found == 0) {
+        mq_api_error(r, 404, "not_found", "no quote with this id", "");
+        return false;
+    }
+    return true;
+}
+
+static void get_quote(mq_server *s, mq_http_req *r, const char *id)
+{
+    r->route = ROUTE_QUOTE_GET;
+    if (strcmp(r->method, "GET") != 0) {
+        method_not_allowed(r, "GET");
+        return;
+    }
+    mq_store_loaded l;
+    if (!load_quote(s, r, id, &l))
+        return;
+    r->status = 200;
+    r->response = strdup(l.q.response);
+    r->response_len = r->response ? strlen(r->response) : 0;
+    r->response_type = "application/json";
+    mq_store_loaded_free(&l);
+    if (!r->response)
+        mq_api_error(r, 500, "internal", "out of memory", "");
+}
+
+static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const char *carrier)
+{
+    r->route = ROUTE_WORKSHEET;
+    if (strcmp(r->method, "GET") != 0) {
+        method_not_allowed(r, "GET");
+        return;
+    }
+    mq_store_loaded l;
+    if (!load_quote(s, r, id, &l))
+        return;
+    const mq_store_plan *row = NULL;
+    for (int i = 0; i < l.q.nplans; i++)
+        if (strcmp(l.q.plans[i].carrier, carrier) == 0)
+            row = &l.q.plans[i];
+    mq_engine_ref *ref = NULL;
+    const mq_plan *plan = NULL;
+    mq_input in;
+    mq_req_errors errs = {0};
+    if (!row) {
+        mq_api_error(r, 404, "not_found", "this quote has no result from that carrier", "");
+    } else if (!*row->plan_id) {
+        mq_api_error(r, 404, "not_found", "that carrier had no plan for this request", "");
+    } else if (!(ref = mq_server_engine_acquire(s)) ||
+               !(plan = mq_engine_find_version(ref->engine, row->plan_id, row->version))) {
+        mq_api_error(r, 409, "plan_version_missing",
+                     "the plan version this quote used is no longer loaded", "");
+    } else if (!mq_req_parse(l.q.request, strlen(l.q.request), &r->arena, &in, &errs)) {
+        mq_api_error(r, 500, "internal", "the saved request no longer parses", "");
+    } else {
+        mq_result res;
+        if (!mq_rate_plan(plan, &in, &(mq_rate_opts){.worksheet = true}, &r->arena, &res))
+            mq_api_error(r, 500, "internal", "out of memory", "");
+        else
+            reply_json(r, 200, mq_resp_worksheet(&in, &res));
+    }
+    if (ref)
+        mq_server_engine_release(s, ref);
+    mq_store_loaded_free(&l);
+}
+
+static void quote_routes(mq_server *s, mq_http_req *r)
+{
+    const char *rest = r->path + strlen("/v1/quotes/");
+    const char *slash = strchr(rest, '/');
+    size_t idlen = slash ? (size_t)(slash - rest) : strlen(rest);
+    char id[32];
+    r->route = ROUTE_QUOTE_GET;
+    if (!valid_quote_id(rest, idlen)) {
+        mq_api_error(r, 404, "not_found", "no quote with this id", "");
+        return;
+    }
+    memcpy(id, rest, idlen);
+    id[idlen] = '\0';
+    if (!slash) {
+        get_quote(s, r, id);
+        return;
+    }
+    const char *ws = "/worksheet/";
+    if (strncmp(slash, ws, strlen(ws)) == 0 && slash[strlen(ws)] &&
+        !strchr(slash + strlen(ws), '/')) {
+        get_worksheet(s, r, id, slash + strlen(ws));
+        return;
+    }
+    mq_api_error(r, 404, "not_found", "no such resource", "");
+}
+
+/* ---- Catalog, health, metrics --------------------------------------------- */
+
+static void get_catalog(mq_server *s, mq_http_req *r, bool carriers)
+{
+    r->route = carriers ? ROUTE_CARRIERS : ROUTE_PLANS;
+    if (strcmp(r->method, "GET") != 0) {
+        method_not_allowed(r, "GET");
+        return;
+    }
+    mq_engine_ref *ref = mq_server_engine_acquire(s);
+    json_t *doc = carriers ? mq_resp_carriers(ref->engine) : mq_resp_plans(ref->engine);
+    if (doc)
+        json_object_set_new(doc, "loaded_at", json_string(ref->loaded_at));
+    mq_server_engine_release(s, ref);
+    reply_json(r, 200, doc);
+}
+
+static void get_health(mq_server *s, mq_http_req *r)
+{
+    r->route = ROUTE_HEALTH;
+    if (strcmp(r->method, "GET") != 0) {
+        method_not_allowed(r, "GET");
+        return;
+    }
+    mq_engine_ref *ref = mq_server_engine_acquire(s);
+    int plans = mq_engine_plan_count(ref->engine);
+    json_t *doc = json_pack("{s:s, s:i, s:s, s:I}", "status", "ok", "plans", plans,
+                            "plans_loaded_at", ref->loaded_at, "quotes_saved",
+                            (json_int_t)mq_store_count(s->store));
+    mq_server_engine_release(s, ref);
+    reply_json(r, 200, doc);
+}
+
+static void get_metrics(mq_server *s, mq_http_req *r)
+{
+    r->route = ROUTE_METRICS;
+    if (strcmp(r->method, "GET") != 0) {
+        method_not_allowed(r, "GET");
+        return;
+    }
+    r->response = mq_metrics_text(s);
+    if (!r->response) {
+        mq_api_error(r, 500, "internal", "out of memory", "");
+        return;
+    }
+    r->status = 200;
+    r->response_len = strlen(r->response);
+    r->response_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+void mq_api_handle(mq_server *s, mq_http_req *r)
+{
+    const char *p = r->path;
+    if (strcmp(p, "/v1/quotes") == 0)
+        post_quote(s, r);
+    else if (strncmp(p, "/v1/quotes/", 11) == 0)
+        quote_routes(s, r);
+    else if (strcmp(p, "/v1/carriers") == 0)
+        get_catalog(s, r, true);
+    else if (strcmp(p, "/v1/plans") == 0)
+        get_catalog(s, r, false);
+    else if (strcmp(p, "/healthz") == 0)
+        get_health(s, r);
+    else if (strcmp(p, "/metrics") == 0)
+        get_metrics(s, r);
+    else
+        mq_api_error(r, 404, "not_found", "no such resource", "");
+}

@@ -1,0 +1,148 @@
+/* metrics.c -- the server's counters in Prometheus text format.
+ *
+ * Counters are atomics bumped by the request threads (server.c, api.c);
+ * GET /metrics reads them without a lock into one text: requests by route
+ * and status class, a latency histogram per route, quotes saved or refused
+ * by line, carrier results by status, and time spent rating each carrier.
+ */
+#include "server.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct text {
+    char *buf;
+    size_t len, cap;
+    bool oom;
+} text;
+
+static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(text *t, const char *fmt, ...)
+{
+    if (t->oom)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            t->oom = true;
+            return;
+        }
+        if ((size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = t->cap * 2 + (size_t)n;
+        char *b = realloc(t->buf, cap);
+        if (!b) {
+            t->oom = true;
+            return;
+        }
+        t->buf = b;
+        t->cap = cap;
+    }
+}
+
+static const char *const route_names[ROUTE_COUNT] = {
+    "quotes_post", "quote_get", "worksheet", "carriers", "plans", "healthz",
+    "metrics",     "openapi",   "page",      "static",   "other"};
+
+static const char *const bucket_le[MQ_LAT_BUCKETS] = {
+    "0.0005", "0.001", "0.002", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "5"};
+
+static void requests(text *t, mq_metrics *m)
+{
+    put(t, "# HELP mq_http_requests_total HTTP requests by route and status class.\n"
+           "# TYPE mq_http_requests_total counter\n");
+    for (int r = 0; r < ROUTE_COUNT; r++)
+        for (int c = 1; c <= 5; c++) {
+            long n = atomic_load(&m->requests[r][c]);
+            if (n)
+                put(t, "mq_http_requests_total{route=\"%s\",code=\"%dxx\"} %ld\n",
+                    route_names[r], c, n);
+        }
+    put(t, "# HELP mq_http_request_duration_seconds Time from request start to response.\n"
+           "# TYPE mq_http_request_duration_seconds histogram\n");
+    for (int r = 0; r < ROUTE_COUNT; r++) {
+        long total = 0;
+        for (int b = 0; b <= MQ_LAT_BUCKETS; b++)
+            total += atomic_load(&m->latency[r][b]);
+        if (!total)
+            continue;
+        long cumulative = 0;
+        for (int b = 0; b < MQ_LAT_BUCKETS; b++) {
+            cumulative += atomic_load(&m->latency[r][b]);
+            put(t, "mq_http_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} %ld\n",
+                route_names[r], bucket_le[b], cumulative);
+        }
+        put(t, "mq_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %ld\n",
+            route_names[r], total);
+        put(t, "mq_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", route_names[r],
+            (double)atomic_load(&m->latency_sum_us[r]) / 1e6);
+        put(t, "mq_http_request_duration_seconds_count{route=\"%s\"} %ld\n", route_names[r],
+            total);
+    }
+}
+
+static void quotes(text *t, mq_metrics *m)
+{
+    put(t, "# HELP mq_quotes_total Quote requests by line: saved, or refused as invalid.\n"
+           "# TYPE mq_quotes_total counter\n");
+    for (int l = 0; l < MQ_LINE_COUNT; l++) {
+        const char *line = mq_line_get((mq_line)l)->name;
+        put(t, "mq_quotes_total{line=\"%s\",outcome=\"saved\"} %ld\n", line,
+            atomic_load(&m->quotes[l][0]));
+        put(t, "mq_quotes_total{line=\"%s\",outcome=\"invalid\"} %ld\n", line,
+            atomic_load(&m->quotes[l][1]));
+    }
+    put(t, "# HELP mq_quote_results_total Carrier results by line and status.\n"
+           "# TYPE mq_quote_results_total counter\n");
+    for (int l = 0; l < MQ_LINE_COUNT; l++)
+        for (int st = 0; st < 5; st++)
+            put(t, "mq_quote_results_total{line=\"%s\",status=\"%s\"} %ld\n",
+                mq_line_get((mq_line)l)->name, mq_status_name((mq_status)st),
+                atomic_load(&m->results[l][st]));
+}
+
+static void carriers(text *t, mq_server *s)
+{
+    mq_metrics *m = &s->metrics;
+    put(t, "# HELP mq_carrier_rating_seconds Time spent rating each carrier's plan.\n"
+           "# TYPE mq_carrier_rating_seconds summary\n");
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < m->ncarriers; i++) {
+        put(t, "mq_carrier_rating_seconds_sum{carrier=\"%s\"} %.9f\n", m->carrier_ids[i],
+            (double)atomic_load(&m->carrier_ns[i]) / 1e9);
+        put(t, "mq_carrier_rating_seconds_count{carrier=\"%s\"} %ld\n", m->carrier_ids[i],
+            atomic_load(&m->carrier_count[i]));
+    }
+    pthread_mutex_unlock(&s->lock);
+    put(t, "# HELP mq_plan_reloads_total Plan reloads on SIGHUP by result.\n"
+           "# TYPE mq_plan_reloads_total counter\n"
+           "mq_plan_reloads_total{result=\"ok\"} %ld\n"
+           "mq_plan_reloads_total{result=\"failed\"} %ld\n",
+        atomic_load(&m->reloads_ok), atomic_load(&m->reloads_failed));
+    put(t, "# HELP mq_http_connections Open HTTP connections.\n"
+           "# TYPE mq_http_connections gauge\n"
+           "mq_http_connections %d\n",
+        atomic_load(&s->active_connections));
+}
+
+char *mq_metrics_text(mq_server *s)
+{
+    text t = {.buf = malloc(4096), .cap = 4096};
+    if (!t.buf)
+        return NULL;
+    requests(&t, &s->metrics);
+    quotes(&t, &s->metrics);
+    carriers(&t, s);
+    if (t.oom) {
+        free(t.buf);
+        return NULL;
+    }
+    return t.buf;
+}

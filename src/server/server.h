@@ -1,0 +1,119 @@
+/* server.h -- the quote server (prefix mq_server_ / mq_http_).
+ *
+ * `multiquote serve` runs an HTTP server (libmicrohttpd) that answers the
+ * JSON API of ../shared/contract.md, keeps every quote in the store, and
+ * serves the shopper's web page. server.c owns the daemon, the lifecycle
+ * (SIGTERM drains in-flight requests, SIGHUP reloads plans) and the plumbing
+ * (bodies, limits, errors, access log, metrics); api.c answers each route.
+ */
+#ifndef MQ_SERVER_H
+#define MQ_SERVER_H
+
+#include "engine.h"
+#include "model.h"
+#include "store.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+typedef struct mq_server_config {
+    int port;
+    const char *bind;      /* "127.0.0.1" (default) or "0.0.0.0" */
+    const char *plans_dir;
+    const char *db_path;
+    const char *web_dir;
+    const char *openapi_path;
+    int threads;           /* 0: one per core */
+} mq_server_config;
+
+/* Runs until SIGTERM or SIGINT; returns the process exit status. */
+int mq_server_run(const mq_server_config *cfg);
+
+/* ---- What api.c sees of the server ---------------------------------- */
+
+/* The live plans, shared by requests and swapped by a reload. */
+typedef struct mq_engine_ref {
+    mq_engine *engine;
+    int refs;
+    char loaded_at[24];
+} mq_engine_ref;
+
+enum { MQ_LAT_BUCKETS = 12 };
+
+/* Routes, for metrics labels. */
+typedef enum {
+    ROUTE_QUOTES_POST,
+    ROUTE_QUOTE_GET,
+    ROUTE_WORKSHEET,
+    ROUTE_CARRIERS,
+    ROUTE_PLANS,
+    ROUTE_HEALTH,
+    ROUTE_METRICS,
+    ROUTE_OPENAPI,
+    ROUTE_PAGE,
+    ROUTE_STATIC,
+    ROUTE_OTHER,
+    ROUTE_COUNT
+} mq_route;
+
+typedef struct mq_metrics {
+    atomic_long requests[ROUTE_COUNT][6]; /* by status class 1xx..5xx (index 1-5) */
+    atomic_long latency[ROUTE_COUNT][MQ_LAT_BUCKETS + 1];
+    atomic_long latency_sum_us[ROUTE_COUNT];
+    atomic_long quotes[MQ_LINE_COUNT][2];     /* [line][0 saved, 1 invalid] */
+    atomic_long results[MQ_LINE_COUNT][5];    /* by mq_status */
+    /* per-carrier rating time, by carrier slot (ids kept in carrier_ids) */
+    atomic_long carrier_ns[64], carrier_count[64];
+    const char *carrier_ids[64];
+    int ncarriers;
+    atomic_long reloads_ok, reloads_failed;
+} mq_metrics;
+
+typedef struct mq_server {
+    mq_server_config cfg;
+    pthread_mutex_t lock; /* guards `live` and carrier_ids */
+    mq_engine_ref *live;
+    mq_store *store;
+    mq_metrics metrics;
+    atomic_int active_connections;
+    /* the web page and OpenAPI document, read at start */
+    struct mq_static_file {
+        char *path; /* URL path */
+        char *body;
+        size_t len;
+        const char *type;
+    } *files;
+    int nfiles;
+} mq_server;
+
+/* One HTTP exchange as api.c answers it. */
+typedef struct mq_http_req {
+    const char *method;
+    const char *path;
+    const char *content_type;
+    const char *body;
+    size_t body_len;
+    /* what the handler sets */
+    int status;
+    char *response;       /* malloc'd body */
+    size_t response_len;
+    const char *response_type;
+    const char *location; /* optional Location header (static or arena) */
+    const char *allow;    /* for 405 */
+    mq_route route;
+    mq_arena arena;
+} mq_http_req;
+
+mq_engine_ref *mq_server_engine_acquire(mq_server *s);
+void mq_server_engine_release(mq_server *s, mq_engine_ref *r);
+void mq_server_note_carrier_time(mq_server *s, const char *carrier, int64_t ns);
+
+/* api.c: answers one request (sets status, response, types). */
+void mq_api_handle(mq_server *s, mq_http_req *r);
+/* Sets a JSON error body: {"error": {"code", "message", "path"}}. */
+void mq_api_error(mq_http_req *r, int status, const char *code, const char *message,
+                  const char *path);
+/* The Prometheus text of the metrics (malloc'd). */
+char *mq_metrics_text(mq_server *s);
+
+#endif

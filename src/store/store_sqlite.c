@@ -1,0 +1,322 @@
+/* store_sqlite.c -- saved quotes in an embedded SQLite database.
+ *
+ * One connection, opened in WAL mode with synchronous=FULL so a quote whose
+ * id was returned survives a crash, guarded by a mutex (handlers on several
+ * server threads share it; SQLite serialises writers anyway). The schema is
+ * versioned in user_version and migrated at open. Statements are prepared
+ * once at open. A quote and its plan rows are written in one transaction.
+ */
+#include "store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+struct mq_store {
+    sqlite3 *db;
+    pthread_mutex_t lock;
+    sqlite3_stmt *insert_quote, *insert_plan, *select_quote, *select_plans, *count;
+};
+
+static const char *const migrations[] = {
+    /* 1 */
+    "CREATE TABLE quotes ("
+    "  id TEXT PRIMARY KEY,"
+    "  created_at TEXT NOT NULL,"
+    "  line TEXT NOT NULL,"
+    "  effective_date TEXT NOT NULL,"
+    "  request TEXT NOT NULL,"
+    "  response TEXT NOT NULL,"
+    "  consent_contact INTEGER NOT NULL DEFAULT 0,"
+    "  consent_at TEXT NOT NULL DEFAULT ''"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE quote_plans ("
+    "  quote_id TEXT NOT NULL REFERENCES quotes(id) ON DELETE CASCADE,"
+    "  carrier TEXT NOT NULL,"
+    "  plan_id TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  total_cents INTEGER NOT NULL,"
+    "  PRIMARY KEY (quote_id, carrier)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX quotes_created ON quotes(created_at);",
+};
+
+static void set_err(char *err, size_t errlen, const char *what, sqlite3 *db)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+static bool exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return true;
+    if (err && errlen)
+        snprintf(err, errlen, "%s", msg ? msg : "sqlite error");
+    sqlite3_free(msg);
+    return false;
+}
+
+static bool migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    int n = (int)(sizeof(migrations) / sizeof(migrations[0]));
+    if (!exec(db, "BEGIN IMMEDIATE", err, errlen))
+        return false;
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (version > n) {
+        snprintf(err, errlen, "database schema version %d is newer than this program (%d)",
+                 version, n);
+        exec(db, "ROLLBACK", NULL, 0);
+        return false;
+    }
+    for (int v = version; v < n; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if (!exec(db, migrations[v], err, errlen) || !exec(db, pragma, err, errlen)) {
+            exec(db, "ROLLBACK", NULL, 0);
+            return false;
+        }
+    }
+    return exec(db, "COMMIT", err, errlen);
+}
+
+static bool prepare(mq_store *s, char *err, size_t errlen)
+{
+    struct {
+        sqlite3_stmt **st;
+        const char *sql;
+    } all[] = {
+        {&s->insert_quote, "INSERT INTO quotes (id, created_at, line, effective_date, request, "
+                           "response, consent_contact, consent_at) VALUES (?,?,?,?,?,?,?,?)"},
+        {&s->insert_plan, "INSERT INTO quote_plans (quote_id, carrier, plan_id, version, status, "
+                          "total_cents) VALUES (?,?,?,?,?,?)"},
+        {&s->select_quote, "SELECT id, created_at, line, effective_date, request, response, "
+                           "consent_contact, consent_at FROM quotes WHERE id = ?"},
+        {&s->select_plans, "SELECT carrier, plan_id, version, status, total_cents FROM quote_plans "
+                           "WHERE quote_id = ? ORDER BY carrier"},
+        {&s->count, "SELECT count(*) FROM quotes"},
+    };
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (sqlite3_prepare_v3(s->db, all[i].sql, -1, SQLITE_PREPARE_PERSISTENT, all[i].st, NULL) !=
+            SQLITE_OK) {
+            set_err(err, errlen, "prepare", s->db);
+            return false;
+        }
+    return true;
+}
+
+mq_store *mq_store_open(const char *path, char *err, size_t errlen)
+{
+    mq_store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        set_err(err, errlen, "open", NULL);
+        return NULL;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK) {
+        set_err(err, errlen, path, s->db);
+        mq_store_close(s);
+        return NULL;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    if (!exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
+              err, errlen) ||
+        !migrate(s->db, err, errlen) || !prepare(s, err, errlen)) {
+        mq_store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void mq_store_close(mq_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_finalize(s->insert_quote);
+    sqlite3_finalize(s->insert_plan);
+    sqlite3_finalize(s->select_quote);
+    sqlite3_finalize(s->select_plans);
+    sqlite3_finalize(s->count);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+bool mq_store_new_id(mq_store_quote *q)
+{
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"; /* Crockford */
+    unsigned char r[17];
+    if (getrandom(r, 16, 0) != 16)
+        return false;
+    r[16] = 0;
+    /* 26 characters of 5 bits each: the 128 random bits (and 2 zero bits) */
+    q->id[0] = 'q';
+    q->id[1] = '_';
+    for (int i = 0; i < 26; i++) {
+        int bit = i * 5, byte = bit / 8, shift = bit % 8;
+        unsigned v = ((unsigned)r[byte] << 8 | r[byte + 1]) >> (11 - shift);
+        q->id[2 + i] = alphabet[v & 31];
+    }
+    q->id[28] = '\0';
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(q->created_at, sizeof q->created_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return true;
+}
+
+static bool step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE;
+}
+
+bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&s->lock);
+    bool ok = exec(s->db, "BEGIN IMMEDIATE", err, errlen);
+    if (ok) {
+        sqlite3_stmt *st = s->insert_quote;
+        sqlite3_bind_text(st, 1, q->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, q->created_at, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, q->line, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, q->effective_date, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, q->request, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, q->response, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 7, q->consent_contact);
+        sqlite3_bind_text(st, 8, q->consent_at, -1, SQLITE_STATIC);
+        ok = step_done(st);
+        for (int i = 0; ok && i < q->nplans; i++) {
+            const mq_store_plan *p = &q->plans[i];
+            st = s->insert_plan;
+            sqlite3_bind_text(st, 1, q->id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, p->carrier, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, p->plan_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, p->version, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, p->status, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 6, p->total_cents);
+            ok = step_done(st);
+        }
+        if (!ok)
+            set_err(err, errlen, "save", s->db);
+        ok = ok ? exec(s->db, "COMMIT", err, errlen) : (exec(s->db, "ROLLBACK", NULL, 0), false);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+static size_t text_len(sqlite3_stmt *st, int col)
+{
+    return (size_t)sqlite3_column_bytes(st, col) + 1;
+}
+
+/* Appends column `col` to the string block at *pos. */
+static const char *take(sqlite3_stmt *st, int col, char *block, size_t *pos)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    char *out = block + *pos;
+    memcpy(out, t ? (const char *)t : "", n);
+    out[n] = '\0';
+    *pos += n + 1;
+    return out;
+}
+
+int mq_store_get(mq_store *s, const char *id, mq_store_loaded *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&s->lock);
+    int found = 0;
+    sqlite3_stmt *q = s->select_quote, *p = s->select_plans;
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(p, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        /* size every text first, then copy them into one block */
+        size_t need = 0;
+        for (int c = 0; c < 8; c++)
+            need += text_len(q, c);
+        int nplans = 0;
+        size_t plan_need = 0;
+        while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+            nplans++;
+            for (int c = 0; c < 4; c++)
+                plan_need += text_len(p, c);
+        }
+        sqlite3_reset(p);
+        out->strings = malloc(need + plan_need + 1);
+        out->plans = calloc((size_t)(nplans ? nplans : 1), sizeof(mq_store_plan));
+        if (!out->strings || !out->plans) {
+            set_err(err, errlen, "load", NULL);
+            found = -1;
+        } else {
+            size_t pos = 0;
+            mq_store_quote *o = &out->q;
+            snprintf(o->id, sizeof o->id, "%s", (const char *)sqlite3_column_text(q, 0));
+            snprintf(o->created_at, sizeof o->created_at, "%s",
+                     (const char *)sqlite3_column_text(q, 1));
+            o->line = take(q, 2, out->strings, &pos);
+            o->effective_date = take(q, 3, out->strings, &pos);
+            o->request = take(q, 4, out->strings, &pos);
+            o->response = take(q, 5, out->strings, &pos);
+            o->consent_contact = sqlite3_column_int(q, 6);
+            snprintf(o->consent_at, sizeof o->consent_at, "%s",
+                     (const char *)sqlite3_column_text(q, 7));
+            int i = 0;
+            while (i < nplans && sqlite3_step(p) == SQLITE_ROW) {
+                mq_store_plan *pl = &out->plans[i++];
+                pl->carrier = take(p, 0, out->strings, &pos);
+                pl->plan_id = take(p, 1, out->strings, &pos);
+                pl->version = take(p, 2, out->strings, &pos);
+                pl->status = take(p, 3, out->strings, &pos);
+                pl->total_cents = sqlite3_column_int64(p, 4);
+            }
+            o->plans = out->plans;
+            o->nplans = i;
+            found = 1;
+        }
+    } else if (rc != SQLITE_DONE) {
+        set_err(err, errlen, "load", s->db);
+        found = -1;
+    }
+    sqlite3_reset(q);
+    sqlite3_reset(p);
+    sqlite3_clear_bindings(q);
+    sqlite3_clear_bindings(p);
+    pthread_mutex_unlock(&s->lock);
+    if (found != 1)
+        mq_store_loaded_free(out);
+    return found;
+}
+
+void mq_store_loaded_free(mq_store_loaded *l)
+{
+    free(l->strings);
+    free(l->plans);
+    memset(l, 0, sizeof(*l));
+}
+
+int64_t mq_store_count(mq_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int64_t n = sqlite3_step(s->count) == SQLITE_ROW ? sqlite3_column_int64(s->count, 0) : -1;
+    sqlite3_reset(s->count);
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
