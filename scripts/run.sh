@@ -1,15 +1,9 @@
 #!/usr/bin/env bash
-# `make run`: serve quotes. The HTTP server and web page are the quote
-# server's work (docs/README: roadmap); until `multiquote serve` exists this
-# shows the bundled carriers and a comparison for a sample shopper.
+# `make run`: serve the web page and the JSON API on http://localhost:8080
+# with the bundled carriers and the embedded SQLite database (var/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-bin="$BUILD/multiquote"
-if "$bin" help 2>/dev/null | grep -q '^  serve'; then
-  exec "$bin" serve --port 8080
-fi
-echo "multiquote: no HTTP server in this build yet; showing the command-line comparison." >&2
-"$bin" carriers
-echo
-"$bin" quote examples/oh-single-driver.json
+PORT=${PORT:-8080}
+echo "multiquote: serving http://localhost:$PORT/ (Ctrl-C to stop)" >&2
+exec "$BUILD/multiquote" serve --port "$PORT" --plans plans --db var/multiquote.db

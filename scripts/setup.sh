@@ -31,8 +31,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# npm packages of the browser tests (tests/browser/package.json, locked).
-if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
-  echo "setup: installing npm packages for the browser tests" >&2
-  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+# npm packages of the API and browser tests (tests/js/package.json, locked).
+if [ -f tests/js/package-lock.json ] && { [ ! -d tests/js/node_modules ] ||
+   [ tests/js/package-lock.json -nt tests/js/node_modules/.package-lock.json ]; }; then
+  echo "setup: installing npm packages for the API and browser tests" >&2
+  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -19,8 +19,13 @@ run_suite() { # label, command...
   local rc=0
   CMOCKA_MESSAGE_OUTPUT=TAP "$@" >"$log" 2>&1 || rc=$?
   local ok bad
-  ok=$(grep -c '^ok ' "$log" || true)
-  bad=$(grep -c '^not ok ' "$log" || true)
+  if grep -q '^# pass [0-9]' "$log"; then # node's runner: its own totals
+    ok=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
+    bad=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+  else # cmocka's TAP: one line per test
+    ok=$(grep -c '^ok ' "$log" || true)
+    bad=$(grep -c '^not ok ' "$log" || true)
+  fi
   if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
     bad=1 # crashed or sanitizer report without a failing test line
   fi
@@ -36,6 +41,18 @@ for t in $UNIT; do
   run_suite "$t" "$BUILD/tests/$t"
 done
 run_suite "test_cli" env MQ_BIN="$BUILD/multiquote" "$BUILD/tests/test_cli"
+
+# API and browser tests: node's test runner against the real server.
+if [ -d tests/js/node_modules ]; then
+  for f in tests/js/*.test.mjs; do
+    [ -e "$f" ] || continue
+    run_suite "$(basename "$f" .test.mjs) (node)" env MQ_BIN="$PWD/$BUILD/multiquote" \
+      node --test --test-reporter=tap "$f"
+  done
+else
+  echo "tests/js/node_modules missing: run scripts/setup.sh" >&2
+  failed=$((failed + 1))
+fi
 
 if [ -n "$ASAN_BUILD" ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

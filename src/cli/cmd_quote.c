@@ -179,8 +179,11 @@ static void print_worksheet(const mq_input *in, const mq_result *r, const colors
             snprintf(what, sizeof what, "%s[%s]", s->table, s->key ? s->key : "");
         else if (s->detail)
             snprintf(what, sizeof what, "%s", s->detail);
-        const char *op = s->op == '*' ? "x" : s->op == '+' ? "+" : s->op == 'r' ? "round"
-                       : s->op == 'm' ? "min" : "=";
+        const char *op = s->op == '*'   ? "x"
+                         : s->op == '+' ? "+"
+                         : s->op == 'r' ? "round"
+                         : s->op == 'm' ? "min"
+                                        : "=";
         printf("  %-32s %-44s %5s %10.4f  %12.4f\n", s->name, what, op, s->factor, s->running);
     }
     for (int i = 0; i < r->nnotes; i++)

@@ -44,7 +44,9 @@ int cli_serve(const cli_opts *o)
         .bind = o->bind ? o->bind : "127.0.0.1",
         .plans_dir = o->plans,
         .db_path = o->db ? o->db : default_db(),
-        .web_dir = o->web ? o->web : exists("web") ? "web" : MQ_DEFAULT_WEB,
+        .web_dir = o->web          ? o->web
+                   : exists("web") ? "web"
+                                   : MQ_DEFAULT_WEB,
         .openapi_path = exists("docs/openapi.yaml") ? "docs/openapi.yaml" : MQ_DEFAULT_OPENAPI,
     };
     return mq_server_run(&cfg);

@@ -41,25 +41,21 @@ static const char usage[] =
 static const struct {
     const char *name, *help;
 } command_help[] = {
-    {"quote",
-     "usage: multiquote quote [--plans DIR] [--json] FILE|-\n\n"
-     "Rates the request in FILE (contract JSON; - reads stdin) against every carrier's\n"
-     "plan in effect on its effective_date and prints them sorted by total premium:\n"
-     "quoted first, then declined and unavailable carriers with their reasons.\n"
-     "--json prints the contract's response JSON instead of the table.\n"},
-    {"explain",
-     "usage: multiquote explain --carrier ID [--plans DIR] [--json] FILE|-\n\n"
-     "Rates the request against carrier ID only and prints its worksheet: every step\n"
-     "for every coverage, with the table and key looked up, the factor and the\n"
-     "running premium, then minimum premium, fees and total.\n"},
-    {"check",
-     "usage: multiquote check [--schema] [DIR]\n\n"
-     "Loads every plan under DIR (default: the bundled plans) and reports each problem\n"
-     "as file:line: message. Exit 0 when all plans are valid.\n"
-     "--schema prints the fields plan expressions may read, line by line.\n"},
-    {"carriers",
-     "usage: multiquote carriers [--plans DIR] [--json]\n\n"
-     "Lists every carrier with its lines, states and plan versions.\n"},
+    {"quote", "usage: multiquote quote [--plans DIR] [--json] FILE|-\n\n"
+              "Rates the request in FILE (contract JSON; - reads stdin) against every carrier's\n"
+              "plan in effect on its effective_date and prints them sorted by total premium:\n"
+              "quoted first, then declined and unavailable carriers with their reasons.\n"
+              "--json prints the contract's response JSON instead of the table.\n"},
+    {"explain", "usage: multiquote explain --carrier ID [--plans DIR] [--json] FILE|-\n\n"
+                "Rates the request against carrier ID only and prints its worksheet: every step\n"
+                "for every coverage, with the table and key looked up, the factor and the\n"
+                "running premium, then minimum premium, fees and total.\n"},
+    {"check", "usage: multiquote check [--schema] [DIR]\n\n"
+              "Loads every plan under DIR (default: the bundled plans) and reports each problem\n"
+              "as file:line: message. Exit 0 when all plans are valid.\n"
+              "--schema prints the fields plan expressions may read, line by line.\n"},
+    {"carriers", "usage: multiquote carriers [--plans DIR] [--json]\n\n"
+                 "Lists every carrier with its lines, states and plan versions.\n"},
     {"serve",
      "usage: multiquote serve [--port 8080] [--plans DIR] [--db PATH] [--web DIR] [--bind ADDR]\n\n"
      "Serves the JSON API (POST /v1/quotes, GET /v1/quotes/ID, worksheets, carriers,\n"
@@ -178,12 +174,9 @@ static const struct {
     command_fn fn;
     bool takes_file;
 } commands[] = {
-    {"quote", cli_quote, true},
-    {"explain", cli_explain, true},
-    {"check", cli_check, true},
-    {"carriers", cli_carriers, false},
-    {"serve", cli_serve, false},
-    {"requote", cli_requote, true},
+    {"quote", cli_quote, true},  {"explain", cli_explain, true},
+    {"check", cli_check, true},  {"carriers", cli_carriers, false},
+    {"serve", cli_serve, false}, {"requote", cli_requote, true},
 };
 
 int main(int argc, char **argv)
@@ -217,14 +210,30 @@ int main(int argc, char **argv)
     int ch;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'p': o.plans = optarg; break;
-        case 'c': o.carrier = optarg; break;
-        case 'j': o.json = true; break;
-        case 's': o.schema = true; break;
-        case 'h': o.help = true; break;
-        case 'd': o.db = optarg; break;
-        case 'w': o.web = optarg; break;
-        case 'b': o.bind = optarg; break;
+        case 'p':
+            o.plans = optarg;
+            break;
+        case 'c':
+            o.carrier = optarg;
+            break;
+        case 'j':
+            o.json = true;
+            break;
+        case 's':
+            o.schema = true;
+            break;
+        case 'h':
+            o.help = true;
+            break;
+        case 'd':
+            o.db = optarg;
+            break;
+        case 'w':
+            o.web = optarg;
+            break;
+        case 'b':
+            o.bind = optarg;
+            break;
         case 'P': {
             char *end;
             long port = strtol(optarg, &end, 10);

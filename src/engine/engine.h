@@ -37,9 +37,9 @@ bool mq_date_parse(const char *s, int32_t *days); /* strict YYYY-MM-DD */
 void mq_date_format(int32_t days, char out[11]);
 int32_t mq_date_from_ymd(int y, int m, int d);
 void mq_date_to_ymd(int32_t days, int *y, int *m, int *d);
-int mq_date_age(int32_t birth, int32_t on);            /* whole years; 29 Feb -> 1 Mar */
+int mq_date_age(int32_t birth, int32_t on);           /* whole years; 29 Feb -> 1 Mar */
 int mq_date_months_between(int32_t from, int32_t to); /* whole months, may be negative */
-int32_t mq_date_add_months(int32_t day, int months);   /* clamps to month end */
+int32_t mq_date_add_months(int32_t day, int months);  /* clamps to month end */
 
 /* ---- Schema: the rating vocabulary of each line -------------------- */
 
@@ -65,9 +65,9 @@ typedef enum {
 typedef struct mq_field_def {
     const char *name; /* as plans write it after "kind.", e.g. "license.first_licensed" */
     mq_type type;
-    int domain;                /* for MQ_T_ENUM: an mq_domain */
-    mq_entity_kind link;       /* for MQ_T_LINK */
-    const char *doc;           /* one line for docs and `multiquote check --schema` */
+    int domain;          /* for MQ_T_ENUM: an mq_domain */
+    mq_entity_kind link; /* for MQ_T_LINK */
+    const char *doc;     /* one line for docs and `multiquote check --schema` */
 } mq_field_def;
 
 typedef enum {
@@ -81,18 +81,18 @@ typedef enum {
 } mq_domain;
 
 typedef struct mq_coverage_def {
-    const char *code;         /* "bi" */
-    const char *name;         /* "Bodily injury liability" */
-    mq_entity_kind scope;     /* where the shopper chooses it: policy or vehicle */
-    int presence_field;       /* field of `scope` that is non-NaN when chosen */
-    int limit_fields[2];      /* fields shown as limits (-1 when none) */
+    const char *code;     /* "bi" */
+    const char *name;     /* "Bodily injury liability" */
+    mq_entity_kind scope; /* where the shopper chooses it: policy or vehicle */
+    int presence_field;   /* field of `scope` that is non-NaN when chosen */
+    int limit_fields[2];  /* fields shown as limits (-1 when none) */
     const char *limit_names[2];
 } mq_coverage_def;
 
 typedef struct mq_line_def {
-    const char *name;             /* "auto" */
-    mq_entity_kind unit;          /* what one premium unit is: a vehicle, or the policy */
-    const char *entity_names[MQ_ENT_COUNT];     /* "driver" ... NULL when unused */
+    const char *name;                       /* "auto" */
+    mq_entity_kind unit;                    /* what one premium unit is: a vehicle, or the policy */
+    const char *entity_names[MQ_ENT_COUNT]; /* "driver" ... NULL when unused */
     const char *collection_names[MQ_ENT_COUNT]; /* "drivers" ... */
     mq_entity_kind parent[MQ_ENT_COUNT];        /* list owner (policy for top lists) */
     const mq_field_def *fields[MQ_ENT_COUNT];
@@ -103,26 +103,48 @@ typedef struct mq_line_def {
 
 /* Field indexes of the auto line, in storage order (see schema.c). */
 enum {
-    MQ_AP_EFFECTIVE_DATE, MQ_AP_STATE, MQ_AP_ZIP, MQ_AP_APPLICANT_DOB, MQ_AP_HOMEOWNER,
-    MQ_AP_PAPERLESS, MQ_AP_BI_PER_PERSON, MQ_AP_BI_PER_ACCIDENT, MQ_AP_PD_LIMIT,
-    MQ_AP_MED_LIMIT, MQ_AP_UM_PER_PERSON, MQ_AP_UM_PER_ACCIDENT, MQ_AUTO_POLICY_NFIELDS
+    MQ_AP_EFFECTIVE_DATE,
+    MQ_AP_STATE,
+    MQ_AP_ZIP,
+    MQ_AP_APPLICANT_DOB,
+    MQ_AP_HOMEOWNER,
+    MQ_AP_PAPERLESS,
+    MQ_AP_BI_PER_PERSON,
+    MQ_AP_BI_PER_ACCIDENT,
+    MQ_AP_PD_LIMIT,
+    MQ_AP_MED_LIMIT,
+    MQ_AP_UM_PER_PERSON,
+    MQ_AP_UM_PER_ACCIDENT,
+    MQ_AUTO_POLICY_NFIELDS
 };
 enum {
-    MQ_AD_DATE_OF_BIRTH, MQ_AD_GENDER, MQ_AD_MARITAL, MQ_AD_LICENSE_STATE,
-    MQ_AD_FIRST_LICENSED, MQ_AD_STUDENT_GPA, MQ_AUTO_DRIVER_NFIELDS
+    MQ_AD_DATE_OF_BIRTH,
+    MQ_AD_GENDER,
+    MQ_AD_MARITAL,
+    MQ_AD_LICENSE_STATE,
+    MQ_AD_FIRST_LICENSED,
+    MQ_AD_STUDENT_GPA,
+    MQ_AUTO_DRIVER_NFIELDS
 };
 enum {
-    MQ_AV_YEAR, MQ_AV_SYMBOL, MQ_AV_GARAGING_ZIP, MQ_AV_ANNUAL_MILES, MQ_AV_USE,
-    MQ_AV_ANTI_THEFT, MQ_AV_PRINCIPAL_DRIVER, MQ_AV_COMP_DEDUCTIBLE, MQ_AV_COLL_DEDUCTIBLE,
+    MQ_AV_YEAR,
+    MQ_AV_SYMBOL,
+    MQ_AV_GARAGING_ZIP,
+    MQ_AV_ANNUAL_MILES,
+    MQ_AV_USE,
+    MQ_AV_ANTI_THEFT,
+    MQ_AV_PRINCIPAL_DRIVER,
+    MQ_AV_COMP_DEDUCTIBLE,
+    MQ_AV_COLL_DEDUCTIBLE,
     MQ_AUTO_VEHICLE_NFIELDS
 };
 enum { MQ_AI_TYPE, MQ_AI_DATE, MQ_AI_MPH_OVER, MQ_AI_AMOUNT, MQ_AUTO_INCIDENT_NFIELDS };
 enum { MQ_COV_BI, MQ_COV_PD, MQ_COV_MED, MQ_COV_UM, MQ_COV_COMP, MQ_COV_COLL, MQ_AUTO_NCOVERAGES };
 
 const mq_line_def *mq_line_get(mq_line line);
-int mq_line_find(const char *name); /* -1 when unknown */
+int mq_line_find(const char *name);                                          /* -1 when unknown */
 int mq_field_find(const mq_line_def *l, mq_entity_kind k, const char *name); /* -1 */
-int mq_coverage_find(const mq_line_def *l, const char *code);              /* -1 */
+int mq_coverage_find(const mq_line_def *l, const char *code);                /* -1 */
 
 /* Symbols of an enum domain: codes are small ints, stable within a build. */
 int mq_symbol_find(mq_domain d, const char *name); /* -1 when not in the domain */
@@ -138,11 +160,11 @@ typedef struct mq_input {
     mq_line line;
     int32_t count[MQ_ENT_COUNT];
     double *values[MQ_ENT_COUNT];
-    int32_t *start[MQ_ENT_COUNT];  /* n(parent)+1 offsets, for kinds whose parent is not policy */
+    int32_t *start[MQ_ENT_COUNT];   /* n(parent)+1 offsets, for kinds whose parent is not policy */
     const char **ids[MQ_ENT_COUNT]; /* entity ids as the request named them ("d1", "v1") */
     int32_t effective_date;
-    int state;               /* MQ_DOM_STATE symbol of the applicant's address */
-    const char **carriers;   /* restrict to these carrier ids; NULL = all */
+    int state;             /* MQ_DOM_STATE symbol of the applicant's address */
+    const char **carriers; /* restrict to these carrier ids; NULL = all */
     int ncarriers;
 } mq_input;
 
@@ -194,26 +216,19 @@ void mq_plan_get_info(const mq_plan *p, mq_plan_info *info);
  * date is the latest on or before `on`. Fills plans[] (at most cap) and
  * returns the number of carriers; a carrier with no applicable plan is
  * returned with plans[i] == NULL and its id in carrier_ids[i]. */
-int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on,
-                     const mq_plan **plans, const char **carrier_ids, int cap);
-const mq_plan *mq_engine_find_version(const mq_engine *e, const char *plan_id,
-                                      const char *version);
+int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on, const mq_plan **plans,
+                     const char **carrier_ids, int cap);
+const mq_plan *mq_engine_find_version(const mq_engine *e, const char *plan_id, const char *version);
 
 /* ---- Rating --------------------------------------------------------- */
 
-typedef enum {
-    MQ_QUOTED,
-    MQ_DECLINED,
-    MQ_UNAVAILABLE,
-    MQ_ERROR,
-    MQ_TIMEOUT
-} mq_status;
+typedef enum { MQ_QUOTED, MQ_DECLINED, MQ_UNAVAILABLE, MQ_ERROR, MQ_TIMEOUT } mq_status;
 
 const char *mq_status_name(mq_status s);
 
 typedef struct mq_cov_premium {
-    int coverage;    /* index into the line's mq_coverage_def table */
-    int32_t unit;    /* vehicle index, or 0 for a policy-unit line */
+    int coverage; /* index into the line's mq_coverage_def table */
+    int32_t unit; /* vehicle index, or 0 for a policy-unit line */
     int64_t cents;
 } mq_cov_premium;
 
@@ -223,20 +238,21 @@ typedef struct mq_fee {
 } mq_fee;
 
 typedef struct mq_verify {
-    const char *check; /* motor_vehicle_record | claims_history | insurance_score | inspection ... */
-    const char *text;  /* what it verifies, for the shopper */
+    const char
+        *check;       /* motor_vehicle_record | claims_history | insurance_score | inspection ... */
+    const char *text; /* what it verifies, for the shopper */
 } mq_verify;
 
 /* One worksheet line: a rating step for one coverage on one unit. */
 typedef struct mq_work_step {
-    int coverage;   /* -1 for policy-level lines (minimum premium, fees, total) */
+    int coverage; /* -1 for policy-level lines (minimum premium, fees, total) */
     int32_t unit;
-    const char *name;  /* "Territory" */
-    const char *table; /* table looked up, or NULL */
-    const char *key;   /* key values as text, "1" or "35, married" (arena) */
-    const char *detail;/* e.g. the discounts that applied (arena), or NULL */
-    double factor;     /* factor, amount added or rounded value */
-    char op;           /* '=' start, '*' factor, '+' add, 'r' round, 'm' minimum */
+    const char *name;   /* "Territory" */
+    const char *table;  /* table looked up, or NULL */
+    const char *key;    /* key values as text, "1" or "35, married" (arena) */
+    const char *detail; /* e.g. the discounts that applied (arena), or NULL */
+    double factor;      /* factor, amount added or rounded value */
+    char op;            /* '=' start, '*' factor, '+' add, 'r' round, 'm' minimum */
     double running;
 } mq_work_step;
 
@@ -252,9 +268,9 @@ typedef struct mq_result {
     int ncoverages;
     mq_fee *fees;
     int nfees;
-    int64_t premium_cents;  /* sum of coverages, after the minimum */
+    int64_t premium_cents; /* sum of coverages, after the minimum */
     int64_t fees_cents;
-    int64_t total_cents;    /* premium + fees */
+    int64_t total_cents; /* premium + fees */
     bool minimum_applied;
     int term_months;
     const mq_verify *verifies;
@@ -270,15 +286,15 @@ typedef struct mq_rate_opts {
 
 /* Rates `in` against one plan. Always fills *out (status tells how it went);
  * returns false only when the arena ran out of memory. */
-bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts,
-                  mq_arena *a, mq_result *out);
+bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts, mq_arena *a,
+                  mq_result *out);
 
 /* Rates `in` against every applicable plan (honouring in->carriers) and sorts
  * the results: quoted by ascending total (ties by carrier id), then declined,
  * unavailable, error, each by carrier id. Carriers without a plan for the
  * request's state are returned as unavailable with the reason. */
-bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opts,
-                 mq_arena *a, mq_result **results, int *nresults);
+bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opts, mq_arena *a,
+                 mq_result **results, int *nresults);
 
 /* The contract's order: quoted by ascending total, then the rest (used by
  * mq_rate_all; for callers that gather results themselves). */

@@ -22,9 +22,35 @@ enum { MAX_STACK = 64, MAX_DEPTH = 64 };
 /* ---- Lexer ----------------------------------------------------------- */
 
 typedef enum {
-    TK_EOF, TK_NUM, TK_STR, TK_NAME, TK_LP, TK_RP, TK_LB, TK_RB, TK_COMMA, TK_QUEST, TK_COLON,
-    TK_PLUS, TK_MINUS, TK_STAR, TK_SLASH, TK_LT, TK_LE, TK_GT, TK_GE, TK_EQ, TK_NE,
-    TK_AND, TK_OR, TK_NOT, TK_WHERE, TK_OF, TK_TRUE, TK_FALSE, TK_BAD
+    TK_EOF,
+    TK_NUM,
+    TK_STR,
+    TK_NAME,
+    TK_LP,
+    TK_RP,
+    TK_LB,
+    TK_RB,
+    TK_COMMA,
+    TK_QUEST,
+    TK_COLON,
+    TK_PLUS,
+    TK_MINUS,
+    TK_STAR,
+    TK_SLASH,
+    TK_LT,
+    TK_LE,
+    TK_GT,
+    TK_GE,
+    TK_EQ,
+    TK_NE,
+    TK_AND,
+    TK_OR,
+    TK_NOT,
+    TK_WHERE,
+    TK_OF,
+    TK_TRUE,
+    TK_FALSE,
+    TK_BAD
 } tok_kind;
 
 typedef struct token {
@@ -54,8 +80,8 @@ static void fail(parser *p, int pos, const char *msg)
 static const struct {
     const char *word;
     tok_kind kind;
-} keywords[] = {{"and", TK_AND},   {"or", TK_OR}, {"not", TK_NOT},   {"where", TK_WHERE},
-                {"of", TK_OF},     {"true", TK_TRUE}, {"false", TK_FALSE}};
+} keywords[] = {{"and", TK_AND}, {"or", TK_OR},     {"not", TK_NOT},    {"where", TK_WHERE},
+                {"of", TK_OF},   {"true", TK_TRUE}, {"false", TK_FALSE}};
 
 static void next(parser *p)
 {
@@ -76,8 +102,8 @@ static void next(parser *p)
     } else if (isalpha((unsigned char)c) || c == '_') {
         int n = 0;
         while (isalnum((unsigned char)s[p->pos + n]) || s[p->pos + n] == '_' ||
-               (s[p->pos + n] == '.' && (isalpha((unsigned char)s[p->pos + n + 1]) ||
-                                         s[p->pos + n + 1] == '_')))
+               (s[p->pos + n] == '.' &&
+                (isalpha((unsigned char)s[p->pos + n + 1]) || s[p->pos + n + 1] == '_')))
             n++;
         t.kind = TK_NAME;
         t.len = n;
@@ -94,21 +120,51 @@ static void next(parser *p)
         char d = s[p->pos + 1];
         t.kind = TK_BAD;
         switch (c) {
-        case '(': t.kind = TK_LP; break;
-        case ')': t.kind = TK_RP; break;
-        case '[': t.kind = TK_LB; break;
-        case ']': t.kind = TK_RB; break;
-        case ',': t.kind = TK_COMMA; break;
-        case '?': t.kind = TK_QUEST; break;
-        case ':': t.kind = TK_COLON; break;
-        case '+': t.kind = TK_PLUS; break;
-        case '-': t.kind = TK_MINUS; break;
-        case '*': t.kind = TK_STAR; break;
-        case '/': t.kind = TK_SLASH; break;
-        case '<': t.kind = d == '=' ? TK_LE : TK_LT; break;
-        case '>': t.kind = d == '=' ? TK_GE : TK_GT; break;
-        case '=': t.kind = d == '=' ? TK_EQ : TK_BAD; break;
-        case '!': t.kind = d == '=' ? TK_NE : TK_BAD; break;
+        case '(':
+            t.kind = TK_LP;
+            break;
+        case ')':
+            t.kind = TK_RP;
+            break;
+        case '[':
+            t.kind = TK_LB;
+            break;
+        case ']':
+            t.kind = TK_RB;
+            break;
+        case ',':
+            t.kind = TK_COMMA;
+            break;
+        case '?':
+            t.kind = TK_QUEST;
+            break;
+        case ':':
+            t.kind = TK_COLON;
+            break;
+        case '+':
+            t.kind = TK_PLUS;
+            break;
+        case '-':
+            t.kind = TK_MINUS;
+            break;
+        case '*':
+            t.kind = TK_STAR;
+            break;
+        case '/':
+            t.kind = TK_SLASH;
+            break;
+        case '<':
+            t.kind = d == '=' ? TK_LE : TK_LT;
+            break;
+        case '>':
+            t.kind = d == '=' ? TK_GE : TK_GT;
+            break;
+        case '=':
+            t.kind = d == '=' ? TK_EQ : TK_BAD;
+            break;
+        case '!':
+            t.kind = d == '=' ? TK_NE : TK_BAD;
+            break;
         }
         if (t.kind == TK_LE || t.kind == TK_GE || t.kind == TK_EQ || t.kind == TK_NE)
             t.len = 2;
@@ -319,12 +375,25 @@ static node *parse_unary(parser *p)
 static int precedence(tok_kind k)
 {
     switch (k) {
-    case TK_OR: return 1;
-    case TK_AND: return 2;
-    case TK_LT: case TK_LE: case TK_GT: case TK_GE: case TK_EQ: case TK_NE: return 3;
-    case TK_PLUS: case TK_MINUS: return 4;
-    case TK_STAR: case TK_SLASH: return 5;
-    default: return 0;
+    case TK_OR:
+        return 1;
+    case TK_AND:
+        return 2;
+    case TK_LT:
+    case TK_LE:
+    case TK_GT:
+    case TK_GE:
+    case TK_EQ:
+    case TK_NE:
+        return 3;
+    case TK_PLUS:
+    case TK_MINUS:
+        return 4;
+    case TK_STAR:
+    case TK_SLASH:
+        return 5;
+    default:
+        return 0;
     }
 }
 
@@ -459,10 +528,14 @@ static int entity_by_name(const mq_line_def *l, const char *s, size_t len)
 static vinfo field_info(const mq_field_def *f)
 {
     switch (f->type) {
-    case MQ_T_BOOL: return (vinfo){T_BOOL, 0};
-    case MQ_T_DATE: return (vinfo){T_DATE, 0};
-    case MQ_T_ENUM: return (vinfo){T_ENUM, f->domain};
-    default: return (vinfo){T_NUM, 0};
+    case MQ_T_BOOL:
+        return (vinfo){T_BOOL, 0};
+    case MQ_T_DATE:
+        return (vinfo){T_DATE, 0};
+    case MQ_T_ENUM:
+        return (vinfo){T_ENUM, f->domain};
+    default:
+        return (vinfo){T_NUM, 0};
     }
 }
 
@@ -589,7 +662,7 @@ static void compile_binary(compiler *c, const mq_scope *scope, node *n, vinfo *v
         tok_kind tok;
         mq_opcode op;
     } ops[] = {{TK_PLUS, OP_ADD}, {TK_MINUS, OP_SUB}, {TK_STAR, OP_MUL}, {TK_SLASH, OP_DIV},
-               {TK_LT, OP_LT},    {TK_LE, OP_LE},    {TK_GT, OP_GT},   {TK_GE, OP_GE},
+               {TK_LT, OP_LT},    {TK_LE, OP_LE},     {TK_GT, OP_GT},    {TK_GE, OP_GE},
                {TK_EQ, OP_EQ},    {TK_NE, OP_NE}};
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
         if (ops[i].tok == n->op) {
@@ -599,9 +672,9 @@ static void compile_binary(compiler *c, const mq_scope *scope, node *n, vinfo *v
                 failf(c, n->pos, "arithmetic on a named value");
             if (cmp && (a.type == T_ENUM) != (b.type == T_ENUM))
                 failf(c, n->pos, "compare a named value with a string, e.g. == \"married\"");
-            *vi = (vinfo){cmp ? T_BOOL : (a.type == T_DATE && n->op == TK_MINUS && b.type != T_DATE)
-                                             ? T_DATE
-                                             : T_NUM,
+            *vi = (vinfo){cmp                                                           ? T_BOOL
+                          : (a.type == T_DATE && n->op == TK_MINUS && b.type != T_DATE) ? T_DATE
+                                                                                        : T_NUM,
                           0};
             return;
         }
@@ -634,10 +707,19 @@ static const struct {
 static bool date_arg(mq_builtin fn, int i)
 {
     switch (fn) {
-    case FN_AGE: case FN_MONTHS_BETWEEN: case FN_YEARS_BETWEEN: return true;
-    case FN_ADD_MONTHS: case FN_WITHIN_MONTHS: return i == 0;
-    case FN_YEAR: case FN_MONTH: case FN_DAY: return true;
-    default: return false;
+    case FN_AGE:
+    case FN_MONTHS_BETWEEN:
+    case FN_YEARS_BETWEEN:
+        return true;
+    case FN_ADD_MONTHS:
+    case FN_WITHIN_MONTHS:
+        return i == 0;
+    case FN_YEAR:
+    case FN_MONTH:
+    case FN_DAY:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -658,8 +740,8 @@ static void compile_call(compiler *c, const mq_scope *scope, node *n, vinfo *vi)
             continue;
         if (n->nargs < builtins[i].min_args || n->nargs > builtins[i].max_args) {
             if (builtins[i].min_args == builtins[i].max_args)
-                failf(c, n->pos, "%s() takes %d argument%s, not %d", n->name,
-                      builtins[i].min_args, builtins[i].min_args == 1 ? "" : "s", n->nargs);
+                failf(c, n->pos, "%s() takes %d argument%s, not %d", n->name, builtins[i].min_args,
+                      builtins[i].min_args == 1 ? "" : "s", n->nargs);
             else
                 failf(c, n->pos, "%s() takes %d to %d arguments, not %d", n->name,
                       builtins[i].min_args, builtins[i].max_args, n->nargs);
@@ -737,8 +819,7 @@ static void compile_lookup(compiler *c, const mq_scope *scope, node *n, vinfo *v
         if (!c->p->error && !c->env->dry_run &&
             !mq_table_bind_key(t, k, ki.type == T_ENUM ? (mq_domain)ki.domain : MQ_DOM_NONE,
                                c->env->diags, where))
-            failf(c, n->args[k]->pos, "key %d of table %s does not fit its column", k + 1,
-                  t->name);
+            failf(c, n->args[k]->pos, "key %d of table %s does not fit its column", k + 1, t->name);
     }
     mq_prog *pr = c->prog;
     mq_lookup *lk = realloc(pr->lookups, (size_t)(pr->nlookups + 1) * sizeof(mq_lookup));
@@ -825,8 +906,9 @@ static void compile_node(compiler *c, const mq_scope *scope, node *n, vinfo *vi)
         emit_const(c, n->num);
         return;
     case N_STR:
-        failf(c, n->pos, "a string can only be compared with a named value (e.g. "
-                         "driver.marital_status == \"married\")");
+        failf(c, n->pos,
+              "a string can only be compared with a named value (e.g. "
+              "driver.marital_status == \"married\")");
         return;
     case N_REF:
         compile_ref(c, scope, n, vi);

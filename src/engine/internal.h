@@ -20,40 +20,40 @@ typedef enum { CELL_ANY, CELL_EXACT, CELL_BAND, CELL_SYMBOL } mq_cell_kind;
 
 typedef struct mq_cell {
     mq_cell_kind kind;
-    double lo, hi;       /* band bounds; lo == hi for exact */
+    double lo, hi; /* band bounds; lo == hi for exact */
     bool lo_open, hi_open;
-    const char *symbol;  /* CELL_SYMBOL: the text, resolved when the table is bound */
+    const char *symbol; /* CELL_SYMBOL: the text, resolved when the table is bound */
 } mq_cell;
 
 /* How one key column turns a value into a segment index (see table.c). */
 typedef struct mq_keymap {
     mq_domain domain; /* MQ_DOM_NONE for numbers */
     int nbounds;
-    double *bounds;   /* sorted distinct band ends; segments are 2*nbounds+1 */
+    double *bounds; /* sorted distinct band ends; segments are 2*nbounds+1 */
     int nsegs;
     int32_t dense_lo; /* integers in [dense_lo, dense_lo + ndense) map directly */
     int32_t ndense;
     int32_t *dense;
-    int32_t stride;   /* in matrix cells */
+    int32_t stride; /* in matrix cells */
 } mq_keymap;
 
 typedef enum { MISS_ERROR, MISS_UNAVAILABLE, MISS_DECLINE } mq_miss_action;
 
 typedef struct mq_table {
     char *name, *file;
-    int decl_line;  /* line in plan.yaml */
+    int decl_line; /* line in plan.yaml */
     int nkeys, nvalues;
     char **key_names, **value_names;
     /* raw rows, kept until bound/compiled */
     int nrows;
-    mq_cell *cells;   /* nrows * nkeys */
-    double *values;   /* nrows * nvalues; NaN = no value */
+    mq_cell *cells; /* nrows * nkeys */
+    double *values; /* nrows * nvalues; NaN = no value */
     int *row_lines;
     unsigned bound_keys; /* bit per key whose domain is fixed */
     bool compiled;
     /* compiled */
-    mq_keymap *maps;  /* nkeys */
-    double *matrix;   /* ncells * nvalues */
+    mq_keymap *maps; /* nkeys */
+    double *matrix;  /* ncells * nvalues */
     int64_t ncells;
     mq_miss_action miss;
     char *miss_text;
@@ -76,35 +76,48 @@ void mq_table_free(mq_table *t);
 /* Instruction set. Each instruction is {op, a, b}; the stack holds doubles.
  * Missing values are NaN; truth is "not 0 and not NaN". */
 typedef enum {
-    OP_CONST,   /* push k[b] */
-    OP_FIELD,   /* push input field b of the current entity of kind a */
-    OP_VAR,     /* push derived variable b of the current entity of kind a */
-    OP_NEG,     /* x -> -x */
-    OP_NOT,     /* x -> !truth(x) */
-    OP_ADD,     /* a b -> a+b; likewise SUB MUL DIV */
+    OP_CONST, /* push k[b] */
+    OP_FIELD, /* push input field b of the current entity of kind a */
+    OP_VAR,   /* push derived variable b of the current entity of kind a */
+    OP_NEG,   /* x -> -x */
+    OP_NOT,   /* x -> !truth(x) */
+    OP_ADD,   /* a b -> a+b; likewise SUB MUL DIV */
     OP_SUB,
     OP_MUL,
     OP_DIV,
-    OP_LT,      /* a b -> a<b (0 when either is missing); likewise LE GT GE EQ NE */
+    OP_LT, /* a b -> a<b (0 when either is missing); likewise LE GT GE EQ NE */
     OP_LE,
     OP_GT,
     OP_GE,
     OP_EQ,
     OP_NE,
-    OP_TRUTH,   /* x -> truth(x) as 0/1 */
-    OP_AND,     /* if !truth(top): top = 0, jump to b; else pop */
-    OP_OR,      /* if truth(top): top = 1, jump to b; else pop */
-    OP_JFALSE,  /* pop; jump to b when false */
-    OP_JUMP,    /* jump to b */
-    OP_CALL,    /* builtin a with b arguments -> result */
-    OP_LOOKUP,  /* pop table keys, push value of lookup b (may fail the rating) */
-    OP_AGG,     /* run aggregate b, push its result */
+    OP_TRUTH,  /* x -> truth(x) as 0/1 */
+    OP_AND,    /* if !truth(top): top = 0, jump to b; else pop */
+    OP_OR,     /* if truth(top): top = 1, jump to b; else pop */
+    OP_JFALSE, /* pop; jump to b when false */
+    OP_JUMP,   /* jump to b */
+    OP_CALL,   /* builtin a with b arguments -> result */
+    OP_LOOKUP, /* pop table keys, push value of lookup b (may fail the rating) */
+    OP_AGG,    /* run aggregate b, push its result */
 } mq_opcode;
 
 typedef enum {
-    FN_AGE, FN_MONTHS_BETWEEN, FN_YEARS_BETWEEN, FN_ADD_MONTHS, FN_WITHIN_MONTHS,
-    FN_YEAR, FN_MONTH, FN_DAY, FN_MIN, FN_MAX, FN_ABS, FN_FLOOR, FN_CEIL, FN_ROUND,
-    FN_HAS, FN_DEFAULT
+    FN_AGE,
+    FN_MONTHS_BETWEEN,
+    FN_YEARS_BETWEEN,
+    FN_ADD_MONTHS,
+    FN_WITHIN_MONTHS,
+    FN_YEAR,
+    FN_MONTH,
+    FN_DAY,
+    FN_MIN,
+    FN_MAX,
+    FN_ABS,
+    FN_FLOOR,
+    FN_CEIL,
+    FN_ROUND,
+    FN_HAS,
+    FN_DEFAULT
 } mq_builtin;
 
 typedef struct mq_ins {
@@ -174,7 +187,7 @@ typedef struct mq_compile_env {
     int nvars;
     const char *file; /* plan.yaml path for messages */
     mq_diags *diags;
-    bool dry_run; /* settling variable types: bind no table keys */
+    bool dry_run;               /* settling variable types: bind no table keys */
     const char **failed_tables; /* tables whose CSV did not load: no second error */
     int nfailed;
     /* set while compiling a variable: the variables it reads */
@@ -209,7 +222,14 @@ void mq_vm_enter(mq_vm *vm, mq_entity_kind k, int32_t i);
 
 /* ---- Plans (plan.c) ------------------------------------------------- */
 
-typedef enum { STEP_TABLE, STEP_FACTOR, STEP_ADD, STEP_ROUND, STEP_MINIMUM, STEP_DISCOUNTS } mq_step_kind;
+typedef enum {
+    STEP_TABLE,
+    STEP_FACTOR,
+    STEP_ADD,
+    STEP_ROUND,
+    STEP_MINIMUM,
+    STEP_DISCOUNTS
+} mq_step_kind;
 
 typedef struct mq_discount {
     const char *name;

@@ -286,9 +286,12 @@ static void load_header(loader *L, struct fy_node *root)
 
 static void load_verifies(loader *L, struct fy_node *seq)
 {
-    static const char *const checks[] = {"motor_vehicle_record", "claims_history",
-                                         "insurance_score",      "inspection",
-                                         "vehicle_history",      "prior_insurance",
+    static const char *const checks[] = {"motor_vehicle_record",
+                                         "claims_history",
+                                         "insurance_score",
+                                         "inspection",
+                                         "vehicle_history",
+                                         "prior_insurance",
                                          NULL};
     static const char *const keys[] = {"check", "text", NULL};
     if (!seq)
@@ -374,8 +377,8 @@ static void load_tables(loader *L, struct fy_node *map)
         snprintf(display, sizeof display, "%s/%s", L->dir, file);
         mq_table *t = mq_table_read(path, display, name, knames, nk, L->d);
         if (!t) {
-            const char **failed = realloc(L->env.failed_tables,
-                                          sizeof(char *) * (size_t)(L->env.nfailed + 1));
+            const char **failed =
+                realloc(L->env.failed_tables, sizeof(char *) * (size_t)(L->env.nfailed + 1));
             if (failed) {
                 L->env.failed_tables = failed;
                 L->env.failed_tables[L->env.nfailed++] = name;
@@ -463,8 +466,9 @@ static void load_variables(loader *L, struct fy_node *map)
         if (!full)
             continue;
         if (!split_var_name(L, full, &kind, &name) || !*name || strchr(name, '.')) {
-            ERR(L, kn, "variable \"%s\" must be named entity.name (policy, driver, vehicle, "
-                       "incident) or a bare name",
+            ERR(L, kn,
+                "variable \"%s\" must be named entity.name (policy, driver, vehicle, "
+                "incident) or a bare name",
                 full);
             continue;
         }
@@ -475,8 +479,11 @@ static void load_variables(loader *L, struct fy_node *map)
         for (int j = 0; j < nv; j++)
             if (vars[j].kind == kind && strcmp(vars[j].name, name) == 0)
                 ERR(L, kn, "variable \"%s\" defined twice", full);
-        vars[nv] = (mq_var_decl){.name = (char *)name, .kind = kind, .line = node_line(kn),
-                                 .slot = p->nvars_of[kind]++, .type = MQ_T_NUMBER};
+        vars[nv] = (mq_var_decl){.name = (char *)name,
+                                 .kind = kind,
+                                 .line = node_line(kn),
+                                 .slot = p->nvars_of[kind]++,
+                                 .type = MQ_T_NUMBER};
         exprs[nv++] = fy_node_pair_value(pair);
     }
     L->env.vars = vars;
@@ -492,9 +499,9 @@ static void load_variables(loader *L, struct fy_node *map)
             if (vars[i].kind != MQ_ENT_POLICY)
                 mq_scope_enter(&s, vars[i].kind);
             char *text = fy_node_is_scalar(exprs[i]) ? scalar(L, exprs[i], "expression") : NULL;
-            mq_prog *pr = text ? mq_expr_compile(&L->env, &s, text, 0, 0, &vars[i].type,
-                                                 &vars[i].domain)
-                               : NULL;
+            mq_prog *pr =
+                text ? mq_expr_compile(&L->env, &s, text, 0, 0, &vars[i].type, &vars[i].domain)
+                     : NULL;
             mq_prog_free(pr);
         }
         L->env.diags = real;
@@ -506,8 +513,7 @@ static void load_variables(loader *L, struct fy_node *map)
         if (vars[i].kind != MQ_ENT_POLICY)
             mq_scope_enter(&s, vars[i].kind);
         L->env.ndeps = 0;
-        vars[i].prog =
-            compile_at(L, &s, exprs[i], vars[i].name, &vars[i].type, &vars[i].domain);
+        vars[i].prog = compile_at(L, &s, exprs[i], vars[i].name, &vars[i].type, &vars[i].domain);
         deps[i] = malloc(sizeof(int) * (size_t)(L->env.ndeps ? L->env.ndeps : 1));
         if (deps[i])
             memcpy(deps[i], L->env.deps, sizeof(int) * (size_t)L->env.ndeps);
@@ -727,9 +733,9 @@ static void load_discounts(loader *L, struct fy_node *dn, mq_step *st)
 
 static void load_steps(loader *L, struct fy_node *seq)
 {
-    static const char *const keys[] = {"name",  "coverages", "table",   "key",     "column",
-                                       "factor", "add",      "round",   "minimum", "discounts",
-                                       NULL};
+    static const char *const keys[] = {"name",    "coverages", "table", "key",
+                                       "column",  "factor",    "add",   "round",
+                                       "minimum", "discounts", NULL};
     static const char *const kinds[] = {"table", "factor", "add", "round", "minimum", "discounts"};
     mq_plan *p = L->p;
     if (!seq || !fy_node_is_sequence(seq)) {
@@ -768,9 +774,10 @@ static void load_steps(loader *L, struct fy_node *seq)
             load_discounts(L, get(sn, "discounts"), st);
             break;
         default:
-            st->kind = kind == 1 ? STEP_FACTOR : kind == 2 ? STEP_ADD
-                                             : kind == 3   ? STEP_ROUND
-                                                           : STEP_MINIMUM;
+            st->kind = kind == 1   ? STEP_FACTOR
+                       : kind == 2 ? STEP_ADD
+                       : kind == 3 ? STEP_ROUND
+                                   : STEP_MINIMUM;
             st->expr = compile_at(L, &s, get(sn, kinds[kind]), kinds[kind], NULL, NULL);
             break;
         }
@@ -781,7 +788,8 @@ static void load_steps(loader *L, struct fy_node *seq)
         mq_plan_cov *pc = &p->cov[c];
         if (!pc->offered)
             continue;
-        pc->steps = mq_arena_alloc(&p->mem, sizeof(mq_step *) * (size_t)(p->nsteps ? p->nsteps : 1));
+        pc->steps =
+            mq_arena_alloc(&p->mem, sizeof(mq_step *) * (size_t)(p->nsteps ? p->nsteps : 1));
         for (int i = 0; pc->steps && i < p->nsteps; i++)
             if (p->steps[i].coverages & (1ull << c))
                 pc->steps[pc->nsteps++] = &p->steps[i];
@@ -1110,8 +1118,8 @@ static bool writes_state(const mq_plan *p, int state)
     return false;
 }
 
-int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on,
-                     const mq_plan **plans, const char **carrier_ids, int cap)
+int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on, const mq_plan **plans,
+                     const char **carrier_ids, int cap)
 {
     int n = 0;
     for (int i = 0; i < e->nplans; i++) {
@@ -1140,7 +1148,8 @@ int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on,
 const mq_plan *mq_engine_find_version(const mq_engine *e, const char *plan_id, const char *version)
 {
     for (int i = 0; i < e->nplans; i++)
-        if (strcmp(e->plans[i]->plan_id, plan_id) == 0 && strcmp(e->plans[i]->version, version) == 0)
+        if (strcmp(e->plans[i]->plan_id, plan_id) == 0 &&
+            strcmp(e->plans[i]->version, version) == 0)
             return e->plans[i];
     return NULL;
 }

@@ -167,9 +167,8 @@ static void record(rating *r, int cov, int32_t unit, const char *name, const mq_
     mq_result *o = r->out;
     if (!grow(r, (void **)&o->steps, o->nsteps, &r->capsteps, sizeof(mq_work_step)))
         return;
-    o->steps[o->nsteps++] = (mq_work_step){cov,    unit,   name, table ? table->name : NULL,
-                                           key,    detail, factor, op,
-                                           running};
+    o->steps[o->nsteps++] = (mq_work_step){
+        cov, unit, name, table ? table->name : NULL, key, detail, factor, op, running};
 }
 
 /* ---- Stages ------------------------------------------------------------ */
@@ -376,8 +375,9 @@ static bool rate_coverage(rating *r, int cov, int32_t unit)
             return false;
     if (isnan(running) || running < 0 || running > 1e9) {
         set_status(r, MQ_ERROR,
-                   mq_arena_printf(r->a, "%s: the %s premium is not a valid amount (a value it "
-                                         "needs is missing)",
+                   mq_arena_printf(r->a,
+                                   "%s: the %s premium is not a valid amount (a value it "
+                                   "needs is missing)",
                                    r->p->carrier_name, cd->code));
         return true;
     }
@@ -429,13 +429,13 @@ static void total_up(rating *r)
         record(r, -1, 0, "Sum of coverage premiums", NULL, NULL, NULL, '=', sum / 100.0,
                sum / 100.0);
         if (o->minimum_applied)
-            record(r, -1, 0, "Minimum premium", NULL, NULL, NULL, 'm',
-                   r->p->minimum_cents / 100.0, o->premium_cents / 100.0);
+            record(r, -1, 0, "Minimum premium", NULL, NULL, NULL, 'm', r->p->minimum_cents / 100.0,
+                   o->premium_cents / 100.0);
         int64_t running = o->premium_cents;
         for (int i = 0; i < r->p->nfees; i++) {
             running += r->p->fees[i].cents;
-            record(r, -1, 0, r->p->fees[i].name, NULL, NULL, NULL, '+',
-                   r->p->fees[i].cents / 100.0, running / 100.0);
+            record(r, -1, 0, r->p->fees[i].name, NULL, NULL, NULL, '+', r->p->fees[i].cents / 100.0,
+                   running / 100.0);
         }
         record(r, -1, 0, "Total", NULL, NULL, NULL, '=', o->total_cents / 100.0,
                o->total_cents / 100.0);
@@ -465,11 +465,15 @@ bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts
         .fees = p->fees,
         .nfees = p->nfees,
     };
-    rating r = {.p = p, .in = in, .l = mq_line_get(p->line), .a = a, .out = out,
+    rating r = {.p = p,
+                .in = in,
+                .l = mq_line_get(p->line),
+                .a = a,
+                .out = out,
                 .worksheet = opts && opts->worksheet};
     if (in->line != p->line) {
-        set_status(&r, MQ_ERROR, mq_arena_printf(a, "plan %s rates %s, not this line", p->plan_id,
-                                                 r.l->name));
+        set_status(&r, MQ_ERROR,
+                   mq_arena_printf(a, "plan %s rates %s, not this line", p->plan_id, r.l->name));
     } else if (!writes_state(p, in->state)) {
         set_status(&r, MQ_UNAVAILABLE,
                    mq_arena_printf(a, "%s does not write %s insurance in %s", p->carrier_name,
@@ -531,8 +535,8 @@ static const mq_plan *any_plan_of(const mq_engine *e, const char *carrier, mq_li
     return found;
 }
 
-static void no_plan_result(const mq_engine *e, const mq_input *in, const char *carrier,
-                           mq_arena *a, mq_result *out)
+static void no_plan_result(const mq_engine *e, const mq_input *in, const char *carrier, mq_arena *a,
+                           mq_result *out)
 {
     const mq_plan *p = any_plan_of(e, carrier, in->line);
     *out = (mq_result){.carrier_id = carrier, .status = MQ_UNAVAILABLE};

@@ -18,11 +18,14 @@ static const char *const gender_names[] = {"female", "male", "nonbinary", "unspe
 static const char *const marital_names[] = {"single", "married", "civil_union", "divorced",
                                             "widowed"};
 static const char *const use_names[] = {"pleasure", "commute", "business"};
-static const char *const incident_names[] = {"at_fault_accident", "not_at_fault_accident", "dui",
-                                             "speeding",          "moving_violation",
-                                             "comp_claim"};
+static const char *const incident_names[] = {
+    "at_fault_accident", "not_at_fault_accident", "dui",
+    "speeding",          "moving_violation",      "comp_claim"};
 
-#define DOMAIN(a) {a, (int)(sizeof(a) / sizeof(a[0]))}
+#define DOMAIN(a)                                                                                  \
+    {                                                                                              \
+        a, (int)(sizeof(a) / sizeof(a[0]))                                                         \
+    }
 static const struct {
     const char *const *names;
     int count;
@@ -59,11 +62,26 @@ int mq_symbol_count(mq_domain d)
 
 /* ---- auto ------------------------------------------------------------ */
 
-#define NUM(n, doc) {n, MQ_T_NUMBER, MQ_DOM_NONE, MQ_ENT_POLICY, doc}
-#define BOOL(n, doc) {n, MQ_T_BOOL, MQ_DOM_NONE, MQ_ENT_POLICY, doc}
-#define DATE(n, doc) {n, MQ_T_DATE, MQ_DOM_NONE, MQ_ENT_POLICY, doc}
-#define ENUM(n, d, doc) {n, MQ_T_ENUM, d, MQ_ENT_POLICY, doc}
-#define LINK(n, k, doc) {n, MQ_T_LINK, MQ_DOM_NONE, k, doc}
+#define NUM(n, doc)                                                                                \
+    {                                                                                              \
+        n, MQ_T_NUMBER, MQ_DOM_NONE, MQ_ENT_POLICY, doc                                            \
+    }
+#define BOOL(n, doc)                                                                               \
+    {                                                                                              \
+        n, MQ_T_BOOL, MQ_DOM_NONE, MQ_ENT_POLICY, doc                                              \
+    }
+#define DATE(n, doc)                                                                               \
+    {                                                                                              \
+        n, MQ_T_DATE, MQ_DOM_NONE, MQ_ENT_POLICY, doc                                              \
+    }
+#define ENUM(n, d, doc)                                                                            \
+    {                                                                                              \
+        n, MQ_T_ENUM, d, MQ_ENT_POLICY, doc                                                        \
+    }
+#define LINK(n, k, doc)                                                                            \
+    {                                                                                              \
+        n, MQ_T_LINK, MQ_DOM_NONE, k, doc                                                          \
+    }
 
 static const mq_field_def auto_policy[MQ_AUTO_POLICY_NFIELDS] = {
     [MQ_AP_EFFECTIVE_DATE] = DATE("effective_date", "policy effective date"),
@@ -83,8 +101,8 @@ static const mq_field_def auto_policy[MQ_AUTO_POLICY_NFIELDS] = {
 static const mq_field_def auto_driver[MQ_AUTO_DRIVER_NFIELDS] = {
     [MQ_AD_DATE_OF_BIRTH] = DATE("date_of_birth", "driver's date of birth"),
     [MQ_AD_GENDER] = ENUM("gender", MQ_DOM_GENDER, "female, male, nonbinary, unspecified"),
-    [MQ_AD_MARITAL] = ENUM("marital_status", MQ_DOM_MARITAL,
-                           "single, married, civil_union, divorced, widowed"),
+    [MQ_AD_MARITAL] =
+        ENUM("marital_status", MQ_DOM_MARITAL, "single, married, civil_union, divorced, widowed"),
     [MQ_AD_LICENSE_STATE] = ENUM("license.state", MQ_DOM_STATE, "licence state"),
     [MQ_AD_FIRST_LICENSED] = DATE("license.first_licensed", "date first licensed"),
     [MQ_AD_STUDENT_GPA] = NUM("student_gpa", "grade point average 0-4 (missing: not a student)"),
@@ -110,18 +128,42 @@ static const mq_field_def auto_incident[MQ_AUTO_INCIDENT_NFIELDS] = {
 };
 
 static const mq_coverage_def auto_coverages[MQ_AUTO_NCOVERAGES] = {
-    [MQ_COV_BI] = {"bi", "Bodily injury liability", MQ_ENT_POLICY, MQ_AP_BI_PER_PERSON,
-                   {MQ_AP_BI_PER_PERSON, MQ_AP_BI_PER_ACCIDENT}, {"per_person", "per_accident"}},
-    [MQ_COV_PD] = {"pd", "Property damage liability", MQ_ENT_POLICY, MQ_AP_PD_LIMIT,
-                   {MQ_AP_PD_LIMIT, -1}, {"limit", NULL}},
-    [MQ_COV_MED] = {"med", "Medical payments", MQ_ENT_POLICY, MQ_AP_MED_LIMIT,
-                    {MQ_AP_MED_LIMIT, -1}, {"limit", NULL}},
-    [MQ_COV_UM] = {"um", "Uninsured motorist bodily injury", MQ_ENT_POLICY, MQ_AP_UM_PER_PERSON,
-                   {MQ_AP_UM_PER_PERSON, MQ_AP_UM_PER_ACCIDENT}, {"per_person", "per_accident"}},
-    [MQ_COV_COMP] = {"comp", "Comprehensive", MQ_ENT_VEHICLE, MQ_AV_COMP_DEDUCTIBLE,
-                     {MQ_AV_COMP_DEDUCTIBLE, -1}, {"deductible", NULL}},
-    [MQ_COV_COLL] = {"coll", "Collision", MQ_ENT_VEHICLE, MQ_AV_COLL_DEDUCTIBLE,
-                     {MQ_AV_COLL_DEDUCTIBLE, -1}, {"deductible", NULL}},
+    [MQ_COV_BI] = {"bi",
+                   "Bodily injury liability",
+                   MQ_ENT_POLICY,
+                   MQ_AP_BI_PER_PERSON,
+                   {MQ_AP_BI_PER_PERSON, MQ_AP_BI_PER_ACCIDENT},
+                   {"per_person", "per_accident"}},
+    [MQ_COV_PD] = {"pd",
+                   "Property damage liability",
+                   MQ_ENT_POLICY,
+                   MQ_AP_PD_LIMIT,
+                   {MQ_AP_PD_LIMIT, -1},
+                   {"limit", NULL}},
+    [MQ_COV_MED] = {"med",
+                    "Medical payments",
+                    MQ_ENT_POLICY,
+                    MQ_AP_MED_LIMIT,
+                    {MQ_AP_MED_LIMIT, -1},
+                    {"limit", NULL}},
+    [MQ_COV_UM] = {"um",
+                   "Uninsured motorist bodily injury",
+                   MQ_ENT_POLICY,
+                   MQ_AP_UM_PER_PERSON,
+                   {MQ_AP_UM_PER_PERSON, MQ_AP_UM_PER_ACCIDENT},
+                   {"per_person", "per_accident"}},
+    [MQ_COV_COMP] = {"comp",
+                     "Comprehensive",
+                     MQ_ENT_VEHICLE,
+                     MQ_AV_COMP_DEDUCTIBLE,
+                     {MQ_AV_COMP_DEDUCTIBLE, -1},
+                     {"deductible", NULL}},
+    [MQ_COV_COLL] = {"coll",
+                     "Collision",
+                     MQ_ENT_VEHICLE,
+                     MQ_AV_COLL_DEDUCTIBLE,
+                     {MQ_AV_COLL_DEDUCTIBLE, -1},
+                     {"deductible", NULL}},
 };
 
 static const mq_line_def lines[MQ_LINE_COUNT] = {

@@ -29,7 +29,7 @@ typedef struct csv_reader {
     int line;        /* physical line being fed */
     int record_line; /* line where the current record started */
     bool in_record;
-    char **fields;   /* current record */
+    char **fields; /* current record */
     int nfields, capfields;
     char ***records; /* all records */
     int *record_lines;
@@ -368,8 +368,8 @@ static bool fill_table(mq_table *t, csv_reader *r, const char *const *keys, mq_d
             if (!*s || strcmp(s, "-") == 0) {
                 *out = NAN;
             } else if (!parse_number(s, out)) {
-                mq_diag_add(d, "%s:%d: %s is not a number: \"%s\"", disp, line,
-                            t->value_names[v], s);
+                mq_diag_add(d, "%s:%d: %s is not a number: \"%s\"", disp, line, t->value_names[v],
+                            s);
                 ok = false;
             }
         }
@@ -413,8 +413,8 @@ bool mq_table_bind_key(mq_table *t, int k, mq_domain dom, mq_diags *d, const cha
     if (t->bound_keys & (1u << k)) {
         if (t->maps[k].domain == dom)
             return true;
-        mq_diag_add(d, "%s: table %s key %s is looked up with two different kinds of value",
-                    where, t->name, t->key_names[k]);
+        mq_diag_add(d, "%s: table %s key %s is looked up with two different kinds of value", where,
+                    t->name, t->key_names[k]);
         return false;
     }
     t->bound_keys |= 1u << k;
@@ -603,7 +603,8 @@ static bool fill_cells(fill_state *s, int k, int64_t base)
         if (c > 0)
             s->owner[base] = s->row;
         if (c == 0 && !s->reported) {
-            mq_diag_add(s->d, "%s:%d: row overlaps the row at line %d (same keys or overlapping bands)",
+            mq_diag_add(s->d,
+                        "%s:%d: row overlaps the row at line %d (same keys or overlapping bands)",
                         t->file, t->row_lines[s->row], t->row_lines[prev]);
             s->reported = true;
         }

@@ -109,12 +109,24 @@ static bool run_aggregate(mq_vm *vm, const mq_agg *g, double *out)
         if (g->value && !(ok = mq_vm_eval(vm, g->value, &v)))
             break;
         switch (g->kind) {
-        case AGG_COUNT: acc += 1; break;
-        case AGG_SUM: acc += v; break;
-        case AGG_MAX: acc = (isnan(acc) || v > acc) ? v : acc; break;
-        case AGG_MIN: acc = (isnan(acc) || v < acc) ? v : acc; break;
-        case AGG_ANY: acc = 1; i = to; break;
-        case AGG_ALL: break;
+        case AGG_COUNT:
+            acc += 1;
+            break;
+        case AGG_SUM:
+            acc += v;
+            break;
+        case AGG_MAX:
+            acc = (isnan(acc) || v > acc) ? v : acc;
+            break;
+        case AGG_MIN:
+            acc = (isnan(acc) || v < acc) ? v : acc;
+            break;
+        case AGG_ANY:
+            acc = 1;
+            i = to;
+            break;
+        case AGG_ALL:
+            break;
         }
     }
     for (int i = 0; i < MQ_ENT_COUNT; i++)

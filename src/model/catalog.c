@@ -20,8 +20,8 @@ json_t *mq_resp_plan_info(const mq_plan_info *pi)
         json_array_append_new(covs, json_string(pi->coverage_codes[c]));
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:o}", "id", pi->plan_id, "carrier",
                      pi->carrier_id, "version", pi->version, "effective", day, "line",
-                     mq_line_get(pi->line)->name, "states", states, "term_months",
-                     pi->term_months, "coverages", covs);
+                     mq_line_get(pi->line)->name, "states", states, "term_months", pi->term_months,
+                     "coverages", covs);
 }
 
 static bool seen_before(const mq_engine *e, int i)
@@ -59,10 +59,10 @@ json_t *mq_resp_carriers(const mq_engine *e)
             if (!listed)
                 json_array_append_new(lines, json_string(line));
         }
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id",
-                                              ci.carrier_id, "name", ci.carrier_name, "rating",
-                                              ci.carrier_rating, "kind", ci.carrier_kind, "lines",
-                                              lines, "plans", plans));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", ci.carrier_id,
+                                        "name", ci.carrier_name, "rating", ci.carrier_rating,
+                                        "kind", ci.carrier_kind, "lines", lines, "plans", plans));
     }
     return json_pack("{s:o}", "carriers", list);
 }

@@ -51,8 +51,7 @@ json_t *mq_resp_money(int64_t cents)
 char *mq_resp_dump(const json_t *doc, bool pretty)
 {
     size_t flags = JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER;
-    if (pretty)
-        flags |= JSON_INDENT(2);
+    flags |= pretty ? JSON_INDENT(2) : JSON_COMPACT;
     return json_dumps(doc, flags);
 }
 

@@ -31,8 +31,8 @@ static void reply_json(mq_http_req *r, int status, json_t *doc)
 static void reply_error_doc(mq_http_req *r, int status, const char *code, const char *message,
                             const char *path, json_t *details)
 {
-    json_t *err = json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "path",
-                            path ? path : "");
+    json_t *err =
+        json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "path", path ? path : "");
     if (err && details)
         json_object_set_new(err, "details", details);
     else
@@ -92,8 +92,8 @@ static void invalid_request(mq_http_req *r, const mq_req_errors *errs)
 
 static bool consent_given(json_t *doc)
 {
-    json_t *c = json_object_get(json_object_get(json_object_get(doc, "applicant"), "consent"),
-                                "contact");
+    json_t *c =
+        json_object_get(json_object_get(json_object_get(doc, "applicant"), "consent"), "contact");
     return json_is_true(c);
 }
 
@@ -138,8 +138,7 @@ static void post_quote(mq_server *s, mq_http_req *r)
         return;
     }
     if (!is_json_type(r->content_type)) {
-        mq_api_error(r, 415, "unsupported_media_type", "send the request as application/json",
-                     "");
+        mq_api_error(r, 415, "unsupported_media_type", "send the request as application/json", "");
         return;
     }
     json_error_t je;
@@ -342,9 +341,9 @@ static void get_health(mq_server *s, mq_http_req *r)
     }
     mq_engine_ref *ref = mq_server_engine_acquire(s);
     int plans = mq_engine_plan_count(ref->engine);
-    json_t *doc = json_pack("{s:s, s:i, s:s, s:I}", "status", "ok", "plans", plans,
-                            "plans_loaded_at", ref->loaded_at, "quotes_saved",
-                            (json_int_t)mq_store_count(s->store));
+    json_t *doc =
+        json_pack("{s:s, s:i, s:s, s:I}", "status", "ok", "plans", plans, "plans_loaded_at",
+                  ref->loaded_at, "quotes_saved", (json_int_t)mq_store_count(s->store));
     mq_server_engine_release(s, ref);
     reply_json(r, 200, doc);
 }

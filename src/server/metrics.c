@@ -62,8 +62,8 @@ static void requests(text *t, mq_metrics *m)
         for (int c = 1; c <= 5; c++) {
             long n = atomic_load(&m->requests[r][c]);
             if (n)
-                put(t, "mq_http_requests_total{route=\"%s\",code=\"%dxx\"} %ld\n",
-                    route_names[r], c, n);
+                put(t, "mq_http_requests_total{route=\"%s\",code=\"%dxx\"} %ld\n", route_names[r],
+                    c, n);
         }
     put(t, "# HELP mq_http_request_duration_seconds Time from request start to response.\n"
            "# TYPE mq_http_request_duration_seconds histogram\n");
@@ -83,8 +83,7 @@ static void requests(text *t, mq_metrics *m)
             route_names[r], total);
         put(t, "mq_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", route_names[r],
             (double)atomic_load(&m->latency_sum_us[r]) / 1e6);
-        put(t, "mq_http_request_duration_seconds_count{route=\"%s\"} %ld\n", route_names[r],
-            total);
+        put(t, "mq_http_request_duration_seconds_count{route=\"%s\"} %ld\n", route_names[r], total);
     }
 }
 
@@ -121,14 +120,16 @@ static void carriers(text *t, mq_server *s)
             atomic_load(&m->carrier_count[i]));
     }
     pthread_mutex_unlock(&s->lock);
-    put(t, "# HELP mq_plan_reloads_total Plan reloads on SIGHUP by result.\n"
-           "# TYPE mq_plan_reloads_total counter\n"
-           "mq_plan_reloads_total{result=\"ok\"} %ld\n"
-           "mq_plan_reloads_total{result=\"failed\"} %ld\n",
+    put(t,
+        "# HELP mq_plan_reloads_total Plan reloads on SIGHUP by result.\n"
+        "# TYPE mq_plan_reloads_total counter\n"
+        "mq_plan_reloads_total{result=\"ok\"} %ld\n"
+        "mq_plan_reloads_total{result=\"failed\"} %ld\n",
         atomic_load(&m->reloads_ok), atomic_load(&m->reloads_failed));
-    put(t, "# HELP mq_http_connections Open HTTP connections.\n"
-           "# TYPE mq_http_connections gauge\n"
-           "mq_http_connections %d\n",
+    put(t,
+        "# HELP mq_http_connections Open HTTP connections.\n"
+        "# TYPE mq_http_connections gauge\n"
+        "mq_http_connections %d\n",
         atomic_load(&s->active_connections));
 }
 

@@ -287,9 +287,8 @@ static bool serve_static(mq_server *s, mq_http_req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     mq_server *s = cls;
@@ -352,7 +351,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static int latency_bucket(double ms)
 {
-    static const double bounds[MQ_LAT_BUCKETS] = {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000};
+    static const double bounds[MQ_LAT_BUCKETS] = {0.5, 1,   2,   5,   10,   25,
+                                                  50,  100, 250, 500, 1000, 5000};
     for (int i = 0; i < MQ_LAT_BUCKETS; i++)
         if (ms <= bounds[i])
             return i;
@@ -415,10 +415,10 @@ static struct MHD_Daemon *start_daemon(mq_server *s)
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, (uint16_t)s->cfg.port, NULL,
         NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)200,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)64 * 1024, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)200, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
 }
 
 static void drain(void)
@@ -476,7 +476,8 @@ int mq_server_run(const mq_server_config *cfg)
     load_static(s);
     struct MHD_Daemon *d = start_daemon(s);
     if (!d) {
-        log_line("\"event\":\"error\",\"message\":\"cannot listen on %s:%d\"", cfg->bind, cfg->port);
+        log_line("\"event\":\"error\",\"message\":\"cannot listen on %s:%d\"", cfg->bind,
+                 cfg->port);
         goto done;
     }
     log_line("\"event\":\"listening\",\"url\":\"http://%s:%d/\",\"plans\":%d,\"db\":\"%s\"",

@@ -18,12 +18,12 @@
 
 typedef struct mq_server_config {
     int port;
-    const char *bind;      /* "127.0.0.1" (default) or "0.0.0.0" */
+    const char *bind; /* "127.0.0.1" (default) or "0.0.0.0" */
     const char *plans_dir;
     const char *db_path;
     const char *web_dir;
     const char *openapi_path;
-    int threads;           /* 0: one per core */
+    int threads; /* 0: one per core */
 } mq_server_config;
 
 /* Runs until SIGTERM or SIGINT; returns the process exit status. */
@@ -60,8 +60,8 @@ typedef struct mq_metrics {
     atomic_long requests[ROUTE_COUNT][6]; /* by status class 1xx..5xx (index 1-5) */
     atomic_long latency[ROUTE_COUNT][MQ_LAT_BUCKETS + 1];
     atomic_long latency_sum_us[ROUTE_COUNT];
-    atomic_long quotes[MQ_LINE_COUNT][2];     /* [line][0 saved, 1 invalid] */
-    atomic_long results[MQ_LINE_COUNT][5];    /* by mq_status */
+    atomic_long quotes[MQ_LINE_COUNT][2];  /* [line][0 saved, 1 invalid] */
+    atomic_long results[MQ_LINE_COUNT][5]; /* by mq_status */
     /* per-carrier rating time, by carrier slot (ids kept in carrier_ids) */
     atomic_long carrier_ns[64], carrier_count[64];
     const char *carrier_ids[64];
@@ -82,7 +82,7 @@ typedef struct mq_server {
         char *body;
         size_t len;
         const char *type;
-    } *files;
+    } * files;
     int nfiles;
 } mq_server;
 
@@ -95,7 +95,7 @@ typedef struct mq_http_req {
     size_t body_len;
     /* what the handler sets */
     int status;
-    char *response;       /* malloc'd body */
+    char *response; /* malloc'd body */
     size_t response_len;
     const char *response_type;
     const char *location; /* optional Location header (static or arena) */

@@ -21,14 +21,14 @@ typedef struct mq_store_plan {
 } mq_store_plan;
 
 typedef struct mq_store_quote {
-    char id[32];          /* "q_" + 26 base32 characters: 128 random bits */
-    char created_at[24];  /* RFC 3339 UTC, "2026-11-29T10:15:02Z" */
+    char id[32];         /* "q_" + 26 base32 characters: 128 random bits */
+    char created_at[24]; /* RFC 3339 UTC, "2026-11-29T10:15:02Z" */
     const char *line;
     const char *effective_date;
     const char *request;  /* JSON text */
     const char *response; /* JSON text */
     bool consent_contact;
-    char consent_at[24];  /* when consent was given; "" when not */
+    char consent_at[24]; /* when consent was given; "" when not */
     const mq_store_plan *plans;
     int nplans;
 } mq_store_quote;

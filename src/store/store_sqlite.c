@@ -76,8 +76,8 @@ static bool migrate(sqlite3 *db, char *err, size_t errlen)
         sqlite3_finalize(st);
     }
     if (version > n) {
-        snprintf(err, errlen, "database schema version %d is newer than this program (%d)",
-                 version, n);
+        snprintf(err, errlen, "database schema version %d is newer than this program (%d)", version,
+                 n);
         exec(db, "ROLLBACK", NULL, 0);
         return false;
     }

@@ -743,7 +743,7 @@ static void expect_money(int64_t cents, const char *text)
     json_object_set_new(doc, "m", mq_resp_money(cents));
     char *s = mq_resp_dump(doc, false);
     char want[64];
-    snprintf(want, sizeof want, "{\"m\": %s}", text);
+    snprintf(want, sizeof want, "{\"m\":%s}", text);
     assert_string_equal(s, want);
     free(s);
     json_decref(doc);
