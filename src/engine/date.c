@@ -8,6 +8,7 @@
 #include "engine.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static bool is_leap(int y)
 {
@@ -71,10 +72,10 @@ void mq_date_format(int32_t days, char out[11])
 {
     int y, m, d;
     mq_date_to_ymd(days, &y, &m, &d);
-    y = y < 0 ? 0 : y % 10000;
-    m = m < 1 || m > 12 ? 1 : m;
-    d = d < 1 || d > 31 ? 1 : d;
-    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+    char tmp[48]; /* room for any int, so no truncation is possible */
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y, m, d);
+    memcpy(out, tmp, 10);
+    out[10] = '\0';
 }
 
 /* Whole years from birth to on. Comparing (month, day) pairs gives the

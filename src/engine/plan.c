@@ -515,7 +515,7 @@ static void load_variables(loader *L, struct fy_node *map)
         L->env.ndeps = 0;
         vars[i].prog = compile_at(L, &s, exprs[i], vars[i].name, &vars[i].type, &vars[i].domain);
         deps[i] = malloc(sizeof(int) * (size_t)(L->env.ndeps ? L->env.ndeps : 1));
-        if (deps[i])
+        if (deps[i] && L->env.ndeps)
             memcpy(deps[i], L->env.deps, sizeof(int) * (size_t)L->env.ndeps);
         ndeps[i] = deps[i] ? L->env.ndeps : 0;
     }

@@ -222,6 +222,9 @@ static void test_wrong_types(void **state)
     req = example(0);
     set_path(req, "drivers", J("{}"));
     expect_error(req, "drivers", "expected an array, got an object");
+    req = example(0); /* and no "no driver has id" for the vehicle it drives */
+    set_path(req, "drivers[0].id", J("5"));
+    expect_error(req, "drivers[0].id", "expected a string, got a number");
 }
 
 static void test_unknown_fields(void **state)
