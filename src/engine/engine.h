@@ -49,10 +49,19 @@ typedef enum {
     MQ_ENT_DRIVER,
     MQ_ENT_VEHICLE,
     MQ_ENT_INCIDENT,
+    MQ_ENT_CLAIM,  /* home and renters: prior property claims */
+    MQ_ENT_MEMBER, /* health: covered household members */
     MQ_ENT_COUNT
 } mq_entity_kind;
 
-typedef enum { MQ_LINE_AUTO, MQ_LINE_COUNT } mq_line;
+typedef enum {
+    MQ_LINE_AUTO,
+    MQ_LINE_HOME,
+    MQ_LINE_RENTERS,
+    MQ_LINE_TERM_LIFE,
+    MQ_LINE_HEALTH,
+    MQ_LINE_COUNT
+} mq_line;
 
 typedef enum {
     MQ_T_NUMBER, /* absent = NaN */
@@ -77,6 +86,13 @@ typedef enum {
     MQ_DOM_MARITAL,
     MQ_DOM_USE,
     MQ_DOM_INCIDENT,
+    MQ_DOM_CONSTRUCTION, /* frame, masonry, masonry_veneer, fire_resistive */
+    MQ_DOM_ROOF,         /* asphalt_shingle, architectural_shingle, metal, tile, slate, ... */
+    MQ_DOM_CLAIM,        /* water, wind, hail, fire, theft, liability, other */
+    MQ_DOM_PAYMENT_MODE, /* annual, semiannual, quarterly, monthly */
+    MQ_DOM_HEALTH_CLASS, /* preferred_plus, preferred, standard_plus, standard, tobacco_* */
+    MQ_DOM_RELATIONSHIP, /* self, spouse, child */
+    MQ_DOM_METAL,        /* bronze, silver, gold, platinum, catastrophic */
     MQ_DOM_COUNT
 } mq_domain;
 
@@ -141,6 +157,34 @@ enum {
 enum { MQ_AI_TYPE, MQ_AI_DATE, MQ_AI_MPH_OVER, MQ_AI_AMOUNT, MQ_AUTO_INCIDENT_NFIELDS };
 enum { MQ_COV_BI, MQ_COV_PD, MQ_COV_MED, MQ_COV_UM, MQ_COV_COMP, MQ_COV_COLL, MQ_AUTO_NCOVERAGES };
 
+/* Home (HO-3) and renters (HO-4) share one policy row; renters leave the
+ * dwelling and coverage A/B fields missing and fill unit.* instead. */
+enum {
+    MQ_HP_EFFECTIVE_DATE, MQ_HP_STATE, MQ_HP_ZIP, MQ_HP_APPLICANT_DOB, MQ_HP_PAPERLESS,
+    MQ_HP_YEAR_BUILT, MQ_HP_CONSTRUCTION, MQ_HP_SQUARE_FEET, MQ_HP_STORIES, MQ_HP_ROOF_YEAR,
+    MQ_HP_ROOF_TYPE, MQ_HP_PROTECTION_CLASS, MQ_HP_REPLACEMENT_COST, MQ_HP_SMOKE_DETECTORS,
+    MQ_HP_SPRINKLERS, MQ_HP_BURGLAR_ALARM, MQ_HP_FLOOR,
+    MQ_HP_COV_A, MQ_HP_COV_B, MQ_HP_COV_C, MQ_HP_COV_D, MQ_HP_COV_E, MQ_HP_COV_F,
+    MQ_HP_DEDUCTIBLE, MQ_HOME_POLICY_NFIELDS
+};
+enum { MQ_HC_TYPE, MQ_HC_DATE, MQ_HC_AMOUNT, MQ_CLAIM_NFIELDS };
+enum { MQ_COV_PROPERTY, MQ_COV_LIABILITY, MQ_COV_MED_PAY, MQ_HOME_NCOVERAGES };
+
+enum {
+    MQ_LP_EFFECTIVE_DATE, MQ_LP_STATE, MQ_LP_ZIP, MQ_LP_DATE_OF_BIRTH, MQ_LP_GENDER,
+    MQ_LP_FACE_AMOUNT, MQ_LP_TERM_YEARS, MQ_LP_PAYMENT_MODE, MQ_LP_TOBACCO, MQ_LP_HEIGHT_IN,
+    MQ_LP_WEIGHT_LB, MQ_LP_BP_TREATED, MQ_LP_CHOLESTEROL_TREATED, MQ_LP_DIABETES,
+    MQ_LP_FAMILY_HEART, MQ_LP_HEALTH_CLASS, MQ_LIFE_POLICY_NFIELDS
+};
+enum { MQ_COV_LIFE, MQ_LIFE_NCOVERAGES };
+
+enum {
+    MQ_XP_EFFECTIVE_DATE, MQ_XP_STATE, MQ_XP_ZIP, MQ_XP_COUNTY, MQ_XP_HOUSEHOLD_SIZE,
+    MQ_XP_INCOME, MQ_HEALTH_POLICY_NFIELDS
+};
+enum { MQ_XM_RELATIONSHIP, MQ_XM_DATE_OF_BIRTH, MQ_XM_TOBACCO, MQ_MEMBER_NFIELDS };
+enum { MQ_COV_PREMIUM, MQ_HEALTH_NCOVERAGES };
+
 const mq_line_def *mq_line_get(mq_line line);
 int mq_line_find(const char *name);                                          /* -1 when unknown */
 int mq_field_find(const mq_line_def *l, mq_entity_kind k, const char *name); /* -1 */
@@ -166,6 +210,7 @@ typedef struct mq_input {
     int state;             /* MQ_DOM_STATE symbol of the applicant's address */
     const char **carriers; /* restrict to these carrier ids; NULL = all */
     int ncarriers;
+    unsigned metals; /* health: bit per MQ_DOM_METAL code to show; 0 = all */
 } mq_input;
 
 /* Allocates count/values/start/ids for the given counts from the arena;
@@ -208,6 +253,8 @@ typedef struct mq_plan_info {
     int term_months;
     int ncoverages;
     const char *const *coverage_codes;
+    const char *product_name; /* health: the plan's marketing name; else NULL */
+    int metal;                /* health: MQ_DOM_METAL code; else -1 */
 } mq_plan_info;
 
 void mq_plan_get_info(const mq_plan *p, mq_plan_info *info);
@@ -278,6 +325,14 @@ typedef struct mq_result {
     mq_work_step *steps; /* only when asked for */
     int nsteps;
     int64_t elapsed_ns; /* time this carrier's rating took (mq_rate_all) */
+    /* term_life: the class the carrier placed the applicant in */
+    const char *health_class;
+    /* health: the plan's product facts and the premium tax credit */
+    const char *plan_name;
+    int metal; /* MQ_DOM_METAL code, -1 when not a health plan */
+    int64_t deductible_cents, out_of_pocket_max_cents;
+    int64_t gross_cents, credit_cents, net_cents;
+    const char *credit_note; /* why there is no credit, or how it was found */
 } mq_result;
 
 typedef struct mq_rate_opts {

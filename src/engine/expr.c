@@ -579,11 +579,43 @@ static bool load_name(compiler *c, int kind, const char *name, vinfo *vi)
     return false;
 }
 
+/* self.FIELD and self.index: the entity whose variable is being defined. */
+static void compile_self(compiler *c, const mq_scope *scope, node *n, const char *field,
+                         vinfo *vi)
+{
+    const mq_line_def *l = c->env->line;
+    mq_entity_kind k = scope->self_kind;
+    if (k == MQ_ENT_POLICY) {
+        failf(c, n->pos, "\"self\" only means something in a variable of a list entity");
+        return;
+    }
+    if (strcmp(field, "index") == 0) {
+        emit(c, OP_SELF_INDEX, k, 0, 1);
+        return;
+    }
+    int f = mq_field_find(l, k, field);
+    if (f < 0) {
+        failf(c, n->pos, "unknown %s field \"%s\" (self reads request fields)",
+              l->entity_names[k], field);
+        return;
+    }
+    emit(c, OP_SELF, k, f, 1);
+    *vi = field_info(&l->fields[k][f]);
+}
+
 static void compile_ref(compiler *c, const mq_scope *scope, node *n, vinfo *vi)
 {
     const mq_line_def *l = c->env->line;
     const char *dot = strchr(n->name, '.');
+    if (dot && strncmp(n->name, "self.", 5) == 0) {
+        compile_self(c, scope, n, dot + 1, vi);
+        return;
+    }
     int kind = dot ? entity_by_name(l, n->name, (size_t)(dot - n->name)) : -1;
+    if (kind > 0 && strcmp(dot + 1, "index") == 0 && scope->bound[kind]) {
+        emit(c, OP_INDEX, kind, 0, 1);
+        return;
+    }
     if (kind >= 0) {
         if (!scope->bound[kind]) {
             failf(c, n->pos, "no current %s here (use it inside an aggregate over %s)",
@@ -702,6 +734,7 @@ static const struct {
     {"round", FN_ROUND, 2, 2, T_NUM},
     {"has", FN_HAS, 1, 1, T_BOOL},
     {"default", FN_DEFAULT, 2, 2, T_NUM},
+    {"age_nearest", FN_AGE_NEAREST, 2, 2, T_NUM},
 };
 
 static bool date_arg(mq_builtin fn, int i)
@@ -723,8 +756,67 @@ static bool date_arg(mq_builtin fn, int i)
     }
 }
 
+static mq_table *find_table(mq_compile_env *env, const char *name);
+static int add_lookup(compiler *c, const mq_table *t, int col, int pos);
+
+/* interp(TABLE, x) or interp(TABLE.column, x): linear between the points. */
+static void compile_interp(compiler *c, const mq_scope *scope, node *n, vinfo *vi)
+{
+    if (n->nargs != 2 || n->args[0]->kind != N_REF) {
+        failf(c, n->pos, "interp() takes a table and a number: interp(TABLE, x)");
+        return;
+    }
+    const char *name = n->args[0]->name;
+    mq_table *t = find_table(c->env, name);
+    int col = -1;
+    const char *dot = strrchr(name, '.');
+    if (!t && dot) {
+        char tname[128];
+        snprintf(tname, sizeof tname, "%.*s", (int)(dot - name), name);
+        t = find_table(c->env, tname);
+        if (t)
+            col = mq_table_value_index(t, dot + 1);
+    }
+    if (!t) {
+        failf(c, n->args[0]->pos, "unknown table \"%s\"", name);
+        return;
+    }
+    if (col < 0 && t->nvalues != 1) {
+        failf(c, n->args[0]->pos, "table %s has %d value columns: name one", t->name, t->nvalues);
+        return;
+    }
+    if (t->nkeys != 1) {
+        failf(c, n->args[0]->pos, "interp() needs a table with one numeric key");
+        return;
+    }
+    vinfo xi;
+    compile_node(c, scope, n->args[1], &xi);
+    int li = add_lookup(c, t, col < 0 ? 0 : col, n->pos);
+    if (li >= 0)
+        emit(c, OP_INTERP, 0, li, 0);
+    *vi = (vinfo){T_NUM, 0};
+}
+
 static void compile_call(compiler *c, const mq_scope *scope, node *n, vinfo *vi)
 {
+    if (strcmp(n->name, "interp") == 0) {
+        compile_interp(c, scope, n, vi);
+        return;
+    }
+    /* health_class("standard"): a class name as a value, for `class:` */
+    if (strcmp(n->name, "health_class") == 0) {
+        int code = n->nargs == 1 && n->args[0]->kind == N_STR
+                       ? mq_symbol_find(MQ_DOM_HEALTH_CLASS, n->args[0]->name)
+                       : -1;
+        if (code < 0) {
+            failf(c, n->pos, "health_class() takes one of preferred_plus, preferred, "
+                             "standard_plus, standard, tobacco_preferred, tobacco_standard");
+            return;
+        }
+        emit_const(c, code);
+        *vi = (vinfo){T_ENUM, MQ_DOM_HEALTH_CLASS};
+        return;
+    }
     if (strcmp(n->name, "date") == 0) {
         int32_t day;
         if (n->nargs != 1 || n->args[0]->kind != N_STR || !mq_date_parse(n->args[0]->name, &day)) {
@@ -821,16 +913,23 @@ static void compile_lookup(compiler *c, const mq_scope *scope, node *n, vinfo *v
                                c->env->diags, where))
             failf(c, n->args[k]->pos, "key %d of table %s does not fit its column", k + 1, t->name);
     }
+    int li = add_lookup(c, t, col, n->pos);
+    if (li >= 0)
+        emit(c, OP_LOOKUP, t->nkeys, li, 1 - t->nkeys);
+    *vi = (vinfo){T_NUM, 0};
+}
+
+static int add_lookup(compiler *c, const mq_table *t, int col, int pos)
+{
     mq_prog *pr = c->prog;
     mq_lookup *lk = realloc(pr->lookups, (size_t)(pr->nlookups + 1) * sizeof(mq_lookup));
     if (!lk) {
-        fail(c->p, n->pos, "out of memory");
-        return;
+        fail(c->p, pos, "out of memory");
+        return -1;
     }
     pr->lookups = lk;
     pr->lookups[pr->nlookups] = (mq_lookup){t, col};
-    emit(c, OP_LOOKUP, t->nkeys, pr->nlookups++, 1 - t->nkeys);
-    *vi = (vinfo){T_NUM, 0};
+    return pr->nlookups++;
 }
 
 void mq_scope_enter(mq_scope *s, mq_entity_kind k)

@@ -52,6 +52,8 @@ typedef struct mq_table {
     unsigned bound_keys; /* bit per key whose domain is fixed */
     bool compiled;
     /* compiled */
+    double *interp_x; /* sorted points when the table has one exact numeric key */
+    int ninterp;
     mq_keymap *maps; /* nkeys */
     double *matrix;  /* ncells * nvalues */
     int64_t ncells;
@@ -69,6 +71,9 @@ bool mq_table_compile(mq_table *t, mq_diags *d);
 int mq_table_value_index(const mq_table *t, const char *name);
 /* The value for these keys and value column, or NaN when no row/no value. */
 double mq_table_lookup(const mq_table *t, const double *keys, int col);
+/* Linear interpolation of value column `col` between the table's points;
+ * NaN outside them or when the table is not a list of numeric points. */
+double mq_table_interpolate(const mq_table *t, double x, int col);
 void mq_table_free(mq_table *t);
 
 /* ---- Programs (expr.c compiles, vm.c runs) -------------------------- */
@@ -99,6 +104,10 @@ typedef enum {
     OP_CALL,   /* builtin a with b arguments -> result */
     OP_LOOKUP, /* pop table keys, push value of lookup b (may fail the rating) */
     OP_AGG,    /* run aggregate b, push its result */
+    OP_SELF,   /* push field b of the entity of kind a whose variable is being computed */
+    OP_INDEX,  /* push the position of the current entity of kind a in its list */
+    OP_SELF_INDEX, /* push the position of the entity whose variable is being computed */
+    OP_INTERP, /* pop x, push table b's value interpolated linearly at x */
 } mq_opcode;
 
 typedef enum {
@@ -117,7 +126,8 @@ typedef enum {
     FN_CEIL,
     FN_ROUND,
     FN_HAS,
-    FN_DEFAULT
+    FN_DEFAULT,
+    FN_AGE_NEAREST
 } mq_builtin;
 
 typedef struct mq_ins {
@@ -160,6 +170,7 @@ struct mq_prog {
 typedef struct mq_scope {
     const mq_line_def *line;
     bool bound[MQ_ENT_COUNT];
+    mq_entity_kind self_kind; /* a variable of this kind is being defined (policy: none) */
 } mq_scope;
 
 /* Marks kind k current, with its parent and the entities it links to
@@ -209,6 +220,7 @@ typedef struct mq_vm {
     int nvars[MQ_ENT_COUNT];
     int32_t *parent_of[MQ_ENT_COUNT]; /* index of each entity's parent (non-policy parents) */
     int32_t cur[MQ_ENT_COUNT];
+    int32_t self[MQ_ENT_COUNT]; /* the entity a variable is being computed for */
     /* first failed lookup */
     const mq_table *miss_table;
     double miss_keys[8];
@@ -298,8 +310,40 @@ struct mq_plan {
     mq_fee *fees;
     int nfees;
     int64_t fees_cents;
+    /* health: product facts shown with the premium */
+    const char *product_name;
+    int metal; /* MQ_DOM_METAL code, -1 when absent */
+    int64_t deductible_cents, oop_max_cents;
+    /* term_life: the underwriting class the carrier assigns (MQ_DOM_HEALTH_CLASS) */
+    mq_prog *class_expr;
     /* everything above that is text lives in this plan-lifetime arena */
     mq_arena mem;
 };
+
+/* ---- Markets (market.c): parameters of a line's public rules ---------- */
+
+/* The ACA premium tax credit parameters of one plan year. */
+typedef struct mq_band {
+    double from, to, start, end; /* from <= ratio < to: start..end linearly */
+} mq_band;
+
+typedef struct mq_market {
+    char *file, *id;
+    mq_line line;
+    int32_t effective;
+    int plan_year;
+    double guideline_first[64], guideline_additional[64]; /* by state code; [63] default */
+    double eligible_from, eligible_to;
+    mq_band *bands;
+    int nbands;
+    int benchmark_metal, benchmark_rank;
+} mq_market;
+
+mq_market *mq_market_load(const char *dir, mq_diags *d);
+void mq_market_free(mq_market *m);
+/* Applies the premium tax credit to health results (gross, credit, net). */
+bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
+                     mq_result *res, int n, mq_arena *a);
+const mq_market *mq_engine_market(const mq_engine *e, mq_line line, int32_t on);
 
 #endif

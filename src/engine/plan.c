@@ -26,6 +26,8 @@ enum { PLAN_MAX_FILE = 1024 * 1024, MAX_PLANS = 4096, MAX_DIR_DEPTH = 8 };
 struct mq_engine {
     mq_plan **plans;
     int nplans;
+    mq_market **markets;
+    int nmarkets;
 };
 
 /* ---- Diagnostics ----------------------------------------------------- */
@@ -264,8 +266,8 @@ static void load_header(loader *L, struct fy_node *root)
     struct fy_node *tn = get(pl, "term_months");
     if (!tn)
         ERR(L, pl, "plan: missing \"term_months\"");
-    else if (number_of(L, tn, "plan.term_months", &term) && term != 6 && term != 12)
-        ERR(L, tn, "plan.term_months must be 6 or 12");
+    else if (number_of(L, tn, "plan.term_months", &term) && term != 1 && term != 6 && term != 12)
+        ERR(L, tn, "plan.term_months must be 1, 6 or 12");
     p->term_months = (int)term;
     struct fy_node *st = get(pl, "states");
     if (!st || !fy_node_is_sequence(st) || fy_node_sequence_item_count(st) < 1) {
@@ -835,6 +837,41 @@ static void load_money_rules(loader *L, struct fy_node *root)
     }
 }
 
+static void load_product(loader *L, struct fy_node *n)
+{
+    static const char *const keys[] = {"name", "metal", "deductible", "out_of_pocket_max", NULL};
+    mq_plan *p = L->p;
+    p->metal = -1;
+    if (!n)
+        return;
+    if (!check_keys(L, n, "product", keys))
+        return;
+    p->product_name = required_scalar(L, n, "name", "product");
+    char *metal = get(n, "metal") ? scalar(L, get(n, "metal"), "product.metal") : NULL;
+    if (metal && (p->metal = mq_symbol_find(MQ_DOM_METAL, metal)) < 0)
+        ERR(L, get(n, "metal"), "product.metal \"%s\" is not bronze, silver, gold, platinum or "
+                                "catastrophic",
+            metal);
+    if (get(n, "deductible"))
+        money_of(L, get(n, "deductible"), "product.deductible", &p->deductible_cents);
+    if (get(n, "out_of_pocket_max"))
+        money_of(L, get(n, "out_of_pocket_max"), "product.out_of_pocket_max", &p->oop_max_cents);
+}
+
+/* class: EXPR -- the underwriting class (term life), e.g.
+ * tobacco ? health_class("tobacco_standard") : ... */
+static void load_class(loader *L, struct fy_node *n)
+{
+    if (!n)
+        return;
+    mq_scope s = policy_scope(L);
+    mq_type type;
+    int dom;
+    L->p->class_expr = compile_at(L, &s, n, "class", &type, &dom);
+    if (L->p->class_expr && (type != MQ_T_ENUM || dom != MQ_DOM_HEALTH_CLASS))
+        ERR(L, n, "class must give a health class, e.g. health_class(\"standard\")");
+}
+
 /* ---- One plan --------------------------------------------------------- */
 
 static void plan_free(mq_plan *p)
@@ -849,6 +886,7 @@ static void plan_free(mq_plan *p)
     free(p->vars);
     for (int i = 0; i < p->nrules; i++)
         mq_prog_free(p->rules[i].when);
+    mq_prog_free(p->class_expr);
     for (int c = 0; c < 64; c++) {
         mq_prog_free(p->cov[c].base);
         mq_prog_free(p->cov[c].omit_when);
@@ -919,7 +957,8 @@ static mq_plan *load_plan(const char *dir, mq_diags *d)
 {
     static const char *const root_keys[] = {
         "carrier",   "plan",  "verifies", "tables",          "variables", "eligibility",
-        "coverages", "steps", "rounding", "minimum_premium", "fees",      NULL};
+        "coverages", "steps", "rounding", "minimum_premium", "fees",      "product",
+        "class",     NULL};
     char file[PATH_MAX];
     snprintf(file, sizeof file, "%s/plan.yaml", dir);
     mq_plan *p = calloc(1, sizeof(*p));
@@ -947,6 +986,8 @@ static mq_plan *load_plan(const char *dir, mq_diags *d)
     load_coverages(&L, get(root, "coverages"));
     load_steps(&L, get(root, "steps"));
     load_money_rules(&L, root);
+    load_product(&L, get(root, "product"));
+    load_class(&L, get(root, "class"));
     for (int i = 0; i < p->ntables; i++)
         mq_table_compile(p->tables[i], d);
 done:
@@ -994,8 +1035,20 @@ static bool add_plan(mq_engine *e, mq_plan *p)
 static void walk(mq_engine *e, const char *dir, int depth, mq_diags *d)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/plan.yaml", dir);
     struct stat st;
+    snprintf(path, sizeof path, "%s/market.yaml", dir);
+    if (stat(path, &st) == 0) {
+        mq_market *m = mq_market_load(dir, d);
+        mq_market **ms = m ? realloc(e->markets, sizeof(*ms) * (size_t)(e->nmarkets + 1)) : NULL;
+        if (ms) {
+            e->markets = ms;
+            e->markets[e->nmarkets++] = m;
+        } else {
+            mq_market_free(m);
+        }
+        return;
+    }
+    snprintf(path, sizeof path, "%s/plan.yaml", dir);
     if (stat(path, &st) == 0) {
         mq_plan *p = load_plan(dir, d);
         if (p && !add_plan(e, p)) {
@@ -1077,6 +1130,9 @@ void mq_engine_free(mq_engine *e)
     for (int i = 0; i < e->nplans; i++)
         plan_free(e->plans[i]);
     free(e->plans);
+    for (int i = 0; i < e->nmarkets; i++)
+        mq_market_free(e->markets[i]);
+    free(e->markets);
     free(e);
 }
 
@@ -1107,6 +1163,8 @@ void mq_plan_get_info(const mq_plan *p, mq_plan_info *info)
         .term_months = p->term_months,
         .ncoverages = p->ncodes,
         .coverage_codes = p->coverage_codes,
+        .product_name = p->product_name,
+        .metal = p->metal,
     };
 }
 
@@ -1118,31 +1176,50 @@ static bool writes_state(const mq_plan *p, int state)
     return false;
 }
 
-int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on, const mq_plan **plans,
-                     const char **carrier_ids, int cap)
+int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on,
+                     const mq_plan **plans, const char **carrier_ids, int cap)
 {
+    /* one slot per plan id in effect (a carrier may offer several plans, as
+     * health issuers do), and one empty slot per carrier with none */
     int n = 0;
     for (int i = 0; i < e->nplans; i++) {
         const mq_plan *p = e->plans[i];
-        if (p->line != line)
+        if (p->line != line || !writes_state(p, state) || p->effective > on)
             continue;
         int slot = -1;
         for (int j = 0; j < n; j++)
-            if (strcmp(carrier_ids[j], p->carrier_id) == 0)
+            if (plans[j] && strcmp(plans[j]->plan_id, p->plan_id) == 0)
                 slot = j;
-        if (slot < 0) {
-            if (n == cap)
-                continue;
+        if (slot < 0 && n < cap) {
             slot = n++;
-            carrier_ids[slot] = p->carrier_id;
-            plans[slot] = NULL;
-        }
-        if (!writes_state(p, state) || p->effective > on)
-            continue;
-        if (!plans[slot] || p->effective > plans[slot]->effective)
             plans[slot] = p;
+            carrier_ids[slot] = p->carrier_id;
+        } else if (slot >= 0 && p->effective > plans[slot]->effective) {
+            plans[slot] = p;
+        }
+    }
+    for (int i = 0; i < e->nplans && n < cap; i++) {
+        const mq_plan *p = e->plans[i];
+        bool seen = p->line != line;
+        for (int j = 0; j < n && !seen; j++)
+            seen = strcmp(carrier_ids[j], p->carrier_id) == 0;
+        if (!seen) {
+            plans[n] = NULL;
+            carrier_ids[n++] = p->carrier_id;
+        }
     }
     return n;
+}
+
+const mq_market *mq_engine_market(const mq_engine *e, mq_line line, int32_t on)
+{
+    const mq_market *best = NULL;
+    for (int i = 0; i < e->nmarkets; i++) {
+        const mq_market *m = e->markets[i];
+        if (m->line == line && m->effective <= on && (!best || m->effective > best->effective))
+            best = m;
+    }
+    return best;
 }
 
 const mq_plan *mq_engine_find_version(const mq_engine *e, const char *plan_id, const char *version)

@@ -238,6 +238,8 @@ static bool check_eligibility(rating *r)
 static bool chosen_on(const rating *r, int cov, int32_t unit)
 {
     const mq_coverage_def *cd = &r->l->coverages[cov];
+    if (cd->presence_field < 0)
+        return cd->scope == MQ_ENT_POLICY || cd->scope == r->l->unit;
     if (cd->scope == MQ_ENT_POLICY)
         return !isnan(r->in->values[MQ_ENT_POLICY][cd->presence_field]);
     if (cd->scope != r->l->unit)
@@ -442,6 +444,29 @@ static void total_up(rating *r)
     }
 }
 
+/* term_life: premiums are per payment; the term shown is the payment period. */
+static int payment_months(const mq_input *in)
+{
+    static const int months[] = {12, 6, 3, 1}; /* annual, semiannual, quarterly, monthly */
+    double mode = in->values[MQ_ENT_POLICY][MQ_LP_PAYMENT_MODE];
+    return (mode >= 0 && mode < 4) ? months[(int)mode] : 12;
+}
+
+/* The underwriting class a term life plan assigns, named in the result. */
+static bool classify(rating *r)
+{
+    if (!r->p->class_expr)
+        return true;
+    double v;
+    reset_current(r);
+    if (!eval(r, r->p->class_expr, &v)) {
+        apply_miss(r);
+        return false;
+    }
+    r->out->health_class = isnan(v) ? NULL : mq_symbol_name(MQ_DOM_HEALTH_CLASS, (int)v);
+    return true;
+}
+
 static bool writes_state(const mq_plan *p, int state)
 {
     for (int i = 0; i < p->nstates; i++)
@@ -464,6 +489,10 @@ bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts
         .nverifies = p->nverifies,
         .fees = p->fees,
         .nfees = p->nfees,
+        .plan_name = p->product_name,
+        .metal = p->metal,
+        .deductible_cents = p->deductible_cents,
+        .out_of_pocket_max_cents = p->oop_max_cents,
     };
     rating r = {.p = p,
                 .in = in,
@@ -481,9 +510,11 @@ bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts
     } else if (!setup_vm(&r)) {
         return false;
     } else if (compute_variables(&r) && check_eligibility(&r) && check_offered(&r) &&
-               rate_units(&r)) {
+               classify(&r) && rate_units(&r)) {
         total_up(&r);
     }
+    if (p->line == MQ_LINE_TERM_LIFE)
+        out->term_months = payment_months(in);
     if (out->status != MQ_QUOTED) {
         out->ncoverages = 0;
         out->nfees = 0;
@@ -498,15 +529,34 @@ static int status_rank(mq_status s)
     return s == MQ_QUOTED ? 0 : s == MQ_DECLINED ? 1 : s == MQ_UNAVAILABLE ? 2 : 3;
 }
 
+/* What a quote costs for comparison: health by net then gross premium, the
+ * other lines by premium.total as the contract says (totals are for each
+ * carrier's own term; the web page can also sort by the monthly figure). */
+static int compare_quoted(const mq_result *x, const mq_result *y)
+{
+    if (x->metal >= 0 || y->metal >= 0) {
+        if (x->net_cents != y->net_cents)
+            return x->net_cents < y->net_cents ? -1 : 1;
+        if (x->gross_cents != y->gross_cents)
+            return x->gross_cents < y->gross_cents ? -1 : 1;
+        return 0;
+    }
+    return x->total_cents < y->total_cents ? -1 : x->total_cents > y->total_cents ? 1 : 0;
+}
+
 static int compare_results(const void *a, const void *b)
 {
     const mq_result *x = a, *y = b;
     int rx = status_rank(x->status), ry = status_rank(y->status);
     if (rx != ry)
         return rx - ry;
-    if (x->status == MQ_QUOTED && x->total_cents != y->total_cents)
-        return x->total_cents < y->total_cents ? -1 : 1;
-    return strcmp(x->carrier_id, y->carrier_id);
+    int c = x->status == MQ_QUOTED ? compare_quoted(x, y) : 0;
+    if (c)
+        return c;
+    c = strcmp(x->carrier_id, y->carrier_id);
+    if (c || !x->plan || !y->plan)
+        return c;
+    return strcmp(x->plan->plan_id, y->plan->plan_id);
 }
 
 void mq_results_sort(mq_result *results, int n)
@@ -539,7 +589,7 @@ static void no_plan_result(const mq_engine *e, const mq_input *in, const char *c
                            mq_result *out)
 {
     const mq_plan *p = any_plan_of(e, carrier, in->line);
-    *out = (mq_result){.carrier_id = carrier, .status = MQ_UNAVAILABLE};
+    *out = (mq_result){.carrier_id = carrier, .status = MQ_UNAVAILABLE, .metal = -1};
     const char *reason;
     if (!p) {
         out->status = MQ_ERROR;
@@ -586,6 +636,8 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
     for (int i = 0; i < n; i++) {
         if (!asked_for(in, ids[i]))
             continue;
+        if (in->metals && plans[i] && plans[i]->metal >= 0 && !(in->metals & (1u << plans[i]->metal)))
+            continue;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (plans[i]) {
@@ -608,6 +660,9 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
         if (!seen)
             no_plan_result(e, in, in->carriers[c], a, &res[nr++]);
     }
+    const mq_market *m = mq_engine_market(e, in->line, in->effective_date);
+    if (m && !mq_market_apply(m, e, in, res, nr, a))
+        return false;
     mq_results_sort(res, nr);
     *results = res;
     *nresults = nr;

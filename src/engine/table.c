@@ -484,7 +484,11 @@ static int32_t segment_search(const mq_keymap *m, double x)
 
 static int32_t segment_of(const mq_keymap *m, double x)
 {
+    if (isnan(x))
+        return -1;
     if (m->domain != MQ_DOM_NONE) {
+        if (x < 0 || x >= m->nsegs)
+            return -1;
         int32_t code = (int32_t)x;
         return (x == code && code >= 0 && code < m->nsegs) ? code : -1;
     }
@@ -581,6 +585,8 @@ static int compare_rows(const mq_table *t, int a, int b)
     return 0;
 }
 
+static bool build_interpolation(mq_table *t);
+
 typedef struct fill_state {
     mq_table *t;
     int32_t *owner;
@@ -663,8 +669,41 @@ bool mq_table_compile(mq_table *t, mq_diags *d)
             t->matrix[i * t->nvalues + v] =
                 owner[i] < 0 ? NAN : t->values[(int64_t)owner[i] * t->nvalues + v];
     free(owner);
-    t->compiled = ok;
-    return ok;
+    t->compiled = ok && build_interpolation(t);
+    return t->compiled;
+}
+
+/* Points for interpolation: rows keyed by one exact number each, sorted. */
+static bool build_interpolation(mq_table *t)
+{
+    if (t->nkeys != 1 || t->maps[0].domain != MQ_DOM_NONE || t->nrows < 2)
+        return true;
+    for (int r = 0; r < t->nrows; r++)
+        if (t->cells[r].kind != CELL_EXACT)
+            return true;
+    t->interp_x = malloc(sizeof(double) * (size_t)t->nrows);
+    if (!t->interp_x)
+        return false;
+    for (int r = 0; r < t->nrows; r++)
+        t->interp_x[r] = t->cells[r].lo;
+    qsort(t->interp_x, (size_t)t->nrows, sizeof(double), cmp_double);
+    t->ninterp = t->nrows;
+    return true;
+}
+
+double mq_table_interpolate(const mq_table *t, double x, int col)
+{
+    int n = t->ninterp;
+    if (!n || isnan(x) || x < t->interp_x[0] || x > t->interp_x[n - 1])
+        return NAN;
+    int hi = 1;
+    while (hi < n - 1 && t->interp_x[hi] < x)
+        hi++;
+    double x0 = t->interp_x[hi - 1], x1 = t->interp_x[hi];
+    double y0 = mq_table_lookup(t, &x0, col), y1 = mq_table_lookup(t, &x1, col);
+    if (x == x1)
+        return y1;
+    return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
 }
 
 int mq_table_value_index(const mq_table *t, const char *name)
@@ -709,6 +748,7 @@ void mq_table_free(mq_table *t)
     free(t->values);
     free(t->row_lines);
     free(t->matrix);
+    free(t->interp_x);
     free(t->name);
     free(t->file);
     free(t->miss_text);

@@ -73,6 +73,12 @@ static double call_builtin(const mq_vm *vm, mq_builtin fn, const double *a, int 
         return !isnan(a[0]);
     case FN_DEFAULT:
         return isnan(a[0]) ? a[1] : a[0];
+    case FN_AGE_NEAREST: {
+        /* age last birthday, plus one when the next birthday is nearer */
+        int age = mq_date_age((int32_t)a[0], (int32_t)a[1]);
+        int32_t last = mq_date_add_months((int32_t)a[0], 12 * age);
+        return age + (mq_date_months_between(last, (int32_t)a[1]) >= 6);
+    }
     }
     return NAN;
 }
@@ -227,6 +233,29 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
                 return false;
             sp++;
             break;
+        case OP_SELF:
+            stack[sp++] =
+                vm->in->values[in->a][(size_t)vm->self[in->a] * l->nfields[in->a] + in->b];
+            break;
+        case OP_INDEX:
+            stack[sp++] = vm->cur[in->a];
+            break;
+        case OP_SELF_INDEX:
+            stack[sp++] = vm->self[in->a];
+            break;
+        case OP_INTERP: {
+            const mq_lookup *lk = &p->lookups[in->b];
+            double x = stack[sp - 1];
+            double v = mq_table_interpolate(lk->table, x, lk->column);
+            if (isnan(v)) {
+                vm->miss_table = lk->table;
+                vm->miss_nkeys = 1;
+                vm->miss_keys[0] = x;
+                return false;
+            }
+            stack[sp - 1] = v;
+            break;
+        }
         }
     }
     *out = sp ? stack[sp - 1] : NAN;

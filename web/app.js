@@ -1,0 +1,283 @@
+// app.js -- the shopper's page: the line picker and form, submitting a quote,
+// and the results of a saved quote at its own URL (/q/{id}).
+//
+// Routes: "/" shows the form; "/q/{id}" shows quote {id}, from memory right
+// after submitting, else from GET /v1/quotes/{id}. Navigation uses
+// history.pushState, and the back button works through popstate.
+
+import { h } from './dom.js';
+import { LINES, loadLine } from './lines.js';
+import { mountCommon } from './common.js';
+import * as api from './api.js';
+import { renderResults } from './results.js';
+import { openWorksheet } from './worksheet.js';
+import { showErrors, showFailure, clearErrors, clearOne, localProblems } from './errors.js';
+
+const $ = (id) => document.getElementById(id);
+const form = $('quote-form');
+const summary = $('form-errors');
+const submitBtn = $('get-quotes');
+const statusEl = $('submit-status');
+const formView = $('form-view');
+const resultsView = $('results-view');
+const resultsEl = $('results');
+
+const app = {
+  line: null, // the line module in use
+  lineCtl: null, // its mounted form
+  common: null, // the envelope fields
+  busy: false,
+  formQuote: null, // the quote id the form's answers produced
+  quotes: new Map(), // quote id -> response
+};
+
+const SITE = 'multiquote';
+const storeKey = (id) => `multiquote:request:${id}`;
+
+function saveRequest(id, req) {
+  try {
+    sessionStorage.setItem(storeKey(id), JSON.stringify(req));
+  } catch (e) {
+    /* storage full or disabled: the form just starts fresh */
+  }
+}
+
+function savedRequest(id) {
+  try {
+    const t = sessionStorage.getItem(storeKey(id));
+    return t ? JSON.parse(t) : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+// ---- Form ------------------------------------------------------------------
+
+function renderLinePicker() {
+  const box = $('line-options');
+  for (const l of LINES) {
+    const id = `line-${l.id}`;
+    const radio = h('input', {
+      type: 'radio', name: 'line', id, value: l.id, 'data-testid': id,
+      checked: l.id === 'auto', disabled: !!l.comingSoon, 'aria-describedby': `${id}-hint`,
+    });
+    radio.addEventListener('change', () => {
+      if (radio.checked) selectLine(l.id);
+    });
+    box.append(h('div', { class: `line-option${l.comingSoon ? ' soon' : ''}` },
+      radio,
+      h('label', { for: id }, l.title, l.comingSoon ? h('span', { class: 'badge' }, 'coming soon') : null),
+      h('span', { class: 'hint', id: `${id}-hint` }, l.hint)));
+  }
+}
+
+async function selectLine(id) {
+  const mod = await loadLine(id);
+  if (!mod) return;
+  app.line = mod;
+  app.common.setLine(id);
+  app.lineCtl = mod.mount($('line-fields'), app.common);
+  $('fill-example').hidden = !mod.example;
+  clearErrors(form, summary);
+}
+
+function buildRequest() {
+  return { line: app.line.id, ...app.common.build(), ...app.lineCtl.build() };
+}
+
+function fillForm(req) {
+  app.common.fill(req);
+  app.lineCtl.fill(req);
+  clearErrors(form, summary);
+}
+
+function setBusy(on) {
+  app.busy = on;
+  submitBtn.setAttribute('aria-disabled', on ? 'true' : 'false');
+  submitBtn.textContent = on ? 'Getting quotes…' : 'Get quotes';
+  form.setAttribute('aria-busy', on ? 'true' : 'false');
+  statusEl.textContent = on ? 'Getting quotes from every carrier…' : '';
+}
+
+async function submit(e) {
+  e.preventDefault();
+  if (app.busy || !app.lineCtl) return;
+  const local = localProblems(form);
+  if (local.length) {
+    showErrors(form, summary, { code: 'invalid', message: `${local[0].path}: ${local[0].message}`, details: local });
+    return;
+  }
+  const req = buildRequest();
+  setBusy(true);
+  let res;
+  try {
+    res = await api.createQuote(req);
+  } finally {
+    setBusy(false);
+  }
+  const body = res.data;
+  if (res.ok && body && Array.isArray(body.results)) {
+    clearErrors(form, summary);
+    if (!body.quote_id) {
+      // No id to link to: show the results in place.
+      await showResponse(body, null, true);
+      return;
+    }
+    const id = String(body.quote_id);
+    app.quotes.set(id, body);
+    app.formQuote = id;
+    saveRequest(id, req);
+    history.pushState({ quote: id }, '', `/q/${encodeURIComponent(id)}`);
+    await route(true);
+  } else if (body && body.error && res.status >= 400 && res.status < 500) {
+    showErrors(form, summary, body.error);
+  } else {
+    showFailure(form, summary, api.failureText(res, 'Getting quotes'));
+  }
+}
+
+// ---- Results -------------------------------------------------------------
+
+function showForm() {
+  formView.hidden = false;
+  resultsView.hidden = true;
+  document.title = `Compare insurance quotes – ${SITE}`;
+}
+
+async function showResponse(resp, id, focus) {
+  const mod = (await loadLine(resp.line)) || {};
+  const req = id ? savedRequest(id) : null;
+  const ctx = {
+    coverageNames: mod.coverageNames || {},
+    coverageOrder: mod.coverageOrder || [],
+    unitWord: mod.unitWord || 'Unit',
+    unitLabels: req && mod.unitLabels ? mod.unitLabels(req) : {},
+    onWhy: (result, button) => openWorksheet(resp.quote_id, result, ctx, button),
+  };
+  formView.hidden = true;
+  resultsView.hidden = false;
+  const view = renderResults(resultsEl, resp, ctx);
+  document.title = `Quotes ${resp.quote_id || ''} – ${SITE}`;
+  if (focus) view.focusTitle();
+}
+
+function showMessage(title, text) {
+  formView.hidden = true;
+  resultsView.hidden = false;
+  resultsEl.replaceChildren(
+    h('h1', { id: 'results-title', tabindex: '-1' }, title),
+    h('p', { class: 'message', 'data-testid': 'quote-message' }, text),
+    h('p', null, h('a', { href: '/', 'data-nav': '' }, 'Start a new quote')),
+  );
+  document.title = `${title} – ${SITE}`;
+}
+
+async function showQuote(id, focus) {
+  let resp = app.quotes.get(id);
+  if (!resp) {
+    formView.hidden = true;
+    resultsView.hidden = false;
+    resultsEl.setAttribute('aria-busy', 'true');
+    resultsEl.replaceChildren(h('p', { class: 'loading' }, 'Loading your quote…'));
+    const res = await api.getQuote(id);
+    resultsEl.setAttribute('aria-busy', 'false');
+    if (res.status === 404) {
+      showMessage('Quote not found', `There is no saved quote with the id "${id}". Check the link, or start a new quote.`);
+      return;
+    }
+    if (!res.ok || !res.data || !Array.isArray(res.data.results)) {
+      showMessage('Could not load this quote', api.failureText(res, 'Loading the quote'));
+      return;
+    }
+    resp = res.data;
+    app.quotes.set(id, resp);
+  }
+  await showResponse(resp, id, focus);
+}
+
+async function route(focus) {
+  const m = location.pathname.match(/^\/q\/([^/]+)\/?$/);
+  if (m) {
+    let id;
+    try {
+      id = decodeURIComponent(m[1]);
+    } catch (e) {
+      id = m[1];
+    }
+    await showQuote(id, focus);
+  } else {
+    showForm();
+  }
+}
+
+function navigate(path) {
+  if (location.pathname !== path) history.pushState({}, '', path);
+  route(true);
+}
+
+// ---- Wiring ------------------------------------------------------------------
+
+async function start() {
+  renderLinePicker();
+  app.common = mountCommon($('common-fields'), 'auto');
+  await selectLine('auto');
+
+  form.addEventListener('submit', submit);
+  // An edited field loses its error.
+  const clearEdited = (e) => {
+    const t = e.target;
+    if (t && t.getAttribute && t.getAttribute('aria-invalid') === 'true') clearOne(t);
+  };
+  form.addEventListener('input', clearEdited);
+  form.addEventListener('change', clearEdited);
+
+  $('fill-example').addEventListener('click', () => {
+    if (!app.line.example) return;
+    fillForm(app.line.example);
+    app.formQuote = null;
+    statusEl.textContent = 'Filled in the example: Dana Reyes, Columbus OH, a 2022 Honda Civic.';
+  });
+  $('reset-form').addEventListener('click', () => {
+    app.common.reset();
+    app.lineCtl.reset();
+    app.formQuote = null;
+    clearErrors(form, summary);
+    statusEl.textContent = 'The form is back to its defaults.';
+  });
+  $('edit-answers').addEventListener('click', () => {
+    const m = location.pathname.match(/^\/q\/([^/]+)/);
+    const id = m ? decodeURIComponent(m[1]) : null;
+    const req = id && id !== app.formQuote ? savedRequest(id) : null;
+    if (req && req.line === app.line.id) {
+      fillForm(req);
+      app.formQuote = id;
+    }
+    navigate('/');
+    $('form-title').focus();
+  });
+  $('new-quote').addEventListener('click', () => {
+    app.common.reset();
+    app.lineCtl.reset();
+    app.formQuote = null;
+    clearErrors(form, summary);
+    navigate('/');
+    $('form-title').focus();
+  });
+
+  // Same-page links (the logo, quote links) navigate without a reload.
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest && e.target.closest('a[href]');
+    if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    const url = new URL(a.href, location.href);
+    if (url.origin !== location.origin || !(url.pathname === '/' || url.pathname.startsWith('/q/'))) return;
+    if (url.hash && url.pathname === location.pathname) return;
+    e.preventDefault();
+    navigate(url.pathname);
+  });
+  window.addEventListener('popstate', () => route(false));
+
+  await route(false);
+  document.documentElement.classList.add('ready');
+}
+
+start();

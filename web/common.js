@@ -1,0 +1,196 @@
+// common.js -- the envelope every line shares: effective date, applicant,
+// and the optional list of carriers to ask.
+
+import {
+  h, uid, field, checkField, input, select, dateInput, groupError, putText, firstOfNextMonth, chooseOption,
+} from './dom.js';
+import { getCarriers } from './api.js';
+
+const STATE_NAMES = {
+  AL: 'Alabama', AK: 'Alaska', AZ: 'Arizona', AR: 'Arkansas', CA: 'California', CO: 'Colorado',
+  CT: 'Connecticut', DE: 'Delaware', DC: 'District of Columbia', FL: 'Florida', GA: 'Georgia',
+  HI: 'Hawaii', ID: 'Idaho', IL: 'Illinois', IN: 'Indiana', IA: 'Iowa', KS: 'Kansas', KY: 'Kentucky',
+  LA: 'Louisiana', ME: 'Maine', MD: 'Maryland', MA: 'Massachusetts', MI: 'Michigan', MN: 'Minnesota',
+  MS: 'Mississippi', MO: 'Missouri', MT: 'Montana', NE: 'Nebraska', NV: 'Nevada', NH: 'New Hampshire',
+  NJ: 'New Jersey', NM: 'New Mexico', NY: 'New York', NC: 'North Carolina', ND: 'North Dakota',
+  OH: 'Ohio', OK: 'Oklahoma', OR: 'Oregon', PA: 'Pennsylvania', RI: 'Rhode Island',
+  SC: 'South Carolina', SD: 'South Dakota', TN: 'Tennessee', TX: 'Texas', UT: 'Utah', VT: 'Vermont',
+  VA: 'Virginia', WA: 'Washington', WV: 'West Virginia', WI: 'Wisconsin', WY: 'Wyoming',
+};
+
+// States where carriers quote today come first.
+const QUOTED_STATES = ['OH', 'PA', 'TX'];
+
+/** A state <select>: the quoted states, then every other. `blank` adds an empty first option. */
+export function stateSelect(prefix, path, value, blank) {
+  const el = h('select', { id: uid(prefix), 'data-path': path });
+  if (blank) el.append(h('option', { value: '' }, blank));
+  const group = (label, codes) =>
+    h('optgroup', { label }, codes.map((c) => h('option', { value: c }, `${STATE_NAMES[c]} (${c})`)));
+  el.append(
+    group('Carriers quote here today', QUOTED_STATES),
+    group('Other states', Object.keys(STATE_NAMES).filter((c) => !QUOTED_STATES.includes(c))),
+  );
+  if (value !== undefined) chooseOption(el, value);
+  return el;
+}
+
+/**
+ * Mounts the envelope fields into `container` for line `lineId`.
+ * Returns {build(), fill(request), reset(), state(), onStateChange(fn), setLine(id)}.
+ */
+export function mountCommon(container, lineId) {
+  let line = lineId;
+  const listeners = [];
+
+  const eff = dateInput('eff', 'effective_date', { value: firstOfNextMonth() });
+  const first = input('ap-first', 'applicant.first_name', { autocomplete: 'given-name' });
+  const last = input('ap-last', 'applicant.last_name', { autocomplete: 'family-name' });
+  const dob = dateInput('ap-dob', 'applicant.date_of_birth', { autocomplete: 'bday' });
+  const email = input('ap-email', 'applicant.email', { type: 'email', autocomplete: 'email' });
+  const phone = input('ap-phone', 'applicant.phone', { type: 'tel', autocomplete: 'tel' });
+  const street = input('ap-street', 'applicant.address.street', { autocomplete: 'address-line1' });
+  const city = input('ap-city', 'applicant.address.city', { autocomplete: 'address-level2' });
+  const state = stateSelect('ap-state', 'applicant.address.state', 'OH');
+  state.setAttribute('autocomplete', 'address-level1');
+  const zip = input('ap-zip', 'applicant.address.zip', {
+    inputmode: 'numeric', autocomplete: 'postal-code', maxlength: '5', pattern: '[0-9]{5}',
+  });
+  const homeowner = h('input', { type: 'checkbox', id: uid('ap-home'), 'data-path': 'applicant.homeowner' });
+  const paperless = h('input', { type: 'checkbox', id: uid('ap-paper'), 'data-path': 'applicant.paperless' });
+  const consent = h('input', { type: 'checkbox', id: uid('ap-consent'), 'data-path': 'applicant.consent.contact' });
+
+  state.addEventListener('change', () => listeners.forEach((fn) => fn(state.value)));
+
+  // Carriers to ask: optional; loaded from GET /v1/carriers.
+  const carrierBox = h('fieldset', { class: 'carriers', 'data-path': 'carriers' });
+  const carrierErr = groupError(carrierBox);
+  const carrierList = h('div', { class: 'check-grid' });
+  carrierBox.append(
+    h('legend', null, 'Carriers to ask'),
+    carrierErr,
+    h('p', { class: 'hint' }, 'Leave all unchecked to ask every carrier.'),
+    carrierList,
+  );
+  const carrierDetails = h('details', { class: 'carrier-picker', hidden: true },
+    h('summary', null, 'Ask only some carriers (optional)'), carrierBox);
+  let carriers = [];
+  const selected = new Set(); // carrier ids checked, kept while the list is re-rendered
+
+  function renderCarriers() {
+    const st = state.value;
+    carrierList.replaceChildren();
+    for (const c of carriers) {
+      const plans = (c.plans || []).filter((p) => p.line === line);
+      if (!plans.length) continue;
+      const states = [...new Set(plans.flatMap((p) => p.states || []))];
+      const writes = states.includes(st);
+      const cb = h('input', {
+        type: 'checkbox', id: uid('carrier'), value: c.id, checked: selected.has(c.id),
+        onchange: () => (cb.checked ? selected.add(c.id) : selected.delete(c.id)),
+      });
+      carrierList.append(checkField(
+        [c.name, ` (${c.rating})`, writes ? null : h('span', { class: 'muted' }, ` — not in ${st}`)],
+        cb,
+      ));
+    }
+    carrierDetails.hidden = carrierList.children.length === 0;
+  }
+
+  function checkedCarriers() {
+    const listed = new Set(carriers.map((c) => c.id));
+    return [...selected].filter((id) => listed.has(id));
+  }
+
+  getCarriers().then((res) => {
+    if (res.ok && res.data && Array.isArray(res.data.carriers)) {
+      carriers = res.data.carriers;
+      renderCarriers();
+    }
+  });
+  state.addEventListener('change', renderCarriers);
+
+  container.replaceChildren(
+    h('fieldset', { class: 'section' },
+      h('legend', null, 'Policy start'),
+      h('div', { class: 'grid' },
+        field('Effective date', eff, { required: true, hint: 'YYYY-MM-DD. The policy would start on this date.' }))),
+    h('fieldset', { class: 'section', 'data-path': 'applicant' },
+      h('legend', null, 'About you'),
+      h('p', { class: 'hint' }, 'Only the state and ZIP are needed for prices. Contact details are optional and used only if you agree to be contacted.'),
+      h('div', { class: 'grid' },
+        field('State', state, { required: true }),
+        field('ZIP code', zip, { required: true, hint: '5 digits' }),
+        field('First name', first),
+        field('Last name', last),
+        field('Date of birth', dob, { hint: 'YYYY-MM-DD' }),
+        field('Email', email),
+        field('Phone', phone),
+        field('Street', street),
+        field('City', city)),
+      h('div', { class: 'checks' },
+        checkField('I own a home (a discount with many carriers)', homeowner),
+        checkField('Paperless billing and documents', paperless),
+        checkField('Carriers and agents may contact me about these quotes', consent))),
+    carrierDetails,
+  );
+
+  return {
+    setLine(id) {
+      line = id;
+      renderCarriers();
+    },
+    state: () => state.value,
+    onStateChange(fn) {
+      listeners.push(fn);
+    },
+    build() {
+      const req = {};
+      putText(req, 'effective_date', eff);
+      const ap = {};
+      putText(ap, 'first_name', first);
+      putText(ap, 'last_name', last);
+      putText(ap, 'email', email);
+      putText(ap, 'phone', phone);
+      putText(ap, 'date_of_birth', dob);
+      const addr = {};
+      putText(addr, 'street', street);
+      putText(addr, 'city', city);
+      putText(addr, 'state', state);
+      putText(addr, 'zip', zip);
+      ap.address = addr;
+      ap.homeowner = homeowner.checked;
+      ap.paperless = paperless.checked;
+      if (consent.checked) ap.consent = { contact: true }; // unchecked: no consent, field omitted
+      req.applicant = ap;
+      const picked = checkedCarriers();
+      if (picked.length) req.carriers = picked;
+      return req;
+    },
+    fill(req) {
+      const ap = req.applicant || {};
+      const addr = ap.address || {};
+      eff.value = req.effective_date || firstOfNextMonth();
+      first.value = ap.first_name || '';
+      last.value = ap.last_name || '';
+      dob.value = ap.date_of_birth || '';
+      email.value = ap.email || '';
+      phone.value = ap.phone || '';
+      street.value = addr.street || '';
+      city.value = addr.city || '';
+      if (addr.state) chooseOption(state, addr.state);
+      zip.value = addr.zip || '';
+      homeowner.checked = !!ap.homeowner;
+      paperless.checked = !!ap.paperless;
+      consent.checked = !!(ap.consent && ap.consent.contact);
+      selected.clear();
+      for (const id of Array.isArray(req.carriers) ? req.carriers : []) selected.add(String(id));
+      carrierDetails.open = selected.size > 0;
+      renderCarriers();
+      listeners.forEach((fn) => fn(state.value));
+    },
+    reset() {
+      this.fill({ applicant: { address: { state: 'OH' } } });
+    },
+  };
+}

@@ -1,0 +1,222 @@
+// dom.js -- building the page without ever parsing data as HTML.
+//
+// Every string a caller passes becomes a text node or an attribute value, so
+// a carrier or shopper name like <script>alert(1)</script> shows as text.
+// Nothing in web/ assigns innerHTML.
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+// Properties set as DOM properties rather than attributes.
+const PROPS = new Set(['value', 'checked', 'selected', 'disabled', 'hidden', 'required', 'multiple']);
+
+function setAttrs(el, attrs) {
+  if (!attrs) return;
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.setAttribute('class', v);
+    else if (k === 'text') el.textContent = String(v);
+    else if (PROPS.has(k) && !(el instanceof SVGElement)) el[k] = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+}
+
+function addChildren(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** h('p', {class: 'x'}, 'text', child...) -> an HTML element. */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  setAttrs(el, attrs);
+  addChildren(el, children);
+  return el;
+}
+
+/** s('rect', {...}) -> an SVG element. */
+export function s(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  setAttrs(el, attrs);
+  addChildren(el, children);
+  return el;
+}
+
+export function clear(el) {
+  el.replaceChildren();
+  return el;
+}
+
+let seq = 0;
+/** A page-unique element id. */
+export function uid(prefix) {
+  seq += 1;
+  return `${prefix}-${seq}`;
+}
+
+// ---- Formatting --------------------------------------------------------
+
+/** Money with exactly two decimals and no thousands separator: 1866.00. */
+export function money(x) {
+  const n = Number(x);
+  return Number.isFinite(n) ? n.toFixed(2) : '';
+}
+
+/** A limit or deductible in whole dollars, compact: $100k, $500. */
+export function dollars(n) {
+  const x = Number(n);
+  if (!Number.isFinite(x)) return '';
+  if (x >= 1000 && x % 1000 === 0) return `$${x / 1000}k`;
+  return `$${x}`;
+}
+
+/** A worksheet number: at least `min`, at most `max` decimals. */
+export function decimal(x, min = 2, max = 4) {
+  const n = Number(x);
+  if (!Number.isFinite(n)) return '';
+  let t = n.toFixed(max);
+  while (t.includes('.') && t.length > 0) {
+    const decs = t.length - t.indexOf('.') - 1;
+    if (decs <= min || !t.endsWith('0')) break;
+    t = t.slice(0, -1);
+  }
+  return t;
+}
+
+/** The limits object of a coverage result, as words. */
+export function limitsText(limits) {
+  if (!limits || typeof limits !== 'object') return '';
+  const parts = [];
+  if ('per_person' in limits || 'per_accident' in limits) {
+    parts.push(`${dollars(limits.per_person)} / ${dollars(limits.per_accident)}`);
+  }
+  if ('limit' in limits) parts.push(`${dollars(limits.limit)} limit`);
+  if ('deductible' in limits) parts.push(`${dollars(limits.deductible)} deductible`);
+  for (const [k, v] of Object.entries(limits)) {
+    if (!['per_person', 'per_accident', 'limit', 'deductible'].includes(k)) {
+      parts.push(`${k.replace(/_/g, ' ')} ${typeof v === 'number' ? dollars(v) : String(v)}`);
+    }
+  }
+  return parts.join(', ');
+}
+
+/** The first day of next month, YYYY-MM-DD, in the shopper's time zone. */
+export function firstOfNextMonth(now = new Date()) {
+  const y = now.getMonth() === 11 ? now.getFullYear() + 1 : now.getFullYear();
+  const m = ((now.getMonth() + 1) % 12) + 1;
+  return `${y}-${String(m).padStart(2, '0')}-01`;
+}
+
+// Best first. The AM Best style scale the carriers use.
+export const RATINGS = ['A++', 'A+', 'A', 'A-', 'B++', 'B+', 'B', 'B-', 'C++', 'C+', 'C', 'C-', 'D', 'E', 'F'];
+
+/** A rating's rank, 0 best; unknown ratings rank last. */
+export function ratingRank(r) {
+  const i = RATINGS.indexOf(String(r || '').trim().toUpperCase());
+  return i < 0 ? RATINGS.length : i;
+}
+
+// ---- Form fields -------------------------------------------------------
+//
+// A field is a wrapper holding a <label>, the control, an optional hint and an
+// error slot whose id is `${control.id}-err`. Error marking (errors.js) finds
+// the slot from the control, sets aria-invalid and adds the slot to
+// aria-describedby.
+
+function describe(control, id) {
+  const ids = (control.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+  if (!ids.includes(id)) ids.push(id);
+  control.setAttribute('aria-describedby', ids.join(' '));
+}
+
+/** Wraps `control` (which has an id) with its label, hint and error slot. */
+export function field(label, control, { hint, required, wide, testid } = {}) {
+  const id = control.id;
+  const wrap = h('div', { class: `field${wide ? ' wide' : ''}`, 'data-testid': testid });
+  wrap.append(
+    h('label', { for: id }, label, required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
+  );
+  if (required) control.required = true;
+  wrap.append(control);
+  if (hint) {
+    wrap.append(h('p', { class: 'hint', id: `${id}-hint` }, hint));
+    describe(control, `${id}-hint`);
+  }
+  wrap.append(h('p', { class: 'field-error', id: `${id}-err`, hidden: true }));
+  return wrap;
+}
+
+/** A checkbox with its label after it. */
+export function checkField(label, control, { hint } = {}) {
+  const id = control.id;
+  const wrap = h('div', { class: 'field check' });
+  wrap.append(control, h('label', { for: id }, label));
+  if (hint) {
+    wrap.append(h('p', { class: 'hint', id: `${id}-hint` }, hint));
+    describe(control, `${id}-hint`);
+  }
+  wrap.append(h('p', { class: 'field-error', id: `${id}-err`, hidden: true }));
+  return wrap;
+}
+
+/** <input> with an id, a data-path and the attributes given. */
+export function input(prefix, path, attrs = {}) {
+  return h('input', { id: uid(prefix), 'data-path': path, type: 'text', ...attrs });
+}
+
+/** <select> of [value, label] pairs. */
+export function select(prefix, path, options, value, attrs = {}) {
+  const el = h('select', { id: uid(prefix), 'data-path': path, ...attrs });
+  setOptions(el, options, value);
+  return el;
+}
+
+export function setOptions(el, options, value) {
+  el.replaceChildren(...options.map(([v, label]) => h('option', { value: v }, label)));
+  if (value !== undefined) el.value = String(value);
+}
+
+/** Selects `value`, adding an option for it when the list lacks it. */
+export function chooseOption(el, value, label) {
+  const v = String(value);
+  if (![...el.options].some((o) => o.value === v)) el.append(h('option', { value: v }, label || v));
+  el.value = v;
+}
+
+/** A date typed as YYYY-MM-DD (text, so the server checks the calendar). */
+export function dateInput(prefix, path, attrs = {}) {
+  return input(prefix, path, {
+    inputmode: 'numeric',
+    placeholder: 'YYYY-MM-DD',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    maxlength: '10',
+    ...attrs,
+  });
+}
+
+/** The group error slot of a container (fieldset) that has a data-path. */
+export function groupError(container) {
+  const id = uid('gerr');
+  const p = h('p', { class: 'group-error', id, hidden: true });
+  container.setAttribute('aria-describedby', id);
+  return p;
+}
+
+// ---- Reading controls into a request ------------------------------------
+
+/** Sets obj[key] to the trimmed text of `el` unless it is empty. */
+export function putText(obj, key, el) {
+  const v = el.value.trim();
+  if (v !== '') obj[key] = v;
+}
+
+/** Sets obj[key] to the number in `el` unless it is empty. */
+export function putNumber(obj, key, el) {
+  const v = el.value.trim();
+  if (v === '') return;
+  const n = Number(v);
+  obj[key] = Number.isFinite(n) ? n : v; // a non-number goes as typed: the server names it
+}

@@ -1,0 +1,192 @@
+// errors.js -- showing the server's field errors next to the fields.
+//
+// Every control (and every fieldset standing for an object or a list) carries
+// the JSON path it fills in data-path. An error's path is matched exactly, or
+// else its nearest ancestor that has an element: "coverages.bi.per_accident"
+// lands on the bi select ("coverages.bi"), "drivers" on the drivers fieldset.
+
+import { h, uid } from './dom.js';
+
+const CONTROLS = new Set(['INPUT', 'SELECT', 'TEXTAREA']);
+
+function isControl(el) {
+  return CONTROLS.has(el.tagName);
+}
+
+function slotFor(el) {
+  if (isControl(el)) return document.getElementById(`${el.id}-err`);
+  return el.querySelector(':scope > .group-error');
+}
+
+function addDescribedBy(el, id) {
+  const ids = (el.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+  if (!ids.includes(id)) el.setAttribute('aria-describedby', [...ids, id].join(' '));
+}
+
+function removeDescribedBy(el, id) {
+  const ids = (el.getAttribute('aria-describedby') || '').split(/\s+/).filter((x) => x && x !== id);
+  if (ids.length) el.setAttribute('aria-describedby', ids.join(' '));
+  else el.removeAttribute('aria-describedby');
+}
+
+/** "drivers[1].license.state" -> itself, "drivers[1].license", "drivers[1]", "drivers". */
+export function pathAndParents(path) {
+  const out = [];
+  let p = String(path || '');
+  while (p) {
+    out.push(p);
+    const m = p.match(/^(.*?)(\.[^.[\]]*|\[\d+\])$/);
+    if (!m) break;
+    p = m[1];
+  }
+  return out;
+}
+
+function visible(el) {
+  for (let e = el; e; e = e.parentElement) {
+    if (e.hidden) return false;
+  }
+  return true;
+}
+
+/** The element standing for `path` in `form`, or null. */
+export function findTarget(form, path) {
+  const byPath = new Map();
+  for (const el of form.querySelectorAll('[data-path]')) {
+    const p = el.getAttribute('data-path');
+    if (p && !byPath.has(p) && visible(el)) byPath.set(p, el);
+  }
+  for (const p of pathAndParents(path)) {
+    if (byPath.has(p)) return byPath.get(p);
+  }
+  return null;
+}
+
+/** The message without a leading "path: " (the field shows where it is). */
+function bare(path, message) {
+  const m = String(message || '');
+  const prefix = `${path}: `;
+  return path && m.startsWith(prefix) ? m.slice(prefix.length) : m;
+}
+
+/** A readable name for a target: "Driver 2 · Date of birth". */
+function targetName(el) {
+  let name = '';
+  if (isControl(el)) {
+    const label = el.labels && el.labels[0];
+    name = label ? label.textContent.replace(/\s*\*$/, '').trim() : '';
+  } else {
+    const legend = el.querySelector(':scope > legend');
+    name = el.getAttribute('data-title') || (legend ? legend.textContent.trim() : '');
+  }
+  const owner = (isControl(el) ? el : el.parentElement)?.closest('[data-title]');
+  const ownerTitle = owner ? owner.getAttribute('data-title') : '';
+  return ownerTitle && ownerTitle !== name ? `${ownerTitle} · ${name}` : name;
+}
+
+function focusTarget(el) {
+  for (let d = el.closest('details'); d; d = d.parentElement && d.parentElement.closest('details')) d.open = true;
+  const c = isControl(el) ? el : el.querySelector('input:not([disabled]), select, textarea, button:not([disabled])');
+  if (c) {
+    c.focus();
+    c.scrollIntoView({ block: 'center' });
+  }
+  return !!c;
+}
+
+function mark(el, message) {
+  const slot = slotFor(el);
+  if (slot) {
+    slot.textContent = slot.textContent ? `${slot.textContent}; ${message}` : message;
+    slot.hidden = false;
+    if (isControl(el)) addDescribedBy(el, slot.id);
+  }
+  if (isControl(el)) el.setAttribute('aria-invalid', 'true');
+  el.classList.add('invalid');
+}
+
+/** Removes the error shown on `el`. */
+export function clearOne(el) {
+  const slot = slotFor(el);
+  if (slot) {
+    slot.textContent = '';
+    slot.hidden = true;
+    if (isControl(el)) removeDescribedBy(el, slot.id);
+  }
+  el.removeAttribute('aria-invalid');
+  el.classList.remove('invalid');
+}
+
+export function clearErrors(form, summary) {
+  for (const el of form.querySelectorAll('.invalid, [aria-invalid="true"]')) clearOne(el);
+  summary.hidden = true;
+  summary.replaceChildren();
+}
+
+/** Problems the browser already knows about: a number field holding text. */
+export function localProblems(form) {
+  const out = [];
+  for (const el of form.querySelectorAll('input[type=number][data-path]')) {
+    if (el.validity && el.validity.badInput && visible(el)) {
+      out.push({ path: el.getAttribute('data-path'), message: 'is not a number' });
+    }
+  }
+  return out;
+}
+
+/**
+ * Shows an API error ({code, message, path, details}) in `summary` and next
+ * to each field its paths name, then focuses the first invalid field (or the
+ * summary when no field matches).
+ */
+export function showErrors(form, summary, error) {
+  clearErrors(form, summary);
+  const err = error || {};
+  let items = Array.isArray(err.details) && err.details.length ? err.details : [];
+  if (!items.length && err.path) items = [{ path: err.path, message: err.message }];
+
+  const marked = [];
+  const list = h('ul');
+  for (const it of items) {
+    const path = String(it.path || '');
+    const msg = bare(path, it.message);
+    const target = path ? findTarget(form, path) : null;
+    const li = h('li');
+    if (target) {
+      mark(target, msg);
+      marked.push(target);
+      if (!target.id) target.id = uid('target');
+      li.append(h('a', {
+        href: `#${target.id}`,
+        onclick: (e) => {
+          e.preventDefault();
+          focusTarget(target);
+        },
+      }, targetName(target) || path), ' — ');
+    }
+    li.append(path ? h('code', null, path) : null, path ? ': ' : null, msg);
+    list.append(li);
+  }
+
+  const count = items.length;
+  summary.append(
+    h('h2', null, count > 1 ? `Please correct ${count} problems` : 'Please correct this problem'),
+  );
+  if (!count) summary.append(h('p', null, String(err.message || 'The request was not accepted.')));
+  else summary.append(list);
+  summary.hidden = false;
+
+  marked.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+  if (!(marked.length && focusTarget(marked[0]))) {
+    summary.focus();
+    summary.scrollIntoView({ block: 'start' });
+  }
+}
+
+/** A failure that is not about fields (network, 5xx). */
+export function showFailure(form, summary, message) {
+  clearErrors(form, summary);
+  summary.append(h('h2', null, 'We could not get quotes'), h('p', null, message));
+  summary.hidden = false;
+  summary.focus();
+}

@@ -1,0 +1,46 @@
+// lines.js -- the lines of insurance the page offers.
+//
+// Adding a line is adding one module (e.g. line-home.js) and pointing its
+// entry here at it with `load`. A line module's default export is:
+//
+//   {
+//     id: 'auto', title: 'Auto',
+//     coverageNames: {bi: 'Bodily injury liability', ...},  // for the results
+//     coverageOrder: ['bi', 'pd', ...],                      // row order in the comparison
+//     unitWord: 'Vehicle',                                   // what coverages[].vehicle names
+//     example: {...},                                        // a full contract request ("Fill example")
+//     unitLabels(request) -> {v1: '2022 Honda Civic'},       // optional, labels result rows
+//     mount(container, common) -> {
+//       build(),        // the line's own fields of the request (drivers, vehicles, coverages...)
+//       fill(request),  // sets the form from a request
+//       reset(),        // back to the defaults
+//     }
+//   }
+//
+// `common` is the envelope part of the form from common.js (effective date,
+// applicant, carriers): {state(), onStateChange(fn)}. Every control carries
+// the JSON path it fills in data-path, so the server's field errors land next
+// to it (errors.js).
+
+export const LINES = [
+  { id: 'auto', title: 'Auto', hint: 'Cars, trucks and SUVs', load: () => import('./line-auto.js') },
+  { id: 'home', title: 'Home', hint: 'Homeowners (HO-3)', comingSoon: true },
+  { id: 'renters', title: 'Renters', hint: 'Renters (HO-4)', comingSoon: true },
+  { id: 'term_life', title: 'Term life', hint: '10 to 30 year terms', comingSoon: true },
+  { id: 'health', title: 'Health', hint: 'ACA individual market', comingSoon: true },
+];
+
+const loaded = new Map();
+
+/** The line module for `id`, or null when the page has no form for it yet. */
+export async function loadLine(id) {
+  const entry = LINES.find((l) => l.id === id);
+  if (!entry || !entry.load) return null;
+  if (!loaded.has(id)) loaded.set(id, entry.load().then((m) => m.default));
+  return loaded.get(id);
+}
+
+export function lineTitle(id) {
+  const entry = LINES.find((l) => l.id === id);
+  return entry ? entry.title : String(id || '');
+}

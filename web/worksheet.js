@@ -1,0 +1,127 @@
+// worksheet.js -- "Why this price": one carrier's rating worksheet in a dialog.
+//
+// GET /v1/quotes/{id}/worksheet/{carrier} lists every step in order; the
+// dialog shows them as a table with one group per vehicle and coverage, then
+// the policy steps (minimum premium, fees, total).
+
+import { h, clear, money, decimal } from './dom.js';
+import { getWorksheet, failureText } from './api.js';
+
+const OPS = {
+  '=': ['=', 'set to'],
+  '*': ['×', 'times'],
+  '+': ['+', 'plus'],
+  r: ['round', 'rounded'],
+  m: ['min', 'minimum premium'],
+};
+
+const cache = new Map();
+let dialog;
+let titleEl;
+let bodyEl;
+let returnFocus = null;
+
+function ensureDialog() {
+  if (dialog) return dialog;
+  dialog = document.getElementById('worksheet');
+  titleEl = dialog.querySelector('#ws-title');
+  bodyEl = dialog.querySelector('#ws-body');
+  dialog.querySelector('#ws-close').addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => {
+    if (returnFocus && returnFocus.isConnected) returnFocus.focus();
+    returnFocus = null;
+  });
+  // A click on the backdrop (outside the dialog's box) closes it.
+  dialog.addEventListener('click', (e) => {
+    if (e.target !== dialog) return;
+    const r = dialog.getBoundingClientRect();
+    const inside = e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom;
+    if (!inside) dialog.close();
+  });
+  return dialog;
+}
+
+function groupTitle(step, names, units) {
+  if (!step.coverage) return 'Policy';
+  const name = names[step.coverage] || step.coverage;
+  const unit = step.vehicle ? `${step.vehicle}${units[step.vehicle] ? ` (${units[step.vehicle]})` : ''}` : '';
+  return unit ? `${unit} · ${name}` : name;
+}
+
+function lookupText(step) {
+  const parts = [];
+  if (step.table) parts.push(step.key !== null && step.key !== undefined ? `${step.table}[${step.key}]` : step.table);
+  else if (step.key !== null && step.key !== undefined) parts.push(String(step.key));
+  if (step.detail) parts.push(String(step.detail));
+  return parts.join(' · ');
+}
+
+function renderSteps(ws, ctx) {
+  const steps = Array.isArray(ws.steps) ? ws.steps : [];
+  const table = h('table', { class: 'worksheet-table' },
+    h('caption', null, 'Every rating step in order, with the running premium'),
+    h('thead', null, h('tr', null,
+      h('th', { scope: 'col' }, 'Step'),
+      h('th', { scope: 'col', class: 'lookup-col' }, 'Looked up'),
+      h('th', { scope: 'col' }, h('abbr', { title: 'Operation' }, 'Op.')),
+      h('th', { scope: 'col', class: 'num' }, 'Factor'),
+      h('th', { scope: 'col', class: 'num' }, 'Running'))));
+  let group = null;
+  let tbody = null;
+  for (const st of steps) {
+    const key = `${st.vehicle || ''}|${st.coverage || ''}`;
+    if (key !== group) {
+      group = key;
+      tbody = h('tbody', null, h('tr', { class: 'group' },
+        h('th', { colspan: 5, scope: 'colgroup' }, groupTitle(st, ctx.coverageNames || {}, ctx.unitLabels || {}))));
+      table.append(tbody);
+    }
+    const [sym, words] = OPS[st.op] || [String(st.op || ''), String(st.op || '')];
+    const money2 = st.op === '+' || st.op === 'r' || st.op === 'm' || (st.op === '=' && !st.coverage);
+    tbody.append(h('tr', { class: st.op === 'r' || st.name === 'Total' ? 'step strong' : 'step' },
+      h('th', { scope: 'row' }, String(st.name || ''),
+        lookupText(st) ? h('span', { class: 'lookup lookup-inline' }, lookupText(st)) : null),
+      h('td', { class: 'lookup lookup-col' }, lookupText(st)),
+      h('td', { class: 'op' }, h('span', { 'aria-hidden': 'true' }, sym), h('span', { class: 'sr-only' }, words)),
+      h('td', { class: 'num' }, money2 ? money(st.factor) : decimal(st.factor)),
+      h('td', { class: 'num' }, st.op === 'r' || !st.coverage ? money(st.running) : decimal(st.running, 4, 4))));
+  }
+  if (!steps.length) return h('p', null, 'This result has no rating steps.');
+  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Worksheet steps' }, table);
+}
+
+/**
+ * Opens the worksheet of `result` (a quoted result of quote `quoteId`).
+ * ctx: {coverageNames, unitLabels}. `trigger` gets the focus back on close.
+ */
+export async function openWorksheet(quoteId, result, ctx, trigger) {
+  ensureDialog();
+  returnFocus = trigger || null;
+  const carrier = result.carrier || {};
+  titleEl.textContent = `Why ${carrier.name || carrier.id} costs ${money(result.premium && result.premium.total)}`;
+  clear(bodyEl).append(h('p', { class: 'loading' }, 'Loading the worksheet…'));
+  dialog.setAttribute('aria-busy', 'true');
+  if (!dialog.open) dialog.showModal();
+
+  const key = `${quoteId}|${carrier.id}`;
+  let res = cache.get(key);
+  if (!res) {
+    res = await getWorksheet(quoteId, carrier.id);
+    if (res.ok) cache.set(key, res);
+  }
+  dialog.removeAttribute('aria-busy');
+  clear(bodyEl);
+  if (!res.ok || !res.data) {
+    bodyEl.append(h('p', { class: 'error-text', role: 'alert' },
+      res.status === 404 ? 'This worksheet was not found.' : failureText(res, 'Loading the worksheet')));
+    return;
+  }
+  const ws = res.data;
+  const plan = ws.plan || result.plan;
+  bodyEl.append(
+    h('p', { class: 'muted' },
+      plan ? `Plan ${plan.id}, version ${plan.version}. ` : '',
+      'Each coverage starts from the base rate, is multiplied by each factor the carrier\'s manual lists, then rounded; the policy total adds the coverages and fees.'),
+    renderSteps(ws, ctx),
+  );
+}
