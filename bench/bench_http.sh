@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# HTTP benchmark: POST /v1/quotes with the two-car family request against
+# every auto plan, persistence on, 64 connections, measured with wrk; and in
+# the same run nginx serving a static JSON file of the same size, the ceiling.
+# Usage: bench/bench_http.sh [BUILD] [SECONDS]   (needs wrk and nginx-light)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+SECS=${2:-10}
+CONNS=64
+PORT=18780
+NGINX_PORT=18781
+tmp=$(mktemp -d)
+cleanup() {
+  [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null
+  [ -f "$tmp/nginx.pid" ] && kill "$(cat "$tmp/nginx.pid")" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+command -v wrk >/dev/null && command -v nginx >/dev/null || {
+  echo "bench_http: needs wrk and nginx (apt-get install wrk nginx-light)" >&2; exit 1; }
+
+export MQ_BENCH_REQUEST=$PWD/examples/oh-family-two-cars.json
+"$BUILD/multiquote" serve --port $PORT --db "$tmp/bench.db" --plans plans 2>"$tmp/server.log" &
+srv=$!
+for _ in $(seq 50); do grep -q listening "$tmp/server.log" && break; sleep 0.1; done
+
+# one response, to size the static file
+curl -s -XPOST -H 'Content-Type: application/json' --data-binary @"$MQ_BENCH_REQUEST" \
+  "http://127.0.0.1:$PORT/v1/quotes" >"$tmp/quote.json"
+size=$(wc -c <"$tmp/quote.json")
+
+echo "== multiquote POST /v1/quotes (family request, $(grep -c . <<<"$(ls -d plans/*/*auto*)") auto plans, SQLite WAL synchronous=FULL, $CONNS connections, ${SECS}s)"
+wrk -t2 -c$CONNS -d${SECS}s -s bench/post_quote.lua "http://127.0.0.1:$PORT/v1/quotes" | grep RESULT
+saved=$(sqlite3 "$tmp/bench.db" 'select count(*) from quotes')
+echo "quotes saved: $saved"
+
+chmod 755 "$tmp"
+mkdir -p "$tmp/www"
+cp "$tmp/quote.json" "$tmp/www/quote.json"
+cat >"$tmp/nginx.conf" <<NGINX
+worker_processes 2;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $tmp/www;
+    location / { default_type application/json; }
+  }
+}
+NGINX
+nginx -c "$tmp/nginx.conf"
+sleep 0.3
+echo "== nginx static file of the same size ($size bytes), $CONNS connections, ${SECS}s"
+wrk -t2 -c$CONNS -d${SECS}s -s bench/get_static.lua "http://127.0.0.1:$NGINX_PORT/quote.json" | grep RESULT

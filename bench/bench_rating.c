@@ -1,0 +1,506 @@
+/* bench_rating.c -- how fast the engine rates, measured against hand-written C.
+ *
+ * `build/bench/bench_rating [--plans DIR] [--iterations N] [--rounds R] [--request FILE]`
+ * loads the plans (default ./plans), takes the two-car family request
+ * (example 2 of ../shared/reference/harbor-mutual-oh-auto.examples.json, or
+ * the request in FILE) and parses it once. Before timing it checks that the
+ * engine and harbor_direct (harbor_direct.c, the manual typed in as C) give
+ * the same status, coverages and total for all four Harbor examples, and
+ * that example 2 costs 1866.00; any difference aborts.
+ *
+ * It then times, N calls per round, R rounds after a warm-up round, and
+ * reports the median round (with the fastest and slowest): (a) the engine
+ * rating the Harbor plan alone (mq_rate_plan, no worksheet); (b) the full
+ * comparison (mq_rate_all over every applicable auto plan, sorting included),
+ * per call and per plan; (c) harbor_direct; (d) mq_req_parse + mq_rate_all,
+ * JSON text included. Every engine call gets a fresh arena that is freed
+ * right after, as a server would per request. Everything runs on one
+ * thread (`taskset -c N` pins it) and the clock is CLOCK_MONOTONIC. Each
+ * measured call is one non-inlined bench_* function; under valgrind there is
+ * one round and no warm-up, so callgrind's inclusive cost of each divided by
+ * N is the instruction count per call (bench/README.md).
+ */
+#include "harbor_direct.h"
+#include "model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+
+#define DEFAULT_PLANS    "plans"
+#define DEFAULT_EXAMPLES "../shared/reference/harbor-mutual-oh-auto.examples.json"
+#define BENCH_CASE       "2-family-two-cars"
+#define BENCH_CARRIER    "harbor"
+#define BENCH_TOTAL      186600 /* example 2's Harbor total, in cents */
+#define TARGET_PLAN_US   5.0
+#define TARGET_RATIO     2.0
+#define NOINLINE         __attribute__((noinline))
+
+enum { DEFAULT_ITERATIONS = 20000, DEFAULT_ROUNDS = 7, MAX_ROUNDS = 99 };
+
+static const char usage[] =
+    "usage: bench_rating [--plans DIR] [--iterations N] [--rounds R] [--request FILE]\n"
+    "\n"
+    "Times the engine rating the two-car family request (Harbor example 2) against\n"
+    "the Harbor plan and against every applicable auto plan, and a hand-written C\n"
+    "function computing Harbor directly. Run from the repository root.\n"
+    "\n"
+    "  --plans DIR       plans folder (default: " DEFAULT_PLANS ")\n"
+    "  --iterations N    calls per round for each measurement (default: 20000)\n"
+    "  --rounds R        timed rounds after the warm-up; the median is reported (default: 7)\n"
+    "  --request FILE    a request JSON to time instead, or an examples file\n"
+    "                    (its case " BENCH_CASE " is timed)\n"
+    "                    (default: " DEFAULT_EXAMPLES ")\n";
+
+/* What every measured call needs. */
+typedef struct bench {
+    const mq_engine *e;
+    const mq_plan *harbor;
+    const mq_input *in; /* the request, parsed once */
+    const char *text;   /* ... and its JSON text, for (d) */
+    size_t len;
+    mq_rate_opts opts;
+    int64_t *cov; /* harbor_direct's coverage premiums */
+    int64_t sink; /* keeps every result observable */
+} bench;
+
+/* ---- Helpers ----------------------------------------------------------- */
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void money(char out[32], int64_t cents)
+{
+    snprintf(out, 32, "%s%lld.%02lld", cents < 0 ? "-" : "", llabs((long long)cents) / 100,
+             llabs((long long)cents) % 100);
+}
+
+static json_t *load_json(const char *path)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!doc)
+        fprintf(stderr, "bench_rating: %s:%d: %s\n", path, je.line, je.text);
+    return doc;
+}
+
+static json_t *find_case(json_t *examples, const char *name)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(examples, "cases"), i, c)
+    {
+        const char *n = json_string_value(json_object_get(c, "name"));
+        if (n && strcmp(n, name) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* Parses request JSON text into *in (arena memory), printing the errors. */
+static bool parse_request(const char *text, mq_arena *a, mq_input *in, const char *what)
+{
+    mq_req_errors errs;
+    if (mq_req_parse(text, strlen(text), a, in, &errs))
+        return true;
+    fprintf(stderr, "bench_rating: %s: invalid request\n", what);
+    for (int i = 0; i < errs.count && i < 32; i++)
+        fprintf(stderr, "  %s\n", mq_req_error_text(&errs.items[i], a));
+    return false;
+}
+
+/* The Harbor plan the engine would pick for this request, or NULL. */
+static const mq_plan *harbor_plan(const mq_engine *e, const mq_input *in)
+{
+    enum { CAP = 256 };
+    const mq_plan *plans[CAP];
+    const char *ids[CAP];
+    int n = mq_engine_select(e, in->line, in->state, in->effective_date, plans, ids, CAP);
+    for (int i = 0; i < n; i++)
+        if (strcmp(ids[i], BENCH_CARRIER) == 0)
+            return plans[i];
+    return NULL;
+}
+
+/* Room for harbor_direct's coverage premiums. */
+static int64_t *cov_buffer(mq_arena *a, const mq_input *in)
+{
+    size_t n = (size_t)in->count[MQ_ENT_VEHICLE] * MQ_AUTO_NCOVERAGES + 1;
+    int64_t *cov = mq_arena_alloc(a, n * sizeof *cov);
+    if (!cov) {
+        fprintf(stderr, "bench_rating: out of memory\n");
+        exit(1);
+    }
+    return cov;
+}
+
+/* ---- Correctness: engine == hand-written (== expected) ------------------ */
+
+/* Rates one request both ways and compares; `expected` (may be NULL) is an
+ * example's expected object. Prints one line; false on any difference. */
+static bool check_request(const mq_engine *e, const char *name, const char *text,
+                          const json_t *expected, int64_t *engine_total)
+{
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_input in;
+    mq_result r;
+    bool ok = parse_request(text, &a, &in, name);
+    const mq_plan *p = ok ? harbor_plan(e, &in) : NULL;
+    if (ok && !p) {
+        fprintf(stderr, "bench_rating: %s: no %s plan applies\n", name, BENCH_CARRIER);
+        ok = false;
+    }
+    if (ok && !mq_rate_plan(p, &in, &(mq_rate_opts){.worksheet = false}, &a, &r)) {
+        fprintf(stderr, "bench_rating: %s: out of memory\n", name);
+        ok = false;
+    }
+    if (!ok) {
+        mq_arena_free(&a);
+        return false;
+    }
+    int64_t total, *cov = cov_buffer(&a, &in);
+    int ncov;
+    int status = harbor_direct(&in, &total, cov, &ncov);
+    int64_t etotal = r.status == MQ_QUOTED ? r.total_cents : 0;
+    char why[160] = "";
+    if (status != (int)r.status)
+        snprintf(why, sizeof why, "engine %s, hand-written %s", mq_status_name(r.status),
+                 mq_status_name((mq_status)status));
+    else if (etotal != total)
+        snprintf(why, sizeof why, "engine total %lld, hand-written %lld cents", (long long)etotal,
+                 (long long)total);
+    else if (r.status == MQ_QUOTED && r.ncoverages != ncov)
+        snprintf(why, sizeof why, "engine %d coverages, hand-written %d", r.ncoverages, ncov);
+    for (int i = 0; !*why && r.status == MQ_QUOTED && i < ncov; i++)
+        if (r.coverages[i].cents != cov[i])
+            snprintf(why, sizeof why, "coverage %d (%s): engine %lld, hand-written %lld cents", i,
+                     mq_line_get(in.line)->coverages[r.coverages[i].coverage].code,
+                     (long long)r.coverages[i].cents, (long long)cov[i]);
+    const char *want = json_string_value(json_object_get(expected, "status"));
+    const json_t *want_total = json_object_get(json_object_get(expected, "premium"), "total");
+    if (!*why && want && strcmp(want, mq_status_name(r.status)) != 0)
+        snprintf(why, sizeof why, "expected %s, engine %s", want, mq_status_name(r.status));
+    else if (!*why && json_is_number(want_total) &&
+             llround(json_number_value(want_total) * 100) != etotal)
+        snprintf(why, sizeof why, "expected total %.2f", json_number_value(want_total));
+    char t[32];
+    money(t, etotal);
+    printf("  %-28s %-11s %10s  %s%s\n", name, mq_status_name(r.status),
+           r.status == MQ_QUOTED ? t : "-", *why ? "MISMATCH: " : "engine = hand-written",
+           *why       ? why
+           : expected ? " = expected"
+                      : "");
+    *engine_total = etotal;
+    mq_arena_free(&a);
+    return !*why;
+}
+
+/* ---- Measured calls (one each, never inlined: see the top comment) ----- */
+
+NOINLINE static void bench_engine_harbor(bench *b)
+{
+    mq_arena a;
+    mq_result r;
+    mq_arena_init(&a, 0);
+    if (!mq_rate_plan(b->harbor, b->in, &b->opts, &a, &r))
+        abort();
+    b->sink += r.total_cents;
+    mq_arena_free(&a);
+}
+
+NOINLINE static void bench_direct_harbor(bench *b)
+{
+    int64_t total;
+    int ncov;
+    b->sink += harbor_direct(b->in, &total, b->cov, &ncov) + total;
+}
+
+NOINLINE static void bench_compare(bench *b)
+{
+    mq_arena a;
+    mq_result *res;
+    int n;
+    mq_arena_init(&a, 0);
+    if (!mq_rate_all(b->e, b->in, &b->opts, &a, &res, &n))
+        abort();
+    b->sink += res[0].total_cents + n;
+    mq_arena_free(&a);
+}
+
+NOINLINE static void bench_parse_compare(bench *b)
+{
+    mq_arena a;
+    mq_input in;
+    mq_req_errors errs;
+    mq_result *res;
+    int n;
+    mq_arena_init(&a, 0);
+    if (!mq_req_parse(b->text, b->len, &a, &in, &errs) ||
+        !mq_rate_all(b->e, &in, &b->opts, &a, &res, &n))
+        abort();
+    b->sink += res[0].total_cents + n;
+    mq_arena_free(&a);
+}
+
+/* ---- Timing ----------------------------------------------------------- */
+
+typedef struct timing {
+    double median, min, max; /* microseconds per call */
+} timing;
+
+static timing measure(bench *b, void (*fn)(bench *), long iterations, int rounds, bool warm_up)
+{
+    double us[MAX_ROUNDS];
+    long warm = !warm_up ? 0 : iterations / 5 > 0 ? iterations / 5 : 1;
+    for (long i = 0; i < warm; i++)
+        fn(b);
+    for (int r = 0; r < rounds; r++) {
+        double t0 = now_us();
+        for (long i = 0; i < iterations; i++)
+            fn(b);
+        us[r] = (now_us() - t0) / (double)iterations;
+    }
+    qsort(us, (size_t)rounds, sizeof us[0], compare_doubles);
+    return (timing){us[rounds / 2], us[0], us[rounds - 1]};
+}
+
+static void print_row(const char *what, timing t, int per)
+{
+    printf("  %-44s %9.3f  %9.3f-%-9.3f", what, t.median, t.min, t.max);
+    if (per > 0)
+        printf(" %9.3f\n", t.median / per);
+    else
+        printf("\n");
+}
+
+/* Under valgrind only instruction counts matter: one round, no warm-up,
+ * so the bench_* functions are each called exactly N times. */
+static bool under_valgrind(void)
+{
+#ifdef RUNNING_ON_VALGRIND
+    if (RUNNING_ON_VALGRIND)
+        return true;
+#endif
+    const char *preload = getenv("LD_PRELOAD");
+    return preload && strstr(preload, "vgpreload");
+}
+
+/* ---- Main ------------------------------------------------------------- */
+
+static bool parse_count(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    const char *plans_dir = DEFAULT_PLANS, *request_path = NULL;
+    long iterations = DEFAULT_ITERATIONS, rounds = DEFAULT_ROUNDS;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        bool known = strcmp(arg, "--plans") == 0 || strcmp(arg, "--iterations") == 0 ||
+                     strcmp(arg, "--rounds") == 0 || strcmp(arg, "--request") == 0;
+        if (!known || !val) {
+            fprintf(stderr, "bench_rating: %s %s\n%s", arg, known ? "needs a value" : "unknown",
+                    usage);
+            return 2;
+        }
+        i++;
+        if (strcmp(arg, "--plans") == 0)
+            plans_dir = val;
+        else if (strcmp(arg, "--request") == 0)
+            request_path = val;
+        else if (!parse_count(val, 1, 1000000000,
+                              strcmp(arg, "--rounds") == 0 ? &rounds : &iterations) ||
+                 rounds > MAX_ROUNDS) {
+            fprintf(stderr, "bench_rating: %s: not a count from 1 to %d: %s\n", arg,
+                    strcmp(arg, "--rounds") == 0 ? MAX_ROUNDS : 1000000000, val);
+            return 2;
+        }
+    }
+    if (!harbor_direct_codes_ok()) {
+        fprintf(stderr, "bench_rating: harbor_direct's enum codes differ from the schema's\n");
+        return 1;
+    }
+
+    /* Plans. */
+    mq_diags diags = {0};
+    mq_engine *e = mq_engine_load(plans_dir, &diags);
+    for (int i = 0; i < diags.count; i++)
+        fprintf(stderr, "%s\n", diags.items[i].text);
+    mq_diags_free(&diags);
+    if (!e) {
+        fprintf(stderr,
+                "bench_rating: cannot load plans from %s (run from the repository root "
+                "or pass --plans DIR)\n",
+                plans_dir);
+        return 1;
+    }
+
+    /* The request: a plain request file, or an examples file's case 2. The
+     * examples file also drives the correctness check. */
+    json_t *examples = NULL, *timed = NULL;
+    const char *timed_name = BENCH_CASE;
+    bool timed_is_case = true;
+    if (request_path) {
+        json_t *doc = load_json(request_path);
+        if (!doc)
+            return 1;
+        if (json_object_get(doc, "cases")) {
+            examples = doc;
+        } else {
+            timed = doc;
+            timed_name = request_path;
+            timed_is_case = false;
+            examples = load_json(DEFAULT_EXAMPLES);
+            if (!examples)
+                fprintf(stderr, "bench_rating: checking only the timed request\n");
+        }
+    } else if (!(examples = load_json(DEFAULT_EXAMPLES))) {
+        fprintf(stderr, "bench_rating: run from the repository root or pass --request FILE\n");
+        return 1;
+    }
+    if (!timed) {
+        json_t *c = find_case(examples, BENCH_CASE);
+        if (!c || !json_is_object(json_object_get(c, "request"))) {
+            fprintf(stderr, "bench_rating: no case %s in the examples\n", BENCH_CASE);
+            return 1;
+        }
+        timed = json_incref(json_object_get(c, "request"));
+    }
+    char *text = json_dumps(timed, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!text)
+        return 1;
+
+    /* Correctness first: every example, then the timed request. */
+    printf("Correctness (Harbor Mutual, engine vs harbor_direct):\n");
+    bool ok = true;
+    int64_t total = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(examples, "cases"), i, c)
+    {
+        char *t = json_dumps(json_object_get(c, "request"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+        const char *name = json_string_value(json_object_get(c, "name"));
+        ok = t && check_request(e, name ? name : "?", t, json_object_get(c, "expected"), &total) &&
+             ok;
+        free(t);
+    }
+    /* the text that is timed, once more; example 2 must cost 1866.00 */
+    char label[96];
+    snprintf(label, sizeof label, "%.80s (timed)", timed_name);
+    ok = check_request(e, label, text, NULL, &total) && ok;
+    if (timed_is_case && total != BENCH_TOTAL) {
+        fprintf(stderr, "bench_rating: %s: Harbor total is %lld cents, not %d\n", BENCH_CASE,
+                (long long)total, BENCH_TOTAL);
+        ok = false;
+    }
+    if (!ok) {
+        fprintf(stderr, "bench_rating: engine and hand-written function disagree; not timing\n");
+        return 1;
+    }
+
+    /* The timed request, parsed once. */
+    mq_arena req_arena;
+    mq_arena_init(&req_arena, 0);
+    mq_input in;
+    if (!parse_request(text, &req_arena, &in, timed_name))
+        return 1;
+    bench b = {.e = e, .in = &in, .text = text, .len = strlen(text), .opts = {.worksheet = false}};
+    b.harbor = harbor_plan(e, &in);
+    b.cov = cov_buffer(&req_arena, &in);
+    if (!b.harbor)
+        return 1;
+    mq_arena probe;
+    mq_arena_init(&probe, 0);
+    mq_result *res;
+    int nres, rated = 0, quoted = 0;
+    if (!mq_rate_all(e, &in, &b.opts, &probe, &res, &nres))
+        return 1;
+    for (int k = 0; k < nres; k++) {
+        rated += res[k].plan != NULL;
+        quoted += res[k].status == MQ_QUOTED;
+    }
+    mq_arena_free(&probe);
+
+    bool valgrind = under_valgrind();
+    if (valgrind)
+        rounds = 1;
+    printf("\nRequest   %s: %s, %d drivers, %d vehicles, %d incidents, %zu bytes of JSON\n",
+           timed_name, mq_symbol_name(MQ_DOM_STATE, in.state), in.count[MQ_ENT_DRIVER],
+           in.count[MQ_ENT_VEHICLE], in.count[MQ_ENT_INCIDENT], b.len);
+    printf("Plans     %s: %d loaded, %d auto plans rated for the request (%d quoted)\n", plans_dir,
+           mq_engine_plan_count(e), rated, quoted);
+    if (valgrind)
+        printf("Timing    under valgrind: 1 round of %ld calls, no warm-up; the times below mean\n"
+               "          nothing, read Ir per call from callgrind_annotate (bench/README.md)\n",
+               iterations);
+    else
+        printf("Timing    %ld rounds of %ld calls after a warm-up, median round, one thread\n",
+               rounds, iterations);
+
+    timing engine = measure(&b, bench_engine_harbor, iterations, (int)rounds, !valgrind);
+    timing direct = measure(&b, bench_direct_harbor, iterations, (int)rounds, !valgrind);
+    timing all = measure(&b, bench_compare, iterations, (int)rounds, !valgrind);
+    timing parse = measure(&b, bench_parse_compare, iterations, (int)rounds, !valgrind);
+    double ratio = engine.median / direct.median;
+    double per_plan = all.median / (rated ? rated : 1);
+
+    printf("\n  %-44s %9s  %-19s %9s\n", "microseconds", "per call", "   (fastest-slowest)",
+           "per plan");
+    print_row("(a) engine, Harbor plan (mq_rate_plan)", engine, 1);
+    print_row("(c) hand-written harbor_direct", direct, 1);
+    printf("      ratio engine / hand-written               %8.1fx\n", ratio);
+    char what[64];
+    snprintf(what, sizeof what, "(b) full comparison, %d plans (mq_rate_all)", rated);
+    print_row(what, all, rated);
+    print_row("(d) parse + full comparison (JSON included)", parse, 0);
+    printf("      of which parsing (d - b)                  %9.3f\n", parse.median - all.median);
+
+    printf("\nTargets\n");
+    printf("  <= %.0f us per plan rating, Harbor plan       %9.3f   %s\n", TARGET_PLAN_US,
+           engine.median, engine.median <= TARGET_PLAN_US ? "met" : "MISSED");
+    printf("  <= %.0f us per plan rating, %2d-plan average   %9.3f   %s\n", TARGET_PLAN_US, rated,
+           per_plan, per_plan <= TARGET_PLAN_US ? "met" : "MISSED");
+    printf("  engine within %.0fx of hand-written           %8.1fx   %s\n", TARGET_RATIO, ratio,
+           ratio <= TARGET_RATIO ? "met" : "MISSED");
+    if (b.sink == 42) /* never; keeps the results live */
+        printf(" \n");
+
+    free(text);
+    json_decref(timed);
+    json_decref(examples);
+    mq_arena_free(&req_arena);
+    mq_engine_free(e);
+    return 0;
+}

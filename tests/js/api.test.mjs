@@ -1,0 +1,1218 @@
+// api.test.mjs -- the HTTP API end to end: the real `multiquote serve` binary,
+// every endpoint, each response checked against docs/openapi.yaml (status
+// documented, documented headers present and valid, body valid against the
+// documented schema) and against the Harbor Mutual reference manual's
+// worked examples. Also the server's lifecycle: SIGHUP reloads (good and
+// broken plans), SIGTERM draining requests in flight, persistence across
+// restarts and kill -9, and `multiquote requote`.
+//
+// Run: npm ci && MQ_BIN=/work/main/build/multiquote node --test --test-reporter=tap
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, rmSync, readdirSync, existsSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import YAML from 'yaml';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import {
+  REPO_ROOT,
+  PLANS,
+  startServer,
+  stopAll,
+  copyPlans,
+  makeTemp,
+  removeTemp,
+  rawRequest,
+  runCli,
+  sleep,
+  deadline,
+} from './lib/server.mjs';
+
+// ---- Fixtures ---------------------------------------------------------------
+
+const OPENAPI_PATH = path.join(REPO_ROOT, 'docs', 'openapi.yaml');
+const OPENAPI_TEXT = readFileSync(OPENAPI_PATH, 'utf8');
+const SPEC = YAML.parse(OPENAPI_TEXT);
+
+const REFERENCE_PATH = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'harbor-mutual-oh-auto.examples.json');
+const REFERENCE = existsSync(REFERENCE_PATH)
+  ? JSON.parse(readFileSync(REFERENCE_PATH, 'utf8'))
+  : { cases: [] };
+// Case 1 of the manual; examples/oh-single-driver.json is the same request.
+const EXAMPLE_1 =
+  REFERENCE.cases[0]?.request ?? JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8'));
+const EXPECTED_1 = REFERENCE.cases[0]?.expected ?? {
+  status: 'quoted',
+  premium: { total: 714, fees: 18, term_months: 6 },
+  coverages: [
+    { vehicle: 'v1', code: 'bi', premium: 225 },
+    { vehicle: 'v1', code: 'pd', premium: 139 },
+    { vehicle: 'v1', code: 'med', premium: 25 },
+    { vehicle: 'v1', code: 'um', premium: 50 },
+    { vehicle: 'v1', code: 'comp', premium: 52 },
+    { vehicle: 'v1', code: 'coll', premium: 205 },
+  ],
+  minimum_premium_applied: false,
+  notes: 0,
+};
+
+const QUOTE_ID = /^q_[0-9A-HJKMNP-TV-Z]{26}$/;
+const MiB = 1024 * 1024;
+
+/** A deep copy of example 1 with `edit` applied. */
+function example1(edit = () => {}) {
+  const r = structuredClone(EXAMPLE_1);
+  edit(r);
+  return r;
+}
+
+/** The plan version folders on disk (<carrier>/<version>/plan.yaml). */
+function planFoldersOnDisk(dir = PLANS) {
+  const out = [];
+  for (const carrier of readdirSync(dir))
+    for (const v of readdirSync(path.join(dir, carrier)))
+      if (existsSync(path.join(dir, carrier, v, 'plan.yaml'))) out.push(`${carrier}/${v}`);
+  return out;
+}
+const CARRIER_IDS_ON_DISK = readdirSync(PLANS).sort();
+const PLAN_COUNT_ON_DISK = planFoldersOnDisk().length;
+
+// ---- OpenAPI validation --------------------------------------------------------
+
+const ajv = new Ajv({
+  allErrors: true,
+  strictSchema: true,
+  strictNumbers: true,
+  strictTypes: true,
+  strictTuples: true,
+  strictRequired: false,
+  multipleOfPrecision: 9,
+});
+addFormats(ajv);
+const SCHEMA_BASE = 'https://multiquote.test/openapi.json';
+
+/** The spec's `#/components/schemas/X` refs, made absolute into one added schema. */
+function rewriteRefs(x) {
+  if (Array.isArray(x)) return x.map(rewriteRefs);
+  if (x && typeof x === 'object') {
+    const o = {};
+    for (const [k, v] of Object.entries(x))
+      o[k] =
+        k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/')
+          ? `${SCHEMA_BASE}#/definitions/${v.slice('#/components/schemas/'.length)}`
+          : rewriteRefs(v);
+    return o;
+  }
+  return x;
+}
+ajv.addSchema({ $id: SCHEMA_BASE, definitions: rewriteRefs(SPEC.components.schemas) });
+
+const compiled = new Map();
+function validatorFor(schema) {
+  const key = JSON.stringify(schema);
+  if (!compiled.has(key)) compiled.set(key, ajv.compile(rewriteRefs(schema)));
+  return compiled.get(key);
+}
+function component(name) {
+  const v = ajv.getSchema(`${SCHEMA_BASE}#/definitions/${name}`);
+  assert.ok(v, `components/schemas/${name} is missing from docs/openapi.yaml`);
+  return v;
+}
+
+/** Asserts `data` is valid against a schema (object) or a component (name). */
+function assertSchema(schemaOrName, data, what = '') {
+  const v = typeof schemaOrName === 'string' ? component(schemaOrName) : validatorFor(schemaOrName);
+  const ok = v(data);
+  assert.ok(
+    ok,
+    `${what || schemaOrName} does not match docs/openapi.yaml: ${ajv.errorsText(v.errors, { separator: '\n  ' })}\n` +
+      `data: ${JSON.stringify(data).slice(0, 2000)}`,
+  );
+}
+
+/** The errors (or null) of validating `data` against a component. */
+function schemaErrors(name, data) {
+  const v = component(name);
+  return v(data) ? null : v.errors;
+}
+
+/** Follows a local `$ref` of the spec (responses, headers, parameters). */
+function deref(obj) {
+  while (obj && obj.$ref) {
+    assert.ok(obj.$ref.startsWith('#/'), `non-local $ref ${obj.$ref}`);
+    obj = obj.$ref
+      .slice(2)
+      .split('/')
+      .reduce((o, k) => o?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], SPEC);
+    assert.ok(obj, 'dangling $ref in docs/openapi.yaml');
+  }
+  return obj;
+}
+
+function header(res, name) {
+  if (typeof res.headers.get === 'function') return res.headers.get(name);
+  const v = res.headers[name.toLowerCase()];
+  return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+}
+
+/**
+ * Checks a response against the spec: its status is documented for the
+ * operation, every documented header is present (when required) and valid,
+ * the content type is a documented one and the body matches its schema.
+ * Returns the parsed body.
+ */
+function checkDocumented(pathTemplate, method, res) {
+  const item = SPEC.paths[pathTemplate];
+  assert.ok(item, `path ${pathTemplate} is not in docs/openapi.yaml`);
+  const op = item[method.toLowerCase()];
+  assert.ok(op, `${method} ${pathTemplate} is not in docs/openapi.yaml`);
+  const documented = op.responses[String(res.status)];
+  assert.ok(
+    documented,
+    `${method} ${pathTemplate} answered ${res.status}, which docs/openapi.yaml does not list ` +
+      `(${Object.keys(op.responses).join(', ')}); body: ${res.text.slice(0, 300)}`,
+  );
+  const r = deref(documented);
+  for (const [name, h0] of Object.entries(r.headers ?? {})) {
+    const h = deref(h0);
+    const value = header(res, name);
+    if (h.required) assert.notEqual(value, null, `${method} ${pathTemplate} ${res.status}: no ${name} header`);
+    if (value !== null && h.schema) assertSchema(h.schema, value, `header ${name}`);
+  }
+  const ctype = header(res, 'content-type');
+  assert.ok(ctype, 'no Content-Type');
+  const media = ctype.split(';')[0].trim().toLowerCase();
+  assert.ok(
+    r.content?.[media],
+    `${method} ${pathTemplate} ${res.status}: Content-Type ${ctype} is not documented (${Object.keys(r.content ?? {})})`,
+  );
+  const data = media === 'application/json' ? JSON.parse(res.text) : res.text;
+  assertSchema(r.content[media].schema, data, `${method} ${pathTemplate} ${res.status} body`);
+  return data;
+}
+
+// ---- HTTP helpers ---------------------------------------------------------------
+
+/** fetch, with the body read as text; {status, headers, text, json()}. */
+async function call(srv, method, urlPath, { body, type = 'application/json', headers = {} } = {}) {
+  const init = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+    if (type !== null) init.headers['content-type'] = type;
+  }
+  const res = await fetch(srv.url + urlPath, init);
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
+}
+
+const get = (srv, p) => call(srv, 'GET', p);
+
+/** Every number token of a JSON text, as written. */
+function jsonNumberTokens(text) {
+  const out = [];
+  for (let i = 0; i < text.length; ) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      i++;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      let j = i;
+      while (j < text.length && /[-+0-9.eE]/.test(text[j])) j++;
+      out.push(text.slice(i, j));
+      i = j;
+    } else i++;
+  }
+  return out;
+}
+
+/** Prometheus text -> Map of `name{labels}` -> number; checks the format on the way. */
+function parseMetrics(text) {
+  const m = new Map();
+  const typed = new Set();
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const t = /^# TYPE (\S+) (counter|gauge|histogram|summary|untyped)$/.exec(line);
+    if (t) typed.add(t[1]);
+    if (line.startsWith('#')) continue;
+    const s = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+    assert.ok(s, `not a Prometheus sample line: ${JSON.stringify(line)}`);
+    const family = s[1].replace(/_(bucket|sum|count)$/, '');
+    assert.ok(typed.has(s[1]) || typed.has(family), `sample ${s[1]} has no # TYPE line before it`);
+    m.set(s[1] + (s[2] ?? ''), Number(s[3]));
+  }
+  return m;
+}
+
+/** /metrics, polled until pred(map) holds (counters are bumped as a request completes). */
+async function metricsWhen(srv, pred, ms = 3000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const res = await get(srv, '/metrics');
+    assert.equal(res.status, 200);
+    const m = parseMetrics(res.text);
+    if (pred(m) || Date.now() > end) return m;
+    await sleep(25);
+  }
+}
+
+const metric = (m, key) => m.get(key) ?? 0;
+
+/** The harbor result of a response, checked against a reference case's expectations. */
+function assertHarborMatches(result, expected, label) {
+  assert.ok(result, `${label}: no harbor result`);
+  assert.equal(result.status, expected.status, `${label}: status (reasons: ${result.reasons})`);
+  if (expected.status !== 'quoted') {
+    assert.equal('premium' in result, false, `${label}: a ${result.status} result has a premium`);
+    if (expected.reason_mentions)
+      assert.ok(
+        result.reasons.some((r) => r.toLowerCase().includes(expected.reason_mentions.toLowerCase())),
+        `${label}: no reason mentions ${expected.reason_mentions}: ${JSON.stringify(result.reasons)}`,
+      );
+    return;
+  }
+  assert.equal(result.premium.total, expected.premium.total, `${label}: total`);
+  assert.equal(result.premium.fees, expected.premium.fees, `${label}: fees`);
+  assert.equal(result.premium.term_months, expected.premium.term_months, `${label}: term`);
+  assert.equal(
+    result.premium.monthly,
+    Math.round((expected.premium.total / expected.premium.term_months) * 100) / 100,
+    `${label}: monthly`,
+  );
+  if ('minimum_premium_applied' in expected)
+    assert.equal(result.premium.minimum_premium_applied, expected.minimum_premium_applied, `${label}: minimum`);
+  const got = result.coverages.map((c) => `${c.vehicle}/${c.code}=${c.premium}`).sort();
+  const want = expected.coverages.map((c) => `${c.vehicle}/${c.code}=${c.premium}`).sort();
+  assert.deepEqual(got, want, `${label}: coverage premiums`);
+  const sum = result.coverages.reduce((a, c) => a + Math.round(c.premium * 100), 0);
+  const fees = result.fees.reduce((a, f) => a + Math.round(f.amount * 100), 0);
+  assert.equal(fees, Math.round(result.premium.fees * 100), `${label}: fee lines add up to premium.fees`);
+  if (!expected.minimum_premium_applied)
+    assert.equal(sum + fees, Math.round(result.premium.total * 100), `${label}: coverages + fees = total`);
+  if (typeof expected.notes === 'number') assert.equal(result.notes.length, expected.notes, `${label}: notes`);
+}
+
+/** Results order: quoted first by ascending total, then the rest; one per carrier. */
+function assertResultsOrder(results, label = '') {
+  const order = results
+    .map((r) => (r.premium ? `${r.carrier.id} ${r.premium.total}/${r.premium.term_months}mo` : `${r.carrier.id} ${r.status}`))
+    .join(', ');
+  const firstOther = results.findIndex((r) => r.status !== 'quoted');
+  if (firstOther >= 0)
+    for (const r of results.slice(firstOther))
+      assert.notEqual(r.status, 'quoted', `${label}: a quoted result (${r.carrier.id}) after a non-quoted one: ${order}`);
+  const quoted = results.filter((r) => r.status === 'quoted');
+  for (let i = 1; i < quoted.length; i++)
+    assert.ok(
+      quoted[i - 1].premium.total <= quoted[i].premium.total,
+      `${label}: quoted results not in ascending premium.total: ${quoted[i - 1].carrier.id} ` +
+        `${quoted[i - 1].premium.total} before ${quoted[i].carrier.id} ${quoted[i].premium.total}; order: ${order}`,
+    );
+  const ids = results.map((r) => r.carrier.id);
+  assert.equal(new Set(ids).size, ids.length, `a carrier appears twice: ${ids}`);
+}
+
+/** Money written with at most its cents: no number token has more than 2 decimals. */
+function assertMoneyText(text) {
+  for (const n of jsonNumberTokens(text))
+    assert.match(n, /^-?[0-9]+(\.[0-9]{1,2})?$/, `number ${n} is not written as dollars and cents`);
+}
+
+/** Raw POST whose body is sent in two parts: returns {req, response, sendRest()}. */
+function splitPost(srv, bodyText) {
+  const bytes = Buffer.from(bodyText);
+  const half = Math.floor(bytes.length / 2);
+  const req = http.request(srv.url + '/v1/quotes', {
+    method: 'POST',
+    agent: false,
+    headers: { 'content-type': 'application/json', 'content-length': bytes.length },
+  });
+  const connected = new Promise((resolve, reject) => {
+    req.on('socket', (sock) => (sock.connecting ? sock.once('connect', resolve) : resolve()));
+    req.on('error', reject);
+  });
+  const response = new Promise((resolve, reject) => {
+    req.on('response', (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode,
+          headers: res.headers,
+          raw: Buffer.concat(chunks),
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+  response.catch(() => {}); // reported where awaited
+  connected.catch(() => {});
+  req.write(bytes.subarray(0, half));
+  return { req, connected, response, sendRest: () => req.end(bytes.subarray(half)) };
+}
+
+after(stopAll);
+
+// ---- The document itself -------------------------------------------------------
+
+describe('docs/openapi.yaml', () => {
+  it('is OpenAPI 3.0.3 with every route and the required schemas', () => {
+    assert.equal(SPEC.openapi, '3.0.3');
+    for (const [p, m] of [
+      ['/v1/quotes', 'post'],
+      ['/v1/quotes/{id}', 'get'],
+      ['/v1/quotes/{id}/worksheet/{carrier}', 'get'],
+      ['/v1/carriers', 'get'],
+      ['/v1/plans', 'get'],
+      ['/healthz', 'get'],
+      ['/metrics', 'get'],
+      ['/v1/openapi.yaml', 'get'],
+    ])
+      assert.ok(SPEC.paths[p]?.[m], `${m.toUpperCase()} ${p} missing`);
+    assert.deepEqual(Object.keys(SPEC.paths['/v1/quotes'].post.responses).sort(), [
+      '201',
+      '400',
+      '413',
+      '415',
+      '422',
+      '500',
+    ]);
+    assert.ok(SPEC.paths['/v1/quotes/{id}/worksheet/{carrier}'].get.responses['409']);
+    for (const name of [
+      'Error',
+      'QuoteResponse',
+      'Result',
+      'CoveragePremium',
+      'Worksheet',
+      'WorksheetStep',
+      'Carriers',
+      'Plans',
+      'Health',
+      'AutoQuoteRequest',
+    ])
+      component(name);
+    assert.deepEqual(SPEC.components.schemas.Result.properties.status.enum, [
+      'quoted',
+      'declined',
+      'unavailable',
+      'error',
+      'timeout',
+    ]);
+  });
+
+  it('every $ref resolves', () => {
+    const refs = [];
+    (function walk(x) {
+      if (Array.isArray(x)) x.forEach(walk);
+      else if (x && typeof x === 'object')
+        for (const [k, v] of Object.entries(x)) k === '$ref' ? refs.push(v) : walk(v);
+    })(SPEC);
+    assert.ok(refs.length > 50);
+    for (const r of refs) deref({ $ref: r });
+  });
+
+  it('the request schema accepts every reference example and rejects what the server rejects', () => {
+    assert.ok(REFERENCE.cases.length >= 1, `no reference cases at ${REFERENCE_PATH}`);
+    for (const c of REFERENCE.cases) assert.equal(schemaErrors('AutoQuoteRequest', c.request), null, c.name);
+    const ex = SPEC.paths['/v1/quotes'].post.requestBody.content['application/json'].example;
+    assertSchema('AutoQuoteRequest', ex, 'the documented request example');
+    const unknown = schemaErrors('AutoQuoteRequest', example1((r) => (r.colour = 'red')));
+    assert.ok(unknown?.some((e) => e.keyword === 'additionalProperties' && e.params.additionalProperty === 'colour'));
+    const ssn = schemaErrors('AutoQuoteRequest', example1((r) => (r.applicant.ssn = '123-45-6789')));
+    assert.ok(ssn?.some((e) => e.instancePath === '/applicant' && e.params.additionalProperty === 'ssn'));
+    const date = schemaErrors('AutoQuoteRequest', example1((r) => (r.drivers[0].date_of_birth = '1990-02-30')));
+    assert.ok(date?.some((e) => e.instancePath === '/drivers/0/date_of_birth'));
+    const speeding = schemaErrors(
+      'AutoQuoteRequest',
+      example1((r) => (r.drivers[0].incidents = [{ type: 'speeding', date: '2025-01-10' }])),
+    );
+    assert.ok(speeding, 'speeding without mph_over is accepted by the schema');
+    const collOnly = schemaErrors('AutoQuoteRequest', example1((r) => delete r.vehicles[0].coverages.comp));
+    assert.ok(collOnly, 'coll without comp is accepted by the schema');
+    const extras = example1((r) => {
+      r.extra = { channel: 'web' };
+      r.vehicles[0].extra = { garage: 'attached', n: 2 };
+      r.coverages.bi.extra = {};
+    });
+    assert.equal(schemaErrors('AutoQuoteRequest', extras), null);
+  });
+});
+
+// ---- One server: every endpoint ---------------------------------------------------
+
+describe('API on a fresh server', { timeout: 120000 }, () => {
+  let srv;
+  // What this server has been asked, for /healthz and /metrics.
+  const count = { saved: 0, post2xx: 0, post4xx: 0, invalid: 0 };
+  let first; // {id, text, body} of example 1
+  const refBodies = []; // {name, body} of the reference cases
+
+  async function post(body, opts = {}) {
+    const res = await call(srv, 'POST', '/v1/quotes', { body, ...opts });
+    if (res.status === 201) {
+      count.saved++;
+      count.post2xx++;
+    } else if (res.status >= 400 && res.status < 500 && res.status !== 413) count.post4xx++;
+    if (res.status === 422) count.invalid++;
+    return res;
+  }
+
+  before(async () => {
+    srv = await startServer();
+  });
+  after(async () => {
+    if (srv) await srv.cleanup();
+  });
+
+  it('serves docs/openapi.yaml at /v1/openapi.yaml, as is', async () => {
+    const res = await get(srv, '/v1/openapi.yaml');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers.get('content-type'), 'application/yaml; charset=utf-8');
+    assert.equal(res.text, OPENAPI_TEXT);
+    checkDocumented('/v1/openapi.yaml', 'GET', res);
+    assert.equal(YAML.parse(res.text).openapi, '3.0.3');
+  });
+
+  it('POST example 1 -> 201, Location, Harbor 714.00 as the manual says', async () => {
+    const res = await post(EXAMPLE_1);
+    assert.equal(res.status, 201, res.text);
+    const body = checkDocumented('/v1/quotes', 'POST', res);
+    first = { id: body.quote_id, text: res.text, body };
+    assert.match(body.quote_id, QUOTE_ID);
+    assert.equal(res.headers.get('location'), `/v1/quotes/${body.quote_id}`);
+    assert.equal(res.headers.get('content-type'), 'application/json');
+    assert.equal(body.line, 'auto');
+    assert.equal(body.effective_date, EXAMPLE_1.effective_date);
+    const created = Date.parse(body.created_at);
+    assert.ok(Math.abs(created - Date.now()) < 5 * 60 * 1000, `created_at ${body.created_at} is not now`);
+    const harbor = body.results.find((r) => r.carrier.id === 'harbor');
+    assertHarborMatches(harbor, EXPECTED_1, 'example 1');
+    assert.equal(harbor.premium.total, 714);
+    assert.deepEqual(harbor.carrier, { id: 'harbor', name: 'Harbor Mutual', rating: 'A' });
+    assert.deepEqual(harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01' });
+    assert.deepEqual(harbor.fees, [{ name: 'Policy fee', amount: 18 }]);
+    const limits = Object.fromEntries(harbor.coverages.map((c) => [c.code, c.limits]));
+    assert.deepEqual(limits, {
+      bi: { per_person: 100000, per_accident: 300000 },
+      pd: { limit: 100000 },
+      med: { limit: 5000 },
+      um: { per_person: 100000, per_accident: 300000 },
+      comp: { deductible: 500 },
+      coll: { deductible: 500 },
+    });
+    // One result per carrier asked (no `carriers` filter: all of them).
+    assert.deepEqual(body.results.map((r) => r.carrier.id).sort(), CARRIER_IDS_ON_DISK);
+    // Carriers that do not write Ohio are there, unavailable, with a reason.
+    for (const id of ['allegheny', 'lonestar']) {
+      const r = body.results.find((x) => x.carrier.id === id);
+      assert.equal(r.status, 'unavailable');
+      assert.equal(r.plan, null);
+      assert.ok(r.reasons.some((t) => t.includes('OH')), JSON.stringify(r.reasons));
+    }
+    assertMoneyText(res.text);
+  });
+
+  it('the response schemas are strict: drifted copies of a real response are rejected', () => {
+    assert.ok(first, 'example 1 was not saved');
+    assertSchema('QuoteResponse', first.body);
+    const quotedAt = first.body.results.findIndex((r) => r.status === 'quoted');
+    const otherAt = first.body.results.findIndex((r) => r.status !== 'quoted');
+    const drifts = {
+      'an unknown top-level field': (b) => (b.total = 1),
+      'a missing created_at': (b) => delete b.created_at,
+      'a bad quote id': (b) => (b.quote_id = 'q_123'),
+      'an unknown status': (b) => (b.results[quotedAt].status = 'pending'),
+      'a quoted result without premium': (b) => delete b.results[quotedAt].premium,
+      'a declined result with a premium': (b) => {
+        b.results[otherAt].premium = structuredClone(b.results[quotedAt].premium);
+      },
+      'money as a string': (b) => (b.results[quotedAt].premium.total = '714.00'),
+      'money with fractions of a cent': (b) => (b.results[quotedAt].premium.total = 714.001),
+      'an unknown result field': (b) => (b.results[quotedAt].health_class = 'preferred'),
+      'an unknown coverage code': (b) => (b.results[quotedAt].coverages[0].code = 'gap'),
+      'an unknown premium field': (b) => (b.results[quotedAt].premium.annual = 1428),
+      'limits of two shapes': (b) => (b.results[quotedAt].coverages[0].limits.limit = 5),
+      'a carrier without a name': (b) => delete b.results[quotedAt].carrier.name,
+    };
+    for (const [what, drift] of Object.entries(drifts)) {
+      const b = structuredClone(first.body);
+      drift(b);
+      assert.ok(schemaErrors('QuoteResponse', b), `QuoteResponse accepts ${what}`);
+    }
+    assert.ok(schemaErrors('Error', { error: { code: 'not_found', message: 'x' } }), 'Error without path');
+    assert.ok(schemaErrors('Error', { error: { code: 'nope', message: 'x', path: '' } }), 'Error with an unknown code');
+    assert.ok(schemaErrors('Health', { status: 'ok', plans: 1, plans_loaded_at: '2026-01-01T00:00:00Z' }));
+  });
+
+  it('every reference case of the manual gives Harbor the expected result', async () => {
+    for (const c of REFERENCE.cases) {
+      const res = await post(c.request);
+      assert.equal(res.status, 201, `${c.name}: ${res.text}`);
+      const body = checkDocumented('/v1/quotes', 'POST', res);
+      assertHarborMatches(
+        body.results.find((r) => r.carrier.id === 'harbor'),
+        c.expected,
+        c.name,
+      );
+      assertMoneyText(res.text);
+      refBodies.push({ name: c.name, body });
+    }
+  });
+
+  it('results: quoted first by ascending premium.total (contract), then the rest', () => {
+    assert.ok(first, 'example 1 was not saved');
+    for (const { name, body } of [{ name: 'example 1', body: first.body }, ...refBodies])
+      assertResultsOrder(body.results, name);
+  });
+
+  it('the carriers filter rates only the carriers named', async () => {
+    const res = await post(example1((r) => (r.carriers = ['harbor', 'keystone'])));
+    assert.equal(res.status, 201, res.text);
+    const body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.deepEqual(body.results.map((r) => r.carrier.id).sort(), ['harbor', 'keystone']);
+    assert.equal(body.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+  });
+
+  it('GET /v1/quotes/{id} answers the saved response byte for byte', async () => {
+    assert.ok(first, 'example 1 was not saved');
+    const res = await get(srv, `/v1/quotes/${first.id}`);
+    assert.equal(res.status, 200, res.text);
+    checkDocumented('/v1/quotes/{id}', 'GET', res);
+    assert.equal(res.text, first.text);
+  });
+
+  it('GET /v1/quotes/{id} of an unknown or malformed id -> 404', async () => {
+    for (const id of ['q_00000000000000000000000000', 'q_ZZZZZZZZZZZZZZZZZZZZZZZZZZ', 'nope', 'q_0000000000000000000000000I']) {
+      const res = await get(srv, `/v1/quotes/${id}`);
+      assert.equal(res.status, 404, `${id}: ${res.text}`);
+      const body = checkDocumented('/v1/quotes/{id}', 'GET', res);
+      assert.deepEqual(body, { error: { code: 'not_found', message: 'no quote with this id', path: '' } });
+    }
+  });
+
+  it('the worksheet for harbor ends with Total 714 and explains every coverage', async () => {
+    const res = await get(srv, `/v1/quotes/${first.id}/worksheet/harbor`);
+    assert.equal(res.status, 200, res.text);
+    const ws = checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', res);
+    assert.deepEqual(ws.carrier, { id: 'harbor', name: 'Harbor Mutual', rating: 'A' });
+    assert.deepEqual(ws.plan, { id: 'harbor-oh-auto', version: '2026-01-01' });
+    assert.equal(ws.status, 'quoted');
+    const last = ws.steps.at(-1);
+    assert.equal(last.name, 'Total');
+    assert.equal(last.running, 714);
+    assert.equal(last.coverage, null);
+    const sum = ws.steps.find((s) => s.name === 'Sum of coverage premiums');
+    assert.equal(sum?.running, 696);
+    assert.ok(ws.steps.some((s) => s.name === 'Policy fee' && s.op === '+' && s.factor === 18));
+    // Each coverage's steps start with its base rate and end at its premium.
+    const harbor = first.body.results.find((r) => r.carrier.id === 'harbor');
+    for (const cov of harbor.coverages) {
+      const steps = ws.steps.filter((s) => s.coverage === cov.code && s.vehicle === cov.vehicle);
+      assert.ok(steps.length >= 2, `no steps for ${cov.code}`);
+      assert.equal(steps[0].op, '=');
+      assert.equal(steps.at(-1).running, cov.premium, `${cov.code}: worksheet ends at ${steps.at(-1).running}`);
+    }
+    assert.ok(ws.steps.some((s) => s.table === 'territory_factor' && s.key === '1' && s.factor === 1.25));
+  });
+
+  it('worksheets of results without a rating: unknown carrier 404, no plan 404, unavailable 200 with no steps', async () => {
+    let res = await get(srv, `/v1/quotes/${first.id}/worksheet/nobody`);
+    assert.equal(res.status, 404, res.text);
+    let body = checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', res);
+    assert.equal(body.error.code, 'not_found');
+    assert.equal(body.error.message, 'this quote has no result from that carrier');
+
+    res = await get(srv, `/v1/quotes/${first.id}/worksheet/allegheny`);
+    assert.equal(res.status, 404, res.text);
+    body = checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', res);
+    assert.equal(body.error.code, 'not_found');
+
+    res = await get(srv, `/v1/quotes/q_00000000000000000000000000/worksheet/harbor`);
+    assert.equal(res.status, 404, res.text);
+    checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', res);
+
+    res = await get(srv, `/v1/quotes/${first.id}/worksheet/reserve`);
+    assert.equal(res.status, 200, res.text);
+    body = checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', res);
+    assert.equal(body.status, 'unavailable');
+    assert.deepEqual(body.steps, []);
+  });
+
+  it('malformed JSON -> 400 naming line:column', async () => {
+    const res = await post('{"line": "auto",\n "x": }');
+    assert.equal(res.status, 400, res.text);
+    const body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.equal(body.error.code, 'malformed_json');
+    assert.match(body.error.message, /^invalid JSON at 2:7: /);
+    assert.equal(body.error.path, '');
+    assert.equal('details' in body.error, false);
+  });
+
+  it('a duplicate key is malformed JSON too', async () => {
+    const res = await post('{"line": "auto", "line": "auto"}');
+    assert.equal(res.status, 400, res.text);
+    const body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.equal(body.error.code, 'malformed_json');
+    assert.match(body.error.message, /^invalid JSON at 1:\d+: duplicate object key/);
+  });
+
+  it('a content type other than application/json -> 415', async () => {
+    for (const [type, body] of [
+      ['text/plain', JSON.stringify(EXAMPLE_1)],
+      ['application/x-www-form-urlencoded', 'line=auto'],
+      ['application/jsonx', JSON.stringify(EXAMPLE_1)],
+      [null, new TextEncoder().encode(JSON.stringify(EXAMPLE_1))], // no Content-Type at all
+    ]) {
+      const res = await post(body, { type });
+      assert.equal(res.status, 415, `${type}: ${res.text}`);
+      const err = checkDocumented('/v1/quotes', 'POST', res);
+      assert.deepEqual(err, {
+        error: { code: 'unsupported_media_type', message: 'send the request as application/json', path: '' },
+      });
+    }
+    // Parameters and case do not matter.
+    for (const type of ['application/json; charset=utf-8', 'Application/JSON']) {
+      const res = await post(EXAMPLE_1, { type });
+      assert.equal(res.status, 201, `${type}: ${res.text}`);
+    }
+  });
+
+  it('an unknown field -> 422 with its path in details', async () => {
+    let res = await post(example1((r) => (r.colour = 'red')));
+    assert.equal(res.status, 422, res.text);
+    let body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.deepEqual(body, {
+      error: {
+        code: 'invalid_request',
+        message: 'colour: unknown field',
+        path: 'colour',
+        details: [{ path: 'colour', message: 'unknown field' }],
+      },
+    });
+    res = await post(example1((r) => (r.drivers[0].license.expires = '2030-01-01')));
+    assert.equal(res.status, 422, res.text);
+    body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.deepEqual(body.error.details.map((d) => d.path), ['drivers[0].license.expires']);
+  });
+
+  it('a Social Security number is refused, not stored', async () => {
+    const res = await post(example1((r) => (r.applicant.ssn = '123-45-6789')));
+    assert.equal(res.status, 422, res.text);
+    const body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.equal(body.error.path, 'applicant.ssn');
+    assert.ok(!res.text.includes('123-45-6789'), 'the SSN is echoed back');
+  });
+
+  it('a bad date -> 422 at drivers[0].date_of_birth', async () => {
+    const res = await post(example1((r) => (r.drivers[0].date_of_birth = '1990-02-30')));
+    assert.equal(res.status, 422, res.text);
+    const body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.equal(body.error.code, 'invalid_request');
+    assert.equal(body.error.path, 'drivers[0].date_of_birth');
+    assert.equal(body.error.message, 'drivers[0].date_of_birth: not a valid date "1990-02-30"');
+    assert.deepEqual(body.error.details, [
+      { path: 'drivers[0].date_of_birth', message: 'not a valid date "1990-02-30"' },
+    ]);
+  });
+
+  it('every problem is listed, each with its path', async () => {
+    const res = await post(
+      example1((r) => {
+        r.colour = 'red';
+        r.drivers[0].gender = 'f';
+        r.vehicles[0].symbol = 99;
+        r.coverages.pd = { limit: 0 };
+        r.extra = 'not an object';
+      }),
+    );
+    assert.equal(res.status, 422, res.text);
+    const body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.deepEqual(body.error.details.map((d) => d.path).sort(), [
+      'colour',
+      'coverages.pd.limit',
+      'drivers[0].gender',
+      'extra',
+      'vehicles[0].symbol',
+    ]);
+    assert.equal(body.error.message, `${body.error.details[0].path}: ${body.error.details[0].message}`);
+    assert.equal(body.error.path, body.error.details[0].path);
+  });
+
+  it('not a JSON object -> 422', async () => {
+    const res = await post('[]');
+    assert.equal(res.status, 422, res.text);
+    const body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.equal(body.error.message, 'expected a JSON object, got an array');
+  });
+
+  it('extra objects are allowed anywhere', async () => {
+    const res = await post(
+      example1((r) => {
+        r.extra = { channel: 'web' };
+        r.applicant.extra = { source: 'ad' };
+        r.vehicles[0].extra = { garage: 'attached' };
+        r.coverages.bi.extra = {};
+      }),
+    );
+    assert.equal(res.status, 201, res.text);
+    const body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.equal(body.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+  });
+
+  it('a body over 1 MiB -> 413; exactly 1 MiB is read', async () => {
+    const json = JSON.stringify(EXAMPLE_1);
+    const exact = json + ' '.repeat(MiB - Buffer.byteLength(json));
+    assert.equal(Buffer.byteLength(exact), MiB);
+    let res = await post(exact);
+    assert.equal(res.status, 201, `a body of exactly 1 MiB: ${res.text.slice(0, 300)}`);
+    res = await post(exact + ' ');
+    assert.equal(res.status, 413, res.text);
+    let body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.deepEqual(body, { error: { code: 'too_large', message: 'request body larger than 1 MiB', path: '' } });
+    res = await post('{"pad": "' + 'x'.repeat(2 * MiB) + '"}');
+    assert.equal(res.status, 413, res.text.slice(0, 300));
+    body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.equal(body.error.code, 'too_large');
+  });
+
+  it('a method a route does not take -> 405 with Allow', async () => {
+    for (const [method, p, allow] of [
+      ['DELETE', '/v1/quotes', 'POST'],
+      ['GET', '/v1/quotes', 'POST'],
+      ['PUT', '/v1/quotes', 'POST'],
+      ['DELETE', '/v1/quotes/q_00000000000000000000000000', 'GET'],
+      ['POST', '/v1/carriers', 'GET'],
+      ['POST', '/v1/plans', 'GET'],
+      ['POST', '/healthz', 'GET'],
+      ['POST', '/metrics', 'GET'],
+    ]) {
+      const res = await call(srv, method, p);
+      if (p === '/v1/quotes') count.post4xx++;
+      assert.equal(res.status, 405, `${method} ${p}: ${res.text}`);
+      assert.equal(res.headers.get('allow'), allow, `${method} ${p}`);
+      const body = res.json();
+      assertSchema('Error', body);
+      assert.deepEqual(body, { error: { code: 'method_not_allowed', message: `use ${allow}`, path: '' } });
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    }
+  });
+
+  it('an unknown path -> 404 JSON error', async () => {
+    for (const p of ['/v1/nothing', '/v2/quotes', '/v1/quotes/q_00000000000000000000000000/other']) {
+      const res = await get(srv, p);
+      assert.equal(res.status, 404, `${p}: ${res.text}`);
+      assertSchema('Error', res.json());
+      assert.equal(res.json().error.code, 'not_found');
+    }
+  });
+
+  it('GET /v1/carriers lists harbor and every carrier once', async () => {
+    const res = await get(srv, '/v1/carriers');
+    assert.equal(res.status, 200, res.text);
+    const body = checkDocumented('/v1/carriers', 'GET', res);
+    const ids = body.carriers.map((c) => c.id);
+    assert.deepEqual([...ids].sort(), CARRIER_IDS_ON_DISK);
+    const harbor = body.carriers.find((c) => c.id === 'harbor');
+    assert.deepEqual(harbor, {
+      id: 'harbor',
+      name: 'Harbor Mutual',
+      rating: 'A',
+      kind: 'regional',
+      lines: ['auto'],
+      plans: [
+        {
+          id: 'harbor-oh-auto',
+          carrier: 'harbor',
+          version: '2026-01-01',
+          effective: '2026-01-01',
+          line: 'auto',
+          states: ['OH'],
+          term_months: 6,
+          coverages: ['bi', 'pd', 'med', 'um', 'comp', 'coll'],
+        },
+      ],
+    });
+    for (const c of body.carriers) for (const p of c.plans) assert.equal(p.carrier, c.id);
+    assert.equal(
+      body.carriers.reduce((n, c) => n + c.plans.length, 0),
+      PLAN_COUNT_ON_DISK,
+    );
+  });
+
+  it('GET /v1/plans lists every plan version on disk', async () => {
+    const res = await get(srv, '/v1/plans');
+    assert.equal(res.status, 200, res.text);
+    const body = checkDocumented('/v1/plans', 'GET', res);
+    assert.equal(body.plans.length, PLAN_COUNT_ON_DISK);
+    const keys = body.plans.map((p) => `${p.id}@${p.version}`);
+    assert.equal(new Set(keys).size, keys.length, 'a plan version is listed twice');
+    assert.ok(keys.includes('harbor-oh-auto@2026-01-01'));
+    const carriers = (await get(srv, '/v1/carriers')).json();
+    assert.deepEqual(
+      keys.sort(),
+      carriers.carriers.flatMap((c) => c.plans.map((p) => `${p.id}@${p.version}`)).sort(),
+    );
+    assert.equal(body.loaded_at, carriers.loaded_at);
+  });
+
+  it('consent to be contacted is accepted and must be a boolean', async () => {
+    const res = await post(
+      example1((r) => {
+        r.applicant.email = 'dana@example.com';
+        r.applicant.phone = '+1 614 555 0101';
+        r.applicant.consent = { contact: true };
+      }),
+    );
+    assert.equal(res.status, 201, res.text);
+    const body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.equal(body.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+    const back = await get(srv, `/v1/quotes/${body.quote_id}`);
+    assert.equal(back.text, res.text);
+    assert.ok(!res.text.includes('dana@example.com'), 'contact details echoed in the response');
+
+    const bad = await post(example1((r) => (r.applicant.consent = { contact: 'yes' })));
+    assert.equal(bad.status, 422, bad.text);
+    const err = checkDocumented('/v1/quotes', 'POST', bad);
+    assert.equal(err.error.path, 'applicant.consent.contact');
+    assert.equal(err.error.message, 'applicant.consent.contact: expected true or false, got a string');
+  });
+
+  it('50 quotes get 50 distinct ids, each served back', async () => {
+    const ids = [];
+    for (let batch = 0; batch < 5; batch++) {
+      const res = await Promise.all(Array.from({ length: 10 }, () => post(EXAMPLE_1)));
+      for (const r of res) {
+        assert.equal(r.status, 201, r.text);
+        const id = r.json().quote_id;
+        assert.match(id, QUOTE_ID);
+        assert.equal(r.headers.get('location'), `/v1/quotes/${id}`);
+        ids.push(id);
+      }
+    }
+    assert.equal(ids.length, 50);
+    assert.equal(new Set(ids).size, 50, 'duplicate quote ids');
+    for (const id of ids) assert.equal((await get(srv, `/v1/quotes/${id}`)).status, 200, id);
+  });
+
+  it('GET /healthz: ok, the plans loaded, quotes_saved counts the saves', async () => {
+    let res = await get(srv, '/healthz');
+    assert.equal(res.status, 200, res.text);
+    let body = checkDocumented('/healthz', 'GET', res);
+    assert.equal(body.status, 'ok');
+    assert.equal(body.plans, PLAN_COUNT_ON_DISK);
+    assert.equal(body.quotes_saved, count.saved);
+    assert.ok(count.saved >= 60);
+    assert.equal((await post(EXAMPLE_1)).status, 201);
+    res = await get(srv, '/healthz');
+    body = checkDocumented('/healthz', 'GET', res);
+    assert.equal(body.quotes_saved, count.saved);
+  });
+
+  it('GET /metrics counts requests by route and class, and quotes saved and refused', async () => {
+    const want = {
+      'mq_http_requests_total{route="quotes_post",code="2xx"}': count.post2xx,
+      'mq_http_requests_total{route="quotes_post",code="4xx"}': count.post4xx,
+      'mq_quotes_total{line="auto",outcome="saved"}': count.saved,
+      'mq_quotes_total{line="auto",outcome="invalid"}': count.invalid,
+    };
+    const m = await metricsWhen(srv, (m) => Object.entries(want).every(([k, v]) => metric(m, k) === v));
+    for (const [k, v] of Object.entries(want)) assert.equal(metric(m, k), v, k);
+    assert.ok(count.post2xx > 50 && count.invalid >= 7 && count.post4xx > count.invalid);
+    // No 5xx anywhere.
+    for (const [k, v] of m) if (/code="5xx"/.test(k)) assert.equal(v, 0, k);
+    // Results: every quote asked every carrier.
+    const results = ['quoted', 'declined', 'unavailable', 'error', 'timeout'].reduce(
+      (n, s) => n + metric(m, `mq_quote_results_total{line="auto",status="${s}"}`),
+      0,
+    );
+    assert.ok(results >= count.saved * 2, `mq_quote_results_total sums to ${results}`);
+    // Harbor was rated for every saved quote (the carriers filter included it).
+    assert.equal(metric(m, 'mq_carrier_rating_seconds_count{carrier="harbor"}'), count.saved);
+    assert.equal(metric(m, 'mq_plan_reloads_total{result="ok"}'), 0);
+    assert.equal(metric(m, 'mq_plan_reloads_total{result="failed"}'), 0);
+    assert.ok(m.has('mq_http_connections'));
+    const res = await get(srv, '/metrics');
+    checkDocumented('/metrics', 'GET', res);
+    assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    // The histogram is cumulative and its count matches the requests.
+    const buckets = [...parseMetrics(res.text)]
+      .filter(([k]) => k.startsWith('mq_http_request_duration_seconds_bucket{route="quotes_post"'))
+      .map(([, v]) => v);
+    for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i] >= buckets[i - 1]);
+    assert.ok(buckets.at(-1) >= count.post2xx + count.post4xx);
+  });
+
+  it('security headers on every kind of response', async () => {
+    const id = first.id;
+    const other = await get(srv, '/nowhere'); // not an API route: revalidated, not unstored
+    assert.equal(other.headers.get('cache-control'), 'no-cache');
+    const responses = [
+      await get(srv, `/v1/quotes/${id}`),
+      await get(srv, `/v1/quotes/${id}/worksheet/harbor`),
+      await get(srv, '/v1/quotes/q_00000000000000000000000000'),
+      await get(srv, '/v1/carriers'),
+      await get(srv, '/v1/plans'),
+      await get(srv, '/healthz'),
+      await get(srv, '/metrics'),
+      await get(srv, '/v1/openapi.yaml'),
+      await get(srv, '/v1/nowhere'),
+      await call(srv, 'DELETE', '/v1/quotes'),
+      await post('{', {}),
+    ];
+    for (const res of [...responses, other]) {
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+      assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    }
+    for (const res of responses) assert.equal(res.headers.get('cache-control'), 'no-store');
+  });
+
+  it('multiquote requote reproduces a saved quote exactly', async () => {
+    const r = await runCli(['requote', '--db', srv.db, '--plans', PLANS, first.id]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /reproduced exactly/);
+    assert.match(r.stdout, new RegExp(`^quote ${first.id} of ${first.body.created_at} \\(auto, effective 2026-03-01\\)`));
+    assert.match(r.stdout, /harbor\s+same\s+harbor-oh-auto 2026-01-01\s+quoted 714\.00/);
+    assert.doesNotMatch(r.stdout, /DIFFERS|MISSING/);
+    const unknown = await runCli(['requote', '--db', srv.db, '--plans', PLANS, 'q_00000000000000000000000000']);
+    assert.equal(unknown.code, 2, unknown.stdout + unknown.stderr);
+    assert.match(unknown.stderr, /no quote with this id/);
+  });
+
+  it('SIGHUP reloads the plans and the server keeps serving', async () => {
+    const since = srv.events().length;
+    srv.signal('SIGHUP');
+    const ev = await srv.waitForLog((e) => e.event === 'reloaded' || e.event === 'reload_failed', { since });
+    assert.equal(ev.event, 'reloaded');
+    assert.equal(ev.plans, PLAN_COUNT_ON_DISK);
+    const res = await post(EXAMPLE_1);
+    assert.equal(res.status, 201, res.text);
+    const body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.equal(body.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+    // Quotes made before the reload keep their worksheets.
+    const ws = await get(srv, `/v1/quotes/${first.id}/worksheet/harbor`);
+    assert.equal(ws.status, 200, ws.text);
+    assert.equal(ws.json().steps.at(-1).running, 714);
+    const m = await metricsWhen(srv, () => true);
+    assert.equal(metric(m, 'mq_plan_reloads_total{result="ok"}'), 1);
+    assert.equal(metric(m, 'mq_plan_reloads_total{result="failed"}'), 0);
+    assert.equal((await get(srv, '/healthz')).json().plans, PLAN_COUNT_ON_DISK);
+  });
+
+  it('SIGTERM with nothing in flight: exit 0', async () => {
+    const info = await srv.stop();
+    assert.deepEqual(info, { code: 0, signal: null }, srv.logs());
+    assert.ok(srv.events().some((e) => e.event === 'stopped'));
+  });
+});
+
+// ---- Reloads of plans edited on disk ---------------------------------------------
+
+describe('SIGHUP with plans edited on disk', { timeout: 120000 }, () => {
+  let srv, plans, firstId;
+  const harborYaml = () => path.join(plans, 'harbor', 'oh-auto-2026-01-01', 'plan.yaml');
+  const summitYaml = () => path.join(plans, 'summit', 'oh-auto-2025-11-15', 'plan.yaml');
+  let summitOriginal;
+
+  async function hup() {
+    const since = srv.events().length;
+    srv.signal('SIGHUP');
+    return srv.waitForLog((e) => e.event === 'reloaded' || e.event === 'reload_failed', { since });
+  }
+  const harborOf = (res) => res.json().results.find((r) => r.carrier.id === 'harbor');
+
+  before(async () => {
+    plans = await copyPlans();
+    srv = await startServer({ plans });
+    const res = await call(srv, 'POST', '/v1/quotes', { body: EXAMPLE_1 });
+    assert.equal(res.status, 201, res.text);
+    firstId = res.json().quote_id;
+    summitOriginal = readFileSync(summitYaml(), 'utf8');
+  });
+  after(async () => {
+    if (srv) await srv.cleanup();
+    if (plans) removeTemp(path.dirname(plans));
+  });
+
+  it('a broken plan: the reload is refused whole, the old plans keep answering', async () => {
+    // A valid edit to harbor (its fee) and a broken summit plan in one reload.
+    const h = readFileSync(harborYaml(), 'utf8');
+    assert.ok(h.includes('{name: Policy fee, amount: 18.00}'), 'harbor plan.yaml changed; update this test');
+    writeFileSync(harborYaml(), h.replace('{name: Policy fee, amount: 18.00}', '{name: Policy fee, amount: 99.00}'));
+    writeFileSync(summitYaml(), summitOriginal + '\ncarrier: [\n');
+    const ev = await hup();
+    assert.equal(ev.event, 'reload_failed', srv.logs());
+    assert.ok(
+      srv.events().some((e) => e.event === 'plan_error' && e.message.includes('summit/oh-auto-2025-11-15/plan.yaml')),
+      `no plan_error naming summit's plan.yaml:\n${srv.logs()}`,
+    );
+    const m = await metricsWhen(srv, () => true);
+    assert.equal(metric(m, 'mq_plan_reloads_total{result="failed"}'), 1);
+    assert.equal(metric(m, 'mq_plan_reloads_total{result="ok"}'), 0);
+    const health = (await get(srv, '/healthz')).json();
+    assert.equal(health.status, 'ok');
+    assert.equal(health.plans, PLAN_COUNT_ON_DISK);
+    // Still the old harbor (fee 18): nothing of the failed reload was taken.
+    const res = await call(srv, 'POST', '/v1/quotes', { body: EXAMPLE_1 });
+    assert.equal(res.status, 201, res.text);
+    checkDocumented('/v1/quotes', 'POST', res);
+    assert.equal(harborOf(res).premium.total, 714);
+    assert.equal(harborOf(res).premium.fees, 18);
+    assert.equal(res.json().results.find((r) => r.carrier.id === 'summit').status, 'quoted');
+    const ws = await get(srv, `/v1/quotes/${firstId}/worksheet/harbor`);
+    assert.equal(ws.status, 200, ws.text);
+    assert.equal(ws.json().steps.at(-1).running, 714);
+  });
+
+  it('once fixed, the next SIGHUP loads the edited plans', async () => {
+    writeFileSync(summitYaml(), summitOriginal);
+    const ev = await hup();
+    assert.equal(ev.event, 'reloaded', srv.logs());
+    assert.equal(ev.plans, PLAN_COUNT_ON_DISK);
+    const m = await metricsWhen(srv, () => true);
+    assert.equal(metric(m, 'mq_plan_reloads_total{result="ok"}'), 1);
+    assert.equal(metric(m, 'mq_plan_reloads_total{result="failed"}'), 1);
+    const res = await call(srv, 'POST', '/v1/quotes', { body: EXAMPLE_1 });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(harborOf(res).premium.fees, 99);
+    assert.equal(harborOf(res).premium.total, 714 - 18 + 99);
+    // The saved quote is answered as it was made.
+    const back = await get(srv, `/v1/quotes/${firstId}`);
+    assert.equal(harborOf(back).premium.total, 714);
+    // ...and requote notices that the version it used was edited in place.
+    const r = await runCli(['requote', '--db', srv.db, '--plans', plans, firstId]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /harbor\s+DIFFERS\s+harbor-oh-auto 2026-01-01\s+quoted 795\.00 \(was 714\.00\)/);
+    assert.match(r.stdout, /NOT reproduced/);
+  });
+
+  it('a plan version no longer loaded: its worksheets answer 409', async () => {
+    rmSync(path.join(plans, 'harbor'), { recursive: true });
+    const ev = await hup();
+    assert.equal(ev.event, 'reloaded', srv.logs());
+    assert.equal(ev.plans, PLAN_COUNT_ON_DISK - 1);
+    const res = await get(srv, `/v1/quotes/${firstId}/worksheet/harbor`);
+    assert.equal(res.status, 409, res.text);
+    const body = checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', res);
+    assert.deepEqual(body, {
+      error: {
+        code: 'plan_version_missing',
+        message: 'the plan version this quote used is no longer loaded',
+        path: '',
+      },
+    });
+    // The quote itself is still served; new quotes no longer ask harbor.
+    assert.equal((await get(srv, `/v1/quotes/${firstId}`)).status, 200);
+    const q = await call(srv, 'POST', '/v1/quotes', { body: EXAMPLE_1 });
+    assert.equal(q.status, 201, q.text);
+    assert.equal(harborOf(q), undefined);
+    assert.equal(q.json().results.length, CARRIER_IDS_ON_DISK.length - 1);
+    const carriers = (await get(srv, '/v1/carriers')).json();
+    assert.ok(!carriers.carriers.some((c) => c.id === 'harbor'));
+  });
+});
+
+// ---- Shutdown and persistence ----------------------------------------------------
+
+describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 }, () => {
+  let dbDir, db;
+  const saved = new Map(); // id -> 201 body text
+
+  before(() => {
+    dbDir = makeTemp('mq-js-persist-');
+    db = path.join(dbDir, 'quotes.db');
+  });
+  after(() => removeTemp(dbDir));
+
+  it('SIGTERM while 20 quote requests are in flight: all 20 get a complete 201, exit 0', async () => {
+    const srv = await startServer({ db });
+    try {
+      const text = JSON.stringify(EXAMPLE_1);
+      const inflight = Array.from({ length: 20 }, () => splitPost(srv, text));
+      await Promise.all(inflight.map((p) => p.connected));
+      // Wait until the server holds all 20 connections (+1: this /metrics request).
+      const end = Date.now() + 5000;
+      for (;;) {
+        const res = await rawRequest(`${srv.url}/metrics`, { headers: { connection: 'close' } });
+        const open = parseMetrics(res.text).get('mq_http_connections');
+        if (open >= 21) break;
+        assert.ok(Date.now() < end, `the server holds ${open} connections, not 21`);
+        await sleep(20);
+      }
+      await sleep(300); // let it read the headers and the first half of every body
+      const since = srv.events().length;
+      srv.signal('SIGTERM');
+      const stopping = await srv.waitForLog((e) => e.event === 'stopping', { since });
+      assert.equal(stopping.in_flight, 20, 'requests counted in flight at SIGTERM');
+      await sleep(200); // the server is now draining: finish the bodies
+      for (const p of inflight) p.sendRest();
+      const responses = await Promise.all(inflight.map((p) => p.response));
+      for (const res of responses) {
+        assert.equal(res.status, 201, res.text);
+        assert.equal(res.raw.length, Number(res.headers['content-length']), 'a truncated body');
+        const body = checkDocumented('/v1/quotes', 'POST', res);
+        assert.equal(res.headers.location, `/v1/quotes/${body.quote_id}`);
+        assert.equal(body.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+        saved.set(body.quote_id, res.text);
+      }
+      assert.equal(saved.size, 20, 'duplicate ids among the drained quotes');
+      const info = await Promise.race([srv.exited, deadline(15000)]);
+      assert.deepEqual(info, { code: 0, signal: null }, srv.logs());
+      assert.ok(srv.events().some((e) => e.event === 'stopped'), srv.logs());
+      assert.equal(srv.events().filter((e) => e.path === '/v1/quotes' && e.status === 201).length, 20);
+    } finally {
+      await srv.cleanup();
+    }
+  });
+
+  it('after a restart on the same database every quote is served as it was', async () => {
+    assert.equal(saved.size, 20, 'the drain test saved nothing');
+    const srv = await startServer({ db });
+    try {
+      const health = (await get(srv, '/healthz')).json();
+      assert.equal(health.quotes_saved, 20);
+      for (const [id, text] of saved) {
+        const res = await get(srv, `/v1/quotes/${id}`);
+        assert.equal(res.status, 200, `${id}: ${res.text}`);
+        checkDocumented('/v1/quotes/{id}', 'GET', res);
+        assert.equal(res.text, text, `${id} changed across the restart`);
+        const ws = await get(srv, `/v1/quotes/${id}/worksheet/harbor`);
+        assert.equal(ws.status, 200);
+        assert.equal(ws.json().steps.at(-1).running, 714);
+      }
+    } finally {
+      await srv.cleanup();
+    }
+    const id = [...saved.keys()][0];
+    const r = await runCli(['requote', '--db', db, '--plans', PLANS, id]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /reproduced exactly/);
+  });
+
+  it('a 201 survives kill -9 of the server', async () => {
+    let srv = await startServer({ db });
+    let id, text;
+    try {
+      const res = await call(srv, 'POST', '/v1/quotes', { body: EXAMPLE_1 });
+      assert.equal(res.status, 201, res.text);
+      ({ quote_id: id } = res.json());
+      text = res.text;
+      const info = await srv.kill9();
+      assert.equal(info.signal, 'SIGKILL');
+    } finally {
+      await srv.cleanup();
+    }
+    srv = await startServer({ db });
+    try {
+      const res = await get(srv, `/v1/quotes/${id}`);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.text, text);
+      assert.equal((await get(srv, '/healthz')).json().quotes_saved, 21);
+    } finally {
+      await srv.cleanup();
+    }
+  });
+});

@@ -1,0 +1,74 @@
+// browser.mjs -- Debian's headless Chromium, driven by playwright-core, for
+// the browser tests.
+//
+// launchBrowser() starts /usr/bin/chromium (or $MQ_CHROMIUM) headless with
+// no sandbox, GPU or background traffic; newPage() opens a page in a fresh
+// context (its own storage) that records the page's uncaught errors and its
+// failed requests; screenshot() saves a PNG under <repo>/build/screenshots/.
+// Every browser launched is remembered: closeAll() (for after() hooks) closes
+// what is still open; playwright itself kills the browsers it launched when
+// the process exits.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { REPO_ROOT } from './server.mjs';
+
+export const CHROMIUM = process.env.MQ_CHROMIUM || '/usr/bin/chromium';
+export const LAUNCH_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'build', 'screenshots');
+
+const open = new Set(); // browsers not yet closed
+
+/** Headless Chromium; close it with browser.close() or closeAll(). */
+export async function launchBrowser({ timeoutMs = 30000 } = {}) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: LAUNCH_ARGS,
+    timeout: timeoutMs,
+  });
+  open.add(browser);
+  browser.on('disconnected', () => open.delete(browser));
+  return browser;
+}
+
+/** Closes every browser still open. */
+export async function closeAll() {
+  await Promise.all([...open].map((b) => b.close().catch(() => {})));
+  open.clear();
+}
+
+/**
+ * A page in a new context of `browser` (contextOptions: viewport...), with
+ * page.errors (uncaught exceptions, as messages) and page.failedResponses
+ * ([{status, url}] of every response >= 400) filled as the page runs.
+ * Closing page.context() closes it.
+ */
+export async function newPage(browser, contextOptions = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
+  context.setDefaultTimeout(15000);
+  context.setDefaultNavigationTimeout(15000);
+  const page = await context.newPage();
+  page.errors = [];
+  page.failedResponses = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('response', (r) => {
+    if (r.status() >= 400) page.failedResponses.push({ status: r.status(), url: r.url() });
+  });
+  return page;
+}
+
+/** Saves a screenshot of `page` as build/screenshots/<name>.png; returns its path. */
+export async function screenshot(page, name, { fullPage = true } = {}) {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name.replace(/[^A-Za-z0-9_.-]+/g, '-')}.png`);
+  await page.screenshot({ path: file, fullPage, animations: 'disabled' });
+  return file;
+}
