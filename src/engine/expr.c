@@ -239,8 +239,9 @@ static bool is_aggregate(const char *name, mq_agg_kind *kind)
 
 static bool looks_like_list(const char *s, int len)
 {
-    static const char *lists[] = {"drivers", "vehicles", "incidents"};
-    for (int i = 0; i < 3; i++) {
+    /* every line's list names (the compiler checks the line has it) */
+    static const char *lists[] = {"drivers", "vehicles", "incidents", "claims", "members"};
+    for (int i = 0; i < 5; i++) {
         int n = (int)strlen(lists[i]);
         if (len >= n && strncmp(s + len - n, lists[i], n) == 0 &&
             (len == n || s[len - n - 1] == '.'))
@@ -580,8 +581,7 @@ static bool load_name(compiler *c, int kind, const char *name, vinfo *vi)
 }
 
 /* self.FIELD and self.index: the entity whose variable is being defined. */
-static void compile_self(compiler *c, const mq_scope *scope, node *n, const char *field,
-                         vinfo *vi)
+static void compile_self(compiler *c, const mq_scope *scope, node *n, const char *field, vinfo *vi)
 {
     const mq_line_def *l = c->env->line;
     mq_entity_kind k = scope->self_kind;
@@ -595,8 +595,8 @@ static void compile_self(compiler *c, const mq_scope *scope, node *n, const char
     }
     int f = mq_field_find(l, k, field);
     if (f < 0) {
-        failf(c, n->pos, "unknown %s field \"%s\" (self reads request fields)",
-              l->entity_names[k], field);
+        failf(c, n->pos, "unknown %s field \"%s\" (self reads request fields)", l->entity_names[k],
+              field);
         return;
     }
     emit(c, OP_SELF, k, f, 1);
@@ -809,8 +809,9 @@ static void compile_call(compiler *c, const mq_scope *scope, node *n, vinfo *vi)
                        ? mq_symbol_find(MQ_DOM_HEALTH_CLASS, n->args[0]->name)
                        : -1;
         if (code < 0) {
-            failf(c, n->pos, "health_class() takes one of preferred_plus, preferred, "
-                             "standard_plus, standard, tobacco_preferred, tobacco_standard");
+            failf(c, n->pos,
+                  "health_class() takes one of preferred_plus, preferred, "
+                  "standard_plus, standard, tobacco_preferred, tobacco_standard");
             return;
         }
         emit_const(c, code);

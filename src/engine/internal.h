@@ -71,6 +71,8 @@ bool mq_table_compile(mq_table *t, mq_diags *d);
 int mq_table_value_index(const mq_table *t, const char *name);
 /* The value for these keys and value column, or NaN when no row/no value. */
 double mq_table_lookup(const mq_table *t, const double *keys, int col);
+/* The matrix cell for these keys (value = matrix[cell * nvalues + col]), or -1. */
+int64_t mq_table_cell(const mq_table *t, const double *keys);
 /* Linear interpolation of value column `col` between the table's points;
  * NaN outside them or when the table is not a list of numeric points. */
 double mq_table_interpolate(const mq_table *t, double x, int col);
@@ -96,18 +98,18 @@ typedef enum {
     OP_GE,
     OP_EQ,
     OP_NE,
-    OP_TRUTH,  /* x -> truth(x) as 0/1 */
-    OP_AND,    /* if !truth(top): top = 0, jump to b; else pop */
-    OP_OR,     /* if truth(top): top = 1, jump to b; else pop */
-    OP_JFALSE, /* pop; jump to b when false */
-    OP_JUMP,   /* jump to b */
-    OP_CALL,   /* builtin a with b arguments -> result */
-    OP_LOOKUP, /* pop table keys, push value of lookup b (may fail the rating) */
-    OP_AGG,    /* run aggregate b, push its result */
-    OP_SELF,   /* push field b of the entity of kind a whose variable is being computed */
-    OP_INDEX,  /* push the position of the current entity of kind a in its list */
+    OP_TRUTH,      /* x -> truth(x) as 0/1 */
+    OP_AND,        /* if !truth(top): top = 0, jump to b; else pop */
+    OP_OR,         /* if truth(top): top = 1, jump to b; else pop */
+    OP_JFALSE,     /* pop; jump to b when false */
+    OP_JUMP,       /* jump to b */
+    OP_CALL,       /* builtin a with b arguments -> result */
+    OP_LOOKUP,     /* pop table keys, push value of lookup b (may fail the rating) */
+    OP_AGG,        /* run aggregate b, push its result */
+    OP_SELF,       /* push field b of the entity of kind a whose variable is being computed */
+    OP_INDEX,      /* push the position of the current entity of kind a in its list */
     OP_SELF_INDEX, /* push the position of the entity whose variable is being computed */
-    OP_INTERP, /* pop x, push table b's value interpolated linearly at x */
+    OP_INTERP,     /* pop x, push table b's value interpolated linearly at x */
 } mq_opcode;
 
 typedef enum {
@@ -253,6 +255,8 @@ typedef struct mq_discount {
 typedef struct mq_step {
     const char *name;
     mq_step_kind kind;
+    int index;          /* position in the plan's steps (per-unit caches) */
+    int first_item;     /* STEP_DISCOUNTS: index of items[0] among all the plan's items */
     uint64_t coverages; /* bit per line coverage it applies to */
     mq_prog *expr;      /* factor/add/round/minimum */
     /* STEP_TABLE */
@@ -305,6 +309,7 @@ struct mq_plan {
     int ncodes;
     mq_step *steps;
     int nsteps;
+    int nitems; /* discount items of all steps */
     double round_step;
     int64_t minimum_cents;
     mq_fee *fees;
@@ -342,8 +347,8 @@ typedef struct mq_market {
 mq_market *mq_market_load(const char *dir, mq_diags *d);
 void mq_market_free(mq_market *m);
 /* Applies the premium tax credit to health results (gross, credit, net). */
-bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
-                     mq_result *res, int n, mq_arena *a);
+bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in, mq_result *res,
+                     int n, mq_arena *a);
 const mq_market *mq_engine_market(const mq_engine *e, mq_line line, int32_t on);
 
 #endif

@@ -59,15 +59,15 @@ static bool load_guidelines(mq_market *m, struct fy_node *g, mq_diags *d)
         const char *key = fy_node_get_scalar(fy_node_pair_key(pair), &len);
         char state[16];
         snprintf(state, sizeof state, "%.*s", (int)(len < 15 ? len : 15), key ? key : "");
-        int code = strcmp(state, "default") == 0 ? DEFAULT_GUIDELINE
-                                                 : mq_symbol_find(MQ_DOM_STATE, state);
+        int code =
+            strcmp(state, "default") == 0 ? DEFAULT_GUIDELINE : mq_symbol_find(MQ_DOM_STATE, state);
         struct fy_node *v = fy_node_pair_value(pair);
         bool num_ok = code >= 0;
         double first = node_number(fy_node_mapping_lookup_by_string(v, "first", 5), &num_ok);
         double add = node_number(fy_node_mapping_lookup_by_string(v, "additional", 10), &num_ok);
         if (!num_ok) {
-            mq_diag_add(d, "%s:%d: poverty_guideline %s needs {first: N, additional: N}",
-                        m->file, node_line(fy_node_pair_key(pair)), state);
+            mq_diag_add(d, "%s:%d: poverty_guideline %s needs {first: N, additional: N}", m->file,
+                        node_line(fy_node_pair_key(pair)), state);
             return false;
         }
         m->guideline_first[code] = first;
@@ -100,8 +100,9 @@ static bool load_bands(mq_market *m, struct fy_node *b, mq_diags *d)
         for (int j = 0; ok && (x = fy_node_sequence_iterate(row, &jt)); j++)
             v[j] = node_number(x, &ok);
         if (!ok || v[0] >= v[1] || (i && v[0] != m->bands[i - 1].to)) {
-            mq_diag_add(d, "%s:%d: band %d must be [from, to, start %%, end %%] following the "
-                           "previous band",
+            mq_diag_add(d,
+                        "%s:%d: band %d must be [from, to, start %%, end %%] following the "
+                        "previous band",
                         m->file, node_line(fy_node_sequence_get_by_index(row, 0)), i + 1);
             return false;
         }
@@ -129,8 +130,8 @@ mq_market *mq_market_load(const char *dir, mq_diags *d)
     const char *line = hdr ? fy_node_get_scalar0(fy_node_by_path(hdr, "/line", FY_NT, 0)) : NULL;
     const char *eff =
         hdr ? fy_node_get_scalar0(fy_node_by_path(hdr, "/effective", FY_NT, 0)) : NULL;
-    if (ok && (!id || !line || mq_line_find(line) < 0 || !eff ||
-               !mq_date_parse(eff, &m->effective))) {
+    if (ok &&
+        (!id || !line || mq_line_find(line) < 0 || !eff || !mq_date_parse(eff, &m->effective))) {
         mq_diag_add(d, "%s: market needs id, line and effective (YYYY-MM-DD)", file);
         ok = false;
     }
@@ -150,8 +151,7 @@ mq_market *mq_market_load(const char *dir, mq_diags *d)
         m->benchmark_metal = metal ? mq_symbol_find(MQ_DOM_METAL, metal) : -1;
         m->benchmark_rank = (int)node_number(fy_node_by_path(bm, "/rank", FY_NT, 0), &num_ok);
         if (!num_ok || m->benchmark_metal < 0 || m->benchmark_rank < 1) {
-            mq_diag_add(d, "%s: needs eligible_ratio [from, to] and benchmark {metal, rank}",
-                        file);
+            mq_diag_add(d, "%s: needs eligible_ratio [from, to] and benchmark {metal, rank}", file);
             ok = false;
         }
     }
@@ -250,12 +250,14 @@ bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
     if (isnan(ratio) || size < 1) {
         note = "no premium tax credit: household size and income are needed";
     } else if (ratio < m->eligible_from) {
-        note = mq_arena_printf(a, "no premium tax credit: income is below %.0f%% of the poverty "
-                                  "guideline",
+        note = mq_arena_printf(a,
+                               "no premium tax credit: income is below %.0f%% of the poverty "
+                               "guideline",
                                m->eligible_from * 100);
     } else if (ratio > m->eligible_to) {
-        note = mq_arena_printf(a, "no premium tax credit: income is above %.0f%% of the poverty "
-                                  "guideline",
+        note = mq_arena_printf(a,
+                               "no premium tax credit: income is above %.0f%% of the poverty "
+                               "guideline",
                                m->eligible_to * 100);
     } else if (bench < 0) {
         note = "no premium tax credit: no silver plan is offered in this area";

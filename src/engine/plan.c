@@ -500,6 +500,7 @@ static void load_variables(loader *L, struct fy_node *map)
             mq_scope s = policy_scope(L);
             if (vars[i].kind != MQ_ENT_POLICY)
                 mq_scope_enter(&s, vars[i].kind);
+            s.self_kind = vars[i].kind;
             char *text = fy_node_is_scalar(exprs[i]) ? scalar(L, exprs[i], "expression") : NULL;
             mq_prog *pr =
                 text ? mq_expr_compile(&L->env, &s, text, 0, 0, &vars[i].type, &vars[i].domain)
@@ -514,6 +515,7 @@ static void load_variables(loader *L, struct fy_node *map)
         mq_scope s = policy_scope(L);
         if (vars[i].kind != MQ_ENT_POLICY)
             mq_scope_enter(&s, vars[i].kind);
+        s.self_kind = vars[i].kind;
         L->env.ndeps = 0;
         vars[i].prog = compile_at(L, &s, exprs[i], vars[i].name, &vars[i].type, &vars[i].domain);
         deps[i] = malloc(sizeof(int) * (size_t)(L->env.ndeps ? L->env.ndeps : 1));
@@ -752,6 +754,7 @@ static void load_steps(loader *L, struct fy_node *seq)
         if (!check_keys(L, sn, "step", keys))
             continue;
         mq_step *st = &p->steps[p->nsteps];
+        st->index = p->nsteps;
         for (int c = 0; c < 64; c++)
             st->column_for[c] = -1;
         st->name = required_scalar(L, sn, "name", "step");
@@ -774,6 +777,8 @@ static void load_steps(loader *L, struct fy_node *seq)
             break;
         case 5:
             load_discounts(L, get(sn, "discounts"), st);
+            st->first_item = p->nitems;
+            p->nitems += st->nitems;
             break;
         default:
             st->kind = kind == 1   ? STEP_FACTOR
@@ -849,8 +854,9 @@ static void load_product(loader *L, struct fy_node *n)
     p->product_name = required_scalar(L, n, "name", "product");
     char *metal = get(n, "metal") ? scalar(L, get(n, "metal"), "product.metal") : NULL;
     if (metal && (p->metal = mq_symbol_find(MQ_DOM_METAL, metal)) < 0)
-        ERR(L, get(n, "metal"), "product.metal \"%s\" is not bronze, silver, gold, platinum or "
-                                "catastrophic",
+        ERR(L, get(n, "metal"),
+            "product.metal \"%s\" is not bronze, silver, gold, platinum or "
+            "catastrophic",
             metal);
     if (get(n, "deductible"))
         money_of(L, get(n, "deductible"), "product.deductible", &p->deductible_cents);
@@ -956,9 +962,8 @@ static struct fy_document *parse_yaml(const char *text, const char *display, mq_
 static mq_plan *load_plan(const char *dir, mq_diags *d)
 {
     static const char *const root_keys[] = {
-        "carrier",   "plan",  "verifies", "tables",          "variables", "eligibility",
-        "coverages", "steps", "rounding", "minimum_premium", "fees",      "product",
-        "class",     NULL};
+        "carrier", "plan",     "verifies",        "tables", "variables", "eligibility", "coverages",
+        "steps",   "rounding", "minimum_premium", "fees",   "product",   "class",       NULL};
     char file[PATH_MAX];
     snprintf(file, sizeof file, "%s/plan.yaml", dir);
     mq_plan *p = calloc(1, sizeof(*p));
@@ -1176,8 +1181,8 @@ static bool writes_state(const mq_plan *p, int state)
     return false;
 }
 
-int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on,
-                     const mq_plan **plans, const char **carrier_ids, int cap)
+int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on, const mq_plan **plans,
+                     const char **carrier_ids, int cap)
 {
     /* one slot per plan id in effect (a carrier may offer several plans, as
      * health issuers do), and one empty slot per carrier with none */

@@ -28,6 +28,13 @@ typedef struct rating {
     bool oom;
     mq_vm vm;
     int capcov, capsteps, capnotes;
+    /* per-unit caches: a table step's keys and cell are the same for every
+     * coverage of a unit (only the column differs), and so is a discount's
+     * condition; both are computed on first use and reset for each unit */
+    int64_t *cell;        /* per step: -1 not yet, -2 no row */
+    double *cell_keys;    /* per step: 8 key values */
+    signed char *item_on; /* per discount item: -1 not yet, 0 or 1 */
+    double *item_amount;
 } rating;
 
 const char *mq_status_name(mq_status s)
@@ -173,9 +180,27 @@ static void record(rating *r, int cov, int32_t unit, const char *name, const mq_
 
 /* ---- Stages ------------------------------------------------------------ */
 
+static bool setup_caches(rating *r)
+{
+    const mq_plan *p = r->p;
+    r->cell = mq_arena_alloc(r->a, sizeof(int64_t) * (size_t)(p->nsteps + 1));
+    r->cell_keys = mq_arena_alloc(r->a, sizeof(double) * 8 * (size_t)(p->nsteps + 1));
+    r->item_on = mq_arena_alloc(r->a, (size_t)(p->nitems + 1));
+    r->item_amount = mq_arena_alloc(r->a, sizeof(double) * (size_t)(p->nitems + 1));
+    return r->cell && r->cell_keys && r->item_on && r->item_amount;
+}
+
+static void reset_caches(rating *r)
+{
+    memset(r->cell, 0xff, sizeof(int64_t) * (size_t)r->p->nsteps); /* all -1 */
+    memset(r->item_on, 0xff, (size_t)r->p->nitems);
+}
+
 static bool setup_vm(rating *r)
 {
     const mq_input *in = r->in;
+    if (!setup_caches(r))
+        return false;
     r->vm = (mq_vm){.in = in, .line = r->l};
     for (int k = 0; k < MQ_ENT_COUNT; k++) {
         r->vm.nvars[k] = r->p->nvars_of[k];
@@ -206,6 +231,7 @@ static bool compute_variables(rating *r)
         int nv = r->vm.nvars[d->kind];
         for (int32_t i = 0; i < r->in->count[d->kind]; i++) {
             reset_current(r);
+            r->vm.self[d->kind] = i;
             if (d->kind != MQ_ENT_POLICY)
                 mq_vm_enter(&r->vm, d->kind, i);
             if (!eval(r, d->prog, &r->vm.vars[d->kind][(size_t)i * nv + d->slot])) {
@@ -268,17 +294,24 @@ static bool run_discounts(rating *r, const mq_step *st, int cov, double *factor,
                           const char **detail)
 {
     double sum = 0;
-    char buf[512] = "";
+    char buf[512];
     size_t len = 0;
+    buf[0] = '\0';
     for (int i = 0; i < st->nitems; i++) {
         const mq_discount *d = &st->items[i];
-        double when, amount;
+        int gi = st->first_item + i;
         if (!(d->coverages & (1ull << cov)))
             continue;
-        if (!eval(r, d->when, &when) || !eval(r, d->amount, &amount))
-            return false;
-        if (when == 0 || isnan(when))
+        if (r->item_on[gi] < 0) {
+            double when, amount;
+            if (!eval(r, d->when, &when) || !eval(r, d->amount, &amount))
+                return false;
+            r->item_on[gi] = when != 0 && !isnan(when);
+            r->item_amount[gi] = amount;
+        }
+        if (!r->item_on[gi])
             continue;
+        double amount = r->item_amount[gi];
         sum += amount;
         if (r->worksheet && len < sizeof buf - 80)
             len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %.10g%%", len ? " + " : "",
@@ -300,15 +333,22 @@ static bool run_discounts(rating *r, const mq_step *st, int cov, double *factor,
 /* Applies one step to the running premium. False when a lookup failed. */
 static bool run_step(rating *r, const mq_step *st, int cov, int32_t unit, double *running)
 {
-    double v = NAN, keys[8];
+    double v = NAN;
     const char *key = NULL, *detail = NULL;
     char op = '*';
     switch (st->kind) {
-    case STEP_TABLE:
-        for (int k = 0; k < st->nkeys; k++)
-            if (!eval(r, st->keys[k], &keys[k]))
-                return false;
-        v = mq_table_lookup(st->table, keys, st->column_for[cov]);
+    case STEP_TABLE: {
+        double *keys = &r->cell_keys[(size_t)st->index * 8];
+        int64_t cell = r->cell[st->index];
+        if (cell == -1) {
+            for (int k = 0; k < st->nkeys; k++)
+                if (!eval(r, st->keys[k], &keys[k]))
+                    return false;
+            cell = mq_table_cell(st->table, keys);
+            r->cell[st->index] = cell = cell < 0 ? -2 : cell;
+        }
+        if (cell >= 0)
+            v = st->table->matrix[cell * st->table->nvalues + st->column_for[cov]];
         if (isnan(v)) {
             r->vm.miss_table = st->table;
             r->vm.miss_nkeys = st->nkeys;
@@ -319,6 +359,7 @@ static bool run_step(rating *r, const mq_step *st, int cov, int32_t unit, double
         if (r->worksheet)
             key = format_keys(r, st->table, keys, st->nkeys, ", ", st->key_types);
         break;
+    }
     case STEP_FACTOR:
         if (!eval(r, st->expr, &v))
             return false;
@@ -398,6 +439,7 @@ static bool rate_units(rating *r)
     int nunits = r->l->unit == MQ_ENT_POLICY ? 1 : r->in->count[r->l->unit];
     for (int32_t u = 0; u < nunits; u++) {
         reset_current(r);
+        reset_caches(r);
         if (r->l->unit != MQ_ENT_POLICY)
             mq_vm_enter(&r->vm, r->l->unit, u);
         for (int c = 0; c < r->l->ncoverages; c++) {
@@ -636,7 +678,8 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
     for (int i = 0; i < n; i++) {
         if (!asked_for(in, ids[i]))
             continue;
-        if (in->metals && plans[i] && plans[i]->metal >= 0 && !(in->metals & (1u << plans[i]->metal)))
+        if (in->metals && plans[i] && plans[i]->metal >= 0 &&
+            !(in->metals & (1u << plans[i]->metal)))
             continue;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -20,14 +20,14 @@ static const char *const marital_names[] = {"single", "married", "civil_union", 
 static const char *const use_names[] = {"pleasure", "commute", "business"};
 static const char *const construction_names[] = {"frame", "masonry", "masonry_veneer",
                                                  "fire_resistive"};
-static const char *const roof_names[] = {"asphalt_shingle", "architectural_shingle", "metal",
-                                         "tile", "slate", "wood_shake", "flat"};
-static const char *const claim_names[] = {"water", "wind", "hail", "fire", "theft", "liability",
-                                          "other"};
+static const char *const roof_names[] = {
+    "asphalt_shingle", "architectural_shingle", "metal", "tile", "slate", "wood_shake", "flat"};
+static const char *const claim_names[] = {"water", "wind",      "hail", "fire",
+                                          "theft", "liability", "other"};
 static const char *const mode_names[] = {"annual", "semiannual", "quarterly", "monthly"};
-static const char *const class_names[] = {"preferred_plus",      "preferred",
-                                          "standard_plus",       "standard",
-                                          "tobacco_preferred",   "tobacco_standard"};
+static const char *const class_names[] = {"preferred_plus",    "preferred",
+                                          "standard_plus",     "standard",
+                                          "tobacco_preferred", "tobacco_standard"};
 static const char *const relationship_names[] = {"self", "spouse", "child"};
 static const char *const metal_names[] = {"catastrophic", "bronze", "silver", "gold", "platinum"};
 static const char *const incident_names[] = {
@@ -194,8 +194,8 @@ static const mq_field_def property_policy[MQ_HOME_POLICY_NFIELDS] = {
     [MQ_HP_APPLICANT_DOB] = DATE("applicant.date_of_birth", "applicant's date of birth"),
     [MQ_HP_PAPERLESS] = BOOL("applicant.paperless", "applicant chose paperless documents"),
     [MQ_HP_YEAR_BUILT] = NUM("dwelling.year_built", "home: year built"),
-    [MQ_HP_CONSTRUCTION] = ENUM("construction", MQ_DOM_CONSTRUCTION,
-                                "frame, masonry, masonry_veneer, fire_resistive"),
+    [MQ_HP_CONSTRUCTION] =
+        ENUM("construction", MQ_DOM_CONSTRUCTION, "frame, masonry, masonry_veneer, fire_resistive"),
     [MQ_HP_SQUARE_FEET] = NUM("dwelling.square_feet", "home: living area"),
     [MQ_HP_STORIES] = NUM("dwelling.stories", "home: stories"),
     [MQ_HP_ROOF_YEAR] = NUM("dwelling.roof_year", "home: year the roof was installed"),
@@ -222,23 +222,45 @@ static const mq_field_def claim_fields[MQ_CLAIM_NFIELDS] = {
 };
 
 static const mq_coverage_def home_coverages[MQ_HOME_NCOVERAGES] = {
-    [MQ_COV_PROPERTY] = {"property", "Property (dwelling, other structures, contents, loss of use)",
-                         MQ_ENT_POLICY, MQ_HP_COV_A, {MQ_HP_COV_A, MQ_HP_DEDUCTIBLE},
+    [MQ_COV_PROPERTY] = {"property",
+                         "Property (dwelling, other structures, contents, loss of use)",
+                         MQ_ENT_POLICY,
+                         MQ_HP_COV_A,
+                         {MQ_HP_COV_A, MQ_HP_DEDUCTIBLE},
                          {"dwelling", "deductible"}},
-    [MQ_COV_LIABILITY] = {"liability", "Personal liability", MQ_ENT_POLICY, MQ_HP_COV_E,
-                          {MQ_HP_COV_E, -1}, {"limit", NULL}},
-    [MQ_COV_MED_PAY] = {"med_pay", "Medical payments to others", MQ_ENT_POLICY, MQ_HP_COV_F,
-                        {MQ_HP_COV_F, -1}, {"limit", NULL}},
+    [MQ_COV_LIABILITY] = {"liability",
+                          "Personal liability",
+                          MQ_ENT_POLICY,
+                          MQ_HP_COV_E,
+                          {MQ_HP_COV_E, -1},
+                          {"limit", NULL}},
+    [MQ_COV_MED_PAY] = {"med_pay",
+                        "Medical payments to others",
+                        MQ_ENT_POLICY,
+                        MQ_HP_COV_F,
+                        {MQ_HP_COV_F, -1},
+                        {"limit", NULL}},
 };
 
 static const mq_coverage_def renters_coverages[MQ_HOME_NCOVERAGES] = {
-    [MQ_COV_PROPERTY] = {"property", "Personal property and loss of use", MQ_ENT_POLICY,
-                         MQ_HP_COV_C, {MQ_HP_COV_C, MQ_HP_DEDUCTIBLE},
+    [MQ_COV_PROPERTY] = {"property",
+                         "Personal property and loss of use",
+                         MQ_ENT_POLICY,
+                         MQ_HP_COV_C,
+                         {MQ_HP_COV_C, MQ_HP_DEDUCTIBLE},
                          {"personal_property", "deductible"}},
-    [MQ_COV_LIABILITY] = {"liability", "Personal liability", MQ_ENT_POLICY, MQ_HP_COV_E,
-                          {MQ_HP_COV_E, -1}, {"limit", NULL}},
-    [MQ_COV_MED_PAY] = {"med_pay", "Medical payments to others", MQ_ENT_POLICY, MQ_HP_COV_F,
-                        {MQ_HP_COV_F, -1}, {"limit", NULL}},
+    [MQ_COV_LIABILITY] = {"liability",
+                          "Personal liability",
+                          MQ_ENT_POLICY,
+                          MQ_HP_COV_E,
+                          {MQ_HP_COV_E, -1},
+                          {"limit", NULL}},
+    [MQ_COV_MED_PAY] = {"med_pay",
+                        "Medical payments to others",
+                        MQ_ENT_POLICY,
+                        MQ_HP_COV_F,
+                        {MQ_HP_COV_F, -1},
+                        {"limit", NULL}},
 };
 
 /* ---- term life ----------------------------------------------------------- */
@@ -251,8 +273,8 @@ static const mq_field_def life_policy[MQ_LIFE_POLICY_NFIELDS] = {
     [MQ_LP_GENDER] = ENUM("applicant.gender", MQ_DOM_GENDER, "female, male, ..."),
     [MQ_LP_FACE_AMOUNT] = NUM("face_amount", "death benefit"),
     [MQ_LP_TERM_YEARS] = NUM("term_years", "10, 15, 20, 25 or 30"),
-    [MQ_LP_PAYMENT_MODE] = ENUM("payment_mode", MQ_DOM_PAYMENT_MODE,
-                                "annual, semiannual, quarterly, monthly"),
+    [MQ_LP_PAYMENT_MODE] =
+        ENUM("payment_mode", MQ_DOM_PAYMENT_MODE, "annual, semiannual, quarterly, monthly"),
     [MQ_LP_TOBACCO] = BOOL("tobacco", "uses tobacco or nicotine"),
     [MQ_LP_HEIGHT_IN] = NUM("build.height_in", "height in inches"),
     [MQ_LP_WEIGHT_LB] = NUM("build.weight_lb", "weight in pounds"),
@@ -266,8 +288,12 @@ static const mq_field_def life_policy[MQ_LIFE_POLICY_NFIELDS] = {
 };
 
 static const mq_coverage_def life_coverages[MQ_LIFE_NCOVERAGES] = {
-    [MQ_COV_LIFE] = {"life", "Term life", MQ_ENT_POLICY, MQ_LP_FACE_AMOUNT,
-                     {MQ_LP_FACE_AMOUNT, MQ_LP_TERM_YEARS}, {"face_amount", "term_years"}},
+    [MQ_COV_LIFE] = {"life",
+                     "Term life",
+                     MQ_ENT_POLICY,
+                     MQ_LP_FACE_AMOUNT,
+                     {MQ_LP_FACE_AMOUNT, MQ_LP_TERM_YEARS},
+                     {"face_amount", "term_years"}},
 };
 
 /* ---- health --------------------------------------------------------------- */
@@ -291,7 +317,7 @@ static const mq_coverage_def health_coverages[MQ_HEALTH_NCOVERAGES] = {
     [MQ_COV_PREMIUM] = {"premium", "Member premium", MQ_ENT_MEMBER, -1, {-1, -1}, {NULL, NULL}},
 };
 
-#define PROPERTY_LINE(NAME, COVS)                                                                 \
+#define PROPERTY_LINE(NAME, COVS)                                                                  \
     {                                                                                              \
         .name = NAME, .unit = MQ_ENT_POLICY,                                                       \
         .entity_names = {[MQ_ENT_POLICY] = "policy", [MQ_ENT_CLAIM] = "claim"},                    \
@@ -312,6 +338,7 @@ static const mq_line_def lines[MQ_LINE_COUNT] = {
             .fields = {auto_policy, auto_driver, auto_vehicle, auto_incident},
             .nfields = {MQ_AUTO_POLICY_NFIELDS, MQ_AUTO_DRIVER_NFIELDS, MQ_AUTO_VEHICLE_NFIELDS,
                         MQ_AUTO_INCIDENT_NFIELDS},
+            .link_plus1 = {[MQ_ENT_VEHICLE] = 1 + MQ_AV_PRINCIPAL_DRIVER},
             .coverages = auto_coverages,
             .ncoverages = MQ_AUTO_NCOVERAGES,
         },
@@ -334,8 +361,8 @@ static const mq_line_def lines[MQ_LINE_COUNT] = {
             .entity_names = {[MQ_ENT_POLICY] = "policy", [MQ_ENT_MEMBER] = "member"},
             .collection_names = {[MQ_ENT_MEMBER] = "members"},
             .fields = {[MQ_ENT_POLICY] = health_policy, [MQ_ENT_MEMBER] = member_fields},
-            .nfields = {[MQ_ENT_POLICY] = MQ_HEALTH_POLICY_NFIELDS,
-                        [MQ_ENT_MEMBER] = MQ_MEMBER_NFIELDS},
+            .nfields =
+                {[MQ_ENT_POLICY] = MQ_HEALTH_POLICY_NFIELDS, [MQ_ENT_MEMBER] = MQ_MEMBER_NFIELDS},
             .coverages = health_coverages,
             .ncoverages = MQ_HEALTH_NCOVERAGES,
         },

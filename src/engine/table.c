@@ -714,16 +714,22 @@ int mq_table_value_index(const mq_table *t, const char *name)
     return -1;
 }
 
-double mq_table_lookup(const mq_table *t, const double *keys, int col)
+int64_t mq_table_cell(const mq_table *t, const double *keys)
 {
     int64_t cell = 0;
     for (int k = 0; k < t->nkeys; k++) {
         int32_t seg = segment_of(&t->maps[k], keys[k]);
         if (seg < 0)
-            return NAN;
+            return -1;
         cell += (int64_t)seg * t->maps[k].stride;
     }
-    return t->matrix[cell * t->nvalues + col];
+    return cell;
+}
+
+double mq_table_lookup(const mq_table *t, const double *keys, int col)
+{
+    int64_t cell = mq_table_cell(t, keys);
+    return cell < 0 ? NAN : t->matrix[cell * t->nvalues + col];
 }
 
 void mq_table_free(mq_table *t)

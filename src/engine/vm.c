@@ -23,10 +23,12 @@ void mq_vm_enter(mq_vm *vm, mq_entity_kind k, int32_t i)
     vm->cur[k] = i;
     if (l->parent[k] != MQ_ENT_POLICY && vm->parent_of[k])
         vm->cur[l->parent[k]] = vm->parent_of[k][i];
-    const double *row = mq_input_row(vm->in, k, i);
-    for (int f = 0; f < l->nfields[k]; f++)
-        if (l->fields[k][f].type == MQ_T_LINK && !isnan(row[f]))
-            vm->cur[l->fields[k][f].link] = (int32_t)row[f];
+    int f = l->link_plus1[k] - 1;
+    if (f >= 0) {
+        double v = vm->in->values[k][(size_t)i * l->nfields[k] + f];
+        if (!isnan(v))
+            vm->cur[l->fields[k][f].link] = (int32_t)v;
+    }
 }
 
 static double call_builtin(const mq_vm *vm, mq_builtin fn, const double *a, int n)

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,6 +339,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .route = ROUTE_OTHER,
     };
     mq_arena_init(&r.arena, 8 * 1024 * 1024);
+    if (strcmp(cr->path, "/v1/quotes") == 0)
+        r.route = ROUTE_QUOTES_POST; /* so a 413 counts under its route */
     if (cr->too_big)
         mq_api_error(&r, 413, "too_large", "request body larger than 1 MiB", "");
     else if (strlen(url) >= PATH_MAX_LEN - 1)
@@ -409,8 +412,10 @@ static struct MHD_Daemon *start_daemon(mq_server *s)
         log_line("\"event\":\"error\",\"message\":\"--bind takes an IPv4 address\"");
         return NULL;
     }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = (unsigned)(s->cfg.threads > 0 ? s->cfg.threads : cores > 0 ? cores : 2);
+    /* Rating is CPU work, but saving waits for a group commit (an fsync that
+     * many quotes share), so more threads than cores keep the CPUs busy
+     * while some requests wait for the disk. */
+    unsigned threads = (unsigned)(s->cfg.threads > 0 ? s->cfg.threads : 32);
     return MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, (uint16_t)s->cfg.port, NULL,
         NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -494,7 +499,11 @@ int mq_server_run(const mq_server_config *cfg)
         break;
     }
     log_line("\"event\":\"stopping\",\"in_flight\":%d", atomic_load(&active_requests));
+    /* stop accepting: new connections are refused at once (the socket is
+     * closed only after the daemon stops, as libmicrohttpd requires) */
     MHD_socket listen_fd = MHD_quiesce_daemon(d);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        shutdown(listen_fd, SHUT_RDWR);
     drain();
     MHD_stop_daemon(d);
     if (listen_fd != MHD_INVALID_SOCKET)

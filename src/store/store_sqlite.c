@@ -1,10 +1,13 @@
 /* store_sqlite.c -- saved quotes in an embedded SQLite database.
  *
  * One connection, opened in WAL mode with synchronous=FULL so a quote whose
- * id was returned survives a crash, guarded by a mutex (handlers on several
- * server threads share it; SQLite serialises writers anyway). The schema is
- * versioned in user_version and migrated at open. Statements are prepared
- * once at open. A quote and its plan rows are written in one transaction.
+ * id was returned survives a crash. Saving uses group commit: callers queue
+ * their quote and wait; one writer thread takes everything queued, writes it
+ * in one transaction and wakes the callers with the outcome, so one fsync
+ * serves many quotes and a caller only returns once its quote is durable (a
+ * failed batch is rolled back whole: no partial quote). Reads share the
+ * connection under `db_lock`. The schema is versioned in user_version and
+ * migrated at open; statements are prepared once.
  */
 #include "store.h"
 
@@ -16,11 +19,26 @@
 #include <sys/random.h>
 #include <time.h>
 
+typedef struct pending {
+    const mq_store_quote *q;
+    bool done, ok;
+    struct pending *next;
+} pending;
+
 struct mq_store {
     sqlite3 *db;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* guards the connection */
     sqlite3_stmt *insert_quote, *insert_plan, *select_quote, *select_plans, *count;
+    /* group commit */
+    pthread_mutex_t queue_lock;
+    pthread_cond_t work, finished;
+    pending *head, *tail;
+    bool stop, writer_started;
+    pthread_t writer;
+    char last_error[256];
 };
+
+static void *writer_main(void *arg);
 
 static const char *const migrations[] = {
     /* 1 */
@@ -125,6 +143,9 @@ mq_store *mq_store_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->queue_lock, NULL);
+    pthread_cond_init(&s->work, NULL);
+    pthread_cond_init(&s->finished, NULL);
     if (sqlite3_open_v2(path, &s->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK) {
@@ -139,6 +160,12 @@ mq_store *mq_store_open(const char *path, char *err, size_t errlen)
         mq_store_close(s);
         return NULL;
     }
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the database writer");
+        mq_store_close(s);
+        return NULL;
+    }
+    s->writer_started = true;
     return s;
 }
 
@@ -146,6 +173,16 @@ void mq_store_close(mq_store *s)
 {
     if (!s)
         return;
+    if (s->writer_started) {
+        pthread_mutex_lock(&s->queue_lock);
+        s->stop = true;
+        pthread_cond_signal(&s->work);
+        pthread_mutex_unlock(&s->queue_lock);
+        pthread_join(s->writer, NULL);
+    }
+    pthread_cond_destroy(&s->work);
+    pthread_cond_destroy(&s->finished);
+    pthread_mutex_destroy(&s->queue_lock);
     sqlite3_finalize(s->insert_quote);
     sqlite3_finalize(s->insert_plan);
     sqlite3_finalize(s->select_quote);
@@ -187,38 +224,94 @@ static bool step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE;
 }
 
-bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errlen)
+static bool insert_quote(mq_store *s, const mq_store_quote *q)
+{
+    sqlite3_stmt *st = s->insert_quote;
+    sqlite3_bind_text(st, 1, q->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->created_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, q->line, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, q->effective_date, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, q->request, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, q->response, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, q->consent_contact);
+    sqlite3_bind_text(st, 8, q->consent_at, -1, SQLITE_STATIC);
+    bool ok = step_done(st);
+    for (int i = 0; ok && i < q->nplans; i++) {
+        const mq_store_plan *p = &q->plans[i];
+        st = s->insert_plan;
+        sqlite3_bind_text(st, 1, q->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, p->carrier, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, p->plan_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, p->version, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, p->status, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, p->total_cents);
+        ok = step_done(st);
+    }
+    return ok;
+}
+
+/* Writes one batch in one transaction; every quote in it shares the outcome. */
+static bool write_batch(mq_store *s, pending *batch)
 {
     pthread_mutex_lock(&s->lock);
-    bool ok = exec(s->db, "BEGIN IMMEDIATE", err, errlen);
-    if (ok) {
-        sqlite3_stmt *st = s->insert_quote;
-        sqlite3_bind_text(st, 1, q->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, q->created_at, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, q->line, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, q->effective_date, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, q->request, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, q->response, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 7, q->consent_contact);
-        sqlite3_bind_text(st, 8, q->consent_at, -1, SQLITE_STATIC);
-        ok = step_done(st);
-        for (int i = 0; ok && i < q->nplans; i++) {
-            const mq_store_plan *p = &q->plans[i];
-            st = s->insert_plan;
-            sqlite3_bind_text(st, 1, q->id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, p->carrier, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, p->plan_id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 4, p->version, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 5, p->status, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 6, p->total_cents);
-            ok = step_done(st);
-        }
-        if (!ok)
-            set_err(err, errlen, "save", s->db);
-        ok = ok ? exec(s->db, "COMMIT", err, errlen) : (exec(s->db, "ROLLBACK", NULL, 0), false);
+    bool ok = exec(s->db, "BEGIN IMMEDIATE", s->last_error, sizeof s->last_error);
+    for (pending *p = batch; ok && p; p = p->next)
+        ok = insert_quote(s, p->q);
+    if (ok)
+        ok = exec(s->db, "COMMIT", s->last_error, sizeof s->last_error);
+    if (!ok) {
+        set_err(s->last_error, sizeof s->last_error, "save", s->db);
+        exec(s->db, "ROLLBACK", NULL, 0);
     }
     pthread_mutex_unlock(&s->lock);
     return ok;
+}
+
+static void *writer_main(void *arg)
+{
+    mq_store *s = arg;
+    pthread_mutex_lock(&s->queue_lock);
+    for (;;) {
+        while (!s->head && !s->stop)
+            pthread_cond_wait(&s->work, &s->queue_lock);
+        if (!s->head && s->stop)
+            break;
+        pending *batch = s->head;
+        s->head = s->tail = NULL;
+        pthread_mutex_unlock(&s->queue_lock);
+        bool ok = write_batch(s, batch);
+        pthread_mutex_lock(&s->queue_lock);
+        for (pending *p = batch; p; p = p->next) {
+            p->ok = ok;
+            p->done = true;
+        }
+        pthread_cond_broadcast(&s->finished);
+    }
+    pthread_mutex_unlock(&s->queue_lock);
+    return NULL;
+}
+
+bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errlen)
+{
+    pending p = {.q = q};
+    pthread_mutex_lock(&s->queue_lock);
+    if (s->stop) {
+        pthread_mutex_unlock(&s->queue_lock);
+        snprintf(err, errlen, "the store is closing");
+        return false;
+    }
+    if (s->tail)
+        s->tail->next = &p;
+    else
+        s->head = &p;
+    s->tail = &p;
+    pthread_cond_signal(&s->work);
+    while (!p.done)
+        pthread_cond_wait(&s->finished, &s->queue_lock);
+    if (!p.ok && err && errlen)
+        snprintf(err, errlen, "%s", s->last_error);
+    pthread_mutex_unlock(&s->queue_lock);
+    return p.ok;
 }
 
 static size_t text_len(sqlite3_stmt *st, int col)
