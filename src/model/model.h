@@ -64,6 +64,12 @@ json_t *mq_resp_money(int64_t cents);
  * insertion order, indented when `pretty`). Caller frees. */
 char *mq_resp_dump(const json_t *doc, bool pretty);
 
+/* ---- Savings tips (tips.c) ----------------------------------------- */
+
+/* [{carrier, plan, change, saving, new_total}]: changes the cheapest
+ * carriers' own plans price lower (never a lower liability limit). */
+json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, mq_arena *a);
+
 /* ---- Catalog (catalog.c) ------------------------------------------ */
 
 /* {"carriers": [{id, name, rating, kind, lines, plans: [...]}]} */

@@ -178,6 +178,8 @@ static void post_quote(mq_server *s, mq_http_req *r)
         goto done;
     }
     json_t *out = mq_resp_build(&in, res, n, &(mq_resp_meta){q.id, q.created_at});
+    if (out)
+        json_object_set_new(out, "tips", mq_resp_tips(&in, res, n, &r->arena));
     char *text = out ? mq_resp_dump(out, false) : NULL;
     json_decref(out);
     if (!text) {

@@ -1,0 +1,131 @@
+/* tips.c -- savings tips: what the shopper could change to pay less.
+ *
+ * For the cheapest quotes, each plausible change that the carrier's own plan
+ * prices is tried by re-rating a copy of the request with that plan: higher
+ * comprehensive and collision deductibles, paperless documents, dropping
+ * collision on an old car. A tip is kept when the plan still quotes and the
+ * total falls; it names the change and the saving in dollars. No tip ever
+ * lowers a liability limit, so none can take cover below a state's legal
+ * minimum. Auto only for now.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { TIPS_FOR_CHEAPEST = 3, OLD_CAR_YEARS = 10 };
+
+/* A copy of the request whose policy and vehicle rows may be changed. */
+static bool copy_input(const mq_input *in, mq_arena *a, mq_input *out)
+{
+    *out = *in;
+    const mq_line_def *l = mq_line_get(in->line);
+    mq_entity_kind kinds[2] = {MQ_ENT_POLICY, MQ_ENT_VEHICLE};
+    for (int i = 0; i < 2; i++) {
+        mq_entity_kind k = kinds[i];
+        size_t cells = (size_t)in->count[k] * (size_t)l->nfields[k];
+        out->values[k] = mq_arena_alloc(a, (cells ? cells : 1) * sizeof(double));
+        if (!out->values[k])
+            return false;
+        memcpy(out->values[k], in->values[k], cells * sizeof(double));
+    }
+    return true;
+}
+
+typedef enum { TIP_DEDUCTIBLES, TIP_PAPERLESS, TIP_DROP_COLLISION } tip_kind;
+
+/* Applies change `kind` (for TIP_DROP_COLLISION to vehicle `v`); false when
+ * it does not apply to this request. */
+static bool apply_change(mq_input *x, tip_kind kind, int32_t v)
+{
+    double *pol = x->values[MQ_ENT_POLICY];
+    bool changed = false;
+    switch (kind) {
+    case TIP_DEDUCTIBLES:
+        for (int32_t i = 0; i < x->count[MQ_ENT_VEHICLE]; i++) {
+            double *row = mq_input_row(x, MQ_ENT_VEHICLE, i);
+            int fields[2] = {MQ_AV_COMP_DEDUCTIBLE, MQ_AV_COLL_DEDUCTIBLE};
+            for (int f = 0; f < 2; f++)
+                if (!isnan(row[fields[f]]) && row[fields[f]] < 1000) {
+                    row[fields[f]] = 1000;
+                    changed = true;
+                }
+        }
+        return changed;
+    case TIP_PAPERLESS:
+        if (pol[MQ_AP_PAPERLESS] == 1)
+            return false;
+        pol[MQ_AP_PAPERLESS] = 1;
+        return true;
+    case TIP_DROP_COLLISION: {
+        double *row = mq_input_row(x, MQ_ENT_VEHICLE, v);
+        int year_now = 0, m, d;
+        mq_date_to_ymd(x->effective_date, &year_now, &m, &d);
+        if (isnan(row[MQ_AV_COLL_DEDUCTIBLE]) || year_now - row[MQ_AV_YEAR] < OLD_CAR_YEARS)
+            return false;
+        row[MQ_AV_COLL_DEDUCTIBLE] = NAN;
+        return true;
+    }
+    }
+    return false;
+}
+
+static const char *describe(const mq_input *in, tip_kind kind, int32_t v, mq_arena *a)
+{
+    switch (kind) {
+    case TIP_DEDUCTIBLES:
+        return "Raise comprehensive and collision deductibles to 1,000";
+    case TIP_PAPERLESS:
+        return "Choose paperless documents";
+    case TIP_DROP_COLLISION: {
+        const double *row = mq_input_row(in, MQ_ENT_VEHICLE, v);
+        int y, m, d;
+        mq_date_to_ymd(in->effective_date, &y, &m, &d);
+        return mq_arena_printf(a, "Drop collision on %s (%d years old)", in->ids[MQ_ENT_VEHICLE][v],
+                               y - (int)row[MQ_AV_YEAR]);
+    }
+    }
+    return "";
+}
+
+static json_t *try_change(const mq_result *r, const mq_input *in, tip_kind kind, int32_t v,
+                          mq_arena *a)
+{
+    mq_input x;
+    if (!copy_input(in, a, &x) || !apply_change(&x, kind, v))
+        return NULL;
+    mq_result alt;
+    if (!mq_rate_plan(r->plan, &x, &(mq_rate_opts){0}, a, &alt) || alt.status != MQ_QUOTED ||
+        alt.total_cents >= r->total_cents)
+        return NULL;
+    mq_plan_info pi;
+    mq_plan_get_info(r->plan, &pi);
+    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "carrier", r->carrier_id, "plan", pi.plan_id,
+                     "change", describe(in, kind, v, a), "saving",
+                     mq_resp_money(r->total_cents - alt.total_cents), "new_total",
+                     mq_resp_money(alt.total_cents));
+}
+
+json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, mq_arena *a)
+{
+    json_t *tips = json_array();
+    if (!tips || in->line != MQ_LINE_AUTO)
+        return tips;
+    int done = 0;
+    for (int i = 0; i < n && done < TIPS_FOR_CHEAPEST; i++) {
+        const mq_result *r = &res[i];
+        if (r->status != MQ_QUOTED || !r->plan)
+            continue;
+        done++;
+        json_t *t;
+        if ((t = try_change(r, in, TIP_DEDUCTIBLES, 0, a)))
+            json_array_append_new(tips, t);
+        if ((t = try_change(r, in, TIP_PAPERLESS, 0, a)))
+            json_array_append_new(tips, t);
+        for (int32_t v = 0; v < in->count[MQ_ENT_VEHICLE]; v++)
+            if ((t = try_change(r, in, TIP_DROP_COLLISION, v, a)))
+                json_array_append_new(tips, t);
+    }
+    return tips;
+}
