@@ -11,7 +11,7 @@ import { mountCommon } from './common.js';
 import * as api from './api.js';
 import { renderResults } from './results.js';
 import { openWorksheet } from './worksheet.js';
-import { showErrors, showFailure, clearErrors, clearOne, localProblems } from './errors.js';
+import { showErrors, showFailure, clearErrors, clearEditedField, localProblems } from './errors.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('quote-form');
@@ -25,6 +25,8 @@ const resultsEl = $('results');
 const app = {
   line: null, // the line module in use
   lineCtl: null, // its mounted form
+  forms: new Map(), // line id -> {box, ctl}: every form mounted so far (one shown)
+  picking: 0, // counts line picks, so only the last one picked is shown
   common: null, // the envelope fields
   busy: false,
   formQuote: null, // the quote id the form's answers produced
@@ -57,28 +59,47 @@ function renderLinePicker() {
   const box = $('line-options');
   for (const l of LINES) {
     const id = `line-${l.id}`;
+    const soon = !!l.comingSoon || !l.load;
     const radio = h('input', {
       type: 'radio', name: 'line', id, value: l.id, 'data-testid': id,
-      checked: l.id === 'auto', disabled: !!l.comingSoon, 'aria-describedby': `${id}-hint`,
+      checked: l.id === 'auto', disabled: soon, 'aria-describedby': `${id}-hint`,
     });
     radio.addEventListener('change', () => {
       if (radio.checked) selectLine(l.id);
     });
-    box.append(h('div', { class: `line-option${l.comingSoon ? ' soon' : ''}` },
+    box.append(h('div', { class: `line-option${soon ? ' soon' : ''}` },
       radio,
-      h('label', { for: id }, l.title, l.comingSoon ? h('span', { class: 'badge' }, 'coming soon') : null),
+      h('label', { for: id }, l.title, soon ? h('span', { class: 'badge' }, 'coming soon') : null),
       h('span', { class: 'hint', id: `${id}-hint` }, l.hint)));
   }
 }
 
+/**
+ * Shows the form of line `id`, mounting it the first time. Each line keeps its
+ * own form (hidden while another is shown), so its answers survive a switch.
+ * Returns false when the page has no form for that line.
+ */
 async function selectLine(id) {
+  const pick = ++app.picking;
   const mod = await loadLine(id);
-  if (!mod) return;
+  if (!mod) return false;
+  if (pick !== app.picking) return true; // a later pick won while this one loaded
+  let entry = app.forms.get(id);
+  if (!entry) {
+    const box = h('div', { class: 'line-form', 'data-line': id });
+    $('line-fields').append(box);
+    entry = { box, ctl: mod.mount(box, app.common) };
+    app.forms.set(id, entry);
+  }
+  for (const [lineId, f] of app.forms) f.box.hidden = lineId !== id;
   app.line = mod;
-  app.common.setLine(id);
-  app.lineCtl = mod.mount($('line-fields'), app.common);
+  app.lineCtl = entry.ctl;
+  app.common.setLine(id, mod.applicant);
+  const radio = $(`line-${id}`);
+  if (radio && !radio.checked) radio.checked = true;
   $('fill-example').hidden = !mod.example;
   clearErrors(form, summary);
+  return true;
 }
 
 function buildRequest() {
@@ -152,6 +173,7 @@ async function showResponse(resp, id, focus) {
     coverageOrder: mod.coverageOrder || [],
     unitWord: mod.unitWord || 'Unit',
     unitLabels: req && mod.unitLabels ? mod.unitLabels(req) : {},
+    view: mod.results || {},
     onWhy: (result, button) => openWorksheet(resp.quote_id, result, ctx, button),
   };
   formView.hidden = true;
@@ -224,10 +246,7 @@ async function start() {
 
   form.addEventListener('submit', submit);
   // An edited field loses its error.
-  const clearEdited = (e) => {
-    const t = e.target;
-    if (t && t.getAttribute && t.getAttribute('aria-invalid') === 'true') clearOne(t);
-  };
+  const clearEdited = (e) => clearEditedField(e.target);
   form.addEventListener('input', clearEdited);
   form.addEventListener('change', clearEdited);
 
@@ -235,7 +254,7 @@ async function start() {
     if (!app.line.example) return;
     fillForm(app.line.example);
     app.formQuote = null;
-    statusEl.textContent = 'Filled in the example: Dana Reyes, Columbus OH, a 2022 Honda Civic.';
+    statusEl.textContent = `Filled in the example: ${app.line.exampleText || 'Dana Reyes, Columbus OH, a 2022 Honda Civic.'}`;
   });
   $('reset-form').addEventListener('click', () => {
     app.common.reset();
@@ -244,11 +263,12 @@ async function start() {
     clearErrors(form, summary);
     statusEl.textContent = 'The form is back to its defaults.';
   });
-  $('edit-answers').addEventListener('click', () => {
+  $('edit-answers').addEventListener('click', async () => {
     const m = location.pathname.match(/^\/q\/([^/]+)/);
     const id = m ? decodeURIComponent(m[1]) : null;
     const req = id && id !== app.formQuote ? savedRequest(id) : null;
-    if (req && req.line === app.line.id) {
+    // The saved request's line gets its form back, whichever line was shown.
+    if (req && (req.line === app.line.id || await selectLine(req.line))) {
       fillForm(req);
       app.formQuote = id;
     }

@@ -11,7 +11,8 @@ const PAD = 8;
 const AMOUNT_ROOM = 120; // "1866.00 · 12 mo" after the longest bar
 
 /**
- * An <svg> for items [{id, name, total, term}] at `width` CSS pixels.
+ * An <svg> for items [{id, name, total, term, suffix}] at `width` CSS pixels;
+ * `suffix` (e.g. "per month") replaces the term after the amount.
  * `title` and `desc` name the chart for assistive technology.
  */
 export function barChart(items, width, title) {
@@ -22,7 +23,7 @@ export function barChart(items, width, title) {
   const titleId = uid('chart-title');
   const descId = uid('chart-desc');
   const desc = items
-    .map((i) => `${i.name}: ${money(i.total)}${i.term ? ` for ${i.term} months` : ''}`)
+    .map((i) => `${i.name}: ${money(i.total)}${i.suffix ? ` ${i.suffix}` : i.term ? ` for ${i.term} months` : ''}`)
     .join('; ');
 
   const svg = s('svg', {
@@ -43,7 +44,7 @@ export function barChart(items, width, title) {
     const top = PAD + i * ROW;
     const total = Number(item.total) || 0;
     const len = Math.max(2, (total / max) * barMax);
-    const amount = `${money(total)}${item.term ? ` · ${item.term} mo` : ''}`;
+    const amount = `${money(total)}${item.suffix ? ` · ${item.suffix}` : item.term ? ` · ${item.term} mo` : ''}`;
     svg.append(s('g', { class: 'bar', 'data-testid': `bar-${item.id}` },
       s('title', null, `${item.name}: ${amount}`),
       s('text', { x: PAD, y: top + 14, class: 'bar-name' }, item.name),

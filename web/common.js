@@ -3,6 +3,7 @@
 
 import {
   h, uid, field, checkField, input, select, dateInput, groupError, putText, firstOfNextMonth, chooseOption,
+  setRequired,
 } from './dom.js';
 import { getCarriers } from './api.js';
 
@@ -35,12 +36,21 @@ export function stateSelect(prefix, path, value, blank) {
   return el;
 }
 
+export const GENDERS = [['female', 'Female'], ['male', 'Male'], ['nonbinary', 'Nonbinary'], ['unspecified', 'Unspecified']];
+
+// Which applicant fields a line asks (a line module's `applicant`, over these defaults):
+//   dob: 'optional' | 'required' | 'hidden'; gender: 'required' | 'hidden';
+//   countyFips: 'required' | 'hidden'; homeowner, paperless: shown or not.
+// A hidden field is left out of the request.
+const APPLICANT_DEFAULTS = { dob: 'optional', gender: 'hidden', countyFips: 'hidden', homeowner: true, paperless: true };
+
 /**
  * Mounts the envelope fields into `container` for line `lineId`.
- * Returns {build(), fill(request), reset(), state(), onStateChange(fn), setLine(id)}.
+ * Returns {build(), fill(request), reset(), state(), onStateChange(fn), setLine(id, applicantFields)}.
  */
 export function mountCommon(container, lineId) {
   let line = lineId;
+  let asks = { ...APPLICANT_DEFAULTS };
   const listeners = [];
 
   const eff = dateInput('eff', 'effective_date', { value: firstOfNextMonth() });
@@ -55,6 +65,11 @@ export function mountCommon(container, lineId) {
   state.setAttribute('autocomplete', 'address-level1');
   const zip = input('ap-zip', 'applicant.address.zip', {
     inputmode: 'numeric', autocomplete: 'postal-code', maxlength: '5', pattern: '[0-9]{5}',
+  });
+  const gender = select('ap-gender', 'applicant.gender', [['', 'Choose…'], ...GENDERS], '');
+  gender.setAttribute('autocomplete', 'sex');
+  const county = input('ap-county', 'applicant.address.county_fips', {
+    inputmode: 'numeric', autocomplete: 'off', maxlength: '5', pattern: '[0-9]{5}', spellcheck: 'false',
   });
   const homeowner = h('input', { type: 'checkbox', id: uid('ap-home'), 'data-path': 'applicant.homeowner' });
   const paperless = h('input', { type: 'checkbox', id: uid('ap-paper'), 'data-path': 'applicant.paperless' });
@@ -110,6 +125,15 @@ export function mountCommon(container, lineId) {
   });
   state.addEventListener('change', renderCarriers);
 
+  const wraps = {
+    county: field('County FIPS code', county, { required: true, hint: '5 digits; Franklin County, OH is 39049' }),
+    dob: field('Date of birth', dob, { hint: 'YYYY-MM-DD' }),
+    gender: field('Gender', gender, { required: true, hint: 'The rate tables are by sex' }),
+    homeowner: checkField('I own a home (a discount with many carriers)', homeowner),
+    paperless: checkField('Paperless billing and documents', paperless),
+  };
+  const aboutHint = h('p', { class: 'hint' });
+
   container.replaceChildren(
     h('fieldset', { class: 'section' },
       h('legend', null, 'Policy start'),
@@ -117,27 +141,49 @@ export function mountCommon(container, lineId) {
         field('Effective date', eff, { required: true, hint: 'YYYY-MM-DD. The policy would start on this date.' }))),
     h('fieldset', { class: 'section', 'data-path': 'applicant' },
       h('legend', null, 'About you'),
-      h('p', { class: 'hint' }, 'Only the state and ZIP are needed for prices. Contact details are optional and used only if you agree to be contacted.'),
+      aboutHint,
       h('div', { class: 'grid' },
         field('State', state, { required: true }),
         field('ZIP code', zip, { required: true, hint: '5 digits' }),
+        wraps.county,
+        wraps.dob,
+        wraps.gender,
         field('First name', first),
         field('Last name', last),
-        field('Date of birth', dob, { hint: 'YYYY-MM-DD' }),
         field('Email', email),
         field('Phone', phone),
         field('Street', street),
         field('City', city)),
       h('div', { class: 'checks' },
-        checkField('I own a home (a discount with many carriers)', homeowner),
-        checkField('Paperless billing and documents', paperless),
+        wraps.homeowner,
+        wraps.paperless,
         checkField('Carriers and agents may contact me about these quotes', consent))),
     carrierDetails,
   );
 
+  /** Shows the applicant fields line `asks` names, hides the others. */
+  function applyAsks() {
+    wraps.county.hidden = asks.countyFips === 'hidden';
+    wraps.dob.hidden = asks.dob === 'hidden';
+    wraps.gender.hidden = asks.gender === 'hidden';
+    wraps.homeowner.hidden = !asks.homeowner;
+    wraps.paperless.hidden = !asks.paperless;
+    setRequired(dob, asks.dob === 'required');
+    const needs = ['state', 'ZIP'];
+    if (asks.countyFips !== 'hidden') needs.push('county');
+    if (asks.dob === 'required') needs.push('date of birth');
+    if (asks.gender !== 'hidden') needs.push('gender');
+    const list = needs.length > 2 ? `${needs.slice(0, -1).join(', ')} and ${needs[needs.length - 1]}` : needs.join(' and ');
+    aboutHint.textContent = `Only the ${list} are needed for prices. Contact details are optional and used only if you agree to be contacted.`;
+  }
+  applyAsks();
+
   return {
-    setLine(id) {
+    /** Switches to line `id`; `fields` is the line module's `applicant` (which fields it asks). */
+    setLine(id, fields) {
       line = id;
+      asks = { ...APPLICANT_DEFAULTS, ...(fields || {}) };
+      applyAsks();
       renderCarriers();
     },
     state: () => state.value,
@@ -152,15 +198,17 @@ export function mountCommon(container, lineId) {
       putText(ap, 'last_name', last);
       putText(ap, 'email', email);
       putText(ap, 'phone', phone);
-      putText(ap, 'date_of_birth', dob);
+      if (asks.dob !== 'hidden') putText(ap, 'date_of_birth', dob);
+      if (asks.gender !== 'hidden') putText(ap, 'gender', gender);
       const addr = {};
       putText(addr, 'street', street);
       putText(addr, 'city', city);
       putText(addr, 'state', state);
       putText(addr, 'zip', zip);
+      if (asks.countyFips !== 'hidden') putText(addr, 'county_fips', county);
       ap.address = addr;
-      ap.homeowner = homeowner.checked;
-      ap.paperless = paperless.checked;
+      if (asks.homeowner) ap.homeowner = homeowner.checked;
+      if (asks.paperless) ap.paperless = paperless.checked;
       if (consent.checked) ap.consent = { contact: true }; // unchecked: no consent, field omitted
       req.applicant = ap;
       const picked = checkedCarriers();
@@ -174,6 +222,9 @@ export function mountCommon(container, lineId) {
       first.value = ap.first_name || '';
       last.value = ap.last_name || '';
       dob.value = ap.date_of_birth || '';
+      gender.value = '';
+      if (ap.gender) chooseOption(gender, ap.gender);
+      county.value = addr.county_fips || '';
       email.value = ap.email || '';
       phone.value = ap.phone || '';
       street.value = addr.street || '';

@@ -85,6 +85,16 @@ export function decimal(x, min = 2, max = 4) {
   return t;
 }
 
+/** Whole dollars with thousands separators: $350,000 (cents only when there are some). */
+export function usd(x) {
+  const n = Number(x);
+  if (!Number.isFinite(n)) return '';
+  const whole = Number.isInteger(n);
+  return `${n < 0 ? '−' : ''}$${Math.abs(n).toLocaleString('en-US', {
+    minimumFractionDigits: whole ? 0 : 2, maximumFractionDigits: 2,
+  })}`;
+}
+
 /** The limits object of a coverage result, as words. */
 export function limitsText(limits) {
   if (!limits || typeof limits !== 'object') return '';
@@ -93,12 +103,12 @@ export function limitsText(limits) {
     parts.push(`${dollars(limits.per_person)} / ${dollars(limits.per_accident)}`);
   }
   if ('limit' in limits) parts.push(`${dollars(limits.limit)} limit`);
-  if ('deductible' in limits) parts.push(`${dollars(limits.deductible)} deductible`);
   for (const [k, v] of Object.entries(limits)) {
-    if (!['per_person', 'per_accident', 'limit', 'deductible'].includes(k)) {
-      parts.push(`${k.replace(/_/g, ' ')} ${typeof v === 'number' ? dollars(v) : String(v)}`);
-    }
+    if (['per_person', 'per_accident', 'limit', 'deductible'].includes(k)) continue;
+    if (k === 'term_years') parts.push(`${v}-year term`);
+    else parts.push(`${k.replace(/_/g, ' ')} ${typeof v === 'number' ? dollars(v) : String(v)}`);
   }
+  if ('deductible' in limits) parts.push(`${dollars(limits.deductible)} deductible`);
   return parts.join(', ');
 }
 
@@ -201,8 +211,56 @@ export function dateInput(prefix, path, attrs = {}) {
 export function groupError(container) {
   const id = uid('gerr');
   const p = h('p', { class: 'group-error', id, hidden: true });
-  container.setAttribute('aria-describedby', id);
+  describe(container, id);
   return p;
+}
+
+/** Marks the field of `control` (made by field()) required or not, label star included. */
+export function setRequired(control, on) {
+  control.required = !!on;
+  const label = control.labels && control.labels[0];
+  if (!label) return;
+  const star = label.querySelector('.req');
+  if (on && !star) label.append(h('span', { class: 'req', 'aria-hidden': 'true' }, ' *'));
+  if (!on && star) star.remove();
+}
+
+/**
+ * A required yes/no question: a radio group (fieldset, role radiogroup) whose
+ * data-path is `path`, so an error on the path lands on the group. Neither
+ * answer is chosen at first: a question never answered is left out of the
+ * request (the server then says it is required) rather than taken as "no".
+ * Returns {el, value() -> true|false|undefined, set(v), yes, no}.
+ */
+export function yesNo(prefix, path, question, { hint, required = true } = {}) {
+  const name = uid(prefix);
+  const yes = h('input', { type: 'radio', name, id: `${name}-yes`, value: 'yes' });
+  const no = h('input', { type: 'radio', name, id: `${name}-no`, value: 'no' });
+  const el = h('fieldset', { class: 'yes-no', role: 'radiogroup', 'data-path': path, 'data-field-group': '' });
+  const legend = h('legend', null, question, required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null);
+  if (required) el.setAttribute('aria-required', 'true');
+  const hintEl = hint ? h('p', { class: 'hint', id: `${name}-hint` }, hint) : null;
+  if (hintEl) describe(el, hintEl.id);
+  el.append(legend, groupError(el));
+  if (hintEl) el.append(hintEl);
+  el.append(
+    h('div', { class: 'yes-no-options' },
+      h('span', { class: 'option' }, yes, h('label', { for: yes.id }, 'Yes')),
+      h('span', { class: 'option' }, no, h('label', { for: no.id }, 'No'))));
+  return {
+    el,
+    yes,
+    no,
+    value() {
+      if (yes.checked) return true;
+      if (no.checked) return false;
+      return undefined;
+    },
+    set(v) {
+      yes.checked = v === true;
+      no.checked = v === false;
+    },
+  };
 }
 
 // ---- Reading controls into a request ------------------------------------
@@ -211,6 +269,17 @@ export function groupError(container) {
 export function putText(obj, key, el) {
   const v = el.value.trim();
   if (v !== '') obj[key] = v;
+}
+
+/** Sets obj[key] to a yes/no group's answer unless it has none. */
+export function putAnswer(obj, key, group) {
+  const v = group.value();
+  if (v !== undefined) obj[key] = v;
+}
+
+/** The text for a number held in a request (empty for null/undefined). */
+export function numText(v) {
+  return v === undefined || v === null ? '' : String(v);
 }
 
 /** Sets obj[key] to the number in `el` unless it is empty. */

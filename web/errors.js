@@ -77,7 +77,7 @@ function targetName(el) {
     name = label ? label.textContent.replace(/\s*\*$/, '').trim() : '';
   } else {
     const legend = el.querySelector(':scope > legend');
-    name = el.getAttribute('data-title') || (legend ? legend.textContent.trim() : '');
+    name = el.getAttribute('data-title') || (legend ? legend.textContent.replace(/\s*\*$/, '').trim() : '');
   }
   const owner = (isControl(el) ? el : el.parentElement)?.closest('[data-title]');
   const ownerTitle = owner ? owner.getAttribute('data-title') : '';
@@ -94,14 +94,21 @@ function focusTarget(el) {
   return !!c;
 }
 
+// A field group (data-field-group: a yes/no radio group, feet + inches) is one
+// field made of several controls: its error marks the group and every control
+// in it, each described by the group's error slot.
+const groupControls = (el) => (el.hasAttribute('data-field-group') ? [...el.querySelectorAll('input, select, textarea')] : []);
+
 function mark(el, message) {
   const slot = slotFor(el);
   if (slot) {
     slot.textContent = slot.textContent ? `${slot.textContent}; ${message}` : message;
     slot.hidden = false;
     if (isControl(el)) addDescribedBy(el, slot.id);
+    for (const c of groupControls(el)) addDescribedBy(c, slot.id);
   }
-  if (isControl(el)) el.setAttribute('aria-invalid', 'true');
+  if (isControl(el) || el.getAttribute('role') === 'radiogroup') el.setAttribute('aria-invalid', 'true');
+  for (const c of groupControls(el)) c.setAttribute('aria-invalid', 'true');
   el.classList.add('invalid');
 }
 
@@ -112,9 +119,19 @@ export function clearOne(el) {
     slot.textContent = '';
     slot.hidden = true;
     if (isControl(el)) removeDescribedBy(el, slot.id);
+    for (const c of groupControls(el)) removeDescribedBy(c, slot.id);
   }
+  for (const c of groupControls(el)) c.removeAttribute('aria-invalid');
   el.removeAttribute('aria-invalid');
   el.classList.remove('invalid');
+}
+
+/** Clears the error of the field `control` belongs to, after the shopper edits it. */
+export function clearEditedField(control) {
+  if (!control || !control.getAttribute) return;
+  const group = control.closest && control.closest('[data-field-group]');
+  if (group && group.classList.contains('invalid')) clearOne(group);
+  if (control.getAttribute('aria-invalid') === 'true') clearOne(control);
 }
 
 export function clearErrors(form, summary) {

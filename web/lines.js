@@ -7,9 +7,13 @@
 //     id: 'auto', title: 'Auto',
 //     coverageNames: {bi: 'Bodily injury liability', ...},  // for the results
 //     coverageOrder: ['bi', 'pd', ...],                      // row order in the comparison
-//     unitWord: 'Vehicle',                                   // what coverages[].vehicle names
+//     unitWord: 'Vehicle',                                   // what coverages[].vehicle (or .member) names
 //     example: {...},                                        // a full contract request ("Fill example")
+//     exampleText: 'Dana Reyes, Columbus OH, ...',           // said when the example is filled in
+//     applicant: {dob: 'required', gender: 'required', ...}, // optional: which applicant fields the
+//                                                            // line asks (common.js, APPLICANT_DEFAULTS)
 //     unitLabels(request) -> {v1: '2022 Honda Civic'},       // optional, labels result rows
+//     results: {...},                                        // optional: how results show (results.js, VIEW)
 //     mount(container, common) -> {
 //       build(),        // the line's own fields of the request (drivers, vehicles, coverages...)
 //       fill(request),  // sets the form from a request
@@ -20,14 +24,16 @@
 // `common` is the envelope part of the form from common.js (effective date,
 // applicant, carriers): {state(), onStateChange(fn)}. Every control carries
 // the JSON path it fills in data-path, so the server's field errors land next
-// to it (errors.js).
+// to it (errors.js). Each line's form is mounted once, the first time it is
+// picked, and kept (hidden) while another line is shown, so switching back
+// keeps the answers.
 
 export const LINES = [
   { id: 'auto', title: 'Auto', hint: 'Cars, trucks and SUVs', load: () => import('./line-auto.js') },
-  { id: 'home', title: 'Home', hint: 'Homeowners (HO-3)', comingSoon: true },
-  { id: 'renters', title: 'Renters', hint: 'Renters (HO-4)', comingSoon: true },
-  { id: 'term_life', title: 'Term life', hint: '10 to 30 year terms', comingSoon: true },
-  { id: 'health', title: 'Health', hint: 'ACA individual market', comingSoon: true },
+  { id: 'home', title: 'Home', hint: 'Homeowners (HO-3)', load: () => import('./line-home.js') },
+  { id: 'renters', title: 'Renters', hint: 'Renters (HO-4)', load: () => import('./line-renters.js') },
+  { id: 'term_life', title: 'Term life', hint: '10 to 30 year terms', load: () => import('./line-term_life.js') },
+  { id: 'health', title: 'Health', hint: 'ACA individual market', load: () => import('./line-health.js') },
 ];
 
 const loaded = new Map();

@@ -1,6 +1,12 @@
 // results.js -- the results view of one saved quote: sort and filters, the
-// bar chart, one card per carrier (quoted first), the side-by-side coverage
+// bar chart, one card per result (quoted first), the side-by-side coverage
 // comparison, and the carriers that did not quote with their reasons.
+//
+// A line module may say how its results show with `results` (ctx.view); every
+// hook is optional and defaults to the auto presentation (VIEW below). A
+// result's key (its data-testids result-<key>, total-<key>... and the worksheet
+// it opens) is its carrier id, except where the line's key() says otherwise:
+// health keys on the plan id, since one issuer offers several plans.
 
 import { h, uid, money, limitsText, ratingRank, RATINGS } from './dom.js';
 import { barChart } from './chart.js';
@@ -22,9 +28,43 @@ const carrierOf = (r) => (r && r.carrier) || {};
 const nameOf = (r) => String(carrierOf(r).name || carrierOf(r).id || '');
 const totalOf = (r) => Number(r.premium && r.premium.total);
 
-function sorted(list, how) {
-  const byName = (a, b) => nameOf(a).localeCompare(nameOf(b));
-  const byPrice = (a, b) => totalOf(a) - totalOf(b) || byName(a, b);
+// The auto presentation; a line's `results` overrides any of these.
+const VIEW = {
+  key: (r) => String(carrierOf(r).id || ''), // data-testid suffix and worksheet id
+  title: nameOf, // card and column heading
+  subtitle: () => null, // a line under the heading
+  badge: () => null, // {text, cls}: a tag next to the heading
+  price: totalOf, // the amount sorted, filtered and charted
+  per: (r) => `for ${r.premium.term_months} months`, // words after the headline amount
+  more: (r) => [`$${money(r.premium.monthly)} a month`], // lines under it
+  facts: () => [], // [{label, value, testid, strong}] listed under the price
+  breakdownTotal: (p) => `Total for ${p.term_months} months`,
+  maxLabel: 'Maximum total ($)',
+  chartCaption: 'Total premium by carrier (the term is shown after each amount)',
+  chartSuffix: null, // (r) -> text after the amount; default the term in months
+  rowPerUnit: false, // comparison: one row per unit (its premium) instead of per coverage
+  nouns: { asked: ['carrier', 'carriers'], quoted: ['quote', 'quotes'] },
+  totalRows: [
+    { label: 'Fees', cell: (r) => money(r.premium.fees) },
+    { label: 'Total', cell: (r) => money(r.premium.total), testid: 'compare-total', strong: true },
+    { label: 'Term', cell: (r) => `${r.premium.term_months} months` },
+    { label: 'Monthly', cell: (r) => money(r.premium.monthly) },
+  ],
+  banner: () => null, // (results) -> a node shown once above the results
+  worksheetTitle: (r) => `Why ${nameOf(r)} costs ${money(r.premium && r.premium.total)}`,
+};
+
+/** The presentation of the results of `ctx` (the line's hooks over VIEW). */
+export function viewOf(ctx) {
+  return { ...VIEW, ...((ctx && ctx.view) || {}) };
+}
+
+const plural = ([one, many], n) => (n === 1 ? one : many);
+
+function sorted(list, how, v) {
+  const byName = (a, b) => v.title(a).localeCompare(v.title(b));
+  // Then the total: health sorts by net premium, then gross (premium.total).
+  const byPrice = (a, b) => v.price(a) - v.price(b) || totalOf(a) - totalOf(b) || byName(a, b);
   const byRating = (a, b) => ratingRank(carrierOf(a).rating) - ratingRank(carrierOf(b).rating);
   const out = [...list];
   if (how === 'rating') out.sort((a, b) => byRating(a, b) || (isQuoted(a) && isQuoted(b) ? byPrice(a, b) : byName(a, b)));
@@ -32,10 +72,10 @@ function sorted(list, how) {
   return out; // price order leaves the others in the server's order
 }
 
-function passes(r) {
+function passes(r, v) {
   if (view.minRating && ratingRank(carrierOf(r).rating) > ratingRank(view.minRating)) return false;
   if (isQuoted(r) && view.maxTotal !== '' && Number.isFinite(Number(view.maxTotal))
-      && totalOf(r) > Number(view.maxTotal)) return false;
+      && v.price(r) > Number(view.maxTotal)) return false;
   return true;
 }
 
@@ -47,6 +87,19 @@ function unitName(ctx, unit) {
   if (!unit) return 'Policy';
   const desc = ctx.unitLabels && ctx.unitLabels[unit];
   return `${ctx.unitWord || 'Unit'} ${unit}${desc ? ` (${desc})` : ''}`;
+}
+
+/** The unit a coverage entry prices: a vehicle (auto), a member (health), or none. */
+const unitOf = (cv) => String((cv && (cv.vehicle || cv.member)) || '');
+
+/** The heading of a result: its title, then its badge and subtitle. */
+function heading(r, v, id) {
+  const badge = v.badge(r);
+  const sub = v.subtitle(r);
+  return [
+    h('h3', { id }, v.title(r), sub ? h('span', { class: 'subtitle' }, String(sub)) : null),
+    badge ? h('span', { class: `badge ${badge.cls || ''}` }, String(badge.text)) : null,
+  ];
 }
 
 // ---- One carrier ---------------------------------------------------------
@@ -66,51 +119,60 @@ function verifiesSection(r) {
     h('ul', null, v.map((x) => h('li', null, String((x && x.text) || (x && x.check) || '')))));
 }
 
-function quotedCard(r, ctx) {
+function factsList(facts) {
+  if (!facts.length) return null;
+  return h('dl', { class: 'facts' }, facts.map((f) => h('div', { class: f.strong ? 'fact strong' : 'fact' },
+    h('dt', null, String(f.label)),
+    h('dd', { 'data-testid': f.testid }, String(f.value)))));
+}
+
+function quotedCard(r, ctx, v, key) {
   const c = carrierOf(r);
   const p = r.premium || {};
   const titleId = uid('res');
   const covs = Array.isArray(r.coverages) ? r.coverages : [];
   const fees = Array.isArray(r.fees) ? r.fees : [];
+  const perUnit = covs.some((cv) => unitOf(cv)); // lines rated per vehicle or member
   const table = h('table', { class: 'breakdown' },
-    h('caption', { class: 'sr-only' }, `Premium by coverage, ${nameOf(r)}`),
+    h('caption', { class: 'sr-only' }, `Premium by coverage, ${v.title(r)}`),
     h('thead', null, h('tr', null,
-      h('th', { scope: 'col' }, ctx.unitWord || 'Unit'),
+      perUnit ? h('th', { scope: 'col' }, ctx.unitWord || 'Unit') : null,
       h('th', { scope: 'col' }, 'Coverage and limits'),
       h('th', { scope: 'col', class: 'num' }, 'Premium'))),
     h('tbody', null,
       covs.map((cv) => h('tr', null,
-        h('td', null, cv.vehicle ? String(cv.vehicle) : '—'),
+        perUnit ? h('td', null, unitOf(cv) || '—') : null,
         h('th', { scope: 'row' }, coverageName(ctx, cv.code),
           h('span', { class: 'limits' }, limitsText(cv.limits))),
         h('td', { class: 'num' }, money(cv.premium)))),
       fees.map((f) => h('tr', { class: 'fee' },
-        h('td', null, ''),
+        perUnit ? h('td', null, '') : null,
         h('th', { scope: 'row' }, String(f.name || 'Fee')),
         h('td', { class: 'num' }, money(f.amount))))),
     h('tfoot', null, h('tr', null,
-      h('th', { scope: 'row', colspan: 2 }, `Total for ${p.term_months} months`),
+      h('th', { scope: 'row', colspan: perUnit ? 2 : 1 }, v.breakdownTotal(p)),
       h('td', { class: 'num' }, money(p.total)))));
 
   const why = h('button', {
     type: 'button',
     class: 'why',
-    'data-testid': `why-${c.id}`,
+    'data-testid': `why-${key}`,
     'aria-haspopup': 'dialog',
     onclick: () => ctx.onWhy(r, why),
-  }, 'Why this price?', h('span', { class: 'sr-only' }, ` (${nameOf(r)})`));
+  }, 'Why this price?', h('span', { class: 'sr-only' }, ` (${v.title(r)})`));
 
-  return h('article', { class: 'result quoted', 'data-testid': `result-${c.id}`, 'aria-labelledby': titleId },
+  return h('article', { class: 'result quoted', 'data-testid': `result-${key}`, 'aria-labelledby': titleId },
     h('div', { class: 'result-head' },
-      h('h3', { id: titleId }, nameOf(r)),
+      heading(r, v, titleId),
       h('span', { class: 'rating', title: 'Financial strength rating' }, 'Rating ', h('strong', null, String(c.rating || '—')))),
     h('div', { class: 'result-body' },
       h('div', { class: 'price' },
         h('p', { class: 'total' },
           h('span', { class: 'cur' }, '$'),
-          h('span', { 'data-testid': `total-${c.id}` }, money(p.total))),
-        h('p', { class: 'term' }, `for ${p.term_months} months`),
-        h('p', { class: 'monthly' }, `$${money(p.monthly)} a month`),
+          h('span', { 'data-testid': `total-${key}` }, money(v.price(r)))),
+        h('p', { class: 'term' }, v.per(r)),
+        v.more(r).map((t) => h('p', { class: 'monthly' }, t)),
+        factsList(v.facts(r, key)),
         p.minimum_premium_applied ? h('p', { class: 'note' }, 'The carrier\'s minimum premium applies.') : null,
         r.plan ? h('p', { class: 'plan muted' }, `Plan ${r.plan.id}, version ${r.plan.version}`) : null,
         why),
@@ -120,12 +182,12 @@ function quotedCard(r, ctx) {
         verifiesSection(r))));
 }
 
-function otherCard(r) {
+function otherCard(r, v, key) {
   const c = carrierOf(r);
   const titleId = uid('res');
-  return h('article', { class: `result other status-${String(r.status || '')}`, 'data-testid': `result-${c.id}`, 'aria-labelledby': titleId },
+  return h('article', { class: `result other status-${String(r.status || '')}`, 'data-testid': `result-${key}`, 'aria-labelledby': titleId },
     h('div', { class: 'result-head' },
-      h('h3', { id: titleId }, nameOf(r)),
+      heading(r, v, titleId),
       h('span', { class: 'rating' }, 'Rating ', h('strong', null, String(c.rating || '—'))),
       h('span', { class: 'status' }, STATUS[r.status] || String(r.status || ''))),
     listSection('Why', r.reasons, 'reasons'),
@@ -134,13 +196,13 @@ function otherCard(r) {
 
 // ---- Comparison table ----------------------------------------------------
 
-function comparison(quoted, ctx) {
+function comparison(quoted, ctx, v, keys) {
   // Rows: every (unit, coverage) any carrier priced, units in order of appearance.
   const units = [];
   const rows = new Map(); // unit -> Map(code -> limits)
   for (const r of quoted) {
     for (const cv of r.coverages || []) {
-      const u = cv.vehicle || '';
+      const u = unitOf(cv);
       if (!rows.has(u)) {
         rows.set(u, new Map());
         units.push(u);
@@ -150,45 +212,60 @@ function comparison(quoted, ctx) {
   }
   const order = ctx.coverageOrder || [];
   const rank = (code) => (order.includes(code) ? order.indexOf(code) : order.length);
-  const cell = (r, u, code) => (r.coverages || []).find((cv) => (cv.vehicle || '') === u && cv.code === code);
+  const cell = (r, u, code) => (r.coverages || []).find((cv) => unitOf(cv) === u && cv.code === code);
+  const missing = () => h('td', { class: 'num muted' }, h('span', { 'aria-hidden': 'true' }, '—'), h('span', { class: 'sr-only' }, 'not included'));
 
   const table = h('table', { class: 'comparison', 'data-testid': 'comparison' },
-    h('caption', null, 'Premium of each coverage by carrier'),
+    h('caption', null, v.rowPerUnit ? `Premium of each ${String(ctx.unitWord || 'unit').toLowerCase()} by ${plural(v.nouns.quoted, 1)}` : `Premium of each coverage by ${plural(v.nouns.asked, 1)}`),
     h('thead', null, h('tr', null,
-      h('th', { scope: 'col' }, 'Coverage'),
-      quoted.map((r) => h('th', { scope: 'col', class: 'num' },
-        nameOf(r), h('br'), h('span', { class: 'muted' }, `Rating ${carrierOf(r).rating || '—'}`))))));
+      h('th', { scope: 'col' }, v.rowPerUnit ? ctx.unitWord || 'Unit' : 'Coverage'),
+      quoted.map((r) => {
+        const sub = v.subtitle(r);
+        return h('th', { scope: 'col', class: 'num' },
+          v.title(r), h('br'),
+          sub ? [h('span', { class: 'muted' }, String(sub)), h('br')] : null,
+          h('span', { class: 'muted' }, `Rating ${carrierOf(r).rating || '—'}`));
+      }))));
 
-  for (const u of units) {
+  if (v.rowPerUnit) {
+    // One row per unit (a health member): each result's premium for that unit.
+    const unitPremium = (r, u) => {
+      const mine = (r.coverages || []).filter((cv) => unitOf(cv) === u);
+      return mine.length ? mine.reduce((sum, cv) => sum + Number(cv.premium || 0), 0) : null;
+    };
+    table.append(h('tbody', null, units.map((u) => h('tr', { 'data-testid': `compare-unit-${u || 'policy'}` },
+      h('th', { scope: 'row' }, unitName(ctx, u)),
+      quoted.map((r) => {
+        const amount = unitPremium(r, u);
+        return amount === null ? missing() : h('td', { class: 'num' }, money(amount));
+      })))));
+  }
+
+  // The policy alone needs no group heading.
+  const policyOnly = units.length === 1 && units[0] === '';
+  for (const u of v.rowPerUnit ? [] : units) {
     const codes = [...rows.get(u).keys()].sort((a, b) => rank(a) - rank(b));
     table.append(h('tbody', null,
-      h('tr', { class: 'group' }, h('th', { scope: 'colgroup', colspan: quoted.length + 1 }, unitName(ctx, u))),
+      policyOnly ? null : h('tr', { class: 'group' }, h('th', { scope: 'colgroup', colspan: quoted.length + 1 }, unitName(ctx, u))),
       codes.map((code) => h('tr', null,
         h('th', { scope: 'row' }, coverageName(ctx, code),
           h('span', { class: 'limits' }, limitsText(rows.get(u).get(code)))),
         quoted.map((r) => {
           const cv = cell(r, u, code);
-          return cv
-            ? h('td', { class: 'num' }, money(cv.premium))
-            : h('td', { class: 'num muted' }, h('span', { 'aria-hidden': 'true' }, '—'), h('span', { class: 'sr-only' }, 'not included'));
+          return cv ? h('td', { class: 'num' }, money(cv.premium)) : missing();
         })))));
   }
   table.append(h('tbody', { class: 'totals' },
-    h('tr', null, h('th', { scope: 'row' }, 'Fees'),
-      quoted.map((r) => h('td', { class: 'num' }, money(r.premium.fees)))),
-    h('tr', { class: 'strong' }, h('th', { scope: 'row' }, 'Total'),
-      quoted.map((r) => h('td', { class: 'num', 'data-testid': `compare-total-${carrierOf(r).id}` }, money(r.premium.total)))),
-    h('tr', null, h('th', { scope: 'row' }, 'Term'),
-      quoted.map((r) => h('td', { class: 'num' }, `${r.premium.term_months} months`))),
-    h('tr', null, h('th', { scope: 'row' }, 'Monthly'),
-      quoted.map((r) => h('td', { class: 'num' }, money(r.premium.monthly))))));
+    v.totalRows.map((row) => h('tr', { class: row.strong ? 'strong' : null },
+      h('th', { scope: 'row' }, row.label),
+      quoted.map((r, i) => h('td', { class: 'num', 'data-testid': row.testid ? `${row.testid}-${keys[i]}` : null }, String(row.cell(r))))))));
 
-  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Coverage comparison (scrolls sideways)' }, table);
+  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Comparison table (scrolls sideways)' }, table);
 }
 
 // ---- The whole view --------------------------------------------------------
 
-function controls(rerender) {
+function controls(rerender, v) {
   const sortId = uid('sort');
   const onlyId = uid('only');
   const minId = uid('minr');
@@ -224,7 +301,7 @@ function controls(rerender) {
   return h('div', { class: 'controls', role: 'group', 'aria-label': 'Sort and filter' },
     h('div', { class: 'field' }, h('label', { for: sortId }, 'Sort by'), sort),
     h('div', { class: 'field' }, h('label', { for: minId }, 'Minimum rating'), minRating),
-    h('div', { class: 'field' }, h('label', { for: maxId }, 'Maximum total ($)'), maxTotal),
+    h('div', { class: 'field' }, h('label', { for: maxId }, v.maxLabel), maxTotal),
     h('div', { class: 'field check' }, only, h('label', { for: onlyId }, 'Show only quoted')),
     clearBtn);
 }
@@ -234,14 +311,25 @@ function controls(rerender) {
  * ctx: {coverageNames, coverageOrder, unitWord, unitLabels, onWhy(result, button)}.
  */
 export function renderResults(root, resp, ctx) {
+  const v = viewOf(ctx);
   const results = Array.isArray(resp.results) ? resp.results : [];
   const quotedAll = results.filter(isQuoted);
   const othersAll = results.filter((r) => !isQuoted(r));
+  // Each result's key, made unique should two share one.
+  const keyOf = new Map();
+  const seen = new Map();
+  for (const r of results) {
+    const k = v.key(r);
+    const n = (seen.get(k) || 0) + 1;
+    seen.set(k, n);
+    keyOf.set(r, n === 1 ? k : `${k}-${n}`);
+  }
+  const askedCount = v.key === VIEW.key ? results.length : new Set(results.map((r) => carrierOf(r).id)).size;
   const dynamic = h('div', { class: 'dynamic' });
   const titleId = 'results-title';
   const link = `/q/${encodeURIComponent(resp.quote_id || '')}`;
 
-  root.replaceChildren(
+  root.replaceChildren(...[
     h('div', { class: 'results-head' },
       h('h1', { id: titleId, tabindex: '-1' }, `Your ${lineTitle(resp.line).toLowerCase()} quotes`),
       h('p', { class: 'meta' },
@@ -249,38 +337,45 @@ export function renderResults(root, resp, ctx) {
         resp.quote_id ? ['Quote ', h('a', { href: link, 'data-testid': 'quote-link' }, String(resp.quote_id)), '. '] : null,
         resp.created_at ? `Priced ${String(resp.created_at).replace('T', ' ').replace('Z', ' UTC')}.` : null),
       h('p', { class: 'summary', 'data-testid': 'results-summary' },
-        `${results.length} carrier${results.length === 1 ? '' : 's'} asked: ${quotedAll.length} quoted, ${othersAll.length} did not.`)),
-    quotedAll.length || othersAll.length ? controls(draw) : null,
+        v.key === VIEW.key
+          ? `${results.length} carrier${results.length === 1 ? '' : 's'} asked: ${quotedAll.length} quoted, ${othersAll.length} did not.`
+          : `${askedCount} ${plural(v.nouns.asked, askedCount)} asked: ${quotedAll.length} ${plural(v.nouns.quoted, quotedAll.length)} quoted, ${othersAll.length} did not quote.`)),
+    v.banner(results),
+    quotedAll.length || othersAll.length ? controls(draw, v) : null,
     dynamic,
-  );
+  ].filter(Boolean));
 
   function draw() {
     if (chartObserver) chartObserver.disconnect();
     chartObserver = null;
-    const quoted = sorted(quotedAll.filter(passes), view.sort);
-    const others = view.onlyQuoted ? [] : sorted(othersAll.filter(passes), view.sort === 'rating' ? 'rating' : 'none');
+    const quoted = sorted(quotedAll.filter((r) => passes(r, v)), view.sort, v);
+    const others = view.onlyQuoted ? [] : sorted(othersAll.filter((r) => passes(r, v)), view.sort === 'rating' ? 'rating' : 'none', v);
     const hiddenCount = results.length - quoted.length - others.length;
 
     const parts = [];
     parts.push(h('p', { class: 'count', 'data-testid': 'results-count' },
-      `Showing ${quoted.length} quote${quoted.length === 1 ? '' : 's'}`,
-      others.length ? ` and ${others.length} carrier${others.length === 1 ? '' : 's'} that did not quote` : '',
+      `Showing ${quoted.length} ${plural(v.nouns.quoted, quoted.length)}`,
+      others.length ? ` and ${others.length} ${plural(v.nouns.asked, others.length)} that did not quote` : '',
       hiddenCount ? ` (${hiddenCount} hidden by filters)` : '', '.'));
 
     if (quoted.length) {
       const fig = h('figure', { class: 'chart-box' },
-        h('figcaption', null, 'Total premium by carrier (the term is shown after each amount)'));
+        h('figcaption', null, v.chartCaption));
       parts.push(h('section', { class: 'block', 'aria-labelledby': 'chart-h' },
         h('h2', { id: 'chart-h' }, 'Prices at a glance'), fig));
       const items = quoted.map((r) => ({
-        id: carrierOf(r).id, name: nameOf(r), total: totalOf(r), term: r.premium.term_months,
+        id: keyOf.get(r),
+        name: v.title(r),
+        total: v.price(r),
+        term: r.premium.term_months,
+        suffix: v.chartSuffix ? v.chartSuffix(r) : undefined,
       }));
       const paint = () => {
         const width = fig.clientWidth || 640;
         if (fig.dataset.width === String(width)) return;
         fig.dataset.width = String(width);
         const old = fig.querySelector('svg');
-        const svg = barChart(items, width, 'Total premium by carrier');
+        const svg = barChart(items, width, v.chartCaption);
         if (old) old.replaceWith(svg);
         else fig.append(svg);
       };
@@ -292,20 +387,21 @@ export function renderResults(root, resp, ctx) {
 
       parts.push(h('section', { class: 'block', 'aria-labelledby': 'quoted-h' },
         h('h2', { id: 'quoted-h' }, view.sort === 'rating' ? 'Quotes, best rated first' : 'Quotes, lowest price first'),
-        h('div', { class: 'result-list', 'data-testid': 'quoted-list' }, quoted.map((r) => quotedCard(r, ctx)))));
+        h('div', { class: 'result-list', 'data-testid': 'quoted-list' }, quoted.map((r) => quotedCard(r, ctx, v, keyOf.get(r))))));
 
       parts.push(h('section', { class: 'block', 'aria-labelledby': 'compare-h' },
-        h('h2', { id: 'compare-h' }, 'Compare coverages side by side'),
-        comparison(quoted, ctx)));
+        h('h2', { id: 'compare-h' }, v.rowPerUnit ? 'Compare plans side by side' : 'Compare coverages side by side'),
+        comparison(quoted, ctx, v, quoted.map((r) => keyOf.get(r)))));
     } else {
       parts.push(h('p', { class: 'empty', 'data-testid': 'no-quotes' },
-        quotedAll.length ? 'No quote matches the filters.' : 'No carrier quoted this request.'));
+        quotedAll.length ? 'No quote matches the filters.' : `No ${plural(v.nouns.asked, 1)} quoted this request.`));
     }
 
     if (others.length) {
+      const word = plural(v.nouns.asked, 2);
       parts.push(h('section', { class: 'block', 'aria-labelledby': 'others-h' },
-        h('h2', { id: 'others-h' }, 'Carriers that did not quote'),
-        h('div', { class: 'result-list others', 'data-testid': 'other-list' }, others.map(otherCard))));
+        h('h2', { id: 'others-h' }, `${word.charAt(0).toUpperCase()}${word.slice(1)} that did not quote`),
+        h('div', { class: 'result-list others', 'data-testid': 'other-list' }, others.map((r) => otherCard(r, v, keyOf.get(r))))));
     }
 
     root.setAttribute('aria-busy', 'true');

@@ -1,11 +1,13 @@
 // worksheet.js -- "Why this price": one carrier's rating worksheet in a dialog.
 //
 // GET /v1/quotes/{id}/worksheet/{carrier} lists every step in order; the
-// dialog shows them as a table with one group per vehicle and coverage, then
-// the policy steps (minimum premium, fees, total).
+// dialog shows them as a table with one group per unit (vehicle, member) and
+// coverage, then the policy steps (minimum premium, fees, total). Health asks
+// for /worksheet/{plan id}: one issuer there has several plans.
 
 import { h, clear, money, decimal } from './dom.js';
 import { getWorksheet, failureText } from './api.js';
+import { viewOf } from './results.js';
 
 const OPS = {
   '=': ['=', 'set to'],
@@ -41,10 +43,14 @@ function ensureDialog() {
   return dialog;
 }
 
+/** The unit a step prices: a vehicle (auto), a member (health), or none. */
+const stepUnit = (step) => String(step.vehicle || step.member || '');
+
 function groupTitle(step, names, units) {
   if (!step.coverage) return 'Policy';
   const name = names[step.coverage] || step.coverage;
-  const unit = step.vehicle ? `${step.vehicle}${units[step.vehicle] ? ` (${units[step.vehicle]})` : ''}` : '';
+  const u = stepUnit(step);
+  const unit = u ? `${u}${units[u] ? ` (${units[u]})` : ''}` : '';
   return unit ? `${unit} · ${name}` : name;
 }
 
@@ -69,7 +75,7 @@ function renderSteps(ws, ctx) {
   let group = null;
   let tbody = null;
   for (const st of steps) {
-    const key = `${st.vehicle || ''}|${st.coverage || ''}`;
+    const key = `${stepUnit(st)}|${st.coverage || ''}`;
     if (key !== group) {
       group = key;
       tbody = h('tbody', null, h('tr', { class: 'group' },
@@ -92,21 +98,24 @@ function renderSteps(ws, ctx) {
 
 /**
  * Opens the worksheet of `result` (a quoted result of quote `quoteId`).
- * ctx: {coverageNames, unitLabels}. `trigger` gets the focus back on close.
+ * ctx: {coverageNames, unitLabels, view}; the line's view names the result
+ * (its key: the carrier id, or the plan id for health) and titles the dialog.
+ * `trigger` gets the focus back on close.
  */
 export async function openWorksheet(quoteId, result, ctx, trigger) {
   ensureDialog();
   returnFocus = trigger || null;
-  const carrier = result.carrier || {};
-  titleEl.textContent = `Why ${carrier.name || carrier.id} costs ${money(result.premium && result.premium.total)}`;
+  const v = viewOf(ctx);
+  const id = v.key(result);
+  titleEl.textContent = v.worksheetTitle(result);
   clear(bodyEl).append(h('p', { class: 'loading' }, 'Loading the worksheet…'));
   dialog.setAttribute('aria-busy', 'true');
   if (!dialog.open) dialog.showModal();
 
-  const key = `${quoteId}|${carrier.id}`;
+  const key = `${quoteId}|${id}`;
   let res = cache.get(key);
   if (!res) {
-    res = await getWorksheet(quoteId, carrier.id);
+    res = await getWorksheet(quoteId, id);
     if (res.ok) cache.set(key, res);
   }
   dialog.removeAttribute('aria-busy');

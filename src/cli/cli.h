@@ -22,6 +22,16 @@ typedef struct cli_opts {
     const char *db, *web, *bind;
     int port;
     bool json, schema, help, color;
+    /* batch, impact, gen-book */
+    const char *from, *to; /* --from VERSION --to VERSION */
+    const char *line;      /* --line auto */
+    const char *format;    /* --format ndjson|csv */
+    const char *state;     /* --state OH[,PA,TX] */
+    const char *out_csv;   /* --out-csv FILE */
+    const char *png;       /* --png FILE */
+    long n;                /* --n N (-1: not a number) */
+    unsigned long long seed; /* --seed S */
+    int threads;           /* --threads N (0: one per core; -1: not a number) */
 } cli_opts;
 
 /* Shared helpers (main.c). */
@@ -39,5 +49,8 @@ int cli_check(const cli_opts *o);
 int cli_carriers(const cli_opts *o);
 int cli_serve(const cli_opts *o);
 int cli_requote(const cli_opts *o);
+int cli_batch(const cli_opts *o);    /* cmd_batch.c */
+int cli_impact(const cli_opts *o);
+int cli_gen_book(const cli_opts *o);
 
 #endif

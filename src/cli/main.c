@@ -33,6 +33,12 @@ static const char usage[] =
     "  serve [--port 8080] [--plans DIR] [--db PATH] [--web DIR] [--bind ADDR]\n"
     "                                           run the quote server and web page\n"
     "  requote [--db PATH] [--plans DIR] ID     re-rate a saved quote with its plan versions\n"
+    "  batch [--plans DIR] [--carrier ID] [--format ndjson|csv] [--threads N] BOOK|-\n"
+    "                                           rate every policy of a book (NDJSON or CSV)\n"
+    "  impact --carrier ID --from VERSION --to VERSION [--out-csv FILE] [--png FILE] BOOK\n"
+    "                                           what a new plan version does to a book\n"
+    "  gen-book --line auto --n N [--seed S] [--format ndjson|csv] [--state OH,PA,TX]\n"
+    "                                           write a synthetic book of policies\n"
     "  help [COMMAND]                           this text, or a command's\n"
     "\n"
     "The plans folder defaults to $MULTIQUOTE_PLANS, else ./plans, else the bundled plans.\n"
@@ -67,6 +73,36 @@ static const struct {
      "usage: multiquote requote [--db PATH] [--plans DIR] ID\n\n"
      "Rates saved quote ID again with the plan version each carrier used and reports,\n"
      "carrier by carrier, whether the result is reproduced exactly. Exit 0 when all are.\n"},
+    {"batch",
+     "usage: multiquote batch [--plans DIR] [--carrier ID] [--format ndjson|csv] [--threads N] "
+     "BOOK|-\n\n"
+     "Rates every policy of BOOK (- reads stdin) as `quote` does, on all cores, and writes\n"
+     "the results to stdout in the book's order. BOOK is NDJSON (one contract request per\n"
+     "line) or CSV (one flat auto policy per row, columns in docs/batch.md); the format is\n"
+     "recognised from the first character. Output: NDJSON, one `quote --json` response per\n"
+     "line with its input_line, or CSV, one row per carrier result; by default the book's\n"
+     "format, else --format. --carrier rates with that carrier only. A bad row becomes an\n"
+     "\"invalid\" row naming its line and field, and the batch goes on. A progress line is\n"
+     "shown on stderr when it is a terminal.\n"
+     "Exit status: 0 all rows valid, 2 some rows invalid (the output is complete) or a\n"
+     "bad CSV header, 1 failure.\n"},
+    {"impact",
+     "usage: multiquote impact --carrier ID --from VERSION --to VERSION [--out-csv FILE]\n"
+     "                         [--png FILE] [--plans DIR] [--threads N] BOOK|-\n\n"
+     "Rates every policy of BOOK under two versions of one plan of carrier ID (or give the\n"
+     "plan id as ID) and prints what changes: policies quoted, declined and unavailable\n"
+     "under each, mean and median change, percentiles p1 to p99, how many change by more\n"
+     "than 5, 10 and 25%, and the change by territory (garaging ZIP prefix), driver age band\n"
+     "and coverage. --out-csv writes one row per policy; --png draws the histogram of\n"
+     "changes. Worked example: docs/rate-impact-example.md.\n"},
+    {"gen-book",
+     "usage: multiquote gen-book --line auto --n N [--seed S] [--format ndjson|csv]\n"
+     "                           [--state OH,PA,TX]\n\n"
+     "Writes N synthetic auto policies to stdout: drivers, vehicles, ZIPs, incidents and\n"
+     "coverages drawn from plausible distributions, effective 2026-07-01 to 2026-12-31.\n"
+     "The same seed (default 1) gives the same book; policy i is the same whatever N and\n"
+     "whichever format. NDJSON (contract requests) by default, or CSV (docs/batch.md).\n"
+     "--state restricts the states (default: OH, PA and TX by population).\n"},
 };
 
 static void print_help(const char *command)
@@ -177,6 +213,8 @@ static const struct {
     {"quote", cli_quote, true},  {"explain", cli_explain, true},
     {"check", cli_check, true},  {"carriers", cli_carriers, false},
     {"serve", cli_serve, false}, {"requote", cli_requote, true},
+    {"batch", cli_batch, true},  {"impact", cli_impact, true},
+    {"gen-book", cli_gen_book, false},
 };
 
 int main(int argc, char **argv)
@@ -198,13 +236,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "multiquote: unknown command \"%s\"\n\n%s", name, usage);
         return CLI_USAGE;
     }
-    cli_opts o = {.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR")};
+    cli_opts o = {.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .seed = 1};
     static const struct option longopts[] = {
         {"plans", required_argument, NULL, 'p'}, {"carrier", required_argument, NULL, 'c'},
         {"json", no_argument, NULL, 'j'},        {"schema", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},        {"port", required_argument, NULL, 'P'},
         {"db", required_argument, NULL, 'd'},    {"web", required_argument, NULL, 'w'},
-        {"bind", required_argument, NULL, 'b'},  {NULL, 0, NULL, 0}};
+        {"bind", required_argument, NULL, 'b'},  {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'T'},    {"line", required_argument, NULL, 'L'},
+        {"n", required_argument, NULL, 'N'},     {"seed", required_argument, NULL, 'S'},
+        {"out-csv", required_argument, NULL, 'O'}, {"png", required_argument, NULL, 'G'},
+        {"threads", required_argument, NULL, 't'}, {"format", required_argument, NULL, 'f'},
+        {"state", required_argument, NULL, 'A'}, {NULL, 0, NULL, 0}};
     optind = 2;
     opterr = 0;
     int ch;
@@ -238,6 +281,49 @@ int main(int argc, char **argv)
             char *end;
             long port = strtol(optarg, &end, 10);
             o.port = (*end || port < 1 || port > 65535) ? -1 : (int)port;
+            break;
+        }
+        case 'F':
+            o.from = optarg;
+            break;
+        case 'T':
+            o.to = optarg;
+            break;
+        case 'L':
+            o.line = optarg;
+            break;
+        case 'O':
+            o.out_csv = optarg;
+            break;
+        case 'G':
+            o.png = optarg;
+            break;
+        case 'f':
+            o.format = optarg;
+            break;
+        case 'A':
+            o.state = optarg;
+            break;
+        case 'N':
+        case 'S':
+        case 't': {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            bool ok = *optarg >= '0' && *optarg <= '9' && !*end && errno == 0;
+            if (ch == 'S' && ok) {
+                o.seed = v;
+            } else if (ch == 'N') {
+                o.n = ok && v >= 1 && v <= 1000000000ull ? (long)v : -1;
+            } else if (ch == 't') {
+                o.threads = ok && v >= 1 && v <= 256 ? (int)v : -1;
+            }
+            if (!ok || (ch == 'N' && o.n < 0) || (ch == 't' && o.threads < 0)) {
+                fprintf(stderr, "multiquote %s: --%s takes a whole number%s, not \"%s\"\n", name,
+                        ch == 'N' ? "n" : ch == 'S' ? "seed" : "threads",
+                        ch == 'N' ? " from 1" : ch == 't' ? " from 1 to 256" : "", optarg);
+                return CLI_USAGE;
+            }
             break;
         }
         default:

@@ -198,27 +198,32 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The benchmark: every quoted plan of the benchmark metal re-rated with no
- * tobacco use, sorted, the rank-th (or the highest there is). */
-static bool benchmark(const mq_market *m, const mq_input *in, const mq_result *res, int n,
-                      mq_arena *a, int64_t *out)
+/* The benchmark: every plan of the benchmark metal in effect for this
+ * household -- whatever the shopper filtered out of the results -- rated
+ * without tobacco use; the rank-th cheapest that quotes (or the dearest). */
+static bool benchmark(const mq_market *m, const mq_engine *e, const mq_input *in, mq_arena *a,
+                      int64_t *out)
 {
     mq_input plain = *in;
     int k = MQ_ENT_MEMBER;
     size_t cells = (size_t)in->count[k] * MQ_MEMBER_NFIELDS;
+    int cap = mq_engine_plan_count(e) + 1;
+    const mq_plan **plans = mq_arena_alloc(a, sizeof(*plans) * (size_t)cap);
+    const char **ids = mq_arena_alloc(a, sizeof(*ids) * (size_t)cap);
+    int64_t *prices = mq_arena_alloc(a, sizeof(int64_t) * (size_t)cap);
     plain.values[k] = mq_arena_alloc(a, (cells ? cells : 1) * sizeof(double));
-    int64_t *prices = mq_arena_alloc(a, sizeof(int64_t) * (size_t)(n ? n : 1));
-    if (!plain.values[k] || !prices)
+    if (!plain.values[k] || !prices || !plans || !ids)
         return false;
     memcpy(plain.values[k], in->values[k], cells * sizeof(double));
     for (int32_t i = 0; i < in->count[k]; i++)
         plain.values[k][(size_t)i * MQ_MEMBER_NFIELDS + MQ_XM_TOBACCO] = 0;
+    int n = mq_engine_select(e, in->line, in->state, in->effective_date, plans, ids, cap);
     int np = 0;
     for (int i = 0; i < n; i++) {
-        if (res[i].status != MQ_QUOTED || !res[i].plan || res[i].plan->metal != m->benchmark_metal)
+        if (!plans[i] || plans[i]->metal != m->benchmark_metal)
             continue;
         mq_result r;
-        if (!mq_rate_plan(res[i].plan, &plain, &(mq_rate_opts){0}, a, &r))
+        if (!mq_rate_plan(plans[i], &plain, &(mq_rate_opts){0}, a, &r))
             return false;
         if (r.status == MQ_QUOTED)
             prices[np++] = r.total_cents;
@@ -235,7 +240,6 @@ static bool benchmark(const mq_market *m, const mq_input *in, const mq_result *r
 bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in, mq_result *res,
                      int n, mq_arena *a)
 {
-    (void)e;
     const double *pol = in->values[MQ_ENT_POLICY];
     double size = pol[MQ_XP_HOUSEHOLD_SIZE], income = pol[MQ_XP_INCOME];
     int g = in->state >= 0 && in->state < 63 && !isnan(m->guideline_first[in->state])
@@ -244,7 +248,7 @@ bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
     double guideline = m->guideline_first[g] + m->guideline_additional[g] * (size - 1);
     double ratio = income / guideline;
     int64_t bench = -1, credit = 0;
-    if (!benchmark(m, in, res, n, a, &bench))
+    if (!benchmark(m, e, in, a, &bench))
         return false;
     const char *note = NULL;
     if (isnan(ratio) || size < 1) {

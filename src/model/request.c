@@ -1,14 +1,17 @@
 /* request.c -- a quote request (contract.md JSON) checked and flattened into an mq_input.
  *
- * One walk over the JSON tree both validates and fills: the entity counts are
- * taken from the array sizes first, the mq_input is allocated, and each field
- * is checked and written into its row as it is read. A `req` context carries
- * the JSON path of the object being read, so every problem is recorded with
- * its path ("drivers[1].incidents[0].date") and the walk goes on, collecting
- * up to 32 problems instead of stopping at the first. Strings kept (ids,
- * carriers) are copied into the arena, so the tree may be freed afterwards.
+ * One walk over the JSON tree both validates and fills: the line is read
+ * first, the entity counts are taken from the array sizes, the mq_input is
+ * allocated, and each field is checked and written into its row as it is
+ * read. A `req` context carries the JSON path of the object being read, so
+ * every problem is recorded with its path ("drivers[1].incidents[0].date")
+ * and the walk goes on, collecting up to 32 problems instead of stopping at
+ * the first. Strings kept (ids, carriers) are copied into the arena, so the
+ * tree may be freed afterwards. This file holds the reading toolkit, the
+ * envelope common to every line and the auto line; the other lines are in
+ * request_property.c, request_life.c and request_health.c (rq_line tables).
  */
-#include "model.h"
+#include "request_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -19,35 +22,21 @@ enum {
     MAX_DRIVERS = 20,
     MAX_VEHICLES = 20,
     MAX_INCIDENTS = 100, /* per driver */
-    MAX_CARRIERS = 64,
-    MAX_ID = 64,
-    MAX_PATH = 256,
-    MAX_ERRORS = (int)(sizeof(((mq_req_errors *)0)->items) / sizeof(mq_req_error)),
 };
 
-#define MAX_LIMIT  10000000.0  /* largest limit or deductible, dollars */
-#define MAX_AMOUNT 100000000.0 /* largest incident amount, dollars */
-
-typedef struct req {
-    mq_arena *a;
-    mq_req_errors *errs;
-    bool oom;
-    char path[MAX_PATH]; /* JSON path of the object being read */
-    size_t plen;
-    mq_input *in;
-    bool has_eff; /* effective_date was valid */
-    int32_t eff;
-    int eff_year;
-    double zip;      /* applicant's zip, the default garaging zip */
-    bool drivers_ok; /* every driver id was read: principal_driver can be checked */
-} req;
+/* Every line keeps the envelope's first three facts in auto's slots. */
+#define SAME_SLOTS(P)                                                                              \
+    ((int)P##_EFFECTIVE_DATE == (int)MQ_AP_EFFECTIVE_DATE && (int)P##_STATE == (int)MQ_AP_STATE && \
+     (int)P##_ZIP == (int)MQ_AP_ZIP)
+_Static_assert(SAME_SLOTS(MQ_HP) && SAME_SLOTS(MQ_LP) && SAME_SLOTS(MQ_XP),
+               "every policy row starts with effective_date, state, zip");
 
 static const char *const top_keys[] = {"line",    "effective_date", "applicant", "carriers",
                                        "drivers", "vehicles",       "coverages", NULL};
-static const char *const applicant_keys[] = {"first_name",    "last_name", "email",     "phone",
-                                             "date_of_birth", "address",   "homeowner", "paperless",
-                                             "consent",       NULL};
-static const char *const address_keys[] = {"street", "city", "state", "zip", NULL};
+const char *const rq_applicant_keys[] = {"first_name",    "last_name", "email",     "phone",
+                                         "date_of_birth", "address",   "homeowner", "paperless",
+                                         "consent",       NULL};
+const char *const rq_address_keys[] = {"street", "city", "state", "zip", NULL};
 static const char *const consent_keys[] = {"contact", NULL};
 static const char *const driver_keys[] = {"id",        "first_name",
                                           "last_name", "date_of_birth",
@@ -80,27 +69,23 @@ static size_t path_push(req *r, const char *fmt, ...)
     return at;
 }
 
-/* Enters member `key` of the current object; returns what path_pop restores. */
-static size_t path_enter(req *r, const char *key)
+size_t rq_path_enter(req *r, const char *key)
 {
     return path_push(r, r->plen ? ".%s" : "%s", key);
 }
 
-static size_t path_index(req *r, size_t i)
+size_t rq_path_index(req *r, size_t i)
 {
     return path_push(r, "[%zu]", i);
 }
 
-static void path_pop(req *r, size_t at)
+void rq_path_pop(req *r, size_t at)
 {
     r->plen = at;
     r->path[at] = '\0';
 }
 
-/* Records a problem with member `key` of the current object (NULL: the object). */
-static void err_at(req *r, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void err_at(req *r, const char *key, const char *fmt, ...)
+void rq_err_at(req *r, const char *key, const char *fmt, ...)
 {
     mq_req_errors *e = r->errs;
     if (e->count++ >= MAX_ERRORS || r->oom)
@@ -120,9 +105,8 @@ static void err_at(req *r, const char *key, const char *fmt, ...)
         r->oom = true;
 }
 
-/* A user string in double quotes, escaped like JSON and cut after about 64
- * bytes (on a UTF-8 character boundary), for messages. */
-static const char *quoted(const char *s, char out[160])
+/* Cut on a UTF-8 character boundary. */
+const char *rq_quoted(const char *s, char out[160])
 {
     size_t o = 0;
     out[o++] = '"';
@@ -169,30 +153,28 @@ static const char *type_name(const json_t *v)
     }
 }
 
-static void err_type(req *r, const char *key, const char *want, const json_t *v)
+void rq_err_type(req *r, const char *key, const char *want, const json_t *v)
 {
-    err_at(r, key, "expected %s, got %s", want, type_name(v));
+    rq_err_at(r, key, "expected %s, got %s", want, type_name(v));
 }
 
-/* ---- Typed field readers -------------------------------------------
- * Each reads member `key` of `obj`; an absent or null member is missing
- * ("is required" when required). They return whether a valid value was read. */
+/* ---- Typed field readers (see request_internal.h) ----------------- */
 
-static json_t *member(req *r, const json_t *obj, const char *key, bool required)
+json_t *rq_member(req *r, const json_t *obj, const char *key, bool required)
 {
     json_t *v = json_object_get(obj, key);
     if (v && !json_is_null(v))
         return v;
     if (required)
-        err_at(r, key, "is required");
+        rq_err_at(r, key, "is required");
     return NULL;
 }
 
-static const char *get_string(req *r, const json_t *obj, const char *key, bool required)
+const char *rq_get_string(req *r, const json_t *obj, const char *key, bool required)
 {
-    json_t *v = member(r, obj, key, required);
+    json_t *v = rq_member(r, obj, key, required);
     if (v && !json_is_string(v)) {
-        err_type(r, key, "a string", v);
+        rq_err_type(r, key, "a string", v);
         return NULL;
     }
     return v ? json_string_value(v) : NULL;
@@ -203,7 +185,7 @@ static const char *copy_id(req *r, const char *key, const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > MAX_ID) {
-        err_at(r, key, "must be 1 to %d characters", MAX_ID);
+        rq_err_at(r, key, "must be 1 to %d characters", MAX_ID);
         return NULL;
     }
     const char *c = mq_arena_strdup(r->a, s);
@@ -212,11 +194,11 @@ static const char *copy_id(req *r, const char *key, const char *s)
     return c;
 }
 
-static bool get_bool(req *r, const json_t *obj, const char *key, double *out)
+bool rq_get_bool(req *r, const json_t *obj, const char *key, bool required, double *out)
 {
-    json_t *v = member(r, obj, key, false);
+    json_t *v = rq_member(r, obj, key, required);
     if (v && !json_is_boolean(v)) {
-        err_type(r, key, "true or false", v);
+        rq_err_type(r, key, "true or false", v);
         return false;
     }
     if (v)
@@ -224,39 +206,46 @@ static bool get_bool(req *r, const json_t *obj, const char *key, double *out)
     return v != NULL;
 }
 
-static bool get_date(req *r, const json_t *obj, const char *key, bool required, int32_t *out)
+bool rq_get_date(req *r, const json_t *obj, const char *key, bool required, int32_t *out)
 {
-    const char *s = get_string(r, obj, key, required);
+    const char *s = rq_get_string(r, obj, key, required);
     char q[160];
     if (!s)
         return false;
     if (!mq_date_parse(s, out)) {
-        err_at(r, key, "not a valid date %s", quoted(s, q));
+        rq_err_at(r, key, "not a valid date %s", rq_quoted(s, q));
         return false;
     }
     return true;
 }
 
-/* A date that may not fall after the effective date. */
-static bool get_past_date(req *r, const json_t *obj, const char *key, bool required, int32_t *out)
+bool rq_get_past_date(req *r, const json_t *obj, const char *key, bool required, int32_t *out)
 {
-    if (!get_date(r, obj, key, required, out))
+    if (!rq_get_date(r, obj, key, required, out))
         return false;
     if (r->has_eff && *out > r->eff) {
         char eff[11];
         mq_date_format(r->eff, eff);
-        err_at(r, key, "is after the effective date %s", eff);
+        rq_err_at(r, key, "is after the effective date %s", eff);
         return false;
     }
     return true;
 }
 
-static bool get_enum(req *r, const json_t *obj, const char *key, bool required, mq_domain d,
-                     double *out)
+bool rq_get_enum(req *r, const json_t *obj, const char *key, bool required, mq_domain d,
+                 double *out)
 {
-    const char *s = get_string(r, obj, key, required);
-    if (!s)
+    json_t *v = rq_member(r, obj, key, required);
+    return v && rq_enum_value(r, key, v, d, out);
+}
+
+bool rq_enum_value(req *r, const char *key, const json_t *v, mq_domain d, double *out)
+{
+    if (!json_is_string(v)) {
+        rq_err_type(r, key, "a string", v);
         return false;
+    }
+    const char *s = json_string_value(v);
     int code = mq_symbol_find(d, s);
     char q[160];
     if (code >= 0) {
@@ -264,7 +253,7 @@ static bool get_enum(req *r, const json_t *obj, const char *key, bool required, 
         return true;
     }
     if (d == MQ_DOM_STATE) {
-        err_at(r, key, "not a US state code %s", quoted(s, q));
+        rq_err_at(r, key, "not a US state code %s", rq_quoted(s, q));
         return false;
     }
     char list[256] = "";
@@ -272,13 +261,13 @@ static bool get_enum(req *r, const json_t *obj, const char *key, bool required, 
         size_t n = strlen(list);
         snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", mq_symbol_name(d, i));
     }
-    err_at(r, key, "%s is not one of %s", quoted(s, q), list);
+    rq_err_at(r, key, "%s is not one of %s", rq_quoted(s, q), list);
     return false;
 }
 
-static bool get_zip(req *r, const json_t *obj, const char *key, bool required, double *out)
+bool rq_get_zip(req *r, const json_t *obj, const char *key, bool required, double *out)
 {
-    json_t *v = member(r, obj, key, required);
+    json_t *v = rq_member(r, obj, key, required);
     if (!v)
         return false;
     const char *s = json_is_string(v) ? json_string_value(v) : NULL;
@@ -286,24 +275,15 @@ static bool get_zip(req *r, const json_t *obj, const char *key, bool required, d
     char q[160];
     if (!ok) {
         if (s)
-            err_at(r, key, "not a 5-digit ZIP code %s", quoted(s, q));
+            rq_err_at(r, key, "not a 5-digit ZIP code %s", rq_quoted(s, q));
         else
-            err_type(r, key, "a 5-digit ZIP code string", v);
+            rq_err_type(r, key, "a 5-digit ZIP code string", v);
         return false;
     }
     *out = (double)((s[0] - '0') * 10000 + (s[1] - '0') * 1000 + (s[2] - '0') * 100 +
                     (s[3] - '0') * 10 + (s[4] - '0'));
     return true;
 }
-
-/* How a number is allowed to look. */
-typedef struct num_rule {
-    double lo, hi;
-    bool whole; /* no fraction */
-    bool cents; /* at most two decimals */
-} num_rule;
-
-static const num_rule LIMIT = {1, MAX_LIMIT, true, false};
 
 static void number_text(const json_t *v, char out[40])
 {
@@ -315,29 +295,29 @@ static void number_text(const json_t *v, char out[40])
 
 /* Every comparison is made on the double, so no out-of-range value is ever
  * converted to an integer type (1e308, 2^63-1 and the like get a message). */
-static bool get_number(req *r, const json_t *obj, const char *key, bool required, num_rule rule,
-                       double *out)
+bool rq_get_number(req *r, const json_t *obj, const char *key, bool required, num_rule rule,
+                   double *out)
 {
-    json_t *v = member(r, obj, key, required);
+    json_t *v = rq_member(r, obj, key, required);
     if (!v)
         return false;
     if (!json_is_number(v)) {
-        err_type(r, key, "a number", v);
+        rq_err_type(r, key, "a number", v);
         return false;
     }
     double x = json_number_value(v);
     char got[40];
     number_text(v, got);
     if (!(x >= rule.lo && x <= rule.hi)) {
-        err_at(r, key, "must be from %.15g to %.15g, got %s", rule.lo, rule.hi, got);
+        rq_err_at(r, key, "must be from %.15g to %.15g, got %s", rule.lo, rule.hi, got);
         return false;
     }
     if (rule.whole && x != floor(x)) {
-        err_at(r, key, "expected a whole number, got %s", got);
+        rq_err_at(r, key, "expected a whole number, got %s", got);
         return false;
     }
     if (rule.cents && fabs(x * 100 - round(x * 100)) > 1e-4) {
-        err_at(r, key, "expected at most two decimals, got %s", got);
+        rq_err_at(r, key, "expected at most two decimals, got %s", got);
         return false;
     }
     *out = x;
@@ -352,8 +332,7 @@ static bool is_listed(const char *const *list, const char *key)
     return false;
 }
 
-/* Reports members that are not in `allowed` ("extra" objects are always allowed). */
-static void check_keys(req *r, const json_t *obj, const char *const *allowed, const char *unknown)
+void rq_check_keys(req *r, const json_t *obj, const char *const *allowed, const char *unknown)
 {
     const char *key;
     json_t *v;
@@ -361,69 +340,57 @@ static void check_keys(req *r, const json_t *obj, const char *const *allowed, co
     {
         if (strcmp(key, "extra") == 0) {
             if (!json_is_object(v))
-                err_type(r, key, "an object", v);
+                rq_err_type(r, key, "an object", v);
         } else if (!is_listed(allowed, key)) {
-            err_at(r, key, "%s", unknown);
+            rq_err_at(r, key, "%s", unknown);
         }
     }
 }
 
-/* Member `key` as an object whose members are checked against `allowed`. */
-static json_t *get_object(req *r, const json_t *obj, const char *key, bool required,
-                          const char *const *allowed)
+json_t *rq_get_object(req *r, const json_t *obj, const char *key, bool required,
+                      const char *const *allowed)
 {
-    json_t *v = member(r, obj, key, required);
+    json_t *v = rq_member(r, obj, key, required);
     if (v && !json_is_object(v)) {
-        err_type(r, key, "an object", v);
+        rq_err_type(r, key, "an object", v);
         return NULL;
     }
     if (v) {
-        size_t at = path_enter(r, key);
-        check_keys(r, v, allowed, "unknown field");
-        path_pop(r, at);
+        size_t at = rq_path_enter(r, key);
+        rq_check_keys(r, v, allowed, "unknown field");
+        rq_path_pop(r, at);
     }
     return v;
 }
 
-/* Array size when `v` is an array of lo..hi items, else -1. */
-static int list_size(const json_t *v, size_t lo, size_t hi)
+int rq_list_size(const json_t *v, size_t lo, size_t hi)
 {
     if (!json_is_array(v) || json_array_size(v) < lo || json_array_size(v) > hi)
         return -1;
     return (int)json_array_size(v);
 }
 
-/* Member `key` as an array of lo..hi items; its size, or -1 after an error. */
-static int get_list(req *r, const json_t *obj, const char *key, bool required, size_t lo, size_t hi,
-                    const char *what)
+int rq_get_list(req *r, const json_t *obj, const char *key, bool required, size_t lo, size_t hi,
+                const char *what)
 {
-    json_t *v = member(r, obj, key, required);
+    json_t *v = rq_member(r, obj, key, required);
     if (!v)
         return -1;
     if (!json_is_array(v)) {
-        err_type(r, key, "an array", v);
+        rq_err_type(r, key, "an array", v);
         return -1;
     }
-    int n = list_size(v, lo, hi);
+    int n = rq_list_size(v, lo, hi);
     if (n < 0)
-        err_at(r, key, "must list %zu to %zu %s, got %zu", lo, hi, what, json_array_size(v));
+        rq_err_at(r, key, "must list %zu to %zu %s, got %zu", lo, hi, what, json_array_size(v));
     return n;
 }
 
 /* ---- Sections of the request ---------------------------------------- */
 
-static bool check_line(req *r, const json_t *doc)
-{
-    const char *line = get_string(r, doc, "line", true);
-    char q[160];
-    if (line && strcmp(line, "auto") != 0)
-        err_at(r, "line", "unsupported line %s", quoted(line, q));
-    return line && strcmp(line, "auto") == 0;
-}
-
 static void parse_effective_date(req *r, const json_t *doc)
 {
-    r->has_eff = get_date(r, doc, "effective_date", true, &r->eff);
+    r->has_eff = rq_get_date(r, doc, "effective_date", true, &r->eff);
     int m, d;
     if (r->has_eff)
         mq_date_to_ymd(r->eff, &r->eff_year, &m, &d);
@@ -433,50 +400,64 @@ static void parse_effective_date(req *r, const json_t *doc)
 
 static void parse_address(req *r, const json_t *applicant, double *pol)
 {
-    json_t *addr = get_object(r, applicant, "address", true, address_keys);
+    json_t *addr = rq_get_object(r, applicant, "address", true, r->line->address_keys);
     if (!addr)
         return;
-    size_t at = path_enter(r, "address");
-    get_string(r, addr, "street", false);
-    get_string(r, addr, "city", false);
-    if (get_enum(r, addr, "state", true, MQ_DOM_STATE, &pol[MQ_AP_STATE]))
+    size_t at = rq_path_enter(r, "address");
+    rq_get_string(r, addr, "street", false);
+    rq_get_string(r, addr, "city", false);
+    if (rq_get_enum(r, addr, "state", true, MQ_DOM_STATE, &pol[MQ_AP_STATE]))
         r->in->state = (int)pol[MQ_AP_STATE];
-    if (get_zip(r, addr, "zip", true, &pol[MQ_AP_ZIP]))
+    if (rq_get_zip(r, addr, "zip", true, &pol[MQ_AP_ZIP]))
         r->zip = pol[MQ_AP_ZIP];
-    path_pop(r, at);
+    if (r->line->address)
+        r->line->address(r, addr, pol);
+    rq_path_pop(r, at);
+}
+
+/* Reads optional bool `key` into pol[slot] (default false); checks it only when slot is -1. */
+static void get_flag(req *r, const json_t *ap, const char *key, double *pol, int slot)
+{
+    double ignored;
+    rq_get_bool(r, ap, key, false, slot >= 0 ? &pol[slot] : &ignored);
 }
 
 static void parse_applicant(req *r, const json_t *doc)
 {
-    json_t *ap = get_object(r, doc, "applicant", true, applicant_keys);
+    const rq_line *l = r->line;
+    json_t *ap = rq_get_object(r, doc, "applicant", true, l->applicant_keys);
     double *pol = mq_input_row(r->in, MQ_ENT_POLICY, 0);
-    pol[MQ_AP_HOMEOWNER] = 0;
-    pol[MQ_AP_PAPERLESS] = 0;
+    if (l->homeowner_slot >= 0)
+        pol[l->homeowner_slot] = 0;
+    if (l->paperless_slot >= 0)
+        pol[l->paperless_slot] = 0;
     if (!ap)
         return;
-    size_t at = path_enter(r, "applicant");
+    size_t at = rq_path_enter(r, "applicant");
     static const char *const strings[] = {"first_name", "last_name", "email", "phone"};
     for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
-        get_string(r, ap, strings[i], false);
+        rq_get_string(r, ap, strings[i], false);
     int32_t dob;
-    if (get_past_date(r, ap, "date_of_birth", false, &dob))
-        pol[MQ_AP_APPLICANT_DOB] = dob;
+    if (rq_get_past_date(r, ap, "date_of_birth", l->dob_required, &dob) && l->dob_slot >= 0)
+        pol[l->dob_slot] = dob;
     parse_address(r, ap, pol);
-    get_bool(r, ap, "homeowner", &pol[MQ_AP_HOMEOWNER]);
-    get_bool(r, ap, "paperless", &pol[MQ_AP_PAPERLESS]);
-    json_t *consent = get_object(r, ap, "consent", false, consent_keys);
+    get_flag(r, ap, "homeowner", pol, l->homeowner_slot);
+    get_flag(r, ap, "paperless", pol, l->paperless_slot);
+    json_t *consent = rq_get_object(r, ap, "consent", false, consent_keys);
     if (consent) {
-        size_t c = path_enter(r, "consent");
+        size_t c = rq_path_enter(r, "consent");
         double contact;
-        get_bool(r, consent, "contact", &contact);
-        path_pop(r, c);
+        rq_get_bool(r, consent, "contact", false, &contact);
+        rq_path_pop(r, c);
     }
-    path_pop(r, at);
+    if (l->applicant)
+        l->applicant(r, ap, pol);
+    rq_path_pop(r, at);
 }
 
 static void parse_carriers(req *r, const json_t *doc)
 {
-    int n = get_list(r, doc, "carriers", false, 1, MAX_CARRIERS, "carriers");
+    int n = rq_get_list(r, doc, "carriers", false, 1, MAX_CARRIERS, "carriers");
     if (n <= 0)
         return;
     json_t *list = json_object_get(doc, "carriers");
@@ -485,160 +466,161 @@ static void parse_carriers(req *r, const json_t *doc)
         r->oom = true;
         return;
     }
-    size_t at = path_enter(r, "carriers");
+    size_t at = rq_path_enter(r, "carriers");
     for (int i = 0; i < n; i++) {
         json_t *v = json_array_get(list, (size_t)i);
-        size_t e = path_index(r, (size_t)i);
+        size_t e = rq_path_index(r, (size_t)i);
         if (!json_is_string(v))
-            err_type(r, NULL, "a carrier id string", v);
+            rq_err_type(r, NULL, "a carrier id string", v);
         else
             ids[i] = copy_id(r, NULL, json_string_value(v));
-        path_pop(r, e);
+        rq_path_pop(r, e);
     }
-    path_pop(r, at);
+    rq_path_pop(r, at);
     r->in->carriers = ids;
     r->in->ncarriers = n;
 }
 
-/* Reports `id` (member "id" of the current element) when an earlier one has it. */
-static void check_unique(req *r, const char **ids, int i, const char *kind)
+void rq_check_unique(req *r, const char **ids, int i, const char *kind)
 {
     for (int j = 0; j < i; j++)
         if (ids[j] && ids[i] && strcmp(ids[j], ids[i]) == 0) {
             char q[160];
-            err_at(r, "id", "duplicate id %s (also %s[%d])", quoted(ids[i], q), kind, j);
+            rq_err_at(r, "id", "duplicate id %s (also %s[%d])", rq_quoted(ids[i], q), kind, j);
             return;
         }
 }
 
-static const char *get_id(req *r, const json_t *obj)
+const char *rq_get_id(req *r, const json_t *obj)
 {
-    const char *s = get_string(r, obj, "id", true);
+    const char *s = rq_get_string(r, obj, "id", true);
     return s ? copy_id(r, "id", s) : NULL;
 }
 
 static void parse_incident(req *r, const json_t *inc, double *row)
 {
-    check_keys(r, inc, incident_keys, "unknown field");
-    bool typed = get_enum(r, inc, "type", true, MQ_DOM_INCIDENT, &row[MQ_AI_TYPE]);
+    rq_check_keys(r, inc, incident_keys, "unknown field");
+    bool typed = rq_get_enum(r, inc, "type", true, MQ_DOM_INCIDENT, &row[MQ_AI_TYPE]);
     int32_t day;
-    if (get_past_date(r, inc, "date", true, &day))
+    if (rq_get_past_date(r, inc, "date", true, &day))
         row[MQ_AI_DATE] = day;
     bool speeding = typed && (int)row[MQ_AI_TYPE] == mq_symbol_find(MQ_DOM_INCIDENT, "speeding");
-    get_number(r, inc, "mph_over", speeding, (num_rule){1, 200, true, false}, &row[MQ_AI_MPH_OVER]);
-    get_number(r, inc, "amount", false, (num_rule){0, MAX_AMOUNT, false, true}, &row[MQ_AI_AMOUNT]);
+    rq_get_number(r, inc, "mph_over", speeding, (num_rule){1, 200, true, false},
+                  &row[MQ_AI_MPH_OVER]);
+    rq_get_number(r, inc, "amount", false, (num_rule){0, MAX_AMOUNT, false, true},
+                  &row[MQ_AI_AMOUNT]);
 }
 
 /* Incidents of driver d, stored from index `first`; returns how many. */
 static int32_t parse_incidents(req *r, const json_t *drv, int d, int32_t first)
 {
-    int n = get_list(r, drv, "incidents", false, 0, MAX_INCIDENTS, "incidents");
+    int n = rq_get_list(r, drv, "incidents", false, 0, MAX_INCIDENTS, "incidents");
     json_t *list = json_object_get(drv, "incidents");
-    size_t at = path_enter(r, "incidents");
+    size_t at = rq_path_enter(r, "incidents");
     for (int j = 0; j < n; j++) {
         json_t *inc = json_array_get(list, (size_t)j);
         int32_t k = first + j;
         r->in->ids[MQ_ENT_INCIDENT][k] = mq_arena_printf(r->a, "drivers[%d].incidents[%d]", d, j);
         if (!r->in->ids[MQ_ENT_INCIDENT][k])
             r->oom = true;
-        size_t e = path_index(r, (size_t)j);
+        size_t e = rq_path_index(r, (size_t)j);
         if (json_is_object(inc))
             parse_incident(r, inc, mq_input_row(r->in, MQ_ENT_INCIDENT, k));
         else
-            err_type(r, NULL, "an object", inc);
-        path_pop(r, e);
+            rq_err_type(r, NULL, "an object", inc);
+        rq_path_pop(r, e);
     }
-    path_pop(r, at);
+    rq_path_pop(r, at);
     return n > 0 ? n : 0;
 }
 
 static void parse_license(req *r, const json_t *drv, double *row, bool has_dob)
 {
-    json_t *lic = get_object(r, drv, "license", true, license_keys);
+    json_t *lic = rq_get_object(r, drv, "license", true, license_keys);
     if (!lic)
         return;
-    size_t at = path_enter(r, "license");
-    get_enum(r, lic, "state", false, MQ_DOM_STATE, &row[MQ_AD_LICENSE_STATE]);
-    get_string(r, lic, "number", false);
+    size_t at = rq_path_enter(r, "license");
+    rq_get_enum(r, lic, "state", false, MQ_DOM_STATE, &row[MQ_AD_LICENSE_STATE]);
+    rq_get_string(r, lic, "number", false);
     int32_t first;
-    if (get_date(r, lic, "first_licensed", true, &first)) {
+    if (rq_get_date(r, lic, "first_licensed", true, &first)) {
         if (has_dob && first < row[MQ_AD_DATE_OF_BIRTH])
-            err_at(r, "first_licensed", "is before the date of birth");
+            rq_err_at(r, "first_licensed", "is before the date of birth");
         else
             row[MQ_AD_FIRST_LICENSED] = first;
     }
-    path_pop(r, at);
+    rq_path_pop(r, at);
 }
 
 static void parse_driver(req *r, const json_t *drv, int d)
 {
     double *row = mq_input_row(r->in, MQ_ENT_DRIVER, d);
     const char **ids = r->in->ids[MQ_ENT_DRIVER];
-    check_keys(r, drv, driver_keys, "unknown field");
-    ids[d] = get_id(r, drv);
+    rq_check_keys(r, drv, driver_keys, "unknown field");
+    ids[d] = rq_get_id(r, drv);
     if (!ids[d])
         r->drivers_ok = false; /* its vehicles' principal_driver cannot be checked */
-    check_unique(r, ids, d, "drivers");
-    get_string(r, drv, "first_name", false);
-    get_string(r, drv, "last_name", false);
+    rq_check_unique(r, ids, d, "drivers");
+    rq_get_string(r, drv, "first_name", false);
+    rq_get_string(r, drv, "last_name", false);
     int32_t dob;
-    bool has_dob = get_past_date(r, drv, "date_of_birth", true, &dob);
+    bool has_dob = rq_get_past_date(r, drv, "date_of_birth", true, &dob);
     if (has_dob)
         row[MQ_AD_DATE_OF_BIRTH] = dob;
-    get_enum(r, drv, "gender", true, MQ_DOM_GENDER, &row[MQ_AD_GENDER]);
-    get_enum(r, drv, "marital_status", true, MQ_DOM_MARITAL, &row[MQ_AD_MARITAL]);
+    rq_get_enum(r, drv, "gender", true, MQ_DOM_GENDER, &row[MQ_AD_GENDER]);
+    rq_get_enum(r, drv, "marital_status", true, MQ_DOM_MARITAL, &row[MQ_AD_MARITAL]);
     parse_license(r, drv, row, has_dob);
-    get_number(r, drv, "student_gpa", false, (num_rule){0, 4, false, false},
-               &row[MQ_AD_STUDENT_GPA]);
+    rq_get_number(r, drv, "student_gpa", false, (num_rule){0, 4, false, false},
+                  &row[MQ_AD_STUDENT_GPA]);
 }
 
 static void parse_drivers(req *r, const json_t *doc)
 {
-    int n = get_list(r, doc, "drivers", true, 1, MAX_DRIVERS, "drivers");
+    int n = rq_get_list(r, doc, "drivers", true, 1, MAX_DRIVERS, "drivers");
     json_t *list = json_object_get(doc, "drivers");
     int32_t *start = r->in->start[MQ_ENT_INCIDENT];
-    size_t at = path_enter(r, "drivers");
+    size_t at = rq_path_enter(r, "drivers");
     start[0] = 0;
     r->drivers_ok = n > 0;
     for (int d = 0; d < n; d++) {
         json_t *drv = json_array_get(list, (size_t)d);
-        size_t e = path_index(r, (size_t)d);
+        size_t e = rq_path_index(r, (size_t)d);
         start[d + 1] = start[d];
         if (json_is_object(drv)) {
             parse_driver(r, drv, d);
             start[d + 1] += parse_incidents(r, drv, d, start[d]);
         } else {
-            err_type(r, NULL, "an object", drv);
+            rq_err_type(r, NULL, "an object", drv);
         }
-        path_pop(r, e);
+        rq_path_pop(r, e);
     }
-    path_pop(r, at);
+    rq_path_pop(r, at);
 }
 
 /* The comp/coll choices of one vehicle (vehicles[i].coverages). */
 static void parse_vehicle_coverages(req *r, const json_t *veh, double *row)
 {
-    json_t *covs = member(r, veh, "coverages", false);
+    json_t *covs = rq_member(r, veh, "coverages", false);
     if (covs && !json_is_object(covs))
-        err_type(r, "coverages", "an object", covs);
+        rq_err_type(r, "coverages", "an object", covs);
     if (!covs || !json_is_object(covs))
         return;
-    size_t at = path_enter(r, "coverages");
-    check_keys(r, covs, vehicle_cov_keys, "not a vehicle coverage (comp, coll)");
+    size_t at = rq_path_enter(r, "coverages");
+    rq_check_keys(r, covs, vehicle_cov_keys, "not a vehicle coverage (comp, coll)");
     static const struct {
         const char *code;
         int field;
     } phys[] = {{"comp", MQ_AV_COMP_DEDUCTIBLE}, {"coll", MQ_AV_COLL_DEDUCTIBLE}};
     for (size_t i = 0; i < sizeof phys / sizeof *phys; i++) {
-        json_t *c = get_object(r, covs, phys[i].code, false, deductible_keys);
-        size_t e = path_enter(r, phys[i].code);
+        json_t *c = rq_get_object(r, covs, phys[i].code, false, deductible_keys);
+        size_t e = rq_path_enter(r, phys[i].code);
         if (c)
-            get_number(r, c, "deductible", true, LIMIT, &row[phys[i].field]);
-        path_pop(r, e);
+            rq_get_number(r, c, "deductible", true, LIMIT, &row[phys[i].field]);
+        rq_path_pop(r, e);
     }
-    if (member(r, covs, "coll", false) && !member(r, covs, "comp", false))
-        err_at(r, "coll", "requires comp on the same vehicle");
-    path_pop(r, at);
+    if (rq_member(r, covs, "coll", false) && !rq_member(r, covs, "comp", false))
+        rq_err_at(r, "coll", "requires comp on the same vehicle");
+    rq_path_pop(r, at);
 }
 
 static int find_driver(const mq_input *in, const char *id)
@@ -652,13 +634,13 @@ static int find_driver(const mq_input *in, const char *id)
 /* principal_driver names a listed driver who is at least 16 on the effective date. */
 static void parse_principal(req *r, const json_t *veh, double *row)
 {
-    const char *id = get_string(r, veh, "principal_driver", true);
+    const char *id = rq_get_string(r, veh, "principal_driver", true);
     if (!id || !r->drivers_ok)
         return;
     int d = find_driver(r->in, id);
     char q[160];
     if (d < 0) {
-        err_at(r, "principal_driver", "no driver has id %s", quoted(id, q));
+        rq_err_at(r, "principal_driver", "no driver has id %s", rq_quoted(id, q));
         return;
     }
     row[MQ_AV_PRINCIPAL_DRIVER] = d;
@@ -667,93 +649,93 @@ static void parse_principal(req *r, const json_t *veh, double *row)
         return;
     int age = mq_date_age((int32_t)dob, r->eff);
     if (age < 16)
-        err_at(r, "principal_driver",
-               "driver %s is %d on the effective date; a principal driver must be at least 16",
-               quoted(id, q), age);
+        rq_err_at(r, "principal_driver",
+                  "driver %s is %d on the effective date; a principal driver must be at least 16",
+                  rq_quoted(id, q), age);
 }
 
 static void parse_vehicle(req *r, const json_t *veh, int v)
 {
     double *row = mq_input_row(r->in, MQ_ENT_VEHICLE, v);
     const char **ids = r->in->ids[MQ_ENT_VEHICLE];
-    check_keys(r, veh, vehicle_keys, "unknown field");
-    ids[v] = get_id(r, veh);
-    check_unique(r, ids, v, "vehicles");
-    const char *vin = get_string(r, veh, "vin", false);
+    rq_check_keys(r, veh, vehicle_keys, "unknown field");
+    ids[v] = rq_get_id(r, veh);
+    rq_check_unique(r, ids, v, "vehicles");
+    const char *vin = rq_get_string(r, veh, "vin", false);
     if (vin && (strlen(vin) == 0 || strlen(vin) > 17 ||
                 strspn(vin, "0123456789ABCDEFGHJKLMNPRSTUVWXYZ") != strlen(vin)))
-        err_at(r, "vin", "not a VIN (up to 17 characters: digits and capitals but I, O, Q)");
+        rq_err_at(r, "vin", "not a VIN (up to 17 characters: digits and capitals but I, O, Q)");
     double newest = r->has_eff ? r->eff_year + 1 : 2201;
-    get_number(r, veh, "year", true, (num_rule){1900, newest, true, false}, &row[MQ_AV_YEAR]);
-    get_string(r, veh, "make", false);
-    get_string(r, veh, "model", false);
-    get_number(r, veh, "symbol", true, (num_rule){1, 27, true, false}, &row[MQ_AV_SYMBOL]);
+    rq_get_number(r, veh, "year", true, (num_rule){1900, newest, true, false}, &row[MQ_AV_YEAR]);
+    rq_get_string(r, veh, "make", false);
+    rq_get_string(r, veh, "model", false);
+    rq_get_number(r, veh, "symbol", true, (num_rule){1, 27, true, false}, &row[MQ_AV_SYMBOL]);
     parse_principal(r, veh, row);
-    if (!get_zip(r, veh, "garaging_zip", false, &row[MQ_AV_GARAGING_ZIP]))
+    if (!rq_get_zip(r, veh, "garaging_zip", false, &row[MQ_AV_GARAGING_ZIP]))
         row[MQ_AV_GARAGING_ZIP] = r->zip;
-    get_number(r, veh, "annual_miles", false, (num_rule){0, 200000, true, false},
-               &row[MQ_AV_ANNUAL_MILES]);
-    get_enum(r, veh, "use", false, MQ_DOM_USE, &row[MQ_AV_USE]);
+    rq_get_number(r, veh, "annual_miles", false, (num_rule){0, 200000, true, false},
+                  &row[MQ_AV_ANNUAL_MILES]);
+    rq_get_enum(r, veh, "use", false, MQ_DOM_USE, &row[MQ_AV_USE]);
     row[MQ_AV_ANTI_THEFT] = 0;
-    get_bool(r, veh, "anti_theft", &row[MQ_AV_ANTI_THEFT]);
+    rq_get_bool(r, veh, "anti_theft", false, &row[MQ_AV_ANTI_THEFT]);
     parse_vehicle_coverages(r, veh, row);
 }
 
 static void parse_vehicles(req *r, const json_t *doc)
 {
-    int n = get_list(r, doc, "vehicles", true, 1, MAX_VEHICLES, "vehicles");
+    int n = rq_get_list(r, doc, "vehicles", true, 1, MAX_VEHICLES, "vehicles");
     json_t *list = json_object_get(doc, "vehicles");
-    size_t at = path_enter(r, "vehicles");
+    size_t at = rq_path_enter(r, "vehicles");
     for (int v = 0; v < n; v++) {
         json_t *veh = json_array_get(list, (size_t)v);
-        size_t e = path_index(r, (size_t)v);
+        size_t e = rq_path_index(r, (size_t)v);
         if (json_is_object(veh))
             parse_vehicle(r, veh, v);
         else
-            err_type(r, NULL, "an object", veh);
-        path_pop(r, e);
+            rq_err_type(r, NULL, "an object", veh);
+        rq_path_pop(r, e);
     }
-    path_pop(r, at);
+    rq_path_pop(r, at);
 }
 
 /* A {per_person, per_accident} limit pair; true when both are valid. */
 static bool parse_split(req *r, const json_t *covs, const char *code, bool required, double *pp,
                         double *pa)
 {
-    json_t *c = get_object(r, covs, code, required, split_keys);
+    json_t *c = rq_get_object(r, covs, code, required, split_keys);
     if (!c)
         return false;
-    size_t at = path_enter(r, code);
-    bool ok = get_number(r, c, "per_person", true, LIMIT, pp);
-    ok = get_number(r, c, "per_accident", true, LIMIT, pa) && ok;
+    size_t at = rq_path_enter(r, code);
+    bool ok = rq_get_number(r, c, "per_person", true, LIMIT, pp);
+    ok = rq_get_number(r, c, "per_accident", true, LIMIT, pa) && ok;
     if (ok && *pa < *pp) {
-        err_at(r, "per_accident", "must be at least per_person (%.0f)", *pp);
+        rq_err_at(r, "per_accident", "must be at least per_person (%.0f)", *pp);
         ok = false;
     }
-    path_pop(r, at);
+    rq_path_pop(r, at);
     return ok;
 }
 
 static void parse_single(req *r, const json_t *covs, const char *code, bool required, double *lim)
 {
-    json_t *c = get_object(r, covs, code, required, limit_keys);
+    json_t *c = rq_get_object(r, covs, code, required, limit_keys);
     if (!c)
         return;
-    size_t at = path_enter(r, code);
-    get_number(r, c, "limit", true, LIMIT, lim);
-    path_pop(r, at);
+    size_t at = rq_path_enter(r, code);
+    rq_get_number(r, c, "limit", true, LIMIT, lim);
+    rq_path_pop(r, at);
 }
 
 static void parse_policy_coverages(req *r, const json_t *doc)
 {
-    json_t *covs = member(r, doc, "coverages", true);
+    json_t *covs = rq_member(r, doc, "coverages", true);
     if (covs && !json_is_object(covs))
-        err_type(r, "coverages", "an object", covs);
+        rq_err_type(r, "coverages", "an object", covs);
     if (!covs || !json_is_object(covs))
         return;
     double *p = mq_input_row(r->in, MQ_ENT_POLICY, 0);
-    size_t at = path_enter(r, "coverages");
-    check_keys(r, covs, policy_cov_keys, "not a policy coverage (bi, pd, med, um)");
+    size_t at = rq_path_enter(r, "coverages");
+    rq_check_keys(r, covs, policy_cov_keys, "not a policy coverage (bi, pd, med, um)");
     bool bi = parse_split(r, covs, "bi", true, &p[MQ_AP_BI_PER_PERSON], &p[MQ_AP_BI_PER_ACCIDENT]);
     parse_single(r, covs, "pd", true, &p[MQ_AP_PD_LIMIT]);
     parse_single(r, covs, "med", false, &p[MQ_AP_MED_LIMIT]);
@@ -761,34 +743,78 @@ static void parse_policy_coverages(req *r, const json_t *doc)
     if (bi && um &&
         (p[MQ_AP_UM_PER_PERSON] > p[MQ_AP_BI_PER_PERSON] ||
          p[MQ_AP_UM_PER_ACCIDENT] > p[MQ_AP_BI_PER_ACCIDENT]))
-        err_at(r, "um", "limits %.0f/%.0f exceed the bi limits %.0f/%.0f", p[MQ_AP_UM_PER_PERSON],
-               p[MQ_AP_UM_PER_ACCIDENT], p[MQ_AP_BI_PER_PERSON], p[MQ_AP_BI_PER_ACCIDENT]);
-    path_pop(r, at);
+        rq_err_at(r, "um", "limits %.0f/%.0f exceed the bi limits %.0f/%.0f",
+                  p[MQ_AP_UM_PER_PERSON], p[MQ_AP_UM_PER_ACCIDENT], p[MQ_AP_BI_PER_PERSON],
+                  p[MQ_AP_BI_PER_ACCIDENT]);
+    rq_path_pop(r, at);
 }
 
-/* Allocates the input for the entity counts the arrays announce (0 for a
- * list that is itself invalid; its error is reported while it is read). */
-static bool alloc_input(req *r, const json_t *doc)
+static void auto_count(const json_t *doc, int32_t count[MQ_ENT_COUNT])
 {
-    int32_t count[MQ_ENT_COUNT] = {1, 0, 0, 0};
     json_t *drivers = json_object_get(doc, "drivers");
-    int nd = list_size(drivers, 1, MAX_DRIVERS);
-    int nv = list_size(json_object_get(doc, "vehicles"), 1, MAX_VEHICLES);
+    int nd = rq_list_size(drivers, 1, MAX_DRIVERS);
+    int nv = rq_list_size(json_object_get(doc, "vehicles"), 1, MAX_VEHICLES);
     count[MQ_ENT_DRIVER] = nd > 0 ? nd : 0;
     count[MQ_ENT_VEHICLE] = nv > 0 ? nv : 0;
     for (int d = 0; d < nd; d++) {
         json_t *incs = json_object_get(json_array_get(drivers, (size_t)d), "incidents");
-        int ni = list_size(incs, 0, MAX_INCIDENTS);
+        int ni = rq_list_size(incs, 0, MAX_INCIDENTS);
         count[MQ_ENT_INCIDENT] += ni > 0 ? ni : 0;
     }
-    if (!mq_input_alloc(r->in, r->a, MQ_LINE_AUTO, count))
+}
+
+static void auto_parse(req *r, const json_t *doc)
+{
+    parse_drivers(r, doc);
+    parse_vehicles(r, doc);
+    parse_policy_coverages(r, doc);
+}
+
+static const rq_line auto_line = {
+    .top_keys = top_keys,
+    .applicant_keys = rq_applicant_keys,
+    .address_keys = rq_address_keys,
+    .dob_slot = MQ_AP_APPLICANT_DOB,
+    .homeowner_slot = MQ_AP_HOMEOWNER,
+    .paperless_slot = MQ_AP_PAPERLESS,
+    .count = auto_count,
+    .parse = auto_parse,
+};
+
+/* ---- Entry points ----------------------------------------------------- */
+
+static const rq_line *const lines[MQ_LINE_COUNT] = {
+    [MQ_LINE_AUTO] = &auto_line,          [MQ_LINE_HOME] = &rq_home_line,
+    [MQ_LINE_RENTERS] = &rq_renters_line, [MQ_LINE_TERM_LIFE] = &rq_life_line,
+    [MQ_LINE_HEALTH] = &rq_health_line,
+};
+
+/* The line named by "line", or -1 after an error. */
+static int check_line(req *r, const json_t *doc)
+{
+    const char *name = rq_get_string(r, doc, "line", true);
+    if (!name)
+        return -1;
+    int line = mq_line_find(name);
+    char q[160];
+    if (line < 0 || !lines[line])
+        rq_err_at(r, "line", "unsupported line %s", rq_quoted(name, q));
+    return line >= 0 && lines[line] ? line : -1;
+}
+
+/* Allocates the input for the entity counts the arrays announce (0 for a
+ * list that is itself invalid; its error is reported while it is read). */
+static bool alloc_input(req *r, const json_t *doc, mq_line line)
+{
+    int32_t count[MQ_ENT_COUNT] = {[MQ_ENT_POLICY] = 1};
+    if (r->line->count)
+        r->line->count(doc, count);
+    if (!mq_input_alloc(r->in, r->a, line, count))
         return false;
     r->in->ids[MQ_ENT_POLICY][0] = "policy";
     r->zip = NAN;
     return true;
 }
-
-/* ---- Entry points ----------------------------------------------------- */
 
 static bool finish(req *r)
 {
@@ -802,22 +828,22 @@ bool mq_req_from_json(json_t *doc, mq_arena *a, mq_input *in, mq_req_errors *err
     req r = {.a = a, .errs = errs, .in = in};
     errs->count = 0;
     if (!json_is_object(doc)) {
-        err_type(&r, NULL, "a JSON object", doc);
+        rq_err_type(&r, NULL, "a JSON object", doc);
         return finish(&r);
     }
-    if (!check_line(&r, doc))
+    int line = check_line(&r, doc);
+    if (line < 0)
         return finish(&r);
-    if (!alloc_input(&r, doc)) {
+    r.line = lines[line];
+    if (!alloc_input(&r, doc, (mq_line)line)) {
         r.oom = true;
         return finish(&r);
     }
-    check_keys(&r, doc, top_keys, "unknown field");
+    rq_check_keys(&r, doc, r.line->top_keys, "unknown field");
     parse_effective_date(&r, doc);
     parse_applicant(&r, doc);
     parse_carriers(&r, doc);
-    parse_drivers(&r, doc);
-    parse_vehicles(&r, doc);
-    parse_policy_coverages(&r, doc);
+    r.line->parse(&r, doc);
     return finish(&r);
 }
 
@@ -826,13 +852,13 @@ bool mq_req_parse(const char *text, size_t len, mq_arena *a, mq_input *in, mq_re
     req r = {.a = a, .errs = errs, .in = in};
     errs->count = 0;
     if (len > MQ_REQ_MAX_BYTES) {
-        err_at(&r, NULL, "request is larger than %d bytes", MQ_REQ_MAX_BYTES);
+        rq_err_at(&r, NULL, "request is larger than %d bytes", MQ_REQ_MAX_BYTES);
         return finish(&r);
     }
     json_error_t je;
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!doc) {
-        err_at(&r, NULL, "invalid JSON at %d:%d: %s", je.line, je.column, je.text);
+        rq_err_at(&r, NULL, "invalid JSON at %d:%d: %s", je.line, je.column, je.text);
         return finish(&r);
     }
     bool ok = mq_req_from_json(doc, a, in, errs);

@@ -102,6 +102,14 @@ static json_t *premium_json(const mq_result *r)
     return done(o, ok);
 }
 
+/* The member name of a line's premium unit in coverage entries and worksheet
+ * steps ("vehicle", "member"), or NULL when the unit is the policy. */
+static const char *unit_key(const mq_input *in)
+{
+    const mq_line_def *l = mq_line_get(in->line);
+    return l && l->unit != MQ_ENT_POLICY ? l->entity_names[l->unit] : NULL;
+}
+
 /* The id of vehicle-like unit `unit`, or NULL when the line is not rated per entity. */
 static const char *unit_id(const mq_input *in, int32_t unit)
 {
@@ -143,9 +151,9 @@ static json_t *coverage_json(const mq_input *in, const mq_cov_premium *cp)
     if (!o)
         return NULL;
     bool ok = put(o, "code", json_string(def->code));
-    const char *vehicle = unit_id(in, cp->unit);
-    if (vehicle)
-        ok = put(o, "vehicle", json_string(vehicle)) && ok;
+    const char *unit = unit_id(in, cp->unit);
+    if (unit)
+        ok = put(o, unit_key(in), json_string(unit)) && ok;
     ok = put(o, "premium", mq_resp_money(cp->cents)) && ok;
     ok = limits_json(in, def, cp->unit, &limits) && ok;
     if (limits)
@@ -197,6 +205,38 @@ static json_t *coverages_json(const mq_input *in, const mq_result *r)
     return done(a, ok);
 }
 
+static json_t *money_if(bool known, int64_t cents)
+{
+    return known ? mq_resp_money(cents) : json_null();
+}
+
+/* The per-line result extras of the contract: the class a term life carrier
+ * assumed; a health plan's product facts and its premium tax credit. Amounts
+ * that do not exist for a result (not quoted, no plan) are null. */
+static bool extras_json(json_t *o, const mq_input *in, const mq_result *r)
+{
+    bool quoted = r->status == MQ_QUOTED, ok = true;
+    if (in->line == MQ_LINE_TERM_LIFE)
+        ok = put(o, "health_class", str_or_null(quoted ? r->health_class : NULL));
+    if (in->line != MQ_LINE_HEALTH)
+        return ok;
+    bool product = r->plan_name || r->metal >= 0; /* a health plan's facts are known */
+    ok = put(o, "plan_name", str_or_null(r->plan_name)) && ok;
+    ok = put(o, "metal",
+             str_or_null(r->metal >= 0 ? mq_symbol_name(MQ_DOM_METAL, r->metal) : NULL)) &&
+         ok;
+    /* The market sets a credit note on every result; without one no credit was estimated. */
+    bool market = r->credit_note != NULL;
+    ok = put(o, "gross_premium", money_if(quoted, market ? r->gross_cents : r->total_cents)) && ok;
+    ok = put(o, "tax_credit", money_if(quoted, market ? r->credit_cents : 0)) && ok;
+    ok = put(o, "net_premium", money_if(quoted, market ? r->net_cents : r->total_cents)) && ok;
+    ok = put(o, "deductible", money_if(product, r->deductible_cents)) && ok;
+    ok = put(o, "out_of_pocket_max", money_if(product, r->out_of_pocket_max_cents)) && ok;
+    if (r->credit_note)
+        ok = put(o, "credit_note", json_string(r->credit_note)) && ok;
+    return ok;
+}
+
 json_t *mq_resp_result(const mq_input *in, const mq_result *r)
 {
     json_t *o = json_object();
@@ -207,6 +247,7 @@ json_t *mq_resp_result(const mq_input *in, const mq_result *r)
     ok = put(o, "status", json_string(mq_status_name(r->status))) && ok;
     if (r->status == MQ_QUOTED)
         ok = put(o, "premium", premium_json(r)) && ok;
+    ok = extras_json(o, in, r) && ok;
     ok = put(o, "coverages", coverages_json(in, r)) && ok;
     ok = put(o, "fees", fees_json(r)) && ok;
     ok = put(o, "reasons", strings_json(r->reasons, r->nreasons)) && ok;
@@ -243,13 +284,14 @@ static json_t *step_json(const mq_input *in, const mq_work_step *s)
 {
     const mq_line_def *l = mq_line_get(in->line);
     bool per_cov = l && s->coverage >= 0 && s->coverage < l->ncoverages;
-    const char *vehicle = per_cov ? unit_id(in, s->unit) : NULL;
+    const char *unit = per_cov ? unit_id(in, s->unit) : NULL;
     char op[2] = {s->op, '\0'};
     json_t *o = json_object();
     if (!o)
         return NULL;
     bool ok = put(o, "coverage", str_or_null(per_cov ? l->coverages[s->coverage].code : NULL));
-    ok = put(o, "vehicle", str_or_null(vehicle)) && ok;
+    if (unit_key(in))
+        ok = put(o, unit_key(in), str_or_null(unit)) && ok;
     ok = put(o, "name", str_or_null(s->name)) && ok;
     ok = put(o, "table", str_or_null(s->table)) && ok;
     ok = put(o, "key", str_or_null(s->key)) && ok;

@@ -190,11 +190,14 @@ static void test_unsupported_line(void **state)
 {
     (void)state;
     json_t *req = example(0);
-    set_path(req, "line", J("\"home\""));
-    expect_error(req, "line", "unsupported line \"home\"");
-    req = example(0);
     set_path(req, "line", J("\"boat\""));
     expect_error(req, "line", "unsupported line \"boat\"");
+    req = example(0);
+    set_path(req, "line", J("\"AUTO\""));
+    expect_error(req, "line", "unsupported line \"AUTO\"");
+    req = example(0);
+    set_path(req, "line", J("7"));
+    expect_error(req, "line", "expected a string, got a number");
 }
 
 static void test_missing_line(void **state)

@@ -8,7 +8,7 @@
 // Every browser launched is remembered: closeAll() (for after() hooks) closes
 // what is still open; playwright itself kills the browsers it launched when
 // the process exits.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { REPO_ROOT } from './server.mjs';
@@ -53,8 +53,9 @@ export async function closeAll() {
  */
 export async function newPage(browser, contextOptions = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
-  context.setDefaultTimeout(15000);
-  context.setDefaultNavigationTimeout(15000);
+  // Generous: `make test` builds and runs other suites on the same machine.
+  context.setDefaultTimeout(30000);
+  context.setDefaultNavigationTimeout(30000);
   const page = await context.newPage();
   page.errors = [];
   page.failedResponses = [];
@@ -65,10 +66,20 @@ export async function newPage(browser, contextOptions = {}) {
   return page;
 }
 
+/** build/screenshots/<name>.png, the name made file-safe. */
+export function screenshotPath(name) {
+  return path.join(SCREENSHOT_DIR, `${name.replace(/[^A-Za-z0-9_.-]+/g, '-')}.png`);
+}
+
 /** Saves a screenshot of `page` as build/screenshots/<name>.png; returns its path. */
 export async function screenshot(page, name, { fullPage = true } = {}) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const file = path.join(SCREENSHOT_DIR, `${name.replace(/[^A-Za-z0-9_.-]+/g, '-')}.png`);
+  const file = screenshotPath(name);
   await page.screenshot({ path: file, fullPage, animations: 'disabled' });
   return file;
+}
+
+/** Removes build/screenshots/<name>.png if it is there (a stale failure's). */
+export function removeScreenshot(name) {
+  rmSync(screenshotPath(name), { force: true });
 }

@@ -1,0 +1,196 @@
+/* chart.c -- the histogram of premium changes of `impact`, drawn with cairo into a PNG.
+ *
+ * The bins cover the 0.5th to 99.5th percentile of the changes (widened to
+ * include 0), with a round bin width (0.5, 1, 2, 5, 10 or 25 points) giving
+ * at most 60 bins; changes beyond either end are counted in the end bins,
+ * whose outer edges are left unlabelled. Bars are drawn to scale on a
+ * count axis with round gridlines; dashed lines mark no change, the mean
+ * and the median. Only cairo's own text (the "toy" font API) is used, so
+ * the chart needs no font library beyond what cairo brings.
+ */
+#include "batch.h"
+
+#include <cairo.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { WIDTH = 1000, HEIGHT = 560, MAX_BINS = 60 };
+
+static const double LEFT = 80, RIGHT = 30, TOP = 78, BOTTOM = 70;
+
+static double nice_step(double range, int max_bins)
+{
+    static const double steps[] = {0.5, 1, 2, 5, 10, 25, 50, 100};
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
+        if (range / steps[i] <= max_bins)
+            return steps[i];
+    return 250;
+}
+
+static double nice_count_step(long max)
+{
+    double raw = (double)max / 5, p = pow(10, floor(log10(raw > 1 ? raw : 1)));
+    return raw <= p ? p : raw <= 2 * p ? 2 * p : raw <= 5 * p ? 5 * p : 10 * p;
+}
+
+static void text_at(cairo_t *cr, double x, double y, const char *s, double align)
+{
+    cairo_text_extents_t te;
+    cairo_text_extents(cr, s, &te);
+    cairo_move_to(cr, x - te.width * align - te.x_bearing * (1 - align), y);
+    cairo_show_text(cr, s);
+}
+
+/* Text at (x, y) in `size` points, smaller when it would be wider than `width`. */
+static void fit_text(cairo_t *cr, double x, double y, const char *s, double size, double width)
+{
+    cairo_text_extents_t te;
+    cairo_set_font_size(cr, size);
+    cairo_text_extents(cr, s, &te);
+    if (te.x_advance > width)
+        cairo_set_font_size(cr, size * width / te.x_advance);
+    text_at(cr, x, y, s, 0);
+}
+
+static void dashed_line(cairo_t *cr, double x, double y0, double y1, double r, double g, double b)
+{
+    static const double dash[] = {6, 4};
+    cairo_save(cr);
+    cairo_set_source_rgb(cr, r, g, b);
+    cairo_set_line_width(cr, 2);
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_move_to(cr, x, y0);
+    cairo_line_to(cr, x, y1);
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}
+
+bool mq_batch_impact_png(const mq_batch_impact *im, const char *path, char *err, size_t errlen)
+{
+    double lo = 0, hi = 0;
+    if (im->n) {
+        lo = fmin(0, floor(mq_batch_percentile(im->pct, im->n, 0.5)));
+        hi = fmax(0, ceil(mq_batch_percentile(im->pct, im->n, 99.5)));
+    }
+    double step = nice_step(hi - lo > 1 ? hi - lo : 1, MAX_BINS);
+    lo = floor(lo / step) * step;
+    hi = ceil(hi / step) * step;
+    if (hi <= lo)
+        hi = lo + step;
+    int nbins = (int)llround((hi - lo) / step);
+    long counts[MAX_BINS + 4] = {0}, max = 1;
+    for (size_t i = 0; i < im->n; i++) {
+        int b = (int)floor((im->pct[i] - lo) / step);
+        b = b < 0 ? 0 : b >= nbins ? nbins - 1 : b;
+        counts[b]++;
+    }
+    for (int b = 0; b < nbins; b++)
+        max = counts[b] > max ? counts[b] : max;
+
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, WIDTH, HEIGHT);
+    cairo_t *cr = cairo_create(s);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    mq_plan_info pi[2];
+    mq_plan_get_info(im->plan[0], &pi[0]);
+    mq_plan_get_info(im->plan[1], &pi[1]);
+    char title[256], sub[256];
+    snprintf(title, sizeof title, "Premium change: %s %s -> %s", pi[0].plan_id, pi[0].version,
+             pi[1].version);
+    double mean = mq_batch_impact_mean(im), median = mq_batch_percentile(im->pct, im->n, 50);
+    snprintf(sub, sizeof sub,
+             "%s: %zu policies quoted under both versions; mean %+.2f%%, median %+.2f%%",
+             pi[0].carrier_name, im->n, im->n ? mean : 0, im->n ? median : 0);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    fit_text(cr, LEFT, 32, title, 18, WIDTH - LEFT - RIGHT);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    fit_text(cr, LEFT, 54, sub, 13, WIDTH - LEFT - RIGHT);
+    cairo_set_font_size(cr, 13);
+
+    double pw = WIDTH - LEFT - RIGHT, ph = HEIGHT - TOP - BOTTOM, y0 = TOP + ph;
+    double ystep = nice_count_step(max);
+    double ymax = ceil((double)max / ystep) * ystep;
+    /* gridlines and count labels */
+    cairo_set_line_width(cr, 1);
+    for (double y = 0; y <= ymax + 0.5; y += ystep) {
+        double py = y0 - ph * y / ymax;
+        cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+        cairo_move_to(cr, LEFT, py);
+        cairo_line_to(cr, LEFT + pw, py);
+        cairo_stroke(cr);
+        char lab[32];
+        snprintf(lab, sizeof lab, "%.0f", y);
+        cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+        text_at(cr, LEFT - 8, py + 4, lab, 1);
+    }
+    /* bars */
+    double bw = pw / nbins;
+    for (int b = 0; b < nbins; b++) {
+        double h = ph * (double)counts[b] / ymax;
+        double mid = lo + (b + 0.5) * step;
+        if (mid < 0)
+            cairo_set_source_rgb(cr, 0.20, 0.55, 0.35);
+        else
+            cairo_set_source_rgb(cr, 0.80, 0.33, 0.20);
+        cairo_rectangle(cr, LEFT + b * bw + 1, y0 - h, bw - 2 > 1 ? bw - 2 : 1, h);
+        cairo_fill(cr);
+    }
+    /* x axis: tick labels at round values */
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    cairo_move_to(cr, LEFT, y0);
+    cairo_line_to(cr, LEFT + pw, y0);
+    cairo_stroke(cr);
+    double tick = nice_step(hi - lo, 12);
+    for (double v = ceil(lo / tick) * tick; v <= hi + 1e-9; v += tick) {
+        if (v < lo + step / 2 || v > hi - step / 2)
+            continue; /* the outer edges of the end bins are open */
+        double px = LEFT + (v - lo) / step * bw;
+        char lab[32];
+        if (fabs(v) < 1e-9)
+            snprintf(lab, sizeof lab, "0%%");
+        else
+            snprintf(lab, sizeof lab, "%+g%%", v);
+        cairo_move_to(cr, px, y0);
+        cairo_line_to(cr, px, y0 + 5);
+        cairo_stroke(cr);
+        text_at(cr, px, y0 + 20, lab, 0.5);
+    }
+    char xlabel[160];
+    snprintf(xlabel, sizeof xlabel,
+             "change in the policy's total premium, percent (bins of %g; the end bins hold "
+             "everything beyond)",
+             step);
+    text_at(cr, LEFT + pw / 2, HEIGHT - 18, xlabel, 0.5);
+    cairo_save(cr);
+    cairo_translate(cr, 22, TOP + ph / 2);
+    cairo_rotate(cr, -M_PI / 2);
+    text_at(cr, 0, 0, "policies", 0.5);
+    cairo_restore(cr);
+    /* no change, mean, median */
+    if (im->n) {
+        dashed_line(cr, LEFT + (0 - lo) / step * bw, TOP, y0, 0.4, 0.4, 0.4);
+        dashed_line(cr, LEFT + (fmin(fmax(mean, lo), hi) - lo) / step * bw, TOP, y0, 0.15, 0.35,
+                    0.75);
+        dashed_line(cr, LEFT + (fmin(fmax(median, lo), hi) - lo) / step * bw, TOP, y0, 0.55, 0.25,
+                    0.65);
+        cairo_set_font_size(cr, 12);
+        cairo_set_source_rgb(cr, 0.15, 0.35, 0.75);
+        text_at(cr, LEFT + pw - 4, TOP + 14, "--- mean", 1);
+        cairo_set_source_rgb(cr, 0.55, 0.25, 0.65);
+        text_at(cr, LEFT + pw - 4, TOP + 30, "--- median", 1);
+        cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
+        text_at(cr, LEFT + pw - 4, TOP + 46, "--- no change", 1);
+    }
+    cairo_status_t st = cairo_status(cr);
+    cairo_destroy(cr);
+    if (st == CAIRO_STATUS_SUCCESS)
+        st = cairo_surface_write_to_png(s, path);
+    cairo_surface_destroy(s);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        snprintf(err, errlen, "%s: %s", path, cairo_status_to_string(st));
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,878 @@
+/* pipeline.c -- streams a book through rating threads with constant memory, output in order.
+ *
+ * Three roles share a fixed pool of chunks (MQ_BATCH_CHUNKS_PER_THREAD per
+ * rating thread, plus one). The reader thread reads the book in 1 MB blocks,
+ * cuts it into physical lines (counting them, so every row knows the line
+ * it starts on) and fills a free chunk with up to MQ_BATCH_CHUNK_ROWS rows:
+ * NDJSON lines as they are, CSV records split into NUL-terminated fields by
+ * libcsv (fed one physical line at a time, so a quoted newline is handled
+ * and line numbers stay exact). Worker threads take filled chunks, turn
+ * each row into an mq_input (mq_batch_csv_row, or jansson + mq_req_from_json)
+ * and call the job's row function, which appends the row's output to the
+ * chunk; each worker has its own arena, freed after every chunk. The calling
+ * thread hands chunks to the sink strictly in sequence order and returns
+ * them to the pool. Since the pool never grows and chunk buffers are reused,
+ * memory depends on the chunk size and thread count, never on the book.
+ * One mutex and one condition variable guard the chunk states.
+ */
+#include "batch.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum {
+    READ_BLOCK = 1 << 20,
+    MAX_LINE = MQ_REQ_MAX_BYTES + 2, /* a request and its CR LF */
+    CHUNK_BYTES = 1 << 20,           /* a chunk closes past this much row text */
+    MAX_COLUMNS = 1024,
+    ARENA_RESET = 8 << 20, /* a worker frees its arena mid-chunk past this */
+    MAX_ERROR_SHOWN = 32,
+};
+
+/* ---- Byte buffer -------------------------------------------------------- */
+
+static bool buf_reserve(mq_batch_buf *b, size_t extra)
+{
+    if (b->oom)
+        return false;
+    if (extra > MQ_BATCH_BUF_MAX - b->len) {
+        b->oom = true;
+        return false;
+    }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < need)
+        cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d) {
+        b->oom = true;
+        return false;
+    }
+    b->data = d;
+    b->cap = cap;
+    return true;
+}
+
+bool mq_batch_buf_put(mq_batch_buf *b, const void *p, size_t n)
+{
+    if (!buf_reserve(b, n))
+        return false;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return true;
+}
+
+bool mq_batch_buf_puts(mq_batch_buf *b, const char *s)
+{
+    return mq_batch_buf_put(b, s, strlen(s));
+}
+
+bool mq_batch_buf_printf(mq_batch_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !buf_reserve(b, (size_t)n)) {
+        b->oom = true;
+        return false;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return true;
+}
+
+bool mq_batch_buf_int(mq_batch_buf *b, int64_t v)
+{
+    char tmp[24];
+    int i = (int)sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--i] = '-';
+    return mq_batch_buf_put(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+bool mq_batch_buf_money(mq_batch_buf *b, int64_t cents)
+{
+    uint64_t u = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
+    if (cents < 0 && !mq_batch_buf_put(b, "-", 1))
+        return false;
+    char frac[3] = {(char)('0' + u % 100 / 10), (char)('0' + u % 10), '\0'};
+    return mq_batch_buf_int(b, (int64_t)(u / 100)) && mq_batch_buf_put(b, ".", 1) &&
+           mq_batch_buf_put(b, frac, 2);
+}
+
+bool mq_batch_buf_csv(mq_batch_buf *b, const char *s)
+{
+    if (!s)
+        return true;
+    if (!s[strcspn(s, ",\"\r\n")])
+        return mq_batch_buf_puts(b, s);
+    bool ok = mq_batch_buf_put(b, "\"", 1);
+    for (const char *q; ok && (q = strchr(s, '"')); s = q + 1)
+        ok = mq_batch_buf_put(b, s, (size_t)(q - s) + 1) && mq_batch_buf_put(b, "\"", 1);
+    return ok && mq_batch_buf_puts(b, s) && mq_batch_buf_put(b, "\"", 1);
+}
+
+bool mq_batch_buf_json_str(mq_batch_buf *b, const char *s)
+{
+    bool ok = mq_batch_buf_put(b, "\"", 1);
+    for (; ok && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            ok = mq_batch_buf_put(b, "\\", 1) && mq_batch_buf_put(b, s, 1);
+        else if (c < 0x20)
+            ok = mq_batch_buf_printf(b, "\\u%04x", c);
+        else
+            ok = mq_batch_buf_put(b, s, 1);
+    }
+    return ok && mq_batch_buf_put(b, "\"", 1);
+}
+
+void mq_batch_buf_free(mq_batch_buf *b)
+{
+    free(b->data);
+    *b = (mq_batch_buf){0};
+}
+
+const char *mq_batch_format_name(mq_batch_format f)
+{
+    return f == MQ_BATCH_CSV ? "csv" : "ndjson";
+}
+
+int mq_batch_format_find(const char *name)
+{
+    if (strcmp(name, "csv") == 0)
+        return MQ_BATCH_CSV;
+    if (strcmp(name, "ndjson") == 0 || strcmp(name, "jsonl") == 0)
+        return MQ_BATCH_NDJSON;
+    return -1;
+}
+
+bool mq_batch_error_text(const mq_batch_row *row, mq_batch_buf *out)
+{
+    bool ok = mq_batch_buf_printf(out, "line %ld: ", row->line);
+    int shown = row->errs->count < MAX_ERROR_SHOWN ? row->errs->count : MAX_ERROR_SHOWN;
+    for (int i = 0; ok && i < shown; i++) {
+        const mq_req_error *e = &row->errs->items[i];
+        if (i)
+            ok = mq_batch_buf_puts(out, "; ");
+        if (ok && e->path && *e->path)
+            ok = mq_batch_buf_printf(out, "%s%s: ", row->format == MQ_BATCH_CSV ? "column " : "",
+                                     e->path);
+        ok = ok && mq_batch_buf_puts(out, e->message ? e->message : "");
+    }
+    if (ok && row->errs->count > shown)
+        ok = mq_batch_buf_printf(out, "; and %d more", row->errs->count - shown);
+    return ok;
+}
+
+/* ---- Chunks and the shared state ------------------------------------------ */
+
+typedef struct row_ref {
+    long line;
+    size_t off; /* in the chunk's text: the NDJSON line, the first CSV field, or the message */
+    uint32_t n; /* NDJSON: bytes; CSV: fields */
+    bool bad;   /* the reader found the row broken; text at off is why */
+} row_ref;
+
+typedef enum { C_FREE, C_FILLED, C_BUSY, C_DONE } chunk_state;
+
+typedef struct chunk {
+    chunk_state state;
+    long seq;
+    mq_batch_buf text;
+    row_ref rows[MQ_BATCH_CHUNK_ROWS];
+    int nrows;
+    int64_t end_offset; /* input bytes read when the chunk was closed */
+    mq_batch_buf out;
+    long invalid, first_invalid;
+    char first_error[sizeof(((mq_batch_stats *)0)->first_error)];
+    bool failed; /* a worker ran out of memory */
+} chunk;
+
+typedef struct pipeline {
+    const mq_batch_job *job;
+    mq_batch_layout *layout; /* CSV: set before the threads start, then read-only */
+    mq_batch_format format;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    chunk *chunks;
+    int nchunks;
+    long nseq;        /* chunks handed to workers so far */
+    bool reader_done; /* no more chunks will come */
+    bool stop;        /* give up: an error somewhere */
+    int fail_code;
+    char fail[256];
+} pipeline;
+
+static void fail(pipeline *p, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(pipeline *p, int code, const char *fmt, ...)
+{
+    pthread_mutex_lock(&p->mu);
+    if (!p->fail_code) {
+        p->fail_code = code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(p->fail, sizeof p->fail, fmt, ap);
+        va_end(ap);
+    }
+    p->stop = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- Reader -------------------------------------------------------------------- */
+
+typedef struct reader {
+    pipeline *p;
+    FILE *f;
+    char *buf;
+    size_t start, end, cap;
+    bool eof, first;
+    long line;      /* physical lines consumed */
+    int64_t offset; /* bytes consumed */
+    chunk *cur;     /* the chunk being filled; NULL when stopping */
+    /* CSV */
+    struct csv_parser csv;
+    bool csv_on;
+    bool in_rec;  /* a record has started and not ended */
+    long rec_line;
+    int rec_fields;
+    size_t rec_off;
+    char **header;
+    int nheader;
+    bool header_oom, fatal;
+} reader;
+
+static bool blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return false;
+    return true;
+}
+
+/* Reads more of the input after the unread bytes; false at the end or on an error. */
+static bool fill(reader *r)
+{
+    if (r->eof)
+        return false;
+    memmove(r->buf, r->buf + r->start, r->end - r->start);
+    r->end -= r->start;
+    r->start = 0;
+    size_t got = fread(r->buf + r->end, 1, r->cap - r->end, r->f);
+    r->end += got;
+    if (got == 0) {
+        r->eof = true;
+        if (ferror(r->f))
+            fail(r->p, MQ_BATCH_FAIL, "%s: read error: %s", r->p->job->name, strerror(errno));
+        return false;
+    }
+    if (r->first) { /* a UTF-8 byte order mark, as spreadsheets write */
+        r->first = false;
+        if (r->end >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
+            r->start = 3;
+    }
+    return true;
+}
+
+/* The next physical line with its newline, if any. *too_long when it is
+ * longer than MAX_LINE: it is then skipped and *s is NULL. False at the end. */
+static bool next_line(reader *r, const char **s, size_t *n, bool *too_long)
+{
+    *too_long = false;
+    for (;;) {
+        char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+        if (nl || (r->eof && r->start < r->end)) {
+            *s = r->buf + r->start;
+            *n = nl ? (size_t)(nl - *s) + 1 : r->end - r->start;
+            r->start += *n;
+            r->offset += (int64_t)*n;
+            r->line++;
+            return true;
+        }
+        if (r->end - r->start >= MAX_LINE) {
+            *too_long = true;
+            *s = NULL;
+            r->line++;
+            for (;;) {
+                r->offset += (int64_t)(r->end - r->start);
+                r->start = r->end;
+                if (!fill(r))
+                    return true;
+                nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+                if (nl) {
+                    size_t k = (size_t)(nl - (r->buf + r->start)) + 1;
+                    r->start += k;
+                    r->offset += (int64_t)k;
+                    return true;
+                }
+            }
+        }
+        if (!fill(r) && r->start == r->end)
+            return false;
+    }
+}
+
+/* Waits for a free chunk; NULL when the pipeline is stopping. */
+static chunk *take_free(pipeline *p)
+{
+    pthread_mutex_lock(&p->mu);
+    chunk *c = NULL;
+    while (!p->stop) {
+        for (int i = 0; i < p->nchunks && !c; i++)
+            if (p->chunks[i].state == C_FREE)
+                c = &p->chunks[i];
+        if (c)
+            break;
+        pthread_cond_wait(&p->cv, &p->mu);
+    }
+    if (c)
+        c->state = C_BUSY; /* the reader's, until pushed */
+    pthread_mutex_unlock(&p->mu);
+    if (c) {
+        c->nrows = 0;
+        c->text.len = 0;
+        c->text.oom = false;
+    }
+    return c;
+}
+
+static void push(reader *r)
+{
+    pipeline *p = r->p;
+    pthread_mutex_lock(&p->mu);
+    r->cur->end_offset = r->offset;
+    r->cur->seq = p->nseq++;
+    r->cur->state = C_FILLED;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    r->cur = NULL;
+}
+
+/* Ends the current row; passes the chunk on when it is full. */
+static void end_row(reader *r)
+{
+    chunk *c = r->cur;
+    if (c->text.oom) {
+        fail(r->p, MQ_BATCH_FAIL, "out of memory");
+        return;
+    }
+    c->nrows++;
+    if (c->nrows == MQ_BATCH_CHUNK_ROWS || c->text.len >= CHUNK_BYTES) {
+        push(r);
+        r->cur = take_free(r->p);
+    }
+}
+
+/* A row the reader already knows is broken. */
+static void bad_row(reader *r, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void bad_row(reader *r, long line, const char *fmt, ...)
+{
+    chunk *c = r->cur;
+    if (!c)
+        return;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->rows[c->nrows] = (row_ref){.line = line, .off = c->text.len, .bad = true};
+    mq_batch_buf_put(&c->text, msg, strlen(msg) + 1);
+    end_row(r);
+}
+
+static void csv_field(void *s, size_t len, void *data)
+{
+    reader *r = data;
+    r->in_rec = true;
+    if (!r->p->layout) { /* the header */
+        char **h = r->nheader < MAX_COLUMNS ? realloc(r->header, sizeof(char *) * (size_t)(r->nheader + 1)) : NULL;
+        char *name = h ? strndup(s ? s : "", len) : NULL;
+        if (h)
+            r->header = h;
+        if (!name) {
+            r->header_oom = r->nheader < MAX_COLUMNS;
+            r->fatal = true;
+            return;
+        }
+        r->header[r->nheader++] = name;
+        return;
+    }
+    if (r->cur && r->rec_fields++ < mq_batch_layout_columns(r->p->layout)) {
+        mq_batch_buf *t = &r->cur->text; /* the field and its NUL, inline: the hot path */
+        if (t->cap - t->len > len + 1 || buf_reserve(t, len + 1)) {
+            if (len)
+                memcpy(t->data + t->len, s, len);
+            t->data[t->len + len] = '\0';
+            t->len += len + 1;
+        }
+    }
+}
+
+static void csv_header(reader *r)
+{
+    pipeline *p = r->p;
+    char err[256];
+    if (r->header_oom || r->nheader >= MAX_COLUMNS) {
+        fail(p, r->header_oom ? MQ_BATCH_FAIL : MQ_BATCH_BAD_INPUT, "%s: line %ld: %s",
+             p->job->name, r->rec_line,
+             r->header_oom ? "out of memory" : "more than 1024 columns");
+        return;
+    }
+    p->layout = mq_batch_layout_new((const char *const *)r->header, r->nheader, err, sizeof err);
+    if (!p->layout) {
+        fail(p, MQ_BATCH_BAD_INPUT, "%s: line %ld: %s", p->job->name, r->rec_line, err);
+        r->fatal = true;
+    }
+}
+
+/* A record that starts where the last one ended: on the same physical line
+ * only after a bare CR (a terminator for libcsv). */
+static void next_record(reader *r)
+{
+    r->in_rec = false;
+    r->rec_line = r->line;
+    r->rec_fields = 0;
+    r->rec_off = r->cur ? r->cur->text.len : 0;
+}
+
+static void csv_record(int c, void *data)
+{
+    (void)c;
+    reader *r = data;
+    chunk *ch = r->cur;
+    if (!r->p->layout) {
+        csv_header(r);
+    } else if (ch && r->rec_fields != mq_batch_layout_columns(r->p->layout)) {
+        int want = mq_batch_layout_columns(r->p->layout);
+        ch->text.len = r->rec_off; /* drop the fields */
+        bad_row(r, r->rec_line, "has %d field%s, the header has %d", r->rec_fields,
+                r->rec_fields == 1 ? "" : "s", want);
+    } else if (ch) {
+        ch->rows[ch->nrows] =
+            (row_ref){.line = r->rec_line, .off = r->rec_off, .n = (uint32_t)r->rec_fields};
+        end_row(r);
+    }
+    next_record(r);
+}
+
+static bool csv_restart(reader *r)
+{
+    if (r->csv_on)
+        csv_free(&r->csv);
+    r->csv_on = csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) == 0;
+    r->in_rec = false;
+    if (!r->csv_on)
+        fail(r->p, MQ_BATCH_FAIL, "out of memory");
+    return r->csv_on;
+}
+
+/* A CSV record that libcsv rejected: reported on the line it started. */
+static void csv_broken(reader *r, const char *why)
+{
+    if (r->cur)
+        r->cur->text.len = r->rec_off;
+    if (!r->p->layout) {
+        fail(r->p, MQ_BATCH_BAD_INPUT, "%s: line %ld: header: %s", r->p->job->name, r->rec_line,
+             why);
+        r->fatal = true;
+        return;
+    }
+    bad_row(r, r->rec_line, "%s", why);
+}
+
+/* Feeds CSV lines until the end (or, with header_only, until the header is read). */
+static void read_csv(reader *r, bool header_only)
+{
+    const char *s;
+    size_t n;
+    bool too_long;
+    while (!r->fatal && (r->cur || header_only) && !(header_only && r->p->layout) &&
+           next_line(r, &s, &n, &too_long)) {
+        if (too_long) {
+            if (!r->in_rec)
+                next_record(r);
+            csv_broken(r, "row longer than 1048578 bytes");
+            if (!csv_restart(r))
+                return;
+            continue;
+        }
+        if (!r->in_rec) {
+            if (blank(s, n))
+                continue;
+            next_record(r);
+            r->in_rec = true;
+        }
+        if (csv_parse(&r->csv, s, n, csv_field, csv_record, r) != n) {
+            csv_broken(r, "malformed CSV (a quote inside an unquoted field, or text after a "
+                          "closing quote)");
+            if (!csv_restart(r))
+                return;
+        }
+    }
+    if (r->fatal || r->p->stop || (header_only ? r->p->layout != NULL : !r->cur))
+        return;
+    if (r->in_rec && csv_fini(&r->csv, csv_field, csv_record, r) != 0)
+        csv_broken(r, "a quoted field is not closed");
+}
+
+static void read_ndjson(reader *r)
+{
+    const char *s;
+    size_t n;
+    bool too_long;
+    while (r->cur && next_line(r, &s, &n, &too_long)) {
+        if (too_long) {
+            bad_row(r, r->line, "request is larger than %d bytes", MQ_REQ_MAX_BYTES);
+            continue;
+        }
+        if (blank(s, n))
+            continue;
+        while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+            n--;
+        if (n > MQ_REQ_MAX_BYTES) {
+            bad_row(r, r->line, "request is larger than %d bytes", MQ_REQ_MAX_BYTES);
+            continue;
+        }
+        chunk *c = r->cur;
+        c->rows[c->nrows] = (row_ref){.line = r->line, .off = c->text.len, .n = (uint32_t)n};
+        mq_batch_buf_put(&c->text, s, n);
+        mq_batch_buf_put(&c->text, "", 1);
+        end_row(r);
+    }
+}
+
+static void *reader_main(void *arg)
+{
+    reader *r = arg;
+    pipeline *p = r->p;
+    r->cur = take_free(p);
+    if (p->format == MQ_BATCH_CSV)
+        read_csv(r, false);
+    else
+        read_ndjson(r);
+    pthread_mutex_lock(&p->mu);
+    chunk *c = r->cur;
+    if (c && c->nrows > 0 && !p->stop) {
+        c->end_offset = r->offset;
+        c->seq = p->nseq++;
+        c->state = C_FILLED;
+    } else if (c) {
+        c->state = C_FREE;
+    }
+    r->cur = NULL;
+    p->reader_done = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* ---- Workers ------------------------------------------------------------------------- */
+
+typedef struct worker {
+    pipeline *p;
+    pthread_t tid;
+    bool started;
+} worker;
+
+static bool parse_ndjson(const char *text, size_t len, mq_arena *a, mq_input *in,
+                         mq_req_errors *errs, const char **policy_id)
+{
+    errs->count = 0;
+    json_error_t je;
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        const char *msg = mq_arena_printf(a, "invalid JSON at column %d: %s", je.column, je.text);
+        errs->count = msg ? 1 : 0;
+        errs->items[0] = (mq_req_error){.path = "", .message = msg};
+        return false;
+    }
+    json_t *id = json_object_get(json_object_get(doc, "extra"), "policy_id");
+    bool ok = true;
+    if (json_is_string(id)) {
+        *policy_id = mq_arena_strdup(a, json_string_value(id));
+        ok = *policy_id != NULL;
+    }
+    ok = ok && mq_req_from_json(doc, a, in, errs);
+    json_decref(doc);
+    return ok;
+}
+
+/* Rates every row of a chunk into its output; false when out of memory. */
+static bool work(pipeline *p, chunk *c, mq_arena *a, const char **fields, mq_batch_buf *msg)
+{
+    const mq_batch_job *job = p->job;
+    const char *only[1] = {job->carrier};
+    c->out.len = 0;
+    c->out.oom = false;
+    c->invalid = 0;
+    c->first_invalid = 0;
+    c->first_error[0] = '\0';
+    for (int i = 0; i < c->nrows; i++) {
+        const row_ref *ref = &c->rows[i];
+        const char *text = c->text.data + ref->off;
+        mq_batch_row row = {.line = ref->line, .format = p->format};
+        mq_req_errors errs = {.count = 0};
+        mq_input in;
+        bool ok = false;
+        if (ref->bad) {
+            errs.count = 1;
+            errs.items[0] = (mq_req_error){.path = "", .message = text};
+        } else if (p->format == MQ_BATCH_CSV) {
+            for (uint32_t f = 0; f < ref->n; f++) {
+                fields[f] = text;
+                text += strlen(text) + 1;
+            }
+            ok = mq_batch_csv_row(p->layout, fields, (int)ref->n, a, &in, &errs, &row.policy_id);
+        } else {
+            ok = parse_ndjson(text, ref->n, a, &in, &errs, &row.policy_id);
+        }
+        if (!ok && errs.count == 0)
+            return false; /* out of memory */
+        if (ok) {
+            if (job->carrier) {
+                in.carriers = only;
+                in.ncarriers = 1;
+            }
+            row.in = &in;
+        } else {
+            row.errs = &errs;
+            if (c->invalid++ == 0) {
+                c->first_invalid = row.line;
+                msg->len = 0;
+                if (!mq_batch_error_text(&row, msg))
+                    return false;
+                snprintf(c->first_error, sizeof c->first_error, "%s", msg->data);
+            }
+        }
+        if (!job->row(job->ctx, &row, a, &c->out) || c->out.oom)
+            return false;
+        if (a->used_bytes > ARENA_RESET) {
+            mq_arena_free(a);
+            mq_arena_init(a, 0);
+        }
+    }
+    return true;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    pipeline *p = w->p;
+    int ncols = p->layout ? mq_batch_layout_columns(p->layout) : 1;
+    const char **fields = malloc(sizeof(char *) * (size_t)ncols);
+    mq_batch_buf msg = {0};
+    if (!fields) {
+        fail(p, MQ_BATCH_FAIL, "out of memory");
+        return NULL;
+    }
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        chunk *c = NULL;
+        while (!p->stop) {
+            for (int i = 0; i < p->nchunks; i++)
+                if (p->chunks[i].state == C_FILLED && (!c || p->chunks[i].seq < c->seq))
+                    c = &p->chunks[i];
+            if (c || p->reader_done)
+                break;
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+        if (c)
+            c->state = C_BUSY;
+        pthread_mutex_unlock(&p->mu);
+        if (!c)
+            break;
+        c->failed = !work(p, c, &a, fields, &msg);
+        mq_arena_free(&a);
+        mq_arena_init(&a, 0);
+        pthread_mutex_lock(&p->mu);
+        c->state = C_DONE;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    mq_arena_free(&a);
+    mq_batch_buf_free(&msg);
+    free(fields);
+    return NULL;
+}
+
+/* ---- Writer (the calling thread) and progress ---------------------------------------- */
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void progress(const mq_batch_job *job, long rows, int64_t done, double elapsed, bool last)
+{
+    double rate = elapsed > 0 ? (double)rows / elapsed : 0;
+    fprintf(stderr, "\r\033[K%s: %ld rows  %.0f rows/s", job->label ? job->label : "batch", rows,
+            rate);
+    if (last) {
+        fprintf(stderr, "  %.1f s\n", elapsed);
+    } else if (job->size > 0 && done > 0) {
+        double frac = (double)done / (double)job->size;
+        double eta = elapsed * (1 - frac) / frac;
+        int width = 30, fillw = (int)(frac * width + 0.5);
+        fprintf(stderr, "  [%.*s%*s] %3.0f%%  ETA %d:%02d", fillw,
+                "##############################", width - fillw, "", frac * 100, (int)eta / 60,
+                (int)eta % 60);
+    }
+    fflush(stderr);
+}
+
+static void write_chunks(pipeline *p, mq_batch_stats *st, double t0)
+{
+    const mq_batch_job *job = p->job;
+    double shown = t0;
+    int64_t done = 0;
+    for (long seq = 0;; seq++) {
+        pthread_mutex_lock(&p->mu);
+        chunk *c = NULL;
+        while (!p->stop) {
+            for (int i = 0; i < p->nchunks; i++)
+                if (p->chunks[i].state == C_DONE && p->chunks[i].seq == seq)
+                    c = &p->chunks[i];
+            if (c || (p->reader_done && seq >= p->nseq))
+                break;
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (!c)
+            return;
+        if (c->failed) {
+            fail(p, MQ_BATCH_FAIL, "out of memory");
+            return;
+        }
+        if (c->out.len && !job->sink(job->ctx, c->out.data, c->out.len)) {
+            fail(p, MQ_BATCH_FAIL, "%s", "");
+            return;
+        }
+        st->rows += c->nrows;
+        if (c->invalid && st->invalid == 0) {
+            st->first_invalid = c->first_invalid;
+            memcpy(st->first_error, c->first_error, sizeof st->first_error);
+        }
+        st->invalid += c->invalid;
+        done = c->end_offset;
+        pthread_mutex_lock(&p->mu);
+        c->state = C_FREE;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        double t = now();
+        if (job->progress && t - shown >= 0.2) {
+            progress(job, st->rows, done, t - t0, false);
+            shown = t;
+        }
+    }
+}
+
+/* ---- Entry point ----------------------------------------------------------------------- */
+
+static mq_batch_format detect(reader *r)
+{
+    fill(r);
+    for (size_t i = r->start; i < r->end; i++)
+        if (r->buf[i] != ' ' && r->buf[i] != '\t' && r->buf[i] != '\r' && r->buf[i] != '\n')
+            return r->buf[i] == '{' ? MQ_BATCH_NDJSON : MQ_BATCH_CSV;
+    return MQ_BATCH_NDJSON; /* empty */
+}
+
+int mq_batch_run(const mq_batch_job *job, mq_batch_stats *st, char *err, size_t errlen)
+{
+    *st = (mq_batch_stats){0};
+    double t0 = now();
+    int threads = job->threads < 1 ? 1 : job->threads > 256 ? 256 : job->threads;
+    pipeline p = {.job = job, .nchunks = threads * MQ_BATCH_CHUNKS_PER_THREAD + 1};
+    reader r = {.p = &p, .f = job->in, .cap = MAX_LINE + READ_BLOCK, .first = true};
+    worker *workers = calloc((size_t)threads, sizeof *workers);
+    p.chunks = calloc((size_t)p.nchunks, sizeof *p.chunks);
+    r.buf = malloc(r.cap);
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    pthread_t reader_tid;
+    bool reader_started = false;
+    if (!workers || !p.chunks || !r.buf) {
+        fail(&p, MQ_BATCH_FAIL, "out of memory");
+        goto done;
+    }
+    p.format = st->format = detect(&r);
+    if (p.format == MQ_BATCH_CSV) {
+        if (!csv_restart(&r))
+            goto done;
+        read_csv(&r, true);
+        if (p.stop)
+            goto done;
+        if (!p.layout) { /* no header at all */
+            fail(&p, MQ_BATCH_BAD_INPUT, "%s: no header row", job->name);
+            goto done;
+        }
+    }
+    if (job->start && !job->start(job->ctx, p.format)) {
+        fail(&p, MQ_BATCH_FAIL, "%s", "");
+        goto done;
+    }
+    if (pthread_create(&reader_tid, NULL, reader_main, &r) != 0) {
+        fail(&p, MQ_BATCH_FAIL, "cannot start a thread");
+        goto done;
+    }
+    reader_started = true;
+    int started = 0;
+    for (int i = 0; i < threads; i++) {
+        workers[i].p = &p;
+        workers[i].started = pthread_create(&workers[i].tid, NULL, worker_main, &workers[i]) == 0;
+        started += workers[i].started;
+    }
+    if (started == 0)
+        fail(&p, MQ_BATCH_FAIL, "cannot start a thread");
+    else
+        write_chunks(&p, st, t0);
+    for (int i = 0; i < threads; i++)
+        if (workers[i].started)
+            pthread_join(workers[i].tid, NULL);
+done:
+    if (reader_started)
+        pthread_join(reader_tid, NULL);
+    st->seconds = now() - t0;
+    if (job->progress && !p.fail_code)
+        progress(job, st->rows, 0, st->seconds, true);
+    int rc = p.fail_code;
+    snprintf(err, errlen, "%s", p.fail);
+    if (r.csv_on)
+        csv_free(&r.csv);
+    for (int i = 0; i < r.nheader; i++)
+        free(r.header[i]);
+    free(r.header);
+    for (int i = 0; p.chunks && i < p.nchunks; i++) {
+        mq_batch_buf_free(&p.chunks[i].text);
+        mq_batch_buf_free(&p.chunks[i].out);
+    }
+    free(p.chunks);
+    free(workers);
+    free(r.buf);
+    mq_batch_layout_free(p.layout);
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+    return rc;
+}

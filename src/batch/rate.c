@@ -1,0 +1,198 @@
+/* rate.c -- `multiquote batch`: each row of a book rated as `quote` would, written as NDJSON or CSV.
+ *
+ * The row function runs on the pipeline's worker threads: it rates the
+ * row's input with mq_rate_all (every applicable carrier, or the one the job
+ * restricts to) and writes the row's output into the chunk. NDJSON output is
+ * the contract's response built by src/model, prefixed with the row's input
+ * line and policy id, so a line of batch output is exactly what `quote
+ * --json` prints for that request. CSV output is one row per carrier result
+ * (premiums summed per coverage code over the vehicles), formatted here
+ * without JSON. The sink writes chunks to the output file in order.
+ */
+#include "batch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool put_policy_id_json(mq_batch_buf *out, const char *id)
+{
+    return !id || (mq_batch_buf_puts(out, "\"policy_id\":") && mq_batch_buf_json_str(out, id) &&
+                   mq_batch_buf_puts(out, ","));
+}
+
+static bool invalid_json(const mq_batch_row *row, mq_batch_buf *out)
+{
+    bool ok = mq_batch_buf_printf(out, "{\"input_line\":%ld,", row->line) &&
+              put_policy_id_json(out, row->policy_id) &&
+              mq_batch_buf_puts(out, "\"status\":\"invalid\",\"errors\":[");
+    int shown = row->errs->count < 32 ? row->errs->count : 32;
+    for (int i = 0; ok && i < shown; i++) {
+        const mq_req_error *e = &row->errs->items[i];
+        ok = mq_batch_buf_puts(out, i ? ",{\"field\":" : "{\"field\":") &&
+             mq_batch_buf_json_str(out, e->path ? e->path : "") &&
+             mq_batch_buf_puts(out, ",\"message\":") &&
+             mq_batch_buf_json_str(out, e->message ? e->message : "") &&
+             mq_batch_buf_puts(out, "}");
+    }
+    return ok && mq_batch_buf_printf(out, "],\"error_count\":%d}\n", row->errs->count);
+}
+
+static bool invalid_csv(const mq_batch_row *row, mq_batch_buf *out)
+{
+    mq_batch_buf text = {0};
+    bool ok = mq_batch_error_text(row, &text);
+    ok = ok && mq_batch_buf_int(out, row->line) && mq_batch_buf_puts(out, ",") &&
+         mq_batch_buf_csv(out, row->policy_id) && mq_batch_buf_puts(out, ",,,,invalid,,,,,,,,,,") &&
+         mq_batch_buf_csv(out, text.data) && mq_batch_buf_puts(out, "\n");
+    mq_batch_buf_free(&text);
+    return ok;
+}
+
+static bool result_json(const mq_batch_row *row, const mq_result *res, int n, mq_batch_buf *out)
+{
+    json_t *doc = mq_resp_build(row->in, res, n, &(mq_resp_meta){0});
+    char *text = doc ? mq_resp_dump(doc, false) : NULL;
+    json_decref(doc);
+    if (!text || text[0] != '{') {
+        free(text);
+        return false;
+    }
+    bool ok = mq_batch_buf_printf(out, "{\"input_line\":%ld,", row->line) &&
+              put_policy_id_json(out, row->policy_id) && mq_batch_buf_puts(out, text + 1) &&
+              mq_batch_buf_puts(out, "\n");
+    free(text);
+    return ok;
+}
+
+static bool money_or_empty(mq_batch_buf *out, bool has, int64_t cents)
+{
+    return mq_batch_buf_puts(out, ",") && (!has || mq_batch_buf_money(out, cents));
+}
+
+static bool result_csv(const mq_batch_row *row, const mq_result *r, mq_batch_buf *out)
+{
+    mq_plan_info pi = {0};
+    if (r->plan)
+        mq_plan_get_info(r->plan, &pi);
+    bool quoted = r->status == MQ_QUOTED;
+    bool ok = mq_batch_buf_int(out, row->line) && mq_batch_buf_puts(out, ",") &&
+              mq_batch_buf_csv(out, row->policy_id) && mq_batch_buf_puts(out, ",") &&
+              mq_batch_buf_csv(out, r->carrier_id) && mq_batch_buf_puts(out, ",") &&
+              mq_batch_buf_csv(out, pi.plan_id) && mq_batch_buf_puts(out, ",") &&
+              mq_batch_buf_csv(out, pi.version) && mq_batch_buf_puts(out, ",") &&
+              mq_batch_buf_puts(out, mq_status_name(r->status)) &&
+              money_or_empty(out, quoted, r->total_cents) &&
+              money_or_empty(out, quoted, r->premium_cents) &&
+              money_or_empty(out, quoted, r->fees_cents);
+    int64_t cov[MQ_AUTO_NCOVERAGES] = {0};
+    bool has[MQ_AUTO_NCOVERAGES] = {false};
+    for (int i = 0; row->in->line == MQ_LINE_AUTO && i < r->ncoverages; i++) {
+        int k = r->coverages[i].coverage;
+        if (k >= 0 && k < MQ_AUTO_NCOVERAGES) {
+            cov[k] += r->coverages[i].cents;
+            has[k] = true;
+        }
+    }
+    for (int k = 0; ok && k < MQ_AUTO_NCOVERAGES; k++)
+        ok = money_or_empty(out, quoted && has[k], cov[k]);
+    ok = ok && mq_batch_buf_puts(out, ",");
+    if (ok && r->nreasons) {
+        mq_batch_buf reasons = {0};
+        for (int i = 0; ok && i < r->nreasons; i++)
+            ok = (!i || mq_batch_buf_puts(&reasons, "; ")) &&
+                 mq_batch_buf_puts(&reasons, r->reasons[i] ? r->reasons[i] : "");
+        ok = ok && mq_batch_buf_csv(out, reasons.data);
+        mq_batch_buf_free(&reasons);
+    }
+    return ok && mq_batch_buf_puts(out, "\n");
+}
+
+bool mq_batch_rate_init(mq_batch_rate_ctx *rc, const mq_engine *e, const char *carrier, int out,
+                        FILE *to)
+{
+    *rc = (mq_batch_rate_ctx){.engine = e, .out = out, .to = to, .carrier = carrier};
+    if (!carrier)
+        return true;
+    rc->plans = calloc((size_t)mq_engine_plan_count(e) + 1, sizeof *rc->plans);
+    if (!rc->plans)
+        return false;
+    for (int i = 0; i < mq_engine_plan_count(e); i++) {
+        mq_plan_get_info(mq_engine_plan(e, i), &rc->plans[rc->nplans]);
+        if (strcmp(rc->plans[rc->nplans].carrier_id, carrier) == 0)
+            rc->nplans++;
+    }
+    return true;
+}
+
+void mq_batch_rate_free(mq_batch_rate_ctx *rc)
+{
+    free(rc->plans);
+    rc->plans = NULL;
+    rc->nplans = 0;
+}
+
+/* The plan mq_engine_select would pick for the context's one carrier: the
+ * latest effective on or before the request's date, for its line and state
+ * (the first of equals). NULL when the request asks for other carriers, or
+ * the carrier has no plan for it: mq_rate_all then says why. */
+static const mq_plan *select_plan(const mq_batch_rate_ctx *rc, const mq_input *in)
+{
+    if (!rc->carrier || in->ncarriers != 1 || strcmp(in->carriers[0], rc->carrier) != 0)
+        return NULL;
+    const mq_plan_info *best = NULL;
+    for (int i = 0; i < rc->nplans; i++) {
+        const mq_plan_info *pi = &rc->plans[i];
+        if (pi->line != in->line || pi->effective > in->effective_date)
+            continue;
+        bool writes = false;
+        for (int k = 0; k < pi->nstates && !writes; k++)
+            writes = pi->states[k] == in->state;
+        if (writes && (!best || pi->effective > best->effective))
+            best = pi;
+    }
+    return best ? mq_engine_find_version(rc->engine, best->plan_id, best->version) : NULL;
+}
+
+bool mq_batch_rate_row(void *ctx, const mq_batch_row *row, mq_arena *a, mq_batch_buf *out)
+{
+    const mq_batch_rate_ctx *rc = ctx;
+    if (!row->in)
+        return rc->out == MQ_BATCH_CSV ? invalid_csv(row, out) : invalid_json(row, out);
+    mq_result *res = NULL;
+    int n = 0;
+    const mq_plan *plan = select_plan(rc, row->in);
+    if (plan) {
+        res = mq_arena_alloc(a, sizeof *res);
+        n = 1;
+        if (!res || !mq_rate_plan(plan, row->in, &(mq_rate_opts){0}, a, res))
+            return false;
+    } else if (!mq_rate_all(rc->engine, row->in, &(mq_rate_opts){0}, a, &res, &n)) {
+        return false;
+    }
+    if (rc->out != MQ_BATCH_CSV)
+        return result_json(row, res, n, out);
+    bool ok = true;
+    for (int i = 0; ok && i < n; i++)
+        ok = result_csv(row, &res[i], out);
+    return ok;
+}
+
+bool mq_batch_rate_start(void *ctx, mq_batch_format format)
+{
+    mq_batch_rate_ctx *rc = ctx;
+    if (rc->out < 0)
+        rc->out = format;
+    if (rc->out != MQ_BATCH_CSV)
+        return true;
+    return mq_batch_rate_sink(ctx, MQ_BATCH_RESULT_HEADER, strlen(MQ_BATCH_RESULT_HEADER));
+}
+
+bool mq_batch_rate_sink(void *ctx, const char *data, size_t len)
+{
+    const mq_batch_rate_ctx *rc = ctx;
+    if (fwrite(data, 1, len, rc->to) == len)
+        return true;
+    fprintf(stderr, "multiquote batch: cannot write the output: %s\n", strerror(errno));
+    return false;
+}

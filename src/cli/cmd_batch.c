@@ -1,0 +1,285 @@
+/* cmd_batch.c -- `multiquote batch`, `multiquote impact` and `multiquote gen-book`.
+ *
+ * Thin front ends over src/batch: each checks its options, loads the plans,
+ * opens the book and runs the pipeline with the right row function and sink
+ * (batch: rate as `quote` does; impact: rate under two plan versions), then
+ * reports. A book's bad rows never stop a run; they are reported in the
+ * output and counted on stderr, and make the exit status 2.
+ */
+#include "batch.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Under LeakSanitizer (the ASan build): fontconfig, which cairo's text uses
+ * for the impact chart, keeps its configuration cache to the end of the
+ * process by design. Nothing else is exempted. Unused in normal builds. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libfontconfig.so\n";
+}
+
+static int default_threads(const cli_opts *o)
+{
+    if (o->threads > 0)
+        return o->threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* Opens the book (FILE or - for stdin) and finds its size for the progress ETA. */
+static FILE *open_book(const char *cmd, const char *file, int64_t *size)
+{
+    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    if (!f) {
+        fprintf(stderr, "multiquote %s: %s: %s\n", cmd, file, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    *size = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : 0;
+    return f;
+}
+
+static bool carrier_known(const mq_engine *e, const char *id)
+{
+    for (int i = 0; i < mq_engine_plan_count(e); i++) {
+        mq_plan_info pi;
+        mq_plan_get_info(mq_engine_plan(e, i), &pi);
+        if (strcmp(pi.carrier_id, id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Exit status after a run, having reported invalid rows. */
+static int finish_run(const char *cmd, int rc, const char *err, const mq_batch_stats *st)
+{
+    if (rc != MQ_BATCH_OK) {
+        if (*err)
+            fprintf(stderr, "multiquote %s: %s\n", cmd, err);
+        return rc == MQ_BATCH_BAD_INPUT ? CLI_USAGE : CLI_FAIL;
+    }
+    if (st->invalid) {
+        fprintf(stderr, "multiquote %s: %ld of %ld rows invalid; the first: %s\n", cmd,
+                st->invalid, st->rows, st->first_error);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+int cli_batch(const cli_opts *o)
+{
+    if (!o->file) {
+        fprintf(stderr, "multiquote batch: name a book (NDJSON or CSV), or - for stdin\n");
+        return CLI_USAGE;
+    }
+    int out = -1;
+    if (o->format && (out = mq_batch_format_find(o->format)) < 0) {
+        fprintf(stderr, "multiquote batch: --format is ndjson or csv, not \"%s\"\n", o->format);
+        return CLI_USAGE;
+    }
+    mq_engine *e = cli_load_engine(o->plans);
+    if (!e)
+        return CLI_FAIL;
+    if (o->carrier && !carrier_known(e, o->carrier)) {
+        fprintf(stderr, "multiquote batch: no carrier with id \"%s\"\n", o->carrier);
+        mq_engine_free(e);
+        return CLI_USAGE;
+    }
+    int64_t size = 0;
+    FILE *in = open_book("batch", o->file, &size);
+    if (!in) {
+        mq_engine_free(e);
+        return CLI_FAIL;
+    }
+    mq_batch_rate_ctx ctx;
+    if (!mq_batch_rate_init(&ctx, e, o->carrier, out, stdout)) {
+        fprintf(stderr, "multiquote batch: out of memory\n");
+        if (in != stdin)
+            fclose(in);
+        mq_engine_free(e);
+        return CLI_FAIL;
+    }
+    mq_batch_job job = {.in = in,
+                        .name = o->file,
+                        .size = size,
+                        .threads = default_threads(o),
+                        .progress = isatty(STDERR_FILENO),
+                        .label = "batch",
+                        .carrier = o->carrier,
+                        .row = mq_batch_rate_row,
+                        .start = mq_batch_rate_start,
+                        .sink = mq_batch_rate_sink,
+                        .ctx = &ctx};
+    mq_batch_stats st;
+    char err[512];
+    int rc = mq_batch_run(&job, &st, err, sizeof err);
+    if (in != stdin)
+        fclose(in);
+    if (rc == MQ_BATCH_OK && fflush(stdout) != 0) {
+        snprintf(err, sizeof err, "cannot write the output: %s", strerror(errno));
+        rc = MQ_BATCH_FAIL;
+    }
+    mq_batch_rate_free(&ctx);
+    mq_engine_free(e);
+    return finish_run("batch", rc, err, &st);
+}
+
+/* The plan id of `carrier` (a carrier id, or a plan id) having both versions. */
+static const char *find_plan_id(const mq_engine *e, const char *carrier, const char *from,
+                                const char *to)
+{
+    const char *found = NULL;
+    int matches = 0;
+    for (int i = 0; i < mq_engine_plan_count(e); i++) {
+        mq_plan_info pi;
+        mq_plan_get_info(mq_engine_plan(e, i), &pi);
+        if (strcmp(pi.carrier_id, carrier) != 0 && strcmp(pi.plan_id, carrier) != 0)
+            continue;
+        if (strcmp(pi.version, from) != 0 || !mq_engine_find_version(e, pi.plan_id, to))
+            continue;
+        if (!found || strcmp(found, pi.plan_id) != 0)
+            matches++;
+        found = pi.plan_id;
+    }
+    if (matches == 1)
+        return found;
+    fprintf(stderr, "multiquote impact: %s plan of \"%s\" has versions %s and %s; its plans:\n",
+            matches ? "more than one" : "no", carrier, from, to);
+    for (int i = 0; i < mq_engine_plan_count(e); i++) {
+        mq_plan_info pi;
+        mq_plan_get_info(mq_engine_plan(e, i), &pi);
+        if (strcmp(pi.carrier_id, carrier) == 0 || strcmp(pi.plan_id, carrier) == 0)
+            fprintf(stderr, "  %s version %s\n", pi.plan_id, pi.version);
+    }
+    if (matches > 1)
+        fprintf(stderr, "give the plan id as --carrier\n");
+    return NULL;
+}
+
+int cli_impact(const cli_opts *o)
+{
+    if (!o->carrier || !o->from || !o->to || !o->file) {
+        fprintf(stderr,
+                "multiquote impact: needs --carrier ID --from VERSION --to VERSION and a book\n");
+        return CLI_USAGE;
+    }
+    mq_engine *e = cli_load_engine(o->plans);
+    if (!e)
+        return CLI_FAIL;
+    const char *plan_id = find_plan_id(e, o->carrier, o->from, o->to);
+    if (!plan_id) {
+        mq_engine_free(e);
+        return CLI_USAGE;
+    }
+    mq_batch_impact *im = calloc(1, sizeof *im);
+    int64_t size = 0;
+    FILE *in = im ? open_book("impact", o->file, &size) : NULL;
+    int rc = MQ_BATCH_FAIL;
+    char err[512] = "";
+    mq_batch_stats st = {0};
+    if (!im) {
+        fprintf(stderr, "multiquote impact: out of memory\n");
+        goto done;
+    }
+    if (!in)
+        goto done;
+    im->plan[0] = mq_engine_find_version(e, plan_id, o->from);
+    im->plan[1] = mq_engine_find_version(e, plan_id, o->to);
+    if (o->out_csv) {
+        im->csv = fopen(o->out_csv, "w");
+        if (!im->csv || fputs(MQ_BATCH_IMPACT_HEADER, im->csv) < 0) {
+            snprintf(err, sizeof err, "%s: %s", o->out_csv, strerror(errno));
+            goto done;
+        }
+    }
+    mq_batch_job job = {.in = in,
+                        .name = o->file,
+                        .size = size,
+                        .threads = default_threads(o),
+                        .progress = isatty(STDERR_FILENO),
+                        .label = "impact",
+                        .row = mq_batch_impact_row,
+                        .sink = mq_batch_impact_sink,
+                        .ctx = im};
+    rc = mq_batch_run(&job, &st, err, sizeof err);
+    if (im->write_failed)
+        snprintf(err, sizeof err, "%s: %s", o->out_csv, strerror(errno));
+    if (im->csv) {
+        if (fclose(im->csv) != 0 && rc == MQ_BATCH_OK) {
+            snprintf(err, sizeof err, "%s: %s", o->out_csv, strerror(errno));
+            rc = MQ_BATCH_FAIL;
+        }
+        im->csv = NULL;
+    }
+    if (rc != MQ_BATCH_OK)
+        goto done;
+    mq_batch_impact_finish(im);
+    mq_batch_impact_print(stdout, im, o->file);
+    if (o->png && !mq_batch_impact_png(im, o->png, err, sizeof err))
+        rc = MQ_BATCH_FAIL;
+    if (rc == MQ_BATCH_OK && fflush(stdout) != 0) {
+        snprintf(err, sizeof err, "cannot write the output: %s", strerror(errno));
+        rc = MQ_BATCH_FAIL;
+    }
+done:
+    if (im && im->csv)
+        fclose(im->csv);
+    if (in && in != stdin)
+        fclose(in);
+    if (im)
+        mq_batch_impact_free(im);
+    free(im);
+    mq_engine_free(e);
+    if (!in || !im)
+        return CLI_FAIL;
+    return finish_run("impact", rc, err, &st);
+}
+
+int cli_gen_book(const cli_opts *o)
+{
+    if (o->line && strcmp(o->line, "auto") != 0) {
+        fprintf(stderr, "multiquote gen-book: only --line auto books can be generated\n");
+        return CLI_USAGE;
+    }
+    if (o->n <= 0) {
+        fprintf(stderr, "multiquote gen-book: needs --n N, the number of policies (1 or more)\n");
+        return CLI_USAGE;
+    }
+    mq_batch_gen g = {.n = o->n, .seed = o->seed, .format = MQ_BATCH_NDJSON};
+    if (o->format) {
+        int f = mq_batch_format_find(o->format);
+        if (f < 0) {
+            fprintf(stderr, "multiquote gen-book: --format is ndjson or csv, not \"%s\"\n",
+                    o->format);
+            return CLI_USAGE;
+        }
+        g.format = (mq_batch_format)f;
+    }
+    int states[8];
+    if (o->state) { /* OH or OH,PA,TX */
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", o->state);
+        for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            int code = mq_symbol_find(MQ_DOM_STATE, tok);
+            if (code < 0 || !mq_batch_gen_supports(code) || g.nstates == 8) {
+                fprintf(stderr, "multiquote gen-book: --state takes OH, PA, TX or a list of them, "
+                                "not \"%s\"\n",
+                        o->state);
+                return CLI_USAGE;
+            }
+            states[g.nstates++] = code;
+        }
+        g.states = states;
+    }
+    if (!mq_batch_gen_book(stdout, &g) || fflush(stdout) != 0) {
+        fprintf(stderr, "multiquote gen-book: cannot write the book: %s\n", strerror(errno));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}

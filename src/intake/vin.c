@@ -1,0 +1,296 @@
+/* vin.c -- VIN decoding: check digit, model year and maker (49 CFR 565.15).
+ *
+ * The check digit (position 9) is the sum of each character's value (letters
+ * transliterated A=1 ... Z=9, skipping I, O, Q) times its position's weight
+ * (8 7 6 5 4 3 2 10 0 9 8 7 6 5 4 3 2), modulo 11, with 10 written X. The
+ * model year code (position 10) repeats every 30 years; for cars and light
+ * trucks position 7 tells the cycles apart: a digit for 1980-2009, a letter
+ * for 2010-2039. The maker comes from the world manufacturer identifier
+ * (positions 1-3) looked up in data/wmi.csv, held sorted for bsearch.
+ */
+#include "intake_internal.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const int weights[MQ_VIN_LEN] = {8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2};
+/* Position 10's codes in order: the first is 1980 (and 2010), the last 2009 (2039). */
+static const char year_codes[] = "ABCDEFGHJKLMNPRSTVWXY123456789";
+
+int mq_vin_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    static const char letters[] = "A1B2C3D4E5F6G7H8J1K2L3M4N5P7R9S2T3U4V5W6X7Y8Z9";
+    for (const char *p = letters; *p; p += 2)
+        if (*p == c)
+            return p[1] - '0';
+    return -1;
+}
+
+char mq_vin_check_digit(const char *vin)
+{
+    int sum = 0;
+    for (int i = 0; i < MQ_VIN_LEN; i++) {
+        int v = mq_vin_value(vin[i]);
+        if (v < 0)
+            return 0;
+        sum += v * weights[i];
+    }
+    int r = sum % 11;
+    return r == 10 ? 'X' : (char)('0' + r);
+}
+
+int mq_vin_year(const char *vin)
+{
+    if (strlen(vin) < 10 || !vin[9])
+        return 0;
+    const char *code = strchr(year_codes, vin[9]);
+    if (!code)
+        return 0;
+    int year = 1980 + (int)(code - year_codes);
+    if (vin[6] >= 'A' && vin[6] <= 'Z')
+        year += 30;
+    return year;
+}
+
+/* ---- The WMI table ---------------------------------------------------------- */
+
+static int wmi_cmp(const void *a, const void *b)
+{
+    return strcmp(((const mq_wmi *)a)->code, ((const mq_wmi *)b)->code);
+}
+
+static bool vin_chars(const char *s)
+{
+    for (; *s; s++)
+        if (mq_vin_value(*s) < 0)
+            return false;
+    return true;
+}
+
+bool ik_load_wmi(mq_intake *ik, const char *dir, char *err, size_t errlen)
+{
+    static const char *const columns[] = {"wmi", "manufacturer", "makes", "country", NULL};
+    ik_csv c;
+    if (!ik_csv_open(&c, dir, "wmi.csv", columns, err, errlen))
+        return false;
+    int cap = 0;
+    char *f[IK_MAX_FIELDS];
+    int nf;
+    bool ok = true;
+    while (ok && ik_csv_next(&c, f, &nf)) {
+        const char *why = NULL;
+        size_t clen = nf == 4 ? strlen(f[0]) : 0;
+        if (nf != 4)
+            why = "expected 4 fields";
+        else if ((clen != 3 && clen != 6) || !vin_chars(f[0]) || (clen == 6 && f[0][2] != '9'))
+            why = "wmi must be 3 VIN characters (6 when the third is 9)";
+        else if (!*f[1] || !*f[2] || !*f[3])
+            why = "manufacturer, makes and country are required";
+        if (why) {
+            snprintf(err, errlen, "%s:%d: %s", c.path, c.line, why);
+            ok = false;
+            break;
+        }
+        if (ik->nwmi == cap) {
+            cap = cap ? cap * 2 : 256;
+            mq_wmi *grown = mq_arena_alloc(&ik->mem, sizeof *grown * (size_t)cap);
+            if (!grown) {
+                snprintf(err, errlen, "out of memory");
+                ok = false;
+                break;
+            }
+            if (ik->nwmi)
+                memcpy(grown, ik->wmis, sizeof *grown * (size_t)ik->nwmi);
+            ik->wmis = grown;
+        }
+        mq_wmi *w = &ik->wmis[ik->nwmi++];
+        memset(w, 0, sizeof *w);
+        snprintf(w->code, sizeof w->code, "%s", f[0]);
+        w->manufacturer = mq_arena_strdup(&ik->mem, f[1]);
+        w->country = mq_arena_strdup(&ik->mem, f[3]);
+        char *makes = mq_arena_strdup(&ik->mem, f[2]);
+        for (char *save = NULL, *m = makes ? strtok_r(makes, ";", &save) : NULL; m;
+             m = strtok_r(NULL, ";", &save)) {
+            if (w->nmakes == (int)(sizeof w->makes / sizeof w->makes[0])) {
+                snprintf(err, errlen, "%s:%d: at most 4 makes", c.path, c.line);
+                ok = false;
+                break;
+            }
+            w->makes[w->nmakes++] = m;
+        }
+        if (ok && (!w->manufacturer || !w->country || !makes)) {
+            snprintf(err, errlen, "out of memory");
+            ok = false;
+        }
+    }
+    if (ok && ik->nwmi == 0) {
+        snprintf(err, errlen, "%s: no rows", c.path);
+        ok = false;
+    }
+    if (ok) {
+        qsort(ik->wmis, (size_t)ik->nwmi, sizeof *ik->wmis, wmi_cmp);
+        for (int i = 1; i < ik->nwmi; i++)
+            if (strcmp(ik->wmis[i - 1].code, ik->wmis[i].code) == 0) {
+                snprintf(err, errlen, "%s: wmi %s is listed twice", c.path, ik->wmis[i].code);
+                ok = false;
+                break;
+            }
+    }
+    ik_csv_close(&c);
+    return ok;
+}
+
+int mq_wmi_count(const mq_intake *ik)
+{
+    return ik ? ik->nwmi : 0;
+}
+
+static const mq_wmi *wmi_lookup(const mq_intake *ik, const char *code)
+{
+    mq_wmi key;
+    snprintf(key.code, sizeof key.code, "%s", code);
+    return bsearch(&key, ik->wmis, (size_t)ik->nwmi, sizeof *ik->wmis, wmi_cmp);
+}
+
+const mq_wmi *mq_wmi_find(const mq_intake *ik, const char *vin)
+{
+    if (!ik || !vin || strlen(vin) < 3)
+        return NULL;
+    char code[7];
+    if (vin[2] == '9' && strlen(vin) >= 14) { /* a small maker: 1-3 and 12-14 */
+        snprintf(code, sizeof code, "%.3s%.3s", vin, vin + 11);
+        const mq_wmi *w = wmi_lookup(ik, code);
+        if (w)
+            return w;
+    }
+    snprintf(code, sizeof code, "%.3s", vin);
+    return wmi_lookup(ik, code);
+}
+
+/* Lower-case letters and digits only: "Mercedes-Benz" -> "mercedesbenz". */
+static void squash(const char *s, char *out, size_t n)
+{
+    size_t o = 0;
+    for (; *s && o + 1 < n; s++)
+        if (isalnum((unsigned char)*s))
+            out[o++] = (char)tolower((unsigned char)*s);
+    out[o] = '\0';
+}
+
+bool mq_wmi_has_make(const mq_wmi *w, const char *make)
+{
+    static const char *const aliases[][2] = {
+        {"chevy", "chevrolet"}, {"vw", "volkswagen"},  {"mb", "mercedesbenz"},
+        {"benz", "mercedesbenz"}, {"merc", "mercedesbenz"}, {"landie", "landrover"},
+    };
+    char want[96];
+    squash(make, want, sizeof want);
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (strcmp(want, aliases[i][0]) == 0)
+            snprintf(want, sizeof want, "%s", aliases[i][1]);
+    size_t wl = strlen(want);
+    for (int i = 0; i < w->nmakes; i++) {
+        char have[96];
+        squash(w->makes[i], have, sizeof have);
+        size_t hl = strlen(have);
+        /* equal, or one a prefix (4+ characters) of the other: "Mercedes", "Harley" */
+        size_t shorter = wl < hl ? wl : hl;
+        if (strcmp(want, have) == 0 || (shorter >= 4 && strncmp(want, have, shorter) == 0))
+            return true;
+    }
+    return false;
+}
+
+/* ---- Decoding ----------------------------------------------------------------- */
+
+static void add_error(mq_vin *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_error(mq_vin *v, const char *fmt, ...)
+{
+    if (v->nerrors == MQ_VIN_MAX_ERRORS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->errors[v->nerrors++], sizeof v->errors[0], fmt, ap);
+    va_end(ap);
+}
+
+bool mq_vin_decode(const mq_intake *ik, const char *vin, mq_vin *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!vin)
+        vin = "";
+    size_t len = strlen(vin);
+    for (size_t i = 0; i < len && i < MQ_VIN_LEN; i++) { /* kept printable for messages */
+        unsigned char c = (unsigned char)vin[i];
+        out->vin[i] = c > 0x20 && c < 0x7f ? (char)toupper(c) : '?';
+    }
+    const char *s = out->vin;
+    if (len != MQ_VIN_LEN)
+        add_error(out, "has %zu characters; a VIN has 17", len);
+    int bad = 0;
+    for (size_t i = 0; i < len && i < MQ_VIN_LEN; i++) {
+        char c = s[i];
+        if (mq_vin_value(c) >= 0)
+            continue;
+        if (++bad > 2)
+            continue;
+        if (c == 'I' || c == 'O' || c == 'Q')
+            add_error(out, "position %zu is \"%c\": I, O and Q are never used in a VIN", i + 1, c);
+        else
+            add_error(out, "position %zu is not a letter or digit", i + 1);
+    }
+    if (bad > 2)
+        add_error(out, "%d more characters are not VIN characters", bad - 2);
+    if (len >= 10 && bad == 0) {
+        out->year = mq_vin_year(s);
+        if (!out->year)
+            add_error(out,
+                      "position 10 is \"%c\", not a model year code (never 0, U, Z, I, O or Q)",
+                      s[9]);
+    }
+    if (len == MQ_VIN_LEN && bad == 0) {
+        out->check = mq_vin_check_digit(s);
+        if (s[8] != out->check)
+            add_error(out, "check digit (position 9) is \"%c\" but the VIN's other characters give \"%c\"",
+                      s[8], out->check);
+    }
+    out->wmi = bad == 0 ? mq_wmi_find(ik, s) : NULL;
+    if (out->wmi && out->wmi->nmakes == 1)
+        out->make = out->wmi->makes[0];
+    out->valid = out->nerrors == 0;
+    return out->valid;
+}
+
+json_t *mq_vin_json(const mq_vin *v)
+{
+    json_t *errors = json_array();
+    for (int i = 0; errors && i < v->nerrors; i++)
+        json_array_append_new(errors, json_string(v->errors[i]));
+    json_t *makes = json_array();
+    for (int i = 0; makes && v->wmi && i < v->wmi->nmakes; i++)
+        json_array_append_new(makes, json_string(v->wmi->makes[i]));
+    char check[2] = {v->check, '\0'};
+    json_t *doc = json_object();
+    if (!doc || !errors || !makes) {
+        json_decref(doc);
+        json_decref(errors);
+        json_decref(makes);
+        return NULL;
+    }
+    json_object_set_new(doc, "vin", json_string(v->vin));
+    json_object_set_new(doc, "valid", json_boolean(v->valid));
+    json_object_set_new(doc, "year", v->year ? json_integer(v->year) : json_null());
+    json_object_set_new(doc, "make", v->make ? json_string(v->make) : json_null());
+    json_object_set_new(doc, "makes", makes);
+    json_object_set_new(doc, "manufacturer",
+                        v->wmi ? json_string(v->wmi->manufacturer) : json_null());
+    json_object_set_new(doc, "country", v->wmi ? json_string(v->wmi->country) : json_null());
+    json_object_set_new(doc, "check_digit", v->check ? json_string(check) : json_null());
+    json_object_set_new(doc, "errors", errors);
+    return doc;
+}

@@ -1,0 +1,551 @@
+/* test_batch.c -- `multiquote batch`, `impact` and `gen-book`, end to end.
+ *
+ * Spawns the built binary ($MQ_BIN, else the multiquote of the build folder
+ * this program is in) as test_cli.c does. The plans are the
+ * repository's auto plans (every plans/<carrier>/<*-auto-*> folder, linked
+ * into a temporary folder, so plans of other lines being written do not
+ * matter here). Checked: every line of `batch` on a generated book equals
+ * `quote --json` on that request, for all carriers and for --carrier (the
+ * request then naming that carrier); a CSV book and the same book in NDJSON
+ * give the same CSV results; the output does not depend on --threads; stdin;
+ * bad rows and a bad header with their exact messages and exit codes;
+ * `impact` on a four-policy book worked out by hand (see test_batch.c in
+ * tests/unit) with its summary, CSV and PNG; gen-book's options.
+ * Run from the repository root (meson's workdir for tests).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <libgen.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *bin; /* $MQ_BIN, else ../multiquote beside this program's folder */
+static char bin_default[1024];
+static char tmp[64];    /* mkdtemp folder */
+static char plans[96];  /* links to the auto plans */
+
+/* ---- Running the binary (as in test_cli.c) ------------------------------------ */
+
+typedef struct run {
+    int code;
+    char *out, *err;
+    size_t nout;
+} run;
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = (size_t)n;
+    return buf;
+}
+
+static void spill(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+}
+
+static run run_with(const char *input, const char *const *args)
+{
+    const char *argv[40] = {bin};
+    int argc = 1;
+    for (; args[argc - 1]; argc++) {
+        assert_true(argc < 39);
+        argv[argc] = args[argc - 1];
+    }
+    argv[argc] = NULL;
+    char out[96], err[96];
+    snprintf(out, sizeof out, "%s/stdout", tmp);
+    snprintf(err, sizeof err, "%s/stderr", tmp);
+    posix_spawn_file_actions_t fa;
+    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+    posix_spawn_file_actions_addopen(&fa, 0, input ? input : "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        fail_msg("cannot run %s: %s", bin, strerror(rc));
+    int status = 0;
+    for (int waited = 0;; waited++) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            break;
+        assert_int_equal(w, 0);
+        if (waited == 12000) { /* 12000 x 5 ms */
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("%s %s did not finish in 60 seconds", bin, args[0] ? args[0] : "");
+        }
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+    run r = {0};
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    r.out = slurp(out, &r.nout);
+    r.err = slurp(err, NULL);
+    return r;
+}
+
+#define RUN(...)              run_with(NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define RUN_STDIN(input, ...) run_with(input, (const char *const[]){__VA_ARGS__, NULL})
+
+static void run_free(run *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+static void assert_exit(const run *r, int code)
+{
+    if (r->code != code) {
+        print_error("stdout:\n%.2000s\nstderr:\n%s\n", r->out, r->err);
+        fail_msg("exit code %d, expected %d", r->code, code);
+    }
+}
+
+static void assert_contains(const char *text, const char *what)
+{
+    if (!strstr(text, what))
+        fail_msg("\"%s\" not found in:\n%s", what, text);
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void temp_path(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "%s/%s", tmp, name);
+}
+
+/* A generated book in the temp folder; returns its path in out. */
+static void make_book(char *out, size_t n, const char *name, const char *const *opts)
+{
+    temp_path(out, n, name);
+    const char *args[16] = {"gen-book", "--line", "auto"};
+    int k = 3;
+    for (; opts[k - 3]; k++)
+        args[k] = opts[k - 3];
+    args[k] = NULL;
+    run r = run_with(NULL, args);
+    assert_exit(&r, 0);
+    spill(out, r.out);
+    run_free(&r);
+}
+
+/* ---- Fixture ------------------------------------------------------------------ */
+
+static int setup(void **state)
+{
+    (void)state;
+    bin = getenv("MQ_BIN");
+    if (!bin)
+        bin = bin_default;
+    if (access(bin, X_OK) != 0) {
+        fprintf(stderr, "MQ_BIN must name the built multiquote binary\n");
+        return -1;
+    }
+    unsetenv("MULTIQUOTE_PLANS");
+    setenv("NO_COLOR", "1", 1);
+    setenv("LSAN_OPTIONS", "print_suppressions=0", 0); /* ASan build: stderr stays exact */
+    snprintf(tmp, sizeof tmp, "/tmp/mq-test-batch-XXXXXX");
+    if (!mkdtemp(tmp))
+        return -1;
+    snprintf(plans, sizeof plans, "%s/plans", tmp);
+    if (mkdir(plans, 0700) != 0)
+        return -1;
+    char cwd[512];
+    glob_t g;
+    if (!getcwd(cwd, sizeof cwd) || glob("plans/*/*-auto-*", 0, NULL, &g) != 0)
+        return -1;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        char target[1024], link[1024], copy[512];
+        snprintf(copy, sizeof copy, "%s", g.gl_pathv[i]);
+        snprintf(target, sizeof target, "%s/%s", cwd, g.gl_pathv[i]);
+        for (char *p = copy; *p; p++)
+            if (*p == '/')
+                *p = '-';
+        snprintf(link, sizeof link, "%s/%s", plans, copy);
+        if (symlink(target, link) != 0) {
+            globfree(&g);
+            return -1;
+        }
+    }
+    globfree(&g);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- batch equals quote, one by one --------------------------------------------- */
+
+static json_t *parse_json(const char *text)
+{
+    json_error_t je;
+    json_t *doc = json_loads(text, 0, &je);
+    if (!doc)
+        fail_msg("not JSON (%d:%d: %s):\n%.500s", je.line, je.column, je.text, text);
+    return doc;
+}
+
+/* Each batch line against `quote --json` on its request; with `carrier`,
+ * the batch ran with --carrier and the request names that carrier. */
+static void check_against_quote(const char *book, const char *batch_out, const char *carrier)
+{
+    char *text = slurp(book, NULL);
+    char req[96];
+    temp_path(req, sizeof req, "one.json");
+    const char *line = text, *out = batch_out;
+    int n = 0;
+    while (*line) {
+        const char *end = strchr(line, '\n');
+        const char *oend = strchr(out, '\n');
+        assert_non_null(end);
+        assert_non_null(oend);
+        n++;
+        char *one = strndup(line, (size_t)(end - line));
+        char *got_text = strndup(out, (size_t)(oend - out));
+        json_t *request = parse_json(one);
+        if (carrier)
+            json_object_set_new(request, "carriers", json_pack("[s]", carrier));
+        assert_int_equal(json_dump_file(request, req, 0), 0);
+        run r = RUN("quote", "--json", "--plans", plans, req);
+        assert_exit(&r, 0);
+        json_t *want = parse_json(r.out);
+        json_t *got = parse_json(got_text);
+        assert_int_equal(json_integer_value(json_object_get(got, "input_line")), n);
+        char pid[16];
+        snprintf(pid, sizeof pid, "P%08d", n);
+        assert_string_equal(json_string_value(json_object_get(got, "policy_id")), pid);
+        json_object_del(got, "input_line");
+        json_object_del(got, "policy_id");
+        if (!json_equal(got, want))
+            fail_msg("line %d: batch\n%s\ndiffers from quote --json\n%s", n, got_text, r.out);
+        json_decref(want);
+        json_decref(got);
+        json_decref(request);
+        run_free(&r);
+        free(one);
+        free(got_text);
+        line = end + 1;
+        out = oend + 1;
+    }
+    assert_string_equal(out, "");
+    assert_int_equal(n, 30);
+    free(text);
+}
+
+static void test_batch_equals_quote(void **state)
+{
+    (void)state;
+    char book[96];
+    make_book(book, sizeof book, "book.ndjson",
+              (const char *const[]){"--n", "30", "--seed", "11", NULL});
+    run r = RUN("batch", "--plans", plans, book);
+    assert_exit(&r, 0);
+    assert_string_equal(r.err, "");
+    check_against_quote(book, r.out, NULL);
+    run_free(&r);
+    r = RUN("batch", "--plans", plans, "--carrier", "keystone", "--threads", "2", book);
+    assert_exit(&r, 0);
+    check_against_quote(book, r.out, "keystone");
+    run_free(&r);
+}
+
+/* ---- CSV books, threads, stdin -------------------------------------------------------- */
+
+/* The output without its first column (input_line). */
+static char *drop_first_column(const char *text)
+{
+    size_t n = strlen(text);
+    char *out = malloc(n + 1), *o = out;
+    assert_non_null(out);
+    for (const char *p = text; *p;) {
+        const char *comma = strchr(p, ',');
+        const char *nl = strchr(p, '\n');
+        assert_non_null(comma);
+        assert_non_null(nl);
+        memcpy(o, comma + 1, (size_t)(nl - comma));
+        o += nl - comma;
+        p = nl + 1;
+    }
+    *o = '\0';
+    return out;
+}
+
+static void test_csv_book_same_as_ndjson(void **state)
+{
+    (void)state;
+    char csv[96], ndjson[96];
+    make_book(csv, sizeof csv, "book.csv",
+              (const char *const[]){"--n", "400", "--seed", "5", "--format", "csv", NULL});
+    make_book(ndjson, sizeof ndjson, "book5.ndjson",
+              (const char *const[]){"--n", "400", "--seed", "5", NULL});
+    run a = RUN("batch", "--plans", plans, csv);
+    run b = RUN("batch", "--plans", plans, "--format", "csv", ndjson);
+    assert_exit(&a, 0);
+    assert_exit(&b, 0);
+    assert_true(starts_with(a.out, "input_line,policy_id,carrier,plan_id,plan_version,status,"
+                                   "total,premium,fees,bi,pd,med,um,comp,coll,reason\n2,P00000001,"));
+    char *ca = drop_first_column(a.out), *cb = drop_first_column(b.out);
+    assert_string_equal(ca, cb);
+    free(ca);
+    free(cb);
+    /* the same with 1 and 2 threads, and from stdin */
+    run c = RUN("batch", "--plans", plans, "--threads", "1", csv);
+    run d = RUN_STDIN(csv, "batch", "--plans", plans, "--threads", "2", "-");
+    assert_exit(&c, 0);
+    assert_exit(&d, 0);
+    assert_string_equal(c.out, a.out);
+    assert_string_equal(d.out, a.out);
+    run_free(&a);
+    run_free(&b);
+    run_free(&c);
+    run_free(&d);
+}
+
+/* ---- Bad rows and headers ------------------------------------------------------------------ */
+
+static void test_bad_rows(void **state)
+{
+    (void)state;
+    char book[96];
+    temp_path(book, sizeof book, "bad.csv");
+    spill(book,
+          "policy_id,effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,d1_dob,"
+          "d1_gender,d1_marital_status,d1_first_licensed,v1_year,v1_symbol\n"
+          "G1,2026-03-01,OH,43215,25000,50000,25000,1980-05-10,female,single,1998-06-01,2023,5\n"
+          "B2,2026-03-01,OH,43215,25000,50000,25000,1980-05-10,female,singel,1998-06-01,2023,5\n"
+          "B3,2026-03-31,OH,43215,25000,50000\n"
+          "G4,2026-03-01,OH,43215,25000,50000,25000,1980-05-10,female,single,1998-06-01,2023,5\n");
+    run r = RUN("batch", "--plans", plans, "--carrier", "keystone", book);
+    assert_exit(&r, 2);
+    assert_string_equal(
+        r.out,
+        "input_line,policy_id,carrier,plan_id,plan_version,status,total,premium,fees,bi,pd,med,"
+        "um,comp,coll,reason\n"
+        /* 128 x 1.22 x 0.95 = 148.352 -> 148; 112 x 1.18 x 0.95 = 125.552 -> 126 */
+        "2,G1,keystone,keystone-oh-auto,2026-01-01,quoted,294.00,274.00,20.00,148.00,126.00,,,,,"
+        "\n"
+        "3,B2,,,,invalid,,,,,,,,,,\"line 3: column d1_marital_status: \"\"singel\"\" is not one "
+        "of single, married, civil_union, divorced, widowed\"\n"
+        "4,,,,,invalid,,,,,,,,,,\"line 4: has 6 fields, the header has 13\"\n"
+        "5,G4,keystone,keystone-oh-auto,2026-01-01,quoted,294.00,274.00,20.00,148.00,126.00,,,,,"
+        "\n");
+    assert_string_equal(r.err, "multiquote batch: 2 of 4 rows invalid; the first: line 3: column "
+                               "d1_marital_status: \"singel\" is not one of single, married, "
+                               "civil_union, divorced, widowed\n");
+    run_free(&r);
+    /* NDJSON output names the field */
+    r = RUN("batch", "--plans", plans, "--carrier", "keystone", "--format", "ndjson", book);
+    assert_exit(&r, 2);
+    assert_contains(r.out, "\n{\"input_line\":3,\"policy_id\":\"B2\",\"status\":\"invalid\","
+                           "\"errors\":[{\"field\":\"d1_marital_status\",\"message\":\"\\\"singel\\\" "
+                           "is not one of single, married, civil_union, divorced, widowed\"}],"
+                           "\"error_count\":1}\n");
+    run_free(&r);
+}
+
+static void test_bad_header_and_usage(void **state)
+{
+    (void)state;
+    char book[96];
+    temp_path(book, sizeof book, "header.csv");
+    spill(book, "effective_date,state,zip,bi_per_persn\n2026-03-01,OH,43215,25000\n");
+    run r = RUN("batch", "--plans", plans, book);
+    assert_exit(&r, 2);
+    char want[256];
+    snprintf(want, sizeof want,
+             "multiquote batch: %s: line 1: column \"bi_per_persn\": unknown column (see "
+             "docs/batch.md; extra_* columns are ignored)\n",
+             book);
+    assert_string_equal(r.err, want);
+    assert_string_equal(r.out, "");
+    run_free(&r);
+    r = RUN("batch", "--plans", plans, "--carrier", "nobody", book);
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, "multiquote batch: no carrier with id \"nobody\"\n");
+    run_free(&r);
+    r = RUN("batch", "--plans", plans, "--format", "xml", book);
+    assert_exit(&r, 2);
+    run_free(&r);
+    r = RUN("batch", "--plans", plans, "--threads", "0", book);
+    assert_exit(&r, 2);
+    assert_string_equal(r.err,
+                        "multiquote batch: --threads takes a whole number from 1 to 256, not \"0\"\n");
+    run_free(&r);
+    r = RUN("batch", "--plans", plans, "/nonexistent/book.csv");
+    assert_exit(&r, 1);
+    run_free(&r);
+    r = RUN("help", "batch");
+    assert_exit(&r, 0);
+    assert_true(starts_with(r.out, "usage: multiquote batch [--plans DIR]"));
+    run_free(&r);
+}
+
+/* ---- impact ---------------------------------------------------------------------------- */
+
+/* Policies A, B and C of tests/unit/test_batch.c, with their premiums under
+ * both versions worked out by hand there: A 565.00 -> 588.00 (+4.0708%),
+ * B 227.00 -> 220.00 (-3.0837%, the $200 minimum), C 368.00 -> 416.00
+ * (+13.0435%, the multi-car discount cut from 15% to 12%); D is declined. */
+static const char impact_book[] =
+    "policy_id,effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,d1_dob,"
+    "d1_gender,d1_marital_status,d1_first_licensed,d1_incidents,v1_year,v1_symbol,"
+    "v1_comp_deductible,v1_coll_deductible,v2_year,v2_symbol\n"
+    "A,2026-08-01,OH,43215,25000,50000,25000,1980-05-10,female,single,1998-06-01,,2023,5,500,500,,\n"
+    "B,2026-08-01,OH,45701,25000,50000,25000,1980-05-10,male,single,1998-06-01,,2023,5,,,,\n"
+    "C,2026-08-01,OH,43081,25000,50000,25000,1980-05-10,female,single,1998-06-01,,2023,5,,,2023,5\n"
+    "D,2026-08-01,OH,43215,25000,50000,25000,1980-05-10,male,single,1998-06-01,dui:2024-01-15,"
+    "2023,5,,,,\n";
+
+static void test_impact(void **state)
+{
+    (void)state;
+    char book[96], csv[96], png[96];
+    temp_path(book, sizeof book, "impact.csv");
+    temp_path(csv, sizeof csv, "impact-out.csv");
+    temp_path(png, sizeof png, "impact.png");
+    spill(book, impact_book);
+    run r = RUN("impact", "--plans", plans, "--carrier", "keystone", "--from", "2026-01-01", "--to",
+                "2026-07-01", "--out-csv", csv, "--png", png, book);
+    assert_exit(&r, 0);
+    assert_string_equal(r.err, "");
+    const char *shown[] = {
+        "Rate impact: Keystone Mutual Insurance Company (keystone), plan keystone-oh-auto\n"
+        "  from version 2026-01-01 (effective 2026-01-01) to version 2026-07-01 (effective "
+        "2026-07-01)\n",
+        "  quoted                       3              3\n",
+        "  declined                     1              1\n",
+        "  written premium   1,160.00 -> 1,224.00  +5.52%\n",
+        "  mean change          +4.68%  +21.33 per policy\n",
+        "  median change        +4.07%  +23.00 per policy\n",
+        "  smallest -3.08%, largest +13.04%\n",
+        "  changing by more than 10%:         1 (33.3%): 1 up, 0 down\n",
+        "  457              1           227.00           220.00    -3.08%    -3.08%\n",
+        "  45-54            3         1,160.00         1,224.00    +5.52%    +4.68%\n",
+        "  coll             1           211.00           220.00    +4.27%    +4.27%\n",
+    };
+    for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
+        assert_contains(r.out, shown[i]);
+    run_free(&r);
+    char *out = slurp(csv, NULL);
+    assert_true(starts_with(out, "input_line,policy_id,zip3,age_band,from_status,from_total,"));
+    assert_contains(out, "\n4,C,430,45-54,quoted,368.00,quoted,416.00,48.00,13.04,184.00,210.00,"
+                         "164.00,186.00,,,,,,,,,,\n");
+    free(out);
+    size_t n;
+    char *image = slurp(png, &n);
+    assert_true(n > 10000);
+    assert_memory_equal(image, "\x89PNG\r\n\x1a\n", 8);
+    free(image);
+    /* a version the carrier does not have */
+    r = RUN("impact", "--plans", plans, "--carrier", "keystone", "--from", "2026-01-01", "--to",
+            "2027-01-01", book);
+    assert_exit(&r, 2);
+    assert_contains(r.err, "multiquote impact: no plan of \"keystone\" has versions 2026-01-01 and "
+                           "2027-01-01; its plans:\n");
+    assert_contains(r.err, "  keystone-oh-auto version 2026-07-01\n");
+    run_free(&r);
+    r = RUN("impact", "--plans", plans, "--carrier", "keystone", book);
+    assert_exit(&r, 2);
+    run_free(&r);
+}
+
+/* ---- gen-book --------------------------------------------------------------------------- */
+
+static void test_gen_book(void **state)
+{
+    (void)state;
+    run a = RUN("gen-book", "--line", "auto", "--n", "100", "--seed", "9", "--format", "csv",
+                "--state", "TX");
+    run b = RUN("gen-book", "--line", "auto", "--n", "100", "--seed", "9", "--format", "csv",
+                "--state", "TX");
+    assert_exit(&a, 0);
+    assert_string_equal(a.out, b.out);
+    assert_true(starts_with(a.out, "policy_id,effective_date,state,zip,applicant_dob,"));
+    int rows = 0;
+    for (const char *p = a.out; *p; p++)
+        rows += *p == '\n';
+    assert_int_equal(rows, 101);
+    assert_contains(a.out, "\nP00000100,2026-");
+    assert_null(strstr(a.out, ",OH,"));
+    run_free(&a);
+    run_free(&b);
+    static const struct {
+        const char *args[8];
+        const char *err;
+    } bad[] = {
+        {{"gen-book", "--n", "0", NULL}, "multiquote gen-book: --n takes a whole number from 1, not \"0\"\n"},
+        {{"gen-book", NULL}, "multiquote gen-book: needs --n N, the number of policies (1 or more)\n"},
+        {{"gen-book", "--n", "5", "--line", "home", NULL},
+         "multiquote gen-book: only --line auto books can be generated\n"},
+        {{"gen-book", "--n", "5", "--state", "CA", NULL},
+         "multiquote gen-book: --state takes OH, PA, TX or a list of them, not \"CA\"\n"},
+        {{"gen-book", "--n", "5", "--format", "xml", NULL},
+         "multiquote gen-book: --format is ndjson or csv, not \"xml\"\n"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        run r = run_with(NULL, bad[i].args);
+        assert_exit(&r, 2);
+        assert_string_equal(r.err, bad[i].err);
+        run_free(&r);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    char self[1024];
+    snprintf(self, sizeof self, "%s", argv[0]);
+    snprintf(bin_default, sizeof bin_default, "%s/../multiquote", dirname(self));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batch_equals_quote),
+        cmocka_unit_test(test_csv_book_same_as_ndjson),
+        cmocka_unit_test(test_bad_rows),
+        cmocka_unit_test(test_bad_header_and_usage),
+        cmocka_unit_test(test_impact),
+        cmocka_unit_test(test_gen_book),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

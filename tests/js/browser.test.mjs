@@ -1,0 +1,942 @@
+// browser.test.mjs -- the shopper's web page end to end: Debian's headless
+// Chromium (driven by playwright-core) against the real `multiquote serve`
+// binary. Fills the auto form with Harbor Mutual's first worked example (field
+// by field, and with "Fill example") and sees Harbor at 714.00; re-sorts;
+// opens the worksheet; reloads /q/{id}; the not-found page; server field
+// errors next to their field; escaping of shopper text; a 375 px phone
+// screen; the keyboard; the filters; and one test per other line of
+// insurance (skipped while its form is not on the page).
+//
+// Screenshots go to build/screenshots/*.png (a failed test leaves
+// FAILED-<test>.png there too).
+//
+// Run: npm ci && MQ_BIN=/work/main/build/multiquote node --test --test-reporter=tap tests/js/browser.test.mjs
+// ($MQ_PLANS serves another plans folder; $MQ_CHROMIUM another Chromium.)
+import { describe, it, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, startServer, stopAll } from './lib/server.mjs';
+import { launchBrowser, closeAll, newPage, screenshot, removeScreenshot } from './lib/browser.mjs';
+
+// ---- Fixtures ---------------------------------------------------------------
+
+const REFERENCE_PATH = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'harbor-mutual-oh-auto.examples.json');
+const REFERENCE = existsSync(REFERENCE_PATH) ? JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')) : { cases: [] };
+// Case 1 of the manual; examples/oh-single-driver.json is the same request.
+const EXAMPLE_1 =
+  REFERENCE.cases[0]?.request ?? JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8'));
+const HARBOR_TOTAL_1 = (REFERENCE.cases[0]?.expected?.premium?.total ?? 714).toFixed(2); // "714.00"
+
+const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{26})$/;
+const MONEY = /^\d+\.\d{2}$/;
+// The financial strength scale, best first (the order the page sorts by).
+const RATINGS = ['A++', 'A+', 'A', 'A-', 'B++', 'B+', 'B', 'B-', 'C++', 'C+', 'C', 'C-', 'D', 'E', 'F'];
+const rank = (r) => (RATINGS.includes(r) ? RATINGS.indexOf(r) : RATINGS.length);
+const money = (x) => Number(x).toFixed(2);
+
+const OTHER_LINES = ['home', 'renters', 'term_life', 'health'];
+
+// ---- One server and one browser for the file; a fresh context per test -----------
+
+let server;
+let browser;
+const pages = new Set(); // pages (contexts) of the running test
+
+before(async () => {
+  // $MQ_PLANS: another plans folder (default: the repository's plans).
+  server = await startServer(process.env.MQ_PLANS ? { plans: path.resolve(process.env.MQ_PLANS) } : {});
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await closeAll();
+  await stopAll();
+});
+
+// Whatever a test left open is closed, passed or failed.
+afterEach(async () => {
+  await Promise.all([...pages].map((p) => p.context().close().catch(() => {})));
+  pages.clear();
+});
+
+/** A new page (own context: own storage) on the test server. */
+async function open(contextOptions) {
+  const page = await newPage(browser, contextOptions);
+  pages.add(page);
+  return page;
+}
+
+/**
+ * it() whose body gets a function opening pages; on failure the first page
+ * open is saved as build/screenshots/FAILED-<name>.png; every test also
+ * checks that no page threw an uncaught exception.
+ */
+function browserIt(name, fn, { timeout = 180000 } = {}) {
+  it(name, { timeout }, async (t) => {
+    removeScreenshot(`FAILED-${name}`);
+    const mine = [];
+    const openPage = async (opts) => {
+      const p = await open(opts);
+      mine.push(p);
+      return p;
+    };
+    try {
+      await fn(t, openPage);
+    } catch (e) {
+      if (mine[0] && !mine[0].isClosed()) await screenshot(mine[0], `FAILED-${name}`).catch(() => {});
+      // What the page threw often explains a timeout.
+      const thrown = mine.flatMap((p) => p.errors);
+      if (thrown.length) e.message += `\nuncaught in the page: ${thrown.join(' | ')}`;
+      throw e;
+    }
+    for (const p of mine) assert.deepEqual(p.errors, [], `uncaught errors on ${p.url()}`);
+  });
+}
+
+/** Loads `path` and waits until app.js has finished starting. */
+async function goto(page, p = '/') {
+  await page.goto(server.url + p);
+  await page.waitForSelector('html.ready');
+}
+
+/** GET/POST on the test server from node (not through the page). */
+async function api(method, p, body) {
+  const res = await fetch(server.url + p, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, data: await res.json() };
+}
+
+// ---- Reading the page ---------------------------------------------------------
+
+/** [[carrier id, text]] of every total-<carrier>, in page order. */
+function totals(page) {
+  return page.locator('[data-testid^="total-"]').evaluateAll((els) =>
+    els.map((e) => [e.getAttribute('data-testid').slice('total-'.length), e.textContent]));
+}
+
+/** Carrier ids of the result-<carrier> cards inside the list `listTestId`, in page order. */
+function cardOrder(page, listTestId = 'quoted-list') {
+  return page.getByTestId(listTestId).locator('[data-testid^="result-"]').evaluateAll((els) =>
+    els.map((e) => e.getAttribute('data-testid').slice('result-'.length)));
+}
+
+/** The rating shown on each result card, by carrier id. */
+function shownRatings(page) {
+  return page.locator('article[data-testid^="result-"]').evaluateAll((els) =>
+    Object.fromEntries(els.map((e) => [
+      e.getAttribute('data-testid').slice('result-'.length), e.querySelector('.rating strong').textContent])));
+}
+
+/** The expected result totals of a stored quote: {carrier: "714.00"} for the quoted ones. */
+function quotedTotals(quote) {
+  return Object.fromEntries(quote.results.filter((r) => r.status === 'quoted').map((r) => [r.carrier.id, money(r.premium.total)]));
+}
+
+// ---- Driving the form -----------------------------------------------------------------
+
+const group = (page, name) => page.getByRole('group', { name, exact: true });
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The control whose <label> reads exactly `label` (a required field's label ends with " *"). */
+const labelled = (scope, label) => scope.getByLabel(new RegExp(`^${escapeRe(label)}( \\*)?$`));
+
+/** Types `value` into the text input labelled `label` (replacing what is there). */
+async function typeInto(scope, label, value) {
+  const el = labelled(scope, label);
+  await el.fill('');
+  if (value !== undefined && value !== null && value !== '') await el.pressSequentially(String(value));
+  assert.equal(await el.inputValue(), value === undefined || value === null ? '' : String(value), `${label} holds what was typed`);
+}
+
+async function choose(scope, label, value) {
+  const el = labelled(scope, label);
+  await el.selectOption(String(value));
+  assert.equal(await el.inputValue(), String(value), `${label} is set`);
+}
+
+async function tick(scope, label, on) {
+  await labelled(scope, label).setChecked(!!on);
+}
+
+const split = (c) => (c ? `${c.per_person}/${c.per_accident}` : '');
+const single = (c) => (c ? String(c.limit) : '');
+const deductible = (c) => (c ? String(c.deductible) : '');
+
+/**
+ * Fills the auto form from `req` field by field, finding each control by its
+ * label within its fieldset, as a shopper would: typing text, picking options,
+ * ticking boxes. One driver and one vehicle (the first worked example's shape).
+ */
+async function fillAutoByLabels(page, req) {
+  assert.equal(req.drivers.length, 1, 'one driver');
+  assert.equal(req.vehicles.length, 1, 'one vehicle');
+  const ap = req.applicant;
+  const addr = ap.address;
+  const start = group(page, 'Policy start');
+  await typeInto(start, 'Effective date', req.effective_date);
+
+  const you = group(page, 'About you');
+  await choose(you, 'State', addr.state);
+  await typeInto(you, 'ZIP code', addr.zip);
+  await typeInto(you, 'First name', ap.first_name);
+  await typeInto(you, 'Last name', ap.last_name);
+  await typeInto(you, 'Date of birth', ap.date_of_birth);
+  await typeInto(you, 'Street', addr.street);
+  await typeInto(you, 'City', addr.city);
+  await tick(you, 'I own a home (a discount with many carriers)', ap.homeowner);
+  await tick(you, 'Paperless billing and documents', ap.paperless);
+
+  const d = req.drivers[0];
+  assert.equal((d.incidents || []).length, 0, 'no incidents to type');
+  const drv = group(page, 'Driver 1 (d1)');
+  await typeInto(drv, 'First name', d.first_name);
+  await typeInto(drv, 'Last name', d.last_name);
+  await typeInto(drv, 'Date of birth', d.date_of_birth);
+  await choose(drv, 'Gender', d.gender);
+  await choose(drv, 'Marital status', d.marital_status);
+  await choose(drv, 'Licence state', d.license.state);
+  await typeInto(drv, 'Licence number', d.license.number);
+  await typeInto(drv, 'First licensed', d.license.first_licensed);
+
+  const v = req.vehicles[0];
+  // The vehicle's legend follows what is typed into it ("Vehicle 1 (v1, 2022 Honda Civic)").
+  const veh = page.getByRole('group', { name: /^Vehicle 1 \(v1/ });
+  await typeInto(veh, 'Model year', v.year);
+  await typeInto(veh, 'Make', v.make);
+  await typeInto(veh, 'Model', v.model);
+  await typeInto(veh, 'Rating symbol', v.symbol);
+  await labelled(veh, 'Principal driver').selectOption({ label: `d1 – ${d.first_name} ${d.last_name}` });
+  await tick(veh, 'Anti-theft device', v.anti_theft);
+  await choose(veh, 'Comprehensive', deductible(v.coverages.comp));
+  await choose(veh, 'Collision', deductible(v.coverages.coll));
+
+  const cov = group(page, 'Liability coverages (whole policy)');
+  await choose(cov, 'Bodily injury liability', split(req.coverages.bi));
+  await choose(cov, 'Property damage liability', single(req.coverages.pd));
+  await choose(cov, 'Medical payments', single(req.coverages.med));
+  await choose(cov, 'Uninsured motorist', split(req.coverages.um));
+}
+
+/**
+ * Runs `action` (which submits the form) and waits for the results at
+ * /q/{id}. Returns {id, request} (the JSON body the page posted).
+ */
+async function submitAndWait(page, action) {
+  const posted = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes');
+  await action();
+  const request = (await posted).postDataJSON();
+  // Results, or the form's error summary (said in the failure, not a bare timeout).
+  const summary = page.getByTestId('form-errors');
+  const outcome = await Promise.race([
+    page.waitForURL(QUOTE_PATH).then(() => 'results'),
+    summary.waitFor({ state: 'visible' }).then(() => 'errors'),
+  ]);
+  if (outcome === 'errors') {
+    assert.fail(`the page showed errors instead of results: ${(await summary.innerText()).replace(/\s+/g, ' ')}\nrequest: ${JSON.stringify(request)}`);
+  }
+  await page.locator('[data-testid^="total-"]').first().waitFor();
+  const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
+  return { id, request };
+}
+
+/** Fill example, Get quotes; returns {id, request}. */
+async function quoteExample(page) {
+  await goto(page, '/');
+  await page.getByTestId('fill-example').click();
+  return submitAndWait(page, () => page.getByTestId('get-quotes').click());
+}
+
+// ---- The tests ---------------------------------------------------------------------
+
+describe('auto: Harbor Mutual example 1', () => {
+  browserIt('typed field by field by label: Harbor quotes 714.00 at /q/{id}', async (t, openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    assert.equal(await page.getByTestId('line-auto').isChecked(), true, 'auto is the default line');
+    await fillAutoByLabels(page, EXAMPLE_1);
+    await screenshot(page, '01-auto-form-typed');
+    const { id, request } = await submitAndWait(page, () => page.getByTestId('get-quotes').click());
+
+    // What the page sent is exactly the worked example.
+    assert.deepEqual(request, EXAMPLE_1);
+    assert.equal(new URL(page.url()).pathname, `/q/${id}`);
+    assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
+    await page.getByTestId('result-harbor').waitFor();
+    assert.equal(await page.getByTestId('quote-link').textContent(), id);
+    assert.equal(await page.getByTestId('quote-link').getAttribute('href'), `/q/${id}`);
+    assert.match(await page.getByRole('heading', { level: 1 }).textContent(), /^Your auto quotes$/);
+
+    // Every carrier's total on the page is the one the server stored.
+    const stored = await api('GET', `/v1/quotes/${id}`);
+    assert.equal(stored.status, 200);
+    const shown = Object.fromEntries(await totals(page));
+    assert.deepEqual(shown, quotedTotals(stored.data));
+    assert.equal(shown.harbor, HARBOR_TOTAL_1);
+    // ...and in the comparison table and the chart.
+    assert.equal(await page.getByTestId('compare-total-harbor').textContent(), HARBOR_TOTAL_1);
+    assert.match(await page.getByTestId('bar-harbor').locator('text.bar-amount').textContent(), /^714\.00 · 6 mo$/);
+    await page.getByTestId('chart').waitFor();
+    await screenshot(page, '01-auto-results');
+  });
+
+  browserIt('"Fill example" fills the same request: Harbor 714.00', async (t, openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await page.getByTestId('fill-example').click();
+    assert.match(await page.locator('#submit-status').textContent(), /Filled in the example/);
+    assert.equal(await labelled(group(page, 'Driver 1 (d1)'), 'Date of birth').inputValue(), EXAMPLE_1.drivers[0].date_of_birth);
+    const { id, request } = await submitAndWait(page, () => page.getByTestId('get-quotes').click());
+    assert.deepEqual(request, EXAMPLE_1);
+    assert.match(page.url(), new RegExp(`/q/${id}$`));
+    assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
+    const shown = await totals(page);
+    assert.ok(shown.length >= 2, 'several carriers quote');
+    for (const [c, v] of shown) assert.match(v, MONEY, `total-${c}`);
+  });
+
+  browserIt('re-sort by carrier rating, then back to price', async (t, openPage) => {
+    const page = await openPage();
+    const { id } = await quoteExample(page);
+    const quote = (await api('GET', `/v1/quotes/${id}`)).data;
+    const quoted = quote.results.filter((r) => r.status === 'quoted');
+    const others = quote.results.filter((r) => r.status !== 'quoted');
+    const ratingOf = Object.fromEntries(quote.results.map((r) => [r.carrier.id, r.carrier.rating]));
+    const byPrice = [...quoted].sort((a, b) => a.premium.total - b.premium.total).map((r) => r.carrier.id);
+    const byRating = [...quoted]
+      .sort((a, b) => rank(a.carrier.rating) - rank(b.carrier.rating) || a.premium.total - b.premium.total)
+      .map((r) => r.carrier.id);
+    const othersByRating = [...others]
+      .sort((a, b) => rank(a.carrier.rating) - rank(b.carrier.rating) || a.carrier.name.localeCompare(b.carrier.name))
+      .map((r) => r.carrier.id);
+    assert.notDeepEqual(byRating, byPrice, 'the example has carriers whose price and rating orders differ');
+    // The ratings the cards show are the carriers' ratings.
+    assert.deepEqual(await shownRatings(page), ratingOf);
+
+    const sort = page.getByTestId('sort');
+    assert.equal(await sort.inputValue(), 'price');
+    assert.deepEqual(await cardOrder(page), byPrice, 'price order first');
+    const prices = (await totals(page)).map(([, v]) => Number(v));
+    assert.deepEqual(prices, [...prices].sort((a, b) => a - b), 'totals ascending');
+
+    await sort.selectOption('rating');
+    await page.getByRole('heading', { name: 'Quotes, best rated first' }).waitFor();
+    const ratingOrder = await cardOrder(page);
+    assert.deepEqual(ratingOrder, byRating);
+    const ranks = ratingOrder.map((c) => rank(ratingOf[c]));
+    assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), `ratings best first: ${ratingOrder.map((c) => ratingOf[c])}`);
+    assert.equal(ratingOrder[0], byRating[0]);
+    if (others.length) assert.deepEqual(await cardOrder(page, 'other-list'), othersByRating, 'non-quoted carriers by rating too');
+    // The comparison table follows the same order.
+    const headers = await page.getByTestId('comparison').locator('[data-testid^="compare-total-"]').evaluateAll((els) =>
+      els.map((e) => e.getAttribute('data-testid').slice('compare-total-'.length)));
+    assert.deepEqual(headers, byRating);
+    await screenshot(page, '02-sorted-by-rating');
+
+    await sort.selectOption('price');
+    await page.getByRole('heading', { name: 'Quotes, lowest price first' }).waitFor();
+    assert.deepEqual(await cardOrder(page), byPrice, 'back to price order');
+  });
+
+  browserIt('why-harbor: the worksheet shows the territory factor and a Total of 714.00; Escape closes it', async (t, openPage) => {
+    const page = await openPage();
+    const { id } = await quoteExample(page);
+    const ws = (await api('GET', `/v1/quotes/${id}/worksheet/harbor`)).data;
+    const dialog = page.getByTestId('worksheet');
+    assert.equal(await dialog.isVisible(), false);
+
+    const why = page.getByTestId('why-harbor');
+    await why.click();
+    await dialog.waitFor({ state: 'visible' });
+    await dialog.locator('table.worksheet-table').waitFor();
+    assert.equal(await dialog.evaluate((d) => d.open), true);
+    assert.equal(await dialog.locator('#ws-title').textContent(), `Why Harbor Mutual costs ${HARBOR_TOTAL_1}`);
+
+    // Each step row: [name, looked up, factor, running].
+    const rows = await dialog.locator('tr.step').evaluateAll((trs) =>
+      trs.map((tr) => [
+        tr.querySelector('th').firstChild.textContent,
+        tr.querySelector('td.lookup-col').textContent,
+        tr.querySelectorAll('td.num')[0].textContent,
+        tr.querySelectorAll('td.num')[1].textContent,
+      ]));
+    assert.equal(rows.length, ws.steps.length, 'one row per worksheet step');
+    const total = rows.filter((r) => r[0] === 'Total');
+    assert.deepEqual(total, [['Total', '', HARBOR_TOTAL_1, HARBOR_TOTAL_1]]);
+    assert.deepEqual(rows.at(-1), total[0], 'Total is the last step');
+
+    // territory_factor: one lookup per coverage, each as the API worksheet says.
+    const territory = rows.filter((r) => r[1].startsWith('territory_factor'));
+    const wsTerritory = ws.steps.filter((s) => s.table === 'territory_factor');
+    assert.ok(territory.length > 0, 'territory_factor rows shown');
+    assert.equal(territory.length, wsTerritory.length);
+    territory.forEach((r, i) => {
+      assert.equal(r[1], `territory_factor[${wsTerritory[i].key}]`);
+      assert.equal(Number(r[2]), wsTerritory[i].factor);
+    });
+    // Columbus 43215 is territory 1; bodily injury's factor is 1.25 there.
+    assert.deepEqual(territory[0], ['Territory', 'territory_factor[1]', '1.25', '177.5000']);
+    const groups = await dialog.locator('tr.group').allTextContents();
+    assert.equal(groups[0], 'v1 (2022 Honda Civic) · Bodily injury liability');
+    assert.equal(groups.at(-1), 'Policy');
+    await screenshot(page, '03-worksheet-harbor', { fullPage: false });
+
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await dialog.evaluate((d) => d.open), false);
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'why-harbor', 'focus back on the button');
+  });
+
+  browserIt('reloading /q/{id} shows the same quote, also in a new browser context', async (t, openPage) => {
+    const page = await openPage();
+    const { id } = await quoteExample(page);
+    const before = await totals(page);
+    assert.ok(before.length >= 2);
+    assert.deepEqual(before.find(([c]) => c === 'harbor'), ['harbor', HARBOR_TOTAL_1]);
+    const summary = await page.getByTestId('results-summary').textContent();
+
+    await page.reload();
+    await page.waitForSelector('html.ready');
+    await page.getByTestId('total-harbor').waitFor();
+    assert.equal(new URL(page.url()).pathname, `/q/${id}`);
+    assert.deepEqual(await totals(page), before, 'same totals in the same order after reload');
+    assert.equal(await page.getByTestId('results-summary').textContent(), summary);
+    assert.equal(await page.getByTestId('quote-link').textContent(), id);
+
+    // A fresh context has no session storage and no memory of the quote.
+    const other = await openPage();
+    await goto(other, `/q/${id}`);
+    await other.getByTestId('total-harbor').waitFor();
+    assert.deepEqual(await totals(other), before, 'same totals from a link opened elsewhere');
+    assert.equal(await other.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
+  });
+});
+
+describe('pages and errors', () => {
+  browserIt('/q/{unknown id} says the quote was not found', async (t, openPage) => {
+    const page = await openPage();
+    const missing = 'q_0000000000000000000000000A';
+    await goto(page, `/q/${missing}`);
+    const msg = page.getByTestId('quote-message');
+    await msg.waitFor();
+    assert.equal(await msg.textContent(),
+      `There is no saved quote with the id "${missing}". Check the link, or start a new quote.`);
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Quote not found');
+    assert.equal(await page.title(), 'Quote not found – multiquote');
+    assert.equal(await page.locator('[data-testid^="total-"]').count(), 0);
+    assert.equal(await page.getByTestId('quote-form').isVisible(), false);
+    assert.deepEqual(page.failedResponses.filter((r) => r.url.includes('/v1/')),
+      [{ status: 404, url: `${server.url}/v1/quotes/${missing}` }]);
+    await screenshot(page, '05-quote-not-found');
+
+    // Its link goes back to an empty form.
+    await page.getByRole('link', { name: 'Start a new quote' }).click();
+    await page.getByTestId('quote-form').waitFor({ state: 'visible' });
+    assert.equal(new URL(page.url()).pathname, '/');
+  });
+
+  browserIt('a date of birth 1990-02-30: the server\'s error shows next to the field, which gets the focus', async (t, openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await page.getByTestId('fill-example').click();
+    const dob = labelled(group(page, 'Driver 1 (d1)'), 'Date of birth');
+    await dob.fill('');
+    await dob.pressSequentially('1990-02-30');
+    const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/v1/quotes'));
+    await page.getByTestId('get-quotes').click();
+    assert.equal((await answer).status(), 422);
+
+    const summary = page.getByTestId('form-errors');
+    await summary.waitFor({ state: 'visible' });
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-invalid') === 'true');
+    assert.equal(await dob.getAttribute('aria-invalid'), 'true');
+    assert.equal(await dob.evaluate((el) => el === document.activeElement), true, 'focus on the date of birth');
+    // The message sits in the field's own wrapper, and the control is described by it.
+    const err = await dob.evaluate((el) => {
+      const slot = document.getElementById(`${el.id}-err`);
+      return {
+        text: slot.textContent,
+        hidden: slot.hidden,
+        sameField: slot.parentElement === el.parentElement,
+        describedBy: (el.getAttribute('aria-describedby') || '').split(' ').includes(slot.id),
+      };
+    });
+    assert.deepEqual(err, { text: 'not a valid date "1990-02-30"', hidden: false, sameField: true, describedBy: true });
+    assert.ok(await page.locator(`#${await dob.getAttribute('id')}-err`).isVisible());
+    assert.match(await summary.textContent(), /Please correct this problem/);
+    assert.match(await summary.textContent(), /Driver 1 · Date of birth — drivers\[0\]\.date_of_birth: not a valid date "1990-02-30"/);
+    // Only that field is marked; the page did not move on.
+    assert.equal(await page.locator('[aria-invalid="true"]').count(), 1);
+    assert.equal(new URL(page.url()).pathname, '/');
+    await screenshot(page, '06-field-error', { fullPage: false });
+
+    // Correcting it clears the error, and the quote goes through.
+    await dob.fill('');
+    await dob.pressSequentially(EXAMPLE_1.drivers[0].date_of_birth);
+    assert.equal(await dob.getAttribute('aria-invalid'), null);
+    await submitAndWait(page, () => page.getByTestId('get-quotes').click());
+    assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
+  });
+
+  browserIt('shopper text with markup is shown as text and never runs', async (t, openPage) => {
+    const page = await openPage();
+    const name = '<script>window.__pwned=1</script>';
+    const make = '<img src=x onerror="window.__pwned=2">';
+    await goto(page, '/');
+    await page.getByTestId('fill-example').click();
+    await typeInto(group(page, 'Driver 1 (d1)'), 'First name', name);
+    await typeInto(page.getByRole('group', { name: /^Vehicle 1 \(v1/ }), 'Make', make);
+    // The driver's name labels the principal-driver choice, literally.
+    const principal = labelled(page.getByRole('group', { name: /^Vehicle 1 \(v1/ }), 'Principal driver');
+    assert.equal(await principal.locator('option:checked').textContent(), `d1 – ${name} Reyes`);
+
+    const { id, request } = await submitAndWait(page, () => page.getByTestId('get-quotes').click());
+    assert.equal(request.drivers[0].first_name, name);
+    assert.equal(request.vehicles[0].make, make);
+    // The server stored the text as sent (names do not change the price).
+    assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
+
+    // The vehicle's description labels the comparison rows, as text.
+    const unit = `Vehicle v1 (2022 ${make} Civic)`;
+    const comparison = page.getByTestId('comparison');
+    assert.deepEqual(await comparison.locator('tr.group th').allTextContents(), [unit]);
+    await page.getByTestId('why-harbor').click();
+    const dialog = page.getByTestId('worksheet');
+    await dialog.locator('table.worksheet-table').waitFor();
+    assert.equal(await dialog.locator('tr.group th').first().textContent(), `v1 (2022 ${make} Civic) · Bodily injury liability`);
+    // Nothing was parsed as HTML: no element was planted (so no onerror can
+    // fire later) and no script ran.
+    const dom = await page.evaluate(() => ({
+      pwned: window.__pwned,
+      scripts: [...document.querySelectorAll('script')].map((s) => s.getAttribute('src')),
+      imgs: document.querySelectorAll('img').length,
+    }));
+    assert.deepEqual(dom, { pwned: undefined, scripts: ['/static/app.js'], imgs: 0 });
+    await screenshot(page, '07-escaping-worksheet', { fullPage: false });
+    await page.keyboard.press('Escape');
+
+    // Reloaded (the request comes back from session storage): still text.
+    await page.reload();
+    await page.getByTestId('total-harbor').waitFor();
+    assert.equal(new URL(page.url()).pathname, `/q/${id}`);
+    assert.deepEqual(await page.getByTestId('comparison').locator('tr.group th').allTextContents(), [unit]);
+    // Back to the form: the answers come back, as text.
+    await page.getByTestId('edit-answers').click();
+    await page.getByTestId('quote-form').waitFor({ state: 'visible' });
+    assert.equal(await labelled(group(page, 'Driver 1 (d1)'), 'First name').inputValue(), name);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.equal(await page.locator('img').count(), 0);
+  });
+
+  browserIt('a 375x812 phone screen never scrolls sideways', async (t, openPage) => {
+    const page = await openPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const widths = () => page.evaluate(() => ({
+      doc: document.documentElement.scrollWidth,
+      body: document.body.scrollWidth,
+      inner: window.innerWidth,
+    }));
+    await goto(page, '/');
+    await page.getByTestId('fill-example').click();
+    const form = await widths();
+    assert.equal(form.inner, 375);
+    assert.ok(form.doc <= 375 && form.body <= 375, `form: ${JSON.stringify(form)}`);
+    await screenshot(page, '08-narrow-form');
+
+    await submitAndWait(page, () => page.getByTestId('get-quotes').click());
+    assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
+    await page.getByTestId('chart').waitFor();
+    const results = await widths();
+    assert.ok(results.doc <= 375 && results.body <= 375, `results: ${JSON.stringify(results)}`);
+    const chartWidth = await page.getByTestId('chart').evaluate((s) => s.getBoundingClientRect().width);
+    assert.ok(chartWidth <= 375, `chart ${chartWidth}px wide`);
+    await screenshot(page, '08-narrow-results');
+
+    await page.getByTestId('why-harbor').click();
+    await page.getByTestId('worksheet').locator('table.worksheet-table').waitFor();
+    const ws = await widths();
+    assert.ok(ws.doc <= 375 && ws.body <= 375, `worksheet: ${JSON.stringify(ws)}`);
+    const box = await page.getByTestId('worksheet').boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= 375, `the worksheet dialog fits: ${JSON.stringify(box)}`);
+    await screenshot(page, '08-narrow-worksheet', { fullPage: false });
+  });
+
+  browserIt('keyboard only: Tab to the line picker and to Get quotes, submit with Enter', async (t, openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    const focused = () => page.evaluate(() => {
+      const a = document.activeElement;
+      return a ? a.getAttribute('data-testid') || a.id || a.tagName : null;
+    });
+    /** Presses `key` until the focused element has `testid`; returns the stops passed on the way. */
+    async function tabTo(testid, key = 'Tab', max = 150) {
+      const stops = [];
+      for (let i = 0; i < max; i++) {
+        await page.keyboard.press(key);
+        const f = await focused();
+        stops.push(f);
+        if (f === testid) return stops;
+      }
+      assert.fail(`${key} never reached ${testid}; stops: ${stops.join(', ')}`);
+    }
+    const toLine = await tabTo('line-auto');
+    assert.ok(toLine.length <= 4, `the line picker is among the first stops: ${toLine}`);
+    // The other lines are not reachable while disabled: arrows keep auto.
+    await page.keyboard.press('ArrowDown');
+    const afterArrow = await focused();
+    if (await page.getByTestId('line-home').isDisabled()) {
+      assert.equal(afterArrow, 'line-auto');
+      assert.equal(await page.getByTestId('line-auto').isChecked(), true);
+    } else {
+      // The picker moved to another line: go back to auto with the arrows.
+      await page.keyboard.press('ArrowUp');
+      assert.equal(await focused(), 'line-auto');
+    }
+    const toSubmit = await tabTo('get-quotes');
+    assert.ok(toSubmit.length > 10, 'Tab goes through the form fields before the button');
+    // Fill example is the next stop; Enter presses it.
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'fill-example');
+    await page.keyboard.press('Enter');
+    assert.match(await page.locator('#submit-status').textContent(), /Filled in the example/);
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await focused(), 'get-quotes');
+    await screenshot(page, '09-keyboard-submit-focused', { fullPage: false });
+    const { request } = await submitAndWait(page, () => page.keyboard.press('Enter'));
+    assert.deepEqual(request, EXAMPLE_1);
+    assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
+    // The focus moves to the results' heading.
+    await page.waitForFunction(() => document.activeElement?.id === 'results-title');
+
+    // Enter in a text field submits too (implicit submission).
+    await page.getByTestId('edit-answers').click();
+    await page.getByTestId('quote-form').waitFor({ state: 'visible' });
+    const zip = labelled(group(page, 'About you'), 'ZIP code');
+    await zip.focus();
+    const second = await submitAndWait(page, () => page.keyboard.press('Enter'));
+    assert.deepEqual(second.request, EXAMPLE_1);
+    assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
+  });
+
+  browserIt('filters: only quoted, minimum rating, maximum total', async (t, openPage) => {
+    const page = await openPage();
+    const { id } = await quoteExample(page);
+    const quote = (await api('GET', `/v1/quotes/${id}`)).data;
+    const quoted = quote.results.filter((r) => r.status === 'quoted').sort((a, b) => a.premium.total - b.premium.total);
+    const others = quote.results.filter((r) => r.status !== 'quoted');
+    const count = page.getByTestId('results-count');
+
+    // At most 700: Harbor (714.00) and everything dearer is hidden.
+    await page.getByTestId('filter-max').fill('700');
+    const cheap = quoted.filter((r) => r.premium.total <= 700).map((r) => r.carrier.id);
+    assert.ok(cheap.length > 0 && !cheap.includes('harbor'));
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="quoted-list"] > article').length === n, cheap.length);
+    assert.deepEqual(await cardOrder(page), cheap);
+    assert.equal(await page.getByTestId('total-harbor').count(), 0);
+    assert.match(await count.textContent(), new RegExp(`^Showing ${cheap.length} quotes? .*\\(${quoted.length - cheap.length} hidden by filters\\)\\.$`));
+
+    // Rating A or better, with the maximum still on.
+    await page.getByTestId('filter-rating').selectOption('A');
+    const cheapGood = quoted.filter((r) => r.premium.total <= 700 && rank(r.carrier.rating) <= rank('A')).map((r) => r.carrier.id);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="quoted-list"] > article').length === n, cheapGood.length);
+    assert.deepEqual(await cardOrder(page), cheapGood);
+
+    // Only quoted: the carriers that did not quote disappear.
+    await page.getByTestId('filter-max').fill('');
+    await page.getByTestId('filter-rating').selectOption('');
+    if (others.length) assert.equal(await page.getByTestId('other-list').locator('article').count(), others.length);
+    await page.getByTestId('filter-quoted').check();
+    assert.equal(await page.getByTestId('other-list').count(), 0);
+    assert.deepEqual(await cardOrder(page), quoted.map((r) => r.carrier.id));
+    assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
+    // "Show only quoted" counts as a filter.
+    assert.equal(await count.textContent(),
+      `Showing ${quoted.length} quotes${others.length ? ` (${others.length} hidden by filters)` : ''}.`);
+  });
+});
+
+// ---- The other lines: skipped until their form is on the page -------------------------
+//
+// Each is typed field by field from a request in the contract's shape (the
+// line's example), then the request the page posted must be exactly that
+// request, and the totals shown must be the server's.
+
+const ACA_PATH = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'aca-health.examples.json');
+const ACA = existsSync(ACA_PATH) ? JSON.parse(readFileSync(ACA_PATH, 'utf8')) : { cases: [] };
+
+const HOME_REQUEST = {
+  line: 'home',
+  effective_date: '2026-05-01',
+  applicant: {
+    first_name: 'Dana',
+    last_name: 'Reyes',
+    address: { street: '12 High St', city: 'Columbus', state: 'OH', zip: '43215' },
+    paperless: true,
+  },
+  dwelling: {
+    year_built: 1998,
+    construction: 'frame',
+    square_feet: 2100,
+    stories: 2,
+    roof_year: 2015,
+    roof_type: 'asphalt_shingle',
+    protection_class: 4,
+    replacement_cost: 350000,
+    smoke_detectors: true,
+    sprinklers: false,
+    burglar_alarm: true,
+  },
+  claims: [{ type: 'water', date: '2023-08-14', amount: 8200 }],
+  coverages: {
+    dwelling: 350000,
+    other_structures: 35000,
+    personal_property: 175000,
+    loss_of_use: 70000,
+    liability: 300000,
+    med_pay: 5000,
+    deductible: 1000,
+  },
+};
+
+const RENTERS_REQUEST = {
+  line: 'renters',
+  effective_date: '2026-05-01',
+  applicant: {
+    first_name: 'Jordan',
+    last_name: 'Patel',
+    address: { street: '250 E Town St', city: 'Columbus', state: 'OH', zip: '43215' },
+    paperless: true,
+  },
+  unit: { construction: 'masonry', protection_class: 3, floor: 3 },
+  coverages: { personal_property: 30000, liability: 100000, med_pay: 1000, deductible: 500 },
+};
+
+const TERM_LIFE_REQUEST = {
+  line: 'term_life',
+  effective_date: '2026-04-01',
+  applicant: {
+    first_name: 'Maria',
+    last_name: 'Lopez',
+    date_of_birth: '1984-09-20',
+    gender: 'female',
+    address: { city: 'Columbus', state: 'OH', zip: '43215' },
+  },
+  face_amount: 500000,
+  term_years: 20,
+  payment_mode: 'monthly',
+  tobacco: false,
+  build: { height_in: 66, weight_lb: 150 },
+  health: {
+    blood_pressure_treated: false,
+    cholesterol_treated: false,
+    diabetes: false,
+    family_heart_disease_before_60: false,
+  },
+  health_class: null,
+};
+
+// The ACA reference's first case ("1-single-40"), with its expected plans.
+const HEALTH_CASE = ACA.cases[0] ?? null;
+const HEALTH_REQUEST = HEALTH_CASE?.request ?? {
+  line: 'health',
+  effective_date: '2026-01-01',
+  applicant: {
+    first_name: 'Pat',
+    last_name: 'Doe',
+    address: { street: '1 Broad St', city: 'Columbus', state: 'OH', zip: '43215', county_fips: '39049' },
+  },
+  household: { size: 1, income: 30000 },
+  members: [{ id: 'm1', relationship: 'self', date_of_birth: '1985-07-01', tobacco: false }],
+};
+
+/** Answers a yes/no question (a radiogroup named by its question). */
+async function answer(scope, question, yes) {
+  const g = scope.getByRole('radiogroup', { name: new RegExp(`^${escapeRe(question)}`) });
+  await g.getByLabel(yes ? 'Yes' : 'No', { exact: true }).check();
+}
+
+/** Types a number unless it is absent. */
+async function typeIfAny(scope, label, v) {
+  if (v !== undefined && v !== null) await typeInto(scope, label, v);
+}
+
+/** The envelope: effective date and the applicant's fields this line shows. */
+async function fillCommon(page, req) {
+  const ap = req.applicant;
+  const addr = ap.address;
+  await typeInto(group(page, 'Policy start'), 'Effective date', req.effective_date);
+  const you = group(page, 'About you');
+  await choose(you, 'State', addr.state);
+  await typeInto(you, 'ZIP code', addr.zip);
+  if (addr.county_fips !== undefined) await typeInto(you, 'County FIPS code', addr.county_fips);
+  if (ap.date_of_birth !== undefined) await typeInto(you, 'Date of birth', ap.date_of_birth);
+  if (ap.gender !== undefined) await choose(you, 'Gender', ap.gender);
+  await typeInto(you, 'First name', ap.first_name ?? '');
+  await typeInto(you, 'Last name', ap.last_name ?? '');
+  await typeInto(you, 'Street', addr.street ?? '');
+  await typeInto(you, 'City', addr.city ?? '');
+  for (const [key, label] of [['homeowner', 'I own a home (a discount with many carriers)'], ['paperless', 'Paperless billing and documents']]) {
+    const box = labelled(you, label);
+    if (await box.isVisible()) await box.setChecked(!!ap[key]);
+    else assert.equal(ap[key], undefined, `${req.line} does not ask ${key}`);
+  }
+}
+
+async function fillDevices(scope, o) {
+  await tick(scope, 'Smoke detectors', o.smoke_detectors);
+  await tick(scope, 'Automatic sprinklers', o.sprinklers);
+  await tick(scope, 'Burglar alarm', o.burglar_alarm);
+}
+
+async function fillClaims(page, claims = []) {
+  for (const [i, c] of claims.entries()) {
+    await page.getByTestId('add-claim').click();
+    const row = group(page, `Claim ${i + 1}`);
+    await choose(row, 'Type', c.type);
+    await typeInto(row, 'Date of loss', c.date);
+    await typeIfAny(row, 'Amount paid (USD)', c.amount);
+  }
+}
+
+async function fillPolicySelects(cov, c) {
+  await choose(cov, 'Personal liability (E)', c.liability);
+  await choose(cov, 'Medical payments to others (F)', c.med_pay ?? '');
+  await choose(cov, 'Deductible (all perils)', c.deductible);
+}
+
+const FILL = {
+  async home(page, req) {
+    const d = req.dwelling;
+    const home = group(page, 'The home');
+    await typeInto(home, 'Year built', d.year_built);
+    await choose(home, 'Construction', d.construction);
+    await typeIfAny(home, 'Square feet', d.square_feet);
+    await choose(home, 'Stories', d.stories ?? '');
+    await typeIfAny(home, 'Roof year', d.roof_year);
+    await choose(home, 'Roof covering', d.roof_type ?? '');
+    await choose(home, 'Protection class', d.protection_class);
+    await typeInto(home, 'Replacement cost (USD)', d.replacement_cost);
+    await fillDevices(home, d);
+    await fillClaims(page, req.claims);
+    const cov = group(page, 'Coverages');
+    const c = req.coverages;
+    // The dwelling amount follows the replacement cost as it is typed.
+    assert.equal(await labelled(cov, 'Dwelling (A, USD)').inputValue(), String(d.replacement_cost));
+    await typeInto(cov, 'Dwelling (A, USD)', c.dwelling);
+    await typeIfAny(cov, 'Other structures (B)', c.other_structures);
+    await typeIfAny(cov, 'Personal property (C)', c.personal_property);
+    await typeIfAny(cov, 'Loss of use (D)', c.loss_of_use);
+    await fillPolicySelects(cov, c);
+  },
+
+  async renters(page, req) {
+    const u = req.unit;
+    const unit = group(page, 'Your rented home');
+    await choose(unit, 'Building construction', u.construction);
+    await choose(unit, 'Protection class', u.protection_class);
+    await typeIfAny(unit, 'Floor', u.floor);
+    await fillDevices(unit, u);
+    await fillClaims(page, req.claims);
+    const cov = group(page, 'Coverages');
+    const c = req.coverages;
+    await typeInto(cov, 'Personal property (C, USD)', c.personal_property);
+    await typeInto(cov, 'Loss of use (D, USD)', c.loss_of_use ?? '');
+    await fillPolicySelects(cov, c);
+  },
+
+  async term_life(page, req) {
+    const policy = group(page, 'The policy');
+    await choose(policy, 'Death benefit', req.face_amount);
+    await choose(policy, 'Term', req.term_years);
+    await choose(policy, 'Pay', req.payment_mode);
+    const uw = group(page, 'About your health');
+    await answer(uw, 'Have you used tobacco', req.tobacco);
+    const inches = req.build.height_in;
+    const height = group(uw, 'Height');
+    await typeInto(height, 'feet', Math.floor(inches / 12));
+    await typeInto(height, 'inches', inches % 12);
+    await typeInto(uw, 'Weight (pounds)', req.build.weight_lb);
+    const health = group(uw, 'Health');
+    await answer(health, 'Are you treated for high blood pressure', req.health.blood_pressure_treated);
+    await answer(health, 'Are you treated for high cholesterol', req.health.cholesterol_treated);
+    await answer(health, 'Do you have diabetes', req.health.diabetes);
+    await answer(health, 'Did a parent or sibling have heart disease before age 60', req.health.family_heart_disease_before_60);
+    await choose(uw, 'Health class', req.health_class ?? '');
+  },
+
+  async health(page, req) {
+    const hh = group(page, 'Your household');
+    await typeIfAny(hh, 'Household size', req.household?.size);
+    await typeIfAny(hh, 'Expected household income (USD a year)', req.household?.income);
+    assert.equal(req.members.length, 1, 'one member to type');
+    const m = req.members[0];
+    const member = page.getByRole('group', { name: /^Member 1 \(m1, you\)/ });
+    await typeInto(member, 'Date of birth', m.date_of_birth);
+    await answer(member, 'Tobacco use in the last 6 months?', m.tobacco);
+  },
+};
+
+const REQUESTS = { home: HOME_REQUEST, renters: RENTERS_REQUEST, term_life: TERM_LIFE_REQUEST, health: HEALTH_REQUEST };
+
+/** What total-<key> shows for each quoted result of a response: {key: "26.17"}. */
+function shownTotalsOf(line, quote) {
+  const out = {};
+  for (const r of quote.results.filter((x) => x.status === 'quoted' && x.premium)) {
+    if (line === 'health') out[r.plan?.id ?? r.carrier.id] = money(r.net_premium ?? r.premium.total);
+    else out[r.carrier.id] = money(r.premium.total);
+  }
+  return out;
+}
+
+describe('other lines', () => {
+  for (const line of OTHER_LINES) {
+    browserIt(`${line}: typed field by field, quoted at /q/{id}`, async (t, openPage) => {
+      const page = await openPage();
+      await goto(page, '/');
+      const radio = page.getByTestId(`line-${line}`);
+      assert.equal(await radio.count(), 1, `the line picker offers ${line}`);
+      if (await radio.isDisabled()) {
+        t.skip(`${line} form not available yet`);
+        return;
+      }
+      const req = REQUESTS[line];
+      await radio.check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor({ state: 'visible' });
+      await fillCommon(page, req);
+      await FILL[line](page, req);
+      await screenshot(page, `10-${line}-form-typed`);
+      const { id, request } = await submitAndWait(page, () => page.getByTestId('get-quotes').click());
+
+      assert.deepEqual(request, req, 'the page posts exactly the request typed');
+      assert.equal(new URL(page.url()).pathname, `/q/${id}`);
+      assert.equal(await page.getByRole('heading', { level: 1 }).textContent(),
+        `Your ${line === 'term_life' ? 'term life' : line} quotes`);
+      const shown = Object.fromEntries(await totals(page));
+      assert.ok(Object.keys(shown).length >= 1, 'at least one quote shown');
+      for (const [k, v] of Object.entries(shown)) {
+        assert.match(v, MONEY, `total-${k}`);
+        assert.ok(Number(v) >= 0, `total-${k}`);
+      }
+      // The totals are the server's: the stored quote, and the same request asked again.
+      const stored = await api('GET', `/v1/quotes/${id}`);
+      assert.equal(stored.status, 200);
+      assert.equal(stored.data.line, line);
+      assert.deepEqual(shown, shownTotalsOf(line, stored.data));
+      const again = await api('POST', '/v1/quotes', request);
+      assert.equal(again.status, 201, JSON.stringify(again.data));
+      assert.deepEqual(shownTotalsOf(line, again.data), shown, 'the same request prices the same');
+      if (line === 'health' && HEALTH_CASE) {
+        // The reference's net premiums a month, plan by plan.
+        const expected = HEALTH_CASE.expected.plans.map((p) => money(p.net_premium)).sort();
+        assert.deepEqual(Object.values(shown).sort(), expected);
+      }
+      if (line === 'term_life') {
+        // A monthly premium, explained as such.
+        const first = Object.keys(shown)[0];
+        assert.match(await page.getByTestId(`result-${first}`).innerText(), /per month/);
+      }
+      await screenshot(page, `10-${line}-results`);
+    });
+  }
+});

@@ -1,0 +1,649 @@
+/* test_batch.c -- src/batch: CSV books, the pipeline, rate impact and synthetic books.
+ *
+ * Books are built in memory (fmemopen) and run through mq_batch_run with
+ * test row functions and sinks that collect the output. Checked: buffer
+ * formatting (money, CSV quoting, JSON strings); CSV header errors; that a
+ * CSV row and the same policy as a JSON request give the same mq_input bit
+ * for bit, over a generated book of 600 policies (more than two chunks) on
+ * 3 threads; every kind of bad row with its exact line number and message,
+ * including a quoted newline before it; that output order does not depend
+ * on the thread count; percentiles; a rate impact on a five-row book whose
+ * premiums under both Keystone Ohio versions are worked out by hand in the
+ * comments; and that gen-book is deterministic per seed.
+ * Run from the repository root (meson's workdir for tests).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "batch.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KEYSTONE_OLD "plans/keystone/oh-auto-2026-01-01"
+#define KEYSTONE_NEW "plans/keystone/oh-auto-2026-07-01"
+
+#define assert_near(a, b, eps)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (eps)))                                                             \
+            fail_msg("%s is %.12g, expected %.12g", #a, a_, b_);                                   \
+    } while (0)
+
+#define assert_long(a, b)                                                                          \
+    do {                                                                                           \
+        long long a_ = (a), b_ = (b);                                                              \
+        if (a_ != b_)                                                                              \
+            fail_msg("%s is %lld, expected %lld", #a, a_, b_);                                     \
+    } while (0)
+
+/* LeakSanitizer: fontconfig (cairo's text, for the chart) keeps its cache to the end. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libfontconfig.so\n";
+}
+
+/* ---- Helpers ------------------------------------------------------------- */
+
+typedef struct collect {
+    mq_batch_buf out;
+    mq_batch_format format;
+    bool started;
+} collect;
+
+static bool collect_start(void *ctx, mq_batch_format format)
+{
+    collect *c = ctx;
+    c->format = format;
+    c->started = true;
+    return true;
+}
+
+static bool collect_sink(void *ctx, const char *data, size_t len)
+{
+    collect *c = ctx;
+    return mq_batch_buf_put(&c->out, data, len);
+}
+
+/* Row function: the row's line, then its input serialised, or its errors. */
+static bool dump_row(void *ctx, const mq_batch_row *row, mq_arena *a, mq_batch_buf *out)
+{
+    (void)ctx;
+    (void)a;
+    bool ok = mq_batch_buf_printf(out, "%ld %s ", row->line, row->policy_id ? row->policy_id : "-");
+    if (!row->in)
+        return ok && mq_batch_error_text(row, out) && mq_batch_buf_puts(out, "\n");
+    const mq_input *in = row->in;
+    const mq_line_def *l = mq_line_get(in->line);
+    ok = ok && mq_batch_buf_printf(out, "eff=%d state=%d", in->effective_date, in->state);
+    for (int k = 0; ok && k < MQ_ENT_COUNT; k++) {
+        ok = mq_batch_buf_printf(out, " n%d=%d", k, in->count[k]);
+        size_t cells = (size_t)in->count[k] * (size_t)l->nfields[k];
+        for (size_t i = 0; ok && i < cells; i++) { /* the bits, so NaN and -0 count */
+            uint64_t bits;
+            memcpy(&bits, &in->values[k][i], sizeof bits);
+            ok = mq_batch_buf_printf(out, ",%llx", (unsigned long long)bits);
+        }
+        for (int i = 0; ok && i < in->count[k]; i++)
+            ok = mq_batch_buf_printf(out, " id=%s", in->ids[k][i] ? in->ids[k][i] : "(null)");
+        if (ok && in->start[k])
+            for (int i = 0; ok && i <= in->count[MQ_ENT_DRIVER]; i++)
+                ok = mq_batch_buf_printf(out, " s=%d", in->start[k][i]);
+    }
+    return ok && mq_batch_buf_puts(out, "\n");
+}
+
+/* Runs `text` as a book through `row`, collecting the output. */
+static int run_book(const char *text, int threads, mq_batch_row_fn row, void *row_ctx,
+                    collect *c, mq_batch_stats *st, char *err, size_t errlen)
+{
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    assert_non_null(f);
+    *c = (collect){0};
+    /* the row function's ctx is separate from the sink's when given */
+    (void)row_ctx;
+    mq_batch_job job = {.in = f,
+                        .name = "book",
+                        .threads = threads,
+                        .row = row,
+                        .start = collect_start,
+                        .sink = collect_sink,
+                        .ctx = c};
+    int rc = mq_batch_run(&job, st, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+/* A generated book as text (caller frees). */
+static char *gen_book(long n, uint64_t seed, mq_batch_format format, const char *state)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    int st = state ? mq_symbol_find(MQ_DOM_STATE, state) : -1;
+    mq_batch_gen g = {.n = n, .seed = seed, .format = format, .states = &st, .nstates = state ? 1 : 0};
+    assert_true(mq_batch_gen_book(f, &g));
+    assert_int_equal(fclose(f), 0);
+    return text;
+}
+
+/* ---- Buffers ------------------------------------------------------------- */
+
+static void test_buf_formats(void **state)
+{
+    (void)state;
+    mq_batch_buf b = {0};
+    assert_true(mq_batch_buf_money(&b, 71400) && mq_batch_buf_puts(&b, "|") &&
+                mq_batch_buf_money(&b, -305) && mq_batch_buf_puts(&b, "|") &&
+                mq_batch_buf_money(&b, 7) && mq_batch_buf_puts(&b, "|") &&
+                mq_batch_buf_int(&b, -1234567890123LL));
+    assert_string_equal(b.data, "714.00|-3.05|0.07|-1234567890123");
+    b.len = 0;
+    assert_true(mq_batch_buf_csv(&b, "plain") && mq_batch_buf_puts(&b, ",") &&
+                mq_batch_buf_csv(&b, "a,b") && mq_batch_buf_puts(&b, ",") &&
+                mq_batch_buf_csv(&b, "say \"hi\"\nthere") && mq_batch_buf_csv(&b, NULL));
+    assert_string_equal(b.data, "plain,\"a,b\",\"say \"\"hi\"\"\nthere\"");
+    b.len = 0;
+    assert_true(mq_batch_buf_json_str(&b, "q\"b\\\x01"));
+    assert_string_equal(b.data, "\"q\\\"b\\\\\\u0001\"");
+    mq_batch_buf_free(&b);
+    assert_int_equal(mq_batch_format_find("csv"), MQ_BATCH_CSV);
+    assert_int_equal(mq_batch_format_find("ndjson"), MQ_BATCH_NDJSON);
+    assert_int_equal(mq_batch_format_find("xml"), -1);
+}
+
+/* ---- CSV layout -------------------------------------------------------------- */
+
+static void layout_error(const char *const *names, int n, const char *want)
+{
+    char err[256] = "";
+    mq_batch_layout *l = mq_batch_layout_new(names, n, err, sizeof err);
+    if (l) {
+        mq_batch_layout_free(l);
+        fail_msg("layout accepted, expected \"%s\"", want);
+    }
+    assert_string_equal(err, want);
+}
+
+static void test_layout_errors(void **state)
+{
+    (void)state;
+    const char *ok[] = {"effective_date", "state",  "zip",    "bi_per_person",     "bi_per_accident",
+                        "pd_limit",       "d1_dob", "d1_gender", "d1_marital_status", "d1_first_licensed",
+                        "v1_year",        "v1_symbol", "extra_note"};
+    char err[256];
+    mq_batch_layout *l = mq_batch_layout_new(ok, 13, err, sizeof err);
+    assert_non_null(l);
+    assert_int_equal(mq_batch_layout_columns(l), 13);
+    mq_batch_layout_free(l);
+    const char *unknown[] = {"effective_date", "stat"};
+    layout_error(unknown, 2,
+                 "column \"stat\": unknown column (see docs/batch.md; extra_* columns are ignored)");
+    const char *dup[] = {"effective_date", "zip", "zip"};
+    layout_error(dup, 3, "column zip: appears twice (columns 2 and 3)");
+    layout_error(ok, 5, "column pd_limit: is required");
+    const char *no_gender[] = {"effective_date", "state", "zip", "bi_per_person", "bi_per_accident",
+                               "pd_limit", "d1_dob", "d1_marital_status", "d1_first_licensed",
+                               "v1_year", "v1_symbol"};
+    layout_error(no_gender, 11, "column d1_gender: is required");
+    const char *far[] = {"d21_dob"};
+    layout_error(far, 1, "column d21_dob: at most 20 drivers");
+    const char *um[] = {"um_per_person"};
+    layout_error(um, 1, "column effective_date: is required");
+}
+
+/* ---- CSV rows and JSON requests give the same input ------------------------------ */
+
+static void test_csv_equals_json(void **state)
+{
+    (void)state;
+    char *csv = gen_book(600, 42, MQ_BATCH_CSV, NULL);
+    char *ndjson = gen_book(600, 42, MQ_BATCH_NDJSON, NULL);
+    collect a, b;
+    mq_batch_stats sa, sb;
+    char err[256];
+    assert_int_equal(run_book(csv, 3, dump_row, NULL, &a, &sa, err, sizeof err), MQ_BATCH_OK);
+    assert_int_equal(run_book(ndjson, 3, dump_row, NULL, &b, &sb, err, sizeof err), MQ_BATCH_OK);
+    assert_int_equal(a.format, MQ_BATCH_CSV);
+    assert_int_equal(b.format, MQ_BATCH_NDJSON);
+    assert_long(sa.rows, 600);
+    assert_long(sb.rows, 600);
+    assert_long(sa.invalid, 0);
+    assert_long(sb.invalid, 0);
+    /* the same lines but for the line numbers: CSV row i is on line i + 1 */
+    assert_non_null(a.out.data);
+    assert_non_null(b.out.data);
+    char *pa = a.out.data, *pb = b.out.data;
+    for (long i = 1; i <= 600; i++) {
+        long la = strtol(pa, &pa, 10), lb = strtol(pb, &pb, 10);
+        assert_long(la, i + 1);
+        assert_long(lb, i);
+        char *ea = strchr(pa, '\n'), *eb = strchr(pb, '\n');
+        assert_non_null(ea);
+        assert_non_null(eb);
+        if (ea - pa != eb - pb || memcmp(pa, pb, (size_t)(ea - pa)) != 0)
+            fail_msg("policy %ld differs:\ncsv:  %.*s\njson: %.*s", i, (int)(ea - pa), pa,
+                     (int)(eb - pb), pb);
+        pa = ea + 1;
+        pb = eb + 1;
+    }
+    char want[32];
+    snprintf(want, sizeof want, " P%08d ", 600);
+    assert_non_null(strstr(a.out.data, want)); /* policy ids come through */
+    mq_batch_buf_free(&a.out);
+    mq_batch_buf_free(&b.out);
+    free(csv);
+    free(ndjson);
+}
+
+/* ---- Bad rows -------------------------------------------------------------------- */
+
+#define HEADER                                                                                     \
+    "policy_id,effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,d1_dob,"            \
+    "d1_gender,d1_marital_status,d1_first_licensed,d1_incidents,v1_year,v1_symbol,"                \
+    "v1_principal_driver,v1_comp_deductible,v1_coll_deductible\n"
+
+static void test_bad_rows(void **state)
+{
+    (void)state;
+    const char *book =
+        "\xEF\xBB\xBF" HEADER /* line 1, after a byte order mark */
+        "A1,2026-03-01,OH,43215,100000,300000,100000,1990-06-15,female,married,2008-07-01,,"
+        "2022,5,,500,500\n" /* 2: good */
+        "A2,2026-03-01,OH,43215,100000,300000,100000,1990-02-30,female,married,2008-07-01,,"
+        "2022,5,,500,500\n" /* 3: a date */
+        "\n"                /* 4: blank, skipped */
+        "\"A5,\nsplit\",2026-03-01,OH,43215,100000,300000,100000,1990-06-15,female,married,"
+        "2008-07-01,\"speeding:2025-01-10:12;\n at_fault_accident:2024-06-02:4200\",2022,5,1,,"
+        "\n" /* 5-7: good, quoted newlines */
+        "A8,2026-03-01,OH,4321,100000,50000,100000,1990-06-15,femme,married,1989-01-01,"
+        "speeding:2025-01-01,2022,30,2,,500\n" /* 8: many problems */
+        "A9,2026-03-01,OH\n"                   /* 9: too few fields */
+        "A10,2026-03-01,OH,43215,100000,300000,100000,1990-06-15,female,married,2008-07-01,,"
+        "2022,5,,\"5\"00\",500\n" /* 10: malformed quote */
+        "A11,2026-03-01,OH,43215,100000,300000,100000,2012-06-15,female,single,2028-07-01,"
+        "dui:2027-01-01;bogus,2028,5,1.5,100,\n"; /* 11 */
+    collect c;
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(run_book(book, 2, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
+    assert_long(st.rows, 7);
+    assert_long(st.invalid, 5);
+    assert_long(st.first_invalid, 3);
+    assert_string_equal(st.first_error, "line 3: column d1_dob: not a valid date \"1990-02-30\"");
+    const char *want[] = {
+        "3 A2 line 3: column d1_dob: not a valid date \"1990-02-30\"",
+        "8 A8 line 8: column zip: not a 5-digit ZIP code \"4321\"; column bi_per_accident: must "
+        "be at least per_person (100000); column d1_gender: \"femme\" is not one of female, male, "
+        "nonbinary, unspecified; column d1_first_licensed: is before the date of birth; column "
+        "d1_incidents: incident 1: speeding needs the mph over the limit (speeding:DATE:MPH); "
+        "column v1_symbol: must be from 1 to 27, got 30; column v1_principal_driver: no driver 2 "
+        "in this row (its d2_* cells are empty); column v1_coll_deductible: requires comp on the "
+        "same vehicle (v1_comp_deductible)",
+        "9 - line 9: has 3 fields, the header has 17",
+        "10 - line 10: malformed CSV (a quote inside an unquoted field, or text after a closing "
+        "quote)",
+        "11 A11 line 11: column d1_incidents: incident 1: date 2027-01-01 is after the effective "
+        "date 2026-03-01; column d1_incidents: incident 2: expected TYPE:YYYY-MM-DD or "
+        "TYPE:YYYY-MM-DD:NUMBER, got \"bogus\"; column v1_year: must be from 1900 to 2027, got "
+        "2028; column v1_principal_driver: expected a driver number (1 for d1_*), got \"1.5\"",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!strstr(c.out.data, want[i]))
+            fail_msg("missing:\n%s\nin:\n%s", want[i], c.out.data);
+    /* the good rows: line 2, and the row of lines 5-7 with its id and two incidents */
+    assert_true(strncmp(c.out.data, "2 A1 eff=", 9) == 0);
+    const char *r5 = strstr(c.out.data, "\n5 A5,\nsplit eff=");
+    assert_non_null(r5);
+    assert_non_null(strstr(r5, " n3=2,"));
+    assert_non_null(strstr(r5, "id=drivers[0].incidents[1]"));
+    mq_batch_buf_free(&c.out);
+}
+
+static void test_bad_header(void **state)
+{
+    (void)state;
+    collect c;
+    mq_batch_stats st;
+    char err[256];
+    const char *book = "effective_date,state,zip,bi_per_person,bi_per_acident\n2026-01-01,OH\n";
+    assert_int_equal(run_book(book, 1, dump_row, NULL, &c, &st, err, sizeof err),
+                     MQ_BATCH_BAD_INPUT);
+    assert_string_equal(err, "book: line 1: column \"bi_per_acident\": unknown column (see "
+                             "docs/batch.md; extra_* columns are ignored)");
+    assert_false(c.started);
+    mq_batch_buf_free(&c.out);
+    book = "\n\n  \"effective_date,state\n";
+    assert_int_equal(run_book(book, 1, dump_row, NULL, &c, &st, err, sizeof err),
+                     MQ_BATCH_BAD_INPUT);
+    assert_string_equal(err, "book: line 3: header: a quoted field is not closed");
+    mq_batch_buf_free(&c.out);
+}
+
+static void test_bad_ndjson(void **state)
+{
+    (void)state;
+    char *good = gen_book(1, 3, MQ_BATCH_NDJSON, "OH");
+    size_t n = strlen(good);
+    char *book = malloc(3 * n + 200);
+    assert_non_null(book);
+    char *bad_date = strdup(good);
+    char *dob = strstr(bad_date, "\"date_of_birth\":\"");
+    assert_non_null(dob);
+    memcpy(dob + 17, "1990-02-30", 10);
+    snprintf(book, 3 * n + 200, "%s\n{\"line\": \"auto\",\n%s%s", good, bad_date, "[1,2]\n");
+    collect c;
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(run_book(book, 2, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
+    assert_long(st.rows, 4);
+    assert_long(st.invalid, 3);
+    const char *want[] = {
+        "\n3 - line 3: invalid JSON at column 16: string or '}' expected near end of file",
+        "\n4 P00000001 line 4: applicant.date_of_birth: not a valid date \"1990-02-30\"",
+        "\n5 - line 5: expected a JSON object, got an array",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!strstr(c.out.data, want[i]))
+            fail_msg("missing:\n%s\nin:\n%s", want[i], c.out.data);
+    assert_true(strncmp(c.out.data, "1 P00000001 eff=", 16) == 0);
+    mq_batch_buf_free(&c.out);
+    free(bad_date);
+    free(book);
+    free(good);
+}
+
+/* ---- Order and threads ------------------------------------------------------------ */
+
+static void test_order_any_threads(void **state)
+{
+    (void)state;
+    char *csv = gen_book(1500, 9, MQ_BATCH_CSV, "OH");
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(KEYSTONE_OLD, &d);
+    mq_diags_free(&d);
+    assert_non_null(e);
+    mq_batch_buf outs[3] = {{0}};
+    int threads[3] = {1, 2, 5};
+    for (int t = 0; t < 3; t++) {
+        FILE *f = fmemopen(csv, strlen(csv), "r");
+        char *text = NULL;
+        size_t len = 0;
+        FILE *o = open_memstream(&text, &len);
+        mq_batch_rate_ctx rc;
+        assert_true(mq_batch_rate_init(&rc, e, "keystone", -1, o));
+        mq_batch_job job = {.in = f,
+                            .name = "book",
+                            .threads = threads[t],
+                            .carrier = "keystone",
+                            .row = mq_batch_rate_row,
+                            .start = mq_batch_rate_start,
+                            .sink = mq_batch_rate_sink,
+                            .ctx = &rc};
+        mq_batch_stats st;
+        char err[256];
+        assert_int_equal(mq_batch_run(&job, &st, err, sizeof err), MQ_BATCH_OK);
+        assert_long(st.rows, 1500);
+        fclose(f);
+        fclose(o);
+        mq_batch_rate_free(&rc);
+        assert_true(mq_batch_buf_put(&outs[t], text, len));
+        free(text);
+    }
+    assert_true(strncmp(outs[0].data, MQ_BATCH_RESULT_HEADER, strlen(MQ_BATCH_RESULT_HEADER)) == 0);
+    /* rows in input order: the last is line 1501, P00001500 */
+    assert_non_null(strstr(outs[0].data, "\n1501,P00001500,keystone,keystone-oh-auto,2026-01-01,"));
+    for (int t = 1; t < 3; t++) {
+        assert_int_equal(outs[t].len, outs[0].len);
+        assert_memory_equal(outs[t].data, outs[0].data, outs[0].len);
+    }
+    for (int t = 0; t < 3; t++)
+        mq_batch_buf_free(&outs[t]);
+    mq_engine_free(e);
+    free(csv);
+}
+
+/* ---- Rate impact, by hand ---------------------------------------------------------- */
+
+static void test_percentile(void **state)
+{
+    (void)state;
+    const double x[] = {-3, 1, 2, 10};
+    assert_near(mq_batch_percentile(x, 4, 0), -3, 1e-12);
+    assert_near(mq_batch_percentile(x, 4, 50), 1.5, 1e-12);  /* h = 1.5 */
+    assert_near(mq_batch_percentile(x, 4, 25), 0, 1e-12);    /* h = 0.75: -3 + 0.75 * 4 */
+    assert_near(mq_batch_percentile(x, 4, 90), 7.6, 1e-12);  /* h = 2.7: 2 + 0.7 * 8 */
+    assert_near(mq_batch_percentile(x, 4, 100), 10, 1e-12);
+    assert_near(mq_batch_percentile(x, 1, 99), -3, 1e-12);
+    assert_true(isnan(mq_batch_percentile(x, 0, 50)));
+    assert_int_equal(mq_batch_age_band(15), -1);
+    assert_int_equal(mq_batch_age_band(24), 0);
+    assert_int_equal(mq_batch_age_band(25), 1);
+    assert_int_equal(mq_batch_age_band(74), 5);
+    assert_int_equal(mq_batch_age_band(99), 6);
+    assert_string_equal(mq_batch_age_band_name(6), "75+");
+}
+
+/* Five rows under Keystone Ohio 2026-01-01 and 2026-07-01, effective
+ * 2026-08-01. The driver, born 1980-05-10, is 46 and single: driver class
+ * 30-49 "*" = 1.00 (liability and physical damage); no incidents: record
+ * 1.00 and the 5% claims-free discount; a 2023 car: vehicle age 3 = 1.00;
+ * symbol 5 = 1.00; bi 25/50 and pd 25000 = 1.00; $500 deductibles = 1.00.
+ * Each coverage is rounded to the dollar; $200 minimum; $20 fee.
+ *
+ * A, 43215 (territory 1 in both), bi pd comp coll:
+ *   old bi 128 x 1.22 x 0.95 = 148.352 -> 148   new 135.68 x 1.20 x 0.95 = 154.6752 -> 155
+ *   old pd 112 x 1.18 x 0.95 = 125.552 -> 126   new 118.72 x 1.16 x 0.95 = 130.82944 -> 131
+ *   old comp 58 x 1.08 x 0.95 = 59.508 -> 60    new 61.48 x 1.06 x 0.95 = 61.91036 -> 62
+ *   old coll 185 x 1.20 x 0.95 = 210.9 -> 211   new 196.10 x 1.18 x 0.95 = 219.8281 -> 220
+ *   total 545 + 20 = 565.00 -> 568 + 20 = 588.00: +23.00, +4.0708%
+ * B, 45701 Athens (old territory 8 "rest of Ohio", new 9), bi pd:
+ *   old bi 128 x 0.90 x 0.95 = 109.44 -> 109    new 135.68 x 0.80 x 0.95 = 103.1168 -> 103
+ *   old pd 112 x 0.92 x 0.95 = 97.888 -> 98     new 118.72 x 0.84 x 0.95 = 94.73856 -> 95
+ *   total 207 + 20 = 227.00 -> 198, raised to the 200 minimum, + 20 = 220.00: -7.00, -3.0837%
+ * C, 43081 Westerville (old 8, new 8 "suburban ring"), two cars: multi-car 15% -> 12%,
+ *   so discounts 0.20 -> 0.17; per car:
+ *   old bi 128 x 0.90 x 0.80 = 92.16 -> 92      new 135.68 x 0.93 x 0.83 = 104.731392 -> 105
+ *   old pd 112 x 0.92 x 0.80 = 82.432 -> 82     new 118.72 x 0.94 x 0.83 = 92.625344 -> 93
+ *   total 2 x 174 + 20 = 368.00 -> 2 x 198 + 20 = 416.00: +48.00, +13.0435%
+ * D, a DUI in 2024: declined under both. E, a bad ZIP: invalid. */
+static const char impact_book[] =
+    "policy_id,effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,d1_dob,"
+    "d1_gender,d1_marital_status,d1_first_licensed,d1_incidents,v1_year,v1_symbol,"
+    "v1_comp_deductible,v1_coll_deductible,v2_year,v2_symbol\n"
+    "A,2026-08-01,OH,43215,25000,50000,25000,1980-05-10,female,single,1998-06-01,,2023,5,500,500,,\n"
+    "B,2026-08-01,OH,45701,25000,50000,25000,1980-05-10,male,single,1998-06-01,,2023,5,,,,\n"
+    "C,2026-08-01,OH,43081,25000,50000,25000,1980-05-10,female,single,1998-06-01,,2023,5,,,2023,5\n"
+    "D,2026-08-01,OH,43215,25000,50000,25000,1980-05-10,male,single,1998-06-01,dui:2024-01-15,"
+    "2023,5,,,,\n"
+    "E,2026-08-01,OH,4370,25000,50000,25000,1980-05-10,male,single,1998-06-01,,2023,5,,,,\n";
+
+static void test_impact_by_hand(void **state)
+{
+    (void)state;
+    mq_diags d = {0};
+    mq_engine *old = mq_engine_load(KEYSTONE_OLD, &d);
+    mq_engine *new = mq_engine_load(KEYSTONE_NEW, &d);
+    mq_diags_free(&d);
+    assert_non_null(old);
+    assert_non_null(new);
+    mq_batch_impact *im = calloc(1, sizeof *im);
+    assert_non_null(im);
+    im->plan[0] = mq_engine_find_version(old, "keystone-oh-auto", "2026-01-01");
+    im->plan[1] = mq_engine_find_version(new, "keystone-oh-auto", "2026-07-01");
+    assert_non_null(im->plan[0]);
+    assert_non_null(im->plan[1]);
+    char *csv = NULL;
+    size_t csv_len = 0;
+    im->csv = open_memstream(&csv, &csv_len);
+    FILE *f = fmemopen((void *)impact_book, strlen(impact_book), "r");
+    mq_batch_job job = {.in = f,
+                        .name = "book",
+                        .threads = 2,
+                        .row = mq_batch_impact_row,
+                        .sink = mq_batch_impact_sink,
+                        .ctx = im};
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(mq_batch_run(&job, &st, err, sizeof err), MQ_BATCH_OK);
+    fclose(f);
+    fclose(im->csv);
+    im->csv = NULL;
+    mq_batch_impact_finish(im);
+
+    assert_long(im->rows, 5);
+    assert_long(im->invalid, 1);
+    assert_long(im->status[0][MQ_QUOTED], 3);
+    assert_long(im->status[1][MQ_QUOTED], 3);
+    assert_long(im->status[0][MQ_DECLINED], 1);
+    assert_long(im->status[1][MQ_DECLINED], 1);
+    assert_long(im->moved[MQ_DECLINED][MQ_DECLINED], 1);
+    assert_long((long)im->n, 3);
+    assert_long(im->premium[0], 56500 + 22700 + 36800);
+    assert_long(im->premium[1], 58800 + 22000 + 41600);
+    /* sorted changes: B, A, C */
+    double b = 100.0 * -700 / 22700, a = 100.0 * 2300 / 56500, c = 100.0 * 4800 / 36800;
+    assert_near(im->pct[0], b, 1e-12);
+    assert_near(im->pct[1], a, 1e-12);
+    assert_near(im->pct[2], c, 1e-12);
+    assert_long(im->diff[0], -700);
+    assert_long(im->diff[2], 4800);
+    assert_near(mq_batch_impact_mean(im), (a + b + c) / 3, 1e-12); /* +4.6769% */
+    assert_near(mq_batch_percentile(im->pct, im->n, 50), a, 1e-12);
+    assert_near(mq_batch_percentile(im->pct, im->n, 25), b + 0.5 * (a - b), 1e-12);
+    assert_near(mq_batch_percentile(im->pct, im->n, 90), a + 0.8 * (c - a), 1e-12);
+    assert_long(mq_batch_impact_beyond(im, 5, 1), 1);
+    assert_long(mq_batch_impact_beyond(im, 5, -1), 0);
+    assert_long(mq_batch_impact_beyond(im, 3, -1), 1);
+    assert_long(mq_batch_impact_beyond(im, 10, 1), 1);
+    assert_long(mq_batch_impact_beyond(im, 25, 1), 0);
+    /* segments */
+    assert_long(im->zip3[432].policies, 1);
+    assert_long(im->zip3[432].premium[1], 58800);
+    assert_long(im->zip3[457].premium[0], 22700);
+    assert_long(im->zip3[430].premium[1], 41600);
+    assert_long(im->age[mq_batch_age_band(46)].policies, 3);
+    assert_long(im->coverage[MQ_COV_BI].policies, 3);
+    assert_long(im->coverage[MQ_COV_BI].premium[0], 14800 + 10900 + 18400);
+    assert_long(im->coverage[MQ_COV_BI].premium[1], 15500 + 10300 + 21000);
+    assert_long(im->coverage[MQ_COV_PD].premium[0], 12600 + 9800 + 16400);
+    assert_long(im->coverage[MQ_COV_PD].premium[1], 13100 + 9500 + 18600);
+    assert_long(im->coverage[MQ_COV_COMP].policies, 1);
+    assert_long(im->coverage[MQ_COV_COLL].premium[1], 22000);
+    assert_long(im->coverage[MQ_COV_MED].policies, 0);
+    /* the per-policy CSV, in the book's order (its header is the caller's) */
+    const char *lines[] = {
+        "2,A,432,45-54,quoted,565.00,quoted,588.00,23.00,4.07,148.00,155.00,126.00,131.00,,,,,"
+        "60.00,62.00,211.00,220.00,,\n",
+        "3,B,457,45-54,quoted,227.00,quoted,220.00,-7.00,-3.08,109.00,103.00,98.00,95.00,,,,,,,,"
+        ",,\n",
+        "4,C,430,45-54,quoted,368.00,quoted,416.00,48.00,13.04,184.00,210.00,164.00,186.00,,,,,,"
+        ",,,,\n",
+        "5,D,432,45-54,declined,,declined,,,,,,,,,,,,,,,,A listed driver has a DUI conviction "
+        "within the last 5 years; Keystone Mutual does not write the policy.,A listed driver has "
+        "a DUI conviction within the last 5 years; Keystone Mutual does not write the policy.\n",
+        "6,E,,,invalid,,invalid,,,,,,,,,,,,,,,,\"line 6: column zip: not a 5-digit ZIP code "
+        "\"\"4370\"\"\",\n",
+    };
+    const char *p = csv;
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        size_t n = strlen(lines[i]);
+        if (strncmp(p, lines[i], n) != 0)
+            fail_msg("CSV line %zu:\n%s\nexpected:\n%s", i + 2, p, lines[i]);
+        p += n;
+    }
+    assert_string_equal(p, "");
+    /* the summary names the figures */
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *t = open_memstream(&text, &tlen);
+    mq_batch_impact_print(t, im, "book.csv");
+    fclose(t);
+    const char *shown[] = {
+        "  written premium   1,160.00 -> 1,224.00  +5.52%\n",
+        "  mean change          +4.68%  +21.33 per policy\n",
+        "  median change        +4.07%  +23.00 per policy\n",
+        " p1 -2.94% p5 -2.37% p10 -1.65% p25 +0.49% p50 +4.07% p75 +8.56% p90 +11.25% p95 "
+        "+12.15% p99 +12.86%\n",
+        "  changing by more than  5%:         1 (33.3%): 1 up, 0 down\n",
+        "  432              1           565.00           588.00    +4.07%    +4.07%\n",
+        "  bi               3           441.00           468.00    +6.12%",
+    };
+    for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
+        if (!strstr(text, shown[i]))
+            fail_msg("missing:\n%s\nin:\n%s", shown[i], text);
+    free(text);
+    /* the chart */
+    char png[] = "/tmp/mq-test-batch-XXXXXX";
+    int fd = mkstemp(png);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_true(mq_batch_impact_png(im, png, err, sizeof err));
+    FILE *pf = fopen(png, "rb");
+    unsigned char magic[8] = {0};
+    assert_int_equal(fread(magic, 1, 8, pf), 8);
+    fclose(pf);
+    unlink(png);
+    assert_memory_equal(magic, "\x89PNG\r\n\x1a\n", 8);
+    free(csv);
+    mq_batch_impact_free(im);
+    free(im);
+    mq_engine_free(old);
+    mq_engine_free(new);
+}
+
+/* ---- gen-book ------------------------------------------------------------------------ */
+
+static void test_gen_book_deterministic(void **state)
+{
+    (void)state;
+    char *a = gen_book(50, 7, MQ_BATCH_NDJSON, NULL);
+    char *b = gen_book(50, 7, MQ_BATCH_NDJSON, NULL);
+    char *c = gen_book(20, 7, MQ_BATCH_NDJSON, NULL);
+    char *d = gen_book(50, 8, MQ_BATCH_NDJSON, NULL);
+    assert_string_equal(a, b);
+    assert_true(strncmp(a, c, strlen(c)) == 0); /* policy i does not depend on n */
+    assert_true(strcmp(a, d) != 0);
+    long lines = 0;
+    for (const char *p = a; *p; p++)
+        lines += *p == '\n';
+    assert_long(lines, 50);
+    assert_true(strncmp(a, "{\"line\":\"auto\",\"effective_date\":\"2026-", 38) == 0);
+    char *oh = gen_book(200, 7, MQ_BATCH_CSV, "OH");
+    assert_null(strstr(oh, ",PA,"));
+    assert_null(strstr(oh, ",TX,"));
+    assert_non_null(strstr(oh, "\nP00000200,2026-"));
+    int tx = mq_symbol_find(MQ_DOM_STATE, "TX"), ca = mq_symbol_find(MQ_DOM_STATE, "CA");
+    assert_true(mq_batch_gen_supports(tx));
+    assert_false(mq_batch_gen_supports(ca));
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+    free(oh);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_formats),
+        cmocka_unit_test(test_layout_errors),
+        cmocka_unit_test(test_csv_equals_json),
+        cmocka_unit_test(test_bad_rows),
+        cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_bad_ndjson),
+        cmocka_unit_test(test_order_any_threads),
+        cmocka_unit_test(test_percentile),
+        cmocka_unit_test(test_impact_by_hand),
+        cmocka_unit_test(test_gen_book_deterministic),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
