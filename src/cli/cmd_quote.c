@@ -61,6 +61,27 @@ static void print_coverages(const mq_input *in, const mq_result *r, const colors
     printf("%s\n", c->off);
 }
 
+/* Health: the plan and its tax credit; term life: the class assumed. */
+static void print_line_extras(const mq_result *r, const colors *c)
+{
+    if (r->health_class)
+        printf("     %sclass assumed: %s%s\n", c->dim, r->health_class, c->off);
+    if (r->metal < 0)
+        return;
+    printf("     %s%s (%s)  gross ", c->dim, r->plan_name ? r->plan_name : "",
+           mq_symbol_name(MQ_DOM_METAL, r->metal));
+    cli_print_money(stdout, r->gross_cents, 0);
+    printf("  tax credit ");
+    cli_print_money(stdout, r->credit_cents, 0);
+    printf("  net ");
+    cli_print_money(stdout, r->net_cents, 0);
+    printf("  deductible ");
+    cli_print_money(stdout, r->deductible_cents, 0);
+    printf("  out-of-pocket max ");
+    cli_print_money(stdout, r->out_of_pocket_max_cents, 0);
+    printf("%s\n", c->off);
+}
+
 static void print_table(const mq_input *in, const mq_result *res, int n, const colors *c)
 {
     /* totals are for each carrier's own term (6 or 12 months); monthly compares them */
@@ -92,6 +113,7 @@ static void print_table(const mq_input *in, const mq_result *res, int n, const c
         mq_plan_get_info(r->plan, &pi);
         printf("  %s %s (%d mo)%s\n", pi.plan_id, pi.version, r->term_months, c->off);
         print_coverages(in, r, c);
+        print_line_extras(r, c);
         for (int k = 0; k < r->nnotes; k++)
             printf("     %snote: %s%s\n", c->yellow, r->notes[k], c->off);
     }
@@ -186,14 +208,64 @@ static void print_worksheet(const mq_input *in, const mq_result *r, const colors
                                         : "=";
         printf("  %-32s %-44s %5s %10.4f  %12.4f\n", s->name, what, op, s->factor, s->running);
     }
+    if (r->status == MQ_QUOTED && r->metal >= 0) {
+        printf("  %-32s %-44s %5s %10s  ", "Premium tax credit", "", "-", "");
+        cli_print_money(stdout, r->credit_cents, 12);
+        printf("\n  %-32s %-44s %5s %10s  ", "Net premium", "", "=", "");
+        cli_print_money(stdout, r->net_cents, 12);
+        printf("\n");
+    }
+    if (r->credit_note)
+        printf("  tax credit: %s\n", r->credit_note);
+    if (r->health_class)
+        printf("  class: %s\n", r->health_class);
     for (int i = 0; i < r->nnotes; i++)
         printf("  note: %s\n", r->notes[i]);
+}
+
+/* Keeps the results of carrier or plan `id`; returns how many. A carrier
+ * with several plans (health issuers) keeps them all. */
+static int keep_matching(mq_result *res, int n, const char *id)
+{
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        mq_plan_info pi = {0};
+        if (res[i].plan)
+            mq_plan_get_info(res[i].plan, &pi);
+        bool carrier = strcmp(res[i].carrier_id, id) == 0 && (res[i].plan || res[i].status != MQ_ERROR);
+        if (carrier || (pi.plan_id && strcmp(pi.plan_id, id) == 0))
+            res[kept++] = res[i];
+    }
+    return kept;
+}
+
+static int print_worksheets(const cli_opts *o, const mq_input *in, const mq_result *res, int n)
+{
+    colors c = palette(o->color);
+    if (!o->json) {
+        for (int i = 0; i < n; i++) {
+            if (i)
+                printf("\n");
+            print_worksheet(in, &res[i], &c);
+        }
+        return CLI_OK;
+    }
+    json_t *doc = n == 1 ? mq_resp_worksheet(in, &res[0]) : json_array();
+    for (int i = 0; n > 1 && doc && i < n; i++)
+        json_array_append_new(doc, mq_resp_worksheet(in, &res[i]));
+    char *text = doc ? mq_resp_dump(doc, true) : NULL;
+    json_decref(doc);
+    if (text)
+        puts(text);
+    free(text);
+    return text ? CLI_OK : CLI_FAIL;
 }
 
 int cli_explain(const cli_opts *o)
 {
     if (!o->carrier || !o->file) {
-        fprintf(stderr, "multiquote explain: needs --carrier ID and a request file\n");
+        fprintf(stderr, "multiquote explain: needs --carrier ID (a carrier or plan id) and a "
+                        "request file\n");
         return CLI_USAGE;
     }
     mq_arena a;
@@ -205,33 +277,16 @@ int cli_explain(const cli_opts *o)
         rc = CLI_FAIL;
     mq_result *res = NULL;
     int n = 0;
-    if (rc == CLI_OK) {
-        const char *only[1] = {o->carrier};
-        in.carriers = only;
-        in.ncarriers = 1;
-        if (!mq_rate_all(e, &in, &(mq_rate_opts){.worksheet = true}, &a, &res, &n)) {
-            fprintf(stderr, "multiquote: out of memory\n");
-            rc = CLI_FAIL;
-        } else if (n != 1 || (res[0].status == MQ_ERROR && !res[0].plan)) {
-            fprintf(stderr, "multiquote explain: no carrier with id \"%s\"\n", o->carrier);
-            rc = CLI_USAGE;
-        }
+    if (rc == CLI_OK && !mq_rate_all(e, &in, &(mq_rate_opts){.worksheet = true}, &a, &res, &n)) {
+        fprintf(stderr, "multiquote: out of memory\n");
+        rc = CLI_FAIL;
     }
-    if (rc == CLI_OK) {
-        colors c = palette(o->color);
-        if (o->json) {
-            json_t *ws = mq_resp_worksheet(&in, &res[0]);
-            char *text = ws ? mq_resp_dump(ws, true) : NULL;
-            json_decref(ws);
-            if (text)
-                puts(text);
-            else
-                rc = CLI_FAIL;
-            free(text);
-        } else {
-            print_worksheet(&in, &res[0], &c);
-        }
+    if (rc == CLI_OK && (n = keep_matching(res, n, o->carrier)) == 0) {
+        fprintf(stderr, "multiquote explain: no carrier or plan with id \"%s\"\n", o->carrier);
+        rc = CLI_USAGE;
     }
+    if (rc == CLI_OK)
+        rc = print_worksheets(o, &in, res, n);
     mq_engine_free(e);
     mq_arena_free(&a);
     return rc;

@@ -296,7 +296,7 @@ static void test_explain(void **state)
 
     r = RUN("explain", "--carrier", "nobody", "--plans", "plans/harbor", example1);
     assert_exit(&r, 2);
-    assert_string_equal(r.err, "multiquote explain: no carrier with id \"nobody\"\n");
+    assert_string_equal(r.err, "multiquote explain: no carrier or plan with id \"nobody\"\n");
     run_free(&r);
 }
 
