@@ -47,6 +47,11 @@ typedef struct mq_resp_meta {
     const char *created_at; /* RFC 3339 UTC; NULL: omitted */
 } mq_resp_meta;
 
+/* The contract's response as compact JSON text (what POST /v1/quotes answers
+ * and stores), with "tips" appended when given. Caller frees; NULL on OOM. */
+char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
+                   const mq_resp_meta *meta, const json_t *tips);
+
 /* The contract's response object for these (already sorted) results. */
 json_t *mq_resp_build(const mq_input *in, const mq_result *results, int nresults,
                       const mq_resp_meta *meta);

@@ -1,16 +1,17 @@
 /* response.c -- rating results (mq_result) written as the contract's response JSON.
  *
- * Builds jansson trees in the contract's key order (dumped with
- * JSON_PRESERVE_ORDER). Money stays in integer cents until the last moment:
- * it becomes a JSON real cents/100.0 and is printed with 15 significant
- * digits, which gives back exactly its cents (1018.67, 714.0) for any amount
- * below 10^13 dollars. Every builder returns NULL when jansson runs out of
- * memory, having released what it built.
+ * The quote response is written as text, in the contract's key order, by a
+ * small writer that prints what jansson would (the tree versions parse that
+ * text back); the worksheet is a jansson tree. Money stays in integer cents
+ * until the last moment and is printed with exactly its cents (1018.67,
+ * 714.0), as jansson prints cents / 100.0 with 15 significant digits.
  */
 #include "model.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Steals `v`; false when `v` is NULL or the set fails. */
 static bool put(json_t *obj, const char *key, json_t *v)
@@ -63,43 +64,131 @@ static int64_t monthly_cents(int64_t total, int months)
     return (num % den != 0 && num < 0) ? q - 1 : q;
 }
 
-static json_t *carrier_json(const mq_result *r)
+/* ---- Text writer ----------------------------------------------------------
+ *
+ * The quote response is written straight to text: it is what every POST
+ * answers and stores, and building a jansson tree to dump it cost ten times
+ * the rating. The text is exactly what jansson would print for the same
+ * document with mq_resp_dump (compact): keys in the contract's order, money
+ * with its cents (714.0, 1018.67), strings escaped as jansson escapes them. */
+
+typedef struct jw {
+    char *buf;
+    size_t len, cap;
+    bool oom;
+} jw;
+
+static void jw_mem(jw *w, const char *s, size_t n)
 {
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    bool ok = put(o, "id", str_or_null(r->carrier_id));
-    ok = put(o, "name", str_or_null(r->carrier_name)) && ok;
-    ok = put(o, "rating", str_or_null(r->carrier_rating)) && ok;
-    return done(o, ok);
+    if (w->oom)
+        return;
+    if (w->len + n + 1 > w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 4096;
+        while (cap < w->len + n + 1)
+            cap *= 2;
+        char *b = realloc(w->buf, cap);
+        if (!b) {
+            w->oom = true;
+            return;
+        }
+        w->buf = b;
+        w->cap = cap;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = '\0';
 }
 
-static json_t *plan_json(const mq_result *r)
+static void jw_raw(jw *w, const char *s)
 {
-    if (!r->plan)
-        return json_null();
-    mq_plan_info info;
-    mq_plan_get_info(r->plan, &info);
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    bool ok = put(o, "id", str_or_null(info.plan_id));
-    ok = put(o, "version", str_or_null(info.version)) && ok;
-    return done(o, ok);
+    jw_mem(w, s, strlen(s));
 }
 
-static json_t *premium_json(const mq_result *r)
+static void jw_str(jw *w, const char *s)
 {
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    bool ok = put(o, "total", mq_resp_money(r->total_cents));
-    ok = put(o, "fees", mq_resp_money(r->fees_cents)) && ok;
-    ok = put(o, "term_months", json_integer(r->term_months)) && ok;
-    if (r->term_months > 0)
-        ok = put(o, "monthly", mq_resp_money(monthly_cents(r->total_cents, r->term_months))) && ok;
-    ok = put(o, "minimum_premium_applied", json_boolean(r->minimum_applied)) && ok;
-    return done(o, ok);
+    if (!s) {
+        jw_raw(w, "null");
+        return;
+    }
+    jw_mem(w, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        jw_mem(w, run, (size_t)(s - run));
+        char esc[8];
+        switch (c) {
+        case '"':
+            jw_raw(w, "\\\"");
+            break;
+        case '\\':
+            jw_raw(w, "\\\\");
+            break;
+        case '\b':
+            jw_raw(w, "\\b");
+            break;
+        case '\f':
+            jw_raw(w, "\\f");
+            break;
+        case '\n':
+            jw_raw(w, "\\n");
+            break;
+        case '\r':
+            jw_raw(w, "\\r");
+            break;
+        case '\t':
+            jw_raw(w, "\\t");
+            break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04X", c);
+            jw_raw(w, esc);
+        }
+        run = s + 1;
+    }
+    jw_mem(w, run, (size_t)(s - run));
+    jw_mem(w, "\"", 1);
+}
+
+/* "key": */
+static void jw_key(jw *w, const char *key, bool first)
+{
+    if (!first)
+        jw_mem(w, ",", 1);
+    jw_str(w, key);
+    jw_mem(w, ":", 1);
+}
+
+static void jw_int(jw *w, long long v)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%lld", v);
+    jw_raw(w, b);
+}
+
+/* Money as jansson prints cents / 100.0 with 15 significant digits. */
+static void jw_money(jw *w, int64_t cents)
+{
+    char b[40];
+    int64_t a = cents < 0 ? -cents : cents;
+    int64_t whole = a / 100, frac = a % 100;
+    if (frac == 0)
+        snprintf(b, sizeof b, "%s%lld.0", cents < 0 ? "-" : "", (long long)whole);
+    else if (frac % 10 == 0)
+        snprintf(b, sizeof b, "%s%lld.%lld", cents < 0 ? "-" : "", (long long)whole,
+                 (long long)(frac / 10));
+    else
+        snprintf(b, sizeof b, "%s%lld.%02lld", cents < 0 ? "-" : "", (long long)whole,
+                 (long long)frac);
+    jw_raw(w, b);
+}
+
+static void jw_money_or_null(jw *w, bool known, int64_t cents)
+{
+    if (known)
+        jw_money(w, cents);
+    else
+        jw_raw(w, "null");
 }
 
 /* The member name of a line's premium unit in coverage entries and worksheet
@@ -119,165 +208,262 @@ static const char *unit_id(const mq_input *in, int32_t unit)
     return in->ids[l->unit][unit];
 }
 
-/* {per_person, per_accident} / {limit} / {deductible} as the request chose them;
- * NULL into *out when the coverage has no limit given. */
-static bool limits_json(const mq_input *in, const mq_coverage_def *def, int32_t unit, json_t **out)
+static void write_carrier(jw *w, const mq_result *r)
+{
+    jw_raw(w, "{\"id\":");
+    jw_str(w, r->carrier_id);
+    jw_raw(w, ",\"name\":");
+    jw_str(w, r->carrier_name);
+    jw_raw(w, ",\"rating\":");
+    jw_str(w, r->carrier_rating);
+    jw_raw(w, "}");
+}
+
+static void write_plan(jw *w, const mq_result *r)
+{
+    if (!r->plan) {
+        jw_raw(w, "null");
+        return;
+    }
+    mq_plan_info info;
+    mq_plan_get_info(r->plan, &info);
+    jw_raw(w, "{\"id\":");
+    jw_str(w, info.plan_id);
+    jw_raw(w, ",\"version\":");
+    jw_str(w, info.version);
+    jw_raw(w, "}");
+}
+
+static void write_premium(jw *w, const mq_result *r)
+{
+    jw_raw(w, "{\"total\":");
+    jw_money(w, r->total_cents);
+    jw_raw(w, ",\"fees\":");
+    jw_money(w, r->fees_cents);
+    jw_raw(w, ",\"term_months\":");
+    jw_int(w, r->term_months);
+    if (r->term_months > 0) {
+        jw_raw(w, ",\"monthly\":");
+        jw_money(w, monthly_cents(r->total_cents, r->term_months));
+    }
+    jw_raw(w, r->minimum_applied ? ",\"minimum_premium_applied\":true}"
+                                 : ",\"minimum_premium_applied\":false}");
+}
+
+/* {per_person, per_accident} / {limit} / {deductible}... as the request chose
+ * them; nothing when the coverage has no limit given. */
+static void write_limits(jw *w, const mq_input *in, const mq_coverage_def *def, int32_t unit)
 {
     int32_t row = def->scope == MQ_ENT_POLICY ? 0 : unit;
-    *out = NULL;
     if (row < 0 || row >= in->count[def->scope])
-        return true;
+        return;
     const double *v = mq_input_row(in, def->scope, row);
-    json_t *o = json_object();
-    bool ok = o != NULL;
-    for (int i = 0; ok && i < 2; i++)
-        if (def->limit_fields[i] >= 0 && fabs(v[def->limit_fields[i]]) < 1e15)
-            ok = put(o, def->limit_names[i], json_integer((json_int_t)v[def->limit_fields[i]]));
-    if (ok && json_object_size(o) == 0) {
-        json_decref(o);
-        return true;
+    int n = 0;
+    for (int i = 0; i < 2; i++) {
+        if (def->limit_fields[i] < 0 || !(fabs(v[def->limit_fields[i]]) < 1e15))
+            continue;
+        if (n++ == 0)
+            jw_raw(w, ",\"limits\":{");
+        jw_key(w, def->limit_names[i], n == 1);
+        jw_int(w, (long long)v[def->limit_fields[i]]);
     }
-    *out = done(o, ok);
-    return *out != NULL;
+    if (n)
+        jw_raw(w, "}");
 }
 
-static json_t *coverage_json(const mq_input *in, const mq_cov_premium *cp)
+static void write_coverage(jw *w, const mq_input *in, const mq_cov_premium *cp)
 {
     const mq_line_def *l = mq_line_get(in->line);
-    if (!l || cp->coverage < 0 || cp->coverage >= l->ncoverages)
-        return NULL;
+    if (!l || cp->coverage < 0 || cp->coverage >= l->ncoverages) {
+        w->oom = true; /* cannot happen: the engine only rates the line's coverages */
+        return;
+    }
     const mq_coverage_def *def = &l->coverages[cp->coverage];
-    json_t *o = json_object(), *limits;
-    if (!o)
-        return NULL;
-    bool ok = put(o, "code", json_string(def->code));
+    jw_raw(w, "{\"code\":");
+    jw_str(w, def->code);
     const char *unit = unit_id(in, cp->unit);
-    if (unit)
-        ok = put(o, unit_key(in), json_string(unit)) && ok;
-    ok = put(o, "premium", mq_resp_money(cp->cents)) && ok;
-    ok = limits_json(in, def, cp->unit, &limits) && ok;
-    if (limits)
-        ok = put(o, "limits", limits) && ok;
-    return done(o, ok);
-}
-
-static json_t *strings_json(const char *const *s, int n)
-{
-    json_t *a = json_array();
-    bool ok = a != NULL;
-    for (int i = 0; ok && i < n; i++)
-        ok = push(a, str_or_null(s[i]));
-    return done(a, ok);
-}
-
-static json_t *fees_json(const mq_result *r)
-{
-    json_t *a = json_array();
-    bool ok = a != NULL;
-    for (int i = 0; ok && i < r->nfees; i++) {
-        json_t *f = json_object();
-        ok = f && put(f, "name", str_or_null(r->fees[i].name)) &&
-             put(f, "amount", mq_resp_money(r->fees[i].cents));
-        ok = push(a, done(f, ok)) && ok;
+    if (unit) {
+        jw_key(w, unit_key(in), false);
+        jw_str(w, unit);
     }
-    return done(a, ok);
+    jw_raw(w, ",\"premium\":");
+    jw_money(w, cp->cents);
+    write_limits(w, in, def, cp->unit);
+    jw_raw(w, "}");
 }
 
-static json_t *verifies_json(const mq_result *r)
+static void write_strings(jw *w, const char *const *s, int n)
 {
-    json_t *a = json_array();
-    bool ok = a != NULL;
-    for (int i = 0; ok && i < r->nverifies; i++) {
-        json_t *v = json_object();
-        ok = v && put(v, "check", str_or_null(r->verifies[i].check)) &&
-             put(v, "text", str_or_null(r->verifies[i].text));
-        ok = push(a, done(v, ok)) && ok;
+    jw_raw(w, "[");
+    for (int i = 0; i < n; i++) {
+        if (i)
+            jw_raw(w, ",");
+        jw_str(w, s[i]);
     }
-    return done(a, ok);
-}
-
-static json_t *coverages_json(const mq_input *in, const mq_result *r)
-{
-    json_t *a = json_array();
-    bool ok = a != NULL;
-    for (int i = 0; ok && i < r->ncoverages; i++)
-        ok = push(a, coverage_json(in, &r->coverages[i]));
-    return done(a, ok);
-}
-
-static json_t *money_if(bool known, int64_t cents)
-{
-    return known ? mq_resp_money(cents) : json_null();
+    jw_raw(w, "]");
 }
 
 /* The per-line result extras of the contract: the class a term life carrier
  * assumed; a health plan's product facts and its premium tax credit. Amounts
  * that do not exist for a result (not quoted, no plan) are null. */
-static bool extras_json(json_t *o, const mq_input *in, const mq_result *r)
+static void write_extras(jw *w, const mq_input *in, const mq_result *r)
 {
-    bool quoted = r->status == MQ_QUOTED, ok = true;
-    if (in->line == MQ_LINE_TERM_LIFE)
-        ok = put(o, "health_class", str_or_null(quoted ? r->health_class : NULL));
+    bool quoted = r->status == MQ_QUOTED;
+    if (in->line == MQ_LINE_TERM_LIFE) {
+        jw_raw(w, ",\"health_class\":");
+        jw_str(w, quoted ? r->health_class : NULL);
+    }
     if (in->line != MQ_LINE_HEALTH)
-        return ok;
+        return;
     bool product = r->plan_name || r->metal >= 0; /* a health plan's facts are known */
-    ok = put(o, "plan_name", str_or_null(r->plan_name)) && ok;
-    ok = put(o, "metal",
-             str_or_null(r->metal >= 0 ? mq_symbol_name(MQ_DOM_METAL, r->metal) : NULL)) &&
-         ok;
+    jw_raw(w, ",\"plan_name\":");
+    jw_str(w, r->plan_name);
+    jw_raw(w, ",\"metal\":");
+    jw_str(w, r->metal >= 0 ? mq_symbol_name(MQ_DOM_METAL, r->metal) : NULL);
     /* The market sets a credit note on every result; without one no credit was estimated. */
     bool market = r->credit_note != NULL;
-    ok = put(o, "gross_premium", money_if(quoted, market ? r->gross_cents : r->total_cents)) && ok;
-    ok = put(o, "tax_credit", money_if(quoted, market ? r->credit_cents : 0)) && ok;
-    ok = put(o, "net_premium", money_if(quoted, market ? r->net_cents : r->total_cents)) && ok;
-    ok = put(o, "deductible", money_if(product, r->deductible_cents)) && ok;
-    ok = put(o, "out_of_pocket_max", money_if(product, r->out_of_pocket_max_cents)) && ok;
-    if (r->credit_note)
-        ok = put(o, "credit_note", json_string(r->credit_note)) && ok;
-    return ok;
+    jw_raw(w, ",\"gross_premium\":");
+    jw_money_or_null(w, quoted, market ? r->gross_cents : r->total_cents);
+    jw_raw(w, ",\"tax_credit\":");
+    jw_money_or_null(w, quoted, market ? r->credit_cents : 0);
+    jw_raw(w, ",\"net_premium\":");
+    jw_money_or_null(w, quoted, market ? r->net_cents : r->total_cents);
+    jw_raw(w, ",\"deductible\":");
+    jw_money_or_null(w, product, r->deductible_cents);
+    jw_raw(w, ",\"out_of_pocket_max\":");
+    jw_money_or_null(w, product, r->out_of_pocket_max_cents);
+    if (r->credit_note) {
+        jw_raw(w, ",\"credit_note\":");
+        jw_str(w, r->credit_note);
+    }
 }
 
+static void write_result(jw *w, const mq_input *in, const mq_result *r)
+{
+    jw_raw(w, "{\"carrier\":");
+    write_carrier(w, r);
+    jw_raw(w, ",\"plan\":");
+    write_plan(w, r);
+    jw_raw(w, ",\"status\":");
+    jw_str(w, mq_status_name(r->status));
+    if (r->status == MQ_QUOTED) {
+        jw_raw(w, ",\"premium\":");
+        write_premium(w, r);
+    }
+    write_extras(w, in, r);
+    jw_raw(w, ",\"coverages\":[");
+    for (int i = 0; i < r->ncoverages; i++) {
+        if (i)
+            jw_raw(w, ",");
+        write_coverage(w, in, &r->coverages[i]);
+    }
+    jw_raw(w, "],\"fees\":[");
+    for (int i = 0; i < r->nfees; i++) {
+        jw_raw(w, i ? ",{\"name\":" : "{\"name\":");
+        jw_str(w, r->fees[i].name);
+        jw_raw(w, ",\"amount\":");
+        jw_money(w, r->fees[i].cents);
+        jw_raw(w, "}");
+    }
+    jw_raw(w, "],\"reasons\":");
+    write_strings(w, r->reasons, r->nreasons);
+    jw_raw(w, ",\"notes\":");
+    write_strings(w, r->notes, r->nnotes);
+    jw_raw(w, ",\"verifies\":[");
+    for (int i = 0; i < r->nverifies; i++) {
+        jw_raw(w, i ? ",{\"check\":" : "{\"check\":");
+        jw_str(w, r->verifies[i].check);
+        jw_raw(w, ",\"text\":");
+        jw_str(w, r->verifies[i].text);
+        jw_raw(w, "}");
+    }
+    jw_raw(w, "]}");
+}
+
+static char *finish_text(jw *w)
+{
+    if (!w->oom)
+        return w->buf;
+    free(w->buf);
+    return NULL;
+}
+
+char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
+                   const mq_resp_meta *meta, const json_t *tips)
+{
+    jw w = {0};
+    const mq_line_def *l = mq_line_get(in->line);
+    char eff[11];
+    mq_date_format(in->effective_date, eff);
+    jw_raw(&w, "{");
+    bool first = true;
+    if (meta && meta->quote_id) {
+        jw_key(&w, "quote_id", first);
+        jw_str(&w, meta->quote_id);
+        first = false;
+    }
+    jw_key(&w, "line", first);
+    jw_str(&w, l ? l->name : NULL);
+    jw_raw(&w, ",\"effective_date\":");
+    jw_str(&w, eff);
+    if (meta && meta->created_at) {
+        jw_raw(&w, ",\"created_at\":");
+        jw_str(&w, meta->created_at);
+    }
+    jw_raw(&w, ",\"results\":[");
+    for (int i = 0; i < nresults; i++) {
+        if (i)
+            jw_raw(&w, ",");
+        write_result(&w, in, &results[i]);
+    }
+    jw_raw(&w, "]");
+    if (tips) {
+        char *t = mq_resp_dump(tips, false);
+        if (!t)
+            w.oom = true;
+        jw_raw(&w, ",\"tips\":");
+        jw_raw(&w, t ? t : "");
+        free(t);
+    }
+    jw_raw(&w, "}");
+    return finish_text(&w);
+}
+
+/* Tree versions of the same text, for callers that want to look inside. */
 json_t *mq_resp_result(const mq_input *in, const mq_result *r)
 {
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    bool ok = put(o, "carrier", carrier_json(r));
-    ok = put(o, "plan", plan_json(r)) && ok;
-    ok = put(o, "status", json_string(mq_status_name(r->status))) && ok;
-    if (r->status == MQ_QUOTED)
-        ok = put(o, "premium", premium_json(r)) && ok;
-    ok = extras_json(o, in, r) && ok;
-    ok = put(o, "coverages", coverages_json(in, r)) && ok;
-    ok = put(o, "fees", fees_json(r)) && ok;
-    ok = put(o, "reasons", strings_json(r->reasons, r->nreasons)) && ok;
-    ok = put(o, "notes", strings_json(r->notes, r->nnotes)) && ok;
-    ok = put(o, "verifies", verifies_json(r)) && ok;
-    return done(o, ok);
+    jw w = {0};
+    write_result(&w, in, r);
+    char *text = finish_text(&w);
+    json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return doc;
 }
 
 json_t *mq_resp_build(const mq_input *in, const mq_result *results, int nresults,
                       const mq_resp_meta *meta)
 {
-    json_t *o = json_object(), *list = json_array();
-    const mq_line_def *l = mq_line_get(in->line);
-    char eff[11];
-    mq_date_format(in->effective_date, eff);
-    bool ok = o && list && l;
-    if (ok && meta && meta->quote_id)
-        ok = put(o, "quote_id", json_string(meta->quote_id));
-    ok = ok && put(o, "line", json_string(l->name));
-    ok = ok && put(o, "effective_date", json_string(eff));
-    if (ok && meta && meta->created_at)
-        ok = put(o, "created_at", json_string(meta->created_at));
-    for (int i = 0; ok && i < nresults; i++)
-        ok = push(list, mq_resp_result(in, &results[i]));
-    if (ok) {
-        ok = put(o, "results", list);
-        list = NULL;
-    }
-    json_decref(list);
-    return done(o, ok);
+    char *text = mq_resp_text(in, results, nresults, meta, NULL);
+    json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return doc;
+}
+
+/* ---- Worksheet (a jansson tree: only `explain` and its route use it) ---- */
+
+static json_t *carrier_json(const mq_result *r)
+{
+    return json_pack("{s:s?, s:s?, s:s?}", "id", r->carrier_id, "name", r->carrier_name, "rating",
+                     r->carrier_rating);
+}
+
+static json_t *plan_json(const mq_result *r)
+{
+    if (!r->plan)
+        return json_null();
+    mq_plan_info info;
+    mq_plan_get_info(r->plan, &info);
+    return json_pack("{s:s?, s:s?}", "id", info.plan_id, "version", info.version);
 }
 
 static json_t *step_json(const mq_input *in, const mq_work_step *s)

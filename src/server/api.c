@@ -152,7 +152,11 @@ static void post_quote(mq_server *s, mq_http_req *r)
     mq_input in;
     mq_req_errors errs = {0};
     mq_engine_ref *ref = NULL;
-    if (!mq_req_from_json(doc, &r->arena, &in, &errs)) {
+    int checked = 1; /* src/intake: VIN, state minimums, ZIP codes */
+    if (!mq_req_from_json(doc, &r->arena, &in, &errs) ||
+        (checked = mq_api_intake_check(r, doc, &errs)) <= 0) {
+        if (checked < 0)
+            goto done; /* the reply is set */
         if (errs.count) {
             atomic_fetch_add(&s->metrics.quotes[MQ_LINE_AUTO][1], 1);
             invalid_request(r, &errs);
@@ -177,11 +181,9 @@ static void post_quote(mq_server *s, mq_http_req *r)
         mq_api_error(r, 500, "internal", "no randomness for a quote id", "");
         goto done;
     }
-    json_t *out = mq_resp_build(&in, res, n, &(mq_resp_meta){q.id, q.created_at});
-    if (out)
-        json_object_set_new(out, "tips", mq_resp_tips(&in, res, n, &r->arena));
-    char *text = out ? mq_resp_dump(out, false) : NULL;
-    json_decref(out);
+    json_t *tips = mq_resp_tips(&in, res, n, &r->arena);
+    char *text = tips ? mq_resp_text(&in, res, n, &(mq_resp_meta){q.id, q.created_at}, tips) : NULL;
+    json_decref(tips);
     if (!text) {
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
@@ -378,6 +380,8 @@ void mq_api_handle(mq_server *s, mq_http_req *r)
         get_catalog(s, r, true);
     else if (strcmp(p, "/v1/plans") == 0)
         get_catalog(s, r, false);
+    else if (strncmp(p, "/v1/vin/", 8) == 0 || !strcmp(p, "/v1/states") || !strcmp(p, "/v1/acord"))
+        mq_api_intake(s, r);
     else if (strcmp(p, "/healthz") == 0)
         get_health(s, r);
     else if (strcmp(p, "/metrics") == 0)

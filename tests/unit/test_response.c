@@ -1,0 +1,144 @@
+/* test_response.c -- the response text writer prints exactly what jansson
+ * would: for every sample request of every line, the text equals jansson's
+ * compact dump of the same document parsed back; strings with quotes,
+ * backslashes, control characters and non-ASCII letters are escaped the
+ * same way; money keeps its cents. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "model.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static mq_engine *engine;
+
+static int load(void **state)
+{
+    (void)state;
+    mq_diags d = {0};
+    engine = mq_engine_load("plans", &d);
+    mq_diags_free(&d);
+    return engine ? 0 : -1;
+}
+
+static int unload(void **state)
+{
+    (void)state;
+    mq_engine_free(engine);
+    return 0;
+}
+
+/* Text from the writer, and jansson's dump of it parsed back, must agree. */
+static void assert_jansson_would_print(const char *text)
+{
+    json_error_t e;
+    json_t *doc = json_loads(text, 0, &e);
+    if (!doc)
+        fail_msg("writer made invalid JSON: %s at %d:%d", e.text, e.line, e.column);
+    char *again = mq_resp_dump(doc, false);
+    assert_string_equal(text, again);
+    free(again);
+    json_decref(doc);
+}
+
+static void rate_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_input in;
+    mq_req_errors errs = {0};
+    if (mq_req_parse(buf, n, &a, &in, &errs)) {
+        mq_result *res;
+        int nr;
+        assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &nr));
+        json_t *tips = mq_resp_tips(&in, res, nr, &a);
+        char *text =
+            mq_resp_text(&in, res, nr, &(mq_resp_meta){"q_X", "2026-01-01T00:00:00Z"}, tips);
+        assert_non_null(text);
+        assert_jansson_would_print(text);
+        free(text);
+        json_decref(tips);
+    }
+    mq_arena_free(&a);
+}
+
+static void every_sample_request_prints_as_jansson_would(void **state)
+{
+    (void)state;
+    const char *dirs[] = {"examples", "tests/data/shoppers"};
+    int files = 0;
+    for (int d = 0; d < 2; d++) {
+        DIR *dh = opendir(dirs[d]);
+        assert_non_null(dh);
+        struct dirent *de;
+        while ((de = readdir(dh))) {
+            size_t len = strlen(de->d_name);
+            if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+                continue;
+            char path[600];
+            snprintf(path, sizeof path, "%s/%s", dirs[d], de->d_name);
+            rate_file(path);
+            files++;
+        }
+        closedir(dh);
+    }
+    assert_true(files >= 20);
+}
+
+static void strings_and_money_are_escaped_as_jansson_escapes_them(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_input in;
+    int32_t count[MQ_ENT_COUNT] = {1, 1, 1, 0};
+    assert_true(mq_input_alloc(&in, &a, MQ_LINE_AUTO, count));
+    in.ids[MQ_ENT_VEHICLE][0] = "v\"1\\";
+    const char *reasons[] = {"tab\there, newline\nthere, bell\a, quote \" and é ü 漢"};
+    mq_cov_premium cov = {MQ_COV_BI, 0, 101867};
+    mq_fee fee = {"Fee \"x\"", 5};
+    mq_result r = {.carrier_id = "c<script>",
+                   .carrier_name = "Ä\x01\x1f",
+                   .carrier_rating = "A",
+                   .status = MQ_QUOTED,
+                   .coverages = &cov,
+                   .ncoverages = 1,
+                   .fees = &fee,
+                   .nfees = 1,
+                   .total_cents = 71400,
+                   .fees_cents = 5,
+                   .term_months = 6,
+                   .reasons = reasons,
+                   .nreasons = 1,
+                   .metal = -1};
+    char *text = mq_resp_text(&in, &r, 1, NULL, NULL);
+    assert_non_null(text);
+    assert_jansson_would_print(text);
+    assert_non_null(strstr(text, "\"premium\":1018.67"));
+    assert_non_null(strstr(text, "\"total\":714.0"));
+    assert_non_null(strstr(text, "\"amount\":0.05"));
+    assert_non_null(strstr(text, "\"monthly\":119.0"));
+    assert_non_null(strstr(text, "\\u0001\\u001F"));
+    free(text);
+    mq_arena_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_sample_request_prints_as_jansson_would),
+        cmocka_unit_test(strings_and_money_are_escaped_as_jansson_escapes_them),
+    };
+    return cmocka_run_group_tests_name("response", tests, load, unload);
+}
