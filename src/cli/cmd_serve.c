@@ -52,45 +52,50 @@ int cli_serve(const cli_opts *o)
     return mq_server_run(&cfg);
 }
 
-/* The result object for `carrier` in a saved response, as compact text. */
-static char *saved_result(json_t *response, const char *carrier)
+/* The result object of `carrier` and `plan_id` ("" for none) in a saved
+ * response, as compact text. */
+static char *saved_result(json_t *response, const char *carrier, const char *plan_id)
 {
     size_t i;
     json_t *r;
     json_array_foreach(json_object_get(response, "results"), i, r)
     {
         const char *id = json_string_value(json_object_get(json_object_get(r, "carrier"), "id"));
-        if (id && strcmp(id, carrier) == 0)
+        const char *plan = json_string_value(json_object_get(json_object_get(r, "plan"), "id"));
+        if (id && strcmp(id, carrier) == 0 && strcmp(plan ? plan : "", plan_id) == 0)
             return mq_resp_dump(r, false);
     }
     return NULL;
 }
 
-static bool requote_one(const mq_engine *e, const mq_store_plan *row, const mq_input *in,
-                        json_t *saved, mq_arena *a)
+/* Rates a saved row again with the plan version it recorded; *p is NULL
+ * when no plan was in effect then. False when that version is not loaded. */
+static bool rerate(const mq_engine *e, const mq_store_plan *row, const mq_input *in, mq_arena *a,
+                   mq_result *out, const mq_plan **p)
 {
-    const mq_plan *p = *row->plan_id ? mq_engine_find_version(e, row->plan_id, row->version) : NULL;
-    if (*row->plan_id && !p) {
+    *p = *row->plan_id ? mq_engine_find_version(e, row->plan_id, row->version) : NULL;
+    if (*row->plan_id && !*p) {
         printf("  %-12s MISSING  plan %s version %s is not loaded\n", row->carrier, row->plan_id,
                row->version);
         return false;
     }
-    if (!p) {
-        printf("  %-12s skipped  no plan was in effect (%s)\n", row->carrier, row->status);
-        return true;
-    }
-    mq_result res;
-    if (!mq_rate_plan(p, in, &(mq_rate_opts){0}, a, &res))
+    if (*p && !mq_rate_plan(*p, in, &(mq_rate_opts){0}, a, out))
         return false;
-    json_t *now = mq_resp_result(in, &res);
+    return true;
+}
+
+static bool compare_one(const mq_store_plan *row, const mq_input *in, const mq_result *res,
+                        json_t *saved)
+{
+    json_t *now = mq_resp_result(in, res);
     char *now_text = now ? mq_resp_dump(now, false) : NULL;
-    char *then_text = saved_result(saved, row->carrier);
+    char *then_text = saved_result(saved, row->carrier, row->plan_id);
     bool same = now_text && then_text && strcmp(now_text, then_text) == 0;
     printf("  %-12s %-8s %s %s  %s", row->carrier, same ? "same" : "DIFFERS", row->plan_id,
-           row->version, mq_status_name(res.status));
-    if (res.status == MQ_QUOTED) {
+           row->version, mq_status_name(res->status));
+    if (res->status == MQ_QUOTED) {
         printf(" ");
-        cli_print_money(stdout, res.total_cents, 0);
+        cli_print_money(stdout, res->total_cents, 0);
     }
     if (!same && row->total_cents >= 0) {
         printf(" (was ");
@@ -102,6 +107,38 @@ static bool requote_one(const mq_engine *e, const mq_store_plan *row, const mq_i
     free(now_text);
     free(then_text);
     return same;
+}
+
+/* Every saved row re-rated, the line's market rules applied to them all
+ * (the ACA credit depends on every plan), then each compared. */
+static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_input *in,
+                        json_t *saved, mq_arena *a)
+{
+    mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)(q->nplans ? q->nplans : 1));
+    const mq_plan **plans = mq_arena_alloc(a, sizeof(*plans) * (size_t)(q->nplans ? q->nplans : 1));
+    int *row_of = mq_arena_alloc(a, sizeof(int) * (size_t)(q->nplans ? q->nplans : 1));
+    if (!res || !plans || !row_of)
+        return false;
+    bool all = true;
+    int n = 0;
+    for (int i = 0; i < q->nplans; i++) {
+        const mq_plan *p;
+        if (!rerate(e, &q->plans[i], in, a, &res[n], &p)) {
+            all = false;
+            continue;
+        }
+        if (!p) {
+            printf("  %-12s skipped  no plan was in effect (%s)\n", q->plans[i].carrier,
+                   q->plans[i].status);
+            continue;
+        }
+        row_of[n++] = i;
+    }
+    if (!mq_rate_market(e, in, res, n, a))
+        return false;
+    for (int i = 0; i < n; i++)
+        all &= compare_one(&q->plans[row_of[i]], in, &res[i], saved);
+    return all;
 }
 
 int cli_requote(const cli_opts *o)
@@ -139,9 +176,7 @@ int cli_requote(const cli_opts *o)
     }
     printf("quote %s of %s (%s, effective %s)\n", l.q.id, l.q.created_at, l.q.line,
            l.q.effective_date);
-    bool all = true;
-    for (int i = 0; i < l.q.nplans; i++)
-        all &= requote_one(e, &l.q.plans[i], &in, saved, &a);
+    bool all = requote_all(e, &l.q, &in, saved, &a);
     printf("%s\n", all ? "reproduced exactly" : "NOT reproduced");
     rc = all ? CLI_OK : CLI_FAIL;
 done:

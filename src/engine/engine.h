@@ -132,6 +132,7 @@ enum {
     MQ_AP_MED_LIMIT,
     MQ_AP_UM_PER_PERSON,
     MQ_AP_UM_PER_ACCIDENT,
+    MQ_AP_BUNDLE,
     MQ_AUTO_POLICY_NFIELDS
 };
 enum {
@@ -185,6 +186,7 @@ enum {
     MQ_HP_COV_E,
     MQ_HP_COV_F,
     MQ_HP_DEDUCTIBLE,
+    MQ_HP_BUNDLE,
     MQ_HOME_POLICY_NFIELDS
 };
 enum { MQ_HC_TYPE, MQ_HC_DATE, MQ_HC_AMOUNT, MQ_CLAIM_NFIELDS };
@@ -388,6 +390,11 @@ bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts
  * request's state are returned as unavailable with the reason. */
 bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opts, mq_arena *a,
                  mq_result **results, int *nresults);
+
+/* Applies the line's market rules to results rated one by one (the ACA
+ * premium tax credit for health; nothing for other lines). mq_rate_all does
+ * this itself; re-rating a saved quote plan by plan needs it. */
+bool mq_rate_market(const mq_engine *e, const mq_input *in, mq_result *results, int n, mq_arena *a);
 
 /* The contract's order: quoted by ascending total, then the rest (used by
  * mq_rate_all; for callers that gather results themselves). */

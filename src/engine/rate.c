@@ -601,6 +601,12 @@ static int compare_results(const void *a, const void *b)
     return strcmp(x->plan->plan_id, y->plan->plan_id);
 }
 
+bool mq_rate_market(const mq_engine *e, const mq_input *in, mq_result *results, int n, mq_arena *a)
+{
+    const mq_market *m = mq_engine_market(e, in->line, in->effective_date);
+    return !m || mq_market_apply(m, e, in, results, n, a);
+}
+
 void mq_results_sort(mq_result *results, int n)
 {
     qsort(results, (size_t)n, sizeof(*results), compare_results);
@@ -703,8 +709,7 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
         if (!seen)
             no_plan_result(e, in, in->carriers[c], a, &res[nr++]);
     }
-    const mq_market *m = mq_engine_market(e, in->line, in->effective_date);
-    if (m && !mq_market_apply(m, e, in, res, nr, a))
+    if (!mq_rate_market(e, in, res, nr, a))
         return false;
     mq_results_sort(res, nr);
     *results = res;

@@ -115,6 +115,7 @@ static const mq_field_def auto_policy[MQ_AUTO_POLICY_NFIELDS] = {
     [MQ_AP_MED_LIMIT] = NUM("med.limit", "medical payments limit (missing: not chosen)"),
     [MQ_AP_UM_PER_PERSON] = NUM("um.per_person", "uninsured motorist limit per person"),
     [MQ_AP_UM_PER_ACCIDENT] = NUM("um.per_accident", "uninsured motorist limit per accident"),
+    [MQ_AP_BUNDLE] = BOOL("bundle", "1 when rated as part of an auto + home/renters bundle"),
 };
 
 static const mq_field_def auto_driver[MQ_AUTO_DRIVER_NFIELDS] = {
@@ -213,6 +214,7 @@ static const mq_field_def property_policy[MQ_HOME_POLICY_NFIELDS] = {
     [MQ_HP_COV_E] = NUM("coverage.liability", "E: personal liability"),
     [MQ_HP_COV_F] = NUM("coverage.med_pay", "F: medical payments to others"),
     [MQ_HP_DEDUCTIBLE] = NUM("coverage.deductible", "all-peril deductible"),
+    [MQ_HP_BUNDLE] = BOOL("bundle", "1 when rated as part of an auto + home/renters bundle"),
 };
 
 static const mq_field_def claim_fields[MQ_CLAIM_NFIELDS] = {

@@ -263,15 +263,26 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
     mq_store_loaded l;
     if (!load_quote(s, r, id, &l))
         return;
+    /* {carrier} is a carrier id, or a plan id where an issuer answered with
+     * several plans (health) */
     const mq_store_plan *row = NULL;
-    for (int i = 0; i < l.q.nplans; i++)
+    int by_carrier = 0;
+    for (int i = 0; i < l.q.nplans && !row; i++)
+        if (strcmp(l.q.plans[i].plan_id, carrier) == 0)
+            row = &l.q.plans[i];
+    for (int i = 0; i < l.q.nplans && !row; i++)
+        by_carrier += strcmp(l.q.plans[i].carrier, carrier) == 0;
+    for (int i = 0; i < l.q.nplans && !row && by_carrier == 1; i++)
         if (strcmp(l.q.plans[i].carrier, carrier) == 0)
             row = &l.q.plans[i];
     mq_engine_ref *ref = NULL;
     const mq_plan *plan = NULL;
     mq_input in;
     mq_req_errors errs = {0};
-    if (!row) {
+    if (!row && by_carrier > 1) {
+        mq_api_error(r, 404, "not_found",
+                     "that carrier answered with several plans: name one by its plan id", "");
+    } else if (!row) {
         mq_api_error(r, 404, "not_found", "this quote has no result from that carrier", "");
     } else if (!*row->plan_id) {
         mq_api_error(r, 404, "not_found", "that carrier had no plan for this request", "");

@@ -62,6 +62,20 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (quote_id, carrier)"
     ") WITHOUT ROWID;"
     "CREATE INDEX quotes_created ON quotes(created_at);",
+    /* 2: a carrier may answer with several plans (health issuers) */
+    "CREATE TABLE quote_plans_2 ("
+    "  quote_id TEXT NOT NULL REFERENCES quotes(id) ON DELETE CASCADE,"
+    "  carrier TEXT NOT NULL,"
+    "  plan_id TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  total_cents INTEGER NOT NULL,"
+    "  PRIMARY KEY (quote_id, carrier, plan_id)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO quote_plans_2 SELECT quote_id, carrier, plan_id, version, status, total_cents "
+    "FROM quote_plans;"
+    "DROP TABLE quote_plans;"
+    "ALTER TABLE quote_plans_2 RENAME TO quote_plans;",
 };
 
 static void set_err(char *err, size_t errlen, const char *what, sqlite3 *db)
@@ -123,7 +137,7 @@ static bool prepare(mq_store *s, char *err, size_t errlen)
         {&s->select_quote, "SELECT id, created_at, line, effective_date, request, response, "
                            "consent_contact, consent_at FROM quotes WHERE id = ?"},
         {&s->select_plans, "SELECT carrier, plan_id, version, status, total_cents FROM quote_plans "
-                           "WHERE quote_id = ? ORDER BY carrier"},
+                           "WHERE quote_id = ? ORDER BY carrier, plan_id"},
         {&s->count, "SELECT count(*) FROM quotes"},
     };
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
