@@ -8,8 +8,9 @@
  * decimals, independently of the engine; the arithmetic is in the comments
  * here and in full in the shopper's .expect.md beside its request. Further
  * tests change one fact of a request (a ZIP outside the state, a Coverage A
- * beyond the tables, a deductible or limit not offered) and check the
- * carrier's status and reason. Run from the repository root (meson's workdir).
+ * or C beyond the tables, a deductible not offered, a third water claim) and
+ * check each carrier's status and reason, or the minimum premium. Run from
+ * the repository root (meson's workdir).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -579,6 +580,35 @@ static void test_three_water_claims(void **state)
     done(&q);
 }
 
+/* Personal property 10,000: the lowest point of Keystone's and Summit's tables,
+ * below Hearthstone's (15,000); the minimum premiums apply. */
+static void test_minimum_premium(void **state)
+{
+    (void)state;
+    quote q;
+    rate_shopper(&q, "renters-oh-columbus", "\"personal_property\": 30000",
+                 "\"personal_property\": 10000");
+    not_quoted(&q, "hearthstone", MQ_DECLINED, "15,000 to 100,000");
+
+    /* Keystone: 118.00 x 0.620 x 1.00 x 1.00 x 1.00 x (1 - 0.16) = 61.4544 -> 61.00;
+     * 61 + 14 + 4 = 79.00, raised to the 100.00 minimum; + 10.00 fee = 110.00 */
+    const mq_result *k = result_of(&q, "keystone");
+    assert_int_equal(k->status, MQ_QUOTED);
+    assert_cents(premium_of(&q, k, "property"), 6100);
+    assert_true(k->minimum_applied);
+    assert_cents(k->premium_cents, 10000);
+    assert_cents(k->total_cents, 11000);
+
+    /* Summit: 128.00 x 1.05 x 0.600 x 1.00 x 1.00 x 1.00 x 1.00 x (1 - 0.08) = 74.1888
+     * -> 74.19; + 11.40 + 3.00 = 88.59, raised to the 90.00 minimum; no fee. */
+    const mq_result *s = result_of(&q, "summit");
+    assert_int_equal(s->status, MQ_QUOTED);
+    assert_cents(premium_of(&q, s, "property"), 7419);
+    assert_true(s->minimum_applied);
+    assert_cents(s->total_cents, 9000);
+    done(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -596,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_coverage_a_outside_tables),
         cmocka_unit_test(test_deductible_not_offered),
         cmocka_unit_test(test_three_water_claims),
+        cmocka_unit_test(test_minimum_premium),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
