@@ -32,9 +32,9 @@ static void parse_rejects_impossible_dates(void **state)
 {
     (void)state;
     int32_t d;
-    const char *bad[] = {"1990-02-30", "2023-02-29", "2026-13-01", "2026-00-10", "2026-04-31",
-                         "2026-4-01",  "26-04-01",   "2026-04-01x", "",          "abcd-ef-gh",
-                         "1900-02-29", "2026-04-00"};
+    const char *bad[] = {"1990-02-30", "2023-02-29", "2026-13-01", "2026-00-10",
+                         "2026-04-31", "2026-4-01",  "26-04-01",   "2026-04-01x",
+                         "",           "abcd-ef-gh", "1900-02-29", "2026-04-00"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_false(mq_date_parse(bad[i], &d));
     assert_true(mq_date_parse("2000-02-29", &d)); /* divisible by 400: leap */

@@ -63,8 +63,11 @@ static int setup(void **state)
     i1[MQ_AI_DATE] = D("2023-03-01");
     f->vars[0] = (mq_var_decl){.name = "age", .kind = MQ_ENT_DRIVER, .slot = 0};
     f->vars[1] = (mq_var_decl){.name = "vehicle_count", .kind = MQ_ENT_POLICY, .slot = 0};
-    f->env = (mq_compile_env){.line = mq_line_get(MQ_LINE_AUTO), .vars = f->vars, .nvars = 2,
-                              .file = "plan.yaml", .diags = &f->diags};
+    f->env = (mq_compile_env){.line = mq_line_get(MQ_LINE_AUTO),
+                              .vars = f->vars,
+                              .nvars = 2,
+                              .file = "plan.yaml",
+                              .diags = &f->diags};
     *state = f;
     return 0;
 }

@@ -97,7 +97,8 @@ static void effective_date_picks_the_version(void **state)
 
     rate_on(e, "2025-12-31", &a, &res, &n);
     assert_int_equal(res[0].status, MQ_UNAVAILABLE);
-    assert_string_equal(res[0].reasons[0], "Harbor Mutual has no auto rates in effect on 2025-12-31");
+    assert_string_equal(res[0].reasons[0],
+                        "Harbor Mutual has no auto rates in effect on 2025-12-31");
 
     assert_non_null(mq_engine_find_version(e, "harbor-oh-auto", "2026-01-01"));
     assert_null(mq_engine_find_version(e, "harbor-oh-auto", "2024-01-01"));
@@ -152,7 +153,8 @@ static void broken_plans_name_the_line(void **state)
     m = load_broken("^rounding:", "roundng:");
     assert_string_equal(m, "plan.yaml:114: top level: unknown key \"roundng\"");
     free(m);
-    m = load_broken("  vehicle_count: count(vehicles)", "  vehicle_count: count(vehicles) + vehicle_count");
+    m = load_broken("  vehicle_count: count(vehicles)",
+                    "  vehicle_count: count(vehicles) + vehicle_count");
     assert_string_equal(m, "plan.yaml:58: variable vehicle_count depends on itself (a cycle)");
     free(m);
     m = load_broken("amount: 0.12", "amount: [0.12");

@@ -145,7 +145,8 @@ static void unknown_symbol_is_an_error_with_its_line(void **state)
     assert_non_null(t);
     assert_false(mq_table_bind_key(t, 0, MQ_DOM_MARITAL, &d, "here"));
     assert_int_equal(d.count, 1);
-    assert_string_equal(d.items[0].text, "t.csv:3: \"maried\" is not a possible value of key status");
+    assert_string_equal(d.items[0].text,
+                        "t.csv:3: \"maried\" is not a possible value of key status");
     mq_table_free(t);
     mq_diags_free(&d);
 }
