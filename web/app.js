@@ -25,8 +25,9 @@ const resultsEl = $('results');
 const app = {
   line: null, // the line module in use
   lineCtl: null, // its mounted form
-  forms: new Map(), // line id -> {box, ctl}: every form mounted so far (one shown)
+  forms: new Map(), // line id -> {box, ctl}: every form mounted so far (one in the page)
   picking: 0, // counts line picks, so only the last one picked is shown
+  switching: null, // the pick in progress: buttons wait for it (its module may still be loading)
   common: null, // the envelope fields
   busy: false,
   formQuote: null, // the quote id the form's answers produced
@@ -65,7 +66,7 @@ function renderLinePicker() {
       checked: l.id === 'auto', disabled: soon, 'aria-describedby': `${id}-hint`,
     });
     radio.addEventListener('change', () => {
-      if (radio.checked) selectLine(l.id);
+      if (radio.checked) app.switching = selectLine(l.id);
     });
     box.append(h('div', { class: `line-option${soon ? ' soon' : ''}` },
       radio,
@@ -76,7 +77,8 @@ function renderLinePicker() {
 
 /**
  * Shows the form of line `id`, mounting it the first time. Each line keeps its
- * own form (hidden while another is shown), so its answers survive a switch.
+ * own form, taken out of the page while another is shown (so ids, paths and
+ * test ids stay unique), and its answers survive a switch.
  * Returns false when the page has no form for that line.
  */
 async function selectLine(id) {
@@ -87,11 +89,10 @@ async function selectLine(id) {
   let entry = app.forms.get(id);
   if (!entry) {
     const box = h('div', { class: 'line-form', 'data-line': id });
-    $('line-fields').append(box);
     entry = { box, ctl: mod.mount(box, app.common) };
     app.forms.set(id, entry);
   }
-  for (const [lineId, f] of app.forms) f.box.hidden = lineId !== id;
+  $('line-fields').replaceChildren(entry.box);
   app.line = mod;
   app.lineCtl = entry.ctl;
   app.common.setLine(id, mod.applicant);
@@ -122,6 +123,7 @@ function setBusy(on) {
 
 async function submit(e) {
   e.preventDefault();
+  await app.switching;
   if (app.busy || !app.lineCtl) return;
   const local = localProblems(form);
   if (local.length) {
@@ -250,13 +252,15 @@ async function start() {
   form.addEventListener('input', clearEdited);
   form.addEventListener('change', clearEdited);
 
-  $('fill-example').addEventListener('click', () => {
+  $('fill-example').addEventListener('click', async () => {
+    await app.switching;
     if (!app.line.example) return;
     fillForm(app.line.example);
     app.formQuote = null;
-    statusEl.textContent = `Filled in the example: ${app.line.exampleText || 'Dana Reyes, Columbus OH, a 2022 Honda Civic.'}`;
+    statusEl.textContent = app.line.exampleText ? `Filled in the example: ${app.line.exampleText}` : 'Filled in the example.';
   });
-  $('reset-form').addEventListener('click', () => {
+  $('reset-form').addEventListener('click', async () => {
+    await app.switching;
     app.common.reset();
     app.lineCtl.reset();
     app.formQuote = null;
@@ -275,7 +279,8 @@ async function start() {
     navigate('/');
     $('form-title').focus();
   });
-  $('new-quote').addEventListener('click', () => {
+  $('new-quote').addEventListener('click', async () => {
+    await app.switching;
     app.common.reset();
     app.lineCtl.reset();
     app.formQuote = null;

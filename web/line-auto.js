@@ -490,6 +490,7 @@ export default {
   coverageOrder: ['bi', 'pd', 'med', 'um', 'comp', 'coll'],
   unitWord: 'Vehicle',
   example,
+  exampleText: 'Dana Reyes, Columbus OH, a 2022 Honda Civic.',
   mount,
   unitLabels,
 };

@@ -192,6 +192,7 @@ const results = {
   maxLabel: 'Maximum premium per payment ($)',
   chartCaption: 'Premium per payment by carrier',
   chartSuffix: (r) => perPayment(r.premium && r.premium.term_months),
+  worksheetTitle: (r) => `Why ${(r.carrier && (r.carrier.name || r.carrier.id)) || ''} costs ${money(r.premium && r.premium.total)} ${perPayment(r.premium && r.premium.term_months)}`,
   totalRows: [
     { label: 'Class assumed', cell: (r) => className(r.health_class), testid: 'compare-class' },
     { label: 'Fees', cell: (r) => money(r.premium.fees) },

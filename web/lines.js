@@ -25,8 +25,8 @@
 // applicant, carriers): {state(), onStateChange(fn)}. Every control carries
 // the JSON path it fills in data-path, so the server's field errors land next
 // to it (errors.js). Each line's form is mounted once, the first time it is
-// picked, and kept (hidden) while another line is shown, so switching back
-// keeps the answers.
+// picked, and kept (out of the page) while another line is shown, so
+// switching back keeps the answers.
 
 export const LINES = [
   { id: 'auto', title: 'Auto', hint: 'Cars, trucks and SUVs', load: () => import('./line-auto.js') },

@@ -225,18 +225,18 @@ async function fillAutoByLabels(page, req) {
  * /q/{id}. Returns {id, request} (the JSON body the page posted).
  */
 async function submitAndWait(page, action) {
-  const posted = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes');
+  const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes');
   await action();
-  const request = (await posted).postDataJSON();
-  // Results, or the form's error summary (said in the failure, not a bare timeout).
-  const summary = page.getByTestId('form-errors');
-  const outcome = await Promise.race([
-    page.waitForURL(QUOTE_PATH).then(() => 'results'),
-    summary.waitFor({ state: 'visible' }).then(() => 'errors'),
-  ]);
-  if (outcome === 'errors') {
-    assert.fail(`the page showed errors instead of results: ${(await summary.innerText()).replace(/\s+/g, ' ')}\nrequest: ${JSON.stringify(request)}`);
+  const res = await answered;
+  const request = res.request().postDataJSON();
+  if (!res.ok()) {
+    // Say what the server and the page said, not just that the URL never changed.
+    const summary = page.getByTestId('form-errors');
+    await summary.waitFor({ state: 'visible', timeout: 5000 }).catch(() => {});
+    assert.fail(`POST /v1/quotes answered ${res.status()} ${await res.text().catch(() => '')}\n`
+      + `the page says: ${(await summary.innerText().catch(() => '')).replace(/\s+/g, ' ')}\nrequest: ${JSON.stringify(request)}`);
   }
+  await page.waitForURL(QUOTE_PATH);
   await page.locator('[data-testid^="total-"]').first().waitFor();
   const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
   return { id, request };
@@ -582,16 +582,20 @@ describe('pages and errors', () => {
     }
     const toLine = await tabTo('line-auto');
     assert.ok(toLine.length <= 4, `the line picker is among the first stops: ${toLine}`);
-    // The other lines are not reachable while disabled: arrows keep auto.
+    // While the other lines are disabled, the arrows keep auto.
     await page.keyboard.press('ArrowDown');
     const afterArrow = await focused();
     if (await page.getByTestId('line-home').isDisabled()) {
       assert.equal(afterArrow, 'line-auto');
       assert.equal(await page.getByTestId('line-auto').isChecked(), true);
     } else {
-      // The picker moved to another line: go back to auto with the arrows.
+      // The arrow picks the next line (its form shows); the other arrow comes back.
+      assert.equal(afterArrow, 'line-home');
+      await page.locator('.line-form[data-line="home"]').waitFor({ state: 'visible' });
       await page.keyboard.press('ArrowUp');
       assert.equal(await focused(), 'line-auto');
+      assert.equal(await page.getByTestId('line-auto').isChecked(), true);
+      await page.locator('.line-form[data-line="auto"]').waitFor({ state: 'visible' });
     }
     const toSubmit = await tabTo('get-quotes');
     assert.ok(toSubmit.length > 10, 'Tab goes through the form fields before the button');

@@ -52,7 +52,13 @@ export async function closeAll() {
  * Closing page.context() closes it.
  */
 export async function newPage(browser, contextOptions = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
+  // Reduced motion: app.css scrolls smoothly otherwise; instant scrolls keep
+  // anything from moving under a click.
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    reducedMotion: 'reduce',
+    ...contextOptions,
+  });
   // Generous: `make test` builds and runs other suites on the same machine.
   context.setDefaultTimeout(30000);
   context.setDefaultNavigationTimeout(30000);
@@ -71,11 +77,34 @@ export function screenshotPath(name) {
   return path.join(SCREENSHOT_DIR, `${name.replace(/[^A-Za-z0-9_.-]+/g, '-')}.png`);
 }
 
-/** Saves a screenshot of `page` as build/screenshots/<name>.png; returns its path. */
+/**
+ * Saves a screenshot of `page` as build/screenshots/<name>.png; returns its path.
+ *
+ * A full-page shot resizes the view for a moment, and Chromium answers a
+ * resize by scrolling the focused text field back into view at the next
+ * mouse press: the page then jumps between mousedown and mouseup and the
+ * click is lost. So the focused element is blurred for the shot and focused
+ * again after it (without scrolling).
+ */
 export async function screenshot(page, name, { fullPage = true } = {}) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = screenshotPath(name);
-  await page.screenshot({ path: file, fullPage, animations: 'disabled' });
+  const focused = fullPage
+    ? await page.evaluateHandle(() => {
+      const a = document.activeElement;
+      if (!a || a === document.body || a === document.documentElement) return null;
+      a.blur();
+      return a;
+    })
+    : null;
+  try {
+    await page.screenshot({ path: file, fullPage, animations: 'disabled' });
+  } finally {
+    if (focused) {
+      await focused.evaluate((a) => a && a.isConnected && a.focus({ preventScroll: true })).catch(() => {});
+      await focused.dispose();
+    }
+  }
   return file;
 }
 
