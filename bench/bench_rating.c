@@ -1,6 +1,7 @@
 /* bench_rating.c -- how fast the engine rates, measured against hand-written C.
  *
- * `build/bench/bench_rating [--plans DIR] [--iterations N] [--rounds R] [--request FILE]`
+ * `build/bench/bench_rating [--plans DIR] [--iterations N] [--rounds R] [--request FILE]
+ *                           [--line-requests DIR]`
  * loads the plans (default ./plans), takes the two-car family request
  * (example 2 of ../shared/reference/harbor-mutual-oh-auto.examples.json, or
  * the request in FILE) and parses it once. Before timing it checks that the
@@ -13,12 +14,17 @@
  * rating the Harbor plan alone (mq_rate_plan, no worksheet); (b) the full
  * comparison (mq_rate_all over every applicable auto plan, sorting included),
  * per call and per plan; (c) harbor_direct; (d) mq_req_parse + mq_rate_all,
- * JSON text included. Every engine call gets a fresh arena that is freed
- * right after, as a server would per request. Everything runs on one
- * thread (`taskset -c N` pins it) and the clock is CLOCK_MONOTONIC. Each
- * measured call is one non-inlined bench_* function; under valgrind there is
- * one round and no warm-up, so callgrind's inclusive cost of each divided by
- * N is the instruction count per call (bench/README.md).
+ * JSON text included. After these auto figures it times (e)-(h) like (b):
+ * one request per other line (home, renters, term_life, health, read from
+ * tests/data/shoppers or --line-requests DIR and parsed once; a line whose
+ * file is missing is skipped), mq_rate_all per call, with the number of
+ * plans rated and the time per plan rating. Every engine call gets a fresh
+ * arena that is freed right after, as a server would per request.
+ * Everything runs on one thread (`taskset -c N` pins it) and the clock is
+ * CLOCK_MONOTONIC. Each measured call is one non-inlined bench_* function;
+ * under valgrind there is one round and no warm-up, so callgrind's inclusive
+ * cost of each divided by N is the instruction count per call
+ * (bench/README.md).
  */
 #include "harbor_direct.h"
 #include "model.h"
@@ -36,30 +42,37 @@
 #endif
 #endif
 
-#define DEFAULT_PLANS    "plans"
-#define DEFAULT_EXAMPLES "../shared/reference/harbor-mutual-oh-auto.examples.json"
-#define BENCH_CASE       "2-family-two-cars"
-#define BENCH_CARRIER    "harbor"
-#define BENCH_TOTAL      186600 /* example 2's Harbor total, in cents */
-#define TARGET_PLAN_US   5.0
-#define TARGET_RATIO     2.0
-#define NOINLINE         __attribute__((noinline))
+#define DEFAULT_PLANS         "plans"
+#define DEFAULT_EXAMPLES      "../shared/reference/harbor-mutual-oh-auto.examples.json"
+#define DEFAULT_LINE_REQUESTS "tests/data/shoppers"
+#define BENCH_CASE            "2-family-two-cars"
+#define BENCH_CARRIER         "harbor"
+#define BENCH_TOTAL           186600 /* example 2's Harbor total, in cents */
+#define TARGET_PLAN_US        5.0
+#define TARGET_RATIO          2.0
+#define NOINLINE              __attribute__((noinline))
 
 enum { DEFAULT_ITERATIONS = 20000, DEFAULT_ROUNDS = 7, MAX_ROUNDS = 99 };
 
 static const char usage[] =
     "usage: bench_rating [--plans DIR] [--iterations N] [--rounds R] [--request FILE]\n"
+    "                    [--line-requests DIR]\n"
     "\n"
     "Times the engine rating the two-car family request (Harbor example 2) against\n"
     "the Harbor plan and against every applicable auto plan, and a hand-written C\n"
-    "function computing Harbor directly. Run from the repository root.\n"
+    "function computing Harbor directly; then one request per other line (home,\n"
+    "renters, term_life, health) against every applicable plan of its line. Run\n"
+    "from the repository root.\n"
     "\n"
     "  --plans DIR       plans folder (default: " DEFAULT_PLANS ")\n"
     "  --iterations N    calls per round for each measurement (default: 20000)\n"
     "  --rounds R        timed rounds after the warm-up; the median is reported (default: 7)\n"
     "  --request FILE    a request JSON to time instead, or an examples file\n"
     "                    (its case " BENCH_CASE " is timed)\n"
-    "                    (default: " DEFAULT_EXAMPLES ")\n";
+    "                    (default: " DEFAULT_EXAMPLES ")\n"
+    "  --line-requests DIR\n"
+    "                    folder of the home, renters, term_life and health requests;\n"
+    "                    a missing file skips its line (default: " DEFAULT_LINE_REQUESTS ")\n";
 
 /* What every measured call needs. */
 typedef struct bench {
@@ -69,8 +82,9 @@ typedef struct bench {
     const char *text;   /* ... and its JSON text, for (d) */
     size_t len;
     mq_rate_opts opts;
-    int64_t *cov; /* harbor_direct's coverage premiums */
-    int64_t sink; /* keeps every result observable */
+    int64_t *cov;                           /* harbor_direct's coverage premiums */
+    const mq_input *line_in[MQ_LINE_COUNT]; /* the other lines' requests, parsed once */
+    int64_t sink;                           /* keeps every result observable */
 } bench;
 
 /* ---- Helpers ----------------------------------------------------------- */
@@ -126,6 +140,41 @@ static bool parse_request(const char *text, mq_arena *a, mq_input *in, const cha
     for (int i = 0; i < errs.count && i < 32; i++)
         fprintf(stderr, "  %s\n", mq_req_error_text(&errs.items[i], a));
     return false;
+}
+
+/* The whole file as a NUL-terminated string (malloc), or NULL with errno set.
+ * Stops reading once past MQ_REQ_MAX_BYTES, a size mq_req_parse rejects. */
+static char *read_text(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = NULL;
+    for (;;) {
+        char *grown = realloc(buf, cap + 1);
+        if (!grown) {
+            free(buf);
+            fclose(f);
+            errno = ENOMEM;
+            return NULL;
+        }
+        buf = grown;
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap || cap > MQ_REQ_MAX_BYTES)
+            break;
+        cap *= 2;
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        free(buf);
+        errno = EIO;
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
 }
 
 /* The Harbor plan the engine would pick for this request, or NULL. */
@@ -262,6 +311,54 @@ NOINLINE static void bench_parse_compare(bench *b)
     mq_arena_free(&a);
 }
 
+/* (e)-(h): mq_rate_all on one other line's request. Inlined into one
+ * bench_compare_<line> per line, so callgrind counts each line apart. */
+static inline void compare_line(bench *b, const mq_input *in)
+{
+    mq_arena a;
+    mq_result *res;
+    int n;
+    mq_arena_init(&a, 0);
+    if (!mq_rate_all(b->e, in, &b->opts, &a, &res, &n))
+        abort();
+    b->sink += (n > 0 ? res[0].total_cents : 0) + n;
+    mq_arena_free(&a);
+}
+
+NOINLINE static void bench_compare_home(bench *b)
+{
+    compare_line(b, b->line_in[MQ_LINE_HOME]);
+}
+
+NOINLINE static void bench_compare_renters(bench *b)
+{
+    compare_line(b, b->line_in[MQ_LINE_RENTERS]);
+}
+
+NOINLINE static void bench_compare_term_life(bench *b)
+{
+    compare_line(b, b->line_in[MQ_LINE_TERM_LIFE]);
+}
+
+NOINLINE static void bench_compare_health(bench *b)
+{
+    compare_line(b, b->line_in[MQ_LINE_HEALTH]);
+}
+
+/* The other lines' requests, in the order they are reported. */
+static const struct line_request {
+    mq_line line;
+    const char *label; /* row label in the table */
+    const char *file;  /* in --line-requests DIR */
+    void (*fn)(bench *);
+} line_requests[] = {
+    {MQ_LINE_HOME, "(e)", "home-oh-columbus-frame.json", bench_compare_home},
+    {MQ_LINE_RENTERS, "(f)", "renters-oh-columbus.json", bench_compare_renters},
+    {MQ_LINE_TERM_LIFE, "(g)", "life-oh-female-35-preferred.json", bench_compare_term_life},
+    {MQ_LINE_HEALTH, "(h)", "health-oh-family-four-children.json", bench_compare_health},
+};
+enum { NLINE_REQUESTS = sizeof line_requests / sizeof line_requests[0] };
+
 /* ---- Timing ----------------------------------------------------------- */
 
 typedef struct timing {
@@ -282,6 +379,74 @@ static timing measure(bench *b, void (*fn)(bench *), long iterations, int rounds
     }
     qsort(us, (size_t)rounds, sizeof us[0], compare_doubles);
     return (timing){us[rounds / 2], us[0], us[rounds - 1]};
+}
+
+/* What became of one other line's request. */
+typedef struct line_run {
+    char path[512];
+    char skipped[600]; /* why the line is not timed; "" when it is */
+    size_t bytes;
+    int rated, quoted; /* results with a plan, and the quoted ones */
+    timing t;
+} line_run;
+
+/* Reads and parses lr's request from `dir` into *in (arena memory) and counts
+ * the plans mq_rate_all rates for it. A missing file, or no plan rated, only
+ * fills run->skipped; false on anything else (printed), which stops the run. */
+static bool load_line_request(const mq_engine *e, const char *dir, const struct line_request *lr,
+                              mq_arena *a, mq_input *in, line_run *run)
+{
+    const char *name = mq_line_get(lr->line)->name;
+    snprintf(run->path, sizeof run->path, "%s/%s", dir, lr->file);
+    char *text = read_text(run->path, &run->bytes);
+    if (!text && errno == ENOENT) {
+        snprintf(run->skipped, sizeof run->skipped, "skipped: no file %s", run->path);
+        return true;
+    }
+    if (!text) {
+        fprintf(stderr, "bench_rating: %s: %s\n", run->path, strerror(errno));
+        return false;
+    }
+    bool ok = parse_request(text, a, in, run->path);
+    free(text);
+    if (!ok)
+        return false;
+    if (in->line != lr->line) {
+        fprintf(stderr, "bench_rating: %s: a %s request, not %s\n", run->path,
+                mq_line_get(in->line)->name, name);
+        return false;
+    }
+    mq_arena probe;
+    mq_arena_init(&probe, 0);
+    mq_result *res;
+    int n;
+    ok = mq_rate_all(e, in, &(mq_rate_opts){.worksheet = false}, &probe, &res, &n);
+    for (int k = 0; ok && k < n; k++) {
+        run->rated += res[k].plan != NULL;
+        run->quoted += res[k].status == MQ_QUOTED;
+    }
+    mq_arena_free(&probe);
+    if (!ok) {
+        fprintf(stderr, "bench_rating: %s: out of memory\n", run->path);
+        return false;
+    }
+    if (run->rated == 0)
+        snprintf(run->skipped, sizeof run->skipped,
+                 "skipped: no %s plan in the plans folder applies to %s", name, run->path);
+    return true;
+}
+
+/* "OH, 6 members, 812 bytes of JSON": the request's state and lists. */
+static void describe_request(const mq_input *in, size_t bytes, char *out, size_t size)
+{
+    const mq_line_def *l = mq_line_get(in->line);
+    int at = snprintf(out, size, "%s", mq_symbol_name(MQ_DOM_STATE, in->state));
+    for (int k = MQ_ENT_POLICY + 1; k < MQ_ENT_COUNT; k++)
+        if (l->collection_names[k] && at >= 0 && (size_t)at < size)
+            at += snprintf(out + at, size - (size_t)at, ", %d %s", (int)in->count[k],
+                           l->collection_names[k]);
+    if (at >= 0 && (size_t)at < size)
+        snprintf(out + at, size - (size_t)at, ", %zu bytes of JSON", bytes);
 }
 
 static void print_row(const char *what, timing t, int per)
@@ -321,6 +486,7 @@ static bool parse_count(const char *s, long lo, long hi, long *out)
 int main(int argc, char **argv)
 {
     const char *plans_dir = DEFAULT_PLANS, *request_path = NULL;
+    const char *line_dir = DEFAULT_LINE_REQUESTS;
     long iterations = DEFAULT_ITERATIONS, rounds = DEFAULT_ROUNDS;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -329,7 +495,8 @@ int main(int argc, char **argv)
             return 0;
         }
         bool known = strcmp(arg, "--plans") == 0 || strcmp(arg, "--iterations") == 0 ||
-                     strcmp(arg, "--rounds") == 0 || strcmp(arg, "--request") == 0;
+                     strcmp(arg, "--rounds") == 0 || strcmp(arg, "--request") == 0 ||
+                     strcmp(arg, "--line-requests") == 0;
         if (!known || !val) {
             fprintf(stderr, "bench_rating: %s %s\n%s", arg, known ? "needs a value" : "unknown",
                     usage);
@@ -340,6 +507,8 @@ int main(int argc, char **argv)
             plans_dir = val;
         else if (strcmp(arg, "--request") == 0)
             request_path = val;
+        else if (strcmp(arg, "--line-requests") == 0)
+            line_dir = val;
         else if (!parse_count(val, 1, 1000000000,
                               strcmp(arg, "--rounds") == 0 ? &rounds : &iterations) ||
                  rounds > MAX_ROUNDS) {
@@ -453,6 +622,16 @@ int main(int argc, char **argv)
     }
     mq_arena_free(&probe);
 
+    /* The other lines' requests, each parsed once (into req_arena too). */
+    mq_input line_in[NLINE_REQUESTS];
+    line_run runs[NLINE_REQUESTS] = {0};
+    for (int k = 0; k < NLINE_REQUESTS; k++) {
+        if (!load_line_request(e, line_dir, &line_requests[k], &req_arena, &line_in[k], &runs[k]))
+            return 1;
+        if (!runs[k].skipped[0])
+            b.line_in[line_requests[k].line] = &line_in[k];
+    }
+
     bool valgrind = under_valgrind();
     if (valgrind)
         rounds = 1;
@@ -494,6 +673,38 @@ int main(int argc, char **argv)
            per_plan, per_plan <= TARGET_PLAN_US ? "met" : "MISSED");
     printf("  engine within %.0fx of hand-written           %8.1fx   %s\n", TARGET_RATIO, ratio,
            ratio <= TARGET_RATIO ? "met" : "MISSED");
+
+    /* (e)-(h): the other lines, after the auto figures. */
+    printf("\nOther lines, one request each from %s, timed like (b):\n", line_dir);
+    for (int k = 0; k < NLINE_REQUESTS; k++) {
+        const char *name = mq_line_get(line_requests[k].line)->name;
+        if (runs[k].skipped[0]) {
+            printf("  %-10s %s\n", name, runs[k].skipped);
+            continue;
+        }
+        char desc[160];
+        describe_request(&line_in[k], runs[k].bytes, desc, sizeof desc);
+        printf("  %-10s %s: %s; %d plans rated (%d quoted)\n", name, line_requests[k].file, desc,
+               runs[k].rated, runs[k].quoted);
+    }
+    fflush(stdout);
+    int ntimed = 0;
+    for (int k = 0; k < NLINE_REQUESTS; k++)
+        if (!runs[k].skipped[0]) {
+            runs[k].t = measure(&b, line_requests[k].fn, iterations, (int)rounds, !valgrind);
+            ntimed++;
+        }
+    if (ntimed > 0)
+        printf("\n  %-44s %9s  %-19s %9s\n", "microseconds", "per call", "   (fastest-slowest)",
+               "per plan");
+    for (int k = 0; k < NLINE_REQUESTS; k++) {
+        if (runs[k].skipped[0])
+            continue;
+        snprintf(what, sizeof what, "%s %s, %d plans (mq_rate_all)", line_requests[k].label,
+                 mq_line_get(line_requests[k].line)->name, runs[k].rated);
+        print_row(what, runs[k].t, runs[k].rated);
+    }
+
     if (b.sink == 42) /* never; keeps the results live */
         printf(" \n");
 

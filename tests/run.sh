@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 BUILD=${1:-build}
 ASAN_BUILD=${2:-}
-UNIT="test_date test_table test_expr test_plan test_request test_response test_request_lines test_harbor test_aca test_lines_life test_lines_property test_batch test_batch_cli"
+UNIT="test_date test_table test_expr test_plan test_request test_response test_bundle test_request_lines test_harbor test_aca test_lines_life test_lines_property test_batch test_batch_cli test_intake"
 passed=0
 failed=0
 log=$(mktemp)
@@ -41,6 +41,7 @@ for t in $UNIT; do
   run_suite "$t" "$BUILD/tests/$t"
 done
 run_suite "test_cli" env MQ_BIN="$BUILD/multiquote" "$BUILD/tests/test_cli"
+run_suite "test_intake_cli" env MQ_BIN="$BUILD/multiquote" "$BUILD/tests/test_intake_cli"
 
 # API and browser tests: node's test runner against the real server.
 if [ -d tests/js/node_modules ]; then
@@ -61,6 +62,8 @@ if [ -n "$ASAN_BUILD" ]; then
     run_suite "$t (asan+ubsan)" "$ASAN_BUILD/tests/$t"
   done
   run_suite "test_cli (asan+ubsan)" env MQ_BIN="$ASAN_BUILD/multiquote" "$ASAN_BUILD/tests/test_cli"
+  run_suite "test_intake_cli (asan+ubsan)" env MQ_BIN="$ASAN_BUILD/multiquote" \
+    "$ASAN_BUILD/tests/test_intake_cli"
 fi
 
 echo "$passed passed, $failed failed"

@@ -8,6 +8,7 @@
 #define MQ_CLI_H
 
 #include "engine.h"
+#include "intake.h"
 #include "model.h"
 
 #include <stdbool.h>
@@ -23,15 +24,16 @@ typedef struct cli_opts {
     int port;
     bool json, schema, help, color;
     /* batch, impact, gen-book */
-    const char *from, *to; /* --from VERSION --to VERSION */
-    const char *line;      /* --line auto */
-    const char *format;    /* --format ndjson|csv */
-    const char *state;     /* --state OH[,PA,TX] */
-    const char *out_csv;   /* --out-csv FILE */
-    const char *png;       /* --png FILE */
-    long n;                /* --n N (-1: not a number) */
+    const char *from, *to;   /* --from VERSION --to VERSION */
+    const char *line;        /* --line auto */
+    const char *format;      /* --format ndjson|csv */
+    const char *state;       /* --state OH[,PA,TX] */
+    const char *out_csv;     /* --out-csv FILE */
+    const char *png;         /* --png FILE */
+    long n;                  /* --n N (-1: not a number) */
     unsigned long long seed; /* --seed S */
-    int threads;           /* --threads N (0: one per core; -1: not a number) */
+    int threads;             /* --threads N (0: one per core; -1: not a number) */
+    bool acord;              /* quote, explain: FILE is ACORD XML (--acord) */
 } cli_opts;
 
 /* Shared helpers (main.c). */
@@ -42,6 +44,13 @@ char *cli_read_input(const char *file, size_t max, size_t *len);
 int cli_parse_request(const char *file, mq_arena *a, mq_input *in);
 void cli_print_money(FILE *f, int64_t cents, int width);
 
+/* The comparison table of one line's results (cmd_quote.c). */
+void cli_print_results(const cli_opts *o, const mq_input *in, const mq_result *res, int n);
+
+/* Bundles (cmd_bundle.c): a request file whose line is "bundle". */
+bool cli_is_bundle(const char *file);
+int cli_quote_bundle(const cli_opts *o);
+
 /* Commands. */
 int cli_quote(const cli_opts *o);
 int cli_explain(const cli_opts *o);
@@ -49,8 +58,13 @@ int cli_check(const cli_opts *o);
 int cli_carriers(const cli_opts *o);
 int cli_serve(const cli_opts *o);
 int cli_requote(const cli_opts *o);
-int cli_batch(const cli_opts *o);    /* cmd_batch.c */
+int cli_batch(const cli_opts *o); /* cmd_batch.c */
 int cli_impact(const cli_opts *o);
 int cli_gen_book(const cli_opts *o);
+
+/* cmd_intake.c: ACORD requests and the src/intake checks of a JSON request. */
+int cli_parse_acord(const char *file, mq_arena *a, mq_input *in, mq_acord **out);
+int cli_print_acord(const mq_input *in, const mq_result *res, int n, const mq_acord *x);
+int cli_intake_check(const char *file, const char *text, size_t len, mq_arena *a);
 
 #endif

@@ -82,6 +82,14 @@ static void print_line_extras(const mq_result *r, const colors *c)
     printf("%s\n", c->off);
 }
 
+static void print_table(const mq_input *in, const mq_result *res, int n, const colors *c);
+
+void cli_print_results(const cli_opts *o, const mq_input *in, const mq_result *res, int n)
+{
+    colors c = palette(o->color);
+    print_table(in, res, n, &c);
+}
+
 static void print_table(const mq_input *in, const mq_result *res, int n, const colors *c)
 {
     /* totals are for each carrier's own term (6 or 12 months); monthly compares them */
@@ -140,10 +148,18 @@ int cli_quote(const cli_opts *o)
         fprintf(stderr, "multiquote quote: name a request file, or - for stdin\n");
         return CLI_USAGE;
     }
+    if (!o->acord && strcmp(o->file, "-") != 0 && cli_is_bundle(o->file))
+        return cli_quote_bundle(o);
+    bool acord_out = o->format && strcmp(o->format, "acord") == 0;
+    if (o->format && !acord_out && strcmp(o->format, "json") != 0) {
+        fprintf(stderr, "multiquote quote: --format is acord or json, not \"%s\"\n", o->format);
+        return CLI_USAGE;
+    }
     mq_arena a;
     mq_arena_init(&a, 0);
     mq_input in;
-    int rc = cli_parse_request(o->file, &a, &in);
+    mq_acord *x = NULL; /* an ACORD request (--acord) */
+    int rc = o->acord ? cli_parse_acord(o->file, &a, &in, &x) : cli_parse_request(o->file, &a, &in);
     mq_engine *e = rc == CLI_OK ? cli_load_engine(o->plans) : NULL;
     if (rc == CLI_OK && !e)
         rc = CLI_FAIL;
@@ -155,11 +171,14 @@ int cli_quote(const cli_opts *o)
     }
     if (rc == CLI_OK) {
         colors c = palette(o->color);
-        if (o->json)
+        if (acord_out)
+            rc = cli_print_acord(&in, res, n, x);
+        else if (o->json || o->format)
             rc = print_json(&in, res, n);
         else
             print_table(&in, res, n, &c);
     }
+    mq_acord_free(x);
     mq_engine_free(e);
     mq_arena_free(&a);
     return rc;
@@ -271,7 +290,9 @@ int cli_explain(const cli_opts *o)
     mq_arena a;
     mq_arena_init(&a, 0);
     mq_input in;
-    int rc = cli_parse_request(o->file, &a, &in);
+    mq_acord *x = NULL; /* an ACORD request (--acord) */
+    int rc = o->acord ? cli_parse_acord(o->file, &a, &in, &x) : cli_parse_request(o->file, &a, &in);
+    mq_acord_free(x);
     mq_engine *e = rc == CLI_OK ? cli_load_engine(o->plans) : NULL;
     if (rc == CLI_OK && !e)
         rc = CLI_FAIL;

@@ -165,6 +165,11 @@ int cli_requote(const cli_opts *o)
         rc = found < 0 ? CLI_FAIL : CLI_USAGE;
         goto done;
     }
+    if (strcmp(l.q.line, "bundle") == 0) {
+        fprintf(stderr, "multiquote requote: %s is a bundle quote; re-rating bundles is not "
+                        "supported yet\n", l.q.id);
+        goto done;
+    }
     if (!(e = cli_load_engine(o->plans)))
         goto done;
     mq_input in;

@@ -69,6 +69,39 @@ json_t *mq_resp_money(int64_t cents);
  * insertion order, indented when `pretty`). Caller frees. */
 char *mq_resp_dump(const json_t *doc, bool pretty);
 
+/* ---- Bundles (bundle.c): auto and home or renters together ----------- */
+
+typedef struct mq_bundle_input {
+    mq_input auto_in, property_in;
+    mq_line property_line; /* MQ_LINE_HOME or MQ_LINE_RENTERS */
+} mq_bundle_input;
+
+typedef struct mq_bundle_quote {
+    mq_result auto_r, property_r;  /* rated with the multi-line fact set */
+    int64_t annual_cents;          /* both, for a year */
+    int64_t separate_annual_cents; /* the same carrier's two quotes without the bundle */
+} mq_bundle_quote;
+
+typedef struct mq_bundle_result {
+    mq_result *auto_res, *property_res; /* separate quotes, sorted */
+    int nauto, nproperty;
+    mq_bundle_quote *bundles; /* carriers quoting both, by annual cost */
+    int nbundles;
+    const mq_result *best_auto, *best_property; /* cheapest separate quotes */
+    int64_t best_separate_cents;                /* their annual cost together */
+} mq_bundle_result;
+
+bool mq_req_is_bundle(const json_t *doc);
+/* Parses {"line": "bundle", envelope..., "auto": {...}, "home"|"renters": {...}};
+ * errors are named by their path in the bundle ("home.dwelling.year_built"). */
+bool mq_req_bundle_from_json(json_t *doc, mq_arena *a, mq_bundle_input *b, mq_req_errors *errs);
+bool mq_bundle_rate(const mq_engine *e, const mq_bundle_input *b, mq_arena *a,
+                    mq_bundle_result *out);
+/* {quote_id?, line: "bundle", effective_date, created_at?, auto: {...}, home: {...},
+ *  bundles: [...], best_separate: {...}} as compact text; caller frees. */
+char *mq_resp_bundle_text(const mq_bundle_input *b, const mq_bundle_result *r,
+                          const mq_resp_meta *meta);
+
 /* ---- Savings tips (tips.c) ----------------------------------------- */
 
 /* [{carrier, plan, change, saving, new_total}]: changes the cheapest

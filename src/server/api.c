@@ -130,6 +130,77 @@ static bool save_quote(mq_server *s, mq_http_req *r, const mq_input *in, const m
     return false;
 }
 
+/* The plan rows of a bundle quote: both lines' results. */
+static bool bundle_plans(mq_http_req *r, const mq_bundle_result *b, mq_store_quote *q)
+{
+    int n = b->nauto + b->nproperty;
+    mq_store_plan *plans = mq_arena_alloc(&r->arena, sizeof(*plans) * (size_t)(n ? n : 1));
+    if (!plans)
+        return false;
+    int np = 0;
+    for (int i = 0; i < n; i++) {
+        const mq_result *res = i < b->nauto ? &b->auto_res[i] : &b->property_res[i - b->nauto];
+        if (!res->plan)
+            continue; /* a carrier without a plan for one of the lines: nothing to record */
+        mq_plan_info pi;
+        mq_plan_get_info(res->plan, &pi);
+        plans[np++] = (mq_store_plan){res->carrier_id, pi.plan_id, pi.version,
+                                      mq_status_name(res->status),
+                                      res->status == MQ_QUOTED ? res->total_cents : -1};
+    }
+    q->plans = plans;
+    q->nplans = np;
+    return true;
+}
+
+/* POST /v1/quotes with "line": "bundle" (docs/bundles.md). */
+static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
+{
+    mq_bundle_input b;
+    mq_req_errors errs = {0};
+    if (!mq_req_bundle_from_json(doc, &r->arena, &b, &errs)) {
+        if (errs.count)
+            invalid_request(r, &errs);
+        else
+            mq_api_error(r, 500, "internal", "out of memory", "");
+        return;
+    }
+    mq_engine_ref *ref = mq_server_engine_acquire(s);
+    mq_bundle_result br;
+    mq_store_quote q = {0};
+    char *text = NULL;
+    char day[11];
+    mq_date_format(b.auto_in.effective_date, day);
+    if (!mq_bundle_rate(ref->engine, &b, &r->arena, &br) || !mq_store_new_id(&q) ||
+        !(text = mq_resp_bundle_text(&b, &br, &(mq_resp_meta){q.id, q.created_at})) ||
+        !bundle_plans(r, &br, &q)) {
+        mq_api_error(r, 500, "internal", "out of memory", "");
+        goto done;
+    }
+    q.line = "bundle";
+    q.effective_date = day;
+    q.request = r->body;
+    q.response = text;
+    q.consent_contact = consent_given(doc);
+    if (q.consent_contact)
+        snprintf(q.consent_at, sizeof q.consent_at, "%s", q.created_at);
+    char err[256];
+    if (!mq_store_save(s->store, &q, err, sizeof err)) {
+        mq_api_error(r, 500, "storage_error", "the quote could not be saved; nothing was stored",
+                     "");
+        goto done;
+    }
+    r->status = 201;
+    r->response = text;
+    text = NULL;
+    r->response_len = strlen(r->response);
+    r->response_type = "application/json";
+    r->location = mq_arena_printf(&r->arena, "/v1/quotes/%s", q.id);
+done:
+    free(text);
+    mq_server_engine_release(s, ref);
+}
+
 static void post_quote(mq_server *s, mq_http_req *r)
 {
     r->route = ROUTE_QUOTES_POST;
@@ -147,6 +218,11 @@ static void post_quote(mq_server *s, mq_http_req *r)
         char msg[300];
         snprintf(msg, sizeof msg, "invalid JSON at %d:%d: %s", je.line, je.column, je.text);
         mq_api_error(r, 400, "malformed_json", msg, "");
+        return;
+    }
+    if (mq_req_is_bundle(doc)) {
+        post_bundle(s, r, doc);
+        json_decref(doc);
         return;
     }
     mq_input in;
@@ -263,6 +339,13 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
     mq_store_loaded l;
     if (!load_quote(s, r, id, &l))
         return;
+    if (strcmp(l.q.line, "bundle") == 0) {
+        mq_api_error(r, 404, "not_found",
+                     "a bundle quote has no single worksheet: quote its auto or home part alone",
+                     "");
+        mq_store_loaded_free(&l);
+        return;
+    }
     /* {carrier} is a carrier id, or a plan id where an issuer answered with
      * several plans (health) */
     const mq_store_plan *row = NULL;

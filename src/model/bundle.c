@@ -1,0 +1,266 @@
+/* bundle.c -- auto and home (or renters) quoted together.
+ *
+ * A bundle request (docs/bundles.md) is the contract's envelope with an
+ * "auto" part and a "home" or "renters" part. Each part is turned into a
+ * request of its own line (sharing effective date, applicant and carriers)
+ * and parsed by the ordinary parser, so every rule and error message is the
+ * same; errors are named by their path in the bundle ("home.dwelling...").
+ * Rating quotes both lines separately, then, for every carrier that quotes
+ * both, both again with the request's `bundle` fact set, which is what a
+ * plan's multi-line discount reads. Bundles are compared by annual cost
+ * (auto terms are often 6 months, home 12) beside the best separate quotes.
+ */
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const envelope_keys[] = {"line", "effective_date", "applicant", "carriers"};
+
+bool mq_req_is_bundle(const json_t *doc)
+{
+    const char *line = json_string_value(json_object_get(doc, "line"));
+    return line && strcmp(line, "bundle") == 0;
+}
+
+static void add_error(mq_req_errors *errs, mq_arena *a, const char *path, const char *message)
+{
+    if (errs->count < (int)(sizeof errs->items / sizeof errs->items[0]))
+        errs->items[errs->count] =
+            (mq_req_error){mq_arena_strdup(a, path), mq_arena_strdup(a, message)};
+    errs->count++;
+}
+
+static bool is_envelope_key(const char *key)
+{
+    for (size_t i = 0; i < sizeof envelope_keys / sizeof envelope_keys[0]; i++)
+        if (strcmp(key, envelope_keys[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The request of one part: the envelope plus the part's own fields. */
+static json_t *part_request(json_t *doc, const char *line, json_t *part, const char *name,
+                            mq_arena *a, mq_req_errors *errs)
+{
+    json_t *r = json_object();
+    if (!r)
+        return NULL;
+    json_object_set_new(r, "line", json_string(line));
+    for (size_t i = 1; i < sizeof envelope_keys / sizeof envelope_keys[0]; i++) {
+        json_t *v = json_object_get(doc, envelope_keys[i]);
+        if (v)
+            json_object_set(r, envelope_keys[i], v);
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(part, key, v)
+    {
+        if (is_envelope_key(key)) {
+            char *path = mq_arena_printf(a, "%s.%s", name, key);
+            add_error(errs, a, path ? path : name, "belongs at the top of the bundle request");
+            continue;
+        }
+        json_object_set(r, key, v);
+    }
+    return r;
+}
+
+/* Parses one part, copying its errors with the part's name in front (the
+ * envelope's errors only once: `report_envelope` is false for the second). */
+static bool parse_part(json_t *req, const char *name, bool report_envelope, mq_arena *a,
+                       mq_input *in, mq_req_errors *errs)
+{
+    mq_req_errors mine = {0};
+    if (mq_req_from_json(req, a, in, &mine))
+        return true;
+    if (mine.count == 0)
+        return false; /* out of memory */
+    int shown = mine.count < 32 ? mine.count : 32;
+    for (int i = 0; i < shown; i++) {
+        const char *p = mine.items[i].path;
+        size_t klen = strcspn(p, ".[");
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(klen < 63 ? klen : 63), p);
+        bool envelope = !*p || is_envelope_key(key);
+        if (envelope && !report_envelope)
+            continue;
+        const char *path = envelope ? p : mq_arena_printf(a, "%s.%s", name, p);
+        add_error(errs, a, path ? path : p, mine.items[i].message);
+    }
+    return false;
+}
+
+bool mq_req_bundle_from_json(json_t *doc, mq_arena *a, mq_bundle_input *b, mq_req_errors *errs)
+{
+    memset(b, 0, sizeof(*b));
+    const char *key;
+    json_t *v;
+    json_object_foreach(doc, key, v)
+    {
+        if (!is_envelope_key(key) && strcmp(key, "auto") != 0 && strcmp(key, "home") != 0 &&
+            strcmp(key, "renters") != 0)
+            add_error(errs, a, key, "unknown field");
+    }
+    json_t *autos = json_object_get(doc, "auto"), *home = json_object_get(doc, "home"),
+           *renters = json_object_get(doc, "renters");
+    if (!json_is_object(autos))
+        add_error(errs, a, "auto", autos ? "expected an object" : "is required");
+    if ((home != NULL) == (renters != NULL))
+        add_error(errs, a, home ? "renters" : "home",
+                  home ? "give home or renters, not both" : "is required (or renters)");
+    json_t *prop = home ? home : renters;
+    const char *prop_name = home ? "home" : "renters";
+    if (prop && !json_is_object(prop))
+        add_error(errs, a, prop_name, "expected an object");
+    if (errs->count)
+        return false;
+    b->property_line = home ? MQ_LINE_HOME : MQ_LINE_RENTERS;
+    json_t *ra = part_request(doc, "auto", autos, "auto", a, errs);
+    json_t *rp = part_request(doc, prop_name, prop, prop_name, a, errs);
+    bool ok = ra && rp && !errs->count;
+    ok = ok && parse_part(ra, "auto", true, a, &b->auto_in, errs);
+    bool ok2 = ra && rp && parse_part(rp, prop_name, false, a, &b->property_in, errs);
+    json_decref(ra);
+    json_decref(rp);
+    return ok && ok2 && errs->count == 0;
+}
+
+/* ---- Rating ----------------------------------------------------------- */
+
+static int64_t annual_cents(const mq_result *r)
+{
+    return r->term_months > 0 ? r->total_cents * 12 / r->term_months : r->total_cents;
+}
+
+/* A copy of `in` whose policy row says the request is a bundle. */
+static bool bundled(const mq_input *in, int field, mq_arena *a, mq_input *out)
+{
+    *out = *in;
+    size_t n = (size_t)mq_line_get(in->line)->nfields[MQ_ENT_POLICY];
+    out->values[MQ_ENT_POLICY] = mq_arena_alloc(a, n * sizeof(double));
+    if (!out->values[MQ_ENT_POLICY])
+        return false;
+    memcpy(out->values[MQ_ENT_POLICY], in->values[MQ_ENT_POLICY], n * sizeof(double));
+    out->values[MQ_ENT_POLICY][field] = 1;
+    return true;
+}
+
+static const mq_result *quoted_by(const mq_result *res, int n, const char *carrier)
+{
+    for (int i = 0; i < n; i++)
+        if (res[i].status == MQ_QUOTED && strcmp(res[i].carrier_id, carrier) == 0)
+            return &res[i];
+    return NULL;
+}
+
+static int compare_bundles(const void *x, const void *y)
+{
+    const mq_bundle_quote *a = x, *b = y;
+    if (a->annual_cents != b->annual_cents)
+        return a->annual_cents < b->annual_cents ? -1 : 1;
+    return strcmp(a->auto_r.carrier_id, b->auto_r.carrier_id);
+}
+
+static const mq_result *cheapest(const mq_result *res, int n)
+{
+    const mq_result *best = NULL;
+    for (int i = 0; i < n; i++)
+        if (res[i].status == MQ_QUOTED && (!best || annual_cents(&res[i]) < annual_cents(best)))
+            best = &res[i];
+    return best;
+}
+
+bool mq_bundle_rate(const mq_engine *e, const mq_bundle_input *b, mq_arena *a,
+                    mq_bundle_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    mq_input ai, pi;
+    if (!bundled(&b->auto_in, MQ_AP_BUNDLE, a, &ai) ||
+        !bundled(&b->property_in, MQ_HP_BUNDLE, a, &pi))
+        return false;
+    if (!mq_rate_all(e, &b->auto_in, &(mq_rate_opts){0}, a, &out->auto_res, &out->nauto) ||
+        !mq_rate_all(e, &b->property_in, &(mq_rate_opts){0}, a, &out->property_res,
+                     &out->nproperty))
+        return false;
+    out->bundles = mq_arena_alloc(a, sizeof(mq_bundle_quote) * (size_t)(out->nauto + 1));
+    if (!out->bundles)
+        return false;
+    for (int i = 0; i < out->nauto; i++) {
+        const mq_result *ar = &out->auto_res[i];
+        const mq_result *pr = quoted_by(out->property_res, out->nproperty, ar->carrier_id);
+        if (ar->status != MQ_QUOTED || !pr)
+            continue;
+        mq_bundle_quote *q = &out->bundles[out->nbundles];
+        if (!mq_rate_plan(ar->plan, &ai, &(mq_rate_opts){0}, a, &q->auto_r) ||
+            !mq_rate_plan(pr->plan, &pi, &(mq_rate_opts){0}, a, &q->property_r))
+            return false;
+        if (q->auto_r.status != MQ_QUOTED || q->property_r.status != MQ_QUOTED)
+            continue;
+        q->annual_cents = annual_cents(&q->auto_r) + annual_cents(&q->property_r);
+        q->separate_annual_cents = annual_cents(ar) + annual_cents(pr);
+        out->nbundles++;
+    }
+    qsort(out->bundles, (size_t)out->nbundles, sizeof(mq_bundle_quote), compare_bundles);
+    out->best_auto = cheapest(out->auto_res, out->nauto);
+    out->best_property = cheapest(out->property_res, out->nproperty);
+    if (out->best_auto && out->best_property)
+        out->best_separate_cents = annual_cents(out->best_auto) + annual_cents(out->best_property);
+    return true;
+}
+
+/* ---- Response ----------------------------------------------------------- */
+
+static json_t *part_json(const mq_input *in, const mq_result *res, int n)
+{
+    char *text = mq_resp_text(in, res, n, NULL, NULL);
+    json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return doc;
+}
+
+static json_t *side(const mq_result *r)
+{
+    return json_pack("{s:s, s:o, s:i, s:o}", "carrier", r->carrier_id, "total",
+                     mq_resp_money(r->total_cents), "term_months", r->term_months, "annual",
+                     mq_resp_money(annual_cents(r)));
+}
+
+char *mq_resp_bundle_text(const mq_bundle_input *b, const mq_bundle_result *r,
+                          const mq_resp_meta *meta)
+{
+    const char *prop = mq_line_get(b->property_line)->name;
+    char eff[11];
+    mq_date_format(b->auto_in.effective_date, eff);
+    json_t *doc = json_object();
+    if (meta && meta->quote_id)
+        json_object_set_new(doc, "quote_id", json_string(meta->quote_id));
+    json_object_set_new(doc, "line", json_string("bundle"));
+    json_object_set_new(doc, "effective_date", json_string(eff));
+    if (meta && meta->created_at)
+        json_object_set_new(doc, "created_at", json_string(meta->created_at));
+    json_object_set_new(doc, "auto", part_json(&b->auto_in, r->auto_res, r->nauto));
+    json_object_set_new(doc, prop, part_json(&b->property_in, r->property_res, r->nproperty));
+    json_t *list = json_array();
+    for (int i = 0; i < r->nbundles; i++) {
+        const mq_bundle_quote *q = &r->bundles[i];
+        json_t *one = json_pack(
+            "{s:{s:s, s:s, s:s}, s:o, s:o, s:o, s:o, s:o}", "carrier", "id", q->auto_r.carrier_id,
+            "name", q->auto_r.carrier_name, "rating", q->auto_r.carrier_rating, "auto",
+            side(&q->auto_r), prop, side(&q->property_r), "annual_total",
+            mq_resp_money(q->annual_cents), "saving_vs_same_carrier_separately",
+            mq_resp_money(q->separate_annual_cents - q->annual_cents), "saving_vs_best_separate",
+            mq_resp_money(r->best_separate_cents - q->annual_cents));
+        json_array_append_new(list, one);
+    }
+    json_object_set_new(doc, "bundles", list);
+    json_t *best = json_null();
+    if (r->best_auto && r->best_property)
+        best =
+            json_pack("{s:o, s:o, s:o}", "auto", side(r->best_auto), prop, side(r->best_property),
+                      "annual_total", mq_resp_money(r->best_separate_cents));
+    json_object_set_new(doc, "best_separate", best);
+    char *text = mq_resp_dump(doc, false);
+    json_decref(doc);
+    return text;
+}
