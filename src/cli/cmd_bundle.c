@@ -9,9 +9,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 bool cli_is_bundle(const char *file)
 {
+    struct stat st; /* the ordinary path reports a missing or oversized file */
+    if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MQ_REQ_MAX_BYTES)
+        return false;
     size_t len = 0;
     char *text = cli_read_input(file, MQ_REQ_MAX_BYTES, &len);
     json_t *doc = text ? json_loadb(text, len, 0, NULL) : NULL;
