@@ -227,6 +227,7 @@ function mount(container, common) {
     const key = `k${++keySeq}`;
     const covs = data.coverages || {};
     const f = {
+      vin: input('veh-vin', '', { autocomplete: 'off', spellcheck: 'false', maxlength: '17', autocapitalize: 'characters' }),
       year: input('veh-year', '', { type: 'number', min: '1900', max: '2100', step: '1', inputmode: 'numeric' }),
       make: input('veh-make', '', { autocomplete: 'off' }),
       model: input('veh-model', '', { autocomplete: 'off' }),
@@ -239,6 +240,7 @@ function mount(container, common) {
       comp: select('veh-comp', '', COMP, '500'),
       coll: select('veh-coll', '', COLL, '500'),
     };
+    f.vin.value = data.vin || '';
     if (data.year !== undefined) f.year.value = String(data.year);
     f.make.value = data.make || '';
     f.model.value = data.model || '';
@@ -256,6 +258,10 @@ function mount(container, common) {
     const v = { key, f, principalKey: driverKeys[data.principal_driver] || (drivers[0] && drivers[0].key) };
     f.principal.addEventListener('change', () => { v.principalKey = f.principal.value; });
     for (const c of [f.year, f.make, f.model]) c.addEventListener('input', () => reindex());
+    const vinField = field('VIN', f.vin, { hint: 'Optional, 17 characters: fills the model year and make' });
+    const vinNote = h('p', { class: 'hint', 'aria-live': 'polite', 'data-testid': 'vin-note' });
+    vinField.append(vinNote);
+    f.vin.addEventListener('input', () => decodeVin(f, vinNote));
     v.legend = h('legend');
     v.remove = removeButton(() => {
       if (vehicles.length <= 1) return;
@@ -267,6 +273,7 @@ function mount(container, common) {
     v.el = h('fieldset', { class: 'item vehicle' });
     v.el.append(v.legend, groupError(v.el),
       h('div', { class: 'grid' },
+        vinField,
         field('Model year', f.year, { required: true }),
         field('Make', f.make),
         field('Model', f.model),
@@ -344,7 +351,7 @@ function mount(container, common) {
     });
     vehicles.forEach((v, i) => {
       const f = v.f;
-      setPaths(`vehicles[${i}]`, [[v.el, ''], [f.year, 'year'], [f.make, 'make'], [f.model, 'model'],
+      setPaths(`vehicles[${i}]`, [[v.el, ''], [f.vin, 'vin'], [f.year, 'year'], [f.make, 'make'], [f.model, 'model'],
         [f.symbol, 'symbol'], [f.principal, 'principal_driver'], [f.zip, 'garaging_zip'],
         [f.miles, 'annual_miles'], [f.use, 'use'], [f.antiTheft, 'anti_theft'],
         [f.comp, 'coverages.comp'], [f.coll, 'coverages.coll']]);
@@ -382,6 +389,84 @@ function mount(container, common) {
     else chooseOption(el, String(c.limit), dollars(c.limit));
   }
 
+  // ---- VIN decoding and the state's minimum limits (src/intake) ------------
+
+  // A VIN of 17 characters is decoded by GET /v1/vin/{vin}: a valid one fills
+  // the model year and make; an invalid one says what is wrong.
+  function decodeVin(f, note) {
+    const vin = f.vin.value.trim().toUpperCase();
+    note.textContent = '';
+    if (vin.length !== 17) return;
+    fetch(`/v1/vin/${encodeURIComponent(vin)}`, { headers: { Accept: 'application/json' } })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((d) => {
+        if (!d || f.vin.value.trim().toUpperCase() !== vin) return; // typed on since
+        if (!d.valid) {
+          note.textContent = `Not a valid VIN: ${(d.errors || []).join('; ')}`;
+          return;
+        }
+        if (d.year) f.year.value = String(d.year);
+        if (d.make) f.make.value = d.make;
+        const makes = d.make || (d.makes || []).join(' / ');
+        note.textContent = [d.year, makes, d.manufacturer ? `(${d.manufacturer})` : ''].filter(Boolean).join(' ');
+        reindex();
+      })
+      .catch(() => {});
+  }
+
+  // The bodily injury and property damage limits offered are those at or
+  // above the applicant's state's minimums on the effective date (GET
+  // /v1/states), the minimum itself offered and marked.
+  const rulesByDate = new Map();
+  function stateRules(date) {
+    const key = /^\d{4}-\d{2}-\d{2}$/.test(date || '') ? date : '';
+    if (!rulesByDate.has(key)) {
+      rulesByDate.set(key, fetch(`/v1/states${key ? `?date=${key}` : ''}`, { headers: { Accept: 'application/json' } })
+        .then((r) => (r.ok ? r.json() : null))
+        .then((d) => Object.fromEntries(((d && d.states) || []).map((st) => [st.state, st])))
+        .catch(() => {
+          rulesByDate.delete(key);
+          return {};
+        }));
+    }
+    return rulesByDate.get(key);
+  }
+
+  // Offers the standard `options` allowed, the minimum (when the state sets
+  // one) and the current choice when allowed; the choice is kept, else the
+  // lowest allowed limit is chosen.
+  function offer(el, options, allowed, minimum, label, name) {
+    const current = el.value;
+    const list = options.filter(([v]) => allowed(v));
+    for (const v of [minimum, current])
+      if (v && allowed(v) && !list.some(([x]) => x === v)) list.push([v, label(v)]);
+    const key = (v) => v.split('/').map(Number);
+    list.sort((x, y) => key(x[0])[0] - key(y[0])[0] || (key(x[0])[1] || 0) - (key(y[0])[1] || 0));
+    const marked = list.map(([v, l]) => [v, v === minimum ? `${l} – ${name} minimum` : l]);
+    setOptions(el, marked, list.some(([v]) => v === current) ? current : list[0][0]);
+  }
+
+  async function offerStateLimits() {
+    const st = common.state();
+    const rule = (await stateRules(common.build().effective_date))[st];
+    if (!rule || st !== common.state()) return;
+    const { per_person: pp, per_accident: pa } = rule.bi;
+    offer(cov.bi, SPLITS, (v) => {
+      const [p, a] = v.split('/').map(Number);
+      return p >= pp && a >= pa;
+    }, pp > 0 ? `${pp}/${pa}` : null, (v) => {
+      const [p, a] = v.split('/').map((x) => Number(x) / 1000);
+      return `${p}/${a} ($${p}k / $${a}k)`;
+    }, rule.name);
+    const min = rule.pd.limit;
+    offer(cov.pd, PD, (v) => Number(v) >= min, min > 0 ? String(min) : null,
+      (v) => `$${Number(v) / 1000}k`, rule.name);
+  }
+
+  common.onStateChange(() => offerStateLimits());
+  cov.bi.addEventListener('focus', () => offerStateLimits());
+  cov.pd.addEventListener('focus', () => offerStateLimits());
+
   container.replaceChildren(driversBox, vehiclesBox, covBox);
 
   const ctl = {
@@ -415,6 +500,7 @@ function mount(container, common) {
       out.vehicles = vehicles.map((v, i) => {
         const f = v.f;
         const o = { id: `v${i + 1}` };
+        if (f.vin.value.trim()) o.vin = f.vin.value.trim().toUpperCase();
         putNumber(o, 'year', f.year);
         putText(o, 'make', f.make);
         putText(o, 'model', f.model);
@@ -470,6 +556,7 @@ function mount(container, common) {
     },
   };
   ctl.reset();
+  offerStateLimits();
   return ctl;
 }
 

@@ -19,6 +19,7 @@
 #define MQ_BATCH_H
 
 #include "engine.h"
+#include "intake.h"
 #include "model.h"
 
 #include <stdbool.h>
@@ -40,7 +41,8 @@ typedef struct mq_batch_buf {
 
 bool mq_batch_buf_put(mq_batch_buf *b, const void *p, size_t n);
 bool mq_batch_buf_puts(mq_batch_buf *b, const char *s);
-bool mq_batch_buf_printf(mq_batch_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool mq_batch_buf_printf(mq_batch_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 bool mq_batch_buf_int(mq_batch_buf *b, int64_t v);
 bool mq_batch_buf_money(mq_batch_buf *b, int64_t cents); /* "714.00", "-3.05" */
 /* A CSV field: written as is, or in double quotes (quotes doubled) when it
@@ -71,12 +73,16 @@ void mq_batch_layout_free(mq_batch_layout *l);
 int mq_batch_layout_columns(const mq_batch_layout *l);
 
 /* Converts one data row (n fields, NUL-terminated, as libcsv gave them)
- * into *in, allocated from `a`. On success returns true; *policy_id is the
- * policy_id cell (NULL when the layout has none or it is empty). On a bad
- * row returns false with errs->count > 0, each error's path the column name
- * ("d1_dob"); with errs->count == 0 when the arena ran out. */
-bool mq_batch_csv_row(const mq_batch_layout *l, const char *const *fields, int n, mq_arena *a,
-                      mq_input *in, mq_req_errors *errs, const char **policy_id);
+ * into *in, allocated from `a`. With `ik`, a row that converts is then
+ * checked against the reference data as mq_intake_check checks a JSON
+ * request (ZIP codes in the state, the state's minimum limits, VINs), with
+ * the same messages. On success returns true; *policy_id is the policy_id
+ * cell (NULL when the layout has none or it is empty). On a bad row returns
+ * false with errs->count > 0, each error's path the column name ("d1_dob");
+ * with errs->count == 0 when the arena ran out. */
+bool mq_batch_csv_row(const mq_batch_layout *l, const char *const *fields, int n,
+                      const mq_intake *ik, mq_arena *a, mq_input *in, mq_req_errors *errs,
+                      const char **policy_id);
 
 /* ---- Pipeline (pipeline.c) -------------------------------------------------- */
 
@@ -92,8 +98,7 @@ typedef struct mq_batch_row {
 /* Writes the output of one row into `out`; runs on a worker thread, rows of
  * a chunk in order, chunks in any order. `a` is the worker's arena (freed
  * after the chunk). Returns false only when out of memory. */
-typedef bool (*mq_batch_row_fn)(void *ctx, const mq_batch_row *row, mq_arena *a,
-                                mq_batch_buf *out);
+typedef bool (*mq_batch_row_fn)(void *ctx, const mq_batch_row *row, mq_arena *a, mq_batch_buf *out);
 /* Called once on the calling thread, after the book's format is known and
  * before any sink call. Returns false to stop. */
 typedef bool (*mq_batch_start_fn)(void *ctx, mq_batch_format format);
@@ -102,13 +107,14 @@ typedef bool (*mq_batch_start_fn)(void *ctx, mq_batch_format format);
 typedef bool (*mq_batch_sink_fn)(void *ctx, const char *data, size_t len);
 
 typedef struct mq_batch_job {
-    FILE *in;           /* the book, read from its current position */
-    const char *name;   /* for messages */
-    int64_t size;       /* bytes, for the progress ETA; 0 when unknown */
-    int threads;        /* rating threads (>= 1) */
-    bool progress;      /* draw a progress line on stderr */
-    const char *label;  /* progress line prefix, e.g. "batch" */
-    const char *carrier; /* when set, every request is restricted to this carrier */
+    FILE *in;                /* the book, read from its current position */
+    const char *name;        /* for messages */
+    int64_t size;            /* bytes, for the progress ETA; 0 when unknown */
+    int threads;             /* rating threads (>= 1) */
+    bool progress;           /* draw a progress line on stderr */
+    const char *label;       /* progress line prefix, e.g. "batch" */
+    const char *carrier;     /* when set, every request is restricted to this carrier */
+    const mq_intake *intake; /* when set, rows are checked as `quote` checks a request */
     mq_batch_row_fn row;
     mq_batch_start_fn start; /* may be NULL */
     mq_batch_sink_fn sink;
@@ -148,7 +154,8 @@ typedef struct mq_batch_rate_ctx {
     FILE *to; /* where the sink writes */
     /* set by mq_batch_rate_init when the batch is for one carrier */
     const char *carrier;
-    mq_plan_info *plans; /* that carrier's plans, in the engine's order */
+    mq_plan_info *plans;  /* that carrier's plans, in the engine's order */
+    const mq_plan **plan; /* plan[i] is the plan plans[i] describes */
     int nplans;
 } mq_batch_rate_ctx;
 
@@ -171,7 +178,7 @@ bool mq_batch_rate_start(void *ctx, mq_batch_format format); /* writes the CSV h
 bool mq_batch_rate_sink(void *ctx, const char *data, size_t len);
 
 #define MQ_BATCH_RESULT_HEADER                                                                     \
-    "input_line,policy_id,carrier,plan_id,plan_version,status,total,premium,fees,bi,pd,med,um,"   \
+    "input_line,policy_id,carrier,plan_id,plan_version,status,total,premium,fees,bi,pd,med,um,"    \
     "comp,coll,reason\n"
 
 /* ---- Rate impact (impact.c, chart.c) --------------------------------------------- */
@@ -182,22 +189,22 @@ const char *mq_batch_age_band_name(int band); /* "16-24" ... "75+" */
 int mq_batch_age_band(int age);               /* -1 below 16 */
 
 typedef struct mq_batch_segment {
-    long policies;       /* quoted under both versions */
-    int64_t premium[2];  /* sum of totals (coverage premiums for coverages), cents */
-    double pct_sum;      /* sum of per-policy changes, percent */
+    long policies;      /* quoted under both versions */
+    int64_t premium[2]; /* sum of totals (coverage premiums for coverages), cents */
+    double pct_sum;     /* sum of per-policy changes, percent */
 } mq_batch_segment;
 
 typedef struct mq_batch_impact {
     const mq_plan *plan[2]; /* from, to */
     /* filled by the sink */
     long rows, invalid;
-    long status[2][MQ_TIMEOUT + 1];            /* policies per status under each version */
+    long status[2][MQ_TIMEOUT + 1];             /* policies per status under each version */
     long moved[MQ_TIMEOUT + 1][MQ_TIMEOUT + 1]; /* status from -> status to */
-    double *pct;                               /* per-policy change in percent, quoted under both */
-    int64_t *diff;                             /* per-policy change in cents */
+    double *pct;   /* per-policy change in percent, quoted under both */
+    int64_t *diff; /* per-policy change in cents */
     size_t n, cap;
-    int64_t premium[2];                        /* total premium of the policies quoted under both */
-    mq_batch_segment zip3[1000];               /* by the first vehicle's garaging ZIP prefix */
+    int64_t premium[2];          /* total premium of the policies quoted under both */
+    mq_batch_segment zip3[1000]; /* by the first vehicle's garaging ZIP prefix */
     mq_batch_segment age[MQ_BATCH_AGE_BANDS];
     mq_batch_segment coverage[MQ_AUTO_NCOVERAGES]; /* policies carrying it under both */
     FILE *csv;                                     /* per-policy CSV, or NULL */
@@ -232,11 +239,11 @@ void mq_batch_impact_free(mq_batch_impact *im);
 /* ---- Synthetic books (book.c) ------------------------------------------------------ */
 
 typedef struct mq_batch_gen {
-    long n;              /* policies */
-    uint64_t seed;       /* the same seed gives the same book */
+    long n;        /* policies */
+    uint64_t seed; /* the same seed gives the same book */
     mq_batch_format format;
-    const int *states;   /* MQ_DOM_STATE codes to draw from (OH, PA, TX supported) */
-    int nstates;         /* 0: OH, PA and TX, weighted by population */
+    const int *states; /* MQ_DOM_STATE codes to draw from (OH, PA, TX supported) */
+    int nstates;       /* 0: OH, PA and TX, weighted by population */
 } mq_batch_gen;
 
 /* Writes n synthetic auto policies: ages, vehicles, ZIPs, incidents and

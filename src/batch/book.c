@@ -1,4 +1,5 @@
-/* book.c -- `multiquote gen-book`: a realistic synthetic book of auto policies, the same for a seed.
+/* book.c -- `multiquote gen-book`: a realistic synthetic book of auto policies, the same for a
+ * seed.
  *
  * Each policy is drawn from its own random stream (splitmix64 seeded with
  * the seed and the policy's number), so policy i is the same whatever n is
@@ -88,21 +89,19 @@ typedef struct zip_area {
 } zip_area;
 
 static const zip_area oh_zips[] = {
-    {430, 450, 99}, {431, 250, 99}, {432, 1000, 40}, {433, 180, 99}, {434, 150, 99},
-    {435, 150, 99}, {436, 450, 25}, {437, 120, 99},  {438, 100, 99}, {439, 100, 99},
-    {440, 900, 99}, {441, 900, 49}, {442, 250, 99},  {443, 450, 33}, {444, 250, 99},
-    {445, 250, 15}, {446, 300, 99}, {447, 250, 99},  {448, 150, 99}, {449, 100, 99},
-    {450, 500, 99}, {451, 150, 99}, {452, 800, 55},  {453, 250, 99}, {454, 550, 59},
-    {455, 130, 99}, {456, 120, 99}, {457, 100, 99},  {458, 150, 99}};
+    {430, 450, 99}, {431, 250, 99}, {432, 1000, 40}, {433, 180, 99}, {434, 150, 99}, {435, 150, 99},
+    {436, 450, 25}, {437, 120, 99}, {438, 100, 99},  {439, 100, 99}, {440, 900, 99}, {441, 900, 49},
+    {442, 250, 99}, {443, 450, 33}, {444, 250, 99},  {445, 250, 15}, {446, 300, 99}, {447, 250, 99},
+    {448, 150, 99}, {449, 100, 99}, {450, 500, 99},  {451, 150, 99}, {452, 800, 55}, {453, 250, 99},
+    {454, 550, 59}, {455, 130, 99}, {456, 120, 99},  {457, 100, 99}, {458, 150, 99}};
 static const zip_area pa_zips[] = {
-    {150, 500, 99}, {151, 300, 99},  {152, 600, 40}, {153, 150, 99}, {154, 120, 99},
-    {156, 250, 99}, {157, 120, 99},  {159, 130, 99}, {160, 200, 99}, {161, 120, 99},
-    {163, 80, 99},  {165, 280, 20},  {166, 120, 99}, {168, 150, 99}, {170, 250, 99},
-    {171, 250, 12}, {172, 150, 99},  {173, 300, 99}, {174, 150, 99}, {175, 350, 99},
-    {176, 100, 99}, {177, 100, 99},  {178, 80, 99},  {179, 100, 99}, {180, 450, 99},
-    {181, 250, 10}, {182, 100, 99},  {183, 150, 99}, {184, 200, 99}, {185, 150, 10},
-    {186, 250, 99}, {189, 500, 99},  {190, 900, 99}, {191, 1500, 54}, {193, 550, 99},
-    {194, 550, 99}, {195, 350, 99}};
+    {150, 500, 99}, {151, 300, 99}, {152, 600, 40}, {153, 150, 99},  {154, 120, 99}, {156, 250, 99},
+    {157, 120, 99}, {159, 130, 99}, {160, 200, 99}, {161, 120, 99},  {163, 80, 99},  {165, 280, 20},
+    {166, 120, 99}, {168, 150, 99}, {170, 250, 99}, {171, 250, 12},  {172, 150, 99}, {173, 300, 99},
+    {174, 150, 99}, {175, 350, 99}, {176, 100, 99}, {177, 100, 99},  {178, 80, 99},  {179, 100, 99},
+    {180, 450, 99}, {181, 250, 10}, {182, 100, 99}, {183, 150, 99},  {184, 200, 99}, {185, 150, 10},
+    {186, 250, 99}, {189, 500, 99}, {190, 900, 99}, {191, 1500, 54}, {193, 550, 99}, {194, 550, 99},
+    {195, 350, 99}};
 static const zip_area tx_zips[] = {
     {750, 1400, 99}, {751, 500, 99}, {752, 1300, 99}, {754, 150, 99},  {755, 150, 99},
     {756, 200, 99},  {757, 250, 99}, {758, 100, 99},  {759, 150, 99},  {760, 900, 99},
@@ -311,23 +310,20 @@ static int marital_for(rng *r, int age)
 
 static void draw_vehicle(rng *r, vehicle *v, const policy *p, int principal, int eff_year)
 {
-    static const double age_w[] = {6,   7,   7, 7, 7,   6.5, 6,   6,   5.5, 5,   5,   4.5, 4,
-                                   3.5, 3,   2.5, 2, 1.5, 1.2, 1,   0.8, 0.5, 0.5, 0.5, 0.5, 0.5};
+    static const double age_w[] = {6,   7, 7,   7, 7,   6.5, 6, 6,   5.5, 5,   5,   4.5, 4,
+                                   3.5, 3, 2.5, 2, 1.5, 1.2, 1, 0.8, 0.5, 0.5, 0.5, 0.5, 0.5};
     int age = pick(r, age_w, N(age_w));
     if (p->d[principal].age < 20)
         age += range(r, 2, 6);
     v->year = eff_year - age + (age == 0 && chance(r, 0.3)); /* next year's models too */
-    static const double sym_w[27] = {1, 1, 1, 3, 3, 6, 6, 9, 9, 9, 7, 7, 7, 4,
+    static const double sym_w[27] = {1, 1, 1, 3, 3, 6, 6,  9,  9,  9,  7,  7,  7, 4,
                                      4, 4, 2, 2, 2, 2, .5, .5, .5, .5, .5, .5, .5};
     v->symbol = 1 + pick(r, sym_w, 27);
     v->principal = principal;
-    v->zip = 0;
-    if (chance(r, 0.005)) { /* garaged out of state: a student's car, a second home */
-        const state_def *other = &states[(p->st - states + range(r, 1, 2)) % N(states)];
-        v->zip = draw_zip(r, other);
-    } else if (chance(r, 0.045)) {
+    v->zip = 0; /* garaged at home, or elsewhere in the state (a request may not name
+                   another state's ZIP: src/intake rejects it) */
+    if (chance(r, 0.05))
         v->zip = draw_zip(r, p->st);
-    }
     static const double use_w[] = {34, 58, 8}; /* pleasure, commute, business */
     v->use = pick(r, use_w, 3);
     static const double mean[] = {6500, 12000, 20000}, sd[] = {2500, 3500, 6000};
@@ -397,7 +393,8 @@ static void draw_policy(const mq_batch_gen *g, long number, policy *p)
     mq_date_to_ymd(p->eff, &eff_year, &m, &d);
     /* the principal driver, a spouse or partner, teenagers */
     static const double band_w[] = {6, 17, 19, 18, 19, 14, 7};
-    static const int band_lo[] = {18, 25, 35, 45, 55, 65, 75}, band_hi[] = {24, 34, 44, 54, 64, 74, 89};
+    static const int band_lo[] = {18, 25, 35, 45, 55, 65, 75},
+                     band_hi[] = {24, 34, 44, 54, 64, 74, 89};
     int band = pick(&r, band_w, 7);
     int age = range(&r, band_lo[band], band_hi[band]);
     int marital = marital_for(&r, age);
@@ -408,7 +405,8 @@ static void draw_policy(const mq_batch_gen *g, long number, policy *p)
     if ((couple && chance(&r, 0.88)) || (!couple && age >= 21 && chance(&r, 0.10))) {
         int age2 = (int)lround(normal(&r, age, 3));
         age2 = age2 < 18 ? 18 : age2 > 95 ? 95 : age2;
-        draw_driver(&r, &p->d[1], p->eff, age2, couple ? marital : mq_symbol_find(MQ_DOM_MARITAL, "single"), p);
+        draw_driver(&r, &p->d[1], p->eff, age2,
+                    couple ? marital : mq_symbol_find(MQ_DOM_MARITAL, "single"), p);
         if (couple && p->d[0].gender < 2 && chance(&r, 0.92))
             p->d[1].gender = 1 - p->d[0].gender;
         p->nd = 2;
@@ -445,8 +443,8 @@ static bool incident_json(mq_batch_buf *b, const incident *in)
     const char *t = mq_symbol_name(MQ_DOM_INCIDENT, in->type);
     bool ok = mq_batch_buf_printf(b, "{\"type\":\"%s\",\"date\":\"%s\"", t, day);
     if (ok && in->value)
-        ok = mq_batch_buf_printf(b, ",\"%s\":%d", strcmp(t, "speeding") == 0 ? "mph_over" : "amount",
-                                 in->value);
+        ok = mq_batch_buf_printf(b, ",\"%s\":%d",
+                                 strcmp(t, "speeding") == 0 ? "mph_over" : "amount", in->value);
     return ok && mq_batch_buf_puts(b, "}");
 }
 
@@ -483,8 +481,9 @@ static bool policy_json(mq_batch_buf *b, const policy *p)
     ok = ok && mq_batch_buf_puts(b, "],\"vehicles\":[");
     for (int i = 0; ok && i < p->nv; i++) {
         const vehicle *v = &p->v[i];
-        ok = mq_batch_buf_printf(b, "%s{\"id\":\"v%d\",\"year\":%d,\"symbol\":%d,"
-                                    "\"principal_driver\":\"d%d\"",
+        ok = mq_batch_buf_printf(b,
+                                 "%s{\"id\":\"v%d\",\"year\":%d,\"symbol\":%d,"
+                                 "\"principal_driver\":\"d%d\"",
                                  i ? "," : "", i + 1, v->year, v->symbol, v->principal + 1);
         if (ok && v->zip)
             ok = mq_batch_buf_printf(b, ",\"garaging_zip\":\"%05d\"", v->zip);
@@ -499,10 +498,11 @@ static bool policy_json(mq_batch_buf *b, const policy *p)
         }
         ok = ok && mq_batch_buf_puts(b, "}");
     }
-    ok = ok && mq_batch_buf_printf(b,
-                                   "],\"coverages\":{\"bi\":{\"per_person\":%d,\"per_accident\":%d},"
-                                   "\"pd\":{\"limit\":%d}",
-                                   p->bi[0], p->bi[1], p->pd);
+    ok =
+        ok && mq_batch_buf_printf(b,
+                                  "],\"coverages\":{\"bi\":{\"per_person\":%d,\"per_accident\":%d},"
+                                  "\"pd\":{\"limit\":%d}",
+                                  p->bi[0], p->bi[1], p->pd);
     if (ok && p->med)
         ok = mq_batch_buf_printf(b, ",\"med\":{\"limit\":%d}", p->med);
     if (ok && p->um[0])
@@ -553,7 +553,8 @@ static bool policy_csv(mq_batch_buf *b, const policy *p)
         const driver *d = &p->d[i];
         date_text(d->dob, dob);
         date_text(d->first_licensed, lic);
-        ok = mq_batch_buf_printf(b, ",%s,%s,%s,%s,%s,", dob, mq_symbol_name(MQ_DOM_GENDER, d->gender),
+        ok = mq_batch_buf_printf(b, ",%s,%s,%s,%s,%s,", dob,
+                                 mq_symbol_name(MQ_DOM_GENDER, d->gender),
                                  mq_symbol_name(MQ_DOM_MARITAL, d->marital),
                                  mq_symbol_name(MQ_DOM_STATE, d->license_state), lic);
         if (ok && d->gpa10 >= 0)
@@ -576,8 +577,9 @@ static bool policy_csv(mq_batch_buf *b, const policy *p)
         ok = mq_batch_buf_printf(b, ",%d,%d,%d,", v->year, v->symbol, v->principal + 1);
         if (ok && v->zip)
             ok = mq_batch_buf_printf(b, "%05d", v->zip);
-        ok = ok && mq_batch_buf_printf(b, ",%d,%s,%s,", v->miles, mq_symbol_name(MQ_DOM_USE, v->use),
-                                       v->anti_theft ? "true" : "false");
+        ok =
+            ok && mq_batch_buf_printf(b, ",%d,%s,%s,", v->miles, mq_symbol_name(MQ_DOM_USE, v->use),
+                                      v->anti_theft ? "true" : "false");
         if (ok && v->comp)
             ok = mq_batch_buf_int(b, v->comp);
         ok = ok && mq_batch_buf_puts(b, ",");

@@ -7,10 +7,13 @@
  * (src/model/request.c), so a CSV row and the equivalent JSON request give
  * the same input bit for bit -- without paying for JSON. Every problem is
  * recorded with the column's name and the row goes on being checked, so one
- * error row lists all its problems. Column reference: docs/batch.md.
+ * error row lists all its problems. A row that converts is then checked
+ * against the reference data (src/intake) as `quote` checks a request.
+ * Column reference: docs/batch.md.
  */
 #include "batch.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -37,14 +40,14 @@ enum {
     P_COUNT
 };
 static const char *const policy_names[P_COUNT] = {
-    "effective_date", "state",           "zip",      "applicant_dob",
-    "homeowner",      "paperless",       "bi_per_person", "bi_per_accident",
-    "pd_limit",       "med_limit",       "um_per_person", "um_per_accident"};
+    "effective_date", "state",     "zip",           "applicant_dob",
+    "homeowner",      "paperless", "bi_per_person", "bi_per_accident",
+    "pd_limit",       "med_limit", "um_per_person", "um_per_accident"};
 
 enum { D_DOB, D_GENDER, D_MARITAL, D_LICENSE_STATE, D_FIRST_LICENSED, D_GPA, D_INCIDENTS, D_COUNT };
 static const char *const driver_names[D_COUNT] = {
-    "dob", "gender", "marital_status", "license_state", "first_licensed", "student_gpa",
-    "incidents"};
+    "dob",         "gender",   "marital_status", "license_state", "first_licensed",
+    "student_gpa", "incidents"};
 
 enum {
     V_YEAR,
@@ -62,9 +65,8 @@ enum {
     V_COUNT
 };
 static const char *const vehicle_names[V_COUNT] = {
-    "year",       "symbol",     "principal_driver", "garaging_zip",    "annual_miles",
-    "use",        "anti_theft", "comp_deductible",  "coll_deductible", "vin",
-    "make",       "model"};
+    "year",       "symbol",          "principal_driver", "garaging_zip", "annual_miles", "use",
+    "anti_theft", "comp_deductible", "coll_deductible",  "vin",          "make",         "model"};
 
 static const char *const driver_ids[MAX_N] = {"d1",  "d2",  "d3",  "d4",  "d5",  "d6",  "d7",
                                               "d8",  "d9",  "d10", "d11", "d12", "d13", "d14",
@@ -152,7 +154,10 @@ static bool place(mq_batch_layout *l, const char *name, int col, char *err, size
         slot = &l->veh[num - 1][k];
         l->nvehicles = num > l->nvehicles ? num : l->nvehicles;
     } else {
-        snprintf(err, errlen, "column \"%.64s\": unknown column (see docs/batch.md; extra_* columns are ignored)", name);
+        snprintf(
+            err, errlen,
+            "column \"%.64s\": unknown column (see docs/batch.md; extra_* columns are ignored)",
+            name);
         return false;
     }
     if (*slot >= 0) {
@@ -350,8 +355,8 @@ static const num_rule LIMIT = {1, MAX_LIMIT, true, false};
  * at a fraction of its cost. Longer numbers go to strtod. */
 static bool decimal(const char *s, double *out)
 {
-    static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
-                                   1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    static const double pow10[] = {1,   10,  100,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     const char *p = s + (*s == '-');
     uint64_t v = 0;
     int digits = 0, frac = 0;
@@ -555,7 +560,8 @@ static void parse_incident(conv *c, int col, int k, char *entry, double *row)
         err_at(c, col, "%sexpected a number after the date, got %s", prefix, quoted(value, q));
         return;
     }
-    num_rule rule = speeding ? (num_rule){1, 200, true, false} : (num_rule){0, MAX_AMOUNT, false, true};
+    num_rule rule =
+        speeding ? (num_rule){1, 200, true, false} : (num_rule){0, MAX_AMOUNT, false, true};
     const char *what = speeding ? "mph over" : "amount";
     if (!(x >= rule.lo && x <= rule.hi))
         err_at(c, col, "%s%s must be from %.15g to %.15g, got %s", prefix, what, rule.lo, rule.hi,
@@ -566,6 +572,33 @@ static void parse_incident(conv *c, int col, int k, char *entry, double *row)
         err_at(c, col, "%s%s: expected at most two decimals, got %s", prefix, what, value);
     else
         row[speeding ? MQ_AI_MPH_OVER : MQ_AI_AMOUNT] = x;
+}
+
+/* "drivers[D].incidents[K]", as the JSON request parser names an incident
+ * (written by hand: vsnprintf would cost more than the incident's rating). */
+static const char *incident_id(conv *c, int d, int k)
+{
+    char *id = mq_arena_alloc(c->a, 32);
+    if (!id) {
+        c->oom = true;
+        return NULL;
+    }
+    char *o = id;
+    memcpy(o, "drivers[", 8);
+    o += 8;
+    if (d >= 10)
+        *o++ = (char)('0' + d / 10);
+    *o++ = (char)('0' + d % 10);
+    memcpy(o, "].incidents[", 12);
+    o += 12;
+    if (k >= 100)
+        *o++ = (char)('0' + k / 100);
+    if (k >= 10)
+        *o++ = (char)('0' + k / 10 % 10);
+    *o++ = (char)('0' + k % 10);
+    *o++ = ']';
+    *o = '\0';
+    return id;
 }
 
 /* The incidents of driver column-number n (input index d), from index first. */
@@ -585,9 +618,7 @@ static void parse_incidents(conv *c, int n, int d, int32_t first, int count)
         if (!elen)
             continue;
         int32_t i = first + k;
-        c->in->ids[MQ_ENT_INCIDENT][i] = mq_arena_printf(c->a, "drivers[%d].incidents[%d]", d, k);
-        if (!c->in->ids[MQ_ENT_INCIDENT][i])
-            c->oom = true;
+        c->in->ids[MQ_ENT_INCIDENT][i] = incident_id(c, d, k);
         if (elen >= sizeof entry) {
             char q[160];
             snprintf(entry, sizeof entry, "%.*s", (int)(sizeof entry - 1), e);
@@ -719,7 +750,8 @@ static void parse_principal(conv *c, int n, const int *driver_index, double *row
         return;
     int age = mq_date_age((int32_t)dob, c->eff);
     if (age < 16)
-        err_at(c, col, "driver d%d is %d on the effective date; a principal driver must be at least 16",
+        err_at(c, col,
+               "driver d%d is %d on the effective date; a principal driver must be at least 16",
                num + 1, age);
 }
 
@@ -728,9 +760,10 @@ static void parse_vehicle(conv *c, int n, const int *driver_index, double *row)
     const int *col = c->l->veh[n];
     char q[160];
     const char *vin = get(c, col[V_VIN], false);
-    if (vin && (strlen(vin) > 17 ||
-                strspn(vin, "0123456789ABCDEFGHJKLMNPRSTUVWXYZ") != strlen(vin)))
-        err_at(c, col[V_VIN], "not a VIN (up to 17 characters: digits and capitals but I, O, Q): %s",
+    if (vin &&
+        (strlen(vin) > 17 || strspn(vin, "0123456789ABCDEFGHJKLMNPRSTUVWXYZ") != strlen(vin)))
+        err_at(c, col[V_VIN],
+               "not a VIN (up to 17 characters: digits and capitals but I, O, Q): %s",
                quoted(vin, q));
     double newest = c->has_eff ? c->eff_year + 1 : 2201;
     get_number(c, col[V_YEAR], true, (num_rule){1900, newest, true, false}, &row[MQ_AV_YEAR]);
@@ -749,8 +782,120 @@ static void parse_vehicle(conv *c, int n, const int *driver_index, double *row)
         err_at(c, col[V_COLL], "requires comp on the same vehicle (v%d_comp_deductible)", n + 1);
 }
 
-bool mq_batch_csv_row(const mq_batch_layout *l, const char *const *fields, int n, mq_arena *a,
-                      mq_input *in, mq_req_errors *errs, const char **policy_id)
+/* ---- The reference data checks (src/intake) -------------------------------------
+ * `quote` runs mq_intake_check on the request's JSON. A CSV row has no JSON,
+ * and building it for every row would cost more than rating it, so a cheap
+ * screen comes first: a row whose address ZIP is in its state, whose limits
+ * meet the state's minimums, whose garaging ZIPs are real and which names no
+ * VIN has nothing mq_intake_check would object to. Any other row is written
+ * as the few JSON members mq_intake_check reads and checked by it, so its
+ * verdict and its messages are src/intake's own; the errors' JSON paths are
+ * then turned into the row's column names. */
+
+static bool screen_passes(const conv *c, const mq_intake *ik)
+{
+    const mq_batch_layout *l = c->l;
+    const double *p = mq_input_row(c->in, MQ_ENT_POLICY, 0);
+    if (mq_state_of_zip(ik, cell(c, l->pol[P_ZIP])) != c->in->state)
+        return false;
+    const mq_state_rule *rule = mq_state_rule_on(ik, c->in->state, c->eff);
+    if (rule && (p[MQ_AP_BI_PER_PERSON] < rule->bi_per_person ||
+                 p[MQ_AP_BI_PER_ACCIDENT] < rule->bi_per_accident || p[MQ_AP_PD_LIMIT] < rule->pd))
+        return false;
+    for (int i = 0; i < l->nvehicles; i++) {
+        const char *zip = cell(c, l->veh[i][V_GARAGING_ZIP]);
+        if (*cell(c, l->veh[i][V_VIN]) || (*zip && mq_state_of_zip(ik, zip) < 0))
+            return false;
+    }
+    return true;
+}
+
+static bool set_str(json_t *o, const char *key, const char *s)
+{
+    return !*s || json_object_set_new(o, key, json_string(s)) == 0;
+}
+
+/* The members of the row's request that mq_intake_check reads. */
+static json_t *intake_doc(const conv *c)
+{
+    const mq_batch_layout *l = c->l;
+    const double *p = mq_input_row(c->in, MQ_ENT_POLICY, 0);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:{s:{s:s, s:s}}, s:{s:{s:f, s:f}, s:{s:f}}, s:[]}", "line", "auto",
+                  "effective_date", cell(c, l->pol[P_EFFECTIVE_DATE]), "applicant", "address",
+                  "state", cell(c, l->pol[P_STATE]), "zip", cell(c, l->pol[P_ZIP]), "coverages",
+                  "bi", "per_person", p[MQ_AP_BI_PER_PERSON], "per_accident",
+                  p[MQ_AP_BI_PER_ACCIDENT], "pd", "limit", p[MQ_AP_PD_LIMIT], "vehicles");
+    json_t *vehicles = json_object_get(doc, "vehicles");
+    bool ok = doc != NULL;
+    for (int i = 0, v = 0; ok && i < l->nvehicles; i++) {
+        if (!present(c, l->veh[i], V_COUNT))
+            continue;
+        json_t *veh =
+            json_pack("{s:i}", "year", (int)mq_input_row(c->in, MQ_ENT_VEHICLE, v++)[MQ_AV_YEAR]);
+        ok = veh && set_str(veh, "vin", cell(c, l->veh[i][V_VIN])) &&
+             set_str(veh, "make", cell(c, l->veh[i][V_MAKE])) &&
+             set_str(veh, "garaging_zip", cell(c, l->veh[i][V_GARAGING_ZIP]));
+        ok = json_array_append_new(vehicles, veh) == 0 && ok;
+    }
+    if (!ok) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* The column an intake error's JSON path names ("vehicles[1].vin" -> the
+ * second present vehicle's vN_vin), or the path itself. */
+static const char *column_of(const conv *c, const char *path)
+{
+    const mq_batch_layout *l = c->l;
+    static const struct {
+        const char *path;
+        int field;
+    } pol[] = {{"applicant.address.zip", P_ZIP},
+               {"applicant.address.state", P_STATE},
+               {"coverages.bi", P_BI_PER_PERSON},
+               {"coverages.pd", P_PD_LIMIT},
+               {"effective_date", P_EFFECTIVE_DATE}};
+    for (size_t i = 0; i < sizeof pol / sizeof *pol; i++)
+        if (strcmp(path, pol[i].path) == 0 && l->pol[pol[i].field] >= 0)
+            return l->names[l->pol[pol[i].field]];
+    int k;
+    char member[32];
+    if (sscanf(path, "vehicles[%d].%31s", &k, member) == 2) {
+        int field = find_name(vehicle_names, V_COUNT,
+                              strcmp(member, "garaging_zip") == 0 ? "garaging_zip" : member);
+        for (int i = 0, v = 0; field >= 0 && i < l->nvehicles; i++) {
+            if (!present(c, l->veh[i], V_COUNT))
+                continue;
+            if (v++ == k && l->veh[i][field] >= 0)
+                return l->names[l->veh[i][field]];
+        }
+    }
+    return path;
+}
+
+static void intake_check(conv *c, const mq_intake *ik)
+{
+    if (screen_passes(c, ik))
+        return;
+    json_t *doc = intake_doc(c);
+    if (!doc) {
+        c->oom = true;
+        return;
+    }
+    int before = c->errs->count;
+    mq_intake_check(ik, doc, c->a, c->errs);
+    json_decref(doc);
+    int kept = (int)(sizeof c->errs->items / sizeof c->errs->items[0]);
+    for (int i = before; i < c->errs->count && i < kept; i++)
+        c->errs->items[i].path = column_of(c, c->errs->items[i].path);
+}
+
+bool mq_batch_csv_row(const mq_batch_layout *l, const char *const *fields, int n,
+                      const mq_intake *ik, mq_arena *a, mq_input *in, mq_req_errors *errs,
+                      const char **policy_id)
 {
     conv c = {.l = l, .f = fields, .a = a, .errs = errs, .in = in};
     errs->count = 0;
@@ -812,6 +957,8 @@ bool mq_batch_csv_row(const mq_batch_layout *l, const char *const *fields, int n
         parse_vehicle(&c, i, driver_index, mq_input_row(in, MQ_ENT_VEHICLE, v));
         v++;
     }
+    if (ik && !c.oom && errs->count == 0)
+        intake_check(&c, ik);
     if (c.oom)
         errs->count = 0;
     return !c.oom && errs->count == 0;

@@ -28,7 +28,7 @@ typedef struct rec {
 } rec;
 
 static const char *const age_bands[MQ_BATCH_AGE_BANDS] = {"16-24", "25-34", "35-44", "45-54",
-                                                           "55-64", "65-74", "75+"};
+                                                          "55-64", "65-74", "75+"};
 
 const char *mq_batch_age_band_name(int band)
 {
@@ -348,8 +348,8 @@ void mq_batch_impact_print(FILE *f, const mq_batch_impact *im, const char *book)
     mq_date_format(pi[1].effective, e1);
     fprintf(f, "Rate impact: %s (%s), plan %s\n", pi[0].carrier_name, pi[0].carrier_id,
             pi[0].plan_id);
-    fprintf(f, "  from version %s (effective %s) to version %s (effective %s)\n", pi[0].version,
-            e0, pi[1].version, e1);
+    fprintf(f, "  from version %s (effective %s) to version %s (effective %s)\n", pi[0].version, e0,
+            pi[1].version, e1);
     fprintf(f, "  book %s: %ld rows, %ld invalid\n", book, im->rows, im->invalid);
 
     fprintf(f, "\nPolicies %21s %14s\n", pi[0].version, pi[1].version);
@@ -362,8 +362,9 @@ void mq_batch_impact_print(FILE *f, const mq_batch_impact *im, const char *book)
         newly_out += im->moved[MQ_QUOTED][s];
         newly_in += im->moved[s][MQ_QUOTED];
     }
-    fprintf(f, "  quoted under both: %zu; quoted before but not after: %ld; after but not before: "
-               "%ld\n",
+    fprintf(f,
+            "  quoted under both: %zu; quoted before but not after: %ld; after but not before: "
+            "%ld\n",
             im->n, newly_out, newly_in);
     if (im->n == 0) {
         fprintf(f, "\nNo policy is quoted under both versions: no premium change to report.\n");
@@ -393,7 +394,8 @@ void mq_batch_impact_print(FILE *f, const mq_batch_impact *im, const char *book)
             pct_text(im->pct[im->n - 1], b));
     static const double th[] = {5, 10, 25};
     for (size_t i = 0; i < sizeof th / sizeof *th; i++) {
-        long up = mq_batch_impact_beyond(im, th[i], 1), down = mq_batch_impact_beyond(im, th[i], -1);
+        long up = mq_batch_impact_beyond(im, th[i], 1),
+             down = mq_batch_impact_beyond(im, th[i], -1);
         fprintf(f, "  changing by more than %2g%%: %9ld (%.1f%%): %ld up, %ld down\n", th[i],
                 up + down, 100.0 * (double)(up + down) / (double)im->n, up, down);
     }

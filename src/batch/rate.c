@@ -1,13 +1,14 @@
-/* rate.c -- `multiquote batch`: each row of a book rated as `quote` would, written as NDJSON or CSV.
+/* rate.c -- `multiquote batch`: each row of a book rated as `quote` would, written as NDJSON or
+ * CSV.
  *
  * The row function runs on the pipeline's worker threads: it rates the
  * row's input with mq_rate_all (every applicable carrier, or the one the job
  * restricts to) and writes the row's output into the chunk. NDJSON output is
- * the contract's response built by src/model, prefixed with the row's input
- * line and policy id, so a line of batch output is exactly what `quote
- * --json` prints for that request. CSV output is one row per carrier result
- * (premiums summed per coverage code over the vehicles), formatted here
- * without JSON. The sink writes chunks to the output file in order.
+ * the contract's response as src/model writes it (mq_resp_text, compact),
+ * with the row's input line and policy id in front, so a line of batch
+ * output is the document `quote --json` prints for that request. CSV output is one row per carrier
+ * result (premiums summed per coverage code over the vehicles), formatted here without JSON. The
+ * sink writes chunks to the output file in order.
  */
 #include "batch.h"
 
@@ -51,9 +52,7 @@ static bool invalid_csv(const mq_batch_row *row, mq_batch_buf *out)
 
 static bool result_json(const mq_batch_row *row, const mq_result *res, int n, mq_batch_buf *out)
 {
-    json_t *doc = mq_resp_build(row->in, res, n, &(mq_resp_meta){0});
-    char *text = doc ? mq_resp_dump(doc, false) : NULL;
-    json_decref(doc);
+    char *text = mq_resp_text(row->in, res, n, &(mq_resp_meta){0}, NULL);
     if (!text || text[0] != '{') {
         free(text);
         return false;
@@ -114,11 +113,16 @@ bool mq_batch_rate_init(mq_batch_rate_ctx *rc, const mq_engine *e, const char *c
     *rc = (mq_batch_rate_ctx){.engine = e, .out = out, .to = to, .carrier = carrier};
     if (!carrier)
         return true;
-    rc->plans = calloc((size_t)mq_engine_plan_count(e) + 1, sizeof *rc->plans);
-    if (!rc->plans)
+    size_t n = (size_t)mq_engine_plan_count(e) + 1;
+    rc->plans = calloc(n, sizeof *rc->plans);
+    rc->plan = calloc(n, sizeof *rc->plan);
+    if (!rc->plans || !rc->plan) {
+        mq_batch_rate_free(rc);
         return false;
+    }
     for (int i = 0; i < mq_engine_plan_count(e); i++) {
-        mq_plan_get_info(mq_engine_plan(e, i), &rc->plans[rc->nplans]);
+        rc->plan[rc->nplans] = mq_engine_plan(e, i);
+        mq_plan_get_info(rc->plan[rc->nplans], &rc->plans[rc->nplans]);
         if (strcmp(rc->plans[rc->nplans].carrier_id, carrier) == 0)
             rc->nplans++;
     }
@@ -128,7 +132,9 @@ bool mq_batch_rate_init(mq_batch_rate_ctx *rc, const mq_engine *e, const char *c
 void mq_batch_rate_free(mq_batch_rate_ctx *rc)
 {
     free(rc->plans);
+    free(rc->plan);
     rc->plans = NULL;
+    rc->plan = NULL;
     rc->nplans = 0;
 }
 
@@ -140,7 +146,7 @@ static const mq_plan *select_plan(const mq_batch_rate_ctx *rc, const mq_input *i
 {
     if (!rc->carrier || in->ncarriers != 1 || strcmp(in->carriers[0], rc->carrier) != 0)
         return NULL;
-    const mq_plan_info *best = NULL;
+    int best = -1;
     for (int i = 0; i < rc->nplans; i++) {
         const mq_plan_info *pi = &rc->plans[i];
         if (pi->line != in->line || pi->effective > in->effective_date)
@@ -148,10 +154,10 @@ static const mq_plan *select_plan(const mq_batch_rate_ctx *rc, const mq_input *i
         bool writes = false;
         for (int k = 0; k < pi->nstates && !writes; k++)
             writes = pi->states[k] == in->state;
-        if (writes && (!best || pi->effective > best->effective))
-            best = pi;
+        if (writes && (best < 0 || pi->effective > rc->plans[best].effective))
+            best = i;
     }
-    return best ? mq_engine_find_version(rc->engine, best->plan_id, best->version) : NULL;
+    return best >= 0 ? rc->plan[best] : NULL;
 }
 
 bool mq_batch_rate_row(void *ctx, const mq_batch_row *row, mq_arena *a, mq_batch_buf *out)

@@ -3,7 +3,9 @@
  * Thin front ends over src/batch: each checks its options, loads the plans,
  * opens the book and runs the pipeline with the right row function and sink
  * (batch: rate as `quote` does; impact: rate under two plan versions), then
- * reports. A book's bad rows never stop a run; they are reported in the
+ * reports. Rows are checked as `quote` checks a request: the request parser's
+ * rules, then the reference data's (src/intake: ZIP codes, state minimum
+ * limits, VINs). A book's bad rows never stop a run; they are reported in the
  * output and counted on stderr, and make the exit status 2.
  */
 #include "batch.h"
@@ -30,6 +32,19 @@ static int default_threads(const cli_opts *o)
         return o->threads;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* The reference data rows are checked against, as `quote` checks a request
+ * (cmd_intake.c); NULL after saying why. */
+static const mq_intake *intake_data(const char *cmd)
+{
+    char err[512];
+    const mq_intake *ik = mq_intake_default(err, sizeof err);
+    if (!ik)
+        fprintf(stderr,
+                "multiquote %s: reference data: %s (set MULTIQUOTE_DATA to the data folder)\n", cmd,
+                err);
+    return ik;
 }
 
 /* Opens the book (FILE or - for stdin) and finds its size for the progress ETA. */
@@ -65,8 +80,8 @@ static int finish_run(const char *cmd, int rc, const char *err, const mq_batch_s
         return rc == MQ_BATCH_BAD_INPUT ? CLI_USAGE : CLI_FAIL;
     }
     if (st->invalid) {
-        fprintf(stderr, "multiquote %s: %ld of %ld rows invalid; the first: %s\n", cmd,
-                st->invalid, st->rows, st->first_error);
+        fprintf(stderr, "multiquote %s: %ld of %ld rows invalid; the first: %s\n", cmd, st->invalid,
+                st->rows, st->first_error);
         return CLI_USAGE;
     }
     return CLI_OK;
@@ -83,7 +98,8 @@ int cli_batch(const cli_opts *o)
         fprintf(stderr, "multiquote batch: --format is ndjson or csv, not \"%s\"\n", o->format);
         return CLI_USAGE;
     }
-    mq_engine *e = cli_load_engine(o->plans);
+    const mq_intake *ik = intake_data("batch");
+    mq_engine *e = ik ? cli_load_engine(o->plans) : NULL;
     if (!e)
         return CLI_FAIL;
     if (o->carrier && !carrier_known(e, o->carrier)) {
@@ -112,6 +128,7 @@ int cli_batch(const cli_opts *o)
                         .progress = isatty(STDERR_FILENO),
                         .label = "batch",
                         .carrier = o->carrier,
+                        .intake = ik,
                         .row = mq_batch_rate_row,
                         .start = mq_batch_rate_start,
                         .sink = mq_batch_rate_sink,
@@ -169,7 +186,8 @@ int cli_impact(const cli_opts *o)
                 "multiquote impact: needs --carrier ID --from VERSION --to VERSION and a book\n");
         return CLI_USAGE;
     }
-    mq_engine *e = cli_load_engine(o->plans);
+    const mq_intake *ik = intake_data("impact");
+    mq_engine *e = ik ? cli_load_engine(o->plans) : NULL;
     if (!e)
         return CLI_FAIL;
     const char *plan_id = find_plan_id(e, o->carrier, o->from, o->to);
@@ -204,6 +222,7 @@ int cli_impact(const cli_opts *o)
                         .threads = default_threads(o),
                         .progress = isatty(STDERR_FILENO),
                         .label = "impact",
+                        .intake = ik,
                         .row = mq_batch_impact_row,
                         .sink = mq_batch_impact_sink,
                         .ctx = im};
@@ -268,8 +287,9 @@ int cli_gen_book(const cli_opts *o)
         for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             int code = mq_symbol_find(MQ_DOM_STATE, tok);
             if (code < 0 || !mq_batch_gen_supports(code) || g.nstates == 8) {
-                fprintf(stderr, "multiquote gen-book: --state takes OH, PA, TX or a list of them, "
-                                "not \"%s\"\n",
+                fprintf(stderr,
+                        "multiquote gen-book: --state takes OH, PA, TX or a list of them, "
+                        "not \"%s\"\n",
                         o->state);
                 return CLI_USAGE;
             }

@@ -251,7 +251,8 @@ static int keep_matching(mq_result *res, int n, const char *id)
         mq_plan_info pi = {0};
         if (res[i].plan)
             mq_plan_get_info(res[i].plan, &pi);
-        bool carrier = strcmp(res[i].carrier_id, id) == 0 && (res[i].plan || res[i].status != MQ_ERROR);
+        bool carrier =
+            strcmp(res[i].carrier_id, id) == 0 && (res[i].plan || res[i].status != MQ_ERROR);
         if (carrier || (pi.plan_id && strcmp(pi.plan_id, id) == 0))
             res[kept++] = res[i];
     }

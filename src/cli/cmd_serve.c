@@ -166,8 +166,10 @@ int cli_requote(const cli_opts *o)
         goto done;
     }
     if (strcmp(l.q.line, "bundle") == 0) {
-        fprintf(stderr, "multiquote requote: %s is a bundle quote; re-rating bundles is not "
-                        "supported yet\n", l.q.id);
+        fprintf(stderr,
+                "multiquote requote: %s is a bundle quote; re-rating bundles is not "
+                "supported yet\n",
+                l.q.id);
         goto done;
     }
     if (!(e = cli_load_engine(o->plans)))

@@ -26,6 +26,7 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  quote [--plans DIR] [--json] FILE|-      rate a request against every carrier\n"
+    "  quote --acord [--format acord] FILE.xml  the same from an ACORD XML request\n"
     "  explain --carrier ID [--plans DIR] [--json] FILE|-\n"
     "                                           show one carrier's rating worksheet\n"
     "  check [--schema] [DIR]                   validate rate plans (default: bundled)\n"
@@ -47,11 +48,16 @@ static const char usage[] =
 static const struct {
     const char *name, *help;
 } command_help[] = {
-    {"quote", "usage: multiquote quote [--plans DIR] [--json] FILE|-\n\n"
-              "Rates the request in FILE (contract JSON; - reads stdin) against every carrier's\n"
-              "plan in effect on its effective_date and prints them sorted by total premium:\n"
-              "quoted first, then declined and unavailable carriers with their reasons.\n"
-              "--json prints the contract's response JSON instead of the table.\n"},
+    {"quote",
+     "usage: multiquote quote [--plans DIR] [--json] FILE|-\n"
+     "       multiquote quote --acord [--plans DIR] [--json | --format acord] FILE.xml|-\n\n"
+     "Rates the request in FILE (contract JSON; - reads stdin) against every carrier's\n"
+     "plan in effect on its effective_date and prints them sorted by total premium:\n"
+     "quoted first, then declined and unavailable carriers with their reasons.\n"
+     "--json prints the contract's response JSON instead of the table.\n"
+     "--acord reads an ACORD PersAutoPolicyQuoteInqRq (XML) instead of JSON, mapped as\n"
+     "docs/acord.md says; --format acord answers a PersAutoPolicyQuoteInqRs (XML).\n"
+     "VINs, each state's minimum limits and ZIP codes are checked (docs/state-rules.md).\n"},
     {"explain", "usage: multiquote explain --carrier ID [--plans DIR] [--json] FILE|-\n\n"
                 "Rates the request against carrier ID only and prints its worksheet: every step\n"
                 "for every coverage, with the table and key looked up, the factor and the\n"
@@ -180,9 +186,10 @@ int cli_parse_request(const char *file, mq_arena *a, mq_input *in)
         return len > MQ_REQ_MAX_BYTES ? CLI_USAGE : CLI_FAIL; /* too large: a bad request */
     mq_req_errors errs = {0};
     bool ok = mq_req_parse(text, len, a, in, &errs);
+    int checked = ok ? cli_intake_check(file, text, len, a) : CLI_OK; /* VIN, limits, ZIPs */
     free(text);
     if (ok)
-        return CLI_OK;
+        return checked;
     if (errs.count == 0) {
         fprintf(stderr, "multiquote: out of memory\n");
         return CLI_FAIL;
@@ -210,10 +217,10 @@ static const struct {
     command_fn fn;
     bool takes_file;
 } commands[] = {
-    {"quote", cli_quote, true},  {"explain", cli_explain, true},
-    {"check", cli_check, true},  {"carriers", cli_carriers, false},
-    {"serve", cli_serve, false}, {"requote", cli_requote, true},
-    {"batch", cli_batch, true},  {"impact", cli_impact, true},
+    {"quote", cli_quote, true},        {"explain", cli_explain, true},
+    {"check", cli_check, true},        {"carriers", cli_carriers, false},
+    {"serve", cli_serve, false},       {"requote", cli_requote, true},
+    {"batch", cli_batch, true},        {"impact", cli_impact, true},
     {"gen-book", cli_gen_book, false},
 };
 
@@ -237,17 +244,27 @@ int main(int argc, char **argv)
         return CLI_USAGE;
     }
     cli_opts o = {.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .seed = 1};
-    static const struct option longopts[] = {
-        {"plans", required_argument, NULL, 'p'}, {"carrier", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},        {"schema", no_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},        {"port", required_argument, NULL, 'P'},
-        {"db", required_argument, NULL, 'd'},    {"web", required_argument, NULL, 'w'},
-        {"bind", required_argument, NULL, 'b'},  {"from", required_argument, NULL, 'F'},
-        {"to", required_argument, NULL, 'T'},    {"line", required_argument, NULL, 'L'},
-        {"n", required_argument, NULL, 'N'},     {"seed", required_argument, NULL, 'S'},
-        {"out-csv", required_argument, NULL, 'O'}, {"png", required_argument, NULL, 'G'},
-        {"threads", required_argument, NULL, 't'}, {"format", required_argument, NULL, 'f'},
-        {"state", required_argument, NULL, 'A'}, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"plans", required_argument, NULL, 'p'},
+                                             {"carrier", required_argument, NULL, 'c'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"schema", no_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"port", required_argument, NULL, 'P'},
+                                             {"db", required_argument, NULL, 'd'},
+                                             {"web", required_argument, NULL, 'w'},
+                                             {"bind", required_argument, NULL, 'b'},
+                                             {"from", required_argument, NULL, 'F'},
+                                             {"to", required_argument, NULL, 'T'},
+                                             {"line", required_argument, NULL, 'L'},
+                                             {"n", required_argument, NULL, 'N'},
+                                             {"seed", required_argument, NULL, 'S'},
+                                             {"out-csv", required_argument, NULL, 'O'},
+                                             {"png", required_argument, NULL, 'G'},
+                                             {"threads", required_argument, NULL, 't'},
+                                             {"format", required_argument, NULL, 'f'},
+                                             {"state", required_argument, NULL, 'A'},
+                                             {"acord", no_argument, NULL, 'x'},
+                                             {NULL, 0, NULL, 0}};
     optind = 2;
     opterr = 0;
     int ch;
@@ -304,6 +321,9 @@ int main(int argc, char **argv)
         case 'A':
             o.state = optarg;
             break;
+        case 'x':
+            o.acord = true;
+            break;
         case 'N':
         case 'S':
         case 't': {
@@ -320,8 +340,13 @@ int main(int argc, char **argv)
             }
             if (!ok || (ch == 'N' && o.n < 0) || (ch == 't' && o.threads < 0)) {
                 fprintf(stderr, "multiquote %s: --%s takes a whole number%s, not \"%s\"\n", name,
-                        ch == 'N' ? "n" : ch == 'S' ? "seed" : "threads",
-                        ch == 'N' ? " from 1" : ch == 't' ? " from 1 to 256" : "", optarg);
+                        ch == 'N'   ? "n"
+                        : ch == 'S' ? "seed"
+                                    : "threads",
+                        ch == 'N'   ? " from 1"
+                        : ch == 't' ? " from 1 to 256"
+                                    : "",
+                        optarg);
                 return CLI_USAGE;
             }
             break;

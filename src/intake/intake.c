@@ -50,7 +50,9 @@ bool ik_csv_open(ik_csv *c, const char *dir, const char *name, const char *const
     fclose(f);
     if (bad) {
         snprintf(err, errlen, "%s: %s", path,
-                 !c->buf ? "out of memory" : n > CSV_MAX_BYTES ? "larger than 4 MiB" : "cannot read");
+                 !c->buf             ? "out of memory"
+                 : n > CSV_MAX_BYTES ? "larger than 4 MiB"
+                                     : "cannot read");
         ik_csv_close(c);
         return false;
     }
@@ -241,9 +243,9 @@ static void makes_text(const mq_wmi *w, char *out, size_t n)
     for (int i = 0; i < w->nmakes; i++) {
         size_t len = strlen(out);
         snprintf(out + len, n - len, "%s%s",
-                 i == 0                ? ""
+                 i == 0               ? ""
                  : i == w->nmakes - 1 ? " or "
-                                       : ", ",
+                                      : ", ",
                  w->makes[i]);
     }
 }
@@ -294,27 +296,27 @@ static void check_limits(const mq_intake *ik, const json_t *doc, int state, mq_a
     const json_t *bi = json_object_get(covs, "bi");
     double pp = member_number(bi, "per_person"), pa = member_number(bi, "per_accident");
     if (bi && (pp < rule->bi_per_person || pa < rule->bi_per_accident))
-        ik_err(errs, a, "coverages.bi", "%.0f/%.0f is below %s's minimum %d/%d", pp, pa,
-               rule->name, rule->bi_per_person, rule->bi_per_accident);
+        ik_err(errs, a, "coverages.bi", "%.0f/%.0f is below %s's minimum %d/%d", pp, pa, rule->name,
+               rule->bi_per_person, rule->bi_per_accident);
     const json_t *pd = json_object_get(covs, "pd");
     double lim = member_number(pd, "limit");
     if (pd && lim < rule->pd)
-        ik_err(errs, a, "coverages.pd", "%.0f is below %s's minimum %d", lim, rule->name,
-               rule->pd);
+        ik_err(errs, a, "coverages.pd", "%.0f is below %s's minimum %d", lim, rule->name, rule->pd);
 }
 
-/* A ZIP code member must be in `state` (of the applicant's address). */
+/* A ZIP code member must be one of the 50 states' or DC's and, when `state`
+ * is not -1, in that state (the applicant's address). */
 static void check_zip(const mq_intake *ik, const char *zip, int state, const char *path,
-                      const char *why, mq_arena *a, mq_req_errors *errs)
+                      mq_arena *a, mq_req_errors *errs)
 {
     if (!zip || strlen(zip) != 5)
         return;
     int in = mq_state_of_zip(ik, zip);
     if (in < 0)
         ik_err(errs, a, path, "ZIP code %s is not in any of the 50 states or DC", zip);
-    else if (in != state)
-        ik_err(errs, a, path, "ZIP code %s is in %s, %s %s", zip, mq_state_name(ik, in), why,
-               mq_state_name(ik, state));
+    else if (state >= 0 && in != state)
+        ik_err(errs, a, path, "ZIP code %s is in %s, but the address is in %s", zip,
+               mq_state_name(ik, in), mq_state_name(ik, state));
 }
 
 bool mq_intake_check(const mq_intake *ik, const json_t *doc, mq_arena *a, mq_req_errors *errs)
@@ -324,8 +326,7 @@ bool mq_intake_check(const mq_intake *ik, const json_t *doc, mq_arena *a, mq_req
     const char *st = member_string(addr, "state");
     int state = st ? mq_symbol_find(MQ_DOM_STATE, st) : -1;
     if (state >= 0)
-        check_zip(ik, member_string(addr, "zip"), state, "applicant.address.zip",
-                  "but the address is in", a, errs);
+        check_zip(ik, member_string(addr, "zip"), state, "applicant.address.zip", a, errs);
     const char *line = member_string(doc, "line");
     if (!line || strcmp(line, "auto") != 0)
         return errs->count == before;
@@ -337,10 +338,10 @@ bool mq_intake_check(const mq_intake *ik, const json_t *doc, mq_arena *a, mq_req
         char path[64];
         snprintf(path, sizeof path, "vehicles[%zu].vin", i);
         check_vin(ik, veh, path, a, errs);
+        /* a vehicle may be garaged in another state (a student's car at
+         * college): its plan rates that ZIP; it must still be a real one */
         snprintf(path, sizeof path, "vehicles[%zu].garaging_zip", i);
-        if (state >= 0)
-            check_zip(ik, member_string(veh, "garaging_zip"), state, path,
-                      "not in the state the policy is rated in,", a, errs);
+        check_zip(ik, member_string(veh, "garaging_zip"), -1, path, a, errs);
     }
     return errs->count == before;
 }

@@ -119,9 +119,11 @@ json_t *mq_state_rules_json(const mq_intake *ik, int32_t day);
  *   vehicles[0].vin: check digit is "4" but the VIN's other characters give "3"
  *   vehicles[0].vin: model year 2003 from the VIN contradicts year 2022
  *   coverages.bi: 20000/40000 is below Ohio's minimum 25000/50000
- *   applicant.address.zip: ZIP code 10001 is in New York, not OH
- * Returns true when nothing was added. Every line's address is checked;
- * VINs and minimum limits are auto's. */
+ *   applicant.address.zip: ZIP code 10001 is in New York, but the address is in Ohio
+ * Returns true when nothing was added. Every line's address ZIP must be in
+ * its state; auto's garaging ZIPs must be in some state (a car may be
+ * garaged out of state), its VINs agree with year and make, its limits be
+ * at least the address state's minimums on the effective date. */
 bool mq_intake_check(const mq_intake *ik, const json_t *doc, mq_arena *a, mq_req_errors *errs);
 
 /* ---- ACORD XML (acord.c, acord_rs.c) --------------------------------------

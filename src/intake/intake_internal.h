@@ -44,6 +44,9 @@ void ik_csv_close(ik_csv *c);
 bool ik_load_wmi(mq_intake *ik, const char *dir, char *err, size_t errlen);
 bool ik_load_states(mq_intake *ik, const char *dir, char *err, size_t errlen);
 
+/* libxml2's one-time initialisation, before any thread uses it (acord.c). */
+void ik_xml_init(void);
+
 /* ---- Errors (intake.c) ------------------------------------------------------ */
 
 /* Adds "path: message" to errs, as request.c's rq_err_at does. */

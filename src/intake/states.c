@@ -109,9 +109,9 @@ static const char *read_row(mq_intake *ik, char **f, int nf, mq_state_rule *r, c
 
 bool ik_load_states(mq_intake *ik, const char *dir, char *err, size_t errlen)
 {
-    static const char *const columns[] = {"state", "name",         "effective", "bi_per_person",
-                                          "bi_per_accident", "pd", "zip_prefixes", "source",
-                                          NULL};
+    static const char *const columns[] = {
+        "state",        "name",   "effective", "bi_per_person", "bi_per_accident", "pd",
+        "zip_prefixes", "source", NULL};
     memset(ik->zip_state, -1, sizeof ik->zip_state);
     for (int s = 0; s < IK_MAX_STATES; s++)
         ik->first_rule[s] = -1;
@@ -220,7 +220,7 @@ static json_t *prefix_ranges(const mq_intake *ik, int state)
         int q = p;
         while (q + 1 < 1000 && ik->zip_state[q + 1] == state)
             q++;
-        char text[8];
+        char text[32];
         if (q == p)
             snprintf(text, sizeof text, "%03d", p);
         else
@@ -244,12 +244,12 @@ json_t *mq_state_rules_json(const mq_intake *ik, int32_t day)
         char eff[11];
         if (r->effective != INT32_MIN)
             mq_date_format(r->effective, eff);
-        json_t *row = json_pack(
-            "{s:s, s:s, s:o, s:{s:i, s:i}, s:{s:i}, s:o, s:s}", "state",
-            mq_symbol_name(MQ_DOM_STATE, s), "name", r->name, "effective",
-            r->effective == INT32_MIN ? json_null() : json_string(eff), "bi", "per_person",
-            r->bi_per_person, "per_accident", r->bi_per_accident, "pd", "limit", r->pd,
-            "zip_prefixes", prefix_ranges(ik, s), "source", r->source);
+        json_t *row =
+            json_pack("{s:s, s:s, s:o, s:{s:i, s:i}, s:{s:i}, s:o, s:s}", "state",
+                      mq_symbol_name(MQ_DOM_STATE, s), "name", r->name, "effective",
+                      r->effective == INT32_MIN ? json_null() : json_string(eff), "bi",
+                      "per_person", r->bi_per_person, "per_accident", r->bi_per_accident, "pd",
+                      "limit", r->pd, "zip_prefixes", prefix_ranges(ik, s), "source", r->source);
         if (!row || json_array_append_new(states, row) != 0) {
             json_decref(doc);
             return NULL;

@@ -185,7 +185,7 @@ static void squash(const char *s, char *out, size_t n)
 bool mq_wmi_has_make(const mq_wmi *w, const char *make)
 {
     static const char *const aliases[][2] = {
-        {"chevy", "chevrolet"}, {"vw", "volkswagen"},  {"mb", "mercedesbenz"},
+        {"chevy", "chevrolet"},   {"vw", "volkswagen"},     {"mb", "mercedesbenz"},
         {"benz", "mercedesbenz"}, {"merc", "mercedesbenz"}, {"landie", "landrover"},
     };
     char want[96];
@@ -256,8 +256,10 @@ bool mq_vin_decode(const mq_intake *ik, const char *vin, mq_vin *out)
     if (len == MQ_VIN_LEN && bad == 0) {
         out->check = mq_vin_check_digit(s);
         if (s[8] != out->check)
-            add_error(out, "check digit (position 9) is \"%c\" but the VIN's other characters give \"%c\"",
-                      s[8], out->check);
+            add_error(
+                out,
+                "check digit (position 9) is \"%c\" but the VIN's other characters give \"%c\"",
+                s[8], out->check);
     }
     out->wmi = bad == 0 ? mq_wmi_find(ik, s) : NULL;
     if (out->wmi && out->wmi->nmakes == 1)

@@ -144,9 +144,9 @@ static bool bundle_plans(mq_http_req *r, const mq_bundle_result *b, mq_store_quo
             continue; /* a carrier without a plan for one of the lines: nothing to record */
         mq_plan_info pi;
         mq_plan_get_info(res->plan, &pi);
-        plans[np++] = (mq_store_plan){res->carrier_id, pi.plan_id, pi.version,
-                                      mq_status_name(res->status),
-                                      res->status == MQ_QUOTED ? res->total_cents : -1};
+        plans[np++] =
+            (mq_store_plan){res->carrier_id, pi.plan_id, pi.version, mq_status_name(res->status),
+                            res->status == MQ_QUOTED ? res->total_cents : -1};
     }
     q->plans = plans;
     q->nplans = np;

@@ -48,8 +48,8 @@ static void put(text *t, const char *fmt, ...)
 }
 
 static const char *const route_names[ROUTE_COUNT] = {
-    "quotes_post", "quote_get", "worksheet", "carriers", "plans", "healthz",
-    "metrics",     "openapi",   "page",      "static",   "other"};
+    "quotes_post", "quote_get", "worksheet", "carriers", "plans",  "healthz", "metrics",
+    "openapi",     "page",      "static",    "vin",      "states", "acord",   "other"};
 
 static const char *const bucket_le[MQ_LAT_BUCKETS] = {
     "0.0005", "0.001", "0.002", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "5"};

@@ -336,6 +336,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
         .body = cr->body ? cr->body : "",
         .body_len = cr->len,
+        .conn = conn,
         .route = ROUTE_OTHER,
     };
     mq_arena_init(&r.arena, 8 * 1024 * 1024);
@@ -350,6 +351,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result ret = send_reply(conn, cr, &r);
     mq_arena_free(&r.arena);
     return ret;
+}
+
+const char *mq_http_query(const mq_http_req *r, const char *name)
+{
+    return r->conn ? MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;
 }
 
 static int latency_bucket(double ms)

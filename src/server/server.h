@@ -52,6 +52,9 @@ typedef enum {
     ROUTE_OPENAPI,
     ROUTE_PAGE,
     ROUTE_STATIC,
+    ROUTE_VIN,    /* api_intake.c */
+    ROUTE_STATES, /* api_intake.c */
+    ROUTE_ACORD,  /* api_intake.c */
     ROUTE_OTHER,
     ROUTE_COUNT
 } mq_route;
@@ -93,6 +96,7 @@ typedef struct mq_http_req {
     const char *content_type;
     const char *body;
     size_t body_len;
+    void *conn; /* the MHD connection, for mq_http_query */
     /* what the handler sets */
     int status;
     char *response; /* malloc'd body */
@@ -115,5 +119,14 @@ void mq_api_error(mq_http_req *r, int status, const char *code, const char *mess
                   const char *path);
 /* The Prometheus text of the metrics (malloc'd). */
 char *mq_metrics_text(mq_server *s);
+/* server.c: the URL's query argument `name` (decoded), or NULL. */
+const char *mq_http_query(const mq_http_req *r, const char *name);
+
+/* api_intake.c: GET /v1/vin/{vin}, GET /v1/states, POST /v1/acord. */
+void mq_api_intake(mq_server *s, mq_http_req *r);
+/* The VIN, state-minimum and ZIP checks (src/intake) of a request the
+ * parser accepted: 1 no problem, 0 problems added to errs, -1 the reference
+ * data is missing (the 500 reply is set). */
+int mq_api_intake_check(mq_http_req *r, const json_t *doc, mq_req_errors *errs);
 
 #endif

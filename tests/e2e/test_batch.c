@@ -40,8 +40,8 @@ extern char **environ;
 
 static const char *bin; /* $MQ_BIN, else ../multiquote beside this program's folder */
 static char bin_default[1024];
-static char tmp[64];    /* mkdtemp folder */
-static char plans[96];  /* links to the auto plans */
+static char tmp[64];   /* mkdtemp folder */
+static char plans[96]; /* links to the auto plans */
 
 /* ---- Running the binary (as in test_cli.c) ------------------------------------ */
 
@@ -325,8 +325,9 @@ static void test_csv_book_same_as_ndjson(void **state)
     run b = RUN("batch", "--plans", plans, "--format", "csv", ndjson);
     assert_exit(&a, 0);
     assert_exit(&b, 0);
-    assert_true(starts_with(a.out, "input_line,policy_id,carrier,plan_id,plan_version,status,"
-                                   "total,premium,fees,bi,pd,med,um,comp,coll,reason\n2,P00000001,"));
+    assert_true(starts_with(a.out,
+                            "input_line,policy_id,carrier,plan_id,plan_version,status,"
+                            "total,premium,fees,bi,pd,med,um,comp,coll,reason\n2,P00000001,"));
     char *ca = drop_first_column(a.out), *cb = drop_first_column(b.out);
     assert_string_equal(ca, cb);
     free(ca);
@@ -379,10 +380,11 @@ static void test_bad_rows(void **state)
     /* NDJSON output names the field */
     r = RUN("batch", "--plans", plans, "--carrier", "keystone", "--format", "ndjson", book);
     assert_exit(&r, 2);
-    assert_contains(r.out, "\n{\"input_line\":3,\"policy_id\":\"B2\",\"status\":\"invalid\","
-                           "\"errors\":[{\"field\":\"d1_marital_status\",\"message\":\"\\\"singel\\\" "
-                           "is not one of single, married, civil_union, divorced, widowed\"}],"
-                           "\"error_count\":1}\n");
+    assert_contains(r.out,
+                    "\n{\"input_line\":3,\"policy_id\":\"B2\",\"status\":\"invalid\","
+                    "\"errors\":[{\"field\":\"d1_marital_status\",\"message\":\"\\\"singel\\\" "
+                    "is not one of single, married, civil_union, divorced, widowed\"}],"
+                    "\"error_count\":1}\n");
     run_free(&r);
 }
 
@@ -411,8 +413,8 @@ static void test_bad_header_and_usage(void **state)
     run_free(&r);
     r = RUN("batch", "--plans", plans, "--threads", "0", book);
     assert_exit(&r, 2);
-    assert_string_equal(r.err,
-                        "multiquote batch: --threads takes a whole number from 1 to 256, not \"0\"\n");
+    assert_string_equal(
+        r.err, "multiquote batch: --threads takes a whole number from 1 to 256, not \"0\"\n");
     run_free(&r);
     r = RUN("batch", "--plans", plans, "/nonexistent/book.csv");
     assert_exit(&r, 1);
@@ -433,7 +435,8 @@ static const char impact_book[] =
     "policy_id,effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,d1_dob,"
     "d1_gender,d1_marital_status,d1_first_licensed,d1_incidents,v1_year,v1_symbol,"
     "v1_comp_deductible,v1_coll_deductible,v2_year,v2_symbol\n"
-    "A,2026-08-01,OH,43215,25000,50000,25000,1980-05-10,female,single,1998-06-01,,2023,5,500,500,,\n"
+    "A,2026-08-01,OH,43215,25000,50000,25000,1980-05-10,female,single,1998-06-01,,2023,5,500,500,,"
+    "\n"
     "B,2026-08-01,OH,45701,25000,50000,25000,1980-05-10,male,single,1998-06-01,,2023,5,,,,\n"
     "C,2026-08-01,OH,43081,25000,50000,25000,1980-05-10,female,single,1998-06-01,,2023,5,,,2023,5\n"
     "D,2026-08-01,OH,43215,25000,50000,25000,1980-05-10,male,single,1998-06-01,dui:2024-01-15,"
@@ -516,8 +519,10 @@ static void test_gen_book(void **state)
         const char *args[8];
         const char *err;
     } bad[] = {
-        {{"gen-book", "--n", "0", NULL}, "multiquote gen-book: --n takes a whole number from 1, not \"0\"\n"},
-        {{"gen-book", NULL}, "multiquote gen-book: needs --n N, the number of policies (1 or more)\n"},
+        {{"gen-book", "--n", "0", NULL},
+         "multiquote gen-book: --n takes a whole number from 1, not \"0\"\n"},
+        {{"gen-book", NULL},
+         "multiquote gen-book: needs --n N, the number of policies (1 or more)\n"},
         {{"gen-book", "--n", "5", "--line", "home", NULL},
          "multiquote gen-book: only --line auto books can be generated\n"},
         {{"gen-book", "--n", "5", "--state", "CA", NULL},

@@ -100,9 +100,19 @@ static bool dump_row(void *ctx, const mq_batch_row *row, mq_arena *a, mq_batch_b
     return ok && mq_batch_buf_puts(out, "\n");
 }
 
+/* The reference data (./data), as `quote` uses it. */
+static const mq_intake *intake(void)
+{
+    char err[256];
+    const mq_intake *ik = mq_intake_default(err, sizeof err);
+    if (!ik)
+        fail_msg("reference data: %s", err);
+    return ik;
+}
+
 /* Runs `text` as a book through `row`, collecting the output. */
-static int run_book(const char *text, int threads, mq_batch_row_fn row, void *row_ctx,
-                    collect *c, mq_batch_stats *st, char *err, size_t errlen)
+static int run_book(const char *text, int threads, mq_batch_row_fn row, void *row_ctx, collect *c,
+                    mq_batch_stats *st, char *err, size_t errlen)
 {
     FILE *f = fmemopen((void *)text, strlen(text), "r");
     assert_non_null(f);
@@ -112,6 +122,7 @@ static int run_book(const char *text, int threads, mq_batch_row_fn row, void *ro
     mq_batch_job job = {.in = f,
                         .name = "book",
                         .threads = threads,
+                        .intake = intake(),
                         .row = row,
                         .start = collect_start,
                         .sink = collect_sink,
@@ -129,7 +140,8 @@ static char *gen_book(long n, uint64_t seed, mq_batch_format format, const char 
     FILE *f = open_memstream(&text, &len);
     assert_non_null(f);
     int st = state ? mq_symbol_find(MQ_DOM_STATE, state) : -1;
-    mq_batch_gen g = {.n = n, .seed = seed, .format = format, .states = &st, .nstates = state ? 1 : 0};
+    mq_batch_gen g = {
+        .n = n, .seed = seed, .format = format, .states = &st, .nstates = state ? 1 : 0};
     assert_true(mq_batch_gen_book(f, &g));
     assert_int_equal(fclose(f), 0);
     return text;
@@ -176,23 +188,25 @@ static void layout_error(const char *const *names, int n, const char *want)
 static void test_layout_errors(void **state)
 {
     (void)state;
-    const char *ok[] = {"effective_date", "state",  "zip",    "bi_per_person",     "bi_per_accident",
-                        "pd_limit",       "d1_dob", "d1_gender", "d1_marital_status", "d1_first_licensed",
-                        "v1_year",        "v1_symbol", "extra_note"};
+    const char *ok[] = {
+        "effective_date", "state",     "zip",       "bi_per_person",     "bi_per_accident",
+        "pd_limit",       "d1_dob",    "d1_gender", "d1_marital_status", "d1_first_licensed",
+        "v1_year",        "v1_symbol", "extra_note"};
     char err[256];
     mq_batch_layout *l = mq_batch_layout_new(ok, 13, err, sizeof err);
     assert_non_null(l);
     assert_int_equal(mq_batch_layout_columns(l), 13);
     mq_batch_layout_free(l);
     const char *unknown[] = {"effective_date", "stat"};
-    layout_error(unknown, 2,
-                 "column \"stat\": unknown column (see docs/batch.md; extra_* columns are ignored)");
+    layout_error(
+        unknown, 2,
+        "column \"stat\": unknown column (see docs/batch.md; extra_* columns are ignored)");
     const char *dup[] = {"effective_date", "zip", "zip"};
     layout_error(dup, 3, "column zip: appears twice (columns 2 and 3)");
     layout_error(ok, 5, "column pd_limit: is required");
-    const char *no_gender[] = {"effective_date", "state", "zip", "bi_per_person", "bi_per_accident",
-                               "pd_limit", "d1_dob", "d1_marital_status", "d1_first_licensed",
-                               "v1_year", "v1_symbol"};
+    const char *no_gender[] = {"effective_date",    "state",    "zip",      "bi_per_person",
+                               "bi_per_accident",   "pd_limit", "d1_dob",   "d1_marital_status",
+                               "d1_first_licensed", "v1_year",  "v1_symbol"};
     layout_error(no_gender, 11, "column d1_gender: is required");
     const char *far[] = {"d21_dob"};
     layout_error(far, 1, "column d21_dob: at most 20 drivers");
@@ -308,6 +322,85 @@ static void test_bad_rows(void **state)
     mq_batch_buf_free(&c.out);
 }
 
+/* A line without quotes is split without libcsv: the same fields either way,
+ * spaces and tabs around unquoted fields trimmed, empty fields kept. */
+static void test_plain_lines_as_libcsv(void **state)
+{
+    (void)state;
+    static const char *const rows[] = {
+        " P1 , 2026-03-01 ,OH,\t43215\t,100000, 300000 ,100000,1990-06-15,female,married, "
+        "2008-07-01 ,,2022 , 5,,500,500",
+        "P2,2026-03-01,OH,43215,100000,300000,100000,1990-06-15,female , married,2008-07-01,"
+        "speeding:2025-01-10:12 ; dui:2024-01-01,2022,5,1,,",
+        "P3,2026-03-01,OH,43215,100000,300000,100000,1990-06-15,female,married,2008-07-01,,2022,"
+        "5,,,",
+        "P4,2026-03-01 , OH ,43215,100000,300000,100000,1990-06-15,female,married,2008-07-01,,"
+        "2022,5,,\t,  ",
+    };
+    mq_batch_buf plain = {0}, quoted = {0};
+    assert_true(mq_batch_buf_puts(&plain, HEADER));
+    assert_true(mq_batch_buf_put(&quoted, HEADER, strlen(HEADER) - 1));
+    assert_true(mq_batch_buf_puts(&quoted, ",extra_q\n"));
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        assert_true(mq_batch_buf_printf(&plain, "%s\r\n", rows[i]));
+        assert_true(mq_batch_buf_printf(&quoted, "%s,\"q\"\r\n", rows[i]));
+    }
+    collect a, b;
+    mq_batch_stats sa, sb;
+    char err[256];
+    assert_int_equal(run_book(plain.data, 1, dump_row, NULL, &a, &sa, err, sizeof err),
+                     MQ_BATCH_OK);
+    assert_int_equal(run_book(quoted.data, 1, dump_row, NULL, &b, &sb, err, sizeof err),
+                     MQ_BATCH_OK);
+    assert_long(sa.rows, 4);
+    assert_long(sa.invalid, 0);
+    assert_string_equal(a.out.data, b.out.data);
+    assert_non_null(strstr(a.out.data, "2 P1 eff="));
+    assert_non_null(strstr(a.out.data, " n3=2,")); /* P2's two incidents */
+    mq_batch_buf_free(&a.out);
+    mq_batch_buf_free(&b.out);
+    mq_batch_buf_free(&plain);
+    mq_batch_buf_free(&quoted);
+}
+
+/* Rows the reference data rejects, as `quote` would: the same messages from
+ * a CSV row (at its columns) and from the JSON request (at its paths). */
+static void test_intake_checks(void **state)
+{
+    (void)state;
+    const char *csv = HEADER
+        "I2,2026-03-01,OH,10001,20000,40000,20000,1990-06-15,female,married,2008-07-01,,2022,5,"
+        ",500,500\n"
+        "I3,2026-03-01,TX,75201,30000,60000,25000,1990-06-15,female,married,2008-07-01,,2022,5,"
+        ",500,500\n";
+    const char *ndjson =
+        "{\"line\":\"auto\",\"effective_date\":\"2026-03-01\",\"applicant\":{\"address\":"
+        "{\"state\":\"OH\",\"zip\":\"10001\"}},\"drivers\":[{\"id\":\"d1\",\"date_of_birth\":"
+        "\"1990-06-15\",\"gender\":\"female\",\"marital_status\":\"married\",\"license\":"
+        "{\"first_licensed\":\"2008-07-01\"}}],\"vehicles\":[{\"id\":\"v1\",\"year\":2022,"
+        "\"symbol\":5,\"principal_driver\":\"d1\",\"garaging_zip\":\"19129\"}],\"coverages\":"
+        "{\"bi\":{\"per_person\":20000,\"per_accident\":40000},\"pd\":{\"limit\":20000}}}\n";
+    collect c;
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(run_book(csv, 1, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
+    assert_long(st.invalid, 1);
+    const char *want =
+        "2 I2 line 2: column zip: ZIP code 10001 is in New York, but the address "
+        "is in Ohio; column bi_per_person: 20000/40000 is below Ohio's minimum "
+        "25000/50000; column pd_limit: 20000 is below Ohio's minimum 25000\n3 I3 eff=";
+    if (strncmp(c.out.data, want, strlen(want)) != 0)
+        fail_msg("got:\n%s\nexpected:\n%s", c.out.data, want);
+    mq_batch_buf_free(&c.out);
+    assert_int_equal(run_book(ndjson, 1, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
+    want = "1 - line 1: applicant.address.zip: ZIP code 10001 is in New York, but the address is "
+           "in Ohio; coverages.bi: 20000/40000 is below Ohio's minimum 25000/50000; coverages.pd: "
+           "20000 is below Ohio's minimum 25000";
+    if (strncmp(c.out.data, want, strlen(want)) != 0)
+        fail_msg("got:\n%s\nexpected:\n%s", c.out.data, want);
+    mq_batch_buf_free(&c.out);
+}
+
 static void test_bad_header(void **state)
 {
     (void)state;
@@ -418,9 +511,9 @@ static void test_percentile(void **state)
     (void)state;
     const double x[] = {-3, 1, 2, 10};
     assert_near(mq_batch_percentile(x, 4, 0), -3, 1e-12);
-    assert_near(mq_batch_percentile(x, 4, 50), 1.5, 1e-12);  /* h = 1.5 */
-    assert_near(mq_batch_percentile(x, 4, 25), 0, 1e-12);    /* h = 0.75: -3 + 0.75 * 4 */
-    assert_near(mq_batch_percentile(x, 4, 90), 7.6, 1e-12);  /* h = 2.7: 2 + 0.7 * 8 */
+    assert_near(mq_batch_percentile(x, 4, 50), 1.5, 1e-12); /* h = 1.5 */
+    assert_near(mq_batch_percentile(x, 4, 25), 0, 1e-12);   /* h = 0.75: -3 + 0.75 * 4 */
+    assert_near(mq_batch_percentile(x, 4, 90), 7.6, 1e-12); /* h = 2.7: 2 + 0.7 * 8 */
     assert_near(mq_batch_percentile(x, 4, 100), 10, 1e-12);
     assert_near(mq_batch_percentile(x, 1, 99), -3, 1e-12);
     assert_true(isnan(mq_batch_percentile(x, 0, 50)));
@@ -459,7 +552,8 @@ static const char impact_book[] =
     "policy_id,effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,d1_dob,"
     "d1_gender,d1_marital_status,d1_first_licensed,d1_incidents,v1_year,v1_symbol,"
     "v1_comp_deductible,v1_coll_deductible,v2_year,v2_symbol\n"
-    "A,2026-08-01,OH,43215,25000,50000,25000,1980-05-10,female,single,1998-06-01,,2023,5,500,500,,\n"
+    "A,2026-08-01,OH,43215,25000,50000,25000,1980-05-10,female,single,1998-06-01,,2023,5,500,500,,"
+    "\n"
     "B,2026-08-01,OH,45701,25000,50000,25000,1980-05-10,male,single,1998-06-01,,2023,5,,,,\n"
     "C,2026-08-01,OH,43081,25000,50000,25000,1980-05-10,female,single,1998-06-01,,2023,5,,,2023,5\n"
     "D,2026-08-01,OH,43215,25000,50000,25000,1980-05-10,male,single,1998-06-01,dui:2024-01-15,"
@@ -638,6 +732,8 @@ int main(void)
         cmocka_unit_test(test_layout_errors),
         cmocka_unit_test(test_csv_equals_json),
         cmocka_unit_test(test_bad_rows),
+        cmocka_unit_test(test_plain_lines_as_libcsv),
+        cmocka_unit_test(test_intake_checks),
         cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_bad_ndjson),
         cmocka_unit_test(test_order_any_threads),

@@ -1,0 +1,278 @@
+/* api_intake.c -- the routes of accurate input: VIN decoding, state rules, ACORD XML.
+ *
+ * GET /v1/vin/{vin} decodes a VIN (200 whether or not it is valid: `valid`
+ * and `errors` say; the web form fills year and make from it). GET
+ * /v1/states lists each state's minimum liability limits on a date and its
+ * ZIP prefixes. POST /v1/acord takes an ACORD PersAutoPolicyQuoteInqRq,
+ * rates and saves it exactly as POST /v1/quotes does (the saved request is
+ * the mapped contract JSON, so worksheets and requotes work unchanged) and
+ * answers the contract's JSON, or with ?format=acord a PersAutoPolicyQuoteInqRs.
+ * mq_api_intake_check is the hook POST /v1/quotes runs after the request
+ * parser. The reference data is the program-wide mq_intake_default().
+ */
+#include "server.h"
+
+#include "intake.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- Replies ---------------------------------------------------------------- */
+
+static void reply_json(mq_http_req *r, int status, json_t *doc)
+{
+    r->status = status;
+    r->response = doc ? mq_resp_dump(doc, false) : NULL;
+    r->response_len = r->response ? strlen(r->response) : 0;
+    r->response_type = "application/json";
+    json_decref(doc);
+    if (!r->response)
+        mq_api_error(r, 500, "internal", "out of memory", "");
+}
+
+static bool only_method(mq_http_req *r, const char *method)
+{
+    if (strcmp(r->method, method) == 0)
+        return true;
+    char msg[32];
+    snprintf(msg, sizeof msg, "use %s", method);
+    mq_api_error(r, 405, "method_not_allowed", msg, "");
+    r->allow = method;
+    return false;
+}
+
+/* The reference data; on failure the reply is a 500 and NULL is returned. */
+static const mq_intake *intake(mq_http_req *r)
+{
+    char err[512];
+    const mq_intake *ik = mq_intake_default(err, sizeof err);
+    if (!ik) {
+        static atomic_flag logged = ATOMIC_FLAG_INIT;
+        if (!atomic_flag_test_and_set(&logged))
+            fprintf(stderr, "{\"event\":\"error\",\"message\":\"reference data: %s\"}\n", err);
+        mq_api_error(r, 500, "internal",
+                     "the VIN and state reference data could not be loaded (see the server log)",
+                     "");
+    }
+    return ik;
+}
+
+/* 422 with every problem as details, the first as the message. */
+static void invalid(mq_http_req *r, const mq_req_errors *errs)
+{
+    json_t *details = json_array();
+    int shown = errs->count < 32 ? errs->count : 32;
+    for (int i = 0; i < shown; i++)
+        json_array_append_new(details, json_pack("{s:s, s:s}", "path", errs->items[i].path,
+                                                 "message", errs->items[i].message));
+    const char *first = mq_req_error_text(&errs->items[0], &r->arena);
+    json_t *err = json_pack("{s:s, s:s, s:s, s:o}", "code", "invalid_request", "message",
+                            first ? first : errs->items[0].message, "path", errs->items[0].path,
+                            "details", details);
+    reply_json(r, 422, err ? json_pack("{s:o}", "error", err) : NULL);
+}
+
+int mq_api_intake_check(mq_http_req *r, const json_t *doc, mq_req_errors *errs)
+{
+    const mq_intake *ik = intake(r);
+    if (!ik)
+        return -1;
+    return mq_intake_check(ik, doc, &r->arena, errs) ? 1 : 0;
+}
+
+/* ---- GET /v1/vin/{vin}, GET /v1/states ------------------------------------------ */
+
+static void get_vin(mq_http_req *r, const char *vin)
+{
+    r->route = ROUTE_VIN;
+    if (!only_method(r, "GET"))
+        return;
+    const mq_intake *ik = intake(r);
+    if (!ik)
+        return;
+    mq_vin v;
+    mq_vin_decode(ik, vin, &v);
+    reply_json(r, 200, mq_vin_json(&v));
+}
+
+static void get_states(mq_http_req *r)
+{
+    r->route = ROUTE_STATES;
+    if (!only_method(r, "GET"))
+        return;
+    const mq_intake *ik = intake(r);
+    if (!ik)
+        return;
+    const char *date = mq_http_query(r, "date");
+    int32_t day;
+    if (date && !mq_date_parse(date, &day)) {
+        mq_api_error(r, 400, "invalid_parameter", "date must be YYYY-MM-DD", "date");
+        return;
+    }
+    if (!date) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        day = mq_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    }
+    reply_json(r, 200, mq_state_rules_json(ik, day));
+}
+
+/* ---- POST /v1/acord ---------------------------------------------------------------- */
+
+static bool is_xml_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    static const char *const types[] = {"application/xml", "text/xml"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t n = strlen(types[i]);
+        if (strncasecmp(ct, types[i], n) == 0 && (ct[n] == '\0' || ct[n] == ';'))
+            return true;
+    }
+    return false;
+}
+
+static bool save(mq_server *s, mq_http_req *r, const mq_input *in, const mq_result *res, int n,
+                 const json_t *doc, mq_store_quote *q, const char *request, const char *response)
+{
+    mq_store_plan *plans = mq_arena_alloc(&r->arena, sizeof(*plans) * (size_t)(n ? n : 1));
+    if (!plans)
+        return false;
+    for (int i = 0; i < n; i++) {
+        mq_plan_info pi = {0};
+        if (res[i].plan)
+            mq_plan_get_info(res[i].plan, &pi);
+        plans[i] = (mq_store_plan){res[i].carrier_id, pi.plan_id ? pi.plan_id : "",
+                                   pi.version ? pi.version : "", mq_status_name(res[i].status),
+                                   res[i].status == MQ_QUOTED ? res[i].total_cents : -1};
+    }
+    char day[11];
+    mq_date_format(in->effective_date, day);
+    q->line = mq_line_get(in->line)->name;
+    q->effective_date = day;
+    q->request = request;
+    q->response = response;
+    q->consent_contact = json_is_true(
+        json_object_get(json_object_get(json_object_get(doc, "applicant"), "consent"), "contact"));
+    if (q->consent_contact)
+        snprintf(q->consent_at, sizeof q->consent_at, "%s", q->created_at);
+    q->plans = plans;
+    q->nplans = n;
+    char err[256];
+    if (mq_store_save(s->store, q, err, sizeof err))
+        return true;
+    fprintf(stderr, "{\"event\":\"store_error\",\"quote\":\"%s\"}\n", q->id);
+    return false;
+}
+
+/* Rates the mapped request, saves it and sets the 201 reply. */
+static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, const mq_acord *x,
+                            bool acord)
+{
+    mq_engine_ref *ref = mq_server_engine_acquire(s);
+    mq_result *res;
+    int n;
+    char *request = NULL, *response = NULL, *xml = NULL;
+    mq_store_quote q = {0};
+    if (!mq_rate_all(ref->engine, in, &(mq_rate_opts){0}, &r->arena, &res, &n)) {
+        mq_api_error(r, 500, "internal", "out of memory", "");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        mq_server_note_carrier_time(s, res[i].carrier_id, res[i].elapsed_ns);
+        atomic_fetch_add(&s->metrics.results[in->line][res[i].status], 1);
+    }
+    if (!mq_store_new_id(&q)) {
+        mq_api_error(r, 500, "internal", "no randomness for a quote id", "");
+        goto done;
+    }
+    json_t *out = mq_resp_build(in, res, n, &(mq_resp_meta){q.id, q.created_at});
+    if (out)
+        json_object_set_new(out, "tips", mq_resp_tips(in, res, n, &r->arena));
+    response = out ? mq_resp_dump(out, false) : NULL;
+    json_decref(out);
+    request = mq_resp_dump(mq_acord_json(x), false);
+    size_t xml_len = 0;
+    if (acord)
+        xml = mq_acord_response(
+            in, res, n, &(mq_acord_rs_meta){mq_acord_rquid(x), q.id, q.created_at}, &xml_len);
+    if (!response || !request || (acord && !xml)) {
+        mq_api_error(r, 500, "internal", "out of memory", "");
+        goto done;
+    }
+    if (!save(s, r, in, res, n, mq_acord_json(x), &q, request, response)) {
+        mq_api_error(r, 500, "storage_error", "the quote could not be saved; nothing was stored",
+                     "");
+        goto done;
+    }
+    atomic_fetch_add(&s->metrics.quotes[in->line][0], 1);
+    r->status = 201;
+    r->location = mq_arena_printf(&r->arena, "/v1/quotes/%s", q.id);
+    if (acord) {
+        r->response = xml;
+        r->response_len = xml_len;
+        r->response_type = "application/xml; charset=utf-8";
+        xml = NULL;
+    } else {
+        r->response = response;
+        r->response_len = strlen(response);
+        r->response_type = "application/json";
+        response = NULL;
+    }
+done:
+    free(request);
+    free(response);
+    free(xml);
+    mq_server_engine_release(s, ref);
+}
+
+static void post_acord(mq_server *s, mq_http_req *r)
+{
+    r->route = ROUTE_ACORD;
+    if (!only_method(r, "POST"))
+        return;
+    if (!is_xml_type(r->content_type)) {
+        mq_api_error(r, 415, "unsupported_media_type",
+                     "send the ACORD request as application/xml (or text/xml)", "");
+        return;
+    }
+    const char *format = mq_http_query(r, "format");
+    if (format && strcmp(format, "acord") != 0 && strcmp(format, "json") != 0) {
+        mq_api_error(r, 400, "invalid_parameter", "format is acord or json", "format");
+        return;
+    }
+    const mq_intake *ik = intake(r);
+    if (!ik)
+        return;
+    mq_input in;
+    mq_req_errors errs = {0};
+    mq_acord *x = mq_acord_request(ik, r->body, r->body_len, &r->arena, &in, &errs);
+    if (!x) {
+        if (errs.count == 0)
+            mq_api_error(r, 500, "internal", "out of memory", "");
+        else if (!*errs.items[0].path) /* the document itself: not XML, or refused */
+            mq_api_error(r, 400, "malformed_xml", errs.items[0].message, "");
+        else {
+            atomic_fetch_add(&s->metrics.quotes[MQ_LINE_AUTO][1], 1);
+            invalid(r, &errs);
+        }
+        return;
+    }
+    rate_and_answer(s, r, &in, x, format && strcmp(format, "acord") == 0);
+    mq_acord_free(x);
+}
+
+void mq_api_intake(mq_server *s, mq_http_req *r)
+{
+    if (strncmp(r->path, "/v1/vin/", 8) == 0)
+        get_vin(r, r->path + 8);
+    else if (strcmp(r->path, "/v1/states") == 0)
+        get_states(r);
+    else
+        post_acord(s, r);
+}

@@ -1,0 +1,556 @@
+/* test_intake.c -- VINs, state rules and ACORD XML through the command and the server.
+ *
+ * The command ($MQ_BIN): `quote --acord` on Harbor's examples 1 and 2 prints
+ * byte for byte what `quote --json` prints for the same shoppers in JSON
+ * (Harbor 714.00 and 1866.00); `--format acord` answers a
+ * PersAutoPolicyQuoteInqRs with Harbor's FullTermAmt; the billion-laughs
+ * sample and malformed XML exit 2 with a clear message; JSON requests whose
+ * VIN, limits or ZIP contradict the reference data exit 2 naming the field.
+ * The server: `serve` on a free port with a temporary database, spoken to
+ * over a socket: GET /v1/vin/{vin}, GET /v1/states, POST /v1/acord (JSON and
+ * ?format=acord, then the saved quote and its worksheet), POST /v1/quotes
+ * refused for a VIN that contradicts its year, the billion laughs refused
+ * with 400. Run from the repository root (meson's workdir for tests).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ACORD "tests/data/acord"
+
+extern char **environ;
+
+static const char *bin;
+static char tmp[64];
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = (size_t)n;
+    return buf;
+}
+
+/* ---- The command ----------------------------------------------------------------- */
+
+typedef struct run {
+    int code;
+    char *out, *err;
+} run;
+
+static pid_t spawn(const char *const *args, const char *out, const char *err)
+{
+    const char *argv[32] = {bin};
+    int argc = 1;
+    for (; args[argc - 1]; argc++)
+        argv[argc] = args[argc - 1];
+    argv[argc] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        fail_msg("cannot run %s: %s", bin, strerror(rc));
+    return pid;
+}
+
+static run run_args(const char *const *args)
+{
+    char out[96], err[96];
+    snprintf(out, sizeof out, "%s/stdout", tmp);
+    snprintf(err, sizeof err, "%s/stderr", tmp);
+    pid_t pid = spawn(args, out, err);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    run r = {WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), slurp(out, NULL),
+             slurp(err, NULL)};
+    return r;
+}
+
+#define RUN(...) run_args((const char *const[]){__VA_ARGS__, NULL})
+
+static void run_free(run *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+static void assert_exit(const run *r, int code)
+{
+    if (r->code != code)
+        fail_msg("exit code %d, expected %d\nstdout:\n%s\nstderr:\n%s", r->code, code, r->out,
+                 r->err);
+}
+
+static void assert_contains(const char *text, const char *what)
+{
+    if (!strstr(text, what))
+        fail_msg("\"%s\" not found in:\n%s", what, text);
+}
+
+/* Harbor's total in a PersAutoPolicyQuoteInqRs: the FullTermAmt after <Id>harbor</Id>. */
+static void assert_harbor_total(const char *xml, const char *total)
+{
+    const char *h = strstr(xml, "<Id>harbor</Id>");
+    assert_non_null(h);
+    const char *amt = strstr(h, "<FullTermAmt>");
+    const char *next = strstr(h, "</PersAutoPolicyQuoteInqRs>");
+    assert_true(amt && next && amt < next);
+    char want[64];
+    snprintf(want, sizeof want, "<Amt>%s</Amt>", total);
+    const char *got = strstr(amt, "<Amt>");
+    if (!got || strncmp(got, want, strlen(want)) != 0)
+        fail_msg("Harbor's FullTermAmt is not %s:\n%.200s", total, amt);
+}
+
+static void test_acord_quotes_like_json(void **state)
+{
+    (void)state;
+    static const char *const pairs[][2] = {
+        {ACORD "/harbor-example-1.xml", "examples/oh-single-driver.json"},
+        {ACORD "/harbor-example-2.xml", "examples/oh-family-two-cars.json"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        run x = RUN("quote", "--acord", "--json", pairs[i][0]);
+        run j = RUN("quote", "--json", pairs[i][1]);
+        assert_exit(&x, 0);
+        assert_exit(&j, 0);
+        if (strcmp(x.out, j.out) != 0)
+            fail_msg("%s and %s give different quotes", pairs[i][0], pairs[i][1]);
+        assert_contains(x.out, "\"results\"");
+        run_free(&x);
+        run_free(&j);
+    }
+    run t = RUN("quote", "--acord", ACORD "/harbor-example-1.xml");
+    assert_exit(&t, 0);
+    assert_contains(t.out, "Harbor Mutual");
+    assert_contains(t.out, "714.00");
+    run_free(&t);
+    run e = RUN("explain", "--acord", "--carrier", "harbor", ACORD "/harbor-example-1.xml");
+    assert_exit(&e, 0);
+    assert_contains(e.out, "714.00");
+    run_free(&e);
+}
+
+static void test_acord_format(void **state)
+{
+    (void)state;
+    run r = RUN("quote", "--acord", "--format", "acord", ACORD "/harbor-example-1.xml");
+    assert_exit(&r, 0);
+    assert_true(strncmp(r.out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ACORD>", 45) == 0);
+    assert_contains(r.out, "<RqUID>0d1e2f3a-5b6c-4d7e-8f9a-0b1c2d3e4f5a</RqUID>");
+    assert_harbor_total(r.out, "714.00");
+    run_free(&r);
+    r = RUN("quote", "--acord", "--format", "acord", ACORD "/harbor-example-2.xml");
+    assert_exit(&r, 0);
+    assert_harbor_total(r.out, "1866.00");
+    run_free(&r);
+    /* a JSON request may be answered in ACORD too */
+    r = RUN("quote", "--format", "acord", "examples/oh-single-driver.json");
+    assert_exit(&r, 0);
+    assert_harbor_total(r.out, "714.00");
+    run_free(&r);
+    r = RUN("quote", "--format", "yaml", "examples/oh-single-driver.json");
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, "multiquote quote: --format is acord or json, not \"yaml\"\n");
+    run_free(&r);
+}
+
+static void test_acord_refused(void **state)
+{
+    (void)state;
+    run r = RUN("quote", "--acord", ACORD "/billion-laughs.xml");
+    assert_exit(&r, 2);
+    assert_string_equal(r.out, "");
+    assert_contains(r.err, ACORD "/billion-laughs.xml: invalid request: a DOCTYPE is not accepted");
+    run_free(&r);
+    r = RUN("quote", "--acord", ACORD "/external-entity.xml");
+    assert_exit(&r, 2);
+    assert_contains(r.err, "a DOCTYPE is not accepted");
+    run_free(&r);
+    r = RUN("quote", "--acord", "examples/oh-single-driver.json");
+    assert_exit(&r, 2);
+    assert_contains(r.err, "invalid request: malformed XML at line 1:");
+    run_free(&r);
+    r = RUN("quote", "--acord", "/nonexistent.xml");
+    assert_exit(&r, 1);
+    run_free(&r);
+}
+
+/* Example 1 with one member changed, through `quote`. */
+static void expect_refused_json(const char *from, const char *to, const char *want)
+{
+    char *text = slurp("examples/oh-single-driver.json", NULL);
+    char *at = strstr(text, from);
+    assert_non_null(at);
+    char path[96];
+    snprintf(path, sizeof path, "%s/edited.json", tmp);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    fclose(f);
+    free(text);
+    run r = RUN("quote", path);
+    assert_exit(&r, 2);
+    char line[512];
+    snprintf(line, sizeof line, "%s: invalid request: %s\n", path, want);
+    assert_string_equal(r.err, line);
+    run_free(&r);
+}
+
+static void test_json_requests_checked(void **state)
+{
+    (void)state;
+    expect_refused_json("\"year\": 2022,", "\"year\": 2022, \"vin\": \"1HGCM82633A004352\",",
+                        "vehicles[0].vin: model year 2003 from the VIN contradicts year 2022");
+    expect_refused_json("\"pd\": {\n      \"limit\": 100000", "\"pd\": {\n      \"limit\": 20000",
+                        "coverages.pd: 20000 is below Ohio's minimum 25000");
+    expect_refused_json("\"zip\": \"43215\"", "\"zip\": \"75201\"",
+                        "applicant.address.zip: ZIP code 75201 is in Texas, but the address is in "
+                        "Ohio");
+}
+
+/* ---- The server ------------------------------------------------------------------- */
+
+static pid_t server = -1;
+static int port;
+
+typedef struct reply {
+    int status;
+    char *headers, *body;
+} reply;
+
+static bool http(const char *method, const char *path, const char *type, const char *body,
+                 size_t len, reply *out)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        close(fd);
+        return false;
+    }
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s%s%s"
+                     "Content-Length: %zu\r\n\r\n",
+                     method, path, type ? "Content-Type: " : "", type ? type : "",
+                     type ? "\r\n" : "", len);
+    bool ok = write(fd, head, (size_t)n) == n && (len == 0 || write(fd, body, len) == (ssize_t)len);
+    size_t cap = 1 << 16, got = 0;
+    char *buf = malloc(cap + 1);
+    for (ssize_t r; ok && (r = read(fd, buf + got, cap - got)) > 0;) {
+        got += (size_t)r;
+        if (got == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+        }
+    }
+    close(fd);
+    buf[got] = '\0';
+    char *sep = strstr(buf, "\r\n\r\n");
+    if (!ok || !sep || sscanf(buf, "HTTP/1.1 %d", &out->status) != 1) {
+        free(buf);
+        return false;
+    }
+    *sep = '\0';
+    out->headers = buf;
+    out->body = sep + 4;
+    return true;
+}
+
+static reply call(const char *method, const char *path, const char *type, const char *body,
+                  size_t len)
+{
+    reply r = {0};
+    if (!http(method, path, type, body, len, &r))
+        fail_msg("%s %s: no answer from the server on port %d", method, path, port);
+    return r;
+}
+
+static json_t *body_json(const reply *r)
+{
+    json_error_t je;
+    json_t *doc = json_loads(r->body, 0, &je);
+    if (!doc)
+        fail_msg("not JSON (%s):\n%s", je.text, r->body);
+    return doc;
+}
+
+static int start_server(void **state)
+{
+    (void)state;
+    char db[96], out[96], err[96];
+    snprintf(db, sizeof db, "%s/quotes.db", tmp);
+    snprintf(out, sizeof out, "%s/serve.out", tmp);
+    snprintf(err, sizeof err, "%s/serve.err", tmp);
+    srand((unsigned)getpid() ^ (unsigned)time(NULL));
+    for (int attempt = 0; attempt < 5; attempt++) {
+        port = 20000 + rand() % 30000;
+        char p[16];
+        snprintf(p, sizeof p, "%d", port);
+        server = spawn((const char *const[]){"serve", "--port", p, "--db", db, NULL}, out, err);
+        for (int i = 0; i < 200; i++) { /* 10 s */
+            reply r;
+            if (http("GET", "/healthz", NULL, NULL, 0, &r)) {
+                free(r.headers);
+                return 0;
+            }
+            int status;
+            if (waitpid(server, &status, WNOHANG) == server) /* port taken: try another */
+                break;
+            nanosleep(&(struct timespec){0, 50000000}, NULL);
+        }
+        kill(server, SIGKILL);
+        waitpid(server, NULL, 0);
+        server = -1;
+    }
+    fprintf(stderr, "the server did not start\n");
+    return -1;
+}
+
+static int stop_server(void **state)
+{
+    (void)state;
+    if (server > 0) {
+        kill(server, SIGTERM);
+        int status;
+        waitpid(server, &status, 0);
+        server = -1;
+    }
+    return 0;
+}
+
+static void test_server_vin(void **state)
+{
+    (void)state;
+    reply r = call("GET", "/v1/vin/1HGCM82633A004352", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"vin\":\"1HGCM82633A004352\",\"valid\":true,\"year\":2003,"
+                                "\"make\":\"Honda\",\"makes\":[\"Honda\"],\"manufacturer\":"
+                                "\"Honda of America\",\"country\":\"United States\","
+                                "\"check_digit\":\"3\",\"errors\":[]}");
+    free(r.headers);
+    r = call("GET", "/v1/vin/1HGCM82643A004352", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    json_t *doc = body_json(&r);
+    assert_false(json_is_true(json_object_get(doc, "valid")));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "errors"), 0)),
+                        "check digit (position 9) is \"4\" but the VIN's other characters give "
+                        "\"3\"");
+    json_decref(doc);
+    free(r.headers);
+    r = call("GET", "/v1/vin/1M8GDM9AXKP042788", NULL, NULL, 0);
+    doc = body_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(doc, "year")), 1989);
+    json_decref(doc);
+    free(r.headers);
+    r = call("POST", "/v1/vin/1HGCM82633A004352", "application/json", "{}", 2);
+    assert_int_equal(r.status, 405);
+    free(r.headers);
+}
+
+static void test_server_states(void **state)
+{
+    (void)state;
+    reply r = call("GET", "/v1/states?date=2024-06-01", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    json_t *doc = body_json(&r);
+    json_t *states = json_object_get(doc, "states");
+    assert_int_equal(json_array_size(states), 51);
+    json_t *st;
+    size_t i;
+    int seen = 0;
+    json_array_foreach(states, i, st)
+    {
+        const char *code = json_string_value(json_object_get(st, "state"));
+        int pp = (int)json_integer_value(json_object_get(json_object_get(st, "bi"), "per_person"));
+        if (strcmp(code, "CA") == 0) { /* before SB 1107's 2025 step */
+            assert_int_equal(pp, 15000);
+            seen++;
+        } else if (strcmp(code, "OH") == 0) {
+            assert_int_equal(pp, 25000);
+            assert_string_equal(
+                json_string_value(json_array_get(json_object_get(st, "zip_prefixes"), 0)),
+                "430-459");
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 2);
+    json_decref(doc);
+    free(r.headers);
+    r = call("GET", "/v1/states?date=2024-02-30", NULL, NULL, 0);
+    assert_int_equal(r.status, 400);
+    free(r.headers);
+}
+
+static void test_server_acord(void **state)
+{
+    (void)state;
+    size_t len;
+    char *xml = slurp(ACORD "/harbor-example-1.xml", &len);
+    reply r = call("POST", "/v1/acord", "application/xml", xml, len);
+    assert_int_equal(r.status, 201);
+    assert_contains(r.headers, "Location: /v1/quotes/q_");
+    json_t *doc = body_json(&r);
+    const char *id = json_string_value(json_object_get(doc, "quote_id"));
+    json_t *res;
+    size_t i;
+    bool harbor = false;
+    json_array_foreach(json_object_get(doc, "results"), i, res)
+    {
+        if (strcmp(json_string_value(json_object_get(json_object_get(res, "carrier"), "id")),
+                   "harbor") != 0)
+            continue;
+        harbor = true;
+        assert_true(json_number_value(json_object_get(json_object_get(res, "premium"), "total")) ==
+                    714.0);
+    }
+    assert_true(harbor);
+    /* saved as any quote: read back, and its worksheet re-rated */
+    char path[128];
+    snprintf(path, sizeof path, "/v1/quotes/%s/worksheet/harbor", id);
+    reply w = call("GET", path, NULL, NULL, 0);
+    assert_int_equal(w.status, 200);
+    assert_contains(w.body, "\"status\":\"quoted\"");
+    free(w.headers);
+    json_decref(doc);
+    free(r.headers);
+
+    r = call("POST", "/v1/acord?format=acord", "text/xml; charset=utf-8", xml, len);
+    assert_int_equal(r.status, 201);
+    assert_contains(r.headers, "Content-Type: application/xml");
+    assert_contains(r.body, "<RqUID>0d1e2f3a-5b6c-4d7e-8f9a-0b1c2d3e4f5a</RqUID>");
+    assert_contains(r.body, "<CompanysQuoteNumber>q_");
+    assert_harbor_total(r.body, "714.00");
+    free(r.headers);
+
+    r = call("POST", "/v1/acord", "application/json", xml, len);
+    assert_int_equal(r.status, 415);
+    free(r.headers);
+    r = call("POST", "/v1/acord?format=pdf", "application/xml", xml, len);
+    assert_int_equal(r.status, 400);
+    free(r.headers);
+    free(xml);
+
+    xml = slurp(ACORD "/billion-laughs.xml", &len);
+    r = call("POST", "/v1/acord", "application/xml", xml, len);
+    assert_int_equal(r.status, 400);
+    assert_contains(r.body, "\"code\":\"malformed_xml\"");
+    assert_contains(r.body, "a DOCTYPE is not accepted");
+    free(r.headers);
+    free(xml);
+
+    /* problems: 422 naming the XPath */
+    xml = slurp(ACORD "/harbor-example-2.xml", &len);
+    char *bd = strstr(xml, "<BirthDt>2009-03-02</BirthDt>");
+    memcpy(bd + strlen("<BirthDt>"), "2009-02-30", 10);
+    r = call("POST", "/v1/acord", "application/xml", xml, len);
+    assert_int_equal(r.status, 422);
+    doc = body_json(&r);
+    json_t *err = json_object_get(doc, "error");
+    assert_string_equal(json_string_value(json_object_get(err, "path")),
+                        "/ACORD/InsuranceSvcRq/PersAutoPolicyQuoteInqRq/PersAutoLineBusiness/"
+                        "PersDriver[2]/DriverInfo/PersonInfo/BirthDt");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(err, "details"), 0), "message")),
+                        "not a valid date \"2009-02-30\"");
+    json_decref(doc);
+    free(r.headers);
+    free(xml);
+}
+
+static void test_server_quotes_checked(void **state)
+{
+    (void)state;
+    char *text = slurp("examples/oh-single-driver.json", NULL);
+    const char *from = "\"year\": 2022,";
+    char *at = strstr(text, from);
+    char body[4096];
+    snprintf(body, sizeof body, "%.*s\"year\": 2022, \"vin\": \"1HGCM82633A004352\",%s",
+             (int)(at - text), text, at + strlen(from));
+    free(text);
+    reply r = call("POST", "/v1/quotes", "application/json", body, strlen(body));
+    assert_int_equal(r.status, 422);
+    json_t *doc = body_json(&r);
+    json_t *err = json_object_get(doc, "error");
+    assert_string_equal(json_string_value(json_object_get(err, "path")), "vehicles[0].vin");
+    assert_string_equal(json_string_value(json_object_get(err, "message")),
+                        "vehicles[0].vin: model year 2003 from the VIN contradicts year 2022");
+    json_decref(doc);
+    free(r.headers);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    bin = getenv("MQ_BIN");
+    if (!bin || access(bin, X_OK) != 0) {
+        fprintf(stderr, "MQ_BIN must name the built multiquote binary\n");
+        return -1;
+    }
+    unsetenv("MULTIQUOTE_PLANS");
+    unsetenv("MULTIQUOTE_DATA");
+    setenv("NO_COLOR", "1", 1);
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(tmp, sizeof tmp, "/tmp/mq-test-intake-XXXXXX");
+    return mkdtemp(tmp) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    stop_server(state);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_acord_quotes_like_json),
+        cmocka_unit_test(test_acord_format),
+        cmocka_unit_test(test_acord_refused),
+        cmocka_unit_test(test_json_requests_checked),
+        cmocka_unit_test_setup(test_server_vin, start_server),
+        cmocka_unit_test(test_server_states),
+        cmocka_unit_test(test_server_acord),
+        cmocka_unit_test_teardown(test_server_quotes_checked, stop_server),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

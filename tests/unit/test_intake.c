@@ -1,0 +1,929 @@
+/* test_intake.c -- src/intake: VINs, state rules, request checks and ACORD XML.
+ *
+ * VIN check digits (valid VINs; every single-character change of a valid VIN
+ * caught; I, O and Q refused), model years across both 30-year cycles for all
+ * 30 year codes, makers from the bundled WMI table; every state's minimum
+ * limits on 2026-03-01 (all 51, exact), the laws that changed (California
+ * 2025, New Jersey 2023 and 2026), ZIP prefixes; mq_intake_check's messages;
+ * broken data files reported as file:line. ACORD: Harbor's examples 1 and 2
+ * map onto exactly the contract's JSON of examples/, rate to Harbor 714.00 and
+ * 1866.00 and come back as a PersAutoPolicyQuoteInqRs; malformed XML, the
+ * billion-laughs and external-entity attacks, unknown, repeated and missing
+ * elements are refused with their XPaths; 300 byte-mutated copies of example
+ * 2 never crash. Run from the repository root.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "intake.h"
+
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DATA  "data"
+#define ACORD "tests/data/acord"
+
+static mq_intake *ik;
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[512];
+    ik = mq_intake_load(DATA, err, sizeof err);
+    if (!ik)
+        fprintf(stderr, "%s\n", err);
+    return ik ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    mq_intake_free(ik);
+    return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = (size_t)n;
+    return buf;
+}
+
+static json_t *load_json(const char *path)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc)
+        fail_msg("%s:%d: %s", path, je.line, je.text);
+    return doc;
+}
+
+/* ---- VIN --------------------------------------------------------------------- */
+
+/* A VIN with its check digit computed: `v` with position 9 replaced. */
+static void with_check(char *v)
+{
+    v[8] = mq_vin_check_digit(v);
+}
+
+static void test_check_digit_valid(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "1HGCM82633A004352", /* 2003 Honda Accord */
+        "1M8GDM9AXKP042788", /* 1989 MCI coach: check digit X */
+        "JH4KA7561PC008269", /* 1993 Acura Legend */
+        "11111111111111111", "3VWFE21C04M000001",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        mq_vin v;
+        if (!mq_vin_decode(ik, good[i], &v))
+            fail_msg("%s: %s", good[i], v.errors[0]);
+        assert_int_equal(v.check, good[i][8]);
+        assert_int_equal(v.nerrors, 0);
+    }
+    assert_int_equal(mq_vin_check_digit("1M8GDM9AXKP042788"), 'X');
+    assert_int_equal(mq_vin_value('A'), 1);
+    assert_int_equal(mq_vin_value('J'), 1);
+    assert_int_equal(mq_vin_value('P'), 7);
+    assert_int_equal(mq_vin_value('R'), 9);
+    assert_int_equal(mq_vin_value('S'), 2);
+    assert_int_equal(mq_vin_value('Z'), 9);
+    assert_int_equal(mq_vin_value('I'), -1);
+    assert_int_equal(mq_vin_value('O'), -1);
+    assert_int_equal(mq_vin_value('Q'), -1);
+    assert_int_equal(mq_vin_value('a'), -1);
+}
+
+/* Every change of one character to another of a different value is caught
+ * (every weight but position 9's is prime to 11). */
+static void test_check_digit_catches_every_single_change(void **state)
+{
+    (void)state;
+    const char *good = "1HGCM82633A004352";
+    static const char alphabet[] = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ";
+    int tried = 0;
+    for (int pos = 0; pos < 17; pos++)
+        for (const char *c = alphabet; *c; c++) {
+            char v[18];
+            memcpy(v, good, 18);
+            if (mq_vin_value(*c) == mq_vin_value(v[pos]))
+                continue;
+            v[pos] = *c;
+            mq_vin d;
+            if (pos == 9 && !mq_vin_year(v))
+                continue; /* not a year code: refused anyway */
+            if (mq_vin_decode(ik, v, &d))
+                fail_msg("%s (position %d changed) was accepted", v, pos + 1);
+            tried++;
+        }
+    assert_true(tried > 400);
+
+    mq_vin d;
+    assert_false(mq_vin_decode(ik, "1HGCM82643A004352", &d));
+    assert_int_equal(d.nerrors, 1);
+    assert_string_equal(
+        d.errors[0], "check digit (position 9) is \"4\" but the VIN's other characters give \"3\"");
+}
+
+static void test_ioq_and_length_refused(void **state)
+{
+    (void)state;
+    mq_vin d;
+    assert_false(mq_vin_decode(ik, "1HGCM82633AO04352", &d));
+    assert_string_equal(d.errors[0], "position 12 is \"O\": I, O and Q are never used in a VIN");
+    assert_false(mq_vin_decode(ik, "IHGCM82633A004352", &d));
+    assert_string_equal(d.errors[0], "position 1 is \"I\": I, O and Q are never used in a VIN");
+    assert_false(mq_vin_decode(ik, "1HGCM8263QA004352", &d));
+    assert_string_equal(d.errors[0], "position 10 is \"Q\": I, O and Q are never used in a VIN");
+    assert_false(mq_vin_decode(ik, "1HGCM82633A00435", &d));
+    assert_string_equal(d.errors[0], "has 16 characters; a VIN has 17");
+    assert_false(mq_vin_decode(ik, "1HGCM82633A004352X", &d));
+    assert_string_equal(d.errors[0], "has 18 characters; a VIN has 17");
+    assert_false(mq_vin_decode(ik, "1HG-M82633A004352", &d));
+    assert_string_equal(d.errors[0], "position 4 is not a letter or digit");
+    assert_false(mq_vin_decode(ik, NULL, &d));
+    assert_false(mq_vin_decode(ik, "", &d));
+    /* U, Z and 0 are never year codes */
+    char v[18] = "1HGCM8263UA004352";
+    with_check(v);
+    assert_false(mq_vin_decode(ik, v, &d));
+    assert_string_equal(d.errors[0],
+                        "position 10 is \"U\", not a model year code (never 0, U, Z, I, O or Q)");
+    /* lower case is read as upper case */
+    assert_true(mq_vin_decode(ik, "1hgcm82633a004352", &d));
+    assert_string_equal(d.vin, "1HGCM82633A004352");
+}
+
+/* Position 10 in both cycles, told apart by position 7 (49 CFR 565.15). */
+static void test_model_year_both_cycles(void **state)
+{
+    (void)state;
+    static const char codes[] = "ABCDEFGHJKLMNPRSTVWXY123456789";
+    for (int i = 0; i < 30; i++) {
+        char old[18] = "1HGCM82633A004352", young[18] = "1HGCM8C633A004352";
+        old[9] = young[9] = codes[i];
+        with_check(old);
+        with_check(young);
+        mq_vin d;
+        assert_true(mq_vin_decode(ik, old, &d));
+        if (d.year != 1980 + i)
+            fail_msg("%s: year %d, expected %d", old, d.year, 1980 + i);
+        assert_true(mq_vin_decode(ik, young, &d));
+        if (d.year != 2010 + i)
+            fail_msg("%s: year %d, expected %d", young, d.year, 2010 + i);
+    }
+    assert_int_equal(mq_vin_year("1HGCM82633A004352"), 2003);
+    assert_int_equal(mq_vin_year("1M8GDM9AXKP042788"), 1989);
+    assert_int_equal(mq_vin_year("JH4KA7561PC008269"), 1993);
+    char tesla[18] = "5YJ3E1EA0KF317000", corolla[18] = "2T1BURHE0JC074554";
+    with_check(tesla);
+    with_check(corolla);
+    assert_int_equal(mq_vin_year(tesla), 2019);
+    assert_int_equal(mq_vin_year(corolla), 2018);
+    assert_int_equal(mq_vin_year("1HGCM82633"), 2003);
+    assert_int_equal(mq_vin_year("1HGCM826"), 0);
+}
+
+static void test_wmi_makes(void **state)
+{
+    (void)state;
+    assert_true(mq_wmi_count(ik) >= 100);
+    static const struct {
+        const char *vin, *make;
+    } known[] = {{"1HGCM82633A004352", "Honda"},     {"1M8GDM9AXKP042788", "MCI"},
+                 {"JH4KA7561PC008269", "Acura"},     {"5YJ3E1EA2KF317000", "Tesla"},
+                 {"2T1BURHE3JC074554", "Toyota"},    {"WBA3A5C57CF256651", "BMW"},
+                 {"1G1YY22G465104352", "Chevrolet"}, {"3VWFE21C04M000001", "Volkswagen"}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        mq_vin d;
+        if (!mq_vin_decode(ik, known[i].vin, &d))
+            fail_msg("%s: %s", known[i].vin, d.errors[0]);
+        assert_non_null(d.make);
+        assert_string_equal(d.make, known[i].make);
+        assert_true(mq_wmi_has_make(d.wmi, known[i].make));
+    }
+    const mq_wmi *w = mq_wmi_find(ik, "1C4RJFBG0FC625797");
+    assert_non_null(w);
+    assert_int_equal(w->nmakes, 3); /* Chrysler, Dodge, Jeep share it */
+    assert_true(mq_wmi_has_make(w, "jeep"));
+    assert_true(mq_wmi_has_make(w, "Dodge"));
+    assert_false(mq_wmi_has_make(w, "Honda"));
+    mq_vin d;
+    char jeep[18] = "1C4RJFBG0FC625797";
+    with_check(jeep);
+    assert_true(mq_vin_decode(ik, jeep, &d));
+    assert_null(d.make); /* shared: the make is not known from the WMI alone */
+    assert_true(mq_wmi_has_make(mq_wmi_find(ik, "1G1YY22G465104352"), "Chevy"));
+    assert_true(mq_wmi_has_make(mq_wmi_find(ik, "WDDGF8AB0EA000000"), "Mercedes"));
+    assert_true(mq_wmi_has_make(mq_wmi_find(ik, "WDDGF8AB0EA000000"), "mercedes-benz"));
+    assert_true(mq_wmi_has_make(mq_wmi_find(ik, "3VWFE21C04M000001"), "VW"));
+    assert_false(mq_wmi_has_make(mq_wmi_find(ik, "3VWFE21C04M000001"), "Audi"));
+    assert_null(mq_wmi_find(ik, "ZZZ00000000000000"));
+    assert_null(mq_wmi_find(ik, "1H"));
+    /* an unknown maker is no error: the VIN is still valid */
+    char unknown[18] = "8ZZ000000A0000000";
+    with_check(unknown);
+    assert_true(mq_vin_decode(ik, unknown, &d));
+    assert_null(d.wmi);
+}
+
+static void test_vin_json(void **state)
+{
+    (void)state;
+    mq_vin d;
+    mq_vin_decode(ik, "1HGCM82633A004352", &d);
+    json_t *j = mq_vin_json(&d);
+    char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    assert_string_equal(text, "{\"vin\":\"1HGCM82633A004352\",\"valid\":true,\"year\":2003,"
+                              "\"make\":\"Honda\",\"makes\":[\"Honda\"],\"manufacturer\":"
+                              "\"Honda of America\",\"country\":\"United States\","
+                              "\"check_digit\":\"3\",\"errors\":[]}");
+    free(text);
+    json_decref(j);
+    mq_vin_decode(ik, "\xff\x01<b>", &d); /* kept printable, so valid JSON */
+    j = mq_vin_json(&d);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "vin")), "?\?<B>");
+    assert_false(json_is_true(json_object_get(j, "valid")));
+    json_decref(j);
+}
+
+/* ---- State rules ------------------------------------------------------------------ */
+
+/* Every state's minimums on 2026-03-01, as docs/state-rules.md cites them. */
+static const struct {
+    const char *state;
+    int pp, pa, pd;
+} minimums_2026[] = {
+    {"AL", 25000, 50000, 25000},  {"AK", 50000, 100000, 25000}, {"AZ", 25000, 50000, 15000},
+    {"AR", 25000, 50000, 25000},  {"CA", 30000, 60000, 15000},  {"CO", 25000, 50000, 15000},
+    {"CT", 25000, 50000, 25000},  {"DE", 25000, 50000, 10000},  {"DC", 25000, 50000, 10000},
+    {"FL", 0, 0, 10000},          {"GA", 25000, 50000, 25000},  {"HI", 20000, 40000, 10000},
+    {"ID", 25000, 50000, 15000},  {"IL", 25000, 50000, 20000},  {"IN", 25000, 50000, 25000},
+    {"IA", 20000, 40000, 15000},  {"KS", 25000, 50000, 25000},  {"KY", 25000, 50000, 25000},
+    {"LA", 15000, 30000, 25000},  {"ME", 50000, 100000, 25000}, {"MD", 30000, 60000, 15000},
+    {"MA", 25000, 50000, 30000},  {"MI", 50000, 100000, 10000}, {"MN", 30000, 60000, 10000},
+    {"MS", 25000, 50000, 25000},  {"MO", 25000, 50000, 25000},  {"MT", 25000, 50000, 20000},
+    {"NE", 25000, 50000, 25000},  {"NV", 25000, 50000, 20000},  {"NH", 25000, 50000, 25000},
+    {"NJ", 35000, 70000, 25000},  {"NM", 25000, 50000, 10000},  {"NY", 25000, 50000, 10000},
+    {"NC", 50000, 100000, 50000}, {"ND", 25000, 50000, 25000},  {"OH", 25000, 50000, 25000},
+    {"OK", 25000, 50000, 25000},  {"OR", 25000, 50000, 20000},  {"PA", 15000, 30000, 5000},
+    {"RI", 25000, 50000, 25000},  {"SC", 25000, 50000, 25000},  {"SD", 25000, 50000, 25000},
+    {"TN", 25000, 50000, 25000},  {"TX", 30000, 60000, 25000},  {"UT", 25000, 65000, 15000},
+    {"VT", 25000, 50000, 10000},  {"VA", 50000, 100000, 25000}, {"WA", 25000, 50000, 10000},
+    {"WV", 25000, 50000, 25000},  {"WI", 25000, 50000, 10000},  {"WY", 25000, 50000, 20000},
+};
+
+static const mq_state_rule *rule(const char *state, int y, int m, int d)
+{
+    int code = mq_symbol_find(MQ_DOM_STATE, state);
+    assert_true(code >= 0);
+    return mq_state_rule_on(ik, code, mq_date_from_ymd(y, m, d));
+}
+
+static void test_every_state_minimums(void **state)
+{
+    (void)state;
+    size_t n = sizeof minimums_2026 / sizeof minimums_2026[0];
+    assert_int_equal(n, 51);
+    assert_int_equal(mq_symbol_count(MQ_DOM_STATE), 51);
+    for (size_t i = 0; i < n; i++) {
+        const mq_state_rule *r = rule(minimums_2026[i].state, 2026, 3, 1);
+        if (!r)
+            fail_msg("%s has no rule", minimums_2026[i].state);
+        if (r->bi_per_person != minimums_2026[i].pp || r->bi_per_accident != minimums_2026[i].pa ||
+            r->pd != minimums_2026[i].pd)
+            fail_msg("%s: %d/%d/%d, expected %d/%d/%d", minimums_2026[i].state, r->bi_per_person,
+                     r->bi_per_accident, r->pd, minimums_2026[i].pp, minimums_2026[i].pa,
+                     minimums_2026[i].pd);
+        assert_non_null(r->name);
+        assert_non_null(r->source);
+    }
+    json_t *all = mq_state_rules_json(ik, mq_date_from_ymd(2026, 3, 1));
+    assert_int_equal(json_array_size(json_object_get(all, "states")), 51);
+    json_decref(all);
+}
+
+static void test_state_minimums_over_time(void **state)
+{
+    (void)state;
+    const mq_state_rule *r = rule("OH", 2026, 3, 1);
+    assert_string_equal(r->name, "Ohio");
+    assert_int_equal(r->bi_per_person, 25000);
+    assert_int_equal(r->bi_per_accident, 50000);
+    assert_int_equal(r->pd, 25000);
+    r = rule("TX", 2026, 3, 1);
+    assert_int_equal(r->bi_per_person, 30000);
+    assert_int_equal(r->bi_per_accident, 60000);
+    assert_int_equal(r->pd, 25000);
+    r = rule("PA", 2026, 3, 1);
+    assert_int_equal(r->bi_per_person, 15000);
+    assert_int_equal(r->bi_per_accident, 30000);
+    assert_int_equal(r->pd, 5000);
+    /* California: 15/30/5 until SB 1107's 30/60/15 on 2025-01-01, 50/100/25 from 2035 */
+    r = rule("CA", 2024, 12, 31);
+    assert_int_equal(r->bi_per_person, 15000);
+    assert_int_equal(r->pd, 5000);
+    r = rule("CA", 2025, 1, 1);
+    assert_int_equal(r->bi_per_person, 30000);
+    assert_int_equal(r->bi_per_accident, 60000);
+    assert_int_equal(r->pd, 15000);
+    r = rule("CA", 2035, 1, 1);
+    assert_int_equal(r->bi_per_person, 50000);
+    /* New Jersey: 25/50/25 from 2023, 35/70/25 from 2026 */
+    assert_int_equal(rule("NJ", 2022, 6, 1)->bi_per_person, 15000);
+    assert_int_equal(rule("NJ", 2025, 12, 31)->bi_per_person, 25000);
+    assert_int_equal(rule("NJ", 2026, 1, 1)->bi_per_person, 35000);
+    assert_int_equal(rule("NJ", 1950, 1, 1)->bi_per_person, 15000);
+    assert_null(mq_state_rule_on(ik, -1, 0));
+    assert_string_equal(mq_state_name(ik, mq_symbol_find(MQ_DOM_STATE, "DC")),
+                        "District of Columbia");
+}
+
+static void test_zip_prefixes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *zip, *state;
+    } zips[] = {
+        {"43215", "OH"}, {"45999", "OH"}, {"44101", "OH"}, {"75201", "TX"}, {"77079", "TX"},
+        {"73301", "TX"}, {"88510", "TX"}, {"73101", "OK"}, {"74101", "OK"}, {"19103", "PA"},
+        {"15228", "PA"}, {"19701", "DE"}, {"20001", "DC"}, {"20500", "DC"}, {"56901", "DC"},
+        {"20101", "VA"}, {"22201", "VA"}, {"01001", "MA"}, {"05501", "MA"}, {"05401", "VT"},
+        {"02901", "RI"}, {"03101", "NH"}, {"04101", "ME"}, {"06101", "CT"}, {"07101", "NJ"},
+        {"00501", "NY"}, {"10001", "NY"}, {"90210", "CA"}, {"96161", "CA"}, {"96813", "HI"},
+        {"99501", "AK"}, {"84111", "UT"}, {"82001", "WY"}, {"83702", "ID"}, {"89101", "NV"},
+        {"87501", "NM"}, {"85001", "AZ"}, {"97201", "OR"}, {"98101", "WA"}, {"39201", "MS"},
+        {"39801", "GA"}, {"32801", "FL"}, {"34101", "FL"},
+    };
+    for (size_t i = 0; i < sizeof zips / sizeof zips[0]; i++) {
+        int want = mq_symbol_find(MQ_DOM_STATE, zips[i].state);
+        int got = mq_state_of_zip(ik, zips[i].zip);
+        if (got != want)
+            fail_msg("%s: %s, expected %s", zips[i].zip,
+                     got < 0 ? "none" : mq_symbol_name(MQ_DOM_STATE, got), zips[i].state);
+    }
+    /* Puerto Rico, the Virgin Islands, military post offices, not ZIP codes */
+    static const char *const none[] = {"00601", "00801", "09001",  "34001", "96201", "96910",
+                                       "00000", "4321",  "432155", "43a15", ""};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+        if (mq_state_of_zip(ik, none[i]) != -1)
+            fail_msg("%s has a state", none[i]);
+    /* every state has prefixes */
+    json_t *all = mq_state_rules_json(ik, mq_date_from_ymd(2026, 3, 1));
+    json_t *st;
+    size_t i;
+    json_array_foreach(json_object_get(all, "states"), i, st)
+        assert_true(json_array_size(json_object_get(st, "zip_prefixes")) >= 1);
+    json_decref(all);
+}
+
+/* ---- Broken data files ------------------------------------------------------------------ */
+
+static char tmpdir[64];
+
+static void write_file(const char *name, const char *text)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Copies data/ to a temp folder with state-rules.csv's line `match` replaced. */
+static void expect_load_error(const char *match, const char *replacement, const char *want)
+{
+    size_t n;
+    char *wmi = slurp(DATA "/wmi.csv", NULL), *rules = slurp(DATA "/state-rules.csv", &n);
+    char *at = strstr(rules, match);
+    assert_non_null(at);
+    char *edited = malloc(n + strlen(replacement) + 1);
+    assert_non_null(edited);
+    snprintf(edited, n + strlen(replacement) + 1, "%.*s%s%s", (int)(at - rules), rules, replacement,
+             at + strlen(match));
+    write_file("wmi.csv", wmi);
+    write_file("state-rules.csv", edited);
+    char err[512] = "";
+    mq_intake *bad = mq_intake_load(tmpdir, err, sizeof err);
+    if (bad || !strstr(err, want))
+        fail_msg("loading with \"%s\": \"%s\", expected \"%s\"", replacement, err, want);
+    free(wmi);
+    free(rules);
+    free(edited);
+}
+
+static void test_broken_data_files(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/mq-test-intake-XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    expect_load_error("OH,Ohio,,25000,50000,25000,430-459,", "OH,Ohio,,25000,50000,25000,430-460,",
+                      "ZIP prefix 460 is already IN's");
+    expect_load_error("OH,Ohio,,25000,50000,25000,430-459,", "OH,Ohio,,25000,5000,25000,430-459,",
+                      "bi_per_accident is below bi_per_person");
+    expect_load_error("OH,Ohio,,25000,50000,25000,430-459,", "XX,Ohio,,25000,50000,25000,430-459,",
+                      "state must be a US state code");
+    expect_load_error("OH,Ohio,,25000,50000,25000,430-459,", "OH,Ohio,,25000,50000,25000,43-459,",
+                      "zip_prefixes are 3-digit prefixes");
+    expect_load_error("OH,Ohio,,25000,50000,25000,430-459,Ohio Rev. Code 4509.51\n", "",
+                      "OH needs a row");
+    expect_load_error("state,name,effective", "state,nom,effective", "the header must be");
+    expect_load_error("TX,Texas,,30000", "TX,Texas,2020-01-01,30000", "TX needs exactly one row");
+    char err[512];
+    assert_null(mq_intake_load("/nonexistent", err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/wmi.csv"));
+    write_file("wmi.csv", "wmi,manufacturer,makes,country\n1HG,Honda,Honda,US\nIHG,Bad,Bad,US\n");
+    assert_null(mq_intake_load(tmpdir, err, sizeof err));
+    assert_non_null(strstr(err, "wmi.csv:3: wmi must be 3 VIN characters"));
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* ---- Request checks ----------------------------------------------------------------------- */
+
+/* Example 1 with `edit` applied, checked; the errors as "path: message" lines. */
+static char *intake_errors(const char *edit_path, json_t *value)
+{
+    json_t *doc = load_json("examples/oh-single-driver.json");
+    if (edit_path) {
+        /* paths used here: "vehicles.0.KEY", "coverages.bi", "applicant.address.KEY" */
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", edit_path);
+        json_t *obj = doc;
+        char *save = NULL, *key = strtok_r(buf, ".", &save), *next;
+        while ((next = strtok_r(NULL, ".", &save))) {
+            obj = json_is_array(obj) ? json_array_get(obj, (size_t)atoi(key))
+                                     : json_object_get(obj, key);
+            key = next;
+        }
+        json_object_set_new(obj, key, value);
+    }
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_req_errors errs = {0};
+    mq_input in;
+    if (!mq_req_from_json(doc, &a, &in, &errs))
+        fail_msg("the edited request does not parse: %s: %s", errs.items[0].path,
+                 errs.items[0].message);
+    bool ok = mq_intake_check(ik, doc, &a, &errs);
+    assert_int_equal(ok, errs.count == 0);
+    char *out = calloc(1, 4096);
+    for (int i = 0; i < errs.count && i < 32; i++) {
+        size_t len = strlen(out);
+        snprintf(out + len, 4096 - len, "%s%s", i ? "\n" : "",
+                 mq_req_error_text(&errs.items[i], &a));
+    }
+    mq_arena_free(&a);
+    json_decref(doc);
+    return out;
+}
+
+static void expect_intake(const char *edit_path, json_t *value, const char *want)
+{
+    char *got = intake_errors(edit_path, value);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s: got\n%s\nexpected\n%s", edit_path ? edit_path : "(none)", got, want);
+    free(got);
+}
+
+static void test_request_checks(void **state)
+{
+    (void)state;
+    expect_intake(NULL, NULL, "");
+    expect_intake("vehicles.0.vin", json_string("1HGCM82633A004352"),
+                  "vehicles[0].vin: model year 2003 from the VIN contradicts year 2022");
+    /* a VIN that agrees with year and make: a 2022 Honda (N, position 7 a letter) */
+    char civic[18] = "2HGFE2F50NH500000";
+    with_check(civic);
+    expect_intake("vehicles.0.vin", json_string(civic), "");
+    char toyota[18] = "2T1BURHE0NC074554"; /* a 2022 Toyota */
+    with_check(toyota);
+    expect_intake("vehicles.0.vin", json_string(toyota),
+                  "vehicles[0].vin: make Toyota from the VIN (WMI 2T1) contradicts make \"Honda\"");
+    expect_intake("vehicles.0.vin", json_string("1HGCM82643A004352"),
+                  "vehicles[0].vin: check digit (position 9) is \"4\" but the VIN's other "
+                  "characters give \"3\"");
+    expect_intake("vehicles.0.vin", json_string("1HGCM8264"),
+                  "vehicles[0].vin: a 2022 vehicle has a 17-character VIN; this one has 9 "
+                  "characters");
+    expect_intake("coverages",
+                  json_pack("{s:{s:i, s:i}, s:{s:i}}", "bi", "per_person", 20000, "per_accident",
+                            40000, "pd", "limit", 25000),
+                  "coverages.bi: 20000/40000 is below Ohio's minimum 25000/50000");
+    expect_intake("coverages",
+                  json_pack("{s:{s:i, s:i}, s:{s:i}}", "bi", "per_person", 25000, "per_accident",
+                            50000, "pd", "limit", 25000),
+                  "");
+    expect_intake("coverages.pd", json_pack("{s:i}", "limit", 10000),
+                  "coverages.pd: 10000 is below Ohio's minimum 25000");
+    expect_intake("applicant.address.zip", json_string("10001"),
+                  "applicant.address.zip: ZIP code 10001 is in New York, but the address is in "
+                  "Ohio");
+    expect_intake("applicant.address.zip", json_string("00601"),
+                  "applicant.address.zip: ZIP code 00601 is not in any of the 50 states or DC");
+    /* a car garaged out of state (at college) is fine; a ZIP of no state is not */
+    expect_intake("vehicles.0.garaging_zip", json_string("15213"), "");
+    expect_intake("vehicles.0.garaging_zip", json_string("09001"),
+                  "vehicles[0].garaging_zip: ZIP code 09001 is not in any of the 50 states or DC");
+}
+
+static void test_request_checks_other_lines(void **state)
+{
+    (void)state;
+    json_t *doc = load_json("tests/data/shoppers/health-ak-anchorage.json");
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_req_errors errs = {0};
+    assert_true(mq_intake_check(ik, doc, &a, &errs));
+    json_object_set_new(json_object_get(json_object_get(doc, "applicant"), "address"), "zip",
+                        json_string("43215"));
+    assert_false(mq_intake_check(ik, doc, &a, &errs));
+    assert_string_equal(mq_req_error_text(&errs.items[0], &a),
+                        "applicant.address.zip: ZIP code 43215 is in Ohio, but the address is in "
+                        "Alaska");
+    mq_arena_free(&a);
+    json_decref(doc);
+}
+
+/* ---- ACORD -------------------------------------------------------------------------------- */
+
+static mq_acord *acord_file(const char *path, mq_arena *a, mq_req_errors *errs)
+{
+    size_t len;
+    char *xml = slurp(path, &len);
+    mq_acord *x = mq_acord_parse(xml, len, a, errs);
+    free(xml);
+    return x;
+}
+
+static void test_acord_maps_onto_the_contract(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_req_errors errs;
+    mq_acord *x = acord_file(ACORD "/harbor-example-1.xml", &a, &errs);
+    if (!x)
+        fail_msg("%s: %s", errs.items[0].path, errs.items[0].message);
+    json_t *want = load_json("examples/oh-single-driver.json");
+    if (!json_equal(mq_acord_json(x), want)) {
+        char *got = json_dumps(mq_acord_json(x), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fail_msg("example 1 maps to\n%s", got);
+    }
+    assert_string_equal(mq_acord_rquid(x), "0d1e2f3a-5b6c-4d7e-8f9a-0b1c2d3e4f5a");
+    json_decref(want);
+    mq_acord_free(x);
+
+    /* example 2: the same but for v2's garaging ZIP, read from its Location (ZIP+4) */
+    x = acord_file(ACORD "/harbor-example-2.xml", &a, &errs);
+    if (!x)
+        fail_msg("%s: %s", errs.items[0].path, errs.items[0].message);
+    json_t *v2 = json_array_get(json_object_get(mq_acord_json(x), "vehicles"), 1);
+    assert_string_equal(json_string_value(json_object_get(v2, "garaging_zip")), "44101");
+    json_object_del(v2, "garaging_zip");
+    want = load_json("examples/oh-family-two-cars.json");
+    if (!json_equal(mq_acord_json(x), want)) {
+        char *got = json_dumps(mq_acord_json(x), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fail_msg("example 2 maps to\n%s", got);
+    }
+    json_decref(want);
+    mq_acord_free(x);
+    mq_arena_free(&a);
+}
+
+/* Rates an ACORD file and returns Harbor's result total, also checking the
+ * PersAutoPolicyQuoteInqRs says the same. */
+static int64_t harbor_total(mq_engine *e, const char *path)
+{
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    size_t len;
+    char *xml = slurp(path, &len);
+    mq_input in;
+    mq_req_errors errs;
+    mq_acord *x = mq_acord_request(ik, xml, len, &a, &in, &errs);
+    free(xml);
+    if (!x)
+        fail_msg("%s: %s: %s", path, errs.items[0].path, errs.items[0].message);
+    const char *only[] = {"harbor"};
+    in.carriers = only;
+    in.ncarriers = 1;
+    mq_result *res;
+    int n;
+    assert_true(mq_rate_all(e, &in, &(mq_rate_opts){0}, &a, &res, &n));
+    assert_int_equal(n, 1);
+    assert_int_equal(res[0].status, MQ_QUOTED);
+    size_t rs_len;
+    char *rs = mq_acord_response(&in, res, n, &(mq_acord_rs_meta){mq_acord_rquid(x), "q_1", NULL},
+                                 &rs_len);
+    assert_non_null(rs);
+    xmlDocPtr d = xmlReadMemory(rs, (int)rs_len, "rs.xml", NULL, XML_PARSE_NONET);
+    assert_non_null(d);
+    xmlXPathContextPtr ctx = xmlXPathNewContext(d);
+    xmlXPathObjectPtr total = xmlXPathEvalExpression(
+        (const xmlChar *)"string(/ACORD/InsuranceSvcRs/PersAutoPolicyQuoteInqRs/PolicySummaryInfo/"
+                         "FullTermAmt/Amt)",
+        ctx);
+    char want[32];
+    snprintf(want, sizeof want, "%lld.%02lld", (long long)res[0].total_cents / 100,
+             (long long)res[0].total_cents % 100);
+    assert_string_equal((const char *)total->stringval, want);
+    xmlXPathObjectPtr code = xmlXPathEvalExpression(
+        (const xmlChar *)"string(//PersAutoPolicyQuoteInqRs/MsgStatus/MsgStatusCd)", ctx);
+    assert_true(strncmp((const char *)code->stringval, "Success", 7) == 0);
+    xmlXPathObjectPtr quote = xmlXPathEvalExpression(
+        (const xmlChar *)"string(//PersPolicy/QuoteInfo/CompanysQuoteNumber)", ctx);
+    assert_string_equal((const char *)quote->stringval, "q_1");
+    xmlXPathFreeObject(total);
+    xmlXPathFreeObject(code);
+    xmlXPathFreeObject(quote);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(d);
+    free(rs);
+    int64_t cents = res[0].total_cents;
+    mq_acord_free(x);
+    mq_arena_free(&a);
+    return cents;
+}
+
+static void test_acord_rates_like_the_json(void **state)
+{
+    (void)state;
+    mq_diags diags = {0};
+    mq_engine *e = mq_engine_load("plans/harbor", &diags);
+    mq_diags_free(&diags);
+    assert_non_null(e);
+    assert_int_equal(harbor_total(e, ACORD "/harbor-example-1.xml"), 71400);
+    assert_int_equal(harbor_total(e, ACORD "/harbor-example-2.xml"), 186600);
+    mq_engine_free(e);
+}
+
+/* Example 1 with `from` replaced by `to`, through mq_acord_request; its
+ * errors as "path: message" lines. */
+static char *acord_errors(const char *from, const char *to)
+{
+    size_t len;
+    char *xml = slurp(ACORD "/harbor-example-1.xml", &len);
+    char *at = from ? strstr(xml, from) : NULL;
+    if (from && !at)
+        fail_msg("\"%s\" is not in example 1", from);
+    size_t cap = len + (to ? strlen(to) : 0) + 1;
+    char *edited = malloc(cap);
+    assert_non_null(edited);
+    if (from)
+        snprintf(edited, cap, "%.*s%s%s", (int)(at - xml), xml, to, at + strlen(from));
+    else
+        snprintf(edited, cap, "%s", to);
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_input in;
+    mq_req_errors errs;
+    mq_acord *x = mq_acord_request(ik, edited, strlen(edited), &a, &in, &errs);
+    char *out = calloc(1, 8192);
+    if (x)
+        assert_int_equal(errs.count, 0);
+    for (int i = 0; i < errs.count && i < 32; i++) {
+        size_t l = strlen(out);
+        snprintf(out + l, 8192 - l, "%s%s", i ? "\n" : "", mq_req_error_text(&errs.items[i], &a));
+    }
+    mq_acord_free(x);
+    mq_arena_free(&a);
+    free(xml);
+    free(edited);
+    return out;
+}
+
+#define RQ "/ACORD/InsuranceSvcRq/PersAutoPolicyQuoteInqRq"
+
+static void expect_acord(const char *from, const char *to, const char *want)
+{
+    char *got = acord_errors(from, to);
+    if (strcmp(got, want) != 0)
+        fail_msg("replacing \"%s\": got\n%s\nexpected\n%s", from ? from : "(all)", got, want);
+    free(got);
+}
+
+static void test_acord_errors_name_the_xpath(void **state)
+{
+    (void)state;
+    expect_acord("<ModelYear>2022</ModelYear>", "<ModelYear>2022</ModelYear><Colour>red</Colour>",
+                 RQ "/PersAutoLineBusiness/PersVeh/Colour: unknown element (docs/acord.md lists "
+                    "those accepted)");
+    expect_acord("<PersVeh id=\"v1\">", "<PersVeh id=\"v1\" paint=\"red\">",
+                 RQ "/PersAutoLineBusiness/PersVeh/@paint: unknown attribute (docs/acord.md lists "
+                    "those accepted)");
+    expect_acord("<ModelYear>2022</ModelYear>",
+                 "<ModelYear>2022</ModelYear><ModelYear>2023</ModelYear>",
+                 RQ "/PersAutoLineBusiness/PersVeh/ModelYear[2]: may appear only once");
+    expect_acord("<ModelYear>2022</ModelYear>", "<ModelYear>twenty</ModelYear>",
+                 RQ "/PersAutoLineBusiness/PersVeh/ModelYear: not a number \"twenty\"");
+    expect_acord("<ModelYear>2022</ModelYear>", "",
+                 RQ "/PersAutoLineBusiness/PersVeh/ModelYear: is required");
+    expect_acord("<GenderCd>F</GenderCd>", "<GenderCd>W</GenderCd>",
+                 RQ "/PersAutoLineBusiness/PersDriver/DriverInfo/PersonInfo/GenderCd: \"W\" is "
+                    "not one of F, M, X, U");
+    expect_acord("<EffectiveDt>2026-03-01</EffectiveDt>", "<EffectiveDt>2026-13-01</EffectiveDt>",
+                 RQ "/PersPolicy/ContractTerm/EffectiveDt: not a valid date \"2026-13-01\"");
+    expect_acord("<LicensedDt>2008-07-01</LicensedDt>", "",
+                 RQ "/PersAutoLineBusiness/PersDriver/DriverInfo/License/LicensedDt: is required");
+    expect_acord("<PersAutoLineBusiness>",
+                 "<PersAutoLineBusiness><Coverage><CoverageCd>PIP</CoverageCd></Coverage>",
+                 RQ
+                 "/PersAutoLineBusiness/Coverage[1]/CoverageCd: coverage \"PIP\" is not a policy "
+                 "coverage multiquote rates (BI, PD, MEDPM, UM; COMP and COLL go on each "
+                 "PersVeh)");
+    expect_acord(
+        "<DriverVeh DriverRef=\"d1\" VehRef=\"v1\">",
+        "<AccidentViolation DriverRef=\"d9\"><AccidentViolationCd>SPD</AccidentViolationCd>"
+        "</AccidentViolation><DriverVeh DriverRef=\"d1\" VehRef=\"v1\">",
+        RQ "/PersPolicy/AccidentViolation/@DriverRef: no PersDriver has id \"d9\"");
+    expect_acord("<DriverVeh DriverRef=\"d1\" VehRef=\"v1\">",
+                 "<DriverVeh DriverRef=\"d7\" VehRef=\"v1\">",
+                 RQ "/PersPolicy/DriverVeh/@DriverRef: no driver has id \"d7\"");
+    expect_acord("<CurCd>USD</CurCd>", "<CurCd>EUR</CurCd>",
+                 RQ "/CurCd: \"EUR\": amounts are US dollars (USD)");
+    expect_acord("<LOBCd>AUTOP</LOBCd>\n        <ContractTerm>",
+                 "<LOBCd>HOME</LOBCd>\n        <ContractTerm>",
+                 RQ "/PersPolicy/LOBCd: \"HOME\": the line of business is personal auto (AUTOP)");
+    expect_acord("<City>Columbus</City>", "Columbus<City>Columbus</City>",
+                 RQ "/InsuredOrPrincipal/GeneralPartyInfo/Addr: text is not allowed here, only "
+                    "elements");
+    expect_acord("<CoverageCd>PD</CoverageCd>\n          <Limit><FormatInteger>100000",
+                 "<CoverageCd>PD</CoverageCd>\n          <Limit><FormatInteger>20000",
+                 RQ "/PersAutoLineBusiness/Coverage[2]: 20000 is below Ohio's minimum 25000");
+    expect_acord("<ModelYear>2022</ModelYear>",
+                 "<ModelYear>2022</ModelYear><VehIdentificationNumber>1HGCM82633A004352"
+                 "</VehIdentificationNumber>",
+                 RQ "/PersAutoLineBusiness/PersVeh/VehIdentificationNumber: model year 2003 from "
+                    "the VIN contradicts year 2022");
+    /* a second driver's birth date, named with its index */
+    expect_acord("</PersDriver>",
+                 "</PersDriver><PersDriver id=\"d2\"><DriverInfo><PersonInfo><GenderCd>M</GenderCd>"
+                 "<BirthDt>1990-02-30</BirthDt><MaritalStatusCd>S</MaritalStatusCd></PersonInfo>"
+                 "<License><LicensedDt>2010-01-01</LicensedDt></License></DriverInfo></PersDriver>",
+                 RQ
+                 "/PersAutoLineBusiness/PersDriver[2]/DriverInfo/PersonInfo/BirthDt: not a valid "
+                 "date \"1990-02-30\"");
+    expect_acord(NULL, "<ACORD><InsuranceSvcRq/></ACORD>", RQ ": is required");
+    expect_acord(NULL, "<Quote/>", "/Quote: the root element must be ACORD");
+}
+
+static void test_acord_liability_on_vehicles_must_agree(void **state)
+{
+    (void)state;
+    size_t len;
+    char *xml = slurp(ACORD "/harbor-example-2.xml", &len);
+    /* v2's PD 50000 becomes 25000 */
+    char *v2 = strstr(xml, "<PersVeh id=\"v2\"");
+    char *pd = strstr(v2, "<FormatInteger>50000</FormatInteger></Limit></Coverage>");
+    assert_non_null(pd);
+    memcpy(pd + strlen("<FormatInteger>"), "25000", 5);
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_input in;
+    mq_req_errors errs;
+    assert_null(mq_acord_request(ik, xml, len, &a, &in, &errs));
+    assert_int_equal(errs.count, 1);
+    assert_string_equal(mq_req_error_text(&errs.items[0], &a),
+                        RQ "/PersAutoLineBusiness/PersVeh[2]/Coverage[2]: PD limits differ from "
+                           "those of " RQ "/PersAutoLineBusiness/PersVeh[1]/Coverage[2]: liability "
+                           "coverages apply to the whole policy");
+    mq_arena_free(&a);
+    free(xml);
+}
+
+static void expect_refused(const char *xml, size_t len, const char *want_start)
+{
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_req_errors errs;
+    assert_null(mq_acord_parse(xml, len, &a, &errs));
+    assert_int_equal(errs.count, 1);
+    assert_string_equal(errs.items[0].path, "");
+    if (strncmp(errs.items[0].message, want_start, strlen(want_start)) != 0)
+        fail_msg("\"%s\" does not start with \"%s\"", errs.items[0].message, want_start);
+    mq_arena_free(&a);
+}
+
+static void test_acord_malformed_and_attacks(void **state)
+{
+    (void)state;
+    size_t len;
+    char *xml = slurp(ACORD "/billion-laughs.xml", &len);
+    expect_refused(xml, len, "a DOCTYPE is not accepted");
+    free(xml);
+    xml = slurp(ACORD "/external-entity.xml", &len);
+    expect_refused(xml, len, "a DOCTYPE is not accepted");
+    free(xml);
+    /* a DOCTYPE with no declarations at all is refused too */
+    const char *plain = "<!DOCTYPE ACORD><ACORD/>";
+    expect_refused(plain, strlen(plain), "a DOCTYPE is not accepted");
+    /* an entity never declared: not well-formed */
+    const char *undeclared =
+        "<ACORD><InsuranceSvcRq><RqUID>&lol9;</RqUID></InsuranceSvcRq></ACORD>";
+    expect_refused(undeclared, strlen(undeclared),
+                   "malformed XML at line 1: Entity 'lol9' not defined");
+    const char *truncated = "<ACORD>\n<InsuranceSvcRq>";
+    expect_refused(truncated, strlen(truncated), "malformed XML at line 2:");
+    const char *mismatched = "<ACORD></ACROD>";
+    expect_refused(mismatched, strlen(mismatched), "malformed XML at line 1:");
+    expect_refused("", 0, "malformed XML at line 1: the document is empty");
+    expect_refused("not xml", 7, "malformed XML at line 1:");
+    char *huge = calloc(1, MQ_ACORD_MAX_BYTES + 2);
+    memset(huge, ' ', MQ_ACORD_MAX_BYTES + 1);
+    expect_refused(huge, MQ_ACORD_MAX_BYTES + 1, "ACORD request is larger than");
+    free(huge);
+    /* 300 nested elements: libxml2's depth limit, not a crash */
+    char deep[300 * 7 + 32] = "<ACORD>";
+    for (int i = 0; i < 300; i++)
+        strcat(deep, "<a>");
+    expect_refused(deep, strlen(deep), "malformed XML");
+}
+
+/* 300 copies of example 2 with 1 to 8 bytes replaced (fixed seed): each is
+ * refused with errors or accepted, never a crash (ASan runs this too). */
+static void test_acord_mutations(void **state)
+{
+    (void)state;
+    size_t len;
+    char *orig = slurp(ACORD "/harbor-example-2.xml", &len);
+    char *buf = malloc(len);
+    assert_non_null(buf);
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    int refused = 0;
+    for (int i = 0; i < 300; i++) {
+        memcpy(buf, orig, len);
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        int flips = 1 + (int)(rng % 8);
+        for (int k = 0; k < flips; k++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            size_t at = rng % len;
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            /* odd rounds: printable characters only, so most stay well-formed */
+            buf[at] = (char)(i % 2 ? 0x20 + rng % 95 : rng & 0xFF);
+        }
+        mq_arena a;
+        mq_arena_init(&a, 0);
+        mq_input in;
+        mq_req_errors errs;
+        mq_acord *x = mq_acord_request(ik, buf, len, &a, &in, &errs);
+        if (!x) {
+            assert_true(errs.count > 0);
+            refused++;
+        }
+        mq_acord_free(x);
+        mq_arena_free(&a);
+    }
+    assert_true(refused > 0);
+    free(buf);
+    free(orig);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_check_digit_valid),
+        cmocka_unit_test(test_check_digit_catches_every_single_change),
+        cmocka_unit_test(test_ioq_and_length_refused),
+        cmocka_unit_test(test_model_year_both_cycles),
+        cmocka_unit_test(test_wmi_makes),
+        cmocka_unit_test(test_vin_json),
+        cmocka_unit_test(test_every_state_minimums),
+        cmocka_unit_test(test_state_minimums_over_time),
+        cmocka_unit_test(test_zip_prefixes),
+        cmocka_unit_test(test_broken_data_files),
+        cmocka_unit_test(test_request_checks),
+        cmocka_unit_test(test_request_checks_other_lines),
+        cmocka_unit_test(test_acord_maps_onto_the_contract),
+        cmocka_unit_test(test_acord_rates_like_the_json),
+        cmocka_unit_test(test_acord_errors_name_the_xpath),
+        cmocka_unit_test(test_acord_liability_on_vehicles_must_agree),
+        cmocka_unit_test(test_acord_malformed_and_attacks),
+        cmocka_unit_test(test_acord_mutations),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
