@@ -141,18 +141,26 @@ void mq_server_note_carrier_time(mq_server *s, const char *carrier, int64_t ns)
 {
     mq_metrics *m = &s->metrics;
     int slot = -1;
-    pthread_mutex_lock(&s->lock);
-    for (int i = 0; i < m->ncarriers; i++)
+    /* known carriers are found without the lock: slots are only ever added,
+     * each published by the release store of ncarriers */
+    int n = atomic_load_explicit(&m->ncarriers, memory_order_acquire);
+    for (int i = 0; i < n && slot < 0; i++)
         if (strcmp(m->carrier_ids[i], carrier) == 0)
             slot = i;
-    if (slot < 0 && m->ncarriers < 64) {
-        char *id = strdup(carrier);
+    if (slot < 0) {
+        pthread_mutex_lock(&s->lock);
+        n = atomic_load_explicit(&m->ncarriers, memory_order_relaxed);
+        for (int i = 0; i < n && slot < 0; i++)
+            if (strcmp(m->carrier_ids[i], carrier) == 0)
+                slot = i;
+        char *id = slot < 0 && n < 64 ? strdup(carrier) : NULL;
         if (id) {
-            slot = m->ncarriers;
-            m->carrier_ids[m->ncarriers++] = id;
+            slot = n;
+            m->carrier_ids[n] = id;
+            atomic_store_explicit(&m->ncarriers, n + 1, memory_order_release);
         }
+        pthread_mutex_unlock(&s->lock);
     }
-    pthread_mutex_unlock(&s->lock);
     if (slot >= 0) {
         atomic_fetch_add(&m->carrier_ns[slot], ns);
         atomic_fetch_add(&m->carrier_count[slot], 1);

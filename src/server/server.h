@@ -68,7 +68,7 @@ typedef struct mq_metrics {
     /* per-carrier rating time, by carrier slot (ids kept in carrier_ids) */
     atomic_long carrier_ns[64], carrier_count[64];
     const char *carrier_ids[64];
-    int ncarriers;
+    atomic_int ncarriers;
     atomic_long reloads_ok, reloads_failed;
 } mq_metrics;
 

@@ -76,6 +76,25 @@ static const char *const migrations[] = {
     "FROM quote_plans;"
     "DROP TABLE quote_plans;"
     "ALTER TABLE quote_plans_2 RENAME TO quote_plans;",
+    /* 3: quotes are large rows (the response is ~10 KB): an ordinary rowid
+     * table keeps them in overflow pages instead of in the index b-tree */
+    "CREATE TABLE quotes_3 ("
+    "  id TEXT NOT NULL UNIQUE,"
+    "  created_at TEXT NOT NULL,"
+    "  line TEXT NOT NULL,"
+    "  effective_date TEXT NOT NULL,"
+    "  request TEXT NOT NULL,"
+    "  response TEXT NOT NULL,"
+    "  consent_contact INTEGER NOT NULL DEFAULT 0,"
+    "  consent_at TEXT NOT NULL DEFAULT ''"
+    ");"
+    "INSERT INTO quotes_3 (id, created_at, line, effective_date, request, response, "
+    "consent_contact, consent_at) SELECT id, created_at, line, effective_date, request, response, "
+    "consent_contact, consent_at FROM quotes;"
+    "DROP INDEX quotes_created;"
+    "DROP TABLE quotes;"
+    "ALTER TABLE quotes_3 RENAME TO quotes;"
+    "CREATE INDEX quotes_created ON quotes(created_at);",
 };
 
 static void set_err(char *err, size_t errlen, const char *what, sqlite3 *db)
