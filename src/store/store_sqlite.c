@@ -22,6 +22,7 @@
 typedef struct pending {
     const mq_store_quote *q;
     bool done, ok;
+    pthread_cond_t wake; /* its own, so a commit wakes exactly its callers */
     struct pending *next;
 } pending;
 
@@ -31,7 +32,7 @@ struct mq_store {
     sqlite3_stmt *insert_quote, *insert_plan, *select_quote, *select_plans, *count;
     /* group commit */
     pthread_mutex_t queue_lock;
-    pthread_cond_t work, finished;
+    pthread_cond_t work;
     pending *head, *tail;
     bool stop, writer_started;
     pthread_t writer;
@@ -178,7 +179,6 @@ mq_store *mq_store_open(const char *path, char *err, size_t errlen)
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->queue_lock, NULL);
     pthread_cond_init(&s->work, NULL);
-    pthread_cond_init(&s->finished, NULL);
     if (sqlite3_open_v2(path, &s->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK) {
@@ -214,7 +214,6 @@ void mq_store_close(mq_store *s)
         pthread_join(s->writer, NULL);
     }
     pthread_cond_destroy(&s->work);
-    pthread_cond_destroy(&s->finished);
     pthread_mutex_destroy(&s->queue_lock);
     sqlite3_finalize(s->insert_quote);
     sqlite3_finalize(s->insert_plan);
@@ -314,11 +313,12 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&s->queue_lock);
         bool ok = write_batch(s, batch);
         pthread_mutex_lock(&s->queue_lock);
-        for (pending *p = batch; p; p = p->next) {
+        for (pending *p = batch, *next; p; p = next) {
+            next = p->next; /* p belongs to its caller once done is set */
             p->ok = ok;
             p->done = true;
+            pthread_cond_signal(&p->wake);
         }
-        pthread_cond_broadcast(&s->finished);
     }
     pthread_mutex_unlock(&s->queue_lock);
     return NULL;
@@ -327,9 +327,11 @@ static void *writer_main(void *arg)
 bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errlen)
 {
     pending p = {.q = q};
+    pthread_cond_init(&p.wake, NULL);
     pthread_mutex_lock(&s->queue_lock);
     if (s->stop) {
         pthread_mutex_unlock(&s->queue_lock);
+        pthread_cond_destroy(&p.wake);
         snprintf(err, errlen, "the store is closing");
         return false;
     }
@@ -340,10 +342,11 @@ bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errle
     s->tail = &p;
     pthread_cond_signal(&s->work);
     while (!p.done)
-        pthread_cond_wait(&s->finished, &s->queue_lock);
+        pthread_cond_wait(&p.wake, &s->queue_lock);
     if (!p.ok && err && errlen)
         snprintf(err, errlen, "%s", s->last_error);
     pthread_mutex_unlock(&s->queue_lock);
+    pthread_cond_destroy(&p.wake);
     return p.ok;
 }
 

@@ -5,8 +5,10 @@
  * formatting (money, CSV quoting, JSON strings); CSV header errors; that a
  * CSV row and the same policy as a JSON request give the same mq_input bit
  * for bit, over a generated book of 600 policies (more than two chunks) on
- * 3 threads; every kind of bad row with its exact line number and message,
- * including a quoted newline before it; that output order does not depend
+ * 3 threads; that lines without quotes, split without libcsv, give the
+ * fields libcsv gives; every kind of bad row with its exact line number and
+ * message, including a quoted newline before it; the reference data checks
+ * (src/intake) on CSV and JSON rows; that output order does not depend
  * on the thread count; percentiles; a rate impact on a five-row book whose
  * premiums under both Keystone Ohio versions are worked out by hand in the
  * comments; and that gen-book is deterministic per seed.
