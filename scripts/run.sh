@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 PORT=${PORT:-8080}
 echo "multiquote: serving http://localhost:$PORT/ (Ctrl-C to stop)" >&2
+mkdir -p var
 exec "$BUILD/multiquote" serve --port "$PORT" --plans plans --db var/multiquote.db
