@@ -70,7 +70,7 @@ static char *saved_result(json_t *response, const char *carrier, const char *pla
 
 /* Rates a saved row again with the plan version it recorded; *p is NULL
  * when no plan was in effect then. False when that version is not loaded. */
-static bool rerate(const mq_engine *e, const mq_store_plan *row, const mq_input *in, mq_arena *a,
+static bool rerate(const mq_engine *e, const mq_saved_result *row, const mq_input *in, mq_arena *a,
                    mq_result *out, const mq_plan **p)
 {
     *p = *row->plan_id ? mq_engine_find_version(e, row->plan_id, row->version) : NULL;
@@ -84,7 +84,7 @@ static bool rerate(const mq_engine *e, const mq_store_plan *row, const mq_input 
     return true;
 }
 
-static bool compare_one(const mq_store_plan *row, const mq_input *in, const mq_result *res,
+static bool compare_one(const mq_saved_result *row, const mq_input *in, const mq_result *res,
                         json_t *saved)
 {
     json_t *now = mq_resp_result(in, res);
@@ -114,22 +114,25 @@ static bool compare_one(const mq_store_plan *row, const mq_input *in, const mq_r
 static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_input *in,
                         json_t *saved, mq_arena *a)
 {
-    mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)(q->nplans ? q->nplans : 1));
-    const mq_plan **plans = mq_arena_alloc(a, sizeof(*plans) * (size_t)(q->nplans ? q->nplans : 1));
-    int *row_of = mq_arena_alloc(a, sizeof(int) * (size_t)(q->nplans ? q->nplans : 1));
-    if (!res || !plans || !row_of)
+    mq_saved_result *rows = NULL;
+    int nrows = mq_resp_saved_results(q->response, a, &rows);
+    if (nrows < 0)
+        return false;
+    mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)(nrows ? nrows : 1));
+    int *row_of = mq_arena_alloc(a, sizeof(int) * (size_t)(nrows ? nrows : 1));
+    if (!res || !row_of)
         return false;
     bool all = true;
     int n = 0;
-    for (int i = 0; i < q->nplans; i++) {
+    for (int i = 0; i < nrows; i++) {
         const mq_plan *p;
-        if (!rerate(e, &q->plans[i], in, a, &res[n], &p)) {
+        if (!rerate(e, &rows[i], in, a, &res[n], &p)) {
             all = false;
             continue;
         }
         if (!p) {
-            printf("  %-12s skipped  no plan was in effect (%s)\n", q->plans[i].carrier,
-                   q->plans[i].status);
+            printf("  %-12s skipped  no plan was in effect (%s)\n", rows[i].carrier,
+                   rows[i].status);
             continue;
         }
         row_of[n++] = i;
@@ -137,7 +140,7 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
     if (!mq_rate_market(e, in, res, n, a))
         return false;
     for (int i = 0; i < n; i++)
-        all &= compare_one(&q->plans[row_of[i]], in, &res[i], saved);
+        all &= compare_one(&rows[row_of[i]], in, &res[i], saved);
     return all;
 }
 

@@ -69,6 +69,18 @@ json_t *mq_resp_money(int64_t cents);
  * insertion order, indented when `pretty`). Caller frees. */
 char *mq_resp_dump(const json_t *doc, bool pretty);
 
+/* What a saved response says each result was rated with (a quote's, not a
+ * bundle's): carrier, plan id and version ("" when the carrier had no plan),
+ * status, and total in cents (-1 when not quoted). */
+typedef struct mq_saved_result {
+    const char *carrier, *plan_id, *version, *status;
+    int64_t total_cents;
+} mq_saved_result;
+
+/* Reads them from the response text; strings live in the arena. Returns how
+ * many, or -1 when the text is not a quote response. */
+int mq_resp_saved_results(const char *response, mq_arena *a, mq_saved_result **out);
+
 /* ---- Bundles (bundle.c): auto and home or renters together ----------- */
 
 typedef struct mq_bundle_input {

@@ -449,6 +449,35 @@ json_t *mq_resp_build(const mq_input *in, const mq_result *results, int nresults
     return doc;
 }
 
+static const char *arena_string(mq_arena *a, json_t *v)
+{
+    const char *s = json_string_value(v);
+    return mq_arena_strdup(a, s ? s : "");
+}
+
+int mq_resp_saved_results(const char *response, mq_arena *a, mq_saved_result **out)
+{
+    json_t *doc = json_loads(response, 0, NULL);
+    json_t *results = json_object_get(doc, "results");
+    int n = json_is_array(results) ? (int)json_array_size(results) : -1;
+    *out = n > 0 ? mq_arena_alloc(a, sizeof(mq_saved_result) * (size_t)n) : NULL;
+    if (n > 0 && !*out)
+        n = -1;
+    for (int i = 0; i < n; i++) {
+        json_t *r = json_array_get(results, (size_t)i);
+        json_t *plan = json_object_get(r, "plan");
+        json_t *total = json_object_get(json_object_get(r, "premium"), "total");
+        (*out)[i] = (mq_saved_result){
+            arena_string(a, json_object_get(json_object_get(r, "carrier"), "id")),
+            arena_string(a, json_object_get(plan, "id")),
+            arena_string(a, json_object_get(plan, "version")),
+            arena_string(a, json_object_get(r, "status")),
+            json_is_number(total) ? (int64_t)llround(json_number_value(total) * 100) : -1};
+    }
+    json_decref(doc);
+    return n;
+}
+
 /* ---- Worksheet (a jansson tree: only `explain` and its route use it) ---- */
 
 static json_t *carrier_json(const mq_result *r)

@@ -90,67 +90,33 @@ static void invalid_request(mq_http_req *r, const mq_req_errors *errs)
                     errs->items[0].path, details);
 }
 
-static bool consent_given(json_t *doc)
+static bool consent_given(const json_t *doc)
 {
     json_t *c =
         json_object_get(json_object_get(json_object_get(doc, "applicant"), "consent"), "contact");
     return json_is_true(c);
 }
 
-static bool save_quote(mq_server *s, mq_http_req *r, const mq_input *in, const mq_result *res,
-                       int n, json_t *doc, mq_store_quote *q, const char *response)
+/* Saves a rated quote: request and response texts, line, effective date and
+ * the applicant's consent to be contacted (with its time). Shared by every
+ * route that rates (quotes, bundles, ACORD). */
+bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const json_t *doc,
+                       mq_store_quote *q, const char *request, const char *response)
 {
-    mq_store_plan *plans = mq_arena_alloc(&r->arena, sizeof(*plans) * (size_t)(n ? n : 1));
-    if (!plans)
-        return false;
-    int np = 0;
-    for (int i = 0; i < n; i++) {
-        mq_plan_info pi = {0};
-        if (res[i].plan)
-            mq_plan_get_info(res[i].plan, &pi);
-        plans[np++] = (mq_store_plan){res[i].carrier_id, pi.plan_id ? pi.plan_id : "",
-                                      pi.version ? pi.version : "", mq_status_name(res[i].status),
-                                      res[i].status == MQ_QUOTED ? res[i].total_cents : -1};
-    }
     char day[11];
-    mq_date_format(in->effective_date, day);
-    q->line = mq_line_get(in->line)->name;
+    mq_date_format(effective, day);
+    q->line = line;
     q->effective_date = day;
-    q->request = r->body;
+    q->request = request;
     q->response = response;
     q->consent_contact = consent_given(doc);
     if (q->consent_contact)
         snprintf(q->consent_at, sizeof q->consent_at, "%s", q->created_at);
-    q->plans = plans;
-    q->nplans = np;
     char err[256];
     if (mq_store_save(s->store, q, err, sizeof err))
         return true;
     fprintf(stderr, "{\"event\":\"store_error\",\"quote\":\"%s\"}\n", q->id);
     return false;
-}
-
-/* The plan rows of a bundle quote: both lines' results. */
-static bool bundle_plans(mq_http_req *r, const mq_bundle_result *b, mq_store_quote *q)
-{
-    int n = b->nauto + b->nproperty;
-    mq_store_plan *plans = mq_arena_alloc(&r->arena, sizeof(*plans) * (size_t)(n ? n : 1));
-    if (!plans)
-        return false;
-    int np = 0;
-    for (int i = 0; i < n; i++) {
-        const mq_result *res = i < b->nauto ? &b->auto_res[i] : &b->property_res[i - b->nauto];
-        if (!res->plan)
-            continue; /* a carrier without a plan for one of the lines: nothing to record */
-        mq_plan_info pi;
-        mq_plan_get_info(res->plan, &pi);
-        plans[np++] =
-            (mq_store_plan){res->carrier_id, pi.plan_id, pi.version, mq_status_name(res->status),
-                            res->status == MQ_QUOTED ? res->total_cents : -1};
-    }
-    q->plans = plans;
-    q->nplans = np;
-    return true;
 }
 
 /* POST /v1/quotes with "line": "bundle" (docs/bundles.md). */
@@ -169,23 +135,12 @@ static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
     mq_bundle_result br;
     mq_store_quote q = {0};
     char *text = NULL;
-    char day[11];
-    mq_date_format(b.auto_in.effective_date, day);
     if (!mq_bundle_rate(ref->engine, &b, &r->arena, &br) || !mq_store_new_id(&q) ||
-        !(text = mq_resp_bundle_text(&b, &br, &(mq_resp_meta){q.id, q.created_at})) ||
-        !bundle_plans(r, &br, &q)) {
+        !(text = mq_resp_bundle_text(&b, &br, &(mq_resp_meta){q.id, q.created_at}))) {
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
     }
-    q.line = "bundle";
-    q.effective_date = day;
-    q.request = r->body;
-    q.response = text;
-    q.consent_contact = consent_given(doc);
-    if (q.consent_contact)
-        snprintf(q.consent_at, sizeof q.consent_at, "%s", q.created_at);
-    char err[256];
-    if (!mq_store_save(s->store, &q, err, sizeof err)) {
+    if (!mq_api_save_quote(s, "bundle", b.auto_in.effective_date, doc, &q, r->body, text)) {
         mq_api_error(r, 500, "storage_error", "the quote could not be saved; nothing was stored",
                      "");
         goto done;
@@ -264,7 +219,8 @@ static void post_quote(mq_server *s, mq_http_req *r)
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
     }
-    if (!save_quote(s, r, &in, res, n, doc, &q, text)) {
+    if (!mq_api_save_quote(s, mq_line_get(in.line)->name, in.effective_date, doc, &q, r->body,
+                           text)) {
         free(text);
         mq_api_error(r, 500, "storage_error", "the quote could not be saved; nothing was stored",
                      "");
@@ -347,17 +303,19 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
         return;
     }
     /* {carrier} is a carrier id, or a plan id where an issuer answered with
-     * several plans (health) */
-    const mq_store_plan *row = NULL;
+     * several plans (health); the saved response says which version rated it */
+    mq_saved_result *saved = NULL;
+    int nsaved = mq_resp_saved_results(l.q.response, &r->arena, &saved);
+    const mq_saved_result *row = NULL;
     int by_carrier = 0;
-    for (int i = 0; i < l.q.nplans && !row; i++)
-        if (strcmp(l.q.plans[i].plan_id, carrier) == 0)
-            row = &l.q.plans[i];
-    for (int i = 0; i < l.q.nplans && !row; i++)
-        by_carrier += strcmp(l.q.plans[i].carrier, carrier) == 0;
-    for (int i = 0; i < l.q.nplans && !row && by_carrier == 1; i++)
-        if (strcmp(l.q.plans[i].carrier, carrier) == 0)
-            row = &l.q.plans[i];
+    for (int i = 0; i < nsaved && !row; i++)
+        if (strcmp(saved[i].plan_id, carrier) == 0)
+            row = &saved[i];
+    for (int i = 0; i < nsaved && !row; i++)
+        by_carrier += strcmp(saved[i].carrier, carrier) == 0;
+    for (int i = 0; i < nsaved && !row && by_carrier == 1; i++)
+        if (strcmp(saved[i].carrier, carrier) == 0)
+            row = &saved[i];
     mq_engine_ref *ref = NULL;
     const mq_plan *plan = NULL;
     mq_input in;

@@ -137,39 +137,6 @@ static bool is_xml_type(const char *ct)
     return false;
 }
 
-static bool save(mq_server *s, mq_http_req *r, const mq_input *in, const mq_result *res, int n,
-                 const json_t *doc, mq_store_quote *q, const char *request, const char *response)
-{
-    mq_store_plan *plans = mq_arena_alloc(&r->arena, sizeof(*plans) * (size_t)(n ? n : 1));
-    if (!plans)
-        return false;
-    for (int i = 0; i < n; i++) {
-        mq_plan_info pi = {0};
-        if (res[i].plan)
-            mq_plan_get_info(res[i].plan, &pi);
-        plans[i] = (mq_store_plan){res[i].carrier_id, pi.plan_id ? pi.plan_id : "",
-                                   pi.version ? pi.version : "", mq_status_name(res[i].status),
-                                   res[i].status == MQ_QUOTED ? res[i].total_cents : -1};
-    }
-    char day[11];
-    mq_date_format(in->effective_date, day);
-    q->line = mq_line_get(in->line)->name;
-    q->effective_date = day;
-    q->request = request;
-    q->response = response;
-    q->consent_contact = json_is_true(
-        json_object_get(json_object_get(json_object_get(doc, "applicant"), "consent"), "contact"));
-    if (q->consent_contact)
-        snprintf(q->consent_at, sizeof q->consent_at, "%s", q->created_at);
-    q->plans = plans;
-    q->nplans = n;
-    char err[256];
-    if (mq_store_save(s->store, q, err, sizeof err))
-        return true;
-    fprintf(stderr, "{\"event\":\"store_error\",\"quote\":\"%s\"}\n", q->id);
-    return false;
-}
-
 /* Rates the mapped request, saves it and sets the 201 reply. */
 static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, const mq_acord *x,
                             bool acord)
@@ -205,7 +172,8 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
     }
-    if (!save(s, r, in, res, n, mq_acord_json(x), &q, request, response)) {
+    if (!mq_api_save_quote(s, mq_line_get(in->line)->name, in->effective_date, mq_acord_json(x), &q,
+                           request, response)) {
         mq_api_error(r, 500, "storage_error", "the quote could not be saved; nothing was stored",
                      "");
         goto done;

@@ -117,6 +117,9 @@ void mq_api_handle(mq_server *s, mq_http_req *r);
 /* Sets a JSON error body: {"error": {"code", "message", "path"}}. */
 void mq_api_error(mq_http_req *r, int status, const char *code, const char *message,
                   const char *path);
+/* Saves a rated quote with its consent (api.c; every route that rates uses it). */
+bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const json_t *doc,
+                       mq_store_quote *q, const char *request, const char *response);
 /* The Prometheus text of the metrics (malloc'd). */
 char *mq_metrics_text(mq_server *s);
 /* server.c: the URL's query argument `name` (decoded), or NULL. */

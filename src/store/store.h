@@ -15,11 +15,6 @@
 
 typedef struct mq_store mq_store;
 
-typedef struct mq_store_plan {
-    const char *carrier, *plan_id, *version, *status;
-    int64_t total_cents; /* -1 when not quoted */
-} mq_store_plan;
-
 typedef struct mq_store_quote {
     char id[32];         /* "q_" + 26 base32 characters: 128 random bits */
     char created_at[24]; /* RFC 3339 UTC, "2026-11-29T10:15:02Z" */
@@ -29,8 +24,6 @@ typedef struct mq_store_quote {
     const char *response; /* JSON text */
     bool consent_contact;
     char consent_at[24]; /* when consent was given; "" when not */
-    const mq_store_plan *plans;
-    int nplans;
 } mq_store_quote;
 
 /* Opens (creating and migrating) the database at `path`. NULL with a
@@ -41,13 +34,13 @@ void mq_store_close(mq_store *s);
 /* Fills q->id with a new random id and q->created_at with the time now. */
 bool mq_store_new_id(mq_store_quote *q);
 
-/* Saves a quote and its plan rows in one transaction. */
+/* Saves a quote (durably, before returning; see store_sqlite.c). The plan
+ * version each carrier was rated with is in the response itself. */
 bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errlen);
 
 /* A loaded quote: every string is owned by it (mq_store_loaded_free). */
 typedef struct mq_store_loaded {
     mq_store_quote q;
-    mq_store_plan *plans;
     char *strings; /* one block holding every text */
 } mq_store_loaded;
 

@@ -29,7 +29,7 @@ typedef struct pending {
 struct mq_store {
     sqlite3 *db;
     pthread_mutex_t lock; /* guards the connection */
-    sqlite3_stmt *insert_quote, *insert_plan, *select_quote, *select_plans, *count;
+    sqlite3_stmt *insert_quote, *select_quote, *count;
     /* group commit */
     pthread_mutex_t queue_lock;
     pthread_cond_t work;
@@ -96,6 +96,9 @@ static const char *const migrations[] = {
     "DROP TABLE quotes;"
     "ALTER TABLE quotes_3 RENAME TO quotes;"
     "CREATE INDEX quotes_created ON quotes(created_at);",
+    /* 4: the plan version of every result is in the saved response; the
+     * separate rows only cost writes */
+    "DROP TABLE quote_plans;",
 };
 
 static void set_err(char *err, size_t errlen, const char *what, sqlite3 *db)
@@ -152,12 +155,8 @@ static bool prepare(mq_store *s, char *err, size_t errlen)
     } all[] = {
         {&s->insert_quote, "INSERT INTO quotes (id, created_at, line, effective_date, request, "
                            "response, consent_contact, consent_at) VALUES (?,?,?,?,?,?,?,?)"},
-        {&s->insert_plan, "INSERT INTO quote_plans (quote_id, carrier, plan_id, version, status, "
-                          "total_cents) VALUES (?,?,?,?,?,?)"},
         {&s->select_quote, "SELECT id, created_at, line, effective_date, request, response, "
                            "consent_contact, consent_at FROM quotes WHERE id = ?"},
-        {&s->select_plans, "SELECT carrier, plan_id, version, status, total_cents FROM quote_plans "
-                           "WHERE quote_id = ? ORDER BY carrier, plan_id"},
         {&s->count, "SELECT count(*) FROM quotes"},
     };
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -216,9 +215,7 @@ void mq_store_close(mq_store *s)
     pthread_cond_destroy(&s->work);
     pthread_mutex_destroy(&s->queue_lock);
     sqlite3_finalize(s->insert_quote);
-    sqlite3_finalize(s->insert_plan);
     sqlite3_finalize(s->select_quote);
-    sqlite3_finalize(s->select_plans);
     sqlite3_finalize(s->count);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->lock);
@@ -268,17 +265,6 @@ static bool insert_quote(mq_store *s, const mq_store_quote *q)
     sqlite3_bind_int(st, 7, q->consent_contact);
     sqlite3_bind_text(st, 8, q->consent_at, -1, SQLITE_STATIC);
     bool ok = step_done(st);
-    for (int i = 0; ok && i < q->nplans; i++) {
-        const mq_store_plan *p = &q->plans[i];
-        st = s->insert_plan;
-        sqlite3_bind_text(st, 1, q->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, p->carrier, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, p->plan_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, p->version, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, p->status, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, p->total_cents);
-        ok = step_done(st);
-    }
     return ok;
 }
 
@@ -372,26 +358,16 @@ int mq_store_get(mq_store *s, const char *id, mq_store_loaded *out, char *err, s
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&s->lock);
     int found = 0;
-    sqlite3_stmt *q = s->select_quote, *p = s->select_plans;
+    sqlite3_stmt *q = s->select_quote;
     sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(p, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
         /* size every text first, then copy them into one block */
         size_t need = 0;
         for (int c = 0; c < 8; c++)
             need += text_len(q, c);
-        int nplans = 0;
-        size_t plan_need = 0;
-        while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-            nplans++;
-            for (int c = 0; c < 4; c++)
-                plan_need += text_len(p, c);
-        }
-        sqlite3_reset(p);
-        out->strings = malloc(need + plan_need + 1);
-        out->plans = calloc((size_t)(nplans ? nplans : 1), sizeof(mq_store_plan));
-        if (!out->strings || !out->plans) {
+        out->strings = malloc(need + 1);
+        if (!out->strings) {
             set_err(err, errlen, "load", NULL);
             found = -1;
         } else {
@@ -407,17 +383,6 @@ int mq_store_get(mq_store *s, const char *id, mq_store_loaded *out, char *err, s
             o->consent_contact = sqlite3_column_int(q, 6);
             snprintf(o->consent_at, sizeof o->consent_at, "%s",
                      (const char *)sqlite3_column_text(q, 7));
-            int i = 0;
-            while (i < nplans && sqlite3_step(p) == SQLITE_ROW) {
-                mq_store_plan *pl = &out->plans[i++];
-                pl->carrier = take(p, 0, out->strings, &pos);
-                pl->plan_id = take(p, 1, out->strings, &pos);
-                pl->version = take(p, 2, out->strings, &pos);
-                pl->status = take(p, 3, out->strings, &pos);
-                pl->total_cents = sqlite3_column_int64(p, 4);
-            }
-            o->plans = out->plans;
-            o->nplans = i;
             found = 1;
         }
     } else if (rc != SQLITE_DONE) {
@@ -425,9 +390,7 @@ int mq_store_get(mq_store *s, const char *id, mq_store_loaded *out, char *err, s
         found = -1;
     }
     sqlite3_reset(q);
-    sqlite3_reset(p);
     sqlite3_clear_bindings(q);
-    sqlite3_clear_bindings(p);
     pthread_mutex_unlock(&s->lock);
     if (found != 1)
         mq_store_loaded_free(out);
@@ -437,7 +400,6 @@ int mq_store_get(mq_store *s, const char *id, mq_store_loaded *out, char *err, s
 void mq_store_loaded_free(mq_store_loaded *l)
 {
     free(l->strings);
-    free(l->plans);
     memset(l, 0, sizeof(*l));
 }
 
