@@ -19,6 +19,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <jansson.h>
 
 #include <errno.h>
@@ -36,8 +38,6 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
-
 static const char *bin; /* $MQ_BIN, else ../multiquote beside this program's folder */
 static char bin_default[1024];
 static char tmp[64];   /* mkdtemp folder */
@@ -45,88 +45,21 @@ static char plans[96]; /* links to the auto plans */
 
 /* ---- Running the binary (as in test_cli.c) ------------------------------------ */
 
-typedef struct run {
-    int code;
-    char *out, *err;
-    size_t nout;
-} run;
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
+typedef ts_result run;
 
 static void spill(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-    assert_int_equal(fclose(f), 0);
+    ts_write_file(path, text, strlen(text));
 }
 
+/* Kills the binary after 60 seconds. */
 static run run_with(const char *input, const char *const *args)
 {
-    const char *argv[40] = {bin};
-    int argc = 1;
-    for (; args[argc - 1]; argc++) {
-        assert_true(argc < 39);
-        argv[argc] = args[argc - 1];
-    }
-    argv[argc] = NULL;
-    char out[96], err[96];
-    snprintf(out, sizeof out, "%s/stdout", tmp);
-    snprintf(err, sizeof err, "%s/stderr", tmp);
-    posix_spawn_file_actions_t fa;
-    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-    posix_spawn_file_actions_addopen(&fa, 0, input ? input : "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        fail_msg("cannot run %s: %s", bin, strerror(rc));
-    int status = 0;
-    for (int waited = 0;; waited++) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            break;
-        assert_int_equal(w, 0);
-        if (waited == 12000) { /* 12000 x 5 ms */
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("%s %s did not finish in 60 seconds", bin, args[0] ? args[0] : "");
-        }
-        nanosleep(&(struct timespec){0, 5000000}, NULL);
-    }
-    run r = {0};
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-    r.out = slurp(out, &r.nout);
-    r.err = slurp(err, NULL);
-    return r;
+    return ts_run(bin, args, input, tmp, 60);
 }
 
 #define RUN(...)              run_with(NULL, (const char *const[]){__VA_ARGS__, NULL})
 #define RUN_STDIN(input, ...) run_with(input, (const char *const[]){__VA_ARGS__, NULL})
-
-static void run_free(run *r)
-{
-    free(r->out);
-    free(r->err);
-}
 
 static void assert_exit(const run *r, int code)
 {
@@ -164,7 +97,7 @@ static void make_book(char *out, size_t n, const char *name, const char *const *
     run r = run_with(NULL, args);
     assert_exit(&r, 0);
     spill(out, r.out);
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 /* ---- Fixture ------------------------------------------------------------------ */
@@ -232,7 +165,7 @@ static json_t *parse_json(const char *text)
  * the batch ran with --carrier and the request names that carrier. */
 static void check_against_quote(const char *book, const char *batch_out, const char *carrier)
 {
-    char *text = slurp(book, NULL);
+    char *text = ts_read_file(book, NULL);
     char req[96];
     temp_path(req, sizeof req, "one.json");
     const char *line = text, *out = batch_out;
@@ -264,7 +197,7 @@ static void check_against_quote(const char *book, const char *batch_out, const c
         json_decref(want);
         json_decref(got);
         json_decref(request);
-        run_free(&r);
+        ts_result_free(&r);
         free(one);
         free(got_text);
         line = end + 1;
@@ -285,11 +218,11 @@ static void test_batch_equals_quote(void **state)
     assert_exit(&r, 0);
     assert_string_equal(r.err, "");
     check_against_quote(book, r.out, NULL);
-    run_free(&r);
+    ts_result_free(&r);
     r = RUN("batch", "--plans", plans, "--carrier", "keystone", "--threads", "2", book);
     assert_exit(&r, 0);
     check_against_quote(book, r.out, "keystone");
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 /* ---- CSV books, threads, stdin -------------------------------------------------------- */
@@ -339,10 +272,10 @@ static void test_csv_book_same_as_ndjson(void **state)
     assert_exit(&d, 0);
     assert_string_equal(c.out, a.out);
     assert_string_equal(d.out, a.out);
-    run_free(&a);
-    run_free(&b);
-    run_free(&c);
-    run_free(&d);
+    ts_result_free(&a);
+    ts_result_free(&b);
+    ts_result_free(&c);
+    ts_result_free(&d);
 }
 
 /* ---- Bad rows and headers ------------------------------------------------------------------ */
@@ -376,7 +309,7 @@ static void test_bad_rows(void **state)
     assert_string_equal(r.err, "multiquote batch: 2 of 4 rows invalid; the first: line 3: column "
                                "d1_marital_status: \"singel\" is not one of single, married, "
                                "civil_union, divorced, widowed\n");
-    run_free(&r);
+    ts_result_free(&r);
     /* NDJSON output names the field */
     r = RUN("batch", "--plans", plans, "--carrier", "keystone", "--format", "ndjson", book);
     assert_exit(&r, 2);
@@ -385,7 +318,7 @@ static void test_bad_rows(void **state)
                     "\"errors\":[{\"field\":\"d1_marital_status\",\"message\":\"\\\"singel\\\" "
                     "is not one of single, married, civil_union, divorced, widowed\"}],"
                     "\"error_count\":1}\n");
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 static void test_bad_header_and_usage(void **state)
@@ -403,26 +336,26 @@ static void test_bad_header_and_usage(void **state)
              book);
     assert_string_equal(r.err, want);
     assert_string_equal(r.out, "");
-    run_free(&r);
+    ts_result_free(&r);
     r = RUN("batch", "--plans", plans, "--carrier", "nobody", book);
     assert_exit(&r, 2);
     assert_string_equal(r.err, "multiquote batch: no carrier with id \"nobody\"\n");
-    run_free(&r);
+    ts_result_free(&r);
     r = RUN("batch", "--plans", plans, "--format", "xml", book);
     assert_exit(&r, 2);
-    run_free(&r);
+    ts_result_free(&r);
     r = RUN("batch", "--plans", plans, "--threads", "0", book);
     assert_exit(&r, 2);
     assert_string_equal(
         r.err, "multiquote batch: --threads takes a whole number from 1 to 256, not \"0\"\n");
-    run_free(&r);
+    ts_result_free(&r);
     r = RUN("batch", "--plans", plans, "/nonexistent/book.csv");
     assert_exit(&r, 1);
-    run_free(&r);
+    ts_result_free(&r);
     r = RUN("help", "batch");
     assert_exit(&r, 0);
     assert_true(starts_with(r.out, "usage: multiquote batch [--plans DIR]"));
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 /* ---- impact ---------------------------------------------------------------------------- */
@@ -471,14 +404,14 @@ static void test_impact(void **state)
     };
     for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
         assert_contains(r.out, shown[i]);
-    run_free(&r);
-    char *out = slurp(csv, NULL);
+    ts_result_free(&r);
+    char *out = ts_read_file(csv, NULL);
     assert_true(starts_with(out, "input_line,policy_id,zip3,age_band,from_status,from_total,"));
     assert_contains(out, "\n4,C,430,45-54,quoted,368.00,quoted,416.00,48.00,13.04,184.00,210.00,"
                          "164.00,186.00,,,,,,,,,,\n");
     free(out);
     size_t n;
-    char *image = slurp(png, &n);
+    char *image = ts_read_file(png, &n);
     assert_true(n > 10000);
     assert_memory_equal(image, "\x89PNG\r\n\x1a\n", 8);
     free(image);
@@ -489,10 +422,10 @@ static void test_impact(void **state)
     assert_contains(r.err, "multiquote impact: no plan of \"keystone\" has versions 2026-01-01 and "
                            "2027-01-01; its plans:\n");
     assert_contains(r.err, "  keystone-oh-auto version 2026-07-01\n");
-    run_free(&r);
+    ts_result_free(&r);
     r = RUN("impact", "--plans", plans, "--carrier", "keystone", book);
     assert_exit(&r, 2);
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 /* ---- gen-book --------------------------------------------------------------------------- */
@@ -513,8 +446,8 @@ static void test_gen_book(void **state)
     assert_int_equal(rows, 101);
     assert_contains(a.out, "\nP00000100,2026-");
     assert_null(strstr(a.out, ",OH,"));
-    run_free(&a);
-    run_free(&b);
+    ts_result_free(&a);
+    ts_result_free(&b);
     static const struct {
         const char *args[8];
         const char *err;
@@ -534,7 +467,7 @@ static void test_gen_book(void **state)
         run r = run_with(NULL, bad[i].args);
         assert_exit(&r, 2);
         assert_string_equal(r.err, bad[i].err);
-        run_free(&r);
+        ts_result_free(&r);
     }
 }
 

@@ -17,6 +17,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <jansson.h>
 
 #include <errno.h>
@@ -35,99 +37,23 @@
 #define EXAMPLES  "../shared/reference/harbor-mutual-oh-auto.examples.json"
 #define PLANS_BAD "tests/data/plans-bad"
 
-extern char **environ;
-
 static const char *bin;   /* $MQ_BIN */
 static char tmp[64];      /* mkdtemp folder for requests and outputs */
 static char example1[96]; /* example 1's request, as a file */
 
 /* ---- Running the binary ---------------------------------------------- */
 
-typedef struct run {
-    int code;  /* exit code, or -signal when killed by a signal */
-    char *out; /* stdout, NUL-terminated */
-    char *err; /* stderr */
-    size_t nout;
-} run;
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
-
-static void spill(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
+typedef ts_result run; /* code (exit code, or -signal), out, err, nout */
 
 /* Runs MQ_BIN with the NULL-terminated `args` (after the program name),
  * stdin from `input` (NULL: /dev/null). Kills it after 30 seconds. */
 static run run_with(const char *input, const char *const *args)
 {
-    const char *argv[32] = {bin};
-    int argc = 1;
-    for (; args[argc - 1]; argc++) {
-        assert_true(argc < 31);
-        argv[argc] = args[argc - 1];
-    }
-    argv[argc] = NULL;
-    char out[96], err[96];
-    snprintf(out, sizeof out, "%s/stdout", tmp);
-    snprintf(err, sizeof err, "%s/stderr", tmp);
-    posix_spawn_file_actions_t fa;
-    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-    posix_spawn_file_actions_addopen(&fa, 0, input ? input : "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        fail_msg("cannot run %s: %s", bin, strerror(rc));
-    int status = 0;
-    for (int waited = 0;; waited++) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            break;
-        assert_int_equal(w, 0);
-        if (waited == 6000) { /* 6000 x 5 ms */
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("%s %s did not finish in 30 seconds", bin, args[0] ? args[0] : "");
-        }
-        nanosleep(&(struct timespec){0, 5000000}, NULL);
-    }
-    run r = {0};
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-    r.out = slurp(out, &r.nout);
-    r.err = slurp(err, NULL);
-    return r;
+    return ts_run(bin, args, input, tmp, 30);
 }
 
 #define RUN(...)              run_with(NULL, (const char *const[]){__VA_ARGS__, NULL})
 #define RUN_STDIN(input, ...) run_with(input, (const char *const[]){__VA_ARGS__, NULL})
-
-static void run_free(run *r)
-{
-    free(r->out);
-    free(r->err);
-}
 
 /* Asserts the exit code, showing the output when it differs. */
 static void assert_exit(const run *r, int code)
@@ -161,19 +87,6 @@ static void temp_path(char *out, size_t n, const char *name)
 }
 
 /* ---- Fixture ------------------------------------------------------------ */
-
-static json_t *example_request(size_t i)
-{
-    json_error_t je;
-    json_t *doc = json_load_file(EXAMPLES, 0, &je);
-    if (!doc)
-        fail_msg("%s:%d: %s", EXAMPLES, je.line, je.text);
-    json_t *req = json_deep_copy(
-        json_object_get(json_array_get(json_object_get(doc, "cases"), i), "request"));
-    json_decref(doc);
-    assert_non_null(req);
-    return req;
-}
 
 static int setup(void **state)
 {
@@ -244,7 +157,7 @@ static void test_quote_json(void **state)
                      json_number_value(json_object_get(c, "premium")), want[i].premium);
     }
     json_decref(doc);
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 static void test_quote_table(void **state)
@@ -257,7 +170,7 @@ static void test_quote_table(void **state)
     assert_contains(r.out, "714.00");
     assert_contains(r.out, "bi 225.00  pd 139.00  med 25.00  um 50.00  comp 52.00  coll 205.00");
     assert_contains(r.out, "Policy fee 18.00");
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 static void test_quote_stdin(void **state)
@@ -268,17 +181,17 @@ static void test_quote_stdin(void **state)
     assert_string_equal(r.err, "");
     assert_contains(r.out, "Harbor Mutual");
     assert_contains(r.out, "714.00");
-    run_free(&r);
+    ts_result_free(&r);
 
     char bad[96];
     temp_path(bad, sizeof bad, "stdin-bad.json");
-    spill(bad, "{\"line\": ", 9);
+    ts_write_file(bad, "{\"line\": ", 9);
     r = RUN_STDIN(bad, "quote", "--plans", "plans/harbor", "-");
     assert_exit(&r, 2);
     assert_string_equal(r.out, "");
     assert_string_equal(r.err, "-: invalid request: invalid JSON at 1:9: unexpected token near "
                                "end of file\n");
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 static void test_explain(void **state)
@@ -292,12 +205,12 @@ static void test_explain(void **state)
     assert_contains(r.out, "territory_factor[1]");
     assert_contains(r.out, "177.5000");
     assert_contains(r.out, "  Total ");
-    run_free(&r);
+    ts_result_free(&r);
 
     r = RUN("explain", "--carrier", "nobody", "--plans", "plans/harbor", example1);
     assert_exit(&r, 2);
     assert_string_equal(r.err, "multiquote explain: no carrier or plan with id \"nobody\"\n");
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 static void test_check_plans(void **state)
@@ -312,7 +225,7 @@ static void test_check_plans(void **state)
         snprintf(want, sizeof want, "plans: %d plan%s valid\n", n, n == 1 ? "" : "s");
     if (n < 1 || strcmp(r.out, want) != 0)
         fail_msg("unexpected output: %s", r.out);
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 static void test_carriers_json(void **state)
@@ -349,7 +262,7 @@ static void test_carriers_json(void **state)
     }
     assert_true(found);
     json_decref(doc);
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 static void test_help(void **state)
@@ -359,17 +272,17 @@ static void test_help(void **state)
     assert_exit(&r, 0);
     assert_true(starts_with(r.out, "usage: multiquote COMMAND [OPTIONS] [ARG]\n"));
     assert_contains(r.out, "Exit status: 0 done, 1 failure, 2 bad usage or bad request.");
-    run_free(&r);
+    ts_result_free(&r);
 
     r = RUN("quote", "--help");
     assert_exit(&r, 0);
     assert_true(starts_with(r.out, "usage: multiquote quote [--plans DIR] [--json] FILE|-\n"));
-    run_free(&r);
+    ts_result_free(&r);
 
     r = RUN("help", "check");
     assert_exit(&r, 0);
     assert_true(starts_with(r.out, "usage: multiquote check [--schema] [DIR]\n"));
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 static void test_bad_usage(void **state)
@@ -379,17 +292,17 @@ static void test_bad_usage(void **state)
     assert_exit(&r, 2);
     assert_string_equal(r.out, "");
     assert_true(starts_with(r.err, "multiquote: unknown command \"frobnicate\"\n\nusage: "));
-    run_free(&r);
+    ts_result_free(&r);
 
     r = RUN("quote", "--bogus", example1);
     assert_exit(&r, 2);
     assert_string_equal(r.err, "multiquote quote: unknown or incomplete option \"--bogus\"\n");
-    run_free(&r);
+    ts_result_free(&r);
 
     r = RUN("quote");
     assert_exit(&r, 2);
     assert_string_equal(r.err, "multiquote quote: name a request file, or - for stdin\n");
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 /* ---- Bad requests ----------------------------------------------------------- */
@@ -403,7 +316,7 @@ static void assert_rejected(const char *name, const char *text, size_t len, int 
 {
     char path[96], want[4096];
     temp_path(path, sizeof path, name);
-    spill(path, text, len);
+    ts_write_file(path, text, len);
     if (starts_with(message, "multiquote: "))
         snprintf(want, sizeof want, message, path);
     else
@@ -412,13 +325,13 @@ static void assert_rejected(const char *name, const char *text, size_t len, int 
     assert_exit(&r, code);
     assert_string_equal(r.out, "");
     assert_string_equal(r.err, want);
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 /* Example 1 with `edit` applied, as indented JSON. */
 static void assert_rejected_edit(const char *name, void (*edit)(json_t *), const char *message)
 {
-    json_t *req = example_request(0);
+    json_t *req = ts_example_request(EXAMPLES, 0);
     edit(req);
     char *text = json_dumps(req, JSON_INDENT(2));
     assert_non_null(text);
@@ -536,7 +449,7 @@ static void test_bad_files(void **state)
     assert_exit(&r, 1);
     assert_string_equal(r.out, "");
     assert_string_equal(r.err, want);
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 /* ---- Broken plans --------------------------------------------------------- */
@@ -562,7 +475,7 @@ static void assert_plan_error(const char *name, const char *where, const char *w
     size_t ne = strlen(r.err), nt = strlen(tail);
     if (ne < nt || strcmp(r.err + ne - nt, tail) != 0)
         fail_msg("stderr does not end with \"%s\":\n%s", tail, r.err);
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 static void test_plan_unknown_table(void **state)
@@ -645,7 +558,7 @@ static void test_mutated_requests(void **state)
 {
     (void)state;
     size_t len;
-    char *orig = slurp(example1, &len);
+    char *orig = ts_read_file(example1, &len);
     char *buf = malloc(len);
     assert_non_null(buf);
     int codes[3] = {0};
@@ -665,7 +578,7 @@ static void test_mutated_requests(void **state)
         }
         char path[96];
         snprintf(path, sizeof path, "%s/mutated-%02d.json", tmp, i);
-        spill(path, buf, len);
+        ts_write_file(path, buf, len);
         run r = RUN("quote", "--json", "--plans", "plans/harbor", path);
         if (r.code < 0 || r.code > 2)
             fail_msg("%s: exit code %d (negative: killed by that signal)\nstderr:\n%s", path,
@@ -677,7 +590,7 @@ static void test_mutated_requests(void **state)
         codes[r.code]++;
         if (getenv("MQ_TEST_VERBOSE"))
             fprintf(stderr, "%s: exit %d %s", path, r.code, r.err);
-        run_free(&r);
+        ts_result_free(&r);
     }
     free(buf);
     free(orig);

@@ -18,6 +18,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <jansson.h>
 
 #include <arpa/inet.h>
@@ -37,76 +39,24 @@
 
 #define ACORD "tests/data/acord"
 
-extern char **environ;
-
 static const char *bin;
 static char tmp[64];
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
-
 /* ---- The command ----------------------------------------------------------------- */
 
-typedef struct run {
-    int code;
-    char *out, *err;
-} run;
+typedef ts_result run;
 
 static pid_t spawn(const char *const *args, const char *out, const char *err)
 {
-    const char *argv[32] = {bin};
-    int argc = 1;
-    for (; args[argc - 1]; argc++)
-        argv[argc] = args[argc - 1];
-    argv[argc] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        fail_msg("cannot run %s: %s", bin, strerror(rc));
-    return pid;
+    return ts_spawn(bin, args, NULL, out, err);
 }
 
 static run run_args(const char *const *args)
 {
-    char out[96], err[96];
-    snprintf(out, sizeof out, "%s/stdout", tmp);
-    snprintf(err, sizeof err, "%s/stderr", tmp);
-    pid_t pid = spawn(args, out, err);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    run r = {WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), slurp(out, NULL),
-             slurp(err, NULL)};
-    return r;
+    return ts_run(bin, args, NULL, tmp, 60);
 }
 
 #define RUN(...) run_args((const char *const[]){__VA_ARGS__, NULL})
-
-static void run_free(run *r)
-{
-    free(r->out);
-    free(r->err);
-}
 
 static void assert_exit(const run *r, int code)
 {
@@ -151,18 +101,18 @@ static void test_acord_quotes_like_json(void **state)
         if (strcmp(x.out, j.out) != 0)
             fail_msg("%s and %s give different quotes", pairs[i][0], pairs[i][1]);
         assert_contains(x.out, "\"results\"");
-        run_free(&x);
-        run_free(&j);
+        ts_result_free(&x);
+        ts_result_free(&j);
     }
     run t = RUN("quote", "--acord", ACORD "/harbor-example-1.xml");
     assert_exit(&t, 0);
     assert_contains(t.out, "Harbor Mutual");
     assert_contains(t.out, "714.00");
-    run_free(&t);
+    ts_result_free(&t);
     run e = RUN("explain", "--acord", "--carrier", "harbor", ACORD "/harbor-example-1.xml");
     assert_exit(&e, 0);
     assert_contains(e.out, "714.00");
-    run_free(&e);
+    ts_result_free(&e);
 }
 
 static void test_acord_format(void **state)
@@ -173,20 +123,20 @@ static void test_acord_format(void **state)
     assert_true(strncmp(r.out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ACORD>", 45) == 0);
     assert_contains(r.out, "<RqUID>0d1e2f3a-5b6c-4d7e-8f9a-0b1c2d3e4f5a</RqUID>");
     assert_harbor_total(r.out, "714.00");
-    run_free(&r);
+    ts_result_free(&r);
     r = RUN("quote", "--acord", "--format", "acord", ACORD "/harbor-example-2.xml");
     assert_exit(&r, 0);
     assert_harbor_total(r.out, "1866.00");
-    run_free(&r);
+    ts_result_free(&r);
     /* a JSON request may be answered in ACORD too */
     r = RUN("quote", "--format", "acord", "examples/oh-single-driver.json");
     assert_exit(&r, 0);
     assert_harbor_total(r.out, "714.00");
-    run_free(&r);
+    ts_result_free(&r);
     r = RUN("quote", "--format", "yaml", "examples/oh-single-driver.json");
     assert_exit(&r, 2);
     assert_string_equal(r.err, "multiquote quote: --format is acord or json, not \"yaml\"\n");
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 static void test_acord_refused(void **state)
@@ -196,24 +146,24 @@ static void test_acord_refused(void **state)
     assert_exit(&r, 2);
     assert_string_equal(r.out, "");
     assert_contains(r.err, ACORD "/billion-laughs.xml: invalid request: a DOCTYPE is not accepted");
-    run_free(&r);
+    ts_result_free(&r);
     r = RUN("quote", "--acord", ACORD "/external-entity.xml");
     assert_exit(&r, 2);
     assert_contains(r.err, "a DOCTYPE is not accepted");
-    run_free(&r);
+    ts_result_free(&r);
     r = RUN("quote", "--acord", "examples/oh-single-driver.json");
     assert_exit(&r, 2);
     assert_contains(r.err, "invalid request: malformed XML at line 1:");
-    run_free(&r);
+    ts_result_free(&r);
     r = RUN("quote", "--acord", "/nonexistent.xml");
     assert_exit(&r, 1);
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 /* Example 1 with one member changed, through `quote`. */
 static void expect_refused_json(const char *from, const char *to, const char *want)
 {
-    char *text = slurp("examples/oh-single-driver.json", NULL);
+    char *text = ts_read_file("examples/oh-single-driver.json", NULL);
     char *at = strstr(text, from);
     assert_non_null(at);
     char path[96];
@@ -228,7 +178,7 @@ static void expect_refused_json(const char *from, const char *to, const char *wa
     char line[512];
     snprintf(line, sizeof line, "%s: invalid request: %s\n", path, want);
     assert_string_equal(r.err, line);
-    run_free(&r);
+    ts_result_free(&r);
 }
 
 static void test_json_requests_checked(void **state)
@@ -423,7 +373,7 @@ static void test_server_acord(void **state)
 {
     (void)state;
     size_t len;
-    char *xml = slurp(ACORD "/harbor-example-1.xml", &len);
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
     reply r = call("POST", "/v1/acord", "application/xml", xml, len);
     assert_int_equal(r.status, 201);
     assert_contains(r.headers, "Location: /v1/quotes/q_");
@@ -468,7 +418,7 @@ static void test_server_acord(void **state)
     free(r.headers);
     free(xml);
 
-    xml = slurp(ACORD "/billion-laughs.xml", &len);
+    xml = ts_read_file(ACORD "/billion-laughs.xml", &len);
     r = call("POST", "/v1/acord", "application/xml", xml, len);
     assert_int_equal(r.status, 400);
     assert_contains(r.body, "\"code\":\"malformed_xml\"");
@@ -477,7 +427,7 @@ static void test_server_acord(void **state)
     free(xml);
 
     /* problems: 422 naming the XPath */
-    xml = slurp(ACORD "/harbor-example-2.xml", &len);
+    xml = ts_read_file(ACORD "/harbor-example-2.xml", &len);
     char *bd = strstr(xml, "<BirthDt>2009-03-02</BirthDt>");
     memcpy(bd + strlen("<BirthDt>"), "2009-02-30", 10);
     r = call("POST", "/v1/acord", "application/xml", xml, len);
@@ -498,7 +448,7 @@ static void test_server_acord(void **state)
 static void test_server_quotes_checked(void **state)
 {
     (void)state;
-    char *text = slurp("examples/oh-single-driver.json", NULL);
+    char *text = ts_read_file("examples/oh-single-driver.json", NULL);
     const char *from = "\"year\": 2022,";
     char *at = strstr(text, from);
     char body[4096];

@@ -28,6 +28,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "model.h"
 
 #include <math.h>
@@ -75,22 +77,14 @@ static json_t *doc;    /* one test's request document, likewise */
 static int setup(void **state)
 {
     (void)state;
-    mq_diags d = {0};
-    engine = mq_engine_load(PLANS, &d);
-    for (int i = 0; i < d.count; i++)
-        fprintf(stderr, "%s\n", d.items[i].text);
-    mq_diags_free(&d);
-    json_error_t je;
-    examples = json_load_file(EXAMPLES, 0, &je);
-    if (!examples)
-        fprintf(stderr, "%s:%d: %s\n", EXAMPLES, je.line, je.text);
-    return engine && examples ? 0 : -1;
+    int rc = ts_engine_setup(&engine, PLANS, stderr);
+    return ts_json_setup(&examples, EXAMPLES) == 0 && rc == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    mq_engine_free(engine);
+    ts_engine_teardown(&engine);
     json_decref(examples);
     return 0;
 }
@@ -123,11 +117,7 @@ static json_t *shopper(const char *name)
 {
     char path[256];
     snprintf(path, sizeof path, SHOPPERS "%s.json", name);
-    json_error_t je;
-    json_t *j = json_load_file(path, 0, &je);
-    if (!j)
-        fail_msg("%s:%d: %s", path, je.line, je.text);
-    return j;
+    return ts_load_json(path);
 }
 
 /* ---- Requests ---------------------------------------------------------- */

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "model.h"
 
 #include <stdlib.h>
@@ -18,17 +20,13 @@ static mq_engine *engine;
 static int load(void **state)
 {
     (void)state;
-    mq_diags d = {0};
-    engine = mq_engine_load("plans", &d);
-    mq_diags_free(&d);
-    return engine ? 0 : -1;
+    return ts_engine_setup(&engine, "plans", NULL);
 }
 
 static int unload(void **state)
 {
     (void)state;
-    mq_engine_free(engine);
-    return 0;
+    return ts_engine_teardown(&engine);
 }
 
 static int64_t annual(const mq_result *r)

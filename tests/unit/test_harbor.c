@@ -19,6 +19,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "model.h"
 
 #include <math.h>
@@ -57,22 +59,14 @@ static json_t *examples; /* the whole examples file */
 static int setup(void **state)
 {
     (void)state;
-    mq_diags d = {0};
-    engine = mq_engine_load(PLANS, &d);
-    for (int i = 0; i < d.count; i++)
-        fprintf(stderr, "%s\n", d.items[i].text);
-    mq_diags_free(&d);
-    json_error_t je;
-    examples = json_load_file(EXAMPLES, 0, &je);
-    if (!examples)
-        fprintf(stderr, "%s:%d: %s\n", EXAMPLES, je.line, je.text);
-    return engine && examples ? 0 : -1;
+    int rc = ts_engine_setup(&engine, PLANS, stderr);
+    return ts_json_setup(&examples, EXAMPLES) == 0 && rc == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    mq_engine_free(engine);
+    ts_engine_teardown(&engine);
     json_decref(examples);
     return 0;
 }

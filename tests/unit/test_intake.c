@@ -18,6 +18,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "intake.h"
 
 #include <libxml/parser.h>
@@ -49,33 +51,6 @@ static int teardown(void **state)
     (void)state;
     mq_intake_free(ik);
     return 0;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
-
-static json_t *load_json(const char *path)
-{
-    json_error_t je;
-    json_t *doc = json_load_file(path, 0, &je);
-    if (!doc)
-        fail_msg("%s:%d: %s", path, je.line, je.text);
-    return doc;
 }
 
 /* ---- VIN --------------------------------------------------------------------- */
@@ -417,7 +392,8 @@ static void write_file(const char *name, const char *text)
 static void expect_load_error(const char *match, const char *replacement, const char *want)
 {
     size_t n;
-    char *wmi = slurp(DATA "/wmi.csv", NULL), *rules = slurp(DATA "/state-rules.csv", &n);
+    char *wmi = ts_read_file(DATA "/wmi.csv", NULL),
+         *rules = ts_read_file(DATA "/state-rules.csv", &n);
     char *at = strstr(rules, match);
     assert_non_null(at);
     char *edited = malloc(n + strlen(replacement) + 1);
@@ -468,7 +444,7 @@ static void test_broken_data_files(void **state)
 /* Example 1 with `edit` applied, checked; the errors as "path: message" lines. */
 static char *intake_errors(const char *edit_path, json_t *value)
 {
-    json_t *doc = load_json("examples/oh-single-driver.json");
+    json_t *doc = ts_load_json("examples/oh-single-driver.json");
     if (edit_path) {
         /* paths used here: "vehicles.0.KEY", "coverages.bi", "applicant.address.KEY" */
         char buf[128];
@@ -554,7 +530,7 @@ static void test_request_checks(void **state)
 static void test_request_checks_other_lines(void **state)
 {
     (void)state;
-    json_t *doc = load_json("tests/data/shoppers/health-ak-anchorage.json");
+    json_t *doc = ts_load_json("tests/data/shoppers/health-ak-anchorage.json");
     mq_arena a;
     mq_arena_init(&a, 0);
     mq_req_errors errs = {0};
@@ -574,7 +550,7 @@ static void test_request_checks_other_lines(void **state)
 static mq_acord *acord_file(const char *path, mq_arena *a, mq_req_errors *errs)
 {
     size_t len;
-    char *xml = slurp(path, &len);
+    char *xml = ts_read_file(path, &len);
     mq_acord *x = mq_acord_parse(xml, len, a, errs);
     free(xml);
     return x;
@@ -589,7 +565,7 @@ static void test_acord_maps_onto_the_contract(void **state)
     mq_acord *x = acord_file(ACORD "/harbor-example-1.xml", &a, &errs);
     if (!x)
         fail_msg("%s: %s", errs.items[0].path, errs.items[0].message);
-    json_t *want = load_json("examples/oh-single-driver.json");
+    json_t *want = ts_load_json("examples/oh-single-driver.json");
     if (!json_equal(mq_acord_json(x), want)) {
         char *got = json_dumps(mq_acord_json(x), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fail_msg("example 1 maps to\n%s", got);
@@ -605,7 +581,7 @@ static void test_acord_maps_onto_the_contract(void **state)
     json_t *v2 = json_array_get(json_object_get(mq_acord_json(x), "vehicles"), 1);
     assert_string_equal(json_string_value(json_object_get(v2, "garaging_zip")), "44101");
     json_object_del(v2, "garaging_zip");
-    want = load_json("examples/oh-family-two-cars.json");
+    want = ts_load_json("examples/oh-family-two-cars.json");
     if (!json_equal(mq_acord_json(x), want)) {
         char *got = json_dumps(mq_acord_json(x), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fail_msg("example 2 maps to\n%s", got);
@@ -622,7 +598,7 @@ static int64_t harbor_total(mq_engine *e, const char *path)
     mq_arena a;
     mq_arena_init(&a, 0);
     size_t len;
-    char *xml = slurp(path, &len);
+    char *xml = ts_read_file(path, &len);
     mq_input in;
     mq_req_errors errs;
     mq_acord *x = mq_acord_request(ik, xml, len, &a, &in, &errs);
@@ -687,7 +663,7 @@ static void test_acord_rates_like_the_json(void **state)
 static char *acord_errors(const char *from, const char *to)
 {
     size_t len;
-    char *xml = slurp(ACORD "/harbor-example-1.xml", &len);
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
     char *at = from ? strstr(xml, from) : NULL;
     if (from && !at)
         fail_msg("\"%s\" is not in example 1", from);
@@ -796,7 +772,7 @@ static void test_acord_liability_on_vehicles_must_agree(void **state)
 {
     (void)state;
     size_t len;
-    char *xml = slurp(ACORD "/harbor-example-2.xml", &len);
+    char *xml = ts_read_file(ACORD "/harbor-example-2.xml", &len);
     /* v2's PD 50000 becomes 25000 */
     char *v2 = strstr(xml, "<PersVeh id=\"v2\"");
     char *pd = strstr(v2, "<FormatInteger>50000</FormatInteger></Limit></Coverage>");
@@ -833,10 +809,10 @@ static void test_acord_malformed_and_attacks(void **state)
 {
     (void)state;
     size_t len;
-    char *xml = slurp(ACORD "/billion-laughs.xml", &len);
+    char *xml = ts_read_file(ACORD "/billion-laughs.xml", &len);
     expect_refused(xml, len, "a DOCTYPE is not accepted");
     free(xml);
-    xml = slurp(ACORD "/external-entity.xml", &len);
+    xml = ts_read_file(ACORD "/external-entity.xml", &len);
     expect_refused(xml, len, "a DOCTYPE is not accepted");
     free(xml);
     /* a DOCTYPE with no declarations at all is refused too */
@@ -870,7 +846,7 @@ static void test_acord_mutations(void **state)
 {
     (void)state;
     size_t len;
-    char *orig = slurp(ACORD "/harbor-example-2.xml", &len);
+    char *orig = ts_read_file(ACORD "/harbor-example-2.xml", &len);
     char *buf = malloc(len);
     assert_non_null(buf);
     uint64_t rng = 0x9E3779B97F4A7C15ull;

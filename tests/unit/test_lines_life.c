@@ -16,6 +16,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "model.h"
 
 #include <stdio.h>
@@ -40,19 +42,13 @@ static mq_engine *engine;
 static int setup(void **state)
 {
     (void)state;
-    mq_diags d = {0};
-    engine = mq_engine_load(PLANS, &d);
-    for (int i = 0; i < d.count; i++)
-        fprintf(stderr, "%s\n", d.items[i].text);
-    mq_diags_free(&d);
-    return engine ? 0 : -1;
+    return ts_engine_setup(&engine, PLANS, stderr);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    mq_engine_free(engine);
-    return 0;
+    return ts_engine_teardown(&engine);
 }
 
 /* ---- Helpers ---------------------------------------------------------- */
@@ -69,19 +65,9 @@ static void rate_shopper(const char *name, rated *x)
 {
     char path[256];
     snprintf(path, sizeof path, SHOPPERS "%s.json", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    static char text[65536];
-    size_t len = fread(text, 1, sizeof text, f);
-    fclose(f);
     memset(x, 0, sizeof *x);
     mq_arena_init(&x->a, 0);
-    mq_req_errors errs = {0};
-    if (!mq_req_parse(text, len, &x->a, &x->in, &errs))
-        fail_msg("%s rejected: %s (%d problems)", path,
-                 errs.count ? mq_req_error_text(&errs.items[0], &x->a) : "out of memory",
-                 errs.count);
+    ts_parse_request_file(path, &x->a, &x->in);
     assert_int_equal(x->in.line, MQ_LINE_TERM_LIFE);
     assert_true(mq_rate_all(engine, &x->in, &(mq_rate_opts){0}, &x->a, &x->res, &x->n));
 }

@@ -18,6 +18,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "model.h"
 
 #include <math.h>
@@ -43,19 +45,13 @@ static mq_engine *engine;
 static int setup(void **state)
 {
     (void)state;
-    mq_diags d = {0};
-    engine = mq_engine_load(PLANS, &d);
-    for (int i = 0; i < d.count; i++)
-        fprintf(stderr, "%s\n", d.items[i].text);
-    mq_diags_free(&d);
-    return engine ? 0 : -1;
+    return ts_engine_setup(&engine, PLANS, stderr);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    mq_engine_free(engine);
-    return 0;
+    return ts_engine_teardown(&engine);
 }
 
 /* ---- Helpers ------------------------------------------------------------ */
@@ -67,22 +63,6 @@ typedef struct quote {
     mq_result *res;
     int n;
 } quote;
-
-static char *read_text(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    assert_non_null(text);
-    *len = fread(text, 1, (size_t)size, f);
-    text[*len] = '\0';
-    fclose(f);
-    return text;
-}
 
 /* Replaces the first `from` in `text` by `to` (a one-fact change of a request). */
 static char *replace(char *text, const char *from, const char *to)
@@ -104,11 +84,7 @@ static char *replace(char *text, const char *from, const char *to)
 static void rate_text(quote *q, const char *text, size_t len, const char *what)
 {
     mq_arena_init(&q->arena, 0);
-    mq_req_errors errs = {0};
-    if (!mq_req_parse(text, len, &q->arena, &q->in, &errs))
-        fail_msg("%s rejected: %s (%d problems)", what,
-                 errs.count ? mq_req_error_text(&errs.items[0], &q->arena) : "out of memory",
-                 errs.count);
+    ts_parse_request(text, len, &q->arena, &q->in, what);
     assert_true(mq_rate_all(engine, &q->in, &(mq_rate_opts){0}, &q->arena, &q->res, &q->n));
 }
 
@@ -119,7 +95,7 @@ static void rate_shopper(quote *q, const char *name, const char *from, const cha
     char path[256];
     size_t len;
     snprintf(path, sizeof path, SHOPPERS "%s.json", name);
-    char *text = read_text(path, &len);
+    char *text = ts_read_file(path, &len);
     if (from) {
         text = replace(text, from, to);
         len = strlen(text);

@@ -1,7 +1,7 @@
 /* test_request.c -- request validation and flattening (src/model/request.c), and money output.
  *
  * Each bad-input test takes a valid request (a Harbor Mutual worked example,
- * read from ../shared/reference), breaks one thing with set_path(), and
+ * read from ../shared/reference), breaks one thing with ts_set_path(), and
  * checks the exact path and message of the one error it must produce. The
  * good-input tests check the values the mq_input receives. Run from the
  * repository root (meson's workdir for tests).
@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "support.h"
 
 #include "model.h"
 
@@ -22,66 +24,6 @@
 #define EXAMPLES "../shared/reference/harbor-mutual-oh-auto.examples.json"
 
 /* ---- Helpers ---------------------------------------------------------- */
-
-/* A copy of the request of Harbor example `i` (0-based). */
-static json_t *example(size_t i)
-{
-    json_error_t je;
-    json_t *doc = json_load_file(EXAMPLES, 0, &je);
-    if (!doc)
-        fail_msg("%s:%d: %s", EXAMPLES, je.line, je.text);
-    json_t *req = json_deep_copy(
-        json_object_get(json_array_get(json_object_get(doc, "cases"), i), "request"));
-    json_decref(doc);
-    assert_non_null(req);
-    return req;
-}
-
-/* A JSON value from its text ("\"x\"", "12", "{...}"). */
-static json_t *J(const char *text)
-{
-    json_error_t je;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &je);
-    if (!v)
-        fail_msg("bad test JSON %s: %s", text, je.text);
-    return v;
-}
-
-/* Sets (value) or removes (NULL) the member at `path`, e.g. "drivers[1].license.state". */
-static void set_path(json_t *root, const char *path, json_t *value)
-{
-    json_t *cur = root;
-    char key[64];
-    const char *p = path;
-    for (;;) {
-        size_t idx = 0;
-        bool is_index = *p == '[';
-        if (is_index) {
-            idx = strtoul(p + 1, (char **)&p, 10);
-            p++; /* ']' */
-        } else {
-            size_t n = strcspn(p, ".[");
-            snprintf(key, sizeof key, "%.*s", (int)n, p);
-            p += n;
-        }
-        if (*p == '.')
-            p++;
-        if (!*p) {
-            if (is_index && value)
-                assert_int_equal(json_array_set_new(cur, idx, value), 0);
-            else if (is_index)
-                assert_int_equal(json_array_remove(cur, idx), 0);
-            else if (value)
-                assert_int_equal(json_object_set_new(cur, key, value), 0);
-            else
-                assert_int_equal(json_object_del(cur, key), 0);
-            return;
-        }
-        cur = is_index ? json_array_get(cur, idx) : json_object_get(cur, key);
-        if (!cur)
-            fail_msg("no %s in the test request", path);
-    }
-}
 
 /* Validates `req` (consumed) and checks that it fails with exactly one error. */
 static void expect_error(json_t *req, const char *path, const char *message)
@@ -181,7 +123,7 @@ static void test_oversized_text_is_refused(void **state)
 static void test_document_must_be_an_object(void **state)
 {
     (void)state;
-    expect_error(J("[1, 2]"), "", "expected a JSON object, got an array");
+    expect_error(ts_json("[1, 2]"), "", "expected a JSON object, got an array");
 }
 
 /* ---- Line -------------------------------------------------------------- */
@@ -189,22 +131,22 @@ static void test_document_must_be_an_object(void **state)
 static void test_unsupported_line(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "line", J("\"boat\""));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "line", ts_json("\"boat\""));
     expect_error(req, "line", "unsupported line \"boat\"");
-    req = example(0);
-    set_path(req, "line", J("\"AUTO\""));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "line", ts_json("\"AUTO\""));
     expect_error(req, "line", "unsupported line \"AUTO\"");
-    req = example(0);
-    set_path(req, "line", J("7"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "line", ts_json("7"));
     expect_error(req, "line", "expected a string, got a number");
 }
 
 static void test_missing_line(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "line", NULL);
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "line", NULL);
     expect_error(req, "line", "is required");
 }
 
@@ -213,101 +155,101 @@ static void test_missing_line(void **state)
 static void test_wrong_types(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "effective_date", J("20260301"));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "effective_date", ts_json("20260301"));
     expect_error(req, "effective_date", "expected a string, got a number");
-    req = example(0);
-    set_path(req, "vehicles[0].year", J("\"2022\""));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].year", ts_json("\"2022\""));
     expect_error(req, "vehicles[0].year", "expected a number, got a string");
-    req = example(0);
-    set_path(req, "applicant.homeowner", J("\"yes\""));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "applicant.homeowner", ts_json("\"yes\""));
     expect_error(req, "applicant.homeowner", "expected true or false, got a string");
-    req = example(0);
-    set_path(req, "drivers", J("{}"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers", ts_json("{}"));
     expect_error(req, "drivers", "expected an array, got an object");
-    req = example(0); /* and no "no driver has id" for the vehicle it drives */
-    set_path(req, "drivers[0].id", J("5"));
+    req = ts_example_request(EXAMPLES, 0); /* and no "no driver has id" for the vehicle it drives */
+    ts_set_path(req, "drivers[0].id", ts_json("5"));
     expect_error(req, "drivers[0].id", "expected a string, got a number");
 }
 
 static void test_unknown_fields(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "applicant.ssn", J("\"123-45-6789\""));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "applicant.ssn", ts_json("\"123-45-6789\""));
     expect_error(req, "applicant.ssn", "unknown field");
-    req = example(0);
-    set_path(req, "drivers[0].license.ssn", J("\"123-45-6789\""));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].license.ssn", ts_json("\"123-45-6789\""));
     expect_error(req, "drivers[0].license.ssn", "unknown field");
-    req = example(0);
-    set_path(req, "drivers[0].incidents",
-             J("[{\"type\": \"dui\", \"date\": \"2024-01-01\", "
-               "\"severity\": 3}]"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].incidents",
+                ts_json("[{\"type\": \"dui\", \"date\": \"2024-01-01\", "
+                        "\"severity\": 3}]"));
     expect_error(req, "drivers[0].incidents[0].severity", "unknown field");
 }
 
 static void test_extra_objects_are_ignored(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "extra", J("{\"anything\": [1, {\"goes\": true}]}"));
-    set_path(req, "drivers[0].license.extra", J("{\"class\": \"D\"}"));
-    set_path(req, "vehicles[0].coverages.comp.extra", J("{}"));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "extra", ts_json("{\"anything\": [1, {\"goes\": true}]}"));
+    ts_set_path(req, "drivers[0].license.extra", ts_json("{\"class\": \"D\"}"));
+    ts_set_path(req, "vehicles[0].coverages.comp.extra", ts_json("{}"));
     mq_arena a;
     mq_input in;
     expect_ok(req, &a, &in);
     mq_arena_free(&a);
-    req = example(0);
-    set_path(req, "applicant.extra", J("7"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "applicant.extra", ts_json("7"));
     expect_error(req, "applicant.extra", "expected an object, got a number");
 }
 
 static void test_required_fields(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "drivers[0].gender", NULL);
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].gender", NULL);
     expect_error(req, "drivers[0].gender", "is required");
-    req = example(0);
-    set_path(req, "applicant.address.zip", NULL);
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "applicant.address.zip", NULL);
     expect_error(req, "applicant.address.zip", "is required");
-    req = example(0);
-    set_path(req, "drivers[0].license.first_licensed", NULL);
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].license.first_licensed", NULL);
     expect_error(req, "drivers[0].license.first_licensed", "is required");
-    req = example(0);
-    set_path(req, "coverages.bi", NULL);
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "coverages.bi", NULL);
     expect_error(req, "coverages.bi", "is required");
-    req = example(0);
-    set_path(req, "vehicles[0].coverages.comp.deductible", NULL);
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].coverages.comp.deductible", NULL);
     expect_error(req, "vehicles[0].coverages.comp.deductible", "is required");
 }
 
 static void test_enum_values(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "drivers[0].gender", J("\"purple\""));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].gender", ts_json("\"purple\""));
     expect_error(req, "drivers[0].gender",
                  "\"purple\" is not one of female, male, nonbinary, unspecified");
-    req = example(0);
-    set_path(req, "applicant.address.state", J("\"ZZ\""));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "applicant.address.state", ts_json("\"ZZ\""));
     expect_error(req, "applicant.address.state", "not a US state code \"ZZ\"");
-    req = example(0);
-    set_path(req, "vehicles[0].use", J("\"racing\""));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].use", ts_json("\"racing\""));
     expect_error(req, "vehicles[0].use", "\"racing\" is not one of pleasure, commute, business");
 }
 
 static void test_zip_codes(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "applicant.address.zip", J("\"4321\""));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "applicant.address.zip", ts_json("\"4321\""));
     expect_error(req, "applicant.address.zip", "not a 5-digit ZIP code \"4321\"");
-    req = example(0);
-    set_path(req, "applicant.address.zip", J("43215"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "applicant.address.zip", ts_json("43215"));
     expect_error(req, "applicant.address.zip", "expected a 5-digit ZIP code string, got a number");
-    req = example(0);
-    set_path(req, "vehicles[0].garaging_zip", J("\"43a15\""));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].garaging_zip", ts_json("\"43a15\""));
     expect_error(req, "vehicles[0].garaging_zip", "not a 5-digit ZIP code \"43a15\"");
 }
 
@@ -316,8 +258,8 @@ static void test_zip_codes(void **state)
 static void test_impossible_date(void **state)
 {
     (void)state;
-    json_t *req = example(1);
-    set_path(req, "drivers[1].date_of_birth", J("\"1990-02-30\""));
+    json_t *req = ts_example_request(EXAMPLES, 1);
+    ts_set_path(req, "drivers[1].date_of_birth", ts_json("\"1990-02-30\""));
     mq_arena a;
     mq_input in;
     mq_req_errors errs;
@@ -333,11 +275,11 @@ static void test_impossible_date(void **state)
 static void test_leap_days(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "drivers[0].license.first_licensed", J("\"2023-02-29\""));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].license.first_licensed", ts_json("\"2023-02-29\""));
     expect_error(req, "drivers[0].license.first_licensed", "not a valid date \"2023-02-29\"");
-    req = example(0);
-    set_path(req, "drivers[0].license.first_licensed", J("\"2024-02-29\""));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].license.first_licensed", ts_json("\"2024-02-29\""));
     mq_arena a;
     mq_input in;
     expect_ok(req, &a, &in);
@@ -348,43 +290,43 @@ static void test_leap_days(void **state)
 static void test_date_format_is_strict(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "effective_date", J("\"2026-3-1\""));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "effective_date", ts_json("\"2026-3-1\""));
     expect_error(req, "effective_date", "not a valid date \"2026-3-1\"");
 }
 
 static void test_birth_after_effective_date(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "applicant.date_of_birth", J("\"2026-03-02\""));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"2026-03-02\""));
     expect_error(req, "applicant.date_of_birth", "is after the effective date 2026-03-01");
 }
 
 static void test_licensed_before_birth(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "drivers[0].license.first_licensed", J("\"1990-06-14\""));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].license.first_licensed", ts_json("\"1990-06-14\""));
     expect_error(req, "drivers[0].license.first_licensed", "is before the date of birth");
 }
 
 static void test_incident_after_effective_date(void **state)
 {
     (void)state;
-    json_t *req = example(1);
-    set_path(req, "drivers[1].incidents[0].date", J("\"2026-05-01\""));
+    json_t *req = ts_example_request(EXAMPLES, 1);
+    ts_set_path(req, "drivers[1].incidents[0].date", ts_json("\"2026-05-01\""));
     expect_error(req, "drivers[1].incidents[0].date", "is after the effective date 2026-03-01");
 }
 
 static void test_speeding_needs_mph_over(void **state)
 {
     (void)state;
-    json_t *req = example(1);
-    set_path(req, "drivers[1].incidents[0].mph_over", NULL);
+    json_t *req = ts_example_request(EXAMPLES, 1);
+    ts_set_path(req, "drivers[1].incidents[0].mph_over", NULL);
     expect_error(req, "drivers[1].incidents[0].mph_over", "is required");
-    req = example(1);
-    set_path(req, "drivers[1].incidents[0].mph_over", J("201"));
+    req = ts_example_request(EXAMPLES, 1);
+    ts_set_path(req, "drivers[1].incidents[0].mph_over", ts_json("201"));
     expect_error(req, "drivers[1].incidents[0].mph_over", "must be from 1 to 200, got 201");
 }
 
@@ -393,53 +335,53 @@ static void test_speeding_needs_mph_over(void **state)
 static void test_number_ranges(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "vehicles[0].symbol", J("28"));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].symbol", ts_json("28"));
     expect_error(req, "vehicles[0].symbol", "must be from 1 to 27, got 28");
-    req = example(0);
-    set_path(req, "vehicles[0].year", J("2028"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].year", ts_json("2028"));
     expect_error(req, "vehicles[0].year", "must be from 1900 to 2027, got 2028");
-    req = example(0);
-    set_path(req, "vehicles[0].annual_miles", J("-1"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].annual_miles", ts_json("-1"));
     expect_error(req, "vehicles[0].annual_miles", "must be from 0 to 200000, got -1");
-    req = example(0);
-    set_path(req, "drivers[0].student_gpa", J("4.5"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].student_gpa", ts_json("4.5"));
     expect_error(req, "drivers[0].student_gpa", "must be from 0 to 4, got 4.5");
-    req = example(0);
-    set_path(req, "drivers[0].incidents",
-             J("[{\"type\": \"comp_claim\", \"date\": \"2025-01-01\", "
-               "\"amount\": -5}]"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].incidents",
+                ts_json("[{\"type\": \"comp_claim\", \"date\": \"2025-01-01\", "
+                        "\"amount\": -5}]"));
     expect_error(req, "drivers[0].incidents[0].amount", "must be from 0 to 100000000, got -5");
 }
 
 static void test_limits_are_whole_dollars(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "coverages.pd.limit", J("100000.5"));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "coverages.pd.limit", ts_json("100000.5"));
     expect_error(req, "coverages.pd.limit", "expected a whole number, got 100000.5");
-    req = example(0);
-    set_path(req, "vehicles[0].coverages.coll.deductible", J("0"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].coverages.coll.deductible", ts_json("0"));
     expect_error(req, "vehicles[0].coverages.coll.deductible", "must be from 1 to 10000000, got 0");
-    req = example(0);
-    set_path(req, "coverages.med.limit", J("10000001"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "coverages.med.limit", ts_json("10000001"));
     expect_error(req, "coverages.med.limit", "must be from 1 to 10000000, got 10000001");
 }
 
 static void test_huge_numbers(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "vehicles[0].symbol", J("1e308"));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].symbol", ts_json("1e308"));
     expect_error(req, "vehicles[0].symbol", "must be from 1 to 27, got 1e+308");
-    req = example(0);
-    set_path(req, "coverages.bi.per_person", J("-1e308"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "coverages.bi.per_person", ts_json("-1e308"));
     expect_error(req, "coverages.bi.per_person", "must be from 1 to 10000000, got -1e+308");
-    req = example(0);
-    set_path(req, "vehicles[0].year", json_integer(INT64_MAX));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].year", json_integer(INT64_MAX));
     expect_error(req, "vehicles[0].year", "must be from 1900 to 2027, got 9223372036854775807");
-    req = example(0);
-    set_path(req, "vehicles[0].annual_miles", json_integer(INT64_MIN));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].annual_miles", json_integer(INT64_MIN));
     expect_error(req, "vehicles[0].annual_miles",
                  "must be from 0 to 200000, got -9223372036854775808");
 }
@@ -447,8 +389,8 @@ static void test_huge_numbers(void **state)
 static void test_student_gpa_may_be_null(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "drivers[0].student_gpa", json_null());
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].student_gpa", json_null());
     mq_arena a;
     mq_input in;
     expect_ok(req, &a, &in);
@@ -461,19 +403,19 @@ static void test_student_gpa_may_be_null(void **state)
 static void test_duplicate_ids(void **state)
 {
     (void)state;
-    json_t *req = example(1);
-    set_path(req, "drivers[1].id", J("\"d1\""));
-    set_path(req, "vehicles[1].principal_driver", J("\"d1\""));
+    json_t *req = ts_example_request(EXAMPLES, 1);
+    ts_set_path(req, "drivers[1].id", ts_json("\"d1\""));
+    ts_set_path(req, "vehicles[1].principal_driver", ts_json("\"d1\""));
     expect_error(req, "drivers[1].id", "duplicate id \"d1\" (also drivers[0])");
-    req = example(1);
-    set_path(req, "vehicles[1].id", J("\"v1\""));
+    req = ts_example_request(EXAMPLES, 1);
+    ts_set_path(req, "vehicles[1].id", ts_json("\"v1\""));
     expect_error(req, "vehicles[1].id", "duplicate id \"v1\" (also vehicles[0])");
 }
 
 static void test_too_many_drivers(void **state)
 {
     (void)state;
-    json_t *req = example(0);
+    json_t *req = ts_example_request(EXAMPLES, 0);
     json_t *drivers = json_object_get(req, "drivers");
     json_t *d1 = json_array_get(drivers, 0);
     for (int i = 2; i <= 21; i++) {
@@ -487,16 +429,16 @@ static void test_too_many_drivers(void **state)
 static void test_no_vehicles(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "vehicles", J("[]"));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles", ts_json("[]"));
     expect_error(req, "vehicles", "must list 1 to 20 vehicles, got 0");
 }
 
 static void test_principal_driver_missing(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "vehicles[0].principal_driver", J("\"d9\""));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].principal_driver", ts_json("\"d9\""));
     expect_error(req, "vehicles[0].principal_driver", "no driver has id \"d9\"");
 }
 
@@ -505,40 +447,40 @@ static void test_principal_driver_missing(void **state)
 static void test_coll_requires_comp(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "vehicles[0].coverages.comp", NULL);
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].coverages.comp", NULL);
     expect_error(req, "vehicles[0].coverages.coll", "requires comp on the same vehicle");
 }
 
 static void test_um_may_not_exceed_bi(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "coverages.um", J("{\"per_person\": 250000, \"per_accident\": 500000}"));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "coverages.um", ts_json("{\"per_person\": 250000, \"per_accident\": 500000}"));
     expect_error(req, "coverages.um", "limits 250000/500000 exceed the bi limits 100000/300000");
-    req = example(0);
-    set_path(req, "coverages.um", J("{\"per_person\": 100000, \"per_accident\": 500000}"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "coverages.um", ts_json("{\"per_person\": 100000, \"per_accident\": 500000}"));
     expect_error(req, "coverages.um", "limits 100000/500000 exceed the bi limits 100000/300000");
 }
 
 static void test_per_accident_below_per_person(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "coverages.bi.per_accident", J("50000"));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "coverages.bi.per_accident", ts_json("50000"));
     expect_error(req, "coverages.bi.per_accident", "must be at least per_person (100000)");
 }
 
 static void test_principal_driver_under_16(void **state)
 {
     (void)state;
-    json_t *req = example(1); /* d2 drives v2 */
-    set_path(req, "drivers[1].date_of_birth", J("\"2010-03-02\""));
+    json_t *req = ts_example_request(EXAMPLES, 1); /* d2 drives v2 */
+    ts_set_path(req, "drivers[1].date_of_birth", ts_json("\"2010-03-02\""));
     expect_error(
         req, "vehicles[1].principal_driver",
         "driver \"d2\" is 15 on the effective date; a principal driver must be at least 16");
-    req = example(1); /* 16 on the effective date itself */
-    set_path(req, "drivers[1].date_of_birth", J("\"2010-03-01\""));
+    req = ts_example_request(EXAMPLES, 1); /* 16 on the effective date itself */
+    ts_set_path(req, "drivers[1].date_of_birth", ts_json("\"2010-03-01\""));
     mq_arena a;
     mq_input in;
     expect_ok(req, &a, &in);
@@ -548,14 +490,14 @@ static void test_principal_driver_under_16(void **state)
 static void test_coverage_keys(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "vehicles[0].coverages.bi", J("{\"deductible\": 500}"));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "vehicles[0].coverages.bi", ts_json("{\"deductible\": 500}"));
     expect_error(req, "vehicles[0].coverages.bi", "not a vehicle coverage (comp, coll)");
-    req = example(0);
-    set_path(req, "coverages.comp", J("{\"deductible\": 500}"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "coverages.comp", ts_json("{\"deductible\": 500}"));
     expect_error(req, "coverages.comp", "not a policy coverage (bi, pd, med, um)");
-    req = example(0);
-    set_path(req, "coverages.pd", J("{\"per_person\": 50000}"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "coverages.pd", ts_json("{\"per_person\": 50000}"));
     mq_arena a;
     mq_input in;
     mq_req_errors errs;
@@ -575,7 +517,7 @@ static void test_coverage_keys(void **state)
 static void test_errors_are_collected(void **state)
 {
     (void)state;
-    json_t *req = example(0);
+    json_t *req = ts_example_request(EXAMPLES, 0);
     for (int i = 0; i < 40; i++) {
         char key[8];
         snprintf(key, sizeof key, "x%02d", i);
@@ -597,10 +539,10 @@ static void test_errors_are_collected(void **state)
 static void test_several_errors_in_one_request(void **state)
 {
     (void)state;
-    json_t *req = example(1);
-    set_path(req, "drivers[0].gender", J("\"x\""));
-    set_path(req, "drivers[1].incidents[1].date", J("\"2023-13-01\""));
-    set_path(req, "vehicles[0].symbol", J("0"));
+    json_t *req = ts_example_request(EXAMPLES, 1);
+    ts_set_path(req, "drivers[0].gender", ts_json("\"x\""));
+    ts_set_path(req, "drivers[1].incidents[1].date", ts_json("\"2023-13-01\""));
+    ts_set_path(req, "vehicles[0].symbol", ts_json("0"));
     mq_arena a;
     mq_input in;
     mq_req_errors errs;
@@ -617,7 +559,7 @@ static void test_several_errors_in_one_request(void **state)
 static void test_arena_exhaustion_reports_no_errors(void **state)
 {
     (void)state;
-    json_t *req = example(1);
+    json_t *req = ts_example_request(EXAMPLES, 1);
     mq_arena a;
     mq_input in;
     mq_req_errors errs;
@@ -633,7 +575,7 @@ static void test_arena_exhaustion_reports_no_errors(void **state)
 static void test_harbor_example_1(void **state)
 {
     (void)state;
-    json_t *req = example(0);
+    json_t *req = ts_example_request(EXAMPLES, 0);
     char *text = json_dumps(req, 0);
     json_decref(req);
     mq_arena a;
@@ -689,7 +631,7 @@ static void test_harbor_example_2_incidents(void **state)
     (void)state;
     mq_arena a;
     mq_input in;
-    expect_ok(example(1), &a, &in);
+    expect_ok(ts_example_request(EXAMPLES, 1), &a, &in);
     assert_int_equal(in.count[MQ_ENT_DRIVER], 2);
     assert_int_equal(in.count[MQ_ENT_INCIDENT], 2);
     assert_int_equal(in.start[MQ_ENT_INCIDENT][0], 0);
@@ -717,7 +659,7 @@ static void test_every_harbor_example_parses(void **state)
     for (size_t i = 0; i < 4; i++) {
         mq_arena a;
         mq_input in;
-        expect_ok(example(i), &a, &in);
+        expect_ok(ts_example_request(EXAMPLES, i), &a, &in);
         mq_arena_free(&a);
     }
 }
@@ -725,9 +667,9 @@ static void test_every_harbor_example_parses(void **state)
 static void test_carriers_and_garaging_zip(void **state)
 {
     (void)state;
-    json_t *req = example(0);
-    set_path(req, "carriers", J("[\"harbor\", \"lakeshore\"]"));
-    set_path(req, "vehicles[0].garaging_zip", J("\"00501\""));
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "carriers", ts_json("[\"harbor\", \"lakeshore\"]"));
+    ts_set_path(req, "vehicles[0].garaging_zip", ts_json("\"00501\""));
     mq_arena a;
     mq_input in;
     expect_ok(req, &a, &in);
@@ -736,8 +678,8 @@ static void test_carriers_and_garaging_zip(void **state)
     assert_string_equal(in.carriers[1], "lakeshore");
     assert_true(cell(&in, MQ_ENT_VEHICLE, 0, MQ_AV_GARAGING_ZIP) == 501);
     mq_arena_free(&a);
-    req = example(0);
-    set_path(req, "carriers", J("[\"harbor\", 7]"));
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "carriers", ts_json("[\"harbor\", 7]"));
     expect_error(req, "carriers[1]", "expected a carrier id string, got a number");
 }
 

@@ -3,7 +3,7 @@
  * Like test_request.c for auto: each line has one valid request (written
  * here, or for health the ACA reference cases read from ../shared/reference);
  * good-input tests check the values the mq_input receives, and each bad-input
- * test breaks one thing with set_path() and checks the exact path and message
+ * test breaks one thing with ts_set_path() and checks the exact path and message
  * of the one error it must produce. The response tests build results by hand
  * and compare the exact JSON of the per-line extras and coverage entries. Run
  * from the repository root (meson's workdir for tests).
@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "support.h"
 
 #include "model.h"
 
@@ -24,52 +26,6 @@
 #define ACA_EXAMPLES "../shared/reference/aca-health.examples.json"
 
 /* ---- Helpers ---------------------------------------------------------- */
-
-/* A JSON value from its text ("\"x\"", "12", "{...}"). */
-static json_t *J(const char *text)
-{
-    json_error_t je;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &je);
-    if (!v)
-        fail_msg("bad test JSON %s: %s", text, je.text);
-    return v;
-}
-
-/* Sets (value) or removes (NULL) the member at `path`, e.g. "members[1].tobacco". */
-static void set_path(json_t *root, const char *path, json_t *value)
-{
-    json_t *cur = root;
-    char key[64];
-    const char *p = path;
-    for (;;) {
-        size_t idx = 0;
-        bool is_index = *p == '[';
-        if (is_index) {
-            idx = strtoul(p + 1, (char **)&p, 10);
-            p++; /* ']' */
-        } else {
-            size_t n = strcspn(p, ".[");
-            snprintf(key, sizeof key, "%.*s", (int)n, p);
-            p += n;
-        }
-        if (*p == '.')
-            p++;
-        if (!*p) {
-            if (is_index && value)
-                assert_int_equal(json_array_set_new(cur, idx, value), 0);
-            else if (is_index)
-                assert_int_equal(json_array_remove(cur, idx), 0);
-            else if (value)
-                assert_int_equal(json_object_set_new(cur, key, value), 0);
-            else
-                assert_int_equal(json_object_del(cur, key), 0);
-            return;
-        }
-        cur = is_index ? json_array_get(cur, idx) : json_object_get(cur, key);
-        if (!cur)
-            fail_msg("no %s in the test request", path);
-    }
-}
 
 /* Validates `req` (consumed) and checks that it fails with exactly one error. */
 static void expect_error(json_t *req, const char *path, const char *message)
@@ -127,41 +83,43 @@ static double sym(mq_domain d, const char *name)
 
 static json_t *home(void)
 {
-    return J("{\"line\": \"home\", \"effective_date\": \"2026-05-01\","
-             " \"applicant\": {\"first_name\": \"Dana\", \"date_of_birth\": \"1980-04-02\","
-             "  \"address\": {\"street\": \"12 High St\", \"state\": \"OH\", \"zip\": \"43215\"},"
-             "  \"homeowner\": true, \"paperless\": true, \"consent\": {\"contact\": false}},"
-             " \"dwelling\": {\"year_built\": 1998, \"construction\": \"frame\","
-             "  \"square_feet\": 2100, \"stories\": 2, \"roof_year\": 2015,"
-             "  \"roof_type\": \"asphalt_shingle\", \"protection_class\": 4,"
-             "  \"replacement_cost\": 350000, \"smoke_detectors\": true, \"sprinklers\": false,"
-             "  \"burglar_alarm\": true},"
-             " \"claims\": [{\"type\": \"water\", \"date\": \"2023-08-14\", \"amount\": 8200},"
-             "  {\"type\": \"wind\", \"date\": \"2021-03-01\"}],"
-             " \"coverages\": {\"dwelling\": 350000, \"liability\": 300000, \"med_pay\": 5000,"
-             "  \"deductible\": 1000}}");
+    return ts_json(
+        "{\"line\": \"home\", \"effective_date\": \"2026-05-01\","
+        " \"applicant\": {\"first_name\": \"Dana\", \"date_of_birth\": \"1980-04-02\","
+        "  \"address\": {\"street\": \"12 High St\", \"state\": \"OH\", \"zip\": \"43215\"},"
+        "  \"homeowner\": true, \"paperless\": true, \"consent\": {\"contact\": false}},"
+        " \"dwelling\": {\"year_built\": 1998, \"construction\": \"frame\","
+        "  \"square_feet\": 2100, \"stories\": 2, \"roof_year\": 2015,"
+        "  \"roof_type\": \"asphalt_shingle\", \"protection_class\": 4,"
+        "  \"replacement_cost\": 350000, \"smoke_detectors\": true, \"sprinklers\": false,"
+        "  \"burglar_alarm\": true},"
+        " \"claims\": [{\"type\": \"water\", \"date\": \"2023-08-14\", \"amount\": 8200},"
+        "  {\"type\": \"wind\", \"date\": \"2021-03-01\"}],"
+        " \"coverages\": {\"dwelling\": 350000, \"liability\": 300000, \"med_pay\": 5000,"
+        "  \"deductible\": 1000}}");
 }
 
 static json_t *renters(void)
 {
-    return J("{\"line\": \"renters\", \"effective_date\": \"2026-05-01\","
-             " \"applicant\": {\"address\": {\"state\": \"PA\", \"zip\": \"15213\"}},"
-             " \"unit\": {\"construction\": \"masonry\", \"protection_class\": 3, \"floor\": 4,"
-             "  \"smoke_detectors\": true},"
-             " \"coverages\": {\"personal_property\": 30000, \"liability\": 100000,"
-             "  \"deductible\": 500}}");
+    return ts_json(
+        "{\"line\": \"renters\", \"effective_date\": \"2026-05-01\","
+        " \"applicant\": {\"address\": {\"state\": \"PA\", \"zip\": \"15213\"}},"
+        " \"unit\": {\"construction\": \"masonry\", \"protection_class\": 3, \"floor\": 4,"
+        "  \"smoke_detectors\": true},"
+        " \"coverages\": {\"personal_property\": 30000, \"liability\": 100000,"
+        "  \"deductible\": 500}}");
 }
 
 static json_t *life(void)
 {
-    return J("{\"line\": \"term_life\", \"effective_date\": \"2026-04-01\","
-             " \"applicant\": {\"date_of_birth\": \"1984-09-20\", \"gender\": \"female\","
-             "  \"address\": {\"state\": \"OH\", \"zip\": \"43215\"}},"
-             " \"face_amount\": 500000, \"term_years\": 20, \"payment_mode\": \"monthly\","
-             " \"tobacco\": false, \"build\": {\"height_in\": 66, \"weight_lb\": 150},"
-             " \"health\": {\"blood_pressure_treated\": false, \"cholesterol_treated\": true,"
-             "  \"diabetes\": false, \"family_heart_disease_before_60\": false},"
-             " \"health_class\": null}");
+    return ts_json("{\"line\": \"term_life\", \"effective_date\": \"2026-04-01\","
+                   " \"applicant\": {\"date_of_birth\": \"1984-09-20\", \"gender\": \"female\","
+                   "  \"address\": {\"state\": \"OH\", \"zip\": \"43215\"}},"
+                   " \"face_amount\": 500000, \"term_years\": 20, \"payment_mode\": \"monthly\","
+                   " \"tobacco\": false, \"build\": {\"height_in\": 66, \"weight_lb\": 150},"
+                   " \"health\": {\"blood_pressure_treated\": false, \"cholesterol_treated\": true,"
+                   "  \"diabetes\": false, \"family_heart_disease_before_60\": false},"
+                   " \"health_class\": null}");
 }
 
 /* A copy of the request of ACA reference case `i` (0-based). */
@@ -184,10 +142,10 @@ static void test_unknown_line(void **state)
 {
     (void)state;
     json_t *req = home();
-    set_path(req, "line", J("\"boat\""));
+    ts_set_path(req, "line", ts_json("\"boat\""));
     expect_error(req, "line", "unsupported line \"boat\"");
     req = home();
-    set_path(req, "line", J("\"Home\""));
+    ts_set_path(req, "line", ts_json("\"Home\""));
     expect_error(req, "line", "unsupported line \"Home\"");
 }
 
@@ -195,10 +153,10 @@ static void test_fields_of_another_line(void **state)
 {
     (void)state;
     json_t *req = home();
-    set_path(req, "drivers", J("[]"));
+    ts_set_path(req, "drivers", ts_json("[]"));
     expect_error(req, "drivers", "unknown field");
     req = home(); /* a home request sent as renters */
-    set_path(req, "line", J("\"renters\""));
+    ts_set_path(req, "line", ts_json("\"renters\""));
     mq_arena a;
     mq_input in;
     mq_req_errors errs;
@@ -265,8 +223,8 @@ static void test_home_defaults_round_half_up(void **state)
 {
     (void)state;
     json_t *req = home();
-    set_path(req, "coverages.dwelling", J("123455"));
-    set_path(req, "coverages.loss_of_use", json_null()); /* null: the default */
+    ts_set_path(req, "coverages.dwelling", ts_json("123455"));
+    ts_set_path(req, "coverages.loss_of_use", json_null()); /* null: the default */
     mq_arena a;
     mq_input in;
     expect_ok(req, &a, &in);
@@ -277,13 +235,13 @@ static void test_home_defaults_round_half_up(void **state)
     mq_arena_free(&a);
 
     req = home(); /* given amounts win; without med_pay F stays missing */
-    set_path(req, "coverages.other_structures", J("50000"));
-    set_path(req, "coverages.personal_property", J("100000"));
-    set_path(req, "coverages.loss_of_use", J("35001"));
-    set_path(req, "coverages.med_pay", NULL);
-    set_path(req, "applicant.paperless", NULL);
-    set_path(req, "dwelling.sprinklers", NULL);
-    set_path(req, "claims", NULL);
+    ts_set_path(req, "coverages.other_structures", ts_json("50000"));
+    ts_set_path(req, "coverages.personal_property", ts_json("100000"));
+    ts_set_path(req, "coverages.loss_of_use", ts_json("35001"));
+    ts_set_path(req, "coverages.med_pay", NULL);
+    ts_set_path(req, "applicant.paperless", NULL);
+    ts_set_path(req, "dwelling.sprinklers", NULL);
+    ts_set_path(req, "claims", NULL);
     expect_ok(req, &a, &in);
     p = policy(&in);
     assert_true(p[MQ_HP_COV_B] == 50000 && p[MQ_HP_COV_C] == 100000 && p[MQ_HP_COV_D] == 35001);
@@ -297,43 +255,43 @@ static void test_home_dwelling_errors(void **state)
 {
     (void)state;
     json_t *req = home();
-    set_path(req, "dwelling", NULL);
+    ts_set_path(req, "dwelling", NULL);
     expect_error(req, "dwelling", "is required");
     req = home();
-    set_path(req, "dwelling.construction", J("\"straw\""));
+    ts_set_path(req, "dwelling.construction", ts_json("\"straw\""));
     expect_error(req, "dwelling.construction",
                  "\"straw\" is not one of frame, masonry, masonry_veneer, fire_resistive");
     req = home();
-    set_path(req, "dwelling.year_built", J("2028"));
+    ts_set_path(req, "dwelling.year_built", ts_json("2028"));
     expect_error(req, "dwelling.year_built", "must be from 1700 to 2027, got 2028");
     req = home();
-    set_path(req, "dwelling.year_built", J("1699"));
+    ts_set_path(req, "dwelling.year_built", ts_json("1699"));
     expect_error(req, "dwelling.year_built", "must be from 1700 to 2027, got 1699");
     req = home();
-    set_path(req, "dwelling.roof_year", J("1990"));
+    ts_set_path(req, "dwelling.roof_year", ts_json("1990"));
     expect_error(req, "dwelling.roof_year", "is before year_built (1998)");
     req = home();
-    set_path(req, "dwelling.roof_year", J("2027"));
+    ts_set_path(req, "dwelling.roof_year", ts_json("2027"));
     expect_error(req, "dwelling.roof_year", "must be from 1700 to 2026, got 2027");
     req = home();
-    set_path(req, "dwelling.stories", J("5"));
+    ts_set_path(req, "dwelling.stories", ts_json("5"));
     expect_error(req, "dwelling.stories", "must be from 1 to 4, got 5");
     req = home();
-    set_path(req, "dwelling.protection_class", J("11"));
+    ts_set_path(req, "dwelling.protection_class", ts_json("11"));
     expect_error(req, "dwelling.protection_class", "must be from 1 to 10, got 11");
     req = home();
-    set_path(req, "dwelling.protection_class", J("3.5"));
+    ts_set_path(req, "dwelling.protection_class", ts_json("3.5"));
     expect_error(req, "dwelling.protection_class", "expected a whole number, got 3.5");
     req = home();
-    set_path(req, "dwelling.roof_type", J("\"thatch\""));
+    ts_set_path(req, "dwelling.roof_type", ts_json("\"thatch\""));
     expect_error(req, "dwelling.roof_type",
                  "\"thatch\" is not one of asphalt_shingle, architectural_shingle, metal, tile, "
                  "slate, wood_shake, flat");
     req = home();
-    set_path(req, "dwelling.sprinklers", J("\"yes\""));
+    ts_set_path(req, "dwelling.sprinklers", ts_json("\"yes\""));
     expect_error(req, "dwelling.sprinklers", "expected true or false, got a string");
     req = home();
-    set_path(req, "dwelling.floor", J("2"));
+    ts_set_path(req, "dwelling.floor", ts_json("2"));
     expect_error(req, "dwelling.floor", "unknown field");
 }
 
@@ -341,23 +299,23 @@ static void test_home_claim_errors(void **state)
 {
     (void)state;
     json_t *req = home();
-    set_path(req, "claims[0].date", J("\"2026-05-02\""));
+    ts_set_path(req, "claims[0].date", ts_json("\"2026-05-02\""));
     expect_error(req, "claims[0].date", "is after the effective date 2026-05-01");
     req = home();
-    set_path(req, "claims[1].date", J("\"2023-02-29\""));
+    ts_set_path(req, "claims[1].date", ts_json("\"2023-02-29\""));
     expect_error(req, "claims[1].date", "not a valid date \"2023-02-29\"");
     req = home();
-    set_path(req, "claims[0].type", J("\"flood\""));
+    ts_set_path(req, "claims[0].type", ts_json("\"flood\""));
     expect_error(req, "claims[0].type",
                  "\"flood\" is not one of water, wind, hail, fire, theft, liability, other");
     req = home();
-    set_path(req, "claims[0].amount", J("8200.555"));
+    ts_set_path(req, "claims[0].amount", ts_json("8200.555"));
     expect_error(req, "claims[0].amount", "expected at most two decimals, got 8200.555");
     req = home();
-    set_path(req, "claims[1].cause", J("\"pipe\""));
+    ts_set_path(req, "claims[1].cause", ts_json("\"pipe\""));
     expect_error(req, "claims[1].cause", "unknown field");
     req = home();
-    set_path(req, "claims[1]", J("\"wind\""));
+    ts_set_path(req, "claims[1]", ts_json("\"wind\""));
     expect_error(req, "claims[1]", "expected an object, got a string");
 }
 
@@ -365,33 +323,33 @@ static void test_home_coverage_errors(void **state)
 {
     (void)state;
     json_t *req = home();
-    set_path(req, "coverages.dwelling", NULL);
+    ts_set_path(req, "coverages.dwelling", NULL);
     expect_error(req, "coverages.dwelling", "is required");
     req = home();
-    set_path(req, "coverages.liability", NULL);
+    ts_set_path(req, "coverages.liability", NULL);
     expect_error(req, "coverages.liability", "is required");
     req = home();
-    set_path(req, "coverages.deductible", NULL);
+    ts_set_path(req, "coverages.deductible", NULL);
     expect_error(req, "coverages.deductible", "is required");
     req = home();
-    set_path(req, "coverages.deductible", J("350000"));
+    ts_set_path(req, "coverages.deductible", ts_json("350000"));
     expect_error(req, "coverages.deductible", "must be less than dwelling (350000)");
     req = home();
-    set_path(req, "coverages.other_structures", J("35000.5"));
+    ts_set_path(req, "coverages.other_structures", ts_json("35000.5"));
     expect_error(req, "coverages.other_structures", "expected a whole number, got 35000.5");
     req = home();
-    set_path(req, "coverages.loss_of_use", J("0"));
+    ts_set_path(req, "coverages.loss_of_use", ts_json("0"));
     expect_error(req, "coverages.loss_of_use", "must be from 1 to 10000000, got 0");
     req = home();
-    set_path(req, "coverages.bi", J("100000"));
+    ts_set_path(req, "coverages.bi", ts_json("100000"));
     expect_error(req, "coverages.bi",
                  "not a home coverage (dwelling, other_structures, personal_property, "
                  "loss_of_use, liability, med_pay, deductible)");
     req = home();
-    set_path(req, "coverages.dwelling", J("{\"limit\": 350000}"));
+    ts_set_path(req, "coverages.dwelling", ts_json("{\"limit\": 350000}"));
     expect_error(req, "coverages.dwelling", "expected a number, got an object");
     req = home();
-    set_path(req, "coverages", J("[]"));
+    ts_set_path(req, "coverages", ts_json("[]"));
     expect_error(req, "coverages", "expected an object, got an array");
 }
 
@@ -399,16 +357,16 @@ static void test_home_applicant(void **state)
 {
     (void)state;
     json_t *req = home();
-    set_path(req, "applicant.gender", J("\"female\""));
+    ts_set_path(req, "applicant.gender", ts_json("\"female\""));
     expect_error(req, "applicant.gender", "unknown field");
     req = home();
-    set_path(req, "applicant.address.county_fips", J("\"39049\""));
+    ts_set_path(req, "applicant.address.county_fips", ts_json("\"39049\""));
     expect_error(req, "applicant.address.county_fips", "unknown field");
     req = home();
-    set_path(req, "applicant.date_of_birth", J("\"2026-05-02\""));
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"2026-05-02\""));
     expect_error(req, "applicant.date_of_birth", "is after the effective date 2026-05-01");
     req = home();
-    set_path(req, "applicant.homeowner", J("1"));
+    ts_set_path(req, "applicant.homeowner", ts_json("1"));
     expect_error(req, "applicant.homeowner", "expected true or false, got a number");
 }
 
@@ -440,9 +398,9 @@ static void test_renters_parses(void **state)
     mq_arena_free(&a);
 
     json_t *req = renters();
-    set_path(req, "coverages.personal_property", J("25005")); /* D = 5001 (5001.0) */
-    set_path(req, "claims",
-             J("[{\"type\": \"theft\", \"date\": \"2025-11-30\", \"amount\": 1200.5}]"));
+    ts_set_path(req, "coverages.personal_property", ts_json("25005")); /* D = 5001 (5001.0) */
+    ts_set_path(req, "claims",
+                ts_json("[{\"type\": \"theft\", \"date\": \"2025-11-30\", \"amount\": 1200.5}]"));
     expect_ok(req, &a, &in);
     assert_true(policy(&in)[MQ_HP_COV_D] == 5001);
     assert_int_equal(in.count[MQ_ENT_CLAIM], 1);
@@ -450,7 +408,7 @@ static void test_renters_parses(void **state)
     mq_arena_free(&a);
 
     req = renters();
-    set_path(req, "coverages.personal_property", J("25003")); /* 5000.6 */
+    ts_set_path(req, "coverages.personal_property", ts_json("25003")); /* 5000.6 */
     expect_ok(req, &a, &in);
     assert_true(policy(&in)[MQ_HP_COV_D] == 5001);
     mq_arena_free(&a);
@@ -460,44 +418,44 @@ static void test_renters_errors(void **state)
 {
     (void)state;
     json_t *req = renters();
-    set_path(req, "unit", NULL);
+    ts_set_path(req, "unit", NULL);
     expect_error(req, "unit", "is required");
     req = renters();
-    set_path(req, "unit.construction", NULL);
+    ts_set_path(req, "unit.construction", NULL);
     expect_error(req, "unit.construction", "is required");
     req = renters();
-    set_path(req, "unit.protection_class", J("0"));
+    ts_set_path(req, "unit.protection_class", ts_json("0"));
     expect_error(req, "unit.protection_class", "must be from 1 to 10, got 0");
     req = renters();
-    set_path(req, "unit.floor", J("0"));
+    ts_set_path(req, "unit.floor", ts_json("0"));
     expect_error(req, "unit.floor", "must be from 1 to 200, got 0");
     req = renters();
-    set_path(req, "unit.roof_year", J("2015"));
+    ts_set_path(req, "unit.roof_year", ts_json("2015"));
     expect_error(req, "unit.roof_year", "unknown field");
     req = renters();
-    set_path(req, "dwelling", J("{}"));
+    ts_set_path(req, "dwelling", ts_json("{}"));
     expect_error(req, "dwelling", "unknown field");
     req = renters();
-    set_path(req, "coverages.dwelling", J("100000"));
+    ts_set_path(req, "coverages.dwelling", ts_json("100000"));
     expect_error(req, "coverages.dwelling",
                  "not a renters coverage (personal_property, loss_of_use, liability, med_pay, "
                  "deductible)");
     req = renters();
-    set_path(req, "coverages.other_structures", J("10000"));
+    ts_set_path(req, "coverages.other_structures", ts_json("10000"));
     expect_error(req, "coverages.other_structures",
                  "not a renters coverage (personal_property, loss_of_use, liability, med_pay, "
                  "deductible)");
     req = renters();
-    set_path(req, "coverages.personal_property", NULL);
+    ts_set_path(req, "coverages.personal_property", NULL);
     expect_error(req, "coverages.personal_property", "is required");
     req = renters();
-    set_path(req, "coverages.liability", J("\"100000\""));
+    ts_set_path(req, "coverages.liability", ts_json("\"100000\""));
     expect_error(req, "coverages.liability", "expected a number, got a string");
     req = renters();
-    set_path(req, "coverages.deductible", J("30000"));
+    ts_set_path(req, "coverages.deductible", ts_json("30000"));
     expect_error(req, "coverages.deductible", "must be less than personal_property (30000)");
     req = renters();
-    set_path(req, "claims", J("{}"));
+    ts_set_path(req, "claims", ts_json("{}"));
     expect_error(req, "claims", "expected an array, got an object");
 }
 
@@ -527,10 +485,10 @@ static void test_life_parses(void **state)
     mq_arena_free(&a);
 
     json_t *req = life(); /* a tobacco user declaring a tobacco class */
-    set_path(req, "tobacco", json_true());
-    set_path(req, "health_class", J("\"tobacco_preferred\""));
-    set_path(req, "applicant.date_of_birth", J("\"1961-04-01\"")); /* 65: 65 + 30 = 95 */
-    set_path(req, "term_years", J("30"));
+    ts_set_path(req, "tobacco", json_true());
+    ts_set_path(req, "health_class", ts_json("\"tobacco_preferred\""));
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"1961-04-01\"")); /* 65: 65 + 30 = 95 */
+    ts_set_path(req, "term_years", ts_json("30"));
     expect_ok(req, &a, &in);
     p = policy(&in);
     assert_true(p[MQ_LP_TOBACCO] == 1 && p[MQ_LP_TERM_YEARS] == 30);
@@ -538,7 +496,7 @@ static void test_life_parses(void **state)
     mq_arena_free(&a);
 
     req = life(); /* issue ages are inclusive: 18 on the effective date itself */
-    set_path(req, "applicant.date_of_birth", J("\"2008-04-01\""));
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"2008-04-01\""));
     expect_ok(req, &a, &in);
     mq_arena_free(&a);
 }
@@ -547,27 +505,27 @@ static void test_life_applicant_errors(void **state)
 {
     (void)state;
     json_t *req = life();
-    set_path(req, "applicant.gender", NULL);
+    ts_set_path(req, "applicant.gender", NULL);
     expect_error(req, "applicant.gender", "is required");
     req = life();
-    set_path(req, "applicant.gender", J("\"x\""));
+    ts_set_path(req, "applicant.gender", ts_json("\"x\""));
     expect_error(req, "applicant.gender",
                  "\"x\" is not one of female, male, nonbinary, unspecified");
     req = life();
-    set_path(req, "applicant.date_of_birth", NULL);
+    ts_set_path(req, "applicant.date_of_birth", NULL);
     expect_error(req, "applicant.date_of_birth", "is required");
     req = life();
-    set_path(req, "applicant.date_of_birth", J("\"2008-04-02\""));
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"2008-04-02\""));
     expect_error(req, "applicant.date_of_birth",
                  "the applicant is 17 on the effective date; term life is issued at ages 18 to 75");
     req = life();
-    set_path(req, "applicant.date_of_birth", J("\"1950-04-01\""));
-    set_path(req, "term_years", J("10"));
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"1950-04-01\""));
+    ts_set_path(req, "term_years", ts_json("10"));
     expect_error(req, "applicant.date_of_birth",
                  "the applicant is 76 on the effective date; term life is issued at ages 18 to 75");
     req = life();
-    set_path(req, "applicant.date_of_birth", J("\"1960-04-01\"")); /* 66 */
-    set_path(req, "term_years", J("30"));
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"1960-04-01\"")); /* 66 */
+    ts_set_path(req, "term_years", ts_json("30"));
     expect_error(req, "term_years",
                  "a 30-year term at issue age 66 ends at age 96; terms must end by age 95");
 }
@@ -576,41 +534,41 @@ static void test_life_policy_errors(void **state)
 {
     (void)state;
     json_t *req = life();
-    set_path(req, "face_amount", J("20000"));
+    ts_set_path(req, "face_amount", ts_json("20000"));
     expect_error(req, "face_amount", "must be from 25000 to 10000000, got 20000");
     req = life();
-    set_path(req, "face_amount", J("250000.5"));
+    ts_set_path(req, "face_amount", ts_json("250000.5"));
     expect_error(req, "face_amount", "expected a whole number, got 250000.5");
     req = life();
-    set_path(req, "term_years", J("12"));
+    ts_set_path(req, "term_years", ts_json("12"));
     expect_error(req, "term_years", "must be 10, 15, 20, 25 or 30, got 12");
     req = life();
-    set_path(req, "term_years", J("\"20\""));
+    ts_set_path(req, "term_years", ts_json("\"20\""));
     expect_error(req, "term_years", "expected a number, got a string");
     req = life();
-    set_path(req, "term_years", NULL);
+    ts_set_path(req, "term_years", NULL);
     expect_error(req, "term_years", "is required");
     req = life();
-    set_path(req, "payment_mode", J("\"weekly\""));
+    ts_set_path(req, "payment_mode", ts_json("\"weekly\""));
     expect_error(req, "payment_mode",
                  "\"weekly\" is not one of annual, semiannual, quarterly, monthly");
     req = life();
-    set_path(req, "tobacco", NULL);
+    ts_set_path(req, "tobacco", NULL);
     expect_error(req, "tobacco", "is required");
     req = life();
-    set_path(req, "build.height_in", J("47"));
+    ts_set_path(req, "build.height_in", ts_json("47"));
     expect_error(req, "build.height_in", "must be from 48 to 90, got 47");
     req = life();
-    set_path(req, "build.weight_lb", J("501"));
+    ts_set_path(req, "build.weight_lb", ts_json("501"));
     expect_error(req, "build.weight_lb", "must be from 80 to 500, got 501");
     req = life();
-    set_path(req, "build", NULL);
+    ts_set_path(req, "build", NULL);
     expect_error(req, "build", "is required");
     req = life();
-    set_path(req, "health.diabetes", NULL);
+    ts_set_path(req, "health.diabetes", NULL);
     expect_error(req, "health.diabetes", "is required");
     req = life();
-    set_path(req, "health.cancer", json_false());
+    ts_set_path(req, "health.cancer", json_false());
     expect_error(req, "health.cancer", "unknown field");
 }
 
@@ -618,21 +576,21 @@ static void test_life_health_class(void **state)
 {
     (void)state;
     json_t *req = life();
-    set_path(req, "health_class", J("\"super\""));
+    ts_set_path(req, "health_class", ts_json("\"super\""));
     expect_error(req, "health_class",
                  "\"super\" is not one of preferred_plus, preferred, standard_plus, standard, "
                  "tobacco_preferred, tobacco_standard");
     req = life();
-    set_path(req, "health_class", J("\"tobacco_standard\""));
+    ts_set_path(req, "health_class", ts_json("\"tobacco_standard\""));
     expect_error(req, "health_class",
                  "\"tobacco_standard\" is a tobacco class, but tobacco is false");
     req = life();
-    set_path(req, "tobacco", json_true());
-    set_path(req, "health_class", J("\"preferred_plus\""));
+    ts_set_path(req, "tobacco", json_true());
+    ts_set_path(req, "health_class", ts_json("\"preferred_plus\""));
     expect_error(req, "health_class",
                  "\"preferred_plus\" is not a tobacco class, but tobacco is true");
     req = life();
-    set_path(req, "health_class", J("\"standard\""));
+    ts_set_path(req, "health_class", ts_json("\"standard\""));
     mq_arena a;
     mq_input in;
     expect_ok(req, &a, &in);
@@ -693,8 +651,8 @@ static void test_health_filters_and_household(void **state)
 {
     (void)state;
     json_t *req = aca(0);
-    set_path(req, "filters", J("{\"metal\": [\"bronze\", \"silver\", \"bronze\"]}"));
-    set_path(req, "household.income", J("30000.25"));
+    ts_set_path(req, "filters", ts_json("{\"metal\": [\"bronze\", \"silver\", \"bronze\"]}"));
+    ts_set_path(req, "household.income", ts_json("30000.25"));
     mq_arena a;
     mq_input in;
     expect_ok(req, &a, &in);
@@ -705,8 +663,8 @@ static void test_health_filters_and_household(void **state)
     mq_arena_free(&a);
 
     req = aca(0); /* no household: no tax credit can be estimated, the rest rates */
-    set_path(req, "household", NULL);
-    set_path(req, "filters", J("{}"));
+    ts_set_path(req, "household", NULL);
+    ts_set_path(req, "filters", ts_json("{}"));
     expect_ok(req, &a, &in);
     assert_true(isnan(policy(&in)[MQ_XP_HOUSEHOLD_SIZE]) && isnan(policy(&in)[MQ_XP_INCOME]));
     assert_int_equal(in.metals, 0);
@@ -717,20 +675,20 @@ static void test_health_address_errors(void **state)
 {
     (void)state;
     json_t *req = aca(0);
-    set_path(req, "applicant.address.county_fips", NULL);
+    ts_set_path(req, "applicant.address.county_fips", NULL);
     expect_error(req, "applicant.address.county_fips", "is required");
     req = aca(0);
-    set_path(req, "applicant.address.county_fips", J("39049"));
+    ts_set_path(req, "applicant.address.county_fips", ts_json("39049"));
     expect_error(req, "applicant.address.county_fips",
                  "expected a 5-digit county FIPS code string, got a number");
     req = aca(0);
-    set_path(req, "applicant.address.county_fips", J("\"3904\""));
+    ts_set_path(req, "applicant.address.county_fips", ts_json("\"3904\""));
     expect_error(req, "applicant.address.county_fips", "not a 5-digit county FIPS code \"3904\"");
     req = aca(0);
-    set_path(req, "applicant.address.county_fips", J("\"48201\""));
+    ts_set_path(req, "applicant.address.county_fips", ts_json("\"48201\""));
     expect_error(req, "applicant.address.county_fips", "county 48201 is not in OH");
     req = aca(0);
-    set_path(req, "applicant.address.zip", J("\"4321\""));
+    ts_set_path(req, "applicant.address.zip", ts_json("\"4321\""));
     expect_error(req, "applicant.address.zip", "not a 5-digit ZIP code \"4321\"");
 }
 
@@ -738,22 +696,22 @@ static void test_health_household_errors(void **state)
 {
     (void)state;
     json_t *req = aca(0);
-    set_path(req, "household.size", J("0"));
+    ts_set_path(req, "household.size", ts_json("0"));
     expect_error(req, "household.size", "must be from 1 to 20, got 0");
     req = aca(0);
-    set_path(req, "household.size", NULL);
+    ts_set_path(req, "household.size", NULL);
     expect_error(req, "household.size", "is required");
     req = aca(0);
-    set_path(req, "household.income", J("-1"));
+    ts_set_path(req, "household.income", ts_json("-1"));
     expect_error(req, "household.income", "must be from 0 to 100000000, got -1");
     req = aca(0);
-    set_path(req, "household.income", J("52000.555"));
+    ts_set_path(req, "household.income", ts_json("52000.555"));
     expect_error(req, "household.income", "expected at most two decimals, got 52000.555");
     req = aca(2);
-    set_path(req, "household.size", J("1"));
+    ts_set_path(req, "household.size", ts_json("1"));
     expect_error(req, "household.size", "is 1, fewer than the 2 members listed");
     req = aca(0);
-    set_path(req, "household.members", J("1"));
+    ts_set_path(req, "household.members", ts_json("1"));
     expect_error(req, "household.members", "unknown field");
 }
 
@@ -761,40 +719,40 @@ static void test_health_member_errors(void **state)
 {
     (void)state;
     json_t *req = aca(0);
-    set_path(req, "members", J("[]"));
+    ts_set_path(req, "members", ts_json("[]"));
     expect_error(req, "members", "must list 1 to 20 members, got 0");
     req = aca(2);
-    set_path(req, "members[1].relationship", J("\"self\""));
+    ts_set_path(req, "members[1].relationship", ts_json("\"self\""));
     expect_error(req, "members[1].relationship",
                  "only one member may be \"self\" (also members[0])");
     req = aca(1);
-    set_path(req, "members[2].relationship", J("\"spouse\""));
+    ts_set_path(req, "members[2].relationship", ts_json("\"spouse\""));
     expect_error(req, "members[2].relationship",
                  "only one member may be \"spouse\" (also members[1])");
     req = aca(2);
-    set_path(req, "members[0].relationship", J("\"child\""));
+    ts_set_path(req, "members[0].relationship", ts_json("\"child\""));
     expect_error(req, "members",
                  "must include the applicant: one member with relationship \"self\"");
     req = aca(2);
-    set_path(req, "members[0].relationship", J("\"cousin\""));
+    ts_set_path(req, "members[0].relationship", ts_json("\"cousin\""));
     expect_error(req, "members[0].relationship", "\"cousin\" is not one of self, spouse, child");
     req = aca(2);
-    set_path(req, "members[1].id", J("\"m1\""));
+    ts_set_path(req, "members[1].id", ts_json("\"m1\""));
     expect_error(req, "members[1].id", "duplicate id \"m1\" (also members[0])");
     req = aca(0);
-    set_path(req, "members[0].date_of_birth", J("\"1985-02-30\""));
+    ts_set_path(req, "members[0].date_of_birth", ts_json("\"1985-02-30\""));
     expect_error(req, "members[0].date_of_birth", "not a valid date \"1985-02-30\"");
     req = aca(0);
-    set_path(req, "members[0].date_of_birth", J("\"2026-01-02\""));
+    ts_set_path(req, "members[0].date_of_birth", ts_json("\"2026-01-02\""));
     expect_error(req, "members[0].date_of_birth", "is after the effective date 2026-01-01");
     req = aca(0);
-    set_path(req, "members[0].tobacco", NULL);
+    ts_set_path(req, "members[0].tobacco", NULL);
     expect_error(req, "members[0].tobacco", "is required");
     req = aca(0);
-    set_path(req, "members[0].gender", J("\"female\""));
+    ts_set_path(req, "members[0].gender", ts_json("\"female\""));
     expect_error(req, "members[0].gender", "unknown field");
     req = aca(0);
-    set_path(req, "members[0]", J("\"m1\""));
+    ts_set_path(req, "members[0]", ts_json("\"m1\""));
     expect_error(req, "members[0]", "expected an object, got a string");
 }
 
@@ -802,20 +760,20 @@ static void test_health_filter_errors(void **state)
 {
     (void)state;
     json_t *req = aca(0);
-    set_path(req, "filters", J("{\"metal\": [\"silver\", \"tin\"]}"));
+    ts_set_path(req, "filters", ts_json("{\"metal\": [\"silver\", \"tin\"]}"));
     expect_error(req, "filters.metal[1]",
                  "\"tin\" is not one of catastrophic, bronze, silver, gold, platinum");
     req = aca(0);
-    set_path(req, "filters", J("{\"metal\": []}"));
+    ts_set_path(req, "filters", ts_json("{\"metal\": []}"));
     expect_error(req, "filters.metal", "must list 1 to 5 metals, got 0");
     req = aca(0);
-    set_path(req, "filters", J("{\"metal\": \"gold\"}"));
+    ts_set_path(req, "filters", ts_json("{\"metal\": \"gold\"}"));
     expect_error(req, "filters.metal", "expected an array, got a string");
     req = aca(0);
-    set_path(req, "filters", J("{\"metal\": [3]}"));
+    ts_set_path(req, "filters", ts_json("{\"metal\": [3]}"));
     expect_error(req, "filters.metal[0]", "expected a string, got a number");
     req = aca(0);
-    set_path(req, "filters", J("{\"network\": \"hmo\"}"));
+    ts_set_path(req, "filters", ts_json("{\"network\": \"hmo\"}"));
     expect_error(req, "filters.network", "unknown field");
 }
 
@@ -823,10 +781,10 @@ static void test_health_errors_are_collected(void **state)
 {
     (void)state;
     json_t *req = aca(1);
-    set_path(req, "applicant.address.county_fips", J("\"39X41\""));
-    set_path(req, "members[3].tobacco", J("\"no\""));
-    set_path(req, "members[4].extra", J("{\"school\": \"Central\"}")); /* allowed */
-    set_path(req, "filters", J("{\"metal\": [\"iron\"]}"));
+    ts_set_path(req, "applicant.address.county_fips", ts_json("\"39X41\""));
+    ts_set_path(req, "members[3].tobacco", ts_json("\"no\""));
+    ts_set_path(req, "members[4].extra", ts_json("{\"school\": \"Central\"}")); /* allowed */
+    ts_set_path(req, "filters", ts_json("{\"metal\": [\"iron\"]}"));
     mq_arena a;
     mq_input in;
     mq_req_errors errs;

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "model.h"
 
 #include <dirent.h>
@@ -21,17 +23,13 @@ static mq_engine *engine;
 static int load(void **state)
 {
     (void)state;
-    mq_diags d = {0};
-    engine = mq_engine_load("plans", &d);
-    mq_diags_free(&d);
-    return engine ? 0 : -1;
+    return ts_engine_setup(&engine, "plans", NULL);
 }
 
 static int unload(void **state)
 {
     (void)state;
-    mq_engine_free(engine);
-    return 0;
+    return ts_engine_teardown(&engine);
 }
 
 /* Text from the writer, and jansson's dump of it parsed back, must agree. */
@@ -49,11 +47,8 @@ static void assert_jansson_would_print(const char *text)
 
 static void rate_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
+    size_t n;
+    char *buf = ts_read_file(path, &n);
     mq_arena a;
     mq_arena_init(&a, 0);
     mq_input in;
@@ -71,6 +66,7 @@ static void rate_file(const char *path)
         json_decref(tips);
     }
     mq_arena_free(&a);
+    free(buf);
 }
 
 static void every_sample_request_prints_as_jansson_would(void **state)

@@ -1,0 +1,208 @@
+/* support.c -- helpers shared by the C tests; see support.h. */
+#include "support.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+extern char **environ;
+
+/* ---- Files ------------------------------------------------------------- */
+
+char *ts_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = (size_t)n;
+    return buf;
+}
+
+void ts_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+json_t *ts_load_json(const char *path)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc)
+        fail_msg("%s:%d: %s", path, je.line, je.text);
+    return doc;
+}
+
+int ts_json_setup(json_t **doc, const char *path)
+{
+    json_error_t je;
+    *doc = json_load_file(path, 0, &je);
+    if (!*doc)
+        fprintf(stderr, "%s:%d: %s\n", path, je.line, je.text);
+    return *doc ? 0 : -1;
+}
+
+json_t *ts_example_request(const char *path, size_t i)
+{
+    json_t *doc = ts_load_json(path);
+    json_t *req = json_deep_copy(
+        json_object_get(json_array_get(json_object_get(doc, "cases"), i), "request"));
+    json_decref(doc);
+    assert_non_null(req);
+    return req;
+}
+
+json_t *ts_json(const char *text)
+{
+    json_error_t je;
+    json_t *v = json_loads(text, JSON_DECODE_ANY, &je);
+    if (!v)
+        fail_msg("bad test JSON %s: %s", text, je.text);
+    return v;
+}
+
+void ts_set_path(json_t *root, const char *path, json_t *value)
+{
+    json_t *cur = root;
+    char key[64];
+    const char *p = path;
+    for (;;) {
+        size_t idx = 0;
+        bool is_index = *p == '[';
+        if (is_index) {
+            idx = strtoul(p + 1, (char **)&p, 10);
+            p++; /* ']' */
+        } else {
+            size_t n = strcspn(p, ".[");
+            snprintf(key, sizeof key, "%.*s", (int)n, p);
+            p += n;
+        }
+        if (*p == '.')
+            p++;
+        if (!*p) {
+            if (is_index && value)
+                assert_int_equal(json_array_set_new(cur, idx, value), 0);
+            else if (is_index)
+                assert_int_equal(json_array_remove(cur, idx), 0);
+            else if (value)
+                assert_int_equal(json_object_set_new(cur, key, value), 0);
+            else
+                assert_int_equal(json_object_del(cur, key), 0);
+            return;
+        }
+        cur = is_index ? json_array_get(cur, idx) : json_object_get(cur, key);
+        if (!cur)
+            fail_msg("no %s in the test request", path);
+    }
+}
+
+/* ---- Engine and requests ----------------------------------------------- */
+
+int ts_engine_setup(mq_engine **engine, const char *dir, FILE *diags)
+{
+    mq_diags d = {0};
+    *engine = mq_engine_load(dir, &d);
+    for (int i = 0; diags && i < d.count; i++)
+        fprintf(diags, "%s\n", d.items[i].text);
+    mq_diags_free(&d);
+    return *engine ? 0 : -1;
+}
+
+int ts_engine_teardown(mq_engine **engine)
+{
+    mq_engine_free(*engine);
+    *engine = NULL;
+    return 0;
+}
+
+void ts_parse_request(const char *text, size_t len, mq_arena *a, mq_input *in, const char *what)
+{
+    mq_req_errors errs = {0};
+    if (!mq_req_parse(text, len, a, in, &errs))
+        fail_msg("%s rejected: %s (%d problems)", what,
+                 errs.count ? mq_req_error_text(&errs.items[0], a) : "out of memory", errs.count);
+}
+
+void ts_parse_request_file(const char *path, mq_arena *a, mq_input *in)
+{
+    size_t len;
+    char *text = ts_read_file(path, &len);
+    ts_parse_request(text, len, a, in, path);
+    free(text);
+}
+
+/* ---- Running a command ------------------------------------------------- */
+
+pid_t ts_spawn(const char *bin, const char *const *args, const char *input, const char *out,
+               const char *err)
+{
+    const char *argv[64] = {bin};
+    int argc = 1;
+    for (; args[argc - 1]; argc++) {
+        assert_true(argc < 63);
+        argv[argc] = args[argc - 1];
+    }
+    argv[argc] = NULL;
+    posix_spawn_file_actions_t fa;
+    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+    posix_spawn_file_actions_addopen(&fa, 0, input ? input : "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        fail_msg("cannot run %s: %s", bin, strerror(rc));
+    return pid;
+}
+
+ts_result ts_run(const char *bin, const char *const *args, const char *input, const char *dir,
+                 int timeout_s)
+{
+    char out[512], err[512];
+    snprintf(out, sizeof out, "%s/stdout", dir);
+    snprintf(err, sizeof err, "%s/stderr", dir);
+    pid_t pid = ts_spawn(bin, args, input, out, err);
+    int status = 0;
+    for (long waited = 0;; waited++) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            break;
+        assert_int_equal(w, 0);
+        if (waited == (long)timeout_s * 200) { /* 5 ms each */
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("%s %s did not finish in %d seconds", bin, args[0] ? args[0] : "", timeout_s);
+        }
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+    ts_result r = {0};
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    r.out = ts_read_file(out, &r.nout);
+    r.err = ts_read_file(err, NULL);
+    return r;
+}
+
+void ts_result_free(ts_result *r)
+{
+    free(r->out);
+    free(r->err);
+}
