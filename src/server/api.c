@@ -100,10 +100,9 @@ static bool consent_given(const json_t *doc)
 /* Saves a rated quote: request and response texts, line, effective date and
  * the applicant's consent to be contacted (with its time). Shared by every
  * route that rates (quotes, bundles, ACORD). */
-bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const json_t *doc,
-                       mq_store_quote *q, const char *request, const char *response)
+void mq_api_prepare_quote(const char *line, int32_t effective, const json_t *doc, mq_store_quote *q,
+                          char day[11], const char *request, const char *response)
 {
-    char day[11];
     mq_date_format(effective, day);
     q->line = line;
     q->effective_date = day;
@@ -112,6 +111,13 @@ bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const 
     q->consent_contact = consent_given(doc);
     if (q->consent_contact)
         snprintf(q->consent_at, sizeof q->consent_at, "%s", q->created_at);
+}
+
+bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const json_t *doc,
+                       mq_store_quote *q, const char *request, const char *response)
+{
+    char day[11];
+    mq_api_prepare_quote(line, effective, doc, q, day, request, response);
     char err[256];
     if (mq_store_save(s->store, q, err, sizeof err))
         return true;
@@ -219,14 +225,22 @@ static void post_quote(mq_server *s, mq_http_req *r)
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
     }
-    if (!mq_api_save_quote(s, mq_line_get(in.line)->name, in.effective_date, doc, &q, r->body,
-                           text)) {
+    if (r->can_defer) {
+        /* server.c saves it while the connection waits */
+        mq_api_prepare_quote(mq_line_get(in.line)->name, in.effective_date, doc, &q, r->save_day,
+                             r->body, text);
+        r->save_q = q;
+        r->save_line = in.line;
+        r->deferred = true;
+    } else if (!mq_api_save_quote(s, mq_line_get(in.line)->name, in.effective_date, doc, &q,
+                                  r->body, text)) {
         free(text);
         mq_api_error(r, 500, "storage_error", "the quote could not be saved; nothing was stored",
                      "");
         goto done;
     }
-    atomic_fetch_add(&s->metrics.quotes[in.line][0], 1);
+    if (!r->deferred)
+        atomic_fetch_add(&s->metrics.quotes[in.line][0], 1);
     r->status = 201;
     r->response = text;
     r->response_len = strlen(text);

@@ -30,6 +30,16 @@ typedef struct conn_req {
     char *body;
     size_t len, cap;
     bool too_big;
+    /* a quote waiting for its group commit while the connection is suspended */
+    struct MHD_Connection *conn;
+    mq_server *server;
+    bool deferred;
+    atomic_int saved; /* 0 waiting, 1 saved, 2 failed */
+    mq_store_quote q;
+    char day[11];
+    char *text; /* the response, once saved */
+    char *location;
+    int line;
     struct timespec start;
     char method[8];
     char path[PATH_MAX_LEN];
@@ -295,6 +305,65 @@ static bool serve_static(mq_server *s, mq_http_req *r)
     return false;
 }
 
+/* ---- Saving while suspended ---------------------------------------------- */
+
+/* The writer thread's word that the quote is durable (or not). */
+static void on_saved(void *arg, bool ok)
+{
+    conn_req *cr = arg;
+    atomic_store(&cr->saved, ok ? 1 : 2);
+    MHD_resume_connection(cr->conn);
+}
+
+/* The handler rated and answered, but the quote is not saved yet: keep the
+ * answer, suspend the connection so the thread serves others, and queue the
+ * quote for the next group commit; answer_saved replies once it is durable. */
+static enum MHD_Result defer_save(mq_server *s, struct MHD_Connection *conn, conn_req *cr,
+                                  mq_http_req *r)
+{
+    cr->deferred = true;
+    cr->server = s;
+    cr->conn = conn;
+    cr->q = r->save_q;
+    snprintf(cr->day, sizeof cr->day, "%s", r->save_day);
+    cr->q.effective_date = cr->day;
+    cr->q.request = cr->body ? cr->body : "";
+    cr->text = r->response;
+    cr->q.response = cr->text;
+    cr->location = r->location ? strdup(r->location) : NULL;
+    cr->line = r->save_line;
+    cr->route = r->route;
+    MHD_suspend_connection(conn);
+    if (!mq_store_save_async(s->store, &cr->q, on_saved, cr)) {
+        atomic_store(&cr->saved, 2);
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result answer_saved(struct MHD_Connection *conn, conn_req *cr)
+{
+    int state = atomic_load(&cr->saved);
+    if (state == 0)
+        return MHD_YES; /* not yet: MHD calls again after the resume */
+    mq_http_req r = {.method = cr->method, .path = cr->path, .route = cr->route};
+    cr->deferred = false;
+    if (state == 1) {
+        atomic_fetch_add(&cr->server->metrics.quotes[cr->line][0], 1);
+        r.status = 201;
+        r.response = cr->text;
+        r.response_len = strlen(cr->text);
+        r.response_type = "application/json";
+        r.location = cr->location;
+    } else {
+        free(cr->text);
+        mq_api_error(&r, 500, "storage_error", "the quote could not be saved; nothing was stored",
+                     "");
+    }
+    cr->text = NULL;
+    return send_reply(conn, cr, &r);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -302,6 +371,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     mq_server *s = cls;
     conn_req *cr = *con_cls;
+    if (cr && cr->deferred)
+        return answer_saved(conn, cr);
     if (!cr) {
         cr = calloc(1, sizeof(*cr));
         if (!cr)
@@ -348,6 +419,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .route = ROUTE_OTHER,
     };
     mq_arena_init(&r.arena, 8 * 1024 * 1024);
+    r.can_defer = true;
     if (strcmp(cr->path, "/v1/quotes") == 0)
         r.route = ROUTE_QUOTES_POST; /* so a 413 counts under its route */
     if (cr->too_big)
@@ -356,6 +428,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         mq_api_error(&r, 414, "uri_too_long", "URL too long", "");
     else if (!serve_static(s, &r))
         mq_api_handle(s, &r);
+    if (r.deferred) {
+        enum MHD_Result ret = defer_save(s, conn, cr, &r);
+        mq_arena_free(&r.arena);
+        return ret;
+    }
     enum MHD_Result ret = send_reply(conn, cr, &r);
     mq_arena_free(&r.arena);
     return ret;
@@ -400,6 +477,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              cr->method, path, cr->status, ms, cr->resp_len,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : ",\"aborted\":true");
     free(cr->body);
+    free(cr->text);
+    free(cr->location);
     free(cr);
     *con_cls = NULL;
     atomic_fetch_sub(&active_requests, 1);
@@ -426,19 +505,19 @@ static struct MHD_Daemon *start_daemon(mq_server *s)
         log_line("\"event\":\"error\",\"message\":\"--bind takes an IPv4 address\"");
         return NULL;
     }
-    /* Rating is CPU work, but saving waits for a group commit (an fsync that
-     * many quotes share), so more threads than cores keep the CPUs busy
-     * while some requests wait for the disk; measured best at 64 for 64
-     * clients (bench/bench_http.sh). */
-    unsigned threads = (unsigned)(s->cfg.threads > 0 ? s->cfg.threads : 64);
+    /* Handlers only compute: a quote waiting for its group commit suspends
+     * its connection (defer_save), so one thread per core is enough. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = (unsigned)(s->cfg.threads > 0 ? s->cfg.threads : cores > 0 ? cores : 2);
     return MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, (uint16_t)s->cfg.port, NULL,
-        NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)200, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME,
+        (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)200, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+        MHD_OPTION_END);
 }
 
 static void drain(void)

@@ -106,6 +106,12 @@ typedef struct mq_http_req {
     const char *allow;    /* for 405 */
     mq_route route;
     mq_arena arena;
+    /* POST /v1/quotes may leave its quote to be saved while the connection
+     * waits suspended (server.c), instead of blocking a thread on the commit */
+    bool can_defer, deferred;
+    mq_store_quote save_q;
+    char save_day[11];
+    int save_line;
 } mq_http_req;
 
 mq_engine_ref *mq_server_engine_acquire(mq_server *s);
@@ -117,6 +123,10 @@ void mq_api_handle(mq_server *s, mq_http_req *r);
 /* Sets a JSON error body: {"error": {"code", "message", "path"}}. */
 void mq_api_error(mq_http_req *r, int status, const char *code, const char *message,
                   const char *path);
+/* Fills the fields of a quote to save (line, effective date in `day`, texts,
+ * consent); mq_api_save_quote also saves it, waiting for the commit. */
+void mq_api_prepare_quote(const char *line, int32_t effective, const json_t *doc, mq_store_quote *q,
+                          char day[11], const char *request, const char *response);
 /* Saves a rated quote with its consent (api.c; every route that rates uses it). */
 bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const json_t *doc,
                        mq_store_quote *q, const char *request, const char *response);

@@ -38,6 +38,12 @@ bool mq_store_new_id(mq_store_quote *q);
  * version each carrier was rated with is in the response itself. */
 bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errlen);
 
+/* The same, without waiting: `done(arg, ok)` runs on the writer thread once
+ * the quote is durable (or the batch failed). q and every string it points
+ * to must stay valid until then. False when it could not be queued. */
+typedef void (*mq_store_done_fn)(void *arg, bool ok);
+bool mq_store_save_async(mq_store *s, const mq_store_quote *q, mq_store_done_fn done, void *arg);
+
 /* A loaded quote: every string is owned by it (mq_store_loaded_free). */
 typedef struct mq_store_loaded {
     mq_store_quote q;

@@ -23,6 +23,8 @@ typedef struct pending {
     const mq_store_quote *q;
     bool done, ok;
     pthread_cond_t wake; /* its own, so a commit wakes exactly its callers */
+    mq_store_done_fn cb; /* asynchronous save: called instead, then freed */
+    void *cb_arg;
     struct pending *next;
 } pending;
 
@@ -298,16 +300,58 @@ static void *writer_main(void *arg)
         s->head = s->tail = NULL;
         pthread_mutex_unlock(&s->queue_lock);
         bool ok = write_batch(s, batch);
+        pending *async = NULL;
         pthread_mutex_lock(&s->queue_lock);
         for (pending *p = batch, *next; p; p = next) {
-            next = p->next; /* p belongs to its caller once done is set */
+            next = p->next; /* a waiting caller's p is its own once done is set */
+            if (p->cb) {
+                p->next = async;
+                async = p;
+                continue;
+            }
             p->ok = ok;
             p->done = true;
             pthread_cond_signal(&p->wake);
         }
+        pthread_mutex_unlock(&s->queue_lock);
+        for (pending *p = async, *next; p; p = next) {
+            next = p->next;
+            p->cb(p->cb_arg, ok);
+            free(p);
+        }
+        pthread_mutex_lock(&s->queue_lock);
     }
     pthread_mutex_unlock(&s->queue_lock);
     return NULL;
+}
+
+static bool enqueue(mq_store *s, pending *p)
+{
+    if (s->stop)
+        return false;
+    if (s->tail)
+        s->tail->next = p;
+    else
+        s->head = p;
+    s->tail = p;
+    pthread_cond_signal(&s->work);
+    return true;
+}
+
+bool mq_store_save_async(mq_store *s, const mq_store_quote *q, mq_store_done_fn done, void *arg)
+{
+    pending *p = calloc(1, sizeof(*p));
+    if (!p)
+        return false;
+    p->q = q;
+    p->cb = done;
+    p->cb_arg = arg;
+    pthread_mutex_lock(&s->queue_lock);
+    bool ok = enqueue(s, p);
+    pthread_mutex_unlock(&s->queue_lock);
+    if (!ok)
+        free(p);
+    return ok;
 }
 
 bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errlen)
@@ -315,18 +359,12 @@ bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errle
     pending p = {.q = q};
     pthread_cond_init(&p.wake, NULL);
     pthread_mutex_lock(&s->queue_lock);
-    if (s->stop) {
+    if (!enqueue(s, &p)) {
         pthread_mutex_unlock(&s->queue_lock);
         pthread_cond_destroy(&p.wake);
         snprintf(err, errlen, "the store is closing");
         return false;
     }
-    if (s->tail)
-        s->tail->next = &p;
-    else
-        s->head = &p;
-    s->tail = &p;
-    pthread_cond_signal(&s->work);
     while (!p.done)
         pthread_cond_wait(&p.wake, &s->queue_lock);
     if (!p.ok && err && errlen)
