@@ -56,27 +56,45 @@ static const char *const limit_keys[] = {"limit", NULL};
 
 /* ---- Paths and errors ------------------------------------------------ */
 
-static size_t path_push(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static size_t path_push(req *r, const char *fmt, ...)
+/* Appends text to the path, cut at MAX_PATH (this runs for every object of
+ * every request, so it avoids printf). */
+static size_t path_append(req *r, const char *sep, const char *text, size_t n)
 {
     size_t at = r->plen;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(r->path + at, MAX_PATH - at, fmt, ap);
-    va_end(ap);
-    r->plen = n < 0 ? at : at + (size_t)n >= MAX_PATH ? MAX_PATH - 1 : at + (size_t)n;
+    size_t room = MAX_PATH - 1 - r->plen;
+    size_t ns = strlen(sep);
+    if (ns > room)
+        ns = room;
+    memcpy(r->path + r->plen, sep, ns);
+    r->plen += ns;
+    room -= ns;
+    if (n > room)
+        n = room;
+    memcpy(r->path + r->plen, text, n);
+    r->plen += n;
     r->path[r->plen] = '\0';
     return at;
 }
 
 size_t rq_path_enter(req *r, const char *key)
 {
-    return path_push(r, r->plen ? ".%s" : "%s", key);
+    return path_append(r, r->plen ? "." : "", key, strlen(key));
 }
 
 size_t rq_path_index(req *r, size_t i)
 {
-    return path_push(r, "[%zu]", i);
+    char digits[24];
+    size_t n = 0;
+    digits[n++] = '[';
+    char rev[20];
+    size_t k = 0;
+    do
+        rev[k++] = (char)('0' + i % 10);
+    while ((i /= 10) && k < sizeof rev);
+    while (k)
+        digits[n++] = rev[--k];
+    digits[n++] = ']';
+    return path_append(r, "", digits, n);
 }
 
 void rq_path_pop(req *r, size_t at)
@@ -306,7 +324,13 @@ bool rq_get_number(req *r, const json_t *obj, const char *key, bool required, nu
         return false;
     }
     double x = json_number_value(v);
-    char got[40];
+    bool bad = !(x >= rule.lo && x <= rule.hi) || (rule.whole && x != floor(x)) ||
+               (rule.cents && fabs(x * 100 - round(x * 100)) > 1e-4);
+    if (!bad) {
+        *out = x;
+        return true;
+    }
+    char got[40]; /* formatted only for a message */
     number_text(v, got);
     if (!(x >= rule.lo && x <= rule.hi)) {
         rq_err_at(r, key, "must be from %.15g to %.15g, got %s", rule.lo, rule.hi, got);

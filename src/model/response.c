@@ -159,28 +159,45 @@ static void jw_key(jw *w, const char *key, bool first)
     jw_mem(w, ":", 1);
 }
 
-static void jw_int(jw *w, long long v)
+/* Decimal digits of v (no sign) written backwards into the end of buf;
+ * returns where they start. printf costs more than all the rest here. */
+static char *digits(char *end, unsigned long long v)
 {
-    char b[32];
-    snprintf(b, sizeof b, "%lld", v);
-    jw_raw(w, b);
+    do
+        *--end = (char)('0' + v % 10);
+    while (v /= 10);
+    return end;
 }
 
-/* Money as jansson prints cents / 100.0 with 15 significant digits. */
+static void jw_int(jw *w, long long v)
+{
+    char b[24], *end = b + sizeof b;
+    char *p = digits(end, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v);
+    if (v < 0)
+        *--p = '-';
+    jw_mem(w, p, (size_t)(end - p));
+}
+
+/* Money as jansson prints cents / 100.0 with 15 significant digits:
+ * 714.0, 1018.6, 1018.67 (amounts below 10^13 dollars). */
 static void jw_money(jw *w, int64_t cents)
 {
-    char b[40];
-    int64_t a = cents < 0 ? -cents : cents;
-    int64_t whole = a / 100, frac = a % 100;
-    if (frac == 0)
-        snprintf(b, sizeof b, "%s%lld.0", cents < 0 ? "-" : "", (long long)whole);
-    else if (frac % 10 == 0)
-        snprintf(b, sizeof b, "%s%lld.%lld", cents < 0 ? "-" : "", (long long)whole,
-                 (long long)(frac / 10));
-    else
-        snprintf(b, sizeof b, "%s%lld.%02lld", cents < 0 ? "-" : "", (long long)whole,
-                 (long long)frac);
-    jw_raw(w, b);
+    unsigned long long a = cents < 0 ? 0ull - (unsigned long long)cents : (unsigned long long)cents;
+    unsigned frac = (unsigned)(a % 100);
+    char b[32], *end = b + sizeof b, *p = end;
+    if (frac == 0) {
+        *--p = '0';
+    } else if (frac % 10 == 0) {
+        *--p = (char)('0' + frac / 10);
+    } else {
+        *--p = (char)('0' + frac % 10);
+        *--p = (char)('0' + frac / 10);
+    }
+    *--p = '.';
+    p = digits(p, a / 100);
+    if (cents < 0)
+        *--p = '-';
+    jw_mem(w, p, (size_t)(end - p));
 }
 
 static void jw_money_or_null(jw *w, bool known, int64_t cents)
