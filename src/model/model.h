@@ -116,9 +116,17 @@ char *mq_resp_bundle_text(const mq_bundle_input *b, const mq_bundle_result *r,
 
 /* ---- Savings tips (tips.c) ----------------------------------------- */
 
+/* The legal minimum liability limits where the policy is written (whole
+ * dollars); a tip never goes below them. */
+typedef struct mq_tip_minimums {
+    int bi_per_person, bi_per_accident;
+} mq_tip_minimums;
+
 /* [{carrier, plan, change, saving, new_total}]: changes the cheapest
- * carriers' own plans price lower (never a lower liability limit). */
-json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, mq_arena *a);
+ * carriers' own plans price lower. Lower liability limits are suggested only
+ * when `min` is given, and never below it. */
+json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
+                     mq_arena *a);
 
 /* ---- Catalog (catalog.c) ------------------------------------------ */
 

@@ -3,10 +3,10 @@
  * For the cheapest quotes, each plausible change that the carrier's own plan
  * prices is tried by re-rating a copy of the request with that plan: higher
  * comprehensive and collision deductibles, paperless documents, dropping
- * collision on an old car. A tip is kept when the plan still quotes and the
- * total falls; it names the change and the saving in dollars. No tip ever
- * lowers a liability limit, so none can take cover below a state's legal
- * minimum. Auto only for now.
+ * collision on an old car, the next lower bodily injury limits when they stay
+ * at or above the state's legal minimum. A tip is kept when the plan still
+ * quotes and the total falls; it names the change and the saving in
+ * dollars. Auto only for now.
  */
 #include "model.h"
 
@@ -33,12 +33,33 @@ static bool copy_input(const mq_input *in, mq_arena *a, mq_input *out)
     return true;
 }
 
-typedef enum { TIP_DEDUCTIBLES, TIP_PAPERLESS, TIP_DROP_COLLISION } tip_kind;
+typedef enum { TIP_DEDUCTIBLES, TIP_PAPERLESS, TIP_DROP_COLLISION, TIP_LOWER_BI } tip_kind;
+
+/* Common split limits, per person / per accident, lowest first. */
+static const int bi_ladder[][2] = {{15000, 30000},   {20000, 40000},   {25000, 50000},
+                                   {30000, 60000},   {50000, 100000},  {100000, 300000},
+                                   {250000, 500000}, {500000, 1000000}};
+enum { BI_STEPS = sizeof bi_ladder / sizeof bi_ladder[0] };
+
+/* The next lower ladder step below the request's bi limits that is still at
+ * or above the minimums; -1 when there is none. */
+static int lower_bi_step(const mq_input *in, const mq_tip_minimums *min)
+{
+    const double *pol = in->values[MQ_ENT_POLICY];
+    int best = -1;
+    for (int i = 0; i < BI_STEPS; i++)
+        if (bi_ladder[i][0] < pol[MQ_AP_BI_PER_PERSON] &&
+            bi_ladder[i][1] < pol[MQ_AP_BI_PER_ACCIDENT] && bi_ladder[i][0] >= min->bi_per_person &&
+            bi_ladder[i][1] >= min->bi_per_accident)
+            best = i;
+    return best;
+}
 
 /* Applies change `kind` (for TIP_DROP_COLLISION to vehicle `v`); false when
  * it does not apply to this request. */
 static bool apply_change(mq_input *x, tip_kind kind, int32_t v)
 {
+
     double *pol = x->values[MQ_ENT_POLICY];
     bool changed = false;
     switch (kind) {
@@ -53,6 +74,15 @@ static bool apply_change(mq_input *x, tip_kind kind, int32_t v)
                 }
         }
         return changed;
+    case TIP_LOWER_BI: /* v is the ladder step */
+        pol[MQ_AP_BI_PER_PERSON] = bi_ladder[v][0];
+        pol[MQ_AP_BI_PER_ACCIDENT] = bi_ladder[v][1];
+        /* uninsured motorist may not exceed bodily injury */
+        if (pol[MQ_AP_UM_PER_PERSON] > bi_ladder[v][0])
+            pol[MQ_AP_UM_PER_PERSON] = bi_ladder[v][0];
+        if (pol[MQ_AP_UM_PER_ACCIDENT] > bi_ladder[v][1])
+            pol[MQ_AP_UM_PER_ACCIDENT] = bi_ladder[v][1];
+        return true;
     case TIP_PAPERLESS:
         if (pol[MQ_AP_PAPERLESS] == 1)
             return false;
@@ -78,6 +108,12 @@ static const char *describe(const mq_input *in, tip_kind kind, int32_t v, mq_are
         return "Raise comprehensive and collision deductibles to 1,000";
     case TIP_PAPERLESS:
         return "Choose paperless documents";
+    case TIP_LOWER_BI:
+        return mq_arena_printf(a,
+                               "Lower bodily injury limits to %d,%03d/%d,%03d, still above the "
+                               "legal minimum",
+                               bi_ladder[v][0] / 1000, bi_ladder[v][0] % 1000,
+                               bi_ladder[v][1] / 1000, bi_ladder[v][1] % 1000);
     case TIP_DROP_COLLISION: {
         const double *row = mq_input_row(in, MQ_ENT_VEHICLE, v);
         int y, m, d;
@@ -107,7 +143,8 @@ static json_t *try_change(const mq_result *r, const mq_input *in, tip_kind kind,
                      mq_resp_money(alt.total_cents));
 }
 
-json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, mq_arena *a)
+json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
+                     mq_arena *a)
 {
     json_t *tips = json_array();
     if (!tips || in->line != MQ_LINE_AUTO)
@@ -126,6 +163,9 @@ json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, mq_arena *
         for (int32_t v = 0; v < in->count[MQ_ENT_VEHICLE]; v++)
             if ((t = try_change(r, in, TIP_DROP_COLLISION, v, a)))
                 json_array_append_new(tips, t);
+        int step = min ? lower_bi_step(in, min) : -1;
+        if (step >= 0 && (t = try_change(r, in, TIP_LOWER_BI, step, a)))
+            json_array_append_new(tips, t);
     }
     return tips;
 }

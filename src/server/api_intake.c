@@ -74,6 +74,18 @@ static void invalid(mq_http_req *r, const mq_req_errors *errs)
     reply_json(r, 422, err ? json_pack("{s:o}", "error", err) : NULL);
 }
 
+const mq_tip_minimums *mq_api_minimums(const mq_input *in, mq_tip_minimums *out)
+{
+    char err[256];
+    const mq_intake *ik = mq_intake_default(err, sizeof err);
+    const mq_state_rule *rule =
+        ik && in->line == MQ_LINE_AUTO ? mq_state_rule_on(ik, in->state, in->effective_date) : NULL;
+    if (!rule)
+        return NULL;
+    *out = (mq_tip_minimums){rule->bi_per_person, rule->bi_per_accident};
+    return out;
+}
+
 int mq_api_intake_check(mq_http_req *r, const json_t *doc, mq_req_errors *errs)
 {
     const mq_intake *ik = intake(r);
@@ -158,9 +170,11 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
         mq_api_error(r, 500, "internal", "no randomness for a quote id", "");
         goto done;
     }
+    mq_tip_minimums mins;
     json_t *out = mq_resp_build(in, res, n, &(mq_resp_meta){q.id, q.created_at});
     if (out)
-        json_object_set_new(out, "tips", mq_resp_tips(in, res, n, &r->arena));
+        json_object_set_new(out, "tips",
+                            mq_resp_tips(in, res, n, mq_api_minimums(in, &mins), &r->arena));
     response = out ? mq_resp_dump(out, false) : NULL;
     json_decref(out);
     request = mq_resp_dump(mq_acord_json(x), false);

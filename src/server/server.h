@@ -130,6 +130,9 @@ void mq_api_prepare_quote(const char *line, int32_t effective, const json_t *doc
 /* Saves a rated quote with its consent (api.c; every route that rates uses it). */
 bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const json_t *doc,
                        mq_store_quote *q, const char *request, const char *response);
+/* The state's legal minimum liability limits for savings tips (api_intake.c);
+ * NULL when unknown, and then no tip lowers a limit. */
+const mq_tip_minimums *mq_api_minimums(const mq_input *in, mq_tip_minimums *out);
 /* The Prometheus text of the metrics (malloc'd). */
 char *mq_metrics_text(mq_server *s);
 /* server.c: the URL's query argument `name` (decoded), or NULL. */

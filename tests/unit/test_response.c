@@ -57,7 +57,7 @@ static void rate_file(const char *path)
         mq_result *res;
         int nr;
         assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &nr));
-        json_t *tips = mq_resp_tips(&in, res, nr, &a);
+        json_t *tips = mq_resp_tips(&in, res, nr, &(mq_tip_minimums){25000, 50000}, &a);
         char *text =
             mq_resp_text(&in, res, nr, &(mq_resp_meta){"q_X", "2026-01-01T00:00:00Z"}, tips);
         assert_non_null(text);
@@ -130,11 +130,54 @@ static void strings_and_money_are_escaped_as_jansson_escapes_them(void **state)
     mq_arena_free(&a);
 }
 
+/* Tips re-rate the carrier's own plan; a lower limit is suggested only down
+ * to the state's minimum, never below it. */
+static void tips_never_go_below_the_legal_minimum(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_input in;
+    ts_parse_request_file("examples/oh-single-driver.json", &a, &in);
+    mq_result *res;
+    int n;
+    assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &n));
+    const char *lower =
+        "Lower bodily injury limits to 50,000/100,000, still above the legal minimum";
+    /* Ohio's minimum is 25,000/50,000: the step below 100/300 is allowed */
+    json_t *tips = mq_resp_tips(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a);
+    size_t i;
+    json_t *t;
+    int found = 0;
+    json_array_foreach(tips, i, t)
+    {
+        const char *change = json_string_value(json_object_get(t, "change"));
+        if (strcmp(change, lower) != 0)
+            continue;
+        found++;
+        assert_true(json_real_value(json_object_get(t, "saving")) > 0);
+    }
+    assert_true(found >= 1);
+    json_decref(tips);
+    /* with a minimum of 100,000/300,000 no tip may lower the limits */
+    tips = mq_resp_tips(&in, res, n, &(mq_tip_minimums){100000, 300000}, &a);
+    json_array_foreach(tips, i, t)
+        assert_null(strstr(json_string_value(json_object_get(t, "change")), "Lower bodily"));
+    json_decref(tips);
+    /* without known minimums, none either */
+    tips = mq_resp_tips(&in, res, n, NULL, &a);
+    json_array_foreach(tips, i, t)
+        assert_null(strstr(json_string_value(json_object_get(t, "change")), "Lower bodily"));
+    json_decref(tips);
+    mq_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_sample_request_prints_as_jansson_would),
         cmocka_unit_test(strings_and_money_are_escaped_as_jansson_escapes_them),
+        cmocka_unit_test(tips_never_go_below_the_legal_minimum),
     };
     return cmocka_run_group_tests_name("response", tests, load, unload);
 }
