@@ -2,7 +2,8 @@
  *
  * For the cheapest quotes, each plausible change that the carrier's own plan
  * prices is tried by re-rating a copy of the request with that plan: higher
- * comprehensive and collision deductibles, paperless documents, dropping
+ * comprehensive and collision deductibles, paperless documents, a bundle
+ * (the plan's multi-line discount), dropping
  * collision on an old car, the next lower bodily injury limits when they stay
  * at or above the state's legal minimum. A tip is kept when the plan still
  * quotes and the total falls; it names the change and the saving in
@@ -33,7 +34,13 @@ static bool copy_input(const mq_input *in, mq_arena *a, mq_input *out)
     return true;
 }
 
-typedef enum { TIP_DEDUCTIBLES, TIP_PAPERLESS, TIP_DROP_COLLISION, TIP_LOWER_BI } tip_kind;
+typedef enum {
+    TIP_DEDUCTIBLES,
+    TIP_PAPERLESS,
+    TIP_DROP_COLLISION,
+    TIP_LOWER_BI,
+    TIP_BUNDLE
+} tip_kind;
 
 /* Common split limits, per person / per accident, lowest first. */
 static const int bi_ladder[][2] = {{15000, 30000},   {20000, 40000},   {25000, 50000},
@@ -83,6 +90,11 @@ static bool apply_change(mq_input *x, tip_kind kind, int32_t v)
         if (pol[MQ_AP_UM_PER_ACCIDENT] > bi_ladder[v][1])
             pol[MQ_AP_UM_PER_ACCIDENT] = bi_ladder[v][1];
         return true;
+    case TIP_BUNDLE: /* the plan's multi-line discount, if it has one */
+        if (pol[MQ_AP_BUNDLE] == 1)
+            return false;
+        pol[MQ_AP_BUNDLE] = 1;
+        return true;
     case TIP_PAPERLESS:
         if (pol[MQ_AP_PAPERLESS] == 1)
             return false;
@@ -108,6 +120,9 @@ static const char *describe(const mq_input *in, tip_kind kind, int32_t v, mq_are
         return "Raise comprehensive and collision deductibles to 1,000";
     case TIP_PAPERLESS:
         return "Choose paperless documents";
+    case TIP_BUNDLE:
+        return "Insure your home or rented home with the same carrier too (multi-line discount "
+               "on this policy; see docs/bundles.md)";
     case TIP_LOWER_BI:
         return mq_arena_printf(a,
                                "Lower bodily injury limits to %d,%03d/%d,%03d, still above the "
@@ -159,6 +174,8 @@ json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, const mq_t
         if ((t = try_change(r, in, TIP_DEDUCTIBLES, 0, a)))
             json_array_append_new(tips, t);
         if ((t = try_change(r, in, TIP_PAPERLESS, 0, a)))
+            json_array_append_new(tips, t);
+        if ((t = try_change(r, in, TIP_BUNDLE, 0, a)))
             json_array_append_new(tips, t);
         for (int32_t v = 0; v < in->count[MQ_ENT_VEHICLE]; v++)
             if ((t = try_change(r, in, TIP_DROP_COLLISION, v, a)))
