@@ -304,32 +304,6 @@ static void err_at(conv *c, int col, const char *fmt, ...)
         c->oom = true;
 }
 
-/* A cell in double quotes, escaped like JSON, cut after about 64 bytes. */
-static const char *quoted(const char *s, char out[160])
-{
-    size_t o = 0;
-    out[o++] = '"';
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (o >= 64 && (ch & 0xC0) != 0x80) {
-            memcpy(out + o, "...", 3);
-            o += 3;
-            break;
-        }
-        if (ch == '"' || ch == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)ch;
-        } else if (ch < 0x20) {
-            o += (size_t)snprintf(out + o, 7, "\\u%04x", ch);
-        } else {
-            out[o++] = (char)ch;
-        }
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-    return out;
-}
-
 /* The cell of `col`, or NULL when empty ("is required" when required). */
 static const char *get(conv *c, int col, bool required)
 {
@@ -406,7 +380,7 @@ static bool get_number(conv *c, int col, bool required, num_rule rule, double *o
     if (!s)
         return false;
     if (!decimal(s, &x)) {
-        err_at(c, col, "expected a number, got %s", quoted(s, q));
+        err_at(c, col, "expected a number, got %s", mq_req_quoted(s, q));
         return false;
     }
     if (!check_number(c, col, s, x, rule))
@@ -422,7 +396,7 @@ static bool get_date(conv *c, int col, bool required, int32_t *out)
     if (!s)
         return false;
     if (!mq_date_parse(s, out)) {
-        err_at(c, col, "not a valid date %s", quoted(s, q));
+        err_at(c, col, "not a valid date %s", mq_req_quoted(s, q));
         return false;
     }
     return true;
@@ -455,7 +429,7 @@ static bool enum_value(conv *c, int col, const char *s, mq_domain d, double *out
         return true;
     }
     if (d == MQ_DOM_STATE) {
-        err_at(c, col, "%snot a US state code %s", prefix, quoted(s, q));
+        err_at(c, col, "%snot a US state code %s", prefix, mq_req_quoted(s, q));
         return false;
     }
     char list[256] = "";
@@ -463,7 +437,7 @@ static bool enum_value(conv *c, int col, const char *s, mq_domain d, double *out
         size_t n = strlen(list);
         snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", mq_symbol_name(d, i));
     }
-    err_at(c, col, "%s%s is not one of %s", prefix, quoted(s, q), list);
+    err_at(c, col, "%s%s is not one of %s", prefix, mq_req_quoted(s, q), list);
     return false;
 }
 
@@ -485,7 +459,7 @@ static void get_bool(conv *c, int col, double *out)
     else if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0)
         *out = 0;
     else
-        err_at(c, col, "expected true or false, got %s", quoted(s, q));
+        err_at(c, col, "expected true or false, got %s", mq_req_quoted(s, q));
 }
 
 static bool get_zip(conv *c, int col, bool required, double *out)
@@ -495,7 +469,7 @@ static bool get_zip(conv *c, int col, bool required, double *out)
     if (!s)
         return false;
     if (strlen(s) != 5 || strspn(s, "0123456789") != 5) {
-        err_at(c, col, "not a 5-digit ZIP code %s", quoted(s, q));
+        err_at(c, col, "not a 5-digit ZIP code %s", mq_req_quoted(s, q));
         return false;
     }
     *out = (double)((s[0] - '0') * 10000 + (s[1] - '0') * 1000 + (s[2] - '0') * 100 +
@@ -530,7 +504,7 @@ static void parse_incident(conv *c, int col, int k, char *entry, double *row)
     char *value = date ? strchr(date + 1, ':') : NULL;
     if (!date || (value && strchr(value + 1, ':'))) {
         err_at(c, col, "%sexpected TYPE:YYYY-MM-DD or TYPE:YYYY-MM-DD:NUMBER, got %s", prefix,
-               quoted(entry, q));
+               mq_req_quoted(entry, q));
         return;
     }
     *date++ = '\0';
@@ -539,7 +513,7 @@ static void parse_incident(conv *c, int col, int k, char *entry, double *row)
     bool typed = enum_value(c, col, entry, MQ_DOM_INCIDENT, &row[MQ_AI_TYPE], prefix);
     int32_t day;
     if (!mq_date_parse(date, &day)) {
-        err_at(c, col, "%snot a valid date %s", prefix, quoted(date, q));
+        err_at(c, col, "%snot a valid date %s", prefix, mq_req_quoted(date, q));
     } else if (c->has_eff && day > c->eff) {
         char eff[11];
         mq_date_format(c->eff, eff);
@@ -557,7 +531,8 @@ static void parse_incident(conv *c, int col, int k, char *entry, double *row)
         return;
     }
     if (!decimal(value, &x)) {
-        err_at(c, col, "%sexpected a number after the date, got %s", prefix, quoted(value, q));
+        err_at(c, col, "%sexpected a number after the date, got %s", prefix,
+               mq_req_quoted(value, q));
         return;
     }
     num_rule rule =
@@ -622,7 +597,7 @@ static void parse_incidents(conv *c, int n, int d, int32_t first, int count)
         if (elen >= sizeof entry) {
             char q[160];
             snprintf(entry, sizeof entry, "%.*s", (int)(sizeof entry - 1), e);
-            err_at(c, col, "incident %d: too long: %s", k + 1, quoted(entry, q));
+            err_at(c, col, "incident %d: too long: %s", k + 1, mq_req_quoted(entry, q));
         } else {
             memcpy(entry, e, elen);
             entry[elen] = '\0';
@@ -731,7 +706,7 @@ static void parse_principal(conv *c, int n, const int *driver_index, double *row
     } else {
         double x;
         if (!decimal(s, &x) || x != floor(x) || x < 1 || x > MAX_N) {
-            err_at(c, col, "expected a driver number (1 for d1_*), got %s", quoted(s, q));
+            err_at(c, col, "expected a driver number (1 for d1_*), got %s", mq_req_quoted(s, q));
             return;
         }
         num = (int)x - 1;
@@ -764,7 +739,7 @@ static void parse_vehicle(conv *c, int n, const int *driver_index, double *row)
         (strlen(vin) > 17 || strspn(vin, "0123456789ABCDEFGHJKLMNPRSTUVWXYZ") != strlen(vin)))
         err_at(c, col[V_VIN],
                "not a VIN (up to 17 characters: digits and capitals but I, O, Q): %s",
-               quoted(vin, q));
+               mq_req_quoted(vin, q));
     double newest = c->has_eff ? c->eff_year + 1 : 2201;
     get_number(c, col[V_YEAR], true, (num_rule){1900, newest, true, false}, &row[MQ_AV_YEAR]);
     get_number(c, col[V_SYMBOL], true, (num_rule){1, 27, true, false}, &row[MQ_AV_SYMBOL]);

@@ -37,6 +37,10 @@ bool mq_req_parse(const char *text, size_t len, mq_arena *a, mq_input *in, mq_re
 /* Same, from an already parsed JSON document. */
 bool mq_req_from_json(json_t *doc, mq_arena *a, mq_input *in, mq_req_errors *errs);
 
+/* `s` in double quotes, escaped as JSON and cut after about 64 bytes on a
+ * UTF-8 boundary, for error messages (every front door quotes values so). */
+const char *mq_req_quoted(const char *s, char out[160]);
+
 /* "drivers[1].date_of_birth: not a valid date \"1990-02-30\"" (arena). */
 const char *mq_req_error_text(const mq_req_error *e, mq_arena *a);
 

@@ -124,7 +124,7 @@ void rq_err_at(req *r, const char *key, const char *fmt, ...)
 }
 
 /* Cut on a UTF-8 character boundary. */
-const char *rq_quoted(const char *s, char out[160])
+const char *mq_req_quoted(const char *s, char out[160])
 {
     size_t o = 0;
     out[o++] = '"';
@@ -231,7 +231,7 @@ bool rq_get_date(req *r, const json_t *obj, const char *key, bool required, int3
     if (!s)
         return false;
     if (!mq_date_parse(s, out)) {
-        rq_err_at(r, key, "not a valid date %s", rq_quoted(s, q));
+        rq_err_at(r, key, "not a valid date %s", mq_req_quoted(s, q));
         return false;
     }
     return true;
@@ -271,7 +271,7 @@ bool rq_enum_value(req *r, const char *key, const json_t *v, mq_domain d, double
         return true;
     }
     if (d == MQ_DOM_STATE) {
-        rq_err_at(r, key, "not a US state code %s", rq_quoted(s, q));
+        rq_err_at(r, key, "not a US state code %s", mq_req_quoted(s, q));
         return false;
     }
     char list[256] = "";
@@ -279,7 +279,7 @@ bool rq_enum_value(req *r, const char *key, const json_t *v, mq_domain d, double
         size_t n = strlen(list);
         snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", mq_symbol_name(d, i));
     }
-    rq_err_at(r, key, "%s is not one of %s", rq_quoted(s, q), list);
+    rq_err_at(r, key, "%s is not one of %s", mq_req_quoted(s, q), list);
     return false;
 }
 
@@ -293,7 +293,7 @@ bool rq_get_zip(req *r, const json_t *obj, const char *key, bool required, doubl
     char q[160];
     if (!ok) {
         if (s)
-            rq_err_at(r, key, "not a 5-digit ZIP code %s", rq_quoted(s, q));
+            rq_err_at(r, key, "not a 5-digit ZIP code %s", mq_req_quoted(s, q));
         else
             rq_err_type(r, key, "a 5-digit ZIP code string", v);
         return false;
@@ -510,7 +510,7 @@ void rq_check_unique(req *r, const char **ids, int i, const char *kind)
     for (int j = 0; j < i; j++)
         if (ids[j] && ids[i] && strcmp(ids[j], ids[i]) == 0) {
             char q[160];
-            rq_err_at(r, "id", "duplicate id %s (also %s[%d])", rq_quoted(ids[i], q), kind, j);
+            rq_err_at(r, "id", "duplicate id %s (also %s[%d])", mq_req_quoted(ids[i], q), kind, j);
             return;
         }
 }
@@ -664,7 +664,7 @@ static void parse_principal(req *r, const json_t *veh, double *row)
     int d = find_driver(r->in, id);
     char q[160];
     if (d < 0) {
-        rq_err_at(r, "principal_driver", "no driver has id %s", rq_quoted(id, q));
+        rq_err_at(r, "principal_driver", "no driver has id %s", mq_req_quoted(id, q));
         return;
     }
     row[MQ_AV_PRINCIPAL_DRIVER] = d;
@@ -675,7 +675,7 @@ static void parse_principal(req *r, const json_t *veh, double *row)
     if (age < 16)
         rq_err_at(r, "principal_driver",
                   "driver %s is %d on the effective date; a principal driver must be at least 16",
-                  rq_quoted(id, q), age);
+                  mq_req_quoted(id, q), age);
 }
 
 static void parse_vehicle(req *r, const json_t *veh, int v)
@@ -822,7 +822,7 @@ static int check_line(req *r, const json_t *doc)
     int line = mq_line_find(name);
     char q[160];
     if (line < 0 || !lines[line])
-        rq_err_at(r, "line", "unsupported line %s", rq_quoted(name, q));
+        rq_err_at(r, "line", "unsupported line %s", mq_req_quoted(name, q));
     return line >= 0 && lines[line] ? line : -1;
 }
 

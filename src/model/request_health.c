@@ -62,7 +62,7 @@ static void health_address(req *r, const json_t *addr, double *pol)
         return;
     }
     if (strlen(s) != 5 || strspn(s, "0123456789") != 5) {
-        rq_err_at(r, "county_fips", "not a 5-digit county FIPS code %s", rq_quoted(s, q));
+        rq_err_at(r, "county_fips", "not a 5-digit county FIPS code %s", mq_req_quoted(s, q));
         return;
     }
     int code = atoi(s);

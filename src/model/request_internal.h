@@ -78,8 +78,6 @@ void rq_path_pop(req *r, size_t at);
 void rq_err_at(req *r, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* "expected <want>, got <type of v>" */
 void rq_err_type(req *r, const char *key, const char *want, const json_t *v);
-/* A user string in double quotes, escaped like JSON and cut after about 64 bytes. */
-const char *rq_quoted(const char *s, char out[160]);
 
 /* ---- Typed field readers (request.c) --------------------------------
  * Each reads member `key` of `obj`; an absent or null member is missing

@@ -107,10 +107,10 @@ static void parse_health_class(req *r, const json_t *doc, double *pol, bool has_
     char q[160];
     if (tobacco_class && pol[MQ_LP_TOBACCO] == 0)
         rq_err_at(r, "health_class", "%s is a tobacco class, but tobacco is false",
-                  rq_quoted(name, q));
+                  mq_req_quoted(name, q));
     else if (!tobacco_class && pol[MQ_LP_TOBACCO] == 1)
         rq_err_at(r, "health_class", "%s is not a tobacco class, but tobacco is true",
-                  rq_quoted(name, q));
+                  mq_req_quoted(name, q));
     else
         return;
     *cls = NAN;
