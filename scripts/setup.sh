@@ -7,7 +7,7 @@ set -euo pipefail
 DEB_PACKAGES=(
   build-essential pkg-config meson ninja-build clang-format
   libjansson-dev libfyaml-dev libcsv-dev libcmocka-dev
-  libmicrohttpd-dev libsqlite3-dev sqlite3 libcairo2-dev libxml2-dev
+  libmicrohttpd-dev libsqlite3-dev sqlite3 libcairo2-dev libxml2-dev libsodium-dev
   chromium curl ca-certificates
 )
 # Node.js and npm run the browser tests (npm playwright-core driving Debian's
