@@ -1,0 +1,381 @@
+/* test_privacy.c -- src/privacy: key rings, sealing and opening requests.
+ *
+ * Every line's request (auto, home, renters, term life, health, bundle) gets
+ * a unique marker in every personal field; sealing must leave none of them
+ * in the text, opening must give back exactly the request, and a wrong key,
+ * an altered box, another quote's id or a missing key must fail with a
+ * message saying which. Key files: parsed with file:line errors, created
+ * 0600, rotated by appending a key; MQ_KEY holding a bare key.
+ */
+#include "privacy.h"
+#include "support.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char QUOTE_ID[] = "q_0123456789ABCDEFGHJKMNPQRS";
+static const char OTHER_ID[] = "q_0123456789ABCDEFGHJKMNPQRT";
+
+static const char RING_1[] =
+    "# test ring\n"
+    "subject 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+    "key 1 1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100\n";
+static const char RING_2[] =
+    "subject 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+    "key 1 1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100\n"
+    "key 2 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n";
+static const char RING_OTHER[] =
+    "subject 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+    "key 1 2f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100\n";
+
+static mq_priv_ring *ring(const char *text)
+{
+    char err[256];
+    mq_priv_ring *r = mq_priv_ring_parse(text, "test", err, sizeof err);
+    if (!r)
+        fail_msg("ring: %s", err);
+    return r;
+}
+
+/* ---- Requests with markers -------------------------------------------------- */
+
+typedef struct marked {
+    json_t *doc;
+    const char *markers[16];
+    int n;
+} marked;
+
+static void mark(marked *m, const char *path, const char *marker, bool number)
+{
+    ts_set_path(m->doc, path, number ? json_real(atof(marker)) : json_string(marker));
+    m->markers[m->n++] = marker;
+}
+
+static void mark_applicant(marked *m, const char *tag)
+{
+    static char buf[8][6][32];
+    static int used;
+    char(*b)[32] = buf[used++ % 8];
+    snprintf(b[0], 32, "MKfirst%sQz", tag);
+    snprintf(b[1], 32, "MKlast%sQz", tag);
+    snprintf(b[2], 32, "mk.%s@example.org", tag);
+    snprintf(b[3], 32, "+1 614 555 01%c%c", tag[0], tag[1]);
+    snprintf(b[4], 32, "77 MKstreet%s Rd", tag);
+    mark(m, "applicant.first_name", b[0], false);
+    mark(m, "applicant.last_name", b[1], false);
+    mark(m, "applicant.email", b[2], false);
+    mark(m, "applicant.phone", b[3], false);
+    mark(m, "applicant.address.street", b[4], false);
+}
+
+static marked auto_request(void)
+{
+    marked m = {ts_load_json("examples/oh-single-driver.json"), {0}, 0};
+    mark_applicant(&m, "au");
+    mark(&m, "applicant.date_of_birth", "1937-11-23", false);
+    mark(&m, "drivers[0].first_name", "MKdrvfirstQz", false);
+    mark(&m, "drivers[0].last_name", "MKdrvlastQz", false);
+    mark(&m, "drivers[0].date_of_birth", "1941-02-19", false);
+    mark(&m, "drivers[0].license.number", "MKLIC7781Z", false);
+    mark(&m, "vehicles[0].vin", "MKVIN00000000001Z", false);
+    ts_set_path(m.doc, "extra", json_object());
+    mark(&m, "extra.loyalty_note", "MKextraQz", false);
+    return m;
+}
+
+static marked property_request(const char *file, const char *tag)
+{
+    marked m = {ts_load_json(file), {0}, 0};
+    mark_applicant(&m, tag);
+    mark(&m, "applicant.date_of_birth", "1943-05-29", false);
+    return m;
+}
+
+static marked life_request(void)
+{
+    marked m = {ts_load_json("tests/data/shoppers/life-oh-female-35-preferred.json"), {0}, 0};
+    mark_applicant(&m, "li");
+    mark(&m, "applicant.date_of_birth", "1952-08-13", false);
+    return m;
+}
+
+static marked health_request(void)
+{
+    marked m = {ts_load_json("tests/data/shoppers/health-oh-family-four-children.json"), {0}, 0};
+    mark_applicant(&m, "he");
+    mark(&m, "household.income", "48731.29", true);
+    mark(&m, "members[0].date_of_birth", "1961-03-17", false);
+    mark(&m, "members[1].date_of_birth", "1963-09-04", false);
+    return m;
+}
+
+static marked bundle_request(void)
+{
+    marked m = {ts_load_json("examples/oh-bundle-auto-home.json"), {0}, 0};
+    mark_applicant(&m, "bu");
+    mark(&m, "applicant.date_of_birth", "1939-12-07", false);
+    mark(&m, "auto.drivers[0].first_name", "MKbdrvfirstQz", false);
+    mark(&m, "auto.drivers[0].last_name", "MKbdrvlastQz", false);
+    mark(&m, "auto.drivers[0].date_of_birth", "1944-06-21", false);
+    mark(&m, "auto.drivers[0].license.number", "MKBLIC5531Z", false);
+    mark(&m, "auto.vehicles[0].vin", "MKVIN00000000002Z", false);
+    return m;
+}
+
+/* Seals `m` with `r`, checks no marker is left, opens, checks equality. */
+static void round_trip(const mq_priv_ring *r, marked *m)
+{
+    char *text = json_dumps(m->doc, JSON_COMPACT);
+    assert_non_null(text);
+    for (int i = 0; i < m->n; i++)
+        assert_non_null(strstr(text, m->markers[i])); /* the test marks what it thinks */
+    mq_priv_sealed s;
+    char err[256] = "";
+    assert_true(mq_priv_seal(r, QUOTE_ID, text, strlen(text), &s, err, sizeof err));
+    assert_int_equal(s.key_id, mq_priv_current_key(r));
+    for (int i = 0; i < m->n; i++)
+        if (strstr(s.text, m->markers[i]))
+            fail_msg("marker %s left in the sealed text: %s", m->markers[i], s.text);
+    char *opened = mq_priv_open(r, QUOTE_ID, s.text, err, sizeof err);
+    if (!opened)
+        fail_msg("open: %s", err);
+    json_t *back = json_loads(opened, 0, NULL);
+    assert_non_null(back);
+    assert_true(json_equal(back, m->doc));
+    json_decref(back);
+    free(opened);
+    free(text);
+    mq_priv_sealed_free(&s);
+    json_decref(m->doc);
+}
+
+static void test_round_trip_every_line(void **state)
+{
+    (void)state;
+    mq_priv_ring *r = ring(RING_1);
+    marked all[] = {
+        auto_request(),
+        property_request("tests/data/shoppers/home-oh-columbus-frame.json", "ho"),
+        property_request("tests/data/shoppers/renters-oh-columbus.json", "re"),
+        life_request(),
+        health_request(),
+        bundle_request(),
+    };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        round_trip(r, &all[i]);
+    mq_priv_ring_free(r);
+}
+
+/* The sealed request still parses as JSON with nulls where values were. */
+static void test_sealed_shape(void **state)
+{
+    (void)state;
+    mq_priv_ring *r = ring(RING_2);
+    marked m = auto_request();
+    char *text = json_dumps(m.doc, JSON_COMPACT);
+    mq_priv_sealed s;
+    char err[256];
+    assert_true(mq_priv_seal(r, QUOTE_ID, text, strlen(text), &s, err, sizeof err));
+    json_t *sealed = json_loads(s.text, 0, NULL);
+    assert_non_null(sealed);
+    assert_true(json_is_null(json_object_get(json_object_get(sealed, "applicant"), "email")));
+    assert_true(json_is_true(json_object_get(json_object_get(sealed, "applicant"), "homeowner")));
+    json_t *env = json_object_get(sealed, "_sealed");
+    assert_int_equal(json_integer_value(json_object_get(env, "key")), 2);
+    assert_int_equal(s.key_id, 2);
+    assert_int_equal(mq_priv_sealed_key(s.text), 2);
+    assert_int_equal(mq_priv_sealed_key(text), 0);
+    /* rating facts stay in clear */
+    assert_string_equal(json_string_value(json_object_get(sealed, "effective_date")), "2026-03-01");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(sealed, "vehicles"), 0), "year")),
+                     2022);
+    json_decref(sealed);
+    free(text);
+    mq_priv_sealed_free(&s);
+    json_decref(m.doc);
+    mq_priv_ring_free(r);
+}
+
+/* A sealed text with a byte of its box changed. */
+static char *tampered(const char *sealed)
+{
+    json_t *doc = json_loads(sealed, 0, NULL);
+    json_t *env = json_object_get(doc, "_sealed");
+    char *box = strdup(json_string_value(json_object_get(env, "box")));
+    box[10] = box[10] == 'A' ? 'B' : 'A';
+    json_object_set_new(env, "box", json_string(box));
+    char *out = json_dumps(doc, JSON_COMPACT);
+    free(box);
+    json_decref(doc);
+    return out;
+}
+
+static void test_open_failures(void **state)
+{
+    (void)state;
+    mq_priv_ring *r = ring(RING_1), *other = ring(RING_OTHER), *two = ring(RING_2);
+    marked m = auto_request();
+    char *text = json_dumps(m.doc, JSON_COMPACT);
+    mq_priv_sealed s, s2;
+    char err[256];
+    assert_true(mq_priv_seal(r, QUOTE_ID, text, strlen(text), &s, err, sizeof err));
+    /* a different key 1 */
+    assert_null(mq_priv_open(other, QUOTE_ID, s.text, err, sizeof err));
+    assert_string_equal(err, "quote q_0123456789ABCDEFGHJKMNPQRS: the personal data does not "
+                             "decrypt with key 1 (wrong key, altered data, or another quote's "
+                             "box)");
+    /* another quote's id */
+    assert_null(mq_priv_open(r, OTHER_ID, s.text, err, sizeof err));
+    assert_non_null(strstr(err, "does not decrypt with key 1"));
+    /* altered box */
+    char *bad = tampered(s.text);
+    assert_null(mq_priv_open(r, QUOTE_ID, bad, err, sizeof err));
+    assert_non_null(strstr(err, "does not decrypt"));
+    /* sealed under key 2, read with a ring that only has key 1 */
+    assert_true(mq_priv_seal(two, QUOTE_ID, text, strlen(text), &s2, err, sizeof err));
+    assert_null(mq_priv_open(r, QUOTE_ID, s2.text, err, sizeof err));
+    assert_string_equal(err, "quote q_0123456789ABCDEFGHJKMNPQRS: sealed with key 2, which the "
+                             "key ring does not hold");
+    /* the rotated ring still reads what key 1 sealed */
+    char *opened = mq_priv_open(two, QUOTE_ID, s.text, err, sizeof err);
+    assert_non_null(opened);
+    free(opened);
+    /* malformed envelope */
+    assert_null(mq_priv_open(r, QUOTE_ID, "{\"_sealed\":{\"key\":1}}", err, sizeof err));
+    assert_string_equal(err, "quote q_0123456789ABCDEFGHJKMNPQRS: malformed _sealed envelope");
+    /* not JSON */
+    mq_priv_sealed s3;
+    assert_false(mq_priv_seal(r, QUOTE_ID, "{\"line\":", 8, &s3, err, sizeof err));
+    assert_string_equal(err, "the request is not JSON (1:8)");
+    free(bad);
+    free(text);
+    mq_priv_sealed_free(&s);
+    mq_priv_sealed_free(&s2);
+    json_decref(m.doc);
+    mq_priv_ring_free(r);
+    mq_priv_ring_free(other);
+    mq_priv_ring_free(two);
+}
+
+static void test_subject(void **state)
+{
+    (void)state;
+    mq_priv_ring *r = ring(RING_1), *two = ring(RING_2);
+    char a[MQ_PRIV_SUBJECT_LEN], b[MQ_PRIV_SUBJECT_LEN], c[MQ_PRIV_SUBJECT_LEN];
+    assert_true(mq_priv_subject(r, "Dana@Example.com", a));
+    assert_true(mq_priv_subject(two, "  dana@example.com\n", b)); /* same after rotation */
+    assert_string_equal(a, b);
+    assert_int_equal(strlen(a), 66);
+    assert_memory_equal(a, "s_", 2);
+    assert_true(mq_priv_subject(r, "dana2@example.com", c));
+    assert_string_not_equal(a, c);
+    assert_false(mq_priv_subject(r, "  ", c));
+    assert_string_equal(c, "");
+    /* the seal reports the subject of applicant.email */
+    marked m = auto_request(); /* email mk.au@example.org */
+    char *text = json_dumps(m.doc, JSON_COMPACT);
+    mq_priv_sealed s;
+    char err[256];
+    assert_true(mq_priv_seal(r, QUOTE_ID, text, strlen(text), &s, err, sizeof err));
+    assert_true(mq_priv_subject(r, "MK.AU@example.org", c));
+    assert_string_equal(s.subject, c);
+    mq_priv_sealed_free(&s);
+    free(text);
+    json_decref(m.doc);
+    mq_priv_ring_free(r);
+    mq_priv_ring_free(two);
+}
+
+static void expect_ring_error(const char *text, const char *want)
+{
+    char err[256] = "";
+    mq_priv_ring *r = mq_priv_ring_parse(text, "keys.txt", err, sizeof err);
+    assert_null(r);
+    assert_string_equal(err, want);
+}
+
+static void test_ring_errors(void **state)
+{
+    (void)state;
+    expect_ring_error("subject 00\n", "keys.txt:1: expected \"subject KEY\" (64 hex digits or "
+                                      "base64 of 32 bytes)");
+    expect_ring_error("# c\nsubject "
+                      "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\nkey 0 "
+                      "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100\n",
+                      "keys.txt:3: expected \"key ID KEY\" with ID a whole number from 1");
+    expect_ring_error("subject 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n",
+                      "keys.txt: no \"key ID KEY\" line");
+    expect_ring_error("key 1 1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100\n",
+                      "keys.txt: no \"subject KEY\" line");
+    expect_ring_error("key 1 1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100\n"
+                      "key 1 1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100\n",
+                      "keys.txt:2: key id listed twice");
+    expect_ring_error("password hunter2\n",
+                      "keys.txt:1: expected \"subject KEY\" or \"key ID KEY\"");
+}
+
+static void test_key_file_create_and_rotate(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mq-priv-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/k", dir);
+    unsetenv("MQ_KEY");
+    assert_null(mq_priv_ring_load(path, false, err, sizeof err));
+    mq_priv_ring *r = mq_priv_ring_load(path, true, err, sizeof err);
+    if (!r)
+        fail_msg("%s", err);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(mq_priv_current_key(r), 1);
+    assert_int_equal(mq_priv_ring_add_key(path, err, sizeof err), 2);
+    mq_priv_ring *r2 = mq_priv_ring_load(path, true, err, sizeof err);
+    assert_non_null(r2);
+    assert_int_equal(mq_priv_current_key(r2), 2);
+    assert_true(mq_priv_has_key(r2, 1));
+    char a[MQ_PRIV_SUBJECT_LEN], b[MQ_PRIV_SUBJECT_LEN];
+    assert_true(mq_priv_subject(r, "x@example.com", a));
+    assert_true(mq_priv_subject(r2, "x@example.com", b));
+    assert_string_equal(a, b); /* rotation keeps subjects */
+    /* readable by others: refused */
+    chmod(path, 0644);
+    assert_null(mq_priv_ring_load(path, false, err, sizeof err));
+    char want[256];
+    snprintf(want, sizeof want, "%s: readable by others (mode 644); chmod 600 it", path);
+    assert_string_equal(err, want);
+    /* MQ_KEY wins over the file, and cannot be rotated by the program */
+    setenv("MQ_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", 1);
+    mq_priv_ring *env = mq_priv_ring_load(path, false, err, sizeof err);
+    assert_non_null(env);
+    assert_int_equal(mq_priv_current_key(env), 1);
+    assert_int_equal(mq_priv_ring_add_key(path, err, sizeof err), -1);
+    setenv("MQ_KEY", "nope", 1);
+    assert_null(mq_priv_ring_load(path, false, err, sizeof err));
+    assert_string_equal(err, "MQ_KEY: not 64 hex digits, base64 of 32 bytes, or key file text "
+                             "(docs/privacy.md)");
+    unsetenv("MQ_KEY");
+    mq_priv_ring_free(env);
+    mq_priv_ring_free(r);
+    mq_priv_ring_free(r2);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_every_line),
+        cmocka_unit_test(test_sealed_shape),
+        cmocka_unit_test(test_open_failures),
+        cmocka_unit_test(test_subject),
+        cmocka_unit_test(test_ring_errors),
+        cmocka_unit_test(test_key_file_create_and_rotate),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
