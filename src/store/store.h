@@ -3,8 +3,21 @@
  * Every quote is kept with its request, its response, the plan version each
  * carrier was rated with, and the applicant's contact consent with its time,
  * so a quote can be shown again and re-rated later (`multiquote requote`).
- * The embedded implementation is SQLite in WAL mode; one mq_store may be
- * used by several threads (calls are serialised inside).
+ *
+ * Two backends behind this one surface, chosen by the string given to
+ * mq_store_open: "postgres://..." or "postgresql://..." is a PostgreSQL
+ * database reached through libpq (several nodes may share it), anything
+ * else is the path of an embedded SQLite database (the default). Both have
+ * the same schema and migrations, applied at open. One mq_store may be used
+ * by any number of threads.
+ *
+ * Durability: a save returns (or calls back) only once the quote is
+ * committed durably, in one transaction (all of a quote or nothing). After
+ * a commit fails for a reason the disk gave (I/O error, disk full, a failed
+ * fsync) the store is "failed": it refuses every further write with a clear
+ * error instead of retrying, since the operating system may have dropped
+ * the unwritten pages (the "fsyncgate" lesson). Reads go on; restart the
+ * process once the disk is fixed.
  */
 #ifndef MQ_STORE_H
 #define MQ_STORE_H
@@ -12,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef struct mq_store mq_store;
 
@@ -20,29 +34,71 @@ typedef struct mq_store_quote {
     char created_at[24]; /* RFC 3339 UTC, "2026-11-29T10:15:02Z" */
     const char *line;
     const char *effective_date;
-    const char *request;  /* JSON text */
+    const char *request;  /* JSON text (or its encryption, see key_id) */
     const char *response; /* JSON text */
     bool consent_contact;
     char consent_at[24]; /* when consent was given; "" when not */
+    /* Whose quote this is, as an opaque text the caller chooses (e.g. a
+     * keyed hash of the applicant's email), so every quote of one person
+     * can be found and deleted; NULL when unknown. Indexed. */
+    const char *subject;
+    /* The id of the key `request` is encrypted with; NULL when plain. */
+    const char *key_id;
 } mq_store_quote;
 
-/* Opens (creating and migrating) the database at `path`. NULL with a
- * message in err on failure. */
-mq_store *mq_store_open(const char *path, char *err, size_t errlen);
+/* ---- Opening ------------------------------------------------------------ */
+
+typedef struct mq_store_options {
+    /* PostgreSQL: connections kept open (each with its statements prepared
+     * once); 0 means 8. Reads borrow one; each writer thread borrows one
+     * per commit. Ignored by SQLite (one connection). */
+    int pool_size;
+    /* PostgreSQL: threads committing saves in parallel, each by group
+     * commit; 0 means 2 (at most pool_size). SQLite always has one. */
+    int writers;
+} mq_store_options;
+
+/* Opens (creating and migrating) the store `where`: a postgres:// or
+ * postgresql:// URI, or else a SQLite file path. Migrations are versioned
+ * and run at open; several processes opening the same database at once are
+ * safe (PostgreSQL: an advisory lock; SQLite: an immediate transaction).
+ * opts may be NULL (defaults). NULL with a message in err on failure. */
+mq_store *mq_store_open_with(const char *where, const mq_store_options *opts, char *err,
+                             size_t errlen);
+/* mq_store_open_with(where, NULL, ...). */
+mq_store *mq_store_open(const char *where, char *err, size_t errlen);
+/* Waits for queued saves to finish, then closes. NULL is fine. */
 void mq_store_close(mq_store *s);
+
+/* "sqlite" or "postgresql". */
+const char *mq_store_backend(const mq_store *s);
+/* The schema version the database is at after open. */
+int mq_store_schema_version(const mq_store *s);
+/* The schema version this program migrates to. */
+int mq_store_schema_latest(void);
+
+/* True once a write failed for a reason the disk gave; msg (may be NULL)
+ * receives the first such error. Every write then fails at once. */
+bool mq_store_failed(mq_store *s, char *msg, size_t msglen);
+
+/* ---- Saving ------------------------------------------------------------- */
 
 /* Fills q->id with a new random id and q->created_at with the time now. */
 bool mq_store_new_id(mq_store_quote *q);
 
-/* Saves a quote (durably, before returning; see store_sqlite.c). The plan
- * version each carrier was rated with is in the response itself. */
+/* Saves a quote durably before returning (group commit: one transaction
+ * and one fsync serve every quote queued meanwhile). */
 bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errlen);
 
-/* The same, without waiting: `done(arg, ok)` runs on the writer thread once
- * the quote is durable (or the batch failed). q and every string it points
- * to must stay valid until then. False when it could not be queued. */
+/* The same, without waiting: `done(arg, ok)` runs on a writer thread once
+ * the quote is durable (or its batch failed and was rolled back). q and
+ * every string it points to must stay valid until then. False when it
+ * could not be queued (the store is closing or failed); done is then not
+ * called. */
 typedef void (*mq_store_done_fn)(void *arg, bool ok);
 bool mq_store_save_async(mq_store *s, const mq_store_quote *q, mq_store_done_fn done, void *arg);
+
+/* ---- Reading ------------------------------------------------------------ */
 
 /* A loaded quote: every string is owned by it (mq_store_loaded_free). */
 typedef struct mq_store_loaded {
@@ -56,5 +112,39 @@ void mq_store_loaded_free(mq_store_loaded *l);
 
 /* Counts saved quotes (for metrics and tests); -1 on error. */
 int64_t mq_store_count(mq_store *s);
+
+/* ---- Privacy: deleting and re-encrypting -------------------------------- */
+
+/* Deletes the quote `id`: 1 deleted, 0 no such quote, -1 error. */
+int mq_store_delete(mq_store *s, const char *id, char *err, size_t errlen);
+
+/* Deletes every quote created strictly before `before` (UTC seconds);
+ * returns how many, or -1 on error (then none is deleted). */
+int64_t mq_store_delete_before(mq_store *s, time_t before, char *err, size_t errlen);
+
+/* Deletes every quote whose subject is `subject` (not NULL); returns how
+ * many, or -1 on error (then none is deleted). */
+int64_t mq_store_delete_subject(mq_store *s, const char *subject, char *err, size_t errlen);
+
+/* One quote as the iterator shows it; the strings live until fn returns. */
+typedef struct mq_store_row {
+    const char *id;
+    const char *key_id; /* NULL when the request is plain */
+    const char *request;
+} mq_store_row;
+
+/* Return false to stop the iteration. */
+typedef bool (*mq_store_each_fn)(void *arg, const mq_store_row *row);
+
+/* Calls fn for every saved quote in id order. Rows are read in pages and
+ * no lock or transaction is held while fn runs, so fn may call
+ * mq_store_replace_request (quotes saved meanwhile with a greater id are
+ * seen too). Returns the number of rows fn saw, or -1 on error. */
+int64_t mq_store_each(mq_store *s, mq_store_each_fn fn, void *arg, char *err, size_t errlen);
+
+/* Replaces the request text and key_id (NULL: plain) of quote `id`, for
+ * re-encryption: 1 replaced, 0 no such quote, -1 error. */
+int mq_store_replace_request(mq_store *s, const char *id, const char *request, const char *key_id,
+                             char *err, size_t errlen);
 
 #endif

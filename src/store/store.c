@@ -1,0 +1,557 @@
+/* store.c -- the store's one front: backend choice, group commit, the
+ * failed state, and the operations of store.h over a backend's few calls.
+ *
+ * mq_store_open picks SQLite or PostgreSQL from the string it is given.
+ * Saves are group-committed the same way for both: callers queue their
+ * quote; each writer thread (one for SQLite, a few for PostgreSQL, each with
+ * its own connection per commit) takes everything queued, inserts it in one
+ * transaction and then wakes each caller or calls its done callback. A
+ * write the disk failed (STORE_FATAL) puts the store in the failed state:
+ * every later write is refused at once with the first error, never retried.
+ */
+#include "store_backend.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+enum { MAX_WRITERS = 16, PAGE_ROWS = 200 };
+
+typedef struct pending {
+    const mq_store_quote *q;
+    bool done, ok;
+    pthread_cond_t wake; /* its own, so a commit wakes exactly its callers */
+    mq_store_done_fn cb; /* asynchronous save: called instead, then freed */
+    void *cb_arg;
+    char *err; /* synchronous save: where the error goes */
+    size_t errlen;
+    struct pending *next;
+} pending;
+
+struct mq_store {
+    const store_ops *ops;
+    void *backend;
+    int schema_version;
+    /* the failed state: set once, read without the lock on the fast path */
+    atomic_bool failed;
+    pthread_mutex_t failed_lock;
+    char failed_msg[256];
+    /* group commit */
+    pthread_mutex_t queue_lock;
+    pthread_cond_t work;
+    pending *head, *tail;
+    int queued;
+    bool stop;
+    int nwriters;
+    pthread_t writers[MAX_WRITERS];
+};
+
+/* ---- The failed state --------------------------------------------------- */
+
+static void enter_failed(mq_store *s, const char *why)
+{
+    pthread_mutex_lock(&s->failed_lock);
+    if (!atomic_load(&s->failed)) {
+        snprintf(s->failed_msg, sizeof s->failed_msg, "%s", why);
+        atomic_store(&s->failed, true);
+    }
+    pthread_mutex_unlock(&s->failed_lock);
+}
+
+bool mq_store_failed(mq_store *s, char *msg, size_t msglen)
+{
+    if (!atomic_load(&s->failed))
+        return false;
+    if (msg && msglen) {
+        pthread_mutex_lock(&s->failed_lock);
+        snprintf(msg, msglen, "%s", s->failed_msg);
+        pthread_mutex_unlock(&s->failed_lock);
+    }
+    return true;
+}
+
+/* True (with the reason in err) when writes are refused. */
+static bool refuses_writes(mq_store *s, char *err, size_t errlen)
+{
+    char why[256];
+    if (!mq_store_failed(s, why, sizeof why))
+        return false;
+    if (err && errlen)
+        snprintf(err, errlen,
+                 "the store refuses writes since an earlier write failed (%s); restart once the "
+                 "disk is fixed",
+                 why);
+    return true;
+}
+
+/* Records what a backend write returned; true when it succeeded. */
+static bool note_write(mq_store *s, store_rc rc, const char *err)
+{
+    if (rc == STORE_FATAL)
+        enter_failed(s, err);
+    return rc == STORE_OK;
+}
+
+/* ---- Group commit ------------------------------------------------------- */
+
+enum { MAX_BATCH = 256 };
+
+/* Takes up to MAX_BATCH queued quotes (the queue lock held). */
+static pending *take_batch(mq_store *s)
+{
+    pending *batch = s->head, *last = batch;
+    for (int n = 1; n < MAX_BATCH && last->next; n++)
+        last = last->next;
+    s->head = last->next;
+    if (!s->head)
+        s->tail = NULL;
+    last->next = NULL;
+    return batch;
+}
+
+static bool write_batch(mq_store *s, pending *batch, char *err, size_t errlen)
+{
+    const mq_store_quote *qs[MAX_BATCH];
+    int n = 0;
+    for (pending *p = batch; p; p = p->next)
+        qs[n++] = p->q;
+    if (refuses_writes(s, err, errlen))
+        return false;
+    return note_write(s, s->ops->insert_batch(s->backend, qs, n, err, errlen), err);
+}
+
+/* Wakes the synchronous callers of a written batch and calls back the
+ * asynchronous ones (outside the lock). */
+static void finish_batch(mq_store *s, pending *batch, bool ok, const char *err)
+{
+    pending *async = NULL;
+    pthread_mutex_lock(&s->queue_lock);
+    for (pending *p = batch, *next; p; p = next) {
+        next = p->next; /* a waiting caller's p is its own once done is set */
+        if (p->cb) {
+            p->next = async;
+            async = p;
+            continue;
+        }
+        if (!ok && p->err && p->errlen)
+            snprintf(p->err, p->errlen, "%s", err);
+        p->ok = ok;
+        p->done = true;
+        pthread_cond_signal(&p->wake);
+    }
+    pthread_mutex_unlock(&s->queue_lock);
+    for (pending *p = async, *next; p; p = next) {
+        next = p->next;
+        p->cb(p->cb_arg, ok);
+        free(p);
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    mq_store *s = arg;
+    char err[512];
+    pthread_mutex_lock(&s->queue_lock);
+    for (;;) {
+        while (!s->head && !s->stop)
+            pthread_cond_wait(&s->work, &s->queue_lock);
+        if (!s->head && s->stop)
+            break;
+        pending *batch = take_batch(s);
+        if (s->head) /* more left: another writer may take it now */
+            pthread_cond_signal(&s->work);
+        pthread_mutex_unlock(&s->queue_lock);
+        err[0] = '\0';
+        bool ok = write_batch(s, batch, err, sizeof err);
+        finish_batch(s, batch, ok, err);
+        pthread_mutex_lock(&s->queue_lock);
+    }
+    pthread_mutex_unlock(&s->queue_lock);
+    return NULL;
+}
+
+static bool enqueue(mq_store *s, pending *p)
+{
+    if (s->stop || atomic_load(&s->failed))
+        return false;
+    if (s->tail)
+        s->tail->next = p;
+    else
+        s->head = p;
+    s->tail = p;
+    pthread_cond_signal(&s->work);
+    return true;
+}
+
+bool mq_store_save_async(mq_store *s, const mq_store_quote *q, mq_store_done_fn done, void *arg)
+{
+    pending *p = calloc(1, sizeof(*p));
+    if (!p)
+        return false;
+    p->q = q;
+    p->cb = done;
+    p->cb_arg = arg;
+    pthread_mutex_lock(&s->queue_lock);
+    bool ok = enqueue(s, p);
+    pthread_mutex_unlock(&s->queue_lock);
+    if (!ok)
+        free(p);
+    return ok;
+}
+
+bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errlen)
+{
+    if (refuses_writes(s, err, errlen))
+        return false;
+    pending p = {.q = q, .err = err, .errlen = errlen};
+    pthread_cond_init(&p.wake, NULL);
+    pthread_mutex_lock(&s->queue_lock);
+    if (!enqueue(s, &p)) {
+        pthread_mutex_unlock(&s->queue_lock);
+        pthread_cond_destroy(&p.wake);
+        if (!refuses_writes(s, err, errlen))
+            snprintf(err, errlen, "the store is closing");
+        return false;
+    }
+    while (!p.done)
+        pthread_cond_wait(&p.wake, &s->queue_lock);
+    pthread_mutex_unlock(&s->queue_lock);
+    pthread_cond_destroy(&p.wake);
+    return p.ok;
+}
+
+/* ---- Opening and closing ------------------------------------------------ */
+
+static bool is_postgres(const char *where)
+{
+    return strncmp(where, "postgres://", 11) == 0 || strncmp(where, "postgresql://", 13) == 0;
+}
+
+static int writer_count(const store_ops *ops, const mq_store_options *o)
+{
+    if (ops == &store_sqlite_ops)
+        return 1; /* one connection: a second writer would only wait */
+    int pool = o && o->pool_size > 0 ? o->pool_size : 8;
+    int w = o && o->writers > 0 ? o->writers : 2;
+    w = w < pool ? w : pool;
+    return w < MAX_WRITERS ? w : MAX_WRITERS;
+}
+
+static bool start_writers(mq_store *s, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&s->writers[i], NULL, writer_main, s) != 0)
+            return false;
+        s->nwriters++;
+    }
+    return true;
+}
+
+mq_store *mq_store_open_with(const char *where, const mq_store_options *opts, char *err,
+                             size_t errlen)
+{
+    mq_store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->ops = is_postgres(where) ? &store_pg_ops : &store_sqlite_ops;
+    pthread_mutex_init(&s->failed_lock, NULL);
+    pthread_mutex_init(&s->queue_lock, NULL);
+    pthread_cond_init(&s->work, NULL);
+    s->backend = s->ops->open(where, opts, &s->schema_version, err, errlen);
+    if (!s->backend)
+        goto fail;
+    if (!start_writers(s, writer_count(s->ops, opts))) {
+        snprintf(err, errlen, "cannot start the database writers");
+        goto fail;
+    }
+    return s;
+fail:
+    mq_store_close(s);
+    return NULL;
+}
+
+mq_store *mq_store_open(const char *where, char *err, size_t errlen)
+{
+    return mq_store_open_with(where, NULL, err, errlen);
+}
+
+void mq_store_close(mq_store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->queue_lock);
+    s->stop = true;
+    pthread_cond_broadcast(&s->work);
+    pthread_mutex_unlock(&s->queue_lock);
+    for (int i = 0; i < s->nwriters; i++)
+        pthread_join(s->writers[i], NULL);
+    if (s->backend)
+        s->ops->close(s->backend);
+    pthread_cond_destroy(&s->work);
+    pthread_mutex_destroy(&s->queue_lock);
+    pthread_mutex_destroy(&s->failed_lock);
+    free(s);
+}
+
+const char *mq_store_backend(const mq_store *s)
+{
+    return s->ops->name;
+}
+
+int mq_store_schema_version(const mq_store *s)
+{
+    return s->schema_version;
+}
+
+int mq_store_schema_latest(void)
+{
+    return store_nmigrations;
+}
+
+bool mq_store_new_id(mq_store_quote *q)
+{
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"; /* Crockford */
+    unsigned char r[17];
+    if (getrandom(r, 16, 0) != 16)
+        return false;
+    r[16] = 0;
+    /* 26 characters of 5 bits each: the 128 random bits (and 2 zero bits) */
+    q->id[0] = 'q';
+    q->id[1] = '_';
+    for (int i = 0; i < 26; i++) {
+        int bit = i * 5, byte = bit / 8, shift = bit % 8;
+        unsigned v = ((unsigned)r[byte] << 8 | r[byte + 1]) >> (11 - shift);
+        q->id[2 + i] = alphabet[v & 31];
+    }
+    q->id[28] = '\0';
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(q->created_at, sizeof q->created_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return true;
+}
+
+/* ---- Reading ------------------------------------------------------------ */
+
+typedef struct loading {
+    mq_store_loaded *out;
+    bool found, oom;
+} loading;
+
+/* Copies column c into the block at *pos; NULL stays NULL. */
+static const char *take(const char *const *cols, const size_t *lens, int c, char *block,
+                        size_t *pos)
+{
+    if (!cols[c])
+        return NULL;
+    char *out = block + *pos;
+    memcpy(out, cols[c], lens[c]);
+    out[lens[c]] = '\0';
+    *pos += lens[c] + 1;
+    return out;
+}
+
+static void load_row(void *arg, const char *const *cols, const size_t *lens, int ncols)
+{
+    loading *l = arg;
+    if (ncols != STORE_QUOTE_COLS || l->found)
+        return;
+    size_t need = 1;
+    for (int c = 0; c < ncols; c++)
+        need += lens[c] + 1;
+    char *block = malloc(need);
+    if (!block) {
+        l->oom = true;
+        return;
+    }
+    mq_store_quote *q = &l->out->q;
+    size_t pos = 0;
+    snprintf(q->id, sizeof q->id, "%s", cols[0] ? cols[0] : "");
+    snprintf(q->created_at, sizeof q->created_at, "%s", cols[1] ? cols[1] : "");
+    q->line = take(cols, lens, 2, block, &pos);
+    q->effective_date = take(cols, lens, 3, block, &pos);
+    q->request = take(cols, lens, 4, block, &pos);
+    q->response = take(cols, lens, 5, block, &pos);
+    q->consent_contact = cols[6] && strcmp(cols[6], "0") != 0;
+    snprintf(q->consent_at, sizeof q->consent_at, "%s", cols[7] ? cols[7] : "");
+    q->subject = take(cols, lens, 8, block, &pos);
+    q->key_id = take(cols, lens, 9, block, &pos);
+    l->out->strings = block;
+    l->found = true;
+}
+
+int mq_store_get(mq_store *s, const char *id, mq_store_loaded *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    loading l = {.out = out};
+    const char *params[] = {id};
+    if (s->ops->query(s->backend, ST_SELECT, params, 1, load_row, &l, err, errlen) != STORE_OK) {
+        mq_store_loaded_free(out);
+        return -1;
+    }
+    if (l.oom) {
+        snprintf(err, errlen, "load: out of memory");
+        mq_store_loaded_free(out);
+        return -1;
+    }
+    return l.found ? 1 : 0;
+}
+
+void mq_store_loaded_free(mq_store_loaded *l)
+{
+    free(l->strings);
+    memset(l, 0, sizeof(*l));
+}
+
+static void count_row(void *arg, const char *const *cols, const size_t *lens, int ncols)
+{
+    (void)lens;
+    if (ncols == 1 && cols[0])
+        *(int64_t *)arg = strtoll(cols[0], NULL, 10);
+}
+
+int64_t mq_store_count(mq_store *s)
+{
+    int64_t n = -1;
+    char err[256];
+    if (s->ops->query(s->backend, ST_COUNT, NULL, 0, count_row, &n, err, sizeof err) != STORE_OK)
+        return -1;
+    return n;
+}
+
+/* ---- Deleting and replacing --------------------------------------------- */
+
+static int64_t change(mq_store *s, store_stmt st, const char *const *params, int n, char *err,
+                      size_t errlen)
+{
+    if (refuses_writes(s, err, errlen))
+        return -1;
+    int64_t changed = 0;
+    store_rc rc = s->ops->change(s->backend, st, params, n, &changed, err, errlen);
+    return note_write(s, rc, err) ? changed : -1;
+}
+
+int mq_store_delete(mq_store *s, const char *id, char *err, size_t errlen)
+{
+    const char *params[] = {id};
+    return (int)change(s, ST_DELETE_ID, params, 1, err, errlen);
+}
+
+int64_t mq_store_delete_before(mq_store *s, time_t before, char *err, size_t errlen)
+{
+    struct tm tm;
+    char bound[24];
+    if (!gmtime_r(&before, &tm) || strftime(bound, sizeof bound, "%Y-%m-%dT%H:%M:%SZ", &tm) != 20) {
+        snprintf(err, errlen, "delete before: the time is out of range");
+        return -1;
+    }
+    const char *params[] = {bound};
+    return change(s, ST_DELETE_BEFORE, params, 1, err, errlen);
+}
+
+int64_t mq_store_delete_subject(mq_store *s, const char *subject, char *err, size_t errlen)
+{
+    if (!subject) {
+        snprintf(err, errlen, "delete subject: no subject given");
+        return -1;
+    }
+    const char *params[] = {subject};
+    return change(s, ST_DELETE_SUBJECT, params, 1, err, errlen);
+}
+
+int mq_store_replace_request(mq_store *s, const char *id, const char *request, const char *key_id,
+                             char *err, size_t errlen)
+{
+    if (!request) {
+        snprintf(err, errlen, "replace request: no request text given");
+        return -1;
+    }
+    const char *params[] = {id, request, key_id};
+    return (int)change(s, ST_REPLACE, params, 3, err, errlen);
+}
+
+/* ---- Iterating ---------------------------------------------------------- */
+
+/* One page of rows, copied out of the backend so no lock is held while
+ * the caller's function runs. */
+typedef struct page {
+    char *id[PAGE_ROWS], *key_id[PAGE_ROWS], *request[PAGE_ROWS];
+    int n;
+    bool oom;
+} page;
+
+static char *copy_col(const char *t, size_t n, bool *oom)
+{
+    if (!t)
+        return NULL;
+    char *c = malloc(n + 1);
+    if (!c) {
+        *oom = true;
+        return NULL;
+    }
+    memcpy(c, t, n);
+    c[n] = '\0';
+    return c;
+}
+
+static void page_row(void *arg, const char *const *cols, const size_t *lens, int ncols)
+{
+    page *p = arg;
+    if (ncols != 3 || p->n >= PAGE_ROWS)
+        return;
+    p->id[p->n] = copy_col(cols[0], lens[0], &p->oom);
+    p->key_id[p->n] = copy_col(cols[1], lens[1], &p->oom);
+    p->request[p->n] = copy_col(cols[2], lens[2], &p->oom);
+    p->n++;
+}
+
+static void page_free(page *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        free(p->id[i]);
+        free(p->key_id[i]);
+        free(p->request[i]);
+    }
+    p->n = 0;
+}
+
+/* Calls fn for each row of the page; false when fn asked to stop. */
+static bool visit_page(const page *p, mq_store_each_fn fn, void *arg, int64_t *seen)
+{
+    for (int i = 0; i < p->n; i++) {
+        mq_store_row row = {p->id[i], p->key_id[i], p->request[i] ? p->request[i] : ""};
+        ++*seen;
+        if (!fn(arg, &row))
+            return false;
+    }
+    return true;
+}
+
+int64_t mq_store_each(mq_store *s, mq_store_each_fn fn, void *arg, char *err, size_t errlen)
+{
+    char after[32] = "", limit[16];
+    snprintf(limit, sizeof limit, "%d", PAGE_ROWS);
+    int64_t seen = 0;
+    for (;;) {
+        page p = {0};
+        const char *params[] = {after, limit};
+        store_rc rc = s->ops->query(s->backend, ST_PAGE, params, 2, page_row, &p, err, errlen);
+        if (rc == STORE_OK && p.oom)
+            snprintf(err, errlen, "iterate: out of memory");
+        if (rc != STORE_OK || p.oom) {
+            page_free(&p);
+            return -1;
+        }
+        bool go_on = visit_page(&p, fn, arg, &seen) && p.n == PAGE_ROWS;
+        if (p.n > 0)
+            snprintf(after, sizeof after, "%s", p.id[p.n - 1]);
+        page_free(&p);
+        if (!go_on)
+            return seen;
+    }
+}

@@ -1,0 +1,72 @@
+/* store_backend.h -- what store.c needs of a backend (private to src/store).
+ *
+ * Not part of the public surface (that is store.h). A backend is a small
+ * table of functions over an opaque handle: open (and migrate), close,
+ * insert a batch in one transaction, run one changing statement in its own
+ * transaction, and run a query calling back once per row. Statements are
+ * named by store_stmt; their SQL text is shared by both backends (SQLite
+ * also reads "$1" as a parameter) and lives in store_schema.c with the
+ * migrations. Parameters are always text (NULL for SQL NULL).
+ */
+#ifndef MQ_STORE_BACKEND_H
+#define MQ_STORE_BACKEND_H
+
+#include "store.h"
+
+/* The outcome of a write. STORE_FATAL: the disk failed it (I/O error, disk
+ * full, fsync): the store must refuse every further write. */
+typedef enum { STORE_OK, STORE_ERROR, STORE_FATAL } store_rc;
+
+typedef enum {
+    ST_INSERT,         /* 10 quote columns */
+    ST_SELECT,         /* id -> 10 quote columns */
+    ST_COUNT,          /* -> count */
+    ST_DELETE_ID,      /* id */
+    ST_DELETE_BEFORE,  /* created_at bound (RFC 3339) */
+    ST_DELETE_SUBJECT, /* subject */
+    ST_REPLACE,        /* id, request, key_id */
+    ST_PAGE,           /* after id, limit -> id, key_id, request */
+    ST_NSTMT
+} store_stmt;
+
+enum { STORE_QUOTE_COLS = 10 };
+
+extern const char *const store_sql[ST_NSTMT];
+
+/* One schema version: the SQL that takes the database to it, per backend
+ * ("" when that backend has nothing to do at this version). */
+typedef struct store_migration {
+    const char *what;
+    const char *sqlite;
+    const char *pg;
+} store_migration;
+extern const store_migration store_migrations[];
+extern const int store_nmigrations; /* the latest version */
+
+/* One result row: column texts (NULL for SQL NULL) and their lengths. */
+typedef void (*store_row_fn)(void *arg, const char *const *cols, const size_t *lens, int ncols);
+
+typedef struct store_ops {
+    const char *name;
+    /* Opens and migrates; *version receives the schema version after. */
+    void *(*open)(const char *where, const mq_store_options *o, int *version, char *err,
+                  size_t errlen);
+    void (*close)(void *b);
+    /* Inserts n quotes in one transaction (all or none). */
+    store_rc (*insert_batch)(void *b, const mq_store_quote *const *qs, int n, char *err,
+                             size_t errlen);
+    /* Runs a changing statement in its own transaction; *changed rows. */
+    store_rc (*change)(void *b, store_stmt st, const char *const *params, int nparams,
+                       int64_t *changed, char *err, size_t errlen);
+    /* Runs a query, calling row for every row. */
+    store_rc (*query)(void *b, store_stmt st, const char *const *params, int nparams,
+                      store_row_fn row, void *arg, char *err, size_t errlen);
+} store_ops;
+
+extern const store_ops store_sqlite_ops;
+extern const store_ops store_pg_ops;
+
+/* The 10 text parameters of ST_INSERT for q ("0"/"1" for consent). */
+void store_insert_params(const mq_store_quote *q, const char *params[STORE_QUOTE_COLS]);
+
+#endif

@@ -1,0 +1,453 @@
+/* store_pg.c -- the shared backend: saved quotes in PostgreSQL via libpq.
+ *
+ * Several multiquote nodes may use one database, so nothing lives in the
+ * process but a pool of connections, each with every statement prepared
+ * once (PQprepare at connect). A caller borrows a connection for one call
+ * and gives it back; a connection found broken is reset and prepared again
+ * on its next borrowing. A quote is acknowledged only after COMMIT returns,
+ * which with synchronous_commit on means it is in the WAL on disk.
+ * Migrations run at open under pg_advisory_lock, so nodes starting together
+ * migrate once; the applied versions are rows of schema_migrations. Errors
+ * the server classes as disk trouble (53100 disk full, class 58 I/O, class
+ * XX corruption) are STORE_FATAL; a lost connection is not (its commit's
+ * outcome is unknown, so the quote is simply not acknowledged).
+ */
+#include "store_backend.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MIGRATION_LOCK = 7718001 }; /* pg_advisory_lock key: "multiquote schema" */
+
+typedef struct pg_conn {
+    PGconn *c;
+    bool ready; /* connected, statements prepared */
+} pg_conn;
+
+typedef struct pg {
+    char *conninfo;
+    int n;
+    pg_conn *conns;
+    int *idle; /* stack of idle connection indexes */
+    int nidle;
+    pthread_mutex_t lock;
+    pthread_cond_t returned;
+} pg;
+
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* NOTICEs such as "relation already exists, skipping" */
+}
+
+/* libpq's message without its trailing newline. */
+static void set_err(char *err, size_t errlen, const char *what, const char *msg)
+{
+    if (!err || !errlen)
+        return;
+    snprintf(err, errlen, "%s: %s", what, msg && *msg ? msg : "unknown error");
+    size_t n = strlen(err);
+    while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+        err[--n] = '\0';
+}
+
+static store_rc classify(const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (!state)
+        return STORE_ERROR;
+    if (strcmp(state, "53100") == 0 || strncmp(state, "58", 2) == 0 || strncmp(state, "XX", 2) == 0)
+        return STORE_FATAL;
+    return STORE_ERROR;
+}
+
+/* Runs SQL without parameters; true when it succeeded. */
+static bool exec_ok(PGconn *c, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok)
+        set_err(err, errlen, sql, PQerrorMessage(c));
+    PQclear(r);
+    return ok;
+}
+
+static char stmt_name(int i)
+{
+    return (char)('a' + i);
+}
+
+static bool prepare_all(PGconn *c, char *err, size_t errlen)
+{
+    for (int i = 0; i < ST_NSTMT; i++) {
+        char name[2] = {stmt_name(i), '\0'};
+        PGresult *r = PQprepare(c, name, store_sql[i], 0, NULL);
+        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+        if (!ok) {
+            set_err(err, errlen, "prepare", PQerrorMessage(c));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Connects (or reconnects) connection i and prepares its statements. */
+static bool connect_one(pg *b, int i, char *err, size_t errlen)
+{
+    pg_conn *pc = &b->conns[i];
+    pc->ready = false;
+    if (pc->c)
+        PQreset(pc->c);
+    else
+        pc->c = PQconnectdb(b->conninfo);
+    if (!pc->c) {
+        snprintf(err, errlen, "postgresql: out of memory");
+        return false;
+    }
+    if (PQstatus(pc->c) != CONNECTION_OK) {
+        set_err(err, errlen, "postgresql: cannot connect", PQerrorMessage(pc->c));
+        return false;
+    }
+    PQsetNoticeProcessor(pc->c, quiet, NULL);
+    pc->ready = prepare_all(pc->c, err, errlen);
+    return pc->ready;
+}
+
+/* ---- The pool ----------------------------------------------------------- */
+
+/* Borrows a working connection; -1 (message in err) when none can be made. */
+static int borrow(pg *b, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&b->lock);
+    while (b->nidle == 0)
+        pthread_cond_wait(&b->returned, &b->lock);
+    int i = b->idle[--b->nidle];
+    pthread_mutex_unlock(&b->lock);
+    pg_conn *pc = &b->conns[i];
+    if (pc->ready && PQstatus(pc->c) == CONNECTION_OK)
+        return i;
+    if (connect_one(b, i, err, errlen))
+        return i;
+    pthread_mutex_lock(&b->lock);
+    b->idle[b->nidle++] = i;
+    pthread_cond_signal(&b->returned);
+    pthread_mutex_unlock(&b->lock);
+    return -1;
+}
+
+static void give_back(pg *b, int i)
+{
+    pthread_mutex_lock(&b->lock);
+    b->idle[b->nidle++] = i;
+    pthread_cond_signal(&b->returned);
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* ---- Migrations --------------------------------------------------------- */
+
+static int applied_version(PGconn *c, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+    int v = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        v = atoi(PQgetvalue(r, 0, 0));
+    else
+        set_err(err, errlen, "schema version", PQerrorMessage(c));
+    PQclear(r);
+    return v;
+}
+
+static bool apply(PGconn *c, int v, char *err, size_t errlen)
+{
+    char num[16];
+    snprintf(num, sizeof num, "%d", v);
+    const char *params[] = {num, store_migrations[v - 1].what};
+    char msg[400];
+    if (!exec_ok(c, "BEGIN", msg, sizeof msg))
+        goto fail;
+    if (*store_migrations[v - 1].pg && !exec_ok(c, store_migrations[v - 1].pg, msg, sizeof msg))
+        goto fail;
+    PGresult *r = PQexecParams(c, "INSERT INTO schema_migrations (version, what) VALUES ($1, $2)",
+                               2, NULL, params, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) {
+        set_err(msg, sizeof msg, "record", PQerrorMessage(c));
+        goto fail;
+    }
+    if (exec_ok(c, "COMMIT", msg, sizeof msg))
+        return true;
+fail:
+    exec_ok(c, "ROLLBACK", NULL, 0);
+    snprintf(err, errlen, "migration %d (%s): %s", v, store_migrations[v - 1].what, msg);
+    return false;
+}
+
+static bool migrate_locked(PGconn *c, int *version, char *err, size_t errlen)
+{
+    if (!exec_ok(c,
+                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                 "  version integer PRIMARY KEY,"
+                 "  what text NOT NULL,"
+                 "  applied_at timestamptz NOT NULL DEFAULT now())",
+                 err, errlen))
+        return false;
+    int v = applied_version(c, err, errlen);
+    if (v < 0)
+        return false;
+    if (v > store_nmigrations) {
+        snprintf(err, errlen, "database schema version %d is newer than this program (%d)", v,
+                 store_nmigrations);
+        return false;
+    }
+    for (; v < store_nmigrations; v++)
+        if (!apply(c, v + 1, err, errlen))
+            return false;
+    *version = v;
+    return true;
+}
+
+/* Migrates under a session advisory lock: a second node starting at the
+ * same time waits here, then finds nothing left to do. */
+static bool migrate(PGconn *c, int *version, char *err, size_t errlen)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d)", MIGRATION_LOCK);
+    if (!exec_ok(c, sql, err, errlen))
+        return false;
+    bool ok = migrate_locked(c, version, err, errlen);
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%d)", MIGRATION_LOCK);
+    return exec_ok(c, sql, ok ? err : NULL, ok ? errlen : 0) && ok;
+}
+
+/* ---- Opening and closing ------------------------------------------------ */
+
+static void pg_close(void *h)
+{
+    pg *b = h;
+    if (!b)
+        return;
+    for (int i = 0; b->conns && i < b->n; i++)
+        PQfinish(b->conns[i].c);
+    free(b->conns);
+    free(b->idle);
+    free(b->conninfo);
+    pthread_cond_destroy(&b->returned);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
+static void *pg_open(const char *where, const mq_store_options *o, int *version, char *err,
+                     size_t errlen)
+{
+    pg *b = calloc(1, sizeof(*b));
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->returned, NULL);
+    b->n = o && o->pool_size > 0 ? o->pool_size : 8;
+    b->conninfo = strdup(where);
+    b->conns = calloc((size_t)b->n, sizeof(*b->conns));
+    b->idle = calloc((size_t)b->n, sizeof(*b->idle));
+    if (!b->conninfo || !b->conns || !b->idle) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    b->conns[0].c = PQconnectdb(where);
+    if (!b->conns[0].c || PQstatus(b->conns[0].c) != CONNECTION_OK) {
+        set_err(err, errlen, "postgresql: cannot connect",
+                b->conns[0].c ? PQerrorMessage(b->conns[0].c) : "out of memory");
+        goto fail;
+    }
+    PQsetNoticeProcessor(b->conns[0].c, quiet, NULL);
+    if (!migrate(b->conns[0].c, version, err, errlen))
+        goto fail;
+    b->conns[0].ready = prepare_all(b->conns[0].c, err, errlen);
+    if (!b->conns[0].ready)
+        goto fail;
+    for (int i = 1; i < b->n; i++)
+        if (!connect_one(b, i, err, errlen))
+            goto fail;
+    for (int i = 0; i < b->n; i++)
+        b->idle[b->nidle++] = i;
+    return b;
+fail:
+    pg_close(b);
+    return NULL;
+}
+
+/* ---- Statements --------------------------------------------------------- */
+
+static PGresult *run(PGconn *c, store_stmt st, const char *const *params, int n)
+{
+    char name[2] = {stmt_name((int)st), '\0'};
+    return PQexecPrepared(c, name, n, params, NULL, NULL, 0);
+}
+
+/* The error of a failed result (or a lost connection) as a store_rc. */
+static store_rc failed(PGconn *c, PGresult *r, const char *what, char *err, size_t errlen)
+{
+    set_err(err, errlen, what, PQerrorMessage(c));
+    store_rc rc = classify(r);
+    PQclear(r);
+    return rc;
+}
+
+static store_rc insert_all(PGconn *c, const mq_store_quote *const *qs, int n, char *err,
+                           size_t errlen)
+{
+    for (int i = 0; i < n; i++) {
+        const char *params[STORE_QUOTE_COLS];
+        store_insert_params(qs[i], params);
+        PGresult *r = run(c, ST_INSERT, params, STORE_QUOTE_COLS);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            return failed(c, r, "save", err, errlen);
+        PQclear(r);
+    }
+    return STORE_OK;
+}
+
+static store_rc commit(PGconn *c, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(c, "COMMIT");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return failed(c, r, "save: commit", err, errlen);
+    /* an aborted transaction "commits" as ROLLBACK */
+    bool committed = strcmp(PQcmdStatus(r), "COMMIT") == 0;
+    PQclear(r);
+    if (!committed) {
+        snprintf(err, errlen, "save: the transaction was rolled back");
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+/* BEGIN on a borrowed connection; a connection that died while idle in
+ * the pool is found here, before anything of the batch was sent. */
+static store_rc begin(PGconn *c, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(c, "BEGIN");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return failed(c, r, "save: begin", err, errlen);
+    PQclear(r);
+    return STORE_OK;
+}
+
+static bool lost(pg *b, int i)
+{
+    return PQstatus(b->conns[i].c) == CONNECTION_BAD;
+}
+
+static store_rc pg_insert_batch(void *h, const mq_store_quote *const *qs, int n, char *err,
+                                size_t errlen)
+{
+    pg *b = h;
+    int i = borrow(b, err, errlen);
+    if (i < 0)
+        return STORE_ERROR;
+    store_rc rc = begin(b->conns[i].c, err, errlen);
+    if (rc != STORE_OK && lost(b, i)) { /* once more, on a fresh connection */
+        give_back(b, i);
+        if ((i = borrow(b, err, errlen)) < 0)
+            return STORE_ERROR;
+        rc = begin(b->conns[i].c, err, errlen);
+    }
+    PGconn *c = b->conns[i].c;
+    if (rc == STORE_OK)
+        rc = insert_all(c, qs, n, err, errlen);
+    if (rc == STORE_OK)
+        rc = commit(c, err, errlen);
+    else if (PQtransactionStatus(c) != PQTRANS_IDLE)
+        exec_ok(c, "ROLLBACK", NULL, 0);
+    give_back(b, i);
+    return rc;
+}
+
+/* Runs one statement on a borrowed connection, trying once more on a
+ * fresh connection when the first was found dead (every statement run
+ * this way is a read or an idempotent single-statement write). *r is the
+ * successful result; -1 when none (message in err, outcome in *rc). */
+static int run_retrying(pg *b, store_stmt st, const char *const *params, int n, ExecStatusType want,
+                        PGresult **r, store_rc *rc, char *err, size_t errlen)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int i = borrow(b, err, errlen);
+        if (i < 0)
+            break;
+        *r = run(b->conns[i].c, st, params, n);
+        if (PQresultStatus(*r) == want)
+            return i;
+        *rc = failed(b->conns[i].c, *r,
+                     st == ST_SELECT || st == ST_PAGE || st == ST_COUNT ? "read" : "write", err,
+                     errlen);
+        *r = NULL;
+        bool retry = lost(b, i);
+        give_back(b, i);
+        if (!retry)
+            break;
+    }
+    return -1;
+}
+
+static store_rc pg_change(void *h, store_stmt st, const char *const *params, int nparams,
+                          int64_t *changed, char *err, size_t errlen)
+{
+    pg *b = h;
+    PGresult *r = NULL;
+    store_rc rc = STORE_ERROR;
+    int i = run_retrying(b, st, params, nparams, PGRES_COMMAND_OK, &r, &rc, err, errlen);
+    if (i < 0)
+        return rc;
+    *changed = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    give_back(b, i);
+    return STORE_OK;
+}
+
+static void each_row(const PGresult *r, store_row_fn row, void *arg)
+{
+    int ncols = PQnfields(r);
+    if (ncols > STORE_QUOTE_COLS)
+        ncols = STORE_QUOTE_COLS;
+    for (int t = 0; t < PQntuples(r); t++) {
+        const char *cols[STORE_QUOTE_COLS];
+        size_t lens[STORE_QUOTE_COLS];
+        for (int c = 0; c < ncols; c++) {
+            bool null = PQgetisnull(r, t, c);
+            cols[c] = null ? NULL : PQgetvalue(r, t, c);
+            lens[c] = null ? 0 : (size_t)PQgetlength(r, t, c);
+        }
+        row(arg, cols, lens, ncols);
+    }
+}
+
+static store_rc pg_query(void *h, store_stmt st, const char *const *params, int nparams,
+                         store_row_fn row, void *arg, char *err, size_t errlen)
+{
+    pg *b = h;
+    PGresult *r = NULL;
+    store_rc rc = STORE_ERROR;
+    int i = run_retrying(b, st, params, nparams, PGRES_TUPLES_OK, &r, &rc, err, errlen);
+    if (i < 0)
+        return STORE_ERROR; /* a failed read does not fail the store */
+    give_back(b, i);        /* the result no longer needs the connection */
+    each_row(r, row, arg);
+    PQclear(r);
+    return STORE_OK;
+}
+
+const store_ops store_pg_ops = {
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .insert_batch = pg_insert_batch,
+    .change = pg_change,
+    .query = pg_query,
+};

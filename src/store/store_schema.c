@@ -1,0 +1,121 @@
+/* store_schema.c -- the schema, its migrations and the statements, shared
+ * by both backends.
+ *
+ * Migrations are numbered from 1; a database records the last one applied
+ * (SQLite: PRAGMA user_version; PostgreSQL: a schema_migrations table).
+ * Versions 1-4 are the SQLite history from before PostgreSQL existed, so a
+ * PostgreSQL database starts with the table as version 4 left it and has
+ * nothing to do for 2-4. From version 5 on, one text serves both. Every
+ * statement uses $1, $2... which PostgreSQL and SQLite both accept.
+ */
+#include "store_backend.h"
+
+const store_migration store_migrations[] = {
+    {"quotes and their plan rows",
+     "CREATE TABLE quotes ("
+     "  id TEXT PRIMARY KEY,"
+     "  created_at TEXT NOT NULL,"
+     "  line TEXT NOT NULL,"
+     "  effective_date TEXT NOT NULL,"
+     "  request TEXT NOT NULL,"
+     "  response TEXT NOT NULL,"
+     "  consent_contact INTEGER NOT NULL DEFAULT 0,"
+     "  consent_at TEXT NOT NULL DEFAULT ''"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE quote_plans ("
+     "  quote_id TEXT NOT NULL REFERENCES quotes(id) ON DELETE CASCADE,"
+     "  carrier TEXT NOT NULL,"
+     "  plan_id TEXT NOT NULL,"
+     "  version TEXT NOT NULL,"
+     "  status TEXT NOT NULL,"
+     "  total_cents INTEGER NOT NULL,"
+     "  PRIMARY KEY (quote_id, carrier)"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX quotes_created ON quotes(created_at);",
+     "CREATE TABLE quotes ("
+     "  id TEXT PRIMARY KEY,"
+     "  created_at TEXT NOT NULL,"
+     "  line TEXT NOT NULL,"
+     "  effective_date TEXT NOT NULL,"
+     "  request TEXT NOT NULL,"
+     "  response TEXT NOT NULL,"
+     "  consent_contact INTEGER NOT NULL DEFAULT 0,"
+     "  consent_at TEXT NOT NULL DEFAULT ''"
+     ");"
+     "CREATE INDEX quotes_created ON quotes(created_at);"},
+    {"a carrier may answer with several plans (health issuers)",
+     "CREATE TABLE quote_plans_2 ("
+     "  quote_id TEXT NOT NULL REFERENCES quotes(id) ON DELETE CASCADE,"
+     "  carrier TEXT NOT NULL,"
+     "  plan_id TEXT NOT NULL,"
+     "  version TEXT NOT NULL,"
+     "  status TEXT NOT NULL,"
+     "  total_cents INTEGER NOT NULL,"
+     "  PRIMARY KEY (quote_id, carrier, plan_id)"
+     ") WITHOUT ROWID;"
+     "INSERT INTO quote_plans_2 SELECT quote_id, carrier, plan_id, version, status, total_cents "
+     "FROM quote_plans;"
+     "DROP TABLE quote_plans;"
+     "ALTER TABLE quote_plans_2 RENAME TO quote_plans;",
+     ""},
+    {"quotes are large rows (the response is ~10 KB): an ordinary rowid table keeps them in "
+     "overflow pages instead of in the index b-tree",
+     "CREATE TABLE quotes_3 ("
+     "  id TEXT NOT NULL UNIQUE,"
+     "  created_at TEXT NOT NULL,"
+     "  line TEXT NOT NULL,"
+     "  effective_date TEXT NOT NULL,"
+     "  request TEXT NOT NULL,"
+     "  response TEXT NOT NULL,"
+     "  consent_contact INTEGER NOT NULL DEFAULT 0,"
+     "  consent_at TEXT NOT NULL DEFAULT ''"
+     ");"
+     "INSERT INTO quotes_3 (id, created_at, line, effective_date, request, response, "
+     "consent_contact, consent_at) SELECT id, created_at, line, effective_date, request, response, "
+     "consent_contact, consent_at FROM quotes;"
+     "DROP INDEX quotes_created;"
+     "DROP TABLE quotes;"
+     "ALTER TABLE quotes_3 RENAME TO quotes;"
+     "CREATE INDEX quotes_created ON quotes(created_at);",
+     ""},
+    {"the plan version of every result is in the saved response; the separate rows only cost "
+     "writes",
+     "DROP TABLE quote_plans;", ""},
+    {"privacy: whose quote it is (subject, indexed) and the key its request is encrypted with",
+     "ALTER TABLE quotes ADD COLUMN subject TEXT;"
+     "ALTER TABLE quotes ADD COLUMN key_id TEXT;"
+     "CREATE INDEX quotes_subject ON quotes(subject);",
+     "ALTER TABLE quotes ADD COLUMN subject TEXT;"
+     "ALTER TABLE quotes ADD COLUMN key_id TEXT;"
+     "CREATE INDEX quotes_subject ON quotes(subject);"},
+};
+const int store_nmigrations = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
+
+#define QUOTE_COLUMNS                                                                              \
+    "id, created_at, line, effective_date, request, response, consent_contact, consent_at, "       \
+    "subject, key_id"
+
+const char *const store_sql[ST_NSTMT] = {
+    [ST_INSERT] = "INSERT INTO quotes (" QUOTE_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+    [ST_SELECT] = "SELECT " QUOTE_COLUMNS " FROM quotes WHERE id = $1",
+    [ST_COUNT] = "SELECT count(*) FROM quotes",
+    [ST_DELETE_ID] = "DELETE FROM quotes WHERE id = $1",
+    [ST_DELETE_BEFORE] = "DELETE FROM quotes WHERE created_at < $1",
+    [ST_DELETE_SUBJECT] = "DELETE FROM quotes WHERE subject = $1",
+    [ST_REPLACE] = "UPDATE quotes SET request = $2, key_id = $3 WHERE id = $1",
+    [ST_PAGE] = "SELECT id, key_id, request FROM quotes WHERE id > $1 ORDER BY id LIMIT $2",
+};
+
+void store_insert_params(const mq_store_quote *q, const char *params[STORE_QUOTE_COLS])
+{
+    params[0] = q->id;
+    params[1] = q->created_at;
+    params[2] = q->line;
+    params[3] = q->effective_date;
+    params[4] = q->request;
+    params[5] = q->response;
+    params[6] = q->consent_contact ? "1" : "0";
+    params[7] = q->consent_at;
+    params[8] = q->subject;
+    params[9] = q->key_id;
+}

@@ -1,0 +1,706 @@
+/* test_store.c -- the store suite, run against both backends.
+ *
+ * Every shared test runs twice: on SQLite in a fresh temporary directory,
+ * and on PostgreSQL at $MQ_TEST_PG (tests/run.sh starts a throwaway
+ * cluster and sets it; the PostgreSQL tests then fail, not skip, when it
+ * cannot be reached). Each PostgreSQL test starts from an empty database
+ * (its tables dropped), so the migrations run every time. The failed state
+ * is tested on SQLite with a VFS whose fsync can be made to fail; the
+ * PostgreSQL tests add a lost connection (the server ends every session).
+ */
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+/* ---- Fixture: one empty store location per test -------------------------- */
+
+typedef struct fixture {
+    bool pg;
+    char dir[64];
+    char where[512];
+    mq_store *s;
+} fixture;
+
+static bool pg_admin(const char *where, const char *sql)
+{
+    PGconn *c = PQconnectdb(where);
+    bool ok = PQstatus(c) == CONNECTION_OK;
+    if (ok) {
+        PGresult *r = PQexec(c, sql);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+        if (!ok)
+            fprintf(stderr, "# %s: %s", sql, PQerrorMessage(c));
+        PQclear(r);
+    } else {
+        fprintf(stderr, "# cannot reach %s: %s", where, PQerrorMessage(c));
+    }
+    PQfinish(c);
+    return ok;
+}
+
+static int setup_sqlite(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof f->dir, "/tmp/mq-store-XXXXXX");
+    if (!f || !mkdtemp(f->dir))
+        return -1;
+    snprintf(f->where, sizeof f->where, "%s/quotes.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int setup_pg(void **state)
+{
+    const char *where = getenv("MQ_TEST_PG");
+    fixture *f = calloc(1, sizeof(*f));
+    if (!f || !where)
+        return -1;
+    f->pg = true;
+    snprintf(f->where, sizeof f->where, "%s", where);
+    *state = f;
+    /* an empty database: the migrations run from the start */
+    return pg_admin(where, "SET client_min_messages = warning;"
+                           "DROP TABLE IF EXISTS quotes, schema_migrations")
+               ? 0
+               : -1;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    mq_store_close(f->s);
+    if (!f->pg) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+        if (system(cmd) != 0)
+            return -1;
+    }
+    free(f);
+    return 0;
+}
+
+static mq_store *open_store(fixture *f)
+{
+    char err[512] = "";
+    mq_store_options o = {.pool_size = 4, .writers = 2};
+    f->s = mq_store_open_with(f->where, &o, err, sizeof err);
+    if (!f->s)
+        fail_msg("open %s: %s", f->where, err);
+    return f->s;
+}
+
+/* ---- Quotes to save ------------------------------------------------------ */
+
+typedef struct sample {
+    mq_store_quote q;
+    char request[128], response[128];
+} sample;
+
+static void make_sample(sample *x, int n, const char *subject, const char *key_id)
+{
+    memset(x, 0, sizeof(*x));
+    assert_true(mq_store_new_id(&x->q));
+    snprintf(x->request, sizeof x->request, "{\"line\":\"auto\",\"n\":%d}", n);
+    snprintf(x->response, sizeof x->response, "{\"quote_id\":\"%s\",\"results\":[]}", x->q.id);
+    x->q.line = "auto";
+    x->q.effective_date = "2026-03-01";
+    x->q.request = x->request;
+    x->q.response = x->response;
+    x->q.consent_contact = n % 2;
+    snprintf(x->q.consent_at, sizeof x->q.consent_at, "%s", n % 2 ? "2026-11-29T10:15:02Z" : "");
+    x->q.subject = subject;
+    x->q.key_id = key_id;
+}
+
+static void save(mq_store *s, const mq_store_quote *q)
+{
+    char err[512] = "";
+    if (!mq_store_save(s, q, err, sizeof err))
+        fail_msg("save %s: %s", q->id, err);
+}
+
+static bool present(mq_store *s, const char *id)
+{
+    mq_store_loaded l;
+    char err[512];
+    int found = mq_store_get(s, id, &l, err, sizeof err);
+    assert_true(found >= 0);
+    if (found)
+        mq_store_loaded_free(&l);
+    return found == 1;
+}
+
+static void assert_same_text(const char *want, const char *got)
+{
+    if (!want)
+        assert_null(got);
+    else
+        assert_string_equal(want, got);
+}
+
+/* ---- The shared suite ---------------------------------------------------- */
+
+static void t_roundtrip(void **state)
+{
+    mq_store *s = open_store(*state);
+    assert_int_equal(mq_store_schema_version(s), mq_store_schema_latest());
+    assert_int_equal(mq_store_count(s), 0);
+    sample a, b;
+    make_sample(&a, 1, "subj-1", "k1");
+    make_sample(&b, 2, NULL, NULL);
+    save(s, &a.q);
+    save(s, &b.q);
+    assert_int_equal(mq_store_count(s), 2);
+    const sample *both[] = {&a, &b};
+    for (int i = 0; i < 2; i++) {
+        mq_store_loaded l;
+        char err[256];
+        assert_int_equal(mq_store_get(s, both[i]->q.id, &l, err, sizeof err), 1);
+        assert_string_equal(l.q.id, both[i]->q.id);
+        assert_string_equal(l.q.created_at, both[i]->q.created_at);
+        assert_string_equal(l.q.line, "auto");
+        assert_string_equal(l.q.effective_date, "2026-03-01");
+        assert_string_equal(l.q.request, both[i]->request);
+        assert_string_equal(l.q.response, both[i]->response);
+        assert_int_equal(l.q.consent_contact, both[i]->q.consent_contact);
+        assert_string_equal(l.q.consent_at, both[i]->q.consent_at);
+        assert_same_text(both[i]->q.subject, l.q.subject);
+        assert_same_text(both[i]->q.key_id, l.q.key_id);
+        mq_store_loaded_free(&l);
+    }
+    mq_store_loaded l;
+    char err[256];
+    assert_int_equal(mq_store_get(s, "q_NOSUCHQUOTE0000000000000000", &l, err, sizeof err), 0);
+}
+
+typedef struct waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done, ok;
+} waiter;
+
+static void on_done(void *arg, bool ok)
+{
+    waiter *w = arg;
+    pthread_mutex_lock(&w->lock);
+    w->done++;
+    w->ok += ok;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void t_save_async(void **state)
+{
+    mq_store *s = open_store(*state);
+    enum { N = 40 };
+    static sample xs[N];
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    for (int i = 0; i < N; i++) {
+        make_sample(&xs[i], i, NULL, NULL);
+        assert_true(mq_store_save_async(s, &xs[i].q, on_done, &w));
+    }
+    pthread_mutex_lock(&w.lock);
+    while (w.done < N)
+        pthread_cond_wait(&w.cond, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    assert_int_equal(w.ok, N);
+    assert_int_equal(mq_store_count(s), N);
+    for (int i = 0; i < N; i++)
+        assert_true(present(s, xs[i].q.id));
+}
+
+enum { SAVERS = 8, SAVES_EACH = 25 };
+
+typedef struct saver {
+    mq_store *s;
+    sample xs[SAVES_EACH];
+    int ok;
+} saver;
+
+static void *saver_main(void *arg)
+{
+    saver *v = arg;
+    for (int i = 0; i < SAVES_EACH; i++) {
+        char err[256];
+        make_sample(&v->xs[i], i, "many", NULL);
+        v->ok += mq_store_save(v->s, &v->xs[i].q, err, sizeof err);
+    }
+    return NULL;
+}
+
+static void t_concurrent_saves(void **state)
+{
+    mq_store *s = open_store(*state);
+    static saver vs[SAVERS];
+    pthread_t th[SAVERS];
+    for (int i = 0; i < SAVERS; i++) {
+        vs[i] = (saver){.s = s};
+        assert_int_equal(pthread_create(&th[i], NULL, saver_main, &vs[i]), 0);
+    }
+    for (int i = 0; i < SAVERS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(vs[i].ok, SAVES_EACH);
+    }
+    assert_int_equal(mq_store_count(s), SAVERS * SAVES_EACH);
+    for (int i = 0; i < SAVERS; i++)
+        assert_true(present(s, vs[i].xs[SAVES_EACH - 1].q.id));
+}
+
+static void t_delete_one(void **state)
+{
+    mq_store *s = open_store(*state);
+    sample a, b;
+    make_sample(&a, 1, NULL, NULL);
+    make_sample(&b, 2, NULL, NULL);
+    save(s, &a.q);
+    save(s, &b.q);
+    char err[256];
+    assert_int_equal(mq_store_delete(s, a.q.id, err, sizeof err), 1);
+    assert_int_equal(mq_store_delete(s, a.q.id, err, sizeof err), 0);
+    assert_false(present(s, a.q.id));
+    assert_true(present(s, b.q.id));
+    assert_int_equal(mq_store_count(s), 1);
+}
+
+static time_t utc(int y, int m, int d)
+{
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
+    return timegm(&tm);
+}
+
+static void t_delete_before(void **state)
+{
+    mq_store *s = open_store(*state);
+    sample old, mid, now;
+    make_sample(&old, 1, NULL, NULL);
+    make_sample(&mid, 2, NULL, NULL);
+    make_sample(&now, 3, NULL, NULL);
+    snprintf(old.q.created_at, sizeof old.q.created_at, "2020-01-01T00:00:00Z");
+    snprintf(mid.q.created_at, sizeof mid.q.created_at, "2024-06-01T12:00:00Z");
+    save(s, &old.q);
+    save(s, &mid.q);
+    save(s, &now.q);
+    char err[256];
+    assert_int_equal(mq_store_delete_before(s, utc(2020, 1, 1), err, sizeof err), 0);
+    assert_int_equal(mq_store_delete_before(s, utc(2024, 1, 1), err, sizeof err), 1);
+    assert_false(present(s, old.q.id));
+    assert_true(present(s, mid.q.id));
+    assert_int_equal(mq_store_delete_before(s, time(NULL) - 86400, err, sizeof err), 1);
+    assert_true(present(s, now.q.id));
+    assert_int_equal(mq_store_count(s), 1);
+}
+
+static void t_delete_subject(void **state)
+{
+    mq_store *s = open_store(*state);
+    sample a1, a2, b, none;
+    make_sample(&a1, 1, "hash-a", NULL);
+    make_sample(&a2, 2, "hash-a", "k1");
+    make_sample(&b, 3, "hash-b", NULL);
+    make_sample(&none, 4, NULL, NULL);
+    save(s, &a1.q);
+    save(s, &a2.q);
+    save(s, &b.q);
+    save(s, &none.q);
+    char err[256];
+    assert_int_equal(mq_store_delete_subject(s, "hash-a", err, sizeof err), 2);
+    assert_int_equal(mq_store_delete_subject(s, "hash-a", err, sizeof err), 0);
+    assert_int_equal(mq_store_delete_subject(s, "hash-c", err, sizeof err), 0);
+    assert_false(present(s, a1.q.id));
+    assert_false(present(s, a2.q.id));
+    assert_true(present(s, b.q.id));
+    assert_true(present(s, none.q.id));
+    assert_int_equal(mq_store_delete_subject(s, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "delete subject: no subject given");
+}
+
+typedef struct rekey {
+    mq_store *s;
+    int seen, replaced, plain, stop_after;
+    char last[32];
+    bool ordered;
+} rekey;
+
+/* Re-encrypts each row: "enc(k2):" + the old request, key k2. */
+static bool rekey_row(void *arg, const mq_store_row *row)
+{
+    rekey *k = arg;
+    k->ordered &= strcmp(k->last, row->id) < 0;
+    snprintf(k->last, sizeof k->last, "%s", row->id);
+    k->seen++;
+    k->plain += row->key_id == NULL;
+    char text[256], err[256];
+    snprintf(text, sizeof text, "enc(k2):%s", row->request);
+    k->replaced += mq_store_replace_request(k->s, row->id, text, "k2", err, sizeof err) == 1;
+    return k->stop_after == 0 || k->seen < k->stop_after;
+}
+
+static void t_each_and_replace(void **state)
+{
+    mq_store *s = open_store(*state);
+    enum { N = 450 }; /* more than two pages */
+    static sample xs[N];
+    for (int i = 0; i < N; i++) {
+        make_sample(&xs[i], i, NULL, i % 3 ? "k1" : NULL);
+        save(s, &xs[i].q);
+    }
+    char err[256];
+    rekey k = {.s = s, .ordered = true};
+    assert_int_equal(mq_store_each(s, rekey_row, &k, err, sizeof err), N);
+    assert_int_equal(k.seen, N);
+    assert_int_equal(k.replaced, N);
+    assert_int_equal(k.plain, N / 3);
+    assert_true(k.ordered);
+    for (int i = 0; i < N; i += 97) {
+        mq_store_loaded l;
+        assert_int_equal(mq_store_get(s, xs[i].q.id, &l, err, sizeof err), 1);
+        char want[256];
+        snprintf(want, sizeof want, "enc(k2):%s", xs[i].request);
+        assert_string_equal(l.q.request, want);
+        assert_string_equal(l.q.key_id, "k2");
+        assert_string_equal(l.q.response, xs[i].response); /* untouched */
+        mq_store_loaded_free(&l);
+    }
+    rekey stop = {.s = s, .ordered = true, .stop_after = 3};
+    assert_int_equal(mq_store_each(s, rekey_row, &stop, err, sizeof err), 3);
+    assert_int_equal(
+        mq_store_replace_request(s, "q_NOSUCHQUOTE0000000000000000", "x", NULL, err, sizeof err),
+        0);
+    /* back to plain text: key_id NULL */
+    assert_int_equal(mq_store_replace_request(s, xs[0].q.id, "{}", NULL, err, sizeof err), 1);
+    mq_store_loaded l;
+    assert_int_equal(mq_store_get(s, xs[0].q.id, &l, err, sizeof err), 1);
+    assert_null(l.q.key_id);
+    assert_string_equal(l.q.request, "{}");
+    mq_store_loaded_free(&l);
+}
+
+static void t_duplicate_rejected(void **state)
+{
+    mq_store *s = open_store(*state);
+    sample a, b;
+    make_sample(&a, 1, NULL, NULL);
+    save(s, &a.q);
+    char err[512] = "";
+    assert_false(mq_store_save(s, &a.q, err, sizeof err));
+    assert_non_null(strstr(err, "save"));
+    assert_true(strstr(err, "UNIQUE") || strstr(err, "unique")); /* the database's own words */
+    assert_false(mq_store_failed(s, NULL, 0)); /* a rejected quote does not fail the store */
+    make_sample(&b, 2, NULL, NULL);
+    save(s, &b.q);
+    assert_int_equal(mq_store_count(s), 2);
+}
+
+typedef struct opener {
+    const char *where;
+    mq_store *s;
+    char err[512];
+} opener;
+
+static void *opener_main(void *arg)
+{
+    opener *o = arg;
+    o->s = mq_store_open(o->where, o->err, sizeof o->err);
+    return NULL;
+}
+
+/* Several nodes starting at once on a new database migrate it once. */
+static void t_open_concurrently(void **state)
+{
+    fixture *f = *state;
+    enum { N = 4 };
+    opener os[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        os[i] = (opener){.where = f->where};
+        assert_int_equal(pthread_create(&th[i], NULL, opener_main, &os[i]), 0);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++)
+        if (!os[i].s)
+            fail_msg("open %d: %s", i, os[i].err);
+    sample a;
+    make_sample(&a, 1, NULL, NULL);
+    save(os[0].s, &a.q);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(mq_store_schema_version(os[i].s), mq_store_schema_latest());
+        assert_true(present(os[i].s, a.q.id)); /* one database, seen by every node */
+        mq_store_close(os[i].s);
+    }
+}
+
+static void t_reopen_keeps_quotes(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    sample a;
+    make_sample(&a, 1, "subj", "k1");
+    save(s, &a.q);
+    mq_store_close(s);
+    s = open_store(f);
+    assert_true(present(s, a.q.id));
+    assert_int_equal(mq_store_schema_version(s), mq_store_schema_latest());
+    assert_int_equal(mq_store_count(s), 1);
+}
+
+/* ---- SQLite only --------------------------------------------------------- */
+
+static void t_sqlite_bad_path(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    mq_store *s = mq_store_open("/nonexistent-dir/x/quotes.db", err, sizeof err);
+    assert_null(s);
+    assert_non_null(strstr(err, "/nonexistent-dir/x/quotes.db"));
+}
+
+/* A VFS that forwards to the default one, but whose fsync fails while
+ * `failing` is set: how a disk error looks to SQLite. */
+static struct {
+    sqlite3_vfs vfs, *real;
+    sqlite3_io_methods methods;
+    const sqlite3_io_methods *real_methods;
+    bool failing;
+} shim;
+
+typedef struct shim_file {
+    sqlite3_file base;
+    sqlite3_file *real; /* follows this struct */
+} shim_file;
+
+#define REAL(f) (((shim_file *)(f))->real)
+static int s_close(sqlite3_file *f)
+{
+    return REAL(f)->pMethods->xClose(REAL(f));
+}
+static int s_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
+{
+    return REAL(f)->pMethods->xRead(REAL(f), b, n, o);
+}
+static int s_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
+{
+    return REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
+}
+static int s_truncate(sqlite3_file *f, sqlite3_int64 n)
+{
+    return REAL(f)->pMethods->xTruncate(REAL(f), n);
+}
+static int s_sync(sqlite3_file *f, int flags)
+{
+    if (shim.failing)
+        return SQLITE_IOERR_FSYNC;
+    return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+static int s_size(sqlite3_file *f, sqlite3_int64 *n)
+{
+    return REAL(f)->pMethods->xFileSize(REAL(f), n);
+}
+static int s_lock(sqlite3_file *f, int l)
+{
+    return REAL(f)->pMethods->xLock(REAL(f), l);
+}
+static int s_unlock(sqlite3_file *f, int l)
+{
+    return REAL(f)->pMethods->xUnlock(REAL(f), l);
+}
+static int s_reserved(sqlite3_file *f, int *r)
+{
+    return REAL(f)->pMethods->xCheckReservedLock(REAL(f), r);
+}
+static int s_control(sqlite3_file *f, int op, void *a)
+{
+    return REAL(f)->pMethods->xFileControl(REAL(f), op, a);
+}
+static int s_sector(sqlite3_file *f)
+{
+    return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+static int s_device(sqlite3_file *f)
+{
+    return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+static int s_shm_map(sqlite3_file *f, int pg, int sz, int ext, void volatile **p)
+{
+    return REAL(f)->pMethods->xShmMap(REAL(f), pg, sz, ext, p);
+}
+static int s_shm_lock(sqlite3_file *f, int o, int n, int flags)
+{
+    return REAL(f)->pMethods->xShmLock(REAL(f), o, n, flags);
+}
+static void s_shm_barrier(sqlite3_file *f)
+{
+    REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+static int s_shm_unmap(sqlite3_file *f, int del)
+{
+    return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
+}
+static int s_fetch(sqlite3_file *f, sqlite3_int64 o, int n, void **p)
+{
+    return REAL(f)->pMethods->xFetch(REAL(f), o, n, p);
+}
+static int s_unfetch(sqlite3_file *f, sqlite3_int64 o, void *p)
+{
+    return REAL(f)->pMethods->xUnfetch(REAL(f), o, p);
+}
+
+static int s_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *out)
+{
+    (void)v;
+    shim_file *sf = (shim_file *)f;
+    sf->real = (sqlite3_file *)(sf + 1);
+    int rc = shim.real->xOpen(shim.real, name, sf->real, flags, out);
+    sf->base.pMethods = sf->real->pMethods ? &shim.methods : NULL;
+    return rc;
+}
+
+static void shim_install(void)
+{
+    if (shim.real)
+        return;
+    shim.real = sqlite3_vfs_find(NULL);
+    shim.vfs = *shim.real;
+    shim.vfs.zName = "mq-failing-fsync";
+    shim.vfs.szOsFile = (int)sizeof(shim_file) + shim.real->szOsFile;
+    shim.vfs.xOpen = s_open;
+    shim.methods = (sqlite3_io_methods){
+        3,          s_close,       s_read,      s_write,   s_truncate, s_sync,   s_size,
+        s_lock,     s_unlock,      s_reserved,  s_control, s_sector,   s_device, s_shm_map,
+        s_shm_lock, s_shm_barrier, s_shm_unmap, s_fetch,   s_unfetch};
+    sqlite3_vfs_register(&shim.vfs, 1); /* the default from now on */
+}
+
+static void t_sqlite_fsync_failure_fails_store(void **state)
+{
+    fixture *f = *state;
+    shim_install();
+    shim.failing = false;
+    mq_store *s = open_store(f);
+    sample a, b, c;
+    make_sample(&a, 1, "subj", NULL);
+    make_sample(&b, 2, NULL, NULL);
+    make_sample(&c, 3, NULL, NULL);
+    save(s, &a.q);
+    shim.failing = true;
+    char err[512] = "";
+    assert_false(mq_store_save(s, &b.q, err, sizeof err));
+    assert_non_null(strstr(err, "disk I/O error"));
+    char why[256] = "";
+    assert_true(mq_store_failed(s, why, sizeof why));
+    assert_non_null(strstr(why, "disk I/O error"));
+    shim.failing = false; /* the disk "recovers": the store must not trust it */
+    assert_false(mq_store_save(s, &c.q, err, sizeof err));
+    assert_non_null(strstr(err, "the store refuses writes since an earlier write failed"));
+    assert_false(mq_store_save_async(s, &c.q, on_done, NULL));
+    assert_int_equal(mq_store_delete(s, a.q.id, err, sizeof err), -1);
+    assert_int_equal(mq_store_delete_subject(s, "subj", err, sizeof err), -1);
+    assert_int_equal(mq_store_replace_request(s, a.q.id, "{}", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "refuses writes"));
+    assert_true(present(s, a.q.id)); /* reads go on */
+    mq_store_close(s);
+    /* a restart: the acknowledged quote is there, the failed one is not */
+    s = open_store(f);
+    assert_false(mq_store_failed(s, NULL, 0));
+    assert_true(present(s, a.q.id));
+    assert_false(present(s, b.q.id));
+    assert_int_equal(mq_store_count(s), 1);
+}
+
+/* ---- PostgreSQL only ----------------------------------------------------- */
+
+static void t_pg_unreachable(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    mq_store *s = mq_store_open("postgresql://127.0.0.1:1/none?connect_timeout=2", err, sizeof err);
+    assert_null(s);
+    assert_non_null(strstr(err, "postgresql: cannot connect"));
+}
+
+/* The server ends every session of the store (a restart, a failover):
+ * the pool reconnects and prepares again instead of failing calls. */
+static void t_pg_connections_lost(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    sample a, b;
+    make_sample(&a, 1, NULL, NULL);
+    make_sample(&b, 2, NULL, NULL);
+    save(s, &a.q);
+    assert_true(pg_admin(f->where,
+                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid()"));
+    usleep(100 * 1000);
+    save(s, &b.q);
+    for (int i = 0; i < 8; i++) /* every pooled connection, old or new */
+        assert_true(present(s, a.q.id));
+    assert_int_equal(mq_store_count(s), 2);
+    char err[256];
+    assert_int_equal(mq_store_delete(s, a.q.id, err, sizeof err), 1);
+}
+
+static void t_pg_records_migrations(void **state)
+{
+    fixture *f = *state;
+    open_store(f);
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "DO $$ BEGIN IF (SELECT count(*) FROM schema_migrations) <> %d THEN "
+             "RAISE 'wrong'; END IF; END $$",
+             mq_store_schema_latest());
+    assert_true(pg_admin(f->where, sql));
+    /* a database from a newer program is refused, not downgraded */
+    assert_true(pg_admin(f->where, "INSERT INTO schema_migrations (version, what) VALUES "
+                                   "(999, 'from the future')"));
+    char err[512] = "";
+    mq_store *s = mq_store_open(f->where, err, sizeof err);
+    assert_null(s);
+    assert_non_null(strstr(err, "database schema version 999 is newer than this program"));
+}
+
+#define SHARED(setup)                                                                              \
+    cmocka_unit_test_setup_teardown(t_roundtrip, setup, teardown),                                 \
+        cmocka_unit_test_setup_teardown(t_save_async, setup, teardown),                            \
+        cmocka_unit_test_setup_teardown(t_concurrent_saves, setup, teardown),                      \
+        cmocka_unit_test_setup_teardown(t_delete_one, setup, teardown),                            \
+        cmocka_unit_test_setup_teardown(t_delete_before, setup, teardown),                         \
+        cmocka_unit_test_setup_teardown(t_delete_subject, setup, teardown),                        \
+        cmocka_unit_test_setup_teardown(t_each_and_replace, setup, teardown),                      \
+        cmocka_unit_test_setup_teardown(t_duplicate_rejected, setup, teardown),                    \
+        cmocka_unit_test_setup_teardown(t_open_concurrently, setup, teardown),                     \
+        cmocka_unit_test_setup_teardown(t_reopen_keeps_quotes, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest sqlite_tests[] = {
+        SHARED(setup_sqlite),
+        cmocka_unit_test(t_sqlite_bad_path),
+        cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
+    };
+    const struct CMUnitTest pg_tests[] = {
+        SHARED(setup_pg),
+        cmocka_unit_test(t_pg_unreachable),
+        cmocka_unit_test_setup_teardown(t_pg_connections_lost, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(t_pg_records_migrations, setup_pg, teardown),
+    };
+    int failed = cmocka_run_group_tests_name("store on sqlite", sqlite_tests, NULL, NULL);
+    if (getenv("MQ_TEST_PG"))
+        failed += cmocka_run_group_tests_name("store on postgresql", pg_tests, NULL, NULL);
+    else
+        fprintf(stderr, "# MQ_TEST_PG not set: the PostgreSQL half did not run "
+                        "(tests/run.sh starts a cluster and sets it)\n");
+    return failed;
+}
