@@ -1,0 +1,32 @@
+/* fuzz_response.c -- libFuzzer target: reading a saved quote response back.
+ *
+ * GET /v1/quotes/{id}/worksheet/{carrier} and `requote` read the response
+ * text saved with a quote (mq_resp_saved_results) to find the plan version
+ * each result was rated with. The store only ever holds responses the
+ * server wrote, but a database is a file that can be edited or corrupted,
+ * so the reader must refuse anything else cleanly. The input is the text.
+ */
+#include "model.h"
+
+#include "fuzz_util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = fz_strndup(data, size);
+    if (!text)
+        return 0;
+    mq_arena a;
+    mq_arena_init(&a, 8 * 1024 * 1024);
+    mq_saved_result *saved = NULL;
+    int n = mq_resp_saved_results(text, &a, &saved);
+    for (int i = 0; i < n; i++) /* every string must be readable */
+        if (strlen(saved[i].carrier) + strlen(saved[i].plan_id) + strlen(saved[i].version) +
+                strlen(saved[i].status) ==
+            (size_t)-1)
+            abort();
+    mq_arena_free(&a);
+    free(text);
+    return 0;
+}
