@@ -49,11 +49,18 @@ json_t *mq_resp_money(int64_t cents)
     return json_real((double)cents / 100.0);
 }
 
+static int dump_to_jw(const char *s, size_t n, void *data);
+static char *dump_text(const json_t *doc, size_t flags);
+
+/* Not json_dumps: jansson 2.14 ignores a failure to write an object key
+ * (dump.c, do_dump: dump_string's result unchecked), so under memory
+ * pressure it returns text with a key missing. Writing through our own
+ * buffer, whose failure sticks, gives NULL instead. */
 char *mq_resp_dump(const json_t *doc, bool pretty)
 {
     size_t flags = JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER;
     flags |= pretty ? JSON_INDENT(2) : JSON_COMPACT;
-    return json_dumps(doc, flags);
+    return dump_text(doc, flags);
 }
 
 /* total / months in cents, halves rounded up (floor((2t + m) / 2m)). */
@@ -403,6 +410,21 @@ static char *finish_text(jw *w)
         return w->buf;
     free(w->buf);
     return NULL;
+}
+
+static int dump_to_jw(const char *s, size_t n, void *data)
+{
+    jw *w = data;
+    jw_mem(w, s, n);
+    return w->oom ? -1 : 0;
+}
+
+static char *dump_text(const json_t *doc, size_t flags)
+{
+    jw w = {0};
+    if (json_dump_callback(doc, dump_to_jw, &w, flags) != 0 || !w.buf)
+        w.oom = true;
+    return finish_text(&w);
 }
 
 char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
