@@ -140,22 +140,40 @@ static const char *describe(const mq_input *in, tip_kind kind, int32_t v, mq_are
     return "";
 }
 
-static json_t *try_change(const mq_result *r, const mq_input *in, tip_kind kind, int32_t v,
-                          mq_arena *a)
+/* The tip for change `kind` in *out (NULL when it saves nothing); false
+ * when memory ran out, so a tip is never dropped silently. */
+static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, int32_t v,
+                       mq_arena *a, json_t **out)
 {
+    *out = NULL;
     mq_input x;
-    if (!copy_input(in, a, &x) || !apply_change(&x, kind, v))
-        return NULL;
+    if (!copy_input(in, a, &x))
+        return false;
+    if (!apply_change(&x, kind, v))
+        return true;
     mq_result alt;
-    if (!mq_rate_plan(r->plan, &x, &(mq_rate_opts){0}, a, &alt) || alt.status != MQ_QUOTED ||
-        alt.total_cents >= r->total_cents)
-        return NULL;
+    if (!mq_rate_plan(r->plan, &x, &(mq_rate_opts){0}, a, &alt))
+        return false;
+    if (alt.status != MQ_QUOTED || alt.total_cents >= r->total_cents)
+        return true;
     mq_plan_info pi;
     mq_plan_get_info(r->plan, &pi);
-    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "carrier", r->carrier_id, "plan", pi.plan_id,
-                     "change", describe(in, kind, v, a), "saving",
-                     mq_resp_money(r->total_cents - alt.total_cents), "new_total",
-                     mq_resp_money(alt.total_cents));
+    const char *change = describe(in, kind, v, a);
+    *out = change ? json_pack("{s:s, s:s, s:s, s:o, s:o}", "carrier", r->carrier_id, "plan",
+                              pi.plan_id, "change", change, "saving",
+                              mq_resp_money(r->total_cents - alt.total_cents), "new_total",
+                              mq_resp_money(alt.total_cents))
+                  : NULL;
+    return *out != NULL;
+}
+
+static bool add_tip(json_t *tips, const mq_result *r, const mq_input *in, tip_kind kind, int32_t v,
+                    mq_arena *a)
+{
+    json_t *t;
+    if (!try_change(r, in, kind, v, a, &t))
+        return false;
+    return !t || json_array_append_new(tips, t) == 0;
 }
 
 json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
@@ -165,24 +183,23 @@ json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, const mq_t
     if (!tips || in->line != MQ_LINE_AUTO)
         return tips;
     int done = 0;
-    for (int i = 0; i < n && done < TIPS_FOR_CHEAPEST; i++) {
+    bool ok = true;
+    for (int i = 0; ok && i < n && done < TIPS_FOR_CHEAPEST; i++) {
         const mq_result *r = &res[i];
         if (r->status != MQ_QUOTED || !r->plan)
             continue;
         done++;
-        json_t *t;
-        if ((t = try_change(r, in, TIP_DEDUCTIBLES, 0, a)))
-            json_array_append_new(tips, t);
-        if ((t = try_change(r, in, TIP_PAPERLESS, 0, a)))
-            json_array_append_new(tips, t);
-        if ((t = try_change(r, in, TIP_BUNDLE, 0, a)))
-            json_array_append_new(tips, t);
-        for (int32_t v = 0; v < in->count[MQ_ENT_VEHICLE]; v++)
-            if ((t = try_change(r, in, TIP_DROP_COLLISION, v, a)))
-                json_array_append_new(tips, t);
+        ok = add_tip(tips, r, in, TIP_DEDUCTIBLES, 0, a) &&
+             add_tip(tips, r, in, TIP_PAPERLESS, 0, a) && add_tip(tips, r, in, TIP_BUNDLE, 0, a);
+        for (int32_t v = 0; ok && v < in->count[MQ_ENT_VEHICLE]; v++)
+            ok = add_tip(tips, r, in, TIP_DROP_COLLISION, v, a);
         int step = min ? lower_bi_step(in, min) : -1;
-        if (step >= 0 && (t = try_change(r, in, TIP_LOWER_BI, step, a)))
-            json_array_append_new(tips, t);
+        if (ok && step >= 0)
+            ok = add_tip(tips, r, in, TIP_LOWER_BI, step, a);
+    }
+    if (!ok) {
+        json_decref(tips);
+        return NULL; /* out of memory: the caller answers an error, not fewer tips */
     }
     return tips;
 }
