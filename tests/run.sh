@@ -12,7 +12,17 @@ UNIT="test_date test_table test_expr test_plan test_request test_response test_b
 passed=0
 failed=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# PostgreSQL for the store suite (MQ_TEST_PG) and the multi-node tests
+# (MQ_TEST_PG_NODES): one throwaway cluster for the whole run. If it does not
+# start, the URIs point nowhere, so those tests fail instead of skipping.
+pg_dir=$(mktemp -d /tmp/mq-pg.XXXXXX)
+trap 'rm -f "$log"; bash tests/pg/cluster.sh stop "$pg_dir" >/dev/null 2>&1' EXIT
+if ! pg_base=$(bash tests/pg/cluster.sh start "$pg_dir"); then
+  echo "tests/pg/cluster.sh could not start PostgreSQL" >&2
+  pg_base="postgresql://postgres@127.0.0.1:1"
+  failed=$((failed + 1))
+fi
+export MQ_TEST_PG="$pg_base/mq_unit" MQ_TEST_PG_NODES="$pg_base/mq_nodes"
 
 run_suite() { # label, command...
   local label=$1; shift
