@@ -981,12 +981,16 @@ static void compile_aggregate(compiler *c, const mq_scope *scope, node *n, vinfo
     }
     if (n->a) {
         agg.value = compile_sub(c, &inner, n->a, &sub);
-        if (!agg.value)
+        if (!agg.value) {
+            mq_prog_free(agg.cond); /* compiled, but not yet owned by the program */
             return;
+        }
     }
     mq_prog *pr = c->prog;
     mq_agg *aggs = realloc(pr->aggs, (size_t)(pr->naggs + 1) * sizeof(mq_agg));
     if (!aggs) {
+        mq_prog_free(agg.cond);
+        mq_prog_free(agg.value);
         fail(c->p, n->pos, "out of memory");
         return;
     }
