@@ -111,6 +111,26 @@ static bool load_bands(mq_market *m, struct fy_node *b, mq_diags *d)
     return true;
 }
 
+/* The file's text (caller frees), or NULL when it cannot be read or is
+ * larger than MARKET_MAX_BYTES. */
+enum { MARKET_MAX_BYTES = 1024 * 1024 };
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(MARKET_MAX_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, MARKET_MAX_BYTES + 1, f) : 0;
+    fclose(f);
+    if (buf && n > MARKET_MAX_BYTES) {
+        free(buf);
+        return NULL;
+    }
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
 mq_market *mq_market_load(const char *dir, mq_diags *d)
 {
     char file[4096];
@@ -120,10 +140,15 @@ mq_market *mq_market_load(const char *dir, mq_diags *d)
         return NULL;
     m->file = strdup(file);
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
-    struct fy_document *doc = fy_document_build_from_file(&cfg, file);
+    char *text = read_text(file);
+    int directive = text ? mq_yaml_directive_line(text) : 0;
+    struct fy_document *doc =
+        text && !directive ? fy_document_build_from_string(&cfg, text, FY_NT) : NULL;
     struct fy_node *root = doc ? fy_document_root(doc) : NULL;
     bool ok = root && fy_node_is_mapping(root);
-    if (!ok)
+    if (directive)
+        mq_diag_add(d, "%s:%d: YAML directives (%%...) are not allowed", file, directive);
+    else if (!ok)
         mq_diag_add(d, "%s: not a valid market file (YAML mapping)", file);
     struct fy_node *hdr = ok ? fy_node_by_path(root, "/market", FY_NT, FYNWF_DONT_FOLLOW) : NULL;
     const char *id = hdr ? fy_node_get_scalar0(fy_node_by_path(hdr, "/id", FY_NT, 0)) : NULL;
@@ -158,6 +183,7 @@ mq_market *mq_market_load(const char *dir, mq_diags *d)
     /* fy_node_get_scalar0 returns strings owned by the document */
     if (doc)
         fy_document_destroy(doc);
+    free(text); /* after the document, which points into it */
     if (!ok) {
         mq_market_free(m);
         return NULL;

@@ -932,8 +932,24 @@ static char *read_file(const char *path, mq_diags *d, const char *display)
     return buf;
 }
 
+int mq_yaml_directive_line(const char *text)
+{
+    int line = 1;
+    for (const char *s = text; *s; s++) {
+        if (*s == '%' && (s == text || s[-1] == '\n'))
+            return line;
+        line += *s == '\n';
+    }
+    return 0;
+}
+
 static struct fy_document *parse_yaml(const char *text, const char *display, mq_diags *d)
 {
+    int directive = mq_yaml_directive_line(text);
+    if (directive) {
+        mq_diag_add(d, "%s:%d: YAML directives (%%...) are not allowed", display, directive);
+        return NULL;
+    }
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;
