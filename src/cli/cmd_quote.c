@@ -165,7 +165,9 @@ int cli_quote(const cli_opts *o)
         rc = CLI_FAIL;
     mq_result *res = NULL;
     int n = 0;
-    if (rc == CLI_OK && !mq_rate_all(e, &in, &(mq_rate_opts){0}, &a, &res, &n)) {
+    if (rc == CLI_OK && o->carriers_file) {
+        rc = cli_quote_remote(o, e, &in, &a, &res, &n);
+    } else if (rc == CLI_OK && !mq_rate_all(e, &in, &(mq_rate_opts){0}, &a, &res, &n)) {
         fprintf(stderr, "multiquote: out of memory\n");
         rc = CLI_FAIL;
     }

@@ -60,6 +60,10 @@ char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
 json_t *mq_resp_build(const mq_input *in, const mq_result *results, int nresults,
                       const mq_resp_meta *meta);
 
+/* One result object as compact JSON text (a carrier endpoint's answer, a
+ * streamed event). Caller frees; NULL on OOM. */
+char *mq_resp_result_text(const mq_input *in, const mq_result *r);
+
 /* One result object (as an element of "results"). */
 json_t *mq_resp_result(const mq_input *in, const mq_result *r);
 

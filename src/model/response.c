@@ -245,12 +245,13 @@ static void write_carrier(jw *w, const mq_result *r)
 
 static void write_plan(jw *w, const mq_result *r)
 {
-    if (!r->plan) {
+    mq_plan_info info = {.plan_id = r->remote_plan_id, .version = r->remote_plan_version};
+    if (r->plan)
+        mq_plan_get_info(r->plan, &info);
+    if (!info.plan_id) {
         jw_raw(w, "null");
         return;
     }
-    mq_plan_info info;
-    mq_plan_get_info(r->plan, &info);
     jw_raw(w, "{\"id\":");
     jw_str(w, info.plan_id);
     jw_raw(w, ",\"version\":");
@@ -401,7 +402,9 @@ static void write_result(jw *w, const mq_input *in, const mq_result *r)
         jw_str(w, r->verifies[i].text);
         jw_raw(w, "}");
     }
-    jw_raw(w, "]}");
+    jw_raw(w, "],\"elapsed_ms\":");
+    jw_int(w, (long long)((r->elapsed_ns + 500000) / 1000000));
+    jw_raw(w, "}");
 }
 
 static char *finish_text(jw *w)
@@ -468,6 +471,13 @@ char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
     return finish_text(&w);
 }
 
+char *mq_resp_result_text(const mq_input *in, const mq_result *r)
+{
+    jw w = {0};
+    write_result(&w, in, r);
+    return finish_text(&w);
+}
+
 /* Tree versions of the same text, for callers that want to look inside. */
 json_t *mq_resp_result(const mq_input *in, const mq_result *r)
 {
@@ -527,10 +537,11 @@ static json_t *carrier_json(const mq_result *r)
 
 static json_t *plan_json(const mq_result *r)
 {
-    if (!r->plan)
+    mq_plan_info info = {.plan_id = r->remote_plan_id, .version = r->remote_plan_version};
+    if (r->plan)
+        mq_plan_get_info(r->plan, &info);
+    if (!info.plan_id)
         return json_null();
-    mq_plan_info info;
-    mq_plan_get_info(r->plan, &info);
     return json_pack("{s:s?, s:s?}", "id", info.plan_id, "version", info.version);
 }
 

@@ -107,13 +107,32 @@ static void quotes(text *t, mq_metrics *m)
                 atomic_load(&m->results[l][st]));
 }
 
+const double mq_carrier_bucket_bounds[MQ_CARRIER_BUCKETS] = {
+    0.0001, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+static void carrier_buckets(text *t, const mq_metrics *m, int i)
+{
+    long cumulative = 0;
+    for (int b = 0; b <= MQ_CARRIER_BUCKETS; b++) {
+        cumulative += atomic_load(&m->carrier_hist[i][b]);
+        if (b < MQ_CARRIER_BUCKETS)
+            put(t, "mq_carrier_rating_seconds_bucket{carrier=\"%s\",le=\"%g\"} %ld\n",
+                m->carrier_ids[i], mq_carrier_bucket_bounds[b], cumulative);
+        else
+            put(t, "mq_carrier_rating_seconds_bucket{carrier=\"%s\",le=\"+Inf\"} %ld\n",
+                m->carrier_ids[i], cumulative);
+    }
+}
+
 static void carriers(text *t, mq_server *s)
 {
     mq_metrics *m = &s->metrics;
-    put(t, "# HELP mq_carrier_rating_seconds Time spent rating each carrier's plan.\n"
-           "# TYPE mq_carrier_rating_seconds summary\n");
+    put(t, "# HELP mq_carrier_rating_seconds Time each carrier took to answer: a local plan's "
+           "rating, or a remote carrier's call.\n"
+           "# TYPE mq_carrier_rating_seconds histogram\n");
     pthread_mutex_lock(&s->lock);
     for (int i = 0; i < m->ncarriers; i++) {
+        carrier_buckets(t, m, i);
         put(t, "mq_carrier_rating_seconds_sum{carrier=\"%s\"} %.9f\n", m->carrier_ids[i],
             (double)atomic_load(&m->carrier_ns[i]) / 1e9);
         put(t, "mq_carrier_rating_seconds_count{carrier=\"%s\"} %ld\n", m->carrier_ids[i],
@@ -141,6 +160,12 @@ char *mq_metrics_text(mq_server *s)
     requests(&t, &s->metrics);
     quotes(&t, &s->metrics);
     carriers(&t, s);
+    char *remote = mq_api_remote_metrics(s);
+    if (remote)
+        put(&t, "%s", remote);
+    else
+        t.oom = true;
+    free(remote);
     if (t.oom) {
         free(t.buf);
         return NULL;

@@ -1,0 +1,127 @@
+/* cmd_remote.c -- `multiquote quote --carriers FILE`: remote carriers from
+ * the command line.
+ *
+ * Loads the carrier registry (src/remote), rates the local carriers it
+ * lists, and asks its remote carriers through the same fan-out the server
+ * uses: this thread waits on a condition variable until the fan-out thread
+ * has every answer (or the deadline passed). The results are then sorted
+ * with the local ones and printed like any comparison.
+ */
+#include "cli.h"
+#include "remote.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct waiter {
+    const mq_remote_registry *reg;
+    const mq_input *in;
+    mq_arena *a;
+    mq_result *res;
+    int n;
+    pthread_mutex_t lock;
+    pthread_cond_t done_cv;
+    bool done;
+} waiter;
+
+static bool on_answer(void *arg, const mq_remote_answer *ans)
+{
+    waiter *w = arg;
+    const mq_remote_carrier *c = &w->reg->carriers[ans->carrier];
+    mq_result *r = &w->res[w->n++];
+    bool ok = true;
+    if (ans->status == MQ_QUOTED) {
+        char why[300], reason[400];
+        ok = mq_remote_result_parse(ans->body, ans->body_len, w->in, c, w->a, r, why, sizeof why);
+        if (!ok) {
+            snprintf(reason, sizeof reason, "the carrier's answer breaks the protocol: %s", why);
+            mq_remote_result_status(c, MQ_ERROR, reason, w->a, r);
+        }
+    } else {
+        mq_remote_result_status(c, ans->status, ans->reason, w->a, r);
+    }
+    r->elapsed_ns = ans->elapsed_ns;
+    return ok;
+}
+
+static void on_done(void *arg)
+{
+    waiter *w = arg;
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    pthread_cond_signal(&w->done_cv);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Asks the registry's remote carriers for this request; their results are
+ * appended to res (which has room for every carrier of the registry). */
+static bool ask_remote(const mq_remote_registry *reg, const char *text, size_t len,
+                       const mq_input *in, mq_arena *a, mq_result *res, int *n)
+{
+    int *asked = mq_arena_alloc(a, sizeof(int) * (size_t)reg->ncarriers);
+    int nasked =
+        asked ? mq_remote_select(reg, in->line, in->carriers, in->ncarriers, asked, reg->ncarriers)
+              : 0;
+    if (nasked == 0)
+        return asked != NULL;
+    char err[256];
+    mq_remote *r = mq_remote_start(reg, err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "multiquote: %s\n", err);
+        return false;
+    }
+    waiter w = {.reg = reg, .in = in, .a = a, .res = res, .n = *n};
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.done_cv, NULL);
+    bool ok = mq_remote_ask(r, text, len, asked, nasked, reg->deadline_ms, on_answer, on_done, &w);
+    pthread_mutex_lock(&w.lock);
+    while (ok && !w.done)
+        pthread_cond_wait(&w.done_cv, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    mq_remote_stop(r);
+    pthread_cond_destroy(&w.done_cv);
+    pthread_mutex_destroy(&w.lock);
+    *n = w.n;
+    return ok;
+}
+
+int cli_quote_remote(const cli_opts *o, const mq_engine *e, mq_input *in, mq_arena *a,
+                     mq_result **res, int *n)
+{
+    if (strcmp(o->file, "-") == 0) {
+        fprintf(stderr, "multiquote quote: --carriers needs a request file, not stdin\n");
+        return CLI_USAGE;
+    }
+    char err[512];
+    mq_remote_registry *reg = mq_remote_registry_load(o->carriers_file, err, sizeof err);
+    if (!reg || !mq_remote_registry_check(reg, e, err, sizeof err)) {
+        fprintf(stderr, "multiquote: %s\n", err);
+        mq_remote_registry_free(reg);
+        return CLI_FAIL;
+    }
+    int rc = CLI_FAIL;
+    size_t len;
+    char *text = cli_read_input(o->file, 1 << 20, &len);
+    mq_result *local;
+    int nlocal;
+    mq_rate_opts opts = {.rate_here = mq_remote_rate_here,
+                         .asked_elsewhere = mq_remote_asked_elsewhere,
+                         .carrier_arg = reg};
+    if (text && mq_rate_all(e, in, &opts, a, &local, &nlocal)) {
+        *res = mq_arena_alloc(a, sizeof(mq_result) * (size_t)(nlocal + reg->ncarriers + 1));
+        if (*res) {
+            memcpy(*res, local, sizeof(mq_result) * (size_t)nlocal);
+            *n = nlocal;
+            if (ask_remote(reg, text, len, in, a, *res, n)) {
+                mq_results_sort(*res, *n);
+                rc = CLI_OK;
+            }
+        }
+    }
+    if (rc != CLI_OK)
+        fprintf(stderr, "multiquote: could not ask the carriers (out of memory)\n");
+    free(text);
+    mq_remote_registry_free(reg);
+    return rc;
+}

@@ -1,0 +1,314 @@
+/* answer.c -- a remote carrier's answer, checked against the protocol.
+ *
+ * A carrier answers one result object of the contract (docs/
+ * carrier-protocol.md). It is parsed with jansson and checked field by
+ * field against the shopper's request: the status is one a carrier may
+ * give, money has whole cents, every coverage is one of the line's and sits
+ * on a vehicle the request has, and the total is the coverages plus the
+ * fees. Anything else makes the result an error that names the field, so a
+ * broken carrier never shows the shopper a wrong price. The accepted answer
+ * becomes an engine result (arena strings), written out like a local one.
+ */
+#include "remote.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct checker {
+    const mq_input *in;
+    const mq_line_def *line;
+    mq_arena *a;
+    char *why;
+    size_t whylen;
+} checker;
+
+static bool bad(checker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool bad(checker *k, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(k->why, k->whylen, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Whole cents from a JSON number of at most two decimals, 0..1e9. */
+static bool money(checker *k, json_t *v, const char *path, int64_t *cents)
+{
+    if (!json_is_number(v))
+        return bad(k, "%s: expected an amount in dollars", path);
+    double x = json_number_value(v);
+    double c = round(x * 100.0);
+    if (!(x >= 0 && x <= 1e9) || fabs(x * 100.0 - c) > 1e-6)
+        return bad(k, "%s: %g is not an amount of dollars and cents", path, x);
+    *cents = (int64_t)c;
+    return true;
+}
+
+static const char *arena_str(checker *k, json_t *v)
+{
+    return mq_arena_strdup(k->a, json_string_value(v));
+}
+
+/* An array of strings (reasons, notes); absent is empty. */
+static bool strings(checker *k, json_t *arr, const char *key, const char ***out, int *n)
+{
+    *n = 0;
+    if (!arr)
+        return true;
+    if (!json_is_array(arr))
+        return bad(k, "%s: expected a list of strings", key);
+    size_t count = json_array_size(arr);
+    *out = mq_arena_alloc(k->a, sizeof(char *) * (count ? count : 1));
+    if (!*out)
+        return bad(k, "out of memory");
+    for (size_t i = 0; i < count; i++) {
+        json_t *s = json_array_get(arr, i);
+        if (!json_is_string(s) || !json_string_length(s))
+            return bad(k, "%s[%zu]: expected a non-empty string", key, i);
+        if (!((*out)[i] = arena_str(k, s)))
+            return bad(k, "out of memory");
+    }
+    *n = (int)count;
+    return true;
+}
+
+static int coverage_index(const mq_line_def *l, const char *code)
+{
+    for (int i = 0; i < l->ncoverages; i++)
+        if (strcmp(l->coverages[i].code, code) == 0)
+            return i;
+    return -1;
+}
+
+/* The unit (vehicle) a coverage sits on: its index in the request. */
+static bool coverage_unit(checker *k, json_t *cov, size_t i, int32_t *unit)
+{
+    *unit = 0;
+    if (k->line->unit == MQ_ENT_POLICY)
+        return true;
+    const char *key = k->line->entity_names[k->line->unit];
+    json_t *v = json_object_get(cov, key);
+    if (!json_is_string(v))
+        return bad(k, "coverages[%zu].%s: expected the id of a %s in the request", i, key, key);
+    for (int32_t u = 0; u < k->in->count[k->line->unit]; u++)
+        if (strcmp(k->in->ids[k->line->unit][u], json_string_value(v)) == 0) {
+            *unit = u;
+            return true;
+        }
+    return bad(k, "coverages[%zu].%s: the request has no %s \"%s\"", i, key, key,
+               json_string_value(v));
+}
+
+static bool coverages(checker *k, json_t *arr, mq_result *r, int64_t *sum)
+{
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return bad(k, "coverages: a quoted result lists its coverages");
+    size_t n = json_array_size(arr);
+    r->coverages = mq_arena_alloc(k->a, sizeof(mq_cov_premium) * n);
+    if (!r->coverages)
+        return bad(k, "out of memory");
+    *sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *cov = json_array_get(arr, i);
+        const char *code = json_string_value(json_object_get(cov, "code"));
+        if (!json_is_object(cov) || !code)
+            return bad(k, "coverages[%zu]: expected {\"code\", \"premium\", ...}", i);
+        mq_cov_premium *cp = &r->coverages[i];
+        if ((cp->coverage = coverage_index(k->line, code)) < 0)
+            return bad(k, "coverages[%zu].code: unknown coverage \"%s\" for %s", i, code,
+                       k->line->name);
+        char path[48];
+        snprintf(path, sizeof path, "coverages[%zu].premium", i);
+        if (!coverage_unit(k, cov, i, &cp->unit) ||
+            !money(k, json_object_get(cov, "premium"), path, &cp->cents))
+            return false;
+        *sum += cp->cents;
+    }
+    r->ncoverages = (int)n;
+    return true;
+}
+
+static bool fees(checker *k, json_t *arr, mq_result *r, int64_t *sum)
+{
+    *sum = 0;
+    if (!arr)
+        return true;
+    if (!json_is_array(arr))
+        return bad(k, "fees: expected a list of {\"name\", \"amount\"}");
+    size_t n = json_array_size(arr);
+    r->fees = mq_arena_alloc(k->a, sizeof(mq_fee) * (n ? n : 1));
+    if (!r->fees)
+        return bad(k, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_t *f = json_array_get(arr, i);
+        json_t *name = json_object_get(f, "name");
+        char path[32];
+        snprintf(path, sizeof path, "fees[%zu].amount", i);
+        if (!json_is_string(name))
+            return bad(k, "fees[%zu].name: expected a string", i);
+        if (!money(k, json_object_get(f, "amount"), path, &r->fees[i].cents))
+            return false;
+        if (!(r->fees[i].name = arena_str(k, name)))
+            return bad(k, "out of memory");
+        *sum += r->fees[i].cents;
+    }
+    r->nfees = (int)n;
+    return true;
+}
+
+static bool premium(checker *k, json_t *doc, mq_result *r)
+{
+    json_t *p = json_object_get(doc, "premium");
+    if (!json_is_object(p))
+        return bad(k, "premium: a quoted result has {\"total\", \"fees\", \"term_months\"}");
+    int64_t cov_sum = 0, fee_sum = 0;
+    json_t *term = json_object_get(p, "term_months");
+    if (!money(k, json_object_get(p, "total"), "premium.total", &r->total_cents) ||
+        !money(k, json_object_get(p, "fees"), "premium.fees", &r->fees_cents) ||
+        !coverages(k, json_object_get(doc, "coverages"), r, &cov_sum) ||
+        !fees(k, json_object_get(doc, "fees"), r, &fee_sum))
+        return false;
+    if (!json_is_integer(term) || json_integer_value(term) < 1 || json_integer_value(term) > 120)
+        return bad(k, "premium.term_months: expected a whole number of months (1 to 120)");
+    r->term_months = (int)json_integer_value(term);
+    r->minimum_applied = json_is_true(json_object_get(p, "minimum_premium_applied"));
+    if (json_object_get(doc, "fees") && fee_sum != r->fees_cents)
+        return bad(k, "premium.fees: %.2f is not the sum of fees, %.2f",
+                   (double)r->fees_cents / 100, (double)fee_sum / 100);
+    r->premium_cents = r->total_cents - r->fees_cents;
+    bool adds_up = r->minimum_applied ? cov_sum <= r->premium_cents : cov_sum == r->premium_cents;
+    if (!adds_up)
+        return bad(k, "premium.total: %.2f is not the coverages (%.2f) plus fees (%.2f)",
+                   (double)r->total_cents / 100, (double)cov_sum / 100,
+                   (double)r->fees_cents / 100);
+    return true;
+}
+
+static bool verifies(checker *k, json_t *arr, mq_result *r)
+{
+    if (!arr)
+        return true;
+    if (!json_is_array(arr))
+        return bad(k, "verifies: expected a list of {\"check\", \"text\"}");
+    size_t n = json_array_size(arr);
+    mq_verify *v = mq_arena_alloc(k->a, sizeof(mq_verify) * (n ? n : 1));
+    if (!v)
+        return bad(k, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(arr, i);
+        json_t *check = json_object_get(e, "check"), *text = json_object_get(e, "text");
+        if (!json_is_string(check) || !json_is_string(text))
+            return bad(k, "verifies[%zu]: expected {\"check\", \"text\"}", i);
+        if (!(v[i].check = arena_str(k, check)) || !(v[i].text = arena_str(k, text)))
+            return bad(k, "out of memory");
+    }
+    r->verifies = v;
+    r->nverifies = (int)n;
+    return true;
+}
+
+static bool status_of(checker *k, json_t *v, mq_status *out)
+{
+    static const struct {
+        const char *name;
+        mq_status s;
+    } allowed[] = {{"quoted", MQ_QUOTED},
+                   {"declined", MQ_DECLINED},
+                   {"unavailable", MQ_UNAVAILABLE},
+                   {"error", MQ_ERROR}};
+    const char *s = json_string_value(v);
+    for (size_t i = 0; s && i < sizeof allowed / sizeof allowed[0]; i++)
+        if (strcmp(s, allowed[i].name) == 0) {
+            *out = allowed[i].s;
+            return true;
+        }
+    return bad(k, "status: expected quoted, declined, unavailable or error");
+}
+
+static bool plan_of(checker *k, json_t *plan, mq_result *r)
+{
+    if (!plan || json_is_null(plan)) {
+        if (r->status == MQ_QUOTED)
+            return bad(k, "plan: a quoted result names its plan {\"id\", \"version\"}");
+        return true;
+    }
+    json_t *id = json_object_get(plan, "id"), *version = json_object_get(plan, "version");
+    if (!json_is_string(id) || !json_is_string(version) || !json_string_length(id))
+        return bad(k, "plan: expected {\"id\", \"version\"} strings");
+    r->remote_plan_id = arena_str(k, id);
+    r->remote_plan_version = arena_str(k, version);
+    return r->remote_plan_id && r->remote_plan_version ? true : bad(k, "out of memory");
+}
+
+static bool result_fields(checker *k, json_t *doc, const mq_remote_carrier *c, mq_result *r)
+{
+    if (!json_is_object(doc))
+        return bad(k, "expected one result object");
+    json_t *carrier = json_object_get(doc, "carrier");
+    const char *said = json_string_value(json_object_get(carrier, "id"));
+    if (carrier && (!said || strcmp(said, c->id) != 0))
+        return bad(k, "carrier.id: answered as \"%s\", asked \"%s\"", said ? said : "?", c->id);
+    if (!status_of(k, json_object_get(doc, "status"), &r->status) ||
+        !plan_of(k, json_object_get(doc, "plan"), r) ||
+        !strings(k, json_object_get(doc, "reasons"), "reasons", &r->reasons, &r->nreasons) ||
+        !strings(k, json_object_get(doc, "notes"), "notes", &r->notes, &r->nnotes) ||
+        !verifies(k, json_object_get(doc, "verifies"), r))
+        return false;
+    if (r->status != MQ_QUOTED) {
+        if (r->nreasons == 0)
+            return bad(k, "reasons: a %s result says why", mq_status_name(r->status));
+        return true;
+    }
+    if (!premium(k, doc, r))
+        return false;
+    json_t *hc = json_object_get(doc, "health_class");
+    if (k->in->line == MQ_LINE_TERM_LIFE && json_is_string(hc))
+        r->health_class = arena_str(k, hc);
+    return true;
+}
+
+/* A result naming the carrier (copies in the arena: results outlive a
+ * registry, e.g. on the command line). */
+static bool blank_result(const mq_remote_carrier *c, mq_arena *a, mq_result *out)
+{
+    *out = (mq_result){.carrier_id = mq_arena_strdup(a, c->id),
+                       .carrier_name = mq_arena_strdup(a, c->name),
+                       .carrier_rating = mq_arena_strdup(a, c->rating),
+                       .metal = -1};
+    return out->carrier_id && out->carrier_name && out->carrier_rating;
+}
+
+bool mq_remote_result_parse(const char *body, size_t len, const mq_input *in,
+                            const mq_remote_carrier *c, mq_arena *a, mq_result *out, char *why,
+                            size_t whylen)
+{
+    checker k = {.in = in, .line = mq_line_get(in->line), .a = a, .why = why, .whylen = whylen};
+    if (!blank_result(c, a, out))
+        return bad(&k, "out of memory");
+    json_error_t je;
+    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!doc)
+        return bad(&k, "not JSON (%d:%d: %s)", je.line, je.column, je.text);
+    bool ok = result_fields(&k, doc, c, out);
+    json_decref(doc);
+    if (!ok)
+        blank_result(c, a, out);
+    return ok;
+}
+
+bool mq_remote_result_status(const mq_remote_carrier *c, mq_status status, const char *reason,
+                             mq_arena *a, mq_result *out)
+{
+    if (!blank_result(c, a, out))
+        return false;
+    out->status = status;
+    out->reasons = mq_arena_alloc(a, sizeof(char *));
+    if (!out->reasons || !(out->reasons[0] = mq_arena_strdup(a, reason)))
+        return false;
+    out->nreasons = 1;
+    return true;
+}

@@ -1,0 +1,565 @@
+/* fanout.c -- asks remote carriers over HTTP, all at once, on one thread.
+ *
+ * One thread owns a libcurl multi handle. mq_remote_ask (any thread) queues
+ * a call and wakes it with curl_multi_wakeup; the thread then adds one easy
+ * transfer per carrier, drives them all with curl_multi_perform/poll, and
+ * hands each answer to the caller's callback the moment it is complete. The
+ * multi handle keeps its connections open between calls, so a carrier is
+ * asked over a warm keep-alive connection. A call ends when every carrier
+ * has answered or at its deadline, when the carriers still out are cut off
+ * with status timeout. Each carrier has a cap on calls in flight (the rest
+ * wait their turn, or time out waiting) and a circuit breaker (breaker.c).
+ * Everything below the "thread" line runs on the fan-out thread only; the
+ * statistics are atomics read by /metrics.
+ */
+#include "remote.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const double mq_remote_latency_bounds_ms[MQ_REMOTE_LAT_BUCKETS] = {
+    5, 10, 25, 50, 100, 250, 500, 1000, 2000, 3000, 5000, 10000};
+
+typedef struct call call;
+
+/* One carrier asked by one call. */
+typedef struct slot {
+    call *owner;
+    int carrier;
+    CURL *easy;
+    struct curl_slist *headers;
+    char *body;
+    size_t len, cap;
+    bool too_big, answered, probe;
+    int64_t asked_at_ns;
+    char errbuf[CURL_ERROR_SIZE];
+    struct slot *next_waiting; /* the carrier's queue while all its slots are busy */
+} slot;
+
+struct call {
+    char *request;
+    size_t request_len;
+    int64_t deadline_ns; /* monotonic */
+    int64_t started_ns;
+    char deadline_header[48];
+    slot *slots;
+    int nslots, open;
+    mq_remote_answer_fn on_answer;
+    mq_remote_done_fn on_done;
+    void *arg;
+    call *next;
+};
+
+typedef struct carrier_state {
+    mq_breaker breaker; /* fan-out thread only */
+    int in_flight;
+    slot *wait_head, *wait_tail;
+    /* read by other threads */
+    atomic_int state, failures_in_row;
+    atomic_long calls, failures, timeouts, skipped, connections, in_flight_now;
+    atomic_long latency[MQ_REMOTE_LAT_BUCKETS + 1];
+    atomic_long latency_sum_us;
+} carrier_state;
+
+struct mq_remote {
+    const mq_remote_registry *reg;
+    CURLM *multi;
+    pthread_t thread;
+    pthread_mutex_t lock; /* guards incoming and stopping */
+    call *incoming;
+    bool stopping;
+    call *active; /* fan-out thread only */
+    carrier_state *cs;
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* ---- Calls -------------------------------------------------------------- */
+
+static void free_call(call *c)
+{
+    for (int i = 0; i < c->nslots; i++) {
+        free(c->slots[i].body);
+        curl_slist_free_all(c->slots[i].headers);
+    }
+    free(c->slots);
+    free(c->request);
+    free(c);
+}
+
+bool mq_remote_ask(mq_remote *r, const char *request, size_t len, const int *carriers, int n,
+                   int deadline_ms, mq_remote_answer_fn on_answer, mq_remote_done_fn on_done,
+                   void *arg)
+{
+    call *c = calloc(1, sizeof(*c));
+    if (!c)
+        return false;
+    c->request = malloc(len + 1);
+    c->slots = calloc((size_t)(n > 0 ? n : 1), sizeof(slot));
+    if (!c->request || !c->slots) {
+        free_call(c);
+        return false;
+    }
+    memcpy(c->request, request, len);
+    c->request[len] = '\0';
+    c->request_len = len;
+    c->started_ns = now_ns();
+    c->deadline_ns = c->started_ns + (int64_t)deadline_ms * 1000000;
+    snprintf(c->deadline_header, sizeof c->deadline_header, "X-Multiquote-Deadline-Ms: %d",
+             deadline_ms);
+    for (int i = 0; i < n; i++)
+        c->slots[i] = (slot){.owner = c, .carrier = carriers[i]};
+    c->nslots = c->open = n;
+    c->on_answer = on_answer;
+    c->on_done = on_done;
+    c->arg = arg;
+    pthread_mutex_lock(&r->lock);
+    bool stopping = r->stopping;
+    if (!stopping) {
+        c->next = r->incoming;
+        r->incoming = c;
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (stopping) {
+        free_call(c);
+        return false;
+    }
+    curl_multi_wakeup(r->multi);
+    return true;
+}
+
+/* ---- Thread: answers ----------------------------------------------------- */
+
+static void note_latency(carrier_state *cs, int64_t elapsed_ns)
+{
+    double ms = (double)elapsed_ns / 1e6;
+    int b = 0;
+    while (b < MQ_REMOTE_LAT_BUCKETS && ms > mq_remote_latency_bounds_ms[b])
+        b++;
+    atomic_fetch_add(&cs->latency[b], 1);
+    atomic_fetch_add(&cs->latency_sum_us, (long)(elapsed_ns / 1000));
+}
+
+static void publish_breaker(carrier_state *cs)
+{
+    atomic_store(&cs->state, (int)cs->breaker.state);
+    atomic_store(&cs->failures_in_row, cs->breaker.failures);
+}
+
+/* Hands one carrier's answer over, records it, and ends the call when it
+ * was the last one out. `went_out`: the carrier was really asked (its
+ * outcome counts for the breaker and the latency histogram). */
+static void answer(mq_remote *r, slot *s, mq_status status, const char *reason, bool went_out)
+{
+    call *c = s->owner;
+    carrier_state *cs = &r->cs[s->carrier];
+    const mq_remote_carrier *rc = &r->reg->carriers[s->carrier];
+    int64_t t = now_ns();
+    mq_remote_answer a = {
+        .carrier = s->carrier,
+        .status = status,
+        .body = s->body ? s->body : "",
+        .body_len = s->len,
+        .reason = reason,
+        .elapsed_ns = t - (s->asked_at_ns ? s->asked_at_ns : c->started_ns),
+    };
+    bool ok = c->on_answer(c->arg, &a) && status == MQ_QUOTED;
+    s->answered = true;
+    if (went_out) {
+        note_latency(cs, a.elapsed_ns);
+        if (!ok)
+            atomic_fetch_add(status == MQ_TIMEOUT ? &cs->timeouts : &cs->failures, 1);
+        mq_breaker_record(&cs->breaker, ok, rc, t / 1000000);
+        publish_breaker(cs);
+    }
+    c->open--;
+}
+
+/* Ends every call whose carriers have all answered (the one place calls
+ * are freed, so nothing above ever holds a freed call). */
+static void finish_answered_calls(mq_remote *r)
+{
+    call **p = &r->active;
+    while (*p) {
+        call *c = *p;
+        if (c->open > 0) {
+            p = &c->next;
+            continue;
+        }
+        *p = c->next;
+        c->on_done(c->arg);
+        free_call(c);
+    }
+}
+
+/* ---- Thread: transfers ---------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    slot *s = arg;
+    size_t n = size * nmemb;
+    if (s->len + n > MQ_REMOTE_BODY_MAX) {
+        s->too_big = true;
+        return 0; /* curl stops with CURLE_WRITE_ERROR */
+    }
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4096;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        char *b = realloc(s->body, cap);
+        if (!b)
+            return 0;
+        s->body = b;
+        s->cap = cap;
+    }
+    memcpy(s->body + s->len, data, n);
+    s->len += n;
+    s->body[s->len] = '\0';
+    return n;
+}
+
+static bool launch(mq_remote *r, slot *s)
+{
+    call *c = s->owner;
+    const mq_remote_carrier *rc = &r->reg->carriers[s->carrier];
+    int64_t left_ms = (c->deadline_ns - now_ns()) / 1000000;
+    long timeout = left_ms < rc->timeout_ms ? (long)left_ms : (long)rc->timeout_ms;
+    if (timeout < 1)
+        timeout = 1;
+    CURL *e = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = h ? curl_slist_append(h, "Accept: application/json") : NULL;
+    h = h ? curl_slist_append(h, "Expect:") : NULL; /* no 100-continue round trip */
+    h = h ? curl_slist_append(h, c->deadline_header) : NULL;
+    if (h && rc->auth_header)
+        h = curl_slist_append(h, rc->auth_header);
+    if (!e || !h) {
+        curl_easy_cleanup(e);
+        curl_slist_free_all(h);
+        return false;
+    }
+    s->easy = e;
+    s->headers = h;
+    curl_easy_setopt(e, CURLOPT_URL, rc->url);
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->request);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->request_len);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "multiquote/0.1");
+    s->asked_at_ns = now_ns();
+    if (curl_multi_add_handle(r->multi, e) != CURLM_OK) {
+        curl_easy_cleanup(e);
+        s->easy = NULL;
+        return false;
+    }
+    r->cs[s->carrier].in_flight++;
+    atomic_fetch_add(&r->cs[s->carrier].in_flight_now, 1);
+    atomic_fetch_add(&r->cs[s->carrier].calls, 1);
+    return true;
+}
+
+static void release_transfer(mq_remote *r, slot *s)
+{
+    if (!s->easy)
+        return;
+    curl_multi_remove_handle(r->multi, s->easy);
+    curl_easy_cleanup(s->easy);
+    s->easy = NULL;
+    r->cs[s->carrier].in_flight--;
+    atomic_fetch_sub(&r->cs[s->carrier].in_flight_now, 1);
+}
+
+static void skip_open_circuit(mq_remote *r, slot *s)
+{
+    carrier_state *cs = &r->cs[s->carrier];
+    const mq_remote_carrier *rc = &r->reg->carriers[s->carrier];
+    char reason[200];
+    if (cs->breaker.state == MQ_BREAKER_OPEN) {
+        int64_t left_ms = cs->breaker.open_until - now_ns() / 1000000;
+        snprintf(reason, sizeof reason,
+                 "%s is not being asked: %d calls in a row failed; the next try is in %lld s",
+                 rc->name, cs->breaker.failures, (long long)((left_ms + 999) / 1000));
+    } else {
+        snprintf(reason, sizeof reason,
+                 "%s is not being asked: after repeated failures, one probe call is deciding "
+                 "whether it is back",
+                 rc->name);
+    }
+    atomic_fetch_add(&cs->skipped, 1);
+    answer(r, s, MQ_UNAVAILABLE, reason, false);
+}
+
+/* Starts a carrier's call now, queues it behind the carrier's calls in
+ * flight, or answers at once when its circuit is open. */
+static void start_slot(mq_remote *r, slot *s)
+{
+    carrier_state *cs = &r->cs[s->carrier];
+    const mq_remote_carrier *rc = &r->reg->carriers[s->carrier];
+    mq_breaker_verdict v = mq_breaker_admit(&cs->breaker, now_ns() / 1000000);
+    publish_breaker(cs);
+    if (v == MQ_BREAKER_SKIP) {
+        skip_open_circuit(r, s);
+        return;
+    }
+    s->probe = v == MQ_BREAKER_PROBE;
+    if (cs->in_flight >= rc->max_concurrent) {
+        if (cs->wait_tail)
+            cs->wait_tail->next_waiting = s;
+        else
+            cs->wait_head = s;
+        cs->wait_tail = s;
+        return;
+    }
+    if (!launch(r, s)) {
+        answer(r, s, MQ_ERROR, "could not start the call (out of memory)", false);
+        if (s->probe) {
+            cs->breaker.probing = false;
+            publish_breaker(cs);
+        }
+    }
+}
+
+static void unqueue(carrier_state *cs, slot *s)
+{
+    slot *prev = NULL;
+    for (slot *w = cs->wait_head; w; prev = w, w = w->next_waiting)
+        if (w == s) {
+            if (prev)
+                prev->next_waiting = w->next_waiting;
+            else
+                cs->wait_head = w->next_waiting;
+            if (cs->wait_tail == w)
+                cs->wait_tail = prev;
+            w->next_waiting = NULL;
+            return;
+        }
+}
+
+/* A carrier's slot freed: its next waiting call (if still wanted) goes. */
+static void start_waiting(mq_remote *r, int carrier)
+{
+    carrier_state *cs = &r->cs[carrier];
+    const mq_remote_carrier *rc = &r->reg->carriers[carrier];
+    while (cs->wait_head && cs->in_flight < rc->max_concurrent) {
+        slot *s = cs->wait_head;
+        unqueue(cs, s);
+        if (!launch(r, s))
+            answer(r, s, MQ_ERROR, "could not start the call (out of memory)", false);
+    }
+}
+
+static void describe_failure(slot *s, CURLcode rc, long http, char *out, size_t n)
+{
+    if (s->too_big)
+        snprintf(out, n, "answer larger than %d bytes", MQ_REMOTE_BODY_MAX);
+    else if (rc != CURLE_OK)
+        snprintf(out, n, "transport: %s", *s->errbuf ? s->errbuf : curl_easy_strerror(rc));
+    else
+        snprintf(out, n, "HTTP %ld from the carrier", http);
+}
+
+static void on_transfer_done(mq_remote *r, CURL *e, CURLcode code)
+{
+    slot *s = NULL;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&s);
+    if (!s)
+        return;
+    long http = 0, connects = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http);
+    curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
+    atomic_fetch_add(&r->cs[s->carrier].connections, connects);
+    char reason[300];
+    if (code == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(reason, sizeof reason, "no answer within %lld ms",
+                 (long long)((now_ns() - s->asked_at_ns + 500000) / 1000000));
+        release_transfer(r, s);
+        answer(r, s, MQ_TIMEOUT, reason, true);
+    } else if (code != CURLE_OK || http != 200 || s->too_big) {
+        describe_failure(s, code, http, reason, sizeof reason);
+        release_transfer(r, s);
+        answer(r, s, MQ_ERROR, reason, true);
+    } else {
+        release_transfer(r, s);
+        answer(r, s, MQ_QUOTED, NULL, true);
+    }
+    start_waiting(r, s->carrier);
+}
+
+/* Cuts off every carrier still out when a call's deadline passes. */
+static void expire_calls(mq_remote *r)
+{
+    int64_t t = now_ns();
+    for (call *c = r->active; c; c = c->next) {
+        if (t >= c->deadline_ns && c->open > 0) {
+            int ms = (int)((c->deadline_ns - c->started_ns) / 1000000);
+            for (int i = 0; i < c->nslots; i++) {
+                slot *s = &c->slots[i];
+                if (s->answered)
+                    continue;
+                char reason[160];
+                bool went_out = s->easy != NULL;
+                if (went_out) {
+                    snprintf(reason, sizeof reason, "no answer within the quote's %d ms deadline",
+                             ms);
+                    release_transfer(r, s);
+                } else {
+                    snprintf(reason, sizeof reason,
+                             "not asked within the quote's %d ms deadline: its %d connections "
+                             "were busy",
+                             ms, r->reg->carriers[s->carrier].max_concurrent);
+                    unqueue(&r->cs[s->carrier], s);
+                }
+                answer(r, s, MQ_TIMEOUT, reason, went_out);
+                start_waiting(r, s->carrier);
+            }
+        }
+    }
+}
+
+static void take_incoming(mq_remote *r, bool *stopping)
+{
+    pthread_mutex_lock(&r->lock);
+    call *in = r->incoming;
+    r->incoming = NULL;
+    *stopping = r->stopping;
+    pthread_mutex_unlock(&r->lock);
+    while (in) {
+        call *c = in;
+        in = in->next;
+        c->next = r->active;
+        r->active = c;
+        for (int i = 0; i < c->nslots; i++)
+            start_slot(r, &c->slots[i]);
+    }
+}
+
+static int poll_timeout_ms(mq_remote *r)
+{
+    int64_t t = now_ns(), wait = 1000;
+    for (call *c = r->active; c; c = c->next) {
+        int64_t left = (c->deadline_ns - t + 999999) / 1000000;
+        if (left < wait)
+            wait = left < 0 ? 0 : left;
+    }
+    return (int)wait;
+}
+
+static void *fanout_thread(void *arg)
+{
+    mq_remote *r = arg;
+    for (;;) {
+        bool stopping;
+        take_incoming(r, &stopping);
+        if (stopping && !r->active)
+            break;
+        int running = 0;
+        curl_multi_perform(r->multi, &running);
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(r->multi, &left)))
+            if (m->msg == CURLMSG_DONE)
+                on_transfer_done(r, m->easy_handle, m->data.result);
+        expire_calls(r);
+        finish_answered_calls(r);
+        curl_multi_poll(r->multi, NULL, 0, poll_timeout_ms(r), NULL);
+    }
+    return NULL;
+}
+
+/* ---- Lifecycle ----------------------------------------------------------- */
+
+static void curl_setup(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+mq_remote *mq_remote_start(const mq_remote_registry *reg, char *err, size_t errlen)
+{
+    static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+    pthread_once(&curl_once, curl_setup);
+    mq_remote *r = calloc(1, sizeof(*r));
+    if (!r ||
+        !(r->cs = calloc((size_t)(reg->ncarriers ? reg->ncarriers : 1), sizeof(carrier_state))) ||
+        !(r->multi = curl_multi_init())) {
+        snprintf(err, errlen, "out of memory starting the carrier fan-out");
+        goto fail;
+    }
+    r->reg = reg;
+    long conns = 0;
+    for (int i = 0; i < reg->ncarriers; i++)
+        conns += reg->carriers[i].remote ? reg->carriers[i].max_concurrent : 0;
+    curl_multi_setopt(r->multi, CURLMOPT_MAXCONNECTS,
+                      conns < 8      ? 8L
+                      : conns > 4096 ? 4096L
+                                     : conns);
+    pthread_mutex_init(&r->lock, NULL);
+    if (pthread_create(&r->thread, NULL, fanout_thread, r) != 0) {
+        snprintf(err, errlen, "cannot start the carrier fan-out thread");
+        pthread_mutex_destroy(&r->lock);
+        goto fail;
+    }
+    return r;
+fail:
+    if (r && r->multi)
+        curl_multi_cleanup(r->multi);
+    if (r)
+        free(r->cs);
+    free(r);
+    return NULL;
+}
+
+void mq_remote_stop(mq_remote *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stopping = true;
+    pthread_mutex_unlock(&r->lock);
+    curl_multi_wakeup(r->multi);
+    pthread_join(r->thread, NULL);
+    curl_multi_cleanup(r->multi);
+    pthread_mutex_destroy(&r->lock);
+    free(r->cs);
+    free(r);
+}
+
+const mq_remote_registry *mq_remote_registry_of(const mq_remote *r)
+{
+    return r->reg;
+}
+
+void mq_remote_get_stats(mq_remote *r, int carrier, mq_remote_stats *out)
+{
+    carrier_state *cs = &r->cs[carrier];
+    *out = (mq_remote_stats){
+        .state = (mq_breaker_state)atomic_load(&cs->state),
+        .consecutive_failures = atomic_load(&cs->failures_in_row),
+        .calls = atomic_load(&cs->calls),
+        .failures = atomic_load(&cs->failures),
+        .timeouts = atomic_load(&cs->timeouts),
+        .skipped = atomic_load(&cs->skipped),
+        .connections_opened = atomic_load(&cs->connections),
+        .in_flight = atomic_load(&cs->in_flight_now),
+        .latency_sum_ms = (double)atomic_load(&cs->latency_sum_us) / 1000.0,
+    };
+    for (int b = 0; b <= MQ_REMOTE_LAT_BUCKETS; b++)
+        out->latency[b] = atomic_load(&cs->latency[b]);
+}

@@ -1,0 +1,154 @@
+/* remote.h -- carriers answered over HTTP (prefix mq_remote_).
+ *
+ * A carrier is either local (rated here from its plan files) or remote (its
+ * own quoting API, asked in real time). The carrier registry, carriers.yaml
+ * (docs/carrier-protocol.md), lists them; registry.c loads it.
+ *
+ * mq_remote runs the fan-out: one thread owns a libcurl multi handle and
+ * asks every remote carrier of a shopper's request at once (no thread per
+ * carrier), with keep-alive connections reused across requests, a deadline
+ * per request, a cap on concurrent calls per carrier and a circuit breaker
+ * per carrier (fanout.c, breaker.c). answer.c checks a carrier's answer
+ * against the protocol and turns it into an engine result.
+ */
+#ifndef MQ_REMOTE_H
+#define MQ_REMOTE_H
+
+#include "engine.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Registry (registry.c) ------------------------------------------ */
+
+enum { MQ_REMOTE_DEADLINE_MS = 3000, MQ_REMOTE_BODY_MAX = 1024 * 1024 };
+
+typedef struct mq_remote_carrier {
+    char *id, *name, *rating;
+    bool remote;
+    int decl_line; /* line of the entry in carriers.yaml */
+    /* remote carriers only */
+    char *url;
+    unsigned lines;          /* bit (1u << mq_line) per line it quotes */
+    int timeout_ms;          /* per call; the request's deadline may cut it shorter */
+    int max_concurrent;      /* calls in flight at once; more wait their turn */
+    char *auth_header;       /* "Name: value" built from the environment, or NULL */
+    int breaker_failures;    /* consecutive failures that open the circuit */
+    int breaker_cooldown_ms; /* how long it stays open before a probe */
+} mq_remote_carrier;
+
+typedef struct mq_remote_registry {
+    char *file;
+    int deadline_ms; /* default deadline of a shopper's request */
+    mq_remote_carrier *carriers;
+    int ncarriers;
+    int nlocal, nremote;
+} mq_remote_registry;
+
+/* Loads carriers.yaml. NULL with "file:line: message" in err when it is
+ * wrong (unknown keys, bad URLs, a secret written in the file, an auth
+ * variable missing from the environment...). */
+mq_remote_registry *mq_remote_registry_load(const char *path, char *err, size_t errlen);
+void mq_remote_registry_free(mq_remote_registry *reg);
+
+/* Checks the registry against the loaded plans: every local carrier has a
+ * plan, no remote carrier takes a local carrier's id. */
+bool mq_remote_registry_check(const mq_remote_registry *reg, const mq_engine *e, char *err,
+                              size_t errlen);
+
+/* The carrier with this id, or NULL. */
+const mq_remote_carrier *mq_remote_registry_find(const mq_remote_registry *reg, const char *id);
+
+/* mq_rate_opts callbacks (arg: the registry; NULL registry: every local
+ * carrier is rated): rate a local carrier here? is an id a remote carrier? */
+bool mq_remote_rate_here(const void *reg, const char *carrier_id);
+bool mq_remote_asked_elsewhere(const void *reg, const char *carrier_id);
+
+/* ---- Circuit breaker (breaker.c) ------------------------------------ */
+
+typedef enum { MQ_BREAKER_CLOSED, MQ_BREAKER_OPEN, MQ_BREAKER_HALF_OPEN } mq_breaker_state;
+
+typedef struct mq_breaker {
+    mq_breaker_state state;
+    int failures;       /* consecutive */
+    int64_t open_until; /* ms, while open */
+    bool probing;       /* half-open: the one probe is in flight */
+} mq_breaker;
+
+typedef enum { MQ_BREAKER_ASK, MQ_BREAKER_PROBE, MQ_BREAKER_SKIP } mq_breaker_verdict;
+
+/* May a call go out now? PROBE: yes, as the half-open probe. */
+mq_breaker_verdict mq_breaker_admit(mq_breaker *b, int64_t now_ms);
+/* The outcome of a call that went out. */
+void mq_breaker_record(mq_breaker *b, bool ok, const mq_remote_carrier *c, int64_t now_ms);
+const char *mq_breaker_state_name(mq_breaker_state s);
+
+/* ---- Fan-out (fanout.c) --------------------------------------------- */
+
+typedef struct mq_remote mq_remote;
+
+/* Starts the fan-out thread for this registry (borrowed: keep it alive
+ * until mq_remote_stop). NULL with a message on failure. */
+mq_remote *mq_remote_start(const mq_remote_registry *reg, char *err, size_t errlen);
+/* Waits for calls in flight (each ends by its deadline), then stops. */
+void mq_remote_stop(mq_remote *r);
+const mq_remote_registry *mq_remote_registry_of(const mq_remote *r);
+
+/* One carrier's answer to one call, as the fan-out thread hands it over. */
+typedef struct mq_remote_answer {
+    int carrier;      /* index in the registry */
+    mq_status status; /* MQ_QUOTED: body holds the carrier's answer (HTTP 200);
+                         otherwise MQ_ERROR, MQ_TIMEOUT or MQ_UNAVAILABLE with reason */
+    const char *body; /* NUL-terminated; valid during the callback only */
+    size_t body_len;
+    const char *reason;
+    int64_t elapsed_ns;
+} mq_remote_answer;
+
+/* Runs on the fan-out thread for each carrier; returns false when the body
+ * broke the protocol (it counts as the carrier's failure). */
+typedef bool (*mq_remote_answer_fn)(void *arg, const mq_remote_answer *a);
+/* Runs on the fan-out thread once every carrier has answered or timed out. */
+typedef void (*mq_remote_done_fn)(void *arg);
+
+/* Which remote carriers a request asks: those quoting `line`, narrowed to
+ * the request's own carrier list when it has one. Returns the count. */
+int mq_remote_select(const mq_remote_registry *reg, mq_line line, const char *const *ids, int nids,
+                     int *out, int cap);
+
+/* Asks carriers[0..n) with `request` (JSON text, copied) and a deadline of
+ * deadline_ms from now. Every carrier gets exactly one on_answer, then
+ * on_done runs once. False (and no callback) when it could not be queued. */
+bool mq_remote_ask(mq_remote *r, const char *request, size_t len, const int *carriers, int n,
+                   int deadline_ms, mq_remote_answer_fn on_answer, mq_remote_done_fn on_done,
+                   void *arg);
+
+/* What /metrics and /v1/carriers show of a remote carrier. */
+enum { MQ_REMOTE_LAT_BUCKETS = 12 };
+extern const double mq_remote_latency_bounds_ms[MQ_REMOTE_LAT_BUCKETS];
+typedef struct mq_remote_stats {
+    mq_breaker_state state;
+    int consecutive_failures;
+    long calls, failures, timeouts, skipped, connections_opened, in_flight;
+    long latency[MQ_REMOTE_LAT_BUCKETS + 1]; /* answers by elapsed time */
+    double latency_sum_ms;
+} mq_remote_stats;
+void mq_remote_get_stats(mq_remote *r, int carrier, mq_remote_stats *out);
+
+/* ---- Answers (answer.c) --------------------------------------------- */
+
+/* Checks a carrier's JSON answer against the carrier protocol for this
+ * request and fills *out (strings in the arena; carrier name and rating from
+ * the registry). False with what is wrong in `why` ("coverages[1].code:
+ * unknown coverage \"xyz\" for auto"). */
+bool mq_remote_result_parse(const char *body, size_t len, const mq_input *in,
+                            const mq_remote_carrier *c, mq_arena *a, mq_result *out, char *why,
+                            size_t whylen);
+
+/* A result with no premium: status and one reason (timeout, error...). */
+bool mq_remote_result_status(const mq_remote_carrier *c, mq_status status, const char *reason,
+                             mq_arena *a, mq_result *out);
+
+#endif

@@ -1,0 +1,562 @@
+/* api_remote.c -- remote carriers in the API: fan-out, event streams, and
+ * this server as a carrier endpoint.
+ *
+ * POST /v1/quotes rates local plans on the handler thread (api.c). When the
+ * request also asks remote carriers (--carriers) or wants its results as
+ * Server-Sent Events, mq_api_fanout takes the request over into an
+ * mq_fanout: it owns the request's arena (the parsed request and the local
+ * results live there), the engine reference and a slot per remote carrier.
+ * server.c suspends the connection and calls mq_fanout_begin, which asks the
+ * remote carriers through src/remote's fan-out thread. Each answer is
+ * checked and stored in its slot on that thread (and, streamed, sent at once
+ * as an event); when the last one is in, or the deadline passed, the
+ * results are sorted, the response written and the quote saved (and, for a
+ * stream, sent as the final "quote" event). One thread touches the arena at
+ * a time: the handler until begin, then the fan-out thread, then the store's
+ * writer thread.
+ *
+ * POST /v1/carrier/{id}/rate answers one local carrier's result for a
+ * request, so another multiquote node can use this one as a remote carrier
+ * (docs/carrier-protocol.md).
+ */
+#include "server.h"
+
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mq_fanout {
+    mq_server *s;
+    mq_engine_ref *ref; /* held until the response text is written */
+    mq_arena arena;     /* the request's: in, res and the answers live here */
+    mq_input in;
+    json_t *doc;
+    mq_result *res;
+    int n; /* results so far: local ones, then one per remote answer */
+    int nlocal;
+    int *asked; /* registry index of each remote carrier asked */
+    int nasked;
+    int deadline_ms;
+    char *request; /* the shopper's request text (sent to carriers, saved) */
+    size_t request_len;
+    /* the quote, once rated */
+    mq_store_quote q;
+    char day[11];
+    char *text;
+    void *later; /* server.c's suspended connection (not streamed) */
+    /* the event stream */
+    bool streamed;
+    pthread_mutex_t lock; /* guards what follows */
+    struct MHD_Connection *conn;
+    char *events;
+    size_t len, cap, sent;
+    bool finished, suspended;
+    int refs; /* the MHD response and the pipeline */
+};
+
+/* ---- Start and stop -------------------------------------------------------- */
+
+bool mq_api_remote_start(mq_server *s, char *err, size_t errlen)
+{
+    if (!s->cfg.carriers_path)
+        return true;
+    s->registry = mq_remote_registry_load(s->cfg.carriers_path, err, errlen);
+    if (!s->registry || !mq_remote_registry_check(s->registry, s->live->engine, err, errlen))
+        return false;
+    if (s->registry->nremote == 0)
+        return true;
+    s->remote = mq_remote_start(s->registry, err, errlen);
+    return s->remote != NULL;
+}
+
+void mq_api_remote_stop(mq_server *s)
+{
+    mq_remote_stop(s->remote);
+    s->remote = NULL;
+    mq_remote_registry_free(s->registry);
+    s->registry = NULL;
+}
+
+bool mq_api_wants_stream(const mq_http_req *r)
+{
+    const char *accept =
+        r->conn ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept") : NULL;
+    return accept && strstr(accept, "text/event-stream");
+}
+
+/* ---- Event stream ---------------------------------------------------------- */
+
+static void fanout_free(mq_fanout *f)
+{
+    if (f->ref)
+        mq_server_engine_release(f->s, f->ref);
+    json_decref(f->doc);
+    mq_arena_free(&f->arena);
+    free(f->request);
+    free(f->text);
+    free(f->events);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}
+
+static void fanout_unref(mq_fanout *f)
+{
+    pthread_mutex_lock(&f->lock);
+    bool last = --f->refs == 0;
+    pthread_mutex_unlock(&f->lock);
+    if (last)
+        fanout_free(f);
+}
+
+/* Appends "event: NAME\ndata: TEXT\n\n" and wakes the connection if it
+ * waits for bytes. `finish`: nothing follows. */
+static void push_event(mq_fanout *f, const char *name, const char *data, bool finish)
+{
+    pthread_mutex_lock(&f->lock);
+    size_t need = strlen(name) + strlen(data) + 20;
+    if (f->len + need > f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 8192;
+        while (cap < f->len + need)
+            cap *= 2;
+        char *b = realloc(f->events, cap);
+        if (b) {
+            f->events = b;
+            f->cap = cap;
+        }
+    }
+    if (f->len + need <= f->cap)
+        f->len += (size_t)snprintf(f->events + f->len, f->cap - f->len, "event: %s\ndata: %s\n\n",
+                                   name, data);
+    f->finished |= finish;
+    if (f->suspended) {
+        f->suspended = false;
+        MHD_resume_connection(f->conn);
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+ssize_t mq_fanout_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    mq_fanout *f = cls;
+    pthread_mutex_lock(&f->lock);
+    ssize_t n = 0;
+    if (f->sent < f->len) {
+        size_t k = f->len - f->sent < max ? f->len - f->sent : max;
+        memcpy(buf, f->events + f->sent, k);
+        f->sent += k;
+        n = (ssize_t)k;
+    } else if (f->finished) {
+        n = MHD_CONTENT_READER_END_OF_STREAM;
+    } else {
+        /* nothing yet: park the connection until push_event resumes it */
+        f->suspended = true;
+        MHD_suspend_connection(f->conn);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return n;
+}
+
+void mq_fanout_stream_release(void *cls)
+{
+    fanout_unref(cls);
+}
+
+bool mq_fanout_streams(const mq_fanout *f)
+{
+    return f->streamed;
+}
+
+static void push_result(mq_fanout *f, const mq_result *r)
+{
+    if (!f->streamed)
+        return;
+    char *text = mq_resp_result_text(&f->in, r);
+    if (text)
+        push_event(f, "result", text, false);
+    free(text);
+}
+
+/* ---- The end of a fan-out: sort, write, save ------------------------------- */
+
+static void stream_saved(void *arg, bool ok)
+{
+    mq_fanout *f = arg;
+    if (ok) {
+        atomic_fetch_add(&f->s->metrics.quotes[f->in.line][0], 1);
+        push_event(f, "quote", f->text, true);
+    } else {
+        push_event(f, "error",
+                   "{\"error\":{\"code\":\"storage_error\",\"message\":\"the quote could not be "
+                   "saved; nothing was stored\",\"path\":\"\"}}",
+                   true);
+    }
+    fanout_unref(f);
+}
+
+static char *write_response(mq_fanout *f)
+{
+    mq_results_sort(f->res, f->n);
+    if (!mq_store_new_id(&f->q))
+        return NULL;
+    mq_tip_minimums mins;
+    json_t *tips = mq_resp_tips(&f->in, f->res, f->n, mq_api_minimums(&f->in, &mins), &f->arena);
+    char *text =
+        tips ? mq_resp_text(&f->in, f->res, f->n, &(mq_resp_meta){f->q.id, f->q.created_at}, tips)
+             : NULL;
+    json_decref(tips);
+    return text;
+}
+
+static void fanout_done(void *arg)
+{
+    mq_fanout *f = arg;
+    char *text = write_response(f);
+    mq_server_engine_release(f->s, f->ref); /* the results no longer need the plans */
+    f->ref = NULL;
+    const char *line = mq_line_get(f->in.line)->name;
+    if (!f->streamed) {
+        if (text)
+            mq_api_prepare_quote(line, f->in.effective_date, f->doc, &f->q, f->day, "", text);
+        mq_server_save_and_answer(f->later, &f->q, f->in.line, text);
+        fanout_free(f);
+        return;
+    }
+    f->text = text;
+    if (!text) {
+        push_event(
+            f, "error",
+            "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\",\"path\":\"\"}}",
+            true);
+        fanout_unref(f);
+        return;
+    }
+    mq_api_prepare_quote(line, f->in.effective_date, f->doc, &f->q, f->day, f->request, text);
+    if (!mq_store_save_async(f->s->store, &f->q, stream_saved, f))
+        stream_saved(f, false);
+}
+
+/* ---- Answers --------------------------------------------------------------- */
+
+static void note_result(mq_fanout *f, const mq_result *r)
+{
+    mq_server_note_carrier_time(f->s, r->carrier_id, r->elapsed_ns);
+    atomic_fetch_add(&f->s->metrics.results[f->in.line][r->status], 1);
+}
+
+/* Runs on the fan-out thread: one remote carrier's answer into its slot. */
+static bool on_answer(void *arg, const mq_remote_answer *a)
+{
+    mq_fanout *f = arg;
+    const mq_remote_carrier *c = &f->s->registry->carriers[a->carrier];
+    mq_result *r = &f->res[f->n];
+    bool ok = true;
+    if (a->status == MQ_QUOTED) {
+        char why[300], reason[400];
+        ok = mq_remote_result_parse(a->body, a->body_len, &f->in, c, &f->arena, r, why, sizeof why);
+        if (!ok) {
+            snprintf(reason, sizeof reason, "the carrier's answer breaks the protocol: %s", why);
+            mq_remote_result_status(c, MQ_ERROR, reason, &f->arena, r);
+        }
+    } else {
+        mq_remote_result_status(c, a->status, a->reason, &f->arena, r);
+    }
+    r->elapsed_ns = a->elapsed_ns;
+    f->n++;
+    note_result(f, r);
+    push_result(f, r);
+    return ok;
+}
+
+void mq_fanout_begin(mq_fanout *f, void *later, void *conn)
+{
+    f->later = later;
+    f->conn = conn;
+    for (int i = 0; i < f->nlocal; i++)
+        push_result(f, &f->res[i]);
+    if (f->nasked == 0 || !mq_remote_ask(f->s->remote, f->request, f->request_len, f->asked,
+                                         f->nasked, f->deadline_ms, on_answer, fanout_done, f)) {
+        for (int i = 0; i < f->nasked; i++) {
+            mq_remote_answer a = {.carrier = f->asked[i],
+                                  .status = MQ_ERROR,
+                                  .reason = "the carrier could not be asked (server stopping)"};
+            on_answer(f, &a);
+        }
+        fanout_done(f);
+    }
+}
+
+/* ---- Taking a request over ------------------------------------------------- */
+
+/* ?deadline_ms=N: a request may ask for less time than the registry's. */
+static bool request_deadline(mq_server *s, mq_http_req *r, int *out)
+{
+    *out = s->registry ? s->registry->deadline_ms : MQ_REMOTE_DEADLINE_MS;
+    const char *q = mq_http_query(r, "deadline_ms");
+    if (!q)
+        return true;
+    char *end;
+    long v = strtol(q, &end, 10);
+    if (!*q || *end || v < 1 || v > 600000) {
+        mq_api_error(r, 400, "bad_parameter", "deadline_ms takes a whole number of milliseconds",
+                     "deadline_ms");
+        return false;
+    }
+    if (v < *out)
+        *out = (int)v;
+    return true;
+}
+
+/* Remote carriers the request names that do not quote its line. */
+static int named_elsewhere_not_quoting(mq_server *s, const mq_input *in, mq_arena *a,
+                                       mq_result *out)
+{
+    int n = 0;
+    for (int i = 0; s->registry && i < in->ncarriers; i++) {
+        const mq_remote_carrier *c = mq_remote_registry_find(s->registry, in->carriers[i]);
+        if (!c || !c->remote || (c->lines & (1u << in->line)))
+            continue;
+        char reason[200];
+        snprintf(reason, sizeof reason, "%s does not quote %s insurance", c->name,
+                 mq_line_get(in->line)->name);
+        if (mq_remote_result_status(c, MQ_UNAVAILABLE, reason, a, &out[n]))
+            n++;
+    }
+    return n;
+}
+
+bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in, mq_result *res,
+                   int n, mq_engine_ref **ref)
+{
+    int cap = s->registry ? s->registry->ncarriers : 0;
+    int *asked = cap ? mq_arena_alloc(&r->arena, sizeof(int) * (size_t)cap) : NULL;
+    int nasked =
+        s->remote ? mq_remote_select(s->registry, in->line, in->carriers, in->ncarriers, asked, cap)
+                  : 0;
+    bool streamed = mq_api_wants_stream(r);
+    if (nasked == 0 && !streamed)
+        return false;
+    int deadline;
+    mq_fanout *f = calloc(1, sizeof(*f));
+    mq_result *all = mq_arena_alloc(&r->arena, sizeof(mq_result) * (size_t)(n + cap + 1));
+    char *request = malloc(r->body_len + 1);
+    if (!f || !all || !request || !request_deadline(s, r, &deadline)) {
+        if (!f || !all || !request)
+            mq_api_error(r, 500, "internal", "out of memory", "");
+        free(f);
+        free(request);
+        return true; /* answered: the error reply is set */
+    }
+    memcpy(all, res, sizeof(mq_result) * (size_t)n);
+    memcpy(request, r->body, r->body_len);
+    request[r->body_len] = '\0';
+    *f = (mq_fanout){.s = s,
+                     .ref = *ref,
+                     .arena = r->arena,
+                     .in = *in,
+                     .doc = json_incref(doc),
+                     .res = all,
+                     .n = n,
+                     .asked = asked,
+                     .nasked = nasked,
+                     .deadline_ms = deadline,
+                     .request = request,
+                     .request_len = r->body_len,
+                     .streamed = streamed,
+                     .refs = streamed ? 2 : 1};
+    pthread_mutex_init(&f->lock, NULL);
+    f->n += named_elsewhere_not_quoting(s, in, &f->arena, &all[n]);
+    f->nlocal = f->n;
+    *ref = NULL;
+    mq_arena_init(&r->arena, 0); /* the fan-out owns the old one now */
+    r->fanout = f;
+    return true;
+}
+
+/* ---- POST /v1/carrier/{id}/rate ------------------------------------------- */
+
+static bool authorized(const mq_http_req *r)
+{
+    const char *token = getenv("MQ_CARRIER_TOKEN");
+    if (!token || !*token)
+        return true;
+    const char *got =
+        r->conn ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization") : NULL;
+    return got && strncmp(got, "Bearer ", 7) == 0 && strcmp(got + 7, token) == 0;
+}
+
+/* The carrier id of /v1/carrier/{id}/rate, or NULL. */
+static const char *carrier_of_path(mq_http_req *r)
+{
+    const char *p = r->path + strlen("/v1/carrier/");
+    const char *slash = strchr(p, '/');
+    if (!slash || slash == p || strcmp(slash, "/rate") != 0 || slash - p > 64)
+        return NULL;
+    char *id = mq_arena_alloc(&r->arena, (size_t)(slash - p) + 1);
+    if (id)
+        memcpy(id, p, (size_t)(slash - p));
+    return id;
+}
+
+static void reply_text(mq_http_req *r, int status, char *text)
+{
+    r->status = status;
+    r->response = text;
+    r->response_len = strlen(text);
+    r->response_type = "application/json";
+}
+
+void mq_api_carrier_rate(mq_server *s, mq_http_req *r)
+{
+    r->route = ROUTE_OTHER;
+    const char *id = carrier_of_path(r);
+    if (!id) {
+        mq_api_error(r, 404, "not_found", "no such resource", "");
+        return;
+    }
+    if (strcmp(r->method, "POST") != 0) {
+        mq_api_error(r, 405, "method_not_allowed", "use POST", "");
+        r->allow = "POST";
+        return;
+    }
+    if (!authorized(r)) {
+        mq_api_error(r, 401, "unauthorized", "this carrier endpoint needs its bearer token", "");
+        return;
+    }
+    mq_input in;
+    mq_req_errors errs = {0};
+    if (!mq_req_parse(r->body, r->body_len, &r->arena, &in, &errs)) {
+        mq_api_error(r, errs.count ? 422 : 500, errs.count ? "invalid_request" : "internal",
+                     errs.count ? errs.items[0].message : "out of memory",
+                     errs.count ? errs.items[0].path : "");
+        return;
+    }
+    mq_engine_ref *ref = mq_server_engine_acquire(s);
+    const char *only[1] = {id};
+    in.carriers = only;
+    in.ncarriers = 1;
+    mq_result *res;
+    int n;
+    if (!mq_rate_all(ref->engine, &in, &(mq_rate_opts){0}, &r->arena, &res, &n) || n < 1) {
+        mq_api_error(r, 500, "internal", "out of memory", "");
+    } else if (res[0].status == MQ_ERROR && !res[0].plan) {
+        mq_api_error(r, 404, "not_found", "no local carrier with this id", "");
+    } else {
+        mq_server_note_carrier_time(s, res[0].carrier_id, res[0].elapsed_ns);
+        char *text = mq_resp_result_text(&in, &res[0]);
+        if (text)
+            reply_text(r, 200, text);
+        else
+            mq_api_error(r, 500, "internal", "out of memory", "");
+    }
+    mq_server_engine_release(s, ref);
+}
+
+/* ---- /v1/carriers and /metrics --------------------------------------------- */
+
+void mq_api_remote_catalog(mq_server *s, json_t *doc)
+{
+    json_t *list = json_object_get(doc, "carriers");
+    for (int i = 0; s->registry && i < s->registry->ncarriers; i++) {
+        const mq_remote_carrier *c = &s->registry->carriers[i];
+        if (!c->remote)
+            continue;
+        json_t *lines = json_array();
+        for (int l = 0; l < MQ_LINE_COUNT; l++)
+            if (c->lines & (1u << l))
+                json_array_append_new(lines, json_string(mq_line_get((mq_line)l)->name));
+        mq_remote_stats st = {0};
+        if (s->remote)
+            mq_remote_get_stats(s->remote, i, &st);
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:s, s:s, s:o, s:{s:s, s:i}, s:i}", "id", c->id,
+                                        "name", c->name, "rating", c->rating, "kind", "remote",
+                                        "lines", lines, "breaker", "state",
+                                        mq_breaker_state_name(st.state), "consecutive_failures",
+                                        st.consecutive_failures, "timeout_ms", c->timeout_ms));
+    }
+}
+
+static bool appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return false;
+        if ((size_t)n < *cap - *len) {
+            *len += (size_t)n;
+            return true;
+        }
+        char *b = realloc(*buf, *cap * 2 + (size_t)n);
+        if (!b)
+            return false;
+        *buf = b;
+        *cap = *cap * 2 + (size_t)n;
+    }
+}
+
+static bool remote_metrics_of(mq_server *s, int i, char **buf, size_t *len, size_t *cap)
+{
+    const char *id = s->registry->carriers[i].id;
+    mq_remote_stats st;
+    mq_remote_get_stats(s->remote, i, &st);
+    bool ok = appendf(buf, len, cap,
+                      "mq_remote_breaker_state{carrier=\"%s\",state=\"%s\"} %d\n"
+                      "mq_remote_consecutive_failures{carrier=\"%s\"} %d\n"
+                      "mq_remote_calls_total{carrier=\"%s\"} %ld\n"
+                      "mq_remote_failures_total{carrier=\"%s\",kind=\"error\"} %ld\n"
+                      "mq_remote_failures_total{carrier=\"%s\",kind=\"timeout\"} %ld\n"
+                      "mq_remote_skipped_total{carrier=\"%s\"} %ld\n"
+                      "mq_remote_connections_opened_total{carrier=\"%s\"} %ld\n"
+                      "mq_remote_in_flight{carrier=\"%s\"} %ld\n",
+                      id, mq_breaker_state_name(st.state), (int)st.state, id,
+                      st.consecutive_failures, id, st.calls, id, st.failures, id, st.timeouts, id,
+                      st.skipped, id, st.connections_opened, id, st.in_flight);
+    long cumulative = 0;
+    for (int b = 0; ok && b <= MQ_REMOTE_LAT_BUCKETS; b++) {
+        cumulative += st.latency[b];
+        if (b < MQ_REMOTE_LAT_BUCKETS)
+            ok = appendf(buf, len, cap,
+                         "mq_remote_latency_ms_bucket{carrier=\"%s\",le=\"%g\"} %ld\n", id,
+                         mq_remote_latency_bounds_ms[b], cumulative);
+        else
+            ok = appendf(buf, len, cap,
+                         "mq_remote_latency_ms_bucket{carrier=\"%s\",le=\"+Inf\"} %ld\n"
+                         "mq_remote_latency_ms_sum{carrier=\"%s\"} %.3f\n"
+                         "mq_remote_latency_ms_count{carrier=\"%s\"} %ld\n",
+                         id, cumulative, id, st.latency_sum_ms, id, cumulative);
+    }
+    return ok;
+}
+
+char *mq_api_remote_metrics(mq_server *s)
+{
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    buf[0] = '\0';
+    if (!s->remote)
+        return buf;
+    bool ok = appendf(&buf, &len, &cap,
+                      "# HELP mq_remote_breaker_state Circuit breaker of each remote carrier "
+                      "(0 closed, 1 open, 2 half open).\n"
+                      "# TYPE mq_remote_breaker_state gauge\n"
+                      "# HELP mq_remote_latency_ms Time each remote carrier took to answer.\n"
+                      "# TYPE mq_remote_latency_ms histogram\n");
+    for (int i = 0; ok && i < s->registry->ncarriers; i++)
+        if (s->registry->carriers[i].remote)
+            ok = remote_metrics_of(s, i, &buf, &len, &cap);
+    if (!ok) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
