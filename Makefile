@@ -4,10 +4,12 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzzer
+FUZZ_SECONDS ?= 120
 MESON      ?= meson
 NINJA      ?= ninja
 
-.PHONY: all deps build run test bench fmt clean
+.PHONY: all deps build run test bench fmt clean fuzz fuzz-build
 
 all: build
 
@@ -20,6 +22,19 @@ $(BUILD)/build.ninja:
 $(ASAN_BUILD)/build.ninja:
 	$(MESON) setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
 
+# libFuzzer targets (tests/fuzz): clang, ASan+UBSan, coverage in every library.
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true -Dtests=false \
+	  -Dbench=false -Db_sanitize=address,undefined -Db_lundef=false
+
+fuzz-build: $(FUZZ_BUILD)/build.ninja
+	$(NINJA) -C $(FUZZ_BUILD)
+
+# Fuzzes each target for FUZZ_SECONDS (two at a time); the grown corpora stay
+# in $(FUZZ_BUILD)/fuzz-corpus, crashes go to $(FUZZ_BUILD)/fuzz-artifacts.
+fuzz: deps fuzz-build
+	FUZZ_CORPUS_DIR=$(CURDIR)/$(FUZZ_BUILD)/fuzz-corpus bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 build: $(BUILD)/build.ninja
 	$(NINJA) -C $(BUILD)
 
@@ -28,9 +43,9 @@ build: $(BUILD)/build.ninja
 run: deps build
 	@bash scripts/run.sh $(BUILD)
 
-test: deps build $(ASAN_BUILD)/build.ninja
+test: deps build $(ASAN_BUILD)/build.ninja fuzz-build
 	$(NINJA) -C $(ASAN_BUILD)
-	@bash tests/run.sh $(BUILD) $(ASAN_BUILD)
+	@bash tests/run.sh $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 bench: deps build
 	$(BUILD)/bench/bench_rating
@@ -39,4 +54,4 @@ fmt:
 	clang-format -i src/*/*.c src/*/*.h tests/*/*.c bench/*.c
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
