@@ -295,6 +295,9 @@ typedef struct mq_plan_info {
     const char *const *coverage_codes;
     const char *product_name; /* health: the plan's marketing name; else NULL */
     int metal;                /* health: MQ_DOM_METAL code; else -1 */
+    /* SHA-256 (64 hex digits) of plan.yaml and every CSV file of the
+     * version, in name order, taken at load: equal on nodes that agree */
+    const char *digest;
 } mq_plan_info;
 
 void mq_plan_get_info(const mq_plan *p, mq_plan_info *info);

@@ -292,6 +292,7 @@ typedef struct mq_rule {
 
 struct mq_plan {
     char *dir, *file;
+    char digest[65]; /* SHA-256 of the version's files, hex (plan.c) */
     char *carrier_id, *carrier_name, *carrier_rating, *carrier_kind;
     char *plan_id, *version;
     int32_t effective;

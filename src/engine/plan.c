@@ -15,6 +15,7 @@
 #include <libfyaml.h>
 #include <limits.h>
 #include <math.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -975,6 +976,99 @@ static struct fy_document *parse_yaml(const char *text, const char *display, mq_
     return doc;
 }
 
+/* ---- The digest: one hash of a plan version's files ------------------- */
+
+/* Adds one file to the digest as the line sha256sum(1) prints for it,
+ * "<64 hex digits>  <name>\n": the digest of a version is then
+ * `sha256sum plan.yaml <CSV files in byte order> | sha256sum`. */
+static void digest_add(crypto_hash_sha256_state *h, const char *name, const char *text, size_t len)
+{
+    unsigned char sum[crypto_hash_sha256_BYTES];
+    char hex[2 * crypto_hash_sha256_BYTES + 1];
+    crypto_hash_sha256(sum, (const unsigned char *)text, len);
+    sodium_bin2hex(hex, sizeof hex, sum, sizeof sum);
+    crypto_hash_sha256_update(h, (const unsigned char *)hex, strlen(hex));
+    crypto_hash_sha256_update(h, (const unsigned char *)"  ", 2);
+    crypto_hash_sha256_update(h, (const unsigned char *)name, strlen(name));
+    crypto_hash_sha256_update(h, (const unsigned char *)"\n", 1);
+}
+
+static int is_csv(const struct dirent *de)
+{
+    size_t n = strlen(de->d_name);
+    return de->d_name[0] != '.' && n > 4 && strcmp(de->d_name + n - 4, ".csv") == 0;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name); /* bytes, not the locale's order */
+}
+
+/* A whole file (at most PLAN_MAX_FILE bytes) and its length. */
+static char *read_bytes(const char *path, size_t *len, mq_diags *d)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        mq_diag_add(d, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(PLAN_MAX_FILE + 1);
+    *len = buf ? fread(buf, 1, PLAN_MAX_FILE + 1, f) : 0;
+    bool bad = ferror(f) || *len > PLAN_MAX_FILE;
+    fclose(f);
+    if (buf && bad) {
+        mq_diag_add(d, "%s: cannot read, or larger than %d bytes", path, PLAN_MAX_FILE);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* Hashes every CSV file of the plan's folder in name order. */
+static bool digest_tables(crypto_hash_sha256_state *h, const char *dir, mq_diags *d)
+{
+    struct dirent **list;
+    int n = scandir(dir, &list, is_csv, by_name);
+    if (n < 0) {
+        mq_diag_add(d, "%s: cannot list: %s", dir, strerror(errno));
+        return false;
+    }
+    bool ok = true;
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX];
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
+        char *text = ok ? read_bytes(path, &len, d) : NULL;
+        if (text)
+            digest_add(h, list[i]->d_name, text, len);
+        ok = ok && text;
+        free(text);
+        free(list[i]);
+    }
+    free(list);
+    return ok;
+}
+
+/* The SHA-256 of the sha256sum lines of plan.yaml and every CSV file, in
+ * name order, as 64 hex digits in p->digest: equal on every node that
+ * loaded the same files. */
+static bool plan_digest(mq_plan *p, const char *yaml, size_t yaml_len, mq_diags *d)
+{
+    if (sodium_init() < 0) {
+        mq_diag_add(d, "%s: libsodium did not initialise", p->file);
+        return false;
+    }
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    digest_add(&h, "plan.yaml", yaml, yaml_len);
+    if (!digest_tables(&h, p->dir, d))
+        return false;
+    unsigned char out[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&h, out);
+    sodium_bin2hex(p->digest, sizeof p->digest, out, sizeof out);
+    return true;
+}
+
 static mq_plan *load_plan(const char *dir, mq_diags *d)
 {
     static const char *const root_keys[] = {
@@ -1011,6 +1105,7 @@ static mq_plan *load_plan(const char *dir, mq_diags *d)
     load_class(&L, get(root, "class"));
     for (int i = 0; i < p->ntables; i++)
         mq_table_compile(p->tables[i], d);
+    plan_digest(p, text, strlen(text), d);
 done:
     free(L.env.vars);
     free(L.env.deps);
@@ -1186,6 +1281,7 @@ void mq_plan_get_info(const mq_plan *p, mq_plan_info *info)
         .coverage_codes = p->coverage_codes,
         .product_name = p->product_name,
         .metal = p->metal,
+        .digest = p->digest,
     };
 }
 

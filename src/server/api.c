@@ -388,6 +388,17 @@ static void quote_routes(mq_server *s, mq_http_req *r)
 
 /* ---- Catalog, health, metrics --------------------------------------------- */
 
+/* Each plan's digest of its files, so an operator can see that nodes agree. */
+static void add_digests(const mq_engine *e, json_t *doc)
+{
+    json_t *plans = json_object_get(doc, "plans");
+    for (int i = 0; i < mq_engine_plan_count(e); i++) {
+        mq_plan_info pi;
+        mq_plan_get_info(mq_engine_plan(e, i), &pi);
+        json_object_set_new(json_array_get(plans, (size_t)i), "digest", json_string(pi.digest));
+    }
+}
+
 static void get_catalog(mq_server *s, mq_http_req *r, bool carriers)
 {
     r->route = carriers ? ROUTE_CARRIERS : ROUTE_PLANS;
@@ -397,6 +408,8 @@ static void get_catalog(mq_server *s, mq_http_req *r, bool carriers)
     }
     mq_engine_ref *ref = mq_server_engine_acquire(s);
     json_t *doc = carriers ? mq_resp_carriers(ref->engine) : mq_resp_plans(ref->engine);
+    if (doc && !carriers)
+        add_digests(ref->engine, doc);
     if (doc)
         json_object_set_new(doc, "loaded_at", json_string(ref->loaded_at));
     mq_server_engine_release(s, ref);
