@@ -21,7 +21,10 @@ command -v wrk >/dev/null && command -v nginx >/dev/null || {
   echo "bench_http: needs wrk and nginx (apt-get install wrk nginx-light)" >&2; exit 1; }
 
 export MQ_BENCH_REQUEST=$PWD/examples/oh-family-two-cars.json
-"$BUILD/multiquote" serve --port $PORT --db "$tmp/bench.db" --plans plans 2>"$tmp/server.log" &
+# --rate-limit 0: all 64 connections come from one address, which the
+# per-client limit (20 API requests/s by default) would otherwise throttle
+"$BUILD/multiquote" serve --port $PORT --db "$tmp/bench.db" --plans plans --rate-limit 0 \
+  2>"$tmp/server.log" &
 srv=$!
 for _ in $(seq 50); do grep -q listening "$tmp/server.log" && break; sleep 0.1; done
 

@@ -9,6 +9,7 @@ DEB_PACKAGES=(
   libjansson-dev libfyaml-dev libcsv-dev libcmocka-dev
   libmicrohttpd-dev libsqlite3-dev sqlite3 libcairo2-dev libxml2-dev libsodium-dev
   chromium curl ca-certificates
+  wrk
   clang libclang-rt-14-dev valgrind
   postgresql libpq-dev nginx-light
 )

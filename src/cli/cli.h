@@ -34,6 +34,11 @@ typedef struct cli_opts {
     unsigned long long seed; /* --seed S */
     int threads;             /* --threads N (0: one per core; -1: not a number) */
     bool acord;              /* quote, explain: FILE is ACORD XML (--acord) */
+    /* serve: the hardening options (--max-connections N...), checked by cmd_serve.c */
+    struct cli_limit_opt {
+        const char *name, *value;
+    } limits[16];
+    int nlimits;
 } cli_opts;
 
 /* Shared helpers (main.c). */

@@ -10,6 +10,7 @@
 #include "server.h"
 #include "store.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,12 +34,123 @@ static bool exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* ---- Limits (--max-connections N ...) ------------------------------------ */
+
+/* A whole number in [lo, hi], or false. */
+static bool whole_in(const char *text, unsigned long long lo, unsigned long long hi,
+                     unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*text < '0' || *text > '9' || *end || errno || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool number_in(const char *text, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (*text < '0' || *text > '9' || *end || errno || !(v >= lo && v <= hi))
+        return false;
+    *out = v;
+    return true;
+}
+
+static const struct limit_opt {
+    const char *name;
+    unsigned long long lo, hi; /* whole numbers; 0, 0 for the others */
+    const char *says;
+} limit_opts[] = {
+    {"max-connections", 1, 100000, "connections"},
+    {"max-per-ip", 0, 100000, "connections (0: no cap)"},
+    {"idle-timeout", 1, 86400, "seconds"},
+    {"request-timeout", 0, 86400, "seconds (0: none)"},
+    {"max-body", 1, 256ull << 20, "bytes"},
+    {"max-header-size", 1024, 1 << 20, "bytes"},
+    {"max-headers", 1, 10000, "header fields"},
+    {"max-url", 64, 65536, "bytes"},
+    {"rate-burst", 1, 1000000, "requests"},
+};
+
+static bool set_whole_limit(mq_server_limits *l, const char *name, unsigned long long v)
+{
+    if (strcmp(name, "max-connections") == 0)
+        l->max_connections = (unsigned)v;
+    else if (strcmp(name, "max-per-ip") == 0)
+        l->max_per_ip = (unsigned)v;
+    else if (strcmp(name, "idle-timeout") == 0)
+        l->idle_timeout_s = (unsigned)v;
+    else if (strcmp(name, "request-timeout") == 0)
+        l->request_timeout_s = (unsigned)v;
+    else if (strcmp(name, "max-body") == 0)
+        l->max_body = (size_t)v;
+    else if (strcmp(name, "max-header-size") == 0)
+        l->max_header_bytes = (size_t)v;
+    else if (strcmp(name, "max-headers") == 0)
+        l->max_headers = (unsigned)v;
+    else if (strcmp(name, "max-url") == 0)
+        l->max_url = (size_t)v;
+    else if (strcmp(name, "rate-burst") == 0)
+        l->burst = (double)v;
+    else
+        return false;
+    return true;
+}
+
+/* One --NAME VALUE into the limits; false with a message naming it. */
+static bool set_limit(mq_server_limits *l, const char *name, const char *value)
+{
+    if (strcmp(name, "trust-proxy") == 0) {
+        mq_rl_key key;
+        if (!mq_rl_key_from_text(value, &key)) {
+            fprintf(stderr,
+                    "multiquote serve: --trust-proxy takes an IPv4 or IPv6 address, not \"%s\"\n",
+                    value);
+            return false;
+        }
+        l->trust_proxy = value;
+        return true;
+    }
+    if (strcmp(name, "rate-limit") == 0) {
+        if (number_in(value, 0, 1e6, &l->rate))
+            return true;
+        fprintf(stderr,
+                "multiquote serve: --rate-limit takes requests per second from 0 (off) to "
+                "1000000, not \"%s\"\n",
+                value);
+        return false;
+    }
+    for (size_t i = 0; i < sizeof limit_opts / sizeof limit_opts[0]; i++) {
+        const struct limit_opt *o = &limit_opts[i];
+        unsigned long long v;
+        if (strcmp(name, o->name) != 0)
+            continue;
+        if (whole_in(value, o->lo, o->hi, &v) && set_whole_limit(l, name, v))
+            return true;
+        fprintf(stderr,
+                "multiquote serve: --%s takes a whole number of %s from %llu to %llu, not \"%s\"\n",
+                name, o->says, o->lo, o->hi, value);
+        return false;
+    }
+    fprintf(stderr, "multiquote serve: unknown option --%s\n", name);
+    return false;
+}
+
 int cli_serve(const cli_opts *o)
 {
     if (o->port < 0 || o->port > 65535) {
         fprintf(stderr, "multiquote serve: --port takes 1 to 65535\n");
         return CLI_USAGE;
     }
+    mq_server_limits limits;
+    mq_server_limits_default(&limits);
+    for (int i = 0; i < o->nlimits; i++)
+        if (!set_limit(&limits, o->limits[i].name, o->limits[i].value))
+            return CLI_USAGE;
     mq_server_config cfg = {
         .port = o->port ? o->port : 8080,
         .bind = o->bind ? o->bind : "127.0.0.1",
@@ -48,6 +160,8 @@ int cli_serve(const cli_opts *o)
                    : exists("web") ? "web"
                                    : MQ_DEFAULT_WEB,
         .openapi_path = exists("docs/openapi.yaml") ? "docs/openapi.yaml" : MQ_DEFAULT_OPENAPI,
+        .threads = o->threads,
+        .limits = limits,
     };
     return mq_server_run(&cfg);
 }

@@ -74,7 +74,25 @@ static const struct {
      "plans, /healthz, /metrics) and the web page on http://ADDR:PORT/ (default\n"
      "127.0.0.1:8080). Quotes are saved in PATH (default var/multiquote.db, SQLite).\n"
      "SIGHUP reloads the plans (a broken plan keeps the old ones); SIGTERM lets\n"
-     "in-flight requests finish, then stops.\n"},
+     "in-flight requests finish, then stops.\n\n"
+     "Limits against hostile or broken clients (defaults in brackets):\n"
+     "  --max-connections N   open connections in all; more wait to be accepted [1000]\n"
+     "  --max-per-ip N        open connections per client address, 0 no cap [200]\n"
+     "  --idle-timeout S      close a connection silent for S seconds [30]\n"
+     "  --request-timeout S   cut a request whose headers and body take longer than S\n"
+     "                        seconds to arrive (slowloris), 0 never [60]\n"
+     "  --max-body BYTES      request body, else 413 [1048576]\n"
+     "  --max-header-size B   request line and headers, else 431 [16384]\n"
+     "  --max-headers N       header fields, else 431 [100]\n"
+     "  --max-url BYTES       path and query, else 414 [2048]\n"
+     "  --rate-limit R        API requests (/v1/...) per second per client address,\n"
+     "                        else 429 with Retry-After; 0 off [20]\n"
+     "  --rate-burst N        requests a client may make at once [60]\n"
+     "  --trust-proxy ADDR    believe X-Forwarded-For (its last address) only from the\n"
+     "                        proxy at ADDR, e.g. 127.0.0.1 behind nginx [none]\n"
+     "  --threads N           request threads [one per core]\n"
+     "A POST whose Origin, Sec-Fetch-Site or Referer names another site is refused\n"
+     "(403); API clients that send none of them are served.\n"},
     {"requote",
      "usage: multiquote requote [--db PATH] [--plans DIR] ID\n\n"
      "Rates saved quote ID again with the plan version each carrier used and reports,\n"
@@ -264,12 +282,28 @@ int main(int argc, char **argv)
                                              {"format", required_argument, NULL, 'f'},
                                              {"state", required_argument, NULL, 'A'},
                                              {"acord", no_argument, NULL, 'x'},
+                                             /* serve's limits (cmd_serve.c) */
+                                             {"max-connections", required_argument, NULL, 'Z'},
+                                             {"max-per-ip", required_argument, NULL, 'Z'},
+                                             {"idle-timeout", required_argument, NULL, 'Z'},
+                                             {"request-timeout", required_argument, NULL, 'Z'},
+                                             {"max-body", required_argument, NULL, 'Z'},
+                                             {"max-header-size", required_argument, NULL, 'Z'},
+                                             {"max-headers", required_argument, NULL, 'Z'},
+                                             {"max-url", required_argument, NULL, 'Z'},
+                                             {"rate-limit", required_argument, NULL, 'Z'},
+                                             {"rate-burst", required_argument, NULL, 'Z'},
+                                             {"trust-proxy", required_argument, NULL, 'Z'},
                                              {NULL, 0, NULL, 0}};
     optind = 2;
     opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    int ch, li = 0;
+    while ((ch = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
         switch (ch) {
+        case 'Z':
+            if (o.nlimits < (int)(sizeof o.limits / sizeof o.limits[0]))
+                o.limits[o.nlimits++] = (struct cli_limit_opt){longopts[li].name, optarg};
+            break;
         case 'p':
             o.plans = optarg;
             break;

@@ -315,12 +315,19 @@ static bool append_random_key(int fd, const char *name)
     return ok;
 }
 
-/* A new key file: mode 0600, a subject key and key 1, written durably. */
+/* A new key file: mode 0600, a subject key and key 1, written durably to a
+ * temporary name and linked into place, so a process starting at the same
+ * moment reads either no file or a whole one (and then uses that one). */
 static bool create_key_file(const char *path, char *err, size_t errlen)
 {
     if (strcmp(path, DEFAULT_KEY_FILE) == 0)
         mkdir("var", 0755);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= sizeof tmp) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return false;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
         return false;
@@ -329,10 +336,11 @@ static bool create_key_file(const char *path, char *err, size_t errlen)
                             "(docs/privacy.md)\n") &&
               append_random_key(fd, "subject") && append_random_key(fd, "key 1") && fsync(fd) == 0;
     close(fd);
-    if (!ok) {
+    if (ok && link(tmp, path) != 0 && errno != EEXIST)
+        ok = false;
+    if (!ok)
         snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        unlink(path);
-    }
+    unlink(tmp);
     return ok;
 }
 

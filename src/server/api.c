@@ -8,6 +8,7 @@
  * /v1/plans, /healthz and /metrics describe the server. Errors are always
  * {"error": {"code", "message", "path"}} with a fitting 4xx or 5xx.
  */
+#include "privacy.h"
 #include "server.h"
 
 #include <ctype.h>
@@ -118,11 +119,50 @@ bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const 
 {
     char day[11];
     mq_api_prepare_quote(line, effective, doc, q, day, request, response);
-    char err[256];
-    if (mq_store_save(s->store, q, err, sizeof err))
+    char err[256], *sealed = NULL;
+    bool ok = mq_api_seal_quote(s, q, &sealed) && mq_store_save(s->store, q, err, sizeof err);
+    free(sealed); /* q's texts pointed into it */
+    q->request = request;
+    q->subject = q->key_id = NULL;
+    if (ok)
         return true;
     fprintf(stderr, "{\"event\":\"store_error\",\"quote\":\"%s\"}\n", q->id);
     return false;
+}
+
+/* ---- Personal data at rest (src/privacy; docs/privacy.md) ---------------- */
+
+bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, char **owned)
+{
+    *owned = NULL;
+    mq_priv_sealed sealed;
+    char err[256], key_id[16];
+    if (!s->keys ||
+        !mq_priv_seal(s->keys, q->id, q->request, strlen(q->request), &sealed, err, sizeof err))
+        return false;
+    size_t tlen = strlen(sealed.text) + 1, slen = strlen(sealed.subject) + 1;
+    size_t klen = (size_t)snprintf(key_id, sizeof key_id, "%d", sealed.key_id) + 1;
+    char *block = malloc(tlen + slen + klen);
+    if (block) {
+        memcpy(block, sealed.text, tlen);
+        memcpy(block + tlen, sealed.subject, slen);
+        memcpy(block + tlen + slen, key_id, klen);
+        q->request = block;
+        q->subject = slen > 1 ? block + tlen : NULL;
+        q->key_id = block + tlen + slen;
+        *owned = block;
+    }
+    mq_priv_sealed_free(&sealed);
+    return block != NULL;
+}
+
+char *mq_api_open_request(mq_server *s, const mq_store_quote *q, char *err, size_t errlen)
+{
+    if (!s->keys) {
+        snprintf(err, errlen, "no key ring to open saved requests");
+        return NULL;
+    }
+    return mq_priv_open(s->keys, q->id, q->request, err, errlen);
 }
 
 /* POST /v1/quotes with "line": "bundle" (docs/bundles.md). */
@@ -335,6 +375,7 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
     const mq_plan *plan = NULL;
     mq_input in;
     mq_req_errors errs = {0};
+    char *request = NULL, err[256];
     if (!row && by_carrier > 1) {
         mq_api_error(r, 404, "not_found",
                      "that carrier answered with several plans: name one by its plan id", "");
@@ -346,7 +387,9 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
                !(plan = mq_engine_find_version(ref->engine, row->plan_id, row->version))) {
         mq_api_error(r, 409, "plan_version_missing",
                      "the plan version this quote used is no longer loaded", "");
-    } else if (!mq_req_parse(l.q.request, strlen(l.q.request), &r->arena, &in, &errs)) {
+    } else if (!(request = mq_api_open_request(s, &l.q, err, sizeof err))) {
+        mq_api_error(r, 500, "sealed_data", err, "");
+    } else if (!mq_req_parse(request, strlen(request), &r->arena, &in, &errs)) {
         mq_api_error(r, 500, "internal", "the saved request no longer parses", "");
     } else {
         mq_result res;
@@ -357,6 +400,7 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
     }
     if (ref)
         mq_server_engine_release(s, ref);
+    free(request);
     mq_store_loaded_free(&l);
 }
 

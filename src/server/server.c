@@ -9,6 +9,16 @@
  * signals: SIGHUP reloads, SIGTERM/SIGINT stop accepting, let in-flight
  * requests finish, then stop. Every request leaves one JSON access-log line
  * on stderr with no request content in it.
+ *
+ * Hardening: libmicrohttpd caps connections (in all and per address), closes
+ * idle ones and answers 431/414 itself when a request overflows a
+ * connection's memory; below that, on_request refuses, with a JSON error and
+ * the usual security headers, a URL, headers or body over the configured
+ * limits, an API client over its rate (ratelimit.c, 429 with Retry-After) and
+ * a cross-site POST (403). A refusal is decided when the headers arrive and
+ * answered after the body has been read and dropped, so the client sees it.
+ * A watcher thread cuts connections whose request trickles in for longer
+ * than the request timeout (slowloris), which the idle timeout alone cannot.
  */
 #include "server.h"
 
@@ -24,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { BODY_MAX = 1024 * 1024, PATH_MAX_LEN = 512, DRAIN_SECONDS = 10 };
+enum { BODY_MAX = 1024 * 1024, PATH_MAX_LEN = 512, DRAIN_SECONDS = 10, WATCH_TICK_MS = 200 };
 
 typedef struct conn_req {
     char *body;
@@ -42,8 +52,13 @@ typedef struct conn_req {
     int line;
     struct timespec start;
     char method[8];
-    char path[PATH_MAX_LEN];
+    char *path; /* the whole URL path (at most limits.max_url bytes) */
     int status;
+    /* a refusal decided from the headers, answered once the body is dropped */
+    int reject;
+    int retry_after;
+    const char *reject_code;
+    char reject_msg[160];
     mq_route route;
     size_t resp_len;
 } conn_req;
@@ -239,13 +254,24 @@ static void load_static(mq_server *s)
 
 /* ---- Requests ------------------------------------------------------------ */
 
+/* Scripts and styles only from our own files (no inline code, so injected
+ * markup cannot run), no framing, no referrer leaving the site. */
+static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+                          "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                          "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+void mq_server_secure_response(struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+}
+
 static void add_common_headers(struct MHD_Response *resp, const char *type, bool api)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "Content-Security-Policy",
-                            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+    mq_server_secure_response(resp);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, api ? "no-store" : "no-cache");
 }
 
@@ -267,6 +293,11 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, conn_req *cr, mq_
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
     if (r->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (cr->retry_after > 0) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%d", cr->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
     cr->status = r->status;
     cr->route = r->route;
     cr->resp_len = r->response_len;
@@ -364,6 +395,307 @@ static enum MHD_Result answer_saved(struct MHD_Connection *conn, conn_req *cr)
     return send_reply(conn, cr, &r);
 }
 
+/* ---- Slow requests --------------------------------------------------------- */
+
+/* One open connection, watched while a request is arriving on it: from the
+ * connection's start, or the end of its previous request, the next request
+ * must be complete (headers and body) before `deadline_ns`; 0 while it is
+ * being answered. The list is guarded by the watch's lock, taken when a
+ * connection opens or closes and by the watcher's scan; deadlines are
+ * atomics, moved without the lock by the connection's own thread. */
+typedef struct mq_conn_watch_entry {
+    MHD_socket fd;
+    atomic_llong deadline_ns;
+    struct mq_conn_watch_entry *prev, *next;
+} watch_entry;
+
+struct mq_conn_watch {
+    pthread_mutex_t lock;
+    watch_entry *head;
+    int64_t timeout_ns;
+    pthread_t thread;
+    atomic_bool stop;
+    atomic_long cut;
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void watch_arm(watch_entry *e, const struct mq_conn_watch *w)
+{
+    if (e)
+        atomic_store(&e->deadline_ns, now_ns() + w->timeout_ns);
+}
+
+static void watch_disarm(watch_entry *e)
+{
+    if (e)
+        atomic_store(&e->deadline_ns, 0);
+}
+
+static watch_entry *watch_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static watch_entry *watch_add(struct mq_conn_watch *w, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    watch_entry *e = ci ? calloc(1, sizeof(*e)) : NULL;
+    if (!e)
+        return NULL; /* unwatched: only the idle timeout applies to it */
+    e->fd = ci->connect_fd;
+    watch_arm(e, w);
+    pthread_mutex_lock(&w->lock);
+    e->next = w->head;
+    if (w->head)
+        w->head->prev = e;
+    w->head = e;
+    pthread_mutex_unlock(&w->lock);
+    return e;
+}
+
+/* Runs before libmicrohttpd closes the socket, so the watcher never shuts
+ * down a descriptor that has been reused by another connection. */
+static void watch_remove(struct mq_conn_watch *w, watch_entry *e)
+{
+    pthread_mutex_lock(&w->lock);
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        w->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    pthread_mutex_unlock(&w->lock);
+    free(e);
+}
+
+/* Shuts down every connection past its deadline: libmicrohttpd then sees
+ * the socket end and closes the connection as if the client had left. */
+static int watch_cut_late(struct mq_conn_watch *w)
+{
+    int64_t now = now_ns();
+    int cut = 0;
+    pthread_mutex_lock(&w->lock);
+    for (watch_entry *e = w->head; e; e = e->next) {
+        int64_t d = atomic_load(&e->deadline_ns);
+        if (d != 0 && d < now && atomic_compare_exchange_strong(&e->deadline_ns, &d, 0)) {
+            shutdown(e->fd, SHUT_RDWR);
+            cut++;
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+    return cut;
+}
+
+static void *watch_run(void *arg)
+{
+    struct mq_conn_watch *w = arg;
+    while (!atomic_load(&w->stop)) {
+        struct timespec tick = {0, WATCH_TICK_MS * 1000000L};
+        nanosleep(&tick, NULL);
+        int cut = watch_cut_late(w);
+        if (cut) {
+            atomic_fetch_add(&w->cut, cut);
+            log_line("\"event\":\"slow_requests_cut\",\"connections\":%d", cut);
+        }
+    }
+    return NULL;
+}
+
+static struct mq_conn_watch *watch_start(unsigned timeout_s)
+{
+    struct mq_conn_watch *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    pthread_mutex_init(&w->lock, NULL);
+    w->timeout_ns = (int64_t)timeout_s * 1000000000;
+    if (pthread_create(&w->thread, NULL, watch_run, w) != 0) {
+        pthread_mutex_destroy(&w->lock);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* After the daemon has stopped (every connection closed, the list empty). */
+static void watch_stop(struct mq_conn_watch *w)
+{
+    if (!w)
+        return;
+    atomic_store(&w->stop, true);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+/* ---- Refusals decided from the headers -------------------------------------- */
+
+static void refuse(conn_req *cr, int status, const char *code, const char *message);
+
+/* A size as people read it: "1 MiB", "16 KiB" or "1000 bytes". */
+static void size_text(size_t n, char *out, size_t cap)
+{
+    if (n >= 1024 * 1024 && n % (1024 * 1024) == 0)
+        snprintf(out, cap, "%zu MiB", n / (1024 * 1024));
+    else if (n >= 1024 && n % 1024 == 0)
+        snprintf(out, cap, "%zu KiB", n / 1024);
+    else
+        snprintf(out, cap, "%zu bytes", n);
+}
+
+static void refuse_too_large(conn_req *cr, size_t max_body)
+{
+    char size[32], msg[64];
+    size_text(max_body, size, sizeof size);
+    snprintf(msg, sizeof msg, "request body larger than %s", size);
+    refuse(cr, 413, "too_large", msg);
+}
+
+static void refuse(conn_req *cr, int status, const char *code, const char *message)
+{
+    cr->reject = status;
+    cr->reject_code = code;
+    snprintf(cr->reject_msg, sizeof cr->reject_msg, "%s", message);
+}
+
+static enum MHD_Result add_arg_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    size_t *n = cls;
+    *n += strlen(key) + (value ? strlen(value) + 1 : 0) + 1;
+    return MHD_YES;
+}
+
+/* The URL's length as sent: path, '?' and the query arguments. */
+static size_t url_length(struct MHD_Connection *conn, const char *url)
+{
+    size_t n = strlen(url);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg_length, &n);
+    return n;
+}
+
+static bool headers_too_large(struct MHD_Connection *conn, const mq_server_limits *l)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (ci && ci->header_size > l->max_header_bytes)
+        return true;
+    int count = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
+    return count < 0 || (unsigned)count > l->max_headers;
+}
+
+/* The authority (host[:port]) of an absolute URL such as an Origin or a
+ * Referer equals the Host header: then the request comes from our own pages. */
+static bool same_authority(const char *url, const char *host)
+{
+    const char *a = url ? strstr(url, "://") : NULL;
+    if (!a || !host)
+        return false;
+    a += 3;
+    size_t n = strcspn(a, "/?#");
+    return n == strlen(host) && strncasecmp(a, host, n) == 0;
+}
+
+static bool is_safe_method(const char *method)
+{
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+           strcmp(method, "OPTIONS") == 0;
+}
+
+/* A browser says where a request comes from in Origin (every POST from a
+ * page), else Sec-Fetch-Site, else Referer. A request naming another site is
+ * refused; one naming none is an API client (curl, a partner), accepted. */
+static bool cross_site(struct MHD_Connection *conn)
+{
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    if (origin)
+        return !same_authority(origin, host);
+    const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    if (site)
+        return strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0;
+    const char *referer = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Referer");
+    return referer && !same_authority(referer, host);
+}
+
+/* The last address of X-Forwarded-For: the one our proxy added. */
+static bool forwarded_key(struct MHD_Connection *conn, mq_rl_key *key)
+{
+    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (!xff)
+        return false;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ' || *last == '\t')
+        last++;
+    char addr[64];
+    size_t n = strcspn(last, " \t");
+    if (n == 0 || n >= sizeof addr)
+        return false;
+    memcpy(addr, last, n);
+    addr[n] = '\0';
+    return mq_rl_key_from_text(addr, key);
+}
+
+static bool client_key(mq_server *s, struct MHD_Connection *conn, mq_rl_key *key)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !mq_rl_key_from_sockaddr(ci->client_addr, key))
+        return false;
+    if (s->trust_proxy && memcmp(key, &s->proxy_key, sizeof *key) == 0)
+        forwarded_key(conn, key); /* keeps the proxy's key when there is none */
+    return true;
+}
+
+/* API routes count against the client's rate; the page and its files, the
+ * health check and metrics do not. */
+static bool rate_limited(mq_server *s, struct MHD_Connection *conn, const char *url,
+                         int *retry_after)
+{
+    mq_rl_key key;
+    if (!s->ratelimit || strncmp(url, "/v1/", 4) != 0 || !client_key(s, conn, &key))
+        return false;
+    return !mq_rl_take(s->ratelimit, &key, now_ns(), retry_after);
+}
+
+/* Decides, from the request line and headers, whether to refuse it. */
+static void screen_request(mq_server *s, struct MHD_Connection *conn, conn_req *cr, const char *url,
+                           const char *method)
+{
+    const mq_server_limits *l = &s->cfg.limits;
+    char msg[160], size[32];
+    if (url_length(conn, url) > l->max_url) {
+        size_text(l->max_url, size, sizeof size);
+        snprintf(msg, sizeof msg, "URL longer than %s", size);
+        refuse(cr, 414, "uri_too_long", msg);
+    } else if (headers_too_large(conn, l)) {
+        size_text(l->max_header_bytes, size, sizeof size);
+        snprintf(msg, sizeof msg, "request headers larger than %s or more than %u fields", size,
+                 l->max_headers);
+        refuse(cr, 431, "headers_too_large", msg);
+    } else if (cr->too_big) {
+        refuse_too_large(cr, l->max_body);
+    } else if (rate_limited(s, conn, url, &cr->retry_after)) {
+        snprintf(msg, sizeof msg, "too many requests from your address; retry after %d s",
+                 cr->retry_after);
+        refuse(cr, 429, "rate_limited", msg);
+    } else if (!is_safe_method(method) && cross_site(conn)) {
+        refuse(cr, 403, "cross_site_request",
+               "a page of another site may not send this request (its Origin, Sec-Fetch-Site "
+               "or Referer names another site)");
+    }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -373,25 +705,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     conn_req *cr = *con_cls;
     if (cr && cr->deferred)
         return answer_saved(conn, cr);
+    const mq_server_limits *l = &s->cfg.limits;
     if (!cr) {
         cr = calloc(1, sizeof(*cr));
         if (!cr)
             return MHD_NO;
-        clock_gettime(CLOCK_MONOTONIC, &cr->start);
-        snprintf(cr->method, sizeof cr->method, "%s", method);
-        snprintf(cr->path, sizeof cr->path, "%s", url);
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > BODY_MAX)
-            cr->too_big = true;
         *con_cls = cr;
         atomic_fetch_add(&active_requests, 1);
+        clock_gettime(CLOCK_MONOTONIC, &cr->start);
+        snprintf(cr->method, sizeof cr->method, "%s", method);
+        size_t url_len = strlen(url);
+        cr->path = strndup(url, url_len <= l->max_url ? url_len : PATH_MAX_LEN);
+        if (!cr->path)
+            return MHD_NO;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > l->max_body)
+            cr->too_big = true;
+        screen_request(s, conn, cr, url, method);
         return MHD_YES;
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (cr->too_big || cr->len + n > BODY_MAX) {
-            cr->too_big = true;
+        if (cr->reject)
+            return MHD_YES; /* refused: the body is read and dropped */
+        if (cr->len + n > l->max_body) {
+            refuse_too_large(cr, l->max_body);
             return MHD_YES;
         }
         if (cr->len + n + 1 > cr->cap) {
@@ -409,6 +748,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cr->body[cr->len] = '\0';
         return MHD_YES;
     }
+    watch_disarm(watch_of(conn)); /* the request is in: no deadline while answering */
     mq_http_req r = {
         .method = method,
         .path = cr->path,
@@ -422,10 +762,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r.can_defer = true;
     if (strcmp(cr->path, "/v1/quotes") == 0)
         r.route = ROUTE_QUOTES_POST; /* so a 413 counts under its route */
-    if (cr->too_big)
-        mq_api_error(&r, 413, "too_large", "request body larger than 1 MiB", "");
-    else if (strlen(url) >= PATH_MAX_LEN - 1)
-        mq_api_error(&r, 414, "uri_too_long", "URL too long", "");
+    if (cr->reject)
+        mq_api_error(&r, cr->reject, cr->reject_code, cr->reject_msg, "");
     else if (!serve_static(s, &r))
         mq_api_handle(s, &r);
     if (r.deferred) {
@@ -479,21 +817,27 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(cr->body);
     free(cr->text);
     free(cr->location);
+    free(cr->path);
     free(cr);
     *con_cls = NULL;
+    if (conn && s->watch)
+        watch_arm(watch_of(conn), s->watch); /* the next request on this connection */
     atomic_fetch_sub(&active_requests, 1);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)conn;
-    (void)socket_context;
     mq_server *s = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&s->active_connections, 1);
-    else
+        *socket_context = s->watch ? watch_add(s->watch, conn) : NULL;
+    } else {
         atomic_fetch_sub(&s->active_connections, 1);
+        if (*socket_context)
+            watch_remove(s->watch, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* ---- Lifecycle ----------------------------------------------------------- */
@@ -509,15 +853,59 @@ static struct MHD_Daemon *start_daemon(mq_server *s)
      * its connection (defer_save), so one thread per core is enough. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = (unsigned)(s->cfg.threads > 0 ? s->cfg.threads : cores > 0 ? cores : 2);
+    const mq_server_limits *l = &s->cfg.limits;
+    /* room for the largest request line and headers we accept, so that our
+     * own 414/431 (JSON, with the security headers) answers them; beyond it
+     * libmicrohttpd answers 414 or 431 itself and closes the connection */
+    size_t pool = l->max_header_bytes + l->max_url + 32 * 1024;
     return MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME,
         (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)200, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, l->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        l->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, l->idle_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool < 64 * 1024 ? (size_t)64 * 1024 : pool,
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
+}
+
+void mq_server_limits_default(mq_server_limits *l)
+{
+    *l = (mq_server_limits){
+        .max_connections = 1000,
+        .max_per_ip = 200,
+        .idle_timeout_s = 30,
+        .request_timeout_s = 60,
+        .max_body = 1024 * 1024,
+        .max_header_bytes = 16 * 1024,
+        .max_headers = 100,
+        .max_url = 2048,
+        .rate = 20,
+        .burst = 60,
+    };
+}
+
+/* The rate limiter, the trusted proxy and the slow-request watch. */
+static bool start_hardening(mq_server *s)
+{
+    const mq_server_limits *l = &s->cfg.limits;
+    if (l->trust_proxy && !(s->trust_proxy = mq_rl_key_from_text(l->trust_proxy, &s->proxy_key))) {
+        log_line("\"event\":\"error\",\"message\":\"--trust-proxy takes an IP address\"");
+        return false;
+    }
+    uint64_t seed = 0;
+    if (l->rate > 0) {
+        if (getentropy(&seed, sizeof seed) != 0 ||
+            !(s->ratelimit = mq_rl_new(l->rate, l->burst, seed))) {
+            log_line("\"event\":\"error\",\"message\":\"cannot set up the rate limiter\"");
+            return false;
+        }
+    }
+    if (l->request_timeout_s > 0 && !(s->watch = watch_start(l->request_timeout_s))) {
+        log_line("\"event\":\"error\",\"message\":\"cannot start the slow-request watch\"");
+        return false;
+    }
+    return true;
 }
 
 static void drain(void)
@@ -538,6 +926,7 @@ static void free_server(mq_server *s)
         free(s->files[i].body);
     }
     free(s->files);
+    mq_rl_free(s->ratelimit);
     for (int i = 0; i < s->metrics.ncarriers; i++)
         free((char *)s->metrics.carrier_ids[i]);
     pthread_mutex_destroy(&s->lock);
@@ -573,10 +962,14 @@ int mq_server_run(const mq_server_config *cfg)
         goto done;
     }
     load_static(s);
+    if (!start_hardening(s))
+        goto done;
     struct MHD_Daemon *d = start_daemon(s);
     if (!d) {
         log_line("\"event\":\"error\",\"message\":\"cannot listen on %s:%d\"", cfg->bind,
                  cfg->port);
+        watch_stop(s->watch);
+        s->watch = NULL;
         goto done;
     }
     log_line("\"event\":\"listening\",\"url\":\"http://%s:%d/\",\"plans\":%d,\"db\":\"%s\"",
@@ -600,6 +993,8 @@ int mq_server_run(const mq_server_config *cfg)
         shutdown(listen_fd, SHUT_RDWR);
     drain();
     MHD_stop_daemon(d);
+    watch_stop(s->watch);
+    s->watch = NULL;
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
     log_line("\"event\":\"stopped\"");

@@ -13,8 +13,30 @@
 #include "model.h"
 #include "store.h"
 
+#include "ratelimit.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
+
+/* Limits that keep hostile or broken clients from exhausting the server
+ * (`multiquote serve --help` lists the options that set them). */
+typedef struct mq_server_limits {
+    unsigned max_connections;   /* open connections in all (--max-connections) */
+    unsigned max_per_ip;        /* open connections per client address; 0: no cap */
+    unsigned idle_timeout_s;    /* a connection silent this long is closed */
+    unsigned request_timeout_s; /* a request's headers and body must arrive within this */
+    size_t max_body;            /* bytes of request body (413) */
+    size_t max_header_bytes;    /* bytes of request line and headers (431) */
+    unsigned max_headers;       /* number of header fields (431) */
+    size_t max_url;             /* bytes of path and query (414) */
+    double rate, burst;         /* API requests per second per client, and bursts; 0: off */
+    const char *trust_proxy;    /* X-Forwarded-For is believed from this address only */
+} mq_server_limits;
+
+/* The defaults: 1000 connections, 200 per address, 30 s idle, 60 s per
+ * request, 1 MiB body, 16 KiB and 100 headers, 2 KiB URL, 20 API requests
+ * per second per client with bursts of 60, no trusted proxy. */
+void mq_server_limits_default(mq_server_limits *l);
 
 typedef struct mq_server_config {
     int port;
@@ -24,6 +46,7 @@ typedef struct mq_server_config {
     const char *web_dir;
     const char *openapi_path;
     int threads; /* 0: one per core */
+    mq_server_limits limits;
 } mq_server_config;
 
 /* Runs until SIGTERM or SIGINT; returns the process exit status. */
@@ -87,6 +110,12 @@ typedef struct mq_server {
         const char *type;
     } * files;
     int nfiles;
+    /* hardening (server.c): the rate limiter (NULL when off), the trusted
+     * proxy's key, and the watch over requests that arrive too slowly */
+    struct mq_rl *ratelimit;
+    struct mq_rl_key proxy_key;
+    bool trust_proxy;
+    struct mq_conn_watch *watch;
 } mq_server;
 
 /* One HTTP exchange as api.c answers it. */
@@ -135,6 +164,11 @@ bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const 
 const mq_tip_minimums *mq_api_minimums(const mq_input *in, mq_tip_minimums *out);
 /* The Prometheus text of the metrics (malloc'd). */
 char *mq_metrics_text(mq_server *s);
+/* server.c: adds the security headers every response carries (a strict
+ * Content-Security-Policy, nosniff, no-referrer, frame denial) to an
+ * MHD_Response; for routes that build their own responses. */
+struct MHD_Response;
+void mq_server_secure_response(struct MHD_Response *resp);
 /* server.c: the URL's query argument `name` (decoded), or NULL. */
 const char *mq_http_query(const mq_http_req *r, const char *name);
 

@@ -14,6 +14,7 @@
  * once the request and the store are closed. Not built with ASan (ASan owns
  * malloc).
  */
+#include "privacy.h"
 #include "server.h"
 #include "support.h"
 
@@ -211,6 +212,13 @@ static int setup(void **state)
     if (!f || ts_engine_setup(&f->ref.engine, "plans", NULL) != 0)
         return -1;
     f->ref.refs = 1; /* never released to zero: the fixture owns it */
+    char err[256];
+    f->server.keys = mq_priv_ring_parse(
+        "subject 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+        "key 1 1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100\n",
+        "test keys", err, sizeof err);
+    if (!f->server.keys)
+        return -1;
     pthread_mutex_init(&f->server.lock, NULL);
     f->server.live = &f->ref;
     /* tmpfs when there is one: the sweep commits thousands of times */
@@ -234,6 +242,7 @@ static int teardown(void **state)
     }
     rmdir(f->dir);
     mq_engine_free(f->ref.engine);
+    mq_priv_ring_free(f->server.keys);
     pthread_mutex_destroy(&f->server.lock);
     json_decref(f->expected);
     free(f->body);

@@ -47,7 +47,8 @@ export async function closeAll() {
 
 /**
  * A page in a new context of `browser` (contextOptions: viewport...), with
- * page.errors (uncaught exceptions, as messages) and page.failedResponses
+ * page.errors (uncaught exceptions and Content-Security-Policy violations,
+ * as messages) and page.failedResponses
  * ([{status, url}] of every response >= 400) filled as the page runs.
  * Closing page.context() closes it.
  */
@@ -66,6 +67,11 @@ export async function newPage(browser, contextOptions = {}) {
   page.errors = [];
   page.failedResponses = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
+  // Chromium reports what the server's CSP blocked (an inline script or
+  // style, a foreign resource) as a console error, not as an exception.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) page.errors.push(`CSP: ${m.text()}`);
+  });
   page.on('response', (r) => {
     if (r.status() >= 400) page.failedResponses.push({ status: r.status(), url: r.url() });
   });

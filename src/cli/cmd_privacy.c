@@ -1,0 +1,190 @@
+/* cmd_privacy.c -- `multiquote rotate-key`, `forget` and `purge`.
+ *
+ * Saved requests hold their personal data sealed (src/privacy): rotate-key
+ * adds a key to the key file and re-seals every quote under it, row by row
+ * through the store's iterator; forget deletes every quote whose subject
+ * (the keyed hash of the email) matches; purge deletes quotes older than a
+ * number of days. The store erases what it deletes from its files
+ * (secure_delete, then a WAL checkpoint). Also here: opening a saved
+ * request for requote. docs/privacy.md is the operator's guide.
+ */
+#include "cli.h"
+#include "privacy.h"
+#include "store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static mq_store *open_store(const char *cmd, const cli_opts *o)
+{
+    char err[512];
+    mq_store *st = mq_store_open(o->db ? o->db : "var/multiquote.db", err, sizeof err);
+    if (!st)
+        fprintf(stderr, "multiquote %s: %s\n", cmd, err);
+    return st;
+}
+
+static mq_priv_ring *load_keys(const char *cmd, const cli_opts *o)
+{
+    char err[512];
+    mq_priv_ring *r = mq_priv_ring_load(o->key_file, false, err, sizeof err);
+    if (!r)
+        fprintf(stderr, "multiquote %s: %s\n", cmd, err);
+    return r;
+}
+
+char *cli_open_request(const cli_opts *o, const struct mq_store_quote *q)
+{
+    if (mq_priv_sealed_key(q->request) == 0) {
+        char *plain = strdup(q->request); /* saved before sealing existed */
+        if (!plain)
+            fprintf(stderr, "multiquote requote: out of memory\n");
+        return plain;
+    }
+    mq_priv_ring *r = load_keys("requote", o);
+    if (!r)
+        return NULL;
+    char err[512];
+    char *text = mq_priv_open(r, q->id, q->request, err, sizeof err);
+    if (!text)
+        fprintf(stderr, "multiquote requote: %s\n", err);
+    mq_priv_ring_free(r);
+    return text;
+}
+
+/* ---- rotate-key ------------------------------------------------------------ */
+
+typedef struct rotation {
+    mq_store *st;
+    const mq_priv_ring *keys;
+    char current[16];
+    int64_t resealed, already, failed;
+} rotation;
+
+/* Re-seals one saved request under the current key. */
+static bool rotate_one(void *arg, const mq_store_row *row)
+{
+    rotation *rt = arg;
+    if (row->key_id && strcmp(row->key_id, rt->current) == 0) {
+        rt->already++;
+        return true;
+    }
+    char err[512];
+    char *plain = mq_priv_open(rt->keys, row->id, row->request, err, sizeof err);
+    mq_priv_sealed sealed = {0};
+    if (!plain ||
+        !mq_priv_seal(rt->keys, row->id, plain, strlen(plain), &sealed, err, sizeof err) ||
+        mq_store_replace_request(rt->st, row->id, sealed.text, rt->current, err, sizeof err) != 1) {
+        fprintf(stderr, "multiquote rotate-key: %s\n", err);
+        rt->failed++;
+    } else {
+        rt->resealed++;
+    }
+    if (plain) {
+        memset(plain, 0, strlen(plain));
+        free(plain);
+    }
+    mq_priv_sealed_free(&sealed);
+    return true;
+}
+
+int cli_rotate_key(const cli_opts *o)
+{
+    char err[512];
+    const char *env = getenv("MQ_KEY");
+    if (!env || !*env) {
+        int id = mq_priv_ring_add_key(o->key_file, err, sizeof err);
+        if (id < 0) {
+            fprintf(stderr, "multiquote rotate-key: %s\n", err);
+            return CLI_FAIL;
+        }
+        printf("added key %d to %s\n", id, o->key_file ? o->key_file : "var/multiquote.key");
+    }
+    mq_priv_ring *keys = load_keys("rotate-key", o);
+    mq_store *st = keys ? open_store("rotate-key", o) : NULL;
+    if (!st) {
+        mq_priv_ring_free(keys);
+        return CLI_FAIL;
+    }
+    rotation rt = {.st = st, .keys = keys};
+    snprintf(rt.current, sizeof rt.current, "%d", mq_priv_current_key(keys));
+    int64_t seen = mq_store_each(st, rotate_one, &rt, err, sizeof err);
+    if (seen < 0)
+        fprintf(stderr, "multiquote rotate-key: %s\n", err);
+    printf("re-encrypted %lld quotes under key %s (%lld already were, %lld failed)\n",
+           (long long)rt.resealed, rt.current, (long long)rt.already, (long long)rt.failed);
+    mq_store_close(st);
+    mq_priv_ring_free(keys);
+    return seen < 0 || rt.failed ? CLI_FAIL : CLI_OK;
+}
+
+/* ---- forget and purge ----------------------------------------------------- */
+
+int cli_forget(const cli_opts *o)
+{
+    if (!o->email || !*o->email) {
+        fprintf(stderr, "multiquote forget: give the person's address: --email ADDR\n");
+        return CLI_USAGE;
+    }
+    mq_priv_ring *keys = load_keys("forget", o);
+    if (!keys)
+        return CLI_FAIL;
+    char subject[MQ_PRIV_SUBJECT_LEN], err[512];
+    bool ok = mq_priv_subject(keys, o->email, subject);
+    mq_priv_ring_free(keys);
+    if (!ok) {
+        fprintf(stderr, "multiquote forget: --email: an empty address\n");
+        return CLI_USAGE;
+    }
+    mq_store *st = open_store("forget", o);
+    if (!st)
+        return CLI_FAIL;
+    int64_t n = mq_store_delete_subject(st, subject, err, sizeof err);
+    mq_store_close(st);
+    if (n < 0) {
+        fprintf(stderr, "multiquote forget: %s\n", err);
+        return CLI_FAIL;
+    }
+    printf("deleted %lld quotes of that address\n", (long long)n);
+    return CLI_OK;
+}
+
+/* A whole number of days, 0 to 100 years. */
+static bool parse_days(const char *text, long *days)
+{
+    char *end;
+    errno = 0;
+    long v = text ? strtol(text, &end, 10) : -1;
+    if (!text || *text < '0' || *text > '9' || *end || errno || v > 36600)
+        return false;
+    *days = v;
+    return true;
+}
+
+int cli_purge(const cli_opts *o)
+{
+    long days;
+    if (!parse_days(o->older_than, &days)) {
+        fprintf(stderr, "multiquote purge: --older-than takes a whole number of days (0 to "
+                        "36600)\n");
+        return CLI_USAGE;
+    }
+    mq_store *st = open_store("purge", o);
+    if (!st)
+        return CLI_FAIL;
+    time_t before = time(NULL) - (time_t)days * 86400;
+    char err[512], when[24];
+    struct tm tm;
+    gmtime_r(&before, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    int64_t n = mq_store_delete_before(st, before, err, sizeof err);
+    mq_store_close(st);
+    if (n < 0) {
+        fprintf(stderr, "multiquote purge: %s\n", err);
+        return CLI_FAIL;
+    }
+    printf("deleted %lld quotes created before %s\n", (long long)n, when);
+    return CLI_OK;
+}

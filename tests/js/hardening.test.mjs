@@ -1,0 +1,483 @@
+// hardening.test.mjs -- the server against hostile and broken clients: size
+// limits (body 413, headers 431, URL 414, both ours and libmicrohttpd's own
+// beyond them), slow clients (slowloris headers and bodies cut after the
+// request timeout while others are served, idle connections after the idle
+// timeout, a slow body within the timeout still answered), the connection
+// caps, per-client rate limiting (429 with Retry-After, recovery, the
+// trusted proxy's X-Forwarded-For), the security headers on every kind of
+// response, cross-site POSTs refused (403) and the page's CSP enforced in
+// Chromium. Servers get small limits through `serve` options so each test
+// takes a few seconds.
+//
+// Run: MQ_BIN=/work/main/build/multiquote node --test --test-reporter=tap tests/js/hardening.test.mjs
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { REPO_ROOT, startServer, stopAll, rawRequest, runCli, sleep, deadline } from './lib/server.mjs';
+import { launchBrowser, newPage, closeAll } from './lib/browser.mjs';
+
+const EXAMPLE = readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8');
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+after(async () => {
+  await closeAll();
+  await stopAll();
+});
+
+// ---- Raw HTTP over a socket: exact bytes, exact answers -----------------------
+
+/** Parses one HTTP/1.1 response from `buf`, or null while incomplete. */
+function parseResponse(buf, ended) {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+  const status = Number(lines[0].split(' ')[1]);
+  const headers = {};
+  for (const l of lines.slice(1)) {
+    const i = l.indexOf(':');
+    headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+  }
+  const len = headers['content-length'] !== undefined ? Number(headers['content-length']) : null;
+  const body = buf.subarray(end + 4);
+  if (len !== null && body.length < len) return null;
+  if (len === null && !ended) return null;
+  return { status, headers, text: body.subarray(0, len ?? body.length).toString('utf8') };
+}
+
+/**
+ * Sends `bytes` on a new connection and resolves the response
+ * {status, headers, text}, or {status: 0, closed: true} when the server closes
+ * the connection without one.
+ */
+function exchange(port, bytes, { timeoutMs = 10000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const finish = (v, err) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(v);
+    };
+    const timer = setTimeout(() => finish(null, new Error('no answer within the time')), timeoutMs);
+    sock.on('error', () => finish(parseResponse(buf, true) ?? { status: 0, closed: true }));
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const r = parseResponse(buf, false);
+      if (r) finish(r);
+    });
+    sock.on('end', () => finish(parseResponse(buf, true) ?? { status: 0, closed: true }));
+    sock.on('connect', () => sock.write(bytes));
+  });
+}
+
+function get(port, target, headers = '') {
+  return exchange(port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${headers}\r\n`);
+}
+
+function post(port, target, body, headers = '') {
+  return exchange(
+    port,
+    `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${headers}\r\n${body}`,
+  );
+}
+
+function assertJsonError(res, status, code) {
+  assert.equal(res.status, status, res.text);
+  assert.match(res.headers['content-type'], /^application\/json/);
+  const body = JSON.parse(res.text);
+  assert.equal(body.error.code, code, res.text);
+  assert.equal(typeof body.error.message, 'string');
+  return body;
+}
+
+function assertSecurityHeaders(res, what) {
+  assert.equal(res.headers['content-security-policy'], CSP, what);
+  assert.doesNotMatch(res.headers['content-security-policy'], /unsafe-inline|unsafe-eval/, what);
+  assert.equal(res.headers['x-content-type-options'], 'nosniff', what);
+  assert.equal(res.headers['referrer-policy'], 'no-referrer', what);
+  assert.equal(res.headers['x-frame-options'], 'DENY', what);
+}
+
+/** A connection that sends `bytes` one at a time every `everyMs`; `closed` resolves with ms open. */
+function trickle(port, bytes, everyMs) {
+  const sock = net.connect(port, '127.0.0.1');
+  const opened = Date.now();
+  let i = 0;
+  let timer = null;
+  let answer = '';
+  sock.on('data', (d) => (answer += d.toString('latin1')));
+  sock.on('error', () => {});
+  const closed = new Promise((resolve) => sock.on('close', () => resolve(Date.now() - opened)));
+  sock.on('connect', () => {
+    timer = setInterval(() => {
+      if (i >= bytes.length || sock.destroyed) return clearInterval(timer);
+      sock.write(bytes.subarray(i, i + 1));
+      i++;
+    }, everyMs);
+  });
+  closed.then(() => clearInterval(timer));
+  return { sock, closed, sent: () => i, answer: () => answer, stop: () => (clearInterval(timer), sock.destroy()) };
+}
+
+/** Opens a connection and waits until it is established (it sends nothing). */
+function openIdle(port) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const opened = Date.now();
+    sock.closedAfter = new Promise((r) => sock.on('close', () => r(Date.now() - opened)));
+    sock.on('error', () => {});
+    sock.once('connect', () => resolve(sock));
+    sock.once('error', reject);
+  });
+}
+
+// ---- Size limits -----------------------------------------------------------------
+
+describe('size limits', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ args: ['--max-body', '4096', '--rate-limit', '0'] });
+  });
+
+  it('a body over --max-body -> 413 JSON, declared or chunked; one at the limit is read', async () => {
+    const pad = (n) => EXAMPLE.trimEnd() + ' '.repeat(n - Buffer.byteLength(EXAMPLE.trimEnd()));
+    let res = await post(srv.port, '/v1/quotes', pad(4096));
+    assert.equal(res.status, 201, res.text.slice(0, 300));
+    res = await post(srv.port, '/v1/quotes', pad(4097));
+    const body = assertJsonError(res, 413, 'too_large');
+    assert.equal(body.error.message, 'request body larger than 4 KiB');
+    assertSecurityHeaders(res, '413');
+    // no Content-Length: the chunks are counted as they come
+    const chunk = 'x'.repeat(3000);
+    res = await exchange(
+      srv.port,
+      `POST /v1/quotes HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Type: application/json\r\n` +
+        `Transfer-Encoding: chunked\r\n\r\n` +
+        `${(3000).toString(16)}\r\n${chunk}\r\n${(3000).toString(16)}\r\n${chunk}\r\n0\r\n\r\n`,
+    );
+    assertJsonError(res, 413, 'too_large');
+  });
+
+  it('headers over 16 KiB or over 100 fields -> 431 JSON; far beyond, libmicrohttpd\'s own 431', async () => {
+    let res = await get(srv.port, '/healthz', `X-Big: ${'a'.repeat(20 * 1024)}\r\n`);
+    let body = assertJsonError(res, 431, 'headers_too_large');
+    assert.equal(body.error.message, 'request headers larger than 16 KiB or more than 100 fields');
+    assertSecurityHeaders(res, '431');
+    const many = Array.from({ length: 101 }, (_, i) => `X-H${i}: v\r\n`).join('');
+    res = await get(srv.port, '/healthz', many);
+    assertJsonError(res, 431, 'headers_too_large');
+    res = await get(srv.port, '/healthz', Array.from({ length: 90 }, (_, i) => `X-H${i}: v\r\n`).join(''));
+    assert.equal(res.status, 200, 'ninety headers are fine');
+    // more than a connection's memory: libmicrohttpd answers before we see it
+    res = await get(srv.port, '/healthz', `X-Big: ${'a'.repeat(200 * 1024)}\r\n`);
+    assert.equal(res.status, 431);
+    assert.equal(res.headers.connection, 'close');
+  });
+
+  it('a URL over 2 KiB (path or query) -> 414 JSON; far beyond, libmicrohttpd\'s own 414', async () => {
+    let res = await get(srv.port, `/v1/quotes/${'a'.repeat(3000)}`);
+    const body = assertJsonError(res, 414, 'uri_too_long');
+    assert.equal(body.error.message, 'URL longer than 2 KiB');
+    assertSecurityHeaders(res, '414');
+    res = await get(srv.port, `/v1/carriers?x=${'a'.repeat(3000)}`);
+    assertJsonError(res, 414, 'uri_too_long');
+    res = await get(srv.port, `/v1/carriers?x=${'a'.repeat(1500)}`);
+    assert.equal(res.status, 200);
+    res = await get(srv.port, `/${'a'.repeat(100 * 1024)}`);
+    assert.equal(res.status, 414);
+    assert.equal(res.headers.connection, 'close');
+  });
+
+  it('refusals keep the connection usable when the body was read', async () => {
+    // two requests on one connection: the 413 body is dropped, the next one answered
+    const big = 'y'.repeat(5000);
+    const sock = net.connect(srv.port, '127.0.0.1');
+    let got = '';
+    sock.on('data', (d) => (got += d));
+    await new Promise((r) => sock.on('connect', r));
+    sock.write(
+      `POST /v1/quotes HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${big.length}\r\n\r\n${big}` +
+        `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\n\r\n`,
+    );
+    for (let i = 0; i < 100 && !/HTTP\/1.1 200/.test(got); i++) await sleep(50);
+    sock.destroy();
+    assert.match(got, /^HTTP\/1.1 413 /);
+    assert.match(got, /HTTP\/1.1 200 /);
+  });
+});
+
+// ---- Slow clients ------------------------------------------------------------------
+
+describe('slow clients', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ args: ['--idle-timeout', '2', '--request-timeout', '3', '--rate-limit', '0'] });
+  });
+
+  it('slowloris: 40 connections trickling headers are cut after the request timeout; others are served meanwhile', async () => {
+    const header = Buffer.from(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ${'s'.repeat(200)}\r\n\r\n`);
+    const body = Buffer.from(
+      `POST /v1/quotes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n` +
+        '{'.repeat(2000),
+    );
+    const slow = [
+      ...Array.from({ length: 30 }, () => trickle(srv.port, header, 250)),
+      ...Array.from({ length: 10 }, () => trickle(srv.port, body, 250)),
+    ];
+    await sleep(500);
+    // a normal client, while they are open: answered at once, every time
+    for (let i = 0; i < 10; i++) {
+      const t0 = Date.now();
+      const res = await rawRequest(`${srv.url}/healthz`);
+      assert.equal(res.status, 200);
+      assert.ok(Date.now() - t0 < 1000, `a normal request took ${Date.now() - t0} ms`);
+      await sleep(100);
+    }
+    const open = await Promise.all(slow.map((c) => c.closed));
+    for (const [i, ms] of open.entries()) {
+      // each was still sending (never idle for 2 s) when it was cut at ~3 s
+      assert.ok(ms >= 2800 && ms < 6000, `slow connection ${i} was open ${ms} ms`);
+      assert.equal(slow[i].answer(), '', 'a cut connection gets no answer');
+    }
+    await srv.waitForLog((e) => e.event === 'slow_requests_cut');
+    const cut = srv.events().filter((e) => e.event === 'slow_requests_cut').reduce((n, e) => n + e.connections, 0);
+    assert.equal(cut, 40);
+    const res = await rawRequest(`${srv.url}/healthz`);
+    assert.equal(res.status, 200);
+  });
+
+  it('a slow body that completes within the request timeout is answered', async () => {
+    const head =
+      `POST /v1/quotes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(EXAMPLE)}\r\nConnection: close\r\n\r\n`;
+    const sock = net.connect(srv.port, '127.0.0.1');
+    let got = '';
+    sock.on('data', (d) => (got += d));
+    const closed = new Promise((r) => sock.on('close', r));
+    await new Promise((r) => sock.on('connect', r));
+    sock.write(head);
+    const buf = Buffer.from(EXAMPLE);
+    const parts = 8; // over ~1.6 s, each gap well under the 2 s idle timeout
+    for (let i = 0; i < parts; i++) {
+      await sleep(200);
+      sock.write(buf.subarray(Math.floor((i * buf.length) / parts), Math.floor(((i + 1) * buf.length) / parts)));
+    }
+    await closed;
+    assert.match(got, /^HTTP\/1.1 201 /, got.slice(0, 200));
+  });
+
+  it('an idle connection is closed after the idle timeout', async () => {
+    const sock = await openIdle(srv.port);
+    const ms = await sock.closedAfter;
+    assert.ok(ms >= 1500 && ms < 4500, `idle connection closed after ${ms} ms`);
+  });
+
+  it('a kept-alive connection serves several requests and then is left to idle out', async () => {
+    const sock = net.connect(srv.port, '127.0.0.1');
+    let got = '';
+    sock.on('data', (d) => (got += d));
+    const opened = Date.now();
+    const closed = new Promise((r) => sock.on('close', () => r(Date.now() - opened)));
+    await new Promise((r) => sock.on('connect', r));
+    for (let i = 0; i < 3; i++) {
+      sock.write(`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await sleep(1000); // each gap under both timeouts
+    }
+    const ms = await closed;
+    assert.equal((got.match(/HTTP\/1.1 200 /g) || []).length, 3);
+    assert.ok(ms >= 4000, `closed after ${ms} ms`);
+  });
+});
+
+// ---- Connection caps -----------------------------------------------------------------
+
+describe('connection caps', () => {
+  it('--max-connections: a connection over the cap waits unserved until another one leaves', async () => {
+    const srv = await startServer({ args: ['--threads', '1', '--max-connections', '8', '--max-per-ip', '0'] });
+    const socks = [];
+    for (let i = 0; i < 8; i++) socks.push(await openIdle(srv.port));
+    await sleep(200);
+    // libmicrohttpd stops accepting at the cap: the ninth waits in the kernel's backlog
+    const ninth = get(srv.port, '/healthz');
+    assert.equal(await Promise.race([ninth, deadline(1000)]), 'timeout', 'no answer while the cap is reached');
+    socks.pop().destroy();
+    const t0 = Date.now();
+    assert.equal((await ninth).status, 200);
+    assert.ok(Date.now() - t0 < 2000, `served ${Date.now() - t0} ms after a connection left`);
+    for (const s of socks) s.destroy();
+    await srv.cleanup();
+  });
+
+  it('--max-per-ip: one address cannot hold more connections than its share', async () => {
+    const srv = await startServer({ args: ['--threads', '1', '--max-per-ip', '5'] });
+    const socks = [];
+    for (let i = 0; i < 5; i++) socks.push(await openIdle(srv.port));
+    await sleep(200);
+    assert.deepEqual(await get(srv.port, '/healthz'), { status: 0, closed: true });
+    socks.pop().destroy();
+    await sleep(300);
+    assert.equal((await get(srv.port, '/healthz')).status, 200);
+    for (const s of socks) s.destroy();
+    await srv.cleanup();
+  });
+
+  it('bad limit values are refused with the option named, exit 2', async () => {
+    for (const [args, text] of [
+      [['--max-connections', '0'], '--max-connections takes a whole number of connections from 1 to 100000, not "0"'],
+      [['--rate-limit', 'fast'], '--rate-limit takes requests per second from 0 (off) to 1000000, not "fast"'],
+      [['--trust-proxy', 'nginx'], '--trust-proxy takes an IPv4 or IPv6 address, not "nginx"'],
+      [['--max-url', '10'], '--max-url takes a whole number of bytes from 64 to 65536, not "10"'],
+    ]) {
+      const r = await runCli(['serve', '--port', '1', ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, `multiquote serve: ${text}\n`);
+    }
+  });
+});
+
+// ---- Rate limiting -------------------------------------------------------------------
+
+describe('rate limiting', () => {
+  it('429 with Retry-After after the burst, for API routes only; served again after waiting', async () => {
+    const srv = await startServer({ args: ['--rate-limit', '2', '--rate-burst', '5'] });
+    for (let i = 0; i < 5; i++) assert.equal((await get(srv.port, '/v1/carriers')).status, 200, `request ${i + 1}`);
+    const res = await get(srv.port, '/v1/carriers');
+    const body = assertJsonError(res, 429, 'rate_limited');
+    assert.equal(res.headers['retry-after'], '1');
+    assert.equal(body.error.message, 'too many requests from your address; retry after 1 s');
+    assertSecurityHeaders(res, '429');
+    // a POST is refused too, after its body has been read
+    const p = await post(srv.port, '/v1/quotes', EXAMPLE);
+    assertJsonError(p, 429, 'rate_limited');
+    // the page, its files and the health check are not API requests
+    assert.equal((await get(srv.port, '/')).status, 200);
+    assert.equal((await get(srv.port, '/static/app.js')).status, 200);
+    assert.equal((await get(srv.port, '/healthz')).status, 200);
+    await sleep(1100); // 2 tokens a second
+    assert.equal((await get(srv.port, '/v1/carriers')).status, 200);
+    assert.equal((await get(srv.port, '/v1/carriers')).status, 200);
+    assert.equal((await get(srv.port, '/v1/carriers')).status, 429);
+    await srv.cleanup();
+  });
+
+  it('X-Forwarded-For is ignored unless it comes from the --trust-proxy address', async () => {
+    let srv = await startServer({ args: ['--rate-limit', '1', '--rate-burst', '2'] });
+    const xff = (a) => `X-Forwarded-For: ${a}\r\n`;
+    assert.equal((await get(srv.port, '/v1/carriers', xff('203.0.113.1'))).status, 200);
+    assert.equal((await get(srv.port, '/v1/carriers', xff('203.0.113.2'))).status, 200);
+    assert.equal((await get(srv.port, '/v1/carriers', xff('203.0.113.3'))).status, 429, 'one client: 127.0.0.1');
+    await srv.cleanup();
+
+    srv = await startServer({ args: ['--rate-limit', '1', '--rate-burst', '2', '--trust-proxy', '127.0.0.1'] });
+    for (let i = 0; i < 2; i++) assert.equal((await get(srv.port, '/v1/carriers', xff('203.0.113.1'))).status, 200);
+    assert.equal((await get(srv.port, '/v1/carriers', xff('203.0.113.1'))).status, 429);
+    // the last address is the one our proxy added; what the client wrote before it is not believed
+    assert.equal((await get(srv.port, '/v1/carriers', xff('203.0.113.9, 203.0.113.1'))).status, 429);
+    assert.equal((await get(srv.port, '/v1/carriers', xff('203.0.113.1, 203.0.113.2'))).status, 200);
+    assert.equal((await get(srv.port, '/v1/carriers', xff('2001:db8::1'))).status, 200);
+    await srv.cleanup();
+  });
+});
+
+// ---- Security headers and cross-site requests ------------------------------------------
+
+describe('security headers and cross-site requests', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ args: ['--rate-limit', '0'] });
+  });
+
+  it('every response carries the security headers: page, scripts, styles, JSON, errors', async () => {
+    for (const [target, status, type] of [
+      ['/', 200, /^text\/html/],
+      ['/q/q_00000000000000000000000000', 200, /^text\/html/],
+      ['/static/app.js', 200, /^text\/javascript/],
+      ['/static/app.css', 200, /^text\/css/],
+      ['/v1/carriers', 200, /^application\/json/],
+      ['/v1/openapi.yaml', 200, /^application\/yaml/],
+      ['/healthz', 200, /^application\/json/],
+      ['/v1/nothing-here', 404, /^application\/json/],
+      ['/v1/quotes/q_00000000000000000000000000', 404, /^application\/json/],
+    ]) {
+      const res = await get(srv.port, target);
+      assert.equal(res.status, status, target);
+      assert.match(res.headers['content-type'], type, target);
+      assertSecurityHeaders(res, target);
+    }
+    const res = await exchange(srv.port, `DELETE /v1/carriers HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal(res.status, 405);
+    assertSecurityHeaders(res, '405');
+  });
+
+  it('a POST from another site is refused 403 and saves nothing; same-origin and API clients are served', async () => {
+    const own = `http://127.0.0.1:${srv.port}`;
+    for (const h of [
+      'Origin: http://evil.example\r\n',
+      'Origin: null\r\n',
+      `Origin: http://127.0.0.1:${srv.port + 1}\r\n`,
+      'Sec-Fetch-Site: cross-site\r\n',
+      'Sec-Fetch-Site: same-site\r\n',
+      'Referer: http://evil.example/form.html\r\n',
+    ]) {
+      const res = await post(srv.port, '/v1/quotes', EXAMPLE, h);
+      const body = assertJsonError(res, 403, 'cross_site_request');
+      assert.match(body.error.message, /another site/);
+      assertSecurityHeaders(res, h);
+    }
+    const before = (await get(srv.port, '/metrics')).text.match(/^mq_quotes_total\{[^}]*line="auto"[^}]*\} (\d+)/m);
+    for (const h of [
+      `Origin: ${own}\r\nSec-Fetch-Site: same-origin\r\n`,
+      `Referer: ${own}/\r\n`,
+      'Sec-Fetch-Site: none\r\n',
+      '', // curl, a partner's server, the benchmark
+    ]) {
+      const res = await post(srv.port, '/v1/quotes', EXAMPLE, h);
+      assert.equal(res.status, 201, `${h}: ${res.text.slice(0, 200)}`);
+    }
+    const after = (await get(srv.port, '/metrics')).text.match(/^mq_quotes_total\{[^}]*line="auto"[^}]*\} (\d+)/m);
+    assert.ok(before && after, 'mq_quotes_total{line="auto",outcome="saved"} is in /metrics');
+    assert.equal(Number(after[1]) - Number(before[1]), 4, 'only the four accepted were saved');
+    // a simple form post (text/plain) from our own origin is still 415
+    const res = await exchange(
+      srv.port,
+      `POST /v1/quotes HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nOrigin: ${own}\r\nContent-Type: text/plain\r\n` +
+        `Content-Length: 2\r\n\r\n{}`,
+    );
+    assertJsonError(res, 415, 'unsupported_media_type');
+    // reading is never refused: a cross-site GET gets the data it may get anyway
+    assert.equal((await get(srv.port, '/v1/carriers', 'Origin: http://evil.example\r\n')).status, 200);
+  });
+
+  it('in Chromium the page runs under the CSP without a violation, and a violation would be caught', async () => {
+    const browser = await launchBrowser();
+    const page = await newPage(browser);
+    await page.goto(`${srv.url}/`);
+    await page.waitForSelector('html.ready');
+    assert.deepEqual(page.errors, [], 'the page itself breaks no rule');
+    // what an injection would try: an inline script and an inline style
+    await page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.injected = true';
+      document.body.append(s);
+      const d = document.createElement('div');
+      d.setAttribute('style', 'color: red');
+      document.body.append(d);
+    });
+    await sleep(200);
+    assert.equal(await page.evaluate(() => window.injected), undefined, 'the inline script did not run');
+    assert.ok(page.errors.some((e) => /^CSP: .*script/i.test(e)), page.errors.join(' | '));
+    assert.ok(page.errors.some((e) => /^CSP: .*style/i.test(e)), page.errors.join(' | '));
+    await page.context().close();
+    await browser.close();
+  });
+});
