@@ -459,6 +459,11 @@ void mq_api_carrier_rate(mq_server *s, mq_http_req *r)
 void mq_api_remote_catalog(mq_server *s, json_t *doc)
 {
     json_t *list = json_object_get(doc, "carriers");
+    /* local carriers the registry leaves out are not compared */
+    for (size_t i = json_array_size(list); s->registry && i-- > 0;)
+        if (!mq_remote_rate_here(s->registry,
+                                 json_string_value(json_object_get(json_array_get(list, i), "id"))))
+            json_array_remove(list, i);
     for (int i = 0; s->registry && i < s->registry->ncarriers; i++) {
         const mq_remote_carrier *c = &s->registry->carriers[i];
         if (!c->remote)

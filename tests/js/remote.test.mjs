@@ -1,0 +1,426 @@
+// remote.test.mjs -- remote carriers over HTTP, end to end on loopback.
+//
+// Real servers on 127.0.0.1: a multiquote node answering as a carrier
+// endpoint (POST /v1/carrier/harbor/rate), and a node.js "carrier farm"
+// whose paths misbehave on purpose (slow, 500, garbage, a broken contract,
+// closing mid-body, accepting and never answering, failing on demand). The
+// server under test lists them in a carriers.yaml and is asked through
+// POST /v1/quotes, with and without an event stream, and through
+// `multiquote quote --carriers`. Every status, reason, the deadline (the
+// whole quote within deadline + 100 ms), 50 carriers at once, keep-alive,
+// the circuit breaker, and the registry's own errors are checked.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { REPO_ROOT, startServer, stopAll, makeTemp, runCli, sleep } from './lib/server.mjs';
+
+const REFERENCE_PATH = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'harbor-mutual-oh-auto.examples.json');
+const HARBOR_1 = JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')).cases[0].request;
+const DEADLINE = 1000;
+
+// ---- The carrier farm ----------------------------------------------------------
+
+/** A valid answer of the carrier protocol for `req` (one coverage on the first vehicle). */
+function goodAnswer(id, req, cents = 31000) {
+  const premium = (cents - 1000) / 100;
+  return {
+    carrier: { id, name: `Carrier ${id}`, rating: 'A' },
+    plan: { id: `${id}-auto`, version: '2026-01-01' },
+    status: 'quoted',
+    premium: { total: cents / 100, fees: 10, term_months: 6, monthly: cents / 600 },
+    coverages: [{ code: 'bi', vehicle: req.vehicles[0].id, premium }],
+    fees: [{ name: 'Policy fee', amount: 10 }],
+    reasons: [],
+    notes: [],
+  };
+}
+
+function startFarm() {
+  const state = { failing: true, authSeen: [], hung: [] };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const url = new URL(req.url, 'http://x');
+      const [, kind, id = kind] = url.pathname.split('/');
+      const reply = (status, text) => {
+        res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+        res.end(text);
+      };
+      let shopper;
+      try {
+        shopper = JSON.parse(body);
+      } catch {
+        return reply(400, '{"error":"not json"}');
+      }
+      const delay = Number(url.searchParams.get('delay') || 0);
+      switch (kind) {
+        case 'ok':
+          return setTimeout(() => reply(200, JSON.stringify(goodAnswer(id, shopper, 31000 + delay))), delay);
+        case 'declines':
+          return reply(200, JSON.stringify({ carrier: { id }, status: 'declined', reasons: ['We do not insure drivers under 25'] }));
+        case 'slow':
+          return setTimeout(() => reply(200, JSON.stringify(goodAnswer(id, shopper))), 2 * DEADLINE);
+        case 'e500':
+          return reply(500, '{"error":"boom"}');
+        case 'garbage':
+          return reply(200, '<html>not json');
+        case 'broken': {
+          const a = goodAnswer(id, shopper);
+          a.coverages[0].code = 'xyz';
+          return reply(200, JSON.stringify(a));
+        }
+        case 'badsum': {
+          const a = goodAnswer(id, shopper);
+          a.premium.total = 999.99;
+          return reply(200, JSON.stringify(a));
+        }
+        case 'closemid':
+          res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 5000 });
+          res.write('{"carrier":{"id":"closemid"},"status":"quo');
+          return setTimeout(() => res.socket.destroy(), 20);
+        case 'hang':
+          state.hung.push(res); // accepted, never answered
+          return;
+        case 'flaky':
+          return state.failing ? reply(503, '{}') : reply(200, JSON.stringify(goodAnswer(id, shopper)));
+        case 'auth':
+          state.authSeen.push(req.headers.authorization || '');
+          return req.headers.authorization === 'Bearer s3cret-token'
+            ? reply(200, JSON.stringify(goodAnswer(id, shopper)))
+            : reply(401, '{}');
+        default:
+          return reply(404, '{}');
+      }
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      state.url = `http://127.0.0.1:${server.address().port}`;
+      state.close = () => {
+        for (const r of state.hung) r.socket?.destroy();
+        server.closeAllConnections();
+        server.close();
+      };
+      resolve(state);
+    });
+  });
+}
+
+// ---- Helpers ---------------------------------------------------------------------
+
+function registry(dir, name, carriers, deadline = DEADLINE) {
+  const lines = [`deadline_ms: ${deadline}`, 'carriers:'];
+  for (const c of carriers) {
+    lines.push(`  - id: ${c.id}`, `    kind: ${c.kind || 'remote'}`);
+    if (c.kind === 'local') continue;
+    lines.push(`    name: ${c.name || `Carrier ${c.id}`}`, '    rating: A', `    url: ${c.url}`, '    lines: [auto]');
+    for (const k of ['timeout_ms', 'max_concurrent']) if (c[k]) lines.push(`    ${k}: ${c[k]}`);
+    if (c.breaker) lines.push('    breaker:', `      failures: ${c.breaker[0]}`, `      cooldown_ms: ${c.breaker[1]}`);
+    if (c.auth) lines.push('    auth:', '      header: Authorization', '      scheme: Bearer', `      env: ${c.auth}`);
+  }
+  const file = path.join(dir, name);
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+async function postQuote(server, body, { query = '', headers = {} } = {}) {
+  const t0 = performance.now();
+  const res = await fetch(`${server.url}/v1/quotes${query}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, ms: performance.now() - t0, text, json: text.startsWith('{') ? JSON.parse(text) : null };
+}
+
+const byCarrier = (doc) => Object.fromEntries(doc.results.map((r) => [r.carrier.id, r]));
+
+async function metric(server, name) {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  return line ? Number(line.slice(name.length + 1)) : undefined;
+}
+
+// ---- Tests -----------------------------------------------------------------------
+
+describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared/reference' }, () => {
+  let farm, nodeA, nodeB, dir;
+
+  before(async () => {
+    dir = makeTemp('mq-remote-');
+    farm = await startFarm();
+    process.env.MQ_TEST_FARM_TOKEN = 's3cret-token';
+    nodeA = await startServer({ args: ['--rate-limit', '0'] });
+    const file = registry(dir, 'carriers.yaml', [
+      { id: 'buckeye', kind: 'local' },
+      { id: 'harbor', name: 'Harbor Mutual (node A)', url: `${nodeA.url}/v1/carrier/harbor/rate` },
+      { id: 'quick', url: `${farm.url}/ok/quick?delay=20` },
+      { id: 'declines', url: `${farm.url}/declines/declines` },
+      { id: 'slow', url: `${farm.url}/slow/slow` },
+      { id: 'e500', url: `${farm.url}/e500/e500` },
+      { id: 'garbage', url: `${farm.url}/garbage/garbage` },
+      { id: 'broken', url: `${farm.url}/broken/broken` },
+      { id: 'badsum', url: `${farm.url}/badsum/badsum` },
+      { id: 'closemid', url: `${farm.url}/closemid/closemid` },
+      { id: 'hang', url: `${farm.url}/hang/hang` },
+      { id: 'authed', url: `${farm.url}/auth/authed`, auth: 'MQ_TEST_FARM_TOKEN' },
+    ]);
+    nodeB = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+  });
+
+  after(async () => {
+    await stopAll();
+    farm?.close();
+  });
+
+  it('a multiquote node answers as a carrier endpoint: Harbor example 1 is 714.00', async () => {
+    const res = await fetch(`${nodeA.url}/v1/carrier/harbor/rate`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(HARBOR_1),
+    });
+    assert.equal(res.status, 200);
+    const r = await res.json();
+    assert.equal(r.carrier.id, 'harbor');
+    assert.equal(r.status, 'quoted');
+    assert.equal(r.premium.total, 714);
+    assert.deepEqual(r.plan, { id: 'harbor-oh-auto', version: '2026-01-01' });
+    const missing = await fetch(`${nodeA.url}/v1/carrier/nobody/rate`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(HARBOR_1),
+    });
+    assert.equal(missing.status, 404);
+    const bad = await fetch(`${nodeA.url}/v1/carrier/harbor/rate`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...HARBOR_1, effective_date: '2026-02-30' }),
+    });
+    assert.equal(bad.status, 422);
+    assert.equal((await bad.json()).error.path, 'effective_date');
+  });
+
+  it('every carrier gets its status, within the deadline plus 100 ms', async () => {
+    const q = await postQuote(nodeB, HARBOR_1);
+    assert.equal(q.status, 201, q.text);
+    assert.ok(q.ms < DEADLINE + 100, `the quote took ${q.ms.toFixed(0)} ms`);
+    assert.ok(q.ms >= DEADLINE - 50, `the quote should wait for the deadline, took ${q.ms.toFixed(0)} ms`);
+    const r = byCarrier(q.json);
+    assert.equal(r.harbor.status, 'quoted');
+    assert.equal(r.harbor.premium.total, 714);
+    assert.equal(r.harbor.carrier.name, 'Harbor Mutual (node A)');
+    assert.deepEqual(r.harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01' });
+    assert.equal(r.buckeye.status, 'quoted'); // the local carrier, rated here
+    assert.equal(r.quick.status, 'quoted');
+    assert.equal(r.quick.premium.total, 310.2);
+    assert.ok(r.quick.elapsed_ms >= 20, `quick took ${r.quick.elapsed_ms} ms`);
+    assert.equal(r.authed.status, 'quoted');
+    assert.equal(r.declines.status, 'declined');
+    assert.deepEqual(r.declines.reasons, ['We do not insure drivers under 25']);
+    assert.equal(r.slow.status, 'timeout');
+    assert.match(r.slow.reasons[0], /no answer within/);
+    assert.equal(r.hang.status, 'timeout');
+    assert.equal(r.e500.status, 'error');
+    assert.equal(r.e500.reasons[0], 'HTTP 500 from the carrier');
+    assert.equal(r.garbage.status, 'error');
+    assert.match(r.garbage.reasons[0], /breaks the protocol: not JSON/);
+    assert.equal(r.broken.status, 'error');
+    assert.match(r.broken.reasons[0], /coverages\[0\]\.code: unknown coverage "xyz" for auto/);
+    assert.equal(r.badsum.status, 'error');
+    assert.match(r.badsum.reasons[0], /premium\.total: 999\.99 is not the coverages \(300\.00\) plus fees \(10\.00\)/);
+    assert.equal(r.closemid.status, 'error');
+    assert.match(r.closemid.reasons[0], /^transport: /);
+    // the contract's order: quoted by total, then the rest
+    const statuses = q.json.results.map((x) => x.status);
+    const firstOther = statuses.findIndex((s) => s !== 'quoted');
+    assert.ok(statuses.slice(firstOther).every((s) => s !== 'quoted'));
+    const totals = q.json.results.filter((x) => x.status === 'quoted').map((x) => x.premium.total);
+    assert.deepEqual(totals, [...totals].sort((a, b) => a - b));
+    // saved as answered
+    const saved = await (await fetch(`${nodeB.url}/v1/quotes/${q.json.quote_id}`)).json();
+    assert.deepEqual(saved, q.json);
+    assert.deepEqual(farm.authSeen.at(-1), 'Bearer s3cret-token');
+  });
+
+  it('a request may ask for a shorter deadline, never a longer one', async () => {
+    const q = await postQuote(nodeB, { ...HARBOR_1, carriers: ['harbor', 'slow', 'quick'] }, { query: '?deadline_ms=300' });
+    assert.equal(q.status, 201, q.text);
+    assert.ok(q.ms < 300 + 100, `took ${q.ms.toFixed(0)} ms`);
+    const r = byCarrier(q.json);
+    assert.deepEqual(Object.keys(r).sort(), ['harbor', 'quick', 'slow']);
+    assert.equal(r.slow.status, 'timeout');
+    assert.equal(r.harbor.premium.total, 714);
+    const bad = await postQuote(nodeB, HARBOR_1, { query: '?deadline_ms=soon' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error.path, 'deadline_ms');
+  });
+
+  it('streams each result as a Server-Sent Event the moment it is known, then the saved quote', async () => {
+    const t0 = performance.now();
+    const res = await fetch(`${nodeB.url}/v1/quotes`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+      body: JSON.stringify({ ...HARBOR_1, carriers: ['buckeye', 'harbor', 'quick', 'slow'] }),
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^text\/event-stream/);
+    const events = [];
+    let buf = '';
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body) {
+      buf += decoder.decode(chunk, { stream: true });
+      let end;
+      while ((end = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, end);
+        buf = buf.slice(end + 2);
+        const name = /^event: (.*)$/m.exec(block)[1];
+        const data = JSON.parse(/^data: (.*)$/m.exec(block)[1]);
+        events.push({ name, data, at: performance.now() - t0 });
+      }
+    }
+    const results = events.filter((e) => e.name === 'result');
+    assert.deepEqual(results.map((e) => e.data.carrier.id).sort(), ['buckeye', 'harbor', 'quick', 'slow']);
+    const at = Object.fromEntries(results.map((e) => [e.data.carrier.id, e.at]));
+    assert.ok(at.buckeye < 200 && at.harbor < 200 && at.quick < 300, JSON.stringify(at));
+    assert.ok(at.slow >= DEADLINE - 50, `slow's timeout came at ${at.slow}`);
+    const last = events.at(-1);
+    assert.equal(last.name, 'quote');
+    assert.match(last.data.quote_id, /^q_[0-9A-Z]{26}$/);
+    assert.equal(last.data.results.length, 4);
+    const saved = await (await fetch(`${nodeB.url}/v1/quotes/${last.data.quote_id}`)).json();
+    assert.deepEqual(saved, last.data);
+  });
+
+  it('an invalid request is still a plain 422 when a stream is asked for', async () => {
+    const q = await postQuote(nodeB, { ...HARBOR_1, drivers: [] }, { headers: { Accept: 'text/event-stream' } });
+    assert.equal(q.status, 422);
+    assert.equal(q.json.error.code, 'invalid_request');
+  });
+
+  it('keeps connections to a carrier alive across quotes', async () => {
+    const name = 'mq_remote_connections_opened_total{carrier="harbor"}';
+    const before = await metric(nodeB, name);
+    for (let i = 0; i < 5; i++) {
+      const q = await postQuote(nodeB, { ...HARBOR_1, carriers: ['harbor'] });
+      assert.equal(byCarrier(q.json).harbor.premium.total, 714);
+    }
+    assert.equal(await metric(nodeB, name), before, 'no new connection for five more quotes');
+    assert.ok((await metric(nodeB, 'mq_remote_calls_total{carrier="harbor"}')) >= 5);
+    assert.ok((await metric(nodeB, 'mq_remote_latency_ms_count{carrier="harbor"}')) >= 5);
+  });
+
+  it('/v1/carriers lists remote carriers with their circuit breakers', async () => {
+    const doc = await (await fetch(`${nodeB.url}/v1/carriers`)).json();
+    const harbor = doc.carriers.find((c) => c.id === 'harbor');
+    assert.equal(harbor.kind, 'remote');
+    assert.deepEqual(harbor.lines, ['auto']);
+    assert.deepEqual(harbor.breaker, { state: 'closed', consecutive_failures: 0 });
+    assert.ok(doc.carriers.find((c) => c.id === 'buckeye' && c.plans.length > 0));
+  });
+});
+
+describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared/reference' }, () => {
+  let farm, dir;
+  before(async () => {
+    dir = makeTemp('mq-remote-');
+    farm = await startFarm();
+  });
+  after(async () => {
+    await stopAll();
+    farm?.close();
+  });
+
+  it('asks 50 remote carriers at once: all answer within the slowest one plus 100 ms', async () => {
+    const carriers = [];
+    for (let i = 0; i < 50; i++) carriers.push({ id: `c${i}`, url: `${farm.url}/ok/c${i}?delay=${100 + 4 * i}` });
+    const file = registry(dir, 'fifty.yaml', carriers, 3000);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    for (let round = 0; round < 2; round++) {
+      const q = await postQuote(s, HARBOR_1);
+      assert.equal(q.status, 201, q.text);
+      const remote = q.json.results.filter((r) => /^c\d+$/.test(r.carrier.id));
+      assert.equal(remote.length, 50);
+      assert.ok(remote.every((r) => r.status === 'quoted'), JSON.stringify(remote.find((r) => r.status !== 'quoted')));
+      assert.ok(q.ms < 296 + 100, `50 carriers (slowest 296 ms) took ${q.ms.toFixed(0)} ms`);
+    }
+  });
+
+  it('opens after N failures, skips the carrier, then one probe closes it again', async () => {
+    const file = registry(dir, 'breaker.yaml', [{ id: 'flaky', url: `${farm.url}/flaky/flaky`, breaker: [3, 500] }]);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    const flaky = async () => byCarrier((await postQuote(s, { ...HARBOR_1, carriers: ['flaky'] })).json).flaky;
+    farm.failing = true;
+    for (let i = 0; i < 3; i++) assert.equal((await flaky()).status, 'error');
+    const skipped = await flaky();
+    assert.equal(skipped.status, 'unavailable');
+    assert.match(skipped.reasons[0], /is not being asked: 3 calls in a row failed; the next try is in 1 s/);
+    let doc = await (await fetch(`${s.url}/v1/carriers`)).json();
+    assert.deepEqual(doc.carriers.find((c) => c.id === 'flaky').breaker, { state: 'open', consecutive_failures: 3 });
+    assert.equal(await metric(s, 'mq_remote_breaker_state{carrier="flaky",state="open"}'), 1);
+    assert.equal(await metric(s, 'mq_remote_skipped_total{carrier="flaky"}'), 1);
+    await sleep(600);
+    farm.failing = false; // the probe succeeds and closes the circuit
+    assert.equal((await flaky()).status, 'quoted');
+    doc = await (await fetch(`${s.url}/v1/carriers`)).json();
+    assert.deepEqual(doc.carriers.find((c) => c.id === 'flaky').breaker, { state: 'closed', consecutive_failures: 0 });
+    assert.equal((await flaky()).status, 'quoted');
+  });
+
+  it('multiquote quote --carriers asks remote carriers from the command line', async () => {
+    const a = await startServer({ args: ['--rate-limit', '0'] });
+    const file = registry(dir, 'cli.yaml', [
+      { id: 'buckeye', kind: 'local' },
+      { id: 'harbor', url: `${a.url}/v1/carrier/harbor/rate` },
+      { id: 'e500', url: `${farm.url}/e500/e500` },
+    ]);
+    const req = path.join(dir, 'harbor1.json');
+    writeFileSync(req, JSON.stringify(HARBOR_1));
+    const r = await runCli(['quote', '--carriers', file, '--json', req]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    const by = byCarrier(doc);
+    assert.deepEqual(Object.keys(by).sort(), ['buckeye', 'e500', 'harbor']);
+    assert.equal(by.harbor.premium.total, 714);
+    assert.equal(by.e500.status, 'error');
+  });
+});
+
+describe('carriers.yaml errors', () => {
+  let dir;
+  before(() => (dir = makeTemp('mq-remote-')));
+  after(stopAll);
+
+  const cases = [
+    ['a secret written in the file', 'deadline_ms: 1000\ncarriers:\n  - id: x\n    kind: remote\n    name: X\n    url: http://127.0.0.1:9/\n    lines: [auto]\n    auth:\n      header: Authorization\n      token: abc\n',
+      /bad\.yaml:10: auth: secrets never go in this file/],
+    ['an auth variable missing from the environment', 'carriers:\n  - id: x\n    kind: remote\n    name: X\n    url: http://127.0.0.1:9/\n    lines: [auto]\n    auth:\n      header: Authorization\n      env: MQ_TEST_NOT_SET_ANYWHERE\n',
+      /bad\.yaml:8: auth\.env: environment variable MQ_TEST_NOT_SET_ANYWHERE \(auth for carrier "x"\) is not set/],
+    ['an unknown key', 'carriers:\n  - id: x\n    kind: remote\n    name: X\n    url: http://127.0.0.1:9/\n    lines: [auto]\n    timeout: 5\n',
+      /bad\.yaml:7: unknown key/],
+    ['a URL that is not http', 'carriers:\n  - id: x\n    kind: remote\n    name: X\n    url: ftp://h/\n    lines: [auto]\n',
+      /bad\.yaml:2: url: expected http:\/\/ or https:\/\//],
+    ['a local carrier without plans', 'carriers:\n  - id: nobody\n    kind: local\n',
+      /bad\.yaml:2: local carrier "nobody" has no plan in the plans folder/],
+    ['a carrier listed twice', 'carriers:\n  - {id: buckeye, kind: local}\n  - {id: buckeye, kind: local}\n',
+      /bad\.yaml:3: carrier "buckeye" is listed twice/],
+  ];
+  for (const [what, text, want] of cases)
+    it(`refuses ${what}, naming file:line`, async () => {
+      const file = path.join(dir, 'bad.yaml');
+      writeFileSync(file, text);
+      const req = path.join(dir, 'harbor1.json');
+      writeFileSync(req, JSON.stringify(HARBOR_1));
+      const q = await runCli(['quote', '--carriers', file, req]);
+      assert.equal(q.code, 1);
+      assert.match(q.stderr, want);
+      // the server refuses to start, and its log names the same line
+      const line = 'bad.yaml:' + /yaml:(\d+)/.exec(String(want))[1];
+      const r = await runCli(['serve', '--port', '9', '--db', path.join(dir, 'x.db'), '--carriers', file]);
+      assert.notEqual(r.code, 0);
+      assert.ok(r.stderr.includes(line), r.stderr);
+    });
+});
