@@ -346,6 +346,10 @@ static bool create_key_file(const char *path, char *err, size_t errlen)
 
 mq_priv_ring *mq_priv_ring_load(const char *path, bool create, char *err, size_t errlen)
 {
+    if (sodium_init() < 0) { /* sodium_malloc below needs it */
+        snprintf(err, errlen, "libsodium cannot start");
+        return NULL;
+    }
     const char *env = getenv("MQ_KEY");
     if (env && *env) {
         if (strstr(env, "key ") || strstr(env, "subject "))
