@@ -234,7 +234,13 @@ static void fanout_done(void *arg)
         return;
     }
     mq_api_prepare_quote(line, f->in.effective_date, f->doc, &f->q, f->day, f->request, text);
-    if (!mq_store_save_async(f->s->store, &f->q, stream_saved, f))
+    char *sealed = NULL; /* personal data sealed (src/privacy): q's texts point into it */
+    bool ok = mq_api_seal_quote(f->s, &f->q, &sealed);
+    if (ok) {
+        free(f->request);
+        f->request = sealed;
+    }
+    if (!ok || !mq_store_save_async(f->s->store, &f->q, stream_saved, f))
         stream_saved(f, false);
 }
 
