@@ -1,0 +1,254 @@
+/* test_remote.c -- src/remote without a network: the circuit breaker driven
+ * by a made-up clock, and carriers' answers checked against the protocol
+ * for the Harbor example 1 request (each way an answer can break it names
+ * the field), and the registry's defaults. The fan-out itself runs against
+ * real servers in tests/js/remote.test.mjs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "remote.h"
+#include "support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static mq_remote_carrier carrier(void)
+{
+    return (mq_remote_carrier){.id = "acme",
+                               .name = "Acme Direct",
+                               .rating = "A-",
+                               .remote = true,
+                               .breaker_failures = 3,
+                               .breaker_cooldown_ms = 1000};
+}
+
+/* ---- Breaker ------------------------------------------------------------- */
+
+static void breaker_opens_after_consecutive_failures(void **state)
+{
+    (void)state;
+    mq_remote_carrier c = carrier();
+    mq_breaker b = {0};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(mq_breaker_admit(&b, 100), MQ_BREAKER_ASK);
+        mq_breaker_record(&b, false, &c, 100);
+    }
+    mq_breaker_record(&b, true, &c, 100); /* a success clears the count */
+    assert_int_equal(b.failures, 0);
+    for (int i = 0; i < 3; i++)
+        mq_breaker_record(&b, false, &c, 200);
+    assert_int_equal(b.state, MQ_BREAKER_OPEN);
+    assert_int_equal(mq_breaker_admit(&b, 200), MQ_BREAKER_SKIP);
+    assert_int_equal(mq_breaker_admit(&b, 1199), MQ_BREAKER_SKIP);
+    assert_string_equal(mq_breaker_state_name(b.state), "open");
+}
+
+static void breaker_probe_decides(void **state)
+{
+    (void)state;
+    mq_remote_carrier c = carrier();
+    mq_breaker b = {0};
+    for (int i = 0; i < 3; i++)
+        mq_breaker_record(&b, false, &c, 0);
+    /* after the cool-down: one probe, the others still skipped */
+    assert_int_equal(mq_breaker_admit(&b, 1000), MQ_BREAKER_PROBE);
+    assert_int_equal(b.state, MQ_BREAKER_HALF_OPEN);
+    assert_int_equal(mq_breaker_admit(&b, 1001), MQ_BREAKER_SKIP);
+    /* the probe fails: open for another cool-down from now */
+    mq_breaker_record(&b, false, &c, 1500);
+    assert_int_equal(b.state, MQ_BREAKER_OPEN);
+    assert_int_equal(mq_breaker_admit(&b, 2499), MQ_BREAKER_SKIP);
+    assert_int_equal(mq_breaker_admit(&b, 2500), MQ_BREAKER_PROBE);
+    mq_breaker_record(&b, true, &c, 2600);
+    assert_int_equal(b.state, MQ_BREAKER_CLOSED);
+    assert_int_equal(mq_breaker_admit(&b, 2601), MQ_BREAKER_ASK);
+    assert_int_equal(mq_breaker_admit(&b, 2602), MQ_BREAKER_ASK);
+}
+
+/* ---- Answers --------------------------------------------------------------- */
+
+typedef struct fixture {
+    mq_arena a;
+    mq_input in;
+} fixture;
+
+static int setup_request(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    mq_arena_init(&f->a, 0);
+    json_t *req = ts_example_request("../shared/reference/harbor-mutual-oh-auto.examples.json", 0);
+    char *text = json_dumps(req, 0);
+    ts_parse_request(text, strlen(text), &f->a, &f->in, "Harbor example 1");
+    free(text);
+    json_decref(req);
+    *state = f;
+    return 0;
+}
+
+static int teardown_request(void **state)
+{
+    fixture *f = *state;
+    mq_arena_free(&f->a);
+    free(f);
+    return 0;
+}
+
+static const char GOOD[] =
+    "{\"carrier\":{\"id\":\"acme\"},\"plan\":{\"id\":\"acme-oh\",\"version\":\"7\"},"
+    "\"status\":\"quoted\",\"premium\":{\"total\":512.34,\"fees\":12.00,\"term_months\":6},"
+    "\"coverages\":[{\"code\":\"bi\",\"vehicle\":\"v1\",\"premium\":300.34},"
+    "{\"code\":\"pd\",\"vehicle\":\"v1\",\"premium\":200}],"
+    "\"fees\":[{\"name\":\"Policy fee\",\"amount\":12}],\"reasons\":[],\"notes\":[\"n\"],"
+    "\"verifies\":[{\"check\":\"motor_vehicle_record\",\"text\":\"MVR\"}]}";
+
+static void accepts_a_good_answer(void **state)
+{
+    fixture *f = *state;
+    mq_remote_carrier c = carrier();
+    mq_result r;
+    char why[300] = "";
+    assert_true(mq_remote_result_parse(GOOD, strlen(GOOD), &f->in, &c, &f->a, &r, why, sizeof why));
+    assert_int_equal(r.status, MQ_QUOTED);
+    assert_int_equal(r.total_cents, 51234);
+    assert_int_equal(r.fees_cents, 1200);
+    assert_int_equal(r.premium_cents, 50034);
+    assert_int_equal(r.ncoverages, 2);
+    assert_int_equal(r.coverages[0].cents, 30034);
+    assert_int_equal(r.coverages[1].unit, 0);
+    assert_string_equal(r.carrier_name, "Acme Direct"); /* from the registry, not the answer */
+    assert_string_equal(r.remote_plan_id, "acme-oh");
+    assert_string_equal(r.remote_plan_version, "7");
+    assert_int_equal(r.nverifies, 1);
+    assert_null(r.plan);
+    /* it is written out like a local result */
+    char *text = mq_resp_result_text(&f->in, &r);
+    assert_non_null(strstr(text, "\"plan\":{\"id\":\"acme-oh\",\"version\":\"7\"}"));
+    assert_non_null(strstr(text, "\"total\":512.34"));
+    assert_non_null(strstr(text, "\"limits\":{\"per_person\":100000,\"per_accident\":300000}"));
+    free(text);
+}
+
+/* Replaces the first `from` in GOOD by `to` and expects `why`. */
+static void expect_refused(fixture *f, const char *from, const char *to, const char *want)
+{
+    char body[2048];
+    const char *at = strstr(GOOD, from);
+    assert_non_null(at);
+    snprintf(body, sizeof body, "%.*s%s%s", (int)(at - GOOD), GOOD, to, at + strlen(from));
+    mq_remote_carrier c = carrier();
+    mq_result r;
+    char why[300] = "";
+    bool ok = mq_remote_result_parse(body, strlen(body), &f->in, &c, &f->a, &r, why, sizeof why);
+    if (ok || strcmp(why, want) != 0)
+        fail_msg("%s -> %s: got %s \"%s\", want \"%s\"", from, to, ok ? "ok" : "refused", why,
+                 want);
+    assert_int_equal(r.status, MQ_QUOTED); /* blank: the caller makes it an error */
+    assert_int_equal(r.ncoverages, 0);
+}
+
+static void refuses_what_breaks_the_protocol(void **state)
+{
+    fixture *f = *state;
+    expect_refused(f, "\"bi\"", "\"xyz\"", "coverages[0].code: unknown coverage \"xyz\" for auto");
+    expect_refused(f, "\"vehicle\":\"v1\"", "\"vehicle\":\"v9\"",
+                   "coverages[0].vehicle: the request has no vehicle \"v9\"");
+    expect_refused(f, "512.34", "512.35",
+                   "premium.total: 512.35 is not the coverages (500.34) plus fees (12.00)");
+    expect_refused(f, "300.34", "300.345",
+                   "coverages[0].premium: 300.345 is not an amount of "
+                   "dollars and cents");
+    expect_refused(f, "\"quoted\"", "\"timeout\"",
+                   "status: expected quoted, declined, unavailable or error");
+    expect_refused(f, "\"id\":\"acme\"", "\"id\":\"other\"",
+                   "carrier.id: answered as \"other\", asked \"acme\"");
+    expect_refused(f, "\"term_months\":6", "\"term_months\":0",
+                   "premium.term_months: expected a whole number of months (1 to 120)");
+    expect_refused(f, "\"amount\":12", "\"amount\":11",
+                   "premium.fees: 12.00 is not the sum of fees, 11.00");
+    expect_refused(f, "\"plan\":{\"id\":\"acme-oh\",\"version\":\"7\"},", "",
+                   "plan: a quoted result names its plan {\"id\", \"version\"}");
+    expect_refused(f, "{\"carrier\"", "[{\"carrier\"",
+                   "not JSON (1:370: ']' expected near end of file)");
+}
+
+static void a_decline_needs_a_reason(void **state)
+{
+    fixture *f = *state;
+    mq_remote_carrier c = carrier();
+    mq_result r;
+    char why[300] = "";
+    const char *no_reason = "{\"status\":\"declined\",\"reasons\":[]}";
+    assert_false(mq_remote_result_parse(no_reason, strlen(no_reason), &f->in, &c, &f->a, &r, why,
+                                        sizeof why));
+    assert_string_equal(why, "reasons: a declined result says why");
+    const char *declined = "{\"status\":\"declined\",\"reasons\":[\"three at-fault accidents\"]}";
+    assert_true(
+        mq_remote_result_parse(declined, strlen(declined), &f->in, &c, &f->a, &r, why, sizeof why));
+    assert_int_equal(r.status, MQ_DECLINED);
+    assert_string_equal(r.reasons[0], "three at-fault accidents");
+    assert_true(mq_remote_result_status(&c, MQ_TIMEOUT, "no answer within 3000 ms", &f->a, &r));
+    assert_int_equal(r.status, MQ_TIMEOUT);
+    assert_string_equal(r.carrier_id, "acme");
+}
+
+/* ---- Registry -------------------------------------------------------------- */
+
+static void registry_defaults_and_select(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/mq_test_remote_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "carriers:\n"
+                       "  - {id: harbor, kind: local}\n"
+                       "  - id: acme\n    kind: remote\n    name: Acme\n"
+                       "    url: http://127.0.0.1:1/rate\n    lines: [auto, home]\n"
+                       "  - id: lifeco\n    kind: remote\n    name: LifeCo\n"
+                       "    url: https://life.example/q\n    lines: [term_life]\n"
+                       "    timeout_ms: 900\n    max_concurrent: 4\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    char err[300] = "";
+    mq_remote_registry *reg = mq_remote_registry_load(path, err, sizeof err);
+    unlink(path);
+    if (!reg)
+        fail_msg("%s", err);
+    assert_int_equal(reg->ncarriers, 3);
+    assert_int_equal(reg->nlocal, 1);
+    assert_int_equal(reg->deadline_ms, 3000);
+    const mq_remote_carrier *acme = mq_remote_registry_find(reg, "acme");
+    assert_int_equal(acme->timeout_ms, 3000);
+    assert_int_equal(acme->max_concurrent, 16);
+    assert_int_equal(acme->breaker_failures, 5);
+    assert_string_equal(acme->rating, "");
+    assert_int_equal(mq_remote_registry_find(reg, "lifeco")->timeout_ms, 900);
+    assert_true(mq_remote_rate_here(reg, "harbor"));
+    assert_false(mq_remote_rate_here(reg, "buckeye")); /* not listed: not rated */
+    assert_true(mq_remote_asked_elsewhere(reg, "acme"));
+    int out[3];
+    assert_int_equal(mq_remote_select(reg, MQ_LINE_HOME, NULL, 0, out, 3), 1);
+    assert_int_equal(out[0], 1);
+    const char *only_life[] = {"lifeco"};
+    assert_int_equal(mq_remote_select(reg, MQ_LINE_AUTO, only_life, 1, out, 3), 0);
+    assert_int_equal(mq_remote_select(reg, MQ_LINE_TERM_LIFE, only_life, 1, out, 3), 1);
+    mq_remote_registry_free(reg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(breaker_opens_after_consecutive_failures),
+        cmocka_unit_test(breaker_probe_decides),
+        cmocka_unit_test_setup_teardown(accepts_a_good_answer, setup_request, teardown_request),
+        cmocka_unit_test_setup_teardown(refuses_what_breaks_the_protocol, setup_request,
+                                        teardown_request),
+        cmocka_unit_test_setup_teardown(a_decline_needs_a_reason, setup_request, teardown_request),
+        cmocka_unit_test(registry_defaults_and_select),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
