@@ -44,6 +44,10 @@ start() {
     chown postgres: "$dir"
   fi
   chmod 700 "$dir"
+  if ! as_owner test -w "$dir"; then
+    echo "cluster.sh: the postgres user cannot write $dir (is a parent folder private?)" >&2
+    exit 1
+  fi
   as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C \
     --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
   local port
