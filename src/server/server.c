@@ -810,7 +810,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         atomic_fetch_add(&s->metrics.latency_sum_us[cr->route], (long)(ms * 1000));
     }
     char path[PATH_MAX_LEN];
-    safe_path(cr->path, path, sizeof path);
+    /* a VIN is personal data: the access log keeps the route, not the VIN */
+    safe_path(strncmp(cr->path, "/v1/vin/", 8) == 0 ? "/v1/vin/{vin}" : cr->path, path,
+              sizeof path);
     log_line("\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"ms\":%.3f,\"bytes\":%zu%s",
              cr->method, path, cr->status, ms, cr->resp_len,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : ",\"aborted\":true");
