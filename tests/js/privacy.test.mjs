@@ -1,0 +1,261 @@
+// privacy.test.mjs -- personal data at rest and in logs, end to end.
+//
+// Canaries: one request per line (auto, home, renters, term life, health,
+// bundle) with a unique marker in every personal field (names, email,
+// phone, street, every birth date, licence numbers, VINs, income) is saved
+// through the real server. No marker may appear in the server's log, in
+// /metrics, or in any byte of the database and its -wal and -shm files;
+// the quotes still read back (GET) and re-rate from their opened request
+// (worksheet, `multiquote requote`). `multiquote forget --email` then
+// removes one person's quotes from every file (not even the quote id stays
+// in a free page or the WAL); `purge --older-than` deletes by age;
+// `rotate-key` re-seals every quote under a new key that still opens them.
+// Invalid requests carrying personal data leave none of it in the log.
+//
+// Run: MQ_BIN=build/multiquote node --test --test-reporter=tap tests/js/privacy.test.mjs
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { REPO_ROOT, startServer, stopAll, makeTemp, runCli } from './lib/server.mjs';
+
+const KEY_1 = 'key 1 ' + '1f'.repeat(32);
+const KEY_2 = 'key 2 ' + '2e'.repeat(32);
+const SUBJECT = 'subject ' + '5a'.repeat(32);
+process.env.MQ_KEY = `${SUBJECT}\n${KEY_1}\n`; // the server and the commands read it
+
+const load = (file) => JSON.parse(readFileSync(path.join(REPO_ROOT, file), 'utf8'));
+
+/** Sets obj's member at dotted path `p` ("drivers.0.license.number"). */
+function put(obj, p, value) {
+  const keys = p.split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = o[k];
+  o[keys.at(-1)] = value;
+}
+
+/** A request with markers: {line, email, body, markers: [text...]}. */
+function canary(line, file, tag, fields) {
+  const body = load(file);
+  const markers = [];
+  const email = `mk.${tag}.canary@example.org`;
+  const app = {
+    'applicant.first_name': `MKfirst${tag}Qz`,
+    'applicant.last_name': `MKlast${tag}Qz`,
+    'applicant.email': email,
+    'applicant.phone': `+1 614 555 ${tag.length === 2 ? '01' : ''}${tag}`.slice(0, 17),
+  };
+  body.applicant.address.street = `77 MKstreet${tag} Rd`;
+  markers.push(body.applicant.address.street);
+  for (const [p, v] of Object.entries({ ...app, ...fields })) {
+    put(body, p, v);
+    markers.push(typeof v === 'number' ? v.toFixed(2) : v);
+  }
+  return { line, email, body, markers };
+}
+
+const VIN = '1HGCM82633A004352'; // a 2003 Honda Accord; its check digit is right
+const VIN_2 = '1M8GDM9AXKP042788'; // a VIN looked up through GET /v1/vin/{vin}
+
+function auto() {
+  const c = canary('auto', 'examples/oh-single-driver.json', 'au', {
+    'applicant.date_of_birth': '1957-11-23',
+    'drivers.0.first_name': 'MKdrvfirstauQz',
+    'drivers.0.last_name': 'MKdrvlastauQz',
+    'drivers.0.date_of_birth': '1959-02-19',
+    'drivers.0.license.number': 'MKLIC7781Z',
+    'vehicles.0.vin': VIN,
+  });
+  Object.assign(c.body.vehicles[0], { year: 2003, make: 'Honda', model: 'Accord' });
+  return c;
+}
+
+const CANARIES = () => [
+  auto(),
+  canary('home', 'tests/data/shoppers/home-oh-columbus-frame.json', 'ho', {
+    'applicant.date_of_birth': '1961-05-29',
+  }),
+  canary('renters', 'tests/data/shoppers/renters-oh-columbus.json', 're', {
+    'applicant.date_of_birth': '1987-01-31',
+  }),
+  canary('term_life', 'tests/data/shoppers/life-oh-female-35-preferred.json', 'li', {
+    'applicant.date_of_birth': '1989-08-13',
+  }),
+  canary('health', 'tests/data/shoppers/health-oh-family-four-children.json', 'he', {
+    'household.income': 85731.29,
+    'members.0.date_of_birth': '1983-10-17',
+    'members.1.date_of_birth': '1985-03-07',
+    'members.2.date_of_birth': '2008-06-11',
+    'members.3.date_of_birth': '2013-09-25',
+    'members.4.date_of_birth': '2016-12-14',
+    'members.5.date_of_birth': '2020-04-09',
+  }),
+  canary('bundle', 'examples/oh-bundle-auto-home.json', 'bu', {
+    'applicant.date_of_birth': '1963-12-07',
+    'auto.drivers.0.first_name': 'MKbdrvfirstQz',
+    'auto.drivers.0.last_name': 'MKbdrvlastQz',
+    'auto.drivers.0.date_of_birth': '1964-06-21',
+    'auto.drivers.0.license.number': 'MKBLIC5531Z',
+  }),
+];
+
+const agent = new http.Agent({ keepAlive: true });
+function request(base, method, p, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      base + p,
+      { method, agent, headers: body !== undefined ? { 'Content-Type': 'application/json' } : {} },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The files of a SQLite database that exist (db, -wal, -shm). */
+function dbFiles(db) {
+  return [db, `${db}-wal`, `${db}-shm`].filter((f) => existsSync(f));
+}
+
+/** Every (file, needle) pair where the needle's bytes occur. */
+function found(files, needles) {
+  const hits = [];
+  for (const f of files) {
+    const bytes = readFileSync(f);
+    for (const n of needles) if (bytes.includes(Buffer.from(n, 'utf8'))) hits.push(`${path.basename(f)}: ${n}`);
+  }
+  return hits;
+}
+
+const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+
+describe('personal data: sealed at rest, never logged, forgotten on request', () => {
+  let srv, db, dir;
+  const saved = []; // {line, email, id, text, markers}
+
+  before(async () => {
+    dir = makeTemp('mq-privacy-');
+    db = path.join(dir, 'quotes.db');
+    srv = await startServer({ db });
+    for (const c of CANARIES()) {
+      const res = await request(srv.url, 'POST', '/v1/quotes', JSON.stringify(c.body));
+      assert.equal(res.status, 201, `${c.line}: ${res.text.slice(0, 300)}`);
+      saved.push({ ...c, id: JSON.parse(res.text).quote_id, text: res.text });
+    }
+  });
+  after(async () => {
+    agent.destroy();
+    await stopAll();
+  });
+
+  const allMarkers = () => saved.flatMap((s) => s.markers);
+
+  it('answers carry no personal value, and the quotes read back', async () => {
+    for (const s of saved) {
+      for (const m of s.markers) assert.ok(!s.text.includes(m), `${s.line}: the answer echoes ${m}`);
+      const got = await request(srv.url, 'GET', `/v1/quotes/${s.id}`);
+      assert.equal(got.status, 200);
+      assert.equal(got.text, s.text);
+    }
+  });
+
+  it('no marker in the database files, the log or /metrics', async () => {
+    const metrics = await request(srv.url, 'GET', '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.deepEqual(found(dbFiles(db), allMarkers()), []);
+    for (const m of allMarkers()) {
+      assert.ok(!metrics.text.includes(m), `/metrics holds ${m}`);
+      assert.ok(!srv.logs().includes(m), `the log holds ${m}`);
+    }
+    // each quote is sealed under key 1, with a subject when it has an email
+    const rows = sql(db, "SELECT key_id, subject IS NOT NULL FROM quotes ORDER BY id").split('\n');
+    assert.equal(rows.length, saved.length);
+    for (const r of rows) assert.equal(r, '1|1');
+  });
+
+  it('re-rates from the opened request: worksheet and requote', async () => {
+    const a = saved.find((s) => s.line === 'auto');
+    const ws = await request(srv.url, 'GET', `/v1/quotes/${a.id}/worksheet/harbor`);
+    assert.equal(ws.status, 200, ws.text);
+    const r = await runCli(['requote', '--db', db, a.id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /reproduced exactly/);
+    for (const m of a.markers) assert.ok(!r.stdout.includes(m) && !r.stderr.includes(m));
+  });
+
+  it('invalid requests with personal data leave none of it in the log', async () => {
+    const bad = auto().body;
+    bad.drivers[0].date_of_birth = '1961-02-30'; // not a date: the 422 names it to the sender
+    bad.drivers[0].first_name = 'MKinvalidFirstQz';
+    bad.applicant.email = 'mk.invalid.canary@example.org';
+    let res = await request(srv.url, 'POST', '/v1/quotes', JSON.stringify(bad));
+    assert.equal(res.status, 422, res.text);
+    res = await request(srv.url, 'POST', '/v1/quotes', '{"applicant": {"email": "mk.broken.canary@example.org",');
+    assert.equal(res.status, 400);
+    res = await request(srv.url, 'GET', `/v1/vin/${VIN_2}`);
+    assert.ok(res.status < 500, res.text);
+    await request(srv.url, 'GET', '/healthz'); // the log line of the last one is written
+    for (const m of ['1961-02-30', 'MKinvalidFirstQz', 'mk.invalid.canary', 'mk.broken.canary', VIN_2])
+      assert.ok(!srv.logs().includes(m), `the log holds ${m}`);
+  });
+
+  it('rotate-key re-seals every quote under the new key, and they still open', async () => {
+    process.env.MQ_KEY = `${SUBJECT}\n${KEY_1}\n${KEY_2}\n`;
+    const r = await runCli(['rotate-key', '--db', db]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`re-encrypted ${saved.length} quotes under key 2 \\(0 already were, 0 failed\\)`));
+    assert.deepEqual([...new Set(sql(db, 'SELECT key_id FROM quotes').split('\n'))], ['2']);
+    const again = await runCli(['rotate-key', '--db', db]);
+    assert.match(again.stdout, new RegExp(`re-encrypted 0 quotes under key 2 \\(${saved.length} already were`));
+    const a = saved.find((s) => s.line === 'auto');
+    const ok = await runCli(['requote', '--db', db, a.id]);
+    assert.equal(ok.code, 0, ok.stderr);
+    // key 1 alone no longer opens them
+    process.env.MQ_KEY = `${SUBJECT}\n${KEY_1}\n`;
+    const old = await runCli(['requote', '--db', db, a.id]);
+    assert.equal(old.code, 1);
+    assert.match(old.stderr, new RegExp(`quote ${a.id}: sealed with key 2, which the key ring does not hold`));
+    process.env.MQ_KEY = `${SUBJECT}\n${KEY_1}\n${KEY_2}\n`;
+    assert.deepEqual(found(dbFiles(db), allMarkers()), []);
+  });
+
+  it('forget --email erases that person from every file', async () => {
+    const a = saved.find((s) => s.line === 'auto');
+    const before = Number(sql(db, 'SELECT count(*) FROM quotes'));
+    const r = await runCli(['forget', '--db', db, '--email', `  ${a.email.toUpperCase()} `]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'deleted 1 quotes of that address');
+    assert.equal((await request(srv.url, 'GET', `/v1/quotes/${a.id}`)).status, 404);
+    assert.equal(Number(sql(db, 'SELECT count(*) FROM quotes')), before - 1);
+    // not even its id (nor its markers) left in a free page or the WAL
+    assert.deepEqual(found(dbFiles(db), [a.id, ...a.markers]), []);
+    const others = saved.filter((s) => s !== a);
+    for (const s of others) assert.equal((await request(srv.url, 'GET', `/v1/quotes/${s.id}`)).status, 200);
+    const none = await runCli(['forget', '--db', db, '--email', a.email]);
+    assert.equal(none.stdout.trim(), 'deleted 0 quotes of that address');
+    const usage = await runCli(['forget', '--db', db]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--email ADDR/);
+  });
+
+  it('purge --older-than deletes by age only', async () => {
+    const h = saved.find((s) => s.line === 'home');
+    sql(db, `UPDATE quotes SET created_at = '2020-01-01T00:00:00Z' WHERE id = '${h.id}'`);
+    const before = Number(sql(db, 'SELECT count(*) FROM quotes'));
+    const r = await runCli(['purge', '--db', db, '--older-than', '30']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^deleted 1 quotes created before \d{4}-\d\d-\d\dT/);
+    assert.equal(Number(sql(db, 'SELECT count(*) FROM quotes')), before - 1);
+    assert.equal((await request(srv.url, 'GET', `/v1/quotes/${h.id}`)).status, 404);
+    assert.deepEqual(found(dbFiles(db), [h.id]), []);
+    const bad = await runCli(['purge', '--db', db, '--older-than', 'soon']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--older-than takes a whole number of days/);
+  });
+});
