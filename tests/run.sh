@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 BUILD=${1:-build}
 ASAN_BUILD=${2:-}
+FUZZ_BUILD=${3:-} # libFuzzer build (make fuzz-build); its section is skipped without it
 UNIT="test_date test_table test_expr test_plan test_request test_response test_bundle test_request_lines test_harbor test_aca test_lines_life test_lines_property test_batch test_batch_cli test_intake test_ratelimit test_privacy test_store"
 passed=0
 failed=0
@@ -75,6 +76,26 @@ if [ -n "$ASAN_BUILD" ]; then
   run_suite "test_cli (asan+ubsan)" env MQ_BIN="$ASAN_BUILD/multiquote" "$ASAN_BUILD/tests/test_cli"
   run_suite "test_intake_cli (asan+ubsan)" env MQ_BIN="$ASAN_BUILD/multiquote" \
     "$ASAN_BUILD/tests/test_intake_cli"
+  # The API tests against the ASan server: a LeakSanitizer or sanitizer
+  # report in its log when it exits (SIGTERM) fails the suite (server.mjs).
+  if [ -d tests/js/node_modules ]; then
+    run_suite "api (node, asan+ubsan)" env MQ_BIN="$PWD/$ASAN_BUILD/multiquote" \
+      MQ_SERVER_SLOWDOWN=3 node --test --test-reporter=tap tests/js/api.test.mjs
+  fi
+fi
+
+# valgrind, once: the API tests against the normal build's server run under
+# valgrind; any memory error or definite leak (exit 99) fails the suite.
+if [ -d tests/js/node_modules ] && command -v valgrind >/dev/null; then
+  run_suite "api (node, valgrind)" env MQ_BIN="$PWD/$BUILD/multiquote" \
+    MQ_SERVER_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+    node --test --test-reporter=tap tests/js/api.test.mjs
+fi
+
+# Fuzzing (tests/fuzz): every stored crash input replayed, then each libFuzzer
+# target fuzzed for FUZZ_SECONDS (20) from a copy of its seed corpus.
+if [ -n "$FUZZ_BUILD" ]; then
+  run_suite "fuzz (libFuzzer)" bash tests/fuzz/run.sh "$FUZZ_BUILD" "${FUZZ_SECONDS:-20}"
 fi
 
 echo "$passed passed, $failed failed"

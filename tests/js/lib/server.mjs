@@ -21,6 +21,23 @@ export const BIN = process.env.MQ_BIN
   ? path.resolve(process.env.MQ_BIN)
   : path.resolve(JS_DIR, '../../build/multiquote');
 export const PLANS = path.join(REPO_ROOT, 'plans');
+// MQ_SERVER_WRAPPER prefixes the server command (e.g. "valgrind
+// --error-exitcode=99 --leak-check=full"); a wrapped server is slow, so its
+// start and stop waits are MQ_SERVER_SLOWDOWN (default 10) times longer.
+export const WRAPPER = (process.env.MQ_SERVER_WRAPPER || '').split(/\s+/).filter(Boolean);
+const SLOW = WRAPPER.length ? Number(process.env.MQ_SERVER_SLOWDOWN || 10) : 1;
+
+// What a sanitizer or valgrind writes when it finds a bug or a leak: a server
+// whose log holds one has failed, even if every response was right.
+const REPORT =
+  /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:|==\d+== (Invalid|Conditional|Use of uninit|Mismatched|Syscall param)|definitely lost: [1-9]|ERROR SUMMARY: [1-9]/;
+const reports = []; // [{pid, text}] of servers that exited with one
+
+/** The sanitizer or valgrind report in a server's log, or null. */
+export function findReport(log) {
+  const m = REPORT.exec(log);
+  return m ? log.slice(Math.max(0, m.index - 200), m.index + 3000) : null;
+}
 
 const live = new Set(); // servers not yet exited
 const tempDirs = new Set(); // temporary folders not yet removed
@@ -35,7 +52,14 @@ function killEverything() {
   }
   for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 }
-process.on('exit', killEverything);
+process.on('exit', () => {
+  killEverything();
+  // A report from a server no test stopped itself still fails the run.
+  for (const r of reports) {
+    process.stderr.write(`server ${r.pid} exited with a sanitizer/valgrind report:\n${r.text}\n`);
+    process.exitCode = 1;
+  }
+});
 // Interrupted (Ctrl-C, or the runner giving up): still leave nothing behind.
 for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15]])
   process.once(sig, () => {
@@ -72,12 +96,12 @@ export function deadline(ms) {
 
 /**
  * Starts `multiquote serve`. Options: plans (folder, default <repo>/plans),
- * db (path, default a fresh temporary one), args (more serve options, e.g.
- * ['--rate-limit', '0']), attempts, timeoutMs.
+ * db (path, default a fresh temporary one), attempts, timeoutMs.
  * Returns {url, port, db, pid, proc, exited, stop(), kill9(), signal(),
  * logs(), events(), waitForLog(), cleanup()}.
  */
-export async function startServer({ plans = PLANS, db, args = [], attempts = 8, timeoutMs = 10000 } = {}) {
+export async function startServer({ plans = PLANS, db, attempts = 8, timeoutMs = 10000 } = {}) {
+  timeoutMs *= SLOW;
   if (!existsSync(BIN)) throw new Error(`no server binary at ${BIN} (set MQ_BIN)`);
   let ownDir = null;
   if (!db) {
@@ -87,7 +111,7 @@ export async function startServer({ plans = PLANS, db, args = [], attempts = 8, 
   let lastLogs = '';
   for (let i = 0; i < attempts; i++) {
     const port = 20000 + Math.floor(Math.random() * 40000);
-    const s = launch(port, plans, db, ownDir, args);
+    const s = launch(port, plans, db, ownDir);
     const outcome = await s.ready(timeoutMs);
     if (outcome === 'listening') return s;
     lastLogs = s.logs();
@@ -99,8 +123,10 @@ export async function startServer({ plans = PLANS, db, args = [], attempts = 8, 
   throw new Error(`the server did not start listening; its log:\n${lastLogs}`);
 }
 
-function launch(port, plans, db, ownDir, args = []) {
-  const proc = spawn(BIN, ['serve', '--port', String(port), '--db', db, '--plans', plans, ...args], {
+function launch(port, plans, db, ownDir) {
+  const argv = ['serve', '--port', String(port), '--db', db, '--plans', plans];
+  const cmd = WRAPPER.length ? [...WRAPPER, BIN, ...argv] : [BIN, ...argv];
+  const proc = spawn(cmd[0], cmd.slice(1), {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -113,6 +139,11 @@ function launch(port, plans, db, ownDir, args = []) {
   const exited = new Promise((resolve) => {
     proc.on('exit', (code, signal) => {
       exitInfo = { code, signal };
+      const report = findReport(stderr);
+      if (report || (WRAPPER.length && code === 99)) {
+        exitInfo.report = report || `exit status 99 under ${WRAPPER[0]}:\n${stderr.slice(-3000)}`;
+        reports.push({ pid: proc.pid, text: exitInfo.report });
+      }
       live.delete(s);
       resolve(exitInfo);
       // Nothing more will be logged: fail whoever still waits for a line.
@@ -188,26 +219,39 @@ function launch(port, plans, db, ownDir, args = []) {
     return exited;
   }
 
-  /** SIGTERM, then waits for the exit ({code, signal}); SIGKILL after ms. */
+  /** SIGTERM, then waits for the exit ({code, signal}); SIGKILL after ms.
+   * Throws when the server's log holds a sanitizer or valgrind report. */
   async function stop(ms = 20000) {
-    if (exitInfo) return exitInfo;
+    if (exitInfo) return checked(exitInfo);
+    ms *= SLOW;
     proc.kill('SIGTERM');
     const t = deadline(ms);
     if ((await Promise.race([exited, t])) === 'timeout') {
       await kill9();
       throw new Error(`the server did not exit within ${ms} ms of SIGTERM; log:\n${stderr}`);
     }
-    return exitInfo;
+    return checked(exitInfo);
+  }
+
+  /** The exit info, or an error when the server reported a bug or leak
+   * (which is then counted here, not again at exit). */
+  function checked(info) {
+    if (!info.report) return info;
+    const i = reports.findIndex((r) => r.pid === proc.pid);
+    if (i >= 0) reports.splice(i, 1);
+    throw new Error(`the server reported a bug or leak:\n${info.report}`);
   }
 
   /** Stops the server (SIGKILL if it will not stop) and removes its own temp db. */
   async function cleanup() {
+    let report = null;
     try {
       await stop();
-    } catch {
-      /* killed */
+    } catch (e) {
+      if (exitInfo?.report) report = e; /* else: killed */
     }
     if (ownDir) removeTemp(ownDir);
+    if (report) throw report;
   }
 
   const s = {
