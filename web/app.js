@@ -133,12 +133,18 @@ async function submit(e) {
   const req = buildRequest();
   setBusy(true);
   let res;
+  const arrived = [];
   try {
-    res = await api.createQuote(req);
+    res = await api.createQuote(req, (result) => {
+      arrived.push(result);
+      showArriving(req, arrived);
+    });
   } finally {
     setBusy(false);
   }
+  await arrivingRender; // no partial view lands after the final one
   const body = res.data;
+  if (arrived.length && !(res.ok && body && body.quote_id)) showForm(); // the stream failed
   if (res.ok && body && Array.isArray(body.results)) {
     clearErrors(form, summary);
     if (!body.quote_id) {
@@ -183,6 +189,27 @@ async function showResponse(resp, id, focus) {
   const view = renderResults(resultsEl, resp, ctx);
   document.title = `Quotes ${resp.quote_id || ''} – ${SITE}`;
   if (focus) view.focusTitle();
+}
+
+// The contract's order: quoted by ascending total, then the rest.
+function contractOrder(a, b) {
+  const qa = a.status === 'quoted', qb = b.status === 'quoted';
+  if (qa !== qb) return qa ? -1 : 1;
+  return qa ? a.premium.total - b.premium.total : 0;
+}
+
+let arrivingRender = Promise.resolve();
+
+/** Results as they arrive, re-sorted each time, until the quote is saved. */
+function showArriving(req, arrived) {
+  const partial = { line: req.line, effective_date: req.effective_date, results: [...arrived].sort(contractOrder) };
+  arrivingRender = arrivingRender.then(async () => {
+    if (!app.busy) return; // the saved quote is shown already
+    await showResponse(partial, null, false);
+    const n = partial.results.length;
+    resultsEl.prepend(h('p', { class: 'arriving', role: 'status', 'data-testid': 'results-arriving' },
+      `${n} carrier${n === 1 ? ' has' : 's have'} answered; waiting for the others…`));
+  });
 }
 
 function showMessage(title, text) {

@@ -15,6 +15,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { REPO_ROOT, startServer, stopAll, makeTemp, runCli, sleep } from './lib/server.mjs';
+import { launchBrowser, closeAll, newPage, screenshot } from './lib/browser.mjs';
 
 const REFERENCE_PATH = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'harbor-mutual-oh-auto.examples.json');
 const HARBOR_1 = JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')).cases[0].request;
@@ -386,6 +387,47 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.deepEqual(Object.keys(by).sort(), ['buckeye', 'e500', 'harbor']);
     assert.equal(by.harbor.premium.total, 714);
     assert.equal(by.e500.status, 'error');
+  });
+});
+
+describe('the web page shows results as carriers answer', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared/reference' }, () => {
+  let farm, dir, browser;
+  before(async () => {
+    dir = makeTemp('mq-remote-');
+    farm = await startFarm();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await closeAll();
+    await stopAll();
+    farm?.close();
+  });
+
+  it('local results first, the late carrier when it answers, then the saved quote at /q/{id}', async () => {
+    const file = registry(dir, 'web.yaml', [{ id: 'late', name: 'Late Mutual', url: `${farm.url}/ok/late?delay=1500` }], 3000);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    const page = await newPage(browser);
+    await page.goto(`${s.url}/`);
+    await page.getByTestId('fill-example').click();
+    const t0 = Date.now();
+    await page.getByTestId('get-quotes').click();
+    const arriving = page.getByTestId('results-arriving');
+    await arriving.waitFor({ timeout: 1400 });
+    const firstMs = Date.now() - t0;
+    await page.getByTestId('total-harbor').waitFor();
+    assert.equal(await page.getByTestId('total-harbor').innerText(), '714.00');
+    assert.equal(await page.getByTestId("result-late").count(), 0, `the late carrier has not answered yet (first results after ${firstMs} ms)`);
+    await screenshot(page, 'remote-results-arriving');
+    await page.waitForURL(/\/q\/q_[0-9A-Z]{26}$/, { timeout: 5000 });
+    await page.getByTestId('total-late').waitFor();
+    assert.equal(await page.getByTestId('total-late').innerText(), '325.00');
+    assert.equal(await arriving.count(), 0);
+    assert.deepEqual(page.errors, []);
+    // the page at /q/{id}, loaded afresh, shows the same saved quote
+    await page.reload();
+    await page.getByTestId('total-late').waitFor();
+    assert.equal(await page.getByTestId('total-harbor').innerText(), '714.00');
+    await page.context().close();
   });
 });
 
