@@ -8,9 +8,9 @@ DEB_PACKAGES=(
   build-essential pkg-config meson ninja-build clang-format
   libjansson-dev libfyaml-dev libcsv-dev libcmocka-dev
   libmicrohttpd-dev libsqlite3-dev sqlite3 libcairo2-dev libxml2-dev libsodium-dev
-  chromium curl ca-certificates
-  wrk
+  libcurl4-openssl-dev chromium curl ca-certificates
   clang libclang-rt-14-dev valgrind
+  wrk
   postgresql libpq-dev nginx-light
 )
 # Node.js and npm run the browser tests (npm playwright-core driving Debian's

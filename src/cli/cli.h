@@ -21,6 +21,7 @@ typedef struct cli_opts {
     const char *carrier; /* --carrier ID */
     const char *file;    /* the positional argument */
     const char *db, *web, *bind;
+    const char *carriers_file; /* --carriers FILE: the carrier registry */
     int port;
     bool json, schema, help, color;
     /* batch, impact, gen-book */
@@ -34,6 +35,10 @@ typedef struct cli_opts {
     unsigned long long seed; /* --seed S */
     int threads;             /* --threads N (0: one per core; -1: not a number) */
     bool acord;              /* quote, explain: FILE is ACORD XML (--acord) */
+    /* personal data (cmd_privacy.c) */
+    const char *key_file;   /* --key-file F */
+    const char *email;      /* forget --email ADDR */
+    const char *older_than; /* purge --older-than DAYS */
     /* serve: the hardening options (--max-connections N...), checked by cmd_serve.c */
     struct cli_limit_opt {
         const char *name, *value;
@@ -52,6 +57,11 @@ void cli_print_money(FILE *f, int64_t cents, int width);
 /* The comparison table of one line's results (cmd_quote.c). */
 void cli_print_results(const cli_opts *o, const mq_input *in, const mq_result *res, int n);
 
+/* cmd_remote.c: rates the local carriers of --carriers and asks its remote
+ * ones; *res (arena) holds them all, sorted. */
+int cli_quote_remote(const cli_opts *o, const mq_engine *e, mq_input *in, mq_arena *a,
+                     mq_result **res, int *n);
+
 /* Bundles (cmd_bundle.c): a request file whose line is "bundle". */
 bool cli_is_bundle(const char *file);
 int cli_quote_bundle(const cli_opts *o);
@@ -66,6 +76,15 @@ int cli_requote(const cli_opts *o);
 int cli_batch(const cli_opts *o); /* cmd_batch.c */
 int cli_impact(const cli_opts *o);
 int cli_gen_book(const cli_opts *o);
+
+/* cmd_privacy.c: personal data at rest (docs/privacy.md). */
+int cli_rotate_key(const cli_opts *o);
+int cli_forget(const cli_opts *o);
+int cli_purge(const cli_opts *o);
+/* The request of a loaded quote with its personal data opened (malloc'd);
+ * NULL after printing why not. */
+struct mq_store_quote;
+char *cli_open_request(const cli_opts *o, const struct mq_store_quote *q);
 
 /* cmd_intake.c: ACORD requests and the src/intake checks of a JSON request. */
 int cli_parse_acord(const char *file, mq_arena *a, mq_input *in, mq_acord **out);

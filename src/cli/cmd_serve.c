@@ -160,8 +160,10 @@ int cli_serve(const cli_opts *o)
                    : exists("web") ? "web"
                                    : MQ_DEFAULT_WEB,
         .openapi_path = exists("docs/openapi.yaml") ? "docs/openapi.yaml" : MQ_DEFAULT_OPENAPI,
+        .key_file = o->key_file,
         .threads = o->threads,
         .limits = limits,
+        .carriers_path = o->carriers_file,
     };
     return mq_server_run(&cfg);
 }
@@ -275,6 +277,7 @@ int cli_requote(const cli_opts *o)
     int rc = CLI_FAIL;
     mq_engine *e = NULL;
     json_t *saved = NULL;
+    char *request = NULL; /* opened: its personal data unsealed (cmd_privacy.c) */
     mq_arena a;
     mq_arena_init(&a, 0);
     if (found <= 0) {
@@ -294,7 +297,8 @@ int cli_requote(const cli_opts *o)
     mq_input in;
     mq_req_errors errs = {0};
     saved = json_loads(l.q.response, 0, NULL);
-    if (!saved || !mq_req_parse(l.q.request, strlen(l.q.request), &a, &in, &errs)) {
+    if (!saved || !(request = cli_open_request(o, &l.q)) ||
+        !mq_req_parse(request, strlen(request), &a, &in, &errs)) {
         fprintf(stderr, "multiquote requote: the saved quote no longer parses\n");
         goto done;
     }
@@ -305,6 +309,7 @@ int cli_requote(const cli_opts *o)
     rc = all ? CLI_OK : CLI_FAIL;
 done:
     json_decref(saved);
+    free(request);
     mq_arena_free(&a);
     mq_engine_free(e);
     if (found > 0)

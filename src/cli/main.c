@@ -25,7 +25,8 @@ static const char usage[] =
     "Compare insurance quotes from many carriers' rate plans.\n"
     "\n"
     "Commands:\n"
-    "  quote [--plans DIR] [--json] FILE|-      rate a request against every carrier\n"
+    "  quote [--plans DIR] [--carriers FILE] [--json] FILE|-\n"
+    "                                           rate a request against every carrier\n"
     "  quote --acord [--format acord] FILE.xml  the same from an ACORD XML request\n"
     "  explain --carrier ID [--plans DIR] [--json] FILE|-\n"
     "                                           show one carrier's rating worksheet\n"
@@ -40,6 +41,9 @@ static const char usage[] =
     "                                           what a new plan version does to a book\n"
     "  gen-book --line auto --n N [--seed S] [--format ndjson|csv] [--state OH,PA,TX]\n"
     "                                           write a synthetic book of policies\n"
+    "  rotate-key [--key-file F] [--db PATH]    re-encrypt personal data under a new key\n"
+    "  forget --email ADDR [--db PATH]          erase every quote of that person\n"
+    "  purge --older-than DAYS [--db PATH]      erase quotes older than DAYS days\n"
     "  help [COMMAND]                           this text, or a command's\n"
     "\n"
     "The plans folder defaults to $MULTIQUOTE_PLANS, else ./plans, else the bundled plans.\n"
@@ -93,6 +97,17 @@ static const struct {
      "  --threads N           request threads [one per core]\n"
      "A POST whose Origin, Sec-Fetch-Site or Referer names another site is refused\n"
      "(403); API clients that send none of them are served.\n"},
+    {"rotate-key",
+     "usage: multiquote rotate-key [--key-file F] [--db PATH]\n\n"
+     "Adds a new key to the key file (default var/multiquote.key; with MQ_KEY set, add\n"
+     "the key to MQ_KEY yourself) and re-encrypts the personal data of every saved quote\n"
+     "under it. Older keys stay in the file to read backups. docs/privacy.md.\n"},
+    {"forget", "usage: multiquote forget --email ADDR [--key-file F] [--db PATH]\n\n"
+               "Deletes every saved quote whose applicant gave this email address, erases them\n"
+               "from the database files, and prints how many. docs/privacy.md.\n"},
+    {"purge", "usage: multiquote purge --older-than DAYS [--db PATH]\n\n"
+              "Deletes every saved quote created more than DAYS days ago (retention), erases\n"
+              "them from the database files, and prints how many. docs/privacy.md.\n"},
     {"requote",
      "usage: multiquote requote [--db PATH] [--plans DIR] ID\n\n"
      "Rates saved quote ID again with the plan version each carrier used and reports,\n"
@@ -239,7 +254,8 @@ static const struct {
     {"check", cli_check, true},        {"carriers", cli_carriers, false},
     {"serve", cli_serve, false},       {"requote", cli_requote, true},
     {"batch", cli_batch, true},        {"impact", cli_impact, true},
-    {"gen-book", cli_gen_book, false},
+    {"gen-book", cli_gen_book, false}, {"rotate-key", cli_rotate_key, false},
+    {"forget", cli_forget, false},     {"purge", cli_purge, false},
 };
 
 int main(int argc, char **argv)
@@ -264,6 +280,7 @@ int main(int argc, char **argv)
     cli_opts o = {.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .seed = 1};
     static const struct option longopts[] = {{"plans", required_argument, NULL, 'p'},
                                              {"carrier", required_argument, NULL, 'c'},
+                                             {"carriers", required_argument, NULL, 'R'},
                                              {"json", no_argument, NULL, 'j'},
                                              {"schema", no_argument, NULL, 's'},
                                              {"help", no_argument, NULL, 'h'},
@@ -282,6 +299,9 @@ int main(int argc, char **argv)
                                              {"format", required_argument, NULL, 'f'},
                                              {"state", required_argument, NULL, 'A'},
                                              {"acord", no_argument, NULL, 'x'},
+                                             {"key-file", required_argument, NULL, 'K'},
+                                             {"email", required_argument, NULL, 'E'},
+                                             {"older-than", required_argument, NULL, 'D'},
                                              /* serve's limits (cmd_serve.c) */
                                              {"max-connections", required_argument, NULL, 'Z'},
                                              {"max-per-ip", required_argument, NULL, 'Z'},
@@ -304,11 +324,23 @@ int main(int argc, char **argv)
             if (o.nlimits < (int)(sizeof o.limits / sizeof o.limits[0]))
                 o.limits[o.nlimits++] = (struct cli_limit_opt){longopts[li].name, optarg};
             break;
+        case 'K':
+            o.key_file = optarg;
+            break;
+        case 'E':
+            o.email = optarg;
+            break;
+        case 'D':
+            o.older_than = optarg;
+            break;
         case 'p':
             o.plans = optarg;
             break;
         case 'c':
             o.carrier = optarg;
+            break;
+        case 'R':
+            o.carriers_file = optarg;
             break;
         case 'j':
             o.json = true;

@@ -349,6 +349,8 @@ typedef struct mq_work_step {
 typedef struct mq_result {
     const char *carrier_id, *carrier_name, *carrier_rating;
     const mq_plan *plan; /* NULL when the carrier has no plan for the request */
+    /* A remote carrier's own plan id and version (plan is NULL then) */
+    const char *remote_plan_id, *remote_plan_version;
     mq_status status;
     const char **reasons; /* declined/unavailable/error, arena strings */
     int nreasons;
@@ -367,7 +369,7 @@ typedef struct mq_result {
     int nverifies;
     mq_work_step *steps; /* only when asked for */
     int nsteps;
-    int64_t elapsed_ns; /* time this carrier's rating took (mq_rate_all) */
+    int64_t elapsed_ns; /* time this carrier's answer took (rating, or a remote call) */
     /* term_life: the class the carrier placed the applicant in */
     const char *health_class;
     /* health: the plan's product facts and the premium tax credit */
@@ -380,6 +382,13 @@ typedef struct mq_result {
 
 typedef struct mq_rate_opts {
     bool worksheet; /* record every step (explain); off on the fast path */
+    /* A carrier registry (src/remote) may narrow the carriers rated here:
+     * rate_here(arg, id) false skips a local carrier; asked_elsewhere(arg, id)
+     * true means a carrier id the request names is answered by someone else
+     * (a remote carrier), so it is not "no carrier with id". NULL: all local. */
+    bool (*rate_here)(const void *arg, const char *carrier_id);
+    bool (*asked_elsewhere)(const void *arg, const char *carrier_id);
+    const void *carrier_arg;
 } mq_rate_opts;
 
 /* Rates `in` against one plan. Always fills *out (status tells how it went);

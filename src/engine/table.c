@@ -434,7 +434,13 @@ bool mq_table_bind_key(mq_table *t, int k, mq_domain dom, mq_diags *d, const cha
             mq_diag_add(d, "%s:%d: key %s takes names, not numbers or bands", t->file,
                         t->row_lines[i], t->key_names[k]);
             ok = false;
-        } else if (dom == MQ_DOM_NONE && c->kind == CELL_SYMBOL) {
+        }
+        /* The key stays bound, and mq_table_compile may still run: a cell in
+         * error must not index the matrix (a symbol code of -1, or a number
+         * read as a code). The plan fails to load on the error above. */
+        if (dom != MQ_DOM_NONE && (c->kind == CELL_SYMBOL ? c->lo < 0 : c->kind != CELL_ANY))
+            c->kind = CELL_ANY;
+        else if (dom == MQ_DOM_NONE && c->kind == CELL_SYMBOL) {
             mq_diag_add(d, "%s:%d: key %s is a number, not \"%s\"", t->file, t->row_lines[i],
                         t->key_names[k], c->symbol);
             ok = false;

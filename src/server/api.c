@@ -245,7 +245,10 @@ static void post_quote(mq_server *s, mq_http_req *r)
     ref = mq_server_engine_acquire(s);
     mq_result *res;
     int n;
-    if (!mq_rate_all(ref->engine, &in, &(mq_rate_opts){0}, &r->arena, &res, &n)) {
+    mq_rate_opts opts = {.rate_here = mq_remote_rate_here,
+                         .asked_elsewhere = mq_remote_asked_elsewhere,
+                         .carrier_arg = s->registry};
+    if (!mq_rate_all(ref->engine, &in, &opts, &r->arena, &res, &n)) {
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
     }
@@ -253,6 +256,9 @@ static void post_quote(mq_server *s, mq_http_req *r)
         mq_server_note_carrier_time(s, res[i].carrier_id, res[i].elapsed_ns);
         atomic_fetch_add(&s->metrics.results[in.line][res[i].status], 1);
     }
+    /* remote carriers, or an event stream: finished off this thread */
+    if (mq_api_fanout(s, r, doc, &in, res, n, &ref))
+        goto done;
     mq_store_quote q = {0};
     if (!mq_store_new_id(&q)) {
         mq_api_error(r, 500, "internal", "no randomness for a quote id", "");
@@ -452,6 +458,8 @@ static void get_catalog(mq_server *s, mq_http_req *r, bool carriers)
     }
     mq_engine_ref *ref = mq_server_engine_acquire(s);
     json_t *doc = carriers ? mq_resp_carriers(ref->engine) : mq_resp_plans(ref->engine);
+    if (doc && carriers)
+        mq_api_remote_catalog(s, doc);
     if (doc && !carriers)
         add_digests(ref->engine, doc);
     if (doc)
@@ -500,6 +508,8 @@ void mq_api_handle(mq_server *s, mq_http_req *r)
         post_quote(s, r);
     else if (strncmp(p, "/v1/quotes/", 11) == 0)
         quote_routes(s, r);
+    else if (strncmp(p, "/v1/carrier/", 12) == 0)
+        mq_api_carrier_rate(s, r);
     else if (strcmp(p, "/v1/carriers") == 0)
         get_catalog(s, r, true);
     else if (strcmp(p, "/v1/plans") == 0)

@@ -11,12 +11,14 @@
 
 #include "engine.h"
 #include "model.h"
+#include "remote.h"
 #include "store.h"
 
 #include "ratelimit.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 
 /* Limits that keep hostile or broken clients from exhausting the server
  * (`multiquote serve --help` lists the options that set them). */
@@ -45,8 +47,10 @@ typedef struct mq_server_config {
     const char *db_path;
     const char *web_dir;
     const char *openapi_path;
-    int threads; /* 0: one per core */
+    int threads;          /* 0: one per core */
+    const char *key_file; /* keys sealing personal data (NULL: MQ_KEY, else var/multiquote.key) */
     mq_server_limits limits;
+    const char *carriers_path; /* carriers.yaml (remote carriers), or NULL */
 } mq_server_config;
 
 /* Runs until SIGTERM or SIGINT; returns the process exit status. */
@@ -61,7 +65,9 @@ typedef struct mq_engine_ref {
     char loaded_at[24];
 } mq_engine_ref;
 
-enum { MQ_LAT_BUCKETS = 12 };
+enum { MQ_LAT_BUCKETS = 12, MQ_CARRIER_BUCKETS = 12 };
+/* upper bounds (seconds) of the per-carrier latency histogram */
+extern const double mq_carrier_bucket_bounds[MQ_CARRIER_BUCKETS];
 
 /* Routes, for metrics labels. */
 typedef enum {
@@ -88,8 +94,10 @@ typedef struct mq_metrics {
     atomic_long latency_sum_us[ROUTE_COUNT];
     atomic_long quotes[MQ_LINE_COUNT][2];  /* [line][0 saved, 1 invalid] */
     atomic_long results[MQ_LINE_COUNT][5]; /* by mq_status */
-    /* per-carrier rating time, by carrier slot (ids kept in carrier_ids) */
+    /* per-carrier answer time (a local plan's rating, or a remote carrier's
+     * call), by carrier slot (ids kept in carrier_ids): a histogram */
     atomic_long carrier_ns[64], carrier_count[64];
+    atomic_long carrier_hist[64][MQ_CARRIER_BUCKETS + 1];
     const char *carrier_ids[64];
     atomic_int ncarriers;
     atomic_long reloads_ok, reloads_failed;
@@ -110,13 +118,22 @@ typedef struct mq_server {
         const char *type;
     } * files;
     int nfiles;
+    struct mq_priv_ring *keys; /* seal personal data at rest (src/privacy) */
     /* hardening (server.c): the rate limiter (NULL when off), the trusted
      * proxy's key, and the watch over requests that arrive too slowly */
     struct mq_rl *ratelimit;
     struct mq_rl_key proxy_key;
     bool trust_proxy;
     struct mq_conn_watch *watch;
+    /* remote carriers (api_remote.c): the registry of --carriers and its
+     * fan-out thread; both NULL without --carriers */
+    mq_remote_registry *registry;
+    mq_remote *remote;
 } mq_server;
+
+/* A POST /v1/quotes still waiting on remote carriers, or streamed as
+ * Server-Sent Events (api_remote.c). */
+typedef struct mq_fanout mq_fanout;
 
 /* One HTTP exchange as api.c answers it. */
 typedef struct mq_http_req {
@@ -141,6 +158,10 @@ typedef struct mq_http_req {
     mq_store_quote save_q;
     char save_day[11];
     int save_line;
+    /* POST /v1/quotes waiting on remote carriers or streamed: server.c
+     * suspends the connection (or starts the event stream) and calls
+     * mq_fanout_begin */
+    mq_fanout *fanout;
 } mq_http_req;
 
 mq_engine_ref *mq_server_engine_acquire(mq_server *s);
@@ -159,6 +180,14 @@ void mq_api_prepare_quote(const char *line, int32_t effective, const json_t *doc
 /* Saves a rated quote with its consent (api.c; every route that rates uses it). */
 bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const json_t *doc,
                        mq_store_quote *q, const char *request, const char *response);
+/* Every save must go through this first: seals the personal data of
+ * q->request (src/privacy) and points q->request, q->subject and q->key_id
+ * into *owned, one block to free once the save is done. False (then save
+ * nothing) without keys or memory. */
+bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, char **owned);
+/* The request of a loaded quote as it was sent (malloc'd); NULL with a
+ * message in err when it cannot be opened (a missing key, altered data). */
+char *mq_api_open_request(mq_server *s, const mq_store_quote *q, char *err, size_t errlen);
 /* The state's legal minimum liability limits for savings tips (api_intake.c);
  * NULL when unknown, and then no tip lowers a limit. */
 const mq_tip_minimums *mq_api_minimums(const mq_input *in, mq_tip_minimums *out);
@@ -171,6 +200,36 @@ struct MHD_Response;
 void mq_server_secure_response(struct MHD_Response *resp);
 /* server.c: the URL's query argument `name` (decoded), or NULL. */
 const char *mq_http_query(const mq_http_req *r, const char *name);
+
+/* ---- api_remote.c: remote carriers, fan-out and streaming ------------ */
+
+/* Loads --carriers and starts the fan-out (nothing without it). */
+bool mq_api_remote_start(mq_server *s, char *err, size_t errlen);
+void mq_api_remote_stop(mq_server *s);
+/* After local rating: when the request asks remote carriers or wants an
+ * event stream, takes over the request (its arena, the engine ref, the
+ * results) into r->fanout and returns true; *ref is then NULL. */
+bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in,
+                   mq_result *res, int n, mq_engine_ref **ref);
+/* Whether a request wants Server-Sent Events (Accept: text/event-stream). */
+bool mq_api_wants_stream(const mq_http_req *r);
+/* server.c starts a fan-out: `later` is the suspended connection's handle
+ * for mq_server_save_and_answer (non-streamed); `conn` the MHD connection. */
+void mq_fanout_begin(mq_fanout *f, void *later, void *conn);
+bool mq_fanout_streams(const mq_fanout *f);
+/* The event stream's MHD content reader and its release. */
+ssize_t mq_fanout_stream_read(void *cls, uint64_t pos, char *buf, size_t max);
+void mq_fanout_stream_release(void *cls);
+/* POST /v1/carrier/{id}/rate: this server as a carrier endpoint. */
+void mq_api_carrier_rate(mq_server *s, mq_http_req *r);
+/* Remote carriers in /v1/carriers and /metrics. */
+void mq_api_remote_catalog(mq_server *s, json_t *carriers_doc);
+char *mq_api_remote_metrics(mq_server *s);
+
+/* server.c: a quote rated off the handler thread is ready: save it, then
+ * answer 201 (or a 500) on the suspended connection `later`. `text` is
+ * taken (NULL: it could not be built); q's strings are copied. */
+void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, char *text);
 
 /* api_intake.c: GET /v1/vin/{vin}, GET /v1/states, POST /v1/acord. */
 void mq_api_intake(mq_server *s, mq_http_req *r);

@@ -142,8 +142,11 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
         goto fail;
     }
     sqlite3_busy_timeout(b->db, 5000);
-    if (exec(b->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", err,
-             errlen) != SQLITE_OK ||
+    /* secure_delete: deleted rows are overwritten with zeros, not left in free pages */
+    if (exec(b->db,
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+             "PRAGMA secure_delete=ON",
+             err, errlen) != SQLITE_OK ||
         !migrate(b->db, version, err, errlen) || !prepare_all(b, err, errlen))
         goto fail;
     return b;
@@ -221,9 +224,15 @@ static store_rc sq_change(void *h, store_stmt st, const char *const *params, int
     store_rc out = STORE_OK;
     pthread_mutex_lock(&b->lock);
     int rc = run(b->st[st], params, nparams);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
         *changed = sqlite3_changes64(b->db);
-    else
+        /* the WAL still holds the deleted rows' pages as they were: copy the
+         * zeroed pages into the database and empty the WAL (privacy) */
+        if (*changed && (st == ST_DELETE_ID || st == ST_DELETE_BEFORE || st == ST_DELETE_SUBJECT))
+            rc = sqlite3_wal_checkpoint_v2(b->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        if (rc != SQLITE_DONE && rc != SQLITE_OK)
+            out = abandon(b, rc, "erase deleted quotes from the WAL", err, errlen);
+    } else
         out = abandon(b, rc, "write", err, errlen);
     pthread_mutex_unlock(&b->lock);
     return out;

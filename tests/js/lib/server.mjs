@@ -96,11 +96,12 @@ export function deadline(ms) {
 
 /**
  * Starts `multiquote serve`. Options: plans (folder, default <repo>/plans),
- * db (path, default a fresh temporary one), attempts, timeoutMs.
+ * db (path, default a fresh temporary one), args (more serve options, e.g.
+ * ['--rate-limit', '0']), attempts, timeoutMs.
  * Returns {url, port, db, pid, proc, exited, stop(), kill9(), signal(),
  * logs(), events(), waitForLog(), cleanup()}.
  */
-export async function startServer({ plans = PLANS, db, attempts = 8, timeoutMs = 10000 } = {}) {
+export async function startServer({ plans = PLANS, db, args = [], attempts = 8, timeoutMs = 10000 } = {}) {
   timeoutMs *= SLOW;
   if (!existsSync(BIN)) throw new Error(`no server binary at ${BIN} (set MQ_BIN)`);
   let ownDir = null;
@@ -111,7 +112,7 @@ export async function startServer({ plans = PLANS, db, attempts = 8, timeoutMs =
   let lastLogs = '';
   for (let i = 0; i < attempts; i++) {
     const port = 20000 + Math.floor(Math.random() * 40000);
-    const s = launch(port, plans, db, ownDir);
+    const s = launch(port, plans, db, ownDir, args);
     const outcome = await s.ready(timeoutMs);
     if (outcome === 'listening') return s;
     lastLogs = s.logs();
@@ -123,8 +124,8 @@ export async function startServer({ plans = PLANS, db, attempts = 8, timeoutMs =
   throw new Error(`the server did not start listening; its log:\n${lastLogs}`);
 }
 
-function launch(port, plans, db, ownDir) {
-  const argv = ['serve', '--port', String(port), '--db', db, '--plans', plans];
+function launch(port, plans, db, ownDir, args = []) {
+  const argv = ['serve', '--port', String(port), '--db', db, '--plans', plans, ...args];
   const cmd = WRAPPER.length ? [...WRAPPER, BIN, ...argv] : [BIN, ...argv];
   const proc = spawn(cmd[0], cmd.slice(1), {
     cwd: REPO_ROOT,
