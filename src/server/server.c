@@ -20,6 +20,7 @@
  * A watcher thread cuts connections whose request trickles in for longer
  * than the request timeout (slowloris), which the idle timeout alone cannot.
  */
+#include "privacy.h"
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -47,7 +48,8 @@ typedef struct conn_req {
     atomic_int saved; /* 0 waiting, 1 saved, 2 failed */
     mq_store_quote q;
     char day[11];
-    char *text; /* the response, once saved */
+    char *text;   /* the response, once saved */
+    char *sealed; /* q's sealed request, subject and key id (mq_api_seal_quote) */
     char *location;
     int line;
     struct timespec start;
@@ -187,6 +189,10 @@ void mq_server_note_carrier_time(mq_server *s, const char *carrier, int64_t ns)
         pthread_mutex_unlock(&s->lock);
     }
     if (slot >= 0) {
+        int b = 0;
+        while (b < MQ_CARRIER_BUCKETS && (double)ns / 1e9 > mq_carrier_bucket_bounds[b])
+            b++;
+        atomic_fetch_add(&m->carrier_hist[slot][b], 1);
         atomic_fetch_add(&m->carrier_ns[slot], ns);
         atomic_fetch_add(&m->carrier_count[slot], 1);
     }
@@ -355,21 +361,66 @@ static enum MHD_Result defer_save(mq_server *s, struct MHD_Connection *conn, con
     cr->deferred = true;
     cr->server = s;
     cr->conn = conn;
-    cr->q = r->save_q;
-    snprintf(cr->day, sizeof cr->day, "%s", r->save_day);
-    cr->q.effective_date = cr->day;
-    cr->q.request = cr->body ? cr->body : "";
-    cr->text = r->response;
-    cr->q.response = cr->text;
-    cr->location = r->location ? strdup(r->location) : NULL;
-    cr->line = r->save_line;
     cr->route = r->route;
     MHD_suspend_connection(conn);
-    if (!mq_store_save_async(s->store, &cr->q, on_saved, cr)) {
-        atomic_store(&cr->saved, 2);
-        MHD_resume_connection(conn);
-    }
+    mq_server_save_and_answer(cr, &r->save_q, r->save_line, r->response);
     return MHD_YES;
+}
+
+/* Saves q (its request is the connection's body) with `text` as its answer;
+ * the connection, suspended, is resumed once it is durable (or failed). */
+void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, char *text)
+{
+    conn_req *cr = later;
+    cr->q = *q;
+    snprintf(cr->day, sizeof cr->day, "%s", q->effective_date ? q->effective_date : "");
+    cr->q.effective_date = cr->day;
+    cr->q.request = cr->body ? cr->body : "";
+    bool sealed = mq_api_seal_quote(cr->server, &cr->q, &cr->sealed);
+    cr->text = text;
+    cr->q.response = cr->text;
+    cr->line = line;
+    size_t n = strlen("/v1/quotes/") + strlen(q->id) + 1;
+    cr->location = malloc(n);
+    if (cr->location)
+        snprintf(cr->location, n, "/v1/quotes/%s", q->id);
+    if (!text || !cr->location || !sealed ||
+        !mq_store_save_async(cr->server->store, &cr->q, on_saved, cr)) {
+        atomic_store(&cr->saved, 2);
+        MHD_resume_connection(cr->conn);
+    }
+}
+
+/* The request waits on remote carriers (api_remote.c): suspend it and let
+ * the fan-out finish it through mq_server_save_and_answer; or, streamed,
+ * answer 200 now with an event stream that the fan-out fills. */
+static enum MHD_Result start_fanout(mq_server *s, struct MHD_Connection *conn, conn_req *cr,
+                                    mq_http_req *r)
+{
+    mq_fanout *f = r->fanout;
+    cr->server = s;
+    cr->conn = conn;
+    cr->route = r->route;
+    if (!mq_fanout_streams(f)) {
+        cr->deferred = true;
+        MHD_suspend_connection(conn);
+        mq_fanout_begin(f, cr, conn);
+        return MHD_YES;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 16 * 1024, mq_fanout_stream_read, f, mq_fanout_stream_release);
+    if (!resp) {
+        mq_fanout_stream_release(f); /* the response's reference */
+        mq_fanout_begin(f, NULL, conn);
+        return MHD_NO;
+    }
+    add_common_headers(resp, "text/event-stream", true);
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    cr->status = 200;
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    mq_fanout_begin(f, NULL, conn);
+    return ret;
 }
 
 static enum MHD_Result answer_saved(struct MHD_Connection *conn, conn_req *cr)
@@ -766,8 +817,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         mq_api_error(&r, cr->reject, cr->reject_code, cr->reject_msg, "");
     else if (!serve_static(s, &r))
         mq_api_handle(s, &r);
-    if (r.deferred) {
-        enum MHD_Result ret = defer_save(s, conn, cr, &r);
+    if (r.deferred || r.fanout) {
+        enum MHD_Result ret =
+            r.fanout ? start_fanout(s, conn, cr, &r) : defer_save(s, conn, cr, &r);
         mq_arena_free(&r.arena);
         return ret;
     }
@@ -817,6 +869,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              cr->method, path, cr->status, ms, cr->resp_len,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : ",\"aborted\":true");
     free(cr->body);
+    free(cr->sealed);
     free(cr->text);
     free(cr->location);
     free(cr->path);
@@ -922,7 +975,10 @@ static void free_server(mq_server *s)
 {
     if (s->live)
         mq_server_engine_release(s, s->live);
+    mq_api_remote_stop(s); /* after a failed start; a no-op after a clean stop */
     mq_store_close(s->store);
+    mq_priv_ring_free(s->keys);
+    s->keys = NULL;
     for (int i = 0; i < s->nfiles; i++) {
         free(s->files[i].path);
         free(s->files[i].body);
@@ -973,7 +1029,20 @@ int mq_server_run(const mq_server_config *cfg)
         log_line("\"event\":\"error\",\"message\":\"database: %s\"", msg);
         goto done;
     }
+    s->keys = mq_priv_ring_load(cfg->key_file, true, err, sizeof err);
+    if (!s->keys) {
+        char msg[600];
+        safe_path(err, msg, sizeof msg);
+        log_line("\"event\":\"error\",\"message\":\"keys: %s\"", msg);
+        goto done;
+    }
     load_static(s);
+    if (!mq_api_remote_start(s, err, sizeof err)) {
+        char msg[600];
+        safe_path(err, msg, sizeof msg);
+        log_line("\"event\":\"error\",\"message\":\"carriers: %s\"", msg);
+        goto done;
+    }
     if (!start_hardening(s))
         goto done;
     struct MHD_Daemon *d = start_daemon(s);
@@ -1005,6 +1074,7 @@ int mq_server_run(const mq_server_config *cfg)
         shutdown(listen_fd, SHUT_RDWR);
     drain();
     MHD_stop_daemon(d);
+    mq_api_remote_stop(s);
     watch_stop(s->watch);
     s->watch = NULL;
     if (listen_fd != MHD_INVALID_SOCKET)
