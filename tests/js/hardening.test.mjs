@@ -370,6 +370,19 @@ describe('rate limiting', () => {
     await srv.cleanup();
   });
 
+  it('by default: bursts of 60 API requests, then 429 until tokens come back at 20 a second', async () => {
+    const srv = await startServer({ rateLimit: true });
+    let first429 = 0;
+    for (let i = 1; i <= 100 && !first429; i++) {
+      const res = await get(srv.port, '/v1/carriers');
+      if (res.status === 429) first429 = i;
+      else assert.equal(res.status, 200);
+    }
+    // 60 at once, plus what 20/s refilled while they were answered
+    assert.ok(first429 > 60 && first429 < 90, `the first 429 came at request ${first429}`);
+    await srv.cleanup();
+  });
+
   it('X-Forwarded-For is ignored unless it comes from the --trust-proxy address', async () => {
     let srv = await startServer({ args: ['--rate-limit', '1', '--rate-burst', '2'] });
     const xff = (a) => `X-Forwarded-For: ${a}\r\n`;

@@ -97,11 +97,15 @@ export function deadline(ms) {
 /**
  * Starts `multiquote serve`. Options: plans (folder, default <repo>/plans),
  * db (path, default a fresh temporary one), args (more serve options, e.g.
- * ['--rate-limit', '0']), attempts, timeoutMs.
+ * ['--idle-timeout', '2']), rateLimit, attempts, timeoutMs. A test makes
+ * hundreds of API requests a second from one address, so the per-client rate
+ * limit is off (--rate-limit 0) unless rateLimit is true (the server's
+ * default limit) or args set --rate-limit.
  * Returns {url, port, db, pid, proc, exited, stop(), kill9(), signal(),
  * logs(), events(), waitForLog(), cleanup()}.
  */
-export async function startServer({ plans = PLANS, db, args = [], attempts = 8, timeoutMs = 10000 } = {}) {
+export async function startServer({ plans = PLANS, db, args = [], rateLimit = false, attempts = 8, timeoutMs = 10000 } = {}) {
+  if (!rateLimit && !args.includes('--rate-limit')) args = ['--rate-limit', '0', ...args];
   timeoutMs *= SLOW;
   if (!existsSync(BIN)) throw new Error(`no server binary at ${BIN} (set MQ_BIN)`);
   let ownDir = null;
