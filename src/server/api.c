@@ -130,6 +130,18 @@ bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const 
     return false;
 }
 
+void mq_api_save_failed(mq_server *s, mq_http_req *r)
+{
+    if (mq_store_failed(s->store, NULL, 0))
+        mq_api_error(r, 503, "storage_unavailable",
+                     "the database refuses writes since a write to its disk failed; nothing was "
+                     "stored; the operator must fix the disk and restart the server",
+                     "");
+    else
+        mq_api_error(r, 500, "storage_error", "the quote could not be saved; nothing was stored",
+                     "");
+}
+
 /* ---- Personal data at rest (src/privacy; docs/privacy.md) ---------------- */
 
 bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, char **owned)
@@ -187,8 +199,7 @@ static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
         goto done;
     }
     if (!mq_api_save_quote(s, "bundle", b.auto_in.effective_date, doc, &q, r->body, text)) {
-        mq_api_error(r, 500, "storage_error", "the quote could not be saved; nothing was stored",
-                     "");
+        mq_api_save_failed(s, r);
         goto done;
     }
     r->status = 201;
@@ -282,8 +293,7 @@ static void post_quote(mq_server *s, mq_http_req *r)
     } else if (!mq_api_save_quote(s, mq_line_get(in.line)->name, in.effective_date, doc, &q,
                                   r->body, text)) {
         free(text);
-        mq_api_error(r, 500, "storage_error", "the quote could not be saved; nothing was stored",
-                     "");
+        mq_api_save_failed(s, r);
         goto done;
     }
     if (!r->deferred)

@@ -439,8 +439,7 @@ static enum MHD_Result answer_saved(struct MHD_Connection *conn, conn_req *cr)
         r.location = cr->location;
     } else {
         free(cr->text);
-        mq_api_error(&r, 500, "storage_error", "the quote could not be saved; nothing was stored",
-                     "");
+        mq_api_save_failed(cr->server, &r);
     }
     cr->text = NULL;
     return send_reply(conn, cr, &r);

@@ -180,6 +180,9 @@ void mq_api_prepare_quote(const char *line, int32_t effective, const json_t *doc
 /* Saves a rated quote with its consent (api.c; every route that rates uses it). */
 bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const json_t *doc,
                        mq_store_quote *q, const char *request, const char *response);
+/* The error reply of a save that failed: 503 once the store refuses writes
+ * after a disk error (store.h: the failed state), else 500. */
+void mq_api_save_failed(mq_server *s, mq_http_req *r);
 /* Every save must go through this first: seals the personal data of
  * q->request (src/privacy) and points q->request, q->subject and q->key_id
  * into *owned, one block to free once the save is done. False (then save
@@ -209,8 +212,8 @@ void mq_api_remote_stop(mq_server *s);
 /* After local rating: when the request asks remote carriers or wants an
  * event stream, takes over the request (its arena, the engine ref, the
  * results) into r->fanout and returns true; *ref is then NULL. */
-bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in,
-                   mq_result *res, int n, mq_engine_ref **ref);
+bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in, mq_result *res,
+                   int n, mq_engine_ref **ref);
 /* Whether a request wants Server-Sent Events (Accept: text/event-stream). */
 bool mq_api_wants_stream(const mq_http_req *r);
 /* server.c starts a fan-out: `later` is the suspended connection's handle

@@ -64,6 +64,9 @@ typedef struct store_ops {
 } store_ops;
 
 extern const store_ops store_sqlite_ops;
+/* store_fault.c: with MQ_FAULT set (tests), makes SQLite's default VFS fail
+ * one write or fsync; otherwise does nothing. Called before opening. */
+void store_fault_install(void);
 extern const store_ops store_pg_ops;
 
 /* The 10 text parameters of ST_INSERT for q ("0"/"1" for consent). */

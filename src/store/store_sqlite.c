@@ -135,6 +135,7 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
         return NULL;
     }
     pthread_mutex_init(&b->lock, NULL);
+    store_fault_install(); /* MQ_FAULT (tests): a failing disk */
     if (sqlite3_open_v2(path, &b->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK) {

@@ -1,0 +1,104 @@
+// faults.test.mjs -- a failing disk loses nothing and is not retried.
+//
+// The server runs with MQ_FAULT (src/store/store_fault.c), so SQLite's Nth
+// write fails with an I/O error or "disk full", or its Nth fsync fails.
+// Quotes are saved one after another: those before the fault answer 201;
+// the one the fault hits answers a JSON 5xx; every later one a JSON 503
+// (the store refuses writes after a failed write or flush instead of
+// retrying it: the kernel may have dropped the pages it could not write)
+// while reads go on. Restarted without the fault, the database holds
+// exactly the quotes that were answered 201, byte for byte, passes
+// PRAGMA integrity_check, and takes new quotes.
+//
+// Run: MQ_BIN=build/multiquote node --test --test-reporter=tap tests/js/faults.test.mjs
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, copyFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { REPO_ROOT, startServer, stopAll, makeTemp, rawRequest } from './lib/server.mjs';
+
+process.env.MQ_KEY = 'subject ' + '3c'.repeat(32) + '\nkey 1 ' + '4d'.repeat(32) + '\n';
+const BODY = readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8');
+const POSTS = 6;
+
+const post = (srv) =>
+  rawRequest(`${srv.url}/v1/quotes`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: BODY });
+
+/** A migrated, empty database to copy (its creation writes a lot). */
+async function emptyDatabase() {
+  const dir = makeTemp('mq-faults-');
+  const db = path.join(dir, 'empty.db');
+  const srv = await startServer({ db });
+  await srv.stop();
+  return db;
+}
+
+async function startWithFault(db, spec) {
+  process.env.MQ_FAULT = spec;
+  try {
+    return await startServer({ db });
+  } finally {
+    delete process.env.MQ_FAULT;
+  }
+}
+
+describe('a failing disk: JSON 5xx, nothing partial, no retry', () => {
+  after(stopAll);
+  let empty;
+  const survivors = {}; // spec -> quotes answered 201 before the fault
+
+  for (const spec of ['sync:1', 'sync:3', 'sync:5', 'write:1', 'write:40', 'full:1', 'full:40']) {
+    it(`MQ_FAULT=${spec}`, async () => {
+      empty ??= await emptyDatabase();
+      const db = path.join(path.dirname(empty), `${spec.replace(':', '-')}.db`);
+      copyFileSync(empty, db);
+      let srv = await startWithFault(db, spec);
+      const ok = new Map(); // id -> answer
+      const statuses = [];
+      try {
+        for (let i = 0; i < POSTS; i++) {
+          const res = await post(srv);
+          statuses.push(res.status);
+          if (res.status === 201) {
+            assert.equal(statuses.filter((s) => s !== 201).length, 0, 'a 201 after a failure');
+            ok.set(JSON.parse(res.text).quote_id, res.text);
+            continue;
+          }
+          assert.match(res.headers['content-type'], /^application\/json/);
+          const err = JSON.parse(res.text).error;
+          const first = statuses.filter((s) => s !== 201).length === 1;
+          if (first) assert.ok(res.status === 500 || res.status === 503, `${res.status} ${res.text}`);
+          else assert.equal(res.status, 503, res.text); // refused, not retried
+          if (res.status === 503) {
+            assert.equal(err.code, 'storage_unavailable');
+            assert.match(err.message, /refuses writes since a write to its disk failed; nothing was stored/);
+          }
+        }
+        assert.ok(statuses.some((s) => s !== 201), `the fault never hit: ${statuses}`);
+        for (const [id, text] of ok) {
+          const got = await rawRequest(`${srv.url}/v1/quotes/${id}`);
+          assert.equal(got.status, 200); // reads go on
+          assert.equal(got.text, text);
+        }
+      } finally {
+        await srv.stop();
+      }
+      survivors[spec] = ok.size;
+      srv = await startServer({ db });
+      try {
+        const health = JSON.parse((await rawRequest(`${srv.url}/healthz`)).text);
+        assert.equal(health.quotes_saved, ok.size, `statuses ${statuses}`); // nothing partial
+        for (const [id, text] of ok) assert.equal((await rawRequest(`${srv.url}/v1/quotes/${id}`)).text, text);
+        assert.equal((await post(srv)).status, 201); // the disk is fine again
+      } finally {
+        await srv.stop();
+      }
+      assert.equal(execFileSync('sqlite3', [db, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).trim(), 'ok');
+    });
+  }
+
+  it('some faults struck after quotes had been saved', () => {
+    assert.ok(Object.values(survivors).some((n) => n > 0), JSON.stringify(survivors));
+  });
+});
