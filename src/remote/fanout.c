@@ -57,6 +57,8 @@ struct call {
 typedef struct carrier_state {
     mq_breaker breaker; /* fan-out thread only */
     int in_flight;
+    CURL **idle; /* easy handles kept for the next calls (they keep their buffers) */
+    int nidle;
     slot *wait_head, *wait_tail;
     /* read by other threads */
     atomic_int state, failures_in_row;
@@ -235,7 +237,8 @@ static bool launch(mq_remote *r, slot *s)
     long timeout = left_ms < rc->timeout_ms ? (long)left_ms : (long)rc->timeout_ms;
     if (timeout < 1)
         timeout = 1;
-    CURL *e = curl_easy_init();
+    carrier_state *cs = &r->cs[s->carrier];
+    CURL *e = cs->nidle ? cs->idle[--cs->nidle] : curl_easy_init();
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     h = h ? curl_slist_append(h, "Accept: application/json") : NULL;
     h = h ? curl_slist_append(h, "Expect:") : NULL; /* no 100-continue round trip */
@@ -266,6 +269,8 @@ static bool launch(mq_remote *r, slot *s)
     curl_easy_setopt(e, CURLOPT_USERAGENT, "multiquote/0.1");
     s->asked_at_ns = now_ns();
     if (curl_multi_add_handle(r->multi, e) != CURLM_OK) {
+        curl_slist_free_all(h);
+        s->headers = NULL;
         curl_easy_cleanup(e);
         s->easy = NULL;
         return false;
@@ -276,12 +281,18 @@ static bool launch(mq_remote *r, slot *s)
     return true;
 }
 
+/* Ends a slot's transfer; its easy handle is kept for the carrier's next
+ * call (up to its max_concurrent), saving its setup and buffers. */
 static void release_transfer(mq_remote *r, slot *s)
 {
     if (!s->easy)
         return;
+    carrier_state *cs = &r->cs[s->carrier];
     curl_multi_remove_handle(r->multi, s->easy);
-    curl_easy_cleanup(s->easy);
+    if (cs->idle && cs->nidle < r->reg->carriers[s->carrier].max_concurrent)
+        cs->idle[cs->nidle++] = s->easy;
+    else
+        curl_easy_cleanup(s->easy);
     s->easy = NULL;
     r->cs[s->carrier].in_flight--;
     atomic_fetch_sub(&r->cs[s->carrier].in_flight_now, 1);
@@ -465,6 +476,7 @@ static int poll_timeout_ms(mq_remote *r)
 static void *fanout_thread(void *arg)
 {
     mq_remote *r = arg;
+    pthread_setname_np(pthread_self(), "mq-fanout");
     for (;;) {
         bool stopping;
         take_incoming(r, &stopping);
@@ -486,6 +498,19 @@ static void *fanout_thread(void *arg)
 
 /* ---- Lifecycle ----------------------------------------------------------- */
 
+static void free_carrier_states(mq_remote *r)
+{
+    if (!r || !r->cs)
+        return;
+    for (int i = 0; i < r->reg->ncarriers; i++) {
+        for (int j = 0; j < r->cs[i].nidle; j++)
+            curl_easy_cleanup(r->cs[i].idle[j]);
+        free(r->cs[i].idle);
+    }
+    free(r->cs);
+    r->cs = NULL;
+}
+
 static void curl_setup(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -496,13 +521,20 @@ mq_remote *mq_remote_start(const mq_remote_registry *reg, char *err, size_t errl
     static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
     pthread_once(&curl_once, curl_setup);
     mq_remote *r = calloc(1, sizeof(*r));
+    if (r)
+        r->reg = reg;
     if (!r ||
         !(r->cs = calloc((size_t)(reg->ncarriers ? reg->ncarriers : 1), sizeof(carrier_state))) ||
         !(r->multi = curl_multi_init())) {
         snprintf(err, errlen, "out of memory starting the carrier fan-out");
         goto fail;
     }
-    r->reg = reg;
+    for (int i = 0; i < reg->ncarriers; i++)
+        if (reg->carriers[i].remote &&
+            !(r->cs[i].idle = calloc((size_t)reg->carriers[i].max_concurrent, sizeof(CURL *)))) {
+            snprintf(err, errlen, "out of memory starting the carrier fan-out");
+            goto fail;
+        }
     long conns = 0;
     for (int i = 0; i < reg->ncarriers; i++)
         conns += reg->carriers[i].remote ? reg->carriers[i].max_concurrent : 0;
@@ -520,8 +552,7 @@ mq_remote *mq_remote_start(const mq_remote_registry *reg, char *err, size_t errl
 fail:
     if (r && r->multi)
         curl_multi_cleanup(r->multi);
-    if (r)
-        free(r->cs);
+    free_carrier_states(r);
     free(r);
     return NULL;
 }
@@ -535,9 +566,9 @@ void mq_remote_stop(mq_remote *r)
     pthread_mutex_unlock(&r->lock);
     curl_multi_wakeup(r->multi);
     pthread_join(r->thread, NULL);
+    free_carrier_states(r); /* the idle handles first: they belong to the multi's connections */
     curl_multi_cleanup(r->multi);
     pthread_mutex_destroy(&r->lock);
-    free(r->cs);
     free(r);
 }
 
