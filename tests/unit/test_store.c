@@ -652,6 +652,43 @@ static void t_pg_connections_lost(void **state)
     assert_int_equal(mq_store_delete(s, a.q.id, err, sizeof err), 1);
 }
 
+/* The database says the disk is full (SQLSTATE 53100) when the batch
+ * commits: a deferred trigger raises it at COMMIT for a quote of line
+ * "diskfull". The store must then refuse writes, not retry. */
+static void t_pg_disk_full_fails_store(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    assert_true(pg_admin(
+        f->where, "CREATE FUNCTION mq_test_disk_full() RETURNS trigger LANGUAGE plpgsql AS "
+                  "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' "
+                  "USING ERRCODE = 'disk_full'; END $$;"
+                  "CREATE CONSTRAINT TRIGGER mq_test_disk_full AFTER INSERT ON quotes "
+                  "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.line = 'diskfull') "
+                  "EXECUTE FUNCTION mq_test_disk_full()"));
+    sample a, b, c;
+    make_sample(&a, 1, "subj", NULL);
+    make_sample(&b, 2, NULL, NULL);
+    make_sample(&c, 3, NULL, NULL);
+    save(s, &a.q);
+    b.q.line = "diskfull";
+    char err[512] = "";
+    assert_false(mq_store_save(s, &b.q, err, sizeof err));
+    assert_non_null(strstr(err, "save: commit"));
+    assert_non_null(strstr(err, "No space left on device"));
+    char why[256] = "";
+    assert_true(mq_store_failed(s, why, sizeof why));
+    assert_non_null(strstr(why, "No space left on device"));
+    assert_false(mq_store_save(s, &c.q, err, sizeof err)); /* a good quote, refused all the same */
+    assert_non_null(strstr(err, "the store refuses writes since an earlier write failed"));
+    assert_int_equal(mq_store_delete_subject(s, "subj", err, sizeof err), -1);
+    assert_true(present(s, a.q.id)); /* reads go on */
+    assert_false(present(s, b.q.id));
+    assert_false(present(s, c.q.id));
+    assert_true(pg_admin(f->where, "SET client_min_messages = warning;"
+                                   "DROP FUNCTION mq_test_disk_full() CASCADE"));
+}
+
 static void t_pg_records_migrations(void **state)
 {
     fixture *f = *state;
@@ -694,6 +731,7 @@ int main(void)
         SHARED(setup_pg),
         cmocka_unit_test(t_pg_unreachable),
         cmocka_unit_test_setup_teardown(t_pg_connections_lost, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(t_pg_disk_full_fails_store, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(t_pg_records_migrations, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("store on sqlite", sqlite_tests, NULL, NULL);
