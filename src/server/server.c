@@ -465,7 +465,6 @@ struct mq_conn_watch {
     int64_t timeout_ns;
     pthread_t thread;
     atomic_bool stop;
-    atomic_long cut;
 };
 
 static int64_t now_ns(void)
@@ -552,10 +551,8 @@ static void *watch_run(void *arg)
         struct timespec tick = {0, WATCH_TICK_MS * 1000000L};
         nanosleep(&tick, NULL);
         int cut = watch_cut_late(w);
-        if (cut) {
-            atomic_fetch_add(&w->cut, cut);
+        if (cut)
             log_line("\"event\":\"slow_requests_cut\",\"connections\":%d", cut);
-        }
     }
     return NULL;
 }
@@ -588,7 +585,12 @@ static void watch_stop(struct mq_conn_watch *w)
 
 /* ---- Refusals decided from the headers -------------------------------------- */
 
-static void refuse(conn_req *cr, int status, const char *code, const char *message);
+static void refuse(conn_req *cr, int status, const char *code, const char *message)
+{
+    cr->reject = status;
+    cr->reject_code = code;
+    snprintf(cr->reject_msg, sizeof cr->reject_msg, "%s", message);
+}
 
 /* A size as people read it: "1 MiB", "16 KiB" or "1000 bytes". */
 static void size_text(size_t n, char *out, size_t cap)
@@ -607,13 +609,6 @@ static void refuse_too_large(conn_req *cr, size_t max_body)
     size_text(max_body, size, sizeof size);
     snprintf(msg, sizeof msg, "request body larger than %s", size);
     refuse(cr, 413, "too_large", msg);
-}
-
-static void refuse(conn_req *cr, int status, const char *code, const char *message)
-{
-    cr->reject = status;
-    cr->reject_code = code;
-    snprintf(cr->reject_msg, sizeof cr->reject_msg, "%s", message);
 }
 
 static enum MHD_Result add_arg_length(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -746,6 +741,23 @@ static void screen_request(mq_server *s, struct MHD_Connection *conn, conn_req *
     }
 }
 
+/* The client sent "Expect: 100-continue" and waits before sending its body:
+ * a refusal can be answered at once, sparing the body's transfer. */
+static bool waits_for_continue(struct MHD_Connection *conn)
+{
+    const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+    return expect && strcasecmp(expect, "100-continue") == 0;
+}
+
+static enum MHD_Result send_refusal(struct MHD_Connection *conn, conn_req *cr)
+{
+    mq_http_req r = {.method = cr->method, .path = cr->path, .route = ROUTE_OTHER};
+    if (strcmp(cr->path, "/v1/quotes") == 0)
+        r.route = ROUTE_QUOTES_POST;
+    mq_api_error(&r, cr->reject, cr->reject_code, cr->reject_msg, "");
+    return send_reply(conn, cr, &r);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -772,6 +784,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (cl && strtoull(cl, NULL, 10) > l->max_body)
             cr->too_big = true;
         screen_request(s, conn, cr, url, method);
+        if (cr->reject && waits_for_continue(conn))
+            return send_refusal(conn, cr); /* before the body is sent; MHD then closes */
         return MHD_YES;
     }
     if (*upload_data_size) {

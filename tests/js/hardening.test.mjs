@@ -197,6 +197,16 @@ describe('size limits', () => {
     assert.equal(res.headers.connection, 'close');
   });
 
+  it('a client waiting for 100-continue gets its refusal before sending the body', async () => {
+    const res = await exchange(
+      srv.port,
+      `POST /v1/quotes HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: 10000000000\r\nExpect: 100-continue\r\n\r\n`,
+    );
+    assertJsonError(res, 413, 'too_large'); // not "100 Continue", and no 10 GB read
+    assert.equal(res.headers.connection, 'close');
+  });
+
   it('refusals keep the connection usable when the body was read', async () => {
     // two requests on one connection: the 413 body is dropped, the next one answered
     const big = 'y'.repeat(5000);
