@@ -46,9 +46,40 @@ stop_nodes() {
   pids=()
 }
 
+# The CPU time (ms, user + system) the processes used so far: nodes, the
+# cluster's postmaster and its children, nginx's master and workers.
+cpu_ms() {
+  local total=0 t
+  for p in "$@"; do
+    t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+    total=$((total + t))
+  done
+  echo $((total * 1000 / $(getconf CLK_TCK)))
+}
+children() { # the pid and its children's pids
+  echo "$1"
+  ps -o pid= --ppid "$1" 2>/dev/null || true
+}
+cpu_split() { # "nodes N postgres N nginx N" in ms
+  local pg_ms=0 nginx_ms=0
+  [ -f "$tmp/pg/data/postmaster.pid" ] && pg_ms=$(cpu_ms $(children "$(head -1 "$tmp/pg/data/postmaster.pid")"))
+  [ -s "$tmp/nginx/nginx.pid" ] && nginx_ms=$(cpu_ms $(children "$(cat "$tmp/nginx/nginx.pid")"))
+  echo "$(cpu_ms "${pids[@]}") $pg_ms $nginx_ms"
+}
+
 measure() { # label, url
   echo "== $1, $CONNS connections, ${SECS}s"
-  wrk -t2 -c$CONNS -d"${SECS}s" -s bench/post_quote.lua "$2" | grep RESULT
+  local before after out n
+  read -r -a before <<<"$(cpu_split)"
+  out=$(wrk -t2 -c$CONNS -d"${SECS}s" -s bench/post_quote.lua "$2" | grep RESULT)
+  read -r -a after <<<"$(cpu_split)"
+  echo "$out"
+  n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$out")
+  [ "${n:-0}" -gt 0 ] || return 0
+  awk -v n="$n" -v a="$((after[0] - before[0]))" -v b="$((after[1] - before[1]))" \
+    -v c="$((after[2] - before[2]))" 'BEGIN {
+      printf "CPU per quote: multiquote %.2f ms, postgres %.2f ms, nginx %.2f ms, total %.2f ms\n",
+        a / n, b / n, c / n, (a + b + c) / n }'
 }
 
 pg_count() {
