@@ -28,7 +28,7 @@ function options(argv) {
 
 const o = options(process.argv);
 const body = readFileSync(o.request);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
 const TIMEOUT_MS = 10000;
 
 const total = Math.round(o.rate * o.duration);
@@ -43,6 +43,13 @@ let maxLagMs = 0; // how late the generator itself sent a request (its own noise
 function rssKb() {
   const m = readFileSync(`/proc/${o.pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
   return m ? Number(m[1]) : NaN;
+}
+
+/** CPU seconds the server has used (user + system), from /proc/PID/stat. */
+function cpuSeconds() {
+  const stat = readFileSync(`/proc/${o.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
 function countError(kind) {
@@ -104,6 +111,7 @@ async function main() {
   errorKinds.clear();
 
   const rss0 = rssKb();
+  const cpu0 = cpuSeconds();
   if (o.csv) writeFileSync(o.csv, 't_s,rss_kb,requests_done,errors\n');
   const sampleRss = (t) => {
     const r = rssKb();
@@ -139,6 +147,7 @@ async function main() {
   await Promise.all(pending);
   const seconds = (performance.now() - start) / 1000;
   const rss1 = sampleRss(Math.round(seconds));
+  const cpu = cpuSeconds() - cpu0;
   rssMax = Math.max(rssMax, rss1);
   agent.destroy();
 
@@ -150,9 +159,11 @@ async function main() {
   console.log(`latency from the scheduled time, ms: p50 ${f(percentile(sorted, 50))}  p90 ${f(percentile(sorted, 90))}  ` +
     `p99 ${f(percentile(sorted, 99))}  p99.9 ${f(percentile(sorted, 99.9))}  max ${f(sorted[sorted.length - 1])}`);
   console.log(`generator lag (its own lateness), max ms: ${f(maxLagMs)}`);
+  console.log(`server CPU: ${cpu.toFixed(1)} s (${((cpu / seconds) * 100).toFixed(0)}% of one core), ` +
+    `${((cpu * 1e6) / Math.max(done, 1)).toFixed(0)} us per request`);
   console.log(`server RSS, kB: start ${rss0}  end ${rss1}  max ${rssMax}  (growth ${rss1 - rss0} kB)`);
   console.log(`RESULT scheduled=${total} served=${served} errors=${errors} p50_ms=${f(percentile(sorted, 50))} ` +
-    `p99_ms=${f(percentile(sorted, 99))} max_ms=${f(sorted[sorted.length - 1])} rss_start_kb=${rss0} rss_end_kb=${rss1} rss_max_kb=${rssMax}`);
+    `p99_ms=${f(percentile(sorted, 99))} max_ms=${f(sorted[sorted.length - 1])} rss_start_kb=${rss0} rss_end_kb=${rss1} rss_max_kb=${rssMax} server_cpu_s=${cpu.toFixed(1)}`);
   process.exitCode = errors ? 1 : 0;
 }
 
