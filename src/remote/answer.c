@@ -146,7 +146,7 @@ static bool fees(checker *k, json_t *arr, mq_result *r, int64_t *sum)
     for (size_t i = 0; i < n; i++) {
         json_t *f = json_array_get(arr, i);
         json_t *name = json_object_get(f, "name");
-        char path[32];
+        char path[48];
         snprintf(path, sizeof path, "fees[%zu].amount", i);
         if (!json_is_string(name))
             return bad(k, "fees[%zu].name: expected a string", i);
