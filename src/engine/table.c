@@ -298,6 +298,13 @@ static bool fill_table(mq_table *t, csv_reader *r, const char *const *keys, mq_d
             mq_diag_add(d, "%s:%d: missing key column \"%s\"", disp, r->record_lines[0], keys[k]);
             return false;
         }
+        /* a key named twice would count one column twice (values overflow) */
+        for (int j = 0; j < k; j++)
+            if (keycol[j] == keycol[k]) {
+                mq_diag_add(d, "%s:%d: key column \"%s\" is named twice in keys", disp,
+                            r->record_lines[0], keys[k]);
+                return false;
+            }
     }
     t->nvalues = ncols - t->nkeys;
     if (t->nvalues <= 0) {
