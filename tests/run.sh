@@ -81,6 +81,9 @@ if [ -n "$ASAN_BUILD" ]; then
   if [ -d tests/js/node_modules ]; then
     run_suite "api (node, asan+ubsan)" env MQ_BIN="$PWD/$ASAN_BUILD/multiquote" \
       MQ_SERVER_SLOWDOWN=3 node --test --test-reporter=tap tests/js/api.test.mjs
+    # hostile clients (limits, slow requests, rate limits) against the ASan server
+    run_suite "hardening (node, asan+ubsan)" env MQ_BIN="$PWD/$ASAN_BUILD/multiquote" \
+      MQ_SERVER_SLOWDOWN=3 node --test --test-reporter=tap tests/js/hardening.test.mjs
   fi
 fi
 
