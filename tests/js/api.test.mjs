@@ -381,12 +381,14 @@ describe('docs/openapi.yaml', () => {
     ])
       assert.ok(SPEC.paths[p]?.[m], `${m.toUpperCase()} ${p} missing`);
     assert.deepEqual(Object.keys(SPEC.paths['/v1/quotes'].post.responses).sort(), [
+      '200', // the event stream (Accept: text/event-stream)
       '201',
       '400',
       '413',
       '415',
       '422',
       '500',
+      '503', // the store refuses writes after a disk failure (tests/js/faults.test.mjs)
     ]);
     assert.ok(SPEC.paths['/v1/quotes/{id}/worksheet/{carrier}'].get.responses['409']);
     for (const name of [
