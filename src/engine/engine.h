@@ -281,6 +281,12 @@ mq_engine *mq_engine_load(const char *dir, mq_diags *diags);
 void mq_engine_free(mq_engine *e);
 
 int mq_engine_plan_count(const mq_engine *e);
+
+/* The 1-based line of the first YAML directive ("%..." at a line's start) in
+ * `text`, or 0. Plans, markets and carrier registries never use directives,
+ * and libfyaml 0.7.12 loops forever on some malformed ones ("%\xff"), so
+ * they are refused before libfyaml sees the text. */
+int mq_yaml_directive_line(const char *text);
 const mq_plan *mq_engine_plan(const mq_engine *e, int i);
 
 typedef struct mq_plan_info {

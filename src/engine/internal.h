@@ -12,10 +12,6 @@
 /* ---- Diagnostics (plan.c) ------------------------------------------- */
 
 void mq_diag_add(mq_diags *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The 1-based line of the first YAML directive ("%..." at a line's start) in
- * `text`, or 0. Plans and markets never use directives, and libfyaml 0.7.12
- * loops forever on some malformed ones ("%\xff"), so they are refused first. */
-int mq_yaml_directive_line(const char *text);
 
 /* ---- Tables (table.c) ----------------------------------------------- */
 

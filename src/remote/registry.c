@@ -344,6 +344,29 @@ static bool load_root(loader *L, struct fy_node *root)
     return load_carriers(L, list);
 }
 
+enum { REGISTRY_MAX_BYTES = 1024 * 1024 };
+
+/* The file's text (caller frees); NULL with a message when it cannot be
+ * read or is larger than REGISTRY_MAX_BYTES. */
+static char *read_text(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = f ? malloc(REGISTRY_MAX_BYTES + 1) : NULL;
+    size_t n = buf ? fread(buf, 1, REGISTRY_MAX_BYTES + 1, f) : 0;
+    if (f)
+        fclose(f);
+    if (!buf || n > REGISTRY_MAX_BYTES) {
+        snprintf(err, errlen, "%s: %s", path,
+                 !f    ? "cannot be read"
+                 : buf ? "larger than 1 MiB"
+                       : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
 mq_remote_registry *mq_remote_registry_load(const char *path, char *err, size_t errlen)
 {
     mq_remote_registry *reg = calloc(1, sizeof(*reg));
@@ -354,19 +377,23 @@ mq_remote_registry *mq_remote_registry_load(const char *path, char *err, size_t 
         return NULL;
     }
     reg->deadline_ms = MQ_REMOTE_DEADLINE_MS;
+    char *text = read_text(path, err, errlen);
+    int directive = text ? mq_yaml_directive_line(text) : 0;
+    if (directive)
+        snprintf(err, errlen, "%s:%d: YAML directives (%%...) are not allowed", path, directive);
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
-    struct fy_document *doc = fy_document_build_from_file(&cfg, path);
+    struct fy_document *doc =
+        text && !directive ? fy_document_build_from_string(&cfg, text, FY_NT) : NULL;
     if (!doc) {
-        FILE *f = fopen(path, "r");
-        snprintf(err, errlen, "%s:%s", path,
-                 f ? " not valid YAML (check indentation and quoting)" : " cannot be read");
-        if (f)
-            fclose(f);
+        if (text && !directive)
+            snprintf(err, errlen, "%s: not valid YAML (check indentation and quoting)", path);
+        free(text);
         mq_remote_registry_free(reg);
         return NULL;
     }
     bool ok = load_root(&L, fy_document_root(doc));
     fy_document_destroy(doc);
+    free(text); /* after the document, which points into it */
     if (!ok) {
         mq_remote_registry_free(reg);
         return NULL;
