@@ -38,7 +38,11 @@ node bench/soak.mjs --url "http://127.0.0.1:$PORT" --request examples/oh-family-
   --pid "$srv" --rate "$RATE" --duration "$SECS" --csv "$OUT" || rc=$?
 echo "quotes saved: $(sqlite3 "$tmp/soak.db" 'select count(*) from quotes' 2>/dev/null || echo '?')," \
   "database $(du -sh "$tmp" | cut -f1)"
-echo "server log lines with status >= 500: $(grep -c '"status":5' "$tmp/server.log" || true)"
+echo "server log: $(grep -c '"status":5' "$tmp/server.log" || true) responses >= 500," \
+  "$(grep -c '"aborted":true' "$tmp/server.log" || true) requests aborted," \
+  "$(grep -o '"slow_requests_cut","connections":[0-9]*' "$tmp/server.log" | awk -F: '{n += $2} END {print n + 0}')" \
+  "slow connections cut"
+cp "$tmp/server.log" "${OUT%.csv}-server.log"
 echo "RSS samples: $OUT"
 kill "$srv"
 wait "$srv" || rc=1
