@@ -534,7 +534,7 @@ static int watch_cut_late(struct mq_conn_watch *w)
     int cut = 0;
     pthread_mutex_lock(&w->lock);
     for (watch_entry *e = w->head; e; e = e->next) {
-        int64_t d = atomic_load(&e->deadline_ns);
+        long long d = atomic_load(&e->deadline_ns); /* the atomic_llong's own type (clang checks) */
         if (d != 0 && d < now && atomic_compare_exchange_strong(&e->deadline_ns, &d, 0)) {
             shutdown(e->fd, SHUT_RDWR);
             cut++;
