@@ -7,8 +7,9 @@ tests/data/shoppers, examples/ and the reference cases in
 tests/data/plans-bad joined into one text with "==> NAME <==" markers (see
 fuzz_util.h); each plan's tables with their key names as a first line; the
 expressions of the auto plans; market.yaml; the reference data; ACORD XML
-from tests/data/acord; books made with `multiquote gen-book` (pass the
-binary as the first argument; without it the batch seeds are left alone).
+from tests/data/acord; books made with `multiquote gen-book` and responses
+made with `multiquote quote --json` (pass the binary as the first argument;
+without it those seeds are left alone).
 Run from the repository root: python3 tests/fuzz/make_corpus.py build/multiquote
 """
 import glob
@@ -118,6 +119,15 @@ def books(binary):
         put('fuzz_batch', out, 'gen-book-6.' + fmt)
 
 
+def responses(binary):
+    for req in ['examples/oh-single-driver.json', 'tests/data/shoppers/health-oh-single-40.json',
+                'tests/data/shoppers/home-oh-columbus-frame.json',
+                'tests/data/shoppers/life-oh-female-35-preferred.json']:
+        out = subprocess.run([binary, 'quote', '--json', req], capture_output=True, check=True,
+                             cwd=ROOT).stdout
+        put('fuzz_response', out, os.path.basename(req))
+
+
 def dictionaries():
     keys = set()
     for p in glob.glob(os.path.join(ROOT, 'tests', 'data', 'shoppers', '*.json')):
@@ -160,3 +170,4 @@ if __name__ == '__main__':
     dictionaries()
     if len(sys.argv) > 1:
         books(sys.argv[1])
+        responses(sys.argv[1])
