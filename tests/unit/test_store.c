@@ -467,6 +467,41 @@ static void t_sqlite_bad_path(void **state)
     assert_non_null(strstr(err, "/nonexistent-dir/x/quotes.db"));
 }
 
+/* A database written by the program before the store had two backends
+ * (schema version 4) is migrated in place and keeps its quotes. */
+static void t_sqlite_upgrades_version_4(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE quotes (id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,"
+                     " line TEXT NOT NULL, effective_date TEXT NOT NULL, request TEXT NOT NULL,"
+                     " response TEXT NOT NULL, consent_contact INTEGER NOT NULL DEFAULT 0,"
+                     " consent_at TEXT NOT NULL DEFAULT '');"
+                     "CREATE INDEX quotes_created ON quotes(created_at);"
+                     "INSERT INTO quotes VALUES ('q_OLD00000000000000000000000', "
+                     "'2026-01-02T03:04:05Z', 'auto', '2026-03-01', '{\"old\":1}', '{}', 1, "
+                     "'2026-01-02T03:04:05Z');"
+                     "PRAGMA user_version = 4;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    mq_store *s = open_store(f);
+    assert_int_equal(mq_store_schema_version(s), mq_store_schema_latest());
+    mq_store_loaded l;
+    char err[256];
+    assert_int_equal(mq_store_get(s, "q_OLD00000000000000000000000", &l, err, sizeof err), 1);
+    assert_string_equal(l.q.request, "{\"old\":1}");
+    assert_string_equal(l.q.created_at, "2026-01-02T03:04:05Z");
+    assert_true(l.q.consent_contact);
+    assert_null(l.q.subject);
+    assert_null(l.q.key_id);
+    mq_store_loaded_free(&l);
+    assert_int_equal(mq_store_delete_before(s, utc(2026, 2, 1), err, sizeof err), 1);
+}
+
 /* A VFS that forwards to the default one, but whose fsync fails while
  * `failing` is set: how a disk error looks to SQLite. */
 static struct {
@@ -725,6 +760,7 @@ int main(void)
     const struct CMUnitTest sqlite_tests[] = {
         SHARED(setup_sqlite),
         cmocka_unit_test(t_sqlite_bad_path),
+        cmocka_unit_test_setup_teardown(t_sqlite_upgrades_version_4, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
