@@ -44,13 +44,11 @@ static json_t *part_request(json_t *doc, const char *line, json_t *part, const c
                             mq_arena *a, mq_req_errors *errs)
 {
     json_t *r = json_object();
-    if (!r)
-        return NULL;
-    json_object_set_new(r, "line", json_string(line));
-    for (size_t i = 1; i < sizeof envelope_keys / sizeof envelope_keys[0]; i++) {
+    bool ok = r && json_object_set_new(r, "line", json_string(line)) == 0;
+    for (size_t i = 1; ok && i < sizeof envelope_keys / sizeof envelope_keys[0]; i++) {
         json_t *v = json_object_get(doc, envelope_keys[i]);
         if (v)
-            json_object_set(r, envelope_keys[i], v);
+            ok = json_object_set(r, envelope_keys[i], v) == 0;
     }
     const char *key;
     json_t *v;
@@ -61,7 +59,11 @@ static json_t *part_request(json_t *doc, const char *line, json_t *part, const c
             add_error(errs, a, path ? path : name, "belongs at the top of the bundle request");
             continue;
         }
-        json_object_set(r, key, v);
+        ok = ok && json_object_set(r, key, v) == 0;
+    }
+    if (!ok) { /* out of memory: not a request with a part missing */
+        json_decref(r);
+        return NULL;
     }
     return r;
 }
@@ -233,16 +235,19 @@ char *mq_resp_bundle_text(const mq_bundle_input *b, const mq_bundle_result *r,
     char eff[11];
     mq_date_format(b->auto_in.effective_date, eff);
     json_t *doc = json_object();
-    if (meta && meta->quote_id)
-        json_object_set_new(doc, "quote_id", json_string(meta->quote_id));
-    json_object_set_new(doc, "line", json_string("bundle"));
-    json_object_set_new(doc, "effective_date", json_string(eff));
-    if (meta && meta->created_at)
-        json_object_set_new(doc, "created_at", json_string(meta->created_at));
-    json_object_set_new(doc, "auto", part_json(&b->auto_in, r->auto_res, r->nauto));
-    json_object_set_new(doc, prop, part_json(&b->property_in, r->property_res, r->nproperty));
+    bool ok = doc != NULL; /* every set checked: no answer with a part missing */
+    if (ok && meta && meta->quote_id)
+        ok = json_object_set_new(doc, "quote_id", json_string(meta->quote_id)) == 0;
+    ok = ok && json_object_set_new(doc, "line", json_string("bundle")) == 0 &&
+         json_object_set_new(doc, "effective_date", json_string(eff)) == 0;
+    if (ok && meta && meta->created_at)
+        ok = json_object_set_new(doc, "created_at", json_string(meta->created_at)) == 0;
+    ok = ok &&
+         json_object_set_new(doc, "auto", part_json(&b->auto_in, r->auto_res, r->nauto)) == 0 &&
+         json_object_set_new(doc, prop,
+                             part_json(&b->property_in, r->property_res, r->nproperty)) == 0;
     json_t *list = json_array();
-    for (int i = 0; i < r->nbundles; i++) {
+    for (int i = 0; ok && list && i < r->nbundles; i++) {
         const mq_bundle_quote *q = &r->bundles[i];
         json_t *one = json_pack(
             "{s:{s:s, s:s, s:s}, s:o, s:o, s:o, s:o, s:o}", "carrier", "id", q->auto_r.carrier_id,
@@ -251,15 +256,19 @@ char *mq_resp_bundle_text(const mq_bundle_input *b, const mq_bundle_result *r,
             mq_resp_money(q->annual_cents), "saving_vs_same_carrier_separately",
             mq_resp_money(q->separate_annual_cents - q->annual_cents), "saving_vs_best_separate",
             mq_resp_money(r->best_separate_cents - q->annual_cents));
-        json_array_append_new(list, one);
+        ok = json_array_append_new(list, one) == 0;
     }
-    json_object_set_new(doc, "bundles", list);
+    ok = json_object_set_new(doc, "bundles", list) == 0 && ok;
     json_t *best = json_null();
     if (r->best_auto && r->best_property)
         best =
             json_pack("{s:o, s:o, s:o}", "auto", side(r->best_auto), prop, side(r->best_property),
                       "annual_total", mq_resp_money(r->best_separate_cents));
-    json_object_set_new(doc, "best_separate", best);
+    ok = json_object_set_new(doc, "best_separate", best) == 0 && ok;
+    if (!ok) {
+        json_decref(doc);
+        return NULL;
+    }
     char *text = mq_resp_dump(doc, false);
     json_decref(doc);
     return text;
