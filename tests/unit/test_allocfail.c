@@ -355,11 +355,27 @@ static void test_sweep_health(void **state)
     sweep(state, "tests/data/shoppers/health-oh-single-40.json");
 }
 
+static void test_sweep_life(void **state)
+{
+    sweep(state, "tests/data/shoppers/life-oh-female-35-preferred.json");
+}
+
+static void test_sweep_home(void **state)
+{
+    sweep(state, "tests/data/shoppers/home-oh-columbus-frame.json");
+}
+
+static void test_sweep_bundle(void **state)
+{
+    sweep(state, "examples/oh-bundle-auto-home.json");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sweep_auto),
-        cmocka_unit_test(test_sweep_health),
+        cmocka_unit_test(test_sweep_auto),   cmocka_unit_test(test_sweep_health),
+        cmocka_unit_test(test_sweep_life),   cmocka_unit_test(test_sweep_home),
+        cmocka_unit_test(test_sweep_bundle),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
