@@ -9,12 +9,12 @@
 // (/proc/PID/status) is sampled every --sample seconds into a CSV.
 //
 // Usage: node bench/soak.mjs --url http://127.0.0.1:PORT --request FILE --pid PID
-//        [--rate 400] [--duration 600] [--post-share 0.3] [--sample 10] [--csv FILE]
+//        [--rate 300] [--duration 600] [--post-share 0.3] [--sample 10] [--csv FILE]
 import { readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import http from 'node:http';
 
 function options(argv) {
-  const o = { rate: 400, duration: 600, postShare: 0.3, sample: 10, csv: null, url: null, request: null, pid: null };
+  const o = { rate: 300, duration: 600, postShare: 0.3, sample: 10, csv: null, url: null, request: null, pid: null };
   for (let i = 2; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
     const key = { '--rate': 'rate', '--duration': 'duration', '--post-share': 'postShare', '--sample': 'sample',

@@ -6,12 +6,12 @@
 # Prints requests served, errors (should be 0), latency p50/p99/max and RSS at
 # start and end; the RSS samples go to $OUT (default build-soak-rss.csv under
 # the build folder). Exit status 1 when any request failed.
-# Usage: bench/soak.sh [BUILD] [SECONDS] [RATE]   (default: build 600 400)
+# Usage: bench/soak.sh [BUILD] [SECONDS] [RATE]   (default: build 600 300)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 SECS=${2:-600}
-RATE=${3:-400}
+RATE=${3:-300}
 OUT=${OUT:-$BUILD/soak-rss.csv}
 tmp=$(mktemp -d)
 cleanup() {
