@@ -79,8 +79,9 @@ if [ -n "$ASAN_BUILD" ]; then
   # The API tests against the ASan server: a LeakSanitizer or sanitizer
   # report in its log when it exits (SIGTERM) fails the suite (server.mjs).
   if [ -d tests/js/node_modules ]; then
-    # (and every other server suite but the browser's and the two nodes on
-    # PostgreSQL behind nginx, which need no more than the normal build)
+    # So do the other server suites; the browser's and the two nodes on
+    # PostgreSQL behind nginx run on the normal build only (they would add
+    # minutes, and exercise the same server code as these).
     for f in api privacy remote faults crash; do
       run_suite "$f (node, asan+ubsan)" env MQ_BIN="$PWD/$ASAN_BUILD/multiquote" \
         MQ_SERVER_SLOWDOWN=3 node --test --test-reporter=tap "tests/js/$f.test.mjs"
