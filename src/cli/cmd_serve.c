@@ -178,8 +178,14 @@ static char *saved_result(json_t *response, const char *carrier, const char *pla
     {
         const char *id = json_string_value(json_object_get(json_object_get(r, "carrier"), "id"));
         const char *plan = json_string_value(json_object_get(json_object_get(r, "plan"), "id"));
-        if (id && strcmp(id, carrier) == 0 && strcmp(plan ? plan : "", plan_id) == 0)
-            return mq_resp_dump(r, false);
+        if (id && strcmp(id, carrier) == 0 && strcmp(plan ? plan : "", plan_id) == 0) {
+            /* how long it took then is no part of what it was */
+            json_t *copy = json_deep_copy(r);
+            json_object_del(copy, "elapsed_ms");
+            char *text = copy ? mq_resp_dump(copy, false) : NULL;
+            json_decref(copy);
+            return text;
+        }
     }
     return NULL;
 }

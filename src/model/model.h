@@ -49,6 +49,8 @@ const char *mq_req_error_text(const mq_req_error *e, mq_arena *a);
 typedef struct mq_resp_meta {
     const char *quote_id;   /* NULL: omitted */
     const char *created_at; /* RFC 3339 UTC; NULL: omitted */
+    bool elapsed_ms;        /* each result's elapsed_ms (the API's answers; the command
+                               line and batch leave it out, so their output repeats) */
 } mq_resp_meta;
 
 /* The contract's response as compact JSON text (what POST /v1/quotes answers
@@ -60,8 +62,8 @@ char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
 json_t *mq_resp_build(const mq_input *in, const mq_result *results, int nresults,
                       const mq_resp_meta *meta);
 
-/* One result object as compact JSON text (a carrier endpoint's answer, a
- * streamed event). Caller frees; NULL on OOM. */
+/* One result object as compact JSON text, with its elapsed_ms (a carrier
+ * endpoint's answer, a streamed event). Caller frees; NULL on OOM. */
 char *mq_resp_result_text(const mq_input *in, const mq_result *r);
 
 /* One result object (as an element of "results"). */

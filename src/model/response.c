@@ -363,7 +363,7 @@ static void write_extras(jw *w, const mq_input *in, const mq_result *r)
     }
 }
 
-static void write_result(jw *w, const mq_input *in, const mq_result *r)
+static void write_result(jw *w, const mq_input *in, const mq_result *r, bool elapsed)
 {
     jw_raw(w, "{\"carrier\":");
     write_carrier(w, r);
@@ -402,8 +402,11 @@ static void write_result(jw *w, const mq_input *in, const mq_result *r)
         jw_str(w, r->verifies[i].text);
         jw_raw(w, "}");
     }
-    jw_raw(w, "],\"elapsed_ms\":");
-    jw_int(w, (long long)((r->elapsed_ns + 500000) / 1000000));
+    jw_raw(w, "]");
+    if (elapsed) {
+        jw_raw(w, ",\"elapsed_ms\":");
+        jw_int(w, (long long)((r->elapsed_ns + 500000) / 1000000));
+    }
     jw_raw(w, "}");
 }
 
@@ -456,7 +459,7 @@ char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
     for (int i = 0; i < nresults; i++) {
         if (i)
             jw_raw(&w, ",");
-        write_result(&w, in, &results[i]);
+        write_result(&w, in, &results[i], meta && meta->elapsed_ms);
     }
     jw_raw(&w, "]");
     if (tips) {
@@ -474,7 +477,7 @@ char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
 char *mq_resp_result_text(const mq_input *in, const mq_result *r)
 {
     jw w = {0};
-    write_result(&w, in, r);
+    write_result(&w, in, r, true);
     return finish_text(&w);
 }
 
@@ -482,7 +485,7 @@ char *mq_resp_result_text(const mq_input *in, const mq_result *r)
 json_t *mq_resp_result(const mq_input *in, const mq_result *r)
 {
     jw w = {0};
-    write_result(&w, in, r);
+    write_result(&w, in, r, false);
     char *text = finish_text(&w);
     json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
     free(text);

@@ -171,7 +171,7 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
         goto done;
     }
     mq_tip_minimums mins;
-    json_t *out = mq_resp_build(in, res, n, &(mq_resp_meta){q.id, q.created_at});
+    json_t *out = mq_resp_build(in, res, n, &(mq_resp_meta){q.id, q.created_at, true});
     if (out &&
         json_object_set_new(out, "tips",
                             mq_resp_tips(in, res, n, mq_api_minimums(in, &mins), &r->arena)) != 0) {
