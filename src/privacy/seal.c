@@ -123,6 +123,50 @@ static void walk_node(walk *w, json_t *node, const char *shape, int depth)
 
 /* ---- The box -------------------------------------------------------------- */
 
+typedef struct dump_buf {
+    char *text;
+    size_t len, cap;
+    bool failed;
+} dump_buf;
+
+static int dump_append(const char *bytes, size_t n, void *arg)
+{
+    dump_buf *b = arg;
+    if (b->failed)
+        return -1;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *t = realloc(b->text, cap);
+        if (!t) {
+            b->failed = true;
+            return -1;
+        }
+        b->text = t;
+        b->cap = cap;
+    }
+    memcpy(b->text + b->len, bytes, n);
+    b->len += n;
+    b->text[b->len] = '\0';
+    return 0;
+}
+
+/* Compact JSON text, or NULL. Not json_dumps: jansson 2.14 ignores a failed
+ * write of an object key and returns the text without it; a sealed request
+ * missing a key would be saved corrupt. Here a failure sticks. */
+static char *dump_compact(const json_t *doc)
+{
+    dump_buf b = {0};
+    if (json_dump_callback(doc, dump_append, &b, JSON_COMPACT) != 0 || b.failed || !b.text) {
+        if (b.text)
+            sodium_memzero(b.text, b.len);
+        free(b.text);
+        return NULL;
+    }
+    return b.text;
+}
+
 static char *to_base64(const unsigned char *bin, size_t len)
 {
     size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
@@ -237,10 +281,10 @@ bool mq_priv_seal(const mq_priv_ring *r, const char *quote_id, const char *reque
     if (!w.vault || !w.path)
         goto oom;
     walk_node(&w, doc, "", 0);
-    if (w.failed || !(plain = json_dumps(w.vault, JSON_COMPACT)) ||
+    if (w.failed || !(plain = dump_compact(w.vault)) ||
         !(env = encrypt_vault(r, quote_id, plain)) || json_object_set_new(doc, "_sealed", env) != 0)
         goto oom;
-    if (!(out->text = json_dumps(doc, JSON_COMPACT)))
+    if (!(out->text = dump_compact(doc)))
         goto oom;
     out->key_id = mq_priv_current_key(r);
     wipe_free(plain);
@@ -363,7 +407,7 @@ char *mq_priv_open(const mq_priv_ring *r, const char *quote_id, const char *seal
             goto done;
         }
     json_object_del(doc, "_sealed");
-    if (!(out = json_dumps(doc, JSON_COMPACT)))
+    if (!(out = dump_compact(doc)))
         snprintf(err, errlen, "out of memory opening quote %s", quote_id);
 done:
     wipe_free(plain);
