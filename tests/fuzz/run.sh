@@ -25,6 +25,10 @@ export ASAN_OPTIONS=${FUZZ_ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_nul
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 work=$(mktemp -d "${TMPDIR:-/tmp}/mq-fuzzrun-XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# The targets' own temporary folders go in here too: libFuzzer ends a timed
+# run without running atexit handlers, which would have removed them.
+mkdir -p "$work/tmp"
+export TMPDIR=$work/tmp
 n=0
 failed=0
 
