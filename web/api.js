@@ -1,9 +1,16 @@
 // api.js -- the multiquote HTTP API, same origin.
 //
 // Each call resolves to {ok, status, data}; data is the parsed JSON body (or
-// null). createQuote reads the answer as Server-Sent Events, so results show
-// as each carrier answers. A network failure resolves to status 0 with an error object shaped
+// null). A network failure resolves to status 0 with an error object shaped
 // like the server's, so callers have one path for every failure.
+// createQuote reads the answer as Server-Sent Events, so results show as
+// each carrier answers.
+
+const networkFailure = () => ({
+  ok: false,
+  status: 0,
+  data: { error: { code: 'network', message: 'The quote service could not be reached. Check your connection and try again.' } },
+});
 
 async function call(method, url, body) {
   const init = { method, headers: { Accept: 'application/json' } };
@@ -15,11 +22,7 @@ async function call(method, url, body) {
   try {
     res = await fetch(url, init);
   } catch (e) {
-    return {
-      ok: false,
-      status: 0,
-      data: { error: { code: 'network', message: 'The quote service could not be reached. Check your connection and try again.' } },
-    };
+    return networkFailure();
   }
   let data = null;
   try {
@@ -29,12 +32,6 @@ async function call(method, url, body) {
   }
   return { ok: res.ok, status: res.status, data };
 }
-
-const networkFailure = () => ({
-  ok: false,
-  status: 0,
-  data: { error: { code: 'network', message: 'The quote service could not be reached. Check your connection and try again.' } },
-});
 
 /** The events of a Server-Sent Events text so far: [{name, data}] and the rest. */
 function splitEvents(buf) {

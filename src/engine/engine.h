@@ -282,11 +282,25 @@ void mq_engine_free(mq_engine *e);
 
 int mq_engine_plan_count(const mq_engine *e);
 
+/* ---- YAML files (plan.c), shared by the plan, market and carrier
+ * registry loaders ---------------------------------------------------- */
+
 /* The 1-based line of the first YAML directive ("%..." at a line's start) in
  * `text`, or 0. Plans, markets and carrier registries never use directives,
  * and libfyaml 0.7.12 loops forever on some malformed ones ("%\xff"), so
  * they are refused before libfyaml sees the text. */
 int mq_yaml_directive_line(const char *text);
+
+/* The text of a YAML file for libfyaml (caller frees; parse it with
+ * fy_document_build_from_string and free it after the document). NULL with
+ * "path: why" or "path:line: why" in err when it cannot be read, is larger
+ * than `max` bytes, or holds a directive. */
+char *mq_yaml_read(const char *path, size_t max, char *err, size_t errlen);
+
+/* A node's 1-based line in its file (a mapping's or list's: its first key's
+ * or item's); 0 when unknown. */
+struct fy_node;
+int mq_yaml_line(struct fy_node *n);
 const mq_plan *mq_engine_plan(const mq_engine *e, int i);
 
 typedef struct mq_plan_info {

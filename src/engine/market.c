@@ -40,13 +40,6 @@ static double node_number(struct fy_node *n, bool *ok)
     return v;
 }
 
-static int node_line(struct fy_node *n)
-{
-    struct fy_token *t = n && fy_node_is_scalar(n) ? fy_node_get_scalar_token(n) : NULL;
-    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-    return m ? m->line + 1 : 0;
-}
-
 static bool load_guidelines(mq_market *m, struct fy_node *g, mq_diags *d)
 {
     for (int i = 0; i < 64; i++)
@@ -67,7 +60,7 @@ static bool load_guidelines(mq_market *m, struct fy_node *g, mq_diags *d)
         double add = node_number(fy_node_mapping_lookup_by_string(v, "additional", 10), &num_ok);
         if (!num_ok) {
             mq_diag_add(d, "%s:%d: poverty_guideline %s needs {first: N, additional: N}", m->file,
-                        node_line(fy_node_pair_key(pair)), state);
+                        mq_yaml_line(fy_node_pair_key(pair)), state);
             return false;
         }
         m->guideline_first[code] = first;
@@ -103,7 +96,7 @@ static bool load_bands(mq_market *m, struct fy_node *b, mq_diags *d)
             mq_diag_add(d,
                         "%s:%d: band %d must be [from, to, start %%, end %%] following the "
                         "previous band",
-                        m->file, node_line(fy_node_sequence_get_by_index(row, 0)), i + 1);
+                        m->file, mq_yaml_line(fy_node_sequence_get_by_index(row, 0)), i + 1);
             return false;
         }
         m->bands[i] = (mq_band){v[0], v[1], v[2], v[3]};
@@ -111,25 +104,7 @@ static bool load_bands(mq_market *m, struct fy_node *b, mq_diags *d)
     return true;
 }
 
-/* The file's text (caller frees), or NULL when it cannot be read or is
- * larger than MARKET_MAX_BYTES. */
 enum { MARKET_MAX_BYTES = 1024 * 1024 };
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = malloc(MARKET_MAX_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, MARKET_MAX_BYTES + 1, f) : 0;
-    fclose(f);
-    if (buf && n > MARKET_MAX_BYTES) {
-        free(buf);
-        return NULL;
-    }
-    if (buf)
-        buf[n] = '\0';
-    return buf;
-}
 
 mq_market *mq_market_load(const char *dir, mq_diags *d)
 {
@@ -140,14 +115,13 @@ mq_market *mq_market_load(const char *dir, mq_diags *d)
         return NULL;
     m->file = strdup(file);
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
-    char *text = read_text(file);
-    int directive = text ? mq_yaml_directive_line(text) : 0;
-    struct fy_document *doc =
-        text && !directive ? fy_document_build_from_string(&cfg, text, FY_NT) : NULL;
+    char why[4200];
+    char *text = mq_yaml_read(file, MARKET_MAX_BYTES, why, sizeof why);
+    struct fy_document *doc = text ? fy_document_build_from_string(&cfg, text, FY_NT) : NULL;
     struct fy_node *root = doc ? fy_document_root(doc) : NULL;
     bool ok = root && fy_node_is_mapping(root);
-    if (directive)
-        mq_diag_add(d, "%s:%d: YAML directives (%%...) are not allowed", file, directive);
+    if (!text)
+        mq_diag_add(d, "%s", why);
     else if (!ok)
         mq_diag_add(d, "%s: not a valid market file (YAML mapping)", file);
     struct fy_node *hdr = ok ? fy_node_by_path(root, "/market", FY_NT, FYNWF_DONT_FOLLOW) : NULL;

@@ -933,6 +933,36 @@ static char *read_file(const char *path, mq_diags *d, const char *display)
     return buf;
 }
 
+int mq_yaml_line(struct fy_node *n)
+{
+    return node_line(n);
+}
+
+char *mq_yaml_read(const char *path, size_t max, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = f ? malloc(max + 1) : NULL;
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    if (f)
+        fclose(f);
+    if (!buf || n > max) {
+        snprintf(err, errlen, "%s: %s", path,
+                 !f    ? "cannot be read"
+                 : buf ? "too large"
+                       : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    int directive = mq_yaml_directive_line(buf);
+    if (directive) {
+        snprintf(err, errlen, "%s:%d: YAML directives (%%...) are not allowed", path, directive);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 int mq_yaml_directive_line(const char *text)
 {
     int line = 1;

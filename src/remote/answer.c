@@ -312,3 +312,21 @@ bool mq_remote_result_status(const mq_remote_carrier *c, mq_status status, const
     out->nreasons = 1;
     return true;
 }
+
+bool mq_remote_answer_result(const mq_remote_answer *ans, const mq_input *in,
+                             const mq_remote_carrier *c, mq_arena *a, mq_result *out)
+{
+    bool ok = true;
+    if (ans->status == MQ_QUOTED) {
+        char why[300], reason[400];
+        ok = mq_remote_result_parse(ans->body, ans->body_len, in, c, a, out, why, sizeof why);
+        if (!ok) {
+            snprintf(reason, sizeof reason, "the carrier's answer breaks the protocol: %s", why);
+            mq_remote_result_status(c, MQ_ERROR, reason, a, out);
+        }
+    } else {
+        mq_remote_result_status(c, ans->status, ans->reason, a, out);
+    }
+    out->elapsed_ns = ans->elapsed_ns;
+    return ok;
+}

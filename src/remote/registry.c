@@ -21,24 +21,6 @@ typedef struct loader {
     bool failed;
 } loader;
 
-/* A node's line (1-based): a collection's is its first key or item's. */
-static int node_line(struct fy_node *n)
-{
-    if (!n)
-        return 0;
-    if (fy_node_is_scalar(n)) {
-        struct fy_token *t = fy_node_get_scalar_token(n);
-        const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-        return m ? m->line + 1 : 0;
-    }
-    void *it = NULL;
-    if (fy_node_is_mapping(n)) {
-        struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
-        return pair ? node_line(fy_node_pair_key(pair)) : 0;
-    }
-    return node_line(fy_node_sequence_iterate(n, &it));
-}
-
 static bool fail(loader *L, struct fy_node *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static bool fail(loader *L, struct fy_node *at, const char *fmt, ...)
@@ -46,7 +28,7 @@ static bool fail(loader *L, struct fy_node *at, const char *fmt, ...)
     if (L->failed)
         return false; /* the first error is the one reported */
     L->failed = true;
-    int n = snprintf(L->err, L->errlen, "%s:%d: ", L->reg->file, node_line(at));
+    int n = snprintf(L->err, L->errlen, "%s:%d: ", L->reg->file, mq_yaml_line(at));
     if (n < 0 || (size_t)n >= L->errlen)
         return false;
     va_list ap;
@@ -288,7 +270,7 @@ static bool carrier_complete(loader *L, mq_remote_carrier *c, struct fy_node *at
 
 static bool load_carrier(loader *L, struct fy_node *item, mq_remote_carrier *c)
 {
-    c->decl_line = node_line(item);
+    c->decl_line = mq_yaml_line(item);
     if (!fy_node_is_mapping(item))
         return fail(L, item, "a carrier is a mapping: id, kind, ...");
     void *it = NULL;
@@ -346,27 +328,6 @@ static bool load_root(loader *L, struct fy_node *root)
 
 enum { REGISTRY_MAX_BYTES = 1024 * 1024 };
 
-/* The file's text (caller frees); NULL with a message when it cannot be
- * read or is larger than REGISTRY_MAX_BYTES. */
-static char *read_text(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = f ? malloc(REGISTRY_MAX_BYTES + 1) : NULL;
-    size_t n = buf ? fread(buf, 1, REGISTRY_MAX_BYTES + 1, f) : 0;
-    if (f)
-        fclose(f);
-    if (!buf || n > REGISTRY_MAX_BYTES) {
-        snprintf(err, errlen, "%s: %s", path,
-                 !f    ? "cannot be read"
-                 : buf ? "larger than 1 MiB"
-                       : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
 mq_remote_registry *mq_remote_registry_load(const char *path, char *err, size_t errlen)
 {
     mq_remote_registry *reg = calloc(1, sizeof(*reg));
@@ -377,15 +338,11 @@ mq_remote_registry *mq_remote_registry_load(const char *path, char *err, size_t 
         return NULL;
     }
     reg->deadline_ms = MQ_REMOTE_DEADLINE_MS;
-    char *text = read_text(path, err, errlen);
-    int directive = text ? mq_yaml_directive_line(text) : 0;
-    if (directive)
-        snprintf(err, errlen, "%s:%d: YAML directives (%%...) are not allowed", path, directive);
+    char *text = mq_yaml_read(path, REGISTRY_MAX_BYTES, err, errlen);
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
-    struct fy_document *doc =
-        text && !directive ? fy_document_build_from_string(&cfg, text, FY_NT) : NULL;
+    struct fy_document *doc = text ? fy_document_build_from_string(&cfg, text, FY_NT) : NULL;
     if (!doc) {
-        if (text && !directive)
+        if (text)
             snprintf(err, errlen, "%s: not valid YAML (check indentation and quoting)", path);
         free(text);
         mq_remote_registry_free(reg);

@@ -147,6 +147,13 @@ bool mq_remote_result_parse(const char *body, size_t len, const mq_input *in,
                             const mq_remote_carrier *c, mq_arena *a, mq_result *out, char *why,
                             size_t whylen);
 
+/* One fan-out answer as a result: the carrier's own answer checked against
+ * the protocol (one that breaks it becomes an error saying what is wrong),
+ * or the status and reason the fan-out gave; elapsed time included. False
+ * when the answer broke the protocol (a failure, for the carrier's breaker). */
+bool mq_remote_answer_result(const mq_remote_answer *ans, const mq_input *in,
+                             const mq_remote_carrier *c, mq_arena *a, mq_result *out);
+
 /* A result with no premium: status and one reason (timeout, error...). */
 bool mq_remote_result_status(const mq_remote_carrier *c, mq_status status, const char *reason,
                              mq_arena *a, mq_result *out);

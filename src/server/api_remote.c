@@ -203,9 +203,9 @@ static char *write_response(mq_fanout *f)
         return NULL;
     mq_tip_minimums mins;
     json_t *tips = mq_resp_tips(&f->in, f->res, f->n, mq_api_minimums(&f->in, &mins), &f->arena);
-    char *text =
-        tips ? mq_resp_text(&f->in, f->res, f->n, &(mq_resp_meta){f->q.id, f->q.created_at, true}, tips)
-             : NULL;
+    char *text = tips ? mq_resp_text(&f->in, f->res, f->n,
+                                     &(mq_resp_meta){f->q.id, f->q.created_at, true}, tips)
+                      : NULL;
     json_decref(tips);
     return text;
 }
