@@ -2,7 +2,7 @@
 // the server's CPU time per fan-out, with 50 remote carriers answering in
 // 100-300 ms (carrier i after 100 + 200*i/49 ms, so the slowest takes 300 ms).
 //
-// Starts a carrier farm (node http on loopback, keep-alive), writes a
+// Starts a carrier farm (node http on loopback, keep-alive, in a child process), writes a
 // carriers.yaml for it, starts `multiquote serve --carriers`, then sends
 // quotes from CLIENTS concurrent clients for ROUNDS rounds each and reports
 // p50/p99/max of (quote latency - 300 ms), quotes/s, and CPU ms per quote
@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const [BIN, ROUNDS = '100', CLIENTS = '8'] = process.argv.slice(2);
+const FARM_ONLY = BIN === '--farm'; // the carrier farm, run in its own process
 const N = 50;
 const SLOWEST = 300;
 const delayOf = (i) => Math.round(100 + (200 * i) / (N - 1));
@@ -52,12 +53,21 @@ function cpuMs(pid) {
 
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
-const farm = await startFarm();
+if (FARM_ONLY) {
+  const farm = await startFarm();
+  console.log(farm.address().port);
+  await new Promise(() => {}); // until killed
+}
+
+// The farm runs in a process of its own, so its event loop and the
+// clients' do not delay each other (the machine's cores are still shared).
+const farmProc = spawn(process.execPath, [new URL(import.meta.url).pathname, '--farm'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const farmPort = await new Promise((resolve) => farmProc.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mq-bench-fanout-'));
 const lines = ['deadline_ms: 3000', 'carriers:'];
 for (let i = 0; i < N; i++)
   lines.push(`  - id: c${i}`, '    kind: remote', `    name: Carrier ${i}`, '    rating: A',
-    `    url: http://127.0.0.1:${farm.address().port}/c/${i}`, '    lines: [auto]', '    max_concurrent: 64');
+    `    url: http://127.0.0.1:${farmPort}/c/${i}`, '    lines: [auto]', '    max_concurrent: 64');
 writeFileSync(path.join(dir, 'carriers.yaml'), lines.join('\n') + '\n');
 const port = 18800 + Math.floor(Math.random() * 1000);
 const srv = spawn(BIN, ['serve', '--port', String(port), '--db', path.join(dir, 'q.db'), '--plans', 'plans',
@@ -106,7 +116,7 @@ console.log(`latency over the slowest carrier (300 ms): p50 ${pct(over, 50).toFi
 console.log(`remote calls ${sum('mq_remote_calls_total')}, connections opened ${sum('mq_remote_connections_opened_total')} (keep-alive reuses the rest)`);
 console.log(`server CPU per quote (50 remote calls + 10 local auto plans + save): ${(cpu / total).toFixed(2)} ms`);
 srv.kill('SIGTERM');
-farm.close();
+farmProc.kill();
 agent.destroy();
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);

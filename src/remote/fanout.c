@@ -1,9 +1,11 @@
 /* fanout.c -- asks remote carriers over HTTP, all at once, on one thread.
  *
  * One thread owns a libcurl multi handle. mq_remote_ask (any thread) queues
- * a call and wakes it with curl_multi_wakeup; the thread then adds one easy
- * transfer per carrier, drives them all with curl_multi_perform/poll, and
- * hands each answer to the caller's callback the moment it is complete. The
+ * a call and wakes it through an eventfd; the thread then adds one easy
+ * transfer per carrier and drives them all with curl's socket interface on
+ * an epoll set (curl says which sockets to watch and when its timers fire,
+ * so each wake-up costs what happened, not the number of transfers open),
+ * and hands each answer to the caller's callback the moment it is complete. The
  * multi handle keeps its connections open between calls, so a carrier is
  * asked over a warm keep-alive connection. A call ends when every carrier
  * has answered or at its deadline, when the carriers still out are cut off
@@ -16,10 +18,14 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 const double mq_remote_latency_bounds_ms[MQ_REMOTE_LAT_BUCKETS] = {
     5, 10, 25, 50, 100, 250, 500, 1000, 2000, 3000, 5000, 10000};
@@ -70,6 +76,9 @@ typedef struct carrier_state {
 struct mq_remote {
     const mq_remote_registry *reg;
     CURLM *multi;
+    int epoll_fd;     /* the sockets curl wants watched, and wake_fd */
+    int wake_fd;      /* eventfd: a call queued, or stopping */
+    int64_t timer_ns; /* when curl wants socket_action(TIMEOUT); -1: not */
     pthread_t thread;
     pthread_mutex_t lock; /* guards incoming and stopping */
     call *incoming;
@@ -96,6 +105,14 @@ static void free_call(call *c)
     free(c->slots);
     free(c->request);
     free(c);
+}
+
+static void wake(mq_remote *r)
+{
+    uint64_t one = 1;
+    if (write(r->wake_fd, &one, sizeof one) < 0) {
+        /* the counter is saturated: the thread is awake already */
+    }
 }
 
 bool mq_remote_ask(mq_remote *r, const char *request, size_t len, const int *carriers, int n,
@@ -135,7 +152,7 @@ bool mq_remote_ask(mq_remote *r, const char *request, size_t len, const int *car
         free_call(c);
         return false;
     }
-    curl_multi_wakeup(r->multi);
+    wake(r);
     return true;
 }
 
@@ -462,15 +479,79 @@ static void take_incoming(mq_remote *r, bool *stopping)
     }
 }
 
-static int poll_timeout_ms(mq_remote *r)
+/* curl's socket callback: watch `fd` for what curl waits on. */
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *socketp)
+{
+    (void)e;
+    mq_remote *r = arg;
+    struct epoll_event ev = {.data.fd = fd};
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(r->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        curl_multi_assign(r->multi, fd, NULL);
+        return 0;
+    }
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    if (socketp) {
+        epoll_ctl(r->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+    } else if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+        curl_multi_assign(r->multi, fd, r); /* any non-NULL: "added" */
+    }
+    return 0;
+}
+
+/* curl's timer callback: when to call socket_action(TIMEOUT). */
+static int on_timer(CURLM *m, long timeout_ms, void *arg)
+{
+    (void)m;
+    mq_remote *r = arg;
+    r->timer_ns = timeout_ms < 0 ? -1 : now_ns() + (int64_t)timeout_ms * 1000000;
+    return 0;
+}
+
+/* How long epoll may sleep: until curl's timer, the nearest deadline, or 1 s. */
+static int wait_ms(mq_remote *r)
 {
     int64_t t = now_ns(), wait = 1000;
+    if (r->timer_ns >= 0) {
+        int64_t left = (r->timer_ns - t + 999999) / 1000000;
+        wait = left < 0 ? 0 : left < wait ? left : wait;
+    }
     for (call *c = r->active; c; c = c->next) {
         int64_t left = (c->deadline_ns - t + 999999) / 1000000;
         if (left < wait)
             wait = left < 0 ? 0 : left;
     }
     return (int)wait;
+}
+
+static void drain_wake(mq_remote *r)
+{
+    uint64_t n;
+    if (read(r->wake_fd, &n, sizeof n) < 0) {
+        /* EAGAIN: already drained */
+    }
+}
+
+/* Waits for sockets, the wake-up or a timer, and lets curl act on them. */
+static void wait_and_act(mq_remote *r)
+{
+    struct epoll_event ev[64];
+    int n = epoll_wait(r->epoll_fd, ev, 64, wait_ms(r));
+    int running;
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.fd == r->wake_fd) {
+            drain_wake(r);
+            continue;
+        }
+        int flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(r->multi, ev[i].data.fd, flags, &running);
+    }
+    if (r->timer_ns >= 0 && now_ns() >= r->timer_ns) {
+        r->timer_ns = -1;
+        curl_multi_socket_action(r->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
 }
 
 static void *fanout_thread(void *arg)
@@ -482,8 +563,6 @@ static void *fanout_thread(void *arg)
         take_incoming(r, &stopping);
         if (stopping && !r->active)
             break;
-        int running = 0;
-        curl_multi_perform(r->multi, &running);
         CURLMsg *m;
         int left;
         while ((m = curl_multi_info_read(r->multi, &left)))
@@ -491,7 +570,7 @@ static void *fanout_thread(void *arg)
                 on_transfer_done(r, m->easy_handle, m->data.result);
         expire_calls(r);
         finish_answered_calls(r);
-        curl_multi_poll(r->multi, NULL, 0, poll_timeout_ms(r), NULL);
+        wait_and_act(r);
     }
     return NULL;
 }
@@ -511,6 +590,16 @@ static void free_carrier_states(mq_remote *r)
     r->cs = NULL;
 }
 
+static void close_fds(mq_remote *r)
+{
+    if (!r)
+        return;
+    if (r->epoll_fd >= 0)
+        close(r->epoll_fd);
+    if (r->wake_fd >= 0)
+        close(r->wake_fd);
+}
+
 static void curl_setup(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -521,8 +610,18 @@ mq_remote *mq_remote_start(const mq_remote_registry *reg, char *err, size_t errl
     static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
     pthread_once(&curl_once, curl_setup);
     mq_remote *r = calloc(1, sizeof(*r));
-    if (r)
+    if (r) {
         r->reg = reg;
+        r->timer_ns = -1;
+        r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    }
+    struct epoll_event wake_ev = {.events = EPOLLIN, .data.fd = r ? r->wake_fd : -1};
+    if (r && (r->epoll_fd < 0 || r->wake_fd < 0 ||
+              epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, r->wake_fd, &wake_ev) != 0)) {
+        snprintf(err, errlen, "cannot make the carrier fan-out's epoll set");
+        goto fail;
+    }
     if (!r ||
         !(r->cs = calloc((size_t)(reg->ncarriers ? reg->ncarriers : 1), sizeof(carrier_state))) ||
         !(r->multi = curl_multi_init())) {
@@ -538,6 +637,10 @@ mq_remote *mq_remote_start(const mq_remote_registry *reg, char *err, size_t errl
     long conns = 0;
     for (int i = 0; i < reg->ncarriers; i++)
         conns += reg->carriers[i].remote ? reg->carriers[i].max_concurrent : 0;
+    curl_multi_setopt(r->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(r->multi, CURLMOPT_SOCKETDATA, r);
+    curl_multi_setopt(r->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(r->multi, CURLMOPT_TIMERDATA, r);
     curl_multi_setopt(r->multi, CURLMOPT_MAXCONNECTS,
                       conns < 8      ? 8L
                       : conns > 4096 ? 4096L
@@ -553,6 +656,7 @@ fail:
     if (r && r->multi)
         curl_multi_cleanup(r->multi);
     free_carrier_states(r);
+    close_fds(r);
     free(r);
     return NULL;
 }
@@ -564,10 +668,11 @@ void mq_remote_stop(mq_remote *r)
     pthread_mutex_lock(&r->lock);
     r->stopping = true;
     pthread_mutex_unlock(&r->lock);
-    curl_multi_wakeup(r->multi);
+    wake(r);
     pthread_join(r->thread, NULL);
     free_carrier_states(r); /* the idle handles first: they belong to the multi's connections */
     curl_multi_cleanup(r->multi);
+    close_fds(r);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }
