@@ -682,7 +682,8 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
     int n = mq_engine_select(e, in->line, in->state, in->effective_date, plans, ids, cap);
     int nr = 0;
     for (int i = 0; i < n; i++) {
-        if (!asked_for(in, ids[i]) || (opts->rate_here && !opts->rate_here(opts->carrier_arg, ids[i])))
+        if (!asked_for(in, ids[i]) ||
+            (opts->rate_here && !opts->rate_here(opts->carrier_arg, ids[i])))
             continue;
         if (in->metals && plans[i] && plans[i]->metal >= 0 &&
             !(in->metals & (1u << plans[i]->metal)))

@@ -277,7 +277,8 @@ static void post_quote(mq_server *s, mq_http_req *r)
     }
     mq_tip_minimums mins;
     json_t *tips = mq_resp_tips(&in, res, n, mq_api_minimums(&in, &mins), &r->arena);
-    char *text = tips ? mq_resp_text(&in, res, n, &(mq_resp_meta){q.id, q.created_at, true}, tips) : NULL;
+    char *text =
+        tips ? mq_resp_text(&in, res, n, &(mq_resp_meta){q.id, q.created_at, true}, tips) : NULL;
     json_decref(tips);
     if (!text) {
         mq_api_error(r, 500, "internal", "out of memory", "");
