@@ -132,6 +132,16 @@ bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const 
 
 void mq_api_save_failed(mq_server *s, mq_http_req *r)
 {
+    char why[256];
+    if (mq_store_failed(s->store, why, sizeof why) &&
+        !atomic_exchange(&s->store_failure_logged, true)) {
+        /* once: the operator must see why every save is refused from now on */
+        json_t *ev = json_pack("{s:s, s:s}", "event", "store_failed", "message", why);
+        char *line = ev ? mq_resp_dump(ev, false) : NULL;
+        fprintf(stderr, "%s\n", line ? line : "{\"event\":\"store_failed\"}");
+        free(line);
+        json_decref(ev);
+    }
     if (mq_store_failed(s->store, NULL, 0))
         mq_api_error(r, 503, "storage_unavailable",
                      "the database refuses writes since a write to its disk failed; nothing was "

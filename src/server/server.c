@@ -97,6 +97,20 @@ static void safe_path(const char *in, char *out, size_t n)
     out[j] = '\0';
 }
 
+/* --db for the log: a postgresql://user:secret@host URI shows "***" for
+ * its password (put it in a pgpass file anyway: docs/deploy.md). */
+static void db_for_log(const char *db, char *out, size_t n)
+{
+    char masked[1024];
+    snprintf(masked, sizeof masked, "%s", db);
+    char *scheme = strstr(masked, "://");
+    char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+    if (at && colon && colon < at && !memchr(scheme + 3, '/', (size_t)(at - scheme - 3)))
+        snprintf(colon + 1, sizeof masked - (size_t)(colon + 1 - masked), "***%s", at);
+    safe_path(masked, out, n);
+}
+
 /* ---- Plans, shared and reloadable --------------------------------------- */
 
 mq_engine_ref *mq_server_engine_acquire(mq_server *s)
@@ -1066,9 +1080,11 @@ int mq_server_run(const mq_server_config *cfg)
         s->watch = NULL;
         goto done;
     }
+    char db[1024];
+    db_for_log(cfg->db_path, db, sizeof db);
     log_line("\"event\":\"listening\",\"url\":\"http://%s:%d/\",\"plans\":%d,\"db\":\"%s\"",
              strcmp(cfg->bind, "0.0.0.0") == 0 ? "localhost" : cfg->bind, cfg->port,
-             mq_engine_plan_count(s->live->engine), cfg->db_path);
+             mq_engine_plan_count(s->live->engine), db);
     for (;;) {
         int sig = 0;
         if (sigwait(&sigs, &sig) != 0)

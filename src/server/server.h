@@ -129,6 +129,7 @@ typedef struct mq_server {
      * fan-out thread; both NULL without --carriers */
     mq_remote_registry *registry;
     mq_remote *remote;
+    atomic_bool store_failure_logged; /* the store's failed state, logged once */
 } mq_server;
 
 /* A POST /v1/quotes still waiting on remote carriers, or streamed as

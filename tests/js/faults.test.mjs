@@ -76,6 +76,12 @@ describe('a failing disk: JSON 5xx, nothing partial, no retry', () => {
           }
         }
         assert.ok(statuses.some((s) => s !== 201), `the fault never hit: ${statuses}`);
+        // the failed state is logged once, with the store's reason, when it refuses
+        if (statuses.includes(503)) {
+          const logged = srv.events().filter((e) => e.event === 'store_failed');
+          assert.equal(logged.length, 1, srv.logs());
+          assert.ok(logged[0].message.length > 0);
+        }
         for (const [id, text] of ok) {
           const got = await rawRequest(`${srv.url}/v1/quotes/${id}`);
           assert.equal(got.status, 200); // reads go on

@@ -87,7 +87,9 @@ describe('several nodes on one PostgreSQL behind nginx', () => {
       pg = `${sh('cluster.sh', ['start', pgDir])}/mq_nodes`;
     }
     const args = ['--rate-limit', '0']; // every client is 127.0.0.1 here
-    [a, b] = await Promise.all([startServer({ db: pg, args }), startServer({ db: pg, args })]);
+    // node B is given a password in its URI (the test cluster trusts loopback and ignores it)
+    const withPassword = pg.replace('postgresql://postgres@', 'postgresql://postgres:hunter2-secret@');
+    [a, b] = await Promise.all([startServer({ db: pg, args }), startServer({ db: withPassword, args })]);
     nginxDir = makeTemp('mq-nginx-');
     const port = await freePort();
     sh('nginx.sh', ['start', nginxDir, String(port), String(a.port), String(b.port)]);
@@ -98,6 +100,12 @@ describe('several nodes on one PostgreSQL behind nginx', () => {
     if (nginxDir) sh('nginx.sh', ['stop', nginxDir]);
     await stopAll();
     if (pgDir) sh('cluster.sh', ['stop', pgDir]);
+  });
+
+  it('a password in the database URI never reaches the log', () => {
+    const listening = b.events().find((e) => e.event === 'listening');
+    assert.match(listening.db, /^postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\//);
+    assert.ok(!b.logs().includes('hunter2-secret'));
   });
 
   it('both nodes show the same digest for every plan, the files\' own', async () => {
