@@ -7,6 +7,7 @@
  * store in a temporary folder. (Query arguments come from libmicrohttpd's
  * connection, which a fuzz input has not got, so routes see none.)
  */
+#include "privacy.h"
 #include "server.h"
 
 #include "fuzz_util.h"
@@ -23,6 +24,7 @@ static char store_dir[256];
 static void close_server(void)
 {
     mq_store_close(server.store);
+    mq_priv_ring_free(server.keys);
     mq_engine_free(ref.engine);
     pthread_mutex_destroy(&server.lock);
     char path[512];
@@ -53,6 +55,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(db, sizeof db, "%s/quotes.db", store_dir);
     server.store = mq_store_open(db, err, sizeof err);
     if (!server.store || pthread_mutex_init(&server.lock, NULL) != 0) {
+        fprintf(stderr, "fuzz_api: %s\n", err);
+        abort();
+    }
+    /* keys, so that a valid quote is sealed and saved like in the server */
+    server.keys = mq_priv_ring_parse(
+        "subject 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+        "key 1 202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n",
+        "fuzz_api", err, sizeof err);
+    if (!server.keys) {
         fprintf(stderr, "fuzz_api: %s\n", err);
         abort();
     }
