@@ -146,6 +146,16 @@ static void carriers(text *t, mq_server *s)
         "mq_plan_reloads_total{result=\"failed\"} %ld\n",
         atomic_load(&m->reloads_ok), atomic_load(&m->reloads_failed));
     put(t,
+        "# HELP mq_http_rate_limited_total API requests refused by the per-client rate limit "
+        "(429).\n"
+        "# TYPE mq_http_rate_limited_total counter\n"
+        "mq_http_rate_limited_total %ld\n"
+        "# HELP mq_http_slow_requests_cut_total Connections cut because their request took "
+        "longer than --request-timeout to arrive.\n"
+        "# TYPE mq_http_slow_requests_cut_total counter\n"
+        "mq_http_slow_requests_cut_total %ld\n",
+        atomic_load(&m->rate_limited), atomic_load(&m->slow_requests_cut));
+    put(t,
         "# HELP mq_http_connections Open HTTP connections.\n"
         "# TYPE mq_http_connections gauge\n"
         "mq_http_connections %d\n",

@@ -479,6 +479,7 @@ struct mq_conn_watch {
     int64_t timeout_ns;
     pthread_t thread;
     atomic_bool stop;
+    atomic_long *cut_total; /* the server's metric */
 };
 
 static int64_t now_ns(void)
@@ -565,19 +566,22 @@ static void *watch_run(void *arg)
         struct timespec tick = {0, WATCH_TICK_MS * 1000000L};
         nanosleep(&tick, NULL);
         int cut = watch_cut_late(w);
-        if (cut)
+        if (cut) {
+            atomic_fetch_add(w->cut_total, cut);
             log_line("\"event\":\"slow_requests_cut\",\"connections\":%d", cut);
+        }
     }
     return NULL;
 }
 
-static struct mq_conn_watch *watch_start(unsigned timeout_s)
+static struct mq_conn_watch *watch_start(unsigned timeout_s, atomic_long *cut_total)
 {
     struct mq_conn_watch *w = calloc(1, sizeof(*w));
     if (!w)
         return NULL;
     pthread_mutex_init(&w->lock, NULL);
     w->timeout_ns = (int64_t)timeout_s * 1000000000;
+    w->cut_total = cut_total;
     if (pthread_create(&w->thread, NULL, watch_run, w) != 0) {
         pthread_mutex_destroy(&w->lock);
         free(w);
@@ -745,6 +749,7 @@ static void screen_request(mq_server *s, struct MHD_Connection *conn, conn_req *
     } else if (cr->too_big) {
         refuse_too_large(cr, l->max_body);
     } else if (rate_limited(s, conn, url, &cr->retry_after)) {
+        atomic_fetch_add(&s->metrics.rate_limited, 1);
         snprintf(msg, sizeof msg, "too many requests from your address; retry after %d s",
                  cr->retry_after);
         refuse(cr, 429, "rate_limited", msg);
@@ -983,7 +988,8 @@ static bool start_hardening(mq_server *s)
             return false;
         }
     }
-    if (l->request_timeout_s > 0 && !(s->watch = watch_start(l->request_timeout_s))) {
+    if (l->request_timeout_s > 0 &&
+        !(s->watch = watch_start(l->request_timeout_s, &s->metrics.slow_requests_cut))) {
         log_line("\"event\":\"error\",\"message\":\"cannot start the slow-request watch\"");
         return false;
     }

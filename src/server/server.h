@@ -101,6 +101,9 @@ typedef struct mq_metrics {
     const char *carrier_ids[64];
     atomic_int ncarriers;
     atomic_long reloads_ok, reloads_failed;
+    /* hardening: requests refused by the per-client limit, and slow
+     * requests cut by the connection watch */
+    atomic_long rate_limited, slow_requests_cut;
 } mq_metrics;
 
 typedef struct mq_server {

@@ -262,6 +262,8 @@ describe('slow clients', () => {
     await srv.waitForLog((e) => e.event === 'slow_requests_cut');
     const cut = srv.events().filter((e) => e.event === 'slow_requests_cut').reduce((n, e) => n + e.connections, 0);
     assert.equal(cut, 40);
+    const metrics = (await rawRequest(`${srv.url}/metrics`)).text;
+    assert.match(metrics, /^mq_http_slow_requests_cut_total 40$/m);
     const res = await rawRequest(`${srv.url}/healthz`);
     assert.equal(res.status, 200);
   });
@@ -393,6 +395,7 @@ describe('rate limiting', () => {
     assert.equal((await get(srv.port, '/v1/carriers')).status, 200);
     assert.equal((await get(srv.port, '/v1/carriers')).status, 200);
     assert.equal((await get(srv.port, '/v1/carriers')).status, 429);
+    assert.match((await get(srv.port, '/metrics')).text, /^mq_http_rate_limited_total 3$/m);
     await srv.cleanup();
   });
 
