@@ -33,10 +33,20 @@ static const char *const bundle_parts[] = {"auto", "home", "renters"};
 
 enum { SHAPE_MAX = 256 };
 
+enum { WALK_DEPTH_MAX = 32 };
+
+/* One step of the path down to the current node: an object key, or an
+ * array index when key is NULL. */
+typedef struct walk_seg {
+    const char *key;
+    size_t index;
+} walk_seg;
+
 typedef struct walk {
-    json_t *vault; /* [[path, value], ...] */
-    json_t *path;  /* the segments down to the current node */
-    bool failed;   /* out of memory */
+    json_t *vault;                     /* [[path, value], ...] */
+    walk_seg path[WALK_DEPTH_MAX + 2]; /* room for a taken value one below the deepest node */
+    int depth;                         /* segments in path */
+    bool failed;                       /* out of memory */
 } walk;
 
 static bool is_personal(const char *shape)
@@ -55,29 +65,43 @@ static bool is_bundle_part(const char *key)
     return false;
 }
 
-/* Moves the value at parent[key] into the vault, leaving null. */
+/* The current path as JSON (["drivers", 0, "license", "number"]); built only
+ * for a value taken, so walking the rest of the request allocates nothing. */
+static json_t *path_json(const walk *w)
+{
+    json_t *p = json_array();
+    for (int i = 0; p && i < w->depth; i++) {
+        json_t *seg = w->path[i].key ? json_string(w->path[i].key)
+                                     : json_integer((json_int_t)w->path[i].index);
+        if (json_array_append_new(p, seg) != 0) {
+            json_decref(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
+/* Moves the value at parent[key] (the path's last step) into the vault,
+ * leaving null. */
 static void take_value(walk *w, json_t *parent, const char *key, json_t *value)
 {
-    json_t *where = json_copy(w->path);
+    json_t *where = path_json(w);
     json_t *entry = where ? json_pack("[o,O]", where, value) : NULL;
     if (!entry || json_array_append_new(w->vault, entry) != 0 ||
         json_object_set_new(parent, key, json_null()) != 0)
         w->failed = true;
 }
 
-static void walk_node(walk *w, json_t *node, const char *shape, int depth);
+static void walk_node(walk *w, json_t *node, const char *shape);
 
-static void walk_child(walk *w, json_t *seg, json_t *child, const char *shape, int depth)
+static void walk_child(walk *w, walk_seg seg, json_t *child, const char *shape)
 {
-    if (!seg || json_array_append_new(w->path, seg) != 0) {
-        w->failed = true;
-        return;
-    }
-    walk_node(w, child, shape, depth + 1);
-    json_array_remove(w->path, json_array_size(w->path) - 1);
+    w->path[w->depth++] = seg;
+    walk_node(w, child, shape);
+    w->depth--;
 }
 
-static void walk_object(walk *w, json_t *obj, const char *shape, int depth)
+static void walk_object(walk *w, json_t *obj, const char *shape)
 {
     const char *key;
     json_t *v;
@@ -85,7 +109,7 @@ static void walk_object(walk *w, json_t *obj, const char *shape, int depth)
     json_object_foreach_safe(obj, tmp, key, v)
     {
         char sub[SHAPE_MAX];
-        if (depth == 0 && json_is_object(v) && is_bundle_part(key))
+        if (w->depth == 0 && json_is_object(v) && is_bundle_part(key))
             sub[0] = '\0'; /* a bundle's auto/home part has the shape of a request */
         else if ((size_t)snprintf(sub, sizeof sub, "%s%s%s", shape, *shape ? "." : "", key) >=
                  sizeof sub)
@@ -93,31 +117,27 @@ static void walk_object(walk *w, json_t *obj, const char *shape, int depth)
         if (json_is_null(v))
             continue;
         if (strcmp(key, "extra") == 0 || is_personal(sub)) {
-            json_t *seg = json_string(key);
-            if (!seg || json_array_append_new(w->path, seg) != 0) {
-                w->failed = true;
-                return;
-            }
+            w->path[w->depth++] = (walk_seg){.key = key};
             take_value(w, obj, key, v);
-            json_array_remove(w->path, json_array_size(w->path) - 1);
+            w->depth--;
         } else {
-            walk_child(w, json_string(key), v, sub, depth);
+            walk_child(w, (walk_seg){.key = key}, v, sub);
         }
     }
 }
 
-static void walk_node(walk *w, json_t *node, const char *shape, int depth)
+static void walk_node(walk *w, json_t *node, const char *shape)
 {
-    if (w->failed || depth > 32)
+    if (w->failed || w->depth > WALK_DEPTH_MAX)
         return;
     if (json_is_object(node)) {
-        walk_object(w, node, shape, depth);
+        walk_object(w, node, shape);
     } else if (json_is_array(node)) {
         char sub[SHAPE_MAX];
         if ((size_t)snprintf(sub, sizeof sub, "%s[]", shape) >= sizeof sub)
             return;
         for (size_t i = 0; i < json_array_size(node) && !w->failed; i++)
-            walk_child(w, json_integer((json_int_t)i), json_array_get(node, i), sub, depth);
+            walk_child(w, (walk_seg){.index = i}, json_array_get(node, i), sub);
     }
 }
 
@@ -266,7 +286,7 @@ bool mq_priv_seal(const mq_priv_ring *r, const char *quote_id, const char *reque
     memset(out, 0, sizeof(*out));
     json_error_t je;
     json_t *doc = json_loadb(request, len, JSON_REJECT_DUPLICATES, &je);
-    walk w = {json_array(), json_array(), false};
+    walk w = {.vault = json_array()};
     char *plain = NULL;
     json_t *env = NULL;
     if (!doc) {
@@ -278,9 +298,9 @@ bool mq_priv_seal(const mq_priv_ring *r, const char *quote_id, const char *reque
         goto fail;
     }
     subject_of(r, doc, out->subject);
-    if (!w.vault || !w.path)
+    if (!w.vault)
         goto oom;
-    walk_node(&w, doc, "", 0);
+    walk_node(&w, doc, "");
     if (w.failed || !(plain = dump_compact(w.vault)) ||
         !(env = encrypt_vault(r, quote_id, plain)) || json_object_set_new(doc, "_sealed", env) != 0)
         goto oom;
@@ -289,7 +309,6 @@ bool mq_priv_seal(const mq_priv_ring *r, const char *quote_id, const char *reque
     out->key_id = mq_priv_current_key(r);
     wipe_free(plain);
     json_decref(w.vault);
-    json_decref(w.path);
     json_decref(doc);
     return true;
 oom:
@@ -297,7 +316,6 @@ oom:
 fail:
     wipe_free(plain);
     json_decref(w.vault);
-    json_decref(w.path);
     json_decref(doc);
     memset(out, 0, sizeof(*out));
     return false;
