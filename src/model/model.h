@@ -75,9 +75,19 @@ json_t *mq_resp_worksheet(const mq_input *in, const mq_result *r);
 /* Money in whole cents as a JSON number with exactly its cents (714.0, 1018.67). */
 json_t *mq_resp_money(int64_t cents);
 
+/* Significant digits of the reals in every JSON text the front doors write
+ * (15: cents / 100.0 prints with exactly its cents). */
+#define MQ_RESP_PRECISION 15
+
 /* Serialises with the flags every front door uses (money exact, keys in
  * insertion order, indented when `pretty`). Caller frees. */
 char *mq_resp_dump(const json_t *doc, bool pretty);
+
+/* The compact JSON text of any tree, byte for byte what jansson's
+ * json_dump_callback writes with JSON_COMPACT | JSON_REAL_PRECISION(precision)
+ * (0: jansson's default, 17), about ten times faster (json_text.c). NULL
+ * when memory runs out or a real is not finite. Caller frees. */
+char *mq_json_compact(const json_t *doc, int precision);
 
 /* What a saved response says each result was rated with (a quote's, not a
  * bundle's): carrier, plan id and version ("" when the carrier had no plan),

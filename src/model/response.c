@@ -6,6 +6,7 @@
  * until the last moment and is printed with exactly its cents (1018.67,
  * 714.0), as jansson prints cents / 100.0 with 15 significant digits.
  */
+#include "json_text.h"
 #include "model.h"
 
 #include <math.h>
@@ -49,18 +50,16 @@ json_t *mq_resp_money(int64_t cents)
     return json_real((double)cents / 100.0);
 }
 
-static int dump_to_jw(const char *s, size_t n, void *data);
-static char *dump_text(const json_t *doc, size_t flags);
+static char *dump_pretty(const json_t *doc);
 
 /* Not json_dumps: jansson 2.14 ignores a failure to write an object key
  * (dump.c, do_dump: dump_string's result unchecked), so under memory
  * pressure it returns text with a key missing. Writing through our own
- * buffer, whose failure sticks, gives NULL instead. */
+ * buffer, whose failure sticks, gives NULL instead. Compact text comes from
+ * json_text.c, which prints the same bytes much faster. */
 char *mq_resp_dump(const json_t *doc, bool pretty)
 {
-    size_t flags = JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER;
-    flags |= pretty ? JSON_INDENT(2) : JSON_COMPACT;
-    return dump_text(doc, flags);
+    return pretty ? dump_pretty(doc) : mq_json_compact(doc, MQ_RESP_PRECISION);
 }
 
 /* total / months in cents, halves rounded up (floor((2t + m) / 2m)). */
@@ -73,117 +72,12 @@ static int64_t monthly_cents(int64_t total, int months)
 
 /* ---- Text writer ----------------------------------------------------------
  *
- * The quote response is written straight to text: it is what every POST
- * answers and stores, and building a jansson tree to dump it cost ten times
- * the rating. The text is exactly what jansson would print for the same
- * document with mq_resp_dump (compact): keys in the contract's order, money
- * with its cents (714.0, 1018.67), strings escaped as jansson escapes them. */
-
-typedef struct jw {
-    char *buf;
-    size_t len, cap;
-    bool oom;
-} jw;
-
-static void jw_mem(jw *w, const char *s, size_t n)
-{
-    if (w->oom)
-        return;
-    if (w->len + n + 1 > w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 4096;
-        while (cap < w->len + n + 1)
-            cap *= 2;
-        char *b = realloc(w->buf, cap);
-        if (!b) {
-            w->oom = true;
-            return;
-        }
-        w->buf = b;
-        w->cap = cap;
-    }
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-    w->buf[w->len] = '\0';
-}
-
-static void jw_raw(jw *w, const char *s)
-{
-    jw_mem(w, s, strlen(s));
-}
-
-static void jw_str(jw *w, const char *s)
-{
-    if (!s) {
-        jw_raw(w, "null");
-        return;
-    }
-    jw_mem(w, "\"", 1);
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        jw_mem(w, run, (size_t)(s - run));
-        char esc[8];
-        switch (c) {
-        case '"':
-            jw_raw(w, "\\\"");
-            break;
-        case '\\':
-            jw_raw(w, "\\\\");
-            break;
-        case '\b':
-            jw_raw(w, "\\b");
-            break;
-        case '\f':
-            jw_raw(w, "\\f");
-            break;
-        case '\n':
-            jw_raw(w, "\\n");
-            break;
-        case '\r':
-            jw_raw(w, "\\r");
-            break;
-        case '\t':
-            jw_raw(w, "\\t");
-            break;
-        default:
-            snprintf(esc, sizeof esc, "\\u%04X", c);
-            jw_raw(w, esc);
-        }
-        run = s + 1;
-    }
-    jw_mem(w, run, (size_t)(s - run));
-    jw_mem(w, "\"", 1);
-}
-
-/* "key": */
-static void jw_key(jw *w, const char *key, bool first)
-{
-    if (!first)
-        jw_mem(w, ",", 1);
-    jw_str(w, key);
-    jw_mem(w, ":", 1);
-}
-
-/* Decimal digits of v (no sign) written backwards into the end of buf;
- * returns where they start. printf costs more than all the rest here. */
-static char *digits(char *end, unsigned long long v)
-{
-    do
-        *--end = (char)('0' + v % 10);
-    while (v /= 10);
-    return end;
-}
-
-static void jw_int(jw *w, long long v)
-{
-    char b[24], *end = b + sizeof b;
-    char *p = digits(end, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v);
-    if (v < 0)
-        *--p = '-';
-    jw_mem(w, p, (size_t)(end - p));
-}
+ * The quote response is written straight to text (json_text.h): it is what
+ * every POST answers and stores, and building a jansson tree to dump it cost
+ * ten times the rating. The text is exactly what jansson would print for the
+ * same document with mq_resp_dump (compact): keys in the contract's order,
+ * money with its cents (714.0, 1018.67), strings escaped as jansson escapes
+ * them. */
 
 /* Money as jansson prints cents / 100.0 with 15 significant digits:
  * 714.0, 1018.6, 1018.67 (amounts below 10^13 dollars). */
@@ -201,7 +95,7 @@ static void jw_money(jw *w, int64_t cents)
         *--p = (char)('0' + frac / 10);
     }
     *--p = '.';
-    p = digits(p, a / 100);
+    p = jw_digits(p, a / 100);
     if (cents < 0)
         *--p = '-';
     jw_mem(w, p, (size_t)(end - p));
@@ -410,14 +304,6 @@ static void write_result(jw *w, const mq_input *in, const mq_result *r, bool ela
     jw_raw(w, "}");
 }
 
-static char *finish_text(jw *w)
-{
-    if (!w->oom)
-        return w->buf;
-    free(w->buf);
-    return NULL;
-}
-
 static int dump_to_jw(const char *s, size_t n, void *data)
 {
     jw *w = data;
@@ -425,12 +311,14 @@ static int dump_to_jw(const char *s, size_t n, void *data)
     return w->oom ? -1 : 0;
 }
 
-static char *dump_text(const json_t *doc, size_t flags)
+/* Pretty text, through jansson. */
+static char *dump_pretty(const json_t *doc)
 {
     jw w = {0};
+    size_t flags = JSON_REAL_PRECISION(MQ_RESP_PRECISION) | JSON_INDENT(2);
     if (json_dump_callback(doc, dump_to_jw, &w, flags) != 0 || !w.buf)
         w.oom = true;
-    return finish_text(&w);
+    return jw_finish(&w);
 }
 
 char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
@@ -471,14 +359,14 @@ char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
         free(t);
     }
     jw_raw(&w, "}");
-    return finish_text(&w);
+    return jw_finish(&w);
 }
 
 char *mq_resp_result_text(const mq_input *in, const mq_result *r)
 {
     jw w = {0};
     write_result(&w, in, r, true);
-    return finish_text(&w);
+    return jw_finish(&w);
 }
 
 /* Tree versions of the same text, for callers that want to look inside. */
@@ -486,7 +374,7 @@ json_t *mq_resp_result(const mq_input *in, const mq_result *r)
 {
     jw w = {0};
     write_result(&w, in, r, false);
-    char *text = finish_text(&w);
+    char *text = jw_finish(&w);
     json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
     free(text);
     return doc;

@@ -12,6 +12,8 @@
 #include "privacy.h"
 #include "privacy_internal.h"
 
+#include "model.h" /* mq_json_compact */
+
 #include <ctype.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -19,19 +21,85 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Field shapes ("[]" for any array element) holding personal data. */
-static const char *const personal_fields[] = {
-    "applicant.first_name",     "applicant.last_name",     "applicant.email",
-    "applicant.phone",          "applicant.date_of_birth", "applicant.address.street",
-    "drivers[].first_name",     "drivers[].last_name",     "drivers[].date_of_birth",
-    "drivers[].license.number", "vehicles[].vin",          "household.income",
-    "members[].date_of_birth",
+/* Where the walk stands in the shape of a request. Each state knows which
+ * keys below it are personal (taken whole) and which lead to another state;
+ * everything else is NOWHERE, where only an "extra" object is taken. */
+typedef enum at {
+    NOWHERE,
+    TOP,  /* the request, where a bundle's parts are */
+    PART, /* a bundle's auto/home/renters part: a request of its own */
+    APPLICANT,
+    ADDRESS, /* applicant.address */
+    DRIVERS, /* the drivers array: its elements are DRIVER */
+    DRIVER,
+    LICENSE, /* drivers[].license */
+    VEHICLES,
+    VEHICLE,
+    HOUSEHOLD,
+    MEMBERS,
+    MEMBER,
+    TAKE /* a personal value */
+} at;
+
+/* The personal fields, as steps from state to state: applicant.first_name,
+ * applicant.address.street, drivers[].license.number, vehicles[].vin,
+ * household.income, members[].date_of_birth... (docs/privacy.md). */
+typedef struct step {
+    at from;
+    const char *key;
+    at to;
+} step;
+
+static const step steps[] = {
+    {TOP, "applicant", APPLICANT},
+    {TOP, "drivers", DRIVERS},
+    {TOP, "vehicles", VEHICLES},
+    {TOP, "household", HOUSEHOLD},
+    {TOP, "members", MEMBERS},
+    {TOP, "auto", PART},
+    {TOP, "home", PART},
+    {TOP, "renters", PART},
+    {PART, "applicant", APPLICANT},
+    {PART, "drivers", DRIVERS},
+    {PART, "vehicles", VEHICLES},
+    {PART, "household", HOUSEHOLD},
+    {PART, "members", MEMBERS},
+    {APPLICANT, "first_name", TAKE},
+    {APPLICANT, "last_name", TAKE},
+    {APPLICANT, "email", TAKE},
+    {APPLICANT, "phone", TAKE},
+    {APPLICANT, "date_of_birth", TAKE},
+    {APPLICANT, "address", ADDRESS},
+    {ADDRESS, "street", TAKE},
+    {DRIVER, "first_name", TAKE},
+    {DRIVER, "last_name", TAKE},
+    {DRIVER, "date_of_birth", TAKE},
+    {DRIVER, "license", LICENSE},
+    {LICENSE, "number", TAKE},
+    {VEHICLE, "vin", TAKE},
+    {HOUSEHOLD, "income", TAKE},
+    {MEMBER, "date_of_birth", TAKE},
 };
 
-/* The parts of a bundle request, walked as requests of their own. */
-static const char *const bundle_parts[] = {"auto", "home", "renters"};
+/* The state of parent[key] holding `value`. */
+static at step_to(at from, const char *key, const json_t *value)
+{
+    if (strcmp(key, "extra") == 0)
+        return TAKE;
+    if (from == NOWHERE)
+        return NOWHERE;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        if (steps[i].from == from && strcmp(steps[i].key, key) == 0)
+            /* a bundle part is a request only when it is an object */
+            return steps[i].to == PART && !json_is_object(value) ? NOWHERE : steps[i].to;
+    return NOWHERE;
+}
 
-enum { SHAPE_MAX = 256 };
+/* The state of the elements of an array in state `a`. */
+static at element_of(at a)
+{
+    return a == DRIVERS ? DRIVER : a == VEHICLES ? VEHICLE : a == MEMBERS ? MEMBER : NOWHERE;
+}
 
 enum { WALK_DEPTH_MAX = 32 };
 
@@ -48,22 +116,6 @@ typedef struct walk {
     int depth;                         /* segments in path */
     bool failed;                       /* out of memory */
 } walk;
-
-static bool is_personal(const char *shape)
-{
-    for (size_t i = 0; i < sizeof personal_fields / sizeof personal_fields[0]; i++)
-        if (strcmp(shape, personal_fields[i]) == 0)
-            return true;
-    return false;
-}
-
-static bool is_bundle_part(const char *key)
-{
-    for (size_t i = 0; i < sizeof bundle_parts / sizeof bundle_parts[0]; i++)
-        if (strcmp(key, bundle_parts[i]) == 0)
-            return true;
-    return false;
-}
 
 /* The current path as JSON (["drivers", 0, "license", "number"]); built only
  * for a value taken, so walking the rest of the request allocates nothing. */
@@ -92,99 +144,56 @@ static void take_value(walk *w, json_t *parent, const char *key, json_t *value)
         w->failed = true;
 }
 
-static void walk_node(walk *w, json_t *node, const char *shape);
+static void walk_node(walk *w, json_t *node, at a);
 
-static void walk_child(walk *w, walk_seg seg, json_t *child, const char *shape)
+static void walk_child(walk *w, walk_seg seg, json_t *child, at a)
 {
     w->path[w->depth++] = seg;
-    walk_node(w, child, shape);
+    walk_node(w, child, a);
     w->depth--;
 }
 
-static void walk_object(walk *w, json_t *obj, const char *shape)
+static void walk_object(walk *w, json_t *obj, at a)
 {
     const char *key;
     json_t *v;
-    void *tmp;
-    json_object_foreach_safe(obj, tmp, key, v)
+    json_object_foreach(obj, key, v)
     {
-        char sub[SHAPE_MAX];
-        if (w->depth == 0 && json_is_object(v) && is_bundle_part(key))
-            sub[0] = '\0'; /* a bundle's auto/home part has the shape of a request */
-        else if ((size_t)snprintf(sub, sizeof sub, "%s%s%s", shape, *shape ? "." : "", key) >=
-                 sizeof sub)
-            continue; /* deeper than any personal field */
-        if (json_is_null(v))
+        if (json_is_null(v) || w->failed)
             continue;
-        if (strcmp(key, "extra") == 0 || is_personal(sub)) {
+        at next = step_to(a, key, v);
+        if (next == TAKE) {
             w->path[w->depth++] = (walk_seg){.key = key};
-            take_value(w, obj, key, v);
+            take_value(w, obj, key, v); /* replaces v in place: the iteration goes on */
             w->depth--;
-        } else {
-            walk_child(w, (walk_seg){.key = key}, v, sub);
+        } else if (json_is_object(v) || json_is_array(v)) {
+            walk_child(w, (walk_seg){.key = key}, v, next);
         }
     }
 }
 
-static void walk_node(walk *w, json_t *node, const char *shape)
+static void walk_node(walk *w, json_t *node, at a)
 {
     if (w->failed || w->depth > WALK_DEPTH_MAX)
         return;
     if (json_is_object(node)) {
-        walk_object(w, node, shape);
+        walk_object(w, node, a);
     } else if (json_is_array(node)) {
-        char sub[SHAPE_MAX];
-        if ((size_t)snprintf(sub, sizeof sub, "%s[]", shape) >= sizeof sub)
-            return;
+        at element = element_of(a);
         for (size_t i = 0; i < json_array_size(node) && !w->failed; i++)
-            walk_child(w, (walk_seg){.index = i}, json_array_get(node, i), sub);
+            walk_child(w, (walk_seg){.index = i}, json_array_get(node, i), element);
     }
 }
 
 /* ---- The box -------------------------------------------------------------- */
 
-typedef struct dump_buf {
-    char *text;
-    size_t len, cap;
-    bool failed;
-} dump_buf;
-
-static int dump_append(const char *bytes, size_t n, void *arg)
-{
-    dump_buf *b = arg;
-    if (b->failed)
-        return -1;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *t = realloc(b->text, cap);
-        if (!t) {
-            b->failed = true;
-            return -1;
-        }
-        b->text = t;
-        b->cap = cap;
-    }
-    memcpy(b->text + b->len, bytes, n);
-    b->len += n;
-    b->text[b->len] = '\0';
-    return 0;
-}
-
 /* Compact JSON text, or NULL. Not json_dumps: jansson 2.14 ignores a failed
  * write of an object key and returns the text without it; a sealed request
- * missing a key would be saved corrupt. Here a failure sticks. */
+ * missing a key would be saved corrupt. mq_json_compact (src/model) prints
+ * the same text, fails as a whole, and costs a tenth. */
 static char *dump_compact(const json_t *doc)
 {
-    dump_buf b = {0};
-    if (json_dump_callback(doc, dump_append, &b, JSON_COMPACT) != 0 || b.failed || !b.text) {
-        if (b.text)
-            sodium_memzero(b.text, b.len);
-        free(b.text);
-        return NULL;
-    }
-    return b.text;
+    return mq_json_compact(doc, 0);
 }
 
 static char *to_base64(const unsigned char *bin, size_t len)
@@ -278,7 +287,49 @@ static void subject_of(const mq_priv_ring *r, const json_t *doc, char out[MQ_PRI
     mq_priv_subject(r, json_string_value(email), out);
 }
 
+static bool restore_entry(json_t *doc, const json_t *entry);
+
 /* ---- Seal and open ------------------------------------------------------------ */
+
+/* Puts every vault entry taken so far back into doc: sealing leaves the
+ * caller's tree as it found it. */
+static void put_back(json_t *doc, const json_t *vault)
+{
+    for (size_t i = 0; i < json_array_size(vault); i++)
+        restore_entry(doc, json_array_get(vault, i));
+}
+
+bool mq_priv_seal_json(const mq_priv_ring *r, const char *quote_id, json_t *request,
+                       mq_priv_sealed *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(request) || json_object_get(request, "_sealed")) {
+        snprintf(err, errlen, "the request is not an unsealed JSON object");
+        return false;
+    }
+    subject_of(r, request, out->subject);
+    walk w = {.vault = json_array()};
+    char *plain = NULL;
+    json_t *env = NULL;
+    bool enveloped = false;
+    if (w.vault)
+        walk_node(&w, request, TOP);
+    if (!w.vault || w.failed || !(plain = dump_compact(w.vault)) ||
+        !(env = encrypt_vault(r, quote_id, plain)) ||
+        !(enveloped = json_object_set_new(request, "_sealed", env) == 0) ||
+        !(out->text = dump_compact(request))) {
+        snprintf(err, errlen, "out of memory sealing the request");
+        memset(out, 0, sizeof(*out));
+    } else {
+        out->key_id = mq_priv_current_key(r);
+    }
+    if (enveloped)
+        json_object_del(request, "_sealed");
+    put_back(request, w.vault);
+    wipe_free(plain);
+    json_decref(w.vault);
+    return out->text != NULL;
+}
 
 bool mq_priv_seal(const mq_priv_ring *r, const char *quote_id, const char *request, size_t len,
                   mq_priv_sealed *out, char *err, size_t errlen)
@@ -286,39 +337,13 @@ bool mq_priv_seal(const mq_priv_ring *r, const char *quote_id, const char *reque
     memset(out, 0, sizeof(*out));
     json_error_t je;
     json_t *doc = json_loadb(request, len, JSON_REJECT_DUPLICATES, &je);
-    walk w = {.vault = json_array()};
-    char *plain = NULL;
-    json_t *env = NULL;
     if (!doc) {
         snprintf(err, errlen, "the request is not JSON (%d:%d)", je.line, je.column);
-        goto fail;
+        return false;
     }
-    if (!json_is_object(doc) || json_object_get(doc, "_sealed")) {
-        snprintf(err, errlen, "the request is not an unsealed JSON object");
-        goto fail;
-    }
-    subject_of(r, doc, out->subject);
-    if (!w.vault)
-        goto oom;
-    walk_node(&w, doc, "");
-    if (w.failed || !(plain = dump_compact(w.vault)) ||
-        !(env = encrypt_vault(r, quote_id, plain)) || json_object_set_new(doc, "_sealed", env) != 0)
-        goto oom;
-    if (!(out->text = dump_compact(doc)))
-        goto oom;
-    out->key_id = mq_priv_current_key(r);
-    wipe_free(plain);
-    json_decref(w.vault);
+    bool ok = mq_priv_seal_json(r, quote_id, doc, out, err, errlen);
     json_decref(doc);
-    return true;
-oom:
-    snprintf(err, errlen, "out of memory sealing the request");
-fail:
-    wipe_free(plain);
-    json_decref(w.vault);
-    json_decref(doc);
-    memset(out, 0, sizeof(*out));
-    return false;
+    return ok;
 }
 
 void mq_priv_sealed_free(mq_priv_sealed *s)

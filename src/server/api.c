@@ -120,7 +120,7 @@ bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const 
     char day[11];
     mq_api_prepare_quote(line, effective, doc, q, day, request, response);
     char err[256], *sealed = NULL;
-    bool ok = mq_api_seal_quote(s, q, &sealed) && mq_store_save(s->store, q, err, sizeof err);
+    bool ok = mq_api_seal_quote(s, q, NULL, &sealed) && mq_store_save(s->store, q, err, sizeof err);
     free(sealed); /* q's texts pointed into it */
     q->request = request;
     q->subject = q->key_id = NULL;
@@ -154,13 +154,16 @@ void mq_api_save_failed(mq_server *s, mq_http_req *r)
 
 /* ---- Personal data at rest (src/privacy; docs/privacy.md) ---------------- */
 
-bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, char **owned)
+bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, json_t *doc, char **owned)
 {
     *owned = NULL;
     mq_priv_sealed sealed;
     char err[256], key_id[16];
-    if (!s->keys ||
-        !mq_priv_seal(s->keys, q->id, q->request, strlen(q->request), &sealed, err, sizeof err))
+    if (!s->keys)
+        return false;
+    if (doc ? !mq_priv_seal_json(s->keys, q->id, doc, &sealed, err, sizeof err)
+            : !mq_priv_seal(s->keys, q->id, q->request, strlen(q->request), &sealed, err,
+                            sizeof err))
         return false;
     size_t tlen = strlen(sealed.text) + 1, slen = strlen(sealed.subject) + 1;
     size_t klen = (size_t)snprintf(key_id, sizeof key_id, "%d", sealed.key_id) + 1;
@@ -295,9 +298,15 @@ static void post_quote(mq_server *s, mq_http_req *r)
         goto done;
     }
     if (r->can_defer) {
-        /* server.c saves it while the connection waits */
+        /* server.c saves it while the connection waits; sealed here, from
+         * the tree already parsed rather than from the text again */
         mq_api_prepare_quote(mq_line_get(in.line)->name, in.effective_date, doc, &q, r->save_day,
                              r->body, text);
+        if (!mq_api_seal_quote(s, &q, doc, &r->save_sealed)) {
+            free(text);
+            mq_api_save_failed(s, r);
+            goto done;
+        }
         r->save_q = q;
         r->save_line = in.line;
         r->deferred = true;

@@ -220,7 +220,7 @@ static void fanout_done(void *arg)
     if (!f->streamed) {
         if (text)
             mq_api_prepare_quote(line, f->in.effective_date, f->doc, &f->q, f->day, "", text);
-        mq_server_save_and_answer(f->later, &f->q, f->in.line, text);
+        mq_server_save_and_answer(f->later, &f->q, f->in.line, text, NULL);
         fanout_free(f);
         return;
     }
@@ -235,7 +235,7 @@ static void fanout_done(void *arg)
     }
     mq_api_prepare_quote(line, f->in.effective_date, f->doc, &f->q, f->day, f->request, text);
     char *sealed = NULL; /* personal data sealed (src/privacy): q's texts point into it */
-    bool ok = mq_api_seal_quote(f->s, &f->q, &sealed);
+    bool ok = mq_api_seal_quote(f->s, &f->q, NULL, &sealed);
     if (ok) {
         free(f->request);
         f->request = sealed;

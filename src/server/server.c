@@ -377,20 +377,28 @@ static enum MHD_Result defer_save(mq_server *s, struct MHD_Connection *conn, con
     cr->conn = conn;
     cr->route = r->route;
     MHD_suspend_connection(conn);
-    mq_server_save_and_answer(cr, &r->save_q, r->save_line, r->response);
+    mq_server_save_and_answer(cr, &r->save_q, r->save_line, r->response, r->save_sealed);
     return MHD_YES;
 }
 
-/* Saves q (its request is the connection's body) with `text` as its answer;
- * the connection, suspended, is resumed once it is durable (or failed). */
-void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, char *text)
+/* Saves q with `text` as its answer; the connection, suspended, is resumed
+ * once it is durable (or failed). `sealed`, when not NULL, is the block q's
+ * sealed request points into (taken); else the connection's body is sealed
+ * here. */
+void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, char *text,
+                               char *sealed_block)
 {
     conn_req *cr = later;
     cr->q = *q;
     snprintf(cr->day, sizeof cr->day, "%s", q->effective_date ? q->effective_date : "");
     cr->q.effective_date = cr->day;
-    cr->q.request = cr->body ? cr->body : "";
-    bool sealed = mq_api_seal_quote(cr->server, &cr->q, &cr->sealed);
+    bool sealed = true;
+    if (sealed_block) {
+        cr->sealed = sealed_block;
+    } else {
+        cr->q.request = cr->body ? cr->body : "";
+        sealed = mq_api_seal_quote(cr->server, &cr->q, NULL, &cr->sealed);
+    }
     cr->text = text;
     cr->q.response = cr->text;
     cr->line = line;

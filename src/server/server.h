@@ -159,7 +159,8 @@ typedef struct mq_http_req {
     /* POST /v1/quotes may leave its quote to be saved while the connection
      * waits suspended (server.c), instead of blocking a thread on the commit */
     bool can_defer, deferred;
-    mq_store_quote save_q;
+    mq_store_quote save_q; /* its request, subject and key id point into save_sealed */
+    char *save_sealed;     /* malloc'd (mq_api_seal_quote); server.c takes it */
     char save_day[11];
     int save_line;
     /* POST /v1/quotes waiting on remote carriers or streamed: server.c
@@ -187,11 +188,13 @@ bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const 
 /* The error reply of a save that failed: 503 once the store refuses writes
  * after a disk error (store.h: the failed state), else 500. */
 void mq_api_save_failed(mq_server *s, mq_http_req *r);
-/* Every save must go through this first: seals the personal data of
- * q->request (src/privacy) and points q->request, q->subject and q->key_id
- * into *owned, one block to free once the save is done. False (then save
- * nothing) without keys or memory. */
-bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, char **owned);
+/* Every save must go through this first: seals the personal data of the
+ * request (src/privacy) and points q->request, q->subject and q->key_id
+ * into *owned, one block to free once the save is done. The request is
+ * `doc` when the caller has it parsed (changed while sealing, then put
+ * back: the caller's thread must be its only user), else the text
+ * q->request. False (then save nothing) without keys or memory. */
+bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, json_t *doc, char **owned);
 /* The request of a loaded quote as it was sent (malloc'd); NULL with a
  * message in err when it cannot be opened (a missing key, altered data). */
 char *mq_api_open_request(mq_server *s, const mq_store_quote *q, char *err, size_t errlen);
@@ -235,8 +238,11 @@ char *mq_api_remote_metrics(mq_server *s);
 
 /* server.c: a quote rated off the handler thread is ready: save it, then
  * answer 201 (or a 500) on the suspended connection `later`. `text` is
- * taken (NULL: it could not be built); q's strings are copied. */
-void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, char *text);
+ * taken (NULL: it could not be built); q's strings are copied. `sealed`
+ * (taken) is the block of mq_api_seal_quote that q's request points into;
+ * NULL to seal the connection's body here. */
+void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, char *text,
+                               char *sealed);
 
 /* api_intake.c: GET /v1/vin/{vin}, GET /v1/states, POST /v1/acord. */
 void mq_api_intake(mq_server *s, mq_http_req *r);

@@ -83,6 +83,8 @@ static marked auto_request(void)
     mark(&m, "vehicles[0].vin", "MKVIN00000000001Z", false);
     ts_set_path(m.doc, "extra", json_object());
     mark(&m, "extra.loyalty_note", "MKextraQz", false);
+    ts_set_path(m.doc, "vehicles[0].extra", json_object()); /* "extra" anywhere */
+    mark(&m, "vehicles[0].extra.garage_code", "MKgarageQz", false);
     return m;
 }
 
@@ -147,6 +149,27 @@ static void round_trip(const mq_priv_ring *r, marked *m)
     assert_true(json_equal(back, m->doc));
     json_decref(back);
     free(opened);
+
+    /* sealing the parsed tree gives the same, and leaves the tree as it was */
+    json_t *before = json_deep_copy(m->doc);
+    mq_priv_sealed t;
+    assert_true(mq_priv_seal_json(r, QUOTE_ID, m->doc, &t, err, sizeof err));
+    assert_true(json_equal(before, m->doc));
+    char *again = json_dumps(m->doc, JSON_COMPACT);
+    assert_string_equal(again, text); /* same key order too */
+    free(again);
+    for (int i = 0; i < m->n; i++)
+        if (strstr(t.text, m->markers[i]))
+            fail_msg("marker %s left in the sealed tree's text: %s", m->markers[i], t.text);
+    assert_string_equal(t.subject, s.subject);
+    assert_int_equal(t.key_id, s.key_id);
+    char *opened_tree = mq_priv_open(r, QUOTE_ID, t.text, err, sizeof err);
+    assert_non_null(opened_tree);
+    assert_string_equal(opened_tree, text);
+    free(opened_tree);
+    mq_priv_sealed_free(&t);
+    json_decref(before);
+
     free(text);
     mq_priv_sealed_free(&s);
     json_decref(m->doc);

@@ -32,6 +32,26 @@ static int unload(void **state)
     return ts_engine_teardown(&engine);
 }
 
+/* jansson's own compact text of doc. */
+static char *jansson_text(const json_t *doc, int precision)
+{
+    char *t = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(precision));
+    assert_non_null(t);
+    return t;
+}
+
+/* mq_json_compact must print what jansson prints, at both precisions used. */
+static void assert_same_as_jansson(const json_t *doc)
+{
+    for (int precision = 0; precision <= 15; precision += 15) {
+        char *ours = mq_json_compact(doc, precision), *theirs = jansson_text(doc, precision);
+        assert_non_null(ours);
+        assert_string_equal(ours, theirs);
+        free(ours);
+        free(theirs);
+    }
+}
+
 /* Text from the writer, and jansson's dump of it parsed back, must agree. */
 static void assert_jansson_would_print(const char *text)
 {
@@ -39,9 +59,12 @@ static void assert_jansson_would_print(const char *text)
     json_t *doc = json_loads(text, 0, &e);
     if (!doc)
         fail_msg("writer made invalid JSON: %s at %d:%d", e.text, e.line, e.column);
-    char *again = mq_resp_dump(doc, false);
+    char *again = jansson_text(doc, MQ_RESP_PRECISION);
     assert_string_equal(text, again);
     free(again);
+    char *ours = mq_resp_dump(doc, false);
+    assert_string_equal(text, ours);
+    free(ours);
     json_decref(doc);
 }
 
@@ -49,6 +72,10 @@ static void rate_file(const char *path)
 {
     size_t n;
     char *buf = ts_read_file(path, &n);
+    json_t *request = json_loadb(buf, n, 0, NULL);
+    assert_non_null(request);
+    assert_same_as_jansson(request);
+    json_decref(request);
     mq_arena a;
     mq_arena_init(&a, 0);
     mq_input in;
@@ -130,6 +157,46 @@ static void strings_and_money_are_escaped_as_jansson_escapes_them(void **state)
     mq_arena_free(&a);
 }
 
+/* Odd values: reals jansson fixes up (".0", exponents), integer extremes,
+ * strings with NUL bytes and control characters, empty containers. */
+static void any_tree_prints_as_jansson_prints_it(void **state)
+{
+    (void)state;
+    const double reals[] = {0.0,
+                            -0.0,
+                            0.1,
+                            3.4,
+                            1e20,
+                            1e-7,
+                            1e300,
+                            -2.5e-300,
+                            1e15,
+                            1e16,
+                            1e17,
+                            714.0,
+                            1018.67,
+                            0.1 + 0.2,
+                            123456789.125,
+                            5e-324,
+                            1.7976931348623157e308};
+    json_t *doc = json_object();
+    json_t *arr = json_array();
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+        json_array_append_new(arr, json_real(reals[i]));
+    json_object_set_new(doc, "reals", arr);
+    json_object_set_new(
+        doc, "ints",
+        json_pack("[I,I,I,i]", (json_int_t)INT64_MAX, (json_int_t)INT64_MIN, (json_int_t)0, -17));
+    json_object_set_new(doc, "nul", json_stringn("a\0b\x01\x1f\"\\/\t\n\r\b\f", 14));
+    json_object_set_new(doc, "utf8", json_string("é ü 漢 \xf0\x9f\x98\x80"));
+    json_object_setn_new(doc, "key\0with nul", 13, json_true());
+    json_object_set_new(doc, "empty",
+                        json_pack("{s:{}, s:[], s:s, s:b, s:n}", "o", "a", "s", "", "f", 0, "z"));
+    json_object_set_new(doc, "deep", json_pack("[[[{s:[1,{s:2.5}]}]]]", "x", "y"));
+    assert_same_as_jansson(doc);
+    json_decref(doc);
+}
+
 /* Tips re-rate the carrier's own plan; a lower limit is suggested only down
  * to the state's minimum, never below it. */
 static void tips_never_go_below_the_legal_minimum(void **state)
@@ -178,6 +245,7 @@ int main(void)
         cmocka_unit_test(every_sample_request_prints_as_jansson_would),
         cmocka_unit_test(strings_and_money_are_escaped_as_jansson_escapes_them),
         cmocka_unit_test(tips_never_go_below_the_legal_minimum),
+        cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
     };
     return cmocka_run_group_tests_name("response", tests, load, unload);
 }
