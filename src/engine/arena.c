@@ -1,7 +1,9 @@
 /* arena.c -- request-lifetime memory: allocate many times, free once.
  *
  * Blocks are chained; each allocation is bumped from the newest block and a
- * larger block is chained when it does not fit. Everything a request needs
+ * larger block is chained when it does not fit: the first is under 1 KiB,
+ * so a small job (one plan rating) costs one cheap malloc, then 16 KiB and
+ * doubling. Everything a request needs
  * (parsed input, results, worksheet text) comes from one arena, so a request
  * is released with a single mq_arena_free() and nothing can leak on an error
  * path. An optional byte limit bounds what one request may take.
@@ -19,7 +21,9 @@ struct mq_arena_block {
     _Alignas(16) unsigned char data[];
 };
 
-enum { ARENA_MIN_BLOCK = 16 * 1024 };
+/* The first block is small enough for malloc's per-thread cache (one plan
+ * rating needs a few hundred bytes); the next ones are 16 KiB and more. */
+enum { ARENA_FIRST_BLOCK = 1024 - sizeof(mq_arena_block), ARENA_MIN_BLOCK = 16 * 1024 };
 
 void mq_arena_init(mq_arena *a, size_t limit)
 {
@@ -37,7 +41,8 @@ void *mq_arena_alloc(mq_arena *a, size_t size)
         return NULL;
     mq_arena_block *b = a->head;
     if (!b || b->size - b->used < need) {
-        size_t bsize = need > ARENA_MIN_BLOCK ? need : ARENA_MIN_BLOCK;
+        size_t least = b ? ARENA_MIN_BLOCK : ARENA_FIRST_BLOCK;
+        size_t bsize = need > least ? need : least;
         if (b && bsize < b->size * 2 && b->size < 1024 * 1024)
             bsize = b->size * 2;
         b = malloc(sizeof(*b) + bsize);

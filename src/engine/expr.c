@@ -1062,7 +1062,7 @@ static mq_prog *compile_sub(compiler *outer, const mq_scope *scope, node *n, vin
     }
     compiler c = {.env = outer->env, .p = outer->p, .prog = pr};
     compile_node(&c, scope, n, vi);
-    pr->simple = pr->ncode == 1;
+    mq_prog_finish(pr);
     if (outer->p->error) {
         mq_prog_free(pr);
         return NULL;
@@ -1085,7 +1085,7 @@ mq_prog *mq_expr_compile(mq_compile_env *env, const mq_scope *scope, const char 
         compiler c = {.env = env, .p = &p, .prog = pr};
         vinfo vi;
         compile_node(&c, scope, root, &vi);
-        pr->simple = pr->ncode == 1;
+        mq_prog_finish(pr);
         if (type_out)
             *type_out = vi.type == T_BOOL   ? MQ_T_BOOL
                         : vi.type == T_DATE ? MQ_T_DATE
@@ -1117,4 +1117,17 @@ void mq_prog_free(mq_prog *p)
     free(p->code);
     free(p->k);
     free(p);
+}
+
+bool mq_prog_same(const mq_prog *a, const mq_prog *b)
+{
+    if (a == b)
+        return true;
+    if (!a || !b || a->naggs || b->naggs || a->ncode != b->ncode || a->nk != b->nk ||
+        a->nlookups != b->nlookups)
+        return false;
+    return memcmp(a->code, b->code, sizeof(mq_ins) * (size_t)a->ncode) == 0 &&
+           (!a->nk || memcmp(a->k, b->k, sizeof(double) * (size_t)a->nk) == 0) &&
+           (!a->nlookups ||
+            memcmp(a->lookups, b->lookups, sizeof(mq_lookup) * (size_t)a->nlookups) == 0);
 }

@@ -9,9 +9,22 @@
 
 #include "engine.h"
 
+#include <math.h>
+
 /* ---- Diagnostics (plan.c) ------------------------------------------- */
 
 void mq_diag_add(mq_diags *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- Dates (date.c): the parts of a day, for work done once per rating -- */
+
+typedef struct mq_ymd {
+    int y, m, d;
+} mq_ymd;
+
+mq_ymd mq_date_ymd(int32_t days);
+int mq_ymd_age(mq_ymd birth, mq_ymd on);           /* as mq_date_age */
+int mq_ymd_months_between(mq_ymd from, mq_ymd to); /* as mq_date_months_between, from <= to */
+int32_t mq_ymd_add_months(mq_ymd day, int months); /* as mq_date_add_months */
 
 /* ---- Tables (table.c) ----------------------------------------------- */
 
@@ -31,7 +44,11 @@ typedef struct mq_keymap {
     int nbounds;
     double *bounds; /* sorted distinct band ends; segments are 2*nbounds+1 */
     int nsegs;
-    int32_t dense_lo; /* integers in [dense_lo, dense_lo + ndense) map directly */
+    /* a direct index when the bounds are integers on a grid of step
+     * dense_step (their gcd) spanning fewer than 65536 steps: dense[j] is
+     * the segment of dense_lo + j * dense_step, and a value between two grid
+     * points is in the open segment after the lower one */
+    double dense_lo, dense_hi, dense_step;
     int32_t ndense;
     int32_t *dense;
     int32_t stride; /* in matrix cells */
@@ -55,7 +72,7 @@ typedef struct mq_table {
     double *interp_x; /* sorted points when the table has one exact numeric key */
     int ninterp;
     mq_keymap *maps; /* nkeys */
-    double *matrix;  /* ncells * nvalues */
+    double *matrix;  /* (ncells + 1) * nvalues: the last row is all NaN (no row) */
     int64_t ncells;
     mq_miss_action miss;
     char *miss_text;
@@ -73,6 +90,9 @@ int mq_table_value_index(const mq_table *t, const char *name);
 double mq_table_lookup(const mq_table *t, const double *keys, int col);
 /* The matrix cell for these keys (value = matrix[cell * nvalues + col]), or -1. */
 int64_t mq_table_cell(const mq_table *t, const double *keys);
+/* The values for these keys (index by column): a row of the matrix, or the
+ * row of NaN that follows it when no row matches. */
+const double *mq_table_row(const mq_table *t, const double *keys);
 /* Linear interpolation of value column `col` between the table's points;
  * NaN outside them or when the table is not a list of numeric points. */
 double mq_table_interpolate(const mq_table *t, double x, int col);
@@ -154,6 +174,17 @@ typedef struct mq_agg {
     mq_prog *value;           /* NULL for count/any/all */
 } mq_agg;
 
+/* The shape of a program, settled when it is finished (mq_prog_finish):
+ * the common shapes are run directly by mq_vm_run; everything else is
+ * FORM_VM and runs the code. */
+typedef enum {
+    FORM_VM,    /* run the code */
+    FORM_CONST, /* the constant `k0` */
+    FORM_FIELD, /* input field `index` of the current entity of kind `kind` */
+    FORM_VAR,   /* derived variable `index` of the current entity of kind `kind` */
+    FORM_CMP    /* a field or variable (`load`: OP_FIELD or OP_VAR) compared (`cmp`) with k0 */
+} mq_form;
+
 struct mq_prog {
     mq_ins *code;
     int ncode;
@@ -164,8 +195,12 @@ struct mq_prog {
     mq_agg *aggs;
     int naggs;
     int max_stack;
-    /* fast path: a program that is one load or constant */
-    bool simple;
+    /* the fast path: see mq_form */
+    uint8_t form;
+    uint8_t load, cmp; /* FORM_CMP: the load opcode and the comparison opcode */
+    uint16_t kind;
+    int32_t index;
+    double k0;
 };
 
 /* Where an expression's names resolve: which entity kinds are current. */
@@ -213,26 +248,104 @@ typedef struct mq_compile_env {
 mq_prog *mq_expr_compile(mq_compile_env *env, const mq_scope *scope, const char *text, int line,
                          int col, mq_type *type_out, int *domain_out);
 void mq_prog_free(mq_prog *p);
+/* True when a and b are the same code over the same constants and tables
+ * (programs with aggregates are only the same as themselves). */
+bool mq_prog_same(const mq_prog *a, const mq_prog *b);
+
+/* Which entity of each kind is current, with its rows located once, so a
+ * load is one indexed read (mq_vm_enter keeps the three in step). */
+typedef struct mq_cursor {
+    int32_t at[MQ_ENT_COUNT];
+    const double *row[MQ_ENT_COUNT]; /* input row of entity at[k] */
+    double *var_row[MQ_ENT_COUNT];   /* its derived variables (NULL when the kind has none) */
+} mq_cursor;
 
 /* One rating in progress: what the VM reads and where it reports failure. */
 typedef struct mq_vm {
     const mq_input *in;
     const mq_line_def *line;
-    double *vars[MQ_ENT_COUNT];
+    double *vars[MQ_ENT_COUNT]; /* mq_vm_start points a kind without any at `none` */
     int nvars[MQ_ENT_COUNT];
-    int32_t *parent_of[MQ_ENT_COUNT]; /* index of each entity's parent (non-policy parents) */
-    int32_t cur[MQ_ENT_COUNT];
+    int32_t *parent_of[MQ_ENT_COUNT];   /* index of each entity's parent (non-policy parents) */
+    const double *values[MQ_ENT_COUNT]; /* in->values, or `none` (mq_vm_start) */
+    int nfields[MQ_ENT_COUNT];
+    /* the line's structure per kind, for mq_vm_enter: the parent kind when it
+     * is not the policy, the link field and the kind it links to; -1: none */
+    int8_t up[MQ_ENT_COUNT], link_kind[MQ_ENT_COUNT];
+    int16_t link_field[MQ_ENT_COUNT];
+    double none[1];
+    mq_cursor cur;
     int32_t self[MQ_ENT_COUNT]; /* the entity a variable is being computed for */
+    /* calendar work done once per rating: the effective date's year, month
+     * and day, and the first day of each within_months window asked for */
+    int eff_y, eff_m, eff_d;
+    int nwindows;
+    int window_months[4];
+    int32_t window_start[4];
     /* first failed lookup */
     const mq_table *miss_table;
     double miss_keys[8];
     int miss_nkeys;
 } mq_vm;
 
+/* Prepares vm to rate `in` (in, line, vars, nvars and parent_of already
+ * set): the calendar memo, and entity 0 of every kind current. */
+void mq_vm_start(mq_vm *vm);
 /* Runs a program. Returns false when a table lookup failed (vm->miss_*). */
 bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out);
-/* Makes entity i of kind k current, with the entities it links to. */
+/* Makes entity i of kind k current, with its parent and the entity it
+ * links to (inside an aggregate: a missing link leaves that kind as it was). */
 void mq_vm_enter(mq_vm *vm, mq_entity_kind k, int32_t i);
+/* The same for a program of kind k run on its own (a variable, a unit's
+ * steps): a missing link or parent makes entity 0 of that kind current. The
+ * kinds such a program can read (its scope) are all set either way. */
+void mq_vm_focus(mq_vm *vm, mq_entity_kind k, int32_t i);
+/* Settles p->form (expr.c calls it once the code is final). */
+void mq_prog_finish(mq_prog *p);
+
+static inline double mq_vm_compare(int op, double a, double b)
+{
+    switch (op) {
+    case OP_LT:
+        return a < b;
+    case OP_LE:
+        return a <= b;
+    case OP_GT:
+        return a > b;
+    case OP_GE:
+        return a >= b;
+    case OP_EQ:
+        return a == b;
+    default: /* OP_NE */
+        return !isnan(a) && !isnan(b) && a != b;
+    }
+}
+
+/* Runs a program, taking the common shapes (mq_form) without the
+ * interpreter loop. Same contract as mq_vm_eval. */
+static inline bool mq_vm_run(mq_vm *vm, const mq_prog *p, double *out)
+{
+    switch ((mq_form)p->form) {
+    case FORM_CONST:
+        *out = p->k0;
+        return true;
+    case FORM_FIELD:
+        *out = vm->cur.row[p->kind][p->index];
+        return true;
+    case FORM_VAR:
+        *out = vm->cur.var_row[p->kind][p->index];
+        return true;
+    case FORM_CMP: {
+        double a = p->load == OP_FIELD ? vm->cur.row[p->kind][p->index]
+                                       : vm->cur.var_row[p->kind][p->index];
+        *out = mq_vm_compare(p->cmp, a, p->k0);
+        return true;
+    }
+    case FORM_VM:
+        break;
+    }
+    return mq_vm_eval(vm, p, out);
+}
 
 /* ---- Plans (plan.c) ------------------------------------------------- */
 
@@ -255,7 +368,8 @@ typedef struct mq_discount {
 typedef struct mq_step {
     const char *name;
     mq_step_kind kind;
-    int index;          /* position in the plan's steps (per-unit caches) */
+    int index;          /* position in the plan's steps */
+    int slot;           /* STEP_TABLE: per-unit cache slot, shared by steps with the same lookup */
     int first_item;     /* STEP_DISCOUNTS: index of items[0] among all the plan's items */
     uint64_t coverages; /* bit per line coverage it applies to */
     mq_prog *expr;      /* factor/add/round/minimum */
@@ -269,7 +383,19 @@ typedef struct mq_step {
     double cap;
     mq_discount *items;
     int nitems;
+    /* coverages whose items are the same set share a group, whose factor
+     * is computed once per unit (up to 64 items; else no groups) */
+    int first_group, ngroups;
+    uint64_t *group_items; /* per group: bit per item that counts */
 } mq_step;
+
+/* One step as a coverage runs it, packed in the coverage's order. */
+typedef struct mq_cov_op {
+    uint8_t kind;   /* mq_step_kind */
+    int32_t slot;   /* STEP_TABLE: cache slot; STEP_DISCOUNTS: plan-wide group, or -1 */
+    int32_t column; /* STEP_TABLE: the coverage's value column */
+    const mq_step *step;
+} mq_cov_op;
 
 typedef struct mq_plan_cov {
     bool offered;
@@ -277,6 +403,7 @@ typedef struct mq_plan_cov {
     mq_prog *omit_when;
     const char *note;
     const mq_step **steps; /* the steps that apply, in order */
+    mq_cov_op *ops;        /* the same steps, as rating runs them */
     int nsteps;
 } mq_plan_cov;
 
@@ -310,7 +437,9 @@ struct mq_plan {
     int ncodes;
     mq_step *steps;
     int nsteps;
-    int nitems; /* discount items of all steps */
+    int nslots;  /* cache slots of the table steps (mq_step.slot) */
+    int ngroups; /* discount groups of all steps (mq_step.first_group) */
+    int nitems;  /* discount items of all steps */
     double round_step;
     int64_t minimum_cents;
     mq_fee *fees;

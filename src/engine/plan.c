@@ -4,9 +4,13 @@
  * loader reads the YAML tree with libfyaml, checks every key, reads the
  * tables, compiles variables (then orders them by dependency), eligibility
  * rules, coverages and steps, and finally compiles the tables once every
- * lookup has said what kind of key it gives. It keeps going after an error so
- * one `multiquote check` reports every problem, each as file:line: message.
- * The engine is the set of loaded plans plus version selection.
+ * lookup has said what kind of key it gives. Each coverage gets its steps
+ * packed in order for rating (mq_cov_op); table steps that look up the same
+ * table with the same keys share one per-unit cache slot, and coverages
+ * that count the same discounts share one discount group. The loader keeps
+ * going after an error so one `multiquote check` reports every problem, each
+ * as file:line: message. The engine is the set of loaded plans plus version
+ * selection.
  */
 #include "internal.h"
 
@@ -736,6 +740,82 @@ static void load_discounts(loader *L, struct fy_node *dn, mq_step *st)
     }
 }
 
+static bool same_lookup(const mq_step *a, const mq_step *b)
+{
+    if (a->table != b->table || a->nkeys != b->nkeys)
+        return false;
+    for (int k = 0; k < a->nkeys; k++)
+        if (!a->keys || !b->keys || !mq_prog_same(a->keys[k], b->keys[k]))
+            return false;
+    return true;
+}
+
+/* Gives each table step its per-unit cache slot: steps that look up the
+ * same table with the same keys (the liability and physical damage columns
+ * of one driver class table) share one, so the lookup is done once. */
+static void assign_slots(mq_plan *p)
+{
+    for (int i = 0; i < p->nsteps; i++) {
+        mq_step *st = &p->steps[i];
+        if (st->kind != STEP_TABLE)
+            continue;
+        st->slot = -1;
+        for (int j = 0; j < i && st->slot < 0; j++)
+            if (p->steps[j].kind == STEP_TABLE && same_lookup(&p->steps[j], st))
+                st->slot = p->steps[j].slot;
+        if (st->slot < 0)
+            st->slot = p->nslots++;
+    }
+}
+
+/* The discount group of coverage `cov` within step st: the coverages that
+ * count the same items share one (-1 when the step has more than 64 items). */
+static int discount_group(mq_plan *p, mq_step *st, int cov)
+{
+    if (st->nitems > 64)
+        return -1;
+    uint64_t items = 0;
+    for (int i = 0; i < st->nitems; i++)
+        if (st->items[i].coverages & (1ull << cov))
+            items |= 1ull << i;
+    for (int g = 0; g < st->ngroups; g++)
+        if (st->group_items[g] == items)
+            return g;
+    if (!st->group_items &&
+        !(st->group_items = mq_arena_alloc(&p->mem, sizeof(uint64_t) * 64))) /* one per coverage */
+        return -1;
+    st->group_items[st->ngroups] = items;
+    return st->ngroups++;
+}
+
+/* Numbers the discount groups plan-wide once every coverage has its ops
+ * (cov_op gave each op its group within the step). */
+static void number_groups(mq_plan *p, int ncoverages)
+{
+    for (int i = 0; i < p->nsteps; i++) {
+        p->steps[i].first_group = p->ngroups;
+        p->ngroups += p->steps[i].ngroups;
+    }
+    for (int c = 0; c < ncoverages; c++)
+        for (int i = 0; p->cov[c].ops && i < p->cov[c].nsteps; i++) {
+            mq_cov_op *op = &p->cov[c].ops[i];
+            if (op->kind == STEP_DISCOUNTS && op->slot >= 0)
+                op->slot += op->step->first_group;
+        }
+}
+
+static mq_cov_op cov_op(mq_plan *p, mq_step *st, int cov)
+{
+    mq_cov_op op = {.kind = (uint8_t)st->kind, .slot = -1, .column = -1, .step = st};
+    if (st->kind == STEP_TABLE) {
+        op.slot = st->slot;
+        op.column = st->column_for[cov];
+    } else if (st->kind == STEP_DISCOUNTS) {
+        op.slot = discount_group(p, st, cov);
+    }
+    return op;
+}
+
 static void load_steps(loader *L, struct fy_node *seq)
 {
     static const char *const keys[] = {"name",    "coverages", "table", "key",
@@ -791,17 +871,22 @@ static void load_steps(loader *L, struct fy_node *seq)
         }
         p->nsteps++;
     }
+    assign_slots(p);
     /* each coverage gets the list of steps that apply to it */
     for (int c = 0; c < L->env.line->ncoverages; c++) {
         mq_plan_cov *pc = &p->cov[c];
         if (!pc->offered)
             continue;
-        pc->steps =
-            mq_arena_alloc(&p->mem, sizeof(mq_step *) * (size_t)(p->nsteps ? p->nsteps : 1));
-        for (int i = 0; pc->steps && i < p->nsteps; i++)
-            if (p->steps[i].coverages & (1ull << c))
+        size_t most = (size_t)(p->nsteps ? p->nsteps : 1);
+        pc->steps = mq_arena_alloc(&p->mem, sizeof(mq_step *) * most);
+        pc->ops = mq_arena_alloc(&p->mem, sizeof(mq_cov_op) * most);
+        for (int i = 0; pc->steps && pc->ops && i < p->nsteps; i++)
+            if (p->steps[i].coverages & (1ull << c)) {
+                pc->ops[pc->nsteps] = cov_op(p, &p->steps[i], c);
                 pc->steps[pc->nsteps++] = &p->steps[i];
+            }
     }
+    number_groups(p, L->env.line->ncoverages);
 }
 
 static void load_money_rules(loader *L, struct fy_node *root)

@@ -8,7 +8,17 @@
  * fees added. A table lookup with no row stops rating with the table's
  * `missing:` status. The worksheet (every step with table, key, factor and
  * running value) is recorded only when asked for, so the hot path writes
- * nothing but the premiums; all memory comes from the caller's arena.
+ * nothing but the premiums.
+ *
+ * What is the same for every coverage of a unit is worked out once per unit,
+ * on first use: a table step's row (steps with the same lookup share it, see
+ * mq_step.slot), each discount's condition and amount, and the discount
+ * factor of each group of coverages that count the same discounts. A
+ * coverage then runs its packed steps (mq_cov_op): a table step is a cached
+ * row read at its column and one multiplication. The rating's own memory
+ * (variables, caches) is a buffer on the C stack while it lasts; the result
+ * (premiums, texts) comes from the caller's arena, the premiums in one array
+ * sized for every coverage of every unit.
  */
 #include "internal.h"
 
@@ -17,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+enum { SCRATCH_BYTES = 4096 };
 
 typedef struct rating {
     const mq_plan *p;
@@ -27,14 +39,25 @@ typedef struct rating {
     bool worksheet;
     bool oom;
     mq_vm vm;
-    int capcov, capsteps, capnotes;
-    /* per-unit caches: a table step's keys and cell are the same for every
-     * coverage of a unit (only the column differs), and so is a discount's
-     * condition; both are computed on first use and reset for each unit */
-    int64_t *cell;        /* per step: -1 not yet, -2 no row */
-    double *cell_keys;    /* per step: 8 key values */
-    signed char *item_on; /* per discount item: -1 not yet, 0 or 1 */
+    int nunits;
+    int capsteps, capnotes;
+    uint64_t policy_chosen; /* coverages chosen policy-wide (bit per coverage) */
+    /* scratch memory that lives as long as the rating: a buffer on the C
+     * stack, then the arena once that is full */
+    unsigned char *scratch;
+    size_t scratch_used;
+    /* per-unit caches, computed on first use and reset for each unit: a
+     * table step's keys and row are the same for every coverage of a unit
+     * (only the column differs), and steps looking up the same table with
+     * the same keys share a slot (mq_step.slot); a discount's condition and
+     * amount are the same for every coverage, and so is the factor of the
+     * coverages that count the same discounts (mq_step.first_group) */
+    const double **slot_row; /* per slot: NULL not yet, else mq_table_row */
+    double *slot_keys;       /* per slot: 8 key values */
+    signed char *item_on;    /* per discount item: -1 not yet, 0 or 1 */
     double *item_amount;
+    signed char *group_done; /* per discount group: 0 not yet, 1 factor known */
+    double *group_factor;
 } rating;
 
 const char *mq_status_name(mq_status s)
@@ -80,10 +103,19 @@ static void set_status(rating *r, mq_status s, const char *reason)
     r->out->nreasons = 1;
 }
 
+/* llround for the non-negative values premiums are, without the call. */
+static inline int64_t round_half_up(double x)
+{
+    if (!(x >= 0 && x < 9e15))
+        return llround(x);
+    int64_t n = (int64_t)x;
+    return n + (x - (double)n >= 0.5);
+}
+
 static int64_t round_to_cents(double v, double step)
 {
     double units = floor(v / step + 0.5 + 1e-9);
-    return llround(units * step * 100);
+    return round_half_up(units * step * 100);
 }
 
 static void format_value(char *buf, size_t n, double v, mq_domain dom, bool boolean)
@@ -139,31 +171,9 @@ static void apply_miss(rating *r)
                mq_arena_strdup(r->a, buf));
 }
 
-/* Programs that are one load or constant skip the interpreter loop. */
 static inline bool eval(rating *r, const mq_prog *p, double *out)
 {
-    if (p->simple) {
-        const mq_ins *in = &p->code[0];
-        switch ((mq_opcode)in->op) {
-        case OP_CONST:
-            *out = p->k[in->b];
-            return true;
-        case OP_FIELD:
-            *out = r->in->values[in->a][(size_t)r->vm.cur[in->a] * r->l->nfields[in->a] + in->b];
-            return true;
-        case OP_VAR:
-            *out = r->vm.vars[in->a][(size_t)r->vm.cur[in->a] * r->vm.nvars[in->a] + in->b];
-            return true;
-        default:
-            break;
-        }
-    }
-    return mq_vm_eval(&r->vm, p, out);
-}
-
-static void reset_current(rating *r)
-{
-    memset(r->vm.cur, 0, sizeof r->vm.cur);
+    return mq_vm_run(&r->vm, p, out);
 }
 
 /* ---- Worksheet --------------------------------------------------------- */
@@ -180,20 +190,54 @@ static void record(rating *r, int cov, int32_t unit, const char *name, const mq_
 
 /* ---- Stages ------------------------------------------------------------ */
 
+/* Memory for the rating's own use, not zeroed: from the stack buffer while
+ * it lasts, then from the arena. NULL (and r->oom) when the arena is out. */
+static void *scratch_alloc(rating *r, size_t size)
+{
+    size_t need = (size + 15) & ~(size_t)15;
+    if (need >= size && need <= SCRATCH_BYTES - r->scratch_used) {
+        void *mem = r->scratch + r->scratch_used;
+        r->scratch_used += need;
+        return mem;
+    }
+    void *mem = mq_arena_alloc(r->a, size);
+    r->oom |= !mem;
+    return mem;
+}
+
 static bool setup_caches(rating *r)
 {
     const mq_plan *p = r->p;
-    r->cell = mq_arena_alloc(r->a, sizeof(int64_t) * (size_t)(p->nsteps + 1));
-    r->cell_keys = mq_arena_alloc(r->a, sizeof(double) * 8 * (size_t)(p->nsteps + 1));
-    r->item_on = mq_arena_alloc(r->a, (size_t)(p->nitems + 1));
-    r->item_amount = mq_arena_alloc(r->a, sizeof(double) * (size_t)(p->nitems + 1));
-    return r->cell && r->cell_keys && r->item_on && r->item_amount;
+    r->slot_row = scratch_alloc(r, sizeof(double *) * (size_t)(p->nslots + 1));
+    r->slot_keys = scratch_alloc(r, sizeof(double) * 8 * (size_t)(p->nslots + 1));
+    r->item_on = scratch_alloc(r, (size_t)(p->nitems + 1));
+    r->item_amount = scratch_alloc(r, sizeof(double) * (size_t)(p->nitems + 1));
+    r->group_done = scratch_alloc(r, (size_t)(p->ngroups + 1));
+    r->group_factor = scratch_alloc(r, sizeof(double) * (size_t)(p->ngroups + 1));
+    return r->slot_row && r->slot_keys && r->item_on && r->item_amount && r->group_done &&
+           r->group_factor;
 }
 
 static void reset_caches(rating *r)
 {
-    memset(r->cell, 0xff, sizeof(int64_t) * (size_t)r->p->nsteps); /* all -1 */
-    memset(r->item_on, 0xff, (size_t)r->p->nitems);
+    memset(r->slot_row, 0, sizeof(double *) * (size_t)r->p->nslots);
+    memset(r->item_on, 0xff, (size_t)r->p->nitems); /* all -1 */
+    memset(r->group_done, 0, (size_t)r->p->ngroups);
+}
+
+/* Index of each child entity's parent, for kinds listed under a non-policy
+ * parent (incidents under drivers). */
+static int32_t *parent_index(rating *r, mq_entity_kind k)
+{
+    const mq_input *in = r->in;
+    int32_t *parent = scratch_alloc(r, sizeof(int32_t) * (size_t)(in->count[k] + 1));
+    if (!parent)
+        return NULL;
+    int np = in->count[r->l->parent[k]];
+    for (int32_t p = 0; p < np; p++)
+        for (int32_t i = in->start[k][p]; i < in->start[k][p + 1]; i++)
+            parent[i] = p;
+    return parent;
 }
 
 static bool setup_vm(rating *r)
@@ -206,22 +250,21 @@ static bool setup_vm(rating *r)
         r->vm.nvars[k] = r->p->nvars_of[k];
         size_t cells = (size_t)in->count[k] * (size_t)r->p->nvars_of[k];
         if (cells) {
-            r->vm.vars[k] = mq_arena_alloc(r->a, cells * sizeof(double));
+            r->vm.vars[k] = scratch_alloc(r, cells * sizeof(double));
             if (!r->vm.vars[k])
                 return false;
+            memset(r->vm.vars[k], 0, cells * sizeof(double));
         }
-        if (k != MQ_ENT_POLICY && r->l->parent[k] != MQ_ENT_POLICY && in->start[k]) {
-            int32_t *parent = mq_arena_alloc(r->a, sizeof(int32_t) * (size_t)(in->count[k] + 1));
-            if (!parent)
-                return false;
-            int np = in->count[r->l->parent[k]];
-            for (int32_t p = 0; p < np; p++)
-                for (int32_t i = in->start[k][p]; i < in->start[k][p + 1]; i++)
-                    parent[i] = p;
-            r->vm.parent_of[k] = parent;
-        }
+        if (k != MQ_ENT_POLICY && r->l->parent[k] != MQ_ENT_POLICY && in->start[k] &&
+            !(r->vm.parent_of[k] = parent_index(r, (mq_entity_kind)k)))
+            return false;
     }
-    return true;
+    mq_vm_start(&r->vm);
+    /* room for every coverage premium the rating can give */
+    size_t ncov = (size_t)r->nunits * (size_t)(r->p->ncodes ? r->p->ncodes : 1);
+    r->out->coverages = mq_arena_alloc(r->a, ncov * sizeof(mq_cov_premium));
+    r->oom |= !r->out->coverages;
+    return r->out->coverages != NULL;
 }
 
 static bool compute_variables(rating *r)
@@ -230,10 +273,9 @@ static bool compute_variables(rating *r)
         const mq_var_decl *d = &r->p->vars[v];
         int nv = r->vm.nvars[d->kind];
         for (int32_t i = 0; i < r->in->count[d->kind]; i++) {
-            reset_current(r);
             r->vm.self[d->kind] = i;
             if (d->kind != MQ_ENT_POLICY)
-                mq_vm_enter(&r->vm, d->kind, i);
+                mq_vm_focus(&r->vm, d->kind, i);
             if (!eval(r, d->prog, &r->vm.vars[d->kind][(size_t)i * nv + d->slot])) {
                 apply_miss(r);
                 return false;
@@ -248,7 +290,6 @@ static bool check_eligibility(rating *r)
     for (int i = 0; i < r->p->nrules; i++) {
         const mq_rule *rule = &r->p->rules[i];
         double v;
-        reset_current(r);
         if (!eval(r, rule->when, &v)) {
             apply_miss(r);
             return false;
@@ -261,6 +302,8 @@ static bool check_eligibility(rating *r)
     return true;
 }
 
+/* Whether the shopper chose coverage `cov` on `unit`: a policy-wide choice,
+ * or one made on the unit (a vehicle's comp), or a coverage always rated. */
 static bool chosen_on(const rating *r, int cov, int32_t unit)
 {
     const mq_coverage_def *cd = &r->l->coverages[cov];
@@ -270,16 +313,36 @@ static bool chosen_on(const rating *r, int cov, int32_t unit)
         return !isnan(r->in->values[MQ_ENT_POLICY][cd->presence_field]);
     if (cd->scope != r->l->unit)
         return false;
-    return !isnan(mq_input_row(r->in, cd->scope, unit)[cd->presence_field]);
+    return !isnan(r->in->values[cd->scope][(size_t)unit * (size_t)r->l->nfields[cd->scope] +
+                                           (size_t)cd->presence_field]);
+}
+
+/* The coverages chosen on `unit` (bit per coverage); the policy-wide ones
+ * are the same for every unit and were found once (policy_chosen). */
+static uint64_t chosen_mask(const rating *r, int32_t unit)
+{
+    uint64_t mask = r->policy_chosen;
+    for (int c = 0; c < r->l->ncoverages; c++)
+        if (r->l->coverages[c].scope != MQ_ENT_POLICY && chosen_on(r, c, unit))
+            mask |= 1ull << c;
+    return mask;
+}
+
+static uint64_t policy_mask(const rating *r)
+{
+    uint64_t mask = 0;
+    for (int c = 0; c < r->l->ncoverages; c++)
+        if (r->l->coverages[c].scope == MQ_ENT_POLICY && chosen_on(r, c, 0))
+            mask |= 1ull << c;
+    return mask;
 }
 
 static bool check_offered(rating *r)
 {
-    int nunits = r->l->unit == MQ_ENT_POLICY ? 1 : r->in->count[r->l->unit];
     for (int c = 0; c < r->l->ncoverages; c++) {
         if (r->p->cov[c].offered)
             continue;
-        for (int32_t u = 0; u < nunits; u++)
+        for (int32_t u = 0; u < r->nunits; u++)
             if (chosen_on(r, c, u)) {
                 set_status(r, MQ_UNAVAILABLE,
                            mq_arena_printf(r->a, "%s does not offer %s (%s)", r->p->carrier_name,
@@ -290,6 +353,23 @@ static bool check_offered(rating *r)
     return true;
 }
 
+/* Discount item i of step st (plan-wide gi): whether it applies and its
+ * amount, evaluated once per unit. False when a lookup failed. */
+static bool discount_item(rating *r, const mq_step *st, int i)
+{
+    int gi = st->first_item + i;
+    if (r->item_on[gi] >= 0)
+        return true;
+    double when, amount;
+    if (!eval(r, st->items[i].when, &when) || !eval(r, st->items[i].amount, &amount))
+        return false;
+    r->item_on[gi] = when != 0 && !isnan(when);
+    r->item_amount[gi] = amount;
+    return true;
+}
+
+/* 1 - min(cap, sum of the amounts of the items of `cov` that apply), the
+ * sum taken in the items' order; with the worksheet, *detail says which. */
 static bool run_discounts(rating *r, const mq_step *st, int cov, double *factor,
                           const char **detail)
 {
@@ -302,13 +382,8 @@ static bool run_discounts(rating *r, const mq_step *st, int cov, double *factor,
         int gi = st->first_item + i;
         if (!(d->coverages & (1ull << cov)))
             continue;
-        if (r->item_on[gi] < 0) {
-            double when, amount;
-            if (!eval(r, d->when, &when) || !eval(r, d->amount, &amount))
-                return false;
-            r->item_on[gi] = when != 0 && !isnan(when);
-            r->item_amount[gi] = amount;
-        }
+        if (!discount_item(r, st, i))
+            return false;
         if (!r->item_on[gi])
             continue;
         double amount = r->item_amount[gi];
@@ -330,34 +405,64 @@ static bool run_discounts(rating *r, const mq_step *st, int cov, double *factor,
     return true;
 }
 
-/* Applies one step to the running premium. False when a lookup failed. */
-static bool run_step(rating *r, const mq_step *st, int cov, int32_t unit, double *running)
+/* The discount factor of op's group, computed for the first coverage of
+ * the unit that needs it and reused by the others in the group. */
+static bool group_discounts(rating *r, const mq_cov_op *op, int cov, double *factor)
 {
+    if (op->slot < 0 || r->worksheet)
+        return run_discounts(r, op->step, cov, factor, NULL);
+    if (!r->group_done[op->slot]) {
+        if (!run_discounts(r, op->step, cov, &r->group_factor[op->slot], NULL))
+            return false;
+        r->group_done[op->slot] = 1;
+    }
+    *factor = r->group_factor[op->slot];
+    return true;
+}
+
+/* The row of a table step's lookup for the current unit, looked up on first
+ * use; NULL when a key's program failed. */
+static const double *step_row(rating *r, const mq_step *st)
+{
+    const double *row = r->slot_row[st->slot];
+    if (row)
+        return row;
+    double *keys = &r->slot_keys[(size_t)st->slot * 8];
+    for (int k = 0; k < st->nkeys; k++)
+        if (!eval(r, st->keys[k], &keys[k]))
+            return NULL;
+    return r->slot_row[st->slot] = mq_table_row(st->table, keys);
+}
+
+/* A table step found no value: report its keys as the failed lookup. */
+static bool step_missed(rating *r, const mq_step *st)
+{
+    r->vm.miss_table = st->table;
+    r->vm.miss_nkeys = st->nkeys;
+    memcpy(r->vm.miss_keys, &r->slot_keys[(size_t)st->slot * 8],
+           sizeof(double) * (size_t)st->nkeys);
+    return false;
+}
+
+/* Applies one step to the running premium. False when a lookup failed. */
+static bool run_step(rating *r, const mq_cov_op *op, int cov, int32_t unit, double *running)
+{
+    const mq_step *st = op->step;
     double v = NAN;
     const char *key = NULL, *detail = NULL;
-    char op = '*';
-    switch (st->kind) {
+    char sign = '*';
+    switch ((mq_step_kind)op->kind) {
     case STEP_TABLE: {
-        double *keys = &r->cell_keys[(size_t)st->index * 8];
-        int64_t cell = r->cell[st->index];
-        if (cell == -1) {
-            for (int k = 0; k < st->nkeys; k++)
-                if (!eval(r, st->keys[k], &keys[k]))
-                    return false;
-            cell = mq_table_cell(st->table, keys);
-            r->cell[st->index] = cell = cell < 0 ? -2 : cell;
-        }
-        if (cell >= 0)
-            v = st->table->matrix[cell * st->table->nvalues + st->column_for[cov]];
-        if (isnan(v)) {
-            r->vm.miss_table = st->table;
-            r->vm.miss_nkeys = st->nkeys;
-            memcpy(r->vm.miss_keys, keys, sizeof(double) * (size_t)st->nkeys);
+        const double *row = step_row(r, st);
+        if (!row)
             return false;
-        }
+        v = row[op->column];
+        if (isnan(v))
+            return step_missed(r, st);
         *running *= v;
         if (r->worksheet)
-            key = format_keys(r, st->table, keys, st->nkeys, ", ", st->key_types);
+            key = format_keys(r, st->table, &r->slot_keys[(size_t)st->slot * 8], st->nkeys, ", ",
+                              st->key_types);
         break;
     }
     case STEP_FACTOR:
@@ -369,30 +474,61 @@ static bool run_step(rating *r, const mq_step *st, int cov, int32_t unit, double
         if (!eval(r, st->expr, &v))
             return false;
         *running += v;
-        op = '+';
+        sign = '+';
         break;
     case STEP_ROUND:
         if (!eval(r, st->expr, &v))
             return false;
         *running = v > 0 ? round_to_cents(*running, v) / 100.0 : NAN;
-        op = 'r';
+        sign = 'r';
         break;
     case STEP_MINIMUM:
         if (!eval(r, st->expr, &v))
             return false;
         if (*running < v)
             *running = v;
-        op = 'm';
+        sign = 'm';
         break;
     case STEP_DISCOUNTS:
-        if (!run_discounts(r, st, cov, &v, &detail))
+        if (!(r->worksheet ? run_discounts(r, st, cov, &v, &detail)
+                           : group_discounts(r, op, cov, &v)))
             return false;
         *running *= v;
         break;
     }
     if (r->worksheet)
-        record(r, cov, unit, st->name, st->kind == STEP_TABLE ? st->table : NULL, key, detail, op,
+        record(r, cov, unit, st->name, st->kind == STEP_TABLE ? st->table : NULL, key, detail, sign,
                v, *running);
+    return true;
+}
+
+/* Runs a coverage's steps on the running premium. Without the worksheet a
+ * table step (most of them) is a cached row and one multiplication. */
+static bool run_ops(rating *r, const mq_plan_cov *pc, int cov, int32_t unit, double *running)
+{
+    const mq_cov_op *op = pc->ops, *end = pc->ops + pc->nsteps;
+    if (r->worksheet) {
+        for (; op < end; op++)
+            if (!run_step(r, op, cov, unit, running))
+                return false;
+        return true;
+    }
+    double x = *running;
+    for (; op < end; op++) {
+        if (op->kind != STEP_TABLE) {
+            if (!run_step(r, op, cov, unit, &x))
+                return false;
+            continue;
+        }
+        const double *row = r->slot_row[op->slot];
+        if (!row && !(row = step_row(r, op->step)))
+            return false;
+        double v = row[op->column];
+        if (isnan(v))
+            return step_missed(r, op->step);
+        x *= v;
+    }
+    *running = x;
     return true;
 }
 
@@ -413,9 +549,8 @@ static bool rate_coverage(rating *r, int cov, int32_t unit)
         return false;
     if (r->worksheet)
         record(r, cov, unit, "Base rate", NULL, NULL, NULL, '=', running, running);
-    for (int i = 0; i < pc->nsteps; i++)
-        if (!run_step(r, pc->steps[i], cov, unit, &running))
-            return false;
+    if (!run_ops(r, pc, cov, unit, &running))
+        return false;
     if (isnan(running) || running < 0 || running > 1e9) {
         set_status(r, MQ_ERROR,
                    mq_arena_printf(r->a,
@@ -427,23 +562,21 @@ static bool rate_coverage(rating *r, int cov, int32_t unit)
     int64_t cents = round_to_cents(running, r->p->round_step);
     if (r->worksheet)
         record(r, cov, unit, "Round", NULL, NULL, NULL, 'r', r->p->round_step, cents / 100.0);
-    mq_result *o = r->out;
-    if (!grow(r, (void **)&o->coverages, o->ncoverages, &r->capcov, sizeof(mq_cov_premium)))
-        return true;
+    mq_result *o = r->out; /* setup_vm made room for every premium */
     o->coverages[o->ncoverages++] = (mq_cov_premium){cov, unit, cents};
     return true;
 }
 
 static bool rate_units(rating *r)
 {
-    int nunits = r->l->unit == MQ_ENT_POLICY ? 1 : r->in->count[r->l->unit];
-    for (int32_t u = 0; u < nunits; u++) {
-        reset_current(r);
+    r->policy_chosen = policy_mask(r);
+    for (int32_t u = 0; u < r->nunits; u++) {
         reset_caches(r);
         if (r->l->unit != MQ_ENT_POLICY)
-            mq_vm_enter(&r->vm, r->l->unit, u);
+            mq_vm_focus(&r->vm, r->l->unit, u);
+        uint64_t chosen = chosen_mask(r, u);
         for (int c = 0; c < r->l->ncoverages; c++) {
-            if (!chosen_on(r, c, u))
+            if (!(chosen & (1ull << c)))
                 continue;
             if (!rate_coverage(r, c, u)) {
                 apply_miss(r);
@@ -500,7 +633,6 @@ static bool classify(rating *r)
     if (!r->p->class_expr)
         return true;
     double v;
-    reset_current(r);
     if (!eval(r, r->p->class_expr, &v)) {
         apply_miss(r);
         return false;
@@ -536,12 +668,15 @@ bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts
         .deductible_cents = p->deductible_cents,
         .out_of_pocket_max_cents = p->oop_max_cents,
     };
+    _Alignas(16) unsigned char scratch[SCRATCH_BYTES];
     rating r = {.p = p,
                 .in = in,
                 .l = mq_line_get(p->line),
                 .a = a,
                 .out = out,
-                .worksheet = opts && opts->worksheet};
+                .worksheet = opts && opts->worksheet,
+                .scratch = scratch};
+    r.nunits = r.l->unit == MQ_ENT_POLICY ? 1 : in->count[r.l->unit];
     if (in->line != p->line) {
         set_status(&r, MQ_ERROR,
                    mq_arena_printf(a, "plan %s rates %s, not this line", p->plan_id, r.l->name));

@@ -6,9 +6,13 @@
  * and the open stretch between ends), so any value falls in exactly one
  * segment; the table becomes one matrix indexed by the segment of every key,
  * each cell holding the most specific row that matches it (exact beats band
- * beats *, key by key). Rating then costs one segment search per key (an
- * array index when keys are small integers) and one array read, and
- * overlapping rows are found once, at load, with both lines named.
+ * beats *, key by key). Rating then costs one segment search per key and
+ * one array read, and overlapping rows are found once, at load, with both
+ * lines named. The search is an array index when the key's band ends are
+ * integers on a grid of fewer than 65536 steps (ages 16..75 in steps of 1,
+ * limits 25000..1000000 in steps of 25000), a binary search otherwise. After
+ * the matrix comes one row of NaN, the row of keys that match no row, so a
+ * lookup is always a row to read (mq_table_row).
  */
 #include "internal.h"
 
@@ -495,6 +499,24 @@ static int32_t segment_search(const mq_keymap *m, double x)
     return 2 * lo;
 }
 
+/* segment_search through the grid index (see mq_keymap); x is not NaN. */
+static inline int32_t dense_segment(const mq_keymap *m, double x)
+{
+    if (x < m->dense_lo)
+        return 0; /* below every bound */
+    if (x > m->dense_hi)
+        return 2 * m->nbounds; /* above every bound */
+    double step = m->dense_step;
+    int32_t j = (int32_t)(step == 1 ? x - m->dense_lo : (x - m->dense_lo) / step);
+    double at = m->dense_lo + j * step;
+    if (at > x) /* the division rounded up */
+        at = m->dense_lo + --j * step;
+    else if (j + 1 < m->ndense && at + step <= x) /* ... or down */
+        at = m->dense_lo + ++j * step;
+    int32_t seg = m->dense[j];
+    return at == x || !(seg & 1) ? seg : seg + 1;
+}
+
 static int32_t segment_of(const mq_keymap *m, double x)
 {
     if (isnan(x))
@@ -505,14 +527,27 @@ static int32_t segment_of(const mq_keymap *m, double x)
         int32_t code = (int32_t)x;
         return (x == code && code >= 0 && code < m->nsegs) ? code : -1;
     }
-    if (isnan(x))
-        return -1;
-    if (m->dense) {
-        double off = x - m->dense_lo;
-        if (off >= 0 && off < m->ndense && off == (int32_t)off)
-            return m->dense[(int32_t)off];
-    }
+    if (m->dense)
+        return dense_segment(m, x);
     return segment_search(m, x);
+}
+
+/* The largest step every integral bound lies on from the first (their
+ * differences' gcd; 1 for a single bound): limits of 25000, 50000, 100000
+ * and 300000 are 12 steps of 25000, not 275001 integers. */
+static int64_t grid_step(const mq_keymap *m)
+{
+    int64_t g = 0;
+    for (int i = 1; i < m->nbounds; i++) {
+        int64_t a = (int64_t)(m->bounds[i] - m->bounds[0]), b = g;
+        while (b) {
+            int64_t r = a % b;
+            a = b;
+            b = r;
+        }
+        g = a;
+    }
+    return g > 0 ? g : 1;
 }
 
 static bool build_keymap(mq_table *t, int k)
@@ -545,14 +580,17 @@ static bool build_keymap(mq_table *t, int k)
     bool integral = u > 0;
     for (int i = 0; i < u; i++)
         integral &= m->bounds[i] == floor(m->bounds[i]) && fabs(m->bounds[i]) < 1e9;
-    if (integral && m->bounds[u - 1] - m->bounds[0] < DENSE_MAX) {
-        m->dense_lo = (int32_t)m->bounds[0];
-        m->ndense = (int32_t)(m->bounds[u - 1] - m->bounds[0]) + 1;
+    int64_t step = integral ? grid_step(m) : 0;
+    if (integral && (int64_t)(m->bounds[u - 1] - m->bounds[0]) / step < DENSE_MAX) {
+        m->dense_lo = m->bounds[0];
+        m->dense_hi = m->bounds[u - 1];
+        m->dense_step = (double)step;
+        m->ndense = (int32_t)((int64_t)(m->bounds[u - 1] - m->bounds[0]) / step) + 1;
         m->dense = malloc((size_t)m->ndense * sizeof(int32_t));
         if (!m->dense)
             return false;
         for (int32_t i = 0; i < m->ndense; i++)
-            m->dense[i] = segment_search(m, (double)(m->dense_lo + i));
+            m->dense[i] = segment_search(m, m->dense_lo + i * m->dense_step);
     }
     return true;
 }
@@ -661,7 +699,8 @@ bool mq_table_compile(mq_table *t, mq_diags *d)
     }
     t->ncells = cells;
     int32_t *owner = malloc((size_t)cells * sizeof(int32_t));
-    t->matrix = malloc((size_t)cells * (size_t)t->nvalues * sizeof(double));
+    /* one more row, all missing, for keys that match no row (mq_table_row) */
+    t->matrix = malloc((size_t)(cells + 1) * (size_t)t->nvalues * sizeof(double));
     if (!owner || !t->matrix) {
         free(owner);
         return false;
@@ -681,6 +720,8 @@ bool mq_table_compile(mq_table *t, mq_diags *d)
         for (int v = 0; v < t->nvalues; v++)
             t->matrix[i * t->nvalues + v] =
                 owner[i] < 0 ? NAN : t->values[(int64_t)owner[i] * t->nvalues + v];
+    for (int v = 0; v < t->nvalues; v++)
+        t->matrix[cells * t->nvalues + v] = NAN;
     free(owner);
     t->compiled = ok && build_interpolation(t);
     return t->compiled;
@@ -739,10 +780,15 @@ int64_t mq_table_cell(const mq_table *t, const double *keys)
     return cell;
 }
 
-double mq_table_lookup(const mq_table *t, const double *keys, int col)
+const double *mq_table_row(const mq_table *t, const double *keys)
 {
     int64_t cell = mq_table_cell(t, keys);
-    return cell < 0 ? NAN : t->matrix[cell * t->nvalues + col];
+    return t->matrix + (cell < 0 ? t->ncells : cell) * t->nvalues;
+}
+
+double mq_table_lookup(const mq_table *t, const double *keys, int col)
+{
+    return mq_table_row(t, keys)[col];
 }
 
 void mq_table_free(mq_table *t)

@@ -1,12 +1,20 @@
 /* vm.c -- runs compiled plan expressions.
  *
  * A program is a short list of stack instructions over doubles (internal.h
- * documents each one). Loads read the current entity's row of the request or
- * of the derived variables; lookups index a compiled table matrix; aggregates
- * loop over a list, making each element current, and run their condition and
+ * documents each one). When expr.c finishes a program (mq_prog_finish) its
+ * shape is settled once: one constant, one load, or one load compared with
+ * a constant runs inline in mq_vm_run without entering the interpreter loop
+ * (FORM_*); everything else runs here.
+ *
+ * Loads read the current entity's row of the request or of the derived
+ * variables through the cursor (mq_cursor, kept by mq_vm_enter), so a load is
+ * one indexed read; lookups index a compiled table matrix; aggregates loop
+ * over a list, making each element current, and run their condition and
  * value sub-programs. Missing values are NaN and flow through arithmetic; a
  * lookup that finds no row stops the program and is reported to the caller,
- * which applies the table's `missing:` rule. Nothing here allocates.
+ * which applies the table's `missing:` rule. The effective date's year, month and day and the
+ * within_months windows are worked out once per rating (mq_vm_start), not at
+ * every use. Nothing here allocates.
  */
 #include "internal.h"
 
@@ -17,45 +25,123 @@ static inline bool truth(double x)
     return x != 0 && !isnan(x);
 }
 
-void mq_vm_enter(mq_vm *vm, mq_entity_kind k, int32_t i)
+/* Makes entity i of kind k current and locates its rows. */
+static inline void set_current(mq_vm *vm, int k, int32_t i)
 {
-    const mq_line_def *l = vm->line;
-    vm->cur[k] = i;
-    if (l->parent[k] != MQ_ENT_POLICY && vm->parent_of[k])
-        vm->cur[l->parent[k]] = vm->parent_of[k][i];
-    int f = l->link_plus1[k] - 1;
+    vm->cur.at[k] = i;
+    vm->cur.row[k] = vm->values[k] + (size_t)i * (size_t)vm->nfields[k];
+    vm->cur.var_row[k] = vm->vars[k] + (size_t)i * (size_t)vm->nvars[k];
+}
+
+/* Makes entity i of kind k current with its parent and link; `alone` says
+ * what a missing link does (see mq_vm_focus). */
+static inline void enter(mq_vm *vm, mq_entity_kind k, int32_t i, bool alone)
+{
+    set_current(vm, k, i);
+    int up = vm->up[k];
+    if (up >= 0 && vm->parent_of[k])
+        set_current(vm, up, vm->parent_of[k][i]);
+    else if (up >= 0 && alone)
+        set_current(vm, up, 0);
+    int f = vm->link_field[k];
     if (f >= 0) {
-        double v = vm->in->values[k][(size_t)i * l->nfields[k] + f];
+        double v = vm->cur.row[k][f];
         if (!isnan(v))
-            vm->cur[l->fields[k][f].link] = (int32_t)v;
+            set_current(vm, vm->link_kind[k], (int32_t)v);
+        else if (alone)
+            set_current(vm, vm->link_kind[k], 0);
     }
 }
 
-static double call_builtin(const mq_vm *vm, mq_builtin fn, const double *a, int n)
+void mq_vm_enter(mq_vm *vm, mq_entity_kind k, int32_t i)
+{
+    enter(vm, k, i, false);
+}
+
+void mq_vm_focus(mq_vm *vm, mq_entity_kind k, int32_t i)
+{
+    enter(vm, k, i, true);
+}
+
+void mq_vm_start(mq_vm *vm)
+{
+    mq_ymd eff = mq_date_ymd(vm->in->effective_date);
+    vm->eff_y = eff.y;
+    vm->eff_m = eff.m;
+    vm->eff_d = eff.d;
+    vm->nwindows = 0;
+    vm->none[0] = NAN;
+    for (int k = 0; k < MQ_ENT_COUNT; k++) {
+        vm->values[k] = vm->in->values[k] ? vm->in->values[k] : vm->none;
+        vm->nfields[k] = vm->in->values[k] ? vm->line->nfields[k] : 0;
+        if (!vm->vars[k]) {
+            vm->vars[k] = vm->none;
+            vm->nvars[k] = 0;
+        }
+        const mq_line_def *l = vm->line;
+        int f = l->link_plus1[k] - 1;
+        vm->up[k] = (int8_t)(l->parent[k] != MQ_ENT_POLICY ? (int)l->parent[k] : -1);
+        vm->link_field[k] = (int16_t)f;
+        vm->link_kind[k] = (int8_t)(f >= 0 ? (int)l->fields[k][f].link : -1);
+        set_current(vm, k, 0);
+    }
+}
+
+/* The parts of a day; the effective date's were found once in mq_vm_start. */
+static inline mq_ymd ymd_of(const mq_vm *vm, int32_t day)
+{
+    if (day == vm->in->effective_date)
+        return (mq_ymd){vm->eff_y, vm->eff_m, vm->eff_d};
+    return mq_date_ymd(day);
+}
+
+static int months_between(const mq_vm *vm, int32_t from, int32_t to)
+{
+    if (to < from)
+        return -months_between(vm, to, from);
+    return mq_ymd_months_between(ymd_of(vm, from), ymd_of(vm, to));
+}
+
+/* The first day after "effective date minus `months` months", remembered
+ * for the rating (plans ask for the same few windows over and over). */
+static int32_t window_start(mq_vm *vm, int months)
+{
+    for (int i = 0; i < vm->nwindows; i++)
+        if (vm->window_months[i] == months)
+            return vm->window_start[i];
+    int32_t start = mq_ymd_add_months(ymd_of(vm, vm->in->effective_date), -months);
+    if (vm->nwindows < (int)(sizeof vm->window_months / sizeof vm->window_months[0])) {
+        vm->window_months[vm->nwindows] = months;
+        vm->window_start[vm->nwindows++] = start;
+    }
+    return start;
+}
+
+static double call_builtin(mq_vm *vm, mq_builtin fn, const double *a, int n)
 {
     for (int i = 0; i < n; i++)
         if (isnan(a[i]) && fn != FN_HAS && fn != FN_DEFAULT)
             return NAN;
-    int y, m, d;
+    mq_ymd ymd;
     switch (fn) {
     case FN_AGE:
     case FN_YEARS_BETWEEN:
-        return mq_date_age((int32_t)a[0], (int32_t)a[1]);
+        return mq_ymd_age(ymd_of(vm, (int32_t)a[0]), ymd_of(vm, (int32_t)a[1]));
     case FN_MONTHS_BETWEEN:
-        return mq_date_months_between((int32_t)a[0], (int32_t)a[1]);
+        return months_between(vm, (int32_t)a[0], (int32_t)a[1]);
     case FN_ADD_MONTHS:
-        return fabs(a[1]) > 12000 ? NAN : mq_date_add_months((int32_t)a[0], (int)a[1]);
+        return fabs(a[1]) > 12000 ? NAN : mq_ymd_add_months(ymd_of(vm, (int32_t)a[0]), (int)a[1]);
     case FN_WITHIN_MONTHS: {
         int32_t eff = vm->in->effective_date;
         if (fabs(a[1]) > 12000)
             return NAN;
-        return a[0] > mq_date_add_months(eff, -(int)a[1]) && a[0] <= eff;
+        return a[0] > window_start(vm, (int)a[1]) && a[0] <= eff;
     }
     case FN_YEAR:
     case FN_MONTH:
     case FN_DAY:
-        mq_date_to_ymd((int32_t)a[0], &y, &m, &d);
-        return fn == FN_YEAR ? y : fn == FN_MONTH ? m : d;
+        ymd = ymd_of(vm, (int32_t)a[0]);
+        return fn == FN_YEAR ? ymd.y : fn == FN_MONTH ? ymd.m : ymd.d;
     case FN_MIN:
     case FN_MAX: {
         double r = a[0];
@@ -85,25 +171,33 @@ static double call_builtin(const mq_vm *vm, mq_builtin fn, const double *a, int 
     return NAN;
 }
 
+/* Records a failed lookup for the caller's `missing:` rule. */
+static void missed(mq_vm *vm, const mq_table *t, const double *keys, int nkeys)
+{
+    vm->miss_table = t;
+    vm->miss_nkeys = nkeys < 8 ? nkeys : 8;
+    for (int k = 0; k < vm->miss_nkeys; k++)
+        vm->miss_keys[k] = keys[k];
+}
+
+/* count/sum/max/min/any/all over a list; false on a failed lookup. */
 static bool run_aggregate(mq_vm *vm, const mq_agg *g, double *out)
 {
     const mq_line_def *l = vm->line;
     mq_entity_kind k = g->over;
     int32_t from = 0, to = vm->in->count[k];
     if (g->children_of_current) {
-        int32_t owner = vm->cur[l->parent[k]];
+        int32_t owner = vm->cur.at[l->parent[k]];
         from = vm->in->start[k][owner];
         to = vm->in->start[k][owner + 1];
     }
-    int32_t saved[MQ_ENT_COUNT];
-    for (int i = 0; i < MQ_ENT_COUNT; i++)
-        saved[i] = vm->cur[i];
+    mq_cursor saved = vm->cur;
     double acc = g->kind == AGG_ALL ? 1 : (g->kind == AGG_MAX || g->kind == AGG_MIN) ? NAN : 0;
     bool ok = true;
     for (int32_t i = from; i < to && ok; i++) {
         mq_vm_enter(vm, k, i);
         double c = 1, v = 0;
-        if (g->cond && !(ok = mq_vm_eval(vm, g->cond, &c)))
+        if (g->cond && !(ok = mq_vm_run(vm, g->cond, &c)))
             break;
         if (g->kind == AGG_ALL) {
             if (!truth(c)) {
@@ -114,7 +208,7 @@ static bool run_aggregate(mq_vm *vm, const mq_agg *g, double *out)
         }
         if (!truth(c))
             continue;
-        if (g->value && !(ok = mq_vm_eval(vm, g->value, &v)))
+        if (g->value && !(ok = mq_vm_run(vm, g->value, &v)))
             break;
         switch (g->kind) {
         case AGG_COUNT:
@@ -137,8 +231,7 @@ static bool run_aggregate(mq_vm *vm, const mq_agg *g, double *out)
             break;
         }
     }
-    for (int i = 0; i < MQ_ENT_COUNT; i++)
-        vm->cur[i] = saved[i];
+    vm->cur = saved;
     *out = acc;
     return ok;
 }
@@ -148,7 +241,6 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
     double stack[64];
     int sp = 0;
     const mq_ins *code = p->code;
-    const mq_line_def *l = vm->line;
     for (int pc = 0; pc < p->ncode; pc++) {
         const mq_ins *in = &code[pc];
         double a, b;
@@ -157,10 +249,10 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
             stack[sp++] = p->k[in->b];
             break;
         case OP_FIELD:
-            stack[sp++] = vm->in->values[in->a][(size_t)vm->cur[in->a] * l->nfields[in->a] + in->b];
+            stack[sp++] = vm->cur.row[in->a][in->b];
             break;
         case OP_VAR:
-            stack[sp++] = vm->vars[in->a][(size_t)vm->cur[in->a] * vm->nvars[in->a] + in->b];
+            stack[sp++] = vm->cur.var_row[in->a][in->b];
             break;
         case OP_NEG:
             stack[sp - 1] = -stack[sp - 1];
@@ -221,10 +313,7 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
             sp -= in->a;
             double v = mq_table_lookup(lk->table, &stack[sp], lk->column);
             if (isnan(v)) {
-                vm->miss_table = lk->table;
-                vm->miss_nkeys = in->a;
-                for (int k = 0; k < in->a && k < 8; k++)
-                    vm->miss_keys[k] = stack[sp + k];
+                missed(vm, lk->table, &stack[sp], in->a);
                 return false;
             }
             stack[sp++] = v;
@@ -237,10 +326,10 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
             break;
         case OP_SELF:
             stack[sp++] =
-                vm->in->values[in->a][(size_t)vm->self[in->a] * l->nfields[in->a] + in->b];
+                vm->values[in->a][(size_t)vm->self[in->a] * (size_t)vm->nfields[in->a] + in->b];
             break;
         case OP_INDEX:
-            stack[sp++] = vm->cur[in->a];
+            stack[sp++] = vm->cur.at[in->a];
             break;
         case OP_SELF_INDEX:
             stack[sp++] = vm->self[in->a];
@@ -250,9 +339,7 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
             double x = stack[sp - 1];
             double v = mq_table_interpolate(lk->table, x, lk->column);
             if (isnan(v)) {
-                vm->miss_table = lk->table;
-                vm->miss_nkeys = 1;
-                vm->miss_keys[0] = x;
+                missed(vm, lk->table, &x, 1);
                 return false;
             }
             stack[sp - 1] = v;
@@ -262,4 +349,34 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
     }
     *out = sp ? stack[sp - 1] : NAN;
     return true;
+}
+
+/* ---- Finishing a program ---------------------------------------------- */
+
+/* The shape of the code (FORM_*), or FORM_VM. */
+static void classify(mq_prog *p)
+{
+    const mq_ins *c = p->code;
+    p->form = FORM_VM;
+    if (p->ncode == 1 && c[0].op == OP_CONST) {
+        p->form = FORM_CONST;
+        p->k0 = p->k[c[0].b];
+    } else if (p->ncode == 1 && (c[0].op == OP_FIELD || c[0].op == OP_VAR)) {
+        p->form = c[0].op == OP_FIELD ? FORM_FIELD : FORM_VAR;
+        p->kind = c[0].a;
+        p->index = c[0].b;
+    } else if (p->ncode == 3 && (c[0].op == OP_FIELD || c[0].op == OP_VAR) && c[1].op == OP_CONST &&
+               c[2].op >= OP_LT && c[2].op <= OP_NE) {
+        p->form = FORM_CMP; /* `driver.points >= 12`, `incident.type == "dui"` */
+        p->load = (uint8_t)c[0].op;
+        p->kind = c[0].a;
+        p->index = c[0].b;
+        p->k0 = p->k[c[1].b];
+        p->cmp = (uint8_t)c[2].op;
+    }
+}
+
+void mq_prog_finish(mq_prog *p)
+{
+    classify(p);
 }

@@ -55,6 +55,7 @@ static void run(const mq_input *in, const mq_line_def *line, mq_entity_kind kind
     vm.nvars[MQ_ENT_POLICY] = 1;
     int32_t parents[2] = {1, 1};
     vm.parent_of[MQ_ENT_INCIDENT] = parents;
+    mq_vm_start(&vm);
     if (kind != MQ_ENT_POLICY)
         mq_vm_enter(&vm, kind, 0);
     double out;

@@ -99,6 +99,7 @@ static double run(fixture *f, const char *text)
     vm.nvars[MQ_ENT_POLICY] = 1;
     int32_t parents[2] = {1, 1};
     vm.parent_of[MQ_ENT_INCIDENT] = parents;
+    mq_vm_start(&vm);
     mq_vm_enter(&vm, MQ_ENT_VEHICLE, 0);
     double out = -12345;
     assert_true(mq_vm_eval(&vm, p, &out));

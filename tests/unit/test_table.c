@@ -209,12 +209,37 @@ static void large_sparse_keys_use_search(void **state)
     (void)state;
     const char *keys[] = {"limit"};
     mq_diags d = {0};
-    mq_table *t = load("limit,f\n25000,1\n1000000,2\n10000000,3\n", keys, 1, &d);
+    mq_table *t = load("limit,f\n25000,1\n1000001,2\n10000000,3\n", keys, 1, &d);
     assert_true(t && mq_table_compile(t, &d));
-    assert_null(t->maps[0].dense); /* span too wide for a direct index */
-    assert_true(look1(t, 1000000) == 2);
+    assert_null(t->maps[0].dense); /* no grid: the span is too wide for a direct index */
+    assert_true(look1(t, 1000001) == 2);
     assert_true(look1(t, 10000000) == 3);
-    assert_true(isnan(look1(t, 1000001)));
+    assert_true(isnan(look1(t, 1000000)));
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
+/* Bounds on a coarse grid (limits in steps of 25000) get a direct index;
+ * values off the grid, between bounds, below and above them still find
+ * exactly the rows a search finds. */
+static void limits_on_a_grid_use_a_direct_index(void **state)
+{
+    (void)state;
+    const char *keys[] = {"limit"};
+    mq_diags d = {0};
+    mq_table *t =
+        load("limit,f\n25000,1\n100000,2\n300000-500000,3\n1000000+,4\n*,9\n", keys, 1, &d);
+    assert_true(t && mq_table_compile(t, &d));
+    assert_non_null(t->maps[0].dense);
+    assert_true(t->maps[0].dense_step == 25000);
+    static const struct {
+        double x, want;
+    } cases[] = {{25000, 1},   {100000, 2},    {300000, 3},     {412345.5, 3}, {500000, 3},
+                 {1000000, 4}, {5e7, 4},       {24999.5, 9},    {0, 9},        {-3, 9},
+                 {25001, 9},   {99999.999, 9}, {500000.001, 9}, {525000, 9},   {999999, 9}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_true(look1(t, cases[i].x) == cases[i].want);
+    assert_true(isnan(look1(t, NAN)));
     mq_table_free(t);
     mq_diags_free(&d);
 }
@@ -232,6 +257,7 @@ int main(void)
         cmocka_unit_test(bad_cells_are_errors_with_their_lines),
         cmocka_unit_test(dash_or_empty_value_means_not_offered),
         cmocka_unit_test(large_sparse_keys_use_search),
+        cmocka_unit_test(limits_on_a_grid_use_a_direct_index),
     };
     return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }
