@@ -1131,3 +1131,42 @@ bool mq_prog_same(const mq_prog *a, const mq_prog *b)
            (!a->nlookups ||
             memcmp(a->lookups, b->lookups, sizeof(mq_lookup) * (size_t)a->nlookups) == 0);
 }
+
+/* Whether p reads only entities of the kinds in `kinds` (bit per kind). An
+ * aggregate makes its list's kind and that kind's parent current; the entity
+ * an element links to is not counted (a missing link leaves the outer one). */
+static bool reads_only(const mq_prog *p, unsigned kinds, const mq_line_def *l)
+{
+    for (int i = 0; i < p->ncode; i++) {
+        const mq_ins *in = &p->code[i];
+        switch ((mq_opcode)in->op) {
+        case OP_FIELD:
+        case OP_VAR:
+        case OP_INDEX:
+            if (!(kinds & (1u << in->a)))
+                return false;
+            break;
+        case OP_SELF:
+        case OP_SELF_INDEX:
+            return false;
+        case OP_AGG: {
+            const mq_agg *g = &p->aggs[in->b];
+            mq_entity_kind up = l->parent[g->over];
+            unsigned inner = kinds | 1u << g->over | (up != MQ_ENT_POLICY ? 1u << up : 0);
+            if ((g->children_of_current && !(kinds & (1u << up))) ||
+                (g->cond && !reads_only(g->cond, inner, l)) ||
+                (g->value && !reads_only(g->value, inner, l)))
+                return false;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return true;
+}
+
+bool mq_prog_policy_only(const mq_prog *p, const mq_line_def *l)
+{
+    return reads_only(p, 1u << MQ_ENT_POLICY, l);
+}

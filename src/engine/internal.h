@@ -38,9 +38,18 @@ typedef struct mq_cell {
     const char *symbol; /* CELL_SYMBOL: the text, resolved when the table is bound */
 } mq_cell;
 
+/* How a key column finds a value's segment, settled when it is compiled. */
+typedef enum {
+    MAP_ENUM,      /* a symbol code is its own segment */
+    MAP_UNIT_GRID, /* the direct index below, grid step 1 */
+    MAP_GRID,      /* the direct index below, a coarser grid */
+    MAP_SEARCH     /* a binary search of the bounds */
+} mq_map_how;
+
 /* How one key column turns a value into a segment index (see table.c). */
 typedef struct mq_keymap {
     mq_domain domain; /* MQ_DOM_NONE for numbers */
+    mq_map_how how;
     int nbounds;
     double *bounds; /* sorted distinct band ends; segments are 2*nbounds+1 */
     int nsegs;
@@ -251,6 +260,10 @@ void mq_prog_free(mq_prog *p);
 /* True when a and b are the same code over the same constants and tables
  * (programs with aggregates are only the same as themselves). */
 bool mq_prog_same(const mq_prog *a, const mq_prog *b);
+/* True when p reads only policy data (and, inside its aggregates, the
+ * elements they go over and their parents), so it has the same value for
+ * every unit of a rating. */
+bool mq_prog_policy_only(const mq_prog *p, const mq_line_def *l);
 
 /* Which entity of each kind is current, with its rows located once, so a
  * load is one indexed read (mq_vm_enter keeps the three in step). */
@@ -437,9 +450,10 @@ struct mq_plan {
     int ncodes;
     mq_step *steps;
     int nsteps;
-    int nslots;  /* cache slots of the table steps (mq_step.slot) */
-    int ngroups; /* discount groups of all steps (mq_step.first_group) */
-    int nitems;  /* discount items of all steps */
+    int nslots;        /* cache slots of the table steps (mq_step.slot) */
+    int npolicy_slots; /* the first ones, keyed by policy data: kept for the rating */
+    int ngroups;       /* discount groups of all steps (mq_step.first_group) */
+    int nitems;        /* discount items of all steps */
     double round_step;
     int64_t minimum_cents;
     mq_fee *fees;

@@ -750,21 +750,38 @@ static bool same_lookup(const mq_step *a, const mq_step *b)
     return true;
 }
 
-/* Gives each table step its per-unit cache slot: steps that look up the
- * same table with the same keys (the liability and physical damage columns
- * of one driver class table) share one, so the lookup is done once. */
-static void assign_slots(mq_plan *p)
+/* True when every key of table step st is the same for every unit (it reads
+ * only policy data, see mq_prog_policy_only). */
+static bool policy_lookup(const mq_line_def *l, const mq_step *st)
 {
-    for (int i = 0; i < p->nsteps; i++) {
-        mq_step *st = &p->steps[i];
-        if (st->kind != STEP_TABLE)
-            continue;
-        st->slot = -1;
-        for (int j = 0; j < i && st->slot < 0; j++)
-            if (p->steps[j].kind == STEP_TABLE && same_lookup(&p->steps[j], st))
-                st->slot = p->steps[j].slot;
-        if (st->slot < 0)
-            st->slot = p->nslots++;
+    for (int k = 0; k < st->nkeys; k++)
+        if (!st->keys || !st->keys[k] || !mq_prog_policy_only(st->keys[k], l))
+            return false;
+    return true;
+}
+
+/* Gives each table step its cache slot: steps that look up the same table
+ * with the same keys (the liability and physical damage columns of one
+ * driver class table) share one, so the lookup is done once per unit.
+ * Lookups keyed by policy data only (the BI limits) come first, in slots
+ * [0, npolicy_slots) that are kept for the whole rating: they are done once
+ * per rating, not once per unit. */
+static void assign_slots(mq_plan *p, const mq_line_def *l)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < p->nsteps; i++) {
+            mq_step *st = &p->steps[i];
+            if (st->kind != STEP_TABLE || policy_lookup(l, st) != (pass == 0))
+                continue;
+            st->slot = -1;
+            for (int j = 0; j < i && st->slot < 0; j++)
+                if (p->steps[j].kind == STEP_TABLE && same_lookup(&p->steps[j], st))
+                    st->slot = p->steps[j].slot;
+            if (st->slot < 0)
+                st->slot = p->nslots++;
+        }
+        if (pass == 0)
+            p->npolicy_slots = p->nslots;
     }
 }
 
@@ -871,7 +888,7 @@ static void load_steps(loader *L, struct fy_node *seq)
         }
         p->nsteps++;
     }
-    assign_slots(p);
+    assign_slots(p, L->env.line);
     /* each coverage gets the list of steps that apply to it */
     for (int c = 0; c < L->env.line->ncoverages; c++) {
         mq_plan_cov *pc = &p->cov[c];

@@ -12,7 +12,8 @@
  *
  * What is the same for every coverage of a unit is worked out once per unit,
  * on first use: a table step's row (steps with the same lookup share it, see
- * mq_step.slot), each discount's condition and amount, and the discount
+ * mq_step.slot; a lookup keyed by policy data only, such as the BI limits,
+ * once per rating), each discount's condition and amount, and the discount
  * factor of each group of coverages that count the same discounts. A
  * coverage then runs its packed steps (mq_cov_op): a table step is a cached
  * row read at its column and one multiplication. The rating's own memory
@@ -49,7 +50,8 @@ typedef struct rating {
     /* per-unit caches, computed on first use and reset for each unit: a
      * table step's keys and row are the same for every coverage of a unit
      * (only the column differs), and steps looking up the same table with
-     * the same keys share a slot (mq_step.slot); a discount's condition and
+     * the same keys share a slot (mq_step.slot; slots below npolicy_slots
+     * are kept for the whole rating); a discount's condition and
      * amount are the same for every coverage, and so is the factor of the
      * coverages that count the same discounts (mq_step.first_group) */
     const double **slot_row; /* per slot: NULL not yet, else mq_table_row */
@@ -209,6 +211,8 @@ static bool setup_caches(rating *r)
 {
     const mq_plan *p = r->p;
     r->slot_row = scratch_alloc(r, sizeof(double *) * (size_t)(p->nslots + 1));
+    if (r->slot_row)
+        memset(r->slot_row, 0, sizeof(double *) * (size_t)p->npolicy_slots);
     r->slot_keys = scratch_alloc(r, sizeof(double) * 8 * (size_t)(p->nslots + 1));
     r->item_on = scratch_alloc(r, (size_t)(p->nitems + 1));
     r->item_amount = scratch_alloc(r, sizeof(double) * (size_t)(p->nitems + 1));
@@ -220,7 +224,8 @@ static bool setup_caches(rating *r)
 
 static void reset_caches(rating *r)
 {
-    memset(r->slot_row, 0, sizeof(double *) * (size_t)r->p->nslots);
+    int kept = r->p->npolicy_slots; /* the same for every unit */
+    memset(r->slot_row + kept, 0, sizeof(double *) * (size_t)(r->p->nslots - kept));
     memset(r->item_on, 0xff, (size_t)r->p->nitems); /* all -1 */
     memset(r->group_done, 0, (size_t)r->p->ngroups);
 }

@@ -500,14 +500,14 @@ static int32_t segment_search(const mq_keymap *m, double x)
 }
 
 /* segment_search through the grid index (see mq_keymap); x is not NaN. */
-static inline int32_t dense_segment(const mq_keymap *m, double x)
+static inline int32_t grid_segment(const mq_keymap *m, double x)
 {
     if (x < m->dense_lo)
         return 0; /* below every bound */
     if (x > m->dense_hi)
         return 2 * m->nbounds; /* above every bound */
     double step = m->dense_step;
-    int32_t j = (int32_t)(step == 1 ? x - m->dense_lo : (x - m->dense_lo) / step);
+    int32_t j = (int32_t)((x - m->dense_lo) / step);
     double at = m->dense_lo + j * step;
     if (at > x) /* the division rounded up */
         at = m->dense_lo + --j * step;
@@ -517,19 +517,37 @@ static inline int32_t dense_segment(const mq_keymap *m, double x)
     return at == x || !(seg & 1) ? seg : seg + 1;
 }
 
-static int32_t segment_of(const mq_keymap *m, double x)
+/* The same on a grid of step 1, where x - dense_lo is exact. */
+static inline int32_t unit_grid_segment(const mq_keymap *m, double x)
 {
-    if (isnan(x))
-        return -1;
-    if (m->domain != MQ_DOM_NONE) {
-        if (x < 0 || x >= m->nsegs)
+    if (x < m->dense_lo)
+        return 0;
+    if (x > m->dense_hi)
+        return 2 * m->nbounds;
+    int32_t j = (int32_t)(x - m->dense_lo);
+    int32_t seg = m->dense[j];
+    return m->dense_lo + j == x || !(seg & 1) ? seg : seg + 1;
+}
+
+/* The segment of x in key column m, or -1 (missing, or not a symbol). */
+static inline int32_t segment_of(const mq_keymap *m, double x)
+{
+    if (m->how == MAP_ENUM) {
+        if (!(x >= 0 && x < m->nsegs)) /* NaN too */
             return -1;
         int32_t code = (int32_t)x;
-        return (x == code && code >= 0 && code < m->nsegs) ? code : -1;
+        return x == code ? code : -1;
     }
-    if (m->dense)
-        return dense_segment(m, x);
-    return segment_search(m, x);
+    if (isnan(x))
+        return -1;
+    switch (m->how) {
+    case MAP_UNIT_GRID:
+        return unit_grid_segment(m, x);
+    case MAP_GRID:
+        return grid_segment(m, x);
+    default:
+        return segment_search(m, x);
+    }
 }
 
 /* The largest step every integral bound lies on from the first (their
@@ -554,9 +572,11 @@ static bool build_keymap(mq_table *t, int k)
 {
     mq_keymap *m = &t->maps[k];
     if (m->domain != MQ_DOM_NONE) {
+        m->how = MAP_ENUM;
         m->nsegs = mq_symbol_count(m->domain);
         return true;
     }
+    m->how = MAP_SEARCH;
     m->bounds = malloc((size_t)(2 * t->nrows + 1) * sizeof(double));
     if (!m->bounds)
         return false;
@@ -591,6 +611,7 @@ static bool build_keymap(mq_table *t, int k)
             return false;
         for (int32_t i = 0; i < m->ndense; i++)
             m->dense[i] = segment_search(m, m->dense_lo + i * m->dense_step);
+        m->how = step == 1 ? MAP_UNIT_GRID : MAP_GRID;
     }
     return true;
 }
@@ -770,6 +791,8 @@ int mq_table_value_index(const mq_table *t, const char *name)
 
 int64_t mq_table_cell(const mq_table *t, const double *keys)
 {
+    if (t->nkeys == 1) /* the last key's stride is 1 */
+        return segment_of(&t->maps[0], keys[0]);
     int64_t cell = 0;
     for (int k = 0; k < t->nkeys; k++) {
         int32_t seg = segment_of(&t->maps[k], keys[k]);

@@ -191,6 +191,37 @@ static void aggregates(void **state)
     assert_true(run(f, "sum(incidents of 1 where driver.age == 17)") == 2);
 }
 
+/* Whether `text`, compiled with the vehicle current, reads only policy data. */
+static bool policy_only(fixture *f, const char *text)
+{
+    mq_scope s = {.line = f->env.line};
+    s.bound[MQ_ENT_POLICY] = true;
+    mq_scope_enter(&s, MQ_ENT_VEHICLE);
+    mq_prog *p = mq_expr_compile(&f->env, &s, text, 1, 1, NULL, NULL);
+    if (!p)
+        fail_msg("did not compile: %s", f->diags.count ? f->diags.items[0].text : "?");
+    bool only = mq_prog_policy_only(p, f->env.line);
+    mq_prog_free(p);
+    return only;
+}
+
+/* The lookups kept for a whole rating (BI limits) are the ones whose keys
+ * read only policy data; anything of the unit, its driver or `self` is not. */
+static void policy_only_programs(void **state)
+{
+    fixture *f = *state;
+    assert_true(policy_only(f, "bi.per_person"));
+    assert_true(policy_only(f, "vehicle_count >= 2 and applicant.homeowner"));
+    assert_true(policy_only(f, "count(vehicles)"));
+    assert_true(policy_only(f, "any(drivers where driver.age < 25)"));
+    assert_true(policy_only(f, "count(incidents where driver.age < 25)")); /* incident's driver */
+    assert_false(policy_only(f, "vehicle.year"));
+    assert_false(policy_only(f, "driver.age"));
+    assert_false(policy_only(f, "count(driver.incidents)"));
+    assert_false(policy_only(f, "any(vehicles where driver.age < 25)")); /* a link may be missing */
+    assert_false(policy_only(f, "count(drivers where driver.age < vehicle.year)"));
+}
+
 static void compile_errors_name_line_and_column(void **state)
 {
     fixture *f = *state;
@@ -243,6 +274,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(missing_values, setup, teardown),
         cmocka_unit_test_setup_teardown(dates_and_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(aggregates, setup, teardown),
+        cmocka_unit_test_setup_teardown(policy_only_programs, setup, teardown),
         cmocka_unit_test_setup_teardown(compile_errors_name_line_and_column, setup, teardown),
         cmocka_unit_test_setup_teardown(deep_nesting_is_refused_not_crashed, setup, teardown),
     };
