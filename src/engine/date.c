@@ -80,6 +80,46 @@ void mq_date_format(int32_t days, char out[11])
     out[10] = '\0';
 }
 
+/* Whole years from birth to on. Comparing (month, day) pairs gives the
+ * 29 February rule for free: in a common year (2,28) < (2,29), so the
+ * birthday is only reached on 1 March. */
+int mq_date_age(int32_t birth, int32_t on)
+{
+    int by, bm, bd, oy, om, od;
+    mq_date_to_ymd(birth, &by, &bm, &bd);
+    mq_date_to_ymd(on, &oy, &om, &od);
+    int age = oy - by;
+    if (om < bm || (om == bm && od < bd))
+        age--;
+    return age;
+}
+
+int mq_date_months_between(int32_t from, int32_t to)
+{
+    if (to < from)
+        return -mq_date_months_between(to, from);
+    int fy, fm, fd, ty, tm, td;
+    mq_date_to_ymd(from, &fy, &fm, &fd);
+    mq_date_to_ymd(to, &ty, &tm, &td);
+    int months = (ty - fy) * 12 + (tm - fm);
+    if (td < fd)
+        months--;
+    return months;
+}
+
+int32_t mq_date_add_months(int32_t day, int months)
+{
+    int y, m, d;
+    mq_date_to_ymd(day, &y, &m, &d);
+    int total = y * 12 + (m - 1) + months;
+    int ny = total >= 0 ? total / 12 : (total - 11) / 12;
+    int nm = total - ny * 12 + 1;
+    int dim = days_in_month(ny, nm);
+    return mq_date_from_ymd(ny, nm, d < dim ? d : dim);
+}
+
+/* The same three on days already split (rating splits the effective date
+ * once): the same arithmetic as above. */
 mq_ymd mq_date_ymd(int32_t days)
 {
     mq_ymd r;
@@ -87,20 +127,12 @@ mq_ymd mq_date_ymd(int32_t days)
     return r;
 }
 
-/* Whole years from birth to on. Comparing (month, day) pairs gives the
- * 29 February rule for free: in a common year (2,28) < (2,29), so the
- * birthday is only reached on 1 March. */
 int mq_ymd_age(mq_ymd birth, mq_ymd on)
 {
     int age = on.y - birth.y;
     if (on.m < birth.m || (on.m == birth.m && on.d < birth.d))
         age--;
     return age;
-}
-
-int mq_date_age(int32_t birth, int32_t on)
-{
-    return mq_ymd_age(mq_date_ymd(birth), mq_date_ymd(on));
 }
 
 int mq_ymd_months_between(mq_ymd from, mq_ymd to)
@@ -111,13 +143,6 @@ int mq_ymd_months_between(mq_ymd from, mq_ymd to)
     return months;
 }
 
-int mq_date_months_between(int32_t from, int32_t to)
-{
-    if (to < from)
-        return -mq_date_months_between(to, from);
-    return mq_ymd_months_between(mq_date_ymd(from), mq_date_ymd(to));
-}
-
 int32_t mq_ymd_add_months(mq_ymd day, int months)
 {
     int total = day.y * 12 + (day.m - 1) + months;
@@ -125,9 +150,4 @@ int32_t mq_ymd_add_months(mq_ymd day, int months)
     int nm = total - ny * 12 + 1;
     int dim = days_in_month(ny, nm);
     return mq_date_from_ymd(ny, nm, day.d < dim ? day.d : dim);
-}
-
-int32_t mq_date_add_months(int32_t day, int months)
-{
-    return mq_ymd_add_months(mq_date_ymd(day), months);
 }

@@ -276,12 +276,15 @@ static bool compute_variables(rating *r)
 {
     for (int v = 0; v < r->p->nvars; v++) {
         const mq_var_decl *d = &r->p->vars[v];
-        int nv = r->vm.nvars[d->kind];
-        for (int32_t i = 0; i < r->in->count[d->kind]; i++) {
-            r->vm.self[d->kind] = i;
-            if (d->kind != MQ_ENT_POLICY)
-                mq_vm_focus(&r->vm, d->kind, i);
-            if (!eval(r, d->prog, &r->vm.vars[d->kind][(size_t)i * nv + d->slot])) {
+        mq_entity_kind k = d->kind;
+        size_t nv = (size_t)r->vm.nvars[k];
+        double *vars = r->vm.vars[k];
+        int32_t n = r->in->count[k];
+        for (int32_t i = 0; i < n; i++) {
+            r->vm.self[k] = i;
+            if (k != MQ_ENT_POLICY)
+                mq_vm_focus(&r->vm, k, i);
+            if (!eval(r, d->prog, vars + (size_t)i * nv + d->slot)) {
                 apply_miss(r);
                 return false;
             }
@@ -816,10 +819,13 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
     int cap = mq_engine_plan_count(e) + in->ncarriers + 1;
     const mq_plan **plans = mq_arena_alloc(a, sizeof(*plans) * (size_t)cap);
     const char **ids = mq_arena_alloc(a, sizeof(*ids) * (size_t)cap);
-    mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)cap);
-    if (!plans || !ids || !res)
+    if (!plans || !ids)
         return false;
     int n = mq_engine_select(e, in->line, in->state, in->effective_date, plans, ids, cap);
+    /* one result per carrier selected, and per carrier asked for by id */
+    mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)(n + in->ncarriers + 1));
+    if (!res)
+        return false;
     int nr = 0;
     for (int i = 0; i < n; i++) {
         if (!asked_for(in, ids[i]) ||
