@@ -270,7 +270,7 @@ bool mq_prog_policy_only(const mq_prog *p, const mq_line_def *l);
 typedef struct mq_cursor {
     int32_t at[MQ_ENT_COUNT];
     const double *row[MQ_ENT_COUNT]; /* input row of entity at[k] */
-    double *var_row[MQ_ENT_COUNT];   /* its derived variables (NULL when the kind has none) */
+    double *var_row[MQ_ENT_COUNT];   /* its derived variables (mq_vm.none when none) */
 } mq_cursor;
 
 /* One rating in progress: what the VM reads and where it reports failure. */
@@ -382,7 +382,7 @@ typedef struct mq_step {
     const char *name;
     mq_step_kind kind;
     int index;          /* position in the plan's steps */
-    int slot;           /* STEP_TABLE: per-unit cache slot, shared by steps with the same lookup */
+    int slot;           /* STEP_TABLE: cache slot, shared by steps with the same lookup */
     int first_item;     /* STEP_DISCOUNTS: index of items[0] among all the plan's items */
     uint64_t coverages; /* bit per line coverage it applies to */
     mq_prog *expr;      /* factor/add/round/minimum */
@@ -415,8 +415,7 @@ typedef struct mq_plan_cov {
     mq_prog *base;
     mq_prog *omit_when;
     const char *note;
-    const mq_step **steps; /* the steps that apply, in order */
-    mq_cov_op *ops;        /* the same steps, as rating runs them */
+    mq_cov_op *ops; /* the steps that apply, in order */
     int nsteps;
 } mq_plan_cov;
 

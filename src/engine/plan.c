@@ -889,19 +889,15 @@ static void load_steps(loader *L, struct fy_node *seq)
         p->nsteps++;
     }
     assign_slots(p, L->env.line);
-    /* each coverage gets the list of steps that apply to it */
+    /* each coverage gets the steps that apply to it, packed (mq_cov_op) */
     for (int c = 0; c < L->env.line->ncoverages; c++) {
         mq_plan_cov *pc = &p->cov[c];
         if (!pc->offered)
             continue;
-        size_t most = (size_t)(p->nsteps ? p->nsteps : 1);
-        pc->steps = mq_arena_alloc(&p->mem, sizeof(mq_step *) * most);
-        pc->ops = mq_arena_alloc(&p->mem, sizeof(mq_cov_op) * most);
-        for (int i = 0; pc->steps && pc->ops && i < p->nsteps; i++)
-            if (p->steps[i].coverages & (1ull << c)) {
-                pc->ops[pc->nsteps] = cov_op(p, &p->steps[i], c);
-                pc->steps[pc->nsteps++] = &p->steps[i];
-            }
+        pc->ops = mq_arena_alloc(&p->mem, sizeof(mq_cov_op) * (size_t)(p->nsteps ? p->nsteps : 1));
+        for (int i = 0; pc->ops && i < p->nsteps; i++)
+            if (p->steps[i].coverages & (1ull << c))
+                pc->ops[pc->nsteps++] = cov_op(p, &p->steps[i], c);
     }
     number_groups(p, L->env.line->ncoverages);
 }

@@ -12,9 +12,9 @@
  * over a list, making each element current, and run their condition and
  * value sub-programs. Missing values are NaN and flow through arithmetic; a
  * lookup that finds no row stops the program and is reported to the caller,
- * which applies the table's `missing:` rule. The effective date's year, month and day and the
- * within_months windows are worked out once per rating (mq_vm_start), not at
- * every use. Nothing here allocates.
+ * which applies the table's `missing:` rule. The effective date's year,
+ * month and day and the within_months windows are worked out once per
+ * rating (mq_vm_start), not at every use. Nothing here allocates.
  */
 #include "internal.h"
 
