@@ -14,6 +14,7 @@
 #include "model.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -55,21 +56,34 @@ static const char *escape_of(unsigned char c, char esc[8])
     }
 }
 
+static inline bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+/* Room is made for the whole string at once and runs without escapes are
+ * copied straight in; an escape goes through jw_mem and makes room again. */
 void jw_strn(jw *w, const char *s, size_t n)
 {
-    jw_mem(w, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
+    size_t i = 0;
+    if (w->oom || (w->len + n + 3 > w->cap && !jw_reserve(w, n + 2)))
+        return;
+    w->buf[w->len++] = '"';
+    for (;;) {
+        size_t run = i;
+        while (i < n && !needs_escape((unsigned char)s[i]))
+            i++;
+        memcpy(w->buf + w->len, s + run, i - run);
+        w->len += i - run;
+        if (i == n)
+            break;
         char esc[8];
-        jw_mem(w, s + run, i - run);
-        jw_raw(w, escape_of(c, esc));
-        run = i + 1;
+        jw_raw(w, escape_of((unsigned char)s[i++], esc));
+        if (w->oom || (w->len + (n - i) + 2 > w->cap && !jw_reserve(w, n - i + 1)))
+            return;
     }
-    jw_mem(w, s + run, n - run);
-    jw_mem(w, "\"", 1);
+    w->buf[w->len++] = '"';
+    w->buf[w->len] = '\0';
 }
 
 void jw_str(jw *w, const char *s)
@@ -105,12 +119,50 @@ void jw_int(jw *w, long long v)
     jw_mem(w, p, (size_t)(end - p));
 }
 
+void jw_cents(jw *w, int64_t cents)
+{
+    unsigned long long a = cents < 0 ? 0ull - (unsigned long long)cents : (unsigned long long)cents;
+    unsigned frac = (unsigned)(a % 100);
+    char b[32], *end = b + sizeof b, *p = end;
+    if (frac == 0) {
+        *--p = '0';
+    } else if (frac % 10 == 0) {
+        *--p = (char)('0' + frac / 10);
+    } else {
+        *--p = (char)('0' + frac % 10);
+        *--p = (char)('0' + frac / 10);
+    }
+    *--p = '.';
+    p = jw_digits(p, a / 100);
+    if (cents < 0)
+        *--p = '-';
+    jw_mem(w, p, (size_t)(end - p));
+}
+
+/* Whether v is exactly cents / 100.0 for whole cents of at most 15 digits;
+ * then %.15g prints those cents and nothing else (the double is within
+ * 1.2e-16 of them, relatively; the 15th digit's half unit is at least 5e-16). */
+static bool is_cents(double v, int64_t *cents)
+{
+    if (!(fabs(v) < 1e13) || (v == 0 && signbit(v)))
+        return false;
+    *cents = llround(v * 100);
+    return (double)*cents / 100.0 == v;
+}
+
 /* jansson's jsonp_dtostr: "%.*g", then ".0" when there is neither a '.'
- * nor an 'e', then the exponent without '+' and leading zeros. */
+ * nor an 'e', then the exponent without '+' and leading zeros. Money (at
+ * precision 15, the front doors') skips printf, which costs more than all
+ * the rest of a response. */
 bool jw_real(jw *w, double v, int precision)
 {
+    int64_t cents;
     if (!isfinite(v))
         return false;
+    if (precision == 15 && is_cents(v, &cents)) {
+        jw_cents(w, cents);
+        return true;
+    }
     char b[64];
     int n = snprintf(b, sizeof b, "%.*g", precision ? precision : 17, v);
     if (n < 0 || (size_t)n >= sizeof b - 3)

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct jw {
@@ -46,6 +47,9 @@ void jw_str(jw *w, const char *s);
 /* "key": after a comma unless first. */
 void jw_key(jw *w, const char *key, bool first);
 void jw_int(jw *w, long long v);
+/* Money: what jansson prints for cents / 100.0 at precision 15 (714.0,
+ * 1018.6, 1018.67), for amounts below 10^13 dollars. */
+void jw_cents(jw *w, int64_t cents);
 /* A real as jansson prints it with `precision` significant digits (0: 17):
  * %.Ng, ".0" added when it would read as an integer, exponent without '+'
  * or leading zeros. False for a value jansson cannot print (not finite). */

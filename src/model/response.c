@@ -79,32 +79,10 @@ static int64_t monthly_cents(int64_t total, int months)
  * money with its cents (714.0, 1018.67), strings escaped as jansson escapes
  * them. */
 
-/* Money as jansson prints cents / 100.0 with 15 significant digits:
- * 714.0, 1018.6, 1018.67 (amounts below 10^13 dollars). */
-static void jw_money(jw *w, int64_t cents)
-{
-    unsigned long long a = cents < 0 ? 0ull - (unsigned long long)cents : (unsigned long long)cents;
-    unsigned frac = (unsigned)(a % 100);
-    char b[32], *end = b + sizeof b, *p = end;
-    if (frac == 0) {
-        *--p = '0';
-    } else if (frac % 10 == 0) {
-        *--p = (char)('0' + frac / 10);
-    } else {
-        *--p = (char)('0' + frac % 10);
-        *--p = (char)('0' + frac / 10);
-    }
-    *--p = '.';
-    p = jw_digits(p, a / 100);
-    if (cents < 0)
-        *--p = '-';
-    jw_mem(w, p, (size_t)(end - p));
-}
-
 static void jw_money_or_null(jw *w, bool known, int64_t cents)
 {
     if (known)
-        jw_money(w, cents);
+        jw_cents(w, cents);
     else
         jw_raw(w, "null");
 }
@@ -156,14 +134,14 @@ static void write_plan(jw *w, const mq_result *r)
 static void write_premium(jw *w, const mq_result *r)
 {
     jw_raw(w, "{\"total\":");
-    jw_money(w, r->total_cents);
+    jw_cents(w, r->total_cents);
     jw_raw(w, ",\"fees\":");
-    jw_money(w, r->fees_cents);
+    jw_cents(w, r->fees_cents);
     jw_raw(w, ",\"term_months\":");
     jw_int(w, r->term_months);
     if (r->term_months > 0) {
         jw_raw(w, ",\"monthly\":");
-        jw_money(w, monthly_cents(r->total_cents, r->term_months));
+        jw_cents(w, monthly_cents(r->total_cents, r->term_months));
     }
     jw_raw(w, r->minimum_applied ? ",\"minimum_premium_applied\":true}"
                                  : ",\"minimum_premium_applied\":false}");
@@ -206,7 +184,7 @@ static void write_coverage(jw *w, const mq_input *in, const mq_cov_premium *cp)
         jw_str(w, unit);
     }
     jw_raw(w, ",\"premium\":");
-    jw_money(w, cp->cents);
+    jw_cents(w, cp->cents);
     write_limits(w, in, def, cp->unit);
     jw_raw(w, "}");
 }
@@ -281,7 +259,7 @@ static void write_result(jw *w, const mq_input *in, const mq_result *r, bool ela
         jw_raw(w, i ? ",{\"name\":" : "{\"name\":");
         jw_str(w, r->fees[i].name);
         jw_raw(w, ",\"amount\":");
-        jw_money(w, r->fees[i].cents);
+        jw_cents(w, r->fees[i].cents);
         jw_raw(w, "}");
     }
     jw_raw(w, "],\"reasons\":");
