@@ -162,23 +162,33 @@ static void strings_and_money_are_escaped_as_jansson_escapes_them(void **state)
 static void any_tree_prints_as_jansson_prints_it(void **state)
 {
     (void)state;
-    const double reals[] = {0.0,
-                            -0.0,
-                            0.1,
-                            3.4,
-                            1e20,
-                            1e-7,
-                            1e300,
-                            -2.5e-300,
-                            1e15,
-                            1e16,
-                            1e17,
-                            714.0,
-                            1018.67,
-                            0.1 + 0.2,
-                            123456789.125,
-                            5e-324,
-                            1.7976931348623157e308};
+    const double reals[] = {
+        0.0,
+        -0.0,
+        0.1,
+        3.4,
+        1e20,
+        1e-7,
+        1e300,
+        -2.5e-300,
+        1e15,
+        1e16,
+        1e17,
+        714.0,
+        1018.67,
+        0.1 + 0.2,
+        123456789.125,
+        5e-324,
+        0.05,
+        -12.5,
+        0.001,
+        1018.6,
+        -0.07,
+        9999999999999.99,
+        99999999999999.99,
+        4503599627370.49,
+        1.7976931348623157e308,
+    };
     json_t *doc = json_object();
     json_t *arr = json_array();
     for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
