@@ -53,10 +53,12 @@ typedef struct mq_resp_meta {
                                line and batch leave it out, so their output repeats) */
 } mq_resp_meta;
 
+typedef struct mq_tip_list mq_tip_list;
+
 /* The contract's response as compact JSON text (what POST /v1/quotes answers
  * and stores), with "tips" appended when given. Caller frees; NULL on OOM. */
 char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
-                   const mq_resp_meta *meta, const json_t *tips);
+                   const mq_resp_meta *meta, const mq_tip_list *tips);
 
 /* The contract's response object for these (already sorted) results. */
 json_t *mq_resp_build(const mq_input *in, const mq_result *results, int nresults,
@@ -142,9 +144,27 @@ typedef struct mq_tip_minimums {
     int bi_per_person, bi_per_accident;
 } mq_tip_minimums;
 
-/* [{carrier, plan, change, saving, new_total}]: changes the cheapest
- * carriers' own plans price lower. Lower liability limits are suggested only
- * when `min` is given, and never below it. */
+/* One change a carrier's own plan prices lower. */
+typedef struct mq_tip {
+    const char *carrier; /* carrier id */
+    const char *plan;    /* plan id */
+    const char *change;  /* in words: "Choose paperless documents" */
+    int64_t saving_cents, new_total_cents;
+} mq_tip;
+
+struct mq_tip_list {
+    mq_tip *items; /* arena memory */
+    int count;
+};
+
+/* The changes the cheapest carriers' own plans price lower, in *out (arena
+ * memory). Lower liability limits are suggested only when `min` is given,
+ * and never below it. False when the arena runs out (never fewer tips). */
+bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
+                      mq_arena *a, mq_tip_list *out);
+
+/* The same as the contract's JSON: [{carrier, plan, change, saving,
+ * new_total}]; NULL when memory runs out. */
 json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
                      mq_arena *a);
 

@@ -299,8 +299,29 @@ static char *dump_pretty(const json_t *doc)
     return jw_finish(&w);
 }
 
+/* "tips": as mq_resp_tips' tree would print. */
+static void write_tips(jw *w, const mq_tip_list *tips)
+{
+    jw_raw(w, ",\"tips\":[");
+    for (int i = 0; i < tips->count; i++) {
+        const mq_tip *t = &tips->items[i];
+        jw_raw(w, i ? ",{\"carrier\":" : "{\"carrier\":");
+        jw_str(w, t->carrier);
+        jw_raw(w, ",\"plan\":");
+        jw_str(w, t->plan);
+        jw_raw(w, ",\"change\":");
+        jw_str(w, t->change);
+        jw_raw(w, ",\"saving\":");
+        jw_cents(w, t->saving_cents);
+        jw_raw(w, ",\"new_total\":");
+        jw_cents(w, t->new_total_cents);
+        jw_raw(w, "}");
+    }
+    jw_raw(w, "]");
+}
+
 char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
-                   const mq_resp_meta *meta, const json_t *tips)
+                   const mq_resp_meta *meta, const mq_tip_list *tips)
 {
     jw w = {0};
     const mq_line_def *l = mq_line_get(in->line);
@@ -328,14 +349,8 @@ char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
         write_result(&w, in, &results[i], meta && meta->elapsed_ms);
     }
     jw_raw(&w, "]");
-    if (tips) {
-        char *t = mq_resp_dump(tips, false);
-        if (!t)
-            w.oom = true;
-        jw_raw(&w, ",\"tips\":");
-        jw_raw(&w, t ? t : "");
-        free(t);
-    }
+    if (tips)
+        write_tips(&w, tips);
     jw_raw(&w, "}");
     return jw_finish(&w);
 }

@@ -140,12 +140,12 @@ static const char *describe(const mq_input *in, tip_kind kind, int32_t v, mq_are
     return "";
 }
 
-/* The tip for change `kind` in *out (NULL when it saves nothing); false
- * when memory ran out, so a tip is never dropped silently. */
+/* Tries change `kind` on r's plan and appends a tip to `list` when it
+ * saves money; false only when memory ran out, so a tip is never dropped
+ * silently. */
 static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, int32_t v,
-                       mq_arena *a, json_t **out)
+                       mq_arena *a, mq_tip_list *list)
 {
-    *out = NULL;
     mq_input x;
     if (!copy_input(in, a, &x))
         return false;
@@ -159,29 +159,28 @@ static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, in
     mq_plan_info pi;
     mq_plan_get_info(r->plan, &pi);
     const char *change = describe(in, kind, v, a);
-    *out = change ? json_pack("{s:s, s:s, s:s, s:o, s:o}", "carrier", r->carrier_id, "plan",
-                              pi.plan_id, "change", change, "saving",
-                              mq_resp_money(r->total_cents - alt.total_cents), "new_total",
-                              mq_resp_money(alt.total_cents))
-                  : NULL;
-    return *out != NULL;
-}
-
-static bool add_tip(json_t *tips, const mq_result *r, const mq_input *in, tip_kind kind, int32_t v,
-                    mq_arena *a)
-{
-    json_t *t;
-    if (!try_change(r, in, kind, v, a, &t))
+    if (!change)
         return false;
-    return !t || json_array_append_new(tips, t) == 0;
+    list->items[list->count++] = (mq_tip){.carrier = r->carrier_id,
+                                          .plan = pi.plan_id,
+                                          .change = change,
+                                          .saving_cents = r->total_cents - alt.total_cents,
+                                          .new_total_cents = alt.total_cents};
+    return true;
 }
 
-json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
-                     mq_arena *a)
+bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
+                      mq_arena *a, mq_tip_list *out)
 {
-    json_t *tips = json_array();
-    if (!tips || in->line != MQ_LINE_AUTO)
-        return tips;
+    out->items = NULL;
+    out->count = 0;
+    if (in->line != MQ_LINE_AUTO)
+        return true;
+    /* at most: deductibles, paperless, bundle, lower limits and one per vehicle */
+    int per_plan = 4 + in->count[MQ_ENT_VEHICLE];
+    out->items = mq_arena_alloc(a, (size_t)(TIPS_FOR_CHEAPEST * per_plan) * sizeof(mq_tip));
+    if (!out->items)
+        return false;
     int done = 0;
     bool ok = true;
     for (int i = 0; ok && i < n && done < TIPS_FOR_CHEAPEST; i++) {
@@ -189,17 +188,34 @@ json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, const mq_t
         if (r->status != MQ_QUOTED || !r->plan)
             continue;
         done++;
-        ok = add_tip(tips, r, in, TIP_DEDUCTIBLES, 0, a) &&
-             add_tip(tips, r, in, TIP_PAPERLESS, 0, a) && add_tip(tips, r, in, TIP_BUNDLE, 0, a);
+        ok = try_change(r, in, TIP_DEDUCTIBLES, 0, a, out) &&
+             try_change(r, in, TIP_PAPERLESS, 0, a, out) &&
+             try_change(r, in, TIP_BUNDLE, 0, a, out);
         for (int32_t v = 0; ok && v < in->count[MQ_ENT_VEHICLE]; v++)
-            ok = add_tip(tips, r, in, TIP_DROP_COLLISION, v, a);
+            ok = try_change(r, in, TIP_DROP_COLLISION, v, a, out);
         int step = min ? lower_bi_step(in, min) : -1;
         if (ok && step >= 0)
-            ok = add_tip(tips, r, in, TIP_LOWER_BI, step, a);
+            ok = try_change(r, in, TIP_LOWER_BI, step, a, out);
     }
-    if (!ok) {
-        json_decref(tips);
-        return NULL; /* out of memory: the caller answers an error, not fewer tips */
+    return ok; /* out of memory: the caller answers an error, not fewer tips */
+}
+
+json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
+                     mq_arena *a)
+{
+    mq_tip_list list;
+    if (!mq_resp_tip_list(in, res, n, min, a, &list))
+        return NULL;
+    json_t *tips = json_array();
+    for (int i = 0; tips && i < list.count; i++) {
+        const mq_tip *t = &list.items[i];
+        json_t *tip = json_pack("{s:s, s:s, s:s, s:o, s:o}", "carrier", t->carrier, "plan", t->plan,
+                                "change", t->change, "saving", mq_resp_money(t->saving_cents),
+                                "new_total", mq_resp_money(t->new_total_cents));
+        if (!tip || json_array_append_new(tips, tip) != 0) {
+            json_decref(tips);
+            return NULL;
+        }
     }
     return tips;
 }

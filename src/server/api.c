@@ -289,10 +289,10 @@ static void post_quote(mq_server *s, mq_http_req *r)
         goto done;
     }
     mq_tip_minimums mins;
-    json_t *tips = mq_resp_tips(&in, res, n, mq_api_minimums(&in, &mins), &r->arena);
-    char *text =
-        tips ? mq_resp_text(&in, res, n, &(mq_resp_meta){q.id, q.created_at, true}, tips) : NULL;
-    json_decref(tips);
+    mq_tip_list tips;
+    char *text = mq_resp_tip_list(&in, res, n, mq_api_minimums(&in, &mins), &r->arena, &tips)
+                     ? mq_resp_text(&in, res, n, &(mq_resp_meta){q.id, q.created_at, true}, &tips)
+                     : NULL;
     if (!text) {
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;

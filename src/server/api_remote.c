@@ -202,12 +202,11 @@ static char *write_response(mq_fanout *f)
     if (!mq_store_new_id(&f->q))
         return NULL;
     mq_tip_minimums mins;
-    json_t *tips = mq_resp_tips(&f->in, f->res, f->n, mq_api_minimums(&f->in, &mins), &f->arena);
-    char *text = tips ? mq_resp_text(&f->in, f->res, f->n,
-                                     &(mq_resp_meta){f->q.id, f->q.created_at, true}, tips)
-                      : NULL;
-    json_decref(tips);
-    return text;
+    mq_tip_list tips;
+    if (!mq_resp_tip_list(&f->in, f->res, f->n, mq_api_minimums(&f->in, &mins), &f->arena, &tips))
+        return NULL;
+    return mq_resp_text(&f->in, f->res, f->n, &(mq_resp_meta){f->q.id, f->q.created_at, true},
+                        &tips);
 }
 
 static void fanout_done(void *arg)

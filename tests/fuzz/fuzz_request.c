@@ -87,9 +87,10 @@ static void rate_single(json_t *doc, mq_arena *a)
         json_decref(ws);
     }
     mq_tip_minimums mins = {25000, 50000};
-    json_t *tips = mq_resp_tips(&in, res, n, &mins, a);
-    char *text = tips ? mq_resp_text(&in, res, n, &(mq_resp_meta){"q_fuzz", NULL}, tips) : NULL;
-    json_decref(tips);
+    mq_tip_list tips;
+    char *text = mq_resp_tip_list(&in, res, n, &mins, a, &tips)
+                     ? mq_resp_text(&in, res, n, &(mq_resp_meta){"q_fuzz", NULL}, &tips)
+                     : NULL;
     if (text)
         read_back(text, a);
     free(text);

@@ -84,11 +84,19 @@ static void rate_file(const char *path)
         mq_result *res;
         int nr;
         assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &nr));
-        json_t *tips = mq_resp_tips(&in, res, nr, &(mq_tip_minimums){25000, 50000}, &a);
+        mq_tip_list list;
+        assert_true(mq_resp_tip_list(&in, res, nr, &(mq_tip_minimums){25000, 50000}, &a, &list));
         char *text =
-            mq_resp_text(&in, res, nr, &(mq_resp_meta){"q_X", "2026-01-01T00:00:00Z"}, tips);
+            mq_resp_text(&in, res, nr, &(mq_resp_meta){"q_X", "2026-01-01T00:00:00Z"}, &list);
         assert_non_null(text);
         assert_jansson_would_print(text);
+        /* the text's tips are the tree's */
+        json_t *tips = mq_resp_tips(&in, res, nr, &(mq_tip_minimums){25000, 50000}, &a);
+        json_t *doc = json_loads(text, 0, NULL);
+        assert_non_null(tips);
+        assert_int_equal(json_array_size(tips), list.count);
+        assert_true(json_equal(json_object_get(doc, "tips"), tips));
+        json_decref(doc);
         free(text);
         json_decref(tips);
     }
