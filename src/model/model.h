@@ -85,12 +85,6 @@ json_t *mq_resp_money(int64_t cents);
  * insertion order, indented when `pretty`). Caller frees. */
 char *mq_resp_dump(const json_t *doc, bool pretty);
 
-/* The compact JSON text of any tree, byte for byte what jansson's
- * json_dump_callback writes with JSON_COMPACT | JSON_REAL_PRECISION(precision)
- * (0: jansson's default, 17), about ten times faster (json_text.c). NULL
- * when memory runs out or a real is not finite. Caller frees. */
-char *mq_json_compact(const json_t *doc, int precision);
-
 /* What a saved response says each result was rated with (a quote's, not a
  * bundle's): carrier, plan id and version ("" when the carrier had no plan),
  * status, and total in cents (-1 when not quoted). */

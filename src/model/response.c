@@ -6,7 +6,7 @@
  * until the last moment and is printed with exactly its cents (1018.67,
  * 714.0), as jansson prints cents / 100.0 with 15 significant digits.
  */
-#include "json_text.h"
+#include "jsontext.h"
 #include "model.h"
 
 #include <math.h>
@@ -56,10 +56,10 @@ static char *dump_pretty(const json_t *doc);
  * (dump.c, do_dump: dump_string's result unchecked), so under memory
  * pressure it returns text with a key missing. Writing through our own
  * buffer, whose failure sticks, gives NULL instead. Compact text comes from
- * json_text.c, which prints the same bytes much faster. */
+ * src/json/jsontext.c, which prints the same bytes much faster. */
 char *mq_resp_dump(const json_t *doc, bool pretty)
 {
-    return pretty ? dump_pretty(doc) : mq_json_compact(doc, MQ_RESP_PRECISION);
+    return pretty ? dump_pretty(doc) : mq_jw_compact(doc, MQ_RESP_PRECISION);
 }
 
 /* total / months in cents, halves rounded up (floor((2t + m) / 2m)). */
@@ -72,19 +72,19 @@ static int64_t monthly_cents(int64_t total, int months)
 
 /* ---- Text writer ----------------------------------------------------------
  *
- * The quote response is written straight to text (json_text.h): it is what
+ * The quote response is written straight to text (src/json/jsontext.h): it is what
  * every POST answers and stores, and building a jansson tree to dump it cost
  * ten times the rating. The text is exactly what jansson would print for the
  * same document with mq_resp_dump (compact): keys in the contract's order,
  * money with its cents (714.0, 1018.67), strings escaped as jansson escapes
  * them. */
 
-static void jw_money_or_null(jw *w, bool known, int64_t cents)
+static void jw_money_or_null(mq_jw *w, bool known, int64_t cents)
 {
     if (known)
-        jw_cents(w, cents);
+        mq_jw_cents(w, cents);
     else
-        jw_raw(w, "null");
+        mq_jw_raw(w, "null");
 }
 
 /* The member name of a line's premium unit in coverage entries and worksheet
@@ -104,52 +104,52 @@ static const char *unit_id(const mq_input *in, int32_t unit)
     return in->ids[l->unit][unit];
 }
 
-static void write_carrier(jw *w, const mq_result *r)
+static void write_carrier(mq_jw *w, const mq_result *r)
 {
-    jw_raw(w, "{\"id\":");
-    jw_str(w, r->carrier_id);
-    jw_raw(w, ",\"name\":");
-    jw_str(w, r->carrier_name);
-    jw_raw(w, ",\"rating\":");
-    jw_str(w, r->carrier_rating);
-    jw_raw(w, "}");
+    mq_jw_raw(w, "{\"id\":");
+    mq_jw_str(w, r->carrier_id);
+    mq_jw_raw(w, ",\"name\":");
+    mq_jw_str(w, r->carrier_name);
+    mq_jw_raw(w, ",\"rating\":");
+    mq_jw_str(w, r->carrier_rating);
+    mq_jw_raw(w, "}");
 }
 
-static void write_plan(jw *w, const mq_result *r)
+static void write_plan(mq_jw *w, const mq_result *r)
 {
     mq_plan_info info = {.plan_id = r->remote_plan_id, .version = r->remote_plan_version};
     if (r->plan)
         mq_plan_get_info(r->plan, &info);
     if (!info.plan_id) {
-        jw_raw(w, "null");
+        mq_jw_raw(w, "null");
         return;
     }
-    jw_raw(w, "{\"id\":");
-    jw_str(w, info.plan_id);
-    jw_raw(w, ",\"version\":");
-    jw_str(w, info.version);
-    jw_raw(w, "}");
+    mq_jw_raw(w, "{\"id\":");
+    mq_jw_str(w, info.plan_id);
+    mq_jw_raw(w, ",\"version\":");
+    mq_jw_str(w, info.version);
+    mq_jw_raw(w, "}");
 }
 
-static void write_premium(jw *w, const mq_result *r)
+static void write_premium(mq_jw *w, const mq_result *r)
 {
-    jw_raw(w, "{\"total\":");
-    jw_cents(w, r->total_cents);
-    jw_raw(w, ",\"fees\":");
-    jw_cents(w, r->fees_cents);
-    jw_raw(w, ",\"term_months\":");
-    jw_int(w, r->term_months);
+    mq_jw_raw(w, "{\"total\":");
+    mq_jw_cents(w, r->total_cents);
+    mq_jw_raw(w, ",\"fees\":");
+    mq_jw_cents(w, r->fees_cents);
+    mq_jw_raw(w, ",\"term_months\":");
+    mq_jw_int(w, r->term_months);
     if (r->term_months > 0) {
-        jw_raw(w, ",\"monthly\":");
-        jw_cents(w, monthly_cents(r->total_cents, r->term_months));
+        mq_jw_raw(w, ",\"monthly\":");
+        mq_jw_cents(w, monthly_cents(r->total_cents, r->term_months));
     }
-    jw_raw(w, r->minimum_applied ? ",\"minimum_premium_applied\":true}"
-                                 : ",\"minimum_premium_applied\":false}");
+    mq_jw_raw(w, r->minimum_applied ? ",\"minimum_premium_applied\":true}"
+                                    : ",\"minimum_premium_applied\":false}");
 }
 
 /* {per_person, per_accident} / {limit} / {deductible}... as the request chose
  * them; nothing when the coverage has no limit given. */
-static void write_limits(jw *w, const mq_input *in, const mq_coverage_def *def, int32_t unit)
+static void write_limits(mq_jw *w, const mq_input *in, const mq_coverage_def *def, int32_t unit)
 {
     int32_t row = def->scope == MQ_ENT_POLICY ? 0 : unit;
     if (row < 0 || row >= in->count[def->scope])
@@ -160,15 +160,15 @@ static void write_limits(jw *w, const mq_input *in, const mq_coverage_def *def, 
         if (def->limit_fields[i] < 0 || !(fabs(v[def->limit_fields[i]]) < 1e15))
             continue;
         if (n++ == 0)
-            jw_raw(w, ",\"limits\":{");
-        jw_key(w, def->limit_names[i], n == 1);
-        jw_int(w, (long long)v[def->limit_fields[i]]);
+            mq_jw_raw(w, ",\"limits\":{");
+        mq_jw_key(w, def->limit_names[i], n == 1);
+        mq_jw_int(w, (long long)v[def->limit_fields[i]]);
     }
     if (n)
-        jw_raw(w, "}");
+        mq_jw_raw(w, "}");
 }
 
-static void write_coverage(jw *w, const mq_input *in, const mq_cov_premium *cp)
+static void write_coverage(mq_jw *w, const mq_input *in, const mq_cov_premium *cp)
 {
     const mq_line_def *l = mq_line_get(in->line);
     if (!l || cp->coverage < 0 || cp->coverage >= l->ncoverages) {
@@ -176,198 +176,198 @@ static void write_coverage(jw *w, const mq_input *in, const mq_cov_premium *cp)
         return;
     }
     const mq_coverage_def *def = &l->coverages[cp->coverage];
-    jw_raw(w, "{\"code\":");
-    jw_str(w, def->code);
+    mq_jw_raw(w, "{\"code\":");
+    mq_jw_str(w, def->code);
     const char *unit = unit_id(in, cp->unit);
     if (unit) {
-        jw_key(w, unit_key(in), false);
-        jw_str(w, unit);
+        mq_jw_key(w, unit_key(in), false);
+        mq_jw_str(w, unit);
     }
-    jw_raw(w, ",\"premium\":");
-    jw_cents(w, cp->cents);
+    mq_jw_raw(w, ",\"premium\":");
+    mq_jw_cents(w, cp->cents);
     write_limits(w, in, def, cp->unit);
-    jw_raw(w, "}");
+    mq_jw_raw(w, "}");
 }
 
-static void write_strings(jw *w, const char *const *s, int n)
+static void write_strings(mq_jw *w, const char *const *s, int n)
 {
-    jw_raw(w, "[");
+    mq_jw_raw(w, "[");
     for (int i = 0; i < n; i++) {
         if (i)
-            jw_raw(w, ",");
-        jw_str(w, s[i]);
+            mq_jw_raw(w, ",");
+        mq_jw_str(w, s[i]);
     }
-    jw_raw(w, "]");
+    mq_jw_raw(w, "]");
 }
 
 /* The per-line result extras of the contract: the class a term life carrier
  * assumed; a health plan's product facts and its premium tax credit. Amounts
  * that do not exist for a result (not quoted, no plan) are null. */
-static void write_extras(jw *w, const mq_input *in, const mq_result *r)
+static void write_extras(mq_jw *w, const mq_input *in, const mq_result *r)
 {
     bool quoted = r->status == MQ_QUOTED;
     if (in->line == MQ_LINE_TERM_LIFE) {
-        jw_raw(w, ",\"health_class\":");
-        jw_str(w, quoted ? r->health_class : NULL);
+        mq_jw_raw(w, ",\"health_class\":");
+        mq_jw_str(w, quoted ? r->health_class : NULL);
     }
     if (in->line != MQ_LINE_HEALTH)
         return;
     bool product = r->plan_name || r->metal >= 0; /* a health plan's facts are known */
-    jw_raw(w, ",\"plan_name\":");
-    jw_str(w, r->plan_name);
-    jw_raw(w, ",\"metal\":");
-    jw_str(w, r->metal >= 0 ? mq_symbol_name(MQ_DOM_METAL, r->metal) : NULL);
+    mq_jw_raw(w, ",\"plan_name\":");
+    mq_jw_str(w, r->plan_name);
+    mq_jw_raw(w, ",\"metal\":");
+    mq_jw_str(w, r->metal >= 0 ? mq_symbol_name(MQ_DOM_METAL, r->metal) : NULL);
     /* The market sets a credit note on every result; without one no credit was estimated. */
     bool market = r->credit_note != NULL;
-    jw_raw(w, ",\"gross_premium\":");
+    mq_jw_raw(w, ",\"gross_premium\":");
     jw_money_or_null(w, quoted, market ? r->gross_cents : r->total_cents);
-    jw_raw(w, ",\"tax_credit\":");
+    mq_jw_raw(w, ",\"tax_credit\":");
     jw_money_or_null(w, quoted, market ? r->credit_cents : 0);
-    jw_raw(w, ",\"net_premium\":");
+    mq_jw_raw(w, ",\"net_premium\":");
     jw_money_or_null(w, quoted, market ? r->net_cents : r->total_cents);
-    jw_raw(w, ",\"deductible\":");
+    mq_jw_raw(w, ",\"deductible\":");
     jw_money_or_null(w, product, r->deductible_cents);
-    jw_raw(w, ",\"out_of_pocket_max\":");
+    mq_jw_raw(w, ",\"out_of_pocket_max\":");
     jw_money_or_null(w, product, r->out_of_pocket_max_cents);
     if (r->credit_note) {
-        jw_raw(w, ",\"credit_note\":");
-        jw_str(w, r->credit_note);
+        mq_jw_raw(w, ",\"credit_note\":");
+        mq_jw_str(w, r->credit_note);
     }
 }
 
-static void write_result(jw *w, const mq_input *in, const mq_result *r, bool elapsed)
+static void write_result(mq_jw *w, const mq_input *in, const mq_result *r, bool elapsed)
 {
-    jw_raw(w, "{\"carrier\":");
+    mq_jw_raw(w, "{\"carrier\":");
     write_carrier(w, r);
-    jw_raw(w, ",\"plan\":");
+    mq_jw_raw(w, ",\"plan\":");
     write_plan(w, r);
-    jw_raw(w, ",\"status\":");
-    jw_str(w, mq_status_name(r->status));
+    mq_jw_raw(w, ",\"status\":");
+    mq_jw_str(w, mq_status_name(r->status));
     if (r->status == MQ_QUOTED) {
-        jw_raw(w, ",\"premium\":");
+        mq_jw_raw(w, ",\"premium\":");
         write_premium(w, r);
     }
     write_extras(w, in, r);
-    jw_raw(w, ",\"coverages\":[");
+    mq_jw_raw(w, ",\"coverages\":[");
     for (int i = 0; i < r->ncoverages; i++) {
         if (i)
-            jw_raw(w, ",");
+            mq_jw_raw(w, ",");
         write_coverage(w, in, &r->coverages[i]);
     }
-    jw_raw(w, "],\"fees\":[");
+    mq_jw_raw(w, "],\"fees\":[");
     for (int i = 0; i < r->nfees; i++) {
-        jw_raw(w, i ? ",{\"name\":" : "{\"name\":");
-        jw_str(w, r->fees[i].name);
-        jw_raw(w, ",\"amount\":");
-        jw_cents(w, r->fees[i].cents);
-        jw_raw(w, "}");
+        mq_jw_raw(w, i ? ",{\"name\":" : "{\"name\":");
+        mq_jw_str(w, r->fees[i].name);
+        mq_jw_raw(w, ",\"amount\":");
+        mq_jw_cents(w, r->fees[i].cents);
+        mq_jw_raw(w, "}");
     }
-    jw_raw(w, "],\"reasons\":");
+    mq_jw_raw(w, "],\"reasons\":");
     write_strings(w, r->reasons, r->nreasons);
-    jw_raw(w, ",\"notes\":");
+    mq_jw_raw(w, ",\"notes\":");
     write_strings(w, r->notes, r->nnotes);
-    jw_raw(w, ",\"verifies\":[");
+    mq_jw_raw(w, ",\"verifies\":[");
     for (int i = 0; i < r->nverifies; i++) {
-        jw_raw(w, i ? ",{\"check\":" : "{\"check\":");
-        jw_str(w, r->verifies[i].check);
-        jw_raw(w, ",\"text\":");
-        jw_str(w, r->verifies[i].text);
-        jw_raw(w, "}");
+        mq_jw_raw(w, i ? ",{\"check\":" : "{\"check\":");
+        mq_jw_str(w, r->verifies[i].check);
+        mq_jw_raw(w, ",\"text\":");
+        mq_jw_str(w, r->verifies[i].text);
+        mq_jw_raw(w, "}");
     }
-    jw_raw(w, "]");
+    mq_jw_raw(w, "]");
     if (elapsed) {
-        jw_raw(w, ",\"elapsed_ms\":");
-        jw_int(w, (long long)((r->elapsed_ns + 500000) / 1000000));
+        mq_jw_raw(w, ",\"elapsed_ms\":");
+        mq_jw_int(w, (long long)((r->elapsed_ns + 500000) / 1000000));
     }
-    jw_raw(w, "}");
+    mq_jw_raw(w, "}");
 }
 
 static int dump_to_jw(const char *s, size_t n, void *data)
 {
-    jw *w = data;
-    jw_mem(w, s, n);
+    mq_jw *w = data;
+    mq_jw_mem(w, s, n);
     return w->oom ? -1 : 0;
 }
 
 /* Pretty text, through jansson. */
 static char *dump_pretty(const json_t *doc)
 {
-    jw w = {0};
+    mq_jw w = {0};
     size_t flags = JSON_REAL_PRECISION(MQ_RESP_PRECISION) | JSON_INDENT(2);
     if (json_dump_callback(doc, dump_to_jw, &w, flags) != 0 || !w.buf)
         w.oom = true;
-    return jw_finish(&w);
+    return mq_jw_finish(&w);
 }
 
 /* "tips": as mq_resp_tips' tree would print. */
-static void write_tips(jw *w, const mq_tip_list *tips)
+static void write_tips(mq_jw *w, const mq_tip_list *tips)
 {
-    jw_raw(w, ",\"tips\":[");
+    mq_jw_raw(w, ",\"tips\":[");
     for (int i = 0; i < tips->count; i++) {
         const mq_tip *t = &tips->items[i];
-        jw_raw(w, i ? ",{\"carrier\":" : "{\"carrier\":");
-        jw_str(w, t->carrier);
-        jw_raw(w, ",\"plan\":");
-        jw_str(w, t->plan);
-        jw_raw(w, ",\"change\":");
-        jw_str(w, t->change);
-        jw_raw(w, ",\"saving\":");
-        jw_cents(w, t->saving_cents);
-        jw_raw(w, ",\"new_total\":");
-        jw_cents(w, t->new_total_cents);
-        jw_raw(w, "}");
+        mq_jw_raw(w, i ? ",{\"carrier\":" : "{\"carrier\":");
+        mq_jw_str(w, t->carrier);
+        mq_jw_raw(w, ",\"plan\":");
+        mq_jw_str(w, t->plan);
+        mq_jw_raw(w, ",\"change\":");
+        mq_jw_str(w, t->change);
+        mq_jw_raw(w, ",\"saving\":");
+        mq_jw_cents(w, t->saving_cents);
+        mq_jw_raw(w, ",\"new_total\":");
+        mq_jw_cents(w, t->new_total_cents);
+        mq_jw_raw(w, "}");
     }
-    jw_raw(w, "]");
+    mq_jw_raw(w, "]");
 }
 
 char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
                    const mq_resp_meta *meta, const mq_tip_list *tips)
 {
-    jw w = {0};
+    mq_jw w = {0};
     const mq_line_def *l = mq_line_get(in->line);
     char eff[11];
     mq_date_format(in->effective_date, eff);
-    jw_raw(&w, "{");
+    mq_jw_raw(&w, "{");
     bool first = true;
     if (meta && meta->quote_id) {
-        jw_key(&w, "quote_id", first);
-        jw_str(&w, meta->quote_id);
+        mq_jw_key(&w, "quote_id", first);
+        mq_jw_str(&w, meta->quote_id);
         first = false;
     }
-    jw_key(&w, "line", first);
-    jw_str(&w, l ? l->name : NULL);
-    jw_raw(&w, ",\"effective_date\":");
-    jw_str(&w, eff);
+    mq_jw_key(&w, "line", first);
+    mq_jw_str(&w, l ? l->name : NULL);
+    mq_jw_raw(&w, ",\"effective_date\":");
+    mq_jw_str(&w, eff);
     if (meta && meta->created_at) {
-        jw_raw(&w, ",\"created_at\":");
-        jw_str(&w, meta->created_at);
+        mq_jw_raw(&w, ",\"created_at\":");
+        mq_jw_str(&w, meta->created_at);
     }
-    jw_raw(&w, ",\"results\":[");
+    mq_jw_raw(&w, ",\"results\":[");
     for (int i = 0; i < nresults; i++) {
         if (i)
-            jw_raw(&w, ",");
+            mq_jw_raw(&w, ",");
         write_result(&w, in, &results[i], meta && meta->elapsed_ms);
     }
-    jw_raw(&w, "]");
+    mq_jw_raw(&w, "]");
     if (tips)
         write_tips(&w, tips);
-    jw_raw(&w, "}");
-    return jw_finish(&w);
+    mq_jw_raw(&w, "}");
+    return mq_jw_finish(&w);
 }
 
 char *mq_resp_result_text(const mq_input *in, const mq_result *r)
 {
-    jw w = {0};
+    mq_jw w = {0};
     write_result(&w, in, r, true);
-    return jw_finish(&w);
+    return mq_jw_finish(&w);
 }
 
 /* Tree versions of the same text, for callers that want to look inside. */
 json_t *mq_resp_result(const mq_input *in, const mq_result *r)
 {
-    jw w = {0};
+    mq_jw w = {0};
     write_result(&w, in, r, false);
-    char *text = jw_finish(&w);
+    char *text = mq_jw_finish(&w);
     json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
     free(text);
     return doc;

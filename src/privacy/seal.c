@@ -1,18 +1,21 @@
 /* seal.c -- moving a request's personal values into one encrypted box.
  *
- * Sealing walks the request JSON and, for every personal field (the list
+ * Sealing walks the parsed request with a small state table (where in a
+ * request's shape the walk stands) and, for every personal field (the list
  * below, in every line, inside a bundle's parts too, and every "extra"
- * object whole), records [path, value] in a "vault" array and leaves null
- * in its place, so the shape and key order stay. The vault's compact JSON
- * is encrypted with XChaCha20-Poly1305 (a random 192-bit nonce, the quote id
- * as associated data, so a box cannot be moved to another quote) and kept
- * as "_sealed": {"key": ID, "nonce": B64, "box": B64}. Opening decrypts and
- * puts each value back at its path. Plaintext buffers are wiped after use.
+ * object whole), writes [path, value] to the text of a "vault" array and
+ * leaves null in its place, so the shape and key order stay. The vault's
+ * text is encrypted with XChaCha20-Poly1305 (a random 192-bit nonce, the
+ * quote id as associated data, so a box cannot be moved to another quote);
+ * the request's text is written with the nulls and "_sealed": {"key": ID,
+ * "nonce": B64, "box": B64} last, and then every value is put back, so the
+ * caller's tree is unchanged. Opening decrypts and puts each value back at
+ * its path. Plaintext buffers are wiped after use.
  */
 #include "privacy.h"
 #include "privacy_internal.h"
 
-#include "model.h" /* mq_json_compact */
+#include "jsontext.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -110,38 +113,62 @@ typedef struct walk_seg {
     size_t index;
 } walk_seg;
 
+/* A value taken out of the request, to be put back after sealing. */
+typedef struct taken {
+    json_t *parent;
+    const char *key; /* the parent's own copy of the key */
+    json_t *value;   /* a reference of ours */
+} taken;
+
 typedef struct walk {
-    json_t *vault;                     /* [[path, value], ...] */
+    mq_jw vault;  /* text "[[path, value], ..." as it grows */
+    taken *taken; /* malloc'd */
+    int ntaken, cap;
     walk_seg path[WALK_DEPTH_MAX + 2]; /* room for a taken value one below the deepest node */
     int depth;                         /* segments in path */
     bool failed;                       /* out of memory */
 } walk;
 
-/* The current path as JSON (["drivers", 0, "license", "number"]); built only
- * for a value taken, so walking the rest of the request allocates nothing. */
-static json_t *path_json(const walk *w)
+/* Appends [path, value] to the vault's text: the path as a JSON array of
+ * keys and indexes (["drivers", 0, "license", "number"]). */
+static void write_entry(walk *w, const json_t *value)
 {
-    json_t *p = json_array();
-    for (int i = 0; p && i < w->depth; i++) {
-        json_t *seg = w->path[i].key ? json_string(w->path[i].key)
-                                     : json_integer((json_int_t)w->path[i].index);
-        if (json_array_append_new(p, seg) != 0) {
-            json_decref(p);
-            return NULL;
-        }
+    mq_jw_raw(&w->vault, w->ntaken ? ",[[" : "[[");
+    for (int i = 0; i < w->depth; i++) {
+        if (i)
+            mq_jw_mem(&w->vault, ",", 1);
+        if (w->path[i].key)
+            mq_jw_str(&w->vault, w->path[i].key);
+        else
+            mq_jw_int(&w->vault, (long long)w->path[i].index);
     }
-    return p;
+    mq_jw_raw(&w->vault, "],");
+    mq_jw_value(&w->vault, value, 0);
+    mq_jw_mem(&w->vault, "]", 1);
 }
 
 /* Moves the value at parent[key] (the path's last step) into the vault,
- * leaving null. */
+ * leaving null, and remembers it to put it back. */
 static void take_value(walk *w, json_t *parent, const char *key, json_t *value)
 {
-    json_t *where = path_json(w);
-    json_t *entry = where ? json_pack("[o,O]", where, value) : NULL;
-    if (!entry || json_array_append_new(w->vault, entry) != 0 ||
-        json_object_set_new(parent, key, json_null()) != 0)
+    if (w->ntaken == w->cap) {
+        int cap = w->cap ? 2 * w->cap : 16;
+        taken *t = realloc(w->taken, (size_t)cap * sizeof(*t));
+        if (!t) {
+            w->failed = true;
+            return;
+        }
+        w->taken = t;
+        w->cap = cap;
+    }
+    write_entry(w, value);
+    w->taken[w->ntaken] = (taken){parent, key, json_incref(value)};
+    if (w->vault.oom || json_object_set_new(parent, key, json_null()) != 0) {
+        json_decref(value);
         w->failed = true;
+        return;
+    }
+    w->ntaken++;
 }
 
 static void walk_node(walk *w, json_t *node, at a);
@@ -189,11 +216,11 @@ static void walk_node(walk *w, json_t *node, at a)
 
 /* Compact JSON text, or NULL. Not json_dumps: jansson 2.14 ignores a failed
  * write of an object key and returns the text without it; a sealed request
- * missing a key would be saved corrupt. mq_json_compact (src/model) prints
+ * missing a key would be saved corrupt. mq_jw_compact (src/json) prints
  * the same text, fails as a whole, and costs a tenth. */
 static char *dump_compact(const json_t *doc)
 {
-    return mq_json_compact(doc, 0);
+    return mq_jw_compact(doc, 0);
 }
 
 static char *to_base64(const unsigned char *bin, size_t len)
@@ -218,17 +245,18 @@ static unsigned char *from_base64(const char *text, size_t *len)
     return out;
 }
 
-/* The envelope {"key", "nonce", "box"} of a vault's text. */
-static json_t *encrypt_vault(const mq_priv_ring *r, const char *quote_id, const char *plain)
+/* Appends the member "_sealed": {"key", "nonce", "box"} holding the vault
+ * text `plain` encrypted; false when memory runs out. */
+static bool write_envelope(mq_jw *w, const mq_priv_ring *r, const char *quote_id, const char *plain,
+                           size_t plen)
 {
     int id = mq_priv_current_key(r);
     const unsigned char *key = mq_priv_key_bytes(r, id);
-    size_t plen = strlen(plain);
     unsigned char nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
     unsigned char *box = malloc(plen + crypto_aead_xchacha20poly1305_ietf_ABYTES);
     if (!key || !box) {
         free(box);
-        return NULL;
+        return false;
     }
     randombytes_buf(nonce, sizeof nonce);
     unsigned long long blen = 0;
@@ -237,13 +265,20 @@ static json_t *encrypt_vault(const mq_priv_ring *r, const char *quote_id, const 
                                                NULL, nonce, key);
     char *nonce64 = to_base64(nonce, sizeof nonce);
     char *box64 = to_base64(box, (size_t)blen);
-    json_t *env = nonce64 && box64
-                      ? json_pack("{s:i, s:s, s:s}", "key", id, "nonce", nonce64, "box", box64)
-                      : NULL;
+    if (nonce64 && box64) {
+        mq_jw_raw(w, "\"_sealed\":{\"key\":");
+        mq_jw_int(w, id);
+        mq_jw_raw(w, ",\"nonce\":");
+        mq_jw_str(w, nonce64);
+        mq_jw_raw(w, ",\"box\":");
+        mq_jw_str(w, box64);
+        mq_jw_mem(w, "}", 1);
+    }
+    bool ok = nonce64 && box64 && !w->oom;
     free(nonce64);
     free(box64);
     free(box);
-    return env;
+    return ok;
 }
 
 static void wipe_free(char *text)
@@ -287,16 +322,36 @@ static void subject_of(const mq_priv_ring *r, const json_t *doc, char out[MQ_PRI
     mq_priv_subject(r, json_string_value(email), out);
 }
 
-static bool restore_entry(json_t *doc, const json_t *entry);
-
 /* ---- Seal and open ------------------------------------------------------------ */
 
-/* Puts every vault entry taken so far back into doc: sealing leaves the
- * caller's tree as it found it. */
-static void put_back(json_t *doc, const json_t *vault)
+/* Puts every value taken back where it was: sealing leaves the caller's
+ * tree as it found it. */
+static void put_back(walk *w)
 {
-    for (size_t i = 0; i < json_array_size(vault); i++)
-        restore_entry(doc, json_array_get(vault, i));
+    for (int i = w->ntaken - 1; i >= 0; i--)
+        if (json_object_set_new(w->taken[i].parent, w->taken[i].key, w->taken[i].value) != 0)
+            w->failed = true; /* cannot happen: the key exists, the value is not new */
+    w->ntaken = 0;
+}
+
+/* The request's text with its personal values null, and "_sealed" last:
+ * the object's text with its closing brace replaced by the envelope. */
+static char *sealed_text(const mq_priv_ring *r, const char *quote_id, const json_t *request,
+                         const mq_jw *vault)
+{
+    mq_jw w = {0};
+    mq_jw_value(&w, request, 0);
+    if (w.oom || w.len < 2) {
+        free(mq_jw_finish(&w));
+        return NULL;
+    }
+    w.len--; /* the closing brace */
+    if (w.len > 1)
+        mq_jw_mem(&w, ",", 1);
+    if (!write_envelope(&w, r, quote_id, vault->buf, vault->len))
+        w.oom = true;
+    mq_jw_mem(&w, "}", 1);
+    return mq_jw_finish(&w);
 }
 
 bool mq_priv_seal_json(const mq_priv_ring *r, const char *quote_id, json_t *request,
@@ -308,27 +363,24 @@ bool mq_priv_seal_json(const mq_priv_ring *r, const char *quote_id, json_t *requ
         return false;
     }
     subject_of(r, request, out->subject);
-    walk w = {.vault = json_array()};
-    char *plain = NULL;
-    json_t *env = NULL;
-    bool enveloped = false;
-    if (w.vault)
-        walk_node(&w, request, TOP);
-    if (!w.vault || w.failed || !(plain = dump_compact(w.vault)) ||
-        !(env = encrypt_vault(r, quote_id, plain)) ||
-        !(enveloped = json_object_set_new(request, "_sealed", env) == 0) ||
-        !(out->text = dump_compact(request))) {
+    walk w = {0};
+    mq_jw_mem(&w.vault, "[", 1);
+    walk_node(&w, request, TOP);
+    mq_jw_mem(&w.vault, "]", 1);
+    if (!w.failed && !w.vault.oom)
+        out->text = sealed_text(r, quote_id, request, &w.vault);
+    put_back(&w);
+    if (w.vault.buf)
+        sodium_memzero(w.vault.buf, w.vault.len);
+    free(mq_jw_finish(&w.vault));
+    free(w.taken);
+    if (!out->text) {
         snprintf(err, errlen, "out of memory sealing the request");
         memset(out, 0, sizeof(*out));
-    } else {
-        out->key_id = mq_priv_current_key(r);
+        return false;
     }
-    if (enveloped)
-        json_object_del(request, "_sealed");
-    put_back(request, w.vault);
-    wipe_free(plain);
-    json_decref(w.vault);
-    return out->text != NULL;
+    out->key_id = mq_priv_current_key(r);
+    return true;
 }
 
 bool mq_priv_seal(const mq_priv_ring *r, const char *quote_id, const char *request, size_t len,

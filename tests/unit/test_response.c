@@ -11,6 +11,7 @@
 
 #include "support.h"
 
+#include "jsontext.h"
 #include "model.h"
 
 #include <dirent.h>
@@ -40,11 +41,11 @@ static char *jansson_text(const json_t *doc, int precision)
     return t;
 }
 
-/* mq_json_compact must print what jansson prints, at both precisions used. */
+/* mq_jw_compact must print what jansson prints, at both precisions used. */
 static void assert_same_as_jansson(const json_t *doc)
 {
     for (int precision = 0; precision <= 15; precision += 15) {
-        char *ours = mq_json_compact(doc, precision), *theirs = jansson_text(doc, precision);
+        char *ours = mq_jw_compact(doc, precision), *theirs = jansson_text(doc, precision);
         assert_non_null(ours);
         assert_string_equal(ours, theirs);
         free(ours);

@@ -1,4 +1,4 @@
-/* json_text.c -- JSON text written as jansson writes it, about ten times faster.
+/* jsontext.c -- JSON text written as jansson writes it, about ten times faster.
  *
  * jansson 2.14's json_dump_callback keeps a loop-check table keyed by each
  * container's address printed with snprintf, and calls back once per token;
@@ -10,15 +10,14 @@
  * request, response and odd value it has. Only compact text: pretty text
  * (the CLI's --json) still goes through jansson.
  */
-#include "json_text.h"
-#include "model.h"
+#include "jsontext.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-bool jw_reserve(jw *w, size_t n)
+bool mq_jw_reserve(mq_jw *w, size_t n)
 {
     size_t cap = w->cap ? w->cap * 2 : 4096;
     while (cap < w->len + n + 1)
@@ -62,11 +61,11 @@ static inline bool needs_escape(unsigned char c)
 }
 
 /* Room is made for the whole string at once and runs without escapes are
- * copied straight in; an escape goes through jw_mem and makes room again. */
-void jw_strn(jw *w, const char *s, size_t n)
+ * copied straight in; an escape goes through mq_jw_mem and makes room again. */
+void mq_jw_strn(mq_jw *w, const char *s, size_t n)
 {
     size_t i = 0;
-    if (w->oom || (w->len + n + 3 > w->cap && !jw_reserve(w, n + 2)))
+    if (w->oom || (w->len + n + 3 > w->cap && !mq_jw_reserve(w, n + 2)))
         return;
     w->buf[w->len++] = '"';
     for (;;) {
@@ -78,31 +77,31 @@ void jw_strn(jw *w, const char *s, size_t n)
         if (i == n)
             break;
         char esc[8];
-        jw_raw(w, escape_of((unsigned char)s[i++], esc));
-        if (w->oom || (w->len + (n - i) + 2 > w->cap && !jw_reserve(w, n - i + 1)))
+        mq_jw_raw(w, escape_of((unsigned char)s[i++], esc));
+        if (w->oom || (w->len + (n - i) + 2 > w->cap && !mq_jw_reserve(w, n - i + 1)))
             return;
     }
     w->buf[w->len++] = '"';
     w->buf[w->len] = '\0';
 }
 
-void jw_str(jw *w, const char *s)
+void mq_jw_str(mq_jw *w, const char *s)
 {
     if (s)
-        jw_strn(w, s, strlen(s));
+        mq_jw_strn(w, s, strlen(s));
     else
-        jw_mem(w, "null", 4);
+        mq_jw_mem(w, "null", 4);
 }
 
-void jw_key(jw *w, const char *key, bool first)
+void mq_jw_key(mq_jw *w, const char *key, bool first)
 {
     if (!first)
-        jw_mem(w, ",", 1);
-    jw_str(w, key);
-    jw_mem(w, ":", 1);
+        mq_jw_mem(w, ",", 1);
+    mq_jw_str(w, key);
+    mq_jw_mem(w, ":", 1);
 }
 
-char *jw_digits(char *end, unsigned long long v)
+char *mq_jw_digits(char *end, unsigned long long v)
 {
     do
         *--end = (char)('0' + v % 10);
@@ -110,16 +109,16 @@ char *jw_digits(char *end, unsigned long long v)
     return end;
 }
 
-void jw_int(jw *w, long long v)
+void mq_jw_int(mq_jw *w, long long v)
 {
     char b[24], *end = b + sizeof b;
-    char *p = jw_digits(end, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v);
+    char *p = mq_jw_digits(end, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v);
     if (v < 0)
         *--p = '-';
-    jw_mem(w, p, (size_t)(end - p));
+    mq_jw_mem(w, p, (size_t)(end - p));
 }
 
-void jw_cents(jw *w, int64_t cents)
+void mq_jw_cents(mq_jw *w, int64_t cents)
 {
     unsigned long long a = cents < 0 ? 0ull - (unsigned long long)cents : (unsigned long long)cents;
     unsigned frac = (unsigned)(a % 100);
@@ -133,10 +132,10 @@ void jw_cents(jw *w, int64_t cents)
         *--p = (char)('0' + frac / 10);
     }
     *--p = '.';
-    p = jw_digits(p, a / 100);
+    p = mq_jw_digits(p, a / 100);
     if (cents < 0)
         *--p = '-';
-    jw_mem(w, p, (size_t)(end - p));
+    mq_jw_mem(w, p, (size_t)(end - p));
 }
 
 /* Whether v is exactly cents / 100.0 for whole cents of at most 15 digits;
@@ -154,13 +153,13 @@ static bool is_cents(double v, int64_t *cents)
  * nor an 'e', then the exponent without '+' and leading zeros. Money (at
  * precision 15, the front doors') skips printf, which costs more than all
  * the rest of a response. */
-bool jw_real(jw *w, double v, int precision)
+bool mq_jw_real(mq_jw *w, double v, int precision)
 {
     int64_t cents;
     if (!isfinite(v))
         return false;
     if (precision == 15 && is_cents(v, &cents)) {
-        jw_cents(w, cents);
+        mq_jw_cents(w, cents);
         return true;
     }
     char b[64];
@@ -184,67 +183,67 @@ bool jw_real(jw *w, double v, int precision)
             len -= (size_t)(end - start);
         }
     }
-    jw_mem(w, b, len);
+    mq_jw_mem(w, b, len);
     return true;
 }
 
-static void write_object(jw *w, const json_t *obj, int precision)
+static void write_object(mq_jw *w, const json_t *obj, int precision)
 {
     const char *key;
     size_t key_len;
     json_t *v;
     bool first = true;
-    jw_mem(w, "{", 1);
+    mq_jw_mem(w, "{", 1);
     json_object_keylen_foreach((json_t *)obj, key, key_len, v)
     {
         if (!first)
-            jw_mem(w, ",", 1);
-        jw_strn(w, key, key_len);
-        jw_mem(w, ":", 1);
-        jw_value(w, v, precision);
+            mq_jw_mem(w, ",", 1);
+        mq_jw_strn(w, key, key_len);
+        mq_jw_mem(w, ":", 1);
+        mq_jw_value(w, v, precision);
         first = false;
     }
-    jw_mem(w, "}", 1);
+    mq_jw_mem(w, "}", 1);
 }
 
-void jw_value(jw *w, const json_t *v, int precision)
+void mq_jw_value(mq_jw *w, const json_t *v, int precision)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         write_object(w, v, precision);
         break;
     case JSON_ARRAY:
-        jw_mem(w, "[", 1);
+        mq_jw_mem(w, "[", 1);
         for (size_t i = 0; i < json_array_size(v); i++) {
             if (i)
-                jw_mem(w, ",", 1);
-            jw_value(w, json_array_get(v, i), precision);
+                mq_jw_mem(w, ",", 1);
+            mq_jw_value(w, json_array_get(v, i), precision);
         }
-        jw_mem(w, "]", 1);
+        mq_jw_mem(w, "]", 1);
         break;
     case JSON_STRING:
-        jw_strn(w, json_string_value(v), json_string_length(v));
+        mq_jw_strn(w, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        jw_int(w, (long long)json_integer_value(v));
+        mq_jw_int(w, (long long)json_integer_value(v));
         break;
     case JSON_REAL:
-        if (!jw_real(w, json_real_value(v), precision))
+        if (!mq_jw_real(w, json_real_value(v), precision))
             w->oom = true;
         break;
     case JSON_TRUE:
-        jw_mem(w, "true", 4);
+        mq_jw_mem(w, "true", 4);
         break;
     case JSON_FALSE:
-        jw_mem(w, "false", 5);
+        mq_jw_mem(w, "false", 5);
         break;
     case JSON_NULL:
-        jw_mem(w, "null", 4);
+        mq_jw_mem(w, "null", 4);
         break;
     }
 }
 
-char *jw_finish(jw *w)
+char *mq_jw_finish(mq_jw *w)
 {
     if (!w->oom && w->buf)
         return w->buf;
@@ -253,11 +252,11 @@ char *jw_finish(jw *w)
     return NULL;
 }
 
-char *mq_json_compact(const json_t *doc, int precision)
+char *mq_jw_compact(const json_t *doc, int precision)
 {
-    jw w = {0};
+    mq_jw w = {0};
     if (!doc)
         return NULL;
-    jw_value(&w, doc, precision);
-    return jw_finish(&w);
+    mq_jw_value(&w, doc, precision);
+    return mq_jw_finish(&w);
 }

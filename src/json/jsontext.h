@@ -1,0 +1,73 @@
+/* jsontext.h -- JSON text written as jansson writes it, faster (prefix mq_jw_).
+ *
+ * A growing malloc'd buffer whose failure sticks (`oom`): writes after a
+ * failed one do nothing, and mq_jw_finish returns NULL. Strings are escaped
+ * exactly as jansson escapes them, numbers printed as jansson prints them,
+ * so text written here is byte for byte what json_dump_callback writes
+ * with JSON_COMPACT. The model writes the quote response with it directly
+ * (src/model/response.c); the privacy module writes sealed requests with it;
+ * mq_jw_compact prints any jansson tree.
+ */
+#ifndef MQ_JSONTEXT_H
+#define MQ_JSONTEXT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct mq_jw {
+    char *buf; /* NUL-terminated text so far (malloc'd) */
+    size_t len, cap;
+    bool oom;
+} mq_jw;
+
+/* Grows the buffer for n more bytes (and the NUL); false once it failed. */
+bool mq_jw_reserve(mq_jw *w, size_t n);
+
+static inline void mq_jw_mem(mq_jw *w, const char *s, size_t n)
+{
+    if (w->oom || (w->len + n + 1 > w->cap && !mq_jw_reserve(w, n)))
+        return;
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = '\0';
+}
+
+static inline void mq_jw_raw(mq_jw *w, const char *s)
+{
+    mq_jw_mem(w, s, strlen(s));
+}
+
+/* A JSON string of the n bytes at s (NUL bytes included, as \u0000). */
+void mq_jw_strn(mq_jw *w, const char *s, size_t n);
+/* A JSON string of s, or null when s is NULL. */
+void mq_jw_str(mq_jw *w, const char *s);
+/* "key": after a comma unless first. */
+void mq_jw_key(mq_jw *w, const char *key, bool first);
+void mq_jw_int(mq_jw *w, long long v);
+/* Money: what jansson prints for cents / 100.0 at precision 15 (714.0,
+ * 1018.6, 1018.67), for amounts below 10^13 dollars. */
+void mq_jw_cents(mq_jw *w, int64_t cents);
+/* A real as jansson prints it with `precision` significant digits (0: 17):
+ * %.Ng, ".0" added when it would read as an integer, exponent without '+'
+ * or leading zeros. False for a value jansson cannot print (not finite). */
+bool mq_jw_real(mq_jw *w, double v, int precision);
+/* Any jansson value, compact, keys in insertion order. */
+void mq_jw_value(mq_jw *w, const json_t *v, int precision);
+
+/* Decimal digits of v (no sign) written backwards ending at `end`;
+ * returns where they start (printf costs more than all the rest here). */
+char *mq_jw_digits(char *end, unsigned long long v);
+
+/* The text (caller frees), or NULL when a write failed. */
+char *mq_jw_finish(mq_jw *w);
+
+/* The compact JSON text of any tree, byte for byte what jansson's
+ * json_dump_callback writes with JSON_COMPACT | JSON_REAL_PRECISION(precision)
+ * (0: jansson's default, 17), about ten times faster. NULL when memory runs
+ * out or a real is not finite. Caller frees. */
+char *mq_jw_compact(const json_t *doc, int precision);
+
+#endif
