@@ -60,6 +60,27 @@ static inline bool needs_escape(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\';
 }
 
+/* Where the run of bytes from i that need no escape ends (n: at the end),
+ * looking at eight bytes at a time: a byte below 0x20, or equal to '"' or
+ * '\\' (a zero byte once xor-ed with it), sets its high bit in `hit` (the
+ * bit tricks of "Bit Twiddling Hacks": haszero, hasless). */
+static size_t plain_run_end(const char *s, size_t i, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+        uint64_t hit = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
+                       ((backslash - ones) & ~backslash);
+        if (hit & highs)
+            break;
+    }
+    while (i < n && !needs_escape((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
 /* Room is made for the whole string at once and runs without escapes are
  * copied straight in; an escape goes through mq_jw_mem and makes room again. */
 void mq_jw_strn(mq_jw *w, const char *s, size_t n)
@@ -70,8 +91,7 @@ void mq_jw_strn(mq_jw *w, const char *s, size_t n)
     w->buf[w->len++] = '"';
     for (;;) {
         size_t run = i;
-        while (i < n && !needs_escape((unsigned char)s[i]))
-            i++;
+        i = plain_run_end(s, i, n);
         memcpy(w->buf + w->len, s + run, i - run);
         w->len += i - run;
         if (i == n)
@@ -82,7 +102,6 @@ void mq_jw_strn(mq_jw *w, const char *s, size_t n)
             return;
     }
     w->buf[w->len++] = '"';
-    w->buf[w->len] = '\0';
 }
 
 void mq_jw_str(mq_jw *w, const char *s)
@@ -245,8 +264,10 @@ void mq_jw_value(mq_jw *w, const json_t *v, int precision)
 
 char *mq_jw_finish(mq_jw *w)
 {
-    if (!w->oom && w->buf)
+    if (!w->oom && w->buf) {
+        w->buf[w->len] = '\0'; /* every write left room for it */
         return w->buf;
+    }
     free(w->buf);
     w->buf = NULL;
     return NULL;

@@ -18,7 +18,8 @@
 #include <string.h>
 
 typedef struct mq_jw {
-    char *buf; /* NUL-terminated text so far (malloc'd) */
+    char *buf; /* the text so far (malloc'd), NUL-terminated by mq_jw_finish; one byte
+                  past len is always there for it */
     size_t len, cap;
     bool oom;
 } mq_jw;
@@ -32,7 +33,6 @@ static inline void mq_jw_mem(mq_jw *w, const char *s, size_t n)
         return;
     memcpy(w->buf + w->len, s, n);
     w->len += n;
-    w->buf[w->len] = '\0';
 }
 
 static inline void mq_jw_raw(mq_jw *w, const char *s)
