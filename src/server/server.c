@@ -956,8 +956,12 @@ static struct MHD_Daemon *start_daemon(mq_server *s)
      * the whole pool between two requests of a connection (64 KiB cost 3% of
      * a quote's CPU). */
     size_t pool = l->max_header_bytes + l->max_url + 8 * 1024;
+    /* MHD_USE_TURBO: read, write and accept before asking epoll whether
+     * the socket is ready (it mostly is): 5-8% less CPU per quote, measured
+     * in paired runs of bench/bench_http.sh */
     return MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+            MHD_USE_TURBO,
         (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
