@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -467,6 +468,42 @@ static void t_sqlite_bad_path(void **state)
     assert_non_null(strstr(err, "/nonexistent-dir/x/quotes.db"));
 }
 
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Checkpoints run outside the commits (store_sqlite.c): under a steady
+ * stream of saves the database file takes the quotes and the WAL stays
+ * within its bound instead of growing with every quote. */
+static void t_sqlite_wal_stays_bounded(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    enum { QUOTES = 500, RESPONSE = 40 * 1024 }; /* about three 16 KiB pages each */
+    char *response = malloc(RESPONSE + 1);
+    assert_non_null(response);
+    memset(response, 'x', RESPONSE);
+    response[RESPONSE] = '\0';
+    for (int i = 0; i < QUOTES; i++) {
+        sample a;
+        make_sample(&a, i, NULL, "k1");
+        a.q.response = response;
+        save(s, &a.q);
+    }
+    char wal[sizeof f->where + 8];
+    snprintf(wal, sizeof wal, "%s-wal", f->where);
+    /* 1500 frames went through the WAL; it restarts past 1024 */
+    long wal_bytes = file_size(wal), db_bytes = file_size(f->where);
+    if (wal_bytes > 1100L * (16384 + 24))
+        fail_msg("the WAL grew to %ld bytes", wal_bytes);
+    if (db_bytes < 10L * 1024 * 1024)
+        fail_msg("the database holds only %ld bytes: not checkpointed", db_bytes);
+    assert_int_equal(mq_store_count(s), QUOTES);
+    free(response);
+}
+
 /* A database written by the program before the store had two backends
  * (schema version 4) is migrated in place and keeps its quotes. */
 static void t_sqlite_upgrades_version_4(void **state)
@@ -762,6 +799,7 @@ int main(void)
         cmocka_unit_test(t_sqlite_bad_path),
         cmocka_unit_test_setup_teardown(t_sqlite_upgrades_version_4, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_wal_stays_bounded, setup_sqlite, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         SHARED(setup_pg),
