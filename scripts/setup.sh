@@ -7,7 +7,7 @@ set -euo pipefail
 DEB_PACKAGES=(
   build-essential pkg-config meson ninja-build clang-format
   libjansson-dev libfyaml-dev libcsv-dev libcmocka-dev
-  libmicrohttpd-dev libsqlite3-dev sqlite3 libcairo2-dev libxml2-dev libsodium-dev
+  libmicrohttpd-dev libsqlite3-dev sqlite3 liblz4-dev libcairo2-dev libxml2-dev libsodium-dev
   libcurl4-openssl-dev chromium curl ca-certificates
   clang libclang-rt-14-dev valgrind
   wrk

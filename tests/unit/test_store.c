@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,7 +485,11 @@ static void t_sqlite_wal_stays_bounded(void **state)
     enum { QUOTES = 500, RESPONSE = 40 * 1024 }; /* about three 16 KiB pages each */
     char *response = malloc(RESPONSE + 1);
     assert_non_null(response);
-    memset(response, 'x', RESPONSE);
+    uint32_t seed = 12345; /* letters no compressor shrinks: the pages must be written */
+    for (int i = 0; i < RESPONSE; i++) {
+        seed = seed * 1103515245u + 12345u;
+        response[i] = (char)('a' + (seed >> 16) % 26);
+    }
     response[RESPONSE] = '\0';
     for (int i = 0; i < QUOTES; i++) {
         sample a;
@@ -502,6 +507,72 @@ static void t_sqlite_wal_stays_bounded(void **state)
         fail_msg("the database holds only %ld bytes: not checkpointed", db_bytes);
     assert_int_equal(mq_store_count(s), QUOTES);
     free(response);
+}
+
+/* Runs one SQL statement on the store's file from outside; its first
+ * column's text of the first row into out (if given). */
+static void sql_on_file(const char *path, const char *sql, char *out, size_t outlen)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    int rc = sqlite3_step(st);
+    assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
+    if (out)
+        snprintf(out, outlen, "%s",
+                 rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* Large requests and responses are stored LZ4-packed as BLOBs and read back
+ * byte for byte; short ones stay TEXT; a damaged packed text is a read
+ * error naming it, not a wrong quote. */
+static void t_sqlite_large_texts_packed(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    enum { BIG = 20000 };
+    char *big = malloc(BIG + 1);
+    assert_non_null(big);
+    for (int i = 0; i < BIG; i++) /* JSON-like, repetitive like a response */
+        big[i] = "{\"code\":\"bi\",\"premium\":157.0},"[i % 30];
+    big[BIG] = '\0';
+    sample a, b;
+    make_sample(&a, 1, NULL, "k1");
+    make_sample(&b, 2, NULL, "k1");
+    a.q.response = big;
+    a.q.request = big + BIG - 3000; /* 3000 bytes */
+    save(s, &a.q);
+    save(s, &b.q);
+    char sql[200], got[64];
+    snprintf(sql, sizeof sql,
+             "SELECT typeof(request) || ' ' || typeof(response) || ' ' || (length(response) < %d) "
+             "FROM quotes WHERE id = '%s'",
+             BIG / 3, a.q.id);
+    sql_on_file(f->where, sql, got, sizeof got);
+    assert_string_equal(got, "blob blob 1");
+    snprintf(sql, sizeof sql,
+             "SELECT typeof(request) || typeof(response) FROM quotes WHERE id = '%s'", b.q.id);
+    sql_on_file(f->where, sql, got, sizeof got);
+    assert_string_equal(got, "texttext");
+    mq_store_loaded l;
+    char err[256] = "";
+    assert_int_equal(mq_store_get(s, a.q.id, &l, err, sizeof err), 1);
+    assert_string_equal(l.q.response, big);
+    assert_string_equal(l.q.request, big + BIG - 3000);
+    mq_store_loaded_free(&l);
+    /* damaged: the header promises more than the block holds */
+    snprintf(sql, sizeof sql, "UPDATE quotes SET response = x'004D513400100000FF' WHERE id = '%s'",
+             a.q.id);
+    sql_on_file(f->where, sql, NULL, 0);
+    assert_int_equal(mq_store_get(s, a.q.id, &l, err, sizeof err), -1);
+    assert_non_null(strstr(err, "does not unpack"));
+    assert_int_equal(mq_store_get(s, b.q.id, &l, err, sizeof err), 1); /* the others read on */
+    mq_store_loaded_free(&l);
+    free(big);
 }
 
 /* A database written by the program before the store had two backends
@@ -800,6 +871,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_sqlite_upgrades_version_4, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_wal_stays_bounded, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_large_texts_packed, setup_sqlite, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         SHARED(setup_pg),
