@@ -8,5 +8,7 @@
 const unsigned char *mq_priv_key_bytes(const mq_priv_ring *r, int id);
 /* The key of the subject hash. */
 const unsigned char *mq_priv_subject_key(const mq_priv_ring *r);
+/* Standard base64 with padding, malloc'd (seal.c); NULL without memory. */
+char *mq_priv_base64(const unsigned char *bin, size_t len);
 
 #endif

@@ -223,12 +223,31 @@ static char *dump_compact(const json_t *doc)
     return mq_jw_compact(doc, 0);
 }
 
-static char *to_base64(const unsigned char *bin, size_t len)
+/* Standard base64 with padding (libsodium's VARIANT_ORIGINAL, which opening
+ * decodes), by table: libsodium's encoder is constant-time, which a nonce
+ * and a ciphertext do not need, and cost a third of sealing. */
+char *mq_priv_base64(const unsigned char *bin, size_t len)
 {
-    size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-    char *out = malloc(n);
-    if (out)
-        sodium_bin2base64(out, n, bin, len, sodium_base64_VARIANT_ORIGINAL);
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
+    if (!out)
+        return NULL;
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3) {
+        unsigned v = (unsigned)bin[i] << 16 | (unsigned)bin[i + 1] << 8 | bin[i + 2];
+        *o++ = digits[v >> 18];
+        *o++ = digits[v >> 12 & 63];
+        *o++ = digits[v >> 6 & 63];
+        *o++ = digits[v & 63];
+    }
+    if (i < len) {
+        unsigned v = (unsigned)bin[i] << 16 | (i + 1 < len ? (unsigned)bin[i + 1] << 8 : 0);
+        *o++ = digits[v >> 18];
+        *o++ = digits[v >> 12 & 63];
+        *o++ = i + 1 < len ? digits[v >> 6 & 63] : '=';
+        *o++ = '=';
+    }
+    *o = '\0';
     return out;
 }
 
@@ -263,8 +282,8 @@ static bool write_envelope(mq_jw *w, const mq_priv_ring *r, const char *quote_id
     crypto_aead_xchacha20poly1305_ietf_encrypt(box, &blen, (const unsigned char *)plain, plen,
                                                (const unsigned char *)quote_id, strlen(quote_id),
                                                NULL, nonce, key);
-    char *nonce64 = to_base64(nonce, sizeof nonce);
-    char *box64 = to_base64(box, (size_t)blen);
+    char *nonce64 = mq_priv_base64(nonce, sizeof nonce);
+    char *box64 = mq_priv_base64(box, (size_t)blen);
     if (nonce64 && box64) {
         mq_jw_raw(w, "\"_sealed\":{\"key\":");
         mq_jw_int(w, id);

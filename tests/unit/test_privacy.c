@@ -8,9 +8,11 @@
  * 0600, rotated by appending a key; MQ_KEY holding a bare key.
  */
 #include "privacy.h"
+#include "privacy_internal.h"
 #include "support.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -390,6 +392,22 @@ static void test_key_file_create_and_rotate(void **state)
     rmdir(dir);
 }
 
+/* The envelope's base64 is libsodium's, for every length and tail. */
+static void test_base64_as_libsodium(void **state)
+{
+    (void)state;
+    unsigned char bin[200];
+    randombytes_buf(bin, sizeof bin);
+    for (size_t len = 0; len <= sizeof bin; len++) {
+        char want[280];
+        sodium_bin2base64(want, sizeof want, bin, len, sodium_base64_VARIANT_ORIGINAL);
+        char *got = mq_priv_base64(bin, len);
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        free(got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_subject),
         cmocka_unit_test(test_ring_errors),
         cmocka_unit_test(test_key_file_create_and_rotate),
+        cmocka_unit_test(test_base64_as_libsodium),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
