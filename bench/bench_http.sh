@@ -33,10 +33,21 @@ curl -s -XPOST -H 'Content-Type: application/json' --data-binary @"$MQ_BENCH_REQ
   "http://127.0.0.1:$PORT/v1/quotes" >"$tmp/quote.json"
 size=$(wc -c <"$tmp/quote.json")
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of a process
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== multiquote POST /v1/quotes (family request, $(grep -c . <<<"$(ls -d plans/*/*auto*)") auto plans, SQLite WAL synchronous=FULL, $CONNS connections, ${SECS}s)"
-wrk -t2 -c$CONNS -d${SECS}s -s bench/post_quote.lua "http://127.0.0.1:$PORT/v1/quotes" | grep RESULT
+before=$(cpu_ticks "$srv")
+wrk -t2 -c$CONNS -d${SECS}s -s bench/post_quote.lua "http://127.0.0.1:$PORT/v1/quotes" >"$tmp/wrk.out"
+after=$(cpu_ticks "$srv")
+grep RESULT "$tmp/wrk.out"
 saved=$(sqlite3 "$tmp/bench.db" 'select count(*) from quotes')
 echo "quotes saved: $saved"
+# The server's own CPU per quote, and what the cores could serve at that
+# cost: figures the machine's other load does not bend as much as requests/s.
+requests=$(sed -n 's/.*RESULT requests=\([0-9]*\).*/\1/p' "$tmp/wrk.out")
+awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" -v cores="$(nproc)" \
+  'BEGIN { ms = t * 1000 / hz / n;
+           printf "server CPU per quote: %.3f ms (ceiling on %d cores: %.0f quotes/s)\n", ms, cores, cores * 1000 / ms }'
 
 chmod 755 "$tmp"
 mkdir -p "$tmp/www"
