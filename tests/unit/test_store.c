@@ -482,7 +482,7 @@ static void t_sqlite_wal_stays_bounded(void **state)
 {
     fixture *f = *state;
     mq_store *s = open_store(f);
-    enum { QUOTES = 500, RESPONSE = 40 * 1024 }; /* about three 16 KiB pages each */
+    enum { QUOTES = 600, RESPONSE = 60 * 1024 }; /* fifteen 4 KiB pages each */
     char *response = malloc(RESPONSE + 1);
     assert_non_null(response);
     uint32_t seed = 12345; /* letters no compressor shrinks: the pages must be written */
@@ -499,9 +499,9 @@ static void t_sqlite_wal_stays_bounded(void **state)
     }
     char wal[sizeof f->where + 8];
     snprintf(wal, sizeof wal, "%s-wal", f->where);
-    /* 1500 frames went through the WAL; it restarts past 1024 */
+    /* 9000 frames went through the WAL; it restarts past 4096 */
     long wal_bytes = file_size(wal), db_bytes = file_size(f->where);
-    if (wal_bytes > 1100L * (16384 + 24))
+    if (wal_bytes > 4400L * (4096 + 24))
         fail_msg("the WAL grew to %ld bytes", wal_bytes);
     if (db_bytes < 10L * 1024 * 1024)
         fail_msg("the database holds only %ld bytes: not checkpointed", db_bytes);
