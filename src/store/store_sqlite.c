@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Checkpoints off the commit's path. SQLite's automatic checkpoint runs
  * inside the commit that crosses its threshold: the writer then copies the
@@ -126,6 +127,38 @@ static bool migrate(sqlite3 *db, int *version, char *err, size_t errlen)
         }
     *version = v;
     return exec(db, "COMMIT", err, errlen) == SQLITE_OK;
+}
+
+/* WAL mode, the pragmas and the migrations. Nodes opening a new file at
+ * once contend for it before it is in WAL mode; there SQLite may answer
+ * SQLITE_BUSY at once, without its busy handler, where waiting could
+ * deadlock (one holds a read lock and wants to write, another holds the
+ * write lock and wants them all). A busy answer is retried every 50 ms
+ * until SET_UP_SECONDS have passed. */
+enum { SET_UP_SECONDS = 10 };
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static bool set_up(sqlite3 *db, int *version, char *err, size_t errlen)
+{
+    double deadline = seconds_now() + SET_UP_SECONDS;
+    for (;;) {
+        if (exec(db,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                 "PRAGMA secure_delete=ON",
+                 err, errlen) == SQLITE_OK &&
+            migrate(db, version, err, errlen))
+            return true;
+        int rc = sqlite3_errcode(db) & 0xff;
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || seconds_now() > deadline)
+            return false;
+        sqlite3_sleep(50);
+    }
 }
 
 static bool prepare_all(sq *b, char *err, size_t errlen)
@@ -271,11 +304,7 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
      * against 22 KB for 4 KiB ones, for the same CPU (bench/bench_http.sh).
      * secure_delete: deleted rows are overwritten with zeros, not left in
      * free pages */
-    if (exec(b->db,
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-             "PRAGMA secure_delete=ON",
-             err, errlen) != SQLITE_OK ||
-        !migrate(b->db, version, err, errlen) || !prepare_all(b, err, errlen))
+    if (!set_up(b->db, version, err, errlen) || !prepare_all(b, err, errlen))
         goto fail;
     start_checkpointer(b, path);
     return b;
