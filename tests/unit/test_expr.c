@@ -82,8 +82,8 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Evaluates `text` with the vehicle (and so its principal driver) current. */
-static double run(fixture *f, const char *text)
+/* Compiles `text` with the vehicle (and so its principal driver) current. */
+static mq_prog *compile_for_vehicle(fixture *f, const char *text)
 {
     mq_scope s = {.line = f->env.line};
     s.bound[MQ_ENT_POLICY] = true;
@@ -91,6 +91,13 @@ static double run(fixture *f, const char *text)
     mq_prog *p = mq_expr_compile(&f->env, &s, text, 1, 1, NULL, NULL);
     if (!p)
         fail_msg("did not compile: %s", f->diags.count ? f->diags.items[0].text : "?");
+    return p;
+}
+
+/* Evaluates `text` with the vehicle (and so its principal driver) current. */
+static double run(fixture *f, const char *text)
+{
+    mq_prog *p = compile_for_vehicle(f, text);
     double drv_vars[2] = {35, 17}, pol_vars[1] = {1};
     mq_vm vm = {.in = &f->in, .line = f->env.line};
     vm.vars[MQ_ENT_DRIVER] = drv_vars;
@@ -194,12 +201,7 @@ static void aggregates(void **state)
 /* Whether `text`, compiled with the vehicle current, reads only policy data. */
 static bool policy_only(fixture *f, const char *text)
 {
-    mq_scope s = {.line = f->env.line};
-    s.bound[MQ_ENT_POLICY] = true;
-    mq_scope_enter(&s, MQ_ENT_VEHICLE);
-    mq_prog *p = mq_expr_compile(&f->env, &s, text, 1, 1, NULL, NULL);
-    if (!p)
-        fail_msg("did not compile: %s", f->diags.count ? f->diags.items[0].text : "?");
+    mq_prog *p = compile_for_vehicle(f, text);
     bool only = mq_prog_policy_only(p, f->env.line);
     mq_prog_free(p);
     return only;
