@@ -114,15 +114,15 @@ void mq_api_prepare_quote(const char *line, int32_t effective, const json_t *doc
         snprintf(q->consent_at, sizeof q->consent_at, "%s", q->created_at);
 }
 
-bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const json_t *doc,
-                       mq_store_quote *q, const char *request, const char *response)
+bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, json_t *doc,
+                       mq_store_quote *q, const char *response)
 {
     char day[11];
-    mq_api_prepare_quote(line, effective, doc, q, day, request, response);
+    mq_api_prepare_quote(line, effective, doc, q, day, "", response);
     char err[256], *sealed = NULL;
-    bool ok = mq_api_seal_quote(s, q, NULL, &sealed) && mq_store_save(s->store, q, err, sizeof err);
+    bool ok = mq_api_seal_quote(s, q, doc, &sealed) && mq_store_save(s->store, q, err, sizeof err);
     free(sealed); /* q's texts pointed into it */
-    q->request = request;
+    q->request = "";
     q->subject = q->key_id = NULL;
     if (ok)
         return true;
@@ -161,9 +161,7 @@ bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, json_t *doc, char **owne
     char err[256], key_id[16];
     if (!s->keys)
         return false;
-    if (doc ? !mq_priv_seal_json(s->keys, q->id, doc, &sealed, err, sizeof err)
-            : !mq_priv_seal(s->keys, q->id, q->request, strlen(q->request), &sealed, err,
-                            sizeof err))
+    if (!mq_priv_seal_json(s->keys, q->id, doc, &sealed, err, sizeof err))
         return false;
     size_t tlen = strlen(sealed.text) + 1, slen = strlen(sealed.subject) + 1;
     size_t klen = (size_t)snprintf(key_id, sizeof key_id, "%d", sealed.key_id) + 1;
@@ -211,7 +209,7 @@ static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
     }
-    if (!mq_api_save_quote(s, "bundle", b.auto_in.effective_date, doc, &q, r->body, text)) {
+    if (!mq_api_save_quote(s, "bundle", b.auto_in.effective_date, doc, &q, text)) {
         mq_api_save_failed(s, r);
         goto done;
     }
@@ -311,7 +309,7 @@ static void post_quote(mq_server *s, mq_http_req *r)
         r->save_line = in.line;
         r->deferred = true;
     } else if (!mq_api_save_quote(s, mq_line_get(in.line)->name, in.effective_date, doc, &q,
-                                  r->body, text)) {
+                                  text)) {
         free(text);
         mq_api_save_failed(s, r);
         goto done;

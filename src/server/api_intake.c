@@ -156,7 +156,7 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
     mq_engine_ref *ref = mq_server_engine_acquire(s);
     mq_result *res;
     int n;
-    char *request = NULL, *response = NULL, *xml = NULL;
+    char *response = NULL, *xml = NULL;
     mq_store_quote q = {0};
     if (!mq_rate_all(ref->engine, in, &(mq_rate_opts){0}, &r->arena, &res, &n)) {
         mq_api_error(r, 500, "internal", "out of memory", "");
@@ -180,17 +180,16 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
     }
     response = out ? mq_resp_dump(out, false) : NULL;
     json_decref(out);
-    request = mq_resp_dump(mq_acord_json(x), false);
     size_t xml_len = 0;
     if (acord)
         xml = mq_acord_response(
             in, res, n, &(mq_acord_rs_meta){mq_acord_rquid(x), q.id, q.created_at}, &xml_len);
-    if (!response || !request || (acord && !xml)) {
+    if (!response || (acord && !xml)) {
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
     }
     if (!mq_api_save_quote(s, mq_line_get(in->line)->name, in->effective_date, mq_acord_json(x), &q,
-                           request, response)) {
+                           response)) {
         mq_api_save_failed(s, r);
         goto done;
     }
@@ -209,7 +208,6 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
         response = NULL;
     }
 done:
-    free(request);
     free(response);
     free(xml);
     mq_server_engine_release(s, ref);

@@ -217,9 +217,12 @@ static void fanout_done(void *arg)
     f->ref = NULL;
     const char *line = mq_line_get(f->in.line)->name;
     if (!f->streamed) {
-        if (text)
+        char *sealed = NULL; /* personal data sealed (src/privacy): q's texts point into it */
+        if (text) {
             mq_api_prepare_quote(line, f->in.effective_date, f->doc, &f->q, f->day, "", text);
-        mq_server_save_and_answer(f->later, &f->q, f->in.line, text, NULL);
+            mq_api_seal_quote(f->s, &f->q, f->doc, &sealed); /* NULL: answered as a failed save */
+        }
+        mq_server_save_and_answer(f->later, &f->q, f->in.line, text, sealed);
         fanout_free(f);
         return;
     }
@@ -234,7 +237,7 @@ static void fanout_done(void *arg)
     }
     mq_api_prepare_quote(line, f->in.effective_date, f->doc, &f->q, f->day, f->request, text);
     char *sealed = NULL; /* personal data sealed (src/privacy): q's texts point into it */
-    bool ok = mq_api_seal_quote(f->s, &f->q, NULL, &sealed);
+    bool ok = mq_api_seal_quote(f->s, &f->q, f->doc, &sealed);
     if (ok) {
         free(f->request);
         f->request = sealed;

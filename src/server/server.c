@@ -382,23 +382,16 @@ static enum MHD_Result defer_save(mq_server *s, struct MHD_Connection *conn, con
 }
 
 /* Saves q with `text` as its answer; the connection, suspended, is resumed
- * once it is durable (or failed). `sealed`, when not NULL, is the block q's
- * sealed request points into (taken); else the connection's body is sealed
- * here. */
+ * once it is durable (or failed). `sealed` is the block q's sealed request
+ * points into (taken); NULL when sealing failed, which fails the save. */
 void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, char *text,
-                               char *sealed_block)
+                               char *sealed)
 {
     conn_req *cr = later;
     cr->q = *q;
     snprintf(cr->day, sizeof cr->day, "%s", q->effective_date ? q->effective_date : "");
     cr->q.effective_date = cr->day;
-    bool sealed = true;
-    if (sealed_block) {
-        cr->sealed = sealed_block;
-    } else {
-        cr->q.request = cr->body ? cr->body : "";
-        sealed = mq_api_seal_quote(cr->server, &cr->q, NULL, &cr->sealed);
-    }
+    cr->sealed = sealed;
     cr->text = text;
     cr->q.response = cr->text;
     cr->line = line;

@@ -182,18 +182,19 @@ void mq_api_error(mq_http_req *r, int status, const char *code, const char *mess
  * consent); mq_api_save_quote also saves it, waiting for the commit. */
 void mq_api_prepare_quote(const char *line, int32_t effective, const json_t *doc, mq_store_quote *q,
                           char day[11], const char *request, const char *response);
-/* Saves a rated quote with its consent (api.c; every route that rates uses it). */
-bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, const json_t *doc,
-                       mq_store_quote *q, const char *request, const char *response);
+/* Saves a rated quote with its consent (api.c; every route that rates uses
+ * it); `doc` is the request's tree, sealed as mq_api_seal_quote says. */
+bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, json_t *doc,
+                       mq_store_quote *q, const char *response);
 /* The error reply of a save that failed: 503 once the store refuses writes
  * after a disk error (store.h: the failed state), else 500. */
 void mq_api_save_failed(mq_server *s, mq_http_req *r);
 /* Every save must go through this first: seals the personal data of the
- * request (src/privacy) and points q->request, q->subject and q->key_id
- * into *owned, one block to free once the save is done. The request is
- * `doc` when the caller has it parsed (changed while sealing, then put
- * back: the caller's thread must be its only user), else the text
- * q->request. False (then save nothing) without keys or memory. */
+ * request `doc`, the tree every route has parsed (src/privacy; changed while
+ * sealing, then put back: the caller's thread must be its only user), and
+ * points q->request, q->subject and q->key_id into *owned, one block to
+ * free once the save is done. False (then save nothing) without keys or
+ * memory. */
 bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, json_t *doc, char **owned);
 /* The request of a loaded quote as it was sent (malloc'd); NULL with a
  * message in err when it cannot be opened (a missing key, altered data). */
@@ -239,8 +240,8 @@ char *mq_api_remote_metrics(mq_server *s);
 /* server.c: a quote rated off the handler thread is ready: save it, then
  * answer 201 (or a 500) on the suspended connection `later`. `text` is
  * taken (NULL: it could not be built); q's strings are copied. `sealed`
- * (taken) is the block of mq_api_seal_quote that q's request points into;
- * NULL to seal the connection's body here. */
+ * (taken) is the block of mq_api_seal_quote that q's request points into
+ * (NULL: sealing failed, and so does the save). */
 void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, char *text,
                                char *sealed);
 
