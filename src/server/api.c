@@ -329,16 +329,6 @@ done:
 
 /* ---- GET /v1/quotes/{id}[/worksheet/{carrier}] ---------------------------- */
 
-static bool valid_quote_id(const char *id, size_t len)
-{
-    if (len != 28 || id[0] != 'q' || id[1] != '_')
-        return false;
-    for (size_t i = 2; i < len; i++)
-        if (!strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", id[i]))
-            return false;
-    return true;
-}
-
 /* Loads quote `id`; on failure sets the error reply and returns false. */
 static bool load_quote(mq_server *s, mq_http_req *r, const char *id, mq_store_loaded *l)
 {
@@ -443,9 +433,9 @@ static void quote_routes(mq_server *s, mq_http_req *r)
     const char *rest = r->path + strlen("/v1/quotes/");
     const char *slash = strchr(rest, '/');
     size_t idlen = slash ? (size_t)(slash - rest) : strlen(rest);
-    char id[32];
+    char id[MQ_STORE_ID_LEN + 1];
     r->route = ROUTE_QUOTE_GET;
-    if (!valid_quote_id(rest, idlen)) {
+    if (!mq_store_id_valid(rest, idlen)) {
         mq_api_error(r, 404, "not_found", "no quote with this id", "");
         return;
     }

@@ -29,9 +29,13 @@
 
 typedef struct mq_store mq_store;
 
+/* Quote ids: "q_" + 10 characters of time + 26 random (mq_store_new_id);
+ * before 2026-11-30, "q_" + 26 random. */
+enum { MQ_STORE_ID_TIME_CHARS = 10, MQ_STORE_ID_LEN = 38, MQ_STORE_ID_LEN_V1 = 28 };
+
 typedef struct mq_store_quote {
-    char id[32];         /* "q_" + 26 base32 characters: 128 random bits */
-    char created_at[24]; /* RFC 3339 UTC, "2026-11-29T10:15:02Z" */
+    char id[MQ_STORE_ID_LEN + 1]; /* see mq_store_new_id */
+    char created_at[24];          /* RFC 3339 UTC, "2026-11-29T10:15:02Z" */
     const char *line;
     const char *effective_date;
     const char *request;  /* JSON text (or its encryption, see key_id) */
@@ -83,8 +87,15 @@ bool mq_store_failed(mq_store *s, char *msg, size_t msglen);
 
 /* ---- Saving ------------------------------------------------------------- */
 
-/* Fills q->id with a new random id and q->created_at with the time now. */
+/* Fills q->id with a new id and q->created_at with the time now. An id is
+ * "q_", 10 base-32 (Crockford) characters of the time in milliseconds, so
+ * ids sort by creation, and 26 of 128 random bits, which make it
+ * unguessable. False when the system has no randomness to give. */
 bool mq_store_new_id(mq_store_quote *q);
+
+/* True when id[0..len) has the shape of a quote id: the current one, or the
+ * older "q_" + 26 random characters, which stay valid. */
+bool mq_store_id_valid(const char *id, size_t len);
 
 /* Saves a quote durably before returning (group commit: one transaction
  * and one fsync serve every quote queued meanwhile). */

@@ -57,7 +57,7 @@ const EXPECTED_1 = REFERENCE.cases[0]?.expected ?? {
   notes: 0,
 };
 
-const QUOTE_ID = /^q_[0-9A-HJKMNP-TV-Z]{26}$/;
+const QUOTE_ID = /^q_[0-9A-HJKMNP-TV-Z]{36}$/;
 const MiB = 1024 * 1024;
 
 /** A deep copy of example 1 with `edit` applied. */
@@ -595,7 +595,9 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
   });
 
   it('GET /v1/quotes/{id} of an unknown or malformed id -> 404', async () => {
-    for (const id of ['q_00000000000000000000000000', 'q_ZZZZZZZZZZZZZZZZZZZZZZZZZZ', 'nope', 'q_0000000000000000000000000I']) {
+    const malformed = ['nope', 'q_0000000000000000000000000I', `q_${'0'.repeat(30)}`, `q_${'0'.repeat(37)}`];
+    const wellFormed = ['q_00000000000000000000000000', 'q_ZZZZZZZZZZZZZZZZZZZZZZZZZZ', `q_${'0'.repeat(36)}`];
+    for (const id of [...wellFormed, ...malformed]) {
       const res = await get(srv, `/v1/quotes/${id}`);
       assert.equal(res.status, 404, `${id}: ${res.text}`);
       const body = checkDocumented('/v1/quotes/{id}', 'GET', res);

@@ -28,7 +28,7 @@ const EXAMPLE_1 =
   REFERENCE.cases[0]?.request ?? JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8'));
 const HARBOR_TOTAL_1 = (REFERENCE.cases[0]?.expected?.premium?.total ?? 714).toFixed(2); // "714.00"
 
-const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{26})$/;
+const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
 const MONEY = /^\d+\.\d{2}$/;
 // The financial strength scale, best first (the order the page sorts by).
 const RATINGS = ['A++', 'A+', 'A', 'A-', 'B++', 'B+', 'B', 'B-', 'C++', 'C+', 'C', 'C-', 'D', 'E', 'F'];

@@ -22,7 +22,7 @@ import YAML from 'yaml';
 import { REPO_ROOT, PLANS, startServer, stopAll, makeTemp, sleep } from './lib/server.mjs';
 
 const REQUEST = readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8');
-const QUOTE_ID = /^q_[0-9A-HJKMNP-TV-Z]{26}$/;
+const QUOTE_ID = /^q_[0-9A-HJKMNP-TV-Z]{36}$/;
 
 function sh(script, args) {
   const r = spawnSync('bash', [path.join(REPO_ROOT, 'tests', 'pg', script), ...args], { encoding: 'utf8' });

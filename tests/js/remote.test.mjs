@@ -290,7 +290,7 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.ok(at.slow >= DEADLINE - 50, `slow's timeout came at ${at.slow}`);
     const last = events.at(-1);
     assert.equal(last.name, 'quote');
-    assert.match(last.data.quote_id, /^q_[0-9A-Z]{26}$/);
+    assert.match(last.data.quote_id, /^q_[0-9A-Z]{36}$/);
     assert.equal(last.data.results.length, 4);
     const saved = await (await fetch(`${nodeB.url}/v1/quotes/${last.data.quote_id}`)).json();
     assert.deepEqual(saved, last.data);
@@ -419,7 +419,7 @@ describe('the web page shows results as carriers answer', { skip: !existsSync(RE
     assert.equal(await page.getByTestId('total-harbor').innerText(), '714.00');
     assert.equal(await page.getByTestId("result-late").count(), 0, `the late carrier has not answered yet (first results after ${firstMs} ms)`);
     await screenshot(page, 'remote-results-arriving');
-    await page.waitForURL(/\/q\/q_[0-9A-Z]{26}$/, { timeout: 5000 });
+    await page.waitForURL(/\/q\/q_[0-9A-Z]{36}$/, { timeout: 5000 });
     await page.getByTestId('total-late').waitFor();
     assert.equal(await page.getByTestId('total-late').innerText(), '325.00');
     assert.equal(await arriving.count(), 0);

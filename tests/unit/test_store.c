@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -331,7 +332,7 @@ static void t_delete_subject(void **state)
 typedef struct rekey {
     mq_store *s;
     int seen, replaced, plain, stop_after;
-    char last[32];
+    char last[MQ_STORE_ID_LEN + 1];
     bool ordered;
 } rekey;
 
@@ -851,6 +852,39 @@ static void t_pg_records_migrations(void **state)
     assert_non_null(strstr(err, "database schema version 999 is newer than this program"));
 }
 
+/* Ids: the shape, unguessable random parts, sorted by creation time; both
+ * the current and the older form are valid. */
+static void t_ids(void **state)
+{
+    (void)state;
+    mq_store_quote a, b, c;
+    assert_true(mq_store_new_id(&a));
+    struct timespec two_ms = {0, 2000000};
+    nanosleep(&two_ms, NULL);
+    assert_true(mq_store_new_id(&b));
+    assert_true(mq_store_new_id(&c));
+    assert_int_equal(strlen(a.id), MQ_STORE_ID_LEN);
+    assert_true(mq_store_id_valid(a.id, strlen(a.id)));
+    assert_true(strcmp(a.id, b.id) < 0); /* later sorts after */
+    /* the random parts differ even within one millisecond */
+    assert_true(strcmp(b.id + 2 + MQ_STORE_ID_TIME_CHARS, c.id + 2 + MQ_STORE_ID_TIME_CHARS) != 0);
+    /* the time part is now, in milliseconds */
+    uint64_t ms = 0;
+    for (int i = 0; i < MQ_STORE_ID_TIME_CHARS; i++)
+        ms = ms << 5 | (uint64_t)(strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", a.id[2 + i]) -
+                                  "0123456789ABCDEFGHJKMNPQRSTVWXYZ");
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t now_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+    assert_true(ms <= now_ms && now_ms - ms < 60000);
+    assert_true(mq_store_id_valid("q_0123456789ABCDEFGHJKMNPQRS", 28));
+    const char *bad[] = {"q_0123456789ABCDEFGHJKMNPQR", "q_0123456789ABCDEFGHJKMNPQRI",
+                         "x_0123456789ABCDEFGHJKMNPQRS", "q_0123456789ABCDEFGHJKMNPQRS0"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(mq_store_id_valid(bad[i], strlen(bad[i])));
+    assert_false(mq_store_id_valid("q_0123456789ABCDEFGHJKM\0PQRS", 28));
+}
+
 #define SHARED(setup)                                                                              \
     cmocka_unit_test_setup_teardown(t_roundtrip, setup, teardown),                                 \
         cmocka_unit_test_setup_teardown(t_save_async, setup, teardown),                            \
@@ -867,6 +901,7 @@ int main(void)
 {
     const struct CMUnitTest sqlite_tests[] = {
         SHARED(setup_sqlite),
+        cmocka_unit_test(t_ids),
         cmocka_unit_test(t_sqlite_bad_path),
         cmocka_unit_test_setup_teardown(t_sqlite_upgrades_version_4, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
