@@ -69,6 +69,33 @@ extern const store_ops store_sqlite_ops;
 void store_fault_install(void);
 extern const store_ops store_pg_ops;
 
+/* ---- store_pack.c: the SQLite backend's packed texts -------------------- */
+
+/* A dictionary: an earlier text that a packed text refers to by id. The
+ * bytes belong to whoever holds the dictionary. */
+typedef struct store_dict {
+    int64_t id;
+    const unsigned char *bytes;
+    int len;
+} store_dict;
+enum { STORE_DICT_MAX = 64 * 1024 }; /* LZ4 looks back 64 KiB at most */
+
+/* The packed form of text (len bytes), against dictionary d when not NULL,
+ * in a malloc'd buffer of *n bytes; NULL when memory runs out or the text
+ * is too long. lz4_state: store_pack_state_size() bytes, initialised once
+ * with store_pack_state_init(), used by one thread at a time. */
+unsigned char *store_pack(const char *text, size_t len, const store_dict *d, void *lz4_state,
+                          int *n);
+size_t store_pack_state_size(void);
+void store_pack_state_init(void *lz4_state);
+/* True when blob was packed against a dictionary; its id in *id. */
+bool store_packed_dict_id(const unsigned char *blob, size_t n, int64_t *id);
+/* The text of a packed blob (malloc'd, NUL-terminated), its length in
+ * *len; d is the dictionary the blob names (store_packed_dict_id), or NULL.
+ * NULL when the blob is not a packed text, d is not its dictionary, or it
+ * does not unpack. */
+char *store_unpack(const unsigned char *blob, size_t n, const store_dict *d, size_t *len);
+
 /* The 10 text parameters of ST_INSERT for q ("0"/"1" for consent). */
 void store_insert_params(const mq_store_quote *q, const char *params[STORE_QUOTE_COLS]);
 

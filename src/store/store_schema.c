@@ -93,6 +93,10 @@ const store_migration store_migrations[] = {
      "",
      "ALTER TABLE quotes ALTER COLUMN response SET COMPRESSION lz4;"
      "ALTER TABLE quotes ALTER COLUMN request SET COMPRESSION lz4;"},
+    {"SQLite: responses are packed against a dictionary, an earlier response of the same line "
+     "(store_pack.c)",
+     "CREATE TABLE pack_dicts (id INTEGER PRIMARY KEY, line TEXT NOT NULL, dict BLOB NOT NULL);",
+     ""},
 };
 const int store_nmigrations = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
 

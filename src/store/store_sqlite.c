@@ -13,7 +13,7 @@
  */
 #include "store_backend.h"
 
-#include <lz4.h>
+#include <ctype.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -43,10 +43,21 @@ typedef struct checkpointer {
     bool due, stop;
 } checkpointer;
 
+/* A dictionary this connection has written with or read (store_pack.c). */
+typedef struct sq_dict {
+    store_dict d;  /* d.bytes: owned, malloc'd */
+    char line[16]; /* the line whose responses it packs */
+    bool pending;  /* inserted by the open transaction: gone if it rolls back */
+} sq_dict;
+
 typedef struct sq {
     sqlite3 *db;
-    pthread_mutex_t lock; /* guards the connection */
+    pthread_mutex_t lock; /* guards the connection and everything below */
     sqlite3_stmt *st[ST_NSTMT];
+    sqlite3_stmt *dict_insert, *dict_select;
+    sq_dict *dicts; /* ndicts of cap, in no order */
+    int ndicts, cap;
+    void *lz4; /* store_pack's state */
     checkpointer ck;
 } sq;
 
@@ -169,6 +180,18 @@ static bool prepare_all(sq *b, char *err, size_t errlen)
             set_err(err, errlen, "prepare", b->db);
             return false;
         }
+    if (sqlite3_prepare_v3(b->db, "INSERT INTO pack_dicts (line, dict) VALUES (?1, ?2)", -1,
+                           SQLITE_PREPARE_PERSISTENT, &b->dict_insert, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(b->db, "SELECT line, dict FROM pack_dicts WHERE id = ?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &b->dict_select, NULL) != SQLITE_OK) {
+        set_err(err, errlen, "prepare", b->db);
+        return false;
+    }
+    if (!(b->lz4 = malloc(store_pack_state_size()))) {
+        set_err(err, errlen, "open", NULL);
+        return false;
+    }
+    store_pack_state_init(b->lz4);
     return true;
 }
 
@@ -275,6 +298,12 @@ static void sq_close(void *h)
     stop_checkpointer(&b->ck); /* first: closing the last connection checkpoints */
     for (int i = 0; i < ST_NSTMT; i++)
         sqlite3_finalize(b->st[i]);
+    sqlite3_finalize(b->dict_insert);
+    sqlite3_finalize(b->dict_select);
+    for (int i = 0; i < b->ndicts; i++)
+        free((void *)b->dicts[i].d.bytes);
+    free(b->dicts);
+    free(b->lz4);
     sqlite3_close(b->db);
     pthread_mutex_destroy(&b->lock);
     free(b);
@@ -313,69 +342,191 @@ fail:
     return NULL;
 }
 
+static void done_with(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
 /* ---- Packed texts -----------------------------------------------------------
  *
  * A quote's request and response (about 2 and 12 KB of JSON for a family
- * auto quote) are kept LZ4-compressed, as a BLOB: PACK_MAGIC, the text's
- * length (4 bytes, little-endian), the LZ4 block. The response shrinks
- * about 3.5 times, and the bytes written per quote (WAL, checkpoint,
- * fsync) were most of the writer's CPU: lz4 costs ~15 us per quote and
- * the server spent 3-6% less CPU per quote with it (bench/bench_http.sh,
- * paired runs), besides keeping a third of the file. Shorter texts,
- * and rows written before, stay TEXT; a read tells them apart by type.
- * (PostgreSQL compresses the same columns with lz4 itself: migration 6.) */
-enum { PACK_MIN = 512, PACK_HEADER = 8 };
-static const unsigned char PACK_MAGIC[4] = {0, 'M', 'Q', '4'};
+ * auto quote) are kept LZ4-compressed, as a BLOB (store_pack.c), and the
+ * response against a dictionary: the first response of its line that this
+ * connection saved, or the latest one of the line in pack_dicts when it
+ * opened. A family auto response packs to about 1.5 KB instead of 3.6 KB
+ * without one and 12 KB as text, so a quote's row fits in a 4 KiB page
+ * without overflow pages: fewer bytes in the WAL, the checkpoint and the
+ * file. A response more than twice the length of its line's dictionary
+ * becomes a new dictionary (a richer example), so a line has a handful at
+ * most. The dictionary is a response, never a request: a request holds the
+ * shopper's sealed personal data, which `forget` must be able to erase.
+ * Shorter texts, and rows written before, stay TEXT; a read tells them
+ * apart by type. (PostgreSQL compresses the same columns with lz4 itself:
+ * migration 6.) */
+enum { PACK_MIN = 512 };
 
-/* Which parameters of each statement are such texts (bit i: $i+1). */
+/* Which parameters of each statement are such texts (bit i: $i+1), and
+ * which of those are packed against the quote's dictionary. */
 static const unsigned packed_params[ST_NSTMT] = {
     [ST_INSERT] = 1u << 4 | 1u << 5, /* request, response */
     [ST_REPLACE] = 1u << 1,          /* request */
 };
+static const unsigned dict_params[ST_NSTMT] = {
+    [ST_INSERT] = 1u << 5, /* response */
+};
 
-/* The packed form of text (len bytes) in a malloc'd buffer of *n bytes;
- * NULL when memory runs out (the text is then stored as it is). */
-static unsigned char *pack(const char *text, size_t len, int *n)
+static sq_dict *add_dict(sq *b)
 {
-    if (len > (size_t)LZ4_MAX_INPUT_SIZE)
-        return NULL;
-    int bound = LZ4_compressBound((int)len);
-    unsigned char *b = malloc(PACK_HEADER + (size_t)bound);
-    if (!b)
-        return NULL;
-    memcpy(b, PACK_MAGIC, sizeof PACK_MAGIC);
-    for (int i = 0; i < 4; i++)
-        b[4 + i] = (unsigned char)(len >> (8 * i));
-    int z = LZ4_compress_default(text, (char *)b + PACK_HEADER, (int)len, bound);
-    if (z <= 0) {
-        free(b);
-        return NULL;
+    if (b->ndicts == b->cap) {
+        int cap = b->cap ? 2 * b->cap : 8;
+        sq_dict *d = realloc(b->dicts, (size_t)cap * sizeof(*d));
+        if (!d)
+            return NULL;
+        b->dicts = d;
+        b->cap = cap;
     }
-    *n = PACK_HEADER + z;
-    return b;
+    sq_dict *d = &b->dicts[b->ndicts++];
+    memset(d, 0, sizeof(*d));
+    return d;
 }
 
-/* The text of a packed BLOB (malloc'd, NUL-terminated), its length in
- * *len; NULL when the BLOB is not one or does not unpack. */
-static char *unpack(const unsigned char *blob, size_t n, size_t *len)
+static void drop_dict(sq *b, int i)
 {
-    if (n < PACK_HEADER || memcmp(blob, PACK_MAGIC, sizeof PACK_MAGIC) != 0)
-        return NULL;
-    size_t want = 0;
-    for (int i = 0; i < 4; i++)
-        want |= (size_t)blob[4 + i] << (8 * i);
-    char *text = want <= (size_t)LZ4_MAX_INPUT_SIZE ? malloc(want + 1) : NULL;
-    if (!text)
-        return NULL;
-    int got = LZ4_decompress_safe((const char *)blob + PACK_HEADER, text, (int)(n - PACK_HEADER),
-                                  (int)want);
-    if (got < 0 || (size_t)got != want) {
-        free(text);
+    free((void *)b->dicts[i].d.bytes);
+    b->dicts[i] = b->dicts[--b->ndicts];
+}
+
+/* The newest dictionary of `line` known here; NULL when there is none. */
+static const sq_dict *latest_dict(const sq *b, const char *line)
+{
+    const sq_dict *best = NULL;
+    for (int i = 0; i < b->ndicts; i++)
+        if (strcmp(b->dicts[i].line, line) == 0 && (!best || b->dicts[i].d.id > best->d.id))
+            best = &b->dicts[i];
+    return best;
+}
+
+/* Keeps a dictionary: takes bytes (malloc'd, len of them); NULL when
+ * memory ran out (bytes then freed). */
+static sq_dict *keep_dict(sq *b, int64_t id, const char *line, unsigned char *bytes, size_t len)
+{
+    sq_dict *d = add_dict(b);
+    if (!d) {
+        free(bytes);
         return NULL;
     }
-    text[want] = '\0';
-    *len = want;
-    return text;
+    d->d = (store_dict){.id = id, .bytes = bytes, .len = (int)len};
+    snprintf(d->line, sizeof d->line, "%s", line ? line : "");
+    return d;
+}
+
+/* Overwrites the letters and digits of every occurrence of `word` in
+ * bytes with '0'. */
+static void blank_out(unsigned char *bytes, size_t len, const char *word)
+{
+    size_t n = word ? strlen(word) : 0;
+    unsigned char *at = bytes;
+    while (n && (at = memmem(at, len - (size_t)(at - bytes), word, n))) {
+        for (size_t i = 0; i < n; i++)
+            if (isalnum(at[i]))
+                at[i] = '0';
+        at += n;
+    }
+}
+
+/* A new dictionary from quote q's response (its last STORE_DICT_MAX
+ * bytes), with the quote's id and time blanked out: the dictionary
+ * outlives the quote, and after `forget` nothing may name it. */
+static unsigned char *dict_text(const mq_store_quote *q, size_t len, size_t *n)
+{
+    *n = len < STORE_DICT_MAX ? len : STORE_DICT_MAX;
+    unsigned char *bytes = malloc(*n);
+    if (!bytes)
+        return NULL;
+    memcpy(bytes, q->response + (len - *n), *n);
+    blank_out(bytes, *n, q->id);
+    blank_out(bytes, *n, q->created_at);
+    return bytes;
+}
+
+/* The dictionary to pack quote q's response (len bytes) with, inside the
+ * open transaction: its line's newest, or a new one made of this response
+ * (dict_text) when there is none or it is less than half as long. *rc: the
+ * SQLite error when the insert failed (then NULL). */
+static const store_dict *dict_for_response(sq *b, const mq_store_quote *q, size_t len, int *rc)
+{
+    *rc = SQLITE_OK;
+    if (!q->line || !q->response || len < PACK_MIN || strlen(q->line) >= sizeof b->dicts[0].line)
+        return NULL;
+    const sq_dict *have = latest_dict(b, q->line);
+    if (have && (size_t)have->d.len * 2 >= (len < STORE_DICT_MAX ? len : STORE_DICT_MAX))
+        return &have->d;
+    size_t n;
+    unsigned char *bytes = dict_text(q, len, &n);
+    if (!bytes)
+        return have ? &have->d : NULL; /* out of memory: pack as before */
+    sqlite3_stmt *st = b->dict_insert;
+    sqlite3_bind_text(st, 1, q->line, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, bytes, (int)n, SQLITE_STATIC);
+    *rc = sqlite3_step(st);
+    done_with(st);
+    if (*rc != SQLITE_DONE) {
+        free(bytes);
+        return NULL;
+    }
+    *rc = SQLITE_OK;
+    sq_dict *d = keep_dict(b, sqlite3_last_insert_rowid(b->db), q->line, bytes, n);
+    if (!d)
+        return have ? &have->d : NULL;
+    d->pending = true;
+    return &d->d;
+}
+
+/* After the transaction: its new dictionaries stay (committed) or go. */
+static void settle_dicts(sq *b, bool committed)
+{
+    for (int i = b->ndicts - 1; i >= 0; i--)
+        if (b->dicts[i].pending) {
+            if (committed)
+                b->dicts[i].pending = false;
+            else
+                drop_dict(b, i);
+        }
+}
+
+/* Dictionary `id`, read from pack_dicts the first time; NULL when there is
+ * no such dictionary or memory ran out. */
+static const store_dict *dict_by_id(sq *b, int64_t id)
+{
+    for (int i = 0; i < b->ndicts; i++)
+        if (b->dicts[i].d.id == id)
+            return &b->dicts[i].d;
+    sqlite3_stmt *st = b->dict_select;
+    sqlite3_bind_int64(st, 1, id);
+    const sq_dict *d = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+        unsigned char *bytes = malloc(n ? n : 1);
+        if (bytes && n <= STORE_DICT_MAX) {
+            if (n)
+                memcpy(bytes, sqlite3_column_blob(st, 1), n);
+            d = keep_dict(b, id, (const char *)sqlite3_column_text(st, 0), bytes, n);
+        } else
+            free(bytes);
+    }
+    done_with(st);
+    return d ? &d->d : NULL;
+}
+
+/* The text of a packed column, malloc'd; NULL when it does not unpack. */
+static char *unpack_column(sq *b, const unsigned char *blob, size_t n, size_t *len)
+{
+    int64_t id;
+    const store_dict *d = NULL;
+    if (store_packed_dict_id(blob, n, &id) && !(d = dict_by_id(b, id)))
+        return NULL;
+    return store_unpack(blob, n, d, len);
 }
 
 /* The buffers of one statement's packed parameters, freed once it ran. */
@@ -390,9 +541,12 @@ static void packs_free(packs *p)
 }
 
 /* Binds text parameters $1..$n by name (NULL binds SQL NULL); the large
- * texts of statement `which` are bound packed, their buffers kept in *p. */
-static void bind_all(sqlite3_stmt *st, store_stmt which, const char *const *params, int n, packs *p)
+ * texts of statement `which` are bound packed (against dictionary d where
+ * dict_params says), their buffers kept in *p. */
+static void bind_all(sq *b, store_stmt which, const char *const *params, int n, const store_dict *d,
+                     packs *p)
 {
+    sqlite3_stmt *st = b->st[which];
     memset(p, 0, sizeof(*p));
     for (int i = 0; i < n; i++) {
         char name[16];
@@ -401,25 +555,20 @@ static void bind_all(sqlite3_stmt *st, store_stmt which, const char *const *para
         size_t len = params[i] ? strlen(params[i]) : 0;
         if (at <= 0)
             continue;
+        const store_dict *with = (dict_params[which] >> i & 1) ? d : NULL;
         if (i < STORE_QUOTE_COLS && (packed_params[which] >> i & 1) && len >= PACK_MIN &&
-            (p->buf[i] = pack(params[i], len, &z)))
+            (p->buf[i] = store_pack(params[i], len, with, b->lz4, &z)))
             sqlite3_bind_blob(st, at, p->buf[i], z, SQLITE_STATIC);
         else
             sqlite3_bind_text(st, at, params[i], (int)len, SQLITE_STATIC);
     }
 }
 
-static void done_with(sqlite3_stmt *st)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
-
 /* Steps statement `which`, which returns no rows; SQLITE_DONE or the error. */
-static int run(sq *b, store_stmt which, const char *const *params, int n)
+static int run(sq *b, store_stmt which, const char *const *params, int n, const store_dict *d)
 {
     packs p;
-    bind_all(b->st[which], which, params, n, &p);
+    bind_all(b, which, params, n, d, &p);
     int rc = sqlite3_step(b->st[which]);
     done_with(b->st[which]);
     packs_free(&p);
@@ -449,7 +598,13 @@ static store_rc sq_insert_batch(void *h, const mq_store_quote *const *qs, int n,
     for (int i = 0; i < n; i++) {
         const char *params[STORE_QUOTE_COLS];
         store_insert_params(qs[i], params);
-        if ((rc = run(b, ST_INSERT, params, STORE_QUOTE_COLS)) != SQLITE_DONE) {
+        const char *response = qs[i]->response;
+        const store_dict *d = dict_for_response(b, qs[i], response ? strlen(response) : 0, &rc);
+        if (rc != SQLITE_OK) {
+            out = abandon(b, rc, "save: dictionary", err, errlen);
+            goto done;
+        }
+        if ((rc = run(b, ST_INSERT, params, STORE_QUOTE_COLS, d)) != SQLITE_DONE) {
             out = abandon(b, rc, "save", err, errlen);
             goto done;
         }
@@ -457,6 +612,7 @@ static store_rc sq_insert_batch(void *h, const mq_store_quote *const *qs, int n,
     if ((rc = exec(b->db, "COMMIT", err, errlen)) != SQLITE_OK)
         out = abandon(b, rc, "save: commit", err, errlen);
 done:
+    settle_dicts(b, out == STORE_OK);
     pthread_mutex_unlock(&b->lock);
     return out;
 }
@@ -467,7 +623,7 @@ static store_rc sq_change(void *h, store_stmt st, const char *const *params, int
     sq *b = h;
     store_rc out = STORE_OK;
     pthread_mutex_lock(&b->lock);
-    int rc = run(b, st, params, nparams);
+    int rc = run(b, st, params, nparams, NULL);
     if (rc == SQLITE_DONE) {
         *changed = sqlite3_changes64(b->db);
         /* the WAL still holds the deleted rows' pages as they were: copy the
@@ -490,7 +646,7 @@ static store_rc sq_query(void *h, store_stmt st, const char *const *params, int 
     store_rc out = STORE_OK;
     pthread_mutex_lock(&b->lock);
     packs p;
-    bind_all(q, st, params, nparams, &p);
+    bind_all(b, st, params, nparams, NULL, &p);
     int rc = SQLITE_DONE, ncols = sqlite3_column_count(q);
     bool bad = false;
     while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -499,8 +655,8 @@ static store_rc sq_query(void *h, store_stmt st, const char *const *params, int 
         char *unpacked[STORE_QUOTE_COLS] = {0};
         for (int c = 0; c < ncols && c < STORE_QUOTE_COLS; c++) {
             if (sqlite3_column_type(q, c) == SQLITE_BLOB) {
-                unpacked[c] =
-                    unpack(sqlite3_column_blob(q, c), (size_t)sqlite3_column_bytes(q, c), &lens[c]);
+                unpacked[c] = unpack_column(b, sqlite3_column_blob(q, c),
+                                            (size_t)sqlite3_column_bytes(q, c), &lens[c]);
                 cols[c] = unpacked[c];
                 bad |= !unpacked[c];
                 continue;

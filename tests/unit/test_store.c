@@ -486,13 +486,15 @@ static void t_sqlite_wal_stays_bounded(void **state)
     enum { QUOTES = 600, RESPONSE = 60 * 1024 }; /* fifteen 4 KiB pages each */
     char *response = malloc(RESPONSE + 1);
     assert_non_null(response);
-    uint32_t seed = 12345; /* letters no compressor shrinks: the pages must be written */
-    for (int i = 0; i < RESPONSE; i++) {
-        seed = seed * 1103515245u + 12345u;
-        response[i] = (char)('a' + (seed >> 16) % 26);
-    }
     response[RESPONSE] = '\0';
     for (int i = 0; i < QUOTES; i++) {
+        /* letters no compressor shrinks, different for every quote (nor
+         * does a dictionary): the pages must be written */
+        uint32_t seed = 12345u + (uint32_t)i;
+        for (int c = 0; c < RESPONSE; c++) {
+            seed = seed * 1103515245u + 12345u;
+            response[c] = (char)('a' + (seed >> 16) % 26);
+        }
         sample a;
         make_sample(&a, i, NULL, "k1");
         a.q.response = response;
@@ -574,6 +576,146 @@ static void t_sqlite_large_texts_packed(void **state)
     assert_int_equal(mq_store_get(s, b.q.id, &l, err, sizeof err), 1); /* the others read on */
     mq_store_loaded_free(&l);
     free(big);
+}
+
+/* A response-like text: `carriers` results whose premiums come from seed. */
+static char *fake_response(int carriers, uint32_t seed)
+{
+    size_t cap = (size_t)carriers * 200 + 64, n = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    n += (size_t)snprintf(t, cap, "{\"results\":[");
+    for (int c = 0; c < carriers; c++) {
+        seed = seed * 1103515245u + 12345u;
+        n += (size_t)snprintf(t + n, cap - n,
+                              "%s{\"carrier\":{\"id\":\"carrier%d\",\"name\":\"Carrier %d "
+                              "Mutual\"},\"status\":\"quoted\",\"total\":%u.%02u,\"coverages\":"
+                              "[{\"code\":\"bi\",\"premium\":%u.00}]}",
+                              c ? "," : "", c, c, seed >> 20, seed % 100, (seed >> 8) % 900);
+    }
+    snprintf(t + n, cap - n, "]}");
+    return t;
+}
+
+/* Saves a quote of `line` with `response`; its id into id. */
+static void save_response(mq_store *s, const char *line, const char *response, char *id)
+{
+    sample a;
+    make_sample(&a, 1, NULL, "k1");
+    a.q.line = line;
+    a.q.response = response;
+    save(s, &a.q);
+    strcpy(id, a.q.id);
+}
+
+static void assert_reads_back(mq_store *s, const char *id, const char *response)
+{
+    mq_store_loaded l;
+    char err[256] = "";
+    if (mq_store_get(s, id, &l, err, sizeof err) != 1)
+        fail_msg("%s: %s", id, err);
+    assert_string_equal(l.q.response, response);
+    mq_store_loaded_free(&l);
+}
+
+static int count_on_file(const char *path, const char *sql)
+{
+    char got[32];
+    sql_on_file(path, sql, got, sizeof got);
+    return atoi(got);
+}
+
+/* Responses are packed against a dictionary, the first response of their
+ * line: much smaller than alone, read back byte for byte, after a reopen
+ * too. A transaction that rolls back leaves no dictionary behind, in the
+ * file or in memory; a response twice as long as its line's dictionary
+ * makes a new one; a damaged dictionary id is a read error. */
+static void t_sqlite_responses_packed_with_dictionary(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    char *r1 = fake_response(40, 1), *r2 = fake_response(40, 2), *r3 = fake_response(40, 3);
+    char id1[64], id2[64], id3[64], id4[64], sql[256];
+    save_response(s, "auto", r1, id1); /* the auto dictionary */
+    save_response(s, "auto", r2, id2);
+    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts"), 1);
+    snprintf(sql, sizeof sql,
+             "SELECT hex(substr(response, 1, 4)) || ' ' || length(response) FROM quotes "
+             "WHERE id = '%s'",
+             id2);
+    char got[64];
+    sql_on_file(f->where, sql, got, sizeof got);
+    assert_memory_equal(got, "004D5135 ", 9); /* packed against a dictionary */
+    size_t packed = (size_t)atol(got + 9);
+    /* alone, LZ4 leaves every premium's digits and more: ~2,100 bytes */
+    if (packed * 4 > strlen(r2))
+        fail_msg("%zu bytes packed of %zu", packed, strlen(r2));
+    assert_reads_back(s, id1, r1);
+    assert_reads_back(s, id2, r2);
+
+    /* a rolled-back save (a duplicate id) takes its new dictionary with it */
+    sample dup;
+    make_sample(&dup, 1, NULL, "k1");
+    strcpy(dup.q.id, id1);
+    dup.q.line = "home";
+    dup.q.response = r3;
+    char err[512] = "";
+    assert_false(mq_store_save(s, &dup.q, err, sizeof err));
+    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts"), 1);
+    save_response(s, "home", r3, id3); /* makes the home dictionary, which is in the file */
+    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts WHERE line = 'home'"),
+                     1);
+
+    /* after a reopen: everything reads, and auto keeps its dictionary */
+    mq_store_close(s);
+    s = open_store(f);
+    assert_reads_back(s, id1, r1);
+    assert_reads_back(s, id2, r2);
+    assert_reads_back(s, id3, r3);
+    save_response(s, "auto", r3, id4);
+    assert_reads_back(s, id4, r3);
+    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts"), 2);
+
+    /* a response more than twice the dictionary's length: a new one */
+    char *r5 = fake_response(100, 5), id5[64];
+    save_response(s, "auto", r5, id5);
+    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts WHERE line = 'auto'"),
+                     2);
+    assert_reads_back(s, id5, r5);
+
+    /* the dictionary does not name the quote it was made of */
+    sample named;
+    make_sample(&named, 1, NULL, "k1");
+    named.q.line = "life";
+    size_t rlen = strlen(r1) + 200;
+    char *r6 = malloc(rlen);
+    assert_non_null(r6);
+    snprintf(r6, rlen, "{\"quote_id\":\"%s\",\"created_at\":\"%s\",%s", named.q.id,
+             named.q.created_at, r1 + 1);
+    named.q.response = r6;
+    save(s, &named.q);
+    assert_reads_back(s, named.q.id, r6);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM pack_dicts WHERE line = 'life' AND instr(dict, CAST('%s' AS "
+             "BLOB)) = 0 AND instr(dict, CAST('%s' AS BLOB)) = 0",
+             named.q.id, named.q.created_at);
+    assert_int_equal(count_on_file(f->where, sql), 1);
+    free(r6);
+
+    /* a dictionary id that does not exist */
+    snprintf(sql, sizeof sql,
+             "UPDATE quotes SET response = CAST(substr(response, 1, 8) || x'E703000000000000' "
+             "|| substr(response, 17) AS BLOB) WHERE id = '%s'",
+             id2);
+    sql_on_file(f->where, sql, NULL, 0);
+    mq_store_loaded l;
+    assert_int_equal(mq_store_get(s, id2, &l, err, sizeof err), -1);
+    assert_non_null(strstr(err, "does not unpack"));
+    assert_reads_back(s, id1, r1); /* the others read on */
+    free(r1);
+    free(r2);
+    free(r3);
+    free(r5);
 }
 
 /* A database written by the program before the store had two backends
@@ -907,6 +1049,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_wal_stays_bounded, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_large_texts_packed, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_responses_packed_with_dictionary, setup_sqlite,
+                                        teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         SHARED(setup_pg),
