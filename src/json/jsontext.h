@@ -1,4 +1,5 @@
-/* jsontext.h -- JSON text written as jansson writes it, faster (prefix mq_jw_).
+/* jsontext.h -- JSON text written as jansson writes it (prefix mq_jw_) and
+ * read as jansson reads it (prefix mq_jr_), faster.
  *
  * A growing malloc'd buffer whose failure sticks (`oom`): writes after a
  * failed one do nothing, and mq_jw_finish returns NULL. Strings are escaped
@@ -69,5 +70,15 @@ char *mq_jw_finish(mq_jw *w);
  * (0: jansson's default, 17), about ten times faster. NULL when memory runs
  * out or a real is not finite. Caller frees. */
 char *mq_jw_compact(const json_t *doc, int precision);
+
+/* ---- Reading (src/json/jsonread.c) -------------------------------------- */
+
+/* Parses buf[0..len) exactly as json_loadb(buf, len, flags, err) would and
+ * returns the same tree (types, values, key order, string bytes) and the
+ * same *err. A fast path takes well-formed text; anything it does not
+ * handle itself (any error, \u0000, duplicate keys, deep nesting, numbers
+ * out of range, flags other than 0 and JSON_REJECT_DUPLICATES) is handed
+ * to json_loadb, so results and error texts are always jansson's. */
+json_t *mq_jr_load(const char *buf, size_t len, size_t flags, json_error_t *err);
 
 #endif
