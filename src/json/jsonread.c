@@ -52,10 +52,20 @@ static json_t *read_value(jr_reader *r);
 
 /* ---- Bytes ------------------------------------------------------------- */
 
+#define JR_ONES  0x0101010101010101ULL
+#define JR_HIGHS 0x8080808080808080ULL
+
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
 static void skip_space(jr_reader *r)
 {
-    while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
-        r->p++;
+    const unsigned char *p = r->p, *end = r->end;
+    while (p < end && is_space(*p))
+        p++;
+    r->p = p;
 }
 
 /* Consumes byte c (after white space); false when the next byte is another. */
@@ -74,9 +84,6 @@ static bool is_digit(unsigned char c)
 }
 
 /* ---- Strings ----------------------------------------------------------- */
-
-#define JR_ONES  0x0101010101010101ULL
-#define JR_HIGHS 0x8080808080808080ULL
 
 /* Whether one of the 8 bytes of w is '"', '\\', below 0x20 or from 0x80:
  * the classic exact "has zero byte" / "has byte less than" bit tricks. */
