@@ -16,6 +16,7 @@
  * One mutex and one condition variable guard the chunk states.
  */
 #include "batch.h"
+#include "jsontext.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -641,7 +642,7 @@ static bool parse_ndjson(const char *text, size_t len, const mq_intake *ik, mq_a
 {
     errs->count = 0;
     json_error_t je;
-    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *doc = mq_jr_load(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!doc) {
         const char *msg = mq_arena_printf(a, "invalid JSON at column %d: %s", je.column, je.text);
         errs->count = msg ? 1 : 0;

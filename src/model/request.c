@@ -12,6 +12,7 @@
  * request_property.c, request_life.c and request_health.c (rq_line tables).
  */
 #include "request_internal.h"
+#include "jsontext.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -880,7 +881,7 @@ bool mq_req_parse(const char *text, size_t len, mq_arena *a, mq_input *in, mq_re
         return finish(&r);
     }
     json_error_t je;
-    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *doc = mq_jr_load(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!doc) {
         rq_err_at(&r, NULL, "invalid JSON at %d:%d: %s", je.line, je.column, je.text);
         return finish(&r);

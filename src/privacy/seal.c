@@ -407,7 +407,7 @@ bool mq_priv_seal(const mq_priv_ring *r, const char *quote_id, const char *reque
 {
     memset(out, 0, sizeof(*out));
     json_error_t je;
-    json_t *doc = json_loadb(request, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *doc = mq_jr_load(request, len, JSON_REJECT_DUPLICATES, &je);
     if (!doc) {
         snprintf(err, errlen, "the request is not JSON (%d:%d)", je.line, je.column);
         return false;

@@ -10,6 +10,7 @@
  * becomes an engine result (arena strings), written out like a local one.
  */
 #include "remote.h"
+#include "jsontext.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -290,7 +291,7 @@ bool mq_remote_result_parse(const char *body, size_t len, const mq_input *in,
     if (!blank_result(c, a, out))
         return bad(&k, "out of memory");
     json_error_t je;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *doc = mq_jr_load(body, len, JSON_REJECT_DUPLICATES, &je);
     if (!doc)
         return bad(&k, "not JSON (%d:%d: %s)", je.line, je.column, je.text);
     bool ok = result_fields(&k, doc, c, out);

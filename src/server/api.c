@@ -8,6 +8,7 @@
  * /v1/plans, /healthz and /metrics describe the server. Errors are always
  * {"error": {"code", "message", "path"}} with a fitting 4xx or 5xx.
  */
+#include "jsontext.h"
 #include "privacy.h"
 #include "server.h"
 
@@ -236,7 +237,7 @@ static void post_quote(mq_server *s, mq_http_req *r)
         return;
     }
     json_error_t je;
-    json_t *doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+    json_t *doc = mq_jr_load(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
     if (!doc) {
         char msg[300];
         snprintf(msg, sizeof msg, "invalid JSON at %d:%d: %s", je.line, je.column, je.text);
