@@ -52,12 +52,14 @@ def requests():
     for p in sorted(glob.glob(os.path.join(ROOT, 'tests', 'data', 'shoppers', '*.json')) +
                     glob.glob(os.path.join(ROOT, 'examples', '*.json'))):
         put('fuzz_request', read(p), os.path.basename(p))
+        put('fuzz_jsonread', read(p), os.path.basename(p))
         put('fuzz_api', b'POST /v1/quotes\n' + read(p), os.path.basename(p))
     for p in sorted(glob.glob(os.path.join(ROOT, '..', 'shared', 'reference', '*.json'))):
         for i, case in enumerate(json.load(open(p)).get('cases', [])):
             if 'request' in case:
-                put('fuzz_request', json.dumps(case['request'], indent=1),
-                    '%s-%d' % (os.path.basename(p), i))
+                for target in ('fuzz_request', 'fuzz_jsonread'):
+                    put(target, json.dumps(case['request'], indent=1),
+                        '%s-%d' % (os.path.basename(p), i))
     for path in ['/v1/carriers', '/v1/plans', '/healthz', '/metrics', '/v1/states',
                  '/v1/vin/1HGCM82633A004352', '/v1/quotes/q_0123456789ABCDEFGHJKMNPQRS',
                  '/v1/quotes/q_0123456789ABCDEFGHJKMNPQRS/worksheet/harbor', '/nope']:

@@ -34,7 +34,7 @@ failed=0
 
 dict_of() {
   case $1 in
-    fuzz_request | fuzz_api) echo tests/fuzz/request.dict ;;
+    fuzz_request | fuzz_api | fuzz_jsonread) echo tests/fuzz/request.dict ;;
     fuzz_plan | fuzz_expr | fuzz_market | fuzz_table) echo tests/fuzz/plan.dict ;;
     fuzz_acord) echo tests/fuzz/acord.dict ;;
   esac
