@@ -464,6 +464,10 @@ struct mq_plan {
     int64_t deductible_cents, oop_max_cents;
     /* term_life: the underwriting class the carrier assigns (MQ_DOM_HEALTH_CLASS) */
     mq_prog *class_expr;
+    /* set when the engine is indexed (select.c) */
+    int carrier;         /* index in the engine's carriers */
+    int plan_key;        /* the same for every version of plan_id */
+    uint64_t state_mask; /* bit per state code written */
     /* everything above that is text lives in this plan-lifetime arena */
     mq_arena mem;
 };
@@ -493,5 +497,53 @@ void mq_market_free(mq_market *m);
 bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in, mq_result *res,
                      int n, mq_arena *a);
 const mq_market *mq_engine_market(const mq_engine *e, mq_line line, int32_t on);
+
+/* ---- The engine (plan.c loads it, select.c indexes it) ------------------ */
+
+/* One carrier, found in the plans at load. */
+typedef struct mq_carrier {
+    const char *id;                        /* its first plan's carrier_id */
+    const mq_plan *first;                  /* its first plan in load order */
+    const mq_plan *last_of[MQ_LINE_COUNT]; /* its last plan of each line, or NULL */
+    uint64_t states_of[MQ_LINE_COUNT];     /* bit per state its plans of a line write */
+} mq_carrier;
+
+/* One line's plans in load order, and its carriers in the order of their
+ * first plan of the line (indexes into mq_engine.carriers). */
+typedef struct mq_line_index {
+    const mq_plan **plans;
+    int nplans;
+    int *carriers;
+    int ncarriers;
+} mq_line_index;
+
+struct mq_engine {
+    mq_plan **plans;
+    int nplans;
+    mq_market **markets;
+    int nmarkets;
+    /* built once by mq_engine_index, read-only afterwards */
+    mq_carrier *carriers;
+    int ncarriers;
+    int *by_id; /* carrier indexes in id order, for mq_engine_carrier_find */
+    mq_line_index lines[MQ_LINE_COUNT];
+};
+
+/* Builds the carrier and line index of a loaded engine (plans set their
+ * carrier, plan_key and state_mask). False when out of memory. */
+bool mq_engine_index(mq_engine *e);
+void mq_engine_index_free(mq_engine *e);
+/* The carrier with this id (a binary search), or -1. */
+int mq_engine_carrier_find(const mq_engine *e, const char *id);
+const mq_carrier *mq_engine_carrier(const mq_engine *e, int c);
+/* Whether plan p writes in `state` (an MQ_DOM_STATE code). */
+static inline bool mq_plan_writes(const mq_plan *p, int state)
+{
+    return state >= 0 && state < 64 && (p->state_mask >> state & 1);
+}
+/* mq_engine_select that also gives each slot's carrier index; carriers and
+ * ids may each be NULL. */
+int mq_engine_pick(const mq_engine *e, mq_line line, int state, int32_t on, const mq_plan **plans,
+                   int *carriers, const char **ids, int cap);
 
 #endif

@@ -10,7 +10,7 @@
  * that count the same discounts share one discount group. The loader keeps
  * going after an error so one `multiquote check` reports every problem, each
  * as file:line: message. The engine is the set of loaded plans plus version
- * selection.
+ * selection (select.c indexes it once loaded).
  */
 #include "internal.h"
 
@@ -27,13 +27,6 @@
 #include <sys/stat.h>
 
 enum { PLAN_MAX_FILE = 1024 * 1024, MAX_PLANS = 4096, MAX_DIR_DEPTH = 8 };
-
-struct mq_engine {
-    mq_plan **plans;
-    int nplans;
-    mq_market **markets;
-    int nmarkets;
-};
 
 /* ---- Diagnostics ----------------------------------------------------- */
 
@@ -1360,6 +1353,8 @@ mq_engine *mq_engine_load(const char *dir, mq_diags *d)
     if (d->count == before && e->nplans == 0)
         mq_diag_add(d, "%s: no plan.yaml found", dir);
     check_consistency(e, d);
+    if (d->count == before && !mq_engine_index(e))
+        mq_diag_add(d, "%s: out of memory indexing the plans", dir);
     if (d->count > before) {
         mq_engine_free(e);
         return NULL;
@@ -1377,6 +1372,7 @@ void mq_engine_free(mq_engine *e)
     for (int i = 0; i < e->nmarkets; i++)
         mq_market_free(e->markets[i]);
     free(e->markets);
+    mq_engine_index_free(e);
     free(e);
 }
 
@@ -1411,49 +1407,6 @@ void mq_plan_get_info(const mq_plan *p, mq_plan_info *info)
         .metal = p->metal,
         .digest = p->digest,
     };
-}
-
-static bool writes_state(const mq_plan *p, int state)
-{
-    for (int i = 0; i < p->nstates; i++)
-        if (p->states[i] == state)
-            return true;
-    return false;
-}
-
-int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on, const mq_plan **plans,
-                     const char **carrier_ids, int cap)
-{
-    /* one slot per plan id in effect (a carrier may offer several plans, as
-     * health issuers do), and one empty slot per carrier with none */
-    int n = 0;
-    for (int i = 0; i < e->nplans; i++) {
-        const mq_plan *p = e->plans[i];
-        if (p->line != line || !writes_state(p, state) || p->effective > on)
-            continue;
-        int slot = -1;
-        for (int j = 0; j < n; j++)
-            if (plans[j] && strcmp(plans[j]->plan_id, p->plan_id) == 0)
-                slot = j;
-        if (slot < 0 && n < cap) {
-            slot = n++;
-            plans[slot] = p;
-            carrier_ids[slot] = p->carrier_id;
-        } else if (slot >= 0 && p->effective > plans[slot]->effective) {
-            plans[slot] = p;
-        }
-    }
-    for (int i = 0; i < e->nplans && n < cap; i++) {
-        const mq_plan *p = e->plans[i];
-        bool seen = p->line != line;
-        for (int j = 0; j < n && !seen; j++)
-            seen = strcmp(carrier_ids[j], p->carrier_id) == 0;
-        if (!seen) {
-            plans[n] = NULL;
-            carrier_ids[n++] = p->carrier_id;
-        }
-    }
-    return n;
 }
 
 const mq_market *mq_engine_market(const mq_engine *e, mq_line line, int32_t on)

@@ -649,14 +649,6 @@ static bool classify(rating *r)
     return true;
 }
 
-static bool writes_state(const mq_plan *p, int state)
-{
-    for (int i = 0; i < p->nstates; i++)
-        if (p->states[i] == state)
-            return true;
-    return false;
-}
-
 bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts, mq_arena *a,
                   mq_result *out)
 {
@@ -688,7 +680,7 @@ bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts
     if (in->line != p->line) {
         set_status(&r, MQ_ERROR,
                    mq_arena_printf(a, "plan %s rates %s, not this line", p->plan_id, r.l->name));
-    } else if (!writes_state(p, in->state)) {
+    } else if (!mq_plan_writes(p, in->state)) {
         set_status(&r, MQ_UNAVAILABLE,
                    mq_arena_printf(a, "%s does not write %s insurance in %s", p->carrier_name,
                                    r.l->name, mq_symbol_name(MQ_DOM_STATE, in->state)));
@@ -755,49 +747,58 @@ void mq_results_sort(mq_result *results, int n)
     qsort(results, (size_t)n, sizeof(*results), compare_results);
 }
 
-static bool asked_for(const mq_input *in, const char *carrier)
+/* The carriers the request names (in->carriers), each resolved once to
+ * its index (-1: no carrier with that id). NULL when out of memory. */
+static int *resolve_asked(const mq_engine *e, const mq_input *in, mq_arena *a)
+{
+    int *asked = mq_arena_alloc(a, sizeof(int) * (size_t)(in->ncarriers + 1));
+    for (int c = 0; asked && c < in->ncarriers; c++)
+        asked[c] = mq_engine_carrier_find(e, in->carriers[c]);
+    return asked;
+}
+
+static bool asked_for(const mq_input *in, const int *asked, int carrier)
 {
     if (!in->carriers)
         return true;
     for (int i = 0; i < in->ncarriers; i++)
-        if (strcmp(in->carriers[i], carrier) == 0)
+        if (asked[i] == carrier)
             return true;
     return false;
 }
 
-static const mq_plan *any_plan_of(const mq_engine *e, const char *carrier, mq_line line)
+/* Whether request-named carrier c was named before (an unknown id is
+ * compared by its text). */
+static bool asked_before(const mq_input *in, const int *asked, int c)
 {
-    const mq_plan *found = NULL;
-    for (int i = 0; i < mq_engine_plan_count(e); i++) {
-        const mq_plan *p = mq_engine_plan(e, i);
-        if (strcmp(p->carrier_id, carrier) == 0 && (!found || p->line == line))
-            found = p;
-    }
-    return found;
+    for (int j = 0; j < c; j++)
+        if (asked[j] == asked[c] &&
+            (asked[c] >= 0 || strcmp(in->carriers[j], in->carriers[c]) == 0))
+            return true;
+    return false;
 }
 
-static void no_plan_result(const mq_engine *e, const mq_input *in, const char *carrier, mq_arena *a,
-                           mq_result *out)
+/* The result of a carrier with no plan for the request: unavailable, with
+ * why (no rates in effect yet, or not written in the state), or an error
+ * for an id no plan has (carrier < 0). */
+static void no_plan_result(const mq_engine *e, const mq_input *in, int carrier, const char *id,
+                           mq_arena *a, mq_result *out)
 {
-    const mq_plan *p = any_plan_of(e, carrier, in->line);
-    *out = (mq_result){.carrier_id = carrier, .status = MQ_UNAVAILABLE, .metal = -1};
+    const mq_carrier *c = mq_engine_carrier(e, carrier);
+    *out = (mq_result){.carrier_id = id, .status = MQ_UNAVAILABLE, .metal = -1};
     const char *reason;
-    if (!p) {
+    if (!c) {
         out->status = MQ_ERROR;
-        out->carrier_name = carrier;
+        out->carrier_name = id;
         out->carrier_rating = "";
-        reason = mq_arena_printf(a, "no carrier with id \"%s\"", carrier);
+        reason = mq_arena_printf(a, "no carrier with id \"%s\"", id);
     } else {
+        const mq_plan *p = c->last_of[in->line] ? c->last_of[in->line] : c->first;
         out->carrier_name = p->carrier_name;
         out->carrier_rating = p->carrier_rating;
         char day[11];
         mq_date_format(in->effective_date, day);
-        bool writes = false;
-        for (int i = 0; i < mq_engine_plan_count(e); i++) {
-            const mq_plan *q = mq_engine_plan(e, i);
-            writes |= strcmp(q->carrier_id, carrier) == 0 && q->line == in->line &&
-                      writes_state(q, in->state);
-        }
+        bool writes = in->state >= 0 && in->state < 64 && (c->states_of[in->line] >> in->state & 1);
         if (writes)
             reason = mq_arena_printf(a, "%s has no %s rates in effect on %s", p->carrier_name,
                                      mq_line_get(in->line)->name, day);
@@ -819,16 +820,18 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
     int cap = mq_engine_plan_count(e) + in->ncarriers + 1;
     const mq_plan **plans = mq_arena_alloc(a, sizeof(*plans) * (size_t)cap);
     const char **ids = mq_arena_alloc(a, sizeof(*ids) * (size_t)cap);
-    if (!plans || !ids)
+    int *carriers = mq_arena_alloc(a, sizeof(*carriers) * (size_t)cap);
+    int *asked = in->carriers ? resolve_asked(e, in, a) : NULL;
+    if (!plans || !ids || !carriers || (in->carriers && !asked))
         return false;
-    int n = mq_engine_select(e, in->line, in->state, in->effective_date, plans, ids, cap);
+    int n = mq_engine_pick(e, in->line, in->state, in->effective_date, plans, carriers, ids, cap);
     /* one result per carrier selected, and per carrier asked for by id */
     mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)(n + in->ncarriers + 1));
     if (!res)
         return false;
     int nr = 0;
     for (int i = 0; i < n; i++) {
-        if (!asked_for(in, ids[i]) ||
+        if (!asked_for(in, asked, carriers[i]) ||
             (opts->rate_here && !opts->rate_here(opts->carrier_arg, ids[i])))
             continue;
         if (in->metals && plans[i] && plans[i]->metal >= 0 &&
@@ -840,7 +843,7 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
             if (!mq_rate_plan(plans[i], in, opts, a, &res[nr]))
                 return false;
         } else {
-            no_plan_result(e, in, ids[i], a, &res[nr]);
+            no_plan_result(e, in, carriers[i], ids[i], a, &res[nr]);
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
         res[nr++].elapsed_ns =
@@ -848,15 +851,13 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
     }
     /* carriers asked for by id that write nothing of this line */
     for (int c = 0; in->carriers && c < in->ncarriers; c++) {
-        bool seen = false;
-        for (int i = 0; i < n; i++)
-            seen |= strcmp(ids[i], in->carriers[c]) == 0;
-        for (int j = 0; j < c; j++)
-            seen |= strcmp(in->carriers[j], in->carriers[c]) == 0;
+        bool seen = asked_before(in, asked, c);
+        for (int i = 0; i < n && !seen && asked[c] >= 0; i++)
+            seen = carriers[i] == asked[c];
         if (!seen && opts->asked_elsewhere)
             seen = opts->asked_elsewhere(opts->carrier_arg, in->carriers[c]);
         if (!seen)
-            no_plan_result(e, in, in->carriers[c], a, &res[nr++]);
+            no_plan_result(e, in, asked[c], in->carriers[c], a, &res[nr++]);
     }
     if (!mq_rate_market(e, in, res, nr, a))
         return false;
