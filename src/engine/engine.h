@@ -322,6 +322,23 @@ typedef struct mq_plan_info {
 
 void mq_plan_get_info(const mq_plan *p, mq_plan_info *info);
 
+/* Whether rating plan p can read input field `field` (an index into the
+ * line's mq_line_def.fields[kind], e.g. MQ_AP_PAPERLESS or MQ_AV_ANTI_THEFT)
+ * of entities of `kind`. When false, a request that differs from another
+ * only in that field gets the same result from p: a caller (the savings
+ * tips) need not rate p again to find out. Worked out at load, so this is
+ * two reads. Conservative -- true whenever in doubt: any field loaded by any
+ * of the plan's programs (derived variables, even unused ones; eligibility;
+ * bases, omit_when, steps, table keys, discounts; the term life class; the
+ * conditions and values of their aggregates), plus what the engine reads
+ * for every plan of the line (effective date, state, the coverages'
+ * presence fields, link fields such as a vehicle's principal driver, term
+ * life's payment mode); every field of a health plan (its net premium
+ * depends on the market's benchmark plan); and a kind or field that is not
+ * one of the line's. A coverage's limit fields shown in the response
+ * (mq_coverage_def.limit_fields) count only when the plan reads them. */
+bool mq_plan_reads(const mq_plan *p, mq_entity_kind kind, int field);
+
 /* Picks, for each carrier writing `line`, the plan for `state` whose effective
  * date is the latest on or before `on`. Fills plans[] (at most cap) and
  * returns the number of carriers; a carrier with no applicable plan is

@@ -468,6 +468,8 @@ struct mq_plan {
     int carrier;         /* index in the engine's carriers */
     int plan_key;        /* the same for every version of plan_id */
     uint64_t state_mask; /* bit per state code written */
+    /* bit per input field (of each kind) rating can read (reads.c) */
+    uint64_t reads[MQ_ENT_COUNT];
     /* everything above that is text lives in this plan-lifetime arena */
     mq_arena mem;
 };
@@ -533,6 +535,8 @@ struct mq_engine {
  * carrier, plan_key and state_mask). False when out of memory. */
 bool mq_engine_index(mq_engine *e);
 void mq_engine_index_free(mq_engine *e);
+/* Fills p->reads (reads.c); mq_engine_index calls it for every plan. */
+void mq_plan_index_reads(mq_plan *p);
 /* The carrier with this id (a binary search), or -1. */
 int mq_engine_carrier_find(const mq_engine *e, const char *id);
 const mq_carrier *mq_engine_carrier(const mq_engine *e, int c);
