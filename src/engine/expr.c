@@ -1062,7 +1062,8 @@ static mq_prog *compile_sub(compiler *outer, const mq_scope *scope, node *n, vin
     }
     compiler c = {.env = outer->env, .p = outer->p, .prog = pr};
     compile_node(&c, scope, n, vi);
-    mq_prog_finish(pr);
+    if (!mq_prog_finish(pr))
+        fail(outer->p, n ? n->pos : 0, "out of memory");
     if (outer->p->error) {
         mq_prog_free(pr);
         return NULL;
@@ -1085,7 +1086,8 @@ mq_prog *mq_expr_compile(mq_compile_env *env, const mq_scope *scope, const char 
         compiler c = {.env = env, .p = &p, .prog = pr};
         vinfo vi;
         compile_node(&c, scope, root, &vi);
-        mq_prog_finish(pr);
+        if (!mq_prog_finish(pr))
+            fail(&p, 0, "out of memory");
         if (type_out)
             *type_out = vi.type == T_BOOL   ? MQ_T_BOOL
                         : vi.type == T_DATE ? MQ_T_DATE

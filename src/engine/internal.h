@@ -139,6 +139,7 @@ typedef enum {
     OP_INDEX,      /* push the position of the current entity of kind a in its list */
     OP_SELF_INDEX, /* push the position of the entity whose variable is being computed */
     OP_INTERP,     /* pop x, push table b's value interpolated linearly at x */
+    OP_END,        /* stop: the result is the top of the stack (mq_prog_finish appends it) */
 } mq_opcode;
 
 typedef enum {
@@ -313,8 +314,10 @@ void mq_vm_enter(mq_vm *vm, mq_entity_kind k, int32_t i);
  * steps): a missing link or parent makes entity 0 of that kind current. The
  * kinds such a program can read (its scope) are all set either way. */
 void mq_vm_focus(mq_vm *vm, mq_entity_kind k, int32_t i);
-/* Settles p->form (expr.c calls it once the code is final). */
-void mq_prog_finish(mq_prog *p);
+/* Appends OP_END after the code (not counted in ncode) and settles
+ * p->form; expr.c calls it once the code is final. False when out of
+ * memory. */
+bool mq_prog_finish(mq_prog *p);
 
 static inline double mq_vm_compare(int op, double a, double b)
 {

@@ -114,9 +114,18 @@ static inline int64_t round_half_up(double x)
     return n + (x - (double)n >= 0.5);
 }
 
+/* floor without the libm call for the values below 2^52 that premiums
+ * are: their integer part is exact. */
+static inline double floor_fast(double x)
+{
+    if (!(x >= 0 && x < 4.5e15))
+        return floor(x);
+    return (double)(int64_t)x;
+}
+
 static int64_t round_to_cents(double v, double step)
 {
-    double units = floor(v / step + 0.5 + 1e-9);
+    double units = floor_fast((step == 1 ? v : v / step) + 0.5 + 1e-9);
     return round_half_up(units * step * 100);
 }
 

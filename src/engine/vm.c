@@ -4,7 +4,8 @@
  * documents each one). When expr.c finishes a program (mq_prog_finish) its
  * shape is settled once: one constant, one load, or one load compared with
  * a constant runs inline in mq_vm_run without entering the interpreter loop
- * (FORM_*); everything else runs here.
+ * (FORM_*); everything else runs here, directly threaded (each
+ * instruction's handler jumps to the next one's; an OP_END closes the code).
  *
  * Loads read the current entity's row of the request or of the derived
  * variables through the cursor (mq_cursor, kept by mq_vm_enter), so a load is
@@ -19,6 +20,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 static inline bool truth(double x)
 {
@@ -236,120 +238,159 @@ static bool run_aggregate(mq_vm *vm, const mq_agg *g, double *out)
     return ok;
 }
 
+/* The interpreter is directly threaded: each handler jumps straight to the
+ * next instruction's handler through `handler` (labels as values, a GNU C
+ * extension of GCC and Clang), with no loop test or switch bounds check per
+ * instruction. The OP_END that mq_prog_finish puts after the code stops it. */
+#define DISPATCH() goto *handler[in->op]
+#define NEXT()                                                                                     \
+    do {                                                                                           \
+        in++;                                                                                      \
+        DISPATCH();                                                                                \
+    } while (0)
+#define JUMP_TO(target)                                                                            \
+    do {                                                                                           \
+        in = code + (target);                                                                      \
+        DISPATCH();                                                                                \
+    } while (0)
+#define BINARY(EXPR)                                                                               \
+    do {                                                                                           \
+        double b = stack[--sp], a = stack[sp - 1];                                                 \
+        stack[sp - 1] = (EXPR);                                                                    \
+        NEXT();                                                                                    \
+    } while (0)
+
 bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
 {
+    static const void *const handler[] = {
+        [OP_CONST] = &&op_const,   [OP_FIELD] = &&op_field,
+        [OP_VAR] = &&op_var,       [OP_NEG] = &&op_neg,
+        [OP_NOT] = &&op_not,       [OP_ADD] = &&op_add,
+        [OP_SUB] = &&op_sub,       [OP_MUL] = &&op_mul,
+        [OP_DIV] = &&op_div,       [OP_LT] = &&op_lt,
+        [OP_LE] = &&op_le,         [OP_GT] = &&op_gt,
+        [OP_GE] = &&op_ge,         [OP_EQ] = &&op_eq,
+        [OP_NE] = &&op_ne,         [OP_TRUTH] = &&op_truth,
+        [OP_AND] = &&op_and,       [OP_OR] = &&op_or,
+        [OP_JFALSE] = &&op_jfalse, [OP_JUMP] = &&op_jump,
+        [OP_CALL] = &&op_call,     [OP_LOOKUP] = &&op_lookup,
+        [OP_AGG] = &&op_agg,       [OP_SELF] = &&op_self,
+        [OP_INDEX] = &&op_index,   [OP_SELF_INDEX] = &&op_self_index,
+        [OP_INTERP] = &&op_interp, [OP_END] = &&op_end,
+    };
+    _Static_assert(sizeof handler / sizeof handler[0] == OP_END + 1, "a handler per opcode");
     double stack[64];
     int sp = 0;
-    const mq_ins *code = p->code;
-    for (int pc = 0; pc < p->ncode; pc++) {
-        const mq_ins *in = &code[pc];
-        double a, b;
-        switch ((mq_opcode)in->op) {
-        case OP_CONST:
-            stack[sp++] = p->k[in->b];
-            break;
-        case OP_FIELD:
-            stack[sp++] = vm->cur.row[in->a][in->b];
-            break;
-        case OP_VAR:
-            stack[sp++] = vm->cur.var_row[in->a][in->b];
-            break;
-        case OP_NEG:
-            stack[sp - 1] = -stack[sp - 1];
-            break;
-        case OP_NOT:
-            stack[sp - 1] = !truth(stack[sp - 1]);
-            break;
-        case OP_TRUTH:
-            stack[sp - 1] = truth(stack[sp - 1]);
-            break;
-#define BINARY(OP, EXPR)                                                                           \
-    case OP:                                                                                       \
-        b = stack[--sp];                                                                           \
-        a = stack[sp - 1];                                                                         \
-        stack[sp - 1] = (EXPR);                                                                    \
-        break;
-            BINARY(OP_ADD, a + b)
-            BINARY(OP_SUB, a - b)
-            BINARY(OP_MUL, a * b)
-            BINARY(OP_DIV, b == 0 ? NAN : a / b)
-            BINARY(OP_LT, a < b)
-            BINARY(OP_LE, a <= b)
-            BINARY(OP_GT, a > b)
-            BINARY(OP_GE, a >= b)
-            BINARY(OP_EQ, a == b)
-            BINARY(OP_NE, !isnan(a) && !isnan(b) && a != b)
-#undef BINARY
-        case OP_AND:
-            if (!truth(stack[sp - 1])) {
-                stack[sp - 1] = 0;
-                pc = in->b - 1;
-            } else {
-                sp--;
-            }
-            break;
-        case OP_OR:
-            if (truth(stack[sp - 1])) {
-                stack[sp - 1] = 1;
-                pc = in->b - 1;
-            } else {
-                sp--;
-            }
-            break;
-        case OP_JFALSE:
-            if (!truth(stack[--sp]))
-                pc = in->b - 1;
-            break;
-        case OP_JUMP:
-            pc = in->b - 1;
-            break;
-        case OP_CALL:
-            sp -= in->b;
-            stack[sp] = call_builtin(vm, (mq_builtin)in->a, &stack[sp], in->b);
-            sp++;
-            break;
-        case OP_LOOKUP: {
-            const mq_lookup *lk = &p->lookups[in->b];
-            sp -= in->a;
-            double v = mq_table_lookup(lk->table, &stack[sp], lk->column);
-            if (isnan(v)) {
-                missed(vm, lk->table, &stack[sp], in->a);
-                return false;
-            }
-            stack[sp++] = v;
-            break;
-        }
-        case OP_AGG:
-            if (!run_aggregate(vm, &p->aggs[in->b], &stack[sp]))
-                return false;
-            sp++;
-            break;
-        case OP_SELF:
-            stack[sp++] =
-                vm->values[in->a][(size_t)vm->self[in->a] * (size_t)vm->nfields[in->a] + in->b];
-            break;
-        case OP_INDEX:
-            stack[sp++] = vm->cur.at[in->a];
-            break;
-        case OP_SELF_INDEX:
-            stack[sp++] = vm->self[in->a];
-            break;
-        case OP_INTERP: {
-            const mq_lookup *lk = &p->lookups[in->b];
-            double x = stack[sp - 1];
-            double v = mq_table_interpolate(lk->table, x, lk->column);
-            if (isnan(v)) {
-                missed(vm, lk->table, &x, 1);
-                return false;
-            }
-            stack[sp - 1] = v;
-            break;
-        }
-        }
+    const mq_ins *code = p->code, *in = code;
+    DISPATCH();
+op_const:
+    stack[sp++] = p->k[in->b];
+    NEXT();
+op_field:
+    stack[sp++] = vm->cur.row[in->a][in->b];
+    NEXT();
+op_var:
+    stack[sp++] = vm->cur.var_row[in->a][in->b];
+    NEXT();
+op_neg:
+    stack[sp - 1] = -stack[sp - 1];
+    NEXT();
+op_not:
+    stack[sp - 1] = !truth(stack[sp - 1]);
+    NEXT();
+op_truth:
+    stack[sp - 1] = truth(stack[sp - 1]);
+    NEXT();
+op_add:
+    BINARY(a + b);
+op_sub:
+    BINARY(a - b);
+op_mul:
+    BINARY(a * b);
+op_div:
+    BINARY(b == 0 ? NAN : a / b);
+op_lt:
+    BINARY(a < b);
+op_le:
+    BINARY(a <= b);
+op_gt:
+    BINARY(a > b);
+op_ge:
+    BINARY(a >= b);
+op_eq:
+    BINARY(a == b);
+op_ne:
+    BINARY(!isnan(a) && !isnan(b) && a != b);
+op_and:
+    if (!truth(stack[sp - 1])) {
+        stack[sp - 1] = 0;
+        JUMP_TO(in->b);
     }
+    sp--;
+    NEXT();
+op_or:
+    if (truth(stack[sp - 1])) {
+        stack[sp - 1] = 1;
+        JUMP_TO(in->b);
+    }
+    sp--;
+    NEXT();
+op_jfalse:
+    if (!truth(stack[--sp]))
+        JUMP_TO(in->b);
+    NEXT();
+op_jump:
+    JUMP_TO(in->b);
+op_call:
+    sp -= in->b;
+    stack[sp] = call_builtin(vm, (mq_builtin)in->a, &stack[sp], in->b);
+    sp++;
+    NEXT();
+op_lookup : {
+    const mq_lookup *lk = &p->lookups[in->b];
+    sp -= in->a;
+    double v = mq_table_lookup(lk->table, &stack[sp], lk->column);
+    if (isnan(v)) {
+        missed(vm, lk->table, &stack[sp], in->a);
+        return false;
+    }
+    stack[sp++] = v;
+    NEXT();
+}
+op_agg:
+    if (!run_aggregate(vm, &p->aggs[in->b], &stack[sp]))
+        return false;
+    sp++;
+    NEXT();
+op_self:
+    stack[sp++] = vm->values[in->a][(size_t)vm->self[in->a] * (size_t)vm->nfields[in->a] + in->b];
+    NEXT();
+op_index:
+    stack[sp++] = vm->cur.at[in->a];
+    NEXT();
+op_self_index:
+    stack[sp++] = vm->self[in->a];
+    NEXT();
+op_interp : {
+    const mq_lookup *lk = &p->lookups[in->b];
+    double x = stack[sp - 1];
+    double v = mq_table_interpolate(lk->table, x, lk->column);
+    if (isnan(v)) {
+        missed(vm, lk->table, &x, 1);
+        return false;
+    }
+    stack[sp - 1] = v;
+    NEXT();
+}
+op_end:
     *out = sp ? stack[sp - 1] : NAN;
     return true;
 }
+
+#undef BINARY
+#undef JUMP_TO
+#undef NEXT
+#undef DISPATCH
 
 /* ---- Finishing a program ---------------------------------------------- */
 
@@ -376,7 +417,13 @@ static void classify(mq_prog *p)
     }
 }
 
-void mq_prog_finish(mq_prog *p)
+bool mq_prog_finish(mq_prog *p)
 {
+    mq_ins *code = realloc(p->code, sizeof(mq_ins) * (size_t)(p->ncode + 1));
+    if (!code)
+        return false;
+    code[p->ncode] = (mq_ins){OP_END, 0, 0};
+    p->code = code;
     classify(p);
+    return true;
 }
