@@ -307,13 +307,48 @@ typedef struct mq_vm {
 void mq_vm_start(mq_vm *vm);
 /* Runs a program. Returns false when a table lookup failed (vm->miss_*). */
 bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out);
+/* Makes entity i of kind k current and locates its rows. */
+static inline void mq_vm_set_current(mq_vm *vm, int k, int32_t i)
+{
+    vm->cur.at[k] = i;
+    vm->cur.row[k] = vm->values[k] + (size_t)i * (size_t)vm->nfields[k];
+    vm->cur.var_row[k] = vm->vars[k] + (size_t)i * (size_t)vm->nvars[k];
+}
+
+/* Makes entity i of kind k current with its parent and link; `alone` says
+ * what a missing link does (see mq_vm_focus). */
+static inline void mq_vm_enter_as(mq_vm *vm, mq_entity_kind k, int32_t i, bool alone)
+{
+    mq_vm_set_current(vm, k, i);
+    int up = vm->up[k];
+    if (up >= 0 && vm->parent_of[k])
+        mq_vm_set_current(vm, up, vm->parent_of[k][i]);
+    else if (up >= 0 && alone)
+        mq_vm_set_current(vm, up, 0);
+    int f = vm->link_field[k];
+    if (f >= 0) {
+        double v = vm->cur.row[k][f];
+        if (!isnan(v))
+            mq_vm_set_current(vm, vm->link_kind[k], (int32_t)v);
+        else if (alone)
+            mq_vm_set_current(vm, vm->link_kind[k], 0);
+    }
+}
+
 /* Makes entity i of kind k current, with its parent and the entity it
  * links to (inside an aggregate: a missing link leaves that kind as it was). */
-void mq_vm_enter(mq_vm *vm, mq_entity_kind k, int32_t i);
+static inline void mq_vm_enter(mq_vm *vm, mq_entity_kind k, int32_t i)
+{
+    mq_vm_enter_as(vm, k, i, false);
+}
+
 /* The same for a program of kind k run on its own (a variable, a unit's
  * steps): a missing link or parent makes entity 0 of that kind current. The
  * kinds such a program can read (its scope) are all set either way. */
-void mq_vm_focus(mq_vm *vm, mq_entity_kind k, int32_t i);
+static inline void mq_vm_focus(mq_vm *vm, mq_entity_kind k, int32_t i)
+{
+    mq_vm_enter_as(vm, k, i, true);
+}
 /* Appends OP_END after the code (not counted in ncode) and settles
  * p->form; expr.c calls it once the code is final. False when out of
  * memory. */

@@ -27,44 +27,6 @@ static inline bool truth(double x)
     return x != 0 && !isnan(x);
 }
 
-/* Makes entity i of kind k current and locates its rows. */
-static inline void set_current(mq_vm *vm, int k, int32_t i)
-{
-    vm->cur.at[k] = i;
-    vm->cur.row[k] = vm->values[k] + (size_t)i * (size_t)vm->nfields[k];
-    vm->cur.var_row[k] = vm->vars[k] + (size_t)i * (size_t)vm->nvars[k];
-}
-
-/* Makes entity i of kind k current with its parent and link; `alone` says
- * what a missing link does (see mq_vm_focus). */
-static inline void enter(mq_vm *vm, mq_entity_kind k, int32_t i, bool alone)
-{
-    set_current(vm, k, i);
-    int up = vm->up[k];
-    if (up >= 0 && vm->parent_of[k])
-        set_current(vm, up, vm->parent_of[k][i]);
-    else if (up >= 0 && alone)
-        set_current(vm, up, 0);
-    int f = vm->link_field[k];
-    if (f >= 0) {
-        double v = vm->cur.row[k][f];
-        if (!isnan(v))
-            set_current(vm, vm->link_kind[k], (int32_t)v);
-        else if (alone)
-            set_current(vm, vm->link_kind[k], 0);
-    }
-}
-
-void mq_vm_enter(mq_vm *vm, mq_entity_kind k, int32_t i)
-{
-    enter(vm, k, i, false);
-}
-
-void mq_vm_focus(mq_vm *vm, mq_entity_kind k, int32_t i)
-{
-    enter(vm, k, i, true);
-}
-
 void mq_vm_start(mq_vm *vm)
 {
     mq_ymd eff = mq_date_ymd(vm->in->effective_date);
@@ -85,7 +47,7 @@ void mq_vm_start(mq_vm *vm)
         vm->up[k] = (int8_t)(l->parent[k] != MQ_ENT_POLICY ? (int)l->parent[k] : -1);
         vm->link_field[k] = (int16_t)f;
         vm->link_kind[k] = (int8_t)(f >= 0 ? (int)l->fields[k][f].link : -1);
-        set_current(vm, k, 0);
+        mq_vm_set_current(vm, k, 0);
     }
 }
 
