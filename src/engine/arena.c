@@ -32,7 +32,7 @@ void mq_arena_init(mq_arena *a, size_t limit)
     a->limit = limit;
 }
 
-void *mq_arena_alloc(mq_arena *a, size_t size)
+void *mq_arena_alloc_uninit(mq_arena *a, size_t size)
 {
     size_t need = (size + 15) & ~(size_t)15;
     if (need < size)
@@ -56,7 +56,31 @@ void *mq_arena_alloc(mq_arena *a, size_t size)
     void *p = b->data + b->used;
     b->used += need;
     a->used_bytes += need;
-    memset(p, 0, size);
+    return p;
+}
+
+void *mq_arena_alloc(mq_arena *a, size_t size)
+{
+    void *p = mq_arena_alloc_uninit(a, size);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+char *mq_arena_concat(mq_arena *a, const char *const *parts, int n)
+{
+    size_t len[8], total = 1;
+    if (n > 8)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        total += len[i] = strlen(parts[i] ? parts[i] : "(null)");
+    char *p = mq_arena_alloc_uninit(a, total), *at = p;
+    for (int i = 0; p && i < n; i++) {
+        memcpy(at, parts[i] ? parts[i] : "(null)", len[i]);
+        at += len[i];
+    }
+    if (p)
+        *at = '\0';
     return p;
 }
 

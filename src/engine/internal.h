@@ -11,6 +11,14 @@
 
 #include <math.h>
 
+/* ---- Arena (arena.c): for memory the caller fills at once ------------- */
+
+/* mq_arena_alloc without the zeroing, for arrays written before use. */
+void *mq_arena_alloc_uninit(mq_arena *a, size_t size);
+/* The n (at most 8) strings one after another (NULL reads "(null)", as
+ * printf's %s does), without printf. NULL when out of memory. */
+char *mq_arena_concat(mq_arena *a, const char *const *parts, int n);
+
 /* ---- Diagnostics (plan.c) ------------------------------------------- */
 
 void mq_diag_add(mq_diags *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -276,7 +276,7 @@ static bool setup_vm(rating *r)
     mq_vm_start(&r->vm);
     /* room for every coverage premium the rating can give */
     size_t ncov = (size_t)r->nunits * (size_t)(r->p->ncodes ? r->p->ncodes : 1);
-    r->out->coverages = mq_arena_alloc(r->a, ncov * sizeof(mq_cov_premium));
+    r->out->coverages = mq_arena_alloc_uninit(r->a, ncov * sizeof(mq_cov_premium));
     r->oom |= !r->out->coverages;
     return r->out->coverages != NULL;
 }
@@ -805,16 +805,18 @@ static void no_plan_result(const mq_engine *e, const mq_input *in, int carrier, 
         const mq_plan *p = c->last_of[in->line] ? c->last_of[in->line] : c->first;
         out->carrier_name = p->carrier_name;
         out->carrier_rating = p->carrier_rating;
-        char day[11];
-        mq_date_format(in->effective_date, day);
         bool writes = in->state >= 0 && in->state < 64 && (c->states_of[in->line] >> in->state & 1);
-        if (writes)
-            reason = mq_arena_printf(a, "%s has no %s rates in effect on %s", p->carrier_name,
-                                     mq_line_get(in->line)->name, day);
-        else
-            reason = mq_arena_printf(a, "%s does not write %s insurance in %s", p->carrier_name,
-                                     mq_line_get(in->line)->name,
-                                     mq_symbol_name(MQ_DOM_STATE, in->state));
+        const char *line = mq_line_get(in->line)->name;
+        if (writes) {
+            char day[11];
+            mq_date_format(in->effective_date, day);
+            const char *parts[] = {p->carrier_name, " has no ", line, " rates in effect on ", day};
+            reason = mq_arena_concat(a, parts, 5);
+        } else {
+            const char *parts[] = {p->carrier_name, " does not write ", line, " insurance in ",
+                                   mq_symbol_name(MQ_DOM_STATE, in->state)};
+            reason = mq_arena_concat(a, parts, 5);
+        }
     }
     out->reasons = mq_arena_alloc(a, sizeof(char *));
     if (out->reasons && reason) {
@@ -827,15 +829,16 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
                  mq_result **results, int *nresults)
 {
     int cap = mq_engine_plan_count(e) + in->ncarriers + 1;
-    const mq_plan **plans = mq_arena_alloc(a, sizeof(*plans) * (size_t)cap);
-    const char **ids = mq_arena_alloc(a, sizeof(*ids) * (size_t)cap);
-    int *carriers = mq_arena_alloc(a, sizeof(*carriers) * (size_t)cap);
+    const mq_plan **plans = mq_arena_alloc_uninit(a, sizeof(*plans) * (size_t)cap);
+    const char **ids = mq_arena_alloc_uninit(a, sizeof(*ids) * (size_t)cap);
+    int *carriers = mq_arena_alloc_uninit(a, sizeof(*carriers) * (size_t)cap);
     int *asked = in->carriers ? resolve_asked(e, in, a) : NULL;
     if (!plans || !ids || !carriers || (in->carriers && !asked))
         return false;
     int n = mq_engine_pick(e, in->line, in->state, in->effective_date, plans, carriers, ids, cap);
     /* one result per carrier selected, and per carrier asked for by id */
-    mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)(n + in->ncarriers + 1));
+    /* each is written whole by mq_rate_plan or no_plan_result */
+    mq_result *res = mq_arena_alloc_uninit(a, sizeof(*res) * (size_t)(n + in->ncarriers + 1));
     if (!res)
         return false;
     int nr = 0;
