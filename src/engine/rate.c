@@ -520,7 +520,8 @@ static bool run_step(rating *r, const mq_cov_op *op, int cov, int32_t unit, doub
 }
 
 /* Runs a coverage's steps on the running premium. Without the worksheet a
- * table step (most of them) is a cached row and one multiplication. */
+ * table step (most of them) is a cached row and one multiplication, and so
+ * is a discount step whose group's factor is known. */
 static bool run_ops(rating *r, const mq_plan_cov *pc, int cov, int32_t unit, double *running)
 {
     const mq_cov_op *op = pc->ops, *end = pc->ops + pc->nsteps;
@@ -532,6 +533,10 @@ static bool run_ops(rating *r, const mq_plan_cov *pc, int cov, int32_t unit, dou
     }
     double x = *running;
     for (; op < end; op++) {
+        if (op->kind == STEP_DISCOUNTS && op->slot >= 0 && r->group_done[op->slot]) {
+            x *= r->group_factor[op->slot]; /* another coverage of the group found it */
+            continue;
+        }
         if (op->kind != STEP_TABLE) {
             if (!run_step(r, op, cov, unit, &x))
                 return false;

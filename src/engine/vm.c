@@ -155,6 +155,12 @@ static bool run_aggregate(mq_vm *vm, const mq_agg *g, double *out)
         from = vm->in->start[k][owner];
         to = vm->in->start[k][owner + 1];
     }
+    if (!g->cond && (g->kind == AGG_COUNT || g->kind == AGG_ANY || g->kind == AGG_ALL)) {
+        /* nothing to run per element (`count(vehicles)`): how many there are */
+        int32_t n = to > from ? to - from : 0;
+        *out = g->kind == AGG_COUNT ? n : g->kind == AGG_ANY ? n > 0 : 1;
+        return true;
+    }
     mq_cursor saved = vm->cur;
     double acc = g->kind == AGG_ALL ? 1 : (g->kind == AGG_MAX || g->kind == AGG_MIN) ? NAN : 0;
     bool ok = true;
