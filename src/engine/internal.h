@@ -499,6 +499,10 @@ struct mq_plan {
     int npolicy_slots; /* the first ones, keyed by policy data: kept for the rating */
     int ngroups;       /* discount groups of all steps (mq_step.first_group) */
     int nitems;        /* discount items of all steps */
+    /* the items (plan-wide index) whose condition or amount reads unit data,
+     * evaluated again for each unit; the others are kept for the rating */
+    int *unit_items;
+    int nunit_items;
     double round_step;
     int64_t minimum_cents;
     mq_fee *fees;

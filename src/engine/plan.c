@@ -814,6 +814,23 @@ static void number_groups(mq_plan *p, int ncoverages)
         }
 }
 
+/* Lists the discount items that read unit data (mq_plan.unit_items): the
+ * others (multi-car, homeowner, paperless) are the same for every unit. */
+static void list_unit_items(loader *L, mq_plan *p, const mq_line_def *l)
+{
+    p->unit_items = mq_arena_alloc(&p->mem, sizeof(int) * (size_t)(p->nitems + 1));
+    if (!p->unit_items)
+        err_at(L, 0, "out of memory");
+    for (int s = 0; p->unit_items && s < p->nsteps; s++) {
+        const mq_step *st = &p->steps[s];
+        for (int i = 0; st->kind == STEP_DISCOUNTS && i < st->nitems; i++)
+            if (!st->items[i].when || !st->items[i].amount ||
+                !mq_prog_policy_only(st->items[i].when, l) ||
+                !mq_prog_policy_only(st->items[i].amount, l))
+                p->unit_items[p->nunit_items++] = st->first_item + i;
+    }
+}
+
 static mq_cov_op cov_op(mq_plan *p, mq_step *st, int cov)
 {
     mq_cov_op op = {.kind = (uint8_t)st->kind, .slot = -1, .column = -1, .step = st};
@@ -893,6 +910,7 @@ static void load_steps(loader *L, struct fy_node *seq)
                 pc->ops[pc->nsteps++] = cov_op(p, &p->steps[i], c);
     }
     number_groups(p, L->env.line->ncoverages);
+    list_unit_items(L, p, L->env.line);
 }
 
 static void load_money_rules(loader *L, struct fy_node *root)

@@ -224,6 +224,8 @@ static bool setup_caches(rating *r)
         memset(r->slot_row, 0, sizeof(double *) * (size_t)p->npolicy_slots);
     r->slot_keys = scratch_alloc(r, sizeof(double) * 8 * (size_t)(p->nslots + 1));
     r->item_on = scratch_alloc(r, (size_t)(p->nitems + 1));
+    if (r->item_on)
+        memset(r->item_on, 0xff, (size_t)p->nitems); /* all -1: not evaluated yet */
     r->item_amount = scratch_alloc(r, sizeof(double) * (size_t)(p->nitems + 1));
     r->group_done = scratch_alloc(r, (size_t)(p->ngroups + 1));
     r->group_factor = scratch_alloc(r, sizeof(double) * (size_t)(p->ngroups + 1));
@@ -235,7 +237,8 @@ static void reset_caches(rating *r)
 {
     int kept = r->p->npolicy_slots; /* the same for every unit */
     memset(r->slot_row + kept, 0, sizeof(double *) * (size_t)(r->p->nslots - kept));
-    memset(r->item_on, 0xff, (size_t)r->p->nitems); /* all -1 */
+    for (int i = 0; i < r->p->nunit_items; i++) /* the items that read unit data */
+        r->item_on[r->p->unit_items[i]] = -1;
     memset(r->group_done, 0, (size_t)r->p->ngroups);
 }
 

@@ -144,8 +144,10 @@ static void missed(mq_vm *vm, const mq_table *t, const double *keys, int nkeys)
         vm->miss_keys[k] = keys[k];
 }
 
-/* count/sum/max/min/any/all over a list; false on a failed lookup. */
-static bool run_aggregate(mq_vm *vm, const mq_agg *g, double *out)
+/* count/sum/max/min/any/all over a list; false on a failed lookup. Kept
+ * out of mq_vm_eval: inlined, it made every program dearer (health's
+ * comparison by 2%). */
+__attribute__((noinline)) static bool run_aggregate(mq_vm *vm, const mq_agg *g, double *out)
 {
     const mq_line_def *l = vm->line;
     mq_entity_kind k = g->over;
