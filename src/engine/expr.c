@@ -1172,3 +1172,35 @@ bool mq_prog_policy_only(const mq_prog *p, const mq_line_def *l)
 {
     return reads_only(p, 1u << MQ_ENT_POLICY, l);
 }
+
+/* Whether p (when `inside` an aggregate) loads a variable of kind k. */
+static bool loads_var_of(const mq_prog *p, mq_entity_kind k, bool inside)
+{
+    for (int i = 0; p && i < p->ncode; i++) {
+        const mq_ins *in = &p->code[i];
+        if (in->op == OP_VAR && inside && in->a == k)
+            return true;
+        if (in->op == OP_AGG && (loads_var_of(p->aggs[in->b].cond, k, true) ||
+                                 loads_var_of(p->aggs[in->b].value, k, true)))
+            return true;
+    }
+    return false;
+}
+
+bool mq_prog_aggregates_var_of(const mq_prog *p, mq_entity_kind k)
+{
+    return loads_var_of(p, k, false);
+}
+
+bool mq_prog_can_fail(const mq_prog *p)
+{
+    for (int i = 0; p && i < p->ncode; i++) {
+        const mq_ins *in = &p->code[i];
+        if (in->op == OP_LOOKUP || in->op == OP_INTERP)
+            return true;
+        if (in->op == OP_AGG &&
+            (mq_prog_can_fail(p->aggs[in->b].cond) || mq_prog_can_fail(p->aggs[in->b].value)))
+            return true;
+    }
+    return false;
+}

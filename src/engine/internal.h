@@ -243,6 +243,9 @@ typedef struct mq_var_decl {
     const char *text;
     mq_prog *prog;
     int state; /* topological sort: 0 new, 1 visiting, 2 done */
+    /* computed in one pass over the entities with the variable before it,
+     * entity by entity, which gives the same values (plan.c, group_vars) */
+    bool with_previous;
 } mq_var_decl;
 
 typedef struct mq_compile_env {
@@ -273,6 +276,11 @@ bool mq_prog_same(const mq_prog *a, const mq_prog *b);
  * elements they go over and their parents), so it has the same value for
  * every unit of a rating. */
 bool mq_prog_policy_only(const mq_prog *p, const mq_line_def *l);
+/* True when an aggregate of p loads a variable of kind k (of another entity
+ * of that kind, or of one it is linked to). */
+bool mq_prog_aggregates_var_of(const mq_prog *p, mq_entity_kind k);
+/* True when running p can fail: it looks a table up or interpolates one. */
+bool mq_prog_can_fail(const mq_prog *p);
 
 /* Which entity of each kind is current, with its rows located once, so a
  * load is one indexed read (mq_vm_enter keeps the three in step). */

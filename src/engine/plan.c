@@ -438,6 +438,27 @@ static void visit_var(loader *L, int i, int *order, int *n, int **deps, int *nde
     order[(*n)++] = i;
 }
 
+/* Marks the variables that can be computed with the one before them in one
+ * pass over the entities (mq_var_decl.with_previous): a run of policy
+ * variables (one entity: the same order), or of variables of another kind,
+ * none of which reads, through an aggregate, a variable of that kind
+ * (which, for another entity, might not be computed yet), and at most one
+ * of which can fail (so the first failure is the same lookup, for the same
+ * entity, in either order). */
+static void group_vars(mq_plan *p)
+{
+    bool run_can_fail = false;
+    for (int v = 0; v < p->nvars; v++) {
+        mq_var_decl *d = &p->vars[v];
+        bool can_fail = mq_prog_can_fail(d->prog);
+        bool one_entity = d->kind == MQ_ENT_POLICY; /* both orders are the same */
+        d->with_previous = v > 0 && d->kind == p->vars[v - 1].kind &&
+                           (one_entity || (!mq_prog_aggregates_var_of(d->prog, d->kind) &&
+                                           !(can_fail && run_can_fail)));
+        run_can_fail = (d->with_previous && run_can_fail) || can_fail;
+    }
+}
+
 static void load_variables(loader *L, struct fy_node *map)
 {
     mq_plan *p = L->p;
@@ -528,6 +549,7 @@ static void load_variables(loader *L, struct fy_node *map)
     if (p->vars)
         for (int i = 0; i < no; i++)
             p->vars[p->nvars++] = vars[order[i]];
+    group_vars(p);
 done:
     for (int i = 0; deps && i < n; i++)
         free(deps[i]);

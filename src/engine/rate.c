@@ -284,23 +284,35 @@ static bool setup_vm(rating *r)
     return r->out->coverages != NULL;
 }
 
-static bool compute_variables(rating *r)
+/* Variables [v, end) of kind k, one entity after the other. */
+static bool compute_run(rating *r, int v, int end)
 {
-    for (int v = 0; v < r->p->nvars; v++) {
-        const mq_var_decl *d = &r->p->vars[v];
-        mq_entity_kind k = d->kind;
-        size_t nv = (size_t)r->vm.nvars[k];
-        double *vars = r->vm.vars[k];
-        int32_t n = r->in->count[k];
-        for (int32_t i = 0; i < n; i++) {
-            r->vm.self[k] = i;
-            if (k != MQ_ENT_POLICY)
-                mq_vm_focus(&r->vm, k, i);
-            if (!eval(r, d->prog, vars + (size_t)i * nv + d->slot)) {
+    mq_entity_kind k = r->p->vars[v].kind;
+    size_t nv = (size_t)r->vm.nvars[k];
+    int32_t n = r->in->count[k];
+    for (int32_t i = 0; i < n; i++) {
+        double *vars = r->vm.vars[k] + (size_t)i * nv;
+        r->vm.self[k] = i;
+        if (k != MQ_ENT_POLICY)
+            mq_vm_focus(&r->vm, k, i);
+        for (int w = v; w < end; w++)
+            if (!eval(r, r->p->vars[w].prog, vars + r->p->vars[w].slot)) {
                 apply_miss(r);
                 return false;
             }
-        }
+    }
+    return true;
+}
+
+/* Every variable in dependency order; a run of variables the plan grouped
+ * (mq_var_decl.with_previous) in one pass over its entities. */
+static bool compute_variables(rating *r)
+{
+    for (int v = 0, end; v < r->p->nvars; v = end) {
+        for (end = v + 1; end < r->p->nvars && r->p->vars[end].with_previous;)
+            end++;
+        if (!compute_run(r, v, end))
+            return false;
     }
     return true;
 }
