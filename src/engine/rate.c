@@ -262,7 +262,8 @@ static bool setup_vm(rating *r)
     const mq_input *in = r->in;
     if (!setup_caches(r))
         return false;
-    r->vm = (mq_vm){.in = in, .line = r->l};
+    r->vm.in = in; /* the rest of r->vm is zero, as mq_rate_plan made r */
+    r->vm.line = r->l;
     for (int k = 0; k < MQ_ENT_COUNT; k++) {
         r->vm.nvars[k] = r->p->nvars_of[k];
         size_t cells = (size_t)in->count[k] * (size_t)r->p->nvars_of[k];
