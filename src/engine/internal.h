@@ -479,6 +479,16 @@ typedef struct mq_rule {
     const char *reason;
 } mq_rule;
 
+/* How a request chooses the coverages of a plan's line, settled at load
+ * (plan.c, settle_choices): those always rated, and those chosen when a
+ * presence field (of the policy, or of the unit) has a value. */
+typedef struct mq_choices {
+    uint64_t always; /* bit per coverage with no presence field, rated on each unit */
+    int npolicy, nunit;
+    int8_t policy_cov[64], unit_cov[64];
+    int16_t policy_field[64], unit_field[64];
+} mq_choices;
+
 struct mq_plan {
     char *dir, *file;
     char digest[65]; /* SHA-256 of the version's files, hex (plan.c) */
@@ -501,6 +511,7 @@ struct mq_plan {
     mq_plan_cov cov[64];
     const char *coverage_codes[64];
     int ncodes;
+    mq_choices choices;
     mq_step *steps;
     int nsteps;
     int nslots;        /* cache slots of the table steps (mq_step.slot) */

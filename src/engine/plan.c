@@ -836,6 +836,26 @@ static void number_groups(mq_plan *p, int ncoverages)
         }
 }
 
+/* The line's coverage choices in the form rate.c reads them (mq_choices):
+ * the same answers as asking each coverage's scope and presence field. */
+static void settle_choices(mq_plan *p, const mq_line_def *l)
+{
+    mq_choices *ch = &p->choices;
+    for (int c = 0; c < l->ncoverages && c < 64; c++) {
+        const mq_coverage_def *cd = &l->coverages[c];
+        if (cd->presence_field < 0) {
+            if (cd->scope == MQ_ENT_POLICY || cd->scope == l->unit)
+                ch->always |= 1ull << c;
+        } else if (cd->scope == MQ_ENT_POLICY) {
+            ch->policy_cov[ch->npolicy] = (int8_t)c;
+            ch->policy_field[ch->npolicy++] = (int16_t)cd->presence_field;
+        } else if (cd->scope == l->unit) {
+            ch->unit_cov[ch->nunit] = (int8_t)c;
+            ch->unit_field[ch->nunit++] = (int16_t)cd->presence_field;
+        }
+    }
+}
+
 /* Lists the discount items that read unit data (mq_plan.unit_items): the
  * others (multi-car, homeowner, paperless) are the same for every unit. */
 static void list_unit_items(loader *L, mq_plan *p, const mq_line_def *l)
@@ -933,6 +953,7 @@ static void load_steps(loader *L, struct fy_node *seq)
     }
     number_groups(p, L->env.line->ncoverages);
     list_unit_items(L, p, L->env.line);
+    settle_choices(p, L->env.line);
 }
 
 static void load_money_rules(loader *L, struct fy_node *root)

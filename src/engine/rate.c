@@ -350,23 +350,29 @@ static bool chosen_on(const rating *r, int cov, int32_t unit)
                                            (size_t)cd->presence_field]);
 }
 
-/* The coverages chosen on `unit` (bit per coverage); the policy-wide ones
- * are the same for every unit and were found once (policy_chosen). */
+/* The coverages chosen on `unit` (bit per coverage), as chosen_on says,
+ * from the plan's settled choices; the policy-wide ones are the same for
+ * every unit and were found once (policy_chosen). */
 static uint64_t chosen_mask(const rating *r, int32_t unit)
 {
+    const mq_choices *ch = &r->p->choices;
     uint64_t mask = r->policy_chosen;
-    for (int c = 0; c < r->l->ncoverages; c++)
-        if (r->l->coverages[c].scope != MQ_ENT_POLICY && chosen_on(r, c, unit))
-            mask |= 1ull << c;
+    mq_entity_kind k = r->l->unit;
+    const double *row = r->in->values[k] + (size_t)unit * (size_t)r->l->nfields[k];
+    for (int i = 0; i < ch->nunit; i++)
+        if (!isnan(row[ch->unit_field[i]]))
+            mask |= 1ull << ch->unit_cov[i];
     return mask;
 }
 
 static uint64_t policy_mask(const rating *r)
 {
-    uint64_t mask = 0;
-    for (int c = 0; c < r->l->ncoverages; c++)
-        if (r->l->coverages[c].scope == MQ_ENT_POLICY && chosen_on(r, c, 0))
-            mask |= 1ull << c;
+    const mq_choices *ch = &r->p->choices;
+    uint64_t mask = ch->always;
+    const double *policy = r->in->values[MQ_ENT_POLICY];
+    for (int i = 0; i < ch->npolicy; i++)
+        if (!isnan(policy[ch->policy_field[i]]))
+            mask |= 1ull << ch->policy_cov[i];
     return mask;
 }
 
