@@ -608,11 +608,17 @@ void mq_engine_index_free(mq_engine *e);
 void mq_plan_index_reads(mq_plan *p);
 /* The carrier with this id (a binary search), or -1. */
 int mq_engine_carrier_find(const mq_engine *e, const char *id);
+/* Carrier c of the index, or NULL when there is none (c < 0). */
 const mq_carrier *mq_engine_carrier(const mq_engine *e, int c);
 /* Whether plan p writes in `state` (an MQ_DOM_STATE code). */
 static inline bool mq_plan_writes(const mq_plan *p, int state)
 {
     return state >= 0 && state < 64 && (p->state_mask >> state & 1);
+}
+/* Whether carrier c has a plan of `line` (in force or not) for `state`. */
+static inline bool mq_carrier_writes(const mq_carrier *c, mq_line line, int state)
+{
+    return state >= 0 && state < 64 && (c->states_of[line] >> state & 1);
 }
 /* mq_engine_select that also gives each slot's carrier index; carriers and
  * ids may each be NULL. */

@@ -832,9 +832,8 @@ static void no_plan_result(const mq_engine *e, const mq_input *in, int carrier, 
         const mq_plan *p = c->last_of[in->line] ? c->last_of[in->line] : c->first;
         out->carrier_name = p->carrier_name;
         out->carrier_rating = p->carrier_rating;
-        bool writes = in->state >= 0 && in->state < 64 && (c->states_of[in->line] >> in->state & 1);
         const char *line = mq_line_get(in->line)->name;
-        if (writes) {
+        if (mq_carrier_writes(c, in->line, in->state)) {
             char day[11];
             mq_date_format(in->effective_date, day);
             const char *parts[] = {p->carrier_name, " has no ", line, " rates in effect on ", day};
@@ -863,8 +862,8 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
     if (!plans || !ids || !carriers || (in->carriers && !asked))
         return false;
     int n = mq_engine_pick(e, in->line, in->state, in->effective_date, plans, carriers, ids, cap);
-    /* one result per carrier selected, and per carrier asked for by id */
-    /* each is written whole by mq_rate_plan or no_plan_result */
+    /* one result per carrier selected, and per carrier asked for by id,
+     * each written whole by mq_rate_plan or no_plan_result */
     mq_result *res = mq_arena_alloc_uninit(a, sizeof(*res) * (size_t)(n + in->ncarriers + 1));
     if (!res)
         return false;
