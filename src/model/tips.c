@@ -7,7 +7,8 @@
  * collision on an old car, the next lower bodily injury limits when they stay
  * at or above the state's legal minimum. A tip is kept when the plan still
  * quotes and the total falls; it names the change and the saving in
- * dollars. Auto only for now.
+ * dollars. A change to fields the plan never reads (mq_plan_reads) cannot
+ * change its total and is not rated. Auto only for now.
  */
 #include "model.h"
 
@@ -140,12 +141,42 @@ static const char *describe(const mq_input *in, tip_kind kind, int32_t v, mq_are
     return "";
 }
 
+/* The fields each change sets. */
+static const struct {
+    tip_kind kind;
+    mq_entity_kind entity;
+    int field;
+} changed_fields[] = {
+    {TIP_DEDUCTIBLES, MQ_ENT_VEHICLE, MQ_AV_COMP_DEDUCTIBLE},
+    {TIP_DEDUCTIBLES, MQ_ENT_VEHICLE, MQ_AV_COLL_DEDUCTIBLE},
+    {TIP_PAPERLESS, MQ_ENT_POLICY, MQ_AP_PAPERLESS},
+    {TIP_DROP_COLLISION, MQ_ENT_VEHICLE, MQ_AV_COLL_DEDUCTIBLE},
+    {TIP_LOWER_BI, MQ_ENT_POLICY, MQ_AP_BI_PER_PERSON},
+    {TIP_LOWER_BI, MQ_ENT_POLICY, MQ_AP_BI_PER_ACCIDENT},
+    {TIP_LOWER_BI, MQ_ENT_POLICY, MQ_AP_UM_PER_PERSON},
+    {TIP_LOWER_BI, MQ_ENT_POLICY, MQ_AP_UM_PER_ACCIDENT},
+    {TIP_BUNDLE, MQ_ENT_POLICY, MQ_AP_BUNDLE},
+};
+
+/* True when plan p reads a field that change `kind` sets: otherwise
+ * rating it again would give the same total, and is skipped. */
+static bool plan_prices(const mq_plan *p, tip_kind kind)
+{
+    for (size_t i = 0; i < sizeof changed_fields / sizeof changed_fields[0]; i++)
+        if (changed_fields[i].kind == kind &&
+            mq_plan_reads(p, changed_fields[i].entity, changed_fields[i].field))
+            return true;
+    return false;
+}
+
 /* Tries change `kind` on r's plan and appends a tip to `list` when it
  * saves money; false only when memory ran out, so a tip is never dropped
  * silently. */
 static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, int32_t v,
                        mq_arena *a, mq_tip_list *list)
 {
+    if (!plan_prices(r->plan, kind))
+        return true;
     mq_input x;
     if (!copy_input(in, a, &x))
         return false;
