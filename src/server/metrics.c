@@ -155,6 +155,17 @@ static void carriers(text *t, mq_server *s)
         "# TYPE mq_http_slow_requests_cut_total counter\n"
         "mq_http_slow_requests_cut_total %ld\n",
         atomic_load(&m->rate_limited), atomic_load(&m->slow_requests_cut));
+    int64_t commits = 0, committed = 0;
+    if (s->store)
+        mq_store_commit_stats(s->store, &commits, &committed);
+    put(t,
+        "# HELP mq_store_commits_total Group commits of saved quotes.\n"
+        "# TYPE mq_store_commits_total counter\n"
+        "mq_store_commits_total %lld\n"
+        "# HELP mq_store_committed_quotes_total Quotes saved by those commits.\n"
+        "# TYPE mq_store_committed_quotes_total counter\n"
+        "mq_store_committed_quotes_total %lld\n",
+        (long long)commits, (long long)committed);
     put(t,
         "# HELP mq_http_connections Open HTTP connections.\n"
         "# TYPE mq_http_connections gauge\n"

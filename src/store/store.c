@@ -44,8 +44,11 @@ struct mq_store {
     pthread_mutex_t queue_lock;
     pthread_cond_t work;
     pending *head, *tail;
-    int queued;
+    int queued;     /* quotes in the queue */
+    int last_batch; /* quotes in the batch taken last */
+    bool gathering; /* a writer waits for the batch to fill (gather) */
     bool stop;
+    atomic_llong commits, committed; /* batches written, and their quotes */
     int nwriters;
     pthread_t writers[MAX_WRITERS];
 };
@@ -100,17 +103,47 @@ static bool note_write(mq_store *s, store_rc rc, const char *err)
 
 enum { MAX_BATCH = 256 };
 
-/* Takes up to MAX_BATCH queued quotes (the queue lock held). */
-static pending *take_batch(mq_store *s)
+/* Takes up to MAX_BATCH queued quotes, *n of them (the queue lock held). */
+static pending *take_batch(mq_store *s, int *taken)
 {
     pending *batch = s->head, *last = batch;
-    for (int n = 1; n < MAX_BATCH && last->next; n++)
+    int n = 1;
+    for (; n < MAX_BATCH && last->next; n++)
         last = last->next;
     s->head = last->next;
     if (!s->head)
         s->tail = NULL;
     last->next = NULL;
+    s->queued -= n;
+    s->last_batch = *taken = n;
     return batch;
+}
+
+/* Gathering. Under load, a commit of whatever is queued holds a few quotes
+ * (at 4,700 quotes/s, 5 per commit: 940 fsyncs a second), and every commit
+ * costs an fsync and rewrites the last pages of the table and of each
+ * index. So when the last batch held more than one quote, a sign that
+ * others are arriving, the writer waits up to GATHER_US for GATHER_TARGET
+ * quotes before it commits. A quote that comes alone is never held back.
+ * Called with the queue lock held and the queue not empty. */
+enum { GATHER_TARGET = 16, GATHER_US = 1000 };
+
+static void gather(mq_store *s)
+{
+    if (s->last_batch < 2 || s->queued >= GATHER_TARGET)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += GATHER_US * 1000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    s->gathering = true;
+    while (s->queued < GATHER_TARGET && !s->stop)
+        if (pthread_cond_timedwait(&s->work, &s->queue_lock, &until) != 0)
+            break; /* timed out */
+    s->gathering = false;
 }
 
 static bool write_batch(mq_store *s, pending *batch, char *err, size_t errlen)
@@ -161,12 +194,18 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&s->work, &s->queue_lock);
         if (!s->head && s->stop)
             break;
-        pending *batch = take_batch(s);
+        gather(s);
+        int n;
+        pending *batch = take_batch(s, &n);
         if (s->head) /* more left: another writer may take it now */
             pthread_cond_signal(&s->work);
         pthread_mutex_unlock(&s->queue_lock);
         err[0] = '\0';
         bool ok = write_batch(s, batch, err, sizeof err);
+        if (ok) {
+            atomic_fetch_add(&s->commits, 1);
+            atomic_fetch_add(&s->committed, n);
+        }
         finish_batch(s, batch, ok, err);
         pthread_mutex_lock(&s->queue_lock);
     }
@@ -183,7 +222,9 @@ static bool enqueue(mq_store *s, pending *p)
     else
         s->head = p;
     s->tail = p;
-    pthread_cond_signal(&s->work);
+    s->queued++;
+    if (!s->gathering || s->queued >= GATHER_TARGET)
+        pthread_cond_signal(&s->work);
     return true;
 }
 
@@ -224,6 +265,12 @@ bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errle
     return p.ok;
 }
 
+void mq_store_commit_stats(mq_store *s, int64_t *commits, int64_t *quotes)
+{
+    *commits = atomic_load(&s->commits);
+    *quotes = atomic_load(&s->committed);
+}
+
 /* ---- Opening and closing ------------------------------------------------ */
 
 static bool is_postgres(const char *where)
@@ -262,7 +309,11 @@ mq_store *mq_store_open_with(const char *where, const mq_store_options *opts, ch
     s->ops = is_postgres(where) ? &store_pg_ops : &store_sqlite_ops;
     pthread_mutex_init(&s->failed_lock, NULL);
     pthread_mutex_init(&s->queue_lock, NULL);
-    pthread_cond_init(&s->work, NULL);
+    pthread_condattr_t monotonic; /* gather's deadline */
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->work, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     s->backend = s->ops->open(where, opts, &s->schema_version, err, errlen);
     if (!s->backend)
         goto fail;

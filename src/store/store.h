@@ -87,6 +87,10 @@ bool mq_store_failed(mq_store *s, char *msg, size_t msglen);
 
 /* ---- Saving ------------------------------------------------------------- */
 
+/* The group commits written so far and the quotes they held: under load a
+ * commit holds many quotes (store.c, gather). */
+void mq_store_commit_stats(mq_store *s, int64_t *commits, int64_t *quotes);
+
 /* Fills q->id with a new id and q->created_at with the time now. An id is
  * "q_", 10 base-32 (Crockford) characters of the time in milliseconds, so
  * ids sort by creation, and 26 of 128 random bits, which make it

@@ -946,6 +946,10 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     assert.equal(metric(m, 'mq_plan_reloads_total{result="ok"}'), 0);
     assert.equal(metric(m, 'mq_plan_reloads_total{result="failed"}'), 0);
     assert.ok(m.has('mq_http_connections'));
+    // Group commits: every saved quote went through one, and none was empty.
+    const committed = metric(m, 'mq_store_committed_quotes_total');
+    const commits = metric(m, 'mq_store_commits_total');
+    assert.ok(committed >= count.saved && commits >= 1 && commits <= committed, `${commits} commits of ${committed} quotes`);
     const res = await get(srv, '/metrics');
     checkDocumented('/metrics', 'GET', res);
     assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');

@@ -259,6 +259,12 @@ static void t_concurrent_saves(void **state)
     assert_int_equal(mq_store_count(s), SAVERS * SAVES_EACH);
     for (int i = 0; i < SAVERS; i++)
         assert_true(present(s, vs[i].xs[SAVES_EACH - 1].q.id));
+    /* group commits: many quotes each */
+    int64_t commits, quotes;
+    mq_store_commit_stats(s, &commits, &quotes);
+    assert_int_equal(quotes, SAVERS * SAVES_EACH);
+    if (commits * 2 > quotes)
+        fail_msg("%lld commits for %lld quotes", (long long)commits, (long long)quotes);
 }
 
 static void t_delete_one(void **state)
