@@ -80,14 +80,18 @@ typedef struct store_dict {
 } store_dict;
 enum { STORE_DICT_MAX = 64 * 1024 }; /* LZ4 looks back 64 KiB at most */
 
+/* Packs texts; one thread at a time. The dictionary last used stays
+ * primed: its bytes must not change while it is in use. */
+typedef struct store_packer store_packer;
+store_packer *store_packer_new(void); /* NULL when memory ran out */
+void store_packer_free(store_packer *p);
+/* Forgets the primed dictionary: call before its bytes are freed. */
+void store_packer_forget(store_packer *p);
 /* The packed form of text (len bytes), against dictionary d when not NULL,
  * in a malloc'd buffer of *n bytes; NULL when memory runs out or the text
- * is too long. lz4_state: store_pack_state_size() bytes, initialised once
- * with store_pack_state_init(), used by one thread at a time. */
-unsigned char *store_pack(const char *text, size_t len, const store_dict *d, void *lz4_state,
+ * is too long. */
+unsigned char *store_pack(store_packer *p, const char *text, size_t len, const store_dict *d,
                           int *n);
-size_t store_pack_state_size(void);
-void store_pack_state_init(void *lz4_state);
 /* True when blob was packed against a dictionary; its id in *id. */
 bool store_packed_dict_id(const unsigned char *blob, size_t n, int64_t *id);
 /* The text of a packed blob (malloc'd, NUL-terminated), its length in

@@ -39,7 +39,53 @@ static uint64_t get_le(const unsigned char *p, int bytes)
     return v;
 }
 
-unsigned char *store_pack(const char *text, size_t len, const store_dict *d, void *lz4_state,
+/* Two LZ4 streams: `primed` holds dictionary primed_id as LZ4_loadDict
+ * left it, and each text is compressed on a copy of it in `work`: 16 KiB
+ * copied instead of the dictionary hashed again (LZ4_loadDict of a 12 KB
+ * response cost as much as compressing one). */
+struct store_packer {
+    LZ4_stream_t primed, work;
+    int64_t primed_id; /* -1: none */
+    const unsigned char *primed_bytes;
+};
+
+store_packer *store_packer_new(void)
+{
+    store_packer *p = malloc(sizeof(*p));
+    if (!p)
+        return NULL;
+    LZ4_initStream(&p->primed, sizeof p->primed);
+    LZ4_initStream(&p->work, sizeof p->work);
+    p->primed_id = -1;
+    p->primed_bytes = NULL;
+    return p;
+}
+
+void store_packer_free(store_packer *p)
+{
+    free(p);
+}
+
+void store_packer_forget(store_packer *p)
+{
+    p->primed_id = -1;
+    p->primed_bytes = NULL;
+}
+
+/* Compresses text against d on the packer's streams. */
+static int compress_with(store_packer *p, const store_dict *d, const char *text, char *dst, int len,
+                         int bound)
+{
+    if (p->primed_id != d->id || p->primed_bytes != d->bytes) {
+        LZ4_loadDict(&p->primed, (const char *)d->bytes, d->len);
+        p->primed_id = d->id;
+        p->primed_bytes = d->bytes;
+    }
+    memcpy(&p->work, &p->primed, sizeof p->work);
+    return LZ4_compress_fast_continue(&p->work, text, dst, len, bound, 1);
+}
+
+unsigned char *store_pack(store_packer *p, const char *text, size_t len, const store_dict *d,
                           int *n)
 {
     if (len > (size_t)LZ4_MAX_INPUT_SIZE)
@@ -54,11 +100,8 @@ unsigned char *store_pack(const char *text, size_t len, const store_dict *d, voi
     char *dst = (char *)b + header;
     int z;
     if (d) {
-        LZ4_stream_t *s = lz4_state;
         put_le(b + HEADER_PLAIN, (uint64_t)d->id, ID_BYTES);
-        LZ4_resetStream_fast(s);
-        LZ4_loadDict(s, (const char *)d->bytes, d->len);
-        z = LZ4_compress_fast_continue(s, text, dst, (int)len, bound, 1);
+        z = compress_with(p, d, text, dst, (int)len, bound);
     } else
         z = LZ4_compress_default(text, dst, (int)len, bound);
     if (z <= 0) {
@@ -67,16 +110,6 @@ unsigned char *store_pack(const char *text, size_t len, const store_dict *d, voi
     }
     *n = header + z;
     return b;
-}
-
-size_t store_pack_state_size(void)
-{
-    return sizeof(LZ4_stream_t);
-}
-
-void store_pack_state_init(void *lz4_state)
-{
-    LZ4_initStream(lz4_state, sizeof(LZ4_stream_t));
 }
 
 bool store_packed_dict_id(const unsigned char *blob, size_t n, int64_t *id)

@@ -57,7 +57,7 @@ typedef struct sq {
     sqlite3_stmt *dict_insert, *dict_select;
     sq_dict *dicts; /* ndicts of cap, in no order */
     int ndicts, cap;
-    void *lz4; /* store_pack's state */
+    store_packer *packer;
     checkpointer ck;
 } sq;
 
@@ -187,11 +187,10 @@ static bool prepare_all(sq *b, char *err, size_t errlen)
         set_err(err, errlen, "prepare", b->db);
         return false;
     }
-    if (!(b->lz4 = malloc(store_pack_state_size()))) {
+    if (!(b->packer = store_packer_new())) {
         set_err(err, errlen, "open", NULL);
         return false;
     }
-    store_pack_state_init(b->lz4);
     return true;
 }
 
@@ -303,7 +302,7 @@ static void sq_close(void *h)
     for (int i = 0; i < b->ndicts; i++)
         free((void *)b->dicts[i].d.bytes);
     free(b->dicts);
-    free(b->lz4);
+    store_packer_free(b->packer);
     sqlite3_close(b->db);
     pthread_mutex_destroy(&b->lock);
     free(b);
@@ -393,6 +392,7 @@ static sq_dict *add_dict(sq *b)
 
 static void drop_dict(sq *b, int i)
 {
+    store_packer_forget(b->packer); /* it may hold these bytes */
     free((void *)b->dicts[i].d.bytes);
     b->dicts[i] = b->dicts[--b->ndicts];
 }
@@ -557,7 +557,7 @@ static void bind_all(sq *b, store_stmt which, const char *const *params, int n, 
             continue;
         const store_dict *with = (dict_params[which] >> i & 1) ? d : NULL;
         if (i < STORE_QUOTE_COLS && (packed_params[which] >> i & 1) && len >= PACK_MIN &&
-            (p->buf[i] = store_pack(params[i], len, with, b->lz4, &z)))
+            (p->buf[i] = store_pack(b->packer, params[i], len, with, &z)))
             sqlite3_bind_blob(st, at, p->buf[i], z, SQLITE_STATIC);
         else
             sqlite3_bind_text(st, at, params[i], (int)len, SQLITE_STATIC);
