@@ -195,6 +195,8 @@ static void *writer_main(void *arg)
         if (!s->head && s->stop)
             break;
         gather(s);
+        if (!s->head)
+            continue; /* another writer took them while this one gathered */
         int n;
         pending *batch = take_batch(s, &n);
         if (s->head) /* more left: another writer may take it now */
