@@ -123,8 +123,14 @@ static inline double floor_fast(double x)
     return (double)(int64_t)x;
 }
 
-static int64_t round_to_cents(double v, double step)
+/* v rounded half up to a multiple of `step` (plans round to the dollar,
+ * step 1, or to the cent), in cents. For a whole-dollar step and an amount
+ * below 9e13 the general form's arithmetic is exact, so it is the integer
+ * part of v + 0.5 + 1e-9 times 100, without the double work. */
+static inline int64_t round_to_cents(double v, double step)
 {
+    if (step == 1 && v >= 0 && v < 9e13)
+        return (int64_t)(v + 0.5 + 1e-9) * 100;
     double units = floor_fast((step == 1 ? v : v / step) + 0.5 + 1e-9);
     return round_half_up(units * step * 100);
 }
