@@ -784,9 +784,85 @@ bool mq_rate_market(const mq_engine *e, const mq_input *in, mq_result *results, 
     return !m || mq_market_apply(m, e, in, results, n, a);
 }
 
+/* A result's place in the contract's order before the ids decide: its
+ * status rank, then for a quote what it costs (compare_quoted). */
+typedef struct sort_key {
+    int rank;
+    int64_t cost, cost2;
+} sort_key;
+
+static sort_key sort_key_of(const mq_result *r)
+{
+    sort_key k = {status_rank(r->status), 0, 0};
+    if (r->status == MQ_QUOTED) {
+        bool health = r->metal >= 0;
+        k.cost = health ? r->net_cents : r->total_cents;
+        k.cost2 = health ? r->gross_cents : 0;
+    }
+    return k;
+}
+
+/* compare_results, with the keys worked out once. A health quote is
+ * compared with a quote of another line by net and gross premium in
+ * compare_quoted; results of one comparison never mix lines, but such a
+ * pair goes to compare_results to keep its answer. */
+static int compare_keyed(const sort_key *kx, const sort_key *ky, const mq_result *x,
+                         const mq_result *y)
+{
+    if (kx->rank != ky->rank)
+        return kx->rank - ky->rank;
+    if (kx->rank == 0 && (x->metal >= 0) != (y->metal >= 0))
+        return compare_results(x, y);
+    if (kx->cost != ky->cost)
+        return kx->cost < ky->cost ? -1 : 1;
+    if (kx->cost2 != ky->cost2)
+        return kx->cost2 < ky->cost2 ? -1 : 1;
+    return compare_results(x, y); /* the same cost: by carrier and plan id */
+}
+
+/* Moves results into `order` (order[i]: the index of the result that goes
+ * to place i), each moved result copied once, cycle by cycle. */
+static void permute_results(mq_result *results, int *order, int n)
+{
+    for (int start = 0; start < n; start++) {
+        if (order[start] == start)
+            continue;
+        mq_result held = results[start];
+        int at = start;
+        while (order[at] != start) {
+            int from = order[at];
+            results[at] = results[from];
+            order[at] = at;
+            at = from;
+        }
+        results[at] = held;
+        order[at] = at;
+    }
+}
+
+/* A stable insertion sort of the results' indexes on keys worked out once
+ * per result, then each result moved into place once: the order glibc's
+ * stable merge sort gave, for the few dozen results of a comparison. */
 void mq_results_sort(mq_result *results, int n)
 {
-    qsort(results, (size_t)n, sizeof(*results), compare_results);
+    enum { SORT_INLINE = 64 };
+    if (n > SORT_INLINE) {
+        qsort(results, (size_t)n, sizeof(*results), compare_results);
+        return;
+    }
+    sort_key keys[SORT_INLINE];
+    int order[SORT_INLINE];
+    for (int i = 0; i < n; i++) {
+        keys[i] = sort_key_of(&results[i]);
+        int j = i;
+        while (j > 0 && compare_keyed(&keys[order[j - 1]], &keys[i], &results[order[j - 1]],
+                                      &results[i]) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    permute_results(results, order, n);
 }
 
 /* The carriers the request names (in->carriers), each resolved once to
