@@ -18,7 +18,11 @@
  * one request per other line (home, renters, term_life, health, read from
  * tests/data/shoppers or --line-requests DIR and parsed once; a line whose
  * file is missing is skipped), mq_rate_all per call, with the number of
- * plans rated and the time per plan rating. Every engine call gets a fresh
+ * plans rated and the time per plan rating. Last, (i) and (j) time the
+ * savings tips' kind of work: the Harbor plan rated again on four variants
+ * of the request (deductibles raised, paperless, lower bi limits, the
+ * multi-line bundle), plainly (i) and with a shared mq_rate_memo and
+ * totals_only (j); the two must agree. Every engine call gets a fresh
  * arena that is freed right after, as a server would per request.
  * Everything runs on one thread (`taskset -c N` pins it) and the clock is
  * CLOCK_MONOTONIC. Each measured call is one non-inlined bench_* function;
@@ -84,6 +88,7 @@ typedef struct bench {
     mq_rate_opts opts;
     int64_t *cov;                           /* harbor_direct's coverage premiums */
     const mq_input *line_in[MQ_LINE_COUNT]; /* the other lines' requests, parsed once */
+    mq_input variants[4];                   /* (i), (j): the request with one change each */
     int64_t sink;                           /* keeps every result observable */
 } bench;
 
@@ -309,6 +314,88 @@ NOINLINE static void bench_parse_compare(bench *b)
         abort();
     b->sink += res[0].total_cents + n;
     mq_arena_free(&a);
+}
+
+/* (i): the tips' re-ratings of the Harbor plan, as tips.c made them. */
+NOINLINE static void bench_rerate_plain(bench *b)
+{
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    for (int v = 0; v < 4; v++) {
+        mq_result r;
+        if (!mq_rate_plan(b->harbor, &b->variants[v], &(mq_rate_opts){0}, &a, &r))
+            abort();
+        b->sink += r.total_cents;
+    }
+    mq_arena_free(&a);
+}
+
+/* (j): the same, sharing a memo and asking for totals only. */
+NOINLINE static void bench_rerate_memo(bench *b)
+{
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_rate_opts opts = {.totals_only = true, .memo = mq_rate_memo_new(&a)};
+    for (int v = 0; v < 4; v++) {
+        mq_result r;
+        if (!opts.memo || !mq_rate_plan(b->harbor, &b->variants[v], &opts, &a, &r))
+            abort();
+        b->sink += r.total_cents;
+    }
+    mq_arena_free(&a);
+}
+
+/* Variant v of the request (values copied into arena a): comp and coll
+ * deductibles at 1000, paperless, bi 50/100 (um no higher), bundled. */
+static void make_variant(const mq_input *in, int v, mq_arena *a, mq_input *out)
+{
+    const mq_line_def *l = mq_line_get(in->line);
+    *out = *in;
+    for (int k = MQ_ENT_POLICY; k <= MQ_ENT_VEHICLE; k += MQ_ENT_VEHICLE) {
+        size_t cells = (size_t)in->count[k] * (size_t)l->nfields[k];
+        double *values = mq_arena_alloc(a, (cells ? cells : 1) * sizeof(double));
+        if (!values)
+            abort();
+        memcpy(values, in->values[k], cells * sizeof(double));
+        out->values[k] = values;
+    }
+    double *pol = out->values[MQ_ENT_POLICY];
+    for (int32_t i = 0; v == 0 && i < in->count[MQ_ENT_VEHICLE]; i++) {
+        double *row = mq_input_row(out, MQ_ENT_VEHICLE, i);
+        if (!isnan(row[MQ_AV_COMP_DEDUCTIBLE]))
+            row[MQ_AV_COMP_DEDUCTIBLE] = 1000;
+        if (!isnan(row[MQ_AV_COLL_DEDUCTIBLE]))
+            row[MQ_AV_COLL_DEDUCTIBLE] = 1000;
+    }
+    if (v == 1)
+        pol[MQ_AP_PAPERLESS] = 1;
+    if (v == 2) {
+        pol[MQ_AP_BI_PER_PERSON] = 50000;
+        pol[MQ_AP_BI_PER_ACCIDENT] = 100000;
+        pol[MQ_AP_UM_PER_PERSON] = fmin(pol[MQ_AP_UM_PER_PERSON], 50000);
+        pol[MQ_AP_UM_PER_ACCIDENT] = fmin(pol[MQ_AP_UM_PER_ACCIDENT], 100000);
+    }
+    if (v == 3)
+        pol[MQ_AP_BUNDLE] = 1;
+}
+
+/* (i) and (j) must give the same status and total for every variant. */
+static bool check_variants(bench *b)
+{
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_rate_opts fast = {.totals_only = true, .memo = mq_rate_memo_new(&a)};
+    bool same = fast.memo != NULL;
+    for (int v = 0; same && v < 4; v++) {
+        mq_result plain, quick;
+        same = mq_rate_plan(b->harbor, &b->variants[v], &(mq_rate_opts){0}, &a, &plain) &&
+               mq_rate_plan(b->harbor, &b->variants[v], &fast, &a, &quick) &&
+               plain.status == quick.status && plain.total_cents == quick.total_cents;
+    }
+    mq_arena_free(&a);
+    if (!same)
+        fprintf(stderr, "bench_rating: re-rating with a memo gave another total: MISMATCH\n");
+    return same;
 }
 
 /* (e)-(h): mq_rate_all on one other line's request. Inlined into one
@@ -610,6 +697,10 @@ int main(int argc, char **argv)
     b.cov = cov_buffer(&req_arena, &in);
     if (!b.harbor)
         return 1;
+    for (int v = 0; v < 4; v++)
+        make_variant(&in, v, &req_arena, &b.variants[v]);
+    if (!check_variants(&b))
+        return 1;
     mq_arena probe;
     mq_arena_init(&probe, 0);
     mq_result *res;
@@ -704,6 +795,14 @@ int main(int argc, char **argv)
                  mq_line_get(line_requests[k].line)->name, runs[k].rated);
         print_row(what, runs[k].t, runs[k].rated);
     }
+
+    timing plain = measure(&b, bench_rerate_plain, iterations, (int)rounds, !valgrind);
+    timing memo = measure(&b, bench_rerate_memo, iterations, (int)rounds, !valgrind);
+    printf("\nThe tips' kind of work: Harbor rated again on 4 variants of the request\n");
+    printf("\n  %-44s %9s  %-19s %9s\n", "microseconds", "per call", "   (fastest-slowest)",
+           "per plan");
+    print_row("(i) 4 re-ratings (mq_rate_plan)", plain, 4);
+    print_row("(j) the same, memo + totals_only", memo, 4);
 
     if (b.sink == 42) /* never; keeps the results live */
         printf(" \n");

@@ -8,7 +8,7 @@
  * is released with a single mq_arena_free() and nothing can leak on an error
  * path. An optional byte limit bounds what one request may take.
  */
-#include "engine.h"
+#include "internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -93,19 +93,23 @@ char *mq_arena_strdup(mq_arena *a, const char *s)
     return p;
 }
 
+char *mq_arena_vprintf(mq_arena *a, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *p = n < 0 ? NULL : mq_arena_alloc(a, (size_t)n + 1);
+    if (p)
+        vsnprintf(p, (size_t)n + 1, fmt, again);
+    va_end(again);
+    return p;
+}
+
 char *mq_arena_printf(mq_arena *a, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    char *p = mq_arena_alloc(a, (size_t)n + 1);
-    if (!p)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    char *p = mq_arena_vprintf(a, fmt, ap);
     va_end(ap);
     return p;
 }

@@ -417,8 +417,32 @@ typedef struct mq_result {
     const char *credit_note; /* why there is no credit, or how it was found */
 } mq_result;
 
+/* Derived variables kept from one rating of a plan for the next ratings of
+ * the same plan on variants of the request (the savings tips change one
+ * field at a time). Opaque; see mq_rate_opts.memo. */
+typedef struct mq_rate_memo mq_rate_memo;
+
+/* An empty memo. It and everything it later keeps come from arena `a` and
+ * are released with it. NULL when out of memory. */
+mq_rate_memo *mq_rate_memo_new(mq_arena *a);
+
 typedef struct mq_rate_opts {
     bool worksheet; /* record every step (explain); off on the fast path */
+    /* Only the status and the amounts are wanted (status, premium_cents,
+     * fees_cents, total_cents, minimum_applied; a term life plan's
+     * health_class): the result's coverages, notes and reasons are left
+     * empty (NULL, count 0), and their texts are never formatted. Ignored
+     * with the worksheet. The amounts are the same as without it. */
+    bool totals_only;
+    /* NULL, or a memo (mq_rate_memo_new) shared by ratings of one plan: the
+     * first rating whose variables are computed keeps them in it; a later
+     * rating of the same plan whose request has the same values in every
+     * field the plan's derived variables read (mq_plan_reads' programs,
+     * variables only) copies them instead of computing them. The engine
+     * checks that itself, so a variant that changes such a field is simply
+     * computed in full: results are the same with or without a memo. Not
+     * for sharing between threads. */
+    mq_rate_memo *memo;
     /* A carrier registry (src/remote) may narrow the carriers rated here:
      * rate_here(arg, id) false skips a local carrier; asked_elsewhere(arg, id)
      * true means a carrier id the request names is answered by someone else

@@ -10,6 +10,7 @@
 #include "engine.h"
 
 #include <math.h>
+#include <stdarg.h>
 
 /* ---- Arena (arena.c): for memory the caller fills at once ------------- */
 
@@ -18,6 +19,8 @@ void *mq_arena_alloc_uninit(mq_arena *a, size_t size);
 /* The n (at most 8) strings one after another (NULL reads "(null)", as
  * printf's %s does), without printf. NULL when out of memory. */
 char *mq_arena_concat(mq_arena *a, const char *const *parts, int n);
+/* mq_arena_printf with a va_list. */
+char *mq_arena_vprintf(mq_arena *a, const char *fmt, va_list ap);
 
 /* ---- Diagnostics (plan.c) ------------------------------------------- */
 
@@ -539,9 +542,25 @@ struct mq_plan {
     uint64_t state_mask; /* bit per state code written */
     /* bit per input field (of each kind) rating can read (reads.c) */
     uint64_t reads[MQ_ENT_COUNT];
+    /* bit per input field (of each kind) the derived variables can read,
+     * link fields included (reads.c): a re-rating memo compares these */
+    uint64_t var_reads[MQ_ENT_COUNT];
     /* everything above that is text lives in this plan-lifetime arena */
     mq_arena mem;
 };
+
+/* ---- Re-rating memo (memo.c) ------------------------------------------ */
+
+/* After setup, before the variables are computed: copies the memo's
+ * derived variables into vm->vars and leaves the VM where computing them
+ * would have (which entity of each kind is current). False, touching
+ * nothing, when the memo is empty, of another plan, or was filled from a
+ * request that differs from `in` in anything the variables read. */
+bool mq_memo_restore(const mq_rate_memo *m, const mq_plan *p, const mq_input *in, mq_vm *vm);
+/* After the variables were computed: fills an empty memo with them and
+ * with what they were computed from (copies, from the memo's arena); a
+ * filled memo is kept as it is. False when out of memory. */
+bool mq_memo_keep(mq_rate_memo *m, const mq_plan *p, const mq_input *in, const mq_vm *vm);
 
 /* ---- Markets (market.c): parameters of a line's public rules ---------- */
 

@@ -20,10 +20,17 @@
  * (variables, caches) is a buffer on the C stack while it lasts; the result
  * (premiums, texts) comes from the caller's arena, the premiums in one array
  * sized for every coverage of every unit.
+ *
+ * Two options serve callers that rate one plan again and again on variants
+ * of a request (the savings tips): totals_only leaves out the coverages,
+ * notes and reasons and never formats their texts, and a memo (memo.c)
+ * hands the derived variables of an earlier rating to a later one whose
+ * request agrees on everything they read.
  */
 #include "internal.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +45,10 @@ typedef struct rating {
     mq_arena *a;
     mq_result *out;
     bool worksheet;
+    bool totals_only; /* mq_rate_opts.totals_only: no coverages, notes or reasons */
     bool oom;
+    mq_rate_memo *memo;  /* mq_rate_opts.memo, or NULL */
+    int64_t premium_sum; /* the coverage premiums so far, in cents */
     mq_vm vm;
     int nunits;
     int capsteps, capnotes;
@@ -96,6 +106,8 @@ static void add_note(rating *r, const char *text)
 static void set_status(rating *r, mq_status s, const char *reason)
 {
     r->out->status = s;
+    if (r->totals_only)
+        return;
     r->out->reasons = mq_arena_alloc(r->a, sizeof(char *));
     if (!r->out->reasons || !reason) {
         r->oom = true;
@@ -103,6 +115,22 @@ static void set_status(rating *r, mq_status s, const char *reason)
     }
     r->out->reasons[0] = reason;
     r->out->nreasons = 1;
+}
+
+/* set_status with the reason printf formats, formatted only when the
+ * caller wants reasons. */
+__attribute__((format(printf, 3, 4))) static void fail_with(rating *r, mq_status s, const char *fmt,
+                                                            ...)
+{
+    if (r->totals_only) {
+        set_status(r, s, NULL);
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    const char *reason = mq_arena_vprintf(r->a, fmt, ap);
+    va_end(ap);
+    set_status(r, s, reason);
 }
 
 /* llround for the non-negative values premiums are, without the call. */
@@ -165,11 +193,19 @@ static const char *format_keys(rating *r, const mq_table *t, const double *keys,
 static void apply_miss(rating *r)
 {
     const mq_table *t = r->vm.miss_table;
+    if (r->totals_only) {
+        bool error = t->miss == MISS_ERROR || !t->miss_text;
+        set_status(r,
+                   error                     ? MQ_ERROR
+                   : t->miss == MISS_DECLINE ? MQ_DECLINED
+                                             : MQ_UNAVAILABLE,
+                   NULL);
+        return;
+    }
     const char *keys = format_keys(r, t, r->vm.miss_keys, r->vm.miss_nkeys, "/", NULL);
     if (t->miss == MISS_ERROR || !t->miss_text) {
-        set_status(r, MQ_ERROR,
-                   mq_arena_printf(r->a, "%s has no rate in table %s for %s", r->p->carrier_name,
-                                   t->name, keys ? keys : "?"));
+        fail_with(r, MQ_ERROR, "%s has no rate in table %s for %s", r->p->carrier_name, t->name,
+                  keys ? keys : "?");
         return;
     }
     /* replace every {key} with the key values */
@@ -284,6 +320,8 @@ static bool setup_vm(rating *r)
             return false;
     }
     mq_vm_start(&r->vm);
+    if (r->totals_only)
+        return true;
     /* room for every coverage premium the rating can give */
     size_t ncov = (size_t)r->nunits * (size_t)(r->p->ncodes ? r->p->ncodes : 1);
     r->out->coverages = mq_arena_alloc_uninit(r->a, ncov * sizeof(mq_cov_premium));
@@ -322,6 +360,20 @@ static bool compute_variables(rating *r)
             return false;
     }
     return true;
+}
+
+/* The derived variables: copied from the caller's memo when it holds them
+ * for this plan and what they read of this request, else computed (and
+ * kept in the memo when it is empty). */
+static bool derive_variables(rating *r)
+{
+    if (r->memo && mq_memo_restore(r->memo, r->p, r->in, &r->vm))
+        return true;
+    if (!compute_variables(r))
+        return false;
+    if (r->memo && !mq_memo_keep(r->memo, r->p, r->in, &r->vm))
+        r->oom = true;
+    return !r->oom;
 }
 
 static bool check_eligibility(rating *r)
@@ -389,9 +441,8 @@ static bool check_offered(rating *r)
             continue;
         for (int32_t u = 0; u < r->nunits; u++)
             if (chosen_on(r, c, u)) {
-                set_status(r, MQ_UNAVAILABLE,
-                           mq_arena_printf(r->a, "%s does not offer %s (%s)", r->p->carrier_name,
-                                           r->l->coverages[c].name, r->l->coverages[c].code));
+                fail_with(r, MQ_UNAVAILABLE, "%s does not offer %s (%s)", r->p->carrier_name,
+                          r->l->coverages[c].name, r->l->coverages[c].code);
                 return false;
             }
     }
@@ -590,6 +641,8 @@ static bool rate_coverage(rating *r, int cov, int32_t unit)
     if (pc->omit_when && !eval(r, pc->omit_when, &omit))
         return false;
     if (omit != 0 && !isnan(omit)) {
+        if (r->totals_only)
+            return true;
         const char *who = r->l->unit == MQ_ENT_POLICY ? "" : r->in->ids[r->l->unit][unit];
         add_note(r, mq_arena_printf(r->a, "%s%s%s left off: %s", who, *who ? ": " : "", cd->name,
                                     pc->note));
@@ -602,18 +655,18 @@ static bool rate_coverage(rating *r, int cov, int32_t unit)
     if (!run_ops(r, pc, cov, unit, &running))
         return false;
     if (isnan(running) || running < 0 || running > 1e9) {
-        set_status(r, MQ_ERROR,
-                   mq_arena_printf(r->a,
-                                   "%s: the %s premium is not a valid amount (a value it "
-                                   "needs is missing)",
-                                   r->p->carrier_name, cd->code));
+        fail_with(r, MQ_ERROR,
+                  "%s: the %s premium is not a valid amount (a value it needs is missing)",
+                  r->p->carrier_name, cd->code);
         return true;
     }
     int64_t cents = round_to_cents(running, r->p->round_step);
     if (r->worksheet)
         record(r, cov, unit, "Round", NULL, NULL, NULL, 'r', r->p->round_step, cents / 100.0);
+    r->premium_sum += cents;
     mq_result *o = r->out; /* setup_vm made room for every premium */
-    o->coverages[o->ncoverages++] = (mq_cov_premium){cov, unit, cents};
+    if (!r->totals_only)
+        o->coverages[o->ncoverages++] = (mq_cov_premium){cov, unit, cents};
     return true;
 }
 
@@ -642,9 +695,7 @@ static bool rate_units(rating *r)
 static void total_up(rating *r)
 {
     mq_result *o = r->out;
-    int64_t sum = 0;
-    for (int i = 0; i < o->ncoverages; i++)
-        sum += o->coverages[i].cents;
+    int64_t sum = r->premium_sum;
     o->premium_cents = sum;
     if (sum < r->p->minimum_cents) {
         o->premium_cents = r->p->minimum_cents;
@@ -717,19 +768,19 @@ bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts
                 .a = a,
                 .out = out,
                 .worksheet = opts && opts->worksheet,
+                .totals_only = opts && opts->totals_only && !opts->worksheet,
+                .memo = opts ? opts->memo : NULL,
                 .scratch = scratch};
     r.nunits = r.l->unit == MQ_ENT_POLICY ? 1 : in->count[r.l->unit];
     if (in->line != p->line) {
-        set_status(&r, MQ_ERROR,
-                   mq_arena_printf(a, "plan %s rates %s, not this line", p->plan_id, r.l->name));
+        fail_with(&r, MQ_ERROR, "plan %s rates %s, not this line", p->plan_id, r.l->name);
     } else if (!mq_plan_writes(p, in->state)) {
-        set_status(&r, MQ_UNAVAILABLE,
-                   mq_arena_printf(a, "%s does not write %s insurance in %s", p->carrier_name,
-                                   r.l->name, mq_symbol_name(MQ_DOM_STATE, in->state)));
+        fail_with(&r, MQ_UNAVAILABLE, "%s does not write %s insurance in %s", p->carrier_name,
+                  r.l->name, mq_symbol_name(MQ_DOM_STATE, in->state));
     } else if (!setup_vm(&r)) {
         return false;
-    } else if (compute_variables(&r) && check_eligibility(&r) && check_offered(&r) &&
-               classify(&r) && rate_units(&r)) {
+    } else if (derive_variables(&r) && check_eligibility(&r) && check_offered(&r) && classify(&r) &&
+               rate_units(&r)) {
         total_up(&r);
     }
     if (p->line == MQ_LINE_TERM_LIFE)

@@ -14,28 +14,56 @@
  * payment mode. A health plan's net premium also depends on the market's
  * benchmark plan, so it reads every field. A variable nothing uses still
  * counts: the answer errs on the side of true.
+ *
+ * The same walk over the derived variables' programs alone, plus the link
+ * fields that say which entity is current, gives mq_plan.var_reads: what a
+ * re-rating memo (memo.c) compares to know the variables are unchanged.
  */
 #include "internal.h"
 
-static void mark(mq_plan *p, int kind, int field)
+/* Sets the bit of `field` of `kind` in a set (a bit set per kind). */
+static void mark_in(uint64_t *set, int kind, int field)
 {
     if (kind >= 0 && kind < MQ_ENT_COUNT && field >= 0 && field < 64)
-        p->reads[kind] |= 1ull << field;
+        set[kind] |= 1ull << field;
 }
 
-static void mark_prog(mq_plan *p, const mq_prog *prog)
+static void mark(mq_plan *p, int kind, int field)
+{
+    mark_in(p->reads, kind, field);
+}
+
+/* Every field prog loads, with its aggregates' conditions and values. */
+static void mark_prog_in(uint64_t *set, const mq_prog *prog)
 {
     if (!prog)
         return;
     for (int i = 0; i < prog->ncode; i++) {
         const mq_ins *in = &prog->code[i];
         if (in->op == OP_FIELD || in->op == OP_SELF)
-            mark(p, in->a, in->b);
+            mark_in(set, in->a, in->b);
     }
     for (int g = 0; g < prog->naggs; g++) {
-        mark_prog(p, prog->aggs[g].cond);
-        mark_prog(p, prog->aggs[g].value);
+        mark_prog_in(set, prog->aggs[g].cond);
+        mark_prog_in(set, prog->aggs[g].value);
     }
+}
+
+static void mark_prog(mq_plan *p, const mq_prog *prog)
+{
+    mark_prog_in(p->reads, prog);
+}
+
+/* What computing the derived variables reads: their programs' loads and
+ * the link fields entering an entity follows. */
+static void index_var_reads(mq_plan *p, const mq_line_def *l)
+{
+    for (int k = 0; k < MQ_ENT_COUNT; k++)
+        p->var_reads[k] = 0;
+    for (int k = 0; k < MQ_ENT_COUNT; k++)
+        mark_in(p->var_reads, k, l->link_plus1[k] - 1);
+    for (int v = 0; v < p->nvars; v++)
+        mark_prog_in(p->var_reads, p->vars[v].prog);
 }
 
 static void mark_step(mq_plan *p, const mq_step *st)
@@ -79,6 +107,7 @@ void mq_plan_index_reads(mq_plan *p)
     for (int s = 0; s < p->nsteps; s++)
         mark_step(p, &p->steps[s]);
     mark_prog(p, p->class_expr);
+    index_var_reads(p, l);
 }
 
 bool mq_plan_reads(const mq_plan *p, mq_entity_kind kind, int field)
