@@ -173,7 +173,7 @@ static bool plan_prices(const mq_plan *p, tip_kind kind)
  * saves money; false only when memory ran out, so a tip is never dropped
  * silently. */
 static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, int32_t v,
-                       mq_arena *a, mq_tip_list *list)
+                       const mq_rate_opts *opts, mq_arena *a, mq_tip_list *list)
 {
     if (!plan_prices(r->plan, kind))
         return true;
@@ -183,7 +183,7 @@ static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, in
     if (!apply_change(&x, kind, v))
         return true;
     mq_result alt;
-    if (!mq_rate_plan(r->plan, &x, &(mq_rate_opts){0}, a, &alt))
+    if (!mq_rate_plan(r->plan, &x, opts, a, &alt))
         return false;
     if (alt.status != MQ_QUOTED || alt.total_cents >= r->total_cents)
         return true;
@@ -219,14 +219,19 @@ bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_
         if (r->status != MQ_QUOTED || !r->plan)
             continue;
         done++;
-        ok = try_change(r, in, TIP_DEDUCTIBLES, 0, a, out) &&
-             try_change(r, in, TIP_PAPERLESS, 0, a, out) &&
-             try_change(r, in, TIP_BUNDLE, 0, a, out);
+        /* the plan's variants: totals only, and what their changes leave
+         * alone (the drivers' variables) worked out once (mq_rate_memo) */
+        mq_rate_opts opts = {.totals_only = true, .memo = mq_rate_memo_new(a)};
+        if (!opts.memo)
+            return false;
+        ok = try_change(r, in, TIP_DEDUCTIBLES, 0, &opts, a, out) &&
+             try_change(r, in, TIP_PAPERLESS, 0, &opts, a, out) &&
+             try_change(r, in, TIP_BUNDLE, 0, &opts, a, out);
         for (int32_t v = 0; ok && v < in->count[MQ_ENT_VEHICLE]; v++)
-            ok = try_change(r, in, TIP_DROP_COLLISION, v, a, out);
+            ok = try_change(r, in, TIP_DROP_COLLISION, v, &opts, a, out);
         int step = min ? lower_bi_step(in, min) : -1;
         if (ok && step >= 0)
-            ok = try_change(r, in, TIP_LOWER_BI, step, a, out);
+            ok = try_change(r, in, TIP_LOWER_BI, step, &opts, a, out);
     }
     return ok; /* out of memory: the caller answers an error, not fewer tips */
 }
