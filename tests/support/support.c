@@ -149,6 +149,27 @@ void ts_parse_request_file(const char *path, mq_arena *a, mq_input *in)
     free(text);
 }
 
+int ts_each_plan_of_line(const mq_engine *e, const char *const *files, size_t nfiles,
+                         ts_plan_check check)
+{
+    int sum = 0;
+    for (size_t r = 0; r < nfiles; r++) {
+        mq_arena a;
+        mq_arena_init(&a, 0);
+        mq_input in;
+        ts_parse_request_file(files[r], &a, &in);
+        for (int i = 0; i < mq_engine_plan_count(e); i++) {
+            const mq_plan *p = mq_engine_plan(e, i);
+            mq_plan_info info;
+            mq_plan_get_info(p, &info);
+            if (info.line == in.line)
+                sum += check(p, &in, &a);
+        }
+        mq_arena_free(&a);
+    }
+    return sum;
+}
+
 /* ---- Running a command ------------------------------------------------- */
 
 pid_t ts_spawn(const char *bin, const char *const *args, const char *input, const char *out,

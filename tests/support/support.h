@@ -67,6 +67,13 @@ void ts_parse_request(const char *text, size_t len, mq_arena *a, mq_input *in, c
 /* ts_parse_request on the contents of file `path`. */
 void ts_parse_request_file(const char *path, mq_arena *a, mq_input *in);
 
+/* For each request file, calls check(p, in, a) for every plan of `e` of the
+ * request's line (a: an arena freed after each request); the sum of what
+ * check returned. */
+typedef int (*ts_plan_check)(const mq_plan *p, const mq_input *in, mq_arena *a);
+int ts_each_plan_of_line(const mq_engine *e, const char *const *files, size_t nfiles,
+                         ts_plan_check check);
+
 /* ---- Running a command ------------------------------------------------- */
 
 typedef struct ts_result {

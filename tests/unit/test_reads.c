@@ -161,21 +161,8 @@ static void unread_fields_do_not_change_the_result(void **state)
         "tests/data/shoppers/life-oh-male-40-self-declared.json",
         "tests/data/shoppers/life-tx-male-45-smoker.json",
     };
-    int checked = 0;
-    for (size_t r = 0; r < sizeof requests / sizeof requests[0]; r++) {
-        mq_arena a;
-        mq_arena_init(&a, 0);
-        mq_input in;
-        ts_parse_request_file(requests[r], &a, &in);
-        for (int i = 0; i < mq_engine_plan_count(engine); i++) {
-            const mq_plan *p = mq_engine_plan(engine, i);
-            mq_plan_info info;
-            mq_plan_get_info(p, &info);
-            if (info.line == in.line)
-                checked += check_unread_fields(p, &in, &a);
-        }
-        mq_arena_free(&a);
-    }
+    int checked = ts_each_plan_of_line(engine, requests, sizeof requests / sizeof requests[0],
+                                       check_unread_fields);
     assert_true(checked > 100);
 }
 
