@@ -4,8 +4,9 @@
  * mq_store_open picks SQLite or PostgreSQL from the string it is given.
  * Saves are group-committed the same way for both: callers queue their
  * quote; each writer thread (one for SQLite, a few for PostgreSQL, each with
- * its own connection per commit) takes everything queued, inserts it in one
- * transaction and then wakes each caller or calls its done callback. A
+ * its own connection per commit) takes everything queued (under load after
+ * waiting a moment for more: gather), inserts it in one transaction and
+ * then wakes each caller or calls its done callback. A
  * write the disk failed (STORE_FATAL) puts the store in the failed state:
  * every later write is refused at once with the first error, never retried.
  */
