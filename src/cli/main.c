@@ -6,6 +6,7 @@
  * reading a request from a file or stdin, and parsing it with its errors.
  */
 #include "cli.h"
+#include "jsontext.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -262,6 +263,7 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+    mq_ja_install(); /* before any JSON is made; false (no recycling) under ASan */
     if (argc < 2) {
         fputs(usage, stderr);
         return CLI_USAGE;

@@ -1,5 +1,6 @@
 /* jsontext.h -- JSON text written as jansson writes it (prefix mq_jw_) and
- * read as jansson reads it (prefix mq_jr_), faster.
+ * read as jansson reads it (prefix mq_jr_), faster; and jansson's memory
+ * recycled per thread (prefix mq_ja_).
  *
  * A growing malloc'd buffer whose failure sticks (`oom`): writes after a
  * failed one do nothing, and mq_jw_finish returns NULL. Strings are escaped
@@ -80,5 +81,14 @@ char *mq_jw_compact(const json_t *doc, int precision);
  * out of range, flags other than 0 and JSON_REJECT_DUPLICATES) is handed
  * to json_loadb, so results and error texts are always jansson's. */
 json_t *mq_jr_load(const char *buf, size_t len, size_t flags, json_error_t *err);
+
+/* ---- jansson's memory (src/json/jsonalloc.c) ---------------------------- */
+
+/* Makes jansson keep its small freed blocks per thread for reuse (for
+ * every thread, from then on); call once, first thing in main. False when
+ * recycling is off (AddressSanitizer builds): jansson then keeps malloc. */
+bool mq_ja_install(void);
+/* How many freed blocks the calling thread keeps for reuse (tests). */
+int mq_ja_kept(void);
 
 #endif
