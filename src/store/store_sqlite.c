@@ -50,10 +50,17 @@ typedef struct sq_dict {
     bool pending;  /* inserted by the open transaction: gone if it rolls back */
 } sq_dict;
 
+enum { MAX_PARAMS = 16 }; /* $1..$16 at most in a statement */
+_Static_assert((int)STORE_QUOTE_COLS <= (int)MAX_PARAMS, "a quote's columns are parameters");
+
 typedef struct sq {
     sqlite3 *db;
     pthread_mutex_t lock; /* guards the connection and everything below */
     sqlite3_stmt *st[ST_NSTMT];
+    /* where $1, $2... are in each statement (SQLite numbers named
+     * parameters in order of appearance), 0 where one is not used: found
+     * once at prepare, not per bind */
+    int param_at[ST_NSTMT][MAX_PARAMS];
     sqlite3_stmt *dict_insert, *dict_select;
     sq_dict *dicts; /* ndicts of cap, in no order */
     int ndicts, cap;
@@ -172,14 +179,26 @@ static bool set_up(sqlite3 *db, int *version, char *err, size_t errlen)
     }
 }
 
+/* Notes where statement `which` has its parameters $1..$MAX_PARAMS. */
+static void find_params(sq *b, store_stmt which)
+{
+    for (int i = 0; i < MAX_PARAMS; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", i + 1);
+        b->param_at[which][i] = sqlite3_bind_parameter_index(b->st[which], name);
+    }
+}
+
 static bool prepare_all(sq *b, char *err, size_t errlen)
 {
-    for (int i = 0; i < ST_NSTMT; i++)
+    for (int i = 0; i < ST_NSTMT; i++) {
         if (sqlite3_prepare_v3(b->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &b->st[i],
                                NULL) != SQLITE_OK) {
             set_err(err, errlen, "prepare", b->db);
             return false;
         }
+        find_params(b, (store_stmt)i);
+    }
     if (sqlite3_prepare_v3(b->db, "INSERT INTO pack_dicts (line, dict) VALUES (?1, ?2)", -1,
                            SQLITE_PREPARE_PERSISTENT, &b->dict_insert, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(b->db, "SELECT line, dict FROM pack_dicts WHERE id = ?1", -1,
@@ -540,7 +559,7 @@ static void packs_free(packs *p)
         free(p->buf[i]);
 }
 
-/* Binds text parameters $1..$n by name (NULL binds SQL NULL); the large
+/* Binds text parameters $1..$n (NULL binds SQL NULL); the large
  * texts of statement `which` are bound packed (against dictionary d where
  * dict_params says), their buffers kept in *p. */
 static void bind_all(sq *b, store_stmt which, const char *const *params, int n, const store_dict *d,
@@ -548,13 +567,11 @@ static void bind_all(sq *b, store_stmt which, const char *const *params, int n, 
 {
     sqlite3_stmt *st = b->st[which];
     memset(p, 0, sizeof(*p));
-    for (int i = 0; i < n; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "$%d", i + 1);
-        int at = sqlite3_bind_parameter_index(st, name), z = 0;
-        size_t len = params[i] ? strlen(params[i]) : 0;
+    for (int i = 0; i < n && i < MAX_PARAMS; i++) {
+        int at = b->param_at[which][i], z = 0;
         if (at <= 0)
             continue;
+        size_t len = params[i] ? strlen(params[i]) : 0;
         const store_dict *with = (dict_params[which] >> i & 1) ? d : NULL;
         if (i < STORE_QUOTE_COLS && (packed_params[which] >> i & 1) && len >= PACK_MIN &&
             (p->buf[i] = store_pack(b->packer, params[i], len, with, &z)))
