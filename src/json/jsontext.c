@@ -60,6 +60,50 @@ static inline bool needs_escape(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\';
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* A bit for each of the 16 bytes at p that needs an escape: below 0x20
+ * (compared as signed once the top bit is flipped), '"' or '\\'. */
+static inline unsigned escapes_in_16(const char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i flip = _mm_set1_epi8((char)0x80);
+    __m128i ctrl = _mm_cmplt_epi8(_mm_xor_si128(x, flip), _mm_set1_epi8((char)(0x20 ^ 0x80)));
+    __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctrl, _mm_or_si128(quote, backslash)));
+}
+
+/* Where the run of bytes from i that need no escape ends (n: at the end),
+ * 16 bytes at a time and never reading outside s[0..n): the last bytes are
+ * checked as the last 16 of the string (overlapping bytes already seen, whose
+ * bits are dropped), or, in a string shorter than 16, from a copy padded
+ * with a byte that needs no escape. Most strings of a response are short
+ * names: one check each. */
+static size_t plain_run_end(const char *s, size_t i, size_t n)
+{
+    for (; i + 16 <= n; i += 16) {
+        unsigned hit = escapes_in_16(s + i);
+        if (hit)
+            return i + (size_t)__builtin_ctz(hit);
+    }
+    if (i == n)
+        return n;
+    unsigned hit;
+    if (n >= 16) {
+        hit = escapes_in_16(s + n - 16) >> (16 - (n - i));
+    } else {
+        char padded[16];
+        memset(padded, 'a', sizeof padded);
+        memcpy(padded, s + i, n - i);
+        hit = escapes_in_16(padded);
+    }
+    return hit ? i + (size_t)__builtin_ctz(hit) : n;
+}
+
+#else
+
 /* Where the run of bytes from i that need no escape ends (n: at the end),
  * looking at eight bytes at a time: a byte below 0x20, or equal to '"' or
  * '\\' (a zero byte once xor-ed with it), sets its high bit in `hit` (the
@@ -80,6 +124,8 @@ static size_t plain_run_end(const char *s, size_t i, size_t n)
         i++;
     return i;
 }
+
+#endif
 
 /* Room is made for the whole string at once and runs without escapes are
  * copied straight in; an escape goes through mq_jw_mem and makes room again. */

@@ -166,6 +166,34 @@ static void strings_and_money_are_escaped_as_jansson_escapes_them(void **state)
     mq_arena_free(&a);
 }
 
+/* Strings of every length from 0 to 70 with one byte that needs an escape
+ * (or one that does not: ' ', 0x7f, a two-byte letter) at every position,
+ * as a value and as a key: the writer's 16-byte scan, its overlapping last
+ * check and its padded short strings print what jansson prints. */
+static void strings_of_every_length_escape_as_jansson_escapes_them(void **state)
+{
+    (void)state;
+    const char *const special[] = {"\"", "\\", "\x01", "\x1f", "\n", " ", "\x7f", "\xc3\xa9"};
+    char buf[80];
+    int checked = 0;
+    for (size_t len = 0; len <= 70; len++)
+        for (size_t k = 0; k < sizeof special / sizeof special[0]; k++)
+            for (size_t at = 0; at + strlen(special[k]) <= len || (len == 0 && at == 0); at++) {
+                for (size_t i = 0; i < len; i++)
+                    buf[i] = (char)('a' + i % 26);
+                if (len)
+                    memcpy(buf + at, special[k], strlen(special[k]));
+                json_t *doc = json_object();
+                json_object_setn_new(doc, buf, len, json_stringn(buf, len));
+                assert_same_as_jansson(doc);
+                json_decref(doc);
+                checked++;
+                if (len == 0)
+                    break;
+            }
+    assert_true(checked > 2000);
+}
+
 /* Odd values: reals jansson fixes up (".0", exponents), integer extremes,
  * strings with NUL bytes and control characters, empty containers. */
 static void any_tree_prints_as_jansson_prints_it(void **state)
@@ -263,6 +291,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_sample_request_prints_as_jansson_would),
         cmocka_unit_test(strings_and_money_are_escaped_as_jansson_escapes_them),
+        cmocka_unit_test(strings_of_every_length_escape_as_jansson_escapes_them),
         cmocka_unit_test(tips_never_go_below_the_legal_minimum),
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
     };
