@@ -166,6 +166,34 @@ void mq_jw_key(mq_jw *w, const char *key, bool first)
     mq_jw_mem(w, ":", 1);
 }
 
+/* `"name"` preceded by `pre` and followed by `post` (each "" or a byte). */
+static void write_name(mq_jw *w, const char *pre, const char *name, const char *post)
+{
+    size_t n = strlen(name), at;
+    if (w->oom || (w->len + n + 5 > w->cap && !mq_jw_reserve(w, n + 4)))
+        return;
+    at = w->len;
+    if (*pre)
+        w->buf[at++] = *pre;
+    w->buf[at++] = '"';
+    memcpy(w->buf + at, name, n);
+    at += n;
+    w->buf[at++] = '"';
+    if (*post)
+        w->buf[at++] = *post;
+    w->len = at;
+}
+
+void mq_jw_name(mq_jw *w, const char *name)
+{
+    write_name(w, "", name, "");
+}
+
+void mq_jw_name_key(mq_jw *w, const char *name, bool first)
+{
+    write_name(w, first ? "" : ",", name, ":");
+}
+
 char *mq_jw_digits(char *end, unsigned long long v)
 {
     do

@@ -48,6 +48,11 @@ void mq_jw_strn(mq_jw *w, const char *s, size_t n);
 void mq_jw_str(mq_jw *w, const char *s);
 /* "key": after a comma unless first. */
 void mq_jw_key(mq_jw *w, const char *key, bool first);
+/* A string, or a key (as mq_jw_key), that is one of the program's own
+ * names (a coverage code, a status, a limit's name: letters, digits and
+ * '_', never an escape): copied straight in, without the scan. */
+void mq_jw_name(mq_jw *w, const char *name);
+void mq_jw_name_key(mq_jw *w, const char *name, bool first);
 void mq_jw_int(mq_jw *w, long long v);
 /* Money: what jansson prints for cents / 100.0 at precision 15 (714.0,
  * 1018.6, 1018.67), for amounts below 10^13 dollars. */

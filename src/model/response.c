@@ -161,7 +161,7 @@ static void write_limits(mq_jw *w, const mq_input *in, const mq_coverage_def *de
             continue;
         if (n++ == 0)
             mq_jw_raw(w, ",\"limits\":{");
-        mq_jw_key(w, def->limit_names[i], n == 1);
+        mq_jw_name_key(w, def->limit_names[i], n == 1);
         mq_jw_int(w, (long long)v[def->limit_fields[i]]);
     }
     if (n)
@@ -177,10 +177,10 @@ static void write_coverage(mq_jw *w, const mq_input *in, const mq_cov_premium *c
     }
     const mq_coverage_def *def = &l->coverages[cp->coverage];
     mq_jw_raw(w, "{\"code\":");
-    mq_jw_str(w, def->code);
+    mq_jw_name(w, def->code);
     const char *unit = unit_id(in, cp->unit);
     if (unit) {
-        mq_jw_key(w, unit_key(in), false);
+        mq_jw_name_key(w, unit_key(in), false);
         mq_jw_str(w, unit);
     }
     mq_jw_raw(w, ",\"premium\":");
@@ -242,7 +242,7 @@ static void write_result(mq_jw *w, const mq_input *in, const mq_result *r, bool 
     mq_jw_raw(w, ",\"plan\":");
     write_plan(w, r);
     mq_jw_raw(w, ",\"status\":");
-    mq_jw_str(w, mq_status_name(r->status));
+    mq_jw_name(w, mq_status_name(r->status));
     if (r->status == MQ_QUOTED) {
         mq_jw_raw(w, ",\"premium\":");
         write_premium(w, r);

@@ -194,6 +194,36 @@ static void strings_of_every_length_escape_as_jansson_escapes_them(void **state)
     assert_true(checked > 2000);
 }
 
+static bool is_plain_name(const char *s)
+{
+    for (; s && *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return false;
+    return s != NULL;
+}
+
+/* The response writes these with mq_jw_name, which does not escape: every
+ * line's coverage codes, limit names and entity names, and every status. */
+static void names_written_without_escaping_need_none(void **state)
+{
+    (void)state;
+    for (int line = 0; line < MQ_LINE_COUNT; line++) {
+        const mq_line_def *l = mq_line_get((mq_line)line);
+        assert_non_null(l);
+        for (int c = 0; c < l->ncoverages; c++) {
+            assert_true(is_plain_name(l->coverages[c].code));
+            for (int i = 0; i < 2; i++)
+                if (l->coverages[c].limit_fields[i] >= 0)
+                    assert_true(is_plain_name(l->coverages[c].limit_names[i]));
+        }
+        for (int k = 0; k < MQ_ENT_COUNT; k++)
+            if (l->entity_names[k])
+                assert_true(is_plain_name(l->entity_names[k]));
+    }
+    for (mq_status st = MQ_QUOTED; st <= MQ_TIMEOUT; st++)
+        assert_true(is_plain_name(mq_status_name(st)));
+}
+
 /* Odd values: reals jansson fixes up (".0", exponents), integer extremes,
  * strings with NUL bytes and control characters, empty containers. */
 static void any_tree_prints_as_jansson_prints_it(void **state)
@@ -292,6 +322,7 @@ int main(void)
         cmocka_unit_test(every_sample_request_prints_as_jansson_would),
         cmocka_unit_test(strings_and_money_are_escaped_as_jansson_escapes_them),
         cmocka_unit_test(strings_of_every_length_escape_as_jansson_escapes_them),
+        cmocka_unit_test(names_written_without_escaping_need_none),
         cmocka_unit_test(tips_never_go_below_the_legal_minimum),
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
     };
