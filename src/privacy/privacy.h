@@ -68,11 +68,9 @@ typedef struct mq_priv_sealed {
  * with a message in err when the text is not JSON or memory runs out. */
 bool mq_priv_seal(const mq_priv_ring *r, const char *quote_id, const char *request, size_t len,
                   mq_priv_sealed *out, char *err, size_t errlen);
-/* The same for a request already parsed: `request` is changed while it is
- * sealed and put back as it was before this returns (so it must not be
- * shared with another thread meanwhile); the server seals the tree it
- * rated instead of parsing the text again. */
-bool mq_priv_seal_json(const mq_priv_ring *r, const char *quote_id, json_t *request,
+/* The same for a request already parsed, which is only read: the server
+ * seals the tree it rated instead of parsing the text again. */
+bool mq_priv_seal_json(const mq_priv_ring *r, const char *quote_id, const json_t *request,
                        mq_priv_sealed *out, char *err, size_t errlen);
 void mq_priv_sealed_free(mq_priv_sealed *s);
 

@@ -1,16 +1,16 @@
 /* seal.c -- moving a request's personal values into one encrypted box.
  *
- * Sealing walks the parsed request with a small state table (where in a
- * request's shape the walk stands) and, for every personal field (the list
- * below, in every line, inside a bundle's parts too, and every "extra"
- * object whole), writes [path, value] to the text of a "vault" array and
- * leaves null in its place, so the shape and key order stay. The vault's
- * text is encrypted with XChaCha20-Poly1305 (a random 192-bit nonce, the
- * quote id as associated data, so a box cannot be moved to another quote);
- * the request's text is written with the nulls and "_sealed": {"key": ID,
- * "nonce": B64, "box": B64} last, and then every value is put back, so the
- * caller's tree is unchanged. Opening decrypts and puts each value back at
- * its path. Plaintext buffers are wiped after use.
+ * Sealing walks the parsed request once with a small state table (where in
+ * a request's shape the walk stands), writing the request's text as it
+ * goes; for every personal field (the list below, in every line, inside a
+ * bundle's parts too, and every "extra" object whole) it writes null there
+ * and [path, value] to the text of a "vault" array, so the shape and key
+ * order stay and the caller's tree is never changed. The vault's text is
+ * encrypted with XChaCha20-Poly1305 (a random 192-bit nonce, the quote id
+ * as associated data, so a box cannot be moved to another quote), and the
+ * request's text ends with "_sealed": {"key": ID, "nonce": B64, "box": B64}
+ * as its last member. Opening decrypts and puts each value back at its
+ * path. Plaintext buffers are wiped after use.
  */
 #include "privacy.h"
 #include "privacy_internal.h"
@@ -113,27 +113,19 @@ typedef struct walk_seg {
     size_t index;
 } walk_seg;
 
-/* A value taken out of the request, to be put back after sealing. */
-typedef struct taken {
-    json_t *parent;
-    const char *key; /* the parent's own copy of the key */
-    json_t *value;   /* a reference of ours */
-} taken;
-
 typedef struct walk {
-    mq_jw vault;  /* text "[[path, value], ..." as it grows */
-    taken *taken; /* malloc'd */
-    int ntaken, cap;
+    mq_jw text;  /* the sealed request as it grows */
+    mq_jw vault; /* "[[path, value], ..." as it grows */
+    int ntaken;
     walk_seg path[WALK_DEPTH_MAX + 2]; /* room for a taken value one below the deepest node */
     int depth;                         /* segments in path */
-    bool failed;                       /* out of memory */
 } walk;
 
 /* Appends [path, value] to the vault's text: the path as a JSON array of
  * keys and indexes (["drivers", 0, "license", "number"]). */
 static void write_entry(walk *w, const json_t *value)
 {
-    mq_jw_raw(&w->vault, w->ntaken ? ",[[" : "[[");
+    mq_jw_raw(&w->vault, w->ntaken++ ? ",[[" : "[[");
     for (int i = 0; i < w->depth; i++) {
         if (i)
             mq_jw_mem(&w->vault, ",", 1);
@@ -147,68 +139,63 @@ static void write_entry(walk *w, const json_t *value)
     mq_jw_mem(&w->vault, "]", 1);
 }
 
-/* Moves the value at parent[key] (the path's last step) into the vault,
- * leaving null, and remembers it to put it back. */
-static void take_value(walk *w, json_t *parent, const char *key, json_t *value)
-{
-    if (w->ntaken == w->cap) {
-        int cap = w->cap ? 2 * w->cap : 16;
-        taken *t = realloc(w->taken, (size_t)cap * sizeof(*t));
-        if (!t) {
-            w->failed = true;
-            return;
-        }
-        w->taken = t;
-        w->cap = cap;
-    }
-    write_entry(w, value);
-    w->taken[w->ntaken] = (taken){parent, key, json_incref(value)};
-    if (w->vault.oom || json_object_set_new(parent, key, json_null()) != 0) {
-        json_decref(value);
-        w->failed = true;
-        return;
-    }
-    w->ntaken++;
-}
+static void seal_node(walk *w, const json_t *node, at a);
 
-static void walk_node(walk *w, json_t *node, at a);
-
-static void walk_child(walk *w, walk_seg seg, json_t *child, at a)
+static void seal_child(walk *w, walk_seg seg, const json_t *child, at a)
 {
     w->path[w->depth++] = seg;
-    walk_node(w, child, a);
+    seal_node(w, child, a);
     w->depth--;
 }
 
-static void walk_object(walk *w, json_t *obj, at a)
+/* The members of obj, without its braces: a personal value's text is null,
+ * and the value goes to the vault. */
+static void seal_members(walk *w, const json_t *obj, at a)
 {
     const char *key;
+    size_t key_len;
     json_t *v;
-    json_object_foreach(obj, key, v)
+    bool first = true;
+    json_object_keylen_foreach((json_t *)obj, key, key_len, v)
     {
-        if (json_is_null(v) || w->failed)
-            continue;
-        at next = step_to(a, key, v);
+        if (!first)
+            mq_jw_mem(&w->text, ",", 1);
+        first = false;
+        mq_jw_strn(&w->text, key, key_len);
+        mq_jw_mem(&w->text, ":", 1);
+        at next = json_is_null(v) ? NOWHERE : step_to(a, key, v);
         if (next == TAKE) {
             w->path[w->depth++] = (walk_seg){.key = key};
-            take_value(w, obj, key, v); /* replaces v in place: the iteration goes on */
+            write_entry(w, v);
             w->depth--;
-        } else if (json_is_object(v) || json_is_array(v)) {
-            walk_child(w, (walk_seg){.key = key}, v, next);
+            mq_jw_mem(&w->text, "null", 4);
+        } else {
+            seal_child(w, (walk_seg){.key = key}, v, next);
         }
     }
 }
 
-static void walk_node(walk *w, json_t *node, at a)
+/* Writes node's text, sealing what is personal in it; below the deepest
+ * level the walk follows, the text as it is. */
+static void seal_node(walk *w, const json_t *node, at a)
 {
-    if (w->failed || w->depth > WALK_DEPTH_MAX)
-        return;
-    if (json_is_object(node)) {
-        walk_object(w, node, a);
+    if (w->depth > WALK_DEPTH_MAX) {
+        mq_jw_value(&w->text, node, 0);
+    } else if (json_is_object(node)) {
+        mq_jw_mem(&w->text, "{", 1);
+        seal_members(w, node, a);
+        mq_jw_mem(&w->text, "}", 1);
     } else if (json_is_array(node)) {
         at element = element_of(a);
-        for (size_t i = 0; i < json_array_size(node) && !w->failed; i++)
-            walk_child(w, (walk_seg){.index = i}, json_array_get(node, i), element);
+        mq_jw_mem(&w->text, "[", 1);
+        for (size_t i = 0; i < json_array_size(node); i++) {
+            if (i)
+                mq_jw_mem(&w->text, ",", 1);
+            seal_child(w, (walk_seg){.index = i}, json_array_get(node, i), element);
+        }
+        mq_jw_mem(&w->text, "]", 1);
+    } else {
+        mq_jw_value(&w->text, node, 0);
     }
 }
 
@@ -343,37 +330,7 @@ static void subject_of(const mq_priv_ring *r, const json_t *doc, char out[MQ_PRI
 
 /* ---- Seal and open ------------------------------------------------------------ */
 
-/* Puts every value taken back where it was: sealing leaves the caller's
- * tree as it found it. */
-static void put_back(walk *w)
-{
-    for (int i = w->ntaken - 1; i >= 0; i--)
-        if (json_object_set_new(w->taken[i].parent, w->taken[i].key, w->taken[i].value) != 0)
-            w->failed = true; /* cannot happen: the key exists, the value is not new */
-    w->ntaken = 0;
-}
-
-/* The request's text with its personal values null, and "_sealed" last:
- * the object's text with its closing brace replaced by the envelope. */
-static char *sealed_text(const mq_priv_ring *r, const char *quote_id, const json_t *request,
-                         const mq_jw *vault)
-{
-    mq_jw w = {0};
-    mq_jw_value(&w, request, 0);
-    if (w.oom || w.len < 2) {
-        free(mq_jw_finish(&w));
-        return NULL;
-    }
-    w.len--; /* the closing brace */
-    if (w.len > 1)
-        mq_jw_mem(&w, ",", 1);
-    if (!write_envelope(&w, r, quote_id, vault->buf, vault->len))
-        w.oom = true;
-    mq_jw_mem(&w, "}", 1);
-    return mq_jw_finish(&w);
-}
-
-bool mq_priv_seal_json(const mq_priv_ring *r, const char *quote_id, json_t *request,
+bool mq_priv_seal_json(const mq_priv_ring *r, const char *quote_id, const json_t *request,
                        mq_priv_sealed *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
@@ -382,17 +339,21 @@ bool mq_priv_seal_json(const mq_priv_ring *r, const char *quote_id, json_t *requ
         return false;
     }
     subject_of(r, request, out->subject);
+    /* the request's members, then "_sealed" once the vault is complete */
     walk w = {0};
     mq_jw_mem(&w.vault, "[", 1);
-    walk_node(&w, request, TOP);
+    mq_jw_mem(&w.text, "{", 1);
+    seal_members(&w, request, TOP);
     mq_jw_mem(&w.vault, "]", 1);
-    if (!w.failed && !w.vault.oom)
-        out->text = sealed_text(r, quote_id, request, &w.vault);
-    put_back(&w);
+    if (json_object_size(request))
+        mq_jw_mem(&w.text, ",", 1);
+    if (w.vault.oom || !write_envelope(&w.text, r, quote_id, w.vault.buf, w.vault.len))
+        w.text.oom = true;
+    mq_jw_mem(&w.text, "}", 1);
+    out->text = mq_jw_finish(&w.text);
     if (w.vault.buf)
         sodium_memzero(w.vault.buf, w.vault.len);
     free(mq_jw_finish(&w.vault));
-    free(w.taken);
     if (!out->text) {
         snprintf(err, errlen, "out of memory sealing the request");
         memset(out, 0, sizeof(*out));
