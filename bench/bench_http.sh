@@ -2,7 +2,9 @@
 # HTTP benchmark: POST /v1/quotes with the two-car family request against
 # every auto plan, persistence on, 64 connections, measured with wrk; and in
 # the same run nginx serving a static JSON file of the same size, the ceiling.
-# Usage: bench/bench_http.sh [BUILD] [SECONDS]   (needs wrk and nginx-light)
+# Usage: bench/bench_http.sh [BUILD] [SECONDS] [mix]   (needs wrk and nginx-light)
+# With "mix", wrk posts the four Harbor examples in turn (four shoppers:
+# family, single driver, old car, declined) instead of the family request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -20,7 +22,14 @@ trap cleanup EXIT
 command -v wrk >/dev/null && command -v nginx >/dev/null || {
   echo "bench_http: needs wrk and nginx (apt-get install wrk nginx-light)" >&2; exit 1; }
 
+MIX=${3:-}
 export MQ_BENCH_REQUEST=$PWD/examples/oh-family-two-cars.json
+if [ "$MIX" = mix ]; then
+  MQ_BENCH_REQUEST="$MQ_BENCH_REQUEST $PWD/examples/oh-single-driver.json"
+  MQ_BENCH_REQUEST="$MQ_BENCH_REQUEST $PWD/examples/oh-old-car.json $PWD/examples/oh-two-dui.json"
+elif [ -n "$MIX" ]; then
+  echo "bench_http: the third argument is \"mix\" or nothing" >&2; exit 2
+fi
 # --rate-limit 0: all 64 connections come from one address, which the
 # per-client limit (20 API requests/s by default) would otherwise throttle
 "$BUILD/multiquote" serve --port $PORT --db "$tmp/bench.db" --plans plans --rate-limit 0 \
@@ -29,13 +38,15 @@ srv=$!
 for _ in $(seq 50); do grep -q listening "$tmp/server.log" && break; sleep 0.1; done
 
 # one response, to size the static file
-curl -s -XPOST -H 'Content-Type: application/json' --data-binary @"$MQ_BENCH_REQUEST" \
+curl -s -XPOST -H 'Content-Type: application/json' --data-binary @"${MQ_BENCH_REQUEST%% *}" \
   "http://127.0.0.1:$PORT/v1/quotes" >"$tmp/quote.json"
 size=$(wc -c <"$tmp/quote.json")
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of a process
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== multiquote POST /v1/quotes (family request, $(grep -c . <<<"$(ls -d plans/*/*auto*)") auto plans, SQLite WAL synchronous=FULL, $CONNS connections, ${SECS}s)"
+what="family request"
+[ "$MIX" = mix ] && what="the four Harbor examples in turn"
+echo "== multiquote POST /v1/quotes ($what, $(grep -c . <<<"$(ls -d plans/*/*auto*)") auto plans, SQLite WAL synchronous=FULL, $CONNS connections, ${SECS}s)"
 before=$(cpu_ticks "$srv")
 wrk -t2 -c$CONNS -d${SECS}s -s bench/post_quote.lua "http://127.0.0.1:$PORT/v1/quotes" >"$tmp/wrk.out"
 after=$(cpu_ticks "$srv")

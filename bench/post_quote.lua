@@ -1,9 +1,22 @@
--- wrk script: POST the request in $MQ_BENCH_REQUEST (a contract JSON file).
-local f = assert(io.open(os.getenv("MQ_BENCH_REQUEST"), "r"))
+-- wrk script: POST the request in $MQ_BENCH_REQUEST (a contract JSON file),
+-- or, when it names several files separated by spaces, each in turn.
+local bodies = {}
+for path in string.gmatch(os.getenv("MQ_BENCH_REQUEST"), "%S+") do
+  local f = assert(io.open(path, "r"))
+  bodies[#bodies + 1] = f:read("*a")
+  f:close()
+end
 wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
+wrk.body = bodies[1]
 wrk.headers["Content-Type"] = "application/json"
+
+if #bodies > 1 then
+  local n = 0
+  request = function()
+    n = n + 1
+    return wrk.format(nil, nil, nil, bodies[(n % #bodies) + 1])
+  end
+end
 
 done = function(summary, latency, requests)
   io.write(string.format("RESULT requests=%d seconds=%.3f rps=%.1f p50_ms=%.3f p99_ms=%.3f non2xx=%d errors=%d\n",
