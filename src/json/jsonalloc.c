@@ -23,9 +23,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-/* glibc on 64 bits gives n bytes a chunk of n + 8 rounded up to 16, at
- * least 32, of which chunk - 8 are usable. Class c holds chunks of
- * 32 + 16c bytes: requests of up to 280 bytes are recycled. */
+/* Class c serves requests of 24 + 16c bytes or fewer: glibc on 64 bits
+ * gives n bytes a chunk of n + 8 rounded up to 16 (at least 32), of which
+ * all but 8 bytes are usable, so its blocks fill the classes exactly.
+ * Requests of up to 264 bytes are recycled. A freed block joins the class
+ * its usable size can serve whole, so under valgrind, whose
+ * malloc_usable_size is the size asked for, no block serves a larger
+ * request than it was made for. */
 enum { NCLASSES = 16, KEEP_PER_CLASS = 512 };
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -54,14 +58,16 @@ static _Thread_local recycler this_thread;
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
-static int class_of_chunk(size_t chunk)
-{
-    return chunk < 32 ? 0 : (int)((chunk - 32) / 16);
-}
-
+/* The class that serves a request of n bytes. */
 static int class_of_request(size_t n)
 {
-    return class_of_chunk((n + 8 + 15) & ~(size_t)15);
+    return n <= 24 ? 0 : (int)((n - 24 + 15) / 16);
+}
+
+/* The largest class a block of `usable` bytes serves whole; -1: none. */
+static int class_of_block(size_t usable)
+{
+    return usable < 24 ? -1 : (int)((usable - 24) / 16);
 }
 
 static void free_kept(void *arg)
@@ -112,9 +118,10 @@ static void ja_free(void *p)
 {
     if (!p)
         return;
-    int c = class_of_chunk(malloc_usable_size(p) + 8);
+    int c = class_of_block(malloc_usable_size(p));
     recycler *r = &this_thread;
-    if (c >= NCLASSES || r->count[c] >= KEEP_PER_CLASS || (!r->registered && !register_thread(r))) {
+    if (c < 0 || c >= NCLASSES || r->count[c] >= KEEP_PER_CLASS ||
+        (!r->registered && !register_thread(r))) {
         free(p);
         return;
     }

@@ -55,11 +55,6 @@ static const char *escape_of(unsigned char c, char esc[8])
     }
 }
 
-static inline bool needs_escape(unsigned char c)
-{
-    return c < 0x20 || c == '"' || c == '\\';
-}
-
 #if defined(__SSE2__)
 #include <emmintrin.h>
 
@@ -103,6 +98,11 @@ static size_t plain_run_end(const char *s, size_t i, size_t n)
 }
 
 #else
+
+static inline bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
 
 /* Where the run of bytes from i that need no escape ends (n: at the end),
  * looking at eight bytes at a time: a byte below 0x20, or equal to '"' or
