@@ -6,6 +6,8 @@
  * algorithm (proleptic Gregorian, no time zones, no libc time functions).
  * The mq_ymd_* forms take a day already split into year, month and day, so
  * rating splits the effective date once and not at every age it computes.
+ * Splitting a day is Neri and Schneider's form of the algorithm, with
+ * multiplications by constants in place of divisions (days_ymd).
  */
 #include "internal.h"
 
@@ -33,8 +35,38 @@ int32_t mq_date_from_ymd(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
+/* Days from 0000-03-01 to the day whose parts days_ymd works out without
+ * division instructions; outside it (years past 548,000) the general form. */
+enum { FAST_SPAN = 200719468 };
+
+/* The civil-from-days algorithm of Neri and Schneider ("Euclidean affine
+ * functions and their application to calendar algorithms", 2022): for
+ * n = days since 0000-03-01 the century, the year of the century and the
+ * day of the year come from multiplications and shifts by constants, and
+ * the month and day from one more. It gives the general form's answers on
+ * the whole of its range (tests/unit/test_date.c compares them), at about
+ * a third of its instructions; rating splits a birth date per age. */
+static inline bool days_ymd(int32_t days, int *y, int *m, int *d)
+{
+    uint32_t n = (uint32_t)days + 719468u;
+    if (n >= FAST_SPAN)
+        return false;
+    uint32_t n1 = 4 * n + 3;
+    uint32_t century = n1 / 146097, of_century = n1 % 146097 / 4;
+    uint64_t p2 = (uint64_t)2939745 * (4 * of_century + 3);
+    uint32_t year_of_century = (uint32_t)(p2 >> 32), day_of_year = (uint32_t)p2 / 2939745 / 4;
+    uint32_t n3 = 2141 * day_of_year + 197913;
+    uint32_t january_on = day_of_year >= 306; /* the computational year starts in March */
+    *y = (int)(100 * century + year_of_century + january_on);
+    *m = (int)((n3 >> 16) - 12 * january_on);
+    *d = (int)((n3 & 0xffff) / 2141 + 1);
+    return true;
+}
+
 void mq_date_to_ymd(int32_t days, int *y, int *m, int *d)
 {
+    if (days_ymd(days, y, m, d))
+        return;
     int z = days + 719468;
     int era = (z >= 0 ? z : z - 146096) / 146097;
     int doe = z - era * 146097;

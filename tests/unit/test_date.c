@@ -1,5 +1,6 @@
 /* test_date.c -- calendar arithmetic: parsing, ages (29 February rule),
- * months between dates and month arithmetic clamped to month ends. */
+ * months between dates, month arithmetic clamped to month ends, and the
+ * split of a day into its parts against the textbook civil-from-days. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,6 +82,45 @@ static void add_months_clamps_to_month_end(void **state)
     assert_string_equal(out, "2026-02-28");
 }
 
+/* civil-from-days as date.c wrote it before it took Neri and Schneider's
+ * form: the reference the engine's split must agree with. */
+static void reference_ymd(int32_t days, int *y, int *m, int *d)
+{
+    int z = days + 719468;
+    int era = (z >= 0 ? z : z - 146096) / 146097;
+    int doe = z - era * 146097;
+    int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static void check_split(int32_t day)
+{
+    int y, m, d, ry, rm, rd;
+    mq_date_to_ymd(day, &y, &m, &d);
+    reference_ymd(day, &ry, &rm, &rd);
+    if (y != ry || m != rm || d != rd)
+        fail_msg("day %d: %d-%d-%d, want %d-%d-%d", day, y, m, d, ry, rm, rd);
+}
+
+/* Every day from year -1 to 10000, then every 997th day and the edges of
+ * the fast form's span (0000-03-01 plus 200719468 days) and past them. */
+static void split_agrees_with_the_reference(void **state)
+{
+    (void)state;
+    for (int32_t day = -720000; day < 2933000; day++)
+        check_split(day);
+    for (int32_t day = 2933000; day < 200100000; day += 997)
+        check_split(day);
+    for (int32_t day = 199999000; day < 200001000; day++)
+        check_split(day);
+    for (int32_t day = -800000; day < -719000; day++)
+        check_split(day);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -90,6 +130,7 @@ int main(void)
         cmocka_unit_test(age_29_february_birthday_is_1_march_in_common_years),
         cmocka_unit_test(months_between_counts_whole_months),
         cmocka_unit_test(add_months_clamps_to_month_end),
+        cmocka_unit_test(split_agrees_with_the_reference),
     };
     return cmocka_run_group_tests_name("date", tests, NULL, NULL);
 }
