@@ -108,11 +108,87 @@ bool mq_table_compile(mq_table *t, mq_diags *d);
 int mq_table_value_index(const mq_table *t, const char *name);
 /* The value for these keys and value column, or NaN when no row/no value. */
 double mq_table_lookup(const mq_table *t, const double *keys, int col);
+/* The segment of x among key column m's bounds, by binary search (x is
+ * not NaN). */
+int32_t mq_keymap_search(const mq_keymap *m, double x);
+
+/* mq_table_row is inline here, so a rating's table steps index the matrix
+ * without two calls per lookup; mq_table_lookup (OP_LOOKUP) stays a call,
+ * as inlined in the interpreter it made every program dearer. */
+
+/* mq_keymap_search through the grid index (see mq_keymap); x is not NaN. */
+static inline int32_t mq_keymap_grid(const mq_keymap *m, double x)
+{
+    if (x < m->dense_lo)
+        return 0; /* below every bound */
+    if (x > m->dense_hi)
+        return 2 * m->nbounds; /* above every bound */
+    double step = m->dense_step;
+    int32_t j = (int32_t)((x - m->dense_lo) / step);
+    double at = m->dense_lo + j * step;
+    if (at > x) /* the division rounded up */
+        at = m->dense_lo + --j * step;
+    else if (j + 1 < m->ndense && at + step <= x) /* ... or down */
+        at = m->dense_lo + ++j * step;
+    int32_t seg = m->dense[j];
+    return at == x || !(seg & 1) ? seg : seg + 1;
+}
+
+/* The same on a grid of step 1, where x - dense_lo is exact. */
+static inline int32_t mq_keymap_unit_grid(const mq_keymap *m, double x)
+{
+    if (x < m->dense_lo)
+        return 0;
+    if (x > m->dense_hi)
+        return 2 * m->nbounds;
+    int32_t j = (int32_t)(x - m->dense_lo);
+    int32_t seg = m->dense[j];
+    return m->dense_lo + j == x || !(seg & 1) ? seg : seg + 1;
+}
+
+/* The segment of x in key column m, or -1 (missing, or not a symbol). */
+static inline int32_t mq_keymap_segment(const mq_keymap *m, double x)
+{
+    if (m->how == MAP_ENUM) {
+        if (!(x >= 0 && x < m->nsegs)) /* NaN too */
+            return -1;
+        int32_t code = (int32_t)x;
+        return x == code ? code : -1;
+    }
+    if (isnan(x))
+        return -1;
+    switch (m->how) {
+    case MAP_UNIT_GRID:
+        return mq_keymap_unit_grid(m, x);
+    case MAP_GRID:
+        return mq_keymap_grid(m, x);
+    default:
+        return mq_keymap_search(m, x);
+    }
+}
+
 /* The matrix cell for these keys (value = matrix[cell * nvalues + col]), or -1. */
-int64_t mq_table_cell(const mq_table *t, const double *keys);
+static inline int64_t mq_table_cell(const mq_table *t, const double *keys)
+{
+    if (t->nkeys == 1) /* the last key's stride is 1 */
+        return mq_keymap_segment(&t->maps[0], keys[0]);
+    int64_t cell = 0;
+    for (int k = 0; k < t->nkeys; k++) {
+        int32_t seg = mq_keymap_segment(&t->maps[k], keys[k]);
+        if (seg < 0)
+            return -1;
+        cell += (int64_t)seg * t->maps[k].stride;
+    }
+    return cell;
+}
+
 /* The values for these keys (index by column): a row of the matrix, or the
  * row of NaN that follows it when no row matches. */
-const double *mq_table_row(const mq_table *t, const double *keys);
+static inline const double *mq_table_row(const mq_table *t, const double *keys)
+{
+    int64_t cell = mq_table_cell(t, keys);
+    return t->matrix + (cell < 0 ? t->ncells : cell) * t->nvalues;
+}
 /* Linear interpolation of value column `col` between the table's points;
  * NaN outside them or when the table is not a list of numeric points. */
 double mq_table_interpolate(const mq_table *t, double x, int col);
@@ -203,7 +279,8 @@ typedef enum {
     FORM_CONST, /* the constant `k0` */
     FORM_FIELD, /* input field `index` of the current entity of kind `kind` */
     FORM_VAR,   /* derived variable `index` of the current entity of kind `kind` */
-    FORM_CMP    /* a field or variable (`load`: OP_FIELD or OP_VAR) compared (`cmp`) with k0 */
+    FORM_CMP,   /* a field or variable (`load`: OP_FIELD or OP_VAR) compared (`cmp`) with k0 */
+    FORM_AGG    /* one aggregate, aggs[0] (`count(vehicles)`, `sum(driver.incidents of ...)`) */
 } mq_form;
 
 struct mq_prog {
@@ -326,6 +403,8 @@ typedef struct mq_vm {
 void mq_vm_start(mq_vm *vm);
 /* Runs a program. Returns false when a table lookup failed (vm->miss_*). */
 bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out);
+/* Runs an aggregate (OP_AGG, FORM_AGG); the same contract. */
+bool mq_vm_aggregate(mq_vm *vm, const mq_agg *g, double *out);
 /* Makes entity i of kind k current and locates its rows. */
 static inline void mq_vm_set_current(mq_vm *vm, int k, int32_t i)
 {
@@ -411,6 +490,7 @@ static inline bool mq_vm_run(mq_vm *vm, const mq_prog *p, double *out)
         *out = mq_vm_compare(p->cmp, a, p->k0);
         return true;
     }
+    case FORM_AGG: /* mq_vm_eval's first test */
     case FORM_VM:
         break;
     }

@@ -12,7 +12,9 @@
  * integers on a grid of fewer than 65536 steps (ages 16..75 in steps of 1,
  * limits 25000..1000000 in steps of 25000), a binary search otherwise. After
  * the matrix comes one row of NaN, the row of keys that match no row, so a
- * lookup is always a row to read (mq_table_row).
+ * lookup is always a row to read (mq_table_row). The lookup itself
+ * (mq_table_row and the segment of each key) is inline in internal.h, so
+ * a rating's table steps cost no calls; the binary search stays here.
  */
 #include "internal.h"
 
@@ -484,7 +486,7 @@ static int bound_index(const mq_keymap *m, double v)
     return -1;
 }
 
-static int32_t segment_search(const mq_keymap *m, double x)
+int32_t mq_keymap_search(const mq_keymap *m, double x)
 {
     int lo = 0, hi = m->nbounds; /* count of bounds < x */
     while (lo < hi) {
@@ -497,57 +499,6 @@ static int32_t segment_search(const mq_keymap *m, double x)
     if (lo < m->nbounds && m->bounds[lo] == x)
         return 2 * lo + 1;
     return 2 * lo;
-}
-
-/* segment_search through the grid index (see mq_keymap); x is not NaN. */
-static inline int32_t grid_segment(const mq_keymap *m, double x)
-{
-    if (x < m->dense_lo)
-        return 0; /* below every bound */
-    if (x > m->dense_hi)
-        return 2 * m->nbounds; /* above every bound */
-    double step = m->dense_step;
-    int32_t j = (int32_t)((x - m->dense_lo) / step);
-    double at = m->dense_lo + j * step;
-    if (at > x) /* the division rounded up */
-        at = m->dense_lo + --j * step;
-    else if (j + 1 < m->ndense && at + step <= x) /* ... or down */
-        at = m->dense_lo + ++j * step;
-    int32_t seg = m->dense[j];
-    return at == x || !(seg & 1) ? seg : seg + 1;
-}
-
-/* The same on a grid of step 1, where x - dense_lo is exact. */
-static inline int32_t unit_grid_segment(const mq_keymap *m, double x)
-{
-    if (x < m->dense_lo)
-        return 0;
-    if (x > m->dense_hi)
-        return 2 * m->nbounds;
-    int32_t j = (int32_t)(x - m->dense_lo);
-    int32_t seg = m->dense[j];
-    return m->dense_lo + j == x || !(seg & 1) ? seg : seg + 1;
-}
-
-/* The segment of x in key column m, or -1 (missing, or not a symbol). */
-static inline int32_t segment_of(const mq_keymap *m, double x)
-{
-    if (m->how == MAP_ENUM) {
-        if (!(x >= 0 && x < m->nsegs)) /* NaN too */
-            return -1;
-        int32_t code = (int32_t)x;
-        return x == code ? code : -1;
-    }
-    if (isnan(x))
-        return -1;
-    switch (m->how) {
-    case MAP_UNIT_GRID:
-        return unit_grid_segment(m, x);
-    case MAP_GRID:
-        return grid_segment(m, x);
-    default:
-        return segment_search(m, x);
-    }
 }
 
 /* The largest step every integral bound lies on from the first (their
@@ -610,7 +561,7 @@ static bool build_keymap(mq_table *t, int k)
         if (!m->dense)
             return false;
         for (int32_t i = 0; i < m->ndense; i++)
-            m->dense[i] = segment_search(m, m->dense_lo + i * m->dense_step);
+            m->dense[i] = mq_keymap_search(m, m->dense_lo + i * m->dense_step);
         m->how = step == 1 ? MAP_UNIT_GRID : MAP_GRID;
     }
     return true;
@@ -787,26 +738,6 @@ int mq_table_value_index(const mq_table *t, const char *name)
         if (strcmp(t->value_names[v], name) == 0)
             return v;
     return -1;
-}
-
-int64_t mq_table_cell(const mq_table *t, const double *keys)
-{
-    if (t->nkeys == 1) /* the last key's stride is 1 */
-        return segment_of(&t->maps[0], keys[0]);
-    int64_t cell = 0;
-    for (int k = 0; k < t->nkeys; k++) {
-        int32_t seg = segment_of(&t->maps[k], keys[k]);
-        if (seg < 0)
-            return -1;
-        cell += (int64_t)seg * t->maps[k].stride;
-    }
-    return cell;
-}
-
-const double *mq_table_row(const mq_table *t, const double *keys)
-{
-    int64_t cell = mq_table_cell(t, keys);
-    return t->matrix + (cell < 0 ? t->ncells : cell) * t->nvalues;
 }
 
 double mq_table_lookup(const mq_table *t, const double *keys, int col)

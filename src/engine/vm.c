@@ -4,8 +4,9 @@
  * documents each one). When expr.c finishes a program (mq_prog_finish) its
  * shape is settled once: one constant, one load, or one load compared with
  * a constant runs inline in mq_vm_run without entering the interpreter loop
- * (FORM_*); everything else runs here, directly threaded (each
- * instruction's handler jumps to the next one's; an OP_END closes the code).
+ * (FORM_*), and one aggregate goes straight to its loop (FORM_AGG); everything else runs here,
+ * directly threaded (each instruction's handler jumps to the next one's; an OP_END closes the
+ * code).
  *
  * Loads read the current entity's row of the request or of the derived
  * variables through the cursor (mq_cursor, kept by mq_vm_enter), so a load is
@@ -146,8 +147,9 @@ static void missed(mq_vm *vm, const mq_table *t, const double *keys, int nkeys)
 
 /* count/sum/max/min/any/all over a list; false on a failed lookup. Kept
  * out of mq_vm_eval: inlined, it made every program dearer (health's
- * comparison by 2%). */
-__attribute__((noinline)) static bool run_aggregate(mq_vm *vm, const mq_agg *g, double *out)
+ * comparison by 2%). A program that is one aggregate (FORM_AGG) comes
+ * here from mq_vm_run without entering the interpreter. */
+__attribute__((noinline)) bool mq_vm_aggregate(mq_vm *vm, const mq_agg *g, double *out)
 {
     const mq_line_def *l = vm->line;
     mq_entity_kind k = g->over;
@@ -249,6 +251,8 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
         [OP_INTERP] = &&op_interp, [OP_END] = &&op_end,
     };
     _Static_assert(sizeof handler / sizeof handler[0] == OP_END + 1, "a handler per opcode");
+    if (p->form == FORM_AGG) /* before the interpreter's own set-up */
+        return mq_vm_aggregate(vm, p->aggs, out);
     double stack[64];
     int sp = 0;
     const mq_ins *code = p->code, *in = code;
@@ -328,7 +332,7 @@ op_lookup : {
     NEXT();
 }
 op_agg:
-    if (!run_aggregate(vm, &p->aggs[in->b], &stack[sp]))
+    if (!mq_vm_aggregate(vm, &p->aggs[in->b], &stack[sp]))
         return false;
     sp++;
     NEXT();
@@ -384,6 +388,8 @@ static void classify(mq_prog *p)
         p->index = c[0].b;
         p->k0 = p->k[c[1].b];
         p->cmp = (uint8_t)c[2].op;
+    } else if (p->ncode == 1 && c[0].op == OP_AGG && c[0].b == 0) {
+        p->form = FORM_AGG;
     }
 }
 
