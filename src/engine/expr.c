@@ -1117,6 +1117,7 @@ void mq_prog_free(mq_prog *p)
     free(p->aggs);
     free(p->lookups);
     free(p->code);
+    free(p->run);
     free(p->k);
     free(p);
 }

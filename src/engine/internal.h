@@ -227,6 +227,18 @@ typedef enum {
     OP_SELF_INDEX, /* push the position of the entity whose variable is being computed */
     OP_INTERP,     /* pop x, push table b's value interpolated linearly at x */
     OP_END,        /* stop: the result is the top of the stack (mq_prog_finish appends it) */
+    /* Only in mq_prog.run, put there by mq_prog_finish for the interpreter:
+     * an OP_CALL of a common builtin on its own handler, and a field or
+     * variable load with a constant and a comparison fused into one. */
+    OP_AGE,    /* CALL age/years_between, 2 arguments */
+    OP_WITHIN, /* CALL within_months */
+    OP_YEAR,   /* CALL year */
+    OP_MAX2,   /* CALL max, 2 arguments; likewise MIN2 */
+    OP_MIN2,
+    OP_DEFAULT,   /* CALL default */
+    OP_FIELD_CMP, /* FIELD a b; CONST; compare: the next slot holds {compare op, 0, k index} */
+    OP_VAR_CMP,   /* the same with VAR */
+    OP_RUN_COUNT
 } mq_opcode;
 
 typedef enum {
@@ -284,8 +296,11 @@ typedef enum {
 } mq_form;
 
 struct mq_prog {
-    mq_ins *code;
+    mq_ins *code; /* as compiled, which the analyses (reads.c, expr.c) read */
     int ncode;
+    /* the code as mq_vm_eval runs it: the same length, so the same jump
+     * targets, with the run-only opcodes in place of their sequences */
+    mq_ins *run;
     double *k;
     int nk;
     mq_lookup *lookups;

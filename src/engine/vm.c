@@ -4,9 +4,19 @@
  * documents each one). When expr.c finishes a program (mq_prog_finish) its
  * shape is settled once: one constant, one load, or one load compared with
  * a constant runs inline in mq_vm_run without entering the interpreter loop
- * (FORM_*), and one aggregate goes straight to its loop (FORM_AGG); everything else runs here,
- * directly threaded (each instruction's handler jumps to the next one's; an OP_END closes the
- * code).
+ * (FORM_*), and one aggregate goes straight to its loop (FORM_AGG);
+ * everything else runs here, directly threaded (each instruction's handler
+ * jumps to the next one's; an OP_END closes the code). The stack is a
+ * pointer to its next free place, not an index.
+ *
+ * Before running, mq_prog_finish rewrites a copy of the code (mq_prog.run,
+ * the same length, so jumps land where they did): a call of a common
+ * builtin (age, within_months, year, max and min of two, default) gets its
+ * own handler without call_builtin's argument loop and switch, and a load
+ * compared with a constant (`incident.type == "dui"`) is one instruction
+ * that skips the next two slots, the second of which holds the comparison
+ * and the constant. The compiled code stays as it was for the analyses
+ * that read it (reads.c, mq_prog_policy_only).
  *
  * Loads read the current entity's row of the request or of the derived
  * variables through the cursor (mq_cursor, kept by mq_vm_enter), so a load is
@@ -22,6 +32,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static inline bool truth(double x)
 {
@@ -82,6 +93,15 @@ static int32_t window_start(mq_vm *vm, int months)
     return start;
 }
 
+/* within_months(day, months): NaN when either is missing or the window
+ * is beyond 1,000 years. */
+static inline double within_months(mq_vm *vm, double day, double months)
+{
+    if (isnan(day) || isnan(months) || fabs(months) > 12000)
+        return NAN;
+    return day > window_start(vm, (int)months) && day <= vm->in->effective_date;
+}
+
 static double call_builtin(mq_vm *vm, mq_builtin fn, const double *a, int n)
 {
     for (int i = 0; i < n; i++)
@@ -96,12 +116,8 @@ static double call_builtin(mq_vm *vm, mq_builtin fn, const double *a, int n)
         return months_between(vm, (int32_t)a[0], (int32_t)a[1]);
     case FN_ADD_MONTHS:
         return fabs(a[1]) > 12000 ? NAN : mq_ymd_add_months(ymd_of(vm, (int32_t)a[0]), (int)a[1]);
-    case FN_WITHIN_MONTHS: {
-        int32_t eff = vm->in->effective_date;
-        if (fabs(a[1]) > 12000)
-            return NAN;
-        return a[0] > window_start(vm, (int)a[1]) && a[0] <= eff;
-    }
+    case FN_WITHIN_MONTHS:
+        return within_months(vm, a[0], a[1]);
     case FN_YEAR:
     case FN_MONTH:
     case FN_DAY:
@@ -227,53 +243,74 @@ __attribute__((noinline)) bool mq_vm_aggregate(mq_vm *vm, const mq_agg *g, doubl
     } while (0)
 #define BINARY(EXPR)                                                                               \
     do {                                                                                           \
-        double b = stack[--sp], a = stack[sp - 1];                                                 \
-        stack[sp - 1] = (EXPR);                                                                    \
+        double b = *--sp, a = sp[-1];                                                              \
+        sp[-1] = (EXPR);                                                                           \
         NEXT();                                                                                    \
     } while (0)
 
 bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
 {
     static const void *const handler[] = {
-        [OP_CONST] = &&op_const,   [OP_FIELD] = &&op_field,
-        [OP_VAR] = &&op_var,       [OP_NEG] = &&op_neg,
-        [OP_NOT] = &&op_not,       [OP_ADD] = &&op_add,
-        [OP_SUB] = &&op_sub,       [OP_MUL] = &&op_mul,
-        [OP_DIV] = &&op_div,       [OP_LT] = &&op_lt,
-        [OP_LE] = &&op_le,         [OP_GT] = &&op_gt,
-        [OP_GE] = &&op_ge,         [OP_EQ] = &&op_eq,
-        [OP_NE] = &&op_ne,         [OP_TRUTH] = &&op_truth,
-        [OP_AND] = &&op_and,       [OP_OR] = &&op_or,
-        [OP_JFALSE] = &&op_jfalse, [OP_JUMP] = &&op_jump,
-        [OP_CALL] = &&op_call,     [OP_LOOKUP] = &&op_lookup,
-        [OP_AGG] = &&op_agg,       [OP_SELF] = &&op_self,
-        [OP_INDEX] = &&op_index,   [OP_SELF_INDEX] = &&op_self_index,
-        [OP_INTERP] = &&op_interp, [OP_END] = &&op_end,
+        [OP_CONST] = &&op_const,
+        [OP_FIELD] = &&op_field,
+        [OP_VAR] = &&op_var,
+        [OP_NEG] = &&op_neg,
+        [OP_NOT] = &&op_not,
+        [OP_ADD] = &&op_add,
+        [OP_SUB] = &&op_sub,
+        [OP_MUL] = &&op_mul,
+        [OP_DIV] = &&op_div,
+        [OP_LT] = &&op_lt,
+        [OP_LE] = &&op_le,
+        [OP_GT] = &&op_gt,
+        [OP_GE] = &&op_ge,
+        [OP_EQ] = &&op_eq,
+        [OP_NE] = &&op_ne,
+        [OP_TRUTH] = &&op_truth,
+        [OP_AND] = &&op_and,
+        [OP_OR] = &&op_or,
+        [OP_JFALSE] = &&op_jfalse,
+        [OP_JUMP] = &&op_jump,
+        [OP_CALL] = &&op_call,
+        [OP_LOOKUP] = &&op_lookup,
+        [OP_AGG] = &&op_agg,
+        [OP_SELF] = &&op_self,
+        [OP_INDEX] = &&op_index,
+        [OP_SELF_INDEX] = &&op_self_index,
+        [OP_INTERP] = &&op_interp,
+        [OP_END] = &&op_end,
+        [OP_AGE] = &&op_age,
+        [OP_WITHIN] = &&op_within,
+        [OP_YEAR] = &&op_year,
+        [OP_MAX2] = &&op_max2,
+        [OP_MIN2] = &&op_min2,
+        [OP_DEFAULT] = &&op_default,
+        [OP_FIELD_CMP] = &&op_field_cmp,
+        [OP_VAR_CMP] = &&op_var_cmp,
     };
-    _Static_assert(sizeof handler / sizeof handler[0] == OP_END + 1, "a handler per opcode");
+    _Static_assert(sizeof handler / sizeof handler[0] == OP_RUN_COUNT, "a handler per opcode");
     if (p->form == FORM_AGG) /* before the interpreter's own set-up */
         return mq_vm_aggregate(vm, p->aggs, out);
-    double stack[64];
-    int sp = 0;
-    const mq_ins *code = p->code, *in = code;
+    double stack[64], *sp = stack; /* the next free place */
+    const mq_ins *code = p->run, *in = code;
     DISPATCH();
 op_const:
-    stack[sp++] = p->k[in->b];
+    *sp++ = p->k[in->b];
     NEXT();
 op_field:
-    stack[sp++] = vm->cur.row[in->a][in->b];
+    *sp++ = vm->cur.row[in->a][in->b];
     NEXT();
 op_var:
-    stack[sp++] = vm->cur.var_row[in->a][in->b];
+    *sp++ = vm->cur.var_row[in->a][in->b];
     NEXT();
 op_neg:
-    stack[sp - 1] = -stack[sp - 1];
+    sp[-1] = -sp[-1];
     NEXT();
 op_not:
-    stack[sp - 1] = !truth(stack[sp - 1]);
+    sp[-1] = !truth(sp[-1]);
     NEXT();
 op_truth:
-    stack[sp - 1] = truth(stack[sp - 1]);
+    sp[-1] = truth(sp[-1]);
     NEXT();
 op_add:
     BINARY(a + b);
@@ -296,68 +333,101 @@ op_eq:
 op_ne:
     BINARY(!isnan(a) && !isnan(b) && a != b);
 op_and:
-    if (!truth(stack[sp - 1])) {
-        stack[sp - 1] = 0;
+    if (!truth(sp[-1])) {
+        sp[-1] = 0;
         JUMP_TO(in->b);
     }
     sp--;
     NEXT();
 op_or:
-    if (truth(stack[sp - 1])) {
-        stack[sp - 1] = 1;
+    if (truth(sp[-1])) {
+        sp[-1] = 1;
         JUMP_TO(in->b);
     }
     sp--;
     NEXT();
 op_jfalse:
-    if (!truth(stack[--sp]))
+    if (!truth(*--sp))
         JUMP_TO(in->b);
     NEXT();
 op_jump:
     JUMP_TO(in->b);
 op_call:
     sp -= in->b;
-    stack[sp] = call_builtin(vm, (mq_builtin)in->a, &stack[sp], in->b);
+    *sp = call_builtin(vm, (mq_builtin)in->a, sp, in->b);
     sp++;
     NEXT();
 op_lookup : {
     const mq_lookup *lk = &p->lookups[in->b];
     sp -= in->a;
-    double v = mq_table_lookup(lk->table, &stack[sp], lk->column);
+    double v = mq_table_lookup(lk->table, sp, lk->column);
     if (isnan(v)) {
-        missed(vm, lk->table, &stack[sp], in->a);
+        missed(vm, lk->table, sp, in->a);
         return false;
     }
-    stack[sp++] = v;
+    *sp++ = v;
     NEXT();
 }
 op_agg:
-    if (!mq_vm_aggregate(vm, &p->aggs[in->b], &stack[sp]))
+    if (!mq_vm_aggregate(vm, &p->aggs[in->b], sp))
         return false;
     sp++;
     NEXT();
 op_self:
-    stack[sp++] = vm->values[in->a][(size_t)vm->self[in->a] * (size_t)vm->nfields[in->a] + in->b];
+    *sp++ = vm->values[in->a][(size_t)vm->self[in->a] * (size_t)vm->nfields[in->a] + in->b];
     NEXT();
 op_index:
-    stack[sp++] = vm->cur.at[in->a];
+    *sp++ = vm->cur.at[in->a];
     NEXT();
 op_self_index:
-    stack[sp++] = vm->self[in->a];
+    *sp++ = vm->self[in->a];
     NEXT();
 op_interp : {
     const mq_lookup *lk = &p->lookups[in->b];
-    double x = stack[sp - 1];
+    double x = sp[-1];
     double v = mq_table_interpolate(lk->table, x, lk->column);
     if (isnan(v)) {
         missed(vm, lk->table, &x, 1);
         return false;
     }
-    stack[sp - 1] = v;
+    sp[-1] = v;
     NEXT();
 }
+op_age:
+    sp--;
+    sp[-1] = isnan(sp[-1]) || isnan(sp[0])
+                 ? NAN
+                 : mq_ymd_age(ymd_of(vm, (int32_t)sp[-1]), ymd_of(vm, (int32_t)sp[0]));
+    NEXT();
+op_within:
+    sp--;
+    sp[-1] = within_months(vm, sp[-1], sp[0]);
+    NEXT();
+op_year:
+    sp[-1] = isnan(sp[-1]) ? NAN : ymd_of(vm, (int32_t)sp[-1]).y;
+    NEXT();
+op_max2:
+    sp--;
+    sp[-1] = isnan(sp[-1]) || isnan(sp[0]) ? NAN : sp[0] < sp[-1] ? sp[-1] : sp[0];
+    NEXT();
+op_min2:
+    sp--;
+    sp[-1] = isnan(sp[-1]) || isnan(sp[0]) ? NAN : sp[0] < sp[-1] ? sp[0] : sp[-1];
+    NEXT();
+op_default:
+    sp--;
+    sp[-1] = isnan(sp[-1]) ? sp[0] : sp[-1];
+    NEXT();
+op_field_cmp:
+    *sp++ = mq_vm_compare(in[1].op, vm->cur.row[in->a][in->b], p->k[in[1].b]);
+    in += 3;
+    DISPATCH();
+op_var_cmp:
+    *sp++ = mq_vm_compare(in[1].op, vm->cur.var_row[in->a][in->b], p->k[in[1].b]);
+    in += 3;
+    DISPATCH();
 op_end:
-    *out = sp ? stack[sp - 1] : NAN;
+    *out = sp > stack ? sp[-1] : NAN;
     return true;
 }
 
@@ -393,6 +463,67 @@ static void classify(mq_prog *p)
     }
 }
 
+/* The run-only opcode of a call to builtin `fn` with n arguments, or
+ * OP_CALL. Each does what call_builtin does for it. */
+static uint16_t call_opcode(int fn, int n)
+{
+    switch (fn) {
+    case FN_AGE:
+    case FN_YEARS_BETWEEN:
+        return n == 2 ? OP_AGE : OP_CALL;
+    case FN_WITHIN_MONTHS:
+        return n == 2 ? OP_WITHIN : OP_CALL;
+    case FN_YEAR:
+        return n == 1 ? OP_YEAR : OP_CALL;
+    case FN_MAX:
+        return n == 2 ? OP_MAX2 : OP_CALL;
+    case FN_MIN:
+        return n == 2 ? OP_MIN2 : OP_CALL;
+    case FN_DEFAULT:
+        return n == 2 ? OP_DEFAULT : OP_CALL;
+    default:
+        return OP_CALL;
+    }
+}
+
+/* Whether instruction i is where a jump lands (then it cannot be the
+ * middle of a fused sequence). */
+static bool jump_target(const mq_prog *p, int i)
+{
+    for (int j = 0; j < p->ncode; j++) {
+        int op = p->code[j].op;
+        if ((op == OP_AND || op == OP_OR || op == OP_JFALSE || op == OP_JUMP) && p->code[j].b == i)
+            return true;
+    }
+    return false;
+}
+
+/* p->run: the code with the run-only opcodes (internal.h). A fused
+ * load-constant-compare keeps its three slots, the second holding the
+ * comparison and the constant, so every jump still lands where it did. */
+static bool build_run(mq_prog *p)
+{
+    mq_ins *run = malloc(sizeof(mq_ins) * (size_t)(p->ncode + 1));
+    if (!run)
+        return false;
+    memcpy(run, p->code, sizeof(mq_ins) * (size_t)(p->ncode + 1));
+    for (int i = 0; i < p->ncode; i++) {
+        const mq_ins *c = &p->code[i];
+        if (c->op == OP_CALL) {
+            run[i].op = call_opcode(c->a, c->b);
+        } else if ((c->op == OP_FIELD || c->op == OP_VAR) && i + 2 < p->ncode &&
+                   c[1].op == OP_CONST && c[2].op >= OP_LT && c[2].op <= OP_NE &&
+                   !jump_target(p, i + 1) && !jump_target(p, i + 2)) {
+            run[i].op = c->op == OP_FIELD ? OP_FIELD_CMP : OP_VAR_CMP;
+            run[i + 1] = (mq_ins){c[2].op, 0, c[1].b};
+            i += 2;
+        }
+    }
+    free(p->run);
+    p->run = run;
+    return true;
+}
+
 bool mq_prog_finish(mq_prog *p)
 {
     mq_ins *code = realloc(p->code, sizeof(mq_ins) * (size_t)(p->ncode + 1));
@@ -401,5 +532,5 @@ bool mq_prog_finish(mq_prog *p)
     code[p->ncode] = (mq_ins){OP_END, 0, 0};
     p->code = code;
     classify(p);
-    return true;
+    return build_run(p);
 }
