@@ -17,9 +17,11 @@
  * factor of each group of coverages that count the same discounts. A
  * coverage then runs its packed steps (mq_cov_op): a table step is a cached
  * row read at its column and one multiplication. The rating's own memory
- * (variables, caches) is a buffer on the C stack while it lasts; the result
- * (premiums, texts) comes from the caller's arena, the premiums in one array
- * sized for every coverage of every unit.
+ * (variables, caches) is a buffer on the C stack while it lasts; the caches
+ * are one block of it, set by a few 16-byte stores rather than memset
+ * calls, and the variables are not zeroed (each is computed before it is
+ * read); the result (premiums, texts) comes from the caller's arena, the
+ * premiums in one array sized for every coverage of every unit.
  *
  * Two options serve callers that rate one plan again and again on variants
  * of a request (the savings tips): totals_only leaves out the coverages,
@@ -253,35 +255,60 @@ static void *scratch_alloc(rating *r, size_t size)
         r->scratch_used += need;
         return mem;
     }
-    void *mem = mq_arena_alloc(r->a, size);
+    void *mem = need >= size ? mq_arena_alloc(r->a, need) : NULL; /* need: see fill16 */
     r->oom |= !mem;
     return mem;
 }
 
+/* Sets the n bytes at p, from scratch_alloc, to byte b 16 at a time (its
+ * blocks are multiples of 16 bytes): the few bytes of a rating's caches,
+ * without a call to memset. The bytes past n up to the next multiple of 16
+ * from p are set too, so p + n must not be more than 15 bytes short of
+ * the block's end. */
+static inline void fill16(void *p, int b, size_t n)
+{
+    unsigned char *c = p;
+    for (size_t i = 0; i < n; i += 16)
+        memset(c + i, b, 16);
+}
+
+static size_t round16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+/* The caches in one block from the scratch memory: each part rounded to 16
+ * bytes, so fill16 can set it. */
 static bool setup_caches(rating *r)
 {
     const mq_plan *p = r->p;
-    r->slot_row = scratch_alloc(r, sizeof(double *) * (size_t)(p->nslots + 1));
-    if (r->slot_row)
-        memset(r->slot_row, 0, sizeof(double *) * (size_t)p->npolicy_slots);
-    r->slot_keys = scratch_alloc(r, sizeof(double) * 8 * (size_t)(p->nslots + 1));
-    r->item_on = scratch_alloc(r, (size_t)(p->nitems + 1));
-    if (r->item_on)
-        memset(r->item_on, 0xff, (size_t)p->nitems); /* all -1: not evaluated yet */
-    r->item_amount = scratch_alloc(r, sizeof(double) * (size_t)(p->nitems + 1));
-    r->group_done = scratch_alloc(r, (size_t)(p->ngroups + 1));
-    r->group_factor = scratch_alloc(r, sizeof(double) * (size_t)(p->ngroups + 1));
-    return r->slot_row && r->slot_keys && r->item_on && r->item_amount && r->group_done &&
-           r->group_factor;
+    size_t slots = (size_t)p->nslots + 1, items = (size_t)p->nitems + 1;
+    size_t groups = (size_t)p->ngroups + 1;
+    size_t row_bytes = round16(sizeof(double *) * slots), keys_bytes = sizeof(double) * 8 * slots;
+    size_t on_bytes = round16(items), amount_bytes = round16(sizeof(double) * items);
+    size_t done_bytes = round16(groups);
+    unsigned char *block = scratch_alloc(r, row_bytes + keys_bytes + on_bytes + amount_bytes +
+                                                done_bytes + sizeof(double) * groups);
+    if (!block)
+        return false;
+    r->slot_row = (const double **)block;
+    r->slot_keys = (double *)(block += row_bytes);
+    r->item_on = (signed char *)(block += keys_bytes);
+    r->item_amount = (double *)(block += on_bytes);
+    r->group_done = (signed char *)(block += amount_bytes);
+    r->group_factor = (double *)(block + done_bytes);
+    fill16(r->slot_row, 0, sizeof(double *) * (size_t)p->npolicy_slots);
+    fill16(r->item_on, 0xff, (size_t)p->nitems); /* all -1: not evaluated yet */
+    return true;
 }
 
 static void reset_caches(rating *r)
 {
     int kept = r->p->npolicy_slots; /* the same for every unit */
-    memset(r->slot_row + kept, 0, sizeof(double *) * (size_t)(r->p->nslots - kept));
+    fill16(r->slot_row + kept, 0, sizeof(double *) * (size_t)(r->p->nslots - kept));
     for (int i = 0; i < r->p->nunit_items; i++) /* the items that read unit data */
         r->item_on[r->p->unit_items[i]] = -1;
-    memset(r->group_done, 0, (size_t)r->p->ngroups);
+    fill16(r->group_done, 0, (size_t)r->p->ngroups);
 }
 
 /* Index of each child entity's parent, for kinds listed under a non-policy
@@ -309,12 +336,10 @@ static bool setup_vm(rating *r)
     for (int k = 0; k < MQ_ENT_COUNT; k++) {
         r->vm.nvars[k] = r->p->nvars_of[k];
         size_t cells = (size_t)in->count[k] * (size_t)r->p->nvars_of[k];
-        if (cells) {
-            r->vm.vars[k] = scratch_alloc(r, cells * sizeof(double));
-            if (!r->vm.vars[k])
-                return false;
-            memset(r->vm.vars[k], 0, cells * sizeof(double));
-        }
+        /* not zeroed: every variable is computed (or copied from a memo)
+         * before anything reads it, in the plan's dependency order */
+        if (cells && !(r->vm.vars[k] = scratch_alloc(r, cells * sizeof(double))))
+            return false;
         if (k != MQ_ENT_POLICY && r->l->parent[k] != MQ_ENT_POLICY && in->start[k] &&
             !(r->vm.parent_of[k] = parent_index(r, (mq_entity_kind)k)))
             return false;
@@ -612,22 +637,19 @@ static bool run_ops(rating *r, const mq_plan_cov *pc, int cov, int32_t unit, dou
     }
     double x = *running;
     for (; op < end; op++) {
-        if (op->kind == STEP_DISCOUNTS && op->slot >= 0 && r->group_done[op->slot]) {
-            x *= r->group_factor[op->slot]; /* another coverage of the group found it */
-            continue;
-        }
-        if (op->kind != STEP_TABLE) {
-            if (!run_step(r, op, cov, unit, &x))
+        if (op->kind == STEP_TABLE) { /* the most common step first */
+            const double *row = r->slot_row[op->slot];
+            if (!row && !(row = step_row(r, op->step)))
                 return false;
-            continue;
-        }
-        const double *row = r->slot_row[op->slot];
-        if (!row && !(row = step_row(r, op->step)))
+            double v = row[op->column];
+            if (isnan(v))
+                return step_missed(r, op->step);
+            x *= v;
+        } else if (op->kind == STEP_DISCOUNTS && op->slot >= 0 && r->group_done[op->slot]) {
+            x *= r->group_factor[op->slot]; /* another coverage of the group found it */
+        } else if (!run_step(r, op, cov, unit, &x)) {
             return false;
-        double v = row[op->column];
-        if (isnan(v))
-            return step_missed(r, op->step);
-        x *= v;
+        }
     }
     *running = x;
     return true;
