@@ -146,8 +146,9 @@ static inline int32_t mq_keymap_unit_grid(const mq_keymap *m, double x)
     return m->dense_lo + j == x || !(seg & 1) ? seg : seg + 1;
 }
 
-/* The segment of x in key column m, or -1 (missing, or not a symbol). */
-static inline int32_t mq_keymap_segment(const mq_keymap *m, double x)
+/* The segment of x in key column m, or -1 (missing, or not a symbol).
+ * Always inline: GCC left it a call per key in step_row. */
+__attribute__((always_inline)) static inline int32_t mq_keymap_segment(const mq_keymap *m, double x)
 {
     if (m->how == MAP_ENUM) {
         if (!(x >= 0 && x < m->nsegs)) /* NaN too */
@@ -235,9 +236,12 @@ typedef enum {
     OP_YEAR,   /* CALL year */
     OP_MAX2,   /* CALL max, 2 arguments; likewise MIN2 */
     OP_MIN2,
-    OP_DEFAULT,   /* CALL default */
-    OP_FIELD_CMP, /* FIELD a b; CONST; compare: the next slot holds {compare op, 0, k index} */
-    OP_VAR_CMP,   /* the same with VAR */
+    OP_DEFAULT,      /* CALL default */
+    OP_FIELD_CMP,    /* FIELD a b; CONST; compare (the next slot holds {compare op, slots, k index};
+                      * 4 slots when it takes in an OP_TRUTH after it) */
+    OP_VAR_CMP,      /* the same with VAR */
+    OP_FIELD_WITHIN, /* FIELD a b; CONST; CALL within_months */
+    OP_FIELDS_AGE,   /* FIELD a b; FIELD; CALL age/years_between */
     OP_RUN_COUNT
 } mq_opcode;
 

@@ -12,10 +12,12 @@
  * Before running, mq_prog_finish rewrites a copy of the code (mq_prog.run,
  * the same length, so jumps land where they did): a call of a common
  * builtin (age, within_months, year, max and min of two, default) gets its
- * own handler without call_builtin's argument loop and switch, and a load
- * compared with a constant (`incident.type == "dui"`) is one instruction
- * that skips the next two slots, the second of which holds the comparison
- * and the constant. The compiled code stays as it was for the analyses
+ * own handler without call_builtin's argument loop and switch, and a few
+ * common sequences are one instruction that skips the rest of its slots,
+ * the second of which holds what the first cannot: a load compared with a
+ * constant (`incident.type == "dui"`, with the OP_TRUTH after it when
+ * there is one), within_months of a field and a constant, and the age
+ * between two fields. The compiled code stays as it was for the analyses
  * that read it (reads.c, mq_prog_policy_only).
  *
  * Loads read the current entity's row of the request or of the derived
@@ -287,6 +289,8 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
         [OP_DEFAULT] = &&op_default,
         [OP_FIELD_CMP] = &&op_field_cmp,
         [OP_VAR_CMP] = &&op_var_cmp,
+        [OP_FIELD_WITHIN] = &&op_field_within,
+        [OP_FIELDS_AGE] = &&op_fields_age,
     };
     _Static_assert(sizeof handler / sizeof handler[0] == OP_RUN_COUNT, "a handler per opcode");
     if (p->form == FORM_AGG) /* before the interpreter's own set-up */
@@ -420,12 +424,24 @@ op_default:
     NEXT();
 op_field_cmp:
     *sp++ = mq_vm_compare(in[1].op, vm->cur.row[in->a][in->b], p->k[in[1].b]);
-    in += 3;
+    in += in[1].a; /* 3, or 4 over an OP_TRUTH of the 0 or 1 it gives */
     DISPATCH();
 op_var_cmp:
     *sp++ = mq_vm_compare(in[1].op, vm->cur.var_row[in->a][in->b], p->k[in[1].b]);
+    in += in[1].a;
+    DISPATCH();
+op_field_within:
+    *sp++ = within_months(vm, vm->cur.row[in->a][in->b], p->k[in[1].b]);
     in += 3;
     DISPATCH();
+op_fields_age : {
+    double birth = vm->cur.row[in->a][in->b], on = vm->cur.row[in[1].a][in[1].b];
+    *sp++ = isnan(birth) || isnan(on)
+                ? NAN
+                : mq_ymd_age(ymd_of(vm, (int32_t)birth), ymd_of(vm, (int32_t)on));
+    in += 3;
+    DISPATCH();
+}
 op_end:
     *out = sp > stack ? sp[-1] : NAN;
     return true;
@@ -498,9 +514,45 @@ static bool jump_target(const mq_prog *p, int i)
     return false;
 }
 
+/* Whether code[i] is `op`, with no jump landing on it. */
+static bool fusable(const mq_prog *p, int i, int op)
+{
+    return i < p->ncode && p->code[i].op == op && !jump_target(p, i);
+}
+
+/* The number of slots the fused instruction at i covers (0: none) and its
+ * run form in run[i] and run[i + 1] (the data slot). */
+static int fuse(const mq_prog *p, int i, mq_ins *run)
+{
+    const mq_ins *c = &p->code[i];
+    if (i + 2 >= p->ncode || jump_target(p, i + 1) || jump_target(p, i + 2))
+        return 0;
+    if ((c->op == OP_FIELD || c->op == OP_VAR) && c[1].op == OP_CONST && c[2].op >= OP_LT &&
+        c[2].op <= OP_NE) {
+        /* a comparison gives 0 or 1 (never NaN), which an OP_TRUTH leaves */
+        int n = fusable(p, i + 3, OP_TRUTH) ? 4 : 3;
+        run[i].op = c->op == OP_FIELD ? OP_FIELD_CMP : OP_VAR_CMP;
+        run[i + 1] = (mq_ins){c[2].op, (uint16_t)n, c[1].b};
+        return n;
+    }
+    if (c->op == OP_FIELD && c[1].op == OP_CONST && c[2].op == OP_CALL &&
+        call_opcode(c[2].a, c[2].b) == OP_WITHIN) {
+        run[i].op = OP_FIELD_WITHIN; /* run[i + 1] is the OP_CONST */
+        return 3;
+    }
+    if (c->op == OP_FIELD && c[1].op == OP_FIELD && c[2].op == OP_CALL &&
+        call_opcode(c[2].a, c[2].b) == OP_AGE) {
+        run[i].op = OP_FIELDS_AGE; /* run[i + 1] is the second OP_FIELD */
+        return 3;
+    }
+    return 0;
+}
+
 /* p->run: the code with the run-only opcodes (internal.h). A fused
- * load-constant-compare keeps its three slots, the second holding the
- * comparison and the constant, so every jump still lands where it did. */
+ * instruction keeps the slots of its sequence, the second holding what
+ * the first cannot (the comparison and the constant, the second field),
+ * so every jump still lands where it did; a sequence a jump lands inside
+ * is left as it is. */
 static bool build_run(mq_prog *p)
 {
     mq_ins *run = malloc(sizeof(mq_ins) * (size_t)(p->ncode + 1));
@@ -508,16 +560,11 @@ static bool build_run(mq_prog *p)
         return false;
     memcpy(run, p->code, sizeof(mq_ins) * (size_t)(p->ncode + 1));
     for (int i = 0; i < p->ncode; i++) {
-        const mq_ins *c = &p->code[i];
-        if (c->op == OP_CALL) {
-            run[i].op = call_opcode(c->a, c->b);
-        } else if ((c->op == OP_FIELD || c->op == OP_VAR) && i + 2 < p->ncode &&
-                   c[1].op == OP_CONST && c[2].op >= OP_LT && c[2].op <= OP_NE &&
-                   !jump_target(p, i + 1) && !jump_target(p, i + 2)) {
-            run[i].op = c->op == OP_FIELD ? OP_FIELD_CMP : OP_VAR_CMP;
-            run[i + 1] = (mq_ins){c[2].op, 0, c[1].b};
-            i += 2;
-        }
+        int n = fuse(p, i, run);
+        if (n)
+            i += n - 1;
+        else if (p->code[i].op == OP_CALL)
+            run[i].op = call_opcode(p->code[i].a, p->code[i].b);
     }
     free(p->run);
     p->run = run;
