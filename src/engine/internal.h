@@ -345,6 +345,7 @@ typedef struct mq_var_decl {
     /* computed in one pass over the entities with the variable before it,
      * entity by entity, which gives the same values (plan.c, group_vars) */
     bool with_previous;
+    int run_end; /* one past the last variable of the run this one is in */
 } mq_var_decl;
 
 typedef struct mq_compile_env {
@@ -389,6 +390,16 @@ typedef struct mq_cursor {
     double *var_row[MQ_ENT_COUNT];   /* its derived variables (mq_vm.none when none) */
 } mq_cursor;
 
+/* The line's structure per kind, as mq_vm_enter reads it: the parent kind
+ * when it is not the policy, the link field and the kind it links to; -1:
+ * none. The same for every rating of a line: a plan keeps its line's. */
+typedef struct mq_vm_shape {
+    int8_t up[MQ_ENT_COUNT], link_kind[MQ_ENT_COUNT];
+    int16_t link_field[MQ_ENT_COUNT];
+} mq_vm_shape;
+
+void mq_vm_shape_of(const mq_line_def *l, mq_vm_shape *shape);
+
 /* One rating in progress: what the VM reads and where it reports failure. */
 typedef struct mq_vm {
     const mq_input *in;
@@ -398,10 +409,7 @@ typedef struct mq_vm {
     int32_t *parent_of[MQ_ENT_COUNT];   /* index of each entity's parent (non-policy parents) */
     const double *values[MQ_ENT_COUNT]; /* in->values, or `none` (mq_vm_start) */
     int nfields[MQ_ENT_COUNT];
-    /* the line's structure per kind, for mq_vm_enter: the parent kind when it
-     * is not the policy, the link field and the kind it links to; -1: none */
-    int8_t up[MQ_ENT_COUNT], link_kind[MQ_ENT_COUNT];
-    int16_t link_field[MQ_ENT_COUNT];
+    mq_vm_shape shape; /* the line's structure, for mq_vm_enter */
     double none[1];
     mq_cursor cur;
     int32_t self[MQ_ENT_COUNT]; /* the entity a variable is being computed for */
@@ -420,6 +428,8 @@ typedef struct mq_vm {
 /* Prepares vm to rate `in` (in, line, vars, nvars and parent_of already
  * set): the calendar memo, and entity 0 of every kind current. */
 void mq_vm_start(mq_vm *vm);
+/* mq_vm_start with the line's shape worked out before (mq_plan.vm_shape). */
+void mq_vm_start_shaped(mq_vm *vm, const mq_vm_shape *shape);
 /* Runs a program. Returns false when a table lookup failed (vm->miss_*). */
 bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out);
 /* Runs an aggregate (OP_AGG, FORM_AGG); the same contract. */
@@ -437,18 +447,18 @@ static inline void mq_vm_set_current(mq_vm *vm, int k, int32_t i)
 static inline void mq_vm_enter_as(mq_vm *vm, mq_entity_kind k, int32_t i, bool alone)
 {
     mq_vm_set_current(vm, k, i);
-    int up = vm->up[k];
+    int up = vm->shape.up[k];
     if (up >= 0 && vm->parent_of[k])
         mq_vm_set_current(vm, up, vm->parent_of[k][i]);
     else if (up >= 0 && alone)
         mq_vm_set_current(vm, up, 0);
-    int f = vm->link_field[k];
+    int f = vm->shape.link_field[k];
     if (f >= 0) {
         double v = vm->cur.row[k][f];
         if (!isnan(v))
-            mq_vm_set_current(vm, vm->link_kind[k], (int32_t)v);
+            mq_vm_set_current(vm, vm->shape.link_kind[k], (int32_t)v);
         else if (alone)
-            mq_vm_set_current(vm, vm->link_kind[k], 0);
+            mq_vm_set_current(vm, vm->shape.link_kind[k], 0);
     }
 }
 
@@ -598,6 +608,7 @@ struct mq_plan {
     char *plan_id, *version;
     int32_t effective;
     mq_line line;
+    mq_vm_shape vm_shape; /* the line's, for mq_vm_start_shaped */
     int *states;
     int nstates;
     int term_months;

@@ -260,6 +260,8 @@ static void load_header(loader *L, struct fy_node *root)
         else
             p->line = (mq_line)li;
     }
+    if (mq_line_get(p->line))
+        mq_vm_shape_of(mq_line_get(p->line), &p->vm_shape);
     double term = 0;
     struct fy_node *tn = get(pl, "term_months");
     if (!tn)
@@ -457,6 +459,9 @@ static void group_vars(mq_plan *p)
                                            !(can_fail && run_can_fail)));
         run_can_fail = (d->with_previous && run_can_fail) || can_fail;
     }
+    for (int v = p->nvars - 1; v >= 0; v--) /* where each run ends, for rate.c */
+        p->vars[v].run_end =
+            v + 1 < p->nvars && p->vars[v + 1].with_previous ? p->vars[v + 1].run_end : v + 1;
 }
 
 static void load_variables(loader *L, struct fy_node *map)

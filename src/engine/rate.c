@@ -247,7 +247,7 @@ static void record(rating *r, int cov, int32_t unit, const char *name, const mq_
 
 /* Memory for the rating's own use, not zeroed: from the stack buffer while
  * it lasts, then from the arena. NULL (and r->oom) when the arena is out. */
-static void *scratch_alloc(rating *r, size_t size)
+static inline void *scratch_alloc(rating *r, size_t size)
 {
     size_t need = (size + 15) & ~(size_t)15;
     if (need >= size && need <= SCRATCH_BYTES - r->scratch_used) {
@@ -344,7 +344,7 @@ static bool setup_vm(rating *r)
             !(r->vm.parent_of[k] = parent_index(r, (mq_entity_kind)k)))
             return false;
     }
-    mq_vm_start(&r->vm);
+    mq_vm_start_shaped(&r->vm, &r->p->vm_shape);
     if (r->totals_only)
         return true;
     /* room for every coverage premium the rating can give */
@@ -375,15 +375,12 @@ static bool compute_run(rating *r, int v, int end)
 }
 
 /* Every variable in dependency order; a run of variables the plan grouped
- * (mq_var_decl.with_previous) in one pass over its entities. */
+ * (mq_var_decl.with_previous, run_end) in one pass over its entities. */
 static bool compute_variables(rating *r)
 {
-    for (int v = 0, end; v < r->p->nvars; v = end) {
-        for (end = v + 1; end < r->p->nvars && r->p->vars[end].with_previous;)
-            end++;
-        if (!compute_run(r, v, end))
+    for (int v = 0; v < r->p->nvars; v = r->p->vars[v].run_end)
+        if (!compute_run(r, v, r->p->vars[v].run_end))
             return false;
-    }
     return true;
 }
 

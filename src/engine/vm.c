@@ -41,7 +41,24 @@ static inline bool truth(double x)
     return x != 0 && !isnan(x);
 }
 
+void mq_vm_shape_of(const mq_line_def *l, mq_vm_shape *shape)
+{
+    for (int k = 0; k < MQ_ENT_COUNT; k++) {
+        int f = l->link_plus1[k] - 1;
+        shape->up[k] = (int8_t)(l->parent[k] != MQ_ENT_POLICY ? (int)l->parent[k] : -1);
+        shape->link_field[k] = (int16_t)f;
+        shape->link_kind[k] = (int8_t)(f >= 0 ? (int)l->fields[k][f].link : -1);
+    }
+}
+
 void mq_vm_start(mq_vm *vm)
+{
+    mq_vm_shape shape;
+    mq_vm_shape_of(vm->line, &shape);
+    mq_vm_start_shaped(vm, &shape);
+}
+
+void mq_vm_start_shaped(mq_vm *vm, const mq_vm_shape *shape)
 {
     mq_ymd eff = mq_date_ymd(vm->in->effective_date);
     vm->eff_y = eff.y;
@@ -49,6 +66,7 @@ void mq_vm_start(mq_vm *vm)
     vm->eff_d = eff.d;
     vm->nwindows = 0;
     vm->none[0] = NAN;
+    vm->shape = *shape;
     for (int k = 0; k < MQ_ENT_COUNT; k++) {
         vm->values[k] = vm->in->values[k] ? vm->in->values[k] : vm->none;
         vm->nfields[k] = vm->in->values[k] ? vm->line->nfields[k] : 0;
@@ -56,11 +74,6 @@ void mq_vm_start(mq_vm *vm)
             vm->vars[k] = vm->none;
             vm->nvars[k] = 0;
         }
-        const mq_line_def *l = vm->line;
-        int f = l->link_plus1[k] - 1;
-        vm->up[k] = (int8_t)(l->parent[k] != MQ_ENT_POLICY ? (int)l->parent[k] : -1);
-        vm->link_field[k] = (int16_t)f;
-        vm->link_kind[k] = (int8_t)(f >= 0 ? (int)l->fields[k][f].link : -1);
         mq_vm_set_current(vm, k, 0);
     }
 }
