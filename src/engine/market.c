@@ -6,9 +6,10 @@
  * applicable-percentage bands, eligibility) change every year, so they are
  * data: a folder with market.yaml, chosen by the request's effective date.
  * After every health plan is rated, mq_market_apply re-rates the silver
- * plans without tobacco, picks the benchmark, and sets each result's gross
- * premium, the credit it uses and the net premium (26 U.S.C. 36B as
- * described in ../shared/reference/aca-health.md).
+ * plans without tobacco (totals only: no coverages, notes or reasons are
+ * made, as only the totals are read), picks the benchmark, and sets each
+ * result's gross premium, the credit it uses and the net premium (26
+ * U.S.C. 36B as described in ../shared/reference/aca-health.md).
  */
 #include "internal.h"
 
@@ -223,7 +224,8 @@ static bool benchmark(const mq_market *m, const mq_engine *e, const mq_input *in
         if (!plans[i] || plans[i]->metal != m->benchmark_metal)
             continue;
         mq_result r;
-        if (!mq_rate_plan(plans[i], &plain, &(mq_rate_opts){0}, a, &r))
+        /* only the status and total are read: no coverages, notes or reasons */
+        if (!mq_rate_plan(plans[i], &plain, &(mq_rate_opts){.totals_only = true}, a, &r))
             return false;
         if (r.status == MQ_QUOTED)
             prices[np++] = r.total_cents;
