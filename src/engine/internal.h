@@ -241,7 +241,8 @@ typedef enum {
                       * 4 slots when it takes in an OP_TRUTH after it) */
     OP_VAR_CMP,      /* the same with VAR */
     OP_FIELD_WITHIN, /* FIELD a b; CONST; CALL within_months */
-    OP_FIELDS_AGE,   /* FIELD a b; FIELD; CALL age/years_between */
+    OP_FIELD_SELF_CMP, /* FIELD a b; SELF; compare (its slot holds {compare op, slots, 0}) */
+    OP_FIELDS_AGE,     /* FIELD a b; FIELD; CALL age/years_between */
     OP_RUN_COUNT
 } mq_opcode;
 

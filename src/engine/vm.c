@@ -15,10 +15,11 @@
  * own handler without call_builtin's argument loop and switch, and a few
  * common sequences are one instruction that skips the rest of its slots,
  * the second of which holds what the first cannot: a load compared with a
- * constant (`incident.type == "dui"`, with the OP_TRUTH after it when
- * there is one), within_months of a field and a constant, and the age
- * between two fields. The compiled code stays as it was for the analyses
- * that read it (reads.c, mq_prog_policy_only).
+ * constant (`incident.type == "dui"`) or with the same field of the entity
+ * whose variable is computed (`member.date_of_birth < self.date_of_birth`),
+ * with the OP_TRUTH after it when there is one, within_months of a field
+ * and a constant, and the age between two fields. The compiled code stays as it was for the
+ * analyses that read it (reads.c, mq_prog_policy_only).
  *
  * Loads read the current entity's row of the request or of the derived
  * variables through the cursor (mq_cursor, kept by mq_vm_enter), so a load is
@@ -303,6 +304,7 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
         [OP_FIELD_CMP] = &&op_field_cmp,
         [OP_VAR_CMP] = &&op_var_cmp,
         [OP_FIELD_WITHIN] = &&op_field_within,
+        [OP_FIELD_SELF_CMP] = &&op_field_self_cmp,
         [OP_FIELDS_AGE] = &&op_fields_age,
     };
     _Static_assert(sizeof handler / sizeof handler[0] == OP_RUN_COUNT, "a handler per opcode");
@@ -443,6 +445,14 @@ op_var_cmp:
     *sp++ = mq_vm_compare(in[1].op, vm->cur.var_row[in->a][in->b], p->k[in[1].b]);
     in += in[1].a;
     DISPATCH();
+op_field_self_cmp : {
+    const mq_ins *self = &in[1]; /* the OP_SELF */
+    double mine = vm->values[self->a][(size_t)vm->self[self->a] * (size_t)vm->nfields[self->a] +
+                                      (size_t)self->b];
+    *sp++ = mq_vm_compare(in[2].op, vm->cur.row[in->a][in->b], mine);
+    in += in[2].a;
+    DISPATCH();
+}
 op_field_within:
     *sp++ = within_months(vm, vm->cur.row[in->a][in->b], p->k[in[1].b]);
     in += 3;
@@ -546,6 +556,13 @@ static int fuse(const mq_prog *p, int i, mq_ins *run)
         int n = fusable(p, i + 3, OP_TRUTH) ? 4 : 3;
         run[i].op = c->op == OP_FIELD ? OP_FIELD_CMP : OP_VAR_CMP;
         run[i + 1] = (mq_ins){c[2].op, (uint16_t)n, c[1].b};
+        return n;
+    }
+    if (c->op == OP_FIELD && c[1].op == OP_SELF && c[2].op >= OP_LT && c[2].op <= OP_NE) {
+        /* `member.date_of_birth < self.date_of_birth` */
+        int n = fusable(p, i + 3, OP_TRUTH) ? 4 : 3;
+        run[i].op = OP_FIELD_SELF_CMP; /* run[i + 1] is the OP_SELF */
+        run[i + 2].a = (uint16_t)n;
         return n;
     }
     if (c->op == OP_FIELD && c[1].op == OP_CONST && c[2].op == OP_CALL &&
