@@ -242,7 +242,13 @@ typedef enum {
     OP_VAR_CMP,      /* the same with VAR */
     OP_FIELD_WITHIN, /* FIELD a b; CONST; CALL within_months */
     OP_FIELD_SELF_CMP, /* FIELD a b; SELF; compare (its slot holds {compare op, slots, 0}) */
-    OP_FIELDS_AGE,     /* FIELD a b; FIELD; CALL age/years_between */
+    OP_FIELD_CMP_AND,  /* FIELD_CMP then the OP_AND in the fourth slot; likewise OR, JFALSE */
+    OP_VAR_CMP_AND,    /* VAR_CMP then OP_AND */
+    OP_FIELD_CMP_OR,
+    OP_VAR_CMP_OR,
+    OP_FIELD_CMP_JFALSE,
+    OP_VAR_CMP_JFALSE,
+    OP_FIELDS_AGE, /* FIELD a b; FIELD; CALL age/years_between */
     OP_RUN_COUNT
 } mq_opcode;
 

@@ -17,8 +17,10 @@
  * the second of which holds what the first cannot: a load compared with a
  * constant (`incident.type == "dui"`) or with the same field of the entity
  * whose variable is computed (`member.date_of_birth < self.date_of_birth`),
- * with the OP_TRUTH after it when there is one, within_months of a field
- * and a constant, and the age between two fields. The compiled code stays as it was for the
+ * with the OP_TRUTH after it when there is one, or with the OP_AND, OP_OR
+ * or OP_JFALSE that takes its 0 or 1 (one test and a jump instead of a
+ * push, a dispatch and a test of the pushed value), within_months of a
+ * field and a constant, and the age between two fields. The compiled code stays as it was for the
  * analyses that read it (reads.c, mq_prog_policy_only).
  *
  * Loads read the current entity's row of the request or of the derived
@@ -264,6 +266,36 @@ __attribute__((noinline)) bool mq_vm_aggregate(mq_vm *vm, const mq_agg *g, doubl
         NEXT();                                                                                    \
     } while (0)
 
+/* A load compared with a constant (in[1]: the comparison and the constant)
+ * and the OP_AND, OP_OR or OP_JFALSE in in[3] that takes its 0 or 1, as
+ * that instruction would: the first two push the value that decides and
+ * jump, or go on with nothing pushed; the last jumps when false. */
+#define CMP_AND(LOAD)                                                                              \
+    do {                                                                                           \
+        if (!mq_vm_compare(in[1].op, (LOAD), p->k[in[1].b])) {                                     \
+            *sp++ = 0;                                                                             \
+            JUMP_TO(in[3].b);                                                                      \
+        }                                                                                          \
+        in += 4;                                                                                   \
+        DISPATCH();                                                                                \
+    } while (0)
+#define CMP_OR(LOAD)                                                                               \
+    do {                                                                                           \
+        if (mq_vm_compare(in[1].op, (LOAD), p->k[in[1].b])) {                                      \
+            *sp++ = 1;                                                                             \
+            JUMP_TO(in[3].b);                                                                      \
+        }                                                                                          \
+        in += 4;                                                                                   \
+        DISPATCH();                                                                                \
+    } while (0)
+#define CMP_JFALSE(LOAD)                                                                           \
+    do {                                                                                           \
+        if (!mq_vm_compare(in[1].op, (LOAD), p->k[in[1].b]))                                       \
+            JUMP_TO(in[3].b);                                                                      \
+        in += 4;                                                                                   \
+        DISPATCH();                                                                                \
+    } while (0)
+
 bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
 {
     static const void *const handler[] = {
@@ -305,6 +337,12 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
         [OP_VAR_CMP] = &&op_var_cmp,
         [OP_FIELD_WITHIN] = &&op_field_within,
         [OP_FIELD_SELF_CMP] = &&op_field_self_cmp,
+        [OP_FIELD_CMP_AND] = &&op_field_cmp_and,
+        [OP_VAR_CMP_AND] = &&op_var_cmp_and,
+        [OP_FIELD_CMP_OR] = &&op_field_cmp_or,
+        [OP_VAR_CMP_OR] = &&op_var_cmp_or,
+        [OP_FIELD_CMP_JFALSE] = &&op_field_cmp_jfalse,
+        [OP_VAR_CMP_JFALSE] = &&op_var_cmp_jfalse,
         [OP_FIELDS_AGE] = &&op_fields_age,
     };
     _Static_assert(sizeof handler / sizeof handler[0] == OP_RUN_COUNT, "a handler per opcode");
@@ -445,6 +483,18 @@ op_var_cmp:
     *sp++ = mq_vm_compare(in[1].op, vm->cur.var_row[in->a][in->b], p->k[in[1].b]);
     in += in[1].a;
     DISPATCH();
+op_field_cmp_and:
+    CMP_AND(vm->cur.row[in->a][in->b]);
+op_var_cmp_and:
+    CMP_AND(vm->cur.var_row[in->a][in->b]);
+op_field_cmp_or:
+    CMP_OR(vm->cur.row[in->a][in->b]);
+op_var_cmp_or:
+    CMP_OR(vm->cur.var_row[in->a][in->b]);
+op_field_cmp_jfalse:
+    CMP_JFALSE(vm->cur.row[in->a][in->b]);
+op_var_cmp_jfalse:
+    CMP_JFALSE(vm->cur.var_row[in->a][in->b]);
 op_field_self_cmp : {
     const mq_ins *self = &in[1]; /* the OP_SELF */
     double mine = vm->values[self->a][(size_t)vm->self[self->a] * (size_t)vm->nfields[self->a] +
@@ -470,6 +520,9 @@ op_end:
     return true;
 }
 
+#undef CMP_JFALSE
+#undef CMP_OR
+#undef CMP_AND
 #undef BINARY
 #undef JUMP_TO
 #undef NEXT
@@ -553,10 +606,19 @@ static int fuse(const mq_prog *p, int i, mq_ins *run)
     if ((c->op == OP_FIELD || c->op == OP_VAR) && c[1].op == OP_CONST && c[2].op >= OP_LT &&
         c[2].op <= OP_NE) {
         /* a comparison gives 0 or 1 (never NaN), which an OP_TRUTH leaves */
+        bool field = c->op == OP_FIELD;
         int n = fusable(p, i + 3, OP_TRUTH) ? 4 : 3;
-        run[i].op = c->op == OP_FIELD ? OP_FIELD_CMP : OP_VAR_CMP;
         run[i + 1] = (mq_ins){c[2].op, (uint16_t)n, c[1].b};
-        return n;
+        run[i].op = field ? OP_FIELD_CMP : OP_VAR_CMP;
+        if (fusable(p, i + 3, OP_AND))
+            run[i].op = field ? OP_FIELD_CMP_AND : OP_VAR_CMP_AND;
+        else if (fusable(p, i + 3, OP_OR))
+            run[i].op = field ? OP_FIELD_CMP_OR : OP_VAR_CMP_OR;
+        else if (fusable(p, i + 3, OP_JFALSE))
+            run[i].op = field ? OP_FIELD_CMP_JFALSE : OP_VAR_CMP_JFALSE;
+        else
+            return n;
+        return 4; /* run[i + 3] is the OP_AND, OP_OR or OP_JFALSE */
     }
     if (c->op == OP_FIELD && c[1].op == OP_SELF && c[2].op >= OP_LT && c[2].op <= OP_NE) {
         /* `member.date_of_birth < self.date_of_birth` */
