@@ -140,6 +140,32 @@ static void arithmetic_and_precedence(void **state)
     assert_true(run(f, "2 < 1 ? 10 : 1 < 2 ? 30 : 40") == 30);
 }
 
+/* The interpreter runs a rewritten copy of the code in which a load, a
+ * constant and a comparison (and the AND, OR, JFALSE or TRUTH after it)
+ * are one instruction (vm.c, build_run): the same answers, and no fusion
+ * across a place a jump lands on. */
+static void fused_sequences_answer_as_the_code(void **state)
+{
+    fixture *f = *state;
+    assert_true(run(f, "driver.age < 18 and vehicle.year > 2000") == 1);
+    assert_true(run(f, "driver.age > 18 and vehicle.year > 2000") == 0);
+    assert_true(run(f, "driver.age > 18 or vehicle.year > 2000") == 1);
+    assert_true(run(f, "driver.age > 18 or vehicle.year < 2000") == 0);
+    assert_true(run(f, "driver.age < 18 ? 5 : 6") == 5);
+    assert_true(run(f, "driver.age > 18 ? 5 : 6") == 6);
+    assert_true(run(f, "med.limit > 0 and 1 < 2") == 0);
+    assert_true(run(f, "med.limit != 5 or vehicle.year == 2004") == 1);
+    assert_true(run(f, "(driver.marital_status == \"single\" and vehicle.year < 2000) < 1") == 1);
+    /* the ternary's jump lands on the constant 2000, so the load before
+     * it is not fused with it */
+    assert_true(run(f, "(driver.age > 30 ? 1 : vehicle.year) > 2000") == 1);
+    assert_true(run(f, "(driver.age < 30 ? 1 : vehicle.year) > 2000") == 0);
+    assert_true(run(f, "max(vehicle.year, 2010) - min(vehicle.year, 2010)") == 6);
+    assert_true(run(f, "default(med.limit, vehicle.year)") == 2004);
+    assert_true(isnan(run(f, "year(driver.license.first_licensed)")));
+    assert_true(isnan(run(f, "age(driver.date_of_birth, driver.license.first_licensed)")));
+}
+
 static void fields_variables_and_links(void **state)
 {
     fixture *f = *state;
@@ -273,6 +299,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(arithmetic_and_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(fields_variables_and_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(fused_sequences_answer_as_the_code, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_values, setup, teardown),
         cmocka_unit_test_setup_teardown(dates_and_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(aggregates, setup, teardown),
