@@ -300,9 +300,8 @@ typedef struct mq_agg {
 typedef enum {
     FORM_VM,    /* run the code */
     FORM_CONST, /* the constant `k0` */
-    FORM_FIELD, /* input field `index` of the current entity of kind `kind` */
-    FORM_VAR,   /* derived variable `index` of the current entity of kind `kind` */
-    FORM_CMP,   /* a field or variable (`load`: OP_FIELD or OP_VAR) compared (`cmp`) with k0 */
+    FORM_LOAD,  /* value `index` of the cursor's row `rows` (a field or a variable) */
+    FORM_CMP,   /* that value compared (`cmp`) with k0 */
     FORM_AGG    /* one aggregate, aggs[0] (`count(vehicles)`, `sum(driver.incidents of ...)`) */
 } mq_form;
 
@@ -321,8 +320,8 @@ struct mq_prog {
     int max_stack;
     /* the fast path: see mq_form */
     uint8_t form;
-    uint8_t load, cmp; /* FORM_CMP: the load opcode and the comparison opcode */
-    uint16_t kind;
+    uint8_t cmp;   /* FORM_CMP: the comparison opcode */
+    uint16_t rows; /* FORM_LOAD, FORM_CMP: the row in mq_cursor.rows */
     int32_t index;
     double k0;
 };
@@ -390,12 +389,24 @@ bool mq_prog_aggregates_var_of(const mq_prog *p, mq_entity_kind k);
 bool mq_prog_can_fail(const mq_prog *p);
 
 /* Which entity of each kind is current, with its rows located once, so a
- * load is one indexed read (mq_vm_enter keeps the three in step). */
+ * load is one indexed read (mq_vm_enter keeps the two in step). */
 typedef struct mq_cursor {
     int32_t at[MQ_ENT_COUNT];
-    const double *row[MQ_ENT_COUNT]; /* input row of entity at[k] */
-    double *var_row[MQ_ENT_COUNT];   /* its derived variables (mq_vm.none when none) */
+    /* rows[k]: the input row of entity at[k]; rows[MQ_ENT_COUNT + k]: its
+     * derived variables (mq_vm.none when none). One array, so a load of a
+     * field or of a variable is the same indexed read (FORM_LOAD) */
+    const double *rows[2 * MQ_ENT_COUNT];
 } mq_cursor;
+
+/* Where an OP_FIELD or OP_VAR of kind k finds its row in mq_cursor.rows. */
+static inline int mq_row_of_field(int k)
+{
+    return k;
+}
+static inline int mq_row_of_var(int k)
+{
+    return MQ_ENT_COUNT + k;
+}
 
 /* The line's structure per kind, as mq_vm_enter reads it: the parent kind
  * when it is not the policy, the link field and the kind it links to; -1:
@@ -445,8 +456,8 @@ bool mq_vm_aggregate(mq_vm *vm, const mq_agg *g, double *out);
 static inline void mq_vm_set_current(mq_vm *vm, int k, int32_t i)
 {
     vm->cur.at[k] = i;
-    vm->cur.row[k] = vm->values[k] + (size_t)i * (size_t)vm->nfields[k];
-    vm->cur.var_row[k] = vm->vars[k] + (size_t)i * (size_t)vm->nvars[k];
+    vm->cur.rows[mq_row_of_field(k)] = vm->values[k] + (size_t)i * (size_t)vm->nfields[k];
+    vm->cur.rows[mq_row_of_var(k)] = vm->vars[k] + (size_t)i * (size_t)vm->nvars[k];
 }
 
 /* Makes entity i of kind k current with its parent and link; `alone` says
@@ -461,7 +472,7 @@ static inline void mq_vm_enter_as(mq_vm *vm, mq_entity_kind k, int32_t i, bool a
         mq_vm_set_current(vm, up, 0);
     int f = vm->shape.link_field[k];
     if (f >= 0) {
-        double v = vm->cur.row[k][f];
+        double v = vm->cur.rows[mq_row_of_field(k)][f];
         if (!isnan(v))
             mq_vm_set_current(vm, vm->shape.link_kind[k], (int32_t)v);
         else if (alone)
@@ -514,18 +525,12 @@ static inline bool mq_vm_run(mq_vm *vm, const mq_prog *p, double *out)
     case FORM_CONST:
         *out = p->k0;
         return true;
-    case FORM_FIELD:
-        *out = vm->cur.row[p->kind][p->index];
+    case FORM_LOAD:
+        *out = vm->cur.rows[p->rows][p->index];
         return true;
-    case FORM_VAR:
-        *out = vm->cur.var_row[p->kind][p->index];
+    case FORM_CMP:
+        *out = mq_vm_compare(p->cmp, vm->cur.rows[p->rows][p->index], p->k0);
         return true;
-    case FORM_CMP: {
-        double a = p->load == OP_FIELD ? vm->cur.row[p->kind][p->index]
-                                       : vm->cur.var_row[p->kind][p->index];
-        *out = mq_vm_compare(p->cmp, a, p->k0);
-        return true;
-    }
     case FORM_AGG: /* mq_vm_eval's first test */
     case FORM_VM:
         break;

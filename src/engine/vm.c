@@ -355,10 +355,10 @@ op_const:
     *sp++ = p->k[in->b];
     NEXT();
 op_field:
-    *sp++ = vm->cur.row[in->a][in->b];
+    *sp++ = vm->cur.rows[mq_row_of_field(in->a)][in->b];
     NEXT();
 op_var:
-    *sp++ = vm->cur.var_row[in->a][in->b];
+    *sp++ = vm->cur.rows[mq_row_of_var(in->a)][in->b];
     NEXT();
 op_neg:
     sp[-1] = -sp[-1];
@@ -476,39 +476,40 @@ op_default:
     sp[-1] = isnan(sp[-1]) ? sp[0] : sp[-1];
     NEXT();
 op_field_cmp:
-    *sp++ = mq_vm_compare(in[1].op, vm->cur.row[in->a][in->b], p->k[in[1].b]);
+    *sp++ = mq_vm_compare(in[1].op, vm->cur.rows[mq_row_of_field(in->a)][in->b], p->k[in[1].b]);
     in += in[1].a; /* 3, or 4 over an OP_TRUTH of the 0 or 1 it gives */
     DISPATCH();
 op_var_cmp:
-    *sp++ = mq_vm_compare(in[1].op, vm->cur.var_row[in->a][in->b], p->k[in[1].b]);
+    *sp++ = mq_vm_compare(in[1].op, vm->cur.rows[mq_row_of_var(in->a)][in->b], p->k[in[1].b]);
     in += in[1].a;
     DISPATCH();
 op_field_cmp_and:
-    CMP_AND(vm->cur.row[in->a][in->b]);
+    CMP_AND(vm->cur.rows[mq_row_of_field(in->a)][in->b]);
 op_var_cmp_and:
-    CMP_AND(vm->cur.var_row[in->a][in->b]);
+    CMP_AND(vm->cur.rows[mq_row_of_var(in->a)][in->b]);
 op_field_cmp_or:
-    CMP_OR(vm->cur.row[in->a][in->b]);
+    CMP_OR(vm->cur.rows[mq_row_of_field(in->a)][in->b]);
 op_var_cmp_or:
-    CMP_OR(vm->cur.var_row[in->a][in->b]);
+    CMP_OR(vm->cur.rows[mq_row_of_var(in->a)][in->b]);
 op_field_cmp_jfalse:
-    CMP_JFALSE(vm->cur.row[in->a][in->b]);
+    CMP_JFALSE(vm->cur.rows[mq_row_of_field(in->a)][in->b]);
 op_var_cmp_jfalse:
-    CMP_JFALSE(vm->cur.var_row[in->a][in->b]);
+    CMP_JFALSE(vm->cur.rows[mq_row_of_var(in->a)][in->b]);
 op_field_self_cmp : {
     const mq_ins *self = &in[1]; /* the OP_SELF */
     double mine = vm->values[self->a][(size_t)vm->self[self->a] * (size_t)vm->nfields[self->a] +
                                       (size_t)self->b];
-    *sp++ = mq_vm_compare(in[2].op, vm->cur.row[in->a][in->b], mine);
+    *sp++ = mq_vm_compare(in[2].op, vm->cur.rows[mq_row_of_field(in->a)][in->b], mine);
     in += in[2].a;
     DISPATCH();
 }
 op_field_within:
-    *sp++ = within_months(vm, vm->cur.row[in->a][in->b], p->k[in[1].b]);
+    *sp++ = within_months(vm, vm->cur.rows[mq_row_of_field(in->a)][in->b], p->k[in[1].b]);
     in += 3;
     DISPATCH();
 op_fields_age : {
-    double birth = vm->cur.row[in->a][in->b], on = vm->cur.row[in[1].a][in[1].b];
+    double birth = vm->cur.rows[mq_row_of_field(in->a)][in->b],
+           on = vm->cur.rows[mq_row_of_field(in[1].a)][in[1].b];
     *sp++ = isnan(birth) || isnan(on)
                 ? NAN
                 : mq_ymd_age(ymd_of(vm, (int32_t)birth), ymd_of(vm, (int32_t)on));
@@ -539,14 +540,13 @@ static void classify(mq_prog *p)
         p->form = FORM_CONST;
         p->k0 = p->k[c[0].b];
     } else if (p->ncode == 1 && (c[0].op == OP_FIELD || c[0].op == OP_VAR)) {
-        p->form = c[0].op == OP_FIELD ? FORM_FIELD : FORM_VAR;
-        p->kind = c[0].a;
+        p->form = FORM_LOAD;
+        p->rows = (uint16_t)(c[0].op == OP_FIELD ? mq_row_of_field(c[0].a) : mq_row_of_var(c[0].a));
         p->index = c[0].b;
     } else if (p->ncode == 3 && (c[0].op == OP_FIELD || c[0].op == OP_VAR) && c[1].op == OP_CONST &&
                c[2].op >= OP_LT && c[2].op <= OP_NE) {
         p->form = FORM_CMP; /* `driver.points >= 12`, `incident.type == "dui"` */
-        p->load = (uint8_t)c[0].op;
-        p->kind = c[0].a;
+        p->rows = (uint16_t)(c[0].op == OP_FIELD ? mq_row_of_field(c[0].a) : mq_row_of_var(c[0].a));
         p->index = c[0].b;
         p->k0 = p->k[c[1].b];
         p->cmp = (uint8_t)c[2].op;
