@@ -242,6 +242,7 @@ typedef enum {
     OP_VAR_CMP,      /* the same with VAR */
     OP_FIELD_WITHIN, /* FIELD a b; CONST; CALL within_months */
     OP_FIELD_SELF_CMP, /* FIELD a b; SELF; compare (its slot holds {compare op, slots, 0}) */
+    OP_LOAD_LOOKUP,    /* FIELD or VAR, LOOKUP of one key: a is the row in mq_cursor.rows */
     OP_FIELD_CMP_AND,  /* FIELD_CMP then the OP_AND in the fourth slot; likewise OR, JFALSE */
     OP_VAR_CMP_AND,    /* VAR_CMP then OP_AND */
     OP_FIELD_CMP_OR,

@@ -20,7 +20,8 @@
  * with the OP_TRUTH after it when there is one, or with the OP_AND, OP_OR
  * or OP_JFALSE that takes its 0 or 1 (one test and a jump instead of a
  * push, a dispatch and a test of the pushed value), within_months of a
- * field and a constant, and the age between two fields. The compiled code stays as it was for the
+ * field and a constant, the age between two fields, and a lookup keyed by
+ * one field or variable. The compiled code stays as it was for the
  * analyses that read it (reads.c, mq_prog_policy_only).
  *
  * Loads read the current entity's row of the request or of the derived
@@ -337,6 +338,7 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
         [OP_VAR_CMP] = &&op_var_cmp,
         [OP_FIELD_WITHIN] = &&op_field_within,
         [OP_FIELD_SELF_CMP] = &&op_field_self_cmp,
+        [OP_LOAD_LOOKUP] = &&op_load_lookup,
         [OP_FIELD_CMP_AND] = &&op_field_cmp_and,
         [OP_VAR_CMP_AND] = &&op_var_cmp_and,
         [OP_FIELD_CMP_OR] = &&op_field_cmp_or,
@@ -503,6 +505,18 @@ op_field_self_cmp : {
     in += in[2].a;
     DISPATCH();
 }
+op_load_lookup : {
+    const mq_lookup *lk = &p->lookups[in[1].b];
+    double key = vm->cur.rows[in->a][in->b];
+    double v = mq_table_lookup(lk->table, &key, lk->column);
+    if (isnan(v)) {
+        missed(vm, lk->table, &key, 1);
+        return false;
+    }
+    *sp++ = v;
+    in += 2;
+    DISPATCH();
+}
 op_field_within:
     *sp++ = within_months(vm, vm->cur.rows[mq_row_of_field(in->a)][in->b], p->k[in[1].b]);
     in += 3;
@@ -601,6 +615,12 @@ static bool fusable(const mq_prog *p, int i, int op)
 static int fuse(const mq_prog *p, int i, mq_ins *run)
 {
     const mq_ins *c = &p->code[i];
+    if ((c->op == OP_FIELD || c->op == OP_VAR) && fusable(p, i + 1, OP_LOOKUP) && c[1].a == 1) {
+        /* `territory[vehicle.garaging_zip]`: run[i + 1] is the OP_LOOKUP */
+        run[i].op = OP_LOAD_LOOKUP;
+        run[i].a = (uint16_t)(c->op == OP_FIELD ? mq_row_of_field(c->a) : mq_row_of_var(c->a));
+        return 2;
+    }
     if (i + 2 >= p->ncode || jump_target(p, i + 1) || jump_target(p, i + 2))
         return 0;
     if ((c->op == OP_FIELD || c->op == OP_VAR) && c[1].op == OP_CONST && c[2].op >= OP_LT &&
