@@ -293,6 +293,11 @@ typedef struct mq_agg {
     bool children_of_current; /* driver.incidents: only the current parent's */
     mq_prog *cond;            /* NULL: every element */
     mq_prog *value;           /* NULL for count/any/all */
+    /* settled by mq_prog_finish: the value before any element (1 for all,
+     * NaN for max and min, else 0), and whether nothing runs per element
+     * (count, any or all without a condition: how many there are) */
+    double start;
+    bool sized;
 } mq_agg;
 
 /* The shape of a program, settled when it is finished (mq_prog_finish):

@@ -194,14 +194,13 @@ __attribute__((noinline)) bool mq_vm_aggregate(mq_vm *vm, const mq_agg *g, doubl
         from = vm->in->start[k][owner];
         to = vm->in->start[k][owner + 1];
     }
-    if (!g->cond && (g->kind == AGG_COUNT || g->kind == AGG_ANY || g->kind == AGG_ALL)) {
-        /* nothing to run per element (`count(vehicles)`): how many there are */
+    if (g->sized) { /* `count(vehicles)`: how many there are */
         int32_t n = to > from ? to - from : 0;
         *out = g->kind == AGG_COUNT ? n : g->kind == AGG_ANY ? n > 0 : 1;
         return true;
     }
     mq_cursor saved = vm->cur;
-    double acc = g->kind == AGG_ALL ? 1 : (g->kind == AGG_MAX || g->kind == AGG_MIN) ? NAN : 0;
+    double acc = g->start;
     bool ok = true;
     for (int32_t i = from; i < to && ok; i++) {
         mq_vm_enter(vm, k, i);
@@ -683,6 +682,16 @@ static bool build_run(mq_prog *p)
     return true;
 }
 
+/* What each aggregate of p starts from (mq_agg.start, sized). */
+static void settle_aggregates(mq_prog *p)
+{
+    for (int i = 0; i < p->naggs; i++) {
+        mq_agg *g = &p->aggs[i];
+        g->start = g->kind == AGG_ALL ? 1 : (g->kind == AGG_MAX || g->kind == AGG_MIN) ? NAN : 0;
+        g->sized = !g->cond && (g->kind == AGG_COUNT || g->kind == AGG_ANY || g->kind == AGG_ALL);
+    }
+}
+
 bool mq_prog_finish(mq_prog *p)
 {
     mq_ins *code = realloc(p->code, sizeof(mq_ins) * (size_t)(p->ncode + 1));
@@ -691,5 +700,6 @@ bool mq_prog_finish(mq_prog *p)
     code[p->ncode] = (mq_ins){OP_END, 0, 0};
     p->code = code;
     classify(p);
+    settle_aggregates(p);
     return build_run(p);
 }
