@@ -331,7 +331,7 @@ static bool setup_vm(rating *r)
     const mq_input *in = r->in;
     if (!setup_caches(r))
         return false;
-    r->vm.in = in; /* the rest of r->vm is zero, as mq_rate_plan made r */
+    r->vm.in = in; /* vars and parent_of are NULL (start_rating) */
     r->vm.line = r->l;
     for (int k = 0; k < MQ_ENT_COUNT; k++) {
         r->vm.nvars[k] = r->p->nvars_of[k];
@@ -769,6 +769,37 @@ static bool classify(rating *r)
     return true;
 }
 
+/* Sets r up for rating p on `in`, field by field: the VM's state, most of
+ * r's size, is written by setup_vm and mq_vm_start_shaped before anything
+ * reads it, so of it only what they test (the variables and parents, NULL
+ * when a kind has none) and the entity each variable is computed for are
+ * zeroed, not all of it. */
+static void start_rating(rating *r, const mq_plan *p, const mq_input *in, const mq_rate_opts *opts,
+                         mq_arena *a, mq_result *out, unsigned char *scratch)
+{
+    r->p = p;
+    r->in = in;
+    r->l = mq_line_get(p->line);
+    r->a = a;
+    r->out = out;
+    r->worksheet = opts && opts->worksheet;
+    r->totals_only = opts && opts->totals_only && !opts->worksheet;
+    r->oom = false;
+    r->memo = opts ? opts->memo : NULL;
+    r->premium_sum = 0;
+    r->nunits = r->l->unit == MQ_ENT_POLICY ? 1 : in->count[r->l->unit];
+    r->capsteps = r->capnotes = 0;
+    r->policy_chosen = 0;
+    r->scratch = scratch;
+    r->scratch_used = 0;
+    r->slot_row = NULL;
+    r->slot_keys = r->item_amount = r->group_factor = NULL;
+    r->item_on = r->group_done = NULL;
+    memset(r->vm.vars, 0, sizeof r->vm.vars);
+    memset(r->vm.parent_of, 0, sizeof r->vm.parent_of);
+    memset(r->vm.self, 0, sizeof r->vm.self);
+}
+
 bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts, mq_arena *a,
                   mq_result *out)
 {
@@ -789,16 +820,8 @@ bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts
         .out_of_pocket_max_cents = p->oop_max_cents,
     };
     _Alignas(16) unsigned char scratch[SCRATCH_BYTES];
-    rating r = {.p = p,
-                .in = in,
-                .l = mq_line_get(p->line),
-                .a = a,
-                .out = out,
-                .worksheet = opts && opts->worksheet,
-                .totals_only = opts && opts->totals_only && !opts->worksheet,
-                .memo = opts ? opts->memo : NULL,
-                .scratch = scratch};
-    r.nunits = r.l->unit == MQ_ENT_POLICY ? 1 : in->count[r.l->unit];
+    rating r;
+    start_rating(&r, p, in, opts, a, out, scratch);
     if (in->line != p->line) {
         fail_with(&r, MQ_ERROR, "plan %s rates %s, not this line", p->plan_id, r.l->name);
     } else if (!mq_plan_writes(p, in->state)) {
