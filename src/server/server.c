@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -930,13 +931,103 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 /* ---- Lifecycle ----------------------------------------------------------- */
 
+/* ---- Accepting ------------------------------------------------------------
+ *
+ * libmicrohttpd's pool threads each watch the listening socket and accept
+ * what they see first, so a burst of new connections can land mostly on
+ * one thread: wrk's 64 split 13/52 in one run of four, and that thread's
+ * connections then waited about twice as long as the other's. The server
+ * accepts on a thread of its own instead and hands each connection to
+ * libmicrohttpd (MHD_add_connection), which gives it to pool thread
+ * (socket number mod threads): connections accepted in a row alternate.
+ * At --max-connections a client over the cap waits unserved until a
+ * connection closes, as it did with libmicrohttpd's own accepting, rather
+ * than being refused. */
+
+typedef struct acceptor {
+    int fd; /* the listening socket */
+    mq_server *server;
+    struct MHD_Daemon *daemon;
+    pthread_t thread;
+    bool running;
+    atomic_bool stop;
+} acceptor;
+
+static void *accept_main(void *arg)
+{
+    acceptor *a = arg;
+    const mq_server *s = a->server;
+    for (;;) {
+        struct sockaddr_storage from;
+        socklen_t len = sizeof from;
+        int fd = accept4(a->fd, (struct sockaddr *)&from, &len, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            /* at the cap it waits, unserved, until a connection closes */
+            while (atomic_load(&s->active_connections) >= (int)s->cfg.limits.max_connections &&
+                   !atomic_load(&a->stop))
+                usleep(2 * 1000);
+            /* refused (limits, memory, stopping): libmicrohttpd closes it */
+            MHD_add_connection(a->daemon, fd, (struct sockaddr *)&from, len);
+            continue;
+        }
+        if (atomic_load(&a->stop))
+            break;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            usleep(10 * 1000); /* out of descriptors or memory: not a busy loop */
+    }
+    return NULL;
+}
+
+/* Listens on --bind:--port; false (logged) when it cannot. */
+static bool acceptor_listen(acceptor *a, const mq_server_config *cfg)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
+    a->fd = -1;
+    if (inet_pton(AF_INET, cfg->bind, &addr.sin_addr) != 1) {
+        log_line("\"event\":\"error\",\"message\":\"--bind takes an IPv4 address\"");
+        return false;
+    }
+    int on = 1;
+    a->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (a->fd < 0 || setsockopt(a->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        bind(a->fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(a->fd, SOMAXCONN) != 0) {
+        log_line("\"event\":\"error\",\"message\":\"cannot listen on %s:%d: %s\"", cfg->bind,
+                 cfg->port, strerror(errno));
+        if (a->fd >= 0)
+            close(a->fd);
+        a->fd = -1;
+        return false;
+    }
+    return true;
+}
+
+static bool acceptor_start(acceptor *a, mq_server *s, struct MHD_Daemon *d)
+{
+    a->server = s;
+    a->daemon = d;
+    atomic_store(&a->stop, false);
+    a->running = pthread_create(&a->thread, NULL, accept_main, a) == 0;
+    if (!a->running)
+        log_line("\"event\":\"error\",\"message\":\"cannot start the acceptor thread\"");
+    return a->running;
+}
+
+/* Stops accepting: connections not accepted yet are refused. */
+static void acceptor_stop(acceptor *a)
+{
+    atomic_store(&a->stop, true);
+    if (a->fd >= 0)
+        shutdown(a->fd, SHUT_RDWR); /* wakes accept4 */
+    if (a->running)
+        pthread_join(a->thread, NULL);
+    a->running = false;
+    if (a->fd >= 0)
+        close(a->fd);
+    a->fd = -1;
+}
+
 static struct MHD_Daemon *start_daemon(mq_server *s)
 {
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->cfg.port)};
-    if (inet_pton(AF_INET, s->cfg.bind, &addr.sin_addr) != 1) {
-        log_line("\"event\":\"error\",\"message\":\"--bind takes an IPv4 address\"");
-        return NULL;
-    }
     /* Handlers only compute: a quote waiting for its group commit suspends
      * its connection (defer_save), so one thread per core is enough. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -952,13 +1043,13 @@ static struct MHD_Daemon *start_daemon(mq_server *s)
     /* MHD_USE_TURBO: read, write and accept before asking epoll whether
      * the socket is ready (it mostly is): 5-8% less CPU per quote, measured
      * in paired runs of bench/bench_http.sh */
+    /* MHD_USE_NO_LISTEN_SOCKET: the acceptor below hands it connections */
     return MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
-            MHD_USE_TURBO,
-        (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-        MHD_OPTION_CONNECTION_LIMIT, l->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET,
+        0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        s, MHD_OPTION_CONNECTION_LIMIT, l->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         l->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, l->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool < 16 * 1024 ? (size_t)16 * 1024 : pool,
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
@@ -1086,10 +1177,14 @@ int mq_server_run(const mq_server_config *cfg)
     }
     if (!start_hardening(s))
         goto done;
-    struct MHD_Daemon *d = start_daemon(s);
-    if (!d) {
-        log_line("\"event\":\"error\",\"message\":\"cannot listen on %s:%d\"", cfg->bind,
-                 cfg->port);
+    acceptor acc = {.fd = -1};
+    struct MHD_Daemon *d = NULL;
+    if (!acceptor_listen(&acc, cfg) || !(d = start_daemon(s)) || !acceptor_start(&acc, s, d)) {
+        if (d) {
+            log_line("\"event\":\"error\",\"message\":\"cannot start the HTTP daemon\"");
+            MHD_stop_daemon(d);
+        }
+        acceptor_stop(&acc);
         watch_stop(s->watch);
         s->watch = NULL;
         goto done;
@@ -1110,18 +1205,12 @@ int mq_server_run(const mq_server_config *cfg)
         break;
     }
     log_line("\"event\":\"stopping\",\"in_flight\":%d", atomic_load(&active_requests));
-    /* stop accepting: new connections are refused at once (the socket is
-     * closed only after the daemon stops, as libmicrohttpd requires) */
-    MHD_socket listen_fd = MHD_quiesce_daemon(d);
-    if (listen_fd != MHD_INVALID_SOCKET)
-        shutdown(listen_fd, SHUT_RDWR);
+    acceptor_stop(&acc); /* new connections are refused at once */
     drain();
     MHD_stop_daemon(d);
     mq_api_remote_stop(s);
     watch_stop(s->watch);
     s->watch = NULL;
-    if (listen_fd != MHD_INVALID_SOCKET)
-        close(listen_fd);
     log_line("\"event\":\"stopped\"");
     status = 0;
 done:
