@@ -3,7 +3,9 @@
  * libmicrohttpd calls on_request several times per request: first with the
  * headers (we only allocate our state: queueing a response then would close
  * the connection), then with body chunks (copied, capped at 1 MiB), then a
- * last time, when api.c answers. Requests run on MHD's thread pool; the live
+ * last time, when api.c answers. An acceptor thread of ours takes new
+ * connections and hands them to MHD's pool threads in turn (see
+ * "Accepting"). Requests run on MHD's thread pool; the live
  * plans are reference-counted so a SIGHUP reload swaps them without a
  * request ever seeing a half-loaded engine. The main thread waits for
  * signals: SIGHUP reloads, SIGTERM/SIGINT stop accepting, let in-flight
