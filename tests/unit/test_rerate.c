@@ -56,12 +56,20 @@ static double other_value(double v)
     return isnan(v) ? 1 : v == 0 ? 1 : v + 1;
 }
 
+/* Another valid index of a link (the principal driver of a vehicle...): a
+ * validated request only links to entities that exist. */
+static double other_link(double v, int32_t count)
+{
+    return count > 0 && !isnan(v) ? fmod(v + 1, (double)count) : v;
+}
+
 /* `in` with field f of kind k changed in every entity (first_only: in
  * entity 0 alone); values from `a`. */
 static mq_input with_field_changed(const mq_input *in, mq_entity_kind k, int f, bool first_only,
                                    mq_arena *a)
 {
     const mq_line_def *l = mq_line_get(in->line);
+    const mq_field_def *fd = &l->fields[k][f];
     mq_input out = *in;
     size_t cells = (size_t)in->count[k] * (size_t)l->nfields[k];
     double *values = mq_arena_alloc(a, (cells ? cells : 1) * sizeof(double));
@@ -69,7 +77,7 @@ static mq_input with_field_changed(const mq_input *in, mq_entity_kind k, int f, 
     memcpy(values, in->values[k], cells * sizeof(double));
     for (int32_t i = 0; i < (first_only ? 1 : in->count[k]); i++) {
         double *v = &values[(size_t)i * (size_t)l->nfields[k] + (size_t)f];
-        *v = other_value(*v);
+        *v = fd->type == MQ_T_LINK ? other_link(*v, in->count[fd->link]) : other_value(*v);
     }
     out.values[k] = values;
     return out;
