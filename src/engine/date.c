@@ -11,7 +11,6 @@
  */
 #include "internal.h"
 
-#include <stdio.h>
 #include <string.h>
 
 static bool is_leap(int y)
@@ -102,13 +101,25 @@ bool mq_date_parse(const char *s, int32_t *days)
     return true;
 }
 
+/* Written digit by digit: every quote formats its dates, and snprintf
+ * cost more than the rest of the response's numbers together. A year
+ * outside 0..9999 (only from a day number no date parsed to) keeps its
+ * last four digits, as the 10 bytes always did. */
 void mq_date_format(int32_t days, char out[11])
 {
     int y, m, d;
     mq_date_to_ymd(days, &y, &m, &d);
-    char tmp[48]; /* room for any int, so no truncation is possible */
-    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y, m, d);
-    memcpy(out, tmp, 10);
+    unsigned year = (unsigned)(y < 0 ? -y : y);
+    out[0] = (char)('0' + year / 1000 % 10);
+    out[1] = (char)('0' + year / 100 % 10);
+    out[2] = (char)('0' + year / 10 % 10);
+    out[3] = (char)('0' + year % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + m / 10);
+    out[6] = (char)('0' + m % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + d / 10);
+    out[9] = (char)('0' + d % 10);
     out[10] = '\0';
 }
 

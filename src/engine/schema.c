@@ -61,8 +61,10 @@ int mq_symbol_find(mq_domain d, const char *name)
 {
     if (d <= MQ_DOM_NONE || d >= MQ_DOM_COUNT)
         return -1;
+    /* the first letters first: most names differ there (the 51 states),
+     * and a request looks up several symbols */
     for (int i = 0; i < domains[d].count; i++)
-        if (strcmp(domains[d].names[i], name) == 0)
+        if (domains[d].names[i][0] == name[0] && strcmp(domains[d].names[i], name) == 0)
             return i;
     return -1;
 }

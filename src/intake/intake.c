@@ -10,6 +10,7 @@
  * at the JSON path of the member that is wrong.
  */
 #include "intake_internal.h"
+#include "jsontext.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -336,11 +337,10 @@ bool mq_intake_check(const mq_intake *ik, const json_t *doc, mq_arena *a, mq_req
     for (size_t i = 0; i < json_array_size(vehicles); i++) {
         const json_t *veh = json_array_get(vehicles, i);
         char path[64];
-        snprintf(path, sizeof path, "vehicles[%zu].vin", i);
-        check_vin(ik, veh, path, a, errs);
+        check_vin(ik, veh, mq_json_path(path, sizeof path, "vehicles", i, ".vin"), a, errs);
         /* a vehicle may be garaged in another state (a student's car at
          * college): its plan rates that ZIP; it must still be a real one */
-        snprintf(path, sizeof path, "vehicles[%zu].garaging_zip", i);
+        mq_json_path(path, sizeof path, "vehicles", i, ".garaging_zip");
         check_zip(ik, member_string(veh, "garaging_zip"), -1, path, a, errs);
     }
     return errs->count == before;

@@ -202,6 +202,31 @@ char *mq_jw_digits(char *end, unsigned long long v)
     return end;
 }
 
+/* Appends n bytes of s at out[*len], keeping room for the NUL in cap. */
+static void path_put(char *out, size_t cap, size_t *len, const char *s, size_t n)
+{
+    if (n > cap - 1 - *len)
+        n = cap - 1 - *len;
+    memcpy(out + *len, s, n);
+    *len += n;
+}
+
+char *mq_json_path(char *out, size_t cap, const char *prefix, unsigned long long index,
+                   const char *suffix)
+{
+    if (cap == 0)
+        return out;
+    char digits[24], *end = digits + sizeof digits, *d = mq_jw_digits(end, index);
+    size_t len = 0;
+    path_put(out, cap, &len, prefix, strlen(prefix));
+    path_put(out, cap, &len, "[", 1);
+    path_put(out, cap, &len, d, (size_t)(end - d));
+    path_put(out, cap, &len, "]", 1);
+    path_put(out, cap, &len, suffix, strlen(suffix));
+    out[len] = '\0';
+    return out;
+}
+
 void mq_jw_int(mq_jw *w, long long v)
 {
     char b[24], *end = b + sizeof b;

@@ -68,6 +68,12 @@ void mq_jw_value(mq_jw *w, const json_t *v, int precision);
  * returns where they start (printf costs more than all the rest here). */
 char *mq_jw_digits(char *end, unsigned long long v);
 
+/* Writes "<prefix>[<index>]<suffix>" (a JSON path such as vehicles[1].vin)
+ * into out, cut to cap - 1 bytes and NUL-terminated as snprintf would;
+ * returns out. Cheaper than snprintf, for paths every request builds. */
+char *mq_json_path(char *out, size_t cap, const char *prefix, unsigned long long index,
+                   const char *suffix);
+
 /* The text (caller frees), or NULL when a write failed. */
 char *mq_jw_finish(mq_jw *w);
 

@@ -545,7 +545,10 @@ static int32_t parse_incidents(req *r, const json_t *drv, int d, int32_t first)
     for (int j = 0; j < n; j++) {
         json_t *inc = json_array_get(list, (size_t)j);
         int32_t k = first + j;
-        r->in->ids[MQ_ENT_INCIDENT][k] = mq_arena_printf(r->a, "drivers[%d].incidents[%d]", d, j);
+        char id[64], driver[32];
+        mq_json_path(driver, sizeof driver, "drivers", (unsigned)d, ".incidents");
+        r->in->ids[MQ_ENT_INCIDENT][k] =
+            mq_arena_strdup(r->a, mq_json_path(id, sizeof id, driver, (unsigned)j, ""));
         if (!r->in->ids[MQ_ENT_INCIDENT][k])
             r->oom = true;
         size_t e = rq_path_index(r, (size_t)j);

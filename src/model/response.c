@@ -324,6 +324,9 @@ char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
                    const mq_resp_meta *meta, const mq_tip_list *tips)
 {
     mq_jw w = {0};
+    /* room for the usual answer at once (an auto result is about 1.5 KB)
+     * rather than growing through 4, 8 and 16 KB */
+    mq_jw_reserve(&w, 1000 + (size_t)(nresults > 0 ? nresults : 0) * 1500);
     const mq_line_def *l = mq_line_get(in->line);
     char eff[11];
     mq_date_format(in->effective_date, eff);

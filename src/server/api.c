@@ -319,9 +319,11 @@ static void post_quote(mq_server *s, mq_http_req *r)
         atomic_fetch_add(&s->metrics.quotes[in.line][0], 1);
     r->status = 201;
     r->response = text;
-    r->response_len = strlen(text);
     r->response_type = "application/json";
-    r->location = mq_arena_printf(&r->arena, "/v1/quotes/%s", q.id);
+    if (!r->deferred) { /* a deferred answer is sent by server.c, which knows these */
+        r->response_len = strlen(text);
+        r->location = mq_arena_printf(&r->arena, "/v1/quotes/%s", q.id);
+    }
 done:
     if (ref)
         mq_server_engine_release(s, ref);

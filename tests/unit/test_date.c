@@ -9,6 +9,9 @@
 
 #include "engine.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static int32_t D(const char *s)
 {
     int32_t d = 0;
@@ -27,6 +30,26 @@ static void parse_accepts_real_dates(void **state)
     char out[11];
     mq_date_format(d, out);
     assert_string_equal(out, "2024-02-29");
+}
+
+/* Every day of years 0000-9999 formats as snprintf would, and those of
+ * the years a request may give (1800-2200) parse back. */
+static void format_writes_every_day_as_printf(void **state)
+{
+    (void)state;
+    int32_t first = mq_date_from_ymd(0, 1, 1), last = mq_date_from_ymd(9999, 12, 31);
+    for (int32_t d = first; d <= last; d++) {
+        int y, m, dd;
+        mq_date_to_ymd(d, &y, &m, &dd);
+        char want[32], out[11];
+        snprintf(want, sizeof want, "%04d-%02d-%02d", y, m, dd);
+        mq_date_format(d, out);
+        if (strcmp(out, want) != 0)
+            fail_msg("day %d: wrote %s, want %s", (int)d, out, want);
+        int32_t back;
+        if (y >= 1800 && y <= 2200 && (!mq_date_parse(out, &back) || back != d))
+            fail_msg("day %d: %s does not parse back", (int)d, out);
+    }
 }
 
 static void parse_rejects_impossible_dates(void **state)
@@ -125,6 +148,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_accepts_real_dates),
+        cmocka_unit_test(format_writes_every_day_as_printf),
         cmocka_unit_test(parse_rejects_impossible_dates),
         cmocka_unit_test(age_counts_whole_years),
         cmocka_unit_test(age_29_february_birthday_is_1_march_in_common_years),

@@ -276,6 +276,24 @@ static void any_tree_prints_as_jansson_prints_it(void **state)
 
 /* Tips re-rate the carrier's own plan; a lower limit is suggested only down
  * to the state's minimum, never below it. */
+/* mq_json_path writes what snprintf("%s[%llu]%s") writes, cut the same way. */
+static void json_paths_are_written_as_snprintf_writes_them(void **state)
+{
+    (void)state;
+    const unsigned long long idx[] = {0, 7, 10, 123, 4294967295ull, 18446744073709551615ull};
+    const char *prefixes[] = {"", "vehicles", "drivers[1].incidents"};
+    const char *suffixes[] = {"", ".vin", ".garaging_zip"};
+    for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++)
+        for (size_t p = 0; p < 3; p++)
+            for (size_t s = 0; s < 3; s++)
+                for (size_t cap = 1; cap <= 64; cap++) {
+                    char want[64], got[64];
+                    snprintf(want, cap, "%s[%llu]%s", prefixes[p], idx[i], suffixes[s]);
+                    assert_ptr_equal(mq_json_path(got, cap, prefixes[p], idx[i], suffixes[s]), got);
+                    assert_string_equal(got, want);
+                }
+}
+
 static void tips_never_go_below_the_legal_minimum(void **state)
 {
     (void)state;
@@ -323,6 +341,7 @@ int main(void)
         cmocka_unit_test(strings_and_money_are_escaped_as_jansson_escapes_them),
         cmocka_unit_test(strings_of_every_length_escape_as_jansson_escapes_them),
         cmocka_unit_test(names_written_without_escaping_need_none),
+        cmocka_unit_test(json_paths_are_written_as_snprintf_writes_them),
         cmocka_unit_test(tips_never_go_below_the_legal_minimum),
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
     };
