@@ -194,11 +194,25 @@ void mq_jw_name_key(mq_jw *w, const char *name, bool first)
     write_name(w, first ? "" : ",", name, ":");
 }
 
+/* Two digits at a time from a table of "00".."99": half the divisions. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
 char *mq_jw_digits(char *end, unsigned long long v)
 {
-    do
-        *--end = (char)('0' + v % 10);
-    while (v /= 10);
+    while (v >= 100) {
+        unsigned pair = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--end = digit_pairs[pair + 1];
+        *--end = digit_pairs[pair];
+    }
+    if (v >= 10) {
+        *--end = digit_pairs[v * 2 + 1];
+        *--end = digit_pairs[v * 2];
+    } else
+        *--end = (char)('0' + v);
     return end;
 }
 

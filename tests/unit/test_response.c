@@ -15,6 +15,7 @@
 #include "model.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +277,52 @@ static void any_tree_prints_as_jansson_prints_it(void **state)
 
 /* Tips re-rate the carrier's own plan; a lower limit is suggested only down
  * to the state's minimum, never below it. */
+/* Integers and money print as jansson prints them: every value below
+ * 100,000, then each power of ten and its neighbours up to the limits. */
+static void numbers_print_as_jansson_prints_them(void **state)
+{
+    (void)state;
+    long long values[100000 + 3 * 19 * 2 + 2];
+    size_t n = 0;
+    for (long long v = 0; v < 100000; v++)
+        values[n++] = v;
+    long long p = 1;
+    for (int e = 1; e <= 18; e++) {
+        p *= 10;
+        for (long long d = -1; d <= 1; d++) {
+            values[n++] = p + d;
+            values[n++] = -(p + d);
+        }
+    }
+    values[n++] = LLONG_MAX;
+    values[n++] = LLONG_MIN;
+    for (size_t i = 0; i < n; i++) {
+        mq_jw w = {0};
+        mq_jw_int(&w, values[i]);
+        char *got = mq_jw_finish(&w);
+        json_t *j = json_integer(values[i]);
+        char *want = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        json_decref(j);
+        /* money: cents below 10^13 dollars, as cents / 100.0 at precision 15 */
+        long long c = values[i];
+        if (c > -1000000000000000ll && c < 1000000000000000ll) {
+            w = (mq_jw){0};
+            mq_jw_cents(&w, c);
+            got = mq_jw_finish(&w);
+            j = json_real((double)c / 100.0);
+            want = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
+            if (strcmp(got, want) != 0)
+                fail_msg("cents %lld: wrote %s, jansson %s", c, got, want);
+            free(got);
+            free(want);
+            json_decref(j);
+        }
+    }
+}
+
 /* mq_json_path writes what snprintf("%s[%llu]%s") writes, cut the same way. */
 static void json_paths_are_written_as_snprintf_writes_them(void **state)
 {
@@ -341,6 +388,7 @@ int main(void)
         cmocka_unit_test(strings_and_money_are_escaped_as_jansson_escapes_them),
         cmocka_unit_test(strings_of_every_length_escape_as_jansson_escapes_them),
         cmocka_unit_test(names_written_without_escaping_need_none),
+        cmocka_unit_test(numbers_print_as_jansson_prints_them),
         cmocka_unit_test(json_paths_are_written_as_snprintf_writes_them),
         cmocka_unit_test(tips_never_go_below_the_legal_minimum),
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
