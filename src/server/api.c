@@ -110,6 +110,9 @@ void mq_api_prepare_quote(const char *line, int32_t effective, const json_t *doc
     q->effective_date = day;
     q->request = request;
     q->response = response;
+    /* measured here, while the text just written is in the cache: the
+     * answer and the store's packing of it come ~10 ms later */
+    q->response_len = response ? strlen(response) : 0;
     q->consent_contact = consent_given(doc);
     if (q->consent_contact)
         snprintf(q->consent_at, sizeof q->consent_at, "%s", q->created_at);

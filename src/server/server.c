@@ -457,6 +457,7 @@ void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, c
     cr->sealed = sealed;
     cr->text = text;
     cr->q.response = cr->text;
+    cr->q.response_len = q->response == text ? q->response_len : 0; /* 0: strlen */
     cr->line = line;
     static const char prefix[] = "/v1/quotes/";
     size_t id_len = strlen(q->id);
@@ -515,7 +516,7 @@ static enum MHD_Result answer_saved(struct MHD_Connection *conn, conn_req *cr)
         atomic_fetch_add(&cr->server->metrics.quotes[cr->line][0], 1);
         r.status = 201;
         r.response = cr->text;
-        r.response_len = strlen(cr->text);
+        r.response_len = cr->q.response_len ? cr->q.response_len : strlen(cr->text);
         r.response_type = "application/json";
         r.location = cr->location;
     } else {

@@ -465,6 +465,7 @@ static void load_row(void *arg, const char *const *cols, const size_t *lens, int
     q->effective_date = take(cols, lens, 3, block, &pos);
     q->request = take(cols, lens, 4, block, &pos);
     q->response = take(cols, lens, 5, block, &pos);
+    q->response_len = 0; /* strlen it, if it is ever saved again */
     q->consent_contact = cols[6] && strcmp(cols[6], "0") != 0;
     snprintf(q->consent_at, sizeof q->consent_at, "%s", cols[7] ? cols[7] : "");
     q->subject = take(cols, lens, 8, block, &pos);

@@ -40,6 +40,7 @@ typedef struct mq_store_quote {
     const char *effective_date;
     const char *request;  /* JSON text (or its encryption, see key_id) */
     const char *response; /* JSON text */
+    size_t response_len;  /* strlen(response) when the caller knows it; 0: not known */
     bool consent_contact;
     char consent_at[24]; /* when consent was given; "" when not */
     /* Whose quote this is, as an opaque text the caller chooses (e.g. a

@@ -29,7 +29,7 @@ typedef enum {
     ST_NSTMT
 } store_stmt;
 
-enum { STORE_QUOTE_COLS = 10 };
+enum { STORE_QUOTE_COLS = 10, STORE_COL_RESPONSE = 5 }; /* store_insert_params' order */
 
 extern const char *const store_sql[ST_NSTMT];
 

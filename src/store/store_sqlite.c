@@ -562,8 +562,8 @@ static void packs_free(packs *p)
 /* Binds text parameters $1..$n (NULL binds SQL NULL); the large
  * texts of statement `which` are bound packed (against dictionary d where
  * dict_params says), their buffers kept in *p. */
-static void bind_all(sq *b, store_stmt which, const char *const *params, int n, const store_dict *d,
-                     packs *p)
+static void bind_all(sq *b, store_stmt which, const char *const *params, const size_t *lens, int n,
+                     const store_dict *d, packs *p)
 {
     sqlite3_stmt *st = b->st[which];
     memset(p, 0, sizeof(*p));
@@ -571,7 +571,7 @@ static void bind_all(sq *b, store_stmt which, const char *const *params, int n, 
         int at = b->param_at[which][i], z = 0;
         if (at <= 0)
             continue;
-        size_t len = params[i] ? strlen(params[i]) : 0;
+        size_t len = !params[i] ? 0 : lens && lens[i] ? lens[i] : strlen(params[i]);
         const store_dict *with = (dict_params[which] >> i & 1) ? d : NULL;
         if (i < STORE_QUOTE_COLS && (packed_params[which] >> i & 1) && len >= PACK_MIN &&
             (p->buf[i] = store_pack(b->packer, params[i], len, with, &z)))
@@ -581,15 +581,22 @@ static void bind_all(sq *b, store_stmt which, const char *const *params, int n, 
     }
 }
 
-/* Steps statement `which`, which returns no rows; SQLITE_DONE or the error. */
-static int run(sq *b, store_stmt which, const char *const *params, int n, const store_dict *d)
+/* Steps statement `which`, which returns no rows; SQLITE_DONE or the error.
+ * lens: the params' lengths where known (0 or NULL: strlen). */
+static int run_sized(sq *b, store_stmt which, const char *const *params, const size_t *lens, int n,
+                     const store_dict *d)
 {
     packs p;
-    bind_all(b, which, params, n, d, &p);
+    bind_all(b, which, params, lens, n, d, &p);
     int rc = sqlite3_step(b->st[which]);
     done_with(b->st[which]);
     packs_free(&p);
     return rc;
+}
+
+static int run(sq *b, store_stmt which, const char *const *params, int n, const store_dict *d)
+{
+    return run_sized(b, which, params, NULL, n, d);
 }
 
 /* Ends a failed transaction: the error text, then the rollback. */
@@ -616,12 +623,16 @@ static store_rc sq_insert_batch(void *h, const mq_store_quote *const *qs, int n,
         const char *params[STORE_QUOTE_COLS];
         store_insert_params(qs[i], params);
         const char *response = qs[i]->response;
-        const store_dict *d = dict_for_response(b, qs[i], response ? strlen(response) : 0, &rc);
+        size_t lens[STORE_QUOTE_COLS] = {0};
+        lens[STORE_COL_RESPONSE] = !response             ? 0
+                                   : qs[i]->response_len ? qs[i]->response_len
+                                                         : strlen(response);
+        const store_dict *d = dict_for_response(b, qs[i], lens[STORE_COL_RESPONSE], &rc);
         if (rc != SQLITE_OK) {
             out = abandon(b, rc, "save: dictionary", err, errlen);
             goto done;
         }
-        if ((rc = run(b, ST_INSERT, params, STORE_QUOTE_COLS, d)) != SQLITE_DONE) {
+        if ((rc = run_sized(b, ST_INSERT, params, lens, STORE_QUOTE_COLS, d)) != SQLITE_DONE) {
             out = abandon(b, rc, "save", err, errlen);
             goto done;
         }
@@ -663,7 +674,7 @@ static store_rc sq_query(void *h, store_stmt st, const char *const *params, int 
     store_rc out = STORE_OK;
     pthread_mutex_lock(&b->lock);
     packs p;
-    bind_all(b, st, params, nparams, NULL, &p);
+    bind_all(b, st, params, NULL, nparams, NULL, &p);
     int rc = SQLITE_DONE, ncols = sqlite3_column_count(q);
     bool bad = false;
     while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
