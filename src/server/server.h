@@ -133,6 +133,9 @@ typedef struct mq_server {
     mq_remote_registry *registry;
     mq_remote *remote;
     atomic_bool store_failure_logged; /* the store's failed state, logged once */
+    /* the threads that rate POST /v1/quotes off libmicrohttpd's threads
+     * (server.c, "Rating threads"); NULL: rated on MHD's threads */
+    struct mq_raters *raters;
 } mq_server;
 
 /* A POST /v1/quotes still waiting on remote carriers, or streamed as
