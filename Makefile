@@ -38,8 +38,7 @@ fuzz: deps fuzz-build
 build: $(BUILD)/build.ninja
 	$(NINJA) -C $(BUILD)
 
-# The server is the quote server issue's work; until it lands, `make run`
-# sets up, builds and shows the comparison for the Harbor example request.
+# Serves the web page and the API on http://localhost:8080 (scripts/run.sh).
 run: deps build
 	@bash scripts/run.sh $(BUILD)
 
