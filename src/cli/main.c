@@ -97,8 +97,8 @@ static const struct {
      "  --rate-burst N        requests a client may make at once [60]\n"
      "  --trust-proxy ADDR    believe X-Forwarded-For (its last address) only from the\n"
      "                        proxy at ADDR, e.g. 127.0.0.1 behind nginx [none]\n"
-     "  --threads N           connection threads, and as many threads rating\n"
-     "                        quotes [one per core]\n"
+     "  --threads N           threads rating quotes, and half as many (at least one)\n"
+     "                        reading requests and sending answers [one per core]\n"
      "A POST whose Origin, Sec-Fetch-Site or Referer names another site is refused\n"
      "(403); API clients that send none of them are served.\n"},
     {"rotate-key",
