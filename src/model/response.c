@@ -147,9 +147,92 @@ static void write_premium(mq_jw *w, const mq_result *r)
                                     : ",\"minimum_premium_applied\":false}");
 }
 
+/* The parts of coverage entries that every result of a response repeats,
+ * written once per response and copied in after: per coverage of the line
+ * {"code":"bi" and its limits' names as the first (,"limits":{"per_person":)
+ * and as a later member (,"per_accident":); per unit ,"vehicle":"v1". The
+ * same writer functions make them, so the text is the same byte for byte;
+ * a response has some hundred coverage entries. */
+enum {
+    PIECE_CODE,
+    PIECE_LIMIT_FIRST,
+    PIECE_LIMIT_NEXT = PIECE_LIMIT_FIRST + 2,
+    PIECES_PER_COV = 5
+};
+
+typedef struct resp_pieces {
+    mq_jw text;    /* every piece, back to back */
+    size_t *spans; /* start and length of each piece: coverages' first, then units' */
+    int ncov, nunits;
+} resp_pieces;
+
+/* Ends the piece begun at text.len == start: its span goes to spans[2 * i]. */
+static void end_piece(resp_pieces *p, int i, size_t start)
+{
+    p->spans[2 * i] = start;
+    p->spans[2 * i + 1] = p->text.len - start;
+}
+
+/* Copies piece i in; nothing once w failed (as when the pieces could not
+ * be written: the caller then marks w failed). */
+static void put_piece(mq_jw *w, const resp_pieces *p, int i)
+{
+    if (!w->oom && p->spans && !p->text.oom)
+        mq_jw_mem(w, p->text.buf + p->spans[2 * i], p->spans[2 * i + 1]);
+}
+
+/* Writes the pieces of `in`'s line and units; false when memory ran out. */
+static bool pieces_init(resp_pieces *p, const mq_input *in)
+{
+    const mq_line_def *l = mq_line_get(in->line);
+    *p = (resp_pieces){0};
+    if (!l)
+        return false;
+    p->ncov = l->ncoverages;
+    p->nunits = l->unit == MQ_ENT_POLICY ? 0 : in->count[l->unit];
+    size_t n = (size_t)p->ncov * PIECES_PER_COV + (size_t)p->nunits;
+    p->spans = calloc(2 * (n ? n : 1), sizeof(size_t));
+    if (!p->spans)
+        return false;
+    for (int c = 0; c < p->ncov; c++) {
+        const mq_coverage_def *def = &l->coverages[c];
+        int at = c * PIECES_PER_COV;
+        size_t start = p->text.len;
+        mq_jw_raw(&p->text, "{\"code\":");
+        mq_jw_name(&p->text, def->code);
+        end_piece(p, at + PIECE_CODE, start);
+        for (int i = 0; i < 2; i++) {
+            start = p->text.len;
+            if (def->limit_names[i]) {
+                mq_jw_raw(&p->text, ",\"limits\":{");
+                mq_jw_name_key(&p->text, def->limit_names[i], true);
+            }
+            end_piece(p, at + PIECE_LIMIT_FIRST + i, start);
+            start = p->text.len;
+            if (def->limit_names[i])
+                mq_jw_name_key(&p->text, def->limit_names[i], false);
+            end_piece(p, at + PIECE_LIMIT_NEXT + i, start);
+        }
+    }
+    for (int u = 0; u < p->nunits; u++) {
+        size_t start = p->text.len;
+        mq_jw_name_key(&p->text, unit_key(in), false);
+        mq_jw_str(&p->text, unit_id(in, u));
+        end_piece(p, p->ncov * PIECES_PER_COV + u, start);
+    }
+    return !p->text.oom;
+}
+
+static void pieces_free(resp_pieces *p)
+{
+    free(p->text.buf);
+    free(p->spans);
+}
+
 /* {per_person, per_accident} / {limit} / {deductible}... as the request chose
  * them; nothing when the coverage has no limit given. */
-static void write_limits(mq_jw *w, const mq_input *in, const mq_coverage_def *def, int32_t unit)
+static void write_limits(mq_jw *w, const resp_pieces *p, const mq_input *in, int cov,
+                         const mq_coverage_def *def, int32_t unit)
 {
     int32_t row = def->scope == MQ_ENT_POLICY ? 0 : unit;
     if (row < 0 || row >= in->count[def->scope])
@@ -159,33 +242,29 @@ static void write_limits(mq_jw *w, const mq_input *in, const mq_coverage_def *de
     for (int i = 0; i < 2; i++) {
         if (def->limit_fields[i] < 0 || !(fabs(v[def->limit_fields[i]]) < 1e15))
             continue;
-        if (n++ == 0)
-            mq_jw_raw(w, ",\"limits\":{");
-        mq_jw_name_key(w, def->limit_names[i], n == 1);
+        put_piece(w, p,
+                  cov * PIECES_PER_COV + (n++ == 0 ? PIECE_LIMIT_FIRST : PIECE_LIMIT_NEXT) + i);
         mq_jw_int(w, (long long)v[def->limit_fields[i]]);
     }
     if (n)
         mq_jw_raw(w, "}");
 }
 
-static void write_coverage(mq_jw *w, const mq_input *in, const mq_cov_premium *cp)
+static void write_coverage(mq_jw *w, const resp_pieces *p, const mq_input *in,
+                           const mq_cov_premium *cp)
 {
     const mq_line_def *l = mq_line_get(in->line);
-    if (!l || cp->coverage < 0 || cp->coverage >= l->ncoverages) {
+    if (!l || cp->coverage < 0 || cp->coverage >= l->ncoverages || cp->coverage >= p->ncov) {
         w->oom = true; /* cannot happen: the engine only rates the line's coverages */
         return;
     }
     const mq_coverage_def *def = &l->coverages[cp->coverage];
-    mq_jw_raw(w, "{\"code\":");
-    mq_jw_name(w, def->code);
-    const char *unit = unit_id(in, cp->unit);
-    if (unit) {
-        mq_jw_name_key(w, unit_key(in), false);
-        mq_jw_str(w, unit);
-    }
+    put_piece(w, p, cp->coverage * PIECES_PER_COV + PIECE_CODE);
+    if (unit_id(in, cp->unit))
+        put_piece(w, p, p->ncov * PIECES_PER_COV + cp->unit);
     mq_jw_raw(w, ",\"premium\":");
     mq_jw_cents(w, cp->cents);
-    write_limits(w, in, def, cp->unit);
+    write_limits(w, p, in, cp->coverage, def, cp->unit);
     mq_jw_raw(w, "}");
 }
 
@@ -235,7 +314,8 @@ static void write_extras(mq_jw *w, const mq_input *in, const mq_result *r)
     }
 }
 
-static void write_result(mq_jw *w, const mq_input *in, const mq_result *r, bool elapsed)
+static void write_result(mq_jw *w, const resp_pieces *p, const mq_input *in, const mq_result *r,
+                         bool elapsed)
 {
     mq_jw_raw(w, "{\"carrier\":");
     write_carrier(w, r);
@@ -252,7 +332,7 @@ static void write_result(mq_jw *w, const mq_input *in, const mq_result *r, bool 
     for (int i = 0; i < r->ncoverages; i++) {
         if (i)
             mq_jw_raw(w, ",");
-        write_coverage(w, in, &r->coverages[i]);
+        write_coverage(w, p, in, &r->coverages[i]);
     }
     mq_jw_raw(w, "],\"fees\":[");
     for (int i = 0; i < r->nfees; i++) {
@@ -346,11 +426,15 @@ char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
         mq_jw_str(&w, meta->created_at);
     }
     mq_jw_raw(&w, ",\"results\":[");
+    resp_pieces pieces;
+    if (!pieces_init(&pieces, in))
+        w.oom = true;
     for (int i = 0; i < nresults; i++) {
         if (i)
             mq_jw_raw(&w, ",");
-        write_result(&w, in, &results[i], meta && meta->elapsed_ms);
+        write_result(&w, &pieces, in, &results[i], meta && meta->elapsed_ms);
     }
+    pieces_free(&pieces);
     mq_jw_raw(&w, "]");
     if (tips)
         write_tips(&w, tips);
@@ -358,19 +442,28 @@ char *mq_resp_text(const mq_input *in, const mq_result *results, int nresults,
     return mq_jw_finish(&w);
 }
 
-char *mq_resp_result_text(const mq_input *in, const mq_result *r)
+/* One result's text (elapsed_ms included when `elapsed`). */
+static char *result_text(const mq_input *in, const mq_result *r, bool elapsed)
 {
     mq_jw w = {0};
-    write_result(&w, in, r, true);
+    resp_pieces pieces;
+    if (pieces_init(&pieces, in))
+        write_result(&w, &pieces, in, r, elapsed);
+    else
+        w.oom = true;
+    pieces_free(&pieces);
     return mq_jw_finish(&w);
+}
+
+char *mq_resp_result_text(const mq_input *in, const mq_result *r)
+{
+    return result_text(in, r, true);
 }
 
 /* Tree versions of the same text, for callers that want to look inside. */
 json_t *mq_resp_result(const mq_input *in, const mq_result *r)
 {
-    mq_jw w = {0};
-    write_result(&w, in, r, false);
-    char *text = mq_jw_finish(&w);
+    char *text = result_text(in, r, false);
     json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
     free(text);
     return doc;
