@@ -296,7 +296,8 @@ __attribute__((noinline)) bool mq_vm_aggregate(mq_vm *vm, const mq_agg *g, doubl
         DISPATCH();                                                                                \
     } while (0)
 
-bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
+/* The interpreter proper, for FORM_VM programs (mq_vm_eval). */
+static __attribute__((noinline)) bool interpret(mq_vm *vm, const mq_prog *p, double *out)
 {
     static const void *const handler[] = {
         [OP_CONST] = &&op_const,
@@ -347,8 +348,6 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
         [OP_FIELDS_AGE] = &&op_fields_age,
     };
     _Static_assert(sizeof handler / sizeof handler[0] == OP_RUN_COUNT, "a handler per opcode");
-    if (p->form == FORM_AGG) /* before the interpreter's own set-up */
-        return mq_vm_aggregate(vm, p->aggs, out);
     double stack[64], *sp = stack; /* the next free place */
     const mq_ins *code = p->run, *in = code;
     DISPATCH();
@@ -532,6 +531,15 @@ op_fields_age : {
 op_end:
     *out = sp > stack ? sp[-1] : NAN;
     return true;
+}
+
+/* An aggregate goes to its loop before the interpreter saves the registers
+ * it needs (GCC does not defer that set-up past a first test). */
+bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
+{
+    if (p->form == FORM_AGG)
+        return mq_vm_aggregate(vm, p->aggs, out);
+    return interpret(vm, p, out);
 }
 
 #undef CMP_JFALSE
