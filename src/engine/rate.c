@@ -471,19 +471,24 @@ static bool check_offered(rating *r)
     return true;
 }
 
-/* Discount item i of step st (plan-wide gi): whether it applies and its
- * amount, evaluated once per unit. False when a lookup failed. */
-static bool discount_item(rating *r, const mq_step *st, int i)
+/* Evaluates discount item i of step st (plan-wide gi) for discount_item. */
+static __attribute__((noinline)) bool evaluate_item(rating *r, const mq_step *st, int i, int gi)
 {
-    int gi = st->first_item + i;
-    if (r->item_on[gi] >= 0)
-        return true;
     double when, amount;
     if (!eval(r, st->items[i].when, &when) || !eval(r, st->items[i].amount, &amount))
         return false;
     r->item_on[gi] = when != 0 && !isnan(when);
     r->item_amount[gi] = amount;
     return true;
+}
+
+/* Discount item i of step st (plan-wide gi): whether it applies and its
+ * amount, evaluated once per unit (or per rating when it reads only policy
+ * data); a known item costs no call. False when a lookup failed. */
+static inline bool discount_item(rating *r, const mq_step *st, int i)
+{
+    int gi = st->first_item + i;
+    return r->item_on[gi] >= 0 || evaluate_item(r, st, i, gi);
 }
 
 /* 1 - min(cap, sum of the amounts of the items of `cov` that apply), the
@@ -523,17 +528,34 @@ static bool run_discounts(rating *r, const mq_step *st, int cov, double *factor,
     return true;
 }
 
+/* Works out the discount factor of op's group (op->slot >= 0) for the
+ * unit, as run_discounts does for any coverage of the group: the group's
+ * items are a bit mask (mq_step.group_items), so only they are visited, in
+ * the items' order, with no test of each item's coverages. */
+static bool settle_group(rating *r, const mq_cov_op *op)
+{
+    const mq_step *st = op->step;
+    double sum = 0;
+    for (uint64_t items = st->group_items[op->slot - st->first_group]; items; items &= items - 1) {
+        int i = __builtin_ctzll(items), gi = st->first_item + i;
+        if (!discount_item(r, st, i))
+            return false;
+        if (r->item_on[gi])
+            sum += r->item_amount[gi];
+    }
+    r->group_factor[op->slot] = 1 - (sum < st->cap ? sum : st->cap);
+    r->group_done[op->slot] = 1;
+    return true;
+}
+
 /* The discount factor of op's group, computed for the first coverage of
  * the unit that needs it and reused by the others in the group. */
 static bool group_discounts(rating *r, const mq_cov_op *op, int cov, double *factor)
 {
     if (op->slot < 0 || r->worksheet)
         return run_discounts(r, op->step, cov, factor, NULL);
-    if (!r->group_done[op->slot]) {
-        if (!run_discounts(r, op->step, cov, &r->group_factor[op->slot], NULL))
-            return false;
-        r->group_done[op->slot] = 1;
-    }
+    if (!r->group_done[op->slot] && !settle_group(r, op))
+        return false;
     *factor = r->group_factor[op->slot];
     return true;
 }
@@ -642,8 +664,11 @@ static bool run_ops(rating *r, const mq_plan_cov *pc, int cov, int32_t unit, dou
             if (isnan(v))
                 return step_missed(r, op->step);
             x *= v;
-        } else if (op->kind == STEP_DISCOUNTS && op->slot >= 0 && r->group_done[op->slot]) {
-            x *= r->group_factor[op->slot]; /* another coverage of the group found it */
+        } else if (op->kind == STEP_DISCOUNTS && op->slot >= 0) {
+            /* found once per unit for the coverages of the group */
+            if (!r->group_done[op->slot] && !settle_group(r, op))
+                return false;
+            x *= r->group_factor[op->slot];
         } else if (!run_step(r, op, cov, unit, &x)) {
             return false;
         }
