@@ -1118,6 +1118,7 @@ void mq_prog_free(mq_prog *p)
     free(p->lookups);
     free(p->code);
     free(p->run);
+    free(p->tests);
     free(p->k);
     free(p);
 }

@@ -301,15 +301,29 @@ typedef struct mq_agg {
 } mq_agg;
 
 /* The shape of a program, settled when it is finished (mq_prog_finish):
- * the common shapes are run directly by mq_vm_run; everything else is
- * FORM_VM and runs the code. */
+ * the three simplest are run inline by mq_vm_run, the next ones by
+ * mq_vm_eval without the interpreter (whose set-up costs more than they
+ * do); everything else is FORM_VM and runs the code. */
 typedef enum {
-    FORM_VM,    /* run the code */
-    FORM_CONST, /* the constant `k0` */
-    FORM_LOAD,  /* value `index` of the cursor's row `rows` (a field or a variable) */
-    FORM_CMP,   /* that value compared (`cmp`) with k0 */
-    FORM_AGG    /* one aggregate, aggs[0] (`count(vehicles)`, `sum(driver.incidents of ...)`) */
+    FORM_VM,     /* run the code */
+    FORM_CONST,  /* the constant `k0` */
+    FORM_LOAD,   /* value `index` of the cursor's row `rows` (a field or a variable) */
+    FORM_CMP,    /* that value compared (`cmp`) with k0 */
+    FORM_AGG,    /* one aggregate, aggs[0] (`count(vehicles)`, `sum(driver.incidents of ...)`) */
+    FORM_LOOKUP, /* lookups[0] keyed by that value (`territory[vehicle.garaging_zip]`) */
+    FORM_WITHIN, /* within_months(that value, k0) */
+    FORM_AGE,    /* age(that value, value `index2` of row `rows2`) */
+    FORM_ALL,    /* 1 when each of `tests` holds, else 0 (`a < 25 and b >= 3.0`) */
+    FORM_ANY     /* 1 when one of `tests` holds, else 0 (`s == "married" or s == "civil_union"`) */
 } mq_form;
+
+/* A load compared with a constant, one of a FORM_ALL or FORM_ANY. */
+typedef struct mq_test {
+    uint16_t rows; /* as mq_prog.rows, index, cmp and k0 */
+    uint8_t cmp;
+    int32_t index;
+    double k;
+} mq_test;
 
 struct mq_prog {
     mq_ins *code; /* as compiled, which the analyses (reads.c, expr.c) read */
@@ -327,9 +341,13 @@ struct mq_prog {
     /* the fast path: see mq_form */
     uint8_t form;
     uint8_t cmp;   /* FORM_CMP: the comparison opcode */
-    uint16_t rows; /* FORM_LOAD, FORM_CMP: the row in mq_cursor.rows */
+    uint16_t rows; /* FORM_LOAD, FORM_CMP ... FORM_AGE: the row in mq_cursor.rows */
     int32_t index;
     double k0;
+    uint16_t rows2; /* FORM_AGE: where the second date is */
+    int32_t index2;
+    mq_test *tests; /* FORM_ALL, FORM_ANY */
+    int ntests;
 };
 
 /* Where an expression's names resolve: which entity kinds are current. */
@@ -537,7 +555,12 @@ static inline bool mq_vm_run(mq_vm *vm, const mq_prog *p, double *out)
     case FORM_CMP:
         *out = mq_vm_compare(p->cmp, vm->cur.rows[p->rows][p->index], p->k0);
         return true;
-    case FORM_AGG: /* mq_vm_eval's first test */
+    case FORM_AGG: /* mq_vm_eval's */
+    case FORM_LOOKUP:
+    case FORM_WITHIN:
+    case FORM_AGE:
+    case FORM_ALL:
+    case FORM_ANY:
     case FORM_VM:
         break;
     }

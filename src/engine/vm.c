@@ -4,10 +4,13 @@
  * documents each one). When expr.c finishes a program (mq_prog_finish) its
  * shape is settled once: one constant, one load, or one load compared with
  * a constant runs inline in mq_vm_run without entering the interpreter loop
- * (FORM_*), and one aggregate goes straight to its loop (FORM_AGG);
- * everything else runs here, directly threaded (each instruction's handler
- * jumps to the next one's; an OP_END closes the code). The stack is a
- * pointer to its next free place, not an index.
+ * (FORM_*); one aggregate goes straight to its loop (FORM_AGG), and a
+ * lookup keyed by one load, within_months of a field, the age between two
+ * fields and tests joined by `and` only or `or` only each to a small
+ * function of its own (mq_vm_eval jumps there before the interpreter's
+ * costly set-up); everything else runs here, directly threaded (each
+ * instruction's handler jumps to the next one's; an OP_END closes the
+ * code). The stack is a pointer to its next free place, not an index.
  *
  * Before running, mq_prog_finish rewrites a copy of the code (mq_prog.run,
  * the same length, so jumps land where they did): a call of a common
@@ -533,13 +536,76 @@ op_end:
     return true;
 }
 
-/* An aggregate goes to its loop before the interpreter saves the registers
- * it needs (GCC does not defer that set-up past a first test). */
+/* The forms mq_vm_eval runs without the interpreter, each a function of
+ * its own that mq_vm_eval jumps to (a tail call), so that none of them, nor
+ * the interpreter, pays for the registers another needs. */
+#define FORM_RUNNER static __attribute__((noinline)) bool
+
+/* FORM_ALL, FORM_ANY: whether every test holds, or one does. The tests
+ * are pure, so stopping at the first that decides gives what the code's
+ * jumps give. */
+FORM_RUNNER run_tests(mq_vm *vm, const mq_prog *p, double *out)
+{
+    bool any = p->form == FORM_ANY;
+    for (int i = 0; i < p->ntests; i++) {
+        const mq_test *t = &p->tests[i];
+        if ((mq_vm_compare(t->cmp, vm->cur.rows[t->rows][t->index], t->k) != 0) == any) {
+            *out = any;
+            return true;
+        }
+    }
+    *out = !any;
+    return true;
+}
+
+/* FORM_LOOKUP: what OP_LOAD_LOOKUP does. */
+FORM_RUNNER run_lookup(mq_vm *vm, const mq_prog *p, double *out)
+{
+    double key = vm->cur.rows[p->rows][p->index];
+    *out = mq_table_lookup(p->lookups[0].table, &key, p->lookups[0].column);
+    if (isnan(*out)) {
+        missed(vm, p->lookups[0].table, &key, 1);
+        return false;
+    }
+    return true;
+}
+
+/* FORM_WITHIN: what OP_FIELD_WITHIN does. */
+FORM_RUNNER run_within(mq_vm *vm, const mq_prog *p, double *out)
+{
+    *out = within_months(vm, vm->cur.rows[p->rows][p->index], p->k0);
+    return true;
+}
+
+/* FORM_AGE: what OP_FIELDS_AGE does. */
+FORM_RUNNER run_age(mq_vm *vm, const mq_prog *p, double *out)
+{
+    double birth = vm->cur.rows[p->rows][p->index], on = vm->cur.rows[p->rows2][p->index2];
+    *out = isnan(birth) || isnan(on)
+               ? NAN
+               : mq_ymd_age(ymd_of(vm, (int32_t)birth), ymd_of(vm, (int32_t)on));
+    return true;
+}
+
+#undef FORM_RUNNER
+
 bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
 {
-    if (p->form == FORM_AGG)
+    switch ((mq_form)p->form) {
+    case FORM_AGG:
         return mq_vm_aggregate(vm, p->aggs, out);
-    return interpret(vm, p, out);
+    case FORM_LOOKUP:
+        return run_lookup(vm, p, out);
+    case FORM_WITHIN:
+        return run_within(vm, p, out);
+    case FORM_AGE:
+        return run_age(vm, p, out);
+    case FORM_ALL:
+    case FORM_ANY:
+        return run_tests(vm, p, out);
+    default:
+        return interpret(vm, p, out);
+    }
 }
 
 #undef CMP_JFALSE
@@ -552,8 +618,76 @@ bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out)
 
 /* ---- Finishing a program ---------------------------------------------- */
 
-/* The shape of the code (FORM_*), or FORM_VM. */
-static void classify(mq_prog *p)
+static uint16_t call_opcode(int fn, int n);
+
+static bool is_load(const mq_ins *c)
+{
+    return c->op == OP_FIELD || c->op == OP_VAR;
+}
+
+/* Where a load (is_load) finds its row in mq_cursor.rows. */
+static uint16_t row_of_load(const mq_ins *c)
+{
+    return (uint16_t)(c->op == OP_FIELD ? mq_row_of_field(c->a) : mq_row_of_var(c->a));
+}
+
+/* Whether the code at i is a load compared with a constant, and the
+ * position after it (and after an OP_TRUTH that follows it) in *next. */
+static bool is_test(const mq_prog *p, int i, int *next)
+{
+    const mq_ins *c = &p->code[i];
+    if (i + 2 >= p->ncode || !is_load(c) || c[1].op != OP_CONST || c[2].op < OP_LT ||
+        c[2].op > OP_NE)
+        return false;
+    *next = i + 3 < p->ncode && c[3].op == OP_TRUTH ? i + 4 : i + 3;
+    return true;
+}
+
+/* FORM_ALL or FORM_ANY when the code is tests joined by OP_AND only, or by
+ * OP_OR only, each jumping to the end or to a later join of its kind (which
+ * takes the 0 or 1 on to the end): `(a and b) and c` compiles so. A test
+ * gives 0 or 1, as does the chain. False when out of memory. */
+static bool classify_tests(mq_prog *p)
+{
+    int n = 0, join = -1, i = 0, next = -1;
+    while (is_test(p, i, &next)) {
+        n++;
+        if (next == p->ncode)
+            break;
+        int op = p->code[next].op;
+        if ((op != OP_AND && op != OP_OR) || (join >= 0 && op != join))
+            return true;
+        join = op;
+        i = next + 1;
+    }
+    if (n < 2 || next != p->ncode)
+        return true;
+    for (int j = 0; j < p->ncode; j++) { /* every join jumps forward to a join or the end */
+        const mq_ins *c = &p->code[j];
+        if (c->op == OP_JFALSE || c->op == OP_JUMP)
+            return true;
+        if ((c->op == OP_AND || c->op == OP_OR) &&
+            (c->b <= j || (c->b < p->ncode && p->code[c->b].op != join)))
+            return true;
+    }
+    mq_test *tests = malloc(sizeof(mq_test) * (size_t)n);
+    if (!tests)
+        return false;
+    for (int t = 0, at = 0; t < n; t++) {
+        const mq_ins *c = &p->code[at];
+        tests[t] = (mq_test){row_of_load(c), (uint8_t)c[2].op, c->b, p->k[c[1].b]};
+        is_test(p, at, &next);
+        at = next + 1;
+    }
+    free(p->tests);
+    p->tests = tests;
+    p->ntests = n;
+    p->form = join == OP_AND ? FORM_ALL : FORM_ANY;
+    return true;
+}
+
+/* The shape of the code (FORM_*), or FORM_VM. False when out of memory. */
+static bool classify(mq_prog *p)
 {
     const mq_ins *c = p->code;
     p->form = FORM_VM;
@@ -573,7 +707,27 @@ static void classify(mq_prog *p)
         p->cmp = (uint8_t)c[2].op;
     } else if (p->ncode == 1 && c[0].op == OP_AGG && c[0].b == 0) {
         p->form = FORM_AGG;
+    } else if (p->ncode == 2 && is_load(c) && c[1].op == OP_LOOKUP && c[1].a == 1 && c[1].b == 0) {
+        p->form = FORM_LOOKUP;
+        p->rows = row_of_load(c);
+        p->index = c[0].b;
+    } else if (p->ncode == 3 && c[0].op == OP_FIELD && c[1].op == OP_CONST && c[2].op == OP_CALL &&
+               call_opcode(c[2].a, c[2].b) == OP_WITHIN) {
+        p->form = FORM_WITHIN;
+        p->rows = row_of_load(c);
+        p->index = c[0].b;
+        p->k0 = p->k[c[1].b];
+    } else if (p->ncode == 3 && c[0].op == OP_FIELD && c[1].op == OP_FIELD && c[2].op == OP_CALL &&
+               call_opcode(c[2].a, c[2].b) == OP_AGE) {
+        p->form = FORM_AGE;
+        p->rows = row_of_load(&c[0]);
+        p->index = c[0].b;
+        p->rows2 = row_of_load(&c[1]);
+        p->index2 = c[1].b;
+    } else {
+        return classify_tests(p);
     }
+    return true;
 }
 
 /* The run-only opcode of a call to builtin `fn` with n arguments, or
@@ -707,7 +861,8 @@ bool mq_prog_finish(mq_prog *p)
         return false;
     code[p->ncode] = (mq_ins){OP_END, 0, 0};
     p->code = code;
-    classify(p);
+    if (!classify(p))
+        return false;
     settle_aggregates(p);
     return build_run(p);
 }
