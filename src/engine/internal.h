@@ -598,6 +598,11 @@ typedef struct mq_step {
     mq_prog **keys;
     mq_type key_types[8]; /* for the worksheet: booleans print as true/false */
     int nkeys;
+    /* whether every key is a load (FORM_LOAD: `vehicle.symbol`), and then
+     * where each is (mq_prog.rows, index), read without running the key */
+    bool key_loads;
+    uint16_t key_rows[8];
+    int32_t key_index[8];
     int column_for[64]; /* value column per line coverage */
     /* STEP_DISCOUNTS */
     double cap;

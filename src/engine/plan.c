@@ -662,6 +662,19 @@ static uint64_t coverage_mask(loader *L, struct fy_node *list, const char *where
     return mask;
 }
 
+/* mq_step.key_loads and where each key is, when every key is a load. */
+static void settle_key_loads(mq_step *st)
+{
+    st->key_loads = st->keys && st->nkeys <= 8;
+    for (int k = 0; st->key_loads && k < st->nkeys; k++) {
+        st->key_loads = st->keys[k] && st->keys[k]->form == FORM_LOAD;
+        if (st->key_loads) {
+            st->key_rows[k] = st->keys[k]->rows;
+            st->key_index[k] = st->keys[k]->index;
+        }
+    }
+}
+
 static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
 {
     mq_plan *p = L->p;
@@ -704,6 +717,7 @@ static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
                               L->d, L->file);
     }
     st->nkeys = t->nkeys;
+    settle_key_loads(st);
     char *column = get(sn, "column") ? scalar(L, get(sn, "column"), "column") : NULL;
     int fixed = column ? mq_table_value_index(t, column) : -1;
     if (column && fixed < 0)

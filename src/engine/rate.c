@@ -560,17 +560,20 @@ static bool group_discounts(rating *r, const mq_cov_op *op, int cov, double *fac
     return true;
 }
 
-/* The row of a table step's lookup for the current unit, looked up on first
- * use; NULL when a key's program failed. */
+/* Looks up the row of a table step for the current unit, for its first
+ * use (the caller found slot_row[slot] NULL); NULL when a key's program
+ * failed. Keys that are loads (mq_step.key_loads) are read directly. */
 static const double *step_row(rating *r, const mq_step *st)
 {
-    const double *row = r->slot_row[st->slot];
-    if (row)
-        return row;
     double *keys = &r->slot_keys[(size_t)st->slot * 8];
-    for (int k = 0; k < st->nkeys; k++)
-        if (!eval(r, st->keys[k], &keys[k]))
-            return NULL;
+    if (st->key_loads) {
+        for (int k = 0; k < st->nkeys; k++)
+            keys[k] = r->vm.cur.rows[st->key_rows[k]][st->key_index[k]];
+    } else {
+        for (int k = 0; k < st->nkeys; k++)
+            if (!eval(r, st->keys[k], &keys[k]))
+                return NULL;
+    }
     return r->slot_row[st->slot] = mq_table_row(st->table, keys);
 }
 
@@ -593,8 +596,8 @@ static bool run_step(rating *r, const mq_cov_op *op, int cov, int32_t unit, doub
     char sign = '*';
     switch ((mq_step_kind)op->kind) {
     case STEP_TABLE: {
-        const double *row = step_row(r, st);
-        if (!row)
+        const double *row = r->slot_row[st->slot];
+        if (!row && !(row = step_row(r, st)))
             return false;
         v = row[op->column];
         if (isnan(v))
