@@ -641,7 +641,8 @@ typedef struct mq_rule {
  * (plan.c, settle_choices): those always rated, and those chosen when a
  * presence field (of the policy, or of the unit) has a value. */
 typedef struct mq_choices {
-    uint64_t always; /* bit per coverage with no presence field, rated on each unit */
+    uint64_t always;    /* bit per coverage with no presence field, rated on each unit */
+    uint64_t unoffered; /* bit per coverage of the line the plan does not offer */
     int npolicy, nunit;
     int8_t policy_cov[64], unit_cov[64];
     int16_t policy_field[64], unit_field[64];

@@ -862,6 +862,8 @@ static void settle_choices(mq_plan *p, const mq_line_def *l)
     mq_choices *ch = &p->choices;
     for (int c = 0; c < l->ncoverages && c < 64; c++) {
         const mq_coverage_def *cd = &l->coverages[c];
+        if (!p->cov[c].offered)
+            ch->unoffered |= 1ull << c;
         if (cd->presence_field < 0) {
             if (cd->scope == MQ_ENT_POLICY || cd->scope == l->unit)
                 ch->always |= 1ull << c;

@@ -357,16 +357,17 @@ static bool setup_vm(rating *r)
 /* Variables [v, end) of kind k, one entity after the other. */
 static bool compute_run(rating *r, int v, int end)
 {
-    mq_entity_kind k = r->p->vars[v].kind;
+    const mq_var_decl *first = &r->p->vars[v], *last = &r->p->vars[end];
+    mq_entity_kind k = first->kind;
     size_t nv = (size_t)r->vm.nvars[k];
     int32_t n = r->in->count[k];
-    for (int32_t i = 0; i < n; i++) {
-        double *vars = r->vm.vars[k] + (size_t)i * nv;
+    double *vars = r->vm.vars[k];
+    for (int32_t i = 0; i < n; i++, vars += nv) {
         r->vm.self[k] = i;
         if (k != MQ_ENT_POLICY)
             mq_vm_focus(&r->vm, k, i);
-        for (int w = v; w < end; w++)
-            if (!eval(r, r->p->vars[w].prog, vars + r->p->vars[w].slot)) {
+        for (const mq_var_decl *d = first; d < last; d++)
+            if (!eval(r, d->prog, vars + d->slot)) {
                 apply_miss(r);
                 return false;
             }
@@ -458,9 +459,8 @@ static uint64_t policy_mask(const rating *r)
 
 static bool check_offered(rating *r)
 {
-    for (int c = 0; c < r->l->ncoverages; c++) {
-        if (r->p->cov[c].offered)
-            continue;
+    for (uint64_t left = r->p->choices.unoffered; left; left &= left - 1) {
+        int c = __builtin_ctzll(left);
         for (int32_t u = 0; u < r->nunits; u++)
             if (chosen_on(r, c, u)) {
                 fail_with(r, MQ_UNAVAILABLE, "%s does not offer %s (%s)", r->p->carrier_name,
@@ -709,7 +709,7 @@ static bool rate_coverage(rating *r, int cov, int32_t unit)
         record(r, cov, unit, "Base rate", NULL, NULL, NULL, '=', running, running);
     if (!run_ops(r, pc, cov, unit, &running))
         return false;
-    if (isnan(running) || running < 0 || running > 1e9) {
+    if (!(running >= 0 && running <= 1e9)) { /* NaN too */
         fail_with(r, MQ_ERROR,
                   "%s: the %s premium is not a valid amount (a value it needs is missing)",
                   r->p->carrier_name, cd->code);
@@ -732,10 +732,9 @@ static bool rate_units(rating *r)
         reset_caches(r);
         if (r->l->unit != MQ_ENT_POLICY)
             mq_vm_focus(&r->vm, r->l->unit, u);
-        uint64_t chosen = chosen_mask(r, u);
-        for (int c = 0; c < r->l->ncoverages; c++) {
-            if (!(chosen & (1ull << c)))
-                continue;
+        /* the chosen coverages in their order, bit by bit */
+        for (uint64_t chosen = chosen_mask(r, u); chosen; chosen &= chosen - 1) {
+            int c = __builtin_ctzll(chosen);
             if (!rate_coverage(r, c, u)) {
                 apply_miss(r);
                 return false;
