@@ -612,6 +612,9 @@ typedef struct mq_step {
      * is computed once per unit (up to 64 items; else no groups) */
     int first_group, ngroups;
     uint64_t *group_items; /* per group: bit per item that counts */
+    /* a step with groups: its place among those (mq_plan.nmasked), whose
+     * items' state a rating keeps as bit masks (rate.c, settle_group) */
+    int mask_index;
 } mq_step;
 
 /* One step as a coverage runs it, packed in the coverage's order. */
@@ -682,6 +685,12 @@ struct mq_plan {
      * evaluated again for each unit; the others are kept for the rating */
     int *unit_items;
     int nunit_items;
+    /* the discount steps with groups (mq_step.mask_index), and per such
+     * step a bit per item that reads unit data; whether a step has none
+     * (more than 64 items), whose items go by unit_items alone */
+    int nmasked;
+    uint64_t *masked_unit_bits;
+    bool ungrouped_items;
     double round_step;
     int64_t minimum_cents;
     mq_fee *fees;

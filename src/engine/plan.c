@@ -852,6 +852,8 @@ static void number_groups(mq_plan *p, int ncoverages)
             mq_cov_op *op = &p->cov[c].ops[i];
             if (op->kind == STEP_DISCOUNTS && op->slot >= 0)
                 op->slot += op->step->first_group;
+            else if (op->kind == STEP_DISCOUNTS) /* rated by run_discounts */
+                p->ungrouped_items = true;
         }
 }
 
@@ -884,13 +886,25 @@ static void list_unit_items(loader *L, mq_plan *p, const mq_line_def *l)
     p->unit_items = mq_arena_alloc(&p->mem, sizeof(int) * (size_t)(p->nitems + 1));
     if (!p->unit_items)
         err_at(L, 0, "out of memory");
-    for (int s = 0; p->unit_items && s < p->nsteps; s++) {
-        const mq_step *st = &p->steps[s];
-        for (int i = 0; st->kind == STEP_DISCOUNTS && i < st->nitems; i++)
+    p->masked_unit_bits = mq_arena_alloc(&p->mem, sizeof(uint64_t) * (size_t)(p->nsteps + 1));
+    if (!p->masked_unit_bits)
+        err_at(L, 0, "out of memory");
+    for (int s = 0; p->unit_items && p->masked_unit_bits && s < p->nsteps; s++) {
+        mq_step *st = &p->steps[s];
+        if (st->kind != STEP_DISCOUNTS)
+            continue;
+        if (st->ngroups)
+            st->mask_index = p->nmasked++;
+        else
+            p->ungrouped_items = true;
+        for (int i = 0; i < st->nitems; i++)
             if (!st->items[i].when || !st->items[i].amount ||
                 !mq_prog_policy_only(st->items[i].when, l) ||
-                !mq_prog_policy_only(st->items[i].amount, l))
+                !mq_prog_policy_only(st->items[i].amount, l)) {
                 p->unit_items[p->nunit_items++] = st->first_item + i;
+                if (st->ngroups)
+                    p->masked_unit_bits[st->mask_index] |= 1ull << i;
+            }
     }
 }
 

@@ -72,6 +72,10 @@ typedef struct rating {
     double *item_amount;
     signed char *group_done; /* per discount group: 0 not yet, 1 factor known */
     double *group_factor;
+    /* per discount step with groups (mq_step.mask_index), as bit per item:
+     * evaluated for this unit, and applies (its amount in item_amount);
+     * such a step's items go by these, not by item_on */
+    uint64_t *items_known, *items_on;
 } rating;
 
 const char *mq_status_name(mq_status s)
@@ -286,9 +290,10 @@ static bool setup_caches(rating *r)
     size_t groups = (size_t)p->ngroups + 1;
     size_t row_bytes = round16(sizeof(double *) * slots), keys_bytes = sizeof(double) * 8 * slots;
     size_t on_bytes = round16(items), amount_bytes = round16(sizeof(double) * items);
-    size_t done_bytes = round16(groups);
+    size_t done_bytes = round16(groups), factor_bytes = round16(sizeof(double) * groups);
+    size_t mask_bytes = round16(sizeof(uint64_t) * (size_t)p->nmasked);
     unsigned char *block = scratch_alloc(r, row_bytes + keys_bytes + on_bytes + amount_bytes +
-                                                done_bytes + sizeof(double) * groups);
+                                                done_bytes + factor_bytes + 2 * mask_bytes);
     if (!block)
         return false;
     r->slot_row = (const double **)block;
@@ -296,9 +301,13 @@ static bool setup_caches(rating *r)
     r->item_on = (signed char *)(block += keys_bytes);
     r->item_amount = (double *)(block += on_bytes);
     r->group_done = (signed char *)(block += amount_bytes);
-    r->group_factor = (double *)(block + done_bytes);
+    r->group_factor = (double *)(block += done_bytes);
+    r->items_known = (uint64_t *)(block += factor_bytes);
+    r->items_on = (uint64_t *)(block + mask_bytes);
+    fill16(r->items_known, 0, sizeof(uint64_t) * (size_t)p->nmasked);
     fill16(r->slot_row, 0, sizeof(double *) * (size_t)p->npolicy_slots);
-    fill16(r->item_on, 0xff, (size_t)p->nitems); /* all -1: not evaluated yet */
+    if (r->worksheet || p->ungrouped_items)          /* run_discounts reads item_on */
+        fill16(r->item_on, 0xff, (size_t)p->nitems); /* all -1: not evaluated yet */
     return true;
 }
 
@@ -306,8 +315,11 @@ static void reset_caches(rating *r)
 {
     int kept = r->p->npolicy_slots; /* the same for every unit */
     fill16(r->slot_row + kept, 0, sizeof(double *) * (size_t)(r->p->nslots - kept));
-    for (int i = 0; i < r->p->nunit_items; i++) /* the items that read unit data */
-        r->item_on[r->p->unit_items[i]] = -1;
+    for (int m = 0; m < r->p->nmasked; m++) /* the items that read unit data */
+        r->items_known[m] &= ~r->p->masked_unit_bits[m];
+    if (r->worksheet || r->p->ungrouped_items) /* the same for run_discounts */
+        for (int i = 0; i < r->p->nunit_items; i++)
+            r->item_on[r->p->unit_items[i]] = -1;
     fill16(r->group_done, 0, (size_t)r->p->ngroups);
 }
 
@@ -528,21 +540,38 @@ static bool run_discounts(rating *r, const mq_step *st, int cov, double *factor,
     return true;
 }
 
+/* Evaluates item i of a step with groups for settle_group: its bits in
+ * items_known and items_on, its amount. False when a lookup failed. */
+static __attribute__((noinline)) bool evaluate_masked(rating *r, const mq_step *st, int i)
+{
+    double when, amount;
+    if (!eval(r, st->items[i].when, &when) || !eval(r, st->items[i].amount, &amount))
+        return false;
+    uint64_t bit = 1ull << i;
+    r->items_known[st->mask_index] |= bit;
+    if (when != 0 && !isnan(when))
+        r->items_on[st->mask_index] |= bit;
+    else
+        r->items_on[st->mask_index] &= ~bit;
+    r->item_amount[st->first_item + i] = amount;
+    return true;
+}
+
 /* Works out the discount factor of op's group (op->slot >= 0) for the
- * unit, as run_discounts does for any coverage of the group: the group's
- * items are a bit mask (mq_step.group_items), so only they are visited, in
- * the items' order, with no test of each item's coverages. */
+ * unit, as run_discounts does for any coverage of the group, by bit masks:
+ * the group's items (mq_step.group_items) not yet evaluated are, in the
+ * items' order, then the amounts of those that apply are summed in that
+ * order. */
 static bool settle_group(rating *r, const mq_cov_op *op)
 {
     const mq_step *st = op->step;
-    double sum = 0;
-    for (uint64_t items = st->group_items[op->slot - st->first_group]; items; items &= items - 1) {
-        int i = __builtin_ctzll(items), gi = st->first_item + i;
-        if (!discount_item(r, st, i))
+    uint64_t items = st->group_items[op->slot - st->first_group];
+    for (uint64_t need = items & ~r->items_known[st->mask_index]; need; need &= need - 1)
+        if (!evaluate_masked(r, st, __builtin_ctzll(need)))
             return false;
-        if (r->item_on[gi])
-            sum += r->item_amount[gi];
-    }
+    double sum = 0;
+    for (uint64_t on = items & r->items_on[st->mask_index]; on; on &= on - 1)
+        sum += r->item_amount[st->first_item + __builtin_ctzll(on)];
     r->group_factor[op->slot] = 1 - (sum < st->cap ? sum : st->cap);
     r->group_done[op->slot] = 1;
     return true;
@@ -822,6 +851,7 @@ static void start_rating(rating *r, const mq_plan *p, const mq_input *in, const 
     r->slot_row = NULL;
     r->slot_keys = r->item_amount = r->group_factor = NULL;
     r->item_on = r->group_done = NULL;
+    r->items_known = r->items_on = NULL;
     memset(r->vm.vars, 0, sizeof r->vm.vars);
     memset(r->vm.parent_of, 0, sizeof r->vm.parent_of);
     memset(r->vm.self, 0, sizeof r->vm.self);
