@@ -513,6 +513,24 @@ static enum MHD_Result start_fanout(mq_server *s, struct MHD_Connection *conn, c
     return ret;
 }
 
+/* The exchange api.c answers for cr's request, on whichever thread. */
+static void http_req_init(mq_http_req *r, conn_req *cr, const char *method,
+                          const char *content_type, struct MHD_Connection *conn)
+{
+    *r = (mq_http_req){
+        .method = method,
+        .path = cr->path,
+        .content_type = content_type,
+        .body = cr->body ? cr->body : "",
+        .body_len = cr->len,
+        .conn = conn,
+        /* any method, so a 413 counts under its route */
+        .route = strcmp(cr->path, "/v1/quotes") == 0 ? ROUTE_QUOTES_POST : ROUTE_OTHER,
+        .can_defer = true,
+    };
+    mq_arena_init(&r->arena, 8 * 1024 * 1024);
+}
+
 /* ---- Rating threads -------------------------------------------------------- */
 
 /* POST /v1/quotes is rated on threads of our own while its connection
@@ -556,21 +574,13 @@ static enum MHD_Result rate_later(mq_server *s, struct MHD_Connection *conn, con
  * or the answer back to the connection's thread. */
 static void rate_request(mq_server *s, conn_req *cr)
 {
-    mq_http_req *r = calloc(1, sizeof(*r));
+    mq_http_req *r = malloc(sizeof(*r));
     if (!r) {
         cr->rated = true; /* with no reply: the connection is closed */
         MHD_resume_connection(cr->conn);
         return;
     }
-    r->method = cr->method;
-    r->path = cr->path;
-    r->content_type = cr->content_type;
-    r->body = cr->body ? cr->body : "";
-    r->body_len = cr->len;
-    r->conn = cr->conn;
-    r->route = ROUTE_QUOTES_POST;
-    mq_arena_init(&r->arena, 8 * 1024 * 1024);
-    r->can_defer = true;
+    http_req_init(r, cr, cr->method, cr->content_type, cr->conn);
     mq_api_handle(s, r);
     if (r->deferred && !r->fanout) {
         cr->route = r->route;
@@ -1062,19 +1072,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (s->raters && !cr->reject && strcmp(method, "POST") == 0 &&
         strcmp(cr->path, "/v1/quotes") == 0)
         return rate_later(s, conn, cr);
-    mq_http_req r = {
-        .method = method,
-        .path = cr->path,
-        .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
-        .body = cr->body ? cr->body : "",
-        .body_len = cr->len,
-        .conn = conn,
-        .route = ROUTE_OTHER,
-    };
-    mq_arena_init(&r.arena, 8 * 1024 * 1024);
-    r.can_defer = true;
-    if (strcmp(cr->path, "/v1/quotes") == 0)
-        r.route = ROUTE_QUOTES_POST; /* so a 413 counts under its route */
+    mq_http_req r;
+    http_req_init(&r, cr, method,
+                  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"), conn);
     if (cr->reject)
         mq_api_error(&r, cr->reject, cr->reject_code, cr->reject_msg, "");
     else if (!serve_static(s, &r))
