@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 /* ---- Arena: request-lifetime memory --------------------------------- */
 
@@ -450,6 +451,9 @@ typedef struct mq_rate_opts {
     bool (*rate_here)(const void *arg, const char *carrier_id);
     bool (*asked_elsewhere)(const void *arg, const char *carrier_id);
     const void *carrier_arg;
+    /* Interpret the plans even where this build has them compiled into C
+     * (native.c): the results are the same; tests and benchmarks compare. */
+    bool interpreted;
 } mq_rate_opts;
 
 /* Rates `in` against one plan. Always fills *out (status tells how it went);
@@ -463,6 +467,16 @@ bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts
  * request's state are returned as unavailable with the reason. */
 bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opts, mq_arena *a,
                  mq_result **results, int *nresults);
+
+/* Whether this build rates p with a function compiled from its files
+ * (native.c); false when it interprets it. */
+bool mq_plan_native(const mq_plan *p);
+
+/* Writes the engine's plans as C, one function per plan and the list of
+ * them with their digests (codegen.c; mqcodegen runs it at build time). A
+ * plan it cannot compile is named on `log` (may be NULL) and left out.
+ * Returns the number of plans written, or -1 on a write error. */
+int mq_codegen_write(const mq_engine *e, FILE *out, FILE *log);
 
 /* Applies the line's market rules to results rated one by one (the ACA
  * premium tax credit for health; nothing for other lines). mq_rate_all does

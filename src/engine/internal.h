@@ -476,6 +476,14 @@ void mq_vm_start_shaped(mq_vm *vm, const mq_vm_shape *shape);
 bool mq_vm_eval(mq_vm *vm, const mq_prog *p, double *out);
 /* Runs an aggregate (OP_AGG, FORM_AGG); the same contract. */
 bool mq_vm_aggregate(mq_vm *vm, const mq_agg *g, double *out);
+/* The parts of a day; the effective date's were found once in mq_vm_start. */
+static inline mq_ymd mq_vm_ymd(const mq_vm *vm, int32_t day)
+{
+    if (day == vm->in->effective_date)
+        return (mq_ymd){vm->eff_y, vm->eff_m, vm->eff_d};
+    return mq_date_ymd(day);
+}
+
 /* Makes entity i of kind k current and locates its rows. */
 static inline void mq_vm_set_current(mq_vm *vm, int k, int32_t i)
 {
@@ -711,9 +719,91 @@ struct mq_plan {
     /* bit per input field (of each kind) the derived variables can read,
      * link fields included (reads.c): a re-rating memo compares these */
     uint64_t var_reads[MQ_ENT_COUNT];
+    /* the plan compiled into C at build time (native.c), or NULL */
+    const struct mq_native *native;
     /* everything above that is text lives in this plan-lifetime arena */
     mq_arena mem;
 };
+
+/* ---- Native plans (codegen.c writes them, native.c runs them) ---------- */
+
+/* What a plan compiled into C answers: the result is complete (quoted or
+ * declined), or the interpreter must rate the request instead (a lookup
+ * found no row, a premium is not a valid amount, the request does not fit
+ * the function's stack buffers...), or memory ran out. */
+enum { MQ_NATIVE_DONE, MQ_NATIVE_INTERPRET, MQ_NATIVE_OOM };
+
+typedef int (*mq_native_fn)(const mq_plan *p, const mq_input *in, bool totals_only, mq_arena *a,
+                            mq_result *out);
+
+/* One plan compiled into C: the function and what it was compiled from
+ * (the digest of the plan's files and the sizes of its compiled form,
+ * checked again when it is attached). */
+typedef struct mq_native {
+    const char *digest;
+    mq_native_fn rate;
+    int ntables, nvars, nsteps, nslots, nitems, nrules;
+} mq_native;
+
+/* The plans compiled into this build (the generated native_plans.c; an
+ * empty list in mqcodegen itself, native_none.c). */
+extern const mq_native mq_native_plans[];
+extern const int mq_native_nplans;
+
+/* Sets p->native to the compiled function of p's digest, if this build has
+ * one whose sizes match p's. select.c calls it for every plan. */
+void mq_native_attach(mq_plan *p);
+
+/* A declining eligibility rule (p->rules[i]) as the result. */
+int mq_native_decline(const mq_plan *p, int i, bool totals_only, mq_arena *a, mq_result *out);
+/* The premiums, notes and totals into the result (premiums and notes are
+ * copied to the arena). */
+int mq_native_finish(const mq_plan *p, const mq_cov_premium *premiums, int npremiums,
+                     const char *const *notes, int nnotes, int64_t sum, bool totals_only,
+                     mq_arena *a, mq_result *out);
+/* A builtin call (vm.c's call_builtin) and within_months, for the
+ * generated code. */
+double mq_vm_builtin(mq_vm *vm, int fn, const double *args, int n);
+double mq_vm_within(mq_vm *vm, double day, double months);
+/* "v1: Comprehensive left off: <the plan's note>" (rate.c). NULL when out
+ * of memory. */
+const char *mq_rate_note_text(const mq_plan *p, const mq_input *in, int cov, int32_t unit,
+                              mq_arena *a);
+
+static inline bool mq_truth(double x)
+{
+    return x != 0 && !isnan(x);
+}
+
+/* llround for the non-negative values premiums are, without the call. */
+static inline int64_t mq_round_half_up(double x)
+{
+    if (!(x >= 0 && x < 9e15))
+        return llround(x);
+    int64_t n = (int64_t)x;
+    return n + (x - (double)n >= 0.5);
+}
+
+/* floor without the libm call for the values below 2^52 that premiums
+ * are: their integer part is exact. */
+static inline double mq_floor_fast(double x)
+{
+    if (!(x >= 0 && x < 4.5e15))
+        return floor(x);
+    return (double)(int64_t)x;
+}
+
+/* v rounded half up to a multiple of `step` (plans round to the dollar,
+ * step 1, or to the cent), in cents. For a whole-dollar step and an amount
+ * below 9e13 the general form's arithmetic is exact, so it is the integer
+ * part of v + 0.5 + 1e-9 times 100, without the double work. */
+static inline int64_t mq_round_to_cents(double v, double step)
+{
+    if (step == 1 && v >= 0 && v < 9e13)
+        return (int64_t)(v + 0.5 + 1e-9) * 100;
+    double units = mq_floor_fast((step == 1 ? v : v / step) + 0.5 + 1e-9);
+    return mq_round_half_up(units * step * 100);
+}
 
 /* ---- Re-rating memo (memo.c) ------------------------------------------ */
 

@@ -139,36 +139,6 @@ __attribute__((format(printf, 3, 4))) static void fail_with(rating *r, mq_status
     set_status(r, s, reason);
 }
 
-/* llround for the non-negative values premiums are, without the call. */
-static inline int64_t round_half_up(double x)
-{
-    if (!(x >= 0 && x < 9e15))
-        return llround(x);
-    int64_t n = (int64_t)x;
-    return n + (x - (double)n >= 0.5);
-}
-
-/* floor without the libm call for the values below 2^52 that premiums
- * are: their integer part is exact. */
-static inline double floor_fast(double x)
-{
-    if (!(x >= 0 && x < 4.5e15))
-        return floor(x);
-    return (double)(int64_t)x;
-}
-
-/* v rounded half up to a multiple of `step` (plans round to the dollar,
- * step 1, or to the cent), in cents. For a whole-dollar step and an amount
- * below 9e13 the general form's arithmetic is exact, so it is the integer
- * part of v + 0.5 + 1e-9 times 100, without the double work. */
-static inline int64_t round_to_cents(double v, double step)
-{
-    if (step == 1 && v >= 0 && v < 9e13)
-        return (int64_t)(v + 0.5 + 1e-9) * 100;
-    double units = floor_fast((step == 1 ? v : v / step) + 0.5 + 1e-9);
-    return round_half_up(units * step * 100);
-}
-
 static void format_value(char *buf, size_t n, double v, mq_domain dom, bool boolean)
 {
     if (boolean && (v == 0 || v == 1))
@@ -651,7 +621,7 @@ static bool run_step(rating *r, const mq_cov_op *op, int cov, int32_t unit, doub
     case STEP_ROUND:
         if (!eval(r, st->expr, &v))
             return false;
-        *running = v > 0 ? round_to_cents(*running, v) / 100.0 : NAN;
+        *running = v > 0 ? mq_round_to_cents(*running, v) / 100.0 : NAN;
         sign = 'r';
         break;
     case STEP_MINIMUM:
@@ -712,12 +682,19 @@ static bool run_ops(rating *r, const mq_plan_cov *pc, int cov, int32_t unit, dou
 /* "v1: Comprehensive left off: <the plan's note>", as printf wrote it,
  * put together without printf (a health comparison leaves off a dozen
  * coverages; printf was a fifth of its cost). Out of the hot path. */
+const char *mq_rate_note_text(const mq_plan *p, const mq_input *in, int cov, int32_t unit,
+                              mq_arena *a)
+{
+    const mq_line_def *l = mq_line_get(p->line);
+    const char *who = l->unit == MQ_ENT_POLICY ? "" : in->ids[l->unit][unit];
+    const char *parts[] = {who, *who ? ": " : "", l->coverages[cov].name,
+                           " left off: ", p->cov[cov].note};
+    return mq_arena_concat(a, parts, 5);
+}
+
 __attribute__((noinline)) static void note_left_off(rating *r, int cov, int32_t unit)
 {
-    const char *who = r->l->unit == MQ_ENT_POLICY ? "" : r->in->ids[r->l->unit][unit];
-    const char *parts[] = {who, *who ? ": " : "", r->l->coverages[cov].name,
-                           " left off: ", r->p->cov[cov].note};
-    add_note(r, mq_arena_concat(r->a, parts, 5));
+    add_note(r, mq_rate_note_text(r->p, r->in, cov, unit, r->a));
 }
 
 static bool rate_coverage(rating *r, int cov, int32_t unit)
@@ -744,7 +721,7 @@ static bool rate_coverage(rating *r, int cov, int32_t unit)
                   r->p->carrier_name, cd->code);
         return true;
     }
-    int64_t cents = round_to_cents(running, r->p->round_step);
+    int64_t cents = mq_round_to_cents(running, r->p->round_step);
     if (r->worksheet)
         record(r, cov, unit, "Round", NULL, NULL, NULL, 'r', r->p->round_step, cents / 100.0);
     r->premium_sum += cents;
@@ -825,6 +802,38 @@ static bool classify(rating *r)
     return true;
 }
 
+/* What every rating's result starts from: the plan's facts, quoted. */
+static void begin_result(const mq_plan *p, mq_result *out)
+{
+    *out = (mq_result){
+        .carrier_id = p->carrier_id,
+        .carrier_name = p->carrier_name,
+        .carrier_rating = p->carrier_rating,
+        .plan = p,
+        .status = MQ_QUOTED,
+        .term_months = p->term_months,
+        .verifies = p->verifies,
+        .nverifies = p->nverifies,
+        .fees = p->fees,
+        .nfees = p->nfees,
+        .plan_name = p->product_name,
+        .metal = p->metal,
+        .deductible_cents = p->deductible_cents,
+        .out_of_pocket_max_cents = p->oop_max_cents,
+    };
+}
+
+/* What every rating's result gets last, interpreted or native. */
+static void finish_result(const mq_plan *p, const mq_input *in, mq_result *out)
+{
+    if (p->line == MQ_LINE_TERM_LIFE)
+        out->term_months = payment_months(in);
+    if (out->status != MQ_QUOTED) {
+        out->ncoverages = 0;
+        out->nfees = 0;
+    }
+}
+
 /* Sets r up for rating p on `in`, field by field: the VM's state, most of
  * r's size, is written by setup_vm and mq_vm_start_shaped before anything
  * reads it, so of it only what they test (the variables and parents, NULL
@@ -860,22 +869,19 @@ static void start_rating(rating *r, const mq_plan *p, const mq_input *in, const 
 bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts, mq_arena *a,
                   mq_result *out)
 {
-    *out = (mq_result){
-        .carrier_id = p->carrier_id,
-        .carrier_name = p->carrier_name,
-        .carrier_rating = p->carrier_rating,
-        .plan = p,
-        .status = MQ_QUOTED,
-        .term_months = p->term_months,
-        .verifies = p->verifies,
-        .nverifies = p->nverifies,
-        .fees = p->fees,
-        .nfees = p->nfees,
-        .plan_name = p->product_name,
-        .metal = p->metal,
-        .deductible_cents = p->deductible_cents,
-        .out_of_pocket_max_cents = p->oop_max_cents,
-    };
+    begin_result(p, out);
+    if (p->native && !(opts && (opts->worksheet || opts->interpreted))) {
+        switch (p->native->rate(p, in, opts && opts->totals_only, a, out)) {
+        case MQ_NATIVE_DONE:
+            finish_result(p, in, out);
+            return true;
+        case MQ_NATIVE_OOM:
+            return false;
+        default: /* the interpreter rates it from the start */
+            begin_result(p, out);
+            break;
+        }
+    }
     _Alignas(16) unsigned char scratch[SCRATCH_BYTES];
     rating r;
     start_rating(&r, p, in, opts, a, out, scratch);
@@ -890,13 +896,13 @@ bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts
                rate_units(&r)) {
         total_up(&r);
     }
-    if (p->line == MQ_LINE_TERM_LIFE)
-        out->term_months = payment_months(in);
-    if (out->status != MQ_QUOTED) {
-        out->ncoverages = 0;
-        out->nfees = 0;
-    }
+    finish_result(p, in, out);
     return !r.oom;
+}
+
+bool mq_plan_native(const mq_plan *p)
+{
+    return p->native != NULL;
 }
 
 /* ---- Every carrier ---------------------------------------------------- */

@@ -65,6 +65,7 @@ static void index_plans(mq_engine *e)
         p->plan_key = plan_key_of(e, i);
         p->state_mask = states_mask(p);
         mq_plan_index_reads(p);
+        mq_native_attach(p);
         e->carriers[c].last_of[p->line] = p; /* any_plan_of kept the last */
         e->carriers[c].states_of[p->line] |= p->state_mask;
     }

@@ -85,19 +85,11 @@ void mq_vm_start_shaped(mq_vm *vm, const mq_vm_shape *shape)
     }
 }
 
-/* The parts of a day; the effective date's were found once in mq_vm_start. */
-static inline mq_ymd ymd_of(const mq_vm *vm, int32_t day)
-{
-    if (day == vm->in->effective_date)
-        return (mq_ymd){vm->eff_y, vm->eff_m, vm->eff_d};
-    return mq_date_ymd(day);
-}
-
 static int months_between(const mq_vm *vm, int32_t from, int32_t to)
 {
     if (to < from)
         return -months_between(vm, to, from);
-    return mq_ymd_months_between(ymd_of(vm, from), ymd_of(vm, to));
+    return mq_ymd_months_between(mq_vm_ymd(vm, from), mq_vm_ymd(vm, to));
 }
 
 /* The first day after "effective date minus `months` months", remembered
@@ -107,7 +99,7 @@ static int32_t window_start(mq_vm *vm, int months)
     for (int i = 0; i < vm->nwindows; i++)
         if (vm->window_months[i] == months)
             return vm->window_start[i];
-    int32_t start = mq_ymd_add_months(ymd_of(vm, vm->in->effective_date), -months);
+    int32_t start = mq_ymd_add_months(mq_vm_ymd(vm, vm->in->effective_date), -months);
     if (vm->nwindows < (int)(sizeof vm->window_months / sizeof vm->window_months[0])) {
         vm->window_months[vm->nwindows] = months;
         vm->window_start[vm->nwindows++] = start;
@@ -133,17 +125,18 @@ static double call_builtin(mq_vm *vm, mq_builtin fn, const double *a, int n)
     switch (fn) {
     case FN_AGE:
     case FN_YEARS_BETWEEN:
-        return mq_ymd_age(ymd_of(vm, (int32_t)a[0]), ymd_of(vm, (int32_t)a[1]));
+        return mq_ymd_age(mq_vm_ymd(vm, (int32_t)a[0]), mq_vm_ymd(vm, (int32_t)a[1]));
     case FN_MONTHS_BETWEEN:
         return months_between(vm, (int32_t)a[0], (int32_t)a[1]);
     case FN_ADD_MONTHS:
-        return fabs(a[1]) > 12000 ? NAN : mq_ymd_add_months(ymd_of(vm, (int32_t)a[0]), (int)a[1]);
+        return fabs(a[1]) > 12000 ? NAN
+                                  : mq_ymd_add_months(mq_vm_ymd(vm, (int32_t)a[0]), (int)a[1]);
     case FN_WITHIN_MONTHS:
         return within_months(vm, a[0], a[1]);
     case FN_YEAR:
     case FN_MONTH:
     case FN_DAY:
-        ymd = ymd_of(vm, (int32_t)a[0]);
+        ymd = mq_vm_ymd(vm, (int32_t)a[0]);
         return fn == FN_YEAR ? ymd.y : fn == FN_MONTH ? ymd.m : ymd.d;
     case FN_MIN:
     case FN_MAX: {
@@ -172,6 +165,16 @@ static double call_builtin(mq_vm *vm, mq_builtin fn, const double *a, int n)
     }
     }
     return NAN;
+}
+
+double mq_vm_builtin(mq_vm *vm, int fn, const double *args, int n)
+{
+    return call_builtin(vm, (mq_builtin)fn, args, n);
+}
+
+double mq_vm_within(mq_vm *vm, double day, double months)
+{
+    return within_months(vm, day, months);
 }
 
 /* Records a failed lookup for the caller's `missing:` rule. */
@@ -457,14 +460,14 @@ op_age:
     sp--;
     sp[-1] = isnan(sp[-1]) || isnan(sp[0])
                  ? NAN
-                 : mq_ymd_age(ymd_of(vm, (int32_t)sp[-1]), ymd_of(vm, (int32_t)sp[0]));
+                 : mq_ymd_age(mq_vm_ymd(vm, (int32_t)sp[-1]), mq_vm_ymd(vm, (int32_t)sp[0]));
     NEXT();
 op_within:
     sp--;
     sp[-1] = within_months(vm, sp[-1], sp[0]);
     NEXT();
 op_year:
-    sp[-1] = isnan(sp[-1]) ? NAN : ymd_of(vm, (int32_t)sp[-1]).y;
+    sp[-1] = isnan(sp[-1]) ? NAN : mq_vm_ymd(vm, (int32_t)sp[-1]).y;
     NEXT();
 op_max2:
     sp--;
@@ -527,7 +530,7 @@ op_fields_age : {
            on = vm->cur.rows[mq_row_of_field(in[1].a)][in[1].b];
     *sp++ = isnan(birth) || isnan(on)
                 ? NAN
-                : mq_ymd_age(ymd_of(vm, (int32_t)birth), ymd_of(vm, (int32_t)on));
+                : mq_ymd_age(mq_vm_ymd(vm, (int32_t)birth), mq_vm_ymd(vm, (int32_t)on));
     in += 3;
     DISPATCH();
 }
@@ -583,7 +586,7 @@ FORM_RUNNER run_age(mq_vm *vm, const mq_prog *p, double *out)
     double birth = vm->cur.rows[p->rows][p->index], on = vm->cur.rows[p->rows2][p->index2];
     *out = isnan(birth) || isnan(on)
                ? NAN
-               : mq_ymd_age(ymd_of(vm, (int32_t)birth), ymd_of(vm, (int32_t)on));
+               : mq_ymd_age(mq_vm_ymd(vm, (int32_t)birth), mq_vm_ymd(vm, (int32_t)on));
     return true;
 }
 

@@ -2,6 +2,7 @@
 #include "support.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -168,6 +169,37 @@ int ts_each_plan_of_line(const mq_engine *e, const char *const *files, size_t nf
         mq_arena_free(&a);
     }
     return sum;
+}
+
+/* A value different from v whatever v is (a missing value becomes 1). */
+static double other_value(double v)
+{
+    return isnan(v) ? 1 : v == 0 ? 1 : v + 1;
+}
+
+/* Another valid index of a link (the principal driver of a vehicle...): a
+ * validated request only links to entities that exist. */
+static double other_link(double v, int32_t count)
+{
+    return count > 0 && !isnan(v) ? fmod(v + 1, (double)count) : v;
+}
+
+mq_input ts_with_field_changed(const mq_input *in, mq_entity_kind k, int f, bool first_only,
+                               mq_arena *a)
+{
+    const mq_line_def *l = mq_line_get(in->line);
+    const mq_field_def *fd = &l->fields[k][f];
+    mq_input out = *in;
+    size_t cells = (size_t)in->count[k] * (size_t)l->nfields[k];
+    double *values = mq_arena_alloc(a, (cells ? cells : 1) * sizeof(double));
+    assert_non_null(values);
+    memcpy(values, in->values[k], cells * sizeof(double));
+    for (int32_t i = 0; i < (first_only ? 1 : in->count[k]); i++) {
+        double *v = &values[(size_t)i * (size_t)l->nfields[k] + (size_t)f];
+        *v = fd->type == MQ_T_LINK ? other_link(*v, in->count[fd->link]) : other_value(*v);
+    }
+    out.values[k] = values;
+    return out;
 }
 
 /* ---- Running a command ------------------------------------------------- */

@@ -74,6 +74,12 @@ typedef int (*ts_plan_check)(const mq_plan *p, const mq_input *in, mq_arena *a);
 int ts_each_plan_of_line(const mq_engine *e, const char *const *files, size_t nfiles,
                          ts_plan_check check);
 
+/* `in` with field f of kind k changed in every entity (first_only: in
+ * entity 0 alone) to another value whatever it was (a missing value becomes
+ * 1; a link another entity that exists); values from `a`. */
+mq_input ts_with_field_changed(const mq_input *in, mq_entity_kind k, int f, bool first_only,
+                               mq_arena *a);
+
 /* ---- Running a command ------------------------------------------------- */
 
 typedef struct ts_result {

@@ -50,39 +50,6 @@ static const char *const requests[] = {
     "tests/data/shoppers/health-oh-single-40.json",
 };
 
-/* A value different from v whatever v is (a missing value becomes 1). */
-static double other_value(double v)
-{
-    return isnan(v) ? 1 : v == 0 ? 1 : v + 1;
-}
-
-/* Another valid index of a link (the principal driver of a vehicle...): a
- * validated request only links to entities that exist. */
-static double other_link(double v, int32_t count)
-{
-    return count > 0 && !isnan(v) ? fmod(v + 1, (double)count) : v;
-}
-
-/* `in` with field f of kind k changed in every entity (first_only: in
- * entity 0 alone); values from `a`. */
-static mq_input with_field_changed(const mq_input *in, mq_entity_kind k, int f, bool first_only,
-                                   mq_arena *a)
-{
-    const mq_line_def *l = mq_line_get(in->line);
-    const mq_field_def *fd = &l->fields[k][f];
-    mq_input out = *in;
-    size_t cells = (size_t)in->count[k] * (size_t)l->nfields[k];
-    double *values = mq_arena_alloc(a, (cells ? cells : 1) * sizeof(double));
-    assert_non_null(values);
-    memcpy(values, in->values[k], cells * sizeof(double));
-    for (int32_t i = 0; i < (first_only ? 1 : in->count[k]); i++) {
-        double *v = &values[(size_t)i * (size_t)l->nfields[k] + (size_t)f];
-        *v = fd->type == MQ_T_LINK ? other_link(*v, in->count[fd->link]) : other_value(*v);
-    }
-    out.values[k] = values;
-    return out;
-}
-
 static void assert_same_amounts(const mq_result *plain, const mq_result *quick, const char *what)
 {
     if (plain->status != quick->status || plain->total_cents != quick->total_cents ||
@@ -111,7 +78,7 @@ static int check_variants(const mq_plan *p, const mq_input *in, mq_arena *a)
     for (int k = 0; k < MQ_ENT_COUNT; k++)
         for (int f = 0; f < l->nfields[k] && in->count[k] > 0; f++)
             for (int first_only = 0; first_only < 2; first_only++) {
-                mq_input x = with_field_changed(in, (mq_entity_kind)k, f, first_only, a);
+                mq_input x = ts_with_field_changed(in, (mq_entity_kind)k, f, first_only, a);
                 assert_true(mq_rate_plan(p, &x, &(mq_rate_opts){0}, a, &plain));
                 assert_true(mq_rate_plan(p, &x, &fast, a, &quick));
                 char what[256];

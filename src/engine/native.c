@@ -1,0 +1,82 @@
+/* native.c -- runs the plans compiled into C (codegen.c writes them).
+ *
+ * At build time mqcodegen loads plans/ and writes each plan's rating as a C
+ * function (build/native_plans.c), listed with the digest of the plan's
+ * files. When an engine is indexed, mq_native_attach gives every plan whose
+ * digest (and compiled sizes) a function of this build matches that
+ * function; mq_rate_plan then calls it instead of interpreting the plan,
+ * unless the worksheet is asked for or the caller wants the interpreter.
+ *
+ * A compiled function does what rate.c does, in the same order, with the
+ * same arithmetic, so its results are the interpreter's to the bit (the
+ * native tests compare the two on every bundled plan). It only finishes
+ * the common outcomes itself: a quote (with its notes) and a decline by an
+ * eligibility rule. Anything else, a lookup with no row, a coverage not
+ * offered, a premium that is not a valid amount, a request too large for
+ * its stack buffers, it hands back (MQ_NATIVE_INTERPRET) and the
+ * interpreter rates the request from the start, producing the reason text.
+ * The helpers below are the parts of a rating that are the same for every
+ * plan: writing the result.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+void mq_native_attach(mq_plan *p)
+{
+    p->native = NULL;
+    for (int i = 0; i < mq_native_nplans; i++) {
+        const mq_native *n = &mq_native_plans[i];
+        if (strcmp(n->digest, p->digest) == 0 && n->ntables == p->ntables && n->nvars == p->nvars &&
+            n->nsteps == p->nsteps && n->nslots == p->nslots && n->nitems == p->nitems &&
+            n->nrules == p->nrules) {
+            p->native = n;
+            return;
+        }
+    }
+}
+
+int mq_native_decline(const mq_plan *p, int i, bool totals_only, mq_arena *a, mq_result *out)
+{
+    const mq_rule *rule = &p->rules[i];
+    out->status = rule->status;
+    if (totals_only)
+        return MQ_NATIVE_DONE;
+    if (!rule->reason)
+        return MQ_NATIVE_INTERPRET;
+    out->reasons = mq_arena_alloc(a, sizeof(char *));
+    if (!out->reasons)
+        return MQ_NATIVE_OOM;
+    out->reasons[0] = rule->reason;
+    out->nreasons = 1;
+    return MQ_NATIVE_DONE;
+}
+
+int mq_native_finish(const mq_plan *p, const mq_cov_premium *premiums, int npremiums,
+                     const char *const *notes, int nnotes, int64_t sum, bool totals_only,
+                     mq_arena *a, mq_result *out)
+{
+    if (!totals_only) {
+        size_t n = (size_t)(npremiums ? npremiums : 1);
+        out->coverages = mq_arena_alloc_uninit(a, n * sizeof(mq_cov_premium));
+        if (!out->coverages)
+            return MQ_NATIVE_OOM;
+        memcpy(out->coverages, premiums, (size_t)npremiums * sizeof(mq_cov_premium));
+        out->ncoverages = npremiums;
+        if (nnotes) {
+            out->notes = mq_arena_alloc_uninit(a, (size_t)nnotes * sizeof(char *));
+            if (!out->notes)
+                return MQ_NATIVE_OOM;
+            memcpy(out->notes, notes, (size_t)nnotes * sizeof(char *));
+            out->nnotes = nnotes;
+        }
+    }
+    out->premium_cents = sum;
+    if (sum < p->minimum_cents) {
+        out->premium_cents = p->minimum_cents;
+        out->minimum_applied = true;
+    }
+    out->fees_cents = p->fees_cents;
+    out->total_cents = out->premium_cents + out->fees_cents;
+    return MQ_NATIVE_DONE;
+}
