@@ -49,6 +49,11 @@ typedef struct gen {
      * windows are worked out once, at the start of the rating */
     int windows[8];
     int nwindows;
+    /* what the body uses, so the start sets up only that: the kinds whose
+     * cursor it reads (bit per kind), the effective date's parts, the VM
+     * (for the builtins vm.c computes) */
+    unsigned kinds;
+    bool uses_eff, uses_vm;
 } gen;
 
 __attribute__((format(printf, 2, 3))) static void emit(gen *g, const char *fmt, ...)
@@ -109,17 +114,21 @@ static void emit_segment(gen *g, const mq_table *t, int k)
              k, k, lo, k, hi, 2 * m->nbounds, k, lo, k, lo, k);
         break;
     case MAP_GRID: {
-        char step[48];
+        /* mq_keymap_grid, multiplying by the step's inverse: the quotient
+         * may then be one off where the division's was exact, which the
+         * two corrections after it put right as they do the division's */
+        char step[48], inverse[48];
+        literal(inverse, 1 / m->dense_step);
         literal(lo, m->dense_lo);
         literal(hi, m->dense_hi);
         literal(step, m->dense_step);
         emit(g,
              "if (isnan(x%d))\nreturn -1;\nif (x%d < %s)\ns = 0;\nelse if (x%d > %s)\ns = %d;\n"
-             "else {\nint32_t j = (int32_t)((x%d - %s) / %s);\ndouble at = %s + j * %s;\n"
+             "else {\nint32_t j = (int32_t)((x%d - %s) * %s);\ndouble at = %s + j * %s;\n"
              "if (at > x%d)\nat = %s + --j * %s;\nelse if (j + 1 < %d && at + %s <= x%d)\n"
              "at = %s + ++j * %s;\nint32_t seg = t->maps[%d].dense[j];\n"
              "s = at == x%d || !(seg & 1) ? seg : seg + 1;\n}\n",
-             k, k, lo, k, hi, 2 * m->nbounds, k, lo, step, lo, step, k, lo, step, (int)m->ndense,
+             k, k, lo, k, hi, 2 * m->nbounds, k, lo, inverse, lo, step, k, lo, step, (int)m->ndense,
              step, k, lo, step, k, k);
         break;
     }
@@ -156,8 +165,7 @@ static void emit_table_helpers(gen *g, int ti)
     emit(g, ")\n{\nint64_t c = cell%d_%d(t", g->index, ti);
     for (int k = 0; k < t->nkeys; k++)
         emit(g, ", x%d", k);
-    emit(g, ");\nreturn t->matrix + (c < 0 ? INT64_C(%" PRId64 ") : c) * %d;\n}\n", t->ncells,
-         t->nvalues);
+    emit(g, ");\nreturn c < 0 ? NULL : t->matrix + c * %d;\n}\n", t->nvalues);
 }
 
 /* The row of table `ti` for the key expressions keys[0..n): a call of its
@@ -166,7 +174,7 @@ static void emit_row_call(gen *g, int ti, const char *const *keys, int n)
 {
     const mq_table *t = g->p->tables[ti];
     if (!t->compiled || !t->maps || t->nkeys != n || n > 8) {
-        emit(g, "mq_table_row(p->tables[%d], (const double[]){", ti);
+        emit(g, "native_row(p->tables[%d], (const double[]){", ti);
         for (int k = 0; k < n; k++)
             emit(g, "%s%s", k ? ", " : "", keys[k]);
         emit(g, "})");
@@ -178,12 +186,26 @@ static void emit_row_call(gen *g, int ti, const char *const *keys, int n)
     emit(g, ")");
 }
 
+/* Whether value column col of table ti has a row without a value: a
+ * lookup there must test the value (a missing row is NULL, tested once). */
+static bool column_has_gaps(gen *g, int ti, int col)
+{
+    const mq_table *t = g->p->tables[ti];
+    if (!t->compiled || !t->matrix)
+        return true;
+    for (int64_t c = 0; c < t->ncells; c++)
+        if (isnan(t->matrix[c * t->nvalues + col]))
+            return true;
+    return false;
+}
+
 /* The cursor is locals of the function, per kind k: at_k (the current
  * entity), frow_k and vrow_k (its input row and its variables), from the
  * bases fbase_k and vbase_k, parent_k (parent indexes) and self_k (whose
  * variable is being computed). The name of mq_cursor.rows[r]: */
-static const char *row_name(char buf[24], int r)
+static const char *row_name(gen *g, char buf[24], int r)
 {
+    g->kinds |= 1u << (r < MQ_ENT_COUNT ? r : r - MQ_ENT_COUNT);
     if (r < MQ_ENT_COUNT)
         snprintf(buf, 24, "frow_%d", r);
     else
@@ -196,6 +218,7 @@ static const char *row_name(char buf[24], int r)
  * (the NaN row) give the VM's rows whatever the counts. */
 static void emit_set(gen *g, int k, const char *index)
 {
+    g->kinds |= 1u << k;
     emit(g,
          "at_%d = %s;\nfrow_%d = fbase_%d + (size_t)at_%d * %d;\nvrow_%d = vbase_%d + "
          "(size_t)at_%d * %d;\n",
@@ -348,6 +371,8 @@ static void emit_agg(gen *g, const mq_agg *ag, const char *dest)
     char k[48];
     emit(g, "{\nint32_t from%d = 0, to%d = in->count[%d];\n", id, id, (int)ag->over);
     if (ag->children_of_current)
+        g->kinds |= 1u << g->l->parent[ag->over];
+    if (ag->children_of_current)
         emit(g,
              "int32_t owner%d = at_%d;\nfrom%d = in->start[%d][owner%d];\n"
              "to%d = in->start[%d][owner%d + 1];\n",
@@ -421,6 +446,11 @@ static void emit_agg(gen *g, const mq_agg *ag, const char *dest)
 static void emit_call(gen *g, int id, int fn, int n, int first)
 {
     int r = first;
+    g->uses_eff = true;
+    g->uses_vm |= !(((fn == FN_MAX || fn == FN_MIN || fn == FN_DEFAULT || fn == FN_AGE ||
+                      fn == FN_YEARS_BETWEEN) &&
+                     n == 2) ||
+                    (fn == FN_YEAR && n == 1));
     if ((fn == FN_MAX || fn == FN_MIN) && n == 2) {
         emit(g,
              "s%d_%d = isnan(s%d_%d) || isnan(s%d_%d) ? NAN : s%d_%d < s%d_%d ? s%d_%d : "
@@ -431,12 +461,12 @@ static void emit_call(gen *g, int id, int fn, int n, int first)
         emit(g, "s%d_%d = isnan(s%d_%d) ? s%d_%d : s%d_%d;\n", id, r, id, r, id, r + 1, id, r);
     } else if ((fn == FN_AGE || fn == FN_YEARS_BETWEEN) && n == 2) {
         emit(g,
-             "s%d_%d = isnan(s%d_%d) || isnan(s%d_%d) ? NAN : mq_ymd_age(mq_vm_ymd(&vm, "
-             "(int32_t)s%d_%d), mq_vm_ymd(&vm, (int32_t)s%d_%d));\n",
+             "s%d_%d = isnan(s%d_%d) || isnan(s%d_%d) ? NAN : mq_ymd_age(native_ymd(in, eff, "
+             "(int32_t)s%d_%d), native_ymd(in, eff, (int32_t)s%d_%d));\n",
              id, r, id, r, id, r + 1, id, r, id, r + 1);
     } else if (fn == FN_YEAR && n == 1) {
-        emit(g, "s%d_%d = isnan(s%d_%d) ? NAN : mq_vm_ymd(&vm, (int32_t)s%d_%d).y;\n", id, r, id, r,
-             id, r);
+        emit(g, "s%d_%d = isnan(s%d_%d) ? NAN : native_ymd(in, eff, (int32_t)s%d_%d).y;\n", id, r,
+             id, r, id, r);
     } else if (fn == FN_WITHIN_MONTHS && n == 2) {
         emit(g, "s%d_%d = mq_vm_within(&vm, s%d_%d, s%d_%d);\n", id, r, id, r, id, r + 1);
     } else if (n == 0) {
@@ -464,6 +494,7 @@ static bool emit_window(gen *g, int id, int slot, double m)
             return false;
         g->windows[g->nwindows++] = (int)m;
     }
+    g->uses_eff = true;
     emit(g, "s%d_%d = isnan(s%d_%d) ? NAN : s%d_%d > window%d && s%d_%d <= in->effective_date;\n",
          id, slot, id, slot, id, slot, w, id, slot);
     return true;
@@ -484,9 +515,11 @@ static void emit_ins(gen *g, const mq_prog *pr, int id, const mq_ins *c, int d)
         emit(g, "s%d_%d = %s;\n", id, d, literal(k, pr->k[c->b]));
         break;
     case OP_FIELD:
+        g->kinds |= 1u << c->a;
         emit(g, "s%d_%d = frow_%d[%d];\n", id, d, c->a, (int)c->b);
         break;
     case OP_VAR:
+        g->kinds |= 1u << c->a;
         emit(g, "s%d_%d = vrow_%d[%d];\n", id, d, c->a, (int)c->b);
         break;
     case OP_NEG:
@@ -548,9 +581,13 @@ static void emit_ins(gen *g, const mq_prog *pr, int id, const mq_ins *c, int d)
             snprintf(names[i], sizeof names[i], "s%d_%d", id, first + i);
             keys[i] = names[i];
         }
-        emit(g, "s%d_%d = ", id, first);
-        emit_row_call(g, table_index(g, lk->table), keys, c->a);
-        emit(g, "[%d];\nif (isnan(s%d_%d))\nreturn MQ_NATIVE_INTERPRET;\n", lk->column, id, first);
+        int ti = table_index(g, lk->table);
+        emit(g, "{\nconst double *r%d = ", id);
+        emit_row_call(g, ti, keys, c->a);
+        emit(g, ";\nif (!r%d)\nreturn MQ_NATIVE_INTERPRET;\ns%d_%d = r%d[%d];\n}\n", id, id, first,
+             id, lk->column);
+        if (column_has_gaps(g, ti, lk->column))
+            emit(g, "if (isnan(s%d_%d))\nreturn MQ_NATIVE_INTERPRET;\n", id, first);
         break;
     }
     case OP_INTERP: {
@@ -568,13 +605,16 @@ static void emit_ins(gen *g, const mq_prog *pr, int id, const mq_ins *c, int d)
         break;
     }
     case OP_SELF:
+        g->kinds |= 1u << c->a;
         emit(g, "s%d_%d = fbase_%d[(size_t)self_%d * %d + %d];\n", id, d, c->a, c->a,
              g->l->nfields[c->a], (int)c->b);
         break;
     case OP_INDEX:
+        g->kinds |= 1u << c->a;
         emit(g, "s%d_%d = at_%d;\n", id, d, c->a);
         break;
     case OP_SELF_INDEX:
+        g->kinds |= 1u << c->a;
         emit(g, "s%d_%d = self_%d;\n", id, d, c->a);
         break;
     default:
@@ -639,6 +679,7 @@ static void emit_variables(gen *g)
     for (int v = 0; v < p->nvars; v = p->vars[v].run_end) {
         int k = p->vars[v].kind, id = g->uid++;
         emit(g, "for (int32_t e%d = 0; e%d < in->count[%d]; e%d++) {\n", id, id, k, id);
+        g->kinds |= 1u << k;
         emit(g, "double *vars%d = vbase_%d + (size_t)e%d * %d;\nself_%d = e%d;\n", id, k, id,
              p->nvars_of[k], k, id);
         if (k != MQ_ENT_POLICY) {
@@ -767,7 +808,7 @@ static void emit_table_step(gen *g, const mq_cov_op *op)
         keys[k] = names[k];
         if (st->key_loads) {
             char row[24];
-            snprintf(names[k], sizeof names[k], "%s[%d]", row_name(row, st->key_rows[k]),
+            snprintf(names[k], sizeof names[k], "%s[%d]", row_name(g, row, st->key_rows[k]),
                      (int)st->key_index[k]);
         } else {
             snprintf(names[k], sizeof names[k], "key%d_%d", s, k);
@@ -775,11 +816,15 @@ static void emit_table_step(gen *g, const mq_cov_op *op)
             emit_prog(g, st->keys[k], names[k]);
         }
     }
-    emit(g, "row%d = ", s);
-    emit_row_call(g, table_index(g, st->table), keys, st->nkeys);
-    emit(g, ";\n}\n");
-    emit(g, "if (isnan(row%d[%d]))\nreturn MQ_NATIVE_INTERPRET;\nx *= row%d[%d];\n", s,
-         (int)op->column, s, (int)op->column);
+    /* no row: the step's first use fails in the interpreter (a missing
+     * row reads NaN in every column), so it may fail here */
+    int ti = table_index(g, st->table);
+    emit(g, "if (!(row%d = ", s);
+    emit_row_call(g, ti, keys, st->nkeys);
+    emit(g, "))\nreturn MQ_NATIVE_INTERPRET;\n}\n");
+    if (column_has_gaps(g, ti, (int)op->column))
+        emit(g, "if (isnan(row%d[%d]))\nreturn MQ_NATIVE_INTERPRET;\n", s, (int)op->column);
+    emit(g, "x *= row%d[%d];\n", s, (int)op->column);
 }
 
 /* One step on the running premium x, as run_ops and run_step. */
@@ -908,19 +953,22 @@ static void emit_units(gen *g)
 static void emit_start(gen *g)
 {
     const mq_plan *p = g->p;
-    emit(
-        g,
-        "mq_vm vm;\ndouble vars[%d];\nint32_t parents[%d];\nint vars_used = 0, parents_used = 0;\n",
-        NATIVE_VARS, NATIVE_PARENTS);
+    emit(g, "double vars[%d];\nint32_t parents[%d];\nint vars_used = 0, parents_used = 0;\n",
+         NATIVE_VARS, NATIVE_PARENTS);
     emit(g, "if (in->line != %d || !mq_plan_writes(p, in->state))\nreturn MQ_NATIVE_INTERPRET;\n",
          (int)p->line);
-    emit(g, "vm.in = in;\nvm.line = mq_line_get(%d);\nvm.nwindows = 0;\nvm.none[0] = NAN;\n",
-         (int)p->line);
-    emit(g, "mq_ymd eff = mq_date_ymd(in->effective_date);\n"
-            "vm.eff_y = eff.y;\nvm.eff_m = eff.m;\nvm.eff_d = eff.d;\n");
+    if (g->uses_eff || g->uses_vm || g->nwindows)
+        emit(g, "const mq_ymd eff = mq_date_ymd(in->effective_date);\n");
+    if (g->uses_vm)
+        emit(g,
+             "mq_vm vm;\nvm.in = in;\nvm.line = mq_line_get(%d);\nvm.nwindows = 0;\n"
+             "vm.none[0] = NAN;\nvm.eff_y = eff.y;\nvm.eff_m = eff.m;\nvm.eff_d = eff.d;\n",
+             (int)p->line);
     for (int w = 0; w < g->nwindows; w++)
         emit(g, "const int32_t window%d = mq_ymd_add_months(eff, %d);\n", w, -g->windows[w]);
     for (int k = 0; k < MQ_ENT_COUNT; k++) {
+        if (!(g->kinds >> k & 1))
+            continue; /* the body reads nothing of this kind */
         int nv = p->nvars_of[k];
         emit(g,
              "int32_t at_%d, self_%d = 0;\nconst double *frow_%d, *vrow_%d;\n"
@@ -997,6 +1045,13 @@ int mq_codegen_write(const mq_engine *e, FILE *f, FILE *log)
                "\n/* The row of a kind the request has none of: a missing value in every\n"
                " * field (the interpreter's is one NaN). */\n"
                "static const double native_none[256] = {[0 ... 255] = NAN};\n"
+               "\n/* mq_table_row, NULL when no row matches. */\n"
+               "static inline const double *native_row(const mq_table *t, const double *keys)\n"
+               "{\n    int64_t c = mq_table_cell(t, keys);\n"
+               "    return c < 0 ? NULL : t->matrix + c * t->nvalues;\n}\n"
+               "\n/* The parts of a day, the effective date's worked out once (mq_vm_ymd). */\n"
+               "static inline mq_ymd native_ymd(const mq_input *in, mq_ymd eff, int32_t day)\n"
+               "{\n    return day == in->effective_date ? eff : mq_date_ymd(day);\n}\n"
                "#pragma GCC diagnostic ignored \"-Wunused-variable\"\n"
                "#pragma GCC diagnostic ignored \"-Wunused-but-set-variable\"\n");
     bool *done = calloc((size_t)e->nplans + 1, sizeof(bool));

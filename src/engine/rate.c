@@ -802,25 +802,32 @@ static bool classify(rating *r)
     return true;
 }
 
-/* What every rating's result starts from: the plan's facts, quoted. */
+/* What every rating's result starts from: the plan's facts, quoted. The
+ * rest is zeroed 16 bytes at a time: GCC zeroes a struct this size with
+ * `rep stos`, whose start-up was 5% of a compiled plan's rating. */
 static void begin_result(const mq_plan *p, mq_result *out)
 {
-    *out = (mq_result){
-        .carrier_id = p->carrier_id,
-        .carrier_name = p->carrier_name,
-        .carrier_rating = p->carrier_rating,
-        .plan = p,
-        .status = MQ_QUOTED,
-        .term_months = p->term_months,
-        .verifies = p->verifies,
-        .nverifies = p->nverifies,
-        .fees = p->fees,
-        .nfees = p->nfees,
-        .plan_name = p->product_name,
-        .metal = p->metal,
-        .deductible_cents = p->deductible_cents,
-        .out_of_pocket_max_cents = p->oop_max_cents,
-    };
+    _Static_assert(sizeof(mq_result) % 8 == 0, "mq_result is whole words");
+    unsigned char *bytes = (unsigned char *)out;
+    size_t i = 0;
+    for (; i + 16 <= sizeof *out; i += 16)
+        memset(bytes + i, 0, 16);
+    if (i < sizeof *out)
+        memset(bytes + i, 0, 8);
+    out->carrier_id = p->carrier_id;
+    out->carrier_name = p->carrier_name;
+    out->carrier_rating = p->carrier_rating;
+    out->plan = p;
+    out->status = MQ_QUOTED;
+    out->term_months = p->term_months;
+    out->verifies = p->verifies;
+    out->nverifies = p->nverifies;
+    out->fees = p->fees;
+    out->nfees = p->nfees;
+    out->plan_name = p->product_name;
+    out->metal = p->metal;
+    out->deductible_cents = p->deductible_cents;
+    out->out_of_pocket_max_cents = p->oop_max_cents;
 }
 
 /* What every rating's result gets last, interpreted or native. */
