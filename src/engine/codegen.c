@@ -904,9 +904,8 @@ static void emit_coverage(gen *g, int c)
     emit(g,
          "if (!(x >= 0 && x <= 1e9))\nreturn MQ_NATIVE_INTERPRET;\n"
          "int64_t cents = mq_round_to_cents(x, %s);\nsum += cents;\n"
-         "if (!totals_only) {\nif (npremiums == %d)\nreturn MQ_NATIVE_INTERPRET;\n"
-         "premiums[npremiums++] = (mq_cov_premium){%d, u, cents};\n}\n}\n}\n",
-         literal(step, g->p->round_step), NATIVE_PREMIUMS, c);
+         "if (!totals_only)\npremiums[npremiums++] = (mq_cov_premium){%d, u, cents};\n}\n}\n",
+         literal(step, g->p->round_step), c);
 }
 
 /* Every unit's chosen coverages, as rate_units. */
@@ -939,6 +938,10 @@ static void emit_units(gen *g)
         possible |= 1ull << ch->policy_cov[i];
     for (int i = 0; i < ch->nunit; i++)
         possible |= 1ull << ch->unit_cov[i];
+    /* room for every coverage of the unit (a request of more units than
+     * the array holds is interpreted) */
+    emit(g, "if (npremiums > %d)\nreturn MQ_NATIVE_INTERPRET;\n",
+         NATIVE_PREMIUMS - __builtin_popcountll(possible));
     for (int c = 0; c < 64; c++)
         if ((possible >> c & 1) && p->cov[c].offered && p->cov[c].base)
             emit_coverage(g, c);
