@@ -759,7 +759,7 @@ static void emit_caches(gen *g, bool unit)
             emit(g, "bool known%d = false, on%d = false;\ndouble amount%d = 0;\n", i, i, i);
     if (unit)
         for (int i = 0; i < p->ngroups; i++)
-            emit(g, "bool done%d = false;\ndouble factor%d = 1;\n", i, i);
+            emit(g, "double factor%d = 1;\n", i);
     for (int s = 0; s < p->nslots; s++)
         if ((s >= p->npolicy_slots) == unit)
             emit(g, "(void)row%d;\n", s);
@@ -768,7 +768,7 @@ static void emit_caches(gen *g, bool unit)
             emit(g, "(void)known%d;\n(void)on%d;\n(void)amount%d;\n", i, i, i);
     if (unit)
         for (int i = 0; i < p->ngroups; i++)
-            emit(g, "(void)done%d;\n(void)factor%d;\n", i, i);
+            emit(g, "(void)factor%d;\n", i);
 }
 
 /* Discount item i of step st, evaluated on its first use. */
@@ -797,13 +797,13 @@ static void emit_discount_factor(gen *g, const mq_step *st, uint64_t items, cons
     emit(g, "%s = 1 - (dsum < %s ? dsum : %s);\n}\n", dest, cap, cap);
 }
 
-static void emit_table_step(gen *g, const mq_cov_op *op)
+/* The row of a table step's slot, for the unit: looked up once, in the
+ * unit's prologue (emit_unit_rows). */
+static void emit_slot_lookup(gen *g, const mq_step *st)
 {
-    const mq_step *st = op->step;
     int s = st->slot;
     char names[8][48];
     const char *keys[8];
-    emit(g, "if (!row%d) {\n", s);
     for (int k = 0; k < st->nkeys && k < 8; k++) {
         keys[k] = names[k];
         if (st->key_loads) {
@@ -816,12 +816,17 @@ static void emit_table_step(gen *g, const mq_cov_op *op)
             emit_prog(g, st->keys[k], names[k]);
         }
     }
-    /* no row: the step's first use fails in the interpreter (a missing
-     * row reads NaN in every column), so it may fail here */
+    /* no row: the interpreter's first use of it fails (a missing row
+     * reads NaN in every column), and so does this */
     int ti = table_index(g, st->table);
     emit(g, "if (!(row%d = ", s);
     emit_row_call(g, ti, keys, st->nkeys);
-    emit(g, "))\nreturn MQ_NATIVE_INTERPRET;\n}\n");
+    emit(g, "))\nreturn MQ_NATIVE_INTERPRET;\n");
+}
+
+static void emit_table_step(gen *g, const mq_cov_op *op)
+{
+    int s = op->step->slot, ti = table_index(g, op->step->table);
     if (column_has_gaps(g, ti, (int)op->column))
         emit(g, "if (isnan(row%d[%d]))\nreturn MQ_NATIVE_INTERPRET;\n", s, (int)op->column);
     emit(g, "x *= row%d[%d];\n", s, (int)op->column);
@@ -837,11 +842,7 @@ static void emit_step(gen *g, const mq_cov_op *op, int cov)
         return;
     case STEP_DISCOUNTS:
         if (op->slot >= 0) {
-            char dest[32];
-            snprintf(dest, sizeof dest, "factor%d", op->slot);
-            emit(g, "if (!done%d) {\n", op->slot);
-            emit_discount_factor(g, st, st->group_items[op->slot - st->first_group], dest);
-            emit(g, "done%d = true;\n}\nx *= factor%d;\n", op->slot, op->slot);
+            emit(g, "x *= factor%d;\n", op->slot); /* emit_unit_rows */
         } else {
             uint64_t items = 0;
             if (st->nitems > 64) {
@@ -908,6 +909,61 @@ static void emit_coverage(gen *g, int c)
          literal(step, g->p->round_step), c);
 }
 
+/* The unit's prologue: the row of each table slot and the factor of each
+ * discount group the chosen coverages (of `rated`) read, each once, in the
+ * order of their first use. rate.c works them out on first use; they are
+ * pure, so doing it before gives the same values (a lookup that fails
+ * where the interpreter would not have looked is handed to it). A policy
+ * slot is looked up once per rating. */
+static void emit_unit_rows(gen *g, uint64_t rated)
+{
+    const mq_plan *p = g->p;
+    uint64_t slot_covs[64] = {0}, group_covs[64] = {0};
+    const mq_cov_op *slot_op[64] = {0}, *group_op[64] = {0};
+    int order[128], norder = 0; /* slots (s) and groups (64 + g), first use first */
+    if (p->nslots > 64 || p->ngroups > 64) {
+        fail(g, "more than 64 table slots or discount groups");
+        return;
+    }
+    for (uint64_t left = rated; left; left &= left - 1) {
+        int c = __builtin_ctzll(left);
+        for (int i = 0; i < p->cov[c].nsteps; i++) {
+            const mq_cov_op *op = &p->cov[c].ops[i];
+            bool table = op->kind == STEP_TABLE;
+            if (!table && !(op->kind == STEP_DISCOUNTS && op->slot >= 0))
+                continue;
+            int at = table ? op->step->slot : op->slot;
+            uint64_t *covs = table ? &slot_covs[at] : &group_covs[at];
+            if (!*covs) {
+                order[norder++] = table ? at : 64 + at;
+                if (table)
+                    slot_op[at] = op;
+                else
+                    group_op[at] = op;
+            }
+            *covs |= 1ull << c;
+        }
+    }
+    for (int i = 0; i < norder; i++) {
+        int at = order[i] % 64;
+        if (order[i] < 64) {
+            if (at < p->npolicy_slots) /* kept from an earlier unit */
+                emit(g, "if (!row%d && (chosen & UINT64_C(%" PRIu64 "))) {\n", at, slot_covs[at]);
+            else
+                emit(g, "if (chosen & UINT64_C(%" PRIu64 ")) {\n", slot_covs[at]);
+            emit_slot_lookup(g, slot_op[at]->step);
+            emit(g, "}\n");
+        } else {
+            const mq_step *st = group_op[at]->step;
+            char dest[32];
+            snprintf(dest, sizeof dest, "factor%d", at);
+            emit(g, "if (chosen & UINT64_C(%" PRIu64 ")) {\n", group_covs[at]);
+            emit_discount_factor(g, st, st->group_items[at - st->first_group], dest);
+            emit(g, "}\n");
+        }
+    }
+}
+
 /* Every unit's chosen coverages, as rate_units. */
 static void emit_units(gen *g)
 {
@@ -942,9 +998,13 @@ static void emit_units(gen *g)
      * the array holds is interpreted) */
     emit(g, "if (npremiums > %d)\nreturn MQ_NATIVE_INTERPRET;\n",
          NATIVE_PREMIUMS - __builtin_popcountll(possible));
+    uint64_t rated = 0;
     for (int c = 0; c < 64; c++)
         if ((possible >> c & 1) && p->cov[c].offered && p->cov[c].base)
-            emit_coverage(g, c);
+            rated |= 1ull << c;
+    emit_unit_rows(g, rated);
+    for (uint64_t left = rated; left; left &= left - 1)
+        emit_coverage(g, __builtin_ctzll(left));
     emit(g, "}\n");
     emit(g, "return mq_native_finish(p, premiums, npremiums, notes, nnotes, sum, totals_only, a, "
             "out);\n");
