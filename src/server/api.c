@@ -462,14 +462,18 @@ static void quote_routes(mq_server *s, mq_http_req *r)
 
 /* ---- Catalog, health, metrics --------------------------------------------- */
 
-/* Each plan's digest of its files, so an operator can see that nodes agree. */
+/* Each plan's digest of its files, so an operator can see that nodes agree,
+ * and whether this build rates it compiled into C (native.c). */
 static void add_digests(const mq_engine *e, json_t *doc)
 {
     json_t *plans = json_object_get(doc, "plans");
     for (int i = 0; i < mq_engine_plan_count(e); i++) {
+        const mq_plan *p = mq_engine_plan(e, i);
         mq_plan_info pi;
-        mq_plan_get_info(mq_engine_plan(e, i), &pi);
-        json_object_set_new(json_array_get(plans, (size_t)i), "digest", json_string(pi.digest));
+        mq_plan_get_info(p, &pi);
+        json_t *plan = json_array_get(plans, (size_t)i);
+        json_object_set_new(plan, "digest", json_string(pi.digest));
+        json_object_set_new(plan, "compiled", json_boolean(mq_plan_native(p)));
     }
 }
 

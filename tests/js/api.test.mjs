@@ -862,6 +862,9 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     const keys = body.plans.map((p) => `${p.id}@${p.version}`);
     assert.equal(new Set(keys).size, keys.length, 'a plan version is listed twice');
     assert.ok(keys.includes('harbor-oh-auto@2026-01-01'));
+    // the bundled plans were compiled into C at build time (src/engine/codegen.c)
+    const interpreted = body.plans.filter((p) => p.compiled !== true).map((p) => p.id);
+    assert.deepEqual(interpreted, [], 'bundled plans the build did not compile');
     const carriers = (await get(srv, '/v1/carriers')).json();
     assert.deepEqual(
       keys.sort(),
