@@ -728,13 +728,15 @@ static void emit_offered(gen *g)
     }
 }
 
+/* The underwriting class (term life), kept for mq_native_finish. */
 static void emit_classify(gen *g)
 {
+    emit(g, "const char *health_class = NULL;\n");
     if (!g->p->class_expr)
         return;
     emit(g, "{\ndouble cls = 0;\n");
     emit_prog(g, g->p->class_expr, "cls");
-    emit(g, "out->health_class = isnan(cls) ? NULL : mq_symbol_name(MQ_DOM_HEALTH_CLASS, "
+    emit(g, "health_class = isnan(cls) ? NULL : mq_symbol_name(MQ_DOM_HEALTH_CLASS, "
             "(int)cls);\n}\n");
 }
 
@@ -1006,8 +1008,8 @@ static void emit_units(gen *g)
     for (uint64_t left = rated; left; left &= left - 1)
         emit_coverage(g, __builtin_ctzll(left));
     emit(g, "}\n");
-    emit(g, "return mq_native_finish(p, premiums, npremiums, notes, nnotes, sum, totals_only, a, "
-            "out);\n");
+    emit(g, "return mq_native_finish(p, premiums, npremiums, notes, nnotes, sum, health_class, "
+            "totals_only, a, out);\n");
 }
 
 /* The start of a rating, as setup_vm and mq_vm_start_shaped: the VM's

@@ -39,38 +39,46 @@ void mq_native_attach(mq_plan *p)
 int mq_native_decline(const mq_plan *p, int i, bool totals_only, mq_arena *a, mq_result *out)
 {
     const mq_rule *rule = &p->rules[i];
-    out->status = rule->status;
-    if (totals_only)
-        return MQ_NATIVE_DONE;
-    if (!rule->reason)
+    if (!rule->reason && !totals_only)
         return MQ_NATIVE_INTERPRET;
-    out->reasons = mq_arena_alloc(a, sizeof(char *));
-    if (!out->reasons)
+    const char **reasons = totals_only ? NULL : mq_arena_alloc(a, sizeof(char *));
+    if (!totals_only && !reasons)
         return MQ_NATIVE_OOM;
-    out->reasons[0] = rule->reason;
-    out->nreasons = 1;
+    mq_result_begin(p, out);
+    out->status = rule->status;
+    if (reasons) {
+        reasons[0] = rule->reason;
+        out->reasons = reasons;
+        out->nreasons = 1;
+    }
     return MQ_NATIVE_DONE;
 }
 
 int mq_native_finish(const mq_plan *p, const mq_cov_premium *premiums, int npremiums,
-                     const char *const *notes, int nnotes, int64_t sum, bool totals_only,
-                     mq_arena *a, mq_result *out)
+                     const char *const *notes, int nnotes, int64_t sum, const char *health_class,
+                     bool totals_only, mq_arena *a, mq_result *out)
 {
+    mq_cov_premium *coverages = NULL;
+    const char **copied = NULL;
     if (!totals_only) {
         size_t n = (size_t)(npremiums ? npremiums : 1);
-        out->coverages = mq_arena_alloc_uninit(a, n * sizeof(mq_cov_premium));
-        if (!out->coverages)
+        coverages = mq_arena_alloc_uninit(a, n * sizeof(mq_cov_premium));
+        if (!coverages)
             return MQ_NATIVE_OOM;
-        memcpy(out->coverages, premiums, (size_t)npremiums * sizeof(mq_cov_premium));
-        out->ncoverages = npremiums;
-        if (nnotes) {
-            out->notes = mq_arena_alloc_uninit(a, (size_t)nnotes * sizeof(char *));
-            if (!out->notes)
-                return MQ_NATIVE_OOM;
-            memcpy(out->notes, notes, (size_t)nnotes * sizeof(char *));
-            out->nnotes = nnotes;
-        }
+        memcpy(coverages, premiums, (size_t)npremiums * sizeof(mq_cov_premium));
+        if (nnotes && !(copied = mq_arena_alloc_uninit(a, (size_t)nnotes * sizeof(char *))))
+            return MQ_NATIVE_OOM;
+        if (nnotes)
+            memcpy(copied, notes, (size_t)nnotes * sizeof(char *));
     }
+    mq_result_begin(p, out);
+    if (!totals_only) {
+        out->coverages = coverages;
+        out->ncoverages = npremiums;
+        out->notes = copied;
+        out->nnotes = copied ? nnotes : 0;
+    }
+    out->health_class = health_class;
     out->premium_cents = sum;
     if (sum < p->minimum_cents) {
         out->premium_cents = p->minimum_cents;

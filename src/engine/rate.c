@@ -802,34 +802,6 @@ static bool classify(rating *r)
     return true;
 }
 
-/* What every rating's result starts from: the plan's facts, quoted. The
- * rest is zeroed 16 bytes at a time: GCC zeroes a struct this size with
- * `rep stos`, whose start-up was 5% of a compiled plan's rating. */
-static void begin_result(const mq_plan *p, mq_result *out)
-{
-    _Static_assert(sizeof(mq_result) % 8 == 0, "mq_result is whole words");
-    unsigned char *bytes = (unsigned char *)out;
-    size_t i = 0;
-    for (; i + 16 <= sizeof *out; i += 16)
-        memset(bytes + i, 0, 16);
-    if (i < sizeof *out)
-        memset(bytes + i, 0, 8);
-    out->carrier_id = p->carrier_id;
-    out->carrier_name = p->carrier_name;
-    out->carrier_rating = p->carrier_rating;
-    out->plan = p;
-    out->status = MQ_QUOTED;
-    out->term_months = p->term_months;
-    out->verifies = p->verifies;
-    out->nverifies = p->nverifies;
-    out->fees = p->fees;
-    out->nfees = p->nfees;
-    out->plan_name = p->product_name;
-    out->metal = p->metal;
-    out->deductible_cents = p->deductible_cents;
-    out->out_of_pocket_max_cents = p->oop_max_cents;
-}
-
 /* What every rating's result gets last, interpreted or native. */
 static void finish_result(const mq_plan *p, const mq_input *in, mq_result *out)
 {
@@ -876,19 +848,20 @@ static void start_rating(rating *r, const mq_plan *p, const mq_input *in, const 
 bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts, mq_arena *a,
                   mq_result *out)
 {
-    begin_result(p, out);
     if (p->native && !(opts && (opts->worksheet || opts->interpreted))) {
+        /* the compiled plan writes the whole result when it has one */
         switch (p->native->rate(p, in, opts && opts->totals_only, a, out)) {
         case MQ_NATIVE_DONE:
             finish_result(p, in, out);
             return true;
         case MQ_NATIVE_OOM:
+            mq_result_begin(p, out);
             return false;
         default: /* the interpreter rates it from the start */
-            begin_result(p, out);
             break;
         }
     }
+    mq_result_begin(p, out);
     _Alignas(16) unsigned char scratch[SCRATCH_BYTES];
     rating r;
     start_rating(&r, p, in, opts, a, out, scratch);
