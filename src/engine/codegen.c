@@ -54,6 +54,9 @@ typedef struct gen {
      * (for the builtins vm.c computes) */
     unsigned kinds;
     bool uses_eff, uses_vm;
+    /* per table slot: its row's value in one column is tested where it is
+     * looked up, and that vouches for every column the coverages read */
+    bool slot_probed[64];
 } gen;
 
 __attribute__((format(printf, 2, 3))) static void emit(gen *g, const char *fmt, ...)
@@ -184,6 +187,19 @@ static void emit_row_call(gen *g, int ti, const char *const *keys, int n)
     for (int k = 0; k < n; k++)
         emit(g, ", %s", keys[k]);
     emit(g, ")");
+}
+
+/* Whether every cell of table ti without a value in column col has none
+ * in column probe either: a row with a value at probe has one at col. */
+static bool gaps_within(gen *g, int ti, int col, int probe)
+{
+    const mq_table *t = g->p->tables[ti];
+    if (!t->compiled || !t->matrix)
+        return false;
+    for (int64_t c = 0; c < t->ncells; c++)
+        if (isnan(t->matrix[c * t->nvalues + col]) && !isnan(t->matrix[c * t->nvalues + probe]))
+            return false;
+    return true;
 }
 
 /* Whether value column col of table ti has a row without a value: a
@@ -801,7 +817,7 @@ static void emit_discount_factor(gen *g, const mq_step *st, uint64_t items, cons
 
 /* The row of a table step's slot, for the unit: looked up once, in the
  * unit's prologue (emit_unit_rows). */
-static void emit_slot_lookup(gen *g, const mq_step *st)
+static void emit_slot_lookup(gen *g, const mq_step *st, int probe)
 {
     int s = st->slot;
     char names[8][48];
@@ -824,12 +840,16 @@ static void emit_slot_lookup(gen *g, const mq_step *st)
     emit(g, "if (!(row%d = ", s);
     emit_row_call(g, ti, keys, st->nkeys);
     emit(g, "))\nreturn MQ_NATIVE_INTERPRET;\n");
+    /* a row without a value at the probe column: its first use may fail
+     * in the interpreter, and whether it does is the interpreter's to say */
+    if (probe >= 0)
+        emit(g, "if (isnan(row%d[%d]))\nreturn MQ_NATIVE_INTERPRET;\n", s, probe);
 }
 
 static void emit_table_step(gen *g, const mq_cov_op *op)
 {
     int s = op->step->slot, ti = table_index(g, op->step->table);
-    if (column_has_gaps(g, ti, (int)op->column))
+    if (!g->slot_probed[s] && column_has_gaps(g, ti, (int)op->column))
         emit(g, "if (isnan(row%d[%d]))\nreturn MQ_NATIVE_INTERPRET;\n", s, (int)op->column);
     emit(g, "x *= row%d[%d];\n", s, (int)op->column);
 }
@@ -949,11 +969,22 @@ static void emit_unit_rows(gen *g, uint64_t rated)
     for (int i = 0; i < norder; i++) {
         int at = order[i] % 64;
         if (order[i] < 64) {
+            /* probe the first use's column when its values vouch for
+             * every other column read from the slot */
+            int ti = table_index(g, slot_op[at]->step->table), probe = (int)slot_op[at]->column;
+            bool vouches = column_has_gaps(g, ti, probe);
+            for (uint64_t left = slot_covs[at]; left && vouches; left &= left - 1) {
+                const mq_plan_cov *pc = &p->cov[__builtin_ctzll(left)];
+                for (int j = 0; j < pc->nsteps; j++)
+                    if (pc->ops[j].kind == STEP_TABLE && pc->ops[j].step->slot == at)
+                        vouches &= gaps_within(g, ti, (int)pc->ops[j].column, probe);
+            }
+            g->slot_probed[at] = vouches;
             if (at < p->npolicy_slots) /* kept from an earlier unit */
                 emit(g, "if (!row%d && (chosen & UINT64_C(%" PRIu64 "))) {\n", at, slot_covs[at]);
             else
                 emit(g, "if (chosen & UINT64_C(%" PRIu64 ")) {\n", slot_covs[at]);
-            emit_slot_lookup(g, slot_op[at]->step);
+            emit_slot_lookup(g, slot_op[at]->step, vouches ? probe : -1);
             emit(g, "}\n");
         } else {
             const mq_step *st = group_op[at]->step;
