@@ -25,7 +25,7 @@ $(ASAN_BUILD)/build.ninja:
 # libFuzzer targets (tests/fuzz): clang, ASan+UBSan, coverage in every library.
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang $(MESON) setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true -Dtests=false \
-	  -Dbench=false -Db_sanitize=address,undefined -Db_lundef=false
+	  -Dbench=false -Dnative=false -Db_sanitize=address,undefined -Db_lundef=false
 
 fuzz-build: $(FUZZ_BUILD)/build.ninja
 	$(NINJA) -C $(FUZZ_BUILD)

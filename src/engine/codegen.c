@@ -1135,9 +1135,15 @@ int mq_codegen_write(const mq_engine *e, FILE *f, FILE *log)
     fprintf(f, "/* native_plans.c -- the bundled plans compiled into C by mqcodegen\n"
                " * (src/engine/codegen.c). Generated at build time: do not edit. */\n"
                "#include \"internal.h\"\n\n"
+               "/* Generated code declares what it may not use. */\n"
                "#pragma GCC diagnostic ignored \"-Wunused-label\"\n"
+               "#pragma GCC diagnostic ignored \"-Wunused-variable\"\n"
+               "#pragma GCC diagnostic ignored \"-Wunused-but-set-variable\"\n"
+               "#pragma GCC diagnostic ignored \"-Wunused-function\"\n"
+               "#ifndef __clang__\n"
                "/* each variable is written before it is read, which GCC cannot follow */\n"
                "#pragma GCC diagnostic ignored \"-Wmaybe-uninitialized\"\n"
+               "#endif\n"
                "\n/* The row of a kind the request has none of: a missing value in every\n"
                " * field (the interpreter's is one NaN). */\n"
                "static const double native_none[256] = {[0 ... 255] = NAN};\n"
@@ -1147,9 +1153,7 @@ int mq_codegen_write(const mq_engine *e, FILE *f, FILE *log)
                "    return c < 0 ? NULL : t->matrix + c * t->nvalues;\n}\n"
                "\n/* The parts of a day, the effective date's worked out once (mq_vm_ymd). */\n"
                "static inline mq_ymd native_ymd(const mq_input *in, mq_ymd eff, int32_t day)\n"
-               "{\n    return day == in->effective_date ? eff : mq_date_ymd(day);\n}\n"
-               "#pragma GCC diagnostic ignored \"-Wunused-variable\"\n"
-               "#pragma GCC diagnostic ignored \"-Wunused-but-set-variable\"\n");
+               "{\n    return day == in->effective_date ? eff : mq_date_ymd(day);\n}\n");
     bool *done = calloc((size_t)e->nplans + 1, sizeof(bool));
     if (!done)
         return -1;
