@@ -184,16 +184,23 @@ static double other_link(double v, int32_t count)
     return count > 0 && !isnan(v) ? fmod(v + 1, (double)count) : v;
 }
 
+double *ts_copy_values(const mq_input *in, mq_entity_kind k, mq_arena *a)
+{
+    size_t cells = (size_t)in->count[k] * (size_t)mq_line_get(in->line)->nfields[k];
+    double *values = mq_arena_alloc(a, (cells ? cells : 1) * sizeof(double));
+    assert_non_null(values);
+    if (cells)
+        memcpy(values, in->values[k], cells * sizeof(double));
+    return values;
+}
+
 mq_input ts_with_field_changed(const mq_input *in, mq_entity_kind k, int f, bool first_only,
                                mq_arena *a)
 {
     const mq_line_def *l = mq_line_get(in->line);
     const mq_field_def *fd = &l->fields[k][f];
     mq_input out = *in;
-    size_t cells = (size_t)in->count[k] * (size_t)l->nfields[k];
-    double *values = mq_arena_alloc(a, (cells ? cells : 1) * sizeof(double));
-    assert_non_null(values);
-    memcpy(values, in->values[k], cells * sizeof(double));
+    double *values = ts_copy_values(in, k, a);
     for (int32_t i = 0; i < (first_only ? 1 : in->count[k]); i++) {
         double *v = &values[(size_t)i * (size_t)l->nfields[k] + (size_t)f];
         *v = fd->type == MQ_T_LINK ? other_link(*v, in->count[fd->link]) : other_value(*v);

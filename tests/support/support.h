@@ -74,6 +74,9 @@ typedef int (*ts_plan_check)(const mq_plan *p, const mq_input *in, mq_arena *a);
 int ts_each_plan_of_line(const mq_engine *e, const char *const *files, size_t nfiles,
                          ts_plan_check check);
 
+/* A copy of in->values[k] (at least one cell) from `a`, to change. */
+double *ts_copy_values(const mq_input *in, mq_entity_kind k, mq_arena *a);
+
 /* `in` with field f of kind k changed in every entity (first_only: in
  * entity 0 alone) to another value whatever it was (a missing value becomes
  * 1; a link another entity that exists); values from `a`. */

@@ -124,15 +124,10 @@ enum { MISSING, DOUBLED, HALVED };
 /* `in` with field f of kind k missing, doubled or halved in the first entity. */
 static mq_input with_first_value(const mq_input *in, mq_entity_kind k, int f, int how, mq_arena *a)
 {
-    const mq_line_def *l = mq_line_get(in->line);
     mq_input out = *in;
-    size_t cells = (size_t)in->count[k] * (size_t)l->nfields[k];
-    double *values = mq_arena_alloc(a, (cells ? cells : 1) * sizeof(double));
-    assert_non_null(values);
-    memcpy(values, in->values[k], cells * sizeof(double));
-    double *v = &values[f];
-    if (l->fields[k][f].type == MQ_T_LINK && how != MISSING)
+    if (mq_line_get(in->line)->fields[k][f].type == MQ_T_LINK && how != MISSING)
         return out; /* a link to an entity that is not there: never validated */
+    double *values = ts_copy_values(in, k, a), *v = &values[f];
     *v = how == MISSING ? NAN : how == DOUBLED ? *v * 2 : *v / 2;
     out.values[k] = values;
     return out;

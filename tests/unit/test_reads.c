@@ -102,10 +102,7 @@ static mq_input with_field_changed(const mq_input *in, mq_entity_kind k, int f, 
 {
     const mq_line_def *l = mq_line_get(in->line);
     mq_input out = *in;
-    size_t cells = (size_t)in->count[k] * (size_t)l->nfields[k];
-    double *values = mq_arena_alloc(a, (cells ? cells : 1) * sizeof(double));
-    assert_non_null(values);
-    memcpy(values, in->values[k], cells * sizeof(double));
+    double *values = ts_copy_values(in, k, a);
     for (int32_t i = 0; i < in->count[k]; i++)
         values[(size_t)i * (size_t)l->nfields[k] + (size_t)f] =
             other_value(values[(size_t)i * (size_t)l->nfields[k] + (size_t)f]);
