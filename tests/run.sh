@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 ASAN_BUILD=${2:-}
 FUZZ_BUILD=${3:-} # libFuzzer build (make fuzz-build); its section is skipped without it
-UNIT="test_date test_jsonread test_jsonalloc test_table test_expr test_plan test_reads test_rerate test_request test_response test_bundle test_request_lines test_harbor test_aca test_lines_life test_lines_property test_batch test_batch_cli test_intake test_ratelimit test_privacy test_store test_remote"
+UNIT="test_date test_jsonread test_jsonalloc test_table test_expr test_plan test_reads test_rerate test_native test_request test_response test_bundle test_request_lines test_harbor test_aca test_lines_life test_lines_property test_batch test_batch_cli test_intake test_ratelimit test_privacy test_store test_remote"
 passed=0
 failed=0
 log=$(mktemp)
