@@ -600,17 +600,17 @@ static void emit_ins(gen *g, const mq_prog *pr, int id, const mq_ins *c, int d)
         int ti = table_index(g, lk->table);
         emit(g, "{\nconst double *r%d = ", id);
         emit_row_call(g, ti, keys, c->a);
-        emit(g, ";\nif (!r%d)\nreturn MQ_NATIVE_INTERPRET;\ns%d_%d = r%d[%d];\n}\n", id, id, first,
+        emit(g, ";\nif (!r%d)\nreturn native_interpret();\ns%d_%d = r%d[%d];\n}\n", id, id, first,
              id, lk->column);
         if (column_has_gaps(g, ti, lk->column))
-            emit(g, "if (isnan(s%d_%d))\nreturn MQ_NATIVE_INTERPRET;\n", id, first);
+            emit(g, "if (isnan(s%d_%d))\nreturn native_interpret();\n", id, first);
         break;
     }
     case OP_INTERP: {
         const mq_lookup *lk = &pr->lookups[c->b];
         emit(g,
              "s%d_%d = mq_table_interpolate(p->tables[%d], s%d_%d, %d);\nif (isnan(s%d_%d))\n"
-             "return MQ_NATIVE_INTERPRET;\n",
+             "return native_interpret();\n",
              id, t, table_index(g, lk->table), id, t, lk->column, id, t);
         break;
     }
@@ -731,14 +731,14 @@ static void emit_offered(gen *g)
         const mq_coverage_def *cd = &g->l->coverages[c];
         if (cd->presence_field < 0) {
             if (cd->scope == MQ_ENT_POLICY || cd->scope == g->l->unit)
-                emit(g, "if (%s > 0)\nreturn MQ_NATIVE_INTERPRET;\n", nunits_expr(g, n));
+                emit(g, "if (%s > 0)\nreturn native_interpret();\n", nunits_expr(g, n));
         } else if (cd->scope == MQ_ENT_POLICY) {
-            emit(g, "if (%s > 0 && !isnan(in->values[0][%d]))\nreturn MQ_NATIVE_INTERPRET;\n",
+            emit(g, "if (%s > 0 && !isnan(in->values[0][%d]))\nreturn native_interpret();\n",
                  nunits_expr(g, n), cd->presence_field);
         } else if (cd->scope == g->l->unit) {
             emit(g,
                  "for (int32_t u = 0; u < %s; u++)\nif (!isnan(in->values[%d][(size_t)u * %d + "
-                 "%d]))\nreturn MQ_NATIVE_INTERPRET;\n",
+                 "%d]))\nreturn native_interpret();\n",
                  nunits_expr(g, n), (int)cd->scope, g->l->nfields[cd->scope], cd->presence_field);
         }
     }
@@ -839,18 +839,18 @@ static void emit_slot_lookup(gen *g, const mq_step *st, int probe)
     int ti = table_index(g, st->table);
     emit(g, "if (!(row%d = ", s);
     emit_row_call(g, ti, keys, st->nkeys);
-    emit(g, "))\nreturn MQ_NATIVE_INTERPRET;\n");
+    emit(g, "))\nreturn native_interpret();\n");
     /* a row without a value at the probe column: its first use may fail
      * in the interpreter, and whether it does is the interpreter's to say */
     if (probe >= 0)
-        emit(g, "if (isnan(row%d[%d]))\nreturn MQ_NATIVE_INTERPRET;\n", s, probe);
+        emit(g, "if (isnan(row%d[%d]))\nreturn native_interpret();\n", s, probe);
 }
 
 static void emit_table_step(gen *g, const mq_cov_op *op)
 {
     int s = op->step->slot, ti = table_index(g, op->step->table);
     if (!g->slot_probed[s] && column_has_gaps(g, ti, (int)op->column))
-        emit(g, "if (isnan(row%d[%d]))\nreturn MQ_NATIVE_INTERPRET;\n", s, (int)op->column);
+        emit(g, "if (isnan(row%d[%d]))\nreturn native_interpret();\n", s, (int)op->column);
     emit(g, "x *= row%d[%d];\n", s, (int)op->column);
 }
 
@@ -914,7 +914,7 @@ static void emit_coverage(gen *g, int c)
         emit_prog(g, pc->omit_when, "omit");
         emit(g,
              "if (mq_truth(omit)) {\nif (!totals_only) {\nif (nnotes == %d)\n"
-             "return MQ_NATIVE_INTERPRET;\nif (!(notes[nnotes++] = mq_rate_note_text(p, in, %d, "
+             "return native_interpret();\nif (!(notes[nnotes++] = mq_rate_note_text(p, in, %d, "
              "u, a)))\nreturn MQ_NATIVE_OOM;\n}\n} else {\n",
              NATIVE_NOTES, c);
     } else {
@@ -925,7 +925,7 @@ static void emit_coverage(gen *g, int c)
     for (int i = 0; i < pc->nsteps; i++)
         emit_step(g, &pc->ops[i], c);
     emit(g,
-         "if (!(x >= 0 && x <= 1e9))\nreturn MQ_NATIVE_INTERPRET;\n"
+         "if (!(x >= 0 && x <= 1e9))\nreturn native_interpret();\n"
          "int64_t cents = mq_round_to_cents(x, %s);\nsum += cents;\n"
          "if (!totals_only)\npremiums[npremiums++] = (mq_cov_premium){%d, u, cents};\n}\n}\n",
          literal(step, g->p->round_step), c);
@@ -1029,7 +1029,7 @@ static void emit_units(gen *g)
         possible |= 1ull << ch->unit_cov[i];
     /* room for every coverage of the unit (a request of more units than
      * the array holds is interpreted) */
-    emit(g, "if (npremiums > %d)\nreturn MQ_NATIVE_INTERPRET;\n",
+    emit(g, "if (npremiums > %d)\nreturn native_interpret();\n",
          NATIVE_PREMIUMS - __builtin_popcountll(possible));
     uint64_t rated = 0;
     for (int c = 0; c < 64; c++)
@@ -1051,7 +1051,7 @@ static void emit_start(gen *g)
     const mq_plan *p = g->p;
     emit(g, "double vars[%d];\nint32_t parents[%d];\nint vars_used = 0, parents_used = 0;\n",
          NATIVE_VARS, NATIVE_PARENTS);
-    emit(g, "if (in->line != %d || !mq_plan_writes(p, in->state))\nreturn MQ_NATIVE_INTERPRET;\n",
+    emit(g, "if (in->line != %d || !mq_plan_writes(p, in->state))\nreturn native_interpret();\n",
          (int)p->line);
     if (g->uses_eff || g->uses_vm || g->nwindows)
         emit(g, "const mq_ymd eff = mq_date_ymd(in->effective_date);\n");
@@ -1074,13 +1074,13 @@ static void emit_start(gen *g)
         if (nv)
             emit(g,
                  "{\nint64_t cells = (int64_t)in->count[%d] * %d;\nif (cells > %d - vars_used)\n"
-                 "return MQ_NATIVE_INTERPRET;\nif (cells)\nvbase_%d = vars + vars_used;\n"
+                 "return native_interpret();\nif (cells)\nvbase_%d = vars + vars_used;\n"
                  "vars_used += (int)cells;\n}\n",
                  k, nv, NATIVE_VARS, k);
         if (k != MQ_ENT_POLICY && g->l->parent[k] != MQ_ENT_POLICY)
             emit(g,
                  "if (in->start[%d]) {\n"
-                 "if (in->count[%d] + 1 > %d - parents_used)\nreturn MQ_NATIVE_INTERPRET;\n"
+                 "if (in->count[%d] + 1 > %d - parents_used)\nreturn native_interpret();\n"
                  "parent_%d = parents + parents_used;\nparents_used += in->count[%d] + 1;\n"
                  "for (int32_t o = 0; o < in->count[%d]; o++)\n"
                  "for (int32_t i = in->start[%d][o]; i < in->start[%d][o + 1]; i++)\n"
@@ -1147,6 +1147,10 @@ int mq_codegen_write(const mq_engine *e, FILE *f, FILE *log)
                "\n/* The row of a kind the request has none of: a missing value in every\n"
                " * field (the interpreter's is one NaN). */\n"
                "static const double native_none[256] = {[0 ... 255] = NAN};\n"
+               "\n/* What a compiled plan answers when the interpreter must rate: on a path\n"
+               " * marked cold, so GCC lays the rating's usual path out straight. */\n"
+               "static __attribute__((cold, noinline)) int native_interpret(void)\n"
+               "{\n    return MQ_NATIVE_INTERPRET;\n}\n"
                "\n/* mq_table_row, NULL when no row matches. */\n"
                "static inline const double *native_row(const mq_table *t, const double *keys)\n"
                "{\n    int64_t c = mq_table_cell(t, keys);\n"
