@@ -100,6 +100,18 @@ static void emit_segment(gen *g, const mq_table *t, int k)
 {
     const mq_keymap *m = &t->maps[k];
     char lo[48], hi[48];
+    /* a value equal to one of a few bounds (a limit, a deductible) is the
+     * segment at that bound, 2i + 1, found by comparisons before the grid
+     * or the search that would find it */
+    bool exact = (m->how == MAP_GRID || m->how == MAP_SEARCH) && m->nbounds <= 8;
+    if (exact) {
+        for (int i = 0; i < m->nbounds; i++) {
+            char b[48];
+            emit(g, "%sif (x%d == %s)\ns = %d;\n", i ? "else " : "", k, literal(b, m->bounds[i]),
+                 2 * i + 1);
+        }
+        emit(g, "else {\n");
+    }
     switch (m->how) {
     case MAP_ENUM:
         emit(g,
@@ -139,6 +151,8 @@ static void emit_segment(gen *g, const mq_table *t, int k)
         emit(g, "if (isnan(x%d))\nreturn -1;\ns = mq_keymap_search(&t->maps[%d], x%d);\n", k, k, k);
         break;
     }
+    if (exact)
+        emit(g, "}\n");
 }
 
 /* cell<plan>_<table>(t, keys...): mq_table_cell with the table's shape
