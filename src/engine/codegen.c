@@ -9,19 +9,22 @@
  *     block of C, its stack slots locals (s<id>_<depth>: the depth of the
  *     stack at each instruction is known when the code is compiled), its
  *     jumps gotos, its constants literals (exact, in hexadecimal);
- *   - an aggregate becomes its loop, the condition and value inline;
- *   - a unit's coverages become one block each, in the order rate.c rates
- *     them, their steps straight-line code: a table step's row is looked up
- *     once per unit (once per rating for a policy slot) into a local, a
- *     discount item's condition and amount once per unit (per rating when
- *     it reads only policy data), a discount group's factor once per unit.
+ *   - an aggregate becomes its loop, the condition and value inline; the
+ *     cursor (which entity of each kind is current) is locals per kind;
+ *   - each table gets a lookup function with its key maps written in;
+ *   - each unit starts with a prologue that looks up each table row and
+ *     works out each discount group's factor that its chosen coverages
+ *     read, once (a policy slot once per rating); then its coverages are
+ *     one block each, in rate.c's order, their steps straight-line code.
  *
- * Loads, lookups, dates and the VM's cursor are the interpreter's own
- * (internal.h, vm.c), so values are computed by the same expressions in the
- * same order and agree to the bit. What the interpreter reports with a
- * text (a lookup with no row, an unoffered coverage, an invalid premium)
- * the function hands back to the interpreter (MQ_NATIVE_INTERPRET). A plan
- * using something this file does not compile is left out, and interpreted.
+ * Dates, table matrices and the order of every floating-point operation
+ * are the interpreter's, so the results agree to the bit (test_native
+ * checks it). What the interpreter reports with a text (a lookup with no
+ * row, an unoffered coverage, an invalid premium) the function hands back
+ * to it (MQ_NATIVE_INTERPRET), and so it does when it looked further ahead
+ * than the interpreter would have (a row its prologue found missing): the
+ * interpreter then rates from the start. A plan using something this file
+ * does not compile is left out, and interpreted.
  */
 #include "internal.h"
 
