@@ -23,6 +23,7 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,68 @@ static void the_worksheet_is_interpreted(void **state)
     mq_arena_free(&a);
 }
 
+/* Harbor's plan folder copied to `dir`, its plan.yaml with `from` replaced
+ * by `to` (as long; the same: unchanged), loaded alone. */
+static mq_engine *load_harbor_copy(const char *dir, const char *from, const char *to)
+{
+    const char *src_dir = "plans/harbor/oh-auto-2026-01-01";
+    DIR *d = opendir(src_dir);
+    assert_non_null(d);
+    for (struct dirent *de; (de = readdir(d));) {
+        if (de->d_name[0] == '.')
+            continue;
+        char src[512], dst[512];
+        snprintf(src, sizeof src, "%s/%s", src_dir, de->d_name);
+        snprintf(dst, sizeof dst, "%s/%s", dir, de->d_name);
+        size_t len;
+        char *text = ts_read_file(src, &len);
+        if (strcmp(de->d_name, "plan.yaml") == 0) {
+            char *at = strstr(text, from);
+            assert_non_null(at);
+            assert_int_equal(strlen(from), strlen(to));
+            memcpy(at, to, strlen(to));
+        }
+        ts_write_file(dst, text, len);
+        free(text);
+    }
+    closedir(d);
+    mq_diags diags = {0};
+    mq_engine *e = mq_engine_load(dir, &diags);
+    mq_diags_free(&diags);
+    assert_non_null(e);
+    assert_int_equal(mq_engine_plan_count(e), 1);
+    return e;
+}
+
+/* A plan edited after the build is interpreted, never rated by the
+ * function compiled from its old files; the same files anywhere else are
+ * compiled (the digest, not the folder, decides). */
+static void an_edited_plan_is_interpreted(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mq-native-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_input in;
+    ts_parse_request_file("examples/oh-family-two-cars.json", &a, &in);
+    mq_result same, edited;
+    mq_engine *e = load_harbor_copy(dir, "bi:   {base: 142.00}", "bi:   {base: 142.00}");
+    assert_true(mq_plan_native(mq_engine_plan(e, 0)));
+    assert_true(mq_rate_plan(mq_engine_plan(e, 0), &in, NULL, &a, &same));
+    assert_int_equal(same.total_cents, 186600);
+    mq_engine_free(e);
+    e = load_harbor_copy(dir, "bi:   {base: 142.00}", "bi:   {base: 152.00}");
+    assert_false(mq_plan_native(mq_engine_plan(e, 0)));
+    assert_true(mq_rate_plan(mq_engine_plan(e, 0), &in, NULL, &a, &edited));
+    assert_true(edited.total_cents > same.total_cents); /* a higher BI base rate */
+    mq_engine_free(e);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    mq_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +295,7 @@ int main(void)
         cmocka_unit_test(compiled_plans_rate_as_the_interpreter),
         cmocka_unit_test(comparisons_are_the_same_both_ways),
         cmocka_unit_test(the_worksheet_is_interpreted),
+        cmocka_unit_test(an_edited_plan_is_interpreted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
