@@ -417,7 +417,7 @@ static void emit_agg(gen *g, const mq_agg *ag, const char *dest)
         else if (ag->kind == AGG_ANY)
             emit(g, "%s = n%d > 0;\n}\n", dest, id);
         else
-            emit(g, "(void)n%d;\n%s = 1;\n}\n", id, dest);
+            emit(g, "%s = 1;\n}\n", dest);
         return;
     }
     unsigned kinds = entered_kinds(g, ag->over);
@@ -466,7 +466,7 @@ static void emit_agg(gen *g, const mq_agg *ag, const char *dest)
         case AGG_ALL:
             break;
         }
-        emit(g, "(void)v%d;\n}\n", id);
+        emit(g, "}\n");
     }
     for (int e = 0; e < MQ_ENT_COUNT; e++)
         if (kinds >> e & 1)
@@ -686,10 +686,6 @@ static void emit_prog(gen *g, const mq_prog *pr, const char *dest)
         emit(g, "%s = s%d_%d;\n", dest, id, end - 1);
     else
         emit(g, "%s = NAN;\n", dest);
-    if (max > 0) { /* a slot only written is not an error */
-        for (int i = 0; i < max; i++)
-            emit(g, "(void)s%d_%d;\n", id, i);
-    }
     emit(g, "}\n");
     free(depth);
 }
@@ -795,15 +791,6 @@ static void emit_caches(gen *g, bool unit)
     if (unit)
         for (int i = 0; i < p->ngroups; i++)
             emit(g, "double factor%d = 1;\n", i);
-    for (int s = 0; s < p->nslots; s++)
-        if ((s >= p->npolicy_slots) == unit)
-            emit(g, "(void)row%d;\n", s);
-    for (int i = 0; i < p->nitems; i++)
-        if (is_unit_item(p, i) == unit)
-            emit(g, "(void)known%d;\n(void)on%d;\n(void)amount%d;\n", i, i, i);
-    if (unit)
-        for (int i = 0; i < p->ngroups; i++)
-            emit(g, "(void)factor%d;\n", i);
 }
 
 /* Discount item i of step st, evaluated on its first use. */
@@ -1104,10 +1091,7 @@ static void emit_start(gen *g)
                  "parent_%d[i] = o;\n}\n",
                  k, k, NATIVE_PARENTS, k, k, (int)g->l->parent[k], k, k, k);
         emit_set(g, k, "0");
-        emit(g, "(void)self_%d;\n(void)parent_%d;\n(void)at_%d;\n(void)frow_%d;\n(void)vrow_%d;\n",
-             k, k, k, k, k);
     }
-    emit(g, "(void)vars_used;\n(void)parents_used;\n");
 }
 
 /* The whole function of plan number `index`: its helpers, then the
@@ -1152,7 +1136,7 @@ int mq_codegen_write(const mq_engine *e, FILE *f, FILE *log)
     fprintf(f, "/* native_plans.c -- the bundled plans compiled into C by mqcodegen\n"
                " * (src/engine/codegen.c). Generated at build time: do not edit. */\n"
                "#include \"internal.h\"\n\n"
-               "/* Generated code declares what it may not use. */\n"
+               "/* Generated code declares what it may not use (locals, helpers). */\n"
                "#pragma GCC diagnostic ignored \"-Wunused-label\"\n"
                "#pragma GCC diagnostic ignored \"-Wunused-variable\"\n"
                "#pragma GCC diagnostic ignored \"-Wunused-but-set-variable\"\n"

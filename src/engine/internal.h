@@ -754,6 +754,19 @@ static inline void mq_result_begin(const mq_plan *p, mq_result *out)
     out->out_of_pocket_max_cents = p->oop_max_cents;
 }
 
+/* The result's amounts from the sum of its coverage premiums (cents): the
+ * minimum premium, the fees, the total (rate.c, native.c). */
+static inline void mq_result_total(const mq_plan *p, mq_result *out, int64_t sum)
+{
+    out->premium_cents = sum;
+    if (sum < p->minimum_cents) {
+        out->premium_cents = p->minimum_cents;
+        out->minimum_applied = true;
+    }
+    out->fees_cents = p->fees_cents;
+    out->total_cents = out->premium_cents + out->fees_cents;
+}
+
 /* ---- Native plans (codegen.c writes them, native.c runs them) ---------- */
 
 /* What a plan compiled into C answers: the result is complete (quoted or

@@ -79,12 +79,6 @@ int mq_native_finish(const mq_plan *p, const mq_cov_premium *premiums, int nprem
         out->nnotes = copied ? nnotes : 0;
     }
     out->health_class = health_class;
-    out->premium_cents = sum;
-    if (sum < p->minimum_cents) {
-        out->premium_cents = p->minimum_cents;
-        out->minimum_applied = true;
-    }
-    out->fees_cents = p->fees_cents;
-    out->total_cents = out->premium_cents + out->fees_cents;
+    mq_result_total(p, out, sum);
     return MQ_NATIVE_DONE;
 }

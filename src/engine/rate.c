@@ -756,13 +756,7 @@ static void total_up(rating *r)
 {
     mq_result *o = r->out;
     int64_t sum = r->premium_sum;
-    o->premium_cents = sum;
-    if (sum < r->p->minimum_cents) {
-        o->premium_cents = r->p->minimum_cents;
-        o->minimum_applied = true;
-    }
-    o->fees_cents = r->p->fees_cents;
-    o->total_cents = o->premium_cents + o->fees_cents;
+    mq_result_total(r->p, o, sum);
     if (r->worksheet) {
         record(r, -1, 0, "Sum of coverage premiums", NULL, NULL, NULL, '=', sum / 100.0,
                sum / 100.0);
