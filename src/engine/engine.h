@@ -286,16 +286,19 @@ int mq_engine_plan_count(const mq_engine *e);
 /* ---- YAML files (plan.c), shared by the plan, market and carrier
  * registry loaders ---------------------------------------------------- */
 
-/* The 1-based line of the first YAML directive ("%..." at a line's start) in
- * `text`, or 0. Plans, markets and carrier registries never use directives,
- * and libfyaml 0.7.12 loops forever on some malformed ones ("%\xff"), so
- * they are refused before libfyaml sees the text. */
-int mq_yaml_directive_line(const char *text);
+/* Checks YAML text before libfyaml sees it: `len` bytes of well-formed
+ * UTF-8, only the characters YAML allows (no NUL or other control
+ * characters but tab and line breaks), and no directive ("%..." at a line's
+ * start, lines ending in LF, CR LF or CR). Returns 0, or the 1-based line of
+ * the first problem with what it is in `why`. Plans, markets and carrier
+ * registries never need what it refuses, and libfyaml 0.7.12 loops forever
+ * on some malformed directives and leaks on some malformed UTF-8. */
+int mq_yaml_check_text(const char *text, size_t len, char *why, size_t whylen);
 
 /* The text of a YAML file for libfyaml (caller frees; parse it with
  * fy_document_build_from_string and free it after the document). NULL with
  * "path: why" or "path:line: why" in err when it cannot be read, is larger
- * than `max` bytes, or holds a directive. */
+ * than `max` bytes, or fails mq_yaml_check_text. */
 char *mq_yaml_read(const char *path, size_t max, char *err, size_t errlen);
 
 /* A node's 1-based line in its file (a mapping's or list's: its first key's

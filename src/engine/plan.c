@@ -1099,7 +1099,7 @@ static void plan_free(mq_plan *p)
     free(p);
 }
 
-static char *read_file(const char *path, mq_diags *d, const char *display)
+static char *read_file(const char *path, mq_diags *d, const char *display, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -1117,6 +1117,7 @@ static char *read_file(const char *path, mq_diags *d, const char *display)
         return NULL;
     }
     buf[n] = '\0';
+    *len = n;
     return buf;
 }
 
@@ -1141,31 +1142,87 @@ char *mq_yaml_read(const char *path, size_t max, char *err, size_t errlen)
         return NULL;
     }
     buf[n] = '\0';
-    int directive = mq_yaml_directive_line(buf);
-    if (directive) {
-        snprintf(err, errlen, "%s:%d: YAML directives (%%...) are not allowed", path, directive);
+    char why[128];
+    int line = mq_yaml_check_text(buf, n, why, sizeof why);
+    if (line) {
+        snprintf(err, errlen, "%s:%d: %s", path, line, why);
         free(buf);
         return NULL;
     }
     return buf;
 }
 
-int mq_yaml_directive_line(const char *text)
+/* The code point of the UTF-8 character at s (n > 0 bytes left) and its
+ * length in *len, or -1 when the bytes are not well-formed UTF-8 (a stray
+ * continuation byte, an overlong form, a surrogate, past U+10FFFF, or cut
+ * short). */
+static int32_t utf8_decode(const unsigned char *s, size_t n, int *len)
 {
+    static const uint32_t min_of_len[5] = {0, 0, 0x80, 0x800, 0x10000};
+    int k = s[0] < 0x80   ? 1
+            : s[0] < 0xC0 ? 0
+            : s[0] < 0xE0 ? 2
+            : s[0] < 0xF0 ? 3
+            : s[0] < 0xF8 ? 4
+                          : 0;
+    if (k == 0 || (size_t)k > n)
+        return -1;
+    uint32_t cp = k == 1 ? s[0] : s[0] & (0x7F >> k);
+    for (int i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return -1;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if (cp < min_of_len[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return -1;
+    *len = k;
+    return (int32_t)cp;
+}
+
+/* YAML 1.2's printable characters (c-printable), which a stream may hold. */
+static bool yaml_printable(uint32_t cp)
+{
+    return cp == 0x09 || cp == 0x0A || cp == 0x0D || (cp >= 0x20 && cp <= 0x7E) || cp == 0x85 ||
+           (cp >= 0xA0 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) || cp >= 0x10000;
+}
+
+int mq_yaml_check_text(const char *text, size_t len, char *why, size_t whylen)
+{
+    const unsigned char *s = (const unsigned char *)text;
     int line = 1;
-    for (const char *s = text; *s; s++) {
-        if (*s == '%' && (s == text || s[-1] == '\n'))
+    bool line_start = true;
+    for (size_t i = 0; i < len;) {
+        int n = 0;
+        int32_t cp = utf8_decode(s + i, len - i, &n);
+        if (cp < 0) {
+            snprintf(why, whylen, "not valid UTF-8 (byte 0x%02X)", s[i]);
             return line;
-        line += *s == '\n';
+        }
+        if (!yaml_printable((uint32_t)cp)) {
+            snprintf(why, whylen, "character U+%04X is not allowed in YAML", (unsigned)cp);
+            return line;
+        }
+        if (line_start && cp == '%') {
+            snprintf(why, whylen, "YAML directives (%%...) are not allowed");
+            return line;
+        }
+        /* A line starts after LF, after a CR not followed by LF, and after
+         * a byte order mark at the start of a line. */
+        bool breaks = cp == '\n' || (cp == '\r' && (i + 1 == len || s[i + 1] != '\n'));
+        line += breaks;
+        line_start = breaks || (line_start && cp == 0xFEFF);
+        i += (size_t)n;
     }
     return 0;
 }
 
-static struct fy_document *parse_yaml(const char *text, const char *display, mq_diags *d)
+static struct fy_document *parse_yaml(const char *text, size_t len, const char *display,
+                                      mq_diags *d)
 {
-    int directive = mq_yaml_directive_line(text);
-    if (directive) {
-        mq_diag_add(d, "%s:%d: YAML directives (%%...) are not allowed", display, directive);
+    char why[128];
+    int line = mq_yaml_check_text(text, len, why, sizeof why);
+    if (line) {
+        mq_diag_add(d, "%s:%d: %s", display, line, why);
         return NULL;
     }
     struct fy_diag_cfg dcfg;
@@ -1300,8 +1357,9 @@ static mq_plan *load_plan(const char *dir, mq_diags *d)
     p->dir = mq_arena_strdup(&p->mem, dir);
     p->file = mq_arena_strdup(&p->mem, file);
     loader L = {.file = p->file, .dir = p->dir, .d = d, .errors_before = d->count, .p = p};
-    char *text = read_file(file, d, file);
-    struct fy_document *doc = text ? parse_yaml(text, file, d) : NULL;
+    size_t len = 0;
+    char *text = read_file(file, d, file, &len);
+    struct fy_document *doc = text ? parse_yaml(text, len, file, d) : NULL;
     struct fy_node *root = doc ? fy_document_root(doc) : NULL;
     if (!root || !check_keys(&L, root, "top level", root_keys))
         goto done;

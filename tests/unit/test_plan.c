@@ -162,12 +162,50 @@ static void broken_plans_name_the_line(void **state)
     free(m);
 }
 
+/* The line mq_yaml_check_text names for `text` (0: accepted), and its why. */
+static int check(const char *text, size_t len, const char *want_why)
+{
+    char why[128] = "";
+    int line = mq_yaml_check_text(text, len, why, sizeof why);
+    assert_string_equal(why, want_why);
+    return line;
+}
+
+#define CHECK(literal, want_why) check(literal, sizeof literal - 1, want_why)
+
+static void yaml_text_is_checked_before_libfyaml(void **state)
+{
+    (void)state;
+    const char *directive = "YAML directives (%...) are not allowed";
+    assert_int_equal(CHECK("a: 1\nb: \"caf\xc3\xa9 \xf0\x9f\x9a\x97\"\n", ""), 0);
+    assert_int_equal(CHECK("a: 1\tb\r\nc: 50%\n", ""), 0);
+    assert_int_equal(CHECK("a: 1\n%YAML 1.2\n", directive), 2);
+    /* libfyaml 0.7.12 loops forever on these three (found by fuzz_registry) */
+    assert_int_equal(CHECK("a: b\r%s:\x83", directive), 2);
+    assert_int_equal(CHECK("\xef\xbb\xbf%\xff", directive), 1);
+    assert_int_equal(CHECK("a: 1\r\nb: 2\r%x", directive), 3);
+    assert_int_equal(CHECK("a: 1\nb: \xed\xed", "not valid UTF-8 (byte 0xED)"), 2);
+    assert_int_equal(CHECK("a: \xed\xa0\x80", "not valid UTF-8 (byte 0xED)"), 1); /* surrogate */
+    assert_int_equal(CHECK("a: \xc0\xaf", "not valid UTF-8 (byte 0xC0)"), 1);     /* overlong */
+    assert_int_equal(CHECK("a: \xe2\x82", "not valid UTF-8 (byte 0xE2)"), 1);     /* cut short */
+    assert_int_equal(CHECK("a: 1\nb: \0", "character U+0000 is not allowed in YAML"), 2);
+    assert_int_equal(CHECK("a: \x1b[31m", "character U+001B is not allowed in YAML"), 1);
+
+    char *m = load_broken("term_months: 6", "term_months: 6\\xed");
+    assert_string_equal(m, "plan.yaml:14: not valid UTF-8 (byte 0xED)");
+    free(m);
+    m = load_broken("term_months: 6", "term_months: 6\\r%\\xff");
+    assert_string_equal(m, "plan.yaml:15: YAML directives (%...) are not allowed");
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(effective_date_picks_the_version),
         cmocka_unit_test(same_version_twice_is_an_error),
         cmocka_unit_test(broken_plans_name_the_line),
+        cmocka_unit_test(yaml_text_is_checked_before_libfyaml),
     };
     return cmocka_run_group_tests_name("plan", tests, make_two_versions, remove_tmp);
 }
