@@ -1062,7 +1062,7 @@ static void emit_start(gen *g)
     if (g->uses_vm)
         emit(g,
              "mq_vm vm;\nvm.in = in;\nvm.line = mq_line_get(%d);\nvm.nwindows = 0;\n"
-             "vm.none[0] = NAN;\nvm.eff_y = eff.y;\nvm.eff_m = eff.m;\nvm.eff_d = eff.d;\n",
+             "vm.eff_y = eff.y;\nvm.eff_m = eff.m;\nvm.eff_d = eff.d;\n",
              (int)p->line);
     for (int w = 0; w < g->nwindows; w++)
         emit(g, "const int32_t window%d = mq_ymd_add_months(eff, %d);\n", w, -g->windows[w]);
@@ -1072,8 +1072,8 @@ static void emit_start(gen *g)
         int nv = p->nvars_of[k];
         emit(g,
              "int32_t at_%d, self_%d = 0;\nconst double *frow_%d, *vrow_%d;\n"
-             "const double *fbase_%d = in->values[%d] ? in->values[%d] : native_none;\n"
-             "double *vbase_%d = (double *)native_none;\nint32_t *parent_%d = NULL;\n",
+             "const double *fbase_%d = in->values[%d] ? in->values[%d] : mq_vm_none;\n"
+             "double *vbase_%d = (double *)mq_vm_none;\nint32_t *parent_%d = NULL;\n",
              k, k, k, k, k, k, k, k, k);
         if (nv)
             emit(g,
@@ -1145,9 +1145,6 @@ int mq_codegen_write(const mq_engine *e, FILE *f, FILE *log)
                "/* each variable is written before it is read, which GCC cannot follow */\n"
                "#pragma GCC diagnostic ignored \"-Wmaybe-uninitialized\"\n"
                "#endif\n"
-               "\n/* The row of a kind the request has none of: a missing value in every\n"
-               " * field (the interpreter's is one NaN). */\n"
-               "static const double native_none[256] = {[0 ... 255] = NAN};\n"
                "\n/* What a compiled plan answers when the interpreter must rate: on a path\n"
                " * marked cold, so GCC lays the rating's usual path out straight. */\n"
                "static __attribute__((cold, noinline)) int native_interpret(void)\n"

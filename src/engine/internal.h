@@ -443,17 +443,24 @@ typedef struct mq_vm_shape {
 
 void mq_vm_shape_of(const mq_line_def *l, mq_vm_shape *shape);
 
+/* The row of a kind the request has none of: a missing value (NaN) in every
+ * field and variable a plan may read of it. A line's fields per kind
+ * (schema.c) and a plan's variables per kind (plan.c) stay within
+ * MQ_ROW_MAX; a kind without variables has its `vars` pointed here too, and
+ * nothing writes through that pointer (no entity to compute them for). */
+#define MQ_ROW_MAX 256
+extern const double mq_vm_none[MQ_ROW_MAX];
+
 /* One rating in progress: what the VM reads and where it reports failure. */
 typedef struct mq_vm {
     const mq_input *in;
     const mq_line_def *line;
-    double *vars[MQ_ENT_COUNT]; /* mq_vm_start points a kind without any at `none` */
+    double *vars[MQ_ENT_COUNT]; /* mq_vm_start points a kind without any at mq_vm_none */
     int nvars[MQ_ENT_COUNT];
     int32_t *parent_of[MQ_ENT_COUNT];   /* index of each entity's parent (non-policy parents) */
-    const double *values[MQ_ENT_COUNT]; /* in->values, or `none` (mq_vm_start) */
+    const double *values[MQ_ENT_COUNT]; /* in->values, or mq_vm_none (mq_vm_start) */
     int nfields[MQ_ENT_COUNT];
     mq_vm_shape shape; /* the line's structure, for mq_vm_enter */
-    double none[1];
     mq_cursor cur;
     int32_t self[MQ_ENT_COUNT]; /* the entity a variable is being computed for */
     /* calendar work done once per rating: the effective date's year, month

@@ -505,6 +505,11 @@ static void load_variables(loader *L, struct fy_node *map)
         for (int j = 0; j < nv; j++)
             if (vars[j].kind == kind && strcmp(vars[j].name, name) == 0)
                 ERR(L, kn, "variable \"%s\" defined twice", full);
+        if (p->nvars_of[kind] >= MQ_ROW_MAX) {
+            ERR(L, kn, "variable \"%s\": a plan may define at most %d variables of one kind", full,
+                MQ_ROW_MAX);
+            continue;
+        }
         vars[nv] = (mq_var_decl){.name = (char *)name,
                                  .kind = kind,
                                  .line = node_line(kn),

@@ -58,6 +58,15 @@ void mq_vm_shape_of(const mq_line_def *l, mq_vm_shape *shape)
     }
 }
 
+const double mq_vm_none[MQ_ROW_MAX] = {[0 ... MQ_ROW_MAX - 1] = NAN};
+
+_Static_assert(MQ_AUTO_POLICY_NFIELDS <= MQ_ROW_MAX && MQ_AUTO_DRIVER_NFIELDS <= MQ_ROW_MAX &&
+                   MQ_AUTO_VEHICLE_NFIELDS <= MQ_ROW_MAX &&
+                   MQ_AUTO_INCIDENT_NFIELDS <= MQ_ROW_MAX && MQ_HOME_POLICY_NFIELDS <= MQ_ROW_MAX &&
+                   MQ_CLAIM_NFIELDS <= MQ_ROW_MAX && MQ_LIFE_POLICY_NFIELDS <= MQ_ROW_MAX &&
+                   MQ_HEALTH_POLICY_NFIELDS <= MQ_ROW_MAX && MQ_MEMBER_NFIELDS <= MQ_ROW_MAX,
+               "a line's fields per kind fit in mq_vm_none");
+
 void mq_vm_start(mq_vm *vm)
 {
     mq_vm_shape shape;
@@ -72,13 +81,12 @@ void mq_vm_start_shaped(mq_vm *vm, const mq_vm_shape *shape)
     vm->eff_m = eff.m;
     vm->eff_d = eff.d;
     vm->nwindows = 0;
-    vm->none[0] = NAN;
     vm->shape = *shape;
     for (int k = 0; k < MQ_ENT_COUNT; k++) {
-        vm->values[k] = vm->in->values[k] ? vm->in->values[k] : vm->none;
+        vm->values[k] = vm->in->values[k] ? vm->in->values[k] : mq_vm_none;
         vm->nfields[k] = vm->in->values[k] ? vm->line->nfields[k] : 0;
         if (!vm->vars[k]) {
-            vm->vars[k] = vm->none;
+            vm->vars[k] = (double *)mq_vm_none; /* never written: see internal.h */
             vm->nvars[k] = 0;
         }
         mq_vm_set_current(vm, k, 0);
