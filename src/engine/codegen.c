@@ -735,24 +735,29 @@ static void emit_rules(gen *g)
     }
 }
 
-/* A chosen coverage the plan does not offer: the interpreter says so. */
+/* A chosen coverage the plan does not offer makes the result unavailable,
+ * as check_offered: the same coverage first, after the same variables and
+ * rules. */
 static void emit_offered(gen *g)
 {
-    char n[48];
+    char n[48], unoffered[96];
     for (uint64_t left = g->p->choices.unoffered; left; left &= left - 1) {
         int c = __builtin_ctzll(left);
         const mq_coverage_def *cd = &g->l->coverages[c];
+        snprintf(unoffered, sizeof unoffered,
+                 "return mq_native_unoffered(p, %d, totals_only, a, out);\n", c);
         if (cd->presence_field < 0) {
             if (cd->scope == MQ_ENT_POLICY || cd->scope == g->l->unit)
-                emit(g, "if (%s > 0)\nreturn native_interpret();\n", nunits_expr(g, n));
+                emit(g, "if (%s > 0)\n%s", nunits_expr(g, n), unoffered);
         } else if (cd->scope == MQ_ENT_POLICY) {
-            emit(g, "if (%s > 0 && !isnan(in->values[0][%d]))\nreturn native_interpret();\n",
-                 nunits_expr(g, n), cd->presence_field);
+            emit(g, "if (%s > 0 && !isnan(in->values[0][%d]))\n%s", nunits_expr(g, n),
+                 cd->presence_field, unoffered);
         } else if (cd->scope == g->l->unit) {
             emit(g,
                  "for (int32_t u = 0; u < %s; u++)\nif (!isnan(in->values[%d][(size_t)u * %d + "
-                 "%d]))\nreturn native_interpret();\n",
-                 nunits_expr(g, n), (int)cd->scope, g->l->nfields[cd->scope], cd->presence_field);
+                 "%d]))\n%s",
+                 nunits_expr(g, n), (int)cd->scope, g->l->nfields[cd->scope], cd->presence_field,
+                 unoffered);
         }
     }
 }

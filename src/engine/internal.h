@@ -805,9 +805,11 @@ void mq_native_attach(mq_plan *p);
 
 /* A declining eligibility rule (p->rules[i]) as the result. */
 int mq_native_decline(const mq_plan *p, int i, bool totals_only, mq_arena *a, mq_result *out);
+/* "Unavailable: the plan does not offer coverage `cov`" as the result. */
+int mq_native_unoffered(const mq_plan *p, int cov, bool totals_only, mq_arena *a, mq_result *out);
 /* The quote as the result: the premiums and notes (copied to the arena),
  * the totals, the underwriting class (NULL: none). A compiled plan writes
- * *out only here or in mq_native_decline. */
+ * *out only here, in mq_native_decline or in mq_native_unoffered. */
 int mq_native_finish(const mq_plan *p, const mq_cov_premium *premiums, int npremiums,
                      const char *const *notes, int nnotes, int64_t sum, const char *health_class,
                      bool totals_only, mq_arena *a, mq_result *out);
@@ -819,6 +821,9 @@ double mq_vm_within(mq_vm *vm, double day, double months);
  * of memory. */
 const char *mq_rate_note_text(const mq_plan *p, const mq_input *in, int cov, int32_t unit,
                               mq_arena *a);
+/* "Harbor Mutual does not offer Rental reimbursement (rental)" (rate.c).
+ * NULL when out of memory. */
+const char *mq_rate_unoffered_text(const mq_plan *p, int cov, mq_arena *a);
 
 static inline bool mq_truth(double x)
 {

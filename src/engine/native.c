@@ -54,6 +54,20 @@ int mq_native_decline(const mq_plan *p, int i, bool totals_only, mq_arena *a, mq
     return MQ_NATIVE_DONE;
 }
 
+int mq_native_unoffered(const mq_plan *p, int cov, bool totals_only, mq_arena *a, mq_result *out)
+{
+    const char **reasons = totals_only ? NULL : mq_arena_alloc(a, sizeof(char *));
+    if (!totals_only && (!reasons || !(reasons[0] = mq_rate_unoffered_text(p, cov, a))))
+        return MQ_NATIVE_OOM;
+    mq_result_begin(p, out);
+    out->status = MQ_UNAVAILABLE;
+    if (reasons) {
+        out->reasons = reasons;
+        out->nreasons = 1;
+    }
+    return MQ_NATIVE_DONE;
+}
+
 int mq_native_finish(const mq_plan *p, const mq_cov_premium *premiums, int npremiums,
                      const char *const *notes, int nnotes, int64_t sum, const char *health_class,
                      bool totals_only, mq_arena *a, mq_result *out)

@@ -445,8 +445,8 @@ static bool check_offered(rating *r)
         int c = __builtin_ctzll(left);
         for (int32_t u = 0; u < r->nunits; u++)
             if (chosen_on(r, c, u)) {
-                fail_with(r, MQ_UNAVAILABLE, "%s does not offer %s (%s)", r->p->carrier_name,
-                          r->l->coverages[c].name, r->l->coverages[c].code);
+                set_status(r, MQ_UNAVAILABLE,
+                           r->totals_only ? NULL : mq_rate_unoffered_text(r->p, c, r->a));
                 return false;
             }
     }
@@ -690,6 +690,13 @@ const char *mq_rate_note_text(const mq_plan *p, const mq_input *in, int cov, int
     const char *parts[] = {who, *who ? ": " : "", l->coverages[cov].name,
                            " left off: ", p->cov[cov].note};
     return mq_arena_concat(a, parts, 5);
+}
+
+const char *mq_rate_unoffered_text(const mq_plan *p, int cov, mq_arena *a)
+{
+    const mq_coverage_def *cd = &mq_line_get(p->line)->coverages[cov];
+    const char *parts[] = {p->carrier_name, " does not offer ", cd->name, " (", cd->code, ")"};
+    return mq_arena_concat(a, parts, 6);
 }
 
 __attribute__((noinline)) static void note_left_off(rating *r, int cov, int32_t unit)
