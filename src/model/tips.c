@@ -49,6 +49,12 @@ static const int bi_ladder[][2] = {{15000, 30000},   {20000, 40000},   {25000, 5
                                    {250000, 500000}, {500000, 1000000}};
 enum { BI_STEPS = sizeof bi_ladder / sizeof bi_ladder[0] };
 
+/* Whether ladder step i keeps the legal minimums. */
+static bool step_is_legal(int i, const mq_tip_minimums *min)
+{
+    return bi_ladder[i][0] >= min->bi_per_person && bi_ladder[i][1] >= min->bi_per_accident;
+}
+
 /* The next lower ladder step below the request's bi limits that is still at
  * or above the minimums; -1 when there is none. */
 static int lower_bi_step(const mq_input *in, const mq_tip_minimums *min)
@@ -57,8 +63,7 @@ static int lower_bi_step(const mq_input *in, const mq_tip_minimums *min)
     int best = -1;
     for (int i = 0; i < BI_STEPS; i++)
         if (bi_ladder[i][0] < pol[MQ_AP_BI_PER_PERSON] &&
-            bi_ladder[i][1] < pol[MQ_AP_BI_PER_ACCIDENT] && bi_ladder[i][0] >= min->bi_per_person &&
-            bi_ladder[i][1] >= min->bi_per_accident)
+            bi_ladder[i][1] < pol[MQ_AP_BI_PER_ACCIDENT] && step_is_legal(i, min))
             best = i;
     return best;
 }
@@ -114,7 +119,8 @@ static bool apply_change(mq_input *x, tip_kind kind, int32_t v)
     return false;
 }
 
-static const char *describe(const mq_input *in, tip_kind kind, int32_t v, mq_arena *a)
+static const char *describe(const mq_input *in, const mq_tip_minimums *min, tip_kind kind,
+                            int32_t v, mq_arena *a)
 {
     switch (kind) {
     case TIP_DEDUCTIBLES:
@@ -125,11 +131,12 @@ static const char *describe(const mq_input *in, tip_kind kind, int32_t v, mq_are
         return "Insure your home or rented home with the same carrier too (multi-line discount "
                "on this policy; see docs/bundles.md)";
     case TIP_LOWER_BI:
-        return mq_arena_printf(a,
-                               "Lower bodily injury limits to %d,%03d/%d,%03d, still above the "
-                               "legal minimum",
-                               bi_ladder[v][0] / 1000, bi_ladder[v][0] % 1000,
-                               bi_ladder[v][1] / 1000, bi_ladder[v][1] % 1000);
+        return mq_arena_printf(
+            a, "Lower bodily injury limits to %d,%03d/%d,%03d, %s", bi_ladder[v][0] / 1000,
+            bi_ladder[v][0] % 1000, bi_ladder[v][1] / 1000, bi_ladder[v][1] % 1000,
+            bi_ladder[v][0] == min->bi_per_person && bi_ladder[v][1] == min->bi_per_accident
+                ? "the legal minimum"
+                : "still above the legal minimum");
     case TIP_DROP_COLLISION: {
         const double *row = mq_input_row(in, MQ_ENT_VEHICLE, v);
         int y, m, d;
@@ -169,12 +176,20 @@ static bool plan_prices(const mq_plan *p, tip_kind kind)
     return false;
 }
 
+/* What the rating of a change gave: for the lower limits, whether to try
+ * the next step down (the carrier did not offer this one). */
+typedef struct tip_try {
+    const mq_tip_minimums *min;
+    mq_status status; /* of the changed request; MQ_ERROR when not rated */
+} tip_try;
+
 /* Tries change `kind` on r's plan and appends a tip to `list` when it
  * saves money; false only when memory ran out, so a tip is never dropped
  * silently. */
 static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, int32_t v,
-                       const mq_rate_opts *opts, mq_arena *a, mq_tip_list *list)
+                       const mq_rate_opts *opts, mq_arena *a, mq_tip_list *list, tip_try *t)
 {
+    t->status = MQ_ERROR;
     if (!plan_prices(r->plan, kind))
         return true;
     mq_input x;
@@ -185,11 +200,12 @@ static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, in
     mq_result alt;
     if (!mq_rate_plan(r->plan, &x, opts, a, &alt))
         return false;
+    t->status = alt.status;
     if (alt.status != MQ_QUOTED || alt.total_cents >= r->total_cents)
         return true;
     mq_plan_info pi;
     mq_plan_get_info(r->plan, &pi);
-    const char *change = describe(in, kind, v, a);
+    const char *change = describe(in, t->min, kind, v, a);
     if (!change)
         return false;
     list->items[list->count++] = (mq_tip){.carrier = r->carrier_id,
@@ -224,14 +240,19 @@ bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_
         mq_rate_opts opts = {.totals_only = true, .memo = mq_rate_memo_new(a)};
         if (!opts.memo)
             return false;
-        ok = try_change(r, in, TIP_DEDUCTIBLES, 0, &opts, a, out) &&
-             try_change(r, in, TIP_PAPERLESS, 0, &opts, a, out) &&
-             try_change(r, in, TIP_BUNDLE, 0, &opts, a, out);
+        tip_try t = {.min = min};
+        ok = try_change(r, in, TIP_DEDUCTIBLES, 0, &opts, a, out, &t) &&
+             try_change(r, in, TIP_PAPERLESS, 0, &opts, a, out, &t) &&
+             try_change(r, in, TIP_BUNDLE, 0, &opts, a, out, &t);
         for (int32_t v = 0; ok && v < in->count[MQ_ENT_VEHICLE]; v++)
-            ok = try_change(r, in, TIP_DROP_COLLISION, v, &opts, a, out);
-        int step = min ? lower_bi_step(in, min) : -1;
-        if (ok && step >= 0)
-            ok = try_change(r, in, TIP_LOWER_BI, step, &opts, a, out);
+            ok = try_change(r, in, TIP_DROP_COLLISION, v, &opts, a, out, &t);
+        /* the next lower limits; where the carrier does not offer them
+         * (unavailable), the next lower that it does, down to the minimum */
+        for (int step = min ? lower_bi_step(in, min) : -1; ok && step >= 0; step--) {
+            ok = try_change(r, in, TIP_LOWER_BI, step, &opts, a, out, &t);
+            if (t.status != MQ_UNAVAILABLE || step == 0 || !step_is_legal(step - 1, min))
+                break;
+        }
     }
     return ok; /* out of memory: the caller answers an error, not fewer tips */
 }

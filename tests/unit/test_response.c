@@ -381,6 +381,41 @@ static void tips_never_go_below_the_legal_minimum(void **state)
     mq_arena_free(&a);
 }
 
+/* No Ohio carrier offers 30,000/60,000, the step below the family's
+ * 50,000/100,000: the tip goes on to 25,000/50,000, the legal minimum,
+ * with the savings the carriers' own ratings at those limits give (the
+ * family quoted again with bi and um at 25/50: 1,483 -> 1,346, 1,593 ->
+ * 1,443, 1,597 -> 1,455). */
+static void lower_limits_go_on_past_a_step_the_carrier_does_not_offer(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_input in;
+    ts_parse_request_file("examples/oh-family-two-cars.json", &a, &in);
+    mq_result *res;
+    int n;
+    assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &n));
+    mq_tip_list list;
+    assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    const char *want_carrier[] = {"threerivers", "keystone", "prairie"};
+    const int64_t want_saving[] = {13700, 15000, 14200};
+    int found = 0;
+    for (int i = 0; i < list.count; i++) {
+        assert_null(strstr(list.items[i].change, "30,000/60,000"));
+        if (strstr(list.items[i].change, "Lower bodily") == NULL)
+            continue;
+        assert_string_equal(list.items[i].change,
+                            "Lower bodily injury limits to 25,000/50,000, the legal minimum");
+        assert_true(found < 3);
+        assert_string_equal(list.items[i].carrier, want_carrier[found]);
+        assert_int_equal(list.items[i].saving_cents, want_saving[found]);
+        found++;
+    }
+    assert_int_equal(found, 3);
+    mq_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +426,7 @@ int main(void)
         cmocka_unit_test(numbers_print_as_jansson_prints_them),
         cmocka_unit_test(json_paths_are_written_as_snprintf_writes_them),
         cmocka_unit_test(tips_never_go_below_the_legal_minimum),
+        cmocka_unit_test(lower_limits_go_on_past_a_step_the_carrier_does_not_offer),
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
     };
     return cmocka_run_group_tests_name("response", tests, load, unload);
