@@ -263,6 +263,33 @@ function comparison(quoted, ctx, v, keys) {
   return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Comparison table (scrolls sideways)' }, table);
 }
 
+// ---- Ways to save -----------------------------------------------------------
+
+/**
+ * The response's tips (changes a carrier's own plan prices lower) for the
+ * quotes shown, one group per carrier in the quotes' order: each change in
+ * words and what it saves. The server only suggests changes that keep the
+ * legal minimums.
+ */
+function tipsSection(resp, quoted, v, keys) {
+  const tips = Array.isArray(resp.tips) ? resp.tips : [];
+  const groups = quoted.map((r, i) => ({
+    r,
+    key: keys[i],
+    tips: tips.filter((t) => t && t.carrier === carrierOf(r).id && (!t.plan || !r.plan || t.plan === r.plan.id)),
+  })).filter((g) => g.tips.length);
+  if (!groups.length) return null;
+  return h('section', { class: 'block', 'aria-labelledby': 'tips-h', 'data-testid': 'tips' },
+    h('h2', { id: 'tips-h' }, 'Ways to save'),
+    h('p', { class: 'meta' }, 'Each change is priced by the carrier\'s own rates, one at a time.'),
+    h('div', { class: 'tip-list' }, groups.map((g) => h('div', { class: 'tips', 'data-testid': `tips-${g.key}` },
+      h('h3', null, `${v.title(g.r)} (now $${money(totalOf(g.r))})`),
+      h('ul', null, g.tips.map((t, i) => h('li', { 'data-testid': `tip-${g.key}-${i}` },
+        h('span', { class: 'change' }, String(t.change || '')), ': ',
+        h('strong', { class: 'saving' }, `save $${money(t.saving)}`),
+        ` (new total $${money(t.new_total)})`)))))));
+}
+
 // ---- The whole view --------------------------------------------------------
 
 function controls(rerender, v) {
@@ -388,6 +415,9 @@ export function renderResults(root, resp, ctx) {
       parts.push(h('section', { class: 'block', 'aria-labelledby': 'quoted-h' },
         h('h2', { id: 'quoted-h' }, view.sort === 'rating' ? 'Quotes, best rated first' : 'Quotes, lowest price first'),
         h('div', { class: 'result-list', 'data-testid': 'quoted-list' }, quoted.map((r) => quotedCard(r, ctx, v, keyOf.get(r))))));
+
+      const tips = tipsSection(resp, quoted, v, quoted.map((r) => keyOf.get(r)));
+      if (tips) parts.push(tips);
 
       parts.push(h('section', { class: 'block', 'aria-labelledby': 'compare-h' },
         h('h2', { id: 'compare-h' }, v.rowPerUnit ? 'Compare plans side by side' : 'Compare coverages side by side'),

@@ -279,6 +279,26 @@ describe('auto: Harbor Mutual example 1', () => {
     assert.equal(await page.getByTestId('compare-total-harbor').textContent(), HARBOR_TOTAL_1);
     assert.match(await page.getByTestId('bar-harbor').locator('text.bar-amount').textContent(), /^714\.00 · 6 mo$/);
     await page.getByTestId('chart').waitFor();
+
+    // Ways to save: every tip the server stored, under its carrier, each
+    // saving the carrier's total shown less the new total.
+    const tips = stored.data.tips;
+    assert.ok(tips.length >= 3, 'the three cheapest carriers have tips');
+    await page.getByTestId('tips').waitFor();
+    assert.equal(await page.getByTestId('tips').getByRole('heading', { level: 2 }).textContent(), 'Ways to save');
+    const byCarrier = new Map();
+    for (const tip of tips) byCarrier.set(tip.carrier, [...(byCarrier.get(tip.carrier) || []), tip]);
+    for (const [carrier, list] of byCarrier) {
+      const items = page.getByTestId(`tips-${carrier}`).locator('li');
+      assert.equal(await items.count(), list.length, `tips of ${carrier}`);
+      for (let i = 0; i < list.length; i++) {
+        const tip = list[i];
+        assert.equal(money(Number(shown[carrier]) - tip.new_total), money(tip.saving), `${carrier}: the saving is the total less the new total`);
+        assert.equal(await page.getByTestId(`tip-${carrier}-${i}`).textContent(),
+          `${tip.change}: save $${money(tip.saving)} (new total $${money(tip.new_total)})`);
+      }
+    }
+    assert.equal(await page.locator('[data-testid="tips"] li').count(), tips.length);
     await screenshot(page, '01-auto-results');
   });
 
