@@ -30,6 +30,9 @@ void mq_arena_init(mq_arena *a, size_t limit);
 void *mq_arena_alloc(mq_arena *a, size_t size); /* zeroed, 16-aligned, NULL on failure */
 char *mq_arena_strdup(mq_arena *a, const char *s);
 char *mq_arena_printf(mq_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The n (at most 8) strings one after another (NULL reads "(null)", as
+ * printf's %s does), without printf. NULL when out of memory. */
+char *mq_arena_concat(mq_arena *a, const char *const *parts, int n);
 void mq_arena_free(mq_arena *a);
 
 /* ---- Dates: days since 1970-01-01 (proleptic Gregorian) ------------- */

@@ -17,9 +17,6 @@
 
 /* mq_arena_alloc without the zeroing, for arrays written before use. */
 void *mq_arena_alloc_uninit(mq_arena *a, size_t size);
-/* The n (at most 8) strings one after another (NULL reads "(null)", as
- * printf's %s does), without printf. NULL when out of memory. */
-char *mq_arena_concat(mq_arena *a, const char *const *parts, int n);
 /* mq_arena_printf with a va_list. */
 char *mq_arena_vprintf(mq_arena *a, const char *fmt, va_list ap);
 

@@ -43,16 +43,24 @@ typedef enum {
     TIP_BUNDLE
 } tip_kind;
 
-/* Common split limits, per person / per accident, lowest first. */
-static const int bi_ladder[][2] = {{15000, 30000},   {20000, 40000},   {25000, 50000},
-                                   {30000, 60000},   {50000, 100000},  {100000, 300000},
-                                   {250000, 500000}, {500000, 1000000}};
+/* Common split limits, per person / per accident, lowest first, and as a
+ * tip says them. */
+static const struct {
+    int per_person, per_accident;
+    const char *text;
+} bi_ladder[] = {
+    {15000, 30000, "15,000/30,000"},     {20000, 40000, "20,000/40,000"},
+    {25000, 50000, "25,000/50,000"},     {30000, 60000, "30,000/60,000"},
+    {50000, 100000, "50,000/100,000"},   {100000, 300000, "100,000/300,000"},
+    {250000, 500000, "250,000/500,000"}, {500000, 1000000, "500,000/1,000,000"},
+};
 enum { BI_STEPS = sizeof bi_ladder / sizeof bi_ladder[0] };
 
 /* Whether ladder step i keeps the legal minimums. */
 static bool step_is_legal(int i, const mq_tip_minimums *min)
 {
-    return bi_ladder[i][0] >= min->bi_per_person && bi_ladder[i][1] >= min->bi_per_accident;
+    return bi_ladder[i].per_person >= min->bi_per_person &&
+           bi_ladder[i].per_accident >= min->bi_per_accident;
 }
 
 /* The next lower ladder step below the request's bi limits that is still at
@@ -62,8 +70,8 @@ static int lower_bi_step(const mq_input *in, const mq_tip_minimums *min)
     const double *pol = in->values[MQ_ENT_POLICY];
     int best = -1;
     for (int i = 0; i < BI_STEPS; i++)
-        if (bi_ladder[i][0] < pol[MQ_AP_BI_PER_PERSON] &&
-            bi_ladder[i][1] < pol[MQ_AP_BI_PER_ACCIDENT] && step_is_legal(i, min))
+        if (bi_ladder[i].per_person < pol[MQ_AP_BI_PER_PERSON] &&
+            bi_ladder[i].per_accident < pol[MQ_AP_BI_PER_ACCIDENT] && step_is_legal(i, min))
             best = i;
     return best;
 }
@@ -88,13 +96,13 @@ static bool apply_change(mq_input *x, tip_kind kind, int32_t v)
         }
         return changed;
     case TIP_LOWER_BI: /* v is the ladder step */
-        pol[MQ_AP_BI_PER_PERSON] = bi_ladder[v][0];
-        pol[MQ_AP_BI_PER_ACCIDENT] = bi_ladder[v][1];
+        pol[MQ_AP_BI_PER_PERSON] = bi_ladder[v].per_person;
+        pol[MQ_AP_BI_PER_ACCIDENT] = bi_ladder[v].per_accident;
         /* uninsured motorist may not exceed bodily injury */
-        if (pol[MQ_AP_UM_PER_PERSON] > bi_ladder[v][0])
-            pol[MQ_AP_UM_PER_PERSON] = bi_ladder[v][0];
-        if (pol[MQ_AP_UM_PER_ACCIDENT] > bi_ladder[v][1])
-            pol[MQ_AP_UM_PER_ACCIDENT] = bi_ladder[v][1];
+        if (pol[MQ_AP_UM_PER_PERSON] > bi_ladder[v].per_person)
+            pol[MQ_AP_UM_PER_PERSON] = bi_ladder[v].per_person;
+        if (pol[MQ_AP_UM_PER_ACCIDENT] > bi_ladder[v].per_accident)
+            pol[MQ_AP_UM_PER_ACCIDENT] = bi_ladder[v].per_accident;
         return true;
     case TIP_BUNDLE: /* the plan's multi-line discount, if it has one */
         if (pol[MQ_AP_BUNDLE] == 1)
@@ -130,13 +138,14 @@ static const char *describe(const mq_input *in, const mq_tip_minimums *min, tip_
     case TIP_BUNDLE:
         return "Insure your home or rented home with the same carrier too (multi-line discount "
                "on this policy; see docs/bundles.md)";
-    case TIP_LOWER_BI:
-        return mq_arena_printf(
-            a, "Lower bodily injury limits to %d,%03d/%d,%03d, %s", bi_ladder[v][0] / 1000,
-            bi_ladder[v][0] % 1000, bi_ladder[v][1] / 1000, bi_ladder[v][1] % 1000,
-            bi_ladder[v][0] == min->bi_per_person && bi_ladder[v][1] == min->bi_per_accident
-                ? "the legal minimum"
-                : "still above the legal minimum");
+    case TIP_LOWER_BI: {
+        bool at_minimum = bi_ladder[v].per_person == min->bi_per_person &&
+                          bi_ladder[v].per_accident == min->bi_per_accident;
+        const char *parts[] = {"Lower bodily injury limits to ", bi_ladder[v].text,
+                               at_minimum ? ", the legal minimum"
+                                          : ", still above the legal minimum"};
+        return mq_arena_concat(a, parts, 3);
+    }
     case TIP_DROP_COLLISION: {
         const double *row = mq_input_row(in, MQ_ENT_VEHICLE, v);
         int y, m, d;
