@@ -298,11 +298,13 @@ int mq_engine_plan_count(const mq_engine *e);
  * on some malformed directives and leaks on some malformed UTF-8. */
 int mq_yaml_check_text(const char *text, size_t len, char *why, size_t whylen);
 
-/* The text of a YAML file for libfyaml (caller frees; parse it with
- * fy_document_build_from_string and free it after the document). NULL with
- * "path: why" or "path:line: why" in err when it cannot be read, is larger
- * than `max` bytes, or fails mq_yaml_check_text. */
-char *mq_yaml_read(const char *path, size_t max, char *err, size_t errlen);
+/* A YAML file as a libfyaml document: read (at most `max` bytes), checked
+ * (mq_yaml_check_text) and parsed with libfyaml's errors collected, never
+ * printed. NULL with "path: why" or "path:line[:column]: why" in err. On
+ * success *text holds the file's text, which the document points into:
+ * free it after fy_document_destroy. */
+struct fy_document *mq_yaml_load(const char *path, size_t max, char **text, char *err,
+                                 size_t errlen);
 
 /* A node's 1-based line in its file (a mapping's or list's: its first key's
  * or item's); 0 when unknown. */

@@ -115,13 +115,11 @@ mq_market *mq_market_load(const char *dir, mq_diags *d)
     if (!m)
         return NULL;
     m->file = strdup(file);
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
-    char why[4200];
-    char *text = mq_yaml_read(file, MARKET_MAX_BYTES, why, sizeof why);
-    struct fy_document *doc = text ? fy_document_build_from_string(&cfg, text, FY_NT) : NULL;
+    char why[4200], *text;
+    struct fy_document *doc = mq_yaml_load(file, MARKET_MAX_BYTES, &text, why, sizeof why);
     struct fy_node *root = doc ? fy_document_root(doc) : NULL;
     bool ok = root && fy_node_is_mapping(root);
-    if (!text)
+    if (!doc)
         mq_diag_add(d, "%s", why);
     else if (!ok)
         mq_diag_add(d, "%s: not a valid market file (YAML mapping)", file);

@@ -338,13 +338,9 @@ mq_remote_registry *mq_remote_registry_load(const char *path, char *err, size_t 
         return NULL;
     }
     reg->deadline_ms = MQ_REMOTE_DEADLINE_MS;
-    char *text = mq_yaml_read(path, REGISTRY_MAX_BYTES, err, errlen);
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
-    struct fy_document *doc = text ? fy_document_build_from_string(&cfg, text, FY_NT) : NULL;
+    char *text;
+    struct fy_document *doc = mq_yaml_load(path, REGISTRY_MAX_BYTES, &text, err, errlen);
     if (!doc) {
-        if (text)
-            snprintf(err, errlen, "%s: not valid YAML (check indentation and quoting)", path);
-        free(text);
         mq_remote_registry_free(reg);
         return NULL;
     }

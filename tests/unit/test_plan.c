@@ -11,6 +11,8 @@
 #include "engine.h"
 #include "model.h"
 
+#include <libfyaml.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +201,33 @@ static void yaml_text_is_checked_before_libfyaml(void **state)
     free(m);
 }
 
+/* libfyaml 0.7.12 crashed formatting this file's syntax error for printing
+ * (found by fuzz_registry): every YAML file is parsed with its errors
+ * collected instead, and the first becomes the message. */
+static void a_yaml_syntax_error_is_reported_not_printed(void **state)
+{
+    (void)state;
+    const char *file = "tests/fuzz/regressions/fuzz_registry/crash-error-display-tabs";
+    char err[512], *text = (char *)"not set";
+    assert_null(mq_yaml_load(file, 1 << 20, &text, err, sizeof err));
+    assert_null(text);
+    char want[512];
+    snprintf(want, sizeof want, "%s:2:65: invalid multiline plain key", file);
+    assert_string_equal(err, want);
+
+    assert_null(
+        mq_yaml_load("plans/harbor/oh-auto-2026-01-01/plan.yaml", 100, &text, err, sizeof err));
+    assert_string_equal(err, "plans/harbor/oh-auto-2026-01-01/plan.yaml: too large");
+    assert_null(mq_yaml_load("no/such/file.yaml", 100, &text, err, sizeof err));
+    assert_string_equal(err, "no/such/file.yaml: cannot be read");
+    struct fy_document *doc =
+        mq_yaml_load("plans/harbor/oh-auto-2026-01-01/plan.yaml", 1 << 20, &text, err, sizeof err);
+    assert_non_null(doc);
+    assert_non_null(text);
+    fy_document_destroy(doc);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +235,7 @@ int main(void)
         cmocka_unit_test(same_version_twice_is_an_error),
         cmocka_unit_test(broken_plans_name_the_line),
         cmocka_unit_test(yaml_text_is_checked_before_libfyaml),
+        cmocka_unit_test(a_yaml_syntax_error_is_reported_not_printed),
     };
     return cmocka_run_group_tests_name("plan", tests, make_two_versions, remove_tmp);
 }
