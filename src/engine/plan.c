@@ -1104,20 +1104,24 @@ static void plan_free(mq_plan *p)
     free(p);
 }
 
-static char *read_file(const char *path, mq_diags *d, const char *display, size_t *len)
+/* The text of file `path`, NUL-terminated, and its length in *len; NULL
+ * with "path: why" in err when it cannot be read or is over `max` bytes. */
+static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        mq_diag_add(d, "%s: cannot open: %s", display, strerror(errno));
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    char *buf = malloc(PLAN_MAX_FILE + 1);
-    size_t n = buf ? fread(buf, 1, PLAN_MAX_FILE + 1, f) : 0;
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    bool unread = ferror(f);
     fclose(f);
-    if (!buf)
-        return NULL;
-    if (n > PLAN_MAX_FILE) {
-        mq_diag_add(d, "%s: larger than %d bytes", display, PLAN_MAX_FILE);
+    if (!buf || unread || n > max) {
+        if (buf && !unread)
+            snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+        else
+            snprintf(err, errlen, "%s: %s", path, buf ? "cannot be read" : "out of memory");
         free(buf);
         return NULL;
     }
@@ -1238,20 +1242,10 @@ struct fy_document *mq_yaml_load(const char *path, size_t max, char **text, char
                                  size_t errlen)
 {
     *text = NULL;
-    FILE *f = fopen(path, "rb");
-    char *buf = f ? malloc(max + 1) : NULL;
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-    if (f)
-        fclose(f);
-    if (!buf || n > max) {
-        snprintf(err, errlen, "%s: %s", path,
-                 !f    ? "cannot be read"
-                 : buf ? "too large"
-                       : "out of memory");
-        free(buf);
+    size_t n;
+    char *buf = read_file(path, max, &n, err, errlen);
+    if (!buf)
         return NULL;
-    }
-    buf[n] = '\0';
     mq_diags d = {0};
     struct fy_document *doc = parse_yaml(buf, n, path, &d, 1);
     if (!doc) {
@@ -1292,26 +1286,6 @@ static int by_name(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name); /* bytes, not the locale's order */
 }
 
-/* A whole file (at most PLAN_MAX_FILE bytes) and its length. */
-static char *read_bytes(const char *path, size_t *len, mq_diags *d)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        mq_diag_add(d, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(PLAN_MAX_FILE + 1);
-    *len = buf ? fread(buf, 1, PLAN_MAX_FILE + 1, f) : 0;
-    bool bad = ferror(f) || *len > PLAN_MAX_FILE;
-    fclose(f);
-    if (buf && bad) {
-        mq_diag_add(d, "%s: cannot read, or larger than %d bytes", path, PLAN_MAX_FILE);
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
 /* Hashes every CSV file of the plan's folder in name order. */
 static bool digest_tables(crypto_hash_sha256_state *h, const char *dir, mq_diags *d)
 {
@@ -1326,7 +1300,10 @@ static bool digest_tables(crypto_hash_sha256_state *h, const char *dir, mq_diags
         char path[PATH_MAX];
         size_t len = 0;
         snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
-        char *text = ok ? read_bytes(path, &len, d) : NULL;
+        char why[PATH_MAX + 64];
+        char *text = ok ? read_file(path, PLAN_MAX_FILE, &len, why, sizeof why) : NULL;
+        if (ok && !text)
+            mq_diag_add(d, "%s", why);
         if (text)
             digest_add(h, list[i]->d_name, text, len);
         ok = ok && text;
@@ -1372,7 +1349,10 @@ static mq_plan *load_plan(const char *dir, mq_diags *d)
     p->file = mq_arena_strdup(&p->mem, file);
     loader L = {.file = p->file, .dir = p->dir, .d = d, .errors_before = d->count, .p = p};
     size_t len = 0;
-    char *text = read_file(file, d, file, &len);
+    char why[4200];
+    char *text = read_file(file, PLAN_MAX_FILE, &len, why, sizeof why);
+    if (!text)
+        mq_diag_add(d, "%s", why);
     struct fy_document *doc = text ? parse_yaml(text, len, file, d, 5) : NULL;
     struct fy_node *root = doc ? fy_document_root(doc) : NULL;
     if (!root || !check_keys(&L, root, "top level", root_keys))
