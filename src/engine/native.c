@@ -36,36 +36,36 @@ void mq_native_attach(mq_plan *p)
     }
 }
 
-int mq_native_decline(const mq_plan *p, int i, bool totals_only, mq_arena *a, mq_result *out)
+/* A result that is not a quote: status s and, unless totals_only, its one
+ * reason (NULL: out of memory). */
+static int answer_status(const mq_plan *p, mq_status s, const char *reason, bool totals_only,
+                         mq_arena *a, mq_result *out)
 {
-    const mq_rule *rule = &p->rules[i];
-    if (!rule->reason && !totals_only)
-        return MQ_NATIVE_INTERPRET;
     const char **reasons = totals_only ? NULL : mq_arena_alloc(a, sizeof(char *));
-    if (!totals_only && !reasons)
+    if (!totals_only && (!reasons || !reason))
         return MQ_NATIVE_OOM;
     mq_result_begin(p, out);
-    out->status = rule->status;
+    out->status = s;
     if (reasons) {
-        reasons[0] = rule->reason;
+        reasons[0] = reason;
         out->reasons = reasons;
         out->nreasons = 1;
     }
     return MQ_NATIVE_DONE;
 }
 
+int mq_native_decline(const mq_plan *p, int i, bool totals_only, mq_arena *a, mq_result *out)
+{
+    const mq_rule *rule = &p->rules[i];
+    if (!rule->reason && !totals_only)
+        return MQ_NATIVE_INTERPRET;
+    return answer_status(p, rule->status, rule->reason, totals_only, a, out);
+}
+
 int mq_native_unoffered(const mq_plan *p, int cov, bool totals_only, mq_arena *a, mq_result *out)
 {
-    const char **reasons = totals_only ? NULL : mq_arena_alloc(a, sizeof(char *));
-    if (!totals_only && (!reasons || !(reasons[0] = mq_rate_unoffered_text(p, cov, a))))
-        return MQ_NATIVE_OOM;
-    mq_result_begin(p, out);
-    out->status = MQ_UNAVAILABLE;
-    if (reasons) {
-        out->reasons = reasons;
-        out->nreasons = 1;
-    }
-    return MQ_NATIVE_DONE;
+    const char *reason = totals_only ? NULL : mq_rate_unoffered_text(p, cov, a);
+    return answer_status(p, MQ_UNAVAILABLE, reason, totals_only, a, out);
 }
 
 int mq_native_finish(const mq_plan *p, const mq_cov_premium *premiums, int npremiums,
