@@ -341,16 +341,23 @@ static void json_paths_are_written_as_snprintf_writes_them(void **state)
                 }
 }
 
+/* Request file `path` parsed into *in and rated against every plan, memory
+ * from *a (initialised here; the caller frees it). */
+static void rate_example(const char *path, mq_arena *a, mq_input *in, mq_result **res, int *n)
+{
+    mq_arena_init(a, 0);
+    ts_parse_request_file(path, a, in);
+    assert_true(mq_rate_all(engine, in, &(mq_rate_opts){0}, a, res, n));
+}
+
 static void tips_never_go_below_the_legal_minimum(void **state)
 {
     (void)state;
     mq_arena a;
-    mq_arena_init(&a, 0);
     mq_input in;
-    ts_parse_request_file("examples/oh-single-driver.json", &a, &in);
     mq_result *res;
     int n;
-    assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &n));
+    rate_example("examples/oh-single-driver.json", &a, &in, &res, &n);
     const char *lower =
         "Lower bodily injury limits to 50,000/100,000, still above the legal minimum";
     /* Ohio's minimum is 25,000/50,000: the step below 100/300 is allowed */
@@ -390,12 +397,10 @@ static void lower_limits_go_on_past_a_step_the_carrier_does_not_offer(void **sta
 {
     (void)state;
     mq_arena a;
-    mq_arena_init(&a, 0);
     mq_input in;
-    ts_parse_request_file("examples/oh-family-two-cars.json", &a, &in);
     mq_result *res;
     int n;
-    assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &n));
+    rate_example("examples/oh-family-two-cars.json", &a, &in, &res, &n);
     mq_tip_list list;
     assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
     const char *want_carrier[] = {"threerivers", "keystone", "prairie"};
