@@ -1,8 +1,9 @@
 /* cmd_quote.c -- `multiquote quote` and `multiquote explain`.
  *
  * Both parse the request, load the plans and rate; quote prints every
- * carrier's result as a sorted comparison table (or the contract JSON), and
- * explain prints one carrier's worksheet step by step. The arena holds the
+ * carrier's result as a sorted comparison table, then the savings tips of
+ * the cheapest carriers (or the contract JSON with "tips", as the API
+ * answers), and explain prints one carrier's worksheet step by step. The arena holds the
  * request, the results and the worksheet, and is freed once at the end.
  */
 #include "cli.h"
@@ -21,10 +22,21 @@ static colors palette(bool on)
     return (colors){"\033[1m", "\033[2m", "\033[32m", "\033[33m", "\033[31m", "\033[0m"};
 }
 
-static int print_json(const mq_input *in, const mq_result *res, int n)
+/* The state's legal minimums for the tips (NULL: unknown, no lower limit). */
+static const mq_tip_minimums *tip_minimums(const mq_input *in, mq_tip_minimums *out)
 {
+    char err[256];
+    return mq_state_tip_minimums(mq_intake_default(err, sizeof err), in, out);
+}
+
+/* The response JSON with "tips" last, as POST /v1/quotes answers. */
+static int print_json(const mq_input *in, const mq_result *res, int n, mq_arena *a)
+{
+    mq_tip_minimums mins;
     json_t *doc = mq_resp_build(in, res, n, &(mq_resp_meta){0});
-    char *text = doc ? mq_resp_dump(doc, true) : NULL;
+    json_t *tips = doc ? mq_resp_tips(in, res, n, tip_minimums(in, &mins), a) : NULL;
+    char *text =
+        tips && json_object_set_new(doc, "tips", tips) == 0 ? mq_resp_dump(doc, true) : NULL;
     json_decref(doc);
     if (!text) {
         fprintf(stderr, "multiquote: out of memory\n");
@@ -83,6 +95,32 @@ static void print_line_extras(const mq_result *r, const colors *c)
 }
 
 static void print_table(const mq_input *in, const mq_result *res, int n, const colors *c);
+
+/* "Ways to save": each tip under its carrier, with the saving and the new
+ * total (tips come grouped by carrier, cheapest first). */
+static void print_tips(const mq_result *res, int n, const mq_tip_list *tips, const colors *c)
+{
+    if (tips->count == 0)
+        return;
+    printf("\n%sWays to save%s\n", c->bold, c->off);
+    const char *carrier = NULL;
+    for (int i = 0; i < tips->count; i++) {
+        const mq_tip *t = &tips->items[i];
+        if (!carrier || strcmp(carrier, t->carrier) != 0) {
+            carrier = t->carrier;
+            const char *name = carrier;
+            for (int k = 0; k < n; k++)
+                if (strcmp(res[k].carrier_id, carrier) == 0)
+                    name = res[k].carrier_name;
+            printf("  %s\n", name);
+        }
+        printf("     %s: %ssaves ", t->change, c->green);
+        cli_print_money(stdout, t->saving_cents, 0);
+        printf("%s, new total ", c->off);
+        cli_print_money(stdout, t->new_total_cents, 0);
+        printf("\n");
+    }
+}
 
 void cli_print_results(const cli_opts *o, const mq_input *in, const mq_result *res, int n)
 {
@@ -173,12 +211,19 @@ int cli_quote(const cli_opts *o)
     }
     if (rc == CLI_OK) {
         colors c = palette(o->color);
+        mq_tip_minimums mins;
+        mq_tip_list tips;
         if (acord_out)
             rc = cli_print_acord(&in, res, n, x);
         else if (o->json || o->format)
-            rc = print_json(&in, res, n);
-        else
+            rc = print_json(&in, res, n, &a);
+        else if (mq_resp_tip_list(&in, res, n, tip_minimums(&in, &mins), &a, &tips)) {
             print_table(&in, res, n, &c);
+            print_tips(res, n, &tips, &c);
+        } else {
+            fprintf(stderr, "multiquote: out of memory\n");
+            rc = CLI_FAIL;
+        }
     }
     mq_acord_free(x);
     mq_engine_free(e);

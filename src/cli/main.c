@@ -58,8 +58,9 @@ static const struct {
      "       multiquote quote --acord [--plans DIR] [--json | --format acord] FILE.xml|-\n\n"
      "Rates the request in FILE (contract JSON; - reads stdin) against every carrier's\n"
      "plan in effect on its effective_date and prints them sorted by total premium:\n"
-     "quoted first, then declined and unavailable carriers with their reasons.\n"
-     "--json prints the contract's response JSON instead of the table.\n"
+     "quoted first, then declined and unavailable carriers with their reasons, then\n"
+     "(auto) the ways the three cheapest could pay less, each saving in dollars.\n"
+     "--json prints the contract's response JSON, with the tips, instead of the table.\n"
      "--acord reads an ACORD PersAutoPolicyQuoteInqRq (XML) instead of JSON, mapped as\n"
      "docs/acord.md says; --format acord answers a PersAutoPolicyQuoteInqRs (XML).\n"
      "VINs, each state's minimum limits and ZIP codes are checked (docs/state-rules.md).\n"},

@@ -77,13 +77,7 @@ static void invalid(mq_http_req *r, const mq_req_errors *errs)
 const mq_tip_minimums *mq_api_minimums(const mq_input *in, mq_tip_minimums *out)
 {
     char err[256];
-    const mq_intake *ik = mq_intake_default(err, sizeof err);
-    const mq_state_rule *rule =
-        ik && in->line == MQ_LINE_AUTO ? mq_state_rule_on(ik, in->state, in->effective_date) : NULL;
-    if (!rule)
-        return NULL;
-    *out = (mq_tip_minimums){rule->bi_per_person, rule->bi_per_accident};
-    return out;
+    return mq_state_tip_minimums(mq_intake_default(err, sizeof err), in, out);
 }
 
 int mq_api_intake_check(mq_http_req *r, const json_t *doc, mq_req_errors *errs)

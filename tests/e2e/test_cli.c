@@ -173,6 +173,62 @@ static void test_quote_table(void **state)
     ts_result_free(&r);
 }
 
+/* The family request (50/100 in Ohio, minimum 25/50): the three cheapest
+ * carriers' tips under "Ways to save", each saving to the cent, none below
+ * the legal minimum; --json carries the same tips as "tips", as the API. */
+static void test_quote_tips(void **state)
+{
+    (void)state;
+    run r = RUN("quote", "examples/oh-family-two-cars.json");
+    assert_exit(&r, 0);
+    const char *tips = strstr(r.out, "\nWays to save\n");
+    if (!tips)
+        fail_msg("no tips in:\n%s", r.out);
+    assert_true(tips > strstr(r.out, "Not quoted")); /* after the comparison */
+    assert_true(starts_with(tips,
+                            "\nWays to save\n"
+                            "  Three Rivers Mutual Insurance Company\n"
+                            "     Raise comprehensive and collision deductibles to 1,000: "
+                            "saves 11.00, new total 1472.00\n"
+                            "     Choose paperless documents: saves 19.00, new total 1464.00\n"
+                            "     Lower bodily injury limits to 25,000/50,000, the legal "
+                            "minimum: saves 137.00, new total 1346.00\n"
+                            "  Keystone Mutual Insurance Company\n"));
+    assert_contains(tips, "  Prairie States Casualty Company\n"
+                          "     Raise comprehensive and collision deductibles to 1,000: saves "
+                          "12.00, new total 1585.00\n");
+    assert_null(strstr(tips, "Western Reserve")); /* the three cheapest only */
+    assert_null(strstr(tips, "15,000/30,000"));   /* below Ohio's minimum */
+    ts_result_free(&r);
+
+    run j = RUN("quote", "--json", "examples/oh-family-two-cars.json");
+    assert_exit(&j, 0);
+    json_t *doc = json_loads(j.out, 0, NULL);
+    assert_non_null(doc);
+    json_t *list = json_object_get(doc, "tips");
+    assert_int_equal(json_array_size(list), 10);
+    json_t *bi = json_array_get(list, 2);
+    assert_string_equal(str(json_object_get(bi, "carrier")), "threerivers");
+    assert_string_equal(str(json_object_get(bi, "plan")), "threerivers-oh-auto");
+    assert_string_equal(str(json_object_get(bi, "change")),
+                        "Lower bodily injury limits to 25,000/50,000, the legal minimum");
+    assert_true(json_number_value(json_object_get(bi, "saving")) == 137.0);
+    assert_true(json_number_value(json_object_get(bi, "new_total")) == 1346.0);
+    json_decref(doc);
+    ts_result_free(&j);
+
+    /* Harbor example 1 (100/300): the next lower limits, above the minimum */
+    run h = RUN("quote", "--plans", "plans/harbor", example1);
+    assert_exit(&h, 0);
+    assert_contains(h.out, "\nWays to save\n"
+                           "  Harbor Mutual\n"
+                           "     Raise comprehensive and collision deductibles to 1,000: saves "
+                           "51.00, new total 663.00\n"
+                           "     Lower bodily injury limits to 50,000/100,000, still above the "
+                           "legal minimum: saves 43.00, new total 671.00\n");
+    ts_result_free(&h);
+}
+
 static void test_quote_stdin(void **state)
 {
     (void)state;
@@ -602,6 +658,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quote_json),
         cmocka_unit_test(test_quote_table),
+        cmocka_unit_test(test_quote_tips),
         cmocka_unit_test(test_quote_stdin),
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_check_plans),
