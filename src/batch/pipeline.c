@@ -607,6 +607,7 @@ static void read_ndjson(reader *r)
 static void *reader_main(void *arg)
 {
     reader *r = arg;
+    pthread_setname_np(pthread_self(), "mq-batch-read");
     pipeline *p = r->p;
     r->cur = take_free(p);
     if (p->format == MQ_BATCH_CSV)
@@ -723,6 +724,7 @@ static bool work(pipeline *p, chunk *c, mq_arena *a, const char **fields, mq_bat
 static void *worker_main(void *arg)
 {
     worker *w = arg;
+    pthread_setname_np(pthread_self(), "mq-batch");
     pipeline *p = w->p;
     int ncols = p->layout ? mq_batch_layout_columns(p->layout) : 1;
     const char **fields = malloc(sizeof(char *) * (size_t)ncols);

@@ -598,6 +598,7 @@ static void rate_request(mq_server *s, conn_req *cr)
 static void *rater_main(void *arg)
 {
     mq_server *s = arg;
+    pthread_setname_np(pthread_self(), "mq-rate"); /* for top -H, perf and gdb */
     raters *w = s->raters;
     pthread_mutex_lock(&w->lock);
     for (;;) {
@@ -797,6 +798,7 @@ static int watch_cut_late(struct mq_conn_watch *w)
 static void *watch_run(void *arg)
 {
     struct mq_conn_watch *w = arg;
+    pthread_setname_np(pthread_self(), "mq-watch"); /* for top -H, perf and gdb */
     while (!atomic_load(&w->stop)) {
         struct timespec tick = {0, WATCH_TICK_MS * 1000000L};
         nanosleep(&tick, NULL);
@@ -1222,6 +1224,7 @@ static bool at_cap(const acceptor *a)
 static void *accept_main(void *arg)
 {
     acceptor *a = arg;
+    pthread_setname_np(pthread_self(), "mq-accept"); /* for top -H, perf and gdb */
     for (;;) {
         struct sockaddr_storage from;
         socklen_t len = sizeof from;

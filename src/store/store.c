@@ -188,6 +188,7 @@ static void finish_batch(mq_store *s, pending *batch, bool ok, const char *err)
 static void *writer_main(void *arg)
 {
     mq_store *s = arg;
+    pthread_setname_np(pthread_self(), "mq-store"); /* for top -H, perf and gdb */
     char err[512];
     pthread_mutex_lock(&s->queue_lock);
     for (;;) {

@@ -235,6 +235,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 static void *checkpoint_main(void *arg)
 {
     checkpointer *ck = arg;
+    pthread_setname_np(pthread_self(), "mq-checkpoint"); /* for top -H, perf and gdb */
     pthread_mutex_lock(&ck->lock);
     for (;;) {
         while (!ck->due && !ck->stop)
