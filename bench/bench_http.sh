@@ -43,13 +43,21 @@ curl -s -XPOST -H 'Content-Type: application/json' --data-binary @"${MQ_BENCH_RE
 size=$(wc -c <"$tmp/quote.json")
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of a process
+# utime + stime of each of the server's threads, by name (mq-rate, MHD-single...)
+thread_ticks() {
+  for t in /proc/"$1"/task/*; do
+    echo "$(tr ' ' _ <"$t/comm") $(awk '{print $14 + $15}' "$t/stat")"
+  done | awk '{s[$1] += $2} END {for (k in s) print k, s[k]}' | sort
+}
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 what="family request"
 [ "$MIX" = mix ] && what="the four Harbor examples in turn"
 echo "== multiquote POST /v1/quotes ($what, $(grep -c . <<<"$(ls -d plans/*/*auto*)") auto plans, SQLite WAL synchronous=FULL, $CONNS connections, ${SECS}s)"
 before=$(cpu_ticks "$srv")
+thread_ticks "$srv" >"$tmp/threads.before"
 wrk -t2 -c$CONNS -d${SECS}s -s bench/post_quote.lua "http://127.0.0.1:$PORT/v1/quotes" >"$tmp/wrk.out"
 after=$(cpu_ticks "$srv")
+thread_ticks "$srv" >"$tmp/threads.after"
 grep RESULT "$tmp/wrk.out"
 saved=$(sqlite3 "$tmp/bench.db" 'select count(*) from quotes')
 echo "quotes saved: $saved"
@@ -59,6 +67,10 @@ requests=$(sed -n 's/.*RESULT requests=\([0-9]*\).*/\1/p' "$tmp/wrk.out")
 awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" -v cores="$(nproc)" \
   'BEGIN { ms = t * 1000 / hz / n;
            printf "server CPU per quote: %.3f ms (ceiling on %d cores: %.0f quotes/s)\n", ms, cores, cores * 1000 / ms }'
+join "$tmp/threads.before" "$tmp/threads.after" |
+  awk -v hz="$(getconf CLK_TCK)" -v n="$requests" '$3 > $2 {
+    printf "%s%s %.3f", sep, $1, ($3 - $2) * 1000 / hz / n; sep = ", " }
+    END { print " ms per quote" }' | sed 's/^/  by thread: /'
 
 chmod 755 "$tmp"
 mkdir -p "$tmp/www"
