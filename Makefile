@@ -4,6 +4,7 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzzer
 FUZZ_SECONDS ?= 120
 MESON      ?= meson
@@ -21,6 +22,11 @@ $(BUILD)/build.ninja:
 
 $(ASAN_BUILD)/build.ninja:
 	$(MESON) setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
+
+# ThreadSanitizer: the server's threads (rating, group commit, checkpoints,
+# reloads) and the batch pipeline's, under the tests that drive them.
+$(TSAN_BUILD)/build.ninja:
+	$(MESON) setup $(TSAN_BUILD) --buildtype=debugoptimized -Db_sanitize=thread -Dbench=false
 
 # libFuzzer targets (tests/fuzz): clang, ASan+UBSan, coverage in every library.
 $(FUZZ_BUILD)/build.ninja:
@@ -42,9 +48,10 @@ build: $(BUILD)/build.ninja
 run: deps build
 	@bash scripts/run.sh $(BUILD)
 
-test: deps build $(ASAN_BUILD)/build.ninja fuzz-build
+test: deps build $(ASAN_BUILD)/build.ninja $(TSAN_BUILD)/build.ninja fuzz-build
 	$(NINJA) -C $(ASAN_BUILD)
-	@bash tests/run.sh $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	$(NINJA) -C $(TSAN_BUILD)
+	@bash tests/run.sh $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)
 
 bench: deps build
 	$(BUILD)/bench/bench_rating
@@ -53,4 +60,4 @@ fmt:
 	clang-format -i src/*/*.c src/*/*.h tests/*/*.c bench/*.c
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite and sums them: unit and end-to-end tests from the
-# normal build, the same unit tests again from the ASan+UBSan build. Each
+# normal build, the same unit tests again from the ASan+UBSan build, the
+# threaded ones and the server's suites from the ThreadSanitizer build. Each
 # cmocka suite prints TAP; this script counts "ok" / "not ok" lines, shows the
 # failures, and ends with the one line CI reads: "N passed, N failed".
 set -uo pipefail
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 ASAN_BUILD=${2:-}
 FUZZ_BUILD=${3:-} # libFuzzer build (make fuzz-build); its section is skipped without it
+TSAN_BUILD=${4:-} # ThreadSanitizer build; its section is skipped without it
 UNIT="test_date test_jsonread test_jsonalloc test_table test_expr test_plan test_reads test_rerate test_native test_request test_response test_bundle test_request_lines test_harbor test_aca test_lines_life test_lines_property test_batch test_batch_cli test_intake test_ratelimit test_privacy test_store test_remote"
 passed=0
 failed=0
@@ -90,6 +92,29 @@ if [ -n "$ASAN_BUILD" ]; then
     run_suite "hardening (node, asan+ubsan)" env MQ_BIN="$PWD/$ASAN_BUILD/multiquote" \
       MQ_SERVER_SLOWDOWN=3 node --test --test-reporter=tap tests/js/hardening.test.mjs
   fi
+fi
+
+# ThreadSanitizer: the suites whose code runs on several threads. A data
+# race or a lock-order inversion is a report; in a unit test it makes the
+# test exit 66, and in a server's log it fails the suite (server.mjs).
+# setarch -R: no address randomisation, whose larger ranges on some kernels
+# collide with the shadow memory of gcc 12's TSan.
+if [ -n "$TSAN_BUILD" ]; then
+  tsan_run=(setarch "$(uname -m)" -R)
+  export TSAN_OPTIONS=halt_on_error=0:exitcode=66:second_deadlock_stack=1
+  for t in test_store test_batch test_remote test_ratelimit; do
+    run_suite "$t (tsan)" "${tsan_run[@]}" "$TSAN_BUILD/tests/$t"
+  done
+  run_suite "test_batch_cli (tsan)" env MQ_BIN="$TSAN_BUILD/multiquote" "${tsan_run[@]}" \
+    "$TSAN_BUILD/tests/test_batch_cli"
+  if [ -d tests/js/node_modules ]; then
+    for f in api hardening remote privacy; do
+      run_suite "$f (node, tsan)" env MQ_BIN="$PWD/$TSAN_BUILD/multiquote" \
+        MQ_SERVER_WRAPPER="${tsan_run[*]}" MQ_SERVER_SLOWDOWN=3 \
+        node --test --test-reporter=tap "tests/js/$f.test.mjs"
+    done
+  fi
+  unset TSAN_OPTIONS
 fi
 
 # valgrind, once: the API tests against the normal build's server run under

@@ -30,7 +30,7 @@ const SLOW = WRAPPER.length ? Number(process.env.MQ_SERVER_SLOWDOWN || 10) : 1;
 // What a sanitizer or valgrind writes when it finds a bug or a leak: a server
 // whose log holds one has failed, even if every response was right.
 const REPORT =
-  /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:|==\d+== (Invalid|Conditional|Use of uninit|Mismatched|Syscall param)|definitely lost: [1-9]|ERROR SUMMARY: [1-9]/;
+  /ERROR: (LeakSanitizer|AddressSanitizer)|WARNING: ThreadSanitizer|runtime error:|==\d+== (Invalid|Conditional|Use of uninit|Mismatched|Syscall param)|definitely lost: [1-9]|ERROR SUMMARY: [1-9]/;
 const reports = []; // [{pid, text}] of servers that exited with one
 
 /** The sanitizer or valgrind report in a server's log, or null. */
