@@ -3,8 +3,9 @@
  * Both parse the request, load the plans and rate; quote prints every
  * carrier's result as a sorted comparison table, then the savings tips of
  * the cheapest carriers (or the contract JSON with "tips", as the API
- * answers), and explain prints one carrier's worksheet step by step. The arena holds the
- * request, the results and the worksheet, and is freed once at the end.
+ * answers), and explain prints one carrier's worksheet step by step. The
+ * arena holds the request, the results, the tips and the worksheet, and is
+ * freed once at the end.
  */
 #include "cli.h"
 
