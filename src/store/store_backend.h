@@ -100,6 +100,12 @@ bool store_packed_dict_id(const unsigned char *blob, size_t n, int64_t *id);
  * does not unpack. */
 char *store_unpack(const unsigned char *blob, size_t n, const store_dict *d, size_t *len);
 
+/* store_request_dict.c: the dictionary requests are packed against, the
+ * project's fictional example requests as sealing leaves them (written by
+ * scripts/make_request_dict.py). */
+extern const unsigned char *const store_request_dict;
+extern const int store_request_dict_len;
+
 /* The 10 text parameters of ST_INSERT for q ("0"/"1" for consent). */
 void store_insert_params(const mq_store_quote *q, const char *params[STORE_QUOTE_COLS]);
 

@@ -8,8 +8,9 @@
  *   "\0MQ5" len  dict-id  block    the same, against dictionary dict-id
  *                                  (8 bytes, little-endian)
  *
- * A dictionary is an earlier response of the same line, kept in the table
- * pack_dicts (store_sqlite.c). LZ4 then finds most of a response in it: a
+ * A dictionary is kept in the table pack_dicts (store_sqlite.c): for a
+ * response, an earlier response of the same line; for a request, the fixed
+ * one of store_request_dict.c. LZ4 then finds most of a text in it: a
  * family auto response packs to about 1.5 KB instead of 3.6 KB, at the
  * same CPU, and a quote's row fits in a page of its own without overflow
  * pages. Packing and unpacking are pure: the caller finds the dictionary.
@@ -39,14 +40,23 @@ static uint64_t get_le(const unsigned char *p, int bytes)
     return v;
 }
 
-/* Two LZ4 streams: `primed` holds dictionary primed_id as LZ4_loadDict
- * left it, and each text is compressed on a copy of it in `work`: 16 KiB
- * copied instead of the dictionary hashed again (LZ4_loadDict of a 12 KB
- * response cost as much as compressing one). */
+/* LZ4 streams: each of `primed` holds a dictionary as LZ4_loadDict left
+ * it (a quote's request and its response have one each), and each text is
+ * compressed on a copy of its dictionary's in `work`: 16 KiB copied instead
+ * of the dictionary hashed again (LZ4_loadDict of a 12 KB response cost as
+ * much as compressing one). */
+enum { PRIMED = 2 };
+
+typedef struct primed_dict {
+    LZ4_stream_t stream;
+    int64_t id; /* -1: none */
+    const unsigned char *bytes;
+} primed_dict;
+
 struct store_packer {
-    LZ4_stream_t primed, work;
-    int64_t primed_id; /* -1: none */
-    const unsigned char *primed_bytes;
+    primed_dict primed[PRIMED];
+    int last; /* the slot primed or used last */
+    LZ4_stream_t work;
 };
 
 store_packer *store_packer_new(void)
@@ -54,10 +64,10 @@ store_packer *store_packer_new(void)
     store_packer *p = malloc(sizeof(*p));
     if (!p)
         return NULL;
-    LZ4_initStream(&p->primed, sizeof p->primed);
+    for (int i = 0; i < PRIMED; i++)
+        LZ4_initStream(&p->primed[i].stream, sizeof p->primed[i].stream);
     LZ4_initStream(&p->work, sizeof p->work);
-    p->primed_id = -1;
-    p->primed_bytes = NULL;
+    store_packer_forget(p);
     return p;
 }
 
@@ -68,20 +78,34 @@ void store_packer_free(store_packer *p)
 
 void store_packer_forget(store_packer *p)
 {
-    p->primed_id = -1;
-    p->primed_bytes = NULL;
+    for (int i = 0; i < PRIMED; i++) {
+        p->primed[i].id = -1;
+        p->primed[i].bytes = NULL;
+    }
+    p->last = 0;
+}
+
+/* The stream primed with d: one that holds it already, else the one used
+ * longest ago, primed now. */
+static const LZ4_stream_t *primed_with(store_packer *p, const store_dict *d)
+{
+    for (int i = 0; i < PRIMED; i++)
+        if (p->primed[i].id == d->id && p->primed[i].bytes == d->bytes) {
+            p->last = i;
+            return &p->primed[i].stream;
+        }
+    primed_dict *slot = &p->primed[p->last = (p->last + 1) % PRIMED];
+    LZ4_loadDict(&slot->stream, (const char *)d->bytes, d->len);
+    slot->id = d->id;
+    slot->bytes = d->bytes;
+    return &slot->stream;
 }
 
 /* Compresses text against d on the packer's streams. */
 static int compress_with(store_packer *p, const store_dict *d, const char *text, char *dst, int len,
                          int bound)
 {
-    if (p->primed_id != d->id || p->primed_bytes != d->bytes) {
-        LZ4_loadDict(&p->primed, (const char *)d->bytes, d->len);
-        p->primed_id = d->id;
-        p->primed_bytes = d->bytes;
-    }
-    memcpy(&p->work, &p->primed, sizeof p->work);
+    memcpy(&p->work, primed_with(p, d), sizeof p->work);
     return LZ4_compress_fast_continue(&p->work, text, dst, len, bound, 1);
 }
 

@@ -635,6 +635,9 @@ static int count_on_file(const char *path, const char *sql)
     return atoi(got);
 }
 
+/* The response dictionaries (pack_dicts also holds the request one). */
+#define RESPONSE_DICTS "SELECT count(*) FROM pack_dicts WHERE line <> 'request'"
+
 /* Responses are packed against a dictionary, the first response of their
  * line: much smaller than alone, read back byte for byte, after a reopen
  * too. A transaction that rolls back leaves no dictionary behind, in the
@@ -648,7 +651,7 @@ static void t_sqlite_responses_packed_with_dictionary(void **state)
     char id1[64], id2[64], id3[64], id4[64], sql[256];
     save_response(s, "auto", r1, id1); /* the auto dictionary */
     save_response(s, "auto", r2, id2);
-    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts"), 1);
+    assert_int_equal(count_on_file(f->where, RESPONSE_DICTS), 1);
     snprintf(sql, sizeof sql,
              "SELECT hex(substr(response, 1, 4)) || ' ' || length(response) FROM quotes "
              "WHERE id = '%s'",
@@ -671,7 +674,7 @@ static void t_sqlite_responses_packed_with_dictionary(void **state)
     dup.q.response = r3;
     char err[512] = "";
     assert_false(mq_store_save(s, &dup.q, err, sizeof err));
-    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts"), 1);
+    assert_int_equal(count_on_file(f->where, RESPONSE_DICTS), 1);
     save_response(s, "home", r3, id3); /* makes the home dictionary, which is in the file */
     assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts WHERE line = 'home'"),
                      1);
@@ -684,7 +687,7 @@ static void t_sqlite_responses_packed_with_dictionary(void **state)
     assert_reads_back(s, id3, r3);
     save_response(s, "auto", r3, id4);
     assert_reads_back(s, id4, r3);
-    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts"), 2);
+    assert_int_equal(count_on_file(f->where, RESPONSE_DICTS), 2);
 
     /* a response more than twice the dictionary's length: a new one */
     char *r5 = fake_response(100, 5), id5[64];
@@ -726,6 +729,103 @@ static void t_sqlite_responses_packed_with_dictionary(void **state)
     free(r2);
     free(r3);
     free(r5);
+}
+
+/* A sealed auto request as the server stores it: personal values null, a
+ * box of `box` random base64 characters last, and "Zanzibar" for a city the
+ * dictionary never saw. */
+static char *sealed_request(uint32_t seed, int box)
+{
+    static const char head[] =
+        "{\"line\":\"auto\",\"effective_date\":\"2026-05-01\",\"applicant\":{\"first_name\":null,"
+        "\"last_name\":null,\"date_of_birth\":null,\"address\":{\"street\":null,\"city\":"
+        "\"Zanzibar\",\"state\":\"OH\",\"zip\":\"43004\"},\"homeowner\":true,\"paperless\":false},"
+        "\"drivers\":[{\"id\":\"d1\",\"first_name\":null,\"last_name\":null,\"date_of_birth\":null,"
+        "\"gender\":\"female\",\"marital_status\":\"married\",\"license\":{\"state\":\"OH\","
+        "\"number\":null,\"first_licensed\":\"2001-07-19\"},\"incidents\":[]}],\"vehicles\":[{"
+        "\"id\":\"v1\",\"year\":2019,\"make\":\"Subaru\",\"model\":\"Outback\",\"symbol\":5,"
+        "\"principal_driver\":\"d1\",\"anti_theft\":true,\"coverages\":{\"comp\":{\"deductible\":"
+        "250},\"coll\":{\"deductible\":500}}}],\"coverages\":{\"bi\":{\"per_person\":100000,"
+        "\"per_accident\":300000},\"pd\":{\"limit\":100000},\"um\":{\"per_person\":100000,"
+        "\"per_accident\":300000}},\"_sealed\":{\"key\":1,\"nonce\":\"AAAA\",\"box\":\"";
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *t = malloc(sizeof head + (size_t)box + 8);
+    assert_non_null(t);
+    memcpy(t, head, sizeof head - 1);
+    char *at = t + sizeof head - 1;
+    for (int i = 0; i < box; i++) {
+        seed = seed * 1103515245u + 12345u;
+        *at++ = b64[seed >> 26];
+    }
+    strcpy(at, "\"}}");
+    return t;
+}
+
+static void assert_request_reads_back(mq_store *s, const char *id, const char *request)
+{
+    mq_store_loaded l;
+    char err[256] = "";
+    if (mq_store_get(s, id, &l, err, sizeof err) != 1)
+        fail_msg("%s: %s", id, err);
+    assert_string_equal(l.q.request, request);
+    mq_store_loaded_free(&l);
+}
+
+/* Requests are packed against the fixed request dictionary: one row of
+ * pack_dicts, added once however often the store opens, made of no
+ * shopper's request; a sealed request packs to little more than its box and
+ * reads back byte for byte, after a reopen and once replaced (a new key). */
+static void t_sqlite_requests_packed_with_fixed_dictionary(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts WHERE line = "
+                                             "'request'"),
+                     1);
+    char *r1 = sealed_request(1, 400), *r2 = sealed_request(2, 400);
+    sample a, b;
+    make_sample(&a, 1, NULL, "k1");
+    make_sample(&b, 2, NULL, "k1");
+    a.q.request = r1;
+    b.q.request = r2;
+    save(s, &a.q);
+    save(s, &b.q);
+    char sql[300], got[64];
+    snprintf(sql, sizeof sql,
+             "SELECT hex(substr(request, 1, 4)) || ' ' || (hex(substr(request, 9, 8)) = (SELECT "
+             "printf('%%02X00000000000000', id) FROM pack_dicts WHERE line = 'request')) || ' ' "
+             "|| length(request) FROM quotes WHERE id = '%s'",
+             b.q.id);
+    sql_on_file(f->where, sql, got, sizeof got);
+    assert_memory_equal(got, "004D5135 1 ", 11); /* against the request dictionary */
+    size_t packed = (size_t)atol(got + 11), len = strlen(r2);
+    /* the 400 characters of box and the few values the dictionary lacks */
+    if (packed > 400 + 250)
+        fail_msg("%zu bytes packed of %zu", packed, len);
+    assert_request_reads_back(s, a.q.id, r1);
+    assert_request_reads_back(s, b.q.id, r2);
+    /* nothing of a stored request is in any dictionary */
+    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts WHERE "
+                                             "instr(dict, CAST('Zanzibar' AS BLOB)) > 0"),
+                     0);
+
+    mq_store_close(s);
+    s = open_store(f);
+    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts WHERE line = "
+                                             "'request'"),
+                     1);
+    assert_request_reads_back(s, a.q.id, r1);
+    char *r3 = sealed_request(3, 500), err[256] = "";
+    assert_int_equal(mq_store_replace_request(s, a.q.id, r3, "k2", err, sizeof err), 1);
+    snprintf(sql, sizeof sql, "SELECT hex(substr(request, 1, 4)) FROM quotes WHERE id = '%s'",
+             a.q.id);
+    sql_on_file(f->where, sql, got, sizeof got);
+    assert_string_equal(got, "004D5135");
+    assert_request_reads_back(s, a.q.id, r3);
+    assert_request_reads_back(s, b.q.id, r2);
+    free(r1);
+    free(r2);
+    free(r3);
 }
 
 /* A database written by the program before the store had two backends
@@ -1061,6 +1161,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_sqlite_large_texts_packed, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_responses_packed_with_dictionary, setup_sqlite,
                                         teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_requests_packed_with_fixed_dictionary,
+                                        setup_sqlite, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         SHARED(setup_pg),
