@@ -23,19 +23,12 @@ static colors palette(bool on)
     return (colors){"\033[1m", "\033[2m", "\033[32m", "\033[33m", "\033[31m", "\033[0m"};
 }
 
-/* The state's legal minimums for the tips (NULL: unknown, no lower limit). */
-static const mq_tip_minimums *tip_minimums(const mq_input *in, mq_tip_minimums *out)
-{
-    char err[256];
-    return mq_state_tip_minimums(mq_intake_default(err, sizeof err), in, out);
-}
-
 /* The response JSON with "tips" last, as POST /v1/quotes answers. */
 static int print_json(const mq_input *in, const mq_result *res, int n, mq_arena *a)
 {
     mq_tip_minimums mins;
     json_t *doc = mq_resp_build(in, res, n, &(mq_resp_meta){0});
-    json_t *tips = doc ? mq_resp_tips(in, res, n, tip_minimums(in, &mins), a) : NULL;
+    json_t *tips = doc ? mq_resp_tips(in, res, n, mq_state_tip_minimums(in, &mins), a) : NULL;
     char *text =
         tips && json_object_set_new(doc, "tips", tips) == 0 ? mq_resp_dump(doc, true) : NULL;
     json_decref(doc);
@@ -218,7 +211,7 @@ int cli_quote(const cli_opts *o)
             rc = cli_print_acord(&in, res, n, x);
         else if (o->json || o->format)
             rc = print_json(&in, res, n, &a);
-        else if (mq_resp_tip_list(&in, res, n, tip_minimums(&in, &mins), &a, &tips)) {
+        else if (mq_resp_tip_list(&in, res, n, mq_state_tip_minimums(&in, &mins), &a, &tips)) {
             print_table(&in, res, n, &c);
             print_tips(res, n, &tips, &c);
         } else {

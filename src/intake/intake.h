@@ -102,10 +102,10 @@ typedef struct mq_state_rule {
  * when the state has no rule (never, once loaded: all 51 are required). */
 const mq_state_rule *mq_state_rule_on(const mq_intake *ik, int state, int32_t day);
 /* The legal minimum liability limits for the savings tips of auto request
- * `in` (its state, on its effective date), in *out; NULL when unknown (not
- * auto, no rule, ik NULL), and then no tip lowers a limit. */
-const mq_tip_minimums *mq_state_tip_minimums(const mq_intake *ik, const mq_input *in,
-                                             mq_tip_minimums *out);
+ * `in` (its state, on its effective date, from mq_intake_default's rules),
+ * in *out; NULL when unknown (not auto, no rule, the data did not load),
+ * and then no tip lowers a limit. What the server and `quote` both use. */
+const mq_tip_minimums *mq_state_tip_minimums(const mq_input *in, mq_tip_minimums *out);
 int mq_state_rule_count(const mq_intake *ik); /* rows, history included */
 const mq_state_rule *mq_state_rule_at(const mq_intake *ik, int i);
 /* "Ohio" for an MQ_DOM_STATE code. */

@@ -184,11 +184,13 @@ const mq_state_rule *mq_state_rule_on(const mq_intake *ik, int state, int32_t da
     return r;
 }
 
-const mq_tip_minimums *mq_state_tip_minimums(const mq_intake *ik, const mq_input *in,
-                                             mq_tip_minimums *out)
+const mq_tip_minimums *mq_state_tip_minimums(const mq_input *in, mq_tip_minimums *out)
 {
+    char err[256];
     const mq_state_rule *rule =
-        in->line == MQ_LINE_AUTO ? mq_state_rule_on(ik, in->state, in->effective_date) : NULL;
+        in->line == MQ_LINE_AUTO
+            ? mq_state_rule_on(mq_intake_default(err, sizeof err), in->state, in->effective_date)
+            : NULL;
     if (!rule)
         return NULL;
     *out = (mq_tip_minimums){rule->bi_per_person, rule->bi_per_accident};

@@ -74,12 +74,6 @@ static void invalid(mq_http_req *r, const mq_req_errors *errs)
     reply_json(r, 422, err ? json_pack("{s:o}", "error", err) : NULL);
 }
 
-const mq_tip_minimums *mq_api_minimums(const mq_input *in, mq_tip_minimums *out)
-{
-    char err[256];
-    return mq_state_tip_minimums(mq_intake_default(err, sizeof err), in, out);
-}
-
 int mq_api_intake_check(mq_http_req *r, const json_t *doc, mq_req_errors *errs)
 {
     const mq_intake *ik = intake(r);
@@ -166,9 +160,9 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
     }
     mq_tip_minimums mins;
     json_t *out = mq_resp_build(in, res, n, &(mq_resp_meta){q.id, q.created_at, true});
-    if (out &&
-        json_object_set_new(out, "tips",
-                            mq_resp_tips(in, res, n, mq_api_minimums(in, &mins), &r->arena)) != 0) {
+    if (out && json_object_set_new(
+                   out, "tips",
+                   mq_resp_tips(in, res, n, mq_state_tip_minimums(in, &mins), &r->arena)) != 0) {
         json_decref(out); /* out of memory: an error, not an answer without its tips */
         out = NULL;
     }

@@ -202,9 +202,6 @@ bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, json_t *doc, char **owne
 /* The request of a loaded quote as it was sent (malloc'd); NULL with a
  * message in err when it cannot be opened (a missing key, altered data). */
 char *mq_api_open_request(mq_server *s, const mq_store_quote *q, char *err, size_t errlen);
-/* The state's legal minimum liability limits for savings tips (api_intake.c);
- * NULL when unknown, and then no tip lowers a limit. */
-const mq_tip_minimums *mq_api_minimums(const mq_input *in, mq_tip_minimums *out);
 /* The Prometheus text of the metrics (malloc'd). */
 char *mq_metrics_text(mq_server *s);
 /* server.c: adds the security headers every response carries (a strict
