@@ -49,15 +49,24 @@ thread_ticks() {
     echo "$(tr ' ' _ <"$t/comm") $(awk '{print $14 + $15}' "$t/stat")"
   done | awk '{s[$1] += $2} END {for (k in s) print k, s[k]}' | sort
 }
+# the store's commit counters (GET /metrics): commits, quotes, their time, the quotes' waits
+store_stats() {
+  curl -s "http://127.0.0.1:$PORT/metrics" | awk '
+    /^mq_store_commits_total / {c = $2} /^mq_store_committed_quotes_total / {q = $2}
+    /^mq_store_commit_seconds_sum / {t = $2} /^mq_store_save_wait_seconds_sum / {w = $2}
+    END {print c, q, t, w}'
+}
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 what="family request"
 [ "$MIX" = mix ] && what="the four Harbor examples in turn"
 echo "== multiquote POST /v1/quotes ($what, $(grep -c . <<<"$(ls -d plans/*/*auto*)") auto plans, SQLite WAL synchronous=FULL, $CONNS connections, ${SECS}s)"
 before=$(cpu_ticks "$srv")
 thread_ticks "$srv" >"$tmp/threads.before"
+store_before=$(store_stats)
 wrk -t2 -c$CONNS -d${SECS}s -s bench/post_quote.lua "http://127.0.0.1:$PORT/v1/quotes" >"$tmp/wrk.out"
 after=$(cpu_ticks "$srv")
 thread_ticks "$srv" >"$tmp/threads.after"
+store_after=$(store_stats)
 grep RESULT "$tmp/wrk.out"
 saved=$(sqlite3 "$tmp/bench.db" 'select count(*) from quotes')
 echo "quotes saved: $saved"
@@ -71,6 +80,15 @@ join "$tmp/threads.before" "$tmp/threads.after" |
   awk -v hz="$(getconf CLK_TCK)" -v n="$requests" '$3 > $2 {
     printf "%s%s %.3f", sep, $1, ($3 - $2) * 1000 / hz / n; sep = ", " }
     END { print " ms per quote" }' | sed 's/^/  by thread: /'
+# Where a quote's time went (Little's law: the mean time a connection waits
+# for its answer is connections / quotes per second): the part spent waiting
+# for the store (queued, then its commit and the flush to disk) and the rest.
+echo "$store_before $store_after" | awk -v conns=$CONNS -v rps="$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' "$tmp/wrk.out")" '{
+  c = $5 - $1; q = $6 - $2; t = $7 - $3; w = $8 - $4
+  if (c <= 0 || q <= 0 || rps <= 0) exit
+  life = conns / rps * 1000; wait = w / q * 1000
+  printf "store: %d commits of %.1f quotes, %.2f ms each (flush included); a quote waited %.2f ms for it\n", c, q / c, t / c * 1000, wait
+  printf "  of the %.2f ms a connection waits per quote (%d / quotes/s): store %.2f, the rest %.2f (with no wait for the store, at most %.0f quotes/s)\n", life, conns, wait, life - wait, conns / (life - wait) * 1000 }'
 
 chmod 755 "$tmp"
 mkdir -p "$tmp/www"

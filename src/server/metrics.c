@@ -124,6 +124,43 @@ static void carrier_buckets(text *t, const mq_metrics *m, int i)
     }
 }
 
+/* The store's group commits: how many, their quotes, how long each took
+ * with its flush to disk, and how long the quotes waited for them. */
+static void store_commits(text *t, mq_store *store)
+{
+    mq_store_commits c = {0};
+    if (store)
+        mq_store_commit_stats(store, &c);
+    put(t,
+        "# HELP mq_store_commits_total Group commits of saved quotes.\n"
+        "# TYPE mq_store_commits_total counter\n"
+        "mq_store_commits_total %lld\n"
+        "# HELP mq_store_committed_quotes_total Quotes saved by those commits.\n"
+        "# TYPE mq_store_committed_quotes_total counter\n"
+        "mq_store_committed_quotes_total %lld\n"
+        "# HELP mq_store_commit_seconds How long a group commit took, its flush to disk "
+        "included.\n"
+        "# TYPE mq_store_commit_seconds histogram\n",
+        (long long)c.commits, (long long)c.quotes);
+    long long cumulative = 0;
+    for (int b = 0; b < MQ_STORE_COMMIT_BUCKETS; b++) {
+        cumulative += c.took[b];
+        put(t, "mq_store_commit_seconds_bucket{le=\"%g\"} %lld\n", mq_store_commit_bounds[b],
+            cumulative);
+    }
+    cumulative += c.took[MQ_STORE_COMMIT_BUCKETS];
+    put(t,
+        "mq_store_commit_seconds_bucket{le=\"+Inf\"} %lld\n"
+        "mq_store_commit_seconds_sum %.6f\n"
+        "mq_store_commit_seconds_count %lld\n"
+        "# HELP mq_store_save_wait_seconds How long saved quotes waited for the store, from "
+        "being queued to their commit being on disk.\n"
+        "# TYPE mq_store_save_wait_seconds summary\n"
+        "mq_store_save_wait_seconds_sum %.6f\n"
+        "mq_store_save_wait_seconds_count %lld\n",
+        cumulative, c.seconds, cumulative, c.waited, (long long)c.quotes);
+}
+
 static void carriers(text *t, mq_server *s)
 {
     mq_metrics *m = &s->metrics;
@@ -155,17 +192,7 @@ static void carriers(text *t, mq_server *s)
         "# TYPE mq_http_slow_requests_cut_total counter\n"
         "mq_http_slow_requests_cut_total %ld\n",
         atomic_load(&m->rate_limited), atomic_load(&m->slow_requests_cut));
-    int64_t commits = 0, committed = 0;
-    if (s->store)
-        mq_store_commit_stats(s->store, &commits, &committed);
-    put(t,
-        "# HELP mq_store_commits_total Group commits of saved quotes.\n"
-        "# TYPE mq_store_commits_total counter\n"
-        "mq_store_commits_total %lld\n"
-        "# HELP mq_store_committed_quotes_total Quotes saved by those commits.\n"
-        "# TYPE mq_store_committed_quotes_total counter\n"
-        "mq_store_committed_quotes_total %lld\n",
-        (long long)commits, (long long)committed);
+    store_commits(t, s->store);
     put(t,
         "# HELP mq_http_connections Open HTTP connections.\n"
         "# TYPE mq_http_connections gauge\n"

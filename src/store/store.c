@@ -30,6 +30,7 @@ typedef struct pending {
     void *cb_arg;
     char *err; /* synchronous save: where the error goes */
     size_t errlen;
+    int64_t queued_ns; /* when it was queued (now_ns) */
     struct pending *next;
 } pending;
 
@@ -50,9 +51,19 @@ struct mq_store {
     bool gathering; /* a writer waits for the batch to fill (gather) */
     bool stop;
     atomic_llong commits, committed; /* batches written, and their quotes */
+    atomic_llong commit_ns;          /* their durations added up */
+    atomic_llong wait_ns;            /* their quotes' waits, from queued to on disk, added up */
+    atomic_llong commit_took[MQ_STORE_COMMIT_BUCKETS + 1]; /* mq_store_commits.took */
     int nwriters;
     pthread_t writers[MAX_WRITERS];
 };
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
 /* ---- The failed state --------------------------------------------------- */
 
@@ -185,6 +196,26 @@ static void finish_batch(mq_store *s, pending *batch, bool ok, const char *err)
     }
 }
 
+const double mq_store_commit_bounds[MQ_STORE_COMMIT_BUCKETS] = {0.0005, 0.001, 0.002, 0.004, 0.008,
+                                                                0.016,  0.032, 0.064, 0.25,  1};
+
+/* A batch of n quotes committed in ns nanoseconds, done at `done`
+ * (mq_store_commit_stats). */
+static void count_commit(mq_store *s, const pending *batch, int n, int64_t ns, int64_t done)
+{
+    int64_t waited = 0;
+    for (const pending *p = batch; p; p = p->next)
+        waited += done - p->queued_ns;
+    atomic_fetch_add(&s->wait_ns, waited);
+    int b = 0;
+    while (b < MQ_STORE_COMMIT_BUCKETS && (double)ns > mq_store_commit_bounds[b] * 1e9)
+        b++;
+    atomic_fetch_add(&s->commit_took[b], 1);
+    atomic_fetch_add(&s->commit_ns, ns);
+    atomic_fetch_add(&s->committed, n);
+    atomic_fetch_add(&s->commits, 1); /* last: a reader sees no commit before its quotes */
+}
+
 static void *writer_main(void *arg)
 {
     mq_store *s = arg;
@@ -205,11 +236,11 @@ static void *writer_main(void *arg)
             pthread_cond_signal(&s->work);
         pthread_mutex_unlock(&s->queue_lock);
         err[0] = '\0';
+        int64_t began = now_ns();
         bool ok = write_batch(s, batch, err, sizeof err);
-        if (ok) {
-            atomic_fetch_add(&s->commits, 1);
-            atomic_fetch_add(&s->committed, n);
-        }
+        int64_t done = now_ns();
+        if (ok)
+            count_commit(s, batch, n, done - began, done);
         finish_batch(s, batch, ok, err);
         pthread_mutex_lock(&s->queue_lock);
     }
@@ -221,6 +252,7 @@ static bool enqueue(mq_store *s, pending *p)
 {
     if (s->stop || atomic_load(&s->failed))
         return false;
+    p->queued_ns = now_ns();
     if (s->tail)
         s->tail->next = p;
     else
@@ -269,10 +301,14 @@ bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errle
     return p.ok;
 }
 
-void mq_store_commit_stats(mq_store *s, int64_t *commits, int64_t *quotes)
+void mq_store_commit_stats(mq_store *s, mq_store_commits *out)
 {
-    *commits = atomic_load(&s->commits);
-    *quotes = atomic_load(&s->committed);
+    out->commits = atomic_load(&s->commits);
+    out->quotes = atomic_load(&s->committed);
+    out->seconds = (double)atomic_load(&s->commit_ns) / 1e9;
+    out->waited = (double)atomic_load(&s->wait_ns) / 1e9;
+    for (int b = 0; b <= MQ_STORE_COMMIT_BUCKETS; b++)
+        out->took[b] = atomic_load(&s->commit_took[b]);
 }
 
 /* ---- Opening and closing ------------------------------------------------ */

@@ -88,9 +88,23 @@ bool mq_store_failed(mq_store *s, char *msg, size_t msglen);
 
 /* ---- Saving ------------------------------------------------------------- */
 
-/* The group commits written so far and the quotes they held: under load a
- * commit holds many quotes (store.c, gather). */
-void mq_store_commit_stats(mq_store *s, int64_t *commits, int64_t *quotes);
+/* The group commits written so far, the quotes they held (under load a
+ * commit holds many: store.c, gather), how long each took, its flush to
+ * disk included, and how long their quotes waited in all: for the commit
+ * before theirs to end, then for their own. */
+enum { MQ_STORE_COMMIT_BUCKETS = 10 };
+extern const double mq_store_commit_bounds[MQ_STORE_COMMIT_BUCKETS]; /* seconds, rising */
+
+typedef struct mq_store_commits {
+    int64_t commits, quotes;
+    double seconds; /* the commits' durations added up */
+    double waited;  /* their quotes' waits added up, from being queued to being on disk */
+    /* commits that took at most each bound and more than the one before;
+     * the last slot: longer than every bound */
+    int64_t took[MQ_STORE_COMMIT_BUCKETS + 1];
+} mq_store_commits;
+
+void mq_store_commit_stats(mq_store *s, mq_store_commits *out);
 
 /* Fills q->id with a new id and q->created_at with the time now. An id is
  * "q_", 10 base-32 (Crockford) characters of the time in milliseconds, so

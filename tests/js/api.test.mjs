@@ -953,6 +953,16 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     const committed = metric(m, 'mq_store_committed_quotes_total');
     const commits = metric(m, 'mq_store_commits_total');
     assert.ok(committed >= count.saved && commits >= 1 && commits <= committed, `${commits} commits of ${committed} quotes`);
+    // ... each timed in the commit histogram, flush included: cumulative, one count per commit
+    const took = [...m].filter(([k]) => k.startsWith('mq_store_commit_seconds_bucket{')).map(([, v]) => v);
+    assert.equal(took.length, 11);
+    for (let i = 1; i < took.length; i++) assert.ok(took[i] >= took[i - 1]);
+    assert.equal(took.at(-1), commits);
+    assert.equal(metric(m, 'mq_store_commit_seconds_count'), commits);
+    assert.ok(metric(m, 'mq_store_commit_seconds_sum') > 0);
+    // ... and each quote's wait for it: at least its own commit
+    assert.equal(metric(m, 'mq_store_save_wait_seconds_count'), committed);
+    assert.ok(metric(m, 'mq_store_save_wait_seconds_sum') >= metric(m, 'mq_store_commit_seconds_sum'));
     const res = await get(srv, '/metrics');
     checkDocumented('/metrics', 'GET', res);
     assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');

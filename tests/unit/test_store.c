@@ -260,11 +260,19 @@ static void t_concurrent_saves(void **state)
     for (int i = 0; i < SAVERS; i++)
         assert_true(present(s, vs[i].xs[SAVES_EACH - 1].q.id));
     /* group commits: many quotes each */
-    int64_t commits, quotes;
-    mq_store_commit_stats(s, &commits, &quotes);
-    assert_int_equal(quotes, SAVERS * SAVES_EACH);
-    if (commits * 2 > quotes)
-        fail_msg("%lld commits for %lld quotes", (long long)commits, (long long)quotes);
+    mq_store_commits c;
+    mq_store_commit_stats(s, &c);
+    assert_int_equal(c.quotes, SAVERS * SAVES_EACH);
+    if (c.commits * 2 > c.quotes)
+        fail_msg("%lld commits for %lld quotes", (long long)c.commits, (long long)c.quotes);
+    /* each commit timed once, in one bucket, and a commit takes time */
+    int64_t timed = 0;
+    for (int b = 0; b <= MQ_STORE_COMMIT_BUCKETS; b++)
+        timed += c.took[b];
+    assert_int_equal(timed, c.commits);
+    assert_true(c.seconds > 0 && c.seconds < 60);
+    /* a quote waits at least for its own commit */
+    assert_true(c.waited >= c.seconds && c.waited < 60.0 * SAVERS * SAVES_EACH);
 }
 
 static void t_delete_one(void **state)
