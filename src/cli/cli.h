@@ -90,5 +90,7 @@ char *cli_open_request(const cli_opts *o, const struct mq_store_quote *q);
 int cli_parse_acord(const char *file, mq_arena *a, mq_input *in, mq_acord **out);
 int cli_print_acord(const mq_input *in, const mq_result *res, int n, const mq_acord *x);
 int cli_intake_check(const char *file, const char *text, size_t len, mq_arena *a);
+/* The same for a request already parsed (a bundle's parts each as its line's). */
+int cli_intake_check_doc(const char *file, const json_t *doc, mq_arena *a);
 
 #endif

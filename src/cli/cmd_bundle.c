@@ -78,6 +78,8 @@ int cli_quote_bundle(const cli_opts *o)
             fprintf(stderr, "%s: invalid request: %s\n", o->file,
                     mq_req_error_text(&errs.items[i], &a));
         rc = errs.count ? CLI_USAGE : CLI_FAIL;
+    } else if ((rc = cli_intake_check_doc(o->file, doc, &a)) != CLI_OK) {
+        /* VINs, state minimums and ZIP codes of each part: printed */
     } else if (!(e = cli_load_engine(o->plans))) {
         rc = CLI_FAIL;
     } else {

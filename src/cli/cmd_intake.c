@@ -34,20 +34,31 @@ static int print_errors(const char *file, const mq_req_errors *errs, mq_arena *a
     return CLI_USAGE;
 }
 
-int cli_intake_check(const char *file, const char *text, size_t len, mq_arena *a)
+int cli_intake_check_doc(const char *file, const json_t *doc, mq_arena *a)
 {
     const mq_intake *ik = reference_data();
     if (!ik)
         return CLI_FAIL;
+    mq_req_errors errs = {0};
+    if (mq_intake_check(ik, doc, a, &errs))
+        return CLI_OK;
+    if (errs.count == 0) {
+        fprintf(stderr, "multiquote: out of memory\n");
+        return CLI_FAIL;
+    }
+    return print_errors(file, &errs, a);
+}
+
+int cli_intake_check(const char *file, const char *text, size_t len, mq_arena *a)
+{
     json_t *doc = json_loadb(text, len, 0, NULL);
     if (!doc) {
         fprintf(stderr, "multiquote: out of memory\n");
         return CLI_FAIL;
     }
-    mq_req_errors errs = {0};
-    bool ok = mq_intake_check(ik, doc, a, &errs);
+    int rc = cli_intake_check_doc(file, doc, a);
     json_decref(doc);
-    return ok ? CLI_OK : print_errors(file, &errs, a);
+    return rc;
 }
 
 int cli_parse_acord(const char *file, mq_arena *a, mq_input *in, mq_acord **out)

@@ -320,8 +320,10 @@ static void check_zip(const mq_intake *ik, const char *zip, int state, const cha
                mq_state_name(ik, in), mq_state_name(ik, state));
 }
 
-bool mq_intake_check(const mq_intake *ik, const json_t *doc, mq_arena *a, mq_req_errors *errs)
+/* The checks of one line's request (mq_intake_check). */
+static bool check_request(const void *arg, const json_t *doc, mq_arena *a, mq_req_errors *errs)
 {
+    const mq_intake *ik = arg;
     int before = errs->count;
     const json_t *addr = json_object_get(json_object_get(doc, "applicant"), "address");
     const char *st = member_string(addr, "state");
@@ -344,4 +346,11 @@ bool mq_intake_check(const mq_intake *ik, const json_t *doc, mq_arena *a, mq_req
         check_zip(ik, member_string(veh, "garaging_zip"), -1, path, a, errs);
     }
     return errs->count == before;
+}
+
+bool mq_intake_check(const mq_intake *ik, const json_t *doc, mq_arena *a, mq_req_errors *errs)
+{
+    if (mq_req_is_bundle(doc)) /* "auto.vehicles[0].vin", "home.applicant..." */
+        return mq_req_bundle_check(doc, check_request, ik, a, errs);
+    return check_request(ik, doc, a, errs);
 }

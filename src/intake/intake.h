@@ -128,7 +128,10 @@ json_t *mq_state_rules_json(const mq_intake *ik, int32_t day);
  * Returns true when nothing was added. Every line's address ZIP must be in
  * its state; auto's garaging ZIPs must be in some state (a car may be
  * garaged out of state), its VINs agree with year and make, its limits be
- * at least the address state's minimums on the effective date. */
+ * at least the address state's minimums on the effective date. A bundle
+ * that mq_req_bundle_from_json accepted has each part checked as its own
+ * line's request ("auto.vehicles[0].vin: ..."). False with nothing added
+ * when memory runs out. */
 bool mq_intake_check(const mq_intake *ik, const json_t *doc, mq_arena *a, mq_req_errors *errs);
 
 /* ---- ACORD XML (acord.c, acord_rs.c) --------------------------------------

@@ -68,19 +68,16 @@ static json_t *part_request(json_t *doc, const char *line, json_t *part, const c
     return r;
 }
 
-/* Parses one part, copying its errors with the part's name in front (the
- * envelope's errors only once: `report_envelope` is false for the second). */
-static bool parse_part(json_t *req, const char *name, bool report_envelope, mq_arena *a,
-                       mq_input *in, mq_req_errors *errs)
+/* Copies the errors of one part's request to errs with the part's name in
+ * front, except the envelope's ("applicant.address.zip"), which are the
+ * bundle's own and copied only once: `report_envelope` is false for the
+ * second part. */
+static void copy_part_errors(const mq_req_errors *mine, const char *name, bool report_envelope,
+                             mq_arena *a, mq_req_errors *errs)
 {
-    mq_req_errors mine = {0};
-    if (mq_req_from_json(req, a, in, &mine))
-        return true;
-    if (mine.count == 0)
-        return false; /* out of memory */
-    int shown = mine.count < 32 ? mine.count : 32;
+    int shown = mine->count < 32 ? mine->count : 32;
     for (int i = 0; i < shown; i++) {
-        const char *p = mine.items[i].path;
+        const char *p = mine->items[i].path;
         size_t klen = strcspn(p, ".[");
         char key[64];
         snprintf(key, sizeof key, "%.*s", (int)(klen < 63 ? klen : 63), p);
@@ -88,8 +85,18 @@ static bool parse_part(json_t *req, const char *name, bool report_envelope, mq_a
         if (envelope && !report_envelope)
             continue;
         const char *path = envelope ? p : mq_arena_printf(a, "%s.%s", name, p);
-        add_error(errs, a, path ? path : p, mine.items[i].message);
+        add_error(errs, a, path ? path : p, mine->items[i].message);
     }
+}
+
+/* Parses one part, its errors named by their path in the bundle. */
+static bool parse_part(json_t *req, const char *name, bool report_envelope, mq_arena *a,
+                       mq_input *in, mq_req_errors *errs)
+{
+    mq_req_errors mine = {0};
+    if (mq_req_from_json(req, a, in, &mine))
+        return true;
+    copy_part_errors(&mine, name, report_envelope, a, errs); /* none: out of memory */
     return false;
 }
 
@@ -126,6 +133,29 @@ bool mq_req_bundle_from_json(json_t *doc, mq_arena *a, mq_bundle_input *b, mq_re
     json_decref(ra);
     json_decref(rp);
     return ok && ok2 && errs->count == 0;
+}
+
+bool mq_req_bundle_check(const json_t *bundle, mq_req_part_check check, const void *arg,
+                         mq_arena *a, mq_req_errors *errs)
+{
+    /* json_t is not const-correct: building a part only adds references */
+    json_t *doc = (json_t *)bundle, *autos = json_object_get(doc, "auto");
+    const char *prop_name = json_object_get(doc, "home") ? "home" : "renters";
+    int before = errs->count;
+    const char *names[] = {"auto", prop_name};
+    json_t *parts[] = {autos, json_object_get(doc, prop_name)};
+    for (int i = 0; i < 2; i++) {
+        mq_req_errors ignored = {0}, mine = {0};
+        json_t *req = part_request(doc, names[i], parts[i], names[i], a, &ignored);
+        if (!req)
+            return false; /* out of memory */
+        bool ok = check(arg, req, a, &mine);
+        json_decref(req);
+        if (!ok && mine.count == 0)
+            return false;
+        copy_part_errors(&mine, names[i], i == 0, a, errs);
+    }
+    return errs->count == before;
 }
 
 /* ---- Rating ----------------------------------------------------------- */

@@ -123,6 +123,14 @@ bool mq_req_is_bundle(const json_t *doc);
 /* Parses {"line": "bundle", envelope..., "auto": {...}, "home"|"renters": {...}};
  * errors are named by their path in the bundle ("home.dwelling.year_built"). */
 bool mq_req_bundle_from_json(json_t *doc, mq_arena *a, mq_bundle_input *b, mq_req_errors *errs);
+/* Runs a check of single-line requests (intake's reference data) on each
+ * part of a bundle that mq_req_bundle_from_json accepted, as the request of
+ * its own line, with errors named by their path in the bundle. True when
+ * nothing was added; false with none added when memory ran out. */
+typedef bool (*mq_req_part_check)(const void *arg, const json_t *request, mq_arena *a,
+                                  mq_req_errors *errs);
+bool mq_req_bundle_check(const json_t *bundle, mq_req_part_check check, const void *arg,
+                         mq_arena *a, mq_req_errors *errs);
 bool mq_bundle_rate(const mq_engine *e, const mq_bundle_input *b, mq_arena *a,
                     mq_bundle_result *out);
 /* {quote_id?, line: "bundle", effective_date, created_at?, auto: {...}, home: {...},

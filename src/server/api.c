@@ -193,23 +193,42 @@ char *mq_api_open_request(mq_server *s, const mq_store_quote *q, char *err, size
     return mq_priv_open(s->keys, q->id, q->request, err, errlen);
 }
 
+/* Counts each carrier's result of a `line` request and its answer time in
+ * the metrics; true. */
+static bool note_results(mq_server *s, mq_line line, const mq_result *res, int n)
+{
+    for (int i = 0; i < n; i++) {
+        mq_server_note_carrier_time(s, res[i].carrier_id, res[i].elapsed_ns);
+        atomic_fetch_add(&s->metrics.results[line][res[i].status], 1);
+    }
+    return true;
+}
+
 /* POST /v1/quotes with "line": "bundle" (docs/bundles.md). */
 static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
 {
     mq_bundle_input b;
     mq_req_errors errs = {0};
-    if (!mq_req_bundle_from_json(doc, &r->arena, &b, &errs)) {
-        if (errs.count)
+    int checked = 1; /* src/intake, on each part: VIN, state minimums, ZIP codes */
+    if (!mq_req_bundle_from_json(doc, &r->arena, &b, &errs) ||
+        (checked = mq_api_intake_check(r, doc, &errs)) <= 0) {
+        if (checked < 0)
+            return; /* the reply is set */
+        if (errs.count) {
+            atomic_fetch_add(&s->metrics.quotes[MQ_METRIC_BUNDLE][1], 1);
             invalid_request(r, &errs);
-        else
+        } else {
             mq_api_error(r, 500, "internal", "out of memory", "");
+        }
         return;
     }
     mq_engine_ref *ref = mq_server_engine_acquire(s);
     mq_bundle_result br;
     mq_store_quote q = {0};
     char *text = NULL;
-    if (!mq_bundle_rate(ref->engine, &b, &r->arena, &br) || !mq_store_new_id(&q) ||
+    if (!mq_bundle_rate(ref->engine, &b, &r->arena, &br) ||
+        !note_results(s, MQ_LINE_AUTO, br.auto_res, br.nauto) ||
+        !note_results(s, b.property_line, br.property_res, br.nproperty) || !mq_store_new_id(&q) ||
         !(text = mq_resp_bundle_text(&b, &br, &(mq_resp_meta){q.id, q.created_at}))) {
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
@@ -218,6 +237,7 @@ static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
         mq_api_save_failed(s, r);
         goto done;
     }
+    atomic_fetch_add(&s->metrics.quotes[MQ_METRIC_BUNDLE][0], 1);
     r->status = 201;
     r->response = text;
     text = NULL;
@@ -262,7 +282,7 @@ static void post_quote(mq_server *s, mq_http_req *r)
         if (checked < 0)
             goto done; /* the reply is set */
         if (errs.count) {
-            atomic_fetch_add(&s->metrics.quotes[MQ_LINE_AUTO][1], 1);
+            atomic_fetch_add(&s->metrics.quotes[mq_metrics_line_slot(doc)][1], 1);
             invalid_request(r, &errs);
         } else {
             mq_api_error(r, 500, "internal", "out of memory", "");
@@ -279,10 +299,7 @@ static void post_quote(mq_server *s, mq_http_req *r)
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
     }
-    for (int i = 0; i < n; i++) {
-        mq_server_note_carrier_time(s, res[i].carrier_id, res[i].elapsed_ns);
-        atomic_fetch_add(&s->metrics.results[in.line][res[i].status], 1);
-    }
+    note_results(s, in.line, res, n);
     /* remote carriers, or an event stream: finished off this thread */
     if (mq_api_fanout(s, r, doc, &in, res, n, &ref))
         goto done;

@@ -87,12 +87,27 @@ static void requests(text *t, mq_metrics *m)
     }
 }
 
+int mq_metrics_line_slot(const json_t *doc)
+{
+    const char *line = json_string_value(json_object_get(doc, "line"));
+    int l = line ? mq_line_find(line) : -1;
+    return l >= 0 ? l : line && strcmp(line, "bundle") == 0 ? MQ_METRIC_BUNDLE : MQ_METRIC_NO_LINE;
+}
+
+static const char *line_slot_name(int slot)
+{
+    return slot == MQ_METRIC_BUNDLE    ? "bundle"
+           : slot == MQ_METRIC_NO_LINE ? "none"
+                                       : mq_line_get((mq_line)slot)->name;
+}
+
 static void quotes(text *t, mq_metrics *m)
 {
-    put(t, "# HELP mq_quotes_total Quote requests by line: saved, or refused as invalid.\n"
+    put(t, "# HELP mq_quotes_total Quote requests by line (bundle: auto with home or renters; "
+           "none: no line named): saved, or refused as invalid.\n"
            "# TYPE mq_quotes_total counter\n");
-    for (int l = 0; l < MQ_LINE_COUNT; l++) {
-        const char *line = mq_line_get((mq_line)l)->name;
+    for (int l = 0; l < MQ_METRIC_LINES; l++) {
+        const char *line = line_slot_name(l);
         put(t, "mq_quotes_total{line=\"%s\",outcome=\"saved\"} %ld\n", line,
             atomic_load(&m->quotes[l][0]));
         put(t, "mq_quotes_total{line=\"%s\",outcome=\"invalid\"} %ld\n", line,

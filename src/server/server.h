@@ -88,12 +88,16 @@ typedef enum {
     ROUTE_COUNT
 } mq_route;
 
+/* mq_metrics.quotes counts requests by line, and bundles and requests
+ * whose "line" names none (refused as invalid) in slots of their own. */
+enum { MQ_METRIC_BUNDLE = MQ_LINE_COUNT, MQ_METRIC_NO_LINE, MQ_METRIC_LINES };
+
 typedef struct mq_metrics {
     atomic_long requests[ROUTE_COUNT][6]; /* by status class 1xx..5xx (index 1-5) */
     atomic_long latency[ROUTE_COUNT][MQ_LAT_BUCKETS + 1];
     atomic_long latency_sum_us[ROUTE_COUNT];
-    atomic_long quotes[MQ_LINE_COUNT][2];  /* [line][0 saved, 1 invalid] */
-    atomic_long results[MQ_LINE_COUNT][5]; /* by mq_status */
+    atomic_long quotes[MQ_METRIC_LINES][2]; /* [line][0 saved, 1 invalid] */
+    atomic_long results[MQ_LINE_COUNT][5];  /* by mq_status */
     /* per-carrier answer time (a local plan's rating, or a remote carrier's
      * call), by carrier slot (ids kept in carrier_ids): a histogram */
     atomic_long carrier_ns[64], carrier_count[64];
@@ -204,6 +208,9 @@ bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, json_t *doc, char **owne
 char *mq_api_open_request(mq_server *s, const mq_store_quote *q, char *err, size_t errlen);
 /* The Prometheus text of the metrics (malloc'd). */
 char *mq_metrics_text(mq_server *s);
+/* The slot of mq_metrics.quotes for a request: its line, MQ_METRIC_BUNDLE
+ * or MQ_METRIC_NO_LINE (no "line", or one that names none). */
+int mq_metrics_line_slot(const json_t *doc);
 /* server.c: adds the security headers every response carries (a strict
  * Content-Security-Policy, nosniff, no-referrer, frame denial) to an
  * MHD_Response; for routes that build their own responses. */

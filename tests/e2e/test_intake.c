@@ -161,9 +161,10 @@ static void test_acord_refused(void **state)
 }
 
 /* Example 1 with one member changed, through `quote`. */
-static void expect_refused_json(const char *from, const char *to, const char *want)
+static void expect_refused_file(const char *file, const char *from, const char *to,
+                                const char *want)
 {
-    char *text = ts_read_file("examples/oh-single-driver.json", NULL);
+    char *text = ts_read_file(file, NULL);
     char *at = strstr(text, from);
     assert_non_null(at);
     char path[96];
@@ -181,6 +182,11 @@ static void expect_refused_json(const char *from, const char *to, const char *wa
     ts_result_free(&r);
 }
 
+static void expect_refused_json(const char *from, const char *to, const char *want)
+{
+    expect_refused_file("examples/oh-single-driver.json", from, to, want);
+}
+
 static void test_json_requests_checked(void **state)
 {
     (void)state;
@@ -191,6 +197,10 @@ static void test_json_requests_checked(void **state)
     expect_refused_json("\"zip\": \"43215\"", "\"zip\": \"75201\"",
                         "applicant.address.zip: ZIP code 75201 is in Texas, but the address is in "
                         "Ohio");
+    /* a bundle's auto part, named by its path in the bundle */
+    expect_refused_file("examples/oh-bundle-auto-home.json", "\"year\": 2022,",
+                        "\"year\": 2022, \"vin\": \"1HGCM82633A004352\",",
+                        "auto.vehicles[0].vin: model year 2003 from the VIN contradicts year 2022");
 }
 
 /* ---- The server ------------------------------------------------------------------- */

@@ -457,6 +457,15 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
   let srv;
   // What this server has been asked, for /healthz and /metrics.
   const count = { saved: 0, post2xx: 0, post4xx: 0, invalid: 0 };
+  const byLine = {}; // "auto/saved", "bundle/invalid", "none/invalid"...: what mq_quotes_total should say
+  const lineOf = (body) => {
+    try {
+      const line = (typeof body === 'string' || Buffer.isBuffer(body) ? JSON.parse(body) : body).line;
+      return ['auto', 'home', 'renters', 'term_life', 'health', 'bundle'].includes(line) ? line : 'none';
+    } catch {
+      return 'none';
+    }
+  };
   let first; // {id, text, body} of example 1
   const refBodies = []; // {name, body} of the reference cases
 
@@ -467,6 +476,8 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
       count.post2xx++;
     } else if (res.status >= 400 && res.status < 500) count.post4xx++; // 413 too: counted under its route
     if (res.status === 422) count.invalid++;
+    const outcome = res.status === 201 ? 'saved' : res.status === 422 ? 'invalid' : null;
+    if (outcome) byLine[`${lineOf(body)}/${outcome}`] = (byLine[`${lineOf(body)}/${outcome}`] ?? 0) + 1;
     return res;
   }
 
@@ -753,6 +764,26 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     assert.equal(body.error.path, body.error.details[0].path);
   });
 
+  it('a bundle is checked as its parts are: 422 naming each in the bundle, or 201', async () => {
+    const bundle = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json'), 'utf8'));
+    let res = await post(JSON.stringify(bundle));
+    assert.equal(res.status, 201, res.text);
+    bundle.applicant.address.zip = '90210';
+    bundle.auto.vehicles[0].vin = '1HGCM82633A004352'; // a 2003 Honda, on a 2022 car
+    bundle.auto.coverages.pd = { limit: 1000 };
+    res = await post(JSON.stringify(bundle));
+    assert.equal(res.status, 422, res.text);
+    const body = checkDocumented('/v1/quotes', 'POST', res);
+    assert.deepEqual(
+      body.error.details.map((d) => `${d.path}: ${d.message}`),
+      [
+        'applicant.address.zip: ZIP code 90210 is in California, but the address is in Ohio',
+        'auto.coverages.pd: 1000 is below Ohio\'s minimum 25000',
+        'auto.vehicles[0].vin: model year 2003 from the VIN contradicts year 2022',
+      ],
+    );
+  });
+
   it('not a JSON object -> 422', async () => {
     const res = await post('[]');
     assert.equal(res.status, 422, res.text);
@@ -930,9 +961,11 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     const want = {
       'mq_http_requests_total{route="quotes_post",code="2xx"}': count.post2xx,
       'mq_http_requests_total{route="quotes_post",code="4xx"}': count.post4xx,
-      'mq_quotes_total{line="auto",outcome="saved"}': count.saved,
-      'mq_quotes_total{line="auto",outcome="invalid"}': count.invalid,
     };
+    for (const line of ['auto', 'home', 'renters', 'term_life', 'health', 'bundle', 'none'])
+      for (const outcome of ['saved', 'invalid'])
+        want[`mq_quotes_total{line="${line}",outcome="${outcome}"}`] = byLine[`${line}/${outcome}`] ?? 0;
+    assert.ok(byLine['bundle/saved'] && byLine['bundle/invalid'] && byLine['none/invalid'] && byLine['auto/invalid'], JSON.stringify(byLine));
     const m = await metricsWhen(srv, (m) => Object.entries(want).every(([k, v]) => metric(m, k) === v));
     for (const [k, v] of Object.entries(want)) assert.equal(metric(m, k), v, k);
     assert.ok(count.post2xx > 50 && count.invalid >= 7 && count.post4xx > count.invalid);

@@ -545,6 +545,37 @@ static void test_request_checks_other_lines(void **state)
     json_decref(doc);
 }
 
+/* A bundle's parts are checked as their own lines' requests, each error
+ * named by its path in the bundle; the shared applicant's only once. */
+static void test_request_checks_bundle(void **state)
+{
+    (void)state;
+    json_t *doc = ts_load_json("examples/oh-bundle-auto-home.json");
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_req_errors errs = {0};
+    assert_true(mq_intake_check(ik, doc, &a, &errs));
+    json_t *autos = json_object_get(doc, "auto");
+    json_object_set_new(json_object_get(json_object_get(doc, "applicant"), "address"), "zip",
+                        json_string("90210"));
+    json_object_set_new(json_array_get(json_object_get(autos, "vehicles"), 0), "vin",
+                        json_string("1HGCM82633A004352"));
+    json_object_set_new(json_object_get(autos, "coverages"), "pd",
+                        json_pack("{s:i}", "limit", 1000));
+    mq_bundle_input b;
+    assert_true(mq_req_bundle_from_json(doc, &a, &b, &errs)); /* the parser has no objection */
+    assert_false(mq_intake_check(ik, doc, &a, &errs));
+    const char *want[] = {
+        "applicant.address.zip: ZIP code 90210 is in California, but the address is in Ohio",
+        "auto.coverages.pd: 1000 is below Ohio's minimum 25000",
+        "auto.vehicles[0].vin: model year 2003 from the VIN contradicts year 2022"};
+    assert_int_equal(errs.count, 3);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(mq_req_error_text(&errs.items[i], &a), want[i]);
+    mq_arena_free(&a);
+    json_decref(doc);
+}
+
 /* ---- ACORD -------------------------------------------------------------------------------- */
 
 static mq_acord *acord_file(const char *path, mq_arena *a, mq_req_errors *errs)
@@ -894,6 +925,7 @@ int main(void)
         cmocka_unit_test(test_broken_data_files),
         cmocka_unit_test(test_request_checks),
         cmocka_unit_test(test_request_checks_other_lines),
+        cmocka_unit_test(test_request_checks_bundle),
         cmocka_unit_test(test_acord_maps_onto_the_contract),
         cmocka_unit_test(test_acord_rates_like_the_json),
         cmocka_unit_test(test_acord_errors_name_the_xpath),
