@@ -70,6 +70,15 @@ static void method_not_allowed(mq_http_req *r, const char *allow)
     r->allow = allow;
 }
 
+bool mq_api_only_get(mq_http_req *r)
+{
+    if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
+        return true; /* libmicrohttpd sends a HEAD answer's headers only */
+    mq_api_error(r, 405, "method_not_allowed", "use GET", "");
+    r->allow = "GET, HEAD";
+    return false;
+}
+
 /* ---- POST /v1/quotes ----------------------------------------------------- */
 
 static bool is_json_type(const char *ct)
@@ -372,10 +381,8 @@ static bool load_quote(mq_server *s, mq_http_req *r, const char *id, mq_store_lo
 static void get_quote(mq_server *s, mq_http_req *r, const char *id)
 {
     r->route = ROUTE_QUOTE_GET;
-    if (strcmp(r->method, "GET") != 0) {
-        method_not_allowed(r, "GET");
+    if (!mq_api_only_get(r))
         return;
-    }
     mq_store_loaded l;
     if (!load_quote(s, r, id, &l))
         return;
@@ -391,10 +398,8 @@ static void get_quote(mq_server *s, mq_http_req *r, const char *id)
 static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const char *carrier)
 {
     r->route = ROUTE_WORKSHEET;
-    if (strcmp(r->method, "GET") != 0) {
-        method_not_allowed(r, "GET");
+    if (!mq_api_only_get(r))
         return;
-    }
     mq_store_loaded l;
     if (!load_quote(s, r, id, &l))
         return;
@@ -498,10 +503,8 @@ static void add_digests(const mq_engine *e, json_t *doc)
 static void get_catalog(mq_server *s, mq_http_req *r, bool carriers)
 {
     r->route = carriers ? ROUTE_CARRIERS : ROUTE_PLANS;
-    if (strcmp(r->method, "GET") != 0) {
-        method_not_allowed(r, "GET");
+    if (!mq_api_only_get(r))
         return;
-    }
     mq_engine_ref *ref = mq_server_engine_acquire(s);
     json_t *doc = carriers ? mq_resp_carriers(ref->engine) : mq_resp_plans(ref->engine);
     if (doc && carriers)
@@ -517,10 +520,8 @@ static void get_catalog(mq_server *s, mq_http_req *r, bool carriers)
 static void get_health(mq_server *s, mq_http_req *r)
 {
     r->route = ROUTE_HEALTH;
-    if (strcmp(r->method, "GET") != 0) {
-        method_not_allowed(r, "GET");
+    if (!mq_api_only_get(r))
         return;
-    }
     mq_engine_ref *ref = mq_server_engine_acquire(s);
     int plans = mq_engine_plan_count(ref->engine);
     json_t *doc =
@@ -533,10 +534,8 @@ static void get_health(mq_server *s, mq_http_req *r)
 static void get_metrics(mq_server *s, mq_http_req *r)
 {
     r->route = ROUTE_METRICS;
-    if (strcmp(r->method, "GET") != 0) {
-        method_not_allowed(r, "GET");
+    if (!mq_api_only_get(r))
         return;
-    }
     r->response = mq_metrics_text(s);
     if (!r->response) {
         mq_api_error(r, 500, "internal", "out of memory", "");

@@ -87,7 +87,7 @@ int mq_api_intake_check(mq_http_req *r, const json_t *doc, mq_req_errors *errs)
 static void get_vin(mq_http_req *r, const char *vin)
 {
     r->route = ROUTE_VIN;
-    if (!only_method(r, "GET"))
+    if (!mq_api_only_get(r))
         return;
     const mq_intake *ik = intake(r);
     if (!ik)
@@ -100,7 +100,7 @@ static void get_vin(mq_http_req *r, const char *vin)
 static void get_states(mq_http_req *r)
 {
     r->route = ROUTE_STATES;
-    if (!only_method(r, "GET"))
+    if (!mq_api_only_get(r))
         return;
     const mq_intake *ik = intake(r);
     if (!ik)

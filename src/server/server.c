@@ -402,11 +402,8 @@ static bool serve_static(mq_server *s, mq_http_req *r)
         want = "/static/index.html";
     for (int i = 0; i < s->nfiles; i++)
         if (strcmp(s->files[i].path, want) == 0) {
-            if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-                mq_api_error(r, 405, "method_not_allowed", "use GET", "");
-                r->allow = "GET, HEAD";
+            if (!mq_api_only_get(r))
                 return true;
-            }
             r->status = 200;
             r->response = malloc(s->files[i].len ? s->files[i].len : 1);
             if (!r->response) {
@@ -969,6 +966,17 @@ static bool rate_limited(mq_server *s, struct MHD_Connection *conn, const char *
 }
 
 /* Decides, from the request line and headers, whether to refuse it. */
+/* libmicrohttpd decodes the URL's %XX escapes in place, and an encoded NUL
+ * would end the path there: "/healthz%00x" would be served as /healthz and
+ * logged so. A path or query value holding %00 is left as it came, and
+ * screen_request refuses a path holding it. */
+static size_t unescape_url(void *cls, struct MHD_Connection *conn, char *uri)
+{
+    (void)cls;
+    (void)conn;
+    return strstr(uri, "%00") ? strlen(uri) : MHD_http_unescape(uri);
+}
+
 static void screen_request(mq_server *s, struct MHD_Connection *conn, conn_req *cr, const char *url,
                            const char *method)
 {
@@ -978,6 +986,8 @@ static void screen_request(mq_server *s, struct MHD_Connection *conn, conn_req *
         size_text(l->max_url, size, sizeof size);
         snprintf(msg, sizeof msg, "URL longer than %s", size);
         refuse(cr, 414, "uri_too_long", msg);
+    } else if (strstr(url, "%00")) {
+        refuse(cr, 400, "malformed_url", "the URL's path holds an encoded NUL (%00)");
     } else if (headers_too_large(conn, l)) {
         size_text(l->max_header_bytes, size, sizeof size);
         snprintf(msg, sizeof msg, "request headers larger than %s or more than %u fields", size,
@@ -1334,7 +1344,8 @@ static struct MHD_Daemon *start_daemon(mq_server *s)
         s, MHD_OPTION_CONNECTION_LIMIT, l->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         l->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, l->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool < 16 * 1024 ? (size_t)16 * 1024 : pool,
-        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_UNESCAPE_CALLBACK, unescape_url, NULL,
+        MHD_OPTION_END);
 }
 
 void mq_server_limits_default(mq_server_limits *l)

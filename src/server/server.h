@@ -183,6 +183,9 @@ void mq_server_note_carrier_time(mq_server *s, const char *carrier, int64_t ns);
 /* api.c: answers one request (sets status, response, types). */
 void mq_api_handle(mq_server *s, mq_http_req *r);
 /* Sets a JSON error body: {"error": {"code", "message", "path"}}. */
+/* True for GET and HEAD (answered with the headers GET would have); any
+ * other method gets 405 with Allow: GET, HEAD and false. */
+bool mq_api_only_get(mq_http_req *r);
 void mq_api_error(mq_http_req *r, int status, const char *code, const char *message,
                   const char *path);
 /* Fills the fields of a quote to save (line, effective date in `day`, texts,

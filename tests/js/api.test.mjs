@@ -826,11 +826,12 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
       ['DELETE', '/v1/quotes', 'POST'],
       ['GET', '/v1/quotes', 'POST'],
       ['PUT', '/v1/quotes', 'POST'],
-      ['DELETE', '/v1/quotes/q_00000000000000000000000000', 'GET'],
-      ['POST', '/v1/carriers', 'GET'],
-      ['POST', '/v1/plans', 'GET'],
-      ['POST', '/healthz', 'GET'],
-      ['POST', '/metrics', 'GET'],
+      ['DELETE', '/v1/quotes/q_00000000000000000000000000', 'GET, HEAD'],
+      ['POST', '/v1/carriers', 'GET, HEAD'],
+      ['POST', '/v1/plans', 'GET, HEAD'],
+      ['POST', '/healthz', 'GET, HEAD'],
+      ['POST', '/metrics', 'GET, HEAD'],
+      ['PUT', '/v1/states', 'GET, HEAD'],
     ]) {
       const res = await call(srv, method, p);
       if (p === '/v1/quotes') count.post4xx++;
@@ -838,8 +839,22 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
       assert.equal(res.headers.get('allow'), allow, `${method} ${p}`);
       const body = res.json();
       assertSchema('Error', body);
-      assert.deepEqual(body, { error: { code: 'method_not_allowed', message: `use ${allow}`, path: '' } });
+      const use = allow.split(',')[0]; // GET, HEAD: "use GET"
+      assert.deepEqual(body, { error: { code: 'method_not_allowed', message: `use ${use}`, path: '' } });
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    }
+  });
+
+  it('HEAD of every GET route: the headers GET has, no body', async () => {
+    for (const p of ['/healthz', '/metrics', '/v1/carriers', '/v1/plans', '/v1/states', '/v1/vin/1HGCM82633A004352',
+                     `/v1/quotes/${first.id}`, `/v1/quotes/${first.id}/worksheet/harbor`, '/v1/openapi.yaml', '/']) {
+      const got = await get(srv, p);
+      const head = await call(srv, 'HEAD', p);
+      assert.equal(head.status, 200, `HEAD ${p}: ${head.status}`);
+      assert.equal(head.text, '', p);
+      assert.equal(head.headers.get('content-type'), got.headers.get('content-type'), p);
+      if (!['/healthz', '/metrics'].includes(p)) // these change between two requests
+        assert.equal(head.headers.get('content-length'), String(Buffer.byteLength(got.text)), p);
     }
   });
 

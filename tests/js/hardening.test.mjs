@@ -197,6 +197,18 @@ describe('size limits', () => {
     assert.equal(res.headers.connection, 'close');
   });
 
+  it('an encoded NUL in the path -> 400, never the route before it; the log keeps the path whole', async () => {
+    for (const target of ['/healthz%00anything', '/v1/carriers%00', '/static/app.js%00.map']) {
+      const res = await get(srv.port, target);
+      const body = assertJsonError(res, 400, 'malformed_url');
+      assert.equal(body.error.message, "the URL's path holds an encoded NUL (%00)");
+      assertSecurityHeaders(res, target);
+    }
+    assert.ok(srv.events().some((e) => e.path === '/healthz%00anything' && e.status === 400), 'logged whole');
+    // other escapes are decoded as before
+    assert.equal((await get(srv.port, '/heal%74hz')).status, 200);
+  });
+
   it('a client waiting for 100-continue gets its refusal before sending the body', async () => {
     const res = await exchange(
       srv.port,
