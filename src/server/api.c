@@ -90,7 +90,7 @@ static bool is_json_type(const char *ct)
     return strncasecmp(ct, "application/json", 16) == 0 && (ct[16] == '\0' || ct[16] == ';');
 }
 
-static void invalid_request(mq_http_req *r, const mq_req_errors *errs)
+void mq_api_invalid(mq_http_req *r, const mq_req_errors *errs)
 {
     json_t *details = json_array();
     int shown = errs->count < 32 ? errs->count : 32;
@@ -100,6 +100,22 @@ static void invalid_request(mq_http_req *r, const mq_req_errors *errs)
     const char *first = mq_req_error_text(&errs->items[0], &r->arena);
     reply_error_doc(r, 422, "invalid_request", first ? first : errs->items[0].message,
                     errs->items[0].path, details);
+}
+
+json_t *mq_api_read_json(mq_http_req *r)
+{
+    if (!is_json_type(r->content_type)) {
+        mq_api_error(r, 415, "unsupported_media_type", "send the request as application/json", "");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *doc = mq_jr_load(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "invalid JSON at %d:%d: %s", je.line, je.column, je.text);
+        mq_api_error(r, 400, "malformed_json", msg, "");
+    }
+    return doc;
 }
 
 static bool consent_given(const json_t *doc)
@@ -225,7 +241,7 @@ static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
             return; /* the reply is set */
         if (errs.count) {
             atomic_fetch_add(&s->metrics.quotes[MQ_METRIC_BUNDLE][1], 1);
-            invalid_request(r, &errs);
+            mq_api_invalid(r, &errs);
         } else {
             mq_api_error(r, 500, "internal", "out of memory", "");
         }
@@ -265,18 +281,10 @@ static void post_quote(mq_server *s, mq_http_req *r)
         method_not_allowed(r, "POST");
         return;
     }
-    if (!is_json_type(r->content_type)) {
-        mq_api_error(r, 415, "unsupported_media_type", "send the request as application/json", "");
+    int deadline; /* checked whether or not a remote carrier is asked */
+    json_t *doc = mq_api_deadline(s, r, &deadline) ? mq_api_read_json(r) : NULL;
+    if (!doc)
         return;
-    }
-    json_error_t je;
-    json_t *doc = mq_jr_load(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
-    if (!doc) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "invalid JSON at %d:%d: %s", je.line, je.column, je.text);
-        mq_api_error(r, 400, "malformed_json", msg, "");
-        return;
-    }
     if (mq_req_is_bundle(doc)) {
         post_bundle(s, r, doc);
         json_decref(doc);
@@ -292,7 +300,7 @@ static void post_quote(mq_server *s, mq_http_req *r)
             goto done; /* the reply is set */
         if (errs.count) {
             atomic_fetch_add(&s->metrics.quotes[mq_metrics_line_slot(doc)][1], 1);
-            invalid_request(r, &errs);
+            mq_api_invalid(r, &errs);
         } else {
             mq_api_error(r, 500, "internal", "out of memory", "");
         }

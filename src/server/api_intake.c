@@ -59,21 +59,6 @@ static const mq_intake *intake(mq_http_req *r)
     return ik;
 }
 
-/* 422 with every problem as details, the first as the message. */
-static void invalid(mq_http_req *r, const mq_req_errors *errs)
-{
-    json_t *details = json_array();
-    int shown = errs->count < 32 ? errs->count : 32;
-    for (int i = 0; i < shown; i++)
-        json_array_append_new(details, json_pack("{s:s, s:s}", "path", errs->items[i].path,
-                                                 "message", errs->items[i].message));
-    const char *first = mq_req_error_text(&errs->items[0], &r->arena);
-    json_t *err = json_pack("{s:s, s:s, s:s, s:o}", "code", "invalid_request", "message",
-                            first ? first : errs->items[0].message, "path", errs->items[0].path,
-                            "details", details);
-    reply_json(r, 422, err ? json_pack("{s:o}", "error", err) : NULL);
-}
-
 int mq_api_intake_check(mq_http_req *r, const json_t *doc, mq_req_errors *errs)
 {
     const mq_intake *ik = intake(r);
@@ -229,7 +214,7 @@ static void post_acord(mq_server *s, mq_http_req *r)
             mq_api_error(r, 400, "malformed_xml", errs.items[0].message, "");
         else {
             atomic_fetch_add(&s->metrics.quotes[MQ_LINE_AUTO][1], 1);
-            invalid(r, &errs);
+            mq_api_invalid(r, &errs);
         }
         return;
     }

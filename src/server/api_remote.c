@@ -300,8 +300,7 @@ void mq_fanout_begin(mq_fanout *f, void *later, void *conn)
 
 /* ---- Taking a request over ------------------------------------------------- */
 
-/* ?deadline_ms=N: a request may ask for less time than the registry's. */
-static bool request_deadline(mq_server *s, mq_http_req *r, int *out)
+bool mq_api_deadline(mq_server *s, mq_http_req *r, int *out)
 {
     *out = s->registry ? s->registry->deadline_ms : MQ_REMOTE_DEADLINE_MS;
     const char *q = mq_http_query(r, "deadline_ms");
@@ -310,7 +309,8 @@ static bool request_deadline(mq_server *s, mq_http_req *r, int *out)
     char *end;
     long v = strtol(q, &end, 10);
     if (!*q || *end || v < 1 || v > 600000) {
-        mq_api_error(r, 400, "bad_parameter", "deadline_ms takes a whole number of milliseconds",
+        mq_api_error(r, 400, "invalid_parameter",
+                     "deadline_ms takes a whole number of milliseconds from 1 to 600000",
                      "deadline_ms");
         return false;
     }
@@ -352,7 +352,7 @@ bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in
     mq_fanout *f = calloc(1, sizeof(*f));
     mq_result *all = mq_arena_alloc(&r->arena, sizeof(mq_result) * (size_t)(n + cap + 1));
     char *request = malloc(r->body_len + 1);
-    if (!f || !all || !request || !request_deadline(s, r, &deadline)) {
+    if (!f || !all || !request || !mq_api_deadline(s, r, &deadline)) {
         if (!f || !all || !request)
             mq_api_error(r, 500, "internal", "out of memory", "");
         free(f);
@@ -435,12 +435,19 @@ void mq_api_carrier_rate(mq_server *s, mq_http_req *r)
         mq_api_error(r, 401, "unauthorized", "this carrier endpoint needs its bearer token", "");
         return;
     }
+    /* the same answers as POST /v1/quotes: 415, 400 malformed_json, 422 with details */
+    json_t *doc = mq_api_read_json(r);
+    if (!doc)
+        return;
     mq_input in;
     mq_req_errors errs = {0};
-    if (!mq_req_parse(r->body, r->body_len, &r->arena, &in, &errs)) {
-        mq_api_error(r, errs.count ? 422 : 500, errs.count ? "invalid_request" : "internal",
-                     errs.count ? errs.items[0].message : "out of memory",
-                     errs.count ? errs.items[0].path : "");
+    bool parsed = mq_req_from_json(doc, &r->arena, &in, &errs);
+    json_decref(doc); /* the input's strings are in the arena */
+    if (!parsed) {
+        if (errs.count)
+            mq_api_invalid(r, &errs);
+        else
+            mq_api_error(r, 500, "internal", "out of memory", "");
         return;
     }
     mq_engine_ref *ref = mq_server_engine_acquire(s);

@@ -183,6 +183,17 @@ void mq_server_note_carrier_time(mq_server *s, const char *carrier, int64_t ns);
 /* api.c: answers one request (sets status, response, types). */
 void mq_api_handle(mq_server *s, mq_http_req *r);
 /* Sets a JSON error body: {"error": {"code", "message", "path"}}. */
+/* ?deadline_ms=N of POST /v1/quotes: a request may ask remote carriers for
+ * less time than the registry's (*out: the deadline to use). False with
+ * the reply set to 400 invalid_parameter when N is not 1 to 600000. */
+bool mq_api_deadline(mq_server *s, mq_http_req *r, int *out);
+/* The body of a POST as JSON (the caller decrefs); NULL with the reply set
+ * to 415 when it is not sent as application/json, or 400 malformed_json
+ * naming line:column. */
+json_t *mq_api_read_json(mq_http_req *r);
+/* 422 invalid_request: the first problem as the message ("path: message"),
+ * every problem (up to 32) in details. */
+void mq_api_invalid(mq_http_req *r, const mq_req_errors *errs);
 /* True for GET and HEAD (answered with the headers GET would have); any
  * other method gets 405 with Allow: GET, HEAD and false. */
 bool mq_api_only_get(mq_http_req *r);

@@ -202,7 +202,19 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
       body: JSON.stringify({ ...HARBOR_1, effective_date: '2026-02-30' }),
     });
     assert.equal(bad.status, 422);
-    assert.equal((await bad.json()).error.path, 'effective_date');
+    const err = (await bad.json()).error; // the same as POST /v1/quotes answers
+    assert.equal(err.code, 'invalid_request');
+    assert.equal(err.path, 'effective_date');
+    assert.equal(err.message, 'effective_date: not a valid date "2026-02-30"');
+    assert.deepEqual(err.details, [{ path: 'effective_date', message: 'not a valid date "2026-02-30"' }]);
+    const answers = await Promise.all([
+      ['application/json', '{"line":'],
+      ['text/plain', JSON.stringify(HARBOR_1)],
+    ].map(([type, body]) => fetch(`${nodeA.url}/v1/carrier/harbor/rate`, { method: 'POST', headers: { 'Content-Type': type }, body })));
+    assert.equal(answers[0].status, 400);
+    assert.equal((await answers[0].json()).error.code, 'malformed_json');
+    assert.equal(answers[1].status, 415);
+    assert.equal((await answers[1].json()).error.code, 'unsupported_media_type');
   });
 
   it('every carrier gets its status, within the deadline plus 100 ms', async () => {
@@ -255,9 +267,18 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.deepEqual(Object.keys(r).sort(), ['harbor', 'quick', 'slow']);
     assert.equal(r.slow.status, 'timeout');
     assert.equal(r.harbor.premium.total, 714);
-    const bad = await postQuote(nodeB, HARBOR_1, { query: '?deadline_ms=soon' });
-    assert.equal(bad.status, 400);
-    assert.equal(bad.json.error.path, 'deadline_ms');
+    for (const d of ['soon', '0', '-5', '600001', '']) {
+      // refused on a node with remote carriers, and on one without (nodeA: its plans only)
+      for (const node of [nodeB, nodeA]) {
+        const bad = await postQuote(node, HARBOR_1, { query: `?deadline_ms=${d}` });
+        assert.equal(bad.status, 400, `${d}: ${bad.text}`);
+        assert.deepEqual(bad.json.error, {
+          code: 'invalid_parameter',
+          message: 'deadline_ms takes a whole number of milliseconds from 1 to 600000',
+          path: 'deadline_ms',
+        });
+      }
+    }
   });
 
   it('streams each result as a Server-Sent Event the moment it is known, then the saved quote', async () => {
