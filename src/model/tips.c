@@ -127,6 +127,21 @@ static bool apply_change(mq_input *x, tip_kind kind, int32_t v)
     return false;
 }
 
+/* What lowering bodily injury to ladder step v does to uninsured motorist
+ * limits, which may not exceed it (apply_change): the words that say so, or
+ * "" when they stay as they are. The tip must say everything it changes. */
+static const char *um_follows(const mq_input *in, int32_t v)
+{
+    const double *pol = in->values[MQ_ENT_POLICY];
+    double pp = pol[MQ_AP_UM_PER_PERSON], pa = pol[MQ_AP_UM_PER_ACCIDENT];
+    bool over_pp = pp > bi_ladder[v].per_person, over_pa = pa > bi_ladder[v].per_accident;
+    if (!over_pp && !over_pa)
+        return "";
+    if ((over_pp || pp == bi_ladder[v].per_person) && (over_pa || pa == bi_ladder[v].per_accident))
+        return ", and uninsured motorist limits with them";
+    return ", and uninsured motorist limits down to no more than them";
+}
+
 static const char *describe(const mq_input *in, const mq_tip_minimums *min, tip_kind kind,
                             int32_t v, mq_arena *a)
 {
@@ -136,15 +151,16 @@ static const char *describe(const mq_input *in, const mq_tip_minimums *min, tip_
     case TIP_PAPERLESS:
         return "Choose paperless documents";
     case TIP_BUNDLE:
-        return "Insure your home or rented home with the same carrier too (multi-line discount "
-               "on this policy; see docs/bundles.md)";
+        return "Insure your home or rented home with the same carrier too (its multi-line "
+               "discount on this policy)";
     case TIP_LOWER_BI: {
         bool at_minimum = bi_ladder[v].per_person == min->bi_per_person &&
                           bi_ladder[v].per_accident == min->bi_per_accident;
         const char *parts[] = {"Lower bodily injury limits to ", bi_ladder[v].text,
                                at_minimum ? ", the legal minimum"
-                                          : ", still above the legal minimum"};
-        return mq_arena_concat(a, parts, 3);
+                                          : ", still above the legal minimum",
+                               um_follows(in, v)};
+        return mq_arena_concat(a, parts, 4);
     }
     case TIP_DROP_COLLISION: {
         const double *row = mq_input_row(in, MQ_ENT_VEHICLE, v);

@@ -192,7 +192,8 @@ static void test_quote_tips(void **state)
                             "saves 11.00, new total 1472.00\n"
                             "     Choose paperless documents: saves 19.00, new total 1464.00\n"
                             "     Lower bodily injury limits to 25,000/50,000, the legal "
-                            "minimum: saves 137.00, new total 1346.00\n"
+                            "minimum, and uninsured motorist limits with them: saves 137.00, "
+                            "new total 1346.00\n"
                             "  Keystone Mutual Insurance Company\n"));
     assert_contains(tips, "  Prairie States Casualty Company\n"
                           "     Raise comprehensive and collision deductibles to 1,000: saves "
@@ -211,7 +212,8 @@ static void test_quote_tips(void **state)
     assert_string_equal(str(json_object_get(bi, "carrier")), "threerivers");
     assert_string_equal(str(json_object_get(bi, "plan")), "threerivers-oh-auto");
     assert_string_equal(str(json_object_get(bi, "change")),
-                        "Lower bodily injury limits to 25,000/50,000, the legal minimum");
+                        "Lower bodily injury limits to 25,000/50,000, the legal minimum, "
+                        "and uninsured motorist limits with them");
     assert_true(json_number_value(json_object_get(bi, "saving")) == 137.0);
     assert_true(json_number_value(json_object_get(bi, "new_total")) == 1346.0);
     json_decref(doc);
@@ -220,12 +222,14 @@ static void test_quote_tips(void **state)
     /* Harbor example 1 (100/300): the next lower limits, above the minimum */
     run h = RUN("quote", "--plans", "plans/harbor", example1);
     assert_exit(&h, 0);
-    assert_contains(h.out, "\nWays to save\n"
-                           "  Harbor Mutual\n"
-                           "     Raise comprehensive and collision deductibles to 1,000: saves "
-                           "51.00, new total 663.00\n"
-                           "     Lower bodily injury limits to 50,000/100,000, still above the "
-                           "legal minimum: saves 43.00, new total 671.00\n");
+    assert_contains(h.out,
+                    "\nWays to save\n"
+                    "  Harbor Mutual\n"
+                    "     Raise comprehensive and collision deductibles to 1,000: saves "
+                    "51.00, new total 663.00\n"
+                    "     Lower bodily injury limits to 50,000/100,000, still above the "
+                    "legal minimum, and uninsured motorist limits with them: saves 43.00, new "
+                    "total 671.00\n");
     ts_result_free(&h);
 }
 

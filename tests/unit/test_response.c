@@ -359,7 +359,8 @@ static void tips_never_go_below_the_legal_minimum(void **state)
     int n;
     rate_example("examples/oh-single-driver.json", &a, &in, &res, &n);
     const char *lower =
-        "Lower bodily injury limits to 50,000/100,000, still above the legal minimum";
+        "Lower bodily injury limits to 50,000/100,000, still above the legal minimum, and "
+        "uninsured motorist limits with them";
     /* Ohio's minimum is 25,000/50,000: the step below 100/300 is allowed */
     json_t *tips = mq_resp_tips(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a);
     size_t i;
@@ -411,13 +412,27 @@ static void lower_limits_go_on_past_a_step_the_carrier_does_not_offer(void **sta
         if (strstr(list.items[i].change, "Lower bodily") == NULL)
             continue;
         assert_string_equal(list.items[i].change,
-                            "Lower bodily injury limits to 25,000/50,000, the legal minimum");
+                            "Lower bodily injury limits to 25,000/50,000, the legal minimum, "
+                            "and uninsured motorist limits with them");
         assert_true(found < 3);
         assert_string_equal(list.items[i].carrier, want_carrier[found]);
         assert_int_equal(list.items[i].saving_cents, want_saving[found]);
         found++;
     }
     assert_int_equal(found, 3);
+    /* with uninsured motorist already at 25/50 the tip changes bodily
+     * injury only, and says only that */
+    in.values[MQ_ENT_POLICY][MQ_AP_UM_PER_PERSON] = 25000;
+    in.values[MQ_ENT_POLICY][MQ_AP_UM_PER_ACCIDENT] = 50000;
+    assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    found = 0;
+    for (int i = 0; i < list.count; i++)
+        if (strstr(list.items[i].change, "Lower bodily")) {
+            assert_string_equal(list.items[i].change,
+                                "Lower bodily injury limits to 25,000/50,000, the legal minimum");
+            found++;
+        }
+    assert_true(found > 0);
     mq_arena_free(&a);
 }
 
