@@ -89,13 +89,30 @@ static bool parse_digits(const char *s, int n, int *out)
     return true;
 }
 
+/* Reads s as YYYY-MM-DD into y, m, d: "" when it is a date mq_date_parse
+ * takes, else why not (mq_date_problem). */
+static const char *read_date(const char *s, int *y, int *m, int *d)
+{
+    if (!parse_digits(s, 4, y) || s[4] != '-' || !parse_digits(s + 5, 2, m) || s[7] != '-' ||
+        !parse_digits(s + 8, 2, d) || s[10] != '\0')
+        return "write it as YYYY-MM-DD";
+    if (*m < 1 || *m > 12 || *d < 1 || *d > days_in_month(*y, *m))
+        return "no such day";
+    if (*y < 1800 || *y > 2200)
+        return "the year must be from 1800 to 2200";
+    return "";
+}
+
+const char *mq_date_problem(const char *s)
+{
+    int y, m, d;
+    return read_date(s, &y, &m, &d);
+}
+
 bool mq_date_parse(const char *s, int32_t *days)
 {
     int y, m, d;
-    if (!parse_digits(s, 4, &y) || s[4] != '-' || !parse_digits(s + 5, 2, &m) || s[7] != '-' ||
-        !parse_digits(s + 8, 2, &d) || s[10] != '\0')
-        return false;
-    if (y < 1800 || y > 2200 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+    if (*read_date(s, &y, &m, &d))
         return false;
     *days = mq_date_from_ymd(y, m, d);
     return true;

@@ -38,6 +38,9 @@ void mq_arena_free(mq_arena *a);
 /* ---- Dates: days since 1970-01-01 (proleptic Gregorian) ------------- */
 
 bool mq_date_parse(const char *s, int32_t *days); /* strict YYYY-MM-DD */
+/* Why mq_date_parse refuses s: "write it as YYYY-MM-DD", "no such day",
+ * "the year must be from 1800 to 2200"; "" when it takes it. */
+const char *mq_date_problem(const char *s);
 void mq_date_format(int32_t days, char out[11]);
 int32_t mq_date_from_ymd(int y, int m, int d);
 void mq_date_to_ymd(int32_t days, int *y, int *m, int *d);

@@ -199,10 +199,21 @@ const char *rq_get_string(req *r, const json_t *obj, const char *key, bool requi
     return v ? json_string_value(v) : NULL;
 }
 
-/* A short identifier (ids, carrier ids), copied into the arena. */
+/* Characters of UTF-8 text (jansson's strings are valid UTF-8): its bytes
+ * that do not continue a character. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* A short identifier (ids, carrier ids), copied into the arena: 1 to
+ * MAX_ID characters, as the contract's maxLength counts them. */
 static const char *copy_id(req *r, const char *key, const char *s)
 {
-    size_t n = strlen(s);
+    size_t n = utf8_chars(s);
     if (n == 0 || n > MAX_ID) {
         rq_err_at(r, key, "must be 1 to %d characters", MAX_ID);
         return NULL;
@@ -232,7 +243,11 @@ bool rq_get_date(req *r, const json_t *obj, const char *key, bool required, int3
     if (!s)
         return false;
     if (!mq_date_parse(s, out)) {
-        rq_err_at(r, key, "not a valid date %s", mq_req_quoted(s, q));
+        /* a day the calendar lacks ("2026-02-30") says it all quoted */
+        const char *why = mq_date_problem(s);
+        bool no_day = strcmp(why, "no such day") == 0;
+        rq_err_at(r, key, "not a valid date %s%s%s", mq_req_quoted(s, q), no_day ? "" : ": ",
+                  no_day ? "" : why);
         return false;
     }
     return true;
@@ -522,13 +537,18 @@ const char *rq_get_id(req *r, const json_t *obj)
     return s ? copy_id(r, "id", s) : NULL;
 }
 
-static void parse_incident(req *r, const json_t *inc, double *row)
+/* One incident of a driver born on day `born` (NAN: not known). */
+static void parse_incident(req *r, const json_t *inc, double born, double *row)
 {
     rq_check_keys(r, inc, incident_keys, "unknown field");
     bool typed = rq_get_enum(r, inc, "type", true, MQ_DOM_INCIDENT, &row[MQ_AI_TYPE]);
     int32_t day;
-    if (rq_get_past_date(r, inc, "date", true, &day))
-        row[MQ_AI_DATE] = day;
+    if (rq_get_past_date(r, inc, "date", true, &day)) {
+        if (day < born) /* false for NAN */
+            rq_err_at(r, "date", "is before the driver's date of birth");
+        else
+            row[MQ_AI_DATE] = day;
+    }
     bool speeding = typed && (int)row[MQ_AI_TYPE] == mq_symbol_find(MQ_DOM_INCIDENT, "speeding");
     rq_get_number(r, inc, "mph_over", speeding, (num_rule){1, 200, true, false},
                   &row[MQ_AI_MPH_OVER]);
@@ -553,7 +573,8 @@ static int32_t parse_incidents(req *r, const json_t *drv, int d, int32_t first)
             r->oom = true;
         size_t e = rq_path_index(r, (size_t)j);
         if (json_is_object(inc))
-            parse_incident(r, inc, mq_input_row(r->in, MQ_ENT_INCIDENT, k));
+            parse_incident(r, inc, mq_input_row(r->in, MQ_ENT_DRIVER, d)[MQ_AD_DATE_OF_BIRTH],
+                           mq_input_row(r->in, MQ_ENT_INCIDENT, k));
         else
             rq_err_type(r, NULL, "an object", inc);
         rq_path_pop(r, e);

@@ -93,7 +93,9 @@ static void get_states(mq_http_req *r)
     const char *date = mq_http_query(r, "date");
     int32_t day;
     if (date && !mq_date_parse(date, &day)) {
-        mq_api_error(r, 400, "invalid_parameter", "date must be YYYY-MM-DD", "date");
+        char msg[96];
+        snprintf(msg, sizeof msg, "date is not a valid date: %s", mq_date_problem(date));
+        mq_api_error(r, 400, "invalid_parameter", msg, "date");
         return;
     }
     if (!date) {

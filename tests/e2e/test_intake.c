@@ -376,6 +376,12 @@ static void test_server_states(void **state)
     free(r.headers);
     r = call("GET", "/v1/states?date=2024-02-30", NULL, NULL, 0);
     assert_int_equal(r.status, 400);
+    assert_string_equal(r.body, "{\"error\":{\"code\":\"invalid_parameter\",\"message\":\"date is "
+                                "not a valid date: no such day\",\"path\":\"date\"}}");
+    free(r.headers);
+    r = call("GET", "/v1/states?date=2024-2-3", NULL, NULL, 0);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "date is not a valid date: write it as YYYY-MM-DD"));
     free(r.headers);
 }
 

@@ -292,7 +292,12 @@ static void test_date_format_is_strict(void **state)
     (void)state;
     json_t *req = ts_example_request(EXAMPLES, 0);
     ts_set_path(req, "effective_date", ts_json("\"2026-3-1\""));
-    expect_error(req, "effective_date", "not a valid date \"2026-3-1\"");
+    expect_error(req, "effective_date", "not a valid date \"2026-3-1\": write it as YYYY-MM-DD");
+    /* a real day of a year the engine does not take says why */
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "effective_date", ts_json("\"9999-12-31\""));
+    expect_error(req, "effective_date",
+                 "not a valid date \"9999-12-31\": the year must be from 1800 to 2200");
 }
 
 static void test_birth_after_effective_date(void **state)
@@ -309,6 +314,36 @@ static void test_licensed_before_birth(void **state)
     json_t *req = ts_example_request(EXAMPLES, 0);
     ts_set_path(req, "drivers[0].license.first_licensed", ts_json("\"1990-06-14\""));
     expect_error(req, "drivers[0].license.first_licensed", "is before the date of birth");
+}
+
+/* 64 characters, not bytes: 64 two-byte "é" are an id, 65 are not */
+static void test_id_length_counts_characters(void **state)
+{
+    (void)state;
+    char id[2 * 65 + 3] = "\"", *p = id + 1;
+    for (int i = 0; i < 64; i++, p += 2)
+        memcpy(p, "\xc3\xa9", 2);
+    strcpy(p, "\"");
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].id", ts_json(id));
+    ts_set_path(req, "vehicles[0].principal_driver", ts_json(id));
+    mq_arena a;
+    mq_input in;
+    expect_ok(req, &a, &in);
+    mq_arena_free(&a);
+    strcpy(p, "\xc3\xa9\"");
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].id", ts_json(id));
+    expect_error(req, "drivers[0].id", "must be 1 to 64 characters");
+}
+
+static void test_incident_before_birth(void **state)
+{
+    (void)state;
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].incidents",
+                ts_json("[{\"type\": \"dui\", \"date\": \"1901-01-01\"}]"));
+    expect_error(req, "drivers[0].incidents[0].date", "is before the driver's date of birth");
 }
 
 static void test_incident_after_effective_date(void **state)
@@ -742,6 +777,8 @@ int main(void)
         cmocka_unit_test(test_date_format_is_strict),
         cmocka_unit_test(test_birth_after_effective_date),
         cmocka_unit_test(test_licensed_before_birth),
+        cmocka_unit_test(test_incident_before_birth),
+        cmocka_unit_test(test_id_length_counts_characters),
         cmocka_unit_test(test_incident_after_effective_date),
         cmocka_unit_test(test_speeding_needs_mph_over),
         cmocka_unit_test(test_number_ranges),
