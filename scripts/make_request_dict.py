@@ -68,7 +68,7 @@ def main():
     texts = []
     for path in EXAMPLES:
         doc = seal(json.loads(pathlib.Path(path).read_text()), "top")
-        doc["_sealed"] = {"key": 1, "nonce": "", "box": ""}
+        doc["_sealed"] = {"key": 1, "v": 2, "nonce": "", "box": ""}
         texts.append(json.dumps(doc, separators=(",", ":"), ensure_ascii=False))
     data = "".join(texts).encode()
     assert len(data) < 16384, "keep the dictionary small: LZ4 hashes it once per packer"

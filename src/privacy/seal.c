@@ -4,13 +4,16 @@
  * a request's shape the walk stands), writing the request's text as it
  * goes; for every personal field (the list below, in every line, inside a
  * bundle's parts too, and every "extra" object whole) it writes null there
- * and [path, value] to the text of a "vault" array, so the shape and key
- * order stay and the caller's tree is never changed. The vault's text is
- * encrypted with XChaCha20-Poly1305 (a random 192-bit nonce, the quote id
- * as associated data, so a box cannot be moved to another quote), and the
- * request's text ends with "_sealed": {"key": ID, "nonce": B64, "box": B64}
- * as its last member. Opening decrypts and puts each value back at its
- * path. Plaintext buffers are wiped after use.
+ * and the value to the text of a "vault" array, in the order of the walk,
+ * so the shape and key order stay and the caller's tree is never changed.
+ * The vault's text is encrypted with XChaCha20-Poly1305 (a random 192-bit
+ * nonce, the quote id as associated data, so a box cannot be moved to
+ * another quote), and the request's text ends with
+ * "_sealed": {"key": ID, "v": 2, "nonce": B64, "box": B64} as its last
+ * member. Opening decrypts, walks the sealed request the same way and puts
+ * the vault's values back in order. Version 1 boxes (no "v"), which held
+ * each value with its path ([["drivers", 0, "last_name"], "Okafor"], ...:
+ * twice the bytes), still open. Plaintext buffers are wiped after use.
  */
 #include "privacy.h"
 #include "privacy_internal.h"
@@ -107,44 +110,26 @@ static at element_of(at a)
 
 enum { WALK_DEPTH_MAX = 32 };
 
-/* One step of the path down to the current node: an object key, or an
- * array index when key is NULL. */
-typedef struct walk_seg {
-    const char *key;
-    size_t index;
-} walk_seg;
-
 typedef struct walk {
     mq_jw text;  /* the sealed request as it grows */
-    mq_jw vault; /* "[[path, value], ..." as it grows */
+    mq_jw vault; /* "[value, ..." as it grows */
     int ntaken;
-    walk_seg path[WALK_DEPTH_MAX + 2]; /* room for a taken value one below the deepest node */
-    int depth;                         /* segments in path */
+    int depth; /* of the node being written: the request's members are at 1 */
 } walk;
 
-/* Appends [path, value] to the vault's text: the path as a JSON array of
- * keys and indexes (["drivers", 0, "license", "number"]). */
+/* Appends a personal value to the vault's text. */
 static void write_entry(walk *w, const json_t *value)
 {
-    mq_jw_raw(&w->vault, w->ntaken++ ? ",[[" : "[[");
-    for (int i = 0; i < w->depth; i++) {
-        if (i)
-            mq_jw_mem(&w->vault, ",", 1);
-        if (w->path[i].key)
-            mq_jw_str(&w->vault, w->path[i].key);
-        else
-            mq_jw_int(&w->vault, (long long)w->path[i].index);
-    }
-    mq_jw_raw(&w->vault, "],");
+    if (w->ntaken++)
+        mq_jw_mem(&w->vault, ",", 1);
     mq_jw_value(&w->vault, value, 0);
-    mq_jw_mem(&w->vault, "]", 1);
 }
 
 static void seal_node(walk *w, const json_t *node, at a);
 
-static void seal_child(walk *w, walk_seg seg, const json_t *child, at a)
+static void seal_child(walk *w, const json_t *child, at a)
 {
-    w->path[w->depth++] = seg;
+    w->depth++;
     seal_node(w, child, a);
     w->depth--;
 }
@@ -164,14 +149,13 @@ static void seal_members(walk *w, const json_t *obj, at a)
         first = false;
         mq_jw_strn(&w->text, key, key_len);
         mq_jw_mem(&w->text, ":", 1);
-        at next = json_is_null(v) ? NOWHERE : step_to(a, key, v);
+        /* a null personal value too: opening takes a value for every place */
+        at next = step_to(a, key, v);
         if (next == TAKE) {
-            w->path[w->depth++] = (walk_seg){.key = key};
             write_entry(w, v);
-            w->depth--;
             mq_jw_mem(&w->text, "null", 4);
         } else {
-            seal_child(w, (walk_seg){.key = key}, v, next);
+            seal_child(w, v, next);
         }
     }
 }
@@ -192,7 +176,7 @@ static void seal_node(walk *w, const json_t *node, at a)
         for (size_t i = 0; i < json_array_size(node); i++) {
             if (i)
                 mq_jw_mem(&w->text, ",", 1);
-            seal_child(w, (walk_seg){.index = i}, json_array_get(node, i), element);
+            seal_child(w, json_array_get(node, i), element);
         }
         mq_jw_mem(&w->text, "]", 1);
     } else {
@@ -275,7 +259,7 @@ static bool write_envelope(mq_jw *w, const mq_priv_ring *r, const char *quote_id
     if (nonce64 && box64) {
         mq_jw_raw(w, "\"_sealed\":{\"key\":");
         mq_jw_int(w, id);
-        mq_jw_raw(w, ",\"nonce\":");
+        mq_jw_raw(w, ",\"v\":2,\"nonce\":");
         mq_jw_str(w, nonce64);
         mq_jw_raw(w, ",\"box\":");
         mq_jw_str(w, box64);
@@ -385,13 +369,17 @@ void mq_priv_sealed_free(mq_priv_sealed *s)
     memset(s, 0, sizeof(*s));
 }
 
-/* The vault text inside an envelope; NULL with err set. */
-static char *decrypt_vault(const mq_priv_ring *r, const char *quote_id, json_t *env, char *err,
-                           size_t errlen)
+/* The vault text inside an envelope, and its version (*version: 1, paths
+ * with values; 2, values in the order of the walk); NULL with err set. */
+static char *decrypt_vault(const mq_priv_ring *r, const char *quote_id, json_t *env, int *version,
+                           char *err, size_t errlen)
 {
     int id = 0;
     const char *nonce64 = NULL, *box64 = NULL;
-    if (json_unpack(env, "{s:i, s:s, s:s !}", "key", &id, "nonce", &nonce64, "box", &box64) != 0) {
+    *version = 1;
+    if (json_unpack(env, "{s:i, s?i, s:s, s:s !}", "key", &id, "v", version, "nonce", &nonce64,
+                    "box", &box64) != 0 ||
+        (*version != 1 && *version != 2)) {
         snprintf(err, errlen, "quote %s: malformed _sealed envelope", quote_id);
         return NULL;
     }
@@ -432,7 +420,55 @@ done:
     return plain;
 }
 
-/* Puts one vault entry [path, value] back into doc. */
+/* Opening a version 2 vault: the sealing walk again, over the sealed
+ * request, taking the vault's next value for every personal place. */
+typedef struct restore {
+    const json_t *vault;
+    size_t next;
+    bool misfit; /* more places than values */
+} restore;
+
+static void restore_node(restore *rs, json_t *node, at a, int depth);
+
+static void restore_members(restore *rs, json_t *obj, at a, int depth)
+{
+    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+        json_t *v = json_object_iter_value(it);
+        at next = step_to(a, json_object_iter_key(it), v);
+        if (next != TAKE) {
+            restore_node(rs, v, next, depth + 1);
+        } else if (rs->next < json_array_size(rs->vault)) {
+            json_object_iter_set(obj, it, json_array_get(rs->vault, rs->next++));
+        } else {
+            rs->misfit = true;
+            return;
+        }
+    }
+}
+
+static void restore_node(restore *rs, json_t *node, at a, int depth)
+{
+    if (depth > WALK_DEPTH_MAX || rs->misfit)
+        return; /* sealing wrote it as it was */
+    if (json_is_object(node)) {
+        restore_members(rs, node, a, depth);
+    } else if (json_is_array(node)) {
+        at element = element_of(a);
+        for (size_t i = 0; i < json_array_size(node); i++)
+            restore_node(rs, json_array_get(node, i), element, depth + 1);
+    }
+}
+
+/* Puts a version 2 vault's values back into the sealed request doc (its
+ * "_sealed" removed); false when they do not fit its places one for one. */
+static bool restore_values(json_t *doc, const json_t *vault)
+{
+    restore rs = {.vault = vault};
+    restore_members(&rs, doc, TOP, 0);
+    return !rs.misfit && rs.next == json_array_size(vault);
+}
+
+/* Puts one version 1 vault entry [path, value] back into doc. */
 static bool restore_entry(json_t *doc, const json_t *entry)
 {
     const json_t *path = json_array_get(entry, 0);
@@ -453,6 +489,15 @@ static bool restore_entry(json_t *doc, const json_t *entry)
     return json_object_set(node, key, value) == 0;
 }
 
+/* Puts a version 1 vault's entries back; false when one does not fit. */
+static bool restore_entries(json_t *doc, const json_t *vault)
+{
+    for (size_t i = 0; i < json_array_size(vault); i++)
+        if (!restore_entry(doc, json_array_get(vault, i)))
+            return false;
+    return true;
+}
+
 char *mq_priv_open(const mq_priv_ring *r, const char *quote_id, const char *sealed, char *err,
                    size_t errlen)
 {
@@ -470,19 +515,19 @@ char *mq_priv_open(const mq_priv_ring *r, const char *quote_id, const char *seal
             snprintf(err, errlen, "out of memory opening quote %s", quote_id);
         goto done;
     }
-    if (!(plain = decrypt_vault(r, quote_id, env, err, errlen)))
+    int version;
+    if (!(plain = decrypt_vault(r, quote_id, env, &version, err, errlen)))
         goto done;
     vault = json_loads(plain, 0, NULL);
     if (!json_is_array(vault)) {
         snprintf(err, errlen, "quote %s: the sealed data is not a vault", quote_id);
         goto done;
     }
-    for (size_t i = 0; i < json_array_size(vault); i++)
-        if (!restore_entry(doc, json_array_get(vault, i))) {
-            snprintf(err, errlen, "quote %s: the sealed data does not fit the request", quote_id);
-            goto done;
-        }
-    json_object_del(doc, "_sealed");
+    json_object_del(doc, "_sealed"); /* env is gone: not a place to restore */
+    if (!(version == 2 ? restore_values(doc, vault) : restore_entries(doc, vault))) {
+        snprintf(err, errlen, "quote %s: the sealed data does not fit the request", quote_id);
+        goto done;
+    }
     if (!(out = dump_compact(doc)))
         snprintf(err, errlen, "out of memory opening quote %s", quote_id);
 done:

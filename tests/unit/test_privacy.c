@@ -286,6 +286,76 @@ static void test_open_failures(void **state)
     mq_priv_ring_free(two);
 }
 
+/* A box sealed by the first version (each value with its path, no "v"),
+ * kept from before version 2: it still opens, byte for byte. Written with
+ * RING_1 for QUOTE_ID from tests/data/privacy/v1-request.json (a bundle,
+ * with a null phone and an "extra" object). */
+static void test_version_1_boxes_still_open(void **state)
+{
+    (void)state;
+    mq_priv_ring *r = ring(RING_1);
+    char *sealed = ts_read_file("tests/data/privacy/v1-sealed.json", NULL);
+    char *want = ts_read_file("tests/data/privacy/v1-request.json", NULL);
+    sealed[strcspn(sealed, "\n")] = '\0';
+    want[strcspn(want, "\n")] = '\0';
+    assert_null(strstr(sealed, "\"v\":")); /* the fixture is of version 1 */
+    char err[256];
+    char *opened = mq_priv_open(r, QUOTE_ID, sealed, err, sizeof err);
+    if (!opened)
+        fail_msg("open: %s", err);
+    assert_string_equal(opened, want);
+    /* sealed again it is version 2, about half the box, and opens the same */
+    mq_priv_sealed s;
+    assert_true(mq_priv_seal(r, QUOTE_ID, opened, strlen(opened), &s, err, sizeof err));
+    assert_non_null(strstr(s.text, "\"_sealed\":{\"key\":1,\"v\":2,\"nonce\":"));
+    const char *box1 = strstr(sealed, "\"box\":"), *box2 = strstr(s.text, "\"box\":");
+    if (strlen(box2) * 2 > strlen(box1))
+        fail_msg("box of %zu bytes against %zu in version 1", strlen(box2), strlen(box1));
+    char *again = mq_priv_open(r, QUOTE_ID, s.text, err, sizeof err);
+    assert_non_null(again);
+    assert_string_equal(again, want);
+    free(again);
+    mq_priv_sealed_free(&s);
+    free(opened);
+    free(sealed);
+    free(want);
+    mq_priv_ring_free(r);
+}
+
+/* Version 2 puts values back by place: a box whose values do not fit the
+ * request's places one for one is refused, never half put back. */
+static void test_version_2_misfit_refused(void **state)
+{
+    (void)state;
+    mq_priv_ring *r = ring(RING_1);
+    marked m = auto_request();
+    char *text = json_dumps(m.doc, JSON_COMPACT);
+    mq_priv_sealed s;
+    char err[256];
+    assert_true(mq_priv_seal(r, QUOTE_ID, text, strlen(text), &s, err, sizeof err));
+    /* one more personal place than the box has values: a second driver */
+    json_t *doc = json_loads(s.text, 0, NULL);
+    json_t *drivers = json_object_get(doc, "drivers");
+    json_array_append_new(drivers, json_deep_copy(json_array_get(drivers, 0)));
+    char *more = json_dumps(doc, JSON_COMPACT);
+    assert_null(mq_priv_open(r, QUOTE_ID, more, err, sizeof err));
+    assert_string_equal(err, "quote q_0123456789ABCDEFGHJKMNPQRS: the sealed data does not fit "
+                             "the request");
+    /* one fewer: the vehicle's "extra" gone */
+    json_array_remove(drivers, 1);
+    json_object_del(json_array_get(json_object_get(doc, "vehicles"), 0), "extra");
+    char *fewer = json_dumps(doc, JSON_COMPACT);
+    assert_null(mq_priv_open(r, QUOTE_ID, fewer, err, sizeof err));
+    assert_non_null(strstr(err, "does not fit the request"));
+    free(more);
+    free(fewer);
+    json_decref(doc);
+    free(text);
+    mq_priv_sealed_free(&s);
+    json_decref(m.doc);
+    mq_priv_ring_free(r);
+}
+
 static void test_subject(void **state)
 {
     (void)state;
@@ -414,6 +484,8 @@ int main(void)
         cmocka_unit_test(test_round_trip_every_line),
         cmocka_unit_test(test_sealed_shape),
         cmocka_unit_test(test_open_failures),
+        cmocka_unit_test(test_version_1_boxes_still_open),
+        cmocka_unit_test(test_version_2_misfit_refused),
         cmocka_unit_test(test_subject),
         cmocka_unit_test(test_ring_errors),
         cmocka_unit_test(test_key_file_create_and_rotate),
