@@ -48,11 +48,17 @@ def plan_dirs():
         yield os.path.dirname(y)
 
 
+def sealed():
+    for p in sorted(glob.glob(os.path.join(ROOT, 'tests', 'data', 'privacy', '*.json'))):
+        put('fuzz_seal', read(p), os.path.basename(p))
+
+
 def requests():
     for p in sorted(glob.glob(os.path.join(ROOT, 'tests', 'data', 'shoppers', '*.json')) +
                     glob.glob(os.path.join(ROOT, 'examples', '*.json'))):
         put('fuzz_request', read(p), os.path.basename(p))
         put('fuzz_jsonread', read(p), os.path.basename(p))
+        put('fuzz_seal', read(p), os.path.basename(p))
         put('fuzz_api', b'POST /v1/quotes\n' + read(p), os.path.basename(p))
     for p in sorted(glob.glob(os.path.join(ROOT, '..', 'shared', 'reference', '*.json'))):
         for i, case in enumerate(json.load(open(p)).get('cases', [])):
@@ -166,6 +172,7 @@ def dictionaries():
 
 if __name__ == '__main__':
     requests()
+    sealed()
     plans()
     markets()
     intake_data()
