@@ -81,6 +81,10 @@ int cli_gen_book(const cli_opts *o);
 int cli_rotate_key(const cli_opts *o);
 int cli_forget(const cli_opts *o);
 int cli_purge(const cli_opts *o);
+/* Opens the database of --db (default var/multiquote.db), which must be
+ * there: NULL after saying "PATH: no database there" or another reason. */
+struct mq_store;
+struct mq_store *cli_open_store(const char *cmd, const cli_opts *o);
 /* The request of a loaded quote with its personal data opened (malloc'd);
  * NULL after printing why not. */
 struct mq_store_quote;

@@ -17,10 +17,11 @@
 #include <string.h>
 #include <time.h>
 
-static mq_store *open_store(const char *cmd, const cli_opts *o)
+mq_store *cli_open_store(const char *cmd, const cli_opts *o)
 {
     char err[512];
-    mq_store *st = mq_store_open(o->db ? o->db : "var/multiquote.db", err, sizeof err);
+    mq_store_options opts = {.must_exist = true}; /* a mistyped --db is not a new database */
+    mq_store *st = mq_store_open_with(o->db ? o->db : "var/multiquote.db", &opts, err, sizeof err);
     if (!st)
         fprintf(stderr, "multiquote %s: %s\n", cmd, err);
     return st;
@@ -93,19 +94,22 @@ static bool rotate_one(void *arg, const mq_store_row *row)
 int cli_rotate_key(const cli_opts *o)
 {
     char err[512];
+    mq_store *st = cli_open_store("rotate-key", o); /* first: no new key for no database */
+    if (!st)
+        return CLI_FAIL;
     const char *env = getenv("MQ_KEY");
     if (!env || !*env) {
         int id = mq_priv_ring_add_key(o->key_file, err, sizeof err);
         if (id < 0) {
             fprintf(stderr, "multiquote rotate-key: %s\n", err);
+            mq_store_close(st);
             return CLI_FAIL;
         }
         printf("added key %d to %s\n", id, o->key_file ? o->key_file : "var/multiquote.key");
     }
     mq_priv_ring *keys = load_keys("rotate-key", o);
-    mq_store *st = keys ? open_store("rotate-key", o) : NULL;
-    if (!st) {
-        mq_priv_ring_free(keys);
+    if (!keys) {
+        mq_store_close(st);
         return CLI_FAIL;
     }
     rotation rt = {.st = st, .keys = keys};
@@ -138,7 +142,7 @@ int cli_forget(const cli_opts *o)
         fprintf(stderr, "multiquote forget: --email: an empty address\n");
         return CLI_USAGE;
     }
-    mq_store *st = open_store("forget", o);
+    mq_store *st = cli_open_store("forget", o);
     if (!st)
         return CLI_FAIL;
     int64_t n = mq_store_delete_subject(st, subject, err, sizeof err);
@@ -171,7 +175,7 @@ int cli_purge(const cli_opts *o)
                         "36600)\n");
         return CLI_USAGE;
     }
-    mq_store *st = open_store("purge", o);
+    mq_store *st = cli_open_store("purge", o);
     if (!st)
         return CLI_FAIL;
     time_t before = time(NULL) - (time_t)days * 86400;

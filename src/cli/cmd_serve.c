@@ -273,11 +273,9 @@ int cli_requote(const cli_opts *o)
         return CLI_USAGE;
     }
     char err[512];
-    mq_store *st = mq_store_open(o->db ? o->db : "var/multiquote.db", err, sizeof err);
-    if (!st) {
-        fprintf(stderr, "multiquote requote: %s\n", err);
+    mq_store *st = cli_open_store("requote", o);
+    if (!st)
         return CLI_FAIL;
-    }
     mq_store_loaded l;
     int found = mq_store_get(st, o->file, &l, err, sizeof err);
     int rc = CLI_FAIL;

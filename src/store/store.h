@@ -61,6 +61,12 @@ typedef struct mq_store_options {
     /* PostgreSQL: threads committing saves in parallel, each by group
      * commit; 0 means 2 (at most pool_size). SQLite always has one. */
     int writers;
+    /* SQLite: open only a database file that is already there (commands
+     * that read or change saved quotes); a missing file is an error,
+     * "PATH: no database there", and no file is created. Without it a
+     * missing file is created (serve). PostgreSQL: no effect (a database
+     * is never created). */
+    bool must_exist;
 } mq_store_options;
 
 /* Opens (creating and migrating) the store `where`: a postgres:// or

@@ -14,6 +14,7 @@
 #include "store_backend.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -338,7 +339,7 @@ static void open_request_dict(sq *b); /* with the packed texts, below */
 static void *sq_open(const char *path, const mq_store_options *o, int *version, char *err,
                      size_t errlen)
 {
-    (void)o;
+    bool must_exist = o && o->must_exist;
     sq *b = calloc(1, sizeof(*b));
     if (!b) {
         set_err(err, errlen, "open", NULL);
@@ -346,10 +347,13 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
     }
     pthread_mutex_init(&b->lock, NULL);
     store_fault_install(); /* MQ_FAULT (tests): a failing disk */
-    if (sqlite3_open_v2(path, &b->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        NULL) != SQLITE_OK) {
-        set_err(err, errlen, path, b->db);
+    int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (must_exist ? 0 : SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(path, &b->db, flags, NULL) != SQLITE_OK) {
+        if (must_exist && sqlite3_system_errno(b->db) == ENOENT)
+            snprintf(err, errlen, "%s: no database there", path);
+        else
+            set_err(err, errlen, path, b->db);
         goto fail;
     }
     sqlite3_busy_timeout(b->db, 5000);

@@ -512,6 +512,54 @@ static void test_bad_files(void **state)
     ts_result_free(&r);
 }
 
+/* ---- Commands on a saved-quotes database ---------------------------------- */
+
+#define KEY_FILE_TEXT                                                                              \
+    "subject 5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a\n"                   \
+    "key 1 1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f\n"
+
+/* Runs a database command on `db` (absent) and checks it says so, exits
+ * 1 and creates nothing. */
+static void assert_no_database(const char *const *args, const char *cmd, const char *db)
+{
+    run r = run_with(NULL, args);
+    char want[256];
+    snprintf(want, sizeof want, "multiquote %s: %s: no database there\n", cmd, db);
+    assert_exit(&r, 1);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, want);
+    assert_int_equal(access(db, F_OK), -1);
+    ts_result_free(&r);
+}
+
+/* forget, purge, requote and rotate-key never make a new database of a
+ * mistyped --db; rotate-key then leaves the key file alone. */
+static void test_db_missing(void **state)
+{
+    (void)state;
+    char db[96], keys[96];
+    temp_path(db, sizeof db, "typo.db");
+    temp_path(keys, sizeof keys, "k.key");
+    ts_write_file(keys, KEY_FILE_TEXT, strlen(KEY_FILE_TEXT));
+    assert_int_equal(chmod(keys, 0600), 0);
+    unsetenv("MQ_KEY");
+    assert_no_database((const char *const[]){"rotate-key", "--db", db, "--key-file", keys, NULL},
+                       "rotate-key", db);
+    char *after = ts_read_file(keys, NULL);
+    assert_string_equal(after, KEY_FILE_TEXT);
+    free(after);
+    setenv("MQ_KEY", "1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f", 1);
+    assert_no_database(
+        (const char *const[]){"forget", "--email", "dana@example.com", "--db", db, NULL}, "forget",
+        db);
+    assert_no_database((const char *const[]){"purge", "--older-than", "30", "--db", db, NULL},
+                       "purge", db);
+    assert_no_database(
+        (const char *const[]){"requote", "--db", db, "q_00000000000000000000000000", NULL},
+        "requote", db);
+    unsetenv("MQ_KEY");
+}
+
 /* ---- Broken plans --------------------------------------------------------- */
 
 /* `check DIR` fails (1); the first line of stderr starts with exactly
@@ -672,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_bad_fields),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_db_missing),
         cmocka_unit_test(test_plan_unknown_table),
         cmocka_unit_test(test_plan_missing_key_column),
         cmocka_unit_test(test_plan_overlapping_bands),

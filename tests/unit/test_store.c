@@ -484,6 +484,24 @@ static void t_sqlite_bad_path(void **state)
     assert_non_null(strstr(err, "/nonexistent-dir/x/quotes.db"));
 }
 
+/* must_exist (the commands that read or change saved quotes): a missing
+ * file is named and not created; a database that is there opens. */
+static void t_sqlite_must_exist(void **state)
+{
+    fixture *f = *state;
+    char err[512] = "", want[600];
+    mq_store_options o = {.must_exist = true};
+    mq_store *s = mq_store_open_with(f->where, &o, err, sizeof err);
+    assert_null(s);
+    snprintf(want, sizeof want, "%s: no database there", f->where);
+    assert_string_equal(err, want);
+    assert_int_equal(access(f->where, F_OK), -1);
+    mq_store_close(open_store(f));
+    f->s = mq_store_open_with(f->where, &o, err, sizeof err);
+    if (!f->s)
+        fail_msg("open %s: %s", f->where, err);
+}
+
 static long file_size(const char *path)
 {
     struct stat st;
@@ -1162,6 +1180,7 @@ int main(void)
         SHARED(setup_sqlite),
         cmocka_unit_test(t_ids),
         cmocka_unit_test(t_sqlite_bad_path),
+        cmocka_unit_test_setup_teardown(t_sqlite_must_exist, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_upgrades_version_4, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_wal_stays_bounded, setup_sqlite, teardown),
