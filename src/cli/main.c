@@ -263,9 +263,8 @@ static const struct {
     {"forget", cli_forget, false},     {"purge", cli_purge, false},
 };
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
-    mq_ja_install(); /* before any JSON is made; false (no recycling) under ASan */
     if (argc < 2) {
         fputs(usage, stderr);
         return CLI_USAGE;
@@ -442,4 +441,29 @@ int main(int argc, char **argv)
     if (!o.plans)
         o.plans = default_plans();
     return commands[ci].fn(&o);
+}
+
+/* Whatever a command printed must have reached stdout: a full disk or a
+ * closed pipe is a failure (exit 1), checked here once for every command.
+ * A command that failed has said why already. */
+static int finish_output(int rc)
+{
+    int earlier = errno; /* a failed write's reason, when it was the last call to set errno */
+    bool flushed = fflush(stdout) == 0;
+    int err = flushed ? earlier : errno;
+    if (flushed && !ferror(stdout)) {
+        if (fclose(stdout) == 0)
+            return rc;
+        err = errno;
+    }
+    if (rc != CLI_FAIL)
+        fprintf(stderr, "multiquote: writing the output: %s\n",
+                err ? strerror(err) : "a write failed");
+    return CLI_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+    mq_ja_install(); /* before any JSON is made; false (no recycling) under ASan */
+    return finish_output(run(argc, argv));
 }

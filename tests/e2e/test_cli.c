@@ -512,6 +512,39 @@ static void test_bad_files(void **state)
     ts_result_free(&r);
 }
 
+/* ---- Output that cannot be written ------------------------------------------ */
+
+/* Runs MQ_BIN with `args`, its stdout on /dev/full (every write fails
+ * with ENOSPC), and checks it says so and exits 1. */
+static void assert_write_fails(const char *const *args)
+{
+    char err[96];
+    temp_path(err, sizeof err, "full.err");
+    pid_t pid = ts_spawn(bin, args, NULL, "/dev/full", err);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char *text = ts_read_file(err, NULL);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
+        fail_msg("%s: status %d, expected exit 1; stderr:\n%s", args[0], status, text);
+    assert_string_equal(text, "multiquote: writing the output: No space left on device\n");
+    free(text);
+}
+
+static void test_output_write_errors(void **state)
+{
+    (void)state;
+    assert_write_fails(
+        (const char *const[]){"quote", "--json", "--plans", "plans/harbor", example1, NULL});
+    assert_write_fails((const char *const[]){"quote", "--plans", "plans/harbor", example1, NULL});
+    assert_write_fails((const char *const[]){"explain", "--carrier", "harbor", "--plans",
+                                             "plans/harbor", example1, NULL});
+    assert_write_fails((const char *const[]){"quote", "--acord", "--format", "acord",
+                                             "tests/data/acord/harbor-example-1.xml", NULL});
+    assert_write_fails((const char *const[]){"carriers", NULL});
+    assert_write_fails((const char *const[]){"check", "--schema", NULL});
+    assert_write_fails((const char *const[]){"help", NULL});
+}
+
 /* ---- Commands on a saved-quotes database ---------------------------------- */
 
 #define KEY_FILE_TEXT                                                                              \
@@ -721,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_bad_fields),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_db_missing),
+        cmocka_unit_test(test_output_write_errors),
         cmocka_unit_test(test_plan_unknown_table),
         cmocka_unit_test(test_plan_missing_key_column),
         cmocka_unit_test(test_plan_overlapping_bands),
