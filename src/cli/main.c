@@ -1,7 +1,8 @@
 /* main.c -- entry point of the multiquote command.
  *
- * Reads the command word and its options (the same option table for every
- * command, each command using what it needs), then dispatches. Also holds
+ * Reads the command word and its options, then dispatches. One table of
+ * long options serves every command; each command lists the options it
+ * takes, and any other, or one given twice, is bad usage (exit 2). Also holds
  * the helpers commands share: loading the plans folder with its diagnostics,
  * reading a request from a file or stdin, and parsing it with its errors.
  */
@@ -250,18 +251,231 @@ void cli_print_money(FILE *f, int64_t cents, int width)
 
 typedef int (*command_fn)(const cli_opts *);
 
-static const struct {
+/* serve's limits (cmd_serve.c checks their values) */
+#define SERVE_LIMITS                                                                               \
+    "max-connections max-per-ip idle-timeout request-timeout max-body max-header-size "            \
+    "max-headers max-url rate-limit rate-burst trust-proxy"
+
+/* Each command with the options it takes (long names, separated by spaces;
+ * --help goes with every command) and whether it takes an argument. An
+ * option another command takes is refused, never silently ignored. */
+typedef struct command {
     const char *name;
     command_fn fn;
     bool takes_file;
-} commands[] = {
-    {"quote", cli_quote, true},        {"explain", cli_explain, true},
-    {"check", cli_check, true},        {"carriers", cli_carriers, false},
-    {"serve", cli_serve, false},       {"requote", cli_requote, true},
-    {"batch", cli_batch, true},        {"impact", cli_impact, true},
-    {"gen-book", cli_gen_book, false}, {"rotate-key", cli_rotate_key, false},
-    {"forget", cli_forget, false},     {"purge", cli_purge, false},
+    const char *options;
+} command;
+
+static const command commands[] = {
+    {"quote", cli_quote, true, "plans carriers json acord format"},
+    {"explain", cli_explain, true, "carrier plans json acord"},
+    {"check", cli_check, true, "schema plans"},
+    {"carriers", cli_carriers, false, "plans json"},
+    {"serve", cli_serve, false, "port plans db web bind key-file threads carriers " SERVE_LIMITS},
+    {"requote", cli_requote, true, "db plans key-file"},
+    {"batch", cli_batch, true, "plans carrier format threads"},
+    {"impact", cli_impact, true, "carrier from to out-csv png plans threads"},
+    {"gen-book", cli_gen_book, false, "line n seed format state"},
+    {"rotate-key", cli_rotate_key, false, "key-file db"},
+    {"forget", cli_forget, false, "email key-file db"},
+    {"purge", cli_purge, false, "older-than db"},
 };
+
+static const struct option longopts[] = {{"plans", required_argument, NULL, 'p'},
+                                         {"carrier", required_argument, NULL, 'c'},
+                                         {"carriers", required_argument, NULL, 'R'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"schema", no_argument, NULL, 's'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"port", required_argument, NULL, 'P'},
+                                         {"db", required_argument, NULL, 'd'},
+                                         {"web", required_argument, NULL, 'w'},
+                                         {"bind", required_argument, NULL, 'b'},
+                                         {"from", required_argument, NULL, 'F'},
+                                         {"to", required_argument, NULL, 'T'},
+                                         {"line", required_argument, NULL, 'L'},
+                                         {"n", required_argument, NULL, 'N'},
+                                         {"seed", required_argument, NULL, 'S'},
+                                         {"out-csv", required_argument, NULL, 'O'},
+                                         {"png", required_argument, NULL, 'G'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"state", required_argument, NULL, 'A'},
+                                         {"acord", no_argument, NULL, 'x'},
+                                         {"key-file", required_argument, NULL, 'K'},
+                                         {"email", required_argument, NULL, 'E'},
+                                         {"older-than", required_argument, NULL, 'D'},
+                                         {"max-connections", required_argument, NULL, 'Z'},
+                                         {"max-per-ip", required_argument, NULL, 'Z'},
+                                         {"idle-timeout", required_argument, NULL, 'Z'},
+                                         {"request-timeout", required_argument, NULL, 'Z'},
+                                         {"max-body", required_argument, NULL, 'Z'},
+                                         {"max-header-size", required_argument, NULL, 'Z'},
+                                         {"max-headers", required_argument, NULL, 'Z'},
+                                         {"max-url", required_argument, NULL, 'Z'},
+                                         {"rate-limit", required_argument, NULL, 'Z'},
+                                         {"rate-burst", required_argument, NULL, 'Z'},
+                                         {"trust-proxy", required_argument, NULL, 'Z'},
+                                         {NULL, 0, NULL, 0}};
+
+enum { NLONGOPTS = sizeof longopts / sizeof longopts[0] - 1 };
+
+/* Whether `option` is one of the words of c->options. */
+static bool takes_option(const command *c, const char *option)
+{
+    size_t n = strlen(option);
+    for (const char *p = c->options; (p = strstr(p, option)) != NULL; p += n)
+        if ((p == c->options || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+/* Whether c takes option longopts[li], not already given (seen); false
+ * after saying why not. */
+static bool option_allowed(const command *c, int li, bool *seen)
+{
+    const char *opt = longopts[li].name;
+    if (!takes_option(c, opt)) {
+        fprintf(stderr, "multiquote %s: --%s is not an option of %s (see multiquote help %s)\n",
+                c->name, opt, c->name, c->name);
+        return false;
+    }
+    if (longopts[li].has_arg && seen[li]) {
+        fprintf(stderr, "multiquote %s: --%s is given more than once\n", c->name, opt);
+        return false;
+    }
+    seen[li] = true;
+    return true;
+}
+
+/* --n, --seed and --threads: whole numbers; CLI_USAGE after saying why. */
+static int set_number(const char *cmd, int ch, const char *arg, cli_opts *o)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    bool ok = *arg >= '0' && *arg <= '9' && !*end && errno == 0;
+    if (ch == 'S' && ok) {
+        o->seed = v;
+    } else if (ch == 'N') {
+        o->n = ok && v >= 1 && v <= 1000000000ull ? (long)v : -1;
+    } else if (ch == 't') {
+        o->threads = ok && v >= 1 && v <= 256 ? (int)v : -1;
+    }
+    if (ok && !(ch == 'N' && o->n < 0) && !(ch == 't' && o->threads < 0))
+        return CLI_OK;
+    fprintf(stderr, "multiquote %s: --%s takes a whole number%s, not \"%s\"\n", cmd,
+            ch == 'N'   ? "n"
+            : ch == 'S' ? "seed"
+                        : "threads",
+            ch == 'N'   ? " from 1"
+            : ch == 't' ? " from 1 to 256"
+                        : "",
+            arg);
+    return CLI_USAGE;
+}
+
+/* Stores option `ch` (longopts[li]) with its argument; CLI_OK or CLI_USAGE. */
+static int set_option(const char *cmd, int ch, int li, const char *arg, cli_opts *o)
+{
+    switch (ch) {
+    case 'Z':
+        if (o->nlimits < (int)(sizeof o->limits / sizeof o->limits[0]))
+            o->limits[o->nlimits++] = (struct cli_limit_opt){longopts[li].name, arg};
+        break;
+    case 'K':
+        o->key_file = arg;
+        break;
+    case 'E':
+        o->email = arg;
+        break;
+    case 'D':
+        o->older_than = arg;
+        break;
+    case 'p':
+        o->plans = arg;
+        break;
+    case 'c':
+        o->carrier = arg;
+        break;
+    case 'R':
+        o->carriers_file = arg;
+        break;
+    case 'j':
+        o->json = true;
+        break;
+    case 's':
+        o->schema = true;
+        break;
+    case 'h':
+        o->help = true;
+        break;
+    case 'd':
+        o->db = arg;
+        break;
+    case 'w':
+        o->web = arg;
+        break;
+    case 'b':
+        o->bind = arg;
+        break;
+    case 'P': {
+        char *end;
+        long port = strtol(arg, &end, 10);
+        o->port = (*end || port < 1 || port > 65535) ? -1 : (int)port;
+        break;
+    }
+    case 'F':
+        o->from = arg;
+        break;
+    case 'T':
+        o->to = arg;
+        break;
+    case 'L':
+        o->line = arg;
+        break;
+    case 'O':
+        o->out_csv = arg;
+        break;
+    case 'G':
+        o->png = arg;
+        break;
+    case 'f':
+        o->format = arg;
+        break;
+    case 'A':
+        o->state = arg;
+        break;
+    case 'x':
+        o->acord = true;
+        break;
+    default:
+        return set_number(cmd, ch, arg, o); /* 'N', 'S', 't' */
+    }
+    return CLI_OK;
+}
+
+/* Reads the options of command c into *o: CLI_OK, or CLI_USAGE after
+ * saying what is wrong (unknown, another command's, given twice). */
+static int parse_options(const command *c, int argc, char **argv, cli_opts *o)
+{
+    bool seen[NLONGOPTS] = {false};
+    optind = 2;
+    opterr = 0;
+    int ch, li = 0;
+    while ((ch = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
+        if (ch == '?' || ch == ':') {
+            fprintf(stderr, "multiquote %s: unknown or incomplete option \"%s\"\n", c->name,
+                    argv[optind - 1]);
+            return CLI_USAGE;
+        }
+        if (ch != 'h' && !option_allowed(c, li, seen))
+            return CLI_USAGE;
+        if (set_option(c->name, ch, li, optarg, o) != CLI_OK)
+            return CLI_USAGE;
+    }
+    return CLI_OK;
+}
 
 static int run(int argc, char **argv)
 {
@@ -274,173 +488,30 @@ static int run(int argc, char **argv)
         print_help(argc > 2 ? argv[2] : NULL);
         return CLI_OK;
     }
-    int ci = -1;
+    const command *c = NULL;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(name, commands[i].name) == 0)
-            ci = (int)i;
-    if (ci < 0) {
+            c = &commands[i];
+    if (!c) {
         fprintf(stderr, "multiquote: unknown command \"%s\"\n\n%s", name, usage);
         return CLI_USAGE;
     }
     cli_opts o = {.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .seed = 1};
-    static const struct option longopts[] = {{"plans", required_argument, NULL, 'p'},
-                                             {"carrier", required_argument, NULL, 'c'},
-                                             {"carriers", required_argument, NULL, 'R'},
-                                             {"json", no_argument, NULL, 'j'},
-                                             {"schema", no_argument, NULL, 's'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {"port", required_argument, NULL, 'P'},
-                                             {"db", required_argument, NULL, 'd'},
-                                             {"web", required_argument, NULL, 'w'},
-                                             {"bind", required_argument, NULL, 'b'},
-                                             {"from", required_argument, NULL, 'F'},
-                                             {"to", required_argument, NULL, 'T'},
-                                             {"line", required_argument, NULL, 'L'},
-                                             {"n", required_argument, NULL, 'N'},
-                                             {"seed", required_argument, NULL, 'S'},
-                                             {"out-csv", required_argument, NULL, 'O'},
-                                             {"png", required_argument, NULL, 'G'},
-                                             {"threads", required_argument, NULL, 't'},
-                                             {"format", required_argument, NULL, 'f'},
-                                             {"state", required_argument, NULL, 'A'},
-                                             {"acord", no_argument, NULL, 'x'},
-                                             {"key-file", required_argument, NULL, 'K'},
-                                             {"email", required_argument, NULL, 'E'},
-                                             {"older-than", required_argument, NULL, 'D'},
-                                             /* serve's limits (cmd_serve.c) */
-                                             {"max-connections", required_argument, NULL, 'Z'},
-                                             {"max-per-ip", required_argument, NULL, 'Z'},
-                                             {"idle-timeout", required_argument, NULL, 'Z'},
-                                             {"request-timeout", required_argument, NULL, 'Z'},
-                                             {"max-body", required_argument, NULL, 'Z'},
-                                             {"max-header-size", required_argument, NULL, 'Z'},
-                                             {"max-headers", required_argument, NULL, 'Z'},
-                                             {"max-url", required_argument, NULL, 'Z'},
-                                             {"rate-limit", required_argument, NULL, 'Z'},
-                                             {"rate-burst", required_argument, NULL, 'Z'},
-                                             {"trust-proxy", required_argument, NULL, 'Z'},
-                                             {NULL, 0, NULL, 0}};
-    optind = 2;
-    opterr = 0;
-    int ch, li = 0;
-    while ((ch = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
-        switch (ch) {
-        case 'Z':
-            if (o.nlimits < (int)(sizeof o.limits / sizeof o.limits[0]))
-                o.limits[o.nlimits++] = (struct cli_limit_opt){longopts[li].name, optarg};
-            break;
-        case 'K':
-            o.key_file = optarg;
-            break;
-        case 'E':
-            o.email = optarg;
-            break;
-        case 'D':
-            o.older_than = optarg;
-            break;
-        case 'p':
-            o.plans = optarg;
-            break;
-        case 'c':
-            o.carrier = optarg;
-            break;
-        case 'R':
-            o.carriers_file = optarg;
-            break;
-        case 'j':
-            o.json = true;
-            break;
-        case 's':
-            o.schema = true;
-            break;
-        case 'h':
-            o.help = true;
-            break;
-        case 'd':
-            o.db = optarg;
-            break;
-        case 'w':
-            o.web = optarg;
-            break;
-        case 'b':
-            o.bind = optarg;
-            break;
-        case 'P': {
-            char *end;
-            long port = strtol(optarg, &end, 10);
-            o.port = (*end || port < 1 || port > 65535) ? -1 : (int)port;
-            break;
-        }
-        case 'F':
-            o.from = optarg;
-            break;
-        case 'T':
-            o.to = optarg;
-            break;
-        case 'L':
-            o.line = optarg;
-            break;
-        case 'O':
-            o.out_csv = optarg;
-            break;
-        case 'G':
-            o.png = optarg;
-            break;
-        case 'f':
-            o.format = optarg;
-            break;
-        case 'A':
-            o.state = optarg;
-            break;
-        case 'x':
-            o.acord = true;
-            break;
-        case 'N':
-        case 'S':
-        case 't': {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            bool ok = *optarg >= '0' && *optarg <= '9' && !*end && errno == 0;
-            if (ch == 'S' && ok) {
-                o.seed = v;
-            } else if (ch == 'N') {
-                o.n = ok && v >= 1 && v <= 1000000000ull ? (long)v : -1;
-            } else if (ch == 't') {
-                o.threads = ok && v >= 1 && v <= 256 ? (int)v : -1;
-            }
-            if (!ok || (ch == 'N' && o.n < 0) || (ch == 't' && o.threads < 0)) {
-                fprintf(stderr, "multiquote %s: --%s takes a whole number%s, not \"%s\"\n", name,
-                        ch == 'N'   ? "n"
-                        : ch == 'S' ? "seed"
-                                    : "threads",
-                        ch == 'N'   ? " from 1"
-                        : ch == 't' ? " from 1 to 256"
-                                    : "",
-                        optarg);
-                return CLI_USAGE;
-            }
-            break;
-        }
-        default:
-            fprintf(stderr, "multiquote %s: unknown or incomplete option \"%s\"\n", name,
-                    argv[optind - 1]);
-            return CLI_USAGE;
-        }
-    }
+    if (parse_options(c, argc, argv, &o) != CLI_OK)
+        return CLI_USAGE;
     if (o.help) {
         print_help(name);
         return CLI_OK;
     }
     if (optind < argc)
         o.file = argv[optind++];
-    if (optind < argc || (o.file && !commands[ci].takes_file)) {
+    if (optind < argc || (o.file && !c->takes_file)) {
         fprintf(stderr, "multiquote %s: unexpected argument \"%s\"\n", name, argv[optind - 1]);
         return CLI_USAGE;
     }
     if (!o.plans)
         o.plans = default_plans();
-    return commands[ci].fn(&o);
+    return c->fn(&o);
 }
 
 /* Whatever a command printed must have reached stdout: a full disk or a

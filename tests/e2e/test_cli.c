@@ -512,6 +512,42 @@ static void test_bad_files(void **state)
     ts_result_free(&r);
 }
 
+/* Runs MQ_BIN with `args`, expects exit 2 with exactly `err` on stderr
+ * and nothing on stdout. */
+static void assert_usage(const char *const *args, const char *err)
+{
+    run r = run_with(NULL, args);
+    assert_exit(&r, 2);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, err);
+    ts_result_free(&r);
+}
+
+/* Each command takes its own options: another command's is refused, not
+ * ignored, and an option with a value may be given once. */
+static void test_options_of_commands(void **state)
+{
+    (void)state;
+    assert_usage((const char *const[]){"quote", "--carrier", "harbor", example1, NULL},
+                 "multiquote quote: --carrier is not an option of quote (see multiquote help "
+                 "quote)\n");
+    assert_usage((const char *const[]){"purge", "--older-than", "9999", "--email", "a@b.c", NULL},
+                 "multiquote purge: --email is not an option of purge (see multiquote help "
+                 "purge)\n");
+    assert_usage((const char *const[]){"carriers", "--db", "x.db", NULL},
+                 "multiquote carriers: --db is not an option of carriers (see multiquote help "
+                 "carriers)\n");
+    assert_usage((const char *const[]){"explain", "--carrier", "harbor", "--carrier", "summit",
+                                       example1, NULL},
+                 "multiquote explain: --carrier is given more than once\n");
+    assert_usage((const char *const[]){"batch", "--threads", "2", "--threads", "4", "-", NULL},
+                 "multiquote batch: --threads is given more than once\n");
+    /* each command's own options still work */
+    run r = RUN("explain", "--carrier", "harbor", "--plans", "plans/harbor", "--json", example1);
+    assert_exit(&r, 0);
+    ts_result_free(&r);
+}
+
 /* ---- Output that cannot be written ------------------------------------------ */
 
 /* Runs MQ_BIN with `args`, its stdout on /dev/full (every write fails
@@ -753,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_bad_fields),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_options_of_commands),
         cmocka_unit_test(test_db_missing),
         cmocka_unit_test(test_output_write_errors),
         cmocka_unit_test(test_plan_unknown_table),
