@@ -134,8 +134,9 @@ enum { MQ_BATCH_OK = 0, MQ_BATCH_FAIL = 1, MQ_BATCH_BAD_INPUT = 2 };
 
 /* Runs the book through the pipeline. Returns MQ_BATCH_OK, MQ_BATCH_FAIL
  * (read error, out of memory, a sink or start that returned false) or
- * MQ_BATCH_BAD_INPUT (a CSV header that is not a valid layout), with a
- * message in err. Bad rows do not stop the batch: they reach the row
+ * MQ_BATCH_BAD_INPUT (a CSV header that is not a valid layout, or a book
+ * without a single policy: "NAME: the book is empty (no policies)"), with
+ * a message in err. Bad rows do not stop the batch: they reach the row
  * function with in == NULL, and are counted in *st. */
 int mq_batch_run(const mq_batch_job *job, mq_batch_stats *st, char *err, size_t errlen);
 
@@ -152,6 +153,9 @@ typedef struct mq_batch_rate_ctx {
     const mq_engine *engine;
     int out;  /* an mq_batch_format, or -1: the book's own (set by the start function) */
     FILE *to; /* where the sink writes */
+    /* CSV output: the header is yet to be written, before the first row's
+     * (so a book without a row writes nothing) */
+    bool header_due;
     /* set by mq_batch_rate_init when the batch is for one carrier */
     const char *carrier;
     mq_plan_info *plans;  /* that carrier's plans, in the engine's order */
@@ -174,7 +178,9 @@ void mq_batch_rate_free(mq_batch_rate_ctx *rc);
  * "invalid", "errors": [{"field", "message"}]} or a CSV row with status
  * "invalid" and the error text as its reason. */
 bool mq_batch_rate_row(void *ctx, const mq_batch_row *row, mq_arena *a, mq_batch_buf *out);
-bool mq_batch_rate_start(void *ctx, mq_batch_format format); /* writes the CSV header */
+/* Picks the output format (the book's, unless set); a CSV output's header
+ * is written before the first row's output. */
+bool mq_batch_rate_start(void *ctx, mq_batch_format format);
 bool mq_batch_rate_sink(void *ctx, const char *data, size_t len);
 
 #define MQ_BATCH_RESULT_HEADER                                                                     \

@@ -839,13 +839,20 @@ static void write_chunks(pipeline *p, mq_batch_stats *st, double t0)
 
 /* ---- Entry point ----------------------------------------------------------------------- */
 
-static mq_batch_format detect(reader *r)
+/* The book's format from its first character that is not white space;
+ * -1 when the book holds nothing else (or cannot be read). */
+static int detect(reader *r)
 {
     fill(r);
     for (size_t i = r->start; i < r->end; i++)
         if (r->buf[i] != ' ' && r->buf[i] != '\t' && r->buf[i] != '\r' && r->buf[i] != '\n')
             return r->buf[i] == '{' ? MQ_BATCH_NDJSON : MQ_BATCH_CSV;
-    return MQ_BATCH_NDJSON; /* empty */
+    return r->eof ? -1 : MQ_BATCH_NDJSON; /* empty, or white space past the first block */
+}
+
+static void fail_empty(pipeline *p)
+{
+    fail(p, MQ_BATCH_BAD_INPUT, "%s: the book is empty (no policies)", p->job->name);
 }
 
 int mq_batch_run(const mq_batch_job *job, mq_batch_stats *st, char *err, size_t errlen)
@@ -866,7 +873,13 @@ int mq_batch_run(const mq_batch_job *job, mq_batch_stats *st, char *err, size_t 
         fail(&p, MQ_BATCH_FAIL, "out of memory");
         goto done;
     }
-    p.format = st->format = detect(&r);
+    int format = detect(&r);
+    if (format < 0) {
+        if (!p.fail_code) /* not a read error */
+            fail_empty(&p);
+        goto done;
+    }
+    p.format = st->format = (mq_batch_format)format;
     if (p.format == MQ_BATCH_CSV) {
         if (!csv_restart(&r))
             goto done;
@@ -897,6 +910,8 @@ int mq_batch_run(const mq_batch_job *job, mq_batch_stats *st, char *err, size_t 
         fail(&p, MQ_BATCH_FAIL, "cannot start a thread");
     else
         write_chunks(&p, st, t0);
+    if (st->rows == 0) /* a CSV header and no row, or only blank lines */
+        fail_empty(&p);
     for (int i = 0; i < threads; i++)
         if (workers[i].started)
             pthread_join(workers[i].tid, NULL);

@@ -189,15 +189,17 @@ bool mq_batch_rate_start(void *ctx, mq_batch_format format)
     mq_batch_rate_ctx *rc = ctx;
     if (rc->out < 0)
         rc->out = format;
-    if (rc->out != MQ_BATCH_CSV)
-        return true;
-    return mq_batch_rate_sink(ctx, MQ_BATCH_RESULT_HEADER, strlen(MQ_BATCH_RESULT_HEADER));
+    rc->header_due = rc->out == MQ_BATCH_CSV;
+    return true;
 }
 
 bool mq_batch_rate_sink(void *ctx, const char *data, size_t len)
 {
-    const mq_batch_rate_ctx *rc = ctx;
-    if (fwrite(data, 1, len, rc->to) == len)
+    mq_batch_rate_ctx *rc = ctx;
+    size_t header = rc->header_due ? strlen(MQ_BATCH_RESULT_HEADER) : 0;
+    rc->header_due = false;
+    if (fwrite(MQ_BATCH_RESULT_HEADER, 1, header, rc->to) == header &&
+        fwrite(data, 1, len, rc->to) == len)
         return true;
     fprintf(stderr, "multiquote batch: cannot write the output: %s\n", strerror(errno));
     return false;

@@ -129,8 +129,8 @@ static const struct {
      "format, else --format. --carrier rates with that carrier only. A bad row becomes an\n"
      "\"invalid\" row naming its line and field, and the batch goes on. A progress line is\n"
      "shown on stderr when it is a terminal.\n"
-     "Exit status: 0 all rows valid, 2 some rows invalid (the output is complete) or a\n"
-     "bad CSV header, 1 failure.\n"},
+     "Exit status: 0 all rows valid, 2 some rows invalid (the output is complete), a\n"
+     "bad CSV header or an empty book (no policies), 1 failure.\n"},
     {"impact",
      "usage: multiquote impact --carrier ID --from VERSION --to VERSION [--out-csv FILE]\n"
      "                         [--png FILE] [--plans DIR] [--threads N] BOOK|-\n\n"

@@ -362,6 +362,29 @@ static void test_bad_header_and_usage(void **state)
     ts_result_free(&r);
 }
 
+/* An empty book is bad input (exit 2) for batch and impact, with nothing
+ * written: no CSV header, no empty report. */
+static void test_empty_book(void **state)
+{
+    (void)state;
+    char book[96], want[256];
+    temp_path(book, sizeof book, "empty.csv");
+    spill(book, "");
+    run r = RUN("batch", "--plans", plans, "--format", "csv", book);
+    assert_exit(&r, 2);
+    assert_string_equal(r.out, "");
+    snprintf(want, sizeof want, "multiquote batch: %s: the book is empty (no policies)\n", book);
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+    r = RUN("impact", "--plans", plans, "--carrier", "keystone", "--from", "2026-01-01", "--to",
+            "2026-07-01", book);
+    assert_exit(&r, 2);
+    assert_string_equal(r.out, "");
+    snprintf(want, sizeof want, "multiquote impact: %s: the book is empty (no policies)\n", book);
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+}
+
 /* ---- impact ---------------------------------------------------------------------------- */
 
 /* Policies A, B and C of tests/unit/test_batch.c, with their premiums under
@@ -482,11 +505,9 @@ int main(int argc, char **argv)
     snprintf(self, sizeof self, "%s", argv[0]);
     snprintf(bin_default, sizeof bin_default, "%s/../multiquote", dirname(self));
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_batch_equals_quote),
-        cmocka_unit_test(test_csv_book_same_as_ndjson),
-        cmocka_unit_test(test_bad_rows),
-        cmocka_unit_test(test_bad_header_and_usage),
-        cmocka_unit_test(test_impact),
+        cmocka_unit_test(test_batch_equals_quote), cmocka_unit_test(test_csv_book_same_as_ndjson),
+        cmocka_unit_test(test_bad_rows),           cmocka_unit_test(test_bad_header_and_usage),
+        cmocka_unit_test(test_empty_book),         cmocka_unit_test(test_impact),
         cmocka_unit_test(test_gen_book),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -423,6 +423,28 @@ static void test_bad_header(void **state)
     mq_batch_buf_free(&c.out);
 }
 
+/* A book without a single policy is bad input, not an empty success:
+ * nothing at all, blank lines, a CSV header alone. */
+static void test_empty_book(void **state)
+{
+    (void)state;
+    static const char *const books[] = {
+        "", " \n\r\n\t\n",
+        "effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,d1_dob,d1_gender,"
+        "d1_marital_status,d1_first_licensed,v1_year,v1_symbol\n\n"};
+    for (size_t i = 0; i < sizeof books / sizeof books[0]; i++) {
+        collect c;
+        mq_batch_stats st;
+        char err[256];
+        assert_int_equal(run_book(books[i], 2, dump_row, NULL, &c, &st, err, sizeof err),
+                         MQ_BATCH_BAD_INPUT);
+        assert_string_equal(err, "book: the book is empty (no policies)");
+        assert_int_equal(c.out.len, 0);
+        assert_long(st.rows, 0);
+        mq_batch_buf_free(&c.out);
+    }
+}
+
 static void test_bad_ndjson(void **state)
 {
     (void)state;
@@ -737,6 +759,7 @@ int main(void)
         cmocka_unit_test(test_plain_lines_as_libcsv),
         cmocka_unit_test(test_intake_checks),
         cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_empty_book),
         cmocka_unit_test(test_bad_ndjson),
         cmocka_unit_test(test_order_any_threads),
         cmocka_unit_test(test_percentile),
