@@ -36,7 +36,8 @@ static const char usage[] =
     "  carriers [--plans DIR] [--json]          list carriers, lines, states, versions\n"
     "  serve [--port 8080] [--plans DIR] [--db PATH] [--web DIR] [--bind ADDR]\n"
     "                                           run the quote server and web page\n"
-    "  requote [--db PATH] [--plans DIR] ID     re-rate a saved quote with its plan versions\n"
+    "  requote [--db PATH] [--plans DIR] [--key-file F] ID\n"
+    "                                           re-rate a saved quote with its plan versions\n"
     "  batch [--plans DIR] [--carrier ID] [--format ndjson|csv] [--threads N] BOOK|-\n"
     "                                           rate every policy of a book (NDJSON or CSV)\n"
     "  impact --carrier ID --from VERSION --to VERSION [--out-csv FILE] [--png FILE] BOOK\n"
@@ -44,7 +45,8 @@ static const char usage[] =
     "  gen-book --line auto --n N [--seed S] [--format ndjson|csv] [--state OH,PA,TX]\n"
     "                                           write a synthetic book of policies\n"
     "  rotate-key [--key-file F] [--db PATH]    re-encrypt personal data under a new key\n"
-    "  forget --email ADDR [--db PATH]          erase every quote of that person\n"
+    "  forget --email ADDR [--key-file F] [--db PATH]\n"
+    "                                           erase every quote of that person\n"
     "  purge --older-than DAYS [--db PATH]      erase quotes older than DAYS days\n"
     "  help [COMMAND]                           this text, or a command's\n"
     "\n"
@@ -55,7 +57,7 @@ static const struct {
     const char *name, *help;
 } command_help[] = {
     {"quote",
-     "usage: multiquote quote [--plans DIR] [--json] FILE|-\n"
+     "usage: multiquote quote [--plans DIR] [--carriers FILE] [--json] FILE|-\n"
      "       multiquote quote --acord [--plans DIR] [--json | --format acord] FILE.xml|-\n\n"
      "Rates the request in FILE (contract JSON; - reads stdin) against every carrier's\n"
      "plan in effect on its effective_date and prints them sorted by total premium:\n"
@@ -64,11 +66,16 @@ static const struct {
      "--json prints the contract's response JSON, with the tips, instead of the table.\n"
      "--acord reads an ACORD PersAutoPolicyQuoteInqRq (XML) instead of JSON, mapped as\n"
      "docs/acord.md says; --format acord answers a PersAutoPolicyQuoteInqRs (XML).\n"
-     "VINs, each state's minimum limits and ZIP codes are checked (docs/state-rules.md).\n"},
-    {"explain", "usage: multiquote explain --carrier ID [--plans DIR] [--json] FILE|-\n\n"
+     "VINs, each state's minimum limits and ZIP codes are checked (docs/state-rules.md).\n"
+     "--carriers FILE takes the carriers from that registry (docs/carrier-protocol.md):\n"
+     "its local plans are rated and its remote carriers asked, all in one comparison.\n"
+     "A bundle request (\"line\": \"bundle\", docs/bundles.md) prints each line's\n"
+     "comparison and every carrier's bundle.\n"},
+    {"explain", "usage: multiquote explain --carrier ID [--plans DIR] [--json] [--acord] FILE|-\n\n"
                 "Rates the request against carrier ID only and prints its worksheet: every step\n"
                 "for every coverage, with the table and key looked up, the factor and the\n"
-                "running premium, then minimum premium, fees and total.\n"},
+                "running premium, then minimum premium, fees and total.\n"
+                "--acord reads an ACORD XML request, as quote --acord does.\n"},
     {"check", "usage: multiquote check [--schema] [DIR]\n\n"
               "Loads every plan under DIR (default: the bundled plans) and reports each problem\n"
               "as file:line: message. Exit 0 when all plans are valid.\n"
@@ -76,12 +83,16 @@ static const struct {
     {"carriers", "usage: multiquote carriers [--plans DIR] [--json]\n\n"
                  "Lists every carrier with its lines, states and plan versions.\n"},
     {"serve",
-     "usage: multiquote serve [--port 8080] [--plans DIR] [--db PATH] [--web DIR] [--bind ADDR]\n\n"
+     "usage: multiquote serve [--port 8080] [--plans DIR] [--db PATH] [--web DIR] [--bind ADDR]\n"
+     "                        [--key-file F] [--carriers FILE] [LIMITS]\n\n"
      "Serves the JSON API (POST /v1/quotes, GET /v1/quotes/ID, worksheets, carriers,\n"
      "plans, /healthz, /metrics) and the web page on http://ADDR:PORT/ (default\n"
      "127.0.0.1:8080). Quotes are saved in PATH (default var/multiquote.db, SQLite),\n"
      "or in PostgreSQL when PATH is a postgresql:// URI, which several nodes may\n"
-     "share (docs/deploy.md).\n"
+     "share (docs/deploy.md). Personal data is sealed with the key ring: MQ_KEY, else\n"
+     "the key file F, created if missing (default var/multiquote.key; docs/privacy.md).\n"
+     "--carriers FILE serves the carriers of that registry, remote ones included\n"
+     "(docs/carrier-protocol.md).\n"
      "SIGHUP reloads the plans (a broken plan keeps the old ones); SIGTERM lets\n"
      "in-flight requests finish, then stops.\n\n"
      "Limits against hostile or broken clients (defaults in brackets):\n"
@@ -115,9 +126,11 @@ static const struct {
               "Deletes every saved quote created more than DAYS days ago (retention), erases\n"
               "them from the database files, and prints how many. docs/privacy.md.\n"},
     {"requote",
-     "usage: multiquote requote [--db PATH] [--plans DIR] ID\n\n"
+     "usage: multiquote requote [--db PATH] [--plans DIR] [--key-file F] ID\n\n"
      "Rates saved quote ID again with the plan version each carrier used and reports,\n"
-     "carrier by carrier, whether the result is reproduced exactly. Exit 0 when all are.\n"},
+     "carrier by carrier, whether the result is reproduced exactly. Exit 0 when all are.\n"
+     "The saved request's personal data is opened with the key ring: MQ_KEY, else the\n"
+     "key file F (default var/multiquote.key). docs/privacy.md.\n"},
     {"batch",
      "usage: multiquote batch [--plans DIR] [--carrier ID] [--format ndjson|csv] [--threads N] "
      "BOOK|-\n\n"
@@ -150,14 +163,21 @@ static const struct {
      "--state restricts the states (default: OH, PA and TX by population).\n"},
 };
 
-static void print_help(const char *command)
+/* The help of `command` (NULL: the general help) on stdout; CLI_USAGE
+ * after saying so when there is no such command. */
+static int print_help(const char *command)
 {
-    for (size_t i = 0; command && i < sizeof(command_help) / sizeof(command_help[0]); i++)
+    if (!command) {
+        fputs(usage, stdout);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof(command_help) / sizeof(command_help[0]); i++)
         if (strcmp(command, command_help[i].name) == 0) {
             fputs(command_help[i].help, stdout);
-            return;
+            return CLI_OK;
         }
-    fputs(usage, stdout);
+    fprintf(stderr, "multiquote help: unknown command \"%s\"\n\n%s", command, usage);
+    return CLI_USAGE;
 }
 
 static bool is_dir(const char *path)
@@ -269,7 +289,7 @@ typedef struct command {
 static const command commands[] = {
     {"quote", cli_quote, true, "plans carriers json acord format"},
     {"explain", cli_explain, true, "carrier plans json acord"},
-    {"check", cli_check, true, "schema plans"},
+    {"check", cli_check, true, "schema"},
     {"carriers", cli_carriers, false, "plans json"},
     {"serve", cli_serve, false, "port plans db web bind key-file threads carriers " SERVE_LIMITS},
     {"requote", cli_requote, true, "db plans key-file"},
@@ -485,8 +505,7 @@ static int run(int argc, char **argv)
     }
     const char *name = argv[1];
     if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
-        print_help(argc > 2 ? argv[2] : NULL);
-        return CLI_OK;
+        return print_help(argc > 2 ? argv[2] : NULL);
     }
     const command *c = NULL;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -499,14 +518,13 @@ static int run(int argc, char **argv)
     cli_opts o = {.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .seed = 1};
     if (parse_options(c, argc, argv, &o) != CLI_OK)
         return CLI_USAGE;
-    if (o.help) {
-        print_help(name);
-        return CLI_OK;
-    }
+    if (o.help)
+        return print_help(name);
     if (optind < argc)
         o.file = argv[optind++];
-    if (optind < argc || (o.file && !c->takes_file)) {
-        fprintf(stderr, "multiquote %s: unexpected argument \"%s\"\n", name, argv[optind - 1]);
+    const char *extra = optind < argc ? argv[optind] : o.file && !c->takes_file ? o.file : NULL;
+    if (extra) {
+        fprintf(stderr, "multiquote %s: unexpected argument \"%s\"\n", name, extra);
         return CLI_USAGE;
     }
     if (!o.plans)

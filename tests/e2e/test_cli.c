@@ -336,7 +336,20 @@ static void test_help(void **state)
 
     r = RUN("quote", "--help");
     assert_exit(&r, 0);
-    assert_true(starts_with(r.out, "usage: multiquote quote [--plans DIR] [--json] FILE|-\n"));
+    assert_true(starts_with(
+        r.out, "usage: multiquote quote [--plans DIR] [--carriers FILE] [--json] FILE|-\n"));
+    ts_result_free(&r);
+
+    r = RUN("help", "requote");
+    assert_exit(&r, 0);
+    assert_true(starts_with(
+        r.out, "usage: multiquote requote [--db PATH] [--plans DIR] [--key-file F] ID\n"));
+    ts_result_free(&r);
+
+    r = RUN("help", "bogus");
+    assert_exit(&r, 2);
+    assert_string_equal(r.out, "");
+    assert_true(starts_with(r.err, "multiquote help: unknown command \"bogus\"\n\nusage: "));
     ts_result_free(&r);
 
     r = RUN("help", "check");
@@ -362,6 +375,16 @@ static void test_bad_usage(void **state)
     r = RUN("quote");
     assert_exit(&r, 2);
     assert_string_equal(r.err, "multiquote quote: name a request file, or - for stdin\n");
+    ts_result_free(&r);
+
+    /* the argument named is the one too many */
+    r = RUN("check", "plans", "extra");
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, "multiquote check: unexpected argument \"extra\"\n");
+    ts_result_free(&r);
+    r = RUN("carriers", "extra");
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, "multiquote carriers: unexpected argument \"extra\"\n");
     ts_result_free(&r);
 }
 
