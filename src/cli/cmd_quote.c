@@ -180,13 +180,17 @@ int cli_quote(const cli_opts *o)
         fprintf(stderr, "multiquote quote: name a request file, or - for stdin\n");
         return CLI_USAGE;
     }
-    if (!o->acord && strcmp(o->file, "-") != 0 && cli_is_bundle(o->file))
-        return cli_quote_bundle(o);
     bool acord_out = o->format && strcmp(o->format, "acord") == 0;
     if (o->format && !acord_out && strcmp(o->format, "json") != 0) {
         fprintf(stderr, "multiquote quote: --format is acord or json, not \"%s\"\n", o->format);
         return CLI_USAGE;
     }
+    if (acord_out && o->json) {
+        fprintf(stderr, "multiquote quote: --json and --format acord are two outputs; give one\n");
+        return CLI_USAGE;
+    }
+    if (!o->acord && strcmp(o->file, "-") != 0 && cli_is_bundle(o->file))
+        return cli_quote_bundle(o);
     mq_arena a;
     mq_arena_init(&a, 0);
     mq_input in;

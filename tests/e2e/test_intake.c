@@ -137,6 +137,13 @@ static void test_acord_format(void **state)
     assert_exit(&r, 2);
     assert_string_equal(r.err, "multiquote quote: --format is acord or json, not \"yaml\"\n");
     ts_result_free(&r);
+    /* one output form: --json and --format acord exclude each other */
+    r = RUN("quote", "--acord", "--json", "--format", "acord", ACORD "/harbor-example-1.xml");
+    assert_exit(&r, 2);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err,
+                        "multiquote quote: --json and --format acord are two outputs; give one\n");
+    ts_result_free(&r);
 }
 
 static void test_acord_refused(void **state)
