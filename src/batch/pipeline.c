@@ -638,6 +638,10 @@ typedef struct worker {
     bool started;
 } worker;
 
+/* Why a bundle row is refused: the row functions rate one line. */
+#define BUNDLE_ROW                                                                                 \
+    "a bundle request; a book holds single-line policies (quote a bundle with multiquote quote)"
+
 static bool parse_ndjson(const char *text, size_t len, const mq_intake *ik, mq_arena *a,
                          mq_input *in, mq_req_errors *errs, const char **policy_id)
 {
@@ -656,7 +660,13 @@ static bool parse_ndjson(const char *text, size_t len, const mq_intake *ik, mq_a
         *policy_id = mq_arena_strdup(a, json_string_value(id));
         ok = *policy_id != NULL;
     }
-    ok = ok && mq_req_from_json(doc, a, in, errs);
+    if (ok && mq_req_is_bundle(doc)) {
+        errs->count = 1;
+        errs->items[0] = (mq_req_error){.path = "line", .message = BUNDLE_ROW};
+        ok = false;
+    } else {
+        ok = ok && mq_req_from_json(doc, a, in, errs);
+    }
     if (ok && ik)
         ok = mq_intake_check(ik, doc, a, errs);
     json_decref(doc);

@@ -333,6 +333,15 @@ int cli_explain(const cli_opts *o)
                         "request file\n");
         return CLI_USAGE;
     }
+    if (!o->acord && strcmp(o->file, "-") != 0 && cli_is_bundle(o->file)) {
+        fprintf(stderr,
+                "multiquote explain: %s is a bundle; explain shows one line's worksheet. Explain "
+                "a part as a request of its own: its \"auto\" (or \"home\", \"renters\") "
+                "object with the bundle's effective_date and applicant and that \"line\" "
+                "(rated alone, without the multi-line discount; docs/bundles.md)\n",
+                o->file);
+        return CLI_USAGE;
+    }
     mq_arena a;
     mq_arena_init(&a, 0);
     mq_input in;

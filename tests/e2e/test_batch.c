@@ -362,6 +362,39 @@ static void test_bad_header_and_usage(void **state)
     ts_result_free(&r);
 }
 
+/* A book holds single-line policies: a bundle row is invalid and says
+ * so, and the rows around it are rated. */
+static void test_bundle_row(void **state)
+{
+    (void)state;
+    json_t *bundle = ts_load_json("examples/oh-bundle-auto-home.json");
+    json_t *single = ts_load_json("examples/oh-single-driver.json");
+    char *b = json_dumps(bundle, JSON_COMPACT), *g = json_dumps(single, JSON_COMPACT);
+    assert_true(b && g);
+    size_t n = strlen(b) + strlen(g) + 4;
+    char *text = malloc(n), book[96];
+    assert_non_null(text);
+    snprintf(text, n, "%s\n%s\n", b, g);
+    temp_path(book, sizeof book, "bundle.ndjson");
+    spill(book, text);
+    run r = RUN("batch", "--plans", plans, "--carrier", "harbor", book);
+    assert_exit(&r, 2);
+    assert_true(starts_with(
+        r.out, "{\"input_line\":1,\"status\":\"invalid\",\"errors\":[{\"field\":\"line\","
+               "\"message\":\"a bundle request; a book holds single-line policies (quote a "
+               "bundle with multiquote quote)\"}],\"error_count\":1}\n{\"input_line\":2,"));
+    assert_contains(r.out, "\"status\":\"quoted\"");
+    assert_string_equal(r.err, "multiquote batch: 1 of 2 rows invalid; the first: line 1: line: a "
+                               "bundle request; a book holds single-line policies (quote a bundle "
+                               "with multiquote quote)\n");
+    ts_result_free(&r);
+    free(text);
+    free(b);
+    free(g);
+    json_decref(bundle);
+    json_decref(single);
+}
+
 /* An empty book is bad input (exit 2) for batch and impact, with nothing
  * written: no CSV header, no empty report. */
 static void test_empty_book(void **state)
@@ -505,9 +538,13 @@ int main(int argc, char **argv)
     snprintf(self, sizeof self, "%s", argv[0]);
     snprintf(bin_default, sizeof bin_default, "%s/../multiquote", dirname(self));
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_batch_equals_quote), cmocka_unit_test(test_csv_book_same_as_ndjson),
-        cmocka_unit_test(test_bad_rows),           cmocka_unit_test(test_bad_header_and_usage),
-        cmocka_unit_test(test_empty_book),         cmocka_unit_test(test_impact),
+        cmocka_unit_test(test_batch_equals_quote),
+        cmocka_unit_test(test_csv_book_same_as_ndjson),
+        cmocka_unit_test(test_bad_rows),
+        cmocka_unit_test(test_bad_header_and_usage),
+        cmocka_unit_test(test_empty_book),
+        cmocka_unit_test(test_bundle_row),
+        cmocka_unit_test(test_impact),
         cmocka_unit_test(test_gen_book),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -571,6 +571,23 @@ static void test_options_of_commands(void **state)
     ts_result_free(&r);
 }
 
+/* explain takes one line's request: a bundle is refused with how to
+ * explain one of its parts. */
+static void test_explain_bundle(void **state)
+{
+    (void)state;
+    run r = RUN("explain", "--carrier", "keystone", "examples/oh-bundle-auto-home.json");
+    assert_exit(&r, 2);
+    assert_string_equal(r.out, "");
+    assert_string_equal(
+        r.err, "multiquote explain: examples/oh-bundle-auto-home.json is a bundle; explain shows "
+               "one line's worksheet. Explain a part as a request of its own: its \"auto\" (or "
+               "\"home\", \"renters\") object with the bundle's effective_date and applicant "
+               "and that \"line\" (rated alone, without the multi-line discount; "
+               "docs/bundles.md)\n");
+    ts_result_free(&r);
+}
+
 /* ---- Output that cannot be written ------------------------------------------ */
 
 /* Runs MQ_BIN with `args`, its stdout on /dev/full (every write fails
@@ -813,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_bad_fields),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_options_of_commands),
+        cmocka_unit_test(test_explain_bundle),
         cmocka_unit_test(test_db_missing),
         cmocka_unit_test(test_output_write_errors),
         cmocka_unit_test(test_plan_unknown_table),
