@@ -266,6 +266,19 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
     return all;
 }
 
+/* The opened request of saved quote q, parsed again; false after saying
+ * why not (a request saved by an older program may no longer be valid). */
+static bool parse_saved_request(const mq_store_quote *q, const char *request, mq_arena *a,
+                                mq_input *in)
+{
+    mq_req_errors errs = {0};
+    if (mq_req_parse(request, strlen(request), a, in, &errs))
+        return true;
+    fprintf(stderr, "multiquote requote: quote %s: the saved request no longer parses: %s\n", q->id,
+            errs.count ? mq_req_error_text(&errs.items[0], a) : "out of memory");
+    return false;
+}
+
 int cli_requote(const cli_opts *o)
 {
     if (!o->file) {
@@ -299,13 +312,15 @@ int cli_requote(const cli_opts *o)
     if (!(e = cli_load_engine(o->plans)))
         goto done;
     mq_input in;
-    mq_req_errors errs = {0};
-    saved = json_loads(l.q.response, 0, NULL);
-    if (!saved || !(request = cli_open_request(o, &l.q)) ||
-        !mq_req_parse(request, strlen(request), &a, &in, &errs)) {
-        fprintf(stderr, "multiquote requote: the saved quote no longer parses\n");
+    if (!(saved = json_loads(l.q.response, 0, NULL))) {
+        fprintf(stderr, "multiquote requote: quote %s: the saved response no longer parses\n",
+                l.q.id);
         goto done;
     }
+    if (!(request = cli_open_request(o, &l.q))) /* a missing or wrong key: said */
+        goto done;
+    if (!parse_saved_request(&l.q, request, &a, &in))
+        goto done;
     printf("quote %s of %s (%s, effective %s)\n", l.q.id, l.q.created_at, l.q.line,
            l.q.effective_date);
     bool all = requote_all(e, &l.q, &in, saved, &a);

@@ -3,7 +3,8 @@
  * Spawns the built binary ($MQ_BIN) with posix_spawn, its stdout and stderr
  * sent to files and its stdin read from a file, and checks the exit code and
  * the exact output: quote (JSON and table), explain, check, carriers and
- * help on Harbor Mutual's worked example 1; every kind of bad request with
+ * help on Harbor Mutual's worked example 1; requote of a quote saved by serve
+ * (ports 18870-18879); every kind of bad request with
  * its exact message on stderr (file path + JSON path + message); broken
  * plans under tests/data/plans-bad/ (one defect each, in a copy of Harbor's
  * plan) reported as file:line; and 20 byte-flipped copies of example 1
@@ -21,14 +22,17 @@
 
 #include <jansson.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -669,6 +673,111 @@ static void test_db_missing(void **state)
     unsetenv("MQ_KEY");
 }
 
+/* ---- A saved quote: serve saves it, requote reads it ----------------------- */
+
+enum { PORT_FIRST = 18870, PORT_LAST = 18879 }; /* the ports serve may take here */
+
+/* POSTs `body` as JSON to /v1/quotes on `port`; the whole answer
+ * (malloc'd), or NULL when nothing listens there. */
+static char *post_quote(int port, const char *body)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "POST /v1/quotes HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                     strlen(body));
+    bool ok =
+        write(fd, head, (size_t)n) == n && write(fd, body, strlen(body)) == (ssize_t)strlen(body);
+    size_t cap = 1 << 20, got = 0;
+    char *buf = malloc(cap + 1);
+    assert_non_null(buf);
+    for (ssize_t r; ok && got < cap && (r = read(fd, buf + got, cap - got)) > 0;)
+        got += (size_t)r;
+    close(fd);
+    buf[got] = '\0';
+    return buf;
+}
+
+/* Starts serve on one of the test's ports with database `db` (MQ_KEY as
+ * set), saves request file `request` through the API and stops it; the
+ * quote's id goes to `id`. */
+static void save_quote(const char *db, const char *request, char *id, size_t idlen)
+{
+    char *body = ts_read_file(request, NULL), out[96], err[96];
+    temp_path(out, sizeof out, "serve.out");
+    temp_path(err, sizeof err, "serve.err");
+    char *answer = NULL;
+    for (int port = PORT_FIRST; !answer && port <= PORT_LAST; port++) {
+        char p[16];
+        snprintf(p, sizeof p, "%d", port);
+        pid_t pid = ts_spawn(bin, (const char *const[]){"serve", "--port", p, "--db", db, NULL},
+                             NULL, out, err);
+        for (int i = 0; i < 200 && !answer; i++) { /* 10 s */
+            if ((answer = post_quote(port, body)) || waitpid(pid, NULL, WNOHANG) == pid)
+                break; /* answered, or the port was taken: the next one */
+            nanosleep(&(struct timespec){0, 50000000}, NULL);
+        }
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        if (answer && access(db, F_OK) != 0) { /* another program's server answered */
+            free(answer);
+            answer = NULL;
+        }
+    }
+    free(body);
+    if (!answer)
+        fail_msg("serve did not start on ports %d to %d", PORT_FIRST, PORT_LAST);
+    char *json = strstr(answer, "\r\n\r\n");
+    json_t *doc = json ? json_loads(json + 4, 0, NULL) : NULL;
+    const char *qid = json_string_value(json_object_get(doc, "quote_id"));
+    if (!qid)
+        fail_msg("no quote_id in the answer:\n%s", answer);
+    snprintf(id, idlen, "%s", qid);
+    json_decref(doc);
+    free(answer);
+}
+
+#define KEY_ONE "0000000000000000000000000000000000000000000000000000000000000001"
+#define KEY_TWO "0000000000000000000000000000000000000000000000000000000000000002"
+
+/* requote reproduces a saved quote; with a key that does not open its
+ * personal data it says so, once, and fails. */
+static void test_requote_saved(void **state)
+{
+    (void)state;
+    char db[96], id[64];
+    temp_path(db, sizeof db, "saved.db");
+    setenv("MQ_KEY", KEY_ONE, 1);
+    save_quote(db, "examples/oh-single-driver.json", id, sizeof id);
+    run r = RUN("requote", "--db", db, id);
+    assert_exit(&r, 0);
+    assert_contains(r.out, "reproduced exactly\n");
+    assert_string_equal(r.err, "");
+    ts_result_free(&r);
+    assert_write_fails((const char *const[]){"requote", "--db", db, id, NULL});
+
+    setenv("MQ_KEY", KEY_TWO, 1);
+    r = RUN("requote", "--db", db, id);
+    char want[256];
+    snprintf(want, sizeof want,
+             "multiquote requote: quote %s: the personal data does not decrypt with key 1 "
+             "(wrong key, altered data, or another quote's box)\n",
+             id);
+    assert_exit(&r, 1);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+    unsetenv("MQ_KEY");
+}
+
 /* ---- Broken plans --------------------------------------------------------- */
 
 /* `check DIR` fails (1); the first line of stderr starts with exactly
@@ -833,6 +942,7 @@ int main(void)
         cmocka_unit_test(test_explain_bundle),
         cmocka_unit_test(test_db_missing),
         cmocka_unit_test(test_output_write_errors),
+        cmocka_unit_test(test_requote_saved),
         cmocka_unit_test(test_plan_unknown_table),
         cmocka_unit_test(test_plan_missing_key_column),
         cmocka_unit_test(test_plan_overlapping_bands),
