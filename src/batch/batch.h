@@ -238,8 +238,11 @@ double mq_batch_impact_mean(const mq_batch_impact *im); /* mean change, percent 
 long mq_batch_impact_beyond(const mq_batch_impact *im, double pct, int sign);
 /* The text summary (stdout in `impact`). */
 void mq_batch_impact_print(FILE *f, const mq_batch_impact *im, const char *book);
-/* The histogram of changes, drawn with cairo. False with a message in err. */
-bool mq_batch_impact_png(const mq_batch_impact *im, const char *path, char *err, size_t errlen);
+/* The histogram of changes, drawn with cairo as a PNG written to `to`
+ * (opened by the caller; `name` names it in messages). False with
+ * "NAME: reason" in err. */
+bool mq_batch_impact_png(const mq_batch_impact *im, FILE *to, const char *name, char *err,
+                         size_t errlen);
 void mq_batch_impact_free(mq_batch_impact *im);
 
 /* ---- Synthetic books (book.c) ------------------------------------------------------ */

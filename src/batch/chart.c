@@ -6,11 +6,14 @@
  * whose outer edges are left unlabelled. Bars are drawn to scale on a
  * count axis with round gridlines; dashed lines mark no change, the mean
  * and the median. Only cairo's own text (the "toy" font API) is used, so
- * the chart needs no font library beyond what cairo brings.
+ * the chart needs no font library beyond what cairo brings. The PNG goes
+ * to a stream the caller opened, so a path that cannot be written is found
+ * before the book is rated, not after.
  */
 #include "batch.h"
 
 #include <cairo.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +69,23 @@ static void dashed_line(cairo_t *cr, double x, double y0, double y1, double r, d
     cairo_restore(cr);
 }
 
-bool mq_batch_impact_png(const mq_batch_impact *im, const char *path, char *err, size_t errlen)
+/* Where cairo writes the PNG, with the reason of a failed write. */
+typedef struct png_out {
+    FILE *to;
+    int error; /* errno of the first failed write, 0 when none */
+} png_out;
+
+static cairo_status_t write_png(void *arg, const unsigned char *data, unsigned int len)
+{
+    png_out *out = arg;
+    if (fwrite(data, 1, len, out->to) == len)
+        return CAIRO_STATUS_SUCCESS;
+    out->error = errno;
+    return CAIRO_STATUS_WRITE_ERROR;
+}
+
+bool mq_batch_impact_png(const mq_batch_impact *im, FILE *to, const char *name, char *err,
+                         size_t errlen)
 {
     double lo = 0, hi = 0;
     if (im->n) {
@@ -185,11 +204,13 @@ bool mq_batch_impact_png(const mq_batch_impact *im, const char *path, char *err,
     }
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
+    png_out out = {.to = to};
     if (st == CAIRO_STATUS_SUCCESS)
-        st = cairo_surface_write_to_png(s, path);
+        st = cairo_surface_write_to_png_stream(s, write_png, &out);
     cairo_surface_destroy(s);
     if (st != CAIRO_STATUS_SUCCESS) {
-        snprintf(err, errlen, "%s: %s", path, cairo_status_to_string(st));
+        snprintf(err, errlen, "%s: %s", name,
+                 out.error ? strerror(out.error) : cairo_status_to_string(st));
         return false;
     }
     return true;

@@ -179,6 +179,36 @@ static const char *find_plan_id(const mq_engine *e, const char *carrier, const c
     return NULL;
 }
 
+/* Opens --out-csv (with its header) and --png before the book is rated,
+ * so a path that cannot be written fails at once; false with "PATH:
+ * reason" in err. */
+static bool open_outputs(const cli_opts *o, mq_batch_impact *im, FILE **png, char *err,
+                         size_t errlen)
+{
+    if (o->out_csv) {
+        im->csv = fopen(o->out_csv, "w");
+        if (!im->csv || fputs(MQ_BATCH_IMPACT_HEADER, im->csv) < 0) {
+            snprintf(err, errlen, "%s: %s", o->out_csv, strerror(errno));
+            return false;
+        }
+    }
+    if (o->png && !(*png = fopen(o->png, "wb"))) {
+        snprintf(err, errlen, "%s: %s", o->png, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* Closes the chart's file; false with "NAME: reason" in err. */
+static bool close_png(FILE **png, const char *name, char *err, size_t errlen)
+{
+    int rc = fclose(*png);
+    *png = NULL;
+    if (rc != 0)
+        snprintf(err, errlen, "%s: %s", name, strerror(errno));
+    return rc == 0;
+}
+
 int cli_impact(const cli_opts *o)
 {
     if (!o->carrier || !o->from || !o->to || !o->file) {
@@ -196,6 +226,7 @@ int cli_impact(const cli_opts *o)
         return CLI_USAGE;
     }
     mq_batch_impact *im = calloc(1, sizeof *im);
+    FILE *png = NULL; /* --png, opened before the run */
     int64_t size = 0;
     FILE *in = im ? open_book("impact", o->file, &size) : NULL;
     int rc = MQ_BATCH_FAIL;
@@ -209,13 +240,8 @@ int cli_impact(const cli_opts *o)
         goto done;
     im->plan[0] = mq_engine_find_version(e, plan_id, o->from);
     im->plan[1] = mq_engine_find_version(e, plan_id, o->to);
-    if (o->out_csv) {
-        im->csv = fopen(o->out_csv, "w");
-        if (!im->csv || fputs(MQ_BATCH_IMPACT_HEADER, im->csv) < 0) {
-            snprintf(err, sizeof err, "%s: %s", o->out_csv, strerror(errno));
-            goto done;
-        }
-    }
+    if (!open_outputs(o, im, &png, err, sizeof err))
+        goto done;
     mq_batch_job job = {.in = in,
                         .name = o->file,
                         .size = size,
@@ -240,13 +266,16 @@ int cli_impact(const cli_opts *o)
         goto done;
     mq_batch_impact_finish(im);
     mq_batch_impact_print(stdout, im, o->file);
-    if (o->png && !mq_batch_impact_png(im, o->png, err, sizeof err))
+    if (png && (!mq_batch_impact_png(im, png, o->png, err, sizeof err) ||
+                !close_png(&png, o->png, err, sizeof err)))
         rc = MQ_BATCH_FAIL;
     if (rc == MQ_BATCH_OK && fflush(stdout) != 0) {
         snprintf(err, sizeof err, "cannot write the output: %s", strerror(errno));
         rc = MQ_BATCH_FAIL;
     }
 done:
+    if (png)
+        fclose(png);
     if (im && im->csv)
         fclose(im->csv);
     if (in && in != stdin)

@@ -486,6 +486,14 @@ static void test_impact(void **state)
     r = RUN("impact", "--plans", plans, "--carrier", "keystone", book);
     assert_exit(&r, 2);
     ts_result_free(&r);
+    /* a chart that cannot be written fails before the book is rated */
+    r = RUN("impact", "--plans", plans, "--carrier", "keystone", "--from", "2026-01-01", "--to",
+            "2026-07-01", "--png", "/nonexistent-dir/x.png", book);
+    assert_exit(&r, 1);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err,
+                        "multiquote impact: /nonexistent-dir/x.png: No such file or directory\n");
+    ts_result_free(&r);
 }
 
 /* ---- gen-book --------------------------------------------------------------------------- */

@@ -702,10 +702,18 @@ static void test_impact_by_hand(void **state)
     /* the chart */
     char png[] = "/tmp/mq-test-batch-XXXXXX";
     int fd = mkstemp(png);
-    assert_true(fd >= 0);
-    close(fd);
-    assert_true(mq_batch_impact_png(im, png, err, sizeof err));
-    FILE *pf = fopen(png, "rb");
+    FILE *pf = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    assert_non_null(pf);
+    assert_true(mq_batch_impact_png(im, pf, png, err, sizeof err));
+    assert_int_equal(fclose(pf), 0);
+    /* a write that fails is named with its reason */
+    FILE *full = fopen("/dev/full", "wb");
+    assert_non_null(full);
+    setvbuf(full, NULL, _IONBF, 0);
+    assert_false(mq_batch_impact_png(im, full, "/dev/full", err, sizeof err));
+    assert_string_equal(err, "/dev/full: No space left on device");
+    fclose(full);
+    pf = fopen(png, "rb");
     unsigned char magic[8] = {0};
     assert_int_equal(fread(magic, 1, 8, pf), 8);
     fclose(pf);
