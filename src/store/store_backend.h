@@ -80,6 +80,17 @@ typedef struct store_dict {
 } store_dict;
 enum { STORE_DICT_MAX = 64 * 1024 }; /* LZ4 looks back 64 KiB at most */
 
+/* A dictionary built into the program (store_request_dict.c,
+ * store_response_dicts.c): made of the project's fictional examples,
+ * never of a shopper's text, since it outlives every quote. */
+typedef struct store_fixed_dict {
+    const char *line; /* the quote line whose responses it packs; "request": requests */
+    const unsigned char *bytes;
+    int len;
+} store_fixed_dict;
+extern const store_fixed_dict store_response_dicts[];
+extern const int store_response_ndicts;
+
 /* Packs texts; one thread at a time. The dictionary last used stays
  * primed: its bytes must not change while it is in use. */
 typedef struct store_packer store_packer;

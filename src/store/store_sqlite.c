@@ -13,7 +13,6 @@
  */
 #include "store_backend.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -51,8 +50,8 @@ typedef struct checkpointer {
 /* A dictionary this connection has written with or read (store_pack.c). */
 typedef struct sq_dict {
     store_dict d;  /* d.bytes: owned, malloc'd */
-    char line[16]; /* the line whose responses it packs */
-    bool pending;  /* inserted by the open transaction: gone if it rolls back */
+    char line[16]; /* the line whose responses it packs; "request": requests */
+    bool fixed;    /* one of this program's built-in dictionaries */
 } sq_dict;
 
 enum { MAX_PARAMS = 16 }; /* $1..$16 at most in a statement */
@@ -66,10 +65,9 @@ typedef struct sq {
      * parameters in order of appearance), 0 where one is not used: found
      * once at prepare, not per bind */
     int param_at[ST_NSTMT][MAX_PARAMS];
-    sqlite3_stmt *dict_insert, *dict_select;
+    sqlite3_stmt *dict_select;
     sq_dict *dicts; /* ndicts of cap, in no order */
     int ndicts, cap;
-    int64_t request_dict_id; /* pack_dicts' row of store_request_dict; 0: none */
     store_packer *packer;
     checkpointer ck;
 } sq;
@@ -205,9 +203,7 @@ static bool prepare_all(sq *b, char *err, size_t errlen)
         }
         find_params(b, (store_stmt)i);
     }
-    if (sqlite3_prepare_v3(b->db, "INSERT INTO pack_dicts (line, dict) VALUES (?1, ?2)", -1,
-                           SQLITE_PREPARE_PERSISTENT, &b->dict_insert, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(b->db, "SELECT line, dict FROM pack_dicts WHERE id = ?1", -1,
+    if (sqlite3_prepare_v3(b->db, "SELECT line, dict FROM pack_dicts WHERE id = ?1", -1,
                            SQLITE_PREPARE_PERSISTENT, &b->dict_select, NULL) != SQLITE_OK) {
         set_err(err, errlen, "prepare", b->db);
         return false;
@@ -323,7 +319,6 @@ static void sq_close(void *h)
     stop_checkpointer(&b->ck); /* first: closing the last connection checkpoints */
     for (int i = 0; i < ST_NSTMT; i++)
         sqlite3_finalize(b->st[i]);
-    sqlite3_finalize(b->dict_insert);
     sqlite3_finalize(b->dict_select);
     for (int i = 0; i < b->ndicts; i++)
         free((void *)b->dicts[i].d.bytes);
@@ -334,7 +329,8 @@ static void sq_close(void *h)
     free(b);
 }
 
-static void open_request_dict(sq *b); /* with the packed texts, below */
+static void open_dicts(sq *b); /* with the packed texts, below */
+static void retire_dicts(sq *b);
 
 static void *sq_open(const char *path, const mq_store_options *o, int *version, char *err,
                      size_t errlen)
@@ -365,7 +361,8 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
      * free pages */
     if (!set_up(b->db, version, err, errlen) || !prepare_all(b, err, errlen))
         goto fail;
-    open_request_dict(b);
+    open_dicts(b);
+    retire_dicts(b);
     start_checkpointer(b, path);
     return b;
 fail:
@@ -381,25 +378,26 @@ static void done_with(sqlite3_stmt *st)
 
 /* ---- Packed texts -----------------------------------------------------------
  *
- * A quote's request and response (about 2 and 12 KB of JSON for a family
- * auto quote) are kept LZ4-compressed, as a BLOB (store_pack.c), and the
- * response against a dictionary: the first response of its line that this
- * connection saved, or the latest one of the line in pack_dicts when it
- * opened. A family auto response packs to about 1.5 KB instead of 3.6 KB
- * without one and 12 KB as text, so a quote's row fits in a 4 KiB page
- * without overflow pages: fewer bytes in the WAL, the checkpoint and the
- * file. A response more than twice the length of its line's dictionary
- * becomes a new dictionary (a richer example), so a line has a handful at
- * most. A request is never a dictionary: it holds the shopper's sealed
- * personal data, which `forget` must be able to erase. Requests are packed
- * against one fixed dictionary instead, store_request_dict.c (the project's
- * fictional example requests, sealed), kept in pack_dicts under the line
- * name "request" when the store opens: a family auto request packs to about
- * 1 KB instead of 1.5 KB, most of what is left being its sealed box. Shorter
- * texts, and rows written before, stay TEXT; a read tells them apart by
- * type. (PostgreSQL compresses the same columns with lz4 itself: migration
- * 6.) */
+ * A quote's request and response (about 0.5 and 12 KB of JSON for a family
+ * auto quote) are kept LZ4-compressed, as a BLOB (store_pack.c), each
+ * against a dictionary built into the program: requests against
+ * store_request_dict.c, responses against their line's dictionary of
+ * store_response_dicts.c, both made of the project's fictional example
+ * requests and the server's answers to them. LZ4 finds most of a text's
+ * keys, carriers and notes there, so a family auto quote's row fits in a
+ * 4 KiB page without overflow pages: fewer bytes in the WAL, the
+ * checkpoint and the file. A dictionary is never a shopper's text: it
+ * outlives every quote, and `forget` and `purge` must leave nothing of a
+ * shopper behind. Each is a row of pack_dicts, added when the store opens
+ * (open_dicts), and a packed text names its row. Any other response
+ * dictionary (an older program's, or, before this program, the response
+ * of a real quote) is retired when the store opens: the texts packed
+ * against it are packed again against the current ones and its row is
+ * deleted (retire_dicts). Shorter texts, and rows written before packing,
+ * stay TEXT; a read tells them apart by type. (PostgreSQL compresses the
+ * same columns with lz4 itself: migration 6.) */
 enum { PACK_MIN = 512 };
+static char *unpack_column(sq *b, const unsigned char *blob, size_t n, size_t *len);
 static const char REQUEST_DICT_LINE[] = "request"; /* no line is named so */
 
 /* Which parameters of each statement are such texts (bit i: $i+1), which of
@@ -432,23 +430,6 @@ static sq_dict *add_dict(sq *b)
     return d;
 }
 
-static void drop_dict(sq *b, int i)
-{
-    store_packer_forget(b->packer); /* it may hold these bytes */
-    free((void *)b->dicts[i].d.bytes);
-    b->dicts[i] = b->dicts[--b->ndicts];
-}
-
-/* The newest dictionary of `line` known here; NULL when there is none. */
-static const sq_dict *latest_dict(const sq *b, const char *line)
-{
-    const sq_dict *best = NULL;
-    for (int i = 0; i < b->ndicts; i++)
-        if (strcmp(b->dicts[i].line, line) == 0 && (!best || b->dicts[i].d.id > best->d.id))
-            best = &b->dicts[i];
-    return best;
-}
-
 /* Keeps a dictionary: takes bytes (malloc'd, len of them); NULL when
  * memory ran out (bytes then freed). */
 static sq_dict *keep_dict(sq *b, int64_t id, const char *line, unsigned char *bytes, size_t len)
@@ -463,78 +444,39 @@ static sq_dict *keep_dict(sq *b, int64_t id, const char *line, unsigned char *by
     return d;
 }
 
-/* Overwrites the letters and digits of every occurrence of `word` in
- * bytes with '0'. */
-static void blank_out(unsigned char *bytes, size_t len, const char *word)
+/* Forgets every dictionary that is not built in (read to unpack old rows). */
+static void drop_other_dicts(sq *b)
 {
-    size_t n = word ? strlen(word) : 0;
-    unsigned char *at = bytes;
-    while (n && (at = memmem(at, len - (size_t)(at - bytes), word, n))) {
-        for (size_t i = 0; i < n; i++)
-            if (isalnum(at[i]))
-                at[i] = '0';
-        at += n;
-    }
-}
-
-/* A new dictionary from quote q's response (its last STORE_DICT_MAX
- * bytes), with the quote's id and time blanked out: the dictionary
- * outlives the quote, and after `forget` nothing may name it. */
-static unsigned char *dict_text(const mq_store_quote *q, size_t len, size_t *n)
-{
-    *n = len < STORE_DICT_MAX ? len : STORE_DICT_MAX;
-    unsigned char *bytes = malloc(*n);
-    if (!bytes)
-        return NULL;
-    memcpy(bytes, q->response + (len - *n), *n);
-    blank_out(bytes, *n, q->id);
-    blank_out(bytes, *n, q->created_at);
-    return bytes;
-}
-
-/* The dictionary to pack quote q's response (len bytes) with, inside the
- * open transaction: its line's newest, or a new one made of this response
- * (dict_text) when there is none or it is less than half as long. *rc: the
- * SQLite error when the insert failed (then NULL). */
-static const store_dict *dict_for_response(sq *b, const mq_store_quote *q, size_t len, int *rc)
-{
-    *rc = SQLITE_OK;
-    if (!q->line || !q->response || len < PACK_MIN || strlen(q->line) >= sizeof b->dicts[0].line)
-        return NULL;
-    const sq_dict *have = latest_dict(b, q->line);
-    if (have && (size_t)have->d.len * 2 >= (len < STORE_DICT_MAX ? len : STORE_DICT_MAX))
-        return &have->d;
-    size_t n;
-    unsigned char *bytes = dict_text(q, len, &n);
-    if (!bytes)
-        return have ? &have->d : NULL; /* out of memory: pack as before */
-    sqlite3_stmt *st = b->dict_insert;
-    sqlite3_bind_text(st, 1, q->line, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, bytes, (int)n, SQLITE_STATIC);
-    *rc = sqlite3_step(st);
-    done_with(st);
-    if (*rc != SQLITE_DONE) {
-        free(bytes);
-        return NULL;
-    }
-    *rc = SQLITE_OK;
-    sq_dict *d = keep_dict(b, sqlite3_last_insert_rowid(b->db), q->line, bytes, n);
-    if (!d)
-        return have ? &have->d : NULL;
-    d->pending = true;
-    return &d->d;
-}
-
-/* After the transaction: its new dictionaries stay (committed) or go. */
-static void settle_dicts(sq *b, bool committed)
-{
+    store_packer_forget(b->packer); /* it may hold their bytes */
     for (int i = b->ndicts - 1; i >= 0; i--)
-        if (b->dicts[i].pending) {
-            if (committed)
-                b->dicts[i].pending = false;
-            else
-                drop_dict(b, i);
+        if (!b->dicts[i].fixed) {
+            free((void *)b->dicts[i].d.bytes);
+            b->dicts[i] = b->dicts[--b->ndicts];
         }
+}
+
+/* The built-in dictionary of `line` (REQUEST_DICT_LINE: the requests');
+ * NULL when there is none or the database could not take its row. */
+static const store_dict *fixed_dict(const sq *b, const char *line)
+{
+    for (int i = 0; line && i < b->ndicts; i++)
+        if (b->dicts[i].fixed && strcmp(b->dicts[i].line, line) == 0)
+            return &b->dicts[i].d;
+    return NULL;
+}
+
+static bool is_fixed_dict(const sq *b, int64_t id)
+{
+    for (int i = 0; i < b->ndicts; i++)
+        if (b->dicts[i].fixed && b->dicts[i].d.id == id)
+            return true;
+    return false;
+}
+
+/* The dictionary to pack quote q's response (len bytes) with, or NULL. */
+static const store_dict *dict_for_response(const sq *b, const mq_store_quote *q, size_t len)
+{
+    return q->response && len >= PACK_MIN ? fixed_dict(b, q->line) : NULL;
 }
 
 /* Dictionary `id`, read from pack_dicts the first time; NULL when there is
@@ -561,30 +503,20 @@ static const store_dict *dict_by_id(sq *b, int64_t id)
     return d ? &d->d : NULL;
 }
 
-/* The request dictionary, when this connection holds it (never read from
- * the database here: a lookup must not move the dictionaries in use). */
-static const store_dict *request_dict(const sq *b)
+/* The row of a built-in dictionary in pack_dicts, added when missing; 0
+ * when the database cannot take it now (read-only, busy). */
+static int64_t dict_row(sq *b, const store_fixed_dict *f)
 {
-    for (int i = 0; b->request_dict_id && i < b->ndicts; i++)
-        if (b->dicts[i].d.id == b->request_dict_id)
-            return &b->dicts[i].d;
-    return NULL;
-}
-
-/* Finds store_request_dict's row in pack_dicts, or adds it, and keeps it.
- * A database that cannot take it now (read-only, busy) keeps its requests
- * packed without a dictionary, as before; nothing fails. */
-static void open_request_dict(sq *b)
-{
-    sqlite3_stmt *st = NULL;
-    const char *find = "SELECT id FROM pack_dicts WHERE line = ?1 AND dict = ?2 LIMIT 1";
-    const char *add = "INSERT INTO pack_dicts (line, dict) VALUES (?1, ?2)";
+    static const char *const sql[2] = {
+        "SELECT id FROM pack_dicts WHERE line = ?1 AND dict = ?2 LIMIT 1",
+        "INSERT INTO pack_dicts (line, dict) VALUES (?1, ?2)"};
     int64_t id = 0;
     for (int pass = 0; pass < 2 && !id; pass++) {
-        if (sqlite3_prepare_v2(b->db, pass ? add : find, -1, &st, NULL) != SQLITE_OK)
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(b->db, sql[pass], -1, &st, NULL) != SQLITE_OK)
             break;
-        sqlite3_bind_text(st, 1, REQUEST_DICT_LINE, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 2, store_request_dict, store_request_dict_len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, f->line, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, f->bytes, f->len, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         if (pass == 0 && rc == SQLITE_ROW)
             id = sqlite3_column_int64(st, 0);
@@ -592,12 +524,113 @@ static void open_request_dict(sq *b)
             id = sqlite3_last_insert_rowid(b->db);
         sqlite3_finalize(st);
     }
-    unsigned char *bytes = id ? malloc((size_t)store_request_dict_len) : NULL;
+    return id;
+}
+
+static void open_dict(sq *b, const store_fixed_dict *f)
+{
+    int64_t id = dict_row(b, f);
+    unsigned char *bytes = id ? malloc((size_t)f->len) : NULL;
     if (!bytes)
+        return; /* its texts are packed without it, as before; nothing fails */
+    memcpy(bytes, f->bytes, (size_t)f->len);
+    sq_dict *d = keep_dict(b, id, f->line, bytes, (size_t)f->len);
+    if (d)
+        d->fixed = true;
+}
+
+/* Keeps every built-in dictionary, adding its row to pack_dicts when it is
+ * not there yet. */
+static void open_dicts(sq *b)
+{
+    open_dict(b,
+              &(store_fixed_dict){REQUEST_DICT_LINE, store_request_dict, store_request_dict_len});
+    for (int i = 0; i < store_response_ndicts; i++)
+        open_dict(b, &store_response_dicts[i]);
+}
+
+/* "id NOT IN (...)" of the built-in dictionaries' rows, in buf. */
+static const char *not_fixed(const sq *b, char *buf, size_t size)
+{
+    size_t n = (size_t)snprintf(buf, size, "id NOT IN (0");
+    for (int i = 0; i < b->ndicts && n < size; i++)
+        if (b->dicts[i].fixed)
+            n += (size_t)snprintf(buf + n, size - n, ",%lld", (long long)b->dicts[i].d.id);
+    snprintf(buf + (n < size ? n : size - 1), size - (n < size ? n : size - 1), ")");
+    return buf;
+}
+
+/* Packs the response of quote `id` (packed against a retired dictionary)
+ * again against its line's built-in dictionary; false on any failure. */
+static bool repack_response(sq *b, const char *id, const char *line, const unsigned char *blob,
+                            size_t n)
+{
+    size_t len;
+    char *text = unpack_column(b, blob, n, &len);
+    int z = 0;
+    unsigned char *packed = text ? store_pack(b->packer, text, len, fixed_dict(b, line), &z) : NULL;
+    sqlite3_stmt *st = NULL;
+    bool ok = packed && sqlite3_prepare_v2(b->db, "UPDATE quotes SET response = ?2 WHERE id = ?1",
+                                           -1, &st, NULL) == SQLITE_OK;
+    if (ok) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, packed, z, SQLITE_STATIC);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    free(packed);
+    free(text);
+    return ok;
+}
+
+/* Packs every response packed against a retired dictionary again. */
+static bool repack_responses(sq *b)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(b->db,
+                           "SELECT id, line, response FROM quotes WHERE typeof(response) = 'blob'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    bool ok = true;
+    int rc;
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *blob = sqlite3_column_blob(st, 2);
+        size_t n = (size_t)sqlite3_column_bytes(st, 2);
+        int64_t dict;
+        if (store_packed_dict_id(blob, n, &dict) && !is_fixed_dict(b, dict))
+            ok = repack_response(b, (const char *)sqlite3_column_text(st, 0),
+                                 (const char *)sqlite3_column_text(st, 1), blob, n);
+    }
+    sqlite3_finalize(st);
+    return ok && rc == SQLITE_DONE;
+}
+
+/* Retires the response dictionaries that are not built in: an older
+ * program's, or the responses of real quotes that programs before this one
+ * kept as dictionaries, which `forget` could not erase. Every response
+ * packed against one is packed again, then the rows go, in one transaction.
+ * A database that cannot do it now (read-only, busy) is left as it is and
+ * retired at a later open; nothing fails. */
+static void retire_dicts(sq *b)
+{
+    char ids[512], sql[640];
+    if (!fixed_dict(b, REQUEST_DICT_LINE) || b->ndicts != store_response_ndicts + 1)
+        return; /* not every built-in one is there to pack against */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pack_dicts WHERE line <> '%s' AND %s",
+             REQUEST_DICT_LINE, not_fixed(b, ids, sizeof ids));
+    sqlite3_stmt *st = NULL;
+    int64_t retired = 0;
+    if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        retired = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (retired == 0 || exec(b->db, "BEGIN IMMEDIATE", NULL, 0) != SQLITE_OK)
         return;
-    memcpy(bytes, store_request_dict, (size_t)store_request_dict_len);
-    if (keep_dict(b, id, REQUEST_DICT_LINE, bytes, (size_t)store_request_dict_len))
-        b->request_dict_id = id;
+    snprintf(sql, sizeof sql, "DELETE FROM pack_dicts WHERE line <> '%s' AND %s", REQUEST_DICT_LINE,
+             ids);
+    bool ok = repack_responses(b) && exec(b->db, sql, NULL, 0) == SQLITE_OK;
+    exec(b->db, ok ? "COMMIT" : "ROLLBACK", NULL, 0);
+    drop_other_dicts(b);
 }
 
 /* The text of a packed column, malloc'd; NULL when it does not unpack. */
@@ -629,7 +662,7 @@ static void bind_all(sq *b, store_stmt which, const char *const *params, const s
                      const store_dict *d, packs *p)
 {
     sqlite3_stmt *st = b->st[which];
-    const store_dict *req = request_params[which] ? request_dict(b) : NULL;
+    const store_dict *req = request_params[which] ? fixed_dict(b, REQUEST_DICT_LINE) : NULL;
     memset(p, 0, sizeof(*p));
     for (int i = 0; i < n && i < MAX_PARAMS; i++) {
         int at = b->param_at[which][i], z = 0;
@@ -693,11 +726,7 @@ static store_rc sq_insert_batch(void *h, const mq_store_quote *const *qs, int n,
         lens[STORE_COL_RESPONSE] = !response             ? 0
                                    : qs[i]->response_len ? qs[i]->response_len
                                                          : strlen(response);
-        const store_dict *d = dict_for_response(b, qs[i], lens[STORE_COL_RESPONSE], &rc);
-        if (rc != SQLITE_OK) {
-            out = abandon(b, rc, "save: dictionary", err, errlen);
-            goto done;
-        }
+        const store_dict *d = dict_for_response(b, qs[i], lens[STORE_COL_RESPONSE]);
         if ((rc = run_sized(b, ST_INSERT, params, lens, STORE_QUOTE_COLS, d)) != SQLITE_DONE) {
             out = abandon(b, rc, "save", err, errlen);
             goto done;
@@ -706,7 +735,6 @@ static store_rc sq_insert_batch(void *h, const mq_store_quote *const *qs, int n,
     if ((rc = exec(b->db, "COMMIT", err, errlen)) != SQLITE_OK)
         out = abandon(b, rc, "save: commit", err, errlen);
 done:
-    settle_dicts(b, out == STORE_OK);
     pthread_mutex_unlock(&b->lock);
     return out;
 }

@@ -9,6 +9,7 @@
  * PostgreSQL tests add a lost connection (the server ends every session).
  */
 #include "store.h"
+#include "store_backend.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -614,25 +615,6 @@ static void t_sqlite_large_texts_packed(void **state)
     free(big);
 }
 
-/* A response-like text: `carriers` results whose premiums come from seed. */
-static char *fake_response(int carriers, uint32_t seed)
-{
-    size_t cap = (size_t)carriers * 200 + 64, n = 0;
-    char *t = malloc(cap);
-    assert_non_null(t);
-    n += (size_t)snprintf(t, cap, "{\"results\":[");
-    for (int c = 0; c < carriers; c++) {
-        seed = seed * 1103515245u + 12345u;
-        n += (size_t)snprintf(t + n, cap - n,
-                              "%s{\"carrier\":{\"id\":\"carrier%d\",\"name\":\"Carrier %d "
-                              "Mutual\"},\"status\":\"quoted\",\"total\":%u.%02u,\"coverages\":"
-                              "[{\"code\":\"bi\",\"premium\":%u.00}]}",
-                              c ? "," : "", c, c, seed >> 20, seed % 100, (seed >> 8) % 900);
-    }
-    snprintf(t + n, cap - n, "]}");
-    return t;
-}
-
 /* Saves a quote of `line` with `response`; its id into id. */
 static void save_response(mq_store *s, const char *line, const char *response, char *id)
 {
@@ -673,97 +655,181 @@ static int count_on_file(const char *path, const char *sql)
 /* The response dictionaries (pack_dicts also holds the request one). */
 #define RESPONSE_DICTS "SELECT count(*) FROM pack_dicts WHERE line <> 'request'"
 
-/* Responses are packed against a dictionary, the first response of their
- * line: much smaller than alone, read back byte for byte, after a reopen
- * too. A transaction that rolls back leaves no dictionary behind, in the
- * file or in memory; a response twice as long as its line's dictionary
- * makes a new one; a damaged dictionary id is a read error. */
+/* A real response of `line`: the first in its built-in dictionary (the
+ * server's answer to an example request), each '7' made `digit`, so that
+ * its premiums are not the dictionary's. malloc'd. */
+static char *real_response(const char *line, char digit)
+{
+    const store_fixed_dict *f = NULL;
+    for (int i = 0; i < store_response_ndicts; i++)
+        if (strcmp(store_response_dicts[i].line, line) == 0)
+            f = &store_response_dicts[i];
+    if (!f)
+        fail_msg("no built-in dictionary for %s", line);
+    const char *text = (const char *)f->bytes, *next = strstr(text + 1, "{\"quote_id\"");
+    char *r = strndup(text, next ? (size_t)(next - text) : (size_t)f->len);
+    assert_non_null(r);
+    for (char *c = r; *c; c++)
+        if (*c == '7')
+            *c = digit;
+    return r;
+}
+
+/* The pack_dicts row a packed column of quote id names ("" for none). */
+static void packed_dict_of(const char *where, const char *column, const char *id, char *out,
+                           size_t outlen)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT CASE WHEN substr(%s, 1, 4) = x'004D5135' THEN (SELECT group_concat(d.line) "
+             "FROM pack_dicts d WHERE hex(substr(%s, 9, 8)) = printf('%%02X%%02X000000000000', "
+             "d.id %% 256, d.id / 256)) ELSE '' END FROM quotes WHERE id = '%s'",
+             column, column, id);
+    sql_on_file(where, sql, out, outlen);
+}
+
+/* Every line's responses are packed against its built-in dictionary (the
+ * server's answers to the project's example requests): a quarter of their
+ * length at most, read back byte for byte, after a reopen too. pack_dicts
+ * holds those and the request dictionary, and saving adds none: no
+ * shopper's response is ever kept as a dictionary. A line without one is
+ * packed without; a damaged dictionary id is a read error. */
 static void t_sqlite_responses_packed_with_dictionary(void **state)
 {
     fixture *f = *state;
     mq_store *s = open_store(f);
-    char *r1 = fake_response(40, 1), *r2 = fake_response(40, 2), *r3 = fake_response(40, 3);
-    char id1[64], id2[64], id3[64], id4[64], sql[256];
-    save_response(s, "auto", r1, id1); /* the auto dictionary */
-    save_response(s, "auto", r2, id2);
-    assert_int_equal(count_on_file(f->where, RESPONSE_DICTS), 1);
-    snprintf(sql, sizeof sql,
-             "SELECT hex(substr(response, 1, 4)) || ' ' || length(response) FROM quotes "
-             "WHERE id = '%s'",
-             id2);
-    char got[64];
-    sql_on_file(f->where, sql, got, sizeof got);
-    assert_memory_equal(got, "004D5135 ", 9); /* packed against a dictionary */
-    size_t packed = (size_t)atol(got + 9);
-    /* alone, LZ4 leaves every premium's digits and more: ~2,100 bytes */
-    if (packed * 4 > strlen(r2))
-        fail_msg("%zu bytes packed of %zu", packed, strlen(r2));
-    assert_reads_back(s, id1, r1);
-    assert_reads_back(s, id2, r2);
+    const int rows = store_response_ndicts + 1;
+    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts"), rows);
+    static const char *const lines[] = {"auto", "home", "renters", "term_life", "health", "bundle"};
+    enum { NLINES = sizeof lines / sizeof lines[0] };
+    char *texts[NLINES], ids[NLINES][64], got[64];
+    for (int i = 0; i < NLINES; i++) {
+        texts[i] = real_response(lines[i], '3');
+        save_response(s, lines[i], texts[i], ids[i]);
+        packed_dict_of(f->where, "response", ids[i], got, sizeof got);
+        assert_string_equal(got, lines[i]);
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT length(response) FROM quotes WHERE id = '%s'", ids[i]);
+        size_t packed = (size_t)count_on_file(f->where, sql);
+        if (packed * 4 > strlen(texts[i]))
+            fail_msg("%s: %zu bytes packed of %zu", lines[i], packed, strlen(texts[i]));
+        assert_reads_back(s, ids[i], texts[i]);
+    }
+    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts"), rows);
 
-    /* a rolled-back save (a duplicate id) takes its new dictionary with it */
-    sample dup;
-    make_sample(&dup, 1, NULL, "k1");
-    strcpy(dup.q.id, id1);
-    dup.q.line = "home";
-    dup.q.response = r3;
-    char err[512] = "";
-    assert_false(mq_store_save(s, &dup.q, err, sizeof err));
-    assert_int_equal(count_on_file(f->where, RESPONSE_DICTS), 1);
-    save_response(s, "home", r3, id3); /* makes the home dictionary, which is in the file */
-    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts WHERE line = 'home'"),
-                     1);
+    /* a line without a dictionary: packed alone */
+    char other[64];
+    save_response(s, "other", texts[0], other);
+    packed_dict_of(f->where, "response", other, got, sizeof got);
+    assert_string_equal(got, "");
+    assert_reads_back(s, other, texts[0]);
 
-    /* after a reopen: everything reads, and auto keeps its dictionary */
+    /* after a reopen: everything reads, and no dictionary was added */
     mq_store_close(s);
     s = open_store(f);
-    assert_reads_back(s, id1, r1);
-    assert_reads_back(s, id2, r2);
-    assert_reads_back(s, id3, r3);
-    save_response(s, "auto", r3, id4);
-    assert_reads_back(s, id4, r3);
-    assert_int_equal(count_on_file(f->where, RESPONSE_DICTS), 2);
-
-    /* a response more than twice the dictionary's length: a new one */
-    char *r5 = fake_response(100, 5), id5[64];
-    save_response(s, "auto", r5, id5);
-    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts WHERE line = 'auto'"),
-                     2);
-    assert_reads_back(s, id5, r5);
-
-    /* the dictionary does not name the quote it was made of */
-    sample named;
-    make_sample(&named, 1, NULL, "k1");
-    named.q.line = "life";
-    size_t rlen = strlen(r1) + 200;
-    char *r6 = malloc(rlen);
-    assert_non_null(r6);
-    snprintf(r6, rlen, "{\"quote_id\":\"%s\",\"created_at\":\"%s\",%s", named.q.id,
-             named.q.created_at, r1 + 1);
-    named.q.response = r6;
-    save(s, &named.q);
-    assert_reads_back(s, named.q.id, r6);
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM pack_dicts WHERE line = 'life' AND instr(dict, CAST('%s' AS "
-             "BLOB)) = 0 AND instr(dict, CAST('%s' AS BLOB)) = 0",
-             named.q.id, named.q.created_at);
-    assert_int_equal(count_on_file(f->where, sql), 1);
-    free(r6);
+    for (int i = 0; i < NLINES; i++)
+        assert_reads_back(s, ids[i], texts[i]);
+    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts"), rows);
 
     /* a dictionary id that does not exist */
+    char sql[256], err[256];
     snprintf(sql, sizeof sql,
              "UPDATE quotes SET response = CAST(substr(response, 1, 8) || x'E703000000000000' "
              "|| substr(response, 17) AS BLOB) WHERE id = '%s'",
-             id2);
+             ids[0]);
     sql_on_file(f->where, sql, NULL, 0);
     mq_store_loaded l;
-    assert_int_equal(mq_store_get(s, id2, &l, err, sizeof err), -1);
+    assert_int_equal(mq_store_get(s, ids[0], &l, err, sizeof err), -1);
     assert_non_null(strstr(err, "does not unpack"));
-    assert_reads_back(s, id1, r1); /* the others read on */
+    assert_reads_back(s, ids[1], texts[1]); /* the others read on */
+    for (int i = 0; i < NLINES; i++)
+        free(texts[i]);
+}
+
+/* Whether the file at path holds `what` anywhere. */
+static bool file_holds(const char *path, const char *what)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return false;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    rewind(fp);
+    char *bytes = malloc((size_t)n + 1);
+    assert_non_null(bytes);
+    bool ok = fread(bytes, 1, (size_t)n, fp) == (size_t)n &&
+              memmem(bytes, (size_t)n, what, strlen(what)) != NULL;
+    free(bytes);
+    fclose(fp);
+    return ok;
+}
+
+/* Programs before this one kept the first response of each line as its
+ * dictionary: a shopper's, which `forget` could not erase. Opening retires
+ * every response dictionary that is not built in: the responses packed
+ * against it are packed again against their line's, byte for byte the same
+ * text, and its row is gone from the file. */
+static void t_sqlite_old_response_dicts_retired(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    char *r1 = real_response("auto", '1'), *r2 = real_response("auto", '2'), id1[64], id2[64];
+    save_response(s, "auto", r1, id1);
+    save_response(s, "auto", r2, id2);
+    mq_store_close(s);
+
+    /* as an older program left it: a shopper's response as the auto
+     * dictionary, both responses packed against it */
+    size_t dlen = strlen(r1) + 32;
+    char *old = malloc(dlen);
+    assert_non_null(old);
+    snprintf(old, dlen, "MKshopperQz%s", r1);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO pack_dicts (line, dict) VALUES ('auto', ?1)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, old, (int)strlen(old), SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    store_dict d = {sqlite3_last_insert_rowid(db), (const unsigned char *)old, (int)strlen(old)};
+    store_packer *packer = store_packer_new();
+    const char *ids[2] = {id1, id2}, *texts[2] = {r1, r2};
+    for (int i = 0; i < 2; i++) {
+        int z = 0;
+        unsigned char *blob = store_pack(packer, texts[i], strlen(texts[i]), &d, &z);
+        assert_non_null(blob);
+        assert_int_equal(
+            sqlite3_prepare_v2(db, "UPDATE quotes SET response = ?2 WHERE id = ?1", -1, &st, NULL),
+            SQLITE_OK);
+        sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, blob, z, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_finalize(st);
+        free(blob);
+    }
+    store_packer_free(packer);
+    sqlite3_close(db);
+    char got[64], sql[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pack_dicts WHERE id = %lld", (long long)d.id);
+
+    s = open_store(f);
+    assert_int_equal(count_on_file(f->where, sql), 0);
+    assert_int_equal(count_on_file(f->where, "SELECT count(*) FROM pack_dicts"),
+                     store_response_ndicts + 1);
+    for (int i = 0; i < 2; i++) {
+        assert_reads_back(s, ids[i], texts[i]);
+        packed_dict_of(f->where, "response", ids[i], got, sizeof got);
+        assert_string_equal(got, "auto");
+    }
+    mq_store_close(s);
+    f->s = NULL; /* closed: the file is whole */
+    assert_false(file_holds(f->where, "MKshopperQz"));
+    free(old);
     free(r1);
     free(r2);
-    free(r3);
-    free(r5);
 }
 
 /* A sealed auto request as the server stores it: personal values null, a
@@ -1186,6 +1252,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_sqlite_wal_stays_bounded, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_large_texts_packed, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_responses_packed_with_dictionary, setup_sqlite,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_old_response_dicts_retired, setup_sqlite,
                                         teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_requests_packed_with_fixed_dictionary,
                                         setup_sqlite, teardown),
