@@ -69,6 +69,7 @@ static const struct limit_opt {
     {"max-per-ip", 0, 100000, "connections (0: no cap)"},
     {"idle-timeout", 1, 86400, "seconds"},
     {"request-timeout", 0, 86400, "seconds (0: none)"},
+    {"drain-timeout", 1, 3600, "seconds"},
     {"max-body", 1, 256ull << 20, "bytes"},
     {"max-header-size", 1024, 1 << 20, "bytes"},
     {"max-headers", 1, 10000, "header fields"},
@@ -86,6 +87,8 @@ static bool set_whole_limit(mq_server_limits *l, const char *name, unsigned long
         l->idle_timeout_s = (unsigned)v;
     else if (strcmp(name, "request-timeout") == 0)
         l->request_timeout_s = (unsigned)v;
+    else if (strcmp(name, "drain-timeout") == 0)
+        l->drain_s = (unsigned)v;
     else if (strcmp(name, "max-body") == 0)
         l->max_body = (size_t)v;
     else if (strcmp(name, "max-header-size") == 0)

@@ -103,6 +103,9 @@ static const struct {
      "  --idle-timeout S      close a connection silent for S seconds [30]\n"
      "  --request-timeout S   cut a request whose headers and body take longer than S\n"
      "                        seconds to arrive (slowloris), 0 never [60]\n"
+     "  --drain-timeout S     on SIGTERM, wait S seconds for requests in flight; then\n"
+     "                        remote carriers still out are cut off (timeout), and\n"
+     "                        their quotes answered, for up to S seconds more [10]\n"
      "  --max-body BYTES      request body, else 413 [1048576]\n"
      "  --max-header-size B   request line and headers, else 431 [16384]\n"
      "  --max-headers N       header fields, else 431 [100]\n"
@@ -276,8 +279,8 @@ typedef int (*command_fn)(const cli_opts *);
 
 /* serve's limits (cmd_serve.c checks their values) */
 #define SERVE_LIMITS                                                                               \
-    "max-connections max-per-ip idle-timeout request-timeout max-body max-header-size "            \
-    "max-headers max-url rate-limit rate-burst trust-proxy"
+    "max-connections max-per-ip idle-timeout request-timeout drain-timeout max-body "              \
+    "max-header-size max-headers max-url rate-limit rate-burst trust-proxy"
 
 /* Each command with the options it takes (long names, separated by spaces;
  * --help goes with every command) and whether it takes an argument. An
@@ -332,6 +335,7 @@ static const struct option longopts[] = {{"plans", required_argument, NULL, 'p'}
                                          {"max-per-ip", required_argument, NULL, 'Z'},
                                          {"idle-timeout", required_argument, NULL, 'Z'},
                                          {"request-timeout", required_argument, NULL, 'Z'},
+                                         {"drain-timeout", required_argument, NULL, 'Z'},
                                          {"max-body", required_argument, NULL, 'Z'},
                                          {"max-header-size", required_argument, NULL, 'Z'},
                                          {"max-headers", required_argument, NULL, 'Z'},

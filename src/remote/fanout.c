@@ -80,9 +80,10 @@ struct mq_remote {
     int wake_fd;      /* eventfd: a call queued, or stopping */
     int64_t timer_ns; /* when curl wants socket_action(TIMEOUT); -1: not */
     pthread_t thread;
-    pthread_mutex_t lock; /* guards incoming and stopping */
+    pthread_mutex_t lock; /* guards incoming, stopping and hurry */
     call *incoming;
     bool stopping;
+    bool hurry;   /* mq_remote_hurry: every call's deadline is now */
     call *active; /* fan-out thread only */
     carrier_state *cs;
 };
@@ -431,12 +432,13 @@ static void on_transfer_done(mq_remote *r, CURL *e, CURLcode code)
     start_waiting(r, s->carrier);
 }
 
-/* Cuts off every carrier still out when a call's deadline passes. */
-static void expire_calls(mq_remote *r)
+/* Cuts off every carrier still out when a call's deadline passes, or at
+ * once when the server is stopping (hurry). */
+static void expire_calls(mq_remote *r, bool hurry)
 {
     int64_t t = now_ns();
     for (call *c = r->active; c; c = c->next) {
-        if (t >= c->deadline_ns && c->open > 0) {
+        if ((hurry || t >= c->deadline_ns) && c->open > 0) {
             int ms = (int)((c->deadline_ns - c->started_ns) / 1000000);
             for (int i = 0; i < c->nslots; i++) {
                 slot *s = &c->slots[i];
@@ -444,7 +446,16 @@ static void expire_calls(mq_remote *r)
                     continue;
                 char reason[160];
                 bool went_out = s->easy != NULL;
-                if (went_out) {
+                if (hurry) {
+                    snprintf(reason, sizeof reason,
+                             "no answer yet when the server had to stop (before the quote's %d "
+                             "ms deadline)",
+                             ms);
+                    if (went_out)
+                        release_transfer(r, s);
+                    else
+                        unqueue(&r->cs[s->carrier], s);
+                } else if (went_out) {
                     snprintf(reason, sizeof reason, "no answer within the quote's %d ms deadline",
                              ms);
                     release_transfer(r, s);
@@ -462,12 +473,13 @@ static void expire_calls(mq_remote *r)
     }
 }
 
-static void take_incoming(mq_remote *r, bool *stopping)
+static void take_incoming(mq_remote *r, bool *stopping, bool *hurry)
 {
     pthread_mutex_lock(&r->lock);
     call *in = r->incoming;
     r->incoming = NULL;
     *stopping = r->stopping;
+    *hurry = r->hurry;
     pthread_mutex_unlock(&r->lock);
     while (in) {
         call *c = in;
@@ -559,8 +571,8 @@ static void *fanout_thread(void *arg)
     mq_remote *r = arg;
     pthread_setname_np(pthread_self(), "mq-fanout");
     for (;;) {
-        bool stopping;
-        take_incoming(r, &stopping);
+        bool stopping, hurry;
+        take_incoming(r, &stopping, &hurry);
         if (stopping && !r->active)
             break;
         CURLMsg *m;
@@ -568,7 +580,7 @@ static void *fanout_thread(void *arg)
         while ((m = curl_multi_info_read(r->multi, &left)))
             if (m->msg == CURLMSG_DONE)
                 on_transfer_done(r, m->easy_handle, m->data.result);
-        expire_calls(r);
+        expire_calls(r, hurry);
         finish_answered_calls(r);
         wait_and_act(r);
     }
@@ -659,6 +671,14 @@ fail:
     close_fds(r);
     free(r);
     return NULL;
+}
+
+void mq_remote_hurry(mq_remote *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->hurry = true;
+    pthread_mutex_unlock(&r->lock);
+    wake(r);
 }
 
 void mq_remote_stop(mq_remote *r)

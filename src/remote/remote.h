@@ -94,6 +94,10 @@ typedef struct mq_remote mq_remote;
 mq_remote *mq_remote_start(const mq_remote_registry *reg, char *err, size_t errlen);
 /* Waits for calls in flight (each ends by its deadline), then stops. */
 void mq_remote_stop(mq_remote *r);
+/* Ends every call in flight now, as its deadline would: each carrier still
+ * out answers MQ_TIMEOUT "the server is stopping". Calls made after it are
+ * ended at once the same way. For a server shutting down. */
+void mq_remote_hurry(mq_remote *r);
 const mq_remote_registry *mq_remote_registry_of(const mq_remote *r);
 
 /* One carrier's answer to one call, as the fan-out thread hands it over. */

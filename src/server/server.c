@@ -1355,6 +1355,7 @@ void mq_server_limits_default(mq_server_limits *l)
         .max_per_ip = 200,
         .idle_timeout_s = 30,
         .request_timeout_s = 60,
+        .drain_s = DRAIN_SECONDS,
         .max_body = 1024 * 1024,
         .max_header_bytes = 16 * 1024,
         .max_headers = 100,
@@ -1388,9 +1389,10 @@ static bool start_hardening(mq_server *s)
     return true;
 }
 
-static void drain(void)
+/* Waits up to `seconds` for the requests in flight to be answered. */
+static void drain(unsigned seconds)
 {
-    for (int i = 0; i < DRAIN_SECONDS * 100 && atomic_load(&active_requests) > 0; i++) {
+    for (unsigned i = 0; i < seconds * 100 && atomic_load(&active_requests) > 0; i++) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -1501,7 +1503,17 @@ int mq_server_run(const mq_server_config *cfg)
     }
     log_line("\"event\":\"stopping\",\"in_flight\":%d", atomic_load(&active_requests));
     acceptor_stop(&acc); /* new connections are refused at once */
-    drain();
+    drain(s->cfg.limits.drain_s);
+    if (atomic_load(&active_requests) > 0 && s->remote) {
+        /* quotes still waiting for remote carriers (a registry's deadline
+         * may be minutes): those carriers are cut off as timed out, and the
+         * quotes saved and answered with what they have. libmicrohttpd must
+         * not stop while a connection is suspended. */
+        log_line("\"event\":\"cutting_remote_calls\",\"in_flight\":%d",
+                 atomic_load(&active_requests));
+        mq_remote_hurry(s->remote);
+        drain(s->cfg.limits.drain_s);
+    }
     raters_stop(s); /* while MHD still runs: a last rated quote resumes its connection */
     MHD_stop_daemon(d);
     mq_api_remote_stop(s);

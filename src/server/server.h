@@ -27,6 +27,7 @@ typedef struct mq_server_limits {
     unsigned max_per_ip;        /* open connections per client address; 0: no cap */
     unsigned idle_timeout_s;    /* a connection silent this long is closed */
     unsigned request_timeout_s; /* a request's headers and body must arrive within this */
+    unsigned drain_s;           /* on SIGTERM, for requests in flight; then remote calls are cut */
     size_t max_body;            /* bytes of request body (413) */
     size_t max_header_bytes;    /* bytes of request line and headers (431) */
     unsigned max_headers;       /* number of header fields (431) */
@@ -36,7 +37,7 @@ typedef struct mq_server_limits {
 } mq_server_limits;
 
 /* The defaults: 1000 connections, 200 per address, 30 s idle, 60 s per
- * request, 1 MiB body, 16 KiB and 100 headers, 2 KiB URL, 20 API requests
+ * request, 10 s to drain, 1 MiB body, 16 KiB and 100 headers, 2 KiB URL, 20 API requests
  * per second per client with bursts of 60, no trusted proxy. */
 void mq_server_limits_default(mq_server_limits *l);
 

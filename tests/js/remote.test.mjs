@@ -410,6 +410,28 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(by.harbor.premium.total, 714);
     assert.equal(by.e500.status, 'error');
   });
+
+  it('SIGTERM while a quote waits for a carrier whose deadline is far off: cut off, answered 201, exit 0', async () => {
+    const file = registry(dir, 'patient.yaml', [
+      { id: 'buckeye', kind: 'local' },
+      { id: 'hang', url: `${farm.url}/hang/hang` },
+    ], 60000);
+    const node = await startServer({ args: ['--carriers', file, '--drain-timeout', '1'] });
+    const pending = postQuote(node, HARBOR_1);
+    await new Promise((r) => setTimeout(r, 300)); // the quote is out, waiting for hang
+    const t0 = performance.now();
+    node.signal('SIGTERM');
+    const q = await pending;
+    assert.equal(q.status, 201, q.text);
+    const by = byCarrier(q.json);
+    assert.equal(by.buckeye.status, 'quoted');
+    assert.equal(by.hang.status, 'timeout');
+    assert.equal(by.hang.reasons[0], "no answer yet when the server had to stop (before the quote's 60000 ms deadline)");
+    const exit = await node.exited;
+    assert.equal(exit.code, 0, node.logs());
+    assert.ok(performance.now() - t0 < 4000, `stopped after ${(performance.now() - t0).toFixed(0)} ms`);
+    assert.ok(node.events().some((e) => e.event === 'cutting_remote_calls' && e.in_flight === 1), node.logs());
+  });
 });
 
 describe('the web page shows results as carriers answer', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared/reference' }, () => {
