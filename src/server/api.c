@@ -156,21 +156,18 @@ bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, json_t
     q->subject = q->key_id = NULL;
     if (ok)
         return true;
-    fprintf(stderr, "{\"event\":\"store_error\",\"quote\":\"%s\"}\n", q->id);
-    return false;
+    return false; /* mq_api_save_failed logs why */
 }
 
 void mq_api_save_failed(mq_server *s, mq_http_req *r)
 {
     char why[256];
-    if (mq_store_failed(s->store, why, sizeof why) &&
-        !atomic_exchange(&s->store_failure_logged, true)) {
+    if (mq_store_failed(s->store, why, sizeof why)) {
         /* once: the operator must see why every save is refused from now on */
-        json_t *ev = json_pack("{s:s, s:s}", "event", "store_failed", "message", why);
-        char *line = ev ? mq_resp_dump(ev, false) : NULL;
-        fprintf(stderr, "%s\n", line ? line : "{\"event\":\"store_failed\"}");
-        free(line);
-        json_decref(ev);
+        if (!atomic_exchange(&s->store_failure_logged, true))
+            mq_server_log_event("store_failed", why);
+    } else if (mq_store_last_error(s->store, why, sizeof why)) {
+        mq_server_log_event("store_error", why); /* a read-only file, a busy database... */
     }
     if (mq_store_failed(s->store, NULL, 0))
         mq_api_error(r, 503, "storage_unavailable",
@@ -532,11 +529,22 @@ static void get_health(mq_server *s, mq_http_req *r)
         return;
     mq_engine_ref *ref = mq_server_engine_acquire(s);
     int plans = mq_engine_plan_count(ref->engine);
-    json_t *doc =
-        json_pack("{s:s, s:i, s:s, s:I}", "status", "ok", "plans", plans, "plans_loaded_at",
-                  ref->loaded_at, "quotes_saved", (json_int_t)mq_store_count(s->store));
+    char why[256];
+    bool failing = mq_store_failed(s->store, why, sizeof why);
+    json_t *doc = json_pack("{s:s, s:i, s:s, s:I}", "status", failing ? "failing" : "ok", "plans",
+                            plans, "plans_loaded_at", ref->loaded_at, "quotes_saved",
+                            (json_int_t)mq_store_count(s->store));
     mq_server_engine_release(s, ref);
-    reply_json(r, 200, doc);
+    /* a load balancer takes a node that cannot save quotes out of service */
+    if (doc && failing) {
+        char problem[400];
+        snprintf(problem, sizeof problem,
+                 "the database refuses writes since a write to its disk failed (%s); restart "
+                 "once the disk is fixed",
+                 why);
+        json_object_set_new(doc, "problem", json_string(problem));
+    }
+    reply_json(r, failing ? 503 : 200, doc);
 }
 
 static void get_metrics(mq_server *s, mq_http_req *r)

@@ -172,8 +172,13 @@ static void store_commits(text *t, mq_store *store)
         "being queued to their commit being on disk.\n"
         "# TYPE mq_store_save_wait_seconds summary\n"
         "mq_store_save_wait_seconds_sum %.6f\n"
-        "mq_store_save_wait_seconds_count %lld\n",
-        cumulative, c.seconds, cumulative, c.waited, (long long)c.quotes);
+        "mq_store_save_wait_seconds_count %lld\n"
+        "# HELP mq_store_failed 1 once a write to the database's disk failed: it refuses "
+        "writes until a restart.\n"
+        "# TYPE mq_store_failed gauge\n"
+        "mq_store_failed %d\n",
+        cumulative, c.seconds, cumulative, c.waited, (long long)c.quotes,
+        store && mq_store_failed(store, NULL, 0) ? 1 : 0);
 }
 
 static void carriers(text *t, mq_server *s)

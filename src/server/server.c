@@ -155,6 +155,15 @@ static void log_line(const char *fmt, ...)
     log_end(&b, line);
 }
 
+void mq_server_log_event(const char *event, const char *message)
+{
+    json_t *m = json_string(message ? message : "");
+    char *text = m ? json_dumps(m, JSON_ENCODE_ANY) : NULL;
+    log_line("\"event\":\"%s\",\"message\":%s", event, text ? text : "\"\"");
+    free(text);
+    json_decref(m);
+}
+
 /* Keeps a path printable in a log line: no quotes, controls or query. */
 static void safe_path(const char *in, char *out, size_t n)
 {

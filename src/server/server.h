@@ -221,6 +221,8 @@ bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, json_t *doc, char **owne
 /* The request of a loaded quote as it was sent (malloc'd); NULL with a
  * message in err when it cannot be opened (a missing key, altered data). */
 char *mq_api_open_request(mq_server *s, const mq_store_quote *q, char *err, size_t errlen);
+/* A log line {"ts", "event", "message"} (message escaped), in one write. */
+void mq_server_log_event(const char *event, const char *message);
 /* The Prometheus text of the metrics (malloc'd). */
 char *mq_metrics_text(mq_server *s);
 /* The slot of mq_metrics.quotes for a request: its line, MQ_METRIC_BUNDLE

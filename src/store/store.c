@@ -40,8 +40,9 @@ struct mq_store {
     int schema_version;
     /* the failed state: set once, read without the lock on the fast path */
     atomic_bool failed;
-    pthread_mutex_t failed_lock;
+    pthread_mutex_t failed_lock; /* guards failed_msg and last_error */
     char failed_msg[256];
+    char last_error[256]; /* of the last write that failed, fatal or not */
     /* group commit */
     pthread_mutex_t queue_lock;
     pthread_cond_t work;
@@ -106,9 +107,23 @@ static bool refuses_writes(mq_store *s, char *err, size_t errlen)
 /* Records what a backend write returned; true when it succeeded. */
 static bool note_write(mq_store *s, store_rc rc, const char *err)
 {
+    if (rc != STORE_OK) {
+        pthread_mutex_lock(&s->failed_lock);
+        snprintf(s->last_error, sizeof s->last_error, "%s", err);
+        pthread_mutex_unlock(&s->failed_lock);
+    }
     if (rc == STORE_FATAL)
         enter_failed(s, err);
     return rc == STORE_OK;
+}
+
+bool mq_store_last_error(mq_store *s, char *msg, size_t msglen)
+{
+    pthread_mutex_lock(&s->failed_lock);
+    bool any = s->last_error[0] != '\0';
+    snprintf(msg, msglen, "%s", s->last_error);
+    pthread_mutex_unlock(&s->failed_lock);
+    return any;
 }
 
 /* ---- Group commit ------------------------------------------------------- */

@@ -91,6 +91,9 @@ int mq_store_schema_latest(void);
 /* True once a write failed for a reason the disk gave; msg (may be NULL)
  * receives the first such error. Every write then fails at once. */
 bool mq_store_failed(mq_store *s, char *msg, size_t msglen);
+/* The error of the last write that failed, fatal or not (a read-only
+ * file, a busy database...), into msg; false when none has. */
+bool mq_store_last_error(mq_store *s, char *msg, size_t msglen);
 
 /* ---- Saving ------------------------------------------------------------- */
 

@@ -81,6 +81,14 @@ describe('a failing disk: JSON 5xx, nothing partial, no retry', () => {
           const logged = srv.events().filter((e) => e.event === 'store_failed');
           assert.equal(logged.length, 1, srv.logs());
           assert.ok(logged[0].message.length > 0);
+          assert.match(logged[0].ts, /^\d{4}-\d\d-\d\dT/);
+          // out of service for a load balancer, and on /metrics
+          const health = await rawRequest(`${srv.url}/healthz`);
+          assert.equal(health.status, 503, health.text);
+          const h = JSON.parse(health.text);
+          assert.equal(h.status, 'failing');
+          assert.match(h.problem, /^the database refuses writes since a write to its disk failed \(.+\); restart/);
+          assert.match((await rawRequest(`${srv.url}/metrics`)).text, /^mq_store_failed 1$/m);
         }
         for (const [id, text] of ok) {
           const got = await rawRequest(`${srv.url}/v1/quotes/${id}`);
@@ -94,6 +102,7 @@ describe('a failing disk: JSON 5xx, nothing partial, no retry', () => {
       srv = await startServer({ db });
       try {
         const health = JSON.parse((await rawRequest(`${srv.url}/healthz`)).text);
+        assert.equal(health.status, 'ok');
         assert.equal(health.quotes_saved, ok.size, `statuses ${statuses}`); // nothing partial
         for (const [id, text] of ok) assert.equal((await rawRequest(`${srv.url}/v1/quotes/${id}`)).text, text);
         assert.equal((await post(srv)).status, 201); // the disk is fine again

@@ -411,11 +411,14 @@ static void t_duplicate_rejected(void **state)
     sample a, b;
     make_sample(&a, 1, NULL, NULL);
     save(s, &a.q);
-    char err[512] = "";
+    char err[512] = "", last[512];
+    assert_false(mq_store_last_error(s, last, sizeof last));
     assert_false(mq_store_save(s, &a.q, err, sizeof err));
     assert_non_null(strstr(err, "save"));
     assert_true(strstr(err, "UNIQUE") || strstr(err, "unique")); /* the database's own words */
     assert_false(mq_store_failed(s, NULL, 0)); /* a rejected quote does not fail the store */
+    assert_true(mq_store_last_error(s, last, sizeof last)); /* what the server logs */
+    assert_string_equal(last, err);
     make_sample(&b, 2, NULL, NULL);
     save(s, &b.q);
     assert_int_equal(mq_store_count(s), 2);
