@@ -1463,11 +1463,20 @@ int mq_server_run(const mq_server_config *cfg)
         log_line("\"event\":\"error\",\"message\":\"database: %s\"", msg);
         goto done;
     }
-    s->keys = mq_priv_ring_load(cfg->key_file, true, err, sizeof err);
+    /* a new key ring only for a database without quotes: another node's,
+     * or an earlier ring's, quotes could not be opened with it, and forget
+     * could not find their shoppers */
+    int64_t saved = mq_store_count(s->store);
+    s->keys = mq_priv_ring_load(cfg->key_file, saved == 0, err, sizeof err);
     if (!s->keys) {
-        char msg[600];
+        char msg[600], hint[200] = "";
         safe_path(err, msg, sizeof msg);
-        log_line("\"event\":\"error\",\"message\":\"keys: %s\"", msg);
+        if (saved > 0)
+            snprintf(hint, sizeof hint,
+                     "; the database holds %lld quotes sealed under a key ring: give that one "
+                     "(--key-file or MQ_KEY), a new one could open none of them",
+                     (long long)saved);
+        log_line("\"event\":\"error\",\"message\":\"keys: %s%s\"", msg, hint);
         goto done;
     }
     load_static(s);

@@ -15,7 +15,7 @@
 // Run: MQ_BIN=build/multiquote node --test --test-reporter=tap tests/js/privacy.test.mjs
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
@@ -242,6 +242,27 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
     const usage = await runCli(['forget', '--db', db]);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--email ADDR/);
+  });
+
+  it('a node without its key ring does not make a new one for a database that holds quotes', async () => {
+    const keyFile = path.join(dir, 'node.key');
+    const own = path.join(dir, 'own.db');
+    const saved = process.env.MQ_KEY;
+    delete process.env.MQ_KEY;
+    try {
+      let node = await startServer({ db: own, args: ['--key-file', keyFile] }); // creates the key file
+      const res = await request(node.url, 'POST', '/v1/quotes', JSON.stringify(CANARIES()[0].body));
+      assert.equal(res.status, 201, res.text);
+      await node.stop();
+      rmSync(keyFile);
+      await assert.rejects(startServer({ db: own, args: ['--key-file', keyFile] }), (err) => {
+        assert.match(err.message, /keys: .*node\.key: No such file or directory; the database holds 1 quotes sealed under a key ring: give that one/);
+        return true;
+      });
+      assert.equal(existsSync(keyFile), false);
+    } finally {
+      process.env.MQ_KEY = saved;
+    }
   });
 
   it('purge --older-than deletes by age only', async () => {
