@@ -186,9 +186,10 @@ bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, json_t *doc, char **owne
     *owned = NULL;
     mq_priv_sealed sealed;
     char err[256], key_id[16];
-    if (!s->keys)
+    const mq_priv_ring *keys = mq_server_keys(s);
+    if (!keys)
         return false;
-    if (!mq_priv_seal_json(s->keys, q->id, doc, &sealed, err, sizeof err))
+    if (!mq_priv_seal_json(keys, q->id, doc, &sealed, err, sizeof err))
         return false;
     size_t tlen = strlen(sealed.text) + 1, slen = strlen(sealed.subject) + 1;
     size_t klen = (size_t)snprintf(key_id, sizeof key_id, "%d", sealed.key_id) + 1;
@@ -208,11 +209,12 @@ bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, json_t *doc, char **owne
 
 char *mq_api_open_request(mq_server *s, const mq_store_quote *q, char *err, size_t errlen)
 {
-    if (!s->keys) {
+    const mq_priv_ring *keys = mq_server_keys(s);
+    if (!keys) {
         snprintf(err, errlen, "no key ring to open saved requests");
         return NULL;
     }
-    return mq_priv_open(s->keys, q->id, q->request, err, errlen);
+    return mq_priv_open(keys, q->id, q->request, err, errlen);
 }
 
 /* Counts each carrier's result of a `line` request and its answer time in

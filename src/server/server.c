@@ -237,8 +237,39 @@ static mq_engine_ref *load_engine(const char *dir)
     return r;
 }
 
+const mq_priv_ring *mq_server_keys(mq_server *s)
+{
+    return atomic_load_explicit(&s->keys, memory_order_acquire);
+}
+
+/* SIGHUP: the key ring read again (after rotate-key, new quotes are sealed
+ * under its new key, and the quotes it re-sealed open). The old ring is
+ * kept until the server stops: a request may be using it. A ring that does
+ * not load keeps the old one. */
+static void reload_keys(mq_server *s)
+{
+    char err[512], msg[600];
+    if (s->nold_keys == MQ_OLD_KEY_RINGS) {
+        log_line("\"event\":\"keys_reload_failed\",\"message\":\"the key ring was reloaded %d "
+                 "times since the start; restart to reload it again\"",
+                 MQ_OLD_KEY_RINGS);
+        return;
+    }
+    mq_priv_ring *fresh = mq_priv_ring_load(s->cfg.key_file, false, err, sizeof err);
+    if (!fresh) {
+        safe_path(err, msg, sizeof msg);
+        log_line("\"event\":\"keys_reload_failed\",\"message\":\"%s; keeping the key ring loaded "
+                 "before\"",
+                 msg);
+        return;
+    }
+    s->old_keys[s->nold_keys++] = atomic_exchange_explicit(&s->keys, fresh, memory_order_acq_rel);
+    log_line("\"event\":\"keys_reloaded\",\"current_key\":%d", mq_priv_current_key(fresh));
+}
+
 static void reload(mq_server *s)
 {
+    reload_keys(s);
     mq_engine_ref *fresh = load_engine(s->cfg.plans_dir);
     if (!fresh) {
         atomic_fetch_add(&s->metrics.reloads_failed, 1);
@@ -1413,8 +1444,10 @@ static void free_server(mq_server *s)
         mq_server_engine_release(s, s->live);
     mq_api_remote_stop(s); /* after a failed start; a no-op after a clean stop */
     mq_store_close(s->store);
-    mq_priv_ring_free(s->keys);
-    s->keys = NULL;
+    mq_priv_ring_free(atomic_exchange(&s->keys, NULL));
+    for (int i = 0; i < s->nold_keys; i++)
+        mq_priv_ring_free(s->old_keys[i]);
+    s->nold_keys = 0;
     for (int i = 0; i < s->nfiles; i++) {
         free(s->files[i].path);
         free(s->files[i].body);
@@ -1467,8 +1500,8 @@ int mq_server_run(const mq_server_config *cfg)
      * or an earlier ring's, quotes could not be opened with it, and forget
      * could not find their shoppers */
     int64_t saved = mq_store_count(s->store);
-    s->keys = mq_priv_ring_load(cfg->key_file, saved == 0, err, sizeof err);
-    if (!s->keys) {
+    atomic_store(&s->keys, mq_priv_ring_load(cfg->key_file, saved == 0, err, sizeof err));
+    if (!mq_server_keys(s)) {
         char msg[600], hint[200] = "";
         safe_path(err, msg, sizeof msg);
         if (saved > 0)

@@ -93,6 +93,8 @@ typedef enum {
  * whose "line" names none (refused as invalid) in slots of their own. */
 enum { MQ_METRIC_BUNDLE = MQ_LINE_COUNT, MQ_METRIC_NO_LINE, MQ_METRIC_LINES };
 
+enum { MQ_OLD_KEY_RINGS = 64 }; /* key rings SIGHUP may replace before a restart */
+
 typedef struct mq_metrics {
     atomic_long requests[ROUTE_COUNT][6]; /* by status class 1xx..5xx (index 1-5) */
     atomic_long latency[ROUTE_COUNT][MQ_LAT_BUCKETS + 1];
@@ -126,7 +128,12 @@ typedef struct mq_server {
         const char *type;
     } * files;
     int nfiles;
-    struct mq_priv_ring *keys; /* seal personal data at rest (src/privacy) */
+    /* the key ring that seals personal data at rest (src/privacy): read
+     * with mq_server_keys; SIGHUP reads it again, and the rings it replaces
+     * stay until the server stops, since a request may still hold one */
+    _Atomic(struct mq_priv_ring *) keys;
+    struct mq_priv_ring *old_keys[MQ_OLD_KEY_RINGS];
+    int nold_keys;
     /* hardening (server.c): the rate limiter (NULL when off), the trusted
      * proxy's key, and the watch over requests that arrive too slowly */
     struct mq_rl *ratelimit;
@@ -221,6 +228,8 @@ bool mq_api_seal_quote(mq_server *s, mq_store_quote *q, json_t *doc, char **owne
 /* The request of a loaded quote as it was sent (malloc'd); NULL with a
  * message in err when it cannot be opened (a missing key, altered data). */
 char *mq_api_open_request(mq_server *s, const mq_store_quote *q, char *err, size_t errlen);
+/* The key ring in use (see mq_server.keys). */
+const struct mq_priv_ring *mq_server_keys(mq_server *s);
 /* A log line {"ts", "event", "message"} (message escaped), in one write. */
 void mq_server_log_event(const char *event, const char *message);
 /* The Prometheus text of the metrics (malloc'd). */

@@ -15,7 +15,7 @@
 // Run: MQ_BIN=build/multiquote node --test --test-reporter=tap tests/js/privacy.test.mjs
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, rmSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
@@ -260,6 +260,37 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
         return true;
       });
       assert.equal(existsSync(keyFile), false);
+    } finally {
+      process.env.MQ_KEY = saved;
+    }
+  });
+
+  it('after rotate-key, SIGHUP makes the server read its key ring again', async () => {
+    const keyFile = path.join(dir, 'rotating.key');
+    const own = path.join(dir, 'rotating.db');
+    const saved = process.env.MQ_KEY;
+    delete process.env.MQ_KEY;
+    try {
+      const node = await startServer({ db: own, args: ['--key-file', keyFile] });
+      const body = JSON.stringify(CANARIES()[0].body);
+      const first = JSON.parse((await request(node.url, 'POST', '/v1/quotes', body)).text).quote_id;
+      const r = await runCli(['rotate-key', '--db', own, '--key-file', keyFile]);
+      assert.equal(r.code, 0, r.stderr);
+      // the running server's ring has key 1 only: the re-sealed quote does not open yet
+      const before = await request(node.url, 'GET', `/v1/quotes/${first}/worksheet/harbor`);
+      assert.equal(before.status, 500, before.text);
+      node.signal('SIGHUP');
+      await node.waitForLog((e) => e.event === 'keys_reloaded');
+      assert.ok(node.events().some((e) => e.event === 'keys_reloaded' && e.current_key === 2), node.logs());
+      assert.equal((await request(node.url, 'GET', `/v1/quotes/${first}/worksheet/harbor`)).status, 200);
+      const next = JSON.parse((await request(node.url, 'POST', '/v1/quotes', body)).text).quote_id;
+      assert.equal(sql(own, `SELECT key_id FROM quotes WHERE id = '${next}'`), '2'); // sealed under the new key
+      // a key file that no longer reads keeps the ring loaded before
+      writeFileSync(keyFile, 'key 1 nonsense\n', { mode: 0o600 });
+      node.signal('SIGHUP');
+      await node.waitForLog((e) => e.event === 'keys_reload_failed');
+      assert.equal((await request(node.url, 'GET', `/v1/quotes/${next}/worksheet/harbor`)).status, 200);
+      await node.stop();
     } finally {
       process.env.MQ_KEY = saved;
     }
