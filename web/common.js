@@ -90,19 +90,28 @@ export function mountCommon(container, lineId) {
   const carrierDetails = h('details', { class: 'carrier-picker', hidden: true },
     h('summary', null, 'Ask only some carriers (optional)'), carrierBox);
   let carriers = [];
-  const selected = new Set(); // carrier ids checked, kept while the list is re-rendered
+  // Carrier ids checked, one set per line: a carrier ticked for term life is
+  // not asked for an auto quote. Kept while the list is re-rendered.
+  const picks = new Map();
+  const selected = () => {
+    if (!picks.has(line)) picks.set(line, new Set());
+    return picks.get(line);
+  };
+  /** The plans carrier `c` files for the current line. */
+  const plansOf = (c) => (c.plans || []).filter((p) => p.line === line);
 
   function renderCarriers() {
     const st = state.value;
+    const mine = selected();
     carrierList.replaceChildren();
     for (const c of carriers) {
-      const plans = (c.plans || []).filter((p) => p.line === line);
+      const plans = plansOf(c);
       if (!plans.length) continue;
       const states = [...new Set(plans.flatMap((p) => p.states || []))];
       const writes = states.includes(st);
       const cb = h('input', {
-        type: 'checkbox', id: uid('carrier'), value: c.id, checked: selected.has(c.id),
-        onchange: () => (cb.checked ? selected.add(c.id) : selected.delete(c.id)),
+        type: 'checkbox', id: uid('carrier'), value: c.id, checked: mine.has(c.id),
+        onchange: () => (cb.checked ? mine.add(c.id) : mine.delete(c.id)),
       });
       carrierList.append(checkField(
         [c.name, ` (${c.rating})`, writes ? null : h('span', { class: 'muted' }, ` — not in ${st}`)],
@@ -112,9 +121,10 @@ export function mountCommon(container, lineId) {
     carrierDetails.hidden = carrierList.children.length === 0;
   }
 
+  /** The carriers to ask: those ticked in the current line's list (and listed there). */
   function checkedCarriers() {
-    const listed = new Set(carriers.map((c) => c.id));
-    return [...selected].filter((id) => listed.has(id));
+    const listed = new Set(carriers.filter((c) => plansOf(c).length).map((c) => c.id));
+    return [...selected()].filter((id) => listed.has(id));
   }
 
   getCarriers().then((res) => {
@@ -234,9 +244,10 @@ export function mountCommon(container, lineId) {
       homeowner.checked = !!ap.homeowner;
       paperless.checked = !!ap.paperless;
       consent.checked = !!(ap.consent && ap.consent.contact);
-      selected.clear();
-      for (const id of Array.isArray(req.carriers) ? req.carriers : []) selected.add(String(id));
-      carrierDetails.open = selected.size > 0;
+      const mine = selected(); // the line shown is the request's line (the caller picked it)
+      mine.clear();
+      for (const id of Array.isArray(req.carriers) ? req.carriers : []) mine.add(String(id));
+      carrierDetails.open = mine.size > 0;
       renderCarriers();
       listeners.forEach((fn) => fn(state.value));
     },

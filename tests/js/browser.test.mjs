@@ -5,7 +5,8 @@
 // opens the worksheet; reloads /q/{id}; the not-found page; server field
 // errors next to their field; escaping of shopper text; a 375 px phone
 // screen; the keyboard; the filters; and one test per other line of
-// insurance (skipped while its form is not on the page).
+// insurance (skipped while its form is not on the page). Also:
+//   - a carrier ticked for one line is not asked for another.
 //
 // Screenshots go to build/screenshots/*.png (a failed test leaves
 // FAILED-<test>.png there too).
@@ -580,6 +581,42 @@ describe('pages and errors', () => {
     const box = await page.getByTestId('worksheet').boundingBox();
     assert.ok(box.x >= 0 && box.x + box.width <= 375, `the worksheet dialog fits: ${JSON.stringify(box)}`);
     await screenshot(page, '08-narrow-worksheet', { fullPage: false });
+  });
+
+  browserIt('a carrier ticked for one line is not asked for another', async (t, openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    if (await page.getByTestId('line-term_life').isDisabled()) {
+      t.skip('term life form not available yet');
+      return;
+    }
+    const { carriers } = (await api('GET', '/v1/carriers')).data;
+    const writes = (c, line) => (c.plans || []).some((p) => p.line === line);
+    const lifeOnly = carriers.find((c) => writes(c, 'term_life') && !writes(c, 'auto'));
+    assert.ok(lifeOnly, 'a carrier writes term life but not auto');
+    await page.getByTestId('fill-example').click();
+    const picker = page.locator('details.carrier-picker');
+
+    // Term life: ask only that carrier.
+    await page.getByTestId('line-term_life').check();
+    await page.locator('.line-form[data-line="term_life"]').waitFor({ state: 'visible' });
+    await picker.locator('summary').click();
+    await picker.getByLabel(new RegExp(`^${escapeRe(lifeOnly.name)} `)).check();
+
+    // Back to auto: nothing is ticked there, and nothing is sent.
+    await page.getByTestId('line-auto').check();
+    await page.locator('.line-form[data-line="auto"]').waitFor({ state: 'visible' });
+    assert.equal(await picker.locator('input:checked').count(), 0, 'nothing ticked in the auto list');
+    // Term life keeps its own pick.
+    await page.getByTestId('line-term_life').check();
+    await page.locator('.line-form[data-line="term_life"]').waitFor({ state: 'visible' });
+    assert.equal(await picker.getByLabel(new RegExp(`^${escapeRe(lifeOnly.name)} `)).isChecked(), true);
+    await page.getByTestId('line-auto').check();
+    await page.locator('.line-form[data-line="auto"]').waitFor({ state: 'visible' });
+
+    const { request } = await submitAndWait(page, () => page.getByTestId('get-quotes').click());
+    assert.deepEqual(request, EXAMPLE_1, 'no carriers list: every auto carrier is asked');
+    assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
   });
 
   browserIt('keyboard only: Tab to the line picker and to Get quotes, submit with Enter', async (t, openPage) => {
