@@ -6,7 +6,8 @@
 // errors next to their field; escaping of shopper text; a 375 px phone
 // screen; the keyboard; the filters; and one test per other line of
 // insurance (skipped while its form is not on the page). Also:
-//   - a carrier ticked for one line is not asked for another.
+//   - a carrier ticked for one line is not asked for another;
+//   - a very long make and model wrap on a phone screen.
 //
 // Screenshots go to build/screenshots/*.png (a failed test leaves
 // FAILED-<test>.png there too).
@@ -581,6 +582,33 @@ describe('pages and errors', () => {
     const box = await page.getByTestId('worksheet').boundingBox();
     assert.ok(box.x >= 0 && box.x + box.width <= 375, `the worksheet dialog fits: ${JSON.stringify(box)}`);
     await screenshot(page, '08-narrow-worksheet', { fullPage: false });
+  });
+
+  browserIt('a long unbroken make and model wrap on a 375 px screen instead of widening the page', async (t, openPage) => {
+    const page = await openPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    const widths = () => page.evaluate(() => ({ doc: document.documentElement.scrollWidth, body: document.body.scrollWidth }));
+    await goto(page, '/');
+    await page.getByTestId('fill-example').click();
+    const long = 'X'.repeat(150);
+    const veh = page.getByRole('group', { name: /^Vehicle 1 \(v1/ });
+    await labelled(veh, 'Make').fill(long);
+    await labelled(veh, 'Model').fill(long);
+    // The legend follows the typing, and wraps.
+    assert.match(await veh.locator(':scope > legend').textContent(), new RegExp(`^Vehicle 1 \\(v1, 2022 ${long} ${long}\\)$`));
+    const form = await widths();
+    assert.ok(form.doc <= 375 && form.body <= 375, `form: ${JSON.stringify(form)}`);
+    const legend = await veh.locator(':scope > legend').boundingBox();
+    assert.ok(legend.x + legend.width <= 375, `the legend fits: ${JSON.stringify(legend)}`);
+
+    await submitAndWait(page, () => page.getByTestId('get-quotes').click());
+    await page.getByTestId('chart').waitFor();
+    const results = await widths();
+    assert.ok(results.doc <= 375 && results.body <= 375, `results: ${JSON.stringify(results)}`);
+    await page.getByTestId('why-harbor').click();
+    await page.getByTestId('worksheet').locator('table.worksheet-table').waitFor();
+    const ws = await widths();
+    assert.ok(ws.doc <= 375 && ws.body <= 375, `worksheet: ${JSON.stringify(ws)}`);
+    await screenshot(page, '08-narrow-long-model', { fullPage: false });
   });
 
   browserIt('a carrier ticked for one line is not asked for another', async (t, openPage) => {
