@@ -1,29 +1,38 @@
-// chart.js -- a horizontal bar chart of the quoted totals, in inline SVG.
+// chart.js -- a horizontal bar chart of the quoted prices, in inline SVG.
 //
 // Drawn to the width of its container (and drawn again when that changes),
 // so text keeps its size on a phone. Each row is the carrier's name on one
-// line and its bar below, with the amount just after the bar.
+// line, its bar below with the amount charted just after it, and a note (such
+// as the policy's total and term) under the bar. The lowest amount's bar is
+// highlighted, whatever the order of the rows.
 
 import { s, uid, money } from './dom.js';
 
 const ROW = 48;
+const NOTE_ROW = 16; // a row with a note is this much taller
 const PAD = 8;
-const AMOUNT_ROOM = 120; // "1866.00 · 12 mo" after the longest bar
+const AMOUNT_ROOM = 120; // "1866.00 a month" after the longest bar
+
+/** "119.00 a month": the amount charted and its suffix. */
+const amountOf = (i) => `${money(i.total)}${i.suffix ? ` ${i.suffix}` : ''}`;
 
 /**
- * An <svg> for items [{id, name, total, term, suffix}] at `width` CSS pixels;
- * `suffix` (e.g. "per month") replaces the term after the amount.
+ * An <svg> for items [{id, name, total, suffix, note}] at `width` CSS pixels:
+ * `total` is the amount charted, `suffix` (e.g. "a month") follows it, and
+ * `note` (e.g. "$714.00 for 6 months") goes under the bar.
  * `title` and `desc` name the chart for assistive technology.
  */
 export function barChart(items, width, title) {
   const w = Math.max(240, Math.round(width));
-  const height = PAD * 2 + ROW * items.length;
+  const row = ROW + (items.some((i) => i.note) ? NOTE_ROW : 0);
+  const height = PAD * 2 + row * items.length;
   const max = Math.max(...items.map((i) => Number(i.total) || 0), 1);
+  const lowest = Math.min(...items.map((i) => Number(i.total) || 0));
   const barMax = w - PAD * 2 - AMOUNT_ROOM;
   const titleId = uid('chart-title');
   const descId = uid('chart-desc');
   const desc = items
-    .map((i) => `${i.name}: ${money(i.total)}${i.suffix ? ` ${i.suffix}` : i.term ? ` for ${i.term} months` : ''}`)
+    .map((i) => `${i.name}: ${amountOf(i)}${i.note ? ` (${i.note})` : ''}`)
     .join('; ');
 
   const svg = s('svg', {
@@ -41,15 +50,16 @@ export function barChart(items, width, title) {
   s('desc', { id: descId }, desc || 'No quotes.'));
 
   items.forEach((item, i) => {
-    const top = PAD + i * ROW;
+    const top = PAD + i * row;
     const total = Number(item.total) || 0;
     const len = Math.max(2, (total / max) * barMax);
-    const amount = `${money(total)}${item.suffix ? ` · ${item.suffix}` : item.term ? ` · ${item.term} mo` : ''}`;
+    const amount = amountOf(item);
     svg.append(s('g', { class: 'bar', 'data-testid': `bar-${item.id}` },
-      s('title', null, `${item.name}: ${amount}`),
+      s('title', null, `${item.name}: ${amount}${item.note ? ` (${item.note})` : ''}`),
       s('text', { x: PAD, y: top + 14, class: 'bar-name' }, item.name),
-      s('rect', { x: PAD, y: top + 20, width: len.toFixed(1), height: 18, rx: 3, class: i === 0 ? 'bar-rect first' : 'bar-rect' }),
-      s('text', { x: (PAD + len + 6).toFixed(1), y: top + 34, class: 'bar-amount' }, amount)));
+      s('rect', { x: PAD, y: top + 20, width: len.toFixed(1), height: 18, rx: 3, class: total === lowest ? 'bar-rect lowest' : 'bar-rect' }),
+      s('text', { x: (PAD + len + 6).toFixed(1), y: top + 34, class: 'bar-amount' }, amount),
+      item.note ? s('text', { x: PAD, y: top + 52, class: 'bar-note' }, item.note) : null));
   });
   return svg;
 }

@@ -196,6 +196,7 @@ const results = {
   subtitle: (r) => (r.plan_name && r.carrier ? String(r.carrier.name || r.carrier.id) : null),
   badge: (r) => (r.metal ? { text: metalName(r.metal), cls: `metal metal-${String(r.metal).replace(/[^a-z]/g, '')}` } : null),
   price: net,
+  basis: net, // already a month
   per: (r) => (num(r.tax_credit) > 0 ? 'a month after the tax credit' : 'a month'),
   more: () => [],
   facts: (r, key) => [
@@ -209,6 +210,7 @@ const results = {
   maxLabel: 'Maximum net premium a month ($)',
   chartCaption: 'Net premium a month by plan, after the premium tax credit',
   chartSuffix: () => 'a month',
+  chartNote: () => null,
   rowPerUnit: true,
   nouns: { asked: ['issuer', 'issuers'], quoted: ['plan', 'plans'] },
   totalRows: [

@@ -189,9 +189,13 @@ const results = {
   },
   facts: (r, key) => [{ label: 'Class assumed', value: className(r.health_class), testid: `class-${key}` }],
   breakdownTotal: (p) => `Premium ${perPayment(p.term_months)}`,
-  maxLabel: 'Maximum premium per payment ($)',
-  chartCaption: 'Premium per payment by carrier',
-  chartSuffix: (r) => perPayment(r.premium && r.premium.term_months),
+  // Compared a month (the default basis), whatever the payment: the premium per payment goes under the bar.
+  maxLabel: 'Maximum premium a month ($)',
+  chartCaption: 'Premium a month by carrier (the premium per payment under each bar)',
+  chartNote: (r) => {
+    const p = r.premium || {};
+    return Number(p.term_months) === 1 ? null : `$${money(p.total)} ${perPayment(p.term_months)}`;
+  },
   worksheetTitle: (r) => `Why ${(r.carrier && (r.carrier.name || r.carrier.id)) || ''} costs ${money(r.premium && r.premium.total)} ${perPayment(r.premium && r.premium.term_months)}`,
   totalRows: [
     { label: 'Class assumed', cell: (r) => className(r.health_class), testid: 'compare-class' },

@@ -27,6 +27,12 @@ const isQuoted = (r) => r && r.status === 'quoted' && r.premium;
 const carrierOf = (r) => (r && r.carrier) || {};
 const nameOf = (r) => String(carrierOf(r).name || carrierOf(r).id || '');
 const totalOf = (r) => Number(r.premium && r.premium.total);
+/** The price a month: premium.monthly, else the total over its term. */
+const monthlyOf = (r) => {
+  const p = r.premium || {};
+  const m = Number(p.monthly);
+  return p.monthly !== undefined && p.monthly !== null && Number.isFinite(m) ? m : Number(p.total) / (Number(p.term_months) || 1);
+};
 
 // The auto presentation; a line's `results` overrides any of these.
 const VIEW = {
@@ -34,14 +40,18 @@ const VIEW = {
   title: nameOf, // card and column heading
   subtitle: () => null, // a line under the heading
   badge: () => null, // {text, cls}: a tag next to the heading
-  price: totalOf, // the amount sorted, filtered and charted
+  price: totalOf, // the headline amount (total-<key>)
+  // The amount compared -- sorted, filtered and charted: the price a month,
+  // so a 6-month policy and a 12-month one compare on the same footing.
+  basis: monthlyOf,
   per: (r) => `for ${r.premium.term_months} months`, // words after the headline amount
   more: (r) => [`$${money(r.premium.monthly)} a month`], // lines under it
   facts: () => [], // [{label, value, testid, strong}] listed under the price
   breakdownTotal: (p) => `Total for ${p.term_months} months`,
-  maxLabel: 'Maximum total ($)',
-  chartCaption: 'Total premium by carrier (the term is shown after each amount)',
-  chartSuffix: null, // (r) -> text after the amount; default the term in months
+  maxLabel: 'Maximum price a month ($)', // the filter on basis
+  chartCaption: 'Price a month by carrier (each policy\'s total and term under its bar)',
+  chartSuffix: () => 'a month', // (r) -> text after the charted amount (basis)
+  chartNote: (r) => `$${money(r.premium.total)} for ${r.premium.term_months} months`, // (r) -> text under the bar, or null
   rowPerUnit: false, // comparison: one row per unit (its premium) instead of per coverage
   nouns: { asked: ['carrier', 'carriers'], quoted: ['quote', 'quotes'] },
   totalRows: [
@@ -63,8 +73,8 @@ const plural = ([one, many], n) => (n === 1 ? one : many);
 
 function sorted(list, how, v) {
   const byName = (a, b) => v.title(a).localeCompare(v.title(b));
-  // Then the total: health sorts by net premium, then gross (premium.total).
-  const byPrice = (a, b) => v.price(a) - v.price(b) || totalOf(a) - totalOf(b) || byName(a, b);
+  // The price a month (health: the net premium), then the total.
+  const byPrice = (a, b) => v.basis(a) - v.basis(b) || totalOf(a) - totalOf(b) || byName(a, b);
   const byRating = (a, b) => ratingRank(carrierOf(a).rating) - ratingRank(carrierOf(b).rating);
   const out = [...list];
   if (how === 'rating') out.sort((a, b) => byRating(a, b) || (isQuoted(a) && isQuoted(b) ? byPrice(a, b) : byName(a, b)));
@@ -72,10 +82,19 @@ function sorted(list, how, v) {
   return out; // price order leaves the others in the server's order
 }
 
+/** When the quotes' terms differ, a line saying they are compared by the price a month. */
+function termsNote(quoted) {
+  const terms = [...new Set(quoted.map((r) => Number(r.premium.term_months)))].sort((a, b) => a - b);
+  if (terms.length < 2) return null;
+  const list = `${terms.slice(0, -1).join(', ')} and ${terms[terms.length - 1]}`;
+  return h('p', { class: 'meta', 'data-testid': 'terms-note' },
+    `These policies run for ${list} months, so they are compared by the price a month.`);
+}
+
 function passes(r, v) {
   if (view.minRating && ratingRank(carrierOf(r).rating) > ratingRank(view.minRating)) return false;
   if (isQuoted(r) && view.maxTotal !== '' && Number.isFinite(Number(view.maxTotal))
-      && v.price(r) > Number(view.maxTotal)) return false;
+      && v.basis(r) > Number(view.maxTotal)) return false;
   return true;
 }
 
@@ -298,7 +317,7 @@ function controls(rerender, v) {
   const minId = uid('minr');
   const maxId = uid('maxt');
   const sort = h('select', { id: sortId, 'data-testid': 'sort' },
-    h('option', { value: 'price' }, 'Price, lowest first'),
+    h('option', { value: 'price' }, 'Price a month, lowest first'),
     h('option', { value: 'rating' }, 'Carrier rating, best first'));
   sort.value = view.sort;
   const only = h('input', { type: 'checkbox', id: onlyId, 'data-testid': 'filter-quoted', checked: view.onlyQuoted });
@@ -393,9 +412,9 @@ export function renderResults(root, resp, ctx) {
       const items = quoted.map((r) => ({
         id: keyOf.get(r),
         name: v.title(r),
-        total: v.price(r),
-        term: r.premium.term_months,
-        suffix: v.chartSuffix ? v.chartSuffix(r) : undefined,
+        total: v.basis(r),
+        suffix: v.chartSuffix(r),
+        note: v.chartNote ? v.chartNote(r) : null,
       }));
       const paint = () => {
         const width = fig.clientWidth || 640;
@@ -413,7 +432,8 @@ export function renderResults(root, resp, ctx) {
       }
 
       parts.push(h('section', { class: 'block', 'aria-labelledby': 'quoted-h' },
-        h('h2', { id: 'quoted-h' }, view.sort === 'rating' ? 'Quotes, best rated first' : 'Quotes, lowest price first'),
+        h('h2', { id: 'quoted-h' }, view.sort === 'rating' ? 'Quotes, best rated first' : 'Quotes, lowest price a month first'),
+        termsNote(quoted),
         h('div', { class: 'result-list', 'data-testid': 'quoted-list' }, quoted.map((r) => quotedCard(r, ctx, v, keyOf.get(r))))));
 
       const tips = tipsSection(resp, quoted, v, quoted.map((r) => keyOf.get(r)));

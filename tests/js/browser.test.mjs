@@ -7,7 +7,8 @@
 // screen; the keyboard; the filters; and one test per other line of
 // insurance (skipped while its form is not on the page). Also:
 //   - a carrier ticked for one line is not asked for another;
-//   - a very long make and model wrap on a phone screen.
+//   - a very long make and model wrap on a phone screen;
+//   - quotes compare by the price a month (6- and 12-month terms differ).
 //
 // Screenshots go to build/screenshots/*.png (a failed test leaves
 // FAILED-<test>.png there too).
@@ -36,6 +37,8 @@ const MONEY = /^\d+\.\d{2}$/;
 const RATINGS = ['A++', 'A+', 'A', 'A-', 'B++', 'B+', 'B', 'B-', 'C++', 'C+', 'C', 'C-', 'D', 'E', 'F'];
 const rank = (r) => (RATINGS.includes(r) ? RATINGS.indexOf(r) : RATINGS.length);
 const money = (x) => Number(x).toFixed(2);
+// The page compares quotes by the price a month (terms differ: 6 or 12 months), then the total.
+const byMonthly = (a, b) => a.premium.monthly - b.premium.monthly || a.premium.total - b.premium.total;
 
 const OTHER_LINES = ['home', 'renters', 'term_life', 'health'];
 
@@ -279,7 +282,10 @@ describe('auto: Harbor Mutual example 1', () => {
     assert.equal(shown.harbor, HARBOR_TOTAL_1);
     // ...and in the comparison table and the chart.
     assert.equal(await page.getByTestId('compare-total-harbor').textContent(), HARBOR_TOTAL_1);
-    assert.match(await page.getByTestId('bar-harbor').locator('text.bar-amount').textContent(), /^714\.00 · 6 mo$/);
+    // The chart compares the price a month; the total and its term go under the bar.
+    const harbor = stored.data.results.find((r) => r.carrier.id === 'harbor');
+    assert.equal(await page.getByTestId('bar-harbor').locator('text.bar-amount').textContent(), `${money(harbor.premium.monthly)} a month`);
+    assert.equal(await page.getByTestId('bar-harbor').locator('text.bar-note').textContent(), `$${HARBOR_TOTAL_1} for 6 months`);
     await page.getByTestId('chart').waitFor();
 
     // Ways to save: every tip the server stored, under its carrier, each
@@ -326,10 +332,14 @@ describe('auto: Harbor Mutual example 1', () => {
     const quoted = quote.results.filter((r) => r.status === 'quoted');
     const others = quote.results.filter((r) => r.status !== 'quoted');
     const ratingOf = Object.fromEntries(quote.results.map((r) => [r.carrier.id, r.carrier.rating]));
-    const byPrice = [...quoted].sort((a, b) => a.premium.total - b.premium.total).map((r) => r.carrier.id);
+    const byPrice = [...quoted].sort(byMonthly).map((r) => r.carrier.id);
     const byRating = [...quoted]
-      .sort((a, b) => rank(a.carrier.rating) - rank(b.carrier.rating) || a.premium.total - b.premium.total)
+      .sort((a, b) => rank(a.carrier.rating) - rank(b.carrier.rating) || byMonthly(a, b))
       .map((r) => r.carrier.id);
+    // A 12-month policy is not ranked by its 12-month total against 6-month ones.
+    assert.ok(new Set(quoted.map((r) => r.premium.term_months)).size > 1, 'the example has 6- and 12-month terms');
+    assert.notDeepEqual(byPrice, [...quoted].sort((a, b) => a.premium.total - b.premium.total).map((r) => r.carrier.id),
+      'the price a month orders the quotes otherwise than the totals');
     const othersByRating = [...others]
       .sort((a, b) => rank(a.carrier.rating) - rank(b.carrier.rating) || a.carrier.name.localeCompare(b.carrier.name))
       .map((r) => r.carrier.id);
@@ -340,8 +350,15 @@ describe('auto: Harbor Mutual example 1', () => {
     const sort = page.getByTestId('sort');
     assert.equal(await sort.inputValue(), 'price');
     assert.deepEqual(await cardOrder(page), byPrice, 'price order first');
-    const prices = (await totals(page)).map(([, v]) => Number(v));
-    assert.deepEqual(prices, [...prices].sort((a, b) => a - b), 'totals ascending');
+    assert.equal(await page.getByTestId('terms-note').textContent(),
+      'These policies run for 6 and 12 months, so they are compared by the price a month.');
+    const monthlyOf = Object.fromEntries(quoted.map((r) => [r.carrier.id, r.premium.monthly]));
+    const prices = (await cardOrder(page)).map((c) => monthlyOf[c]);
+    assert.deepEqual(prices, [...prices].sort((a, b) => a - b), 'prices a month ascending');
+    // The chart's bars follow the cards, the cheapest highlighted.
+    const bars = () => page.getByTestId('chart').locator('g.bar').evaluateAll((gs) =>
+      gs.map((g) => [g.getAttribute('data-testid').slice('bar-'.length), g.querySelector('rect').classList.contains('lowest')]));
+    assert.deepEqual(await bars(), byPrice.map((c, i) => [c, i === 0]));
 
     await sort.selectOption('rating');
     await page.getByRole('heading', { name: 'Quotes, best rated first' }).waitFor();
@@ -355,10 +372,12 @@ describe('auto: Harbor Mutual example 1', () => {
     const headers = await page.getByTestId('comparison').locator('[data-testid^="compare-total-"]').evaluateAll((els) =>
       els.map((e) => e.getAttribute('data-testid').slice('compare-total-'.length)));
     assert.deepEqual(headers, byRating);
+    // The highlighted bar is still the cheapest, wherever it now is.
+    assert.deepEqual(await bars(), byRating.map((c) => [c, c === byPrice[0]]));
     await screenshot(page, '02-sorted-by-rating');
 
     await sort.selectOption('price');
-    await page.getByRole('heading', { name: 'Quotes, lowest price first' }).waitFor();
+    await page.getByRole('heading', { name: 'Quotes, lowest price a month first' }).waitFor();
     assert.deepEqual(await cardOrder(page), byPrice, 'back to price order');
   });
 
@@ -708,18 +727,22 @@ describe('pages and errors', () => {
     assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
   });
 
-  browserIt('filters: only quoted, minimum rating, maximum total', async (t, openPage) => {
+  browserIt('filters: only quoted, minimum rating, maximum price a month', async (t, openPage) => {
     const page = await openPage();
     const { id } = await quoteExample(page);
     const quote = (await api('GET', `/v1/quotes/${id}`)).data;
-    const quoted = quote.results.filter((r) => r.status === 'quoted').sort((a, b) => a.premium.total - b.premium.total);
+    const quoted = quote.results.filter((r) => r.status === 'quoted').sort(byMonthly);
     const others = quote.results.filter((r) => r.status !== 'quoted');
     const count = page.getByTestId('results-count');
 
-    // At most 700: Harbor (714.00) and everything dearer is hidden.
-    await page.getByTestId('filter-max').fill('700');
-    const cheap = quoted.filter((r) => r.premium.total <= 700).map((r) => r.carrier.id);
+    // At most a dollar a month under Harbor's: Harbor and everything dearer is hidden.
+    const harborMonthly = quoted.find((r) => r.carrier.id === 'harbor').premium.monthly;
+    const max = Math.floor(harborMonthly - 1);
+    assert.equal(await page.getByLabel('Maximum price a month ($)').count(), 1);
+    await page.getByTestId('filter-max').fill(String(max));
+    const cheap = quoted.filter((r) => r.premium.monthly <= max).map((r) => r.carrier.id);
     assert.ok(cheap.length > 0 && !cheap.includes('harbor'));
+    assert.ok(quoted.some((r) => r.premium.total > max * 6 && cheap.includes(r.carrier.id)), 'a 12-month policy under the maximum a month stays');
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="quoted-list"] > article').length === n, cheap.length);
     assert.deepEqual(await cardOrder(page), cheap);
     assert.equal(await page.getByTestId('total-harbor').count(), 0);
@@ -727,7 +750,7 @@ describe('pages and errors', () => {
 
     // Rating A or better, with the maximum still on.
     await page.getByTestId('filter-rating').selectOption('A');
-    const cheapGood = quoted.filter((r) => r.premium.total <= 700 && rank(r.carrier.rating) <= rank('A')).map((r) => r.carrier.id);
+    const cheapGood = quoted.filter((r) => r.premium.monthly <= max && rank(r.carrier.rating) <= rank('A')).map((r) => r.carrier.id);
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="quoted-list"] > article').length === n, cheapGood.length);
     assert.deepEqual(await cardOrder(page), cheapGood);
 
