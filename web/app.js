@@ -173,7 +173,8 @@ function showForm() {
   document.title = `Compare insurance quotes – ${SITE}`;
 }
 
-async function showResponse(resp, id, focus) {
+/** Shows response `resp` (quote `id`, or null: not saved); `arriving`: results still streaming in. */
+async function showResponse(resp, id, focus, arriving = false) {
   const mod = (await loadLine(resp.line)) || {};
   const req = id ? savedRequest(id) : null;
   const ctx = {
@@ -183,6 +184,7 @@ async function showResponse(resp, id, focus) {
     unitLabels: req && mod.unitLabels ? mod.unitLabels(req) : {},
     view: mod.results || {},
     onWhy: (result, button) => openWorksheet(resp.quote_id, result, ctx, button),
+    arriving,
   };
   formView.hidden = true;
   resultsView.hidden = false;
@@ -205,7 +207,7 @@ function showArriving(req, arrived) {
   const partial = { line: req.line, effective_date: req.effective_date, results: [...arrived].sort(contractOrder) };
   arrivingRender = arrivingRender.then(async () => {
     if (!app.busy) return; // the saved quote is shown already
-    await showResponse(partial, null, false);
+    await showResponse(partial, null, false, true);
     const n = partial.results.length;
     resultsEl.prepend(h('p', { class: 'arriving', role: 'status', 'data-testid': 'results-arriving' },
       `${n} carrier${n === 1 ? ' has' : 's have'} answered; waiting for the others…`));

@@ -145,7 +145,26 @@ function factsList(facts) {
     h('dd', { 'data-testid': f.testid }, String(f.value)))));
 }
 
-function quotedCard(r, ctx, v, key) {
+/**
+ * "Why this price?" opens the saved quote's worksheet; results still arriving
+ * (no quote id yet) have none to open, so they say when it comes instead.
+ */
+function whyButton(r, ctx, v, key, saved) {
+  if (!saved) {
+    return h('p', { class: 'hint why-later', 'data-testid': `why-later-${key}` },
+      ctx.arriving ? 'The step-by-step price opens once every carrier has answered.' : 'This quote was not saved, so its steps cannot be shown.');
+  }
+  const why = h('button', {
+    type: 'button',
+    class: 'why',
+    'data-testid': `why-${key}`,
+    'aria-haspopup': 'dialog',
+    onclick: () => ctx.onWhy(r, why),
+  }, 'Why this price?', h('span', { class: 'sr-only' }, ` (${v.title(r)})`));
+  return why;
+}
+
+function quotedCard(r, ctx, v, key, saved) {
   const c = carrierOf(r);
   const p = r.premium || {};
   const titleId = uid('res');
@@ -172,14 +191,6 @@ function quotedCard(r, ctx, v, key) {
       h('th', { scope: 'row', colspan: perUnit ? 2 : 1 }, v.breakdownTotal(p)),
       h('td', { class: 'num' }, money(p.total)))));
 
-  const why = h('button', {
-    type: 'button',
-    class: 'why',
-    'data-testid': `why-${key}`,
-    'aria-haspopup': 'dialog',
-    onclick: () => ctx.onWhy(r, why),
-  }, 'Why this price?', h('span', { class: 'sr-only' }, ` (${v.title(r)})`));
-
   return h('article', { class: 'result quoted', 'data-testid': `result-${key}`, 'aria-labelledby': titleId },
     h('div', { class: 'result-head' },
       heading(r, v, titleId),
@@ -194,7 +205,7 @@ function quotedCard(r, ctx, v, key) {
         factsList(v.facts(r, key)),
         p.minimum_premium_applied ? h('p', { class: 'note' }, 'The carrier\'s minimum premium applies.') : null,
         r.plan ? h('p', { class: 'plan muted' }, `Plan ${r.plan.id}, version ${r.plan.version}`) : null,
-        why),
+        whyButton(r, ctx, v, key, saved)),
       h('div', { class: 'details' },
         h('div', { class: 'table-scroll' }, table),
         listSection('Notes', r.notes, 'notes'),
@@ -354,7 +365,8 @@ function controls(rerender, v) {
 
 /**
  * Renders quote response `resp` into `root`.
- * ctx: {coverageNames, coverageOrder, unitWord, unitLabels, onWhy(result, button)}.
+ * ctx: {coverageNames, coverageOrder, unitWord, unitLabels, onWhy(result, button),
+ * arriving (results still coming: no worksheets yet)}.
  */
 export function renderResults(root, resp, ctx) {
   const v = viewOf(ctx);
@@ -434,7 +446,7 @@ export function renderResults(root, resp, ctx) {
       parts.push(h('section', { class: 'block', 'aria-labelledby': 'quoted-h' },
         h('h2', { id: 'quoted-h' }, view.sort === 'rating' ? 'Quotes, best rated first' : 'Quotes, lowest price a month first'),
         termsNote(quoted),
-        h('div', { class: 'result-list', 'data-testid': 'quoted-list' }, quoted.map((r) => quotedCard(r, ctx, v, keyOf.get(r))))));
+        h('div', { class: 'result-list', 'data-testid': 'quoted-list' }, quoted.map((r) => quotedCard(r, ctx, v, keyOf.get(r), !!resp.quote_id)))));
 
       const tips = tipsSection(resp, quoted, v, quoted.map((r) => keyOf.get(r)));
       if (tips) parts.push(tips);

@@ -8,7 +8,8 @@
 // insurance (skipped while its form is not on the page). Also:
 //   - a carrier ticked for one line is not asked for another;
 //   - a very long make and model wrap on a phone screen;
-//   - quotes compare by the price a month (6- and 12-month terms differ).
+//   - quotes compare by the price a month (6- and 12-month terms differ);
+//   - results streaming in have no worksheet to open yet.
 //
 // Screenshots go to build/screenshots/*.png (a failed test leaves
 // FAILED-<test>.png there too).
@@ -664,6 +665,51 @@ describe('pages and errors', () => {
     const { request } = await submitAndWait(page, () => page.getByTestId('get-quotes').click());
     assert.deepEqual(request, EXAMPLE_1, 'no carriers list: every auto carrier is asked');
     assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
+  });
+
+  browserIt('while results stream in, no worksheet opens yet', async (t, openPage) => {
+    const page = await openPage();
+    // Each event of the quote's stream arrives 250 ms after the one before.
+    await page.addInitScript((delay) => {
+      const real = window.fetch;
+      window.__streams = { started: 0, ended: 0 };
+      window.fetch = async (url, init) => {
+        const res = await real(url, init);
+        if (String(url) !== '/v1/quotes' || !(res.headers.get('Content-Type') || '').startsWith('text/event-stream')) return res;
+        window.__streams.started += 1;
+        const blocks = (await res.text()).split('\n\n').filter(Boolean).map((b) => `${b}\n\n`);
+        const signal = init && init.signal;
+        const body = new ReadableStream({
+          async start(c) {
+            for (const b of blocks) {
+              await new Promise((r) => setTimeout(r, delay));
+              if (signal && signal.aborted) break;
+              c.enqueue(new TextEncoder().encode(b));
+            }
+            if (signal && signal.aborted) c.error(new DOMException('aborted', 'AbortError'));
+            else c.close();
+            window.__streams.ended += 1;
+          },
+        });
+        return new Response(body, { status: res.status, headers: { 'Content-Type': 'text/event-stream' } });
+      };
+    }, 250);
+    await goto(page, '/');
+    await page.getByTestId('fill-example').click();
+
+    // The first results: their worksheets cannot open yet (the quote has no id).
+    await page.getByTestId('get-quotes').click();
+    await page.getByTestId('results-arriving').waitFor();
+    await page.locator('[data-testid="quoted-list"] > article').first().waitFor();
+    assert.equal(await page.locator('button.why').count(), 0, 'no "Why this price?" button before the quote is saved');
+    assert.ok(await page.locator('[data-testid^="why-later-"]').count() >= 1);
+
+    // Left to finish, the quote opens with its worksheets.
+    await page.waitForURL(QUOTE_PATH);
+    await page.getByTestId('why-harbor').waitFor();
+    assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
+    assert.equal(await page.getByTestId('why-harbor').isEnabled(), true);
+    assert.deepEqual(page.failedResponses.filter((r) => r.url.includes('/worksheet/')), []);
   });
 
   browserIt('keyboard only: Tab to the line picker and to Get quotes, submit with Enter', async (t, openPage) => {
