@@ -4,7 +4,8 @@
 // null). A network failure resolves to status 0 with an error object shaped
 // like the server's, so callers have one path for every failure.
 // createQuote reads the answer as Server-Sent Events, so results show as
-// each carrier answers.
+// each carrier answers; the page may abort it (the shopper went back to the
+// form), and it then resolves with `aborted: true`.
 
 const networkFailure = () => ({
   ok: false,
@@ -55,22 +56,26 @@ function splitEvents(buf) {
   return { events, rest: buf };
 }
 
+const aborted = () => ({ ok: false, status: 0, aborted: true, data: null });
+
 /**
  * POST /v1/quotes as an event stream: onResult(result) runs for each
  * carrier's result the moment the server has it; resolves like call() with
  * the saved quote (201) or the error. A server answering plain JSON (a 4xx
- * for a bad request) is read as such.
+ * for a bad request) is read as such. `signal` (an AbortSignal) stops it:
+ * no more onResult, and the answer is {aborted: true}.
  */
-export async function createQuote(request, onResult = () => {}) {
+export async function createQuote(request, onResult = () => {}, signal = undefined) {
   let res;
   try {
     res = await fetch('/v1/quotes', {
       method: 'POST',
       headers: { Accept: 'text/event-stream, application/json', 'Content-Type': 'application/json' },
       body: JSON.stringify(request),
+      signal,
     });
   } catch (e) {
-    return networkFailure();
+    return signal && signal.aborted ? aborted() : networkFailure();
   }
   if (!(res.headers.get('Content-Type') || '').startsWith('text/event-stream') || !res.body) {
     let data = null;
@@ -79,6 +84,7 @@ export async function createQuote(request, onResult = () => {}) {
     } catch (e) {
       data = null;
     }
+    if (signal && signal.aborted) return aborted();
     return { ok: res.ok, status: res.status, data };
   }
   const reader = res.body.getReader();
@@ -87,6 +93,7 @@ export async function createQuote(request, onResult = () => {}) {
   try {
     for (;;) {
       const { value, done } = await reader.read();
+      if (signal && signal.aborted) return aborted();
       if (done) break;
       const { events, rest } = splitEvents(buf + decoder.decode(value, { stream: true }));
       buf = rest;
@@ -97,7 +104,7 @@ export async function createQuote(request, onResult = () => {}) {
       }
     }
   } catch (e) {
-    return networkFailure();
+    return signal && signal.aborted ? aborted() : networkFailure();
   }
   return { ok: false, status: 0, data: { error: { code: 'network', message: 'The quote stream ended before the quote was saved. Try again.' } } };
 }

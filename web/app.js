@@ -4,6 +4,10 @@
 // Routes: "/" shows the form; "/q/{id}" shows quote {id}, from memory right
 // after submitting, else from GET /v1/quotes/{id}. Navigation uses
 // history.pushState, and the back button works through popstate.
+//
+// While a quote's results stream in, any way back to the form ("Change
+// answers", "New quote", Back, a link) cancels it: the page stops waiting
+// and no quote opens later.
 
 import { h } from './dom.js';
 import { LINES, loadLine } from './lines.js';
@@ -30,6 +34,7 @@ const app = {
   switching: null, // the pick in progress: buttons wait for it (its module may still be loading)
   common: null, // the envelope fields
   busy: false,
+  stream: null, // the AbortController of the quote being streamed in, or null
   formQuote: null, // the quote id the form's answers produced
   quotes: new Map(), // quote id -> response
 };
@@ -121,6 +126,20 @@ function setBusy(on) {
   statusEl.textContent = on ? 'Getting quotes from every carrier…' : '';
 }
 
+/**
+ * Stops waiting for the quote being streamed in, if any (the shopper went
+ * back to the form). Returns whether there was one.
+ */
+function cancelQuote() {
+  const stream = app.stream;
+  if (!stream) return false;
+  app.stream = null;
+  stream.abort();
+  setBusy(false);
+  statusEl.textContent = 'Stopped waiting for the carriers; no quote was opened.';
+  return true;
+}
+
 async function submit(e) {
   e.preventDefault();
   await app.switching;
@@ -131,17 +150,23 @@ async function submit(e) {
     return;
   }
   const req = buildRequest();
+  const stream = new AbortController();
+  app.stream = stream;
   setBusy(true);
   let res;
   const arrived = [];
   try {
     res = await api.createQuote(req, (result) => {
       arrived.push(result);
-      showArriving(req, arrived);
-    });
+      showArriving(req, arrived, stream);
+    }, stream.signal);
   } finally {
-    setBusy(false);
+    if (app.stream === stream) {
+      app.stream = null;
+      setBusy(false);
+    }
   }
+  if (stream.signal.aborted) return; // cancelled: the form is back, nothing more to show
   await arrivingRender; // no partial view lands after the final one
   const body = res.data;
   if (arrived.length && !(res.ok && body && body.quote_id)) showForm(); // the stream failed
@@ -202,12 +227,13 @@ function contractOrder(a, b) {
 
 let arrivingRender = Promise.resolve();
 
-/** Results as they arrive, re-sorted each time, until the quote is saved. */
-function showArriving(req, arrived) {
+/** Results as they arrive, re-sorted each time, until the quote is saved (or `stream` is cancelled). */
+function showArriving(req, arrived, stream) {
   const partial = { line: req.line, effective_date: req.effective_date, results: [...arrived].sort(contractOrder) };
   arrivingRender = arrivingRender.then(async () => {
-    if (!app.busy) return; // the saved quote is shown already
+    if (app.stream !== stream) return; // the saved quote is shown already, or the shopper cancelled
     await showResponse(partial, null, false, true);
+    if (app.stream !== stream) return;
     const n = partial.results.length;
     resultsEl.prepend(h('p', { class: 'arriving', role: 'status', 'data-testid': 'results-arriving' },
       `${n} carrier${n === 1 ? ' has' : 's have'} answered; waiting for the others…`));
@@ -264,6 +290,7 @@ async function route(focus) {
 }
 
 function navigate(path) {
+  cancelQuote();
   if (location.pathname !== path) history.pushState({}, '', path);
   route(true);
 }
@@ -297,6 +324,7 @@ async function start() {
     statusEl.textContent = 'The form is back to its defaults.';
   });
   $('edit-answers').addEventListener('click', async () => {
+    cancelQuote(); // results still arriving: the answers are in the form as sent
     const m = location.pathname.match(/^\/q\/([^/]+)/);
     const id = m ? decodeURIComponent(m[1]) : null;
     const req = id && id !== app.formQuote ? savedRequest(id) : null;
@@ -309,6 +337,7 @@ async function start() {
     $('form-title').focus();
   });
   $('new-quote').addEventListener('click', async () => {
+    cancelQuote();
     await app.switching;
     app.common.reset();
     app.lineCtl.reset();
@@ -328,7 +357,10 @@ async function start() {
     e.preventDefault();
     navigate(url.pathname);
   });
-  window.addEventListener('popstate', () => route(false));
+  window.addEventListener('popstate', () => {
+    cancelQuote();
+    route(false);
+  });
 
   await route(false);
   document.documentElement.classList.add('ready');

@@ -9,7 +9,8 @@
 //   - a carrier ticked for one line is not asked for another;
 //   - a very long make and model wrap on a phone screen;
 //   - quotes compare by the price a month (6- and 12-month terms differ);
-//   - results streaming in have no worksheet to open yet.
+//   - results streaming in have no worksheet to open yet;
+//   - "Change answers" and "New quote" cancel results streaming in.
 //
 // Screenshots go to build/screenshots/*.png (a failed test leaves
 // FAILED-<test>.png there too).
@@ -667,7 +668,7 @@ describe('pages and errors', () => {
     assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
   });
 
-  browserIt('while results stream in, no worksheet opens yet', async (t, openPage) => {
+  browserIt('while results stream in: no worksheet yet; "Change answers" and "New quote" cancel', async (t, openPage) => {
     const page = await openPage();
     // Each event of the quote's stream arrives 250 ms after the one before.
     await page.addInitScript((delay) => {
@@ -696,6 +697,8 @@ describe('pages and errors', () => {
     }, 250);
     await goto(page, '/');
     await page.getByTestId('fill-example').click();
+    const form = page.getByTestId('quote-form');
+    const ended = (n) => page.waitForFunction((k) => window.__streams.ended === k, n);
 
     // The first results: their worksheets cannot open yet (the quote has no id).
     await page.getByTestId('get-quotes').click();
@@ -704,9 +707,31 @@ describe('pages and errors', () => {
     assert.equal(await page.locator('button.why').count(), 0, 'no "Why this price?" button before the quote is saved');
     assert.ok(await page.locator('[data-testid^="why-later-"]').count() >= 1);
 
+    // "Change answers": the form is back with the answers, and stays.
+    await page.getByTestId('edit-answers').click();
+    await form.waitFor({ state: 'visible' });
+    assert.equal(await page.getByTestId('get-quotes').textContent(), 'Get quotes');
+    assert.match(await page.locator('#submit-status').textContent(), /Stopped waiting/);
+    assert.equal(await labelled(group(page, 'Driver 1 (d1)'), 'Date of birth').inputValue(), EXAMPLE_1.drivers[0].date_of_birth);
+    await ended(1);
+    await page.waitForTimeout(300);
+    assert.equal(await form.isVisible(), true, 'no result hid the form again');
+    assert.equal(new URL(page.url()).pathname, '/');
+
+    // "New quote": an empty form, which stays.
+    await page.getByTestId('get-quotes').click();
+    await page.getByTestId('results-arriving').waitFor();
+    await page.getByTestId('new-quote').click();
+    await form.waitFor({ state: 'visible' });
+    assert.equal(await labelled(group(page, 'Driver 1 (d1)'), 'Date of birth').inputValue(), '');
+    await ended(2);
+    await page.waitForTimeout(300);
+    assert.equal(await form.isVisible(), true);
+    assert.equal(new URL(page.url()).pathname, '/');
+
     // Left to finish, the quote opens with its worksheets.
-    await page.waitForURL(QUOTE_PATH);
-    await page.getByTestId('why-harbor').waitFor();
+    await page.getByTestId('fill-example').click();
+    await submitAndWait(page, () => page.getByTestId('get-quotes').click());
     assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
     assert.equal(await page.getByTestId('why-harbor').isEnabled(), true);
     assert.deepEqual(page.failedResponses.filter((r) => r.url.includes('/worksheet/')), []);
