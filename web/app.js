@@ -25,6 +25,7 @@ const statusEl = $('submit-status');
 const formView = $('form-view');
 const resultsView = $('results-view');
 const resultsEl = $('results');
+const resultsStatus = $('results-status');
 
 const app = {
   line: null, // the line module in use
@@ -198,6 +199,16 @@ function showForm() {
   document.title = `Compare insurance quotes – ${SITE}`;
 }
 
+let announceTimer = 0;
+
+/** Says `text` in the results' status region once the shopper pauses (typing a filter says it once). */
+function announce(text) {
+  clearTimeout(announceTimer);
+  announceTimer = setTimeout(() => {
+    resultsStatus.textContent = text;
+  }, 400);
+}
+
 /** Shows response `resp` (quote `id`, or null: not saved); `arriving`: results still streaming in. */
 async function showResponse(resp, id, focus, arriving = false) {
   const mod = (await loadLine(resp.line)) || {};
@@ -210,7 +221,12 @@ async function showResponse(resp, id, focus, arriving = false) {
     view: mod.results || {},
     onWhy: (result, button) => openWorksheet(resp.quote_id, result, ctx, button),
     arriving,
+    announce,
   };
+  if (!arriving) {
+    clearTimeout(announceTimer);
+    resultsStatus.textContent = '';
+  }
   formView.hidden = true;
   resultsView.hidden = false;
   const view = renderResults(resultsEl, resp, ctx);
@@ -235,8 +251,9 @@ function showArriving(req, arrived, stream) {
     await showResponse(partial, null, false, true);
     if (app.stream !== stream) return;
     const n = partial.results.length;
-    resultsEl.prepend(h('p', { class: 'arriving', role: 'status', 'data-testid': 'results-arriving' },
-      `${n} carrier${n === 1 ? ' has' : 's have'} answered; waiting for the others…`));
+    const text = `${n} carrier${n === 1 ? ' has' : 's have'} answered; waiting for the others…`;
+    resultsEl.prepend(h('p', { class: 'arriving', 'data-testid': 'results-arriving' }, text));
+    announce(text);
   });
 }
 

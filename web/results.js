@@ -366,7 +366,8 @@ function controls(rerender, v) {
 /**
  * Renders quote response `resp` into `root`.
  * ctx: {coverageNames, coverageOrder, unitWord, unitLabels, onWhy(result, button),
- * arriving (results still coming: no worksheets yet)}.
+ * arriving (results still coming: no worksheets yet), announce(text) (the
+ * page's status live region: told the new count when a sort or filter changes)}.
  */
 export function renderResults(root, resp, ctx) {
   const v = viewOf(ctx);
@@ -399,11 +400,12 @@ export function renderResults(root, resp, ctx) {
           ? `${results.length} carrier${results.length === 1 ? '' : 's'} asked: ${quotedAll.length} quoted, ${othersAll.length} did not.`
           : `${askedCount} ${plural(v.nouns.asked, askedCount)} asked: ${quotedAll.length} ${plural(v.nouns.quoted, quotedAll.length)} quoted, ${othersAll.length} did not quote.`)),
     v.banner(results),
-    quotedAll.length || othersAll.length ? controls(draw, v) : null,
+    quotedAll.length || othersAll.length ? controls(() => draw(true), v) : null,
     dynamic,
   ].filter(Boolean));
 
-  function draw() {
+  /** Draws the sorted, filtered results; `announce`: say the new count in the status region. */
+  function draw(announce) {
     if (chartObserver) chartObserver.disconnect();
     chartObserver = null;
     const quoted = sorted(quotedAll.filter((r) => passes(r, v)), view.sort, v);
@@ -411,10 +413,11 @@ export function renderResults(root, resp, ctx) {
     const hiddenCount = results.length - quoted.length - others.length;
 
     const parts = [];
-    parts.push(h('p', { class: 'count', 'data-testid': 'results-count' },
-      `Showing ${quoted.length} ${plural(v.nouns.quoted, quoted.length)}`,
-      others.length ? ` and ${others.length} ${plural(v.nouns.asked, others.length)} that did not quote` : '',
-      hiddenCount ? ` (${hiddenCount} hidden by filters)` : '', '.'));
+    const count = `Showing ${quoted.length} ${plural(v.nouns.quoted, quoted.length)}`
+      + `${others.length ? ` and ${others.length} ${plural(v.nouns.asked, others.length)} that did not quote` : ''}`
+      + `${hiddenCount ? ` (${hiddenCount} hidden by filters)` : ''}.`;
+    parts.push(h('p', { class: 'count', 'data-testid': 'results-count' }, count));
+    if (announce && ctx.announce) ctx.announce(count);
 
     if (quoted.length) {
       const fig = h('figure', { class: 'chart-box' },
@@ -466,13 +469,11 @@ export function renderResults(root, resp, ctx) {
         h('div', { class: 'result-list others', 'data-testid': 'other-list' }, others.map((r) => otherCard(r, v, keyOf.get(r))))));
     }
 
-    root.setAttribute('aria-busy', 'true');
     dynamic.replaceChildren(...parts);
     const fig = dynamic.querySelector('figure.chart-box');
     if (fig) fig.paint();
-    root.setAttribute('aria-busy', 'false');
   }
 
-  draw();
+  draw(false);
   return { focusTitle: () => root.querySelector(`#${titleId}`).focus() };
 }

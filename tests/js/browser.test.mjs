@@ -10,7 +10,8 @@
 //   - a very long make and model wrap on a phone screen;
 //   - quotes compare by the price a month (6- and 12-month terms differ);
 //   - results streaming in have no worksheet to open yet;
-//   - "Change answers" and "New quote" cancel results streaming in.
+//   - "Change answers" and "New quote" cancel results streaming in;
+//   - only a short status region announces the count after a filter.
 //
 // Screenshots go to build/screenshots/*.png (a failed test leaves
 // FAILED-<test>.png there too).
@@ -798,13 +799,16 @@ describe('pages and errors', () => {
     assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
   });
 
-  browserIt('filters: only quoted, minimum rating, maximum price a month', async (t, openPage) => {
+  browserIt('filters: only quoted, minimum rating, maximum price a month; the count is announced', async (t, openPage) => {
     const page = await openPage();
     const { id } = await quoteExample(page);
     const quote = (await api('GET', `/v1/quotes/${id}`)).data;
     const quoted = quote.results.filter((r) => r.status === 'quoted').sort(byMonthly);
     const others = quote.results.filter((r) => r.status !== 'quoted');
     const count = page.getByTestId('results-count');
+    // Only the short status region is live, not the whole results.
+    assert.equal(await page.getByTestId('results').getAttribute('aria-live'), null);
+    assert.equal(await page.getByTestId('results-status').getAttribute('role'), 'status');
 
     // At most a dollar a month under Harbor's: Harbor and everything dearer is hidden.
     const harborMonthly = quoted.find((r) => r.carrier.id === 'harbor').premium.monthly;
@@ -818,6 +822,9 @@ describe('pages and errors', () => {
     assert.deepEqual(await cardOrder(page), cheap);
     assert.equal(await page.getByTestId('total-harbor').count(), 0);
     assert.match(await count.textContent(), new RegExp(`^Showing ${cheap.length} quotes? .*\\(${quoted.length - cheap.length} hidden by filters\\)\\.$`));
+    // The status region says the new count (once the typing pauses).
+    await page.waitForFunction(() => document.querySelector('[data-testid="results-status"]').textContent
+      === document.querySelector('[data-testid="results-count"]').textContent);
 
     // Rating A or better, with the maximum still on.
     await page.getByTestId('filter-rating').selectOption('A');
