@@ -58,12 +58,19 @@ function splitEvents(buf) {
 
 const aborted = () => ({ ok: false, status: 0, aborted: true, data: null });
 
+/** Seconds from a Retry-After header (a number of seconds), or null. */
+function retryAfterOf(res) {
+  const n = Number(res.headers.get('Retry-After'));
+  return Number.isFinite(n) && n > 0 ? n : null;
+}
+
 /**
  * POST /v1/quotes as an event stream: onResult(result) runs for each
  * carrier's result the moment the server has it; resolves like call() with
  * the saved quote (201) or the error. A server answering plain JSON (a 4xx
- * for a bad request) is read as such. `signal` (an AbortSignal) stops it:
- * no more onResult, and the answer is {aborted: true}.
+ * for a bad request) is read as such, with its Retry-After (a 429) as
+ * `retryAfter`. `signal` (an AbortSignal) stops it: no more onResult, and
+ * the answer is {aborted: true}.
  */
 export async function createQuote(request, onResult = () => {}, signal = undefined) {
   let res;
@@ -85,7 +92,7 @@ export async function createQuote(request, onResult = () => {}, signal = undefin
       data = null;
     }
     if (signal && signal.aborted) return aborted();
-    return { ok: res.ok, status: res.status, data };
+    return { ok: res.ok, status: res.status, data, retryAfter: retryAfterOf(res) };
   }
   const reader = res.body.getReader();
   const decoder = new TextDecoder();

@@ -141,6 +141,20 @@ function cancelQuote() {
   return true;
 }
 
+/** A 422 naming the fields at fault: the shopper's answers need correcting. */
+function isFieldError(res) {
+  const err = res.data && res.data.error;
+  return res.status === 422 && !!err && ((Array.isArray(err.details) && err.details.length > 0) || !!err.path);
+}
+
+/** The words for a failure that is not about the answers (network, 429, 413, 5xx). */
+function quoteFailureText(res) {
+  const text = api.failureText(res, 'Getting quotes');
+  if (res.status !== 429) return text;
+  const wait = res.retryAfter ? `${res.retryAfter} second${res.retryAfter === 1 ? '' : 's'}` : 'a moment';
+  return `Too many quotes were asked from your address in a short time (${text}). Your answers are fine: please wait ${wait} and try again.`;
+}
+
 async function submit(e) {
   e.preventDefault();
   await app.switching;
@@ -184,10 +198,10 @@ async function submit(e) {
     saveRequest(id, req);
     history.pushState({ quote: id }, '', `/q/${encodeURIComponent(id)}`);
     await route(true);
-  } else if (body && body.error && res.status >= 400 && res.status < 500) {
+  } else if (isFieldError(res)) {
     showErrors(form, summary, body.error);
   } else {
-    showFailure(form, summary, api.failureText(res, 'Getting quotes'));
+    showFailure(form, summary, quoteFailureText(res));
   }
 }
 

@@ -200,7 +200,7 @@ export function showErrors(form, summary, error) {
   }
 }
 
-/** A failure that is not about fields (network, 5xx). */
+/** A failure that is not about the answers (network, 429, 413, 5xx): the server's message, no field marked. */
 export function showFailure(form, summary, message) {
   clearErrors(form, summary);
   summary.append(h('h2', null, 'We could not get quotes'), h('p', null, message));

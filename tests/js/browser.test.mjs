@@ -11,7 +11,8 @@
 //   - quotes compare by the price a month (6- and 12-month terms differ);
 //   - results streaming in have no worksheet to open yet;
 //   - "Change answers" and "New quote" cancel results streaming in;
-//   - only a short status region announces the count after a filter.
+//   - only a short status region announces the count after a filter;
+//   - a 429 or a 413 is a failure to get quotes, not a field error.
 //
 // Screenshots go to build/screenshots/*.png (a failed test leaves
 // FAILED-<test>.png there too).
@@ -666,6 +667,40 @@ describe('pages and errors', () => {
 
     const { request } = await submitAndWait(page, () => page.getByTestId('get-quotes').click());
     assert.deepEqual(request, EXAMPLE_1, 'no carriers list: every auto carrier is asked');
+    assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
+  });
+
+  browserIt('a 429 or a 413 says the quotes could not be got, not that the answers are wrong', async (t, openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await page.getByTestId('fill-example').click();
+    const summary = page.getByTestId('form-errors');
+    async function answerWith(reply) {
+      await page.route('**/v1/quotes', (route) => route.fulfill(reply));
+      await page.getByTestId('get-quotes').click();
+      await summary.waitFor({ state: 'visible' });
+      await page.unroute('**/v1/quotes');
+      const text = (await summary.innerText()).replace(/\s+/g, ' ');
+      assert.doesNotMatch(text, /Please correct/);
+      assert.equal(await page.locator('[aria-invalid="true"]').count(), 0, 'no field marked');
+      assert.equal(new URL(page.url()).pathname, '/');
+      return text;
+    }
+    const limited = await answerWith({
+      status: 429,
+      headers: { 'Retry-After': '7' },
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'rate_limited', message: 'too many requests from your address; retry after 7 s' } }),
+    });
+    assert.match(limited, /^We could not get quotes /);
+    assert.match(limited, /too many requests from your address; retry after 7 s/);
+    assert.match(limited, /please wait 7 seconds and try again\.$/);
+
+    const large = await answerWith({ status: 413, contentType: 'text/plain', body: 'too large' });
+    assert.equal(large, 'We could not get quotes Getting quotes failed (HTTP 413).');
+
+    // The form still works.
+    await submitAndWait(page, () => page.getByTestId('get-quotes').click());
     assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
   });
 
