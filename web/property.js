@@ -31,7 +31,8 @@ const CLAIM_TYPES = [
 ];
 
 const LIABILITY = [100000, 300000, 500000].map((n) => [String(n), usd(n)]);
-const MED_PAY = [1000, 2000, 5000].map((n) => [String(n), usd(n)]);
+// Medical payments to others is optional: "None" leaves it out of the request.
+const MED_PAY = [['', 'None'], ...[1000, 2000, 5000].map((n) => [String(n), usd(n)])];
 const DEDUCTIBLE = [500, 1000, 2500, 5000].map((n) => [String(n), usd(n)]);
 
 /** A whole-dollar amount input. */

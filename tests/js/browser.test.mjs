@@ -12,7 +12,8 @@
 //   - results streaming in have no worksheet to open yet;
 //   - "Change answers" and "New quote" cancel results streaming in;
 //   - only a short status region announces the count after a filter;
-//   - a 429 or a 413 is a failure to get quotes, not a field error.
+//   - a 429 or a 413 is a failure to get quotes, not a field error;
+//   - medical payments to others may be "None".
 //
 // Screenshots go to build/screenshots/*.png (a failed test leaves
 // FAILED-<test>.png there too).
@@ -1164,4 +1165,30 @@ describe('other lines', () => {
       await screenshot(page, `10-${line}-results`);
     });
   }
+
+  browserIt('renters without medical payments: "None" is left out of the request and comes back', async (t, openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    if (await page.getByTestId('line-renters').isDisabled()) {
+      t.skip('renters form not available yet');
+      return;
+    }
+    const req = structuredClone(RENTERS_REQUEST);
+    delete req.coverages.med_pay; // optional: no coverage F
+    await page.getByTestId('line-renters').check();
+    await page.locator('.line-form[data-line="renters"]').waitFor({ state: 'visible' });
+    await fillCommon(page, req);
+    await FILL.renters(page, req);
+    const medPay = () => labelled(group(page, 'Coverages'), 'Medical payments to others (F)');
+    assert.equal(await medPay().locator('option:checked').textContent(), 'None');
+    const { request } = await submitAndWait(page, () => page.getByTestId('get-quotes').click());
+    assert.deepEqual(request, req, 'no med_pay sent');
+
+    // Reloaded, "Change answers" fills the form from the saved request: "None", not a blank select.
+    await page.reload();
+    await page.locator('[data-testid^="total-"]').first().waitFor();
+    await page.getByTestId('edit-answers').click();
+    await page.getByTestId('quote-form').waitFor({ state: 'visible' });
+    assert.equal(await medPay().evaluate((el) => (el.selectedOptions[0] ? el.selectedOptions[0].textContent : null)), 'None');
+  });
 });
