@@ -37,6 +37,7 @@ const app = {
   busy: false,
   stream: null, // the AbortController of the quote being streamed in, or null
   formQuote: null, // the quote id the form's answers produced
+  edited: false, // the shopper has typed into the form since the page loaded
   quotes: new Map(), // quote id -> response
 };
 
@@ -107,6 +108,36 @@ async function selectLine(id) {
   $('fill-example').hidden = !mod.example;
   clearErrors(form, summary);
   return true;
+}
+
+/**
+ * Fills the form with the answers that produced quote `id` (kept in this
+ * tab's session storage), unless the form holds them already. The saved
+ * request's line gets its form back, whichever line was shown.
+ */
+async function restoreAnswers(id) {
+  const req = id && id !== app.formQuote ? savedRequest(id) : null;
+  if (req && (req.line === app.line.id || await selectLine(req.line))) {
+    fillForm(req);
+    app.formQuote = id;
+  }
+}
+
+/**
+ * At "/", the answers its history entry names (the form submitted from it):
+ * after the quote was reloaded, Back lands on an empty form, which gets them
+ * back as "Change answers" would.
+ */
+async function restoreEntryAnswers() {
+  const st = history.state;
+  if (location.pathname === '/' && st && typeof st.answers === 'string') await restoreAnswers(st.answers);
+}
+
+/** The form no longer holds a quote's answers: its history entry forgets them. */
+function forgetAnswers() {
+  app.formQuote = null;
+  const st = history.state;
+  if (st && st.answers !== undefined) history.replaceState({ ...st, answers: undefined }, '', location.href);
 }
 
 function buildRequest() {
@@ -196,6 +227,9 @@ async function submit(e) {
     app.quotes.set(id, body);
     app.formQuote = id;
     saveRequest(id, req);
+    // The form's history entry remembers whose answers it held: Back to it
+    // after the quote was reloaded (the form then starts empty) fills them in again.
+    history.replaceState({ ...(history.state || {}), answers: id }, '', location.href);
     history.pushState({ quote: id }, '', `/q/${encodeURIComponent(id)}`);
     await route(true);
   } else if (isFieldError(res)) {
@@ -335,7 +369,10 @@ async function start() {
 
   form.addEventListener('submit', submit);
   // An edited field loses its error.
-  const clearEdited = (e) => clearEditedField(e.target);
+  const clearEdited = (e) => {
+    app.edited = true;
+    clearEditedField(e.target);
+  };
   form.addEventListener('input', clearEdited);
   form.addEventListener('change', clearEdited);
 
@@ -343,27 +380,21 @@ async function start() {
     await app.switching;
     if (!app.line.example) return;
     fillForm(app.line.example);
-    app.formQuote = null;
+    forgetAnswers();
     statusEl.textContent = app.line.exampleText ? `Filled in the example: ${app.line.exampleText}` : 'Filled in the example.';
   });
   $('reset-form').addEventListener('click', async () => {
     await app.switching;
     app.common.reset();
     app.lineCtl.reset();
-    app.formQuote = null;
+    forgetAnswers();
     clearErrors(form, summary);
     statusEl.textContent = 'The form is back to its defaults.';
   });
   $('edit-answers').addEventListener('click', async () => {
     cancelQuote(); // results still arriving: the answers are in the form as sent
     const m = location.pathname.match(/^\/q\/([^/]+)/);
-    const id = m ? decodeURIComponent(m[1]) : null;
-    const req = id && id !== app.formQuote ? savedRequest(id) : null;
-    // The saved request's line gets its form back, whichever line was shown.
-    if (req && (req.line === app.line.id || await selectLine(req.line))) {
-      fillForm(req);
-      app.formQuote = id;
-    }
+    await restoreAnswers(m ? decodeURIComponent(m[1]) : null);
     navigate('/');
     $('form-title').focus();
   });
@@ -372,7 +403,7 @@ async function start() {
     await app.switching;
     app.common.reset();
     app.lineCtl.reset();
-    app.formQuote = null;
+    forgetAnswers();
     clearErrors(form, summary);
     navigate('/');
     $('form-title').focus();
@@ -388,11 +419,13 @@ async function start() {
     e.preventDefault();
     navigate(url.pathname);
   });
-  window.addEventListener('popstate', () => {
+  window.addEventListener('popstate', async () => {
     cancelQuote();
+    if (!app.edited) await restoreEntryAnswers();
     route(false);
   });
 
+  await restoreEntryAnswers();
   await route(false);
   document.documentElement.classList.add('ready');
 }

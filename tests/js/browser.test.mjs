@@ -13,7 +13,8 @@
 //   - "Change answers" and "New quote" cancel results streaming in;
 //   - only a short status region announces the count after a filter;
 //   - a 429 or a 413 is a failure to get quotes, not a field error;
-//   - medical payments to others may be "None".
+//   - medical payments to others may be "None";
+//   - Back from a reloaded quote brings its answers back.
 //
 // Screenshots go to build/screenshots/*.png (a failed test leaves
 // FAILED-<test>.png there too).
@@ -1166,7 +1167,7 @@ describe('other lines', () => {
     });
   }
 
-  browserIt('renters without medical payments: "None" is left out of the request and comes back', async (t, openPage) => {
+  browserIt('renters without medical payments ("None"); Back from the reloaded quote brings the answers back', async (t, openPage) => {
     const page = await openPage();
     await goto(page, '/');
     if (await page.getByTestId('line-renters').isDisabled()) {
@@ -1181,8 +1182,22 @@ describe('other lines', () => {
     await FILL.renters(page, req);
     const medPay = () => labelled(group(page, 'Coverages'), 'Medical payments to others (F)');
     assert.equal(await medPay().locator('option:checked').textContent(), 'None');
-    const { request } = await submitAndWait(page, () => page.getByTestId('get-quotes').click());
+    const { id, request } = await submitAndWait(page, () => page.getByTestId('get-quotes').click());
     assert.deepEqual(request, req, 'no med_pay sent');
+
+    // Reloaded, then Back to "/": the reloaded page's form started empty, and gets the quote's answers.
+    await page.reload();
+    await page.locator('[data-testid^="total-"]').first().waitFor();
+    assert.equal(new URL(page.url()).pathname, `/q/${id}`);
+    await page.goBack();
+    await page.waitForSelector('html.ready');
+    await page.getByTestId('quote-form').waitFor({ state: 'visible' });
+    assert.equal(new URL(page.url()).pathname, '/');
+    assert.equal(await page.getByTestId('line-renters').isChecked(), true);
+    assert.equal(await labelled(group(page, 'Your rented home'), 'Floor').inputValue(), String(req.unit.floor));
+    assert.equal(await medPay().inputValue(), '', 'medical payments come back as None');
+    const again = await submitAndWait(page, () => page.getByTestId('get-quotes').click());
+    assert.deepEqual(again.request, req, 'the same answers are sent again');
 
     // Reloaded, "Change answers" fills the form from the saved request: "None", not a blank select.
     await page.reload();
