@@ -759,6 +759,29 @@ static bool date_arg(mq_builtin fn, int i)
 static mq_table *find_table(mq_compile_env *env, const char *name);
 static int add_lookup(compiler *c, const mq_table *t, int col, int pos);
 
+static mq_type mq_type_of(vtype t)
+{
+    return t == T_BOOL   ? MQ_T_BOOL
+           : t == T_DATE ? MQ_T_DATE
+           : t == T_ENUM ? MQ_T_ENUM
+                         : MQ_T_NUMBER;
+}
+
+/* Binds key k of table t to the type of the expression looked up with it;
+ * a key that fits no cell of its column fails here, at the key. */
+static void bind_key(compiler *c, mq_table *t, int k, vinfo ki, int pos)
+{
+    char why[300];
+    if (c->p->error || c->env->dry_run ||
+        mq_table_bind_key(t, k, mq_type_of(ki.type), (mq_domain)ki.domain, c->env->diags, why,
+                          sizeof why))
+        return;
+    if (why[0])
+        failf(c, pos, "key %d of table %s %s", k + 1, t->name, why);
+    else
+        failf(c, pos, "key %d of table %s does not fit its column (see above)", k + 1, t->name);
+}
+
 /* interp(TABLE, x) or interp(TABLE.column, x): linear between the points. */
 static void compile_interp(compiler *c, const mq_scope *scope, node *n, vinfo *vi)
 {
@@ -791,6 +814,7 @@ static void compile_interp(compiler *c, const mq_scope *scope, node *n, vinfo *v
     }
     vinfo xi;
     compile_node(c, scope, n->args[1], &xi);
+    bind_key(c, t, 0, xi, n->args[1]->pos);
     int li = add_lookup(c, t, col < 0 ? 0 : col, n->pos);
     if (li >= 0)
         emit(c, OP_INTERP, 0, li, 0);
@@ -907,12 +931,7 @@ static void compile_lookup(compiler *c, const mq_scope *scope, node *n, vinfo *v
     for (int k = 0; k < n->nargs; k++) {
         vinfo ki;
         compile_node(c, scope, n->args[k], &ki);
-        char where[300];
-        snprintf(where, sizeof where, "%s", c->env->file);
-        if (!c->p->error && !c->env->dry_run &&
-            !mq_table_bind_key(t, k, ki.type == T_ENUM ? (mq_domain)ki.domain : MQ_DOM_NONE,
-                               c->env->diags, where))
-            failf(c, n->args[k]->pos, "key %d of table %s does not fit its column", k + 1, t->name);
+        bind_key(c, t, k, ki, n->args[k]->pos);
     }
     int li = add_lookup(c, t, col, n->pos);
     if (li >= 0)

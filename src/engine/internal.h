@@ -44,6 +44,7 @@ typedef struct mq_cell {
     mq_cell_kind kind;
     double lo, hi; /* band bounds; lo == hi for exact */
     bool lo_open, hi_open;
+    bool boolean;       /* CELL_EXACT written true or false */
     const char *symbol; /* CELL_SYMBOL: the text, resolved when the table is bound */
 } mq_cell;
 
@@ -57,7 +58,8 @@ typedef enum {
 
 /* How one key column turns a value into a segment index (see table.c). */
 typedef struct mq_keymap {
-    mq_domain domain; /* MQ_DOM_NONE for numbers */
+    mq_type type;     /* what the lookups give: a number, a boolean or an enum */
+    mq_domain domain; /* MQ_DOM_NONE unless an enum */
     mq_map_how how;
     int nbounds;
     double *bounds; /* sorted distinct band ends; segments are 2*nbounds+1 */
@@ -99,8 +101,14 @@ typedef struct mq_table {
 /* Reads a CSV table. Returns NULL with diagnostics naming file:line. */
 mq_table *mq_table_read(const char *path, const char *display, const char *name,
                         const char *const *keys, int nkeys, mq_diags *d);
-/* Fixes the domain of key column `k` (an enum key) before compiling. */
-bool mq_table_bind_key(mq_table *t, int k, mq_domain dom, mq_diags *d, const char *where);
+/* Fixes the type (and for an enum, the domain) key column `k` is looked up
+ * with, before compiling (rules in docs/plan-format.md section 6). False
+ * when it does not fit: with why set ("is a boolean but column age of
+ * t.csv holds numbers (16-99)", for the caller to report at the lookup)
+ * when the column as a whole does not, else with each cell that does not
+ * fit added to d at its CSV line. */
+bool mq_table_bind_key(mq_table *t, int k, mq_type type, mq_domain dom, mq_diags *d, char *why,
+                       size_t whylen);
 /* Builds the lookup matrix; reports overlapping rows. */
 bool mq_table_compile(mq_table *t, mq_diags *d);
 int mq_table_value_index(const mq_table *t, const char *name);

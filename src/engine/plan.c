@@ -717,9 +717,11 @@ static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
         int dom;
         st->keys[i] = compile_at(L, &s, k, "key", &type, &dom);
         st->key_types[i] = type;
-        if (st->keys[i])
-            mq_table_bind_key((mq_table *)t, i, type == MQ_T_ENUM ? (mq_domain)dom : MQ_DOM_NONE,
-                              L->d, L->file);
+        char why[300];
+        if (st->keys[i] &&
+            !mq_table_bind_key((mq_table *)t, i, type, (mq_domain)dom, L->d, why, sizeof why) &&
+            why[0])
+            ERR(L, k, "step %s: key %s %s", st->name, scalar(L, k, "key"), why);
     }
     st->nkeys = t->nkeys;
     settle_key_loads(st);

@@ -224,6 +224,7 @@ static bool parse_cell(char *s, mq_cell *c)
     }
     if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
         c->lo = c->hi = s[0] == 't';
+        c->boolean = true;
         return true;
     }
     if (parse_number(s, &a)) {
@@ -414,52 +415,205 @@ mq_table *mq_table_read(const char *path, const char *display, const char *name,
     return t;
 }
 
-/* ---- Binding enum keys ---------------------------------------------- */
+/* ---- Binding keys to the lookups' types ------------------------------ */
 
-bool mq_table_bind_key(mq_table *t, int k, mq_domain dom, mq_diags *d, const char *where)
+/* What a cell of column k can be matched by: a number, a boolean or a
+ * symbol; a default (*) fits every type. */
+static bool cell_fits(const mq_cell *c, mq_type type)
 {
-    if (!t->maps) {
-        t->maps = calloc((size_t)t->nkeys, sizeof(mq_keymap));
-        if (!t->maps)
-            return false;
+    switch (c->kind) {
+    case CELL_ANY:
+        return true;
+    case CELL_SYMBOL:
+        return type == MQ_T_ENUM;
+    case CELL_EXACT:
+        return c->boolean ? type == MQ_T_BOOL : type == MQ_T_NUMBER;
+    case CELL_BAND:
+        return type == MQ_T_NUMBER;
     }
-    if (t->bound_keys & (1u << k)) {
-        if (t->maps[k].domain == dom)
-            return true;
-        mq_diag_add(d, "%s: table %s key %s is looked up with two different kinds of value", where,
-                    t->name, t->key_names[k]);
-        return false;
+    return false;
+}
+
+static const char *type_phrase(mq_type type)
+{
+    return type == MQ_T_BOOL   ? "a boolean"
+           : type == MQ_T_DATE ? "a date"
+           : type == MQ_T_ENUM ? "a name (an enum value)"
+                               : "a number";
+}
+
+static const char *file_name(const mq_table *t)
+{
+    const char *slash = strrchr(t->file, '/');
+    return slash ? slash + 1 : t->file;
+}
+
+/* "numbers (16-75+)", "true/false", "names (married, single)": what column
+ * k holds, for a message about a key that fits none of it. */
+static void describe_column(const mq_table *t, int k, char *out, size_t len)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    bool open_top = false, numbers = false, booleans = false;
+    const char *symbol = NULL;
+    for (int i = 0; i < t->nrows; i++) {
+        const mq_cell *c = &t->cells[i * t->nkeys + k];
+        if (c->kind == CELL_SYMBOL && !symbol)
+            symbol = c->symbol;
+        booleans |= c->kind == CELL_EXACT && c->boolean;
+        if (c->kind == CELL_BAND || (c->kind == CELL_EXACT && !c->boolean)) {
+            numbers = true;
+            lo = fmin(lo, isfinite(c->lo) ? c->lo : c->hi);
+            hi = fmax(hi, isfinite(c->hi) ? c->hi : c->lo);
+            open_top |= !isfinite(c->hi);
+        }
     }
-    t->bound_keys |= 1u << k;
-    t->maps[k].domain = dom;
+    if (numbers)
+        snprintf(out, len, "numbers (%g-%g%s)", lo, hi, open_top ? "+" : "");
+    else if (booleans)
+        snprintf(out, len, "booleans (true, false)");
+    else if (symbol)
+        snprintf(out, len, "names (such as %s)", symbol);
+    else
+        snprintf(out, len, "only * (any value)");
+}
+
+/* Resolves the symbols of an enum key column to codes of `dom`; each one
+ * that is not a value of the domain is an error at its CSV line. */
+static bool bind_symbols(mq_table *t, int k, mq_domain dom, mq_diags *d)
+{
     bool ok = true;
     for (int i = 0; i < t->nrows; i++) {
         mq_cell *c = &t->cells[i * t->nkeys + k];
-        if (dom != MQ_DOM_NONE && c->kind == CELL_SYMBOL) {
-            int code = mq_symbol_find(dom, c->symbol);
-            if (code < 0) {
-                mq_diag_add(d, "%s:%d: \"%s\" is not a possible value of key %s", t->file,
-                            t->row_lines[i], c->symbol, t->key_names[k]);
-                ok = false;
-            }
-            c->lo = c->hi = code;
-        } else if (dom != MQ_DOM_NONE && c->kind != CELL_ANY) {
-            mq_diag_add(d, "%s:%d: key %s takes names, not numbers or bands", t->file,
-                        t->row_lines[i], t->key_names[k]);
+        if (c->kind != CELL_SYMBOL)
+            continue;
+        int code = mq_symbol_find(dom, c->symbol);
+        if (code < 0) {
+            mq_diag_add(d, "%s:%d: \"%s\" is not a possible value of key %s", t->file,
+                        t->row_lines[i], c->symbol, t->key_names[k]);
             ok = false;
         }
-        /* The key stays bound, and mq_table_compile may still run: a cell in
-         * error must not index the matrix (a symbol code of -1, or a number
-         * read as a code). The plan fails to load on the error above. */
-        if (dom != MQ_DOM_NONE && (c->kind == CELL_SYMBOL ? c->lo < 0 : c->kind != CELL_ANY))
-            c->kind = CELL_ANY;
-        else if (dom == MQ_DOM_NONE && c->kind == CELL_SYMBOL) {
-            mq_diag_add(d, "%s:%d: key %s is a number, not \"%s\"", t->file, t->row_lines[i],
-                        t->key_names[k], c->symbol);
-            ok = false;
-        }
+        c->lo = c->hi = code;
     }
     return ok;
+}
+
+/* A cell as a table writes it, for messages. */
+static void cell_text(const mq_cell *c, char *out, size_t len)
+{
+    if (c->kind == CELL_SYMBOL)
+        snprintf(out, len, "%s", c->symbol);
+    else if (c->kind == CELL_EXACT && c->boolean)
+        snprintf(out, len, "%s", c->lo ? "true" : "false");
+    else if (c->kind == CELL_EXACT)
+        snprintf(out, len, "%g", c->lo);
+    else if (c->kind == CELL_ANY)
+        snprintf(out, len, "*");
+    else if (!isfinite(c->hi))
+        snprintf(out, len, "%s%g%s", c->lo_open ? ">" : "", c->lo, c->lo_open ? "" : "+");
+    else if (!isfinite(c->lo))
+        snprintf(out, len, "<%s%g", c->hi_open ? "" : "=", c->hi);
+    else
+        snprintf(out, len, "%g-%g", c->lo, c->hi);
+}
+
+/* Reports each cell of column k that the key's type cannot match (a "yes"
+ * among true and false, a symbol among numbers) at its CSV line. */
+static bool check_cells(const mq_table *t, int k, mq_type type, mq_diags *d)
+{
+    static const char *const expects[] = {
+        [MQ_T_NUMBER] = "a number, a band such as 16-17 or 75+, or *",
+        [MQ_T_BOOL] = "true, false or *",
+        [MQ_T_ENUM] = "a name or *",
+    };
+    bool ok = true;
+    for (int i = 0; i < t->nrows; i++) {
+        const mq_cell *c = &t->cells[i * t->nkeys + k];
+        if (cell_fits(c, type))
+            continue;
+        char text[64];
+        cell_text(c, text, sizeof text);
+        mq_diag_add(d, "%s:%d: key %s takes %s, not \"%s\"", t->file, t->row_lines[i],
+                    t->key_names[k], expects[type], text);
+        ok = false;
+    }
+    return ok;
+}
+
+static bool bind_cells(mq_table *t, int k, mq_type type, mq_domain dom, mq_diags *d);
+
+bool mq_table_bind_key(mq_table *t, int k, mq_type type, mq_domain dom, mq_diags *d, char *why,
+                       size_t whylen)
+{
+    why[0] = '\0';
+    if (type != MQ_T_ENUM)
+        dom = MQ_DOM_NONE;
+    if (!t->maps) {
+        t->maps = calloc((size_t)t->nkeys, sizeof(mq_keymap));
+        if (!t->maps) {
+            snprintf(why, whylen, "out of memory");
+            return false;
+        }
+    }
+    mq_keymap *m = &t->maps[k];
+    if (t->bound_keys & (1u << k)) {
+        if (m->type == type && m->domain == dom)
+            return true;
+        snprintf(why, whylen, "table %s key %s is looked up with two different kinds of value",
+                 t->name, t->key_names[k]);
+        return false;
+    }
+    int fitting = 0, specific = 0;
+    for (int i = 0; i < t->nrows; i++) {
+        const mq_cell *c = &t->cells[i * t->nkeys + k];
+        specific += c->kind != CELL_ANY;
+        fitting += c->kind != CELL_ANY && cell_fits(c, type);
+    }
+    if (type == MQ_T_DATE) {
+        snprintf(why, whylen,
+                 "is %s: no table is keyed by dates (look up year(), age() or months_between() "
+                 "of it)",
+                 type_phrase(type));
+        return false;
+    }
+    if (specific > 0 && fitting == 0) {
+        char holds[128];
+        describe_column(t, k, holds, sizeof holds);
+        snprintf(why, whylen, "is %s but column %s of %s holds %s", type_phrase(type),
+                 t->key_names[k], file_name(t), holds);
+        return false;
+    }
+    return bind_cells(t, k, type, dom, d);
+}
+
+/* Binds column k to the type (and domain) it is looked up with: checks
+ * every cell against it and resolves symbols. */
+static bool bind_cells(mq_table *t, int k, mq_type type, mq_domain dom, mq_diags *d)
+{
+    t->bound_keys |= 1u << k;
+    t->maps[k].type = type;
+    t->maps[k].domain = dom;
+    bool ok = check_cells(t, k, type, d);
+    if (type == MQ_T_ENUM)
+        ok &= bind_symbols(t, k, dom, d);
+    /* The key stays bound, and mq_table_compile may still run: a cell in
+     * error must not index the matrix (a symbol code of -1, or a number
+     * read as a code). The plan fails to load on the errors above. */
+    for (int i = 0; !ok && i < t->nrows; i++) {
+        mq_cell *c = &t->cells[i * t->nkeys + k];
+        if (!cell_fits(c, type) || (c->kind == CELL_SYMBOL && c->lo < 0))
+            c->kind = CELL_ANY;
+    }
+    return ok;
+}
+
+/* The type a key no lookup has bound is read as: booleans when its cells
+ * are true and false, else numbers. */
+static mq_type unbound_type(const mq_table *t, int k)
+{
+    for (int i = 0; i < t->nrows; i++)
+        if (t->cells[i * t->nkeys + k].boolean)
+            return MQ_T_BOOL;
+    return MQ_T_NUMBER;
 }
 
 /* ---- Compiling ------------------------------------------------------- */
@@ -654,9 +808,12 @@ bool mq_table_compile(mq_table *t, mq_diags *d)
         if (!t->maps)
             return false;
     }
-    for (int k = 0; k < t->nkeys; k++)
-        if (!mq_table_bind_key(t, k, t->maps[k].domain, d, t->file))
+    for (int k = 0; k < t->nkeys; k++) {
+        if (t->bound_keys & (1u << k))
+            continue;
+        if (!bind_cells(t, k, unbound_type(t, k), MQ_DOM_NONE, d))
             return false;
+    }
     int64_t cells = 1;
     for (int k = t->nkeys - 1; k >= 0; k--) {
         if (!build_keymap(t, k))

@@ -59,8 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(path, sizeof path, "%s/table.csv", dir);
     mq_diags d = {0};
     mq_table *t = mq_table_read(path, "table.csv", "fuzz", keys, nkeys, &d);
+    char why[256];
     if (t && nkeys > 1 && strcmp(keys[0], "state") == 0)
-        (void)mq_table_bind_key(t, 0, MQ_DOM_STATE, &d, "plan.yaml:1");
+        (void)mq_table_bind_key(t, 0, MQ_T_ENUM, MQ_DOM_STATE, &d, why, sizeof why);
     if (t && mq_table_compile(t, &d))
         look_up(t, data + off, size - off);
     mq_table_free(t);

@@ -159,6 +159,18 @@ static void broken_plans_name_the_line(void **state)
                     "  vehicle_count: count(vehicles) + vehicle_count");
     assert_string_equal(m, "plan.yaml:58: variable vehicle_count depends on itself (a cycle)");
     free(m);
+    m = load_broken("key: \\[driver.points\\]", "key: [applicant.homeowner]");
+    assert_string_equal(m, "plan.yaml:95: step Driving record: key applicant.homeowner is a "
+                           "boolean but column points of points_factor.csv holds numbers (0-9+)");
+    free(m);
+    m = load_broken("key: \\[driver.age, driver.married\\]", "key: [driver.married, driver.age]");
+    assert_string_equal(m, "plan.yaml:85: step Driver class (liability): key driver.married is a "
+                           "boolean but column age of driver_class.csv holds numbers (16-75+)");
+    free(m);
+    m = load_broken("key: \\[vehicle.symbol\\]", "key: [effective_date]");
+    assert_non_null(strstr(m, "plan.yaml:96: step Symbol: key effective_date "
+                              "is a date: no table is keyed by dates"));
+    free(m);
     m = load_broken("amount: 0.12", "amount: [0.12");
     assert_string_equal(m, "plan.yaml:108:68: mismatched flow mapping end");
     free(m);

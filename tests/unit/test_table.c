@@ -124,7 +124,8 @@ static void symbols_bind_to_an_enum(void **state)
     mq_diags d = {0};
     mq_table *t = load("type,mph,points\ndui,*,6\nspeeding,<=15,1\nspeeding,>15,2\n", keys, 2, &d);
     assert_non_null(t);
-    assert_true(mq_table_bind_key(t, 0, MQ_DOM_INCIDENT, &d, "here"));
+    char why[256];
+    assert_true(mq_table_bind_key(t, 0, MQ_T_ENUM, MQ_DOM_INCIDENT, &d, why, sizeof why));
     assert_true(mq_table_compile(t, &d));
     double k[2] = {mq_symbol_find(MQ_DOM_INCIDENT, "speeding"), 18};
     assert_true(mq_table_lookup(t, k, 0) == 2);
@@ -143,7 +144,8 @@ static void unknown_symbol_is_an_error_with_its_line(void **state)
     mq_diags d = {0};
     mq_table *t = load("status,f\nmarried,1\nmaried,2\n", keys, 1, &d);
     assert_non_null(t);
-    assert_false(mq_table_bind_key(t, 0, MQ_DOM_MARITAL, &d, "here"));
+    char why[256];
+    assert_false(mq_table_bind_key(t, 0, MQ_T_ENUM, MQ_DOM_MARITAL, &d, why, sizeof why));
     assert_int_equal(d.count, 1);
     assert_string_equal(d.items[0].text,
                         "t.csv:3: \"maried\" is not a possible value of key status");
@@ -244,6 +246,45 @@ static void limits_on_a_grid_use_a_direct_index(void **state)
     mq_diags_free(&d);
 }
 
+/* A key fits its column only by type: a boolean never matches a number
+ * column (true is not points = 1), a number never matches true/false, a
+ * date matches nothing; a stray cell is named at its line with what the
+ * column takes. */
+static void keys_must_fit_their_columns_type(void **state)
+{
+    (void)state;
+    const char *keys[] = {"age", "married"};
+    mq_diags d = {0};
+    char why[256];
+    mq_table *t = load("age,married,f\n16-17,false,2.6\n75+,true,1.1\n", keys, 2, &d);
+    assert_non_null(t);
+    assert_false(mq_table_bind_key(t, 0, MQ_T_BOOL, MQ_DOM_NONE, &d, why, sizeof why));
+    assert_string_equal(why, "is a boolean but column age of t.csv holds numbers (16-75+)");
+    assert_false(mq_table_bind_key(t, 1, MQ_T_NUMBER, MQ_DOM_NONE, &d, why, sizeof why));
+    assert_string_equal(why,
+                        "is a number but column married of t.csv holds booleans (true, false)");
+    assert_false(mq_table_bind_key(t, 0, MQ_T_DATE, MQ_DOM_NONE, &d, why, sizeof why));
+    assert_string_equal(why, "is a date: no table is keyed by dates (look up year(), age() or "
+                             "months_between() of it)");
+    assert_false(mq_table_bind_key(t, 1, MQ_T_ENUM, MQ_DOM_MARITAL, &d, why, sizeof why));
+    assert_true(mq_table_bind_key(t, 0, MQ_T_NUMBER, MQ_DOM_NONE, &d, why, sizeof why));
+    assert_true(mq_table_bind_key(t, 1, MQ_T_BOOL, MQ_DOM_NONE, &d, why, sizeof why));
+    assert_false(mq_table_bind_key(t, 1, MQ_T_NUMBER, MQ_DOM_NONE, &d, why, sizeof why));
+    assert_string_equal(why, "table t key married is looked up with two different kinds of value");
+    assert_int_equal(d.count, 0);
+    mq_table_free(t);
+
+    t = load("age,married,f\n16-17,false,2.6\n16-17,yes,2.4\n", keys, 2, &d);
+    assert_non_null(t);
+    assert_false(mq_table_bind_key(t, 1, MQ_T_BOOL, MQ_DOM_NONE, &d, why, sizeof why));
+    assert_string_equal(why, "");
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.items[0].text,
+                        "t.csv:3: key married takes true, false or *, not \"yes\"");
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +299,7 @@ int main(void)
         cmocka_unit_test(dash_or_empty_value_means_not_offered),
         cmocka_unit_test(large_sparse_keys_use_search),
         cmocka_unit_test(limits_on_a_grid_use_a_direct_index),
+        cmocka_unit_test(keys_must_fit_their_columns_type),
     };
     return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }
