@@ -742,6 +742,50 @@ static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
     }
 }
 
+/* True with its value when the expression at n is a plain number. */
+static bool constant_of(loader *L, struct fy_node *n, double *out)
+{
+    char *s = n && fy_node_is_scalar(n) ? scalar(L, n, "value") : NULL;
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    *out = strtod(s, &end);
+    return !*end && !errno && isfinite(*out);
+}
+
+/* Every value of table t's column col that a table step multiplies by must
+ * be more than 0 (an empty cell or - is "no value", not a factor). */
+static void check_factor_column(loader *L, const mq_table *t, int col, const char *step)
+{
+    for (int i = 0; i < t->nrows; i++) {
+        double v = t->values[i * t->nvalues + col];
+        if (!isnan(v) && !(v > 0))
+            mq_diag_add(L->d,
+                        "%s:%d: %s is %g, but step %s multiplies by it: a factor must be "
+                        "more than 0",
+                        t->file, t->row_lines[i], t->value_names[col], v, step);
+    }
+}
+
+/* Checks each (table, column) a table step multiplies by, once. */
+static void check_factor_columns(loader *L, const mq_plan *p)
+{
+    for (int i = 0; i < p->nsteps; i++) {
+        const mq_step *st = &p->steps[i];
+        for (int c = 0; st->kind == STEP_TABLE && c < 64; c++) {
+            int col = st->column_for[c];
+            bool seen = col < 0;
+            for (int j = 0; !seen && j <= i; j++)
+                for (int c2 = 0; !seen && c2 < (j == i ? c : 64); c2++)
+                    seen = p->steps[j].kind == STEP_TABLE && p->steps[j].table == st->table &&
+                           p->steps[j].column_for[c2] == col;
+            if (!seen)
+                check_factor_column(L, st->table, col, st->name);
+        }
+    }
+}
+
 static void load_discounts(loader *L, struct fy_node *dn, mq_step *st)
 {
     static const char *const keys[] = {"cap", "items", NULL};
@@ -775,6 +819,10 @@ static void load_discounts(loader *L, struct fy_node *dn, mq_step *st)
             continue;
         }
         d->amount = compile_at(L, &s, amount, "amount", NULL, NULL);
+        double a;
+        if (d->amount && constant_of(L, amount, &a) && !(a > 0 && a < 1))
+            ERR(L, amount, "discount %s: amount %g is not a fraction between 0 and 1 (0.12 = 12%%)",
+                d->name ? d->name : "", a);
         d->when = compile_at(L, &s, when, "when", NULL, NULL);
         d->coverages = coverage_mask(L, get(in, "coverages"), "discount") & st->coverages;
         st->nitems++;
@@ -978,10 +1026,15 @@ static void load_steps(loader *L, struct fy_node *seq)
                        : kind == 3 ? STEP_ROUND
                                    : STEP_MINIMUM;
             st->expr = compile_at(L, &s, get(sn, kinds[kind]), kinds[kind], NULL, NULL);
+            double f;
+            if (st->expr && st->kind == STEP_FACTOR && constant_of(L, get(sn, "factor"), &f) &&
+                !(f > 0))
+                ERR(L, get(sn, "factor"), "step %s: factor %g must be more than 0", st->name, f);
             break;
         }
         p->nsteps++;
     }
+    check_factor_columns(L, p);
     assign_slots(p, L->env.line);
     /* each coverage gets the steps that apply to it, packed (mq_cov_op) */
     for (int c = 0; c < L->env.line->ncoverages; c++) {

@@ -318,6 +318,11 @@ static bool fill_table(mq_table *t, csv_reader *r, const char *const *keys, mq_d
         mq_diag_add(d, "%s:%d: no value column besides the keys", disp, r->record_lines[0]);
         return false;
     }
+    if (r->nrecords == 1) {
+        mq_diag_add(d, "%s:%d: no rows: the header is followed by no rates", disp,
+                    r->record_lines[0]);
+        return false;
+    }
     int *valcol = calloc((size_t)t->nvalues, sizeof(int));
     t->key_names = calloc((size_t)t->nkeys, sizeof(char *));
     t->value_names = calloc((size_t)t->nvalues, sizeof(char *));

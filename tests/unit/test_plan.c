@@ -171,8 +171,44 @@ static void broken_plans_name_the_line(void **state)
     assert_non_null(strstr(m, "plan.yaml:96: step Symbol: key effective_date "
                               "is a date: no table is keyed by dates"));
     free(m);
+    m = load_broken("amount: 0.12", "amount: 12");
+    assert_string_equal(m, "plan.yaml:108: discount Multi-car: amount 12 is not a fraction "
+                           "between 0 and 1 (0.12 = 12%)");
+    free(m);
+    m = load_broken("amount: 0.05", "amount: -0.05");
+    assert_string_equal(m, "plan.yaml:110: discount Homeowner: amount -0.05 is not a fraction "
+                           "between 0 and 1 (0.12 = 12%)");
+    free(m);
+    m = load_broken("table: symbol_factor, key: \\[vehicle.symbol\\]", "factor: 0");
+    assert_string_equal(m, "plan.yaml:96: step Symbol: factor 0 must be more than 0");
+    free(m);
     m = load_broken("amount: 0.12", "amount: [0.12");
     assert_string_equal(m, "plan.yaml:108:68: mismatched flow mapping end");
+    free(m);
+}
+
+/* Copies v1 to broken, runs `cmd` in it, loads it; the first message with
+ * its file name from the plan folder on. */
+static char *load_edited(const char *cmd)
+{
+    sh("rm -rf %s/broken && cp -r %s/v1 %s/broken && cd %s/broken && %s", tmpdir, tmpdir, tmpdir,
+       tmpdir, cmd);
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/broken", tmpdir);
+    mq_diags d = {0};
+    assert_null(mq_engine_load(dir, &d));
+    assert_true(d.count >= 1);
+    char *msg = strdup(d.items[0].text + strlen(dir) + 1);
+    mq_diags_free(&d);
+    return msg;
+}
+
+static void a_table_factor_must_be_positive(void **state)
+{
+    (void)state;
+    char *m = load_edited("sed -i 's/^2,1.25/2,-1.25/' points_factor.csv");
+    assert_string_equal(m, "points_factor.csv:4: factor is -1.25, but step Driving record "
+                           "multiplies by it: a factor must be more than 0");
     free(m);
 }
 
@@ -246,6 +282,7 @@ int main(void)
         cmocka_unit_test(effective_date_picks_the_version),
         cmocka_unit_test(same_version_twice_is_an_error),
         cmocka_unit_test(broken_plans_name_the_line),
+        cmocka_unit_test(a_table_factor_must_be_positive),
         cmocka_unit_test(yaml_text_is_checked_before_libfyaml),
         cmocka_unit_test(a_yaml_syntax_error_is_reported_not_printed),
     };

@@ -190,6 +190,18 @@ static void bad_cells_are_errors_with_their_lines(void **state)
     mq_diags_free(&d);
 }
 
+/* A header with no rows would fail every quote: it fails the plan instead. */
+static void a_table_without_rows_is_an_error(void **state)
+{
+    (void)state;
+    const char *keys[] = {"age"};
+    mq_diags d = {0};
+    assert_null(load("# ages\nage,f\n# none yet\n", keys, 1, &d));
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.items[0].text, "t.csv:2: no rows: the header is followed by no rates");
+    mq_diags_free(&d);
+}
+
 static void dash_or_empty_value_means_not_offered(void **state)
 {
     (void)state;
@@ -296,6 +308,7 @@ int main(void)
         cmocka_unit_test(unknown_symbol_is_an_error_with_its_line),
         cmocka_unit_test(overlapping_bands_are_an_error_naming_both_lines),
         cmocka_unit_test(bad_cells_are_errors_with_their_lines),
+        cmocka_unit_test(a_table_without_rows_is_an_error),
         cmocka_unit_test(dash_or_empty_value_means_not_offered),
         cmocka_unit_test(large_sparse_keys_use_search),
         cmocka_unit_test(limits_on_a_grid_use_a_direct_index),
