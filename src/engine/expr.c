@@ -67,6 +67,7 @@ typedef struct parser {
     char *error; /* first error (arena) */
     int error_pos;
     int depth;
+    bool reported; /* the error was already reported (a table that did not load) */
 } parser;
 
 static void fail(parser *p, int pos, const char *msg)
@@ -909,7 +910,8 @@ static void compile_lookup(compiler *c, const mq_scope *scope, node *n, vinfo *v
     if (!t) {
         for (int i = 0; i < c->env->nfailed; i++)
             if (strncmp(c->env->failed_tables[i], n->name, strlen(c->env->failed_tables[i])) == 0) {
-                failf(c, n->pos, "table %s did not load (see above)", c->env->failed_tables[i]);
+                c->p->reported = !c->p->error; /* its file's error said why: one message */
+                failf(c, n->pos, "table %s did not load", c->env->failed_tables[i]);
                 return;
             }
         failf(c, n->pos, "unknown table \"%s\"", n->name);
@@ -1116,8 +1118,9 @@ mq_prog *mq_expr_compile(mq_compile_env *env, const mq_scope *scope, const char 
             *domain_out = vi.domain;
     }
     if (p.error || !pr) {
-        mq_diag_add(env->diags, "%s:%d:%d: %s (in \"%s\")", env->file, line, col + p.error_pos,
-                    p.error ? p.error : "out of memory", text);
+        if (!p.reported)
+            mq_diag_add(env->diags, "%s:%d:%d: %s (in \"%s\")", env->file, line, col + p.error_pos,
+                        p.error ? p.error : "out of memory", text);
         mq_prog_free(pr);
         pr = NULL;
     }

@@ -98,8 +98,20 @@ typedef struct mq_table {
     char *miss_text;
 } mq_table;
 
-/* Reads a CSV table. Returns NULL with diagnostics naming file:line. */
-mq_table *mq_table_read(const char *path, const char *display, const char *name,
+/* The most bytes a CSV table file may have (docs/plan-format.md). */
+enum { MQ_TABLE_MAX_FILE = 16 * 1024 * 1024 };
+
+/* The text of the regular file at `path`, NUL-terminated, its length in
+ * *len; NULL with "display: why" in err when it cannot be opened, is not a
+ * regular file (a FIFO would block, a device never end) or is over `max`
+ * bytes, which its size says before anything is read. */
+char *mq_read_file(const char *path, const char *display, size_t max, size_t *len, char *err,
+                   size_t errlen);
+
+/* Reads a CSV table. Returns NULL with diagnostics naming file:line; a
+ * file that cannot be read at all is reported at `ref` (the plan.yaml line
+ * that names it, "plan.yaml:27: table territory_factor"), when not NULL. */
+mq_table *mq_table_read(const char *path, const char *display, const char *ref, const char *name,
                         const char *const *keys, int nkeys, mq_diags *d);
 /* Fixes the type (and for an enum, the domain) key column `k` is looked up
  * with, before compiling (rules in docs/plan-format.md section 6). False

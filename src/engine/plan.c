@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libfyaml.h>
 #include <limits.h>
 #include <math.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum { PLAN_MAX_FILE = 1024 * 1024, MAX_PLANS = 4096, MAX_DIR_DEPTH = 8 };
 
@@ -377,7 +379,9 @@ static void load_tables(loader *L, struct fy_node *map)
         char path[PATH_MAX], display[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", L->dir, file);
         snprintf(display, sizeof display, "%s/%s", L->dir, file);
-        mq_table *t = mq_table_read(path, display, name, knames, nk, L->d);
+        char ref[PATH_MAX + 200];
+        snprintf(ref, sizeof ref, "%s:%d: table %s", L->file, node_line(get(v, "file")), name);
+        mq_table *t = mq_table_read(path, display, ref, name, knames, nk, L->d);
         if (!t) {
             const char **failed =
                 realloc(L->env.failed_tables, sizeof(char *) * (size_t)(L->env.nfailed + 1));
@@ -1159,29 +1163,49 @@ static void plan_free(mq_plan *p)
     free(p);
 }
 
-/* The text of file `path`, NUL-terminated, and its length in *len; NULL
- * with "path: why" in err when it cannot be read or is over `max` bytes. */
-static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+static const char *file_kind(mode_t mode)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    return S_ISDIR(mode)                    ? "a folder"
+           : S_ISFIFO(mode)                 ? "a FIFO"
+           : S_ISSOCK(mode)                 ? "a socket"
+           : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+                                            : "not a plain file";
+}
+
+char *mq_read_file(const char *path, const char *display, size_t max, size_t *len, char *err,
+                   size_t errlen)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", display, strerror(errno));
         return NULL;
     }
-    char *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-    bool unread = ferror(f);
-    fclose(f);
-    if (!buf || unread || n > max) {
-        if (buf && !unread)
-            snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
-        else
-            snprintf(err, errlen, "%s: %s", path, buf ? "cannot be read" : "out of memory");
-        free(buf);
-        return NULL;
+    struct stat st;
+    char *buf = NULL;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: cannot be read: %s", display, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: is %s, not a regular file", display, file_kind(st.st_mode));
+    } else if ((uintmax_t)st.st_size > max) {
+        snprintf(err, errlen, "%s: larger than %zu bytes", display, max);
+    } else if (!(buf = malloc((size_t)st.st_size + 1))) {
+        snprintf(err, errlen, "%s: out of memory", display);
+    } else {
+        size_t n = 0, want = (size_t)st.st_size;
+        ssize_t got = 1;
+        while (n < want && (got = read(fd, buf + n, want - n)) > 0)
+            n += (size_t)got;
+        if (got < 0) {
+            snprintf(err, errlen, "%s: cannot be read: %s", display, strerror(errno));
+            free(buf);
+            buf = NULL;
+        } else {
+            buf[n] = '\0'; /* a file that shrank meanwhile is read as it now is */
+            *len = n;
+        }
     }
-    buf[n] = '\0';
-    *len = n;
+    close(fd);
     return buf;
 }
 
@@ -1298,7 +1322,7 @@ struct fy_document *mq_yaml_load(const char *path, size_t max, char **text, char
 {
     *text = NULL;
     size_t n;
-    char *buf = read_file(path, max, &n, err, errlen);
+    char *buf = mq_read_file(path, path, max, &n, err, errlen);
     if (!buf)
         return NULL;
     mq_diags d = {0};
@@ -1356,7 +1380,7 @@ static bool digest_tables(crypto_hash_sha256_state *h, const char *dir, mq_diags
         size_t len = 0;
         snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
         char why[PATH_MAX + 64];
-        char *text = ok ? read_file(path, PLAN_MAX_FILE, &len, why, sizeof why) : NULL;
+        char *text = ok ? mq_read_file(path, path, MQ_TABLE_MAX_FILE, &len, why, sizeof why) : NULL;
         if (ok && !text)
             mq_diag_add(d, "%s", why);
         if (text)
@@ -1405,7 +1429,7 @@ static mq_plan *load_plan(const char *dir, mq_diags *d)
     loader L = {.file = p->file, .dir = p->dir, .d = d, .errors_before = d->count, .p = p};
     size_t len = 0;
     char why[4200];
-    char *text = read_file(file, PLAN_MAX_FILE, &len, why, sizeof why);
+    char *text = mq_read_file(file, file, PLAN_MAX_FILE, &len, why, sizeof why);
     if (!text)
         mq_diag_add(d, "%s", why);
     struct fy_document *doc = text ? parse_yaml(text, len, file, d, 5) : NULL;
@@ -1429,7 +1453,8 @@ static mq_plan *load_plan(const char *dir, mq_diags *d)
     load_class(&L, get(root, "class"));
     for (int i = 0; i < p->ntables; i++)
         mq_table_compile(p->tables[i], d);
-    plan_digest(p, text, strlen(text), d);
+    if (!failed(&L)) /* a file that failed above would fail here again */
+        plan_digest(p, text, strlen(text), d);
 done:
     free(L.env.vars);
     free(L.env.deps);

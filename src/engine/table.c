@@ -20,12 +20,13 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { TABLE_MAX_FILE = 16 * 1024 * 1024, TABLE_MAX_CELLS = 4 * 1024 * 1024, DENSE_MAX = 65536 };
+enum { TABLE_MAX_CELLS = 4 * 1024 * 1024, DENSE_MAX = 65536 };
 
 /* ---- Reading --------------------------------------------------------- */
 
@@ -117,61 +118,92 @@ static void reader_free(csv_reader *r)
     free(r->record_lines);
 }
 
-static bool blank_or_comment(const char *line)
+static bool blank_or_comment(const char *line, size_t n)
 {
-    while (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n')
-        line++;
-    return *line == '\0' || *line == '#';
+    size_t i = 0;
+    while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
+        i++;
+    return i == n || line[i] == '#';
 }
 
-/* Feeds the file line by line so records know their line numbers (libcsv
- * itself reports none); comment and blank lines between records are skipped. */
-static bool read_csv(const char *path, csv_reader *r)
+/* The file name of a path, for messages that already name the plan. */
+static const char *base_name(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        mq_diag_add(r->d, "%s: cannot open: %s", r->display, strerror(errno));
-        return false;
-    }
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* Whether a line leaves a quoted field open: each quote toggles it (a
+ * doubled quote inside a field toggles it twice). */
+static bool toggles_quote(const char *s, size_t n)
+{
+    bool odd = false;
+    for (size_t i = 0; i < n; i++)
+        odd ^= s[i] == '"';
+    return odd;
+}
+
+/* Feeds the text line by line so records know their line numbers (libcsv
+ * itself reports none); comment and blank lines between records are
+ * skipped, and a UTF-8 byte order mark before the header is. */
+static bool parse_lines(const char *text, size_t len, csv_reader *r)
+{
     struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
-        fclose(f);
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
         return false;
-    }
-    char *buf = NULL;
-    size_t cap = 0, total = 0;
-    ssize_t n;
-    bool ok = true;
-    while ((n = getline(&buf, &cap, f)) > 0) {
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        text += 3, len -= 3;
+    bool ok = true, in_quote = false;
+    int quote_line = 0;
+    for (size_t at = 0; at < len && ok && !r->failed;) {
+        const char *s = text + at, *nl = memchr(s, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - s) + 1 : len - at;
+        at += n;
         r->line++;
-        total += (size_t)n;
-        if (total > TABLE_MAX_FILE) {
-            mq_diag_add(r->d, "%s:%d: file larger than %d bytes", r->display, r->line,
-                        TABLE_MAX_FILE);
-            ok = false;
-            break;
-        }
-        if (!r->in_record && blank_or_comment(buf))
+        if (!in_quote && !r->in_record && blank_or_comment(s, n))
             continue;
-        if (csv_parse(&p, buf, (size_t)n, on_field, on_record, r) != (size_t)n) {
-            mq_diag_add(r->d, "%s:%d: %s", r->display, r->line, csv_strerror(csv_error(&p)));
+        if (toggles_quote(s, n) && !in_quote)
+            quote_line = r->line;
+        in_quote ^= toggles_quote(s, n);
+        if (csv_parse(&p, s, n, on_field, on_record, r) != n) {
+            mq_diag_add(r->d,
+                        "%s:%d: malformed CSV (a quote inside an unquoted field, or text after a "
+                        "closing quote)",
+                        r->display, r->line);
             ok = false;
-            break;
         }
-        if (r->failed)
-            break;
     }
     if (ok && !r->failed && csv_fini(&p, on_field, on_record, r) != 0) {
-        mq_diag_add(r->d, "%s:%d: %s", r->display, r->line, csv_strerror(csv_error(&p)));
+        mq_diag_add(r->d, "%s:%d: a quoted field is not closed", r->display,
+                    in_quote ? quote_line : r->line);
         ok = false;
     }
     if (r->failed) {
         mq_diag_add(r->d, "%s: out of memory", r->display);
         ok = false;
     }
-    free(buf);
     csv_free(&p);
-    fclose(f);
+    return ok;
+}
+
+/* Reads the file whole (a regular file of at most MQ_TABLE_MAX_FILE bytes,
+ * checked before reading) and parses it; a file that cannot be read is
+ * reported at `ref` when given. */
+static bool read_csv(const char *path, const char *ref, csv_reader *r)
+{
+    char why[PATH_MAX + 128];
+    size_t len = 0;
+    char *text = mq_read_file(path, ref ? base_name(r->display) : r->display, MQ_TABLE_MAX_FILE,
+                              &len, why, sizeof why);
+    if (!text) {
+        if (ref)
+            mq_diag_add(r->d, "%s: %s", ref, why);
+        else
+            mq_diag_add(r->d, "%s", why);
+        return false;
+    }
+    bool ok = parse_lines(text, len, r);
+    free(text);
     return ok;
 }
 
@@ -397,7 +429,7 @@ static bool fill_table(mq_table *t, csv_reader *r, const char *const *keys, mq_d
     return ok;
 }
 
-mq_table *mq_table_read(const char *path, const char *display, const char *name,
+mq_table *mq_table_read(const char *path, const char *display, const char *ref, const char *name,
                         const char *const *keys, int nkeys, mq_diags *d)
 {
     if (nkeys < 1 || nkeys > 8) {
@@ -411,7 +443,7 @@ mq_table *mq_table_read(const char *path, const char *display, const char *name,
     t->name = strdup(name);
     t->file = strdup(display);
     t->nkeys = nkeys;
-    bool ok = read_csv(path, &r) && fill_table(t, &r, keys, d);
+    bool ok = read_csv(path, ref, &r) && fill_table(t, &r, keys, d);
     reader_free(&r);
     if (!ok) {
         mq_table_free(t);
@@ -445,12 +477,6 @@ static const char *type_phrase(mq_type type)
            : type == MQ_T_DATE ? "a date"
            : type == MQ_T_ENUM ? "a name (an enum value)"
                                : "a number";
-}
-
-static const char *file_name(const mq_table *t)
-{
-    const char *slash = strrchr(t->file, '/');
-    return slash ? slash + 1 : t->file;
 }
 
 /* "numbers (16-75+)", "true/false", "names (married, single)": what column
@@ -584,7 +610,7 @@ bool mq_table_bind_key(mq_table *t, int k, mq_type type, mq_domain dom, mq_diags
         char holds[128];
         describe_column(t, k, holds, sizeof holds);
         snprintf(why, whylen, "is %s but column %s of %s holds %s", type_phrase(type),
-                 t->key_names[k], file_name(t), holds);
+                 t->key_names[k], base_name(t->file), holds);
         return false;
     }
     return bind_cells(t, k, type, dom, d);

@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[512];
     snprintf(path, sizeof path, "%s/table.csv", dir);
     mq_diags d = {0};
-    mq_table *t = mq_table_read(path, "table.csv", "fuzz", keys, nkeys, &d);
+    mq_table *t = mq_table_read(path, "table.csv", NULL, "fuzz", keys, nkeys, &d);
     char why[256];
     if (t && nkeys > 1 && strcmp(keys[0], "state") == 0)
         (void)mq_table_bind_key(t, 0, MQ_T_ENUM, MQ_DOM_STATE, &d, why, sizeof why);

@@ -212,6 +212,38 @@ static void a_table_factor_must_be_positive(void **state)
     free(m);
 }
 
+/* A table file that cannot be read is one message at the plan.yaml line
+ * naming it; any CSV of the folder (all are in the digest) may have up to
+ * the tables' 16 MiB. */
+static void table_files_are_named_where_plan_yaml_refers_to_them(void **state)
+{
+    (void)state;
+    char *m = load_edited("rm territory_factor.csv");
+    assert_string_equal(m, "plan.yaml:27: table territory_factor: territory_factor.csv: cannot "
+                           "open: No such file or directory");
+    free(m);
+    m = load_edited("rm territory_factor.csv && mkdir territory_factor.csv");
+    assert_string_equal(m, "plan.yaml:27: table territory_factor: territory_factor.csv: is a "
+                           "folder, not a regular file");
+    free(m);
+    m = load_edited("rm territory.csv && ln -s /dev/zero territory.csv");
+    assert_string_equal(m, "plan.yaml:24: table territory: territory.csv: is a device, not a "
+                           "regular file");
+    free(m);
+
+    sh("rm -rf %s/big && cp -r %s/v1 %s/big && head -c 3000000 /dev/zero | tr '\\0' x "
+       "> %s/big/notes.csv",
+       tmpdir, tmpdir, tmpdir, tmpdir);
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/big", tmpdir);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    assert_int_equal(d.count, 0);
+    assert_non_null(e);
+    mq_engine_free(e);
+    sh("rm -rf %s/big", tmpdir);
+}
+
 /* The line mq_yaml_check_text names for `text` (0: accepted), and its why. */
 static int check(const char *text, size_t len, const char *want_why)
 {
@@ -283,6 +315,7 @@ int main(void)
         cmocka_unit_test(same_version_twice_is_an_error),
         cmocka_unit_test(broken_plans_name_the_line),
         cmocka_unit_test(a_table_factor_must_be_positive),
+        cmocka_unit_test(table_files_are_named_where_plan_yaml_refers_to_them),
         cmocka_unit_test(yaml_text_is_checked_before_libfyaml),
         cmocka_unit_test(a_yaml_syntax_error_is_reported_not_printed),
     };

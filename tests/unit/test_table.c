@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *write_tmp(const char *text)
@@ -29,7 +30,7 @@ static char *write_tmp(const char *text)
 static mq_table *load(const char *csv, const char *const *keys, int nkeys, mq_diags *d)
 {
     char *path = write_tmp(csv);
-    mq_table *t = mq_table_read(path, "t.csv", "t", keys, nkeys, d);
+    mq_table *t = mq_table_read(path, "t.csv", NULL, "t", keys, nkeys, d);
     unlink(path);
     free(path);
     return t;
@@ -297,6 +298,97 @@ static void keys_must_fit_their_columns_type(void **state)
     mq_diags_free(&d);
 }
 
+/* Reads path as table t.csv with one key "zip"; the first message. */
+static char *read_error(const char *path)
+{
+    const char *keys[] = {"zip"};
+    mq_diags d = {0};
+    assert_null(mq_table_read(path, "t.csv", "plan.yaml:3: table t", "t", keys, 1, &d));
+    assert_int_equal(d.count, 1);
+    char *m = strdup(d.items[0].text);
+    mq_diags_free(&d);
+    return m;
+}
+
+/* Only regular files are read (a device never ends, a FIFO blocks), and
+ * their size is checked before reading; the message names the plan.yaml
+ * line that refers to the file. */
+static void only_regular_files_within_the_limit_are_read(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mq_test_table_XXXXXX", path[128], *m;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/zero.csv", dir);
+    assert_int_equal(symlink("/dev/zero", path), 0);
+    m = read_error(path);
+    assert_string_equal(m, "plan.yaml:3: table t: t.csv: is a device, not a regular file");
+    free(m);
+    snprintf(path, sizeof path, "%s/fifo.csv", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    m = read_error(path);
+    assert_string_equal(m, "plan.yaml:3: table t: t.csv: is a FIFO, not a regular file");
+    free(m);
+    m = read_error(dir);
+    assert_string_equal(m, "plan.yaml:3: table t: t.csv: is a folder, not a regular file");
+    free(m);
+    snprintf(path, sizeof path, "%s/big.csv", dir);
+    FILE *f = fopen(path, "w");
+    fputs("zip,territory\n", f);
+    fclose(f);
+    assert_int_equal(truncate(path, MQ_TABLE_MAX_FILE + 1), 0);
+    m = read_error(path);
+    assert_string_equal(m, "plan.yaml:3: table t: t.csv: larger than 16777216 bytes");
+    free(m);
+    snprintf(path, sizeof path, "%s/none.csv", dir);
+    m = read_error(path);
+    assert_string_equal(m, "plan.yaml:3: table t: t.csv: cannot open: No such file or directory");
+    free(m);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+
+    /* a table of several MiB (300000 ZIPs) is fine */
+    size_t cap = 300000 * 16, n = 0;
+    char *text = malloc(cap);
+    n += (size_t)sprintf(text, "zip,territory\n");
+    for (int z = 0; z < 300000; z++)
+        n += (size_t)sprintf(text + n, "%d,%d\n", 100000 + z, z % 7 + 1);
+    const char *keys[] = {"zip"};
+    mq_diags d = {0};
+    mq_table *t = load(text, keys, 1, &d);
+    free(text);
+    assert_true(n > 2 * 1024 * 1024);
+    assert_non_null(t);
+    assert_true(mq_table_compile(t, &d));
+    assert_true(look1(t, 100008) == 2);
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
+/* An unclosed quote is named at the line it opens, in our words; a byte
+ * order mark before the header is skipped, as in plan.yaml. */
+static void quotes_and_byte_order_marks(void **state)
+{
+    (void)state;
+    const char *keys[] = {"territory"};
+    mq_diags d = {0};
+    assert_null(load("territory,f\n1,1.0\n\"2,1.1\n3,1.2\n# x\n4,1.3\n", keys, 1, &d));
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.items[0].text, "t.csv:3: a quoted field is not closed");
+    mq_diags_free(&d);
+    assert_null(load("territory,f\n1,1.0\n2,1\"x\n", keys, 1, &d));
+    assert_string_equal(d.items[0].text, "t.csv:3: malformed CSV (a quote inside an unquoted "
+                                         "field, or text after a closing quote)");
+    mq_diags_free(&d);
+    mq_table *t = load("\xEF\xBB\xBFterritory,f\n1,1.5\n\"2\",\"2.5\"\n", keys, 1, &d);
+    assert_non_null(t);
+    assert_true(mq_table_compile(t, &d));
+    assert_int_equal(d.count, 0);
+    assert_true(look1(t, 1) == 1.5 && look1(t, 2) == 2.5);
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +405,8 @@ int main(void)
         cmocka_unit_test(large_sparse_keys_use_search),
         cmocka_unit_test(limits_on_a_grid_use_a_direct_index),
         cmocka_unit_test(keys_must_fit_their_columns_type),
+        cmocka_unit_test(only_regular_files_within_the_limit_are_read),
+        cmocka_unit_test(quotes_and_byte_order_marks),
     };
     return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }
