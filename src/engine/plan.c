@@ -73,10 +73,33 @@ typedef struct loader {
     mq_compile_env env;
 } loader;
 
+static int node_line(struct fy_node *n);
+
+/* The line of the key (or list) holding an empty collection, which has no
+ * token of its own to give one; 0 at the root. */
+static int holder_line(struct fy_node *n)
+{
+    struct fy_node *parent = fy_node_get_parent(n);
+    if (!parent)
+        return 0;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    if (fy_node_is_mapping(parent))
+        while ((pair = fy_node_mapping_iterate(parent, &it)))
+            if (fy_node_pair_value(pair) == n)
+                return node_line(fy_node_pair_key(pair));
+    return node_line(parent);
+}
+
+/* The 1-based line of a node: its first token's (for a collection, its
+ * first item's), else its holder's; 0 when nothing says. */
 static int node_line(struct fy_node *n)
 {
     if (!n)
         return 0;
+    if ((fy_node_is_mapping(n) && fy_node_mapping_is_empty(n)) ||
+        (fy_node_is_sequence(n) && fy_node_sequence_is_empty(n)))
+        return holder_line(n);
     if (fy_node_is_scalar(n)) {
         struct fy_token *t = fy_node_get_scalar_token(n);
         const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
@@ -111,7 +134,9 @@ static void err_at(loader *L, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    mq_diag_add(L->d, "%s:%d: %s", L->file, line, msg);
+    /* what has no line of its own (a missing top-level key, an empty file's
+     * {}) is at the top of the file: lines are 1-based */
+    mq_diag_add(L->d, "%s:%d: %s", L->file, line > 0 ? line : 1, msg);
 }
 
 static bool failed(const loader *L)
@@ -1278,13 +1303,60 @@ int mq_yaml_check_text(const char *text, size_t len, char *why, size_t whylen)
     return 0;
 }
 
+/* The 1-based line where the stream's second document starts, 0 when it
+ * has at most one (fy_document_build_from_string reads the first only).
+ * Events only: nothing of the parser outlives it. */
+static int second_document_line(const char *text, size_t len, struct fy_diag *diag)
+{
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DISABLE_RECYCLING, .diag = diag};
+    struct fy_parser *fyp = fy_parser_create(&cfg);
+    if (!fyp)
+        return 0;
+    int docs = 0, line = 0;
+    struct fy_event *ev;
+    if (fy_parser_set_string(fyp, text, len) == 0)
+        while (!line && (ev = fy_parser_parse(fyp))) {
+            if (ev->type == FYET_DOCUMENT_START && ++docs == 2) {
+                const struct fy_mark *m = fy_event_start_mark(ev);
+                line = m ? m->line + 1 : 1;
+            }
+            fy_parser_event_free(fyp, ev);
+        }
+    fy_parser_destroy(fyp);
+    return line;
+}
+
+/* A document holding nothing: no root, or an empty plain scalar ("---"). */
+static bool empty_root(struct fy_node *root)
+{
+    size_t len = 0;
+    return !root ||
+           (fy_node_is_scalar(root) && fy_node_get_style(root) == FYNS_PLAIN &&
+            fy_node_get_scalar(root, &len) && len == 0) ||
+           (fy_node_is_scalar(root) && !fy_node_get_scalar(root, &len));
+}
+
+/* Adds up to max_errors of libfyaml's collected errors to d; how many. */
+static int add_yaml_errors(struct fy_diag *diag, const char *display, mq_diags *d, int max_errors)
+{
+    void *it = NULL;
+    struct fy_diag_error *e;
+    int n = 0;
+    while ((e = fy_diag_errors_iterate(diag, &it)) && n < max_errors) {
+        mq_diag_add(d, "%s:%d:%d: %s", display, e->line, e->column, e->msg); /* 1-based */
+        n++;
+    }
+    return n;
+}
+
 /* Checks text (mq_yaml_check_text) and parses it, libfyaml's errors
  * collected rather than printed: libfyaml 0.7.12 crashes formatting some
  * errors for printing, which FYPCF_QUIET alone does not avoid (found by
  * fuzz_registry). NULL with up to `max_errors` messages "display:line:col:
- * what" added to d. */
+ * what" added to d; "display: empty: no WHAT" for a stream with no
+ * document or an empty one, and a second document an error at its line. */
 static struct fy_document *parse_yaml(const char *text, size_t len, const char *display,
-                                      mq_diags *d, int max_errors)
+                                      const char *what, mq_diags *d, int max_errors)
 {
     char why[128];
     int line = mq_yaml_check_text(text, len, why, sizeof why);
@@ -1302,19 +1374,22 @@ static struct fy_document *parse_yaml(const char *text, size_t len, const char *
     fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DISABLE_RECYCLING, .diag = diag};
     struct fy_document *doc = fy_document_build_from_string(&cfg, text, FY_NT);
-    if (!doc) {
-        void *it = NULL;
-        struct fy_diag_error *e;
-        int n = 0;
-        while ((e = fy_diag_errors_iterate(diag, &it)) && n < max_errors) {
-            mq_diag_add(d, "%s:%d:%d: %s", display, e->line, e->column, e->msg); /* 1-based */
-            n++;
-        }
-        if (!n)
-            mq_diag_add(d, "%s: not valid YAML", display);
+    if (!doc && !add_yaml_errors(diag, display, d, max_errors))
+        mq_diag_add(d, "%s: empty: no %s", display, what);
+    else if (doc && empty_root(fy_document_root(doc)))
+        mq_diag_add(d, "%s: empty: no %s", display, what);
+    else if (doc && (line = second_document_line(text, len, diag)) > 0)
+        mq_diag_add(d, "%s:%d: a second YAML document: the file holds one %s", display, line, what);
+    else if (doc && add_yaml_errors(diag, display, d, max_errors))
+        ; /* the second document is not even valid YAML */
+    else if (doc) {
+        fy_diag_destroy(diag);
+        return doc;
     }
+    if (doc)
+        fy_document_destroy(doc);
     fy_diag_destroy(diag);
-    return doc;
+    return NULL;
 }
 
 struct fy_document *mq_yaml_load(const char *path, size_t max, char **text, char *err,
@@ -1326,7 +1401,7 @@ struct fy_document *mq_yaml_load(const char *path, size_t max, char **text, char
     if (!buf)
         return NULL;
     mq_diags d = {0};
-    struct fy_document *doc = parse_yaml(buf, n, path, &d, 1);
+    struct fy_document *doc = parse_yaml(buf, n, path, "YAML document", &d, 1);
     if (!doc) {
         snprintf(err, errlen, "%s", d.count ? d.items[0].text : "out of memory");
         free(buf);
@@ -1432,7 +1507,7 @@ static mq_plan *load_plan(const char *dir, mq_diags *d)
     char *text = mq_read_file(file, file, PLAN_MAX_FILE, &len, why, sizeof why);
     if (!text)
         mq_diag_add(d, "%s", why);
-    struct fy_document *doc = text ? parse_yaml(text, len, file, d, 5) : NULL;
+    struct fy_document *doc = text ? parse_yaml(text, len, file, "plan", d, 5) : NULL;
     struct fy_node *root = doc ? fy_document_root(doc) : NULL;
     if (!root || !check_keys(&L, root, "top level", root_keys))
         goto done;

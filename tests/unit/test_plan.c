@@ -244,6 +244,31 @@ static void table_files_are_named_where_plan_yaml_refers_to_them(void **state)
     sh("rm -rf %s/big", tmpdir);
 }
 
+/* An empty file says so; what has no line of its own is at line 1, never
+ * 0; an empty collection is at its key's line; a second document is an
+ * error where it starts, not ignored. */
+static void empty_files_and_second_documents(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {
+        {": > plan.yaml", "plan.yaml: empty: no plan"},
+        {"printf '# nothing\\n\\n# yet\\n' > plan.yaml", "plan.yaml: empty: no plan"},
+        {"printf -- '---\\n' > plan.yaml", "plan.yaml: empty: no plan"},
+        {"echo '{}' > plan.yaml", "plan.yaml:1: plan.yaml needs \"carrier\" and \"plan\""},
+        {"printf -- '---\\ncarrier: {id: x}\\n' >> plan.yaml",
+         "plan.yaml:118: a second YAML document: the file holds one plan"},
+        {"sed -i '/^coverages:/,/^$/d' plan.yaml",
+         "plan.yaml:1: coverages must map each offered coverage code to {base: ...}"},
+        {"sed -i '/^coverages:/,/^$/c coverages: {}' plan.yaml",
+         "plan.yaml:66: coverages must map each offered coverage code to {base: ...}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *m = load_edited(cases[i][0]);
+        assert_string_equal(m, cases[i][1]);
+        free(m);
+    }
+}
+
 /* The line mq_yaml_check_text names for `text` (0: accepted), and its why. */
 static int check(const char *text, size_t len, const char *want_why)
 {
@@ -316,6 +341,7 @@ int main(void)
         cmocka_unit_test(broken_plans_name_the_line),
         cmocka_unit_test(a_table_factor_must_be_positive),
         cmocka_unit_test(table_files_are_named_where_plan_yaml_refers_to_them),
+        cmocka_unit_test(empty_files_and_second_documents),
         cmocka_unit_test(yaml_text_is_checked_before_libfyaml),
         cmocka_unit_test(a_yaml_syntax_error_is_reported_not_printed),
     };
