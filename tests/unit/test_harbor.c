@@ -8,7 +8,8 @@
  * case, one test per case index 0..3. Further tests build requests whose
  * premiums were worked out by hand from the manual (the numbers and their
  * arithmetic are in the comments): the worksheet of example 1, carriers
- * made unavailable by a ZIP, a limit or a deductible, a 29 February
+ * made unavailable by a ZIP, a limit, a deductible or a vehicle symbol
+ * above the manual's 10, a 29 February
  * birthday, the 36-month window for incidents, halves rounded up and the
  * 30% discount cap.
  * Run from the repository root (meson's workdir for tests).
@@ -512,6 +513,22 @@ static void test_unavailable_coll_deductible_100(void **state)
     assert_unavailable(req, "deductible of 100");
 }
 
+/* Section 5 rates symbols 1 to 10 only; the request contract allows up to
+ * 27. A higher symbol is not rated (never an invented factor, never an
+ * error): the carrier is unavailable, naming the symbol. */
+static void test_unavailable_symbol_above_10(void **state)
+{
+    (void)state;
+    const int symbols[] = {11, 27};
+    for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
+        json_t *req = example_request(0);
+        json_object_set_new(vehicle0(req), "symbol", json_integer(symbols[i]));
+        char word[64];
+        snprintf(word, sizeof word, "does not rate vehicle symbol %d ", symbols[i]);
+        assert_unavailable(req, word);
+    }
+}
+
 /* ---- Hand-computed requests ---------------------------------------------- */
 
 /* One single driver garaged at `zip` (43004: territory 2, every territory
@@ -689,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_unavailable_texas_zip),
         cmocka_unit_test(test_unavailable_bi_limit),
         cmocka_unit_test(test_unavailable_coll_deductible_100),
+        cmocka_unit_test(test_unavailable_symbol_above_10),
         cmocka_unit_test(test_leap_day_birthday),
         cmocka_unit_test(test_36_month_window),
         cmocka_unit_test(test_half_up_rounding),
