@@ -564,7 +564,8 @@ static bool check_cells(const mq_table *t, int k, mq_type type, mq_diags *d)
         char text[64];
         cell_text(c, text, sizeof text);
         mq_diag_add(d, "%s:%d: key %s takes %s, not \"%s\"", t->file, t->row_lines[i],
-                    t->key_names[k], expects[type], text);
+                    t->key_names[k], type <= MQ_T_ENUM && expects[type] ? expects[type] : "*",
+                    text);
         ok = false;
     }
     return ok;
