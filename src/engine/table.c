@@ -15,6 +15,9 @@
  * lookup is always a row to read (mq_table_row). The lookup itself
  * (mq_table_row and the segment of each key) is inline in internal.h, so
  * a rating's table steps cost no calls; the binary search stays here.
+ * A file is read whole, and only when fstat says it is a regular file of at
+ * most MQ_TABLE_MAX_FILE bytes; each key column is bound to the type its
+ * lookups give (number, boolean, enum) and every cell must fit it.
  */
 #include "internal.h"
 

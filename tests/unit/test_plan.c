@@ -1,7 +1,9 @@
 /* test_plan.c -- plan loading and version selection: the Harbor plan loads;
  * a second version (made by copying Harbor into a temporary folder with a
  * later effective date and a higher base rate) is picked by the request's
- * effective date; broken plan.yaml files report file:line and what is wrong. */
+ * effective date; broken plan.yaml files report file:line and what is wrong
+ * (keys that do not fit their table, discounts and factors out of range,
+ * empty files, second documents, table files that cannot be read). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,8 @@
 /* test_table.c -- CSV rate tables: key cells (exact, bands, open bounds,
  * defaults, symbols), most-specific-row precedence, missing values, and the
- * load errors (overlaps, bad numbers, missing key columns) with file:line. */
+ * load errors (overlaps, bad numbers, missing key columns, no rows, unclosed
+ * quotes) with file:line, keys that do not fit their column's type, and
+ * files that are not regular or too large refused before they are read. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
