@@ -315,6 +315,19 @@ static bool append_random_key(int fd, const char *name)
     return ok;
 }
 
+/* Ends the file's last line when it has none (a key file written by hand
+ * or by `printf` often lacks it), so that an appended line starts a line. */
+static bool end_line(int fd)
+{
+    struct stat st;
+    char last = '\n';
+    if (fstat(fd, &st) != 0)
+        return false;
+    if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
+        return false;
+    return last == '\n' || write_all(fd, "\n");
+}
+
 /* A new key file: mode 0600, a subject key and key 1, written durably to a
  * temporary name and linked into place, so a process starting at the same
  * moment reads either no file or a whole one (and then uses that one). */
@@ -388,10 +401,10 @@ int mq_priv_ring_add_key(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: no key id left", path);
         return -1;
     }
-    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
     char name[24];
     snprintf(name, sizeof name, "key %d", id);
-    bool ok = fd >= 0 && append_random_key(fd, name) && fsync(fd) == 0;
+    bool ok = fd >= 0 && end_line(fd) && append_random_key(fd, name) && fsync(fd) == 0;
     if (fd >= 0)
         close(fd);
     if (!ok) {

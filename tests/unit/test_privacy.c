@@ -462,6 +462,35 @@ static void test_key_file_create_and_rotate(void **state)
     rmdir(dir);
 }
 
+/* A key file whose last line has no newline (written by hand, or by
+ * printf) gets the new key on a line of its own, and still loads. */
+static void test_rotate_without_trailing_newline(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mq-priv-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/k", dir);
+    unsetenv("MQ_KEY");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(RING_1, f);
+    fseek(f, -1, SEEK_END); /* RING_1 without its last newline */
+    assert_int_equal(ftruncate(fileno(f), ftell(f)), 0);
+    fclose(f);
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(mq_priv_ring_add_key(path, err, sizeof err), 2);
+    mq_priv_ring *r = mq_priv_ring_load(path, false, err, sizeof err);
+    if (!r)
+        fail_msg("%s", err);
+    assert_int_equal(mq_priv_current_key(r), 2);
+    assert_true(mq_priv_has_key(r, 1));
+    assert_int_equal(mq_priv_ring_add_key(path, err, sizeof err), 3); /* ends with one now */
+    mq_priv_ring_free(r);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* The envelope's base64 is libsodium's, for every length and tail. */
 static void test_base64_as_libsodium(void **state)
 {
@@ -489,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_subject),
         cmocka_unit_test(test_ring_errors),
         cmocka_unit_test(test_key_file_create_and_rotate),
+        cmocka_unit_test(test_rotate_without_trailing_newline),
         cmocka_unit_test(test_base64_as_libsodium),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
