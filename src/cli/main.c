@@ -91,8 +91,9 @@ static const struct {
      "plans, /healthz, /metrics) and the web page on http://ADDR:PORT/ (default\n"
      "127.0.0.1:8080). Quotes are saved in PATH (default var/multiquote.db, SQLite),\n"
      "or in PostgreSQL when PATH is a postgresql:// URI, which several nodes may\n"
-     "share (docs/deploy.md). Personal data is sealed with the key ring: MQ_KEY, else\n"
-     "the key file F, created if missing (default var/multiquote.key; docs/privacy.md).\n"
+     "share (docs/deploy.md). Personal data is sealed with the key ring: the key file F,\n"
+     "created if missing, or MQ_KEY, never both (default var/multiquote.key when MQ_KEY\n"
+     "is unset; docs/privacy.md).\n"
      "--carriers FILE serves the carriers of that registry, remote ones included\n"
      "(docs/carrier-protocol.md).\n"
      "SIGHUP reloads the plans and the key ring (what does not load keeps the old);\n"
@@ -134,8 +135,9 @@ static const struct {
      "usage: multiquote requote [--db PATH] [--plans DIR] [--key-file F] ID\n\n"
      "Rates saved quote ID again with the plan version each carrier used and reports,\n"
      "carrier by carrier, whether the result is reproduced exactly. Exit 0 when all are.\n"
-     "The saved request's personal data is opened with the key ring: MQ_KEY, else the\n"
-     "key file F (default var/multiquote.key). docs/privacy.md.\n"},
+     "The saved request's personal data is opened with the key ring: the key file F or\n"
+     "MQ_KEY, never both (default var/multiquote.key when MQ_KEY is unset).\n"
+     "docs/privacy.md.\n"},
     {"batch",
      "usage: multiquote batch [--plans DIR] [--carrier ID] [--format ndjson|csv] [--threads N] "
      "BOOK|-\n\n"
@@ -504,6 +506,18 @@ static int parse_options(const command *c, int argc, char **argv, cli_opts *o)
     return CLI_OK;
 }
 
+/* An explicit --key-file with MQ_KEY set: which ring was meant is not
+ * known, and using MQ_KEY silently (forget finding nothing, rotate-key
+ * re-sealing under another ring) is worse than asking. False after saying so. */
+static bool keys_from_one_place(const char *cmd, const cli_opts *o)
+{
+    const char *env = getenv("MQ_KEY");
+    if (!o->key_file || !env || !*env)
+        return true;
+    fprintf(stderr, "multiquote %s: --key-file and MQ_KEY both give a key ring; use one\n", cmd);
+    return false;
+}
+
 static int run(int argc, char **argv)
 {
     if (argc < 2) {
@@ -534,6 +548,8 @@ static int run(int argc, char **argv)
         fprintf(stderr, "multiquote %s: unexpected argument \"%s\"\n", name, extra);
         return CLI_USAGE;
     }
+    if (!keys_from_one_place(name, &o))
+        return CLI_USAGE;
     if (!o.plans)
         o.plans = default_plans();
     return c->fn(&o);

@@ -364,6 +364,10 @@ mq_priv_ring *mq_priv_ring_load(const char *path, bool create, char *err, size_t
         return NULL;
     }
     const char *env = getenv("MQ_KEY");
+    if (env && *env && path) {
+        snprintf(err, errlen, "the key file %s and MQ_KEY both give a key ring; use one", path);
+        return NULL;
+    }
     if (env && *env) {
         if (strstr(env, "key ") || strstr(env, "subject "))
             return mq_priv_ring_parse(env, "MQ_KEY", err, errlen);

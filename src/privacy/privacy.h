@@ -37,7 +37,8 @@ mq_priv_ring *mq_priv_ring_parse(const char *text, const char *origin, char *err
 
 /* The ring to use: MQ_KEY when set (the key file text, or one bare KEY
  * that becomes key 1 with a subject key derived from it), else the key
- * file at `path` (NULL: var/multiquote.key). When the file does not exist
+ * file at `path` (NULL: var/multiquote.key). A `path` given with MQ_KEY
+ * set is an error: which ring was meant is unknown. When the file does not exist
  * and `create` is true it is created with mode 0600, a random subject key
  * and a random key 1. NULL with a message in err on failure. */
 mq_priv_ring *mq_priv_ring_load(const char *path, bool create, char *err, size_t errlen);

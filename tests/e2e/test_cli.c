@@ -673,6 +673,39 @@ static void test_db_missing(void **state)
     unsetenv("MQ_KEY");
 }
 
+/* --key-file with MQ_KEY set is refused by every command that takes a key
+ * ring (exit 2), before any database or key file is opened or made. */
+static void test_key_file_and_mq_key(void **state)
+{
+    (void)state;
+    char db[96], keys[96];
+    temp_path(db, sizeof db, "both.db");
+    temp_path(keys, sizeof keys, "both.key");
+    ts_write_file(keys, KEY_FILE_TEXT, strlen(KEY_FILE_TEXT));
+    assert_int_equal(chmod(keys, 0600), 0);
+    setenv("MQ_KEY", "1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f", 1);
+    const char *const *cases[] = {
+        (const char *const[]){"serve", "--port", "18870", "--db", db, "--key-file", keys, NULL},
+        (const char *const[]){"requote", "--db", db, "--key-file", keys,
+                              "q_00000000000000000000000000", NULL},
+        (const char *const[]){"rotate-key", "--db", db, "--key-file", keys, NULL},
+        (const char *const[]){"forget", "--email", "dana@example.com", "--db", db, "--key-file",
+                              keys, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char want[160];
+        snprintf(want, sizeof want,
+                 "multiquote %s: --key-file and MQ_KEY both give a key ring; use one\n",
+                 cases[i][0]);
+        assert_usage(cases[i], want);
+        assert_int_equal(access(db, F_OK), -1);
+    }
+    char *after = ts_read_file(keys, NULL);
+    assert_string_equal(after, KEY_FILE_TEXT);
+    free(after);
+    unsetenv("MQ_KEY");
+}
+
 /* ---- A saved quote: serve saves it, requote reads it ----------------------- */
 
 enum { PORT_FIRST = 18870, PORT_LAST = 18879 }; /* the ports serve may take here */
@@ -941,6 +974,7 @@ int main(void)
         cmocka_unit_test(test_options_of_commands),
         cmocka_unit_test(test_explain_bundle),
         cmocka_unit_test(test_db_missing),
+        cmocka_unit_test(test_key_file_and_mq_key),
         cmocka_unit_test(test_output_write_errors),
         cmocka_unit_test(test_requote_saved),
         cmocka_unit_test(test_plan_unknown_table),

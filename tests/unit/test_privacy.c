@@ -444,14 +444,18 @@ static void test_key_file_create_and_rotate(void **state)
     char want[256];
     snprintf(want, sizeof want, "%s: readable by others (mode 644); chmod 600 it", path);
     assert_string_equal(err, want);
-    /* MQ_KEY wins over the file, and cannot be rotated by the program */
+    /* MQ_KEY is used when no file is named, is refused with one, and
+     * cannot be rotated by the program */
     setenv("MQ_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", 1);
-    mq_priv_ring *env = mq_priv_ring_load(path, false, err, sizeof err);
+    assert_null(mq_priv_ring_load(path, false, err, sizeof err));
+    snprintf(want, sizeof want, "the key file %s and MQ_KEY both give a key ring; use one", path);
+    assert_string_equal(err, want);
+    mq_priv_ring *env = mq_priv_ring_load(NULL, false, err, sizeof err);
     assert_non_null(env);
     assert_int_equal(mq_priv_current_key(env), 1);
     assert_int_equal(mq_priv_ring_add_key(path, err, sizeof err), -1);
     setenv("MQ_KEY", "nope", 1);
-    assert_null(mq_priv_ring_load(path, false, err, sizeof err));
+    assert_null(mq_priv_ring_load(NULL, false, err, sizeof err));
     assert_string_equal(err, "MQ_KEY: not 64 hex digits, base64 of 32 bytes, or key file text "
                              "(docs/privacy.md)");
     unsetenv("MQ_KEY");
