@@ -128,17 +128,18 @@ static bool get_auth(loader *L, mq_remote_carrier *c, struct fy_node *v)
     if (!v || !fy_node_is_mapping(v))
         return fail(L, v, "auth: expected a mapping with header and env");
     char *header = NULL, *scheme = NULL, *env = NULL;
+    struct fy_node *header_at = v, *env_at = v; /* errors name the offending key's line */
     void *it = NULL;
     struct fy_node_pair *pair;
     bool ok = true;
     while (ok && (pair = fy_node_mapping_iterate(v, &it))) {
         struct fy_node *k = fy_node_pair_key(pair), *val = fy_node_pair_value(pair);
         if (scalar_is(k, "header"))
-            ok = get_string(L, val, "auth.header", &header);
+            ok = get_string(L, header_at = val, "auth.header", &header);
         else if (scalar_is(k, "scheme"))
             ok = get_string(L, val, "auth.scheme", &scheme);
         else if (scalar_is(k, "env"))
-            ok = get_string(L, val, "auth.env", &env);
+            ok = get_string(L, env_at = val, "auth.env", &env);
         else if (scalar_is(k, "token") || scalar_is(k, "secret") || scalar_is(k, "password") ||
                  scalar_is(k, "value") || scalar_is(k, "key"))
             ok = fail(L, k,
@@ -151,14 +152,15 @@ static bool get_auth(loader *L, mq_remote_carrier *c, struct fy_node *v)
         ok = fail(L, v, "auth: needs both header and env");
     for (const char *p = header; ok && *p; p++)
         if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p))
-            ok = fail(L, v, "auth.header: not a valid header name");
+            ok = fail(L, header_at, "auth.header: not a valid header name");
     const char *secret = ok ? getenv(env) : NULL;
     if (ok && (!secret || !*secret))
-        ok = fail(L, v, "auth.env: environment variable %s (auth for carrier \"%s\") is not set",
-                  env, c->id);
+        ok = fail(L, env_at,
+                  "auth.env: environment variable %s (auth for carrier \"%s\") is not set", env,
+                  c->id);
     for (const char *p = secret; ok && *p; p++)
         if (*p == '\r' || *p == '\n')
-            ok = fail(L, v, "auth.env: %s holds a line break", env);
+            ok = fail(L, env_at, "auth.env: %s holds a line break", env);
     if (ok) {
         size_t n = strlen(header) + strlen(secret) + (scheme ? strlen(scheme) + 1 : 0) + 3;
         c->auth_header = malloc(n);
@@ -230,8 +232,10 @@ static bool carrier_key(loader *L, mq_remote_carrier *c, struct fy_node *k, stru
                 "auth, breaker)");
 }
 
-/* What a local entry may not say, and what a remote one must. */
-static bool carrier_complete(loader *L, mq_remote_carrier *c, struct fy_node *at)
+/* What a local entry may not say, and what a remote one must; an error
+ * about the url names its line (url_at), the others the entry's. */
+static bool carrier_complete(loader *L, mq_remote_carrier *c, struct fy_node *at,
+                             struct fy_node *url_at)
 {
     if (!c->id)
         return fail(L, at, "a carrier needs an id");
@@ -250,7 +254,7 @@ static bool carrier_complete(loader *L, mq_remote_carrier *c, struct fy_node *at
     if (!c->url)
         return fail(L, at, "remote carrier \"%s\" needs a url", c->id);
     if (!valid_url(c->url))
-        return fail(L, at, "url: expected http:// or https:// and a host, without spaces");
+        return fail(L, url_at, "url: expected http:// or https:// and a host, without spaces");
     if (!c->name)
         return fail(L, at, "remote carrier \"%s\" needs a name", c->id);
     if (!c->lines)
@@ -275,14 +279,17 @@ static bool load_carrier(loader *L, struct fy_node *item, mq_remote_carrier *c)
         return fail(L, item, "a carrier is a mapping: id, kind, ...");
     void *it = NULL;
     struct fy_node_pair *pair;
+    struct fy_node *url_at = item;
     bool ok = true, has_kind = false;
     while (ok && (pair = fy_node_mapping_iterate(item, &it))) {
         has_kind |= scalar_is(fy_node_pair_key(pair), "kind");
+        if (scalar_is(fy_node_pair_key(pair), "url"))
+            url_at = fy_node_pair_value(pair);
         ok = carrier_key(L, c, fy_node_pair_key(pair), fy_node_pair_value(pair));
     }
     if (ok && !has_kind)
         ok = fail(L, item, "carrier \"%s\" needs kind: local or remote", c->id ? c->id : "?");
-    return ok && carrier_complete(L, c, item);
+    return ok && carrier_complete(L, c, item, url_at);
 }
 
 static bool load_carriers(loader *L, struct fy_node *list)
