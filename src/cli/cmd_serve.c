@@ -10,6 +10,7 @@
 #include "server.h"
 #include "store.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,12 +144,41 @@ static bool set_limit(mq_server_limits *l, const char *name, const char *value)
     return false;
 }
 
+/* ---- --bind --------------------------------------------------------------- */
+
+/* The IPv4 address to listen on for --bind (NULL: 127.0.0.1; localhost
+ * is 127.0.0.1), or NULL after saying why not: checked before the
+ * database or the key file is opened, so a typo creates nothing. */
+static const char *bind_address(const char *bind)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (!bind || strcmp(bind, "localhost") == 0)
+        return "127.0.0.1";
+    if (inet_pton(AF_INET, bind, &v4) == 1)
+        return bind;
+    if (inet_pton(AF_INET6, bind, &v6) == 1 || (*bind == '[' && strchr(bind, ']')))
+        fprintf(stderr,
+                "multiquote serve: --bind %s: IPv6 is not supported; give an IPv4 address "
+                "(127.0.0.1, 0.0.0.0 for every interface) or localhost\n",
+                bind);
+    else
+        fprintf(stderr,
+                "multiquote serve: --bind takes an IPv4 address (127.0.0.1, 0.0.0.0 for every "
+                "interface) or localhost, not \"%s\"\n",
+                bind);
+    return NULL;
+}
+
 int cli_serve(const cli_opts *o)
 {
     if (o->port < 0 || o->port > 65535) {
         fprintf(stderr, "multiquote serve: --port takes 1 to 65535\n");
         return CLI_USAGE;
     }
+    const char *bind = bind_address(o->bind);
+    if (!bind)
+        return CLI_USAGE;
     mq_server_limits limits;
     mq_server_limits_default(&limits);
     for (int i = 0; i < o->nlimits; i++)
@@ -156,7 +186,7 @@ int cli_serve(const cli_opts *o)
             return CLI_USAGE;
     mq_server_config cfg = {
         .port = o->port ? o->port : 8080,
-        .bind = o->bind ? o->bind : "127.0.0.1",
+        .bind = bind,
         .plans_dir = o->plans,
         .db_path = o->db ? o->db : default_db(),
         .web_dir = o->web          ? o->web

@@ -12,10 +12,10 @@
 // Run: MQ_BIN=/work/main/build/multiquote node --test --test-reporter=tap tests/js/hardening.test.mjs
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { REPO_ROOT, startServer, stopAll, rawRequest, runCli, sleep, deadline } from './lib/server.mjs';
+import { REPO_ROOT, startServer, stopAll, rawRequest, runCli, sleep, deadline, makeTemp } from './lib/server.mjs';
 import { launchBrowser, newPage, closeAll } from './lib/browser.mjs';
 
 const EXAMPLE = readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8');
@@ -533,5 +533,27 @@ describe('security headers and cross-site requests', () => {
     assert.ok(page.errors.some((e) => /^CSP: .*style/i.test(e)), page.errors.join(' | '));
     await page.context().close();
     await browser.close();
+  });
+});
+
+// ---- Startup: options checked before anything is opened, a truthful log ------
+
+describe('startup options', () => {
+  it('--bind localhost listens on 127.0.0.1', async () => {
+    const srv = await startServer({ args: ['--bind', 'localhost'] });
+    assert.equal((await rawRequest(`${srv.url}/healthz`)).status, 200);
+    await srv.cleanup();
+  });
+
+  it('a --bind it cannot use is refused (exit 2) before the database is made', async () => {
+    const dir = makeTemp('mq-js-bind-');
+    const db = path.join(dir, 'q.db');
+    const six = await runCli(['serve', '--port', '18901', '--bind', '::1', '--db', db]);
+    assert.equal(six.code, 2);
+    assert.match(six.stderr, /--bind ::1: IPv6 is not supported; give an IPv4 address/);
+    const junk = await runCli(['serve', '--port', '18901', '--bind', 'example.invalid', '--db', db]);
+    assert.equal(junk.code, 2);
+    assert.match(junk.stderr, /--bind takes an IPv4 address .* or localhost, not "example.invalid"/);
+    assert.equal(existsSync(db), false);
   });
 });
