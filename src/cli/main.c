@@ -519,6 +519,25 @@ static bool keys_from_one_place(const char *cmd, const cli_opts *o)
     return false;
 }
 
+/* A --db in libpq's keyword form ("host=db password=... dbname=quotes")
+ * would otherwise be taken for a SQLite file of that name, password and
+ * all: refused, without echoing it, with the URL form to use instead. */
+static bool db_not_keywords(const char *cmd, const char *db)
+{
+    if (!db || strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0)
+        return true;
+    bool keywords = (strchr(db, '=') && strchr(db, ' ')) || strncmp(db, "host=", 5) == 0 ||
+                    strncmp(db, "dbname=", 7) == 0;
+    if (!keywords)
+        return true;
+    fprintf(stderr,
+            "multiquote %s: --db looks like libpq keywords (host=... dbname=...); give a "
+            "postgresql://USER@HOST:PORT/DBNAME URL instead, the password in a pgpass file "
+            "(docs/deploy.md)\n",
+            cmd);
+    return false;
+}
+
 static int run(int argc, char **argv)
 {
     if (argc < 2) {
@@ -549,7 +568,7 @@ static int run(int argc, char **argv)
         fprintf(stderr, "multiquote %s: unexpected argument \"%s\"\n", name, extra);
         return CLI_USAGE;
     }
-    if (!keys_from_one_place(name, &o))
+    if (!keys_from_one_place(name, &o) || !db_not_keywords(name, o.db))
         return CLI_USAGE;
     if (!o.plans)
         o.plans = default_plans();

@@ -24,6 +24,7 @@
  * A watcher thread cuts connections whose request trickles in for longer
  * than the request timeout (slowloris), which the idle timeout alone cannot.
  */
+#include "jsontext.h"
 #include "privacy.h"
 #include "server.h"
 
@@ -175,8 +176,54 @@ static void safe_path(const char *in, char *out, size_t n)
     out[j] = '\0';
 }
 
-/* --db for the log: a postgresql://user:secret@host URI shows "***" for
- * its password (put it in a pgpass file anyway: docs/deploy.md). */
+/* s as a JSON string, quotes included, in at most n - 1 bytes: a text too
+ * long for that is cut (at a character's start) until its escaped form fits. */
+static void json_quoted(const char *s, char *out, size_t n)
+{
+    size_t len = strlen(s);
+    for (;;) {
+        mq_jw w = {0};
+        mq_jw_strn(&w, s, len);
+        char *text = mq_jw_finish(&w);
+        size_t tl = text ? strlen(text) : 0;
+        if (text && tl < n) {
+            memcpy(out, text, tl + 1);
+            free(text);
+            return;
+        }
+        free(text);
+        if (!text || len == 0 || n < 3) {
+            snprintf(out, n, n >= 3 ? "\"\"" : "");
+            return;
+        }
+        len /= 2;
+        while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+            len--;
+    }
+}
+
+/* In a URI's query, the value of every parameter whose name ends in
+ * "password" (password=, sslpassword=) becomes "***". */
+static void mask_query_passwords(char *uri, size_t cap)
+{
+    char *q = strchr(uri, '?');
+    for (char *p = q; p && *p;) {
+        char *name = p + 1, *eq = strchr(name, '='), *end = name + strcspn(name, "&#");
+        p = *end == '&' ? end : NULL;
+        if (!eq || eq > end || eq - name < 8 || strncmp(eq - 8, "password", 8) != 0)
+            continue;
+        size_t at = (size_t)(eq + 1 - uri), tail = strlen(end);
+        if (at + 3 + tail + 1 > cap)
+            return;
+        memmove(uri + at + 3, end, tail + 1);
+        memcpy(uri + at, "***", 3);
+        p = p ? uri + at + 3 : NULL;
+    }
+}
+
+/* --db for the log, as a JSON string: a postgresql://user:secret@host URI
+ * shows "***" for its password, and for a password= in its query (put it
+ * in a pgpass file anyway: docs/deploy.md). */
 static void db_for_log(const char *db, char *out, size_t n)
 {
     char masked[1024];
@@ -186,7 +233,9 @@ static void db_for_log(const char *db, char *out, size_t n)
     char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
     if (at && colon && colon < at && !memchr(scheme + 3, '/', (size_t)(at - scheme - 3)))
         snprintf(colon + 1, sizeof masked - (size_t)(colon + 1 - masked), "***%s", at);
-    safe_path(masked, out, n);
+    if (scheme)
+        mask_query_passwords(masked, sizeof masked);
+    json_quoted(masked, out, n);
 }
 
 /* ---- Plans, shared and reloadable --------------------------------------- */
@@ -272,10 +321,12 @@ static void reload(mq_server *s)
     reload_keys(s);
     mq_engine_ref *fresh = load_engine(s->cfg.plans_dir);
     if (!fresh) {
+        char plans[600];
         atomic_fetch_add(&s->metrics.reloads_failed, 1);
-        log_line("\"event\":\"reload_failed\",\"message\":\"plans under %s have errors; keeping "
-                 "the plans loaded before\"",
-                 s->cfg.plans_dir);
+        json_quoted(s->cfg.plans_dir, plans, sizeof plans);
+        log_line("\"event\":\"reload_failed\",\"message\":\"plans have errors; keeping the "
+                 "plans loaded before\",\"plans_dir\":%s",
+                 plans);
         return;
     }
     pthread_mutex_lock(&s->lock);
@@ -373,10 +424,13 @@ static void load_static(mq_server *s)
         snprintf(url, sizeof url, "/static/%s", de->d_name);
         add_file(s, fs, url);
     }
-    if (d)
+    if (d) {
         closedir(d);
-    else
-        log_line("\"event\":\"warning\",\"message\":\"no web folder at %s\"", s->cfg.web_dir);
+    } else {
+        char web[600];
+        json_quoted(s->cfg.web_dir, web, sizeof web);
+        log_line("\"event\":\"warning\",\"message\":\"no web folder\",\"web_dir\":%s", web);
+    }
     if (s->cfg.openapi_path)
         add_file(s, s->cfg.openapi_path, "/v1/openapi.yaml");
 }
@@ -1459,6 +1513,33 @@ static void free_server(mq_server *s)
     pthread_mutex_destroy(&s->lock);
 }
 
+/* Where the key ring comes from, as mq_priv_ring_load chose it. */
+static const char *keys_origin(const mq_server_config *cfg)
+{
+    const char *env = getenv("MQ_KEY");
+    if (!cfg->key_file && env && *env)
+        return "MQ_KEY";
+    return cfg->key_file ? cfg->key_file : "var/multiquote.key";
+}
+
+/* The "listening" line: the address bound as given (0.0.0.0 is every
+ * interface), a URL that works from this machine, the plans, the database
+ * (its password masked) and where the keys came from. */
+static void log_listening(const mq_server *s)
+{
+    const mq_server_config *cfg = &s->cfg;
+    char bind[64], plans[300], db[300], keys[300];
+    json_quoted(cfg->bind, bind, sizeof bind);
+    json_quoted(cfg->plans_dir, plans, sizeof plans);
+    db_for_log(cfg->db_path, db, sizeof db);
+    json_quoted(keys_origin(cfg), keys, sizeof keys);
+    bool any = strcmp(cfg->bind, "0.0.0.0") == 0;
+    log_line("\"event\":\"listening\",\"bind\":%s,\"port\":%d,\"url\":\"http://%s:%d/\","
+             "\"plans\":%d,\"plans_dir\":%s,\"db\":%s,\"keys\":%s",
+             bind, cfg->port, any ? "localhost" : cfg->bind, cfg->port,
+             mq_engine_plan_count(s->live->engine), plans, db, keys);
+}
+
 /* PostgreSQL: one pooled connection per request thread (--threads) and per
  * store writer thread, so no request waits for a connection. */
 static int db_pool(const mq_server_config *cfg)
@@ -1484,8 +1565,10 @@ int mq_server_run(const mq_server_config *cfg)
     char err[512];
     s->live = load_engine(cfg->plans_dir);
     if (!s->live) {
-        log_line("\"event\":\"error\",\"message\":\"cannot load the plans under %s\"",
-                 cfg->plans_dir);
+        char plans[600];
+        json_quoted(cfg->plans_dir, plans, sizeof plans);
+        log_line("\"event\":\"error\",\"message\":\"cannot load the plans\",\"plans_dir\":%s",
+                 plans);
         goto done;
     }
     s->store = mq_store_open_with(cfg->db_path, &(mq_store_options){.pool_size = db_pool(cfg)}, err,
@@ -1537,11 +1620,7 @@ int mq_server_run(const mq_server_config *cfg)
         s->watch = NULL;
         goto done;
     }
-    char db[1024];
-    db_for_log(cfg->db_path, db, sizeof db);
-    log_line("\"event\":\"listening\",\"url\":\"http://%s:%d/\",\"plans\":%d,\"db\":\"%s\"",
-             strcmp(cfg->bind, "0.0.0.0") == 0 ? "localhost" : cfg->bind, cfg->port,
-             mq_engine_plan_count(s->live->engine), db);
+    log_listening(s);
     for (;;) {
         int sig = 0;
         if (sigwait(&sigs, &sig) != 0)

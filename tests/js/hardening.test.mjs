@@ -12,7 +12,7 @@
 // Run: MQ_BIN=/work/main/build/multiquote node --test --test-reporter=tap tests/js/hardening.test.mjs
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT, startServer, stopAll, rawRequest, runCli, sleep, deadline, makeTemp } from './lib/server.mjs';
@@ -538,9 +538,30 @@ describe('security headers and cross-site requests', () => {
 
 // ---- Startup: options checked before anything is opened, a truthful log ------
 
-describe('startup options', () => {
+describe('startup options and the startup log', () => {
+  /** Every stderr line of a server is one JSON object. */
+  function assertJsonLines(text) {
+    for (const line of text.split('\n').filter(Boolean))
+      assert.doesNotThrow(() => JSON.parse(line), `not JSON: ${line}`);
+  }
+
+  it('--bind 0.0.0.0 is logged as such, with a usable url, the plans folder and the keys', async () => {
+    const srv = await startServer({ args: ['--bind', '0.0.0.0'] });
+    const ev = srv.events().find((e) => e.event === 'listening');
+    assert.equal(ev.bind, '0.0.0.0');
+    assert.equal(ev.port, srv.port);
+    assert.equal(ev.url, `http://localhost:${srv.port}/`);
+    assert.equal(ev.plans_dir, srv.plans);
+    assert.equal(ev.keys, process.env.MQ_KEY ? 'MQ_KEY' : 'var/multiquote.key');
+    assert.equal((await rawRequest(`${srv.url}/healthz`)).status, 200);
+    await srv.cleanup();
+    assertJsonLines(srv.logs());
+  });
+
   it('--bind localhost listens on 127.0.0.1', async () => {
     const srv = await startServer({ args: ['--bind', 'localhost'] });
+    const ev = srv.events().find((e) => e.event === 'listening');
+    assert.equal(ev.bind, '127.0.0.1');
     assert.equal((await rawRequest(`${srv.url}/healthz`)).status, 200);
     await srv.cleanup();
   });
@@ -555,5 +576,31 @@ describe('startup options', () => {
     assert.equal(junk.code, 2);
     assert.match(junk.stderr, /--bind takes an IPv4 address .* or localhost, not "example.invalid"/);
     assert.equal(existsSync(db), false);
+  });
+
+  it('a --db in libpq keyword form is refused (exit 2) without echoing it or making a file', async () => {
+    for (const db of ['host=db.internal password=SECRET dbname=quotes', 'dbname=quotes', 'host=db.internal']) {
+      const r = await runCli(['serve', '--port', '18901', '--db', db]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /--db looks like libpq keywords .* give a postgresql:\/\/USER@HOST:PORT\/DBNAME URL/);
+      assert.doesNotMatch(r.stderr, /SECRET/);
+      assert.equal(existsSync(path.join(REPO_ROOT, db)), false);
+    }
+  });
+
+  it('a plans or web folder with a quote in its name still gives JSON log lines', async () => {
+    const dir = makeTemp('mq-js-quote-');
+    const plans = path.join(dir, 'x"dir');
+    mkdirSync(plans);
+    const r = await runCli(['serve', '--port', '18901', '--plans', plans, '--db', path.join(dir, 'q.db')]);
+    assert.equal(r.code, 1);
+    assertJsonLines(r.stderr);
+    const err = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'error');
+    assert.equal(err.plans_dir, plans);
+    const srv = await startServer({ args: ['--web', path.join(dir, 'no"web')] });
+    const warn = srv.events().find((e) => e.event === 'warning');
+    assert.equal(warn.web_dir, path.join(dir, 'no"web'));
+    await srv.cleanup();
+    assertJsonLines(srv.logs());
   });
 });

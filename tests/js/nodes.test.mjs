@@ -87,9 +87,11 @@ describe('several nodes on one PostgreSQL behind nginx', () => {
       pg = `${sh('cluster.sh', ['start', pgDir])}/mq_nodes`;
     }
     const args = ['--rate-limit', '0']; // every client is 127.0.0.1 here
-    // node B is given a password in its URI (the test cluster trusts loopback and ignores it)
+    // node B is given a password in its URI, node A one in its query (the
+    // test cluster trusts loopback and ignores both)
     const withPassword = pg.replace('postgresql://postgres@', 'postgresql://postgres:hunter2-secret@');
-    [a, b] = await Promise.all([startServer({ db: pg, args }), startServer({ db: withPassword, args })]);
+    const inQuery = `${pg}?connect_timeout=10&password=query-secret`;
+    [a, b] = await Promise.all([startServer({ db: inQuery, args }), startServer({ db: withPassword, args })]);
     nginxDir = makeTemp('mq-nginx-');
     const port = await freePort();
     sh('nginx.sh', ['start', nginxDir, String(port), String(a.port), String(b.port)]);
@@ -102,10 +104,13 @@ describe('several nodes on one PostgreSQL behind nginx', () => {
     if (pgDir) sh('cluster.sh', ['stop', pgDir]);
   });
 
-  it('a password in the database URI never reaches the log', () => {
+  it('a password in the database URI, before the host or in the query, never reaches the log', () => {
     const listening = b.events().find((e) => e.event === 'listening');
     assert.match(listening.db, /^postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\//);
     assert.ok(!b.logs().includes('hunter2-secret'));
+    const inQuery = a.events().find((e) => e.event === 'listening');
+    assert.match(inQuery.db, /\/mq_nodes\?connect_timeout=10&password=\*\*\*$/);
+    assert.ok(!a.logs().includes('query-secret'));
   });
 
   it('both nodes show the same digest for every plan, the files\' own', async () => {
