@@ -231,8 +231,11 @@ static void db_for_log(const char *db, char *out, size_t n)
     char *scheme = strstr(masked, "://");
     char *at = scheme ? strchr(scheme + 3, '@') : NULL;
     char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
-    if (at && colon && colon < at && !memchr(scheme + 3, '/', (size_t)(at - scheme - 3)))
-        snprintf(colon + 1, sizeof masked - (size_t)(colon + 1 - masked), "***%s", at);
+    if (at && colon && colon < at && !memchr(scheme + 3, '/', (size_t)(at - scheme - 3)) &&
+        (size_t)(colon - masked) + 4 + strlen(at) < sizeof masked) {
+        memmove(colon + 4, at, strlen(at) + 1); /* not snprintf: the two overlap */
+        memcpy(colon + 1, "***", 3);
+    }
     if (scheme)
         mask_query_passwords(masked, sizeof masked);
     json_quoted(masked, out, n);
