@@ -268,9 +268,9 @@ static mq_engine_ref *load_engine(const char *dir)
     mq_diags d = {0};
     mq_engine *e = mq_engine_load(dir, &d);
     for (int i = 0; i < d.count && i < 20; i++) {
-        char text[600];
-        safe_path(d.items[i].text, text, sizeof text);
-        log_line("\"event\":\"plan_error\",\"message\":\"%s\"", text);
+        char text[900];
+        json_quoted(d.items[i].text, text, sizeof text);
+        log_line("\"event\":\"plan_error\",\"message\":%s", text);
     }
     mq_diags_free(&d);
     if (!e)

@@ -595,8 +595,10 @@ describe('startup options and the startup log', () => {
     const r = await runCli(['serve', '--port', '18901', '--plans', plans, '--db', path.join(dir, 'q.db')]);
     assert.equal(r.code, 1);
     assertJsonLines(r.stderr);
-    const err = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'error');
-    assert.equal(err.plans_dir, plans);
+    const events = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.equal(events.find((e) => e.event === 'error').plans_dir, plans);
+    // a plan error names the folder as it is, quote included
+    assert.ok(events.find((e) => e.event === 'plan_error').message.startsWith(`${plans}: `), r.stderr);
     const srv = await startServer({ args: ['--web', path.join(dir, 'no"web')] });
     const warn = srv.events().find((e) => e.event === 'warning');
     assert.equal(warn.web_dir, path.join(dir, 'no"web'));
