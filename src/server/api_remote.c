@@ -95,6 +95,7 @@ static void fanout_free(mq_fanout *f)
         mq_server_engine_release(f->s, f->ref);
     json_decref(f->doc);
     mq_arena_free(&f->arena);
+    mq_store_packed_free(&f->q);
     free(f->request);
     free(f->text);
     free(f->events);
@@ -244,6 +245,8 @@ static void fanout_done(void *arg)
         free(f->request);
         f->request = sealed;
     }
+    if (ok && !mq_store_pack(f->s->store, &f->q))
+        f->q.packed = NULL; /* out of memory: the writer packs them */
     if (!ok || !mq_store_save_async(f->s->store, &f->q, stream_saved, f))
         stream_saved(f, false);
 }

@@ -568,6 +568,11 @@ void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, c
         memcpy(cr->location, prefix, sizeof prefix - 1);
         memcpy(cr->location + sizeof prefix - 1, q->id, id_len + 1);
     }
+    /* packed here, on the rating thread: the store's writer, whose commit
+     * every quote of its batch waits for, then only inserts (when packing
+     * fails for want of memory, the writer packs them as before) */
+    if (text && sealed && !mq_store_pack(cr->server->store, &cr->q))
+        cr->q.packed = NULL;
     if (!text || !cr->location || !sealed ||
         !mq_store_save_async(cr->server->store, &cr->q, on_saved, cr)) {
         atomic_store(&cr->saved, 2);
@@ -1265,6 +1270,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
               sizeof path);
     log_request(cr, path, ns, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
     free(cr->body);
+    mq_store_packed_free(&cr->q);
     free(cr->sealed);
     free(cr->text);
     free(cr->location);

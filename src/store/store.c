@@ -316,6 +316,22 @@ bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errle
     return p.ok;
 }
 
+bool mq_store_pack(mq_store *s, mq_store_quote *q)
+{
+    q->packed = NULL;
+    return !s->ops->pack || s->ops->pack(s->backend, q, &q->packed);
+}
+
+void mq_store_packed_free(mq_store_quote *q)
+{
+    if (q->packed) {
+        free(q->packed->blob[0]);
+        free(q->packed->blob[1]);
+        free(q->packed);
+        q->packed = NULL;
+    }
+}
+
 void mq_store_commit_stats(mq_store *s, mq_store_commits *out)
 {
     out->commits = atomic_load(&s->commits);

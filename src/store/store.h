@@ -49,6 +49,10 @@ typedef struct mq_store_quote {
     const char *subject;
     /* The id of the key `request` is encrypted with; NULL when plain. */
     const char *key_id;
+    /* request and response as the backend stores them, when mq_store_pack
+     * made them on the caller's thread (owned: mq_store_packed_free);
+     * NULL: the store's writer packs them. */
+    struct mq_store_packed *packed;
 } mq_store_quote;
 
 /* ---- Opening ------------------------------------------------------------ */
@@ -114,6 +118,17 @@ typedef struct mq_store_commits {
 } mq_store_commits;
 
 void mq_store_commit_stats(mq_store *s, mq_store_commits *out);
+
+/* Packs q's request and response as the backend stores them (SQLite: LZ4
+ * against its built-in dictionaries; PostgreSQL compresses by itself and
+ * leaves q->packed NULL), on the caller's thread and into q->packed, so the
+ * writer, whose commit every quote of a batch waits for, does not. Any
+ * thread may call it, for any number of quotes at once. Optional before
+ * mq_store_save and mq_store_save_async; false when memory runs out (then
+ * the writer packs). q's texts must not change until the save is done. */
+bool mq_store_pack(mq_store *s, mq_store_quote *q);
+/* Frees q->packed (once the save is done) and sets it NULL. */
+void mq_store_packed_free(mq_store_quote *q);
 
 /* Fills q->id with a new id and q->created_at with the time now. An id is
  * "q_", 10 base-32 (Crockford) characters of the time in milliseconds, so

@@ -29,7 +29,18 @@ typedef enum {
     ST_NSTMT
 } store_stmt;
 
-enum { STORE_QUOTE_COLS = 10, STORE_COL_RESPONSE = 5 }; /* store_insert_params' order */
+enum {
+    STORE_QUOTE_COLS = 10,
+    STORE_COL_REQUEST = 4,
+    STORE_COL_RESPONSE = 5
+}; /* store_insert_params' order */
+
+/* A quote's request and response packed ahead (mq_store_pack): NULL blob,
+ * stored as text. */
+struct mq_store_packed {
+    unsigned char *blob[2]; /* [0] request, [1] response; malloc'd */
+    int len[2];
+};
 
 extern const char *const store_sql[ST_NSTMT];
 
@@ -55,6 +66,8 @@ typedef struct store_ops {
     /* Inserts n quotes in one transaction (all or none). */
     store_rc (*insert_batch)(void *b, const mq_store_quote *const *qs, int n, char *err,
                              size_t errlen);
+    /* mq_store_pack, on any thread; NULL for a backend that packs nothing. */
+    bool (*pack)(void *b, const mq_store_quote *q, struct mq_store_packed **out);
     /* Runs a changing statement in its own transaction; *changed rows. */
     store_rc (*change)(void *b, store_stmt st, const char *const *params, int nparams,
                        int64_t *changed, char *err, size_t errlen);
@@ -79,6 +92,7 @@ typedef struct store_dict {
     int len;
 } store_dict;
 enum { STORE_DICT_MAX = 64 * 1024 }; /* LZ4 looks back 64 KiB at most */
+enum { STORE_MAX_FIXED_DICTS = 16 }; /* the request's and each line's responses' */
 
 /* A dictionary built into the program (store_request_dict.c,
  * store_response_dicts.c): made of the project's fictional examples,

@@ -121,7 +121,7 @@ void store_insert_params(const mq_store_quote *q, const char *params[STORE_QUOTE
     params[1] = q->created_at;
     params[2] = q->line;
     params[3] = q->effective_date;
-    params[4] = q->request;
+    params[STORE_COL_REQUEST] = q->request;
     params[STORE_COL_RESPONSE] = q->response;
     params[6] = q->consent_contact ? "1" : "0";
     params[7] = q->consent_at;

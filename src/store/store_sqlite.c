@@ -68,7 +68,17 @@ typedef struct sq {
     sqlite3_stmt *dict_select;
     sq_dict *dicts; /* ndicts of cap, in no order */
     int ndicts, cap;
-    store_packer *packer;
+    store_packer *packer; /* the writer's, under lock */
+    /* the built-in dictionaries as they were at open, never changed after:
+     * mq_store_pack reads them on other threads without the lock, each
+     * with a packer of its own (packer_key, freed when its thread ends) */
+    struct fixed_snap {
+        store_dict d;
+        char line[16];
+    } fixed[STORE_MAX_FIXED_DICTS];
+    int nfixed;
+    pthread_key_t packer_key;
+    bool has_packer_key;
     checkpointer ck;
 } sq;
 
@@ -324,12 +334,18 @@ static void sq_close(void *h)
         free((void *)b->dicts[i].d.bytes);
     free(b->dicts);
     store_packer_free(b->packer);
+    /* the packers of threads that packed were freed as each thread ended
+     * (free_packer); callers stop packing before they close the store */
+    if (b->has_packer_key)
+        pthread_key_delete(b->packer_key);
     sqlite3_close(b->db);
     pthread_mutex_destroy(&b->lock);
     free(b);
 }
 
 static void open_dicts(sq *b); /* with the packed texts, below */
+static void snapshot_fixed_dicts(sq *b);
+static void free_packer(void *p);
 static void retire_dicts(sq *b);
 
 static void *sq_open(const char *path, const mq_store_options *o, int *version, char *err,
@@ -363,6 +379,8 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
         goto fail;
     open_dicts(b);
     retire_dicts(b);
+    snapshot_fixed_dicts(b);
+    b->has_packer_key = pthread_key_create(&b->packer_key, free_packer) == 0;
     start_checkpointer(b, path);
     return b;
 fail:
@@ -471,6 +489,69 @@ static bool is_fixed_dict(const sq *b, int64_t id)
         if (b->dicts[i].fixed && b->dicts[i].d.id == id)
             return true;
     return false;
+}
+
+static void snapshot_fixed_dicts(sq *b)
+{
+    for (int i = 0; i < b->ndicts && b->nfixed < STORE_MAX_FIXED_DICTS; i++)
+        if (b->dicts[i].fixed) {
+            b->fixed[b->nfixed].d = b->dicts[i].d;
+            memcpy(b->fixed[b->nfixed].line, b->dicts[i].line, sizeof b->fixed[0].line);
+            b->nfixed++;
+        }
+}
+
+/* The snapshot's dictionary of `line`, for mq_store_pack; NULL: none. */
+static const store_dict *snapshot_dict(const sq *b, const char *line)
+{
+    for (int i = 0; line && i < b->nfixed; i++)
+        if (strcmp(b->fixed[i].line, line) == 0)
+            return &b->fixed[i].d;
+    return NULL;
+}
+
+static void free_packer(void *p)
+{
+    store_packer_free(p);
+}
+
+/* This thread's packer, made at its first call; NULL: out of memory. */
+static store_packer *thread_packer(sq *b)
+{
+    if (!b->has_packer_key)
+        return NULL;
+    store_packer *p = pthread_getspecific(b->packer_key);
+    if (!p && (p = store_packer_new()) && pthread_setspecific(b->packer_key, p) != 0) {
+        store_packer_free(p);
+        p = NULL;
+    }
+    return p;
+}
+
+/* mq_store_pack: what bind_all would pack, made here, on the caller's
+ * thread, with the same dictionaries. */
+static bool sq_pack(void *h, const mq_store_quote *q, struct mq_store_packed **out)
+{
+    sq *b = h;
+    *out = NULL;
+    store_packer *p = thread_packer(b);
+    struct mq_store_packed *k = p ? calloc(1, sizeof(*k)) : NULL;
+    if (!k)
+        return false;
+    const char *texts[2] = {q->request, q->response};
+    size_t lens[2] = {q->request ? strlen(q->request) : 0, !q->response      ? 0
+                                                           : q->response_len ? q->response_len
+                                                                             : strlen(q->response)};
+    const store_dict *dicts[2] = {snapshot_dict(b, REQUEST_DICT_LINE), snapshot_dict(b, q->line)};
+    for (int i = 0; i < 2; i++)
+        if (texts[i] && lens[i] >= PACK_MIN &&
+            !(k->blob[i] = store_pack(p, texts[i], lens[i], dicts[i], &k->len[i]))) {
+            free(k->blob[0]);
+            free(k);
+            return false; /* the writer packs them */
+        }
+    *out = k;
+    return true;
 }
 
 /* The dictionary to pack quote q's response (len bytes) with, or NULL. */
@@ -657,9 +738,10 @@ static void packs_free(packs *p)
 /* Binds text parameters $1..$n (NULL binds SQL NULL); the large
  * texts of statement `which` are bound packed (against dictionary d where
  * dict_params says, against the request dictionary where request_params
- * says), their buffers kept in *p. */
+ * says), their buffers kept in *p; or as `pre` holds them packed already
+ * (mq_store_pack, ST_INSERT only). */
 static void bind_all(sq *b, store_stmt which, const char *const *params, const size_t *lens, int n,
-                     const store_dict *d, packs *p)
+                     const store_dict *d, const struct mq_store_packed *pre, packs *p)
 {
     sqlite3_stmt *st = b->st[which];
     const store_dict *req = request_params[which] ? fixed_dict(b, REQUEST_DICT_LINE) : NULL;
@@ -672,8 +754,14 @@ static void bind_all(sq *b, store_stmt which, const char *const *params, const s
         const store_dict *with = (dict_params[which] >> i & 1)      ? d
                                  : (request_params[which] >> i & 1) ? req
                                                                     : NULL;
-        if (i < STORE_QUOTE_COLS && (packed_params[which] >> i & 1) && len >= PACK_MIN &&
-            (p->buf[i] = store_pack(b->packer, params[i], len, with, &z)))
+        int ahead = !pre || which != ST_INSERT ? -1
+                    : i == STORE_COL_REQUEST   ? 0
+                    : i == STORE_COL_RESPONSE  ? 1
+                                               : -1;
+        if (ahead >= 0 && pre->blob[ahead])
+            sqlite3_bind_blob(st, at, pre->blob[ahead], pre->len[ahead], SQLITE_STATIC);
+        else if (i < STORE_QUOTE_COLS && (packed_params[which] >> i & 1) && len >= PACK_MIN &&
+                 (p->buf[i] = store_pack(b->packer, params[i], len, with, &z)))
             sqlite3_bind_blob(st, at, p->buf[i], z, SQLITE_STATIC);
         else
             sqlite3_bind_text(st, at, params[i], (int)len, SQLITE_STATIC);
@@ -683,10 +771,10 @@ static void bind_all(sq *b, store_stmt which, const char *const *params, const s
 /* Steps statement `which`, which returns no rows; SQLITE_DONE or the error.
  * lens: the params' lengths where known (0 or NULL: strlen). */
 static int run_sized(sq *b, store_stmt which, const char *const *params, const size_t *lens, int n,
-                     const store_dict *d)
+                     const store_dict *d, const struct mq_store_packed *pre)
 {
     packs p;
-    bind_all(b, which, params, lens, n, d, &p);
+    bind_all(b, which, params, lens, n, d, pre, &p);
     int rc = sqlite3_step(b->st[which]);
     done_with(b->st[which]);
     packs_free(&p);
@@ -695,7 +783,7 @@ static int run_sized(sq *b, store_stmt which, const char *const *params, const s
 
 static int run(sq *b, store_stmt which, const char *const *params, int n, const store_dict *d)
 {
-    return run_sized(b, which, params, NULL, n, d);
+    return run_sized(b, which, params, NULL, n, d, NULL);
 }
 
 /* Ends a failed transaction: the error text, then the rollback. */
@@ -727,7 +815,8 @@ static store_rc sq_insert_batch(void *h, const mq_store_quote *const *qs, int n,
                                    : qs[i]->response_len ? qs[i]->response_len
                                                          : strlen(response);
         const store_dict *d = dict_for_response(b, qs[i], lens[STORE_COL_RESPONSE]);
-        if ((rc = run_sized(b, ST_INSERT, params, lens, STORE_QUOTE_COLS, d)) != SQLITE_DONE) {
+        if ((rc = run_sized(b, ST_INSERT, params, lens, STORE_QUOTE_COLS, d, qs[i]->packed)) !=
+            SQLITE_DONE) {
             out = abandon(b, rc, "save", err, errlen);
             goto done;
         }
@@ -768,7 +857,7 @@ static store_rc sq_query(void *h, store_stmt st, const char *const *params, int 
     store_rc out = STORE_OK;
     pthread_mutex_lock(&b->lock);
     packs p;
-    bind_all(b, st, params, NULL, nparams, NULL, &p);
+    bind_all(b, st, params, NULL, nparams, NULL, NULL, &p);
     int rc = SQLITE_DONE, ncols = sqlite3_column_count(q);
     bool bad = false;
     while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -809,6 +898,7 @@ const store_ops store_sqlite_ops = {
     .open = sq_open,
     .close = sq_close,
     .insert_batch = sq_insert_batch,
+    .pack = sq_pack,
     .change = sq_change,
     .query = sq_query,
 };

@@ -749,6 +749,79 @@ static void t_sqlite_responses_packed_with_dictionary(void **state)
         free(texts[i]);
 }
 
+/* mq_store_pack, on the callers' threads: what the writer would store, the
+ * same bytes, from several threads at once; a quote packed ahead reads back
+ * byte for byte, and a short text stays text. */
+typedef struct packer_job {
+    mq_store *s;
+    sample x[8];
+    char *response;
+} packer_job;
+
+static void *pack_and_save(void *arg)
+{
+    packer_job *j = arg;
+    for (int i = 0; i < 8; i++) {
+        j->x[i].q.line = "auto";
+        j->x[i].q.response = j->response;
+        if (!mq_store_pack(j->s, &j->x[i].q) || !j->x[i].q.packed)
+            return "not packed";
+        char err[256];
+        if (!mq_store_save(j->s, &j->x[i].q, err, sizeof err))
+            return "not saved";
+        mq_store_packed_free(&j->x[i].q);
+    }
+    return NULL;
+}
+
+static void t_sqlite_packed_ahead(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    char *response = real_response("auto", '4'), plain_id[64];
+    save_response(s, "auto", response, plain_id); /* packed by the writer */
+    packer_job jobs[3];
+    pthread_t th[3];
+    for (int t = 0; t < 3; t++) {
+        jobs[t] = (packer_job){.s = s, .response = response};
+        for (int i = 0; i < 8; i++)
+            make_sample(&jobs[t].x[i], (uint32_t)(100 + 10 * t + i), NULL, "k1");
+        assert_int_equal(pthread_create(&th[t], NULL, pack_and_save, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 3; t++) {
+        void *failed;
+        pthread_join(th[t], &failed);
+        if (failed)
+            fail_msg("thread %d: %s", t, (char *)failed);
+    }
+    char sql[256];
+    for (int t = 0; t < 3; t++)
+        for (int i = 0; i < 8; i++) {
+            const char *id = jobs[t].x[i].q.id;
+            assert_reads_back(s, id, response);
+            snprintf(sql, sizeof sql,
+                     "SELECT (SELECT response FROM quotes WHERE id = '%s') = (SELECT response FROM "
+                     "quotes WHERE id = '%s')",
+                     id, plain_id);
+            assert_int_equal(count_on_file(f->where, sql), 1); /* the writer's bytes */
+        }
+    /* a short response is not packed ahead and stays text */
+    sample small;
+    make_sample(&small, 999, NULL, "k1");
+    small.q.line = "auto";
+    small.q.response = "{\"results\":[]}";
+    assert_true(mq_store_pack(s, &small.q));
+    assert_non_null(small.q.packed);
+    assert_null(small.q.packed->blob[1]);
+    save(s, &small.q);
+    mq_store_packed_free(&small.q);
+    assert_null(small.q.packed);
+    snprintf(sql, sizeof sql, "SELECT typeof(response) = 'text' FROM quotes WHERE id = '%s'",
+             small.q.id);
+    assert_int_equal(count_on_file(f->where, sql), 1);
+    free(response);
+}
+
 /* Whether the file at path holds `what` anywhere. */
 static bool file_holds(const char *path, const char *what)
 {
@@ -1256,6 +1329,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_sqlite_large_texts_packed, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_responses_packed_with_dictionary, setup_sqlite,
                                         teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_packed_ahead, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_old_response_dicts_retired, setup_sqlite,
                                         teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_requests_packed_with_fixed_dictionary,
