@@ -57,6 +57,8 @@ typedef struct sq_dict {
 enum { MAX_PARAMS = 16 }; /* $1..$16 at most in a statement */
 _Static_assert((int)STORE_QUOTE_COLS <= (int)MAX_PARAMS, "a quote's columns are parameters");
 
+enum { PACKER_POOL = 8 }; /* idle packers kept for mq_store_pack */
+
 typedef struct sq {
     sqlite3 *db;
     pthread_mutex_t lock; /* guards the connection and everything below */
@@ -71,14 +73,15 @@ typedef struct sq {
     store_packer *packer; /* the writer's, under lock */
     /* the built-in dictionaries as they were at open, never changed after:
      * mq_store_pack reads them on other threads without the lock, each
-     * with a packer of its own (packer_key, freed when its thread ends) */
+     * call with a packer of the pool (one per thread packing at once) */
     struct fixed_snap {
         store_dict d;
         char line[16];
     } fixed[STORE_MAX_FIXED_DICTS];
     int nfixed;
-    pthread_key_t packer_key;
-    bool has_packer_key;
+    pthread_mutex_t pool_lock;
+    store_packer *pool[PACKER_POOL]; /* idle packers for mq_store_pack */
+    int npool;
     checkpointer ck;
 } sq;
 
@@ -334,10 +337,9 @@ static void sq_close(void *h)
         free((void *)b->dicts[i].d.bytes);
     free(b->dicts);
     store_packer_free(b->packer);
-    /* the packers of threads that packed were freed as each thread ended
-     * (free_packer); callers stop packing before they close the store */
-    if (b->has_packer_key)
-        pthread_key_delete(b->packer_key);
+    for (int i = 0; i < b->npool; i++) /* callers stop packing before they close */
+        store_packer_free(b->pool[i]);
+    pthread_mutex_destroy(&b->pool_lock);
     sqlite3_close(b->db);
     pthread_mutex_destroy(&b->lock);
     free(b);
@@ -345,7 +347,6 @@ static void sq_close(void *h)
 
 static void open_dicts(sq *b); /* with the packed texts, below */
 static void snapshot_fixed_dicts(sq *b);
-static void free_packer(void *p);
 static void retire_dicts(sq *b);
 
 static void *sq_open(const char *path, const mq_store_options *o, int *version, char *err,
@@ -358,6 +359,7 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
         return NULL;
     }
     pthread_mutex_init(&b->lock, NULL);
+    pthread_mutex_init(&b->pool_lock, NULL);
     store_fault_install(); /* MQ_FAULT (tests): a failing disk */
     int flags =
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (must_exist ? 0 : SQLITE_OPEN_CREATE);
@@ -380,7 +382,6 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
     open_dicts(b);
     retire_dicts(b);
     snapshot_fixed_dicts(b);
-    b->has_packer_key = pthread_key_create(&b->packer_key, free_packer) == 0;
     start_checkpointer(b, path);
     return b;
 fail:
@@ -510,22 +511,24 @@ static const store_dict *snapshot_dict(const sq *b, const char *line)
     return NULL;
 }
 
-static void free_packer(void *p)
+/* An idle packer of the pool, or a new one; NULL: out of memory. */
+static store_packer *borrow_packer(sq *b)
 {
-    store_packer_free(p);
+    pthread_mutex_lock(&b->pool_lock);
+    store_packer *p = b->npool ? b->pool[--b->npool] : NULL;
+    pthread_mutex_unlock(&b->pool_lock);
+    return p ? p : store_packer_new();
 }
 
-/* This thread's packer, made at its first call; NULL: out of memory. */
-static store_packer *thread_packer(sq *b)
+static void return_packer(sq *b, store_packer *p)
 {
-    if (!b->has_packer_key)
-        return NULL;
-    store_packer *p = pthread_getspecific(b->packer_key);
-    if (!p && (p = store_packer_new()) && pthread_setspecific(b->packer_key, p) != 0) {
-        store_packer_free(p);
+    pthread_mutex_lock(&b->pool_lock);
+    if (b->npool < PACKER_POOL) {
+        b->pool[b->npool++] = p;
         p = NULL;
     }
-    return p;
+    pthread_mutex_unlock(&b->pool_lock);
+    store_packer_free(p); /* more threads packed at once than the pool keeps */
 }
 
 /* mq_store_pack: what bind_all would pack, made here, on the caller's
@@ -534,10 +537,12 @@ static bool sq_pack(void *h, const mq_store_quote *q, struct mq_store_packed **o
 {
     sq *b = h;
     *out = NULL;
-    store_packer *p = thread_packer(b);
-    struct mq_store_packed *k = p ? calloc(1, sizeof(*k)) : NULL;
-    if (!k)
+    struct mq_store_packed *k = calloc(1, sizeof(*k));
+    store_packer *p = k ? borrow_packer(b) : NULL;
+    if (!p) {
+        free(k);
         return false;
+    }
     const char *texts[2] = {q->request, q->response};
     size_t lens[2] = {q->request ? strlen(q->request) : 0, !q->response      ? 0
                                                            : q->response_len ? q->response_len
@@ -548,10 +553,12 @@ static bool sq_pack(void *h, const mq_store_quote *q, struct mq_store_packed **o
             !(k->blob[i] = store_pack(p, texts[i], lens[i], dicts[i], &k->len[i]))) {
             free(k->blob[0]);
             free(k);
-            return false; /* the writer packs them */
+            k = NULL; /* the writer packs them */
+            break;
         }
+    return_packer(b, p);
     *out = k;
-    return true;
+    return k != NULL;
 }
 
 /* The dictionary to pack quote q's response (len bytes) with, or NULL. */
