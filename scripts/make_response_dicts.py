@@ -33,7 +33,8 @@ EXAMPLES = {
     # the states' carriers, one and two cars; LZ4 finds the latest bytes
     # first, so the commonest shape (Ohio, two cars) goes last
     "auto": ["tests/data/shoppers/pa-two-cars.json", "tests/data/shoppers/tx-dui-history.json",
-             "tests/data/shoppers/oh-clean-commuter.json", "tests/data/shoppers/oh-cleveland-retirees.json"],
+             "tests/data/shoppers/oh-clean-commuter.json", "tests/data/shoppers/oh-young-driver.json",
+             "tests/data/shoppers/oh-cleveland-retirees.json"],
     "home": ["tests/data/shoppers/home-oh-columbus-frame.json"],
     "renters": ["tests/data/shoppers/renters-oh-columbus.json"],
     "term_life": ["tests/data/shoppers/life-oh-female-35-preferred.json"],
