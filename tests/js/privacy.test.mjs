@@ -133,6 +133,17 @@ function found(files, needles) {
   return hits;
 }
 
+/** Runs fn with MQ_KEY unset, so servers and commands use their --key-file; then puts it back. */
+async function withKeyFileOnly(fn) {
+  const saved = process.env.MQ_KEY;
+  delete process.env.MQ_KEY;
+  try {
+    return await fn();
+  } finally {
+    process.env.MQ_KEY = saved;
+  }
+}
+
 const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
 
 describe('personal data: sealed at rest, never logged, forgotten on request', () => {
@@ -247,10 +258,8 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
   it('a node without its key ring does not make a new one for a database that holds quotes', async () => {
     const keyFile = path.join(dir, 'node.key');
     const own = path.join(dir, 'own.db');
-    const saved = process.env.MQ_KEY;
-    delete process.env.MQ_KEY;
-    try {
-      let node = await startServer({ db: own, args: ['--key-file', keyFile] }); // creates the key file
+    await withKeyFileOnly(async () => {
+      const node = await startServer({ db: own, args: ['--key-file', keyFile] }); // creates the key file
       const res = await request(node.url, 'POST', '/v1/quotes', JSON.stringify(CANARIES()[0].body));
       assert.equal(res.status, 201, res.text);
       await node.stop();
@@ -260,17 +269,13 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
         return true;
       });
       assert.equal(existsSync(keyFile), false);
-    } finally {
-      process.env.MQ_KEY = saved;
-    }
+    });
   });
 
   it('after rotate-key, SIGHUP makes the server read its key ring again', async () => {
     const keyFile = path.join(dir, 'rotating.key');
     const own = path.join(dir, 'rotating.db');
-    const saved = process.env.MQ_KEY;
-    delete process.env.MQ_KEY;
-    try {
+    await withKeyFileOnly(async () => {
       const node = await startServer({ db: own, args: ['--key-file', keyFile] });
       const body = JSON.stringify(CANARIES()[0].body);
       const first = JSON.parse((await request(node.url, 'POST', '/v1/quotes', body)).text).quote_id;
@@ -291,9 +296,7 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
       await node.waitForLog((e) => e.event === 'keys_reload_failed');
       assert.equal((await request(node.url, 'GET', `/v1/quotes/${next}/worksheet/harbor`)).status, 200);
       await node.stop();
-    } finally {
-      process.env.MQ_KEY = saved;
-    }
+    });
   });
 
   it('purge --older-than deletes by age only', async () => {
