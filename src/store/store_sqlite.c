@@ -650,14 +650,19 @@ static void open_dicts(sq *b)
         open_dict(b, &store_response_dicts[i]);
 }
 
-/* "id NOT IN (...)" of the built-in dictionaries' rows, in buf. */
-static const char *not_fixed(const sq *b, char *buf, size_t size)
+/* "id NOT IN (...)" of the built-in dictionaries' rows, in buf: at most
+ * STORE_MAX_FIXED_DICTS ids of at most 20 digits, which NOT_FIXED_MAX
+ * holds. */
+enum { NOT_FIXED_MAX = 16 + 21 * STORE_MAX_FIXED_DICTS };
+
+static const char *not_fixed(const sq *b, char buf[NOT_FIXED_MAX])
 {
-    size_t n = (size_t)snprintf(buf, size, "id NOT IN (0");
-    for (int i = 0; i < b->ndicts && n < size; i++)
+    int n = snprintf(buf, NOT_FIXED_MAX, "id NOT IN (0");
+    for (int i = 0; i < b->ndicts; i++)
         if (b->dicts[i].fixed)
-            n += (size_t)snprintf(buf + n, size - n, ",%lld", (long long)b->dicts[i].d.id);
-    snprintf(buf + (n < size ? n : size - 1), size - (n < size ? n : size - 1), ")");
+            n += snprintf(buf + n, (size_t)(NOT_FIXED_MAX - n), ",%lld",
+                          (long long)b->dicts[i].d.id);
+    snprintf(buf + n, (size_t)(NOT_FIXED_MAX - n), ")");
     return buf;
 }
 
@@ -714,11 +719,12 @@ static bool repack_responses(sq *b)
  * retired at a later open; nothing fails. */
 static void retire_dicts(sq *b)
 {
-    char ids[512], sql[640];
-    if (!fixed_dict(b, REQUEST_DICT_LINE) || b->ndicts != store_response_ndicts + 1)
+    char ids[NOT_FIXED_MAX], sql[NOT_FIXED_MAX + 128];
+    if (!fixed_dict(b, REQUEST_DICT_LINE) || b->ndicts != store_response_ndicts + 1 ||
+        b->ndicts > STORE_MAX_FIXED_DICTS)
         return; /* not every built-in one is there to pack against */
     snprintf(sql, sizeof sql, "SELECT count(*) FROM pack_dicts WHERE line <> '%s' AND %s",
-             REQUEST_DICT_LINE, not_fixed(b, ids, sizeof ids));
+             REQUEST_DICT_LINE, not_fixed(b, ids));
     sqlite3_stmt *st = NULL;
     int64_t retired = 0;
     if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) == SQLITE_OK &&
