@@ -146,28 +146,65 @@ static bool set_limit(mq_server_limits *l, const char *name, const char *value)
 
 /* ---- --bind --------------------------------------------------------------- */
 
-/* The IPv4 address to listen on for --bind (NULL: 127.0.0.1; localhost
- * is 127.0.0.1), or NULL after saying why not: checked before the
- * database or the key file is opened, so a typo creates nothing. */
-static const char *bind_address(const char *bind)
+/* An IPv6 address for --bind, bare or in brackets ("[::1]"), as
+ * inet_ntop writes it (out: INET6_ADDRSTRLEN bytes). 1 done, 0 not an
+ * IPv6 address, -1 one it cannot listen on (said). */
+static int bind_v6(const char *bind, char *out)
+{
+    char bare[INET6_ADDRSTRLEN];
+    struct in6_addr a;
+    size_t n = strlen(bind);
+    if (*bind == '[' && n > 2 && bind[n - 1] == ']' && n - 2 < sizeof bare) {
+        memcpy(bare, bind + 1, n - 2);
+        bare[n - 2] = '\0';
+    } else if (n < sizeof bare) {
+        memcpy(bare, bind, n + 1);
+    } else {
+        return 0;
+    }
+    if (inet_pton(AF_INET6, bare, &a) != 1)
+        return 0;
+    if (IN6_IS_ADDR_V4MAPPED(&a)) {
+        char v4[INET_ADDRSTRLEN];
+        if (!inet_ntop(AF_INET, a.s6_addr + 12, v4, sizeof v4))
+            return 0;
+        fprintf(stderr,
+                "multiquote serve: --bind %s: an IPv4-mapped address; give the IPv4 address "
+                "itself (%s)\n",
+                bind, v4);
+        return -1;
+    }
+    if (IN6_IS_ADDR_LINKLOCAL(&a)) {
+        fprintf(stderr,
+                "multiquote serve: --bind %s: a link-local address needs a network interface, "
+                "which --bind cannot name; give a global or unique-local address, ::1, or :: "
+                "for every interface\n",
+                bind);
+        return -1;
+    }
+    return inet_ntop(AF_INET6, &a, out, INET6_ADDRSTRLEN) ? 1 : 0;
+}
+
+/* The address to listen on for --bind into out (INET6_ADDRSTRLEN bytes),
+ * as inet_ntop writes it: no --bind and localhost are 127.0.0.1; an IPv4
+ * address; an IPv6 address, bare or in brackets (::1, [::1]; :: is every
+ * interface, IPv4 included: server.c's set_v6only). False after saying
+ * why not: checked before the database or the key file is opened, so a
+ * typo creates nothing. */
+static bool bind_address(const char *bind, char *out)
 {
     struct in_addr v4;
-    struct in6_addr v6;
     if (!bind || strcmp(bind, "localhost") == 0)
-        return "127.0.0.1";
+        bind = "127.0.0.1";
     if (inet_pton(AF_INET, bind, &v4) == 1)
-        return bind;
-    if (inet_pton(AF_INET6, bind, &v6) == 1 || (*bind == '[' && strchr(bind, ']')))
+        return inet_ntop(AF_INET, &v4, out, INET6_ADDRSTRLEN) != NULL;
+    int v6 = bind_v6(bind, out);
+    if (v6 == 0)
         fprintf(stderr,
-                "multiquote serve: --bind %s: IPv6 is not supported; give an IPv4 address "
-                "(127.0.0.1, 0.0.0.0 for every interface) or localhost\n",
+                "multiquote serve: --bind takes an IPv4 or IPv6 address (127.0.0.1 or ::1; "
+                "0.0.0.0 or :: for every interface) or localhost, not \"%s\"\n",
                 bind);
-    else
-        fprintf(stderr,
-                "multiquote serve: --bind takes an IPv4 address (127.0.0.1, 0.0.0.0 for every "
-                "interface) or localhost, not \"%s\"\n",
-                bind);
-    return NULL;
+    return v6 == 1;
 }
 
 int cli_serve(const cli_opts *o)
@@ -176,8 +213,8 @@ int cli_serve(const cli_opts *o)
         fprintf(stderr, "multiquote serve: --port takes 1 to 65535\n");
         return CLI_USAGE;
     }
-    const char *bind = bind_address(o->bind);
-    if (!bind)
+    char bind[INET6_ADDRSTRLEN];
+    if (!bind_address(o->bind, bind))
         return CLI_USAGE;
     mq_server_limits limits;
     mq_server_limits_default(&limits);

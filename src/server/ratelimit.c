@@ -175,38 +175,30 @@ int mq_rl_clients(mq_rl *rl)
 
 /* ---- Keys ------------------------------------------------------------------- */
 
-static void key_from_v4(const struct in_addr *a, mq_rl_key *key)
+static void addr_from_v4(const struct in_addr *a, mq_rl_addr *addr)
 {
-    memset(key, 0, sizeof *key);
-    key->bytes[10] = 0xff;
-    key->bytes[11] = 0xff;
-    memcpy(key->bytes + 12, a, 4);
+    memset(addr, 0, sizeof *addr);
+    addr->bytes[10] = 0xff;
+    addr->bytes[11] = 0xff;
+    memcpy(addr->bytes + 12, a, 4);
 }
 
-static void key_from_v6(const struct in6_addr *a, mq_rl_key *key)
-{
-    memcpy(key->bytes, a, 16);
-    if (IN6_IS_ADDR_V4MAPPED(a))
-        return; /* an IPv4 client seen through an IPv6 socket: the whole address */
-    memset(key->bytes + 8, 0, 8); /* the /64 network */
-}
-
-bool mq_rl_key_from_text(const char *addr, mq_rl_key *key)
+bool mq_rl_addr_from_text(const char *text, mq_rl_addr *addr)
 {
     struct in_addr v4;
     struct in6_addr v6;
-    if (inet_pton(AF_INET, addr, &v4) == 1) {
-        key_from_v4(&v4, key);
+    if (inet_pton(AF_INET, text, &v4) == 1) {
+        addr_from_v4(&v4, addr);
         return true;
     }
-    if (inet_pton(AF_INET6, addr, &v6) == 1) {
-        key_from_v6(&v6, key);
+    if (inet_pton(AF_INET6, text, &v6) == 1) {
+        memcpy(addr->bytes, &v6, 16);
         return true;
     }
     return false;
 }
 
-bool mq_rl_key_from_sockaddr(const void *sockaddr, mq_rl_key *key)
+bool mq_rl_addr_from_sockaddr(const void *sockaddr, mq_rl_addr *addr)
 {
     const struct sockaddr *sa = sockaddr;
     if (!sa)
@@ -214,14 +206,42 @@ bool mq_rl_key_from_sockaddr(const void *sockaddr, mq_rl_key *key)
     if (sa->sa_family == AF_INET) {
         struct sockaddr_in in;
         memcpy(&in, sa, sizeof in);
-        key_from_v4(&in.sin_addr, key);
+        addr_from_v4(&in.sin_addr, addr);
         return true;
     }
     if (sa->sa_family == AF_INET6) {
         struct sockaddr_in6 in6;
         memcpy(&in6, sa, sizeof in6);
-        key_from_v6(&in6.sin6_addr, key);
+        memcpy(addr->bytes, &in6.sin6_addr, 16);
         return true;
     }
     return false;
+}
+
+void mq_rl_key_of(const mq_rl_addr *addr, mq_rl_key *key)
+{
+    struct in6_addr a;
+    memcpy(&a, addr->bytes, 16);
+    memcpy(key->bytes, addr->bytes, 16);
+    if (IN6_IS_ADDR_V4MAPPED(&a))
+        return; /* an IPv4 client (plain, or seen through an IPv6 socket): the whole address */
+    memset(key->bytes + 8, 0, 8); /* the /64 network, what one subscriber gets */
+}
+
+bool mq_rl_key_from_text(const char *text, mq_rl_key *key)
+{
+    mq_rl_addr addr;
+    if (!mq_rl_addr_from_text(text, &addr))
+        return false;
+    mq_rl_key_of(&addr, key);
+    return true;
+}
+
+bool mq_rl_key_from_sockaddr(const void *sockaddr, mq_rl_key *key)
+{
+    mq_rl_addr addr;
+    if (!mq_rl_addr_from_sockaddr(sockaddr, &addr))
+        return false;
+    mq_rl_key_of(&addr, key);
+    return true;
 }

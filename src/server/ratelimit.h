@@ -47,4 +47,19 @@ bool mq_rl_key_from_text(const char *addr, mq_rl_key *key);
 /* The key of a socket address (struct sockaddr_in or sockaddr_in6). */
 bool mq_rl_key_from_sockaddr(const void *sockaddr, mq_rl_key *key);
 
+/* A whole client address, 16 bytes (IPv4 as ::ffff:a.b.c.d, so an IPv4
+ * client seen through a dual-stack IPv6 socket is the same address): what a
+ * trusted proxy is compared with, where a key's /64 would also match the
+ * proxy's neighbours. */
+typedef struct mq_rl_addr {
+    uint8_t bytes[16];
+} mq_rl_addr;
+
+/* The whole address of a textual IPv4 or IPv6 address; false when neither. */
+bool mq_rl_addr_from_text(const char *text, mq_rl_addr *addr);
+/* The whole address of a struct sockaddr_in or sockaddr_in6; false otherwise. */
+bool mq_rl_addr_from_sockaddr(const void *sockaddr, mq_rl_addr *addr);
+/* The key of a whole address (an IPv6 address cut to its /64). */
+void mq_rl_key_of(const mq_rl_addr *addr, mq_rl_key *key);
+
 #endif

@@ -1026,7 +1026,9 @@ static bool cross_site(struct MHD_Connection *conn)
     return referer && !same_authority(referer, host);
 }
 
-/* The last address of X-Forwarded-For: the one our proxy added. */
+/* The last address of X-Forwarded-For: the one our proxy added. An IPv6
+ * address comes bare (nginx's $remote_addr) or in brackets, with or without
+ * a port after them ([2001:db8::1]:443). */
 static bool forwarded_key(struct MHD_Connection *conn, mq_rl_key *key)
 {
     const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
@@ -1038,6 +1040,13 @@ static bool forwarded_key(struct MHD_Connection *conn, mq_rl_key *key)
         last++;
     char addr[64];
     size_t n = strcspn(last, " \t");
+    if (n > 0 && *last == '[') {
+        const char *close = memchr(last, ']', n);
+        if (!close)
+            return false;
+        n = (size_t)(close - last) - 1;
+        last++;
+    }
     if (n == 0 || n >= sizeof addr)
         return false;
     memcpy(addr, last, n);
@@ -1045,13 +1054,18 @@ static bool forwarded_key(struct MHD_Connection *conn, mq_rl_key *key)
     return mq_rl_key_from_text(addr, key);
 }
 
+/* The client's rate-limit key: its address's (an IPv6 client's /64), or,
+ * from the trusted proxy (its whole address: not its neighbours in its
+ * /64), the address its X-Forwarded-For names. */
 static bool client_key(mq_server *s, struct MHD_Connection *conn, mq_rl_key *key)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !mq_rl_key_from_sockaddr(ci->client_addr, key))
+    mq_rl_addr peer;
+    if (!ci || !mq_rl_addr_from_sockaddr(ci->client_addr, &peer))
         return false;
-    if (s->trust_proxy && memcmp(key, &s->proxy_key, sizeof *key) == 0)
+    mq_rl_key_of(&peer, key);
+    if (s->trust_proxy && memcmp(&peer, &s->proxy_addr, sizeof peer) == 0)
         forwarded_key(conn, key); /* keeps the proxy's key when there is none */
     return true;
 }
@@ -1346,7 +1360,11 @@ static void *accept_main(void *arg)
             /* at the cap it waits, unserved, until a connection closes */
             while (at_cap(a) && !atomic_load(&a->stop))
                 usleep(2 * 1000);
-            /* refused (limits, memory, stopping): libmicrohttpd closes it */
+            /* refused (limits, memory, stopping): libmicrohttpd closes it.
+             * `len` is accept4's: sizeof(struct sockaddr_in6) for an IPv6
+             * client, which libmicrohttpd's per-address cap needs to see it
+             * as one (its MHD_USE_IPv6 and MHD_USE_DUAL_STACK are only
+             * about a listening socket of its own, and it has none) */
             MHD_add_connection(a->daemon, fd, (struct sockaddr *)&from, len);
             continue;
         }
@@ -1358,21 +1376,70 @@ static void *accept_main(void *arg)
     return NULL;
 }
 
-/* Listens on --bind:--port; false (logged) when it cannot. */
+/* A socket address: an IPv4 or an IPv6 one. */
+typedef union listen_addr {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+} listen_addr;
+
+/* --bind (an IPv4 or IPv6 address, checked by cmd_serve.c) and --port as a
+ * socket address and its length; false when --bind is neither. */
+static bool listen_address(const mq_server_config *cfg, listen_addr *addr, socklen_t *len)
+{
+    uint16_t port = htons((uint16_t)cfg->port);
+    memset(addr, 0, sizeof *addr);
+    if (inet_pton(AF_INET, cfg->bind, &addr->in.sin_addr) == 1) {
+        addr->in.sin_family = AF_INET;
+        addr->in.sin_port = port;
+        *len = sizeof addr->in;
+        return true;
+    }
+    if (inet_pton(AF_INET6, cfg->bind, &addr->in6.sin6_addr) == 1) {
+        addr->in6.sin6_family = AF_INET6;
+        addr->in6.sin6_port = port;
+        *len = sizeof addr->in6;
+        return true;
+    }
+    return false;
+}
+
+/* HOST:PORT, an IPv6 address in brackets ([::1]:8080), as a URL has it. */
+static void host_port(const char *host, int port, char *out, size_t n)
+{
+    snprintf(out, n, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+}
+
+/* An IPv6 socket's IPV6_V6ONLY, set either way rather than left to the
+ * host's net.ipv6.bindv6only: off for :: alone, which then takes IPv4
+ * clients as well (seen as ::ffff:a.b.c.d), on for any other address. */
+static bool set_v6only(int fd, const struct sockaddr_in6 *addr)
+{
+    int only = !IN6_IS_ADDR_UNSPECIFIED(&addr->sin6_addr);
+    return setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only) == 0;
+}
+
+/* Listens on --bind:--port, an IPv4 or an IPv6 address (:: dual-stack, as
+ * set_v6only says); false (logged) when it cannot. */
 static bool acceptor_listen(acceptor *a, const mq_server_config *cfg)
 {
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
+    listen_addr addr;
+    socklen_t len;
     a->fd = -1;
-    if (inet_pton(AF_INET, cfg->bind, &addr.sin_addr) != 1) {
-        log_line("\"event\":\"error\",\"message\":\"--bind takes an IPv4 address\"");
+    if (!listen_address(cfg, &addr, &len)) {
+        log_line("\"event\":\"error\",\"message\":\"--bind takes an IPv4 or IPv6 address\"");
         return false;
     }
     int on = 1;
-    a->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    a->fd = socket(addr.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (a->fd < 0 || setsockopt(a->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
-        bind(a->fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(a->fd, SOMAXCONN) != 0) {
-        log_line("\"event\":\"error\",\"message\":\"cannot listen on %s:%d: %s\"", cfg->bind,
-                 cfg->port, strerror(errno));
+        (addr.sa.sa_family == AF_INET6 && !set_v6only(a->fd, &addr.in6)) ||
+        bind(a->fd, &addr.sa, len) != 0 || listen(a->fd, SOMAXCONN) != 0) {
+        int err = errno;
+        char where[80];
+        host_port(cfg->bind, cfg->port, where, sizeof where);
+        log_line("\"event\":\"error\",\"message\":\"cannot listen on %s: %s\"", where,
+                 strerror(err));
         if (a->fd >= 0)
             close(a->fd);
         a->fd = -1;
@@ -1472,7 +1539,8 @@ void mq_server_limits_default(mq_server_limits *l)
 static bool start_hardening(mq_server *s)
 {
     const mq_server_limits *l = &s->cfg.limits;
-    if (l->trust_proxy && !(s->trust_proxy = mq_rl_key_from_text(l->trust_proxy, &s->proxy_key))) {
+    if (l->trust_proxy &&
+        !(s->trust_proxy = mq_rl_addr_from_text(l->trust_proxy, &s->proxy_addr))) {
         log_line("\"event\":\"error\",\"message\":\"--trust-proxy takes an IP address\"");
         return false;
     }
@@ -1531,22 +1599,23 @@ static const char *keys_origin(const mq_server_config *cfg)
     return cfg->key_file ? cfg->key_file : "var/multiquote.key";
 }
 
-/* The "listening" line: the address bound as given (0.0.0.0 is every
- * interface), a URL that works from this machine, the plans, the database
+/* The "listening" line: the address bound (0.0.0.0 and :: are every
+ * interface), a URL that works from this machine (localhost for those; an
+ * IPv6 address in brackets, http://[::1]:8080/), the plans, the database
  * (its password masked) and where the keys came from. */
 static void log_listening(const mq_server *s)
 {
     const mq_server_config *cfg = &s->cfg;
-    char bind[64], plans[300], db[300], keys[300];
+    char bind[64], where[80], plans[300], db[300], keys[300];
     json_quoted(cfg->bind, bind, sizeof bind);
     json_quoted(cfg->plans_dir, plans, sizeof plans);
     db_for_log(cfg->db_path, db, sizeof db);
     json_quoted(keys_origin(cfg), keys, sizeof keys);
-    bool any = strcmp(cfg->bind, "0.0.0.0") == 0;
-    log_line("\"event\":\"listening\",\"bind\":%s,\"port\":%d,\"url\":\"http://%s:%d/\","
+    bool any = strcmp(cfg->bind, "0.0.0.0") == 0 || strcmp(cfg->bind, "::") == 0;
+    host_port(any ? "localhost" : cfg->bind, cfg->port, where, sizeof where);
+    log_line("\"event\":\"listening\",\"bind\":%s,\"port\":%d,\"url\":\"http://%s/\","
              "\"plans\":%d,\"plans_dir\":%s,\"db\":%s,\"keys\":%s",
-             bind, cfg->port, any ? "localhost" : cfg->bind, cfg->port,
-             mq_engine_plan_count(s->live->engine), plans, db, keys);
+             bind, cfg->port, where, mq_engine_plan_count(s->live->engine), plans, db, keys);
 }
 
 /* PostgreSQL: one pooled connection per request thread (--threads) and per

@@ -43,7 +43,10 @@ void mq_server_limits_default(mq_server_limits *l);
 
 typedef struct mq_server_config {
     int port;
-    const char *bind; /* "127.0.0.1" (default) or "0.0.0.0" */
+    /* the address to listen on, as inet_ntop writes it (no brackets):
+     * "127.0.0.1" (default), "0.0.0.0" (every IPv4 interface), an IPv6
+     * address such as "::1", or "::" (every interface, IPv4 too) */
+    const char *bind;
     const char *plans_dir;
     const char *db_path;
     const char *web_dir;
@@ -135,9 +138,10 @@ typedef struct mq_server {
     struct mq_priv_ring *old_keys[MQ_OLD_KEY_RINGS];
     int nold_keys;
     /* hardening (server.c): the rate limiter (NULL when off), the trusted
-     * proxy's key, and the watch over requests that arrive too slowly */
+     * proxy's whole address, and the watch over requests that arrive too
+     * slowly */
     struct mq_rl *ratelimit;
-    struct mq_rl_key proxy_key;
+    struct mq_rl_addr proxy_addr;
     bool trust_proxy;
     struct mq_conn_watch *watch;
     /* remote carriers (api_remote.c): the registry of --carriers and its

@@ -1,7 +1,8 @@
 /* test_ratelimit.c -- the per-client token buckets (src/server/ratelimit.c)
  * with a made-up clock: bursts, refill, Retry-After, separate clients, the
- * bounded table under a flood of addresses, keys of IPv4 and IPv6 addresses,
- * and many threads taking tokens at once. */
+ * bounded table under a flood of addresses, keys of IPv4 and IPv6 addresses
+ * (from text and from socket addresses), whole addresses for the trusted
+ * proxy, and many threads taking tokens at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,9 +11,12 @@
 
 #include "ratelimit.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define SEC 1000000000ll
 #define MS  1000000ll
@@ -104,6 +108,58 @@ static void ipv6_clients_are_keyed_by_their_64(void **state)
     assert_false(mq_rl_key_from_text("", &bad));
 }
 
+static mq_rl_addr A(const char *text)
+{
+    mq_rl_addr a;
+    assert_true(mq_rl_addr_from_text(text, &a));
+    return a;
+}
+
+/* What an IPv6 listening socket hands the server (accept4's sockaddr_in6),
+ * keyed as the text of the same address is. */
+static void socket_addresses_key_as_their_text(void **state)
+{
+    (void)state;
+    struct sockaddr_in6 six = {.sin6_family = AF_INET6, .sin6_port = htons(8080)};
+    assert_int_equal(inet_pton(AF_INET6, "2001:db8:1:2::7", &six.sin6_addr), 1);
+    mq_rl_key k, want = K("2001:db8:1:2::1");
+    assert_true(mq_rl_key_from_sockaddr(&six, &k));
+    assert_memory_equal(k.bytes, want.bytes, 16);
+    /* an IPv4 client of a dual-stack socket (::ffff:a.b.c.d) is that IPv4 client */
+    assert_int_equal(inet_pton(AF_INET6, "::ffff:127.0.0.1", &six.sin6_addr), 1);
+    struct sockaddr_in four = {.sin_family = AF_INET, .sin_port = htons(8080)};
+    assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &four.sin_addr), 1);
+    mq_rl_key k4;
+    assert_true(mq_rl_key_from_sockaddr(&six, &k));
+    assert_true(mq_rl_key_from_sockaddr(&four, &k4));
+    assert_memory_equal(k.bytes, k4.bytes, 16);
+    mq_rl_addr a6, a4;
+    assert_true(mq_rl_addr_from_sockaddr(&six, &a6));
+    assert_true(mq_rl_addr_from_sockaddr(&four, &a4));
+    assert_memory_equal(a6.bytes, a4.bytes, 16);
+    struct sockaddr unix_like = {.sa_family = AF_UNIX};
+    assert_false(mq_rl_key_from_sockaddr(&unix_like, &k));
+    assert_false(mq_rl_addr_from_sockaddr(NULL, &a6));
+}
+
+/* The trusted proxy is one address: its neighbours in its /64 share its
+ * rate-limit key but not its address. */
+static void whole_addresses_tell_neighbours_apart(void **state)
+{
+    (void)state;
+    mq_rl_addr proxy = A("2001:db8::10"), neighbour = A("2001:db8::11");
+    assert_memory_not_equal(proxy.bytes, neighbour.bytes, 16);
+    mq_rl_key kp, kn;
+    mq_rl_key_of(&proxy, &kp);
+    mq_rl_key_of(&neighbour, &kn);
+    assert_memory_equal(kp.bytes, kn.bytes, 16);
+    mq_rl_addr v4 = A("127.0.0.1"), mapped = A("::ffff:127.0.0.1");
+    assert_memory_equal(v4.bytes, mapped.bytes, 16);
+    mq_rl_addr bad;
+    assert_false(mq_rl_addr_from_text("[::1]", &bad));
+    assert_false(mq_rl_addr_from_text("localhost", &bad));
+}
+
 static void flood_of_addresses_keeps_the_table_bounded(void **state)
 {
     (void)state;
@@ -192,6 +248,8 @@ int main(void)
         cmocka_unit_test(retry_after_rounds_up_whole_seconds),
         cmocka_unit_test(clients_have_their_own_buckets),
         cmocka_unit_test(ipv6_clients_are_keyed_by_their_64),
+        cmocka_unit_test(socket_addresses_key_as_their_text),
+        cmocka_unit_test(whole_addresses_tell_neighbours_apart),
         cmocka_unit_test(flood_of_addresses_keeps_the_table_bounded),
         cmocka_unit_test(recent_client_survives_a_few_newcomers),
         cmocka_unit_test(refuses_meaningless_settings),
