@@ -2,9 +2,12 @@
 # HTTP benchmark: POST /v1/quotes with the two-car family request against
 # every auto plan, persistence on, 64 connections, measured with wrk; and in
 # the same run nginx serving a static JSON file of the same size, the ceiling.
-# Usage: bench/bench_http.sh [BUILD] [SECONDS] [mix]   (needs wrk and nginx-light)
+# Usage: bench/bench_http.sh [BUILD] [SECONDS] [mix|email]   (needs wrk and nginx-light)
 # With "mix", wrk posts the four Harbor examples in turn (four shoppers:
 # family, single driver, old car, declined) instead of the family request.
+# With "email", the family request carries an email, a different one in
+# every request, as real shoppers' do: each quote then has a subject (a
+# keyed hash of the email, for `forget`) to save as well.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -27,8 +30,10 @@ export MQ_BENCH_REQUEST=$PWD/examples/oh-family-two-cars.json
 if [ "$MIX" = mix ]; then
   MQ_BENCH_REQUEST="$MQ_BENCH_REQUEST $PWD/examples/oh-single-driver.json"
   MQ_BENCH_REQUEST="$MQ_BENCH_REQUEST $PWD/examples/oh-old-car.json $PWD/examples/oh-two-dui.json"
+elif [ "$MIX" = email ]; then
+  export MQ_BENCH_EMAIL=1
 elif [ -n "$MIX" ]; then
-  echo "bench_http: the third argument is \"mix\" or nothing" >&2; exit 2
+  echo "bench_http: the third argument is \"mix\", \"email\" or nothing" >&2; exit 2
 fi
 # --rate-limit 0: all 64 connections come from one address, which the
 # per-client limit (20 API requests/s by default) would otherwise throttle
@@ -59,6 +64,7 @@ store_stats() {
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 what="family request"
 [ "$MIX" = mix ] && what="the four Harbor examples in turn"
+[ "$MIX" = email ] && what="family request, a different email in each"
 echo "== multiquote POST /v1/quotes ($what, $(grep -c . <<<"$(ls -d plans/*/*auto*)") auto plans, SQLite WAL synchronous=FULL, $CONNS connections, ${SECS}s)"
 before=$(cpu_ticks "$srv")
 thread_ticks "$srv" >"$tmp/threads.before"
@@ -70,6 +76,8 @@ store_after=$(store_stats)
 grep RESULT "$tmp/wrk.out"
 saved=$(sqlite3 "$tmp/bench.db" 'select count(*) from quotes')
 echo "quotes saved: $saved"
+[ "$MIX" = email ] &&
+  echo "with an email (a subject): $(sqlite3 "$tmp/bench.db" 'select count(distinct subject) from quotes')"
 # The server's own CPU per quote, and what the cores could serve at that
 # cost: figures the machine's other load does not bend as much as requests/s.
 requests=$(sed -n 's/.*RESULT requests=\([0-9]*\).*/\1/p' "$tmp/wrk.out")
