@@ -97,6 +97,17 @@ const store_migration store_migrations[] = {
      "(store_pack.c)",
      "CREATE TABLE pack_dicts (id INTEGER PRIMARY KEY, line TEXT NOT NULL, dict BLOB NOT NULL);",
      ""},
+    {"SQLite: whose quote it is, in a table of its own in the order quotes are saved, instead of "
+     "an index on a random subject id, which dirtied one random index page per saved quote with "
+     "an email (a sixth of the CPU of such a quote); forget reads the table through",
+     "CREATE TABLE quote_subjects (quote_rowid INTEGER PRIMARY KEY, subject TEXT NOT NULL);"
+     "INSERT INTO quote_subjects SELECT rowid, subject FROM quotes WHERE subject IS NOT NULL;"
+     "DROP INDEX quotes_subject;"
+     "CREATE TRIGGER quotes_subject_saved AFTER INSERT ON quotes WHEN new.subject IS NOT NULL "
+     "BEGIN INSERT INTO quote_subjects (quote_rowid, subject) VALUES (new.rowid, new.subject); END;"
+     "CREATE TRIGGER quotes_subject_gone AFTER DELETE ON quotes "
+     "BEGIN DELETE FROM quote_subjects WHERE quote_rowid = old.rowid; END;",
+     ""},
 };
 const int store_nmigrations = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
 

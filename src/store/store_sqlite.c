@@ -208,11 +208,24 @@ static void find_params(sq *b, store_stmt which)
     }
 }
 
+/* The statements as store_schema.c has them, but for one: here a quote's
+ * subject is looked up in the table quote_subjects, kept by triggers in the
+ * order quotes are saved, not through an index (store_schema.c, the
+ * migration that made it). Changes made by triggers are not counted, so
+ * the statement still counts the quotes deleted. */
+static const char *sqlite_sql(store_stmt st)
+{
+    if (st == ST_DELETE_SUBJECT)
+        return "DELETE FROM quotes WHERE rowid IN "
+               "(SELECT quote_rowid FROM quote_subjects WHERE subject = $1)";
+    return store_sql[st];
+}
+
 static bool prepare_all(sq *b, char *err, size_t errlen)
 {
     for (int i = 0; i < ST_NSTMT; i++) {
-        if (sqlite3_prepare_v3(b->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &b->st[i],
-                               NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v3(b->db, sqlite_sql((store_stmt)i), -1, SQLITE_PREPARE_PERSISTENT,
+                               &b->st[i], NULL) != SQLITE_OK) {
             set_err(err, errlen, "prepare", b->db);
             return false;
         }

@@ -1030,6 +1030,79 @@ static void t_sqlite_upgrades_version_4(void **state)
     assert_int_equal(mq_store_delete_before(s, utc(2026, 2, 1), err, sizeof err), 1);
 }
 
+/* How many rows `sql` (a count) finds in the file at `where`. */
+static int64_t count_in_file(const char *where, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(where, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A database of the version before quote_subjects (subjects found through
+ * an index on quotes) is migrated: its subjects move to the table, the
+ * index goes, and from then on saving and every kind of delete keep the
+ * table in step with the quotes. */
+static void t_sqlite_subjects_table(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    sample a1, a2, b, none;
+    make_sample(&a1, 1, "s_a", "1");
+    make_sample(&a2, 2, "s_a", "1");
+    make_sample(&b, 3, "s_b", "1");
+    make_sample(&none, 4, NULL, NULL);
+    save(s, &a1.q);
+    save(s, &a2.q);
+    save(s, &b.q);
+    mq_store_close(s);
+    f->s = NULL;
+    /* back to the version before: the index, no table, no triggers */
+    sqlite3 *db;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "DROP TRIGGER quotes_subject_saved; DROP TRIGGER quotes_subject_gone;"
+             "DROP TABLE quote_subjects; CREATE INDEX quotes_subject ON quotes(subject);"
+             "PRAGMA user_version = %d;",
+             mq_store_schema_latest() - 1);
+    assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    s = open_store(f);
+    assert_int_equal(mq_store_schema_version(s), mq_store_schema_latest());
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM sqlite_master "
+                                             "WHERE name = 'quotes_subject'"),
+                     0);
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects"), 3);
+    save(s, &none.q); /* no subject: no row */
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects"), 3);
+    char err[256];
+    assert_int_equal(mq_store_delete_subject(s, "s_a", err, sizeof err), 2);
+    assert_false(present(s, a1.q.id));
+    assert_false(present(s, a2.q.id));
+    assert_true(present(s, b.q.id));
+    assert_true(present(s, none.q.id));
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects"), 1);
+    /* a quote deleted by id, or purged by age, takes its subject row along */
+    assert_int_equal(mq_store_delete(s, b.q.id, err, sizeof err), 1);
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects"), 0);
+    sample c;
+    make_sample(&c, 5, "s_c", "1");
+    save(s, &c.q);
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects "
+                                             "WHERE subject = 's_c'"),
+                     1);
+    assert_int_equal(mq_store_delete_before(s, time(NULL) + 86400, err, sizeof err), 2);
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects"), 0);
+    assert_int_equal(mq_store_delete_subject(s, "s_c", err, sizeof err), 0);
+}
+
 /* A VFS that forwards to the default one, but whose fsync fails while
  * `failing` is set: how a disk error looks to SQLite. */
 static struct {
@@ -1324,6 +1397,7 @@ int main(void)
         cmocka_unit_test(t_sqlite_bad_path),
         cmocka_unit_test_setup_teardown(t_sqlite_must_exist, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_upgrades_version_4, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_subjects_table, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_wal_stays_bounded, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_large_texts_packed, setup_sqlite, teardown),
