@@ -26,18 +26,26 @@
  * whole WAL into the database and fsyncs it while every quote queued
  * behind that commit waits (tens of milliseconds, the p99 of a save under
  * load). Instead a WAL hook on the writer's connection notes when a commit
- * left CHECKPOINT_FRAMES or more in the WAL, and a thread of our own copies
+ * left CHECKPOINT_BYTES or more in the WAL, and a thread of our own copies
  * them on a second connection with a PASSIVE checkpoint, which never
  * blocks the writer or a reader. A commit can only start the WAL over when
  * every frame has been copied, which under constant load the thread never
- * quite achieves; so once the WAL holds WAL_RESTART_FRAMES the writer copies
- * the few frames left itself, and the WAL stays within about 16 MiB (4 KiB
- * pages). After a restart the thread starts copying at CHECKPOINT_FRAMES
- * (1 MiB), and then after every commit: its first checkpoint of a WAL
+ * quite achieves; so once the WAL holds WAL_RESTART_BYTES the writer copies
+ * the few frames left itself, and the WAL stays within about 16 MiB. After
+ * a restart the thread starts copying at CHECKPOINT_BYTES (1 MiB), and
+ * then after every commit: its first checkpoint of a WAL
  * writes and fsyncs that much of the database at once, and every commit's
  * own fsync waits behind it. At 4 MiB that wait was the p99 of a save
  * under load; at 1 MiB the p99 is 2-4 ms lower (bench/README.md). */
-enum { CHECKPOINT_FRAMES = 256, WAL_RESTART_FRAMES = 16 * CHECKPOINT_FRAMES };
+enum { CHECKPOINT_BYTES = 1024 * 1024, WAL_RESTART_BYTES = 16 * CHECKPOINT_BYTES };
+
+/* The page size of a new database. 8 KiB pages: a family auto quote's row
+ * (about 2 KB packed) and the index entries of a commit's quotes take half
+ * as many WAL frames as with SQLite's 4 KiB, each frame two pwrites and a
+ * page of kernel bookkeeping, for 3-7% more quotes/s in paired runs of
+ * bench/bench_http.sh. Larger pages gained no more. An existing database
+ * keeps the page size it was made with. */
+#define NEW_PAGE_SIZE "8192"
 
 typedef struct checkpointer {
     sqlite3 *db; /* its own connection; NULL: SQLite checkpoints by itself */
@@ -45,6 +53,7 @@ typedef struct checkpointer {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool due, stop;
+    int first_frames, restart_frames; /* CHECKPOINT_BYTES, WAL_RESTART_BYTES in frames */
 } checkpointer;
 
 /* A dictionary this connection has written with or read (store_pack.c). */
@@ -185,7 +194,9 @@ static bool set_up(sqlite3 *db, int *version, char *err, size_t errlen)
 {
     double deadline = seconds_now() + SET_UP_SECONDS;
     for (;;) {
+        /* page_size: before the first table, or it changes nothing */
         if (exec(db,
+                 "PRAGMA page_size=" NEW_PAGE_SIZE "; "
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
                  "PRAGMA secure_delete=ON",
                  err, errlen) == SQLITE_OK &&
@@ -247,13 +258,13 @@ static bool prepare_all(sq *b, char *err, size_t errlen)
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
     checkpointer *ck = arg;
-    if (frames >= WAL_RESTART_FRAMES) {
+    if (frames >= ck->restart_frames) {
         /* under constant load the writer never finds the WAL wholly copied
          * when it begins, so the WAL only grows: copy the last frames here
          * (few, the thread copied the rest), so the next commit starts the
          * WAL over; SQLITE_BUSY while the thread is at it: next time */
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    } else if (frames >= CHECKPOINT_FRAMES) {
+    } else if (frames >= ck->first_frames) {
         pthread_mutex_lock(&ck->lock);
         ck->due = true;
         pthread_cond_signal(&ck->wake);
@@ -300,9 +311,25 @@ static bool in_wal_mode(sqlite3 *db)
     return wal;
 }
 
+/* The database's page size; 4096 if it cannot be read. */
+static int page_size(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int size = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            size = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    return size > 0 ? size : 4096;
+}
+
 static void start_checkpointer(sq *b, const char *path)
 {
     checkpointer *ck = &b->ck;
+    int page = page_size(b->db);
+    ck->first_frames = CHECKPOINT_BYTES / page;
+    ck->restart_frames = WAL_RESTART_BYTES / page;
     if (!in_wal_mode(b->db) ||
         sqlite3_open_v2(path, &ck->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
             SQLITE_OK)
@@ -390,10 +417,12 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
         goto fail;
     }
     sqlite3_busy_timeout(b->db, 5000);
-    /* The default 4 KiB pages: with the texts packed (below) a family auto
-     * quote is about 4 KB, and each saved quote also dirties a leaf of the
-     * index on its random id; 16 KiB pages wrote 35 KB per quote to disk
-     * against 22 KB for 4 KiB ones, for the same CPU (bench/bench_http.sh).
+    /* Pages of NEW_PAGE_SIZE (above). They pay because nothing a save
+     * writes lands on a random page any more: ids begin with the time
+     * (mq_store_new_id) and subjects are in a table of their own in saving
+     * order (store_schema.c). When ids were random, each saved quote
+     * dirtied a random index leaf, and 16 KiB pages wrote 35 KB per quote
+     * to disk against 22 KB for 4 KiB ones.
      * secure_delete: deleted rows are overwritten with zeros, not left in
      * free pages */
     if (!set_up(b->db, version, err, errlen) || !prepare_all(b, err, errlen))
@@ -423,7 +452,7 @@ static void done_with(sqlite3_stmt *st)
  * store_response_dicts.c, both made of the project's fictional example
  * requests and the server's answers to them. LZ4 finds most of a text's
  * keys, carriers and notes there, so a family auto quote's row fits in a
- * 4 KiB page without overflow pages: fewer bytes in the WAL, the
+ * page without overflow pages: fewer bytes in the WAL, the
  * checkpoint and the file. A dictionary is never a shopper's text: it
  * outlives every quote, and `forget` and `purge` must leave nothing of a
  * shopper behind. Each is a row of pack_dicts, added when the store opens
