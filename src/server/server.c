@@ -165,7 +165,9 @@ void mq_server_log_event(const char *event, const char *message)
     json_decref(m);
 }
 
-/* Keeps a path printable in a log line: no quotes, controls or query. */
+/* Keeps a request's path printable in the access log: quotes, backslashes,
+ * controls and bytes beyond ASCII become '_'. (Messages go through
+ * mq_server_log_event instead, which escapes them.) */
 static void safe_path(const char *in, char *out, size_t n)
 {
     size_t j = 0;
@@ -309,10 +311,8 @@ static void reload_keys(mq_server *s)
     }
     mq_priv_ring *fresh = mq_priv_ring_load(s->cfg.key_file, false, err, sizeof err);
     if (!fresh) {
-        safe_path(err, msg, sizeof msg);
-        log_line("\"event\":\"keys_reload_failed\",\"message\":\"%s; keeping the key ring loaded "
-                 "before\"",
-                 msg);
+        snprintf(msg, sizeof msg, "%s; keeping the key ring loaded before", err);
+        mq_server_log_event("keys_reload_failed", msg);
         return;
     }
     s->old_keys[s->nold_keys++] = atomic_exchange_explicit(&s->keys, fresh, memory_order_acq_rel);
@@ -1653,8 +1653,8 @@ int mq_server_run(const mq_server_config *cfg)
                                   sizeof err);
     if (!s->store) {
         char msg[600];
-        safe_path(err, msg, sizeof msg);
-        log_line("\"event\":\"error\",\"message\":\"database: %s\"", msg);
+        snprintf(msg, sizeof msg, "database: %s", err);
+        mq_server_log_event("error", msg);
         goto done;
     }
     /* a new key ring only for a database without quotes: another node's,
@@ -1663,21 +1663,21 @@ int mq_server_run(const mq_server_config *cfg)
     int64_t saved = mq_store_count(s->store);
     atomic_store(&s->keys, mq_priv_ring_load(cfg->key_file, saved == 0, err, sizeof err));
     if (!mq_server_keys(s)) {
-        char msg[600], hint[200] = "";
-        safe_path(err, msg, sizeof msg);
+        char msg[800], hint[200] = "";
         if (saved > 0)
             snprintf(hint, sizeof hint,
                      "; the database holds %lld quotes sealed under a key ring: give that one "
                      "(--key-file or MQ_KEY), a new one could open none of them",
                      (long long)saved);
-        log_line("\"event\":\"error\",\"message\":\"keys: %s%s\"", msg, hint);
+        snprintf(msg, sizeof msg, "keys: %s%s", err, hint);
+        mq_server_log_event("error", msg);
         goto done;
     }
     load_static(s);
     if (!mq_api_remote_start(s, err, sizeof err)) {
         char msg[600];
-        safe_path(err, msg, sizeof msg);
-        log_line("\"event\":\"error\",\"message\":\"carriers: %s\"", msg);
+        snprintf(msg, sizeof msg, "carriers: %s", err);
+        mq_server_log_event("error", msg);
         goto done;
     }
     if (!start_hardening(s))

@@ -558,6 +558,16 @@ describe('startup options and the startup log', () => {
     assertJsonLines(srv.logs());
   });
 
+  it('a database it cannot open is named as given, quotes and accents kept, in a JSON line', async () => {
+    const dir = makeTemp('mq-js-db-');
+    const db = path.join(dir, 'no "such" dïr', 'q.db');
+    const run = await runCli(['serve', '--port', '18902', '--db', db]);
+    assert.equal(run.code, 1, run.stderr);
+    assertJsonLines(run.stderr);
+    const ev = run.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'error');
+    assert.equal(ev.message, `database: ${db}: unable to open database file`);
+  });
+
   it('--bind localhost listens on 127.0.0.1', async () => {
     const srv = await startServer({ args: ['--bind', 'localhost'] });
     const ev = srv.events().find((e) => e.event === 'listening');
