@@ -72,6 +72,7 @@ _Static_assert((int)STORE_QUOTE_COLS <= (int)MAX_PARAMS, "a quote's columns are 
 
 typedef struct sq {
     sqlite3 *db;
+    char *path;           /* the database file, named in every error (name_file) */
     pthread_mutex_t lock; /* guards the connection and everything below */
     sqlite3_stmt *st[ST_NSTMT];
     /* where $1, $2... are in each statement (SQLite numbers named
@@ -104,6 +105,19 @@ static void set_err(char *err, size_t errlen, const char *what, sqlite3 *db)
 {
     if (err && errlen)
         snprintf(err, errlen, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+/* Puts "PATH: " before the message in err, so that every error names the
+ * database file it is about (a CLI command or a log line may otherwise say
+ * only "file is not a database"). */
+static void name_file(const char *path, char *err, size_t errlen)
+{
+    if (!err || !errlen || !path)
+        return;
+    char *msg = strdup(err);
+    if (msg)
+        snprintf(err, errlen, "%s: %s", path, msg);
+    free(msg);
 }
 
 /* What a failed call means for the store: the disk failing is fatal. */
@@ -391,6 +405,7 @@ static void sq_close(void *h)
     pthread_mutex_destroy(&b->packers_lock);
     sqlite3_close(b->db);
     pthread_mutex_destroy(&b->lock);
+    free(b->path);
     free(b);
 }
 
@@ -409,6 +424,10 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
     }
     pthread_mutex_init(&b->lock, NULL);
     pthread_mutex_init(&b->packers_lock, NULL);
+    if (!(b->path = strdup(path))) {
+        set_err(err, errlen, "open", NULL);
+        goto fail;
+    }
     b->has_packer_key = pthread_key_create(&b->packer_key, NULL) == 0;
     store_fault_install(); /* MQ_FAULT (tests): a failing disk */
     int flags =
@@ -429,8 +448,10 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
      * to disk against 22 KB for 4 KiB ones.
      * secure_delete: deleted rows are overwritten with zeros, not left in
      * free pages */
-    if (!set_up(b->db, version, err, errlen) || !prepare_all(b, err, errlen))
+    if (!set_up(b->db, version, err, errlen) || !prepare_all(b, err, errlen)) {
+        name_file(path, err, errlen); /* "file is not a database", read-only... */
         goto fail;
+    }
     open_dicts(b);
     retire_dicts(b);
     snapshot_fixed_dicts(b);
@@ -862,6 +883,7 @@ static int run(sq *b, store_stmt which, const char *const *params, int n, const 
 static store_rc abandon(sq *b, int rc, const char *what, char *err, size_t errlen)
 {
     set_err(err, errlen, what, b->db);
+    name_file(b->path, err, errlen);
     if (!sqlite3_get_autocommit(b->db))
         exec(b->db, "ROLLBACK", NULL, 0);
     return failure(rc);
@@ -954,9 +976,11 @@ static store_rc sq_query(void *h, store_stmt st, const char *const *params, int 
     }
     if (bad) {
         snprintf(err, errlen, "read: a stored text does not unpack (corrupt or out of memory)");
+        name_file(b->path, err, errlen);
         out = STORE_ERROR;
     } else if (rc != SQLITE_DONE) {
         set_err(err, errlen, "read", b->db);
+        name_file(b->path, err, errlen);
         out = STORE_ERROR; /* a failed read does not fail the store */
     }
     done_with(q);

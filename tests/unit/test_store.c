@@ -1104,6 +1104,61 @@ static void t_sqlite_subjects_table(void **state)
     assert_int_equal(mq_store_delete_subject(s, "s_c", err, sizeof err), 0);
 }
 
+/* A file that is not a database, or is no longer a whole one: the error
+ * names the file (the commands print it as it is, and the server logs it),
+ * not only SQLite's "file is not a database". */
+static void t_sqlite_errors_name_the_file(void **state)
+{
+    fixture *f = *state;
+    FILE *out = fopen(f->where, "wb");
+    assert_non_null(out);
+    for (int i = 0; i < 8192; i++)
+        fputc("not a database "[i % 15], out);
+    assert_int_equal(fclose(out), 0);
+    char err[512] = "", want[600];
+    assert_null(mq_store_open(f->where, err, sizeof err));
+    snprintf(want, sizeof want, "%s: file is not a database", f->where);
+    assert_string_equal(err, want);
+
+    /* a database whose table's root page was overwritten: it opens (the
+     * schema is whole), and the first write that reaches the page fails */
+    assert_int_equal(unlink(f->where), 0);
+    mq_store *s = open_store(f);
+    sample a;
+    make_sample(&a, 1, "s_a", "1");
+    save(s, &a.q);
+    mq_store_close(s);
+    f->s = NULL;
+    sqlite3 *db;
+    int root = 0;
+    assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT rootpage FROM sqlite_master WHERE name = "
+                                        "'quotes' AND type = 'table'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    root = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    int page = count_in_file(f->where, "PRAGMA page_size");
+    sqlite3_close(db);
+    FILE *io = fopen(f->where, "r+b");
+    assert_non_null(io);
+    assert_int_equal(fseek(io, (long)(root - 1) * page, SEEK_SET), 0);
+    for (int i = 0; i < page; i++)
+        fputc(0x41, io);
+    assert_int_equal(fclose(io), 0);
+    err[0] = '\0';
+    s = mq_store_open(f->where, err, sizeof err); /* the schema is whole: it opens */
+    if (!s)
+        fail_msg("open %s: %s", f->where, err);
+    f->s = s;
+    assert_int_equal(mq_store_delete_before(s, time(NULL) + 86400, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: write: database disk image is malformed", f->where);
+    assert_string_equal(err, want);
+}
+
 /* A VFS that forwards to the default one, but whose fsync fails while
  * `failing` is set: how a disk error looks to SQLite. */
 static struct {
@@ -1397,6 +1452,7 @@ int main(void)
         cmocka_unit_test(t_ids),
         cmocka_unit_test(t_sqlite_bad_path),
         cmocka_unit_test_setup_teardown(t_sqlite_must_exist, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_errors_name_the_file, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_upgrades_version_4, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_subjects_table, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
