@@ -14,12 +14,14 @@
 #include "store_backend.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Checkpoints off the commit's path. SQLite's automatic checkpoint runs
  * inside the commit that crosses its threshold: the writer then copies the
@@ -409,6 +411,20 @@ static void sq_close(void *h)
     free(b);
 }
 
+/* Creates a missing database file empty with mode 0600, before SQLite
+ * opens it: SQLite would create it 0644 (less the umask), readable by
+ * every user of the machine, and it holds every shopper's quote (the
+ * responses are not sealed: docs/privacy.md). SQLite gives the -wal and
+ * -shm files it creates beside a database the database's own mode, so
+ * they are 0600 too. A file that is there keeps its mode; any other
+ * failure is left for sqlite3_open_v2 to report. */
+static void create_private(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+}
+
 static void open_dicts(sq *b); /* with the packed texts, below */
 static void snapshot_fixed_dicts(sq *b);
 static void retire_dicts(sq *b);
@@ -432,6 +448,8 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
     store_fault_install(); /* MQ_FAULT (tests): a failing disk */
     int flags =
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (must_exist ? 0 : SQLITE_OPEN_CREATE);
+    if (!must_exist)
+        create_private(path);
     if (sqlite3_open_v2(path, &b->db, flags, NULL) != SQLITE_OK) {
         if (must_exist && sqlite3_system_errno(b->db) == ENOENT)
             snprintf(err, errlen, "%s: no database there", path);

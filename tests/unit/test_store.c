@@ -1104,6 +1104,37 @@ static void t_sqlite_subjects_table(void **state)
     assert_int_equal(mq_store_delete_subject(s, "s_c", err, sizeof err), 0);
 }
 
+static int file_mode(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
+}
+
+/* A new database holds every shopper's quote: the store creates it, and
+ * SQLite its -wal and -shm files, readable by their owner only, whatever
+ * the umask lets through; a file that is there keeps its mode. */
+static void t_sqlite_new_file_private(void **state)
+{
+    fixture *f = *state;
+    mode_t was = umask(022);
+    mq_store *s = open_store(f);
+    sample a;
+    make_sample(&a, 1, "s_a", "1");
+    save(s, &a.q);
+    char wal[600], shm[600];
+    snprintf(wal, sizeof wal, "%s-wal", f->where);
+    snprintf(shm, sizeof shm, "%s-shm", f->where);
+    assert_int_equal(file_mode(f->where), 0600);
+    assert_int_equal(file_mode(wal), 0600);
+    assert_int_equal(file_mode(shm), 0600);
+    mq_store_close(s);
+    f->s = NULL;
+    assert_int_equal(chmod(f->where, 0640), 0);
+    open_store(f);
+    assert_int_equal(file_mode(f->where), 0640);
+    umask(was);
+}
+
 /* A file that is not a database, or is no longer a whole one: the error
  * names the file (the commands print it as it is, and the server logs it),
  * not only SQLite's "file is not a database". */
@@ -1453,6 +1484,7 @@ int main(void)
         cmocka_unit_test(t_sqlite_bad_path),
         cmocka_unit_test_setup_teardown(t_sqlite_must_exist, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_errors_name_the_file, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_new_file_private, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_upgrades_version_4, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_subjects_table, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
