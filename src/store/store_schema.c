@@ -108,6 +108,14 @@ const store_migration store_migrations[] = {
      "CREATE TRIGGER quotes_subject_gone AFTER DELETE ON quotes "
      "BEGIN DELETE FROM quote_subjects WHERE quote_rowid = old.rowid; END;",
      ""},
+    {"SQLite: a saved quote's subject row replaces one left at its rowid by a copy of the "
+     "database that numbered the quotes anew (the sqlite3 shell's .dump read back), which "
+     "refused every save of a quote with an email at that rowid",
+     "DROP TRIGGER quotes_subject_saved;"
+     "CREATE TRIGGER quotes_subject_saved AFTER INSERT ON quotes WHEN new.subject IS NOT NULL "
+     "BEGIN INSERT OR REPLACE INTO quote_subjects (quote_rowid, subject) "
+     "VALUES (new.rowid, new.subject); END;",
+     ""},
 };
 const int store_nmigrations = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
 

@@ -243,12 +243,16 @@ static void find_params(sq *b, store_stmt which)
  * subject is looked up in the table quote_subjects, kept by triggers in the
  * order quotes are saved, not through an index (store_schema.c, the
  * migration that made it). Changes made by triggers are not counted, so
- * the statement still counts the quotes deleted. */
+ * the statement still counts the quotes deleted. The table points at a
+ * quote by its rowid, which a copy of the database made row by row (the
+ * sqlite3 shell's .dump read back) numbers anew: the quote's own subject
+ * is checked too, so a row left pointing at another person's quote never
+ * deletes it (sq_delete_subject then rebuilds the table). */
 static const char *sqlite_sql(store_stmt st)
 {
     if (st == ST_DELETE_SUBJECT)
         return "DELETE FROM quotes WHERE rowid IN "
-               "(SELECT quote_rowid FROM quote_subjects WHERE subject = $1)";
+               "(SELECT quote_rowid FROM quote_subjects WHERE subject = $1) AND subject = $1";
     return store_sql[st];
 }
 
@@ -940,18 +944,71 @@ done:
     return out;
 }
 
+/* Whether quote_subjects still has rows of `subject` after its quotes
+ * were deleted (the triggers delete the rows of the quotes they delete):
+ * rows that point at no quote or at another person's, since the quotes were
+ * numbered anew. 1 yes, 0 no, or the SQLite error. */
+static int subject_rows_left(sq *b, const char *subject)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(b->db, "SELECT 1 FROM quote_subjects WHERE subject = ?1 LIMIT 1",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, subject, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : rc;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* forget, in one transaction: deletes the quotes of `subject` found through
+ * quote_subjects; when rows of the subject are left there, the table is out
+ * of step with the quotes (their rowids changed): it is made again from the
+ * quotes' own subject column and the delete runs again, so every quote of
+ * the person goes and no one else's. SQLITE_DONE or the error. */
+static int sq_delete_subject(sq *b, const char *const *params, int nparams, int64_t *changed,
+                             bool *rebuilt)
+{
+    int rc = exec(b->db, "BEGIN IMMEDIATE", NULL, 0);
+    if (rc != SQLITE_OK)
+        return rc;
+    if ((rc = run(b, ST_DELETE_SUBJECT, params, nparams, NULL)) != SQLITE_DONE)
+        return rc;
+    *changed = sqlite3_changes64(b->db);
+    int left = subject_rows_left(b, params[0]);
+    if (left == 1) {
+        if ((rc = exec(b->db,
+                       "DELETE FROM quote_subjects; INSERT INTO quote_subjects (quote_rowid, "
+                       "subject) SELECT rowid, subject FROM quotes WHERE subject IS NOT NULL",
+                       NULL, 0)) != SQLITE_OK ||
+            (rc = run(b, ST_DELETE_SUBJECT, params, nparams, NULL)) != SQLITE_DONE)
+            return rc;
+        *changed += sqlite3_changes64(b->db);
+        *rebuilt = true;
+    } else if (left != 0) {
+        return left;
+    }
+    rc = exec(b->db, "COMMIT", NULL, 0);
+    return rc == SQLITE_OK ? SQLITE_DONE : rc;
+}
+
 static store_rc sq_change(void *h, store_stmt st, const char *const *params, int nparams,
                           int64_t *changed, char *err, size_t errlen)
 {
     sq *b = h;
     store_rc out = STORE_OK;
     pthread_mutex_lock(&b->lock);
-    int rc = run(b, st, params, nparams, NULL);
+    bool rebuilt = false; /* quote_subjects made again: its old rows are in the WAL */
+    int rc = st == ST_DELETE_SUBJECT ? sq_delete_subject(b, params, nparams, changed, &rebuilt)
+                                     : run(b, st, params, nparams, NULL);
     if (rc == SQLITE_DONE) {
-        *changed = sqlite3_changes64(b->db);
+        if (st != ST_DELETE_SUBJECT)
+            *changed = sqlite3_changes64(b->db);
         /* the WAL still holds the deleted rows' pages as they were: copy the
          * zeroed pages into the database and empty the WAL (privacy) */
-        if (*changed && (st == ST_DELETE_ID || st == ST_DELETE_BEFORE || st == ST_DELETE_SUBJECT))
+        if ((*changed || rebuilt) &&
+            (st == ST_DELETE_ID || st == ST_DELETE_BEFORE || st == ST_DELETE_SUBJECT))
             rc = sqlite3_wal_checkpoint_v2(b->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
         if (rc != SQLITE_DONE && rc != SQLITE_OK)
             out = abandon(b, rc, "erase deleted quotes from the WAL", err, errlen);

@@ -1049,6 +1049,9 @@ static int64_t count_in_file(const char *where, const char *sql)
  * an index on quotes) is migrated: its subjects move to the table, the
  * index goes, and from then on saving and every kind of delete keep the
  * table in step with the quotes. */
+/* The schema version before quote_subjects (store_schema.c, migration 8). */
+enum { SCHEMA_BEFORE_SUBJECTS = 7 };
+
 static void t_sqlite_subjects_table(void **state)
 {
     fixture *f = *state;
@@ -1070,7 +1073,7 @@ static void t_sqlite_subjects_table(void **state)
              "DROP TRIGGER quotes_subject_saved; DROP TRIGGER quotes_subject_gone;"
              "DROP TABLE quote_subjects; CREATE INDEX quotes_subject ON quotes(subject);"
              "PRAGMA user_version = %d;",
-             mq_store_schema_latest() - 1);
+             SCHEMA_BEFORE_SUBJECTS);
     assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
@@ -1133,6 +1136,71 @@ static void t_sqlite_new_file_private(void **state)
     open_store(f);
     assert_int_equal(file_mode(f->where), 0640);
     umask(was);
+}
+
+/* A copy of the database made row by row (the sqlite3 shell's .dump read
+ * back, user_version set by hand) numbers the quotes anew, while
+ * quote_subjects keeps the old numbers. Saving a quote with an email at a
+ * rowid the table still holds must not fail; forget must delete every
+ * quote of the person and no one else's, and leave the table in step. */
+static void t_sqlite_subjects_after_renumbering(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    sample a1, b, a2, c, gone;
+    make_sample(&gone, 1, "s_gone", "1");
+    make_sample(&a1, 2, "s_a", "1");
+    make_sample(&b, 3, "s_b", "1");
+    make_sample(&a2, 4, "s_a", "1");
+    make_sample(&c, 5, "s_c", "1");
+    save(s, &gone.q);
+    save(s, &a1.q);
+    save(s, &b.q);
+    save(s, &a2.q);
+    char err[256];
+    assert_int_equal(mq_store_delete(s, gone.q.id, err, sizeof err), 1);
+    mq_store_close(s);
+    f->s = NULL;
+    /* quotes 2, 3, 4 become 1, 2, 3; quote_subjects still says 2, 3, 4 */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TEMP TABLE q AS SELECT rowid AS r, * FROM quotes;"
+                                  "CREATE TEMP TABLE qs AS SELECT * FROM quote_subjects;"
+                                  "DELETE FROM quotes;"
+                                  "INSERT INTO quotes (rowid, id, created_at, line, "
+                                  "effective_date, request, response, consent_contact, "
+                                  "consent_at, subject, key_id) SELECT r - 1, id, created_at, "
+                                  "line, effective_date, request, response, consent_contact, "
+                                  "consent_at, subject, key_id FROM q ORDER BY r;"
+                                  "DELETE FROM quote_subjects;" /* as the copy has it */
+                                  "INSERT INTO quote_subjects SELECT * FROM qs;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects s JOIN quotes "
+                                             "q ON q.rowid = s.quote_rowid AND "
+                                             "q.subject = s.subject"),
+                     0);
+
+    s = open_store(f);
+    save(s, &c.q); /* rowid 4, where quote_subjects holds s_a's row */
+    assert_true(present(s, c.q.id));
+    /* s_a's one row left says 2, now b's quote: b stays, and both of s_a's go */
+    assert_int_equal(mq_store_delete_subject(s, "s_a", err, sizeof err), 2);
+    assert_false(present(s, a1.q.id));
+    assert_false(present(s, a2.q.id));
+    assert_true(present(s, b.q.id));
+    assert_true(present(s, c.q.id));
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects"), 2);
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects s JOIN quotes "
+                                             "q ON q.rowid = s.quote_rowid AND "
+                                             "q.subject = s.subject"),
+                     2);
+    assert_int_equal(mq_store_delete_subject(s, "s_b", err, sizeof err), 1);
+    assert_int_equal(mq_store_delete_subject(s, "s_c", err, sizeof err), 1);
+    assert_int_equal(mq_store_count(s), 0);
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects"), 0);
 }
 
 /* A file that is not a database, or is no longer a whole one: the error
@@ -1487,6 +1555,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_sqlite_new_file_private, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_upgrades_version_4, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_subjects_table, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_subjects_after_renumbering, setup_sqlite,
+                                        teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_wal_stays_bounded, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_large_texts_packed, setup_sqlite, teardown),
