@@ -91,13 +91,26 @@ static bool rotate_one(void *arg, const mq_store_row *row)
     return true;
 }
 
+/* MQ_KEY as one bare key (the rule of mq_priv_ring_load: no "key " or
+ * "subject " line), whose subject key is derived from it: there is no ring
+ * to add a key to, so it cannot be rotated. */
+static bool bare_env_key(const char *env)
+{
+    return env && *env && !strstr(env, "key ") && !strstr(env, "subject ");
+}
+
 int cli_rotate_key(const cli_opts *o)
 {
     char err[512];
+    const char *env = getenv("MQ_KEY");
+    if (bare_env_key(env)) { /* it would re-seal nothing and say so as if done */
+        fprintf(stderr, "multiquote rotate-key: MQ_KEY holds one bare key, which cannot be "
+                        "rotated; nothing was re-encrypted (docs/privacy.md)\n");
+        return CLI_USAGE;
+    }
     mq_store *st = cli_open_store("rotate-key", o); /* first: no new key for no database */
     if (!st)
         return CLI_FAIL;
-    const char *env = getenv("MQ_KEY");
     if (!env || !*env) {
         int id = mq_priv_ring_add_key(o->key_file, err, sizeof err);
         if (id < 0) {
@@ -114,6 +127,10 @@ int cli_rotate_key(const cli_opts *o)
     }
     rotation rt = {.st = st, .keys = keys};
     snprintf(rt.current, sizeof rt.current, "%d", mq_priv_current_key(keys));
+    if (env && *env) /* nothing was added: say which key is the current one */
+        printf("no key added: MQ_KEY gives the key ring, whose current key is %s (add a key "
+               "line to MQ_KEY first to rotate)\n",
+               rt.current);
     int64_t seen = mq_store_each(st, rotate_one, &rt, err, sizeof err);
     if (seen < 0)
         fprintf(stderr, "multiquote rotate-key: %s\n", err);

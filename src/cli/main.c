@@ -129,8 +129,9 @@ static const struct {
     {"rotate-key",
      "usage: multiquote rotate-key [--key-file F] [--db PATH]\n\n"
      "Adds a new key to the key file (default var/multiquote.key; with MQ_KEY set, add\n"
-     "the key to MQ_KEY yourself) and re-encrypts the personal data of every saved quote\n"
-     "under it. Older keys stay in the file to read backups. docs/privacy.md.\n"},
+     "the key to MQ_KEY yourself; a bare key in MQ_KEY cannot be rotated) and\n"
+     "re-encrypts the personal data of every saved quote under it. Older keys stay in\n"
+     "the file to read backups. docs/privacy.md.\n"},
     {"forget", "usage: multiquote forget --email ADDR [--key-file F] [--db PATH]\n\n"
                "Deletes every saved quote whose applicant gave this email address, erases them\n"
                "from the database files, and prints how many. docs/privacy.md.\n"},

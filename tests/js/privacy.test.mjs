@@ -220,6 +220,9 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
     process.env.MQ_KEY = `${SUBJECT}\n${KEY_1}\n${KEY_2}\n`;
     const r = await runCli(['rotate-key', '--db', db]);
     assert.equal(r.code, 0, r.stderr);
+    // with MQ_KEY nothing is added to a file: it says so, and which key is current
+    assert.equal(r.stdout.split('\n')[0],
+      'no key added: MQ_KEY gives the key ring, whose current key is 2 (add a key line to MQ_KEY first to rotate)');
     assert.match(r.stdout, new RegExp(`re-encrypted ${saved.length} quotes under key 2 \\(0 already were, 0 failed\\)`));
     assert.deepEqual([...new Set(sql(db, 'SELECT key_id FROM quotes').split('\n'))], ['2']);
     const again = await runCli(['rotate-key', '--db', db]);
@@ -234,6 +237,22 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
     assert.match(old.stderr, new RegExp(`quote ${a.id}: sealed with key 2, which the key ring does not hold`));
     process.env.MQ_KEY = `${SUBJECT}\n${KEY_1}\n${KEY_2}\n`;
     assert.deepEqual(found(dbFiles(db), allMarkers()), []);
+  });
+
+  it('rotate-key refuses a bare MQ_KEY, which cannot be rotated, instead of reporting nothing done as done', async () => {
+    const ring = process.env.MQ_KEY;
+    const keys = sql(db, 'SELECT id, key_id FROM quotes ORDER BY id');
+    try {
+      process.env.MQ_KEY = '1f'.repeat(32);
+      const r = await runCli(['rotate-key', '--db', db]);
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr,
+        'multiquote rotate-key: MQ_KEY holds one bare key, which cannot be rotated; nothing was re-encrypted (docs/privacy.md)\n');
+    } finally {
+      process.env.MQ_KEY = ring;
+    }
+    assert.equal(sql(db, 'SELECT id, key_id FROM quotes ORDER BY id'), keys);
   });
 
   it('forget --email erases that person from every file', async () => {
