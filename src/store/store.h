@@ -14,7 +14,8 @@
  * Durability: a save returns (or calls back) only once the quote is
  * committed durably, in one transaction (all of a quote or nothing). After
  * a commit fails for a reason the disk gave (I/O error, disk full, a failed
- * fsync) the store is "failed": it refuses every further write with a clear
+ * fsync; SQLite: the database file moved, replaced or deleted while open)
+ * the store is "failed": it refuses every further write with a clear
  * error instead of retrying, since the operating system may have dropped
  * the unwritten pages (the "fsyncgate" lesson). Reads go on; restart the
  * process once the disk is fixed.

@@ -9,7 +9,8 @@
  * processes opening a new file at once migrate it once. Statements are
  * prepared once; their parameters are bound by name ($1, $2...) since
  * SQLite numbers named parameters in order of appearance. An I/O error,
- * a full disk or corruption is STORE_FATAL: store.c then refuses writes.
+ * a full disk or corruption is STORE_FATAL: store.c then refuses writes;
+ * so is a database file moved, replaced or deleted under the process.
  */
 #include "store_backend.h"
 
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,7 +76,12 @@ _Static_assert((int)STORE_QUOTE_COLS <= (int)MAX_PARAMS, "a quote's columns are 
 
 typedef struct sq {
     sqlite3 *db;
-    char *path;           /* the database file, named in every error (name_file) */
+    char *path; /* the database file, named in every error (name_file) */
+    /* the file opened, to notice it was moved, replaced or deleted under
+     * the process (file_replaced); has_file: false when stat failed */
+    dev_t dev;
+    ino_t ino;
+    bool has_file;
     pthread_mutex_t lock; /* guards the connection and everything below */
     sqlite3_stmt *st[ST_NSTMT];
     /* where $1, $2... are in each statement (SQLite numbers named
@@ -473,6 +480,12 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
     if (!set_up(b->db, version, err, errlen) || !prepare_all(b, err, errlen)) {
         name_file(path, err, errlen); /* "file is not a database", read-only... */
         goto fail;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        b->dev = st.st_dev;
+        b->ino = st.st_ino;
+        b->has_file = true;
     }
     open_dicts(b);
     retire_dicts(b);
@@ -911,12 +924,37 @@ static store_rc abandon(sq *b, int rc, const char *what, char *err, size_t errle
     return failure(rc);
 }
 
+/* Whether the file at the database's path is no longer the one opened:
+ * moved or deleted (a restore done with the server running, a mistaken
+ * mv or rm), or replaced by another. SQLite does not notice in WAL mode:
+ * it goes on committing into the old file and a -wal that now belongs to
+ * no database, and every quote it acknowledges is lost at the next
+ * start. One stat() per commit. */
+static bool file_replaced(const sq *b)
+{
+    struct stat st;
+    return b->has_file && (stat(b->path, &st) != 0 || st.st_dev != b->dev || st.st_ino != b->ino);
+}
+
+static store_rc replaced(const sq *b, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "%s: the database file was moved, replaced or deleted while it was open; nothing "
+             "more is stored: restart the server to open the file that is there now",
+             b->path);
+    return STORE_FATAL;
+}
+
 static store_rc sq_insert_batch(void *h, const mq_store_quote *const *qs, int n, char *err,
                                 size_t errlen)
 {
     sq *b = h;
     store_rc out = STORE_OK;
     pthread_mutex_lock(&b->lock);
+    if (file_replaced(b)) {
+        out = replaced(b, err, errlen);
+        goto done;
+    }
     int rc = exec(b->db, "BEGIN IMMEDIATE", err, errlen);
     if (rc != SQLITE_OK) {
         out = abandon(b, rc, "save", err, errlen);
@@ -939,6 +977,8 @@ static store_rc sq_insert_batch(void *h, const mq_store_quote *const *qs, int n,
     }
     if ((rc = exec(b->db, "COMMIT", err, errlen)) != SQLITE_OK)
         out = abandon(b, rc, "save: commit", err, errlen);
+    else if (file_replaced(b)) /* meanwhile: committed into the file that left */
+        out = replaced(b, err, errlen);
 done:
     pthread_mutex_unlock(&b->lock);
     return out;

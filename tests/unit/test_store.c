@@ -1203,6 +1203,36 @@ static void t_sqlite_subjects_after_renumbering(void **state)
     assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects"), 0);
 }
 
+/* The database file moved away (or deleted, or replaced) while the store
+ * has it open: SQLite in WAL mode would go on committing into the file that
+ * left and a -wal beside the path, every quote acknowledged and lost at the
+ * next start. The store fails instead: nothing more is saved. */
+static void t_sqlite_file_moved_fails_store(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    sample a, b;
+    make_sample(&a, 1, "s_a", "1");
+    make_sample(&b, 2, "s_b", "1");
+    save(s, &a.q);
+    char moved[600], err[512] = "", want[1024];
+    snprintf(moved, sizeof moved, "%s.moved", f->where);
+    assert_int_equal(rename(f->where, moved), 0);
+    assert_false(mq_store_save(s, &b.q, err, sizeof err));
+    snprintf(want, sizeof want,
+             "%s: the database file was moved, replaced or deleted while it was open; nothing "
+             "more is stored: restart the server to open the file that is there now",
+             f->where);
+    assert_string_equal(err, want);
+    char why[512];
+    assert_true(mq_store_failed(s, why, sizeof why));
+    assert_string_equal(why, want);
+    assert_true(present(s, a.q.id)); /* reads go on */
+    /* b is refused before it is written anywhere: the same on the next try */
+    assert_false(mq_store_save(s, &b.q, err, sizeof err));
+    assert_non_null(strstr(err, "the store refuses writes since an earlier write failed"));
+}
+
 /* A file that is not a database, or is no longer a whole one: the error
  * names the file (the commands print it as it is, and the server logs it),
  * not only SQLite's "file is not a database". */
@@ -1553,6 +1583,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_sqlite_must_exist, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_errors_name_the_file, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_new_file_private, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_file_moved_fails_store, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_upgrades_version_4, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_subjects_table, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_subjects_after_renumbering, setup_sqlite,
