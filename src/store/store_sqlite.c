@@ -1050,8 +1050,14 @@ static store_rc sq_change(void *h, store_stmt st, const char *const *params, int
         if ((*changed || rebuilt) &&
             (st == ST_DELETE_ID || st == ST_DELETE_BEFORE || st == ST_DELETE_SUBJECT))
             rc = sqlite3_wal_checkpoint_v2(b->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-        if (rc != SQLITE_DONE && rc != SQLITE_OK)
-            out = abandon(b, rc, "erase deleted quotes from the WAL", err, errlen);
+        if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+            /* the delete is committed: say so, or the command's error reads
+             * as if nothing had been deleted */
+            char what[96];
+            snprintf(what, sizeof what, "deleted %lld quotes, but erasing them from the WAL failed",
+                     (long long)*changed);
+            out = abandon(b, rc, what, err, errlen);
+        }
     } else
         out = abandon(b, rc, "write", err, errlen);
     pthread_mutex_unlock(&b->lock);

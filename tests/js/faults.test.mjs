@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, copyFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { REPO_ROOT, startServer, stopAll, makeTemp, rawRequest } from './lib/server.mjs';
+import { REPO_ROOT, startServer, stopAll, makeTemp, rawRequest, runCli } from './lib/server.mjs';
 
 process.env.MQ_KEY = 'subject ' + '3c'.repeat(32) + '\nkey 1 ' + '4d'.repeat(32) + '\n';
 const BODY = readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8');
@@ -117,5 +117,63 @@ describe('a failing disk: JSON 5xx, nothing partial, no retry', () => {
 
   it('some faults struck after quotes had been saved', () => {
     assert.ok(Object.values(survivors).some((n) => n > 0), JSON.stringify(survivors));
+  });
+});
+
+// forget on a failing disk: whatever fsync fails, the command's answer is
+// true to what the database holds. Before its delete commits: an error,
+// every quote still there. After (the WAL checkpoint that erases the
+// deleted rows): exit 1, but saying how many quotes were deleted, since
+// they were (an error alone read as if none had been).
+describe('forget on a failing disk says what it did', () => {
+  after(stopAll);
+  const EMAIL = 'gone.faults@example.org';
+  const count = (db) => Number(execFileSync('sqlite3', [db, 'SELECT count(*) FROM quotes;'], { encoding: 'utf8' }).trim());
+
+  it('each fsync of forget failing in turn', async () => {
+    const dir = makeTemp('mq-faults-forget-');
+    const made = path.join(dir, 'made.db');
+    const srv = await startServer({ db: made });
+    try {
+      const body = JSON.parse(BODY);
+      body.applicant.email = EMAIL;
+      for (let i = 0; i < 2; i++) {
+        const res = await rawRequest(`${srv.url}/v1/quotes`, {
+          method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+        assert.equal(res.status, 201, res.text);
+      }
+    } finally {
+      await srv.stop();
+    }
+    const outcomes = new Set();
+    for (let n = 1; n <= 8; n++) {
+      const db = path.join(dir, `sync-${n}.db`);
+      copyFileSync(made, db);
+      process.env.MQ_FAULT = `sync:${n}`;
+      let r;
+      try {
+        r = await runCli(['forget', '--db', db, '--email', EMAIL]);
+      } finally {
+        delete process.env.MQ_FAULT;
+      }
+      const left = count(db);
+      if (r.code === 0) {
+        assert.equal(r.stdout, 'deleted 2 quotes of that address\n');
+        assert.equal(left, 0);
+        outcomes.add('done');
+      } else if (left === 2) {
+        assert.equal(r.code, 1);
+        assert.equal(r.stderr, `multiquote forget: ${db}: write: disk I/O error\n`);
+        outcomes.add('refused');
+      } else {
+        assert.equal(left, 0);
+        assert.equal(r.code, 1);
+        assert.equal(r.stdout, '');
+        assert.equal(r.stderr,
+          `multiquote forget: ${db}: deleted 2 quotes, but erasing them from the WAL failed: disk I/O error\n`);
+        outcomes.add('deleted, not erased');
+      }
+    }
+    assert.deepEqual([...outcomes].sort(), ['deleted, not erased', 'done', 'refused']);
   });
 });
