@@ -143,6 +143,52 @@ int cli_rotate_key(const cli_opts *o)
 
 /* ---- forget and purge ----------------------------------------------------- */
 
+/* The first sealed quote of a database, opened with a key ring: whether
+ * the ring is the one the quotes were saved under. */
+typedef struct probe {
+    const mq_priv_ring *keys;
+    bool found, opens;
+    char err[512];
+} probe;
+
+static bool probe_one(void *arg, const mq_store_row *row)
+{
+    probe *p = arg;
+    if (mq_priv_sealed_key(row->request) == 0)
+        return true; /* saved before sealing existed: the next one */
+    p->found = true;
+    char *plain = mq_priv_open(p->keys, row->id, row->request, p->err, sizeof p->err);
+    p->opens = plain != NULL;
+    if (plain) {
+        memset(plain, 0, strlen(plain));
+        free(plain);
+    }
+    return false;
+}
+
+/* After a forget that found nothing: false (said) when the database holds
+ * sealed quotes that this ring does not open. Its subject key is then most
+ * likely not the one the quotes were saved with, so "deleted 0 quotes"
+ * would tell the operator the person has no quotes when forget could not
+ * find them (a node's own ring, MQ_KEY of another system). */
+static bool ring_fits(mq_store *st, const mq_priv_ring *keys)
+{
+    probe p = {.keys = keys};
+    char err[512];
+    if (mq_store_each(st, probe_one, &p, err, sizeof err) < 0) {
+        fprintf(stderr, "multiquote forget: %s\n", err);
+        return false;
+    }
+    if (!p.found || p.opens)
+        return true;
+    fprintf(stderr,
+            "multiquote forget: no quote of that address found, but this key ring does not "
+            "open the database's quotes (%s): it is not the ring they were saved under, whose "
+            "subject key finds a person's quotes; give that one (--key-file or MQ_KEY)\n",
+            p.err);
+    return false;
+}
+
 int cli_forget(const cli_opts *o)
 {
     if (!o->email || !*o->email) {
@@ -153,21 +199,26 @@ int cli_forget(const cli_opts *o)
     if (!keys)
         return CLI_FAIL;
     char subject[MQ_PRIV_SUBJECT_LEN], err[512];
-    bool ok = mq_priv_subject(keys, o->email, subject);
-    mq_priv_ring_free(keys);
-    if (!ok) {
+    if (!mq_priv_subject(keys, o->email, subject)) {
+        mq_priv_ring_free(keys);
         fprintf(stderr, "multiquote forget: --email: an empty address\n");
         return CLI_USAGE;
     }
     mq_store *st = cli_open_store("forget", o);
-    if (!st)
+    if (!st) {
+        mq_priv_ring_free(keys);
         return CLI_FAIL;
+    }
     int64_t n = mq_store_delete_subject(st, subject, err, sizeof err);
+    bool fits = n != 0 || ring_fits(st, keys); /* said when not */
     mq_store_close(st);
+    mq_priv_ring_free(keys);
     if (n < 0) {
         fprintf(stderr, "multiquote forget: %s\n", err);
         return CLI_FAIL;
     }
+    if (!fits)
+        return CLI_FAIL;
     printf("deleted %lld quotes of that address\n", (long long)n);
     return CLI_OK;
 }

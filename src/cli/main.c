@@ -134,7 +134,8 @@ static const struct {
      "the file to read backups. docs/privacy.md.\n"},
     {"forget", "usage: multiquote forget --email ADDR [--key-file F] [--db PATH]\n\n"
                "Deletes every saved quote whose applicant gave this email address, erases them\n"
-               "from the database files, and prints how many. docs/privacy.md.\n"},
+               "from the database files, and prints how many. Exit 1 when it finds none and the\n"
+               "key ring does not open the database's quotes (not their ring). docs/privacy.md.\n"},
     {"purge", "usage: multiquote purge --older-than DAYS [--db PATH]\n\n"
               "Deletes every saved quote created more than DAYS days ago (retention), erases\n"
               "them from the database files, and prints how many. docs/privacy.md.\n"},

@@ -255,6 +255,29 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
     assert.equal(sql(db, 'SELECT id, key_id FROM quotes ORDER BY id'), keys);
   });
 
+  it('forget with a key ring that is not the database\'s says so instead of "deleted 0 quotes"', async () => {
+    const a = saved.find((s) => s.line === 'auto');
+    const ring = process.env.MQ_KEY;
+    const before = sql(db, 'SELECT id FROM quotes ORDER BY id');
+    const first = before.split('\n')[0];
+    let r;
+    try {
+      process.env.MQ_KEY = `subject ${'77'.repeat(32)}\nkey 2 ${'88'.repeat(32)}\n`; // another system's
+      r = await runCli(['forget', '--db', db, '--email', a.email]);
+    } finally {
+      process.env.MQ_KEY = ring;
+    }
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr,
+      `multiquote forget: no quote of that address found, but this key ring does not open the database's quotes (quote ${first}: the personal data does not decrypt with key 2 (wrong key, altered data, or another quote's box)): it is not the ring they were saved under, whose subject key finds a person's quotes; give that one (--key-file or MQ_KEY)\n`);
+    assert.equal(sql(db, 'SELECT id FROM quotes ORDER BY id'), before);
+    // the database's own ring: an address it has no quote of is 0, exit 0
+    const none = await runCli(['forget', '--db', db, '--email', 'never.here@example.org']);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, 'deleted 0 quotes of that address\n');
+  });
+
   it('forget --email erases that person from every file', async () => {
     const a = saved.find((s) => s.line === 'auto');
     const before = Number(sql(db, 'SELECT count(*) FROM quotes'));
