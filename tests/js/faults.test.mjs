@@ -8,7 +8,8 @@
 // retrying it: the kernel may have dropped the pages it could not write)
 // while reads go on. Restarted without the fault, the database holds
 // exactly the quotes that were answered 201, byte for byte, passes
-// PRAGMA integrity_check, and takes new quotes.
+// PRAGMA integrity_check, and takes new quotes. `multiquote forget` with
+// each of its fsyncs failing in turn answers what the database then holds.
 //
 // Run: MQ_BIN=build/multiquote node --test --test-reporter=tap tests/js/faults.test.mjs
 import { describe, it, after } from 'node:test';

@@ -9,7 +9,9 @@
 // (worksheet, `multiquote requote`). `multiquote forget --email` then
 // removes one person's quotes from every file (not even the quote id stays
 // in a free page or the WAL); `purge --older-than` deletes by age;
-// `rotate-key` re-seals every quote under a new key that still opens them.
+// `rotate-key` re-seals every quote under a new key that still opens them
+// (and refuses a bare MQ_KEY); `forget` with a ring that is not the
+// database's says so instead of reporting 0 quotes.
 // Invalid requests carrying personal data leave none of it in the log.
 //
 // Run: MQ_BIN=build/multiquote node --test --test-reporter=tap tests/js/privacy.test.mjs
