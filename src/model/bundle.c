@@ -10,7 +10,7 @@
  * plan's multi-line discount reads. Bundles are compared by annual cost
  * (auto terms are often 6 months, home 12) beside the best separate quotes.
  */
-#include "model.h"
+#include "request_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,67 +90,108 @@ static void copy_part_errors(const mq_req_errors *mine, const char *name, bool r
 }
 
 /* Parses one part, its errors named by their path in the bundle. */
-static bool parse_part(json_t *req, const char *name, bool report_envelope, mq_arena *a,
+static bool parse_part(json_t *request, const char *name, bool report_envelope, mq_arena *a,
                        mq_input *in, mq_req_errors *errs)
 {
     mq_req_errors mine = {0};
-    if (mq_req_from_json(req, a, in, &mine))
+    if (mq_req_from_json(request, a, in, &mine))
         return true;
     copy_part_errors(&mine, name, report_envelope, a, errs); /* none: out of memory */
     return false;
 }
 
-bool mq_req_bundle_from_json(json_t *doc, mq_arena *a, mq_bundle_input *b, mq_req_errors *errs)
+/* Member `key` of the bundle; NULL when absent or null (an optional or
+ * missing member given as null counts as absent, as in every request). */
+static json_t *member(const json_t *doc, const char *key)
 {
-    memset(b, 0, sizeof(*b));
+    json_t *v = json_object_get(doc, key);
+    return json_is_null(v) ? NULL : v;
+}
+
+/* The name of the property part: "renters" when only that is given. */
+static const char *property_name(const json_t *doc)
+{
+    return !member(doc, "home") && member(doc, "renters") ? "renters" : "home";
+}
+
+/* "expected an object, got <type>" for `v` (member `key`), as requests say it. */
+static void not_an_object(mq_req_errors *errs, mq_arena *a, const char *key, const json_t *v)
+{
+    const char *msg = mq_arena_printf(a, "expected an object, got %s", rq_type_name(v));
+    add_error(errs, a, key, msg ? msg : "expected an object");
+}
+
+/* The bundle's own members: the envelope, the parts and an "extra" object. */
+static void check_top_keys(json_t *doc, mq_arena *a, mq_req_errors *errs)
+{
     const char *key;
     json_t *v;
     json_object_foreach(doc, key, v)
     {
-        if (!is_envelope_key(key) && strcmp(key, "auto") != 0 && strcmp(key, "home") != 0 &&
-            strcmp(key, "renters") != 0)
+        if (strcmp(key, "extra") == 0) {
+            if (!json_is_object(v))
+                not_an_object(errs, a, key, v);
+        } else if (!is_envelope_key(key) && strcmp(key, "auto") != 0 && strcmp(key, "home") != 0 &&
+                   strcmp(key, "renters") != 0) {
             add_error(errs, a, key, "unknown field");
+        }
     }
-    json_t *autos = json_object_get(doc, "auto"), *home = json_object_get(doc, "home"),
-           *renters = json_object_get(doc, "renters");
-    if (!json_is_object(autos))
-        add_error(errs, a, "auto", autos ? "expected an object" : "is required");
-    if ((home != NULL) == (renters != NULL))
-        add_error(errs, a, home ? "renters" : "home",
-                  home ? "give home or renters, not both" : "is required (or renters)");
-    json_t *prop = home ? home : renters;
-    const char *prop_name = home ? "home" : "renters";
-    if (prop && !json_is_object(prop))
-        add_error(errs, a, prop_name, "expected an object");
-    if (errs->count)
+}
+
+/* Whether the parts can be read: an auto object and one home or renters object. */
+static bool check_parts(const json_t *doc, mq_arena *a, mq_req_errors *errs)
+{
+    json_t *autos = member(doc, "auto"), *home = member(doc, "home"),
+           *renters = member(doc, "renters"), *prop = home ? home : renters;
+    int before = errs->count;
+    if (!autos)
+        add_error(errs, a, "auto", "is required");
+    else if (!json_is_object(autos))
+        not_an_object(errs, a, "auto", autos);
+    if (home && renters)
+        add_error(errs, a, "renters", "give home or renters, not both");
+    else if (!prop)
+        add_error(errs, a, "home", "is required (or renters)");
+    else if (!json_is_object(prop))
+        not_an_object(errs, a, property_name(doc), prop);
+    return errs->count == before;
+}
+
+bool mq_req_bundle_from_json(json_t *doc, mq_arena *a, mq_bundle_input *b, mq_req_errors *errs)
+{
+    memset(b, 0, sizeof(*b));
+    check_top_keys(doc, a, errs);
+    if (!check_parts(doc, a, errs))
         return false;
-    b->property_line = home ? MQ_LINE_HOME : MQ_LINE_RENTERS;
-    json_t *ra = part_request(doc, "auto", autos, "auto", a, errs);
-    json_t *rp = part_request(doc, prop_name, prop, prop_name, a, errs);
-    bool ok = ra && rp && !errs->count;
-    ok = ok && parse_part(ra, "auto", true, a, &b->auto_in, errs);
-    bool ok2 = ra && rp && parse_part(rp, prop_name, false, a, &b->property_in, errs);
+    const char *prop_name = property_name(doc);
+    b->property_line = strcmp(prop_name, "home") == 0 ? MQ_LINE_HOME : MQ_LINE_RENTERS;
+    json_t *ra = part_request(doc, "auto", member(doc, "auto"), "auto", a, errs);
+    json_t *rp = part_request(doc, prop_name, member(doc, prop_name), prop_name, a, errs);
+    /* both parts are read even after an error, so every problem is listed (the
+     * envelope's once, with the auto part's) */
+    bool ok = ra && rp && parse_part(ra, "auto", true, a, &b->auto_in, errs);
+    ok = ra && rp && parse_part(rp, prop_name, false, a, &b->property_in, errs) && ok;
     json_decref(ra);
     json_decref(rp);
-    return ok && ok2 && errs->count == 0;
+    return ok && errs->count == 0;
 }
 
 bool mq_req_bundle_check(const json_t *bundle, mq_req_part_check check, const void *arg,
                          mq_arena *a, mq_req_errors *errs)
 {
     /* json_t is not const-correct: building a part only adds references */
-    json_t *doc = (json_t *)bundle, *autos = json_object_get(doc, "auto");
-    const char *prop_name = json_object_get(doc, "home") ? "home" : "renters";
+    json_t *doc = (json_t *)bundle;
+    const char *prop_name = property_name(doc);
     int before = errs->count;
     const char *names[] = {"auto", prop_name};
-    json_t *parts[] = {autos, json_object_get(doc, prop_name)};
+    json_t *parts[] = {member(doc, "auto"), member(doc, prop_name)};
     for (int i = 0; i < 2; i++) {
         mq_req_errors ignored = {0}, mine = {0};
-        json_t *req = part_request(doc, names[i], parts[i], names[i], a, &ignored);
-        if (!req)
+        json_t *request = part_request(doc, names[i], parts[i], names[i], a, &ignored);
+        if (!request)
             return false; /* out of memory */
-        bool ok = check(arg, req, a, &mine);
-        json_decref(req);
+        bool ok = check(arg, request, a, &mine);
+        json_decref(request);
         if (!ok && mine.count == 0)
             return false;
         copy_part_errors(&mine, names[i], i == 0, a, errs);

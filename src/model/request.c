@@ -150,7 +150,7 @@ const char *mq_req_quoted(const char *s, char out[160])
     return out;
 }
 
-static const char *type_name(const json_t *v)
+const char *rq_type_name(const json_t *v)
 {
     if (!v)
         return "nothing";
@@ -174,7 +174,7 @@ static const char *type_name(const json_t *v)
 
 void rq_err_type(req *r, const char *key, const char *want, const json_t *v)
 {
-    rq_err_at(r, key, "expected %s, got %s", want, type_name(v));
+    rq_err_at(r, key, "expected %s, got %s", want, rq_type_name(v));
 }
 
 /* ---- Typed field readers (see request_internal.h) ----------------- */

@@ -76,6 +76,8 @@ void rq_path_pop(req *r, size_t at);
 
 /* Records a problem with member `key` of the current object (NULL: the object). */
 void rq_err_at(req *r, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "an object", "a number", "null"... ("nothing" for NULL), as messages say a type. */
+const char *rq_type_name(const json_t *v);
 /* "expected <want>, got <type of v>" */
 void rq_err_type(req *r, const char *key, const char *want, const json_t *v);
 

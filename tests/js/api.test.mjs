@@ -803,6 +803,26 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     assert.equal(res.status, 201, res.text);
     const body = checkDocumented('/v1/quotes', 'POST', res);
     assert.equal(body.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+
+    // a bundle's own "extra" too, as every request's (it was "extra: unknown field")
+    const bundle = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json'), 'utf8'));
+    bundle.extra = { channel: 'partner' };
+    bundle.auto.extra = { fleet: false };
+    bundle.home.dwelling.extra = { basement: 'finished' };
+    const b = await post(JSON.stringify(bundle));
+    assert.equal(b.status, 201, b.text);
+    const bundled = checkDocumented('/v1/quotes', 'POST', b);
+    assert.equal(bundled.bundles[0].carrier.id, 'summit');
+    assert.equal(bundled.bundles[0].annual_total, 2184.31);
+    bundle.extra = 'partner';
+    delete bundle.auto;
+    bundle.home = null;
+    const bad = await post(JSON.stringify(bundle));
+    assert.equal(bad.status, 422, bad.text);
+    assert.deepEqual(
+      checkDocumented('/v1/quotes', 'POST', bad).error.details.map((d) => `${d.path}: ${d.message}`),
+      ['extra: expected an object, got a string', 'auto: is required', 'home: is required (or renters)'],
+    );
   });
 
   it('a body over 1 MiB -> 413; exactly 1 MiB is read', async () => {

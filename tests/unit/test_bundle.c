@@ -121,10 +121,58 @@ static void bundle_errors_name_their_path(void **state)
     assert_bundle_errors("{\"line\":\"bundle\",\"auto\":{},\"home\":{},\"renters\":{}}", both, 1);
     const char *none[] = {"pets: unknown field", "home: is required (or renters)"};
     assert_bundle_errors("{\"line\":\"bundle\",\"pets\":1,\"auto\":{}}", none, 2);
+    /* a misplaced member does not hide the other problems: the envelope's and
+     * the auto part's are listed too */
     const char *misplaced[] = {"home.applicant: belongs at the top of the bundle request",
-                               "home.dwelling: is required", "home.coverages: is required"};
+                               "effective_date: is required",
+                               "applicant: is required",
+                               "auto.drivers: is required",
+                               "auto.vehicles: is required",
+                               "auto.coverages: is required",
+                               "home.dwelling: is required",
+                               "home.coverages: is required"};
     assert_bundle_errors("{\"line\":\"bundle\",\"auto\":{},\"home\":{\"applicant\":{}}}", misplaced,
-                         3);
+                         8);
+}
+
+/* The parts and "extra" are read as in every request: null counts as absent,
+ * a value of another type is named, and "extra" may be any object. */
+static void bundle_members_read_as_in_every_request(void **state)
+{
+    (void)state;
+    const char *nulls[] = {"auto: is required", "home: is required (or renters)"};
+    assert_bundle_errors("{\"line\":\"bundle\",\"auto\":null,\"home\":null}", nulls, 2);
+    const char *types[] = {"extra: expected an object, got a number",
+                           "auto: expected an object, got an array",
+                           "renters: expected an object, got a number"};
+    assert_bundle_errors("{\"line\":\"bundle\",\"auto\":[],\"renters\":5,\"extra\":1}", types, 3);
+    /* "home": null with a renters part is a renters bundle */
+    const char *renters[] = {"effective_date: is required",   "applicant: is required",
+                             "auto.drivers: is required",     "auto.vehicles: is required",
+                             "auto.coverages: is required",   "renters.unit: is required",
+                             "renters.coverages: is required"};
+    assert_bundle_errors("{\"line\":\"bundle\",\"auto\":{},\"home\":null,\"renters\":{},"
+                         "\"extra\":{\"channel\":\"partner\"}}",
+                         renters, 7);
+
+    /* the example with an "extra" object of the bundle's own is rated as it is */
+    json_error_t e;
+    json_t *doc = json_load_file("examples/oh-bundle-auto-home.json", 0, &e);
+    assert_non_null(doc);
+    json_object_set_new(doc, "extra", json_pack("{s:s}", "channel", "partner"));
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_bundle_input b;
+    mq_req_errors errs = {0};
+    assert_true(mq_req_bundle_from_json(doc, &a, &b, &errs));
+    assert_int_equal(errs.count, 0);
+    assert_int_equal(b.property_line, MQ_LINE_HOME);
+    mq_bundle_result r;
+    assert_true(mq_bundle_rate(engine, &b, &a, &r));
+    assert_int_equal(r.nbundles, 3);
+    assert_int_equal(r.bundles[0].annual_cents, 218431); /* Summit, as without "extra" */
+    mq_arena_free(&a);
+    json_decref(doc);
 }
 
 int main(void)
@@ -132,6 +180,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(example_bundle_compares_by_annual_cost),
         cmocka_unit_test(bundle_errors_name_their_path),
+        cmocka_unit_test(bundle_members_read_as_in_every_request),
     };
     return cmocka_run_group_tests_name("bundle", tests, load, unload);
 }
