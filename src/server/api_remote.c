@@ -17,7 +17,7 @@
  *
  * POST /v1/carrier/{id}/rate answers one local carrier's result for a
  * request, so another multiquote node can use this one as a remote carrier
- * (docs/carrier-protocol.md).
+ * (docs/carrier-protocol.md); health, not a remote line, is refused there.
  */
 #include "intake.h"
 #include "server.h"
@@ -451,6 +451,16 @@ void mq_api_carrier_rate(mq_server *s, mq_http_req *r)
             mq_api_invalid(r, &errs);
         else
             mq_api_error(r, 500, "internal", "out of memory", "");
+        return;
+    }
+    if (in.line == MQ_LINE_HEALTH) {
+        /* an issuer answers with several plans, priced with a credit from
+         * every plan of the market: not one result of the protocol */
+        mq_req_errors why = {.count = 1};
+        why.items[0] = (mq_req_error){
+            "line", "health is not a remote line: ACA plans are rated where every plan of the "
+                    "market is, with the premium tax credit (POST /v1/quotes)"};
+        mq_api_invalid(r, &why);
         return;
     }
     mq_engine_ref *ref = mq_server_engine_acquire(s);

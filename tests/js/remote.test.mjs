@@ -217,6 +217,43 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.equal((await answers[1].json()).error.code, 'unsupported_media_type');
   });
 
+  it('the carrier endpoint answers home, renters and term life; health, not a remote line, is a 422', async () => {
+    const shopper = (name) =>
+      JSON.parse(readFileSync(path.join(REPO_ROOT, 'tests', 'data', 'shoppers', `${name}.json`), 'utf8'));
+    const rate = (id, body) =>
+      fetch(`${nodeA.url}/v1/carrier/${id}/rate`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    // the totals of each shopper's .expect.md, worked out by hand
+    for (const [id, name, plan, total, extra] of [
+      ['summit', 'home-oh-columbus-frame', 'summit-oh-home', 1242.7, {}],
+      ['hearthstone', 'renters-oh-columbus', 'hearthstone-oh-renters', 134, {}],
+      ['beacon', 'life-oh-female-35-preferred', 'beacon-term-life', 18.46, { health_class: 'preferred_plus' }],
+    ]) {
+      const res = await rate(id, shopper(name));
+      assert.equal(res.status, 200, name);
+      const r = await res.json();
+      assert.equal(r.status, 'quoted', name);
+      assert.equal(r.plan.id, plan, name);
+      assert.equal(r.premium.total, total, name);
+      for (const [k, v] of Object.entries(extra)) assert.equal(r[k], v, name);
+    }
+    // an issuer with two plans in the county used to answer its first one only
+    const res = await rate('cardinalcare', shopper('health-oh-single-40'));
+    assert.equal(res.status, 422);
+    const msg =
+      'health is not a remote line: ACA plans are rated where every plan of the market is, ' +
+      'with the premium tax credit (POST /v1/quotes)';
+    assert.deepEqual((await res.json()).error, {
+      code: 'invalid_request',
+      message: `line: ${msg}`,
+      path: 'line',
+      details: [{ path: 'line', message: msg }],
+    });
+  });
+
   it('every carrier gets its status, within the deadline plus 100 ms', async () => {
     const q = await postQuote(nodeB, HARBOR_1);
     assert.equal(q.status, 201, q.text);
