@@ -57,6 +57,39 @@ const EXPECTED_1 = REFERENCE.cases[0]?.expected ?? {
   notes: 0,
 };
 
+// The ACA manual's worked examples (health), and the shoppers of every line
+// with the results each .expect.md works out by hand from the plans' tables.
+const ACA_PATH = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'aca-health.examples.json');
+const ACA = existsSync(ACA_PATH) ? JSON.parse(readFileSync(ACA_PATH, 'utf8')) : { cases: [] };
+const SHOPPERS_DIR = path.join(REPO_ROOT, 'tests', 'data', 'shoppers');
+const SHOPPERS = readdirSync(SHOPPERS_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => ({ name: f.slice(0, -5), request: JSON.parse(readFileSync(path.join(SHOPPERS_DIR, f), 'utf8')) }));
+
+/** The "Expected results" table of a shopper's .expect.md: [{carrier, plan, status, total, class}]. */
+function expectedResults(name) {
+  const file = path.join(SHOPPERS_DIR, `${name}.expect.md`);
+  if (!existsSync(file)) return null;
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const start = lines.findIndex((l) => l.startsWith('## Expected results'));
+  const head = lines.findIndex((l, i) => i > start && l.startsWith('| carrier |'));
+  const cols = lines[head].split('|').slice(1, -1).map((c) => c.trim());
+  const rows = [];
+  for (let i = head + 2; lines[i]?.startsWith('|'); i++) {
+    const cells = lines[i].split('|').slice(1, -1).map((c) => c.trim());
+    const row = Object.fromEntries(cols.map((c, k) => [c, cells[k]]));
+    rows.push({
+      carrier: row.carrier,
+      plan: row.plan === '-' ? null : row.plan.split(' ')[0],
+      status: row.status,
+      total: row.status === 'quoted' ? Number(row.total ?? row['premium per payment']) : null,
+      class: row.class || null,
+    });
+  }
+  return rows;
+}
+
 const QUOTE_ID = /^q_[0-9A-HJKMNP-TV-Z]{36}$/;
 const MiB = 1024 * 1024;
 
@@ -401,9 +434,21 @@ describe('docs/openapi.yaml', () => {
       'Carriers',
       'Plans',
       'Health',
+      'QuoteRequest',
       'AutoQuoteRequest',
+      'HomeQuoteRequest',
+      'RentersQuoteRequest',
+      'TermLifeQuoteRequest',
+      'HealthQuoteRequest',
+      'BundleQuoteRequest',
+      'CarrierRateRequest',
+      'BundleResponse',
     ])
       component(name);
+    assert.equal(
+      SPEC.paths['/v1/quotes'].post.requestBody.content['application/json'].schema.$ref,
+      '#/components/schemas/QuoteRequest',
+    );
     assert.deepEqual(SPEC.components.schemas.Result.properties.status.enum, [
       'quoted',
       'declined',
@@ -448,6 +493,63 @@ describe('docs/openapi.yaml', () => {
       r.coverages.bi.extra = {};
     });
     assert.equal(schemaErrors('AutoQuoteRequest', extras), null);
+  });
+});
+
+describe('docs/openapi.yaml: the request of every line', () => {
+  it('QuoteRequest accepts every shopper, example and reference request, as the line it is', () => {
+    const requests = [
+      ...SHOPPERS,
+      ...ACA.cases.map((c) => ({ name: `aca ${c.name}`, request: c.request })),
+      ...readdirSync(path.join(REPO_ROOT, 'examples'))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => ({ name: f, request: JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', f), 'utf8')) })),
+    ];
+    const lines = new Set();
+    for (const { name, request } of requests) {
+      assert.equal(schemaErrors('QuoteRequest', request), null, name);
+      lines.add(request.line);
+      const own = { auto: 'Auto', home: 'Home', renters: 'Renters', term_life: 'TermLife', health: 'Health', bundle: 'Bundle' };
+      assert.equal(schemaErrors(`${own[request.line]}QuoteRequest`, request), null, `${name} as ${request.line}`);
+    }
+    assert.deepEqual([...lines].sort(), ['auto', 'bundle', 'health', 'home', 'renters', 'term_life']);
+  });
+
+  it('QuoteRequest rejects what the server rejects, in every line', () => {
+    const of = (name) => structuredClone(SHOPPERS.find((x) => x.name === name).request);
+    const edit = (name, f) => {
+      const r = of(name);
+      f(r);
+      return r;
+    };
+    const bundle = () => JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json'), 'utf8'));
+    for (const [what, request] of [
+      ['home with a unit', edit('home-oh-columbus-frame', (r) => (r.unit = { construction: 'frame', protection_class: 3 }))],
+      ['home without coverage A', edit('home-oh-columbus-frame', (r) => delete r.coverages.dwelling)],
+      ['home protection class 11', edit('home-oh-columbus-frame', (r) => (r.dwelling.protection_class = 11))],
+      ['home claim of a flood', edit('home-pa-pittsburgh-water', (r) => (r.claims[0].type = 'flood'))],
+      ['renters with coverage A', edit('renters-oh-columbus', (r) => (r.coverages.dwelling = 100000))],
+      ['renters without a unit', edit('renters-oh-columbus', (r) => delete r.unit)],
+      ['term life without gender', edit('life-oh-female-35-preferred', (r) => delete r.applicant.gender)],
+      ['term life of 12 years', edit('life-oh-female-35-preferred', (r) => (r.term_years = 12))],
+      ['term life paid weekly', edit('life-oh-female-35-preferred', (r) => (r.payment_mode = 'weekly'))],
+      ['health without county_fips', edit('health-oh-single-40', (r) => delete r.applicant.address.county_fips)],
+      ['health with a partner', edit('health-oh-single-40', (r) => (r.members[0].relationship = 'partner'))],
+      ['health member without tobacco', edit('health-oh-single-40', (r) => delete r.members[0].tobacco)],
+      ['health filtered by diamond', edit('health-oh-single-40', (r) => (r.filters = { metal: ['diamond'] }))],
+      ['a line the server does not rate', edit('health-oh-single-40', (r) => (r.line = 'pet'))],
+      ['an auto field in a home request', edit('home-oh-columbus-frame', (r) => (r.drivers = []))],
+      ['a bundle with home and renters', Object.assign(bundle(), { renters: { unit: { construction: 'frame', protection_class: 3 }, coverages: { personal_property: 30000, liability: 100000, deductible: 500 } } })],
+      ['a bundle without home or renters', (({ home, ...rest }) => rest)(bundle())],
+      ['a bundle part holding the applicant', (() => { const b = bundle(); b.home.applicant = b.applicant; return b; })()],
+    ])
+      assert.ok(schemaErrors('QuoteRequest', request), `${what} is accepted by the schema`);
+    assert.ok(schemaErrors('CarrierRateRequest', of('health-oh-single-40')), 'health is not a remote line');
+    assert.equal(schemaErrors('CarrierRateRequest', of('life-oh-female-35-preferred')), null);
+    const extras = bundle();
+    extras.extra = { channel: 'partner' };
+    extras.home.extra = {};
+    assert.equal(schemaErrors('QuoteRequest', extras), null);
   });
 });
 
@@ -587,6 +689,97 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     assert.ok(first, 'example 1 was not saved');
     for (const { name, body } of [{ name: 'example 1', body: first.body }, ...refBodies])
       assertResultsOrder(body.results, name);
+  });
+
+  it('home, renters and term life: every shopper gets the results its .expect.md works out by hand', async () => {
+    let checked = 0;
+    for (const { name, request } of SHOPPERS) {
+      if (!['home', 'renters', 'term_life'].includes(request.line)) continue;
+      const want = expectedResults(name);
+      assert.ok(want, `${name}: no .expect.md`);
+      const res = await post(request);
+      assert.equal(res.status, 201, `${name}: ${res.text}`);
+      const body = checkDocumented('/v1/quotes', 'POST', res);
+      assertMoneyText(res.text);
+      assertResultsOrder(body.results, name);
+      const got = body.results.map((r) => ({
+        carrier: r.carrier.id,
+        plan: r.plan?.id ?? null,
+        status: r.status,
+        total: r.premium?.total ?? null,
+        class: request.line === 'term_life' && r.status === 'quoted' ? r.health_class : null,
+      }));
+      assert.deepEqual(got, want, name);
+      // the worksheet of every quoted result ends with its total
+      for (const r of body.results.filter((x) => x.status === 'quoted')) {
+        const ws = await get(srv, `/v1/quotes/${body.quote_id}/worksheet/${r.carrier.id}`);
+        assert.equal(ws.status, 200, `${name} ${r.carrier.id}: ${ws.text}`);
+        const steps = checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', ws).steps;
+        assert.deepEqual([steps.at(-1).name, steps.at(-1).running], ['Total', r.premium.total], `${name} ${r.carrier.id}`);
+      }
+      checked++;
+    }
+    assert.ok(checked >= 15, `only ${checked} shoppers of home, renters and term life`);
+  });
+
+  it('health: the ACA manual\'s worked examples to the cent, sorted by net then gross premium', async () => {
+    assert.ok(ACA.cases.length >= 4, `no ACA reference cases at ${ACA_PATH}`);
+    for (const c of ACA.cases) {
+      const res = await post(c.request);
+      assert.equal(res.status, 201, `${c.name}: ${res.text}`);
+      const body = checkDocumented('/v1/quotes', 'POST', res);
+      assertMoneyText(res.text);
+      const quoted = body.results.filter((r) => r.status === 'quoted');
+      assert.deepEqual(
+        quoted.map((r) => [r.plan.id, r.metal, r.gross_premium, r.tax_credit, r.net_premium]).sort(),
+        c.expected.plans.map((p) => [p.plan, p.metal, p.gross_premium, p.tax_credit, p.net_premium]).sort(),
+        c.name,
+      );
+      for (const r of quoted) {
+        assert.equal(r.premium.total, r.gross_premium, `${c.name} ${r.plan.id}: premium.total is the gross premium`);
+        assert.equal(r.premium.term_months, 1, `${c.name}: monthly premiums`);
+        if (c.expected.no_credit_reason) assert.match(r.credit_note, new RegExp(c.expected.no_credit_reason.replace('%', '%')));
+        else assert.match(r.credit_note, new RegExp(`^benchmark \\(second-lowest silver\\) ${c.expected.benchmark_monthly.toFixed(2)};`));
+      }
+      for (let i = 1; i < quoted.length; i++) {
+        const [a, b] = [quoted[i - 1], quoted[i]];
+        assert.ok(
+          a.net_premium < b.net_premium || (a.net_premium === b.net_premium && a.gross_premium <= b.gross_premium),
+          `${c.name}: ${a.plan.id} before ${b.plan.id}`,
+        );
+      }
+      assert.ok(body.results.slice(quoted.length).every((r) => r.status !== 'quoted'), `${c.name}: quoted first`);
+      // every plan's worksheet (by plan id: an issuer answers with several) ends with its gross premium
+      for (const r of quoted) {
+        const ws = await get(srv, `/v1/quotes/${body.quote_id}/worksheet/${r.plan.id}`);
+        assert.equal(ws.status, 200, ws.text);
+        const steps = checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', ws).steps;
+        assert.equal(steps.at(-1).running, r.gross_premium, `${c.name} ${r.plan.id}`);
+      }
+      const issuer = await get(srv, `/v1/quotes/${body.quote_id}/worksheet/cardinalcare`);
+      assert.equal(issuer.status, 404);
+      assert.equal(
+        checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', issuer).error.message,
+        'that carrier answered with several plans: name one by its plan id',
+      );
+    }
+  });
+
+  it('POST /v1/carrier/{id}/rate answers as documented: a Result, 422 for health, 400, 415', async () => {
+    const rate = (id, body, type) => call(srv, 'POST', `/v1/carrier/${id}/rate`, { body, type });
+    const home = SHOPPERS.find((x) => x.name === 'home-oh-columbus-frame').request;
+    const ok = checkDocumented('/v1/carrier/{id}/rate', 'POST', await rate('keystone', home));
+    assert.deepEqual([ok.plan.id, ok.status, ok.premium.total], ['keystone-oh-home', 'quoted', 1206]);
+    const health = SHOPPERS.find((x) => x.name === 'health-oh-single-40').request;
+    const refused = await rate('lakeviewhealth', health);
+    assert.equal(refused.status, 422);
+    assert.equal(checkDocumented('/v1/carrier/{id}/rate', 'POST', refused).error.path, 'line');
+    const malformed = await rate('keystone', '{"line":');
+    assert.equal(malformed.status, 400);
+    assert.equal(checkDocumented('/v1/carrier/{id}/rate', 'POST', malformed).error.code, 'malformed_json');
+    const text = await rate('keystone', JSON.stringify(home), 'text/plain');
+    assert.equal(text.status, 415);
+    assert.equal(checkDocumented('/v1/carrier/{id}/rate', 'POST', text).error.code, 'unsupported_media_type');
   });
 
   it('the carriers filter rates only the carriers named', async () => {
@@ -1012,8 +1205,12 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
       0,
     );
     assert.ok(results >= count.saved * 2, `mq_quote_results_total sums to ${results}`);
-    // Harbor was rated for every saved quote (the carriers filter included it).
-    assert.equal(metric(m, 'mq_carrier_rating_seconds_count{carrier="harbor"}'), count.saved);
+    // Harbor was rated for every saved auto quote and bundle (the carriers filter
+    // included it); it has no plan of the other lines, so nothing to rate there.
+    assert.equal(
+      metric(m, 'mq_carrier_rating_seconds_count{carrier="harbor"}'),
+      (byLine['auto/saved'] ?? 0) + (byLine['bundle/saved'] ?? 0),
+    );
     assert.equal(metric(m, 'mq_plan_reloads_total{result="ok"}'), 0);
     assert.equal(metric(m, 'mq_plan_reloads_total{result="failed"}'), 0);
     assert.ok(m.has('mq_http_connections'));
