@@ -228,6 +228,66 @@ static bool note_results(mq_server *s, mq_line line, const mq_result *res, int n
     return true;
 }
 
+/* Whether some carrier has id `id`: a local one with plans, or one the
+ * carrier registry names. */
+static bool carrier_known(const mq_server *s, const mq_engine *e, const char *id)
+{
+    if (s->registry && mq_remote_registry_find(s->registry, id))
+        return true;
+    for (int i = 0; i < mq_engine_plan_count(e); i++) {
+        mq_plan_info pi;
+        mq_plan_get_info(mq_engine_plan(e, i), &pi);
+        if (strcmp(pi.carrier_id, id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* An id of `carriers` that no carrier has is bad input like any other, an
+ * error at carriers[i], rather than a quote saved with an "error" result
+ * (a typo, "sumit", would otherwise be answered 201). Checked once the
+ * request is otherwise valid, as the reference data is. Returns 1 when
+ * every id is known, 0 after adding errors, -1 when memory ran out. */
+static int check_carriers(const mq_server *s, const mq_engine *e, const mq_input *in, mq_arena *a,
+                          mq_req_errors *errs)
+{
+    int before = errs->count;
+    for (int i = 0; i < in->ncarriers; i++) {
+        if (carrier_known(s, e, in->carriers[i]))
+            continue;
+        if (errs->count < (int)(sizeof errs->items / sizeof errs->items[0])) {
+            char q[160];
+            mq_req_error *it = &errs->items[errs->count];
+            it->path = mq_arena_printf(a, "carriers[%d]", i);
+            it->message =
+                mq_arena_printf(a, "no carrier with id %s", mq_req_quoted(in->carriers[i], q));
+            if (!it->path || !it->message)
+                return -1;
+        }
+        errs->count++;
+    }
+    return errs->count == before ? 1 : 0;
+}
+
+/* The carriers check of a parsed request: true to go on rating; false with
+ * the reply set (422 counted under the request's line in the metrics, or
+ * 500). */
+static bool carriers_named_exist(mq_server *s, mq_http_req *r, const mq_engine *e,
+                                 const mq_input *in, int metrics_slot)
+{
+    mq_req_errors errs = {0};
+    int known = check_carriers(s, e, in, &r->arena, &errs);
+    if (known > 0)
+        return true;
+    if (known < 0) {
+        mq_api_error(r, 500, "internal", "out of memory", "");
+        return false;
+    }
+    atomic_fetch_add(&s->metrics.quotes[metrics_slot][1], 1);
+    mq_api_invalid(r, &errs);
+    return false;
+}
+
 /* POST /v1/quotes with "line": "bundle" (docs/bundles.md). */
 static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
 {
@@ -250,6 +310,8 @@ static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
     mq_bundle_result br;
     mq_store_quote q = {0};
     char *text = NULL;
+    if (!carriers_named_exist(s, r, ref->engine, &b.auto_in, MQ_METRIC_BUNDLE))
+        goto done;
     if (!mq_bundle_rate(ref->engine, &b, &r->arena, &br) ||
         !note_results(s, MQ_LINE_AUTO, br.auto_res, br.nauto) ||
         !note_results(s, b.property_line, br.property_res, br.nproperty) || !mq_store_new_id(&q) ||
@@ -306,6 +368,8 @@ static void post_quote(mq_server *s, mq_http_req *r)
         goto done;
     }
     ref = mq_server_engine_acquire(s);
+    if (!carriers_named_exist(s, r, ref->engine, &in, in.line))
+        goto done;
     mq_result *res;
     int n;
     mq_rate_opts opts = {.rate_here = mq_remote_rate_here,

@@ -790,6 +790,45 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     assert.equal(body.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
   });
 
+  it('a carriers filter naming no carrier is a 422 at its index, in every line and in bundles', async () => {
+    const before = (await get(srv, '/healthz')).json().quotes_saved;
+    const home = structuredClone(SHOPPERS.find((x) => x.name === 'home-oh-columbus-frame').request);
+    home.carriers = ['summit', 'sumit', 'beacon'];
+    let res = await post(home);
+    assert.equal(res.status, 422, res.text);
+    assert.deepEqual(checkDocumented('/v1/quotes', 'POST', res).error, {
+      code: 'invalid_request',
+      message: 'carriers[1]: no carrier with id "sumit"',
+      path: 'carriers[1]',
+      details: [{ path: 'carriers[1]', message: 'no carrier with id "sumit"' }],
+    });
+    // a health plan id is not a carrier id: the issuer is
+    const health = structuredClone(SHOPPERS.find((x) => x.name === 'health-oh-single-40').request);
+    health.carriers = ['cardinal-silver-hsa'];
+    res = await post(health);
+    assert.equal(res.status, 422, res.text);
+    assert.equal(res.json().error.message, 'carriers[0]: no carrier with id "cardinal-silver-hsa"');
+    const bundle = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json'), 'utf8'));
+    bundle.carriers = ['keystone', 'summitt'];
+    res = await post(bundle);
+    assert.equal(res.status, 422, res.text);
+    assert.equal(checkDocumented('/v1/quotes', 'POST', res).error.path, 'carriers[1]');
+    assert.equal((await get(srv, '/healthz')).json().quotes_saved, before, 'nothing saved');
+    // a carrier of another line is asked and says so: unavailable, not an error
+    // (beacon, a term life carrier: harbor's ratings are counted in the metrics test)
+    home.carriers = ['summit', 'beacon'];
+    res = await post(home);
+    assert.equal(res.status, 201, res.text);
+    const results = checkDocumented('/v1/quotes', 'POST', res).results;
+    assert.deepEqual(
+      results.map((r) => [r.carrier.id, r.status, r.premium?.total ?? r.reasons[0]]),
+      [
+        ['summit', 'quoted', 1242.7],
+        ['beacon', 'unavailable', 'Beacon Direct Life Insurance Company does not write home insurance in OH'],
+      ],
+    );
+  });
+
   it('GET /v1/quotes/{id} answers the saved response byte for byte', async () => {
     assert.ok(first, 'example 1 was not saved');
     const res = await get(srv, `/v1/quotes/${first.id}`);
