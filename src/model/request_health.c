@@ -7,8 +7,10 @@
  * (its first two digits), so a typo is caught here rather than quoted as
  * "not offered". Members must be one "self", at most one "spouse", and any
  * number of children; the household counts at least everyone listed.
- * Tobacco use is asked of every member: a missing answer is never taken as
- * "no" (that would quote the lower, non-tobacco price).
+ * The "self" member is the applicant: when applicant.date_of_birth is given
+ * too, the two must agree (the premium is the member's). Tobacco use is
+ * asked of every member: a missing answer is never taken as "no" (that
+ * would quote the lower, non-tobacco price).
  */
 #include "request_internal.h"
 
@@ -130,6 +132,32 @@ static void parse_member(req *r, const json_t *mem, int m, roles *ro)
     rq_get_bool(r, mem, "tobacco", true, &row[MQ_XM_TOBACCO]);
 }
 
+/* applicant.date_of_birth when it was given and valid (parse_applicant
+ * reported it otherwise); false when it was not. */
+static bool applicant_dob(const json_t *doc, int32_t *out)
+{
+    const char *s =
+        json_string_value(json_object_get(json_object_get(doc, "applicant"), "date_of_birth"));
+    return s && mq_date_parse(s, out);
+}
+
+/* The "self" member (members[m], its row read) is the applicant: its date
+ * of birth is the applicant's when both are given. */
+static void check_self_dob(req *r, const json_t *doc, int m)
+{
+    int32_t dob;
+    double self = mq_input_row(r->in, MQ_ENT_MEMBER, m)[MQ_XM_DATE_OF_BIRTH];
+    if (isnan(self) || !applicant_dob(doc, &dob) || dob == (int32_t)self)
+        return;
+    char day[11];
+    mq_date_format(dob, day);
+    size_t e = rq_path_index(r, (size_t)m);
+    rq_err_at(r, "date_of_birth",
+              "is not the applicant's date_of_birth (%s): the member \"self\" is the applicant",
+              day);
+    rq_path_pop(r, e);
+}
+
 /* The members; returns how many were listed (-1 when the list is invalid). */
 static int parse_members(req *r, const json_t *doc)
 {
@@ -150,6 +178,8 @@ static int parse_members(req *r, const json_t *doc)
     }
     if (n > 0 && ro.all_read && ro.self < 0)
         rq_err_at(r, NULL, "must include the applicant: one member with relationship \"self\"");
+    if (ro.self >= 0)
+        check_self_dob(r, doc, ro.self);
     rq_path_pop(r, at);
     return n;
 }

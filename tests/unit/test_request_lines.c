@@ -756,6 +756,36 @@ static void test_health_member_errors(void **state)
     expect_error(req, "members[0]", "expected an object, got a string");
 }
 
+/* The "self" member is the applicant: a date of birth given for both must
+ * agree, wherever "self" is in the list (the premium is the member's). */
+static void test_health_self_is_the_applicant(void **state)
+{
+    (void)state;
+    json_t *req = aca(2);
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"1975-05-21\""));
+    expect_error(req, "members[0].date_of_birth",
+                 "is not the applicant's date_of_birth (1975-05-21): the member \"self\" is the "
+                 "applicant");
+    req = aca(2); /* the spouse listed first */
+    ts_set_path(req, "members[0].relationship", ts_json("\"spouse\""));
+    ts_set_path(req, "members[1].relationship", ts_json("\"self\""));
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"1975-05-20\""));
+    expect_error(req, "members[1].date_of_birth",
+                 "is not the applicant's date_of_birth (1975-05-20): the member \"self\" is the "
+                 "applicant");
+    mq_arena a;
+    mq_input in;
+    req = aca(2);
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"1975-05-20\""));
+    expect_ok(req, &a, &in);
+    assert_true(mq_input_row(&in, MQ_ENT_MEMBER, 0)[MQ_XM_DATE_OF_BIRTH] == day("1975-05-20"));
+    mq_arena_free(&a);
+    /* an invalid applicant date is reported once, where it is */
+    req = aca(2);
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"1975-02-30\""));
+    expect_error(req, "applicant.date_of_birth", "not a valid date \"1975-02-30\"");
+}
+
 static void test_health_filter_errors(void **state)
 {
     (void)state;
@@ -1015,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_health_address_errors),
         cmocka_unit_test(test_health_household_errors),
         cmocka_unit_test(test_health_member_errors),
+        cmocka_unit_test(test_health_self_is_the_applicant),
         cmocka_unit_test(test_health_filter_errors),
         cmocka_unit_test(test_health_errors_are_collected),
         cmocka_unit_test(test_arena_exhaustion_in_every_line),
