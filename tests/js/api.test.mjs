@@ -1046,6 +1046,11 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     const bundled = checkDocumented('/v1/quotes', 'POST', b);
     assert.equal(bundled.bundles[0].carrier.id, 'summit');
     assert.equal(bundled.bundles[0].annual_total, 2184.31);
+    // read back as documented (a BundleResponse), byte for byte
+    const again = await get(srv, `/v1/quotes/${bundled.quote_id}`);
+    assert.equal(again.status, 200);
+    checkDocumented('/v1/quotes/{id}', 'GET', again);
+    assert.equal(again.text, b.text);
     bundle.extra = 'partner';
     delete bundle.auto;
     bundle.home = null;
