@@ -247,14 +247,24 @@ static const mq_result *cheapest(const mq_result *res, int n)
 bool mq_bundle_rate(const mq_engine *e, const mq_bundle_input *b, mq_arena *a,
                     mq_bundle_result *out)
 {
+    return mq_bundle_rate_with(e, b, &(mq_rate_opts){0}, a, out);
+}
+
+bool mq_bundle_rate_with(const mq_engine *e, const mq_bundle_input *b, const mq_rate_opts *opts,
+                         mq_arena *a, mq_bundle_result *out)
+{
     memset(out, 0, sizeof(*out));
     mq_input ai, pi;
     if (!bundled(&b->auto_in, MQ_AP_BUNDLE, a, &ai) ||
         !bundled(&b->property_in, MQ_HP_BUNDLE, a, &pi))
         return false;
-    if (!mq_rate_all(e, &b->auto_in, &(mq_rate_opts){0}, a, &out->auto_res, &out->nauto) ||
-        !mq_rate_all(e, &b->property_in, &(mq_rate_opts){0}, a, &out->property_res,
-                     &out->nproperty))
+    /* which local carriers are compared: only the carrier selection's
+     * (rate_here, asked_elsewhere); never a worksheet or totals only */
+    mq_rate_opts which = {.rate_here = opts->rate_here,
+                          .asked_elsewhere = opts->asked_elsewhere,
+                          .carrier_arg = opts->carrier_arg};
+    if (!mq_rate_all(e, &b->auto_in, &which, a, &out->auto_res, &out->nauto) ||
+        !mq_rate_all(e, &b->property_in, &which, a, &out->property_res, &out->nproperty))
         return false;
     out->bundles = mq_arena_alloc(a, sizeof(mq_bundle_quote) * (size_t)(out->nauto + 1));
     if (!out->bundles)

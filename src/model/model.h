@@ -133,6 +133,11 @@ bool mq_req_bundle_check(const json_t *bundle, mq_req_part_check check, const vo
                          mq_arena *a, mq_req_errors *errs);
 bool mq_bundle_rate(const mq_engine *e, const mq_bundle_input *b, mq_arena *a,
                     mq_bundle_result *out);
+/* The same with the carrier selection of `opts` (rate_here, asked_elsewhere,
+ * carrier_arg: a server's registry), so a bundle compares the carriers a
+ * single-line quote would; remote carriers are not asked for bundles. */
+bool mq_bundle_rate_with(const mq_engine *e, const mq_bundle_input *b, const mq_rate_opts *opts,
+                         mq_arena *a, mq_bundle_result *out);
 /* {quote_id?, line: "bundle", effective_date, created_at?, auto: {...}, home: {...},
  *  bundles: [...], best_separate: {...}} as compact text; caller frees. */
 char *mq_resp_bundle_text(const mq_bundle_input *b, const mq_bundle_result *r,

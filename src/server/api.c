@@ -312,7 +312,11 @@ static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
     char *text = NULL;
     if (!carriers_named_exist(s, r, ref->engine, &b.auto_in, MQ_METRIC_BUNDLE))
         goto done;
-    if (!mq_bundle_rate(ref->engine, &b, &r->arena, &br) ||
+    /* the registry's selection of local carriers, as for one line */
+    mq_rate_opts opts = {.rate_here = mq_remote_rate_here,
+                         .asked_elsewhere = mq_remote_asked_elsewhere,
+                         .carrier_arg = s->registry};
+    if (!mq_bundle_rate_with(ref->engine, &b, &opts, &r->arena, &br) ||
         !note_results(s, MQ_LINE_AUTO, br.auto_res, br.nauto) ||
         !note_results(s, b.property_line, br.property_res, br.nproperty) || !mq_store_new_id(&q) ||
         !(text = mq_resp_bundle_text(&b, &br, &(mq_resp_meta){q.id, q.created_at}))) {

@@ -254,6 +254,26 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     });
   });
 
+  it('a bundle compares the local carriers the registry lists, as one line does', async () => {
+    const bundle = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json'), 'utf8'));
+    const res = await fetch(`${nodeB.url}/v1/quotes`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(bundle),
+    });
+    assert.equal(res.status, 201);
+    const doc = await res.json();
+    // node B lists buckeye as its only local carrier: Summit, Keystone and
+    // Hearthstone, loaded from the plans folder, are not compared (they were)
+    assert.deepEqual(doc.auto.results.map((r) => r.carrier.id), ['buckeye']);
+    assert.deepEqual(doc.home.results.map((r) => r.carrier.id), ['buckeye']);
+    assert.deepEqual(
+      doc.bundles.map((b) => [b.carrier.id, b.annual_total, b.saving_vs_best_separate]),
+      [['buckeye', 2393, 285]],
+    );
+    assert.equal(doc.best_separate.annual_total, 2678);
+  });
+
   it('every carrier gets its status, within the deadline plus 100 ms', async () => {
     const q = await postQuote(nodeB, HARBOR_1);
     assert.equal(q.status, 201, q.text);
