@@ -266,6 +266,19 @@ bool rq_get_past_date(req *r, const json_t *obj, const char *key, bool required,
     return true;
 }
 
+bool rq_get_birth_date(req *r, const json_t *obj, const char *key, bool required, int32_t *out)
+{
+    if (!rq_get_past_date(r, obj, key, required, out))
+        return false;
+    int age = r->has_eff ? mq_date_age(*out, r->eff) : 0;
+    if (age > MAX_AGE) {
+        rq_err_at(r, key, "a person born then is %d on the effective date; at most %d is plausible",
+                  age, MAX_AGE);
+        return false;
+    }
+    return true;
+}
+
 bool rq_get_enum(req *r, const json_t *obj, const char *key, bool required, mq_domain d,
                  double *out)
 {
@@ -478,7 +491,7 @@ static void parse_applicant(req *r, const json_t *doc)
     for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
         rq_get_string(r, ap, strings[i], false);
     int32_t dob;
-    if (rq_get_past_date(r, ap, "date_of_birth", l->dob_required, &dob) && l->dob_slot >= 0)
+    if (rq_get_birth_date(r, ap, "date_of_birth", l->dob_required, &dob) && l->dob_slot >= 0)
         pol[l->dob_slot] = dob;
     parse_address(r, ap, pol);
     get_flag(r, ap, "homeowner", pol, l->homeowner_slot);
@@ -613,7 +626,7 @@ static void parse_driver(req *r, const json_t *drv, int d)
     rq_get_string(r, drv, "first_name", false);
     rq_get_string(r, drv, "last_name", false);
     int32_t dob;
-    bool has_dob = rq_get_past_date(r, drv, "date_of_birth", true, &dob);
+    bool has_dob = rq_get_birth_date(r, drv, "date_of_birth", true, &dob);
     if (has_dob)
         row[MQ_AD_DATE_OF_BIRTH] = dob;
     rq_get_enum(r, drv, "gender", true, MQ_DOM_GENDER, &row[MQ_AD_GENDER]);

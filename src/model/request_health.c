@@ -127,7 +127,7 @@ static void parse_member(req *r, const json_t *mem, int m, roles *ro)
     else
         ro->all_read = false;
     int32_t dob;
-    if (rq_get_past_date(r, mem, "date_of_birth", true, &dob))
+    if (rq_get_birth_date(r, mem, "date_of_birth", true, &dob))
         row[MQ_XM_DATE_OF_BIRTH] = dob;
     rq_get_bool(r, mem, "tobacco", true, &row[MQ_XM_TOBACCO]);
 }

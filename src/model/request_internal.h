@@ -19,6 +19,7 @@ enum {
     MAX_ID = 64,
     MAX_PATH = 256,
     MAX_ERRORS = (int)(sizeof(((mq_req_errors *)0)->items) / sizeof(mq_req_error)),
+    MAX_AGE = 120, /* oldest plausible age of anyone in a request, on the effective date */
 };
 
 #define MAX_LIMIT  10000000.0  /* largest limit or deductible, dollars */
@@ -100,6 +101,8 @@ bool rq_get_bool(req *r, const json_t *obj, const char *key, bool required, doub
 bool rq_get_date(req *r, const json_t *obj, const char *key, bool required, int32_t *out);
 /* A date that may not fall after the effective date. */
 bool rq_get_past_date(req *r, const json_t *obj, const char *key, bool required, int32_t *out);
+/* A date of birth: a past date, of someone at most MAX_AGE on the effective date. */
+bool rq_get_birth_date(req *r, const json_t *obj, const char *key, bool required, int32_t *out);
 bool rq_get_enum(req *r, const json_t *obj, const char *key, bool required, mq_domain d,
                  double *out);
 /* `v` (member `key`, NULL: the current element) as a symbol of domain d. */

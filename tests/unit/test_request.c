@@ -308,6 +308,15 @@ static void test_birth_after_effective_date(void **state)
     expect_error(req, "applicant.date_of_birth", "is after the effective date 2026-03-01");
 }
 
+static void test_implausible_birth_date(void **state)
+{
+    (void)state;
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].date_of_birth", ts_json("\"1850-06-15\""));
+    expect_error(req, "drivers[0].date_of_birth",
+                 "a person born then is 175 on the effective date; at most 120 is plausible");
+}
+
 static void test_licensed_before_birth(void **state)
 {
     (void)state;
@@ -776,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_leap_days),
         cmocka_unit_test(test_date_format_is_strict),
         cmocka_unit_test(test_birth_after_effective_date),
+        cmocka_unit_test(test_implausible_birth_date),
         cmocka_unit_test(test_licensed_before_birth),
         cmocka_unit_test(test_incident_before_birth),
         cmocka_unit_test(test_id_length_counts_characters),

@@ -786,6 +786,35 @@ static void test_health_self_is_the_applicant(void **state)
     expect_error(req, "applicant.date_of_birth", "not a valid date \"1975-02-30\"");
 }
 
+/* A date of birth more than 120 years before the effective date is a typo,
+ * in every line: it was priced (a health member at the oldest age factor). */
+static void test_birth_dates_are_plausible(void **state)
+{
+    (void)state;
+    json_t *req = aca(0); /* effective 2026-01-01 */
+    ts_set_path(req, "members[0].date_of_birth", ts_json("\"1800-01-01\""));
+    expect_error(req, "members[0].date_of_birth",
+                 "a person born then is 226 on the effective date; at most 120 is plausible");
+    req = aca(0);
+    ts_set_path(req, "members[0].date_of_birth", ts_json("\"1905-01-01\""));
+    expect_error(req, "members[0].date_of_birth",
+                 "a person born then is 121 on the effective date; at most 120 is plausible");
+    mq_arena a;
+    mq_input in;
+    req = aca(0);
+    ts_set_path(req, "members[0].date_of_birth", ts_json("\"1905-01-02\"")); /* 120 */
+    expect_ok(req, &a, &in);
+    mq_arena_free(&a);
+    req = home();
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"1880-07-04\""));
+    expect_error(req, "applicant.date_of_birth",
+                 "a person born then is 145 on the effective date; at most 120 is plausible");
+    req = life(); /* reported as implausible, not as a term-life issue age */
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"1890-01-01\""));
+    expect_error(req, "applicant.date_of_birth",
+                 "a person born then is 136 on the effective date; at most 120 is plausible");
+}
+
 static void test_health_filter_errors(void **state)
 {
     (void)state;
@@ -1046,6 +1075,7 @@ int main(void)
         cmocka_unit_test(test_health_household_errors),
         cmocka_unit_test(test_health_member_errors),
         cmocka_unit_test(test_health_self_is_the_applicant),
+        cmocka_unit_test(test_birth_dates_are_plausible),
         cmocka_unit_test(test_health_filter_errors),
         cmocka_unit_test(test_health_errors_are_collected),
         cmocka_unit_test(test_arena_exhaustion_in_every_line),
