@@ -228,12 +228,15 @@ static bool note_results(mq_server *s, mq_line line, const mq_result *res, int n
     return true;
 }
 
-/* Whether some carrier has id `id`: a local one with plans, or one the
- * carrier registry names. */
+/* Whether this server compares a carrier with id `id` (as GET /v1/carriers
+ * lists them): one the carrier registry names, or a local one with plans
+ * that the registry does not leave out. */
 static bool carrier_known(const mq_server *s, const mq_engine *e, const char *id)
 {
     if (s->registry && mq_remote_registry_find(s->registry, id))
         return true;
+    if (!mq_remote_rate_here(s->registry, id))
+        return false;
     for (int i = 0; i < mq_engine_plan_count(e); i++) {
         mq_plan_info pi;
         mq_plan_get_info(mq_engine_plan(e, i), &pi);

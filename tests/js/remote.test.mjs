@@ -272,6 +272,11 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
       [['buckeye', 2393, 285]],
     );
     assert.equal(doc.best_separate.annual_total, 2678);
+    // a local carrier the registry leaves out is no carrier of this server's,
+    // as GET /v1/carriers says: naming it is a 422 (its result was dropped)
+    const named = await postQuote(nodeB, { ...HARBOR_1, carriers: ['buckeye', 'keystone', 'quick'] });
+    assert.equal(named.status, 422, named.text);
+    assert.deepEqual(named.json.error.details, [{ path: 'carriers[1]', message: 'no carrier with id "keystone"' }]);
   });
 
   it('every carrier gets its status, within the deadline plus 100 ms', async () => {
