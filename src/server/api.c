@@ -4,7 +4,8 @@
  * against every carrier, saves it and answers the contract's response;
  * GET /v1/quotes/{id} answers the saved response as it was; GET
  * /v1/quotes/{id}/worksheet/{carrier} re-rates the saved request with the
- * plan version that carrier used and answers its worksheet; /v1/carriers,
+ * plan version that carrier used and answers its worksheet (none for a
+ * remote carrier, which rated it elsewhere); /v1/carriers,
  * /v1/plans, /healthz and /metrics describe the server. Errors are always
  * {"error": {"code", "message", "path"}} with a fitting 4xx or 5xx.
  */
@@ -512,6 +513,14 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
                      "that carrier answered with several plans: name one by its plan id", "");
     } else if (!row) {
         mq_api_error(r, 404, "not_found", "this quote has no result from that carrier", "");
+    } else if (mq_remote_asked_elsewhere(s->registry, row->carrier)) {
+        /* its plan is the carrier's own: rating it with a local plan of the
+         * same id (or answering "no longer loaded") would explain a price
+         * this server never worked out */
+        mq_api_error(r, 404, "not_found",
+                     "that carrier is a remote one, which rated the quote itself: its steps are "
+                     "not known here",
+                     "");
     } else if (!*row->plan_id) {
         mq_api_error(r, 404, "not_found", "that carrier had no plan for this request", "");
     } else if (!(ref = mq_server_engine_acquire(s)) ||

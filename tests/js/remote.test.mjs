@@ -279,6 +279,29 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.deepEqual(named.json.error.details, [{ path: 'carriers[1]', message: 'no carrier with id "keystone"' }]);
   });
 
+  it('a remote carrier\'s result has no worksheet here; a local one\'s has', async () => {
+    const q = await postQuote(nodeB, { ...HARBOR_1, carriers: ['buckeye', 'harbor', 'quick'] });
+    assert.equal(q.status, 201, q.text);
+    const r = byCarrier(q.json);
+    assert.deepEqual([r.harbor.status, r.quick.status, r.buckeye.status], ['quoted', 'quoted', 'quoted']);
+    const sheet = (c) => fetch(`${nodeB.url}/v1/quotes/${q.json.quote_id}/worksheet/${c}`);
+    // quick's plan (quick-auto) was never loaded here: it was "no longer loaded" (409);
+    // harbor's was rated again with node B's own copy of the plan the registry routes away
+    for (const c of ['quick', 'harbor']) {
+      const res = await sheet(c);
+      assert.equal(res.status, 404, c);
+      assert.deepEqual((await res.json()).error, {
+        code: 'not_found',
+        message: 'that carrier is a remote one, which rated the quote itself: its steps are not known here',
+        path: '',
+      });
+    }
+    const local = await sheet('buckeye');
+    assert.equal(local.status, 200);
+    const steps = (await local.json()).steps;
+    assert.deepEqual([steps.at(-1).name, steps.at(-1).running], ['Total', r.buckeye.premium.total]);
+  });
+
   it('every carrier gets its status, within the deadline plus 100 ms', async () => {
     const q = await postQuote(nodeB, HARBOR_1);
     assert.equal(q.status, 201, q.text);
