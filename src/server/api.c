@@ -172,8 +172,9 @@ void mq_api_save_failed(mq_server *s, mq_http_req *r)
     }
     if (mq_store_failed(s->store, NULL, 0))
         mq_api_error(r, 503, "storage_unavailable",
-                     "the database refuses writes since a write to its disk failed; nothing was "
-                     "stored; the operator must fix the disk and restart the server",
+                     "the database refuses writes since a write to its disk failed or its file "
+                     "was moved away; nothing was stored; the operator must fix it and restart "
+                     "the server",
                      "");
     else
         mq_api_error(r, 500, "storage_error", "the quote could not be saved; nothing was stored",
@@ -621,8 +622,8 @@ static void get_health(mq_server *s, mq_http_req *r)
     if (doc && failing) {
         char problem[400];
         snprintf(problem, sizeof problem,
-                 "the database refuses writes since a write to its disk failed (%s); restart "
-                 "once the disk is fixed",
+                 "the database refuses writes (%s); restart once the disk or the file is "
+                 "fixed",
                  why);
         json_object_set_new(doc, "problem", json_string(problem));
     }
