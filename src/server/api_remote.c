@@ -537,58 +537,137 @@ static bool appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     }
 }
 
-static bool remote_metrics_of(mq_server *s, int i, char **buf, size_t *len, size_t *cap)
-{
-    const char *id = s->registry->carriers[i].id;
+/* One remote carrier's counters, read once for every family below. */
+typedef struct remote_sample {
+    const char *id;
     mq_remote_stats st;
-    mq_remote_get_stats(s->remote, i, &st);
+} remote_sample;
+
+/* A counter or gauge family of the remote carriers: one sample each. */
+typedef struct remote_family {
+    const char *name, *type, *help;
+    long (*value)(const mq_remote_stats *st);
+} remote_family;
+
+static long consecutive_failures(const mq_remote_stats *st)
+{
+    return st->consecutive_failures;
+}
+static long calls(const mq_remote_stats *st)
+{
+    return st->calls;
+}
+static long skipped(const mq_remote_stats *st)
+{
+    return st->skipped;
+}
+static long connections_opened(const mq_remote_stats *st)
+{
+    return st->connections_opened;
+}
+static long in_flight(const mq_remote_stats *st)
+{
+    return st->in_flight;
+}
+
+static const remote_family remote_families[] = {
+    {"mq_remote_consecutive_failures", "gauge",
+     "Calls to each remote carrier that failed in a row (the circuit opens past its threshold).",
+     consecutive_failures},
+    {"mq_remote_calls_total", "counter", "Calls made to each remote carrier.", calls},
+    {"mq_remote_skipped_total", "counter",
+     "Quotes that did not call a remote carrier because its circuit was open.", skipped},
+    {"mq_remote_connections_opened_total", "counter",
+     "Connections opened to each remote carrier (flat while keep-alive works).",
+     connections_opened},
+    {"mq_remote_in_flight", "gauge", "Calls to each remote carrier waiting for an answer.",
+     in_flight},
+};
+
+static bool remote_family_text(const remote_family *f, const remote_sample *rs, int n, char **buf,
+                               size_t *len, size_t *cap)
+{
+    bool ok =
+        appendf(buf, len, cap, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
+    for (int i = 0; ok && i < n; i++)
+        ok = appendf(buf, len, cap, "%s{carrier=\"%s\"} %ld\n", f->name, rs[i].id,
+                     f->value(&rs[i].st));
+    return ok;
+}
+
+/* The families whose samples have more labels than the carrier's. */
+static bool remote_breaker_text(const remote_sample *rs, int n, char **buf, size_t *len,
+                                size_t *cap)
+{
     bool ok = appendf(buf, len, cap,
-                      "mq_remote_breaker_state{carrier=\"%s\",state=\"%s\"} %d\n"
-                      "mq_remote_consecutive_failures{carrier=\"%s\"} %d\n"
-                      "mq_remote_calls_total{carrier=\"%s\"} %ld\n"
-                      "mq_remote_failures_total{carrier=\"%s\",kind=\"error\"} %ld\n"
-                      "mq_remote_failures_total{carrier=\"%s\",kind=\"timeout\"} %ld\n"
-                      "mq_remote_skipped_total{carrier=\"%s\"} %ld\n"
-                      "mq_remote_connections_opened_total{carrier=\"%s\"} %ld\n"
-                      "mq_remote_in_flight{carrier=\"%s\"} %ld\n",
-                      id, mq_breaker_state_name(st.state), (int)st.state, id,
-                      st.consecutive_failures, id, st.calls, id, st.failures, id, st.timeouts, id,
-                      st.skipped, id, st.connections_opened, id, st.in_flight);
-    long cumulative = 0;
-    for (int b = 0; ok && b <= MQ_REMOTE_LAT_BUCKETS; b++) {
-        cumulative += st.latency[b];
-        if (b < MQ_REMOTE_LAT_BUCKETS)
+                      "# HELP mq_remote_breaker_state Circuit breaker of each remote carrier "
+                      "(0 closed, 1 open, 2 half open).\n"
+                      "# TYPE mq_remote_breaker_state gauge\n");
+    for (int i = 0; ok && i < n; i++)
+        ok = appendf(buf, len, cap, "mq_remote_breaker_state{carrier=\"%s\",state=\"%s\"} %d\n",
+                     rs[i].id, mq_breaker_state_name(rs[i].st.state), (int)rs[i].st.state);
+    ok = ok && appendf(buf, len, cap,
+                       "# HELP mq_remote_failures_total Calls to each remote carrier that failed, "
+                       "by kind (an error answer or none in time).\n"
+                       "# TYPE mq_remote_failures_total counter\n");
+    for (int i = 0; ok && i < n; i++)
+        ok = appendf(buf, len, cap,
+                     "mq_remote_failures_total{carrier=\"%s\",kind=\"error\"} %ld\n"
+                     "mq_remote_failures_total{carrier=\"%s\",kind=\"timeout\"} %ld\n",
+                     rs[i].id, rs[i].st.failures, rs[i].id, rs[i].st.timeouts);
+    return ok;
+}
+
+static bool remote_latency_text(const remote_sample *rs, int n, char **buf, size_t *len,
+                                size_t *cap)
+{
+    bool ok = appendf(buf, len, cap,
+                      "# HELP mq_remote_latency_ms Time each remote carrier took to answer.\n"
+                      "# TYPE mq_remote_latency_ms histogram\n");
+    for (int i = 0; ok && i < n; i++) {
+        const char *id = rs[i].id;
+        long cumulative = 0;
+        for (int b = 0; ok && b < MQ_REMOTE_LAT_BUCKETS; b++) {
+            cumulative += rs[i].st.latency[b];
             ok = appendf(buf, len, cap,
                          "mq_remote_latency_ms_bucket{carrier=\"%s\",le=\"%g\"} %ld\n", id,
                          mq_remote_latency_bounds_ms[b], cumulative);
-        else
-            ok = appendf(buf, len, cap,
-                         "mq_remote_latency_ms_bucket{carrier=\"%s\",le=\"+Inf\"} %ld\n"
-                         "mq_remote_latency_ms_sum{carrier=\"%s\"} %.3f\n"
-                         "mq_remote_latency_ms_count{carrier=\"%s\"} %ld\n",
-                         id, cumulative, id, st.latency_sum_ms, id, cumulative);
+        }
+        cumulative += rs[i].st.latency[MQ_REMOTE_LAT_BUCKETS];
+        ok = ok && appendf(buf, len, cap,
+                           "mq_remote_latency_ms_bucket{carrier=\"%s\",le=\"+Inf\"} %ld\n"
+                           "mq_remote_latency_ms_sum{carrier=\"%s\"} %.3f\n"
+                           "mq_remote_latency_ms_count{carrier=\"%s\"} %ld\n",
+                           id, cumulative, id, rs[i].st.latency_sum_ms, id, cumulative);
     }
     return ok;
 }
 
+/* The remote carriers' metrics in Prometheus text, a family at a time (the
+ * format wants all of a family's samples together, after its HELP and
+ * TYPE); each carrier's counters are read once. "" without remote carriers. */
 char *mq_api_remote_metrics(mq_server *s)
 {
     size_t len = 0, cap = 4096;
     char *buf = malloc(cap);
-    if (!buf)
+    int n = 0;
+    remote_sample *rs = s->remote ? calloc((size_t)s->registry->ncarriers + 1, sizeof(*rs)) : NULL;
+    if (!buf || (s->remote && !rs)) {
+        free(buf);
+        free(rs);
         return NULL;
+    }
     buf[0] = '\0';
-    if (!s->remote)
-        return buf;
-    bool ok = appendf(&buf, &len, &cap,
-                      "# HELP mq_remote_breaker_state Circuit breaker of each remote carrier "
-                      "(0 closed, 1 open, 2 half open).\n"
-                      "# TYPE mq_remote_breaker_state gauge\n"
-                      "# HELP mq_remote_latency_ms Time each remote carrier took to answer.\n"
-                      "# TYPE mq_remote_latency_ms histogram\n");
-    for (int i = 0; ok && i < s->registry->ncarriers; i++)
-        if (s->registry->carriers[i].remote)
-            ok = remote_metrics_of(s, i, &buf, &len, &cap);
+    for (int i = 0; rs && i < s->registry->ncarriers; i++)
+        if (s->registry->carriers[i].remote) {
+            rs[n].id = s->registry->carriers[i].id;
+            mq_remote_get_stats(s->remote, i, &rs[n++].st);
+        }
+    bool ok = n == 0 || remote_breaker_text(rs, n, &buf, &len, &cap);
+    for (size_t f = 0; ok && n > 0 && f < sizeof remote_families / sizeof remote_families[0]; f++)
+        ok = remote_family_text(&remote_families[f], rs, n, &buf, &len, &cap);
+    ok = ok && (n == 0 || remote_latency_text(rs, n, &buf, &len, &cap));
+    free(rs);
     if (!ok) {
         free(buf);
         return NULL;

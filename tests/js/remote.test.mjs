@@ -420,6 +420,46 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.ok((await metric(nodeB, 'mq_remote_latency_ms_count{carrier="harbor"}')) >= 5);
   });
 
+  it('/metrics is valid text format with remote carriers: each family once, its samples together after HELP and TYPE', async () => {
+    const text = await (await fetch(`${nodeB.url}/metrics`)).text();
+    const typed = new Map(); // family -> type
+    const done = new Set(); // families whose samples have ended
+    let current = null;
+    const familyOf = (name) => {
+      for (const suffix of ['_bucket', '_sum', '_count']) {
+        const base = name.endsWith(suffix) ? name.slice(0, -suffix.length) : null;
+        if (base && (typed.get(base) === 'histogram' || (suffix !== '_bucket' && typed.get(base) === 'summary')))
+          return base;
+      }
+      return name;
+    };
+    for (const line of text.split('\n').filter(Boolean)) {
+      const m = /^# (HELP|TYPE) (\S+)(?: (\S+))?/.exec(line);
+      if (m) {
+        if (m[1] === 'TYPE') {
+          assert.ok(!typed.has(m[2]), `a second TYPE for ${m[2]}`);
+          typed.set(m[2], m[3]);
+        }
+        if (current && current !== m[2]) done.add(current);
+        current = m[2];
+        continue;
+      }
+      const family = familyOf(line.split(/[{ ]/)[0]);
+      assert.ok(typed.has(family), `no TYPE before ${line}`);
+      assert.ok(!done.has(family), `${family} resumes after another family: ${line}`);
+      if (family !== current) {
+        if (current) done.add(current);
+        current = family;
+      }
+    }
+    for (const family of ['mq_remote_breaker_state', 'mq_remote_calls_total', 'mq_remote_failures_total',
+      'mq_remote_skipped_total', 'mq_remote_connections_opened_total', 'mq_remote_in_flight',
+      'mq_remote_consecutive_failures', 'mq_remote_latency_ms'])
+      assert.ok(typed.has(family), `${family} has no TYPE`);
+    assert.match(text, /^mq_remote_calls_total\{carrier="harbor"\} \d+$/m);
+    assert.match(text, /^mq_remote_failures_total\{carrier="harbor",kind="timeout"\} \d+$/m);
+  });
+
   it('/v1/carriers lists remote carriers with their circuit breakers', async () => {
     const doc = await (await fetch(`${nodeB.url}/v1/carriers`)).json();
     const harbor = doc.carriers.find((c) => c.id === 'harbor');
