@@ -17,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_STACK = 64, MAX_DEPTH = 64 };
+/* MAX_DEPTH bounds the parser's recursion (parentheses, unary operators),
+ * MAX_HEIGHT the tree's, which the compiler recurses on: a chain of binary
+ * operators (1 + 1 + ... + 1) adds a level per operator without recursing
+ * in the parser. */
+enum { MAX_STACK = 64, MAX_DEPTH = 64, MAX_HEIGHT = 512 };
 
 /* ---- Lexer ----------------------------------------------------------- */
 
@@ -191,6 +195,7 @@ struct node {
     node *a, *b, *c;
     node **args;
     int nargs;
+    int height; /* levels from this node to its deepest leaf (a leaf is 1) */
 };
 
 static node *new_node(parser *p, node_kind kind, int pos)
@@ -202,7 +207,31 @@ static node *new_node(parser *p, node_kind kind, int pos)
     }
     n->kind = kind;
     n->pos = pos;
+    n->height = 1;
     return n;
+}
+
+static int height_of(const node *n)
+{
+    return n ? n->height : 0;
+}
+
+/* Sets n's height from its children's, once they are parsed; a tree higher
+ * than MAX_HEIGHT is an error, so that compiling it stays within a small
+ * stack whatever the plan holds. */
+static void settle_height(parser *p, node *n)
+{
+    int h = height_of(n->a);
+    if (height_of(n->b) > h)
+        h = height_of(n->b);
+    if (height_of(n->c) > h)
+        h = height_of(n->c);
+    for (int i = 0; n->args && i < n->nargs; i++)
+        if (height_of(n->args[i]) > h)
+            h = height_of(n->args[i]);
+    n->height = h + 1;
+    if (n->height > MAX_HEIGHT)
+        fail(p, n->pos, "expression too deep: more than 512 levels of operators and calls");
 }
 
 static char *token_text(parser *p, const token *t)
@@ -271,6 +300,7 @@ static node *parse_aggregate(parser *p, node *n)
         return n;
     }
     expect(p, TK_RP, "\")\"");
+    settle_height(p, n);
     return n;
 }
 
@@ -342,10 +372,12 @@ static node *parse_primary(parser *p)
                 return parse_aggregate(p, n);
             n->kind = N_CALL;
             n->args = parse_args(p, TK_RP, &n->nargs);
+            settle_height(p, n);
         } else if (p->tok.kind == TK_LB) {
             next(p);
             n->kind = N_LOOKUP;
             n->args = parse_args(p, TK_RB, &n->nargs);
+            settle_height(p, n);
         }
         return n;
     default:
@@ -367,6 +399,7 @@ static node *parse_unary(parser *p)
         if (n) {
             n->op = t.kind;
             n->a = parse_unary(p);
+            settle_height(p, n);
         }
         p->depth--;
         return n;
@@ -415,6 +448,7 @@ static node *parse_binary(parser *p, int min_prec)
         n->a = left;
         /* comparisons do not chain: a < b < c is an error */
         n->b = parse_binary(p, prec + 1);
+        settle_height(p, n);
         if (prec == 3 && precedence(p->tok.kind) == 3)
             fail(p, p->tok.pos, "comparisons do not chain; use \"and\"");
         left = n;
@@ -437,6 +471,7 @@ static node *parse_expr(parser *p)
             c->b = parse_expr(p);
             expect(p, TK_COLON, "\":\"");
             c->c = parse_expr(p);
+            settle_height(p, c);
         }
         n = c;
     }
@@ -1092,6 +1127,24 @@ static mq_prog *compile_sub(compiler *outer, const mq_scope *scope, node *n, vin
     return pr;
 }
 
+enum { EXCERPT_BYTES = 100 };
+
+/* The expression as an error message quotes it: whole, or its first
+ * EXCERPT_BYTES bytes (cut between UTF-8 characters) and "...", so that a
+ * runaway expression does not make a message of a megabyte. */
+static const char *excerpt_of(const char *text, char buf[EXCERPT_BYTES + 4])
+{
+    size_t n = strlen(text);
+    if (n <= EXCERPT_BYTES)
+        return text;
+    n = EXCERPT_BYTES;
+    while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(buf, text, n);
+    memcpy(buf + n, "...", 4);
+    return buf;
+}
+
 mq_prog *mq_expr_compile(mq_compile_env *env, const mq_scope *scope, const char *text, int line,
                          int col, mq_type *type_out, int *domain_out)
 {
@@ -1118,9 +1171,10 @@ mq_prog *mq_expr_compile(mq_compile_env *env, const mq_scope *scope, const char 
             *domain_out = vi.domain;
     }
     if (p.error || !pr) {
+        char excerpt[EXCERPT_BYTES + 4];
         if (!p.reported)
             mq_diag_add(env->diags, "%s:%d:%d: %s (in \"%s\")", env->file, line, col + p.error_pos,
-                        p.error ? p.error : "out of memory", text);
+                        p.error ? p.error : "out of memory", excerpt_of(text, excerpt));
         mq_prog_free(pr);
         pr = NULL;
     }

@@ -294,6 +294,28 @@ static void deep_nesting_is_refused_not_crashed(void **state)
     assert_non_null(strstr(f->diags.items[0].text, "nested too deeply"));
 }
 
+/* 1 + 1 + ... nests a level per operator with no parenthesis: a chain
+ * of 100000 crashed the compiler's recursion (a stack overflow in check);
+ * it is refused at the 512th level, and the message quotes only the first
+ * 100 bytes of the text. A chain of 500 still compiles and runs. */
+static void long_operator_chains_are_refused_not_crashed(void **state)
+{
+    fixture *f = *state;
+    enum { TERMS = 100000 };
+    char *text = malloc(4 * TERMS + 2);
+    assert_non_null(text);
+    for (int i = 0; i < TERMS; i++)
+        memcpy(text + 4 * i, "1 + ", 4);
+    strcpy(text + 4 * TERMS, "1");
+    assert_string_equal(compile_error(f, text),
+                        "plan.yaml:7:2056: expression too deep: more than 512 levels of operators "
+                        "and calls (in \"1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 "
+                        "+ 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + ...\")");
+    strcpy(text + 4 * 500, "1");
+    assert_true(run(f, text) == 501);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +328,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(policy_only_programs, setup, teardown),
         cmocka_unit_test_setup_teardown(compile_errors_name_line_and_column, setup, teardown),
         cmocka_unit_test_setup_teardown(deep_nesting_is_refused_not_crashed, setup, teardown),
+        cmocka_unit_test_setup_teardown(long_operator_chains_are_refused_not_crashed, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("expr", tests, NULL, NULL);
 }
