@@ -805,7 +805,11 @@ static void emit_item(gen *g, const mq_step *st, int i)
     emit(g, "if (!known%d) {\ndouble when = 0, amount = 0;\n", gi);
     emit_prog(g, st->items[i].when, "when");
     emit_prog(g, st->items[i].amount, "amount");
-    emit(g, "on%d = mq_truth(when);\namount%d = amount;\nknown%d = true;\n}\n", gi, gi, gi);
+    /* an amount the interpreter refuses is the interpreter's to report */
+    emit(g,
+         "on%d = mq_truth(when);\nif (on%d && !mq_discount_amount_ok(amount))\nreturn "
+         "native_interpret();\namount%d = amount;\nknown%d = true;\n}\n",
+         gi, gi, gi, gi);
 }
 
 /* The sum of the amounts of `items` (bit per item of st) that apply, in
@@ -901,10 +905,11 @@ static void emit_step(gen *g, const mq_cov_op *op, int cov)
         emit(g, "x += v;\n");
         break;
     case STEP_ROUND:
-        emit(g, "x = v > 0 ? mq_round_to_cents(x, v) / 100.0 : NAN;\n");
+        emit(g, "if (!mq_round_step_ok(v))\nreturn native_interpret();\n"
+                "x = mq_round_step(x, v);\n");
         break;
     case STEP_MINIMUM:
-        emit(g, "if (x < v)\nx = v;\n");
+        emit(g, "if (x < v || isnan(v))\nx = v;\n");
         break;
     default:
         break;

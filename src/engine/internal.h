@@ -877,6 +877,33 @@ static inline int64_t mq_round_to_cents(double v, double step)
     return mq_round_half_up(units * step * 100);
 }
 
+/* Whether `step` is a rounding step mq_round_to_cents can honour: a whole
+ * number of cents from 0.01 to 100 (0.001 or 0.015 would be rounded to
+ * cents anyway, silently). rounding.coverage and `round:` steps. */
+static inline bool mq_round_step_ok(double step)
+{
+    return step >= 0.01 && step <= 100 && fabs(step * 100 - round(step * 100)) < 1e-6;
+}
+
+/* A `round:` step on the running premium x: x rounded half up to a
+ * multiple of `step` (mq_round_step_ok), in dollars. A missing x stays
+ * missing and one beyond any premium (|x| >= 9e13) stays as it is, so that
+ * rate_coverage refuses it: converting them to cents was undefined and made
+ * a missing premium a large negative one, which a later `minimum:` step
+ * then raised to the minimum as if it were a price. */
+static inline double mq_round_step(double x, double step)
+{
+    return fabs(x) < 9e13 ? mq_round_to_cents(x, step) / 100.0 : x;
+}
+
+/* Whether a discount item's amount (a fraction) can be summed: from 0 to
+ * less than 1. A missing amount would make the sum missing, which takes the
+ * whole cap; a negative one is a surcharge in disguise. */
+static inline bool mq_discount_amount_ok(double amount)
+{
+    return amount >= 0 && amount < 1;
+}
+
 /* ---- Re-rating memo (memo.c) ------------------------------------------ */
 
 /* After setup, before the variables are computed: copies the memo's

@@ -1059,6 +1059,11 @@ static void load_steps(loader *L, struct fy_node *seq)
             if (st->expr && st->kind == STEP_FACTOR && constant_of(L, get(sn, "factor"), &f) &&
                 !(f > 0))
                 ERR(L, get(sn, "factor"), "step %s: factor %g must be more than 0", st->name, f);
+            if (st->expr && st->kind == STEP_ROUND && constant_of(L, get(sn, "round"), &f) &&
+                !mq_round_step_ok(f))
+                ERR(L, get(sn, "round"),
+                    "step %s: round %g must be a whole number of cents from 0.01 to 100", st->name,
+                    f);
             break;
         }
         p->nsteps++;
@@ -1089,8 +1094,9 @@ static void load_money_rules(loader *L, struct fy_node *root)
     struct fy_node *r = get(root, "rounding");
     if (r && check_keys(L, r, "rounding", rkeys) && get(r, "coverage") &&
         number_of(L, get(r, "coverage"), "rounding.coverage", &p->round_step) &&
-        !(p->round_step >= 0.01 && p->round_step <= 100))
-        ERR(L, get(r, "coverage"), "rounding.coverage must be from 0.01 to 100");
+        !mq_round_step_ok(p->round_step))
+        ERR(L, get(r, "coverage"),
+            "rounding.coverage must be a whole number of cents from 0.01 to 100");
     struct fy_node *m = get(root, "minimum_premium");
     if (m)
         money_of(L, m, "minimum_premium", &p->minimum_cents);

@@ -473,6 +473,21 @@ static inline bool discount_item(rating *r, const mq_step *st, int i)
     return r->item_on[gi] >= 0 || evaluate_item(r, st, i, gi);
 }
 
+/* An applying item's amount that mq_discount_amount_ok refuses: the
+ * result is an error naming the item and its step. Always false. */
+static __attribute__((noinline)) bool bad_amount(rating *r, const mq_step *st, int i, double amount)
+{
+    char value[32];
+    if (isnan(amount))
+        snprintf(value, sizeof value, "missing");
+    else
+        snprintf(value, sizeof value, "%.10g", amount);
+    fail_with(r, MQ_ERROR,
+              "%s: the amount of discount %s (step %s) is %s, not a fraction from 0 to 1",
+              r->p->carrier_name, st->items[i].name, st->name, value);
+    return false;
+}
+
 /* 1 - min(cap, sum of the amounts of the items of `cov` that apply), the
  * sum taken in the items' order; with the worksheet, *detail says which. */
 static bool run_discounts(rating *r, const mq_step *st, int cov, double *factor,
@@ -492,6 +507,8 @@ static bool run_discounts(rating *r, const mq_step *st, int cov, double *factor,
         if (!r->item_on[gi])
             continue;
         double amount = r->item_amount[gi];
+        if (!mq_discount_amount_ok(amount))
+            return bad_amount(r, st, i, amount);
         sum += amount;
         if (r->worksheet && len < sizeof buf - 80)
             len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %.10g%%", len ? " + " : "",
@@ -540,8 +557,13 @@ static bool settle_group(rating *r, const mq_cov_op *op)
         if (!evaluate_masked(r, st, __builtin_ctzll(need)))
             return false;
     double sum = 0;
-    for (uint64_t on = items & r->items_on[st->mask_index]; on; on &= on - 1)
-        sum += r->item_amount[st->first_item + __builtin_ctzll(on)];
+    for (uint64_t on = items & r->items_on[st->mask_index]; on; on &= on - 1) {
+        int i = __builtin_ctzll(on);
+        double amount = r->item_amount[st->first_item + i];
+        if (!mq_discount_amount_ok(amount))
+            return bad_amount(r, st, i, amount);
+        sum += amount;
+    }
     r->group_factor[op->slot] = 1 - (sum < st->cap ? sum : st->cap);
     r->group_done[op->slot] = 1;
     return true;
@@ -621,13 +643,19 @@ static bool run_step(rating *r, const mq_cov_op *op, int cov, int32_t unit, doub
     case STEP_ROUND:
         if (!eval(r, st->expr, &v))
             return false;
-        *running = v > 0 ? mq_round_to_cents(*running, v) / 100.0 : NAN;
+        if (!mq_round_step_ok(v)) {
+            fail_with(r, MQ_ERROR,
+                      "%s: step %s rounds to %.10g, not a whole number of cents from 0.01 to 100",
+                      r->p->carrier_name, st->name, v);
+            return false;
+        }
+        *running = mq_round_step(*running, v);
         sign = 'r';
         break;
     case STEP_MINIMUM:
         if (!eval(r, st->expr, &v))
             return false;
-        if (*running < v)
+        if (*running < v || isnan(v)) /* a missing minimum makes the premium missing */
             *running = v;
         sign = 'm';
         break;
@@ -704,10 +732,61 @@ __attribute__((noinline)) static void note_left_off(rating *r, int cov, int32_t 
     add_note(r, mq_rate_note_text(r->p, r->in, cov, unit, r->a));
 }
 
+/* A coverage premium rate_coverage can round and sum (NaN is not). */
+static bool premium_ok(double x)
+{
+    return x >= 0 && x <= 1e9;
+}
+
+/* The step after which the premium of coverage cov on unit u last turned
+ * into one premium_ok refuses ("Base rate" when it started so), found by
+ * running the steps again without the worksheet: only on this error path.
+ * NULL when it cannot be told. */
+static const char *spoiling_step(rating *r, const mq_plan_cov *pc, int cov, int32_t unit)
+{
+    bool worksheet = r->worksheet;
+    const char *culprit = NULL;
+    double x;
+    r->worksheet = false;
+    if (eval(r, pc->base, &x)) {
+        culprit = premium_ok(x) ? NULL : "Base rate";
+        for (int i = 0; i < pc->nsteps; i++) {
+            bool was_ok = premium_ok(x);
+            if (!run_step(r, &pc->ops[i], cov, unit, &x))
+                break;
+            if (was_ok && !premium_ok(x))
+                culprit = pc->ops[i].step->name;
+        }
+    }
+    r->worksheet = worksheet;
+    return culprit;
+}
+
+/* The result is an error: the premium of coverage cov came out as x, which
+ * is missing, negative or too large, and the reason names the step that
+ * made it so. */
+static __attribute__((noinline)) void bad_premium(rating *r, const mq_plan_cov *pc, int cov,
+                                                  int32_t unit, double x)
+{
+    if (r->totals_only) {
+        set_status(r, MQ_ERROR, NULL);
+        return;
+    }
+    char what[64];
+    if (isnan(x))
+        snprintf(what, sizeof what, "missing (a value it needs is missing)");
+    else if (x < 0)
+        snprintf(what, sizeof what, "negative (%.4f)", x);
+    else
+        snprintf(what, sizeof what, "more than 1000000000 (%.10g)", x);
+    const char *step = spoiling_step(r, pc, cov, unit);
+    fail_with(r, MQ_ERROR, "%s: the %s premium is %s%s%s", r->p->carrier_name,
+              r->l->coverages[cov].code, what, step ? " after step " : "", step ? step : "");
+}
+
 static bool rate_coverage(rating *r, int cov, int32_t unit)
 {
     const mq_plan_cov *pc = &r->p->cov[cov];
-    const mq_coverage_def *cd = &r->l->coverages[cov];
     double omit = 0, running;
     if (pc->omit_when && !eval(r, pc->omit_when, &omit))
         return false;
@@ -722,10 +801,8 @@ static bool rate_coverage(rating *r, int cov, int32_t unit)
         record(r, cov, unit, "Base rate", NULL, NULL, NULL, '=', running, running);
     if (!run_ops(r, pc, cov, unit, &running))
         return false;
-    if (!(running >= 0 && running <= 1e9)) { /* NaN too */
-        fail_with(r, MQ_ERROR,
-                  "%s: the %s premium is not a valid amount (a value it needs is missing)",
-                  r->p->carrier_name, cd->code);
+    if (!premium_ok(running)) {
+        bad_premium(r, pc, cov, unit, running);
         return true;
     }
     int64_t cents = mq_round_to_cents(running, r->p->round_step);
@@ -749,7 +826,8 @@ static bool rate_units(rating *r)
         for (uint64_t chosen = chosen_mask(r, u); chosen; chosen &= chosen - 1) {
             int c = __builtin_ctzll(chosen);
             if (!rate_coverage(r, c, u)) {
-                apply_miss(r);
+                if (r->out->status == MQ_QUOTED) /* else a step said what is wrong */
+                    apply_miss(r);
                 return false;
             }
             if (r->out->status != MQ_QUOTED || r->oom)

@@ -335,6 +335,102 @@ static void a_yaml_syntax_error_is_reported_not_printed(void **state)
     free(text);
 }
 
+/* A rounding step must be a whole number of cents: anything finer was
+ * rounded to the cent anyway (round 0.001 made 16.275 16.27), and 0.015
+ * gave premiums in odd cents; a step of 0 or less failed at rating only. */
+static void rounding_steps_are_whole_cents(void **state)
+{
+    (void)state;
+    char *m = load_broken("rounding: {coverage: 1.00}", "rounding: {coverage: 0.015}");
+    assert_string_equal(m, "plan.yaml:114: rounding.coverage must be a whole number of cents "
+                           "from 0.01 to 100");
+    free(m);
+    m = load_broken("^  - name: Discounts ", "  - {name: Round, round: 0.001}\\n&");
+    assert_string_equal(m, "plan.yaml:104: step Round: round 0.001 must be a whole number of "
+                           "cents from 0.01 to 100");
+    free(m);
+    m = load_broken("^  - name: Discounts ", "  - {name: Round, round: -1}\\n&");
+    assert_string_equal(m, "plan.yaml:104: step Round: round -1 must be a whole number of cents "
+                           "from 0.01 to 100");
+    free(m);
+}
+
+/* Copies v1 to edited, runs `cmd` in it, loads it (it must load) and rates
+ * example1 on 2026-03-01 with it; the caller frees the arena. */
+static mq_result *rate_edited(const char *cmd, mq_arena *a)
+{
+    sh("rm -rf %s/edited && cp -r %s/v1 %s/edited && cd %s/edited && %s", tmpdir, tmpdir, tmpdir,
+       tmpdir, cmd);
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/edited", tmpdir);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    if (!e)
+        fail_msg("did not load: %s", d.count ? d.items[0].text : "?");
+    mq_result *res;
+    int n;
+    rate_on(e, "2026-03-01", a, &res, &n);
+    assert_int_equal(n, 1);
+    mq_engine_free(e); /* the result's texts are in the arena */
+    sh("rm -rf %s/edited", tmpdir);
+    return res;
+}
+
+static void assert_error(const mq_result *r, const char *reason)
+{
+    assert_int_equal(r->status, MQ_ERROR);
+    assert_int_equal(r->nreasons, 1);
+    assert_string_equal(r->reasons[0], reason);
+}
+
+/* Values a step computes while rating that cannot be priced are errors
+ * naming the step, never a price: a discount amount that is missing took
+ * the whole cap (Harbor's 30% instead of 8%: bi 207, not 225), a negative
+ * one was a surcharge; a missing premium that went through a round step
+ * became -92233720368547760 and a later minimum step then quoted it at the
+ * minimum (med 9.20 -> 9); a round step computed as 0.005 was rounded to
+ * cents; the reason for a negative premium said a value was missing. */
+static void bad_values_in_steps_are_errors_naming_the_step(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    assert_error(rate_edited("sed -i 's/amount: 0.05,/amount: \"driver.student_gpa \\/ 40\",/' "
+                             "plan.yaml",
+                             &a),
+                 "Harbor Mutual: the amount of discount Homeowner (step Discounts) is missing, "
+                 "not a fraction from 0 to 1");
+    assert_error(rate_edited("sed -i 's/amount: 0.05,/amount: \"vehicle_count * -0.1\",/' "
+                             "plan.yaml",
+                             &a),
+                 "Harbor Mutual: the amount of discount Homeowner (step Discounts) is -0.1, not "
+                 "a fraction from 0 to 1");
+    /* an amount computed as 0 is no discount, and is fine */
+    mq_result *r =
+        rate_edited("sed -i 's/amount: 0.05,/amount: \"vehicle_count * 0\",/' plan.yaml", &a);
+    assert_int_equal(r->status, MQ_QUOTED);
+    /* bi 142 x 1.25 x 0.95 x 1.45 x (1 - 0.03) = 236.62 -> 237 */
+    assert_int_equal(r->coverages[0].cents, 23700);
+
+    assert_error(rate_edited("sed -i -e 's/med:  {base: 14.00}/med:  {base: "
+                             "\"driver.student_gpa\"}/' -e 's/^  - name: Discounts /  - {name: "
+                             "Round, round: 0.01}\\n  - {name: Floor, minimum: 10}\\n&/' plan.yaml",
+                             &a),
+                 "Harbor Mutual: the med premium is missing (a value it needs is missing) after "
+                 "step Base rate");
+    assert_error(rate_edited("sed -i 's/^  - name: Discounts /  - {name: Round, round: "
+                             "\"vehicle_count * 0.005\"}\\n&/' plan.yaml",
+                             &a),
+                 "Harbor Mutual: step Round rounds to 0.005, not a whole number of cents from "
+                 "0.01 to 100");
+    /* med 14 x 1.30 x 0.95 x 1.60 = 27.664, - 40 = -12.336, x (1 - 0.08) = -11.34912 */
+    assert_error(rate_edited("sed -i 's/^  - name: Discounts /  - {name: Credit, coverages: "
+                             "[med], add: -40}\\n&/' plan.yaml",
+                             &a),
+                 "Harbor Mutual: the med premium is negative (-11.3491) after step Credit");
+    mq_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +442,8 @@ int main(void)
         cmocka_unit_test(empty_files_and_second_documents),
         cmocka_unit_test(yaml_text_is_checked_before_libfyaml),
         cmocka_unit_test(a_yaml_syntax_error_is_reported_not_printed),
+        cmocka_unit_test(rounding_steps_are_whole_cents),
+        cmocka_unit_test(bad_values_in_steps_are_errors_naming_the_step),
     };
     return cmocka_run_group_tests_name("plan", tests, make_two_versions, remove_tmp);
 }
