@@ -680,6 +680,10 @@ static uint64_t coverage_mask(loader *L, struct fy_node *list, const char *where
         ERR(L, list, "%s: coverages must be a list such as [bi, pd]", where);
         return 0;
     }
+    if (fy_node_sequence_item_count(list) == 0) { /* it would apply to nothing, silently */
+        ERR(L, list, "%s: coverages is empty (leave it out to apply to every coverage)", where);
+        return 0;
+    }
     uint64_t mask = 0;
     void *it = NULL;
     struct fy_node *n;
@@ -687,7 +691,8 @@ static uint64_t coverage_mask(loader *L, struct fy_node *list, const char *where
         char *code = scalar(L, n, "coverage code");
         int ci = code ? mq_coverage_find(L->env.line, code) : -1;
         if (code && ci < 0)
-            ERR(L, n, "%s: \"%s\" is not a %s coverage", where, code, L->env.line->name);
+            ERR(L, n, "%s: \"%s\" is not a coverage of the %s line", where, code,
+                L->env.line->name);
         else if (ci >= 0 && !L->p->cov[ci].offered)
             ERR(L, n, "%s: coverage %s is not listed under coverages", where, code);
         else if (ci >= 0)
@@ -815,6 +820,19 @@ static void check_factor_columns(loader *L, const mq_plan *p)
     }
 }
 
+/* A discount item counts only on coverages its step runs on: one it lists
+ * that the step does not is an error, not an item that silently applies to
+ * nothing. */
+static void item_within_step(loader *L, struct fy_node *list, const mq_discount *d,
+                             const mq_step *st)
+{
+    uint64_t outside = list ? d->coverages & ~st->coverages : 0;
+    if (outside)
+        ERR(L, list, "discount %s: coverage %s is not among the coverages of step %s",
+            d->name ? d->name : "", L->env.line->coverages[__builtin_ctzll(outside)].code,
+            st->name);
+}
+
 static void load_discounts(loader *L, struct fy_node *dn, mq_step *st)
 {
     static const char *const keys[] = {"cap", "items", NULL};
@@ -853,7 +871,11 @@ static void load_discounts(loader *L, struct fy_node *dn, mq_step *st)
             ERR(L, amount, "discount %s: amount %g is not a fraction between 0 and 1 (0.12 = 12%%)",
                 d->name ? d->name : "", a);
         d->when = compile_at(L, &s, when, "when", NULL, NULL);
-        d->coverages = coverage_mask(L, get(in, "coverages"), "discount") & st->coverages;
+        char where[160];
+        snprintf(where, sizeof where, "discount %s", d->name ? d->name : "");
+        d->coverages = coverage_mask(L, get(in, "coverages"), where);
+        item_within_step(L, get(in, "coverages"), d, st);
+        d->coverages &= st->coverages;
         st->nitems++;
     }
 }
@@ -1038,7 +1060,9 @@ static void load_steps(loader *L, struct fy_node *seq)
                 st->name);
             continue;
         }
-        st->coverages = coverage_mask(L, get(sn, "coverages"), st->name);
+        char where[160];
+        snprintf(where, sizeof where, "step %s", st->name);
+        st->coverages = coverage_mask(L, get(sn, "coverages"), where);
         mq_scope s = unit_scope(L);
         switch (kind) {
         case 0:

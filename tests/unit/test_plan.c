@@ -431,6 +431,32 @@ static void bad_values_in_steps_are_errors_naming_the_step(void **state)
     mq_arena_free(&a);
 }
 
+/* A coverages list that names nothing the step or item could apply to was
+ * accepted and silently applied to nothing: an empty list, or a discount
+ * item's coverage that its step does not run on. */
+static void coverage_lists_that_apply_to_nothing_are_errors(void **state)
+{
+    (void)state;
+    char *m = load_broken("coverages: \\[bi, pd, med, um, coll\\]$", "coverages: []");
+    assert_string_equal(m, "plan.yaml:93: step Driving record: coverages is empty (leave it out "
+                           "to apply to every coverage)");
+    free(m);
+    m = load_broken("vehicle.anti_theft, coverages: \\[comp\\]",
+                    "vehicle.anti_theft, coverages: []");
+    assert_string_equal(m, "plan.yaml:112: discount Anti-theft: coverages is empty (leave it out "
+                           "to apply to every coverage)");
+    free(m);
+    m = load_broken("^  - name: Discounts  .*", "  - name: Discounts\\n    coverages: [bi, pd]");
+    assert_string_equal(m, "plan.yaml:113: discount Anti-theft: coverage comp is not among the "
+                           "coverages of step Discounts");
+    free(m);
+    m = load_broken("vehicle.anti_theft, coverages: \\[comp\\]",
+                    "vehicle.anti_theft, coverages: [cmp]");
+    assert_string_equal(m, "plan.yaml:112: discount Anti-theft: \"cmp\" is not a coverage of the "
+                           "auto line");
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +470,7 @@ int main(void)
         cmocka_unit_test(a_yaml_syntax_error_is_reported_not_printed),
         cmocka_unit_test(rounding_steps_are_whole_cents),
         cmocka_unit_test(bad_values_in_steps_are_errors_naming_the_step),
+        cmocka_unit_test(coverage_lists_that_apply_to_nothing_are_errors),
     };
     return cmocka_run_group_tests_name("plan", tests, make_two_versions, remove_tmp);
 }
