@@ -273,11 +273,11 @@ static void print_worksheet(const mq_input *in, const mq_result *r, const colors
         printf("  %-32s %-44s %5s %10.4f  %12.4f\n", s->name, what, op, s->factor, s->running);
     }
     if (r->status == MQ_QUOTED && r->metal >= 0) {
-        printf("  %-32s %-44s %5s %10s  ", "Premium tax credit", "", "-", "");
-        cli_print_money(stdout, r->credit_cents, 12);
-        printf("\n  %-32s %-44s %5s %10s  ", "Net premium", "", "=", "");
-        cli_print_money(stdout, r->net_cents, 12);
-        printf("\n");
+        /* as every line: the amount, then the running premium after it */
+        printf("  %-32s %-44s %5s %10.4f  %12.4f\n", "Premium tax credit", "", "-",
+               r->credit_cents / 100.0, r->net_cents / 100.0);
+        printf("  %-32s %-44s %5s %10.4f  %12.4f\n", "Net premium", "", "=", r->net_cents / 100.0,
+               r->net_cents / 100.0);
     }
     if (r->credit_note)
         printf("  tax credit: %s\n", r->credit_note);

@@ -277,6 +277,26 @@ static void test_explain(void **state)
     ts_result_free(&r);
 }
 
+/* A health worksheet's tax credit line reads as every line: the amount,
+ * then the premium after it (it showed the credit, 359.72, where the
+ * running premium goes). Buckeye's bronze plan for the reference's single
+ * 40-year-old in area OH-A: 318.40 x 1.278 = 406.92; credit 514.71 (the
+ * benchmark) - 154.99 (the contribution) = 359.72; net 47.20. */
+static void test_explain_health_credit(void **state)
+{
+    (void)state;
+    run r = RUN("explain", "--carrier", "buckeyehealth",
+                "tests/data/shoppers/health-oh-single-40.json");
+    assert_exit(&r, 0);
+    assert_contains(r.out,
+                    "Buckeye Health  plan buckeye-bronze-7500 version 2026  quoted 406.92\n");
+    assert_contains(r.out, "  Premium tax credit                                                   "
+                           "             -   359.7200       47.2000\n"
+                           "  Net premium                                                          "
+                           "             =    47.2000       47.2000\n");
+    ts_result_free(&r);
+}
+
 static void test_check_plans(void **state)
 {
     (void)state;
@@ -986,6 +1006,7 @@ int main(void)
         cmocka_unit_test(test_plan_variable_cycle),
         cmocka_unit_test(test_plan_unknown_top_key),
         cmocka_unit_test(test_mutated_requests),
+        cmocka_unit_test(test_explain_health_credit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
