@@ -257,6 +257,32 @@ static mq_scope policy_scope(const loader *L)
 
 /* ---- Sections -------------------------------------------------------- */
 
+/* True with its value when the expression at n is a plain number. */
+static bool constant_of(loader *L, struct fy_node *n, double *out)
+{
+    char *s = n && fy_node_is_scalar(n) ? scalar(L, n, "value") : NULL;
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    *out = strtod(s, &end);
+    return !*end && !errno && isfinite(*out);
+}
+
+/* A carrier id as requests (`carriers`, at most 64 characters), worksheet
+ * URLs and CSV books can carry it as it is. */
+static bool is_carrier_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n < 1 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') || id[i] == '-' ||
+              id[i] == '_'))
+            return false;
+    return true;
+}
+
 static void load_header(loader *L, struct fy_node *root)
 {
     mq_plan *p = L->p;
@@ -271,6 +297,11 @@ static void load_header(loader *L, struct fy_node *root)
     if (!check_keys(L, c, "carrier", carrier_keys) || !check_keys(L, pl, "plan", plan_keys))
         return;
     p->carrier_id = required_scalar(L, c, "id", "carrier");
+    if (p->carrier_id && !is_carrier_id(p->carrier_id))
+        ERR(L, get(c, "id"),
+            "carrier.id \"%s\" must be 1 to 64 lowercase letters, digits, - or _ (requests, "
+            "URLs and books name the carrier by it)",
+            p->carrier_id);
     p->carrier_name = required_scalar(L, c, "name", "carrier");
     p->carrier_rating = required_scalar(L, c, "rating", "carrier");
     p->carrier_kind = get(c, "kind") ? scalar(L, get(c, "kind"), "carrier.kind") : "";
@@ -660,6 +691,9 @@ static void load_coverages(loader *L, struct fy_node *map)
         }
         pc->offered = true;
         pc->base = compile_at(L, &s, base, "base", NULL, NULL);
+        double b;
+        if (pc->base && constant_of(L, base, &b) && !(b >= 0))
+            ERR(L, base, "coverage %s: base %g is negative (a credit is an add: step)", code, b);
         if (get(v, "omit_when")) {
             pc->omit_when = compile_at(L, &s, get(v, "omit_when"), "omit_when", NULL, NULL);
             pc->note = required_scalar(L, v, "note", code);
@@ -774,18 +808,6 @@ static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
                 t->name, L->env.line->coverages[c].code);
         st->column_for[c] = col;
     }
-}
-
-/* True with its value when the expression at n is a plain number. */
-static bool constant_of(loader *L, struct fy_node *n, double *out)
-{
-    char *s = n && fy_node_is_scalar(n) ? scalar(L, n, "value") : NULL;
-    if (!s || !*s)
-        return false;
-    char *end;
-    errno = 0;
-    *out = strtod(s, &end);
-    return !*end && !errno && isfinite(*out);
 }
 
 /* Every value of table t's column col that a table step multiplies by must

@@ -184,6 +184,15 @@ static void broken_plans_name_the_line(void **state)
     m = load_broken("table: symbol_factor, key: \\[vehicle.symbol\\]", "factor: 0");
     assert_string_equal(m, "plan.yaml:96: step Symbol: factor 0 must be more than 0");
     free(m);
+    m = load_broken("id: harbor$", "id: Harbor Mutual");
+    assert_string_equal(m, "plan.yaml:4: carrier.id \"Harbor Mutual\" must be 1 to 64 lowercase "
+                           "letters, digits, - or _ (requests, URLs and books name the carrier "
+                           "by it)");
+    free(m);
+    m = load_broken("pd:   {base: 118.00}", "pd:   {base: -118.00}");
+    assert_string_equal(m, "plan.yaml:68: coverage pd: base -118 is negative (a credit is an add: "
+                           "step)");
+    free(m);
     m = load_broken("amount: 0.12", "amount: [0.12");
     assert_string_equal(m, "plan.yaml:108:68: mismatched flow mapping end");
     free(m);
