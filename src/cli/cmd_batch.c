@@ -147,6 +147,18 @@ int cli_batch(const cli_opts *o)
     return finish_run("batch", rc, err, &st);
 }
 
+/* How many plan versions have `id` as their carrier id or plan id. */
+static int plans_of(const mq_engine *e, const char *id)
+{
+    int n = 0;
+    for (int i = 0; i < mq_engine_plan_count(e); i++) {
+        mq_plan_info pi;
+        mq_plan_get_info(mq_engine_plan(e, i), &pi);
+        n += strcmp(pi.carrier_id, id) == 0 || strcmp(pi.plan_id, id) == 0;
+    }
+    return n;
+}
+
 /* The plan id of `carrier` (a carrier id, or a plan id) having both versions. */
 static const char *find_plan_id(const mq_engine *e, const char *carrier, const char *from,
                                 const char *to)
@@ -166,6 +178,10 @@ static const char *find_plan_id(const mq_engine *e, const char *carrier, const c
     }
     if (matches == 1)
         return found;
+    if (!plans_of(e, carrier)) {
+        fprintf(stderr, "multiquote impact: no carrier or plan with id \"%s\"\n", carrier);
+        return NULL;
+    }
     fprintf(stderr, "multiquote impact: %s plan of \"%s\" has versions %s and %s; its plans:\n",
             matches ? "more than one" : "no", carrier, from, to);
     for (int i = 0; i < mq_engine_plan_count(e); i++) {

@@ -570,6 +570,23 @@ static void assert_usage(const char *const *args, const char *err)
     ts_result_free(&r);
 }
 
+/* impact names what it could not find: an id that is no carrier or plan
+ * (it said "no plan of ... has versions v1 and v2; its plans:" and listed
+ * nothing), or the versions a carrier's plans have. */
+static void test_impact_unknown_carrier_or_version(void **state)
+{
+    (void)state;
+    assert_usage((const char *const[]){"impact", "--plans", "plans/harbor", "--carrier", "nobody",
+                                       "--from", "2026-01-01", "--to", "2026-07-01", example1,
+                                       NULL},
+                 "multiquote impact: no carrier or plan with id \"nobody\"\n");
+    assert_usage((const char *const[]){"impact", "--plans", "plans/harbor", "--carrier", "harbor",
+                                       "--from", "2026-01-01", "--to", "2026-07-01", example1,
+                                       NULL},
+                 "multiquote impact: no plan of \"harbor\" has versions 2026-01-01 and "
+                 "2026-07-01; its plans:\n  harbor-oh-auto version 2026-01-01\n");
+}
+
 /* Each command takes its own options: another command's is refused, not
  * ignored, and an option with a value may be given once. */
 static void test_options_of_commands(void **state)
@@ -1007,6 +1024,7 @@ int main(void)
         cmocka_unit_test(test_plan_unknown_top_key),
         cmocka_unit_test(test_mutated_requests),
         cmocka_unit_test(test_explain_health_credit),
+        cmocka_unit_test(test_impact_unknown_carrier_or_version),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
