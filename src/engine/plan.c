@@ -197,7 +197,8 @@ static bool money_of(loader *L, struct fy_node *n, const char *what, int64_t *ce
     if (!number_of(L, n, what, &v))
         return false;
     if (v < 0 || v > 1e9 || fabs(v * 100 - round(v * 100)) > 1e-6) {
-        ERR(L, n, "%s must be dollars with at most two decimals", what);
+        ERR(L, n, "%s is %.10g: it must be dollars from 0 to 1000000000 with at most two decimals",
+            what, v);
         return false;
     }
     *cents = (int64_t)llround(v * 100);

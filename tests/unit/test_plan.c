@@ -193,6 +193,14 @@ static void broken_plans_name_the_line(void **state)
     assert_string_equal(m, "plan.yaml:68: coverage pd: base -118 is negative (a credit is an add: "
                            "step)");
     free(m);
+    m = load_broken("amount: 18.00}", "amount: -18.00}");
+    assert_string_equal(m, "plan.yaml:117: fee amount is -18: it must be dollars from 0 to "
+                           "1000000000 with at most two decimals");
+    free(m);
+    m = load_broken("^minimum_premium: 225.00", "minimum_premium: 225.005");
+    assert_string_equal(m, "plan.yaml:115: minimum_premium is 225.005: it must be dollars from 0 "
+                           "to 1000000000 with at most two decimals");
+    free(m);
     m = load_broken("amount: 0.12", "amount: [0.12");
     assert_string_equal(m, "plan.yaml:108:68: mismatched flow mapping end");
     free(m);
