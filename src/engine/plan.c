@@ -165,6 +165,13 @@ static char *scalar(loader *L, struct fy_node *n, const char *what)
     return out;
 }
 
+static bool is_blank(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return *s == '\0';
+}
+
 static char *required_scalar(loader *L, struct fy_node *map, const char *key, const char *where)
 {
     struct fy_node *n = get(map, key);
@@ -172,7 +179,12 @@ static char *required_scalar(loader *L, struct fy_node *map, const char *key, co
         ERR(L, map, "%s: missing \"%s\"", where, key);
         return NULL;
     }
-    return scalar(L, n, key);
+    char *s = scalar(L, n, key);
+    if (s && is_blank(s)) { /* a name, a reason or a note shown as nothing */
+        ERR(L, n, "%s: \"%s\" is empty", where, key);
+        return NULL;
+    }
+    return s;
 }
 
 static bool number_of(loader *L, struct fy_node *n, const char *what, double *out)
@@ -456,6 +468,9 @@ static void load_tables(loader *L, struct fy_node *map)
                 ERR(L, miss, "missing: give exactly one of unavailable or decline");
             } else {
                 char *text = scalar(L, u ? u : dcl, "missing text");
+                if (text && is_blank(text))
+                    ERR(L, u ? u : dcl, "table %s: missing: the %s text is empty", t->name,
+                        u ? "unavailable" : "decline");
                 t->miss = u ? MISS_UNAVAILABLE : MISS_DECLINE;
                 t->miss_text = text ? strdup(text) : NULL;
             }

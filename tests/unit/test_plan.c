@@ -201,6 +201,16 @@ static void broken_plans_name_the_line(void **state)
     assert_string_equal(m, "plan.yaml:115: minimum_premium is 225.005: it must be dollars from 0 "
                            "to 1000000000 with at most two decimals");
     free(m);
+    /* texts shown to shoppers may not be blank (a carrier unavailable for
+     * no reason shown) */
+    m = load_broken("reason: A listed driver has 12.*", "reason: \"  \"");
+    assert_string_equal(m, "plan.yaml:62: eligibility rule: \"reason\" is empty");
+    free(m);
+    m = load_broken("unavailable: \"Harbor Mutual does not offer a property damage limit of "
+                    "{key}.\"",
+                    "unavailable: \"\"");
+    assert_string_equal(m, "plan.yaml:40: table pd_limit: missing: the unavailable text is empty");
+    free(m);
     m = load_broken("amount: 0.12", "amount: [0.12");
     assert_string_equal(m, "plan.yaml:108:68: mismatched flow mapping end");
     free(m);
