@@ -819,6 +819,19 @@ static void bind_key(compiler *c, mq_table *t, int k, vinfo ki, int pos)
 }
 
 /* interp(TABLE, x) or interp(TABLE.column, x): linear between the points. */
+/* Whether table t (of one key) can be interpolated: at least two rows,
+ * each keyed by an exact number (mq_table_interpolate has no points
+ * otherwise, and every rating would fail with "no rate"). */
+static bool has_points(const mq_table *t)
+{
+    if (!t->cells || t->nrows < 2)
+        return false;
+    for (int r = 0; r < t->nrows; r++)
+        if (t->cells[r].kind != CELL_EXACT || t->cells[r].boolean)
+            return false;
+    return true;
+}
+
 static void compile_interp(compiler *c, const mq_scope *scope, node *n, vinfo *vi)
 {
     if (n->nargs != 2 || n->args[0]->kind != N_REF) {
@@ -846,6 +859,13 @@ static void compile_interp(compiler *c, const mq_scope *scope, node *n, vinfo *v
     }
     if (t->nkeys != 1) {
         failf(c, n->args[0]->pos, "interp() needs a table with one numeric key");
+        return;
+    }
+    if (!has_points(t)) {
+        failf(c, n->args[0]->pos,
+              "interp() needs table %s keyed by exact numbers in at least two rows (a band, * "
+              "or a single row has nothing to interpolate between)",
+              t->name);
         return;
     }
     vinfo xi;

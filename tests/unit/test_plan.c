@@ -484,6 +484,30 @@ static void coverage_lists_that_apply_to_nothing_are_errors(void **state)
     free(m);
 }
 
+/* interp() needs points to interpolate between: a table of one row, or
+ * keyed by bands, was accepted and then failed every rating with "no rate
+ * in table miles for 5000". */
+static void interp_needs_two_exact_points(void **state)
+{
+    (void)state;
+    static const char *add_step =
+        "sed -i -e 's/^  vehicle_age_factor: .*/&\\n  miles: {file: miles.csv, keys: [miles]}/' "
+        "-e 's/^  - name: Discounts /  - {name: Miles, coverages: [bi], factor: "
+        "\"interp(miles, 5000)\"}\\n&/' plan.yaml";
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "printf 'miles,factor\\n10000,1.00\\n' > miles.csv && %s", add_step);
+    char *m = load_edited(cmd);
+    assert_string_equal(m, "plan.yaml:105:53: interp() needs table miles keyed by exact numbers "
+                           "in at least two rows (a band, * or a single row has nothing to "
+                           "interpolate between) (in \"interp(miles, 5000)\")");
+    free(m);
+    snprintf(cmd, sizeof cmd,
+             "printf 'miles,factor\\n0-10000,1.00\\n10001+,1.20\\n' > miles.csv && %s", add_step);
+    m = load_edited(cmd);
+    assert_non_null(strstr(m, "interp() needs table miles keyed by exact numbers"));
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +522,7 @@ int main(void)
         cmocka_unit_test(rounding_steps_are_whole_cents),
         cmocka_unit_test(bad_values_in_steps_are_errors_naming_the_step),
         cmocka_unit_test(coverage_lists_that_apply_to_nothing_are_errors),
+        cmocka_unit_test(interp_needs_two_exact_points),
     };
     return cmocka_run_group_tests_name("plan", tests, make_two_versions, remove_tmp);
 }
