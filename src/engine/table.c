@@ -22,6 +22,7 @@
 #include "internal.h"
 
 #include <csv.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -308,6 +309,19 @@ static bool parse_cell(char *s, mq_cell *c)
     return false;
 }
 
+/* The cell s in lowercase when that makes it a cell (TRUE, False, DUI),
+ * for the message that refuses s; false when it would not help. */
+static bool lowercase_cell(const char *s, char *out, size_t n)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len >= n)
+        return false;
+    for (size_t i = 0; i <= len; i++)
+        out[i] = (char)tolower((unsigned char)s[i]);
+    mq_cell c;
+    return strcmp(out, s) != 0 && parse_cell(out, &c);
+}
+
 static int column_index(char **header, const char *name)
 {
     for (int i = 0; header[i]; i++)
@@ -409,8 +423,12 @@ static bool fill_table(mq_table *t, csv_reader *r, const char *const *keys, mq_d
             mq_cell *c = &t->cells[i * t->nkeys + k];
             char *s = trim(rec[keycol[k]]);
             if (!parse_cell(s, c)) {
-                mq_diag_add(d, "%s:%d: key \"%s\" is not a value, band or *: \"%s\"", disp, line,
-                            keys[k], s);
+                char lower[64];
+                bool hint = lowercase_cell(s, lower, sizeof lower);
+                /* spreadsheets write TRUE and FALSE */
+                mq_diag_add(d, "%s:%d: key \"%s\" is not a value, band or *: \"%s\"%s%s%s", disp,
+                            line, keys[k], s, hint ? " (symbols are lowercase: \"" : "",
+                            hint ? lower : "", hint ? "\")" : "");
                 ok = false;
             } else if (c->kind == CELL_SYMBOL) {
                 c->symbol = strdup(s);

@@ -235,6 +235,11 @@ static char *load_edited(const char *cmd)
 static void a_table_factor_must_be_positive(void **state)
 {
     (void)state;
+    /* a spreadsheet's TRUE: the message says how to write it */
+    char *t = load_edited("sed -i 's/^16-17,true/16-17,TRUE/' driver_class.csv");
+    assert_string_equal(t, "driver_class.csv:4: key \"married\" is not a value, band or *: "
+                           "\"TRUE\" (symbols are lowercase: \"true\")");
+    free(t);
     char *m = load_edited("sed -i 's/^2,1.25/2,-1.25/' points_factor.csv");
     assert_string_equal(m, "points_factor.csv:4: factor is -1.25, but step Driving record "
                            "multiplies by it: a factor must be more than 0");
