@@ -825,7 +825,9 @@ static void emit_discount_factor(gen *g, const mq_step *st, uint64_t items, cons
         emit(g, "if (on%d)\ndsum += amount%d;\n", gi, gi);
     }
     literal(cap, st->cap);
-    emit(g, "%s = 1 - (dsum < %s ? dsum : %s);\n}\n", dest, cap, cap);
+    emit(g, "%s = 1 - (dsum < %s ? dsum : %s);\n", dest, cap, cap);
+    /* no premium left: the interpreter reports it */
+    emit(g, "if (!(%s > 0))\nreturn native_interpret();\n}\n", dest);
 }
 
 /* The row of a table step's slot, for the unit: looked up once, in the

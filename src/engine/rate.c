@@ -488,6 +488,18 @@ static __attribute__((noinline)) bool bad_amount(rating *r, const mq_step *st, i
     return false;
 }
 
+/* Discounts that add up to 100% or more under a cap of 1 (or no cap):
+ * the premium would be 0, quoted as a price; the result is an error
+ * naming the step. Always false. */
+static __attribute__((noinline)) bool all_off(rating *r, const mq_step *st, double sum)
+{
+    fail_with(r, MQ_ERROR,
+              "%s: the discounts of step %s add up to %.10g%%, which leaves no premium (give the "
+              "step a cap: below 1)",
+              r->p->carrier_name, st->name, sum * 100);
+    return false;
+}
+
 /* 1 - min(cap, sum of the amounts of the items of `cov` that apply), the
  * sum taken in the items' order; with the worksheet, *detail says which. */
 static bool run_discounts(rating *r, const mq_step *st, int cov, double *factor,
@@ -515,6 +527,8 @@ static bool run_discounts(rating *r, const mq_step *st, int cov, double *factor,
                                     d->name, amount * 100);
     }
     double applied = sum < st->cap ? sum : st->cap;
+    if (!(applied < 1))
+        return all_off(r, st, sum);
     *factor = 1 - applied;
     if (r->worksheet) {
         if (!len)
@@ -564,6 +578,8 @@ static bool settle_group(rating *r, const mq_cov_op *op)
             return bad_amount(r, st, i, amount);
         sum += amount;
     }
+    if (!((sum < st->cap ? sum : st->cap) < 1))
+        return all_off(r, st, sum);
     r->group_factor[op->slot] = 1 - (sum < st->cap ? sum : st->cap);
     r->group_done[op->slot] = 1;
     return true;

@@ -455,6 +455,13 @@ static void bad_values_in_steps_are_errors_naming_the_step(void **state)
                              &a),
                  "Harbor Mutual: step Round rounds to 0.005, not a whole number of cents from "
                  "0.01 to 100");
+    /* without a cap below 1, comp's discounts (homeowner 95% + paperless 3% +
+     * anti-theft 10%) left a comp premium of 0.00, quoted */
+    assert_error(rate_edited("sed -i -e 's/cap: 0.30/cap: 1/' -e 's/amount: 0.05,/amount: 0.95,/' "
+                             "plan.yaml",
+                             &a),
+                 "Harbor Mutual: the discounts of step Discounts add up to 108%, which leaves no "
+                 "premium (give the step a cap: below 1)");
     /* med 14 x 1.30 x 0.95 x 1.60 = 27.664, - 40 = -12.336, x (1 - 0.08) = -11.34912 */
     assert_error(rate_edited("sed -i 's/^  - name: Discounts /  - {name: Credit, coverages: "
                              "[med], add: -40}\\n&/' plan.yaml",
