@@ -229,6 +229,29 @@ int cli_quote(const cli_opts *o)
     return rc;
 }
 
+/* Characters (not bytes) of a UTF-8 text, as a terminal lays them out. */
+static size_t text_width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* One worksheet line: name (32 columns), what was looked up or applied (44),
+ * the operation, the factor and the running premium. A name or a text too
+ * long for its column (a long step name, discounts capped) goes on a line
+ * of its own, so that the numbers stay in their columns. */
+static void print_step_line(const char *name, const char *what, const char *op, double factor,
+                            double running)
+{
+    if (text_width(name) > 32 || text_width(what) > 44) {
+        printf("  %s%s%s\n", name, *what ? "  " : "", what);
+        name = what = "";
+    }
+    printf("  %-32s %-44s %5s %10.4f  %12.4f\n", name, what, op, factor, running);
+}
+
 static void print_worksheet(const mq_input *in, const mq_result *r, const colors *c)
 {
     const mq_line_def *l = mq_line_get(in->line);
@@ -270,7 +293,7 @@ static void print_worksheet(const mq_input *in, const mq_result *r, const colors
                          : s->op == 'r' ? "round"
                          : s->op == 'm' ? "min"
                                         : "=";
-        printf("  %-32s %-44s %5s %10.4f  %12.4f\n", s->name, what, op, s->factor, s->running);
+        print_step_line(s->name, what, op, s->factor, s->running);
     }
     if (r->status == MQ_QUOTED && r->metal >= 0) {
         /* as every line: the amount, then the running premium after it */

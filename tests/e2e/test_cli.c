@@ -570,6 +570,21 @@ static void assert_usage(const char *const *args, const char *err)
     ts_result_free(&r);
 }
 
+/* A worksheet line whose step name or detail is longer than its column
+ * puts them on a line of their own, so the numbers stay in their columns
+ * (Beacon's 42-character step name pushed its factor and premium right). */
+static void test_explain_long_names_keep_columns(void **state)
+{
+    (void)state;
+    run r = RUN("explain", "--carrier", "beacon",
+                "tests/data/shoppers/life-oh-female-35-preferred.json");
+    assert_exit(&r, 0);
+    assert_contains(r.out, "  Base rate per 1,000 (issue age, sex, term)  base_rate[35, true, 20]\n"
+                           "                                                                       "
+                           "             x     0.5050      252.5000\n");
+    ts_result_free(&r);
+}
+
 /* impact names what it could not find: an id that is no carrier or plan
  * (it said "no plan of ... has versions v1 and v2; its plans:" and listed
  * nothing), or the versions a carrier's plans have. */
@@ -1025,6 +1040,7 @@ int main(void)
         cmocka_unit_test(test_mutated_requests),
         cmocka_unit_test(test_explain_health_credit),
         cmocka_unit_test(test_impact_unknown_carrier_or_version),
+        cmocka_unit_test(test_explain_long_names_keep_columns),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
