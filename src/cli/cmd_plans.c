@@ -49,6 +49,54 @@ int cli_check(const cli_opts *o)
     return CLI_OK;
 }
 
+static const char *field(json_t *obj, const char *key)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    return v ? v : "";
+}
+
+/* The width of the widest `key` of the carriers in `list`, at least `least`. */
+static int column_width(json_t *list, const char *key, int least)
+{
+    size_t i;
+    json_t *c;
+    int w = least;
+    json_array_foreach(list, i, c)
+    {
+        int n = (int)strlen(field(c, key));
+        w = n > w ? n : w;
+    }
+    return w;
+}
+
+/* One line per carrier, columns as wide as their widest value; then each of
+ * its plans: line, id, "version" its version (as the plan names it), the
+ * date it rates from, and its states. */
+static void print_carrier_table(json_t *list)
+{
+    int id_w = column_width(list, "id", 2), name_w = column_width(list, "name", 4);
+    printf("%-*s  %-*s  %-6s  %-9s  %s\n", id_w, "ID", name_w, "NAME", "RATING", "KIND", "PLANS");
+    size_t idx;
+    json_t *c;
+    json_array_foreach(list, idx, c)
+    {
+        printf("%-*s  %-*s  %-6s  %-9s ", id_w, field(c, "id"), name_w, field(c, "name"),
+               field(c, "rating"), field(c, "kind"));
+        size_t k;
+        json_t *p;
+        json_array_foreach(json_object_get(c, "plans"), k, p)
+        {
+            json_t *states = json_object_get(p, "states");
+            printf("%s %s %s version %s from %s [", k ? ";" : "", field(p, "line"), field(p, "id"),
+                   field(p, "version"), field(p, "effective"));
+            for (size_t s = 0; s < json_array_size(states); s++)
+                printf("%s%s", s ? " " : "", json_string_value(json_array_get(states, s)));
+            printf("]");
+        }
+        printf("\n");
+    }
+}
+
 int cli_carriers(const cli_opts *o)
 {
     mq_engine *e = cli_load_engine(o->plans);
@@ -60,32 +108,8 @@ int cli_carriers(const cli_opts *o)
         char *text = mq_resp_dump(doc, true);
         puts(text ? text : "");
         free(text);
-    } else {
-        printf("%-12s %-26s %-6s %-9s %s\n", "ID", "NAME", "RATING", "KIND", "PLANS");
-        size_t idx;
-        json_t *c;
-        json_array_foreach(list, idx, c)
-        {
-            printf("%-12s %-26s %-6s %-9s", json_string_value(json_object_get(c, "id")),
-                   json_string_value(json_object_get(c, "name")),
-                   json_string_value(json_object_get(c, "rating")),
-                   json_string_value(json_object_get(c, "kind")));
-            size_t k;
-            json_t *p;
-            json_array_foreach(json_object_get(c, "plans"), k, p)
-            {
-                json_t *states = json_object_get(p, "states");
-                printf("%s %s %s", k ? ";" : "", json_string_value(json_object_get(p, "line")),
-                       json_string_value(json_object_get(p, "id")));
-                printf(" v%s from %s [", json_string_value(json_object_get(p, "version")),
-                       json_string_value(json_object_get(p, "effective")));
-                for (size_t s = 0; s < json_array_size(states); s++)
-                    printf("%s%s", s ? " " : "", json_string_value(json_array_get(states, s)));
-                printf("]");
-            }
-            printf("\n");
-        }
-    }
+    } else
+        print_carrier_table(list);
     json_decref(doc);
     mq_engine_free(e);
     return CLI_OK;

@@ -312,6 +312,31 @@ static void test_check_plans(void **state)
     ts_result_free(&r);
 }
 
+/* The table: every carrier's plans after one column, as wide as the widest
+ * name; a version as the plan names it ("2026-01-01", not "v2026-01-01"). */
+static void test_carriers_table(void **state)
+{
+    (void)state;
+    run r = RUN("carriers");
+    assert_exit(&r, 0);
+    assert_string_equal(r.err, "");
+    const char *plans_at = strstr(r.out, "PLANS");
+    assert_non_null(plans_at);
+    size_t column = (size_t)(plans_at - r.out);
+    int lines = 0;
+    for (const char *line = strchr(r.out, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        const char *end = strchr(line, '\n');
+        assert_non_null(end);
+        if ((size_t)(end - line) <= column || line[column - 1] != ' ' || line[column - 2] != ' ')
+            fail_msg("the plans do not start in the PLANS column:\n%.*s", (int)(end - line), line);
+        lines++;
+    }
+    assert_true(lines > 10);
+    assert_non_null(strstr(r.out, " auto harbor-oh-auto version 2026-01-01 from 2026-01-01 [OH]"));
+    assert_null(strstr(r.out, " v2026"));
+    ts_result_free(&r);
+}
+
 static void test_carriers_json(void **state)
 {
     (void)state;
@@ -1017,6 +1042,7 @@ int main(void)
         cmocka_unit_test(test_quote_stdin),
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_check_plans),
+        cmocka_unit_test(test_carriers_table),
         cmocka_unit_test(test_carriers_json),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_bad_usage),
