@@ -174,6 +174,29 @@ static void print_table(const mq_input *in, const mq_result *res, int n, const c
     }
 }
 
+/* Every id of the request's "carriers" is a carrier with plans here, as
+ * POST /v1/quotes requires (a typo, "sumit", is bad input, not a result of
+ * status "error"); otherwise CLI_USAGE after naming each unknown one. */
+static int carriers_known(const char *file, const mq_engine *e, const mq_input *in)
+{
+    int rc = CLI_OK;
+    for (int i = 0; i < in->ncarriers; i++) {
+        bool found = false;
+        for (int p = 0; p < mq_engine_plan_count(e) && !found; p++) {
+            mq_plan_info pi;
+            mq_plan_get_info(mq_engine_plan(e, p), &pi);
+            found = strcmp(pi.carrier_id, in->carriers[i]) == 0;
+        }
+        if (!found) {
+            char q[160];
+            fprintf(stderr, "%s: invalid request: carriers[%d]: no carrier with id %s\n", file, i,
+                    mq_req_quoted(in->carriers[i], q));
+            rc = CLI_USAGE;
+        }
+    }
+    return rc;
+}
+
 int cli_quote(const cli_opts *o)
 {
     if (!o->file) {
@@ -201,6 +224,8 @@ int cli_quote(const cli_opts *o)
         rc = CLI_FAIL;
     mq_result *res = NULL;
     int n = 0;
+    if (rc == CLI_OK && !o->carriers_file)
+        rc = carriers_known(o->file, e, &in); /* with --carriers, the registry's too */
     if (rc == CLI_OK && o->carriers_file) {
         rc = cli_quote_remote(o, e, &in, &a, &res, &n);
     } else if (rc == CLI_OK && !mq_rate_all(e, &in, &(mq_rate_opts){0}, &a, &res, &n)) {
@@ -374,6 +399,8 @@ int cli_explain(const cli_opts *o)
     mq_engine *e = rc == CLI_OK ? cli_load_engine(o->plans) : NULL;
     if (rc == CLI_OK && !e)
         rc = CLI_FAIL;
+    if (rc == CLI_OK)
+        rc = carriers_known(o->file, e, &in);
     mq_result *res = NULL;
     int n = 0;
     if (rc == CLI_OK && !mq_rate_all(e, &in, &(mq_rate_opts){.worksheet = true}, &a, &res, &n)) {

@@ -517,6 +517,30 @@ static void huge_year(json_t *req)
     json_object_set_new(vehicle0(req), "year", json_integer(INT64_MAX));
 }
 
+static void carrier_typo(json_t *req)
+{
+    json_t *ids = json_array();
+    json_array_append_new(ids, json_string("harbor"));
+    json_array_append_new(ids, json_string("harbr"));
+    json_object_set_new(req, "carriers", ids);
+}
+
+/* As POST /v1/quotes: an id that no carrier has is bad input, for quote
+ * and explain alike, not a result of status "error". */
+static void test_unknown_carrier_id(void **state)
+{
+    (void)state;
+    assert_rejected_edit("typo.json", carrier_typo, "carriers[1]: no carrier with id \"harbr\"");
+    char path[96], want[200];
+    temp_path(path, sizeof path, "typo.json");
+    run r = RUN("explain", "--carrier", "harbor", "--plans", "plans/harbor", path);
+    assert_exit(&r, 2);
+    snprintf(want, sizeof want, "%s: invalid request: carriers[1]: no carrier with id \"harbr\"\n",
+             path);
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+}
+
 static void test_bad_json(void **state)
 {
     (void)state;
@@ -1046,6 +1070,7 @@ int main(void)
         cmocka_unit_test(test_carriers_json),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_bad_usage),
+        cmocka_unit_test(test_unknown_carrier_id),
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_bad_fields),
         cmocka_unit_test(test_bad_files),
