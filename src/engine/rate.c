@@ -1172,6 +1172,41 @@ static void no_plan_result(const mq_engine *e, const mq_input *in, int carrier, 
     }
 }
 
+/* The result of a carrier asked for by id whose every plan for the request
+ * is of a metal level the request's filters leave out: unavailable, saying
+ * so, rather than no result at all (one entry per carrier asked). */
+static void filtered_out_result(const mq_input *in, const mq_plan *p, const char *id, mq_arena *a,
+                                mq_result *out)
+{
+    *out = (mq_result){.carrier_id = id,
+                       .carrier_name = p->carrier_name,
+                       .carrier_rating = p->carrier_rating,
+                       .status = MQ_UNAVAILABLE,
+                       .metal = -1};
+    const char *asked = "";
+    for (int m = 0; m < mq_symbol_count(MQ_DOM_METAL); m++)
+        if (in->metals & (1u << m)) {
+            const char *parts[] = {asked, *asked ? ", " : "", mq_symbol_name(MQ_DOM_METAL, m)};
+            asked = mq_arena_concat(a, parts, 3);
+            if (!asked)
+                return;
+        }
+    const char *parts[] = {p->carrier_name, " has no plan of the metal levels asked for (", asked,
+                           ")"};
+    const char *reason = mq_arena_concat(a, parts, 4);
+    out->reasons = mq_arena_alloc(a, sizeof(char *));
+    if (out->reasons && reason) {
+        out->reasons[0] = reason;
+        out->nreasons = 1;
+    }
+}
+
+/* Whether the pick's entry i is left out by the request's metal filter. */
+static bool metal_filtered(const mq_input *in, const mq_plan *p)
+{
+    return in->metals && p && p->metal >= 0 && !(in->metals & (1u << p->metal));
+}
+
 bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opts, mq_arena *a,
                  mq_result **results, int *nresults)
 {
@@ -1193,8 +1228,7 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
         if (!asked_for(in, asked, carriers[i]) ||
             (opts->rate_here && !opts->rate_here(opts->carrier_arg, ids[i])))
             continue;
-        if (in->metals && plans[i] && plans[i]->metal >= 0 &&
-            !(in->metals & (1u << plans[i]->metal)))
+        if (metal_filtered(in, plans[i]))
             continue;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1208,14 +1242,25 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
         res[nr++].elapsed_ns =
             (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
     }
-    /* carriers asked for by id that write nothing of this line */
+    /* carriers asked for by id that write nothing of this line, or nothing
+     * of the metal levels asked for */
     for (int c = 0; in->carriers && c < in->ncarriers; c++) {
         bool seen = asked_before(in, asked, c);
+        const mq_plan *filtered = NULL;
         for (int i = 0; i < n && !seen && asked[c] >= 0; i++)
-            seen = carriers[i] == asked[c];
+            if (carriers[i] == asked[c]) {
+                if (metal_filtered(in, plans[i]))
+                    filtered = plans[i];
+                else
+                    seen = true;
+            }
         if (!seen && opts->asked_elsewhere)
             seen = opts->asked_elsewhere(opts->carrier_arg, in->carriers[c]);
-        if (!seen)
+        if (seen)
+            continue;
+        if (filtered)
+            filtered_out_result(in, filtered, in->carriers[c], a, &res[nr++]);
+        else
             no_plan_result(e, in, asked[c], in->carriers[c], a, &res[nr++]);
     }
     if (!mq_rate_market(e, in, res, nr, a))

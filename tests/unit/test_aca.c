@@ -897,6 +897,37 @@ static void test_filters_keep_benchmark(void **state)
     assert_contains(q.res[0].credit_note, "514.71");
 }
 
+/* An issuer asked for by id whose plans are all of metal levels the filter
+ * leaves out still has its entry (one per carrier asked): unavailable,
+ * saying why; the other issuer asked keeps its plans of those levels. */
+static void test_filtered_out_issuer_is_unavailable(void **state)
+{
+    (void)state;
+    json_t *req = json_object_get(json_array_get(cases(), 0), "request");
+    quote q;
+    char why[512];
+    unsigned gold_platinum =
+        1u << mq_symbol_find(MQ_DOM_METAL, "gold") | 1u << mq_symbol_find(MQ_DOM_METAL, "platinum");
+    static const char *cardinal[] = {"cardinalcare"};
+    if (!try_quote(req, gold_platinum, cardinal, 1, false, &arena, &q, why, sizeof why))
+        fail_msg("%s", why);
+    assert_int_equal(q.n, 1);
+    assert_string_equal(q.res[0].carrier_id, "cardinalcare");
+    assert_int_equal(q.res[0].status, MQ_UNAVAILABLE);
+    assert_int_equal(q.res[0].nreasons, 1);
+    assert_string_equal(q.res[0].reasons[0],
+                        "Cardinal Care has no plan of the metal levels asked for (gold, platinum)");
+
+    unsigned bronze = 1u << mq_symbol_find(MQ_DOM_METAL, "bronze");
+    static const char *both[] = {"cardinalcare", "buckeyehealth"};
+    if (!try_quote(req, bronze, both, 2, false, &arena, &q, why, sizeof why))
+        fail_msg("%s", why);
+    static const want_plan bronzes[] = {{"cardinal-bronze-hsa", 38589, 35972, 2617},
+                                        {"buckeye-bronze-7500", 40692, 35972, 4720}};
+    assert_quoted(&q, bronzes, 2);
+    assert_int_equal(q.n, 2);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int main(void)
@@ -920,6 +951,7 @@ int main(void)
         T(test_age_curves),
         T(test_worksheet),
         T(test_filters_keep_benchmark),
+        T(test_filtered_out_issuer_is_unavailable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
