@@ -102,7 +102,7 @@ async function selectLine(id) {
   $('line-fields').replaceChildren(entry.box);
   app.line = mod;
   app.lineCtl = entry.ctl;
-  app.common.setLine(id, mod.applicant);
+  app.common.setLine(id, mod.applicant, mod.planLines);
   const radio = $(`line-${id}`);
   if (radio && !radio.checked) radio.checked = true;
   $('fill-example').hidden = !mod.example;
@@ -172,6 +172,11 @@ function cancelQuote() {
   return true;
 }
 
+/** A quote's answer the page can show: one line's results, or a bundle's (line-bundle.js). */
+function isAnswer(body) {
+  return !!body && (Array.isArray(body.results) || (body.line === 'bundle' && Array.isArray(body.bundles)));
+}
+
 /** A 422 naming the fields at fault: the shopper's answers need correcting. */
 function isFieldError(res) {
   const err = res.data && res.data.error;
@@ -216,7 +221,7 @@ async function submit(e) {
   await arrivingRender; // no partial view lands after the final one
   const body = res.data;
   if (arrived.length && !(res.ok && body && body.quote_id)) showForm(); // the stream failed
-  if (res.ok && body && Array.isArray(body.results)) {
+  if (res.ok && isAnswer(body)) {
     clearErrors(form, summary);
     if (!body.quote_id) {
       // No id to link to: show the results in place.
@@ -277,7 +282,7 @@ async function showResponse(resp, id, focus, arriving = false) {
   }
   formView.hidden = true;
   resultsView.hidden = false;
-  const view = renderResults(resultsEl, resp, ctx);
+  const view = mod.render ? mod.render(resultsEl, resp, ctx) : renderResults(resultsEl, resp, ctx);
   document.title = `Quotes ${resp.quote_id || ''} – ${SITE}`;
   if (focus) view.focusTitle();
 }
@@ -329,8 +334,11 @@ async function showQuote(id, focus) {
       showMessage('Quote not found', `There is no saved quote with the id "${id}". Check the link, or start a new quote.`);
       return;
     }
-    if (!res.ok || !res.data || !Array.isArray(res.data.results)) {
-      showMessage('Could not load this quote', api.failureText(res, 'Loading the quote'));
+    if (!res.ok || !isAnswer(res.data)) {
+      const text = res.ok
+        ? `This quote was saved in a form this page cannot show. Its answer is at /v1/quotes/${encodeURIComponent(id)} in the API.`
+        : api.failureText(res, 'Loading the quote');
+      showMessage('Could not load this quote', text);
       return;
     }
     resp = res.data;

@@ -46,10 +46,11 @@ const APPLICANT_DEFAULTS = { dob: 'optional', gender: 'hidden', countyFips: 'hid
 
 /**
  * Mounts the envelope fields into `container` for line `lineId`.
- * Returns {build(), fill(request), reset(), state(), onStateChange(fn), setLine(id, applicantFields)}.
+ * Returns {build(), fill(request), reset(), state(), onStateChange(fn), setLine(id, applicantFields, planLines)}.
  */
 export function mountCommon(container, lineId) {
   let line = lineId;
+  let planLines = [lineId]; // the lines whose plans the carrier list shows (a bundle: auto, home, renters)
   let asks = { ...APPLICANT_DEFAULTS };
   const listeners = [];
 
@@ -97,8 +98,8 @@ export function mountCommon(container, lineId) {
     if (!picks.has(line)) picks.set(line, new Set());
     return picks.get(line);
   };
-  /** The plans carrier `c` files for the current line. */
-  const plansOf = (c) => (c.plans || []).filter((p) => p.line === line);
+  /** The plans carrier `c` files for the current line (a bundle: for any of its lines). */
+  const plansOf = (c) => (c.plans || []).filter((p) => planLines.includes(p.line));
 
   function renderCarriers() {
     const st = state.value;
@@ -189,9 +190,14 @@ export function mountCommon(container, lineId) {
   applyAsks();
 
   return {
-    /** Switches to line `id`; `fields` is the line module's `applicant` (which fields it asks). */
-    setLine(id, fields) {
+    /**
+     * Switches to line `id`; `fields` is the line module's `applicant` (which
+     * fields it asks), `lines` its `planLines` (whose plans the carrier list
+     * offers; default [id]).
+     */
+    setLine(id, fields, lines) {
       line = id;
+      planLines = Array.isArray(lines) && lines.length ? lines : [id];
       asks = { ...APPLICANT_DEFAULTS, ...(fields || {}) };
       applyAsks();
       renderCarriers();

@@ -1,7 +1,8 @@
 // errors.js -- showing the server's field errors next to the fields.
 //
 // Every control (and every fieldset standing for an object or a list) carries
-// the JSON path it fills in data-path. An error's path is matched exactly, or
+// the JSON path it fills in data-path (under the data-path-base of the
+// containers around it, see pathOf). An error's path is matched exactly, or
 // else its nearest ancestor that has an element: "coverages.bi.per_accident"
 // lands on the bi select ("coverages.bi"), "drivers" on the drivers fieldset.
 
@@ -49,11 +50,29 @@ function visible(el) {
   return true;
 }
 
+/**
+ * The JSON path `el` fills: its data-path under the data-path-base of every
+ * container around it (a bundle's auto form sits under base "auto", so its
+ * "drivers[0].date_of_birth" is "auto.drivers[0].date_of_birth"). A
+ * container with a base and no data-path of its own stands for the base
+ * itself. Empty when `el` names no path.
+ */
+export function pathOf(el) {
+  let p = el.getAttribute('data-path') || '';
+  if (!p && el.hasAttribute('data-path-base')) p = el.getAttribute('data-path-base') || '';
+  if (!p) return '';
+  for (let a = el.parentElement && el.parentElement.closest('[data-path-base]'); a;
+    a = a.parentElement && a.parentElement.closest('[data-path-base]')) {
+    p = `${a.getAttribute('data-path-base')}.${p}`;
+  }
+  return p;
+}
+
 /** The element standing for `path` in `form`, or null. */
 export function findTarget(form, path) {
   const byPath = new Map();
-  for (const el of form.querySelectorAll('[data-path]')) {
-    const p = el.getAttribute('data-path');
+  for (const el of form.querySelectorAll('[data-path], [data-path-base]')) {
+    const p = pathOf(el);
     if (p && !byPath.has(p) && visible(el)) byPath.set(p, el);
   }
   for (const p of pathAndParents(path)) {
@@ -145,7 +164,7 @@ export function localProblems(form) {
   const out = [];
   for (const el of form.querySelectorAll('input[type=number][data-path]')) {
     if (el.validity && el.validity.badInput && visible(el)) {
-      out.push({ path: el.getAttribute('data-path'), message: 'is not a number' });
+      out.push({ path: pathOf(el), message: 'is not a number' });
     }
   }
   return out;

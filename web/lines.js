@@ -14,6 +14,10 @@
 //                                                            // line asks (common.js, APPLICANT_DEFAULTS)
 //     unitLabels(request) -> {v1: '2022 Honda Civic'},       // optional, labels result rows
 //     results: {...},                                        // optional: how results show (results.js, VIEW)
+//     render(root, response, ctx) -> {focusTitle()},         // optional: shows the answer itself
+//                                                            // instead of results.js (a bundle)
+//     planLines: ['auto', 'home'],                           // optional: the lines whose carriers the
+//                                                            // carrier list offers (default [id])
 //     mount(container, common) -> {
 //       build(),        // the line's own fields of the request (drivers, vehicles, coverages...)
 //       fill(request),  // sets the form from a request
@@ -34,6 +38,7 @@ export const LINES = [
   { id: 'renters', title: 'Renters', hint: 'Renters (HO-4)', load: () => import('./line-renters.js') },
   { id: 'term_life', title: 'Term life', hint: '10 to 30 year terms', load: () => import('./line-term_life.js') },
   { id: 'health', title: 'Health', hint: 'ACA individual market', load: () => import('./line-health.js') },
+  { id: 'bundle', title: 'Auto + home', hint: 'Car with home or renters: the multi-line discount', load: () => import('./line-bundle.js') },
 ];
 
 const loaded = new Map();

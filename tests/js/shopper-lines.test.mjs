@@ -1,0 +1,226 @@
+// shopper-lines.test.mjs -- the web page for the lines other than auto, as a
+// shopper meets them, in Debian's headless Chromium (playwright-core) against
+// the real `multiquote serve` binary:
+//   - a bundle (auto + home) saved through the API opens at /q/{id} with its
+//     bundles, the best separate quotes and each line's own quotes, to the cent;
+//   - the page asks for a bundle itself ("Auto + home"): the example is posted
+//     as docs/bundles.md gives it, the answer shown, and the answers come back
+//     with "Change answers" after a reload (home or renters as chosen);
+//   - a bundle's field errors ("auto.drivers[0].date_of_birth",
+//     "renters.unit.construction") land on the field of the right part.
+//
+// Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-lines.test.mjs
+import { describe, it, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, startServer, stopAll } from './lib/server.mjs';
+import { launchBrowser, closeAll, newPage, screenshot, removeScreenshot } from './lib/browser.mjs';
+
+const BUNDLE = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json'), 'utf8'));
+const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
+const money = (x) => Number(x).toFixed(2);
+
+let server;
+let browser;
+const pages = new Set();
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await closeAll();
+  await stopAll();
+});
+
+afterEach(async () => {
+  await Promise.all([...pages].map((p) => p.context().close().catch(() => {})));
+  pages.clear();
+});
+
+/** it() with a page opener; a failure saves a screenshot of the first page; no page may throw. */
+function browserIt(name, fn, { timeout = 120000 } = {}) {
+  it(name, { timeout }, async () => {
+    removeScreenshot(`FAILED-${name}`);
+    const mine = [];
+    const openPage = async (opts) => {
+      const p = await newPage(browser, opts);
+      pages.add(p);
+      mine.push(p);
+      return p;
+    };
+    try {
+      await fn(openPage);
+    } catch (e) {
+      if (mine[0] && !mine[0].isClosed()) await screenshot(mine[0], `FAILED-${name}`).catch(() => {});
+      const thrown = mine.flatMap((p) => p.errors);
+      if (thrown.length) e.message += `\nuncaught in the page: ${thrown.join(' | ')}`;
+      throw e;
+    }
+    for (const p of mine) assert.deepEqual(p.errors, [], `uncaught errors on ${p.url()}`);
+  });
+}
+
+async function goto(page, p = '/') {
+  await page.goto(server.url + p);
+  await page.waitForSelector('html.ready');
+}
+
+async function postQuote(body) {
+  const res = await fetch(`${server.url}/v1/quotes`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  return { status: res.status, data: await res.json() };
+}
+
+/** "$1085.96 a year" and, for a term other than 12 months, "$542.98 for 6 months". */
+const sideText = (side) => `$${money(side.annual)} a year${Number(side.term_months) === 12 ? '' : `$${money(side.total)} for ${side.term_months} months`}`;
+const savingText = (x) => (x < 0 ? `costs $${money(-x)} more` : `$${money(x)}`);
+
+/** Checks the bundle view on `page` against the API's answer `quote` (a bundle of auto and `kind`). */
+async function assertBundleShown(page, quote, kind) {
+  assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), `Your auto and ${kind} bundle quotes`);
+  assert.ok(quote.bundles.length >= 1, 'the example has bundles');
+  const rows = await page.getByTestId('bundles').locator('tbody tr[data-testid^="bundle-"]').evaluateAll((trs) =>
+    trs.map((tr) => tr.getAttribute('data-testid').slice('bundle-'.length)));
+  assert.deepEqual(rows, quote.bundles.map((b) => b.carrier.id), 'one row per bundle, in the answer\'s order');
+  for (const b of quote.bundles) {
+    const id = b.carrier.id;
+    assert.equal(await page.getByTestId(`bundle-annual-${id}`).textContent(), `$${money(b.annual_total)}`, `${id} a year`);
+    assert.equal(await page.getByTestId(`bundle-auto-${id}`).textContent(), sideText(b.auto), `${id} auto`);
+    assert.equal(await page.getByTestId(`bundle-${kind}-${id}`).textContent(), sideText(b[kind]), `${id} ${kind}`);
+    assert.equal(await page.getByTestId(`bundle-saving-same-${id}`).textContent(), savingText(b.saving_vs_same_carrier_separately));
+    assert.equal(await page.getByTestId(`bundle-saving-best-${id}`).textContent(), savingText(b.saving_vs_best_separate));
+  }
+  assert.equal(await page.getByTestId('best-separate-annual').textContent(), `$${money(quote.best_separate.annual_total)}`);
+  // Each line's own quotes, without the discount.
+  for (const part of ['auto', kind]) {
+    for (const r of quote[part].results.filter((x) => x.status === 'quoted')) {
+      assert.equal(await page.getByTestId(`part-${part}-total-${r.carrier.id}`).textContent(), `$${money(r.premium.total)}`,
+        `${part} ${r.carrier.id} alone`);
+    }
+    for (const r of quote[part].results.filter((x) => x.status !== 'quoted')) {
+      assert.match(await page.getByTestId(`part-${part}-${r.carrier.id}`).innerText(), new RegExp(r.reasons[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    }
+  }
+  // Every carrier quoting both is charted, and the best separate quotes beside them.
+  const bars = await page.getByTestId('chart').locator('g.bar').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-testid')));
+  assert.deepEqual(bars, [...quote.bundles.map((b) => `bar-${b.carrier.id}`), 'bar-best-separate']);
+  assert.equal(await page.getByTestId('quote-message').count(), 0, 'no "could not load" message');
+}
+
+describe('bundles (auto + home)', () => {
+  browserIt('a bundle saved through the API opens at /q/{id}: bundles, best separate and each line, to the cent', async (openPage) => {
+    const saved = await postQuote(BUNDLE);
+    assert.equal(saved.status, 201, JSON.stringify(saved.data));
+    assert.equal(saved.data.line, 'bundle');
+    const page = await openPage();
+    await goto(page, `/q/${saved.data.quote_id}`);
+    await page.getByTestId('bundles').waitFor();
+    await assertBundleShown(page, saved.data, 'home');
+    assert.equal(await page.title(), `Quotes ${saved.data.quote_id} – multiquote`);
+    // The same on a phone: nothing wider than the screen but the tables that scroll.
+    const phone = await openPage({ viewport: { width: 360, height: 740 } });
+    await goto(phone, `/q/${saved.data.quote_id}`);
+    await phone.getByTestId('bundles').waitFor();
+    assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth), 360);
+  });
+
+  browserIt('the page asks for a bundle: the example as docs/bundles.md gives it, the answer shown, the answers back after a reload', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await page.getByTestId('line-bundle').check();
+    await page.locator('.line-form[data-line="bundle"]').waitFor();
+    await page.getByTestId('fill-example').click();
+    const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes');
+    await page.getByTestId('get-quotes').click();
+    const res = await answered;
+    assert.equal(res.status(), 201, await res.text());
+    const request = res.request().postDataJSON();
+    const expected = structuredClone(BUNDLE);
+    delete expected.home.claims; // no claims: none sent
+    assert.deepEqual(request, expected, 'the page posts the example bundle');
+    await page.waitForURL(QUOTE_PATH);
+    await page.getByTestId('bundles').waitFor();
+    const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'results-title', 'focus on the results\' heading');
+    const again = await postQuote(request);
+    assert.equal(again.status, 201);
+    await assertBundleShown(page, again.data, 'home');
+
+    // Reloaded, "Change answers" brings the bundle form back with its answers.
+    await page.reload();
+    await page.getByTestId('bundles').waitFor();
+    await page.getByTestId('edit-answers').click();
+    await page.getByTestId('quote-form').waitFor({ state: 'visible' });
+    assert.equal(await page.getByTestId('line-bundle').isChecked(), true);
+    assert.equal(await page.getByTestId('bundle-kind-home').isChecked(), true);
+    assert.equal(await page.getByTestId('bundle-home').locator('[data-path="dwelling.replacement_cost"]').inputValue(), '320000');
+    assert.equal(await page.getByTestId('bundle-auto').locator('[data-path="vehicles[0].model"]').inputValue(), 'Civic');
+
+    // Renters instead of home: the renters part is sent, and priced.
+    await page.getByTestId('bundle-kind-renters').check();
+    const renters = page.getByTestId('bundle-renters');
+    await renters.locator('[data-path="unit.construction"]').selectOption('masonry');
+    await renters.locator('[data-path="unit.protection_class"]').selectOption('3');
+    await renters.locator('[data-path="coverages.personal_property"]').fill('30000');
+    const answered2 = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes');
+    await page.getByTestId('get-quotes').click();
+    const res2 = await answered2;
+    assert.equal(res2.status(), 201, await res2.text());
+    const req2 = res2.request().postDataJSON();
+    assert.equal(req2.home, undefined, 'no home part with renters');
+    assert.deepEqual(req2.renters.unit, { construction: 'masonry', protection_class: 3 });
+    await page.waitForURL((u) => u.pathname !== `/q/${id}` && QUOTE_PATH.test(u.pathname));
+    await page.getByTestId('part-renters').waitFor();
+    const quote2 = (await postQuote(req2)).data;
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Your auto and renters bundle quotes');
+    for (const r of quote2.renters.results.filter((x) => x.status === 'quoted')) {
+      assert.equal(await page.getByTestId(`part-renters-total-${r.carrier.id}`).textContent(), `$${money(r.premium.total)}`);
+    }
+    // Back to the form: still renters, with the unit typed.
+    await page.goBack();
+    await page.getByTestId('quote-form').waitFor({ state: 'visible' });
+    assert.equal(await page.getByTestId('bundle-kind-renters').isChecked(), true);
+    assert.equal(await renters.locator('[data-path="coverages.personal_property"]').inputValue(), '30000');
+  });
+
+  browserIt('a bundle\'s field errors land on the field of the right part, the first one focused', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await page.getByTestId('line-bundle').check();
+    await page.locator('.line-form[data-line="bundle"]').waitFor();
+    await page.getByTestId('fill-example').click();
+    const dob = page.getByTestId('bundle-auto').locator('[data-path="drivers[0].date_of_birth"]');
+    await dob.fill('1990-02-30');
+    await page.getByTestId('bundle-home').locator('[data-path="dwelling.construction"]').selectOption('');
+    const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes');
+    await page.getByTestId('get-quotes').click();
+    assert.equal((await answered).status(), 422);
+    const summary = page.getByTestId('form-errors');
+    await summary.waitFor({ state: 'visible' });
+    assert.equal(await summary.locator('li').evaluateAll((lis) => lis.map((li) => li.textContent)).then((x) => x.join('\n')),
+      'Driver 1 · Date of birth — auto.drivers[0].date_of_birth: not a valid date "1990-02-30"\n'
+      + 'Construction — home.dwelling.construction: is required');
+    assert.equal(await dob.getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator(`#${await dob.getAttribute('id')}-err`).textContent(), 'not a valid date "1990-02-30"');
+    assert.equal(await dob.evaluate((el) => el === document.activeElement), true, 'the first field at fault is focused');
+    const construction = page.getByTestId('bundle-home').locator('[data-path="dwelling.construction"]');
+    assert.equal(await construction.getAttribute('aria-invalid'), 'true');
+
+    // Renters: its own fields are marked, none of the hidden home form's.
+    await page.getByTestId('bundle-kind-renters').check();
+    const answered2 = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes');
+    await page.getByTestId('get-quotes').click();
+    assert.equal((await answered2).status(), 422);
+    await summary.waitFor({ state: 'visible' });
+    const marked = await page.locator('[aria-invalid="true"]').evaluateAll((els) => els.map((e) => {
+      const part = e.closest('[data-path-base]');
+      return `${part ? part.getAttribute('data-path-base') : ''}:${e.getAttribute('data-path')}`;
+    }));
+    assert.deepEqual(marked, ['auto:drivers[0].date_of_birth', 'renters:unit.construction', 'renters:unit.protection_class',
+      'renters:coverages.personal_property']);
+  });
+});
