@@ -4,7 +4,8 @@
 // so text keeps its size on a phone. Each row is the carrier's name on one
 // line, its bar below with the amount charted just after it, and a note (such
 // as the policy's total and term) under the bar. The lowest amount's bar is
-// highlighted, whatever the order of the rows.
+// highlighted, whatever the order of the rows. A name too long for the width
+// is shortened with an ellipsis once the chart is in the page (fitNames).
 
 import { s, uid, money } from './dom.js';
 
@@ -62,4 +63,24 @@ export function barChart(items, width, title) {
       item.note ? s('text', { x: PAD, y: top + 52, class: 'bar-note' }, item.note) : null));
   });
   return svg;
+}
+
+/**
+ * Shortens with an ellipsis each carrier name of chart `svg` wider than the
+ * chart (on a phone, "Hearthstone Mutual Fire Insurance Company" would be cut
+ * off mid-word). Text is measured, so `svg` must be in the page and shown.
+ * The full name stays in the bar's <title> and the chart's <desc>.
+ */
+export function fitNames(svg) {
+  const room = Number(svg.getAttribute('width')) - PAD * 2;
+  for (const t of svg.querySelectorAll('text.bar-name')) {
+    const full = t.textContent;
+    if (!(t.getComputedTextLength() > room)) continue;
+    let n = full.length - 1;
+    t.textContent = `${full.slice(0, n).trimEnd()}…`;
+    while (n > 1 && t.getComputedTextLength() > room) {
+      n -= 1;
+      t.textContent = `${full.slice(0, n).trimEnd()}…`;
+    }
+  }
 }

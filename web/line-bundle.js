@@ -14,7 +14,7 @@
 // its results open none and say how to see one.
 
 import { h, uid, money } from './dom.js';
-import { barChart } from './chart.js';
+import { barChart, fitNames } from './chart.js';
 import autoLine from './line-auto.js';
 import homeLine from './line-home.js';
 import rentersLine from './line-renters.js';
@@ -291,6 +291,7 @@ function render(root, resp) {
       const svg = barChart(items, width, caption);
       if (old) old.replaceWith(svg);
       else fig.append(svg);
+      fitNames(svg);
     };
     parts.push(h('section', { class: 'block', 'aria-labelledby': 'bundles-h' },
       h('h2', { id: 'bundles-h' }, 'Bundles, lowest cost a year first'),

@@ -9,7 +9,7 @@
 // health keys on the plan id, since one issuer offers several plans.
 
 import { h, uid, money, limitsText, ratingRank, RATINGS } from './dom.js';
-import { barChart } from './chart.js';
+import { barChart, fitNames } from './chart.js';
 import { lineTitle } from './lines.js';
 
 const STATUS = {
@@ -439,6 +439,7 @@ export function renderResults(root, resp, ctx) {
         const svg = barChart(items, width, v.chartCaption);
         if (old) old.replaceWith(svg);
         else fig.append(svg);
+        fitNames(svg);
       };
       fig.paint = paint;
       if (typeof ResizeObserver === 'function') {

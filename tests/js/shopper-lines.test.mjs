@@ -7,7 +7,9 @@
 //     as docs/bundles.md gives it, the answer shown, and the answers come back
 //     with "Change answers" after a reload (home or renters as chosen);
 //   - a bundle's field errors ("auto.drivers[0].date_of_birth",
-//     "renters.unit.construction") land on the field of the right part.
+//     "renters.unit.construction") land on the field of the right part;
+//   - on a 360 px phone, the chart's carrier names fit the chart (a long one
+//     shortened with an ellipsis, whole in the bar's title), for every line.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-lines.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -223,4 +225,39 @@ describe('bundles (auto + home)', () => {
     assert.deepEqual(marked, ['auto:drivers[0].date_of_birth', 'renters:unit.construction', 'renters:unit.protection_class',
       'renters:coverages.personal_property']);
   });
+});
+
+describe('phone', () => {
+  for (const line of ['home', 'renters', 'term_life', 'health', 'bundle']) {
+    browserIt(`${line} at 360 px: every carrier name in the chart fits, shortened with "…" when too long`, async (openPage) => {
+      const page = await openPage({ viewport: { width: 360, height: 740 } });
+      await goto(page, '/');
+      await page.getByTestId(`line-${line}`).check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+      await page.getByTestId('fill-example').click();
+      await page.getByTestId('get-quotes').click();
+      await page.waitForURL(QUOTE_PATH);
+      const chart = page.getByTestId('chart');
+      await chart.waitFor();
+      const bars = await chart.evaluate((svg) => {
+        const box = svg.getBoundingClientRect();
+        return [...svg.querySelectorAll('g.bar')].map((g) => {
+          const t = g.querySelector('text.bar-name');
+          return { right: t.getBoundingClientRect().right, max: box.right, shown: t.textContent, full: g.querySelector('title').textContent };
+        });
+      });
+      assert.ok(bars.length >= 1);
+      let shortened = 0;
+      for (const b of bars) {
+        assert.ok(b.right <= b.max + 0.5, `"${b.shown}" ends at ${b.right}, the chart at ${b.max}`);
+        if (b.shown.endsWith('…')) {
+          shortened += 1;
+          assert.ok(b.full.startsWith(b.shown.slice(0, -1).trimEnd()), `"${b.shown}" begins "${b.full}"`);
+        } else {
+          assert.ok(b.full.startsWith(`${b.shown}:`), `"${b.shown}" is the whole name of "${b.full}"`);
+        }
+      }
+      if (line === 'home') assert.ok(shortened >= 1, 'a long carrier name was shortened');
+    });
+  }
 });
