@@ -90,7 +90,13 @@ function renderLinePicker() {
  */
 async function selectLine(id) {
   const pick = ++app.picking;
-  const mod = await loadLine(id);
+  let mod;
+  try {
+    mod = await loadLine(id);
+  } catch (e) {
+    if (pick === app.picking) lineFailed(id);
+    return false;
+  }
   if (!mod) return false;
   if (pick !== app.picking) return true; // a later pick won while this one loaded
   let entry = app.forms.get(id);
@@ -108,6 +114,20 @@ async function selectLine(id) {
   $('fill-example').hidden = !mod.example;
   clearErrors(form, summary);
   return true;
+}
+
+/**
+ * Line `id`'s form could not be fetched (the server unreachable): the picker
+ * goes back to the line whose form is shown, and the summary says what
+ * happened and that picking the line again retries.
+ */
+function lineFailed(id) {
+  const shown = app.line && $(`line-${app.line.id}`);
+  if (shown) shown.checked = true;
+  const entry = LINES.find((l) => l.id === id);
+  const title = entry ? entry.title : id;
+  showFailure(form, summary, `The ${title} form could not be loaded: the quote service could not be reached. `
+    + `Check your connection, then pick ${title} again.`, `Could not open the ${title} form`);
 }
 
 /**
@@ -264,7 +284,15 @@ function announce(text) {
 
 /** Shows response `resp` (quote `id`, or null: not saved); `arriving`: results still streaming in. */
 async function showResponse(resp, id, focus, arriving = false) {
-  const mod = (await loadLine(resp.line)) || {};
+  let mod;
+  try {
+    mod = (await loadLine(resp.line)) || {};
+  } catch (e) {
+    showMessage('Could not show this quote', 'Part of this page could not be loaded: the quote service could not be reached. '
+      + 'Check your connection and reload the page.');
+    if (focus) $('results-title').focus();
+    return;
+  }
   const req = id ? savedRequest(id) : null;
   const ctx = {
     coverageNames: mod.coverageNames || {},

@@ -219,10 +219,13 @@ export function showErrors(form, summary, error) {
   }
 }
 
-/** A failure that is not about the answers (network, 429, 413, 5xx): the server's message, no field marked. */
-export function showFailure(form, summary, message) {
+/**
+ * A failure that is not about the answers (network, 429, 413, 5xx): the
+ * server's message under `title`, no field marked.
+ */
+export function showFailure(form, summary, message, title = 'We could not get quotes') {
   clearErrors(form, summary);
-  summary.append(h('h2', null, 'We could not get quotes'), h('p', null, message));
+  summary.append(h('h2', null, title), h('p', null, message));
   summary.hidden = false;
   summary.focus();
 }

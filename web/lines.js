@@ -43,11 +43,21 @@ export const LINES = [
 
 const loaded = new Map();
 
-/** The line module for `id`, or null when the page has no form for it yet. */
+/**
+ * The line module for `id`, or null when the page has no form for it yet.
+ * Rejects when the module cannot be fetched (the server unreachable); that
+ * failure is not remembered, so the next call tries again.
+ */
 export async function loadLine(id) {
   const entry = LINES.find((l) => l.id === id);
   if (!entry || !entry.load) return null;
-  if (!loaded.has(id)) loaded.set(id, entry.load().then((m) => m.default));
+  if (!loaded.has(id)) {
+    const p = entry.load().then((m) => m.default);
+    loaded.set(id, p);
+    p.catch(() => {
+      if (loaded.get(id) === p) loaded.delete(id);
+    });
+  }
   return loaded.get(id);
 }
 

@@ -8,6 +8,8 @@
 //     with "Change answers" after a reload (home or renters as chosen);
 //   - a bundle's field errors ("auto.drivers[0].date_of_birth",
 //     "renters.unit.construction") land on the field of the right part;
+//   - a line whose form cannot be fetched (the server unreachable) leaves the
+//     picker on the form shown, says so, and loads when picked again;
 //   - on a 360 px phone, the chart's carrier names fit the chart (a long one
 //     shortened with an ellipsis, whole in the bar's title), for every line.
 //
@@ -258,6 +260,38 @@ describe('phone', () => {
         }
       }
       if (line === 'home') assert.ok(shortened >= 1, 'a long carrier name was shortened');
+    });
+  }
+});
+
+describe('server unreachable', () => {
+  for (const line of ['home', 'renters', 'term_life', 'health', 'bundle']) {
+    browserIt(`${line}: a form that cannot be fetched is said so, the picker stays on the form shown, and a new pick loads it`, async (openPage) => {
+      const page = await openPage();
+      await goto(page, '/');
+      const url = `**/static/line-${line}.js`;
+      await page.route(url, (r) => r.abort('internetdisconnected'));
+      // click, not check: the page may uncheck the radio before check() looks.
+      await page.getByTestId(`line-${line}`).click();
+      const summary = page.getByTestId('form-errors');
+      await summary.waitFor({ state: 'visible' });
+      const title = { home: 'Home', renters: 'Renters', term_life: 'Term life', health: 'Health', bundle: 'Auto + home' }[line];
+      assert.equal(await summary.innerText(), `Could not open the ${title} form\n\nThe ${title} form could not be loaded: `
+        + `the quote service could not be reached. Check your connection, then pick ${title} again.`);
+      assert.equal(await page.evaluate(() => document.activeElement.getAttribute('data-testid')), 'form-errors');
+      assert.equal(await page.getByTestId('line-auto').isChecked(), true, 'the picker names the form shown');
+      assert.equal(await page.getByTestId(`line-${line}`).isChecked(), false);
+      assert.equal(await page.locator('.line-form').getAttribute('data-line'), 'auto');
+
+      // Back online: picking the line again loads its form.
+      await page.unroute(url);
+      await page.getByTestId(`line-${line}`).check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+      assert.equal(await summary.isHidden(), true, 'the failure is gone once the form opens');
+      await page.getByTestId('fill-example').click();
+      await page.getByTestId('get-quotes').click();
+      await page.waitForURL(QUOTE_PATH);
+      await page.locator('#results-title').waitFor();
     });
   }
 });
