@@ -11,7 +11,9 @@
 //   - a line whose form cannot be fetched (the server unreachable) leaves the
 //     picker on the form shown, says so, and loads when picked again;
 //   - on a 360 px phone, the chart's carrier names fit the chart (a long one
-//     shortened with an ellipsis, whole in the bar's title), for every line.
+//     shortened with an ellipsis, whole in the bar's title), for every line;
+//   - on a 360 px phone zoomed to 200% (180 CSS px), the form and the results
+//     of every line fit the screen (only tables scroll sideways).
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-lines.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -260,6 +262,35 @@ describe('phone', () => {
         }
       }
       if (line === 'home') assert.ok(shortened >= 1, 'a long carrier name was shortened');
+    });
+  }
+});
+
+describe('phone zoomed to 200%', () => {
+  /** How far the page is wider than its screen, and the widest elements sticking out. */
+  const overflow = (page) => page.evaluate(() => {
+    const w = document.documentElement.clientWidth;
+    const out = [];
+    for (const e of document.querySelectorAll('body *')) {
+      if (e.closest('svg, .table-scroll, [hidden]')) continue;
+      const r = e.getBoundingClientRect();
+      if (r.width && r.right > w + 0.5) out.push(`${e.tagName} "${e.textContent.trim().slice(0, 30)}" ends at ${Math.round(r.right)}`);
+    }
+    return { extra: document.documentElement.scrollWidth - w, out: out.slice(0, 5) };
+  });
+  for (const line of ['home', 'renters', 'term_life', 'health', 'bundle']) {
+    browserIt(`${line} at 180 CSS px: the form and the results fit the screen`, async (openPage) => {
+      const page = await openPage({ viewport: { width: 180, height: 640 } });
+      await goto(page, '/');
+      await page.getByTestId(`line-${line}`).check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+      await page.getByTestId('fill-example').click();
+      assert.deepEqual(await overflow(page), { extra: 0, out: [] }, 'the form');
+      await page.getByTestId('get-quotes').click();
+      await page.waitForURL(QUOTE_PATH);
+      await page.locator('#results-title').waitFor();
+      await page.getByTestId('chart').waitFor();
+      assert.deepEqual(await overflow(page), { extra: 0, out: [] }, 'the results');
     });
   }
 });
