@@ -12,10 +12,10 @@ import { s, uid, money } from './dom.js';
 const ROW = 48;
 const NOTE_ROW = 16; // a row with a note is this much taller
 const PAD = 8;
-const AMOUNT_ROOM = 120; // "1866.00 a month" after the longest bar
+const AMOUNT_ROOM = 128; // "$1866.00 a month" after the longest bar
 
-/** "119.00 a month": the amount charted and its suffix. */
-const amountOf = (i) => `${money(i.total)}${i.suffix ? ` ${i.suffix}` : ''}`;
+/** "$119.00 a month": the amount charted, in dollars as everywhere on the page, and its suffix. */
+const amountOf = (i) => `$${money(i.total)}${i.suffix ? ` ${i.suffix}` : ''}`;
 
 /**
  * An <svg> for items [{id, name, total, suffix, note}] at `width` CSS pixels:

@@ -229,7 +229,7 @@ const results = {
       h('h2', { id: 'credit-h' }, 'Your premium tax credit'),
       notes.map((n) => h('p', null, n)));
   },
-  worksheetTitle: (r) => `Why ${results.title(r)} costs ${money(r.premium && r.premium.total)} a month before the tax credit`,
+  worksheetTitle: (r) => `Why ${results.title(r)} costs $${money(r.premium && r.premium.total)} a month before the tax credit`,
 };
 
 export default {

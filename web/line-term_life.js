@@ -196,7 +196,7 @@ const results = {
     const p = r.premium || {};
     return Number(p.term_months) === 1 ? null : `$${money(p.total)} ${perPayment(p.term_months)}`;
   },
-  worksheetTitle: (r) => `Why ${(r.carrier && (r.carrier.name || r.carrier.id)) || ''} costs ${money(r.premium && r.premium.total)} ${perPayment(r.premium && r.premium.term_months)}`,
+  worksheetTitle: (r) => `Why ${(r.carrier && (r.carrier.name || r.carrier.id)) || ''} costs $${money(r.premium && r.premium.total)} ${perPayment(r.premium && r.premium.term_months)}`,
   totalRows: [
     { label: 'Class assumed', cell: (r) => className(r.health_class), testid: 'compare-class' },
     { label: 'Fees', cell: (r) => money(r.premium.fees) },

@@ -61,7 +61,7 @@ const VIEW = {
     { label: 'Monthly', cell: (r) => money(r.premium.monthly) },
   ],
   banner: () => null, // (results) -> a node shown once above the results
-  worksheetTitle: (r) => `Why ${nameOf(r)} costs ${money(r.premium && r.premium.total)}`,
+  worksheetTitle: (r) => `Why ${nameOf(r)} costs $${money(r.premium && r.premium.total)}`,
 };
 
 /** The presentation of the results of `ctx` (the line's hooks over VIEW). */

@@ -290,7 +290,7 @@ describe('auto: Harbor Mutual example 1', () => {
     assert.equal(await page.getByTestId('compare-total-harbor').textContent(), HARBOR_TOTAL_1);
     // The chart compares the price a month; the total and its term go under the bar.
     const harbor = stored.data.results.find((r) => r.carrier.id === 'harbor');
-    assert.equal(await page.getByTestId('bar-harbor').locator('text.bar-amount').textContent(), `${money(harbor.premium.monthly)} a month`);
+    assert.equal(await page.getByTestId('bar-harbor').locator('text.bar-amount').textContent(), `$${money(harbor.premium.monthly)} a month`);
     assert.equal(await page.getByTestId('bar-harbor').locator('text.bar-note').textContent(), `$${HARBOR_TOTAL_1} for 6 months`);
     await page.getByTestId('chart').waitFor();
 
@@ -399,7 +399,7 @@ describe('auto: Harbor Mutual example 1', () => {
     await dialog.waitFor({ state: 'visible' });
     await dialog.locator('table.worksheet-table').waitFor();
     assert.equal(await dialog.evaluate((d) => d.open), true);
-    assert.equal(await dialog.locator('#ws-title').textContent(), `Why Harbor Mutual costs ${HARBOR_TOTAL_1}`);
+    assert.equal(await dialog.locator('#ws-title').textContent(), `Why Harbor Mutual costs $${HARBOR_TOTAL_1}`);
 
     // Each step row: [name, looked up, factor, running].
     const rows = await dialog.locator('tr.step').evaluateAll((trs) =>

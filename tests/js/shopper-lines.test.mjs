@@ -8,6 +8,8 @@
 //     with "Change answers" after a reload (home or renters as chosen);
 //   - a bundle's field errors ("auto.drivers[0].date_of_birth",
 //     "renters.unit.construction") land on the field of the right part;
+//   - every amount in the chart and the worksheet's title is in dollars ("$143.51
+//     a month"), as the cards and the notes under the bars are;
 //   - a line whose form cannot be fetched (the server unreachable) leaves the
 //     picker on the form shown, says so, and loads when picked again;
 //   - on a 360 px phone, the chart's carrier names fit the chart (a long one
@@ -262,6 +264,49 @@ describe('phone', () => {
         }
       }
       if (line === 'home') assert.ok(shortened >= 1, 'a long carrier name was shortened');
+    });
+  }
+});
+
+describe('prices in dollars', () => {
+  const perPayment = { 1: 'per month', 3: 'per quarter', 6: 'every 6 months', 12: 'per year' };
+  for (const line of ['home', 'renters', 'term_life', 'health', 'bundle']) {
+    browserIt(`${line}: the chart's amounts and the worksheet's title carry the dollar sign, to the cent`, async (openPage) => {
+      const page = await openPage();
+      await goto(page, '/');
+      await page.getByTestId(`line-${line}`).check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+      await page.getByTestId('fill-example').click();
+      await page.getByTestId('get-quotes').click();
+      await page.waitForURL(QUOTE_PATH);
+      await page.getByTestId('chart').waitFor();
+      const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
+      const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+      const amounts = Object.fromEntries(await page.getByTestId('chart').locator('g.bar').evaluateAll((gs) =>
+        gs.map((g) => [g.getAttribute('data-testid').slice('bar-'.length), g.querySelector('text.bar-amount').textContent])));
+      if (line === 'bundle') {
+        const want = Object.fromEntries(quote.bundles.map((b) => [b.carrier.id, `$${money(b.annual_total)} a year`]));
+        want['best-separate'] = `$${money(quote.best_separate.annual_total)} a year`;
+        assert.deepEqual(amounts, want);
+        return; // a bundle has no worksheet
+      }
+      const quoted = quote.results.filter((r) => r.status === 'quoted');
+      const key = (r) => (line === 'health' ? r.plan.id : r.carrier.id);
+      const basis = (r) => (line === 'health' ? r.net_premium : r.premium.monthly);
+      assert.deepEqual(amounts, Object.fromEntries(quoted.map((r) => [key(r), `$${money(basis(r))} a month`])));
+
+      const first = quoted[0];
+      await page.getByTestId(`why-${key(first)}`).click();
+      const title = page.locator('#ws-title');
+      await page.locator('#ws-body table').waitFor();
+      const total = `$${money(first.premium.total)}`;
+      const want = {
+        home: `Why ${first.carrier.name} costs ${total}`,
+        renters: `Why ${first.carrier.name} costs ${total}`,
+        term_life: `Why ${first.carrier.name} costs ${total} ${perPayment[first.premium.term_months]}`,
+        health: `Why ${first.plan_name} costs ${total} a month before the tax credit`,
+      }[line];
+      assert.equal(await title.textContent(), want);
     });
   }
 });
