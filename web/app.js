@@ -390,6 +390,17 @@ async function route(focus) {
   }
 }
 
+/**
+ * After Back or Forward, the heading of the view shown takes the focus, so a
+ * screen reader says where the shopper landed and Tab goes on from there
+ * (the focus was on the view just hidden). Without scrolling: the browser
+ * restores the entry's scroll position.
+ */
+function focusHeading() {
+  const el = formView.hidden ? $('results-title') : $('form-title');
+  if (el) el.focus({ preventScroll: true });
+}
+
 function navigate(path) {
   cancelQuote();
   if (location.pathname !== path) history.pushState({}, '', path);
@@ -458,7 +469,8 @@ async function start() {
   window.addEventListener('popstate', async () => {
     cancelQuote();
     if (!app.edited) await restoreEntryAnswers();
-    route(false);
+    await route(false);
+    focusHeading();
   });
 
   await restoreEntryAnswers();

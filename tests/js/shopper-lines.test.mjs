@@ -10,6 +10,8 @@
 //     "renters.unit.construction") land on the field of the right part;
 //   - every amount in the chart and the worksheet's title is in dollars ("$143.51
 //     a month"), as the cards and the notes under the bars are;
+//   - Back and Forward put the focus on the heading of the view shown, and
+//     Back finds the answers as they were sent;
 //   - a line whose form cannot be fetched (the server unreachable) leaves the
 //     picker on the form shown, says so, and loads when picked again;
 //   - on a 360 px phone, the chart's carrier names fit the chart (a long one
@@ -307,6 +309,39 @@ describe('prices in dollars', () => {
         health: `Why ${first.plan_name} costs ${total} a month before the tax credit`,
       }[line];
       assert.equal(await title.textContent(), want);
+    });
+  }
+});
+
+describe('Back and Forward', () => {
+  for (const line of ['home', 'renters', 'term_life', 'health', 'bundle']) {
+    browserIt(`${line}: the heading of the view shown takes the focus, the answers are kept`, async (openPage) => {
+      const page = await openPage();
+      await goto(page, '/');
+      await page.getByTestId(`line-${line}`).check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+      await page.getByTestId('fill-example').click();
+      const answers = () => page.locator('#line-fields, #common-fields').evaluateAll((boxes) => boxes.flatMap((box) =>
+        [...box.querySelectorAll('input, select')].map((c) => (c.type === 'radio' || c.type === 'checkbox' ? c.checked : c.value))));
+      const sent = await answers();
+      await page.getByTestId('get-quotes').click();
+      await page.waitForURL(QUOTE_PATH);
+      await page.locator('#results-title').waitFor();
+      const focused = () => page.evaluate(() => document.activeElement && document.activeElement.id);
+      assert.equal(await focused(), 'results-title');
+
+      await page.goBack();
+      await page.getByTestId('quote-form').waitFor({ state: 'visible' });
+      await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'form-title', null, { timeout: 5000 })
+        .catch(() => {});
+      assert.equal(await focused(), 'form-title', 'Back: focus on "Compare insurance quotes"');
+      assert.deepEqual(await answers(), sent, 'the answers as sent');
+
+      await page.goForward();
+      await page.getByTestId('quote-form').waitFor({ state: 'hidden' });
+      await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'results-title', null, { timeout: 5000 })
+        .catch(() => {});
+      assert.equal(await focused(), 'results-title', 'Forward: focus on the results\' heading');
     });
   }
 });
