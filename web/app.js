@@ -338,18 +338,21 @@ function showArriving(req, arrived, stream) {
   });
 }
 
-function showMessage(title, text) {
+/** A message in place of the results; `retry` (optional) runs from a "Try again" button. */
+function showMessage(title, text, retry = null) {
   formView.hidden = true;
   resultsView.hidden = false;
   resultsEl.replaceChildren(
     h('h1', { id: 'results-title', tabindex: '-1' }, title),
     h('p', { class: 'message', 'data-testid': 'quote-message' }, text),
+    retry ? h('p', null, h('button', { type: 'button', class: 'primary', 'data-testid': 'retry', onclick: retry }, 'Try again')) : null,
     h('p', null, h('a', { href: '/', 'data-nav': '' }, 'Start a new quote')),
   );
   document.title = `${title} – ${SITE}`;
 }
 
 async function showQuote(id, focus) {
+  const path = location.pathname;
   let resp = app.quotes.get(id);
   if (!resp) {
     formView.hidden = true;
@@ -362,11 +365,20 @@ async function showQuote(id, focus) {
       showMessage('Quote not found', `There is no saved quote with the id "${id}". Check the link, or start a new quote.`);
       return;
     }
-    if (!res.ok || !isAnswer(res.data)) {
-      const text = res.ok
-        ? `This quote was saved in a form this page cannot show. Its answer is at /v1/quotes/${encodeURIComponent(id)} in the API.`
-        : api.failureText(res, 'Loading the quote');
-      showMessage('Could not load this quote', text);
+    if (res.ok && !isAnswer(res.data)) {
+      showMessage('Could not load this quote',
+        `This quote was saved in a form this page cannot show. Its answer is at /v1/quotes/${encodeURIComponent(id)} in the API.`);
+      return;
+    }
+    if (!res.ok) {
+      // The server unreachable, busy or failing: the quote may well be there, so the shopper may ask again.
+      showMessage('Could not load this quote', api.failureText(res, 'Loading the quote'), async () => {
+        if (location.pathname !== path) return;
+        await showQuote(id, true);
+        // Failed again: the button is gone with its focus, which goes to the new message's heading.
+        const title = $('results-title');
+        if (title && (document.activeElement === document.body || !document.activeElement)) title.focus();
+      });
       return;
     }
     resp = res.data;

@@ -14,6 +14,8 @@
 //     Back finds the answers as they were sent;
 //   - a line whose form cannot be fetched (the server unreachable) leaves the
 //     picker on the form shown, says so, and loads when picked again;
+//   - a saved quote that cannot be loaded (503, the server unreachable) says
+//     why and offers "Try again", which loads it;
 //   - on a 360 px phone, the chart's carrier names fit the chart (a long one
 //     shortened with an ellipsis, whole in the bar's title), for every line;
 //   - on a 360 px phone zoomed to 200% (180 CSS px), the form and the results
@@ -403,6 +405,46 @@ describe('server unreachable', () => {
       await page.getByTestId('get-quotes').click();
       await page.waitForURL(QUOTE_PATH);
       await page.locator('#results-title').waitFor();
+    });
+  }
+});
+
+describe('loading a saved quote fails', () => {
+  for (const line of ['home', 'renters', 'term_life', 'health']) {
+    browserIt(`${line}: /q/{id} answered 503, then unreachable, then "Try again" shows the quote`, async (openPage) => {
+      const page = await openPage();
+      await goto(page, '/');
+      await page.getByTestId(`line-${line}`).check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+      await page.getByTestId('fill-example').click();
+      await page.getByTestId('get-quotes').click();
+      await page.waitForURL(QUOTE_PATH);
+      const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
+      const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+
+      // A shopper opening the link later: the server busy, then gone, then back.
+      const later = await openPage();
+      const answers = [
+        (r) => r.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'unavailable', message: 'The quote store is busy; try again in a moment.' } }) }),
+        (r) => r.abort('connectionrefused'),
+      ];
+      await later.route(`**/v1/quotes/${id}`, (r) => (answers.length ? answers.shift()(r) : r.continue()));
+      await goto(later, `/q/${id}`);
+      const message = later.getByTestId('quote-message');
+      await message.waitFor();
+      assert.equal(await later.locator('#results-title').textContent(), 'Could not load this quote');
+      assert.equal(await message.textContent(), 'The quote store is busy; try again in a moment.');
+      await later.getByTestId('retry').click();
+      await later.waitForFunction(() => document.querySelector('[data-testid="quote-message"]')?.textContent.startsWith('The quote service could not be reached'));
+      assert.equal(await later.evaluate(() => document.activeElement && document.activeElement.id), 'results-title', 'focus on the new message');
+      await later.getByTestId('retry').click();
+      await later.locator('[data-testid^="total-"]').first().waitFor();
+      assert.equal(await later.evaluate(() => document.activeElement && document.activeElement.id), 'results-title');
+      const key = (r) => (line === 'health' ? r.plan.id : r.carrier.id);
+      const price = (r) => (line === 'health' ? r.net_premium : r.premium.total);
+      for (const r of quote.results.filter((x) => x.status === 'quoted')) {
+        assert.equal(await later.getByTestId(`total-${key(r)}`).textContent(), money(price(r)), `${key(r)} to the cent`);
+      }
     });
   }
 });
