@@ -188,10 +188,7 @@ describe('bundles (auto + home)', () => {
     await page.waitForURL((u) => u.pathname !== `/q/${id}` && QUOTE_PATH.test(u.pathname));
     await page.getByTestId('part-renters').waitFor();
     const quote2 = (await postQuote(req2)).data;
-    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Your auto and renters bundle quotes');
-    for (const r of quote2.renters.results.filter((x) => x.status === 'quoted')) {
-      assert.equal(await page.getByTestId(`part-renters-total-${r.carrier.id}`).textContent(), `$${money(r.premium.total)}`);
-    }
+    await assertBundleShown(page, quote2, 'renters');
     // Back to the form: still renters, with the unit typed.
     await page.goBack();
     await page.getByTestId('quote-form').waitFor({ state: 'visible' });
