@@ -12,6 +12,8 @@
 //     a month"), as the cards and the notes under the bars are;
 //   - Back and Forward put the focus on the heading of the view shown, and
 //     Back finds the answers as they were sent;
+//   - a shopper's visit asks nothing the server does not have (no 404 for
+//     /favicon.ico) and nothing from another origin;
 //   - a line whose form cannot be fetched (the server unreachable) leaves the
 //     picker on the form shown, says so, and loads when picked again;
 //   - a saved quote that cannot be loaded (503, the server unreachable) says
@@ -372,6 +374,34 @@ describe('phone zoomed to 200%', () => {
       assert.deepEqual(await overflow(page), { extra: 0, out: [] }, 'the results');
     });
   }
+});
+
+describe('requests', () => {
+  browserIt('a visit asks only the server, and nothing it lacks (no /favicon.ico)', async (openPage) => {
+    const page = await openPage();
+    const failed = [];
+    const foreign = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Failed to load resource/.test(m.text())) failed.push(m.text());
+    });
+    page.context().on('request', (r) => {
+      if (new URL(r.url()).origin !== server.url && !r.url().startsWith('data:')) foreign.push(r.url());
+    });
+    await goto(page, '/');
+    for (const line of ['home', 'renters', 'term_life', 'health', 'bundle']) {
+      await page.getByTestId(`line-${line}`).check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+    }
+    await page.getByTestId('fill-example').click();
+    await page.getByTestId('get-quotes').click();
+    await page.waitForURL(QUOTE_PATH);
+    await page.getByTestId('bundles').waitFor();
+    await page.reload();
+    await page.getByTestId('bundles').waitFor();
+    await page.waitForTimeout(300);
+    assert.deepEqual(failed, [], 'no request failed');
+    assert.deepEqual(foreign, [], 'no request left the server');
+  });
 });
 
 describe('server unreachable', () => {
