@@ -133,14 +133,18 @@ function lineFailed(id) {
 /**
  * Fills the form with the answers that produced quote `id` (kept in this
  * tab's session storage), unless the form holds them already. The saved
- * request's line gets its form back, whichever line was shown.
+ * request's line gets its form back, whichever line was shown. Returns
+ * whether the form now holds that quote's answers.
  */
 async function restoreAnswers(id) {
-  const req = id && id !== app.formQuote ? savedRequest(id) : null;
+  if (id && id === app.formQuote) return true;
+  const req = id ? savedRequest(id) : null;
   if (req && (req.line === app.line.id || await selectLine(req.line))) {
     fillForm(req);
     app.formQuote = id;
+    return true;
   }
+  return false;
 }
 
 /**
@@ -453,8 +457,18 @@ async function start() {
   $('edit-answers').addEventListener('click', async () => {
     cancelQuote(); // results still arriving: the answers are in the form as sent
     const m = location.pathname.match(/^\/q\/([^/]+)/);
-    await restoreAnswers(m ? decodeURIComponent(m[1]) : null);
+    const id = m ? decodeURIComponent(m[1]) : null;
+    const kept = await restoreAnswers(id);
+    const quote = id && !kept ? app.quotes.get(id) : null;
+    // A quote opened from a link: this tab never held its answers. Its line's
+    // form at least, and words saying why it is not filled in.
+    if (quote && quote.line && app.line && quote.line !== app.line.id) await selectLine(quote.line);
     navigate('/');
+    if (quote) {
+      const title = (LINES.find((l) => l.id === quote.line) || { title: String(quote.line || '') }).title;
+      statusEl.textContent = `The answers behind quote ${id} are not kept in this browser (it was opened from a link), `
+        + `so the ${title} form is not filled in from them.`;
+    }
     $('form-title').focus();
   });
   $('new-quote').addEventListener('click', async () => {

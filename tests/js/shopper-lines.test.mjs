@@ -12,6 +12,8 @@
 //     a month"), as the cards and the notes under the bars are;
 //   - Back and Forward put the focus on the heading of the view shown, and
 //     Back finds the answers as they were sent;
+//   - "Change answers" on a quote opened from a link (its answers not in this
+//     browser) opens its line's form and says why it is not filled in;
 //   - a shopper's visit asks nothing the server does not have (no 404 for
 //     /favicon.ico) and nothing from another origin;
 //   - a line whose form cannot be fetched (the server unreachable) leaves the
@@ -372,6 +374,38 @@ describe('phone zoomed to 200%', () => {
       await page.locator('#results-title').waitFor();
       await page.getByTestId('chart').waitFor();
       assert.deepEqual(await overflow(page), { extra: 0, out: [] }, 'the results');
+    });
+  }
+});
+
+describe('a quote opened from a link', () => {
+  const TITLES = { home: 'Home', renters: 'Renters', term_life: 'Term life', health: 'Health', bundle: 'Auto + home' };
+  for (const line of Object.keys(TITLES)) {
+    browserIt(`${line}: "Change answers" opens the ${line} form and says its answers are not in this browser`, async (openPage) => {
+      const page = await openPage();
+      await goto(page, '/');
+      await page.getByTestId(`line-${line}`).check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+      await page.getByTestId('fill-example').click();
+      await page.getByTestId('get-quotes').click();
+      await page.waitForURL(QUOTE_PATH);
+      const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
+
+      const other = await openPage(); // another browser: the link was shared
+      await goto(other, `/q/${id}`);
+      await other.locator('#results-title').waitFor();
+      await other.getByTestId('edit-answers').click();
+      await other.getByTestId('quote-form').waitFor({ state: 'visible' });
+      await other.locator(`.line-form[data-line="${line}"]`).waitFor();
+      assert.equal(await other.getByTestId(`line-${line}`).isChecked(), true, `the ${line} line is picked`);
+      assert.equal(await other.locator('#submit-status').textContent(),
+        `The answers behind quote ${id} are not kept in this browser (it was opened from a link), so the ${TITLES[line]} form is not filled in from them.`);
+      assert.equal(await other.evaluate(() => document.activeElement.id), 'form-title');
+
+      // In the tab that asked for it, the answers come back as before, and nothing is said.
+      await page.getByTestId('edit-answers').click();
+      await page.getByTestId('quote-form').waitFor({ state: 'visible' });
+      assert.equal(await page.locator('#submit-status').textContent(), '');
     });
   }
 });
