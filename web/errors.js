@@ -159,12 +159,24 @@ export function clearErrors(form, summary) {
   summary.replaceChildren();
 }
 
-/** Problems the browser already knows about: a number field holding text. */
+/**
+ * Problems the browser already knows about: a number field holding text;
+ * and a part of a field that the server never sees on its own (the inches
+ * of a height, sent as a total), marked data-local-range="inches": out of
+ * its min..max or not whole, it would silently change the total.
+ */
 export function localProblems(form) {
   const out = [];
   for (const el of form.querySelectorAll('input[type=number][data-path]')) {
-    if (el.validity && el.validity.badInput && visible(el)) {
+    if (!el.validity || !visible(el)) continue;
+    if (el.validity.badInput) {
       out.push({ path: pathOf(el), message: 'is not a number' });
+    } else if (el.hasAttribute('data-local-range')
+      && (el.validity.rangeUnderflow || el.validity.rangeOverflow || el.validity.stepMismatch)) {
+      out.push({
+        path: pathOf(el),
+        message: `${el.getAttribute('data-local-range')} must be a whole number from ${el.min} to ${el.max}, got ${el.value}`,
+      });
     }
   }
   return out;

@@ -87,7 +87,10 @@ function mount(container) {
 
   const tobacco = yesNo('life-tobacco', 'tobacco', 'Have you used tobacco or nicotine in the last 12 months?');
   const feet = input('life-feet', 'build.height_in', { type: 'number', min: '4', max: '7', step: '1', inputmode: 'numeric' });
-  const inches = input('life-inches', 'build.height_in', { type: 'number', min: '0', max: '11', step: '1', inputmode: 'numeric' });
+  // Inches are checked here (errors.js, localProblems): 5 ft 13 in would go as 73 inches, a height never typed.
+  const inches = input('life-inches', 'build.height_in', {
+    type: 'number', min: '0', max: '11', step: '1', inputmode: 'numeric', 'data-local-range': 'inches',
+  });
   const weight = input('life-weight', 'build.weight_lb', { type: 'number', min: '80', max: '500', step: '1', inputmode: 'numeric' });
   const height = h('fieldset', { class: 'height', 'data-path': 'build.height_in', 'data-field-group': '', 'aria-required': 'true' });
   height.append(

@@ -14,6 +14,8 @@
 //     Back finds the answers as they were sent;
 //   - "Change answers" on a quote opened from a link (its answers not in this
 //     browser) opens its line's form and says why it is not filled in;
+//   - term life: inches out of 0-11 (5 ft 13 in) are an error on the height,
+//     not a silently different height;
 //   - a shopper's visit asks nothing the server does not have (no 404 for
 //     /favicon.ico) and nothing from another origin;
 //   - a line whose form cannot be fetched (the server unreachable) leaves the
@@ -408,6 +410,42 @@ describe('a quote opened from a link', () => {
       assert.equal(await page.locator('#submit-status').textContent(), '');
     });
   }
+});
+
+describe('term life height', () => {
+  browserIt('inches of 13, -1 or 5.5 are an error on the height, and nothing is sent; 5 ft 6 in goes as 66', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await page.getByTestId('line-term_life').check();
+    await page.locator('.line-form[data-line="term_life"]').waitFor();
+    await page.getByTestId('fill-example').click();
+    const height = page.getByRole('group', { name: 'Height', exact: true });
+    const feet = height.getByLabel('feet', { exact: true });
+    const inches = height.getByLabel('inches', { exact: true });
+    const posts = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes') posts.push(r.postDataJSON());
+    });
+    const summary = page.getByTestId('form-errors');
+    for (const bad of ['13', '-1', '5.5']) {
+      await feet.fill('5');
+      await inches.fill(bad);
+      await page.getByTestId('get-quotes').click();
+      await summary.waitFor({ state: 'visible' });
+      assert.equal(await summary.locator('li').textContent(),
+        `Height — build.height_in: inches must be a whole number from 0 to 11, got ${bad}`);
+      assert.equal(await feet.getAttribute('aria-invalid'), 'true');
+      assert.equal(await inches.getAttribute('aria-invalid'), 'true');
+      assert.equal(await feet.evaluate((el) => el === document.activeElement), true, 'focus on the height\'s first box');
+      assert.deepEqual(posts, [], `nothing sent for ${bad} inches`);
+    }
+    await inches.fill('6');
+    assert.equal(await inches.getAttribute('aria-invalid'), null, 'the error goes once the inches are edited');
+    await page.getByTestId('get-quotes').click();
+    await page.waitForURL(QUOTE_PATH);
+    assert.equal(posts.length, 1);
+    assert.deepEqual(posts[0].build, { height_in: 66, weight_lb: 150 });
+  });
 });
 
 describe('requests', () => {
