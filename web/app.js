@@ -43,6 +43,7 @@ const app = {
 
 const SITE = 'multiquote';
 const storeKey = (id) => `multiquote:request:${id}`;
+const DRAFT_KEY = 'multiquote:draft';
 
 function saveRequest(id, req) {
   try {
@@ -61,6 +62,66 @@ function savedRequest(id) {
   }
 }
 
+// ---- Draft -----------------------------------------------------------------
+//
+// The answers in the form are kept in this tab's session storage as they
+// change (typed, picked, filled in), so a reload -- on purpose or not --
+// does not lose them. "Start over" and "New quote" drop them.
+
+let draftTimer = 0;
+
+/** Writes the form's answers as the draft now. */
+function writeDraft() {
+  clearTimeout(draftTimer);
+  draftTimer = 0;
+  if (!app.lineCtl) return;
+  try {
+    sessionStorage.setItem(DRAFT_KEY, JSON.stringify(buildRequest()));
+  } catch (e) {
+    /* storage full or disabled: a reload starts fresh, as before */
+  }
+}
+
+/** Writes the draft once the shopper pauses. */
+function saveDraft() {
+  clearTimeout(draftTimer);
+  draftTimer = setTimeout(writeDraft, 300);
+}
+
+/** Writes a draft still waiting (the page is going away). */
+function flushDraft() {
+  if (draftTimer) writeDraft();
+}
+
+function dropDraft() {
+  clearTimeout(draftTimer);
+  draftTimer = 0;
+  try {
+    sessionStorage.removeItem(DRAFT_KEY);
+  } catch (e) {
+    /* nothing kept */
+  }
+}
+
+/**
+ * At start, the answers the form held before the page was reloaded, if any:
+ * their line's form, filled in. Returns whether there were some.
+ */
+async function restoreDraft() {
+  let req = null;
+  try {
+    req = JSON.parse(sessionStorage.getItem(DRAFT_KEY) || 'null');
+  } catch (e) {
+    req = null;
+  }
+  if (!req || typeof req !== 'object' || typeof req.line !== 'string') return false;
+  if (req.line !== app.line.id && !(await selectLine(req.line))) return false;
+  fillForm(req);
+  app.edited = true; // the form holds the shopper's answers: Back does not replace them
+  if (location.pathname === '/') statusEl.textContent = 'Your answers from before the page was reloaded are filled in.';
+  return true;
+}
+
 // ---- Form ------------------------------------------------------------------
 
 function renderLinePicker() {
@@ -73,7 +134,11 @@ function renderLinePicker() {
       checked: l.id === 'auto', disabled: soon, 'aria-describedby': `${id}-hint`,
     });
     radio.addEventListener('change', () => {
-      if (radio.checked) app.switching = selectLine(l.id);
+      if (!radio.checked) return;
+      app.switching = selectLine(l.id).then((shown) => {
+        if (shown) saveDraft();
+        return shown;
+      });
     });
     box.append(h('div', { class: `line-option${soon ? ' soon' : ''}` },
       radio,
@@ -172,6 +237,7 @@ function fillForm(req) {
   app.common.fill(req);
   app.lineCtl.fill(req);
   clearErrors(form, summary);
+  saveDraft();
 }
 
 function setBusy(on) {
@@ -435,6 +501,7 @@ async function start() {
   const clearEdited = (e) => {
     app.edited = true;
     clearEditedField(e.target);
+    saveDraft();
   };
   form.addEventListener('input', clearEdited);
   form.addEventListener('change', clearEdited);
@@ -451,6 +518,7 @@ async function start() {
     app.common.reset();
     app.lineCtl.reset();
     forgetAnswers();
+    dropDraft();
     clearErrors(form, summary);
     statusEl.textContent = 'The form is back to its defaults.';
   });
@@ -477,6 +545,7 @@ async function start() {
     app.common.reset();
     app.lineCtl.reset();
     forgetAnswers();
+    dropDraft();
     clearErrors(form, summary);
     navigate('/');
     $('form-title').focus();
@@ -499,7 +568,11 @@ async function start() {
     focusHeading();
   });
 
-  await restoreEntryAnswers();
+  window.addEventListener('pagehide', flushDraft);
+
+  // The answers typed before a reload win over those of the quote this
+  // history entry was left from: they are at least as recent.
+  if (!(await restoreDraft())) await restoreEntryAnswers();
   await route(false);
   document.documentElement.classList.add('ready');
 }

@@ -16,6 +16,8 @@
 //     browser) opens its line's form and says why it is not filled in;
 //   - term life: inches out of 0-11 (5 ft 13 in) are an error on the height,
 //     not a silently different height;
+//   - a reload of the form keeps the answers typed (this tab only), for
+//     every line; "Start over" drops them;
 //   - a shopper's visit asks nothing the server does not have (no 404 for
 //     /favicon.ico) and nothing from another origin;
 //   - a line whose form cannot be fetched (the server unreachable) leaves the
@@ -446,6 +448,56 @@ describe('term life height', () => {
     assert.equal(posts.length, 1);
     assert.deepEqual(posts[0].build, { height_in: 66, weight_lb: 150 });
   });
+});
+
+describe('reloading the form', () => {
+  const EDIT = {
+    home: ['dwelling.year_built', '2001'],
+    renters: ['unit.floor', '7'],
+    term_life: ['build.weight_lb', '163'],
+    health: ['household.income', '41250'],
+    bundle: ['coverages.dwelling', '310000'],
+  };
+  for (const [line, [editPath, editValue]] of Object.entries(EDIT)) {
+    browserIt(`${line}: the answers typed survive a reload, and are the ones sent; "Start over" drops them`, async (openPage) => {
+      const page = await openPage();
+      await goto(page, '/');
+      await page.getByTestId(`line-${line}`).check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+      await page.getByTestId('fill-example').click();
+      const edited = page.locator(`.line-form[data-line="${line}"] [data-path="${editPath}"]`).last();
+      await edited.fill('');
+      await edited.pressSequentially(editValue);
+      await page.locator('[data-path="applicant.first_name"]').fill('Zoë <b>Ñ</b> 😀');
+      const answers = () => page.locator('#line-fields, #common-fields').evaluateAll((boxes) => boxes.flatMap((box) =>
+        [...box.querySelectorAll('input, select')].map((c) => (c.type === 'radio' || c.type === 'checkbox' ? c.checked : c.value))));
+      const before = await answers();
+
+      await page.reload();
+      await page.waitForSelector('html.ready');
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+      assert.equal(await page.getByTestId(`line-${line}`).isChecked(), true);
+      assert.deepEqual(await answers(), before, 'every answer as typed');
+      assert.equal(await page.locator('#submit-status').textContent(), 'Your answers from before the page was reloaded are filled in.');
+      const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes');
+      await page.getByTestId('get-quotes').click();
+      const res = await answered;
+      const sent = res.request().postDataJSON();
+      assert.equal(sent.applicant.first_name, 'Zoë <b>Ñ</b> 😀');
+      const value = editPath.split('.').reduce((o, k) => o[k], line === 'bundle' ? sent.home : sent);
+      assert.equal(value, Number(editValue), `${editPath} as typed`);
+      await page.waitForURL(QUOTE_PATH);
+
+      // Start over: a reload then starts from the defaults.
+      await page.getByTestId('edit-answers').click();
+      await page.getByTestId('reset-form').click();
+      await page.reload();
+      await page.waitForSelector('html.ready');
+      assert.equal(await page.getByTestId('line-auto').isChecked(), true);
+      assert.equal(await page.locator('[data-path="applicant.first_name"]').inputValue(), '');
+      assert.equal(await page.locator('#submit-status').textContent(), '');
+    });
+  }
 });
 
 describe('requests', () => {
