@@ -173,7 +173,8 @@ async function selectLine(id) {
   $('line-fields').replaceChildren(entry.box);
   app.line = mod;
   app.lineCtl = entry.ctl;
-  app.common.setLine(id, mod.applicant, mod.planLines);
+  // A form may decide which applicant fields it asks as its answers change (a bundle: home or renters).
+  app.common.setLine(id, entry.ctl.applicant ? entry.ctl.applicant() : mod.applicant, mod.planLines);
   const radio = $(`line-${id}`);
   if (radio && !radio.checked) radio.checked = true;
   $('fill-example').hidden = !mod.example;

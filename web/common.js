@@ -40,7 +40,9 @@ export const GENDERS = [['female', 'Female'], ['male', 'Male'], ['nonbinary', 'N
 
 // Which applicant fields a line asks (a line module's `applicant`, over these defaults):
 //   dob: 'optional' | 'required' | 'hidden'; gender: 'required' | 'hidden';
-//   countyFips: 'required' | 'hidden'; homeowner, paperless: shown or not.
+//   countyFips: 'required' | 'hidden'; homeowner, paperless: shown or not;
+//   homeowner: 'implied' hides the box and sends true (a bundle with a home
+//   policy: whoever insures a home as its owner owns one).
 // A hidden field is left out of the request.
 const APPLICANT_DEFAULTS = { dob: 'optional', gender: 'hidden', countyFips: 'hidden', homeowner: true, paperless: true };
 
@@ -177,7 +179,7 @@ export function mountCommon(container, lineId) {
     wraps.county.hidden = asks.countyFips === 'hidden';
     wraps.dob.hidden = asks.dob === 'hidden';
     wraps.gender.hidden = asks.gender === 'hidden';
-    wraps.homeowner.hidden = !asks.homeowner;
+    wraps.homeowner.hidden = asks.homeowner !== true;
     wraps.paperless.hidden = !asks.paperless;
     setRequired(dob, asks.dob === 'required');
     const needs = ['state', 'ZIP'];
@@ -223,7 +225,8 @@ export function mountCommon(container, lineId) {
       putText(addr, 'zip', zip);
       if (asks.countyFips !== 'hidden') putText(addr, 'county_fips', county);
       ap.address = addr;
-      if (asks.homeowner) ap.homeowner = homeowner.checked;
+      if (asks.homeowner === 'implied') ap.homeowner = true;
+      else if (asks.homeowner) ap.homeowner = homeowner.checked;
       if (asks.paperless) ap.paperless = paperless.checked;
       if (consent.checked) ap.consent = { contact: true }; // unchecked: no consent, field omitted
       req.applicant = ap;

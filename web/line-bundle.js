@@ -108,11 +108,16 @@ function mount(container, common) {
   const propTitle = h('h2', { id: uid('part') });
   const propSlot = h('div');
   let kind = 'home';
+  // With a home policy the shopper owns a home: "I own a home" is not asked
+  // but sent as true (the auto part's homeowner discount follows it).
+  const applicant = () => ({ homeowner: kind === 'home' ? 'implied' : true });
+  let mounted = false;
   function show(k) {
     kind = k;
     radios[k].checked = true;
     propTitle.textContent = k === 'home' ? 'Your home' : 'Your rented home';
     propSlot.replaceChildren(props[k].box);
+    if (mounted) common.setLine('bundle', applicant(), bundle.planLines);
   }
   for (const [k, r] of Object.entries(radios)) r.addEventListener('change', () => r.checked && show(k));
   show('home');
@@ -124,6 +129,7 @@ function mount(container, common) {
   );
 
   const ctl = {
+    applicant,
     build() {
       return { auto: autoCtl.build(), [kind]: props[kind].ctl.build() };
     },
@@ -142,6 +148,7 @@ function mount(container, common) {
       show('home');
     },
   };
+  mounted = true;
   return ctl;
 }
 
@@ -315,7 +322,7 @@ function render(root, resp) {
   return { focusTitle: () => root.querySelector('#results-title').focus() };
 }
 
-export default {
+const bundle = {
   id: 'bundle',
   title: 'Auto + home',
   coverageNames: {},
@@ -327,3 +334,5 @@ export default {
   mount,
   render,
 };
+
+export default bundle;

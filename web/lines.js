@@ -22,6 +22,7 @@
 //       build(),        // the line's own fields of the request (drivers, vehicles, coverages...)
 //       fill(request),  // sets the form from a request
 //       reset(),        // back to the defaults
+//       applicant(),    // optional: the applicant fields asked now, over the module's `applicant`
 //     }
 //   }
 //

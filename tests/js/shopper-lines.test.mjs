@@ -6,6 +6,8 @@
 //   - the page asks for a bundle itself ("Auto + home"): the example is posted
 //     as docs/bundles.md gives it, the answer shown, and the answers come back
 //     with "Change answers" after a reload (home or renters as chosen);
+//   - a bundle with a home policy does not ask "I own a home" and sends it as
+//     true (the auto side's homeowner discount); with renters it is asked;
 //   - a bundle's field errors ("auto.drivers[0].date_of_birth",
 //     "renters.unit.construction") land on the field of the right part;
 //   - every amount in the chart and the worksheet's title is in dollars ("$143.51
@@ -202,6 +204,47 @@ describe('bundles (auto + home)', () => {
     await page.getByTestId('quote-form').waitFor({ state: 'visible' });
     assert.equal(await page.getByTestId('bundle-kind-renters').isChecked(), true);
     assert.equal(await renters.locator('[data-path="coverages.personal_property"]').inputValue(), '30000');
+  });
+
+  browserIt('with a home policy "I own a home" is not asked and goes as true; with renters it is asked', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await page.getByTestId('line-bundle').check();
+    await page.locator('.line-form[data-line="bundle"]').waitFor();
+    await page.getByTestId('fill-example').click();
+    const owner = page.getByLabel('I own a home (a discount with many carriers)');
+    assert.equal(await owner.isVisible(), false, 'not asked with a home policy');
+    // Unticked while renters is chosen, then home again.
+    await page.getByTestId('bundle-kind-renters').check();
+    assert.equal(await owner.isVisible(), true, 'asked with renters');
+    await owner.uncheck();
+    await page.getByTestId('bundle-kind-home').check();
+    assert.equal(await owner.isVisible(), false);
+    const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes');
+    await page.getByTestId('get-quotes').click();
+    const res = await answered;
+    assert.equal(res.status(), 201, await res.text());
+    const sent = res.request().postDataJSON();
+    assert.equal(sent.applicant.homeowner, true, 'a home bundle goes as a homeowner\'s');
+    await page.waitForURL(QUOTE_PATH);
+    await page.getByTestId('bundles').waitFor();
+    await assertBundleShown(page, (await postQuote(sent)).data, 'home');
+
+    // Renters: the box is asked and its answer sent as is.
+    await page.getByTestId('edit-answers').click();
+    await page.getByTestId('quote-form').waitFor({ state: 'visible' });
+    await page.getByTestId('bundle-kind-renters').check();
+    const renters = page.getByTestId('bundle-renters');
+    await renters.locator('[data-path="unit.construction"]').selectOption('frame');
+    await renters.locator('[data-path="unit.protection_class"]').selectOption('4');
+    await renters.locator('[data-path="coverages.personal_property"]').fill('25000');
+    assert.equal(await owner.isVisible(), true);
+    await owner.uncheck();
+    const answered2 = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes');
+    await page.getByTestId('get-quotes').click();
+    const res2 = await answered2;
+    assert.equal(res2.status(), 201, await res2.text());
+    assert.equal(res2.request().postDataJSON().applicant.homeowner, false);
   });
 
   browserIt('a bundle\'s field errors land on the field of the right part, the first one focused', async (openPage) => {
