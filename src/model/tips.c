@@ -1,14 +1,16 @@
 /* tips.c -- savings tips: what the shopper could change to pay less.
  *
  * For the cheapest quotes, each plausible change that the carrier's own plan
- * prices is tried by re-rating a copy of the request with that plan: higher
- * comprehensive and collision deductibles, paperless documents, a bundle
- * (the plan's multi-line discount), dropping
- * collision on an old car, the next lower bodily injury limits when they stay
- * at or above the state's legal minimum. A tip is kept when the plan still
- * quotes and the total falls; it names the change and the saving in
- * dollars. A change to fields the plan never reads (mq_plan_reads) cannot
- * change its total and is not rated. Auto only for now.
+ * prices is tried by re-rating a copy of the request with that plan. Auto:
+ * higher comprehensive and collision deductibles, paperless documents, a
+ * bundle (the plan's multi-line discount), dropping collision on an old
+ * car, the next lower bodily injury limits when they stay at or above the
+ * state's legal minimum. Home and renters: the next higher all-peril
+ * deductible the carrier offers (500, 1,000 or 2,500), paperless documents, a
+ * bundle. A tip is kept when the plan still quotes and the total falls; it
+ * names the change and the saving in dollars. A change to fields the plan
+ * never reads (mq_plan_reads) cannot change its total and is not rated.
+ * Term life and health have none: their prices follow from who is insured.
  */
 #include "model.h"
 
@@ -36,12 +38,35 @@ static bool copy_input(const mq_input *in, mq_arena *a, mq_input *out)
 }
 
 typedef enum {
-    TIP_DEDUCTIBLES,
+    TIP_DEDUCTIBLES, /* auto: comprehensive and collision */
     TIP_PAPERLESS,
     TIP_DROP_COLLISION,
     TIP_LOWER_BI,
-    TIP_BUNDLE
+    TIP_BUNDLE,
+    TIP_PROPERTY_DEDUCTIBLE /* home, renters: the all-peril deductible, to v */
 } tip_kind;
+
+/* Home and renters share one policy row (engine.h). */
+static bool is_property(mq_line line)
+{
+    return line == MQ_LINE_HOME || line == MQ_LINE_RENTERS;
+}
+
+/* The policy fields of paperless documents and the multi-line discount. */
+static int paperless_field(mq_line line)
+{
+    return is_property(line) ? MQ_HP_PAPERLESS : MQ_AP_PAPERLESS;
+}
+
+static int bundle_field(mq_line line)
+{
+    return is_property(line) ? MQ_HP_BUNDLE : MQ_AP_BUNDLE;
+}
+
+/* The all-peril deductibles a tip may suggest, lowest first: the next one
+ * above the shopper's that the carrier offers. */
+static const int property_deductibles[] = {500, 1000, 2500};
+enum { PROPERTY_STEPS = sizeof property_deductibles / sizeof property_deductibles[0] };
 
 /* Common split limits, per person / per accident, lowest first, and as a
  * tip says them. */
@@ -105,14 +130,19 @@ static bool apply_change(mq_input *x, tip_kind kind, int32_t v)
             pol[MQ_AP_UM_PER_ACCIDENT] = bi_ladder[v].per_accident;
         return true;
     case TIP_BUNDLE: /* the plan's multi-line discount, if it has one */
-        if (pol[MQ_AP_BUNDLE] == 1)
+        if (pol[bundle_field(x->line)] == 1)
             return false;
-        pol[MQ_AP_BUNDLE] = 1;
+        pol[bundle_field(x->line)] = 1;
         return true;
     case TIP_PAPERLESS:
-        if (pol[MQ_AP_PAPERLESS] == 1)
+        if (pol[paperless_field(x->line)] == 1)
             return false;
-        pol[MQ_AP_PAPERLESS] = 1;
+        pol[paperless_field(x->line)] = 1;
+        return true;
+    case TIP_PROPERTY_DEDUCTIBLE: /* v is the deductible */
+        if (isnan(pol[MQ_HP_DEDUCTIBLE]) || pol[MQ_HP_DEDUCTIBLE] >= v)
+            return false;
+        pol[MQ_HP_DEDUCTIBLE] = v;
         return true;
     case TIP_DROP_COLLISION: {
         double *row = mq_input_row(x, MQ_ENT_VEHICLE, v);
@@ -151,8 +181,14 @@ static const char *describe(const mq_input *in, const mq_tip_minimums *min, tip_
     case TIP_PAPERLESS:
         return "Choose paperless documents";
     case TIP_BUNDLE:
-        return "Insure your home or rented home with the same carrier too (its multi-line "
-               "discount on this policy)";
+        return is_property(in->line) ? "Insure your car with the same carrier too (its "
+                                       "multi-line discount on this policy)"
+                                     : "Insure your home or rented home with the same carrier "
+                                       "too (its multi-line discount on this policy)";
+    case TIP_PROPERTY_DEDUCTIBLE:
+        return v < 1000 ? mq_arena_printf(a, "Raise the all-peril deductible to %d", v)
+                        : mq_arena_printf(a, "Raise the all-peril deductible to %d,%03d", v / 1000,
+                                          v % 1000);
     case TIP_LOWER_BI: {
         bool at_minimum = bi_ladder[v].per_person == min->bi_per_person &&
                           bi_ladder[v].per_accident == min->bi_per_accident;
@@ -173,29 +209,33 @@ static const char *describe(const mq_input *in, const mq_tip_minimums *min, tip_
     return "";
 }
 
-/* The fields each change sets. */
+/* The fields each change sets, by line (property: home and renters). */
 static const struct {
     tip_kind kind;
+    bool property;
     mq_entity_kind entity;
     int field;
 } changed_fields[] = {
-    {TIP_DEDUCTIBLES, MQ_ENT_VEHICLE, MQ_AV_COMP_DEDUCTIBLE},
-    {TIP_DEDUCTIBLES, MQ_ENT_VEHICLE, MQ_AV_COLL_DEDUCTIBLE},
-    {TIP_PAPERLESS, MQ_ENT_POLICY, MQ_AP_PAPERLESS},
-    {TIP_DROP_COLLISION, MQ_ENT_VEHICLE, MQ_AV_COLL_DEDUCTIBLE},
-    {TIP_LOWER_BI, MQ_ENT_POLICY, MQ_AP_BI_PER_PERSON},
-    {TIP_LOWER_BI, MQ_ENT_POLICY, MQ_AP_BI_PER_ACCIDENT},
-    {TIP_LOWER_BI, MQ_ENT_POLICY, MQ_AP_UM_PER_PERSON},
-    {TIP_LOWER_BI, MQ_ENT_POLICY, MQ_AP_UM_PER_ACCIDENT},
-    {TIP_BUNDLE, MQ_ENT_POLICY, MQ_AP_BUNDLE},
+    {TIP_DEDUCTIBLES, false, MQ_ENT_VEHICLE, MQ_AV_COMP_DEDUCTIBLE},
+    {TIP_DEDUCTIBLES, false, MQ_ENT_VEHICLE, MQ_AV_COLL_DEDUCTIBLE},
+    {TIP_PAPERLESS, false, MQ_ENT_POLICY, MQ_AP_PAPERLESS},
+    {TIP_DROP_COLLISION, false, MQ_ENT_VEHICLE, MQ_AV_COLL_DEDUCTIBLE},
+    {TIP_LOWER_BI, false, MQ_ENT_POLICY, MQ_AP_BI_PER_PERSON},
+    {TIP_LOWER_BI, false, MQ_ENT_POLICY, MQ_AP_BI_PER_ACCIDENT},
+    {TIP_LOWER_BI, false, MQ_ENT_POLICY, MQ_AP_UM_PER_PERSON},
+    {TIP_LOWER_BI, false, MQ_ENT_POLICY, MQ_AP_UM_PER_ACCIDENT},
+    {TIP_BUNDLE, false, MQ_ENT_POLICY, MQ_AP_BUNDLE},
+    {TIP_PAPERLESS, true, MQ_ENT_POLICY, MQ_HP_PAPERLESS},
+    {TIP_BUNDLE, true, MQ_ENT_POLICY, MQ_HP_BUNDLE},
+    {TIP_PROPERTY_DEDUCTIBLE, true, MQ_ENT_POLICY, MQ_HP_DEDUCTIBLE},
 };
 
-/* True when plan p reads a field that change `kind` sets: otherwise
- * rating it again would give the same total, and is skipped. */
-static bool plan_prices(const mq_plan *p, tip_kind kind)
+/* True when plan p (of `line`) reads a field that change `kind` sets:
+ * otherwise rating it again would give the same total, and is skipped. */
+static bool plan_prices(const mq_plan *p, mq_line line, tip_kind kind)
 {
     for (size_t i = 0; i < sizeof changed_fields / sizeof changed_fields[0]; i++)
-        if (changed_fields[i].kind == kind &&
+        if (changed_fields[i].kind == kind && changed_fields[i].property == is_property(line) &&
             mq_plan_reads(p, changed_fields[i].entity, changed_fields[i].field))
             return true;
     return false;
@@ -215,7 +255,7 @@ static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, in
                        const mq_rate_opts *opts, mq_arena *a, mq_tip_list *list, tip_try *t)
 {
     t->status = MQ_ERROR;
-    if (!plan_prices(r->plan, kind))
+    if (!plan_prices(r->plan, in->line, kind))
         return true;
     mq_input x;
     if (!copy_input(in, a, &x))
@@ -241,11 +281,46 @@ static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, in
     return true;
 }
 
+/* Home and renters: the cheapest quotes' deductible, paperless and bundle
+ * tips (a deductible the carrier does not offer, unavailable, gives way to
+ * the next one up). */
+static bool property_tips(const mq_input *in, const mq_result *res, int n, mq_arena *a,
+                          mq_tip_list *out)
+{
+    out->items = mq_arena_alloc(a, (size_t)(TIPS_FOR_CHEAPEST * 3) * sizeof(mq_tip));
+    if (!out->items)
+        return false;
+    int done = 0;
+    bool ok = true;
+    for (int i = 0; ok && i < n && done < TIPS_FOR_CHEAPEST; i++) {
+        const mq_result *r = &res[i];
+        if (r->status != MQ_QUOTED || !r->plan)
+            continue;
+        done++;
+        mq_rate_opts opts = {.totals_only = true, .memo = mq_rate_memo_new(a)};
+        if (!opts.memo)
+            return false;
+        tip_try t = {0};
+        for (int step = 0; ok && step < PROPERTY_STEPS; step++) {
+            int before = out->count;
+            ok = try_change(r, in, TIP_PROPERTY_DEDUCTIBLE, property_deductibles[step], &opts, a,
+                            out, &t);
+            if (out->count > before || (t.status != MQ_UNAVAILABLE && t.status != MQ_ERROR))
+                break; /* a tip, or a deductible offered that saves nothing */
+        }
+        ok = ok && try_change(r, in, TIP_PAPERLESS, 0, &opts, a, out, &t) &&
+             try_change(r, in, TIP_BUNDLE, 0, &opts, a, out, &t);
+    }
+    return ok;
+}
+
 bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
                       mq_arena *a, mq_tip_list *out)
 {
     out->items = NULL;
     out->count = 0;
+    if (is_property(in->line))
+        return property_tips(in, res, n, a, out);
     if (in->line != MQ_LINE_AUTO)
         return true;
     /* at most: deductibles, paperless, bundle, lower limits and one per vehicle */

@@ -363,6 +363,30 @@ describe('prices in dollars', () => {
   }
 });
 
+describe('ways to save', () => {
+  for (const line of ['home', 'renters']) {
+    browserIt(`${line}: the saved quote's tips are shown under each carrier, the deductible one among them`, async (openPage) => {
+      const page = await openPage();
+      await goto(page, '/');
+      await page.getByTestId(`line-${line}`).check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+      await page.getByTestId('fill-example').click();
+      await page.getByTestId('get-quotes').click();
+      await page.waitForURL(QUOTE_PATH);
+      const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
+      const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+      assert.ok(quote.tips.some((t) => /^Raise the all-peril deductible to [\d,]+$/.test(t.change)), JSON.stringify(quote.tips));
+      await page.getByTestId('tips').waitFor();
+      assert.equal(await page.locator('[data-testid="tips"] li').count(), quote.tips.length);
+      const text = await page.getByTestId('tips').textContent();
+      for (const t of quote.tips) {
+        assert.ok(text.includes(t.change), `${t.change} shown`);
+        assert.ok(text.includes(money(t.saving)), `saving ${t.saving} shown`);
+      }
+    });
+  }
+});
+
 describe('Back and Forward', () => {
   for (const line of ['home', 'renters', 'term_life', 'health', 'bundle']) {
     browserIt(`${line}: the heading of the view shown takes the focus, the answers are kept`, async (openPage) => {

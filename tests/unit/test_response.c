@@ -436,6 +436,91 @@ static void lower_limits_go_on_past_a_step_the_carrier_does_not_offer(void **sta
     mq_arena_free(&a);
 }
 
+/* The total of the result of `carrier` in res; fails when there is none. */
+static int64_t total_of(const mq_result *res, int n, const char *carrier)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(res[i].carrier_id, carrier) == 0 && res[i].status == MQ_QUOTED)
+            return res[i].total_cents;
+    fail_msg("no quote from %s", carrier);
+    return -1;
+}
+
+/* Home and renters: the next higher all-peril deductible the carrier offers
+ * and the bundle, for the three cheapest; each deductible tip's new total
+ * is what the request with that deductible is quoted at. */
+static void property_tips_raise_the_deductible_one_step(void **state)
+{
+    (void)state;
+#define BUNDLE_TIP                                                                                 \
+    "Insure your car with the same carrier too (its multi-line discount on this policy)"
+    static const char *bundle = BUNDLE_TIP;
+    static const struct {
+        const char *file;
+        int deductible; /* the tips' */
+        struct {
+            const char *carrier, *change;
+            int64_t saving, total;
+        } want[6];
+        int nwant;
+    } cases[] = {
+        {"tests/data/shoppers/home-oh-columbus-frame.json", /* at 1,000 */
+         2500,
+         {{"hearthstone", "Raise the all-peril deductible to 2,500", 16500, 100300},
+          {"keystone", "Raise the all-peril deductible to 2,500", 15900, 104700},
+          {"keystone", BUNDLE_TIP, 2900, 117700},
+          {"summit", "Raise the all-peril deductible to 2,500", 15652, 108618},
+          {"summit", BUNDLE_TIP, 14435, 109835}},
+         5},
+        {"tests/data/shoppers/renters-oh-cleveland-water.json", /* at 250 */
+         500,
+         {{"keystone", "Raise the all-peril deductible to 500", 2200, 21700},
+          {"keystone", BUNDLE_TIP, 2700, 21200},
+          {"summit", "Raise the all-peril deductible to 500", 2106, 23070},
+          {"summit", BUNDLE_TIP, 2698, 22478},
+          {"hearthstone", "Raise the all-peril deductible to 500", 2300, 26200}},
+         5},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        mq_arena a;
+        mq_input in;
+        mq_result *res;
+        int n;
+        rate_example(cases[c].file, &a, &in, &res, &n);
+        mq_tip_list list;
+        assert_true(mq_resp_tip_list(&in, res, n, NULL, &a, &list));
+        assert_int_equal(list.count, cases[c].nwant);
+        /* the same request at the tips' deductible, rated by every plan */
+        mq_input more = in;
+        more.values[MQ_ENT_POLICY] = ts_copy_values(&in, MQ_ENT_POLICY, &a);
+        more.values[MQ_ENT_POLICY][MQ_HP_DEDUCTIBLE] = cases[c].deductible;
+        mq_result *res2;
+        int n2;
+        assert_true(mq_rate_all(engine, &more, &(mq_rate_opts){0}, &a, &res2, &n2));
+        for (int i = 0; i < list.count; i++) {
+            const mq_tip *t = &list.items[i];
+            assert_string_equal(t->carrier, cases[c].want[i].carrier);
+            assert_string_equal(t->change, cases[c].want[i].change);
+            assert_int_equal(t->saving_cents, cases[c].want[i].saving);
+            assert_int_equal(t->new_total_cents, cases[c].want[i].total);
+            assert_int_equal(t->saving_cents + t->new_total_cents, total_of(res, n, t->carrier));
+            if (strcmp(t->change, bundle) != 0)
+                assert_int_equal(t->new_total_cents, total_of(res2, n2, t->carrier));
+        }
+        mq_arena_free(&a);
+    }
+    /* term life and health have none */
+    mq_arena a;
+    mq_input in;
+    mq_result *res;
+    int n;
+    rate_example("tests/data/shoppers/health-oh-single-40.json", &a, &in, &res, &n);
+    mq_tip_list list;
+    assert_true(mq_resp_tip_list(&in, res, n, NULL, &a, &list));
+    assert_int_equal(list.count, 0);
+    mq_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +532,7 @@ int main(void)
         cmocka_unit_test(json_paths_are_written_as_snprintf_writes_them),
         cmocka_unit_test(tips_never_go_below_the_legal_minimum),
         cmocka_unit_test(lower_limits_go_on_past_a_step_the_carrier_does_not_offer),
+        cmocka_unit_test(property_tips_raise_the_deductible_one_step),
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
     };
     return cmocka_run_group_tests_name("response", tests, load, unload);
