@@ -124,14 +124,16 @@ void rq_err_at(req *r, const char *key, const char *fmt, ...)
         r->oom = true;
 }
 
-/* Cut on a UTF-8 character boundary. */
+/* Cut on a UTF-8 character boundary, or, in text that is not UTF-8 (a CSV
+ * book's cell: a run of continuation bytes has no boundary), a few bytes
+ * later: at most 64 + 3 bytes of `s`, each at most 6 escaped, then "...\"". */
 const char *mq_req_quoted(const char *s, char out[160])
 {
     size_t o = 0;
     out[o++] = '"';
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (o >= 64 && (c & 0xC0) != 0x80) {
+        if (o >= 64 && ((c & 0xC0) != 0x80 || o >= 64 + 3)) {
             memcpy(out + o, "...", 3);
             o += 3;
             break;

@@ -765,6 +765,33 @@ static void test_dump_keeps_order_and_indents(void **state)
     json_decref(doc);
 }
 
+/* Quoting a value for an error message stays within its 160 bytes and
+ * cuts on a character boundary in UTF-8; in text that is not UTF-8 (a CSV
+ * cell of continuation bytes, which has no boundary) a few bytes later. */
+static void test_quoted_values_are_bounded(void **state)
+{
+    (void)state;
+    char out[160], in[400];
+    memset(in, 0x80, sizeof in - 1);
+    in[sizeof in - 1] = '\0';
+    const char *q = mq_req_quoted(in, out);
+    assert_int_equal(strlen(q), 1 + 66 + 4); /* '"', 66 bytes, '..."' */
+    assert_string_equal(q + 67, "...\"");
+    /* UTF-8: "é" (2 bytes) repeated is cut after a whole character */
+    char utf8[400] = "";
+    for (int i = 0; i < 150; i++)
+        strcat(utf8, "\xc3\xa9");
+    q = mq_req_quoted(utf8, out);
+    assert_int_equal(strlen(q), 1 + 64 + 4);
+    /* control characters escaped, six bytes each, still within bounds */
+    char ctl[400];
+    memset(ctl, 0x01, sizeof ctl - 1);
+    ctl[sizeof ctl - 1] = '\0';
+    q = mq_req_quoted(ctl, out);
+    assert_true(strlen(q) < sizeof out);
+    assert_string_equal(q + strlen(q) - 4, "...\"");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -813,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_carriers_and_garaging_zip),
         cmocka_unit_test(test_money_has_exactly_its_cents),
         cmocka_unit_test(test_dump_keeps_order_and_indents),
+        cmocka_unit_test(test_quoted_values_are_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
