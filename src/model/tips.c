@@ -281,37 +281,46 @@ static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, in
     return true;
 }
 
-/* Home and renters: the cheapest quotes' deductible, paperless and bundle
- * tips (a deductible the carrier does not offer, unavailable, gives way to
- * the next one up). */
-static bool property_tips(const mq_input *in, const mq_result *res, int n, mq_arena *a,
-                          mq_tip_list *out)
+/* The tips of one of the cheapest quotes, r, into `out`; false only when
+ * memory ran out. */
+typedef bool (*plan_tips_fn)(const mq_result *r, const mq_input *in, const mq_tip_minimums *min,
+                             const mq_rate_opts *opts, mq_arena *a, mq_tip_list *out);
+
+static bool auto_tips(const mq_result *r, const mq_input *in, const mq_tip_minimums *min,
+                      const mq_rate_opts *opts, mq_arena *a, mq_tip_list *out)
 {
-    out->items = mq_arena_alloc(a, (size_t)(TIPS_FOR_CHEAPEST * 3) * sizeof(mq_tip));
-    if (!out->items)
-        return false;
-    int done = 0;
-    bool ok = true;
-    for (int i = 0; ok && i < n && done < TIPS_FOR_CHEAPEST; i++) {
-        const mq_result *r = &res[i];
-        if (r->status != MQ_QUOTED || !r->plan)
-            continue;
-        done++;
-        mq_rate_opts opts = {.totals_only = true, .memo = mq_rate_memo_new(a)};
-        if (!opts.memo)
-            return false;
-        tip_try t = {0};
-        for (int step = 0; ok && step < PROPERTY_STEPS; step++) {
-            int before = out->count;
-            ok = try_change(r, in, TIP_PROPERTY_DEDUCTIBLE, property_deductibles[step], &opts, a,
-                            out, &t);
-            if (out->count > before || (t.status != MQ_UNAVAILABLE && t.status != MQ_ERROR))
-                break; /* a tip, or a deductible offered that saves nothing */
-        }
-        ok = ok && try_change(r, in, TIP_PAPERLESS, 0, &opts, a, out, &t) &&
-             try_change(r, in, TIP_BUNDLE, 0, &opts, a, out, &t);
+    tip_try t = {.min = min};
+    bool ok = try_change(r, in, TIP_DEDUCTIBLES, 0, opts, a, out, &t) &&
+              try_change(r, in, TIP_PAPERLESS, 0, opts, a, out, &t) &&
+              try_change(r, in, TIP_BUNDLE, 0, opts, a, out, &t);
+    for (int32_t v = 0; ok && v < in->count[MQ_ENT_VEHICLE]; v++)
+        ok = try_change(r, in, TIP_DROP_COLLISION, v, opts, a, out, &t);
+    /* the next lower limits; where the carrier does not offer them
+     * (unavailable), the next lower that it does, down to the minimum */
+    for (int step = min ? lower_bi_step(in, min) : -1; ok && step >= 0; step--) {
+        ok = try_change(r, in, TIP_LOWER_BI, step, opts, a, out, &t);
+        if (t.status != MQ_UNAVAILABLE || step == 0 || !step_is_legal(step - 1, min))
+            break;
     }
     return ok;
+}
+
+/* Home and renters: the next higher deductible (one the carrier does not
+ * offer, unavailable, gives way to the next one up), paperless, bundle. */
+static bool property_tips(const mq_result *r, const mq_input *in, const mq_tip_minimums *min,
+                          const mq_rate_opts *opts, mq_arena *a, mq_tip_list *out)
+{
+    tip_try t = {.min = min};
+    bool ok = true;
+    for (int step = 0; ok && step < PROPERTY_STEPS; step++) {
+        int before = out->count;
+        ok = try_change(r, in, TIP_PROPERTY_DEDUCTIBLE, property_deductibles[step], opts, a, out,
+                        &t);
+        if (out->count > before || (t.status != MQ_UNAVAILABLE && t.status != MQ_ERROR))
+            break; /* a tip, or a deductible offered that saves nothing */
+    }
+    return ok && try_change(r, in, TIP_PAPERLESS, 0, opts, a, out, &t) &&
+           try_change(r, in, TIP_BUNDLE, 0, opts, a, out, &t);
 }
 
 bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
@@ -319,12 +328,17 @@ bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_
 {
     out->items = NULL;
     out->count = 0;
-    if (is_property(in->line))
-        return property_tips(in, res, n, a, out);
-    if (in->line != MQ_LINE_AUTO)
+    plan_tips_fn tips_of;
+    int per_plan; /* at most */
+    if (in->line == MQ_LINE_AUTO) {
+        tips_of = auto_tips; /* deductibles, paperless, bundle, limits, one per vehicle */
+        per_plan = 4 + in->count[MQ_ENT_VEHICLE];
+    } else if (is_property(in->line)) {
+        tips_of = property_tips; /* deductible, paperless, bundle */
+        per_plan = 3;
+    } else {
         return true;
-    /* at most: deductibles, paperless, bundle, lower limits and one per vehicle */
-    int per_plan = 4 + in->count[MQ_ENT_VEHICLE];
+    }
     out->items = mq_arena_alloc(a, (size_t)(TIPS_FOR_CHEAPEST * per_plan) * sizeof(mq_tip));
     if (!out->items)
         return false;
@@ -340,19 +354,7 @@ bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_
         mq_rate_opts opts = {.totals_only = true, .memo = mq_rate_memo_new(a)};
         if (!opts.memo)
             return false;
-        tip_try t = {.min = min};
-        ok = try_change(r, in, TIP_DEDUCTIBLES, 0, &opts, a, out, &t) &&
-             try_change(r, in, TIP_PAPERLESS, 0, &opts, a, out, &t) &&
-             try_change(r, in, TIP_BUNDLE, 0, &opts, a, out, &t);
-        for (int32_t v = 0; ok && v < in->count[MQ_ENT_VEHICLE]; v++)
-            ok = try_change(r, in, TIP_DROP_COLLISION, v, &opts, a, out, &t);
-        /* the next lower limits; where the carrier does not offer them
-         * (unavailable), the next lower that it does, down to the minimum */
-        for (int step = min ? lower_bi_step(in, min) : -1; ok && step >= 0; step--) {
-            ok = try_change(r, in, TIP_LOWER_BI, step, &opts, a, out, &t);
-            if (t.status != MQ_UNAVAILABLE || step == 0 || !step_is_legal(step - 1, min))
-                break;
-        }
+        ok = tips_of(r, in, min, &opts, a, out);
     }
     return ok; /* out of memory: the caller answers an error, not fewer tips */
 }
