@@ -585,6 +585,78 @@ static void test_minimum_premium(void **state)
     done(&q);
 }
 
+/* ---- The manuals' own amount-of-insurance examples ------------------------- */
+
+/* Each README works one amount-of-insurance relativity by hand; the shopper of
+ * home-oh-columbus-frame (territory 1, class 3 frame, home 28, roof 11,
+ * smoke + alarm + paperless, liability 300,000, med pay 5,000) rated at that
+ * Coverage A shows it in the premium. */
+static void test_readme_aoi_examples_home(void **state)
+{
+    (void)state;
+    quote q;
+
+    /* Keystone (keystone-*-home README): 320,000 is two fifths of the way from
+     * 300,000 (1.000) to 350,000 (1.090): 1.036 (the README said "one fifth ...
+     * 1.018"). 1380 x 1.036 x 0.95 x 1.06 x 1.06 x 0.77 = 1175.073150 -> 1175;
+     * 1175 + 32 + 15 + 25 fee = 1247.00.
+     * Summit (summit-*-home README): 320,000 is 1.130 + 0.2 x 0.250 = 1.180,
+     * unrounded. 1050 x 1.12 x 1.18 x 0.94 x 1.00 x 1.05 x 1.08 x 0.85
+     * = 1257.329667 -> 1257.33; + 25.65 + 13.00 = 1295.98. */
+    rate_shopper(&q, "home-oh-columbus-frame", "\"dwelling\": 300000", "\"dwelling\": 320000");
+    const mq_result *k = quoted(&q, "keystone", 124700);
+    assert_cents(premium_of(&q, k, "property"), 117500);
+    const mq_result *s = quoted(&q, "summit", 129598);
+    assert_cents(premium_of(&q, s, "property"), 125733);
+    done(&q);
+
+    /* Hearthstone (hearthstone-*-home README): 350,000 is half way from 1.000 to
+     * 1.210: 1.105. 1290 x 1.105 x 0.94 x 1.00 x 1.06 x 1.00 x 1.00 x 0.86
+     * = 1221.473807 -> 1221; + 30 + 13 + 20 fee = 1284.00. */
+    rate_shopper(&q, "home-oh-columbus-frame", "\"dwelling\": 300000", "\"dwelling\": 350000");
+    const mq_result *h = quoted(&q, "hearthstone", 128400);
+    assert_cents(premium_of(&q, h, "property"), 122100);
+    done(&q);
+
+    /* Buckeye (buckeye-oh-home README): 180,000 is three fifths of the way from
+     * 150,000 (0.790) to 200,000 (1.000): 0.916 (the README said "four
+     * fifths", which would be 0.958). 980 x 1.15 x 0.916 x 1.00 x 1.05 x 1.05
+     * x 1.00 x 1.00 x 1.00 x 0.88 = 1001.568506 -> 1002; + 26 + 10 + 15 fee
+     * = 1053.00. */
+    rate_shopper(&q, "home-oh-columbus-frame", "\"dwelling\": 300000", "\"dwelling\": 180000");
+    const mq_result *b = quoted(&q, "buckeye", 105300);
+    assert_cents(premium_of(&q, b, "property"), 100200);
+    done(&q);
+}
+
+/* The renters manuals' examples, on renters-oh-columbus (territory 1, class 3
+ * frame, floor 2, 500 deductible, smoke detectors, paperless, no claims,
+ * liability 100,000, med pay 1,000). */
+static void test_readme_aoi_examples_renters(void **state)
+{
+    (void)state;
+    quote q;
+
+    /* Keystone (keystone-*-renters README): 35,000 lies half way from 30,000
+     * (1.110) to 40,000 (1.320): 1.215. 118 x 1.215 x 1.00 x 1.00 x 1.00
+     * x (1 - 0.16) = 120.4308 -> 120; + 14 + 4 + 10 fee = 148.00. */
+    rate_shopper(&q, "renters-oh-columbus", "\"personal_property\": 30000",
+                 "\"personal_property\": 35000");
+    const mq_result *k = quoted(&q, "keystone", 14800);
+    assert_cents(premium_of(&q, k, "property"), 12000);
+    done(&q);
+
+    /* Summit (summit-*-renters README): 40,000 lies half way from 30,000
+     * (1.000) to 50,000 (1.350): 1.175, unrounded. 128 x 1.05 x 1.175 x 1.00
+     * x 1.00 x 1.00 x 1.00 x (1 - 0.08) = 145.2864 -> 145.29; liability
+     * 12.00 x 0.95 = 11.40; + 3.00 = 159.69, no fee. */
+    rate_shopper(&q, "renters-oh-columbus", "\"personal_property\": 30000",
+                 "\"personal_property\": 40000");
+    const mq_result *s = quoted(&q, "summit", 15969);
+    assert_cents(premium_of(&q, s, "property"), 14529);
+    done(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -603,6 +675,8 @@ int main(void)
         cmocka_unit_test(test_deductible_not_offered),
         cmocka_unit_test(test_three_water_claims),
         cmocka_unit_test(test_minimum_premium),
+        cmocka_unit_test(test_readme_aoi_examples_home),
+        cmocka_unit_test(test_readme_aoi_examples_renters),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
