@@ -691,10 +691,10 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
       assertResultsOrder(body.results, name);
   });
 
-  it('home, renters and term life: every shopper gets the results its .expect.md works out by hand', async () => {
+  it('auto, home, renters and term life: every shopper gets the results its .expect.md works out by hand', async () => {
     let checked = 0;
     for (const { name, request } of SHOPPERS) {
-      if (!['home', 'renters', 'term_life'].includes(request.line)) continue;
+      if (!['auto', 'home', 'renters', 'term_life'].includes(request.line)) continue;
       const want = expectedResults(name);
       assert.ok(want, `${name}: no .expect.md`);
       const res = await post(request);
@@ -719,7 +719,7 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
       }
       checked++;
     }
-    assert.ok(checked >= 15, `only ${checked} shoppers of home, renters and term life`);
+    assert.ok(checked >= 25, `only ${checked} shoppers of auto, home, renters and term life`);
   });
 
   it('health: the ACA manual\'s worked examples to the cent, sorted by net then gross premium', async () => {
