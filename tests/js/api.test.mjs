@@ -399,6 +399,30 @@ after(stopAll);
 
 // ---- The document itself -------------------------------------------------------
 
+describe('plans/: every plan against its rate manual', () => {
+  it('each discount of a plan, with its percentage and cap, is in the README beside it', () => {
+    let checked = 0;
+    for (const { folder } of PLANS_ON_DISK) {
+      const readme = path.join(PLANS, folder, 'README.md');
+      if (!existsSync(readme)) continue; // harbor: its manual is shared/reference
+      const text = readFileSync(readme, 'utf8').toLowerCase().replace(/\s+/g, ' ');
+      const doc = YAML.parse(readFileSync(path.join(PLANS, folder, 'plan.yaml'), 'utf8'));
+      for (const step of doc.steps ?? []) {
+        if (!step.discounts) continue;
+        const cap = `${Math.round(step.discounts.cap * 100)}%`;
+        assert.ok(text.includes(cap), `${folder}: the discount cap ${cap} is not in README.md`);
+        for (const item of step.discounts.items) {
+          // "Multi-line (auto with us)" is written "multi-line 12%" in the manual
+          const said = `${item.name.replace(/\s*\(.*\)/, '').toLowerCase()} ${Math.round(item.amount * 100)}%`;
+          assert.ok(text.includes(said), `${folder}: the discount "${said}" is not in README.md`);
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked >= 150, `only ${checked} discounts checked`);
+  });
+});
+
 describe('docs/openapi.yaml', () => {
   it('is OpenAPI 3.0.3 with every route and the required schemas', () => {
     assert.equal(SPEC.openapi, '3.0.3');
