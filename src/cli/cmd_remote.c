@@ -55,16 +55,20 @@ static void on_done(void *arg)
 }
 
 /* Asks the registry's remote carriers for this request; their results are
- * appended to res (which has room for every carrier of the registry). */
+ * appended to res (which has room for every carrier of the registry).
+ * False after saying why. */
 static bool ask_remote(const mq_remote_registry *reg, const char *text, size_t len,
                        const mq_input *in, mq_arena *a, mq_result *res, int *n)
 {
     int *asked = mq_arena_alloc(a, sizeof(int) * (size_t)reg->ncarriers);
+    if (!asked) {
+        fprintf(stderr, "multiquote: could not ask the carriers (out of memory)\n");
+        return false;
+    }
     int nasked =
-        asked ? mq_remote_select(reg, in->line, in->carriers, in->ncarriers, asked, reg->ncarriers)
-              : 0;
+        mq_remote_select(reg, in->line, in->carriers, in->ncarriers, asked, reg->ncarriers);
     if (nasked == 0)
-        return asked != NULL;
+        return true;
     char err[256];
     mq_remote *r = mq_remote_start(reg, err, sizeof err);
     if (!r) {
@@ -83,6 +87,8 @@ static bool ask_remote(const mq_remote_registry *reg, const char *text, size_t l
     pthread_cond_destroy(&w.done_cv);
     pthread_mutex_destroy(&w.lock);
     *n = w.n;
+    if (!ok)
+        fprintf(stderr, "multiquote: could not ask the carriers (out of memory)\n");
     return ok;
 }
 
@@ -108,19 +114,18 @@ int cli_quote_remote(const cli_opts *o, const mq_engine *e, mq_input *in, mq_are
     mq_rate_opts opts = {.rate_here = mq_remote_rate_here,
                          .asked_elsewhere = mq_remote_asked_elsewhere,
                          .carrier_arg = reg};
-    if (text && mq_rate_all(e, in, &opts, a, &local, &nlocal)) {
-        *res = mq_arena_alloc(a, sizeof(mq_result) * (size_t)(nlocal + reg->ncarriers + 1));
-        if (*res) {
-            memcpy(*res, local, sizeof(mq_result) * (size_t)nlocal);
-            *n = nlocal;
-            if (ask_remote(reg, text, len, in, a, *res, n)) {
-                mq_results_sort(*res, *n);
-                rc = CLI_OK;
-            }
+    /* cli_read_input and ask_remote say why they failed; the rest is memory */
+    if (text && mq_rate_all(e, in, &opts, a, &local, &nlocal) &&
+        (*res = mq_arena_alloc(a, sizeof(mq_result) * (size_t)(nlocal + reg->ncarriers + 1)))) {
+        memcpy(*res, local, sizeof(mq_result) * (size_t)nlocal);
+        *n = nlocal;
+        if (ask_remote(reg, text, len, in, a, *res, n)) {
+            mq_results_sort(*res, *n);
+            rc = CLI_OK;
         }
-    }
-    if (rc != CLI_OK)
+    } else if (text) {
         fprintf(stderr, "multiquote: could not ask the carriers (out of memory)\n");
+    }
     free(text);
     mq_remote_registry_free(reg);
     return rc;
