@@ -17,9 +17,10 @@
  * Hardening: libmicrohttpd caps connections (in all and per address), closes
  * idle ones and answers 431/414 itself when a request overflows a
  * connection's memory; below that, on_request refuses, with a JSON error and
- * the usual security headers, a URL, headers or body over the configured
- * limits, an API client over its rate (ratelimit.c, 429 with Retry-After) and
- * a cross-site POST (403). A refusal is decided when the headers arrive and
+ * the usual security headers, a request whose body's end is ambiguous
+ * (answered at once, the connection closed: see "Message framing"), a URL,
+ * headers or body over the configured limits, an API client over its rate (ratelimit.c, 429 with
+ * Retry-After) and a cross-site POST (403). A refusal is decided when the headers arrive and
  * answered after the body has been read and dropped, so the client sees it.
  * A watcher thread cuts connections whose request trickles in for longer
  * than the request timeout (slowloris), which the idle timeout alone cannot.
@@ -38,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1123,6 +1125,60 @@ static void screen_request(mq_server *s, struct MHD_Connection *conn, conn_req *
     }
 }
 
+/* ---- Message framing ---------------------------------------------------------
+ *
+ * Where a request's body ends must be read the same way by every party on
+ * its path, or a proxy in front and this server disagree on where the next
+ * request starts (request smuggling). libmicrohttpd 0.9.75 takes the first
+ * of several Content-Length headers, obeys Transfer-Encoding over a
+ * Content-Length sent with it and keeps the connection open after, takes
+ * the first of several Transfer-Encoding headers, and waits for a body it
+ * cannot delimit under an unknown coding. Such a request is refused on its
+ * headers, before any body is read, and the connection is then closed
+ * (RFC 9112 6.1 and 6.3). */
+
+typedef struct framing_count {
+    int content_length, transfer_encoding;
+    bool chunked; /* the one Transfer-Encoding is exactly "chunked" */
+} framing_count;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    framing_count *c = cls;
+    if (strcasecmp(key, "Content-Length") == 0)
+        c->content_length++;
+    else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        c->transfer_encoding++;
+        c->chunked = value && strcasecmp(value, "chunked") == 0;
+    }
+    return MHD_YES;
+}
+
+/* True (cr refused) when the request's headers do not say unambiguously
+ * where its body ends. */
+static bool refuse_bad_framing(struct MHD_Connection *conn, conn_req *cr)
+{
+    framing_count c = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &c);
+    if (c.content_length > 1)
+        refuse(cr, 400, "malformed_request",
+               "the request has more than one Content-Length header; send one");
+    else if (c.transfer_encoding > 1)
+        refuse(cr, 400, "malformed_request",
+               "the request has more than one Transfer-Encoding header; send one");
+    else if (c.transfer_encoding && c.content_length)
+        refuse(cr, 400, "malformed_request",
+               "the request has both Content-Length and Transfer-Encoding; send one");
+    else if (c.transfer_encoding && !c.chunked)
+        refuse(cr, 501, "not_implemented",
+               "the only Transfer-Encoding accepted is chunked; or send Content-Length");
+    else
+        return false;
+    return true;
+}
+
 /* The client sent "Expect: 100-continue" and waits before sending its body:
  * a refusal can be answered at once, sparing the body's transfer. */
 static bool waits_for_continue(struct MHD_Connection *conn)
@@ -1164,6 +1220,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cr->path = strndup(url, url_len <= l->max_url ? url_len : PATH_MAX_LEN);
         if (!cr->path)
             return MHD_NO;
+        /* answered now, before the body: libmicrohttpd then reads no more
+         * of this connection and closes it, so a body it would have
+         * delimited differently is never taken for a next request */
+        if (refuse_bad_framing(conn, cr))
+            return send_refusal(conn, cr);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > l->max_body)
             cr->too_big = true;

@@ -238,6 +238,82 @@ describe('size limits', () => {
   });
 });
 
+// ---- Message framing ---------------------------------------------------------------
+
+/**
+ * Sends `bytes` on a new connection and resolves everything the server sent
+ * until it closed the connection (`closed: true`) or `quietMs` passed.
+ */
+function converse(port, bytes, { quietMs = 3000 } = {}) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let got = '';
+    const done = (closed) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ text: got, closed });
+    };
+    const timer = setTimeout(() => done(false), quietMs);
+    sock.on('data', (d) => (got += d.toString('latin1')));
+    sock.on('error', () => done(true));
+    sock.on('end', () => done(true));
+    sock.on('connect', () => sock.write(bytes));
+  });
+}
+
+describe('message framing', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ args: ['--rate-limit', '0'] });
+  });
+
+  it('a body whose end is ambiguous is refused before it is read, the connection closed, nothing after it served', async () => {
+    const host = `Host: 127.0.0.1:${srv.port}\r\n`;
+    // a whole quote request that a server reading the framing differently
+    // from a proxy in front would take for a next request (smuggled)
+    const smuggled =
+      `POST /v1/quotes HTTP/1.1\r\n${host}Content-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(EXAMPLE)}\r\n\r\n${EXAMPLE}`;
+    const saved = async () => JSON.parse((await get(srv.port, '/healthz')).text).quotes_saved;
+    const before = await saved();
+    const cases = [
+      ['two Content-Lengths', 'Content-Length: 5\r\nContent-Length: 0\r\n', 400, 'malformed_request',
+        'the request has more than one Content-Length header; send one', '{"a":'],
+      ['Content-Length and chunked', 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', 400, 'malformed_request',
+        'the request has both Content-Length and Transfer-Encoding; send one', '0\r\n\r\n'],
+      ['two Transfer-Encodings', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n', 400,
+        'malformed_request', 'the request has more than one Transfer-Encoding header; send one', '0\r\n\r\n'],
+      ['chunked, then another coding', 'Transfer-Encoding: chunked, identity\r\n', 501, 'not_implemented',
+        'the only Transfer-Encoding accepted is chunked; or send Content-Length', '0\r\n\r\n'],
+      ['an unknown coding', 'Transfer-Encoding: gzip\r\n', 501, 'not_implemented',
+        'the only Transfer-Encoding accepted is chunked; or send Content-Length', ''],
+    ];
+    for (const [what, framing, status, code, message, body] of cases) {
+      const res = await converse(
+        srv.port,
+        `POST /v1/quotes HTTP/1.1\r\n${host}Content-Type: application/json\r\n${framing}\r\n${body}${smuggled}`,
+      );
+      assert.ok(res.closed, `${what}: the connection is closed`);
+      const answers = res.text.match(/HTTP\/1\.1 \d{3}/g) ?? [];
+      assert.deepEqual(answers, [`HTTP/1.1 ${status}`], `${what}: one answer, nothing after it:\n${res.text}`);
+      const parsed = parseResponse(Buffer.from(res.text, 'latin1'), true);
+      assert.equal(parsed.headers.connection, 'close', what);
+      assertSecurityHeaders(parsed, what);
+      const err = assertJsonError(parsed, status, code);
+      assert.equal(err.error.message, message, what);
+    }
+    assert.equal(await saved(), before, 'no smuggled quote was saved');
+    // one framing header, chunked or not, is served as before, and keeps the connection
+    const chunked = await converse(
+      srv.port,
+      `POST /v1/quotes HTTP/1.1\r\n${host}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n` +
+        `${Buffer.byteLength(EXAMPLE).toString(16)}\r\n${EXAMPLE}\r\n0\r\n\r\n${smuggled}`,
+    );
+    assert.deepEqual(chunked.text.match(/HTTP\/1\.1 \d{3}/g), ['HTTP/1.1 201', 'HTTP/1.1 201'], chunked.text.slice(0, 400));
+    assert.equal(await saved(), before + 2);
+  });
+});
+
 // ---- Slow clients ------------------------------------------------------------------
 
 describe('slow clients', () => {
