@@ -1028,12 +1028,25 @@ static bool cross_site(struct MHD_Connection *conn)
     return referer && !same_authority(referer, host);
 }
 
-/* The last address of X-Forwarded-For: the one our proxy added. An IPv6
- * address comes bare (nginx's $remote_addr) or in brackets, with or without
- * a port after them ([2001:db8::1]:443). */
+static enum MHD_Result keep_last_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+    (void)kind;
+    if (value && strcasecmp(key, "X-Forwarded-For") == 0)
+        *(const char **)cls = value;
+    return MHD_YES;
+}
+
+/* The last address of the last X-Forwarded-For header: the one our proxy
+ * added. Not the first header (libmicrohttpd's lookup): a proxy may add its
+ * own header line after the client's (HAProxy's "option forwardfor"), and
+ * the client's would name whatever address it likes. An IPv6 address
+ * comes bare (nginx's $remote_addr) or in brackets, with or without a port
+ * after them ([2001:db8::1]:443). */
 static bool forwarded_key(struct MHD_Connection *conn, mq_rl_key *key)
 {
-    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    const char *xff = NULL;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, keep_last_forwarded, &xff);
     if (!xff)
         return false;
     const char *last = strrchr(xff, ',');

@@ -515,6 +515,15 @@ describe('rate limiting', () => {
     assert.equal((await get(srv.port, '/v1/carriers', xff('203.0.113.9, 203.0.113.1'))).status, 429);
     assert.equal((await get(srv.port, '/v1/carriers', xff('203.0.113.1, 203.0.113.2'))).status, 200);
     assert.equal((await get(srv.port, '/v1/carriers', xff('2001:db8::1'))).status, 200);
+    // a proxy that adds a header line of its own after the client's: the
+    // last line is the proxy's, whatever address the client's first one names
+    for (const spoof of ['198.51.100.1', '198.51.100.2', '198.51.100.3'])
+      assert.equal(
+        (await get(srv.port, '/v1/carriers', xff(spoof) + xff('203.0.113.1'))).status,
+        429,
+        `client 203.0.113.1 is still limited when its own header names ${spoof}`,
+      );
+    assert.equal((await get(srv.port, '/v1/carriers', xff('203.0.113.1') + xff('203.0.113.3'))).status, 200);
     await srv.cleanup();
   });
 });
