@@ -330,17 +330,21 @@ static bool end_line(int fd)
 
 /* A new key file: mode 0600, a subject key and key 1, written durably to a
  * temporary name and linked into place, so a process starting at the same
- * moment reads either no file or a whole one (and then uses that one). */
+ * moment reads either no file or a whole one (and then uses that one). The
+ * temporary file is made by mkostemp: a new file of a random name, never
+ * one that someone who may write to the folder put there beforehand (with
+ * a guessable name, a file of theirs would have received the keys, or a
+ * symbolic link of theirs sent them over another file). */
 static bool create_key_file(const char *path, char *err, size_t errlen)
 {
     if (strcmp(path, DEFAULT_KEY_FILE) == 0)
         mkdir("var", 0755);
     char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= sizeof tmp) {
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp) {
         snprintf(err, errlen, "%s: path too long", path);
         return false;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
         return false;

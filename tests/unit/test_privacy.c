@@ -11,6 +11,7 @@
 #include "privacy_internal.h"
 #include "support.h"
 
+#include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -466,6 +467,38 @@ static void test_key_file_create_and_rotate(void **state)
     rmdir(dir);
 }
 
+/* Someone who may write to the key file's folder plants a file at the name
+ * the new key file used to be written under ("PATH.PID.tmp"), and keeps it
+ * open: the keys must never reach it. */
+static void test_create_ignores_planted_temporary(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mq-priv-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], planted[160], err[256];
+    snprintf(path, sizeof path, "%s/k", dir);
+    snprintf(planted, sizeof planted, "%s.%ld.tmp", path, (long)getpid());
+    unsetenv("MQ_KEY");
+    int spy = open(planted, O_RDWR | O_CREAT | O_EXCL, 0666);
+    assert_true(spy >= 0);
+    assert_int_equal(fchmod(spy, 0666), 0);
+    mq_priv_ring *r = mq_priv_ring_load(path, true, err, sizeof err);
+    if (!r)
+        fail_msg("%s", err);
+    char seen[512];
+    assert_int_equal(pread(spy, seen, sizeof seen, 0), 0); /* nothing written to it */
+    struct stat st, pst;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(fstat(spy, &pst), 0);
+    assert_true(st.st_ino != pst.st_ino); /* the key file is not the planted one */
+    close(spy);
+    mq_priv_ring_free(r);
+    unlink(planted);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* A key file whose last line has no newline (written by hand, or by
  * printf) gets the new key on a line of its own, and still loads. */
 static void test_rotate_without_trailing_newline(void **state)
@@ -523,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_ring_errors),
         cmocka_unit_test(test_key_file_create_and_rotate),
         cmocka_unit_test(test_rotate_without_trailing_newline),
+        cmocka_unit_test(test_create_ignores_planted_temporary),
         cmocka_unit_test(test_base64_as_libsodium),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
