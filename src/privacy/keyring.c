@@ -249,17 +249,19 @@ static mq_priv_ring *ring_from_bare_key(const char *value, char *err, size_t err
     return r;
 }
 
-/* Reads a key file whole, refusing one that others may read. */
+/* Reads a key file whole, refusing one that others may read, one that is
+ * not a regular file (a FIFO would block the read, O_NONBLOCK the open)
+ * and one holding a NUL byte (the lines after it would be ignored). */
 static char *read_key_file(const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
     char *text = NULL;
-    if (fstat(fd, &st) != 0 || st.st_size > KEY_FILE_MAX) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > KEY_FILE_MAX) {
         snprintf(err, errlen, "%s: not a readable key file of at most 64 KiB", path);
         goto done;
     }
@@ -281,6 +283,11 @@ static char *read_key_file(const char *path, char *err, size_t errlen)
         goto done;
     }
     text[got] = '\0';
+    if (memchr(text, '\0', (size_t)got)) {
+        snprintf(err, errlen, "%s: holds a NUL byte; a key file is text", path);
+        sodium_free(text);
+        text = NULL;
+    }
 done:
     close(fd);
     return text;

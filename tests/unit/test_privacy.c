@@ -499,6 +499,35 @@ static void test_create_ignores_planted_temporary(void **state)
     rmdir(dir);
 }
 
+/* A key file holding a NUL byte (the lines after it were ignored: key 2
+ * here) and a key file that is a FIFO (the read blocked) are refused. */
+static void test_key_file_not_text(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mq-priv-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], err[256], want[256];
+    snprintf(path, sizeof path, "%s/k", dir);
+    unsetenv("MQ_KEY");
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    static const char tail[] = "\nkey 2 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n";
+    assert_int_equal(write(fd, RING_1, strlen(RING_1)), (ssize_t)strlen(RING_1));
+    assert_int_equal(write(fd, "\0", 1), 1);
+    assert_int_equal(write(fd, tail, strlen(tail)), (ssize_t)strlen(tail));
+    close(fd);
+    assert_null(mq_priv_ring_load(path, false, err, sizeof err));
+    snprintf(want, sizeof want, "%s: holds a NUL byte; a key file is text", path);
+    assert_string_equal(err, want);
+    unlink(path);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_null(mq_priv_ring_load(path, false, err, sizeof err));
+    snprintf(want, sizeof want, "%s: not a readable key file of at most 64 KiB", path);
+    assert_string_equal(err, want);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* A key file whose last line has no newline (written by hand, or by
  * printf) gets the new key on a line of its own, and still loads. */
 static void test_rotate_without_trailing_newline(void **state)
@@ -557,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_key_file_create_and_rotate),
         cmocka_unit_test(test_rotate_without_trailing_newline),
         cmocka_unit_test(test_create_ignores_planted_temporary),
+        cmocka_unit_test(test_key_file_not_text),
         cmocka_unit_test(test_base64_as_libsodium),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
