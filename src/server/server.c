@@ -167,9 +167,10 @@ void mq_server_log_event(const char *event, const char *message)
     json_decref(m);
 }
 
-/* Keeps a request's path printable in the access log: quotes, backslashes,
- * controls and bytes beyond ASCII become '_'. (Messages go through
- * mq_server_log_event instead, which escapes them.) */
+/* Keeps a request's path or method printable in the access log: quotes,
+ * backslashes, controls and bytes beyond ASCII become '_' (libmicrohttpd
+ * takes any bytes but spaces for a method: G"T would end the JSON string).
+ * (Messages go through mq_server_log_event instead, which escapes them.) */
 static void safe_path(const char *in, char *out, size_t n)
 {
     size_t j = 0;
@@ -1315,9 +1316,11 @@ static void log_request(const conn_req *cr, const char *path, long long ns, bool
     char line[PATH_MAX_LEN + 256];
     log_buf b = {line, line + sizeof line - 2};
     long long us = ns < 0 ? 0 : (ns + 500) / 1000; /* ms to three decimals, rounded */
+    char method[sizeof cr->method];
+    safe_path(cr->method, method, sizeof method);
     log_start(&b);
     log_str(&b, "\"method\":\"");
-    log_str(&b, cr->method);
+    log_str(&b, method);
     log_str(&b, "\",\"path\":\"");
     log_str(&b, path);
     log_str(&b, "\",\"status\":");

@@ -209,6 +209,22 @@ describe('size limits', () => {
     assert.equal((await get(srv.port, '/heal%74hz')).status, 200);
   });
 
+  it('a method of any bytes keeps the access log JSON, one line per request', async () => {
+    const methods = [Buffer.from('G"T'), Buffer.from('G\\T'), Buffer.from([0x47, 0x01, 0x54]), Buffer.from([0xff, 0xfe])];
+    for (const m of methods) {
+      const res = await exchange(
+        srv.port,
+        Buffer.concat([m, Buffer.from(` /healthz HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\n\r\n`)]),
+      );
+      assertJsonError(res, 405, 'method_not_allowed');
+    }
+    await sleep(200);
+    const lines = srv.logs().split('\n').filter(Boolean);
+    for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not JSON: ${line}`);
+    const logged = srv.events().filter((e) => e.path === '/healthz' && e.status === 405).map((e) => e.method);
+    assert.deepEqual(logged, ['G_T', 'G_T', 'G_T', '__']);
+  });
+
   it('a client waiting for 100-continue gets its refusal before sending the body', async () => {
     const res = await exchange(
       srv.port,
