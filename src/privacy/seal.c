@@ -292,15 +292,25 @@ bool mq_priv_subject(const mq_priv_ring *r, const char *email, char out[MQ_PRIV_
     size_t len = strlen(email);
     while (len && isspace((unsigned char)email[len - 1]))
         len--;
-    if (len == 0 || len > 320)
+    if (len == 0)
         return false;
-    char norm[321];
-    for (size_t i = 0; i < len; i++)
-        norm[i] = (char)tolower((unsigned char)email[i]);
+    /* hashed in pieces, lower-cased on the way: an address of any length
+     * (the request puts no bound on it) has a subject, so `forget` finds
+     * its quotes */
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, mq_priv_subject_key(r), MQ_PRIV_KEY_BYTES, 32);
+    unsigned char norm[256];
+    for (size_t done = 0; done < len;) {
+        size_t n = len - done < sizeof norm ? len - done : sizeof norm;
+        for (size_t i = 0; i < n; i++)
+            norm[i] = (unsigned char)tolower((unsigned char)email[done + i]);
+        crypto_generichash_update(&st, norm, n);
+        done += n;
+    }
     unsigned char h[32];
-    crypto_generichash(h, sizeof h, (const unsigned char *)norm, len, mq_priv_subject_key(r),
-                       MQ_PRIV_KEY_BYTES);
+    crypto_generichash_final(&st, h, sizeof h);
     sodium_memzero(norm, sizeof norm);
+    sodium_memzero(&st, sizeof st);
     out[0] = 's';
     out[1] = '_';
     sodium_bin2hex(out + 2, MQ_PRIV_SUBJECT_LEN - 2, h, sizeof h);

@@ -386,6 +386,49 @@ static void test_subject(void **state)
     mq_priv_ring_free(two);
 }
 
+/* An address of any length has a subject (the request does not bound it;
+ * one of more than 320 bytes had none, so `forget` could not find its
+ * quotes), lower-cased throughout; a short one keeps the subject it always
+ * had: the one-shot keyed BLAKE2b of the lower-cased address. */
+static void test_subject_of_long_address(void **state)
+{
+    (void)state;
+    mq_priv_ring *r = ring(RING_1);
+    char a[MQ_PRIV_SUBJECT_LEN], b[MQ_PRIV_SUBJECT_LEN], want[MQ_PRIV_SUBJECT_LEN];
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)"dana@example.com", 16,
+                       mq_priv_subject_key(r), MQ_PRIV_KEY_BYTES);
+    memcpy(want, "s_", 2);
+    sodium_bin2hex(want + 2, sizeof want - 2, h, sizeof h);
+    assert_true(mq_priv_subject(r, " Dana@Example.COM ", a));
+    assert_string_equal(a, want);
+    enum { LONG = 1000 };
+    char upper[LONG + 20], lower[LONG + 20];
+    memset(upper, 'A', LONG);
+    memset(lower, 'a', LONG);
+    strcpy(upper + LONG, "@EXAMPLE.com");
+    strcpy(lower + LONG, "@example.com");
+    assert_true(mq_priv_subject(r, upper, a));
+    assert_true(mq_priv_subject(r, lower, b));
+    assert_string_equal(a, b);
+    assert_int_equal(strlen(a), 66);
+    lower[LONG - 1] = 'b'; /* past the first 256 bytes, still part of it */
+    assert_true(mq_priv_subject(r, lower, b));
+    assert_string_not_equal(a, b);
+    /* sealed, the request reports it */
+    marked m = auto_request();
+    ts_set_path(m.doc, "applicant.email", json_string(upper));
+    char *text = json_dumps(m.doc, JSON_COMPACT);
+    mq_priv_sealed s;
+    char err[256];
+    assert_true(mq_priv_seal(r, QUOTE_ID, text, strlen(text), &s, err, sizeof err));
+    assert_string_equal(s.subject, a);
+    mq_priv_sealed_free(&s);
+    free(text);
+    json_decref(m.doc);
+    mq_priv_ring_free(r);
+}
+
 static void expect_ring_error(const char *text, const char *want)
 {
     char err[256] = "";
@@ -582,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_version_1_boxes_still_open),
         cmocka_unit_test(test_version_2_misfit_refused),
         cmocka_unit_test(test_subject),
+        cmocka_unit_test(test_subject_of_long_address),
         cmocka_unit_test(test_ring_errors),
         cmocka_unit_test(test_key_file_create_and_rotate),
         cmocka_unit_test(test_rotate_without_trailing_newline),
