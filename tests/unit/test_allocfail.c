@@ -407,12 +407,50 @@ static void test_sweep_bundle(void **state)
     sweep(state, "examples/oh-bundle-auto-home.json");
 }
 
+/* Opening a sealed request (GET .../worksheet, requote) with allocation n
+ * failed: the request exactly as sent, or NULL with a message; never a
+ * different text, never a leak. */
+static void test_sweep_open(void **state)
+{
+    fixture *f = *state;
+    load_request(f, "examples/oh-bundle-auto-home.json");
+    static const char id[] = "q_01M8Q46H8FRN1R7JPHF175MBGCVRGKDK3VQW";
+    mq_priv_sealed sealed;
+    char err[256];
+    if (!mq_priv_seal(f->server.keys, id, f->body, f->body_len, &sealed, err, sizeof err))
+        fail_msg("seal: %s", err);
+    long n = 1, errors = 0;
+    for (;; n++) {
+        long before = atomic_load(&live_allocations), failed = atomic_load(&failures);
+        err[0] = '\0';
+        atomic_store(&countdown, n);
+        char *plain = mq_priv_open(f->server.keys, id, sealed.text, err, sizeof err);
+        atomic_store(&countdown, 0);
+        bool hit = atomic_load(&failures) != failed;
+        if (plain && strcmp(plain, f->body) != 0)
+            fail_msg("allocation %ld: opened to a different request: %s", n, plain);
+        if (!plain && !err[0])
+            fail_msg("allocation %ld: failed without a message", n);
+        errors += !plain;
+        free(plain);
+        long leaked = atomic_load(&live_allocations) - before;
+        if (leaked != 0)
+            fail_msg("allocation %ld: %ld allocations leaked opening", n, leaked);
+        if (!hit)
+            break;
+    }
+    mq_priv_sealed_free(&sealed);
+    assert_true(errors > 0);
+    print_message("open: %ld allocations failed one at a time, %ld answered an error\n", n - 1,
+                  errors);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sweep_auto),   cmocka_unit_test(test_sweep_health),
         cmocka_unit_test(test_sweep_life),   cmocka_unit_test(test_sweep_home),
-        cmocka_unit_test(test_sweep_bundle),
+        cmocka_unit_test(test_sweep_bundle), cmocka_unit_test(test_sweep_open),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
