@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -397,6 +398,25 @@ mq_priv_ring *mq_priv_ring_load(const char *path, bool create, char *err, size_t
     return r;
 }
 
+/* The next key id of the ring in the key file at `path`, or -1 with err
+ * set. */
+static int next_key_id(const char *path, char *err, size_t errlen)
+{
+    mq_priv_ring *r = mq_priv_ring_load(path, false, err, errlen);
+    if (!r)
+        return -1;
+    int id = mq_priv_current_key(r) + 1;
+    mq_priv_ring_free(r);
+    if (id <= 1 || id == INT_MAX) {
+        snprintf(err, errlen, "%s: no key id left", path);
+        return -1;
+    }
+    return id;
+}
+
+/* The key file is locked (flock) from reading its highest id to writing
+ * the next one: two rotations at once would otherwise both append the same
+ * id, and a ring listing an id twice loads nowhere. */
 int mq_priv_ring_add_key(const char *path, char *err, size_t errlen)
 {
     if (getenv("MQ_KEY") && *getenv("MQ_KEY")) {
@@ -407,24 +427,22 @@ int mq_priv_ring_add_key(const char *path, char *err, size_t errlen)
     }
     if (!path)
         path = DEFAULT_KEY_FILE;
-    mq_priv_ring *r = mq_priv_ring_load(path, false, err, errlen);
-    if (!r)
-        return -1;
-    int id = mq_priv_current_key(r) + 1;
-    mq_priv_ring_free(r);
-    if (id <= 1 || id == INT_MAX) {
-        snprintf(err, errlen, "%s: no key id left", path);
+    int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
-    char name[24];
-    snprintf(name, sizeof name, "key %d", id);
-    bool ok = fd >= 0 && end_line(fd) && append_random_key(fd, name) && fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    if (!ok) {
-        snprintf(err, errlen, "%s: cannot add a key: %s", path, strerror(errno));
-        return -1;
+    int id = -1;
+    if (flock(fd, LOCK_EX) != 0) {
+        snprintf(err, errlen, "%s: cannot lock: %s", path, strerror(errno));
+    } else if ((id = next_key_id(path, err, errlen)) > 0) {
+        char name[24];
+        snprintf(name, sizeof name, "key %d", id);
+        if (!end_line(fd) || !append_random_key(fd, name) || fsync(fd) != 0) {
+            snprintf(err, errlen, "%s: cannot add a key: %s", path, strerror(errno));
+            id = -1;
+        }
     }
+    close(fd); /* and the lock with it */
     return id;
 }

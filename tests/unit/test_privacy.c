@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char QUOTE_ID[] = "q_0123456789ABCDEFGHJKMNPQRS";
@@ -571,6 +572,50 @@ static void test_key_file_not_text(void **state)
     rmdir(dir);
 }
 
+/* Two rotations at once (an operator and a cron job) must not both append
+ * the same next id: a ring listing an id twice loads nowhere, and the
+ * server would not start again. Two processes rotate 30 times each. */
+static void test_concurrent_rotations(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mq-priv-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/k", dir);
+    unsetenv("MQ_KEY");
+    mq_priv_ring *first = mq_priv_ring_load(path, true, err, sizeof err);
+    if (!first)
+        fail_msg("%s", err);
+    mq_priv_ring_free(first);
+    enum { EACH = 30 };
+    pid_t kids[2];
+    for (int k = 0; k < 2; k++) {
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            int bad = 0;
+            for (int i = 0; i < EACH; i++)
+                bad += mq_priv_ring_add_key(path, err, sizeof err) < 2;
+            _exit(bad ? 1 : 0);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = 0;
+        assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    mq_priv_ring *r = mq_priv_ring_load(path, false, err, sizeof err);
+    if (!r)
+        fail_msg("after concurrent rotations: %s", err);
+    assert_int_equal(mq_priv_current_key(r), 1 + 2 * EACH);
+    for (int id = 1; id <= 1 + 2 * EACH; id++)
+        assert_true(mq_priv_has_key(r, id));
+    mq_priv_ring_free(r);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* A key file whose last line has no newline (written by hand, or by
  * printf) gets the new key on a line of its own, and still loads. */
 static void test_rotate_without_trailing_newline(void **state)
@@ -631,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_rotate_without_trailing_newline),
         cmocka_unit_test(test_create_ignores_planted_temporary),
         cmocka_unit_test(test_key_file_not_text),
+        cmocka_unit_test(test_concurrent_rotations),
         cmocka_unit_test(test_base64_as_libsodium),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
