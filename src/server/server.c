@@ -19,9 +19,10 @@
  * connection's memory; below that, on_request refuses, with a JSON error and
  * the usual security headers, a request whose body's end is ambiguous
  * (answered at once, the connection closed: see "Message framing"), a URL,
- * headers or body over the configured limits, an API client over its rate (ratelimit.c, 429 with
- * Retry-After) and a cross-site POST (403). A refusal is decided when the headers arrive and
- * answered after the body has been read and dropped, so the client sees it.
+ * headers or body over the configured limits, an API client over its rate
+ * (ratelimit.c, 429 with Retry-After) and a cross-site POST (403). Other
+ * refusals are decided when the headers arrive and answered after the body
+ * has been read and dropped, so the client sees them.
  * A watcher thread cuts connections whose request trickles in for longer
  * than the request timeout (slowloris), which the idle timeout alone cannot.
  */
