@@ -14,8 +14,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { REPO_ROOT, startServer, stopAll, rawRequest, runCli, sleep, deadline, makeTemp } from './lib/server.mjs';
+import { BIN, REPO_ROOT, startServer, stopAll, rawRequest, runCli, sleep, deadline, makeTemp } from './lib/server.mjs';
 import { launchBrowser, newPage, closeAll } from './lib/browser.mjs';
 
 const EXAMPLE = readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8');
@@ -657,6 +658,34 @@ describe('startup options and the startup log', () => {
     assert.equal((await rawRequest(`${srv.url}/healthz`)).status, 200);
     await srv.cleanup();
     assertJsonLines(srv.logs());
+  });
+
+  it('a path that is not UTF-8 (a Latin-1 folder name) is still named in a JSON line, U+FFFD for the byte', async () => {
+    // node cannot pass a byte that is not UTF-8 in an argument: a shell does
+    const run = spawnSync(
+      '/bin/sh',
+      ['-c', `exec "$MQ_BIN" serve --port 19410 --db "$(printf '/nonexistent/caf\\351/q.db')" --plans "$(printf 'pl\\377ans')"`],
+      { cwd: REPO_ROOT, env: { ...process.env, MQ_BIN: BIN } },
+    );
+    assert.equal(run.status, 1, run.stderr.toString('latin1'));
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(run.stderr); // valid UTF-8
+    assertJsonLines(text);
+    const events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.deepEqual(
+      events.filter((e) => e.event === 'plan_error').map((e) => e.message),
+      ['pl\ufffdans: not a folder of plans'],
+    );
+    const db = spawnSync('/bin/sh', ['-c', `exec "$MQ_BIN" serve --port 19410 --db "$(printf '/nonexistent/caf\\351/q.db')"`], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, MQ_BIN: BIN },
+    });
+    const ev = new TextDecoder('utf-8', { fatal: true })
+      .decode(db.stderr)
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((e) => e.event === 'error');
+    assert.equal(ev.message, 'database: /nonexistent/caf\ufffd/q.db: unable to open database file');
   });
 
   it('a database it cannot open is named as given, quotes and accents kept, in a JSON line', async () => {
