@@ -22,7 +22,9 @@
  * headers or body over the configured limits, an API client over its rate
  * (ratelimit.c, 429 with Retry-After) and a cross-site POST (403). Other
  * refusals are decided when the headers arrive and answered after the body
- * has been read and dropped, so the client sees them.
+ * has been read and dropped, so the client sees them (at once, closing the
+ * connection, when the client waits for 100-continue or announces a body
+ * of more than 16 times the limit).
  * A watcher thread cuts connections whose request trickles in for longer
  * than the request timeout (slowloris), which the idle timeout alone cannot.
  */
@@ -45,6 +47,9 @@
 #include <unistd.h>
 
 enum { BODY_MAX = 1024 * 1024, PATH_MAX_LEN = 512, DRAIN_SECONDS = 10, WATCH_TICK_MS = 200 };
+/* A refused body announced at more than this many times --max-body is not
+ * drained: the refusal is sent at once (on_request). */
+enum { FAR_TOO_BIG = 16 };
 
 typedef struct conn_req {
     char *body;
@@ -1300,11 +1305,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (refuse_bad_framing(conn, cr))
             return send_refusal(conn, cr);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > l->max_body)
+        unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+        if (declared > l->max_body)
             cr->too_big = true;
         screen_request(s, conn, cr, url, method);
-        if (cr->reject && waits_for_continue(conn))
-            return send_refusal(conn, cr); /* before the body is sent; MHD then closes */
+        /* before the body is sent (MHD then closes): to a client waiting
+         * for 100-continue, and to one announcing a body of more than
+         * FAR_TOO_BIG times the limit, which would otherwise be read and
+         * dropped for up to the request timeout and then cut without an
+         * answer. Below that the body is drained and the 413 sent after
+         * it: a client that does not read while it sends (fetch) fails
+         * with no answer when the connection closes under its upload. */
+        if (cr->reject &&
+            (waits_for_continue(conn) || (cr->too_big && declared / FAR_TOO_BIG > l->max_body)))
+            return send_refusal(conn, cr);
         return MHD_YES;
     }
     if (*upload_data_size) {

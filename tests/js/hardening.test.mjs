@@ -236,6 +236,25 @@ describe('size limits', () => {
     assert.equal(res.headers.connection, 'close');
   });
 
+  it('a body announced far beyond the limit is refused at once, not read for the request timeout', async () => {
+    // 10 GB announced, 64 KiB of it sent with the headers, no 100-continue
+    const started = Date.now();
+    const res = await exchange(
+      srv.port,
+      `POST /v1/quotes HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: 10000000000\r\n\r\n${'z'.repeat(64 * 1024)}`,
+      { timeoutMs: 5000 },
+    );
+    const body = assertJsonError(res, 413, 'too_large');
+    assert.equal(body.error.message, 'request body larger than 4 KiB');
+    assert.equal(res.headers.connection, 'close');
+    assert.ok(Date.now() - started < 5000);
+    // 16 times the limit is still drained, and answered after it
+    const drained = await post(srv.port, '/v1/quotes', ' '.repeat(16 * 4096));
+    assertJsonError(drained, 413, 'too_large');
+    assert.equal(drained.headers.connection, undefined, 'kept open');
+  });
+
   it('refusals keep the connection usable when the body was read', async () => {
     // two requests on one connection: the 413 body is dropped, the next one answered
     const big = 'y'.repeat(5000);
