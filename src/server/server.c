@@ -234,6 +234,49 @@ static void safe_path(const char *in, char *out, size_t n)
     out[j] = '\0';
 }
 
+/* Whether the n bytes at p could be a VIN: 17 letters and digits. */
+static bool looks_like_vin(const char *p, size_t n)
+{
+    if (n != 17)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z')))
+            return false;
+    return true;
+}
+
+/* A request's path as the access log keeps it. A VIN is personal data: the
+ * VIN route is logged as "/v1/vin/{vin}", and any other path's segment
+ * that could be a VIN (a mistyped route, //v1/vin/...) as "{vin}"; then
+ * safe_path. */
+static void log_path(const char *in, char *out, size_t n)
+{
+    if (strncmp(in, "/v1/vin/", 8) == 0) {
+        safe_path("/v1/vin/{vin}", out, n);
+        return;
+    }
+    char masked[PATH_MAX_LEN];
+    size_t j = 0;
+    for (const char *p = in; *p && j + 6 < sizeof masked;) {
+        size_t seg = strcspn(p, "/");
+        if (looks_like_vin(p, seg)) {
+            memcpy(masked + j, "{vin}", 5);
+            j += 5;
+        } else {
+            size_t take = seg < sizeof masked - 6 - j ? seg : sizeof masked - 6 - j;
+            memcpy(masked + j, p, take);
+            j += take;
+        }
+        p += seg;
+        if (*p == '/' && j + 6 < sizeof masked) {
+            masked[j++] = '/';
+            p++;
+        }
+    }
+    masked[j] = '\0';
+    safe_path(masked, out, n);
+}
+
 /* s as a JSON string, quotes included, in at most n - 1 bytes: a text too
  * long for that is cut (at a character's start) until its escaped form fits. */
 static void json_quoted_clean(const char *s, char *out, size_t n)
@@ -1430,9 +1473,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         atomic_fetch_add(&s->metrics.latency_sum_us[cr->route], (long)(ms * 1000));
     }
     char path[PATH_MAX_LEN];
-    /* a VIN is personal data: the access log keeps the route, not the VIN */
-    safe_path(strncmp(cr->path, "/v1/vin/", 8) == 0 ? "/v1/vin/{vin}" : cr->path, path,
-              sizeof path);
+    log_path(cr->path, path, sizeof path);
     log_request(cr, path, ns, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
     free(cr->body);
     mq_store_packed_free(&cr->q);

@@ -213,6 +213,11 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
     assert.equal(res.status, 400);
     res = await request(srv.url, 'GET', `/v1/vin/${VIN_2}`);
     assert.ok(res.status < 500, res.text);
+    // a mistyped route with a VIN in it is a 404, whose path is logged too
+    for (const p of [`//v1/vin/${VIN_2}`, `/v2/vin/${VIN_2}`, `/v1/vins/${VIN_2}`]) {
+      res = await request(srv.url, 'GET', p);
+      assert.equal(res.status, 404, `${p}: ${res.text}`);
+    }
     await request(srv.url, 'GET', '/healthz'); // the log line of the last one is written
     for (const m of ['1961-02-30', 'MKinvalidFirstQz', 'mk.invalid.canary', 'mk.broken.canary', VIN_2])
       assert.ok(!srv.logs().includes(m), `the log holds ${m}`);
