@@ -22,6 +22,8 @@ if [ ${#TARGETS[@]} -eq 0 ]; then
 fi
 
 export ASAN_OPTIONS=${FUZZ_ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+# a leak inside libfyaml itself, not ours (lsan.supp says which)
+export LSAN_OPTIONS=${FUZZ_LSAN_OPTIONS:-suppressions=$PWD/tests/fuzz/lsan.supp}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 work=$(mktemp -d "${TMPDIR:-/tmp}/mq-fuzzrun-XXXXXX")
 trap 'rm -rf "$work"' EXIT
