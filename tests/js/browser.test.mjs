@@ -25,7 +25,7 @@ import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, startServer, stopAll } from './lib/server.mjs';
+import { REPO_ROOT, startServer, stopAll, sleep } from './lib/server.mjs';
 import { launchBrowser, closeAll, newPage, screenshot, removeScreenshot } from './lib/browser.mjs';
 
 // ---- Fixtures ---------------------------------------------------------------
@@ -677,12 +677,20 @@ describe('pages and errors', () => {
     await goto(page, '/');
     await page.getByTestId('fill-example').click();
     const summary = page.getByTestId('form-errors');
+    let shown = ''; // the summary's text of the previous answer
     async function answerWith(reply) {
       await page.route('**/v1/quotes', (route) => route.fulfill(reply));
       await page.getByTestId('get-quotes').click();
       await summary.waitFor({ state: 'visible' });
+      // visible already from the previous answer: wait for this one's text
+      const until = Date.now() + 10000;
+      let text = (await summary.innerText()).replace(/\s+/g, ' ');
+      while (text === shown && Date.now() < until) {
+        await sleep(20);
+        text = (await summary.innerText()).replace(/\s+/g, ' ');
+      }
+      shown = text;
       await page.unroute('**/v1/quotes');
-      const text = (await summary.innerText()).replace(/\s+/g, ' ');
       assert.doesNotMatch(text, /Please correct/);
       assert.equal(await page.locator('[aria-invalid="true"]').count(), 0, 'no field marked');
       assert.equal(new URL(page.url()).pathname, '/');
