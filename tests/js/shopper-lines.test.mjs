@@ -90,6 +90,18 @@ async function goto(page, p = '/') {
   await page.waitForSelector('html.ready');
 }
 
+/** Picks `line`, fills its example and gets quotes; the saved quote, as /q/{id} shows it. */
+async function quoteExample(page, line) {
+  await goto(page, '/');
+  await page.getByTestId(`line-${line}`).check();
+  await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+  await page.getByTestId('fill-example').click();
+  await page.getByTestId('get-quotes').click();
+  await page.waitForURL(QUOTE_PATH);
+  const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
+  return { id, quote: await (await fetch(`${server.url}/v1/quotes/${id}`)).json() };
+}
+
 async function postQuote(body) {
   const res = await fetch(`${server.url}/v1/quotes`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
@@ -289,12 +301,7 @@ describe('phone', () => {
   for (const line of ['home', 'renters', 'term_life', 'health', 'bundle']) {
     browserIt(`${line} at 360 px: every carrier name in the chart fits, shortened with "…" when too long`, async (openPage) => {
       const page = await openPage({ viewport: { width: 360, height: 740 } });
-      await goto(page, '/');
-      await page.getByTestId(`line-${line}`).check();
-      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
-      await page.getByTestId('fill-example').click();
-      await page.getByTestId('get-quotes').click();
-      await page.waitForURL(QUOTE_PATH);
+      await quoteExample(page, line);
       const chart = page.getByTestId('chart');
       await chart.waitFor();
       const bars = await chart.evaluate((svg) => {
@@ -325,15 +332,8 @@ describe('prices in dollars', () => {
   for (const line of ['home', 'renters', 'term_life', 'health', 'bundle']) {
     browserIt(`${line}: the chart's amounts and the worksheet's title carry the dollar sign, to the cent`, async (openPage) => {
       const page = await openPage();
-      await goto(page, '/');
-      await page.getByTestId(`line-${line}`).check();
-      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
-      await page.getByTestId('fill-example').click();
-      await page.getByTestId('get-quotes').click();
-      await page.waitForURL(QUOTE_PATH);
+      const { quote } = await quoteExample(page, line);
       await page.getByTestId('chart').waitFor();
-      const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
-      const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
       const amounts = Object.fromEntries(await page.getByTestId('chart').locator('g.bar').evaluateAll((gs) =>
         gs.map((g) => [g.getAttribute('data-testid').slice('bar-'.length), g.querySelector('text.bar-amount').textContent])));
       if (line === 'bundle') {
@@ -367,14 +367,7 @@ describe('ways to save', () => {
   for (const line of ['home', 'renters']) {
     browserIt(`${line}: the saved quote's tips are shown under each carrier, the deductible one among them`, async (openPage) => {
       const page = await openPage();
-      await goto(page, '/');
-      await page.getByTestId(`line-${line}`).check();
-      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
-      await page.getByTestId('fill-example').click();
-      await page.getByTestId('get-quotes').click();
-      await page.waitForURL(QUOTE_PATH);
-      const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
-      const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+      const { quote } = await quoteExample(page, line);
       assert.ok(quote.tips.some((t) => /^Raise the all-peril deductible to [\d,]+$/.test(t.change)), JSON.stringify(quote.tips));
       await page.getByTestId('tips').waitFor();
       assert.equal(await page.locator('[data-testid="tips"] li').count(), quote.tips.length);
@@ -454,12 +447,7 @@ describe('a quote opened from a link', () => {
   for (const line of Object.keys(TITLES)) {
     browserIt(`${line}: "Change answers" opens the ${line} form and says its answers are not in this browser`, async (openPage) => {
       const page = await openPage();
-      await goto(page, '/');
-      await page.getByTestId(`line-${line}`).check();
-      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
-      await page.getByTestId('fill-example').click();
-      await page.getByTestId('get-quotes').click();
-      await page.waitForURL(QUOTE_PATH);
+      await quoteExample(page, line);
       const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
 
       const other = await openPage(); // another browser: the link was shared
@@ -631,14 +619,7 @@ describe('loading a saved quote fails', () => {
   for (const line of ['home', 'renters', 'term_life', 'health']) {
     browserIt(`${line}: /q/{id} answered 503, then unreachable, then "Try again" shows the quote`, async (openPage) => {
       const page = await openPage();
-      await goto(page, '/');
-      await page.getByTestId(`line-${line}`).check();
-      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
-      await page.getByTestId('fill-example').click();
-      await page.getByTestId('get-quotes').click();
-      await page.waitForURL(QUOTE_PATH);
-      const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
-      const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+      const { id, quote } = await quoteExample(page, line);
 
       // A shopper opening the link later: the server busy, then gone, then back.
       const later = await openPage();
