@@ -88,7 +88,11 @@ static int holder_line(struct fy_node *n)
         while ((pair = fy_node_mapping_iterate(parent, &it)))
             if (fy_node_pair_value(pair) == n)
                 return node_line(fy_node_pair_key(pair));
-    return node_line(parent);
+    /* an item of a sequence, or a key: the line of what holds the parent,
+     * always upwards (the parent's own line is its first item's, which
+     * for an empty first item, "- {}", is this node again: fuzz_registry
+     * overflowed the stack going round) */
+    return holder_line(parent);
 }
 
 /* The 1-based line of a node: its first token's (for a collection, its

@@ -620,6 +620,9 @@ describe('carriers.yaml errors', () => {
       /bad\.yaml:2: local carrier "nobody" has no plan in the plans folder/],
     ['a carrier listed twice', 'carriers:\n  - {id: buckeye, kind: local}\n  - {id: buckeye, kind: local}\n',
       /bad\.yaml:3: carrier "buckeye" is listed twice/],
+    // an empty first item: finding its line went round for ever (stack overflow)
+    ['an empty carrier first', 'deadline_ms: 1000\ncarriers:\n  - {}\n  - id: x\n',
+      /bad\.yaml:2: carrier "\?" needs kind: local or remote/],
   ];
   for (const [what, text, want] of cases)
     it(`refuses ${what}, naming file:line`, async () => {
