@@ -22,44 +22,15 @@ import rentersLine from './line-renters.js';
 const PARTS = { home: homeLine, renters: rentersLine };
 
 // examples/oh-bundle-auto-home.json: Dana Reyes's car and house in Columbus OH.
+// Her car, and she, are the auto line's example.
 const example = {
   line: 'bundle',
-  effective_date: '2026-03-01',
-  applicant: {
-    first_name: 'Dana',
-    last_name: 'Reyes',
-    date_of_birth: '1990-06-15',
-    address: { street: '12 High St', city: 'Columbus', state: 'OH', zip: '43215' },
-    homeowner: true,
-    paperless: true,
-  },
+  effective_date: autoLine.example.effective_date,
+  applicant: autoLine.example.applicant,
   auto: {
-    drivers: [{
-      id: 'd1',
-      first_name: 'Dana',
-      last_name: 'Reyes',
-      date_of_birth: '1990-06-15',
-      gender: 'female',
-      marital_status: 'married',
-      license: { state: 'OH', number: 'RS123456', first_licensed: '2008-07-01' },
-      incidents: [],
-    }],
-    vehicles: [{
-      id: 'v1',
-      year: 2022,
-      make: 'Honda',
-      model: 'Civic',
-      symbol: 5,
-      principal_driver: 'd1',
-      anti_theft: true,
-      coverages: { comp: { deductible: 500 }, coll: { deductible: 500 } },
-    }],
-    coverages: {
-      bi: { per_person: 100000, per_accident: 300000 },
-      pd: { limit: 100000 },
-      med: { limit: 5000 },
-      um: { per_person: 100000, per_accident: 300000 },
-    },
+    drivers: autoLine.example.drivers,
+    vehicles: autoLine.example.vehicles,
+    coverages: autoLine.example.coverages,
   },
   home: {
     dwelling: {
