@@ -48,7 +48,7 @@ curl -s -XPOST -H 'Content-Type: application/json' --data-binary @"${MQ_BENCH_RE
 size=$(wc -c <"$tmp/quote.json")
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of a process
-# utime + stime of each of the server's threads, by name (mq-rate, MHD-single...)
+# utime + stime of each of the server's threads, by name (mq-rate, mq-http...)
 thread_ticks() {
   for t in /proc/"$1"/task/*; do
     echo "$(tr ' ' _ <"$t/comm") $(awk '{print $14 + $15}' "$t/stat")"

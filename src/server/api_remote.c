@@ -20,6 +20,7 @@
  * (docs/carrier-protocol.md); health, not a remote line, is refused there.
  */
 #include "intake.h"
+#include "listener.h"
 #include "server.h"
 
 #include <microhttpd.h>
@@ -134,7 +135,7 @@ static void push_event(mq_fanout *f, const char *name, const char *data, bool fi
     f->finished |= finish;
     if (f->suspended) {
         f->suspended = false;
-        MHD_resume_connection(f->conn);
+        mq_listener_resume(f->s->listener, f->conn);
     }
     pthread_mutex_unlock(&f->lock);
 }

@@ -3,19 +3,19 @@
  * libmicrohttpd calls on_request several times per request: first with the
  * headers (we only allocate our state: queueing a response then would close
  * the connection), then with body chunks (copied, capped at 1 MiB), then a
- * last time, when api.c answers. An acceptor thread of ours takes new
- * connections and hands them to MHD's pool threads in turn (see
- * "Accepting"). Requests run on MHD's thread pool, except POST /v1/quotes,
- * rated on threads of our own while its connection waits suspended (see
- * "Rating threads"); the live
+ * last time, when api.c answers. The listener (listener.c) accepts, and
+ * runs libmicrohttpd's daemons on connection threads of its own, which
+ * read requests, answer the cheap routes and send answers; POST /v1/quotes
+ * is rated on threads of our own while its connection waits suspended (see
+ * "Rating threads"), and resumed through the listener. The live
  * plans are reference-counted so a SIGHUP reload swaps them without a
  * request ever seeing a half-loaded engine. The main thread waits for
  * signals: SIGHUP reloads, SIGTERM/SIGINT stop accepting, let in-flight
  * requests finish, then stop. Every request leaves one JSON access-log line
  * on stderr with no request content in it.
  *
- * Hardening: libmicrohttpd caps connections (in all and per address), closes
- * idle ones and answers 431/414 itself when a request overflows a
+ * Hardening: the listener caps connections (in all and per address);
+ * libmicrohttpd closes idle ones and answers 431/414 itself when a request overflows a
  * connection's memory; below that, on_request refuses, with a JSON error and
  * the usual security headers, a request whose body's end is ambiguous
  * (answered at once, the connection closed: see "Message framing"), a URL,
@@ -29,6 +29,7 @@
  * than the request timeout (slowloris), which the idle timeout alone cannot.
  */
 #include "jsontext.h"
+#include "listener.h"
 #include "privacy.h"
 #include "server.h"
 
@@ -637,7 +638,7 @@ static void on_saved(void *arg, bool ok)
 {
     conn_req *cr = arg;
     atomic_store(&cr->saved, ok ? 1 : 2);
-    MHD_resume_connection(cr->conn);
+    mq_listener_resume(cr->server->listener, cr->conn);
 }
 
 /* The handler rated and answered, but the quote is not saved yet: keep the
@@ -687,7 +688,7 @@ void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, c
     if (!text || !cr->location || !sealed ||
         !mq_store_save_async(cr->server->store, &cr->q, on_saved, cr)) {
         atomic_store(&cr->saved, 2);
-        MHD_resume_connection(cr->conn);
+        mq_listener_resume(cr->server->listener, cr->conn);
     }
 }
 
@@ -787,7 +788,7 @@ static void rate_request(mq_server *s, conn_req *cr)
     mq_http_req *r = malloc(sizeof(*r));
     if (!r) {
         cr->rated = true; /* with no reply: the connection is closed */
-        MHD_resume_connection(cr->conn);
+        mq_listener_resume(cr->server->listener, cr->conn);
         return;
     }
     http_req_init(r, cr, cr->method, cr->content_type, cr->conn);
@@ -802,7 +803,7 @@ static void rate_request(mq_server *s, conn_req *cr)
     }
     cr->reply = r;
     cr->rated = true;
-    MHD_resume_connection(cr->conn);
+    mq_listener_resume(cr->server->listener, cr->conn);
 }
 
 static void *rater_main(void *arg)
@@ -1501,72 +1502,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             watch_remove(s->watch, *socket_context);
         *socket_context = NULL;
     }
+    mq_listener_note(s->listener, conn, toe == MHD_CONNECTION_NOTIFY_STARTED);
 }
 
 /* ---- Lifecycle ----------------------------------------------------------- */
 
-/* ---- Accepting ------------------------------------------------------------
- *
- * libmicrohttpd's pool threads each watch the listening socket and accept
- * what they see first, so a burst of new connections can land mostly on
- * one thread: wrk's 64 split 13/52 in one run of four, and that thread's
- * connections then waited about twice as long as the other's. The server
- * accepts on a thread of its own instead and hands each connection to
- * libmicrohttpd (MHD_add_connection), which gives it to pool thread
- * (socket number mod threads): connections accepted in a row alternate.
- * At --max-connections a client over the cap waits unserved until a
- * connection closes, as it did with libmicrohttpd's own accepting, rather
- * than being refused. */
-
-typedef struct acceptor {
-    int fd; /* the listening socket */
-    mq_server *server;
-    struct MHD_Daemon *daemon;
-    pthread_t thread;
-    bool running;
-    atomic_bool stop;
-} acceptor;
-
-/* Whether the server holds --max-connections: by our count, and by
- * libmicrohttpd's, which it refuses by and which drops only once it has
- * cleaned a closed connection up, a moment after telling us (on a slow
- * sanitizer build, long enough to be refused). */
-static bool at_cap(const acceptor *a)
-{
-    unsigned max = a->server->cfg.limits.max_connections;
-    const union MHD_DaemonInfo *mhd =
-        MHD_get_daemon_info(a->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    return atomic_load(&a->server->active_connections) >= (int)max ||
-           (mhd && mhd->num_connections >= max);
-}
-
-static void *accept_main(void *arg)
-{
-    acceptor *a = arg;
-    pthread_setname_np(pthread_self(), "mq-accept"); /* for top -H, perf and gdb */
-    for (;;) {
-        struct sockaddr_storage from;
-        socklen_t len = sizeof from;
-        int fd = accept4(a->fd, (struct sockaddr *)&from, &len, SOCK_CLOEXEC);
-        if (fd >= 0) {
-            /* at the cap it waits, unserved, until a connection closes */
-            while (at_cap(a) && !atomic_load(&a->stop))
-                usleep(2 * 1000);
-            /* refused (limits, memory, stopping): libmicrohttpd closes it.
-             * `len` is accept4's: sizeof(struct sockaddr_in6) for an IPv6
-             * client, which libmicrohttpd's per-address cap needs to see it
-             * as one (its MHD_USE_IPv6 and MHD_USE_DUAL_STACK are only
-             * about a listening socket of its own, and it has none) */
-            MHD_add_connection(a->daemon, fd, (struct sockaddr *)&from, len);
-            continue;
-        }
-        if (atomic_load(&a->stop))
-            break;
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-            usleep(10 * 1000); /* out of descriptors or memory: not a busy loop */
-    }
-    return NULL;
-}
+/* ---- Listening ------------------------------------------------------------ */
 
 /* A socket address: an IPv4 or an IPv6 one. */
 typedef union listen_addr {
@@ -1611,58 +1552,31 @@ static bool set_v6only(int fd, const struct sockaddr_in6 *addr)
     return setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only) == 0;
 }
 
-/* Listens on --bind:--port, an IPv4 or an IPv6 address (:: dual-stack, as
- * set_v6only says); false (logged) when it cannot. */
-static bool acceptor_listen(acceptor *a, const mq_server_config *cfg)
+/* A socket listening on --bind:--port, an IPv4 or an IPv6 address (::
+ * dual-stack, as set_v6only says); -1 (logged) when there is none. */
+static int listen_socket(const mq_server_config *cfg)
 {
     listen_addr addr;
     socklen_t len;
-    a->fd = -1;
     if (!listen_address(cfg, &addr, &len)) {
         log_line("\"event\":\"error\",\"message\":\"--bind takes an IPv4 or IPv6 address\"");
-        return false;
+        return -1;
     }
     int on = 1;
-    a->fd = socket(addr.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (a->fd < 0 || setsockopt(a->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
-        (addr.sa.sa_family == AF_INET6 && !set_v6only(a->fd, &addr.in6)) ||
-        bind(a->fd, &addr.sa, len) != 0 || listen(a->fd, SOMAXCONN) != 0) {
+    int fd = socket(addr.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        (addr.sa.sa_family == AF_INET6 && !set_v6only(fd, &addr.in6)) ||
+        bind(fd, &addr.sa, len) != 0 || listen(fd, SOMAXCONN) != 0) {
         int err = errno;
         char where[80];
         host_port(cfg->bind, cfg->port, where, sizeof where);
         log_line("\"event\":\"error\",\"message\":\"cannot listen on %s: %s\"", where,
                  strerror(err));
-        if (a->fd >= 0)
-            close(a->fd);
-        a->fd = -1;
-        return false;
+        if (fd >= 0)
+            close(fd);
+        return -1;
     }
-    return true;
-}
-
-static bool acceptor_start(acceptor *a, mq_server *s, struct MHD_Daemon *d)
-{
-    a->server = s;
-    a->daemon = d;
-    atomic_store(&a->stop, false);
-    a->running = pthread_create(&a->thread, NULL, accept_main, a) == 0;
-    if (!a->running)
-        log_line("\"event\":\"error\",\"message\":\"cannot start the acceptor thread\"");
-    return a->running;
-}
-
-/* Stops accepting: connections not accepted yet are refused. */
-static void acceptor_stop(acceptor *a)
-{
-    atomic_store(&a->stop, true);
-    if (a->fd >= 0)
-        shutdown(a->fd, SHUT_RDWR); /* wakes accept4 */
-    if (a->running)
-        pthread_join(a->thread, NULL);
-    a->running = false;
-    if (a->fd >= 0)
-        close(a->fd);
-    a->fd = -1;
+    return fd;
 }
 
 /* Rating threads: --threads, or one per core. */
@@ -1683,9 +1597,12 @@ static int connection_threads(const mq_server_config *cfg, bool rating_threads)
     return rating_threads ? (n / 2 > 0 ? n / 2 : 1) : n;
 }
 
-static struct MHD_Daemon *start_daemon(mq_server *s)
+/* One daemon, driven by a connection thread of the listener's (listener.c
+ * says why not by libmicrohttpd's own threads). The caps on connections are
+ * the listener's; the daemon's own limit is only a backstop. */
+static struct MHD_Daemon *start_daemon(void *arg)
 {
-    unsigned threads = (unsigned)connection_threads(&s->cfg, s->raters != NULL);
+    mq_server *s = arg;
     const mq_server_limits *l = &s->cfg.limits;
     /* room for the largest request line and headers we accept, so that our
      * own 414/431 (JSON, with the security headers) answers them; beyond it
@@ -1697,17 +1614,41 @@ static struct MHD_Daemon *start_daemon(mq_server *s)
     /* MHD_USE_TURBO: read, write and accept before asking epoll whether
      * the socket is ready (it mostly is): 5-8% less CPU per quote, measured
      * in paired runs of bench/bench_http.sh */
-    /* MHD_USE_NO_LISTEN_SOCKET: the acceptor below hands it connections */
+    /* MHD_USE_NO_LISTEN_SOCKET: the listener hands it connections */
     return MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
-            MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET,
-        0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        s, MHD_OPTION_CONNECTION_LIMIT, l->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        l->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, l->idle_timeout_s,
+        MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+            MHD_USE_NO_LISTEN_SOCKET,
+        0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_LIMIT,
+        l->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, l->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool < 16 * 1024 ? (size_t)16 * 1024 : pool,
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_UNESCAPE_CALLBACK, unescape_url, NULL,
         MHD_OPTION_END);
+}
+
+/* Listens, and starts the connection threads and the acceptor. */
+static bool start_listener(mq_server *s)
+{
+    char err[256];
+    int fd = listen_socket(&s->cfg);
+    if (fd < 0)
+        return false;
+    mq_listener_config lc = {
+        .listen_fd = fd,
+        .threads = connection_threads(&s->cfg, s->raters != NULL),
+        .max_connections = s->cfg.limits.max_connections,
+        .max_per_ip = s->cfg.limits.max_per_ip,
+        .make_daemon = start_daemon,
+        .make_daemon_arg = s,
+    };
+    if (!(s->listener = mq_listener_new(&lc, err, sizeof err)) ||
+        !mq_listener_accept(s->listener, err, sizeof err)) {
+        mq_server_log_event("error", err);
+        mq_listener_stop(s->listener);
+        s->listener = NULL;
+        return false;
+    }
+    return true;
 }
 
 void mq_server_limits_default(mq_server_limits *l)
@@ -1874,18 +1815,11 @@ int mq_server_run(const mq_server_config *cfg)
     }
     if (!start_hardening(s))
         goto done;
-    acceptor acc = {.fd = -1};
-    struct MHD_Daemon *d = NULL;
     if (!raters_start(s, request_threads(cfg)))
         log_line("\"event\":\"warning\",\"message\":\"no rating threads: quotes are rated "
                  "on the connection threads\"");
-    if (!acceptor_listen(&acc, cfg) || !(d = start_daemon(s)) || !acceptor_start(&acc, s, d)) {
-        if (d) {
-            log_line("\"event\":\"error\",\"message\":\"cannot start the HTTP daemon\"");
-            MHD_stop_daemon(d);
-        }
+    if (!start_listener(s)) {
         raters_stop(s);
-        acceptor_stop(&acc);
         watch_stop(s->watch);
         s->watch = NULL;
         goto done;
@@ -1902,7 +1836,7 @@ int mq_server_run(const mq_server_config *cfg)
         break;
     }
     log_line("\"event\":\"stopping\",\"in_flight\":%d", atomic_load(&active_requests));
-    acceptor_stop(&acc); /* new connections are refused at once */
+    mq_listener_stop_accepting(s->listener); /* new connections are refused at once */
     drain(s->cfg.limits.drain_s);
     if (atomic_load(&active_requests) > 0 && s->remote) {
         /* quotes still waiting for remote carriers (a registry's deadline
@@ -1915,7 +1849,8 @@ int mq_server_run(const mq_server_config *cfg)
         drain(s->cfg.limits.drain_s);
     }
     raters_stop(s); /* while MHD still runs: a last rated quote resumes its connection */
-    MHD_stop_daemon(d);
+    mq_listener_stop(s->listener);
+    s->listener = NULL;
     mq_api_remote_stop(s);
     watch_stop(s->watch);
     s->watch = NULL;

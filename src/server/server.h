@@ -152,6 +152,8 @@ typedef struct mq_server {
     /* the threads that rate POST /v1/quotes off libmicrohttpd's threads
      * (server.c, "Rating threads"); NULL: rated on MHD's threads */
     struct mq_raters *raters;
+    /* accepting, and the threads that run libmicrohttpd (listener.c) */
+    struct mq_listener *listener;
 } mq_server;
 
 /* A POST /v1/quotes still waiting on remote carriers, or streamed as

@@ -459,7 +459,7 @@ describe('connection caps', () => {
     const socks = [];
     for (let i = 0; i < 8; i++) socks.push(await openIdle(srv.port));
     await sleep(200);
-    // libmicrohttpd stops accepting at the cap: the ninth waits in the kernel's backlog
+    // the server stops accepting at the cap: the ninth waits in the kernel's backlog
     const ninth = get(srv.port, '/healthz');
     assert.equal(await Promise.race([ninth, deadline(1000)]), 'timeout', 'no answer while the cap is reached');
     socks.pop().destroy();
@@ -479,6 +479,45 @@ describe('connection caps', () => {
     socks.pop().destroy();
     await sleep(300);
     assert.equal((await get(srv.port, '/healthz')).status, 200);
+    for (const s of socks) s.destroy();
+    await srv.cleanup();
+  });
+
+  it('128 kept-alive connections asking at once are all answered, round after round', async () => {
+    // libmicrohttpd 0.9.75's own polling thread slept on exactly 128 ready
+    // sockets (a full epoll_wait array) until something else happened: 30 s
+    // here. The server now runs its daemons itself (listener.c).
+    const srv = await startServer({ args: ['--threads', '1', '--max-per-ip', '0'] });
+    const n = 128;
+    const socks = [];
+    for (let i = 0; i < n; i++) socks.push(await openIdle(srv.port));
+    const request =
+      `POST /v1/quotes HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(EXAMPLE)}\r\n\r\n${EXAMPLE}`;
+    const answer = (sock) =>
+      new Promise((resolve) => {
+        let buf = Buffer.alloc(0);
+        const onData = (d) => {
+          buf = Buffer.concat([buf, d]);
+          const r = parseResponse(buf, false);
+          if (r) {
+            sock.off('data', onData);
+            resolve(r.status);
+          }
+        };
+        sock.on('data', onData);
+      });
+    let slowest = 0;
+    for (let round = 0; round < 40; round++) {
+      const t0 = Date.now();
+      const answers = socks.map(answer);
+      for (const s of socks) s.write(request);
+      const statuses = await Promise.race([Promise.all(answers), deadline(5000)]);
+      assert.notEqual(statuses, 'timeout', `round ${round + 1}: not every connection answered within 5 s`);
+      assert.deepEqual(new Set(statuses), new Set([201]), `round ${round + 1}`);
+      slowest = Math.max(slowest, Date.now() - t0);
+    }
+    assert.ok(slowest < 5000, `slowest round ${slowest} ms`);
     for (const s of socks) s.destroy();
     await srv.cleanup();
   });

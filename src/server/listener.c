@@ -1,0 +1,431 @@
+/* listener.c -- accepting connections and running libmicrohttpd's event
+ * loops on threads of our own.
+ *
+ * Why not libmicrohttpd's own threads: in the version Debian 12 ships
+ * (0.9.75) a polling thread that gets a full array of events from
+ * epoll_wait (128) calls epoll_wait again, with the same blocking timeout,
+ * before it handles any of them. When exactly 128 connections were ready it
+ * then sleeps on them until something else happens on one of its sockets (a
+ * new connection, a resumed one) or the idle timeout (30 s) passes. wrk with
+ * 128 connections showed it: 6,400 quotes/s and stalls of seconds, against
+ * 21,000-25,000 with 126 or 140. Driven from outside (MHD_run), a daemon's
+ * epoll_wait never blocks; our thread sleeps in poll() on the daemon's
+ * epoll descriptor, which is readable whenever any of its events is.
+ *
+ * So: one thread (mq-accept) accepts, and hands each connection in turn to
+ * one of N connection threads (mq-http), each with a daemon of its own and a
+ * queue of connections to add (MHD_add_connection is called on the thread
+ * that runs the daemon, never beside it). Taking turns also spreads a burst
+ * of new connections evenly, which libmicrohttpd's threads, each accepting
+ * what it saw first, did not (wrk's 64 split 13/52 in one run of four).
+ *
+ * A connection suspended while its quote is rated and saved is resumed by
+ * another thread, through mq_listener_resume, which also wakes its
+ * connection thread: a daemon without a thread of its own does not make its
+ * epoll descriptor readable on a resume.
+ *
+ * The caps are counted here, as a connection is accepted: open connections
+ * in all (beyond it the acceptor waits, the client unserved, until one
+ * closes) and per client address (beyond it the connection is closed at
+ * once, as libmicrohttpd's own cap did). A connection's place is given back
+ * when its daemon says it closed (mq_listener_note), or when the daemon
+ * refused it.
+ */
+#include "listener.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { IP_BUCKETS = 1024, CAP_WAIT_US = 2000, OUT_OF_FDS_WAIT_US = 10000 };
+
+/* A client address's open connections: IPv4 (4 bytes) or IPv6 (16), the
+ * whole address. */
+typedef struct ip_count {
+    struct ip_count *next;
+    unsigned open;
+    unsigned char len;
+    unsigned char addr[16];
+} ip_count;
+
+/* An accepted connection, queued for its connection thread. */
+typedef struct incoming {
+    struct incoming *next;
+    int fd;
+    socklen_t len;
+    struct sockaddr_storage from;
+} incoming;
+
+/* One connection thread and the daemon it drives. */
+typedef struct conn_thread {
+    mq_listener *owner;
+    struct MHD_Daemon *daemon;
+    int epoll_fd; /* the daemon's: readable when it has something to do */
+    int wake_fd;  /* eventfd: a connection queued, or stop */
+    pthread_mutex_t lock;
+    incoming *head, *tail; /* guarded by lock */
+    bool adding_started;   /* the daemon said STARTED during MHD_add_connection */
+    pthread_t thread;
+    bool running;
+} conn_thread;
+
+struct mq_listener {
+    int fd;
+    unsigned max_connections, max_per_ip;
+    atomic_uint open;        /* accepted and not closed, in all */
+    pthread_mutex_t ip_lock; /* guards ips */
+    ip_count *ips[IP_BUCKETS];
+    pthread_t accept_thread;
+    bool accepting;
+    atomic_bool stop_accepting, stop;
+    unsigned next; /* the thread the next connection goes to (acceptor only) */
+    int nthreads;
+    conn_thread threads[];
+};
+
+/* ---- Per-address counts ---------------------------------------------------- */
+
+/* The address part of a socket address (the port left out); 0 bytes for a
+ * family that has none. */
+static size_t address_key(const struct sockaddr *sa, unsigned char key[16])
+{
+    if (sa && sa->sa_family == AF_INET) {
+        memcpy(key, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+        return 4;
+    }
+    if (sa && sa->sa_family == AF_INET6) {
+        memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+        return 16;
+    }
+    return 0;
+}
+
+static unsigned bucket_of(const unsigned char *key, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ key[i]) * 16777619u;
+    return h & (IP_BUCKETS - 1);
+}
+
+static ip_count **find_ip(mq_listener *l, const unsigned char *key, size_t len)
+{
+    ip_count **pp = &l->ips[bucket_of(key, len)];
+    while (*pp && !((*pp)->len == len && memcmp((*pp)->addr, key, len) == 0))
+        pp = &(*pp)->next;
+    return pp;
+}
+
+/* Counts one more connection from sa; false when that address is at its
+ * cap (or out of memory). Addresses are counted only under a cap. */
+static bool take_ip(mq_listener *l, const struct sockaddr *sa)
+{
+    unsigned char key[16];
+    size_t len = address_key(sa, key);
+    if (l->max_per_ip == 0 || len == 0)
+        return true;
+    bool ok = false;
+    pthread_mutex_lock(&l->ip_lock);
+    ip_count **pp = find_ip(l, key, len);
+    if (!*pp && (*pp = calloc(1, sizeof **pp))) {
+        (*pp)->len = (unsigned char)len;
+        memcpy((*pp)->addr, key, len);
+    }
+    if (*pp && (*pp)->open < l->max_per_ip) {
+        (*pp)->open++;
+        ok = true;
+    }
+    pthread_mutex_unlock(&l->ip_lock);
+    return ok;
+}
+
+static void give_back_ip(mq_listener *l, const struct sockaddr *sa)
+{
+    unsigned char key[16];
+    size_t len = address_key(sa, key);
+    if (l->max_per_ip == 0 || len == 0)
+        return;
+    pthread_mutex_lock(&l->ip_lock);
+    ip_count **pp = find_ip(l, key, len);
+    if (*pp && --(*pp)->open == 0) {
+        ip_count *gone = *pp;
+        *pp = gone->next;
+        free(gone);
+    }
+    pthread_mutex_unlock(&l->ip_lock);
+}
+
+/* A connection's place under both caps, given back. */
+static void give_back(mq_listener *l, const struct sockaddr *sa)
+{
+    give_back_ip(l, sa);
+    atomic_fetch_sub(&l->open, 1);
+}
+
+/* ---- Connection threads ------------------------------------------------------ */
+
+static void wake(conn_thread *t)
+{
+    uint64_t one = 1;
+    ssize_t n;
+    do
+        n = write(t->wake_fd, &one, sizeof one);
+    while (n < 0 && errno == EINTR);
+    /* EAGAIN: the counter is full, so the thread is awake already */
+}
+
+/* Hands the daemon the connections queued for it, on its own thread. */
+static void add_queued(conn_thread *t)
+{
+    pthread_mutex_lock(&t->lock);
+    incoming *in = t->head;
+    t->head = t->tail = NULL;
+    pthread_mutex_unlock(&t->lock);
+    while (in) {
+        incoming *next = in->next;
+        t->adding_started = false;
+        /* refused (memory, the daemon's own limits): the daemon closes it.
+         * If it had said STARTED, it says CLOSED too, which gives the place
+         * back; otherwise it is given back here. */
+        if (MHD_add_connection(t->daemon, in->fd, (struct sockaddr *)&in->from, in->len) !=
+                MHD_YES &&
+            !t->adding_started)
+            give_back(t->owner, (struct sockaddr *)&in->from);
+        free(in);
+        in = next;
+    }
+}
+
+/* How long the daemon may sleep: until its next connection timeout, or for
+ * ever; 0 when it has work in hand. */
+static int daemon_timeout_ms(struct MHD_Daemon *d)
+{
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (MHD_get_timeout(d, &ms) != MHD_YES)
+        return -1;
+    return ms > 60 * 1000 ? 60 * 1000 : (int)ms;
+}
+
+static void *conn_thread_main(void *arg)
+{
+    conn_thread *t = arg;
+    pthread_setname_np(pthread_self(), "mq-http"); /* for top -H, perf and gdb */
+    struct pollfd fds[2] = {{.fd = t->epoll_fd, .events = POLLIN},
+                            {.fd = t->wake_fd, .events = POLLIN}};
+    while (!atomic_load(&t->owner->stop)) {
+        add_queued(t);
+        MHD_run(t->daemon);
+        if (poll(fds, 2, daemon_timeout_ms(t->daemon)) > 0 && (fds[1].revents & POLLIN)) {
+            uint64_t count;
+            if (read(t->wake_fd, &count, sizeof count) < 0 && errno != EAGAIN)
+                break; /* cannot happen with an eventfd; not a busy loop */
+        }
+    }
+    return NULL;
+}
+
+static bool conn_thread_start(mq_listener *l, conn_thread *t, const mq_listener_config *cfg,
+                              char *err, size_t errlen)
+{
+    t->owner = l;
+    t->wake_fd = -1;
+    pthread_mutex_init(&t->lock, NULL);
+    if (!(t->daemon = cfg->make_daemon(cfg->make_daemon_arg))) {
+        snprintf(err, errlen, "cannot start the HTTP daemon");
+        return false;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(t->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    t->epoll_fd = info ? info->epoll_fd : -1;
+    t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (t->epoll_fd < 0 || t->wake_fd < 0) {
+        snprintf(err, errlen, "cannot set up a connection thread: %s",
+                 t->wake_fd < 0 ? strerror(errno) : "the daemon has no epoll descriptor");
+        return false;
+    }
+    t->running = pthread_create(&t->thread, NULL, conn_thread_main, t) == 0;
+    if (!t->running)
+        snprintf(err, errlen, "cannot start a connection thread");
+    return t->running;
+}
+
+/* ---- Accepting --------------------------------------------------------------- */
+
+static void hand_over(mq_listener *l, incoming *in)
+{
+    conn_thread *t = &l->threads[l->next];
+    l->next = (l->next + 1) % (unsigned)l->nthreads;
+    in->next = NULL;
+    pthread_mutex_lock(&t->lock);
+    if (t->tail)
+        t->tail->next = in;
+    else
+        t->head = in;
+    t->tail = in;
+    pthread_mutex_unlock(&t->lock);
+    wake(t);
+}
+
+/* One accepted connection, within the caps: waits (the client unserved)
+ * while all places are taken; closed at once over its address's cap. */
+static void admit(mq_listener *l, incoming *in)
+{
+    while (atomic_load(&l->open) >= l->max_connections && !atomic_load(&l->stop_accepting))
+        usleep(CAP_WAIT_US);
+    if (atomic_load(&l->stop_accepting) || !take_ip(l, (struct sockaddr *)&in->from)) {
+        close(in->fd);
+        free(in);
+        return;
+    }
+    atomic_fetch_add(&l->open, 1);
+    hand_over(l, in);
+}
+
+static void *accept_main(void *arg)
+{
+    mq_listener *l = arg;
+    pthread_setname_np(pthread_self(), "mq-accept"); /* for top -H, perf and gdb */
+    while (!atomic_load(&l->stop_accepting)) {
+        incoming *in = malloc(sizeof *in);
+        if (!in) {
+            usleep(OUT_OF_FDS_WAIT_US);
+            continue;
+        }
+        in->len = sizeof in->from;
+        in->fd = accept4(l->fd, (struct sockaddr *)&in->from, &in->len, SOCK_CLOEXEC);
+        if (in->fd >= 0) {
+            admit(l, in);
+            continue;
+        }
+        int e = errno;
+        free(in);
+        if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
+            usleep(OUT_OF_FDS_WAIT_US); /* out of descriptors or memory: not a busy loop */
+    }
+    return NULL;
+}
+
+/* ---- Lifecycle --------------------------------------------------------------- */
+
+mq_listener *mq_listener_new(const mq_listener_config *cfg, char *err, size_t errlen)
+{
+    int n = cfg->threads > 0 ? cfg->threads : 1;
+    mq_listener *l = calloc(1, sizeof *l + (size_t)n * sizeof(conn_thread));
+    if (!l) {
+        close(cfg->listen_fd);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    l->fd = cfg->listen_fd;
+    l->max_connections = cfg->max_connections;
+    l->max_per_ip = cfg->max_per_ip;
+    pthread_mutex_init(&l->ip_lock, NULL);
+    for (; l->nthreads < n; l->nthreads++)
+        if (!conn_thread_start(l, &l->threads[l->nthreads], cfg, err, errlen)) {
+            l->nthreads++; /* half started: stopped and freed with the others */
+            mq_listener_stop(l);
+            return NULL;
+        }
+    return l;
+}
+
+bool mq_listener_accept(mq_listener *l, char *err, size_t errlen)
+{
+    l->accepting = pthread_create(&l->accept_thread, NULL, accept_main, l) == 0;
+    if (!l->accepting)
+        snprintf(err, errlen, "cannot start the acceptor thread");
+    return l->accepting;
+}
+
+void mq_listener_note(mq_listener *l, struct MHD_Connection *conn, bool started)
+{
+    if (started) {
+        const union MHD_ConnectionInfo *d =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+        for (int i = 0; d && i < l->nthreads; i++)
+            if (l->threads[i].daemon == d->daemon)
+                l->threads[i].adding_started = true;
+        return;
+    }
+    const union MHD_ConnectionInfo *a =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    give_back(l, a ? a->client_addr : NULL);
+}
+
+void mq_listener_resume(mq_listener *l, struct MHD_Connection *conn)
+{
+    /* its thread first: once resumed, the connection may be answered and
+     * freed before MHD_resume_connection returns */
+    const union MHD_ConnectionInfo *d = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+    conn_thread *t = NULL;
+    for (int i = 0; d && i < l->nthreads; i++)
+        if (l->threads[i].daemon == d->daemon)
+            t = &l->threads[i];
+    MHD_resume_connection(conn);
+    if (t)
+        wake(t);
+}
+
+void mq_listener_stop_accepting(mq_listener *l)
+{
+    if (!l)
+        return;
+    atomic_store(&l->stop_accepting, true);
+    if (l->fd >= 0)
+        shutdown(l->fd, SHUT_RDWR); /* wakes accept4 */
+    if (l->accepting)
+        pthread_join(l->accept_thread, NULL);
+    l->accepting = false;
+    if (l->fd >= 0)
+        close(l->fd);
+    l->fd = -1;
+}
+
+void mq_listener_stop(mq_listener *l)
+{
+    if (!l)
+        return;
+    mq_listener_stop_accepting(l);
+    atomic_store(&l->stop, true);
+    for (int i = 0; i < l->nthreads; i++) {
+        conn_thread *t = &l->threads[i];
+        if (t->running) {
+            wake(t);
+            pthread_join(t->thread, NULL);
+        }
+    }
+    for (int i = 0; i < l->nthreads; i++) {
+        conn_thread *t = &l->threads[i];
+        for (incoming *in = t->head, *next; in; in = next) {
+            next = in->next;
+            close(in->fd);
+            free(in);
+        }
+        if (t->daemon) {
+            /* once more, with its thread gone: a connection resumed since
+             * (the last rated quote's) is answered, not left suspended,
+             * which libmicrohttpd does not stop with */
+            MHD_run(t->daemon);
+            MHD_stop_daemon(t->daemon); /* closes what is open: notes come back here */
+        }
+        if (t->wake_fd >= 0)
+            close(t->wake_fd);
+        pthread_mutex_destroy(&t->lock);
+    }
+    for (int b = 0; b < IP_BUCKETS; b++)
+        for (ip_count *c = l->ips[b], *next; c; c = next) {
+            next = c->next;
+            free(c);
+        }
+    pthread_mutex_destroy(&l->ip_lock);
+    free(l);
+}
