@@ -26,16 +26,16 @@
  *
  * The caps are counted here, as a connection is accepted: open connections
  * in all (beyond it the acceptor waits, the client unserved, until one
- * closes) and per client address (beyond it the connection is closed at
+ * closes) and per client: an IPv4 address or an IPv6 /64 (beyond it the connection is closed at
  * once, as libmicrohttpd's own cap did). A connection's place is given back
  * when its daemon says it closed (mq_listener_note), or when the daemon
  * refused it.
  */
 #include "listener.h"
+#include "ratelimit.h"
 
 #include <errno.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,13 +49,14 @@
 
 enum { IP_BUCKETS = 1024, CAP_WAIT_US = 2000, OUT_OF_FDS_WAIT_US = 10000 };
 
-/* A client address's open connections: IPv4 (4 bytes) or IPv6 (16), the
- * whole address. */
+/* A client's open connections. The client is the rate limiter's
+ * (ratelimit.c): an IPv4 address, or an IPv6 /64 network, what one
+ * subscriber gets, so that a host cannot pass the cap by taking a new
+ * address of its network for every few connections. */
 typedef struct ip_count {
     struct ip_count *next;
     unsigned open;
-    unsigned char len;
-    unsigned char addr[16];
+    mq_rl_key key;
 } ip_count;
 
 /* An accepted connection, queued for its connection thread. */
@@ -95,52 +96,34 @@ struct mq_listener {
 
 /* ---- Per-address counts ---------------------------------------------------- */
 
-/* The address part of a socket address (the port left out); 0 bytes for a
- * family that has none. */
-static size_t address_key(const struct sockaddr *sa, unsigned char key[16])
-{
-    if (sa && sa->sa_family == AF_INET) {
-        memcpy(key, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-        return 4;
-    }
-    if (sa && sa->sa_family == AF_INET6) {
-        memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-        return 16;
-    }
-    return 0;
-}
-
-static unsigned bucket_of(const unsigned char *key, size_t len)
+static unsigned bucket_of(const mq_rl_key *key)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ key[i]) * 16777619u;
+    for (size_t i = 0; i < sizeof key->bytes; i++)
+        h = (h ^ key->bytes[i]) * 16777619u;
     return h & (IP_BUCKETS - 1);
 }
 
-static ip_count **find_ip(mq_listener *l, const unsigned char *key, size_t len)
+static ip_count **find_ip(mq_listener *l, const mq_rl_key *key)
 {
-    ip_count **pp = &l->ips[bucket_of(key, len)];
-    while (*pp && !((*pp)->len == len && memcmp((*pp)->addr, key, len) == 0))
+    ip_count **pp = &l->ips[bucket_of(key)];
+    while (*pp && memcmp((*pp)->key.bytes, key->bytes, sizeof key->bytes) != 0)
         pp = &(*pp)->next;
     return pp;
 }
 
-/* Counts one more connection from sa; false when that address is at its
- * cap (or out of memory). Addresses are counted only under a cap. */
+/* Counts one more connection from sa; false when its client is at its cap
+ * (or out of memory). Clients are counted only under a cap. */
 static bool take_ip(mq_listener *l, const struct sockaddr *sa)
 {
-    unsigned char key[16];
-    size_t len = address_key(sa, key);
-    if (l->max_per_ip == 0 || len == 0)
+    mq_rl_key key;
+    if (l->max_per_ip == 0 || !mq_rl_key_from_sockaddr(sa, &key))
         return true;
     bool ok = false;
     pthread_mutex_lock(&l->ip_lock);
-    ip_count **pp = find_ip(l, key, len);
-    if (!*pp && (*pp = calloc(1, sizeof **pp))) {
-        (*pp)->len = (unsigned char)len;
-        memcpy((*pp)->addr, key, len);
-    }
+    ip_count **pp = find_ip(l, &key);
+    if (!*pp && (*pp = calloc(1, sizeof **pp)))
+        (*pp)->key = key;
     if (*pp && (*pp)->open < l->max_per_ip) {
         (*pp)->open++;
         ok = true;
@@ -151,12 +134,11 @@ static bool take_ip(mq_listener *l, const struct sockaddr *sa)
 
 static void give_back_ip(mq_listener *l, const struct sockaddr *sa)
 {
-    unsigned char key[16];
-    size_t len = address_key(sa, key);
-    if (l->max_per_ip == 0 || len == 0)
+    mq_rl_key key;
+    if (l->max_per_ip == 0 || !mq_rl_key_from_sockaddr(sa, &key))
         return;
     pthread_mutex_lock(&l->ip_lock);
-    ip_count **pp = find_ip(l, key, len);
+    ip_count **pp = find_ip(l, &key);
     if (*pp && --(*pp)->open == 0) {
         ip_count *gone = *pp;
         *pp = gone->next;

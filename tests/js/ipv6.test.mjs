@@ -221,7 +221,7 @@ describe('--bind ::1', { skip: NO_V6 }, () => {
     await srv.cleanup();
   });
 
-  it('--max-per-ip caps an IPv6 client (libmicrohttpd sees its address)', async () => {
+  it('--max-per-ip caps an IPv6 client (counted by its /64, as the rate limit is)', async () => {
     const srv = await startServer({ args: ['--bind', '::1', '--threads', '1', '--max-per-ip', '3'] });
     const socks = [];
     for (let i = 0; i < 3; i++) socks.push(await openIdle('::1', srv.port));
