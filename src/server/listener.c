@@ -19,10 +19,14 @@
  * of new connections evenly, which libmicrohttpd's threads, each accepting
  * what it saw first, did not (wrk's 64 split 13/52 in one run of four).
  *
- * A connection suspended while its quote is rated and saved is resumed by
- * another thread, through mq_listener_resume, which also wakes its
- * connection thread: a daemon without a thread of its own does not make its
- * epoll descriptor readable on a resume.
+ * Every call into a daemon is made on its own thread. Other threads queue
+ * work for it: the acceptor new connections, the rating threads and the
+ * store's writer the connections to resume once a quote is rated or saved
+ * (mq_listener_resume; a daemon without a thread of its own would not wake
+ * up on a resume made elsewhere: its epoll descriptor does not show it).
+ * The eventfd that wakes a connection thread is written only when the
+ * thread is asleep: under load it mostly is not, and takes what was queued
+ * on its next turn.
  *
  * The caps are counted here, as a connection is accepted: open connections
  * in all (beyond it the acceptor waits, the client unserved, until one
@@ -71,11 +75,17 @@ typedef struct incoming {
 typedef struct conn_thread {
     mq_listener *owner;
     struct MHD_Daemon *daemon;
-    int epoll_fd; /* the daemon's: readable when it has something to do */
-    int wake_fd;  /* eventfd: a connection queued, or stop */
-    pthread_mutex_t lock;
-    incoming *head, *tail; /* guarded by lock */
-    bool adding_started;   /* the daemon said STARTED during MHD_add_connection */
+    int epoll_fd;         /* the daemon's: readable when it has something to do */
+    int wake_fd;          /* eventfd: written only while the thread sleeps (or stops) */
+    pthread_mutex_t lock; /* guards what follows, to `sleeping` */
+    incoming *head, *tail;
+    /* connections to resume, at most one entry each (a connection is
+     * resumed once per suspension), so never more than are open: `cap`
+     * is --max-connections. Two arrays, swapped under the lock. */
+    struct MHD_Connection **resume, **resuming;
+    size_t nresume, cap;
+    bool sleeping;       /* in poll(), or about to be: wake it */
+    bool adding_started; /* the daemon said STARTED during MHD_add_connection */
     pthread_t thread;
     bool running;
 } conn_thread;
@@ -166,13 +176,30 @@ static void wake(conn_thread *t)
     /* EAGAIN: the counter is full, so the thread is awake already */
 }
 
-/* Hands the daemon the connections queued for it, on its own thread. */
-static void add_queued(conn_thread *t)
+/* Queues work for t's thread under its lock, and wakes it if it sleeps
+ * (called with the lock held; the word is sent after). */
+static bool take_sleeper(conn_thread *t)
+{
+    bool sleeping = t->sleeping;
+    t->sleeping = false;
+    return sleeping;
+}
+
+/* Does what other threads queued for the daemon, on its own thread: the
+ * resumes, then the new connections. */
+static void do_queued(conn_thread *t)
 {
     pthread_mutex_lock(&t->lock);
     incoming *in = t->head;
     t->head = t->tail = NULL;
+    struct MHD_Connection **resume = t->resume;
+    size_t nresume = t->nresume;
+    t->resume = t->resuming;
+    t->resuming = resume;
+    t->nresume = 0;
     pthread_mutex_unlock(&t->lock);
+    for (size_t i = 0; i < nresume; i++)
+        MHD_resume_connection(resume[i]);
     while (in) {
         incoming *next = in->next;
         t->adding_started = false;
@@ -205,13 +232,24 @@ static void *conn_thread_main(void *arg)
     struct pollfd fds[2] = {{.fd = t->epoll_fd, .events = POLLIN},
                             {.fd = t->wake_fd, .events = POLLIN}};
     while (!atomic_load(&t->owner->stop)) {
-        add_queued(t);
+        do_queued(t);
         MHD_run(t->daemon);
+        /* sleep only with nothing queued; from here on, whoever queues
+         * something writes the eventfd (an awake thread is not told) */
+        pthread_mutex_lock(&t->lock);
+        t->sleeping = !t->head && t->nresume == 0;
+        bool sleep = t->sleeping;
+        pthread_mutex_unlock(&t->lock);
+        if (!sleep)
+            continue;
         if (poll(fds, 2, daemon_timeout_ms(t->daemon)) > 0 && (fds[1].revents & POLLIN)) {
             uint64_t count;
             if (read(t->wake_fd, &count, sizeof count) < 0 && errno != EAGAIN)
                 break; /* cannot happen with an eventfd; not a busy loop */
         }
+        pthread_mutex_lock(&t->lock);
+        t->sleeping = false;
+        pthread_mutex_unlock(&t->lock);
     }
     return NULL;
 }
@@ -222,6 +260,13 @@ static bool conn_thread_start(mq_listener *l, conn_thread *t, const mq_listener_
     t->owner = l;
     t->wake_fd = -1;
     pthread_mutex_init(&t->lock, NULL);
+    t->cap = cfg->max_connections + 1;
+    t->resume = calloc(t->cap, sizeof *t->resume);
+    t->resuming = calloc(t->cap, sizeof *t->resuming);
+    if (!t->resume || !t->resuming) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
     if (!(t->daemon = cfg->make_daemon(cfg->make_daemon_arg))) {
         snprintf(err, errlen, "cannot start the HTTP daemon");
         return false;
@@ -253,8 +298,10 @@ static void hand_over(mq_listener *l, incoming *in)
     else
         t->head = in;
     t->tail = in;
+    bool asleep = take_sleeper(t);
     pthread_mutex_unlock(&t->lock);
-    wake(t);
+    if (asleep)
+        wake(t);
 }
 
 /* One accepted connection, within the caps: waits (the client unserved)
@@ -345,15 +392,25 @@ void mq_listener_note(mq_listener *l, struct MHD_Connection *conn, bool started)
 
 void mq_listener_resume(mq_listener *l, struct MHD_Connection *conn)
 {
-    /* its thread first: once resumed, the connection may be answered and
-     * freed before MHD_resume_connection returns */
+    /* a suspended connection stays until resumed: its daemon can be asked */
     const union MHD_ConnectionInfo *d = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
     conn_thread *t = NULL;
     for (int i = 0; d && i < l->nthreads; i++)
         if (l->threads[i].daemon == d->daemon)
             t = &l->threads[i];
-    MHD_resume_connection(conn);
-    if (t)
+    if (!t) {
+        MHD_resume_connection(conn); /* cannot happen: not one of ours */
+        return;
+    }
+    pthread_mutex_lock(&t->lock);
+    bool queued = t->nresume < t->cap;
+    if (queued)
+        t->resume[t->nresume++] = conn;
+    bool asleep = take_sleeper(t);
+    pthread_mutex_unlock(&t->lock);
+    if (!queued)
+        MHD_resume_connection(conn); /* cannot happen (see conn_thread) */
+    if (asleep || !queued)
         wake(t);
 }
 
@@ -396,11 +453,16 @@ void mq_listener_stop(mq_listener *l)
             /* once more, with its thread gone: a connection resumed since
              * (the last rated quote's) is answered, not left suspended,
              * which libmicrohttpd does not stop with */
+            for (size_t k = 0; k < t->nresume; k++)
+                MHD_resume_connection(t->resume[k]);
+            t->nresume = 0;
             MHD_run(t->daemon);
             MHD_stop_daemon(t->daemon); /* closes what is open: notes come back here */
         }
         if (t->wake_fd >= 0)
             close(t->wake_fd);
+        free(t->resume);
+        free(t->resuming);
         pthread_mutex_destroy(&t->lock);
     }
     for (int b = 0; b < IP_BUCKETS; b++)

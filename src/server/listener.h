@@ -42,10 +42,10 @@ bool mq_listener_accept(mq_listener *l, char *err, size_t errlen);
  * frees its place under the caps. */
 void mq_listener_note(mq_listener *l, struct MHD_Connection *conn, bool started);
 
-/* MHD_resume_connection, and a word to the connection's thread, which
- * would otherwise sleep on: a daemon without a thread of its own does not
- * make its epoll descriptor readable on a resume (seen with 0.9.75: every
- * answer waited for the next request). Any thread. */
+/* Resumes a suspended connection: MHD_resume_connection, made on the
+ * connection's own thread, which is woken for it if it sleeps (a daemon
+ * without a thread of its own does not wake up on a resume made elsewhere;
+ * seen with 0.9.75: every answer waited for the next request). Any thread. */
 void mq_listener_resume(mq_listener *l, struct MHD_Connection *conn);
 
 /* Stops accepting: connections not accepted yet are refused. Those open
