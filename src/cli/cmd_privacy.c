@@ -20,7 +20,9 @@
 mq_store *cli_open_store(const char *cmd, const cli_opts *o)
 {
     char err[512];
-    mq_store_options opts = {.must_exist = true}; /* a mistyped --db is not a new database */
+    /* a mistyped --db is not a new database; requote only reads, so a
+     * database it may not write (a copy on read-only media) will do */
+    mq_store_options opts = {.must_exist = true, .may_read_only = strcmp(cmd, "requote") == 0};
     mq_store *st = mq_store_open_with(o->db ? o->db : "var/multiquote.db", &opts, err, sizeof err);
     if (!st)
         fprintf(stderr, "multiquote %s: %s\n", cmd, err);

@@ -72,6 +72,12 @@ typedef struct mq_store_options {
      * missing file is created (serve). PostgreSQL: no effect (a database
      * is never created). */
     bool must_exist;
+    /* SQLite: when the file cannot be written (a copy on read-only media,
+     * a file or folder this user may not write), open it read-only instead:
+     * nothing migrated (the file must be at this program's schema), and
+     * every save fails. For commands that only read (requote).
+     * PostgreSQL: no effect. */
+    bool may_read_only;
 } mq_store_options;
 
 /* Opens (creating and migrating) the store `where`: a postgres:// or

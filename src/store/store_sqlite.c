@@ -14,8 +14,10 @@
  */
 #include "store_backend.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -104,6 +106,7 @@ typedef struct sq {
     int nfixed;
     pthread_key_t packer_key;
     bool has_packer_key;
+    bool read_only;               /* opened read-only (mq_store_options.may_read_only) */
     pthread_mutex_t packers_lock; /* guards packers */
     store_packer **packers;       /* every thread's, npackers of them */
     int npackers;
@@ -436,6 +439,80 @@ static void create_private(const char *path)
         close(fd);
 }
 
+/* Whether what failed on db failed for want of write access: the file, or
+ * its folder (where SQLite makes the -wal and -shm files), read-only. */
+static bool cannot_write(sqlite3 *db)
+{
+    int rc = sqlite3_errcode(db) & 0xff, e = sqlite3_system_errno(db);
+    return rc == SQLITE_READONLY || e == EACCES || e == EROFS || e == EPERM;
+}
+
+/* Forgets what prepare_all prepared, before the connection is opened again. */
+static void unprepare_all(sq *b)
+{
+    for (int i = 0; i < ST_NSTMT; i++) {
+        sqlite3_finalize(b->st[i]);
+        b->st[i] = NULL;
+    }
+    sqlite3_finalize(b->dict_select);
+    b->dict_select = NULL;
+    store_packer_free(b->packer);
+    b->packer = NULL;
+}
+
+/* An absolute file: URI of path with immutable=1, in buf. */
+static bool immutable_uri(const char *path, char *buf, size_t n)
+{
+    char *abs = realpath(path, NULL);
+    if (!abs)
+        return false;
+    size_t k = (size_t)snprintf(buf, n, "file://");
+    for (const unsigned char *c = (const unsigned char *)abs; *c && k + 4 < n; c++)
+        k += isalnum(*c) || strchr("/._-~", *c) ? (size_t)snprintf(buf + k, n - k, "%c", *c)
+                                                : (size_t)snprintf(buf + k, n - k, "%%%02X", *c);
+    free(abs);
+    return k + 13 < n && snprintf(buf + k, n - k, "?immutable=1") > 0;
+}
+
+/* Opens path again, read-only (may_read_only), at this program's schema.
+ * A WAL database needs its -shm file, which SQLite makes beside it: in a
+ * folder this user cannot write, and with no -wal file there (no process
+ * has it open for writing), the file is opened as immutable instead. */
+static bool open_read_only(sq *b, const char *path, int *version, char *err, size_t errlen)
+{
+    unprepare_all(b);
+    sqlite3_close(b->db);
+    b->db = NULL;
+    char wal[PATH_MAX + 8], uri[3 * PATH_MAX + 32];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX;
+    int rc = sqlite3_open_v2(path, &b->db, flags, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(b->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+    if (rc != SQLITE_OK && access(wal, F_OK) != 0 && immutable_uri(path, uri, sizeof uri)) {
+        sqlite3_close(b->db);
+        rc = sqlite3_open_v2(uri, &b->db, flags | SQLITE_OPEN_URI, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        set_err(err, errlen, path, b->db);
+        return false;
+    }
+    b->read_only = true;
+    *version = user_version(b->db);
+    if (*version != store_nmigrations) {
+        snprintf(err, errlen,
+                 "%s: read-only here, and at schema version %d where this program needs %d: "
+                 "open it once where it can be written, to upgrade it",
+                 path, *version, store_nmigrations);
+        return false;
+    }
+    if (!prepare_all(b, err, errlen)) {
+        name_file(path, err, errlen);
+        return false;
+    }
+    return true;
+}
+
 static void open_dicts(sq *b); /* with the packed texts, below */
 static void snapshot_fixed_dicts(sq *b);
 static void retire_dicts(sq *b);
@@ -478,8 +555,13 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
      * secure_delete: deleted rows are overwritten with zeros, not left in
      * free pages */
     if (!set_up(b->db, version, err, errlen) || !prepare_all(b, err, errlen)) {
-        name_file(path, err, errlen); /* "file is not a database", read-only... */
-        goto fail;
+        if (o && o->may_read_only && cannot_write(b->db)) {
+            if (!open_read_only(b, path, version, err, errlen))
+                goto fail;
+        } else {
+            name_file(path, err, errlen); /* "file is not a database", read-only... */
+            goto fail;
+        }
     }
     struct stat st;
     if (stat(path, &st) == 0) {
@@ -488,9 +570,11 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
         b->has_file = true;
     }
     open_dicts(b);
-    retire_dicts(b);
+    if (!b->read_only)
+        retire_dicts(b);
     snapshot_fixed_dicts(b);
-    start_checkpointer(b, path);
+    if (!b->read_only)
+        start_checkpointer(b, path);
     return b;
 fail:
     sq_close(b);

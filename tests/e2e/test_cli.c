@@ -912,6 +912,59 @@ static void test_requote_saved(void **state)
     unsetenv("MQ_KEY");
 }
 
+/* Copies file `from` to `to`. */
+static void copy_file(const char *from, const char *to)
+{
+    size_t n = 0;
+    char *bytes = ts_read_file(from, &n);
+    FILE *f = fopen(to, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+    free(bytes);
+}
+
+/* requote only reads: it opens a database it may not write (a copy on
+ * read-only media, another user's file), here a copy in a read-only
+ * folder, where SQLite cannot make the database's -shm file. Modes do not
+ * stop root, so as root requote runs as nobody (setpriv), where nobody can
+ * reach the program; else the test is skipped. */
+static void test_requote_read_only(void **state)
+{
+    (void)state;
+    bool root = geteuid() == 0;
+    const char *setpriv = "/usr/bin/setpriv";
+    const char *as_nobody[] = {
+        "--reuid=65534", "--regid=65534", "--clear-groups", bin, "help", NULL};
+    if (root) {
+        ts_result probe = ts_run(setpriv, as_nobody, NULL, tmp, 30);
+        bool can = probe.code == 0;
+        ts_result_free(&probe);
+        if (!can)
+            skip(); /* no setpriv, or the program is out of nobody's reach */
+    }
+    char db[96], id[64], dir[] = "/tmp/mq-read-only-XXXXXX", copy[64];
+    temp_path(db, sizeof db, "read-only-source.db");
+    setenv("MQ_KEY", KEY_ONE, 1);
+    save_quote(db, "examples/oh-single-driver.json", id, sizeof id);
+    assert_non_null(mkdtemp(dir));
+    snprintf(copy, sizeof copy, "%s/quotes.db", dir);
+    copy_file(db, copy); /* serve checkpointed it as it stopped: no -wal */
+    assert_int_equal(chmod(copy, 0444), 0);
+    assert_int_equal(chmod(dir, 0555), 0);
+    const char *requote[] = {
+        "--reuid=65534", "--regid=65534", "--clear-groups", bin, "requote", "--db", copy, id, NULL};
+    run r = root ? ts_run(setpriv, requote, NULL, tmp, 30) : run_with(NULL, requote + 3);
+    chmod(dir, 0755);
+    unlink(copy);
+    rmdir(dir);
+    unsetenv("MQ_KEY");
+    assert_exit(&r, 0);
+    assert_contains(r.out, "reproduced exactly\n");
+    assert_string_equal(r.err, "");
+    ts_result_free(&r);
+}
+
 /* ---- Broken plans --------------------------------------------------------- */
 
 /* `check DIR` fails (1); the first line of stderr starts with exactly
@@ -1080,6 +1133,7 @@ int main(void)
         cmocka_unit_test(test_key_file_and_mq_key),
         cmocka_unit_test(test_output_write_errors),
         cmocka_unit_test(test_requote_saved),
+        cmocka_unit_test(test_requote_read_only),
         cmocka_unit_test(test_plan_unknown_table),
         cmocka_unit_test(test_plan_missing_key_column),
         cmocka_unit_test(test_plan_overlapping_bands),
