@@ -93,6 +93,7 @@ typedef struct conn_thread {
 struct mq_listener {
     int fd;
     unsigned max_connections, max_per_ip;
+    atomic_long *refused_total;
     atomic_uint open;        /* accepted and not closed, in all */
     pthread_mutex_t ip_lock; /* guards ips */
     ip_count *ips[IP_BUCKETS];
@@ -310,7 +311,10 @@ static void admit(mq_listener *l, incoming *in)
 {
     while (atomic_load(&l->open) >= l->max_connections && !atomic_load(&l->stop_accepting))
         usleep(CAP_WAIT_US);
-    if (atomic_load(&l->stop_accepting) || !take_ip(l, (struct sockaddr *)&in->from)) {
+    bool stopping = atomic_load(&l->stop_accepting);
+    if (stopping || !take_ip(l, (struct sockaddr *)&in->from)) {
+        if (!stopping && l->refused_total)
+            atomic_fetch_add(l->refused_total, 1);
         close(in->fd);
         free(in);
         return;
@@ -357,6 +361,7 @@ mq_listener *mq_listener_new(const mq_listener_config *cfg, char *err, size_t er
     l->fd = cfg->listen_fd;
     l->max_connections = cfg->max_connections;
     l->max_per_ip = cfg->max_per_ip;
+    l->refused_total = cfg->refused_total;
     pthread_mutex_init(&l->ip_lock, NULL);
     for (; l->nthreads < n; l->nthreads++)
         if (!conn_thread_start(l, &l->threads[l->nthreads], cfg, err, errlen)) {

@@ -8,6 +8,7 @@
 #ifndef MQ_LISTENER_H
 #define MQ_LISTENER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -22,10 +23,11 @@ typedef struct mq_listener mq_listener;
 typedef struct MHD_Daemon *(*mq_listener_daemon_fn)(void *arg);
 
 typedef struct mq_listener_config {
-    int listen_fd;            /* bound and listening; the listener closes it */
-    int threads;              /* connection threads (daemons), at least 1 */
-    unsigned max_connections; /* open in all; more wait to be accepted */
-    unsigned max_per_ip;      /* open per client address, more refused; 0: no cap */
+    int listen_fd;              /* bound and listening; the listener closes it */
+    int threads;                /* connection threads (daemons), at least 1 */
+    unsigned max_connections;   /* open in all; more wait to be accepted */
+    unsigned max_per_ip;        /* open per client address, more refused; 0: no cap */
+    atomic_long *refused_total; /* counts connections closed over max_per_ip; may be NULL */
     mq_listener_daemon_fn make_daemon;
     void *make_daemon_arg;
 } mq_listener_config;

@@ -210,8 +210,13 @@ static void carriers(text *t, mq_server *s)
         "# HELP mq_http_slow_requests_cut_total Connections cut because their request took "
         "longer than --request-timeout to arrive.\n"
         "# TYPE mq_http_slow_requests_cut_total counter\n"
-        "mq_http_slow_requests_cut_total %ld\n",
-        atomic_load(&m->rate_limited), atomic_load(&m->slow_requests_cut));
+        "mq_http_slow_requests_cut_total %ld\n"
+        "# HELP mq_http_connections_refused_total Connections closed at once because their "
+        "client (an IPv4 address, an IPv6 /64) already held --max-per-ip.\n"
+        "# TYPE mq_http_connections_refused_total counter\n"
+        "mq_http_connections_refused_total %ld\n",
+        atomic_load(&m->rate_limited), atomic_load(&m->slow_requests_cut),
+        atomic_load(&m->per_ip_refused));
     store_commits(t, s->store);
     put(t,
         "# HELP mq_http_connections Open HTTP connections.\n"

@@ -1638,6 +1638,7 @@ static bool start_listener(mq_server *s)
         .threads = connection_threads(&s->cfg, s->raters != NULL),
         .max_connections = s->cfg.limits.max_connections,
         .max_per_ip = s->cfg.limits.max_per_ip,
+        .refused_total = &s->metrics.per_ip_refused,
         .make_daemon = start_daemon,
         .make_daemon_arg = s,
     };

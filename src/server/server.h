@@ -114,6 +114,7 @@ typedef struct mq_metrics {
     /* hardening: requests refused by the per-client limit, and slow
      * requests cut by the connection watch */
     atomic_long rate_limited, slow_requests_cut;
+    atomic_long per_ip_refused; /* connections closed over --max-per-ip (listener.c) */
 } mq_metrics;
 
 typedef struct mq_server {

@@ -480,6 +480,8 @@ describe('connection caps', () => {
     await sleep(300);
     assert.equal((await get(srv.port, '/healthz')).status, 200);
     for (const s of socks) s.destroy();
+    await sleep(300); // the server sees them closed
+    assert.match((await get(srv.port, '/metrics')).text, /^mq_http_connections_refused_total 1$/m);
     await srv.cleanup();
   });
 
