@@ -9,11 +9,12 @@
  * The vault's text is encrypted with XChaCha20-Poly1305 (a random 192-bit
  * nonce, the quote id as associated data, so a box cannot be moved to
  * another quote), and the request's text ends with
- * "_sealed": {"key": ID, "v": 2, "nonce": B64, "box": B64} as its last
- * member. Opening decrypts, walks the sealed request the same way and puts
- * the vault's values back in order. Version 1 boxes (no "v"), which held
- * each value with its path ([["drivers", 0, "last_name"], "Okafor"], ...:
- * twice the bytes), still open. Plaintext buffers are wiped after use.
+ * "_sealed": {"key": ID, "v": 3, "nonce": B64, "box": B64} as its last
+ * member. Opening decrypts, walks the sealed request the same way (with the
+ * fields of the box's version: see SEAL_VERSION) and puts the vault's
+ * values back in order. Version 1 boxes (no "v"), which held each value
+ * with its path ([["drivers", 0, "last_name"], "Okafor"], ...: twice the
+ * bytes), still open. Plaintext buffers are wiped after use.
  */
 #include "privacy.h"
 #include "privacy_internal.h"
@@ -54,41 +55,53 @@ typedef struct step {
     at from;
     const char *key;
     at to;
+    int since; /* the box version from which the step is taken */
 } step;
 
+/* The version new boxes are sealed in. Version 3 added the health facts of
+ * term life (tobacco, build, health: special-category data, which version 2
+ * left in clear) and the health line's members[].tobacco. A box is opened
+ * with the steps of its own version: its values are in the order of that
+ * walk. */
+enum { SEAL_VERSION = 3 };
+
 static const step steps[] = {
-    {TOP, "applicant", APPLICANT},
-    {TOP, "drivers", DRIVERS},
-    {TOP, "vehicles", VEHICLES},
-    {TOP, "household", HOUSEHOLD},
-    {TOP, "members", MEMBERS},
-    {TOP, "auto", PART},
-    {TOP, "home", PART},
-    {TOP, "renters", PART},
-    {PART, "applicant", APPLICANT},
-    {PART, "drivers", DRIVERS},
-    {PART, "vehicles", VEHICLES},
-    {PART, "household", HOUSEHOLD},
-    {PART, "members", MEMBERS},
-    {APPLICANT, "first_name", TAKE},
-    {APPLICANT, "last_name", TAKE},
-    {APPLICANT, "email", TAKE},
-    {APPLICANT, "phone", TAKE},
-    {APPLICANT, "date_of_birth", TAKE},
-    {APPLICANT, "address", ADDRESS},
-    {ADDRESS, "street", TAKE},
-    {DRIVER, "first_name", TAKE},
-    {DRIVER, "last_name", TAKE},
-    {DRIVER, "date_of_birth", TAKE},
-    {DRIVER, "license", LICENSE},
-    {LICENSE, "number", TAKE},
-    {VEHICLE, "vin", TAKE},
-    {HOUSEHOLD, "income", TAKE},
-    {MEMBER, "date_of_birth", TAKE},
+    {TOP, "applicant", APPLICANT, 2},
+    {TOP, "drivers", DRIVERS, 2},
+    {TOP, "vehicles", VEHICLES, 2},
+    {TOP, "household", HOUSEHOLD, 2},
+    {TOP, "members", MEMBERS, 2},
+    {TOP, "auto", PART, 2},
+    {TOP, "home", PART, 2},
+    {TOP, "renters", PART, 2},
+    {TOP, "tobacco", TAKE, 3}, /* term life */
+    {TOP, "build", TAKE, 3},
+    {TOP, "health", TAKE, 3},
+    {PART, "applicant", APPLICANT, 2},
+    {PART, "drivers", DRIVERS, 2},
+    {PART, "vehicles", VEHICLES, 2},
+    {PART, "household", HOUSEHOLD, 2},
+    {PART, "members", MEMBERS, 2},
+    {APPLICANT, "first_name", TAKE, 2},
+    {APPLICANT, "last_name", TAKE, 2},
+    {APPLICANT, "email", TAKE, 2},
+    {APPLICANT, "phone", TAKE, 2},
+    {APPLICANT, "date_of_birth", TAKE, 2},
+    {APPLICANT, "address", ADDRESS, 2},
+    {ADDRESS, "street", TAKE, 2},
+    {DRIVER, "first_name", TAKE, 2},
+    {DRIVER, "last_name", TAKE, 2},
+    {DRIVER, "date_of_birth", TAKE, 2},
+    {DRIVER, "license", LICENSE, 2},
+    {LICENSE, "number", TAKE, 2},
+    {VEHICLE, "vin", TAKE, 2},
+    {HOUSEHOLD, "income", TAKE, 2},
+    {MEMBER, "date_of_birth", TAKE, 2},
+    {MEMBER, "tobacco", TAKE, 3},
 };
 
-/* The state of parent[key] holding `value`. */
-static at step_to(at from, const char *key, const json_t *value)
+/* The state of parent[key] holding `value`, in a box of `version`. */
+static at step_to(at from, const char *key, const json_t *value, int version)
 {
     if (key[0] == 'e' && strcmp(key, "extra") == 0)
         return TAKE;
@@ -96,7 +109,8 @@ static at step_to(at from, const char *key, const json_t *value)
         return NOWHERE;
     /* first letters compared before strcmp: every key of a request comes here */
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-        if (steps[i].from == from && steps[i].key[0] == key[0] && strcmp(steps[i].key, key) == 0)
+        if (steps[i].from == from && steps[i].key[0] == key[0] && steps[i].since <= version &&
+            strcmp(steps[i].key, key) == 0)
             /* a bundle part is a request only when it is an object */
             return steps[i].to == PART && !json_is_object(value) ? NOWHERE : steps[i].to;
     return NOWHERE;
@@ -150,7 +164,7 @@ static void seal_members(walk *w, const json_t *obj, at a)
         mq_jw_strn(&w->text, key, key_len);
         mq_jw_mem(&w->text, ":", 1);
         /* a null personal value too: opening takes a value for every place */
-        at next = step_to(a, key, v);
+        at next = step_to(a, key, v, SEAL_VERSION);
         if (next == TAKE) {
             write_entry(w, v);
             mq_jw_mem(&w->text, "null", 4);
@@ -259,7 +273,9 @@ static bool write_envelope(mq_jw *w, const mq_priv_ring *r, const char *quote_id
     if (nonce64 && box64) {
         mq_jw_raw(w, "\"_sealed\":{\"key\":");
         mq_jw_int(w, id);
-        mq_jw_raw(w, ",\"v\":2,\"nonce\":");
+        mq_jw_raw(w, ",\"v\":");
+        mq_jw_int(w, SEAL_VERSION);
+        mq_jw_raw(w, ",\"nonce\":");
         mq_jw_str(w, nonce64);
         mq_jw_raw(w, ",\"box\":");
         mq_jw_str(w, box64);
@@ -380,7 +396,8 @@ void mq_priv_sealed_free(mq_priv_sealed *s)
 }
 
 /* The vault text inside an envelope, and its version (*version: 1, paths
- * with values; 2, values in the order of the walk); NULL with err set. */
+ * with values; 2 and 3, values in the order of that version's walk); NULL
+ * with err set. */
 static char *decrypt_vault(const mq_priv_ring *r, const char *quote_id, json_t *env, int *version,
                            char *err, size_t errlen)
 {
@@ -389,7 +406,7 @@ static char *decrypt_vault(const mq_priv_ring *r, const char *quote_id, json_t *
     *version = 1;
     if (json_unpack(env, "{s:i, s?i, s:s, s:s !}", "key", &id, "v", version, "nonce", &nonce64,
                     "box", &box64) != 0 ||
-        (*version != 1 && *version != 2)) {
+        *version < 1 || *version > SEAL_VERSION) {
         snprintf(err, errlen, "quote %s: malformed _sealed envelope", quote_id);
         return NULL;
     }
@@ -434,6 +451,7 @@ done:
  * request, taking the vault's next value for every personal place. */
 typedef struct restore {
     const json_t *vault;
+    int version; /* the box's: which steps its walk took */
     size_t next;
     bool misfit; /* more places than values */
 } restore;
@@ -444,7 +462,7 @@ static void restore_members(restore *rs, json_t *obj, at a, int depth)
 {
     for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
         json_t *v = json_object_iter_value(it);
-        at next = step_to(a, json_object_iter_key(it), v);
+        at next = step_to(a, json_object_iter_key(it), v, rs->version);
         if (next != TAKE) {
             restore_node(rs, v, next, depth + 1);
         } else if (rs->next < json_array_size(rs->vault)) {
@@ -469,11 +487,12 @@ static void restore_node(restore *rs, json_t *node, at a, int depth)
     }
 }
 
-/* Puts a version 2 vault's values back into the sealed request doc (its
- * "_sealed" removed); false when they do not fit its places one for one. */
-static bool restore_values(json_t *doc, const json_t *vault)
+/* Puts a version 2 or 3 vault's values back into the sealed request doc
+ * (its "_sealed" removed); false when they do not fit its places one for
+ * one. */
+static bool restore_values(json_t *doc, const json_t *vault, int version)
 {
-    restore rs = {.vault = vault};
+    restore rs = {.vault = vault, .version = version};
     restore_members(&rs, doc, TOP, 0);
     return !rs.misfit && rs.next == json_array_size(vault);
 }
@@ -534,7 +553,7 @@ char *mq_priv_open(const mq_priv_ring *r, const char *quote_id, const char *seal
         goto done;
     }
     json_object_del(doc, "_sealed"); /* env is gone: not a place to restore */
-    if (!(version == 2 ? restore_values(doc, vault) : restore_entries(doc, vault))) {
+    if (!(version >= 2 ? restore_values(doc, vault, version) : restore_entries(doc, vault))) {
         snprintf(err, errlen, "quote %s: the sealed data does not fit the request", quote_id);
         goto done;
     }

@@ -105,6 +105,13 @@ static marked life_request(void)
     marked m = {ts_load_json("tests/data/shoppers/life-oh-female-35-preferred.json"), {0}, 0};
     mark_applicant(&m, "li");
     mark(&m, "applicant.date_of_birth", "1952-08-13", false);
+    /* the health facts (version 3): whole objects, whatever they hold */
+    mark(&m, "tobacco", "MKtobaccoQz", false);
+    mark(&m, "build.height_in", "67.125", true);
+    mark(&m, "build.weight_lb", "183.375", true);
+    mark(&m, "health.diabetes", "MKdiabetesQz", false);
+    ts_set_path(m.doc, "health.condition_note", json_string("MKconditionQz"));
+    m.markers[m.n++] = "MKconditionQz";
     return m;
 }
 
@@ -115,6 +122,8 @@ static marked health_request(void)
     mark(&m, "household.income", "48731.29", true);
     mark(&m, "members[0].date_of_birth", "1961-03-17", false);
     mark(&m, "members[1].date_of_birth", "1963-09-04", false);
+    mark(&m, "members[0].tobacco", "MKtobacco0Qz", false); /* version 3 */
+    mark(&m, "members[1].tobacco", "MKtobacco1Qz", false);
     return m;
 }
 
@@ -306,10 +315,11 @@ static void test_version_1_boxes_still_open(void **state)
     if (!opened)
         fail_msg("open: %s", err);
     assert_string_equal(opened, want);
-    /* sealed again it is version 2, about half the box, and opens the same */
+    /* sealed again it is of the current version, about half the box, and
+     * opens the same */
     mq_priv_sealed s;
     assert_true(mq_priv_seal(r, QUOTE_ID, opened, strlen(opened), &s, err, sizeof err));
-    assert_non_null(strstr(s.text, "\"_sealed\":{\"key\":1,\"v\":2,\"nonce\":"));
+    assert_non_null(strstr(s.text, "\"_sealed\":{\"key\":1,\"v\":3,\"nonce\":"));
     const char *box1 = strstr(sealed, "\"box\":"), *box2 = strstr(s.text, "\"box\":");
     if (strlen(box2) * 2 > strlen(box1))
         fail_msg("box of %zu bytes against %zu in version 1", strlen(box2), strlen(box1));
@@ -321,6 +331,52 @@ static void test_version_1_boxes_still_open(void **state)
     free(opened);
     free(sealed);
     free(want);
+    mq_priv_ring_free(r);
+}
+
+/* Boxes sealed by version 2, which left the health facts in clear
+ * (term life's tobacco, build and health, the health line's
+ * members[].tobacco), written by that program with RING_1 for QUOTE_ID
+ * from tests/data/privacy/v2-*-request.json: they open with version 2's
+ * places, byte for byte, and sealed again they are version 3, with those
+ * facts in the box. */
+static void test_version_2_boxes_still_open(void **state)
+{
+    (void)state;
+    mq_priv_ring *r = ring(RING_1);
+    static const char *const which[][3] = {
+        {"life", "\"tobacco\":true,\"build\":{\"height_in\":64.5",
+         "\"tobacco\":null,\"build\":null"},
+        {"health", "\"tobacco\":true", "\"tobacco\":null"},
+    };
+    for (size_t i = 0; i < sizeof which / sizeof which[0]; i++) {
+        char path[96], err[256];
+        snprintf(path, sizeof path, "tests/data/privacy/v2-%s-sealed.json", which[i][0]);
+        char *sealed = ts_read_file(path, NULL);
+        snprintf(path, sizeof path, "tests/data/privacy/v2-%s-request.json", which[i][0]);
+        char *want = ts_read_file(path, NULL);
+        sealed[strcspn(sealed, "\n")] = '\0';
+        want[strcspn(want, "\n")] = '\0';
+        assert_non_null(strstr(sealed, "\"v\":2,"));  /* the fixture is of version 2 */
+        assert_non_null(strstr(sealed, which[i][1])); /* which left them in clear */
+        char *opened = mq_priv_open(r, QUOTE_ID, sealed, err, sizeof err);
+        if (!opened)
+            fail_msg("open %s: %s", which[i][0], err);
+        assert_string_equal(opened, want);
+        mq_priv_sealed s;
+        assert_true(mq_priv_seal(r, QUOTE_ID, opened, strlen(opened), &s, err, sizeof err));
+        assert_non_null(strstr(s.text, "\"v\":3,"));
+        assert_null(strstr(s.text, which[i][1]));
+        assert_non_null(strstr(s.text, which[i][2]));
+        char *again = mq_priv_open(r, QUOTE_ID, s.text, err, sizeof err);
+        assert_non_null(again);
+        assert_string_equal(again, want);
+        free(again);
+        mq_priv_sealed_free(&s);
+        free(opened);
+        free(sealed);
+        free(want);
+    }
     mq_priv_ring_free(r);
 }
 
@@ -668,6 +724,7 @@ int main(void)
         cmocka_unit_test(test_sealed_shape),
         cmocka_unit_test(test_open_failures),
         cmocka_unit_test(test_version_1_boxes_still_open),
+        cmocka_unit_test(test_version_2_boxes_still_open),
         cmocka_unit_test(test_version_2_misfit_refused),
         cmocka_unit_test(test_subject),
         cmocka_unit_test(test_subject_of_long_address),
