@@ -531,7 +531,17 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
     } else if (!(request = mq_api_open_request(s, &l.q, err, sizeof err))) {
         mq_api_error(r, 500, "sealed_data", err, "");
     } else if (!mq_req_parse(request, strlen(request), &r->arena, &in, &errs)) {
-        mq_api_error(r, 500, "internal", "the saved request no longer parses", "");
+        /* saved by a program whose checks were looser: the quote stands,
+         * but today's engine cannot take its request to work the steps out */
+        if (errs.count == 0)
+            mq_api_error(r, 500, "internal", "out of memory", "");
+        else
+            mq_api_error(r, 409, "request_outdated",
+                         mq_arena_printf(&r->arena,
+                                         "the saved request no longer passes this program's "
+                                         "checks (%s), so its worksheet cannot be worked out again",
+                                         mq_req_error_text(&errs.items[0], &r->arena)),
+                         "");
     } else {
         mq_result res;
         if (!mq_rate_plan(plan, &in, &(mq_rate_opts){.worksheet = true}, &r->arena, &res))

@@ -11,6 +11,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, rmSync, readdirSync, existsSync } from 'node:fs';
 import http from 'node:http';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import YAML from 'yaml';
 import Ajv from 'ajv';
@@ -1485,6 +1486,48 @@ describe('SIGHUP with plans edited on disk', { timeout: 120000 }, () => {
 });
 
 // ---- Shutdown and persistence ----------------------------------------------------
+
+describe('a quote saved under looser checks', { timeout: 60000 }, () => {
+  let srv;
+  after(async () => {
+    if (srv) await srv.cleanup();
+  });
+
+  it('its worksheet answers 409 request_outdated, naming the check it no longer passes', async () => {
+    srv = await startServer();
+    const res = await call(srv, 'POST', '/v1/quotes', { body: EXAMPLE_1 });
+    assert.equal(res.status, 201, res.text);
+    const id = res.json().quote_id;
+    // A copy of it, as a program that took an incident dated before the
+    // driver's birth saved it: its request in clear (saved before sealing,
+    // which opening takes as it is), its response the original's.
+    const old = structuredClone(EXAMPLE_1);
+    old.drivers[0].incidents = [{ type: 'at_fault_accident', date: '1950-06-01' }];
+    const copyId = id.slice(0, -1) + (id.endsWith('Z') ? 'Y' : 'Z');
+    const quoted = (t) => `'${t.replaceAll("'", "''")}'`;
+    execFileSync('sqlite3', [
+      srv.db,
+      `INSERT INTO quotes (id, created_at, line, effective_date, request, response, consent_contact, consent_at) ` +
+        `SELECT ${quoted(copyId)}, created_at, line, effective_date, ${quoted(JSON.stringify(old))}, response, 0, '' ` +
+        `FROM quotes WHERE id = ${quoted(id)};`,
+    ]);
+    const ws = await get(srv, `/v1/quotes/${copyId}/worksheet/harbor`);
+    assert.equal(ws.status, 409, ws.text);
+    const body = checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', ws);
+    assert.deepEqual(body, {
+      error: {
+        code: 'request_outdated',
+        message:
+          "the saved request no longer passes this program's checks (drivers[0].incidents[0].date: " +
+          "is before the driver's date of birth), so its worksheet cannot be worked out again",
+        path: '',
+      },
+    });
+    // the quote itself is served as it was saved; the original's worksheet works
+    assert.equal((await get(srv, `/v1/quotes/${copyId}`)).status, 200);
+    assert.equal((await get(srv, `/v1/quotes/${id}/worksheet/harbor`)).status, 200);
+  });
+});
 
 describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 }, () => {
   let dbDir, db;
