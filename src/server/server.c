@@ -745,8 +745,8 @@ static void http_req_init(mq_http_req *r, conn_req *cr, const char *method,
 /* ---- Rating threads -------------------------------------------------------- */
 
 /* POST /v1/quotes is rated on threads of our own while its connection
- * waits suspended, so libmicrohttpd's threads only read requests and send
- * answers. Rated on MHD's threads, an answer whose quote had just been
+ * waits suspended, so the connection threads (listener.c) only read
+ * requests and send answers. Rated on those threads, an answer whose quote had just been
  * committed waited for its thread to rate every request that had arrived
  * on it meanwhile (0.2 ms each, a dozen at a time under load): most of the
  * p99 beyond the commit itself. A rated quote goes to the store from here
@@ -830,7 +830,7 @@ static void *rater_main(void *arg)
 }
 
 /* Starts n rating threads; false leaves s->raters NULL (quotes are then
- * rated on MHD's threads). */
+ * rated on the connection threads). */
 static bool raters_start(mq_server *s, int n)
 {
     raters *w = calloc(1, sizeof(*w) + (size_t)n * sizeof(pthread_t));
@@ -1586,7 +1586,8 @@ static int request_threads(const mq_server_config *cfg)
     return cfg->threads > 0 ? cfg->threads : cores > 0 ? (int)cores : 2;
 }
 
-/* libmicrohttpd's threads. With rating threads they only read requests,
+/* The connection threads (listener.c), each running a libmicrohttpd
+ * daemon. With rating threads they only read requests,
  * send answers and serve the cheap routes: half as many (one on two
  * cores), which in paired wrk runs on 2 cores gave the lower p99 in 7 of 9
  * rounds (medians 20.8 against 21.8 ms, and 21.2 against 23.6). Without

@@ -150,8 +150,8 @@ typedef struct mq_server {
     mq_remote_registry *registry;
     mq_remote *remote;
     atomic_bool store_failure_logged; /* the store's failed state, logged once */
-    /* the threads that rate POST /v1/quotes off libmicrohttpd's threads
-     * (server.c, "Rating threads"); NULL: rated on MHD's threads */
+    /* the threads that rate POST /v1/quotes off the connection threads
+     * (server.c, "Rating threads"); NULL: rated on the connection threads */
     struct mq_raters *raters;
     /* accepting, and the threads that run libmicrohttpd (listener.c) */
     struct mq_listener *listener;
