@@ -177,8 +177,8 @@ static void wake(conn_thread *t)
     /* EAGAIN: the counter is full, so the thread is awake already */
 }
 
-/* Queues work for t's thread under its lock, and wakes it if it sleeps
- * (called with the lock held; the word is sent after). */
+/* Whether t's thread sleeps, so that work just queued for it needs a word
+ * (wake, sent after the lock is let go); called with its lock held. */
 static bool take_sleeper(conn_thread *t)
 {
     bool sleeping = t->sleeping;
