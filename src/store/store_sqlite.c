@@ -460,18 +460,32 @@ static void unprepare_all(sq *b)
     b->packer = NULL;
 }
 
-/* An absolute file: URI of path with immutable=1, in buf. */
+/* An absolute file: URI of path with immutable=1, in buf; false when it
+ * does not fit (never a shortened path). */
 static bool immutable_uri(const char *path, char *buf, size_t n)
 {
+    static const char hex[] = "0123456789ABCDEF", scheme[] = "file://", query[] = "?immutable=1";
     char *abs = realpath(path, NULL);
-    if (!abs)
-        return false;
-    size_t k = (size_t)snprintf(buf, n, "file://");
-    for (const unsigned char *c = (const unsigned char *)abs; *c && k + 4 < n; c++)
-        k += isalnum(*c) || strchr("/._-~", *c) ? (size_t)snprintf(buf + k, n - k, "%c", *c)
-                                                : (size_t)snprintf(buf + k, n - k, "%%%02X", *c);
+    size_t k = sizeof scheme - 1;
+    bool fits = abs && n > k;
+    if (fits)
+        memcpy(buf, scheme, k);
+    for (const unsigned char *c = (const unsigned char *)abs; fits && *c; c++) {
+        if (k + 3 >= n) {
+            fits = false;
+        } else if (isalnum(*c) || strchr("/._-~", *c)) {
+            buf[k++] = (char)*c;
+        } else {
+            buf[k++] = '%';
+            buf[k++] = hex[*c >> 4];
+            buf[k++] = hex[*c & 15];
+        }
+    }
     free(abs);
-    return k + 13 < n && snprintf(buf + k, n - k, "?immutable=1") > 0;
+    if (!fits || k + sizeof query > n)
+        return false;
+    memcpy(buf + k, query, sizeof query);
+    return true;
 }
 
 /* Opens path again, read-only (may_read_only), at this program's schema.
