@@ -87,8 +87,10 @@ static void print_carrier_table(json_t *list)
         json_array_foreach(json_object_get(c, "plans"), k, p)
         {
             json_t *states = json_object_get(p, "states");
-            printf("%s %s %s version %s from %s [", k ? ";" : "", field(p, "line"), field(p, "id"),
-                   field(p, "version"), field(p, "effective"));
+            printf("%s %s %s version %s from %s%s%s [", k ? ";" : "", field(p, "line"),
+                   field(p, "id"), field(p, "version"), field(p, "effective"),
+                   json_object_get(p, "until") ? " to " : "",
+                   json_object_get(p, "until") ? field(p, "until") : "");
             for (size_t s = 0; s < json_array_size(states); s++)
                 printf("%s%s", s ? " " : "", json_string_value(json_array_get(states, s)));
             printf("]");

@@ -319,6 +319,7 @@ typedef struct mq_plan_info {
     const char *carrier_id, *carrier_name, *carrier_rating, *carrier_kind;
     const char *plan_id, *version, *path;
     int32_t effective; /* first day the version applies */
+    int32_t until;     /* last day it applies; 0: no end */
     mq_line line;
     const int *states; /* MQ_DOM_STATE codes */
     int nstates;

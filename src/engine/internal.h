@@ -690,6 +690,7 @@ struct mq_plan {
     char *carrier_id, *carrier_name, *carrier_rating, *carrier_kind;
     char *plan_id, *version;
     int32_t effective;
+    int32_t until; /* last day the version applies (plan.until); 0: no end */
     mq_line line;
     mq_vm_shape vm_shape; /* the line's, for mq_vm_start_shaped */
     int *states;
@@ -928,6 +929,7 @@ typedef struct mq_market {
     char *file, *id;
     mq_line line;
     int32_t effective;
+    int32_t until; /* last day it applies (market.until); 0: no end */
     int plan_year;
     double guideline_first[64], guideline_additional[64]; /* by state code; [63] default */
     double eligible_from, eligible_to;

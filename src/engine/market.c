@@ -133,6 +133,12 @@ mq_market *mq_market_load(const char *dir, mq_diags *d)
         mq_diag_add(d, "%s: market needs id, line and effective (YYYY-MM-DD)", file);
         ok = false;
     }
+    const char *until = ok ? fy_node_get_scalar0(fy_node_by_path(hdr, "/until", FY_NT, 0)) : NULL;
+    if (until && (!mq_date_parse(until, &m->until) || m->until < m->effective)) {
+        mq_diag_add(d, "%s: market.until must be a date YYYY-MM-DD on or after market.effective",
+                    file);
+        ok = false;
+    }
     if (ok) {
         m->id = strdup(id);
         m->line = (mq_line)mq_line_find(line);

@@ -304,8 +304,8 @@ static void load_header(loader *L, struct fy_node *root)
 {
     mq_plan *p = L->p;
     static const char *const carrier_keys[] = {"id", "name", "rating", "kind", NULL};
-    static const char *const plan_keys[] = {"id",     "version",     "effective", "line",
-                                            "states", "term_months", NULL};
+    static const char *const plan_keys[] = {"id",   "version", "effective",   "until",
+                                            "line", "states",  "term_months", NULL};
     struct fy_node *c = get(root, "carrier"), *pl = get(root, "plan");
     if (!c || !pl) {
         ERR(L, root, "plan.yaml needs \"carrier\" and \"plan\"");
@@ -327,6 +327,14 @@ static void load_header(loader *L, struct fy_node *root)
     char *eff = required_scalar(L, pl, "effective", "plan");
     if (eff && !mq_date_parse(eff, &p->effective))
         ERR(L, get(pl, "effective"), "plan.effective is not a date YYYY-MM-DD: \"%s\"", eff);
+    /* until: the rates stop (an ACA plan year ends): a later request gets
+     * "no rates in effect", not this version's prices */
+    struct fy_node *un = get(pl, "until");
+    const char *until = un ? scalar(L, un, "plan.until") : NULL;
+    if (until && !mq_date_parse(until, &p->until))
+        ERR(L, un, "plan.until is not a date YYYY-MM-DD: \"%s\"", until);
+    else if (until && eff && p->until < p->effective)
+        ERR(L, un, "plan.until (%s) is before plan.effective (%s)", until, eff);
     char *line = required_scalar(L, pl, "line", "plan");
     if (line) {
         int li = mq_line_find(line);
@@ -1772,6 +1780,7 @@ void mq_plan_get_info(const mq_plan *p, mq_plan_info *info)
         .version = p->version,
         .path = p->dir,
         .effective = p->effective,
+        .until = p->until,
         .line = p->line,
         .states = p->states,
         .nstates = p->nstates,
@@ -1789,7 +1798,8 @@ const mq_market *mq_engine_market(const mq_engine *e, mq_line line, int32_t on)
     const mq_market *best = NULL;
     for (int i = 0; i < e->nmarkets; i++) {
         const mq_market *m = e->markets[i];
-        if (m->line == line && m->effective <= on && (!best || m->effective > best->effective))
+        if (m->line == line && m->effective <= on && (!m->until || on <= m->until) &&
+            (!best || m->effective > best->effective))
             best = m;
     }
     return best;

@@ -174,7 +174,7 @@ int mq_engine_pick(const mq_engine *e, mq_line line, int state, int32_t on, cons
     int n = 0;
     for (int i = 0; i < li->nplans; i++) {
         const mq_plan *p = li->plans[i];
-        if (!mq_plan_writes(p, state) || p->effective > on)
+        if (!mq_plan_writes(p, state) || p->effective > on || (p->until && on > p->until))
             continue;
         int slot = -1;
         for (int j = 0; j < n && slot < 0; j++)

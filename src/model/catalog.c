@@ -18,10 +18,15 @@ json_t *mq_resp_plan_info(const mq_plan_info *pi)
     json_t *covs = json_array();
     for (int c = 0; c < pi->ncoverages; c++)
         json_array_append_new(covs, json_string(pi->coverage_codes[c]));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:o}", "id", pi->plan_id, "carrier",
-                     pi->carrier_id, "version", pi->version, "effective", day, "line",
-                     mq_line_get(pi->line)->name, "states", states, "term_months", pi->term_months,
-                     "coverages", covs);
+    json_t *info = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:o}", "id", pi->plan_id,
+                             "carrier", pi->carrier_id, "version", pi->version, "effective", day,
+                             "line", mq_line_get(pi->line)->name, "states", states, "term_months",
+                             pi->term_months, "coverages", covs);
+    if (info && pi->until) { /* the last day it rates, when it has one */
+        mq_date_format(pi->until, day);
+        json_object_set_new(info, "until", json_string(day));
+    }
+    return info;
 }
 
 static bool seen_before(const mq_engine *e, int i)

@@ -333,6 +333,9 @@ static void test_carriers_table(void **state)
     }
     assert_true(lines > 10);
     assert_non_null(strstr(r.out, " auto harbor-oh-auto version 2026-01-01 from 2026-01-01 [OH]"));
+    /* a version with an end (an ACA plan year) shows it */
+    assert_non_null(strstr(
+        r.out, " health buckeye-bronze-7500 version 2026 from 2026-01-01 to 2026-12-31 [OH]"));
     assert_null(strstr(r.out, " v2026"));
     ts_result_free(&r);
 }

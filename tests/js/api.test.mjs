@@ -794,6 +794,19 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
         'that carrier answered with several plans: name one by its plan id',
       );
     }
+    // Coverage from 2027 on: the 2026 plan year's rates have ended (plan.until)
+    // and no 2027 ones are loaded, so no issuer quotes, rather than 2026 prices.
+    const next = structuredClone(ACA.cases[0].request);
+    next.effective_date = '2027-01-01';
+    const res27 = await post(next);
+    assert.equal(res27.status, 201, res27.text);
+    const later = checkDocumented('/v1/quotes', 'POST', res27).results;
+    assert.ok(later.length > 0);
+    for (const r of later) {
+      assert.equal(r.status, 'unavailable', r.carrier.id);
+      assert.match(r.reasons[0], /has no health rates in effect on 2027-01-01$|does not write health insurance in /);
+    }
+    assert.ok(later.some((r) => r.reasons[0].endsWith('has no health rates in effect on 2027-01-01')));
   });
 
   it('POST /v1/carrier/{id}/rate answers as documented: a Result, 422 for health, 400, 415', async () => {
@@ -1196,6 +1209,9 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     const keys = body.plans.map((p) => `${p.id}@${p.version}`);
     assert.equal(new Set(keys).size, keys.length, 'a plan version is listed twice');
     assert.ok(keys.includes('harbor-oh-auto@2026-01-01'));
+    // an ACA plan year ends: each health version says the last day it rates
+    for (const p of body.plans.filter((p) => p.line === 'health')) assert.equal(p.until, '2026-12-31', p.id);
+    assert.ok(body.plans.filter((p) => p.line === 'auto').every((p) => !('until' in p)));
     // the bundled plans were compiled into C at build time (src/engine/codegen.c)
     const interpreted = body.plans.filter((p) => p.compiled !== true).map((p) => p.id);
     assert.deepEqual(interpreted, [], 'bundled plans the build did not compile');

@@ -110,6 +110,45 @@ static void effective_date_picks_the_version(void **state)
     mq_engine_free(e);
 }
 
+/* plan.until ends a version: the day after, the carrier has no rates in
+ * effect (an ACA plan year ends; no 2027 quote on 2026 rates). */
+static void until_ends_a_version(void **state)
+{
+    (void)state;
+    sh("rm -rf %s/until && mkdir %s/until && cp -r %s/v1 %s/until/v1", tmpdir, tmpdir, tmpdir,
+       tmpdir);
+    sh("sed -i -e 's|^  effective: 2026-01-01|  effective: 2026-01-01\\n  until: 2026-03-31|' "
+       "%s/until/v1/plan.yaml",
+       tmpdir);
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/until", tmpdir);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    if (!e)
+        fail_msg("%s", d.count ? d.items[0].text : "no engine");
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_result *res;
+    int n;
+    rate_on(e, "2026-03-31", &a, &res, &n);
+    assert_int_equal(res[0].status, MQ_QUOTED);
+    assert_int_equal(res[0].total_cents, 71400);
+    mq_plan_info pi;
+    mq_plan_get_info(res[0].plan, &pi);
+    char day[11];
+    mq_date_format(pi.until, day);
+    assert_string_equal(day, "2026-03-31");
+    rate_on(e, "2026-04-01", &a, &res, &n);
+    assert_int_equal(res[0].status, MQ_UNAVAILABLE);
+    assert_string_equal(res[0].reasons[0],
+                        "Harbor Mutual has no auto rates in effect on 2026-04-01");
+    /* requote and worksheets still find the version by its id */
+    assert_non_null(mq_engine_find_version(e, "harbor-oh-auto", "2026-01-01"));
+    mq_arena_free(&a);
+    mq_engine_free(e);
+    sh("rm -rf %s/until", tmpdir);
+}
+
 static void same_version_twice_is_an_error(void **state)
 {
     (void)state;
@@ -146,6 +185,13 @@ static void broken_plans_name_the_line(void **state)
     char *m;
     m = load_broken("table: symbol_factor", "table: symbol_factr");
     assert_string_equal(m, "plan.yaml:96: unknown table \"symbol_factr\"");
+    free(m);
+    m = load_broken("^  effective: 2026-01-01", "  effective: 2026-01-01\\n  until: 2025-12-31");
+    assert_string_equal(m, "plan.yaml:12: plan.until (2025-12-31) is before plan.effective "
+                           "(2026-01-01)");
+    free(m);
+    m = load_broken("^  effective: 2026-01-01", "  effective: 2026-01-01\\n  until: soon");
+    assert_string_equal(m, "plan.yaml:12: plan.until is not a date YYYY-MM-DD: \"soon\"");
     free(m);
     m = load_broken("  vehicle.age: max", "  vehicle.age: mux");
     assert_string_equal(m, "plan.yaml:57:16: unknown function \"mux\" (in \"mux(0, "
@@ -524,6 +570,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(effective_date_picks_the_version),
+        cmocka_unit_test(until_ends_a_version),
         cmocka_unit_test(same_version_twice_is_an_error),
         cmocka_unit_test(broken_plans_name_the_line),
         cmocka_unit_test(a_table_factor_must_be_positive),
