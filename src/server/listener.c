@@ -380,14 +380,22 @@ bool mq_listener_accept(mq_listener *l, char *err, size_t errlen)
     return l->accepting;
 }
 
+/* The connection thread whose daemon holds conn; NULL for none of ours. */
+static conn_thread *thread_of(mq_listener *l, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *d = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+    for (int i = 0; d && i < l->nthreads; i++)
+        if (l->threads[i].daemon == d->daemon)
+            return &l->threads[i];
+    return NULL;
+}
+
 void mq_listener_note(mq_listener *l, struct MHD_Connection *conn, bool started)
 {
     if (started) {
-        const union MHD_ConnectionInfo *d =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
-        for (int i = 0; d && i < l->nthreads; i++)
-            if (l->threads[i].daemon == d->daemon)
-                l->threads[i].adding_started = true;
+        conn_thread *t = thread_of(l, conn);
+        if (t)
+            t->adding_started = true;
         return;
     }
     const union MHD_ConnectionInfo *a =
@@ -398,11 +406,7 @@ void mq_listener_note(mq_listener *l, struct MHD_Connection *conn, bool started)
 void mq_listener_resume(mq_listener *l, struct MHD_Connection *conn)
 {
     /* a suspended connection stays until resumed: its daemon can be asked */
-    const union MHD_ConnectionInfo *d = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
-    conn_thread *t = NULL;
-    for (int i = 0; d && i < l->nthreads; i++)
-        if (l->threads[i].daemon == d->daemon)
-            t = &l->threads[i];
+    conn_thread *t = thread_of(l, conn);
     if (!t) {
         MHD_resume_connection(conn); /* cannot happen: not one of ours */
         return;
