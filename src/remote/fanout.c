@@ -282,6 +282,12 @@ static bool launch(mq_remote *r, slot *s)
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    /* A call cut off while its host name is still being resolved must not
+     * wait for the resolver thread: without this, curl joins it (up to the
+     * system resolver's own timeout) on this thread, and every quote of
+     * every carrier waits with it. The resolver thread is detached and
+     * frees itself when getaddrinfo returns. */
+    curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "multiquote/0.1");

@@ -12,6 +12,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { REPO_ROOT, startServer, stopAll, makeTemp, runCli, sleep } from './lib/server.mjs';
@@ -556,6 +557,81 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(exit.code, 0, node.logs());
     assert.ok(performance.now() - t0 < 4000, `stopped after ${(performance.now() - t0).toFixed(0)} ms`);
     assert.ok(node.events().some((e) => e.event === 'cutting_remote_calls' && e.in_flight === 1), node.logs());
+  });
+});
+
+/** slow_dns.c built into dir (an LD_PRELOAD shim), or null without a C compiler. */
+function buildSlowDns(dir) {
+  const out = path.join(dir, 'slow_dns.so');
+  try {
+    execFileSync('cc', ['-shared', '-fPIC', '-o', out, path.join(REPO_ROOT, 'tests', 'js', 'lib', 'slow_dns.c'), '-ldl']);
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** startServer with more environment for the server (restored after it starts). */
+async function startServerWithEnv(env, options) {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await startServer(options);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
+
+describe('a carrier whose host name is slow to resolve', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared/reference' }, () => {
+  let farm, dir, shim;
+  before(async () => {
+    dir = makeTemp('mq-remote-');
+    farm = await startFarm();
+    shim = buildSlowDns(dir);
+  });
+  after(async () => {
+    await stopAll();
+    farm?.close();
+  });
+
+  it('is cut off at the deadline, and holds up no other quote or carrier', async (t) => {
+    if (!shim) return t.skip('no C compiler to build the slow-DNS shim');
+    // the name takes 3 s to resolve: curl used to join its resolver thread
+    // on the fan-out thread when the call was cut off, so every quote in
+    // flight, of every carrier, waited the 3 s with it
+    const port = new URL(farm.url).port;
+    const file = registry(dir, 'slowdns.yaml', [
+      { id: 'buckeye', kind: 'local' },
+      { id: 'quick', url: `${farm.url}/ok/quick?delay=20` },
+      { id: 'faraway', url: `http://carrier.slow-dns.test:${port}/ok/faraway` },
+    ]);
+    const s = await startServerWithEnv(
+      {
+        LD_PRELOAD: shim,
+        MQ_TEST_DNS_DELAY_MS: '3000',
+        // the ASan build wants its runtime first; the shim only wraps getaddrinfo
+        ASAN_OPTIONS: [process.env.ASAN_OPTIONS, 'verify_asan_link_order=0'].filter(Boolean).join(':'),
+      },
+      { args: ['--rate-limit', '0', '--carriers', file] },
+    );
+    const first = postQuote(s, HARBOR_1);
+    await sleep(300);
+    const second = postQuote(s, { ...HARBOR_1, carriers: ['quick', 'faraway'] });
+    for (const q of await Promise.all([first, second])) {
+      assert.equal(q.status, 201, q.text);
+      assert.ok(q.ms < DEADLINE + 100, `the quote took ${q.ms.toFixed(0)} ms`);
+      const r = byCarrier(q.json);
+      assert.equal(r.quick.status, 'quoted');
+      assert.equal(r.quick.premium.total, 310.2);
+      assert.equal(r.faraway.status, 'timeout');
+      assert.match(r.faraway.reasons[0], /^no answer within /);
+      assert.ok(r.faraway.elapsed_ms <= DEADLINE + 50, `faraway's elapsed_ms: ${r.faraway.elapsed_ms}`);
+    }
+    // a quote that asks only the quick carrier is not held up either
+    const alone = await postQuote(s, { ...HARBOR_1, carriers: ['quick'] });
+    assert.ok(alone.ms < 500, `a quote of the quick carrier alone took ${alone.ms.toFixed(0)} ms`);
+    await s.stop();
   });
 });
 
