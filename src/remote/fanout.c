@@ -41,6 +41,7 @@ typedef struct slot {
     char *body;
     size_t len, cap;
     bool too_big, answered, probe;
+    bool own_timeout; /* the carrier's timeout_ms ends the call before the deadline */
     int64_t asked_at_ns;
     char errbuf[CURL_ERROR_SIZE];
     struct slot *next_waiting; /* the carrier's queue while all its slots are busy */
@@ -159,6 +160,12 @@ bool mq_remote_ask(mq_remote *r, const char *request, size_t len, const int *car
 
 /* ---- Thread: answers ----------------------------------------------------- */
 
+/* The deadline the call was asked with, in ms (what reasons name). */
+static int call_deadline_ms(const call *c)
+{
+    return (int)((c->deadline_ns - c->started_ns) / 1000000);
+}
+
 static void note_latency(carrier_state *cs, int64_t elapsed_ns)
 {
     double ms = (double)elapsed_ns / 1e6;
@@ -252,7 +259,8 @@ static bool launch(mq_remote *r, slot *s)
     call *c = s->owner;
     const mq_remote_carrier *rc = &r->reg->carriers[s->carrier];
     int64_t left_ms = (c->deadline_ns - now_ns()) / 1000000;
-    long timeout = left_ms < rc->timeout_ms ? (long)left_ms : (long)rc->timeout_ms;
+    s->own_timeout = rc->timeout_ms < left_ms;
+    long timeout = s->own_timeout ? (long)rc->timeout_ms : (long)left_ms;
     if (timeout < 1)
         timeout = 1;
     carrier_state *cs = &r->cs[s->carrier];
@@ -423,8 +431,14 @@ static void on_transfer_done(mq_remote *r, CURL *e, CURLcode code)
     atomic_fetch_add(&r->cs[s->carrier].connections, connects);
     char reason[300];
     if (code == CURLE_OPERATION_TIMEDOUT) {
-        snprintf(reason, sizeof reason, "no answer within %lld ms",
-                 (long long)((now_ns() - s->asked_at_ns + 500000) / 1000000));
+        /* curl's limit is the carrier's timeout or the time left before the
+         * deadline: the reason says which, as expire_calls would */
+        if (s->own_timeout)
+            snprintf(reason, sizeof reason, "no answer within the carrier's %d ms timeout",
+                     r->reg->carriers[s->carrier].timeout_ms);
+        else
+            snprintf(reason, sizeof reason, "no answer within the quote's %d ms deadline",
+                     call_deadline_ms(s->owner));
         release_transfer(r, s);
         answer(r, s, MQ_TIMEOUT, reason, true);
     } else if (code != CURLE_OK || http != 200 || s->too_big) {
@@ -445,7 +459,7 @@ static void expire_calls(mq_remote *r, bool hurry)
     int64_t t = now_ns();
     for (call *c = r->active; c; c = c->next) {
         if ((hurry || t >= c->deadline_ns) && c->open > 0) {
-            int ms = (int)((c->deadline_ns - c->started_ns) / 1000000);
+            int ms = call_deadline_ms(c);
             for (int i = 0; i < c->nslots; i++) {
                 slot *s = &c->slots[i];
                 if (s->answered)
