@@ -174,6 +174,81 @@ static void refuses_what_breaks_the_protocol(void **state)
                    "plan: a quoted result names its plan {\"id\", \"version\"}");
     expect_refused(f, "{\"carrier\"", "[{\"carrier\"",
                    "not JSON (1:370: ']' expected near end of file)");
+    /* amounts in another currency would be shown as dollars */
+    expect_refused(f, "\"term_months\":6", "\"term_months\":6,\"currency\":\"EUR\"",
+                   "premium.currency: amounts are US dollars (\"USD\"), not \"EUR\"");
+    expect_refused(f, "\"status\":\"quoted\"", "\"status\":\"quoted\",\"currency\":\"CAD\"",
+                   "currency: amounts are US dollars (\"USD\"), not \"CAD\"");
+    expect_refused(f, "\"term_months\":6", "\"term_months\":6,\"currency\":840",
+                   "premium.currency: amounts are US dollars (\"USD\"), not a string");
+    /* the same coverage twice on one vehicle: shown twice, counted twice */
+    expect_refused(f, "\"pd\"", "\"bi\"", "coverages[1]: bi is listed twice for v1 (coverages[0])");
+    expect_refused(f, "512.34", "-512.34",
+                   "premium.total: -512.34 is not an amount of dollars and cents");
+}
+
+/* An answer for the Harbor example 1 request with these amounts (text). */
+static bool parse_amounts(fixture *f, const char *total, const char *fees, const char *bi,
+                          const char *pd, mq_result *r, char *why, size_t whylen)
+{
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"plan\":{\"id\":\"acme-oh\",\"version\":\"7\"},\"status\":\"quoted\","
+             "\"premium\":{\"total\":%s,\"fees\":%s,\"term_months\":6,\"currency\":\"USD\"},"
+             "\"coverages\":[{\"code\":\"bi\",\"vehicle\":\"v1\",\"premium\":%s},"
+             "{\"code\":\"pd\",\"vehicle\":\"v1\",\"premium\":%s}]}",
+             total, fees, bi, pd);
+    mq_remote_carrier c = carrier();
+    return mq_remote_result_parse(body, strlen(body), &f->in, &c, &f->a, r, why, whylen);
+}
+
+static void amounts_to_the_cent_at_every_size(void **state)
+{
+    fixture *f = *state;
+    mq_result r;
+    char why[300] = "";
+    /* 659,485,520.43 * 100 is 65948552042.999992: refused by a tolerance */
+    if (!parse_amounts(f, "659485532.43", "12.00", "659485520.43", "0", &r, why, sizeof why))
+        fail_msg("refused: %s", why);
+    assert_int_equal(r.total_cents, 65948553243);
+    assert_int_equal(r.coverages[0].cents, 65948552043);
+    if (!parse_amounts(f, "1000000000", "0", "999999999.99", "0.01", &r, why, sizeof why))
+        fail_msg("refused: %s", why);
+    assert_int_equal(r.total_cents, 100000000000);
+    assert_false(parse_amounts(f, "512.34", "12", "500.335", "0.005", &r, why, sizeof why));
+    assert_string_equal(why, "coverages[0].premium: 500.335 is not an amount of dollars and cents");
+    assert_false(parse_amounts(f, "1000000000.01", "0", "1000000000", "0.01", &r, why, sizeof why));
+    assert_string_equal(why, "premium.total: 1000000000.01 is not an amount of dollars and cents");
+    /* a quote of nothing would be shown as the best price */
+    assert_false(parse_amounts(f, "0", "0", "0", "0.00", &r, why, sizeof why));
+    assert_string_equal(why, "premium.total: a quoted premium is more than 0.00");
+}
+
+/* term_life premiums are per payment: the term is the request's payment period. */
+static void term_life_term_is_the_payment_period(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_input in;
+    ts_parse_request_file("tests/data/shoppers/life-oh-female-35-preferred.json", &a, &in);
+    mq_remote_carrier c = carrier();
+    mq_result r;
+    char why[300] = "";
+    const char *fmt = "{\"plan\":{\"id\":\"acme-life\",\"version\":\"1\"},\"status\":\"quoted\","
+                      "\"premium\":{\"total\":%s,\"fees\":0,\"term_months\":%d},"
+                      "\"coverages\":[{\"code\":\"life\",\"premium\":%s}],"
+                      "\"health_class\":\"preferred\"}";
+    char body[512];
+    snprintf(body, sizeof body, fmt, "18.46", 1, "18.46"); /* the request pays monthly */
+    if (!mq_remote_result_parse(body, strlen(body), &in, &c, &a, &r, why, sizeof why))
+        fail_msg("refused: %s", why);
+    assert_int_equal(r.term_months, 1);
+    assert_string_equal(r.health_class, "preferred");
+    snprintf(body, sizeof body, fmt, "221.52", 12, "221.52"); /* a year's premium */
+    assert_false(mq_remote_result_parse(body, strlen(body), &in, &c, &a, &r, why, sizeof why));
+    assert_string_equal(why, "premium.term_months: 12, but the request pays monthly (1)");
+    mq_arena_free(&a);
 }
 
 static void a_decline_needs_a_reason(void **state)
@@ -248,6 +323,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(refuses_what_breaks_the_protocol, setup_request,
                                         teardown_request),
         cmocka_unit_test_setup_teardown(a_decline_needs_a_reason, setup_request, teardown_request),
+        cmocka_unit_test_setup_teardown(amounts_to_the_cent_at_every_size, setup_request,
+                                        teardown_request),
+        cmocka_unit_test(term_life_term_is_the_payment_period),
         cmocka_unit_test(registry_defaults_and_select),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
