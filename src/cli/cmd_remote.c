@@ -115,10 +115,14 @@ int cli_quote_remote(const cli_opts *o, const mq_engine *e, mq_input *in, mq_are
                          .asked_elsewhere = mq_remote_asked_elsewhere,
                          .carrier_arg = reg};
     /* cli_read_input and ask_remote say why they failed; the rest is memory */
+    int not_quoting = -1;
     if (text && mq_rate_all(e, in, &opts, a, &local, &nlocal) &&
-        (*res = mq_arena_alloc(a, sizeof(mq_result) * (size_t)(nlocal + reg->ncarriers + 1)))) {
+        (*res = mq_arena_alloc(a, sizeof(mq_result) * (size_t)(nlocal + reg->ncarriers + 1))) &&
+        (not_quoting = mq_remote_not_quoting(reg, in, a, *res + nlocal)) >= 0) {
+        /* as the server answers: local results, the remote carriers named
+         * that do not quote the line, then those asked */
         memcpy(*res, local, sizeof(mq_result) * (size_t)nlocal);
-        *n = nlocal;
+        *n = nlocal + not_quoting;
         if (ask_remote(reg, text, len, in, a, *res, n)) {
             mq_results_sort(*res, *n);
             rc = CLI_OK;

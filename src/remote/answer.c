@@ -374,6 +374,23 @@ bool mq_remote_result_status(const mq_remote_carrier *c, mq_status status, const
     return true;
 }
 
+int mq_remote_not_quoting(const mq_remote_registry *reg, const mq_input *in, mq_arena *a,
+                          mq_result *out)
+{
+    int n = 0;
+    for (int i = 0; reg && i < in->ncarriers; i++) {
+        const mq_remote_carrier *c = mq_remote_registry_find(reg, in->carriers[i]);
+        if (!c || !c->remote || (c->lines & (1u << in->line)))
+            continue;
+        const char *reason = mq_arena_printf(a, "%s does not quote %s insurance", c->name,
+                                             mq_line_get(in->line)->name);
+        if (!reason || !mq_remote_result_status(c, MQ_UNAVAILABLE, reason, a, &out[n]))
+            return -1;
+        n++;
+    }
+    return n;
+}
+
 bool mq_remote_answer_result(const mq_remote_answer *ans, const mq_input *in,
                              const mq_remote_carrier *c, mq_arena *a, mq_result *out)
 {

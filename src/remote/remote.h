@@ -158,6 +158,12 @@ bool mq_remote_result_parse(const char *body, size_t len, const mq_input *in,
 bool mq_remote_answer_result(const mq_remote_answer *ans, const mq_input *in,
                              const mq_remote_carrier *c, mq_arena *a, mq_result *out);
 
+/* The remote carriers the request names (in->carriers) that do not quote
+ * its line, each as an unavailable result saying so, written to out (room
+ * for reg->ncarriers). Returns the count; -1 when out of memory. */
+int mq_remote_not_quoting(const mq_remote_registry *reg, const mq_input *in, mq_arena *a,
+                          mq_result *out);
+
 /* A result with no premium: status and one reason (timeout, error...). */
 bool mq_remote_result_status(const mq_remote_carrier *c, mq_status status, const char *reason,
                              mq_arena *a, mq_result *out);

@@ -323,24 +323,6 @@ bool mq_api_deadline(mq_server *s, mq_http_req *r, int *out)
     return true;
 }
 
-/* Remote carriers the request names that do not quote its line. */
-static int named_elsewhere_not_quoting(mq_server *s, const mq_input *in, mq_arena *a,
-                                       mq_result *out)
-{
-    int n = 0;
-    for (int i = 0; s->registry && i < in->ncarriers; i++) {
-        const mq_remote_carrier *c = mq_remote_registry_find(s->registry, in->carriers[i]);
-        if (!c || !c->remote || (c->lines & (1u << in->line)))
-            continue;
-        char reason[200];
-        snprintf(reason, sizeof reason, "%s does not quote %s insurance", c->name,
-                 mq_line_get(in->line)->name);
-        if (mq_remote_result_status(c, MQ_UNAVAILABLE, reason, a, &out[n]))
-            n++;
-    }
-    return n;
-}
-
 bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in, mq_result *res,
                    int n, mq_engine_ref **ref)
 {
@@ -356,8 +338,10 @@ bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in
     mq_fanout *f = calloc(1, sizeof(*f));
     mq_result *all = mq_arena_alloc(&r->arena, sizeof(mq_result) * (size_t)(n + cap + 1));
     char *request = malloc(r->body_len + 1);
-    if (!f || !all || !request || !mq_api_deadline(s, r, &deadline)) {
-        if (!f || !all || !request)
+    /* the remote carriers it names that do not quote its line, after the local results */
+    int not_quoting = all ? mq_remote_not_quoting(s->registry, in, &r->arena, &all[n]) : -1;
+    if (!f || !all || !request || not_quoting < 0 || !mq_api_deadline(s, r, &deadline)) {
+        if (!f || !all || !request || not_quoting < 0)
             mq_api_error(r, 500, "internal", "out of memory", "");
         free(f);
         free(request);
@@ -381,7 +365,7 @@ bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in
                      .streamed = streamed,
                      .refs = streamed ? 2 : 1};
     pthread_mutex_init(&f->lock, NULL);
-    f->n += named_elsewhere_not_quoting(s, in, &f->arena, &all[n]);
+    f->n += not_quoting;
     f->nlocal = f->n;
     *ref = NULL;
     mq_arena_init(&r->arena, 0); /* the fan-out owns the old one now */

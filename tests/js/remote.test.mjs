@@ -118,7 +118,7 @@ function registry(dir, name, carriers, deadline = DEADLINE) {
   for (const c of carriers) {
     lines.push(`  - id: ${c.id}`, `    kind: ${c.kind || 'remote'}`);
     if (c.kind === 'local') continue;
-    lines.push(`    name: ${c.name || `Carrier ${c.id}`}`, '    rating: A', `    url: ${c.url}`, '    lines: [auto]');
+    lines.push(`    name: ${c.name || `Carrier ${c.id}`}`, '    rating: A', `    url: ${c.url}`, `    lines: [${c.lines || 'auto'}]`);
     for (const k of ['timeout_ms', 'max_concurrent']) if (c[k]) lines.push(`    ${k}: ${c[k]}`);
     if (c.breaker) lines.push('    breaker:', `      failures: ${c.breaker[0]}`, `      cooldown_ms: ${c.breaker[1]}`);
     if (c.auth) lines.push('    auth:', '      header: Authorization', '      scheme: Bearer', `      env: ${c.auth}`);
@@ -542,6 +542,7 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
       { id: 'buckeye', kind: 'local' },
       { id: 'harbor', url: `${a.url}/v1/carrier/harbor/rate` },
       { id: 'e500', url: `${farm.url}/e500/e500` },
+      { id: 'homeonly', name: 'Home Only', url: `${farm.url}/ok/homeonly`, lines: 'home' },
     ]);
     const req = path.join(dir, 'harbor1.json');
     writeFileSync(req, JSON.stringify(HARBOR_1));
@@ -552,6 +553,22 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.deepEqual(Object.keys(by).sort(), ['buckeye', 'e500', 'harbor']);
     assert.equal(by.harbor.premium.total, 714);
     assert.equal(by.e500.status, 'error');
+    // a remote carrier the request names that does not quote its line is a
+    // result saying so, as POST /v1/quotes answers (it was left out)
+    const named = path.join(dir, 'harbor1-named.json');
+    writeFileSync(named, JSON.stringify({ ...HARBOR_1, carriers: ['buckeye', 'harbor', 'homeonly'] }));
+    const n = await runCli(['quote', '--carriers', file, '--json', named]);
+    assert.equal(n.code, 0, n.stderr);
+    const cli = JSON.parse(n.stdout);
+    assert.deepEqual(
+      cli.results.map((x) => [x.carrier.id, x.status, x.premium?.total ?? x.reasons[0]]),
+      [['harbor', 'quoted', 714], ['buckeye', 'quoted', 1151], ['homeonly', 'unavailable', 'Home Only does not quote auto insurance']],
+    );
+    const node = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    const api = await postQuote(node, { ...HARBOR_1, carriers: ['buckeye', 'harbor', 'homeonly'] });
+    assert.equal(api.status, 201, api.text);
+    const strip = (x) => ({ ...x, elapsed_ms: undefined });
+    assert.deepEqual(api.json.results.map(strip), cli.results.map(strip));
   });
 
   it('SIGTERM while a quote waits for a carrier whose deadline is far off: cut off, answered 201, exit 0', async () => {
