@@ -3,11 +3,14 @@
  * The file is read with libfyaml into a document tree and checked key by
  * key; every error names file:line. Secrets never live in the file: an
  * auth entry names an environment variable, read here once, and a key that
- * looks like a secret (token, secret, password, value) is refused.
+ * looks like a secret (token, secret, password, value), or a user name or
+ * password in a url, is refused. Each url is parsed at load by libcurl's
+ * own parser, so one that curl would refuse on every call is refused here.
  * docs/carrier-protocol.md shows a complete file.
  */
 #include "remote.h"
 
+#include <curl/curl.h>
 #include <libfyaml.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,7 +91,7 @@ static bool valid_id(const char *id)
     return true;
 }
 
-static bool valid_url(const char *u)
+static bool plain_http_url(const char *u)
 {
     size_t skip = strncmp(u, "http://", 7) == 0 ? 7 : strncmp(u, "https://", 8) == 0 ? 8 : 0;
     if (!skip || !u[skip] || u[skip] == '/')
@@ -97,6 +100,33 @@ static bool valid_url(const char *u)
         if ((unsigned char)*p <= ' ' || *p == 0x7f)
             return false;
     return true;
+}
+
+/* What libcurl's own parser finds wrong with the url (a port out of range,
+ * a broken IPv6 address, no host), or credentials written in it: else
+ * every call would fail at run time, and a password would sit in the file.
+ * NULL when it is fine; the message is static. */
+static const char *url_problem(const char *u)
+{
+    CURLU *h = curl_url();
+    if (!h)
+        return "out of memory";
+    const char *why = NULL;
+    CURLUcode rc = curl_url_set(h, CURLUPART_URL, u, 0);
+    char *host = NULL, *user = NULL, *password = NULL;
+    if (rc != CURLUE_OK)
+        why = curl_url_strerror(rc);
+    else if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host)
+        why = "no host";
+    else if (curl_url_get(h, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+             curl_url_get(h, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK)
+        why = "a user name or password written in the url is a secret in this file; send it "
+              "with auth: and env:";
+    curl_free(host);
+    curl_free(user);
+    curl_free(password);
+    curl_url_cleanup(h);
+    return why;
 }
 
 /* lines: [auto, home] */
@@ -253,8 +283,11 @@ static bool carrier_complete(loader *L, mq_remote_carrier *c, struct fy_node *at
     }
     if (!c->url)
         return fail(L, at, "remote carrier \"%s\" needs a url", c->id);
-    if (!valid_url(c->url))
+    if (!plain_http_url(c->url))
         return fail(L, url_at, "url: expected http:// or https:// and a host, without spaces");
+    const char *why = url_problem(c->url);
+    if (why)
+        return fail(L, url_at, "url: %s", why);
     if (!c->name)
         return fail(L, at, "remote carrier \"%s\" needs a name", c->id);
     if (!c->lines)

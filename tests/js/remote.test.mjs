@@ -724,6 +724,16 @@ describe('carriers.yaml errors', () => {
       /bad\.yaml:7: unknown key/],
     ['a URL that is not http', 'carriers:\n  - id: x\n    kind: remote\n    name: X\n    url: ftp://h/\n    lines: [auto]\n',
       /bad\.yaml:5: url: expected http:\/\/ or https:\/\//],
+    // what curl refuses on every call is refused at start (each quote said
+    // "transport: URL using bad/illegal format or missing URL")
+    ['a URL whose port is out of range', 'carriers:\n  - id: x\n    kind: remote\n    name: X\n    lines: [auto]\n    url: http://127.0.0.1:99999/rate\n',
+      /bad\.yaml:6: url: Port number was not a decimal number between 0 and 65535/],
+    ['a URL with a broken IPv6 address', 'carriers:\n  - id: x\n    kind: remote\n    name: X\n    url: http://[::1/rate\n    lines: [auto]\n',
+      /bad\.yaml:5: url: Bad IPv6 address/],
+    ['a URL without a host', 'carriers:\n  - id: x\n    kind: remote\n    name: X\n    url: "http://:8080/rate"\n    lines: [auto]\n',
+      /bad\.yaml:5: url: No host part in the URL/],
+    ['a password written in the URL', 'carriers:\n  - id: x\n    kind: remote\n    name: X\n    url: https://acme:s3cret@quotes.example/rate\n    lines: [auto]\n',
+      /bad\.yaml:5: url: a user name or password written in the url is a secret in this file; send it with auth: and env:/],
     ['a header name that is not one', 'carriers:\n  - id: x\n    kind: remote\n    name: X\n    url: http://127.0.0.1:9/\n    lines: [auto]\n    auth:\n      env: HOME\n      header: Bad Header\n',
       /bad\.yaml:9: auth\.header: not a valid header name/],
     ['a local carrier without plans', 'carriers:\n  - id: nobody\n    kind: local\n',
