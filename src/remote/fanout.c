@@ -52,7 +52,6 @@ struct call {
     size_t request_len;
     int64_t deadline_ns; /* monotonic */
     int64_t started_ns;
-    char deadline_header[48];
     slot *slots;
     int nslots, open;
     mq_remote_answer_fn on_answer;
@@ -135,8 +134,6 @@ bool mq_remote_ask(mq_remote *r, const char *request, size_t len, const int *car
     c->request_len = len;
     c->started_ns = now_ns();
     c->deadline_ns = c->started_ns + (int64_t)deadline_ms * 1000000;
-    snprintf(c->deadline_header, sizeof c->deadline_header, "X-Multiquote-Deadline-Ms: %d",
-             deadline_ms);
     for (int i = 0; i < n; i++)
         c->slots[i] = (slot){.owner = c, .carrier = carriers[i]};
     c->nslots = c->open = n;
@@ -268,7 +265,12 @@ static bool launch(mq_remote *r, slot *s)
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     h = h ? curl_slist_append(h, "Accept: application/json") : NULL;
     h = h ? curl_slist_append(h, "Expect:") : NULL; /* no 100-continue round trip */
-    h = h ? curl_slist_append(h, c->deadline_header) : NULL;
+    /* what the carrier is given: the time left before the quote's deadline
+     * (less than the deadline when the call waited its turn), or its own
+     * shorter timeout_ms */
+    char deadline_header[48];
+    snprintf(deadline_header, sizeof deadline_header, "X-Multiquote-Deadline-Ms: %ld", timeout);
+    h = h ? curl_slist_append(h, deadline_header) : NULL;
     if (h && rc->auth_header)
         h = curl_slist_append(h, rc->auth_header);
     if (!e || !h) {

@@ -40,8 +40,11 @@ function goodAnswer(id, req, cents = 31000) {
 }
 
 function startFarm() {
-  const state = { failing: true, authSeen: [], hung: [] };
+  const state = { failing: true, authSeen: [], hung: [], deadlines: {} };
   const server = http.createServer((req, res) => {
+    const said = req.headers['x-multiquote-deadline-ms'];
+    const who = new URL(req.url, 'http://x').pathname.split('/').at(-1);
+    (state.deadlines[who] ||= []).push(Number(said));
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
@@ -513,6 +516,22 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.deepEqual([r.impatient.status, r.impatient.reasons], ['timeout', ["no answer within the carrier's 200 ms timeout"]]);
     assert.ok(r.impatient.elapsed_ms >= 190 && r.impatient.elapsed_ms < 400, `impatient: ${r.impatient.elapsed_ms} ms`);
     assert.deepEqual([r.patient.status, r.patient.reasons], ['timeout', ["no answer within the quote's 1000 ms deadline"]]);
+    // X-Multiquote-Deadline-Ms is how long this call is given (it said the
+    // quote's deadline, 1000, to a carrier cut off at its 200 ms)
+    assert.deepEqual(farm.deadlines.impatient, [200]);
+    assert.equal(farm.deadlines.patient.length, 1);
+    assert.ok(farm.deadlines.patient[0] > 900 && farm.deadlines.patient[0] <= 1000, `patient was given ${farm.deadlines.patient[0]} ms`);
+  });
+
+  it('a call that waited its turn (max_concurrent) tells the carrier the time left, not the whole deadline', async () => {
+    const file = registry(dir, 'onebyone.yaml', [{ id: 'onebyone', url: `${farm.url}/ok/onebyone?delay=400`, max_concurrent: 1 }]);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    const [a, b] = await Promise.all([postQuote(s, HARBOR_1), postQuote(s, HARBOR_1)]);
+    for (const q of [a, b]) assert.equal(byCarrier(q.json).onebyone.status, 'quoted', q.text);
+    const said = [...farm.deadlines.onebyone].sort((x, y) => y - x);
+    assert.equal(said.length, 2);
+    assert.ok(said[0] > 900 && said[0] <= 1000, `the first call was given ${said[0]} ms`);
+    assert.ok(said[1] < 650, `the second call, asked after the first one's 400 ms, was given ${said[1]} ms`);
   });
 
   it('opens after N failures, skips the carrier, then one probe closes it again', async () => {
