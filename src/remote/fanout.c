@@ -195,6 +195,7 @@ static void answer(mq_remote *r, slot *s, mq_status status, const char *reason, 
         .body_len = s->len,
         .reason = reason,
         .elapsed_ns = t - (s->asked_at_ns ? s->asked_at_ns : c->started_ns),
+        .asked = went_out,
     };
     bool ok = c->on_answer(c->arg, &a) && status == MQ_QUOTED;
     s->answered = true;

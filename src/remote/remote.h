@@ -109,6 +109,8 @@ typedef struct mq_remote_answer {
     size_t body_len;
     const char *reason;
     int64_t elapsed_ns;
+    bool asked; /* the call went out (false: skipped by the breaker, never
+                   started, or still waiting its turn at the deadline) */
 } mq_remote_answer;
 
 /* Runs on the fan-out thread for each carrier; returns false when the body

@@ -254,9 +254,14 @@ static void fanout_done(void *arg)
 
 /* ---- Answers --------------------------------------------------------------- */
 
-static void note_result(mq_fanout *f, const mq_result *r)
+/* Counts the result by status; its time goes into the carrier's rating
+ * histogram only when the carrier was really asked (a carrier skipped by
+ * its open circuit took no 0 s to rate, nor one still waiting its turn
+ * the time it waited). */
+static void note_result(mq_fanout *f, const mq_result *r, bool asked)
 {
-    mq_server_note_carrier_time(f->s, r->carrier_id, r->elapsed_ns);
+    if (asked)
+        mq_server_note_carrier_time(f->s, r->carrier_id, r->elapsed_ns);
     atomic_fetch_add(&f->s->metrics.results[f->in.line][r->status], 1);
 }
 
@@ -279,7 +284,7 @@ static bool on_answer(void *arg, const mq_remote_answer *a)
     }
     r->elapsed_ns = a->elapsed_ns;
     f->n++;
-    note_result(f, r);
+    note_result(f, r, a->asked);
     push_result(f, r);
     return ok;
 }

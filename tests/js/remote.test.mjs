@@ -547,6 +547,10 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.deepEqual(doc.carriers.find((c) => c.id === 'flaky').breaker, { state: 'open', consecutive_failures: 3 });
     assert.equal(await metric(s, 'mq_remote_breaker_state{carrier="flaky",state="open"}'), 1);
     assert.equal(await metric(s, 'mq_remote_skipped_total{carrier="flaky"}'), 1);
+    // the skipped quote asked nobody: it is no 0 s rating in the carrier's histogram
+    assert.equal(await metric(s, 'mq_remote_calls_total{carrier="flaky"}'), 3);
+    assert.equal(await metric(s, 'mq_carrier_rating_seconds_count{carrier="flaky"}'), 3);
+    assert.equal(await metric(s, 'mq_carrier_rating_seconds_bucket{carrier="flaky",le="0.0001"}'), 0);
     await sleep(600);
     farm.failing = false; // the probe succeeds and closes the circuit
     assert.equal((await flaky()).status, 'quoted');
