@@ -29,20 +29,7 @@ static bool on_answer(void *arg, const mq_remote_answer *ans)
 {
     waiter *w = arg;
     const mq_remote_carrier *c = &w->reg->carriers[ans->carrier];
-    mq_result *r = &w->res[w->n++];
-    bool ok = true;
-    if (ans->status == MQ_QUOTED) {
-        char why[300], reason[400];
-        ok = mq_remote_result_parse(ans->body, ans->body_len, w->in, c, w->a, r, why, sizeof why);
-        if (!ok) {
-            snprintf(reason, sizeof reason, "the carrier's answer breaks the protocol: %s", why);
-            mq_remote_result_status(c, MQ_ERROR, reason, w->a, r);
-        }
-    } else {
-        mq_remote_result_status(c, ans->status, ans->reason, w->a, r);
-    }
-    r->elapsed_ns = ans->elapsed_ns;
-    return ok;
+    return mq_remote_answer_result(ans, w->in, c, w->a, &w->res[w->n++]);
 }
 
 static void on_done(void *arg)
@@ -70,7 +57,7 @@ static bool ask_remote(const mq_remote_registry *reg, const char *text, size_t l
     if (nasked == 0)
         return true;
     char err[256];
-    mq_remote *r = mq_remote_start(reg, err, sizeof err);
+    mq_remote *r = mq_remote_start(reg, NULL, NULL, err, sizeof err);
     if (!r) {
         fprintf(stderr, "multiquote: %s\n", err);
         return false;

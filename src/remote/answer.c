@@ -401,6 +401,8 @@ bool mq_remote_answer_result(const mq_remote_answer *ans, const mq_input *in,
         if (!ok) {
             snprintf(reason, sizeof reason, "the carrier's answer breaks the protocol: %s", why);
             mq_remote_result_status(c, MQ_ERROR, reason, a, out);
+            if (ans->broke && ans->brokelen)
+                snprintf(ans->broke, ans->brokelen, "%s", reason);
         }
     } else {
         mq_remote_result_status(c, ans->status, ans->reason, a, out);

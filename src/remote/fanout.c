@@ -86,6 +86,8 @@ struct mq_remote {
     bool hurry;   /* mq_remote_hurry: every call's deadline is now */
     call *active; /* fan-out thread only */
     carrier_state *cs;
+    mq_remote_breaker_fn on_breaker; /* set at start, called on the fan-out thread */
+    void *breaker_arg;
 };
 
 static int64_t now_ns(void)
@@ -188,6 +190,7 @@ static void answer(mq_remote *r, slot *s, mq_status status, const char *reason, 
     carrier_state *cs = &r->cs[s->carrier];
     const mq_remote_carrier *rc = &r->reg->carriers[s->carrier];
     int64_t t = now_ns();
+    char broke[400] = "";
     mq_remote_answer a = {
         .carrier = s->carrier,
         .status = status,
@@ -196,6 +199,8 @@ static void answer(mq_remote *r, slot *s, mq_status status, const char *reason, 
         .reason = reason,
         .elapsed_ns = t - (s->asked_at_ns ? s->asked_at_ns : c->started_ns),
         .asked = went_out,
+        .broke = broke,
+        .brokelen = sizeof broke,
     };
     bool ok = c->on_answer(c->arg, &a) && status == MQ_QUOTED;
     s->answered = true;
@@ -203,8 +208,15 @@ static void answer(mq_remote *r, slot *s, mq_status status, const char *reason, 
         note_latency(cs, a.elapsed_ns);
         if (!ok)
             atomic_fetch_add(status == MQ_TIMEOUT ? &cs->timeouts : &cs->failures, 1);
+        mq_breaker_state before = cs->breaker.state;
         mq_breaker_record(&cs->breaker, ok, rc, t / 1000000);
         publish_breaker(cs);
+        if (r->on_breaker && cs->breaker.state != before)
+            r->on_breaker(r->breaker_arg, rc, &cs->breaker,
+                          ok                    ? NULL
+                          : status != MQ_QUOTED ? reason
+                          : *broke              ? broke
+                                                : "its answer broke the protocol");
     }
     c->open--;
 }
@@ -640,13 +652,16 @@ static void curl_setup(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-mq_remote *mq_remote_start(const mq_remote_registry *reg, char *err, size_t errlen)
+mq_remote *mq_remote_start(const mq_remote_registry *reg, mq_remote_breaker_fn on_breaker,
+                           void *breaker_arg, char *err, size_t errlen)
 {
     static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
     pthread_once(&curl_once, curl_setup);
     mq_remote *r = calloc(1, sizeof(*r));
     if (r) {
         r->reg = reg;
+        r->on_breaker = on_breaker;
+        r->breaker_arg = breaker_arg;
         r->timer_ns = -1;
         r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
         r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

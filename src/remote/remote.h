@@ -89,9 +89,18 @@ const char *mq_breaker_state_name(mq_breaker_state s);
 
 typedef struct mq_remote mq_remote;
 
+/* Runs on the fan-out thread when a carrier's circuit opens (b->state
+ * MQ_BREAKER_OPEN; last_failure: why the call that opened it failed) or
+ * closes again (MQ_BREAKER_CLOSED; last_failure NULL): for the server's
+ * log, which has no other word of a carrier that keeps failing. */
+typedef void (*mq_remote_breaker_fn)(void *arg, const mq_remote_carrier *c, const mq_breaker *b,
+                                     const char *last_failure);
+
 /* Starts the fan-out thread for this registry (borrowed: keep it alive
- * until mq_remote_stop). NULL with a message on failure. */
-mq_remote *mq_remote_start(const mq_remote_registry *reg, char *err, size_t errlen);
+ * until mq_remote_stop); on_breaker (may be NULL) is told of circuits
+ * opening and closing. NULL with a message on failure. */
+mq_remote *mq_remote_start(const mq_remote_registry *reg, mq_remote_breaker_fn on_breaker,
+                           void *breaker_arg, char *err, size_t errlen);
 /* Waits for calls in flight (each ends by its deadline), then stops. */
 void mq_remote_stop(mq_remote *r);
 /* Ends every call in flight now, as its deadline would: each carrier still
@@ -109,8 +118,10 @@ typedef struct mq_remote_answer {
     size_t body_len;
     const char *reason;
     int64_t elapsed_ns;
-    bool asked; /* the call went out (false: skipped by the breaker, never
-                   started, or still waiting its turn at the deadline) */
+    bool asked;  /* the call went out (false: skipped by the breaker, never
+                    started, or still waiting its turn at the deadline) */
+    char *broke; /* where the callback says what the body broke (may be NULL) */
+    size_t brokelen;
 } mq_remote_answer;
 
 /* Runs on the fan-out thread for each carrier; returns false when the body
@@ -154,9 +165,10 @@ bool mq_remote_result_parse(const char *body, size_t len, const mq_input *in,
                             size_t whylen);
 
 /* One fan-out answer as a result: the carrier's own answer checked against
- * the protocol (one that breaks it becomes an error saying what is wrong),
- * or the status and reason the fan-out gave; elapsed time included. False
- * when the answer broke the protocol (a failure, for the carrier's breaker). */
+ * the protocol (one that breaks it becomes an error saying what is wrong,
+ * also written to ans->broke), or the status and reason the fan-out gave;
+ * elapsed time included. False when the answer broke the protocol (a
+ * failure, for the carrier's breaker). What every on_answer calls. */
 bool mq_remote_answer_result(const mq_remote_answer *ans, const mq_input *in,
                              const mq_remote_carrier *c, mq_arena *a, mq_result *out);
 

@@ -60,6 +60,26 @@ struct mq_fanout {
 
 /* ---- Start and stop -------------------------------------------------------- */
 
+/* A carrier's circuit opened or closed: the operator's one word of a
+ * carrier that keeps failing (each failure is only in its quote's result
+ * and /metrics), naming the carrier and why its last call failed. */
+static void log_breaker(void *arg, const mq_remote_carrier *c, const mq_breaker *b,
+                        const char *last_failure)
+{
+    (void)arg;
+    char msg[700];
+    if (b->state == MQ_BREAKER_OPEN) {
+        snprintf(msg, sizeof msg,
+                 "%s (%s) is not asked for %d ms: %d calls in a row failed, the last: %s", c->name,
+                 c->id, c->breaker_cooldown_ms, b->failures, last_failure ? last_failure : "?");
+        mq_server_log_event("carrier_circuit_open", msg);
+    } else if (b->state == MQ_BREAKER_CLOSED) {
+        snprintf(msg, sizeof msg, "%s (%s) answered again: it is asked on every quote", c->name,
+                 c->id);
+        mq_server_log_event("carrier_circuit_closed", msg);
+    }
+}
+
 bool mq_api_remote_start(mq_server *s, char *err, size_t errlen)
 {
     if (!s->cfg.carriers_path)
@@ -69,7 +89,7 @@ bool mq_api_remote_start(mq_server *s, char *err, size_t errlen)
         return false;
     if (s->registry->nremote == 0)
         return true;
-    s->remote = mq_remote_start(s->registry, err, errlen);
+    s->remote = mq_remote_start(s->registry, log_breaker, s, err, errlen);
     return s->remote != NULL;
 }
 
@@ -271,18 +291,7 @@ static bool on_answer(void *arg, const mq_remote_answer *a)
     mq_fanout *f = arg;
     const mq_remote_carrier *c = &f->s->registry->carriers[a->carrier];
     mq_result *r = &f->res[f->n];
-    bool ok = true;
-    if (a->status == MQ_QUOTED) {
-        char why[300], reason[400];
-        ok = mq_remote_result_parse(a->body, a->body_len, &f->in, c, &f->arena, r, why, sizeof why);
-        if (!ok) {
-            snprintf(reason, sizeof reason, "the carrier's answer breaks the protocol: %s", why);
-            mq_remote_result_status(c, MQ_ERROR, reason, &f->arena, r);
-        }
-    } else {
-        mq_remote_result_status(c, a->status, a->reason, &f->arena, r);
-    }
-    r->elapsed_ns = a->elapsed_ns;
+    bool ok = mq_remote_answer_result(a, &f->in, c, &f->arena, r);
     f->n++;
     note_result(f, r, a->asked);
     push_result(f, r);

@@ -551,12 +551,36 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(await metric(s, 'mq_remote_calls_total{carrier="flaky"}'), 3);
     assert.equal(await metric(s, 'mq_carrier_rating_seconds_count{carrier="flaky"}'), 3);
     assert.equal(await metric(s, 'mq_carrier_rating_seconds_bucket{carrier="flaky",le="0.0001"}'), 0);
+    // the operator's log says so, naming the carrier and its last failure
+    const opened = s.events().filter((e) => e.event === 'carrier_circuit_open');
+    assert.deepEqual(opened.map((e) => e.message), [
+      'Carrier flaky (flaky) is not asked for 500 ms: 3 calls in a row failed, the last: HTTP 503 from the carrier',
+    ]);
     await sleep(600);
     farm.failing = false; // the probe succeeds and closes the circuit
     assert.equal((await flaky()).status, 'quoted');
+    const closed = await s.waitForLog((e) => e.event === 'carrier_circuit_closed', { timeoutMs: 2000 });
+    assert.equal(closed.message, 'Carrier flaky (flaky) answered again: it is asked on every quote');
     doc = await (await fetch(`${s.url}/v1/carriers`)).json();
     assert.deepEqual(doc.carriers.find((c) => c.id === 'flaky').breaker, { state: 'closed', consecutive_failures: 0 });
     assert.equal((await flaky()).status, 'quoted');
+  });
+
+  it('a carrier whose answers break the protocol opens its circuit, and the log names the field', async () => {
+    const file = registry(dir, 'broken.yaml', [{ id: 'broken', name: 'Broken Direct', url: `${farm.url}/broken/broken`, breaker: [2, 60000] }]);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    for (let i = 0; i < 2; i++) {
+      const r = byCarrier((await postQuote(s, { ...HARBOR_1, carriers: ['broken'] })).json).broken;
+      assert.equal(r.status, 'error');
+    }
+    const opened = await s.waitForLog((e) => e.event === 'carrier_circuit_open', { timeoutMs: 2000 });
+    assert.equal(
+      opened.message,
+      'Broken Direct (broken) is not asked for 60000 ms: 2 calls in a row failed, the last: ' +
+        "the carrier's answer breaks the protocol: coverages[0].code: unknown coverage \"xyz\" for auto",
+    );
+    assert.equal(byCarrier((await postQuote(s, { ...HARBOR_1, carriers: ['broken'] })).json).broken.status, 'unavailable');
+    assert.equal(s.events().filter((e) => e.event === 'carrier_circuit_open').length, 1, 'logged once, not per quote');
   });
 
   it('multiquote quote --carriers asks remote carriers from the command line', async () => {
