@@ -378,10 +378,23 @@ int mq_remote_not_quoting(const mq_remote_registry *reg, const mq_input *in, mq_
                           mq_result *out)
 {
     int n = 0;
-    for (int i = 0; reg && i < in->ncarriers; i++) {
+    if (!reg || in->ncarriers == 0)
+        return 0;
+    /* each carrier once, however often the request names it: out has room
+     * for the registry's carriers, not for the request's list */
+    bool *named = mq_arena_alloc(a, (size_t)reg->ncarriers);
+    if (!named)
+        return -1;
+    memset(named, 0, (size_t)reg->ncarriers);
+    for (int i = 0; i < in->ncarriers; i++) {
         const mq_remote_carrier *c = mq_remote_registry_find(reg, in->carriers[i]);
-        if (!c || !c->remote || (c->lines & (1u << in->line)))
+        if (!c || !c->remote || (c->lines & (1u << in->line)) || named[c - reg->carriers])
             continue;
+        named[c - reg->carriers] = true;
+        if (!out) {
+            n++;
+            continue;
+        }
         const char *reason = mq_arena_printf(a, "%s does not quote %s insurance", c->name,
                                              mq_line_get(in->line)->name);
         if (!reason || !mq_remote_result_status(c, MQ_UNAVAILABLE, reason, a, &out[n]))

@@ -173,8 +173,9 @@ bool mq_remote_answer_result(const mq_remote_answer *ans, const mq_input *in,
                              const mq_remote_carrier *c, mq_arena *a, mq_result *out);
 
 /* The remote carriers the request names (in->carriers) that do not quote
- * its line, each as an unavailable result saying so, written to out (room
- * for reg->ncarriers). Returns the count; -1 when out of memory. */
+ * its line, each once (however often it is named) as an unavailable result
+ * saying so, written to out (room for reg->ncarriers; NULL: only counted).
+ * Returns the count; -1 when out of memory. */
 int mq_remote_not_quoting(const mq_remote_registry *reg, const mq_input *in, mq_arena *a,
                           mq_result *out);
 

@@ -346,14 +346,17 @@ bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in
         s->remote ? mq_remote_select(s->registry, in->line, in->carriers, in->ncarriers, asked, cap)
                   : 0;
     bool streamed = mq_api_wants_stream(r);
-    if (nasked == 0 && !streamed)
+    /* the remote carriers it names that do not quote its line: results too,
+     * after the local ones (even when no carrier is asked) */
+    int not_quoting = mq_remote_not_quoting(s->registry, in, &r->arena, NULL);
+    if (nasked == 0 && !streamed && not_quoting == 0)
         return false;
     int deadline;
     mq_fanout *f = calloc(1, sizeof(*f));
     mq_result *all = mq_arena_alloc(&r->arena, sizeof(mq_result) * (size_t)(n + cap + 1));
     char *request = malloc(r->body_len + 1);
-    /* the remote carriers it names that do not quote its line, after the local results */
-    int not_quoting = all ? mq_remote_not_quoting(s->registry, in, &r->arena, &all[n]) : -1;
+    if (all && not_quoting > 0)
+        not_quoting = mq_remote_not_quoting(s->registry, in, &r->arena, &all[n]);
     if (!f || !all || !request || not_quoting < 0 || !mq_api_deadline(s, r, &deadline)) {
         if (!f || !all || !request || not_quoting < 0)
             mq_api_error(r, 500, "internal", "out of memory", "");

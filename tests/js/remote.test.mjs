@@ -583,6 +583,36 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(s.events().filter((e) => e.event === 'carrier_circuit_open').length, 1, 'logged once, not per quote');
   });
 
+  it('a remote carrier named that does not quote the line is one result, however often it is named, even when no carrier is asked', async () => {
+    const file = registry(dir, 'named.yaml', [
+      { id: 'buckeye', kind: 'local' },
+      { id: 'quick', url: `${farm.url}/ok/quick?delay=20` },
+      { id: 'homeonly', name: 'Home Only', url: `${farm.url}/ok/homeonly`, lines: 'home' },
+    ]);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    const said = ['unavailable', ['Home Only does not quote auto insurance']];
+    // named 40 times: 40 results were written into room for the registry's
+    // 3 carriers (a shopper's request corrupted the server's memory: the
+    // quote never came back, and the ASan build crashed)
+    const many = await postQuote(s, { ...HARBOR_1, carriers: ['quick', ...Array(40).fill('homeonly')] });
+    assert.equal(many.status, 201, many.text);
+    assert.deepEqual(many.json.results.map((r) => [r.carrier.id, r.status]), [['quick', 'quoted'], ['homeonly', 'unavailable']]);
+    assert.deepEqual([many.json.results[1].status, many.json.results[1].reasons], said);
+    // no remote carrier asked: the result was left out (the command line gave it)
+    const alone = await postQuote(s, { ...HARBOR_1, carriers: ['buckeye', 'homeonly', 'homeonly'] });
+    assert.equal(alone.status, 201, alone.text);
+    assert.deepEqual(alone.json.results.map((r) => [r.carrier.id, r.status]), [['buckeye', 'quoted'], ['homeonly', 'unavailable']]);
+    assert.deepEqual([alone.json.results[1].status, alone.json.results[1].reasons], said);
+    const saved = await (await fetch(`${s.url}/v1/quotes/${alone.json.quote_id}`)).json();
+    assert.deepEqual(saved, alone.json);
+    const req = path.join(dir, 'named.json');
+    writeFileSync(req, JSON.stringify({ ...HARBOR_1, carriers: ['buckeye', 'homeonly', 'homeonly'] }));
+    const cli = await runCli(['quote', '--carriers', file, '--json', req]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const strip = (x) => ({ ...x, elapsed_ms: undefined });
+    assert.deepEqual(JSON.parse(cli.stdout).results.map(strip), alone.json.results.map(strip));
+  });
+
   it('multiquote quote --carriers asks remote carriers from the command line', async () => {
     const a = await startServer({ args: ['--rate-limit', '0'] });
     const file = registry(dir, 'cli.yaml', [
