@@ -40,7 +40,7 @@ typedef struct slot {
     struct curl_slist *headers;
     char *body;
     size_t len, cap;
-    bool too_big, answered, probe;
+    bool too_big, answered;
     bool own_timeout; /* the carrier's timeout_ms ends the call before the deadline */
     int64_t asked_at_ns;
     char errbuf[CURL_ERROR_SIZE];
@@ -62,6 +62,7 @@ struct call {
 
 typedef struct carrier_state {
     mq_breaker breaker; /* fan-out thread only */
+    slot *probe;        /* the half-open probe's slot until it answers, or NULL */
     int in_flight;
     CURL **idle; /* easy handles kept for the next calls (they keep their buffers) */
     int nidle;
@@ -217,7 +218,16 @@ static void answer(mq_remote *r, slot *s, mq_status status, const char *reason, 
                           : status != MQ_QUOTED ? reason
                           : *broke              ? broke
                                                 : "its answer broke the protocol");
+    } else if (cs->probe == s && cs->breaker.state == MQ_BREAKER_HALF_OPEN) {
+        /* the half-open probe never went out (it waited for a connection
+         * until the deadline, or could not start): it decided nothing, so
+         * the next call probes; else every quote skipped the carrier as
+         * "one probe call is deciding" with none out */
+        cs->breaker.probing = false;
+        publish_breaker(cs);
     }
+    if (cs->probe == s)
+        cs->probe = NULL;
     c->open--;
 }
 
@@ -377,7 +387,8 @@ static void start_slot(mq_remote *r, slot *s)
         skip_open_circuit(r, s);
         return;
     }
-    s->probe = v == MQ_BREAKER_PROBE;
+    if (v == MQ_BREAKER_PROBE)
+        cs->probe = s;
     if (cs->in_flight >= rc->max_concurrent) {
         if (cs->wait_tail)
             cs->wait_tail->next_waiting = s;
@@ -386,13 +397,8 @@ static void start_slot(mq_remote *r, slot *s)
         cs->wait_tail = s;
         return;
     }
-    if (!launch(r, s)) {
+    if (!launch(r, s))
         answer(r, s, MQ_ERROR, "could not start the call (out of memory)", false);
-        if (s->probe) {
-            cs->breaker.probing = false;
-            publish_breaker(cs);
-        }
-    }
 }
 
 static void unqueue(carrier_state *cs, slot *s)

@@ -566,6 +566,28 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal((await flaky()).status, 'quoted');
   });
 
+  it('a half-open probe that never went out (its connections busy) leaves the next quote to probe', async () => {
+    const file = registry(dir, 'probe.yaml', [{ id: 'stuck', url: `${farm.url}/hang/stuck`, max_concurrent: 2, breaker: [1, 100] }], 2000);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    const stuck = async (q) => byCarrier(q.json).stuck;
+    const only = { ...HARBOR_1, carriers: ['stuck'] };
+    const long0 = postQuote(s, only); // holds one connection for 2000 ms
+    await sleep(50);
+    const short1 = postQuote(s, only, { query: '?deadline_ms=200' }); // the other; fails at 200 ms: open
+    await sleep(50);
+    const long2 = postQuote(s, only); // waits, then takes short1's connection when it is cut off
+    assert.equal((await stuck(await short1)).status, 'timeout');
+    await sleep(250); // past the 100 ms cool-down: the next quote is the probe, but both connections are busy
+    const probe = await stuck(await postQuote(s, only, { query: '?deadline_ms=300' }));
+    const busy = "not asked within the quote's 300 ms deadline: its 2 connections were busy";
+    assert.deepEqual([probe.status, probe.reasons], ['timeout', [busy]]);
+    // it decided nothing: the next quote probes again (it was skipped as
+    // "one probe call is deciding" with no probe out, until long0 ended)
+    const next = await stuck(await postQuote(s, only, { query: '?deadline_ms=300' }));
+    assert.deepEqual([next.status, next.reasons], ['timeout', [busy]]);
+    for (const q of await Promise.all([long0, long2])) assert.equal((await stuck(q)).status, 'timeout');
+  });
+
   it('a carrier whose answers break the protocol opens its circuit, and the log names the field', async () => {
     const file = registry(dir, 'broken.yaml', [{ id: 'broken', name: 'Broken Direct', url: `${farm.url}/broken/broken`, breaker: [2, 60000] }]);
     const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
