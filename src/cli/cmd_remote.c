@@ -16,6 +16,7 @@
 
 typedef struct waiter {
     const mq_remote_registry *reg;
+    const mq_engine *e;
     const mq_input *in;
     mq_arena *a;
     mq_result *res;
@@ -29,7 +30,7 @@ static bool on_answer(void *arg, const mq_remote_answer *ans)
 {
     waiter *w = arg;
     const mq_remote_carrier *c = &w->reg->carriers[ans->carrier];
-    return mq_remote_answer_result(ans, w->in, c, w->a, &w->res[w->n++]);
+    return mq_remote_answer_result(ans, w->in, c, w->e, w->a, &w->res[w->n++]);
 }
 
 static void on_done(void *arg)
@@ -44,8 +45,8 @@ static void on_done(void *arg)
 /* Asks the registry's remote carriers for this request; their results are
  * appended to res (which has room for every carrier of the registry).
  * False after saying why. */
-static bool ask_remote(const mq_remote_registry *reg, const char *text, size_t len,
-                       const mq_input *in, mq_arena *a, mq_result *res, int *n)
+static bool ask_remote(const mq_remote_registry *reg, const mq_engine *e, const char *text,
+                       size_t len, const mq_input *in, mq_arena *a, mq_result *res, int *n)
 {
     int *asked = mq_arena_alloc(a, sizeof(int) * (size_t)reg->ncarriers);
     if (!asked) {
@@ -62,7 +63,7 @@ static bool ask_remote(const mq_remote_registry *reg, const char *text, size_t l
         fprintf(stderr, "multiquote: %s\n", err);
         return false;
     }
-    waiter w = {.reg = reg, .in = in, .a = a, .res = res, .n = *n};
+    waiter w = {.reg = reg, .e = e, .in = in, .a = a, .res = res, .n = *n};
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.done_cv, NULL);
     bool ok = mq_remote_ask(r, text, len, asked, nasked, reg->deadline_ms, on_answer, on_done, &w);
@@ -110,7 +111,7 @@ int cli_quote_remote(const cli_opts *o, const mq_engine *e, mq_input *in, mq_are
          * that do not quote the line, then those asked */
         memcpy(*res, local, sizeof(mq_result) * (size_t)nlocal);
         *n = nlocal + not_quoting;
-        if (ask_remote(reg, text, len, in, a, *res, n)) {
+        if (ask_remote(reg, e, text, len, in, a, *res, n)) {
             mq_results_sort(*res, *n);
             rc = CLI_OK;
         }

@@ -404,13 +404,30 @@ int mq_remote_not_quoting(const mq_remote_registry *reg, const mq_input *in, mq_
     return n;
 }
 
+bool mq_remote_plan_is_its_own(const mq_engine *e, const mq_remote_carrier *c, const mq_result *r,
+                               char *why, size_t whylen)
+{
+    for (int i = 0; e && r->remote_plan_id && i < mq_engine_plan_count(e); i++) {
+        mq_plan_info info;
+        mq_plan_get_info(mq_engine_plan(e, i), &info);
+        if (strcmp(info.plan_id, r->remote_plan_id) == 0 && strcmp(info.carrier_id, c->id) != 0) {
+            snprintf(why, whylen, "plan.id: \"%s\" is a plan of carrier \"%s\", not of \"%s\"",
+                     r->remote_plan_id, info.carrier_id, c->id);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool mq_remote_answer_result(const mq_remote_answer *ans, const mq_input *in,
-                             const mq_remote_carrier *c, mq_arena *a, mq_result *out)
+                             const mq_remote_carrier *c, const mq_engine *e, mq_arena *a,
+                             mq_result *out)
 {
     bool ok = true;
     if (ans->status == MQ_QUOTED) {
         char why[300], reason[400];
-        ok = mq_remote_result_parse(ans->body, ans->body_len, in, c, a, out, why, sizeof why);
+        ok = mq_remote_result_parse(ans->body, ans->body_len, in, c, a, out, why, sizeof why) &&
+             mq_remote_plan_is_its_own(e, c, out, why, sizeof why);
         if (!ok) {
             snprintf(reason, sizeof reason, "the carrier's answer breaks the protocol: %s", why);
             mq_remote_result_status(c, MQ_ERROR, reason, a, out);

@@ -165,12 +165,21 @@ bool mq_remote_result_parse(const char *body, size_t len, const mq_input *in,
                             size_t whylen);
 
 /* One fan-out answer as a result: the carrier's own answer checked against
- * the protocol (one that breaks it becomes an error saying what is wrong,
+ * the protocol and e's plans (one that breaks it becomes an error saying
+ * what is wrong,
  * also written to ans->broke), or the status and reason the fan-out gave;
  * elapsed time included. False when the answer broke the protocol (a
  * failure, for the carrier's breaker). What every on_answer calls. */
 bool mq_remote_answer_result(const mq_remote_answer *ans, const mq_input *in,
-                             const mq_remote_carrier *c, mq_arena *a, mq_result *out);
+                             const mq_remote_carrier *c, const mq_engine *e, mq_arena *a,
+                             mq_result *out);
+
+/* A remote carrier answers for itself: false, with why, when its result
+ * names a plan that is another carrier's here (e's plans; NULL: none), as
+ * if it rated with that carrier's plan (worksheets and requote read a
+ * result's plan id). */
+bool mq_remote_plan_is_its_own(const mq_engine *e, const mq_remote_carrier *c, const mq_result *r,
+                               char *why, size_t whylen);
 
 /* The remote carriers the request names (in->carriers) that do not quote
  * its line, each once (however often it is named) as an unavailable result

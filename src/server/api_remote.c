@@ -291,7 +291,8 @@ static bool on_answer(void *arg, const mq_remote_answer *a)
     mq_fanout *f = arg;
     const mq_remote_carrier *c = &f->s->registry->carriers[a->carrier];
     mq_result *r = &f->res[f->n];
-    bool ok = mq_remote_answer_result(a, &f->in, c, &f->arena, r);
+    /* f->ref is held until every carrier has answered (fanout_done) */
+    bool ok = mq_remote_answer_result(a, &f->in, c, f->ref ? f->ref->engine : NULL, &f->arena, r);
     f->n++;
     note_result(f, r, a->asked);
     push_result(f, r);

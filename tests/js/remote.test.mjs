@@ -77,6 +77,11 @@ function startFarm() {
           a.coverages[0].code = 'xyz';
           return reply(200, JSON.stringify(a));
         }
+        case 'impostor': {
+          const a = goodAnswer(id, shopper);
+          a.plan = { id: 'harbor-oh-auto', version: '2026-01-01' }; // another carrier's plan here
+          return reply(200, JSON.stringify(a));
+        }
         case 'badsum': {
           const a = goodAnswer(id, shopper);
           a.premium.total = 999.99;
@@ -633,6 +638,26 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(cli.code, 0, cli.stderr);
     const strip = (x) => ({ ...x, elapsed_ms: undefined });
     assert.deepEqual(JSON.parse(cli.stdout).results.map(strip), alone.json.results.map(strip));
+  });
+
+  it('a remote carrier that names another carrier\'s plan as its own is an error, on the server and the command line', async () => {
+    const file = registry(dir, 'impostor.yaml', [
+      { id: 'buckeye', kind: 'local' },
+      { id: 'impostor', url: `${farm.url}/impostor/impostor` },
+      { id: 'quick', url: `${farm.url}/ok/quick` },
+    ]);
+    const why = 'the carrier\'s answer breaks the protocol: plan.id: "harbor-oh-auto" is a plan of carrier "harbor", not of "impostor"';
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    const q = await postQuote(s, HARBOR_1);
+    assert.equal(q.status, 201, q.text);
+    const r = byCarrier(q.json);
+    assert.deepEqual([r.impostor.status, r.impostor.reasons, r.impostor.plan], ['error', [why], null]);
+    assert.equal(r.quick.status, 'quoted'); // a plan id of its own ("quick-auto") is fine
+    const req = path.join(dir, 'impostor.json');
+    writeFileSync(req, JSON.stringify(HARBOR_1));
+    const cli = await runCli(['quote', '--carriers', file, '--json', req]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.deepEqual(byCarrier(JSON.parse(cli.stdout)).impostor.reasons, [why]);
   });
 
   it('multiquote quote --carriers asks remote carriers from the command line', async () => {
