@@ -430,12 +430,19 @@ static void start_waiting(mq_remote *r, int carrier)
     }
 }
 
-static void describe_failure(slot *s, CURLcode rc, long http, char *out, size_t n)
+static void describe_failure(CURL *e, slot *s, CURLcode rc, long http, char *out, size_t n)
 {
+    char *to = NULL;
     if (s->too_big)
         snprintf(out, n, "answer larger than %d bytes", MQ_REMOTE_BODY_MAX);
     else if (rc != CURLE_OK)
         snprintf(out, n, "transport: %s", *s->errbuf ? s->errbuf : curl_easy_strerror(rc));
+    else if (http >= 300 && http < 400 &&
+             curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &to) == CURLE_OK && to)
+        /* not followed (the registry's url is the one asked, its auth
+         * header sent nowhere else): the operator needs where it points,
+         * typically the https:// of an http:// url */
+        snprintf(out, n, "HTTP %ld from the carrier: redirects are not followed (to %s)", http, to);
     else
         snprintf(out, n, "HTTP %ld from the carrier", http);
 }
@@ -463,7 +470,7 @@ static void on_transfer_done(mq_remote *r, CURL *e, CURLcode code)
         release_transfer(r, s);
         answer(r, s, MQ_TIMEOUT, reason, true);
     } else if (code != CURLE_OK || http != 200 || s->too_big) {
-        describe_failure(s, code, http, reason, sizeof reason);
+        describe_failure(e, s, code, http, reason, sizeof reason);
         release_transfer(r, s);
         answer(r, s, MQ_ERROR, reason, true);
     } else {

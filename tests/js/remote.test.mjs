@@ -70,6 +70,9 @@ function startFarm() {
           return setTimeout(() => reply(200, JSON.stringify(goodAnswer(id, shopper))), 2 * DEADLINE);
         case 'e500':
           return reply(500, '{"error":"boom"}');
+        case 'moved':
+          res.writeHead(301, { Location: `https://carrier.example/ok/${id}` });
+          return res.end();
         case 'garbage':
           return reply(200, '<html>not json');
         case 'broken': {
@@ -172,6 +175,7 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
       { id: 'declines', url: `${farm.url}/declines/declines` },
       { id: 'slow', url: `${farm.url}/slow/slow` },
       { id: 'e500', url: `${farm.url}/e500/e500` },
+      { id: 'moved', url: `${farm.url}/moved/moved` },
       { id: 'garbage', url: `${farm.url}/garbage/garbage` },
       { id: 'broken', url: `${farm.url}/broken/broken` },
       { id: 'badsum', url: `${farm.url}/badsum/badsum` },
@@ -334,6 +338,8 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.equal(r.hang.reasons[0], "no answer within the quote's 1000 ms deadline");
     assert.equal(r.e500.status, 'error');
     assert.equal(r.e500.reasons[0], 'HTTP 500 from the carrier');
+    assert.equal(r.moved.status, 'error');
+    assert.equal(r.moved.reasons[0], 'HTTP 301 from the carrier: redirects are not followed (to https://carrier.example/ok/moved)');
     assert.equal(r.garbage.status, 'error');
     assert.match(r.garbage.reasons[0], /breaks the protocol: not JSON/);
     assert.equal(r.broken.status, 'error');
