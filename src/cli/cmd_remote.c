@@ -1,11 +1,12 @@
 /* cmd_remote.c -- `multiquote quote --carriers FILE`: remote carriers from
  * the command line.
  *
- * Loads the carrier registry (src/remote), rates the local carriers it
- * lists, and asks its remote carriers through the same fan-out the server
- * uses: this thread waits on a condition variable until the fan-out thread
- * has every answer (or the deadline passed). The results are then sorted
- * with the local ones and printed like any comparison.
+ * Loads the carrier registry (src/remote), checks the request's carrier
+ * ids against it, rates the local carriers it lists, and asks its remote
+ * carriers through the same fan-out the server uses: this thread waits on
+ * a condition variable until the fan-out thread has every answer (or the
+ * deadline passed). The results are then sorted with the local ones and
+ * printed like any comparison.
  */
 #include "cli.h"
 #include "remote.h"
@@ -80,6 +81,25 @@ static bool ask_remote(const mq_remote_registry *reg, const mq_engine *e, const 
     return ok;
 }
 
+/* Every id of the request's "carriers" is a carrier of this comparison
+ * (the registry's, or a local one it does not leave out), as POST
+ * /v1/quotes with the same registry requires: a typo ("sumit") or a local
+ * carrier the registry leaves out is bad input, not a result. */
+static int carriers_known(const char *file, const mq_remote_registry *reg, const mq_engine *e,
+                          const mq_input *in)
+{
+    int rc = CLI_OK;
+    for (int i = 0; i < in->ncarriers; i++) {
+        if (mq_remote_carrier_known(reg, e, in->carriers[i]))
+            continue;
+        char q[160];
+        fprintf(stderr, "%s: invalid request: carriers[%d]: no carrier with id %s\n", file, i,
+                mq_req_quoted(in->carriers[i], q));
+        rc = CLI_USAGE;
+    }
+    return rc;
+}
+
 int cli_quote_remote(const cli_opts *o, const mq_engine *e, mq_input *in, mq_arena *a,
                      mq_result **res, int *n)
 {
@@ -94,7 +114,12 @@ int cli_quote_remote(const cli_opts *o, const mq_engine *e, mq_input *in, mq_are
         mq_remote_registry_free(reg);
         return CLI_FAIL;
     }
-    int rc = CLI_FAIL;
+    int rc = carriers_known(o->file, reg, e, in);
+    if (rc != CLI_OK) {
+        mq_remote_registry_free(reg);
+        return rc;
+    }
+    rc = CLI_FAIL;
     size_t len;
     char *text = cli_read_input(o->file, 1 << 20, &len);
     mq_result *local;

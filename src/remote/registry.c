@@ -452,6 +452,13 @@ bool mq_remote_registry_check(const mq_remote_registry *reg, const mq_engine *e,
     return true;
 }
 
+bool mq_remote_carrier_known(const mq_remote_registry *reg, const mq_engine *e, const char *id)
+{
+    if (mq_remote_registry_find(reg, id))
+        return true;
+    return mq_remote_rate_here(reg, id) && has_local_plan(e, id);
+}
+
 bool mq_remote_rate_here(const void *arg, const char *carrier_id)
 {
     const mq_remote_registry *reg = arg;

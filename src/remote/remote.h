@@ -58,6 +58,11 @@ void mq_remote_registry_free(mq_remote_registry *reg);
 bool mq_remote_registry_check(const mq_remote_registry *reg, const mq_engine *e, char *err,
                               size_t errlen);
 
+/* Whether a comparison with this registry has a carrier with this id (as
+ * GET /v1/carriers lists them): one the registry names, or a local one
+ * with plans in e that the registry does not leave out. */
+bool mq_remote_carrier_known(const mq_remote_registry *reg, const mq_engine *e, const char *id);
+
 /* The carrier with this id, or NULL. */
 const mq_remote_carrier *mq_remote_registry_find(const mq_remote_registry *reg, const char *id);
 

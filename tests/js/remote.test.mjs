@@ -699,6 +699,25 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(api.status, 201, api.text);
     const strip = (x) => ({ ...x, elapsed_ms: undefined });
     assert.deepEqual(api.json.results.map(strip), cli.results.map(strip));
+    // an id that is no carrier of this comparison is bad input on both (the
+    // command line quoted "sumit" as an error result and dropped keystone,
+    // a local carrier the registry leaves out, with exit 0)
+    const typo = path.join(dir, 'harbor1-typo.json');
+    writeFileSync(typo, JSON.stringify({ ...HARBOR_1, carriers: ['harbor', 'sumit', 'keystone'] }));
+    const bad = await runCli(['quote', '--carriers', file, '--json', typo]);
+    assert.equal(bad.code, 2, bad.stdout);
+    assert.equal(bad.stdout, '');
+    assert.equal(
+      bad.stderr,
+      `${typo}: invalid request: carriers[1]: no carrier with id "sumit"\n` +
+        `${typo}: invalid request: carriers[2]: no carrier with id "keystone"\n`,
+    );
+    const refused = await postQuote(node, { ...HARBOR_1, carriers: ['harbor', 'sumit', 'keystone'] });
+    assert.equal(refused.status, 422);
+    assert.deepEqual(refused.json.error.details, [
+      { path: 'carriers[1]', message: 'no carrier with id "sumit"' },
+      { path: 'carriers[2]', message: 'no carrier with id "keystone"' },
+    ]);
   });
 
   it('SIGTERM while a quote waits for a carrier whose deadline is far off: cut off, answered 201, exit 0', async () => {
