@@ -158,7 +158,7 @@ static bool get_auth(loader *L, mq_remote_carrier *c, struct fy_node *v)
     if (!v || !fy_node_is_mapping(v))
         return fail(L, v, "auth: expected a mapping with header and env");
     char *header = NULL, *scheme = NULL, *env = NULL;
-    struct fy_node *header_at = v, *env_at = v; /* errors name the offending key's line */
+    struct fy_node *header_at = v, *env_at = v, *scheme_at = v; /* errors name the key's line */
     void *it = NULL;
     struct fy_node_pair *pair;
     bool ok = true;
@@ -167,7 +167,7 @@ static bool get_auth(loader *L, mq_remote_carrier *c, struct fy_node *v)
         if (scalar_is(k, "header"))
             ok = get_string(L, header_at = val, "auth.header", &header);
         else if (scalar_is(k, "scheme"))
-            ok = get_string(L, val, "auth.scheme", &scheme);
+            ok = get_string(L, scheme_at = val, "auth.scheme", &scheme);
         else if (scalar_is(k, "env"))
             ok = get_string(L, env_at = val, "auth.env", &env);
         else if (scalar_is(k, "token") || scalar_is(k, "secret") || scalar_is(k, "password") ||
@@ -183,6 +183,11 @@ static bool get_auth(loader *L, mq_remote_carrier *c, struct fy_node *v)
     for (const char *p = header; ok && *p; p++)
         if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p))
             ok = fail(L, header_at, "auth.header: not a valid header name");
+    /* the scheme is written into the header line as is: a line break in it
+     * would start a header of the file's choosing */
+    for (const char *p = scheme; ok && p && *p; p++)
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.", *p))
+            ok = fail(L, scheme_at, "auth.scheme: one word, e.g. Bearer (letters, digits, - _ .)");
     const char *secret = ok ? getenv(env) : NULL;
     if (ok && (!secret || !*secret))
         ok = fail(L, env_at,

@@ -885,6 +885,9 @@ describe('carriers.yaml errors', () => {
       /bad\.yaml:5: url: a user name or password written in the url is a secret in this file; send it with auth: and env:/],
     ['a header name that is not one', 'carriers:\n  - id: x\n    kind: remote\n    name: X\n    url: http://127.0.0.1:9/\n    lines: [auto]\n    auth:\n      env: HOME\n      header: Bad Header\n',
       /bad\.yaml:9: auth\.header: not a valid header name/],
+    // written into the header line as is: "Bearer\r\nX-Forwarded-For: ..." added a header
+    ['an auth scheme with a line break', 'carriers:\n  - id: x\n    kind: remote\n    name: X\n    url: http://127.0.0.1:9/\n    lines: [auto]\n    auth:\n      env: HOME\n      header: Authorization\n      scheme: "Bearer\\r\\nX-Forwarded-For: 10.0.0.1"\n',
+      /bad\.yaml:10: auth\.scheme: one word, e\.g\. Bearer \(letters, digits, - _ \.\)/],
     ['a local carrier without plans', 'carriers:\n  - id: nobody\n    kind: local\n',
       /bad\.yaml:2: local carrier "nobody" has no plan in the plans folder/],
     ['a carrier listed twice', 'carriers:\n  - {id: buckeye, kind: local}\n  - {id: buckeye, kind: local}\n',
