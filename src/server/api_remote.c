@@ -383,6 +383,8 @@ bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in
                      .streamed = streamed,
                      .refs = streamed ? 2 : 1};
     pthread_mutex_init(&f->lock, NULL);
+    for (int i = n; i < n + not_quoting; i++) /* results too, though nobody was asked */
+        atomic_fetch_add(&s->metrics.results[in->line][all[i].status], 1);
     f->n += not_quoting;
     f->nlocal = f->n;
     *ref = NULL;

@@ -624,6 +624,8 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     ]);
     const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
     const said = ['unavailable', ['Home Only does not quote auto insurance']];
+    const unavailable = 'mq_quote_results_total{line="auto",status="unavailable"}';
+    const before = await metric(s, unavailable);
     // named 40 times: 40 results were written into room for the registry's
     // 3 carriers (a shopper's request corrupted the server's memory: the
     // quote never came back, and the ASan build crashed)
@@ -638,6 +640,8 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.deepEqual([alone.json.results[1].status, alone.json.results[1].reasons], said);
     const saved = await (await fetch(`${s.url}/v1/quotes/${alone.json.quote_id}`)).json();
     assert.deepEqual(saved, alone.json);
+    // each of the two quotes had one unavailable result, counted as such
+    assert.equal(await metric(s, unavailable), before + 2);
     const req = path.join(dir, 'named.json');
     writeFileSync(req, JSON.stringify({ ...HARBOR_1, carriers: ['buckeye', 'homeonly', 'homeonly'] }));
     const cli = await runCli(['quote', '--carriers', file, '--json', req]);
