@@ -322,6 +322,8 @@ static bool launch(mq_remote *r, slot *s)
      * frees itself when getaddrinfo returns. */
     curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (rc->ca_file) /* a private CA (registry ca_file); else the system's store */
+        curl_easy_setopt(e, CURLOPT_CAINFO, rc->ca_file);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "multiquote/0.1");
     s->asked_at_ns = now_ns();

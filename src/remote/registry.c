@@ -11,6 +11,7 @@
 #include "remote.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <libfyaml.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -231,6 +232,47 @@ static bool get_breaker(loader *L, mq_remote_carrier *c, struct fy_node *v)
     return ok;
 }
 
+/* ca_file: PEM certificates to trust for the carrier's https url (a
+ * private CA), relative to the registry file's folder; read once here so a
+ * wrong path is an error at start, not on every call. */
+static bool get_ca_file(loader *L, mq_remote_carrier *c, struct fy_node *v)
+{
+    char *path = NULL;
+    if (!get_string(L, v, "ca_file", &path))
+        return false;
+    const char *slash = strrchr(L->reg->file, '/');
+    if (path[0] != '/' && slash) {
+        size_t dir = (size_t)(slash - L->reg->file) + 1, n = dir + strlen(path) + 1;
+        char *full = malloc(n);
+        if (!full) {
+            free(path);
+            return fail(L, v, "out of memory");
+        }
+        snprintf(full, n, "%.*s%s", (int)dir, L->reg->file, path);
+        free(path);
+        path = full;
+    }
+    free(c->ca_file);
+    c->ca_file = path;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fail(L, v, "ca_file: cannot read %s: %s", path, strerror(errno));
+    /* a bundle may open with comments: look for a certificate in its first 64 KiB */
+    enum { CA_HEAD = 64 * 1024 };
+    char *head = malloc(CA_HEAD + 1);
+    size_t got = head ? fread(head, 1, CA_HEAD, f) : 0;
+    fclose(f);
+    if (!head)
+        return fail(L, v, "out of memory");
+    head[got] = '\0';
+    bool pem = strstr(head, "-----BEGIN CERTIFICATE-----") != NULL;
+    free(head);
+    if (!pem)
+        return fail(L, v, "ca_file: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                    path);
+    return true;
+}
+
 static bool get_kind(loader *L, struct fy_node *v, mq_remote_carrier *c)
 {
     if (scalar_is(v, "local") || scalar_is(v, "remote")) {
@@ -262,9 +304,11 @@ static bool carrier_key(loader *L, mq_remote_carrier *c, struct fy_node *k, stru
         return get_auth(L, c, v);
     if (scalar_is(k, "breaker"))
         return get_breaker(L, c, v);
+    if (scalar_is(k, "ca_file"))
+        return get_ca_file(L, c, v);
     return fail(L, k,
                 "unknown key (id, kind, name, rating, url, lines, timeout_ms, max_concurrent, "
-                "auth, breaker)");
+                "auth, breaker, ca_file)");
 }
 
 /* What a local entry may not say, and what a remote one must; an error
@@ -279,7 +323,7 @@ static bool carrier_complete(loader *L, mq_remote_carrier *c, struct fy_node *at
                     c->id);
     if (!c->remote) {
         if (c->url || c->lines || c->auth_header || c->timeout_ms || c->max_concurrent || c->name ||
-            c->rating)
+            c->rating || c->ca_file)
             return fail(L, at,
                         "carrier \"%s\" is local: its name, rating and lines come from its "
                         "plans; only id and kind belong here",
@@ -410,6 +454,7 @@ void mq_remote_registry_free(mq_remote_registry *reg)
         free(c->rating);
         free(c->url);
         free(c->auth_header);
+        free(c->ca_file);
     }
     free(reg->carriers);
     free(reg->file);

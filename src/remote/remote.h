@@ -35,6 +35,7 @@ typedef struct mq_remote_carrier {
     int timeout_ms;          /* per call; the request's deadline may cut it shorter */
     int max_concurrent;      /* calls in flight at once; more wait their turn */
     char *auth_header;       /* "Name: value" built from the environment, or NULL */
+    char *ca_file;           /* certificates to trust for its https url, or NULL: the system's */
     int breaker_failures;    /* consecutive failures that open the circuit */
     int breaker_cooldown_ms; /* how long it stays open before a probe */
 } mq_remote_carrier;

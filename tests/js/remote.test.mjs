@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { REPO_ROOT, startServer, stopAll, makeTemp, runCli, sleep } from './lib/server.mjs';
 import { launchBrowser, closeAll, newPage, screenshot } from './lib/browser.mjs';
@@ -133,6 +134,7 @@ function registry(dir, name, carriers, deadline = DEADLINE) {
     for (const k of ['timeout_ms', 'max_concurrent']) if (c[k]) lines.push(`    ${k}: ${c[k]}`);
     if (c.breaker) lines.push('    breaker:', `      failures: ${c.breaker[0]}`, `      cooldown_ms: ${c.breaker[1]}`);
     if (c.auth) lines.push('    auth:', '      header: Authorization', '      scheme: Bearer', `      env: ${c.auth}`);
+    if (c.ca_file) lines.push(`    ca_file: ${c.ca_file}`);
   }
   const file = path.join(dir, name);
   writeFileSync(file, lines.join('\n') + '\n');
@@ -819,6 +821,64 @@ describe('a carrier whose host name is slow to resolve', { skip: !existsSync(REF
     const alone = await postQuote(s, { ...HARBOR_1, carriers: ['quick'] });
     assert.ok(alone.ms < 500, `a quote of the quick carrier alone took ${alone.ms.toFixed(0)} ms`);
     await s.stop();
+  });
+});
+
+describe('a carrier behind a private certificate authority', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared/reference' }, () => {
+  let dir, server, url, certs;
+  before(async () => {
+    dir = makeTemp('mq-remote-');
+    try {
+      // a self-signed certificate for 127.0.0.1: its own CA, as a carrier's private one
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
+        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'ca.pem')], { stdio: 'ignore' });
+      certs = true;
+    } catch {
+      return;
+    }
+    server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'ca.pem')) }, (req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const id = new URL(req.url, 'https://x').pathname.split('/').at(-1);
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(goodAnswer(id, JSON.parse(body))));
+      });
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    url = `https://127.0.0.1:${server.address().port}`;
+  });
+  after(async () => {
+    await stopAll();
+    server?.closeAllConnections();
+    server?.close();
+  });
+
+  it('is trusted through the registry\'s ca_file (relative to the registry), and only for that carrier', async (t) => {
+    if (!certs) return t.skip('no openssl to make a certificate');
+    const file = registry(dir, 'private.yaml', [
+      { id: 'private', url: `${url}/ok/private`, ca_file: 'ca.pem' },
+      { id: 'untrusted', url: `${url}/ok/untrusted` },
+    ]);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    const r = byCarrier((await postQuote(s, HARBOR_1)).json);
+    assert.deepEqual([r.private.status, r.private.premium?.total], ['quoted', 310]);
+    assert.deepEqual([r.untrusted.status, r.untrusted.reasons], ['error', ['transport: SSL certificate problem: self-signed certificate']]);
+  });
+
+  it('refuses a ca_file that cannot be read or holds no certificate, naming file:line', async (t) => {
+    if (!certs) return t.skip('no openssl to make a certificate');
+    const req = path.join(dir, 'harbor1.json');
+    writeFileSync(req, JSON.stringify(HARBOR_1));
+    for (const [ca, want] of [
+      ['missing.pem', `private.yaml:9: ca_file: cannot read ${path.join(dir, 'missing.pem')}: No such file or directory`],
+      ['key.pem', `private.yaml:9: ca_file: ${path.join(dir, 'key.pem')} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`],
+    ]) {
+      const file = registry(dir, 'private.yaml', [{ id: 'private', url: `${url}/ok/private`, ca_file: ca }]);
+      const q = await runCli(['quote', '--carriers', file, req]);
+      assert.equal(q.code, 1);
+      assert.equal(q.stderr, `multiquote: ${path.join(dir, want)}\n`);
+    }
   });
 });
 
