@@ -6,9 +6,10 @@
  * give, money is US dollars with whole cents (a quoted total above zero),
  * every coverage is one of the line's, sits on a vehicle the request has
  * and is listed once, the total is the coverages plus the fees, and a term
- * life premium is for the request's payment period. Anything else makes the result an error that
- * names the field, so a broken carrier never shows the shopper a wrong price. The accepted answer
- * becomes an engine result (arena strings), written out like a local one.
+ * life premium is for the request's payment period. Anything else makes
+ * the result an error that names the field, so a broken carrier never
+ * shows the shopper a wrong price. The accepted answer becomes an engine
+ * result (arena strings), written out like a local one.
  */
 #include "remote.h"
 #include "jsontext.h"
