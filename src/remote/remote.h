@@ -172,10 +172,10 @@ bool mq_remote_result_parse(const char *body, size_t len, const mq_input *in,
 
 /* One fan-out answer as a result: the carrier's own answer checked against
  * the protocol and e's plans (one that breaks it becomes an error saying
- * what is wrong,
- * also written to ans->broke), or the status and reason the fan-out gave;
- * elapsed time included. False when the answer broke the protocol (a
- * failure, for the carrier's breaker). What every on_answer calls. */
+ * what is wrong, also written to ans->broke), or the status and reason the
+ * fan-out gave; elapsed time included. False when the answer broke the
+ * protocol (a failure, for the carrier's breaker). What every on_answer
+ * calls. */
 bool mq_remote_answer_result(const mq_remote_answer *ans, const mq_input *in,
                              const mq_remote_carrier *c, const mq_engine *e, mq_arena *a,
                              mq_result *out);
