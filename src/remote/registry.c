@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct loader {
     mq_remote_registry *reg;
@@ -254,6 +255,11 @@ static bool get_ca_file(loader *L, mq_remote_carrier *c, struct fy_node *v)
     }
     free(c->ca_file);
     c->ca_file = path;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return fail(L, v, "ca_file: cannot read %s: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) /* a fifo or a device would block the start, or never end */
+        return fail(L, v, "ca_file: %s is not a file", path);
     FILE *f = fopen(path, "r");
     if (!f)
         return fail(L, v, "ca_file: cannot read %s: %s", path, strerror(errno));

@@ -873,6 +873,7 @@ describe('a carrier behind a private certificate authority', { skip: !existsSync
     for (const [ca, want] of [
       ['missing.pem', `private.yaml:9: ca_file: cannot read ${path.join(dir, 'missing.pem')}: No such file or directory`],
       ['key.pem', `private.yaml:9: ca_file: ${path.join(dir, 'key.pem')} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`],
+      ['/dev/stdin', 'private.yaml:9: ca_file: /dev/stdin is not a file'], // read, it would wait for ever
     ]) {
       const file = registry(dir, 'private.yaml', [{ id: 'private', url: `${url}/ok/private`, ca_file: ca }]);
       const q = await runCli(['quote', '--carriers', file, req]);
