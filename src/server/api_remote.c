@@ -443,6 +443,19 @@ void mq_api_carrier_rate(mq_server *s, mq_http_req *r)
         mq_api_error(r, 401, "unauthorized", "this carrier endpoint needs its bearer token", "");
         return;
     }
+    if (!mq_remote_rate_here(s->registry, id)) {
+        /* plans of it may be loaded, but this server's quotes do not rate
+         * them (its registry leaves the carrier out, or asks it remotely):
+         * answering from them would speak for the carrier with plans the
+         * operator took out of the comparison */
+        mq_api_error(r, 404, "not_found",
+                     mq_arena_printf(&r->arena,
+                                     "carrier \"%s\" is not rated on this server (its carrier "
+                                     "registry leaves it out or asks it remotely)",
+                                     id),
+                     "");
+        return;
+    }
     /* the same answers as POST /v1/quotes: 415, 400 malformed_json, 422 with details */
     json_t *doc = mq_api_read_json(r);
     if (!doc)

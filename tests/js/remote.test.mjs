@@ -269,6 +269,30 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     });
   });
 
+  it('a node\'s carrier endpoint answers only for the carriers its own quotes rate', async () => {
+    const rate = (id) =>
+      fetch(`${nodeB.url}/v1/carrier/${id}/rate`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(HARBOR_1),
+      });
+    const own = await rate('buckeye');
+    assert.equal(own.status, 200);
+    assert.equal((await own.json()).carrier.id, 'buckeye');
+    // keystone's plans are loaded but the registry leaves it out; harbor's
+    // are loaded but the registry asks node A: node B answered both from
+    // plans its own quotes never use
+    for (const id of ['keystone', 'harbor']) {
+      const res = await rate(id);
+      assert.equal(res.status, 404, id);
+      assert.deepEqual((await res.json()).error, {
+        code: 'not_found',
+        message: `carrier "${id}" is not rated on this server (its carrier registry leaves it out or asks it remotely)`,
+        path: '',
+      });
+    }
+  });
+
   it('a bundle compares the local carriers the registry lists, as one line does', async () => {
     const bundle = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json'), 'utf8'));
     const res = await fetch(`${nodeB.url}/v1/quotes`, {
