@@ -10,7 +10,9 @@
  * migrate once; the applied versions are rows of schema_migrations. Errors
  * the server classes as disk trouble (53100 disk full, class 58 I/O, class
  * XX corruption) are STORE_FATAL; a lost connection is not (its commit's
- * outcome is unknown, so the quote is simply not acknowledged).
+ * outcome is unknown, so the quote is simply not acknowledged). libpq's
+ * connection errors may quote the URI, or a piece of it: the URI's
+ * password is masked in every message that leaves this file.
  */
 #include "store_backend.h"
 
@@ -19,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 enum { MIGRATION_LOCK = 7718001 }; /* pg_advisory_lock key: "multiquote schema" */
 
@@ -52,6 +56,132 @@ static void set_err(char *err, size_t errlen, const char *what, const char *msg)
     size_t n = strlen(err);
     while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
         err[--n] = '\0';
+}
+
+/* ---- Secrets in messages ------------------------------------------------ */
+
+typedef struct span {
+    const char *p;
+    size_t n;
+} span;
+
+enum { MAX_SECRETS = 8 };
+
+/* A query parameter's value when its name ends in "password" (password=,
+ * sslpassword=): the span of that value, else an empty span. */
+static span password_value(const char *name, size_t len)
+{
+    const char *eq = memchr(name, '=', len);
+    size_t nlen = eq ? (size_t)(eq - name) : 0;
+    if (!eq || nlen < 8 || strncasecmp(eq - 8, "password", 8) != 0 || name + len == eq + 1)
+        return (span){NULL, 0};
+    return (span){eq + 1, (size_t)(name + len - eq - 1)};
+}
+
+/* The secrets written in a URI, as written (still percent-encoded): the
+ * password of its userinfo (user:PASSWORD@, which ends, as libpq reads it,
+ * at the first '@' before any '/') and the value of every query parameter
+ * whose name ends in "password". Returns how many, at most max. */
+static int uri_secrets(const char *uri, span *out, int max)
+{
+    const char *rest = strstr(uri, "://");
+    if (!rest)
+        return 0;
+    rest += 3;
+    int n = 0;
+    size_t auth = strcspn(rest, "@/");
+    const char *after = rest;
+    if (rest[auth] == '@') {
+        const char *colon = memchr(rest, ':', auth);
+        if (colon && colon + 1 < rest + auth)
+            out[n++] = (span){colon + 1, (size_t)(rest + auth - colon - 1)};
+        after = rest + auth + 1;
+    }
+    for (const char *q = strchr(after, '?'); q && n < max;) {
+        const char *name = q + 1;
+        size_t len = strcspn(name, "&");
+        span v = password_value(name, len);
+        if (v.n)
+            out[n++] = v;
+        q = name[len] == '&' ? name + len : NULL;
+    }
+    return n;
+}
+
+/* text into out (at most outlen bytes, NUL included) with every secret
+ * written in uri replaced by "***": libpq quotes the URI, or a piece of it,
+ * in some of its errors. */
+static void mask_secrets(const char *uri, const char *text, char *out, size_t outlen)
+{
+    if (!outlen)
+        return;
+    span secret[MAX_SECRETS];
+    int n = uri ? uri_secrets(uri, secret, MAX_SECRETS) : 0;
+    size_t k = 0;
+    for (const char *t = text ? text : ""; *t && k + 1 < outlen;) {
+        size_t skip = 0;
+        for (int i = 0; i < n && !skip; i++)
+            if (strncmp(t, secret[i].p, secret[i].n) == 0)
+                skip = secret[i].n;
+        if (!skip) {
+            out[k++] = *t++;
+            continue;
+        }
+        for (const char *m = "***"; *m && k + 1 < outlen; m++)
+            out[k++] = *m;
+        t += skip;
+    }
+    out[k] = '\0';
+}
+
+/* ---- Connection errors -------------------------------------------------- */
+
+/* What to do when the server wanted a password and libpq had none: the
+ * password file libpq read (PGPASSFILE, passfile=, else ~/.pgpass) is
+ * missing, ignored because others may read it, or has no line for this
+ * connection. Appended to msg. */
+static void password_hint(PGconn *c, char *msg, size_t msglen)
+{
+    const char *file = NULL;
+    PQconninfoOption *opts = PQconninfo(c);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "passfile") == 0 && o->val && *o->val)
+            file = o->val;
+    struct stat st;
+    size_t n = strlen(msg);
+    if (!file)
+        snprintf(msg + n, msglen - n,
+                 " (no password was given: put it in a password file, "
+                 "PGPASSFILE, mode 0600; docs/deploy.md)");
+    else if (stat(file, &st) != 0)
+        snprintf(msg + n, msglen - n,
+                 " (no password was given, and there is no password file %s: write the line "
+                 "HOST:PORT:DATABASE:USER:PASSWORD there, mode 0600, or set PGPASSFILE; "
+                 "docs/deploy.md)",
+                 file);
+    else if (st.st_mode & (S_IRWXG | S_IRWXO))
+        snprintf(msg + n, msglen - n,
+                 " (the password file %s is ignored because others may read it: chmod 600 %s)",
+                 file, file);
+    else
+        snprintf(msg + n, msglen - n,
+                 " (the password file %s has no line HOST:PORT:DATABASE:USER:PASSWORD that "
+                 "matches this connection)",
+                 file);
+    PQconninfoFree(opts);
+}
+
+/* "postgresql: cannot connect: " and libpq's reason, the URI's password
+ * masked, with what to do when a password was missing. */
+static void connect_err(const char *conninfo, PGconn *c, char *err, size_t errlen)
+{
+    if (!err || !errlen)
+        return;
+    char msg[1024];
+    set_err(msg, sizeof msg, "postgresql: cannot connect", c ? PQerrorMessage(c) : "out of memory");
+    if (c && PQconnectionNeedsPassword(c))
+        password_hint(c, msg, sizeof msg);
+    mask_secrets(conninfo, msg, err, errlen);
 }
 
 static store_rc classify(const PGresult *r)
@@ -110,7 +240,7 @@ static bool connect_one(pg *b, int i, char *err, size_t errlen)
         return false;
     }
     if (PQstatus(pc->c) != CONNECTION_OK) {
-        set_err(err, errlen, "postgresql: cannot connect", PQerrorMessage(pc->c));
+        connect_err(b->conninfo, pc->c, err, errlen);
         return false;
     }
     PQsetNoticeProcessor(pc->c, quiet, NULL);
@@ -262,8 +392,7 @@ static void *pg_open(const char *where, const mq_store_options *o, int *version,
     }
     b->conns[0].c = PQconnectdb(where);
     if (!b->conns[0].c || PQstatus(b->conns[0].c) != CONNECTION_OK) {
-        set_err(err, errlen, "postgresql: cannot connect",
-                b->conns[0].c ? PQerrorMessage(b->conns[0].c) : "out of memory");
+        connect_err(where, b->conns[0].c, err, errlen);
         goto fail;
     }
     PQsetNoticeProcessor(b->conns[0].c, quiet, NULL);

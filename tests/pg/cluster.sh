@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # cluster.sh -- a throwaway PostgreSQL cluster for the tests and benchmarks.
 #
-#   tests/pg/cluster.sh start DIR   # prints its base URI: postgresql://postgres@127.0.0.1:PORT
+#   tests/pg/cluster.sh start DIR [PASSWORD]
+#                                   # prints its base URI: postgresql://postgres@127.0.0.1:PORT
 #   tests/pg/cluster.sh stop DIR    # stops it and removes DIR
 #
 # Uses Debian's postgresql package (initdb and pg_ctl of the newest version
 # under /usr/lib/postgresql). The cluster lives in DIR, listens on 127.0.0.1
 # on a free port (its socket in DIR too), trusts local connections and has
 # the databases mq_unit (the store suite) and mq_nodes (the multi-node
-# tests). PostgreSQL refuses to run as root, so as root (CI) DIR is given
+# tests). Given a PASSWORD, TCP connections must log in with a password
+# (scram-sha-256; the user postgres has PASSWORD) as in production, for the
+# tests of missing and wrong passwords; its socket in DIR still trusts.
+# PostgreSQL refuses to run as root, so as root (CI) DIR is given
 # to the postgres user and the server runs as that user. Durability
 # settings are the defaults (fsync and synchronous_commit on): the tests
 # rely on a commit being durable.
@@ -16,8 +20,9 @@ set -euo pipefail
 
 cmd=${1:-}
 dir=${2:-}
+password=${3:-}
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start DIR [PASSWORD] | stop DIR" >&2
   exit 2
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -48,15 +53,22 @@ start() {
     echo "cluster.sh: the postgres user cannot write $dir (is a parent folder private?)" >&2
     exit 1
   fi
-  as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C \
+  local auth=(--auth=trust)
+  if [ -n "$password" ]; then
+    printf '%s\n' "$password" >"$dir/pwfile"
+    [ "$(id -u)" -ne 0 ] || chown postgres: "$dir/pwfile"
+    auth=(--auth-local=trust --auth-host=scram-sha-256 --pwfile="$dir/pwfile")
+  fi
+  as_owner "$bin/initdb" -D "$dir/data" -U postgres "${auth[@]}" --encoding=UTF8 --locale=C \
     --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+  rm -f "$dir/pwfile"
   local port
   for _ in 1 2 3 4 5; do
     port=$(free_port)
     if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
       -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200" \
       start >/dev/null 2>&1; then
-      as_owner "$bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
+      as_owner "$bin/psql" -q -h "$dir" -p "$port" -U postgres -d postgres \
         -c 'CREATE DATABASE mq_unit' -c 'CREATE DATABASE mq_nodes' >/dev/null
       echo "postgresql://postgres@127.0.0.1:$port"
       return 0
@@ -77,5 +89,5 @@ stop() {
 case "$cmd" in
 start) start ;;
 stop) stop ;;
-*) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+*) echo "usage: $0 start DIR [PASSWORD] | stop DIR" >&2; exit 2 ;;
 esac

@@ -1,0 +1,129 @@
+// pg-ops.test.mjs -- an operator's PostgreSQL: what the --db URI and the
+// database's roles can get wrong, and what the node says about it.
+//
+// Its own cluster (tests/pg/cluster.sh with a password: TCP logins need one,
+// as in production). Checked: a URI that libpq cannot parse is refused
+// without its password in the message; a password missing from the URI is
+// explained (which password file, what is wrong with it).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BIN, PLANS, REPO_ROOT, makeTemp, removeTemp, startServer, stopAll } from './lib/server.mjs';
+
+const ROOT_PW = 'Sw0rdfish-root-7';
+const APP_PW = 'Sw0rdfish-app-9';
+const REQUEST = readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8');
+
+let dir; // this file's temp folder: pgpass files, key files, a cwd
+let pgDir;
+let port;
+
+function sh(args) {
+  const r = spawnSync('bash', [path.join(REPO_ROOT, 'tests', 'pg', 'cluster.sh'), ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cluster.sh ${args[0]} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** Runs SQL as postgres in database db; its output rows. */
+function psql(sql, db = 'postgres') {
+  const r = spawnSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', db, '-qAt', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+    encoding: 'utf8',
+    env: { ...process.env, PGPASSWORD: ROOT_PW },
+  });
+  if (r.status !== 0) throw new Error(`psql ${sql}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** multiquote with args, in cwd, with the environment's PG* variables
+ * replaced by env; {status, stdout, stderr}. */
+function mq(args, { env = {}, cwd = dir } = {}) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
+  return spawnSync(BIN, args, { cwd, encoding: 'utf8', env: { ...clean, HOME: dir, ...env }, timeout: 30000 });
+}
+
+/** `serve` on a database it cannot open: its exit status and the message of
+ * its "error" log line. */
+function serveFails(db, env) {
+  const r = mq(['serve', '--port', '1', '--db', db, '--plans', PLANS, '--key-file', path.join(dir, 'serve.key')], { env });
+  const line = r.stderr.split('\n').find((l) => l.includes('"event":"error"'));
+  return { status: r.status, message: line ? JSON.parse(line).message : r.stderr, all: r.stdout + r.stderr };
+}
+
+const uri = (user, db, pw = '') => `postgresql://${user}${pw ? `:${pw}` : ''}@127.0.0.1:${port}/${db}`;
+
+describe('PostgreSQL: the --db URI and the roles, as an operator gets them wrong', () => {
+  before(() => {
+    dir = makeTemp('mq-pg-ops-');
+    pgDir = makeTemp('mq-pg-ops-cluster-');
+    const base = sh(['start', pgDir, ROOT_PW]);
+    port = Number(base.split(':').pop());
+  });
+
+  after(async () => {
+    await stopAll();
+    if (pgDir) sh(['stop', pgDir]);
+    if (dir) removeTemp(dir);
+  });
+
+  it('a URI libpq cannot parse is refused without its password, by serve and by the commands', () => {
+    const cases = [
+      [
+        `postgresql://postgres:${ROOT_PW}@[::1/mq_unit`,
+        'postgresql: cannot connect: end of string reached when looking for matching "]" in IPv6 host address in URI: "postgresql://postgres:***@[::1/mq_unit"',
+      ],
+      [`postgresql://postgres:${ROOT_PW}%zz@127.0.0.1:${port}/mq_unit`, 'postgresql: cannot connect: invalid percent-encoded token: "***"'],
+      [`postgresql://postgres@127.0.0.1:${port}/mq_unit?password=%zz${ROOT_PW}`, 'postgresql: cannot connect: invalid percent-encoded token: "***"'],
+    ];
+    for (const [db, want] of cases) {
+      const r = mq(['purge', '--older-than', '1', '--db', db]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr, `multiquote purge: ${want}\n`);
+      const s = serveFails(db);
+      assert.equal(s.status, 1, s.all);
+      assert.equal(s.message, `database: ${want}`);
+      assert.ok(!s.all.includes(ROOT_PW), s.all);
+    }
+  });
+
+  it('no password: the error names the password file and what is wrong with it', () => {
+    const pgpass = path.join(dir, 'pgpass');
+    const db = uri('postgres', 'mq_unit');
+    const failed = 'postgresql: cannot connect: connection to server at "127.0.0.1", port ' + `${port} failed: fe_sendauth: no password supplied`;
+    const purge = (env) => mq(['purge', '--older-than', '1', '--db', db], { env });
+
+    let r = purge({ PGPASSFILE: pgpass });
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr,
+      `multiquote purge: ${failed} (no password was given, and there is no password file ${pgpass}: ` +
+        'write the line HOST:PORT:DATABASE:USER:PASSWORD there, mode 0600, or set PGPASSFILE; docs/deploy.md)\n',
+    );
+
+    writeFileSync(pgpass, `127.0.0.1:${port}:mq_unit:postgres:${ROOT_PW}\n`);
+    chmodSync(pgpass, 0o644); // libpq ignores it, and says so only on stderr, outside the log
+    const s = serveFails(db, { PGPASSFILE: pgpass });
+    assert.equal(s.status, 1);
+    assert.equal(s.message, `database: ${failed} (the password file ${pgpass} is ignored because others may read it: chmod 600 ${pgpass})`);
+
+    chmodSync(pgpass, 0o600);
+    r = mq(['purge', '--older-than', '1', '--db', uri('someone', 'mq_unit')], { env: { PGPASSFILE: pgpass } });
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr,
+      `multiquote purge: ${failed} (the password file ${pgpass} has no line HOST:PORT:DATABASE:USER:PASSWORD that matches this connection)\n`,
+    );
+
+    r = purge({ PGPASSFILE: pgpass });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^deleted 0 quotes created before /);
+
+    r = mq(['purge', '--older-than', '1', '--db', uri('postgres', 'mq_unit', 'wrong-pw')]);
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr,
+      `multiquote purge: postgresql: cannot connect: connection to server at "127.0.0.1", port ${port} failed: FATAL:  password authentication failed for user "postgres"\n`,
+    );
+  });
+});
