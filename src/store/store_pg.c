@@ -7,11 +7,13 @@
  * on its next borrowing. A quote is acknowledged only after COMMIT returns,
  * which with synchronous_commit on means it is in the WAL on disk.
  * Migrations run at open under pg_advisory_lock, so nodes starting together
- * migrate once; the applied versions are rows of schema_migrations. Errors
- * the server classes as disk trouble (53100 disk full, class 58 I/O, class
- * XX corruption) are STORE_FATAL; a lost connection is not (its commit's
- * outcome is unknown, so the quote is simply not acknowledged). libpq's
- * connection errors may quote the URI, or a piece of it: the URI's
+ * migrate once; the applied versions are rows of schema_migrations. A
+ * database already at this program's version is only read (no lock, no
+ * DDL), so nodes may run as a role that can only read and write quotes.
+ * Errors the server classes as disk trouble (53100 disk full, class 58 I/O,
+ * class XX corruption) are STORE_FATAL; a lost connection is not (its
+ * commit's outcome is unknown, so the quote is simply not acknowledged).
+ * libpq's connection errors may quote the URI, or a piece of it: the URI's
  * password is masked in every message that leaves this file.
  */
 #include "store_backend.h"
@@ -194,14 +196,22 @@ static store_rc classify(const PGresult *r)
     return STORE_ERROR;
 }
 
-/* Runs SQL without parameters; true when it succeeded. */
-static bool exec_ok(PGconn *c, const char *sql, char *err, size_t errlen)
+/* Runs SQL without parameters; true when it succeeded. Otherwise err says
+ * that `what` failed and why: the server's one-line message, or libpq's
+ * when the connection failed; and state (when not NULL, 6 bytes) receives
+ * the SQLSTATE, "" when there is none. */
+static bool exec_ok(PGconn *c, const char *sql, const char *what, char *err, size_t errlen,
+                    char *state)
 {
     PGresult *r = PQexec(c, sql);
     ExecStatusType st = PQresultStatus(r);
     bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (!ok)
-        set_err(err, errlen, sql, PQerrorMessage(c));
+        set_err(err, errlen, what, primary ? primary : PQerrorMessage(c));
+    if (state)
+        snprintf(state, 6, "%s", ok || !code ? "" : code);
     PQclear(r);
     return ok;
 }
@@ -280,79 +290,126 @@ static void give_back(pg *b, int i)
 
 /* ---- Migrations --------------------------------------------------------- */
 
-static int applied_version(PGconn *c, char *err, size_t errlen)
+/* The schema version schema_migrations records; 0 when the table is not
+ * there (a new database: *there false); -1 (message in err) when it cannot
+ * be read. */
+static int applied_version(PGconn *c, bool *there_out, char *err, size_t errlen)
 {
-    PGresult *r = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
-    int v = -1;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-        v = atoi(PQgetvalue(r, 0, 0));
-    else
-        set_err(err, errlen, "schema version", PQerrorMessage(c));
+    PGresult *r = PQexec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    bool there = ok && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
+    int v = ok && !there ? 0 : -1;
+    if (there) {
+        r = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            v = atoi(PQgetvalue(r, 0, 0));
+        PQclear(r);
+    }
+    if (v < 0)
+        set_err(err, errlen, "schema version", PQerrorMessage(c));
+    *there_out = there;
     return v;
 }
 
-static bool apply(PGconn *c, int v, char *err, size_t errlen)
+static bool newer_than_program(int v, char *err, size_t errlen)
+{
+    if (v <= store_nmigrations)
+        return false;
+    snprintf(err, errlen, "database schema version %d is newer than this program (%d)", v,
+             store_nmigrations);
+    return true;
+}
+
+/* Applies migration v in one transaction with its schema_migrations row;
+ * the SQLSTATE of a failure into state. */
+static bool apply(PGconn *c, int v, char *err, size_t errlen, char *state)
 {
     char num[16];
     snprintf(num, sizeof num, "%d", v);
     const char *params[] = {num, store_migrations[v - 1].what};
     char msg[400];
-    if (!exec_ok(c, "BEGIN", msg, sizeof msg))
+    if (!exec_ok(c, "BEGIN", "begin", msg, sizeof msg, state))
         goto fail;
-    if (*store_migrations[v - 1].pg && !exec_ok(c, store_migrations[v - 1].pg, msg, sizeof msg))
+    if (*store_migrations[v - 1].pg &&
+        !exec_ok(c, store_migrations[v - 1].pg, "change", msg, sizeof msg, state))
         goto fail;
     PGresult *r = PQexecParams(c, "INSERT INTO schema_migrations (version, what) VALUES ($1, $2)",
                                2, NULL, params, NULL, NULL, 0);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
     if (!ok) {
-        set_err(msg, sizeof msg, "record", PQerrorMessage(c));
-        goto fail;
+        const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        snprintf(state, 6, "%s", code ? code : "");
+        set_err(msg, sizeof msg, "record", primary ? primary : PQerrorMessage(c));
     }
-    if (exec_ok(c, "COMMIT", msg, sizeof msg))
+    PQclear(r);
+    if (ok && exec_ok(c, "COMMIT", "commit", msg, sizeof msg, state))
         return true;
 fail:
-    exec_ok(c, "ROLLBACK", NULL, 0);
+    exec_ok(c, "ROLLBACK", "rollback", NULL, 0, NULL);
     snprintf(err, errlen, "migration %d (%s): %s", v, store_migrations[v - 1].what, msg);
     return false;
 }
 
-static bool migrate_locked(PGconn *c, int *version, char *err, size_t errlen)
+/* Called holding the migration lock, so the version read here stays true
+ * until the migrations are applied. schema_migrations is created only when
+ * it is not there (CREATE TABLE IF NOT EXISTS needs the right to create,
+ * even when the table exists). */
+static bool migrate_locked(PGconn *c, int *version, char *err, size_t errlen, char *state)
 {
-    if (!exec_ok(c,
-                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                 "  version integer PRIMARY KEY,"
-                 "  what text NOT NULL,"
-                 "  applied_at timestamptz NOT NULL DEFAULT now())",
-                 err, errlen))
+    bool there;
+    int v = applied_version(c, &there, err, errlen);
+    if (v < 0 || newer_than_program(v, err, errlen))
         return false;
-    int v = applied_version(c, err, errlen);
-    if (v < 0)
+    if (!there && !exec_ok(c,
+                           "CREATE TABLE schema_migrations ("
+                           "  version integer PRIMARY KEY,"
+                           "  what text NOT NULL,"
+                           "  applied_at timestamptz NOT NULL DEFAULT now())",
+                           "create schema_migrations", err, errlen, state))
         return false;
-    if (v > store_nmigrations) {
-        snprintf(err, errlen, "database schema version %d is newer than this program (%d)", v,
-                 store_nmigrations);
-        return false;
-    }
     for (; v < store_nmigrations; v++)
-        if (!apply(c, v + 1, err, errlen))
+        if (!apply(c, v + 1, err, errlen, state))
             return false;
     *version = v;
     return true;
 }
 
+/* A migration the role may not make (SQLSTATE 42501): what to do. */
+static void denied_hint(int from, char *err, size_t errlen)
+{
+    size_t n = strlen(err);
+    snprintf(err + n, errlen - n,
+             "; the database is at schema version %d and this program needs %d, which this "
+             "role may not make: run this program once with this --db as a role that may change "
+             "the schema (the database's owner), then this role can run it (docs/deploy.md)",
+             from, store_nmigrations);
+}
+
 /* Migrates under a session advisory lock: a second node starting at the
- * same time waits here, then finds nothing left to do. */
+ * same time waits here, then finds nothing left to do. A database already
+ * at this program's version is only read: no lock, no DDL, so a node may
+ * run as a role that can only read and write the quotes. */
 static bool migrate(PGconn *c, int *version, char *err, size_t errlen)
 {
-    char sql[64];
-    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d)", MIGRATION_LOCK);
-    if (!exec_ok(c, sql, err, errlen))
+    bool there;
+    int v = applied_version(c, &there, err, errlen);
+    if (v < 0 || newer_than_program(v, err, errlen))
         return false;
-    bool ok = migrate_locked(c, version, err, errlen);
+    if (v == store_nmigrations) {
+        *version = v;
+        return true;
+    }
+    char sql[64], state[6] = "";
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d)", MIGRATION_LOCK);
+    if (!exec_ok(c, sql, "migration lock", err, errlen, NULL))
+        return false;
+    bool ok = migrate_locked(c, version, err, errlen, state);
+    if (!ok && strcmp(state, "42501") == 0)
+        denied_hint(v, err, errlen);
     snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%d)", MIGRATION_LOCK);
-    return exec_ok(c, sql, ok ? err : NULL, ok ? errlen : 0) && ok;
+    return exec_ok(c, sql, "migration unlock", ok ? err : NULL, ok ? errlen : 0, NULL) && ok;
 }
 
 /* ---- Opening and closing ------------------------------------------------ */
@@ -494,7 +551,7 @@ static store_rc pg_insert_batch(void *h, const mq_store_quote *const *qs, int n,
     if (rc == STORE_OK)
         rc = commit(c, err, errlen);
     else if (PQtransactionStatus(c) != PQTRANS_IDLE)
-        exec_ok(c, "ROLLBACK", NULL, 0);
+        exec_ok(c, "ROLLBACK", "rollback", NULL, 0, NULL);
     give_back(b, i);
     return rc;
 }

@@ -4,7 +4,9 @@
 // Its own cluster (tests/pg/cluster.sh with a password: TCP logins need one,
 // as in production). Checked: a URI that libpq cannot parse is refused
 // without its password in the message; a password missing from the URI is
-// explained (which password file, what is wrong with it).
+// explained (which password file, what is wrong with it); and a node may
+// run as a role that can only read and write the quotes once the database's
+// owner has migrated it, and says what to do when the schema is behind.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -125,5 +127,57 @@ describe('PostgreSQL: the --db URI and the roles, as an operator gets them wrong
       r.stderr,
       `multiquote purge: postgresql: cannot connect: connection to server at "127.0.0.1", port ${port} failed: FATAL:  password authentication failed for user "postgres"\n`,
     );
+  });
+
+  it('nodes run as a role that may only read and write quotes; behind its schema, it says who must migrate', async () => {
+    psql('CREATE DATABASE mq_least');
+    psql(`CREATE ROLE mq_app LOGIN PASSWORD '${APP_PW}'`);
+    const app = uri('mq_app', 'mq_least', APP_PW);
+    const owner = uri('postgres', 'mq_least', ROOT_PW);
+    const hint = (from, to) =>
+      `; the database is at schema version ${from} and this program needs ${to}, which this role may not make: ` +
+      "run this program once with this --db as a role that may change the schema (the database's owner), then this role can run it (docs/deploy.md)";
+
+    // a new database: the role may not create the tables
+    const fresh = serveFails(app);
+    // the owner migrates it (any command opening the store does)
+    const byOwner = mq(['purge', '--older-than', '1', '--db', owner]);
+    assert.equal(byOwner.status, 0, byOwner.stderr);
+    const latest = Number(psql('SELECT max(version) FROM schema_migrations', 'mq_least'));
+    assert.ok(latest >= 6);
+    assert.equal(fresh.status, 1);
+    assert.equal(fresh.message, `database: create schema_migrations: permission denied for schema public${hint(0, latest)}`);
+
+    // granted what it uses, the role serves: a quote saved and read back
+    psql('GRANT SELECT, INSERT, UPDATE, DELETE ON quotes TO mq_app; GRANT SELECT ON schema_migrations TO mq_app', 'mq_least');
+    const node = await startServer({ db: app, args: ['--key-file', path.join(dir, 'app.key')] });
+    const saved = await fetch(`${node.url}/v1/quotes`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: REQUEST });
+    const text = await saved.text();
+    assert.equal(saved.status, 201, text);
+    const id = JSON.parse(text).quote_id;
+    const read = await fetch(`${node.url}/v1/quotes/${id}`);
+    assert.equal(read.status, 200);
+    assert.equal(await read.text(), text);
+    await node.stop();
+    assert.ok(!node.logs().includes(APP_PW));
+
+    // the database at an older schema (version 5): the role cannot migrate
+    // it, says so, and nothing stored is lost
+    const six = psql('SELECT what FROM schema_migrations WHERE version = 6', 'mq_least');
+    psql('DELETE FROM schema_migrations WHERE version > 5', 'mq_least');
+    const behind = serveFails(app);
+    assert.equal(behind.status, 1);
+    assert.equal(behind.message, `database: migration 6 (${six}): change: must be owner of table quotes${hint(5, latest)}`);
+    assert.equal(psql('SELECT max(version) FROM schema_migrations', 'mq_least'), '5');
+    assert.equal(psql(`SELECT count(*) FROM quotes WHERE id = '${id}'`, 'mq_least'), '1');
+
+    // the owner migrates it again; then the role starts and reads the quote
+    assert.equal(mq(['purge', '--older-than', '1', '--db', owner]).status, 0);
+    assert.equal(psql('SELECT max(version) FROM schema_migrations', 'mq_least'), String(latest));
+    const again = await startServer({ db: app, args: ['--key-file', path.join(dir, 'app.key')] });
+    const back = await fetch(`${again.url}/v1/quotes/${id}`);
+    assert.equal(back.status, 200);
+    assert.equal(await back.text(), text);
+    await again.stop();
   });
 });
