@@ -1,7 +1,9 @@
 /* store.c -- the store's one front: backend choice, group commit, the
  * failed state, and the operations of store.h over a backend's few calls.
  *
- * mq_store_open picks SQLite or PostgreSQL from the string it is given.
+ * mq_store_open picks SQLite or PostgreSQL from the string it is given
+ * (a postgresql:// URI, its scheme in any case, or a path; any other URI is
+ * refused).
  * Saves are group-committed the same way for both: callers queue their
  * quote; each writer thread (one for SQLite, a few for PostgreSQL, each with
  * its own connection per commit) takes everything queued (under load after
@@ -12,11 +14,13 @@
  */
 #include "store_backend.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -344,9 +348,60 @@ void mq_store_commit_stats(mq_store *s, mq_store_commits *out)
 
 /* ---- Opening and closing ------------------------------------------------ */
 
-static bool is_postgres(const char *where)
+/* The length of the URI scheme `where` begins with (RFC 3986: a letter,
+ * then letters, digits, "+", "-" or "."; then ":"), 0 when none. */
+static size_t scheme_len(const char *where)
 {
-    return strncmp(where, "postgres://", 11) == 0 || strncmp(where, "postgresql://", 13) == 0;
+    if (!isalpha((unsigned char)where[0]))
+        return 0;
+    size_t n = 1;
+    while (isalnum((unsigned char)where[n]) || strchr("+-.", where[n]))
+        n++;
+    return where[n] == ':' ? n : 0;
+}
+
+static bool scheme_is(const char *where, size_t n, const char *name)
+{
+    return n == strlen(name) && strncasecmp(where, name, n) == 0;
+}
+
+typedef enum { WHERE_SQLITE, WHERE_POSTGRES, WHERE_REFUSED } where_kind;
+
+/* What `where` names: a postgres:// or postgresql:// URI, else a SQLite
+ * path. A scheme is case-insensitive, but libpq reads only these two in
+ * lower case, so a "PostgreSQL://" URI goes to it with its scheme lowered
+ * (into *uri, malloc'd; NULL when `where` is used as it is). Any other
+ * "scheme://", and "postgresql:" without "//", is refused (err) rather
+ * than taken for a SQLite file named after it, password and all; the
+ * message names only the scheme, never the rest. */
+static where_kind where_is(const char *where, char **uri, char *err, size_t errlen)
+{
+    *uri = NULL;
+    size_t n = scheme_len(where);
+    bool pg = scheme_is(where, n, "postgresql") || scheme_is(where, n, "postgres");
+    bool slashes = n && strncmp(where + n + 1, "//", 2) == 0;
+    if (pg && slashes) {
+        if (!(*uri = strdup(where))) {
+            snprintf(err, errlen, "out of memory");
+            return WHERE_REFUSED;
+        }
+        for (size_t i = 0; i < n; i++)
+            (*uri)[i] = (char)tolower((unsigned char)(*uri)[i]);
+        return WHERE_POSTGRES;
+    }
+    if (pg)
+        snprintf(err, errlen,
+                 "the database \"%.*s:...\" is not a PostgreSQL URI: one begins with two "
+                 "slashes, postgresql://USER@HOST:PORT/DBNAME",
+                 (int)n, where);
+    else if (slashes)
+        snprintf(err, errlen,
+                 "the database \"%.*s://...\" is a URI this program cannot open: give a "
+                 "postgresql://USER@HOST:PORT/DBNAME URI (PostgreSQL) or a file path (SQLite)",
+                 (int)n, where);
+    else
+        return WHERE_SQLITE;
+    return WHERE_REFUSED;
 }
 
 static int writer_count(const store_ops *ops, const mq_store_options *o)
@@ -372,12 +427,17 @@ static bool start_writers(mq_store *s, int n)
 mq_store *mq_store_open_with(const char *where, const mq_store_options *opts, char *err,
                              size_t errlen)
 {
+    char *uri = NULL;
+    where_kind kind = where_is(where, &uri, err, errlen);
+    if (kind == WHERE_REFUSED)
+        return NULL;
     mq_store *s = calloc(1, sizeof(*s));
     if (!s) {
         snprintf(err, errlen, "out of memory");
+        free(uri);
         return NULL;
     }
-    s->ops = is_postgres(where) ? &store_pg_ops : &store_sqlite_ops;
+    s->ops = kind == WHERE_POSTGRES ? &store_pg_ops : &store_sqlite_ops;
     pthread_mutex_init(&s->failed_lock, NULL);
     pthread_mutex_init(&s->queue_lock, NULL);
     pthread_condattr_t monotonic; /* gather's deadline */
@@ -385,7 +445,8 @@ mq_store *mq_store_open_with(const char *where, const mq_store_options *opts, ch
     pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
     pthread_cond_init(&s->work, &monotonic);
     pthread_condattr_destroy(&monotonic);
-    s->backend = s->ops->open(where, opts, &s->schema_version, err, errlen);
+    s->backend = s->ops->open(uri ? uri : where, opts, &s->schema_version, err, errlen);
+    free(uri); /* the backend keeps its own copy */
     if (!s->backend)
         goto fail;
     if (!start_writers(s, writer_count(s->ops, opts))) {

@@ -4,9 +4,11 @@
 // Its own cluster (tests/pg/cluster.sh with a password: TCP logins need one,
 // as in production). Checked: a URI that libpq cannot parse is refused
 // without its password in the message; a password missing from the URI is
-// explained (which password file, what is wrong with it); and a node may
-// run as a role that can only read and write the quotes once the database's
-// owner has migrated it, and says what to do when the schema is behind.
+// explained (which password file, what is wrong with it); a URI whose
+// scheme is in capitals is PostgreSQL, while any other URI is refused instead
+// of becoming a SQLite file named after it; and a node may run as a role
+// that can only read and write the quotes once the database's owner has
+// migrated it, and says what to do when the schema is behind.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -127,6 +129,39 @@ describe('PostgreSQL: the --db URI and the roles, as an operator gets them wrong
       r.stderr,
       `multiquote purge: postgresql: cannot connect: connection to server at "127.0.0.1", port ${port} failed: FATAL:  password authentication failed for user "postgres"\n`,
     );
+  });
+
+  it('a URI is PostgreSQL whatever the case of its scheme; any other URI is refused, never a SQLite file', () => {
+    const cwd = makeTemp('mq-pg-ops-cwd-');
+    try {
+      for (const scheme of ['PostgreSQL', 'POSTGRES']) {
+        const r = mq(['purge', '--older-than', '1', '--db', `${scheme}://postgres:${ROOT_PW}@127.0.0.1:${port}/mq_unit`], { cwd });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^deleted 0 quotes created before /);
+      }
+      const refused = [
+        [
+          `mysql://root:${ROOT_PW}@127.0.0.1/quotes`,
+          'the database "mysql://..." is a URI this program cannot open: give a postgresql://USER@HOST:PORT/DBNAME URI (PostgreSQL) or a file path (SQLite)',
+        ],
+        [
+          `postgresql:/postgres:${ROOT_PW}@127.0.0.1:${port}/mq_unit`,
+          'the database "postgresql:..." is not a PostgreSQL URI: one begins with two slashes, postgresql://USER@HOST:PORT/DBNAME',
+        ],
+      ];
+      for (const [db, want] of refused) {
+        const r = mq(['purge', '--older-than', '1', '--db', db], { cwd });
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr, `multiquote purge: ${want}\n`);
+        const s = mq(['serve', '--port', '1', '--db', db, '--plans', PLANS, '--key-file', path.join(dir, 'serve.key')], { cwd });
+        assert.equal(s.status, 1);
+        assert.ok(s.stderr.includes(JSON.stringify(`database: ${want}`)), s.stderr);
+        assert.ok(!(s.stdout + s.stderr + r.stderr).includes(ROOT_PW));
+      }
+      assert.deepEqual(readdirSync(cwd), [], 'no SQLite file (nor folder) was made from a URI');
+    } finally {
+      removeTemp(cwd);
+    }
   });
 
   it('nodes run as a role that may only read and write quotes; behind its schema, it says who must migrate', async () => {
