@@ -3,8 +3,8 @@
  * Several multiquote nodes may use one database, so nothing lives in the
  * process but a pool of connections, each with every statement prepared
  * once (PQprepare at connect). A caller borrows a connection for one call
- * and gives it back; a connection found broken is reset and prepared again
- * on its next borrowing. A quote is acknowledged only after COMMIT returns,
+ * and gives it back; a connection found broken, or found on a read-only
+ * server, is reset and prepared again on its next borrowing. A quote is acknowledged only after COMMIT returns,
  * which with synchronous_commit on means it is in the WAL on disk.
  * Migrations run at open under pg_advisory_lock, so nodes starting together
  * migrate once; the applied versions are rows of schema_migrations. A
@@ -477,34 +477,42 @@ static PGresult *run(PGconn *c, store_stmt st, const char *const *params, int n)
     return PQexecPrepared(c, name, n, params, NULL, NULL, 0);
 }
 
-/* The error of a failed result (or a lost connection) as a store_rc. */
-static store_rc failed(PGconn *c, PGresult *r, const char *what, char *err, size_t errlen)
+/* The error of a failed result (or a lost connection) as a store_rc. A
+ * connection that found the server read-only (SQLSTATE 25006: a standby,
+ * or default_transaction_read_only, which a session keeps from its start)
+ * is no longer ready: the next borrowing reconnects it, through the
+ * URI's hosts again, instead of failing every write it is given until
+ * the process restarts. */
+static store_rc failed(pg_conn *pc, PGresult *r, const char *what, char *err, size_t errlen)
 {
-    set_err(err, errlen, what, PQerrorMessage(c));
+    set_err(err, errlen, what, PQerrorMessage(pc->c));
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (state && strcmp(state, "25006") == 0)
+        pc->ready = false;
     store_rc rc = classify(r);
     PQclear(r);
     return rc;
 }
 
-static store_rc insert_all(PGconn *c, const mq_store_quote *const *qs, int n, char *err,
+static store_rc insert_all(pg_conn *pc, const mq_store_quote *const *qs, int n, char *err,
                            size_t errlen)
 {
     for (int i = 0; i < n; i++) {
         const char *params[STORE_QUOTE_COLS];
         store_insert_params(qs[i], params);
-        PGresult *r = run(c, ST_INSERT, params, STORE_QUOTE_COLS);
+        PGresult *r = run(pc->c, ST_INSERT, params, STORE_QUOTE_COLS);
         if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            return failed(c, r, "save", err, errlen);
+            return failed(pc, r, "save", err, errlen);
         PQclear(r);
     }
     return STORE_OK;
 }
 
-static store_rc commit(PGconn *c, char *err, size_t errlen)
+static store_rc commit(pg_conn *pc, char *err, size_t errlen)
 {
-    PGresult *r = PQexec(c, "COMMIT");
+    PGresult *r = PQexec(pc->c, "COMMIT");
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        return failed(c, r, "save: commit", err, errlen);
+        return failed(pc, r, "save: commit", err, errlen);
     /* an aborted transaction "commits" as ROLLBACK */
     bool committed = strcmp(PQcmdStatus(r), "COMMIT") == 0;
     PQclear(r);
@@ -517,49 +525,60 @@ static store_rc commit(PGconn *c, char *err, size_t errlen)
 
 /* BEGIN on a borrowed connection; a connection that died while idle in
  * the pool is found here, before anything of the batch was sent. */
-static store_rc begin(PGconn *c, char *err, size_t errlen)
+static store_rc begin(pg_conn *pc, char *err, size_t errlen)
 {
-    PGresult *r = PQexec(c, "BEGIN");
+    PGresult *r = PQexec(pc->c, "BEGIN");
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        return failed(c, r, "save: begin", err, errlen);
+        return failed(pc, r, "save: begin", err, errlen);
     PQclear(r);
     return STORE_OK;
 }
 
-static bool lost(pg *b, int i)
+/* True when connection i is unusable as it is: lost, or found read-only. */
+static bool stale(pg *b, int i)
 {
-    return PQstatus(b->conns[i].c) == CONNECTION_BAD;
+    return PQstatus(b->conns[i].c) == CONNECTION_BAD || !b->conns[i].ready;
+}
+
+/* One attempt at a batch on connection i. *again: it failed before COMMIT
+ * was sent, on a connection that was lost or read-only, so nothing of it
+ * can have been stored and a fresh connection may try it again. */
+static store_rc try_batch(pg *b, int i, const mq_store_quote *const *qs, int n, bool *again,
+                          char *err, size_t errlen)
+{
+    pg_conn *pc = &b->conns[i];
+    store_rc rc = begin(pc, err, errlen);
+    if (rc == STORE_OK)
+        rc = insert_all(pc, qs, n, err, errlen);
+    *again = rc != STORE_OK && stale(b, i);
+    if (rc == STORE_OK)
+        rc = commit(pc, err, errlen);
+    else if (PQtransactionStatus(pc->c) != PQTRANS_IDLE)
+        exec_ok(pc->c, "ROLLBACK", "rollback", NULL, 0, NULL);
+    return rc;
 }
 
 static store_rc pg_insert_batch(void *h, const mq_store_quote *const *qs, int n, char *err,
                                 size_t errlen)
 {
     pg *b = h;
-    int i = borrow(b, err, errlen);
-    if (i < 0)
-        return STORE_ERROR;
-    store_rc rc = begin(b->conns[i].c, err, errlen);
-    if (rc != STORE_OK && lost(b, i)) { /* once more, on a fresh connection */
-        give_back(b, i);
-        if ((i = borrow(b, err, errlen)) < 0)
+    store_rc rc = STORE_ERROR;
+    bool again = true;
+    for (int attempt = 0; attempt < 2 && again; attempt++) { /* the second: a fresh connection */
+        int i = borrow(b, err, errlen);
+        if (i < 0)
             return STORE_ERROR;
-        rc = begin(b->conns[i].c, err, errlen);
+        rc = try_batch(b, i, qs, n, &again, err, errlen);
+        give_back(b, i);
     }
-    PGconn *c = b->conns[i].c;
-    if (rc == STORE_OK)
-        rc = insert_all(c, qs, n, err, errlen);
-    if (rc == STORE_OK)
-        rc = commit(c, err, errlen);
-    else if (PQtransactionStatus(c) != PQTRANS_IDLE)
-        exec_ok(c, "ROLLBACK", "rollback", NULL, 0, NULL);
-    give_back(b, i);
     return rc;
 }
 
 /* Runs one statement on a borrowed connection, trying once more on a
- * fresh connection when the first was found dead (every statement run
- * this way is a read or an idempotent single-statement write). *r is the
- * successful result; -1 when none (message in err, outcome in *rc). */
+ * fresh connection when the first was found lost or read-only (every
+ * statement run this way is a read or an idempotent single-statement
+ * write). *r is the successful result; -1 when none (message in err,
+ * outcome in *rc). */
 static int run_retrying(pg *b, store_stmt st, const char *const *params, int n, ExecStatusType want,
                         PGresult **r, store_rc *rc, char *err, size_t errlen)
 {
@@ -570,11 +589,11 @@ static int run_retrying(pg *b, store_stmt st, const char *const *params, int n, 
         *r = run(b->conns[i].c, st, params, n);
         if (PQresultStatus(*r) == want)
             return i;
-        *rc = failed(b->conns[i].c, *r,
+        *rc = failed(&b->conns[i], *r,
                      st == ST_SELECT || st == ST_PAGE || st == ST_COUNT ? "read" : "write", err,
                      errlen);
         *r = NULL;
-        bool retry = lost(b, i);
+        bool retry = stale(b, i);
         give_back(b, i);
         if (!retry)
             break;

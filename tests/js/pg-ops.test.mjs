@@ -8,7 +8,9 @@
 // scheme is in capitals is PostgreSQL, while any other URI is refused instead
 // of becoming a SQLite file named after it; and a node may run as a role
 // that can only read and write the quotes once the database's owner has
-// migrated it, and says what to do when the schema is behind.
+// migrated it, and says what to do when the schema is behind; a node whose
+// pooled connections found the database read-only (a standby, a database
+// made read-only for maintenance) saves again once it is writable.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -162,6 +164,41 @@ describe('PostgreSQL: the --db URI and the roles, as an operator gets them wrong
     } finally {
       removeTemp(cwd);
     }
+  });
+
+  it('a node whose connections found the database read-only saves again as soon as it is writable', async () => {
+    psql('CREATE DATABASE mq_ro');
+    const db = uri('postgres', 'mq_ro', ROOT_PW);
+    assert.equal(mq(['purge', '--older-than', '1', '--db', db]).status, 0); // migrated
+    // a session takes default_transaction_read_only when it starts: the
+    // node's pooled connections are all read-only, as on a standby
+    psql('ALTER DATABASE mq_ro SET default_transaction_read_only = on');
+    const node = await startServer({ db, args: ['--key-file', path.join(dir, 'ro.key')] });
+    const post = async () => {
+      const res = await fetch(`${node.url}/v1/quotes`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: REQUEST });
+      return { status: res.status, text: await res.text() };
+    };
+    for (let i = 0; i < 3; i++) {
+      const r = await post();
+      assert.equal(r.status, 500);
+      assert.equal(r.text, '{"error":{"code":"storage_error","message":"the quote could not be saved; nothing was stored","path":""}}');
+    }
+    const why = await node.waitForLog((e) => e.event === 'store_error');
+    assert.equal(why.message, 'save: ERROR:  cannot execute INSERT in a read-only transaction');
+
+    psql('ALTER DATABASE mq_ro RESET default_transaction_read_only');
+    const ids = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await post();
+      assert.equal(r.status, 201, `save ${i + 1} after the database became writable: ${r.text}`);
+      ids.push(JSON.parse(r.text).quote_id);
+      const back = await fetch(`${node.url}/v1/quotes/${ids[i]}`);
+      assert.equal(back.status, 200);
+      assert.equal(await back.text(), r.text);
+    }
+    await node.stop();
+    // exactly the acknowledged quotes: none of the refused, none twice
+    assert.equal(psql('SELECT string_agg(id, \',\' ORDER BY id) FROM quotes', 'mq_ro'), [...ids].sort().join(','));
   });
 
   it('nodes run as a role that may only read and write quotes; behind its schema, it says who must migrate', async () => {
