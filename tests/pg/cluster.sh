@@ -4,6 +4,9 @@
 #   tests/pg/cluster.sh start DIR [PASSWORD]
 #                                   # prints its base URI: postgresql://postgres@127.0.0.1:PORT
 #   tests/pg/cluster.sh stop DIR    # stops it and removes DIR
+#   tests/pg/cluster.sh crash DIR   # kills it as a power cut would (-m immediate),
+#                                   # and a second later ($MQ_PG_DOWN_SECONDS) starts
+#                                   # it again on the same port, through crash recovery
 #
 # Uses Debian's postgresql package (initdb and pg_ctl of the newest version
 # under /usr/lib/postgresql). The cluster lives in DIR, listens on 127.0.0.1
@@ -22,7 +25,7 @@ cmd=${1:-}
 dir=${2:-}
 password=${3:-}
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  echo "usage: $0 start DIR [PASSWORD] | stop DIR" >&2
+  echo "usage: $0 start DIR [PASSWORD] | stop DIR | crash DIR" >&2
   exit 2
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -41,6 +44,12 @@ as_owner() { # runs a command as the cluster's owner
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+run_server() { # PORT: starts the server of DIR/data on it
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -c port=$1 -c unix_socket_directories=$dir -c max_connections=200" \
+    start >/dev/null 2>&1
 }
 
 start() {
@@ -65,9 +74,7 @@ start() {
   local port
   for _ in 1 2 3 4 5; do
     port=$(free_port)
-    if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200" \
-      start >/dev/null 2>&1; then
+    if run_server "$port"; then
       as_owner "$bin/psql" -q -h "$dir" -p "$port" -U postgres -d postgres \
         -c 'CREATE DATABASE mq_unit' -c 'CREATE DATABASE mq_nodes' >/dev/null
       echo "postgresql://postgres@127.0.0.1:$port"
@@ -86,8 +93,21 @@ stop() {
   rm -rf "$dir"
 }
 
+crash() {
+  local port
+  port=$(sed -n 4p "$dir/data/postmaster.pid")
+  as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+  sleep "${MQ_PG_DOWN_SECONDS:-1}"
+  run_server "$port" || {
+    echo "cluster.sh: PostgreSQL did not come back; its log:" >&2
+    tail -20 "$dir/server.log" >&2 || true
+    exit 1
+  }
+}
+
 case "$cmd" in
 start) start ;;
 stop) stop ;;
-*) echo "usage: $0 start DIR [PASSWORD] | stop DIR" >&2; exit 2 ;;
+crash) crash ;;
+*) echo "usage: $0 start DIR [PASSWORD] | stop DIR | crash DIR" >&2; exit 2 ;;
 esac
