@@ -4,11 +4,10 @@
  * process but a pool of connections, each with every statement prepared
  * once (PQprepare at connect). A caller borrows a connection for one call
  * and gives it back; a connection found broken, or found on a read-only
- * server, is reset and prepared again on its next borrowing. A quote is acknowledged only after COMMIT returns,
- * which with synchronous_commit on means it is in the WAL on disk.
- * Migrations run at open under pg_advisory_lock, so nodes starting together
- * migrate once; the applied versions are rows of schema_migrations. A
- * database already at this program's version is only read (no lock, no
+ * server, is reset and prepared again on its next borrowing. A quote is acknowledged only after
+ * COMMIT returns, which with synchronous_commit on means it is in the WAL on disk. Migrations run
+ * at open under pg_advisory_lock, so nodes starting together migrate once; the applied versions are
+ * rows of schema_migrations. A database already at this program's version is only read (no lock, no
  * DDL), so nodes may run as a role that can only read and write quotes.
  * Errors the server classes as disk trouble (53100 disk full, class 58 I/O,
  * class XX corruption) are STORE_FATAL; a lost connection is not (its
@@ -298,16 +297,24 @@ static int applied_version(PGconn *c, bool *there_out, char *err, size_t errlen)
     PGresult *r = PQexec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
     bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     bool there = ok && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    PQclear(r);
     int v = ok && !there ? 0 : -1;
     if (there) {
+        PQclear(r);
         r = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
         if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
             v = atoi(PQgetvalue(r, 0, 0));
-        PQclear(r);
     }
+    const char *state = v < 0 && r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = v < 0 && r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (v < 0)
-        set_err(err, errlen, "schema version", PQerrorMessage(c));
+        set_err(err, errlen, "schema version", primary ? primary : PQerrorMessage(c));
+    if (state && strcmp(state, "42501") == 0) { /* a role granted too little */
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n,
+                 " (a role that does not own the tables needs SELECT on schema_migrations, and "
+                 "SELECT, INSERT, UPDATE, DELETE on quotes; docs/deploy.md)");
+    }
+    PQclear(r);
     *there_out = there;
     return v;
 }
@@ -429,6 +436,19 @@ static void pg_close(void *h)
     free(b);
 }
 
+/* After connection i of n failed at open, the first having worked: most
+ * likely a limit on connections (max_connections, a role's or database's
+ * CONNECTION LIMIT), which must allow the whole pool. Appended to err. */
+static void pool_full_hint(int i, int n, char *err, size_t errlen)
+{
+    size_t len = strlen(err);
+    snprintf(err + len, errlen - len,
+             " (opening connection %d of the %d this process keeps open: the database's "
+             "max_connections, and any CONNECTION LIMIT of the role or the database, must allow "
+             "them all; docs/deploy.md)",
+             i + 1, n);
+}
+
 static void *pg_open(const char *where, const mq_store_options *o, int *version, char *err,
                      size_t errlen)
 {
@@ -459,8 +479,10 @@ static void *pg_open(const char *where, const mq_store_options *o, int *version,
     if (!b->conns[0].ready)
         goto fail;
     for (int i = 1; i < b->n; i++)
-        if (!connect_one(b, i, err, errlen))
+        if (!connect_one(b, i, err, errlen)) {
+            pool_full_hint(i, b->n, err, errlen);
             goto fail;
+        }
     for (int i = 0; i < b->n; i++)
         b->idle[b->nidle++] = i;
     return b;

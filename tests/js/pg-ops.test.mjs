@@ -4,7 +4,8 @@
 // Its own cluster (tests/pg/cluster.sh with a password: TCP logins need one,
 // as in production). Checked: a URI that libpq cannot parse is refused
 // without its password in the message; a password missing from the URI is
-// explained (which password file, what is wrong with it); a URI whose
+// explained (which password file, what is wrong with it), and so is a pool
+// the database will not let open (how many connections); a URI whose
 // scheme is in capitals is PostgreSQL, while any other URI is refused instead
 // of becoming a SQLite file named after it; and a node may run as a role
 // that can only read and write the quotes once the database's owner has
@@ -131,6 +132,36 @@ describe('PostgreSQL: the --db URI and the roles, as an operator gets them wrong
       r.stderr,
       `multiquote purge: postgresql: cannot connect: connection to server at "127.0.0.1", port ${port} failed: FATAL:  password authentication failed for user "postgres"\n`,
     );
+  });
+
+  it('a role granted too little, or a pool the database will not let open, is told what to grant or allow', () => {
+    psql(`CREATE ROLE mq_two LOGIN PASSWORD '${APP_PW}' CONNECTION LIMIT 2`);
+    assert.equal(mq(['purge', '--older-than', '1', '--db', uri('postgres', 'mq_unit', ROOT_PW)]).status, 0); // migrated
+    const serve = () =>
+      mq(['serve', '--port', '1', '--threads', '2', '--db', uri('mq_two', 'mq_unit', APP_PW), '--plans', PLANS, '--key-file', path.join(dir, 'two.key')]);
+    // a role granted nothing is told what to grant
+    let r = serve();
+    assert.equal(r.status, 1);
+    assert.ok(
+      r.stderr.includes(
+        JSON.stringify(
+          'database: schema version: permission denied for table schema_migrations (a role that does not own the tables needs SELECT on ' +
+            'schema_migrations, and SELECT, INSERT, UPDATE, DELETE on quotes; docs/deploy.md)',
+        ),
+      ),
+      r.stderr,
+    );
+    psql('GRANT SELECT, INSERT, UPDATE, DELETE ON quotes TO mq_two; GRANT SELECT ON schema_migrations TO mq_two', 'mq_unit');
+    // --threads 2: two rating threads and two writers, 4 connections
+    r = serve();
+    assert.equal(r.status, 1);
+    const line = r.stderr.split('\n').find((l) => l.includes('"event":"error"'));
+    assert.equal(
+      JSON.parse(line).message,
+      `database: postgresql: cannot connect: connection to server at "127.0.0.1", port ${port} failed: FATAL:  too many connections for role "mq_two" ` +
+        "(opening connection 3 of the 4 this process keeps open: the database's max_connections, and any CONNECTION LIMIT of the role or the database, must allow them all; docs/deploy.md)",
+    );
+    assert.ok(!r.stderr.includes(APP_PW));
   });
 
   it('a URI is PostgreSQL whatever the case of its scheme; any other URI is refused, never a SQLite file', () => {
