@@ -4,10 +4,12 @@
  * process but a pool of connections, each with every statement prepared
  * once (PQprepare at connect). A caller borrows a connection for one call
  * and gives it back; a connection found broken, or found on a read-only
- * server, is reset and prepared again on its next borrowing. A quote is acknowledged only after
- * COMMIT returns, which with synchronous_commit on means it is in the WAL on disk. Migrations run
- * at open under pg_advisory_lock, so nodes starting together migrate once; the applied versions are
- * rows of schema_migrations. A database already at this program's version is only read (no lock, no
+ * server, is replaced by a new one (the password file read again) on its
+ * next borrowing. A quote is acknowledged only after COMMIT returns, which
+ * with synchronous_commit on means it is in the WAL on disk.
+ * Migrations run at open under pg_advisory_lock, so nodes starting together
+ * migrate once; the applied versions are rows of schema_migrations. A
+ * database already at this program's version is only read (no lock, no
  * DDL), so nodes may run as a role that can only read and write quotes.
  * Errors the server classes as disk trouble (53100 disk full, class 58 I/O,
  * class XX corruption) are STORE_FATAL; a lost connection is not (its
@@ -240,10 +242,12 @@ static bool connect_one(pg *b, int i, char *err, size_t errlen)
 {
     pg_conn *pc = &b->conns[i];
     pc->ready = false;
-    if (pc->c)
-        PQreset(pc->c);
-    else
-        pc->c = PQconnectdb(b->conninfo);
+    /* a new connection, not PQreset: PQreset logs in again with the
+     * password libpq read (from the password file) when the connection
+     * was first made, so once the password was changed (ALTER ROLE, the
+     * file rewritten) a reset connection could never log in again */
+    PQfinish(pc->c);
+    pc->c = PQconnectdb(b->conninfo);
     if (!pc->c) {
         snprintf(err, errlen, "postgresql: out of memory");
         return false;

@@ -5,7 +5,9 @@
 // as in production). Checked: a URI that libpq cannot parse is refused
 // without its password in the message; a password missing from the URI is
 // explained (which password file, what is wrong with it), and so is a pool
-// the database will not let open (how many connections); a URI whose
+// the database will not let open (how many connections); a password
+// changed in the database and the password file is used at the next
+// reconnection, without a restart; a URI whose
 // scheme is in capitals is PostgreSQL, while any other URI is refused instead
 // of becoming a SQLite file named after it; and a node may run as a role
 // that can only read and write the quotes once the database's owner has
@@ -162,6 +164,40 @@ describe('PostgreSQL: the --db URI and the roles, as an operator gets them wrong
         "(opening connection 3 of the 4 this process keeps open: the database's max_connections, and any CONNECTION LIMIT of the role or the database, must allow them all; docs/deploy.md)",
     );
     assert.ok(!r.stderr.includes(APP_PW));
+  });
+
+  it('the password changed in the database and the password file: a node reconnects with the new one', async () => {
+    psql(`CREATE ROLE mq_rot LOGIN PASSWORD 'first-${APP_PW}'`);
+    psql('CREATE DATABASE mq_rot OWNER mq_rot');
+    const pgpass = path.join(dir, 'rot.pgpass');
+    const line = (pw) => `127.0.0.1:${port}:mq_rot:mq_rot:${pw}\n`;
+    writeFileSync(pgpass, line(`first-${APP_PW}`), { mode: 0o600 });
+    const saved = process.env.PGPASSFILE;
+    process.env.PGPASSFILE = pgpass; // the node inherits it, as from a unit's Environment=
+    let node;
+    try {
+      node = await startServer({ db: uri('mq_rot', 'mq_rot'), args: ['--key-file', path.join(dir, 'rot.key')] });
+    } finally {
+      if (saved === undefined) delete process.env.PGPASSFILE;
+      else process.env.PGPASSFILE = saved;
+    }
+    const post = async () => {
+      const res = await fetch(`${node.url}/v1/quotes`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: REQUEST });
+      return { status: res.status, text: await res.text() };
+    };
+    assert.equal((await post()).status, 201);
+    // the operator rotates the password: the role's, then the file's; the
+    // node's connections are cut (a database restart, a failover)
+    psql(`ALTER ROLE mq_rot PASSWORD 'second-${APP_PW}'`);
+    writeFileSync(pgpass, line(`second-${APP_PW}`));
+    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'mq_rot'");
+    for (let i = 0; i < 4; i++) {
+      const r = await post();
+      assert.equal(r.status, 201, `save ${i + 1} after the password changed: ${r.text}`);
+    }
+    await node.stop();
+    assert.equal(psql('SELECT count(*) FROM quotes', 'mq_rot'), '5');
+    assert.ok(!node.logs().includes(APP_PW));
   });
 
   it('a URI is PostgreSQL whatever the case of its scheme; any other URI is refused, never a SQLite file', () => {
