@@ -6,7 +6,8 @@
  * and gives it back; a connection found broken, or found on a read-only
  * server, is replaced by a new one (the password file read again) on its
  * next borrowing. A quote is acknowledged only after COMMIT returns, which
- * with synchronous_commit on means it is in the WAL on disk.
+ * with synchronous_commit on means it is in the WAL on disk: a session
+ * the database or role gives synchronous_commit = off is set back to on.
  * Migrations run at open under pg_advisory_lock, so nodes starting together
  * migrate once; the applied versions are rows of schema_migrations. A
  * database already at this program's version is only read (no lock, no
@@ -237,7 +238,27 @@ static bool prepare_all(PGconn *c, char *err, size_t errlen)
     return true;
 }
 
-/* Connects (or reconnects) connection i and prepares its statements. */
+/* A quote is acknowledged once its COMMIT returns, so a commit must be in
+ * the WAL on disk by then. A session given synchronous_commit = off (by
+ * ALTER DATABASE or ALTER ROLE, or in postgresql.conf, for speed) would
+ * acknowledge quotes that a crash of the server then loses: such a session
+ * is set back to on. The other settings all flush the WAL first (local,
+ * on, remote_write, remote_apply) and stay as the operator chose. */
+static bool durable_commits(PGconn *c, char *err, size_t errlen)
+{
+    return exec_ok(c,
+                   "SELECT set_config('synchronous_commit', 'on', false) "
+                   "WHERE current_setting('synchronous_commit') = 'off'",
+                   "synchronous_commit", err, errlen, NULL);
+}
+
+/* A new session made ready: durable commits, every statement prepared. */
+static bool set_up_session(PGconn *c, char *err, size_t errlen)
+{
+    return durable_commits(c, err, errlen) && prepare_all(c, err, errlen);
+}
+
+/* Connects (or reconnects) connection i and sets its session up. */
 static bool connect_one(pg *b, int i, char *err, size_t errlen)
 {
     pg_conn *pc = &b->conns[i];
@@ -257,7 +278,7 @@ static bool connect_one(pg *b, int i, char *err, size_t errlen)
         return false;
     }
     PQsetNoticeProcessor(pc->c, quiet, NULL);
-    pc->ready = prepare_all(pc->c, err, errlen);
+    pc->ready = set_up_session(pc->c, err, errlen);
     return pc->ready;
 }
 
@@ -479,7 +500,7 @@ static void *pg_open(const char *where, const mq_store_options *o, int *version,
     PQsetNoticeProcessor(b->conns[0].c, quiet, NULL);
     if (!migrate(b->conns[0].c, version, err, errlen))
         goto fail;
-    b->conns[0].ready = prepare_all(b->conns[0].c, err, errlen);
+    b->conns[0].ready = set_up_session(b->conns[0].c, err, errlen);
     if (!b->conns[0].ready)
         goto fail;
     for (int i = 1; i < b->n; i++)
