@@ -28,6 +28,7 @@
 /* ---- The accepted structure -------------------------------------------------- */
 
 enum { X_MANY = 1, X_REQ = 2, X_ANY = 4 /* content not checked nor read */ };
+enum { MAX_KIDS = 16 }; /* the most kids an element below has (PersVeh: 12) */
 
 typedef struct xs {
     const char *name;
@@ -141,6 +142,8 @@ static const xs pers_veh[] = {ANY("ItemIdInfo"),
                               {"AntiTheftDeviceInfo", X_MANY, anti_theft, NULL},
                               {"Coverage", X_MANY, coverage, NULL},
                               END};
+_Static_assert(sizeof pers_veh / sizeof pers_veh[0] - 1 <= MAX_KIDS,
+               "walk counts kids in an array");
 static const xs line_business[] = {LEAF("LOBCd"),
                                    {"PersDriver", X_MANY, pers_driver, id_attr},
                                    {"PersVeh", X_MANY, pers_veh, veh_attrs},
@@ -196,6 +199,21 @@ static const struct {
     {"BI", "bi", true}, {"PD", "pd", false}, {"MEDPM", "med", false}, {"UM", "um", true}};
 enum { NLIAB = 4, MAX_VEH = 64 };
 
+/* How many times a repeatable element may appear under one parent before
+ * the request is refused unmapped: well above what the contract accepts (20
+ * drivers and vehicles, 100 incidents a driver, 64 carriers), so that it
+ * still names its own limit, but low enough that matching references with
+ * ids, and the sibling index in each XPath, stay cheap on a 1 MiB document. */
+static const struct {
+    const char *name;
+    int max;
+} repeat_caps[] = {{"AccidentViolation", 2048}, {"DriverVeh", 4096}};
+enum { REPEAT_CAP = 64 }; /* any other repeatable element */
+
+enum {
+    ERRS_KEPT = (int)(sizeof((mq_req_errors *)0)->items / sizeof((mq_req_errors *)0)->items[0])
+};
+
 /* ---- The mapped request ------------------------------------------------------ */
 
 typedef struct pmap {
@@ -216,6 +234,7 @@ typedef struct ax {
     mq_req_errors *errs;
     mq_acord *x;
     bool oom;
+    bool too_many; /* an element repeated beyond repeat_caps: nothing is mapped */
     xmlNode *q, *policy, *line, *insured;
     int nveh;
     xmlNode *veh_liab[MAX_VEH][NLIAB]; /* each vehicle's liability Coverage, by liability[] */
@@ -372,6 +391,16 @@ static const char *attr(ax *x, const xmlNode *n, const char *name)
         x->oom = true;
     xmlFree(v);
     return s;
+}
+
+/* Whether attribute `name` of n is `value`: a comparison that allocates
+ * nothing lasting, for the loops that match references with ids. */
+static bool attr_is(const xmlNode *n, const char *name, const char *value)
+{
+    xmlChar *v = n ? xmlGetNoNsProp(n, (const xmlChar *)name) : NULL;
+    bool same = v && value && strcmp((const char *)v, value) == 0;
+    xmlFree(v);
+    return same;
 }
 
 static const char *jpath(ax *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -639,12 +668,46 @@ static bool blank(const xmlChar *s)
     return true;
 }
 
+/* Whether the errors kept are all taken: a further problem is only counted,
+ * without its XPath (whose sibling index costs a scan of the siblings), so
+ * that 100,000 unknown elements cost 100,000 steps, not 10^10. */
+static bool counted_only(ax *x)
+{
+    if (x->errs->count < ERRS_KEPT)
+        return false;
+    x->errs->count++;
+    return true;
+}
+
+static int repeat_cap(const char *name)
+{
+    for (size_t i = 0; i < sizeof repeat_caps / sizeof repeat_caps[0]; i++)
+        if (strcmp(repeat_caps[i].name, name) == 0)
+            return repeat_caps[i].max;
+    return REPEAT_CAP;
+}
+
+/* Counts one more `c` (the spec kid k) under its parent; false, reported
+ * once, when that is more than its cap. */
+static bool within_cap(ax *x, const xmlNode *c, const xs *k, int *count)
+{
+    int max = repeat_cap(k->name);
+    if (++*count <= max)
+        return true;
+    if (*count == max + 1) {
+        x->too_many = true;
+        if (!counted_only(x))
+            err(x, xpath(x, c, NULL), "at most %d %s elements are accepted here", max, k->name);
+    }
+    return false;
+}
+
 static void walk(ax *x, const xmlNode *n, const xs *spec)
 {
     for (const xmlAttr *a = n->properties; a; a = a->next) {
         if (a->ns) /* xsi:schemaLocation and other namespaced attributes */
             continue;
-        if (!listed(spec->attrs, (const char *)a->name)) {
+        if (!listed(spec->attrs, (const char *)a->name) && !counted_only(x)) {
             char suffix[96];
             snprintf(suffix, sizeof suffix, "/@%.80s", (const char *)a->name);
             err(x, xpath(x, n, suffix), "unknown attribute (docs/acord.md lists those accepted)");
@@ -652,9 +715,10 @@ static void walk(ax *x, const xmlNode *n, const xs *spec)
     }
     if (spec->flags & X_ANY)
         return;
+    int seen[MAX_KIDS] = {0}; /* how many of each kid of spec, by index */
     for (const xmlNode *c = n->children; c; c = c->next) {
         if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
-            if (spec->kids && !blank(c->content))
+            if (spec->kids && !blank(c->content) && !counted_only(x))
                 err(x, xpath(x, n, NULL), "text is not allowed here, only elements");
             continue;
         }
@@ -662,15 +726,20 @@ static void walk(ax *x, const xmlNode *n, const xs *spec)
             continue; /* comments, processing instructions */
         const xs *k = find_spec(spec->kids, (const char *)c->name);
         if (!k) {
-            err(x, xpath(x, c, NULL),
-                spec->kids ? "unknown element (docs/acord.md lists those accepted)"
-                           : "unknown element: its parent holds text only");
+            if (!counted_only(x))
+                err(x, xpath(x, c, NULL),
+                    spec->kids ? "unknown element (docs/acord.md lists those accepted)"
+                               : "unknown element: its parent holds text only");
             continue;
         }
-        if (!(k->flags & X_MANY) && kid(n, (const char *)c->name) != c) {
-            err(x, xpath(x, c, NULL), "may appear only once");
+        int *count = &seen[k - spec->kids];
+        if (!(k->flags & X_MANY) && *count) {
+            if (!counted_only(x))
+                err(x, xpath(x, c, NULL), "may appear only once");
             continue;
         }
+        if (!within_cap(x, c, k, count))
+            continue;
         walk(x, c, k);
     }
     for (const xs *k = spec->kids; k && k->name; k++)
@@ -797,8 +866,7 @@ static void map_driver(ax *x, json_t *o, xmlNode *d, int i)
     for (xmlNode *av = x->policy->children; incs && av; av = av->next) {
         if (!named(av, "AccidentViolation"))
             continue;
-        const char *ref = attr(x, av, "DriverRef");
-        if (ref && id && strcmp(ref, id) == 0)
+        if (id && attr_is(av, "DriverRef", id))
             map_incident(x, incs, av, i, j++);
     }
 }
@@ -806,11 +874,8 @@ static void map_driver(ax *x, json_t *o, xmlNode *d, int i)
 static bool driver_known(ax *x, const char *id)
 {
     for (xmlNode *d = x->line->children; d; d = d->next)
-        if (named(d, "PersDriver")) {
-            const char *did = attr(x, d, "id");
-            if (did && strcmp(did, id) == 0)
-                return true;
-        }
+        if (named(d, "PersDriver") && attr_is(d, "id", id))
+            return true;
     return false;
 }
 
@@ -864,8 +929,7 @@ static void map_principal(ax *x, json_t *o, xmlNode *v, const char *vid, const c
     xmlNode *best = NULL;
     double best_pct = -1;
     for (xmlNode *dv = x->policy->children; dv; dv = dv->next) {
-        const char *ref = named(dv, "DriverVeh") ? attr(x, dv, "VehRef") : NULL;
-        if (!ref || strcmp(ref, vid) != 0)
+        if (!named(dv, "DriverVeh") || !attr_is(dv, "VehRef", vid))
             continue;
         double pct = 0;
         xmlNode *use = kid(dv, "UsePct");
@@ -892,8 +956,7 @@ static void map_garaging(ax *x, json_t *o, xmlNode *v, const char *json)
         return;
     }
     for (xmlNode *loc = x->q->children; loc; loc = loc->next) {
-        const char *id = named(loc, "Location") ? attr(x, loc, "id") : NULL;
-        if (id && strcmp(id, ref) == 0) {
+        if (named(loc, "Location") && attr_is(loc, "id", ref)) {
             json_t *tmp = json_object();
             put_zip(x, tmp, loc, "Addr/PostalCode", json);
             json_t *zip = json_object_get(tmp, "zip");
@@ -1205,7 +1268,8 @@ static mq_acord *parse_map(ax *x, const char *xml, size_t len)
     x->policy = kid(x->q, "PersPolicy");
     x->line = kid(x->q, "PersAutoLineBusiness");
     x->insured = kid(x->q, "InsuredOrPrincipal");
-    bool mappable = x->policy && x->line && kid(x->insured, "GeneralPartyInfo") && !x->oom;
+    bool mappable =
+        x->policy && x->line && kid(x->insured, "GeneralPartyInfo") && !x->oom && !x->too_many;
     if (mappable) {
         m->root = xpath(x, x->q, NULL);
         const char *rquid = text(x, kid(x->q, "RqUID"));

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DATA  "data"
@@ -871,6 +872,98 @@ static void test_acord_malformed_and_attacks(void **state)
     expect_refused(deep, strlen(deep), "malformed XML");
 }
 
+/* `s` n times (malloc'd). */
+static char *repeated(const char *s, int n)
+{
+    size_t one = strlen(s);
+    char *out = malloc(one * (size_t)n + 1);
+    assert_non_null(out);
+    for (int i = 0; i < n; i++)
+        memcpy(out + one * (size_t)i, s, one);
+    out[one * (size_t)n] = '\0';
+    return out;
+}
+
+/* Example 1 with `insert` (freed here) in front of `marker`, through
+ * mq_acord_request with an arena of the server's 8 MiB; its first error. */
+static char *acord_inserted(const char *marker, char *insert, int *count)
+{
+    size_t len;
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    char *at = strstr(xml, marker);
+    assert_non_null(at);
+    char *doc = malloc(len + strlen(insert) + 1);
+    assert_non_null(doc);
+    sprintf(doc, "%.*s%s%s", (int)(at - xml), xml, insert, at);
+    mq_arena a;
+    mq_arena_init(&a, 8 * 1024 * 1024);
+    mq_input in;
+    mq_req_errors errs;
+    mq_acord *x = mq_acord_request(ik, doc, strlen(doc), &a, &in, &errs);
+    assert_null(x);
+    *count = errs.count;
+    char *first = errs.count ? strdup(mq_req_error_text(&errs.items[0], &a)) : strdup("(none)");
+    mq_arena_free(&a);
+    free(doc);
+    free(xml);
+    free(insert);
+    return first;
+}
+
+#define SPEEDING                                                                                   \
+    "<AccidentViolation DriverRef=\"d1\"><AccidentViolationCd>SPD</AccidentViolationCd>"           \
+    "</AccidentViolation>"
+
+/* Hostile sizes within the 1 MiB limit: thousands of drivers and incidents
+ * (each incident used to be matched with each driver, copying the ids into
+ * the arena: 7 GB for 15,000 of each, or "out of memory" in the server's
+ * 8 MiB), thousands of unknown or repeated elements (each XPath's sibling
+ * index, and each "only once" check, used to scan the siblings: 38 s for
+ * 100,000). Each is refused at once, naming the first element too many. */
+static void test_acord_hostile_sizes(void **state)
+{
+    (void)state;
+    int count;
+    char *got =
+        acord_inserted("<PersDriver id=\"d1\">", repeated("<PersDriver id=\"dx\"/>", 3000), &count);
+    assert_string_equal(got, RQ "/PersAutoLineBusiness/PersDriver[65]: at most 64 PersDriver "
+                                "elements are accepted here");
+    free(got);
+    got = acord_inserted("<DriverVeh ", repeated(SPEEDING, 3000), &count);
+    assert_string_equal(got, RQ "/PersPolicy/AccidentViolation[2049]: at most 2048 "
+                                "AccidentViolation elements are accepted here");
+    free(got);
+    /* 64 drivers and 2048 incidents, the most accepted, reach the contract's limits */
+    char *drivers = malloc(64 * 32), *p = drivers;
+    assert_non_null(drivers);
+    for (int i = 2; i <= 64; i++)
+        p += sprintf(p, "<PersDriver id=\"d%d\"/>", i);
+    got = acord_inserted("</PersAutoLineBusiness>", drivers, &count);
+    assert_string_equal(got, RQ "/PersAutoLineBusiness/PersDriver[1]: must list 1 to 20 drivers, "
+                                "got 64");
+    free(got);
+    got = acord_inserted("<DriverVeh ", repeated(SPEEDING, 2048), &count);
+    assert_string_equal(got, RQ "/PersPolicy/AccidentViolation[1]: must list 0 to 100 incidents, "
+                                "got 2048");
+    free(got);
+    /* 40,000 unknown elements, then 40,000 of one allowed once: every
+     * problem counted, 32 named, in linear time */
+    char *foos = repeated("<Foo/>", 40000), *curs = repeated("<CurCd>USD</CurCd>", 40000);
+    char *both = malloc(strlen(foos) + strlen(curs) + 1);
+    assert_non_null(both);
+    sprintf(both, "%s%s", foos, curs);
+    free(foos);
+    free(curs);
+    clock_t t0 = clock();
+    got = acord_inserted("<TransactionRequestDt>", both, &count);
+    double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    assert_string_equal(got, RQ "/Foo[1]: unknown element (docs/acord.md lists those accepted)");
+    assert_int_equal(count, 80000); /* the first of the 40,001 CurCd is allowed */
+    free(got);
+    if (cpu > 3.0) /* quadratic: minutes */
+        fail_msg("80,000 problems took %.1f s of CPU", cpu);
+}
+
 /* 300 copies of example 2 with 1 to 8 bytes replaced (fixed seed): each is
  * refused with errors or accepted, never a crash (ASan runs this too). */
 static void test_acord_mutations(void **state)
@@ -931,6 +1024,7 @@ int main(void)
         cmocka_unit_test(test_acord_errors_name_the_xpath),
         cmocka_unit_test(test_acord_liability_on_vehicles_must_agree),
         cmocka_unit_test(test_acord_malformed_and_attacks),
+        cmocka_unit_test(test_acord_hostile_sizes),
         cmocka_unit_test(test_acord_mutations),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
