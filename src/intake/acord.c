@@ -702,6 +702,32 @@ static bool within_cap(ax *x, const xmlNode *c, const xs *k, int *count)
     return false;
 }
 
+/* An amount's currency is USD, as the request's CurCd must be. */
+static void check_currency(ax *x, const xmlNode *amt)
+{
+    xmlNode *cur = kid(amt, "CurCd");
+    const char *s = text(x, cur);
+    char q[80];
+    if (s && strcmp(s, "USD") != 0 && !counted_only(x))
+        err(x, xpath(x, cur, NULL), "%s: amounts are US dollars (USD)", quoted(s, q));
+}
+
+/* A Limit or Deductible with both FormatInteger and FormatCurrencyAmt says
+ * the same amount twice (the first would be used). */
+static void check_one_amount(ax *x, const xmlNode *n)
+{
+    const char *i = text(x, kid(n, "FormatInteger")), *c = text(x, at(n, "FormatCurrencyAmt/Amt"));
+    if (!i || !c)
+        return;
+    char *end1, *end2;
+    double a = strtod(i, &end1), b = strtod(c, &end2);
+    char q1[80], q2[80];
+    if (!*end1 && !*end2 && a != b && !counted_only(x))
+        err(x, xpath(x, n, NULL),
+            "FormatInteger %s and FormatCurrencyAmt %s differ: give the amount once", quoted(i, q1),
+            quoted(c, q2));
+}
+
 static void walk(ax *x, const xmlNode *n, const xs *spec)
 {
     for (const xmlAttr *a = n->properties; a; a = a->next) {
@@ -743,11 +769,15 @@ static void walk(ax *x, const xmlNode *n, const xs *spec)
         walk(x, c, k);
     }
     for (const xs *k = spec->kids; k && k->name; k++)
-        if ((k->flags & X_REQ) && !kid(n, k->name)) {
+        if ((k->flags & X_REQ) && !seen[k - spec->kids]) {
             char suffix[96];
             snprintf(suffix, sizeof suffix, "/%s", k->name);
             err(x, xpath(x, n, suffix), "is required");
         }
+    if (spec->kids == amount)
+        check_currency(x, n);
+    else if (spec->kids == limit || spec->kids == deductible)
+        check_one_amount(x, n);
 }
 
 /* ---- Pass 3: mapping --------------------------------------------------------------- */
@@ -942,10 +972,8 @@ static void map_principal(ax *x, json_t *o, xmlNode *v, const char *vid, const c
     }
     note(x, json, best ? xpath(x, best, "/@DriverRef") : xpath(x, v, "/@RatedDriverRef"));
     const char *driver = best ? attr(x, best, "DriverRef") : NULL;
-    if (driver)
+    if (driver) /* a DriverVeh without DriverRef is reported by check_references */
         set(x, o, "principal_driver", json_string(driver));
-    else if (best)
-        err(x, xpath(x, best, "/@DriverRef"), "is required");
 }
 
 static void map_garaging(ax *x, json_t *o, xmlNode *v, const char *json)
@@ -962,6 +990,9 @@ static void map_garaging(ax *x, json_t *o, xmlNode *v, const char *json)
             json_t *zip = json_object_get(tmp, "zip");
             if (zip)
                 set(x, o, "garaging_zip", json_incref(zip));
+            else /* not the applicant's ZIP in its place: the sender named a place */
+                err(x, where(x, loc, "Addr/PostalCode"), "is required: %s is garaged here",
+                    xpath(x, v, NULL));
             json_decref(tmp);
             return;
         }
@@ -1101,10 +1132,14 @@ static void read_limits(ax *x, xmlNode *cov, int k, json_t *obj, const char *jso
                 err(x, xpath(x, l, NULL), "%s takes one Limit", liability[k].acord);
             else
                 single = l;
-        } else if (to && listed(per_person_codes, to)) {
-            pp = pp ? pp : l;
-        } else if (to && listed(per_accident_codes, to)) {
-            pa = pa ? pa : l;
+        } else if (to && (listed(per_person_codes, to) || listed(per_accident_codes, to))) {
+            xmlNode **half = listed(per_person_codes, to) ? &pp : &pa;
+            if (*half)
+                err(x, xpath(x, l, NULL), "a second %s limit: %s has one, at %s",
+                    half == &pp ? "per person" : "per accident", liability[k].acord,
+                    xpath(x, *half, NULL));
+            else
+                *half = l;
         } else if (!to) {
             err(x, xpath(x, l, "/LimitAppliesToCd"),
                 "is required for a split limit: PerPerson or PerAcc");
@@ -1211,6 +1246,45 @@ static void check_codes(ax *x)
     }
 }
 
+/* Whether a child of `parent` named `name` has id `id`. */
+static bool has_id(const xmlNode *parent, const char *name, const char *id)
+{
+    for (const xmlNode *c = parent->children; c; c = c->next)
+        if (named(c, name) && attr_is(c, "id", id))
+            return true;
+    return false;
+}
+
+/* Every DriverVeh names a PersDriver and a PersVeh (one that names no
+ * vehicle would otherwise be dropped, and its driver's share with it), and
+ * no two Locations have the same id (the first would garage the vehicle). */
+static void check_references(ax *x)
+{
+    char q[80];
+    for (xmlNode *dv = x->policy->children; dv; dv = dv->next) {
+        if (!named(dv, "DriverVeh"))
+            continue;
+        const char *driver = attr(x, dv, "DriverRef"), *veh = attr(x, dv, "VehRef");
+        if (!driver)
+            err(x, xpath(x, dv, "/@DriverRef"), "is required: the PersDriver id it describes");
+        else if (!has_id(x->line, "PersDriver", driver))
+            err(x, xpath(x, dv, "/@DriverRef"), "no PersDriver has id %s", quoted(driver, q));
+        if (!veh)
+            err(x, xpath(x, dv, "/@VehRef"), "is required: the PersVeh id it describes");
+        else if (!has_id(x->line, "PersVeh", veh))
+            err(x, xpath(x, dv, "/@VehRef"), "no PersVeh has id %s", quoted(veh, q));
+    }
+    for (xmlNode *loc = x->q->children; loc; loc = loc->next) {
+        const char *id = named(loc, "Location") ? attr(x, loc, "id") : NULL;
+        for (xmlNode *e = x->q->children; id && e != loc; e = e->next)
+            if (named(e, "Location") && attr_is(e, "id", id)) {
+                err(x, xpath(x, loc, "/@id"), "%s is already the id of %s", quoted(id, q),
+                    xpath(x, e, NULL));
+                break;
+            }
+    }
+}
+
 static void map_request(ax *x)
 {
     json_t *doc = x->x->doc;
@@ -1224,6 +1298,7 @@ static void map_request(ax *x)
     map_drivers(x, doc);
     map_vehicles(x, doc);
     map_policy_coverages(x, doc);
+    check_references(x);
 }
 
 /* ---- Entry points ------------------------------------------------------------------ */

@@ -690,15 +690,15 @@ static void test_acord_rates_like_the_json(void **state)
     mq_engine_free(e);
 }
 
-/* Example 1 with `from` replaced by `to`, through mq_acord_request; its
+/* `file` with `from` replaced by `to`, through mq_acord_request; its
  * errors as "path: message" lines. */
-static char *acord_errors(const char *from, const char *to)
+static char *acord_errors_in(const char *file, const char *from, const char *to)
 {
     size_t len;
-    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    char *xml = ts_read_file(file, &len);
     char *at = from ? strstr(xml, from) : NULL;
     if (from && !at)
-        fail_msg("\"%s\" is not in example 1", from);
+        fail_msg("\"%s\" is not in %s", from, file);
     size_t cap = len + (to ? strlen(to) : 0) + 1;
     char *edited = malloc(cap);
     assert_non_null(edited);
@@ -723,6 +723,11 @@ static char *acord_errors(const char *from, const char *to)
     free(xml);
     free(edited);
     return out;
+}
+
+static char *acord_errors(const char *from, const char *to)
+{
+    return acord_errors_in(ACORD "/harbor-example-1.xml", from, to);
 }
 
 #define RQ "/ACORD/InsuranceSvcRq/PersAutoPolicyQuoteInqRq"
@@ -771,7 +776,7 @@ static void test_acord_errors_name_the_xpath(void **state)
         RQ "/PersPolicy/AccidentViolation/@DriverRef: no PersDriver has id \"d9\"");
     expect_acord("<DriverVeh DriverRef=\"d1\" VehRef=\"v1\">",
                  "<DriverVeh DriverRef=\"d7\" VehRef=\"v1\">",
-                 RQ "/PersPolicy/DriverVeh/@DriverRef: no driver has id \"d7\"");
+                 RQ "/PersPolicy/DriverVeh/@DriverRef: no PersDriver has id \"d7\"");
     expect_acord("<CurCd>USD</CurCd>", "<CurCd>EUR</CurCd>",
                  RQ "/CurCd: \"EUR\": amounts are US dollars (USD)");
     expect_acord("<LOBCd>AUTOP</LOBCd>\n        <ContractTerm>",
@@ -798,6 +803,63 @@ static void test_acord_errors_name_the_xpath(void **state)
                  "date \"1990-02-30\"");
     expect_acord(NULL, "<ACORD><InsuranceSvcRq/></ACORD>", RQ ": is required");
     expect_acord(NULL, "<Quote/>", "/Quote: the root element must be ACORD");
+}
+
+static void expect_acord_2(const char *from, const char *to, const char *want)
+{
+    char *got = acord_errors_in(ACORD "/harbor-example-2.xml", from, to);
+    if (strcmp(got, want) != 0)
+        fail_msg("replacing \"%s\": got\n%s\nexpected\n%s", from, got, want);
+    free(got);
+}
+
+/* What the mapper used to choose without a word, so that a quote was made
+ * for something else than the sender wrote: the first of two per-person
+ * limits, an amount in another currency as dollars, FormatInteger over a
+ * different FormatCurrencyAmt, a DriverVeh naming no vehicle dropped (with
+ * its driver's share), the first of two Locations with the same id, the
+ * applicant's ZIP for a vehicle garaged at a Location without one. */
+static void test_acord_no_silent_choices(void **state)
+{
+    (void)state;
+    expect_acord("<LimitAppliesToCd>PerPerson</LimitAppliesToCd></Limit>",
+                 "<LimitAppliesToCd>PerPerson</LimitAppliesToCd></Limit><Limit><FormatInteger>"
+                 "25000</FormatInteger><LimitAppliesToCd>BIEachPers</LimitAppliesToCd></Limit>",
+                 RQ "/PersAutoLineBusiness/Coverage[1]/Limit[2]: a second per person limit: BI "
+                    "has one, at " RQ "/PersAutoLineBusiness/Coverage[1]/Limit[1]");
+    expect_acord("<Amt>500.00</Amt></FormatCurrencyAmt>",
+                 "<Amt>500.00</Amt><CurCd>CAD</CurCd></FormatCurrencyAmt>",
+                 RQ "/PersAutoLineBusiness/PersVeh/Coverage[2]/Deductible/FormatCurrencyAmt/CurCd: "
+                    "\"CAD\": amounts are US dollars (USD)");
+    expect_acord("<Amt>500.00</Amt></FormatCurrencyAmt>",
+                 "<Amt>500.00</Amt><CurCd>USD</CurCd></FormatCurrencyAmt>", "");
+    expect_acord("<Deductible><FormatInteger>500</FormatInteger></Deductible>",
+                 "<Deductible><FormatInteger>500</FormatInteger><FormatCurrencyAmt><Amt>1000</Amt>"
+                 "</FormatCurrencyAmt></Deductible>",
+                 RQ
+                 "/PersAutoLineBusiness/PersVeh/Coverage[1]/Deductible: FormatInteger \"500\" and "
+                 "FormatCurrencyAmt \"1000\" differ: give the amount once");
+    expect_acord(
+        "<Deductible><FormatInteger>500</FormatInteger></Deductible>",
+        "<Deductible><FormatInteger>500</FormatInteger><FormatCurrencyAmt><Amt>500.00</Amt>"
+        "</FormatCurrencyAmt></Deductible>",
+        "");
+    expect_acord("<DriverVeh DriverRef=\"d1\" VehRef=\"v1\">",
+                 "<DriverVeh DriverRef=\"d1\" VehRef=\"V1\">",
+                 RQ "/PersPolicy/DriverVeh/@VehRef: no PersVeh has id \"V1\"\n" RQ
+                    "/PersAutoLineBusiness/PersVeh/@RatedDriverRef: is required");
+    expect_acord("<DriverVeh DriverRef=\"d1\" VehRef=\"v1\">",
+                 "<DriverVeh DriverRef=\"d1\" VehRef=\"v1\"><UsePct>100</UsePct></DriverVeh>"
+                 "<DriverVeh DriverRef=\"d1\">",
+                 RQ "/PersPolicy/DriverVeh[2]/@VehRef: is required: the PersVeh id it describes");
+    /* example 2: v2 is garaged at Location "garage" */
+    expect_acord_2("<Location id=\"garage\">",
+                   "<Location id=\"garage\"><Addr><PostalCode>15201</PostalCode></Addr></Location>"
+                   "<Location id=\"garage\">",
+                   RQ "/Location[2]/@id: \"garage\" is already the id of " RQ "/Location[1]");
+    expect_acord_2("<PostalCode>44101-2211</PostalCode>", "",
+                   RQ "/Location/Addr/PostalCode: is required: " RQ
+                      "/PersAutoLineBusiness/PersVeh[2] is garaged here");
 }
 
 static void test_acord_liability_on_vehicles_must_agree(void **state)
@@ -1023,6 +1085,7 @@ int main(void)
         cmocka_unit_test(test_acord_rates_like_the_json),
         cmocka_unit_test(test_acord_errors_name_the_xpath),
         cmocka_unit_test(test_acord_liability_on_vehicles_must_agree),
+        cmocka_unit_test(test_acord_no_silent_choices),
         cmocka_unit_test(test_acord_malformed_and_attacks),
         cmocka_unit_test(test_acord_hostile_sizes),
         cmocka_unit_test(test_acord_mutations),
