@@ -1155,9 +1155,13 @@ static void read_limits(ax *x, xmlNode *cov, int k, json_t *obj, const char *jso
     for (int p = 0; p < (liability[k].split ? 2 : 1); p++) {
         xmlNode *val = parts[p] ? amount_node(parts[p]) : NULL;
         double v = NAN;
-        const char *xp = val        ? xpath(x, val, NULL)
-                         : parts[p] ? where(x, parts[p], "FormatInteger")
-                                    : xpath(x, cov, "/Limit/FormatInteger");
+        /* a missing half is named by its LimitAppliesToCd */
+        const char *const missing[2] = {"/Limit[LimitAppliesToCd='PerPerson']/FormatInteger",
+                                        "/Limit[LimitAppliesToCd='PerAcc']/FormatInteger"};
+        const char *xp =
+            val        ? xpath(x, val, NULL)
+            : parts[p] ? where(x, parts[p], "FormatInteger")
+                       : xpath(x, cov, liability[k].split ? missing[p] : "/Limit/FormatInteger");
         if (obj) {
             put_number_node(x, obj, keys[p], val, jpath(x, "%s.%s", json, keys[p]), xp);
         } else if (val) {
@@ -1199,8 +1203,10 @@ static void map_policy_coverages(ax *x, json_t *doc)
         xmlNode *chosen = at_line[k];
         for (int i = 0; !chosen && i < x->nveh; i++)
             chosen = x->veh_liab[i][k];
-        if (!chosen) {
-            note(x, json, where(x, x->line, "Coverage"));
+        if (!chosen) { /* named by its code, not as the line's first Coverage */
+            char suffix[64];
+            snprintf(suffix, sizeof suffix, "/Coverage[CoverageCd='%s']", liability[k].acord);
+            note(x, json, xpath(x, x->line, suffix));
             continue;
         }
         note(x, json, xpath(x, chosen, NULL));

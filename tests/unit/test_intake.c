@@ -793,6 +793,20 @@ static void test_acord_errors_name_the_xpath(void **state)
                  "</VehIdentificationNumber>",
                  RQ "/PersAutoLineBusiness/PersVeh/VehIdentificationNumber: model year 2003 from "
                     "the VIN contradicts year 2022");
+    /* a coverage or a split limit's half that is missing is named by its
+     * code (it used to be the line's first Coverage, the BI one) */
+    expect_acord(
+        "<CoverageCd>PD</CoverageCd>\n          <Limit><FormatInteger>100000</FormatInteger>"
+        "</Limit>",
+        "<CoverageCd>UMPD</CoverageCd>",
+        RQ "/PersAutoLineBusiness/Coverage[2]/CoverageCd: coverage \"UMPD\" is not a "
+           "policy coverage multiquote rates (BI, PD, MEDPM, UM; COMP and COLL go on each "
+           "PersVeh)\n" RQ "/PersAutoLineBusiness/Coverage[CoverageCd='PD']: is required");
+    expect_acord("<Limit><FormatInteger>300000</FormatInteger><LimitAppliesToCd>PerAcc"
+                 "</LimitAppliesToCd></Limit>",
+                 "",
+                 RQ "/PersAutoLineBusiness/Coverage[1]/Limit[LimitAppliesToCd='PerAcc']/"
+                    "FormatInteger: is required");
     /* a second driver's birth date, named with its index */
     expect_acord("</PersDriver>",
                  "</PersDriver><PersDriver id=\"d2\"><DriverInfo><PersonInfo><GenderCd>M</GenderCd>"
