@@ -18,12 +18,14 @@
 #include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- The accepted structure -------------------------------------------------- */
 
@@ -601,8 +603,180 @@ static void refuse_entity(void *ctx, const xmlChar *name, int type, const xmlCha
     refuse_subset(ctx, name, pid, sid);
 }
 
+/* libxml2 (2.9) checks the attributes of an element for duplicates pair by
+ * pair: one element of 140,000 attributes, within the 1 MiB allowed, holds
+ * the parser for 24 s. No ACORD element has more than a few, so the text is
+ * scanned first and an element with more than MAX_ATTRS is refused before
+ * libxml2 sees it. The scan reads code units of 1, 2 or 4 bytes (UTF-8 and
+ * the 8-bit encodings, UTF-16, UCS-4, told by the BOM or the first "<", as
+ * XML's appendix F does) and skips comments, CDATA sections and processing
+ * instructions; it stops at a DOCTYPE, which the parser refuses at once.
+ * So that it reads what libxml2 will, the XML declaration may name only an
+ * encoding in which "<", "=", ">" and quotes are those code units
+ * (accepted_encodings): not UTF-7 nor EBCDIC, in which the scan would see
+ * no markup at all. */
+enum { MAX_ATTRS = 256 };
+
+typedef struct units {
+    const unsigned char *p;
+    size_t n, width; /* bytes per code unit */
+    bool big;        /* big-endian */
+} units;
+
+static units units_of(const char *xml, size_t len)
+{
+    const unsigned char *b = (const unsigned char *)xml;
+    static const struct {
+        unsigned char sig[4];
+        size_t siglen, width, skip;
+        bool big;
+    } forms[] = {
+        {{0x00, 0x00, 0xFE, 0xFF}, 4, 4, 4, true}, {{0xFF, 0xFE, 0x00, 0x00}, 4, 4, 4, false},
+        {{0x00, 0x00, 0x00, 0x3C}, 4, 4, 0, true}, {{0x3C, 0x00, 0x00, 0x00}, 4, 4, 0, false},
+        {{0xFE, 0xFF, 0, 0}, 2, 2, 2, true},       {{0xFF, 0xFE, 0, 0}, 2, 2, 2, false},
+        {{0x00, 0x3C, 0, 0}, 2, 2, 0, true},       {{0x3C, 0x00, 0, 0}, 2, 2, 0, false},
+        {{0xEF, 0xBB, 0xBF, 0}, 3, 1, 3, false}, /* UTF-8's BOM */
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
+        if (len >= forms[i].siglen && memcmp(b, forms[i].sig, forms[i].siglen) == 0)
+            return (units){b + forms[i].skip, (len - forms[i].skip) / forms[i].width,
+                           forms[i].width, forms[i].big};
+    return (units){b, len, 1, false};
+}
+
+/* Code unit i; 0 past the end. */
+static unsigned long unit_at(const units *u, size_t i)
+{
+    if (i >= u->n)
+        return 0;
+    const unsigned char *c = u->p + i * u->width;
+    unsigned long v = 0;
+    for (size_t k = 0; k < u->width; k++)
+        v |= (unsigned long)c[u->big ? u->width - 1 - k : k] << (8 * k);
+    return v;
+}
+
+static bool units_start(const units *u, size_t i, const char *ascii)
+{
+    for (size_t k = 0; ascii[k]; k++)
+        if (unit_at(u, i + k) != (unsigned char)ascii[k])
+            return false;
+    return true;
+}
+
+/* The index just past the next `end` from i (counting lines); u->n if none. */
+static size_t units_skip(const units *u, size_t i, const char *end, int *line)
+{
+    for (; i < u->n; i++) {
+        if (units_start(u, i, end))
+            return i + strlen(end);
+        *line += unit_at(u, i) == '\n';
+    }
+    return u->n;
+}
+
+/* Encodings the scan reads as libxml2 does; "*" ends a prefix. */
+static const char *const accepted_encodings[] = {
+    "UTF-8",  "UTF-16",          "UTF-16LE",        "UTF-16BE", "UCS-2",
+    "UCS-4",  "ISO-10646-UCS-2", "ISO-10646-UCS-4", "US-ASCII", "ASCII",
+    "LATIN1", "ISO-8859-*",      "WINDOWS-125*",    NULL};
+
+static bool encoding_accepted(const char *name)
+{
+    for (const char *const *e = accepted_encodings; *e; e++) {
+        size_t n = strlen(*e);
+        if ((*e)[n - 1] == '*' ? strncasecmp(name, *e, n - 1) == 0 : strcasecmp(name, *e) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The encoding the XML declaration names, upper-cased into out ("" when
+ * none); false when it is not one the scan reads. */
+static bool declared_encoding(const units *u, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (u->width == 1 && u->n >= 4 && memcmp(u->p, "\x4C\x6F\xA7\x94", 4) == 0) {
+        snprintf(out, cap, "EBCDIC"); /* "<?xm" in EBCDIC, which libxml2 reads */
+        return false;
+    }
+    if (!units_start(u, 0, "<?xml"))
+        return true;
+    size_t i = 5;
+    for (; i < u->n && !units_start(u, i, "?>"); i++)
+        if (units_start(u, i, "encoding"))
+            break;
+    if (i >= u->n || !units_start(u, i, "encoding"))
+        return true;
+    for (i += 8; unit_at(u, i) == ' ' || unit_at(u, i) == '=' || unit_at(u, i) == '\t'; i++)
+        ;
+    unsigned long quote = unit_at(u, i);
+    size_t o = 0;
+    for (i++; quote && unit_at(u, i) && unit_at(u, i) != quote && o + 1 < cap; i++) {
+        unsigned long c = unit_at(u, i);
+        out[o++] = c < 0x80 ? (char)toupper((int)c) : '?';
+    }
+    out[o] = '\0';
+    return encoding_accepted(out);
+}
+
+/* The line of the first element with more than MAX_ATTRS attributes; 0 when none. */
+static int crowded_element(units u)
+{
+    int line = 1;
+    for (size_t i = 0; i < u.n;) {
+        unsigned long c = unit_at(&u, i);
+        if (c != '<') {
+            line += c == '\n';
+            i++;
+        } else if (units_start(&u, i, "<!--")) {
+            i = units_skip(&u, i + 4, "-->", &line);
+        } else if (units_start(&u, i, "<![CDATA[")) {
+            i = units_skip(&u, i + 9, "]]>", &line);
+        } else if (units_start(&u, i, "<?")) {
+            i = units_skip(&u, i + 2, "?>", &line);
+        } else if (units_start(&u, i, "<!")) {
+            return 0; /* a DOCTYPE: refused before anything after it is parsed */
+        } else {      /* a tag: its '=' outside quoted values */
+            int start = line, attrs = 0;
+            unsigned long quote = 0;
+            for (i++; i < u.n; i++) {
+                c = unit_at(&u, i);
+                line += c == '\n';
+                if (quote) {
+                    quote = c == quote ? 0 : quote;
+                } else if (c == '"' || c == '\'') {
+                    quote = c;
+                } else if (c == '=' && ++attrs > MAX_ATTRS) {
+                    return start;
+                } else if (c == '>') {
+                    break;
+                }
+            }
+            i++;
+        }
+    }
+    return 0;
+}
+
 static xmlDocPtr parse_xml(ax *x, const char *xml, size_t len)
 {
+    units u = units_of(xml, len);
+    char enc[32];
+    if (!declared_encoding(&u, enc, sizeof enc)) {
+        char q[80];
+        err(x, "",
+            "the encoding %s is not accepted: send UTF-8 (or UTF-16, ISO-8859-n, "
+            "windows-125n)",
+            quoted(enc, q));
+        return NULL;
+    }
+    int crowded = crowded_element(u);
+    if (crowded) {
+        err(x, "", "an element at line %d has more than %d attributes: no ACORD element has",
+            crowded, MAX_ATTRS);
+        return NULL;
+    }
     ik_xml_init();
     xmlParserCtxtPtr c = xmlCreateMemoryParserCtxt(xml, (int)len);
     if (!c) {

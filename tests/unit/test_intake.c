@@ -1040,6 +1040,84 @@ static void test_acord_hostile_sizes(void **state)
         fail_msg("80,000 problems took %.1f s of CPU", cpu);
 }
 
+/* `n` attributes ` aN="x"` (malloc'd). */
+static char *attributes(int n)
+{
+    char *out = malloc((size_t)n * 16 + 1), *p = out;
+    assert_non_null(out);
+    *p = '\0';
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, " a%d=\"x\"", i);
+    return out;
+}
+
+/* libxml2 checks an element's attributes pairwise: 60,000 of them on one
+ * element held it for seconds (140,000, within 1 MiB: 24 s), in UTF-8 or
+ * UTF-16 alike. An element of more than 256 is refused before it parses;
+ * encodings the scan cannot read (UTF-7, EBCDIC) are refused; "=" in
+ * values, comments and CDATA is no attribute. */
+static void test_acord_attribute_flood(void **state)
+{
+    (void)state;
+    char *many = attributes(60000);
+    char *doc = malloc(strlen(many) + 32);
+    assert_non_null(doc);
+    sprintf(doc, "<ACORD%s/>", many);
+    clock_t t0 = clock();
+    expect_refused(doc, strlen(doc),
+                   "an element at line 1 has more than 256 attributes: no ACORD element has");
+    double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    if (cpu > 1.0)
+        fail_msg("60,000 attributes took %.1f s of CPU", cpu);
+    /* 20,000 in UTF-16 (little-endian, with its BOM), on line 2 */
+    free(many);
+    many = attributes(20000);
+    sprintf(doc, "<ACORD%s/>", many);
+    size_t n = strlen(doc);
+    char *wide = malloc(2 * n + 4);
+    assert_non_null(wide);
+    memcpy(wide, "\xFF\xFE\n\0", 4);
+    for (size_t i = 0; i < n; i++) {
+        wide[4 + 2 * i] = doc[i];
+        wide[5 + 2 * i] = '\0';
+    }
+    expect_refused(wide, 2 * n + 4,
+                   "an element at line 2 has more than 256 attributes: no ACORD element has");
+    free(wide);
+    free(doc);
+    free(many);
+    /* 257 on a PersVeh of example 1, its line named; 256 are only unknown */
+    char *edited = attributes(257), *to = malloc(strlen(edited) + 32);
+    assert_non_null(to);
+    sprintf(to, "<PersVeh id=\"v1\"%s>", edited);
+    char *got = acord_errors("<PersVeh id=\"v1\">", to);
+    assert_string_equal(got, "an element at line 68 has more than 256 attributes: no ACORD "
+                             "element has");
+    free(got);
+    free(edited);
+    free(to);
+    const char *utf7 = "<?xml version=\"1.0\" encoding=\"UTF-7\"?><ACORD/>";
+    expect_refused(utf7, strlen(utf7),
+                   "the encoding \"UTF-7\" is not accepted: send UTF-8 (or UTF-16, ISO-8859-n, "
+                   "windows-125n)");
+    const char ebcdic[] = "\x4C\x6F\xA7\x94\x93\x40\xA5\x85\x99\xA2\x89\x96\x95\x7E";
+    expect_refused(ebcdic, sizeof ebcdic - 1,
+                   "the encoding \"EBCDIC\" is not accepted: send UTF-8 (or UTF-16, ISO-8859-n, "
+                   "windows-125n)");
+    /* "=" that is not an attribute; declared encodings that are read */
+    char *eq = repeated("<a=", 300), *text = malloc(2 * strlen(eq) + 128);
+    assert_non_null(text);
+    sprintf(text, "<!-- %s --><Model><![CDATA[Civic%s]]></Model>", eq, eq);
+    got = acord_errors("<Model>Civic</Model>", text);
+    assert_string_equal(got, "");
+    free(got);
+    free(text);
+    free(eq);
+    got = acord_errors("encoding=\"UTF-8\"", "encoding='windows-1252'");
+    assert_string_equal(got, "");
+    free(got);
+}
+
 /* 300 copies of example 2 with 1 to 8 bytes replaced (fixed seed): each is
  * refused with errors or accepted, never a crash (ASan runs this too). */
 static void test_acord_mutations(void **state)
@@ -1102,6 +1180,7 @@ int main(void)
         cmocka_unit_test(test_acord_no_silent_choices),
         cmocka_unit_test(test_acord_malformed_and_attacks),
         cmocka_unit_test(test_acord_hostile_sizes),
+        cmocka_unit_test(test_acord_attribute_flood),
         cmocka_unit_test(test_acord_mutations),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
