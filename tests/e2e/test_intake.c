@@ -468,6 +468,52 @@ static void test_server_acord(void **state)
     free(xml);
 }
 
+/* Hostile ACORD documents within the 1 MiB limit, through the server (its
+ * 8 MiB request arena): 15,000 drivers and 15,000 incidents used to fill it
+ * and answer 500 "out of memory"; 140,000 attributes on one element held
+ * a handler thread for 24 s. Now a 422 naming the first element too many,
+ * and a 400 at once. */
+static void test_server_acord_hostile(void **state)
+{
+    (void)state;
+    size_t len;
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    char *drivers = strstr(xml, "<PersDriver id=\"d1\">"), *policy = strstr(xml, "<DriverVeh ");
+    assert_non_null(drivers);
+    assert_non_null(policy);
+    size_t cap = len + 15000 * 100;
+    char *doc = malloc(cap), *p = doc;
+    assert_non_null(doc);
+    p += sprintf(p, "%.*s", (int)(policy - xml), xml);
+    for (int i = 0; i < 15000; i++)
+        p += sprintf(p, "<AccidentViolation DriverRef=\"x%d\"/>", i);
+    p += sprintf(p, "%.*s", (int)(drivers - policy), policy);
+    for (int i = 0; i < 15000; i++)
+        p += sprintf(p, "<PersDriver id=\"x%d\"/>", i);
+    p += sprintf(p, "%s", drivers);
+    assert_true((size_t)(p - doc) < 1024 * 1024);
+    reply r = call("POST", "/v1/acord", "application/xml", doc, (size_t)(p - doc));
+    assert_int_equal(r.status, 422);
+    json_t *body = body_json(&r);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(body, "error"), "path")),
+        "/ACORD/InsuranceSvcRq/PersAutoPolicyQuoteInqRq/PersPolicy/AccidentViolation[2049]");
+    json_decref(body);
+    free(r.headers);
+
+    p = doc + sprintf(doc, "<ACORD");
+    for (int i = 0; i < 140000 && (size_t)(p - doc) < 1000000; i++)
+        p += sprintf(p, " %c%c%c=\"\"", 'a' + i % 26, 'a' + i / 26 % 26, 'a' + i / 676 % 26);
+    p += sprintf(p, "/>");
+    r = call("POST", "/v1/acord", "application/xml", doc, (size_t)(p - doc));
+    assert_int_equal(r.status, 400);
+    assert_contains(r.body, "\"code\":\"malformed_xml\"");
+    assert_contains(r.body, "an element at line 1 has more than 256 attributes");
+    free(r.headers);
+    free(doc);
+    free(xml);
+}
+
 static void test_server_quotes_checked(void **state)
 {
     (void)state;
@@ -522,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_json_requests_checked),
         cmocka_unit_test_setup(test_server_vin, start_server),
         cmocka_unit_test(test_server_states),
+        cmocka_unit_test(test_server_acord_hostile),
         cmocka_unit_test(test_server_acord),
         cmocka_unit_test_teardown(test_server_quotes_checked, stop_server),
     };
