@@ -186,6 +186,17 @@ static const code incident_codes[] = {{"AAF", "at_fault_accident"},
                                       {"MOV", "moving_violation"},
                                       {"CMP", "comp_claim"},
                                       {NULL, NULL}};
+/* AntiTheftDeviceCd: ACORD's AutoAntiTheftDevice list (N: no device, 0: no
+ * discount applies, MA; the others a device or a Massachusetts category),
+ * then the names docs/acord.md's examples use. Any other code is an error,
+ * not a device: "N" was once read as one, and quoted with its discount. */
+static const code anti_theft_codes[] = {
+    {"N", "false"}, {"0", "false"},    {"A", "true"},     {"D", "true"}, {"E", "true"},
+    {"F", "true"},  {"H", "true"},     {"I", "true"},     {"P", "true"}, {"B", "true"},
+    {"S", "true"},  {"L", "true"},     {"W", "true"},     {"Y", "true"}, {"ETCWD", "true"},
+    {"1", "true"},  {"2", "true"},     {"3", "true"},     {"4", "true"}, {"5", "true"},
+    {"6", "true"},  {"7", "true"},     {"8", "true"},     {"9", "true"}, {"10", "true"},
+    {"11", "true"}, {"None", "false"}, {"NONE", "false"}, {"Alarm", "true"}, {NULL, NULL}};
 static const code residences[] = {
     {"OWNED", "true"}, {"RENTD", "false"}, {"OTHER", "false"}, {NULL, NULL}};
 
@@ -1259,8 +1270,8 @@ static void map_vehicle(ax *x, json_t *o, xmlNode *v, int i)
         if (!named(c, "AntiTheftDeviceInfo"))
             continue;
         any = true;
-        const char *cd = text(x, kid(c, "AntiTheftDeviceCd"));
-        device = device || (cd && strcmp(cd, "None") != 0 && strcmp(cd, "NONE") != 0);
+        const char *is = code_of(x, kid(c, "AntiTheftDeviceCd"), anti_theft_codes);
+        device = device || (is && strcmp(is, "true") == 0);
     }
     if (any)
         set(x, o, "anti_theft", json_boolean(device));

@@ -623,18 +623,15 @@ static void test_acord_maps_onto_the_contract(void **state)
     mq_arena_free(&a);
 }
 
-/* Rates an ACORD file and returns Harbor's result total, also checking the
- * PersAutoPolicyQuoteInqRs says the same. */
-static int64_t harbor_total(mq_engine *e, const char *path)
+/* Rates an ACORD request (`path` names it in failures) and returns Harbor's
+ * result total, also checking the PersAutoPolicyQuoteInqRs says the same. */
+static int64_t harbor_total_of(mq_engine *e, const char *xml, size_t len, const char *path)
 {
     mq_arena a;
     mq_arena_init(&a, 0);
-    size_t len;
-    char *xml = ts_read_file(path, &len);
     mq_input in;
     mq_req_errors errs;
     mq_acord *x = mq_acord_request(ik, xml, len, &a, &in, &errs);
-    free(xml);
     if (!x)
         fail_msg("%s: %s: %s", path, errs.items[0].path, errs.items[0].message);
     const char *only[] = {"harbor"};
@@ -675,6 +672,33 @@ static int64_t harbor_total(mq_engine *e, const char *path)
     int64_t cents = res[0].total_cents;
     mq_acord_free(x);
     mq_arena_free(&a);
+    return cents;
+}
+
+static int64_t harbor_total(mq_engine *e, const char *path)
+{
+    size_t len;
+    char *xml = ts_read_file(path, &len);
+    int64_t cents = harbor_total_of(e, xml, len, path);
+    free(xml);
+    return cents;
+}
+
+/* Example 1 with its AntiTheftDeviceCd "Alarm" replaced by `cd`, rated by Harbor. */
+static int64_t harbor_with_device(mq_engine *e, const char *cd)
+{
+    size_t len;
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    const char *from = "<AntiTheftDeviceCd>Alarm</AntiTheftDeviceCd>";
+    char *at = strstr(xml, from);
+    assert_non_null(at);
+    char *edited = malloc(len + strlen(cd) + 1);
+    assert_non_null(edited);
+    sprintf(edited, "%.*s<AntiTheftDeviceCd>%s</AntiTheftDeviceCd>%s", (int)(at - xml), xml, cd,
+            at + strlen(from));
+    int64_t cents = harbor_total_of(e, edited, strlen(edited), cd);
+    free(edited);
+    free(xml);
     return cents;
 }
 
@@ -898,6 +922,31 @@ static void test_acord_liability_on_vehicles_must_agree(void **state)
                            "coverages apply to the whole policy");
     mq_arena_free(&a);
     free(xml);
+}
+
+/* ACORD's own code for "no anti-theft device" is N: it was read as a device
+ * (any code but "None" was), and Harbor quoted 714.00 with its anti-theft
+ * discount instead of 720.00, what examples/oh-single-driver.json with
+ * anti_theft false costs. An unknown code is an error, not a device. */
+static void test_acord_anti_theft_codes(void **state)
+{
+    (void)state;
+    mq_diags diags = {0};
+    mq_engine *e = mq_engine_load("plans/harbor", &diags);
+    mq_diags_free(&diags);
+    assert_non_null(e);
+    assert_int_equal(harbor_with_device(e, "N"), 72000);
+    assert_int_equal(harbor_with_device(e, "0"), 72000);
+    assert_int_equal(harbor_with_device(e, "None"), 72000);
+    assert_int_equal(harbor_with_device(e, "A"), 71400);
+    assert_int_equal(harbor_with_device(e, "P"), 71400);
+    assert_int_equal(harbor_with_device(e, "Alarm"), 71400);
+    mq_engine_free(e);
+    expect_acord("<AntiTheftDeviceCd>Alarm</AntiTheftDeviceCd>",
+                 "<AntiTheftDeviceCd>NoDevice</AntiTheftDeviceCd>",
+                 RQ "/PersAutoLineBusiness/PersVeh/AntiTheftDeviceInfo/AntiTheftDeviceCd: "
+                    "\"NoDevice\" is not one of N, 0, A, D, E, F, H, I, P, B, S, L, W, Y, ETCWD, "
+                    "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, None, NONE, Alarm");
 }
 
 static void expect_refused(const char *xml, size_t len, const char *want_start)
@@ -1177,6 +1226,7 @@ int main(void)
         cmocka_unit_test(test_acord_rates_like_the_json),
         cmocka_unit_test(test_acord_errors_name_the_xpath),
         cmocka_unit_test(test_acord_liability_on_vehicles_must_agree),
+        cmocka_unit_test(test_acord_anti_theft_codes),
         cmocka_unit_test(test_acord_no_silent_choices),
         cmocka_unit_test(test_acord_malformed_and_attacks),
         cmocka_unit_test(test_acord_hostile_sizes),
