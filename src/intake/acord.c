@@ -191,11 +191,11 @@ static const code incident_codes[] = {{"AAF", "at_fault_accident"},
  * then the names docs/acord.md's examples use. Any other code is an error,
  * not a device: "N" was once read as one, and quoted with its discount. */
 static const code anti_theft_codes[] = {
-    {"N", "false"}, {"0", "false"},    {"A", "true"},     {"D", "true"}, {"E", "true"},
-    {"F", "true"},  {"H", "true"},     {"I", "true"},     {"P", "true"}, {"B", "true"},
-    {"S", "true"},  {"L", "true"},     {"W", "true"},     {"Y", "true"}, {"ETCWD", "true"},
-    {"1", "true"},  {"2", "true"},     {"3", "true"},     {"4", "true"}, {"5", "true"},
-    {"6", "true"},  {"7", "true"},     {"8", "true"},     {"9", "true"}, {"10", "true"},
+    {"N", "false"}, {"0", "false"},    {"A", "true"},     {"D", "true"},     {"E", "true"},
+    {"F", "true"},  {"H", "true"},     {"I", "true"},     {"P", "true"},     {"B", "true"},
+    {"S", "true"},  {"L", "true"},     {"W", "true"},     {"Y", "true"},     {"ETCWD", "true"},
+    {"1", "true"},  {"2", "true"},     {"3", "true"},     {"4", "true"},     {"5", "true"},
+    {"6", "true"},  {"7", "true"},     {"8", "true"},     {"9", "true"},     {"10", "true"},
     {"11", "true"}, {"None", "false"}, {"NONE", "false"}, {"Alarm", "true"}, {NULL, NULL}};
 static const code residences[] = {
     {"OWNED", "true"}, {"RENTD", "false"}, {"OTHER", "false"}, {NULL, NULL}};
@@ -1241,6 +1241,20 @@ static void map_vehicle_coverages(ax *x, json_t *o, xmlNode *v, int i, const cha
     }
 }
 
+/* The VIN in capitals, as the contract writes it: some agency systems keep
+ * what was typed ("1hgcm82633a004352"), and a VIN's letters have one case. */
+static void put_vin(ax *x, json_t *o, const xmlNode *v, const char *json)
+{
+    const char *s = put_text(x, NULL, "vin", v, "VehIdentificationNumber", json);
+    char *up = s ? mq_arena_strdup(x->a, s) : NULL;
+    if (s && !up)
+        x->oom = true;
+    for (char *c = up; c && *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    if (up)
+        set(x, o, "vin", json_string(up));
+}
+
 static void map_vehicle(ax *x, json_t *o, xmlNode *v, int i)
 {
     const char *base = jpath(x, "vehicles[%d]", i);
@@ -1248,7 +1262,7 @@ static void map_vehicle(ax *x, json_t *o, xmlNode *v, int i)
     const char *id = attr(x, v, "id");
     note(x, jpath(x, "%s.id", base), xpath(x, v, "/@id"));
     set(x, o, "id", json_string(id ? id : jpath(x, "v%d", i + 1)));
-    put_text(x, o, "vin", v, "VehIdentificationNumber", jpath(x, "%s.vin", base));
+    put_vin(x, o, v, jpath(x, "%s.vin", base));
     put_number(x, o, "year", v, "ModelYear", jpath(x, "%s.year", base));
     put_text(x, o, "make", v, "Manufacturer", jpath(x, "%s.make", base));
     put_text(x, o, "model", v, "Model", jpath(x, "%s.model", base));

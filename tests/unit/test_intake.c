@@ -25,6 +25,7 @@
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -949,6 +950,50 @@ static void test_acord_anti_theft_codes(void **state)
                     "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, None, NONE, Alarm");
 }
 
+/* A VIN in lower case, as some agency systems keep what was typed, is the
+ * same VIN: it was refused ("not a VIN ... capitals"); GET /v1/vin/ already
+ * read it so. Mapped in capitals and checked like any other. */
+static void test_acord_vin_case(void **state)
+{
+    (void)state;
+    char vin[] = "2HGFE2F50NH000001"; /* a 2022 Honda (position 7 a letter, 10 N) */
+    with_check(vin);
+    char lower[sizeof vin], to[128];
+    for (size_t i = 0; i < sizeof vin; i++)
+        lower[i] = (char)tolower((unsigned char)vin[i]);
+    snprintf(to, sizeof to,
+             "<ModelYear>2022</ModelYear><VehIdentificationNumber> %s </VehIdentificationNumber>",
+             lower);
+    char *got = acord_errors("<ModelYear>2022</ModelYear>", to);
+    assert_string_equal(got, "");
+    free(got);
+    size_t len;
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    char *at = strstr(xml, "<ModelYear>2022</ModelYear>");
+    char *edited = malloc(len + sizeof to);
+    assert_non_null(edited);
+    sprintf(edited, "%.*s%s%s", (int)(at - xml), xml, to,
+            at + strlen("<ModelYear>2022</ModelYear>"));
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_req_errors errs;
+    mq_acord *x = mq_acord_parse(edited, strlen(edited), &a, &errs);
+    assert_non_null(x);
+    json_t *v = json_array_get(json_object_get(mq_acord_json(x), "vehicles"), 0);
+    assert_string_equal(json_string_value(json_object_get(v, "vin")), vin);
+    mq_acord_free(x);
+    mq_arena_free(&a);
+    free(edited);
+    free(xml);
+    /* a lower-case VIN that contradicts the year is still caught */
+    got = acord_errors("<ModelYear>2022</ModelYear>",
+                       "<ModelYear>2022</ModelYear><VehIdentificationNumber>1hgcm82633a004352"
+                       "</VehIdentificationNumber>");
+    assert_string_equal(got, RQ "/PersAutoLineBusiness/PersVeh/VehIdentificationNumber: model "
+                                "year 2003 from the VIN contradicts year 2022");
+    free(got);
+}
+
 static void expect_refused(const char *xml, size_t len, const char *want_start)
 {
     mq_arena a;
@@ -1227,6 +1272,7 @@ int main(void)
         cmocka_unit_test(test_acord_errors_name_the_xpath),
         cmocka_unit_test(test_acord_liability_on_vehicles_must_agree),
         cmocka_unit_test(test_acord_anti_theft_codes),
+        cmocka_unit_test(test_acord_vin_case),
         cmocka_unit_test(test_acord_no_silent_choices),
         cmocka_unit_test(test_acord_malformed_and_attacks),
         cmocka_unit_test(test_acord_hostile_sizes),
