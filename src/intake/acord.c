@@ -482,6 +482,35 @@ static const char *put_text(ax *x, json_t *obj, const char *key, const xmlNode *
     return put_text_node(x, obj, key, at(base, rel), json, where(x, base, rel));
 }
 
+/* The length of an xsd:date's time zone at s ("Z", "+05:30", "-05:00"); 0
+ * when s is not one. */
+static size_t zone_len(const char *s)
+{
+    if (strcmp(s, "Z") == 0)
+        return 1;
+    bool form = (s[0] == '+' || s[0] == '-') && strlen(s) == 6 &&
+                strspn(s + 1, "0123456789") == 2 && s[3] == ':' && strspn(s + 4, "0123456789") == 2;
+    int hh = form ? (s[1] - '0') * 10 + (s[2] - '0') : 99,
+        mm = form ? (s[4] - '0') * 10 + (s[5] - '0') : 99;
+    return form && (hh < 14 || (hh == 14 && mm == 0)) && mm < 60 ? 6 : 0;
+}
+
+/* An ACORD date (xsd:date) as the contract's YYYY-MM-DD: a time zone, which
+ * xsd:date allows ("2026-03-01Z", "1990-06-15-05:00"), does not change the
+ * day a policy starts or a person was born, and is dropped. Anything else
+ * (a time, another order) is left for the contract to refuse. */
+static void put_date(ax *x, json_t *obj, const char *key, const xmlNode *base, const char *rel,
+                     const char *json)
+{
+    const char *s = put_text(x, NULL, key, base, rel, json);
+    if (!s)
+        return;
+    bool dated = strlen(s) > 10 && strspn(s, "0123456789") == 4 && s[4] == '-' &&
+                 strspn(s + 5, "0123456789") == 2 && s[7] == '-' &&
+                 strspn(s + 8, "0123456789") == 2;
+    set(x, obj, key, dated && zone_len(s + 10) ? json_stringn(s, 10) : json_string(s));
+}
+
 /* A number: whole numbers become JSON integers, others reals (the contract
  * then says whether a fraction is allowed). False when absent or wrong. */
 static bool number_of(ax *x, const xmlNode *n, double *out)
@@ -978,7 +1007,7 @@ static void map_applicant(ax *x, json_t *doc)
     put_text(x, ap, "last_name", gp, "NameInfo/PersonName/Surname", "applicant.last_name");
     put_text(x, ap, "email", gp, "Communications/EmailInfo/EmailAddr", "applicant.email");
     put_text(x, ap, "phone", gp, "Communications/PhoneInfo/PhoneNumber", "applicant.phone");
-    put_text(x, ap, "date_of_birth", x->insured, "InsuredOrPrincipalInfo/PersonInfo/BirthDt",
+    put_date(x, ap, "date_of_birth", x->insured, "InsuredOrPrincipalInfo/PersonInfo/BirthDt",
              "applicant.date_of_birth");
     xmlNode *ad = kid(gp, "Addr");
     note(x, "applicant.address", where(x, gp, "Addr"));
@@ -1041,7 +1070,7 @@ static void map_incident(ax *x, json_t *list, xmlNode *av, int d, int j)
     const char *base = jpath(x, "drivers[%d].incidents[%d]", d, j);
     note(x, base, xpath(x, av, NULL));
     put_code(x, o, "type", av, "AccidentViolationCd", incident_codes, jpath(x, "%s.type", base));
-    put_text(x, o, "date", av, "AccidentViolationDt", jpath(x, "%s.date", base));
+    put_date(x, o, "date", av, "AccidentViolationDt", jpath(x, "%s.date", base));
     put_number(x, o, "mph_over", av, "com.multiquote_MphOverLimit", jpath(x, "%s.mph_over", base));
     put_number(x, o, "amount", av, "DamageTotalAmt/Amt", jpath(x, "%s.amount", base));
 }
@@ -1057,7 +1086,7 @@ static void map_driver(ax *x, json_t *o, xmlNode *d, int i)
              jpath(x, "%s.first_name", base));
     put_text(x, o, "last_name", d, "GeneralPartyInfo/NameInfo/PersonName/Surname",
              jpath(x, "%s.last_name", base));
-    put_text(x, o, "date_of_birth", d, "DriverInfo/PersonInfo/BirthDt",
+    put_date(x, o, "date_of_birth", d, "DriverInfo/PersonInfo/BirthDt",
              jpath(x, "%s.date_of_birth", base));
     put_code(x, o, "gender", d, "DriverInfo/PersonInfo/GenderCd", genders,
              jpath(x, "%s.gender", base));
@@ -1069,7 +1098,7 @@ static void map_driver(ax *x, json_t *o, xmlNode *d, int i)
         json_t *l = new_object(x, o, "license");
         put_text(x, l, "state", lic, "StateProvCd", jpath(x, "%s.license.state", base));
         put_text(x, l, "number", lic, "LicensePermitNumber", jpath(x, "%s.license.number", base));
-        put_text(x, l, "first_licensed", lic, "LicensedDt",
+        put_date(x, l, "first_licensed", lic, "LicensedDt",
                  jpath(x, "%s.license.first_licensed", base));
     }
     put_number(x, o, "student_gpa", d, "PersDriverInfo/com.multiquote_StudentGPA",
@@ -1497,7 +1526,7 @@ static void map_request(ax *x)
     set(x, doc, "line", json_string("auto"));
     note(x, "line", x->x->root);
     check_codes(x);
-    put_text(x, doc, "effective_date", x->policy, "ContractTerm/EffectiveDt", "effective_date");
+    put_date(x, doc, "effective_date", x->policy, "ContractTerm/EffectiveDt", "effective_date");
     map_applicant(x, doc);
     map_carriers(x, doc);
     map_drivers(x, doc);

@@ -994,6 +994,47 @@ static void test_acord_vin_case(void **state)
     free(got);
 }
 
+/* xsd:date, ACORD's date type, allows a time zone: "2026-03-01Z" and
+ * "1990-06-15-05:00" are dates an ACORD sender may write, and were refused
+ * ("not a valid date"). The zone is dropped: the same quote, Harbor 714.00.
+ * A time, or a zone out of range, is still refused at its XPath. */
+static void test_acord_dates_with_zones(void **state)
+{
+    (void)state;
+    size_t len;
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    static const char *const edits[][2] = {
+        {"<EffectiveDt>2026-03-01</EffectiveDt>", "<EffectiveDt>2026-03-01Z</EffectiveDt>"},
+        {"<BirthDt>1990-06-15</BirthDt>\n            ", "<BirthDt>1990-06-15-05:00</BirthDt>"},
+        {"<LicensedDt>2008-07-01</LicensedDt>", "<LicensedDt>2008-07-01+14:00</LicensedDt>"},
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        char *at = strstr(xml, edits[i][0]);
+        assert_non_null(at);
+        char *edited = malloc(len + 64);
+        assert_non_null(edited);
+        sprintf(edited, "%.*s%s%s", (int)(at - xml), xml, edits[i][1], at + strlen(edits[i][0]));
+        free(xml);
+        xml = edited;
+        len = strlen(xml);
+    }
+    mq_diags diags = {0};
+    mq_engine *e = mq_engine_load("plans/harbor", &diags);
+    mq_diags_free(&diags);
+    assert_non_null(e);
+    assert_int_equal(harbor_total_of(e, xml, len, "dates with zones"), 71400);
+    mq_engine_free(e);
+    free(xml);
+    expect_acord(
+        "<EffectiveDt>2026-03-01</EffectiveDt>", "<EffectiveDt>2026-03-01T00:00:00</EffectiveDt>",
+        RQ "/PersPolicy/ContractTerm/EffectiveDt: not a valid date \"2026-03-01T00:00:00\": "
+           "write it as YYYY-MM-DD");
+    expect_acord("<EffectiveDt>2026-03-01</EffectiveDt>",
+                 "<EffectiveDt>2026-03-01+15:00</EffectiveDt>",
+                 RQ "/PersPolicy/ContractTerm/EffectiveDt: not a valid date \"2026-03-01+15:00\": "
+                    "write it as YYYY-MM-DD");
+}
+
 static void expect_refused(const char *xml, size_t len, const char *want_start)
 {
     mq_arena a;
@@ -1273,6 +1314,7 @@ int main(void)
         cmocka_unit_test(test_acord_liability_on_vehicles_must_agree),
         cmocka_unit_test(test_acord_anti_theft_codes),
         cmocka_unit_test(test_acord_vin_case),
+        cmocka_unit_test(test_acord_dates_with_zones),
         cmocka_unit_test(test_acord_no_silent_choices),
         cmocka_unit_test(test_acord_malformed_and_attacks),
         cmocka_unit_test(test_acord_hostile_sizes),
