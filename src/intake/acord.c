@@ -1105,14 +1105,20 @@ static void map_driver(ax *x, json_t *o, xmlNode *d, int i)
                jpath(x, "%s.student_gpa", base));
     json_t *incs = json_array();
     set(x, o, "incidents", incs);
-    note(x, jpath(x, "%s.incidents", base), where(x, x->policy, "AccidentViolation"));
+    /* the list is named by this driver's first incident, not the policy's */
+    const xmlNode *first = NULL;
     int j = 0;
     for (xmlNode *av = x->policy->children; incs && av; av = av->next) {
-        if (!named(av, "AccidentViolation"))
+        if (!named(av, "AccidentViolation") || !id || !attr_is(av, "DriverRef", id))
             continue;
-        if (id && attr_is(av, "DriverRef", id))
-            map_incident(x, incs, av, i, j++);
+        if (!first) {
+            first = av;
+            note(x, jpath(x, "%s.incidents", base), xpath(x, av, NULL));
+        }
+        map_incident(x, incs, av, i, j++);
     }
+    if (!first)
+        note(x, jpath(x, "%s.incidents", base), where(x, x->policy, "AccidentViolation"));
 }
 
 static bool driver_known(ax *x, const char *id)

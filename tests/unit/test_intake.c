@@ -580,6 +580,18 @@ static void test_request_checks_bundle(void **state)
 
 /* ---- ACORD -------------------------------------------------------------------------------- */
 
+/* `s` n times (malloc'd). */
+static char *repeated(const char *s, int n)
+{
+    size_t one = strlen(s);
+    char *out = malloc(one * (size_t)n + 1);
+    assert_non_null(out);
+    for (int i = 0; i < n; i++)
+        memcpy(out + one * (size_t)i, s, one);
+    out[one * (size_t)n] = '\0';
+    return out;
+}
+
 static mq_acord *acord_file(const char *path, mq_arena *a, mq_req_errors *errs)
 {
     size_t len;
@@ -891,6 +903,23 @@ static void test_acord_no_silent_choices(void **state)
                  "<DriverVeh DriverRef=\"d1\" VehRef=\"v1\"><UsePct>100</UsePct></DriverVeh>"
                  "<DriverVeh DriverRef=\"d1\">",
                  RQ "/PersPolicy/DriverVeh[2]/@VehRef: is required: the PersVeh id it describes");
+    /* a driver's too many incidents are named by that driver's first (the
+     * policy's first, d1's, was named) */
+    char *moves = repeated("<AccidentViolation DriverRef=\"d2\"><AccidentViolationCd>MOV"
+                           "</AccidentViolationCd><AccidentViolationDt>2025-01-01"
+                           "</AccidentViolationDt></AccidentViolation>",
+                           99);
+    char *to = malloc(strlen(moves) + 256);
+    assert_non_null(to);
+    sprintf(to,
+            "<AccidentViolation DriverRef=\"d1\"><AccidentViolationCd>MOV</AccidentViolationCd>"
+            "<AccidentViolationDt>2025-01-01</AccidentViolationDt></AccidentViolation>%s"
+            "<AccidentViolation DriverRef=\"d2\">",
+            moves);
+    expect_acord_2("<AccidentViolation DriverRef=\"d2\">", to,
+                   RQ "/PersPolicy/AccidentViolation[2]: must list 0 to 100 incidents, got 101");
+    free(to);
+    free(moves);
     /* example 2: v2 is garaged at Location "garage" */
     expect_acord_2("<Location id=\"garage\">",
                    "<Location id=\"garage\"><Addr><PostalCode>15201</PostalCode></Addr></Location>"
@@ -1081,18 +1110,6 @@ static void test_acord_malformed_and_attacks(void **state)
     for (int i = 0; i < 300; i++)
         strcat(deep, "<a>");
     expect_refused(deep, strlen(deep), "malformed XML");
-}
-
-/* `s` n times (malloc'd). */
-static char *repeated(const char *s, int n)
-{
-    size_t one = strlen(s);
-    char *out = malloc(one * (size_t)n + 1);
-    assert_non_null(out);
-    for (int i = 0; i < n; i++)
-        memcpy(out + one * (size_t)i, s, one);
-    out[one * (size_t)n] = '\0';
-    return out;
 }
 
 /* Example 1 with `insert` (freed here) in front of `marker`, through
