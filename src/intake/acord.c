@@ -157,7 +157,7 @@ static const xs quote_rq[] = {LEAF("RqUID"),
                               LEAF("TransactionEffectiveDt"),
                               LEAF("CurCd"),
                               ANY("Producer"),
-                              {"InsuredOrPrincipal", X_REQ, insured, NULL},
+                              {"InsuredOrPrincipal", X_REQ | X_MANY, insured, NULL},
                               {"PersPolicy", X_REQ, pers_policy, id_attr},
                               {"PersAutoLineBusiness", X_REQ, line_business, NULL},
                               {"Location", X_MANY, location, id_attr},
@@ -1551,6 +1551,34 @@ static mq_acord *fail(ax *x, mq_acord *m)
     return NULL;
 }
 
+/* The InsuredOrPrincipal that is the applicant: the only one, else the one
+ * whose InsuredOrPrincipalRoleCd is Insured (a co-applicant or another
+ * party beside it is accepted and not read). NULL, reported, when several
+ * are and none or more than one says Insured. */
+static xmlNode *applicant_of(ax *x)
+{
+    xmlNode *only = NULL, *named_insured = NULL;
+    int n = 0, marked = 0;
+    for (xmlNode *c = x->q ? x->q->children : NULL; c; c = c->next) {
+        if (!named(c, "InsuredOrPrincipal"))
+            continue;
+        n++;
+        only = only ? only : c;
+        const char *role = text(x, at(c, "InsuredOrPrincipalInfo/InsuredOrPrincipalRoleCd"));
+        if (role && strcmp(role, "Insured") == 0 && marked++ == 0)
+            named_insured = c;
+    }
+    if (n <= 1)
+        return only;
+    if (marked == 1)
+        return named_insured;
+    err(x, xpath(x, x->q, "/InsuredOrPrincipal"),
+        "%d InsuredOrPrincipal elements, %d of them with InsuredOrPrincipalRoleCd Insured: "
+        "exactly one, the applicant, must be",
+        n, marked);
+    return NULL;
+}
+
 /* Parses, checks the structure and maps what it can: with unknown elements
  * the known ones are still mapped, so one answer lists every problem.
  * Returns the mapped request (even with errors) when the document had the
@@ -1582,7 +1610,7 @@ static mq_acord *parse_map(ax *x, const char *xml, size_t len)
     x->q = named(root, "ACORD") ? kid(svc, "PersAutoPolicyQuoteInqRq") : NULL;
     x->policy = kid(x->q, "PersPolicy");
     x->line = kid(x->q, "PersAutoLineBusiness");
-    x->insured = kid(x->q, "InsuredOrPrincipal");
+    x->insured = applicant_of(x);
     bool mappable =
         x->policy && x->line && kid(x->insured, "GeneralPartyInfo") && !x->oom && !x->too_many;
     if (mappable) {

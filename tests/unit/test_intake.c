@@ -1064,6 +1064,58 @@ static void test_acord_dates_with_zones(void **state)
                     "write it as YYYY-MM-DD");
 }
 
+/* ACORD allows several InsuredOrPrincipal (a co-applicant beside the named
+ * insured); a request with two was refused ("may appear only once"). The
+ * applicant is the one whose role is Insured, wherever it stands. */
+static void test_acord_co_insured(void **state)
+{
+    (void)state;
+    const char *co = "<InsuredOrPrincipal><GeneralPartyInfo><NameInfo><PersonName><Surname>Reyes"
+                     "</Surname><GivenName>Alex</GivenName></PersonName></NameInfo>"
+                     "</GeneralPartyInfo><InsuredOrPrincipalInfo><InsuredOrPrincipalRoleCd>"
+                     "CoInsured</InsuredOrPrincipalRoleCd><PersonInfo><BirthDt>1950-01-01"
+                     "</BirthDt></PersonInfo></InsuredOrPrincipalInfo></InsuredOrPrincipal>"
+                     "<InsuredOrPrincipal>";
+    size_t len;
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    char *at = strstr(xml, "<InsuredOrPrincipal>");
+    char *edited = malloc(len + strlen(co) + 1);
+    assert_non_null(edited);
+    sprintf(edited, "%.*s%s%s", (int)(at - xml), xml, co, at + strlen("<InsuredOrPrincipal>"));
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_req_errors errs;
+    mq_acord *x = mq_acord_parse(edited, strlen(edited), &a, &errs);
+    if (!x)
+        fail_msg("%s: %s", errs.items[0].path, errs.items[0].message);
+    json_t *ap = json_object_get(mq_acord_json(x), "applicant");
+    assert_string_equal(json_string_value(json_object_get(ap, "first_name")), "Dana");
+    assert_string_equal(json_string_value(json_object_get(ap, "date_of_birth")), "1990-06-15");
+    mq_acord_free(x);
+    mq_arena_free(&a);
+    mq_diags diags = {0};
+    mq_engine *e = mq_engine_load("plans/harbor", &diags);
+    mq_diags_free(&diags);
+    assert_non_null(e);
+    assert_int_equal(harbor_total_of(e, edited, strlen(edited), "co-insured"), 71400);
+    mq_engine_free(e);
+    free(edited);
+    free(xml);
+    /* two marked Insured (or several and none): which is the applicant? */
+    char *two = malloc(strlen(co) + 1);
+    assert_non_null(two);
+    strcpy(two, co);
+    char *role = strstr(two, "CoInsured");
+    memmove(role, role + 2, strlen(role + 2) + 1);
+    char *got = acord_errors("<InsuredOrPrincipal>", two);
+    assert_string_equal(got,
+                        RQ "/InsuredOrPrincipal: 2 InsuredOrPrincipal elements, 2 of them with "
+                           "InsuredOrPrincipalRoleCd Insured: exactly one, the applicant, must "
+                           "be");
+    free(got);
+    free(two);
+}
+
 static void expect_refused(const char *xml, size_t len, const char *want_start)
 {
     mq_arena a;
@@ -1332,6 +1384,7 @@ int main(void)
         cmocka_unit_test(test_acord_anti_theft_codes),
         cmocka_unit_test(test_acord_vin_case),
         cmocka_unit_test(test_acord_dates_with_zones),
+        cmocka_unit_test(test_acord_co_insured),
         cmocka_unit_test(test_acord_no_silent_choices),
         cmocka_unit_test(test_acord_malformed_and_attacks),
         cmocka_unit_test(test_acord_hostile_sizes),
