@@ -233,6 +233,13 @@ typedef struct pmap {
     const char *json, *xpath;
 } pmap;
 
+/* A vehicle's garaging Location that says its state: checked against the
+ * state of its ZIP code once the reference data is at hand. */
+typedef struct garage {
+    const char *state, *zip; /* StateProvCd and the 5-digit ZIP */
+    const char *xpath;       /* of StateProvCd */
+} garage;
+
 struct mq_acord {
     json_t *doc;
     char rquid[128];
@@ -240,6 +247,8 @@ struct mq_acord {
     pmap *map;
     int nmap, cap;
     mq_arena *a;
+    garage garages[MAX_VEH];
+    int ngarages;
 };
 
 typedef struct ax {
@@ -1196,6 +1205,21 @@ static void map_principal(ax *x, json_t *o, xmlNode *v, const char *vid, const c
         set(x, o, "principal_driver", json_string(driver));
 }
 
+/* Keeps a garaging Location's state, when it says one, for check_garages. */
+static void keep_garage(ax *x, const xmlNode *loc, const char *zip)
+{
+    xmlNode *st = at(loc, "Addr/StateProvCd");
+    const char *state = text(x, st);
+    mq_acord *m = x->x;
+    if (!state || m->ngarages == MAX_VEH)
+        return;
+    garage g = {state, mq_arena_strdup(x->a, zip), xpath(x, st, NULL)};
+    if (!g.zip)
+        x->oom = true;
+    else
+        m->garages[m->ngarages++] = g;
+}
+
 static void map_garaging(ax *x, json_t *o, xmlNode *v, const char *json)
 {
     const char *ref = attr(x, v, "LocationRef");
@@ -1208,6 +1232,8 @@ static void map_garaging(ax *x, json_t *o, xmlNode *v, const char *json)
             json_t *tmp = json_object();
             put_zip(x, tmp, loc, "Addr/PostalCode", json);
             json_t *zip = json_object_get(tmp, "zip");
+            if (zip)
+                keep_garage(x, loc, json_string_value(zip));
             if (zip)
                 set(x, o, "garaging_zip", json_incref(zip));
             else /* not the applicant's ZIP in its place: the sender named a place */
@@ -1699,6 +1725,23 @@ static bool reported(const mq_req_errors *errs, int upto, const char *path)
     return false;
 }
 
+/* Each garaging Location's StateProvCd is a state, the one of its ZIP code
+ * (as the applicant's address must be): a vehicle is rated by its ZIP, so
+ * a ZIP mistyped into another state would price another place unsaid. */
+static void check_garages(const mq_intake *ik, const mq_acord *x, mq_arena *a, mq_req_errors *errs)
+{
+    for (int i = 0; i < x->ngarages; i++) {
+        const garage *g = &x->garages[i];
+        int said = mq_symbol_find(MQ_DOM_STATE, g->state), in = mq_state_of_zip(ik, g->zip);
+        char q[80];
+        if (said < 0)
+            ik_err(errs, a, g->xpath, "%s is not a US state code", quoted(g->state, q));
+        else if (in >= 0 && in != said)
+            ik_err(errs, a, g->xpath, "ZIP code %s is in %s, but the Location is in %s", g->zip,
+                   mq_state_name(ik, in), mq_state_name(ik, said));
+    }
+}
+
 mq_acord *mq_acord_request(const mq_intake *ik, const char *xml, size_t len, mq_arena *a,
                            mq_input *in, mq_req_errors *errs)
 {
@@ -1710,8 +1753,10 @@ mq_acord *mq_acord_request(const mq_intake *ik, const char *xml, size_t len, mq_
         return NULL;
     mq_req_errors contract = {0};
     bool ok = mq_req_from_json(x->doc, a, in, &contract);
-    if (ok && ik && errs->count == 0)
+    if (ok && ik && errs->count == 0) {
         ok = mq_intake_check(ik, x->doc, a, &contract);
+        check_garages(ik, x, a, errs);
+    }
     if (!ok && contract.count == 0) { /* out of memory */
         errs->count = 0;
         mq_acord_free(x);

@@ -925,6 +925,15 @@ static void test_acord_no_silent_choices(void **state)
                    "<Location id=\"garage\"><Addr><PostalCode>15201</PostalCode></Addr></Location>"
                    "<Location id=\"garage\">",
                    RQ "/Location[2]/@id: \"garage\" is already the id of " RQ "/Location[1]");
+    /* a Location's state and its ZIP's must agree: a mistyped ZIP was
+     * rated as another state's territory without a word */
+    expect_acord_2("<City>Cleveland</City><StateProvCd>OH</StateProvCd><PostalCode>44101-2211",
+                   "<City>Cleveland</City><StateProvCd>PA</StateProvCd><PostalCode>44101-2211",
+                   RQ "/Location/Addr/StateProvCd: ZIP code 44101 is in Ohio, but the Location is "
+                      "in Pennsylvania");
+    expect_acord_2("<City>Cleveland</City><StateProvCd>OH</StateProvCd><PostalCode>44101-2211",
+                   "<City>Cleveland</City><StateProvCd>Ohio</StateProvCd><PostalCode>44101-2211",
+                   RQ "/Location/Addr/StateProvCd: \"Ohio\" is not a US state code");
     expect_acord_2("<PostalCode>44101-2211</PostalCode>", "",
                    RQ "/Location/Addr/PostalCode: is required: " RQ
                       "/PersAutoLineBusiness/PersVeh[2] is garaged here");
