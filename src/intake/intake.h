@@ -157,8 +157,9 @@ const char *mq_acord_rquid(const mq_acord *x);
 void mq_acord_xpaths(const mq_acord *x, mq_req_errors *errs, mq_arena *a);
 void mq_acord_free(mq_acord *x);
 
-/* The whole front door: parse, map, mq_req_from_json, mq_intake_check (when
- * ik is not NULL), errors as XPaths. On success fills *in and returns the
+/* The whole front door: parse, map, mq_req_from_json, mq_intake_check and
+ * each garaging Location's state against its ZIP code (when ik is not
+ * NULL), errors as XPaths. On success fills *in and returns the
  * mapped request (the caller frees it); NULL otherwise, as mq_acord_parse. */
 mq_acord *mq_acord_request(const mq_intake *ik, const char *xml, size_t len, mq_arena *a,
                            mq_input *in, mq_req_errors *errs);
