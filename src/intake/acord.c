@@ -242,8 +242,8 @@ typedef struct garage {
 
 struct mq_acord {
     json_t *doc;
-    char rquid[128];
-    const char *root; /* XPath of PersAutoPolicyQuoteInqRq */
+    const char *rquid; /* whole (arena): echoed exactly, the sender matches answers by it */
+    const char *root;  /* XPath of PersAutoPolicyQuoteInqRq */
     pmap *map;
     int nmap, cap;
     mq_arena *a;
@@ -1644,7 +1644,7 @@ static mq_acord *parse_map(ax *x, const char *xml, size_t len)
         const char *rquid = text(x, kid(x->q, "RqUID"));
         if (!rquid)
             rquid = text(x, kid(svc, "RqUID"));
-        snprintf(m->rquid, sizeof m->rquid, "%s", rquid ? rquid : "");
+        m->rquid = rquid ? rquid : "";
         m->doc = json_object();
         if (!m->doc)
             x->oom = true;
@@ -1674,7 +1674,7 @@ json_t *mq_acord_json(const mq_acord *x)
 
 const char *mq_acord_rquid(const mq_acord *x)
 {
-    return x ? x->rquid : "";
+    return x && x->rquid ? x->rquid : "";
 }
 
 void mq_acord_xpaths(const mq_acord *x, mq_req_errors *errs, mq_arena *a)

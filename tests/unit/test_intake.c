@@ -1125,6 +1125,49 @@ static void test_acord_co_insured(void **state)
     free(two);
 }
 
+/* The RqUID is echoed whole: it was cut to 127 bytes, so a longer one came
+ * back different (the sender matches answers by it), and cut inside a
+ * UTF-8 character the PersAutoPolicyQuoteInqRs was not even well-formed. */
+static void test_acord_rquid_echoed(void **state)
+{
+    (void)state;
+    char rquid[160], from[] = "<RqUID>0d1e2f3a-5b6c-4d7e-8f9a-0b1c2d3e4f5a</RqUID>";
+    memset(rquid, 'A', 126);
+    sprintf(rquid + 126, "\xC3\xA9%s", "-0123456789-0123456789");
+    size_t len;
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    char *at = strstr(xml, from);
+    assert_non_null(at);
+    char *edited = malloc(len + sizeof rquid + 16);
+    assert_non_null(edited);
+    sprintf(edited, "%.*s<RqUID>%s</RqUID>%s", (int)(at - xml), xml, rquid, at + strlen(from));
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_req_errors errs;
+    mq_input in;
+    mq_acord *x = mq_acord_request(ik, edited, strlen(edited), &a, &in, &errs);
+    assert_non_null(x);
+    assert_string_equal(mq_acord_rquid(x), rquid);
+    size_t rs_len;
+    char *rs = mq_acord_response(&in, NULL, 0, &(mq_acord_rs_meta){mq_acord_rquid(x), NULL, NULL},
+                                 &rs_len);
+    assert_non_null(rs);
+    xmlDocPtr d = xmlReadMemory(rs, (int)rs_len, "rs.xml", NULL, XML_PARSE_NONET);
+    assert_non_null(d);
+    xmlXPathContextPtr ctx = xmlXPathNewContext(d);
+    xmlXPathObjectPtr echoed =
+        xmlXPathEvalExpression((const xmlChar *)"string(/ACORD/InsuranceSvcRs/RqUID)", ctx);
+    assert_string_equal((const char *)echoed->stringval, rquid);
+    xmlXPathFreeObject(echoed);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(d);
+    free(rs);
+    mq_acord_free(x);
+    mq_arena_free(&a);
+    free(edited);
+    free(xml);
+}
+
 static void expect_refused(const char *xml, size_t len, const char *want_start)
 {
     mq_arena a;
@@ -1394,6 +1437,7 @@ int main(void)
         cmocka_unit_test(test_acord_vin_case),
         cmocka_unit_test(test_acord_dates_with_zones),
         cmocka_unit_test(test_acord_co_insured),
+        cmocka_unit_test(test_acord_rquid_echoed),
         cmocka_unit_test(test_acord_no_silent_choices),
         cmocka_unit_test(test_acord_malformed_and_attacks),
         cmocka_unit_test(test_acord_hostile_sizes),
