@@ -726,9 +726,10 @@ static size_t units_skip(const units *u, size_t i, const char *end, int *line)
 
 /* Encodings the scan reads as libxml2 does; "*" ends a prefix. */
 static const char *const accepted_encodings[] = {
-    "UTF-8",  "UTF-16",          "UTF-16LE",        "UTF-16BE", "UCS-2",
-    "UCS-4",  "ISO-10646-UCS-2", "ISO-10646-UCS-4", "US-ASCII", "ASCII",
-    "LATIN1", "ISO-8859-*",      "WINDOWS-125*",    NULL};
+    "UTF-8",     "UTF8",       "UTF-16",       "UTF16",           "UTF-16LE",
+    "UTF-16BE",  "UCS-2",      "UCS-4",        "ISO-10646-UCS-2", "ISO-10646-UCS-4",
+    "US-ASCII",  "ASCII",      "LATIN1",       "ISO-LATIN-1",     "ISO-8859-*",
+    "ISO8859-*", "ISO_8859-*", "WINDOWS-125*", "CP125*",          NULL};
 
 static bool encoding_accepted(const char *name)
 {
