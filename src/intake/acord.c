@@ -1,16 +1,22 @@
 /* acord.c -- an ACORD PersAutoPolicyQuoteInqRq mapped onto the contract's JSON request.
  *
- * Three passes. libxml2 parses the text with no network, no entity
+ * Three passes, after a scan of the raw text that refuses an element of
+ * more than 256 attributes (libxml2 checks them pairwise) and an encoding
+ * that scan cannot read. libxml2 parses the text with no network, no entity
  * substitution and no DTD; a SAX hook stops the parser at any DOCTYPE, so
  * entity declarations (the "billion laughs" family) never reach the parser's
  * entity code. A schema walk then checks every element and attribute against
  * the table below (the elements docs/acord.md maps, plus a few that are
  * informational only), naming each unknown, repeated or missing one by its
- * XPath. Last, the mapper builds the contract request, recording for every
+ * XPath, and refusing a repeatable element past its cap before anything is
+ * mapped. Last, the mapper builds the contract request, recording for every
  * JSON path it fills (or would fill) the XPath it reads, so that the
  * contract's own validation -- shared with POST /v1/quotes -- reports its
  * problems at the XPath the sender wrote ("drivers[1].date_of_birth" becomes
- * ".../PersDriver[2]/DriverInfo/PersonInfo/BirthDt").
+ * ".../PersDriver[2]/DriverInfo/PersonInfo/BirthDt"). Where the sender wrote
+ * two values for one field (two Locations of one id, two per-person limits,
+ * FormatInteger and a different FormatCurrencyAmt) it is an error, never a
+ * silent choice.
  */
 #include "intake_internal.h"
 
