@@ -92,8 +92,11 @@ static void test_acord_quotes_like_json(void **state)
     static const char *const pairs[][2] = {
         {ACORD "/harbor-example-1.xml", "examples/oh-single-driver.json"},
         {ACORD "/harbor-example-2.xml", "examples/oh-family-two-cars.json"},
+        /* as an agency system writes it: prefixes, CRLF, a co-applicant, a
+         * dated zone, a lower-case VIN, AntiTheftDeviceCd N */
+        {ACORD "/agency-style-1.xml", ACORD "/agency-style-1.json"},
     };
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         run x = RUN("quote", "--acord", "--json", pairs[i][0]);
         run j = RUN("quote", "--json", pairs[i][1]);
         assert_exit(&x, 0);
@@ -108,6 +111,11 @@ static void test_acord_quotes_like_json(void **state)
     assert_exit(&t, 0);
     assert_contains(t.out, "Harbor Mutual");
     assert_contains(t.out, "714.00");
+    ts_result_free(&t);
+    /* N is no anti-theft device: no discount (714.00 with one) */
+    t = RUN("quote", "--acord", "--format", "acord", ACORD "/agency-style-1.xml");
+    assert_exit(&t, 0);
+    assert_harbor_total(t.out, "720.00");
     ts_result_free(&t);
     run e = RUN("explain", "--acord", "--carrier", "harbor", ACORD "/harbor-example-1.xml");
     assert_exit(&e, 0);
