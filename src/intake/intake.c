@@ -59,6 +59,8 @@ bool ik_csv_open(ik_csv *c, const char *dir, const char *name, const char *const
     }
     c->buf[n] = '\0';
     c->p = c->buf;
+    if (n >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0)
+        c->p += 3; /* the UTF-8 byte order mark a spreadsheet saves the file with */
     char *fields[IK_MAX_FIELDS];
     int nf = 0;
     bool header = ik_csv_next(c, fields, &nf);

@@ -26,7 +26,8 @@ struct mq_intake {
 /* ---- CSV (intake.c) --------------------------------------------------------
  * A whole file in memory, split in place one record at a time: fields may be
  * double-quoted (with "" for a quote); blank lines and lines starting with #
- * are skipped. The first record is the header, checked against `columns`. */
+ * are skipped, and so is a leading UTF-8 byte order mark (a spreadsheet's).
+ * The first record is the header, checked against `columns`. */
 typedef struct ik_csv {
     char *buf, *p;
     const char *path;

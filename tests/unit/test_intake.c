@@ -430,7 +430,37 @@ static void test_broken_data_files(void **state)
                       "OH needs a row");
     expect_load_error("state,name,effective", "state,nom,effective", "the header must be");
     expect_load_error("TX,Texas,,30000", "TX,Texas,2020-01-01,30000", "TX needs exactly one row");
+    /* saved by a spreadsheet: a UTF-8 byte order mark and CRLF line ends
+     * (the BOM made the header "not state,name,...") */
+    char *wmi = ts_read_file(DATA "/wmi.csv", NULL),
+         *rules = ts_read_file(DATA "/state-rules.csv", NULL);
+    size_t rl = strlen(rules);
+    char *crlf = malloc(2 * rl + 4), *o = crlf;
+    assert_non_null(crlf);
+    o += sprintf(o, "\xEF\xBB\xBF");
+    for (const char *c = rules; *c; c++)
+        o += *c == '\n' ? sprintf(o, "\r\n") : sprintf(o, "%c", *c);
+    write_file("state-rules.csv", crlf);
+    char *bom_wmi = malloc(strlen(wmi) + 4);
+    assert_non_null(bom_wmi);
+    sprintf(bom_wmi, "\xEF\xBB\xBF%s", wmi);
+    write_file("wmi.csv", bom_wmi);
     char err[512];
+    mq_intake *saved = mq_intake_load(tmpdir, err, sizeof err);
+    if (!saved)
+        fail_msg("%s", err);
+    const mq_state_rule *oh =
+        mq_state_rule_on(saved, mq_symbol_find(MQ_DOM_STATE, "OH"), mq_date_from_ymd(2026, 3, 1));
+    assert_non_null(oh);
+    assert_int_equal(oh->bi_per_person, 25000);
+    assert_int_equal(oh->pd, 25000);
+    assert_string_equal(oh->name, "Ohio");
+    assert_int_equal(mq_wmi_count(saved), mq_wmi_count(ik));
+    mq_intake_free(saved);
+    free(bom_wmi);
+    free(crlf);
+    free(wmi);
+    free(rules);
     assert_null(mq_intake_load("/nonexistent", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/wmi.csv"));
     write_file("wmi.csv", "wmi,manufacturer,makes,country\n1HG,Honda,Honda,US\nIHG,Bad,Bad,US\n");
