@@ -587,6 +587,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, conn_req *cr, mq_
     bool api = strncmp(cr->path, "/v1/", 4) == 0 || strcmp(cr->path, "/metrics") == 0 ||
                strcmp(cr->path, "/healthz") == 0;
     add_common_headers(resp, r->response_type ? r->response_type : "application/json", api);
+    if (atomic_load(&cr->server->stopping))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (r->location)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
     if (r->allow)
@@ -1319,6 +1321,19 @@ static enum MHD_Result send_refusal(struct MHD_Connection *conn, conn_req *cr)
     return send_reply(conn, cr, &r);
 }
 
+/* A request that arrives after SIGTERM, on a connection kept alive: 503
+ * at once, before its body (libmicrohttpd then closes the connection), so
+ * the drain waits only for the requests that were in flight. */
+static enum MHD_Result refuse_while_stopping(struct MHD_Connection *conn, conn_req *cr)
+{
+    cr->reject = 503;
+    cr->reject_code = "shutting_down";
+    snprintf(cr->reject_msg, sizeof cr->reject_msg,
+             "the server is shutting down: send the request again");
+    cr->retry_after = 1;
+    return send_refusal(conn, cr);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -1336,7 +1351,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!cr)
             return MHD_NO;
         *con_cls = cr;
-        atomic_fetch_add(&active_requests, 1);
+        cr->server = s;
+        atomic_fetch_add(&active_requests, 1); /* before `stopping` is read: see mq_server_run */
         clock_gettime(CLOCK_MONOTONIC, &cr->start);
         snprintf(cr->method, sizeof cr->method, "%s", method);
         size_t url_len = strlen(url);
@@ -1348,6 +1364,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * delimited differently is never taken for a next request */
         if (refuse_bad_framing(conn, cr))
             return send_refusal(conn, cr);
+        if (atomic_load(&s->stopping))
+            return refuse_while_stopping(conn, cr);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
         if (declared > l->max_body)
@@ -1837,6 +1855,10 @@ int mq_server_run(const mq_server_config *cfg)
         }
         break;
     }
+    /* set before the count is read: a request counts itself in flight
+     * before it reads `stopping` (on_request), so the drain either waits
+     * for it or it is refused */
+    atomic_store(&s->stopping, true);
     log_line("\"event\":\"stopping\",\"in_flight\":%d", atomic_load(&active_requests));
     mq_listener_stop_accepting(s->listener); /* new connections are refused at once */
     drain(s->cfg.limits.drain_s);

@@ -150,6 +150,10 @@ typedef struct mq_server {
     mq_remote_registry *registry;
     mq_remote *remote;
     atomic_bool store_failure_logged; /* the store's failed state, logged once */
+    /* SIGTERM came: a new request is refused at once (503 shutting_down) and
+     * every answer closes its connection, so keep-alive clients cannot hold
+     * the drain open with request after request */
+    atomic_bool stopping;
     /* the threads that rate POST /v1/quotes off the connection threads
      * (server.c, "Rating threads"); NULL: rated on the connection threads */
     struct mq_raters *raters;

@@ -11,6 +11,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, rmSync, readdirSync, existsSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -362,6 +363,45 @@ function assertMoneyText(text) {
 }
 
 /** Raw POST whose body is sent in two parts: returns {req, response, sendRest()}. */
+/**
+ * A raw connection kept alive: request(text) sends one request and resolves
+ * its response {status, headers, text}; `closed` resolves when the server
+ * closes the connection.
+ */
+function keptAlive(port) {
+  const sock = net.connect(port, '127.0.0.1');
+  let buf = Buffer.alloc(0);
+  let waiting = null;
+  const closed = new Promise((resolve) => sock.on('close', resolve));
+  sock.on('error', () => {});
+  sock.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    const end = buf.indexOf('\r\n\r\n');
+    if (!waiting || end < 0) return;
+    const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+    const headers = {};
+    for (const l of lines.slice(1)) {
+      const i = l.indexOf(':');
+      headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+    }
+    const len = Number(headers['content-length'] || 0);
+    if (buf.length < end + 4 + len) return;
+    const text = buf.subarray(end + 4, end + 4 + len).toString('utf8');
+    buf = buf.subarray(end + 4 + len);
+    const done = waiting;
+    waiting = null;
+    done({ status: Number(lines[0].split(' ')[1]), headers, text });
+  });
+  return {
+    closed,
+    request: (text) =>
+      new Promise((resolve) => {
+        waiting = resolve;
+        sock.write(text);
+      }),
+  };
+}
+
 function splitPost(srv, bodyText) {
   const bytes = Buffer.from(bodyText);
   const half = Math.floor(bytes.length / 2);
@@ -1591,6 +1631,90 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
       assert.deepEqual(info, { code: 0, signal: null }, srv.logs());
       assert.ok(srv.events().some((e) => e.event === 'stopped'), srv.logs());
       assert.equal(srv.events().filter((e) => e.path === '/v1/quotes' && e.status === 201).length, 20);
+    } finally {
+      await srv.cleanup();
+    }
+  });
+
+  it('SIGTERM: a request on a connection kept alive is refused 503 shutting_down and the connection closed; the one in flight still gets its 201', async () => {
+    const srv = await startServer({ db: path.join(dbDir, 'keepalive.db') });
+    try {
+      const idle = keptAlive(srv.port);
+      const first = await idle.request('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal(first.status, 200);
+      assert.notEqual(first.headers.connection, 'close');
+      const inflight = splitPost(srv, JSON.stringify(EXAMPLE_1)); // holds the drain open
+      await inflight.connected;
+      await sleep(200);
+      const since = srv.events().length;
+      srv.signal('SIGTERM');
+      await srv.waitForLog((e) => e.event === 'stopping', { since });
+      // the idle connection's next request: refused at once, not served
+      const quote = JSON.stringify(EXAMPLE_1);
+      const late = await idle.request(
+        'POST /v1/quotes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+          `Content-Length: ${Buffer.byteLength(quote)}\r\n\r\n${quote}`,
+      );
+      assert.equal(late.status, 503, late.text);
+      assert.deepEqual(JSON.parse(late.text).error, {
+        code: 'shutting_down',
+        message: 'the server is shutting down: send the request again',
+        path: '',
+      });
+      assert.equal(late.headers.connection, 'close');
+      assert.equal(late.headers['retry-after'], '1');
+      checkDocumented('/v1/quotes', 'POST', { ...late, json: () => JSON.parse(late.text) });
+      await idle.closed;
+      inflight.sendRest();
+      const res = await inflight.response;
+      assert.equal(res.status, 201, res.text);
+      assert.equal(res.headers.connection, 'close', 'an answer while stopping closes its connection');
+      assert.equal(JSON.parse(res.text).results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+      const info = await Promise.race([srv.exited, deadline(15000)]);
+      assert.deepEqual(info, { code: 0, signal: null }, srv.logs());
+    } finally {
+      await srv.cleanup();
+    }
+  });
+
+  it('SIGTERM under keep-alive load (8 clients posting without pause): every answer a 201 or a 503, exit 0', async () => {
+    const srv = await startServer({ db: path.join(dbDir, 'load.db'), args: ['--rate-limit', '0'] });
+    try {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+      const body = JSON.stringify(EXAMPLE_1);
+      const statuses = new Map();
+      let stop = false;
+      const client = async () => {
+        while (!stop) {
+          const status = await new Promise((resolve) => {
+            const req = http.request(srv.url + '/v1/quotes', {
+              method: 'POST',
+              agent,
+              headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+            });
+            req.on('response', (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode));
+              res.on('error', () => resolve('error'));
+            });
+            req.on('error', () => resolve('error')); // refused once the server stopped listening
+            req.end(body);
+          });
+          statuses.set(status, (statuses.get(status) || 0) + 1);
+          if (status === 'error') await sleep(20);
+        }
+      };
+      const clients = Array.from({ length: 8 }, client);
+      await sleep(1500);
+      srv.signal('SIGTERM');
+      const info = await Promise.race([srv.exited, deadline(20000)]);
+      stop = true;
+      await Promise.all(clients);
+      agent.destroy();
+      assert.deepEqual(info, { code: 0, signal: null }, srv.logs().slice(-2000));
+      assert.ok(statuses.get(201) > 0, 'no quote was answered');
+      for (const s of statuses.keys()) assert.ok([201, 503, 'error'].includes(s), `answered ${s}`);
+      assert.ok(srv.events().some((e) => e.event === 'stopped'), 'no stopped event');
     } finally {
       await srv.cleanup();
     }
