@@ -36,9 +36,10 @@ typedef struct cli_opts {
     int threads;             /* --threads N (0: one per core; -1: not a number) */
     bool acord;              /* quote, explain: FILE is ACORD XML (--acord) */
     /* personal data (cmd_privacy.c) */
-    const char *key_file;   /* --key-file F */
-    const char *email;      /* forget --email ADDR */
-    const char *older_than; /* purge --older-than DAYS */
+    const char *key_file;       /* --key-file F */
+    const char *email;          /* forget --email ADDR */
+    const char *older_than;     /* purge --older-than DAYS */
+    bool add_only, reseal_only; /* rotate-key: one of its two steps */
     /* serve: the hardening options (--max-connections N...), checked by cmd_serve.c */
     struct cli_limit_opt {
         const char *name, *value;

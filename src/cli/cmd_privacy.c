@@ -101,19 +101,42 @@ static bool bare_env_key(const char *env)
     return env && *env && !strstr(env, "key ") && !strstr(env, "subject ");
 }
 
-int cli_rotate_key(const cli_opts *o)
+/* Refuses what rotate-key cannot do with these options; CLI_OK when it can. */
+static int rotation_usable(const cli_opts *o, const char *env)
 {
-    char err[512];
-    const char *env = getenv("MQ_KEY");
-    if (bare_env_key(env)) { /* it would re-seal nothing and say so as if done */
+    if (o->add_only && o->reseal_only) {
+        fprintf(stderr, "multiquote rotate-key: --add-only and --reseal-only are the two steps of "
+                        "a rotation: give one of them, or neither to do both\n");
+        return CLI_USAGE;
+    }
+    if (bare_env_key(env) && !o->reseal_only) { /* it would re-seal nothing, as if done */
         fprintf(stderr, "multiquote rotate-key: MQ_KEY holds one bare key, which cannot be "
                         "rotated; nothing was re-encrypted (docs/privacy.md)\n");
         return CLI_USAGE;
     }
+    if (o->add_only && env && *env) {
+        fprintf(stderr, "multiquote rotate-key: --add-only adds a key to the key file; with MQ_KEY "
+                        "set, add the key line to MQ_KEY yourself (docs/privacy.md)\n");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+/* rotate-key: adds a key to the key file (not with --reseal-only, nor with
+ * MQ_KEY), then re-seals every quote not under the ring's current key (not
+ * with --add-only). Servers running meanwhile read the new key on SIGHUP,
+ * hence the two steps for them: add, SIGHUP every server, re-seal. */
+int cli_rotate_key(const cli_opts *o)
+{
+    char err[512];
+    const char *env = getenv("MQ_KEY");
+    int usable = rotation_usable(o, env);
+    if (usable != CLI_OK)
+        return usable;
     mq_store *st = cli_open_store("rotate-key", o); /* first: no new key for no database */
     if (!st)
         return CLI_FAIL;
-    if (!env || !*env) {
+    if ((!env || !*env) && !o->reseal_only) {
         int id = mq_priv_ring_add_key(o->key_file, err, sizeof err);
         if (id < 0) {
             fprintf(stderr, "multiquote rotate-key: %s\n", err);
@@ -122,6 +145,12 @@ int cli_rotate_key(const cli_opts *o)
         }
         printf("added key %d to %s\n", id, o->key_file ? o->key_file : "var/multiquote.key");
     }
+    if (o->add_only) {
+        printf("re-encrypted nothing (--add-only): send SIGHUP to every server, then run "
+               "rotate-key --reseal-only\n");
+        mq_store_close(st);
+        return CLI_OK;
+    }
     mq_priv_ring *keys = load_keys("rotate-key", o);
     if (!keys) {
         mq_store_close(st);
@@ -129,7 +158,7 @@ int cli_rotate_key(const cli_opts *o)
     }
     rotation rt = {.st = st, .keys = keys};
     snprintf(rt.current, sizeof rt.current, "%d", mq_priv_current_key(keys));
-    if (env && *env) /* nothing was added: say which key is the current one */
+    if (env && *env && !o->reseal_only) /* nothing was added: say which key is the current one */
         printf("no key added: MQ_KEY gives the key ring, whose current key is %s (add a key "
                "line to MQ_KEY first to rotate)\n",
                rt.current);

@@ -128,11 +128,14 @@ static const struct {
      "A POST whose Origin, Sec-Fetch-Site or Referer names another site is refused\n"
      "(403); API clients that send none of them are served.\n"},
     {"rotate-key",
-     "usage: multiquote rotate-key [--key-file F] [--db PATH]\n\n"
+     "usage: multiquote rotate-key [--key-file F] [--db PATH] [--add-only | --reseal-only]\n\n"
      "Adds a new key to the key file (default var/multiquote.key; with MQ_KEY set, add\n"
      "the key to MQ_KEY yourself; a bare key in MQ_KEY cannot be rotated) and\n"
      "re-encrypts the personal data of every saved quote under it. Older keys stay in\n"
-     "the file to read backups. docs/privacy.md.\n"},
+     "the file to read backups. With servers running (several nodes), in two steps:\n"
+     "  --add-only      add the key and re-encrypt nothing; then SIGHUP every server\n"
+     "  --reseal-only   add no key; re-encrypt every quote not under the current key\n"
+     "docs/privacy.md.\n"},
     {"forget", "usage: multiquote forget --email ADDR [--key-file F] [--db PATH]\n\n"
                "Deletes every saved quote whose applicant gave this email address, erases them\n"
                "from the database files, and prints how many. Exit 1 when it finds none and the\n"
@@ -313,7 +316,7 @@ static const command commands[] = {
     {"batch", cli_batch, true, "plans carrier format threads"},
     {"impact", cli_impact, true, "carrier from to out-csv png plans threads"},
     {"gen-book", cli_gen_book, false, "line n seed format state"},
-    {"rotate-key", cli_rotate_key, false, "key-file db"},
+    {"rotate-key", cli_rotate_key, false, "key-file db add-only reseal-only"},
     {"forget", cli_forget, false, "email key-file db"},
     {"purge", cli_purge, false, "older-than db"},
 };
@@ -342,6 +345,8 @@ static const struct option longopts[] = {{"plans", required_argument, NULL, 'p'}
                                          {"key-file", required_argument, NULL, 'K'},
                                          {"email", required_argument, NULL, 'E'},
                                          {"older-than", required_argument, NULL, 'D'},
+                                         {"add-only", no_argument, NULL, 'a'},
+                                         {"reseal-only", no_argument, NULL, 'r'},
                                          {"max-connections", required_argument, NULL, 'Z'},
                                          {"max-per-ip", required_argument, NULL, 'Z'},
                                          {"idle-timeout", required_argument, NULL, 'Z'},
@@ -429,6 +434,12 @@ static int set_option(const char *cmd, int ch, int li, const char *arg, cli_opts
         break;
     case 'D':
         o->older_than = arg;
+        break;
+    case 'a':
+        o->add_only = true;
+        break;
+    case 'r':
+        o->reseal_only = true;
         break;
     case 'p':
         o->plans = arg;

@@ -348,6 +348,43 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
     });
   });
 
+  it('with a server running: rotate-key --add-only, SIGHUP, rotate-key --reseal-only; every quote opens at every step', async () => {
+    const keyFile = path.join(dir, 'two-step.key');
+    const own = path.join(dir, 'two-step.db');
+    await withKeyFileOnly(async () => {
+      const node = await startServer({ db: own, args: ['--key-file', keyFile] });
+      const body = JSON.stringify(CANARIES()[0].body);
+      const post = async () => JSON.parse((await request(node.url, 'POST', '/v1/quotes', body)).text).quote_id;
+      const opens = async (id) => (await request(node.url, 'GET', `/v1/quotes/${id}/worksheet/harbor`)).status;
+      const first = await post();
+      const both = await runCli(['rotate-key', '--db', own, '--key-file', keyFile, '--add-only', '--reseal-only']);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--add-only and --reseal-only are the two steps of a rotation/);
+      const add = await runCli(['rotate-key', '--db', own, '--key-file', keyFile, '--add-only']);
+      assert.equal(add.code, 0, add.stderr);
+      assert.equal(add.stdout, `added key 2 to ${keyFile}\nre-encrypted nothing (--add-only): send SIGHUP to every server, then run rotate-key --reseal-only\n`);
+      assert.equal(sql(own, `SELECT key_id FROM quotes WHERE id = '${first}'`), '1');
+      assert.equal(await opens(first), 200, 'nothing was re-sealed: the running server still opens it');
+      const beforeHup = await post();
+      assert.equal(sql(own, `SELECT key_id FROM quotes WHERE id = '${beforeHup}'`), '1');
+      node.signal('SIGHUP');
+      await node.waitForLog((e) => e.event === 'keys_reloaded' && e.current_key === 2);
+      const afterHup = await post();
+      assert.equal(sql(own, `SELECT key_id FROM quotes WHERE id = '${afterHup}'`), '2');
+      const reseal = await runCli(['rotate-key', '--db', own, '--key-file', keyFile, '--reseal-only']);
+      assert.equal(reseal.code, 0, reseal.stderr);
+      assert.equal(reseal.stdout, 're-encrypted 2 quotes under key 2 (1 already were, 0 failed)\n');
+      assert.equal(readFileSync(keyFile, 'utf8').match(/^key /gm).length, 2, '--reseal-only added a key');
+      for (const id of [first, beforeHup, afterHup]) {
+        assert.equal(sql(own, `SELECT key_id FROM quotes WHERE id = '${id}'`), '2');
+        assert.equal(await opens(id), 200, `${id} does not open after the re-seal`);
+      }
+      const again = await runCli(['rotate-key', '--db', own, '--key-file', keyFile, '--reseal-only']);
+      assert.equal(again.stdout, 're-encrypted 0 quotes under key 2 (3 already were, 0 failed)\n');
+      await node.stop();
+    });
+  });
+
   it('purge --older-than deletes by age only', async () => {
     const h = saved.find((s) => s.line === 'home');
     sql(db, `UPDATE quotes SET created_at = '2020-01-01T00:00:00Z' WHERE id = '${h.id}'`);
