@@ -1873,6 +1873,19 @@ int mq_server_run(const mq_server_config *cfg)
         drain(s->cfg.limits.drain_s);
     }
     raters_stop(s); /* while MHD still runs: a last rated quote resumes its connection */
+    drain(1);       /* and is answered */
+    int stuck = atomic_load(&active_requests);
+    if (stuck > 0) {
+        /* answers still waiting for a store that does not return (a hung
+         * disk or database): libmicrohttpd cannot stop with their
+         * connections suspended (it aborts), nor the store close under a
+         * commit in progress. What was committed is on disk. */
+        log_line("\"event\":\"stop_forced\",\"in_flight\":%d,\"message\":\"requests still "
+                 "waiting for the store after the drain: exiting without answering them\"",
+                 stuck);
+        fflush(stderr);
+        _exit(1);
+    }
     mq_listener_stop(s->listener);
     s->listener = NULL;
     mq_api_remote_stop(s);

@@ -1,11 +1,12 @@
 /* store_fault.c -- fault injection for tests: an SQLite VFS that fails.
  *
  * With MQ_FAULT unset this does nothing. With MQ_FAULT="write:N",
- * "sync:N" or "full:N", store_fault_install() registers, as SQLite's
- * default, a VFS that forwards every call to the real one except that the
- * Nth xWrite fails with SQLITE_IOERR_WRITE (write), the Nth xSync with
- * SQLITE_IOERR_FSYNC (sync), or the Nth xWrite with SQLITE_FULL (full),
- * counting from the first store opened. Only that one call fails: what the
+ * "sync:N", "full:N" or "stall:N", store_fault_install() registers, as
+ * SQLite's default, a VFS that forwards every call to the real one except
+ * that the Nth xWrite fails with SQLITE_IOERR_WRITE (write), the Nth xSync
+ * with SQLITE_IOERR_FSYNC (sync), the Nth xWrite with SQLITE_FULL (full), or
+ * the Nth xSync never returns (stall: a disk that hangs), counting from the
+ * first store opened. Only that one call fails: what the
  * store does next (refuse writes rather than retry a failed flush) is what
  * the tests check, not a disk that stays broken. Used by
  * tests/js/faults.test.mjs through `multiquote serve`.
@@ -17,8 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-typedef enum { FAULT_WRITE, FAULT_SYNC, FAULT_FULL } fault_kind;
+typedef enum { FAULT_WRITE, FAULT_SYNC, FAULT_FULL, FAULT_STALL } fault_kind;
 
 static struct {
     sqlite3_vfs vfs, *real;
@@ -42,7 +44,7 @@ static bool strike(void)
 
 static int f_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
 {
-    if (fault.kind != FAULT_SYNC && strike())
+    if ((fault.kind == FAULT_WRITE || fault.kind == FAULT_FULL) && strike())
         return fault.kind == FAULT_FULL ? SQLITE_FULL : SQLITE_IOERR_WRITE;
     return REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
 }
@@ -51,6 +53,9 @@ static int f_sync(sqlite3_file *f, int flags)
 {
     if (fault.kind == FAULT_SYNC && strike())
         return SQLITE_IOERR_FSYNC;
+    if (fault.kind == FAULT_STALL && strike())
+        for (;;)
+            pause(); /* the flush that never comes back */
     return REAL(f)->pMethods->xSync(REAL(f), flags);
 }
 
@@ -137,7 +142,10 @@ static bool parse_fault(const char *spec, fault_kind *kind, long *n)
     static const struct {
         const char *name;
         fault_kind kind;
-    } kinds[] = {{"write:", FAULT_WRITE}, {"sync:", FAULT_SYNC}, {"full:", FAULT_FULL}};
+    } kinds[] = {{"write:", FAULT_WRITE},
+                 {"sync:", FAULT_SYNC},
+                 {"full:", FAULT_FULL},
+                 {"stall:", FAULT_STALL}};
     for (size_t i = 0; spec && i < sizeof kinds / sizeof kinds[0]; i++) {
         size_t len = strlen(kinds[i].name);
         if (strncmp(spec, kinds[i].name, len) != 0)
@@ -159,7 +167,8 @@ void store_fault_install(void)
     if (!spec || !*spec || atomic_flag_test_and_set(&done))
         return;
     if (!parse_fault(spec, &kind, &n)) {
-        fprintf(stderr, "MQ_FAULT=%s: expected write:N, sync:N or full:N; no faults\n", spec);
+        fprintf(stderr, "MQ_FAULT=%s: expected write:N, sync:N, full:N or stall:N; no faults\n",
+                spec);
         return;
     }
     fault.real = sqlite3_vfs_find(NULL);

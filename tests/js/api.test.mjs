@@ -1720,6 +1720,35 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
     }
   });
 
+  it('SIGTERM while a quote waits for a disk that never answers: exit 1 after the drain with stop_forced, no abort', async () => {
+    const empty = path.join(dbDir, 'stall.db');
+    await (await startServer({ db: empty })).stop(); // migrated: its next flush is the quote's
+    process.env.MQ_FAULT = 'stall:1';
+    let srv;
+    try {
+      srv = await startServer({ db: empty, args: ['--drain-timeout', '1'] });
+    } finally {
+      delete process.env.MQ_FAULT;
+    }
+    try {
+      const stuck = splitPost(srv, JSON.stringify(EXAMPLE_1));
+      stuck.sendRest();
+      await sleep(500); // rated, and waiting for its commit's flush
+      const since = srv.events().length;
+      const t0 = Date.now();
+      srv.signal('SIGTERM');
+      const info = await Promise.race([srv.exited, deadline(15000)]);
+      assert.deepEqual(info, { code: 1, signal: null }, srv.logs().slice(-1500));
+      assert.ok(Date.now() - t0 < 6000, `exited ${Date.now() - t0} ms after SIGTERM`);
+      const forced = srv.events().slice(since).find((e) => e.event === 'stop_forced');
+      assert.ok(forced, srv.logs().slice(-1500));
+      assert.equal(forced.in_flight, 1);
+      await assert.rejects(stuck.response); // closed unanswered: never a 201 for a quote not on disk
+    } finally {
+      await srv.cleanup();
+    }
+  });
+
   it('after a restart on the same database every quote is served as it was', async () => {
     assert.equal(saved.size, 20, 'the drain test saved nothing');
     const srv = await startServer({ db });
