@@ -48,9 +48,11 @@ enum { MQ_VIN_LEN = 17, MQ_VIN_MAX_ERRORS = 6 };
 typedef struct mq_wmi {
     char code[7];             /* "1HG", or 6 characters for a small maker ("1M9xyz") */
     const char *manufacturer; /* "Honda of America" */
-    const char *makes[4];     /* brands sold under it: {"Chrysler", "Dodge", "Jeep"} */
+    const char *makes[4];     /* every make whose vehicles carry it, the usual one
+                                 first: {"Chrysler", "Dodge", "Jeep"}, {"Kia", "Hyundai"} */
     int nmakes;
     const char *country; /* of the assignment: "United States" */
+    int line;            /* its line in wmi.csv, for messages */
 } mq_wmi;
 
 typedef struct mq_vin {

@@ -6,7 +6,9 @@
  * model year code (position 10) repeats every 30 years; for cars and light
  * trucks position 7 tells the cycles apart: a digit for 1980-2009, a letter
  * for 2010-2039. The maker comes from the world manufacturer identifier
- * (positions 1-3) looked up in data/wmi.csv, held sorted for bsearch.
+ * (positions 1-3) looked up in data/wmi.csv, held sorted for bsearch, with
+ * every make whose vehicles carry it (a WMI may be shared: 5XY is Kia's and
+ * the Hyundai Santa Fe's).
  */
 #include "intake_internal.h"
 
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const int weights[MQ_VIN_LEN] = {8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2};
 /* Position 10's codes in order: the first is 1980 (and 2010), the last 2009 (2039). */
@@ -72,6 +75,86 @@ static bool vin_chars(const char *s)
     return true;
 }
 
+/* Trims spaces and tabs from both ends of s, in place. */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Splits `makes` (an arena copy, cut in place) at ";" into w->makes: NULL,
+ * or why the field is wrong. */
+static const char *split_makes(mq_wmi *w, char *makes)
+{
+    enum { MAX = (int)(sizeof w->makes / sizeof w->makes[0]) };
+    for (char *m = makes, *next; m; m = next) {
+        next = strchr(m, ';');
+        if (next)
+            *next++ = '\0';
+        m = trim(m);
+        if (!*m)
+            return "makes has an empty make (two \";\" in a row, or one at an end)";
+        for (int i = 0; i < w->nmakes; i++)
+            if (strcasecmp(w->makes[i], m) == 0)
+                return "makes lists a make twice";
+        if (w->nmakes == MAX)
+            return "at most 4 makes";
+        w->makes[w->nmakes++] = m;
+    }
+    return NULL;
+}
+
+/* Why the record of nf fields f is not a WMI row, or NULL. */
+static const char *row_problem(char *const *f, int nf)
+{
+    if (nf != 4)
+        return "expected 4 fields";
+    size_t clen = strlen(f[0]);
+    if ((clen != 3 && clen != 6) || !vin_chars(f[0]) || (clen == 6 && f[0][2] != '9'))
+        return "wmi must be 3 VIN characters (6 when the third is 9)";
+    if (!*f[1] || !*f[2] || !*f[3])
+        return "manufacturer, makes and country are required";
+    return NULL;
+}
+
+/* Room for one more row in ik->wmis (arena-grown, doubling); false when out of memory. */
+static bool wmi_room(mq_intake *ik, int *cap)
+{
+    if (ik->nwmi < *cap)
+        return true;
+    int grown_cap = *cap ? *cap * 2 : 256;
+    mq_wmi *grown = mq_arena_alloc(&ik->mem, sizeof *grown * (size_t)grown_cap);
+    if (!grown)
+        return false;
+    if (ik->nwmi)
+        memcpy(grown, ik->wmis, sizeof *grown * (size_t)ik->nwmi);
+    ik->wmis = grown;
+    *cap = grown_cap;
+    return true;
+}
+
+/* After sorting: a WMI on two rows is an error naming both lines (a shared
+ * WMI lists all its makes on one row). */
+static bool no_duplicates(const mq_intake *ik, const char *path, char *err, size_t errlen)
+{
+    for (int i = 1; i < ik->nwmi; i++) {
+        const mq_wmi *a = &ik->wmis[i - 1], *b = &ik->wmis[i];
+        if (strcmp(a->code, b->code) != 0)
+            continue;
+        const mq_wmi *first = a->line < b->line ? a : b, *second = a->line < b->line ? b : a;
+        snprintf(err, errlen,
+                 "%s:%d: wmi %s is listed twice (first at line %d): list every make of a "
+                 "shared WMI in one row's makes",
+                 path, second->line, a->code, first->line);
+        return false;
+    }
+    return true;
+}
+
 bool ik_load_wmi(mq_intake *ik, const char *dir, char *err, size_t errlen)
 {
     static const char *const columns[] = {"wmi", "manufacturer", "makes", "country", NULL};
@@ -83,48 +166,29 @@ bool ik_load_wmi(mq_intake *ik, const char *dir, char *err, size_t errlen)
     int nf;
     bool ok = true;
     while (ok && ik_csv_next(&c, f, &nf)) {
-        const char *why = NULL;
-        size_t clen = nf == 4 ? strlen(f[0]) : 0;
-        if (nf != 4)
-            why = "expected 4 fields";
-        else if ((clen != 3 && clen != 6) || !vin_chars(f[0]) || (clen == 6 && f[0][2] != '9'))
-            why = "wmi must be 3 VIN characters (6 when the third is 9)";
-        else if (!*f[1] || !*f[2] || !*f[3])
-            why = "manufacturer, makes and country are required";
+        const char *why = row_problem(f, nf);
         if (why) {
             snprintf(err, errlen, "%s:%d: %s", c.path, c.line, why);
             ok = false;
             break;
         }
-        if (ik->nwmi == cap) {
-            cap = cap ? cap * 2 : 256;
-            mq_wmi *grown = mq_arena_alloc(&ik->mem, sizeof *grown * (size_t)cap);
-            if (!grown) {
-                snprintf(err, errlen, "out of memory");
-                ok = false;
-                break;
-            }
-            if (ik->nwmi)
-                memcpy(grown, ik->wmis, sizeof *grown * (size_t)ik->nwmi);
-            ik->wmis = grown;
+        if (!wmi_room(ik, &cap)) {
+            snprintf(err, errlen, "out of memory");
+            ok = false;
+            break;
         }
         mq_wmi *w = &ik->wmis[ik->nwmi++];
         memset(w, 0, sizeof *w);
         snprintf(w->code, sizeof w->code, "%s", f[0]);
+        w->line = c.line;
         w->manufacturer = mq_arena_strdup(&ik->mem, f[1]);
         w->country = mq_arena_strdup(&ik->mem, f[3]);
         char *makes = mq_arena_strdup(&ik->mem, f[2]);
-        for (char *save = NULL, *m = makes ? strtok_r(makes, ";", &save) : NULL; m;
-             m = strtok_r(NULL, ";", &save)) {
-            if (w->nmakes == (int)(sizeof w->makes / sizeof w->makes[0])) {
-                snprintf(err, errlen, "%s:%d: at most 4 makes", c.path, c.line);
-                ok = false;
-                break;
-            }
-            w->makes[w->nmakes++] = m;
-        }
-        if (ok && (!w->manufacturer || !w->country || !makes)) {
+        if (!w->manufacturer || !w->country || !makes) {
             snprintf(err, errlen, "out of memory");
+            ok = false;
+        } else if ((why = split_makes(w, makes))) {
+            snprintf(err, errlen, "%s:%d: %s", c.path, c.line, why);
             ok = false;
         }
     }
@@ -134,12 +198,7 @@ bool ik_load_wmi(mq_intake *ik, const char *dir, char *err, size_t errlen)
     }
     if (ok) {
         qsort(ik->wmis, (size_t)ik->nwmi, sizeof *ik->wmis, wmi_cmp);
-        for (int i = 1; i < ik->nwmi; i++)
-            if (strcmp(ik->wmis[i - 1].code, ik->wmis[i].code) == 0) {
-                snprintf(err, errlen, "%s: wmi %s is listed twice", c.path, ik->wmis[i].code);
-                ok = false;
-                break;
-            }
+        ok = no_duplicates(ik, c.path, err, errlen);
     }
     ik_csv_close(&c);
     return ok;

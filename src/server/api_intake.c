@@ -1,7 +1,8 @@
 /* api_intake.c -- the routes of accurate input: VIN decoding, state rules, ACORD XML.
  *
  * GET /v1/vin/{vin} decodes a VIN (200 whether or not it is valid: `valid`
- * and `errors` say; the web form fills year and make from it). GET
+ * and `errors` say; the web form fills the year from it, and the make when
+ * the WMI has only one: `make` is null for a WMI several makes share). GET
  * /v1/states lists each state's minimum liability limits on a date and its
  * ZIP prefixes. POST /v1/acord takes an ACORD PersAutoPolicyQuoteInqRq,
  * rates and saves it exactly as POST /v1/quotes does (the saved request is

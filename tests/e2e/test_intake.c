@@ -5,11 +5,14 @@
  * (Harbor 714.00 and 1866.00); `--format acord` answers a
  * PersAutoPolicyQuoteInqRs with Harbor's FullTermAmt; the billion-laughs
  * sample and malformed XML exit 2 with a clear message; JSON requests whose
- * VIN, limits or ZIP contradict the reference data exit 2 naming the field.
- * The server: `serve` on a free port with a temporary database, spoken to
- * over a socket: GET /v1/vin/{vin}, GET /v1/states, POST /v1/acord (JSON and
+ * VIN, limits or ZIP contradict the reference data exit 2 naming the field;
+ * real vehicles of makes that share a WMI quote exactly as without the VIN.
+ * The server: `serve` on a free port (MQ_TEST_PORTS=FIRST-LAST narrows the
+ * range) with a temporary database, spoken to over a socket: GET
+ * /v1/vin/{vin} (a shared WMI too), GET /v1/states, POST /v1/acord (JSON and
  * ?format=acord, then the saved quote and its worksheet), POST /v1/quotes
- * refused for a VIN that contradicts its year, the billion laughs refused
+ * refused for a VIN that contradicts its year and accepted for a Hyundai
+ * built at Kia's plant, the billion laughs refused
  * with 400. Run from the repository root (meson's workdir for tests).
  */
 #include <stdarg.h>
@@ -218,6 +221,85 @@ static void test_json_requests_checked(void **state)
                         "auto.vehicles[0].vin: model year 2003 from the VIN contradicts year 2022");
 }
 
+/* Example 1 with its vehicle's vin, year and make set (vin NULL: none),
+ * written to tmp/NAME; the path (a static buffer, until the next call). */
+static const char *vehicle_request(const char *name, const char *vin, int year, const char *make)
+{
+    static char out[96];
+    json_t *doc = ts_load_json("examples/oh-single-driver.json");
+    json_t *veh = json_array_get(json_object_get(doc, "vehicles"), 0);
+    if (vin)
+        json_object_set_new(veh, "vin", json_string(vin));
+    json_object_set_new(veh, "year", json_integer(year));
+    json_object_set_new(veh, "make", json_string(make));
+    snprintf(out, sizeof out, "%s/%s", tmp, name);
+    assert_int_equal(json_dump_file(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER), 0);
+    json_decref(doc);
+    return out;
+}
+
+/* Harbor's premium.total in a `quote --json` answer. */
+static double harbor_total(const char *out)
+{
+    json_error_t je;
+    json_t *doc = json_loads(out, 0, &je);
+    if (!doc)
+        fail_msg("not JSON (%s):\n%s", je.text, out);
+    json_t *res;
+    size_t i;
+    double total = -1;
+    json_array_foreach(json_object_get(doc, "results"), i, res)
+    {
+        json_t *carrier = json_object_get(json_object_get(res, "carrier"), "id");
+        if (strcmp(json_string_value(carrier), "harbor") == 0)
+            total = json_number_value(json_object_get(json_object_get(res, "premium"), "total"));
+    }
+    json_decref(doc);
+    return total;
+}
+
+/* Real vehicles whose WMI another make shares (5XY: Kia's Georgia plant
+ * builds the Hyundai Santa Fe; 5N1 and JN8: Nissan's, Infiniti's QX60 and
+ * QX80) were refused, exit 2: "make Kia from the VIN (WMI 5XY) contradicts
+ * make "Hyundai"". They quote exactly as without the VIN (it checks, it
+ * does not rate). */
+static void test_json_vins_accepted(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *vin;
+        int year;
+        const char *make;
+    } real[] = {
+        {"5XYZU3LBXCG000001", 2012, "Hyundai"},
+        {"5N1DL0MN5HC000001", 2017, "Infiniti"},
+        {"JN8AZ2NE3H9000001", 2017, "Infiniti"},
+    };
+    for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+        run with = RUN("quote", "--json",
+                       vehicle_request("with.json", real[i].vin, real[i].year, real[i].make));
+        run without = RUN("quote", "--json",
+                          vehicle_request("without.json", NULL, real[i].year, real[i].make));
+        assert_exit(&with, 0);
+        assert_exit(&without, 0);
+        if (strcmp(with.out, without.out) != 0)
+            fail_msg("%s quotes differently from the same request without its VIN", real[i].vin);
+        ts_result_free(&with);
+        ts_result_free(&without);
+    }
+    /* a make none of the WMI's makes still exits 2 naming the field */
+    const char *path = vehicle_request("honda.json", "5XYZU3LBXCG000001", 2012, "Honda");
+    run r = RUN("quote", path);
+    assert_exit(&r, 2);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s: invalid request: vehicles[0].vin: make Kia or Hyundai from the VIN (WMI 5XY) "
+             "contradicts make \"Honda\"\n",
+             path);
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+}
+
 /* ---- The server ------------------------------------------------------------------- */
 
 static pid_t server = -1;
@@ -295,8 +377,16 @@ static int start_server(void **state)
     snprintf(out, sizeof out, "%s/serve.out", tmp);
     snprintf(err, sizeof err, "%s/serve.err", tmp);
     srand((unsigned)getpid() ^ (unsigned)time(NULL));
+    /* MQ_TEST_PORTS=FIRST-LAST keeps the server to a range (a shared machine) */
+    int first = 20000, last = 49999;
+    const char *range = getenv("MQ_TEST_PORTS");
+    if (range && (sscanf(range, "%d-%d", &first, &last) != 2 || first < 1024 || last > 65535 ||
+                  last < first)) {
+        fprintf(stderr, "MQ_TEST_PORTS is FIRST-LAST, ports 1024-65535, not \"%s\"\n", range);
+        return -1;
+    }
     for (int attempt = 0; attempt < 5; attempt++) {
-        port = 20000 + rand() % 30000;
+        port = first + rand() % (last - first + 1);
         char p[16];
         snprintf(p, sizeof p, "%d", port);
         server = spawn((const char *const[]){"serve", "--port", p, "--db", db, NULL}, out, err);
@@ -357,6 +447,58 @@ static void test_server_vin(void **state)
     free(r.headers);
     r = call("POST", "/v1/vin/1HGCM82633A004352", "application/json", "{}", 2);
     assert_int_equal(r.status, 405);
+    free(r.headers);
+}
+
+/* A WMI two makes share: no one make, both in makes (docs/state-rules.md). */
+static void test_server_vin_shared_wmi(void **state)
+{
+    (void)state;
+    reply r = call("GET", "/v1/vin/5XYZU3LBXCG000001", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"vin\":\"5XYZU3LBXCG000001\",\"valid\":true,\"year\":2012,"
+                                "\"make\":null,\"makes\":[\"Kia\",\"Hyundai\"],\"manufacturer\":"
+                                "\"Kia Georgia\",\"country\":\"United States\","
+                                "\"check_digit\":\"X\",\"errors\":[]}");
+    free(r.headers);
+}
+
+/* POST /v1/quotes with the VIN of a Hyundai built at Kia's plant:
+ * 201 (it was a 422) with Harbor's total of the same request without the
+ * VIN, saved as sent, and its worksheet re-rated from what was saved to
+ * that total. */
+static void test_server_quotes_vin_accepted(void **state)
+{
+    (void)state;
+    const char *path = vehicle_request("server.json", "5XYZU3LBXCG000001", 2012, "Hyundai");
+    size_t len;
+    char *body = ts_read_file(path, &len);
+    reply r = call("POST", "/v1/quotes", "application/json", body, len);
+    free(body);
+    if (r.status != 201)
+        fail_msg("status %d: %s", r.status, r.body);
+    json_t *doc = body_json(&r);
+    const char *id = json_string_value(json_object_get(doc, "quote_id"));
+    assert_non_null(id);
+    double total = harbor_total(r.body);
+    run cli = RUN("quote", "--json", vehicle_request("server-novin.json", NULL, 2012, "Hyundai"));
+    assert_exit(&cli, 0);
+    if (total <= 0 || total != harbor_total(cli.out))
+        fail_msg("Harbor %.2f, without the VIN %.2f", total, harbor_total(cli.out));
+    ts_result_free(&cli);
+    char ws[128];
+    snprintf(ws, sizeof ws, "/v1/quotes/%s/worksheet/harbor", id);
+    reply w = call("GET", ws, NULL, NULL, 0);
+    assert_int_equal(w.status, 200);
+    json_t *sheet = body_json(&w);
+    assert_string_equal(json_string_value(json_object_get(sheet, "status")), "quoted");
+    json_t *steps = json_object_get(sheet, "steps");
+    json_t *last = json_array_get(steps, json_array_size(steps) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "name")), "Total");
+    assert_true(json_number_value(json_object_get(last, "running")) == total);
+    json_decref(sheet);
+    free(w.headers);
+    json_decref(doc);
     free(r.headers);
 }
 
@@ -574,7 +716,10 @@ int main(void)
         cmocka_unit_test(test_acord_format),
         cmocka_unit_test(test_acord_refused),
         cmocka_unit_test(test_json_requests_checked),
+        cmocka_unit_test(test_json_vins_accepted),
         cmocka_unit_test_setup(test_server_vin, start_server),
+        cmocka_unit_test(test_server_vin_shared_wmi),
+        cmocka_unit_test(test_server_quotes_vin_accepted),
         cmocka_unit_test(test_server_states),
         cmocka_unit_test(test_server_acord_hostile),
         cmocka_unit_test(test_server_acord),

@@ -2,7 +2,9 @@
  *
  * VIN check digits (valid VINs; every single-character change of a valid VIN
  * caught; I, O and Q refused), model years across both 30-year cycles for all
- * 30 year codes, makers from the bundled WMI table; every state's minimum
+ * 30 year codes, makers from the bundled WMI table (real vehicles of makes
+ * that share a WMI accepted, other makes refused naming them all); every
+ * state's minimum
  * limits on 2026-03-01 (all 51, exact), the laws that changed (California
  * 2025, New Jersey 2023 and 2026), ZIP prefixes; mq_intake_check's messages;
  * broken data files reported as file:line. ACORD: Harbor's examples 1 and 2
@@ -413,6 +415,18 @@ static void expect_load_error(const char *match, const char *replacement, const 
     free(edited);
 }
 
+/* wmi.csv holding the header and `rows` (state-rules.csv as written last)
+ * must be refused with an error containing `want`. */
+static void expect_wmi_error(const char *rows, const char *want)
+{
+    char text[512], err[512] = "";
+    snprintf(text, sizeof text, "wmi,manufacturer,makes,country\n%s", rows);
+    write_file("wmi.csv", text);
+    mq_intake *bad = mq_intake_load(tmpdir, err, sizeof err);
+    if (bad || !strstr(err, want))
+        fail_msg("loading wmi.csv rows\n%s: \"%s\", expected \"%s\"", rows, err, want);
+}
+
 static void test_broken_data_files(void **state)
 {
     (void)state;
@@ -466,12 +480,34 @@ static void test_broken_data_files(void **state)
     write_file("wmi.csv", "wmi,manufacturer,makes,country\n1HG,Honda,Honda,US\nIHG,Bad,Bad,US\n");
     assert_null(mq_intake_load(tmpdir, err, sizeof err));
     assert_non_null(strstr(err, "wmi.csv:3: wmi must be 3 VIN characters"));
+    expect_wmi_error("5XY,Kia Georgia,Kia,US\n1HG,Honda,Honda,US\n5XY,Kia Georgia,Hyundai,US\n",
+                     "wmi.csv:4: wmi 5XY is listed twice (first at line 2): list every make of a "
+                     "shared WMI in one row's makes");
+    expect_wmi_error("5XY,Kia Georgia,Kia;;Hyundai,US\n",
+                     "wmi.csv:2: makes has an empty make (two \";\" in a row, or one at an end)");
+    expect_wmi_error("1HG,Honda,Honda;,US\n",
+                     "wmi.csv:2: makes has an empty make (two \";\" in a row, or one at an end)");
+    expect_wmi_error("1HG,Honda,Honda; honda,US\n", "wmi.csv:2: makes lists a make twice");
+    expect_wmi_error("1C4,FCA,Chrysler;Dodge;Jeep;Ram;Fiat,US\n", "wmi.csv:2: at most 4 makes");
+    /* spaces around a make are not part of it */
+    write_file("wmi.csv", "wmi,manufacturer,makes,country\n5XY,Kia Georgia, Kia ; Hyundai ,US\n");
+    mq_intake *spaced = mq_intake_load(tmpdir, err, sizeof err);
+    if (!spaced)
+        fail_msg("%s", err);
+    const mq_wmi *w = mq_wmi_find(spaced, "5XYZU3LBXCG000001");
+    assert_non_null(w);
+    assert_int_equal(w->nmakes, 2);
+    assert_string_equal(w->makes[0], "Kia");
+    assert_string_equal(w->makes[1], "Hyundai");
+    mq_intake_free(spaced);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     assert_int_equal(system(cmd), 0);
 }
 
 /* ---- Request checks ----------------------------------------------------------------------- */
+
+static char *checked_errors(json_t *doc);
 
 /* Example 1 with `edit` applied, checked; the errors as "path: message" lines. */
 static char *intake_errors(const char *edit_path, json_t *value)
@@ -490,6 +526,12 @@ static char *intake_errors(const char *edit_path, json_t *value)
         }
         json_object_set_new(obj, key, value);
     }
+    return checked_errors(doc);
+}
+
+/* doc (consumed) parsed and checked: its errors as "path: message" lines. */
+static char *checked_errors(json_t *doc)
+{
     mq_arena a;
     mq_arena_init(&a, 0);
     mq_req_errors errs = {0};
@@ -606,6 +648,95 @@ static void test_request_checks_bundle(void **state)
         assert_string_equal(mq_req_error_text(&errs.items[i], &a), want[i]);
     mq_arena_free(&a);
     json_decref(doc);
+}
+
+/* Example 1's vehicle with this VIN, year and make, checked. */
+static char *vehicle_errors(const char *vin, int year, const char *make)
+{
+    json_t *doc = ts_load_json("examples/oh-single-driver.json");
+    json_t *veh = json_array_get(json_object_get(doc, "vehicles"), 0);
+    json_object_set_new(veh, "vin", json_string(vin));
+    json_object_set_new(veh, "year", json_integer(year));
+    json_object_set_new(veh, "make", json_string(make));
+    return checked_errors(doc);
+}
+
+/* A WMI belongs to every make whose vehicles carry it. 5XY was Kia's only,
+ * 5N1 and JN8 Nissan's: a Georgia-built Hyundai Santa Fe and the Infiniti
+ * QX60 and QX80 were refused ("make Kia from the VIN (WMI 5XY) contradicts
+ * make "Hyundai""). Real VINs (their check digits computed by 49 CFR 565)
+ * of makes that share a WMI with a sister brand or the plant's maker. */
+static void test_shared_wmis(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *vin;
+        int year;
+        const char *make;
+    } real[] = {
+        {"5XYZU3LBXCG000001", 2012, "Hyundai"},   /* Santa Fe, Kia's Georgia plant */
+        {"5XYKT4A68DG000001", 2013, "Kia"},       /* Sorento, the same plant */
+        {"5N1DL0MN5HC000001", 2017, "Infiniti"},  /* QX60, Smyrna */
+        {"JN8AZ2NE3H9000001", 2017, "Infiniti"},  /* QX80 */
+        {"JN1EV7AR8JM000001", 2018, "Infiniti"},  /* Q50 */
+        {"KMHGN4JE1JU000001", 2018, "Genesis"},   /* G80 before Genesis had its own WMI */
+        {"1C6HJTAG1LL000001", 2020, "Jeep"},      /* Gladiator */
+        {"ZFBERFAB8H6000001", 2017, "Ram"},       /* ProMaster City */
+        {"2C4JRGAG6ER000001", 2014, "Ram"},       /* C/V */
+        {"3N63M0YN5FK700001", 2015, "Chevrolet"}, /* City Express, built by Nissan */
+        {"JF1ZNAA10D1700001", 2013, "Scion"},     /* FR-S, built by Subaru */
+        {"JF1ZNBB11N9700001", 2022, "Toyota"},    /* GR86 */
+        {"JTNKARJE5GJ000001", 2016, "Scion"},     /* iM */
+        {"3MYDLBYV4KY500001", 2019, "Toyota"},    /* Yaris sedan, built by Mazda */
+    };
+    for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+        mq_vin d;
+        if (!mq_vin_decode(ik, real[i].vin, &d))
+            fail_msg("%s: %s", real[i].vin, d.errors[0]);
+        assert_int_equal(d.year, real[i].year);
+        assert_non_null(d.wmi);
+        assert_true(d.wmi->nmakes >= 2);
+        assert_null(d.make); /* shared: the WMI alone does not say which */
+        char *got = vehicle_errors(real[i].vin, real[i].year, real[i].make);
+        if (*got)
+            fail_msg("%s, a %d %s: %s", real[i].vin, real[i].year, real[i].make, got);
+        free(got);
+    }
+    /* a make none of them builds is still refused, naming them all */
+    char *got = vehicle_errors("5XYZU3LBXCG000001", 2012, "Honda");
+    assert_string_equal(got, "vehicles[0].vin: make Kia or Hyundai from the VIN (WMI 5XY) "
+                             "contradicts make \"Honda\"");
+    free(got);
+    got = vehicle_errors("1C6HJTAG1LL000001", 2020, "Ford");
+    assert_string_equal(got, "vehicles[0].vin: make Ram, Dodge or Jeep from the VIN (WMI 1C6) "
+                             "contradicts make \"Ford\"");
+    free(got);
+    got = vehicle_errors("JN8AZ2NE3H9000001", 2017, "Lexus");
+    assert_string_equal(got, "vehicles[0].vin: make Nissan or Infiniti from the VIN (WMI JN8) "
+                             "contradicts make \"Lexus\"");
+    free(got);
+    /* and the sister brands' own WMIs stay their own */
+    got = vehicle_errors("2HGFE2F52NH000001", 2022, "Acura");
+    assert_string_equal(got, "vehicles[0].vin: make Honda from the VIN (WMI 2HG) contradicts make "
+                             "\"Acura\"");
+    free(got);
+}
+
+/* GET /v1/vin/{vin}'s answer for a shared WMI: no one `make` (the form
+ * does not guess), every make in `makes`, the usual one first. */
+static void test_vin_json_shared_wmi(void **state)
+{
+    (void)state;
+    mq_vin d;
+    assert_true(mq_vin_decode(ik, "5XYZU3LBXCG000001", &d));
+    json_t *j = mq_vin_json(&d);
+    char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    assert_string_equal(text, "{\"vin\":\"5XYZU3LBXCG000001\",\"valid\":true,\"year\":2012,"
+                              "\"make\":null,\"makes\":[\"Kia\",\"Hyundai\"],\"manufacturer\":"
+                              "\"Kia Georgia\",\"country\":\"United States\","
+                              "\"check_digit\":\"X\",\"errors\":[]}");
+    free(text);
+    json_decref(j);
 }
 
 /* ---- ACORD -------------------------------------------------------------------------------- */
@@ -1463,6 +1594,8 @@ int main(void)
         cmocka_unit_test(test_request_checks),
         cmocka_unit_test(test_request_checks_other_lines),
         cmocka_unit_test(test_request_checks_bundle),
+        cmocka_unit_test(test_shared_wmis),
+        cmocka_unit_test(test_vin_json_shared_wmi),
         cmocka_unit_test(test_acord_maps_onto_the_contract),
         cmocka_unit_test(test_acord_rates_like_the_json),
         cmocka_unit_test(test_acord_errors_name_the_xpath),
