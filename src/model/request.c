@@ -718,6 +718,18 @@ static void parse_principal(req *r, const json_t *veh, double *row)
                   mq_req_quoted(id, q), age);
 }
 
+/* Whether s could be a VIN as the request may write it: 1 to 17 digits and
+ * letters but I, O and Q, in either case. A VIN's letters have one case, so
+ * "1hgcm82633a004352" is 1HGCM82633A004352: it is kept as sent (the saved
+ * request is what the shopper sent) and read in capitals where it is used
+ * (src/intake's checks of its check digit, model year and maker). */
+static bool vin_text(const char *s)
+{
+    static const char chars[] = "0123456789ABCDEFGHJKLMNPRSTUVWXYZabcdefghjklmnprstuvwxyz";
+    size_t n = strlen(s);
+    return n >= 1 && n <= 17 && strspn(s, chars) == n;
+}
+
 static void parse_vehicle(req *r, const json_t *veh, int v)
 {
     double *row = mq_input_row(r->in, MQ_ENT_VEHICLE, v);
@@ -726,9 +738,8 @@ static void parse_vehicle(req *r, const json_t *veh, int v)
     ids[v] = rq_get_id(r, veh);
     rq_check_unique(r, ids, v, "vehicles");
     const char *vin = rq_get_string(r, veh, "vin", false);
-    if (vin && (strlen(vin) == 0 || strlen(vin) > 17 ||
-                strspn(vin, "0123456789ABCDEFGHJKLMNPRSTUVWXYZ") != strlen(vin)))
-        rq_err_at(r, "vin", "not a VIN (up to 17 characters: digits and capitals but I, O, Q)");
+    if (vin && !vin_text(vin))
+        rq_err_at(r, "vin", "not a VIN (up to 17 characters: digits and letters but I, O, Q)");
     double newest = r->has_eff ? r->eff_year + 1 : 2201;
     rq_get_number(r, veh, "year", true, (num_rule){1900, newest, true, false}, &row[MQ_AV_YEAR]);
     rq_get_string(r, veh, "make", false);

@@ -6,14 +6,13 @@
  * PersAutoPolicyQuoteInqRs with Harbor's FullTermAmt; the billion-laughs
  * sample and malformed XML exit 2 with a clear message; JSON requests whose
  * VIN, limits or ZIP contradict the reference data exit 2 naming the field;
- * real vehicles of makes that share a WMI quote exactly as without the VIN.
- * The server: `serve` on a free port (MQ_TEST_PORTS=FIRST-LAST narrows the
- * range) with a temporary database, spoken to over a socket: GET
- * /v1/vin/{vin} (a shared WMI too), GET /v1/states, POST /v1/acord (JSON and
- * ?format=acord, then the saved quote and its worksheet), POST /v1/quotes
- * refused for a VIN that contradicts its year and accepted for a Hyundai
- * built at Kia's plant, the billion laughs refused
- * with 400. Run from the repository root (meson's workdir for tests).
+ * real vehicles of makes that share a WMI, and VINs in lower case, quote
+ * exactly as without the VIN. The server: `serve` on a free port (MQ_TEST_PORTS=FIRST-LAST narrows
+ * the range) with a temporary database, spoken to over a socket: GET /v1/vin/{vin} (a shared WMI
+ * too), GET /v1/states, POST /v1/acord (JSON and ?format=acord, then the saved quote and its
+ * worksheet), POST /v1/quotes refused for a VIN that contradicts its year and accepted for a
+ * Hyundai built at Kia's plant, its VIN in lower case; the billion laughs refused with 400. Run
+ * from the repository root (meson's workdir for tests).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,7 +261,8 @@ static double harbor_total(const char *out)
  * builds the Hyundai Santa Fe; 5N1 and JN8: Nissan's, Infiniti's QX60 and
  * QX80) were refused, exit 2: "make Kia from the VIN (WMI 5XY) contradicts
  * make "Hyundai"". They quote exactly as without the VIN (it checks, it
- * does not rate). */
+ * does not rate). A VIN in lower or mixed case was refused ("not a VIN
+ * ... capitals"): it is the same VIN, checked as capitals. */
 static void test_json_vins_accepted(void **state)
 {
     (void)state;
@@ -271,9 +271,9 @@ static void test_json_vins_accepted(void **state)
         int year;
         const char *make;
     } real[] = {
-        {"5XYZU3LBXCG000001", 2012, "Hyundai"},
-        {"5N1DL0MN5HC000001", 2017, "Infiniti"},
-        {"JN8AZ2NE3H9000001", 2017, "Infiniti"},
+        {"5XYZU3LBXCG000001", 2012, "Hyundai"},  {"5N1DL0MN5HC000001", 2017, "Infiniti"},
+        {"JN8AZ2NE3H9000001", 2017, "Infiniti"}, {"5xyzu3lbxcg000001", 2012, "Hyundai"},
+        {"2hgfe2f52nh000001", 2022, "Honda"},    {"2HgFe2F52Nh000001", 2022, "Honda"},
     };
     for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
         run with = RUN("quote", "--json",
@@ -287,14 +287,39 @@ static void test_json_vins_accepted(void **state)
         ts_result_free(&with);
         ts_result_free(&without);
     }
-    /* a make none of the WMI's makes still exits 2 naming the field */
+    /* example 1 (a 2022 Honda) with its VIN in lower case: Harbor's 714.00 */
+    run r =
+        RUN("quote", "--json", vehicle_request("lower.json", "2hgfe2f52nh000001", 2022, "Honda"));
+    assert_exit(&r, 0);
+    assert_true(harbor_total(r.out) == 714.0);
+    ts_result_free(&r);
+    /* a make none of the WMI's makes, a lower-case VIN of the wrong year, and
+     * a non-VIN still exit 2 naming the field */
     const char *path = vehicle_request("honda.json", "5XYZU3LBXCG000001", 2012, "Honda");
-    run r = RUN("quote", path);
+    r = RUN("quote", path);
     assert_exit(&r, 2);
     char want[512];
     snprintf(want, sizeof want,
              "%s: invalid request: vehicles[0].vin: make Kia or Hyundai from the VIN (WMI 5XY) "
              "contradicts make \"Honda\"\n",
+             path);
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+    path = vehicle_request("year.json", "1hgcm82633a004352", 2022, "Honda");
+    r = RUN("quote", path);
+    assert_exit(&r, 2);
+    snprintf(want, sizeof want,
+             "%s: invalid request: vehicles[0].vin: model year 2003 from the VIN contradicts year "
+             "2022\n",
+             path);
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+    path = vehicle_request("notvin.json", "5xyzu3lbxcg0o0001", 2012, "Hyundai");
+    r = RUN("quote", path);
+    assert_exit(&r, 2);
+    snprintf(want, sizeof want,
+             "%s: invalid request: vehicles[0].vin: not a VIN (up to 17 characters: digits and "
+             "letters but I, O, Q)\n",
              path);
     assert_string_equal(r.err, want);
     ts_result_free(&r);
@@ -463,14 +488,14 @@ static void test_server_vin_shared_wmi(void **state)
     free(r.headers);
 }
 
-/* POST /v1/quotes with the VIN of a Hyundai built at Kia's plant:
- * 201 (it was a 422) with Harbor's total of the same request without the
- * VIN, saved as sent, and its worksheet re-rated from what was saved to
+/* POST /v1/quotes with the VIN of a Hyundai built at Kia's plant, in lower
+ * case: 201 (it was a 422) with Harbor's total of the same request without
+ * the VIN, saved as sent, and its worksheet re-rated from what was saved to
  * that total. */
 static void test_server_quotes_vin_accepted(void **state)
 {
     (void)state;
-    const char *path = vehicle_request("server.json", "5XYZU3LBXCG000001", 2012, "Hyundai");
+    const char *path = vehicle_request("server.json", "5xyzu3lbxcg000001", 2012, "Hyundai");
     size_t len;
     char *body = ts_read_file(path, &len);
     reply r = call("POST", "/v1/quotes", "application/json", body, len);

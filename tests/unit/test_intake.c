@@ -3,8 +3,8 @@
  * VIN check digits (valid VINs; every single-character change of a valid VIN
  * caught; I, O and Q refused), model years across both 30-year cycles for all
  * 30 year codes, makers from the bundled WMI table (real vehicles of makes
- * that share a WMI accepted, other makes refused naming them all); every
- * state's minimum
+ * that share a WMI accepted, other makes refused naming them all; a VIN in
+ * lower case checked as capitals); every state's minimum
  * limits on 2026-03-01 (all 51, exact), the laws that changed (California
  * 2025, New Jersey 2023 and 2026), ZIP prefixes; mq_intake_check's messages;
  * broken data files reported as file:line. ACORD: Harbor's examples 1 and 2
@@ -570,6 +570,12 @@ static void test_request_checks(void **state)
     char civic[18] = "2HGFE2F50NH500000";
     with_check(civic);
     expect_intake("vehicles.0.vin", json_string(civic), "");
+    /* a VIN's letters have one case: lower case is checked as capitals */
+    for (char *c = civic; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    expect_intake("vehicles.0.vin", json_string(civic), "");
+    expect_intake("vehicles.0.vin", json_string("1hgcm82633a004352"),
+                  "vehicles[0].vin: model year 2003 from the VIN contradicts year 2022");
     char toyota[18] = "2T1BURHE0NC074554"; /* a 2022 Toyota */
     with_check(toyota);
     expect_intake("vehicles.0.vin", json_string(toyota),

@@ -253,6 +253,42 @@ static void test_zip_codes(void **state)
     expect_error(req, "vehicles[0].garaging_zip", "not a 5-digit ZIP code \"43a15\"");
 }
 
+/* A VIN's letters have one case: "1hgcm82633a004352" is 1HGCM82633A004352.
+ * The request refused it ("not a VIN ... capitals") while GET /v1/vin/ and
+ * ACORD read it so. Lower and mixed case are accepted (src/intake checks
+ * it in capitals); what is not a VIN in any case is still refused. */
+static void test_vin_case(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"1hgcm82633a004352", "1HgCm82633A004352",
+                                       "5xyzu3lbxcg000001", "1hgcm8"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        json_t *req = ts_example_request(EXAMPLES, 0);
+        ts_set_path(req, "vehicles[0].vin", json_string(good[i]));
+        mq_arena a;
+        mq_input in;
+        expect_ok(req, &a, &in);
+        mq_arena_free(&a);
+    }
+    static const char *const bad[] = {
+        "1hgcm82633a0o4352",  /* o */
+        "ihgcm82633a004352",  /* i */
+        "1hgcm8263qa004352",  /* q */
+        "1hgcm82633a0043521", /* 18 characters */
+        "",
+        "1hgcm 82633a004352",
+        "1hgcm-82633a00435",
+        "1hgcm82633\xc3\xa9"
+        "00435", /* a letter outside A-Z */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *req = ts_example_request(EXAMPLES, 0);
+        ts_set_path(req, "vehicles[0].vin", json_string(bad[i]));
+        expect_error(req, "vehicles[0].vin",
+                     "not a VIN (up to 17 characters: digits and letters but I, O, Q)");
+    }
+}
+
 /* ---- Dates --------------------------------------------------------------- */
 
 static void test_impossible_date(void **state)
@@ -838,6 +874,7 @@ int main(void)
         cmocka_unit_test(test_harbor_example_2_incidents),
         cmocka_unit_test(test_every_harbor_example_parses),
         cmocka_unit_test(test_carriers_and_garaging_zip),
+        cmocka_unit_test(test_vin_case),
         cmocka_unit_test(test_money_has_exactly_its_cents),
         cmocka_unit_test(test_dump_keeps_order_and_indents),
         cmocka_unit_test(test_quoted_values_are_bounded),
