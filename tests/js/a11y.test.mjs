@@ -1,0 +1,193 @@
+// a11y.test.mjs -- the shopper's page as a keyboard-only, screen-reader or
+// low-vision shopper meets it, in Debian's headless Chromium (playwright-core)
+// against the real `multiquote serve` binary. Names and roles are read from
+// Chromium's own accessibility tree (CDP Accessibility.getFullAXTree), which is
+// what a screen reader is given, not from DOM attributes:
+//   - every stop of the Tab key, on the form, the results and the worksheet,
+//     shows a focus ring of 3:1 or more against the colours around it
+//     (WCAG 1.4.11), on the white page, the blue header and a blue button.
+//
+// Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
+import { describe, it, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, stopAll } from './lib/server.mjs';
+import { launchBrowser, closeAll, newPage, screenshot, removeScreenshot } from './lib/browser.mjs';
+
+const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
+
+let server;
+let browser;
+const pages = new Set();
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await closeAll();
+  await stopAll();
+});
+
+afterEach(async () => {
+  await Promise.all([...pages].map((p) => p.context().close().catch(() => {})));
+  pages.clear();
+});
+
+/** it() with a page opener; a failure saves a screenshot of the first page; no page may throw. */
+function browserIt(name, fn, { timeout = 120000 } = {}) {
+  it(name, { timeout }, async () => {
+    removeScreenshot(`FAILED-${name}`);
+    const mine = [];
+    const openPage = async (opts) => {
+      const p = await newPage(browser, opts);
+      pages.add(p);
+      mine.push(p);
+      return p;
+    };
+    try {
+      await fn(openPage);
+    } catch (e) {
+      if (mine[0] && !mine[0].isClosed()) await screenshot(mine[0], `FAILED-${name}`).catch(() => {});
+      const thrown = mine.flatMap((p) => p.errors);
+      if (thrown.length) e.message += `\nuncaught in the page: ${thrown.join(' | ')}`;
+      throw e;
+    }
+    for (const p of mine) assert.deepEqual(p.errors, [], `uncaught errors on ${p.url()}`);
+  });
+}
+
+async function goto(page, p = '/') {
+  await page.goto(server.url + p);
+  await page.waitForSelector('html.ready');
+}
+
+/** Picks `line`, fills its example and gets quotes; returns the quote id once /q/{id} shows it. */
+async function quoteExample(page, line = 'auto') {
+  await goto(page, '/');
+  await page.getByTestId(`line-${line}`).check();
+  await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+  await page.getByTestId('fill-example').click();
+  await page.getByTestId('get-quotes').click();
+  await page.waitForURL(QUOTE_PATH);
+  await page.locator('[data-testid^="total-"]').first().waitFor();
+  return new URL(page.url()).pathname.match(QUOTE_PATH)[1];
+}
+
+// ---- The focus ring -----------------------------------------------------------
+
+/**
+ * What the focused element's ring looks like, measured in the page: the ring
+ * colour (its outline), the colour just inside it (between the ring and the
+ * element) and just outside it. A box-shadow drawn under the ring and wider
+ * than it is what lies on either side of the ring; without one, the colour on
+ * each side is the first opaque background found from the element at that
+ * point. Null when nothing but the body has the focus.
+ */
+function focusRing(page) {
+  return page.evaluate(() => {
+    const a = document.activeElement;
+    if (!a || a === document.body) return null;
+    const parse = (c) => {
+      const m = /rgba?\(([^)]*)\)/.exec(c || '');
+      if (!m) return null;
+      const [r, g, b, alpha = 1] = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+      return { r, g, b, a: alpha };
+    };
+    const bgAt = (x, y) => {
+      for (let el = document.elementFromPoint(x, y); el; el = el.parentElement) {
+        const c = parse(getComputedStyle(el).backgroundColor);
+        if (c && c.a > 0) return c;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const cs = getComputedStyle(a);
+    const width = parseFloat(cs.outlineWidth) || 0;
+    const offset = parseFloat(cs.outlineOffset) || 0;
+    const rect = a.getBoundingClientRect();
+    // A halo: "rgb(255, 255, 255) 0px 0px 0px 7px" (no inset, no blur).
+    const shadow = /^(rgba?\([^)]*\)) 0px 0px 0px ([\d.]+)px$/.exec(cs.boxShadow || '');
+    const halo = shadow && parseFloat(shadow[2]) >= offset + width + 1 ? parse(shadow[1]) : null;
+    const y = Math.max(1, Math.min(innerHeight - 2, rect.top + rect.height / 2));
+    const leftOut = rect.left - offset - width - 1;
+    const outX = leftOut >= 0 ? leftOut : Math.min(innerWidth - 1, rect.right + offset + width + 1);
+    return {
+      what: `${a.tagName.toLowerCase()}${a.getAttribute('data-testid') ? `[${a.getAttribute('data-testid')}]` : ''}`
+        + ` "${((a.labels && a.labels[0] && a.labels[0].textContent) || a.getAttribute('aria-label') || a.textContent || '')
+          .trim().slice(0, 40)}"`,
+      style: cs.outlineStyle,
+      width,
+      ring: parse(cs.outlineColor),
+      inside: halo || (offset > 0 ? bgAt(rect.left - offset / 2, y) : parse(cs.backgroundColor) || bgAt(rect.left + 1, y)),
+      outside: halo || bgAt(outX, y),
+      shown: rect.width > 0 && rect.height > 0 && rect.bottom > 0 && rect.top < innerHeight,
+    };
+  });
+}
+
+function luminance({ r, g, b }) {
+  const f = (v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+}
+
+/** The WCAG contrast ratio of two colours. */
+function contrast(x, y) {
+  const [hi, lo] = [luminance(x), luminance(y)].sort((p, q) => q - p);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/**
+ * Presses Tab until the focus comes back to the first stop (or `max` times),
+ * checking at each stop that the focused element is on screen and has a solid
+ * ring at least 2px wide of 3:1 or more against both sides; at least `least`
+ * stops. Returns the stops.
+ */
+async function checkEveryTabStop(page, where, { max = 200, least = 4 } = {}) {
+  const stops = [];
+  const problems = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focusRing(page);
+    if (!f) continue; // the browser's own chrome between two rounds
+    if (stops.length && f.what === stops[0]) break;
+    stops.push(f.what);
+    if (!f.shown) problems.push(`${f.what}: off screen`);
+    if (f.style !== 'solid' || f.width < 2) problems.push(`${f.what}: ring ${f.style} ${f.width}px`);
+    for (const side of ['inside', 'outside']) {
+      const ratio = contrast(f.ring, f[side]);
+      if (ratio < 3) {
+        problems.push(`${f.what}: ring rgb(${f.ring.r},${f.ring.g},${f.ring.b}) on rgb(${f[side].r},${f[side].g},${f[side].b}) `
+          + `${side} is ${ratio.toFixed(2)}:1`);
+      }
+    }
+  }
+  assert.ok(stops.length >= least, `${where}: Tab reaches the page's controls (${stops.join(', ')})`);
+  assert.deepEqual(problems, [], `${where}: every focus ring stands out 3:1`);
+  return stops;
+}
+
+describe('keyboard', () => {
+  browserIt('every Tab stop of the form, the results and the worksheet shows a ring of 3:1 against its surroundings', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    const formStops = await checkEveryTabStop(page, 'the auto form');
+    assert.ok(formStops.some((s) => s.startsWith('a "Skip to content"')), 'the skip link (over the blue header) is a stop');
+    assert.ok(formStops.some((s) => s.startsWith('button[get-quotes]')), 'the blue "Get quotes" button is a stop');
+
+    await quoteExample(page);
+    const resultStops = await checkEveryTabStop(page, 'the results');
+    assert.ok(resultStops.some((s) => s.startsWith('button[why-harbor]')));
+
+    await page.getByTestId('why-harbor').click();
+    await page.getByRole('dialog').locator('table').waitFor();
+    // A modal dialog keeps Tab inside it: its Close button and its table (which scrolls).
+    const dialogStops = await checkEveryTabStop(page, 'the worksheet', { least: 2 });
+    assert.ok(dialogStops.some((s) => s.startsWith('button[worksheet-close]')));
+    await page.keyboard.press('Escape');
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('data-testid')), 'why-harbor',
+      'closing the worksheet gives the focus back to its button');
+  });
+});
