@@ -180,7 +180,7 @@ function quotedCard(r, ctx, v, key, saved) {
     h('tbody', null,
       covs.map((cv) => h('tr', null,
         perUnit ? h('td', null, unitOf(cv) || '—') : null,
-        h('th', { scope: 'row' }, coverageName(ctx, cv.code),
+        h('th', { scope: 'row' }, coverageName(ctx, cv.code), ' ',
           h('span', { class: 'limits' }, limitsText(cv.limits))),
         h('td', { class: 'num' }, money(cv.premium)))),
       fees.map((f) => h('tr', { class: 'fee' },
@@ -278,7 +278,7 @@ function comparison(quoted, ctx, v, keys) {
     table.append(h('tbody', null,
       policyOnly ? null : h('tr', { class: 'group' }, h('th', { scope: 'colgroup', colspan: quoted.length + 1 }, unitName(ctx, u))),
       codes.map((code) => h('tr', null,
-        h('th', { scope: 'row' }, coverageName(ctx, code),
+        h('th', { scope: 'row' }, coverageName(ctx, code), ' ',
           h('span', { class: 'limits' }, limitsText(rows.get(u).get(code)))),
         quoted.map((r) => {
           const cv = cell(r, u, code);

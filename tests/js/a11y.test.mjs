@@ -5,13 +5,15 @@
 // what a screen reader is given, not from DOM attributes:
 //   - every stop of the Tab key, on the form, the results and the worksheet,
 //     shows a focus ring of 3:1 or more against the colours around it
-//     (WCAG 1.4.11), on the white page, the blue header and a blue button.
+//     (WCAG 1.4.11), on the white page, the blue header and a blue button;
+//   - a coverage's row header reads its name and its limits as separate words
+//     ("Bodily injury liability $100k / $300k", not "liability$100k").
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopAll } from './lib/server.mjs';
-import { launchBrowser, closeAll, newPage, screenshot, removeScreenshot } from './lib/browser.mjs';
+import { launchBrowser, closeAll, newPage, screenshot, removeScreenshot, axTree } from './lib/browser.mjs';
 
 const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
 
@@ -189,5 +191,31 @@ describe('keyboard', () => {
     await page.keyboard.press('Escape');
     assert.equal(await page.evaluate(() => document.activeElement.getAttribute('data-testid')), 'why-harbor',
       'closing the worksheet gives the focus back to its button');
+  });
+});
+
+// ---- Tables as a screen reader reads them -----------------------------------------
+
+/** The accessibility tree's table headers of `page` matching `filter`: [{role, name}]. */
+async function headers(page, filter = () => true) {
+  const nodes = await axTree(page);
+  return nodes
+    .filter((n) => n.role === 'columnheader' || n.role === 'rowheader')
+    .map(({ role, name }) => ({ role, name }))
+    .filter(filter);
+}
+
+describe('tables', () => {
+  browserIt('a coverage\'s row header says its name and its limits as separate words', async (openPage) => {
+    const page = await openPage();
+    await quoteExample(page);
+    const card = await headers(page);
+    const names = card.filter((x) => x.role === 'rowheader').map((x) => x.name);
+    // Harbor's card (a wide screen: the limits on the same line) and the comparison.
+    for (const want of ['Bodily injury liability $100k / $300k', 'Property damage liability $100k limit',
+      'Medical payments $5k limit', 'Comprehensive $500 deductible', 'Collision $500 deductible']) {
+      assert.ok(names.filter((n) => n === want).length >= 2, `"${want}" in a card and in the comparison; row headers: ${[...new Set(names)].join(' | ')}`);
+    }
+    assert.deepEqual(names.filter((n) => /[a-z]\$/.test(n)), [], 'no word runs into its amount');
   });
 });

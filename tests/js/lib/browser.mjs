@@ -118,3 +118,27 @@ export async function screenshot(page, name, { fullPage = true } = {}) {
 export function removeScreenshot(name) {
   rmSync(screenshotPath(name), { force: true });
 }
+
+/**
+ * The accessibility tree Chromium gives assistive technology for `page`, as
+ * CDP Accessibility.getFullAXTree has it: its nodes not ignored, each as
+ * {id, parent, children, role, name, description, props} (props: the node's
+ * properties by name: level, invalid, focused...).
+ */
+export async function axTree(page) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+    return nodes.filter((n) => !n.ignored).map((n) => ({
+      id: n.nodeId,
+      parent: n.parentId,
+      children: n.childIds || [],
+      role: n.role ? n.role.value : '',
+      name: n.name ? String(n.name.value) : '',
+      description: n.description ? String(n.description.value) : '',
+      props: Object.fromEntries((n.properties || []).map((p) => [p.name, p.value && p.value.value])),
+    }));
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
