@@ -276,7 +276,7 @@ function comparison(quoted, ctx, v, keys) {
   for (const u of v.rowPerUnit ? [] : units) {
     const codes = [...rows.get(u).keys()].sort((a, b) => rank(a) - rank(b));
     table.append(h('tbody', null,
-      policyOnly ? null : h('tr', { class: 'group' }, h('th', { scope: 'colgroup', colspan: quoted.length + 1 }, unitName(ctx, u))),
+      policyOnly ? null : h('tr', { class: 'group' }, h('th', { scope: 'rowgroup', colspan: quoted.length + 1 }, unitName(ctx, u))),
       codes.map((code) => h('tr', null,
         h('th', { scope: 'row' }, coverageName(ctx, code), ' ',
           h('span', { class: 'limits' }, limitsText(rows.get(u).get(code)))),

@@ -79,7 +79,7 @@ function renderSteps(ws, ctx) {
     if (key !== group) {
       group = key;
       tbody = h('tbody', null, h('tr', { class: 'group' },
-        h('th', { colspan: 5, scope: 'colgroup' }, groupTitle(st, ctx.coverageNames || {}, ctx.unitLabels || {}))));
+        h('th', { colspan: 5, scope: 'rowgroup' }, groupTitle(st, ctx.coverageNames || {}, ctx.unitLabels || {}))));
       table.append(tbody);
     }
     const [sym, words] = OPS[st.op] || [String(st.op || ''), String(st.op || '')];

@@ -7,7 +7,10 @@
 //     shows a focus ring of 3:1 or more against the colours around it
 //     (WCAG 1.4.11), on the white page, the blue header and a blue button;
 //   - a coverage's row header reads its name and its limits as separate words
-//     ("Bodily injury liability $100k / $300k", not "liability$100k").
+//     ("Bodily injury liability $100k / $300k", not "liability$100k");
+//   - a group row of a table (a vehicle in the comparison, a coverage in the
+//     worksheet) is a row header over its rows, never one more column header
+//     (a screen reader would say it with every cell of the columns it spans).
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -217,5 +220,32 @@ describe('tables', () => {
       assert.ok(names.filter((n) => n === want).length >= 2, `"${want}" in a card and in the comparison; row headers: ${[...new Set(names)].join(' | ')}`);
     }
     assert.deepEqual(names.filter((n) => /[a-z]\$/.test(n)), [], 'no word runs into its amount');
+  });
+
+  browserIt('a group row (a vehicle in the comparison, a coverage in the worksheet) is a row header, not a column header', async (openPage) => {
+    const page = await openPage();
+    await quoteExample(page);
+    const comparison = await page.getByTestId('comparison').evaluate((t) => ({
+      caption: t.caption.textContent,
+      carriers: t.tHead.rows[0].cells.length - 1,
+    }));
+    const cols = (await headers(page, (x) => x.role === 'columnheader')).map((x) => x.name);
+    // The cards' columns, then the comparison's: Coverage and one per carrier; nothing else.
+    assert.deepEqual(cols.filter((n) => n !== 'Vehicle' && n !== 'Coverage and limits' && n !== 'Premium'
+      && n !== 'Coverage' && !/ Rating [A-F][+-]*$/.test(n)), [], 'only real columns are column headers');
+    assert.equal(cols.filter((n) => / Rating [A-F][+-]*$/.test(n)).length, comparison.carriers, comparison.caption);
+    const vehicle = await headers(page, (x) => x.name === 'Vehicle v1 (2022 Honda Civic)');
+    assert.deepEqual(vehicle, [{ role: 'rowheader', name: 'Vehicle v1 (2022 Honda Civic)' }], 'the vehicle over its coverages');
+
+    await page.getByTestId('why-harbor').click();
+    const dialog = page.getByRole('dialog', { name: 'Why Harbor Mutual costs $714.00' });
+    await dialog.locator('table').waitFor();
+    const ws = await headers(page, (x) => x.role === 'columnheader' && !cols.includes(x.name));
+    assert.deepEqual(ws.map((x) => x.name), ['Step', 'Looked up', 'Op.', 'Factor', 'Running'], 'the worksheet\'s columns only');
+    const groups = await dialog.locator('tr.group').allTextContents();
+    assert.equal(groups[0], 'v1 (2022 Honda Civic) · Bodily injury liability');
+    assert.equal(groups.at(-1), 'Policy');
+    const roles = await headers(page, (x) => groups.includes(x.name));
+    assert.deepEqual(roles, groups.map((name) => ({ role: 'rowheader', name })), 'each coverage and the policy head their steps');
   });
 });
