@@ -322,6 +322,11 @@ function tipsSection(resp, quoted, v, keys) {
 
 // ---- The whole view --------------------------------------------------------
 
+/**
+ * The sort and filter controls; each change calls rerender(said): `said`, when
+ * given, is told before the new count (a new order leaves the count as it
+ * was, and a status region only speaks when its text changes).
+ */
 function controls(rerender, v) {
   const sortId = uid('sort');
   const onlyId = uid('only');
@@ -340,7 +345,11 @@ function controls(rerender, v) {
     id: maxId, type: 'number', min: '0', step: '1', inputmode: 'decimal', 'data-testid': 'filter-max',
     value: view.maxTotal, placeholder: 'No limit',
   });
-  sort.addEventListener('change', () => { view.sort = sort.value; rerender(); });
+  sort.addEventListener('change', () => {
+    view.sort = sort.value;
+    const how = sort.selectedOptions[0].textContent; // "Carrier rating, best first"
+    rerender(`Sorted by ${how.charAt(0).toLowerCase()}${how.slice(1)}.`);
+  });
   only.addEventListener('change', () => { view.onlyQuoted = only.checked; rerender(); });
   minRating.addEventListener('change', () => { view.minRating = minRating.value; rerender(); });
   maxTotal.addEventListener('input', () => { view.maxTotal = maxTotal.value.trim(); rerender(); });
@@ -400,12 +409,15 @@ export function renderResults(root, resp, ctx) {
           ? `${results.length} carrier${results.length === 1 ? '' : 's'} asked: ${quotedAll.length} quoted, ${othersAll.length} did not.`
           : `${askedCount} ${plural(v.nouns.asked, askedCount)} asked: ${quotedAll.length} ${plural(v.nouns.quoted, quotedAll.length)} quoted, ${othersAll.length} did not quote.`)),
     v.banner(results),
-    quotedAll.length || othersAll.length ? controls(() => draw(true), v) : null,
+    quotedAll.length || othersAll.length ? controls((said) => draw(true, said), v) : null,
     dynamic,
   ].filter(Boolean));
 
-  /** Draws the sorted, filtered results; `announce`: say the new count in the status region. */
-  function draw(announce) {
+  /**
+   * Draws the sorted, filtered results; `announce`: say the new count in the
+   * status region, after `said` when given ("Sorted by carrier rating, best first.").
+   */
+  function draw(announce, said = '') {
     if (chartObserver) chartObserver.disconnect();
     chartObserver = null;
     const quoted = sorted(quotedAll.filter((r) => passes(r, v)), view.sort, v);
@@ -417,7 +429,7 @@ export function renderResults(root, resp, ctx) {
       + `${others.length ? ` and ${others.length} ${plural(v.nouns.asked, others.length)} that did not quote` : ''}`
       + `${hiddenCount ? ` (${hiddenCount} hidden by filters)` : ''}.`;
     parts.push(h('p', { class: 'count', 'data-testid': 'results-count' }, count));
-    if (announce && ctx.announce) ctx.announce(count);
+    if (announce && ctx.announce) ctx.announce(said ? `${said} ${count}` : count);
 
     if (quoted.length) {
       const fig = h('figure', { class: 'chart-box' },

@@ -10,7 +10,9 @@
 //     ("Bodily injury liability $100k / $300k", not "liability$100k");
 //   - a group row of a table (a vehicle in the comparison, a coverage in the
 //     worksheet) is a row header over its rows, never one more column header
-//     (a screen reader would say it with every cell of the columns it spans).
+//     (a screen reader would say it with every cell of the columns it spans);
+//   - a new sort order is said in the results' status region, every time
+//     (the count alone stays the same, so the region would say nothing).
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -247,5 +249,42 @@ describe('tables', () => {
     assert.equal(groups.at(-1), 'Policy');
     const roles = await headers(page, (x) => groups.includes(x.name));
     assert.deepEqual(roles, groups.map((name) => ({ role: 'rowheader', name })), 'each coverage and the policy head their steps');
+  });
+});
+
+// ---- What the status region says ---------------------------------------------
+
+describe('announcements', () => {
+  browserIt('a new sort order is said in the status region, each time, with the count', async (openPage) => {
+    const page = await openPage();
+    const id = await quoteExample(page);
+    const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+    const quoted = quote.results.filter((r) => r.status === 'quoted').length;
+    const others = quote.results.length - quoted;
+    const count = `Showing ${quoted} quotes${others ? ` and ${others} carriers that did not quote` : ''}.`;
+    const status = page.getByTestId('results-status');
+    // The region as Chromium gives it: a status (polite live region), its text what it says.
+    const region = async () => {
+      const node = (await axTree(page)).find((n) => n.role === 'status' && n.props.live === 'polite' && n.name === '' && n.props.atomic === true);
+      return node ? 'status' : null;
+    };
+    assert.equal(await region(), 'status', 'the results\' status region is a polite, atomic live region');
+    assert.equal(await status.textContent(), '', 'nothing said on arrival: the focus goes to the heading');
+
+    /** Waits until the region says `text` (it waits for the shopper to pause); fails with what it says instead. */
+    const saysNow = async (text) => {
+      await page.waitForFunction((t) => document.querySelector('[data-testid="results-status"]').textContent === t, text,
+        { timeout: 5000 }).catch(async () => assert.equal(await status.textContent(), text, 'the status region'));
+    };
+    await page.getByTestId('sort').selectOption('rating');
+    await saysNow(`Sorted by carrier rating, best first. ${count}`);
+    assert.equal(await page.getByRole('heading', { level: 2, name: 'Quotes, best rated first' }).count(), 1);
+    await page.getByTestId('sort').selectOption('price');
+    await saysNow(`Sorted by price a month, lowest first. ${count}`);
+    await page.getByTestId('sort').selectOption('rating');
+    await saysNow(`Sorted by carrier rating, best first. ${count}`);
+    // A filter says the count alone.
+    await page.getByTestId('filter-quoted').check();
+    await saysNow(`Showing ${quoted} quotes${others ? ` (${others} hidden by filters)` : ''}.`);
   });
 });
