@@ -337,7 +337,10 @@ async function submit(e) {
 
 // ---- Results -------------------------------------------------------------
 
+let showingArriving = false; // the results shown are still arriving
+
 function showForm() {
+  showingArriving = false;
   formView.hidden = false;
   resultsView.hidden = true;
   document.title = `Compare insurance quotes – ${SITE}`;
@@ -353,7 +356,52 @@ function announce(text) {
   }, 400);
 }
 
-/** Shows response `resp` (quote `id`, or null: not saved); `arriving`: results still streaming in. */
+/**
+ * Where the focus is in the results shown, as a way to find the same control
+ * in results drawn again: {sel, start, end} (the text selection of a field),
+ * or null when the focus is not in them.
+ */
+function resultsFocus() {
+  const a = document.activeElement;
+  if (!a || a === resultsEl || !resultsEl.contains(a)) return null;
+  const testid = a.getAttribute('data-testid');
+  const label = a.getAttribute('aria-label');
+  let sel = null;
+  if (testid) sel = `[data-testid="${CSS.escape(testid)}"]`;
+  else if (a.id === 'results-title') sel = '#results-title';
+  else if (label) sel = `${a.tagName.toLowerCase()}[aria-label="${CSS.escape(label)}"]`;
+  if (!sel) return null;
+  let start = null;
+  let end = null;
+  try {
+    start = a.selectionStart;
+    end = a.selectionEnd;
+  } catch (e) {
+    /* no text selection in this kind of control */
+  }
+  return { sel, start, end };
+}
+
+/** Puts the focus back on the control `kept` (resultsFocus()) names, if the results drawn again have it. */
+function restoreResultsFocus(kept) {
+  const el = kept && resultsEl.querySelector(kept.sel);
+  if (!el) return false;
+  el.focus({ preventScroll: true });
+  try {
+    if (kept.start !== null && kept.start !== undefined) el.setSelectionRange(kept.start, kept.end);
+  } catch (e) {
+    /* a number field has no selection to set */
+  }
+  return document.activeElement === el;
+}
+
+/**
+ * Shows response `resp` (quote `id`, or null: not saved); `arriving`: results
+ * still streaming in. The results are drawn anew each time, so the control
+ * that had the focus in them (a filter being typed in, the sort) gets it
+ * back. Otherwise, with `focus`, and when the first results arrive while the
+ * focus is on the form (now hidden), the results' heading takes it.
+ */
 async function showResponse(resp, id, focus, arriving = false) {
   let mod;
   try {
@@ -379,11 +427,19 @@ async function showResponse(resp, id, focus, arriving = false) {
     clearTimeout(announceTimer);
     resultsStatus.textContent = '';
   }
+  const kept = resultsFocus();
+  const wasArriving = showingArriving;
+  showingArriving = arriving;
   formView.hidden = true;
   resultsView.hidden = false;
   const view = mod.render ? mod.render(resultsEl, resp, ctx) : renderResults(resultsEl, resp, ctx);
   document.title = `Quotes ${resp.quote_id || ''} – ${SITE}`;
-  if (focus) view.focusTitle();
+  if (restoreResultsFocus(kept)) {
+    // Typing on while the last carriers answered: no heading says the quote is in.
+    if (wasArriving && !arriving) announce('Every carrier has answered.');
+  } else if (focus || (arriving && !wasArriving && !resultsView.contains(document.activeElement))) {
+    view.focusTitle();
+  }
 }
 
 // The contract's order: quoted by ascending total, then the rest.

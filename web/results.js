@@ -356,6 +356,7 @@ function controls(rerender, v) {
   const clearBtn = h('button', {
     type: 'button',
     class: 'link-button',
+    'data-testid': 'clear-filters',
     onclick: () => {
       Object.assign(view, { onlyQuoted: false, minRating: '', maxTotal: '' });
       only.checked = false;

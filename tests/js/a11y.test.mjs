@@ -12,7 +12,10 @@
 //     worksheet) is a row header over its rows, never one more column header
 //     (a screen reader would say it with every cell of the columns it spans);
 //   - a new sort order is said in the results' status region, every time
-//     (the count alone stays the same, so the region would say nothing).
+//     (the count alone stays the same, so the region would say nothing);
+//   - while results stream in, the results' heading takes the focus from the
+//     hidden form, and a filter being typed in keeps the focus and the keys
+//     typed as each carrier's answer redraws the results.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -286,5 +289,75 @@ describe('announcements', () => {
     // A filter says the count alone.
     await page.getByTestId('filter-quoted').check();
     await saysNow(`Showing ${quoted} quotes${others ? ` (${others} hidden by filters)` : ''}.`);
+  });
+});
+
+// ---- Results streaming in --------------------------------------------------------
+
+/** Makes each event of the page's quote stream arrive `delay` ms after the one before. */
+async function slowStream(page, delay) {
+  await page.addInitScript((ms) => {
+    const real = window.fetch;
+    window.fetch = async (url, init) => {
+      const res = await real(url, init);
+      if (String(url) !== '/v1/quotes' || !(res.headers.get('Content-Type') || '').startsWith('text/event-stream')) return res;
+      const blocks = (await res.text()).split('\n\n').filter(Boolean).map((b) => `${b}\n\n`);
+      const body = new ReadableStream({
+        async start(c) {
+          for (const b of blocks) {
+            await new Promise((r) => setTimeout(r, ms));
+            c.enqueue(new TextEncoder().encode(b));
+          }
+          c.close();
+        },
+      });
+      return new Response(body, { status: res.status, headers: { 'Content-Type': 'text/event-stream' } });
+    };
+  }, delay);
+}
+
+/** What has the focus: its data-testid, else its id, else its tag. */
+const focused = (page) => page.evaluate(() => {
+  const a = document.activeElement;
+  return a ? a.getAttribute('data-testid') || a.id || a.tagName : null;
+});
+
+describe('results streaming in', () => {
+  browserIt('the heading takes the focus from the hidden form; a filter typed in keeps the focus and every key as carriers answer', async (openPage) => {
+    const page = await openPage();
+    await slowStream(page, 300);
+    await goto(page, '/');
+    await page.getByTestId('fill-example').click();
+    await page.getByTestId('get-quotes').focus();
+    await page.keyboard.press('Enter');
+    const arriving = page.getByTestId('results-arriving');
+    await arriving.waitFor();
+    await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'results-title', null, { timeout: 5000 })
+      .catch(async () => assert.equal(await focused(page), 'results-title', 'the first results: the focus leaves the hidden form'));
+    const heading = (await axTree(page)).find((n) => n.role === 'heading' && n.props.focused === true);
+    assert.equal(heading && heading.name, 'Your auto quotes', 'a screen reader is told where it is');
+
+    // Tab on to the maximum price a month, type as carriers keep answering.
+    for (let i = 0; i < 10 && (await focused(page)) !== 'filter-max'; i++) await page.keyboard.press('Tab');
+    assert.equal(await focused(page), 'filter-max');
+    const before = await arriving.textContent();
+    await page.keyboard.type('9');
+    await page.waitForFunction((t) => {
+      const el = document.querySelector('[data-testid="results-arriving"]');
+      return !el || el.textContent !== t;
+    }, before);
+    assert.equal(await focused(page), 'filter-max', 'the results drawn again: the field typed in keeps the focus');
+    await page.keyboard.type('99');
+    assert.equal(await page.getByTestId('filter-max').inputValue(), '999', 'no key typed is lost');
+
+    // The saved quote opens; the field still has the focus, and the region says every carrier is in.
+    await page.waitForURL(QUOTE_PATH);
+    await page.locator('[data-testid="total-harbor"]').waitFor();
+    assert.equal(await page.getByTestId('results-arriving').count(), 0);
+    assert.equal(await focused(page), 'filter-max');
+    assert.equal(await page.getByTestId('filter-max').inputValue(), '999');
+    assert.equal(await page.getByTestId('total-harbor').textContent(), '714.00');
+    await page.waitForFunction(() => document.querySelector('[data-testid="results-status"]').textContent === 'Every carrier has answered.',
+      null, { timeout: 5000 }).catch(async () => assert.equal(await page.getByTestId('results-status').textContent(), 'Every carrier has answered.'));
   });
 });
