@@ -562,6 +562,17 @@ async function start() {
   };
   form.addEventListener('input', clearEdited);
   form.addEventListener('change', clearEdited);
+  // What a form says of itself (dom.js say()): a removed driver, vehicle...
+  // Emptied first, so the same words said twice in a row are said again
+  // (unless something else was said meanwhile).
+  let sayTimer = 0;
+  form.addEventListener('mq:say', (e) => {
+    clearTimeout(sayTimer);
+    statusEl.textContent = '';
+    sayTimer = setTimeout(() => {
+      if (statusEl.textContent === '') statusEl.textContent = e.detail;
+    }, 100);
+  });
 
   $('fill-example').addEventListener('click', async () => {
     await app.switching;

@@ -207,6 +207,23 @@ export function dateInput(prefix, path, attrs = {}) {
   });
 }
 
+// ---- Saying what changed -------------------------------------------------
+
+/**
+ * Says `text` in the form's status region (a removed driver, vehicle...: the
+ * rows after it are renumbered, and the focus moves to the Add button, so a
+ * screen reader would not say it otherwise). `from` is an element in the
+ * page; app.js puts the text of the "mq:say" event it sends there.
+ */
+export function say(from, text) {
+  from.dispatchEvent(new CustomEvent('mq:say', { bubbles: true, detail: String(text) }));
+}
+
+/** "1 driver left.", "2 drivers left.", "No drivers left." */
+export function leftText(n, one, many) {
+  return n === 0 ? `No ${many} left.` : `${n} ${n === 1 ? one : many} left.`;
+}
+
 /** The group error slot of a container (fieldset) that has a data-path. */
 export function groupError(container) {
   const id = uid('gerr');

@@ -10,7 +10,7 @@
 
 import {
   h, uid, field, checkField, input, select, setOptions, chooseOption, dateInput, groupError,
-  putText, putNumber, dollars,
+  putText, putNumber, dollars, say, leftText,
 } from './dom.js';
 import { stateSelect } from './common.js';
 
@@ -170,10 +170,12 @@ function mount(container, common) {
   function removeDriver(d) {
     const i = drivers.indexOf(d);
     if (i < 0 || drivers.length <= 1) return;
+    const name = [d.f.first.value.trim(), d.f.last.value.trim()].filter(Boolean).join(' ');
     drivers.splice(i, 1);
     d.el.remove();
     reindex();
     addDriverBtn.focus();
+    say(addDriverBtn, `Removed driver ${i + 1}${name ? ` (${name})` : ''}. ${leftText(drivers.length, 'driver', 'drivers')}`);
   }
 
   function addIncident(d, data = {}) {
@@ -192,10 +194,13 @@ function mount(container, common) {
     inc.amountField = field('Amount paid (USD)', f.amount, { hint: 'Optional' });
     inc.legend = h('legend');
     inc.remove = removeButton(() => {
-      d.incidents.splice(d.incidents.indexOf(inc), 1);
+      const j = d.incidents.indexOf(inc);
+      d.incidents.splice(j, 1);
       inc.el.remove();
       reindex();
       d.addInc.focus();
+      const who = `driver ${drivers.indexOf(d) + 1}`;
+      say(d.addInc, `Removed incident ${j + 1} of ${who}. ${leftText(d.incidents.length, `incident for ${who}`, `incidents for ${who}`)}`);
     });
     inc.el = h('fieldset', { class: 'item incident' });
     inc.el.append(inc.legend, groupError(inc.el),
@@ -265,10 +270,13 @@ function mount(container, common) {
     v.legend = h('legend');
     v.remove = removeButton(() => {
       if (vehicles.length <= 1) return;
-      vehicles.splice(vehicles.indexOf(v), 1);
+      const i = vehicles.indexOf(v);
+      const desc = [f.year.value, f.make.value.trim(), f.model.value.trim()].filter(Boolean).join(' ');
+      vehicles.splice(i, 1);
       v.el.remove();
       reindex();
       addVehicleBtn.focus();
+      say(addVehicleBtn, `Removed vehicle ${i + 1}${desc ? ` (${desc})` : ''}. ${leftText(vehicles.length, 'vehicle', 'vehicles')}`);
     });
     v.el = h('fieldset', { class: 'item vehicle' });
     v.el.append(v.legend, groupError(v.el),

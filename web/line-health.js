@@ -16,7 +16,7 @@
 
 import {
   h, uid, field, checkField, input, select, chooseOption, dateInput, groupError, putText, putNumber, putAnswer,
-  numText, yesNo, money, usd,
+  numText, yesNo, money, usd, say, leftText,
 } from './dom.js';
 
 const RELATIONSHIPS = { self: 'You', spouse: 'Spouse', child: 'Child' };
@@ -78,10 +78,12 @@ function mount(container) {
       class: 'link-button remove',
       onclick: () => {
         if (m.first) return;
-        members.splice(members.indexOf(m), 1);
+        const i = members.indexOf(m);
+        members.splice(i, 1);
         m.el.remove();
         reindex();
         addBtn.focus();
+        say(addBtn, `Removed member ${i + 1}. ${leftText(members.length, 'member', 'members')}`);
       },
     });
     m.el = h('fieldset', { class: 'item member' });

@@ -4,7 +4,8 @@
 // selects. line-home.js and line-renters.js build their requests from these.
 
 import {
-  h, field, checkField, input, select, chooseOption, dateInput, groupError, putText, putNumber, numText, uid, usd,
+  h, field, checkField, input, select, chooseOption, dateInput, groupError, putText, putNumber, numText, uid, usd, say,
+  leftText,
 } from './dom.js';
 
 export const CONSTRUCTION = [
@@ -102,10 +103,12 @@ export function claimsSection(what) {
       type: 'button',
       class: 'link-button remove',
       onclick: () => {
-        claims.splice(claims.indexOf(c), 1);
+        const i = claims.indexOf(c);
+        claims.splice(i, 1);
         c.el.remove();
         reindex();
         addBtn.focus();
+        say(addBtn, `Removed claim ${i + 1}. ${leftText(claims.length, 'claim', 'claims')}`);
       },
     });
     c.el = h('fieldset', { class: 'item claim' });

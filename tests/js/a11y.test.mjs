@@ -15,7 +15,10 @@
 //     (the count alone stays the same, so the region would say nothing);
 //   - while results stream in, the results' heading takes the focus from the
 //     hidden form, and a filter being typed in keeps the focus and the keys
-//     typed as each carrier's answer redraws the results.
+//     typed as each carrier's answer redraws the results;
+//   - adding a driver, an incident, a vehicle, a health member or a claim puts
+//     the focus on its first field; removing one puts it on the Add button and
+//     says in the form's status region what was removed and how many are left.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -213,6 +216,13 @@ async function headers(page, filter = () => true) {
     .filter(filter);
 }
 
+/** The node of Chromium's accessibility tree that has the focus: {role, name}. */
+async function focusedNode(page) {
+  // The document itself is marked focused too (its window has the focus).
+  const n = (await axTree(page)).find((x) => x.props.focused === true && x.role !== 'RootWebArea');
+  return n ? { role: n.role, name: n.name } : null;
+}
+
 describe('tables', () => {
   browserIt('a coverage\'s row header says its name and its limits as separate words', async (openPage) => {
     const page = await openPage();
@@ -334,8 +344,7 @@ describe('results streaming in', () => {
     await arriving.waitFor();
     await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'results-title', null, { timeout: 5000 })
       .catch(async () => assert.equal(await focused(page), 'results-title', 'the first results: the focus leaves the hidden form'));
-    const heading = (await axTree(page)).find((n) => n.role === 'heading' && n.props.focused === true);
-    assert.equal(heading && heading.name, 'Your auto quotes', 'a screen reader is told where it is');
+    assert.deepEqual(await focusedNode(page), { role: 'heading', name: 'Your auto quotes' }, 'a screen reader is told where it is');
 
     // Tab on to the maximum price a month, type as carriers keep answering.
     for (let i = 0; i < 10 && (await focused(page)) !== 'filter-max'; i++) await page.keyboard.press('Tab');
@@ -359,5 +368,93 @@ describe('results streaming in', () => {
     assert.equal(await page.getByTestId('total-harbor').textContent(), '714.00');
     await page.waitForFunction(() => document.querySelector('[data-testid="results-status"]').textContent === 'Every carrier has answered.',
       null, { timeout: 5000 }).catch(async () => assert.equal(await page.getByTestId('results-status').textContent(), 'Every carrier has answered.'));
+  });
+});
+
+// ---- Adding and removing rows -------------------------------------------------------
+
+/** Presses the button named `name` from the keyboard (focus, then Enter). */
+async function pressButton(page, name) {
+  await page.getByRole('button', { name, exact: true }).focus();
+  await page.keyboard.press('Enter');
+}
+
+/** Waits until the form's status region says `text`; fails with what it says instead. */
+async function formSays(page, text) {
+  await page.waitForFunction((t) => document.getElementById('submit-status').textContent === t, text, { timeout: 5000 })
+    .catch(async () => assert.equal(await page.locator('#submit-status').textContent(), text, 'the form\'s status region'));
+}
+
+describe('adding and removing', () => {
+  browserIt('auto: a new driver, incident or vehicle takes the focus; a removed one is said, the focus on its Add button', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await page.getByTestId('fill-example').click();
+    const status = (await axTree(page)).find((n) => n.role === 'status' && n.props.live === 'polite');
+    assert.ok(status, 'the form has a polite status region');
+
+    await pressButton(page, 'Add driver');
+    assert.deepEqual(await focusedNode(page), { role: 'textbox', name: 'First name' });
+    assert.equal(await page.getByRole('group', { name: 'Driver 2 (d2)' }).getByLabel('First name').evaluate((el) => el === document.activeElement), true,
+      'the new driver\'s first name');
+    await page.keyboard.type('Sam');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Reyes');
+
+    await pressButton(page, 'Add incident for driver 2');
+    assert.deepEqual(await focusedNode(page), { role: 'combobox', name: 'Type' });
+    await pressButton(page, 'Remove incident 1 of driver 2');
+    assert.deepEqual(await focusedNode(page), { role: 'button', name: 'Add incident for driver 2' });
+    await formSays(page, 'Removed incident 1 of driver 2. No incidents for driver 2 left.');
+
+    await pressButton(page, 'Remove driver 2');
+    assert.deepEqual(await focusedNode(page), { role: 'button', name: 'Add driver' });
+    await formSays(page, 'Removed driver 2 (Sam Reyes). 1 driver left.');
+
+    await pressButton(page, 'Add vehicle');
+    assert.deepEqual(await focusedNode(page), { role: 'textbox', name: 'VIN' });
+    await page.getByRole('group', { name: /^Vehicle 2 / }).getByLabel(/^Model year/).fill('2015');
+    await pressButton(page, 'Remove vehicle 2');
+    assert.deepEqual(await focusedNode(page), { role: 'button', name: 'Add vehicle' });
+    await formSays(page, 'Removed vehicle 2 (2015). 1 vehicle left.');
+
+    // The same removal again is said again.
+    await pressButton(page, 'Add vehicle');
+    await page.getByRole('group', { name: /^Vehicle 2 / }).getByLabel(/^Model year/).fill('2015');
+    await pressButton(page, 'Remove vehicle 2');
+    await page.waitForFunction(() => document.getElementById('submit-status').textContent === '', null, { timeout: 5000 }).catch(() => {});
+    await formSays(page, 'Removed vehicle 2 (2015). 1 vehicle left.');
+
+    // What is left is the example: Harbor quotes it 714.00.
+    await page.getByTestId('get-quotes').click();
+    await page.waitForURL(QUOTE_PATH);
+    assert.equal(await page.getByTestId('total-harbor').textContent(), '714.00');
+  });
+
+  browserIt('health: a new member takes the focus; a removed one is said, the focus on Add member', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await page.getByTestId('line-health').check();
+    await page.locator('.line-form[data-line="health"]').waitFor();
+    await pressButton(page, 'Add member');
+    assert.deepEqual(await focusedNode(page), { role: 'combobox', name: 'Relationship' });
+    await pressButton(page, 'Add member');
+    await pressButton(page, 'Remove member 2');
+    assert.deepEqual(await focusedNode(page), { role: 'button', name: 'Add member' });
+    await formSays(page, 'Removed member 2. 2 members left.');
+    assert.equal(await page.getByRole('group', { name: /^Member 2 / }).getByLabel(/^Relationship/).inputValue(), 'child',
+      'the child, once member 3, is member 2');
+  });
+
+  browserIt('home: a new claim takes the focus; a removed one is said, the focus on Add claim', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await page.getByTestId('line-home').check();
+    await page.locator('.line-form[data-line="home"]').waitFor();
+    await pressButton(page, 'Add claim');
+    assert.deepEqual(await focusedNode(page), { role: 'combobox', name: 'Type' });
+    await pressButton(page, 'Remove claim 1');
+    assert.deepEqual(await focusedNode(page), { role: 'button', name: 'Add claim' });
+    await formSays(page, 'Removed claim 1. No claims left.');
   });
 });
