@@ -338,9 +338,11 @@ async function submit(e) {
 // ---- Results -------------------------------------------------------------
 
 let showingArriving = false; // the results shown are still arriving
+let arrivingView = null; // their view, when it can take more results in place (results.js update)
 
 function showForm() {
   showingArriving = false;
+  arrivingView = null;
   formView.hidden = false;
   resultsView.hidden = true;
   document.title = `Compare insurance quotes – ${SITE}`;
@@ -397,10 +399,13 @@ function restoreResultsFocus(kept) {
 
 /**
  * Shows response `resp` (quote `id`, or null: not saved); `arriving`: results
- * still streaming in. The results are drawn anew each time, so the control
- * that had the focus in them (a filter being typed in, the sort) gets it
- * back. Otherwise, with `focus`, and when the first results arrive while the
- * focus is on the form (now hidden), the results' heading takes it.
+ * still streaming in. More results arriving are shown in place when the view
+ * can (its heading and controls stay, so the focus on them stays, and a
+ * screen reader is not told them again at each carrier's answer); else the
+ * results are drawn anew, and the control that had the focus in them (a
+ * filter being typed in, the sort) gets it back. Otherwise, with `focus`, and
+ * when the first results arrive while the focus is on the form (now hidden),
+ * the results' heading takes it.
  */
 async function showResponse(resp, id, focus, arriving = false) {
   let mod;
@@ -423,6 +428,12 @@ async function showResponse(resp, id, focus, arriving = false) {
     arriving,
     announce,
   };
+  if (arriving && showingArriving && arrivingView) {
+    const kept = resultsFocus();
+    arrivingView.update(resp);
+    if (kept && !resultsEl.contains(document.activeElement)) restoreResultsFocus(kept);
+    return;
+  }
   if (!arriving) {
     clearTimeout(announceTimer);
     resultsStatus.textContent = '';
@@ -433,6 +444,7 @@ async function showResponse(resp, id, focus, arriving = false) {
   formView.hidden = true;
   resultsView.hidden = false;
   const view = mod.render ? mod.render(resultsEl, resp, ctx) : renderResults(resultsEl, resp, ctx);
+  arrivingView = arriving && typeof view.update === 'function' ? view : null;
   document.title = `Quotes ${resp.quote_id || ''} – ${SITE}`;
   if (restoreResultsFocus(kept)) {
     // Typing on while the last carriers answered: no heading says the quote is in.
@@ -460,7 +472,9 @@ function showArriving(req, arrived, stream) {
     if (app.stream !== stream) return;
     const n = partial.results.length;
     const text = `${n} carrier${n === 1 ? ' has' : 's have'} answered; waiting for the others…`;
-    resultsEl.prepend(h('p', { class: 'arriving', 'data-testid': 'results-arriving' }, text));
+    const note = resultsEl.querySelector('[data-testid="results-arriving"]');
+    if (note) note.textContent = text; // the results were updated in place
+    else resultsEl.prepend(h('p', { class: 'arriving', 'data-testid': 'results-arriving' }, text));
     announce(text);
   });
 }

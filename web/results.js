@@ -378,25 +378,48 @@ function controls(rerender, v) {
  * ctx: {coverageNames, coverageOrder, unitWord, unitLabels, onWhy(result, button),
  * arriving (results still coming: no worksheets yet), announce(text) (the
  * page's status live region: told the new count when a sort or filter changes)}.
+ * Returns {focusTitle(), update(resp)}: update shows a response with more
+ * results of the same quote (still arriving) in place, the heading and the
+ * sort and filter controls left as they are, with the focus on them.
  */
 export function renderResults(root, resp, ctx) {
   const v = viewOf(ctx);
-  const results = Array.isArray(resp.results) ? resp.results : [];
-  const quotedAll = results.filter(isQuoted);
-  const othersAll = results.filter((r) => !isQuoted(r));
-  // Each result's key, made unique should two share one.
-  const keyOf = new Map();
-  const seen = new Map();
-  for (const r of results) {
-    const k = v.key(r);
-    const n = (seen.get(k) || 0) + 1;
-    seen.set(k, n);
-    keyOf.set(r, n === 1 ? k : `${k}-${n}`);
+  let current; // the response shown
+  let results;
+  let quotedAll;
+  let othersAll;
+  const keyOf = new Map(); // each result's key, made unique should two share one
+
+  /** Takes the results of `next` as those shown. */
+  function take(next) {
+    current = next;
+    results = Array.isArray(current.results) ? current.results : [];
+    quotedAll = results.filter(isQuoted);
+    othersAll = results.filter((r) => !isQuoted(r));
+    keyOf.clear();
+    const seen = new Map();
+    for (const r of results) {
+      const k = v.key(r);
+      const n = (seen.get(k) || 0) + 1;
+      seen.set(k, n);
+      keyOf.set(r, n === 1 ? k : `${k}-${n}`);
+    }
   }
-  const askedCount = v.key === VIEW.key ? results.length : new Set(results.map((r) => carrierOf(r).id)).size;
+
+  function summaryText() {
+    if (v.key === VIEW.key) {
+      return `${results.length} carrier${results.length === 1 ? '' : 's'} asked: ${quotedAll.length} quoted, ${othersAll.length} did not.`;
+    }
+    const askedCount = new Set(results.map((r) => carrierOf(r).id)).size;
+    return `${askedCount} ${plural(v.nouns.asked, askedCount)} asked: ${quotedAll.length} ${plural(v.nouns.quoted, quotedAll.length)} quoted, ${othersAll.length} did not quote.`;
+  }
+
+  take(resp);
   const dynamic = h('div', { class: 'dynamic' });
   const titleId = 'results-title';
   const link = `/q/${encodeURIComponent(resp.quote_id || '')}`;
+  const summary = h('p', { class: 'summary', 'data-testid': 'results-summary' }, summaryText());
+  let banner = v.banner(results) || h('div', { hidden: true });
 
   root.replaceChildren(...[
     h('div', { class: 'results-head' },
@@ -405,11 +428,8 @@ export function renderResults(root, resp, ctx) {
         `Policy starting ${resp.effective_date || '—'}. `,
         resp.quote_id ? ['Quote ', h('a', { href: link, 'data-testid': 'quote-link' }, String(resp.quote_id)), '. '] : null,
         resp.created_at ? `Priced ${String(resp.created_at).replace('T', ' ').replace('Z', ' UTC')}.` : null),
-      h('p', { class: 'summary', 'data-testid': 'results-summary' },
-        v.key === VIEW.key
-          ? `${results.length} carrier${results.length === 1 ? '' : 's'} asked: ${quotedAll.length} quoted, ${othersAll.length} did not.`
-          : `${askedCount} ${plural(v.nouns.asked, askedCount)} asked: ${quotedAll.length} ${plural(v.nouns.quoted, quotedAll.length)} quoted, ${othersAll.length} did not quote.`)),
-    v.banner(results),
+      summary),
+    banner,
     quotedAll.length || othersAll.length ? controls((said) => draw(true, said), v) : null,
     dynamic,
   ].filter(Boolean));
@@ -463,9 +483,9 @@ export function renderResults(root, resp, ctx) {
       parts.push(h('section', { class: 'block', 'aria-labelledby': 'quoted-h' },
         h('h2', { id: 'quoted-h' }, view.sort === 'rating' ? 'Quotes, best rated first' : 'Quotes, lowest price a month first'),
         termsNote(quoted),
-        h('div', { class: 'result-list', 'data-testid': 'quoted-list' }, quoted.map((r) => quotedCard(r, ctx, v, keyOf.get(r), !!resp.quote_id)))));
+        h('div', { class: 'result-list', 'data-testid': 'quoted-list' }, quoted.map((r) => quotedCard(r, ctx, v, keyOf.get(r), !!current.quote_id)))));
 
-      const tips = tipsSection(resp, quoted, v, quoted.map((r) => keyOf.get(r)));
+      const tips = tipsSection(current, quoted, v, quoted.map((r) => keyOf.get(r)));
       if (tips) parts.push(tips);
 
       parts.push(h('section', { class: 'block', 'aria-labelledby': 'compare-h' },
@@ -489,5 +509,15 @@ export function renderResults(root, resp, ctx) {
   }
 
   draw(false);
-  return { focusTitle: () => root.querySelector(`#${titleId}`).focus() };
+  return {
+    focusTitle: () => root.querySelector(`#${titleId}`).focus(),
+    update(next) {
+      take(next);
+      summary.textContent = summaryText();
+      const nextBanner = v.banner(results) || h('div', { hidden: true });
+      banner.replaceWith(nextBanner);
+      banner = nextBanner;
+      draw(false);
+    },
+  };
 }

@@ -14,8 +14,9 @@
 //   - a new sort order is said in the results' status region, every time
 //     (the count alone stays the same, so the region would say nothing);
 //   - while results stream in, the results' heading takes the focus from the
-//     hidden form, and a filter being typed in keeps the focus and the keys
-//     typed as each carrier's answer redraws the results;
+//     hidden form and keeps it as more carriers answer (the same heading: a
+//     screen reader is not told it again at each answer), and a filter being
+//     typed in keeps the focus and every key;
 //   - adding a driver, an incident, a vehicle, a health member or a claim puts
 //     the focus on its first field; removing one puts it on the Add button and
 //     says in the form's status region what was removed and how many are left.
@@ -326,6 +327,15 @@ async function slowStream(page, delay) {
   }, delay);
 }
 
+/** Waits until one more carrier has answered (or the quote is saved). */
+async function waitForNextAnswer(page) {
+  const note = await page.getByTestId('results-arriving').textContent();
+  await page.waitForFunction((t) => {
+    const el = document.querySelector('[data-testid="results-arriving"]');
+    return !el || el.textContent !== t;
+  }, note);
+}
+
 /** What has the focus: its data-testid, else its id, else its tag. */
 const focused = (page) => page.evaluate(() => {
   const a = document.activeElement;
@@ -345,17 +355,19 @@ describe('results streaming in', () => {
     await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'results-title', null, { timeout: 5000 })
       .catch(async () => assert.equal(await focused(page), 'results-title', 'the first results: the focus leaves the hidden form'));
     assert.deepEqual(await focusedNode(page), { role: 'heading', name: 'Your auto quotes' }, 'a screen reader is told where it is');
+    // The next carrier's answer leaves the heading as it is, with the focus (the focus never moves to say it again).
+    await page.evaluate(() => { document.activeElement.dataset.seen = 'yes'; });
+    await waitForNextAnswer(page);
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.seen), 'yes', 'the same heading keeps the focus');
 
     // Tab on to the maximum price a month, type as carriers keep answering.
     for (let i = 0; i < 10 && (await focused(page)) !== 'filter-max'; i++) await page.keyboard.press('Tab');
     assert.equal(await focused(page), 'filter-max');
-    const before = await arriving.textContent();
+    await page.evaluate(() => { document.activeElement.dataset.seen = 'yes'; });
     await page.keyboard.type('9');
-    await page.waitForFunction((t) => {
-      const el = document.querySelector('[data-testid="results-arriving"]');
-      return !el || el.textContent !== t;
-    }, before);
+    await waitForNextAnswer(page);
     assert.equal(await focused(page), 'filter-max', 'the results drawn again: the field typed in keeps the focus');
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.seen), 'yes', 'the very same field');
     await page.keyboard.type('99');
     assert.equal(await page.getByTestId('filter-max').inputValue(), '999', 'no key typed is lost');
 
