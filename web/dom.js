@@ -141,6 +141,19 @@ function describe(control, id) {
   control.setAttribute('aria-describedby', ids.join(' '));
 }
 
+/**
+ * Marks `control` as not invalid, as far as assistive technology knows: no
+ * aria-invalid, except on a required <select>, which gets "false". Chromium
+ * tells a screen reader that a required select still on its empty
+ * "Choose…" option is an "invalid entry" (HTML's valueMissing) before the
+ * shopper has answered anything; the page's own checks (errors.js) are
+ * what say a field is invalid.
+ */
+export function markValid(control) {
+  if (control.tagName === 'SELECT' && control.required) control.setAttribute('aria-invalid', 'false');
+  else control.removeAttribute('aria-invalid');
+}
+
 /** Wraps `control` (which has an id) with its label, hint and error slot. */
 export function field(label, control, { hint, required, wide, testid } = {}) {
   const id = control.id;
@@ -149,6 +162,7 @@ export function field(label, control, { hint, required, wide, testid } = {}) {
     h('label', { for: id }, label, required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
   );
   if (required) control.required = true;
+  markValid(control);
   wrap.append(control);
   if (hint) {
     wrap.append(h('p', { class: 'hint', id: `${id}-hint` }, hint));
@@ -235,6 +249,7 @@ export function groupError(container) {
 /** Marks the field of `control` (made by field()) required or not, label star included. */
 export function setRequired(control, on) {
   control.required = !!on;
+  if (control.getAttribute('aria-invalid') !== 'true') markValid(control);
   const label = control.labels && control.labels[0];
   if (!label) return;
   const star = label.querySelector('.req');

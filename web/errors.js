@@ -6,7 +6,7 @@
 // else its nearest ancestor that has an element: "coverages.bi.per_accident"
 // lands on the bi select ("coverages.bi"), "drivers" on the drivers fieldset.
 
-import { h, uid } from './dom.js';
+import { h, uid, markValid } from './dom.js';
 
 const CONTROLS = new Set(['INPUT', 'SELECT', 'TEXTAREA']);
 
@@ -140,8 +140,8 @@ export function clearOne(el) {
     if (isControl(el)) removeDescribedBy(el, slot.id);
     for (const c of groupControls(el)) removeDescribedBy(c, slot.id);
   }
-  for (const c of groupControls(el)) c.removeAttribute('aria-invalid');
-  el.removeAttribute('aria-invalid');
+  for (const c of groupControls(el)) markValid(c);
+  markValid(el);
   el.classList.remove('invalid');
 }
 

@@ -19,7 +19,11 @@
 //     typed in keeps the focus and every key;
 //   - adding a driver, an incident, a vehicle, a health member or a claim puts
 //     the focus on its first field; removing one puts it on the Add button and
-//     says in the form's status region what was removed and how many are left.
+//     says in the form's status region what was removed and how many are left;
+//   - no control of any line's form is "invalid" to a screen reader before
+//     the shopper has sent anything (Chromium says a required select left on
+//     "Choose…" is); after a refused request, exactly the fields named are,
+//     and answering one clears it.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -468,5 +472,46 @@ describe('adding and removing', () => {
     await pressButton(page, 'Remove claim 1');
     assert.deepEqual(await focusedNode(page), { role: 'button', name: 'Add claim' });
     await formSays(page, 'Removed claim 1. No claims left.');
+  });
+});
+
+// ---- Invalid fields ------------------------------------------------------------------
+
+/** The names of the nodes Chromium's accessibility tree marks invalid, in page order. */
+async function invalidNames(page) {
+  return (await axTree(page)).filter((n) => String(n.props.invalid) === 'true').map((n) => `${n.role} ${n.name}`);
+}
+
+describe('invalid fields', () => {
+  browserIt('no field is invalid before anything is sent; then exactly those the server names, until answered', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    for (const line of ['auto', 'home', 'renters', 'term_life', 'health', 'bundle']) {
+      await page.getByTestId(`line-${line}`).check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+      assert.deepEqual(await invalidNames(page), [], `${line}: nothing is invalid on arrival`);
+    }
+
+    // Home, sent empty: the server names five fields, two of them selects left on "Choose…".
+    await page.getByTestId('line-home').check();
+    await page.locator('.line-form[data-line="home"]').waitFor();
+    const refused = page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/quotes');
+    await page.getByTestId('get-quotes').click();
+    const body = await (await refused).json();
+    const paths = body.error.details.map((d) => d.path);
+    assert.ok(paths.includes('dwelling.construction') && paths.includes('dwelling.protection_class'), paths.join(', '));
+    await page.getByTestId('form-errors').waitFor();
+    const invalid = await invalidNames(page);
+    assert.equal(invalid.length, paths.length, `one invalid field per error: ${invalid.join(', ')}`);
+    assert.ok(invalid.includes('combobox Construction') && invalid.includes('combobox Protection class'), invalid.join(', '));
+
+    // Answering a field clears it, and it stays clear.
+    await page.getByLabel(/^Construction/).selectOption('frame');
+    const after = await invalidNames(page);
+    assert.equal(after.includes('combobox Construction'), false, after.join(', '));
+    assert.equal(after.length, paths.length - 1);
+    await page.getByTestId('reset-form').click();
+    await page.waitForFunction(() => document.getElementById('submit-status').textContent === 'The form is back to its defaults.');
+    assert.deepEqual(await invalidNames(page), [], 'Start over: nothing invalid');
   });
 });
