@@ -69,7 +69,8 @@ function renderSteps(ws, ctx) {
     h('thead', null, h('tr', null,
       h('th', { scope: 'col' }, 'Step'),
       h('th', { scope: 'col', class: 'lookup-col' }, 'Looked up'),
-      h('th', { scope: 'col' }, h('abbr', { title: 'Operation' }, 'Op.')),
+      // The column's name in full: a screen reader says it with every cell of the column (a title is not read).
+      h('th', { scope: 'col', 'aria-label': 'Operation' }, h('abbr', { title: 'Operation' }, 'Op.')),
       h('th', { scope: 'col', class: 'num' }, 'Factor'),
       h('th', { scope: 'col', class: 'num' }, 'Running'))));
   let group = null;

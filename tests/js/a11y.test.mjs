@@ -10,7 +10,8 @@
 //     ("Bodily injury liability $100k / $300k", not "liability$100k");
 //   - a group row of a table (a vehicle in the comparison, a coverage in the
 //     worksheet) is a row header over its rows, never one more column header
-//     (a screen reader would say it with every cell of the columns it spans);
+//     (a screen reader would say it with every cell of the columns it spans),
+//     and the worksheet's "Op." column is named "Operation";
 //   - a new sort order is said in the results' status region, every time
 //     (the count alone stays the same, so the region would say nothing);
 //   - while results stream in, the results' heading takes the focus from the
@@ -242,7 +243,7 @@ describe('tables', () => {
     assert.deepEqual(names.filter((n) => /[a-z]\$/.test(n)), [], 'no word runs into its amount');
   });
 
-  browserIt('a group row (a vehicle in the comparison, a coverage in the worksheet) is a row header, not a column header', async (openPage) => {
+  browserIt('a group row (a vehicle in the comparison, a coverage in the worksheet) is a row header, not a column header; "Op." is "Operation"', async (openPage) => {
     const page = await openPage();
     await quoteExample(page);
     const comparison = await page.getByTestId('comparison').evaluate((t) => ({
@@ -261,7 +262,8 @@ describe('tables', () => {
     const dialog = page.getByRole('dialog', { name: 'Why Harbor Mutual costs $714.00' });
     await dialog.locator('table').waitFor();
     const ws = await headers(page, (x) => x.role === 'columnheader' && !cols.includes(x.name));
-    assert.deepEqual(ws.map((x) => x.name), ['Step', 'Looked up', 'Op.', 'Factor', 'Running'], 'the worksheet\'s columns only');
+    assert.deepEqual(ws.map((x) => x.name), ['Step', 'Looked up', 'Operation', 'Factor', 'Running'],
+      'the worksheet\'s columns only, named in full');
     const groups = await dialog.locator('tr.group').allTextContents();
     assert.equal(groups[0], 'v1 (2022 Honda Civic) · Bodily injury liability');
     assert.equal(groups.at(-1), 'Policy');
