@@ -21,6 +21,8 @@ const cache = new Map();
 let dialog;
 let titleEl;
 let bodyEl;
+let statusEl;
+let statusTimer = 0;
 let returnFocus = null;
 
 function ensureDialog() {
@@ -28,6 +30,7 @@ function ensureDialog() {
   dialog = document.getElementById('worksheet');
   titleEl = dialog.querySelector('#ws-title');
   bodyEl = dialog.querySelector('#ws-body');
+  statusEl = dialog.querySelector('#ws-status');
   dialog.querySelector('#ws-close').addEventListener('click', () => dialog.close());
   dialog.addEventListener('close', () => {
     if (returnFocus && returnFocus.isConnected) returnFocus.focus();
@@ -98,6 +101,19 @@ function renderSteps(ws, ctx) {
 }
 
 /**
+ * Says `text` in the dialog's status region: a moment after the dialog is
+ * shown, so that a region just shown with it is heard (emptied first, so a
+ * worksheet opened twice is said twice).
+ */
+function sayInDialog(text) {
+  clearTimeout(statusTimer);
+  statusEl.textContent = '';
+  statusTimer = setTimeout(() => {
+    statusEl.textContent = text;
+  }, 100);
+}
+
+/**
  * Opens the worksheet of `result` (a quoted result of quote `quoteId`).
  * ctx: {coverageNames, unitLabels, view}; the line's view names the result
  * (its key: the carrier id, or the plan id for health) and titles the dialog.
@@ -110,6 +126,8 @@ export async function openWorksheet(quoteId, result, ctx, trigger) {
   const id = v.key(result);
   titleEl.textContent = v.worksheetTitle(result);
   clear(bodyEl).append(h('p', { class: 'loading' }, 'Loading the worksheet…'));
+  clearTimeout(statusTimer);
+  statusEl.textContent = '';
   dialog.setAttribute('aria-busy', 'true');
   if (!dialog.open) dialog.showModal();
 
@@ -128,6 +146,8 @@ export async function openWorksheet(quoteId, result, ctx, trigger) {
   }
   const ws = res.data;
   const plan = ws.plan || result.plan;
+  const n = Array.isArray(ws.steps) ? ws.steps.length : 0;
+  sayInDialog(n ? `The worksheet is shown: ${n} rating step${n === 1 ? '' : 's'}, in a table.` : 'This result has no rating steps.');
   bodyEl.append(
     h('p', { class: 'muted' },
       plan ? `Plan ${plan.id}, version ${plan.version}. ` : '',

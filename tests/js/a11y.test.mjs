@@ -14,6 +14,8 @@
 //     and the worksheet's "Op." column is named "Operation";
 //   - a new sort order is said in the results' status region, every time
 //     (the count alone stays the same, so the region would say nothing);
+//   - the worksheet's steps being shown is said in the dialog (the focus is
+//     on its Close button meanwhile), each time it opens;
 //   - while results stream in, the results' heading takes the focus from the
 //     hidden form and keeps it as more carriers answer (the same heading: a
 //     screen reader is not told it again at each answer), and a filter being
@@ -306,6 +308,33 @@ describe('announcements', () => {
     // A filter says the count alone.
     await page.getByTestId('filter-quoted').check();
     await saysNow(`Showing ${quoted} quotes${others ? ` (${others} hidden by filters)` : ''}.`);
+  });
+
+  browserIt('the worksheet\'s steps being shown is said in the dialog, each time it opens', async (openPage) => {
+    const page = await openPage();
+    const id = await quoteExample(page);
+    const ws = await (await fetch(`${server.url}/v1/quotes/${id}/worksheet/harbor`)).json();
+    const said = `The worksheet is shown: ${ws.steps.length} rating steps, in a table.`;
+    const status = page.getByTestId('worksheet-status');
+    for (const time of ['first', 'second']) {
+      await page.getByTestId('why-harbor').focus();
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog', { name: 'Why Harbor Mutual costs $714.00' });
+      await dialog.locator('table').waitFor();
+      assert.deepEqual(await focusedNode(page), { role: 'button', name: 'Close' }, `${time}: the focus on Close`);
+      await page.waitForFunction((t) => document.querySelector('[data-testid="worksheet-status"]').textContent === t, said, { timeout: 5000 })
+        .catch(async () => assert.equal(await status.textContent(), said, `${time}: the dialog's status region`));
+      const tree = await axTree(page);
+      const byId = new Map(tree.map((n) => [n.id, n]));
+      const inDialog = (n) => {
+        for (let p = byId.get(n.parent); p; p = byId.get(p.parent)) if (p.role === 'dialog') return true;
+        return false;
+      };
+      const region = tree.find((n) => n.role === 'status' && n.props.live === 'polite' && n.props.atomic === true && inDialog(n));
+      assert.ok(region && region.children.length > 0, `${time}: a polite status region in the dialog holds it`);
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+    }
   });
 });
 
