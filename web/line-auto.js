@@ -264,7 +264,10 @@ function mount(container, common) {
     f.principal.addEventListener('change', () => { v.principalKey = f.principal.value; });
     for (const c of [f.year, f.make, f.model]) c.addEventListener('input', () => reindex());
     const vinField = field('VIN', f.vin, { hint: 'Optional, 17 characters: fills the model year and make' });
-    const vinNote = h('p', { class: 'hint', 'aria-live': 'polite', 'data-testid': 'vin-note' });
+    // What the VIN decodes to, or what is wrong with it: said as it comes, and
+    // part of the field's description (a screen reader says it when back on it).
+    const vinNote = h('p', { class: 'hint', id: `${f.vin.id}-vin`, 'aria-live': 'polite', 'data-testid': 'vin-note' });
+    f.vin.setAttribute('aria-describedby', `${f.vin.getAttribute('aria-describedby') || ''} ${vinNote.id}`.trim());
     vinField.append(vinNote);
     f.vin.addEventListener('input', () => decodeVin(f, vinNote));
     v.legend = h('legend');
@@ -400,9 +403,14 @@ function mount(container, common) {
   // ---- VIN decoding and the state's minimum limits (src/intake) ------------
 
   // A VIN of 17 characters is decoded by GET /v1/vin/{vin}: a valid one fills
-  // the model year and make; an invalid one says what is wrong.
+  // the model year and make; an invalid one says what is wrong, and marks the
+  // field invalid until it is typed in again.
   function decodeVin(f, note) {
     const vin = f.vin.value.trim().toUpperCase();
+    if (note.dataset.invalid) {
+      delete note.dataset.invalid;
+      f.vin.removeAttribute('aria-invalid');
+    }
     note.textContent = '';
     if (vin.length !== 17) return;
     fetch(`/v1/vin/${encodeURIComponent(vin)}`, { headers: { Accept: 'application/json' } })
@@ -411,6 +419,8 @@ function mount(container, common) {
         if (!d || f.vin.value.trim().toUpperCase() !== vin) return; // typed on since
         if (!d.valid) {
           note.textContent = `Not a valid VIN: ${(d.errors || []).join('; ')}`;
+          note.dataset.invalid = 'yes';
+          f.vin.setAttribute('aria-invalid', 'true');
           return;
         }
         if (d.year) f.year.value = String(d.year);

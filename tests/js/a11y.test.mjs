@@ -26,7 +26,9 @@
 //   - no control of any line's form is "invalid" to a screen reader before
 //     the shopper has sent anything (Chromium says a required select left on
 //     "Choose…" is); after a refused request, exactly the fields named are,
-//     and answering one clears it.
+//     and answering one clears it;
+//   - a VIN that does not decode is an invalid field described by what is
+//     wrong with it; a good one is described by the vehicle it decodes to.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -544,5 +546,29 @@ describe('invalid fields', () => {
     await page.getByTestId('reset-form').click();
     await page.waitForFunction(() => document.getElementById('submit-status').textContent === 'The form is back to its defaults.');
     assert.deepEqual(await invalidNames(page), [], 'Start over: nothing invalid');
+  });
+});
+
+describe('VIN', () => {
+  browserIt('a VIN that does not decode marks the field invalid, described by why; a good one by its vehicle', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    const vin = page.getByRole('group', { name: /^Vehicle 1 / }).getByLabel('VIN');
+    const node = async () => (await axTree(page)).find((n) => n.role === 'textbox' && n.name === 'VIN');
+    const bad = await (await fetch(`${server.url}/v1/vin/1HGCM82633A00435X`)).json();
+    assert.equal(bad.valid, false);
+    await vin.fill('1HGCM82633A00435X');
+    const why = `Not a valid VIN: ${bad.errors.join('; ')}`;
+    await page.getByTestId('vin-note').filter({ hasText: why }).waitFor();
+    let n = await node();
+    assert.equal(String(n.props.invalid), 'true', 'the field is invalid');
+    assert.equal(n.description, `Optional, 17 characters: fills the model year and make ${why}`);
+
+    await vin.fill('1HGCM82633A004352');
+    await page.getByTestId('vin-note').filter({ hasText: '2003 Honda (Honda of America)' }).waitFor();
+    n = await node();
+    assert.equal(String(n.props.invalid), 'false', 'a good VIN: no longer invalid');
+    assert.equal(n.description, 'Optional, 17 characters: fills the model year and make 2003 Honda (Honda of America)');
+    assert.equal(await page.getByRole('group', { name: /^Vehicle 1 / }).getByLabel(/^Model year/).inputValue(), '2003');
   });
 });
