@@ -86,7 +86,10 @@ function mount(container) {
       field('Pay', mode, { required: true })));
 
   const tobacco = yesNo('life-tobacco', 'tobacco', 'Have you used tobacco or nicotine in the last 12 months?');
-  const feet = input('life-feet', 'build.height_in', { type: 'number', min: '4', max: '7', step: '1', inputmode: 'numeric' });
+  // The feet are the required part of the height (the legend's star): a screen reader says so on them.
+  const feet = input('life-feet', 'build.height_in', {
+    type: 'number', min: '4', max: '7', step: '1', inputmode: 'numeric', required: true,
+  });
   // Inches are checked here (errors.js, localProblems): 5 ft 13 in would go as 73 inches, a height never typed.
   const inches = input('life-inches', 'build.height_in', {
     type: 'number', min: '0', max: '11', step: '1', inputmode: 'numeric', 'data-local-range': 'inches',

@@ -28,7 +28,10 @@
 //     "Choose…" is); after a refused request, exactly the fields named are,
 //     and answering one clears it;
 //   - a VIN that does not decode is an invalid field described by what is
-//     wrong with it; a good one is described by the vehicle it decodes to.
+//     wrong with it; a good one is described by the vehicle it decodes to;
+//   - every field whose label or legend has the required star (hidden from
+//     screen readers) is required to a screen reader: the control, the yes/no
+//     group, or the feet of a height.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -570,5 +573,76 @@ describe('VIN', () => {
     assert.equal(String(n.props.invalid), 'false', 'a good VIN: no longer invalid');
     assert.equal(n.description, 'Optional, 17 characters: fills the model year and make 2003 Honda (Honda of America)');
     assert.equal(await page.getByRole('group', { name: /^Vehicle 1 / }).getByLabel(/^Model year/).inputValue(), '2003');
+  });
+});
+
+// ---- Required fields -------------------------------------------------------------------
+
+/**
+ * The accessibility tree's nodes for the elements of `page` matching CSS
+ * `selector`, in document order: [{role, name, props}] (CDP: DOM.querySelectorAll,
+ * then Accessibility.getPartialAXTree of each).
+ */
+async function axOf(page, selector) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+    const { nodeIds } = await cdp.send('DOM.querySelectorAll', { nodeId: root.nodeId, selector });
+    const out = [];
+    for (const nodeId of nodeIds) {
+      const { nodes } = await cdp.send('Accessibility.getPartialAXTree', { nodeId, fetchRelatives: false });
+      const n = nodes[0];
+      out.push({
+        role: n.role ? n.role.value : '',
+        name: n.name ? String(n.name.value) : '',
+        props: Object.fromEntries((n.properties || []).map((p) => [p.name, p.value && p.value.value])),
+      });
+    }
+    return out;
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+
+describe('required fields', () => {
+  browserIt('every field shown with the required star is required to a screen reader, on every line\'s form', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    for (const line of ['auto', 'home', 'renters', 'term_life', 'health', 'bundle']) {
+      await page.getByTestId(`line-${line}`).check();
+      await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+      if (line === 'auto') await page.getByRole('button', { name: 'Add incident for driver 1' }).click(); // its fields too
+      // What carries each star shown: a label's control, or a legend's fieldset.
+      const count = await page.evaluate(() => {
+        let n = 0;
+        for (const star of document.querySelectorAll('#quote-form .req')) {
+          if (!star.getClientRects().length) continue;
+          const owner = star.closest('label, legend');
+          const el = owner.tagName === 'LABEL' ? owner.control : owner.parentElement;
+          el.setAttribute('data-starred', String(n++));
+        }
+        return n;
+      });
+      assert.ok(count > 3, `${line}: stars shown`);
+      const problems = [];
+      for (const n of await axOf(page, '[data-starred]')) {
+        if (n.role === 'combobox') continue; // CDP leaves "required" out for a <select>, required or not
+        if (n.role === 'group') {
+          // A group of fields (feet and inches): its required part says so.
+          continue;
+        }
+        if (n.props.required !== true) problems.push(`${n.role} "${n.name}"`);
+      }
+      // The fields of a starred group that is not a radio group: at least one is required.
+      for (const g of await page.locator('fieldset[data-starred]:not([role=radiogroup])').all()) {
+        const legend = (await g.locator(':scope > legend').textContent()).replace(/\s*\*$/, '');
+        await g.evaluate((el) => el.querySelectorAll('input, select').forEach((c) => c.setAttribute('data-in-starred', '')));
+        const parts = await axOf(page, '[data-in-starred]');
+        if (!parts.some((p) => p.props.required === true)) problems.push(`group "${legend}": none of ${parts.map((p) => p.name).join(', ')} is required`);
+        await g.evaluate((el) => el.querySelectorAll('[data-in-starred]').forEach((c) => c.removeAttribute('data-in-starred')));
+      }
+      await page.evaluate(() => document.querySelectorAll('[data-starred]').forEach((el) => el.removeAttribute('data-starred')));
+      assert.deepEqual(problems, [], `${line}: starred but not required to a screen reader`);
+    }
   });
 });
