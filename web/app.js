@@ -446,12 +446,11 @@ async function showResponse(resp, id, focus, arriving = false) {
   const view = mod.render ? mod.render(resultsEl, resp, ctx) : renderResults(resultsEl, resp, ctx);
   arrivingView = arriving && typeof view.update === 'function' ? view : null;
   document.title = `Quotes ${resp.quote_id || ''} – ${SITE}`;
-  if (restoreResultsFocus(kept)) {
-    // Typing on while the last carriers answered: no heading says the quote is in.
-    if (wasArriving && !arriving) announce('Every carrier has answered.');
-  } else if (focus || (arriving && !wasArriving && !resultsView.contains(document.activeElement))) {
+  if (!restoreResultsFocus(kept) && (focus || (arriving && !wasArriving && !resultsView.contains(document.activeElement)))) {
     view.focusTitle();
   }
+  // "N carriers have answered; waiting for the others…" was said: the end is said too.
+  if (wasArriving && !arriving) announce('All the results are in.');
 }
 
 // The contract's order: quoted by ascending total, then the rest.

@@ -19,7 +19,8 @@
 //   - while results stream in, the results' heading takes the focus from the
 //     hidden form and keeps it as more carriers answer (the same heading: a
 //     screen reader is not told it again at each answer), and a filter being
-//     typed in keeps the focus and every key;
+//     typed in keeps the focus and every key; the saved quote replacing them
+//     is said ("All the results are in."), since their count was;
 //   - adding a driver, an incident, a vehicle, a health member or a claim puts
 //     the focus on its first field; removing one puts it on the Add button and
 //     says in the form's status region what was removed and how many are left;
@@ -296,7 +297,8 @@ describe('announcements', () => {
       return node ? 'status' : null;
     };
     assert.equal(await region(), 'status', 'the results\' status region is a polite, atomic live region');
-    assert.equal(await status.textContent(), '', 'nothing said on arrival: the focus goes to the heading');
+    // On arrival the focus goes to the heading; results that streamed in first end with their last word.
+    assert.ok(['', 'All the results are in.'].includes(await status.textContent()), 'nothing else said on arrival');
 
     /** Waits until the region says `text` (it waits for the shopper to pause); fails with what it says instead. */
     const saysNow = async (text) => {
@@ -411,15 +413,15 @@ describe('results streaming in', () => {
     await page.keyboard.type('99');
     assert.equal(await page.getByTestId('filter-max').inputValue(), '999', 'no key typed is lost');
 
-    // The saved quote opens; the field still has the focus, and the region says every carrier is in.
+    // The saved quote opens; the field still has the focus, and the region says all the results are in.
     await page.waitForURL(QUOTE_PATH);
     await page.locator('[data-testid="total-harbor"]').waitFor();
     assert.equal(await page.getByTestId('results-arriving').count(), 0);
     assert.equal(await focused(page), 'filter-max');
     assert.equal(await page.getByTestId('filter-max').inputValue(), '999');
     assert.equal(await page.getByTestId('total-harbor').textContent(), '714.00');
-    await page.waitForFunction(() => document.querySelector('[data-testid="results-status"]').textContent === 'Every carrier has answered.',
-      null, { timeout: 5000 }).catch(async () => assert.equal(await page.getByTestId('results-status').textContent(), 'Every carrier has answered.'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="results-status"]').textContent === 'All the results are in.',
+      null, { timeout: 5000 }).catch(async () => assert.equal(await page.getByTestId('results-status').textContent(), 'All the results are in.'));
   });
 });
 
