@@ -32,7 +32,10 @@
 //     wrong with it; a good one is described by the vehicle it decodes to;
 //   - every field whose label or legend has the required star (hidden from
 //     screen readers) is required to a screen reader: the control, the yes/no
-//     group, or the feet of a height.
+//     group, or the feet of a height;
+//   - on a 360 px phone zoomed to 200% (180 CSS px), the worksheet dialog fits
+//     the screen, its title wraps between words, and its steps can be read
+//     (its head does not cover them).
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -646,5 +649,54 @@ describe('required fields', () => {
       await page.evaluate(() => document.querySelectorAll('[data-starred]').forEach((el) => el.removeAttribute('data-starred')));
       assert.deepEqual(problems, [], `${line}: starred but not required to a screen reader`);
     }
+  });
+});
+
+// ---- A phone zoomed in ------------------------------------------------------------------
+
+describe('phone zoomed to 200%', () => {
+  browserIt('the worksheet at 180 CSS px: it fits, its title wraps between words, its steps are not covered', async (openPage) => {
+    const page = await openPage({ viewport: { width: 180, height: 640 } });
+    await quoteExample(page, 'home');
+    const why = page.locator('button[data-testid^="why-"]').first();
+    await why.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByTestId('worksheet');
+    await dialog.locator('table').waitFor();
+    const look = await dialog.evaluate((d) => {
+      const box = d.getBoundingClientRect();
+      const title = d.querySelector('#ws-title');
+      // Each word of the title on one line: a word broken across lines has several boxes.
+      const text = title.firstChild;
+      const broken = [];
+      for (const m of text.textContent.matchAll(/\S+/g)) {
+        const r = document.createRange();
+        r.setStart(text, m.index);
+        r.setEnd(text, m.index + m[0].length);
+        const lines = new Set([...r.getClientRects()].map((x) => Math.round(x.top)));
+        if (lines.size > 1) broken.push(m[0]);
+      }
+      const close = d.querySelector('#ws-close').getBoundingClientRect();
+      return { left: box.left, right: box.right, vw: innerWidth, broken, closeRight: close.right, title: text.textContent };
+    });
+    assert.ok(look.left >= 0 && look.right <= look.vw, `the dialog (${look.left}-${look.right}) is on the ${look.vw} px screen`);
+    assert.ok(look.closeRight <= look.right, 'Close is inside the dialog');
+    assert.deepEqual(look.broken, [], `no word of "${look.title}" is broken across lines`);
+
+    // Each step row, scrolled to, is what shows at its place (nothing covers it).
+    const covered = await dialog.evaluate((d) => {
+      const out = [];
+      for (const tr of [...d.querySelectorAll('tr.step')].slice(0, 6)) {
+        tr.scrollIntoView({ block: 'center' });
+        const r = tr.getBoundingClientRect();
+        const at = document.elementFromPoint(r.left + 4, r.top + r.height / 2);
+        if (!at || !tr.contains(at)) out.push(`${tr.querySelector('th').textContent}: under ${at ? `${at.tagName}.${at.className}` : 'nothing'}`);
+      }
+      return out;
+    });
+    assert.deepEqual(covered, [], 'the steps can be seen');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await why.evaluate((b) => b === document.activeElement), true, 'Escape: back on the button');
   });
 });
