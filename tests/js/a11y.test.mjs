@@ -35,7 +35,10 @@
 //     group, or the feet of a height;
 //   - on a 360 px phone zoomed to 200% (180 CSS px), the worksheet dialog fits
 //     the screen, its title wraps between words, and its steps can be read
-//     (its head does not cover them).
+//     (its head does not cover them);
+//   - in forced colours (Windows high contrast, dark), the chart's words stand
+//     out 4.5:1 and its bars 3:1 against the system's background, the lowest
+//     bar still set apart.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -698,5 +701,50 @@ describe('phone zoomed to 200%', () => {
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     assert.equal(await why.evaluate((b) => b === document.activeElement), true, 'Escape: back on the button');
+  });
+});
+
+// ---- Forced colours ------------------------------------------------------------------------
+
+describe('forced colours', () => {
+  browserIt('in Windows high contrast (dark), the chart\'s words and bars stand out against the background', async (openPage) => {
+    const page = await openPage({ forcedColors: 'active', colorScheme: 'dark' });
+    await quoteExample(page);
+    const chart = page.getByTestId('chart');
+    await chart.waitFor();
+    const paint = await chart.evaluate((svg) => {
+      const parse = (c) => {
+        const m = /rgba?\(([^)]*)\)/.exec(c || '');
+        const [r, g, b] = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+        return { r, g, b };
+      };
+      let bg = null;
+      for (let el = svg; el && !bg; el = el.parentElement) {
+        const c = getComputedStyle(el).backgroundColor;
+        if (!/rgba\(0, 0, 0, 0\)|transparent/.test(c)) bg = parse(c);
+      }
+      const bars = [...svg.querySelectorAll('g.bar')].map((g) => ({
+        id: g.getAttribute('data-testid'),
+        texts: [...g.querySelectorAll('text')].map((t) => ({ text: t.textContent, fill: parse(getComputedStyle(t).fill) })),
+        rect: parse(getComputedStyle(g.querySelector('rect')).fill),
+        lowest: g.querySelector('rect').classList.contains('lowest'),
+      }));
+      return { bg: bg || parse(getComputedStyle(document.body).backgroundColor), bars };
+    });
+    const problems = [];
+    for (const b of paint.bars) {
+      for (const t of b.texts) {
+        const ratio = contrast(t.fill, paint.bg);
+        if (ratio < 4.5) problems.push(`${b.id} "${t.text}": ${ratio.toFixed(2)}:1`);
+      }
+      const bar = contrast(b.rect, paint.bg);
+      if (bar < 3) problems.push(`${b.id} bar: ${bar.toFixed(2)}:1`);
+    }
+    assert.ok(paint.bars.length >= 3, 'bars are drawn');
+    assert.deepEqual(problems, [], `against rgb(${paint.bg.r},${paint.bg.g},${paint.bg.b})`);
+    const lowest = paint.bars.filter((b) => b.lowest);
+    const others = paint.bars.filter((b) => !b.lowest);
+    assert.equal(lowest.length, 1);
+    assert.ok(others.every((b) => JSON.stringify(b.rect) !== JSON.stringify(lowest[0].rect)), 'the lowest bar is set apart');
   });
 });
