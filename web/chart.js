@@ -4,7 +4,8 @@
 // so text keeps its size on a phone. Each row is the carrier's name on one
 // line, its bar below with the amount charted just after it, and a note (such
 // as the policy's total and term) under the bar. The lowest amount's bar is
-// highlighted, whatever the order of the rows. A name too long for the width
+// highlighted, whatever the order of the rows, and its words (the bar's title,
+// the chart's description) say it is the lowest. A name too long for the width
 // is shortened with an ellipsis once the chart is in the page (fitNames).
 
 import { s, uid, money } from './dom.js';
@@ -32,9 +33,10 @@ export function barChart(items, width, title) {
   const barMax = w - PAD * 2 - AMOUNT_ROOM;
   const titleId = uid('chart-title');
   const descId = uid('chart-desc');
-  const desc = items
-    .map((i) => `${i.name}: ${amountOf(i)}${i.note ? ` (${i.note})` : ''}`)
-    .join('; ');
+  // The highlight, in words: "the lowest" (unless every amount is the same).
+  const isLowest = (i) => (Number(i.total) || 0) === lowest && lowest < max;
+  const words = (i) => `${i.name}: ${amountOf(i)}${i.note ? ` (${i.note})` : ''}${isLowest(i) ? ', the lowest' : ''}`;
+  const desc = items.map(words).join('; ');
 
   const svg = s('svg', {
     'data-testid': 'chart',
@@ -56,7 +58,7 @@ export function barChart(items, width, title) {
     const len = Math.max(2, (total / max) * barMax);
     const amount = amountOf(item);
     svg.append(s('g', { class: 'bar', 'data-testid': `bar-${item.id}` },
-      s('title', null, `${item.name}: ${amount}${item.note ? ` (${item.note})` : ''}`),
+      s('title', null, words(item)),
       s('text', { x: PAD, y: top + 14, class: 'bar-name' }, item.name),
       s('rect', { x: PAD, y: top + 20, width: len.toFixed(1), height: 18, rx: 3, class: total === lowest ? 'bar-rect lowest' : 'bar-rect' }),
       s('text', { x: (PAD + len + 6).toFixed(1), y: top + 34, class: 'bar-amount' }, amount),

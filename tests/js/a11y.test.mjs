@@ -12,6 +12,8 @@
 //     worksheet) is a row header over its rows, never one more column header
 //     (a screen reader would say it with every cell of the columns it spans),
 //     and the worksheet's "Op." column is named "Operation";
+//   - the chart's text alternative carries its numbers and, as its highlight
+//     does, which is the lowest, whatever the order of the bars;
 //   - a new sort order is said in the results' status region, every time
 //     (the count alone stays the same, so the region would say nothing);
 //   - the worksheet's steps being shown is said in the dialog (the focus is
@@ -283,6 +285,31 @@ describe('tables', () => {
     assert.equal(groups.at(-1), 'Policy');
     const roles = await headers(page, (x) => groups.includes(x.name));
     assert.deepEqual(roles, groups.map((name) => ({ role: 'rowheader', name })), 'each coverage and the policy head their steps');
+  });
+});
+
+describe('chart', () => {
+  browserIt('the chart\'s text alternative gives every amount and says which is the lowest, as its highlight does', async (openPage) => {
+    const page = await openPage();
+    const id = await quoteExample(page);
+    const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+    const quoted = quote.results.filter((r) => r.status === 'quoted')
+      .sort((a, b) => a.premium.monthly - b.premium.monthly || a.premium.total - b.premium.total);
+    const said = (r, lowest) => `${r.carrier.name}: $${r.premium.monthly.toFixed(2)} a month `
+      + `($${r.premium.total.toFixed(2)} for ${r.premium.term_months} months)${lowest ? ', the lowest' : ''}`;
+    const image = async () => (await axTree(page)).find((n) => n.role === 'image' && n.name === 'Price a month by carrier (each policy\'s total and term under its bar)');
+    let img = await image();
+    assert.ok(img, 'the chart is an image named by its title');
+    assert.equal(img.description, quoted.map((r, i) => said(r, i === 0)).join('; '));
+    assert.equal(await page.getByTestId(`bar-${quoted[0].carrier.id}`).locator('rect').getAttribute('class'), 'bar-rect lowest');
+
+    // Sorted by rating, the lowest is still the one said, wherever its bar is.
+    await page.getByTestId('sort').selectOption('rating');
+    await page.getByRole('heading', { name: 'Quotes, best rated first' }).waitFor();
+    img = await image();
+    const parts = img.description.split('; ');
+    assert.equal(parts.length, quoted.length);
+    assert.deepEqual(parts.filter((p) => p.endsWith(', the lowest')), [said(quoted[0], true)]);
   });
 });
 
