@@ -13,7 +13,8 @@
 //     (a screen reader would say it with every cell of the columns it spans),
 //     and the worksheet's "Op." column is named "Operation";
 //   - the chart's text alternative carries its numbers and, as its highlight
-//     does, which is the lowest, whatever the order of the bars;
+//     does, which is the lowest, whatever the order of the bars; the lowest
+//     bar is not set apart by its colour alone: "Lowest" follows its name;
 //   - a new sort order is said in the results' status region, every time
 //     (the count alone stays the same, so the region would say nothing);
 //   - the worksheet's steps being shown is said in the dialog (the focus is
@@ -105,7 +106,9 @@ async function quoteExample(page, line = 'auto') {
   await page.getByTestId('fill-example').click();
   await page.getByTestId('get-quotes').click();
   await page.waitForURL(QUOTE_PATH);
-  await page.locator('[data-testid^="total-"]').first().waitFor();
+  await page.locator('#results-title').waitFor();
+  // A bundle's answer has bundles and each line's quotes, not one total per card.
+  await page.locator(line === 'bundle' ? '[data-testid="bundles"]' : '[data-testid^="total-"]').first().waitFor();
   return new URL(page.url()).pathname.match(QUOTE_PATH)[1];
 }
 
@@ -310,8 +313,42 @@ describe('chart', () => {
     const parts = img.description.split('; ');
     assert.equal(parts.length, quoted.length);
     assert.deepEqual(parts.filter((p) => p.endsWith(', the lowest')), [said(quoted[0], true)]);
+    assert.deepEqual(await lowestMarks(page), [{ bar: `bar-${quoted[0].carrier.id}`, problems: [] }]);
   });
+
+  for (const [line, width] of [['home', 360], ['health', 360], ['bundle', 1280]]) {
+    browserIt(`${line} at ${width} px: "Lowest" follows the lowest bar's name, on the chart, overlapping nothing`, async (openPage) => {
+      const page = await openPage({ viewport: { width, height: 800 } });
+      await quoteExample(page, line);
+      const marks = await lowestMarks(page);
+      assert.equal(marks.length, 1, 'one bar says it is the lowest');
+      assert.deepEqual(marks[0].problems, [], marks[0].bar);
+      // The lowest is the one whose bar is highlighted.
+      assert.equal(await page.getByTestId(marks[0].bar).locator('rect').getAttribute('class'), 'bar-rect lowest');
+    });
+  }
 });
+
+/**
+ * The chart's "Lowest" words: [{bar, problems}] for each bar that has one,
+ * problems saying where it is not just after its bar's name, or is off the chart.
+ */
+function lowestMarks(page) {
+  return page.getByTestId('chart').evaluate((svg) => {
+    const box = svg.getBoundingClientRect();
+    return [...svg.querySelectorAll('g.bar')].filter((g) => g.querySelector('text.bar-lowest')).map((g) => {
+      const mark = g.querySelector('text.bar-lowest').getBoundingClientRect();
+      const name = g.querySelector('text.bar-name').getBoundingClientRect();
+      const problems = [];
+      if (g.querySelector('text.bar-lowest').textContent !== 'Lowest') problems.push('not "Lowest"');
+      if (mark.left < name.right + 1) problems.push(`starts at ${mark.left}, inside the name ending at ${name.right}`);
+      if (mark.left > name.right + 20) problems.push(`starts at ${mark.left}, far from the name ending at ${name.right}`);
+      if (Math.abs(mark.top - name.top) > 2) problems.push('not on the name\'s line');
+      if (mark.right > box.right + 0.5) problems.push(`ends at ${mark.right}, past the chart at ${box.right}`);
+      return { bar: g.getAttribute('data-testid'), problems };
+    });
+  });
+}
 
 // ---- What the status region says ---------------------------------------------
 
