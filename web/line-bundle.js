@@ -237,12 +237,13 @@ function render(root, resp) {
   let fig = null;
   const parts = [
     h('div', { class: 'results-head' },
-      h('h1', { id: 'results-title', tabindex: '-1' }, `Your auto and ${kind} bundle quotes`),
+      // Described by the summary: a screen reader says it with the heading, which takes the focus.
+      h('h1', { id: 'results-title', tabindex: '-1', 'aria-describedby': 'results-summary' }, `Your auto and ${kind} bundle quotes`),
       h('p', { class: 'meta' },
         `Policies starting ${resp.effective_date || '—'}. `,
         resp.quote_id ? ['Quote ', h('a', { href: link, 'data-testid': 'quote-link' }, String(resp.quote_id)), '. '] : null,
         resp.created_at ? `Priced ${String(resp.created_at).replace('T', ' ').replace('Z', ' UTC')}.` : null),
-      h('p', { class: 'summary', 'data-testid': 'results-summary' },
+      h('p', { class: 'summary', id: 'results-summary', 'data-testid': 'results-summary' },
         bundles.length
           ? `${bundles.length} carrier${bundles.length === 1 ? '' : 's'} quoted both policies. Compared by the cost of a year, since auto policies often run 6 months and ${kind} policies 12.`
           : `No carrier quoted both policies, so there is no bundle; each line's own quotes are below.`)),

@@ -418,12 +418,14 @@ export function renderResults(root, resp, ctx) {
   const dynamic = h('div', { class: 'dynamic' });
   const titleId = 'results-title';
   const link = `/q/${encodeURIComponent(resp.quote_id || '')}`;
-  const summary = h('p', { class: 'summary', 'data-testid': 'results-summary' }, summaryText());
+  // The heading (which takes the focus when the results arrive) is described by
+  // the summary, so a screen reader says how many quoted with it.
+  const summary = h('p', { class: 'summary', id: 'results-summary', 'data-testid': 'results-summary' }, summaryText());
   let banner = v.banner(results) || h('div', { hidden: true });
 
   root.replaceChildren(...[
     h('div', { class: 'results-head' },
-      h('h1', { id: titleId, tabindex: '-1' }, `Your ${lineTitle(resp.line).toLowerCase()} quotes`),
+      h('h1', { id: titleId, tabindex: '-1', 'aria-describedby': summary.id }, `Your ${lineTitle(resp.line).toLowerCase()} quotes`),
       h('p', { class: 'meta' },
         `Policy starting ${resp.effective_date || '—'}. `,
         resp.quote_id ? ['Quote ', h('a', { href: link, 'data-testid': 'quote-link' }, String(resp.quote_id)), '. '] : null,

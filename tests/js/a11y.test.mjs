@@ -15,6 +15,9 @@
 //   - the chart's text alternative carries its numbers and, as its highlight
 //     does, which is the lowest, whatever the order of the bars; the lowest
 //     bar is not set apart by its colour alone: "Lowest" follows its name;
+//   - the results' heading, which takes the focus when they arrive, is
+//     described by their summary (how many carriers quoted), so a screen
+//     reader says it with the heading;
 //   - a new sort order is said in the results' status region, every time
 //     (the count alone stays the same, so the region would say nothing);
 //   - the worksheet's steps being shown is said in the dialog (the focus is
@@ -353,6 +356,21 @@ function lowestMarks(page) {
 // ---- What the status region says ---------------------------------------------
 
 describe('announcements', () => {
+  for (const line of ['auto', 'bundle']) {
+    browserIt(`${line}: the heading focused on arrival is described by the summary of the results`, async (openPage) => {
+      const page = await openPage();
+      await quoteExample(page, line);
+      const summary = await page.getByTestId('results-summary').textContent();
+      assert.match(summary, /quoted/);
+      const node = (await axTree(page)).find((x) => x.props.focused === true && x.role !== 'RootWebArea');
+      assert.deepEqual(node && { role: node.role, name: node.name, description: node.description }, {
+        role: 'heading',
+        name: line === 'bundle' ? 'Your auto and home bundle quotes' : 'Your auto quotes',
+        description: summary,
+      });
+    });
+  }
+
   browserIt('a new sort order is said in the status region, each time, with the count', async (openPage) => {
     const page = await openPage();
     const id = await quoteExample(page);
