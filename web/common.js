@@ -130,13 +130,35 @@ export function mountCommon(container, lineId) {
     return [...selected()].filter((id) => listed.has(id));
   }
 
+  // Under the effective date, when every plan of the line in the chosen state
+  // ends before it (plan.until: a health plan year): each carrier would
+  // answer "Not available", so the shopper is told before asking. Empty when
+  // hidden, since the date field is described by it.
+  const effNote = h('p', { class: 'hint', id: `${eff.id}-rates`, hidden: true, 'data-testid': 'eff-rates-note' });
+  function updateEffNote() {
+    const date = eff.value.trim();
+    const st = state.value;
+    const ends = carriers.flatMap(plansOf).filter((p) => (p.states || []).includes(st)).map((p) => p.until);
+    const last = ends.length && ends.every(Boolean) ? [...ends].sort().at(-1) : null;
+    const after = last && /^\d{4}-\d{2}-\d{2}$/.test(date) && date > last;
+    effNote.textContent = after
+      ? `The rates on file for this line in ${STATE_NAMES[st] || st} end on ${last}. For a policy starting ` +
+        `${date} every carrier will answer "Not available" until newer rates are loaded.`
+      : '';
+    effNote.hidden = !after;
+  }
+  eff.addEventListener('input', updateEffNote);
+  eff.addEventListener('change', updateEffNote);
+
   getCarriers().then((res) => {
     if (res.ok && res.data && Array.isArray(res.data.carriers)) {
       carriers = res.data.carriers;
       renderCarriers();
+      updateEffNote();
     }
   });
   state.addEventListener('change', renderCarriers);
+  state.addEventListener('change', updateEffNote);
 
   const wraps = {
     county: field('County FIPS code', county, { required: true, hint: '5 digits; Franklin County, OH is 39049' }),
@@ -151,7 +173,8 @@ export function mountCommon(container, lineId) {
     h('fieldset', { class: 'section' },
       h('legend', null, 'Policy start'),
       h('div', { class: 'grid' },
-        field('Effective date', eff, { required: true, hint: 'YYYY-MM-DD. The policy would start on this date.' }))),
+        field('Effective date', eff, { required: true, hint: 'YYYY-MM-DD. The policy would start on this date.' })),
+      effNote),
     h('fieldset', { class: 'section', 'data-path': 'applicant' },
       h('legend', null, 'About you'),
       aboutHint,
@@ -190,6 +213,7 @@ export function mountCommon(container, lineId) {
     aboutHint.textContent = `Only the ${list} are needed for prices. Contact details are optional and used only if you agree to be contacted.`;
   }
   applyAsks();
+  eff.setAttribute('aria-describedby', `${eff.getAttribute('aria-describedby') || ''} ${effNote.id}`.trim());
 
   return {
     /**
@@ -203,6 +227,7 @@ export function mountCommon(container, lineId) {
       asks = { ...APPLICANT_DEFAULTS, ...(fields || {}) };
       applyAsks();
       renderCarriers();
+      updateEffNote();
     },
     state: () => state.value,
     onStateChange(fn) {
@@ -258,6 +283,7 @@ export function mountCommon(container, lineId) {
       for (const id of Array.isArray(req.carriers) ? req.carriers : []) mine.add(String(id));
       carrierDetails.open = mine.size > 0;
       renderCarriers();
+      updateEffNote();
       listeners.forEach((fn) => fn(state.value));
     },
     reset() {

@@ -297,6 +297,49 @@ describe('bundles (auto + home)', () => {
   });
 });
 
+describe('rates on file', () => {
+  browserIt('health: a start date past the plan year says, under the date, that every insurer would answer "Not available"', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await page.getByTestId('line-health').check();
+    await page.locator('.line-form[data-line="health"]').waitFor();
+    await page.getByTestId('fill-example').click();
+    const eff = page.locator('[data-path="effective_date"]');
+    const note = page.getByTestId('eff-rates-note');
+    assert.equal(await eff.inputValue(), '2026-01-01');
+    assert.equal(await note.isHidden(), true, 'the example is inside the plan year');
+    await eff.fill('2027-01-01');
+    const said = 'The rates on file for this line in Ohio end on 2026-12-31. For a policy starting 2027-01-01 ' +
+      'every carrier will answer "Not available" until newer rates are loaded.';
+    await note.waitFor({ state: 'visible' });
+    assert.equal(await note.textContent(), said);
+    const described = await eff.evaluate((el) => el.getAttribute('aria-describedby').split(' ')
+      .map((id) => document.getElementById(id).textContent).join(' '));
+    assert.ok(described.endsWith(said), `the date's description: ${described}`);
+    // what it foretells is what the server answers
+    await page.getByTestId('get-quotes').click();
+    await page.waitForURL(QUOTE_PATH);
+    const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
+    const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+    assert.ok(quote.results.length > 0);
+    for (const r of quote.results) assert.equal(r.status, 'unavailable', JSON.stringify(r));
+    // back on the form, a date inside the plan year clears it; auto has no end date
+    await goto(page, '/');
+    await page.getByTestId('line-health').check();
+    await page.locator('.line-form[data-line="health"]').waitFor();
+    await page.getByTestId('fill-example').click();
+    await eff.fill('2026-12-31');
+    assert.equal(await note.isHidden(), true);
+    await eff.fill('2027-01-01');
+    await note.waitFor({ state: 'visible' });
+    await page.getByTestId('line-auto').check();
+    await page.locator('.line-form[data-line="auto"]').waitFor();
+    await eff.fill('2027-06-01');
+    assert.equal(await note.isHidden(), true, 'auto plans run on');
+    assert.equal(await note.textContent(), '');
+  });
+});
+
 describe('phone', () => {
   for (const line of ['home', 'renters', 'term_life', 'health', 'bundle']) {
     browserIt(`${line} at 360 px: every carrier name in the chart fits, shortened with "…" when too long`, async (openPage) => {
