@@ -90,6 +90,17 @@ static void print_line_extras(const mq_result *r, const colors *c)
 
 static void print_table(const mq_input *in, const mq_result *res, int n, const colors *c);
 
+/* The plan r was rated with, as the response's "plan" names it: a local
+ * plan's id and version, or a remote carrier's own (r->plan is NULL then).
+ * False when there is none (no plan for the request, a timeout...). */
+static bool result_plan(const mq_result *r, mq_plan_info *pi)
+{
+    *pi = (mq_plan_info){.plan_id = r->remote_plan_id, .version = r->remote_plan_version};
+    if (r->plan)
+        mq_plan_get_info(r->plan, pi);
+    return pi->plan_id != NULL;
+}
+
 /* "Ways to save": each tip under its carrier, with the saving and the new
  * total (tips come grouped by carrier, cheapest first). */
 static void print_tips(const mq_result *res, int n, const mq_tip_list *tips, const colors *c)
@@ -150,8 +161,9 @@ static void print_table(const mq_input *in, const mq_result *res, int n, const c
         int64_t monthly = (r->total_cents * 2 / r->term_months + 1) / 2;
         cli_print_money(stdout, monthly, 10);
         mq_plan_info pi;
-        mq_plan_get_info(r->plan, &pi);
-        printf("  %s %s (%d mo)%s\n", pi.plan_id, pi.version, r->term_months, c->off);
+        if (result_plan(r, &pi))
+            printf("  %s %s", pi.plan_id, pi.version);
+        printf(" (%d mo%s)%s\n", r->term_months, r->plan ? "" : ", remote carrier", c->off);
         print_coverages(in, r, c);
         print_line_extras(r, c);
         for (int k = 0; k < r->nnotes; k++)
@@ -281,11 +293,9 @@ static void print_worksheet(const mq_input *in, const mq_result *r, const colors
 {
     const mq_line_def *l = mq_line_get(in->line);
     printf("%s%s%s", c->bold, r->carrier_name, c->off);
-    if (r->plan) {
-        mq_plan_info pi;
-        mq_plan_get_info(r->plan, &pi);
+    mq_plan_info pi;
+    if (result_plan(r, &pi))
         printf("  plan %s version %s", pi.plan_id, pi.version);
-    }
     printf("  %s", mq_status_name(r->status));
     if (r->status == MQ_QUOTED) {
         printf(" ");
@@ -341,9 +351,8 @@ static int keep_matching(mq_result *res, int n, const char *id)
 {
     int kept = 0;
     for (int i = 0; i < n; i++) {
-        mq_plan_info pi = {0};
-        if (res[i].plan)
-            mq_plan_get_info(res[i].plan, &pi);
+        mq_plan_info pi;
+        result_plan(&res[i], &pi);
         bool carrier =
             strcmp(res[i].carrier_id, id) == 0 && (res[i].plan || res[i].status != MQ_ERROR);
         if (carrier || (pi.plan_id && strcmp(pi.plan_id, id) == 0))

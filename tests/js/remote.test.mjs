@@ -750,6 +750,29 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     ]);
   });
 
+  it('multiquote quote --carriers prints remote results in its table, their plan the carrier\'s own', async () => {
+    // without --json it crashed (exit 139) on the first remote result: the
+    // table read the plan of a result that has no local plan
+    const a = await startServer({ args: ['--rate-limit', '0'] });
+    const file = registry(dir, 'table.yaml', [
+      { id: 'buckeye', kind: 'local' },
+      { id: 'harbor', name: 'Harbor Remote', url: `${a.url}/v1/carrier/harbor/rate` },
+      { id: 'e500', url: `${farm.url}/e500/e500` },
+    ]);
+    const req = path.join(dir, 'harbor1-table.json');
+    writeFileSync(req, JSON.stringify(HARBOR_1));
+    const r = await runCli(['quote', '--carriers', file, req]);
+    assert.equal(r.signal, null, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const lines = r.stdout.split('\n');
+    const row = (name) => lines.find((l) => l.includes(` ${name} `))?.replace(/ +/g, ' ').trim();
+    assert.equal(row('Harbor Remote'), '1 Harbor Remote A 714.00 119.00 harbor-oh-auto 2026-01-01 (6 mo, remote carrier)');
+    assert.equal(row('Buckeye Farmers Mutual Insurance Company'),
+      '2 Buckeye Farmers Mutual Insurance Company A 1151.00 95.92 buckeye-oh-auto 2026-01-01 (12 mo)');
+    assert.ok(lines.some((l) => /^ +Carrier e500 +error +HTTP 500 from the carrier$/.test(l)), r.stdout);
+  });
+
   it('SIGTERM while a quote waits for a carrier whose deadline is far off: cut off, answered 201, exit 0', async () => {
     const file = registry(dir, 'patient.yaml', [
       { id: 'buckeye', kind: 'local' },
