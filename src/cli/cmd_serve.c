@@ -4,7 +4,9 @@
  * rates its saved request again with exactly the plan versions recorded for
  * each carrier (old versions stay loadable), and reports whether every
  * result reproduces byte for byte: the check that a quote can be stood
- * behind later.
+ * behind later. A result a remote carrier rated with its own plan (saved
+ * with "remote": true) cannot be rated again here: it is named as such,
+ * counted in the summary as not checked, and the verdict is on the others.
  */
 #include "cli.h"
 #include "server.h"
@@ -301,25 +303,59 @@ static bool compare_one(const mq_saved_result *row, const mq_input *in, const mq
     return same;
 }
 
-/* Every saved row re-rated, the line's market rules applied to them all
- * (the ACA credit depends on every plan), then each compared. */
-static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_input *in,
-                        json_t *saved, mq_arena *a)
+/* A row a remote carrier rated with its own plan: said, not re-rated (its
+ * plan is the carrier's; a local plan of the same id would price something
+ * else). */
+static void print_remote_row(const mq_saved_result *row)
 {
+    printf("  %-12s remote   %s %s  %s", row->carrier, row->plan_id, row->version, row->status);
+    if (row->total_cents >= 0) {
+        printf(" ");
+        cli_print_money(stdout, row->total_cents, 0);
+    }
+    printf(": a remote carrier rated it with its own plan, not re-rated here\n");
+}
+
+static bool oom(const mq_store_quote *q)
+{
+    fprintf(stderr, "multiquote requote: quote %s: out of memory\n", q->id);
+    return false;
+}
+
+/* What requote found: whether every result re-rated here reproduced, how
+ * many were re-rated, and how many a remote carrier rated (not checked). */
+typedef struct requote_outcome {
+    bool same;
+    int checked, remote;
+} requote_outcome;
+
+/* Every saved row re-rated, the line's market rules applied to them all
+ * (the ACA credit depends on every plan), then each compared. False after
+ * saying why when the saved response lists no results or memory ran out. */
+static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_input *in,
+                        json_t *saved, mq_arena *a, requote_outcome *out)
+{
+    *out = (requote_outcome){.same = true};
+    if (!json_is_array(json_object_get(saved, "results"))) {
+        fprintf(stderr, "multiquote requote: quote %s: the saved response has no results\n", q->id);
+        return false;
+    }
     mq_saved_result *rows = NULL;
     int nrows = mq_resp_saved_results(q->response, a, &rows);
-    if (nrows < 0)
-        return false;
-    mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)(nrows ? nrows : 1));
-    int *row_of = mq_arena_alloc(a, sizeof(int) * (size_t)(nrows ? nrows : 1));
-    if (!res || !row_of)
-        return false;
-    bool all = true;
+    mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)(nrows > 0 ? nrows : 1));
+    int *row_of = mq_arena_alloc(a, sizeof(int) * (size_t)(nrows > 0 ? nrows : 1));
+    if (nrows < 0 || !res || !row_of)
+        return oom(q);
     int n = 0;
     for (int i = 0; i < nrows; i++) {
         const mq_plan *p;
+        if (rows[i].remote) {
+            print_remote_row(&rows[i]);
+            out->remote++;
+            continue;
+        }
         if (!rerate(e, &rows[i], in, a, &res[n], &p)) {
-            all = false;
+            out->same = false;
             continue;
         }
         if (!p) {
@@ -330,10 +366,33 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
         row_of[n++] = i;
     }
     if (!mq_rate_market(e, in, res, n, a))
-        return false;
+        return oom(q);
     for (int i = 0; i < n; i++)
-        all &= compare_one(&rows[row_of[i]], in, &res[i], saved);
-    return all;
+        out->same &= compare_one(&rows[row_of[i]], in, &res[i], saved);
+    out->checked = n;
+    return true;
+}
+
+/* The last line: the verdict, and what could not be checked. True when
+ * the quote reproduced: every result re-rated here is the same, and at
+ * least one was re-rated when remote carriers answered the rest. */
+static bool print_verdict(const requote_outcome *o)
+{
+    if (o->remote == 0) {
+        printf("%s\n", o->same ? "reproduced exactly" : "NOT reproduced");
+        return o->same;
+    }
+    if (o->same && o->checked == 0) {
+        printf("NOT checked: no result could be re-rated here (%d from remote carriers, which "
+               "rate with their own plans)\n",
+               o->remote);
+        return false;
+    }
+    printf("%s: %d %s re-rated here; %d from remote carriers not checked (they rate with their "
+           "own plans)\n",
+           o->same ? "reproduced exactly" : "NOT reproduced", o->checked,
+           o->checked == 1 ? "result" : "results", o->remote);
+    return o->same;
 }
 
 /* The opened request of saved quote q, parsed again; false after saying
@@ -393,9 +452,10 @@ int cli_requote(const cli_opts *o)
         goto done;
     printf("quote %s of %s (%s, effective %s)\n", l.q.id, l.q.created_at, l.q.line,
            l.q.effective_date);
-    bool all = requote_all(e, &l.q, &in, saved, &a);
-    printf("%s\n", all ? "reproduced exactly" : "NOT reproduced");
-    rc = all ? CLI_OK : CLI_FAIL;
+    requote_outcome out;
+    if (!requote_all(e, &l.q, &in, saved, &a, &out))
+        goto done;
+    rc = print_verdict(&out) ? CLI_OK : CLI_FAIL;
 done:
     json_decref(saved);
     free(request);

@@ -87,10 +87,13 @@ char *mq_resp_dump(const json_t *doc, bool pretty);
 
 /* What a saved response says each result was rated with (a quote's, not a
  * bundle's): carrier, plan id and version ("" when the carrier had no plan),
- * status, and total in cents (-1 when not quoted). */
+ * status, total in cents (-1 when not quoted), and whether a remote carrier
+ * rated it with its own plan (the result's "remote": true; false for results
+ * saved before it was recorded, which are taken as rated here). */
 typedef struct mq_saved_result {
     const char *carrier, *plan_id, *version, *status;
     int64_t total_cents;
+    bool remote;
 } mq_saved_result;
 
 /* Reads them from the response text; strings live in the arena. Returns how

@@ -131,6 +131,16 @@ static void write_plan(mq_jw *w, const mq_result *r)
     mq_jw_raw(w, "}");
 }
 
+/* A result a remote carrier rated itself with its own plan: it has no
+ * local plan (r->plan NULL) but names the carrier's (src/remote/answer.c).
+ * The response records it as "remote": true so that what reads the saved
+ * quote later (requote, worksheets) knows from the quote itself, not from
+ * the carrier registry of that day, that the price was not worked out here. */
+static bool rated_remotely(const mq_result *r)
+{
+    return !r->plan && r->remote_plan_id;
+}
+
 static void write_premium(mq_jw *w, const mq_result *r)
 {
     mq_jw_raw(w, "{\"total\":");
@@ -321,6 +331,8 @@ static void write_result(mq_jw *w, const resp_pieces *p, const mq_input *in, con
     write_carrier(w, r);
     mq_jw_raw(w, ",\"plan\":");
     write_plan(w, r);
+    if (rated_remotely(r)) /* absent otherwise: local results print as before */
+        mq_jw_raw(w, ",\"remote\":true");
     mq_jw_raw(w, ",\"status\":");
     mq_jw_name(w, mq_status_name(r->status));
     if (r->status == MQ_QUOTED) {
@@ -501,7 +513,8 @@ int mq_resp_saved_results(const char *response, mq_arena *a, mq_saved_result **o
             arena_string(a, json_object_get(plan, "id")),
             arena_string(a, json_object_get(plan, "version")),
             arena_string(a, json_object_get(r, "status")),
-            json_is_number(total) ? (int64_t)llround(json_number_value(total) * 100) : -1};
+            json_is_number(total) ? (int64_t)llround(json_number_value(total) * 100) : -1,
+            json_is_true(json_object_get(r, "remote"))};
     }
     json_decref(doc);
     return n;

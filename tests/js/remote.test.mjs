@@ -341,6 +341,36 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.deepEqual([steps.at(-1).name, steps.at(-1).running], ['Total', r.buckeye.premium.total]);
   });
 
+  it('multiquote requote re-rates the local results and names the remote ones it cannot check', async () => {
+    const q = await postQuote(nodeB, { ...HARBOR_1, carriers: ['buckeye', 'harbor', 'quick', 'e500'] });
+    assert.equal(q.status, 201, q.text);
+    const id = q.json.quote_id;
+    // every remote row was "MISSING plan ... is not loaded" and the quote
+    // "NOT reproduced", exit 1: a quote with a remote carrier never passed
+    const r = await runCli(['requote', '--db', nodeB.db, '--plans', path.join(REPO_ROOT, 'plans'), id]);
+    assert.equal(r.stderr, '');
+    assert.equal(
+      r.stdout,
+      `quote ${id} of ${q.json.created_at} (auto, effective 2026-03-01)\n` +
+        '  quick        remote   quick-auto 2026-01-01  quoted 310.20: a remote carrier rated it with its own plan, not re-rated here\n' +
+        '  harbor       remote   harbor-oh-auto 2026-01-01  quoted 714.00: a remote carrier rated it with its own plan, not re-rated here\n' +
+        '  e500         skipped  no plan was in effect (error)\n' +
+        '  buckeye      same     buckeye-oh-auto 2026-01-01  quoted 1151.00\n' +
+        'reproduced exactly: 1 result re-rated here; 2 from remote carriers not checked (they rate with their own plans)\n',
+    );
+    assert.equal(r.code, 0);
+    // nothing local to re-rate: not a pass
+    const only = await postQuote(nodeB, { ...HARBOR_1, carriers: ['harbor'] });
+    assert.equal(only.status, 201, only.text);
+    const o = await runCli(['requote', '--db', nodeB.db, only.json.quote_id]);
+    assert.equal(o.code, 1, o.stdout + o.stderr);
+    assert.equal(
+      o.stdout.split('\n').slice(1).join('\n'),
+      '  harbor       remote   harbor-oh-auto 2026-01-01  quoted 714.00: a remote carrier rated it with its own plan, not re-rated here\n' +
+        'NOT checked: no result could be re-rated here (1 from remote carriers, which rate with their own plans)\n',
+    );
+  });
+
   it('every carrier gets its status, within the deadline plus 100 ms', async () => {
     const q = await postQuote(nodeB, HARBOR_1);
     assert.equal(q.status, 201, q.text);

@@ -521,6 +521,53 @@ static void property_tips_raise_the_deductible_one_step(void **state)
     mq_arena_free(&a);
 }
 
+/* A remote carrier's result (no local plan, the carrier's own) is written
+ * with "remote": true after its plan, read back as remote; a local result
+ * has no such member, and a result saved without one reads as local. */
+static void a_remote_result_is_saved_as_remote(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_input in;
+    mq_result *res;
+    int n;
+    rate_example("examples/oh-single-driver.json", &a, &in, &res, &n);
+    assert_true(n >= 1 && res[0].plan && res[0].status == MQ_QUOTED);
+    mq_result two[2] = {res[0], res[0]};
+    two[1].plan = NULL;
+    two[1].carrier_id = "acme";
+    two[1].remote_plan_id = "acme-oh";
+    two[1].remote_plan_version = "7";
+    char *text = mq_resp_text(&in, two, 2, NULL, NULL);
+    assert_non_null(text);
+    assert_jansson_would_print(text);
+    const char *remote = strstr(text, "\"remote\":true");
+    assert_non_null(remote);
+    assert_null(strstr(remote + 1, "\"remote\""));     /* once: the remote result's */
+    assert_non_null(strstr(text, "{\"id\":\"acme\"")); /* ...which is after the local one */
+    assert_true(strstr(text, "{\"id\":\"acme\"") < remote);
+    assert_non_null(strstr(text, "\"plan\":{\"id\":\"acme-oh\",\"version\":\"7\"},\"remote\":true,"
+                                 "\"status\":\"quoted\""));
+    mq_saved_result *rows;
+    assert_int_equal(mq_resp_saved_results(text, &a, &rows), 2);
+    assert_false(rows[0].remote);
+    assert_true(rows[1].remote);
+    assert_string_equal(rows[1].carrier, "acme");
+    assert_string_equal(rows[1].plan_id, "acme-oh");
+    assert_string_equal(rows[1].version, "7");
+    assert_int_equal(rows[1].total_cents, res[0].total_cents);
+    free(text);
+    /* saved before "remote" was recorded, or with anything but true */
+    const char *old = "{\"results\":[{\"carrier\":{\"id\":\"x\"},\"plan\":{\"id\":\"x-oh\","
+                      "\"version\":\"1\"},\"status\":\"declined\"},{\"carrier\":{\"id\":\"y\"},"
+                      "\"plan\":null,\"remote\":\"yes\",\"status\":\"error\"}]}";
+    assert_int_equal(mq_resp_saved_results(old, &a, &rows), 2);
+    assert_false(rows[0].remote);
+    assert_false(rows[1].remote);
+    assert_string_equal(rows[1].plan_id, "");
+    mq_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +581,7 @@ int main(void)
         cmocka_unit_test(lower_limits_go_on_past_a_step_the_carrier_does_not_offer),
         cmocka_unit_test(property_tips_raise_the_deductible_one_step),
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
+        cmocka_unit_test(a_remote_result_is_saved_as_remote),
     };
     return cmocka_run_group_tests_name("response", tests, load, unload);
 }
