@@ -514,10 +514,12 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
                      "that carrier answered with several plans: name one by its plan id", "");
     } else if (!row) {
         mq_api_error(r, 404, "not_found", "this quote has no result from that carrier", "");
-    } else if (mq_remote_asked_elsewhere(s->registry, row->carrier)) {
+    } else if (row->remote) {
         /* its plan is the carrier's own: rating it with a local plan of the
          * same id (or answering "no longer loaded") would explain a price
-         * this server never worked out */
+         * this server never worked out. The saved quote says so, whatever
+         * the registry says today (the carrier may have left it since, or
+         * a carrier then rated here may be asked remotely now) */
         mq_api_error(r, 404, "not_found",
                      "that carrier is a remote one, which rated the quote itself: its steps are "
                      "not known here",

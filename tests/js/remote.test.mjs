@@ -341,6 +341,49 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.deepEqual([steps.at(-1).name, steps.at(-1).running], ['Total', r.buckeye.premium.total]);
   });
 
+  it('a saved result says it was a remote carrier\'s: its worksheet is refused whatever the registry says later', async () => {
+    const q = await postQuote(nodeB, { ...HARBOR_1, carriers: ['buckeye', 'harbor', 'quick'] });
+    assert.equal(q.status, 201, q.text);
+    const r = byCarrier(q.json);
+    assert.deepEqual([r.harbor.remote, r.quick.remote, 'remote' in r.buckeye], [true, true, false]);
+    assert.deepEqual(Object.keys(r.harbor).slice(0, 4), ['carrier', 'plan', 'remote', 'status']);
+    const sheet = (node, c) => fetch(`${node.url}/v1/quotes/${q.json.quote_id}/worksheet/${c}`);
+    const remoteOne = {
+      code: 'not_found',
+      message: 'that carrier is a remote one, which rated the quote itself: its steps are not known here',
+      path: '',
+    };
+    // the same database served without a registry: harbor and buckeye are
+    // local carriers now. harbor's result was re-rated with this node's
+    // harbor-oh-auto (200, explaining a price it never worked out) and
+    // quick's was "no longer loaded" (409)
+    const plain = await startServer({ db: nodeB.db });
+    // and with a registry that asks buckeye remotely and rates harbor here:
+    // buckeye's saved result was rated here, by a plan version still loaded
+    // (it was refused as remote); harbor's was re-rated here
+    const file = registry(dir, 'buckeye-remote.yaml', [
+      { id: 'harbor', kind: 'local' },
+      { id: 'buckeye', url: `${nodeA.url}/v1/carrier/buckeye/rate` },
+    ]);
+    const moved = await startServer({ db: nodeB.db, args: ['--carriers', file] });
+    try {
+      for (const node of [plain, moved]) {
+        for (const c of ['harbor', 'quick']) {
+          const res = await sheet(node, c);
+          assert.equal(res.status, 404, c);
+          assert.deepEqual((await res.json()).error, remoteOne);
+        }
+        const local = await sheet(node, 'buckeye');
+        assert.equal(local.status, 200);
+        const steps = (await local.json()).steps;
+        assert.deepEqual([steps.at(-1).name, steps.at(-1).running], ['Total', 1151]);
+      }
+    } finally {
+      await plain.stop();
+      await moved.stop();
+    }
+  });
+
   it('multiquote requote re-rates the local results and names the remote ones it cannot check', async () => {
     const q = await postQuote(nodeB, { ...HARBOR_1, carriers: ['buckeye', 'harbor', 'quick', 'e500'] });
     assert.equal(q.status, 201, q.text);
