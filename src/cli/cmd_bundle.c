@@ -3,9 +3,13 @@
  * Prints each line's comparison, then every carrier's bundle with its
  * multi-line discount beside the best separate quotes, all by annual cost
  * (auto terms are often 6 months, home 12); --json prints the bundle
- * response of docs/bundles.md.
+ * response of docs/bundles.md. With --carriers, the local carriers of that
+ * registry are compared, as the server with the same registry compares
+ * them (remote carriers are not asked for bundles); the request's
+ * "carriers" must be carriers of the comparison, as POST /v1/quotes checks.
  */
 #include "cli.h"
+#include "remote.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +63,43 @@ static void print_bundles(const mq_bundle_input *b, const mq_bundle_result *r)
     }
 }
 
+/* The registry of --carriers, checked against the plans; NULL in *out
+ * without --carriers. CLI_FAIL after saying what is wrong with it. */
+static int load_registry(const cli_opts *o, const mq_engine *e, mq_remote_registry **out)
+{
+    char err[512];
+    *out = NULL;
+    if (!o->carriers_file)
+        return CLI_OK;
+    mq_remote_registry *reg = mq_remote_registry_load(o->carriers_file, err, sizeof err);
+    if (!reg || !mq_remote_registry_check(reg, e, err, sizeof err)) {
+        fprintf(stderr, "multiquote: %s\n", err);
+        mq_remote_registry_free(reg);
+        return CLI_FAIL;
+    }
+    *out = reg;
+    return CLI_OK;
+}
+
+/* Every id of the bundle's "carriers" is a carrier of this comparison (the
+ * registry's, or a local one it does not leave out; without a registry,
+ * one with plans), as POST /v1/quotes requires; otherwise CLI_USAGE after
+ * naming each unknown one (a typo was an "error" result, exit 0). */
+static int carriers_known(const char *file, const mq_remote_registry *reg, const mq_engine *e,
+                          const mq_input *in)
+{
+    int rc = CLI_OK;
+    for (int i = 0; i < in->ncarriers; i++) {
+        if (mq_remote_carrier_known(reg, e, in->carriers[i]))
+            continue;
+        char q[160];
+        fprintf(stderr, "%s: invalid request: carriers[%d]: no carrier with id %s\n", file, i,
+                mq_req_quoted(in->carriers[i], q));
+        rc = CLI_USAGE;
+    }
+    return rc;
+}
+
 int cli_quote_bundle(const cli_opts *o)
 {
     size_t len = 0;
@@ -72,6 +113,7 @@ int cli_quote_bundle(const cli_opts *o)
     mq_bundle_input b;
     mq_req_errors errs = {0};
     mq_engine *e = NULL;
+    mq_remote_registry *reg = NULL; /* --carriers: its selection of local carriers */
     int rc = CLI_OK;
     if (!mq_req_bundle_from_json(doc, &a, &b, &errs)) {
         for (int i = 0; i < errs.count && i < 32; i++)
@@ -82,9 +124,15 @@ int cli_quote_bundle(const cli_opts *o)
         /* VINs, state minimums and ZIP codes of each part: printed */
     } else if (!(e = cli_load_engine(o->plans))) {
         rc = CLI_FAIL;
+    } else if ((rc = load_registry(o, e, &reg)) != CLI_OK ||
+               (rc = carriers_known(o->file, reg, e, &b.auto_in)) != CLI_OK) {
+        /* said */
     } else {
+        mq_rate_opts opts = {.rate_here = mq_remote_rate_here,
+                             .asked_elsewhere = mq_remote_asked_elsewhere,
+                             .carrier_arg = reg};
         mq_bundle_result r;
-        if (!mq_bundle_rate(e, &b, &a, &r)) {
+        if (!mq_bundle_rate_with(e, &b, &opts, &a, &r)) {
             fprintf(stderr, "multiquote: out of memory\n");
             rc = CLI_FAIL;
         } else if (o->json) {
@@ -102,6 +150,7 @@ int cli_quote_bundle(const cli_opts *o)
             print_bundles(&b, &r);
         }
     }
+    mq_remote_registry_free(reg);
     mq_engine_free(e);
     mq_arena_free(&a);
     json_decref(doc);

@@ -696,6 +696,71 @@ static void test_explain_bundle(void **state)
     ts_result_free(&r);
 }
 
+/* A bundle with --carriers compares the local carriers the registry lists,
+ * as the server with that registry does (every local plan was rated); its
+ * "carriers" must name carriers of the comparison, with or without one (a
+ * typo was an "error" result, exit 0). */
+static void test_quote_bundle_carriers(void **state)
+{
+    (void)state;
+    char reg[96], typo[96];
+    temp_path(reg, sizeof reg, "bundle-carriers.yaml");
+    const char *yaml =
+        "carriers:\n  - {id: summit, kind: local}\n  - {id: keystone, kind: local}\n";
+    ts_write_file(reg, yaml, strlen(yaml));
+    run r = RUN("quote", "--carriers", reg, "--json", "examples/oh-bundle-auto-home.json");
+    assert_exit(&r, 0);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    assert_non_null(doc);
+    for (const char *const *part = (const char *const[]){"auto", "home", NULL}; *part; part++) {
+        json_t *res = json_object_get(json_object_get(doc, *part), "results");
+        assert_int_equal(json_array_size(res), 2);
+        for (size_t i = 0; i < 2; i++) {
+            const char *id =
+                str(json_object_get(json_object_get(json_array_get(res, i), "carrier"), "id"));
+            assert_true(strcmp(id, "summit") == 0 || strcmp(id, "keystone") == 0);
+        }
+    }
+    json_t *bundles = json_object_get(doc, "bundles");
+    assert_int_equal(json_array_size(bundles), 2);
+    json_t *best = json_array_get(bundles, 0);
+    assert_string_equal(str(json_object_get(json_object_get(best, "carrier"), "id")), "summit");
+    assert_float_equal(json_real_value(json_object_get(best, "annual_total")), 2184.31, 0.001);
+    assert_float_equal(json_real_value(json_object_get(best, "saving_vs_best_separate")), 107.65,
+                       0.001);
+    json_t *sep = json_object_get(doc, "best_separate");
+    assert_float_equal(json_real_value(json_object_get(sep, "annual_total")), 2291.96, 0.001);
+    json_decref(doc);
+    ts_result_free(&r);
+
+    json_t *bundle = json_load_file("examples/oh-bundle-auto-home.json", 0, NULL);
+    assert_non_null(bundle);
+    json_object_set_new(bundle, "carriers", json_pack("[s, s]", "summit", "sumit"));
+    temp_path(typo, sizeof typo, "bundle-typo.json");
+    assert_int_equal(json_dump_file(bundle, typo, 0), 0);
+    json_decref(bundle);
+    char want[256];
+    snprintf(want, sizeof want, "%s: invalid request: carriers[1]: no carrier with id \"sumit\"\n",
+             typo);
+    r = RUN("quote", typo);
+    assert_exit(&r, 2);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+    /* with the registry, buckeye (loaded, but not listed) is no carrier either */
+    bundle = json_load_file(typo, 0, NULL);
+    json_object_set_new(bundle, "carriers", json_pack("[s, s]", "buckeye", "keystone"));
+    assert_int_equal(json_dump_file(bundle, typo, 0), 0);
+    json_decref(bundle);
+    snprintf(want, sizeof want,
+             "%s: invalid request: carriers[0]: no carrier with id \"buckeye\"\n", typo);
+    r = RUN("quote", "--carriers", reg, typo);
+    assert_exit(&r, 2);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+}
+
 /* ---- Output that cannot be written ------------------------------------------ */
 
 /* Runs MQ_BIN with `args`, its stdout on /dev/full (every write fails
@@ -1132,6 +1197,7 @@ int main(void)
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_options_of_commands),
         cmocka_unit_test(test_explain_bundle),
+        cmocka_unit_test(test_quote_bundle_carriers),
         cmocka_unit_test(test_db_missing),
         cmocka_unit_test(test_key_file_and_mq_key),
         cmocka_unit_test(test_output_write_errors),

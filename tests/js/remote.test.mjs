@@ -318,6 +318,57 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.deepEqual(named.json.error.details, [{ path: 'carriers[1]', message: 'no carrier with id "keystone"' }]);
   });
 
+  it('multiquote quote --carriers compares a bundle\'s carriers as the server with the same registry does', async () => {
+    // it rated every local plan (Summit, Keystone, Hearthstone... the
+    // registry leaves out) and took any carrier id, a typo as an error result
+    const file = path.join(dir, 'carriers.yaml');
+    const example = path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json');
+    const cli = await runCli(['quote', '--carriers', file, '--json', example]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const doc = JSON.parse(cli.stdout);
+    assert.deepEqual(doc.auto.results.map((r) => r.carrier.id), ['buckeye']);
+    assert.deepEqual(doc.home.results.map((r) => r.carrier.id), ['buckeye']);
+    assert.deepEqual(
+      doc.bundles.map((b) => [b.carrier.id, b.annual_total, b.saving_vs_best_separate]),
+      [['buckeye', 2393, 285]],
+    );
+    assert.equal(doc.best_separate.annual_total, 2678);
+    const bundle = JSON.parse(readFileSync(example, 'utf8'));
+    const api = await postQuote(nodeB, bundle);
+    assert.equal(api.status, 201, api.text);
+    delete api.json.quote_id;
+    delete api.json.created_at;
+    assert.deepEqual(doc, api.json);
+    const table = await runCli(['quote', '--carriers', file, example]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /\n  1  Buckeye Farmers Mutual Insurance Company +annual +2393\.00 +saves 285\.00 on its separate quotes\n/);
+    assert.doesNotMatch(table.stdout, /Summit|Keystone|Hearthstone/);
+    // ids that are no carrier of this comparison: bad input, as the server says
+    const named = path.join(dir, 'bundle-named.json');
+    writeFileSync(named, JSON.stringify({ ...bundle, carriers: ['buckeye', 'keystone', 'sumit'] }));
+    const bad = await runCli(['quote', '--carriers', file, named]);
+    assert.equal(bad.code, 2, bad.stdout);
+    assert.equal(bad.stdout, '');
+    assert.equal(
+      bad.stderr,
+      `${named}: invalid request: carriers[1]: no carrier with id "keystone"\n` +
+        `${named}: invalid request: carriers[2]: no carrier with id "sumit"\n`,
+    );
+    const refused = await postQuote(nodeB, { ...bundle, carriers: ['buckeye', 'keystone', 'sumit'] });
+    assert.equal(refused.status, 422);
+    assert.deepEqual(refused.json.error.details, [
+      { path: 'carriers[1]', message: 'no carrier with id "keystone"' },
+      { path: 'carriers[2]', message: 'no carrier with id "sumit"' },
+    ]);
+    // a registry that is wrong is said before anything is rated, naming file:line
+    const broken = path.join(dir, 'bundle-broken.yaml');
+    writeFileSync(broken, 'carriers:\n  - id: nobody\n    kind: local\n');
+    const b = await runCli(['quote', '--carriers', broken, example]);
+    assert.equal(b.code, 1);
+    assert.equal(b.stdout, '');
+    assert.equal(b.stderr, `multiquote: ${broken}:2: local carrier "nobody" has no plan in the plans folder\n`);
+  });
+
   it('a remote carrier\'s result has no worksheet here; a local one\'s has', async () => {
     const q = await postQuote(nodeB, { ...HARBOR_1, carriers: ['buckeye', 'harbor', 'quick'] });
     assert.equal(q.status, 201, q.text);
