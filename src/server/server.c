@@ -453,6 +453,24 @@ static void reload(mq_server *s)
     log_line("\"event\":\"reloaded\",\"plans\":%d", mq_engine_plan_count(fresh->engine));
 }
 
+/* A carrier that has no slot in the metrics (the table full, or no memory
+ * for its id): said once in the log, so that its missing series is known. */
+static void carrier_not_timed(mq_metrics *m, const char *carrier, int n)
+{
+    if (atomic_exchange(&m->carriers_full, true))
+        return;
+    char id[300];
+    json_quoted(carrier, id, sizeof id);
+    if (n >= MQ_METRIC_CARRIERS)
+        log_line("\"event\":\"warning\",\"message\":\"mq_carrier_rating_seconds is full "
+                 "(%d carriers): this carrier and any later ones are not timed\",\"carrier\":%s",
+                 n, id);
+    else
+        log_line("\"event\":\"warning\",\"message\":\"out of memory: this carrier is not "
+                 "timed in mq_carrier_rating_seconds\",\"carrier\":%s",
+                 id);
+}
+
 void mq_server_note_carrier_time(mq_server *s, const char *carrier, int64_t ns)
 {
     mq_metrics *m = &s->metrics;
@@ -469,13 +487,15 @@ void mq_server_note_carrier_time(mq_server *s, const char *carrier, int64_t ns)
         for (int i = 0; i < n && slot < 0; i++)
             if (strcmp(m->carrier_ids[i], carrier) == 0)
                 slot = i;
-        char *id = slot < 0 && n < 64 ? strdup(carrier) : NULL;
+        char *id = slot < 0 && n < MQ_METRIC_CARRIERS ? strdup(carrier) : NULL;
         if (id) {
             slot = n;
             m->carrier_ids[n] = id;
             atomic_store_explicit(&m->ncarriers, n + 1, memory_order_release);
         }
         pthread_mutex_unlock(&s->lock);
+        if (slot < 0)
+            carrier_not_timed(m, carrier, n);
     }
     if (slot >= 0) {
         int b = 0;

@@ -97,6 +97,10 @@ typedef enum {
 enum { MQ_METRIC_BUNDLE = MQ_LINE_COUNT, MQ_METRIC_NO_LINE, MQ_METRIC_LINES };
 
 enum { MQ_OLD_KEY_RINGS = 64 }; /* key rings SIGHUP may replace before a restart */
+/* carriers /metrics times (mq_carrier_rating_seconds): every carrier of the
+ * plans and of a registry of a thousand; the server is static, so slots
+ * never used cost no memory */
+enum { MQ_METRIC_CARRIERS = 4096 };
 
 typedef struct mq_metrics {
     atomic_long requests[ROUTE_COUNT][6]; /* by status class 1xx..5xx (index 1-5) */
@@ -105,11 +109,14 @@ typedef struct mq_metrics {
     atomic_long quotes[MQ_METRIC_LINES][2]; /* [line][0 saved, 1 invalid] */
     atomic_long results[MQ_LINE_COUNT][5];  /* by mq_status */
     /* per-carrier answer time (a local plan's rating, or a remote carrier's
-     * call), by carrier slot (ids kept in carrier_ids): a histogram */
-    atomic_long carrier_ns[64], carrier_count[64];
-    atomic_long carrier_hist[64][MQ_CARRIER_BUCKETS + 1];
-    const char *carrier_ids[64];
+     * call), by carrier slot (ids kept in carrier_ids): a histogram. Room
+     * for MQ_METRIC_CARRIERS carriers (plans and registry together); a
+     * carrier beyond is logged once, never silently left out */
+    atomic_long carrier_ns[MQ_METRIC_CARRIERS], carrier_count[MQ_METRIC_CARRIERS];
+    atomic_long carrier_hist[MQ_METRIC_CARRIERS][MQ_CARRIER_BUCKETS + 1];
+    const char *carrier_ids[MQ_METRIC_CARRIERS];
     atomic_int ncarriers;
+    atomic_bool carriers_full; /* the "carrier metrics full" line was logged */
     atomic_long reloads_ok, reloads_failed;
     /* hardening: requests refused by the per-client limit, and slow
      * requests cut by the connection watch */

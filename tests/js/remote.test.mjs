@@ -664,6 +664,28 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     }
   });
 
+  it('/metrics times every carrier of a quote: 70 remote ones and the local ones', async () => {
+    // mq_carrier_rating_seconds had room for 64 carriers: the rest of a
+    // quote's results were never timed, and nothing said so
+    const carriers = [];
+    for (let i = 0; i < 70; i++) carriers.push({ id: `m${i}`, url: `${farm.url}/ok/m${i}` });
+    const file = registry(dir, 'seventy.yaml', carriers, 3000);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    const q = await postQuote(s, HARBOR_1);
+    assert.equal(q.status, 201, q.text);
+    const ids = q.json.results.map((r) => r.carrier.id);
+    assert.equal(ids.filter((id) => /^m\d+$/.test(id)).length, 70);
+    assert.ok(ids.length > 70 && ids.includes('harbor'), ids.join(' '));
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const timed = text
+      .split('\n')
+      .filter((l) => l.startsWith('mq_carrier_rating_seconds_count{'))
+      .map((l) => [/carrier="([^"]+)"/.exec(l)[1], Number(l.split(' ').at(-1))]);
+    assert.deepEqual(timed.map(([id]) => id).sort(), [...ids].sort());
+    assert.ok(timed.every(([, n]) => n === 1), JSON.stringify(timed.filter(([, n]) => n !== 1)));
+    assert.equal(s.logs().includes('not timed'), false);
+  });
+
   it('a carrier\'s own timeout_ms, shorter than the deadline, is the reason it names', async () => {
     const file = registry(dir, 'impatient.yaml', [
       { id: 'impatient', url: `${farm.url}/hang/impatient`, timeout_ms: 200 },
