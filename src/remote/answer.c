@@ -299,8 +299,11 @@ static bool plan_of(checker *k, json_t *plan, mq_result *r)
         return true;
     }
     json_t *id = json_object_get(plan, "id"), *version = json_object_get(plan, "version");
-    if (!json_is_string(id) || !json_is_string(version) || !json_string_length(id))
-        return bad(k, "plan: expected {\"id\", \"version\"} strings");
+    /* both name what rated the quote (the response's plan, docs/openapi.yaml:
+     * non-empty strings): an empty version names no version */
+    if (!json_is_string(id) || !json_is_string(version) || !json_string_length(id) ||
+        !json_string_length(version))
+        return bad(k, "plan: expected {\"id\", \"version\"} non-empty strings");
     r->remote_plan_id = arena_str(k, id);
     r->remote_plan_version = arena_str(k, version);
     return r->remote_plan_id && r->remote_plan_version ? true : bad(k, "out of memory");

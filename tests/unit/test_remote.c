@@ -172,6 +172,13 @@ static void refuses_what_breaks_the_protocol(void **state)
                    "premium.fees: 12.00 is not the sum of fees, 11.00");
     expect_refused(f, "\"plan\":{\"id\":\"acme-oh\",\"version\":\"7\"},", "",
                    "plan: a quoted result names its plan {\"id\", \"version\"}");
+    /* a plan with no version: the response's plan names one (openapi.yaml, minLength 1) */
+    expect_refused(f, "\"version\":\"7\"", "\"version\":\"\"",
+                   "plan: expected {\"id\", \"version\"} non-empty strings");
+    expect_refused(f, "\"id\":\"acme-oh\"", "\"id\":\"\"",
+                   "plan: expected {\"id\", \"version\"} non-empty strings");
+    expect_refused(f, "\"version\":\"7\"", "\"version\":7",
+                   "plan: expected {\"id\", \"version\"} non-empty strings");
     expect_refused(f, "{\"carrier\"", "[{\"carrier\"",
                    "not JSON (1:370: ']' expected near end of file)");
     /* amounts in another currency would be shown as dollars */
