@@ -59,9 +59,10 @@ void cli_print_money(FILE *f, int64_t cents, int width);
 void cli_print_results(const cli_opts *o, const mq_input *in, const mq_result *res, int n);
 
 /* cmd_remote.c: rates the local carriers of --carriers and asks its remote
- * ones; *res (arena) holds them all, sorted. */
-int cli_quote_remote(const cli_opts *o, const mq_engine *e, mq_input *in, mq_arena *a,
-                     mq_result **res, int *n);
+ * ones, sending them `request` (the contract's JSON; NULL: the file of
+ * o->file, read as is); *res (arena) holds them all, sorted. */
+int cli_quote_remote(const cli_opts *o, const char *request, const mq_engine *e, mq_input *in,
+                     mq_arena *a, mq_result **res, int *n);
 
 /* Bundles (cmd_bundle.c): a request file whose line is "bundle". */
 bool cli_is_bundle(const char *file);

@@ -239,7 +239,13 @@ int cli_quote(const cli_opts *o)
     if (rc == CLI_OK && !o->carriers_file)
         rc = carriers_known(o->file, e, &in); /* with --carriers, the registry's too */
     if (rc == CLI_OK && o->carriers_file) {
-        rc = cli_quote_remote(o, e, &in, &a, &res, &n);
+        /* an ACORD request is sent to the remote carriers as the contract's
+         * JSON it was mapped to, never as XML */
+        char *mapped = x ? json_dumps(mq_acord_json(x), JSON_COMPACT) : NULL;
+        rc = x && !mapped ? CLI_FAIL : cli_quote_remote(o, mapped, e, &in, &a, &res, &n);
+        if (x && !mapped)
+            fprintf(stderr, "multiquote: out of memory\n");
+        free(mapped);
     } else if (rc == CLI_OK && !mq_rate_all(e, &in, &(mq_rate_opts){0}, &a, &res, &n)) {
         fprintf(stderr, "multiquote: out of memory\n");
         rc = CLI_FAIL;

@@ -100,10 +100,10 @@ static int carriers_known(const char *file, const mq_remote_registry *reg, const
     return rc;
 }
 
-int cli_quote_remote(const cli_opts *o, const mq_engine *e, mq_input *in, mq_arena *a,
-                     mq_result **res, int *n)
+int cli_quote_remote(const cli_opts *o, const char *request, const mq_engine *e, mq_input *in,
+                     mq_arena *a, mq_result **res, int *n)
 {
-    if (strcmp(o->file, "-") == 0) {
+    if (!request && strcmp(o->file, "-") == 0) {
         fprintf(stderr, "multiquote quote: --carriers needs a request file, not stdin\n");
         return CLI_USAGE;
     }
@@ -120,8 +120,8 @@ int cli_quote_remote(const cli_opts *o, const mq_engine *e, mq_input *in, mq_are
         return rc;
     }
     rc = CLI_FAIL;
-    size_t len;
-    char *text = cli_read_input(o->file, 1 << 20, &len);
+    size_t len = request ? strlen(request) : 0;
+    char *text = request ? strdup(request) : cli_read_input(o->file, 1 << 20, &len);
     mq_result *local;
     int nlocal;
     mq_rate_opts opts = {.rate_here = mq_remote_rate_here,
@@ -140,7 +140,7 @@ int cli_quote_remote(const cli_opts *o, const mq_engine *e, mq_input *in, mq_are
             mq_results_sort(*res, *n);
             rc = CLI_OK;
         }
-    } else if (text) {
+    } else if (text || request) {
         fprintf(stderr, "multiquote: could not ask the carriers (out of memory)\n");
     }
     free(text);

@@ -919,6 +919,25 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.ok(lines.some((l) => /^ +Carrier e500 +error +HTTP 500 from the carrier$/.test(l)), r.stdout);
   });
 
+  it('multiquote quote --acord --carriers sends remote carriers the JSON request the ACORD file maps to, not the XML', async () => {
+    // the XML itself was posted as the carrier's JSON request: every remote
+    // carrier answered 400
+    const a = await startServer({ args: ['--rate-limit', '0'] });
+    const file = registry(dir, 'acord.yaml', [
+      { id: 'buckeye', kind: 'local' },
+      { id: 'harbor', name: 'Harbor Remote', url: `${a.url}/v1/carrier/harbor/rate` },
+    ]);
+    const xml = path.join(REPO_ROOT, 'tests', 'data', 'acord', 'harbor-example-1.xml');
+    const r = await runCli(['quote', '--acord', '--carriers', file, '--json', xml]);
+    assert.equal(r.code, 0, r.stderr);
+    const by = byCarrier(JSON.parse(r.stdout));
+    assert.deepEqual(Object.keys(by).sort(), ['buckeye', 'harbor']);
+    assert.equal(by.harbor.status, 'quoted', JSON.stringify(by.harbor));
+    assert.equal(by.harbor.premium.total, 714);
+    assert.equal(by.harbor.remote, true);
+    assert.equal(by.buckeye.premium.total, 1151);
+  });
+
   it('SIGTERM while a quote waits for a carrier whose deadline is far off: cut off, answered 201, exit 0', async () => {
     const file = registry(dir, 'patient.yaml', [
       { id: 'buckeye', kind: 'local' },
