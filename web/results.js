@@ -147,12 +147,17 @@ function factsList(facts) {
 
 /**
  * "Why this price?" opens the saved quote's worksheet; results still arriving
- * (no quote id yet) have none to open, so they say when it comes instead.
+ * (no quote id yet) have none to open, so they say when it comes instead, and
+ * a remote carrier's result (rated by its own service) says it has none.
  */
 function whyButton(r, ctx, v, key, saved) {
   if (!saved) {
     return h('p', { class: 'hint why-later', 'data-testid': `why-later-${key}` },
       ctx.arriving ? 'The step-by-step price opens once every carrier has answered.' : 'This quote was not saved, so its steps cannot be shown.');
+  }
+  if (r.remote === true) { // rated by the carrier's own service: no worksheet here (the API answers 404)
+    return h('p', { class: 'hint why-remote', 'data-testid': `why-remote-${key}` },
+      'The carrier priced this quote with its own service, so its steps are not shown here.');
   }
   const why = h('button', {
     type: 'button',

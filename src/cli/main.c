@@ -147,6 +147,8 @@ static const struct {
      "usage: multiquote requote [--db PATH] [--plans DIR] [--key-file F] ID\n\n"
      "Rates saved quote ID again with the plan version each carrier used and reports,\n"
      "carrier by carrier, whether the result is reproduced exactly. Exit 0 when all are.\n"
+     "A remote carrier's result (rated by its own service) is named, not re-rated; a\n"
+     "quote with nothing rated here is NOT checked (exit 1).\n"
      "The saved request's personal data is opened with the key ring: the key file F or\n"
      "MQ_KEY, never both (default var/multiquote.key when MQ_KEY is unset).\n"
      "docs/privacy.md.\n"},

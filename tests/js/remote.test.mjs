@@ -1132,6 +1132,14 @@ describe('the web page shows results as carriers answer', { skip: !existsSync(RE
     await page.reload();
     await page.getByTestId('total-late').waitFor();
     assert.equal(await page.getByTestId('total-harbor').innerText(), '714.00');
+    // a remote carrier's result has no worksheet here (the API answers 404):
+    // it says so instead of a "Why this price?" that fails
+    assert.equal(await page.getByTestId('why-late').count(), 0);
+    assert.equal(await page.getByTestId('why-remote-late').innerText(),
+      'The carrier priced this quote with its own service, so its steps are not shown here.');
+    await page.getByTestId('why-harbor').click();
+    await page.getByRole('dialog').waitFor();
+    assert.deepEqual(page.errors, []);
     await page.context().close();
   });
 });
