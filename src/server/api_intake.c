@@ -5,9 +5,11 @@
  * the WMI has only one: `make` is null for a WMI several makes share). GET
  * /v1/states lists each state's minimum liability limits on a date and its
  * ZIP prefixes. POST /v1/acord takes an ACORD PersAutoPolicyQuoteInqRq,
- * rates and saves it exactly as POST /v1/quotes does (the saved request is
- * the mapped contract JSON, so worksheets and requotes work unchanged) and
- * answers the contract's JSON, or with ?format=acord a PersAutoPolicyQuoteInqRs.
+ * rates and saves it as POST /v1/quotes does (the saved request is the
+ * mapped contract JSON, so worksheets and requotes work unchanged), with the
+ * carrier registry's local carriers as bundles are (remote carriers are not
+ * asked here), and answers the contract's JSON, or with ?format=acord a
+ * PersAutoPolicyQuoteInqRs.
  * mq_api_intake_check is the hook POST /v1/quotes runs after the request
  * parser. The reference data is the program-wide mq_intake_default().
  */
@@ -134,7 +136,11 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
     int n;
     char *response = NULL, *xml = NULL;
     mq_store_quote q = {0};
-    if (!mq_rate_all(ref->engine, in, &(mq_rate_opts){0}, &r->arena, &res, &n)) {
+    /* the registry's selection of local carriers, as for a bundle */
+    mq_rate_opts opts = {.rate_here = mq_remote_rate_here,
+                         .asked_elsewhere = mq_remote_asked_elsewhere,
+                         .carrier_arg = s->registry};
+    if (!mq_rate_all(ref->engine, in, &opts, &r->arena, &res, &n)) {
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
     }

@@ -318,6 +318,16 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.deepEqual(named.json.error.details, [{ path: 'carriers[1]', message: 'no carrier with id "keystone"' }]);
   });
 
+  it('POST /v1/acord compares the registry\'s local carriers, as bundles do (it rated every local plan)', async () => {
+    const xml = readFileSync(path.join(REPO_ROOT, 'tests', 'data', 'acord', 'harbor-example-1.xml'));
+    const res = await fetch(`${nodeB.url}/v1/acord`, { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: xml });
+    assert.equal(res.status, 201);
+    const doc = await res.json();
+    // buckeye is the registry's only local carrier; harbor is asked remotely
+    // on POST /v1/quotes and so not rated here with the local plan
+    assert.deepEqual(doc.results.map((r) => [r.carrier.id, r.status, r.premium?.total]), [['buckeye', 'quoted', 1151]]);
+  });
+
   it('multiquote quote --carriers compares a bundle\'s carriers as the server with the same registry does', async () => {
     // it rated every local plan (Summit, Keystone, Hearthstone... the
     // registry leaves out) and took any carrier id, a typo as an error result
