@@ -141,6 +141,8 @@ static void policy(rs *w, xmlNode *q, const mq_input *in, const mq_result *r,
     mq_plan_info pi = {0};
     if (r->plan)
         mq_plan_get_info(r->plan, &pi);
+    else
+        pi.plan_id = r->remote_plan_id; /* a remote carrier's own plan, or none */
     if (pi.plan_id)
         el(w, pp, "CompanyProductCd", pi.plan_id);
     el(w, pp, "LOBCd", "AUTOP");

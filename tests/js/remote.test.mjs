@@ -946,6 +946,11 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(by.harbor.premium.total, 714);
     assert.equal(by.harbor.remote, true);
     assert.equal(by.buckeye.premium.total, 1151);
+    // the ACORD answer names each quote's product, the remote carrier's own plan too
+    const rs = await runCli(['quote', '--acord', '--carriers', file, '--format', 'acord', xml]);
+    assert.equal(rs.code, 0, rs.stderr);
+    assert.deepEqual([...rs.stdout.matchAll(/<CompanyProductCd>([^<]*)</g)].map((m) => m[1]),
+      ['harbor-oh-auto', 'buckeye-oh-auto']);
   });
 
   it('SIGTERM while a quote waits for a carrier whose deadline is far off: cut off, answered 201, exit 0', async () => {
