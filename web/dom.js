@@ -221,6 +221,34 @@ export function dateInput(prefix, path, attrs = {}) {
   });
 }
 
+/**
+ * A box that lets a wide table scroll sideways on a narrow screen. Only while
+ * it does scroll is it a keyboard stop (a region named `label` and "scrolls
+ * sideways", so arrow keys can scroll it); a table that fits is no extra Tab
+ * stop. Re-checked whenever the box or the table changes size.
+ */
+export function scrollBox(label, child, attrs = {}) {
+  const box = h('div', { class: 'table-scroll', ...attrs }, child);
+  const fit = () => {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      box.setAttribute('tabindex', '0');
+      box.setAttribute('role', 'region');
+      box.setAttribute('aria-label', `${label} (scrolls sideways)`);
+    } else {
+      box.removeAttribute('tabindex');
+      box.removeAttribute('role');
+      box.removeAttribute('aria-label');
+    }
+  };
+  if (typeof ResizeObserver === 'function') {
+    const seen = new ResizeObserver(fit);
+    seen.observe(box);
+    if (child instanceof Element) seen.observe(child);
+  }
+  requestAnimationFrame(fit);
+  return box;
+}
+
 // ---- Saying what changed -------------------------------------------------
 
 /**

@@ -13,7 +13,7 @@
 // line's own results; `render` shows it. A bundle has no single worksheet, so
 // its results open none and say how to see one.
 
-import { h, uid, money } from './dom.js';
+import { h, uid, money, scrollBox } from './dom.js';
 import { barChart, fitNames } from './chart.js';
 import autoLine from './line-auto.js';
 import homeLine from './line-home.js';
@@ -165,7 +165,7 @@ function savingText(x) {
 function bundlesTable(resp, kind, names) {
   const bundles = Array.isArray(resp.bundles) ? resp.bundles : [];
   const best = resp.best_separate;
-  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Bundles (scrolls sideways)' },
+  return scrollBox('Bundles',
     h('table', { class: 'comparison bundles', 'data-testid': 'bundles' },
       h('caption', null, `Auto and ${kind} from one carrier, with its multi-line discount, by cost a year`),
       h('thead', null, h('tr', null,
@@ -203,7 +203,7 @@ function partSection(resp, part) {
   return h('section', { class: 'block', 'aria-labelledby': titleId, 'data-testid': `part-${part}` },
     h('h2', { id: titleId }, `${PART_TITLES[part]} quotes on their own`),
     h('p', { class: 'meta' }, 'What each carrier charges for this policy alone, without the multi-line discount.'),
-    results.length ? h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': `${PART_TITLES[part]} quotes (scrolls sideways)` },
+    results.length ? scrollBox(`${PART_TITLES[part]} quotes`,
       h('table', { class: 'comparison' },
         h('caption', { class: 'sr-only' }, `${PART_TITLES[part]} quotes on their own`),
         h('thead', null, h('tr', null,

@@ -8,7 +8,7 @@
 // it opens) is its carrier id, except where the line's key() says otherwise:
 // health keys on the plan id, since one issuer offers several plans.
 
-import { h, uid, money, limitsText, ratingRank, RATINGS } from './dom.js';
+import { h, uid, money, limitsText, ratingRank, RATINGS, scrollBox } from './dom.js';
 import { barChart, fitNames } from './chart.js';
 import { lineTitle } from './lines.js';
 
@@ -295,7 +295,7 @@ function comparison(quoted, ctx, v, keys) {
       h('th', { scope: 'row' }, row.label),
       quoted.map((r, i) => h('td', { class: 'num', 'data-testid': row.testid ? `${row.testid}-${keys[i]}` : null }, String(row.cell(r))))))));
 
-  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Comparison table (scrolls sideways)' }, table);
+  return scrollBox('Comparison table', table);
 }
 
 // ---- Ways to save -----------------------------------------------------------

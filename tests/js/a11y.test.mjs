@@ -294,6 +294,31 @@ describe('tables', () => {
   });
 });
 
+describe('wide tables', () => {
+  for (const [line, width, scrolls] of [['renters', 1600, false], ['auto', 360, true]]) {
+    browserIt(`${line} at ${width} px: the comparison is ${scrolls ? 'a Tab stop, a region that scrolls sideways' : 'no extra Tab stop: it fits'}`, async (openPage) => {
+      const page = await openPage({ viewport: { width, height: 900 } });
+      await quoteExample(page, line);
+      const box = page.locator('.table-scroll:has([data-testid="comparison"])');
+      await box.waitFor();
+      await page.waitForFunction(() => {
+        const b = document.querySelector('[data-testid="comparison"]').closest('.table-scroll');
+        return (b.scrollWidth > b.clientWidth + 1) === b.hasAttribute('tabindex');
+      });
+      const state = await box.evaluate((b) => ({
+        overflows: b.scrollWidth > b.clientWidth + 1,
+        tabindex: b.getAttribute('tabindex'),
+        role: b.getAttribute('role'),
+        label: b.getAttribute('aria-label'),
+      }));
+      assert.equal(state.overflows, scrolls, `the ${line} comparison at ${width} px`);
+      assert.deepEqual(state, scrolls
+        ? { overflows: true, tabindex: '0', role: 'region', label: 'Comparison table (scrolls sideways)' }
+        : { overflows: false, tabindex: null, role: null, label: null });
+    });
+  }
+});
+
 describe('chart', () => {
   browserIt('the chart\'s text alternative gives every amount and says which is the lowest, as its highlight does', async (openPage) => {
     const page = await openPage();
