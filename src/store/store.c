@@ -9,12 +9,20 @@
  * its own connection per commit) takes everything queued (under load after
  * waiting a moment for more: gather), inserts it in one transaction and
  * then wakes each caller or calls its done callback. A
- * write the disk failed (STORE_FATAL) puts the store in the failed state:
- * every later write is refused at once with the first error, never retried.
+ * write the disk failed (STORE_FATAL, SQLite only) puts the store in the
+ * failed state: every later write is refused at once with the first error,
+ * never retried; any other failure fails its batch only.
+ * Health (mq_store_health) is what the writers last learnt, never a query
+ * on the caller's thread: each commit, and when idle a ping every second,
+ * records whether the database answered, and a call under way for too
+ * long is reported as the database not answering. The count of quotes is
+ * kept the same way: counted once (mq_store_count), then moved by this
+ * process's commits and deletes.
  */
 #include "store_backend.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,6 +33,13 @@
 #include <time.h>
 
 enum { MAX_WRITERS = 16, PAGE_ROWS = 200 };
+/* Health: an idle writer pings the database after PING_MS without news of
+ * it; a call under way for longer than HANG_MS means it does not answer.
+ * The ids of the last UNKNOWN_IDS quotes whose commit's outcome is unknown
+ * are kept (mq_store_outcome_unknown); UNKNOWN_RECENT_S: how long such an
+ * outcome makes every failed save's outcome doubtful when its id is not
+ * given. */
+enum { PING_MS = 1000, HANG_MS = 3000, UNKNOWN_IDS = 1024, UNKNOWN_RECENT_S = 60 };
 
 typedef struct pending {
     const mq_store_quote *q;
@@ -61,6 +76,21 @@ struct mq_store {
     atomic_llong commit_took[MQ_STORE_COMMIT_BUCKETS + 1]; /* mq_store_commits.took */
     int nwriters;
     pthread_t writers[MAX_WRITERS];
+    /* health: the writers' last news of the database */
+    atomic_llong contact_ns;           /* when the last commit or ping ended; 0: none yet */
+    atomic_bool reachable;             /* whether the database answered it */
+    char unreachable_msg[256];         /* why not (failed_lock) */
+    atomic_llong busy_ns[MAX_WRITERS]; /* when each writer's call began; 0: idle */
+    atomic_int nslots;                 /* busy_ns slots handed to writers */
+    atomic_bool pinging;               /* one writer pings at a time */
+    /* the count kept: base + delta; base is -1 until mq_store_count set it */
+    atomic_llong base;   /* quotes counted, minus delta at the time */
+    atomic_llong delta;  /* quotes committed minus quotes deleted since open */
+    atomic_int changing; /* writes between their call and their delta */
+    /* quotes whose commit's outcome is unknown (failed_lock) */
+    char unknown[UNKNOWN_IDS][MQ_STORE_ID_LEN + 1];
+    int unknown_next;
+    atomic_llong unknown_ns; /* when the last one was recorded; 0: never */
 };
 
 static int64_t now_ns(void)
@@ -130,6 +160,88 @@ bool mq_store_last_error(mq_store *s, char *msg, size_t msglen)
     return any;
 }
 
+/* ---- Health ------------------------------------------------------------- */
+
+/* What a commit or a ping learnt of the database: it answered (even with
+ * an error: disk full, a rejected row), or it could not be reached. */
+static void note_contact(mq_store *s, store_rc rc, const char *err)
+{
+    bool answered = rc != STORE_UNREACHABLE && rc != STORE_UNKNOWN;
+    if (!answered) {
+        pthread_mutex_lock(&s->failed_lock);
+        snprintf(s->unreachable_msg, sizeof s->unreachable_msg, "%s", err);
+        pthread_mutex_unlock(&s->failed_lock);
+    }
+    atomic_store(&s->reachable, answered);
+    atomic_store(&s->contact_ns, now_ns());
+}
+
+/* The longest a writer's call has been under way, in ns; 0: none is. */
+static int64_t longest_call(mq_store *s)
+{
+    int64_t now = now_ns(), longest = 0;
+    int n = atomic_load(&s->nslots);
+    for (int i = 0; i < n && i < MAX_WRITERS; i++) {
+        int64_t began = atomic_load(&s->busy_ns[i]);
+        if (began && now - began > longest)
+            longest = now - began;
+    }
+    return longest;
+}
+
+void mq_store_health(mq_store *s, mq_store_health_info *h)
+{
+    char why[256];
+    int64_t base = atomic_load(&s->base);
+    h->quotes = base < 0 ? -1 : base + atomic_load(&s->delta);
+    h->ok = false;
+    int64_t stuck = longest_call(s);
+    if (mq_store_failed(s, why, sizeof why)) {
+        snprintf(h->problem, sizeof h->problem,
+                 "the database refuses writes (%s); restart once the disk or the file is fixed",
+                 why);
+    } else if (stuck > (int64_t)HANG_MS * 1000000) {
+        snprintf(h->problem, sizeof h->problem,
+                 "the database has not answered for %lld s: saves wait for it",
+                 (long long)(stuck / 1000000000));
+    } else if (!atomic_load(&s->reachable)) {
+        pthread_mutex_lock(&s->failed_lock);
+        snprintf(h->problem, sizeof h->problem, "the database cannot be reached: %s",
+                 s->unreachable_msg);
+        pthread_mutex_unlock(&s->failed_lock);
+    } else {
+        h->ok = true;
+        h->problem[0] = '\0';
+    }
+}
+
+/* Remembers that the commit of these quotes may or may not have happened. */
+static void note_unknown(mq_store *s, const mq_store_quote *const *qs, int n)
+{
+    pthread_mutex_lock(&s->failed_lock);
+    for (int i = 0; i < n; i++) {
+        snprintf(s->unknown[s->unknown_next], sizeof s->unknown[0], "%s", qs[i]->id);
+        s->unknown_next = (s->unknown_next + 1) % UNKNOWN_IDS;
+    }
+    pthread_mutex_unlock(&s->failed_lock);
+    atomic_store(&s->unknown_ns, now_ns());
+}
+
+bool mq_store_outcome_unknown(mq_store *s, const char *id)
+{
+    int64_t when = atomic_load(&s->unknown_ns);
+    if (!when)
+        return false;
+    if (!id)
+        return now_ns() - when < (int64_t)UNKNOWN_RECENT_S * 1000000000;
+    bool found = false;
+    pthread_mutex_lock(&s->failed_lock);
+    for (int i = 0; i < UNKNOWN_IDS && !found; i++)
+        found = strcmp(s->unknown[i], id) == 0;
+    pthread_mutex_unlock(&s->failed_lock);
+    return found;
+}
+
 /* ---- Group commit ------------------------------------------------------- */
 
 enum { MAX_BATCH = 256 };
@@ -177,7 +289,9 @@ static void gather(mq_store *s)
     s->gathering = false;
 }
 
-static bool write_batch(mq_store *s, pending *batch, char *err, size_t errlen)
+/* Writes a batch on behalf of writer `slot`: its call is timed for
+ * health, its outcome noted, its quotes counted. */
+static bool write_batch(mq_store *s, int slot, pending *batch, char *err, size_t errlen)
 {
     const mq_store_quote *qs[MAX_BATCH];
     int n = 0;
@@ -185,7 +299,51 @@ static bool write_batch(mq_store *s, pending *batch, char *err, size_t errlen)
         qs[n++] = p->q;
     if (refuses_writes(s, err, errlen))
         return false;
-    return note_write(s, s->ops->insert_batch(s->backend, qs, n, err, errlen), err);
+    atomic_fetch_add(&s->changing, 1);
+    atomic_store(&s->busy_ns[slot], now_ns());
+    store_rc rc = s->ops->insert_batch(s->backend, qs, n, err, errlen);
+    atomic_store(&s->busy_ns[slot], 0);
+    if (rc == STORE_OK)
+        atomic_fetch_add(&s->delta, n);
+    atomic_fetch_sub(&s->changing, 1);
+    note_contact(s, rc, err);
+    if (rc == STORE_UNKNOWN)
+        note_unknown(s, qs, n);
+    return note_write(s, rc, err);
+}
+
+/* An idle writer's ping, when nothing was heard of the database for
+ * PING_MS and no other writer pings (the queue lock held; released while
+ * the ping runs). */
+static void ping_if_due(mq_store *s, int slot)
+{
+    if (!s->ops->ping || now_ns() - atomic_load(&s->contact_ns) < (int64_t)PING_MS * 1000000 ||
+        atomic_exchange(&s->pinging, true))
+        return;
+    pthread_mutex_unlock(&s->queue_lock);
+    char err[512] = "";
+    atomic_store(&s->busy_ns[slot], now_ns());
+    store_rc rc = s->ops->ping(s->backend, err, sizeof err);
+    atomic_store(&s->busy_ns[slot], 0);
+    note_contact(s, rc, err);
+    atomic_store(&s->pinging, false);
+    pthread_mutex_lock(&s->queue_lock);
+}
+
+/* Waits for work (the queue lock held); an idle writer of a backend that
+ * can be pinged wakes every PING_MS to ping it. */
+static void wait_for_work(mq_store *s, int slot)
+{
+    if (!s->ops->ping) {
+        pthread_cond_wait(&s->work, &s->queue_lock);
+        return;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += PING_MS / 1000;
+    if (pthread_cond_timedwait(&s->work, &s->queue_lock, &until) == ETIMEDOUT && !s->head &&
+        !s->stop)
+        ping_if_due(s, slot);
 }
 
 /* Wakes the synchronous callers of a written batch and calls back the
@@ -239,11 +397,12 @@ static void *writer_main(void *arg)
 {
     mq_store *s = arg;
     pthread_setname_np(pthread_self(), "mq-store"); /* for top -H, perf and gdb */
+    int slot = atomic_fetch_add(&s->nslots, 1);
     char err[512];
     pthread_mutex_lock(&s->queue_lock);
     for (;;) {
         while (!s->head && !s->stop)
-            pthread_cond_wait(&s->work, &s->queue_lock);
+            wait_for_work(s, slot);
         if (!s->head && s->stop)
             break;
         gather(s);
@@ -256,7 +415,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&s->queue_lock);
         err[0] = '\0';
         int64_t began = now_ns();
-        bool ok = write_batch(s, batch, err, sizeof err);
+        bool ok = write_batch(s, slot, batch, err, sizeof err);
         int64_t done = now_ns();
         if (ok)
             count_commit(s, batch, n, done - began, done);
@@ -440,7 +599,9 @@ mq_store *mq_store_open_with(const char *where, const mq_store_options *opts, ch
     s->ops = kind == WHERE_POSTGRES ? &store_pg_ops : &store_sqlite_ops;
     pthread_mutex_init(&s->failed_lock, NULL);
     pthread_mutex_init(&s->queue_lock, NULL);
-    pthread_condattr_t monotonic; /* gather's deadline */
+    atomic_store(&s->base, -1);
+    atomic_store(&s->reachable, true); /* open reached it */
+    pthread_condattr_t monotonic;      /* gather's deadline */
     pthread_condattr_init(&monotonic);
     pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
     pthread_cond_init(&s->work, &monotonic);
@@ -633,12 +794,19 @@ static void count_row(void *arg, const char *const *cols, const size_t *lens, in
         *(int64_t *)arg = strtoll(cols[0], NULL, 10);
 }
 
+/* The count also sets the one mq_store_health keeps, when no write of
+ * this process was under way or ended meanwhile (the count might then
+ * hold it or not). */
 int64_t mq_store_count(mq_store *s)
 {
     int64_t n = -1;
     char err[256];
+    bool quiet = atomic_load(&s->changing) == 0;
+    int64_t delta = atomic_load(&s->delta);
     if (s->ops->query(s->backend, ST_COUNT, NULL, 0, count_row, &n, err, sizeof err) != STORE_OK)
         return -1;
+    if (n >= 0 && quiet && atomic_load(&s->changing) == 0 && atomic_load(&s->delta) == delta)
+        atomic_store(&s->base, n - delta);
     return n;
 }
 
@@ -650,7 +818,11 @@ static int64_t change(mq_store *s, store_stmt st, const char *const *params, int
     if (refuses_writes(s, err, errlen))
         return -1;
     int64_t changed = 0;
+    atomic_fetch_add(&s->changing, 1);
     store_rc rc = s->ops->change(s->backend, st, params, n, &changed, err, errlen);
+    if (rc == STORE_OK && st != ST_REPLACE)
+        atomic_fetch_sub(&s->delta, changed); /* deleted */
+    atomic_fetch_sub(&s->changing, 1);
     return note_write(s, rc, err) ? changed : -1;
 }
 

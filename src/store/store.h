@@ -12,13 +12,16 @@
  * by any number of threads.
  *
  * Durability: a save returns (or calls back) only once the quote is
- * committed durably, in one transaction (all of a quote or nothing). After
- * a commit fails for a reason the disk gave (I/O error, disk full, a failed
- * fsync; SQLite: the database file moved, replaced or deleted while open)
- * the store is "failed": it refuses every further write with a clear
+ * committed durably, in one transaction (all of a quote or nothing). With
+ * SQLite, after a commit fails for a reason the disk gave (I/O error, disk
+ * full, a failed fsync, the database file moved, replaced or deleted while
+ * open) the store is "failed": it refuses every further write with a clear
  * error instead of retrying, since the operating system may have dropped
  * the unwritten pages (the "fsyncgate" lesson). Reads go on; restart the
- * process once the disk is fixed.
+ * process once the disk is fixed. PostgreSQL keeps its own pages: it rolls
+ * a failed transaction back (disk full, SQLSTATE 53100; an I/O error) and
+ * recovers from its WAL after a failed fsync, so there a failed commit
+ * fails its batch's quotes only and the next batch is tried.
  */
 #ifndef MQ_STORE_H
 #define MQ_STORE_H
@@ -106,6 +109,30 @@ bool mq_store_failed(mq_store *s, char *msg, size_t msglen);
  * file, a busy database...), into msg; false when none has. */
 bool mq_store_last_error(mq_store *s, char *msg, size_t msglen);
 
+/* Whether the store can save, as its writers last found it: this never
+ * queries the database, so it answers at once even when the database
+ * hangs. Not ok when the store failed, when the last commit or ping
+ * (an idle store pings a PostgreSQL database every second) could not reach
+ * the database, or when a call to it has been under way for over 3 s. */
+typedef struct mq_store_health_info {
+    bool ok;
+    char problem[400]; /* why not, when !ok */
+    /* Quotes saved, as this process knows them: the count mq_store_count
+     * last made (while no write of this process was under way), moved by
+     * this process's commits and deletes since; -1 until counted. Another
+     * process's saves and deletes since (other nodes on one PostgreSQL
+     * database, a command) are not in it, nor a commit whose outcome is
+     * unknown. */
+    int64_t quotes;
+} mq_store_health_info;
+void mq_store_health(mq_store *s, mq_store_health_info *h);
+
+/* True when the save of quote `id` failed while its COMMIT was under way
+ * (the connection was lost), so it may or may not be stored; the last
+ * 1,024 such quotes are remembered. id NULL: whether any save's outcome
+ * was unknown in the last minute. */
+bool mq_store_outcome_unknown(mq_store *s, const char *id);
+
 /* ---- Saving ------------------------------------------------------------- */
 
 /* The group commits written so far, the quotes they held (under load a
@@ -152,7 +179,8 @@ bool mq_store_id_valid(const char *id, size_t len);
 bool mq_store_save(mq_store *s, const mq_store_quote *q, char *err, size_t errlen);
 
 /* The same, without waiting: `done(arg, ok)` runs on a writer thread once
- * the quote is durable (or its batch failed and was rolled back). q and
+ * the quote is durable (or its batch failed: rolled back, or, lost during
+ * COMMIT, of unknown outcome: mq_store_outcome_unknown). q and
  * every string it points to must stay valid until then. False when it
  * could not be queued (the store is closing or failed); done is then not
  * called. */
@@ -171,7 +199,8 @@ typedef struct mq_store_loaded {
 int mq_store_get(mq_store *s, const char *id, mq_store_loaded *out, char *err, size_t errlen);
 void mq_store_loaded_free(mq_store_loaded *l);
 
-/* Counts saved quotes (for metrics and tests); -1 on error. */
+/* Counts saved quotes (a full count: at start, and for tests); -1 on
+ * error. Sets the count mq_store_health keeps. */
 int64_t mq_store_count(mq_store *s);
 
 /* ---- Privacy: deleting and re-encrypting -------------------------------- */

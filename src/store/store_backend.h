@@ -13,9 +13,17 @@
 
 #include "store.h"
 
-/* The outcome of a write. STORE_FATAL: the disk failed it (I/O error, disk
- * full, fsync): the store must refuse every further write. */
-typedef enum { STORE_OK, STORE_ERROR, STORE_FATAL } store_rc;
+/* The outcome of a write (or a query, or a ping).
+ * STORE_ERROR: the database answered with an error; nothing was stored.
+ * STORE_UNREACHABLE: the database could not be reached (no connection
+ * could be made, or it was lost before COMMIT was sent); nothing stored.
+ * STORE_UNKNOWN: the connection was lost while COMMIT was under way, so
+ * the batch may or may not be stored.
+ * STORE_FATAL: the disk failed it under SQLite (I/O error, disk full,
+ * fsync): the store must refuse every further write. PostgreSQL never
+ * returns it: the server rolls a failed transaction back and panics
+ * itself on a failed fsync, so its next transaction may be tried. */
+typedef enum { STORE_OK, STORE_ERROR, STORE_UNREACHABLE, STORE_UNKNOWN, STORE_FATAL } store_rc;
 
 typedef enum {
     ST_INSERT,         /* 10 quote columns */
@@ -74,6 +82,9 @@ typedef struct store_ops {
     /* Runs a query, calling row for every row. */
     store_rc (*query)(void *b, store_stmt st, const char *const *params, int nparams,
                       store_row_fn row, void *arg, char *err, size_t errlen);
+    /* Asks the database a trivial question, to learn whether it answers;
+     * NULL for an embedded backend (nothing to reach). */
+    store_rc (*ping)(void *b, char *err, size_t errlen);
 } store_ops;
 
 extern const store_ops store_sqlite_ops;

@@ -12,9 +12,14 @@
  * migrate once; the applied versions are rows of schema_migrations. A
  * database already at this program's version is only read (no lock, no
  * DDL), so nodes may run as a role that can only read and write quotes.
- * Errors the server classes as disk trouble (53100 disk full, class 58 I/O,
- * class XX corruption) are STORE_FATAL; a lost connection is not (its
- * commit's outcome is unknown, so the quote is simply not acknowledged).
+ * No error is STORE_FATAL here, not even those the server classes as disk
+ * trouble (53100 disk full, class 58 I/O, class XX): the server rolls the
+ * failed transaction back, and on a failed fsync it panics and recovers
+ * from its WAL itself, so the next batch may simply be tried (the failed
+ * state of store.c is for SQLite, whose pages the OS may have dropped). A
+ * connection lost before COMMIT was sent is STORE_UNREACHABLE (nothing
+ * stored); one lost during COMMIT is STORE_UNKNOWN (the batch may be
+ * stored, so its quotes are not acknowledged, nor said to be lost).
  * libpq's connection errors may quote the URI, or a piece of it: the URI's
  * password is masked in every message that leaves this file.
  */
@@ -186,16 +191,6 @@ static void connect_err(const char *conninfo, PGconn *c, char *err, size_t errle
     if (c && PQconnectionNeedsPassword(c))
         password_hint(c, msg, sizeof msg);
     mask_secrets(conninfo, msg, err, errlen);
-}
-
-static store_rc classify(const PGresult *r)
-{
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    if (!state)
-        return STORE_ERROR;
-    if (strcmp(state, "53100") == 0 || strncmp(state, "58", 2) == 0 || strncmp(state, "XX", 2) == 0)
-        return STORE_FATAL;
-    return STORE_ERROR;
 }
 
 /* Runs SQL without parameters; true when it succeeded. Otherwise err says
@@ -524,7 +519,8 @@ static PGresult *run(PGconn *c, store_stmt st, const char *const *params, int n)
     return PQexecPrepared(c, name, n, params, NULL, NULL, 0);
 }
 
-/* The error of a failed result (or a lost connection) as a store_rc. A
+/* The error of a failed result as a store_rc: STORE_UNREACHABLE when the
+ * connection is lost, else STORE_ERROR (the server answered). A
  * connection that found the server read-only (SQLSTATE 25006: a standby,
  * or default_transaction_read_only, which a session keeps from its start)
  * is no longer ready: the next borrowing reconnects it, through the
@@ -536,7 +532,7 @@ static store_rc failed(pg_conn *pc, PGresult *r, const char *what, char *err, si
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (state && strcmp(state, "25006") == 0)
         pc->ready = false;
-    store_rc rc = classify(r);
+    store_rc rc = PQstatus(pc->c) == CONNECTION_BAD ? STORE_UNREACHABLE : STORE_ERROR;
     PQclear(r);
     return rc;
 }
@@ -555,11 +551,20 @@ static store_rc insert_all(pg_conn *pc, const mq_store_quote *const *qs, int n, 
     return STORE_OK;
 }
 
+/* COMMIT. Lost on the way (the connection broke before its answer came),
+ * the transaction may or may not have committed: STORE_UNKNOWN. */
 static store_rc commit(pg_conn *pc, char *err, size_t errlen)
 {
     PGresult *r = PQexec(pc->c, "COMMIT");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        return failed(pc, r, "save: commit", err, errlen);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        store_rc rc = failed(pc, r, "save: commit", err, errlen);
+        if (rc != STORE_UNREACHABLE)
+            return rc;
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n,
+                 " (the connection was lost during COMMIT: whether it was stored is not known)");
+        return STORE_UNKNOWN;
+    }
     /* an aborted transaction "commits" as ROLLBACK */
     bool committed = strcmp(PQcmdStatus(r), "COMMIT") == 0;
     PQclear(r);
@@ -614,7 +619,7 @@ static store_rc pg_insert_batch(void *h, const mq_store_quote *const *qs, int n,
     for (int attempt = 0; attempt < 2 && again; attempt++) { /* the second: a fresh connection */
         int i = borrow(b, err, errlen);
         if (i < 0)
-            return STORE_ERROR;
+            return STORE_UNREACHABLE;
         rc = try_batch(b, i, qs, n, &again, err, errlen);
         give_back(b, i);
     }
@@ -631,8 +636,10 @@ static int run_retrying(pg *b, store_stmt st, const char *const *params, int n, 
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         int i = borrow(b, err, errlen);
-        if (i < 0)
+        if (i < 0) {
+            *rc = STORE_UNREACHABLE;
             break;
+        }
         *r = run(b->conns[i].c, st, params, n);
         if (PQresultStatus(*r) == want)
             return i;
@@ -688,11 +695,36 @@ static store_rc pg_query(void *h, store_stmt st, const char *const *params, int 
     store_rc rc = STORE_ERROR;
     int i = run_retrying(b, st, params, nparams, PGRES_TUPLES_OK, &r, &rc, err, errlen);
     if (i < 0)
-        return STORE_ERROR; /* a failed read does not fail the store */
-    give_back(b, i);        /* the result no longer needs the connection */
+        return rc;   /* a failed read does not fail the store */
+    give_back(b, i); /* the result no longer needs the connection */
     each_row(r, row, arg);
     PQclear(r);
     return STORE_OK;
+}
+
+/* SELECT 1 on a borrowed connection, once more on a fresh one when the
+ * first was found lost (the database restarted since it was last used). */
+static store_rc pg_ping(void *h, char *err, size_t errlen)
+{
+    pg *b = h;
+    store_rc rc = STORE_UNREACHABLE;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int i = borrow(b, err, errlen);
+        if (i < 0)
+            return STORE_UNREACHABLE;
+        PGresult *r = PQexec(b->conns[i].c, "SELECT 1");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+            PQclear(r);
+            give_back(b, i);
+            return STORE_OK;
+        }
+        rc = failed(&b->conns[i], r, "ping", err, errlen);
+        bool retry = stale(b, i);
+        give_back(b, i);
+        if (!retry)
+            break;
+    }
+    return rc;
 }
 
 const store_ops store_pg_ops = {
@@ -702,4 +734,5 @@ const store_ops store_pg_ops = {
     .insert_batch = pg_insert_batch,
     .change = pg_change,
     .query = pg_query,
+    .ping = pg_ping,
 };

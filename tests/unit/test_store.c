@@ -1475,18 +1475,23 @@ static void t_pg_connections_lost(void **state)
 
 /* The database says the disk is full (SQLSTATE 53100) when the batch
  * commits: a deferred trigger raises it at COMMIT for a quote of line
- * "diskfull". The store must then refuse writes, not retry. */
-static void t_pg_disk_full_fails_store(void **state)
+ * "diskfull". PostgreSQL rolled that transaction back and keeps its own
+ * pages (unlike SQLite, whose unwritten pages the OS may have dropped), so
+ * only that batch fails: the store does not enter the failed state, and
+ * the next save, once the disk has room, is stored. Every node sharing the
+ * database would otherwise refuse writes until restarted by hand. */
+static void t_pg_disk_full_fails_batch_only(void **state)
 {
     fixture *f = *state;
     mq_store *s = open_store(f);
     assert_true(pg_admin(
-        f->where, "CREATE FUNCTION mq_test_disk_full() RETURNS trigger LANGUAGE plpgsql AS "
-                  "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' "
-                  "USING ERRCODE = 'disk_full'; END $$;"
-                  "CREATE CONSTRAINT TRIGGER mq_test_disk_full AFTER INSERT ON quotes "
-                  "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.line = 'diskfull') "
-                  "EXECUTE FUNCTION mq_test_disk_full()"));
+        f->where,
+        "CREATE OR REPLACE FUNCTION mq_test_disk_full() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' "
+        "USING ERRCODE = 'disk_full'; END $$;"
+        "CREATE CONSTRAINT TRIGGER mq_test_disk_full AFTER INSERT ON quotes "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.line = 'diskfull') "
+        "EXECUTE FUNCTION mq_test_disk_full()"));
     sample a, b, c;
     make_sample(&a, 1, "subj", NULL);
     make_sample(&b, 2, NULL, NULL);
@@ -1497,17 +1502,107 @@ static void t_pg_disk_full_fails_store(void **state)
     assert_false(mq_store_save(s, &b.q, err, sizeof err));
     assert_non_null(strstr(err, "save: commit"));
     assert_non_null(strstr(err, "No space left on device"));
-    char why[256] = "";
-    assert_true(mq_store_failed(s, why, sizeof why));
-    assert_non_null(strstr(why, "No space left on device"));
-    assert_false(mq_store_save(s, &c.q, err, sizeof err)); /* a good quote, refused all the same */
-    assert_non_null(strstr(err, "the store refuses writes since an earlier write failed"));
-    assert_int_equal(mq_store_delete_subject(s, "subj", err, sizeof err), -1);
-    assert_true(present(s, a.q.id)); /* reads go on */
+    assert_false(mq_store_failed(s, NULL, 0));
+    assert_false(mq_store_outcome_unknown(s, b.q.id)); /* rolled back: surely not stored */
+    mq_store_health_info h;
+    mq_store_health(s, &h);
+    assert_true(h.ok); /* the database answered: the node stays in service */
+    save(s, &c.q);     /* the next batch is tried, and stored */
+    assert_int_equal(mq_store_delete_subject(s, "subj", err, sizeof err), 1);
+    assert_false(present(s, a.q.id));
     assert_false(present(s, b.q.id));
-    assert_false(present(s, c.q.id));
+    assert_true(present(s, c.q.id));
     assert_true(pg_admin(f->where, "SET client_min_messages = warning;"
                                    "DROP FUNCTION mq_test_disk_full() CASCADE"));
+}
+
+/* The connection is lost while COMMIT is under way (the trigger, at
+ * COMMIT, ends its own session): the save fails, and the store says that
+ * quote's outcome is unknown, not that nothing was stored. A connection
+ * lost before COMMIT is a plain failure (nothing stored). */
+static void t_pg_lost_during_commit_is_unknown(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    assert_true(pg_admin(
+        f->where, "CREATE OR REPLACE FUNCTION mq_test_lost() RETURNS trigger LANGUAGE plpgsql AS "
+                  "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$;"
+                  "CREATE CONSTRAINT TRIGGER mq_test_lost AFTER INSERT ON quotes "
+                  "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.line = 'lost') "
+                  "EXECUTE FUNCTION mq_test_lost()"));
+    sample a, b;
+    make_sample(&a, 1, NULL, NULL);
+    make_sample(&b, 2, NULL, NULL);
+    a.q.line = "lost";
+    assert_false(mq_store_outcome_unknown(s, NULL));
+    char err[512] = "";
+    assert_false(mq_store_save(s, &a.q, err, sizeof err));
+    assert_non_null(strstr(err, "save: commit"));
+    assert_non_null(strstr(err, "the connection was lost during COMMIT"));
+    assert_true(mq_store_outcome_unknown(s, a.q.id));
+    assert_true(mq_store_outcome_unknown(s, NULL));
+    assert_false(mq_store_outcome_unknown(s, b.q.id));
+    assert_false(mq_store_failed(s, NULL, 0));
+    save(s, &b.q); /* a fresh connection: saving goes on */
+    assert_true(present(s, b.q.id));
+    assert_true(pg_admin(f->where, "SET client_min_messages = warning;"
+                                   "DROP FUNCTION mq_test_lost() CASCADE"));
+}
+
+/* Health is what the writers last found, never a query: the count kept
+ * moves with this store's saves and deletes without counting again, and
+ * a database that stops answering makes it not ok within a bounded time
+ * while mq_store_health itself returns at once. */
+static void t_pg_health(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    mq_store_health_info h;
+    mq_store_health(s, &h);
+    assert_true(h.ok);
+    assert_int_equal(h.quotes, -1); /* not counted yet */
+    assert_int_equal(mq_store_count(s), 0);
+    sample a, b;
+    make_sample(&a, 1, NULL, NULL);
+    make_sample(&b, 2, NULL, NULL);
+    save(s, &a.q);
+    save(s, &b.q);
+    mq_store_health(s, &h);
+    assert_int_equal(h.quotes, 2);
+    char err[256];
+    assert_int_equal(mq_store_delete(s, a.q.id, err, sizeof err), 1);
+    mq_store_health(s, &h);
+    assert_int_equal(h.quotes, 1);
+    /* every session refused from now on, and the ones open ended (run from
+     * the database "postgres" of the same server) */
+    char admin[sizeof f->where], sql[512];
+    const char *db = strrchr(f->where, '/') + 1;
+    snprintf(admin, sizeof admin, "%.*spostgres", (int)(db - f->where), f->where);
+    snprintf(sql, sizeof sql,
+             "ALTER DATABASE \"%s\" ALLOW_CONNECTIONS false;"
+             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'",
+             db, db);
+    assert_true(pg_admin(admin, sql));
+    bool down = false;
+    for (int i = 0; i < 40 && !down; i++) { /* the idle store pings every second */
+        usleep(100 * 1000);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        mq_store_health(s, &h);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        assert_true(t1.tv_sec - t0.tv_sec < 1);
+        down = !h.ok;
+    }
+    snprintf(sql, sizeof sql, "ALTER DATABASE \"%s\" ALLOW_CONNECTIONS true", db);
+    assert_true(pg_admin(admin, sql));
+    assert_true(down);
+    assert_non_null(strstr(h.problem, "the database cannot be reached: "));
+    assert_int_equal(h.quotes, 1);
+    for (int i = 0; i < 40 && !h.ok; i++) { /* back: the next ping says so */
+        usleep(100 * 1000);
+        mq_store_health(s, &h);
+    }
+    assert_true(h.ok);
 }
 
 static void t_pg_records_migrations(void **state)
@@ -1603,7 +1698,9 @@ int main(void)
         SHARED(setup_pg),
         cmocka_unit_test(t_pg_unreachable),
         cmocka_unit_test_setup_teardown(t_pg_connections_lost, setup_pg, teardown),
-        cmocka_unit_test_setup_teardown(t_pg_disk_full_fails_store, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(t_pg_disk_full_fails_batch_only, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(t_pg_lost_during_commit_is_unknown, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(t_pg_health, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(t_pg_records_migrations, setup_pg, teardown),
     };
     /* one group, so TAP has one plan: two groups printed two ("1..26",
