@@ -624,22 +624,19 @@ static void get_health(mq_server *s, mq_http_req *r)
         return;
     mq_engine_ref *ref = mq_server_engine_acquire(s);
     int plans = mq_engine_plan_count(ref->engine);
-    char why[256];
-    bool failing = mq_store_failed(s->store, why, sizeof why);
-    json_t *doc = json_pack("{s:s, s:i, s:s, s:I}", "status", failing ? "failing" : "ok", "plans",
-                            plans, "plans_loaded_at", ref->loaded_at, "quotes_saved",
-                            (json_int_t)mq_store_count(s->store));
+    /* the store's last news of the database, never a query here: a probe
+     * answers at once, even when the database hangs */
+    mq_store_health_info h;
+    mq_store_health(s->store, &h);
+    json_t *doc = json_pack("{s:s, s:i, s:s}", "status", h.ok ? "ok" : "failing", "plans", plans,
+                            "plans_loaded_at", ref->loaded_at);
     mq_server_engine_release(s, ref);
+    if (doc && h.quotes >= 0)
+        json_object_set_new(doc, "quotes_saved", json_integer(h.quotes));
     /* a load balancer takes a node that cannot save quotes out of service */
-    if (doc && failing) {
-        char problem[400];
-        snprintf(problem, sizeof problem,
-                 "the database refuses writes (%s); restart once the disk or the file is "
-                 "fixed",
-                 why);
-        json_object_set_new(doc, "problem", json_string(problem));
-    }
-    reply_json(r, failing ? 503 : 200, doc);
+    if (doc && !h.ok)
+        json_object_set_new(doc, "problem", json_string(h.problem));
+    reply_json(r, h.ok ? 200 : 503, doc);
 }
 
 static void get_metrics(mq_server *s, mq_http_req *r)
