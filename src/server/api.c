@@ -15,9 +15,11 @@
 #include "server.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- Replies ------------------------------------------------------------ */
 
@@ -160,7 +162,67 @@ bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, json_t
     return false; /* mq_api_save_failed logs why */
 }
 
+/* ---- Storage errors in the log -------------------------------------------- */
+
+/* While the database is down every save fails (thousands a second): the
+ * first failure is logged, then at most one line a second, saying how many
+ * failed since the line before, so the log stays readable and no failure
+ * goes uncounted. One per process (there is one server), by kind. */
+typedef struct log_limit {
+    pthread_mutex_t lock;
+    int64_t last_ns; /* when the last line was written; 0: never */
+    long unlogged;   /* failures since then without a line */
+} log_limit;
+
+static log_limit save_errors = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static log_limit read_errors = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Counts one failure; true when it gets a line, with the failures since
+ * the last line that had none in *unlogged. */
+static bool log_due(log_limit *l, long *unlogged)
+{
+    int64_t now = mono_ns();
+    pthread_mutex_lock(&l->lock);
+    bool due = l->last_ns == 0 || now - l->last_ns >= 1000000000;
+    if (due) {
+        *unlogged = l->unlogged;
+        l->unlogged = 0;
+        l->last_ns = now;
+    } else {
+        l->unlogged++;
+    }
+    pthread_mutex_unlock(&l->lock);
+    return due;
+}
+
+/* Logs `event` with `why` (a database's message: no request data is in
+ * it), rate-limited by l. */
+static void log_store_error(log_limit *l, const char *event, const char *why)
+{
+    long unlogged;
+    if (!log_due(l, &unlogged))
+        return;
+    char msg[400];
+    if (unlogged)
+        snprintf(msg, sizeof msg, "%s (and %ld more since the last such line)", why, unlogged);
+    else
+        snprintf(msg, sizeof msg, "%s", why);
+    mq_server_log_event(event, msg);
+}
+
 void mq_api_save_failed(mq_server *s, mq_http_req *r)
+{
+    mq_api_save_failed_id(s, r, NULL);
+}
+
+void mq_api_save_failed_id(mq_server *s, mq_http_req *r, const char *id)
 {
     char why[256];
     if (mq_store_failed(s->store, why, sizeof why)) {
@@ -168,17 +230,34 @@ void mq_api_save_failed(mq_server *s, mq_http_req *r)
         if (!atomic_exchange(&s->store_failure_logged, true))
             mq_server_log_event("store_failed", why);
     } else if (mq_store_last_error(s->store, why, sizeof why)) {
-        mq_server_log_event("store_error", why); /* a read-only file, a busy database... */
+        /* a read-only file, a busy database, a database down... */
+        log_store_error(&save_errors, "store_error", why);
     }
-    if (mq_store_failed(s->store, NULL, 0))
+    if (mq_store_failed(s->store, NULL, 0)) {
         mq_api_error(r, 503, "storage_unavailable",
                      "the database refuses writes since a write to its disk failed or its file "
                      "was moved away; nothing was stored; the operator must fix it and restart "
                      "the server",
                      "");
-    else
+    } else if (id && mq_store_outcome_unknown(s->store, id)) {
+        /* the connection broke during COMMIT: it may have committed */
+        mq_api_error(r, 500, "storage_error",
+                     mq_arena_printf(&r->arena,
+                                     "the quote could not be confirmed as saved: the connection "
+                                     "to the database was lost while it was being committed, so "
+                                     "it may or may not have been stored; GET /v1/quotes/%s "
+                                     "later says whether it was",
+                                     id),
+                     "");
+    } else if (!id && mq_store_outcome_unknown(s->store, NULL)) {
+        mq_api_error(r, 500, "storage_error",
+                     "the quote could not be saved, or it is not known whether it was (the "
+                     "connection to the database was lost during a commit)",
+                     "");
+    } else {
         mq_api_error(r, 500, "storage_error", "the quote could not be saved; nothing was stored",
                      "");
+    }
 }
 
 /* ---- Personal data at rest (src/privacy; docs/privacy.md) ---------------- */
@@ -329,7 +408,7 @@ static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
         goto done;
     }
     if (!mq_api_save_quote(s, "bundle", b.auto_in.effective_date, doc, &q, text)) {
-        mq_api_save_failed(s, r);
+        mq_api_save_failed_id(s, r, q.id);
         goto done;
     }
     atomic_fetch_add(&s->metrics.quotes[MQ_METRIC_BUNDLE][0], 1);
@@ -422,7 +501,7 @@ static void post_quote(mq_server *s, mq_http_req *r)
     } else if (!mq_api_save_quote(s, mq_line_get(in.line)->name, in.effective_date, doc, &q,
                                   text)) {
         free(text);
-        mq_api_save_failed(s, r);
+        mq_api_save_failed_id(s, r, q.id);
         goto done;
     }
     if (!r->deferred)
@@ -448,6 +527,7 @@ static bool load_quote(mq_server *s, mq_http_req *r, const char *id, mq_store_lo
     char err[256];
     int found = mq_store_get(s->store, id, l, err, sizeof err);
     if (found < 0) {
+        log_store_error(&read_errors, "store_read_error", err); /* never the quote's data */
         mq_api_error(r, 500, "storage_error", "the quote could not be read", "");
         return false;
     }

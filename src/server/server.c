@@ -922,7 +922,7 @@ static enum MHD_Result answer_saved(struct MHD_Connection *conn, conn_req *cr)
         r.location = cr->location;
     } else {
         free(cr->text);
-        mq_api_save_failed(cr->server, &r);
+        mq_api_save_failed_id(cr->server, &r, cr->q.id);
     }
     cr->text = NULL;
     return send_reply(conn, cr, &r);

@@ -234,8 +234,12 @@ void mq_api_prepare_quote(const char *line, int32_t effective, const json_t *doc
 bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, json_t *doc,
                        mq_store_quote *q, const char *response);
 /* The error reply of a save that failed: 503 once the store refuses writes
- * after a disk error (store.h: the failed state), else 500. */
+ * after a disk error (store.h: the failed state), else 500, saying whether
+ * nothing was stored or (the connection lost during its commit) it is not
+ * known; logs why, at most a line a second. */
 void mq_api_save_failed(mq_server *s, mq_http_req *r);
+/* The same for the quote `id` (NULL: not known), whose outcome it names. */
+void mq_api_save_failed_id(mq_server *s, mq_http_req *r, const char *id);
 /* Every save must go through this first: seals the personal data of the
  * request `doc`, the tree every route has parsed (src/privacy; changed while
  * sealing, then put back: the caller's thread must be its only user), and

@@ -21,6 +21,8 @@ import { REPO_ROOT, makeTemp, sleep, startServer, stopAll } from './lib/server.m
 
 const REQUEST = readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8');
 const REFUSED = '{"error":{"code":"storage_error","message":"the quote could not be saved; nothing was stored","path":""}}';
+// a save whose connection was lost during its COMMIT: its outcome is not known
+const UNKNOWN = /^\{"error":\{"code":"storage_error","message":"the quote could not be confirmed as saved: the connection to the database was lost while it was being committed, so it may or may not have been stored; GET \/v1\/quotes\/q_[0-9A-Z]{36} later says whether it was","path":""\}\}$/;
 
 function cluster(args) {
   const r = spawnSync('bash', [path.join(REPO_ROOT, 'tests', 'pg', 'cluster.sh'), ...args], { encoding: 'utf8' });
@@ -83,7 +85,7 @@ describe('PostgreSQL crashes under two nodes', () => {
           const text = await res.text();
           outcomes.push({ start, status: res.status });
           if (res.status === 201) acked.set(JSON.parse(text).quote_id, text);
-          else assert.equal(text, REFUSED, `answer ${res.status}`);
+          else if (!UNKNOWN.test(text)) assert.equal(text, REFUSED, `answer ${res.status}`);
         } catch (e) {
           if (e.code === 'ERR_ASSERTION') throw e;
           outcomes.push({ start, status: `network: ${e.message}` });
