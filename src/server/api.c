@@ -240,15 +240,15 @@ void mq_api_save_failed_id(mq_server *s, mq_http_req *r, const char *id)
                      "the server",
                      "");
     } else if (id && mq_store_outcome_unknown(s->store, id)) {
-        /* the connection broke during COMMIT: it may have committed */
-        mq_api_error(r, 500, "storage_error",
-                     mq_arena_printf(&r->arena,
-                                     "the quote could not be confirmed as saved: the connection "
-                                     "to the database was lost while it was being committed, so "
-                                     "it may or may not have been stored; GET /v1/quotes/%s "
-                                     "later says whether it was",
-                                     id),
-                     "");
+        /* the connection broke during COMMIT: it may have committed (the
+         * text on the stack: server.c's deferred reply has no arena) */
+        char msg[400];
+        snprintf(msg, sizeof msg,
+                 "the quote could not be confirmed as saved: the connection to the database was "
+                 "lost while it was being committed, so it may or may not have been stored; GET "
+                 "/v1/quotes/%s later says whether it was",
+                 id);
+        mq_api_error(r, 500, "storage_error", msg, "");
     } else if (!id && mq_store_outcome_unknown(s->store, NULL)) {
         mq_api_error(r, 500, "storage_error",
                      "the quote could not be saved, or it is not known whether it was (the "
