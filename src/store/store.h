@@ -102,8 +102,9 @@ int mq_store_schema_version(const mq_store *s);
 /* The schema version this program migrates to. */
 int mq_store_schema_latest(void);
 
-/* True once a write failed for a reason the disk gave; msg (may be NULL)
- * receives the first such error. Every write then fails at once. */
+/* True once a SQLite write failed for a reason the disk gave (never for
+ * PostgreSQL: see Durability above); msg (may be NULL) receives the first
+ * such error. Every write then fails at once. */
 bool mq_store_failed(mq_store *s, char *msg, size_t msglen);
 /* The error of the last write that failed, fatal or not (a read-only
  * file, a busy database...), into msg; false when none has. */
