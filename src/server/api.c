@@ -167,11 +167,14 @@ bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, json_t
 /* While the database is down every save fails (thousands a second): the
  * first failure is logged, then at most one line a second, saying how many
  * failed since the line before, so the log stays readable and no failure
- * goes uncounted. One per process (there is one server), by kind. */
+ * goes uncounted. Failures left without a line when they stop are logged
+ * by the next /healthz or /metrics a second on (log_store_flush). One per
+ * process (there is one server), by kind. */
 typedef struct log_limit {
     pthread_mutex_t lock;
     int64_t last_ns; /* when the last line was written; 0: never */
     long unlogged;   /* failures since then without a line */
+    char why[256];   /* the reason of the last of them */
 } log_limit;
 
 static log_limit save_errors = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -184,9 +187,9 @@ static int64_t mono_ns(void)
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* Counts one failure; true when it gets a line, with the failures since
- * the last line that had none in *unlogged. */
-static bool log_due(log_limit *l, long *unlogged)
+/* Counts one failure (reason why); true when it gets a line, with the
+ * failures since the last line that had none in *unlogged. */
+static bool log_due(log_limit *l, const char *why, long *unlogged)
 {
     int64_t now = mono_ns();
     pthread_mutex_lock(&l->lock);
@@ -197,9 +200,29 @@ static bool log_due(log_limit *l, long *unlogged)
         l->last_ns = now;
     } else {
         l->unlogged++;
+        snprintf(l->why, sizeof l->why, "%s", why);
     }
     pthread_mutex_unlock(&l->lock);
     return due;
+}
+
+/* Logs the failures of l still without a line, once a second has passed
+ * since its last line: "N more since the last such line, the last: why". */
+static void log_store_flush(log_limit *l, const char *event)
+{
+    char msg[400];
+    int64_t now = mono_ns();
+    pthread_mutex_lock(&l->lock);
+    long n = l->unlogged;
+    bool due = n > 0 && now - l->last_ns >= 1000000000;
+    if (due) {
+        snprintf(msg, sizeof msg, "%ld more since the last such line, the last: %s", n, l->why);
+        l->unlogged = 0;
+        l->last_ns = now;
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (due)
+        mq_server_log_event(event, msg);
 }
 
 /* Logs `event` with `why` (a database's message: no request data is in
@@ -207,7 +230,7 @@ static bool log_due(log_limit *l, long *unlogged)
 static void log_store_error(log_limit *l, const char *event, const char *why)
 {
     long unlogged;
-    if (!log_due(l, &unlogged))
+    if (!log_due(l, why, &unlogged))
         return;
     char msg[400];
     if (unlogged)
@@ -702,6 +725,8 @@ static void get_health(mq_server *s, mq_http_req *r)
     r->route = ROUTE_HEALTH;
     if (!mq_api_only_get(r))
         return;
+    log_store_flush(&save_errors, "store_error");
+    log_store_flush(&read_errors, "store_read_error");
     mq_engine_ref *ref = mq_server_engine_acquire(s);
     int plans = mq_engine_plan_count(ref->engine);
     /* the store's last news of the database, never a query here: a probe
@@ -724,6 +749,8 @@ static void get_metrics(mq_server *s, mq_http_req *r)
     r->route = ROUTE_METRICS;
     if (!mq_api_only_get(r))
         return;
+    log_store_flush(&save_errors, "store_error");
+    log_store_flush(&read_errors, "store_read_error");
     r->response = mq_metrics_text(s);
     if (!r->response) {
         mq_api_error(r, 500, "internal", "out of memory", "");

@@ -8,7 +8,8 @@
 // again once it does; quotes_saved follows the node's saves without a count.
 // While the database is down (cluster.sh crash, down for seconds) /healthz
 // answers 503 "cannot be reached" instead of 200 "ok"; failed saves are
-// logged a line a second at most, the lines adding up to every failure;
+// logged a line a second at most, the lines adding up to every failure
+// (those left when the failures stop: by the next /metrics or /healthz);
 // a failed read is logged (without the shopper's data); and once the
 // database is back the node saves again and /healthz says ok. A save whose
 // connection is lost during its COMMIT answers that it may or may not have
@@ -166,6 +167,12 @@ describe('/healthz and the log while PostgreSQL hangs or is down', () => {
     await sleep(1100);
     assert.equal((await post(node)).status, 500); // its line counts the ones before it
     failures++;
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await post(node)).status, 500); // no line of their own...
+      failures++;
+    }
+    await sleep(1100);
+    await probe(node, '/metrics'); // ...but logged once the failures stop
     const h = await probe(node, '/healthz');
     assert.equal(h.status, 503, JSON.stringify(h));
     assert.equal(h.body.status, 'failing');
@@ -177,10 +184,18 @@ describe('/healthz and the log while PostgreSQL hangs or is down', () => {
 
     const events = node.events().slice(since);
     const lines = events.filter((e) => e.event === 'store_error');
-    const more = lines.map((e) => Number((/\(and (\d+) more since the last such line\)$/.exec(e.message) || [0, 0])[1]));
+    // a failure's line, maybe counting the ones before it without a line;
+    // or, once they stop, a line counting those left
+    const counted = lines.map((e) => {
+      const left = /^(\d+) more since the last such line, the last: ./.exec(e.message);
+      if (left) return Number(left[1]);
+      const more = /\(and (\d+) more since the last such line\)$/.exec(e.message);
+      return 1 + (more ? Number(more[1]) : 0);
+    });
     assert.ok(failures > 20, `only ${failures} failures`);
-    assert.ok(lines.length >= 2 && lines.length <= 5, `${lines.length} lines for ${failures} failures`);
-    assert.equal(lines.length + more.reduce((a, b) => a + b, 0), failures, 'every failure counted');
+    assert.ok(lines.length >= 3 && lines.length <= 6, `${lines.length} lines for ${failures} failures`);
+    assert.match(lines[lines.length - 1].message, /^5 more since the last such line, the last: /);
+    assert.equal(counted.reduce((a, b) => a + b, 0), failures, 'every failure counted');
     const reads = events.filter((e) => e.event === 'store_read_error');
     assert.equal(reads.length, 1);
     assert.match(reads[0].message, /^(read: |postgresql: cannot connect: )/); // the database's reason
