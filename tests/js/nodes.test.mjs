@@ -100,8 +100,10 @@ describe('several nodes on one PostgreSQL behind nginx', () => {
 
   after(async () => {
     if (nginxDir) sh('nginx.sh', ['stop', nginxDir]);
-    await stopAll();
+    // the cluster first: stopAll removes every temporary folder, the
+    // cluster's too, and PostgreSQL would run on without its folder
     if (pgDir) sh('cluster.sh', ['stop', pgDir]);
+    await stopAll();
   });
 
   it('a password in the database URI, before the host or in the query, never reaches the log', () => {

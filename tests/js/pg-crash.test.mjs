@@ -67,8 +67,10 @@ describe('PostgreSQL crashes under two nodes', () => {
   });
 
   after(async () => {
-    await stopAll();
+    // the cluster first: stopAll removes every temporary folder, the
+    // cluster's too, and PostgreSQL would run on without its folder
     if (pgDir) cluster(['stop', pgDir]);
+    await stopAll();
   });
 
   it('no acknowledged quote is lost, a save refused while it is down says so, and saving resumes once it is back', async () => {

@@ -96,11 +96,12 @@ describe('/healthz and the log while PostgreSQL hangs or is down', () => {
   });
 
   after(async () => {
-    await stopAll();
     // a test that failed early leaves its crash restarting the server: once
-    // it is back, stop it, or it would outlive the run
+    // it is back, stop it; and the cluster before stopAll, which removes
+    // every temporary folder, the cluster's too (PostgreSQL would run on)
     if (crashing) await crashing.catch(() => {});
     if (pgDir) cluster(['stop', pgDir]);
+    await stopAll();
   });
 
   it('counts the saves without counting the table', async () => {

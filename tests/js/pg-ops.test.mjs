@@ -71,8 +71,10 @@ describe('PostgreSQL: the --db URI and the roles, as an operator gets them wrong
   });
 
   after(async () => {
-    await stopAll();
+    // the cluster first: stopAll removes every temporary folder, the
+    // cluster's too, and PostgreSQL would run on without its folder
     if (pgDir) sh(['stop', pgDir]);
+    await stopAll();
     if (dir) removeTemp(dir);
   });
 
