@@ -172,7 +172,7 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
     }
     if (!mq_api_save_quote(s, mq_line_get(in->line)->name, in->effective_date, mq_acord_json(x), &q,
                            response)) {
-        mq_api_save_failed(s, r);
+        mq_api_save_failed_id(s, r, q.id);
         goto done;
     }
     atomic_fetch_add(&s->metrics.quotes[in->line][0], 1);

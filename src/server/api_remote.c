@@ -211,10 +211,16 @@ static void stream_saved(void *arg, bool ok)
         atomic_fetch_add(&f->s->metrics.quotes[f->in.line][0], 1);
         push_event(f, "quote", f->text, true);
     } else {
+        /* the same answer (and log line) as a 201 that could not be saved:
+         * storage_unavailable, an unknown outcome, or nothing stored */
+        mq_http_req r = {.method = "POST", .path = "/v1/quotes", .route = ROUTE_QUOTES_POST};
+        mq_api_save_failed_id(f->s, &r, f->q.id);
         push_event(f, "error",
-                   "{\"error\":{\"code\":\"storage_error\",\"message\":\"the quote could not be "
-                   "saved; nothing was stored\",\"path\":\"\"}}",
+                   r.response ? r.response
+                              : "{\"error\":{\"code\":\"storage_error\",\"message\":\"the quote "
+                                "could not be saved\",\"path\":\"\"}}",
                    true);
+        free(r.response);
     }
     fanout_unref(f);
 }

@@ -173,8 +173,8 @@ static void store_commits(text *t, mq_store *store)
         "# TYPE mq_store_save_wait_seconds summary\n"
         "mq_store_save_wait_seconds_sum %.6f\n"
         "mq_store_save_wait_seconds_count %lld\n"
-        "# HELP mq_store_failed 1 once a write to the database's disk failed: it refuses "
-        "writes until a restart.\n"
+        "# HELP mq_store_failed 1 once a write to the SQLite database's disk failed (or its "
+        "file was moved away): it refuses writes until a restart. Never set on PostgreSQL.\n"
         "# TYPE mq_store_failed gauge\n"
         "mq_store_failed %d\n",
         cumulative, c.seconds, cumulative, c.waited, (long long)c.quotes,

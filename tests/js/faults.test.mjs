@@ -178,3 +178,36 @@ describe('forget on a failing disk says what it did', () => {
     assert.deepEqual([...outcomes].sort(), ['deleted, not erased', 'done', 'refused']);
   });
 });
+
+describe('a streamed quote on a failing disk', () => {
+  after(stopAll);
+
+  it('its error event is the answer a 201 would have got: storage_unavailable once the store refuses writes', async () => {
+    // the event always said "could not be saved; nothing was stored", even
+    // once the store refused every write (503 storage_unavailable otherwise)
+    const db = path.join(makeTemp('mq-faults-sse-'), 'sse.db');
+    await (await startServer({ db })).stop(); // migrated: its next flush is the first quote's
+    const srv = await startWithFault(db, 'sync:1');
+    const stream = async () => {
+      const res = await rawRequest(`${srv.url}/v1/quotes`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+        body: BODY,
+      });
+      assert.equal(res.status, 200, res.text);
+      const m = res.text.match(/event: error\ndata: (.*)\n/);
+      assert.ok(m, res.text.slice(-500));
+      return JSON.parse(m[1]).error;
+    };
+    try {
+      const first = await stream(); // as a 201's: 500 or 503, the flush that failed having failed the store
+      assert.ok(['storage_error', 'storage_unavailable'].includes(first.code), JSON.stringify(first));
+      const next = await stream();
+      assert.equal(next.code, 'storage_unavailable');
+      assert.match(next.message, /refuses writes since a write to its disk failed/);
+      await srv.waitForLog((e) => e.event === 'store_failed', { timeoutMs: 5000 });
+    } finally {
+      await srv.stop();
+    }
+  });
+});
