@@ -556,6 +556,24 @@ static void test_three_water_claims(void **state)
     done(&q);
 }
 
+/* A wood shake roof in Houston: Lone Star's manual declines it ("Wood shake
+ * roofs ... are declined"); its roof_covering table has no wood_shake row,
+ * and the variables are worked out before the eligibility rules, so the
+ * missing row must decline with that reason, not fail as an error. Keystone
+ * Texas rates wood shake at 1.30: 3150 x 1.000 x 0.95 x 1.00 x 1.06 x 1.30
+ * x 0.88 x 1.08 x 0.87 = 3409.644157 -> 3410; + 40 + 6 + 25 = 3481.00. */
+static void test_wood_shake_roof(void **state)
+{
+    (void)state;
+    quote q;
+    rate_shopper(&q, "home-tx-houston-hail", "\"roof_type\": \"asphalt_shingle\"",
+                 "\"roof_type\": \"wood_shake\"");
+    not_quoted(&q, "lonestar", MQ_DECLINED,
+               "Lone Star County Mutual does not write homes with a wood shake roof.");
+    quoted(&q, "keystone", 348100);
+    done(&q);
+}
+
 /* Personal property 10,000: the lowest point of Keystone's and Summit's tables,
  * below Hearthstone's (15,000); the minimum premiums apply. */
 static void test_minimum_premium(void **state)
@@ -674,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_coverage_a_outside_tables),
         cmocka_unit_test(test_deductible_not_offered),
         cmocka_unit_test(test_three_water_claims),
+        cmocka_unit_test(test_wood_shake_roof),
         cmocka_unit_test(test_minimum_premium),
         cmocka_unit_test(test_readme_aoi_examples_home),
         cmocka_unit_test(test_readme_aoi_examples_renters),
