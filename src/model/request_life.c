@@ -2,8 +2,11 @@
  *
  * Term life has no lists: everything is a fact of the policy row (MQ_LP_*).
  * The applicant must give a date of birth and a gender (the rate tables are by
- * issue age and sex); the issue age, the applicant's age on the effective
- * date, must be 18 to 75, and the term must end by age 95. Every underwriting
+ * issue age and sex). Each carrier computes its own issue age, at the last or
+ * at the nearest birthday, so the request admits every applicant some basis
+ * puts at 18 to 75: at least 18 at the nearest birthday (17 and a half counts
+ * as 18 where a carrier uses it) and at most 75 at the last; the term must end
+ * by age 95 (last birthday). Every underwriting
  * answer (tobacco, build, the four health questions) is required, so no
  * carrier classifies a shopper on an answer that was never given; only the
  * self-declared health_class may be left out (null: each carrier classifies).
@@ -25,24 +28,42 @@ static const char *const build_keys[] = {"height_in", "weight_lb", NULL};
 static const char *const health_keys[] = {"blood_pressure_treated", "cholesterol_treated",
                                           "diabetes", "family_heart_disease_before_60", NULL};
 
-/* The issue age, or -1 when the date of birth or effective date is missing. */
+/* The issue age at the last birthday, or -1 when the date of birth or
+ * effective date is missing. */
 static int issue_age(const req *r, const double *pol)
 {
     double dob = pol[MQ_LP_DATE_OF_BIRTH];
     return r->has_eff && !isnan(dob) ? mq_date_age((int32_t)dob, r->eff) : -1;
 }
 
+/* The age at the nearest birthday: `age` (the last birthday's) plus one from
+ * six whole months after that birthday, as the plans' age_nearest() counts
+ * it (src/engine/vm.c). */
+static int nearest_age(const req *r, const double *pol, int age)
+{
+    int32_t last = mq_date_add_months((int32_t)pol[MQ_LP_DATE_OF_BIRTH], 12 * age);
+    return age + (mq_date_months_between(last, r->eff) >= 6);
+}
+
 static void life_applicant(req *r, const json_t *ap, double *pol)
 {
     rq_get_enum(r, ap, "gender", true, MQ_DOM_GENDER, &pol[MQ_LP_GENDER]);
     int age = issue_age(r, pol);
-    if (age >= 0 && (age < MIN_ISSUE_AGE || age > MAX_ISSUE_AGE)) {
+    if (age < 0)
+        return;
+    int nearest = nearest_age(r, pol, age);
+    if (nearest < MIN_ISSUE_AGE)
         rq_err_at(r, "date_of_birth",
-                  "the applicant is %d on the effective date; term life is issued at ages %d "
-                  "to %d",
-                  age, MIN_ISSUE_AGE, MAX_ISSUE_AGE);
-        pol[MQ_LP_DATE_OF_BIRTH] = NAN; /* no term check against a refused age */
-    }
+                  "the applicant is %d on the effective date, %d at the nearest birthday; term "
+                  "life is issued from age %d at the nearest birthday",
+                  age, nearest, MIN_ISSUE_AGE);
+    else if (age > MAX_ISSUE_AGE)
+        rq_err_at(r, "date_of_birth",
+                  "the applicant is %d on the effective date; term life is issued to age %d", age,
+                  MAX_ISSUE_AGE);
+    else
+        return;
+    pol[MQ_LP_DATE_OF_BIRTH] = NAN; /* no term check against a refused age */
 }
 
 /* term_years: one of the terms sold, ending by MAX_END_AGE. */

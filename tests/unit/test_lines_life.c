@@ -293,6 +293,34 @@ static void test_age_basis_at_70(void **state)
     mq_arena_free(&x.a);
 }
 
+/* Female, born 2008-09-15, on 2026-04-01: 17 at the last birthday, 18 at the
+ * nearest (6 whole months past). The carriers that count the nearest birthday
+ * and issue from 18 quote her; the last-birthday ones are unavailable. The
+ * request used to be refused outright ("the applicant is 17"). 500,000, 20
+ * years, monthly; 66 in 140 lb, no tobacco, no health history. */
+static void test_nearest_birthday_at_18(void **state)
+{
+    (void)state;
+    rated x;
+    rate_shopper("life-oh-female-17-nearest-18", &x);
+    /* Heartland: curve t20 at 18 0.159 x 0.85 = 0.13515 -> 0.14 per 1,000;
+     * 500 x 0.14 + 55.00 = 125.00 x 0.085 = 10.625 -> 10.63. */
+    expect_quote(&x, "heartland", 1063, "preferred_plus", 1);
+    /* Meridian: rates.csv band_3 [18-24, female, preferred_plus, 20] 0.17;
+     * 500 x 0.17 + 60.00 = 145.00 x 0.0875 = 12.6875 -> 12.69. */
+    expect_quote(&x, "meridian", 1269, "preferred_plus", 1);
+    /* Laurel: 500 x 0.202 x 1.00 x 0.83 x 1.00 = 83.83 + 65.00 = 148.83
+     * x 0.0865 = 12.873795 -> 12.87. */
+    expect_quote(&x, "laurel", 1287, "preferred_plus", 1);
+    expect_status(&x, "beacon", MQ_UNAVAILABLE, "from age 20");
+    expect_status(&x, "bluebonnet", MQ_UNAVAILABLE, "(age last birthday), from age 18");
+    expect_status(&x, "northstar", MQ_UNAVAILABLE, "(age last birthday), from age 18");
+    assert_int_equal(index_of(&x, "heartland"), 0);
+    assert_int_equal(index_of(&x, "meridian"), 1);
+    assert_int_equal(index_of(&x, "laurel"), 2);
+    mq_arena_free(&x.a);
+}
+
 /* Female, 48, 65 in 235 lb: beyond every build chart but Bluebonnet's
  * (standard to 240 lb at 65 in). 250,000, 20 years, monthly. */
 static void test_heavy_build(void **state)
@@ -318,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_self_declared_class),
         cmocka_unit_test(test_thirty_year_at_52),
         cmocka_unit_test(test_age_basis_at_70),
+        cmocka_unit_test(test_nearest_birthday_at_18),
         cmocka_unit_test(test_heavy_build),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -499,6 +499,17 @@ static void test_life_parses(void **state)
     ts_set_path(req, "applicant.date_of_birth", ts_json("\"2008-04-01\""));
     expect_ok(req, &a, &in);
     mq_arena_free(&a);
+
+    /* 17 at the last birthday but 18 at the nearest, which is the issue age
+     * of the carriers that count it: six whole months past the 17th birthday
+     * (2008-10-01), and one day short of the 18th (2008-04-02) */
+    static const char *const nearly_18[] = {"\"2008-10-01\"", "\"2008-04-02\""};
+    for (size_t i = 0; i < sizeof nearly_18 / sizeof *nearly_18; i++) {
+        req = life();
+        ts_set_path(req, "applicant.date_of_birth", ts_json(nearly_18[i]));
+        expect_ok(req, &a, &in);
+        mq_arena_free(&a);
+    }
 }
 
 static void test_life_applicant_errors(void **state)
@@ -514,15 +525,16 @@ static void test_life_applicant_errors(void **state)
     req = life();
     ts_set_path(req, "applicant.date_of_birth", NULL);
     expect_error(req, "applicant.date_of_birth", "is required");
-    req = life();
-    ts_set_path(req, "applicant.date_of_birth", ts_json("\"2008-04-02\""));
+    req = life(); /* 17 years, 5 months and 30 days: 17 at the nearest birthday too */
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"2008-10-02\""));
     expect_error(req, "applicant.date_of_birth",
-                 "the applicant is 17 on the effective date; term life is issued at ages 18 to 75");
+                 "the applicant is 17 on the effective date, 17 at the nearest birthday; term "
+                 "life is issued from age 18 at the nearest birthday");
     req = life();
     ts_set_path(req, "applicant.date_of_birth", ts_json("\"1950-04-01\""));
     ts_set_path(req, "term_years", ts_json("10"));
     expect_error(req, "applicant.date_of_birth",
-                 "the applicant is 76 on the effective date; term life is issued at ages 18 to 75");
+                 "the applicant is 76 on the effective date; term life is issued to age 75");
     req = life();
     ts_set_path(req, "applicant.date_of_birth", ts_json("\"1960-04-01\"")); /* 66 */
     ts_set_path(req, "term_years", ts_json("30"));
