@@ -142,8 +142,12 @@ static void print_table(const mq_input *in, const mq_result *res, int n, const c
     printf("%s%s quotes, effective %s, %s%s", c->bold, l->name, day,
            mq_symbol_name(MQ_DOM_STATE, in->state), c->off);
     for (int k = 1; k < MQ_ENT_COUNT; k++)
-        if (l->collection_names[k] && l->parent[k] == MQ_ENT_POLICY)
-            printf(", %d %s", in->count[k], l->collection_names[k]);
+        if (l->collection_names[k] && l->parent[k] == MQ_ENT_POLICY) {
+            /* "1 driver", "2 drivers": every collection's name is a plural in -s */
+            const char *name = l->collection_names[k];
+            int len = (int)strlen(name) - (in->count[k] == 1);
+            printf(", %d %.*s", in->count[k], len, name);
+        }
     int w = 7;
     for (int i = 0; i < n; i++)
         if ((int)strlen(res[i].carrier_name) > w)

@@ -174,6 +174,10 @@ static void test_quote_table(void **state)
     assert_contains(r.out, "714.00");
     assert_contains(r.out, "bi 225.00  pd 139.00  med 25.00  um 50.00  comp 52.00  coll 205.00");
     assert_contains(r.out, "Policy fee 18.00");
+    /* one driver and one vehicle, in the singular ("1 drivers" before) */
+    assert_true(strncmp(r.out, "auto quotes, effective 2026-03-01, OH, 1 driver, 1 vehicle\n",
+                        strlen("auto quotes, effective 2026-03-01, OH, 1 driver, 1 vehicle\n")) ==
+                0);
     ts_result_free(&r);
 }
 
