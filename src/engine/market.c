@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { DEFAULT_GUIDELINE = 63 };
+enum { DEFAULT_GUIDELINE = 63, MARKET_AT = 4200 };
 
 static double node_number(struct fy_node *n, bool *ok)
 {
@@ -41,43 +41,117 @@ static double node_number(struct fy_node *n, bool *ok)
     return v;
 }
 
+/* "file:line" of node n in the market file, or just the file when the
+ * node is missing (a section left out has no line). */
+static const char *where(const mq_market *m, struct fy_node *n, char *buf, size_t size)
+{
+    int line = n ? mq_yaml_line(n) : 0;
+    if (line > 0)
+        snprintf(buf, size, "%s:%d", m->file, line);
+    else
+        snprintf(buf, size, "%s", m->file);
+    return buf;
+}
+
+/* One poverty_guideline entry: the state (or "default") and its amounts,
+ * the first person's above 0 and each additional person's 0 or more. */
+static bool load_guideline(mq_market *m, struct fy_node_pair *pair, mq_diags *d)
+{
+    char at[MARKET_AT];
+    struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+    size_t len = 0;
+    const char *key = fy_node_is_scalar(k) ? fy_node_get_scalar(k, &len) : NULL;
+    char state[16];
+    snprintf(state, sizeof state, "%.*s", (int)(len < 15 ? len : 15), key ? key : "");
+    int code =
+        strcmp(state, "default") == 0 ? DEFAULT_GUIDELINE : mq_symbol_find(MQ_DOM_STATE, state);
+    if (code < 0) {
+        mq_diag_add(d, "%s: poverty_guideline: \"%s\" is not a state code (or default)",
+                    where(m, k, at, sizeof at), state);
+        return false;
+    }
+    bool ok = fy_node_is_mapping(v) && fy_node_mapping_item_count(v) == 2;
+    double first = node_number(fy_node_mapping_lookup_by_string(v, "first", 5), &ok);
+    double add = node_number(fy_node_mapping_lookup_by_string(v, "additional", 10), &ok);
+    if (!ok || !(first > 0) || !(add >= 0)) {
+        mq_diag_add(d,
+                    "%s: poverty_guideline %s needs {first: N, additional: N}, first above "
+                    "0 and additional 0 or more",
+                    where(m, k, at, sizeof at), state);
+        return false;
+    }
+    m->guideline_first[code] = first;
+    m->guideline_additional[code] = add;
+    return true;
+}
+
 static bool load_guidelines(mq_market *m, struct fy_node *g, mq_diags *d)
 {
+    char at[MARKET_AT];
     for (int i = 0; i < 64; i++)
         m->guideline_first[i] = NAN;
     void *it = NULL;
     struct fy_node_pair *pair;
     bool ok = g && fy_node_is_mapping(g);
-    while (ok && (pair = fy_node_mapping_iterate(g, &it))) {
-        size_t len;
-        const char *key = fy_node_get_scalar(fy_node_pair_key(pair), &len);
-        char state[16];
-        snprintf(state, sizeof state, "%.*s", (int)(len < 15 ? len : 15), key ? key : "");
-        int code =
-            strcmp(state, "default") == 0 ? DEFAULT_GUIDELINE : mq_symbol_find(MQ_DOM_STATE, state);
-        struct fy_node *v = fy_node_pair_value(pair);
-        bool num_ok = code >= 0;
-        double first = node_number(fy_node_mapping_lookup_by_string(v, "first", 5), &num_ok);
-        double add = node_number(fy_node_mapping_lookup_by_string(v, "additional", 10), &num_ok);
-        if (!num_ok) {
-            mq_diag_add(d, "%s:%d: poverty_guideline %s needs {first: N, additional: N}", m->file,
-                        mq_yaml_line(fy_node_pair_key(pair)), state);
+    while (ok && (pair = fy_node_mapping_iterate(g, &it)))
+        if (!load_guideline(m, pair, d))
             return false;
-        }
-        m->guideline_first[code] = first;
-        m->guideline_additional[code] = add;
-    }
     if (!ok || isnan(m->guideline_first[DEFAULT_GUIDELINE])) {
-        mq_diag_add(d, "%s: poverty_guideline needs a default entry", m->file);
+        mq_diag_add(d, "%s: poverty_guideline needs a default entry", where(m, g, at, sizeof at));
         return false;
     }
     return true;
 }
 
+/* eligible_ratio: [from, to], 0 <= from < to (inclusive at both ends). */
+static bool load_eligible(mq_market *m, struct fy_node *el, mq_diags *d)
+{
+    char at[MARKET_AT];
+    bool ok = el && fy_node_is_sequence(el) && fy_node_sequence_item_count(el) == 2;
+    m->eligible_from = node_number(fy_node_sequence_get_by_index(el, 0), &ok);
+    m->eligible_to = node_number(fy_node_sequence_get_by_index(el, 1), &ok);
+    if (!ok || !(m->eligible_from >= 0) || !(m->eligible_from < m->eligible_to)) {
+        mq_diag_add(d,
+                    "%s: eligible_ratio must be [from, to]: the income ratios that get a "
+                    "credit, 0 <= from < to",
+                    where(m, el, at, sizeof at));
+        return false;
+    }
+    return true;
+}
+
+/* One band of applicable_percentage: [from, to, start %, end %], from < to,
+ * starting where the previous band ends, each percentage 0 to 100. */
+static bool load_band(mq_market *m, struct fy_node *row, int i, mq_diags *d)
+{
+    char at[MARKET_AT];
+    bool ok = fy_node_is_sequence(row) && fy_node_sequence_item_count(row) == 4;
+    double v[4] = {0};
+    void *jt = NULL;
+    struct fy_node *x;
+    for (int j = 0; ok && (x = fy_node_sequence_iterate(row, &jt)); j++)
+        v[j] = node_number(x, &ok);
+    bool follows = i == 0 ? v[0] >= 0 : v[0] == m->bands[i - 1].to;
+    if (!ok || !(v[0] < v[1]) || !follows || !(v[2] >= 0 && v[2] <= 100) ||
+        !(v[3] >= 0 && v[3] <= 100)) {
+        mq_diag_add(d,
+                    "%s: band %d must be [from, to, start %%, end %%] following the "
+                    "previous band, from < to and the percentages 0 to 100",
+                    where(m, row, at, sizeof at), i + 1);
+        return false;
+    }
+    m->bands[i] = (mq_band){v[0], v[1], v[2], v[3]};
+    return true;
+}
+
+/* applicable_percentage: the bands, which must cover every eligible ratio
+ * (load_eligible first): a ratio in no band would have no percentage. */
 static bool load_bands(mq_market *m, struct fy_node *b, mq_diags *d)
 {
+    char at[MARKET_AT];
     if (!b || !fy_node_is_sequence(b) || fy_node_sequence_item_count(b) < 1) {
-        mq_diag_add(d, "%s: applicable_percentage must list [from, to, start, end] bands", m->file);
+        mq_diag_add(d, "%s: applicable_percentage must list [from, to, start, end] bands",
+                    where(m, b, at, sizeof at));
         return false;
     }
     m->nbands = fy_node_sequence_item_count(b);
@@ -86,22 +160,36 @@ static bool load_bands(mq_market *m, struct fy_node *b, mq_diags *d)
         return false;
     void *it = NULL;
     struct fy_node *row;
-    for (int i = 0; (row = fy_node_sequence_iterate(b, &it)); i++) {
-        bool ok = fy_node_is_sequence(row) && fy_node_sequence_item_count(row) == 4;
-        double v[4] = {0};
-        void *jt = NULL;
-        struct fy_node *x;
-        for (int j = 0; ok && (x = fy_node_sequence_iterate(row, &jt)); j++)
-            v[j] = node_number(x, &ok);
-        if (!ok || v[0] >= v[1] || (i && v[0] != m->bands[i - 1].to)) {
-            mq_diag_add(d,
-                        "%s:%d: band %d must be [from, to, start %%, end %%] following the "
-                        "previous band",
-                        m->file, mq_yaml_line(fy_node_sequence_get_by_index(row, 0)), i + 1);
+    for (int i = 0; (row = fy_node_sequence_iterate(b, &it)); i++)
+        if (!load_band(m, row, i, d))
             return false;
-        }
-        m->bands[i] = (mq_band){v[0], v[1], v[2], v[3]};
+    double from = m->bands[0].from, to = m->bands[m->nbands - 1].to;
+    if (from > m->eligible_from || to < m->eligible_to) {
+        mq_diag_add(d,
+                    "%s: applicable_percentage covers ratios %g to %g, but eligible_ratio is "
+                    "[%g, %g]: every eligible ratio needs a band",
+                    where(m, b, at, sizeof at), from, to, m->eligible_from, m->eligible_to);
+        return false;
     }
+    return true;
+}
+
+/* benchmark: {metal, rank}, the rank a whole number from 1. */
+static bool load_benchmark(mq_market *m, struct fy_node *bm, mq_diags *d)
+{
+    char at[MARKET_AT];
+    const char *metal = fy_node_get_scalar0(fy_node_by_path(bm, "/metal", FY_NT, 0));
+    m->benchmark_metal = metal ? mq_symbol_find(MQ_DOM_METAL, metal) : -1;
+    bool ok = bm && fy_node_is_mapping(bm) && fy_node_mapping_item_count(bm) == 2;
+    double rank = node_number(fy_node_by_path(bm, "/rank", FY_NT, 0), &ok);
+    if (!ok || m->benchmark_metal < 0 || !(rank >= 1 && rank <= 100) || rank != floor(rank)) {
+        mq_diag_add(d,
+                    "%s: benchmark must be {metal: M, rank: N}: a metal level (bronze, "
+                    "silver, ...) and a whole rank from 1",
+                    where(m, bm, at, sizeof at));
+        return false;
+    }
+    m->benchmark_rank = (int)rank;
     return true;
 }
 
@@ -143,21 +231,9 @@ mq_market *mq_market_load(const char *dir, mq_diags *d)
         m->id = strdup(id);
         m->line = (mq_line)mq_line_find(line);
         ok = load_guidelines(m, fy_node_by_path(root, "/poverty_guideline", FY_NT, 0), d) &&
-             load_bands(m, fy_node_by_path(root, "/applicable_percentage", FY_NT, 0), d);
-    }
-    if (ok) {
-        bool num_ok = true;
-        struct fy_node *el = fy_node_by_path(root, "/eligible_ratio", FY_NT, 0);
-        m->eligible_from = node_number(fy_node_sequence_get_by_index(el, 0), &num_ok);
-        m->eligible_to = node_number(fy_node_sequence_get_by_index(el, 1), &num_ok);
-        struct fy_node *bm = fy_node_by_path(root, "/benchmark", FY_NT, 0);
-        const char *metal = fy_node_get_scalar0(fy_node_by_path(bm, "/metal", FY_NT, 0));
-        m->benchmark_metal = metal ? mq_symbol_find(MQ_DOM_METAL, metal) : -1;
-        m->benchmark_rank = (int)node_number(fy_node_by_path(bm, "/rank", FY_NT, 0), &num_ok);
-        if (!num_ok || m->benchmark_metal < 0 || m->benchmark_rank < 1) {
-            mq_diag_add(d, "%s: needs eligible_ratio [from, to] and benchmark {metal, rank}", file);
-            ok = false;
-        }
+             load_eligible(m, fy_node_by_path(root, "/eligible_ratio", FY_NT, 0), d) &&
+             load_bands(m, fy_node_by_path(root, "/applicable_percentage", FY_NT, 0), d) &&
+             load_benchmark(m, fy_node_by_path(root, "/benchmark", FY_NT, 0), d);
     }
     /* fy_node_get_scalar0 returns strings owned by the document */
     if (doc)
@@ -271,6 +347,9 @@ bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
                                m->eligible_to * 100);
     } else if (bench < 0) {
         note = "no premium tax credit: no silver plan is offered in this area";
+    } else if (isnan(applicable_percentage(m, ratio))) {
+        /* mq_market_load lets no eligible ratio fall outside the bands */
+        note = "no premium tax credit: the market has no applicable percentage for this income";
     } else {
         double pct = applicable_percentage(m, ratio);
         int64_t annual = cents_half_up(income * pct / 100);

@@ -36,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef PLANS
 #define PLANS "plans"
@@ -928,6 +930,84 @@ static void test_filtered_out_issuer_is_unavailable(void **state)
     assert_int_equal(q.n, 2);
 }
 
+/* ---- The market file ----------------------------------------------------- */
+
+#define MARKET PLANS "/_markets/aca-individual-2026/market.yaml"
+
+/* Loads a plans folder holding only the bundled market.yaml with `from`
+ * replaced by `to` (the text must be there); the engine must not load and a
+ * message must contain `want`. */
+static void expect_market_error(const char *from, const char *to, const char *want)
+{
+    char *text = ts_read_file(MARKET, NULL);
+    char *at = strstr(text, from);
+    if (!at)
+        fail_msg("\"%s\" is not in " MARKET, from);
+    size_t head = (size_t)(at - text), nfrom = strlen(from), nto = strlen(to);
+    size_t rest = strlen(at + nfrom);
+    char *edited = malloc(head + nto + rest + 1);
+    assert_non_null(edited);
+    memcpy(edited, text, head);
+    memcpy(edited + head, to, nto);
+    memcpy(edited + head + nto, at + nfrom, rest + 1);
+    free(text);
+    char dir[] = "/tmp/mq-aca-market-XXXXXX", sub[64], file[96];
+    assert_non_null(mkdtemp(dir));
+    snprintf(sub, sizeof sub, "%s/m", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(file, sizeof file, "%s/market.yaml", sub);
+    ts_write_file(file, edited, strlen(edited));
+    free(edited);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    unlink(file);
+    rmdir(sub);
+    rmdir(dir);
+    bool found = false;
+    for (int i = 0; i < d.count && !found; i++)
+        found = strstr(d.items[i].text, want) != NULL;
+    if (e || !found)
+        fail_msg("%s -> %s: loaded %s, first message \"%s\", expected one containing \"%s\"", from,
+                 to, e ? "yes" : "no", d.count ? d.items[0].text : "(none)", want);
+    mq_diags_free(&d);
+}
+
+/* A market file whose parameters cannot give every eligible household a
+ * credit, or give a wrong one, is refused at load (multiquote check) with
+ * its file:line, rather than quoting a nonsense credit: bands that stop
+ * short of the eligible ratios (a household at 350% then got its whole
+ * premium as credit, "contribution -7686143364045646.-50 a month"), a
+ * guideline of 0, percentages above 100, a fractional rank. */
+static void test_market_file_errors(void **state)
+{
+    (void)state;
+    expect_market_error("  - [3.00, 4.00, 9.96, 9.96]\n", "",
+                        "market.yaml:27: applicable_percentage covers ratios 0 to 3, but "
+                        "eligible_ratio is [1, 4]: every eligible ratio needs a band");
+    expect_market_error("[0.00, 1.33, 2.10, 2.10]", "[1.10, 1.33, 2.10, 2.10]",
+                        "market.yaml:27: applicable_percentage covers ratios 1.1 to 4");
+    expect_market_error("[1.33, 1.50, 3.14, 4.19]", "[1.33, 1.50, 3.14, 419]",
+                        "market.yaml:28: band 2 must be [from, to, start %, end %] following "
+                        "the previous band, from < to and the percentages 0 to 100");
+    expect_market_error("[1.33, 1.50, 3.14, 4.19]", "7", "market.yaml:28: band 2 must be");
+    expect_market_error("{first: 15650, additional: 5500}", "{first: 0, additional: 5500}",
+                        "market.yaml:15: poverty_guideline default needs {first: N, "
+                        "additional: N}, first above 0 and additional 0 or more");
+    expect_market_error("{first: 15650, additional: 5500}", "{first: 15650, additional: -5500}",
+                        "market.yaml:15: poverty_guideline default needs");
+    expect_market_error("  AK: {", "  ZZ: {",
+                        "market.yaml:16: poverty_guideline: \"ZZ\" is not a state code");
+    expect_market_error("[1.00, 4.00]", "[4.00, 1.00]",
+                        "market.yaml:20: eligible_ratio must be [from, to]: the income ratios "
+                        "that get a credit, 0 <= from < to");
+    expect_market_error("eligible_ratio: [1.00, 4.00]", "",
+                        "market.yaml: eligible_ratio must be [from, to]");
+    expect_market_error("rank: 2", "rank: 2.5",
+                        "market.yaml:36: benchmark must be {metal: M, rank: N}: a metal level "
+                        "(bronze, silver, ...) and a whole rank from 1");
+    expect_market_error("metal: silver", "metal: silverr", "market.yaml:36: benchmark must be");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int main(void)
@@ -952,6 +1032,7 @@ int main(void)
         T(test_worksheet),
         T(test_filters_keep_benchmark),
         T(test_filtered_out_issuer_is_unavailable),
+        T(test_market_file_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
