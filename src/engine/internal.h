@@ -936,6 +936,7 @@ typedef struct mq_market {
     mq_band *bands;
     int nbands;
     int benchmark_metal, benchmark_rank;
+    unsigned no_credit_metals; /* a bit per metal code the credit cannot be used for */
 } mq_market;
 
 mq_market *mq_market_load(const char *dir, mq_diags *d);

@@ -9,7 +9,10 @@
  * plans without tobacco (totals only: no coverages, notes or reasons are
  * made, as only the totals are read), picks the benchmark, and sets each
  * result's gross premium, the credit it uses and the net premium (26
- * U.S.C. 36B as described in ../shared/reference/aca-health.md).
+ * U.S.C. 36B as described in ../shared/reference/aca-health.md); a plan of
+ * a metal level the credit cannot be used for (catastrophic) gets none.
+ * mq_market_load refuses parameters that cannot price every eligible
+ * household (bands with gaps, a guideline of 0, ...), naming file:line.
  */
 #include "internal.h"
 
@@ -193,6 +196,69 @@ static bool load_benchmark(mq_market *m, struct fy_node *bm, mq_diags *d)
     return true;
 }
 
+/* no_credit_metals: the metal levels the credit cannot be used for; when
+ * left out, catastrophic (26 U.S.C. 36B(c)(3)(A) counts no month of a
+ * catastrophic plan, 42 U.S.C. 18022(e)); [] lets it be used for every one. */
+static bool load_no_credit(mq_market *m, struct fy_node *n, mq_diags *d)
+{
+    char at[MARKET_AT];
+    m->no_credit_metals = n ? 0 : 1u << mq_symbol_find(MQ_DOM_METAL, "catastrophic");
+    if (!n)
+        return true;
+    bool ok = fy_node_is_sequence(n);
+    void *it = NULL;
+    struct fy_node *x;
+    while (ok && (x = fy_node_sequence_iterate(n, &it))) {
+        const char *metal = fy_node_is_scalar(x) ? fy_node_get_scalar0(x) : NULL;
+        int code = metal ? mq_symbol_find(MQ_DOM_METAL, metal) : -1;
+        if (code < 0 || code == m->benchmark_metal) {
+            mq_diag_add(d,
+                        "%s: no_credit_metals must list metal levels (catastrophic, bronze, "
+                        "...), not the benchmark's",
+                        where(m, x, at, sizeof at));
+            return false;
+        }
+        m->no_credit_metals |= 1u << code;
+    }
+    if (!ok)
+        mq_diag_add(d, "%s: no_credit_metals must be a list of metal levels, e.g. [catastrophic]",
+                    where(m, n, at, sizeof at));
+    return ok;
+}
+
+/* Every top-level key is one the market knows: a misspelt one would be
+ * ignored, and an optional rule lost with it. */
+static bool known_keys(mq_market *m, struct fy_node *root, mq_diags *d)
+{
+    static const char *const keys[] = {"market",
+                                       "poverty_guideline",
+                                       "eligible_ratio",
+                                       "applicable_percentage",
+                                       "benchmark",
+                                       "no_credit_metals",
+                                       NULL};
+    char at[MARKET_AT];
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(root, &it))) {
+        struct fy_node *k = fy_node_pair_key(pair);
+        size_t len = 0;
+        const char *key = fy_node_is_scalar(k) ? fy_node_get_scalar(k, &len) : NULL;
+        bool known = false;
+        for (int i = 0; key && keys[i] && !known; i++)
+            known = strlen(keys[i]) == len && memcmp(keys[i], key, len) == 0;
+        if (!known) {
+            mq_diag_add(d,
+                        "%s: unknown key \"%.*s\" (market, poverty_guideline, "
+                        "eligible_ratio, applicable_percentage, benchmark, no_credit_metals)",
+                        where(m, k, at, sizeof at), key ? (int)(len < 64 ? len : 64) : 0,
+                        key ? key : "");
+            return false;
+        }
+    }
+    return true;
+}
+
 enum { MARKET_MAX_BYTES = 1024 * 1024 };
 
 mq_market *mq_market_load(const char *dir, mq_diags *d)
@@ -230,10 +296,12 @@ mq_market *mq_market_load(const char *dir, mq_diags *d)
     if (ok) {
         m->id = strdup(id);
         m->line = (mq_line)mq_line_find(line);
-        ok = load_guidelines(m, fy_node_by_path(root, "/poverty_guideline", FY_NT, 0), d) &&
+        ok = known_keys(m, root, d) &&
+             load_guidelines(m, fy_node_by_path(root, "/poverty_guideline", FY_NT, 0), d) &&
              load_eligible(m, fy_node_by_path(root, "/eligible_ratio", FY_NT, 0), d) &&
              load_bands(m, fy_node_by_path(root, "/applicable_percentage", FY_NT, 0), d) &&
-             load_benchmark(m, fy_node_by_path(root, "/benchmark", FY_NT, 0), d);
+             load_benchmark(m, fy_node_by_path(root, "/benchmark", FY_NT, 0), d) &&
+             load_no_credit(m, fy_node_by_path(root, "/no_credit_metals", FY_NT, 0), d);
     }
     /* fy_node_get_scalar0 returns strings owned by the document */
     if (doc)
@@ -319,6 +387,13 @@ static bool benchmark(const mq_market *m, const mq_engine *e, const mq_input *in
     return true;
 }
 
+/* The note of a plan whose metal level the credit cannot be used for. */
+static const char *no_credit_note(int metal, mq_arena *a)
+{
+    return mq_arena_printf(a, "no premium tax credit: it cannot be used for a %s plan",
+                           mq_symbol_name(MQ_DOM_METAL, metal));
+}
+
 bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in, mq_result *res,
                      int n, mq_arena *a)
 {
@@ -363,11 +438,13 @@ bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
     }
     for (int i = 0; i < n; i++) {
         mq_result *r = &res[i];
-        r->credit_note = note;
+        bool barred = r->metal >= 0 && (m->no_credit_metals & (1u << r->metal));
+        r->credit_note = barred ? no_credit_note(r->metal, a) : note;
         if (r->status != MQ_QUOTED)
             continue;
+        int64_t usable = barred ? 0 : credit;
         r->gross_cents = r->total_cents;
-        r->credit_cents = credit < r->gross_cents ? credit : r->gross_cents;
+        r->credit_cents = usable < r->gross_cents ? usable : r->gross_cents;
         r->net_cents = r->gross_cents - r->credit_cents;
     }
     return true;

@@ -1006,6 +1006,88 @@ static void test_market_file_errors(void **state)
                         "market.yaml:36: benchmark must be {metal: M, rank: N}: a metal level "
                         "(bronze, silver, ...) and a whole rank from 1");
     expect_market_error("metal: silver", "metal: silverr", "market.yaml:36: benchmark must be");
+    expect_market_error("rank: 2}", "rank: 2}\nno_credit_metals: [catastrophic, silver]",
+                        "market.yaml:37: no_credit_metals must list metal levels (catastrophic, "
+                        "bronze, ...), not the benchmark's");
+    expect_market_error("rank: 2}", "rank: 2}\nno_credit_metal: [catastrophic]",
+                        "market.yaml:37: unknown key \"no_credit_metal\" (market, "
+                        "poverty_guideline, eligible_ratio, applicable_percentage, benchmark, "
+                        "no_credit_metals)");
+}
+
+/* Runs shell command `fmt` (printf-style); fails the test if it fails. */
+static void shell(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (system(cmd) != 0)
+        fail_msg("failed: %s", cmd);
+}
+
+/* Case 1 (single, 40, OH-A, credit 359.72) against the six reference plans,
+ * the market (its last line `extra`, "" for none) and a catastrophic plan
+ * with Cardinal Bronze HSA's rates (301.95 x 1.278 = 385.89): that plan's
+ * result in *out (copied: the engine is freed). */
+static void rate_with_catastrophic(const char *extra, mq_result *out, mq_result *bronze)
+{
+    char dir[] = "/tmp/mq-aca-cat-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    shell("cp -r " PLANS "/buckeyehealth " PLANS "/cardinalcare " PLANS "/lakeviewhealth " PLANS
+          "/_markets %s/ && cp -r %s/cardinalcare/oh-health-bronze-hsa-2026 %s/cardinalcare/cat && "
+          "sed -i -e 's/id: cardinal-bronze-hsa/id: cardinal-catastrophic/' -e 's/metal: "
+          "bronze/metal: catastrophic/' %s/cardinalcare/cat/plan.yaml && printf '%%s' '%s' >> "
+          "%s/_markets/aca-individual-2026/market.yaml",
+          dir, dir, dir, dir, extra, dir);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    shell("rm -rf %s", dir);
+    if (!e)
+        fail_msg("%s", d.count ? d.items[0].text : "no engine");
+    mq_diags_free(&d);
+    mq_input in;
+    mq_result *res;
+    int n;
+    char why[512];
+    if (!make_input(json_object_get(json_array_get(cases(), 0), "request"), &arena, &in, why,
+                    sizeof why) ||
+        !mq_rate_all(e, &in, &(mq_rate_opts){0}, &arena, &res, &n))
+        fail_msg("not rated: %s", why);
+    quote q = {in, res, n};
+    mq_result *cat = find(&q, "cardinal-catastrophic"), *b = find(&q, "cardinal-bronze-hsa");
+    assert_non_null(cat);
+    assert_non_null(b);
+    *out = *cat;
+    *bronze = *b;
+    mq_engine_free(e);
+}
+
+/* The credit cannot be used for a catastrophic plan (26 U.S.C.
+ * 36B(c)(3)(A)): gross 385.89, credit 0, net 385.89, saying why, while the
+ * bronze plan of the same rates nets 385.89 - 359.72 = 26.17. A market may
+ * say otherwise with no_credit_metals: []. */
+static void test_no_credit_for_catastrophic(void **state)
+{
+    (void)state;
+    mq_result cat, bronze;
+    rate_with_catastrophic("", &cat, &bronze);
+    assert_int(cat.status, MQ_QUOTED);
+    assert_cents(cat.gross_cents, 38589);
+    assert_cents(cat.credit_cents, 0);
+    assert_cents(cat.net_cents, 38589);
+    assert_string_equal(cat.credit_note,
+                        "no premium tax credit: it cannot be used for a catastrophic plan");
+    assert_cents(bronze.credit_cents, 35972);
+    assert_cents(bronze.net_cents, 2617);
+    assert_contains(bronze.credit_note, "benchmark (second-lowest silver) 514.71");
+
+    rate_with_catastrophic("no_credit_metals: []\n", &cat, &bronze);
+    assert_cents(cat.gross_cents, 38589);
+    assert_cents(cat.credit_cents, 35972);
+    assert_cents(cat.net_cents, 2617);
+    assert_contains(cat.credit_note, "benchmark (second-lowest silver) 514.71");
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
@@ -1033,6 +1115,7 @@ int main(void)
         T(test_filters_keep_benchmark),
         T(test_filtered_out_issuer_is_unavailable),
         T(test_market_file_errors),
+        T(test_no_credit_for_catastrophic),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
