@@ -25,6 +25,26 @@
 
 enum { DEFAULT_GUIDELINE = 63, MARKET_AT = 4200 };
 
+/* The expected contribution is worked out exactly, in integers: income and
+ * guideline in cents, band ratios and percentages in ten-thousandths (the
+ * loader allows no more decimals), products in 128 bits. In doubles, an
+ * annual contribution a hair below half a cent (52,342.09 for 3 people:
+ * 3,363.89499999934) rounded up, and the credit was a cent off. */
+__extension__ typedef __int128 wide;
+
+enum { SCALE = 10000 }; /* band values in ten-thousandths */
+
+static int64_t scaled(double v)
+{
+    return llround(v * SCALE);
+}
+
+/* Whether v has at most four decimals (a band or ratio value). */
+static bool four_decimals(double v)
+{
+    return fabs(v * SCALE - (double)scaled(v)) < 1e-6;
+}
+
 static double node_number(struct fy_node *n, bool *ok)
 {
     size_t len;
@@ -135,11 +155,13 @@ static bool load_band(mq_market *m, struct fy_node *row, int i, mq_diags *d)
     for (int j = 0; ok && (x = fy_node_sequence_iterate(row, &jt)); j++)
         v[j] = node_number(x, &ok);
     bool follows = i == 0 ? v[0] >= 0 : v[0] == m->bands[i - 1].to;
+    for (int j = 0; j < 4; j++)
+        ok = ok && four_decimals(v[j]) && fabs(v[j]) < 1e6;
     if (!ok || !(v[0] < v[1]) || !follows || !(v[2] >= 0 && v[2] <= 100) ||
         !(v[3] >= 0 && v[3] <= 100)) {
         mq_diag_add(d,
                     "%s: band %d must be [from, to, start %%, end %%] following the "
-                    "previous band, from < to and the percentages 0 to 100",
+                    "previous band, from < to, the percentages 0 to 100, at most 4 decimals",
                     where(m, row, at, sizeof at), i + 1);
         return false;
     }
@@ -324,21 +346,34 @@ void mq_market_free(mq_market *m)
     free(m);
 }
 
-/* Applicable percentage (in percent) for an income ratio inside the bands. */
-static double applicable_percentage(const mq_market *m, double ratio)
+/* The band holding ratio income / guideline (both in cents, guideline > 0):
+ * from <= ratio < to, the last band including its upper end; -1 if none. */
+static int band_of(const mq_market *m, int64_t income, int64_t guideline)
 {
+    wide x = (wide)income * SCALE;
     for (int i = 0; i < m->nbands; i++) {
         const mq_band *b = &m->bands[i];
-        bool last = i == m->nbands - 1;
-        if (ratio >= b->from && (ratio < b->to || (last && ratio <= b->to)))
-            return b->start + (b->end - b->start) * (ratio - b->from) / (b->to - b->from);
+        wide lo = (wide)scaled(b->from) * guideline, hi = (wide)scaled(b->to) * guideline;
+        if (x >= lo && (x < hi || (i == m->nbands - 1 && x <= hi)))
+            return i;
     }
-    return NAN;
+    return -1;
 }
 
-static int64_t cents_half_up(double dollars)
+/* Annual expected contribution in cents, half up: income x the applicable
+ * percentage, which rises linearly in band b from start to end; that
+ * percentage in *pct (for the note only). */
+static int64_t annual_contribution(const mq_band *b, int64_t income, int64_t guideline, double *pct)
 {
-    return (int64_t)floor(dollars * 100 + 0.5 + 1e-7);
+    wide from = scaled(b->from), width = scaled(b->to) - from;
+    wide start = scaled(b->start), rise = scaled(b->end) - start;
+    /* percentage x SCALE = start + rise x (income x SCALE / guideline - from) / width */
+    wide den = (wide)guideline * width;
+    wide num = start * den + rise * ((wide)income * SCALE - from * guideline);
+    *pct = (double)num / (double)den / SCALE;
+    /* cents = income x percentage / 100 = income x num / (den x SCALE x 100) */
+    wide q = den * SCALE * 100;
+    return (int64_t)(((wide)income * num * 2 + q) / (q * 2));
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -408,6 +443,9 @@ bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
     if (!benchmark(m, e, in, a, &bench))
         return false;
     const char *note = NULL;
+    int64_t income_c = isnan(ratio) ? 0 : llround(income * 100);
+    int64_t guideline_c = isnan(ratio) ? 0 : llround(guideline * 100);
+    int band = isnan(ratio) ? -1 : band_of(m, income_c, guideline_c);
     if (isnan(ratio) || size < 1) {
         note = "no premium tax credit: household size and income are needed";
     } else if (ratio < m->eligible_from) {
@@ -422,12 +460,12 @@ bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
                                m->eligible_to * 100);
     } else if (bench < 0) {
         note = "no premium tax credit: no silver plan is offered in this area";
-    } else if (isnan(applicable_percentage(m, ratio))) {
+    } else if (band < 0) {
         /* mq_market_load lets no eligible ratio fall outside the bands */
         note = "no premium tax credit: the market has no applicable percentage for this income";
     } else {
-        double pct = applicable_percentage(m, ratio);
-        int64_t annual = cents_half_up(income * pct / 100);
+        double pct;
+        int64_t annual = annual_contribution(&m->bands[band], income_c, guideline_c, &pct);
         int64_t monthly = (annual * 2 + 12) / 24; /* half up */
         credit = bench > monthly ? bench - monthly : 0;
         note = mq_arena_printf(a,

@@ -930,6 +930,32 @@ static void test_filtered_out_issuer_is_unavailable(void **state)
     assert_int_equal(q.n, 2);
 }
 
+/* The expected contribution is rounded to the cent from its exact value.
+ * Case 1's Franklin County single of 40, in a household of 3 with income
+ * 52,342.09: guideline 15,650 + 2 x 5,500 = 26,650, ratio 1.9640559...,
+ * in the 1.50-2.00 band: 4.19 + 2.41 x (ratio - 1.5) / 0.5 = 6.4267494...%;
+ * annual 52,342.09 x that = 4,482,390,087,499,121 / 1,332,500,000,000 =
+ * 3,363.89499999934, a hair below the half cent: 3,363.89; monthly
+ * 3,363.89 / 12 = 280.324 -> 280.32. Benchmark 514.71 (Buckeye Silver
+ * 3500, age 40), credit 514.71 - 280.32 = 234.39. In doubles the annual
+ * came out 3,363.90, monthly 280.33 and the credit 234.38. */
+static void test_contribution_rounding_exact(void **state)
+{
+    (void)state;
+    json_t *req = doc = json_deep_copy(json_object_get(json_array_get(cases(), 0), "request"));
+    ts_set_path(req, "household.size", json_integer(3));
+    ts_set_path(req, "household.income", json_real(52342.09));
+    quote q;
+    rate(req, &arena, &q);
+    const mq_result *r = find(&q, "cardinal-bronze-hsa");
+    assert_non_null(r);
+    assert_cents(r->gross_cents, 38589);
+    assert_cents(r->credit_cents, 23439);
+    assert_cents(r->net_cents, 38589 - 23439);
+    assert_contains(r->credit_note, "benchmark (second-lowest silver) 514.71; expected "
+                                    "contribution 280.32 a month (6.4267% of income)");
+}
+
 /* ---- The market file ----------------------------------------------------- */
 
 #define MARKET PLANS "/_markets/aca-individual-2026/market.yaml"
@@ -988,7 +1014,10 @@ static void test_market_file_errors(void **state)
                         "market.yaml:27: applicable_percentage covers ratios 1.1 to 4");
     expect_market_error("[1.33, 1.50, 3.14, 4.19]", "[1.33, 1.50, 3.14, 419]",
                         "market.yaml:28: band 2 must be [from, to, start %, end %] following "
-                        "the previous band, from < to and the percentages 0 to 100");
+                        "the previous band, from < to, the percentages 0 to 100, at most 4 "
+                        "decimals");
+    expect_market_error("[1.33, 1.50, 3.14, 4.19]", "[1.33, 1.50, 3.14, 4.191234]",
+                        "market.yaml:28: band 2 must be");
     expect_market_error("[1.33, 1.50, 3.14, 4.19]", "7", "market.yaml:28: band 2 must be");
     expect_market_error("{first: 15650, additional: 5500}", "{first: 0, additional: 5500}",
                         "market.yaml:15: poverty_guideline default needs {first: N, "
@@ -1114,6 +1143,7 @@ int main(void)
         T(test_worksheet),
         T(test_filters_keep_benchmark),
         T(test_filtered_out_issuer_is_unavailable),
+        T(test_contribution_rounding_exact),
         T(test_market_file_errors),
         T(test_no_credit_for_catastrophic),
     };
