@@ -384,9 +384,10 @@ static int cmp_i64(const void *a, const void *b)
 
 /* The benchmark: every plan of the benchmark metal in effect for this
  * household -- whatever the shopper filtered out of the results -- rated
- * without tobacco use; the rank-th cheapest that quotes (or the dearest). */
+ * without tobacco use; the rank-th cheapest that quotes (or the dearest),
+ * and in *count how many quote. */
 static bool benchmark(const mq_market *m, const mq_engine *e, const mq_input *in, mq_arena *a,
-                      int64_t *out)
+                      int64_t *out, int *count)
 {
     mq_input plain = *in;
     int k = MQ_ENT_MEMBER;
@@ -413,6 +414,7 @@ static bool benchmark(const mq_market *m, const mq_engine *e, const mq_input *in
         if (r.status == MQ_QUOTED)
             prices[np++] = r.total_cents;
     }
+    *count = np;
     if (np == 0) {
         *out = -1;
         return true;
@@ -420,6 +422,24 @@ static bool benchmark(const mq_market *m, const mq_engine *e, const mq_input *in
     qsort(prices, (size_t)np, sizeof(int64_t), cmp_i64);
     *out = prices[(np < m->benchmark_rank ? np : m->benchmark_rank) - 1];
     return true;
+}
+
+/* Which plan the benchmark is, for the note: "second-lowest silver", or,
+ * when fewer than `rank` plans of the metal quote (n of them, n > 0), "the
+ * only silver plan" or "dearest of 2 silver plans" (the rules' fallback). */
+static const char *benchmark_name(const mq_market *m, int n, mq_arena *a)
+{
+    static const char *const ordinal[] = {"", "lowest", "second-lowest", "third-lowest"};
+    const char *metal = mq_symbol_name(MQ_DOM_METAL, m->benchmark_metal), *name;
+    if (n == 1 && m->benchmark_rank > 1)
+        name = mq_arena_printf(a, "the only %s plan", metal);
+    else if (n < m->benchmark_rank)
+        name = mq_arena_printf(a, "dearest of %d %s plans", n, metal);
+    else if (m->benchmark_rank < 4)
+        name = mq_arena_printf(a, "%s %s", ordinal[m->benchmark_rank], metal);
+    else
+        name = mq_arena_printf(a, "%s plan %d from the lowest", metal, m->benchmark_rank);
+    return name ? name : metal; /* out of memory: the note still names the metal */
 }
 
 /* The note of a plan whose metal level the credit cannot be used for. */
@@ -440,7 +460,8 @@ bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
     double guideline = m->guideline_first[g] + m->guideline_additional[g] * (size - 1);
     double ratio = income / guideline;
     int64_t bench = -1, credit = 0;
-    if (!benchmark(m, e, in, a, &bench))
+    int nbench = 0;
+    if (!benchmark(m, e, in, a, &bench, &nbench))
         return false;
     const char *note = NULL;
     int64_t income_c = isnan(ratio) ? 0 : llround(income * 100);
@@ -469,10 +490,11 @@ bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
         int64_t monthly = (annual * 2 + 12) / 24; /* half up */
         credit = bench > monthly ? bench - monthly : 0;
         note = mq_arena_printf(a,
-                               "benchmark (second-lowest silver) %lld.%02lld; expected "
+                               "benchmark (%s) %lld.%02lld; expected "
                                "contribution %lld.%02lld a month (%.4f%% of income)",
-                               (long long)(bench / 100), (long long)(bench % 100),
-                               (long long)(monthly / 100), (long long)(monthly % 100), pct);
+                               benchmark_name(m, nbench, a), (long long)(bench / 100),
+                               (long long)(bench % 100), (long long)(monthly / 100),
+                               (long long)(monthly % 100), pct);
     }
     for (int i = 0; i < n; i++) {
         mq_result *r = &res[i];

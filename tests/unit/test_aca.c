@@ -1119,6 +1119,41 @@ static void test_no_credit_for_catastrophic(void **state)
     assert_contains(cat.credit_note, "benchmark (second-lowest silver) 514.71");
 }
 
+/* One silver plan in the area: it is the benchmark (26 CFR 1.36B-3(f)),
+ * and the note says so rather than "second-lowest silver". Case 3's couple
+ * (OH-A, 2 people, 52,000: contribution 359.14 a month) with Cardinal
+ * Care's two plans alone: Cardinal Silver HSA 428.60 x (1.786 + 1.635) =
+ * 765.48 + 700.76 = 1,466.24 (no tobacco factor), the benchmark; credit
+ * 1,466.24 - 359.14 = 1,107.10; the bronze plan (1,032.97) nets 0. */
+static void test_only_silver_plan_is_the_benchmark(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mq-aca-one-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    shell("cp -r " PLANS "/cardinalcare " PLANS "/_markets %s/", dir);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    shell("rm -rf %s", dir);
+    if (!e)
+        fail_msg("%s", d.count ? d.items[0].text : "no engine");
+    mq_diags_free(&d);
+    quote q;
+    char why[512];
+    bool ok = make_input(json_object_get(json_array_get(cases(), 2), "request"), &arena, &q.in, why,
+                         sizeof why) &&
+              mq_rate_all(e, &q.in, &(mq_rate_opts){0}, &arena, &q.res, &q.n);
+    if (!ok)
+        fail_msg("not rated: %s", why);
+    /* the results point into the engine: checked before it is freed */
+    static const want_plan want[] = {{"cardinal-bronze-hsa", 103297, 103297, 0},
+                                     {"cardinal-silver-hsa", 146624, 110710, 35914}};
+    assert_quoted(&q, want, 2);
+    assert_string_equal(q.res[0].credit_note,
+                        "benchmark (the only silver plan) 1466.24; expected contribution 359.14 "
+                        "a month (8.2878% of income)");
+    mq_engine_free(e);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int main(void)
@@ -1146,6 +1181,7 @@ int main(void)
         T(test_contribution_rounding_exact),
         T(test_market_file_errors),
         T(test_no_credit_for_catastrophic),
+        T(test_only_silver_plan_is_the_benchmark),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
