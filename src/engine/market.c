@@ -96,7 +96,8 @@ static bool load_guideline(mq_market *m, struct fy_node_pair *pair, mq_diags *d)
     bool ok = fy_node_is_mapping(v) && fy_node_mapping_item_count(v) == 2;
     double first = node_number(fy_node_mapping_lookup_by_string(v, "first", 5), &ok);
     double add = node_number(fy_node_mapping_lookup_by_string(v, "additional", 10), &ok);
-    if (!ok || !(first > 0) || !(add >= 0)) {
+    /* at most a million: the exact contribution's products stay in 128 bits */
+    if (!ok || !(first > 0 && first <= 1e6) || !(add >= 0 && add <= 1e6)) {
         mq_diag_add(d,
                     "%s: poverty_guideline %s needs {first: N, additional: N}, first above "
                     "0 and additional 0 or more",

@@ -1024,6 +1024,8 @@ static void test_market_file_errors(void **state)
                         "additional: N}, first above 0 and additional 0 or more");
     expect_market_error("{first: 15650, additional: 5500}", "{first: 15650, additional: -5500}",
                         "market.yaml:15: poverty_guideline default needs");
+    expect_market_error("{first: 15650, additional: 5500}", "{first: 1e300, additional: 5500}",
+                        "market.yaml:15: poverty_guideline default needs");
     expect_market_error("  AK: {", "  ZZ: {",
                         "market.yaml:16: poverty_guideline: \"ZZ\" is not a state code");
     expect_market_error("[1.00, 4.00]", "[4.00, 1.00]",
