@@ -1017,10 +1017,34 @@ static int compare_results(const void *a, const void *b)
     return strcmp(x->plan->plan_id, y->plan->plan_id);
 }
 
+/* Health results with no market in effect (a plans folder without one,
+ * or plan versions loaded before their year's market): no credit, and
+ * gross = net = the premium, which the results are sorted by. */
+static void no_market(const mq_input *in, mq_result *results, int n, mq_arena *a)
+{
+    char day[11];
+    mq_date_format(in->effective_date, day);
+    const char *note = mq_arena_printf(
+        a, "no premium tax credit: no marketplace parameters are in effect on %s", day);
+    for (int i = 0; i < n; i++) {
+        mq_result *r = &results[i];
+        if (r->metal < 0)
+            continue;
+        r->credit_note = note ? note : "no premium tax credit: no marketplace parameters";
+        if (r->status != MQ_QUOTED)
+            continue;
+        r->gross_cents = r->net_cents = r->total_cents;
+        r->credit_cents = 0;
+    }
+}
+
 bool mq_rate_market(const mq_engine *e, const mq_input *in, mq_result *results, int n, mq_arena *a)
 {
     const mq_market *m = mq_engine_market(e, in->line, in->effective_date);
-    return !m || mq_market_apply(m, e, in, results, n, a);
+    if (m)
+        return mq_market_apply(m, e, in, results, n, a);
+    no_market(in, results, n, a); /* health results only: other lines have no metal */
+    return true;
 }
 
 /* A result's place in the contract's order before the ids decide: its

@@ -1156,6 +1156,39 @@ static void test_only_silver_plan_is_the_benchmark(void **state)
     mq_engine_free(e);
 }
 
+/* Health plans with no market in effect (a plans folder without one, or a
+ * plan year's versions loaded before its market): no credit, gross and net
+ * the premium, the results sorted by it, and the note says why. Before,
+ * gross and net stayed 0 and the results came in carrier-id order. Case 3's
+ * couple with Cardinal Care's two plans and no _markets. */
+static void test_no_market_prices_without_credit(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mq-aca-nomarket-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    shell("cp -r " PLANS "/cardinalcare %s/", dir);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    shell("rm -rf %s", dir);
+    if (!e)
+        fail_msg("%s", d.count ? d.items[0].text : "no engine");
+    mq_diags_free(&d);
+    quote q;
+    char why[512];
+    bool ok = make_input(json_object_get(json_array_get(cases(), 2), "request"), &arena, &q.in, why,
+                         sizeof why) &&
+              mq_rate_all(e, &q.in, &(mq_rate_opts){0}, &arena, &q.res, &q.n);
+    if (!ok)
+        fail_msg("not rated: %s", why);
+    static const want_plan want[] = {{"cardinal-bronze-hsa", 103297, 0, 103297},
+                                     {"cardinal-silver-hsa", 146624, 0, 146624}};
+    assert_quoted(&q, want, 2);
+    assert_string_equal(q.res[0].credit_note,
+                        "no premium tax credit: no marketplace parameters are in effect on "
+                        "2026-01-01");
+    mq_engine_free(e);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int main(void)
@@ -1184,6 +1217,7 @@ int main(void)
         T(test_market_file_errors),
         T(test_no_credit_for_catastrophic),
         T(test_only_silver_plan_is_the_benchmark),
+        T(test_no_market_prices_without_credit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
