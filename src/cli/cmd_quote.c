@@ -67,8 +67,10 @@ static void print_coverages(const mq_input *in, const mq_result *r, const colors
     printf("%s\n", c->off);
 }
 
-/* Health: the plan and its tax credit; term life: the class assumed. */
-static void print_line_extras(const mq_result *r, const colors *c)
+/* Health: the plan and its tax credit (with its note when it is not the
+ * household's, `shared`: a catastrophic plan's); term life: the class
+ * assumed. */
+static void print_line_extras(const mq_result *r, const char *shared, const colors *c)
 {
     if (r->health_class)
         printf("     %sclass assumed: %s%s\n", c->dim, r->health_class, c->off);
@@ -86,6 +88,18 @@ static void print_line_extras(const mq_result *r, const colors *c)
     printf("  out-of-pocket max ");
     cli_print_money(stdout, r->out_of_pocket_max_cents, 0);
     printf("%s\n", c->off);
+    if (r->credit_note && (!shared || strcmp(r->credit_note, shared) != 0))
+        printf("     %stax credit: %s%s\n", c->dim, r->credit_note, c->off);
+}
+
+/* The tax credit's note most health results share (the household's), or
+ * NULL: said once under the table rather than under every plan. */
+static const char *shared_credit_note(const mq_result *res, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (res[i].metal >= 0 && res[i].credit_note && !strstr(res[i].credit_note, "catastrophic"))
+            return res[i].credit_note;
+    return NULL;
 }
 
 static void print_table(const mq_input *in, const mq_result *res, int n, const colors *c);
@@ -155,6 +169,7 @@ static void print_table(const mq_input *in, const mq_result *res, int n, const c
     printf("\n\n%s  #  %-*s %-6s %12s %10s  %s%s\n", c->bold, w, "Carrier", "Rating", "Total",
            "Monthly", "Plan (term)", c->off);
     int rank = 0;
+    const char *credit = shared_credit_note(res, n);
     for (int i = 0; i < n; i++) {
         const mq_result *r = &res[i];
         if (r->status != MQ_QUOTED)
@@ -169,12 +184,14 @@ static void print_table(const mq_input *in, const mq_result *res, int n, const c
             printf("  %s %s", pi.plan_id, pi.version);
         printf(" (%d mo%s)%s\n", r->term_months, r->plan ? "" : ", remote carrier", c->off);
         print_coverages(in, r, c);
-        print_line_extras(r, c);
+        print_line_extras(r, credit, c);
         for (int k = 0; k < r->nnotes; k++)
             printf("     %snote: %s%s\n", c->yellow, r->notes[k], c->off);
     }
     if (rank == 0)
         printf("     no carrier quoted this request\n");
+    if (credit)
+        printf("\n%sTax credit:%s %s\n", c->bold, c->off, credit);
     bool header = false;
     for (int i = 0; i < n; i++) {
         const mq_result *r = &res[i];

@@ -286,6 +286,18 @@ static void test_explain(void **state)
  * running premium goes). Buckeye's bronze plan for the reference's single
  * 40-year-old in area OH-A: 318.40 x 1.278 = 406.92; credit 514.71 (the
  * benchmark) - 154.99 (the contribution) = 359.72; net 47.20. */
+/* quote's table says where the tax credit comes from, once under the
+ * plans (it showed "tax credit 359.72" with no reason, or 0.00 with none). */
+static void test_quote_health_credit_note(void **state)
+{
+    (void)state;
+    run r = RUN("quote", "tests/data/shoppers/health-oh-single-40.json");
+    assert_exit(&r, 0);
+    assert_contains(r.out, "\nTax credit: benchmark (second-lowest silver) 514.71; expected "
+                           "contribution 154.99 a month");
+    ts_result_free(&r);
+}
+
 static void test_explain_health_credit(void **state)
 {
     (void)state;
@@ -1217,6 +1229,7 @@ int main(void)
         cmocka_unit_test(test_plan_unknown_top_key),
         cmocka_unit_test(test_mutated_requests),
         cmocka_unit_test(test_explain_health_credit),
+        cmocka_unit_test(test_quote_health_credit_note),
         cmocka_unit_test(test_impact_unknown_carrier_or_version),
         cmocka_unit_test(test_explain_long_names_keep_columns),
     };
