@@ -19,7 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_N = 20, MAX_INCIDENTS = 100 };
+enum {
+    MAX_N = 20,
+    MAX_INCIDENTS = 100,
+    MAX_AGE = 120, /* oldest plausible person, as the JSON request parser has it */
+};
 
 #define MAX_LIMIT  10000000.0
 #define MAX_AMOUNT 100000000.0
@@ -389,14 +393,25 @@ static bool get_number(conv *c, int col, bool required, num_rule rule, double *o
     return true;
 }
 
+/* The JSON request parser's message for a date it cannot read: a day the
+ * calendar lacks ("2026-02-30") says it all quoted; anything else says why
+ * ("3/1/2026", as a spreadsheet writes dates: "write it as YYYY-MM-DD"). */
+static void bad_date(conv *c, int col, const char *prefix, const char *s)
+{
+    char q[160];
+    const char *why = mq_date_problem(s);
+    bool no_day = strcmp(why, "no such day") == 0;
+    err_at(c, col, "%snot a valid date %s%s%s", prefix, mq_req_quoted(s, q), no_day ? "" : ": ",
+           no_day ? "" : why);
+}
+
 static bool get_date(conv *c, int col, bool required, int32_t *out)
 {
     const char *s = get(c, col, required);
-    char q[160];
     if (!s)
         return false;
     if (!mq_date_parse(s, out)) {
-        err_at(c, col, "not a valid date %s", mq_req_quoted(s, q));
+        bad_date(c, col, "", s);
         return false;
     }
     return true;
@@ -410,6 +425,21 @@ static bool get_past_date(conv *c, int col, bool required, int32_t *out)
         char eff[11];
         mq_date_format(c->eff, eff);
         err_at(c, col, "is after the effective date %s", eff);
+        return false;
+    }
+    return true;
+}
+
+/* A date of birth: a past date, of someone at most MAX_AGE on the effective
+ * date (the JSON request parser's rule and message). */
+static bool get_birth_date(conv *c, int col, bool required, int32_t *out)
+{
+    if (!get_past_date(c, col, required, out))
+        return false;
+    int age = c->has_eff ? mq_date_age(*out, c->eff) : 0;
+    if (age > MAX_AGE) {
+        err_at(c, col, "a person born then is %d on the effective date; at most %d is plausible",
+               age, MAX_AGE);
         return false;
     }
     return true;
@@ -495,8 +525,9 @@ static int count_incidents(const char *s)
     return n;
 }
 
-/* One entry (NUL-terminated, trimmed) into an incident row. */
-static void parse_incident(conv *c, int col, int k, char *entry, double *row)
+/* One entry (NUL-terminated, trimmed) into an incident row, of a driver
+ * born on day `born` (NAN: not known). */
+static void parse_incident(conv *c, int col, int k, char *entry, double born, double *row)
 {
     char q[160], prefix[32];
     snprintf(prefix, sizeof prefix, "incident %d: ", k + 1);
@@ -513,11 +544,13 @@ static void parse_incident(conv *c, int col, int k, char *entry, double *row)
     bool typed = enum_value(c, col, entry, MQ_DOM_INCIDENT, &row[MQ_AI_TYPE], prefix);
     int32_t day;
     if (!mq_date_parse(date, &day)) {
-        err_at(c, col, "%snot a valid date %s", prefix, mq_req_quoted(date, q));
+        bad_date(c, col, prefix, date);
     } else if (c->has_eff && day > c->eff) {
         char eff[11];
         mq_date_format(c->eff, eff);
         err_at(c, col, "%sdate %s is after the effective date %s", prefix, date, eff);
+    } else if (day < born) { /* false for NAN */
+        err_at(c, col, "%sdate %s is before the driver's date of birth", prefix, date);
     } else {
         row[MQ_AI_DATE] = day;
     }
@@ -601,7 +634,9 @@ static void parse_incidents(conv *c, int n, int d, int32_t first, int count)
         } else {
             memcpy(entry, e, elen);
             entry[elen] = '\0';
-            parse_incident(c, col, k, entry, mq_input_row(c->in, MQ_ENT_INCIDENT, i));
+            parse_incident(c, col, k, entry,
+                           mq_input_row(c->in, MQ_ENT_DRIVER, d)[MQ_AD_DATE_OF_BIRTH],
+                           mq_input_row(c->in, MQ_ENT_INCIDENT, i));
         }
         k++;
     }
@@ -632,7 +667,7 @@ static void parse_policy(conv *c, double *pol)
     if (get_zip(c, col[P_ZIP], true, &pol[MQ_AP_ZIP]))
         c->zip = pol[MQ_AP_ZIP];
     int32_t dob;
-    if (get_past_date(c, col[P_APPLICANT_DOB], false, &dob))
+    if (get_birth_date(c, col[P_APPLICANT_DOB], false, &dob))
         pol[MQ_AP_APPLICANT_DOB] = dob;
     pol[MQ_AP_HOMEOWNER] = 0;
     pol[MQ_AP_PAPERLESS] = 0;
@@ -676,7 +711,7 @@ static void parse_driver(conv *c, int n, double *row)
 {
     const int *col = c->l->drv[n];
     int32_t dob;
-    bool has_dob = get_past_date(c, col[D_DOB], true, &dob);
+    bool has_dob = get_birth_date(c, col[D_DOB], true, &dob);
     if (has_dob)
         row[MQ_AD_DATE_OF_BIRTH] = dob;
     get_enum(c, col[D_GENDER], true, MQ_DOM_GENDER, &row[MQ_AD_GENDER]);
@@ -735,10 +770,12 @@ static void parse_vehicle(conv *c, int n, const int *driver_index, double *row)
     const int *col = c->l->veh[n];
     char q[160];
     const char *vin = get(c, col[V_VIN], false);
+    /* as the JSON request parser: either case (a VIN's letters have one, and
+     * src/intake reads them in capitals) */
     if (vin &&
-        (strlen(vin) > 17 || strspn(vin, "0123456789ABCDEFGHJKLMNPRSTUVWXYZ") != strlen(vin)))
-        err_at(c, col[V_VIN],
-               "not a VIN (up to 17 characters: digits and capitals but I, O, Q): %s",
+        (strlen(vin) > 17 ||
+         strspn(vin, "0123456789ABCDEFGHJKLMNPRSTUVWXYZabcdefghjklmnprstuvwxyz") != strlen(vin)))
+        err_at(c, col[V_VIN], "not a VIN (up to 17 characters: digits and letters but I, O, Q): %s",
                mq_req_quoted(vin, q));
     double newest = c->has_eff ? c->eff_year + 1 : 2201;
     get_number(c, col[V_YEAR], true, (num_rule){1900, newest, true, false}, &row[MQ_AV_YEAR]);

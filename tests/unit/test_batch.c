@@ -403,6 +403,93 @@ static void test_intake_checks(void **state)
     mq_batch_buf_free(&c.out);
 }
 
+/* The request parser's rules that a CSV cell must meet as its JSON field
+ * does, with the same messages: birth dates of people at most 120 years old,
+ * incidents not before the driver's birth, VINs in either case, and why a
+ * date cannot be read ("3/1/2026", as spreadsheets write dates). */
+#define RULES_HEADER                                                                               \
+    "policy_id,effective_date,state,zip,applicant_dob,bi_per_person,bi_per_accident,pd_limit,"     \
+    "d1_dob,d1_gender,d1_marital_status,d1_first_licensed,d1_incidents,v1_year,v1_symbol,v1_vin,"  \
+    "v1_make\n"
+
+/* A JSON request of the same policy as a RULES_HEADER row. */
+static void json_request(mq_batch_buf *b, const char *eff, const char *applicant_dob,
+                         const char *dob, const char *first, const char *incidents, int year,
+                         const char *vin)
+{
+    assert_true(mq_batch_buf_printf(
+        b,
+        "{\"line\":\"auto\",\"effective_date\":\"%s\",\"applicant\":{%s%s%s\"address\":"
+        "{\"state\":\"OH\",\"zip\":\"43215\"}},\"drivers\":[{\"id\":\"d1\",\"date_of_birth\":"
+        "\"%s\",\"gender\":\"female\",\"marital_status\":\"married\",\"license\":"
+        "{\"first_licensed\":\"%s\"},\"incidents\":[%s]}],\"vehicles\":[{\"id\":\"v1\","
+        "\"year\":%d,\"symbol\":5,\"principal_driver\":\"d1\"%s%s%s}],\"coverages\":{\"bi\":"
+        "{\"per_person\":100000,\"per_accident\":300000},\"pd\":{\"limit\":100000}}}\n",
+        eff, applicant_dob ? "\"date_of_birth\":\"" : "", applicant_dob ? applicant_dob : "",
+        applicant_dob ? "\"," : "", dob, first, incidents, year,
+        vin ? ",\"make\":\"honda\",\"vin\":\"" : "", vin ? vin : "", vin ? "\"" : ""));
+}
+
+static void test_rules_as_json(void **state)
+{
+    (void)state;
+    const char *csv = RULES_HEADER
+        "R2,2026-03-01,OH,43215,1890-01-01,100000,300000,100000,1890-06-15,female,married,"
+        "1908-07-01,,2022,5,,\n"
+        "R3,2026-03-01,OH,43215,,100000,300000,100000,1990-06-15,female,married,2008-07-01,"
+        "at_fault_accident:1980-01-01:5000,2022,5,,\n"
+        "R4,2026-03-01,OH,43215,,100000,300000,100000,1990-06-15,female,married,2008-07-01,,"
+        "2003,5,1hgcm82633a004352,honda\n"
+        "R5,3/1/2026,OH,43215,,100000,300000,100000,1990-06-15,female,married,2008-07-01,"
+        "dui:2024-1-5,2022,5,,\n";
+    mq_batch_buf nd = {0};
+    json_request(&nd, "2026-03-01", "1890-01-01", "1890-06-15", "1908-07-01", "", 2022, NULL);
+    json_request(&nd, "2026-03-01", NULL, "1990-06-15", "2008-07-01",
+                 "{\"type\":\"at_fault_accident\",\"date\":\"1980-01-01\",\"amount\":5000}", 2022,
+                 NULL);
+    json_request(&nd, "2026-03-01", NULL, "1990-06-15", "2008-07-01", "", 2003,
+                 "1hgcm82633a004352");
+    json_request(&nd, "3/1/2026", NULL, "1990-06-15", "2008-07-01",
+                 "{\"type\":\"dui\",\"date\":\"2024-1-5\"}", 2022, NULL);
+    collect c, j;
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(run_book(csv, 2, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
+    assert_long(st.invalid, 3);
+    assert_int_equal(run_book(nd.data, 2, dump_row, NULL, &j, &st, err, sizeof err), MQ_BATCH_OK);
+    assert_long(st.invalid, 3);
+    const char *want_csv[] = {
+        "2 R2 line 2: column applicant_dob: a person born then is 136 on the effective date; at "
+        "most 120 is plausible; column d1_dob: a person born then is 135 on the effective date; at "
+        "most 120 is plausible\n",
+        "3 R3 line 3: column d1_incidents: incident 1: date 1980-01-01 is before the driver's date "
+        "of birth\n",
+        "4 R4 eff=",
+        "5 R5 line 5: column effective_date: not a valid date \"3/1/2026\": write it as "
+        "YYYY-MM-DD; column d1_incidents: incident 1: not a valid date \"2024-1-5\": write it as "
+        "YYYY-MM-DD\n"};
+    const char *want_json[] = {
+        "1 - line 1: applicant.date_of_birth: a person born then is 136 on the effective date; at "
+        "most 120 is plausible; drivers[0].date_of_birth: a person born then is 135 on the "
+        "effective date; at most 120 is plausible\n",
+        "2 - line 2: drivers[0].incidents[0].date: is before the driver's date of birth\n",
+        "3 - eff=",
+        "4 - line 4: effective_date: not a valid date \"3/1/2026\": write it as YYYY-MM-DD; "
+        "drivers[0].incidents[0].date: not a valid date \"2024-1-5\": write it as YYYY-MM-DD\n"};
+    const char *pc = c.out.data, *pj = j.out.data;
+    for (size_t i = 0; i < sizeof want_csv / sizeof *want_csv; i++) {
+        if (strncmp(pc, want_csv[i], strlen(want_csv[i])) != 0)
+            fail_msg("CSV row %zu:\n%s\nexpected:\n%s", i + 2, pc, want_csv[i]);
+        if (strncmp(pj, want_json[i], strlen(want_json[i])) != 0)
+            fail_msg("JSON row %zu:\n%s\nexpected:\n%s", i + 1, pj, want_json[i]);
+        pc = strchr(pc, '\n') + 1;
+        pj = strchr(pj, '\n') + 1;
+    }
+    mq_batch_buf_free(&c.out);
+    mq_batch_buf_free(&j.out);
+    mq_batch_buf_free(&nd);
+}
+
 static void test_bad_header(void **state)
 {
     (void)state;
@@ -766,6 +853,7 @@ int main(void)
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_plain_lines_as_libcsv),
         cmocka_unit_test(test_intake_checks),
+        cmocka_unit_test(test_rules_as_json),
         cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_empty_book),
         cmocka_unit_test(test_bad_ndjson),
