@@ -238,6 +238,19 @@ double mq_batch_impact_mean(const mq_batch_impact *im); /* mean change, percent 
 long mq_batch_impact_beyond(const mq_batch_impact *im, double pct, int sign);
 /* The text summary (stdout in `impact`). */
 void mq_batch_impact_print(FILE *f, const mq_batch_impact *im, const char *book);
+/* The histogram's bins (chart.c): `n` bins `step` points wide, bin i
+ * centred on (first + i) * step, so that one is centred on no change; they
+ * span the 0.5th to 99.5th percentile of the changes and at least two bins
+ * either side of 0, the end bins counting everything beyond. */
+enum { MQ_BATCH_MAX_BINS = 60 };
+typedef struct mq_batch_bins {
+    double step; /* percent points: 0.5, 1, 2, 5, 10, 20, 50, ... */
+    long first;  /* the first bin's centre, in steps */
+    int n;       /* 5 to MQ_BATCH_MAX_BINS */
+    long count[MQ_BATCH_MAX_BINS];
+} mq_batch_bins;
+/* Bins the sorted changes (after mq_batch_impact_finish). */
+void mq_batch_impact_bins(const mq_batch_impact *im, mq_batch_bins *b);
 /* The histogram of changes, drawn with cairo as a PNG written to `to`
  * (opened by the caller; `name` names it in messages). False with
  * "NAME: reason" in err. */

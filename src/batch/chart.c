@@ -1,14 +1,19 @@
 /* chart.c -- the histogram of premium changes of `impact`, drawn with cairo into a PNG.
  *
- * The bins cover the 0.5th to 99.5th percentile of the changes (widened to
- * include 0), with a round bin width (0.5, 1, 2, 5, 10 or 25 points) giving
- * at most 60 bins; changes beyond either end are counted in the end bins,
- * whose outer edges are left unlabelled. Bars are drawn to scale on a
- * count axis with round gridlines; dashed lines mark no change, the mean
- * and the median. Only cairo's own text (the "toy" font API) is used, so
- * the chart needs no font library beyond what cairo brings. The PNG goes
- * to a stream the caller opened, so a path that cannot be written is found
- * before the book is rated, not after.
+ * The bins (mq_batch_impact_bins) are centred on whole multiples of a round
+ * width (0.5, 1, 2, 5, 10, 20, 50... points, the smallest giving at most
+ * MQ_BATCH_MAX_BINS bins), so one bin is centred on no change and drawn
+ * grey, decreases green and increases red. They cover the 0.5th to 99.5th
+ * percentile of the changes, and at least two bins either side of 0; changes
+ * beyond either end are counted in the end bins, whose outer edges are left
+ * unlabelled. However far the changes spread (a mistyped rate can move a
+ * policy by thousands of percent), the width grows and the bins stay within
+ * their fixed array. Bars are drawn to scale on a count axis with round
+ * gridlines and room above the tallest bar for the legend; dashed lines
+ * mark no change, the mean and the median. Only cairo's own text (the "toy"
+ * font API) is used, so the chart needs no font library beyond what cairo
+ * brings. The PNG goes to a stream the caller opened, so a path that cannot
+ * be written is found before the book is rated, not after.
  */
 #include "batch.h"
 
@@ -18,17 +23,57 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { WIDTH = 1000, HEIGHT = 560, MAX_BINS = 60 };
+enum { WIDTH = 1000, HEIGHT = 560, MIN_SIDE_BINS = 2 };
 
 static const double LEFT = 80, RIGHT = 30, TOP = 78, BOTTOM = 70;
 
-static double nice_step(double range, int max_bins)
+/* The i-th round width: 0.5, 1, 2, 5, 10, 20, 50, ... points. */
+static double round_step(int i)
 {
-    static const double steps[] = {0.5, 1, 2, 5, 10, 25, 50, 100};
-    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
-        if (range / steps[i] <= max_bins)
-            return steps[i];
-    return 250;
+    static const double mult[] = {1, 2, 5};
+    return mult[(i + 2) % 3] * pow(10, (i + 2) / 3 - 1);
+}
+
+/* The centre index (of step-wide bins centred on multiples of step) of x. */
+static double centre_of(double x, double step)
+{
+    return floor(x / step + 0.5);
+}
+
+void mq_batch_impact_bins(const mq_batch_impact *im, mq_batch_bins *b)
+{
+    *b = (mq_batch_bins){0};
+    double p_lo = im->n ? mq_batch_percentile(im->pct, im->n, 0.5) : 0;
+    double p_hi = im->n ? mq_batch_percentile(im->pct, im->n, 99.5) : 0;
+    double lo = 0, hi = 0, step = 0.5;
+    for (int i = 0; i < 3 * 40; i++) { /* 0.5 to 1e39 points: past any change of int64 cents */
+        step = round_step(i);
+        lo = fmin(-MIN_SIDE_BINS, centre_of(p_lo, step));
+        hi = fmax(MIN_SIDE_BINS, centre_of(p_hi, step));
+        if (hi - lo + 1 <= MQ_BATCH_MAX_BINS)
+            break;
+    }
+    if (hi - lo + 1 > MQ_BATCH_MAX_BINS) /* not reached for finite changes */
+        hi = lo + MQ_BATCH_MAX_BINS - 1;
+    b->step = step;
+    b->first = (long)lo;
+    b->n = (int)(hi - lo) + 1;
+    for (size_t i = 0; i < im->n; i++) {
+        double k = centre_of(im->pct[i], step) - lo;
+        k = k < 0 ? 0 : k > b->n - 1 ? b->n - 1 : k;
+        b->count[(int)k]++;
+    }
+}
+
+/* A round tick spacing, a multiple of the bin width, giving at most 12 ticks. */
+static double tick_step(double range, double step)
+{
+    for (int i = 0; i < 3 * 40; i++) {
+        double t = round_step(i);
+        if (t >= step && range / t <= 12)
+            return t;
+    }
+    return range;
 }
 
 static double nice_count_step(long max)
@@ -87,25 +132,15 @@ static cairo_status_t write_png(void *arg, const unsigned char *data, unsigned i
 bool mq_batch_impact_png(const mq_batch_impact *im, FILE *to, const char *name, char *err,
                          size_t errlen)
 {
-    double lo = 0, hi = 0;
-    if (im->n) {
-        lo = fmin(0, floor(mq_batch_percentile(im->pct, im->n, 0.5)));
-        hi = fmax(0, ceil(mq_batch_percentile(im->pct, im->n, 99.5)));
-    }
-    double step = nice_step(hi - lo > 1 ? hi - lo : 1, MAX_BINS);
-    lo = floor(lo / step) * step;
-    hi = ceil(hi / step) * step;
-    if (hi <= lo)
-        hi = lo + step;
-    int nbins = (int)llround((hi - lo) / step);
-    long counts[MAX_BINS + 4] = {0}, max = 1;
-    for (size_t i = 0; i < im->n; i++) {
-        int b = (int)floor((im->pct[i] - lo) / step);
-        b = b < 0 ? 0 : b >= nbins ? nbins - 1 : b;
-        counts[b]++;
-    }
+    mq_batch_bins bins;
+    mq_batch_impact_bins(im, &bins);
+    int nbins = bins.n;
+    double step = bins.step;
+    double lo = ((double)bins.first - 0.5) * step; /* the first bin's lower edge */
+    double hi = lo + nbins * step;
+    long max = 1;
     for (int b = 0; b < nbins; b++)
-        max = counts[b] > max ? counts[b] : max;
+        max = bins.count[b] > max ? bins.count[b] : max;
 
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, WIDTH, HEIGHT);
     cairo_t *cr = cairo_create(s);
@@ -129,8 +164,9 @@ bool mq_batch_impact_png(const mq_batch_impact *im, FILE *to, const char *name, 
     cairo_set_font_size(cr, 13);
 
     double pw = WIDTH - LEFT - RIGHT, ph = HEIGHT - TOP - BOTTOM, y0 = TOP + ph;
-    double ystep = nice_count_step(max);
-    double ymax = ceil((double)max / ystep) * ystep;
+    /* a seventh of the height above the tallest bar, for the legend */
+    double ystep = nice_count_step((long)ceil((double)max * 7 / 6));
+    double ymax = ceil((double)max * 7 / 6 / ystep) * ystep;
     /* gridlines and count labels */
     cairo_set_line_width(cr, 1);
     for (double y = 0; y <= ymax + 0.5; y += ystep) {
@@ -147,10 +183,12 @@ bool mq_batch_impact_png(const mq_batch_impact *im, FILE *to, const char *name, 
     /* bars */
     double bw = pw / nbins;
     for (int b = 0; b < nbins; b++) {
-        double h = ph * (double)counts[b] / ymax;
-        double mid = lo + (b + 0.5) * step;
-        if (mid < 0)
+        double h = ph * (double)bins.count[b] / ymax;
+        long centre = bins.first + b;
+        if (centre < 0)
             cairo_set_source_rgb(cr, 0.20, 0.55, 0.35);
+        else if (centre == 0)
+            cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
         else
             cairo_set_source_rgb(cr, 0.80, 0.33, 0.20);
         cairo_rectangle(cr, LEFT + b * bw + 1, y0 - h, bw - 2 > 1 ? bw - 2 : 1, h);
@@ -161,10 +199,10 @@ bool mq_batch_impact_png(const mq_batch_impact *im, FILE *to, const char *name, 
     cairo_move_to(cr, LEFT, y0);
     cairo_line_to(cr, LEFT + pw, y0);
     cairo_stroke(cr);
-    double tick = nice_step(hi - lo, 12);
+    double tick = tick_step(hi - lo, step);
     for (double v = ceil(lo / tick) * tick; v <= hi + 1e-9; v += tick) {
-        if (v < lo + step / 2 || v > hi - step / 2)
-            continue; /* the outer edges of the end bins are open */
+        if (v < lo + step || v > hi - step)
+            continue; /* the end bins are open: they hold everything beyond */
         double px = LEFT + (v - lo) / step * bw;
         char lab[32];
         if (fabs(v) < 1e-9)
@@ -178,8 +216,8 @@ bool mq_batch_impact_png(const mq_batch_impact *im, FILE *to, const char *name, 
     }
     char xlabel[160];
     snprintf(xlabel, sizeof xlabel,
-             "change in the policy's total premium, percent (bins of %g; the end bins hold "
-             "everything beyond)",
+             "change in the policy's total premium, percent (bins of %g centred on 0; the end "
+             "bins hold everything beyond)",
              step);
     text_at(cr, LEFT + pw / 2, HEIGHT - 18, xlabel, 0.5);
     cairo_save(cr);

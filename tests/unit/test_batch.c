@@ -9,7 +9,8 @@
  * fields libcsv gives; every kind of bad row with its exact line number and
  * message, including a quoted newline before it; the reference data checks
  * (src/intake) on CSV and JSON rows; that output order does not depend
- * on the thread count; percentiles; a rate impact on a five-row book whose
+ * on the thread count; percentiles; the chart's bins and pixels (no change,
+ * changes of thousands of percent); a rate impact on a five-row book whose
  * premiums under both Keystone Ohio versions are worked out by hand in the
  * comments; and that gen-book is deterministic per seed.
  * Run from the repository root (meson's workdir for tests).
@@ -21,6 +22,8 @@
 #include <cmocka.h>
 
 #include "batch.h"
+
+#include <cairo.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -636,6 +639,115 @@ static void test_percentile(void **state)
     assert_string_equal(mq_batch_age_band_name(6), "75+");
 }
 
+/* The histogram's bins: centred on multiples of a round width, one on no
+ * change, at least two either side, never more than MQ_BATCH_MAX_BINS however
+ * far the changes spread (a mistyped base rate: +37,000% to +57,000%). */
+static void bins_of(const double *pct, size_t n, mq_batch_bins *b)
+{
+    mq_batch_impact *im = calloc(1, sizeof *im);
+    assert_non_null(im);
+    im->pct = (double *)pct;
+    im->n = n;
+    mq_batch_impact_bins(im, b);
+    long sum = 0;
+    for (int i = 0; i < b->n; i++)
+        sum += b->count[i];
+    assert_long(sum, (long)n);
+    assert_true(b->n >= 5 && b->n <= MQ_BATCH_MAX_BINS);
+    assert_true(b->first <= -2 && b->first + b->n - 1 >= 2);
+    free(im);
+}
+
+static void test_chart_bins(void **state)
+{
+    (void)state;
+    mq_batch_bins b;
+    static const double none[4] = {0, 0, 0, 0};
+    bins_of(none, 4, &b); /* no change: five bins of 0.5, all in the middle one */
+    assert_near(b.step, 0.5, 0);
+    assert_long(b.first, -2);
+    assert_int_equal(b.n, 5);
+    assert_long(b.count[2], 4);
+    static const double small[] = {-0.3, 0.2, 0.26, 1.1};
+    bins_of(small, 4, &b); /* -0.3 -> centre -0.5; 0.2 -> 0; 0.26 -> 0.5; 1.1 -> 1 */
+    assert_near(b.step, 0.5, 0);
+    assert_long(b.first, -2);
+    assert_int_equal(b.n, 5);
+    assert_long(b.count[1], 1);
+    assert_long(b.count[2], 1);
+    assert_long(b.count[3], 1);
+    assert_long(b.count[4], 1);
+    static const double huge[] = {37828.64, 48174.80, 57162.08};
+    bins_of(huge, 3, &b); /* p0.5 and p99.5: 37931.8 and 57072.2 -> bins of 1000 */
+    assert_near(b.step, 1000, 0);
+    assert_long(b.first, -2);
+    assert_int_equal(b.n, 60);   /* centres -2000 to +57000 */
+    assert_long(b.count[40], 1); /* 38000 */
+    assert_long(b.count[50], 1); /* 48000 */
+    assert_long(b.count[59], 1); /* 57000 */
+    static const double spread[] = {-80, -4.2, 0, 3.9, 12.5, 250};
+    bins_of(spread, 6, &b); /* p0.5 -78.1, p99.5 244.1: bins of 10, centres -80 .. 240 */
+    assert_near(b.step, 10, 0);
+    assert_long(b.first, -8);
+    assert_int_equal(b.n, 33);
+    assert_long(b.count[0], 1);  /* -80 */
+    assert_long(b.count[8], 3);  /* -4.2, 0, 3.9 -> centre 0 */
+    assert_long(b.count[9], 1);  /* 12.5 -> 10 */
+    assert_long(b.count[32], 1); /* 250, in the end bin (240) */
+}
+
+/* The chart itself, read back: with no change at all, the one bar is
+ * centred on 0 and grey (neither a decrease nor an increase); with changes
+ * of +37,000% and more, a chart is drawn (its bins used to run past their
+ * array) whose count axis still reads 0 to 2. */
+static uint32_t chart_pixel(const mq_batch_impact *im, int x, int y)
+{
+    char path[] = "/tmp/mq-test-chart-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    assert_non_null(f);
+    char err[256];
+    assert_true(mq_batch_impact_png(im, f, path, err, sizeof err));
+    assert_int_equal(fclose(f), 0);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    unlink(path);
+    assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    assert_int_equal(cairo_image_surface_get_width(s), 1000);
+    const unsigned char *data = cairo_image_surface_get_data(s);
+    uint32_t px;
+    memcpy(&px, data + (size_t)y * (size_t)cairo_image_surface_get_stride(s) + (size_t)x * 4, 4);
+    cairo_surface_destroy(s);
+    return px & 0xFFFFFF;
+}
+
+static void test_chart_png(void **state)
+{
+    (void)state;
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(KEYSTONE_OLD, &d);
+    mq_diags_free(&d);
+    assert_non_null(e);
+    mq_batch_impact *im = calloc(1, sizeof *im);
+    assert_non_null(im);
+    im->plan[0] = im->plan[1] = mq_engine_find_version(e, "keystone-oh-auto", "2026-01-01");
+    double none[3] = {0, 0, 0};
+    im->pct = none;
+    im->n = 3;
+    /* plot 80..970 wide, 5 bins of 178 px: the middle bar spans x 437..613,
+     * from the axis (y 490) up; x 570 misses the dashed line at 525 */
+    assert_int_equal(chart_pixel(im, 570, 480), 0x8C8C8C); /* grey, 0.55 */
+    assert_int_equal(chart_pixel(im, 300, 480), 0xFFFFFF); /* nothing left of it */
+    double huge[3] = {37828.64, 48174.80, 57162.08};
+    im->pct = huge;
+    /* bins of 1000 from -2000: 38000 is bin 40 of 60, x 80 + 40.5 x 14.83 = 681 */
+    assert_int_equal(chart_pixel(im, 681, 480), 0xCC5433); /* an increase, 0.80 0.33 0.20 */
+    assert_int_equal(chart_pixel(im, 700, 480), 0xFFFFFF);
+    im->pct = NULL;
+    im->n = 0;
+    free(im);
+    mq_engine_free(e);
+}
+
 /* Five rows under Keystone Ohio 2026-01-01 and 2026-07-01, effective
  * 2026-08-01. The driver, born 1980-05-10, is 46 and single: driver class
  * 30-49 "*" = 1.00 (liability and physical damage); no incidents: record
@@ -859,6 +971,8 @@ int main(void)
         cmocka_unit_test(test_bad_ndjson),
         cmocka_unit_test(test_order_any_threads),
         cmocka_unit_test(test_percentile),
+        cmocka_unit_test(test_chart_bins),
+        cmocka_unit_test(test_chart_png),
         cmocka_unit_test(test_impact_by_hand),
         cmocka_unit_test(test_gen_book_deterministic),
     };
