@@ -22,6 +22,7 @@
 #include "intake.h"
 #include "model.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -119,6 +120,10 @@ typedef struct mq_batch_job {
     mq_batch_start_fn start; /* may be NULL */
     mq_batch_sink_fn sink;
     void *ctx;
+    /* When set and it becomes true (a signal handler's flag), reading stops:
+     * the rows already read are rated and written, nothing after them, and
+     * the run returns MQ_BATCH_INTERRUPTED. May be NULL. */
+    const volatile sig_atomic_t *cancel;
 } mq_batch_job;
 
 typedef struct mq_batch_stats {
@@ -126,18 +131,20 @@ typedef struct mq_batch_stats {
     long invalid;          /* rows that were not valid requests */
     long first_invalid;    /* line of the first invalid row, 0 when none */
     char first_error[400]; /* "line 7: column d1_dob: not a valid date ..." */
+    long last_line;        /* line the last row written starts on, 0 when none */
     mq_batch_format format;
     double seconds; /* wall time */
 } mq_batch_stats;
 
-enum { MQ_BATCH_OK = 0, MQ_BATCH_FAIL = 1, MQ_BATCH_BAD_INPUT = 2 };
+enum { MQ_BATCH_OK = 0, MQ_BATCH_FAIL = 1, MQ_BATCH_BAD_INPUT = 2, MQ_BATCH_INTERRUPTED = 3 };
 
 /* Runs the book through the pipeline. Returns MQ_BATCH_OK, MQ_BATCH_FAIL
- * (read error, out of memory, a sink or start that returned false) or
+ * (read error, out of memory, a sink or start that returned false),
  * MQ_BATCH_BAD_INPUT (a CSV header that is not a valid layout, or a book
  * without a single policy: "NAME: the book is empty (no policies)"), with
- * a message in err. Bad rows do not stop the batch: they reach the row
- * function with in == NULL, and are counted in *st. */
+ * a message in err, or MQ_BATCH_INTERRUPTED (job->cancel became true: the
+ * sink got every row up to st->last_line, in order, and none after). Bad rows do not stop the
+ * batch: they reach the row function with in == NULL, and are counted in *st. */
 int mq_batch_run(const mq_batch_job *job, mq_batch_stats *st, char *err, size_t errlen);
 
 /* "line 7: column d1_dob: not a valid date \"1990-02-30\"; column v1_year: ..."

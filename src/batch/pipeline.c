@@ -13,7 +13,9 @@
  * arena, freed after every chunk. The calling thread hands chunks to the sink strictly in sequence
  * order and returns them to the pool. Since the pool never grows and chunk buffers are reused,
  * memory depends on the chunk size and thread count, never on the book.
- * One mutex and one condition variable guard the chunk states.
+ * One mutex and one condition variable guard the chunk states. A cancel
+ * flag (SIGINT) stops the reader between lines; the rows read by then are
+ * rated and written in order, so the output ends on a whole row.
  */
 #include "batch.h"
 #include "jsontext.h"
@@ -223,6 +225,12 @@ typedef struct pipeline {
     char fail[256];
 } pipeline;
 
+/* Whether the job's cancel flag (a signal handler's) is up. */
+static bool cancelled(const pipeline *p)
+{
+    return p->job->cancel && *p->job->cancel;
+}
+
 static void fail(pipeline *p, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail(pipeline *p, int code, const char *fmt, ...)
 {
@@ -282,7 +290,7 @@ static bool fill(reader *r)
     r->end += got;
     if (got == 0) {
         r->eof = true;
-        if (ferror(r->f))
+        if (ferror(r->f) && !(errno == EINTR && cancelled(r->p)))
             fail(r->p, MQ_BATCH_FAIL, "%s: read error: %s", r->p->job->name, strerror(errno));
         return false;
     }
@@ -545,8 +553,8 @@ static void read_csv(reader *r, bool header_only)
     const char *s;
     size_t n;
     bool too_long;
-    while (!r->fatal && !r->p->stop && (r->cur || header_only) && !(header_only && r->p->layout) &&
-           next_line(r, &s, &n, &too_long)) {
+    while (!r->fatal && !r->p->stop && !cancelled(r->p) && (r->cur || header_only) &&
+           !(header_only && r->p->layout) && next_line(r, &s, &n, &too_long)) {
         if (too_long) {
             if (!r->in_rec)
                 next_record(r);
@@ -574,6 +582,11 @@ static void read_csv(reader *r, bool header_only)
     }
     if (r->fatal || r->p->stop || (header_only ? r->p->layout != NULL : !r->cur))
         return;
+    if (cancelled(r->p)) { /* stop between lines: a record begun is dropped */
+        if (r->in_rec && r->cur)
+            r->cur->text.len = r->rec_off;
+        return;
+    }
     if (r->in_rec && csv_fini(&r->csv, csv_field, csv_record, r) != 0)
         csv_broken(r, "a quoted field is not closed");
 }
@@ -583,7 +596,7 @@ static void read_ndjson(reader *r)
     const char *s;
     size_t n;
     bool too_long;
-    while (r->cur && next_line(r, &s, &n, &too_long)) {
+    while (r->cur && !cancelled(r->p) && next_line(r, &s, &n, &too_long)) {
         if (too_long) {
             bad_row(r, r->line, "request is larger than %d bytes", MQ_REQ_MAX_BYTES);
             continue;
@@ -829,6 +842,8 @@ static void write_chunks(pipeline *p, mq_batch_stats *st, double t0)
             return;
         }
         st->rows += c->nrows;
+        if (c->nrows)
+            st->last_line = c->rows[c->nrows - 1].line;
         if (c->invalid && st->invalid == 0) {
             st->first_invalid = c->first_invalid;
             memcpy(st->first_error, c->first_error, sizeof st->first_error);
@@ -894,7 +909,7 @@ int mq_batch_run(const mq_batch_job *job, mq_batch_stats *st, char *err, size_t 
         if (!csv_restart(&r))
             goto done;
         read_csv(&r, true);
-        if (p.stop)
+        if (p.stop || cancelled(&p))
             goto done;
         if (!p.layout) { /* no header at all */
             fail(&p, MQ_BATCH_BAD_INPUT, "%s: no header row", job->name);
@@ -920,7 +935,7 @@ int mq_batch_run(const mq_batch_job *job, mq_batch_stats *st, char *err, size_t 
         fail(&p, MQ_BATCH_FAIL, "cannot start a thread");
     else
         write_chunks(&p, st, t0);
-    if (st->rows == 0) /* a CSV header and no row, or only blank lines */
+    if (st->rows == 0 && !cancelled(&p)) /* a CSV header and no row, or only blank lines */
         fail_empty(&p);
     for (int i = 0; i < threads; i++)
         if (workers[i].started)
@@ -933,6 +948,10 @@ done:
         progress(job, st->rows, 0, st->seconds, true);
     int rc = p.fail_code;
     snprintf(err, errlen, "%s", p.fail);
+    if (rc == MQ_BATCH_OK && cancelled(&p)) {
+        rc = MQ_BATCH_INTERRUPTED;
+        snprintf(err, errlen, "interrupted");
+    }
     if (r.csv_on)
         csv_free(&r.csv);
     for (int i = 0; i < r.nheader; i++)

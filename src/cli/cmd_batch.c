@@ -12,6 +12,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,6 +70,51 @@ static bool carrier_known(const mq_engine *e, const char *id)
             return true;
     }
     return false;
+}
+
+/* ---- Interruption ------------------------------------------------------
+ * SIGINT (Ctrl-C) or SIGTERM during a run raises a flag the pipeline polls:
+ * it stops reading, writes the rows read so far in order, and the command
+ * says how far the output goes and exits 130. The handler is installed
+ * with SA_RESETHAND: a second Ctrl-C ends the process at once. */
+
+enum { EXIT_INTERRUPTED = 130 };
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* Installs (on) or removes (off) the handler; false after saying why. */
+static bool catch_interrupts(const char *cmd, bool on)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on ? on_interrupt : SIG_DFL;
+    sa.sa_flags = on ? SA_RESTART | SA_RESETHAND : 0;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    if (sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0)
+        return true;
+    fprintf(stderr, "multiquote %s: cannot catch interrupts: %s\n", cmd, strerror(errno));
+    return false;
+}
+
+/* Says how far the output of an interrupted run goes. */
+static int report_interrupted(const char *cmd, const char *book, const mq_batch_stats *st,
+                              const char *what)
+{
+    if (st->rows == 0)
+        fprintf(stderr, "multiquote %s: interrupted before any row was rated: nothing written\n",
+                cmd);
+    else
+        fprintf(stderr,
+                "multiquote %s: interrupted: %s the first %ld rows of %s (to the row on line %ld), "
+                "and nothing after\n",
+                cmd, what, st->rows, strcmp(book, "-") == 0 ? "stdin" : book, st->last_line);
+    return EXIT_INTERRUPTED;
 }
 
 /* Exit status after a run, having reported invalid rows. */
@@ -132,18 +178,23 @@ int cli_batch(const cli_opts *o)
                         .row = mq_batch_rate_row,
                         .start = mq_batch_rate_start,
                         .sink = mq_batch_rate_sink,
-                        .ctx = &ctx};
-    mq_batch_stats st;
-    char err[512];
-    int rc = mq_batch_run(&job, &st, err, sizeof err);
+                        .ctx = &ctx,
+                        .cancel = &interrupted};
+    mq_batch_stats st = {0};
+    char err[512] = "";
+    int rc =
+        catch_interrupts("batch", true) ? mq_batch_run(&job, &st, err, sizeof err) : MQ_BATCH_FAIL;
+    catch_interrupts("batch", false);
     if (in != stdin)
         fclose(in);
-    if (rc == MQ_BATCH_OK && fflush(stdout) != 0) {
+    if ((rc == MQ_BATCH_OK || rc == MQ_BATCH_INTERRUPTED) && fflush(stdout) != 0) {
         snprintf(err, sizeof err, "cannot write the output: %s", strerror(errno));
         rc = MQ_BATCH_FAIL;
     }
     mq_batch_rate_free(&ctx);
     mq_engine_free(e);
+    if (rc == MQ_BATCH_INTERRUPTED)
+        return report_interrupted("batch", o->file, &st, "the output holds the results of");
     return finish_run("batch", rc, err, &st);
 }
 
@@ -267,12 +318,15 @@ int cli_impact(const cli_opts *o)
                         .intake = ik,
                         .row = mq_batch_impact_row,
                         .sink = mq_batch_impact_sink,
-                        .ctx = im};
-    rc = mq_batch_run(&job, &st, err, sizeof err);
+                        .ctx = im,
+                        .cancel = &interrupted};
+    rc =
+        catch_interrupts("impact", true) ? mq_batch_run(&job, &st, err, sizeof err) : MQ_BATCH_FAIL;
+    catch_interrupts("impact", false);
     if (im->write_failed)
         snprintf(err, sizeof err, "%s: %s", o->out_csv, strerror(errno));
     if (im->csv) {
-        if (fclose(im->csv) != 0 && rc == MQ_BATCH_OK) {
+        if (fclose(im->csv) != 0 && (rc == MQ_BATCH_OK || rc == MQ_BATCH_INTERRUPTED)) {
             snprintf(err, sizeof err, "%s: %s", o->out_csv, strerror(errno));
             rc = MQ_BATCH_FAIL;
         }
@@ -302,6 +356,10 @@ done:
     mq_engine_free(e);
     if (!in || !im)
         return CLI_FAIL;
+    if (rc == MQ_BATCH_INTERRUPTED)
+        return report_interrupted("impact", o->file, &st,
+                                  o->out_csv ? "no summary or chart; --out-csv holds"
+                                             : "no summary or chart, having rated");
     return finish_run("impact", rc, err, &st);
 }
 

@@ -165,7 +165,8 @@ static const struct {
      "\"invalid\" row naming its line and field, and the batch goes on. A progress line is\n"
      "shown on stderr when it is a terminal.\n"
      "Exit status: 0 all rows valid, 2 some rows invalid (the output is complete), a\n"
-     "bad CSV header or an empty book (no policies), 1 failure.\n"},
+     "bad CSV header or an empty book (no policies), 1 failure, 130 interrupted (Ctrl-C:\n"
+     "the rows read by then are written, whole and in order, and stderr says how far).\n"},
     {"impact",
      "usage: multiquote impact --carrier ID --from VERSION --to VERSION [--out-csv FILE]\n"
      "                         [--png FILE] [--plans DIR] [--threads N] BOOK|-\n\n"
@@ -174,7 +175,8 @@ static const struct {
      "under each, mean and median change, percentiles p1 to p99, how many change by more\n"
      "than 5, 10 and 25%, and the change by territory (garaging ZIP prefix), driver age band\n"
      "and coverage. --out-csv writes one row per policy; --png draws the histogram of\n"
-     "changes. Worked example: docs/rate-impact-example.md.\n"},
+     "changes. Worked example: docs/rate-impact-example.md.\n"
+     "Ctrl-C stops the run with exit 130 and no summary (--out-csv keeps the rows rated).\n"},
     {"gen-book",
      "usage: multiquote gen-book --line auto --n N [--seed S] [--format ndjson|csv]\n"
      "                           [--state OH,PA,TX]\n\n"

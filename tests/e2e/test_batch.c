@@ -10,7 +10,8 @@
  * give the same CSV results; the output does not depend on --threads; stdin;
  * bad rows and a bad header with their exact messages and exit codes;
  * `impact` on a four-policy book worked out by hand (see test_batch.c in
- * tests/unit) with its summary, CSV and PNG; gen-book's options.
+ * tests/unit) with its summary, CSV and PNG; gen-book's options; SIGINT
+ * mid-run (whole rows up to where reading stopped, exit 130).
  * Run from the repository root (meson's workdir for tests).
  */
 #include <stdarg.h>
@@ -148,6 +149,103 @@ static int teardown(void **state)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- Interruption ----------------------------------------------------------------- */
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) /* EPIPE: the batch has stopped reading, as it should */
+            return;
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+/* SIGINT mid-run: the batch stops reading, writes the results of every row
+ * read so far (whole rows, in order, none missing) and says how far it got,
+ * exit 130. The book comes through a FIFO: half of it, then the signal once
+ * results appear, then the rest, which must not be rated. */
+static void test_interrupt(void **state)
+{
+    (void)state;
+    char book[96], fifo[96], out[96], err[96];
+    make_book(book, sizeof book, "interrupt.csv",
+              (const char *const[]){"--n", "16000", "--seed", "8", "--state", "OH", "--format",
+                                    "csv", NULL});
+    size_t len;
+    char *text = ts_read_file(book, &len);
+    assert_non_null(text);
+    const char *half = text;
+    /* the header and 9000 rows, about 2.4 MB: more than the reader's first
+     * read (2 MB: it waits for that much, or the end) */
+    for (int i = 0; i < 9001; i++)
+        half = strchr(half, '\n') + 1;
+    temp_path(fifo, sizeof fifo, "interrupt.fifo");
+    temp_path(out, sizeof out, "interrupt.out");
+    temp_path(err, sizeof err, "interrupt.err");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    int rw = open(fifo, O_RDWR); /* so that the child's open does not wait */
+    assert_true(rw >= 0);
+    pid_t pid = ts_spawn(bin,
+                         (const char *const[]){"batch", "--plans", plans, "--carrier", "keystone",
+                                               "--threads", "2", "-", NULL},
+                         fifo, out, err);
+    int w = open(fifo, O_WRONLY);
+    assert_true(w >= 0);
+    close(rw);
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+    write_all(w, text, (size_t)(half - text));
+    struct stat sb = {0};
+    for (int i = 0; i < 6000 && (stat(out, &sb) != 0 || sb.st_size == 0); i++)
+        nanosleep(&(struct timespec){0, 5000000}, NULL); /* up to 30 s */
+    assert_true(sb.st_size > 0);
+    assert_int_equal(kill(pid, SIGINT), 0);
+    nanosleep(&(struct timespec){0, 200000000}, NULL); /* the handler runs */
+    write_all(w, half, len - (size_t)(half - text));
+    close(w);
+    signal(SIGPIPE, old);
+    int status = 0;
+    for (int i = 0; i < 12000 && waitpid(pid, &status, WNOHANG) == 0; i++)
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    if (kill(pid, 0) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("batch did not stop after SIGINT");
+    }
+    char *o = ts_read_file(out, NULL), *e = ts_read_file(err, NULL);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 130)
+        fail_msg("status %d (signal %d), expected exit 130; stderr:\n%s", status,
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0, e);
+    /* every row from line 2 to the last, one result each, whole lines */
+    assert_true(starts_with(o, "input_line,"));
+    const char *p = strchr(o, '\n') + 1;
+    long line = 1;
+    while (*p) {
+        char *end;
+        long got = strtol(p, &end, 10);
+        if (got != line + 1)
+            fail_msg("after line %ld comes %ld", line, got);
+        line = got;
+        const char *nl = strchr(p, '\n');
+        assert_non_null(nl);
+        assert_true(strstr(p, ",keystone,keystone-oh-auto,") < nl);
+        p = nl + 1;
+    }
+    assert_true(line > 1 && line < 9002); /* none of the second half */
+    char want[256];
+    snprintf(want, sizeof want,
+             "multiquote batch: interrupted: the output holds the results of the first %ld rows "
+             "of stdin (to the row on line %ld), and nothing after\n",
+             line - 1, line);
+    assert_string_equal(e, want);
+    free(o);
+    free(e);
+    free(text);
 }
 
 /* ---- batch equals quote, one by one --------------------------------------------- */
@@ -554,6 +652,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bundle_row),
         cmocka_unit_test(test_impact),
         cmocka_unit_test(test_gen_book),
+        cmocka_unit_test(test_interrupt),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,7 +9,8 @@
  * fields libcsv gives; every kind of bad row with its exact line number and
  * message, including a quoted newline before it; the reference data checks
  * (src/intake) on CSV and JSON rows; that output order does not depend
- * on the thread count; percentiles; the chart's bins and pixels (no change,
+ * on the thread count; that a cancelled run writes every row read and
+ * nothing after; percentiles; the chart's bins and pixels (no change,
  * changes of thousands of percent); a rate impact on a five-row book whose
  * premiums under both Keystone Ohio versions are worked out by hand in the
  * comments; and that gen-book is deterministic per seed.
@@ -618,6 +619,82 @@ static void test_order_any_threads(void **state)
     free(csv);
 }
 
+/* ---- Interruption --------------------------------------------------------------- */
+
+typedef struct cancel_sink {
+    collect c;
+    volatile sig_atomic_t flag;
+    int calls;
+} cancel_sink;
+
+/* Raises the cancel flag on the first chunk, as SIGINT would mid-run. */
+static bool cancelling_sink(void *ctx, const char *data, size_t len)
+{
+    cancel_sink *cs = ctx;
+    cs->calls++;
+    cs->flag = 1;
+    return collect_sink(&cs->c, data, len);
+}
+
+/* A run whose cancel flag goes up stops reading; the rows already read are
+ * all written, in order, with nothing missing before the last and nothing
+ * after it, and the run says where it stopped. */
+static void test_cancel(void **state)
+{
+    (void)state;
+    char *book = gen_book(20000, 4, MQ_BATCH_CSV, "OH");
+    for (int threads = 1; threads <= 3; threads += 2) {
+        FILE *f = fmemopen(book, strlen(book), "r");
+        assert_non_null(f);
+        cancel_sink cs = {0};
+        mq_batch_job job = {.in = f,
+                            .name = "book",
+                            .threads = threads,
+                            .row = dump_row,
+                            .sink = cancelling_sink,
+                            .ctx = &cs,
+                            .cancel = &cs.flag};
+        mq_batch_stats st;
+        char err[256];
+        assert_int_equal(mq_batch_run(&job, &st, err, sizeof err), MQ_BATCH_INTERRUPTED);
+        fclose(f);
+        assert_string_equal(err, "interrupted");
+        /* the chunks read before the flag: at most the pool (2 per thread
+         * and one) and the one being filled, of 256 rows */
+        assert_true(st.rows >= MQ_BATCH_CHUNK_ROWS);
+        assert_true(st.rows <= (threads * MQ_BATCH_CHUNKS_PER_THREAD + 2) * MQ_BATCH_CHUNK_ROWS);
+        assert_long(st.last_line, st.rows + 1);
+        const char *p = cs.c.out.data;
+        for (long line = 2; line <= st.last_line; line++) {
+            char want[64];
+            snprintf(want, sizeof want, "%ld P%08ld eff=", line, line - 1);
+            if (strncmp(p, want, strlen(want)) != 0)
+                fail_msg("row of line %ld: %.60s", line, p);
+            p = strchr(p, '\n') + 1;
+        }
+        assert_int_equal(*p, '\0'); /* nothing after the last row */
+        mq_batch_buf_free(&cs.c.out);
+    }
+    /* a flag up from the start: nothing read, not even the header */
+    FILE *f = fmemopen(book, strlen(book), "r");
+    cancel_sink cs = {.flag = 1};
+    mq_batch_job job = {.in = f,
+                        .name = "book",
+                        .threads = 2,
+                        .row = dump_row,
+                        .sink = cancelling_sink,
+                        .ctx = &cs,
+                        .cancel = &cs.flag};
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(mq_batch_run(&job, &st, err, sizeof err), MQ_BATCH_INTERRUPTED);
+    fclose(f);
+    assert_long(st.rows, 0);
+    assert_long(st.last_line, 0);
+    assert_int_equal(cs.calls, 0);
+    free(book);
+}
+
 /* ---- Rate impact, by hand ---------------------------------------------------------- */
 
 static void test_percentile(void **state)
@@ -970,6 +1047,7 @@ int main(void)
         cmocka_unit_test(test_empty_book),
         cmocka_unit_test(test_bad_ndjson),
         cmocka_unit_test(test_order_any_threads),
+        cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_percentile),
         cmocka_unit_test(test_chart_bins),
         cmocka_unit_test(test_chart_png),
