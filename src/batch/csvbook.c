@@ -81,7 +81,9 @@ static const char *const vehicle_ids[MAX_N] = {"v1",  "v2",  "v3",  "v4",  "v5",
 
 struct mq_batch_layout {
     int ncols;
-    char **names; /* column names, for error paths */
+    char **names; /* column names, for error paths ("#15" for an unnamed one) */
+    int *unnamed; /* columns with an empty name in the header, which must stay empty */
+    int nunnamed;
     int policy_id;
     int pol[P_COUNT];
     int ndrivers, nvehicles; /* highest N with a dN_ / vN_ column */
@@ -99,6 +101,7 @@ void mq_batch_layout_free(mq_batch_layout *l)
     for (int i = 0; l->names && i < l->ncols; i++)
         free(l->names[i]);
     free(l->names);
+    free(l->unnamed);
     free(l);
 }
 
@@ -137,6 +140,10 @@ static bool place(mq_batch_layout *l, const char *name, int col, char *err, size
     const char *suffix;
     if (strncmp(name, "extra_", 6) == 0)
         return true;
+    if (!*name) { /* a spreadsheet's empty trailing columns: kept empty */
+        l->unnamed[l->nunnamed++] = col;
+        return true;
+    }
     if (strcmp(name, "policy_id") == 0) {
         slot = &l->policy_id;
     } else if ((k = find_name(policy_names, P_COUNT, name)) >= 0) {
@@ -234,7 +241,10 @@ static bool check_layout(const mq_batch_layout *l, char *err, size_t errlen)
 mq_batch_layout *mq_batch_layout_new(const char *const *names, int n, char *err, size_t errlen)
 {
     mq_batch_layout *l = calloc(1, sizeof *l);
-    if (!l || !(l->names = calloc((size_t)(n ? n : 1), sizeof(char *)))) {
+    if (!l || !(l->names = calloc((size_t)(n ? n : 1), sizeof(char *))) ||
+        !(l->unnamed = calloc((size_t)(n ? n : 1), sizeof(int)))) {
+        if (l)
+            free(l->names);
         free(l);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -251,7 +261,9 @@ mq_batch_layout *mq_batch_layout_new(const char *const *names, int n, char *err,
     memset(l->veh, -1, sizeof l->veh);
     bool ok = true;
     for (int i = 0; ok && i < n; i++) {
-        l->names[i] = strdup(names[i]);
+        char number[16];
+        snprintf(number, sizeof number, "#%d", i + 1);
+        l->names[i] = strdup(*names[i] ? names[i] : number);
         l->ncols = i + 1;
         if (!l->names[i]) {
             snprintf(err, errlen, "out of memory");
@@ -918,6 +930,11 @@ bool mq_batch_csv_row(const mq_batch_layout *l, const char *const *fields, int n
     }
     if (l->policy_id >= 0 && *fields[l->policy_id])
         *policy_id = fields[l->policy_id];
+    for (int i = 0; i < l->nunnamed; i++)
+        if (*fields[l->unnamed[i]])
+            err_at(&c, l->unnamed[i],
+                   "has a value, but the header names no column here (name it; extra_* columns "
+                   "are ignored)");
     /* which drivers and vehicles this row has, and how many incidents */
     int driver_index[MAX_N], nd = 0, nv = 0;
     int32_t count[MQ_ENT_COUNT] = {0};

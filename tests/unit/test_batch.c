@@ -220,6 +220,35 @@ static void test_layout_errors(void **state)
     layout_error(um, 1, "column effective_date: is required");
 }
 
+/* A spreadsheet's empty trailing columns (",," after the last name, and
+ * on every row) are no error: the rows give the input they give without
+ * them. A value under a column the header leaves unnamed is one. */
+static void test_unnamed_columns(void **state)
+{
+    (void)state;
+    const char *row = "2026-03-01,OH,43215,100000,300000,100000,1990-06-15,female,married,"
+                      "2008-07-01,2022,5";
+    const char *names = "effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,d1_dob,"
+                        "d1_gender,d1_marital_status,d1_first_licensed,v1_year,v1_symbol";
+    char plain[1024], wide[1024];
+    snprintf(plain, sizeof plain, "%s\n%s\n", names, row);
+    snprintf(wide, sizeof wide, "%s,,\r\n%s,,\r\n%s,,\"a note\"\r\n", names, row, row);
+    collect a, b;
+    mq_batch_stats sa, sb;
+    char err[256];
+    assert_int_equal(run_book(plain, 1, dump_row, NULL, &a, &sa, err, sizeof err), MQ_BATCH_OK);
+    assert_int_equal(run_book(wide, 1, dump_row, NULL, &b, &sb, err, sizeof err), MQ_BATCH_OK);
+    assert_long(sb.rows, 2);
+    assert_long(sb.invalid, 1);
+    const char *second = strchr(b.out.data, '\n') + 1;
+    assert_true((size_t)(second - b.out.data) == a.out.len);
+    assert_memory_equal(b.out.data, a.out.data, a.out.len);
+    assert_string_equal(second, "3 - line 3: column #14: has a value, but the header names no "
+                                "column here (name it; extra_* columns are ignored)\n");
+    mq_batch_buf_free(&a.out);
+    mq_batch_buf_free(&b.out);
+}
+
 /* ---- CSV rows and JSON requests give the same input ------------------------------ */
 
 static void test_csv_equals_json(void **state)
@@ -1036,23 +1065,15 @@ static void test_gen_book_deterministic(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_formats),
-        cmocka_unit_test(test_layout_errors),
-        cmocka_unit_test(test_csv_equals_json),
-        cmocka_unit_test(test_bad_rows),
-        cmocka_unit_test(test_plain_lines_as_libcsv),
-        cmocka_unit_test(test_intake_checks),
-        cmocka_unit_test(test_rules_as_json),
-        cmocka_unit_test(test_bad_header),
-        cmocka_unit_test(test_empty_book),
-        cmocka_unit_test(test_bad_ndjson),
-        cmocka_unit_test(test_order_any_threads),
-        cmocka_unit_test(test_cancel),
-        cmocka_unit_test(test_percentile),
-        cmocka_unit_test(test_chart_bins),
-        cmocka_unit_test(test_chart_png),
-        cmocka_unit_test(test_impact_by_hand),
-        cmocka_unit_test(test_gen_book_deterministic),
+        cmocka_unit_test(test_buf_formats),     cmocka_unit_test(test_layout_errors),
+        cmocka_unit_test(test_unnamed_columns), cmocka_unit_test(test_csv_equals_json),
+        cmocka_unit_test(test_bad_rows),        cmocka_unit_test(test_plain_lines_as_libcsv),
+        cmocka_unit_test(test_intake_checks),   cmocka_unit_test(test_rules_as_json),
+        cmocka_unit_test(test_bad_header),      cmocka_unit_test(test_empty_book),
+        cmocka_unit_test(test_bad_ndjson),      cmocka_unit_test(test_order_any_threads),
+        cmocka_unit_test(test_cancel),          cmocka_unit_test(test_percentile),
+        cmocka_unit_test(test_chart_bins),      cmocka_unit_test(test_chart_png),
+        cmocka_unit_test(test_impact_by_hand),  cmocka_unit_test(test_gen_book_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
