@@ -258,6 +258,9 @@ typedef struct mq_batch_bins {
 } mq_batch_bins;
 /* Bins the sorted changes (after mq_batch_impact_finish). */
 void mq_batch_impact_bins(const mq_batch_impact *im, mq_batch_bins *b);
+/* The chart's subtitle: "CARRIER: N policies quoted under both versions;
+ * mean +x%, median +y%", or, when none is, how many each version quoted. */
+void mq_batch_impact_subtitle(const mq_batch_impact *im, char *out, size_t n);
 /* The histogram of changes, drawn with cairo as a PNG written to `to`
  * (opened by the caller; `name` names it in messages). False with
  * "NAME: reason" in err. */

@@ -129,6 +129,22 @@ static cairo_status_t write_png(void *arg, const unsigned char *data, unsigned i
     return CAIRO_STATUS_WRITE_ERROR;
 }
 
+void mq_batch_impact_subtitle(const mq_batch_impact *im, char *out, size_t n)
+{
+    mq_plan_info pi[2];
+    mq_plan_get_info(im->plan[0], &pi[0]);
+    mq_plan_get_info(im->plan[1], &pi[1]);
+    if (im->n == 0) /* a mean or median of nothing is not 0% */
+        snprintf(out, n,
+                 "%s: no policy quoted under both versions (%ld quoted under %s, %ld under %s)",
+                 pi[0].carrier_name, im->status[0][MQ_QUOTED], pi[0].version,
+                 im->status[1][MQ_QUOTED], pi[1].version);
+    else
+        snprintf(out, n, "%s: %zu %s quoted under both versions; mean %+.2f%%, median %+.2f%%",
+                 pi[0].carrier_name, im->n, im->n == 1 ? "policy" : "policies",
+                 mq_batch_impact_mean(im), mq_batch_percentile(im->pct, im->n, 50));
+}
+
 bool mq_batch_impact_png(const mq_batch_impact *im, FILE *to, const char *name, char *err,
                          size_t errlen)
 {
@@ -153,9 +169,7 @@ bool mq_batch_impact_png(const mq_batch_impact *im, FILE *to, const char *name, 
     snprintf(title, sizeof title, "Premium change: %s %s -> %s", pi[0].plan_id, pi[0].version,
              pi[1].version);
     double mean = mq_batch_impact_mean(im), median = mq_batch_percentile(im->pct, im->n, 50);
-    snprintf(sub, sizeof sub,
-             "%s: %zu policies quoted under both versions; mean %+.2f%%, median %+.2f%%",
-             pi[0].carrier_name, im->n, im->n ? mean : 0, im->n ? median : 0);
+    mq_batch_impact_subtitle(im, sub, sizeof sub);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
     fit_text(cr, LEFT, 32, title, 18, WIDTH - LEFT - RIGHT);
@@ -239,6 +253,10 @@ bool mq_batch_impact_png(const mq_batch_impact *im, FILE *to, const char *name, 
         text_at(cr, LEFT + pw - 4, TOP + 30, "--- median", 1);
         cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
         text_at(cr, LEFT + pw - 4, TOP + 46, "--- no change", 1);
+    } else {
+        cairo_set_font_size(cr, 16);
+        cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+        text_at(cr, LEFT + pw / 2, TOP + ph / 3, "no policy is quoted under both versions", 0.5);
     }
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);

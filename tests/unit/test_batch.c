@@ -805,7 +805,8 @@ static void test_chart_bins(void **state)
 /* The chart itself, read back: with no change at all, the one bar is
  * centred on 0 and grey (neither a decrease nor an increase); with changes
  * of +37,000% and more, a chart is drawn (its bins used to run past their
- * array) whose count axis still reads 0 to 2. */
+ * array) whose count axis still reads 0 to 2; with no policy quoted under
+ * both versions, the subtitle says so instead of a mean of +0.00%. */
 static uint32_t chart_pixel(const mq_batch_impact *im, int x, int y)
 {
     char path[] = "/tmp/mq-test-chart-XXXXXX";
@@ -848,8 +849,21 @@ static void test_chart_png(void **state)
     /* bins of 1000 from -2000: 38000 is bin 40 of 60, x 80 + 40.5 x 14.83 = 681 */
     assert_int_equal(chart_pixel(im, 681, 480), 0xCC5433); /* an increase, 0.80 0.33 0.20 */
     assert_int_equal(chart_pixel(im, 700, 480), 0xFFFFFF);
+    /* the subtitle: with no policy quoted under both, no mean or median
+     * (they used to read +0.00%), but how many each version quoted */
+    char sub[256];
+    im->n = 1;
+    mq_batch_impact_subtitle(im, sub, sizeof sub);
+    assert_string_equal(sub, "Keystone Mutual Insurance Company: 1 policy quoted under both "
+                             "versions; mean +37828.64%, median +37828.64%");
     im->pct = NULL;
     im->n = 0;
+    im->status[0][MQ_QUOTED] = 493;
+    im->status[1][MQ_DECLINED] = 500;
+    mq_batch_impact_subtitle(im, sub, sizeof sub);
+    assert_string_equal(sub, "Keystone Mutual Insurance Company: no policy quoted under both "
+                             "versions (493 quoted under 2026-01-01, 0 under 2026-01-01)");
+    assert_int_equal(chart_pixel(im, 570, 480), 0xFFFFFF); /* no bar */
     free(im);
     mq_engine_free(e);
 }
