@@ -672,6 +672,9 @@ static bool parse_ndjson(const char *text, size_t len, const mq_intake *ik, mq_a
     if (json_is_string(id)) {
         *policy_id = mq_arena_strdup(a, json_string_value(id));
         ok = *policy_id != NULL;
+    } else if (json_is_integer(id)) { /* policy numbers exported as numbers */
+        *policy_id = mq_arena_printf(a, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+        ok = *policy_id != NULL;
     }
     if (ok && mq_req_is_bundle(doc)) {
         errs->count = 1;

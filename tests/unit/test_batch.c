@@ -598,6 +598,35 @@ static void test_bad_ndjson(void **state)
     free(good);
 }
 
+/* extra.policy_id of an NDJSON row is echoed whether the policy admin
+ * system exports it as a string or as a whole number. */
+static void test_ndjson_policy_ids(void **state)
+{
+    (void)state;
+    char *good = gen_book(1, 3, MQ_BATCH_NDJSON, "OH");
+    char *nl = strchr(good, '\n');
+    assert_non_null(nl);
+    *nl = '\0';
+    char *id = strstr(good, "\"policy_id\":\"P00000001\"");
+    assert_non_null(id);
+    size_t at = (size_t)(id - good) + strlen("\"policy_id\":");
+    mq_batch_buf book = {0};
+    assert_true(mq_batch_buf_printf(&book, "%s\n%.*s123456789%s\n%.*s-42%s\n", good, (int)at, good,
+                                    id + strlen("\"policy_id\":\"P00000001\""), (int)at, good,
+                                    id + strlen("\"policy_id\":\"P00000001\"")));
+    collect c;
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(run_book(book.data, 1, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
+    assert_long(st.invalid, 0);
+    assert_true(strncmp(c.out.data, "1 P00000001 eff=", 16) == 0);
+    assert_non_null(strstr(c.out.data, "\n2 123456789 eff="));
+    assert_non_null(strstr(c.out.data, "\n3 -42 eff="));
+    mq_batch_buf_free(&c.out);
+    mq_batch_buf_free(&book);
+    free(good);
+}
+
 /* ---- Order and threads ------------------------------------------------------------ */
 
 static void test_order_any_threads(void **state)
@@ -1079,15 +1108,25 @@ static void test_gen_book_deterministic(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_formats),     cmocka_unit_test(test_layout_errors),
-        cmocka_unit_test(test_unnamed_columns), cmocka_unit_test(test_csv_equals_json),
-        cmocka_unit_test(test_bad_rows),        cmocka_unit_test(test_plain_lines_as_libcsv),
-        cmocka_unit_test(test_intake_checks),   cmocka_unit_test(test_rules_as_json),
-        cmocka_unit_test(test_bad_header),      cmocka_unit_test(test_empty_book),
-        cmocka_unit_test(test_bad_ndjson),      cmocka_unit_test(test_order_any_threads),
-        cmocka_unit_test(test_cancel),          cmocka_unit_test(test_percentile),
-        cmocka_unit_test(test_chart_bins),      cmocka_unit_test(test_chart_png),
-        cmocka_unit_test(test_impact_by_hand),  cmocka_unit_test(test_gen_book_deterministic),
+        cmocka_unit_test(test_buf_formats),
+        cmocka_unit_test(test_layout_errors),
+        cmocka_unit_test(test_unnamed_columns),
+        cmocka_unit_test(test_csv_equals_json),
+        cmocka_unit_test(test_bad_rows),
+        cmocka_unit_test(test_plain_lines_as_libcsv),
+        cmocka_unit_test(test_intake_checks),
+        cmocka_unit_test(test_rules_as_json),
+        cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_empty_book),
+        cmocka_unit_test(test_bad_ndjson),
+        cmocka_unit_test(test_ndjson_policy_ids),
+        cmocka_unit_test(test_order_any_threads),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_percentile),
+        cmocka_unit_test(test_chart_bins),
+        cmocka_unit_test(test_chart_png),
+        cmocka_unit_test(test_impact_by_hand),
+        cmocka_unit_test(test_gen_book_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
