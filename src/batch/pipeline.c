@@ -255,9 +255,10 @@ typedef struct reader {
     char *buf;
     size_t start, end, cap;
     bool eof, first;
-    long line;      /* physical lines consumed */
-    int64_t offset; /* bytes consumed */
-    chunk *cur;     /* the chunk being filled; NULL when stopping */
+    bool cr_ends_line; /* CSV: a bare CR ends a line too (old Mac spreadsheets write them) */
+    long line;         /* physical lines consumed */
+    int64_t offset;    /* bytes consumed */
+    chunk *cur;        /* the chunk being filled; NULL when stopping */
     /* CSV */
     struct csv_parser csv;
     bool csv_on;
@@ -302,18 +303,38 @@ static bool fill(reader *r)
     return true;
 }
 
-/* The next physical line with its newline, if any. *too_long when it is
+/* The length of the first physical line of b[0..avail) with its ending,
+ * or 0 when more input is needed to know where it ends. Lines end at LF
+ * and, when cr_ends_line, at a bare CR (CR LF stays one ending); at the
+ * end of the input, the rest is a line. */
+static size_t line_length(const reader *r, const char *b, size_t avail)
+{
+    const char *nl = memchr(b, '\n', avail);
+    size_t scan = nl ? (size_t)(nl - b) : avail;
+    const char *cr = r->cr_ends_line ? memchr(b, '\r', scan) : NULL;
+    if (cr) {
+        size_t i = (size_t)(cr - b);
+        if (i + 1 < avail)
+            return b[i + 1] == '\n' ? i + 2 : i + 1;
+        return r->eof ? i + 1 : 0; /* a CR last in the buffer: is an LF next? */
+    }
+    if (nl)
+        return scan + 1;
+    return r->eof ? avail : 0;
+}
+
+/* The next physical line with its ending, if any. *too_long when it is
  * longer than MAX_LINE: it is then skipped and *s is NULL. False at the end. */
 static bool next_line(reader *r, const char **s, size_t *n, bool *too_long)
 {
     *too_long = false;
     for (;;) {
-        char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
-        if (nl || (r->eof && r->start < r->end)) {
+        size_t len = r->start < r->end ? line_length(r, r->buf + r->start, r->end - r->start) : 0;
+        if (len) {
             *s = r->buf + r->start;
-            *n = nl ? (size_t)(nl - *s) + 1 : r->end - r->start;
-            r->start += *n;
-            r->offset += (int64_t)*n;
+            *n = len;
+            r->start += len;
+            r->offset += (int64_t)len;
             r->line++;
             return true;
         }
@@ -326,7 +347,7 @@ static bool next_line(reader *r, const char **s, size_t *n, bool *too_long)
                 r->start = r->end;
                 if (!fill(r))
                     return true;
-                nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+                char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
                 if (nl) {
                     size_t k = (size_t)(nl - (r->buf + r->start)) + 1;
                     r->start += k;
@@ -456,8 +477,8 @@ static void csv_header(reader *r)
     }
 }
 
-/* A record that starts where the last one ended: on the same physical line
- * only after a bare CR (a terminator for libcsv). */
+/* A record that starts where the last one ended, at the start of a
+ * physical line (a bare CR, libcsv's other terminator, ends a line too). */
 static void next_record(reader *r)
 {
     r->in_rec = false;
@@ -908,6 +929,7 @@ int mq_batch_run(const mq_batch_job *job, mq_batch_stats *st, char *err, size_t 
         goto done;
     }
     p.format = st->format = (mq_batch_format)format;
+    r.cr_ends_line = p.format == MQ_BATCH_CSV;
     if (p.format == MQ_BATCH_CSV) {
         if (!csv_restart(&r))
             goto done;

@@ -249,6 +249,42 @@ static void test_unnamed_columns(void **state)
     mq_batch_buf_free(&b.out);
 }
 
+/* Lines that end in a bare CR (CSV as old Mac spreadsheets save it) are
+ * lines: every row is read, none lost with the header, and each is named
+ * by its own line number, as with LF or CR LF endings, mixed or not. */
+static void test_cr_line_endings(void **state)
+{
+    (void)state;
+    const char *row = "2026-03-01,OH,43215,100000,300000,100000,1990-06-15,female,married,"
+                      "2008-07-01,2022,5";
+    const char *bad = "2026-03-01,OH,43215,100000,300000,100000,1990-02-30,female,married,"
+                      "2008-07-01,2022,5";
+    const char *names = "effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,d1_dob,"
+                        "d1_gender,d1_marital_status,d1_first_licensed,v1_year,v1_symbol";
+    const char *want = "line 3: column d1_dob: not a valid date \"1990-02-30\"";
+    char book[2048];
+    const char *const endings[][5] = {{"\r", "\r", "\r", "\r", ""},
+                                      {"\r\n", "\r", "\n", "\r", "\r\n"}};
+    for (size_t k = 0; k < 2; k++) {
+        const char *const *e = endings[k];
+        snprintf(book, sizeof book, "%s%s%s%s%s%s%s%s\"%s\"%s", names, e[0], row, e[1], bad, e[2],
+                 row, e[3], "x", e[4]);
+        /* the last row: a quoted lone field, too few fields (line 5) */
+        collect c;
+        mq_batch_stats st;
+        char err[256];
+        assert_int_equal(run_book(book, 2, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
+        assert_long(st.rows, 4);
+        assert_long(st.invalid, 2);
+        assert_string_equal(st.first_error, want);
+        assert_true(strncmp(c.out.data, "2 - eff=", 8) == 0);
+        assert_non_null(strstr(c.out.data, "\n3 - line 3: column d1_dob: not a valid date"));
+        assert_non_null(strstr(c.out.data, "\n4 - eff="));
+        assert_non_null(strstr(c.out.data, "\n5 - line 5: has 1 field, the header has 12\n"));
+        mq_batch_buf_free(&c.out);
+    }
+}
+
 /* ---- CSV rows and JSON requests give the same input ------------------------------ */
 
 static void test_csv_equals_json(void **state)
@@ -1111,6 +1147,7 @@ int main(void)
         cmocka_unit_test(test_buf_formats),
         cmocka_unit_test(test_layout_errors),
         cmocka_unit_test(test_unnamed_columns),
+        cmocka_unit_test(test_cr_line_endings),
         cmocka_unit_test(test_csv_equals_json),
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_plain_lines_as_libcsv),
