@@ -246,24 +246,58 @@ static const char *find_plan_id(const mq_engine *e, const char *carrier, const c
     return NULL;
 }
 
-/* Opens --out-csv (with its header) and --png before the book is rated,
- * so a path that cannot be written fails at once; false with "PATH:
- * reason" in err. */
-static bool open_outputs(const cli_opts *o, mq_batch_impact *im, FILE **png, char *err,
-                         size_t errlen)
+/* Whether `path` exists and is the file `st` describes (a link to it too). */
+static bool same_file(const char *path, const struct stat *st)
 {
+    struct stat ps;
+    return stat(path, &ps) == 0 && ps.st_dev == st->st_dev && ps.st_ino == st->st_ino;
+}
+
+/* Refuses an output that is the book, or the other output: opening it for
+ * writing would empty it before a row is read. */
+static int check_output(const char *opt, const char *path, FILE *book, FILE *other,
+                        const char *other_opt, char *err, size_t errlen)
+{
+    struct stat st;
+    if (fstat(fileno(book), &st) == 0 && S_ISREG(st.st_mode) && same_file(path, &st)) {
+        snprintf(err, errlen,
+                 "%s %s is the book itself: it would be overwritten (name another file)", opt,
+                 path);
+        return MQ_BATCH_BAD_INPUT;
+    }
+    if (other && fstat(fileno(other), &st) == 0 && same_file(path, &st)) {
+        snprintf(err, errlen, "%s and %s name the same file, %s", other_opt, opt, path);
+        return MQ_BATCH_BAD_INPUT;
+    }
+    return MQ_BATCH_OK;
+}
+
+/* Opens --out-csv (with its header) and --png before the book is rated,
+ * so a path that cannot be written fails at once: MQ_BATCH_FAIL with
+ * "PATH: reason" in err, or MQ_BATCH_BAD_INPUT when a path names the book
+ * (or both name one file), which is then left as it was. */
+static int open_outputs(const cli_opts *o, FILE *book, mq_batch_impact *im, FILE **png, char *err,
+                        size_t errlen)
+{
+    int rc;
     if (o->out_csv) {
+        if ((rc = check_output("--out-csv", o->out_csv, book, NULL, NULL, err, errlen)))
+            return rc;
         im->csv = fopen(o->out_csv, "w");
         if (!im->csv || fputs(MQ_BATCH_IMPACT_HEADER, im->csv) < 0) {
             snprintf(err, errlen, "%s: %s", o->out_csv, strerror(errno));
-            return false;
+            return MQ_BATCH_FAIL;
         }
     }
-    if (o->png && !(*png = fopen(o->png, "wb"))) {
-        snprintf(err, errlen, "%s: %s", o->png, strerror(errno));
-        return false;
+    if (o->png) {
+        if ((rc = check_output("--png", o->png, book, im->csv, "--out-csv", err, errlen)))
+            return rc;
+        if (!(*png = fopen(o->png, "wb"))) {
+            snprintf(err, errlen, "%s: %s", o->png, strerror(errno));
+            return MQ_BATCH_FAIL;
+        }
     }
-    return true;
+    return MQ_BATCH_OK;
 }
 
 /* Closes the chart's file; false with "NAME: reason" in err. */
@@ -307,7 +341,7 @@ int cli_impact(const cli_opts *o)
         goto done;
     im->plan[0] = mq_engine_find_version(e, plan_id, o->from);
     im->plan[1] = mq_engine_find_version(e, plan_id, o->to);
-    if (!open_outputs(o, im, &png, err, sizeof err))
+    if ((rc = open_outputs(o, in, im, &png, err, sizeof err)) != MQ_BATCH_OK)
         goto done;
     mq_batch_job job = {.in = in,
                         .name = o->file,

@@ -10,7 +10,8 @@
  * give the same CSV results; the output does not depend on --threads; stdin;
  * bad rows and a bad header with their exact messages and exit codes;
  * `impact` on a four-policy book worked out by hand (see test_batch.c in
- * tests/unit) with its summary, CSV and PNG; gen-book's options; SIGINT
+ * tests/unit) with its summary, CSV and PNG; outputs naming the book
+ * refused, the book intact; gen-book's options; SIGINT
  * mid-run (whole rows up to where reading stopped, exit 130).
  * Run from the repository root (meson's workdir for tests).
  */
@@ -596,6 +597,58 @@ static void test_impact(void **state)
 
 /* ---- gen-book --------------------------------------------------------------------------- */
 
+/* An output that names the book (or a link to it, or the book read from
+ * stdin) is refused before anything is opened for writing: the book is
+ * left as it was (it used to be emptied, then reported empty). Two
+ * outputs naming one file are refused too. */
+static void test_impact_output_is_book(void **state)
+{
+    (void)state;
+    char book[96], link[96], out[96];
+    temp_path(book, sizeof book, "mine.csv");
+    temp_path(link, sizeof link, "mine-link.csv");
+    temp_path(out, sizeof out, "twice.out");
+    spill(book, impact_book);
+    unlink(link);
+    assert_int_equal(symlink(book, link), 0);
+    char want[512];
+    const char *const cases[][2] = {{"--out-csv", book}, {"--png", link}};
+    for (size_t i = 0; i < 2; i++) {
+        run r = RUN("impact", "--plans", plans, "--carrier", "keystone", "--from", "2026-01-01",
+                    "--to", "2026-07-01", cases[i][0], cases[i][1], book);
+        assert_exit(&r, 2);
+        snprintf(want, sizeof want,
+                 "multiquote impact: %s %s is the book itself: it would be overwritten (name "
+                 "another file)\n",
+                 cases[i][0], cases[i][1]);
+        assert_string_equal(r.err, want);
+        assert_string_equal(r.out, "");
+        ts_result_free(&r);
+        char *text = ts_read_file(book, NULL);
+        assert_string_equal(text, impact_book);
+        free(text);
+    }
+    run r = RUN_STDIN(book, "impact", "--plans", plans, "--carrier", "keystone", "--from",
+                      "2026-01-01", "--to", "2026-07-01", "--out-csv", link, "-");
+    assert_exit(&r, 2);
+    snprintf(want, sizeof want,
+             "multiquote impact: --out-csv %s is the book itself: it would be overwritten (name "
+             "another file)\n",
+             link);
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+    char *text = ts_read_file(book, NULL);
+    assert_string_equal(text, impact_book);
+    free(text);
+    r = RUN("impact", "--plans", plans, "--carrier", "keystone", "--from", "2026-01-01", "--to",
+            "2026-07-01", "--out-csv", out, "--png", out, book);
+    assert_exit(&r, 2);
+    snprintf(want, sizeof want, "multiquote impact: --out-csv and --png name the same file, %s\n",
+             out);
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+}
+
 static void test_gen_book(void **state)
 {
     (void)state;
@@ -651,6 +704,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_empty_book),
         cmocka_unit_test(test_bundle_row),
         cmocka_unit_test(test_impact),
+        cmocka_unit_test(test_impact_output_is_book),
         cmocka_unit_test(test_gen_book),
         cmocka_unit_test(test_interrupt),
     };
