@@ -472,7 +472,12 @@ static void csv_header(reader *r)
     }
     p->layout = mq_batch_layout_new((const char *const *)r->header, r->nheader, err, sizeof err);
     if (!p->layout) {
-        fail(p, MQ_BATCH_BAD_INPUT, "%s: line %ld: %s", p->job->name, r->rec_line, err);
+        /* a spreadsheet set to another list separator writes one long column */
+        const char *sep = r->nheader == 1 ? strpbrk(r->header[0], ";\t") : NULL;
+        fail(p, MQ_BATCH_BAD_INPUT, "%s: line %ld: %s%s", p->job->name, r->rec_line, err,
+             !sep          ? ""
+             : *sep == ';' ? " (columns are separated by commas, not semicolons)"
+                           : " (columns are separated by commas, not tabs)");
         r->fatal = true;
     }
 }
@@ -889,10 +894,18 @@ static void write_chunks(pipeline *p, mq_batch_stats *st, double t0)
 /* ---- Entry point ----------------------------------------------------------------------- */
 
 /* The book's format from its first character that is not white space;
- * -1 when the book holds nothing else (or cannot be read). */
+ * -1 when the book holds nothing else, cannot be read or is UTF-16 (a
+ * byte order mark FF FE or FE FF; the pipeline's failure then says so). */
 static int detect(reader *r)
 {
     fill(r);
+    if (r->end - r->start >= 2 && (memcmp(r->buf + r->start, "\xFF\xFE", 2) == 0 ||
+                                   memcmp(r->buf + r->start, "\xFE\xFF", 2) == 0)) {
+        fail(r->p, MQ_BATCH_BAD_INPUT,
+             "%s: the book is UTF-16 text; save it as UTF-8 (\"CSV UTF-8\" in a spreadsheet)",
+             r->p->job->name);
+        return -1;
+    }
     for (size_t i = r->start; i < r->end; i++)
         if (r->buf[i] != ' ' && r->buf[i] != '\t' && r->buf[i] != '\r' && r->buf[i] != '\n')
             return r->buf[i] == '{' ? MQ_BATCH_NDJSON : MQ_BATCH_CSV;

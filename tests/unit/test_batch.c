@@ -577,6 +577,25 @@ static void test_bad_header(void **state)
                      MQ_BATCH_BAD_INPUT);
     assert_string_equal(err, "book: line 3: header: a quoted field is not closed");
     mq_batch_buf_free(&c.out);
+    /* a spreadsheet's other list separator, and UTF-16 text, are named */
+    book = "effective_date;state;zip\n2026-01-01;OH;43215\n";
+    assert_int_equal(run_book(book, 1, dump_row, NULL, &c, &st, err, sizeof err),
+                     MQ_BATCH_BAD_INPUT);
+    assert_string_equal(err, "book: line 1: column \"effective_date;state;zip\": unknown column "
+                             "(see docs/batch.md; extra_* columns are ignored) (columns are "
+                             "separated by commas, not semicolons)");
+    mq_batch_buf_free(&c.out);
+    static const char utf16[] = "\xFF\xFE"
+                                "e\0f\0f\0e\0c\0t\0";
+    FILE *f = fmemopen((void *)utf16, sizeof utf16 - 1, "r");
+    collect u = {0};
+    mq_batch_job job = {
+        .in = f, .name = "book", .threads = 1, .row = dump_row, .sink = collect_sink, .ctx = &u};
+    assert_int_equal(mq_batch_run(&job, &st, err, sizeof err), MQ_BATCH_BAD_INPUT);
+    fclose(f);
+    assert_string_equal(
+        err, "book: the book is UTF-16 text; save it as UTF-8 (\"CSV UTF-8\" in a spreadsheet)");
+    assert_int_equal(u.out.len, 0);
 }
 
 /* A book without a single policy is bad input, not an empty success:
