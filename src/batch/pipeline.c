@@ -894,8 +894,9 @@ static void write_chunks(pipeline *p, mq_batch_stats *st, double t0)
 /* ---- Entry point ----------------------------------------------------------------------- */
 
 /* The book's format from its first character that is not white space;
- * -1 when the book holds nothing else, cannot be read or is UTF-16 (a
- * byte order mark FF FE or FE FF; the pipeline's failure then says so). */
+ * -1 when the book holds nothing else, cannot be read, is UTF-16 (a byte
+ * order mark FF FE or FE FF) or a JSON array (the pipeline's failure then
+ * says so). */
 static int detect(reader *r)
 {
     fill(r);
@@ -906,9 +907,18 @@ static int detect(reader *r)
              r->p->job->name);
         return -1;
     }
-    for (size_t i = r->start; i < r->end; i++)
-        if (r->buf[i] != ' ' && r->buf[i] != '\t' && r->buf[i] != '\r' && r->buf[i] != '\n')
-            return r->buf[i] == '{' ? MQ_BATCH_NDJSON : MQ_BATCH_CSV;
+    for (size_t i = r->start; i < r->end; i++) {
+        char c = r->buf[i];
+        if (c == '[') { /* a JSON document holding an array: not a book */
+            fail(r->p, MQ_BATCH_BAD_INPUT,
+                 "%s: the book is a JSON array; a book holds one JSON request per line "
+                 "(NDJSON: jq -c '.[]' writes an array that way)",
+                 r->p->job->name);
+            return -1;
+        }
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return c == '{' ? MQ_BATCH_NDJSON : MQ_BATCH_CSV;
+    }
     return r->eof ? -1 : MQ_BATCH_NDJSON; /* empty, or white space past the first block */
 }
 

@@ -596,6 +596,14 @@ static void test_bad_header(void **state)
     assert_string_equal(
         err, "book: the book is UTF-16 text; save it as UTF-8 (\"CSV UTF-8\" in a spreadsheet)");
     assert_int_equal(u.out.len, 0);
+    /* an export as one JSON array, not one request per line */
+    book = "\n  [\n  {\"line\": \"auto\"}\n]\n";
+    assert_int_equal(run_book(book, 1, dump_row, NULL, &c, &st, err, sizeof err),
+                     MQ_BATCH_BAD_INPUT);
+    assert_string_equal(err, "book: the book is a JSON array; a book holds one JSON request per "
+                             "line (NDJSON: jq -c '.[]' writes an array that way)");
+    assert_false(c.started);
+    mq_batch_buf_free(&c.out);
 }
 
 /* A book without a single policy is bad input, not an empty success:
