@@ -656,6 +656,22 @@ static void parse_incidents(conv *c, int n, int d, int32_t first, int count)
 
 /* ---- Row ------------------------------------------------------------------------ */
 
+/* Whether a row repeats the header (books joined with `cat`, each with its
+ * header): every cell is its column's name, empty under an unnamed one. */
+static bool is_header(const mq_batch_layout *l, const char *const *fields)
+{
+    for (int i = 0, u = 0; i < l->ncols; i++) {
+        bool unnamed = u < l->nunnamed && l->unnamed[u] == i;
+        u += unnamed;
+        const char *f = fields[i];
+        if (i == 0 && strncmp(f, "\xEF\xBB\xBF", 3) == 0) /* the joined book's byte order mark */
+            f += 3;
+        if (strcmp(f, unnamed ? "" : l->names[i]) != 0)
+            return false;
+    }
+    return true;
+}
+
 static bool present(const conv *c, const int *cols, int n)
 {
     for (int i = 0; i < n; i++)
@@ -926,6 +942,10 @@ bool mq_batch_csv_row(const mq_batch_layout *l, const char *const *fields, int n
     *policy_id = NULL;
     if (n != l->ncols) {
         err_at(&c, -1, "has %d fields, the header has %d", n, l->ncols);
+        return false;
+    }
+    if (is_header(l, fields)) {
+        err_at(&c, -1, "the header row again (books joined with their headers?)");
         return false;
     }
     if (l->policy_id >= 0 && *fields[l->policy_id])

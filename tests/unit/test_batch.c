@@ -285,6 +285,34 @@ static void test_cr_line_endings(void **state)
     }
 }
 
+/* Books joined with `cat`, each with its header (and byte order mark): the
+ * header again is one invalid row saying so, not a list of a cell's errors
+ * per column; the rows around it are read as usual. */
+static void test_header_again(void **state)
+{
+    (void)state;
+    const char *names = "policy_id,effective_date,state,zip,bi_per_person,bi_per_accident,"
+                        "pd_limit,d1_dob,d1_gender,d1_marital_status,d1_first_licensed,v1_year,"
+                        "v1_symbol,";
+    const char *row = "P1,2026-03-01,OH,43215,100000,300000,100000,1990-06-15,female,married,"
+                      "2008-07-01,2022,5,";
+    char book[2048];
+    snprintf(book, sizeof book, "\xEF\xBB\xBF%s\r\n%s\r\n\xEF\xBB\xBF%s\r\n%s\r\n", names, row,
+             names, row);
+    collect c;
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(run_book(book, 2, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
+    assert_long(st.rows, 3);
+    assert_long(st.invalid, 1);
+    assert_string_equal(st.first_error,
+                        "line 3: the header row again (books joined with their headers?)");
+    assert_true(strncmp(c.out.data, "2 P1 eff=", 9) == 0);
+    assert_non_null(strstr(c.out.data, "\n3 - line 3: the header row again (books joined with "
+                                       "their headers?)\n4 P1 eff="));
+    mq_batch_buf_free(&c.out);
+}
+
 /* ---- CSV rows and JSON requests give the same input ------------------------------ */
 
 static void test_csv_equals_json(void **state)
@@ -1175,6 +1203,7 @@ int main(void)
         cmocka_unit_test(test_layout_errors),
         cmocka_unit_test(test_unnamed_columns),
         cmocka_unit_test(test_cr_line_endings),
+        cmocka_unit_test(test_header_again),
         cmocka_unit_test(test_csv_equals_json),
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_plain_lines_as_libcsv),
