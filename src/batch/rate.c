@@ -138,10 +138,15 @@ void mq_batch_rate_free(mq_batch_rate_ctx *rc)
     rc->nplans = 0;
 }
 
-/* The plan mq_engine_select would pick for the context's one carrier: the
- * latest effective on or before the request's date, for its line and state
- * (the first of equals). NULL when the request asks for other carriers, or
- * the carrier has no plan for it: mq_rate_all then says why. */
+/* The one plan mq_rate_all would rate for the context's carrier, picked as
+ * mq_engine_pick picks: in effect on the request's date (effective on or
+ * before it, `until` not passed), for its line and state, the latest of its
+ * plan id (the first of equals). NULL -- mq_rate_all then rates the row, and
+ * says why when nothing applies -- when the request asks for other
+ * carriers, when the carrier has no such plan, when it has several plan
+ * ids in effect (mq_rate_all rates each: health issuers offer several), or
+ * for a health plan (metal filters and the market's tax credit, which
+ * takes every silver plan of the area, are mq_rate_all's). */
 static const mq_plan *select_plan(const mq_batch_rate_ctx *rc, const mq_input *in)
 {
     if (!rc->carrier || in->ncarriers != 1 || strcmp(in->carriers[0], rc->carrier) != 0)
@@ -149,12 +154,17 @@ static const mq_plan *select_plan(const mq_batch_rate_ctx *rc, const mq_input *i
     int best = -1;
     for (int i = 0; i < rc->nplans; i++) {
         const mq_plan_info *pi = &rc->plans[i];
-        if (pi->line != in->line || pi->effective > in->effective_date)
+        if (pi->line != in->line || pi->effective > in->effective_date ||
+            (pi->until && in->effective_date > pi->until))
             continue;
         bool writes = false;
         for (int k = 0; k < pi->nstates && !writes; k++)
             writes = pi->states[k] == in->state;
-        if (writes && (best < 0 || pi->effective > rc->plans[best].effective))
+        if (!writes)
+            continue;
+        if (pi->metal >= 0 || (best >= 0 && strcmp(pi->plan_id, rc->plans[best].plan_id) != 0))
+            return NULL;
+        if (best < 0 || pi->effective > rc->plans[best].effective)
             best = i;
     }
     return best >= 0 ? rc->plan[best] : NULL;

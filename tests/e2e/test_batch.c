@@ -1,18 +1,20 @@
 /* test_batch.c -- `multiquote batch`, `impact` and `gen-book`, end to end.
  *
  * Spawns the built binary ($MQ_BIN, else the multiquote of the build folder
- * this program is in) as test_cli.c does. The plans are the
- * repository's auto plans (every plans/<carrier>/<*-auto-*> folder, linked
- * into a temporary folder, so plans of other lines being written do not
- * matter here). Checked: every line of `batch` on a generated book equals
- * `quote --json` on that request, for all carriers and for --carrier (the
- * request then naming that carrier); a CSV book and the same book in NDJSON
- * give the same CSV results; the output does not depend on --threads; stdin;
- * bad rows and a bad header with their exact messages and exit codes;
- * `impact` on a four-policy book worked out by hand (see test_batch.c in
- * tests/unit) with its summary, CSV and PNG; outputs naming the book
- * refused, the book intact; gen-book's options; SIGINT
- * mid-run (whole rows up to where reading stopped, exit 130).
+ * this program is in) as test_cli.c does. The plans are the repository's
+ * auto plans (every plans/<carrier>/<*-auto-*> folder, linked into a
+ * temporary folder, so plans of other lines being written do not matter
+ * here), and all of plans/ for the health test. Checked: every line of
+ * `batch` on a generated book equals `quote --json` on that request, for
+ * all carriers and for --carrier (the request then naming that carrier),
+ * and so do health requests with --carrier (every plan of the issuer, with
+ * its tax credit); a CSV book and the same book in NDJSON give the same CSV
+ * results; the output does not depend on --threads; stdin; bad rows and a
+ * bad header with their exact messages and exit codes; `impact` on a
+ * four-policy book worked out by hand (see test_batch.c in tests/unit) with
+ * its summary, CSV and PNG; outputs naming the book refused, the book
+ * intact; gen-book's options; SIGINT mid-run (whole rows up to where
+ * reading stopped, exit 130).
  * Run from the repository root (meson's workdir for tests).
  */
 #include <stdarg.h>
@@ -326,6 +328,79 @@ static void test_batch_equals_quote(void **state)
     assert_exit(&r, 0);
     check_against_quote(book, r.out, "keystone");
     ts_result_free(&r);
+}
+
+/* batch --carrier on a book of health requests equals quote --json for the
+ * request naming that carrier: every plan the issuer offers there (it used
+ * to rate only one) with the market's premium tax credit (it used to be
+ * 0.00). Each health shopper of tests/data, for issuers of OH and UT. */
+static void test_health_carrier_equals_quote(void **state)
+{
+    (void)state;
+    char all_plans[600], book[96], req[96];
+    assert_non_null(getcwd(all_plans, sizeof all_plans - 8));
+    strcat(all_plans, "/plans");
+    temp_path(book, sizeof book, "health.ndjson");
+    temp_path(req, sizeof req, "health-one.json");
+    glob_t g;
+    assert_int_equal(glob("tests/data/shoppers/health-*.json", 0, NULL, &g), 0);
+    assert_true(g.gl_pathc >= 10);
+    FILE *f = fopen(book, "w");
+    assert_non_null(f);
+    json_t **requests = calloc(g.gl_pathc, sizeof *requests);
+    assert_non_null(requests);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        json_error_t je;
+        requests[i] = json_load_file(g.gl_pathv[i], 0, &je);
+        assert_non_null(requests[i]);
+        char *line = json_dumps(requests[i], JSON_COMPACT);
+        fprintf(f, "%s\n", line);
+        free(line);
+    }
+    assert_int_equal(fclose(f), 0);
+    static const char *const issuers[] = {"buckeyehealth", "cardinalcare", "beehivehealth"};
+    int several = 0; /* results of one issuer for one request, more than one */
+    for (size_t k = 0; k < sizeof issuers / sizeof *issuers; k++) {
+        run b = RUN("batch", "--plans", all_plans, "--carrier", issuers[k], book);
+        if (b.code != 0 && b.code != 2)
+            assert_exit(&b, 0);
+        const char *out = b.out;
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            const char *nl = strchr(out, '\n');
+            assert_non_null(nl);
+            char *got_text = strndup(out, (size_t)(nl - out));
+            json_t *got = parse_json(got_text);
+            out = nl + 1;
+            assert_int_equal(json_integer_value(json_object_get(got, "input_line")), i + 1);
+            json_object_del(got, "input_line");
+            json_t *one = json_deep_copy(requests[i]);
+            json_object_set_new(one, "carriers", json_pack("[s]", issuers[k]));
+            assert_int_equal(json_dump_file(one, req, 0), 0);
+            run q = RUN("quote", "--json", "--plans", all_plans, req);
+            json_t *want = q.code == 0 ? parse_json(q.out) : NULL;
+            if (want) {
+                json_object_del(want, "tips");
+                if (!json_equal(got, want))
+                    fail_msg("%s, --carrier %s: batch\n%s\ndiffers from quote --json\n%s",
+                             g.gl_pathv[i], issuers[k], got_text, q.out);
+                several += json_array_size(json_object_get(got, "results")) > 1;
+            } else { /* quote refuses it: batch has it invalid */
+                assert_string_equal(json_string_value(json_object_get(got, "status")), "invalid");
+            }
+            json_decref(want);
+            json_decref(one);
+            json_decref(got);
+            ts_result_free(&q);
+            free(got_text);
+        }
+        assert_string_equal(out, "");
+        ts_result_free(&b);
+    }
+    assert_true(several > 0);
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        json_decref(requests[i]);
+    free(requests);
+    globfree(&g);
 }
 
 /* ---- CSV books, threads, stdin -------------------------------------------------------- */
@@ -698,6 +773,7 @@ int main(int argc, char **argv)
     snprintf(bin_default, sizeof bin_default, "%s/../multiquote", dirname(self));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_equals_quote),
+        cmocka_unit_test(test_health_carrier_equals_quote),
         cmocka_unit_test(test_csv_book_same_as_ndjson),
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_bad_header_and_usage),
