@@ -403,6 +403,40 @@ static void test_health_carrier_equals_quote(void **state)
     globfree(&g);
 }
 
+/* batch --carrier honours a plan's last day (`until`) as quote does: a row
+ * after it finds the carrier without rates (it used to be rated with the
+ * expired version). Keystone's Ohio plan copied with until: 2026-06-30. */
+static void test_carrier_plan_until(void **state)
+{
+    (void)state;
+    char dir[96], cmd[1024], book[96];
+    temp_path(dir, sizeof dir, "until-plans");
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s/keystone' && cp -r plans/keystone/oh-auto-2026-01-01 '%s/keystone/' && "
+             "sed -i 's/^  effective: 2026-01-01$/&\\n  until: 2026-06-30/' "
+             "'%s/keystone/oh-auto-2026-01-01/plan.yaml' && "
+             "grep -q '^  until: 2026-06-30$' '%s/keystone/oh-auto-2026-01-01/plan.yaml'",
+             dir, dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    temp_path(book, sizeof book, "until.csv");
+    spill(book, "effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,d1_dob,d1_gender,"
+                "d1_marital_status,d1_first_licensed,v1_year,v1_symbol\n"
+                "2026-08-01,OH,43215,100000,300000,100000,1990-06-15,female,married,2008-07-01,"
+                "2022,5\n"
+                "2026-03-01,OH,43215,100000,300000,100000,1990-06-15,female,married,2008-07-01,"
+                "2022,5\n");
+    run r = RUN("batch", "--plans", dir, "--carrier", "keystone", book);
+    assert_exit(&r, 0);
+    assert_string_equal(r.out,
+                        "input_line,policy_id,carrier,plan_id,plan_version,status,total,"
+                        "premium,fees,bi,pd,med,um,comp,coll,reason\n"
+                        "2,,keystone,,,unavailable,,,,,,,,,,Keystone Mutual Insurance Company has "
+                        "no auto rates in effect on 2026-08-01\n"
+                        "3,,keystone,keystone-oh-auto,2026-01-01,quoted,354.00,334.00,20.00,"
+                        "202.00,132.00,,,,,\n");
+    ts_result_free(&r);
+}
+
 /* ---- CSV books, threads, stdin -------------------------------------------------------- */
 
 /* The output without its first column (input_line). */
@@ -774,6 +808,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_equals_quote),
         cmocka_unit_test(test_health_carrier_equals_quote),
+        cmocka_unit_test(test_carrier_plan_until),
         cmocka_unit_test(test_csv_book_same_as_ndjson),
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_bad_header_and_usage),
