@@ -49,7 +49,8 @@ bool mq_batch_buf_money(mq_batch_buf *b, int64_t cents); /* "714.00", "-3.05" */
 /* A CSV field: written as is, or in double quotes (quotes doubled) when it
  * holds a comma, quote, CR or LF. NULL writes nothing. */
 bool mq_batch_buf_csv(mq_batch_buf *b, const char *s);
-/* A JSON string literal with its quotes. */
+/* A JSON string literal with its quotes; bytes that are not UTF-8 (a CSV
+ * book saved as Windows-1252) are written as \ufffd, so the JSON stays valid. */
 bool mq_batch_buf_json_str(mq_batch_buf *b, const char *s);
 void mq_batch_buf_free(mq_batch_buf *b);
 

@@ -133,17 +133,52 @@ bool mq_batch_buf_csv(mq_batch_buf *b, const char *s)
     return ok && mq_batch_buf_puts(b, s) && mq_batch_buf_put(b, "\"", 1);
 }
 
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0 when s does
+ * not start one (a stray continuation byte, an overlong form, a surrogate,
+ * past U+10FFFF, or cut short by the end of the string). */
+static int utf8_sequence(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    int n = c >= 0xC2 && c <= 0xDF   ? 2
+            : c >= 0xE0 && c <= 0xEF ? 3
+            : c >= 0xF0 && c <= 0xF4 ? 4
+                                     : 0;
+    if (!n)
+        return 0;
+    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range */
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (int i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return n;
+}
+
 bool mq_batch_buf_json_str(mq_batch_buf *b, const char *s)
 {
     bool ok = mq_batch_buf_put(b, "\"", 1);
-    for (; ok && *s; s++) {
+    while (ok && *s) {
         unsigned char c = (unsigned char)*s;
+        int n = utf8_sequence((const unsigned char *)s);
         if (c == '"' || c == '\\')
             ok = mq_batch_buf_put(b, "\\", 1) && mq_batch_buf_put(b, s, 1);
         else if (c < 0x20)
             ok = mq_batch_buf_printf(b, "\\u%04x", c);
+        else if (n == 0) /* a CSV book's byte that is not UTF-8 (Windows-1252 "\xE9") */
+            ok = mq_batch_buf_puts(b, "\\ufffd");
         else
-            ok = mq_batch_buf_put(b, s, 1);
+            ok = mq_batch_buf_put(b, s, (size_t)n);
+        s += n ? n : 1;
     }
     return ok && mq_batch_buf_put(b, "\"", 1);
 }

@@ -172,6 +172,14 @@ static void test_buf_formats(void **state)
     b.len = 0;
     assert_true(mq_batch_buf_json_str(&b, "q\"b\\\x01"));
     assert_string_equal(b.data, "\"q\\\"b\\\\\\u0001\"");
+    /* text that is not UTF-8 (a Windows-1252 book's "\xE9") cannot reach the
+     * JSON: each bad byte is U+FFFD; valid sequences of 2 to 4 bytes stay */
+    b.len = 0;
+    assert_true(mq_batch_buf_json_str(&b, "caf\xE9|\xC3\xA9|\xE2\x82\xAC|\xF0\x9F\x98\x80|"
+                                          "\xED\xA0\x80|\xC0\xAF|\xF4\x90\x80\x80|\xE2\x82"));
+    assert_string_equal(b.data, "\"caf\\ufffd|\xC3\xA9|\xE2\x82\xAC|\xF0\x9F\x98\x80|"
+                                "\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd\\ufffd|"
+                                "\\ufffd\\ufffd\"");
     mq_batch_buf_free(&b);
     assert_int_equal(mq_batch_format_find("csv"), MQ_BATCH_CSV);
     assert_int_equal(mq_batch_format_find("ndjson"), MQ_BATCH_NDJSON);
