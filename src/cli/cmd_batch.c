@@ -88,18 +88,37 @@ static void on_interrupt(int sig)
     interrupted = 1;
 }
 
-/* Installs (on) or removes (off) the handler; false after saying why. */
+static const int caught[2] = {SIGINT, SIGTERM};
+static struct sigaction saved[2]; /* the dispositions before the run */
+static bool installed[2];
+
+/* Installs (on) the handler, or puts back (off) what was there before. A
+ * signal ignored on entry (a background job's SIGINT) stays ignored. False
+ * after saying why. */
 static bool catch_interrupts(const char *cmd, bool on)
 {
     struct sigaction sa = {0};
-    sa.sa_handler = on ? on_interrupt : SIG_DFL;
-    sa.sa_flags = on ? SA_RESTART | SA_RESETHAND : 0;
+    sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESTART | SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
-    interrupted = 0;
-    if (sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0)
-        return true;
-    fprintf(stderr, "multiquote %s: cannot catch interrupts: %s\n", cmd, strerror(errno));
-    return false;
+    if (on)
+        interrupted = 0;
+    for (int i = 0; i < 2; i++) {
+        int rc = 0;
+        if (!on && installed[i]) {
+            rc = sigaction(caught[i], &saved[i], NULL);
+            installed[i] = false;
+        } else if (on && (rc = sigaction(caught[i], NULL, &saved[i])) == 0 &&
+                   saved[i].sa_handler != SIG_IGN) {
+            rc = sigaction(caught[i], &sa, NULL);
+            installed[i] = rc == 0;
+        }
+        if (rc != 0) {
+            fprintf(stderr, "multiquote %s: cannot catch interrupts: %s\n", cmd, strerror(errno));
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Says how far the output of an interrupted run goes. */
