@@ -22,7 +22,7 @@
 #include "intake.h"
 #include "model.h"
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -121,10 +121,11 @@ typedef struct mq_batch_job {
     mq_batch_start_fn start; /* may be NULL */
     mq_batch_sink_fn sink;
     void *ctx;
-    /* When set and it becomes true (a signal handler's flag), reading stops:
+    /* When set and it becomes non-zero (a signal handler's flag: a lock-free
+     * atomic, so that the threads read it without a race), reading stops:
      * the rows already read are rated and written, nothing after them, and
      * the run returns MQ_BATCH_INTERRUPTED. May be NULL. */
-    const volatile sig_atomic_t *cancel;
+    const atomic_int *cancel;
 } mq_batch_job;
 
 typedef struct mq_batch_stats {

@@ -263,7 +263,7 @@ typedef struct pipeline {
 /* Whether the job's cancel flag (a signal handler's) is up. */
 static bool cancelled(const pipeline *p)
 {
-    return p->job->cancel && *p->job->cancel;
+    return p->job->cancel && atomic_load(p->job->cancel);
 }
 
 static void fail(pipeline *p, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

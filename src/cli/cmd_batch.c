@@ -80,12 +80,14 @@ static bool carrier_known(const mq_engine *e, const char *id)
 
 enum { EXIT_INTERRUPTED = 130 };
 
-static volatile sig_atomic_t interrupted;
+/* A lock-free atomic: safe to set in a handler, read by the pipeline's threads. */
+static atomic_int interrupted;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the interrupt flag must be lock-free");
 
 static void on_interrupt(int sig)
 {
     (void)sig;
-    interrupted = 1;
+    atomic_store(&interrupted, 1);
 }
 
 static const int caught[2] = {SIGINT, SIGTERM};
@@ -102,7 +104,7 @@ static bool catch_interrupts(const char *cmd, bool on)
     sa.sa_flags = SA_RESTART | SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     if (on)
-        interrupted = 0;
+        atomic_store(&interrupted, 0);
     for (int i = 0; i < 2; i++) {
         int rc = 0;
         if (!on && installed[i]) {

@@ -780,7 +780,7 @@ static void test_order_any_threads(void **state)
 
 typedef struct cancel_sink {
     collect c;
-    volatile sig_atomic_t flag;
+    atomic_int flag;
     int calls;
 } cancel_sink;
 
@@ -789,7 +789,7 @@ static bool cancelling_sink(void *ctx, const char *data, size_t len)
 {
     cancel_sink *cs = ctx;
     cs->calls++;
-    cs->flag = 1;
+    atomic_store(&cs->flag, 1);
     return collect_sink(&cs->c, data, len);
 }
 
@@ -834,7 +834,8 @@ static void test_cancel(void **state)
     }
     /* a flag up from the start: nothing read, not even the header */
     FILE *f = fmemopen(book, strlen(book), "r");
-    cancel_sink cs = {.flag = 1};
+    cancel_sink cs = {.calls = 0};
+    atomic_store(&cs.flag, 1);
     mq_batch_job job = {.in = f,
                         .name = "book",
                         .threads = 2,
