@@ -527,6 +527,18 @@ static void next_record(reader *r)
     r->rec_off = r->cur ? r->cur->text.len : 0;
 }
 
+/* For a broken record that runs over several lines, which lines it took:
+ * a quote left open swallows the rows after it, which are then not rated,
+ * and the message must say so. "" for a record of one line. */
+static const char *record_span(const reader *r, char out[128])
+{
+    if (r->line <= r->rec_line)
+        return "";
+    snprintf(out, 128, " (lines %ld to %ld are this one record: is a quote left open?)",
+             r->rec_line, r->line);
+    return out;
+}
+
 static void csv_record(int c, void *data)
 {
     (void)c;
@@ -537,8 +549,9 @@ static void csv_record(int c, void *data)
     } else if (ch && r->rec_fields != mq_batch_layout_columns(r->p->layout)) {
         int want = mq_batch_layout_columns(r->p->layout);
         ch->text.len = r->rec_off; /* drop the fields */
-        bad_row(r, r->rec_line, "has %d field%s, the header has %d", r->rec_fields,
-                r->rec_fields == 1 ? "" : "s", want);
+        char span[128];
+        bad_row(r, r->rec_line, "has %d field%s, the header has %d%s", r->rec_fields,
+                r->rec_fields == 1 ? "" : "s", want, record_span(r, span));
     } else if (ch) {
         ch->rows[ch->nrows] =
             (row_ref){.line = r->rec_line, .off = r->rec_off, .n = (uint32_t)r->rec_fields};
@@ -561,15 +574,16 @@ static bool csv_restart(reader *r)
 /* A CSV record that libcsv rejected: reported on the line it started. */
 static void csv_broken(reader *r, const char *why)
 {
+    char span[128];
     if (r->cur)
         r->cur->text.len = r->rec_off;
     if (!r->p->layout) {
-        fail(r->p, MQ_BATCH_BAD_INPUT, "%s: line %ld: header: %s", r->p->job->name, r->rec_line,
-             why);
+        fail(r->p, MQ_BATCH_BAD_INPUT, "%s: line %ld: header: %s%s", r->p->job->name, r->rec_line,
+             why, record_span(r, span));
         r->fatal = true;
         return;
     }
-    bad_row(r, r->rec_line, "%s", why);
+    bad_row(r, r->rec_line, "%s%s", why, record_span(r, span));
 }
 
 /* A line libcsv is not needed for: no quote, no CR but in its CR LF ending. */

@@ -429,6 +429,41 @@ static void test_bad_rows(void **state)
     mq_batch_buf_free(&c.out);
 }
 
+/* A quote left open swallows the lines after it into one broken record:
+ * its error says which lines it took, so that rows missing from the output
+ * are not missed (closed by a later quote, or never). */
+static void test_open_quote_span(void **state)
+{
+    (void)state;
+#define ROW(id)                                                                                    \
+    id ",2026-03-01,OH,43215,100000,300000,100000,1990-06-15,female,married,2008-07-01,,2022,5,,"  \
+       "500,500\n"
+    const char *book = HEADER ROW("A2") "\"" ROW("A3") ROW("A4") "\"A5\"" ROW("")
+        ROW("A6") "\"" ROW("A7") ROW("A8");
+#undef ROW
+    collect c;
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(run_book(book, 2, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
+    assert_long(st.rows, 4);
+    assert_long(st.invalid, 2);
+    const char *want[] = {
+        "2 A2 eff=",
+        "3 - line 3: malformed CSV (a quote inside an unquoted field, or text after a closing "
+        "quote) (lines 3 to 5 are this one record: is a quote left open?)\n",
+        "6 A6 eff=",
+        "7 - line 7: a quoted field is not closed (lines 7 to 8 are this one record: is a quote "
+        "left open?)\n"};
+    const char *p = c.out.data;
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        if (strncmp(p, want[i], strlen(want[i])) != 0)
+            fail_msg("row %zu:\n%s\nexpected:\n%s", i, p, want[i]);
+        p = strchr(p, '\n') + 1;
+    }
+    assert_string_equal(p, "");
+    mq_batch_buf_free(&c.out);
+}
+
 /* A line without quotes is split without libcsv: the same fields either way,
  * spaces and tabs around unquoted fields trimmed, empty fields kept. */
 static void test_plain_lines_as_libcsv(void **state)
@@ -1215,6 +1250,7 @@ int main(void)
         cmocka_unit_test(test_header_again),
         cmocka_unit_test(test_csv_equals_json),
         cmocka_unit_test(test_bad_rows),
+        cmocka_unit_test(test_open_quote_span),
         cmocka_unit_test(test_plain_lines_as_libcsv),
         cmocka_unit_test(test_intake_checks),
         cmocka_unit_test(test_rules_as_json),
