@@ -942,10 +942,19 @@ static void write_chunks(pipeline *p, mq_batch_stats *st, double t0)
 
 /* ---- Entry point ----------------------------------------------------------------------- */
 
+/* Bytes of s[0..n) before its first line ending (n when none). */
+static size_t strcspn_n(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\n' || s[i] == '\r')
+            return i;
+    return n;
+}
+
 /* The book's format from its first character that is not white space;
  * -1 when the book holds nothing else, cannot be read, is UTF-16 (a byte
- * order mark FF FE or FE FF) or a JSON array (the pipeline's failure then
- * says so). */
+ * order mark FF FE or FE FF), a JSON array or JSON over several lines
+ * (the pipeline's failure then says so). */
 static int detect(reader *r)
 {
     fill(r);
@@ -965,8 +974,17 @@ static int detect(reader *r)
                  r->p->job->name);
             return -1;
         }
-        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            if (c == '{' && blank(r->buf + i + 1, strcspn_n(r->buf + i + 1, r->end - i - 1))) {
+                /* "{" alone on its line: JSON written over several lines */
+                fail(r->p, MQ_BATCH_BAD_INPUT,
+                     "%s: the first request is written over several lines (its line holds only "
+                     "\"{\"); a book holds one request per line (jq -c . writes it so)",
+                     r->p->job->name);
+                return -1;
+            }
             return c == '{' ? MQ_BATCH_NDJSON : MQ_BATCH_CSV;
+        }
     }
     return r->eof ? -1 : MQ_BATCH_NDJSON; /* empty, or white space past the first block */
 }

@@ -675,6 +675,15 @@ static void test_bad_header(void **state)
                              "line (NDJSON: jq -c '.[]' writes an array that way)");
     assert_false(c.started);
     mq_batch_buf_free(&c.out);
+    /* one request pretty-printed over several lines */
+    book = "{\r\n  \"line\": \"auto\",\r\n  \"effective_date\": \"2026-03-01\"\r\n}\r\n";
+    assert_int_equal(run_book(book, 1, dump_row, NULL, &c, &st, err, sizeof err),
+                     MQ_BATCH_BAD_INPUT);
+    assert_string_equal(err, "book: the first request is written over several lines (its line "
+                             "holds only \"{\"); a book holds one request per line (jq -c . "
+                             "writes it so)");
+    assert_false(c.started);
+    mq_batch_buf_free(&c.out);
 }
 
 /* A book without a single policy is bad input, not an empty success:
