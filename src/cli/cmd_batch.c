@@ -6,7 +6,9 @@
  * reports. Rows are checked as `quote` checks a request: the request parser's
  * rules, then the reference data's (src/intake: ZIP codes, state minimum
  * limits, VINs). A book's bad rows never stop a run; they are reported in the
- * output and counted on stderr, and make the exit status 2.
+ * output and counted on stderr, and make the exit status 2. Ctrl-C stops a
+ * run cleanly: the rows read by then are written, exit 130. impact refuses
+ * an output file that is its book, before opening anything for writing.
  */
 #include "batch.h"
 #include "cli.h"
