@@ -140,8 +140,10 @@ static int report_interrupted(const char *cmd, const char *book, const mq_batch_
     return EXIT_INTERRUPTED;
 }
 
-/* Exit status after a run, having reported invalid rows. */
-static int finish_run(const char *cmd, int rc, const char *err, const mq_batch_stats *st)
+/* Exit status after a run, having reported invalid rows (with the book
+ * they are in: "BOOK: 1 of 50000 rows invalid; the first: line 7: ..."). */
+static int finish_run(const char *cmd, const char *book, int rc, const char *err,
+                      const mq_batch_stats *st)
 {
     if (rc != MQ_BATCH_OK) {
         if (*err)
@@ -149,8 +151,8 @@ static int finish_run(const char *cmd, int rc, const char *err, const mq_batch_s
         return rc == MQ_BATCH_BAD_INPUT ? CLI_USAGE : CLI_FAIL;
     }
     if (st->invalid) {
-        fprintf(stderr, "multiquote %s: %ld of %ld rows invalid; the first: %s\n", cmd, st->invalid,
-                st->rows, st->first_error);
+        fprintf(stderr, "multiquote %s: %s: %ld of %ld rows invalid; the first: %s\n", cmd, book,
+                st->invalid, st->rows, st->first_error);
         return CLI_USAGE;
     }
     return CLI_OK;
@@ -218,7 +220,7 @@ int cli_batch(const cli_opts *o)
     mq_engine_free(e);
     if (rc == MQ_BATCH_INTERRUPTED)
         return report_interrupted("batch", o->file, &st, "the output holds the results of");
-    return finish_run("batch", rc, err, &st);
+    return finish_run("batch", o->file, rc, err, &st);
 }
 
 /* How many plan versions have `id` as their carrier id or plan id. */
@@ -417,7 +419,7 @@ done:
         return report_interrupted("impact", o->file, &st,
                                   o->out_csv ? "no summary or chart; --out-csv holds"
                                              : "no summary or chart, having rated");
-    return finish_run("impact", rc, err, &st);
+    return finish_run("impact", o->file, rc, err, &st);
 }
 
 int cli_gen_book(const cli_opts *o)
