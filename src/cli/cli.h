@@ -16,6 +16,8 @@
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
+struct mq_remote_registry; /* remote.h */
+
 typedef struct cli_opts {
     const char *plans;   /* --plans DIR */
     const char *carrier; /* --carrier ID */
@@ -63,6 +65,14 @@ void cli_print_results(const cli_opts *o, const mq_input *in, const mq_result *r
  * o->file, read as is); *res (arena) holds them all, sorted. */
 int cli_quote_remote(const cli_opts *o, const char *request, const mq_engine *e, mq_input *in,
                      mq_arena *a, mq_result **res, int *n);
+
+/* cmd_remote.c: every id of the request's "carriers" is a carrier of this
+ * comparison (the registry's, or a local one it does not leave out; with
+ * no registry, one with plans), as POST /v1/quotes requires: a typo
+ * ("sumit") or a local carrier the registry leaves out is bad input, not a
+ * result. CLI_USAGE after naming each unknown one; CLI_OK otherwise. */
+int cli_carriers_known(const char *file, const struct mq_remote_registry *reg, const mq_engine *e,
+                       const mq_input *in);
 
 /* Bundles (cmd_bundle.c): a request file whose line is "bundle". */
 bool cli_is_bundle(const char *file);

@@ -81,25 +81,6 @@ static int load_registry(const cli_opts *o, const mq_engine *e, mq_remote_regist
     return CLI_OK;
 }
 
-/* Every id of the bundle's "carriers" is a carrier of this comparison (the
- * registry's, or a local one it does not leave out; without a registry,
- * one with plans), as POST /v1/quotes requires; otherwise CLI_USAGE after
- * naming each unknown one (a typo was an "error" result, exit 0). */
-static int carriers_known(const char *file, const mq_remote_registry *reg, const mq_engine *e,
-                          const mq_input *in)
-{
-    int rc = CLI_OK;
-    for (int i = 0; i < in->ncarriers; i++) {
-        if (mq_remote_carrier_known(reg, e, in->carriers[i]))
-            continue;
-        char q[160];
-        fprintf(stderr, "%s: invalid request: carriers[%d]: no carrier with id %s\n", file, i,
-                mq_req_quoted(in->carriers[i], q));
-        rc = CLI_USAGE;
-    }
-    return rc;
-}
-
 int cli_quote_bundle(const cli_opts *o)
 {
     size_t len = 0;
@@ -125,7 +106,7 @@ int cli_quote_bundle(const cli_opts *o)
     } else if (!(e = cli_load_engine(o->plans))) {
         rc = CLI_FAIL;
     } else if ((rc = load_registry(o, e, &reg)) != CLI_OK ||
-               (rc = carriers_known(o->file, reg, e, &b.auto_in)) != CLI_OK) {
+               (rc = cli_carriers_known(o->file, reg, e, &b.auto_in)) != CLI_OK) {
         /* said */
     } else {
         mq_rate_opts opts = {.rate_here = mq_remote_rate_here,

@@ -81,12 +81,8 @@ static bool ask_remote(const mq_remote_registry *reg, const mq_engine *e, const 
     return ok;
 }
 
-/* Every id of the request's "carriers" is a carrier of this comparison
- * (the registry's, or a local one it does not leave out), as POST
- * /v1/quotes with the same registry requires: a typo ("sumit") or a local
- * carrier the registry leaves out is bad input, not a result. */
-static int carriers_known(const char *file, const mq_remote_registry *reg, const mq_engine *e,
-                          const mq_input *in)
+int cli_carriers_known(const char *file, const mq_remote_registry *reg, const mq_engine *e,
+                       const mq_input *in)
 {
     int rc = CLI_OK;
     for (int i = 0; i < in->ncarriers; i++) {
@@ -114,7 +110,7 @@ int cli_quote_remote(const cli_opts *o, const char *request, const mq_engine *e,
         mq_remote_registry_free(reg);
         return CLI_FAIL;
     }
-    int rc = carriers_known(o->file, reg, e, in);
+    int rc = cli_carriers_known(o->file, reg, e, in);
     if (rc != CLI_OK) {
         mq_remote_registry_free(reg);
         return rc;

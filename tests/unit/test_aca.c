@@ -1121,6 +1121,28 @@ static void test_no_credit_for_catastrophic(void **state)
     assert_contains(cat.credit_note, "benchmark (second-lowest silver) 514.71");
 }
 
+/* Rates reference case `which` against an engine loaded from a temporary
+ * folder that `copy` (a cp command, %s the folder) fills; the engine in
+ * *e, to free once the results (which point into it) are checked. */
+static void rate_case_in_folder(const char *copy, int which, quote *q, mq_engine **e)
+{
+    char dir[] = "/tmp/mq-aca-folder-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    shell(copy, dir);
+    mq_diags d = {0};
+    *e = mq_engine_load(dir, &d);
+    shell("rm -rf %s", dir);
+    if (!*e)
+        fail_msg("%s", d.count ? d.items[0].text : "no engine");
+    mq_diags_free(&d);
+    char why[512];
+    bool ok = make_input(json_object_get(json_array_get(cases(), (size_t)which), "request"), &arena,
+                         &q->in, why, sizeof why) &&
+              mq_rate_all(*e, &q->in, &(mq_rate_opts){0}, &arena, &q->res, &q->n);
+    if (!ok)
+        fail_msg("not rated: %s", why);
+}
+
 /* One silver plan in the area: it is the benchmark (26 CFR 1.36B-3(f)),
  * and the note says so rather than "second-lowest silver". Case 3's couple
  * (OH-A, 2 people, 52,000: contribution 359.14 a month) with Cardinal
@@ -1130,23 +1152,9 @@ static void test_no_credit_for_catastrophic(void **state)
 static void test_only_silver_plan_is_the_benchmark(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/mq-aca-one-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    shell("cp -r " PLANS "/cardinalcare " PLANS "/_markets %s/", dir);
-    mq_diags d = {0};
-    mq_engine *e = mq_engine_load(dir, &d);
-    shell("rm -rf %s", dir);
-    if (!e)
-        fail_msg("%s", d.count ? d.items[0].text : "no engine");
-    mq_diags_free(&d);
     quote q;
-    char why[512];
-    bool ok = make_input(json_object_get(json_array_get(cases(), 2), "request"), &arena, &q.in, why,
-                         sizeof why) &&
-              mq_rate_all(e, &q.in, &(mq_rate_opts){0}, &arena, &q.res, &q.n);
-    if (!ok)
-        fail_msg("not rated: %s", why);
-    /* the results point into the engine: checked before it is freed */
+    mq_engine *e;
+    rate_case_in_folder("cp -r " PLANS "/cardinalcare " PLANS "/_markets %s/", 2, &q, &e);
     static const want_plan want[] = {{"cardinal-bronze-hsa", 103297, 103297, 0},
                                      {"cardinal-silver-hsa", 146624, 110710, 35914}};
     assert_quoted(&q, want, 2);
@@ -1164,22 +1172,9 @@ static void test_only_silver_plan_is_the_benchmark(void **state)
 static void test_no_market_prices_without_credit(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/mq-aca-nomarket-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    shell("cp -r " PLANS "/cardinalcare %s/", dir);
-    mq_diags d = {0};
-    mq_engine *e = mq_engine_load(dir, &d);
-    shell("rm -rf %s", dir);
-    if (!e)
-        fail_msg("%s", d.count ? d.items[0].text : "no engine");
-    mq_diags_free(&d);
     quote q;
-    char why[512];
-    bool ok = make_input(json_object_get(json_array_get(cases(), 2), "request"), &arena, &q.in, why,
-                         sizeof why) &&
-              mq_rate_all(e, &q.in, &(mq_rate_opts){0}, &arena, &q.res, &q.n);
-    if (!ok)
-        fail_msg("not rated: %s", why);
+    mq_engine *e;
+    rate_case_in_folder("cp -r " PLANS "/cardinalcare %s/", 2, &q, &e);
     static const want_plan want[] = {{"cardinal-bronze-hsa", 103297, 0, 103297},
                                      {"cardinal-silver-hsa", 146624, 0, 146624}};
     assert_quoted(&q, want, 2);
