@@ -47,57 +47,17 @@
 //     bar still set apart.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
-import { describe, it, before, after, afterEach } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll } from './lib/server.mjs';
-import { launchBrowser, closeAll, newPage, screenshot, removeScreenshot, axTree } from './lib/browser.mjs';
+import { browserSuite, axTree } from './lib/browser.mjs';
 
 const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
 
-let server;
-let browser;
-const pages = new Set();
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await closeAll();
-  await stopAll();
-});
-
-afterEach(async () => {
-  await Promise.all([...pages].map((p) => p.context().close().catch(() => {})));
-  pages.clear();
-});
-
-/** it() with a page opener; a failure saves a screenshot of the first page; no page may throw. */
-function browserIt(name, fn, { timeout = 120000 } = {}) {
-  it(name, { timeout }, async () => {
-    removeScreenshot(`FAILED-${name}`);
-    const mine = [];
-    const openPage = async (opts) => {
-      const p = await newPage(browser, opts);
-      pages.add(p);
-      mine.push(p);
-      return p;
-    };
-    try {
-      await fn(openPage);
-    } catch (e) {
-      if (mine[0] && !mine[0].isClosed()) await screenshot(mine[0], `FAILED-${name}`).catch(() => {});
-      const thrown = mine.flatMap((p) => p.errors);
-      if (thrown.length) e.message += `\nuncaught in the page: ${thrown.join(' | ')}`;
-      throw e;
-    }
-    for (const p of mine) assert.deepEqual(p.errors, [], `uncaught errors on ${p.url()}`);
-  });
-}
+const suite = browserSuite();
+const { browserIt } = suite;
 
 async function goto(page, p = '/') {
-  await page.goto(server.url + p);
+  await page.goto(suite.server().url + p);
   await page.waitForSelector('html.ready');
 }
 
@@ -323,7 +283,7 @@ describe('chart', () => {
   browserIt('the chart\'s text alternative gives every amount and says which is the lowest, as its highlight does', async (openPage) => {
     const page = await openPage();
     const id = await quoteExample(page);
-    const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+    const quote = await (await fetch(`${suite.server().url}/v1/quotes/${id}`)).json();
     const quoted = quote.results.filter((r) => r.status === 'quoted')
       .sort((a, b) => a.premium.monthly - b.premium.monthly || a.premium.total - b.premium.total);
     const said = (r, lowest) => `${r.carrier.name}: $${r.premium.monthly.toFixed(2)} a month `
@@ -399,7 +359,7 @@ describe('announcements', () => {
   browserIt('a new sort order is said in the status region, each time, with the count', async (openPage) => {
     const page = await openPage();
     const id = await quoteExample(page);
-    const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+    const quote = await (await fetch(`${suite.server().url}/v1/quotes/${id}`)).json();
     const quoted = quote.results.filter((r) => r.status === 'quoted').length;
     const others = quote.results.length - quoted;
     const count = `Showing ${quoted} quotes${others ? ` and ${others} carriers that did not quote` : ''}.`;
@@ -433,7 +393,7 @@ describe('announcements', () => {
   browserIt('the worksheet\'s steps being shown is said in the dialog, each time it opens', async (openPage) => {
     const page = await openPage();
     const id = await quoteExample(page);
-    const ws = await (await fetch(`${server.url}/v1/quotes/${id}/worksheet/harbor`)).json();
+    const ws = await (await fetch(`${suite.server().url}/v1/quotes/${id}/worksheet/harbor`)).json();
     const said = `The worksheet is shown: ${ws.steps.length} rating steps, in a table.`;
     const status = page.getByTestId('worksheet-status');
     for (const time of ['first', 'second']) {
@@ -673,7 +633,7 @@ describe('VIN', () => {
     await goto(page, '/');
     const vin = page.getByRole('group', { name: /^Vehicle 1 / }).getByLabel('VIN');
     const node = async () => (await axTree(page)).find((n) => n.role === 'textbox' && n.name === 'VIN');
-    const bad = await (await fetch(`${server.url}/v1/vin/1HGCM82633A00435X`)).json();
+    const bad = await (await fetch(`${suite.server().url}/v1/vin/1HGCM82633A00435X`)).json();
     assert.equal(bad.valid, false);
     await vin.fill('1HGCM82633A00435X');
     const why = `Not a valid VIN: ${bad.errors.join('; ')}`;

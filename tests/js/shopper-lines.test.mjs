@@ -32,61 +32,22 @@
 //     of every line fit the screen (only tables scroll sideways).
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-lines.test.mjs
-import { describe, it, before, after, afterEach } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, startServer, stopAll } from './lib/server.mjs';
-import { launchBrowser, closeAll, newPage, screenshot, removeScreenshot } from './lib/browser.mjs';
+import { REPO_ROOT } from './lib/server.mjs';
+import { browserSuite } from './lib/browser.mjs';
 
 const BUNDLE = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json'), 'utf8'));
 const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
 const money = (x) => Number(x).toFixed(2);
 
-let server;
-let browser;
-const pages = new Set();
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await closeAll();
-  await stopAll();
-});
-
-afterEach(async () => {
-  await Promise.all([...pages].map((p) => p.context().close().catch(() => {})));
-  pages.clear();
-});
-
-/** it() with a page opener; a failure saves a screenshot of the first page; no page may throw. */
-function browserIt(name, fn, { timeout = 120000 } = {}) {
-  it(name, { timeout }, async () => {
-    removeScreenshot(`FAILED-${name}`);
-    const mine = [];
-    const openPage = async (opts) => {
-      const p = await newPage(browser, opts);
-      pages.add(p);
-      mine.push(p);
-      return p;
-    };
-    try {
-      await fn(openPage);
-    } catch (e) {
-      if (mine[0] && !mine[0].isClosed()) await screenshot(mine[0], `FAILED-${name}`).catch(() => {});
-      const thrown = mine.flatMap((p) => p.errors);
-      if (thrown.length) e.message += `\nuncaught in the page: ${thrown.join(' | ')}`;
-      throw e;
-    }
-    for (const p of mine) assert.deepEqual(p.errors, [], `uncaught errors on ${p.url()}`);
-  });
-}
+const suite = browserSuite();
+const { browserIt } = suite;
 
 async function goto(page, p = '/') {
-  await page.goto(server.url + p);
+  await page.goto(suite.server().url + p);
   await page.waitForSelector('html.ready');
 }
 
@@ -99,11 +60,11 @@ async function quoteExample(page, line) {
   await page.getByTestId('get-quotes').click();
   await page.waitForURL(QUOTE_PATH);
   const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
-  return { id, quote: await (await fetch(`${server.url}/v1/quotes/${id}`)).json() };
+  return { id, quote: await (await fetch(`${suite.server().url}/v1/quotes/${id}`)).json() };
 }
 
 async function postQuote(body) {
-  const res = await fetch(`${server.url}/v1/quotes`, {
+  const res = await fetch(`${suite.server().url}/v1/quotes`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   });
   return { status: res.status, data: await res.json() };
@@ -320,7 +281,7 @@ describe('rates on file', () => {
     await page.getByTestId('get-quotes').click();
     await page.waitForURL(QUOTE_PATH);
     const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
-    const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+    const quote = await (await fetch(`${suite.server().url}/v1/quotes/${id}`)).json();
     assert.ok(quote.results.length > 0);
     for (const r of quote.results) assert.equal(r.status, 'unavailable', JSON.stringify(r));
     // back on the form, a date inside the plan year clears it; auto has no end date
@@ -607,7 +568,7 @@ describe('requests', () => {
       if (m.type() === 'error' && /Failed to load resource/.test(m.text())) failed.push(m.text());
     });
     page.context().on('request', (r) => {
-      if (new URL(r.url()).origin !== server.url && !r.url().startsWith('data:')) foreign.push(r.url());
+      if (new URL(r.url()).origin !== suite.server().url && !r.url().startsWith('data:')) foreign.push(r.url());
     });
     await goto(page, '/');
     for (const line of ['home', 'renters', 'term_life', 'health', 'bundle']) {

@@ -10,8 +10,10 @@
 // the process exits.
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { it, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { REPO_ROOT } from './server.mjs';
+import { REPO_ROOT, startServer, stopAll } from './server.mjs';
 
 export const CHROMIUM = process.env.MQ_CHROMIUM || '/usr/bin/chromium';
 export const LAUNCH_ARGS = [
@@ -141,4 +143,51 @@ export async function axTree(page) {
   } finally {
     await cdp.detach().catch(() => {});
   }
+}
+
+/**
+ * One server and one browser for the calling test file (started before its
+ * tests, stopped after them), and browserIt: it() with a page opener, whose
+ * pages are closed after the test; a failure saves a screenshot of the
+ * first page, and no page may throw. Call it once, at the file's top level.
+ * Returns {browserIt, server()}.
+ */
+export function browserSuite() {
+  let server;
+  let browser;
+  const pages = new Set();
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await closeAll();
+    await stopAll();
+  });
+  afterEach(async () => {
+    await Promise.all([...pages].map((p) => p.context().close().catch(() => {})));
+    pages.clear();
+  });
+  function browserIt(name, fn, { timeout = 120000 } = {}) {
+    it(name, { timeout }, async () => {
+      removeScreenshot(`FAILED-${name}`);
+      const mine = [];
+      const openPage = async (opts) => {
+        const p = await newPage(browser, opts);
+        pages.add(p);
+        mine.push(p);
+        return p;
+      };
+      try {
+        await fn(openPage);
+      } catch (e) {
+        if (mine[0] && !mine[0].isClosed()) await screenshot(mine[0], `FAILED-${name}`).catch(() => {});
+        const thrown = mine.flatMap((p) => p.errors);
+        if (thrown.length) e.message += `\nuncaught in the page: ${thrown.join(' | ')}`;
+        throw e;
+      }
+      for (const p of mine) assert.deepEqual(p.errors, [], `uncaught errors on ${p.url()}`);
+    });
+  }
+  return { browserIt, server: () => server };
 }
