@@ -22,7 +22,8 @@
 enum {
     MAX_DRIVERS = 20,
     MAX_VEHICLES = 20,
-    MAX_INCIDENTS = 100, /* per driver */
+    MAX_INCIDENTS = 100,  /* per driver */
+    MIN_LICENSE_AGE = 14, /* the youngest age any US state issues a licence or permit at */
 };
 
 /* Every line keeps the envelope's first three facts in auto's slots. */
@@ -598,6 +599,36 @@ static int32_t parse_incidents(req *r, const json_t *drv, int d, int32_t first)
     return n > 0 ? n : 0;
 }
 
+/* license.first_licensed: a day the driver already held a licence on the
+ * effective date (a later one would rate someone not yet licensed: years
+ * licensed below 0, or a "licensed under 12 months" decline for the wrong
+ * reason), at or after the driver's MIN_LICENSE_AGE-th birthday (an earlier
+ * one, such as the date of birth typed again, would rate decades of
+ * experience that no one has). */
+static void parse_first_licensed(req *r, const json_t *lic, double *row, bool has_dob)
+{
+    int32_t first;
+    if (!rq_get_past_date(r, lic, "first_licensed", true, &first))
+        return;
+    if (!has_dob) {
+        row[MQ_AD_FIRST_LICENSED] = first;
+        return;
+    }
+    int32_t dob = (int32_t)row[MQ_AD_DATE_OF_BIRTH];
+    if (first < dob) {
+        rq_err_at(r, "first_licensed", "is before the date of birth");
+        return;
+    }
+    int age = mq_date_age(dob, first);
+    if (age < MIN_LICENSE_AGE) {
+        rq_err_at(r, "first_licensed",
+                  "the driver was %d then; no US state licenses a driver under %d", age,
+                  MIN_LICENSE_AGE);
+        return;
+    }
+    row[MQ_AD_FIRST_LICENSED] = first;
+}
+
 static void parse_license(req *r, const json_t *drv, double *row, bool has_dob)
 {
     json_t *lic = rq_get_object(r, drv, "license", true, license_keys);
@@ -606,13 +637,7 @@ static void parse_license(req *r, const json_t *drv, double *row, bool has_dob)
     size_t at = rq_path_enter(r, "license");
     rq_get_enum(r, lic, "state", false, MQ_DOM_STATE, &row[MQ_AD_LICENSE_STATE]);
     rq_get_string(r, lic, "number", false);
-    int32_t first;
-    if (rq_get_date(r, lic, "first_licensed", true, &first)) {
-        if (has_dob && first < row[MQ_AD_DATE_OF_BIRTH])
-            rq_err_at(r, "first_licensed", "is before the date of birth");
-        else
-            row[MQ_AD_FIRST_LICENSED] = first;
-    }
+    parse_first_licensed(r, lic, row, has_dob);
     rq_path_pop(r, at);
 }
 

@@ -361,6 +361,48 @@ static void test_licensed_before_birth(void **state)
     expect_error(req, "drivers[0].license.first_licensed", "is before the date of birth");
 }
 
+/* A licence dated after the effective date rated a driver not yet licensed
+ * (Allegheny: "no rate in table experience_factor for -1"; Summit declined
+ * as "licensed under 12 months"); the effective date itself is fine. */
+static void test_licensed_after_effective_date(void **state)
+{
+    (void)state;
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].license.first_licensed", ts_json("\"2026-03-02\""));
+    expect_error(req, "drivers[0].license.first_licensed",
+                 "is after the effective date 2026-03-01");
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].license.first_licensed", ts_json("\"2026-03-01\""));
+    mq_arena a;
+    mq_input in;
+    expect_ok(req, &a, &in);
+    assert_true(cell(&in, MQ_ENT_DRIVER, 0, MQ_AD_FIRST_LICENSED) == mq_date_from_ymd(2026, 3, 1));
+    mq_arena_free(&a);
+}
+
+/* A licence before the 14th birthday (the date of birth typed again, say)
+ * rated decades of experience no one has; the 14th birthday itself is fine
+ * (born 1990-06-15). */
+static void test_licensed_before_fourteen(void **state)
+{
+    (void)state;
+    json_t *req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].license.first_licensed", ts_json("\"1990-06-15\""));
+    expect_error(req, "drivers[0].license.first_licensed",
+                 "the driver was 0 then; no US state licenses a driver under 14");
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].license.first_licensed", ts_json("\"2004-06-14\""));
+    expect_error(req, "drivers[0].license.first_licensed",
+                 "the driver was 13 then; no US state licenses a driver under 14");
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "drivers[0].license.first_licensed", ts_json("\"2004-06-15\""));
+    mq_arena a;
+    mq_input in;
+    expect_ok(req, &a, &in);
+    assert_true(cell(&in, MQ_ENT_DRIVER, 0, MQ_AD_FIRST_LICENSED) == mq_date_from_ymd(2004, 6, 15));
+    mq_arena_free(&a);
+}
+
 /* 64 characters, not bytes: 64 two-byte "é" are an id, 65 are not */
 static void test_id_length_counts_characters(void **state)
 {
@@ -850,6 +892,8 @@ int main(void)
         cmocka_unit_test(test_birth_after_effective_date),
         cmocka_unit_test(test_implausible_birth_date),
         cmocka_unit_test(test_licensed_before_birth),
+        cmocka_unit_test(test_licensed_after_effective_date),
+        cmocka_unit_test(test_licensed_before_fourteen),
         cmocka_unit_test(test_incident_before_birth),
         cmocka_unit_test(test_id_length_counts_characters),
         cmocka_unit_test(test_incident_after_effective_date),
