@@ -2,7 +2,8 @@
  *
  * For the cheapest quotes, each plausible change that the carrier's own plan
  * prices is tried by re-rating a copy of the request with that plan. Auto:
- * higher comprehensive and collision deductibles, paperless documents, a
+ * comprehensive and collision deductibles below 1,000 raised to 1,000 (the
+ * tip names the ones it raises), paperless documents, a
  * bundle (the plan's multi-line discount), dropping collision on an old
  * car, the next lower bodily injury limits when they stay at or above the
  * state's legal minimum. Home and renters: the next higher all-peril
@@ -18,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { TIPS_FOR_CHEAPEST = 3, OLD_CAR_YEARS = 10 };
+enum { TIPS_FOR_CHEAPEST = 3, OLD_CAR_YEARS = 10, TIP_DEDUCTIBLE = 1000 };
 
 /* A copy of the request whose policy and vehicle rows may be changed. */
 static bool copy_input(const mq_input *in, mq_arena *a, mq_input *out)
@@ -114,8 +115,8 @@ static bool apply_change(mq_input *x, tip_kind kind, int32_t v)
             double *row = mq_input_row(x, MQ_ENT_VEHICLE, i);
             int fields[2] = {MQ_AV_COMP_DEDUCTIBLE, MQ_AV_COLL_DEDUCTIBLE};
             for (int f = 0; f < 2; f++)
-                if (!isnan(row[fields[f]]) && row[fields[f]] < 1000) {
-                    row[fields[f]] = 1000;
+                if (!isnan(row[fields[f]]) && row[fields[f]] < TIP_DEDUCTIBLE) {
+                    row[fields[f]] = TIP_DEDUCTIBLE;
                     changed = true;
                 }
         }
@@ -172,12 +173,33 @@ static const char *um_follows(const mq_input *in, int32_t v)
     return ", and uninsured motorist limits down to no more than them";
 }
 
+/* The deductibles the TIP_DEDUCTIBLES change raises (those below 1,000),
+ * named as they are: a vehicle whose collision deductible is 1,000 already,
+ * or that has no collision, is not told to raise it, nor one at 2,000 to
+ * lower it. */
+static const char *deductibles_raised(const mq_input *in)
+{
+    int comp = 0, coll = 0;
+    for (int32_t i = 0; i < in->count[MQ_ENT_VEHICLE]; i++) {
+        const double *row = mq_input_row(in, MQ_ENT_VEHICLE, i);
+        comp += !isnan(row[MQ_AV_COMP_DEDUCTIBLE]) && row[MQ_AV_COMP_DEDUCTIBLE] < TIP_DEDUCTIBLE;
+        coll += !isnan(row[MQ_AV_COLL_DEDUCTIBLE]) && row[MQ_AV_COLL_DEDUCTIBLE] < TIP_DEDUCTIBLE;
+    }
+    if (comp && coll)
+        return "Raise comprehensive and collision deductibles to 1,000";
+    if (comp)
+        return comp == 1 ? "Raise the comprehensive deductible to 1,000"
+                         : "Raise comprehensive deductibles to 1,000";
+    return coll == 1 ? "Raise the collision deductible to 1,000"
+                     : "Raise collision deductibles to 1,000";
+}
+
 static const char *describe(const mq_input *in, const mq_tip_minimums *min, tip_kind kind,
                             int32_t v, mq_arena *a)
 {
     switch (kind) {
     case TIP_DEDUCTIBLES:
-        return "Raise comprehensive and collision deductibles to 1,000";
+        return deductibles_raised(in);
     case TIP_PAPERLESS:
         return "Choose paperless documents";
     case TIP_BUNDLE:

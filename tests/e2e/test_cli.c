@@ -196,7 +196,7 @@ static void test_quote_tips(void **state)
     assert_true(starts_with(tips,
                             "\nWays to save\n"
                             "  Three Rivers Mutual Insurance Company\n"
-                            "     Raise comprehensive and collision deductibles to 1,000: "
+                            "     Raise the comprehensive deductible to 1,000: "
                             "saves 11.00, new total 1472.00\n"
                             "     Choose paperless documents: saves 19.00, new total 1464.00\n"
                             "     Lower bodily injury limits to 25,000/50,000, the legal "
@@ -204,7 +204,7 @@ static void test_quote_tips(void **state)
                             "new total 1346.00\n"
                             "  Keystone Mutual Insurance Company\n"));
     assert_contains(tips, "  Prairie States Casualty Company\n"
-                          "     Raise comprehensive and collision deductibles to 1,000: saves "
+                          "     Raise the comprehensive deductible to 1,000: saves "
                           "12.00, new total 1585.00\n");
     assert_null(strstr(tips, "Western Reserve")); /* the three cheapest only */
     assert_null(strstr(tips, "15,000/30,000"));   /* below Ohio's minimum */

@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,6 +437,66 @@ static void lower_limits_go_on_past_a_step_the_carrier_does_not_offer(void **sta
     mq_arena_free(&a);
 }
 
+/* The change of the first tip of `carrier` that raises deductibles, or NULL. */
+static const char *deductible_tip(const mq_tip_list *list, const char *carrier, int64_t *saving)
+{
+    for (int i = 0; i < list->count; i++)
+        if (strcmp(list->items[i].carrier, carrier) == 0 &&
+            strncmp(list->items[i].change, "Raise ", 6) == 0) {
+            *saving = list->items[i].saving_cents;
+            return list->items[i].change;
+        }
+    return NULL;
+}
+
+/* The deductible tip names the deductibles it raises. The family's v1 has
+ * comprehensive at 500 and collision at 1,000 already, v2 neither: only
+ * comprehensive is raised (Three Rivers 1,483 -> 1,472), and the tip said
+ * "comprehensive and collision" before. v1 at 2,000 / 500: only collision
+ * (the tip must not read as lowering comprehensive to 1,000). */
+static void deductible_tip_names_what_it_raises(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_input in;
+    mq_result *res;
+    int n;
+    rate_example("examples/oh-family-two-cars.json", &a, &in, &res, &n);
+    mq_tip_list list;
+    int64_t saving = 0;
+    assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    assert_string_equal(deductible_tip(&list, "threerivers", &saving),
+                        "Raise the comprehensive deductible to 1,000");
+    assert_int_equal(saving, 1100);
+
+    double *v1 = mq_input_row(&in, MQ_ENT_VEHICLE, 0);
+    v1[MQ_AV_COMP_DEDUCTIBLE] = 2000;
+    v1[MQ_AV_COLL_DEDUCTIBLE] = 500;
+    assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &n));
+    assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    const char *change = deductible_tip(&list, res[0].carrier_id, &saving);
+    assert_non_null(change);
+    assert_string_equal(change, "Raise the collision deductible to 1,000");
+    /* the saving is the carrier's own total with collision at 1,000 */
+    int64_t before = res[0].total_cents;
+    v1[MQ_AV_COLL_DEDUCTIBLE] = 1000;
+    mq_result alt;
+    assert_true(mq_rate_plan(res[0].plan, &in, &(mq_rate_opts){0}, &a, &alt));
+    assert_int_equal(alt.status, MQ_QUOTED);
+    assert_int_equal(saving, before - alt.total_cents);
+
+    /* comprehensive only, on both vehicles: plural, no collision named */
+    double *v2 = mq_input_row(&in, MQ_ENT_VEHICLE, 1);
+    v1[MQ_AV_COMP_DEDUCTIBLE] = 500;
+    v1[MQ_AV_COLL_DEDUCTIBLE] = NAN;
+    v2[MQ_AV_COMP_DEDUCTIBLE] = 250;
+    assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &n));
+    assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    assert_string_equal(deductible_tip(&list, res[0].carrier_id, &saving),
+                        "Raise comprehensive deductibles to 1,000");
+    mq_arena_free(&a);
+}
+
 /* The total of the result of `carrier` in res; fails when there is none. */
 static int64_t total_of(const mq_result *res, int n, const char *carrier)
 {
@@ -578,6 +639,7 @@ int main(void)
         cmocka_unit_test(numbers_print_as_jansson_prints_them),
         cmocka_unit_test(json_paths_are_written_as_snprintf_writes_them),
         cmocka_unit_test(tips_never_go_below_the_legal_minimum),
+        cmocka_unit_test(deductible_tip_names_what_it_raises),
         cmocka_unit_test(lower_limits_go_on_past_a_step_the_carrier_does_not_offer),
         cmocka_unit_test(property_tips_raise_the_deductible_one_step),
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
