@@ -168,8 +168,10 @@ struct mq_tip_list {
 };
 
 /* The changes the cheapest carriers' own plans price lower, in *out (arena
- * memory). Lower liability limits are suggested only when `min` is given,
- * and never below it. False when the arena runs out (never fewer tips). */
+ * memory): the three quotes that cost least a month, cheapest first (a
+ * 12-month total is not compared with a 6-month one). Lower liability limits
+ * are suggested only when `min` is given, and never below it. False when the
+ * arena runs out (never fewer tips). */
 bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
                       mq_arena *a, mq_tip_list *out);
 

@@ -8,8 +8,10 @@
  * car, the next lower bodily injury limits when they stay at or above the
  * state's legal minimum. Home and renters: the next higher all-peril
  * deductible the carrier offers (500, 1,000 or 2,500), paperless documents, a
- * bundle. A tip is kept when the plan still quotes and the total falls; it
- * names the change and the saving in dollars. A change to fields the plan
+ * bundle. The cheapest are the three that cost least a month (terms of 6
+ * and 12 months differ), as the shopper compares them. A tip is kept when
+ * the plan still quotes and the total falls; it names the change and the
+ * saving in dollars. A change to fields the plan
  * never reads (mq_plan_reads) cannot change its total and is not rated.
  * Term life and health have none: their prices follow from who is insured.
  */
@@ -345,6 +347,39 @@ static bool property_tips(const mq_result *r, const mq_input *in, const mq_tip_m
            try_change(r, in, TIP_BUNDLE, 0, opts, a, out, &t);
 }
 
+/* Whether quote x costs less a month than y (totals over terms of 6 and 12
+ * months compared as x.total / x.term < y.total / y.term, in whole cents,
+ * exactly); equal ones keep the results' order. */
+static bool cheaper_a_month(const mq_result *x, const mq_result *y)
+{
+    int64_t tx = x->term_months > 0 ? x->term_months : 1;
+    int64_t ty = y->term_months > 0 ? y->term_months : 1;
+    return x->total_cents * ty < y->total_cents * tx;
+}
+
+/* The indexes of the (at most) TIPS_FOR_CHEAPEST quotes that cost least a
+ * month, cheapest first, into pick[]; returns how many. The results come
+ * sorted by total, and a 12-month policy's total is a year's: by totals, a
+ * carrier cheapest by the month (as the web page and a shopper compare)
+ * would come last and get no tips. */
+static int cheapest_quotes(const mq_result *res, int n, int pick[TIPS_FOR_CHEAPEST])
+{
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        if (res[i].status != MQ_QUOTED || !res[i].plan)
+            continue;
+        int at = count < TIPS_FOR_CHEAPEST ? count++ : TIPS_FOR_CHEAPEST;
+        while (at > 0 && cheaper_a_month(&res[i], &res[pick[at - 1]])) {
+            if (at < TIPS_FOR_CHEAPEST)
+                pick[at] = pick[at - 1];
+            at--;
+        }
+        if (at < TIPS_FOR_CHEAPEST)
+            pick[at] = i;
+    }
+    return count;
+}
+
 bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
                       mq_arena *a, mq_tip_list *out)
 {
@@ -364,13 +399,11 @@ bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_
     out->items = mq_arena_alloc(a, (size_t)(TIPS_FOR_CHEAPEST * per_plan) * sizeof(mq_tip));
     if (!out->items)
         return false;
-    int done = 0;
+    int pick[TIPS_FOR_CHEAPEST];
+    int npick = cheapest_quotes(res, n, pick);
     bool ok = true;
-    for (int i = 0; ok && i < n && done < TIPS_FOR_CHEAPEST; i++) {
-        const mq_result *r = &res[i];
-        if (r->status != MQ_QUOTED || !r->plan)
-            continue;
-        done++;
+    for (int i = 0; ok && i < npick; i++) {
+        const mq_result *r = &res[pick[i]];
         /* the plan's variants: totals only, and what their changes leave
          * alone (the drivers' variables) worked out once (mq_rate_memo) */
         mq_rate_opts opts = {.totals_only = true, .memo = mq_rate_memo_new(a)};

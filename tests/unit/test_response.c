@@ -497,6 +497,48 @@ static void deductible_tip_names_what_it_raises(void **state)
     mq_arena_free(&a);
 }
 
+/* The tips go to the three quotes that cost least a month. A rural Ohio
+ * driver of 59 (tests/data/tips/oh-rural-annual-cheapest.json): Buckeye's
+ * 12-month 576.00 is 48.00 a month, the cheapest (Prairie 345.00 for 6
+ * months, 57.50; Summit 370.22, 61.70), but sorted by total it comes last
+ * and got no tips; its deductible tip re-rates to 525.00 (bi 173, pd 118,
+ * comp 72 -> 59, coll 189 -> 151, worked from the plan's tables). */
+static void tips_go_to_the_cheapest_a_month(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_input in;
+    mq_result *res;
+    int n;
+    rate_example("tests/data/tips/oh-rural-annual-cheapest.json", &a, &in, &res, &n);
+    int last_quoted = -1;
+    for (int i = 0; i < n; i++)
+        if (res[i].status == MQ_QUOTED)
+            last_quoted = i;
+    assert_string_equal(res[last_quoted].carrier_id, "buckeye"); /* by total: last */
+    assert_int_equal(res[last_quoted].total_cents, 57600);
+    assert_int_equal(res[last_quoted].term_months, 12);
+    mq_tip_list list;
+    assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    assert_true(list.count > 0);
+    assert_string_equal(list.items[0].carrier, "buckeye");
+    const char *order[] = {"buckeye", "prairie", "summit"};
+    int k = 0;
+    for (int i = 0; i < list.count; i++) {
+        if (k == 0 || strcmp(list.items[i].carrier, order[k - 1]) != 0) {
+            assert_true(k < 3);
+            assert_string_equal(list.items[i].carrier, order[k]);
+            k++;
+        }
+    }
+    assert_int_equal(k, 3);
+    int64_t saving = 0;
+    assert_string_equal(deductible_tip(&list, "buckeye", &saving),
+                        "Raise comprehensive and collision deductibles to 1,000");
+    assert_int_equal(saving, 5100);
+    mq_arena_free(&a);
+}
+
 /* The total of the result of `carrier` in res; fails when there is none. */
 static int64_t total_of(const mq_result *res, int n, const char *carrier)
 {
@@ -640,6 +682,7 @@ int main(void)
         cmocka_unit_test(json_paths_are_written_as_snprintf_writes_them),
         cmocka_unit_test(tips_never_go_below_the_legal_minimum),
         cmocka_unit_test(deductible_tip_names_what_it_raises),
+        cmocka_unit_test(tips_go_to_the_cheapest_a_month),
         cmocka_unit_test(lower_limits_go_on_past_a_step_the_carrier_does_not_offer),
         cmocka_unit_test(property_tips_raise_the_deductible_one_step),
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
