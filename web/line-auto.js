@@ -432,9 +432,14 @@ function mount(container, common) {
       .catch(() => {});
   }
 
-  // The bodily injury and property damage limits offered are those at or
-  // above the applicant's state's minimums on the effective date (GET
-  // /v1/states), the minimum itself offered and marked.
+  // The bodily injury, uninsured motorist and property damage limits offered
+  // are those at or above the applicant's state's minimums on the effective
+  // date (GET /v1/states), the minimum itself offered and marked. Uninsured
+  // motorist follows bodily injury's minimum: the carriers write it from the
+  // state's basic limits (15/30 in Pennsylvania, 30/60 in Texas), never
+  // below, so a lower choice would only make every carrier unavailable, and
+  // without the minimum a Pennsylvania shopper at 15/30 could not choose it
+  // at all (it may not exceed bodily injury).
   const rulesByDate = new Map();
   function stateRules(date) {
     const key = /^\d{4}-\d{2}-\d{2}$/.test(date || '') ? date : '';
@@ -452,16 +457,19 @@ function mount(container, common) {
 
   // Offers the standard `options` allowed, the minimum (when the state sets
   // one) and the current choice when allowed; the choice is kept, else the
-  // lowest allowed limit is chosen.
-  function offer(el, options, allowed, minimum, label, name) {
+  // lowest allowed limit is chosen. `none` (optional coverages) is offered
+  // first, and kept when it is the choice: a limit the state no longer
+  // allows becomes its lowest allowed limit, never "none".
+  function offer(el, options, allowed, minimum, label, name, none = null) {
     const current = el.value;
-    const list = options.filter(([v]) => allowed(v));
+    const list = options.filter(([v]) => v !== '' && allowed(v));
     for (const v of [minimum, current])
       if (v && allowed(v) && !list.some(([x]) => x === v)) list.push([v, label(v)]);
     const key = (v) => v.split('/').map(Number);
     list.sort((x, y) => key(x[0])[0] - key(y[0])[0] || (key(x[0])[1] || 0) - (key(y[0])[1] || 0));
     const marked = list.map(([v, l]) => [v, v === minimum ? `${l} – ${name} minimum` : l]);
-    setOptions(el, marked, list.some(([v]) => v === current) ? current : list[0][0]);
+    const keep = list.some(([v]) => v === current) || (none !== null && current === '');
+    setOptions(el, none !== null ? [['', none], ...marked] : marked, keep ? current : list[0][0]);
   }
 
   async function offerStateLimits() {
@@ -469,13 +477,17 @@ function mount(container, common) {
     const rule = (await stateRules(common.build().effective_date))[st];
     if (!rule || st !== common.state()) return;
     const { per_person: pp, per_accident: pa } = rule.bi;
-    offer(cov.bi, SPLITS, (v) => {
+    const splitAllowed = (v) => {
       const [p, a] = v.split('/').map(Number);
       return p >= pp && a >= pa;
-    }, pp > 0 ? `${pp}/${pa}` : null, (v) => {
+    };
+    const splitText = (v) => {
       const [p, a] = v.split('/').map((x) => Number(x) / 1000);
       return `${p}/${a} ($${p}k / $${a}k)`;
-    }, rule.name);
+    };
+    const splitMin = pp > 0 ? `${pp}/${pa}` : null;
+    offer(cov.bi, SPLITS, splitAllowed, splitMin, splitText, rule.name);
+    offer(cov.um, SPLITS, splitAllowed, splitMin, splitText, rule.name, 'None');
     const min = rule.pd.limit;
     offer(cov.pd, PD, (v) => Number(v) >= min, min > 0 ? String(min) : null,
       (v) => `$${Number(v) / 1000}k`, rule.name);
@@ -483,6 +495,7 @@ function mount(container, common) {
 
   common.onStateChange(() => offerStateLimits());
   cov.bi.addEventListener('focus', () => offerStateLimits());
+  cov.um.addEventListener('focus', () => offerStateLimits());
   cov.pd.addEventListener('focus', () => offerStateLimits());
 
   container.replaceChildren(driversBox, vehiclesBox, covBox);

@@ -1,0 +1,135 @@
+// shopper-auto.test.mjs -- the auto form as an agent quoting households in
+// each state the bundled auto plans cover, in Debian's headless Chromium
+// (playwright-core) against the real `multiquote serve` binary:
+//   - uninsured motorist offers the limits the applicant's state allows,
+//     from its minimum (bodily injury's): Pennsylvania's 15/30 can be chosen
+//     (with bodily injury at 15/30 it was impossible: 25/50 was the lowest,
+//     and uninsured motorist may not exceed bodily injury), Texas does not
+//     offer 25/50 (no Texas carrier writes it: every one was unavailable);
+//   - "None" stays "None" when the state changes, and a limit the new state
+//     does not allow becomes its minimum, never "None";
+//   - a Pennsylvania household at the minimums 15/30 with uninsured motorist
+//     15/30 is quoted (Keystone 399.00 to the cent, worked below).
+//
+// Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-auto.test.mjs
+import { describe, it, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, stopAll } from './lib/server.mjs';
+import { launchBrowser, closeAll, newPage, screenshot } from './lib/browser.mjs';
+
+const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
+
+let server;
+let browser;
+const pages = new Set();
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await closeAll();
+  await stopAll();
+});
+afterEach(async () => {
+  await Promise.all([...pages].map((p) => p.context().close().catch(() => {})));
+  pages.clear();
+});
+
+async function openForm() {
+  const page = await newPage(browser);
+  pages.add(page);
+  await page.goto(`${server.url}/`);
+  await page.waitForSelector('html.ready');
+  await page.getByTestId('line-auto').check();
+  await page.locator('.line-form[data-line="auto"]').waitFor();
+  return page;
+}
+
+const control = (page, p) => page.locator(`[data-path="${p}"]`);
+const optionValues = (page, p) => control(page, p).locator('option').evaluateAll((os) => os.map((o) => o.value));
+const optionLabel = (page, p, v) => control(page, p).locator(`option[value="${v}"]`).textContent();
+
+/** Chooses the applicant's state and ZIP, then waits for the limits the state allows. */
+async function chooseState(page, state, zip, minimum) {
+  await control(page, 'applicant.address.state').selectOption(state);
+  await control(page, 'applicant.address.zip').fill(zip);
+  await control(page, 'coverages.um').focus();
+  await page.waitForFunction(([m]) => {
+    const el = document.querySelector('[data-path="coverages.um"]');
+    return [...el.options].some((o) => o.value === m && / minimum$/.test(o.textContent));
+  }, [minimum]);
+}
+
+describe('auto: uninsured motorist limits follow the state', () => {
+  it('Pennsylvania offers 15/30 (its minimum), Texas starts at 30/60; None is first', async () => {
+    const page = await openForm();
+    try {
+      await chooseState(page, 'PA', '15222', '15000/30000');
+      const pa = await optionValues(page, 'coverages.um');
+      assert.deepEqual(pa.slice(0, 3), ['', '15000/30000', '25000/50000']);
+      assert.equal(await optionLabel(page, 'coverages.um', '15000/30000'), '15/30 ($15k / $30k) – Pennsylvania minimum');
+      assert.deepEqual(await optionValues(page, 'coverages.bi'), pa.slice(1), 'the same limits as bodily injury');
+
+      await chooseState(page, 'TX', '77002', '30000/60000');
+      const tx = await optionValues(page, 'coverages.um');
+      assert.equal(tx[0], '');
+      assert.equal(tx[1], '30000/60000');
+      assert.ok(!tx.includes('25000/50000'), `no Texas carrier writes 25/50: ${tx}`);
+      assert.ok(!tx.includes('15000/30000'), `${tx}`);
+    } catch (e) {
+      await screenshot(page, 'FAILED-um-follows-state').catch(() => {});
+      throw e;
+    }
+  });
+
+  it('None stays None across states; a limit below the new minimum becomes the minimum', async () => {
+    const page = await openForm();
+    await chooseState(page, 'PA', '15222', '15000/30000');
+    await control(page, 'coverages.um').selectOption('');
+    await chooseState(page, 'TX', '77002', '30000/60000');
+    assert.equal(await control(page, 'coverages.um').inputValue(), '', 'None is kept');
+
+    await chooseState(page, 'PA', '15222', '15000/30000');
+    await control(page, 'coverages.um').selectOption('25000/50000');
+    await chooseState(page, 'TX', '77002', '30000/60000');
+    assert.equal(await control(page, 'coverages.um').inputValue(), '30000/60000', 'raised to Texas\'s minimum, not dropped');
+  });
+
+  // Keystone Mutual, Pennsylvania (plans/keystone/pa-auto-2026-01-01), the
+  // example's Dana Reyes (35, married) moved to Pittsburgh downtown 15222
+  // (territory 4), 2022 Civic symbol 5 (vehicle age 4), comp/coll 500,
+  // homeowner and paperless (8% + 4%), claims-free 5%, anti-theft 12% on comp:
+  //   bi  96 x 1.15 x 0.94 x 1.00 (15/30) x 0.83 = 86.13 -> 86
+  //   pd  70 x 1.10 x 0.94 x 1.00 (5,000) x 0.83 = 60.08 -> 60
+  //   med 32 x 1.18 x 0.94 x 1.00 (5,000) x 0.83 = 29.46 -> 29
+  //   um  22 x 1.20 x 0.94 x 1.00 (15/30) x 0.83 = 20.60 -> 21
+  //   comp 52 x 1.05 x 0.96 x 1.00 x 0.95 x 1.00 x 0.75 (cap 25%) = 37.35 -> 37
+  //   coll 172 x 1.12 x 0.96 x 1.00 x 1.00 x 0.95 x 1.00 x 0.83 = 145.82 -> 146
+  //   379.00 + 20.00 fee = 399.00
+  it('a Pennsylvania household at 15/30 with uninsured motorist 15/30 is quoted', async () => {
+    const page = await openForm();
+    await page.getByTestId('fill-example').click();
+    await chooseState(page, 'PA', '15222', '15000/30000');
+    await control(page, 'applicant.address.city').fill('Pittsburgh');
+    await control(page, 'drivers[0].license.state').selectOption('PA');
+    await control(page, 'coverages.bi').selectOption('15000/30000');
+    await control(page, 'coverages.um').selectOption('15000/30000');
+    await control(page, 'coverages.pd').selectOption('5000');
+    const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes');
+    await page.getByTestId('get-quotes').click();
+    const res = await answered;
+    const sent = res.request().postDataJSON();
+    assert.ok(res.ok(), `${res.status()} ${await res.text().catch(() => '')}`);
+    assert.deepEqual(sent.coverages.um, { per_person: 15000, per_accident: 30000 });
+    assert.deepEqual(sent.coverages.bi, { per_person: 15000, per_accident: 30000 });
+    await page.waitForURL(QUOTE_PATH);
+    const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
+    const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+    const keystone = quote.results.find((r) => r.carrier.id === 'keystone');
+    assert.equal(keystone.status, 'quoted', JSON.stringify(keystone.reasons));
+    const cov = Object.fromEntries(keystone.coverages.map((c) => [c.code, c.premium]));
+    assert.deepEqual(cov, { bi: 86, pd: 60, med: 29, um: 21, comp: 37, coll: 146 });
+    assert.equal(keystone.premium.total, 399);
+  });
+});
