@@ -167,15 +167,23 @@ function mount(container, common) {
     return d;
   }
 
+  // A vehicle whose principal driver is removed gets the first driver (it
+  // must have one, and the price follows that driver): said with the removal,
+  // so the change is not a silent one.
   function removeDriver(d) {
     const i = drivers.indexOf(d);
     if (i < 0 || drivers.length <= 1) return;
     const name = [d.f.first.value.trim(), d.f.last.value.trim()].filter(Boolean).join(' ');
+    const orphaned = vehicles.filter((v) => v.principalKey === d.key);
     drivers.splice(i, 1);
     d.el.remove();
     reindex();
     addDriverBtn.focus();
-    say(addDriverBtn, `Removed driver ${i + 1}${name ? ` (${name})` : ''}. ${leftText(drivers.length, 'driver', 'drivers')}`);
+    const moved = orphaned.map((v) => {
+      const j = drivers.findIndex((x) => x.key === v.principalKey);
+      return ` Vehicle ${vehicles.indexOf(v) + 1}'s principal driver is now ${driverName(drivers[j], j)}.`;
+    });
+    say(addDriverBtn, `Removed driver ${i + 1}${name ? ` (${name})` : ''}. ${leftText(drivers.length, 'driver', 'drivers')}${moved.join('')}`);
   }
 
   function addIncident(d, data = {}) {

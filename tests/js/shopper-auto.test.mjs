@@ -9,7 +9,10 @@
 //   - "None" stays "None" when the state changes, and a limit the new state
 //     does not allow becomes its minimum, never "None";
 //   - a Pennsylvania household at the minimums 15/30 with uninsured motorist
-//     15/30 is quoted (Keystone 399.00 to the cent, worked below).
+//     15/30 is quoted (Keystone 399.00 to the cent, worked below);
+//   - removing a driver who is a vehicle's principal driver says that the
+//     vehicle now has the first driver (its price follows that driver): the
+//     change was silent.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-auto.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -131,5 +134,19 @@ describe('auto: uninsured motorist limits follow the state', () => {
     const cov = Object.fromEntries(keystone.coverages.map((c) => [c.code, c.premium]));
     assert.deepEqual(cov, { bi: 86, pd: 60, med: 29, um: 21, comp: 37, coll: 146 });
     assert.equal(keystone.premium.total, 399);
+  });
+
+  it('removing a vehicle\'s principal driver says who the vehicle has now', async () => {
+    const page = await openForm();
+    await page.getByTestId('fill-example').click();
+    await page.getByRole('button', { name: 'Add driver' }).click();
+    await control(page, 'drivers[1].first_name').fill('Ada');
+    await page.getByRole('button', { name: 'Add vehicle' }).click();
+    await control(page, 'vehicles[1].principal_driver').selectOption({ label: 'd2 – Ada' });
+    await page.getByRole('button', { name: 'Remove driver 2' }).click();
+    await page.waitForFunction(() => /^Removed driver 2/.test(document.getElementById('submit-status').textContent));
+    assert.equal(await page.locator('#submit-status').textContent(),
+      'Removed driver 2 (Ada). 1 driver left. Vehicle 2\'s principal driver is now d1 – Dana Reyes.');
+    assert.equal(await control(page, 'vehicles[1].principal_driver').locator('option:checked').textContent(), 'd1 – Dana Reyes');
   });
 });
