@@ -144,7 +144,10 @@ function mount(container, common) {
     d.incList = h('div', { class: 'items incidents' });
     d.addInc = h('button', { type: 'button', class: 'add small', onclick: () => focusFirst(addIncident(d).el) });
     d.incBox = h('fieldset', { class: 'sub' });
-    d.incHint = h('p', { class: 'hint' }, 'Accidents, tickets and claims of the last 5 years. None? Leave this empty.');
+    // The longest look-back of the bundled plans: Allegheny declines a DUI of
+    // the last 120 months, Summit of the last 84; the rest look back 60.
+    d.incHint = h('p', { class: 'hint' },
+      'Accidents, tickets and claims of the last 5 years, and any DUI of the last 10 years. None? Leave this empty.');
     d.incBox.append(h('legend', null, 'Driving history'), groupError(d.incBox), d.incHint, d.incList, d.addInc);
     d.el = h('fieldset', { class: 'item driver' });
     d.el.append(d.legend, groupError(d.el),

@@ -12,7 +12,11 @@
 //     15/30 is quoted (Keystone 399.00 to the cent, worked below);
 //   - removing a driver who is a vehicle's principal driver says that the
 //     vehicle now has the first driver (its price follows that driver): the
-//     change was silent.
+//     change was silent;
+//   - the driving history asks for DUIs of the last 10 years: it asked for
+//     "the last 5 years" only, so a shopper left out a DUI of 6 years ago and
+//     Summit (84 months) and Allegheny (120 months) quoted a driver they
+//     decline (the example's Dana Reyes: Summit quoted 542.98 instead of declining).
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-auto.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
@@ -148,5 +152,28 @@ describe('auto: uninsured motorist limits follow the state', () => {
     assert.equal(await page.locator('#submit-status').textContent(),
       'Removed driver 2 (Ada). 1 driver left. Vehicle 2\'s principal driver is now d1 – Dana Reyes.');
     assert.equal(await control(page, 'vehicles[1].principal_driver').locator('option:checked').textContent(), 'd1 – Dana Reyes');
+  });
+
+  it('the driving history asks for DUIs of the last 10 years, which Summit and Allegheny decline', async () => {
+    const page = await openForm();
+    const hint = page.getByRole('group', { name: 'Driving history' }).locator('p.hint');
+    assert.equal(await hint.textContent(),
+      'Accidents, tickets and claims of the last 5 years, and any DUI of the last 10 years. None? Leave this empty.');
+    // A DUI 6 years before 2026-03-01, entered as asked: Summit (DUI in 84
+    // months) and Allegheny (120 months) decline; a 5-year history left it
+    // out, and Summit quoted.
+    await page.getByTestId('fill-example').click();
+    await page.getByRole('button', { name: 'Add incident for driver 1' }).click();
+    await control(page, 'drivers[0].incidents[0].type').selectOption('dui');
+    await control(page, 'drivers[0].incidents[0].date').fill('2020-02-15');
+    const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/quotes');
+    await page.getByTestId('get-quotes').click();
+    assert.ok((await answered).ok());
+    await page.waitForURL(QUOTE_PATH);
+    const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
+    const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+    const summit = quote.results.find((r) => r.carrier.id === 'summit');
+    assert.equal(summit.status, 'declined');
+    assert.deepEqual(summit.reasons, ['A listed driver has a DUI within the last 7 years.']);
   });
 });
