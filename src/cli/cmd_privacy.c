@@ -2,8 +2,10 @@
  *
  * Saved requests hold their personal data sealed (src/privacy): rotate-key
  * adds a key to the key file and re-seals every quote under it, row by row
- * through the store's iterator; forget deletes every quote whose subject
- * (the keyed hash of the email) matches; purge deletes quotes older than a
+ * through the store's iterator (a request saved in clear, before sealing,
+ * is sealed and given its subject); forget deletes every quote whose
+ * subject (the keyed hash of the email) matches, and every quote saved in
+ * clear whose request gives that email; purge deletes quotes older than a
  * number of days. The store erases what it deletes from its files
  * (secure_delete, then a WAL checkpoint). Also here: opening a saved
  * request for requote. docs/privacy.md is the operator's guide.
@@ -66,7 +68,9 @@ typedef struct rotation {
     int64_t resealed, already, failed;
 } rotation;
 
-/* Re-seals one saved request under the current key. */
+/* Re-seals one saved request under the current key; a request saved in
+ * clear (before sealing) is sealed, and gets the subject of its address,
+ * by which forget finds it from then on. */
 static bool rotate_one(void *arg, const mq_store_row *row)
 {
     rotation *rt = arg;
@@ -79,7 +83,8 @@ static bool rotate_one(void *arg, const mq_store_row *row)
     mq_priv_sealed sealed = {0};
     if (!plain ||
         !mq_priv_seal(rt->keys, row->id, plain, strlen(plain), &sealed, err, sizeof err) ||
-        mq_store_replace_request(rt->st, row->id, sealed.text, rt->current, err, sizeof err) != 1) {
+        mq_store_replace_request(rt->st, row->id, sealed.text, rt->current, sealed.subject, err,
+                                 sizeof err) != 1) {
         fprintf(stderr, "multiquote rotate-key: %s\n", err);
         rt->failed++;
     } else {
@@ -220,6 +225,40 @@ static bool ring_fits(mq_store *st, const mq_priv_ring *keys)
     return false;
 }
 
+/* forget's look through the quotes saved in clear, before sealing existed:
+ * they have no subject, and their request holds the address itself. */
+typedef struct plain_hunt {
+    mq_store *st;
+    const mq_priv_ring *keys;
+    const char *subject; /* the person's */
+    int64_t deleted;
+    bool failed;
+    char err[512];
+} plain_hunt;
+
+static bool forget_plain_one(void *arg, const mq_store_row *row)
+{
+    plain_hunt *h = arg;
+    char subject[MQ_PRIV_SUBJECT_LEN];
+    if (!mq_priv_request_subject(h->keys, row->request, subject) || strcmp(subject, h->subject))
+        return true;
+    int rc = mq_store_delete(h->st, row->id, h->err, sizeof h->err);
+    h->failed = rc < 0;
+    h->deleted += rc > 0;
+    return !h->failed;
+}
+
+/* Deletes the person's quotes saved in clear; how many, or -1 (said). */
+static int64_t forget_plain(mq_store *st, const mq_priv_ring *keys, const char *subject)
+{
+    plain_hunt h = {.st = st, .keys = keys, .subject = subject};
+    if (mq_store_each_plain(st, forget_plain_one, &h, h.err, sizeof h.err) < 0 || h.failed) {
+        fprintf(stderr, "multiquote forget: the quotes saved in clear: %s\n", h.err);
+        return -1;
+    }
+    return h.deleted;
+}
+
 int cli_forget(const cli_opts *o)
 {
     if (!o->email || !*o->email) {
@@ -241,16 +280,26 @@ int cli_forget(const cli_opts *o)
         return CLI_FAIL;
     }
     int64_t n = mq_store_delete_subject(st, subject, err, sizeof err);
-    bool fits = n != 0 || ring_fits(st, keys); /* said when not */
-    mq_store_close(st);
-    mq_priv_ring_free(keys);
     if (n < 0) {
         fprintf(stderr, "multiquote forget: %s\n", err);
+        mq_store_close(st);
+        mq_priv_ring_free(keys);
+        return CLI_FAIL;
+    }
+    int64_t plain = forget_plain(st, keys, subject);                /* said when it fails */
+    bool fits = plain < 0 || n + plain != 0 || ring_fits(st, keys); /* said when not */
+    mq_store_close(st);
+    mq_priv_ring_free(keys);
+    if (plain < 0) {
+        fprintf(stderr,
+                "multiquote forget: deleted %lld quotes of that address, but not those "
+                "saved in clear: run forget again\n",
+                (long long)n);
         return CLI_FAIL;
     }
     if (!fits)
         return CLI_FAIL;
-    printf("deleted %lld quotes of that address\n", (long long)n);
+    printf("deleted %lld quotes of that address\n", (long long)(n + plain));
     return CLI_OK;
 }
 

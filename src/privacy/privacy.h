@@ -89,4 +89,10 @@ int mq_priv_sealed_key(const char *sealed);
  * digits of a keyed BLAKE2b hash. False for an empty address. */
 bool mq_priv_subject(const mq_priv_ring *r, const char *email, char out[MQ_PRIV_SUBJECT_LEN]);
 
+/* The subject id of a request's applicant.email, the request given as its
+ * JSON text (one saved in clear, before sealing: forget finds its quotes
+ * so). False when the text is not a JSON object or gives no address. */
+bool mq_priv_request_subject(const mq_priv_ring *r, const char *request,
+                             char out[MQ_PRIV_SUBJECT_LEN]);
+
 #endif

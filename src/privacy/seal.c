@@ -339,6 +339,17 @@ static void subject_of(const mq_priv_ring *r, const json_t *doc, char out[MQ_PRI
     mq_priv_subject(r, json_string_value(email), out);
 }
 
+bool mq_priv_request_subject(const mq_priv_ring *r, const char *request,
+                             char out[MQ_PRIV_SUBJECT_LEN])
+{
+    out[0] = '\0';
+    json_t *doc = request ? json_loads(request, 0, NULL) : NULL;
+    if (json_is_object(doc))
+        subject_of(r, doc, out);
+    json_decref(doc);
+    return out[0] != '\0';
+}
+
 /* ---- Seal and open ------------------------------------------------------------ */
 
 bool mq_priv_seal_json(const mq_priv_ring *r, const char *quote_id, const json_t *request,

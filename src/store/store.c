@@ -855,14 +855,14 @@ int64_t mq_store_delete_subject(mq_store *s, const char *subject, char *err, siz
 }
 
 int mq_store_replace_request(mq_store *s, const char *id, const char *request, const char *key_id,
-                             char *err, size_t errlen)
+                             const char *subject, char *err, size_t errlen)
 {
     if (!request) {
         snprintf(err, errlen, "replace request: no request text given");
         return -1;
     }
-    const char *params[] = {id, request, key_id};
-    return (int)change(s, ST_REPLACE, params, 3, err, errlen);
+    const char *params[] = {id, request, key_id, subject && *subject ? subject : NULL};
+    return (int)change(s, ST_REPLACE, params, 4, err, errlen);
 }
 
 /* ---- Iterating ---------------------------------------------------------- */
@@ -922,7 +922,10 @@ static bool visit_page(const page *p, mq_store_each_fn fn, void *arg, int64_t *s
     return true;
 }
 
-int64_t mq_store_each(mq_store *s, mq_store_each_fn fn, void *arg, char *err, size_t errlen)
+/* Calls fn for every row statement `st` (ST_PAGE or ST_PAGE_PLAIN) finds,
+ * a page at a time. */
+static int64_t each_of(mq_store *s, store_stmt st, mq_store_each_fn fn, void *arg, char *err,
+                       size_t errlen)
 {
     char *after = NULL; /* the last id of the previous page, owned here */
     char limit[16];
@@ -932,7 +935,7 @@ int64_t mq_store_each(mq_store *s, mq_store_each_fn fn, void *arg, char *err, si
     for (bool go_on = true; go_on;) {
         p = (page){0};
         const char *params[] = {after ? after : "", limit};
-        store_rc rc = s->ops->query(s->backend, ST_PAGE, params, 2, page_row, &p, err, errlen);
+        store_rc rc = s->ops->query(s->backend, st, params, 2, page_row, &p, err, errlen);
         if (rc != STORE_OK)
             goto fail;
         if (p.oom)
@@ -953,4 +956,14 @@ fail:
     page_free(&p);
     free(after);
     return -1;
+}
+
+int64_t mq_store_each(mq_store *s, mq_store_each_fn fn, void *arg, char *err, size_t errlen)
+{
+    return each_of(s, ST_PAGE, fn, arg, err, errlen);
+}
+
+int64_t mq_store_each_plain(mq_store *s, mq_store_each_fn fn, void *arg, char *err, size_t errlen)
+{
+    return each_of(s, ST_PAGE_PLAIN, fn, arg, err, errlen);
 }

@@ -233,9 +233,16 @@ typedef bool (*mq_store_each_fn)(void *arg, const mq_store_row *row);
  * seen too). Returns the number of rows fn saw, or -1 on error. */
 int64_t mq_store_each(mq_store *s, mq_store_each_fn fn, void *arg, char *err, size_t errlen);
 
+/* The same for the quotes whose request was saved in clear (key_id NULL:
+ * before sealing existed), through an index of them only, so it costs
+ * nothing when there are none. forget reads their addresses here. */
+int64_t mq_store_each_plain(mq_store *s, mq_store_each_fn fn, void *arg, char *err, size_t errlen);
+
 /* Replaces the request text and key_id (NULL: plain) of quote `id`, for
- * re-encryption: 1 replaced, 0 no such quote, -1 error. */
+ * re-encryption; `subject` (NULL or "": none) becomes the quote's subject
+ * when it has none (a request saved in clear, before sealing, which
+ * rotate-key seals). 1 replaced, 0 no such quote, -1 error. */
 int mq_store_replace_request(mq_store *s, const char *id, const char *request, const char *key_id,
-                             char *err, size_t errlen);
+                             const char *subject, char *err, size_t errlen);
 
 #endif

@@ -32,8 +32,9 @@ typedef enum {
     ST_DELETE_ID,      /* id */
     ST_DELETE_BEFORE,  /* created_at bound (RFC 3339) */
     ST_DELETE_SUBJECT, /* subject */
-    ST_REPLACE,        /* id, request, key_id */
+    ST_REPLACE,        /* id, request, key_id, subject (kept when the quote has one) */
     ST_PAGE,           /* after id, limit -> id, key_id, request */
+    ST_PAGE_PLAIN,     /* the same, of the quotes saved in clear (no key_id) */
     ST_NSTMT
 } store_stmt;
 

@@ -644,8 +644,10 @@ static int run_retrying(pg *b, store_stmt st, const char *const *params, int n, 
         if (PQresultStatus(*r) == want)
             return i;
         *rc = failed(&b->conns[i], *r,
-                     st == ST_SELECT || st == ST_PAGE || st == ST_COUNT ? "read" : "write", err,
-                     errlen);
+                     st == ST_SELECT || st == ST_PAGE || st == ST_PAGE_PLAIN || st == ST_COUNT
+                         ? "read"
+                         : "write",
+                     err, errlen);
         *r = NULL;
         bool retry = stale(b, i);
         give_back(b, i);

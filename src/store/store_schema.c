@@ -116,6 +116,16 @@ const store_migration store_migrations[] = {
      "BEGIN INSERT OR REPLACE INTO quote_subjects (quote_rowid, subject) "
      "VALUES (new.rowid, new.subject); END;",
      ""},
+    {"privacy: the quotes saved in clear, before sealing (no key_id), found without reading every "
+     "quote: forget looks through them for the person's address; rotate-key, which seals them, "
+     "gives them their subject, which SQLite's quote_subjects then follows",
+     "CREATE INDEX quotes_plain ON quotes(id) WHERE key_id IS NULL;"
+     "CREATE TRIGGER quotes_subject_changed AFTER UPDATE OF subject ON quotes "
+     "WHEN new.subject IS NOT old.subject "
+     "BEGIN DELETE FROM quote_subjects WHERE quote_rowid = old.rowid; "
+     "INSERT OR REPLACE INTO quote_subjects (quote_rowid, subject) "
+     "SELECT new.rowid, new.subject WHERE new.subject IS NOT NULL; END;",
+     "CREATE INDEX quotes_plain ON quotes(id) WHERE key_id IS NULL;"},
 };
 const int store_nmigrations = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
 
@@ -130,8 +140,13 @@ const char *const store_sql[ST_NSTMT] = {
     [ST_DELETE_ID] = "DELETE FROM quotes WHERE id = $1",
     [ST_DELETE_BEFORE] = "DELETE FROM quotes WHERE created_at < $1",
     [ST_DELETE_SUBJECT] = "DELETE FROM quotes WHERE subject = $1",
-    [ST_REPLACE] = "UPDATE quotes SET request = $2, key_id = $3 WHERE id = $1",
+    /* a quote that had no subject (saved in clear, before sealing) gets
+     * the one sealing found; a quote's subject never changes otherwise */
+    [ST_REPLACE] = "UPDATE quotes SET request = $2, key_id = $3, subject = COALESCE(subject, $4) "
+                   "WHERE id = $1",
     [ST_PAGE] = "SELECT id, key_id, request FROM quotes WHERE id > $1 ORDER BY id LIMIT $2",
+    [ST_PAGE_PLAIN] = "SELECT id, key_id, request FROM quotes WHERE key_id IS NULL AND id > $1 "
+                      "ORDER BY id LIMIT $2",
 };
 
 void store_insert_params(const mq_store_quote *q, const char *params[STORE_QUOTE_COLS])

@@ -8,8 +8,8 @@
 // the quotes still read back (GET) and re-rate from their opened request
 // (worksheet, `multiquote requote`). `multiquote forget --email` then
 // removes one person's quotes from every file (not even the quote id stays
-// in a free page or the WAL); `purge --older-than` deletes by age;
-// `rotate-key` re-seals every quote under a new key that still opens them
+// in a free page or the WAL), those saved in clear before sealing too;
+// `purge --older-than` deletes by age; `rotate-key` re-seals every quote under a new key that still opens them
 // (and refuses a bare MQ_KEY); `forget` with a ring that is not the
 // database's says so instead of reporting 0 quotes.
 // Invalid requests carrying personal data leave none of it in the log.
@@ -302,6 +302,40 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
     const usage = await runCli(['forget', '--db', db]);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--email ADDR/);
+  });
+
+  it('quotes saved in clear, before sealing: forget finds them by their address, before and after rotate-key seals them', async () => {
+    // a quote as the program saved it before sealing existed: its request in
+    // clear, no key, no subject (a copy of a saved quote's response)
+    const like = saved.find((s) => s.line === 'renters');
+    const legacy = (n, email) => {
+      const body = structuredClone(CANARIES().find((c) => c.line === 'renters').body);
+      body.applicant.email = email;
+      body.applicant.first_name = `MKlegacy${n}FirstQz`;
+      const id = like.id.slice(0, -1) + String(n);
+      const q = (t) => `'${t.replaceAll("'", "''")}'`;
+      sql(db, `INSERT INTO quotes (id, created_at, line, effective_date, request, response, consent_contact, consent_at) ` +
+        `SELECT ${q(id)}, created_at, line, effective_date, ${q(JSON.stringify(body))}, response, 0, '' FROM quotes WHERE id = ${q(like.id)}`);
+      return { id, markers: [email, body.applicant.first_name] };
+    };
+    const one = legacy(1, 'MK.Legacy.One@example.org');
+    const r1 = await runCli(['forget', '--db', db, '--email', 'mk.legacy.one@example.org']);
+    assert.equal(r1.code, 0, r1.stderr);
+    assert.equal(r1.stdout, 'deleted 1 quotes of that address\n');
+    assert.equal(sql(db, `SELECT count(*) FROM quotes WHERE id = '${one.id}'`), '0');
+    assert.deepEqual(found(dbFiles(db), [one.id, ...one.markers]), []);
+    // rotate-key seals a request saved in clear and gives it its subject
+    const two = legacy(2, 'mk.legacy.two@example.org');
+    const others = Number(sql(db, 'SELECT count(*) FROM quotes')) - 1;
+    const rot = await runCli(['rotate-key', '--db', db]);
+    assert.equal(rot.code, 0, rot.stderr);
+    assert.match(rot.stdout, new RegExp(`re-encrypted 1 quotes under key 2 \\(${others} already were, 0 failed\\)`));
+    assert.equal(sql(db, `SELECT key_id, subject LIKE 's_%' FROM quotes WHERE id = '${two.id}'`), '2|1');
+    const r2 = await runCli(['forget', '--db', db, '--email', ' MK.LEGACY.TWO@example.org']);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.equal(r2.stdout, 'deleted 1 quotes of that address\n');
+    assert.deepEqual(found(dbFiles(db), [two.id, ...two.markers]), []);
+    assert.equal(Number(sql(db, 'SELECT count(*) FROM quotes')), others);
   });
 
   it('a node without its key ring does not make a new one for a database that holds quotes', async () => {

@@ -361,7 +361,7 @@ static bool rekey_row(void *arg, const mq_store_row *row)
     k->plain += row->key_id == NULL;
     char text[256], err[256];
     snprintf(text, sizeof text, "enc(k2):%s", row->request);
-    k->replaced += mq_store_replace_request(k->s, row->id, text, "k2", err, sizeof err) == 1;
+    k->replaced += mq_store_replace_request(k->s, row->id, text, "k2", NULL, err, sizeof err) == 1;
     return k->stop_after == 0 || k->seen < k->stop_after;
 }
 
@@ -393,16 +393,82 @@ static void t_each_and_replace(void **state)
     }
     rekey stop = {.s = s, .ordered = true, .stop_after = 3};
     assert_int_equal(mq_store_each(s, rekey_row, &stop, err, sizeof err), 3);
-    assert_int_equal(
-        mq_store_replace_request(s, "q_NOSUCHQUOTE0000000000000000", "x", NULL, err, sizeof err),
-        0);
+    assert_int_equal(mq_store_replace_request(s, "q_NOSUCHQUOTE0000000000000000", "x", NULL, NULL,
+                                              err, sizeof err),
+                     0);
     /* back to plain text: key_id NULL */
-    assert_int_equal(mq_store_replace_request(s, xs[0].q.id, "{}", NULL, err, sizeof err), 1);
+    assert_int_equal(mq_store_replace_request(s, xs[0].q.id, "{}", NULL, NULL, err, sizeof err), 1);
     mq_store_loaded l;
     assert_int_equal(mq_store_get(s, xs[0].q.id, &l, err, sizeof err), 1);
     assert_null(l.q.key_id);
     assert_string_equal(l.q.request, "{}");
     mq_store_loaded_free(&l);
+}
+
+/* Notes the ids mq_store_each_plain shows. */
+typedef struct plain_seen {
+    int n;
+    char id[4][MQ_STORE_ID_LEN + 1];
+} plain_seen;
+
+static bool note_plain(void *arg, const mq_store_row *row)
+{
+    plain_seen *p = arg;
+    assert_null(row->key_id);
+    if (p->n < 4)
+        snprintf(p->id[p->n], sizeof p->id[0], "%s", row->id);
+    p->n++;
+    return true;
+}
+
+static void assert_subject(mq_store *s, const char *id, const char *want)
+{
+    mq_store_loaded l;
+    char err[256];
+    assert_int_equal(mq_store_get(s, id, &l, err, sizeof err), 1);
+    assert_same_text(want, l.q.subject);
+    mq_store_loaded_free(&l);
+}
+
+/* Quotes saved in clear, before sealing (no key, no subject): the plain
+ * iterator shows them and no other; re-sealing one gives it the subject
+ * sealing found, by which delete_subject then finds it; a quote that has a
+ * subject keeps it. */
+static void t_plain_quotes(void **state)
+{
+    mq_store *s = open_store(*state);
+    sample old1, sealed, old2;
+    make_sample(&old1, 1, NULL, NULL);
+    make_sample(&sealed, 2, "s_kept", "1");
+    make_sample(&old2, 3, NULL, NULL);
+    save(s, &old1.q);
+    save(s, &sealed.q);
+    save(s, &old2.q);
+    char err[256];
+    plain_seen seen = {0};
+    assert_int_equal(mq_store_each_plain(s, note_plain, &seen, err, sizeof err), 2);
+    assert_int_equal(seen.n, 2);
+    /* in id order; saved in one millisecond, the random part orders them */
+    bool first = strcmp(old1.q.id, old2.q.id) < 0;
+    assert_string_equal(seen.id[0], first ? old1.q.id : old2.q.id);
+    assert_string_equal(seen.id[1], first ? old2.q.id : old1.q.id);
+
+    assert_int_equal(
+        mq_store_replace_request(s, old1.q.id, "{\"_sealed\":1}", "2", "s_found", err, sizeof err),
+        1);
+    assert_subject(s, old1.q.id, "s_found");
+    assert_int_equal(mq_store_replace_request(s, sealed.q.id, "{\"_sealed\":2}", "2", "s_other",
+                                              err, sizeof err),
+                     1);
+    assert_subject(s, sealed.q.id, "s_kept");
+    seen = (plain_seen){0};
+    assert_int_equal(mq_store_each_plain(s, note_plain, &seen, err, sizeof err), 1);
+    assert_string_equal(seen.id[0], old2.q.id);
+
+    assert_int_equal(mq_store_delete_subject(s, "s_found", err, sizeof err), 1);
+    assert_false(present(s, old1.q.id));
+    assert_int_equal(mq_store_delete_subject(s, "s_kept", err, sizeof err), 1);
+    assert_true(present(s, old2.q.id));
 }
 
 static void t_duplicate_rejected(void **state)
@@ -984,7 +1050,7 @@ static void t_sqlite_requests_packed_with_fixed_dictionary(void **state)
                      1);
     assert_stored(s, a.q.id, r1, NULL);
     char *r3 = sealed_request(3, 500), err[256] = "";
-    assert_int_equal(mq_store_replace_request(s, a.q.id, r3, "k2", err, sizeof err), 1);
+    assert_int_equal(mq_store_replace_request(s, a.q.id, r3, "k2", NULL, err, sizeof err), 1);
     snprintf(sql, sizeof sql, "SELECT hex(substr(request, 1, 4)) FROM quotes WHERE id = '%s'",
              a.q.id);
     sql_on_file(f->where, sql, got, sizeof got);
@@ -1070,6 +1136,7 @@ static void t_sqlite_subjects_table(void **state)
     sqlite3 *db;
     char sql[512];
     snprintf(sql, sizeof sql,
+             "DROP INDEX quotes_plain; DROP TRIGGER quotes_subject_changed;"
              "DROP TRIGGER quotes_subject_saved; DROP TRIGGER quotes_subject_gone;"
              "DROP TABLE quote_subjects; CREATE INDEX quotes_subject ON quotes(subject);"
              "PRAGMA user_version = %d;",
@@ -1428,7 +1495,7 @@ static void t_sqlite_fsync_failure_fails_store(void **state)
     assert_false(mq_store_save_async(s, &c.q, on_done, NULL));
     assert_int_equal(mq_store_delete(s, a.q.id, err, sizeof err), -1);
     assert_int_equal(mq_store_delete_subject(s, "subj", err, sizeof err), -1);
-    assert_int_equal(mq_store_replace_request(s, a.q.id, "{}", NULL, err, sizeof err), -1);
+    assert_int_equal(mq_store_replace_request(s, a.q.id, "{}", NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "refuses writes"));
     assert_true(present(s, a.q.id)); /* reads go on */
     mq_store_close(s);
@@ -1665,6 +1732,7 @@ static void t_ids(void **state)
         cmocka_unit_test_setup_teardown(t_delete_before, setup, teardown),                         \
         cmocka_unit_test_setup_teardown(t_delete_subject, setup, teardown),                        \
         cmocka_unit_test_setup_teardown(t_each_and_replace, setup, teardown),                      \
+        cmocka_unit_test_setup_teardown(t_plain_quotes, setup, teardown),                          \
         cmocka_unit_test_setup_teardown(t_duplicate_rejected, setup, teardown),                    \
         cmocka_unit_test_setup_teardown(t_open_concurrently, setup, teardown),                     \
         cmocka_unit_test_setup_teardown(t_reopen_keeps_quotes, setup, teardown)
