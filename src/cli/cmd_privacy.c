@@ -172,9 +172,19 @@ int cli_rotate_key(const cli_opts *o)
         fprintf(stderr, "multiquote rotate-key: %s\n", err);
     printf("re-encrypted %lld quotes under key %s (%lld already were, %lld failed)\n",
            (long long)rt.resealed, rt.current, (long long)rt.already, (long long)rt.failed);
+    /* the requests as the older keys sealed them (and any saved in clear)
+     * are still in the WAL: an older key that leaves the ring, or leaks,
+     * must open nothing left in the files; done on every run, so a run
+     * after one that could not (or was stopped) erases them */
+    bool erased = mq_store_erase_old_versions(st, err, sizeof err);
+    if (!erased)
+        fprintf(stderr,
+                "multiquote rotate-key: the requests as they were before are still in the "
+                "database's WAL: %s; run rotate-key --reseal-only again\n",
+                err);
     mq_store_close(st);
     mq_priv_ring_free(keys);
-    return seen < 0 || rt.failed ? CLI_FAIL : CLI_OK;
+    return seen < 0 || rt.failed || !erased ? CLI_FAIL : CLI_OK;
 }
 
 /* ---- forget and purge ----------------------------------------------------- */

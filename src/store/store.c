@@ -865,6 +865,15 @@ int mq_store_replace_request(mq_store *s, const char *id, const char *request, c
     return (int)change(s, ST_REPLACE, params, 4, err, errlen);
 }
 
+bool mq_store_erase_old_versions(mq_store *s, char *err, size_t errlen)
+{
+    if (!s->ops->erase_old_versions)
+        return true;
+    if (refuses_writes(s, err, errlen))
+        return false;
+    return note_write(s, s->ops->erase_old_versions(s->backend, err, errlen), err);
+}
+
 /* ---- Iterating ---------------------------------------------------------- */
 
 /* One page of rows, copied out of the backend so no lock is held while

@@ -233,6 +233,15 @@ typedef bool (*mq_store_each_fn)(void *arg, const mq_store_row *row);
  * seen too). Returns the number of rows fn saw, or -1 on error. */
 int64_t mq_store_each(mq_store *s, mq_store_each_fn fn, void *arg, char *err, size_t errlen);
 
+/* Erases from the database's files the rows as they were before the
+ * changes made so far (mq_store_replace_request leaves them, for speed:
+ * call this once after a run of replaces). SQLite: the WAL, which still
+ * holds every changed page as it was, is copied into the database and
+ * emptied (deleted and overwritten rows were already zeroed in the file:
+ * secure_delete). PostgreSQL: nothing is done (VACUUM reclaims old row
+ * versions: docs/privacy.md). False with a message in err on failure. */
+bool mq_store_erase_old_versions(mq_store *s, char *err, size_t errlen);
+
 /* The same for the quotes whose request was saved in clear (key_id NULL:
  * before sealing existed), through an index of them only, so it costs
  * nothing when there are none. forget reads their addresses here. */

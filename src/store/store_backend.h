@@ -86,6 +86,9 @@ typedef struct store_ops {
     /* Asks the database a trivial question, to learn whether it answers;
      * NULL for an embedded backend (nothing to reach). */
     store_rc (*ping)(void *b, char *err, size_t errlen);
+    /* mq_store_erase_old_versions; NULL for a backend that keeps no such
+     * copies within reach (PostgreSQL: VACUUM's, docs/privacy.md). */
+    store_rc (*erase_old_versions)(void *b, char *err, size_t errlen);
 } store_ops;
 
 extern const store_ops store_sqlite_ops;

@@ -1162,6 +1162,18 @@ static store_rc sq_change(void *h, store_stmt st, const char *const *params, int
     return out;
 }
 
+/* mq_store_erase_old_versions: the WAL copied into the database and
+ * truncated, so no page as it was before a change stays in it. */
+static store_rc sq_erase_old_versions(void *h, char *err, size_t errlen)
+{
+    sq *b = h;
+    pthread_mutex_lock(&b->lock);
+    int rc = sqlite3_wal_checkpoint_v2(b->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    store_rc out = rc == SQLITE_OK ? STORE_OK : abandon(b, rc, "erasing the WAL", err, errlen);
+    pthread_mutex_unlock(&b->lock);
+    return out;
+}
+
 static store_rc sq_query(void *h, store_stmt st, const char *const *params, int nparams,
                          store_row_fn row, void *arg, char *err, size_t errlen)
 {
@@ -1216,4 +1228,5 @@ const store_ops store_sqlite_ops = {
     .pack = sq_pack,
     .change = sq_change,
     .query = sq_query,
+    .erase_old_versions = sq_erase_old_versions,
 };

@@ -224,6 +224,11 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
   });
 
   it('rotate-key re-seals every quote under the new key, and they still open', async () => {
+    // 32 bytes from the end of each stored request (its box, as key 1 sealed it)
+    const oldBoxes = sql(db, 'SELECT hex(request) FROM quotes').split('\n')
+      .map((h) => Buffer.from(h, 'hex')).map((b) => b.subarray(b.length - 40, b.length - 8));
+    const holding = (bytes) => dbFiles(db).filter((f) => readFileSync(f).includes(bytes)).map((f) => path.basename(f));
+    for (const b of oldBoxes) assert.notDeepEqual(holding(b), [], 'the probe finds a stored box');
     process.env.MQ_KEY = `${SUBJECT}\n${KEY_1}\n${KEY_2}\n`;
     const r = await runCli(['rotate-key', '--db', db]);
     assert.equal(r.code, 0, r.stderr);
@@ -232,6 +237,8 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
       'no key added: MQ_KEY gives the key ring, whose current key is 2 (add a key line to MQ_KEY first to rotate)');
     assert.match(r.stdout, new RegExp(`re-encrypted ${saved.length} quotes under key 2 \\(0 already were, 0 failed\\)`));
     assert.deepEqual([...new Set(sql(db, 'SELECT key_id FROM quotes').split('\n'))], ['2']);
+    // no box sealed under key 1 is left in the files (the WAL held them all)
+    for (const b of oldBoxes) assert.deepEqual(holding(b), [], `a box under key 1 is left: ${b.toString('hex')}`);
     const again = await runCli(['rotate-key', '--db', db]);
     assert.match(again.stdout, new RegExp(`re-encrypted 0 quotes under key 2 \\(${saved.length} already were`));
     const a = saved.find((s) => s.line === 'auto');

@@ -1062,6 +1062,31 @@ static void t_sqlite_requests_packed_with_fixed_dictionary(void **state)
     free(r3);
 }
 
+/* A replaced request stays in the WAL as it was until
+ * mq_store_erase_old_versions, which leaves it in no file. */
+static void t_sqlite_erase_old_versions(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    sample a;
+    make_sample(&a, 1, "s_a", "1");
+    snprintf(a.request, sizeof a.request, "{\"line\":\"auto\",\"_sealed\":\"OLDBOXq8Zr2Lw\"}");
+    save(s, &a.q);
+    char err[256], wal[600];
+    assert_int_equal(mq_store_replace_request(s, a.q.id, "{\"line\":\"auto\",\"_sealed\":\"NEW\"}",
+                                              "2", NULL, err, sizeof err),
+                     1);
+    snprintf(wal, sizeof wal, "%s-wal", f->where);
+    assert_true(file_holds(wal, "OLDBOXq8Zr2Lw") || file_holds(f->where, "OLDBOXq8Zr2Lw"));
+    assert_true(mq_store_erase_old_versions(s, err, sizeof err));
+    assert_false(file_holds(wal, "OLDBOXq8Zr2Lw"));
+    assert_false(file_holds(f->where, "OLDBOXq8Zr2Lw"));
+    mq_store_loaded l;
+    assert_int_equal(mq_store_get(s, a.q.id, &l, err, sizeof err), 1);
+    assert_string_equal(l.q.request, "{\"line\":\"auto\",\"_sealed\":\"NEW\"}");
+    mq_store_loaded_free(&l);
+}
+
 /* A database written by the program before the store had two backends
  * (schema version 4) is migrated in place and keeps its quotes. */
 static void t_sqlite_upgrades_version_4(void **state)
@@ -1748,6 +1773,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_sqlite_new_file_private, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_file_moved_fails_store, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_upgrades_version_4, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_erase_old_versions, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_subjects_table, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_subjects_after_renumbering, setup_sqlite,
                                         teardown),
