@@ -2,7 +2,8 @@
  *
  * A saved quote keeps its request so it can be shown and re-rated later,
  * but the request's personal fields (names, email, phone, street, birth
- * dates, licence numbers, VINs, income, every "extra" object) never reach
+ * dates, licence numbers, VINs, income, health facts, driving incidents,
+ * claims, every "extra" object) never reach
  * the database in clear: mq_priv_seal moves their values into one
  * XChaCha20-Poly1305 box (libsodium) under the key ring's current key, with
  * the quote id as associated data, and mq_priv_open puts them back.

@@ -9,7 +9,7 @@
  * The vault's text is encrypted with XChaCha20-Poly1305 (a random 192-bit
  * nonce, the quote id as associated data, so a box cannot be moved to
  * another quote), and the request's text ends with
- * "_sealed": {"key": ID, "v": 3, "nonce": B64, "box": B64} as its last
+ * "_sealed": {"key": ID, "v": 4, "nonce": B64, "box": B64} as its last
  * member. Opening decrypts, walks the sealed request the same way (with the
  * fields of the box's version: see SEAL_VERSION) and puts the vault's
  * values back in order. Version 1 boxes (no "v"), which held each value
@@ -49,8 +49,9 @@ typedef enum at {
 } at;
 
 /* The personal fields, as steps from state to state: applicant.first_name,
- * applicant.address.street, drivers[].license.number, vehicles[].vin,
- * household.income, members[].date_of_birth... (docs/privacy.md). */
+ * applicant.address.street, drivers[].license.number, drivers[].incidents,
+ * vehicles[].vin, claims, household.income, members[].date_of_birth...
+ * (docs/privacy.md). */
 typedef struct step {
     at from;
     const char *key;
@@ -60,10 +61,13 @@ typedef struct step {
 
 /* The version new boxes are sealed in. Version 3 added the health facts of
  * term life (tobacco, build, health: special-category data, which version 2
- * left in clear) and the health line's members[].tobacco. A box is opened
- * with the steps of its own version: its values are in the order of that
- * walk. */
-enum { SEAL_VERSION = 3 };
+ * left in clear) and the health line's members[].tobacco. Version 4 added
+ * the records: each driver's incidents (DUI convictions, violations,
+ * accidents: offence data), home and renters claims, and term life's
+ * self-declared health_class (a tobacco class tells the tobacco answer
+ * version 3 sealed). A box is opened with the steps of its own version:
+ * its values are in the order of that walk. */
+enum { SEAL_VERSION = 4 };
 
 static const step steps[] = {
     {TOP, "applicant", APPLICANT, 2},
@@ -77,11 +81,14 @@ static const step steps[] = {
     {TOP, "tobacco", TAKE, 3}, /* term life */
     {TOP, "build", TAKE, 3},
     {TOP, "health", TAKE, 3},
+    {TOP, "health_class", TAKE, 4},
+    {TOP, "claims", TAKE, 4}, /* home, renters */
     {PART, "applicant", APPLICANT, 2},
     {PART, "drivers", DRIVERS, 2},
     {PART, "vehicles", VEHICLES, 2},
     {PART, "household", HOUSEHOLD, 2},
     {PART, "members", MEMBERS, 2},
+    {PART, "claims", TAKE, 4}, /* a bundle's home or renters */
     {APPLICANT, "first_name", TAKE, 2},
     {APPLICANT, "last_name", TAKE, 2},
     {APPLICANT, "email", TAKE, 2},
@@ -93,6 +100,7 @@ static const step steps[] = {
     {DRIVER, "last_name", TAKE, 2},
     {DRIVER, "date_of_birth", TAKE, 2},
     {DRIVER, "license", LICENSE, 2},
+    {DRIVER, "incidents", TAKE, 4},
     {LICENSE, "number", TAKE, 2},
     {VEHICLE, "vin", TAKE, 2},
     {HOUSEHOLD, "income", TAKE, 2},
@@ -407,7 +415,7 @@ void mq_priv_sealed_free(mq_priv_sealed *s)
 }
 
 /* The vault text inside an envelope, and its version (*version: 1, paths
- * with values; 2 and 3, values in the order of that version's walk); NULL
+ * with values; 2 to 4, values in the order of that version's walk); NULL
  * with err set. */
 static char *decrypt_vault(const mq_priv_ring *r, const char *quote_id, json_t *env, int *version,
                            char *err, size_t errlen)
@@ -458,7 +466,7 @@ done:
     return plain;
 }
 
-/* Opening a version 2 vault: the sealing walk again, over the sealed
+/* Opening a vault of version 2 or later: the sealing walk again, over the sealed
  * request, taking the vault's next value for every personal place. */
 typedef struct restore {
     const json_t *vault;
@@ -498,7 +506,7 @@ static void restore_node(restore *rs, json_t *node, at a, int depth)
     }
 }
 
-/* Puts a version 2 or 3 vault's values back into the sealed request doc
+/* Puts a version 2, 3 or 4 vault's values back into the sealed request doc
  * (its "_sealed" removed); false when they do not fit its places one for
  * one. */
 static bool restore_values(json_t *doc, const json_t *vault, int version)

@@ -2,7 +2,8 @@
 //
 // Canaries: one request per line (auto, home, renters, term life, health,
 // bundle) with a unique marker in every personal field (names, email,
-// phone, street, every birth date, licence numbers, VINs, income) is saved
+// phone, street, every birth date, licence numbers, VINs, income, a
+// driver's incidents, a home's claims) is saved
 // through the real server. No marker may appear in the server's log, in
 // /metrics, or in any byte of the database and its -wal and -shm files;
 // the quotes still read back (GET) and re-rate from their opened request
@@ -71,14 +72,24 @@ function auto() {
     'vehicles.0.vin': VIN,
   });
   Object.assign(c.body.vehicles[0], { year: 2003, make: 'Honda', model: 'Accord' });
+  // the driving record: sealed whole (a date no other field has is its marker)
+  c.body.drivers[0].incidents = [{ type: 'speeding', date: '2023-05-17', mph_over: 13 }];
+  c.markers.push('2023-05-17');
+  return c;
+}
+
+function home() {
+  const c = canary('home', 'tests/data/shoppers/home-oh-columbus-frame.json', 'ho', {
+    'applicant.date_of_birth': '1961-05-29',
+  });
+  c.body.claims = [{ type: 'theft', date: '2022-10-09', amount: 3187 }]; // the claims history
+  c.markers.push('2022-10-09');
   return c;
 }
 
 const CANARIES = () => [
   auto(),
-  canary('home', 'tests/data/shoppers/home-oh-columbus-frame.json', 'ho', {
-    'applicant.date_of_birth': '1961-05-29',
-  }),
+  home(),
   canary('renters', 'tests/data/shoppers/renters-oh-columbus.json', 're', {
     'applicant.date_of_birth': '1987-01-31',
   }),

@@ -85,6 +85,11 @@ static marked auto_request(void)
     mark(&m, "drivers[0].date_of_birth", "1941-02-19", false);
     mark(&m, "drivers[0].license.number", "MKLIC7781Z", false);
     mark(&m, "vehicles[0].vin", "MKVIN00000000001Z", false);
+    /* the driving record (version 4): the incidents whole */
+    ts_set_path(
+        m.doc, "drivers[0].incidents",
+        json_pack("[{s:s, s:s, s:i}]", "type", "speeding", "date", "2021-07-23", "mph_over", 27));
+    m.markers[m.n++] = "2021-07-23";
     ts_set_path(m.doc, "extra", json_object());
     mark(&m, "extra.loyalty_note", "MKextraQz", false);
     ts_set_path(m.doc, "vehicles[0].extra", json_object()); /* "extra" anywhere */
@@ -97,6 +102,11 @@ static marked property_request(const char *file, const char *tag)
     marked m = {ts_load_json(file), {0}, 0};
     mark_applicant(&m, tag);
     mark(&m, "applicant.date_of_birth", "1943-05-29", false);
+    /* the claims history (version 4), whole */
+    ts_set_path(
+        m.doc, "claims",
+        json_pack("[{s:s, s:s, s:i}]", "type", "theft", "date", "2022-04-13", "amount", 4321));
+    m.markers[m.n++] = "2022-04-13";
     return m;
 }
 
@@ -112,6 +122,7 @@ static marked life_request(void)
     mark(&m, "health.diabetes", "MKdiabetesQz", false);
     ts_set_path(m.doc, "health.condition_note", json_string("MKconditionQz"));
     m.markers[m.n++] = "MKconditionQz";
+    mark(&m, "health_class", "MKclassQz", false); /* version 4 */
     return m;
 }
 
@@ -319,7 +330,7 @@ static void test_version_1_boxes_still_open(void **state)
      * opens the same */
     mq_priv_sealed s;
     assert_true(mq_priv_seal(r, QUOTE_ID, opened, strlen(opened), &s, err, sizeof err));
-    assert_non_null(strstr(s.text, "\"_sealed\":{\"key\":1,\"v\":3,\"nonce\":"));
+    assert_non_null(strstr(s.text, "\"_sealed\":{\"key\":1,\"v\":4,\"nonce\":"));
     const char *box1 = strstr(sealed, "\"box\":"), *box2 = strstr(s.text, "\"box\":");
     if (strlen(box2) * 2 > strlen(box1))
         fail_msg("box of %zu bytes against %zu in version 1", strlen(box2), strlen(box1));
@@ -338,8 +349,8 @@ static void test_version_1_boxes_still_open(void **state)
  * (term life's tobacco, build and health, the health line's
  * members[].tobacco), written by that program with RING_1 for QUOTE_ID
  * from tests/data/privacy/v2-*-request.json: they open with version 2's
- * places, byte for byte, and sealed again they are version 3, with those
- * facts in the box. */
+ * places, byte for byte, and sealed again they are of the current version,
+ * with those facts in the box. */
 static void test_version_2_boxes_still_open(void **state)
 {
     (void)state;
@@ -365,9 +376,58 @@ static void test_version_2_boxes_still_open(void **state)
         assert_string_equal(opened, want);
         mq_priv_sealed s;
         assert_true(mq_priv_seal(r, QUOTE_ID, opened, strlen(opened), &s, err, sizeof err));
-        assert_non_null(strstr(s.text, "\"v\":3,"));
+        assert_non_null(strstr(s.text, "\"v\":4,"));
         assert_null(strstr(s.text, which[i][1]));
         assert_non_null(strstr(s.text, which[i][2]));
+        char *again = mq_priv_open(r, QUOTE_ID, s.text, err, sizeof err);
+        assert_non_null(again);
+        assert_string_equal(again, want);
+        free(again);
+        mq_priv_sealed_free(&s);
+        free(opened);
+        free(sealed);
+        free(want);
+    }
+    mq_priv_ring_free(r);
+}
+
+/* Boxes sealed by version 3, which left the records in clear (a driver's
+ * incidents, home claims, term life's self-declared health_class, whose
+ * tobacco class tells the tobacco answer), written by that program with
+ * RING_1 for QUOTE_ID from tests/data/privacy/v3-*-request.json: they open
+ * with version 3's places, byte for byte, and sealed again they are
+ * version 4, with the records in the box. */
+static void test_version_3_boxes_still_open(void **state)
+{
+    (void)state;
+    mq_priv_ring *r = ring(RING_1);
+    static const char *const which[][3] = {
+        {"auto", "\"incidents\":[{\"type\":\"dui\",\"date\":\"2022-11-19\"}",
+         "\"incidents\":null}"},
+        {"home", "\"claims\":[{\"type\":\"water\",\"date\":\"2024-02-10\"", "\"claims\":null,"},
+        {"life", "\"health_class\":\"tobacco_standard\"", "\"health_class\":null,"},
+    };
+    for (size_t i = 0; i < sizeof which / sizeof which[0]; i++) {
+        char path[96], err[256];
+        snprintf(path, sizeof path, "tests/data/privacy/v3-%s-sealed.json", which[i][0]);
+        char *sealed = ts_read_file(path, NULL);
+        snprintf(path, sizeof path, "tests/data/privacy/v3-%s-request.json", which[i][0]);
+        char *want = ts_read_file(path, NULL);
+        sealed[strcspn(sealed, "\n")] = '\0';
+        want[strcspn(want, "\n")] = '\0';
+        assert_non_null(strstr(sealed, "\"v\":3,"));  /* the fixture is of version 3 */
+        assert_non_null(strstr(sealed, which[i][1])); /* which left them in clear */
+        char *opened = mq_priv_open(r, QUOTE_ID, sealed, err, sizeof err);
+        if (!opened)
+            fail_msg("open %s: %s", which[i][0], err);
+        assert_string_equal(opened, want);
+        mq_priv_sealed s;
+        assert_true(mq_priv_seal(r, QUOTE_ID, opened, strlen(opened), &s, err, sizeof err));
+        assert_non_null(strstr(s.text, "\"v\":4,"));
+        if (strstr(s.text, which[i][1]))
+            fail_msg("%s: left in clear: %s", which[i][0], s.text);
+        if (!strstr(s.text, which[i][2]))
+            fail_msg("%s: %s not in %s", which[i][0], which[i][2], s.text);
         char *again = mq_priv_open(r, QUOTE_ID, s.text, err, sizeof err);
         assert_non_null(again);
         assert_string_equal(again, want);
@@ -725,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_open_failures),
         cmocka_unit_test(test_version_1_boxes_still_open),
         cmocka_unit_test(test_version_2_boxes_still_open),
+        cmocka_unit_test(test_version_3_boxes_still_open),
         cmocka_unit_test(test_version_2_misfit_refused),
         cmocka_unit_test(test_subject),
         cmocka_unit_test(test_subject_of_long_address),
