@@ -137,12 +137,15 @@ static const struct {
      "  --reseal-only   add no key; re-encrypt every quote not under the current key\n"
      "docs/privacy.md.\n"},
     {"forget", "usage: multiquote forget --email ADDR [--key-file F] [--db PATH]\n\n"
-               "Deletes every saved quote whose applicant gave this email address, erases them\n"
-               "from the database files, and prints how many. Exit 1 when it finds none and the\n"
-               "key ring does not open the database's quotes (not their ring). docs/privacy.md.\n"},
+               "Deletes every saved quote whose applicant gave this email address (those saved\n"
+               "in clear before sealing too), erases them from a SQLite database's files\n"
+               "(PostgreSQL keeps them in its pages until VACUUM), and prints how many. Exit 1\n"
+               "when it finds none and the key ring does not open the database's quotes (not\n"
+               "their ring). docs/privacy.md.\n"},
     {"purge", "usage: multiquote purge --older-than DAYS [--db PATH]\n\n"
               "Deletes every saved quote created more than DAYS days ago (retention), erases\n"
-              "them from the database files, and prints how many. docs/privacy.md.\n"},
+              "them from a SQLite database's files (PostgreSQL keeps them in its pages until\n"
+              "VACUUM), and prints how many. docs/privacy.md.\n"},
     {"requote",
      "usage: multiquote requote [--db PATH] [--plans DIR] [--key-file F] ID\n\n"
      "Rates saved quote ID again with the plan version each carrier used and reports,\n"

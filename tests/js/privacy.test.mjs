@@ -320,6 +320,13 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
     const usage = await runCli(['forget', '--db', db]);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--email ADDR/);
+    // the help promises erasure from the files only where it is done
+    for (const cmd of ['forget', 'purge']) {
+      const help = await runCli(['help', cmd]);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout.replace(/\s+/g, ' '),
+        /erases them from a SQLite database's files \(PostgreSQL keeps them in its pages until VACUUM\)/);
+    }
   });
 
   it('quotes saved in clear, before sealing: forget finds them by their address, before and after rotate-key seals them', async () => {
