@@ -363,6 +363,21 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
     assert.equal(Number(sql(db, 'SELECT count(*) FROM quotes')), others);
   });
 
+  it('contact consent is kept with each quote and its time; a later quote without it leaves the earlier one\'s', async () => {
+    const body = auto().body;
+    body.applicant.email = 'mk.consent.canary@example.org';
+    body.applicant.consent = { contact: true };
+    const yes = JSON.parse((await request(srv.url, 'POST', '/v1/quotes', JSON.stringify(body))).text);
+    body.applicant.consent = { contact: false };
+    const no = JSON.parse((await request(srv.url, 'POST', '/v1/quotes', JSON.stringify(body))).text);
+    assert.equal(sql(db, `SELECT consent_contact, consent_at FROM quotes WHERE id = '${yes.quote_id}'`), `1|${yes.created_at}`);
+    assert.equal(sql(db, `SELECT consent_contact, consent_at FROM quotes WHERE id = '${no.quote_id}'`), '0|');
+    // the same person: one subject; forget takes both
+    assert.equal(sql(db, `SELECT count(DISTINCT subject) FROM quotes WHERE id IN ('${yes.quote_id}', '${no.quote_id}')`), '1');
+    const r = await runCli(['forget', '--db', db, '--email', body.applicant.email]);
+    assert.equal(r.stdout, 'deleted 2 quotes of that address\n');
+  });
+
   it('a node without its key ring does not make a new one for a database that holds quotes', async () => {
     const keyFile = path.join(dir, 'node.key');
     const own = path.join(dir, 'own.db');
