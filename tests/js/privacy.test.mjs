@@ -87,15 +87,23 @@ function home() {
   return c;
 }
 
+function life() {
+  const c = canary('term_life', 'tests/data/shoppers/life-oh-female-35-preferred.json', 'li', {
+    'applicant.date_of_birth': '1989-08-13',
+  });
+  // self-declared, sealed with the health facts; not a marker: the answer
+  // names the class each carrier gave (docs/privacy.md)
+  c.body.health_class = 'preferred';
+  return c;
+}
+
 const CANARIES = () => [
   auto(),
   home(),
   canary('renters', 'tests/data/shoppers/renters-oh-columbus.json', 're', {
     'applicant.date_of_birth': '1987-01-31',
   }),
-  canary('term_life', 'tests/data/shoppers/life-oh-female-35-preferred.json', 'li', {
-    'applicant.date_of_birth': '1989-08-13',
-  }),
+  life(),
   canary('health', 'tests/data/shoppers/health-oh-family-four-children.json', 'he', {
     'household.income': 85731.29,
     'members.0.date_of_birth': '1983-10-17',
@@ -211,6 +219,12 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /reproduced exactly/);
     for (const m of a.markers) assert.ok(!r.stdout.includes(m) && !r.stderr.includes(m));
+    // every line, its sealed records (incidents, claims, health facts) put back
+    for (const s of saved.filter((x) => ['home', 'renters', 'term_life', 'health'].includes(x.line))) {
+      const q = await runCli(['requote', '--db', db, s.id]);
+      assert.equal(q.code, 0, `${s.line}: ${q.stderr}`);
+      assert.match(q.stdout, /reproduced exactly/, s.line);
+    }
   });
 
   it('invalid requests with personal data leave none of it in the log', async () => {
