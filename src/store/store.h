@@ -71,8 +71,9 @@ typedef struct mq_store_options {
     int writers;
     /* SQLite: open only a database file that is already there (commands
      * that read or change saved quotes); a missing file is an error,
-     * "PATH: no database there", and no file is created. Without it a
-     * missing file is created (serve). PostgreSQL: no effect (a database
+     * "PATH: no database there", and no file is created; an empty file is
+     * one too, "PATH: an empty file, no database there", and stays empty.
+     * Without it a missing file is created (serve). PostgreSQL: no effect (a database
      * is never created). */
     bool must_exist;
     /* SQLite: when the file cannot be written (a copy on read-only media,

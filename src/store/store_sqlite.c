@@ -439,6 +439,20 @@ static void create_private(const char *path)
         close(fd);
 }
 
+/* Whether path is an empty file with no WAL beside it that holds pages:
+ * no database, though SQLite would take it for a new one and the store
+ * would make its tables in it (must_exist: a truncated copy, a mistaken
+ * file, taken for a database "without quotes" by forget). */
+static bool empty_file(const char *path)
+{
+    struct stat st;
+    char wal[PATH_MAX + 8];
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != 0)
+        return false;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return stat(wal, &st) != 0 || st.st_size == 0;
+}
+
 /* Whether what failed on db failed for want of write access: the file, or
  * its folder (where SQLite makes the -wal and -shm files), read-only. */
 static bool cannot_write(sqlite3 *db)
@@ -552,6 +566,10 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (must_exist ? 0 : SQLITE_OPEN_CREATE);
     if (!must_exist)
         create_private(path);
+    else if (empty_file(path)) {
+        snprintf(err, errlen, "%s: an empty file, no database there", path);
+        goto fail;
+    }
     if (sqlite3_open_v2(path, &b->db, flags, NULL) != SQLITE_OK) {
         if (must_exist && sqlite3_system_errno(b->db) == ENOENT)
             snprintf(err, errlen, "%s: no database there", path);

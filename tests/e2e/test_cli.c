@@ -858,6 +858,51 @@ static void test_db_missing(void **state)
     unsetenv("MQ_KEY");
 }
 
+/* Runs a database command on `db` (an empty file) and checks it says it
+ * is no database, exits 1 and leaves the file empty. */
+static void assert_empty_refused(const char *const *args, const char *cmd, const char *db)
+{
+    run r = run_with(NULL, args);
+    char want[256];
+    snprintf(want, sizeof want, "multiquote %s: %s: an empty file, no database there\n", cmd, db);
+    assert_exit(&r, 1);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, want);
+    struct stat st;
+    assert_int_equal(stat(db, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    ts_result_free(&r);
+}
+
+/* An empty file (a truncated copy, a mistaken --db) is no database: forget
+ * answered "deleted 0 quotes of that address", exit 0, as if the person had
+ * none, after making the file a database without quotes. Every command
+ * refuses it and leaves it empty; rotate-key adds no key. */
+static void test_db_empty(void **state)
+{
+    (void)state;
+    char db[96], keys[96];
+    temp_path(db, sizeof db, "empty.db");
+    temp_path(keys, sizeof keys, "k.key");
+    ts_write_file(db, "", 0);
+    ts_write_file(keys, KEY_FILE_TEXT, strlen(KEY_FILE_TEXT));
+    assert_int_equal(chmod(keys, 0600), 0);
+    unsetenv("MQ_KEY");
+    assert_empty_refused((const char *const[]){"forget", "--email", "dana@example.com", "--db", db,
+                                               "--key-file", keys, NULL},
+                         "forget", db);
+    assert_empty_refused((const char *const[]){"rotate-key", "--db", db, "--key-file", keys, NULL},
+                         "rotate-key", db);
+    char *after = ts_read_file(keys, NULL);
+    assert_string_equal(after, KEY_FILE_TEXT);
+    free(after);
+    assert_empty_refused((const char *const[]){"purge", "--older-than", "30", "--db", db, NULL},
+                         "purge", db);
+    assert_empty_refused((const char *const[]){"requote", "--db", db, "--key-file", keys,
+                                               "q_00000000000000000000000000", NULL},
+                         "requote", db);
+}
+
 /* --key-file with MQ_KEY set is refused by every command that takes a key
  * ring (exit 2), before any database or key file is opened or made. */
 static void test_key_file_and_mq_key(void **state)
@@ -1215,6 +1260,7 @@ int main(void)
         cmocka_unit_test(test_explain_bundle),
         cmocka_unit_test(test_quote_bundle_carriers),
         cmocka_unit_test(test_db_missing),
+        cmocka_unit_test(test_db_empty),
         cmocka_unit_test(test_key_file_and_mq_key),
         cmocka_unit_test(test_output_write_errors),
         cmocka_unit_test(test_requote_saved),

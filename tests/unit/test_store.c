@@ -566,6 +566,18 @@ static void t_sqlite_must_exist(void **state)
     snprintf(want, sizeof want, "%s: no database there", f->where);
     assert_string_equal(err, want);
     assert_int_equal(access(f->where, F_OK), -1);
+    /* an empty file is no database either (a truncated copy, a mistaken
+     * file): refused, and left empty, not made a database without quotes */
+    FILE *empty = fopen(f->where, "w");
+    assert_non_null(empty);
+    fclose(empty);
+    assert_null(mq_store_open_with(f->where, &o, err, sizeof err));
+    snprintf(want, sizeof want, "%s: an empty file, no database there", f->where);
+    assert_string_equal(err, want);
+    struct stat st;
+    assert_int_equal(stat(f->where, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    assert_int_equal(unlink(f->where), 0);
     mq_store_close(open_store(f));
     f->s = mq_store_open_with(f->where, &o, err, sizeof err);
     if (!f->s)
