@@ -302,8 +302,8 @@ int cli_forget(const cli_opts *o)
     mq_priv_ring_free(keys);
     if (plain < 0) {
         fprintf(stderr,
-                "multiquote forget: deleted %lld quotes of that address, but not those "
-                "saved in clear: run forget again\n",
+                "multiquote forget: deleted %lld quotes of that address by their subject; "
+                "those saved in clear are not all erased (above): run forget again\n",
                 (long long)n);
         return CLI_FAIL;
     }
