@@ -425,8 +425,15 @@ static char *decrypt_vault(const mq_priv_ring *r, const char *quote_id, json_t *
     *version = 1;
     if (json_unpack(env, "{s:i, s?i, s:s, s:s !}", "key", &id, "v", version, "nonce", &nonce64,
                     "box", &box64) != 0 ||
-        *version < 1 || *version > SEAL_VERSION) {
+        *version < 1) {
         snprintf(err, errlen, "quote %s: malformed _sealed envelope", quote_id);
+        return NULL;
+    }
+    if (*version > SEAL_VERSION) { /* a newer program's (a node upgraded before this one) */
+        snprintf(err, errlen,
+                 "quote %s: sealed in version %d, which this program (version %d) does not know: "
+                 "open it with the newer program that sealed it",
+                 quote_id, *version, SEAL_VERSION);
         return NULL;
     }
     const unsigned char *key = mq_priv_key_bytes(r, id);

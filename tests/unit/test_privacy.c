@@ -294,6 +294,17 @@ static void test_open_failures(void **state)
     /* malformed envelope */
     assert_null(mq_priv_open(r, QUOTE_ID, "{\"_sealed\":{\"key\":1}}", err, sizeof err));
     assert_string_equal(err, "quote q_0123456789ABCDEFGHJKMNPQRS: malformed _sealed envelope");
+    /* a box of a version this program does not know (a newer node's) */
+    json_t *doc = json_loads(s.text, 0, NULL);
+    assert_non_null(doc);
+    json_object_set_new(json_object_get(doc, "_sealed"), "v", json_integer(99));
+    char *newer = json_dumps(doc, JSON_COMPACT);
+    assert_null(mq_priv_open(r, QUOTE_ID, newer, err, sizeof err));
+    assert_string_equal(err, "quote q_0123456789ABCDEFGHJKMNPQRS: sealed in version 99, which this "
+                             "program (version 4) does not know: open it with the newer program "
+                             "that sealed it");
+    free(newer);
+    json_decref(doc);
     /* not JSON */
     mq_priv_sealed s3;
     assert_false(mq_priv_seal(r, QUOTE_ID, "{\"line\":", 8, &s3, err, sizeof err));
