@@ -3,10 +3,12 @@
  * A saved quote keeps its request so it can be shown and re-rated later,
  * but the request's personal fields (names, email, phone, street, birth
  * dates, licence numbers, VINs, income, health facts, driving incidents,
- * claims, every "extra" object) never reach
- * the database in clear: mq_priv_seal moves their values into one
- * XChaCha20-Poly1305 box (libsodium) under the key ring's current key, with
- * the quote id as associated data, and mq_priv_open puts them back.
+ * claims, every "extra" object) never reach the database in clear:
+ * mq_priv_seal moves their values into one XChaCha20-Poly1305 box
+ * (libsodium) under the key ring's current key, with the quote id as
+ * associated data, and mq_priv_open puts them back. (The response, which
+ * the store keeps as it was answered, is not sealed: docs/privacy.md says
+ * what it still tells.)
  * The key ring comes from a key file or the MQ_KEY environment variable
  * (docs/privacy.md); each key has a numeric id, the highest is current and
  * older ones stay to read what they sealed. A subject id, a keyed hash of
