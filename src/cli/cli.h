@@ -40,6 +40,7 @@ typedef struct cli_opts {
     /* personal data (cmd_privacy.c) */
     const char *key_file;       /* --key-file F */
     const char *email;          /* forget --email ADDR */
+    const char *quote;          /* forget --quote ID (or a /q/ID link) */
     const char *older_than;     /* purge --older-than DAYS */
     bool add_only, reseal_only; /* rotate-key: one of its two steps */
     /* serve: the hardening options (--max-connections N...), checked by cmd_serve.c */

@@ -5,7 +5,8 @@
  * through the store's iterator (a request saved in clear, before sealing,
  * is sealed and given its subject); forget deletes every quote whose
  * subject (the keyed hash of the email) matches, and every quote saved in
- * clear whose request gives that email; purge deletes quotes older than a
+ * clear whose request gives that email, or (--quote) the one quote of a
+ * shopper who gave no email, by its id or link; purge deletes quotes older than a
  * number of days. The store erases what it deletes from its files
  * (secure_delete, then a WAL checkpoint). Also here: opening a saved
  * request for requote. docs/privacy.md is the operator's guide.
@@ -269,10 +270,57 @@ static int64_t forget_plain(mq_store *st, const mq_priv_ring *keys, const char *
     return h.deleted;
 }
 
+/* The quote id in `text`: the id itself, or the quote's link
+ * (https://host/q/ID, with or without a query or fragment). Points into
+ * text; *len is the id's length. */
+static const char *quote_id_in(const char *text, size_t *len)
+{
+    const char *at = strstr(text, "/q/");
+    const char *id = at ? at + 3 : text;
+    *len = strcspn(id, "?#/");
+    return id;
+}
+
+/* forget --quote: the one saved quote, for a shopper who gave no email. */
+static int forget_quote(const cli_opts *o)
+{
+    size_t len;
+    const char *at = quote_id_in(o->quote, &len);
+    char id[128], err[512];
+    if (len == 0 || len >= sizeof id) {
+        fprintf(stderr, "multiquote forget: --quote: not a quote id or link: \"%s\"\n", o->quote);
+        return CLI_USAGE;
+    }
+    memcpy(id, at, len);
+    id[len] = '\0';
+    mq_store *st = cli_open_store("forget", o);
+    if (!st)
+        return CLI_FAIL;
+    int rc = mq_store_delete(st, id, err, sizeof err);
+    mq_store_close(st);
+    if (rc < 0) {
+        fprintf(stderr, "multiquote forget: %s\n", err);
+        return CLI_FAIL;
+    }
+    if (rc == 0) {
+        fprintf(stderr, "multiquote forget: no quote with the id %s\n", id);
+        return CLI_FAIL;
+    }
+    printf("deleted quote %s\n", id);
+    return CLI_OK;
+}
+
 int cli_forget(const cli_opts *o)
 {
+    if (o->quote && o->email) {
+        fprintf(stderr, "multiquote forget: give --email or --quote, not both\n");
+        return CLI_USAGE;
+    }
+    if (o->quote)
+        return forget_quote(o);
     if (!o->email || !*o->email) {
-        fprintf(stderr, "multiquote forget: give the person's address: --email ADDR\n");
+        fprintf(stderr, "multiquote forget: give the person's address (--email ADDR) or a quote "
+                        "id (--quote ID)\n");
         return CLI_USAGE;
     }
     mq_priv_ring *keys = load_keys("forget", o);

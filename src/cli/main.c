@@ -47,6 +47,7 @@ static const char usage[] =
     "  rotate-key [--key-file F] [--db PATH]    re-encrypt personal data under a new key\n"
     "  forget --email ADDR [--key-file F] [--db PATH]\n"
     "                                           erase every quote of that person\n"
+    "  forget --quote ID [--db PATH]            erase one quote (its id or /q/ link)\n"
     "  purge --older-than DAYS [--db PATH]      erase quotes older than DAYS days\n"
     "  help [COMMAND]                           this text, or a command's\n"
     "\n"
@@ -136,12 +137,16 @@ static const struct {
      "  --add-only      add the key and re-encrypt nothing; then SIGHUP every server\n"
      "  --reseal-only   add no key; re-encrypt every quote not under the current key\n"
      "docs/privacy.md.\n"},
-    {"forget", "usage: multiquote forget --email ADDR [--key-file F] [--db PATH]\n\n"
+    {"forget", "usage: multiquote forget --email ADDR [--key-file F] [--db PATH]\n"
+               "       multiquote forget --quote ID [--db PATH]\n\n"
                "Deletes every saved quote whose applicant gave this email address (those saved\n"
                "in clear before sealing too), erases them from a SQLite database's files\n"
                "(PostgreSQL keeps them in its pages until VACUUM), and prints how many. Exit 1\n"
                "when it finds none and the key ring does not open the database's quotes (not\n"
-               "their ring). docs/privacy.md.\n"},
+               "their ring).\n"
+               "--quote deletes and erases the one quote with this id, for a shopper who gave\n"
+               "no email (the web page asks for none): the id, or the quote's link ending in\n"
+               "/q/ID. Exit 1 when no quote has it. docs/privacy.md.\n"},
     {"purge", "usage: multiquote purge --older-than DAYS [--db PATH]\n\n"
               "Deletes every saved quote created more than DAYS days ago (retention), erases\n"
               "them from a SQLite database's files (PostgreSQL keeps them in its pages until\n"
@@ -324,7 +329,7 @@ static const command commands[] = {
     {"impact", cli_impact, true, "carrier from to out-csv png plans threads"},
     {"gen-book", cli_gen_book, false, "line n seed format state"},
     {"rotate-key", cli_rotate_key, false, "key-file db add-only reseal-only"},
-    {"forget", cli_forget, false, "email key-file db"},
+    {"forget", cli_forget, false, "email quote key-file db"},
     {"purge", cli_purge, false, "older-than db"},
 };
 
@@ -351,6 +356,7 @@ static const struct option longopts[] = {{"plans", required_argument, NULL, 'p'}
                                          {"acord", no_argument, NULL, 'x'},
                                          {"key-file", required_argument, NULL, 'K'},
                                          {"email", required_argument, NULL, 'E'},
+                                         {"quote", required_argument, NULL, 'Q'},
                                          {"older-than", required_argument, NULL, 'D'},
                                          {"add-only", no_argument, NULL, 'a'},
                                          {"reseal-only", no_argument, NULL, 'r'},
@@ -438,6 +444,9 @@ static int set_option(const char *cmd, int ch, int li, const char *arg, cli_opts
         break;
     case 'E':
         o->email = arg;
+        break;
+    case 'Q':
+        o->quote = arg;
         break;
     case 'D':
         o->older_than = arg;

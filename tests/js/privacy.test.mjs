@@ -10,7 +10,8 @@
 // (worksheet, `multiquote requote`). `multiquote forget --email` then
 // removes one person's quotes from every file (not even the quote id stays
 // in a free page or the WAL), those saved in clear before sealing too;
-// `purge --older-than` deletes by age; `rotate-key` re-seals every quote under a new key that still opens them
+// `forget --quote` erases one quote of a shopper who gave no email (by its
+// id or /q/ link); `purge --older-than` deletes by age; `rotate-key` re-seals every quote under a new key that still opens them
 // (and refuses a bare MQ_KEY); `forget` with a ring that is not the
 // database's says so instead of reporting 0 quotes.
 // Invalid requests carrying personal data leave none of it in the log.
@@ -341,6 +342,32 @@ describe('personal data: sealed at rest, never logged, forgotten on request', ()
       assert.match(help.stdout.replace(/\s+/g, ' '),
         /erases them from a SQLite database's files \(PostgreSQL keeps them in its pages until VACUUM\)/);
     }
+  });
+
+  it('forget --quote erases a shopper who gave no email, by the id or the /q/ link', async () => {
+    const c = canary('renters', 'tests/data/shoppers/renters-oh-columbus.json', 'nq', {});
+    delete c.body.applicant.email; // as the web page sends it
+    c.markers = c.markers.filter((m) => !m.includes('@'));
+    const res = await request(srv.url, 'POST', '/v1/quotes', JSON.stringify(c.body));
+    assert.equal(res.status, 201, res.text);
+    const id = JSON.parse(res.text).quote_id;
+    const before = Number(sql(db, 'SELECT count(*) FROM quotes'));
+    const r = await runCli(['forget', '--db', db, '--quote', `https://quotes.example.org/q/${id}?from=mail#top`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `deleted quote ${id}\n`);
+    assert.equal((await request(srv.url, 'GET', `/v1/quotes/${id}`)).status, 404);
+    assert.equal(Number(sql(db, 'SELECT count(*) FROM quotes')), before - 1);
+    assert.deepEqual(found(dbFiles(db), [id, ...c.markers]), []);
+    const again = await runCli(['forget', '--db', db, '--quote', id]);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, `multiquote forget: no quote with the id ${id}\n`);
+    const both = await runCli(['forget', '--db', db, '--quote', id, '--email', 'a@example.org']);
+    assert.equal(both.code, 2);
+    assert.equal(both.stderr, 'multiquote forget: give --email or --quote, not both\n');
+    const empty = await runCli(['forget', '--db', db, '--quote', 'https://quotes.example.org/q/']);
+    assert.equal(empty.code, 2);
+    assert.equal(empty.stderr, 'multiquote forget: --quote: not a quote id or link: "https://quotes.example.org/q/"\n');
+    assert.equal(Number(sql(db, 'SELECT count(*) FROM quotes')), before - 1);
   });
 
   it('quotes saved in clear, before sealing: forget finds them by their address, before and after rotate-key seals them', async () => {
