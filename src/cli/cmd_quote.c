@@ -24,11 +24,12 @@ static colors palette(bool on)
 }
 
 /* The response JSON with "tips" last, as POST /v1/quotes answers. */
-static int print_json(const mq_input *in, const mq_result *res, int n, mq_arena *a)
+static int print_json(const mq_engine *e, const mq_input *in, const mq_result *res, int n,
+                      mq_arena *a)
 {
     mq_tip_minimums mins;
     json_t *doc = mq_resp_build(in, res, n, &(mq_resp_meta){0});
-    json_t *tips = doc ? mq_resp_tips(in, res, n, mq_state_tip_minimums(in, &mins), a) : NULL;
+    json_t *tips = doc ? mq_resp_tips(e, in, res, n, mq_state_tip_minimums(in, &mins), a) : NULL;
     char *text =
         tips && json_object_set_new(doc, "tips", tips) == 0 ? mq_resp_dump(doc, true) : NULL;
     json_decref(doc);
@@ -278,8 +279,8 @@ int cli_quote(const cli_opts *o)
         if (acord_out)
             rc = cli_print_acord(&in, res, n, x);
         else if (o->json || o->format)
-            rc = print_json(&in, res, n, &a);
-        else if (mq_resp_tip_list(&in, res, n, mq_state_tip_minimums(&in, &mins), &a, &tips)) {
+            rc = print_json(e, &in, res, n, &a);
+        else if (mq_resp_tip_list(e, &in, res, n, mq_state_tip_minimums(&in, &mins), &a, &tips)) {
             print_table(&in, res, n, &c);
             print_tips(res, n, &tips, &c);
         } else {

@@ -170,15 +170,16 @@ struct mq_tip_list {
 /* The changes the cheapest carriers' own plans price lower, in *out (arena
  * memory): the three quotes that cost least a month, cheapest first (a
  * 12-month total is not compared with a 6-month one). Lower liability limits
- * are suggested only when `min` is given, and never below it. False when the
- * arena runs out (never fewer tips). */
-bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
-                      mq_arena *a, mq_tip_list *out);
+ * are suggested only when `min` is given, and never below it; a bundle only
+ * from a carrier that e says writes the other policy in the shopper's state
+ * on the effective date. False when the arena runs out (never fewer tips). */
+bool mq_resp_tip_list(const mq_engine *e, const mq_input *in, const mq_result *res, int n,
+                      const mq_tip_minimums *min, mq_arena *a, mq_tip_list *out);
 
 /* The same as the contract's JSON: [{carrier, plan, change, saving,
  * new_total}]; NULL when memory runs out. */
-json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
-                     mq_arena *a);
+json_t *mq_resp_tips(const mq_engine *e, const mq_input *in, const mq_result *res, int n,
+                     const mq_tip_minimums *min, mq_arena *a);
 
 /* ---- Catalog (catalog.c) ------------------------------------------ */
 

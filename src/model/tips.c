@@ -4,7 +4,10 @@
  * prices is tried by re-rating a copy of the request with that plan. Auto:
  * comprehensive and collision deductibles below 1,000 raised to 1,000 (the
  * tip names the ones it raises), paperless documents, a
- * bundle (the plan's multi-line discount), dropping collision on an old
+ * bundle (the plan's multi-line discount, only from a carrier that writes
+ * the other policy in the shopper's state on the effective date: a home or
+ * renters policy as the applicant owns a home or not, or an auto policy
+ * for a home or renters quote), dropping collision on an old
  * car, the next lower bodily injury limits when they stay at or above the
  * state's legal minimum. Home and renters: the next higher all-peril
  * deductible the carrier offers (500, 1,000 or 2,500), paperless documents, a
@@ -196,19 +199,43 @@ static const char *deductibles_raised(const mq_input *in)
                      : "Raise collision deductibles to 1,000";
 }
 
-static const char *describe(const mq_input *in, const mq_tip_minimums *min, tip_kind kind,
-                            int32_t v, mq_arena *a)
+/* What trying a change needs (the minimums, for a bundle the other
+ * policies the carrier writes) and what its rating gave: for the lower
+ * limits, whether to try the next step down (the carrier did not offer
+ * this one). */
+typedef struct tip_try {
+    const mq_tip_minimums *min;
+    unsigned partners; /* bit per mq_line: the other policies the carrier writes (bundle) */
+    mq_status status;  /* of the changed request; MQ_ERROR when not rated */
+} tip_try;
+
+/* The bundle tip's words: the policy to add, as the carrier writes it. */
+static const char *bundle_words(const mq_input *in, unsigned partners)
 {
+    if (is_property(in->line))
+        return "Insure your car with the same carrier too (its multi-line discount on this "
+               "policy)";
+    if (!(partners & (1u << MQ_LINE_RENTERS)))
+        return "Insure your home with the same carrier too (its multi-line discount on this "
+               "policy)";
+    if (!(partners & (1u << MQ_LINE_HOME)))
+        return "Insure your rented home with the same carrier too (its multi-line discount on "
+               "this policy)";
+    return "Insure your home or rented home with the same carrier too (its multi-line discount "
+           "on this policy)";
+}
+
+static const char *describe(const mq_input *in, const tip_try *t, tip_kind kind, int32_t v,
+                            mq_arena *a)
+{
+    const mq_tip_minimums *min = t->min;
     switch (kind) {
     case TIP_DEDUCTIBLES:
         return deductibles_raised(in);
     case TIP_PAPERLESS:
         return "Choose paperless documents";
     case TIP_BUNDLE:
-        return is_property(in->line) ? "Insure your car with the same carrier too (its "
-                                       "multi-line discount on this policy)"
-                                     : "Insure your home or rented home with the same carrier "
-                                       "too (its multi-line discount on this policy)";
+        return bundle_words(in, t->partners);
     case TIP_PROPERTY_DEDUCTIBLE:
         return v < 1000 ? mq_arena_printf(a, "Raise the all-peril deductible to %d", v)
                         : mq_arena_printf(a, "Raise the all-peril deductible to %d,%03d", v / 1000,
@@ -265,13 +292,6 @@ static bool plan_prices(const mq_plan *p, mq_line line, tip_kind kind)
     return false;
 }
 
-/* What the rating of a change gave: for the lower limits, whether to try
- * the next step down (the carrier did not offer this one). */
-typedef struct tip_try {
-    const mq_tip_minimums *min;
-    mq_status status; /* of the changed request; MQ_ERROR when not rated */
-} tip_try;
-
 /* Tries change `kind` on r's plan and appends a tip to `list` when it
  * saves money; false only when memory ran out, so a tip is never dropped
  * silently. */
@@ -279,7 +299,7 @@ static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, in
                        const mq_rate_opts *opts, mq_arena *a, mq_tip_list *list, tip_try *t)
 {
     t->status = MQ_ERROR;
-    if (!plan_prices(r->plan, in->line, kind))
+    if (!plan_prices(r->plan, in->line, kind) || (kind == TIP_BUNDLE && !t->partners))
         return true;
     mq_input x;
     if (!copy_input(in, a, &x))
@@ -294,7 +314,7 @@ static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, in
         return true;
     mq_plan_info pi;
     mq_plan_get_info(r->plan, &pi);
-    const char *change = describe(in, t->min, kind, v, a);
+    const char *change = describe(in, t, kind, v, a);
     if (!change)
         return false;
     list->items[list->count++] = (mq_tip){.carrier = r->carrier_id,
@@ -305,15 +325,67 @@ static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, in
     return true;
 }
 
+/* Whether the carrier has a plan of `line` for the request's state on its
+ * effective date; false too when memory runs out (*oom set). */
+static bool carrier_writes(const mq_engine *e, const char *carrier, mq_line line,
+                           const mq_input *in, mq_arena *a, bool *oom)
+{
+    int cap = mq_engine_plan_count(e);
+    if (cap <= 0)
+        return false;
+    const mq_plan **plans = mq_arena_alloc(a, (size_t)cap * sizeof *plans);
+    const char **ids = mq_arena_alloc(a, (size_t)cap * sizeof *ids);
+    if (!plans || !ids) {
+        *oom = true;
+        return false;
+    }
+    int n = mq_engine_select(e, line, in->state, in->effective_date, plans, ids, cap);
+    for (int i = 0; i < n; i++)
+        if (plans[i] && strcmp(ids[i], carrier) == 0)
+            return true;
+    return false;
+}
+
+/* The other policies (bit per mq_line) a multi-line discount could come
+ * from that the carrier writes for this shopper: auto for a home or
+ * renters quote; for an auto quote a home policy for a homeowner, a renters
+ * policy for an applicant who is not one, either when the request does not
+ * say. */
+static unsigned partner_lines(const mq_engine *e, const char *carrier, const mq_input *in,
+                              mq_arena *a, bool *oom)
+{
+    mq_line wanted[2];
+    int nwanted = 0;
+    if (is_property(in->line)) {
+        wanted[nwanted++] = MQ_LINE_AUTO;
+    } else {
+        double owner = in->values[MQ_ENT_POLICY][MQ_AP_HOMEOWNER];
+        if (isnan(owner) || owner == 1)
+            wanted[nwanted++] = MQ_LINE_HOME;
+        if (isnan(owner) || owner == 0)
+            wanted[nwanted++] = MQ_LINE_RENTERS;
+    }
+    unsigned lines = 0;
+    for (int i = 0; i < nwanted; i++)
+        if (carrier_writes(e, carrier, wanted[i], in, a, oom))
+            lines |= 1u << wanted[i];
+    return lines;
+}
+
 /* The tips of one of the cheapest quotes, r, into `out`; false only when
  * memory ran out. */
-typedef bool (*plan_tips_fn)(const mq_result *r, const mq_input *in, const mq_tip_minimums *min,
-                             const mq_rate_opts *opts, mq_arena *a, mq_tip_list *out);
+typedef bool (*plan_tips_fn)(const mq_engine *e, const mq_result *r, const mq_input *in,
+                             const mq_tip_minimums *min, const mq_rate_opts *opts, mq_arena *a,
+                             mq_tip_list *out);
 
-static bool auto_tips(const mq_result *r, const mq_input *in, const mq_tip_minimums *min,
-                      const mq_rate_opts *opts, mq_arena *a, mq_tip_list *out)
+static bool auto_tips(const mq_engine *e, const mq_result *r, const mq_input *in,
+                      const mq_tip_minimums *min, const mq_rate_opts *opts, mq_arena *a,
+                      mq_tip_list *out)
 {
-    tip_try t = {.min = min};
+    bool oom = false;
+    tip_try t = {.min = min, .partners = partner_lines(e, r->carrier_id, in, a, &oom)};
+    if (oom)
+        return false;
     bool ok = try_change(r, in, TIP_DEDUCTIBLES, 0, opts, a, out, &t) &&
               try_change(r, in, TIP_PAPERLESS, 0, opts, a, out, &t) &&
               try_change(r, in, TIP_BUNDLE, 0, opts, a, out, &t);
@@ -331,10 +403,14 @@ static bool auto_tips(const mq_result *r, const mq_input *in, const mq_tip_minim
 
 /* Home and renters: the next higher deductible (one the carrier does not
  * offer, unavailable, gives way to the next one up), paperless, bundle. */
-static bool property_tips(const mq_result *r, const mq_input *in, const mq_tip_minimums *min,
-                          const mq_rate_opts *opts, mq_arena *a, mq_tip_list *out)
+static bool property_tips(const mq_engine *e, const mq_result *r, const mq_input *in,
+                          const mq_tip_minimums *min, const mq_rate_opts *opts, mq_arena *a,
+                          mq_tip_list *out)
 {
-    tip_try t = {.min = min};
+    bool oom = false;
+    tip_try t = {.min = min, .partners = partner_lines(e, r->carrier_id, in, a, &oom)};
+    if (oom)
+        return false;
     bool ok = true;
     for (int step = 0; ok && step < PROPERTY_STEPS; step++) {
         int before = out->count;
@@ -380,8 +456,8 @@ static int cheapest_quotes(const mq_result *res, int n, int pick[TIPS_FOR_CHEAPE
     return count;
 }
 
-bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
-                      mq_arena *a, mq_tip_list *out)
+bool mq_resp_tip_list(const mq_engine *e, const mq_input *in, const mq_result *res, int n,
+                      const mq_tip_minimums *min, mq_arena *a, mq_tip_list *out)
 {
     out->items = NULL;
     out->count = 0;
@@ -409,16 +485,16 @@ bool mq_resp_tip_list(const mq_input *in, const mq_result *res, int n, const mq_
         mq_rate_opts opts = {.totals_only = true, .memo = mq_rate_memo_new(a)};
         if (!opts.memo)
             return false;
-        ok = tips_of(r, in, min, &opts, a, out);
+        ok = tips_of(e, r, in, min, &opts, a, out);
     }
     return ok; /* out of memory: the caller answers an error, not fewer tips */
 }
 
-json_t *mq_resp_tips(const mq_input *in, const mq_result *res, int n, const mq_tip_minimums *min,
-                     mq_arena *a)
+json_t *mq_resp_tips(const mq_engine *e, const mq_input *in, const mq_result *res, int n,
+                     const mq_tip_minimums *min, mq_arena *a)
 {
     mq_tip_list list;
-    if (!mq_resp_tip_list(in, res, n, min, a, &list))
+    if (!mq_resp_tip_list(e, in, res, n, min, a, &list))
         return NULL;
     json_t *tips = json_array();
     for (int i = 0; tips && i < list.count; i++) {

@@ -501,7 +501,8 @@ static void post_quote(mq_server *s, mq_http_req *r)
     }
     mq_tip_minimums mins;
     mq_tip_list tips;
-    char *text = mq_resp_tip_list(&in, res, n, mq_state_tip_minimums(&in, &mins), &r->arena, &tips)
+    char *text = mq_resp_tip_list(ref->engine, &in, res, n, mq_state_tip_minimums(&in, &mins),
+                                  &r->arena, &tips)
                      ? mq_resp_text(&in, res, n, &(mq_resp_meta){q.id, q.created_at, true}, &tips)
                      : NULL;
     if (!text) {

@@ -154,9 +154,10 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
     }
     mq_tip_minimums mins;
     json_t *out = mq_resp_build(in, res, n, &(mq_resp_meta){q.id, q.created_at, true});
-    if (out && json_object_set_new(
-                   out, "tips",
-                   mq_resp_tips(in, res, n, mq_state_tip_minimums(in, &mins), &r->arena)) != 0) {
+    if (out &&
+        json_object_set_new(out, "tips",
+                            mq_resp_tips(ref->engine, in, res, n, mq_state_tip_minimums(in, &mins),
+                                         &r->arena)) != 0) {
         json_decref(out); /* out of memory: an error, not an answer without its tips */
         out = NULL;
     }

@@ -232,8 +232,8 @@ static char *write_response(mq_fanout *f)
         return NULL;
     mq_tip_minimums mins;
     mq_tip_list tips;
-    if (!mq_resp_tip_list(&f->in, f->res, f->n, mq_state_tip_minimums(&f->in, &mins), &f->arena,
-                          &tips))
+    if (!mq_resp_tip_list(f->ref->engine, &f->in, f->res, f->n,
+                          mq_state_tip_minimums(&f->in, &mins), &f->arena, &tips))
         return NULL;
     return mq_resp_text(&f->in, f->res, f->n, &(mq_resp_meta){f->q.id, f->q.created_at, true},
                         &tips);

@@ -88,7 +88,7 @@ static void rate_single(json_t *doc, mq_arena *a)
     }
     mq_tip_minimums mins = {25000, 50000};
     mq_tip_list tips;
-    char *text = mq_resp_tip_list(&in, res, n, &mins, a, &tips)
+    char *text = mq_resp_tip_list(engine, &in, res, n, &mins, a, &tips)
                      ? mq_resp_text(&in, res, n, &(mq_resp_meta){"q_fuzz", NULL}, &tips)
                      : NULL;
     if (text)

@@ -88,13 +88,14 @@ static void rate_file(const char *path)
         int nr;
         assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &nr));
         mq_tip_list list;
-        assert_true(mq_resp_tip_list(&in, res, nr, &(mq_tip_minimums){25000, 50000}, &a, &list));
+        assert_true(
+            mq_resp_tip_list(engine, &in, res, nr, &(mq_tip_minimums){25000, 50000}, &a, &list));
         char *text =
             mq_resp_text(&in, res, nr, &(mq_resp_meta){"q_X", "2026-01-01T00:00:00Z"}, &list);
         assert_non_null(text);
         assert_jansson_would_print(text);
         /* the text's tips are the tree's */
-        json_t *tips = mq_resp_tips(&in, res, nr, &(mq_tip_minimums){25000, 50000}, &a);
+        json_t *tips = mq_resp_tips(engine, &in, res, nr, &(mq_tip_minimums){25000, 50000}, &a);
         json_t *doc = json_loads(text, 0, NULL);
         assert_non_null(tips);
         assert_int_equal(json_array_size(tips), list.count);
@@ -363,7 +364,7 @@ static void tips_never_go_below_the_legal_minimum(void **state)
         "Lower bodily injury limits to 50,000/100,000, still above the legal minimum, and "
         "uninsured motorist limits with them";
     /* Ohio's minimum is 25,000/50,000: the step below 100/300 is allowed */
-    json_t *tips = mq_resp_tips(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a);
+    json_t *tips = mq_resp_tips(engine, &in, res, n, &(mq_tip_minimums){25000, 50000}, &a);
     size_t i;
     json_t *t;
     int found = 0;
@@ -378,12 +379,12 @@ static void tips_never_go_below_the_legal_minimum(void **state)
     assert_true(found >= 1);
     json_decref(tips);
     /* with a minimum of 100,000/300,000 no tip may lower the limits */
-    tips = mq_resp_tips(&in, res, n, &(mq_tip_minimums){100000, 300000}, &a);
+    tips = mq_resp_tips(engine, &in, res, n, &(mq_tip_minimums){100000, 300000}, &a);
     json_array_foreach(tips, i, t)
         assert_null(strstr(json_string_value(json_object_get(t, "change")), "Lower bodily"));
     json_decref(tips);
     /* without known minimums, none either */
-    tips = mq_resp_tips(&in, res, n, NULL, &a);
+    tips = mq_resp_tips(engine, &in, res, n, NULL, &a);
     json_array_foreach(tips, i, t)
         assert_null(strstr(json_string_value(json_object_get(t, "change")), "Lower bodily"));
     json_decref(tips);
@@ -404,7 +405,7 @@ static void lower_limits_go_on_past_a_step_the_carrier_does_not_offer(void **sta
     int n;
     rate_example("examples/oh-family-two-cars.json", &a, &in, &res, &n);
     mq_tip_list list;
-    assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    assert_true(mq_resp_tip_list(engine, &in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
     const char *want_carrier[] = {"threerivers", "keystone", "prairie"};
     const int64_t want_saving[] = {13700, 15000, 14200};
     int found = 0;
@@ -425,7 +426,7 @@ static void lower_limits_go_on_past_a_step_the_carrier_does_not_offer(void **sta
      * injury only, and says only that */
     in.values[MQ_ENT_POLICY][MQ_AP_UM_PER_PERSON] = 25000;
     in.values[MQ_ENT_POLICY][MQ_AP_UM_PER_ACCIDENT] = 50000;
-    assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    assert_true(mq_resp_tip_list(engine, &in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
     found = 0;
     for (int i = 0; i < list.count; i++)
         if (strstr(list.items[i].change, "Lower bodily")) {
@@ -464,7 +465,7 @@ static void deductible_tip_names_what_it_raises(void **state)
     rate_example("examples/oh-family-two-cars.json", &a, &in, &res, &n);
     mq_tip_list list;
     int64_t saving = 0;
-    assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    assert_true(mq_resp_tip_list(engine, &in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
     assert_string_equal(deductible_tip(&list, "threerivers", &saving),
                         "Raise the comprehensive deductible to 1,000");
     assert_int_equal(saving, 1100);
@@ -473,7 +474,7 @@ static void deductible_tip_names_what_it_raises(void **state)
     v1[MQ_AV_COMP_DEDUCTIBLE] = 2000;
     v1[MQ_AV_COLL_DEDUCTIBLE] = 500;
     assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &n));
-    assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    assert_true(mq_resp_tip_list(engine, &in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
     const char *change = deductible_tip(&list, res[0].carrier_id, &saving);
     assert_non_null(change);
     assert_string_equal(change, "Raise the collision deductible to 1,000");
@@ -491,7 +492,7 @@ static void deductible_tip_names_what_it_raises(void **state)
     v1[MQ_AV_COLL_DEDUCTIBLE] = NAN;
     v2[MQ_AV_COMP_DEDUCTIBLE] = 250;
     assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &n));
-    assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    assert_true(mq_resp_tip_list(engine, &in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
     assert_string_equal(deductible_tip(&list, res[0].carrier_id, &saving),
                         "Raise comprehensive deductibles to 1,000");
     mq_arena_free(&a);
@@ -519,7 +520,7 @@ static void tips_go_to_the_cheapest_a_month(void **state)
     assert_int_equal(res[last_quoted].total_cents, 57600);
     assert_int_equal(res[last_quoted].term_months, 12);
     mq_tip_list list;
-    assert_true(mq_resp_tip_list(&in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    assert_true(mq_resp_tip_list(engine, &in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
     assert_true(list.count > 0);
     assert_string_equal(list.items[0].carrier, "buckeye");
     const char *order[] = {"buckeye", "prairie", "summit"};
@@ -552,6 +553,52 @@ static int64_t total_of(const mq_result *res, int n, const char *carrier)
 /* Home and renters: the next higher all-peril deductible the carrier offers
  * and the bundle, for the three cheapest; each deductible tip's new total
  * is what the request with that deductible is quoted at. */
+/* The bundle tip of one carrier in `list`, or NULL. */
+static const mq_tip *bundle_tip(const mq_tip_list *list, const char *carrier)
+{
+    for (int i = 0; i < list->count; i++)
+        if (!strcmp(list->items[i].carrier, carrier) &&
+            strstr(list->items[i].change, "Insure your"))
+            return &list->items[i];
+    return NULL;
+}
+
+/* A bundle is suggested only by a carrier that writes the other policy in
+ * the state on the effective date. The single driver of examples/ as a
+ * renter on 2026-01-20: Buckeye writes no renters policy in Ohio, and
+ * Summit's renters plan starts on 2026-02-01, so neither suggests one (both
+ * plans price the discount); Keystone, writing renters from 2026-01-01,
+ * does: a rented home, 66.00. The same applicant as a homeowner: Buckeye's
+ * home plan (from 2026-01-01) saves 151.00 with "your home". */
+static void a_bundle_only_where_the_carrier_writes_the_other_policy(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_input in;
+    mq_result *res;
+    int n;
+    rate_example("tests/data/tips/oh-renter-2026-01-20.json", &a, &in, &res, &n);
+    mq_tip_list list;
+    assert_true(mq_resp_tip_list(engine, &in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    assert_null(bundle_tip(&list, "buckeye"));
+    assert_null(bundle_tip(&list, "summit"));
+    const mq_tip *t = bundle_tip(&list, "keystone");
+    assert_non_null(t);
+    assert_string_equal(t->change, "Insure your rented home with the same carrier too (its "
+                                   "multi-line discount on this policy)");
+    assert_int_equal(t->saving_cents, 6600);
+
+    in.values[MQ_ENT_POLICY][MQ_AP_HOMEOWNER] = 1;
+    assert_true(mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &n));
+    assert_true(mq_resp_tip_list(engine, &in, res, n, &(mq_tip_minimums){25000, 50000}, &a, &list));
+    t = bundle_tip(&list, "buckeye");
+    assert_non_null(t);
+    assert_string_equal(t->change, "Insure your home with the same carrier too (its multi-line "
+                                   "discount on this policy)");
+    assert_int_equal(t->saving_cents, 15100);
+    mq_arena_free(&a);
+}
+
 static void property_tips_raise_the_deductible_one_step(void **state)
 {
     (void)state;
@@ -591,7 +638,7 @@ static void property_tips_raise_the_deductible_one_step(void **state)
         int n;
         rate_example(cases[c].file, &a, &in, &res, &n);
         mq_tip_list list;
-        assert_true(mq_resp_tip_list(&in, res, n, NULL, &a, &list));
+        assert_true(mq_resp_tip_list(engine, &in, res, n, NULL, &a, &list));
         assert_int_equal(list.count, cases[c].nwant);
         /* the same request at the tips' deductible, rated by every plan */
         mq_input more = in;
@@ -619,7 +666,7 @@ static void property_tips_raise_the_deductible_one_step(void **state)
     int n;
     rate_example("tests/data/shoppers/health-oh-single-40.json", &a, &in, &res, &n);
     mq_tip_list list;
-    assert_true(mq_resp_tip_list(&in, res, n, NULL, &a, &list));
+    assert_true(mq_resp_tip_list(engine, &in, res, n, NULL, &a, &list));
     assert_int_equal(list.count, 0);
     mq_arena_free(&a);
 }
@@ -684,6 +731,7 @@ int main(void)
         cmocka_unit_test(deductible_tip_names_what_it_raises),
         cmocka_unit_test(tips_go_to_the_cheapest_a_month),
         cmocka_unit_test(lower_limits_go_on_past_a_step_the_carrier_does_not_offer),
+        cmocka_unit_test(a_bundle_only_where_the_carrier_writes_the_other_policy),
         cmocka_unit_test(property_tips_raise_the_deductible_one_step),
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
         cmocka_unit_test(a_remote_result_is_saved_as_remote),
