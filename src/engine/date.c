@@ -154,6 +154,24 @@ int mq_date_age(int32_t birth, int32_t on)
     return age;
 }
 
+/* The age at the nearest birthday, as the term-life manuals put it: the age
+ * at the last birthday, plus one from six whole months after that birthday
+ * (plans/meridian/us-term-life-2026-01-01/README.md). Someone born on
+ * 29 February has the birthday on 1 March in common years, as mq_date_age
+ * counts it, so the half-year point is 1 September in a year whose birthday
+ * fell on 1 March and 29 August in a leap year; never 28 August from a
+ * 28 February birthday that mq_date_age does not count. */
+int mq_date_age_nearest(int32_t birth, int32_t on)
+{
+    int age = mq_date_age(birth, on);
+    int by, bm, bd;
+    mq_date_to_ymd(birth, &by, &bm, &bd);
+    int32_t last = mq_date_add_months(birth, 12 * age);
+    if (bm == 2 && bd == 29 && !is_leap(by + age))
+        last++; /* add_months clamped it to 28 February */
+    return age + (mq_date_months_between(last, on) >= 6);
+}
+
 int mq_date_months_between(int32_t from, int32_t to)
 {
     if (to < from)

@@ -45,6 +45,7 @@ void mq_date_format(int32_t days, char out[11]);
 int32_t mq_date_from_ymd(int y, int m, int d);
 void mq_date_to_ymd(int32_t days, int *y, int *m, int *d);
 int mq_date_age(int32_t birth, int32_t on);           /* whole years; 29 Feb -> 1 Mar */
+int mq_date_age_nearest(int32_t birth, int32_t on);   /* from 6 months past; 29 Feb -> 1 Mar */
 int mq_date_months_between(int32_t from, int32_t to); /* whole months, may be negative */
 int32_t mq_date_add_months(int32_t day, int months);  /* clamps to month end */
 

@@ -165,12 +165,8 @@ static double call_builtin(mq_vm *vm, mq_builtin fn, const double *a, int n)
         return !isnan(a[0]);
     case FN_DEFAULT:
         return isnan(a[0]) ? a[1] : a[0];
-    case FN_AGE_NEAREST: {
-        /* age last birthday, plus one when the next birthday is nearer */
-        int age = mq_date_age((int32_t)a[0], (int32_t)a[1]);
-        int32_t last = mq_date_add_months((int32_t)a[0], 12 * age);
-        return age + (mq_date_months_between(last, (int32_t)a[1]) >= 6);
-    }
+    case FN_AGE_NEAREST:
+        return mq_date_age_nearest((int32_t)a[0], (int32_t)a[1]);
     }
     return NAN;
 }

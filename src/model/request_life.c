@@ -36,13 +36,12 @@ static int issue_age(const req *r, const double *pol)
     return r->has_eff && !isnan(dob) ? mq_date_age((int32_t)dob, r->eff) : -1;
 }
 
-/* The age at the nearest birthday: `age` (the last birthday's) plus one from
- * six whole months after that birthday, as the plans' age_nearest() counts
- * it (src/engine/vm.c). */
-static int nearest_age(const req *r, const double *pol, int age)
+/* The age at the nearest birthday, as the plans' age_nearest() counts it:
+ * plus one from six whole months after the last birthday, which for someone
+ * born on 29 February is 1 March in common years (mq_date_age_nearest). */
+static int nearest_age(const req *r, const double *pol)
 {
-    int32_t last = mq_date_add_months((int32_t)pol[MQ_LP_DATE_OF_BIRTH], 12 * age);
-    return age + (mq_date_months_between(last, r->eff) >= 6);
+    return mq_date_age_nearest((int32_t)pol[MQ_LP_DATE_OF_BIRTH], r->eff);
 }
 
 static void life_applicant(req *r, const json_t *ap, double *pol)
@@ -51,7 +50,7 @@ static void life_applicant(req *r, const json_t *ap, double *pol)
     int age = issue_age(r, pol);
     if (age < 0)
         return;
-    int nearest = nearest_age(r, pol, age);
+    int nearest = nearest_age(r, pol);
     if (nearest < MIN_ISSUE_AGE)
         rq_err_at(r, "date_of_birth",
                   "the applicant is %d on the effective date, %d at the nearest birthday; term "

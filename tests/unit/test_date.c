@@ -82,6 +82,37 @@ static void age_29_february_birthday_is_1_march_in_common_years(void **state)
     assert_int_equal(mq_date_age(D("2008-02-29"), D("2028-02-28")), 19);
 }
 
+/* The nearest birthday steps up six whole months after the last birthday;
+ * born on 29 February, that birthday is 1 March in common years, so the step
+ * is on 1 September after it (29 August after a leap-year birthday). */
+static void age_nearest_29_february(void **state)
+{
+    (void)state;
+    int32_t born = D("1992-02-29");
+    /* 2026, a common year: the birthday is 1 March */
+    assert_int_equal(mq_date_age_nearest(born, D("2026-02-28")), 34); /* 33 since 2025-03-01 */
+    assert_int_equal(mq_date_age_nearest(born, D("2026-03-01")), 34);
+    assert_int_equal(mq_date_age_nearest(born, D("2026-08-28")), 34);
+    assert_int_equal(mq_date_age_nearest(born, D("2026-08-31")), 34);
+    assert_int_equal(mq_date_age_nearest(born, D("2026-09-01")), 35);
+    /* 2028, a leap year: the birthday is 29 February */
+    assert_int_equal(mq_date_age_nearest(born, D("2027-08-31")), 35);
+    assert_int_equal(mq_date_age_nearest(born, D("2027-09-01")), 36);
+    assert_int_equal(mq_date_age_nearest(born, D("2028-02-28")), 36);
+    assert_int_equal(mq_date_age_nearest(born, D("2028-02-29")), 36);
+    assert_int_equal(mq_date_age_nearest(born, D("2028-08-28")), 36);
+    assert_int_equal(mq_date_age_nearest(born, D("2028-08-29")), 37);
+    /* 2029 again common: 36 from 1 March, 37 from 1 September */
+    assert_int_equal(mq_date_age_nearest(born, D("2029-02-28")), 37);
+    assert_int_equal(mq_date_age_nearest(born, D("2029-08-31")), 37);
+    assert_int_equal(mq_date_age_nearest(born, D("2029-09-01")), 38);
+    /* any other birthday: six whole months */
+    assert_int_equal(mq_date_age_nearest(D("1990-08-15"), D("2026-02-14")), 35);
+    assert_int_equal(mq_date_age_nearest(D("1990-08-15"), D("2026-02-15")), 36);
+    assert_int_equal(mq_date_age_nearest(D("1990-02-28"), D("2026-08-27")), 36);
+    assert_int_equal(mq_date_age_nearest(D("1990-02-28"), D("2026-08-28")), 37);
+}
+
 static void months_between_counts_whole_months(void **state)
 {
     (void)state;
@@ -152,6 +183,7 @@ int main(void)
         cmocka_unit_test(parse_rejects_impossible_dates),
         cmocka_unit_test(age_counts_whole_years),
         cmocka_unit_test(age_29_february_birthday_is_1_march_in_common_years),
+        cmocka_unit_test(age_nearest_29_february),
         cmocka_unit_test(months_between_counts_whole_months),
         cmocka_unit_test(add_months_clamps_to_month_end),
         cmocka_unit_test(split_agrees_with_the_reference),

@@ -321,6 +321,36 @@ static void test_nearest_birthday_at_18(void **state)
     mq_arena_free(&x.a);
 }
 
+/* Female, born 1992-02-29, on 2026-08-31: 34 at the last birthday (1 March
+ * 2026, a common year) and 34 at the nearest too: six whole months past
+ * 1 March is 1 September. The nearest-birthday carriers used to count from
+ * 28 February and rate her at 35. Otherwise as the 35-year-old above. */
+static void test_nearest_birthday_29_february(void **state)
+{
+    (void)state;
+    rated x;
+    rate_shopper("life-oh-female-29-february", &x);
+    /* Beacon (last 34): 500 x base_rate[30-34, female, 20] 0.348 x 0.86 =
+     * 149.64; x 0.085 = 12.7194 -> 12.72. */
+    expect_quote(&x, "beacon", 1272, "preferred_plus", 1);
+    /* Meridian (nearest 34): band_3 [30-34, true, preferred_plus, 20] 0.27;
+     * 500 x 0.27 + 60.00 = 195.00; x 0.0875 = 17.0625 -> 17.06. */
+    expect_quote(&x, "meridian", 1706, "preferred_plus", 1);
+    /* Heartland (nearest 34): t20 between 30 (0.263) and 35 (0.372) at 34 =
+     * 0.3502 x 0.85 = 0.29767 -> 0.30; 500 x 0.30 + 55.00 = 205.00; x 0.085 =
+     * 17.425 -> 17.43. */
+    expect_quote(&x, "heartland", 1743, "preferred_plus", 1);
+    /* Laurel (nearest 34): 500 x 0.329 x 1.00 x 0.83 x 1.00 = 136.535 + 65.00
+     * = 201.535; x 0.0865 = 17.4327775 -> 17.43. */
+    expect_quote(&x, "laurel", 1743, "preferred_plus", 1);
+    /* North Star (last 34): 500 x 0.345 x 0.86 = 148.35 + 75.00 = 223.35;
+     * x 0.090 = 20.1015 -> 20.10. */
+    expect_quote(&x, "northstar", 2010, "preferred_plus", 1);
+    /* Bluebonnet: 500 x 0.36 + 50.00 = 230.00; x 0.090 = 20.70. */
+    expect_quote(&x, "bluebonnet", 2070, "preferred", 1);
+    mq_arena_free(&x.a);
+}
+
 /* Female, 48, 65 in 235 lb: beyond every build chart but Bluebonnet's
  * (standard to 240 lb at 65 in). 250,000, 20 years, monthly. */
 static void test_heavy_build(void **state)
@@ -347,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_thirty_year_at_52),
         cmocka_unit_test(test_age_basis_at_70),
         cmocka_unit_test(test_nearest_birthday_at_18),
+        cmocka_unit_test(test_nearest_birthday_29_february),
         cmocka_unit_test(test_heavy_build),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

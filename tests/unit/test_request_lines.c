@@ -510,6 +510,11 @@ static void test_life_parses(void **state)
         expect_ok(req, &a, &in);
         mq_arena_free(&a);
     }
+    req = life(); /* born 29 February: 1 September 2025 is six months past 1 March */
+    ts_set_path(req, "effective_date", ts_json("\"2025-09-01\""));
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"2008-02-29\""));
+    expect_ok(req, &a, &in);
+    mq_arena_free(&a);
 }
 
 static void test_life_applicant_errors(void **state)
@@ -527,6 +532,14 @@ static void test_life_applicant_errors(void **state)
     expect_error(req, "applicant.date_of_birth", "is required");
     req = life(); /* 17 years, 5 months and 30 days: 17 at the nearest birthday too */
     ts_set_path(req, "applicant.date_of_birth", ts_json("\"2008-10-02\""));
+    expect_error(req, "applicant.date_of_birth",
+                 "the applicant is 17 on the effective date, 17 at the nearest birthday; term "
+                 "life is issued from age 18 at the nearest birthday");
+    /* born on 29 February: the 17th birthday was 1 March 2025 (a common
+     * year), so six whole months past it is 1 September, not 28 August */
+    req = life();
+    ts_set_path(req, "effective_date", ts_json("\"2025-08-31\""));
+    ts_set_path(req, "applicant.date_of_birth", ts_json("\"2008-02-29\""));
     expect_error(req, "applicant.date_of_birth",
                  "the applicant is 17 on the effective date, 17 at the nearest birthday; term "
                  "life is issued from age 18 at the nearest birthday");
