@@ -1,7 +1,8 @@
 // server.mjs -- runs the real `multiquote serve` binary for the API tests.
 //
 // startServer() starts the server on a free port (a random one from
-// 20000-60000, retried when the "listening" log line does not appear) with a
+// 20000-60000, or from MQ_PORTS=LOW-HIGH when several people share the
+// machine, retried when the "listening" log line does not appear) with a
 // fresh temporary database, the repository's plans (or the folder given) and
 // the repository root as its working directory (so it serves
 // docs/openapi.yaml). Every server started is remembered: stopAll() (for
@@ -26,6 +27,14 @@ export const PLANS = path.join(REPO_ROOT, 'plans');
 // start and stop waits are MQ_SERVER_SLOWDOWN (default 10) times longer.
 export const WRAPPER = (process.env.MQ_SERVER_WRAPPER || '').split(/\s+/).filter(Boolean);
 const SLOW = WRAPPER.length ? Number(process.env.MQ_SERVER_SLOWDOWN || 10) : 1;
+// The ports servers may take: MQ_PORTS=LOW-HIGH, else 20000-59999.
+const [PORT_LOW, PORT_HIGH] = (() => {
+  const m = /^(\d+)-(\d+)$/.exec(process.env.MQ_PORTS || '');
+  if (!m) return [20000, 59999];
+  const [lo, hi] = [Number(m[1]), Number(m[2])];
+  if (!(lo >= 1024 && hi <= 65535 && lo <= hi)) throw new Error(`MQ_PORTS=${process.env.MQ_PORTS}: want LOW-HIGH within 1024-65535`);
+  return [lo, hi];
+})();
 
 // What a sanitizer or valgrind writes when it finds a bug or a leak: a server
 // whose log holds one has failed, even if every response was right.
@@ -115,7 +124,7 @@ export async function startServer({ plans = PLANS, db, args = [], rateLimit = fa
   }
   let lastLogs = '';
   for (let i = 0; i < attempts; i++) {
-    const port = 20000 + Math.floor(Math.random() * 40000);
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW + 1));
     const s = launch(port, plans, db, ownDir, args);
     const outcome = await s.ready(timeoutMs);
     if (outcome === 'listening') return s;
