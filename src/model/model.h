@@ -71,7 +71,10 @@ char *mq_resp_result_text(const mq_input *in, const mq_result *r);
 /* One result object (as an element of "results"). */
 json_t *mq_resp_result(const mq_input *in, const mq_result *r);
 
-/* The worksheet of one result: {"carrier", "plan", "status", "steps": [...]}. */
+/* The worksheet of one result: {"carrier", "plan", "status", "steps": [...]};
+ * a quoted health plan's steps end with the premium tax credit (op "-",
+ * detail: the benchmark and expected contribution, or why there is none)
+ * and the net premium, once the market was applied (mq_rate_market). */
 json_t *mq_resp_worksheet(const mq_input *in, const mq_result *r);
 
 /* Money in whole cents as a JSON number with exactly its cents (714.0, 1018.67). */

@@ -560,12 +560,43 @@ static json_t *step_json(const mq_input *in, const mq_work_step *s)
     return done(o, ok);
 }
 
+/* A policy-level step the rating program did not record: the premium tax
+ * credit and the net premium a health plan's shopper pays, worked out by the
+ * market after the plan's total (src/engine/market.c). */
+static json_t *market_step(const mq_input *in, const char *name, const char *detail, char op,
+                           int64_t amount_cents, int64_t running_cents)
+{
+    mq_work_step s = {.coverage = -1,
+                      .unit = -1,
+                      .name = name,
+                      .detail = detail,
+                      .op = op,
+                      .factor = (double)amount_cents / 100.0,
+                      .running = (double)running_cents / 100.0};
+    return step_json(in, &s);
+}
+
+/* A quoted health plan's worksheet goes on past its total (the gross
+ * premium) as the text worksheet does: the credit, with the benchmark and
+ * the expected contribution it came from (or why there is none), taken
+ * off, then the net premium the shopper pays. Only when the market was
+ * applied: it sets a credit note on every result. */
+static bool push_market_steps(json_t *steps, const mq_input *in, const mq_result *r)
+{
+    if (r->status != MQ_QUOTED || r->metal < 0 || !r->credit_note)
+        return true;
+    return push(steps, market_step(in, "Premium tax credit", r->credit_note, '-', r->credit_cents,
+                                   r->net_cents)) &&
+           push(steps, market_step(in, "Net premium", NULL, '=', r->net_cents, r->net_cents));
+}
+
 json_t *mq_resp_worksheet(const mq_input *in, const mq_result *r)
 {
     json_t *o = json_object(), *steps = json_array();
     bool ok = o && steps;
     for (int i = 0; ok && i < r->nsteps; i++)
         ok = push(steps, step_json(in, &r->steps[i]));
+    ok = ok && push_market_steps(steps, in, r);
     if (!ok) {
         json_decref(steps);
         return done(o, false);

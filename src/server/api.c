@@ -649,8 +649,12 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
                                          mq_req_error_text(&errs.items[0], &r->arena)),
                          "");
     } else {
+        /* the market's rules too (a health plan's tax credit, from the
+         * benchmark of the plans in effect), as requote applies them, so the
+         * worksheet goes on from the gross premium to the net one */
         mq_result res;
-        if (!mq_rate_plan(plan, &in, &(mq_rate_opts){.worksheet = true}, &r->arena, &res))
+        if (!mq_rate_plan(plan, &in, &(mq_rate_opts){.worksheet = true}, &r->arena, &res) ||
+            !mq_rate_market(ref->engine, &in, &res, 1, &r->arena))
             mq_api_error(r, 500, "internal", "out of memory", "");
         else
             reply_json(r, 200, mq_resp_worksheet(&in, &res));

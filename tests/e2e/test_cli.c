@@ -313,6 +313,43 @@ static void test_explain_health_credit(void **state)
     ts_result_free(&r);
 }
 
+/* The worksheet in JSON goes on as the text one does: past the total (the
+ * gross premium) to the tax credit, with the benchmark and the expected
+ * contribution it came from, and the net premium. It stopped at the total. */
+static void test_explain_health_credit_json(void **state)
+{
+    (void)state;
+    run r = RUN("explain", "--json", "--carrier", "buckeye-bronze-7500",
+                "tests/data/shoppers/health-oh-single-40.json");
+    assert_exit(&r, 0);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    json_t *steps = json_object_get(doc, "steps");
+    size_t n = json_array_size(steps);
+    assert_true(n >= 3);
+    json_t *total = json_array_get(steps, n - 3), *credit = json_array_get(steps, n - 2),
+           *net = json_array_get(steps, n - 1);
+    char *got[3] = {json_dumps(total, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(10)),
+                    json_dumps(credit, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(10)),
+                    json_dumps(net, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(10))};
+    assert_string_equal(got[0],
+                        "{\"coverage\":null,\"detail\":null,\"factor\":406.92,\"key\":null,"
+                        "\"member\":null,\"name\":\"Total\",\"op\":\"=\",\"running\":406.92,"
+                        "\"table\":null}");
+    assert_string_equal(got[1],
+                        "{\"coverage\":null,\"detail\":\"benchmark (second-lowest silver) "
+                        "514.71; expected contribution 154.99 a month (6.1996% of "
+                        "income)\",\"factor\":359.72,\"key\":null,\"member\":null,\"name\":"
+                        "\"Premium tax credit\",\"op\":\"-\",\"running\":47.2,\"table\":null}");
+    assert_string_equal(got[2],
+                        "{\"coverage\":null,\"detail\":null,\"factor\":47.2,\"key\":null,"
+                        "\"member\":null,\"name\":\"Net premium\",\"op\":\"=\",\"running\":47.2,"
+                        "\"table\":null}");
+    for (int i = 0; i < 3; i++)
+        free(got[i]);
+    json_decref(doc);
+    ts_result_free(&r);
+}
+
 static void test_check_plans(void **state)
 {
     (void)state;
@@ -1275,6 +1312,7 @@ int main(void)
         cmocka_unit_test(test_plan_unknown_top_key),
         cmocka_unit_test(test_mutated_requests),
         cmocka_unit_test(test_explain_health_credit),
+        cmocka_unit_test(test_explain_health_credit_json),
         cmocka_unit_test(test_quote_health_credit_note),
         cmocka_unit_test(test_impact_unknown_carrier_or_version),
         cmocka_unit_test(test_explain_long_names_keep_columns),

@@ -823,12 +823,18 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
         );
       }
       assert.ok(body.results.slice(quoted.length).every((r) => r.status !== 'quoted'), `${c.name}: quoted first`);
-      // every plan's worksheet (by plan id: an issuer answers with several) ends with its gross premium
+      // every plan's worksheet (by plan id: an issuer answers with several)
+      // reaches its gross premium, then takes off the tax credit (with the
+      // note it came from) and ends with the net premium the shopper pays
       for (const r of quoted) {
         const ws = await get(srv, `/v1/quotes/${body.quote_id}/worksheet/${r.plan.id}`);
         assert.equal(ws.status, 200, ws.text);
         const steps = checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', ws).steps;
-        assert.equal(steps.at(-1).running, r.gross_premium, `${c.name} ${r.plan.id}`);
+        const [total, credit, net] = steps.slice(-3);
+        const policy = { coverage: null, member: null, table: null, key: null };
+        assert.deepEqual(total, { ...policy, name: 'Total', detail: null, op: '=', factor: r.gross_premium, running: r.gross_premium }, `${c.name} ${r.plan.id}`);
+        assert.deepEqual(credit, { ...policy, name: 'Premium tax credit', detail: r.credit_note, op: '-', factor: r.tax_credit, running: r.net_premium }, `${c.name} ${r.plan.id}`);
+        assert.deepEqual(net, { ...policy, name: 'Net premium', detail: null, op: '=', factor: r.net_premium, running: r.net_premium }, `${c.name} ${r.plan.id}`);
       }
       const issuer = await get(srv, `/v1/quotes/${body.quote_id}/worksheet/cardinalcare`);
       assert.equal(issuer.status, 404);

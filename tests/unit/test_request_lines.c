@@ -979,7 +979,15 @@ static void test_health_result_extras(void **state)
                 "\"factor\":389.1,\"running\":389.1},"
                 "{\"coverage\":null,\"member\":null,\"name\":\"Total\",\"table\":null,"
                 "\"key\":null,\"detail\":null,\"op\":\"=\",\"factor\":1400.61,"
-                "\"running\":1400.61}]}");
+                "\"running\":1400.61},"
+                /* then, as the text worksheet: the credit off the gross, the net */
+                "{\"coverage\":null,\"member\":null,\"name\":\"Premium tax credit\","
+                "\"table\":null,\"key\":null,"
+                "\"detail\":\"benchmark (second-lowest silver) 1377.81\",\"op\":\"-\","
+                "\"factor\":1018.67,\"running\":381.94},"
+                "{\"coverage\":null,\"member\":null,\"name\":\"Net premium\",\"table\":null,"
+                "\"key\":null,\"detail\":null,\"op\":\"=\",\"factor\":381.94,"
+                "\"running\":381.94}]}");
     mq_arena_free(&a);
 }
 
@@ -1008,6 +1016,14 @@ static void test_health_result_without_market(void **state)
                               "\"net_premium\":385.89,\"deductible\":6800.0,"
                               "\"out_of_pocket_max\":8050.0,\"coverages\""));
     free(s);
+    /* no market applied, no credit worked out: the worksheet ends at the total */
+    mq_work_step steps[] = {{-1, 0, "Total", NULL, NULL, NULL, 385.89, '=', 385.89}};
+    r.steps = steps;
+    r.nsteps = 1;
+    o = mq_resp_worksheet(&in, &r);
+    assert_non_null(o);
+    assert_int_equal(json_array_size(json_object_get(o, "steps")), 1);
+    json_decref(o);
     mq_arena_free(&a);
 }
 
