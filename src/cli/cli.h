@@ -14,7 +14,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+/* Exit statuses. CLI_UNCHECKED is requote's alone: nothing of the quote
+ * could be re-rated here, so there was nothing to compare (not a failure to
+ * reproduce, nor a pass). */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_UNCHECKED = 3 };
 
 struct mq_remote_registry; /* remote.h */
 

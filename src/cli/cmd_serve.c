@@ -373,26 +373,31 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
     return true;
 }
 
-/* The last line: the verdict, and what could not be checked. True when
- * the quote reproduced: every result re-rated here is the same, and at
- * least one was re-rated when remote carriers answered the rest. */
-static bool print_verdict(const requote_outcome *o)
+/* The last line: the verdict, and what could not be checked; returns the
+ * exit status. CLI_OK when every result re-rated here is the same; CLI_FAIL
+ * when one differs or could not be re-rated (its plan version is not
+ * loaded); CLI_UNCHECKED when none was re-rated (every result came from a
+ * remote carrier, whose price only it can work out, or had no plan): that
+ * quote is neither reproduced nor not, there is nothing here to compare. */
+static int print_verdict(const requote_outcome *o)
 {
-    if (o->remote == 0) {
-        printf("%s\n", o->same ? "reproduced exactly" : "NOT reproduced");
-        return o->same;
-    }
     if (o->same && o->checked == 0) {
-        printf("NOT checked: no result could be re-rated here (%d from remote carriers, which "
-               "rate with their own plans)\n",
-               o->remote);
-        return false;
+        if (o->remote)
+            printf("nothing to check: no result was rated here (%d from remote carriers, which "
+                   "rate with their own plans)\n",
+                   o->remote);
+        else
+            printf("nothing to check: no result had a plan to re-rate\n");
+        return CLI_UNCHECKED;
     }
-    printf("%s: %d %s re-rated here; %d from remote carriers not checked (they rate with their "
-           "own plans)\n",
-           o->same ? "reproduced exactly" : "NOT reproduced", o->checked,
-           o->checked == 1 ? "result" : "results", o->remote);
-    return o->same;
+    if (o->remote == 0)
+        printf("%s\n", o->same ? "reproduced exactly" : "NOT reproduced");
+    else
+        printf("%s: %d %s re-rated here; %d from remote carriers not checked (they rate with "
+               "their own plans)\n",
+               o->same ? "reproduced exactly" : "NOT reproduced", o->checked,
+               o->checked == 1 ? "result" : "results", o->remote);
+    return o->same ? CLI_OK : CLI_FAIL;
 }
 
 /* The opened request of saved quote q, parsed again; false after saying
@@ -455,7 +460,7 @@ int cli_requote(const cli_opts *o)
     requote_outcome out;
     if (!requote_all(e, &l.q, &in, saved, &a, &out))
         goto done;
-    rc = print_verdict(&out) ? CLI_OK : CLI_FAIL;
+    rc = print_verdict(&out);
 done:
     json_decref(saved);
     free(request);

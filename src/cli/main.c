@@ -52,7 +52,8 @@ static const char usage[] =
     "  help [COMMAND]                           this text, or a command's\n"
     "\n"
     "The plans folder defaults to $MULTIQUOTE_PLANS, else ./plans, else the bundled plans.\n"
-    "Exit status: 0 done, 1 failure, 2 bad usage or bad request.\n";
+    "Exit status: 0 done, 1 failure, 2 bad usage or bad request; requote also 3, nothing\n"
+    "to check (multiquote help requote).\n";
 
 static const struct {
     const char *name, *help;
@@ -154,9 +155,11 @@ static const struct {
     {"requote",
      "usage: multiquote requote [--db PATH] [--plans DIR] [--key-file F] ID\n\n"
      "Rates saved quote ID again with the plan version each carrier used and reports,\n"
-     "carrier by carrier, whether the result is reproduced exactly. Exit 0 when all are.\n"
-     "A remote carrier's result (rated by its own service) is named, not re-rated; a\n"
-     "quote with nothing rated here is NOT checked (exit 1).\n"
+     "carrier by carrier, whether the result is reproduced exactly. A remote carrier's\n"
+     "result (rated by its own service, with its own plan) is named, not re-rated.\n"
+     "Exit 0 when every result re-rated here is the same; 1 when one differs or its plan\n"
+     "version is not loaded, or on failure; 3 when nothing could be re-rated here (every\n"
+     "result is a remote carrier's or had no plan): nothing to check, not a difference.\n"
      "The saved request's personal data is opened with the key ring: the key file F or\n"
      "MQ_KEY, never both (default var/multiquote.key when MQ_KEY is unset).\n"
      "docs/privacy.md.\n"},

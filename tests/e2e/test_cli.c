@@ -436,7 +436,8 @@ static void test_help(void **state)
     run r = RUN("--help");
     assert_exit(&r, 0);
     assert_true(starts_with(r.out, "usage: multiquote COMMAND [OPTIONS] [ARG]\n"));
-    assert_contains(r.out, "Exit status: 0 done, 1 failure, 2 bad usage or bad request.");
+    assert_contains(r.out, "Exit status: 0 done, 1 failure, 2 bad usage or bad request; requote "
+                           "also 3, nothing\nto check (multiquote help requote).\n");
     ts_result_free(&r);
 
     r = RUN("quote", "--help");
@@ -449,6 +450,9 @@ static void test_help(void **state)
     assert_exit(&r, 0);
     assert_true(starts_with(
         r.out, "usage: multiquote requote [--db PATH] [--plans DIR] [--key-file F] ID\n"));
+    assert_contains(r.out, "; 3 when nothing could be re-rated here (every\n"
+                           "result is a remote carrier's or had no plan): nothing to check, not a "
+                           "difference.\n");
     ts_result_free(&r);
 
     r = RUN("help", "bogus");
@@ -1078,6 +1082,34 @@ static void test_requote_saved(void **state)
     unsetenv("MQ_KEY");
 }
 
+/* A quote none of whose results had a plan (its one carrier writes no
+ * policy in the state) gives requote nothing to compare: it says so and
+ * exits 3, neither 0 (reproduced) nor 1 (a difference). It said
+ * "reproduced exactly", exit 0, having compared nothing. */
+static void test_requote_nothing_to_check(void **state)
+{
+    (void)state;
+    char db[96], request[96], id[64];
+    temp_path(db, sizeof db, "unchecked.db");
+    temp_path(request, sizeof request, "unchecked.json");
+    json_t *doc = json_load_file("examples/oh-single-driver.json", 0, NULL);
+    assert_non_null(doc);
+    assert_int_equal(json_object_set_new(doc, "carriers", json_pack("[s]", "allegheny")), 0);
+    assert_int_equal(json_dump_file(doc, request, 0), 0);
+    json_decref(doc);
+    setenv("MQ_KEY", KEY_ONE, 1);
+    save_quote(db, request, id, sizeof id);
+    run r = RUN("requote", "--db", db, id);
+    assert_exit(&r, 3);
+    const char *rows = strchr(r.out, '\n');
+    assert_non_null(rows);
+    assert_string_equal(rows + 1, "  allegheny    skipped  no plan was in effect (unavailable)\n"
+                                  "nothing to check: no result had a plan to re-rate\n");
+    assert_string_equal(r.err, "");
+    ts_result_free(&r);
+    unsetenv("MQ_KEY");
+}
+
 /* Copies file `from` to `to`. */
 static void copy_file(const char *from, const char *to)
 {
@@ -1302,6 +1334,7 @@ int main(void)
         cmocka_unit_test(test_output_write_errors),
         cmocka_unit_test(test_requote_saved),
         cmocka_unit_test(test_requote_read_only),
+        cmocka_unit_test(test_requote_nothing_to_check),
         cmocka_unit_test(test_plan_unknown_table),
         cmocka_unit_test(test_plan_missing_key_column),
         cmocka_unit_test(test_plan_overlapping_bands),

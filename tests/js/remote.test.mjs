@@ -463,15 +463,17 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
         'reproduced exactly: 1 result re-rated here; 2 from remote carriers not checked (they rate with their own plans)\n',
     );
     assert.equal(r.code, 0);
-    // nothing local to re-rate: not a pass
+    // nothing local to re-rate: neither a pass (0) nor a difference (1),
+    // but nothing to check (3); it was exit 1, as if it did not reproduce
     const only = await postQuote(nodeB, { ...HARBOR_1, carriers: ['harbor'] });
     assert.equal(only.status, 201, only.text);
     const o = await runCli(['requote', '--db', nodeB.db, only.json.quote_id]);
-    assert.equal(o.code, 1, o.stdout + o.stderr);
+    assert.equal(o.code, 3, o.stdout + o.stderr);
+    assert.equal(o.stderr, '');
     assert.equal(
       o.stdout.split('\n').slice(1).join('\n'),
       '  harbor       remote   harbor-oh-auto 2026-01-01  quoted 714.00: a remote carrier rated it with its own plan, not re-rated here\n' +
-        'NOT checked: no result could be re-rated here (1 from remote carriers, which rate with their own plans)\n',
+        'nothing to check: no result was rated here (1 from remote carriers, which rate with their own plans)\n',
     );
   });
 
