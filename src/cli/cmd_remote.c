@@ -67,12 +67,16 @@ static bool ask_remote(const mq_remote_registry *reg, const mq_engine *e, const 
     waiter w = {.reg = reg, .e = e, .in = in, .a = a, .res = res, .n = *n};
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.done_cv, NULL);
-    bool ok = mq_remote_ask(r, text, len, asked, nasked, reg->deadline_ms, on_answer, on_done, &w);
+    size_t asking_len = 0;
+    char *asking = mq_remote_request(text, len, &asking_len); /* VINs in capitals */
+    bool ok = asking && mq_remote_ask(r, asking, asking_len, asked, nasked, reg->deadline_ms,
+                                      on_answer, on_done, &w);
     pthread_mutex_lock(&w.lock);
     while (ok && !w.done)
         pthread_cond_wait(&w.done_cv, &w.lock);
     pthread_mutex_unlock(&w.lock);
     mq_remote_stop(r);
+    free(asking);
     pthread_cond_destroy(&w.done_cv);
     pthread_mutex_destroy(&w.lock);
     *n = w.n;

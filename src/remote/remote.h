@@ -8,8 +8,9 @@
  * asks every remote carrier of a shopper's request at once (no thread per
  * carrier), with keep-alive connections reused across requests, a deadline
  * per request, a cap on concurrent calls per carrier and a circuit breaker
- * per carrier (fanout.c, breaker.c). answer.c checks a carrier's answer
- * against the protocol and turns it into an engine result.
+ * per carrier (fanout.c, breaker.c). asking.c writes the request a carrier
+ * is sent; answer.c checks a carrier's answer against the protocol and turns
+ * it into an engine result.
  */
 #ifndef MQ_REMOTE_H
 #define MQ_REMOTE_H
@@ -147,6 +148,12 @@ int mq_remote_select(const mq_remote_registry *reg, mq_line line, const char *co
 bool mq_remote_ask(mq_remote *r, const char *request, size_t len, const int *carriers, int n,
                    int deadline_ms, mq_remote_answer_fn on_answer, mq_remote_done_fn on_done,
                    void *arg);
+
+/* The text remote carriers are sent for the validated request text (len
+ * bytes): the request as the shopper sent it, but every vehicle's VIN in
+ * capitals, as rating here reads it (asking.c). Malloc'd, NUL-terminated,
+ * its length in *out_len; NULL when memory ran out. */
+char *mq_remote_request(const char *text, size_t len, size_t *out_len);
 
 /* What /metrics and /v1/carriers show of a remote carrier. */
 enum { MQ_REMOTE_LAT_BUCKETS = 12 };

@@ -41,8 +41,10 @@ struct mq_fanout {
     int *asked; /* registry index of each remote carrier asked */
     int nasked;
     int deadline_ms;
-    char *request; /* the shopper's request text (sent to carriers, saved) */
+    char *request; /* the shopper's request text (saved) */
     size_t request_len;
+    char *asking; /* what remote carriers are sent (mq_remote_request), or NULL */
+    size_t asking_len;
     /* the quote, once rated */
     mq_store_quote q;
     char day[11];
@@ -118,6 +120,7 @@ static void fanout_free(mq_fanout *f)
     mq_arena_free(&f->arena);
     mq_store_packed_free(&f->q);
     free(f->request);
+    free(f->asking);
     free(f->text);
     free(f->events);
     pthread_mutex_destroy(&f->lock);
@@ -311,7 +314,7 @@ void mq_fanout_begin(mq_fanout *f, void *later, void *conn)
     f->conn = conn;
     for (int i = 0; i < f->nlocal; i++)
         push_result(f, &f->res[i]);
-    if (f->nasked == 0 || !mq_remote_ask(f->s->remote, f->request, f->request_len, f->asked,
+    if (f->nasked == 0 || !mq_remote_ask(f->s->remote, f->asking, f->asking_len, f->asked,
                                          f->nasked, f->deadline_ms, on_answer, fanout_done, f)) {
         for (int i = 0; i < f->nasked; i++) {
             mq_remote_answer a = {.carrier = f->asked[i],
@@ -362,13 +365,17 @@ bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in
     mq_fanout *f = calloc(1, sizeof(*f));
     mq_result *all = mq_arena_alloc(&r->arena, sizeof(mq_result) * (size_t)(n + cap + 1));
     char *request = malloc(r->body_len + 1);
+    size_t asking_len = 0;
+    char *asking = nasked ? mq_remote_request(r->body, r->body_len, &asking_len) : NULL;
+    bool oom = !f || !all || !request || (nasked && !asking);
     if (all && not_quoting > 0)
         not_quoting = mq_remote_not_quoting(s->registry, in, &r->arena, &all[n]);
-    if (!f || !all || !request || not_quoting < 0 || !mq_api_deadline(s, r, &deadline)) {
-        if (!f || !all || !request || not_quoting < 0)
+    if (oom || not_quoting < 0 || !mq_api_deadline(s, r, &deadline)) {
+        if (oom || not_quoting < 0)
             mq_api_error(r, 500, "internal", "out of memory", "");
         free(f);
         free(request);
+        free(asking);
         return true; /* answered: the error reply is set */
     }
     memcpy(all, res, sizeof(mq_result) * (size_t)n);
@@ -386,6 +393,8 @@ bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in
                      .deadline_ms = deadline,
                      .request = request,
                      .request_len = r->body_len,
+                     .asking = asking,
+                     .asking_len = asking_len,
                      .streamed = streamed,
                      .refs = streamed ? 2 : 1};
     pthread_mutex_init(&f->lock, NULL);

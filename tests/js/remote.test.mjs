@@ -41,7 +41,7 @@ function goodAnswer(id, req, cents = 31000) {
 }
 
 function startFarm() {
-  const state = { failing: true, authSeen: [], hung: [], deadlines: {} };
+  const state = { failing: true, authSeen: [], hung: [], deadlines: {}, bodies: {} };
   const server = http.createServer((req, res) => {
     const said = req.headers['x-multiquote-deadline-ms'];
     const who = new URL(req.url, 'http://x').pathname.split('/').at(-1);
@@ -49,6 +49,7 @@ function startFarm() {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
+      (state.bodies[who] ||= []).push(body);
       const url = new URL(req.url, 'http://x');
       const [, kind, id = kind] = url.pathname.split('/');
       const reply = (status, text) => {
@@ -443,6 +444,26 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
       await plain.stop();
       await moved.stop();
     }
+  });
+
+  it('remote carriers get the VIN in capitals, as rating here reads it; the rest of the request as sent', async () => {
+    const vehicle = (vin) => ({ ...HARBOR_1.vehicles[0], vin });
+    // a VIN typed in lower case: the carrier got it so, while the local carriers read it in capitals
+    const typed = { ...HARBOR_1, carriers: ['quick', 'harbor'], vehicles: [vehicle('2hgfe2f52nh000001')] };
+    let q = await postQuote(nodeB, typed);
+    assert.equal(q.status, 201, q.text);
+    assert.equal(byCarrier(q.json).quick.status, 'quoted');
+    let got = JSON.parse(farm.bodies.quick.at(-1));
+    assert.equal(got.vehicles[0].vin, '2HGFE2F52NH000001');
+    assert.deepEqual(got, { ...typed, vehicles: [vehicle('2HGFE2F52NH000001')] });
+    // a multiquote node as the carrier: rated with the same VIN
+    assert.equal(byCarrier(q.json).harbor.status, 'quoted');
+    assert.equal(byCarrier(q.json).harbor.premium.total, 714);
+    // already in capitals: the shopper's text, byte for byte
+    const upper = { ...HARBOR_1, carriers: ['quick'], vehicles: [vehicle('2HGFE2F52NH000001')] };
+    q = await postQuote(nodeB, upper);
+    assert.equal(q.status, 201, q.text);
+    assert.equal(farm.bodies.quick.at(-1), JSON.stringify(upper));
   });
 
   it('multiquote requote re-rates the local results and names the remote ones it cannot check', async () => {

@@ -321,6 +321,34 @@ static void registry_defaults_and_select(void **state)
     mq_remote_registry_free(reg);
 }
 
+/* ---- The request a carrier is sent (asking.c) ---------------------------- */
+
+/* A VIN typed in lower case goes to carriers in capitals, as rating here
+ * reads it; the rest of the request unchanged. It went as typed. */
+static void carriers_get_vins_in_capitals(void **state)
+{
+    (void)state;
+    const char *typed = "{\"line\": \"auto\", \"vehicles\": [{\"id\": \"v1\", \"vin\": "
+                        "\"2hgfe2f52nh000001\", \"year\": 2022}, {\"id\": \"v2\"}, {\"id\": "
+                        "\"v3\", \"vin\": \"1HGcm82633A004352\"}], \"note\": \"é\"}";
+    size_t len = 0;
+    char *sent = mq_remote_request(typed, strlen(typed), &len);
+    assert_non_null(sent);
+    assert_string_equal(sent, "{\"line\":\"auto\",\"vehicles\":[{\"id\":\"v1\",\"vin\":"
+                              "\"2HGFE2F52NH000001\",\"year\":2022},{\"id\":\"v2\"},{\"id\":"
+                              "\"v3\",\"vin\":\"1HGCM82633A004352\"}],\"note\":\"é\"}");
+    assert_int_equal(len, strlen(sent));
+    free(sent);
+    /* nothing in lower case: the shopper's bytes, spaces and all */
+    const char *upper = "{ \"line\": \"auto\",\n \"vehicles\": [{\"id\": \"v1\", \"vin\": "
+                        "\"2HGFE2F52NH000001\"}], \"face_amount\": 1e5 }";
+    sent = mq_remote_request(upper, strlen(upper), &len);
+    assert_non_null(sent);
+    assert_string_equal(sent, upper);
+    assert_int_equal(len, strlen(upper));
+    free(sent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +362,7 @@ int main(void)
                                         teardown_request),
         cmocka_unit_test(term_life_term_is_the_payment_period),
         cmocka_unit_test(registry_defaults_and_select),
+        cmocka_unit_test(carriers_get_vins_in_capitals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
