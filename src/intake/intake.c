@@ -31,7 +31,7 @@ enum { CSV_MAX_BYTES = 4 * 1024 * 1024 };
 /* ---- CSV ------------------------------------------------------------------ */
 
 bool ik_csv_open(ik_csv *c, const char *dir, const char *name, const char *const *columns,
-                 char *err, size_t errlen)
+                 int optional, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     char path[1024];
@@ -67,8 +67,8 @@ bool ik_csv_open(ik_csv *c, const char *dir, const char *name, const char *const
     int want = 0;
     while (columns[want])
         want++;
-    bool same = header && nf == want;
-    for (int i = 0; same && i < want; i++)
+    bool same = header && nf >= want - optional && nf <= want;
+    for (int i = 0; same && i < nf; i++)
         same = strcmp(fields[i], columns[i]) == 0;
     if (!same) {
         char list[256] = "";
@@ -76,10 +76,16 @@ bool ik_csv_open(ik_csv *c, const char *dir, const char *name, const char *const
             size_t len = strlen(list);
             snprintf(list + len, sizeof list - len, "%s%s", i ? "," : "", columns[i]);
         }
+        size_t len = strlen(list);
+        if (optional == 1)
+            snprintf(list + len, sizeof list - len, " (%s may be left out)", columns[want - 1]);
+        else if (optional > 1)
+            snprintf(list + len, sizeof list - len, " (the last %d may be left out)", optional);
         snprintf(err, errlen, "%s:%d: the header must be %s", path, header ? c->line : 1, list);
         ik_csv_close(c);
         return false;
     }
+    c->ncolumns = nf;
     return true;
 }
 
@@ -273,8 +279,14 @@ static void check_vin(const mq_intake *ik, const json_t *veh, const char *path, 
             ik_err(errs, a, path, "%s", v.errors[i]);
         return;
     }
-    if (year > 0 && v.year && v.year != year)
-        ik_err(errs, a, path, "model year %d from the VIN contradicts year %d", v.year, year);
+    if (year > 0 && v.year && v.year != year && v.year_other != year) {
+        if (v.year_other) /* not a light vehicle: position 7 does not say which */
+            ik_err(errs, a, path, "model year %d or %d from the VIN contradicts year %d",
+                   v.year < v.year_other ? v.year : v.year_other,
+                   v.year < v.year_other ? v.year_other : v.year, year);
+        else
+            ik_err(errs, a, path, "model year %d from the VIN contradicts year %d", v.year, year);
+    }
     const char *make = member_string(veh, "make");
     if (make && *make && v.wmi && !mq_wmi_has_make(v.wmi, make)) {
         char makes[128], q[96];

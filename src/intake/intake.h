@@ -45,20 +45,32 @@ const mq_intake *mq_intake_default(char *err, size_t errlen);
 
 enum { MQ_VIN_LEN = 17, MQ_VIN_MAX_ERRORS = 6 };
 
+/* What a WMI is put on (wmi.csv's vehicles column). Only on light vehicles
+ * does position 7 tell the model year's 30-year cycle (49 CFR 565.15). */
+typedef enum {
+    MQ_VEHICLES_LIGHT,      /* cars, MPVs, trucks and buses to 10,000 lb GVWR */
+    MQ_VEHICLES_MOTORCYCLE, /* motorcycles */
+    MQ_VEHICLES_HEAVY       /* trucks and buses over 10,000 lb GVWR */
+} mq_vehicles;
+
 typedef struct mq_wmi {
     char code[7];             /* "1HG", or 6 characters for a small maker ("1M9xyz") */
     const char *manufacturer; /* "Honda of America" */
     const char *makes[4];     /* every make whose vehicles carry it, the usual one
                                  first: {"Chrysler", "Dodge", "Jeep"}, {"Kia", "Hyundai"} */
     int nmakes;
-    const char *country; /* of the assignment: "United States" */
-    int line;            /* its line in wmi.csv, for messages */
+    const char *country;  /* of the assignment: "United States" */
+    mq_vehicles vehicles; /* light when wmi.csv has no vehicles column */
+    int line;             /* its line in wmi.csv, for messages */
 } mq_wmi;
 
 typedef struct mq_vin {
     char vin[MQ_VIN_LEN + 1]; /* the input, upper-cased (at most 17 characters kept) */
     bool valid;               /* 17 VIN characters, right check digit, a model year code */
-    int year;                 /* model year from positions 10 and 7; 0 when unknown */
+    int year;                 /* model year from positions 10 and 7; 0 when unknown. Not a light
+                                 vehicle's WMI: position 7 says nothing, so the later of the two
+                                 years of position 10's code that is not after next year */
+    int year_other;           /* then the other one, 30 years earlier or later; else 0 */
     char check;               /* check digit the other characters give; 0 when not computable */
     const mq_wmi *wmi;        /* the maker, NULL when not in the table */
     const char *make;         /* the one make of the WMI; NULL when unknown or shared */
@@ -73,9 +85,9 @@ int mq_vin_value(char c);
 /* The check digit ('0'-'9' or 'X') of 17 VIN characters, ignoring position
  * 9; 0 when a character is not a VIN character. */
 char mq_vin_check_digit(const char *vin);
-/* The model year of 17 VIN characters: position 10's code, in the
- * 1980-2009 cycle when position 7 is a digit, 2010-2039 when a letter; 0
- * when position 10 is not a year code. */
+/* The model year of a light vehicle's 17 VIN characters: position 10's
+ * code, in the 1980-2009 cycle when position 7 is a digit, 2010-2039 when a
+ * letter; 0 when position 10 is not a year code. */
 int mq_vin_year(const char *vin);
 /* Decodes any string (NULL-safe); ik may be NULL (no maker lookup). Returns out->valid. */
 bool mq_vin_decode(const mq_intake *ik, const char *vin, mq_vin *out);

@@ -27,15 +27,17 @@ struct mq_intake {
  * A whole file in memory, split in place one record at a time: fields may be
  * double-quoted (with "" for a quote); blank lines and lines starting with #
  * are skipped, and so is a leading UTF-8 byte order mark (a spreadsheet's).
- * The first record is the header, checked against `columns`. */
+ * The first record is the header, checked against `columns`, whose last
+ * `optional` may be left out (a file written before they were added). */
 typedef struct ik_csv {
     char *buf, *p;
     const char *path;
-    int line; /* of the record last returned */
+    int line;     /* of the record last returned */
+    int ncolumns; /* the header's: every record has as many fields */
 } ik_csv;
 
 bool ik_csv_open(ik_csv *c, const char *dir, const char *name, const char *const *columns,
-                 char *err, size_t errlen);
+                 int optional, char *err, size_t errlen);
 /* Next record into fields[]; false at the end. A record with a different
  * number of fields than the header is reported through *nfields. */
 bool ik_csv_next(ik_csv *c, char **fields, int *nfields);

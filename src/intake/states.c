@@ -116,7 +116,7 @@ bool ik_load_states(mq_intake *ik, const char *dir, char *err, size_t errlen)
     for (int s = 0; s < IK_MAX_STATES; s++)
         ik->first_rule[s] = -1;
     ik_csv c;
-    if (!ik_csv_open(&c, dir, "state-rules.csv", columns, err, errlen))
+    if (!ik_csv_open(&c, dir, "state-rules.csv", columns, 0, err, errlen))
         return false;
     ik->rules = mq_arena_alloc(&ik->mem, sizeof *ik->rules * MAX_RULES);
     bool ok = ik->rules != NULL;

@@ -8,7 +8,10 @@
  * for 2010-2039. The maker comes from the world manufacturer identifier
  * (positions 1-3) looked up in data/wmi.csv, held sorted for bsearch, with
  * every make whose vehicles carry it (a WMI may be shared: 5XY is Kia's and
- * the Hyundai Santa Fe's).
+ * the Hyundai Santa Fe's), and what it is put on: the position 7 rule is
+ * only for light vehicles, so a motorcycle's or a heavy truck's VIN (1HD,
+ * JH2, JYA; 1FU) has two possible years, which the decoder gives both of,
+ * the later one not after next year first.
  */
 #include "intake_internal.h"
 
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static const int weights[MQ_VIN_LEN] = {8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2};
 /* Position 10's codes in order: the first is 1980 (and 2010), the last 2009 (2039). */
@@ -108,16 +112,32 @@ static const char *split_makes(mq_wmi *w, char *makes)
     return NULL;
 }
 
-/* Why the record of nf fields f is not a WMI row, or NULL. */
-static const char *row_problem(char *const *f, int nf)
+/* What wmi.csv's vehicles column names, in mq_vehicles order. */
+static const char *const vehicles_names[] = {"light", "motorcycle", "heavy"};
+
+/* The mq_vehicles of `name`, or -1. */
+static int vehicles_of(const char *name)
 {
-    if (nf != 4)
-        return "expected 4 fields";
+    for (int i = 0; i < (int)(sizeof vehicles_names / sizeof *vehicles_names); i++)
+        if (strcmp(name, vehicles_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* Why the record of nf fields f is not a WMI row of a file with ncolumns
+ * columns (4, or 5 with vehicles), or NULL. */
+static const char *row_problem(char *const *f, int nf, int ncolumns)
+{
+    if (nf != ncolumns)
+        return ncolumns == 5 ? "expected 5 fields" : "expected 4 fields";
     size_t clen = strlen(f[0]);
     if ((clen != 3 && clen != 6) || !vin_chars(f[0]) || (clen == 6 && f[0][2] != '9'))
         return "wmi must be 3 VIN characters (6 when the third is 9)";
     if (!*f[1] || !*f[2] || !*f[3])
         return "manufacturer, makes and country are required";
+    if (ncolumns == 5 && vehicles_of(f[4]) < 0)
+        return "vehicles must be light (cars, MPVs, trucks and buses to 10,000 lb), motorcycle "
+               "or heavy";
     return NULL;
 }
 
@@ -157,16 +177,17 @@ static bool no_duplicates(const mq_intake *ik, const char *path, char *err, size
 
 bool ik_load_wmi(mq_intake *ik, const char *dir, char *err, size_t errlen)
 {
-    static const char *const columns[] = {"wmi", "manufacturer", "makes", "country", NULL};
+    static const char *const columns[] = {"wmi",     "manufacturer", "makes",
+                                          "country", "vehicles",     NULL};
     ik_csv c;
-    if (!ik_csv_open(&c, dir, "wmi.csv", columns, err, errlen))
+    if (!ik_csv_open(&c, dir, "wmi.csv", columns, 1, err, errlen))
         return false;
     int cap = 0;
     char *f[IK_MAX_FIELDS];
     int nf;
     bool ok = true;
     while (ok && ik_csv_next(&c, f, &nf)) {
-        const char *why = row_problem(f, nf);
+        const char *why = row_problem(f, nf, c.ncolumns);
         if (why) {
             snprintf(err, errlen, "%s:%d: %s", c.path, c.line, why);
             ok = false;
@@ -181,6 +202,7 @@ bool ik_load_wmi(mq_intake *ik, const char *dir, char *err, size_t errlen)
         memset(w, 0, sizeof *w);
         snprintf(w->code, sizeof w->code, "%s", f[0]);
         w->line = c.line;
+        w->vehicles = c.ncolumns == 5 ? (mq_vehicles)vehicles_of(f[4]) : MQ_VEHICLES_LIGHT;
         w->manufacturer = mq_arena_strdup(&ik->mem, f[1]);
         w->country = mq_arena_strdup(&ik->mem, f[3]);
         char *makes = mq_arena_strdup(&ik->mem, f[2]);
@@ -267,6 +289,28 @@ bool mq_wmi_has_make(const mq_wmi *w, const char *make)
 
 /* ---- Decoding ----------------------------------------------------------------- */
 
+/* The year after this one (UTC): a model year is at most that. */
+static int next_year(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    if (now == (time_t)-1 || !gmtime_r(&now, &tm))
+        return 2039; /* no clock: the later cycle's last year */
+    return tm.tm_year + 1900 + 1;
+}
+
+/* The years of a VIN whose WMI is not a light vehicle's, where position 7
+ * says nothing (49 CFR 565.15 gives its rule for light vehicles only): the
+ * year of position 10's code in the 2010-2039 cycle when that is not after
+ * next year, else in 1980-2009, and the other in *other. */
+static int unruled_year(const char *vin, int *other)
+{
+    int young = 2010 + (int)(strchr(year_codes, vin[9]) - year_codes), old = young - 30;
+    bool later = young <= next_year();
+    *other = later ? old : young;
+    return later ? young : old;
+}
+
 static void add_error(mq_vin *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_error(mq_vin *v, const char *fmt, ...)
 {
@@ -305,12 +349,15 @@ bool mq_vin_decode(const mq_intake *ik, const char *vin, mq_vin *out)
     }
     if (bad > 2)
         add_error(out, "%d more characters are not VIN characters", bad - 2);
+    out->wmi = bad == 0 ? mq_wmi_find(ik, s) : NULL;
     if (len >= 10 && bad == 0) {
         out->year = mq_vin_year(s);
         if (!out->year)
             add_error(out,
                       "position 10 is \"%c\", not a model year code (never 0, U, Z, I, O or Q)",
                       s[9]);
+        else if (out->wmi && out->wmi->vehicles != MQ_VEHICLES_LIGHT)
+            out->year = unruled_year(s, &out->year_other);
     }
     if (len == MQ_VIN_LEN && bad == 0) {
         out->check = mq_vin_check_digit(s);
@@ -320,7 +367,6 @@ bool mq_vin_decode(const mq_intake *ik, const char *vin, mq_vin *out)
                 "check digit (position 9) is \"%c\" but the VIN's other characters give \"%c\"",
                 s[8], out->check);
     }
-    out->wmi = bad == 0 ? mq_wmi_find(ik, s) : NULL;
     if (out->wmi && out->wmi->nmakes == 1)
         out->make = out->wmi->makes[0];
     out->valid = out->nerrors == 0;
@@ -346,6 +392,8 @@ json_t *mq_vin_json(const mq_vin *v)
     json_object_set_new(doc, "vin", json_string(v->vin));
     json_object_set_new(doc, "valid", json_boolean(v->valid));
     json_object_set_new(doc, "year", v->year ? json_integer(v->year) : json_null());
+    json_object_set_new(doc, "year_other",
+                        v->year_other ? json_integer(v->year_other) : json_null());
     json_object_set_new(doc, "make", v->make ? json_string(v->make) : json_null());
     json_object_set_new(doc, "makes", makes);
     json_object_set_new(doc, "manufacturer",

@@ -451,10 +451,11 @@ static void test_server_vin(void **state)
     (void)state;
     reply r = call("GET", "/v1/vin/1HGCM82633A004352", NULL, NULL, 0);
     assert_int_equal(r.status, 200);
-    assert_string_equal(r.body, "{\"vin\":\"1HGCM82633A004352\",\"valid\":true,\"year\":2003,"
-                                "\"make\":\"Honda\",\"makes\":[\"Honda\"],\"manufacturer\":"
-                                "\"Honda of America\",\"country\":\"United States\","
-                                "\"check_digit\":\"3\",\"errors\":[]}");
+    assert_string_equal(
+        r.body, "{\"vin\":\"1HGCM82633A004352\",\"valid\":true,\"year\":2003,\"year_other\":null,"
+                "\"make\":\"Honda\",\"makes\":[\"Honda\"],\"manufacturer\":"
+                "\"Honda of America\",\"country\":\"United States\","
+                "\"check_digit\":\"3\",\"errors\":[]}");
     free(r.headers);
     r = call("GET", "/v1/vin/1HGCM82643A004352", NULL, NULL, 0);
     assert_int_equal(r.status, 200);
@@ -465,9 +466,19 @@ static void test_server_vin(void **state)
                         "\"3\"");
     json_decref(doc);
     free(r.headers);
+    /* a coach (a heavy vehicle's WMI): position 7 does not tell 1989 from
+     * 2019, so both, the later first */
     r = call("GET", "/v1/vin/1M8GDM9AXKP042788", NULL, NULL, 0);
     doc = body_json(&r);
-    assert_int_equal(json_integer_value(json_object_get(doc, "year")), 1989);
+    assert_int_equal(json_integer_value(json_object_get(doc, "year")), 2019);
+    assert_int_equal(json_integer_value(json_object_get(doc, "year_other")), 1989);
+    json_decref(doc);
+    free(r.headers);
+    r = call("GET", "/v1/vin/1HD1FCW166Y612345", NULL, NULL, 0); /* a 2006 Harley-Davidson */
+    doc = body_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(doc, "year")), 2006);
+    assert_int_equal(json_integer_value(json_object_get(doc, "year_other")), 2036);
+    assert_true(json_is_true(json_object_get(doc, "valid")));
     json_decref(doc);
     free(r.headers);
     r = call("POST", "/v1/vin/1HGCM82633A004352", "application/json", "{}", 2);
@@ -481,10 +492,11 @@ static void test_server_vin_shared_wmi(void **state)
     (void)state;
     reply r = call("GET", "/v1/vin/5XYZU3LBXCG000001", NULL, NULL, 0);
     assert_int_equal(r.status, 200);
-    assert_string_equal(r.body, "{\"vin\":\"5XYZU3LBXCG000001\",\"valid\":true,\"year\":2012,"
-                                "\"make\":null,\"makes\":[\"Kia\",\"Hyundai\"],\"manufacturer\":"
-                                "\"Kia Georgia\",\"country\":\"United States\","
-                                "\"check_digit\":\"X\",\"errors\":[]}");
+    assert_string_equal(
+        r.body, "{\"vin\":\"5XYZU3LBXCG000001\",\"valid\":true,\"year\":2012,\"year_other\":null,"
+                "\"make\":null,\"makes\":[\"Kia\",\"Hyundai\"],\"manufacturer\":"
+                "\"Kia Georgia\",\"country\":\"United States\","
+                "\"check_digit\":\"X\",\"errors\":[]}");
     free(r.headers);
 }
 

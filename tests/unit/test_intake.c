@@ -184,6 +184,47 @@ static void test_model_year_both_cycles(void **state)
     assert_int_equal(mq_vin_year("1HGCM826"), 0);
 }
 
+/* A motorcycle's or heavy truck's position 7 says nothing of the cycle
+ * (49 CFR 565.15 gives that rule for light vehicles only): real VINs with
+ * a letter there from before 2010 (Harley-Davidson) or a digit after
+ * (Honda, Yamaha motorcycles) read as the later year not after next year,
+ * with the other reading beside it. They read as 2036 and 1985. */
+static void test_model_year_motorcycles(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *vin;
+        int year, other;
+    } bikes[] = {
+        {"1HD1FCW166Y612345", 2006, 2036}, /* Harley-Davidson Dyna: W at 7, 6 at 10 */
+        {"1HD1KBC16FB600001", 2015, 1985}, /* Harley-Davidson Road King */
+        {"JH2RC5008FM200001", 2015, 1985}, /* Honda motorcycle: 0 at 7 */
+        {"JYARN23E86A000001", 2006, 2036}, /* Yamaha: E at 7 */
+        {"JYARN23E8FA000001", 2015, 1985},
+        {"1M8GDM9AXKP042788", 2019, 1989}, /* MCI coach: heavy, no position 7 rule either */
+    };
+    for (size_t i = 0; i < sizeof bikes / sizeof bikes[0]; i++) {
+        mq_vin d;
+        if (!mq_vin_decode(ik, bikes[i].vin, &d))
+            fail_msg("%s: %s", bikes[i].vin, d.errors[0]);
+        if (d.year != bikes[i].year || d.year_other != bikes[i].other)
+            fail_msg("%s: %d (or %d), expected %d (or %d)", bikes[i].vin, d.year, d.year_other,
+                     bikes[i].year, bikes[i].other);
+    }
+    /* a light vehicle's VIN has one year: position 7 tells the cycle */
+    mq_vin d;
+    assert_true(mq_vin_decode(ik, "1HGCM82633A004352", &d));
+    assert_int_equal(d.year, 2003);
+    assert_int_equal(d.year_other, 0);
+    assert_int_equal(mq_wmi_find(ik, "1HD1FCW166Y612345")->vehicles, MQ_VEHICLES_MOTORCYCLE);
+    assert_int_equal(mq_wmi_find(ik, "1FUJGLDR0CSBM0001")->vehicles, MQ_VEHICLES_HEAVY);
+    assert_int_equal(mq_wmi_find(ik, "1HGCM82633A004352")->vehicles, MQ_VEHICLES_LIGHT);
+    /* the JSON answer gives both */
+    json_t *j = mq_vin_json(&(mq_vin){.year = 2006, .year_other = 2036});
+    assert_int_equal(json_integer_value(json_object_get(j, "year_other")), 2036);
+    json_decref(j);
+}
+
 static void test_wmi_makes(void **state)
 {
     (void)state;
@@ -234,10 +275,11 @@ static void test_vin_json(void **state)
     mq_vin_decode(ik, "1HGCM82633A004352", &d);
     json_t *j = mq_vin_json(&d);
     char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_COMPACT);
-    assert_string_equal(text, "{\"vin\":\"1HGCM82633A004352\",\"valid\":true,\"year\":2003,"
-                              "\"make\":\"Honda\",\"makes\":[\"Honda\"],\"manufacturer\":"
-                              "\"Honda of America\",\"country\":\"United States\","
-                              "\"check_digit\":\"3\",\"errors\":[]}");
+    assert_string_equal(
+        text, "{\"vin\":\"1HGCM82633A004352\",\"valid\":true,\"year\":2003,\"year_other\":null,"
+              "\"make\":\"Honda\",\"makes\":[\"Honda\"],\"manufacturer\":"
+              "\"Honda of America\",\"country\":\"United States\","
+              "\"check_digit\":\"3\",\"errors\":[]}");
     free(text);
     json_decref(j);
     mq_vin_decode(ik, "\xff\x01<b>", &d); /* kept printable, so valid JSON */
@@ -489,6 +531,20 @@ static void test_broken_data_files(void **state)
                      "wmi.csv:2: makes has an empty make (two \";\" in a row, or one at an end)");
     expect_wmi_error("1HG,Honda,Honda; honda,US\n", "wmi.csv:2: makes lists a make twice");
     expect_wmi_error("1C4,FCA,Chrysler;Dodge;Jeep;Ram;Fiat,US\n", "wmi.csv:2: at most 4 makes");
+    /* the vehicles column (it may be left out: every WMI is then light) */
+    write_file("wmi.csv", "wmi,manufacturer,makes,country,vehicles\n1HD,Harley-Davidson,"
+                          "Harley-Davidson,US,motorcycle\nJH2,Honda,Honda,JP,bike\n");
+    assert_null(mq_intake_load(tmpdir, err, sizeof err));
+    assert_non_null(strstr(err, "wmi.csv:3: vehicles must be light (cars, MPVs, trucks and "
+                                "buses to 10,000 lb), motorcycle or heavy"));
+    write_file("wmi.csv", "wmi,manufacturer,makes,country,vehicles\n1HD,Harley-Davidson,"
+                          "Harley-Davidson,US\n");
+    assert_null(mq_intake_load(tmpdir, err, sizeof err));
+    assert_non_null(strstr(err, "wmi.csv:2: expected 5 fields"));
+    write_file("wmi.csv", "wmi,manufacturer,makes,kind\n1HD,Harley-Davidson,Harley-Davidson,US\n");
+    assert_null(mq_intake_load(tmpdir, err, sizeof err));
+    assert_non_null(strstr(err, "wmi.csv:1: the header must be wmi,manufacturer,makes,country,"
+                                "vehicles (vehicles may be left out)"));
     /* spaces around a make are not part of it */
     write_file("wmi.csv", "wmi,manufacturer,makes,country\n5XY,Kia Georgia, Kia ; Hyundai ,US\n");
     mq_intake *spaced = mq_intake_load(tmpdir, err, sizeof err);
@@ -576,6 +632,15 @@ static void test_request_checks(void **state)
     expect_intake("vehicles.0.vin", json_string(civic), "");
     expect_intake("vehicles.0.vin", json_string("1hgcm82633a004352"),
                   "vehicles[0].vin: model year 2003 from the VIN contradicts year 2022");
+    /* a 2022 Honda motorcycle, 0 at position 7: 2022 (N) agrees; a 1992
+     * reading does not make it contradict the year */
+    char bike[18] = "JH2RC5000NM200001";
+    with_check(bike);
+    expect_intake("vehicles.0.vin", json_string(bike), "");
+    bike[9] = 'F'; /* a 2015 one: either reading contradicts 2022, and both are named */
+    with_check(bike);
+    expect_intake("vehicles.0.vin", json_string(bike),
+                  "vehicles[0].vin: model year 1985 or 2015 from the VIN contradicts year 2022");
     char toyota[18] = "2T1BURHE0NC074554"; /* a 2022 Toyota */
     with_check(toyota);
     expect_intake("vehicles.0.vin", json_string(toyota),
@@ -737,10 +802,11 @@ static void test_vin_json_shared_wmi(void **state)
     assert_true(mq_vin_decode(ik, "5XYZU3LBXCG000001", &d));
     json_t *j = mq_vin_json(&d);
     char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_COMPACT);
-    assert_string_equal(text, "{\"vin\":\"5XYZU3LBXCG000001\",\"valid\":true,\"year\":2012,"
-                              "\"make\":null,\"makes\":[\"Kia\",\"Hyundai\"],\"manufacturer\":"
-                              "\"Kia Georgia\",\"country\":\"United States\","
-                              "\"check_digit\":\"X\",\"errors\":[]}");
+    assert_string_equal(
+        text, "{\"vin\":\"5XYZU3LBXCG000001\",\"valid\":true,\"year\":2012,\"year_other\":null,"
+              "\"make\":null,\"makes\":[\"Kia\",\"Hyundai\"],\"manufacturer\":"
+              "\"Kia Georgia\",\"country\":\"United States\","
+              "\"check_digit\":\"X\",\"errors\":[]}");
     free(text);
     json_decref(j);
 }
@@ -1591,6 +1657,7 @@ int main(void)
         cmocka_unit_test(test_check_digit_catches_every_single_change),
         cmocka_unit_test(test_ioq_and_length_refused),
         cmocka_unit_test(test_model_year_both_cycles),
+        cmocka_unit_test(test_model_year_motorcycles),
         cmocka_unit_test(test_wmi_makes),
         cmocka_unit_test(test_vin_json),
         cmocka_unit_test(test_every_state_minimums),
