@@ -1,9 +1,9 @@
 /* pipeline.c -- streams a book through rating threads with constant memory, output in order.
  *
  * Three roles share a fixed pool of chunks (MQ_BATCH_CHUNKS_PER_THREAD per
- * rating thread, plus one). The reader thread reads the book in 1 MB blocks,
- * cuts it into physical lines (counting them, so every row knows the line
- * it starts on) and fills a free chunk with up to MQ_BATCH_CHUNK_ROWS rows:
+ * rating thread, plus one). The reader thread reads the book in blocks of
+ * up to 2 MB, cuts it into physical lines (counting them, so every row knows
+ * the line it starts on) and fills a free chunk with up to MQ_BATCH_CHUNK_ROWS rows:
  * NDJSON lines as they are, CSV records split into NUL-terminated fields by
  * libcsv (fed one physical line at a time, so a quoted newline is handled
  * and line numbers stay exact) -- or, for a line with no quote at all, by a
@@ -13,6 +13,11 @@
  * arena, freed after every chunk. The calling thread hands chunks to the sink strictly in sequence
  * order and returns them to the pool. Since the pool never grows and chunk buffers are reused,
  * memory depends on the chunk size and thread count, never on the book.
+ * A book with a descriptor is read with read(2), which returns what has
+ * arrived: when nothing more has (a pipe, a terminal), the reader passes
+ * on the rows it holds before it waits, so a book fed a row at a time is
+ * rated a row at a time instead of after the next 2 MB (fread waits for
+ * its whole count).
  * One mutex and one condition variable guard the chunk states. A cancel
  * flag (SIGINT) stops the reader between lines; the rows read by then are
  * rated and written in order, so the output ends on a whole row.
@@ -22,12 +27,14 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum {
     READ_BLOCK = 1 << 20,
@@ -287,9 +294,10 @@ static void fail(pipeline *p, int code, const char *fmt, ...)
 typedef struct reader {
     pipeline *p;
     FILE *f;
+    int fd; /* f's descriptor, read with read(2); -1: none (fmemopen), read with fread */
     char *buf;
     size_t start, end, cap;
-    bool eof, first;
+    bool eof;
     bool cr_ends_line; /* CSV: a bare CR ends a line too (old Mac spreadsheets write them) */
     long line;         /* physical lines consumed */
     int64_t offset;    /* bytes consumed */
@@ -314,6 +322,30 @@ static bool blank(const char *s, size_t n)
     return true;
 }
 
+/* Up to `want` bytes of the input into dst: what has arrived, waiting only
+ * when nothing has (read(2)); 0 at the end or on an error, which *error
+ * then holds (an interruption that is a cancel is the end). */
+static size_t read_some(reader *r, char *dst, size_t want, int *error)
+{
+    *error = 0;
+    if (r->fd < 0) {
+        size_t got = fread(dst, 1, want, r->f);
+        if (got == 0 && ferror(r->f) && !(errno == EINTR && cancelled(r->p)))
+            *error = errno;
+        return got;
+    }
+    for (;;) {
+        ssize_t got = read(r->fd, dst, want);
+        if (got >= 0)
+            return (size_t)got;
+        if (errno == EINTR && !cancelled(r->p))
+            continue;
+        if (errno != EINTR)
+            *error = errno;
+        return 0;
+    }
+}
+
 /* Reads more of the input after the unread bytes; false at the end or on an error. */
 static bool fill(reader *r)
 {
@@ -322,18 +354,14 @@ static bool fill(reader *r)
     memmove(r->buf, r->buf + r->start, r->end - r->start);
     r->end -= r->start;
     r->start = 0;
-    size_t got = fread(r->buf + r->end, 1, r->cap - r->end, r->f);
+    int error;
+    size_t got = read_some(r, r->buf + r->end, r->cap - r->end, &error);
     r->end += got;
     if (got == 0) {
         r->eof = true;
-        if (ferror(r->f) && !(errno == EINTR && cancelled(r->p)))
-            fail(r->p, MQ_BATCH_FAIL, "%s: read error: %s", r->p->job->name, strerror(errno));
+        if (error)
+            fail(r->p, MQ_BATCH_FAIL, "%s: read error: %s", r->p->job->name, strerror(error));
         return false;
-    }
-    if (r->first) { /* a UTF-8 byte order mark, as spreadsheets write */
-        r->first = false;
-        if (r->end >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
-            r->start = 3;
     }
     return true;
 }
@@ -356,6 +384,25 @@ static size_t line_length(const reader *r, const char *b, size_t avail)
     if (nl)
         return scan + 1;
     return r->eof ? avail : 0;
+}
+
+static void push(reader *r);
+static chunk *take_free(pipeline *p);
+
+/* Before the reader waits for input that has not arrived (a pipe, a
+ * terminal: never a file, whose bytes are all there), the rows it holds
+ * go to be rated, unless a CSV record is half read. False when the
+ * pipeline is stopping (no chunk to go on with). */
+static bool before_waiting(reader *r)
+{
+    if (r->fd < 0 || !r->cur || r->cur->nrows == 0 || r->in_rec || r->eof)
+        return true;
+    struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+    if (poll(&pfd, 1, 0) != 0) /* something to read (or an end or error read says) */
+        return true;
+    push(r);
+    r->cur = take_free(r->p);
+    return r->cur != NULL;
 }
 
 /* The next physical line with its ending, if any. *too_long when it is
@@ -391,7 +438,7 @@ static bool next_line(reader *r, const char **s, size_t *n, bool *too_long)
                 }
             }
         }
-        if (!fill(r) && r->start == r->end)
+        if (!before_waiting(r) || (!fill(r) && r->start == r->end))
             return false;
     }
 }
@@ -951,13 +998,29 @@ static size_t strcspn_n(const char *s, size_t n)
     return n;
 }
 
+/* Whether detect has read enough: the book's first line that is not
+ * blank, whole; or the end; or a full buffer. read(2) may give a pipe's
+ * input a few bytes at a time. */
+static bool first_line_read(const reader *r)
+{
+    if (r->eof || r->end == r->cap)
+        return true;
+    for (size_t i = r->start; i < r->end; i++)
+        if (r->buf[i] != ' ' && r->buf[i] != '\t' && r->buf[i] != '\r' && r->buf[i] != '\n')
+            return memchr(r->buf + i, '\n', r->end - i) != NULL;
+    return false;
+}
+
 /* The book's format from its first character that is not white space;
  * -1 when the book holds nothing else, cannot be read, is UTF-16 (a byte
  * order mark FF FE or FE FF), a JSON array or JSON over several lines
  * (the pipeline's failure then says so). */
 static int detect(reader *r)
 {
-    fill(r);
+    while (!first_line_read(r) && fill(r))
+        ;
+    if (r->end - r->start >= 3 && memcmp(r->buf + r->start, "\xEF\xBB\xBF", 3) == 0)
+        r->start += 3; /* a UTF-8 byte order mark, as spreadsheets write */
     if (r->end - r->start >= 2 && (memcmp(r->buf + r->start, "\xFF\xFE", 2) == 0 ||
                                    memcmp(r->buf + r->start, "\xFE\xFF", 2) == 0)) {
         fail(r->p, MQ_BATCH_BAD_INPUT,
@@ -986,7 +1049,7 @@ static int detect(reader *r)
             return c == '{' ? MQ_BATCH_NDJSON : MQ_BATCH_CSV;
         }
     }
-    return r->eof ? -1 : MQ_BATCH_NDJSON; /* empty, or white space past the first block */
+    return r->eof ? -1 : MQ_BATCH_NDJSON; /* empty, or a buffer of white space */
 }
 
 static void fail_empty(pipeline *p)
@@ -1000,7 +1063,7 @@ int mq_batch_run(const mq_batch_job *job, mq_batch_stats *st, char *err, size_t 
     double t0 = now();
     int threads = job->threads < 1 ? 1 : job->threads > 256 ? 256 : job->threads;
     pipeline p = {.job = job, .nchunks = threads * MQ_BATCH_CHUNKS_PER_THREAD + 1};
-    reader r = {.p = &p, .f = job->in, .cap = MAX_LINE + READ_BLOCK, .first = true};
+    reader r = {.p = &p, .f = job->in, .fd = fileno(job->in), .cap = MAX_LINE + READ_BLOCK};
     worker *workers = calloc((size_t)threads, sizeof *workers);
     p.chunks = calloc((size_t)p.nchunks, sizeof *p.chunks);
     r.buf = malloc(r.cap);

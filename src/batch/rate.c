@@ -208,8 +208,11 @@ bool mq_batch_rate_sink(void *ctx, const char *data, size_t len)
     mq_batch_rate_ctx *rc = ctx;
     size_t header = rc->header_due ? strlen(MQ_BATCH_RESULT_HEADER) : 0;
     rc->header_due = false;
+    /* flushed with every chunk: a book fed through a pipe a row at a time
+     * gets each row's results as they are worked out (the pipeline passes
+     * on what it holds before it waits for more) */
     if (fwrite(MQ_BATCH_RESULT_HEADER, 1, header, rc->to) == header &&
-        fwrite(data, 1, len, rc->to) == len)
+        fwrite(data, 1, len, rc->to) == len && fflush(rc->to) == 0)
         return true;
     fprintf(stderr, "multiquote batch: cannot write the output: %s\n", strerror(errno));
     return false;

@@ -184,8 +184,7 @@ static void test_interrupt(void **state)
     char *text = ts_read_file(book, &len);
     assert_non_null(text);
     const char *half = text;
-    /* the header and 9000 rows, about 2.4 MB: more than the reader's first
-     * read (2 MB: it waits for that much, or the end) */
+    /* the header and 9000 rows, about 2.4 MB */
     for (int i = 0; i < 9001; i++)
         half = strchr(half, '\n') + 1;
     temp_path(fifo, sizeof fifo, "interrupt.fifo");
@@ -259,6 +258,62 @@ static void test_interrupt(void **state)
     assert_string_equal(e, want);
     free(o);
     free(e);
+    free(text);
+}
+
+/* Waits up to 20 seconds for file `path` to hold `what`; whether it does. */
+static bool wait_for_text(const char *path, const char *what)
+{
+    for (int i = 0; i < 4000; i++) {
+        char *text = access(path, R_OK) == 0 ? ts_read_file(path, NULL) : NULL;
+        bool found = text && strstr(text, what);
+        free(text);
+        if (found)
+            return true;
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+    return false;
+}
+
+/* A book fed through a pipe a row at a time is rated a row at a time: each
+ * row's results come out while the writer holds the pipe open. They came
+ * only after the reader had 2 MB or the end of the book (fread waits for
+ * its whole count, and stdout was flushed at the end). */
+static void test_pipe_rated_as_it_comes(void **state)
+{
+    (void)state;
+    char book[96], fifo[96], out[96], err[96];
+    make_book(
+        book, sizeof book, "pipe.csv",
+        (const char *const[]){"--n", "3", "--seed", "5", "--state", "OH", "--format", "csv", NULL});
+    char *text = ts_read_file(book, NULL);
+    assert_non_null(text);
+    const char *row2 = strchr(text, '\n') + 1, *row3 = strchr(row2, '\n') + 1;
+    temp_path(fifo, sizeof fifo, "pipe.fifo");
+    temp_path(out, sizeof out, "pipe.out");
+    temp_path(err, sizeof err, "pipe.err");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    int rw = open(fifo, O_RDWR | O_CLOEXEC); /* the child's open does not wait */
+    assert_true(rw >= 0);
+    pid_t pid = ts_spawn(bin,
+                         (const char *const[]){"batch", "--plans", plans, "--carrier", "keystone",
+                                               "--threads", "1", "-", NULL},
+                         fifo, out, err);
+    int w = open(fifo, O_WRONLY | O_CLOEXEC);
+    assert_true(w >= 0);
+    close(rw);
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+    write_all(w, text, (size_t)(row3 - text)); /* the header and the first row */
+    bool first = wait_for_text(out, "\n2,P00000001,keystone,");
+    write_all(w, row3, strcspn(row3, "\n") + 1);
+    bool second = first && wait_for_text(out, "\n3,P00000002,keystone,");
+    close(w);
+    signal(SIGPIPE, old);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!first || !second)
+        fail_msg("row %d's results did not come out while the pipe stayed open", first ? 3 : 2);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     free(text);
 }
 
@@ -836,6 +891,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_impact_output_is_book),
         cmocka_unit_test(test_gen_book),
         cmocka_unit_test(test_interrupt),
+        cmocka_unit_test(test_pipe_rated_as_it_comes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
