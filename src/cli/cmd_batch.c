@@ -8,12 +8,16 @@
  * limits, VINs). A book's bad rows never stop a run; they are reported in the
  * output and counted on stderr, and make the exit status 2. Ctrl-C stops a
  * run cleanly: the rows read by then are written, exit 130. impact refuses
- * an output file that is its book, before opening anything for writing.
+ * an output file that is its book, before opening anything for writing, and
+ * writes each output to a temporary file beside it, renamed over it only
+ * when the run gives it: a failed run leaves what was there before.
  */
 #include "batch.h"
 #include "cli.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,9 +282,33 @@ static bool same_file(const char *path, const struct stat *st)
     return stat(path, &ps) == 0 && ps.st_dev == st->st_dev && ps.st_ino == st->st_ino;
 }
 
-/* Refuses an output that is the book, or the other output: opening it for
- * writing would empty it before a row is read. */
-static int check_output(const char *opt, const char *path, FILE *book, FILE *other,
+/* The folder of `path` resolved, then its last name: one text for every
+ * spelling of a path whose file may not exist yet. False when the folder
+ * cannot be resolved. */
+static bool resolved(const char *path, char out[PATH_MAX + NAME_MAX + 2])
+{
+    char d[PATH_MAX], b[PATH_MAX], dir[PATH_MAX];
+    snprintf(d, sizeof d, "%s", path);
+    snprintf(b, sizeof b, "%s", path);
+    if (!realpath(dirname(d), dir))
+        return false;
+    snprintf(out, PATH_MAX + NAME_MAX + 2, "%s/%s", dir, basename(b));
+    return true;
+}
+
+/* Whether two output paths name one file (existing, or to be written). */
+static bool same_target(const char *a, const char *b)
+{
+    struct stat st;
+    if (stat(a, &st) == 0 && same_file(b, &st))
+        return true;
+    char ra[PATH_MAX + NAME_MAX + 2], rb[PATH_MAX + NAME_MAX + 2];
+    return strcmp(a, b) == 0 || (resolved(a, ra) && resolved(b, rb) && strcmp(ra, rb) == 0);
+}
+
+/* Refuses an output that is the book, or the other output: writing it
+ * would replace the book, or the two would overwrite each other. */
+static int check_output(const char *opt, const char *path, FILE *book, const char *other,
                         const char *other_opt, char *err, size_t errlen)
 {
     struct stat st;
@@ -290,49 +318,104 @@ static int check_output(const char *opt, const char *path, FILE *book, FILE *oth
                  path);
         return MQ_BATCH_BAD_INPUT;
     }
-    if (other && fstat(fileno(other), &st) == 0 && same_file(path, &st)) {
+    if (other && same_target(path, other)) {
         snprintf(err, errlen, "%s and %s name the same file, %s", other_opt, opt, path);
         return MQ_BATCH_BAD_INPUT;
     }
     return MQ_BATCH_OK;
 }
 
+/* An output written to a temporary file beside it ("PATH.XXXXXX") and
+ * renamed over PATH only when the run gives it, so that a failed run
+ * leaves whatever PATH held. */
+typedef struct out_file {
+    const char *path; /* NULL: not asked for */
+    char *tmp;        /* malloc'd; NULL once renamed or removed */
+    FILE *f;
+} out_file;
+
+/* Creates o's temporary file for `path` (as open(2) would create PATH:
+ * 0666 less the umask); false with "PATH: reason" in err. */
+static bool out_open(out_file *o, const char *path, char *err, size_t errlen)
+{
+    o->path = path;
+    size_t n = strlen(path) + 8;
+    o->tmp = malloc(n);
+    int fd = -1;
+    if (o->tmp) {
+        snprintf(o->tmp, n, "%s.XXXXXX", path);
+        fd = mkstemp(o->tmp);
+    }
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, o->tmp ? strerror(errno) : "out of memory");
+        free(o->tmp);
+        o->tmp = NULL;
+        return false;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0 || !(o->f = fdopen(fd, "wb"))) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        if (!o->f)
+            close(fd);
+        return false; /* out_discard removes the temporary file */
+    }
+    return true;
+}
+
+/* Closes o's file and renames it over its path; false with "PATH: reason"
+ * in err (the temporary file is then left for out_discard). */
+static bool out_commit(out_file *o, char *err, size_t errlen)
+{
+    if (!o->tmp)
+        return true;
+    int rc = o->f ? fclose(o->f) : 0;
+    o->f = NULL;
+    if (rc != 0 || rename(o->tmp, o->path) != 0) {
+        snprintf(err, errlen, "%s: %s", o->path, strerror(errno));
+        return false;
+    }
+    free(o->tmp);
+    o->tmp = NULL;
+    return true;
+}
+
+/* Closes and removes o's temporary file, if still there; PATH is untouched. */
+static void out_discard(out_file *o)
+{
+    if (o->f)
+        fclose(o->f);
+    o->f = NULL;
+    if (o->tmp)
+        unlink(o->tmp);
+    free(o->tmp);
+    o->tmp = NULL;
+}
+
 /* Opens --out-csv (with its header) and --png before the book is rated,
  * so a path that cannot be written fails at once: MQ_BATCH_FAIL with
  * "PATH: reason" in err, or MQ_BATCH_BAD_INPUT when a path names the book
- * (or both name one file), which is then left as it was. */
-static int open_outputs(const cli_opts *o, FILE *book, mq_batch_impact *im, FILE **png, char *err,
-                        size_t errlen)
+ * (or both name one file). Each is a temporary file until out_commit. */
+static int open_outputs(const cli_opts *o, FILE *book, mq_batch_impact *im, out_file *csv,
+                        out_file *png, char *err, size_t errlen)
 {
     int rc;
+    if (o->out_csv && (rc = check_output("--out-csv", o->out_csv, book, NULL, NULL, err, errlen)))
+        return rc;
+    if (o->png && (rc = check_output("--png", o->png, book, o->out_csv, "--out-csv", err, errlen)))
+        return rc;
     if (o->out_csv) {
-        if ((rc = check_output("--out-csv", o->out_csv, book, NULL, NULL, err, errlen)))
-            return rc;
-        im->csv = fopen(o->out_csv, "w");
-        if (!im->csv || fputs(MQ_BATCH_IMPACT_HEADER, im->csv) < 0) {
+        if (!out_open(csv, o->out_csv, err, errlen))
+            return MQ_BATCH_FAIL;
+        im->csv = csv->f;
+        if (fputs(MQ_BATCH_IMPACT_HEADER, im->csv) < 0) {
             snprintf(err, errlen, "%s: %s", o->out_csv, strerror(errno));
             return MQ_BATCH_FAIL;
         }
     }
-    if (o->png) {
-        if ((rc = check_output("--png", o->png, book, im->csv, "--out-csv", err, errlen)))
-            return rc;
-        if (!(*png = fopen(o->png, "wb"))) {
-            snprintf(err, errlen, "%s: %s", o->png, strerror(errno));
-            return MQ_BATCH_FAIL;
-        }
-    }
+    if (o->png && !out_open(png, o->png, err, errlen))
+        return MQ_BATCH_FAIL;
     return MQ_BATCH_OK;
-}
-
-/* Closes the chart's file; false with "NAME: reason" in err. */
-static bool close_png(FILE **png, const char *name, char *err, size_t errlen)
-{
-    int rc = fclose(*png);
-    *png = NULL;
-    if (rc != 0)
-        snprintf(err, errlen, "%s: %s", name, strerror(errno));
-    return rc == 0;
 }
 
 int cli_impact(const cli_opts *o)
@@ -352,7 +435,7 @@ int cli_impact(const cli_opts *o)
         return CLI_USAGE;
     }
     mq_batch_impact *im = calloc(1, sizeof *im);
-    FILE *png = NULL; /* --png, opened before the run */
+    out_file csv = {0}, png = {0}; /* --out-csv, --png: opened before the run */
     int64_t size = 0;
     FILE *in = im ? open_book("impact", o->file, &size) : NULL;
     int rc = MQ_BATCH_FAIL;
@@ -366,7 +449,7 @@ int cli_impact(const cli_opts *o)
         goto done;
     im->plan[0] = mq_engine_find_version(e, plan_id, o->from);
     im->plan[1] = mq_engine_find_version(e, plan_id, o->to);
-    if ((rc = open_outputs(o, in, im, &png, err, sizeof err)) != MQ_BATCH_OK)
+    if ((rc = open_outputs(o, in, im, &csv, &png, err, sizeof err)) != MQ_BATCH_OK)
         goto done;
     mq_batch_job job = {.in = in,
                         .name = o->file,
@@ -384,29 +467,26 @@ int cli_impact(const cli_opts *o)
     catch_interrupts("impact", false);
     if (im->write_failed)
         snprintf(err, sizeof err, "%s: %s", o->out_csv, strerror(errno));
-    if (im->csv) {
-        if (fclose(im->csv) != 0 && (rc == MQ_BATCH_OK || rc == MQ_BATCH_INTERRUPTED)) {
-            snprintf(err, sizeof err, "%s: %s", o->out_csv, strerror(errno));
-            rc = MQ_BATCH_FAIL;
-        }
-        im->csv = NULL;
-    }
+    /* the rows rated (all of them, or up to an interruption) replace --out-csv */
+    im->csv = NULL;
+    if ((rc == MQ_BATCH_OK || rc == MQ_BATCH_INTERRUPTED) && !out_commit(&csv, err, sizeof err))
+        rc = MQ_BATCH_FAIL;
     if (rc != MQ_BATCH_OK)
         goto done;
     mq_batch_impact_finish(im);
     mq_batch_impact_print(stdout, im, o->file);
-    if (png && (!mq_batch_impact_png(im, png, o->png, err, sizeof err) ||
-                !close_png(&png, o->png, err, sizeof err)))
+    if (png.f && (!mq_batch_impact_png(im, png.f, o->png, err, sizeof err) ||
+                  !out_commit(&png, err, sizeof err)))
         rc = MQ_BATCH_FAIL;
     if (rc == MQ_BATCH_OK && fflush(stdout) != 0) {
         snprintf(err, sizeof err, "cannot write the output: %s", strerror(errno));
         rc = MQ_BATCH_FAIL;
     }
 done:
-    if (png)
-        fclose(png);
-    if (im && im->csv)
-        fclose(im->csv);
+    if (im)
+        im->csv = NULL; /* csv.f, closed by out_discard */
+    out_discard(&csv);  /* what was not renamed: the paths keep what they held */
+    out_discard(&png);
     if (in && in != stdin)
         fclose(in);
     if (im)

@@ -187,7 +187,8 @@ static const struct {
      "than 5, 10 and 25%, and the change by territory (garaging ZIP prefix), driver age band\n"
      "and coverage. --out-csv writes one row per policy; --png draws the histogram of\n"
      "changes. Worked example: docs/rate-impact-example.md.\n"
-     "Ctrl-C stops the run with exit 130 and no summary (--out-csv keeps the rows rated).\n"},
+     "Ctrl-C stops the run with exit 130 and no summary (--out-csv keeps the rows rated).\n"
+     "A run that fails leaves --out-csv and --png as they were.\n"},
     {"gen-book",
      "usage: multiquote gen-book --line auto --n N [--seed S] [--format ndjson|csv]\n"
      "                           [--state OH,PA,TX]\n\n"

@@ -777,6 +777,69 @@ static void test_impact(void **state)
     ts_result_free(&r);
 }
 
+/* Whether folder `dir` holds a file whose name starts with `prefix` other
+ * than `except` (a temporary output left behind). */
+static bool leftover(const char *dir, const char *prefix, const char *except)
+{
+    char pattern[256];
+    snprintf(pattern, sizeof pattern, "%s/%s*", dir, prefix);
+    glob_t g;
+    bool found = false;
+    if (glob(pattern, 0, NULL, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            found |= strcmp(g.gl_pathv[i], except) != 0;
+    globfree(&g);
+    return found;
+}
+
+/* --out-csv and --png are written to temporary files renamed over them
+ * when the run gives them: a failed run (a book that is not one) leaves
+ * what they held, and no temporary file. They were emptied (the chart) or
+ * cut to the header (the CSV) before the run. A good run replaces them. */
+static void test_impact_outputs_kept_on_failure(void **state)
+{
+    (void)state;
+    char book[96], bad[96], csv[96], png[96];
+    temp_path(book, sizeof book, "kept-book.csv");
+    temp_path(bad, sizeof bad, "kept-bad.csv");
+    temp_path(csv, sizeof csv, "kept-out.csv");
+    temp_path(png, sizeof png, "kept-out.png");
+    spill(book, impact_book);
+    spill(bad, "foo;bar\n1;2\n");
+    spill(csv, "the previous run's rows\n");
+    spill(png, "the previous run's chart\n");
+    run r = RUN("impact", "--plans", plans, "--carrier", "keystone", "--from", "2026-01-01", "--to",
+                "2026-07-01", "--out-csv", csv, "--png", png, bad);
+    assert_exit(&r, 2);
+    ts_result_free(&r);
+    char *c = ts_read_file(csv, NULL), *p = ts_read_file(png, NULL);
+    assert_string_equal(c, "the previous run's rows\n");
+    assert_string_equal(p, "the previous run's chart\n");
+    free(c);
+    free(p);
+    assert_false(leftover(tmp, "kept-out.csv", csv));
+    assert_false(leftover(tmp, "kept-out.png", png));
+    /* a good run replaces both, readable as a file the user created */
+    r = RUN("impact", "--plans", plans, "--carrier", "keystone", "--from", "2026-01-01", "--to",
+            "2026-07-01", "--out-csv", csv, "--png", png, book);
+    assert_exit(&r, 0);
+    ts_result_free(&r);
+    size_t n = 0;
+    c = ts_read_file(csv, NULL);
+    p = ts_read_file(png, &n);
+    assert_true(starts_with(c, "input_line,policy_id,zip3,"));
+    assert_true(n > 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0);
+    free(c);
+    free(p);
+    struct stat st;
+    assert_int_equal(stat(png, &st), 0);
+    mode_t mask = umask(0);
+    umask(mask);
+    assert_int_equal(st.st_mode & 0777, 0666 & ~mask);
+    assert_false(leftover(tmp, "kept-out.csv", csv));
+    assert_false(leftover(tmp, "kept-out.png", png));
+}
+
 /* ---- gen-book --------------------------------------------------------------------------- */
 
 /* An output that names the book (or a link to it, or the book read from
@@ -888,6 +951,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_empty_book),
         cmocka_unit_test(test_bundle_row),
         cmocka_unit_test(test_impact),
+        cmocka_unit_test(test_impact_outputs_kept_on_failure),
         cmocka_unit_test(test_impact_output_is_book),
         cmocka_unit_test(test_gen_book),
         cmocka_unit_test(test_interrupt),
