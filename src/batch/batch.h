@@ -243,6 +243,9 @@ void mq_batch_impact_finish(mq_batch_impact *im);
  * between closest ranks (Excel's PERCENTILE.INC); NaN when n == 0. */
 double mq_batch_percentile(const double *sorted, size_t n, double p);
 double mq_batch_impact_mean(const mq_batch_impact *im); /* mean change, percent */
+/* A percent change to print with 2 decimals: pct, but 0 when it would
+ * print as -0.00 (a cent off 1,000.00 is -0.001%, shown 0.00). */
+double mq_batch_pct_shown(double pct);
 /* Policies whose change is more than `pct` percent up (sign > 0) or down. */
 long mq_batch_impact_beyond(const mq_batch_impact *im, double pct, int sign);
 /* The text summary (stdout in `impact`). */

@@ -142,7 +142,8 @@ void mq_batch_impact_subtitle(const mq_batch_impact *im, char *out, size_t n)
     else
         snprintf(out, n, "%s: %zu %s quoted under both versions; mean %+.2f%%, median %+.2f%%",
                  pi[0].carrier_name, im->n, im->n == 1 ? "policy" : "policies",
-                 mq_batch_impact_mean(im), mq_batch_percentile(im->pct, im->n, 50));
+                 mq_batch_pct_shown(mq_batch_impact_mean(im)),
+                 mq_batch_pct_shown(mq_batch_percentile(im->pct, im->n, 50)));
 }
 
 bool mq_batch_impact_png(const mq_batch_impact *im, FILE *to, const char *name, char *err,

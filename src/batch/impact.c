@@ -116,7 +116,8 @@ static bool csv_line(mq_batch_buf *out, const mq_batch_row *row, const rec *r,
     if (ok && both) {
         int64_t d = r->total[1] - r->total[0];
         double pct = r->total[0] > 0 ? 100.0 * (double)d / (double)r->total[0] : 0;
-        ok = mq_batch_buf_money(out, d) && mq_batch_buf_printf(out, ",%.2f", pct);
+        ok = mq_batch_buf_money(out, d) &&
+             mq_batch_buf_printf(out, ",%.2f", mq_batch_pct_shown(pct));
     } else {
         ok = ok && mq_batch_buf_puts(out, ",");
     }
@@ -310,12 +311,20 @@ static const char *money(int64_t cents, bool sign, char out[40])
     return out;
 }
 
+double mq_batch_pct_shown(double pct)
+{
+    char text[32];
+    if (isnan(pct) || snprintf(text, sizeof text, "%.2f", pct) < 0)
+        return pct;
+    return strcmp(text, "-0.00") == 0 ? 0.0 : pct;
+}
+
 static const char *pct_text(double x, char out[24])
 {
     if (isnan(x))
         snprintf(out, 24, "-");
     else
-        snprintf(out, 24, "%+.2f%%", x == 0 ? 0.0 : x);
+        snprintf(out, 24, "%+.2f%%", mq_batch_pct_shown(x));
     return out;
 }
 

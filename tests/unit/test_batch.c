@@ -1041,6 +1041,51 @@ static void test_chart_png(void **state)
     mq_engine_free(e);
 }
 
+/* A change too small to show is 0.00%, never -0.00%: a cent off 1,000.00
+ * (-0.001%) in the summary, the chart's subtitle and the CSV's change_pct
+ * (all through mq_batch_pct_shown). They printed -0.00%. */
+static void test_impact_no_negative_zero(void **state)
+{
+    (void)state;
+    assert_true(mq_batch_pct_shown(-0.001) == 0 && !signbit(mq_batch_pct_shown(-0.001)));
+    assert_true(mq_batch_pct_shown(-0.0) == 0 && !signbit(mq_batch_pct_shown(-0.0)));
+    assert_true(mq_batch_pct_shown(-0.006) == -0.006); /* -0.01: shown as it is */
+    assert_true(mq_batch_pct_shown(0.004) == 0.004);
+    assert_true(isnan(mq_batch_pct_shown(NAN)));
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(KEYSTONE_OLD, &d);
+    mq_diags_free(&d);
+    assert_non_null(e);
+    mq_batch_impact *im = calloc(1, sizeof *im);
+    assert_non_null(im);
+    im->plan[0] = im->plan[1] = mq_engine_find_version(e, "keystone-oh-auto", "2026-01-01");
+    double pct[2] = {-0.001, 0.0004};
+    int64_t diff[2] = {-1, 0};
+    im->pct = pct;
+    im->diff = diff;
+    im->n = 2;
+    im->sorted = true;
+    im->premium[0] = 100000 + 250000;
+    im->premium[1] = 99999 + 250001;
+    im->status[0][MQ_QUOTED] = im->status[1][MQ_QUOTED] = 2;
+    char sub[256];
+    mq_batch_impact_subtitle(im, sub, sizeof sub);
+    assert_string_equal(sub, "Keystone Mutual Insurance Company: 2 policies quoted under both "
+                             "versions; mean +0.00%, median +0.00%");
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *t = open_memstream(&text, &tlen);
+    mq_batch_impact_print(t, im, "book.csv");
+    fclose(t);
+    if (strstr(text, "-0.00"))
+        fail_msg("-0.00 in:\n%s", text);
+    assert_non_null(strstr(text, "  written premium   3,500.00 -> 3,500.00  +0.00%\n"));
+    assert_non_null(strstr(text, "smallest +0.00%, largest +0.00%\n"));
+    free(text);
+    free(im);
+    mq_engine_free(e);
+}
+
 /* Five rows under Keystone Ohio 2026-01-01 and 2026-07-01, effective
  * 2026-08-01. The driver, born 1980-05-10, is 46 and single: driver class
  * 30-49 "*" = 1.00 (liability and physical damage); no incidents: record
@@ -1272,6 +1317,7 @@ int main(void)
         cmocka_unit_test(test_percentile),
         cmocka_unit_test(test_chart_bins),
         cmocka_unit_test(test_chart_png),
+        cmocka_unit_test(test_impact_no_negative_zero),
         cmocka_unit_test(test_impact_by_hand),
         cmocka_unit_test(test_gen_book_deterministic),
     };
