@@ -405,8 +405,20 @@ static bool before_waiting(reader *r)
     return r->cur != NULL;
 }
 
-/* The next physical line with its ending, if any. *too_long when it is
- * longer than MAX_LINE: it is then skipped and *s is NULL. False at the end. */
+/* The bytes of line s[0..len) without its ending (LF, CR LF or CR). */
+static size_t without_ending(const char *s, size_t len)
+{
+    if (len && s[len - 1] == '\n')
+        len--;
+    if (len && s[len - 1] == '\r')
+        len--;
+    return len;
+}
+
+/* The next physical line with its ending, if any. *too_long when it holds
+ * more than MQ_REQ_MAX_BYTES bytes before its ending, whether or not the
+ * buffer happened to hold all of it: it is then skipped and *s is NULL.
+ * False at the end. */
 static bool next_line(reader *r, const char **s, size_t *n, bool *too_long)
 {
     *too_long = false;
@@ -415,6 +427,10 @@ static bool next_line(reader *r, const char **s, size_t *n, bool *too_long)
         if (len) {
             *s = r->buf + r->start;
             *n = len;
+            if (without_ending(*s, len) > MQ_REQ_MAX_BYTES) {
+                *too_long = true;
+                *s = NULL;
+            }
             r->start += len;
             r->offset += (int64_t)len;
             r->line++;
@@ -680,7 +696,9 @@ static void read_csv(reader *r, bool header_only)
         if (too_long) {
             if (!r->in_rec)
                 next_record(r);
-            csv_broken(r, "row longer than 1048578 bytes");
+            char why[64];
+            snprintf(why, sizeof why, "line longer than %d bytes", MQ_REQ_MAX_BYTES);
+            csv_broken(r, why);
             if (!csv_restart(r))
                 return;
             continue;

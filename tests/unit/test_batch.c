@@ -429,6 +429,55 @@ static void test_bad_rows(void **state)
     mq_batch_buf_free(&c.out);
 }
 
+/* A line of more than 1 MiB (before its ending) is refused the same way
+ * whether or not the reader's buffer happened to hold all of it: in a CSV
+ * book as "line longer than 1048576 bytes" on its line, in an NDJSON book
+ * as a request larger than that; the rows around it are rated. A line of
+ * 1.1 MB was read as a row when it fitted in the buffer, and refused as
+ * "row longer than 1048578 bytes" when it did not (from a pipe, by
+ * where the reads fell). A line of exactly 1 MiB is not too long. */
+static void test_long_lines(void **state)
+{
+    (void)state;
+#define ROW(id)                                                                                    \
+    id ",2026-03-01,OH,43215,100000,300000,100000,1990-06-15,female,married,2008-07-01,,2022,5,,"  \
+       "500,500\n"
+    static const char head[] = HEADER ROW("A2");
+    const size_t big = 1100000, exact = MQ_REQ_MAX_BYTES;
+    char *book = malloc(sizeof head + big + exact + 256);
+    assert_non_null(book);
+    char *o = book + sprintf(book, "%s", head);
+    memset(o, 'x', big); /* line 3: 1.1 MB of one field */
+    o += big;
+    o += sprintf(o, "\r\n");
+    memset(o, 'y', exact); /* line 4: exactly 1 MiB, CR LF after */
+    o += exact;
+    o += sprintf(o, "\r\n%s", ROW("A5"));
+#undef ROW
+    collect c;
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(run_book(book, 2, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
+    assert_long(st.rows, 4);
+    assert_long(st.invalid, 2);
+    assert_string_equal(st.first_error, "line 3: line longer than 1048576 bytes");
+    assert_true(strncmp(c.out.data, "2 A2 eff=", 9) == 0);
+    assert_non_null(strstr(c.out.data, "\n3 - line 3: line longer than 1048576 bytes\n4 "));
+    assert_null(strstr(c.out.data, "\n4 - line 4: line longer"));
+    assert_non_null(strstr(c.out.data, "\n5 A5 eff="));
+    mq_batch_buf_free(&c.out);
+    /* NDJSON: the same limit, the request's */
+    o = book + sprintf(book, "{\"line\": \"auto\"}\n\"");
+    memset(o, 'x', big);
+    o += big;
+    sprintf(o, "\"\n{\"line\": \"auto\"}\n");
+    assert_int_equal(run_book(book, 2, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
+    assert_long(st.rows, 3);
+    assert_non_null(strstr(c.out.data, "\n2 - line 2: request is larger than 1048576 bytes\n"));
+    mq_batch_buf_free(&c.out);
+    free(book);
+}
+
 /* A quote left open swallows the lines after it into one broken record:
  * its error says which lines it took, so that rows missing from the output
  * are not missed (closed by a later quote, or never). */
@@ -1297,29 +1346,18 @@ static void test_gen_book_deterministic(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_formats),
-        cmocka_unit_test(test_layout_errors),
-        cmocka_unit_test(test_unnamed_columns),
-        cmocka_unit_test(test_cr_line_endings),
-        cmocka_unit_test(test_header_again),
-        cmocka_unit_test(test_csv_equals_json),
-        cmocka_unit_test(test_bad_rows),
-        cmocka_unit_test(test_open_quote_span),
-        cmocka_unit_test(test_plain_lines_as_libcsv),
-        cmocka_unit_test(test_intake_checks),
-        cmocka_unit_test(test_rules_as_json),
-        cmocka_unit_test(test_bad_header),
-        cmocka_unit_test(test_empty_book),
-        cmocka_unit_test(test_bad_ndjson),
-        cmocka_unit_test(test_ndjson_policy_ids),
-        cmocka_unit_test(test_order_any_threads),
-        cmocka_unit_test(test_cancel),
-        cmocka_unit_test(test_percentile),
-        cmocka_unit_test(test_chart_bins),
-        cmocka_unit_test(test_chart_png),
-        cmocka_unit_test(test_impact_no_negative_zero),
-        cmocka_unit_test(test_impact_by_hand),
-        cmocka_unit_test(test_gen_book_deterministic),
+        cmocka_unit_test(test_buf_formats),       cmocka_unit_test(test_layout_errors),
+        cmocka_unit_test(test_unnamed_columns),   cmocka_unit_test(test_cr_line_endings),
+        cmocka_unit_test(test_header_again),      cmocka_unit_test(test_csv_equals_json),
+        cmocka_unit_test(test_bad_rows),          cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_open_quote_span),   cmocka_unit_test(test_plain_lines_as_libcsv),
+        cmocka_unit_test(test_intake_checks),     cmocka_unit_test(test_rules_as_json),
+        cmocka_unit_test(test_bad_header),        cmocka_unit_test(test_empty_book),
+        cmocka_unit_test(test_bad_ndjson),        cmocka_unit_test(test_ndjson_policy_ids),
+        cmocka_unit_test(test_order_any_threads), cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_percentile),        cmocka_unit_test(test_chart_bins),
+        cmocka_unit_test(test_chart_png),         cmocka_unit_test(test_impact_no_negative_zero),
+        cmocka_unit_test(test_impact_by_hand),    cmocka_unit_test(test_gen_book_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
