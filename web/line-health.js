@@ -231,7 +231,10 @@ const results = {
       h('h2', { id: 'credit-h' }, 'Your premium tax credit'),
       notes.map((n) => h('p', null, n)));
   },
-  worksheetTitle: (r) => `Why ${results.title(r)} costs $${money(r.premium && r.premium.total)} a month before the tax credit`,
+  // the worksheet goes on from the premium to the tax credit and the net
+  worksheetTitle: (r) => (num(r.tax_credit) > 0
+    ? `Why ${results.title(r)} costs $${money(net(r))} a month after the tax credit`
+    : `Why ${results.title(r)} costs $${money(r.premium && r.premium.total)} a month`),
 };
 
 export default {

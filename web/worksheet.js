@@ -2,8 +2,9 @@
 //
 // GET /v1/quotes/{id}/worksheet/{carrier} lists every step in order; the
 // dialog shows them as a table with one group per unit (vehicle, member) and
-// coverage, then the policy steps (minimum premium, fees, total). Health asks
-// for /worksheet/{plan id}: one issuer there has several plans.
+// coverage, then the policy steps (minimum premium, fees, total; for health
+// the premium tax credit taken off and the net premium). Health asks for
+// /worksheet/{plan id}: one issuer there has several plans.
 
 import { h, clear, money, decimal } from './dom.js';
 import { getWorksheet, failureText } from './api.js';
@@ -13,6 +14,7 @@ const OPS = {
   '=': ['=', 'set to'],
   '*': ['×', 'times'],
   '+': ['+', 'plus'],
+  '-': ['−', 'minus'],
   r: ['round', 'rounded'],
   m: ['min', 'minimum premium'],
 };
@@ -87,7 +89,7 @@ function renderSteps(ws, ctx) {
       table.append(tbody);
     }
     const [sym, words] = OPS[st.op] || [String(st.op || ''), String(st.op || '')];
-    const money2 = st.op === '+' || st.op === 'r' || st.op === 'm' || (st.op === '=' && !st.coverage);
+    const money2 = st.op === '+' || st.op === '-' || st.op === 'r' || st.op === 'm' || (st.op === '=' && !st.coverage);
     tbody.append(h('tr', { class: st.op === 'r' || st.name === 'Total' ? 'step strong' : 'step' },
       h('th', { scope: 'row' }, String(st.name || ''),
         lookupText(st) ? h('span', { class: 'lookup lookup-inline' }, lookupText(st)) : null),

@@ -360,9 +360,17 @@ describe('prices in dollars', () => {
         home: `Why ${first.carrier.name} costs ${total}`,
         renters: `Why ${first.carrier.name} costs ${total}`,
         term_life: `Why ${first.carrier.name} costs ${total} ${perPayment[first.premium.term_months]}`,
-        health: `Why ${first.plan_name} costs ${total} a month before the tax credit`,
+        health: first.tax_credit > 0
+          ? `Why ${first.plan_name} costs $${money(first.net_premium)} a month after the tax credit`
+          : `Why ${first.plan_name} costs ${total} a month`,
       }[line];
       assert.equal(await title.textContent(), want);
+      if (line === 'health') {
+        // the worksheet goes on to the credit (money, said "minus") and the net
+        const rows = await page.locator('#ws-body tr.step').evaluateAll((trs) => trs.slice(-2).map((tr) =>
+          [tr.querySelector('th').firstChild.textContent, tr.querySelector('.op .sr-only').textContent, tr.querySelectorAll('td.num')[0].textContent]));
+        assert.deepEqual(rows, [['Premium tax credit', 'minus', money(first.tax_credit)], ['Net premium', 'set to', money(first.net_premium)]]);
+      }
     });
   }
 });
