@@ -205,8 +205,9 @@ static const char *deductibles_raised(const mq_input *in)
  * this one). */
 typedef struct tip_try {
     const mq_tip_minimums *min;
-    unsigned partners; /* bit per mq_line: the other policies the carrier writes (bundle) */
-    mq_status status;  /* of the changed request; MQ_ERROR when not rated */
+    const mq_engine *e; /* the plans, for which other policies a carrier writes */
+    unsigned partners;  /* bit per mq_line: those policies (bundle; set when tried) */
+    mq_status status;   /* of the changed request; MQ_ERROR when not rated */
 } tip_try;
 
 /* The bundle tip's words: the policy to add, as the carrier writes it. */
@@ -292,39 +293,6 @@ static bool plan_prices(const mq_plan *p, mq_line line, tip_kind kind)
     return false;
 }
 
-/* Tries change `kind` on r's plan and appends a tip to `list` when it
- * saves money; false only when memory ran out, so a tip is never dropped
- * silently. */
-static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, int32_t v,
-                       const mq_rate_opts *opts, mq_arena *a, mq_tip_list *list, tip_try *t)
-{
-    t->status = MQ_ERROR;
-    if (!plan_prices(r->plan, in->line, kind) || (kind == TIP_BUNDLE && !t->partners))
-        return true;
-    mq_input x;
-    if (!copy_input(in, a, &x))
-        return false;
-    if (!apply_change(&x, kind, v))
-        return true;
-    mq_result alt;
-    if (!mq_rate_plan(r->plan, &x, opts, a, &alt))
-        return false;
-    t->status = alt.status;
-    if (alt.status != MQ_QUOTED || alt.total_cents >= r->total_cents)
-        return true;
-    mq_plan_info pi;
-    mq_plan_get_info(r->plan, &pi);
-    const char *change = describe(in, t, kind, v, a);
-    if (!change)
-        return false;
-    list->items[list->count++] = (mq_tip){.carrier = r->carrier_id,
-                                          .plan = pi.plan_id,
-                                          .change = change,
-                                          .saving_cents = r->total_cents - alt.total_cents,
-                                          .new_total_cents = alt.total_cents};
-    return true;
-}
-
 /* Whether the carrier has a plan of `line` for the request's state on its
  * effective date; false too when memory runs out (*oom set). */
 static bool carrier_writes(const mq_engine *e, const char *carrier, mq_line line,
@@ -372,30 +340,66 @@ static unsigned partner_lines(const mq_engine *e, const char *carrier, const mq_
     return lines;
 }
 
-/* The tips of one of the cheapest quotes, r, into `out`; false only when
- * memory ran out. */
-typedef bool (*plan_tips_fn)(const mq_engine *e, const mq_result *r, const mq_input *in,
-                             const mq_tip_minimums *min, const mq_rate_opts *opts, mq_arena *a,
-                             mq_tip_list *out);
-
-static bool auto_tips(const mq_engine *e, const mq_result *r, const mq_input *in,
-                      const mq_tip_minimums *min, const mq_rate_opts *opts, mq_arena *a,
-                      mq_tip_list *out)
+/* Tries change `kind` on r's plan and appends a tip to `list` when it
+ * saves money; false only when memory ran out, so a tip is never dropped
+ * silently. */
+static bool try_change(const mq_result *r, const mq_input *in, tip_kind kind, int32_t v,
+                       const mq_rate_opts *opts, mq_arena *a, mq_tip_list *list, tip_try *t)
 {
-    bool oom = false;
-    tip_try t = {.min = min, .partners = partner_lines(e, r->carrier_id, in, a, &oom)};
-    if (oom)
+    t->status = MQ_ERROR;
+    if (!plan_prices(r->plan, in->line, kind))
+        return true;
+    if (kind == TIP_BUNDLE) {
+        bool oom = false;
+        t->partners = partner_lines(t->e, r->carrier_id, in, a, &oom);
+        if (oom)
+            return false;
+        if (!t->partners)
+            return true; /* no other policy for the discount to come from */
+    }
+    mq_input x;
+    if (!copy_input(in, a, &x))
         return false;
-    bool ok = try_change(r, in, TIP_DEDUCTIBLES, 0, opts, a, out, &t) &&
-              try_change(r, in, TIP_PAPERLESS, 0, opts, a, out, &t) &&
-              try_change(r, in, TIP_BUNDLE, 0, opts, a, out, &t);
+    if (!apply_change(&x, kind, v))
+        return true;
+    mq_result alt;
+    if (!mq_rate_plan(r->plan, &x, opts, a, &alt))
+        return false;
+    t->status = alt.status;
+    if (alt.status != MQ_QUOTED || alt.total_cents >= r->total_cents)
+        return true;
+    mq_plan_info pi;
+    mq_plan_get_info(r->plan, &pi);
+    const char *change = describe(in, t, kind, v, a);
+    if (!change)
+        return false;
+    list->items[list->count++] = (mq_tip){.carrier = r->carrier_id,
+                                          .plan = pi.plan_id,
+                                          .change = change,
+                                          .saving_cents = r->total_cents - alt.total_cents,
+                                          .new_total_cents = alt.total_cents};
+    return true;
+}
+
+/* The tips of one of the cheapest quotes, r, into `out`, trying each change
+ * with t; false only when memory ran out. */
+typedef bool (*plan_tips_fn)(const mq_result *r, const mq_input *in, tip_try *t,
+                             const mq_rate_opts *opts, mq_arena *a, mq_tip_list *out);
+
+static bool auto_tips(const mq_result *r, const mq_input *in, tip_try *t, const mq_rate_opts *opts,
+                      mq_arena *a, mq_tip_list *out)
+{
+    const mq_tip_minimums *min = t->min;
+    bool ok = try_change(r, in, TIP_DEDUCTIBLES, 0, opts, a, out, t) &&
+              try_change(r, in, TIP_PAPERLESS, 0, opts, a, out, t) &&
+              try_change(r, in, TIP_BUNDLE, 0, opts, a, out, t);
     for (int32_t v = 0; ok && v < in->count[MQ_ENT_VEHICLE]; v++)
-        ok = try_change(r, in, TIP_DROP_COLLISION, v, opts, a, out, &t);
+        ok = try_change(r, in, TIP_DROP_COLLISION, v, opts, a, out, t);
     /* the next lower limits; where the carrier does not offer them
      * (unavailable), the next lower that it does, down to the minimum */
     for (int step = min ? lower_bi_step(in, min) : -1; ok && step >= 0; step--) {
-        ok = try_change(r, in, TIP_LOWER_BI, step, opts, a, out, &t);
-        if (t.status != MQ_UNAVAILABLE || step == 0 || !step_is_legal(step - 1, min))
+        ok = try_change(r, in, TIP_LOWER_BI, step, opts, a, out, t);
+        if (t->status != MQ_UNAVAILABLE || step == 0 || !step_is_legal(step - 1, min))
             break;
     }
     return ok;
@@ -403,24 +407,19 @@ static bool auto_tips(const mq_engine *e, const mq_result *r, const mq_input *in
 
 /* Home and renters: the next higher deductible (one the carrier does not
  * offer, unavailable, gives way to the next one up), paperless, bundle. */
-static bool property_tips(const mq_engine *e, const mq_result *r, const mq_input *in,
-                          const mq_tip_minimums *min, const mq_rate_opts *opts, mq_arena *a,
-                          mq_tip_list *out)
+static bool property_tips(const mq_result *r, const mq_input *in, tip_try *t,
+                          const mq_rate_opts *opts, mq_arena *a, mq_tip_list *out)
 {
-    bool oom = false;
-    tip_try t = {.min = min, .partners = partner_lines(e, r->carrier_id, in, a, &oom)};
-    if (oom)
-        return false;
     bool ok = true;
     for (int step = 0; ok && step < PROPERTY_STEPS; step++) {
         int before = out->count;
-        ok = try_change(r, in, TIP_PROPERTY_DEDUCTIBLE, property_deductibles[step], opts, a, out,
-                        &t);
-        if (out->count > before || (t.status != MQ_UNAVAILABLE && t.status != MQ_ERROR))
+        ok =
+            try_change(r, in, TIP_PROPERTY_DEDUCTIBLE, property_deductibles[step], opts, a, out, t);
+        if (out->count > before || (t->status != MQ_UNAVAILABLE && t->status != MQ_ERROR))
             break; /* a tip, or a deductible offered that saves nothing */
     }
-    return ok && try_change(r, in, TIP_PAPERLESS, 0, opts, a, out, &t) &&
-           try_change(r, in, TIP_BUNDLE, 0, opts, a, out, &t);
+    return ok && try_change(r, in, TIP_PAPERLESS, 0, opts, a, out, t) &&
+           try_change(r, in, TIP_BUNDLE, 0, opts, a, out, t);
 }
 
 /* Whether quote x costs less a month than y (totals over terms of 6 and 12
@@ -485,7 +484,8 @@ bool mq_resp_tip_list(const mq_engine *e, const mq_input *in, const mq_result *r
         mq_rate_opts opts = {.totals_only = true, .memo = mq_rate_memo_new(a)};
         if (!opts.memo)
             return false;
-        ok = tips_of(e, r, in, min, &opts, a, out);
+        tip_try t = {.min = min, .e = e};
+        ok = tips_of(r, in, &t, &opts, a, out);
     }
     return ok; /* out of memory: the caller answers an error, not fewer tips */
 }
