@@ -32,7 +32,15 @@ const SPLITS = [[25, 50], [30, 60], [50, 100], [100, 300], [250, 500], [500, 100
   `${p * 1000}/${a * 1000}`, `${p}/${a} ($${p}k / $${a}k)`,
 ]);
 const PD = [25, 50, 100, 250].map((k) => [String(k * 1000), `$${k}k`]);
-const MED = [['', 'None'], ...[1, 2, 5, 10].map((k) => [String(k * 1000), `$${k}k`])];
+// The medical payments limits the bundled plans write in each state
+// (plans/*/STATE-auto-*/med_limit.csv): Pennsylvania's first-party medical
+// benefits 5k, 10k or 25k, Texas 1k, 2.5k, 5k or 10k, Ohio 1k, 2k, 5k or
+// 10k. A limit no carrier of the state writes would only make every one of
+// them unavailable. Other states: the Ohio list.
+const MED_LIMITS = { OH: [1000, 2000, 5000, 10000], PA: [5000, 10000, 25000], TX: [1000, 2500, 5000, 10000] };
+const medText = (v) => `$${Number(v) / 1000}k`;
+const medOptions = (st) => (MED_LIMITS[st] || MED_LIMITS.OH).map((v) => [String(v), medText(v)]);
+const MED = [['', 'None'], ...medOptions('OH')];
 const UM = [['', 'None'], ...SPLITS];
 
 const coverageNames = {
@@ -327,7 +335,7 @@ function mount(container, common) {
     h('div', { class: 'grid' },
       field('Bodily injury liability', cov.bi, { required: true, hint: 'In thousands: per person / per accident' }),
       field('Property damage liability', cov.pd, { required: true }),
-      field('Medical payments', cov.med),
+      field('Medical payments', cov.med, { hint: 'Optional' }),
       field('Uninsured motorist', cov.um, { hint: 'At most your bodily injury limits' })));
 
   // ---- Ids, paths and labels follow the position ------------------------
@@ -502,13 +510,26 @@ function mount(container, common) {
     const min = rule.pd.limit;
     offer(cov.pd, PD, (v) => Number(v) >= min, min > 0 ? String(min) : null,
       (v) => `$${Number(v) / 1000}k`, rule.name);
+    // Medical payments: the limits the state's carriers write, none below
+    // the state's required minimum (Pennsylvania's $5,000 of first-party
+    // medical benefits, 75 Pa.C.S. 1711), and "None" only where the state
+    // requires none: a Pennsylvania request without it is refused.
+    const medMin = (rule.med && rule.med.limit) || 0;
+    const medList = medOptions(st);
+    offer(cov.med, medList, (v) => medList.some(([x]) => x === v) && Number(v) >= medMin,
+      medMin > 0 ? String(medMin) : null, medText, rule.name, medMin > 0 ? null : 'None');
+    medHint.textContent = medMin > 0
+      ? `Required in ${rule.name}: first-party medical benefits of at least ${dollars(medMin)}`
+      : 'Optional';
   }
 
   common.onStateChange(() => offerStateLimits());
   cov.bi.addEventListener('focus', () => offerStateLimits());
   cov.um.addEventListener('focus', () => offerStateLimits());
   cov.pd.addEventListener('focus', () => offerStateLimits());
+  cov.med.addEventListener('focus', () => offerStateLimits());
 
+  const medHint = covBox.querySelector(`#${cov.med.id}-hint`);
   container.replaceChildren(driversBox, vehiclesBox, covBox);
 
   const ctl = {

@@ -124,7 +124,9 @@ typedef struct state_def {
     double bi_w[6];
     int nbi;
     int pd_min;
-    int med[4]; /* medical payments limits sold in the state */
+    int med[4];  /* medical payments limits sold in the state */
+    int med_min; /* what a policy without a chosen one carries: PA requires 5,000 of
+                    first-party medical benefits (75 Pa.C.S. 1711); 0 none */
 } state_def;
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -138,7 +140,8 @@ static const state_def states[] = {
      {12, 26, 42, 16, 4},
      5,
      25000,
-     {1000, 2000, 5000, 10000}},
+     {1000, 2000, 5000, 10000},
+     0},
     {"PA",
      13.0,
      pa_zips,
@@ -152,7 +155,8 @@ static const state_def states[] = {
      {10, 10, 22, 40, 15, 3},
      6,
      5000,
-     {5000, 10000, 25000, 5000}},
+     {5000, 10000, 25000, 5000},
+     5000},
     {"TX",
      30.0,
      tx_zips,
@@ -161,7 +165,8 @@ static const state_def states[] = {
      {15, 25, 42, 15, 3},
      5,
      25000,
-     {1000, 2500, 5000, 10000}},
+     {1000, 2500, 5000, 10000},
+     0},
 };
 
 static const state_def *find_state(int code)
@@ -361,7 +366,7 @@ static void draw_coverages(rng *r, policy *p)
     p->pd = p->pd < s->pd_min ? s->pd_min : p->pd;
     static const double med_w[] = {45, 14, 16, 19, 6};
     int m = pick(r, med_w, 5);
-    p->med = m ? s->med[m - 1] : 0;
+    p->med = m ? s->med[m - 1] : s->med_min;
     p->um[0] = p->um[1] = 0;
     if (chance(r, 0.65)) {
         int ut = chance(r, 0.7) ? tier : range(r, 0, tier);

@@ -842,6 +842,8 @@ static bool screen_passes(const conv *c, const mq_intake *ik)
     if (rule && (p[MQ_AP_BI_PER_PERSON] < rule->bi_per_person ||
                  p[MQ_AP_BI_PER_ACCIDENT] < rule->bi_per_accident || p[MQ_AP_PD_LIMIT] < rule->pd))
         return false;
+    if (rule && rule->med > 0 && !(p[MQ_AP_MED_LIMIT] >= rule->med)) /* NAN: none chosen */
+        return false;
     for (int i = 0; i < l->nvehicles; i++) {
         const char *zip = cell(c, l->veh[i][V_GARAGING_ZIP]);
         if (*cell(c, l->veh[i][V_VIN]) || (*zip && mq_state_of_zip(ik, zip) < 0))
@@ -878,6 +880,9 @@ static json_t *intake_doc(const conv *c)
              set_str(veh, "garaging_zip", cell(c, l->veh[i][V_GARAGING_ZIP]));
         ok = json_array_append_new(vehicles, veh) == 0 && ok;
     }
+    if (ok && !isnan(p[MQ_AP_MED_LIMIT]))
+        ok = json_object_set_new(json_object_get(doc, "coverages"), "med",
+                                 json_pack("{s:f}", "limit", p[MQ_AP_MED_LIMIT])) == 0;
     if (!ok) {
         json_decref(doc);
         return NULL;
@@ -893,11 +898,9 @@ static const char *column_of(const conv *c, const char *path)
     static const struct {
         const char *path;
         int field;
-    } pol[] = {{"applicant.address.zip", P_ZIP},
-               {"applicant.address.state", P_STATE},
-               {"coverages.bi", P_BI_PER_PERSON},
-               {"coverages.pd", P_PD_LIMIT},
-               {"effective_date", P_EFFECTIVE_DATE}};
+    } pol[] = {{"applicant.address.zip", P_ZIP},  {"applicant.address.state", P_STATE},
+               {"coverages.bi", P_BI_PER_PERSON}, {"coverages.pd", P_PD_LIMIT},
+               {"coverages.med", P_MED_LIMIT},    {"effective_date", P_EFFECTIVE_DATE}};
     for (size_t i = 0; i < sizeof pol / sizeof *pol; i++)
         if (strcmp(path, pol[i].path) == 0 && l->pol[pol[i].field] >= 0)
             return l->names[l->pol[pol[i].field]];

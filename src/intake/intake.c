@@ -317,6 +317,18 @@ static void check_limits(const mq_intake *ik, const json_t *doc, int state, mq_a
     double lim = member_number(pd, "limit");
     if (pd && lim < rule->pd)
         ik_err(errs, a, "coverages.pd", "%.0f is below %s's minimum %d", lim, rule->name, rule->pd);
+    /* first-party medical benefits the state requires in every policy (PA) */
+    const json_t *med = json_object_get(covs, "med");
+    if (json_is_null(med)) /* the request parser reads null as left out */
+        med = NULL;
+    if (rule->med > 0 && !med)
+        ik_err(errs, a, "coverages.med",
+               "is required in %s: every policy carries first-party medical benefits of at "
+               "least %d",
+               rule->name, rule->med);
+    else if (med && member_number(med, "limit") < rule->med)
+        ik_err(errs, a, "coverages.med", "%.0f is below %s's minimum %d",
+               member_number(med, "limit"), rule->name, rule->med);
 }
 
 /* A ZIP code member must be one of the 50 states' or DC's and, when `state`

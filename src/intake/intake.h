@@ -109,7 +109,9 @@ typedef struct mq_state_rule {
     int32_t effective; /* first day these minimums apply; INT32_MIN: "before the next row" */
     int32_t until;     /* first day of the state's next row; INT32_MAX: none */
     int bi_per_person, bi_per_accident, pd; /* whole dollars; 0: no minimum */
-    const char *source;                     /* the law, for docs and messages */
+    int med; /* first-party medical benefits (coverages.med) every policy must carry, whole
+                dollars; 0: none required (PIP inside a no-fault law is not checked) */
+    const char *source; /* the law, for docs and messages */
 } mq_state_rule;
 
 /* The minimums of `state` (an MQ_DOM_STATE code) in force on `day`; NULL
@@ -127,7 +129,7 @@ const char *mq_state_name(const mq_intake *ik, int state);
 /* The state (MQ_DOM_STATE code) a 5-digit ZIP code's 3-digit prefix belongs
  * to, or -1 (not a ZIP code of the 50 states and DC). */
 int mq_state_of_zip(const mq_intake *ik, const char *zip);
-/* {"as_of", "states": [{state, name, effective, bi, pd, zip_prefixes, source}]}
+/* {"as_of", "states": [{state, name, effective, bi, pd, med, zip_prefixes, source}]}
  * with each state's minimums on `day`: the answer of GET /v1/states. */
 json_t *mq_state_rules_json(const mq_intake *ik, int32_t day);
 

@@ -1,8 +1,10 @@
 /* states.c -- each state's minimum liability limits over time, and the state of a ZIP code.
  *
  * data/state-rules.csv holds one row per state and date its minimums took
- * effect (docs/state-rules.md cites the law of each). Rows are kept sorted
- * by state then date, so the rule in force on a day is the last of the
+ * effect (docs/state-rules.md cites the law of each): bodily injury and
+ * property damage liability, and the first-party medical benefits (the
+ * request's coverages.med) a state requires in every policy. Rows are kept
+ * sorted by state then date, so the rule in force on a day is the last of the
  * state's rows that starts on or before it. Each state lists its 3-digit ZIP
  * prefixes as ranges; they fill a 1000-entry table, prefix -> state, and a
  * prefix claimed by two states is a load error. All 50 states and DC must be
@@ -15,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { COLUMNS = 8, MAX_RULES = 1000 };
+enum { COLUMNS = 9, MAX_RULES = 1000 };
 
 static int rule_cmp(const void *a, const void *b)
 {
@@ -77,7 +79,7 @@ static const char *add_prefixes(mq_intake *ik, int state, char *list, char *why,
 static const char *read_row(mq_intake *ik, char **f, int nf, mq_state_rule *r, char *why, size_t n)
 {
     if (nf != COLUMNS)
-        return "expected 8 fields: state,name,effective,bi_per_person,bi_per_accident,pd,"
+        return "expected 9 fields: state,name,effective,bi_per_person,bi_per_accident,pd,med,"
                "zip_prefixes,source";
     memset(r, 0, sizeof *r);
     r->state = mq_symbol_find(MQ_DOM_STATE, f[0]);
@@ -87,20 +89,20 @@ static const char *read_row(mq_intake *ik, char **f, int nf, mq_state_rule *r, c
     if (*f[2] && !mq_date_parse(f[2], &r->effective))
         return "effective must be a date YYYY-MM-DD or empty";
     if (!dollars(f[3], &r->bi_per_person) || !dollars(f[4], &r->bi_per_accident) ||
-        !dollars(f[5], &r->pd))
-        return "bi_per_person, bi_per_accident and pd are whole dollars";
+        !dollars(f[5], &r->pd) || !dollars(f[6], &r->med))
+        return "bi_per_person, bi_per_accident, pd and med are whole dollars";
     if (r->bi_per_accident < r->bi_per_person)
         return "bi_per_accident is below bi_per_person";
-    if (!*f[7])
+    if (!*f[8])
         return "source (the law) is required";
-    r->source = mq_arena_strdup(&ik->mem, f[7]);
+    r->source = mq_arena_strdup(&ik->mem, f[8]);
     if (*f[1]) {
         if (ik->state_names[r->state])
             return "name is given twice for this state";
         ik->state_names[r->state] = mq_arena_strdup(&ik->mem, f[1]);
     }
-    if (*f[6]) {
-        const char *bad = add_prefixes(ik, r->state, f[6], why, n);
+    if (*f[7]) {
+        const char *bad = add_prefixes(ik, r->state, f[7], why, n);
         if (bad)
             return bad;
     }
@@ -109,9 +111,9 @@ static const char *read_row(mq_intake *ik, char **f, int nf, mq_state_rule *r, c
 
 bool ik_load_states(mq_intake *ik, const char *dir, char *err, size_t errlen)
 {
-    static const char *const columns[] = {
-        "state",        "name",   "effective", "bi_per_person", "bi_per_accident", "pd",
-        "zip_prefixes", "source", NULL};
+    static const char *const columns[] = {"state",           "name", "effective", "bi_per_person",
+                                          "bi_per_accident", "pd",   "med",       "zip_prefixes",
+                                          "source",          NULL};
     memset(ik->zip_state, -1, sizeof ik->zip_state);
     for (int s = 0; s < IK_MAX_STATES; s++)
         ik->first_rule[s] = -1;
@@ -257,12 +259,12 @@ json_t *mq_state_rules_json(const mq_intake *ik, int32_t day)
         char eff[11];
         if (r->effective != INT32_MIN)
             mq_date_format(r->effective, eff);
-        json_t *row =
-            json_pack("{s:s, s:s, s:o, s:{s:i, s:i}, s:{s:i}, s:o, s:s}", "state",
-                      mq_symbol_name(MQ_DOM_STATE, s), "name", r->name, "effective",
-                      r->effective == INT32_MIN ? json_null() : json_string(eff), "bi",
-                      "per_person", r->bi_per_person, "per_accident", r->bi_per_accident, "pd",
-                      "limit", r->pd, "zip_prefixes", prefix_ranges(ik, s), "source", r->source);
+        json_t *row = json_pack(
+            "{s:s, s:s, s:o, s:{s:i, s:i}, s:{s:i}, s:{s:i}, s:o, s:s}", "state",
+            mq_symbol_name(MQ_DOM_STATE, s), "name", r->name, "effective",
+            r->effective == INT32_MIN ? json_null() : json_string(eff), "bi", "per_person",
+            r->bi_per_person, "per_accident", r->bi_per_accident, "pd", "limit", r->pd, "med",
+            "limit", r->med, "zip_prefixes", prefix_ranges(ik, s), "source", r->source);
         if (!row || json_array_append_new(states, row) != 0) {
             json_decref(doc);
             return NULL;

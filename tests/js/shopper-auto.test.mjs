@@ -13,6 +13,13 @@
 //   - removing a driver who is a vehicle's principal driver says that the
 //     vehicle now has the first driver (its price follows that driver): the
 //     change was silent;
+//   - medical payments offers the limits the state's carriers write:
+//     Pennsylvania's first-party medical benefits 5k (its required minimum,
+//     75 Pa.C.S. 1711), 10k and 25k, without "None"; Texas 1k, 2.5k, 5k and
+//     10k; Ohio 1k, 2k, 5k and 10k (the form offered None/1k/2k/5k/10k
+//     everywhere: Pennsylvania's 1k and 2k no carrier writes, "None" quoted a
+//     policy Pennsylvania law does not allow, and 25k and 2.5k were missing);
+//     the API refuses a Pennsylvania request without it at coverages.med;
 //   - the driving history asks for DUIs of the last 10 years: it asked for
 //     "the last 5 years" only, so a shopper left out a DUI of 6 years ago and
 //     Summit (84 months) and Allegheny (120 months) quoted a driver they
@@ -21,7 +28,9 @@
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-auto.test.mjs
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll } from './lib/server.mjs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, stopAll, REPO_ROOT } from './lib/server.mjs';
 import { launchBrowser, closeAll, newPage, screenshot } from './lib/browser.mjs';
 
 const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
@@ -138,6 +147,61 @@ describe('auto: uninsured motorist limits follow the state', () => {
     const cov = Object.fromEntries(keystone.coverages.map((c) => [c.code, c.premium]));
     assert.deepEqual(cov, { bi: 86, pd: 60, med: 29, um: 21, comp: 37, coll: 146 });
     assert.equal(keystone.premium.total, 399);
+  });
+
+  it('medical payments: Pennsylvania 5k (required), 10k, 25k; Texas 1k to 10k with 2.5k; Ohio 1k to 10k', async () => {
+    const page = await openForm();
+    try {
+      await chooseState(page, 'OH', '43215', '25000/50000');
+      assert.deepEqual(await optionValues(page, 'coverages.med'), ['', '1000', '2000', '5000', '10000']);
+      await control(page, 'coverages.med').selectOption('');
+
+      await chooseState(page, 'PA', '15222', '15000/30000');
+      assert.deepEqual(await optionValues(page, 'coverages.med'), ['5000', '10000', '25000']);
+      assert.equal(await control(page, 'coverages.med').inputValue(), '5000', 'None is not a Pennsylvania choice');
+      assert.equal(await optionLabel(page, 'coverages.med', '5000'), '$5k – Pennsylvania minimum');
+      const hint = () => control(page, 'coverages.med').evaluate((el) => document.getElementById(`${el.id}-hint`).textContent);
+      assert.equal(await hint(), 'Required in Pennsylvania: first-party medical benefits of at least $5k');
+
+      await control(page, 'coverages.med').selectOption('25000');
+      await chooseState(page, 'TX', '77002', '30000/60000');
+      assert.deepEqual(await optionValues(page, 'coverages.med'), ['', '1000', '2500', '5000', '10000']);
+      assert.equal(await control(page, 'coverages.med').inputValue(), '1000', 'no Texas carrier writes 25k');
+      assert.equal(await hint(), 'Optional');
+    } catch (e) {
+      await screenshot(page, 'FAILED-med-follows-state').catch(() => {});
+      throw e;
+    }
+  });
+
+  // tests/data/shoppers/pa-two-cars.json (med 10,000): Keystone 1158.00
+  // (pa-two-cars.expect.md). Without med, every Pennsylvania carrier quoted
+  // it (Keystone 1064.00): a policy without the first-party medical
+  // benefits Pennsylvania requires.
+  it('the API refuses a Pennsylvania request without medical benefits at coverages.med', async () => {
+    const request = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tests/data/shoppers/pa-two-cars.json'), 'utf8'));
+    const post = (body) => fetch(`${server.url}/v1/quotes`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const before = (await (await fetch(`${server.url}/healthz`)).json()).quotes_saved;
+    delete request.coverages.med;
+    let res = await post(request);
+    assert.equal(res.status, 422);
+    let error = (await res.json()).error;
+    assert.equal(error.path, 'coverages.med');
+    assert.equal(error.message, 'coverages.med: is required in Pennsylvania: every policy carries first-party medical benefits of at least 5000');
+    request.coverages.med = { limit: 2000 };
+    res = await post(request);
+    assert.equal(res.status, 422);
+    error = (await res.json()).error;
+    assert.equal(error.message, 'coverages.med: 2000 is below Pennsylvania\'s minimum 5000');
+    assert.equal((await (await fetch(`${server.url}/healthz`)).json()).quotes_saved, before, 'nothing saved');
+    request.coverages.med = { limit: 10000 };
+    res = await post(request);
+    assert.equal(res.status, 201);
+    const keystone = (await res.json()).results.find((r) => r.carrier.id === 'keystone');
+    assert.equal(keystone.status, 'quoted');
+    assert.equal(keystone.premium.total, 1158);
   });
 
   it('removing a vehicle\'s principal driver says who the vehicle has now', async () => {

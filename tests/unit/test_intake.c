@@ -362,6 +362,11 @@ static void test_state_minimums_over_time(void **state)
     assert_int_equal(r->bi_per_person, 15000);
     assert_int_equal(r->bi_per_accident, 30000);
     assert_int_equal(r->pd, 5000);
+    /* PA: $5,000 of first-party medical benefits in every policy (75 Pa.C.S. 1711);
+     * Ohio and Texas require none (Texas PIP may be rejected in writing) */
+    assert_int_equal(r->med, 5000);
+    assert_int_equal(rule("OH", 2026, 3, 1)->med, 0);
+    assert_int_equal(rule("TX", 2026, 3, 1)->med, 0);
     /* California: 15/30/5 until SB 1107's 30/60/15 on 2025-01-01, 50/100/25 from 2035 */
     r = rule("CA", 2024, 12, 31);
     assert_int_equal(r->bi_per_person, 15000);
@@ -474,18 +479,27 @@ static void test_broken_data_files(void **state)
     (void)state;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/mq-test-intake-XXXXXX");
     assert_non_null(mkdtemp(tmpdir));
-    expect_load_error("OH,Ohio,,25000,50000,25000,430-459,", "OH,Ohio,,25000,50000,25000,430-460,",
-                      "ZIP prefix 460 is already IN's");
-    expect_load_error("OH,Ohio,,25000,50000,25000,430-459,", "OH,Ohio,,25000,5000,25000,430-459,",
+    expect_load_error("OH,Ohio,,25000,50000,25000,0,430-459,",
+                      "OH,Ohio,,25000,50000,25000,0,430-460,", "ZIP prefix 460 is already IN's");
+    expect_load_error("OH,Ohio,,25000,50000,25000,0,430-459,",
+                      "OH,Ohio,,25000,5000,25000,0,430-459,",
                       "bi_per_accident is below bi_per_person");
-    expect_load_error("OH,Ohio,,25000,50000,25000,430-459,", "XX,Ohio,,25000,50000,25000,430-459,",
-                      "state must be a US state code");
-    expect_load_error("OH,Ohio,,25000,50000,25000,430-459,", "OH,Ohio,,25000,50000,25000,43-459,",
-                      "zip_prefixes are 3-digit prefixes");
-    expect_load_error("OH,Ohio,,25000,50000,25000,430-459,Ohio Rev. Code 4509.51\n", "",
+    expect_load_error("OH,Ohio,,25000,50000,25000,0,430-459,",
+                      "XX,Ohio,,25000,50000,25000,0,430-459,", "state must be a US state code");
+    expect_load_error("OH,Ohio,,25000,50000,25000,0,430-459,",
+                      "OH,Ohio,,25000,50000,25000,0,43-459,", "zip_prefixes are 3-digit prefixes");
+    expect_load_error("OH,Ohio,,25000,50000,25000,0,430-459,Ohio Rev. Code 4509.51\n", "",
                       "OH needs a row");
     expect_load_error("state,name,effective", "state,nom,effective", "the header must be");
     expect_load_error("TX,Texas,,30000", "TX,Texas,2020-01-01,30000", "TX needs exactly one row");
+    /* the med column: whole dollars, and a file written before it is named */
+    expect_load_error("PA,Pennsylvania,,15000,30000,5000,5000,",
+                      "PA,Pennsylvania,,15000,30000,5000,5k,",
+                      "state-rules.csv:61: bi_per_person, bi_per_accident, pd and med are whole "
+                      "dollars");
+    expect_load_error("bi_per_accident,pd,med,zip_prefixes", "bi_per_accident,pd,zip_prefixes",
+                      "state-rules.csv:14: the header must be state,name,effective,"
+                      "bi_per_person,bi_per_accident,pd,med,zip_prefixes,source");
     /* saved by a spreadsheet: a UTF-8 byte order mark and CRLF line ends
      * (the BOM made the header "not state,name,...") */
     char *wmi = ts_read_file(DATA "/wmi.csv", NULL),
@@ -670,6 +684,68 @@ static void test_request_checks(void **state)
     expect_intake("vehicles.0.garaging_zip", json_string("15213"), "");
     expect_intake("vehicles.0.garaging_zip", json_string("09001"),
                   "vehicles[0].garaging_zip: ZIP code 09001 is not in any of the 50 states or DC");
+}
+
+/* Pennsylvania requires $5,000 of first-party medical benefits in every
+ * policy (75 Pa.C.S. 1711): a request without coverages.med, or with less,
+ * was quoted by every Pennsylvania carrier (or made them all unavailable). */
+static void test_request_checks_pa_medical(void **state)
+{
+    (void)state;
+    static const struct {
+        int limit; /* 0: med left out */
+        bool null; /* "med": null, which the parser reads as left out */
+        const char *want;
+    } cases[] = {
+        {0, false,
+         "coverages.med: is required in Pennsylvania: every policy carries first-party "
+         "medical benefits of at least 5000"},
+        {0, true,
+         "coverages.med: is required in Pennsylvania: every policy carries first-party "
+         "medical benefits of at least 5000"},
+        {2000, false, "coverages.med: 2000 is below Pennsylvania's minimum 5000"},
+        {5000, false, ""},
+        {25000, false, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *doc = ts_load_json("tests/data/shoppers/pa-two-cars.json");
+        json_t *covs = json_object_get(doc, "coverages");
+        json_object_del(covs, "med");
+        if (cases[i].null)
+            json_object_set_new(covs, "med", json_null());
+        else if (cases[i].limit)
+            json_object_set_new(covs, "med", json_pack("{s:i}", "limit", cases[i].limit));
+        char *got = checked_errors(doc);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("case %zu: got \"%s\", expected \"%s\"", i, got, cases[i].want);
+        free(got);
+    }
+    /* Ohio requires none: a request without med, or with null, has no error */
+    json_t *doc = ts_load_json("examples/oh-single-driver.json");
+    json_object_set_new(json_object_get(doc, "coverages"), "med", json_null());
+    char *got = checked_errors(doc);
+    assert_string_equal(got, "");
+    free(got);
+    /* GET /v1/states says it */
+    json_t *all = mq_state_rules_json(ik, mq_date_from_ymd(2026, 3, 1));
+    json_t *st;
+    size_t k;
+    int seen = 0;
+    json_array_foreach(json_object_get(all, "states"), k, st)
+    {
+        const char *code = json_string_value(json_object_get(st, "state"));
+        json_int_t med = json_integer_value(json_object_get(json_object_get(st, "med"), "limit"));
+        assert_true(json_is_integer(json_object_get(json_object_get(st, "med"), "limit")));
+        if (strcmp(code, "PA") == 0) {
+            assert_int_equal(med, 5000);
+            seen++;
+        } else if (strcmp(code, "OH") == 0 || strcmp(code, "TX") == 0) {
+            assert_int_equal(med, 0);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 3);
+    json_decref(all);
 }
 
 static void test_request_checks_other_lines(void **state)
@@ -1665,6 +1741,7 @@ int main(void)
         cmocka_unit_test(test_zip_prefixes),
         cmocka_unit_test(test_broken_data_files),
         cmocka_unit_test(test_request_checks),
+        cmocka_unit_test(test_request_checks_pa_medical),
         cmocka_unit_test(test_request_checks_other_lines),
         cmocka_unit_test(test_request_checks_bundle),
         cmocka_unit_test(test_shared_wmis),
