@@ -826,8 +826,8 @@ static void parse_vehicle(conv *c, int n, const int *driver_index, double *row)
  * `quote` runs mq_intake_check on the request's JSON. A CSV row has no JSON,
  * and building it for every row would cost more than rating it, so a cheap
  * screen comes first: a row whose address ZIP is in its state, whose limits
- * meet the state's minimums, whose garaging ZIPs are real and which names no
- * VIN has nothing mq_intake_check would object to. Any other row is written
+ * meet the state's minimums, whose ZIPs are real street addresses' and which
+ * names no VIN has nothing mq_intake_check would object to. Any other row is written
  * as the few JSON members mq_intake_check reads and checked by it, so its
  * verdict and its messages are src/intake's own; the errors' JSON paths are
  * then turned into the row's column names. */
@@ -836,7 +836,8 @@ static bool screen_passes(const conv *c, const mq_intake *ik)
 {
     const mq_batch_layout *l = c->l;
     const double *p = mq_input_row(c->in, MQ_ENT_POLICY, 0);
-    if (mq_state_of_zip(ik, cell(c, l->pol[P_ZIP])) != c->in->state)
+    if (mq_state_of_zip(ik, cell(c, l->pol[P_ZIP])) != c->in->state ||
+        mq_zip_owner(ik, cell(c, l->pol[P_ZIP])))
         return false;
     const mq_state_rule *rule = mq_state_rule_on(ik, c->in->state, c->eff);
     if (rule && (p[MQ_AP_BI_PER_PERSON] < rule->bi_per_person ||
@@ -846,7 +847,8 @@ static bool screen_passes(const conv *c, const mq_intake *ik)
         return false;
     for (int i = 0; i < l->nvehicles; i++) {
         const char *zip = cell(c, l->veh[i][V_GARAGING_ZIP]);
-        if (*cell(c, l->veh[i][V_VIN]) || (*zip && mq_state_of_zip(ik, zip) < 0))
+        if (*cell(c, l->veh[i][V_VIN]) ||
+            (*zip && (mq_state_of_zip(ik, zip) < 0 || mq_zip_owner(ik, zip))))
             return false;
     }
     return true;

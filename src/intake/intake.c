@@ -331,16 +331,21 @@ static void check_limits(const mq_intake *ik, const json_t *doc, int state, mq_a
                member_number(med, "limit"), rule->name, rule->med);
 }
 
-/* A ZIP code member must be one of the 50 states' or DC's and, when `state`
- * is not -1, in that state (the applicant's address). */
+/* A ZIP code member must be one of the 50 states' or DC's, a street
+ * address's (not one of an organisation's unique ZIP codes, such as the
+ * IRS's 73301) and, when `state` is not -1, in that state (the applicant's
+ * address). */
 static void check_zip(const mq_intake *ik, const char *zip, int state, const char *path,
                       mq_arena *a, mq_req_errors *errs)
 {
     if (!zip || strlen(zip) != 5)
         return;
     int in = mq_state_of_zip(ik, zip);
+    const char *owner = mq_zip_owner(ik, zip);
     if (in < 0)
         ik_err(errs, a, path, "ZIP code %s is not in any of the 50 states or DC", zip);
+    else if (owner) /* 73301: no one lives or keeps a vehicle there */
+        ik_err(errs, a, path, "ZIP code %s belongs to %s, not to a street address", zip, owner);
     else if (state >= 0 && in != state)
         ik_err(errs, a, path, "ZIP code %s is in %s, but the address is in %s", zip,
                mq_state_name(ik, in), mq_state_name(ik, state));

@@ -129,6 +129,10 @@ const char *mq_state_name(const mq_intake *ik, int state);
 /* The state (MQ_DOM_STATE code) a 5-digit ZIP code's 3-digit prefix belongs
  * to, or -1 (not a ZIP code of the 50 states and DC). */
 int mq_state_of_zip(const mq_intake *ik, const char *zip);
+/* Who every ZIP code of zip's prefix belongs to when none is a street
+ * address ("the IRS in Austin" for 73301: state-rules.csv's
+ * unique_prefixes), or NULL (a prefix with addresses, or no state's). */
+const char *mq_zip_owner(const mq_intake *ik, const char *zip);
 /* {"as_of", "states": [{state, name, effective, bi, pd, med, zip_prefixes, source}]}
  * with each state's minimums on `day`: the answer of GET /v1/states. */
 json_t *mq_state_rules_json(const mq_intake *ik, int32_t day);

@@ -21,6 +21,8 @@ struct mq_intake {
     int nstate_rules[IK_MAX_STATES];
     const char *state_names[IK_MAX_STATES];
     signed char zip_state[1000]; /* MQ_DOM_STATE code of each 3-digit ZIP prefix; -1 none */
+    const char *zip_owner[1000]; /* who every ZIP code of a prefix without street addresses
+                                    belongs to ("the IRS in Austin"); NULL for the others */
 };
 
 /* ---- CSV (intake.c) --------------------------------------------------------

@@ -7,8 +7,12 @@
  * sorted by state then date, so the rule in force on a day is the last of the
  * state's rows that starts on or before it. Each state lists its 3-digit ZIP
  * prefixes as ranges; they fill a 1000-entry table, prefix -> state, and a
- * prefix claimed by two states is a load error. All 50 states and DC must be
- * there, each with exactly one row whose `effective` is empty (the earliest).
+ * prefix claimed by two states is a load error. A prefix whose every ZIP
+ * code is an organisation's unique one (733: the IRS in Austin) is still
+ * its state's, and is named with its owner in unique_prefixes, so that a
+ * request's ZIP code there is refused as no address. All 50 states and DC
+ * must be there, each with exactly one row whose `effective` is empty (the
+ * earliest).
  */
 #include "intake_internal.h"
 
@@ -17,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { COLUMNS = 9, MAX_RULES = 1000 };
+enum { COLUMNS = 10, MAX_RULES = 1000 };
 
 static int rule_cmp(const void *a, const void *b)
 {
@@ -75,12 +79,34 @@ static const char *add_prefixes(mq_intake *ik, int state, char *list, char *why,
     return NULL;
 }
 
+/* "733 the IRS in Austin; 005 ..." into zip_owner: each entry one of the
+ * state's prefixes (listed on this row or an earlier one), a space and who
+ * its ZIP codes belong to; the problem, or NULL. */
+static const char *add_owners(mq_intake *ik, int state, char *list)
+{
+    static const char form[] = "unique_prefixes are entries like \"733 the IRS in Austin\" "
+                               "separated by \";\": one of the state's zip_prefixes, a space "
+                               "and who every ZIP code of it belongs to";
+    for (char *save = NULL, *tok = strtok_r(list, ";", &save); tok;
+         tok = strtok_r(NULL, ";", &save)) {
+        tok += strspn(tok, " ");
+        int p;
+        if (!three_digits(tok, 3, &p) || tok[3] != ' ' || !tok[3 + strspn(tok + 3, " ")] ||
+            ik->zip_state[p] != state || ik->zip_owner[p])
+            return form;
+        ik->zip_owner[p] = mq_arena_strdup(&ik->mem, tok + 3 + strspn(tok + 3, " "));
+        if (!ik->zip_owner[p])
+            return "out of memory";
+    }
+    return NULL;
+}
+
 /* Reads one row into r; the problem, or NULL. */
 static const char *read_row(mq_intake *ik, char **f, int nf, mq_state_rule *r, char *why, size_t n)
 {
     if (nf != COLUMNS)
-        return "expected 9 fields: state,name,effective,bi_per_person,bi_per_accident,pd,med,"
-               "zip_prefixes,source";
+        return "expected 10 fields: state,name,effective,bi_per_person,bi_per_accident,pd,med,"
+               "zip_prefixes,unique_prefixes,source";
     memset(r, 0, sizeof *r);
     r->state = mq_symbol_find(MQ_DOM_STATE, f[0]);
     if (r->state < 0 || r->state >= IK_MAX_STATES)
@@ -93,9 +119,9 @@ static const char *read_row(mq_intake *ik, char **f, int nf, mq_state_rule *r, c
         return "bi_per_person, bi_per_accident, pd and med are whole dollars";
     if (r->bi_per_accident < r->bi_per_person)
         return "bi_per_accident is below bi_per_person";
-    if (!*f[8])
+    if (!*f[9])
         return "source (the law) is required";
-    r->source = mq_arena_strdup(&ik->mem, f[8]);
+    r->source = mq_arena_strdup(&ik->mem, f[9]);
     if (*f[1]) {
         if (ik->state_names[r->state])
             return "name is given twice for this state";
@@ -106,14 +132,16 @@ static const char *read_row(mq_intake *ik, char **f, int nf, mq_state_rule *r, c
         if (bad)
             return bad;
     }
+    if (*f[8])
+        return add_owners(ik, r->state, f[8]);
     return NULL;
 }
 
 bool ik_load_states(mq_intake *ik, const char *dir, char *err, size_t errlen)
 {
-    static const char *const columns[] = {"state",           "name", "effective", "bi_per_person",
-                                          "bi_per_accident", "pd",   "med",       "zip_prefixes",
-                                          "source",          NULL};
+    static const char *const columns[] = {"state",           "name",   "effective", "bi_per_person",
+                                          "bi_per_accident", "pd",     "med",       "zip_prefixes",
+                                          "unique_prefixes", "source", NULL};
     memset(ik->zip_state, -1, sizeof ik->zip_state);
     for (int s = 0; s < IK_MAX_STATES; s++)
         ik->first_rule[s] = -1;
@@ -223,6 +251,14 @@ int mq_state_of_zip(const mq_intake *ik, const char *zip)
         !three_digits(zip, 3, &p))
         return -1;
     return ik->zip_state[p];
+}
+
+const char *mq_zip_owner(const mq_intake *ik, const char *zip)
+{
+    int p;
+    if (mq_state_of_zip(ik, zip) < 0 || !three_digits(zip, 3, &p))
+        return NULL;
+    return ik->zip_owner[p];
 }
 
 /* ["430-459"] for a state. */

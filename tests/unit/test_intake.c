@@ -416,6 +416,18 @@ static void test_zip_prefixes(void **state)
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
         if (mq_state_of_zip(ik, none[i]) != -1)
             fail_msg("%s has a state", none[i]);
+    /* prefixes whose every ZIP code is the IRS's stay their states', and
+     * have an owner; street addresses' have none */
+    assert_string_equal(mq_zip_owner(ik, "73301"), "the IRS in Austin");
+    assert_string_equal(mq_zip_owner(ik, "73344"), "the IRS in Austin");
+    assert_string_equal(mq_zip_owner(ik, "00501"), "the IRS in Holtsville");
+    assert_string_equal(mq_zip_owner(ik, "05501"), "the IRS in Andover");
+    static const char *const addresses[] = {"78701", "75201", "88510", "43215", "19103",
+                                            "10001", "01001", "00601", "4321",  ""};
+    for (size_t i = 0; i < sizeof addresses / sizeof *addresses; i++)
+        if (mq_zip_owner(ik, addresses[i]))
+            fail_msg("%s has an owner", addresses[i]);
+    assert_null(mq_zip_owner(ik, NULL));
     /* every state has prefixes */
     json_t *all = mq_state_rules_json(ik, mq_date_from_ymd(2026, 3, 1));
     json_t *st;
@@ -488,18 +500,28 @@ static void test_broken_data_files(void **state)
                       "XX,Ohio,,25000,50000,25000,0,430-459,", "state must be a US state code");
     expect_load_error("OH,Ohio,,25000,50000,25000,0,430-459,",
                       "OH,Ohio,,25000,50000,25000,0,43-459,", "zip_prefixes are 3-digit prefixes");
-    expect_load_error("OH,Ohio,,25000,50000,25000,0,430-459,Ohio Rev. Code 4509.51\n", "",
+    expect_load_error("OH,Ohio,,25000,50000,25000,0,430-459,,Ohio Rev. Code 4509.51\n", "",
                       "OH needs a row");
     expect_load_error("state,name,effective", "state,nom,effective", "the header must be");
     expect_load_error("TX,Texas,,30000", "TX,Texas,2020-01-01,30000", "TX needs exactly one row");
     /* the med column: whole dollars, and a file written before it is named */
     expect_load_error("PA,Pennsylvania,,15000,30000,5000,5000,",
                       "PA,Pennsylvania,,15000,30000,5000,5k,",
-                      "state-rules.csv:61: bi_per_person, bi_per_accident, pd and med are whole "
+                      "state-rules.csv:65: bi_per_person, bi_per_accident, pd and med are whole "
                       "dollars");
     expect_load_error("bi_per_accident,pd,med,zip_prefixes", "bi_per_accident,pd,zip_prefixes",
-                      "state-rules.csv:14: the header must be state,name,effective,"
-                      "bi_per_person,bi_per_accident,pd,med,zip_prefixes,source");
+                      "state-rules.csv:18: the header must be state,name,effective,"
+                      "bi_per_person,bi_per_accident,pd,med,zip_prefixes,unique_prefixes,source");
+    /* unique_prefixes: one of the state's own prefixes, with its owner */
+    static const char *const bad_owners[] = {"734 the IRS in Austin", "733", "733the IRS",
+                                             "73 the IRS", "733 the IRS; 733 again"};
+    for (size_t i = 0; i < sizeof bad_owners / sizeof *bad_owners; i++) {
+        char row[128];
+        snprintf(row, sizeof row, "733 750-799 885,%s,", bad_owners[i]);
+        expect_load_error("733 750-799 885,733 the IRS in Austin,", row,
+                          "state-rules.csv:70: unique_prefixes are entries like \"733 the IRS in "
+                          "Austin\"");
+    }
     /* saved by a spreadsheet: a UTF-8 byte order mark and CRLF line ends
      * (the BOM made the header "not state,name,...") */
     char *wmi = ts_read_file(DATA "/wmi.csv", NULL),
@@ -684,6 +706,12 @@ static void test_request_checks(void **state)
     expect_intake("vehicles.0.garaging_zip", json_string("15213"), "");
     expect_intake("vehicles.0.garaging_zip", json_string("09001"),
                   "vehicles[0].garaging_zip: ZIP code 09001 is not in any of the 50 states or DC");
+    /* 73301 is Texas's but the IRS's: no vehicle is kept there. Every Texas
+     * carrier answered "unavailable: ZIP 73301 is outside Texas" */
+    expect_intake("vehicles.0.garaging_zip", json_string("73301"),
+                  "vehicles[0].garaging_zip: ZIP code 73301 belongs to the IRS in Austin, not to "
+                  "a street address");
+    expect_intake("vehicles.0.garaging_zip", json_string("78701"), "");
 }
 
 /* Pennsylvania requires $5,000 of first-party medical benefits in every
