@@ -31,7 +31,14 @@ const COLL = [['', 'No collision'], ...[250, 500, 1000, 2000].map((d) => [String
 const SPLITS = [[25, 50], [30, 60], [50, 100], [100, 300], [250, 500], [500, 1000]].map(([p, a]) => [
   `${p * 1000}/${a * 1000}`, `${p}/${a} ($${p}k / $${a}k)`,
 ]);
-const PD = [25, 50, 100, 250].map((k) => [String(k * 1000), `$${k}k`]);
+// 10k: the Pennsylvania carriers write it (the state's minimum is 5k,
+// offered as the minimum); it is below Ohio's and Texas's and not offered there.
+const PD = [10, 25, 50, 100, 250].map((k) => [String(k * 1000), `$${k}k`]);
+// States whose law makes carriers offer uninsured motorist coverage, which
+// the shopper may reject only in writing: Pennsylvania (75 Pa.C.S. 1731) and
+// Texas (Ins. Code 1952.101). Ohio's is optional (R.C. 3937.18).
+const UM_REJECTED_IN_WRITING = new Set(['PA', 'TX']);
+const UM_HINT = 'At most your bodily injury limits';
 // The medical payments limits the bundled plans write in each state
 // (plans/*/STATE-auto-*/med_limit.csv): Pennsylvania's first-party medical
 // benefits 5k, 10k or 25k, Texas 1k, 2.5k, 5k or 10k, Ohio 1k, 2k, 5k or
@@ -336,7 +343,7 @@ function mount(container, common) {
       field('Bodily injury liability', cov.bi, { required: true, hint: 'In thousands: per person / per accident' }),
       field('Property damage liability', cov.pd, { required: true }),
       field('Medical payments', cov.med, { hint: 'Optional' }),
-      field('Uninsured motorist', cov.um, { hint: 'At most your bodily injury limits' })));
+      field('Uninsured motorist', cov.um, { hint: UM_HINT })));
 
   // ---- Ids, paths and labels follow the position ------------------------
 
@@ -521,6 +528,9 @@ function mount(container, common) {
     medHint.textContent = medMin > 0
       ? `Required in ${rule.name}: first-party medical benefits of at least ${dollars(medMin)}`
       : 'Optional';
+    umHint.textContent = UM_REJECTED_IN_WRITING.has(st)
+      ? `${UM_HINT}. ${rule.name} law requires carriers to offer it: None means you reject it in writing when you buy`
+      : UM_HINT;
   }
 
   common.onStateChange(() => offerStateLimits());
@@ -530,6 +540,7 @@ function mount(container, common) {
   cov.med.addEventListener('focus', () => offerStateLimits());
 
   const medHint = covBox.querySelector(`#${cov.med.id}-hint`);
+  const umHint = covBox.querySelector(`#${cov.um.id}-hint`);
   container.replaceChildren(driversBox, vehiclesBox, covBox);
 
   const ctl = {

@@ -20,6 +20,9 @@
 //     everywhere: Pennsylvania's 1k and 2k no carrier writes, "None" quoted a
 //     policy Pennsylvania law does not allow, and 25k and 2.5k were missing);
 //     the API refuses a Pennsylvania request without it at coverages.med;
+//   - property damage offers Pennsylvania's 10k (its carriers write it; the
+//     form went from the 5k minimum to 25k), and uninsured motorist says
+//     where the law has carriers offer it, so that None is a written rejection;
 //   - the driving history asks for DUIs of the last 10 years: it asked for
 //     "the last 5 years" only, so a shopper left out a DUI of 6 years ago and
 //     Summit (84 months) and Allegheny (120 months) quoted a driver they
@@ -154,6 +157,8 @@ describe('auto: uninsured motorist limits follow the state', () => {
     try {
       await chooseState(page, 'OH', '43215', '25000/50000');
       assert.deepEqual(await optionValues(page, 'coverages.med'), ['', '1000', '2000', '5000', '10000']);
+      assert.equal(await control(page, 'coverages.um').evaluate((el) => document.getElementById(`${el.id}-hint`).textContent),
+        'At most your bodily injury limits', 'optional in Ohio');
       await control(page, 'coverages.med').selectOption('');
 
       await chooseState(page, 'PA', '15222', '15000/30000');
@@ -163,8 +168,15 @@ describe('auto: uninsured motorist limits follow the state', () => {
       const hint = () => control(page, 'coverages.med').evaluate((el) => document.getElementById(`${el.id}-hint`).textContent);
       assert.equal(await hint(), 'Required in Pennsylvania: first-party medical benefits of at least $5k');
 
+      // property damage: Pennsylvania's carriers write 10k, above its 5k minimum
+      assert.deepEqual(await optionValues(page, 'coverages.pd'), ['5000', '10000', '25000', '50000', '100000', '250000']);
+      const umHint = () => control(page, 'coverages.um').evaluate((el) => document.getElementById(`${el.id}-hint`).textContent);
+      assert.equal(await umHint(), 'At most your bodily injury limits. Pennsylvania law requires carriers to offer it: None means you reject it in writing when you buy');
+
       await control(page, 'coverages.med').selectOption('25000');
       await chooseState(page, 'TX', '77002', '30000/60000');
+      assert.deepEqual(await optionValues(page, 'coverages.pd'), ['25000', '50000', '100000', '250000']);
+      assert.match(await umHint(), /^At most your bodily injury limits\. Texas law requires carriers to offer it/);
       assert.deepEqual(await optionValues(page, 'coverages.med'), ['', '1000', '2500', '5000', '10000']);
       assert.equal(await control(page, 'coverages.med').inputValue(), '1000', 'no Texas carrier writes 25k');
       assert.equal(await hint(), 'Optional');
