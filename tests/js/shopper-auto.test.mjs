@@ -23,6 +23,8 @@
 //   - property damage offers Pennsylvania's 10k (its carriers write it; the
 //     form went from the 5k minimum to 25k), and uninsured motorist says
 //     where the law has carriers offer it, so that None is a written rejection;
+//   - an El Paso household at 88595 is quoted in the El Paso territory the
+//     Texas manuals give 885xx (their tables stopped at 88589);
 //   - the driving history asks for DUIs of the last 10 years: it asked for
 //     "the last 5 years" only, so a shopper left out a DUI of 6 years ago and
 //     Summit (84 months) and Allegheny (120 months) quoted a driver they
@@ -214,6 +216,30 @@ describe('auto: uninsured motorist limits follow the state', () => {
     const keystone = (await res.json()).results.find((r) => r.carrier.id === 'keystone');
     assert.equal(keystone.status, 'quoted');
     assert.equal(keystone.premium.total, 1158);
+  });
+
+  // Every Texas manual rates El Paso, 799xx and 885xx, as one territory, but
+  // the territory tables stopped at 88589: an El Paso household at 88595 got
+  // "unavailable" from every Texas carrier, three of them saying the ZIP was
+  // outside Texas. tests/data/shoppers/tx-family.json moved to El Paso: the
+  // same totals at 88595 as at 88510 (Lone Star 935.00, Keystone 1137.00).
+  it('an El Paso household at 88595 is rated in the El Paso territory, as at 88510', async () => {
+    const request = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tests/data/shoppers/tx-family.json'), 'utf8'));
+    request.applicant.address.city = 'El Paso';
+    for (const v of request.vehicles) delete v.garaging_zip;
+    const totals = async (zip) => {
+      request.applicant.address.zip = zip;
+      const res = await fetch(`${server.url}/v1/quotes`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request),
+      });
+      assert.equal(res.status, 201, zip);
+      const quote = await res.json();
+      return Object.fromEntries(quote.results.filter((r) => r.status === 'quoted').map((r) => [r.carrier.id, r.premium.total]));
+    };
+    const elPaso = await totals('88510');
+    assert.equal(elPaso.lonestar, 935);
+    assert.equal(elPaso.keystone, 1137);
+    assert.deepEqual(await totals('88595'), elPaso);
   });
 
   it('removing a vehicle\'s principal driver says who the vehicle has now', async () => {
