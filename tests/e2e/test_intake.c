@@ -214,6 +214,20 @@ static void test_json_requests_checked(void **state)
     expect_refused_json("\"zip\": \"43215\"", "\"zip\": \"75201\"",
                         "applicant.address.zip: ZIP code 75201 is in Texas, but the address is in "
                         "Ohio");
+    /* Pennsylvania requires $5,000 of first-party medical benefits (75
+     * Pa.C.S. 1711): every Pennsylvania carrier quoted a request without */
+    expect_refused_file("tests/data/shoppers/pa-senior-low-mileage.json",
+                        "\"med\": {\"limit\": 5000},", "",
+                        "coverages.med: is required in Pennsylvania: every policy carries "
+                        "first-party medical benefits of at least 5000");
+    expect_refused_file("tests/data/shoppers/pa-senior-low-mileage.json",
+                        "\"med\": {\"limit\": 5000}", "\"med\": {\"limit\": 2000}",
+                        "coverages.med: 2000 is below Pennsylvania's minimum 5000");
+    /* 73301 is Texas's, but the IRS's: no one lives there */
+    expect_refused_file("tests/data/shoppers/tx-family.json", "\"zip\": \"77079\"",
+                        "\"zip\": \"73301\"",
+                        "applicant.address.zip: ZIP code 73301 belongs to the IRS in Austin, not "
+                        "to a street address");
     /* a bundle's auto part, named by its path in the bundle */
     expect_refused_file("examples/oh-bundle-auto-home.json", "\"year\": 2022,",
                         "\"year\": 2022, \"vin\": \"1HGCM82633A004352\",",
