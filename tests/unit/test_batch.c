@@ -592,6 +592,39 @@ static void test_intake_checks(void **state)
     mq_batch_buf_free(&c.out);
 }
 
+/* Pennsylvania's required $5,000 of first-party medical benefits and the
+ * IRS's ZIP codes, in a CSV row: refused as quote refuses the same JSON
+ * request, naming the columns. The CSV screen passed a PA row without
+ * med_limit (its limits met the minimums), so it was rated while the same
+ * NDJSON request was refused. */
+static void test_intake_checks_medical_and_irs_zip(void **state)
+{
+    (void)state;
+    const char *csv =
+        "policy_id,effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,med_limit,"
+        "d1_dob,d1_gender,d1_marital_status,d1_first_licensed,v1_year,v1_symbol\n"
+        "P1,2026-03-01,PA,19103,15000,30000,5000,,1990-06-15,female,married,2008-07-01,2022,5\n"
+        "P2,2026-03-01,PA,19103,15000,30000,5000,2000,1990-06-15,female,married,2008-07-01,2022,5\n"
+        "P3,2026-03-01,PA,19103,15000,30000,5000,5000,1990-06-15,female,married,2008-07-01,2022,5\n"
+        "P4,2026-03-01,TX,73301,30000,60000,25000,,1990-06-15,female,married,2008-07-01,2022,5\n";
+    collect c;
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(run_book(csv, 1, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
+    assert_long(st.rows, 4);
+    assert_long(st.invalid, 3);
+    const char *want[] = {
+        "2 P1 line 2: column med_limit: is required in Pennsylvania: every policy carries "
+        "first-party medical benefits of at least 5000\n",
+        "3 P2 line 3: column med_limit: 2000 is below Pennsylvania's minimum 5000\n", "4 P3 eff=",
+        "5 P4 line 5: column zip: ZIP code 73301 belongs to the IRS in Austin, not to a street "
+        "address\n"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!strstr(c.out.data, want[i]))
+            fail_msg("\"%s\" not in:\n%s", want[i], c.out.data);
+    mq_batch_buf_free(&c.out);
+}
+
 /* The request parser's rules that a CSV cell must meet as its JSON field
  * does, with the same messages: birth dates of people at most 120 years old,
  * incidents not before the driver's birth, VINs in either case, and why a
@@ -1346,18 +1379,31 @@ static void test_gen_book_deterministic(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_formats),       cmocka_unit_test(test_layout_errors),
-        cmocka_unit_test(test_unnamed_columns),   cmocka_unit_test(test_cr_line_endings),
-        cmocka_unit_test(test_header_again),      cmocka_unit_test(test_csv_equals_json),
-        cmocka_unit_test(test_bad_rows),          cmocka_unit_test(test_long_lines),
-        cmocka_unit_test(test_open_quote_span),   cmocka_unit_test(test_plain_lines_as_libcsv),
-        cmocka_unit_test(test_intake_checks),     cmocka_unit_test(test_rules_as_json),
-        cmocka_unit_test(test_bad_header),        cmocka_unit_test(test_empty_book),
-        cmocka_unit_test(test_bad_ndjson),        cmocka_unit_test(test_ndjson_policy_ids),
-        cmocka_unit_test(test_order_any_threads), cmocka_unit_test(test_cancel),
-        cmocka_unit_test(test_percentile),        cmocka_unit_test(test_chart_bins),
-        cmocka_unit_test(test_chart_png),         cmocka_unit_test(test_impact_no_negative_zero),
-        cmocka_unit_test(test_impact_by_hand),    cmocka_unit_test(test_gen_book_deterministic),
+        cmocka_unit_test(test_buf_formats),
+        cmocka_unit_test(test_layout_errors),
+        cmocka_unit_test(test_unnamed_columns),
+        cmocka_unit_test(test_cr_line_endings),
+        cmocka_unit_test(test_header_again),
+        cmocka_unit_test(test_csv_equals_json),
+        cmocka_unit_test(test_bad_rows),
+        cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_open_quote_span),
+        cmocka_unit_test(test_plain_lines_as_libcsv),
+        cmocka_unit_test(test_intake_checks),
+        cmocka_unit_test(test_intake_checks_medical_and_irs_zip),
+        cmocka_unit_test(test_rules_as_json),
+        cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_empty_book),
+        cmocka_unit_test(test_bad_ndjson),
+        cmocka_unit_test(test_ndjson_policy_ids),
+        cmocka_unit_test(test_order_any_threads),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_percentile),
+        cmocka_unit_test(test_chart_bins),
+        cmocka_unit_test(test_chart_png),
+        cmocka_unit_test(test_impact_no_negative_zero),
+        cmocka_unit_test(test_impact_by_hand),
+        cmocka_unit_test(test_gen_book_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
