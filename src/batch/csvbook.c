@@ -845,6 +845,9 @@ static bool screen_passes(const conv *c, const mq_intake *ik)
         return false;
     if (rule && rule->med > 0 && !(p[MQ_AP_MED_LIMIT] >= rule->med)) /* NAN: none chosen */
         return false;
+    if (rule && (p[MQ_AP_UM_PER_PERSON] < rule->bi_per_person || /* NAN: none chosen */
+                 p[MQ_AP_UM_PER_ACCIDENT] < rule->bi_per_accident))
+        return false;
     for (int i = 0; i < l->nvehicles; i++) {
         const char *zip = cell(c, l->veh[i][V_GARAGING_ZIP]);
         if (*cell(c, l->veh[i][V_VIN]) ||
@@ -885,6 +888,10 @@ static json_t *intake_doc(const conv *c)
     if (ok && !isnan(p[MQ_AP_MED_LIMIT]))
         ok = json_object_set_new(json_object_get(doc, "coverages"), "med",
                                  json_pack("{s:f}", "limit", p[MQ_AP_MED_LIMIT])) == 0;
+    if (ok && !isnan(p[MQ_AP_UM_PER_PERSON]))
+        ok = json_object_set_new(json_object_get(doc, "coverages"), "um",
+                                 json_pack("{s:f, s:f}", "per_person", p[MQ_AP_UM_PER_PERSON],
+                                           "per_accident", p[MQ_AP_UM_PER_ACCIDENT])) == 0;
     if (!ok) {
         json_decref(doc);
         return NULL;
@@ -900,9 +907,10 @@ static const char *column_of(const conv *c, const char *path)
     static const struct {
         const char *path;
         int field;
-    } pol[] = {{"applicant.address.zip", P_ZIP},  {"applicant.address.state", P_STATE},
-               {"coverages.bi", P_BI_PER_PERSON}, {"coverages.pd", P_PD_LIMIT},
-               {"coverages.med", P_MED_LIMIT},    {"effective_date", P_EFFECTIVE_DATE}};
+    } pol[] = {{"applicant.address.zip", P_ZIP},    {"applicant.address.state", P_STATE},
+               {"coverages.bi", P_BI_PER_PERSON},   {"coverages.pd", P_PD_LIMIT},
+               {"coverages.med", P_MED_LIMIT},      {"coverages.um", P_UM_PER_PERSON},
+               {"effective_date", P_EFFECTIVE_DATE}};
     for (size_t i = 0; i < sizeof pol / sizeof *pol; i++)
         if (strcmp(path, pol[i].path) == 0 && l->pol[pol[i].field] >= 0)
             return l->names[l->pol[pol[i].field]];

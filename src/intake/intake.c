@@ -313,6 +313,17 @@ static void check_limits(const mq_intake *ik, const json_t *doc, int state, mq_a
     if (bi && (pp < rule->bi_per_person || pa < rule->bi_per_accident))
         ik_err(errs, a, "coverages.bi", "%.0f/%.0f is below %s's minimum %d/%d", pp, pa, rule->name,
                rule->bi_per_person, rule->bi_per_accident);
+    /* uninsured motorist coverage, when carried, is at least the state's
+     * bodily injury minimum (e.g. Tex. Ins. Code 1952.101, 75 Pa.C.S. 1731):
+     * below it no carrier may write it, and every one would answer
+     * unavailable */
+    const json_t *um = json_object_get(covs, "um");
+    double upp = member_number(um, "per_person"), upa = member_number(um, "per_accident");
+    if (um && !json_is_null(um) && (upp < rule->bi_per_person || upa < rule->bi_per_accident))
+        ik_err(errs, a, "coverages.um",
+               "%.0f/%.0f is below %s's minimum %d/%d (uninsured motorist coverage is at least "
+               "the bodily injury minimum)",
+               upp, upa, rule->name, rule->bi_per_person, rule->bi_per_accident);
     const json_t *pd = json_object_get(covs, "pd");
     double lim = member_number(pd, "limit");
     if (pd && lim < rule->pd)

@@ -593,8 +593,9 @@ static void test_intake_checks(void **state)
 }
 
 /* Pennsylvania's required $5,000 of first-party medical benefits and the
- * IRS's ZIP codes, in a CSV row: refused as quote refuses the same JSON
- * request, naming the columns. The CSV screen passed a PA row without
+ * IRS's ZIP codes, and uninsured motorist below the state's bodily injury
+ * minimum, in a CSV row: refused as quote refuses the same JSON request,
+ * naming the columns. The CSV screen passed a PA row without
  * med_limit (its limits met the minimums), so it was rated while the same
  * NDJSON request was refused. */
 static void test_intake_checks_medical_and_irs_zip(void **state)
@@ -602,23 +603,30 @@ static void test_intake_checks_medical_and_irs_zip(void **state)
     (void)state;
     const char *csv =
         "policy_id,effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,med_limit,"
-        "d1_dob,d1_gender,d1_marital_status,d1_first_licensed,v1_year,v1_symbol\n"
-        "P1,2026-03-01,PA,19103,15000,30000,5000,,1990-06-15,female,married,2008-07-01,2022,5\n"
-        "P2,2026-03-01,PA,19103,15000,30000,5000,2000,1990-06-15,female,married,2008-07-01,2022,5\n"
-        "P3,2026-03-01,PA,19103,15000,30000,5000,5000,1990-06-15,female,married,2008-07-01,2022,5\n"
-        "P4,2026-03-01,TX,73301,30000,60000,25000,,1990-06-15,female,married,2008-07-01,2022,5\n";
+        "d1_dob,d1_gender,d1_marital_status,d1_first_licensed,v1_year,v1_symbol,um_per_person,"
+        "um_per_accident\n"
+        "P1,2026-03-01,PA,19103,15000,30000,5000,,1990-06-15,female,married,2008-07-01,2022,5,,\n"
+        "P2,2026-03-01,PA,19103,15000,30000,5000,2000,1990-06-15,female,married,2008-07-01,2022,5,,"
+        "\n"
+        "P3,2026-03-01,PA,19103,15000,30000,5000,5000,1990-06-15,female,married,2008-07-01,2022,5,,"
+        "\n"
+        "P4,2026-03-01,TX,73301,30000,60000,25000,,1990-06-15,female,married,2008-07-01,2022,5,,\n"
+        "P5,2026-03-01,TX,77002,30000,60000,25000,,1990-06-15,female,married,2008-07-01,2022,5,"
+        "25000,50000\n";
     collect c;
     mq_batch_stats st;
     char err[256];
     assert_int_equal(run_book(csv, 1, dump_row, NULL, &c, &st, err, sizeof err), MQ_BATCH_OK);
-    assert_long(st.rows, 4);
-    assert_long(st.invalid, 3);
+    assert_long(st.rows, 5);
+    assert_long(st.invalid, 4);
     const char *want[] = {
         "2 P1 line 2: column med_limit: is required in Pennsylvania: every policy carries "
         "first-party medical benefits of at least 5000\n",
         "3 P2 line 3: column med_limit: 2000 is below Pennsylvania's minimum 5000\n", "4 P3 eff=",
         "5 P4 line 5: column zip: ZIP code 73301 belongs to the IRS in Austin, not to a street "
-        "address\n"};
+        "address\n",
+        "6 P5 line 6: column um_per_person: 25000/50000 is below Texas's minimum 30000/60000 "
+        "(uninsured motorist coverage is at least the bodily injury minimum)\n"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         if (!strstr(c.out.data, want[i]))
             fail_msg("\"%s\" not in:\n%s", want[i], c.out.data);

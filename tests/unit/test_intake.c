@@ -697,6 +697,15 @@ static void test_request_checks(void **state)
                   "");
     expect_intake("coverages.pd", json_pack("{s:i}", "limit", 10000),
                   "coverages.pd: 10000 is below Ohio's minimum 25000");
+    /* uninsured motorist, when carried, at least the bodily injury minimum;
+     * left out (null) is fine */
+    expect_intake("coverages.um",
+                  json_pack("{s:i, s:i}", "per_person", 20000, "per_accident", 40000),
+                  "coverages.um: 20000/40000 is below Ohio's minimum 25000/50000 (uninsured "
+                  "motorist coverage is at least the bodily injury minimum)");
+    expect_intake("coverages.um",
+                  json_pack("{s:i, s:i}", "per_person", 25000, "per_accident", 50000), "");
+    expect_intake("coverages.um", json_null(), "");
     expect_intake("applicant.address.zip", json_string("10001"),
                   "applicant.address.zip: ZIP code 10001 is in New York, but the address is in "
                   "Ohio");
