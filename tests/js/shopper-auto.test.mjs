@@ -31,36 +31,20 @@
 //     decline (the example's Dana Reyes: Summit quoted 542.98 instead of declining).
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-auto.test.mjs
-import { describe, it, before, after, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, stopAll, REPO_ROOT } from './lib/server.mjs';
-import { launchBrowser, closeAll, newPage, screenshot } from './lib/browser.mjs';
+import { REPO_ROOT } from './lib/server.mjs';
+import { browserSuite } from './lib/browser.mjs';
 
 const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
 
-let server;
-let browser;
-const pages = new Set();
+const { browserIt, server } = browserSuite();
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await closeAll();
-  await stopAll();
-});
-afterEach(async () => {
-  await Promise.all([...pages].map((p) => p.context().close().catch(() => {})));
-  pages.clear();
-});
-
-async function openForm() {
-  const page = await newPage(browser);
-  pages.add(page);
-  await page.goto(`${server.url}/`);
+async function openForm(openPage) {
+  const page = await openPage();
+  await page.goto(`${server().url}/`);
   await page.waitForSelector('html.ready');
   await page.getByTestId('line-auto').check();
   await page.locator('.line-form[data-line="auto"]').waitFor();
@@ -83,29 +67,24 @@ async function chooseState(page, state, zip, minimum) {
 }
 
 describe('auto: uninsured motorist limits follow the state', () => {
-  it('Pennsylvania offers 15/30 (its minimum), Texas starts at 30/60; None is first', async () => {
-    const page = await openForm();
-    try {
-      await chooseState(page, 'PA', '15222', '15000/30000');
-      const pa = await optionValues(page, 'coverages.um');
-      assert.deepEqual(pa.slice(0, 3), ['', '15000/30000', '25000/50000']);
-      assert.equal(await optionLabel(page, 'coverages.um', '15000/30000'), '15/30 ($15k / $30k) – Pennsylvania minimum');
-      assert.deepEqual(await optionValues(page, 'coverages.bi'), pa.slice(1), 'the same limits as bodily injury');
+  browserIt('Pennsylvania offers 15/30 (its minimum), Texas starts at 30/60; None is first', async (openPage) => {
+    const page = await openForm(openPage);
+    await chooseState(page, 'PA', '15222', '15000/30000');
+    const pa = await optionValues(page, 'coverages.um');
+    assert.deepEqual(pa.slice(0, 3), ['', '15000/30000', '25000/50000']);
+    assert.equal(await optionLabel(page, 'coverages.um', '15000/30000'), '15/30 ($15k / $30k) – Pennsylvania minimum');
+    assert.deepEqual(await optionValues(page, 'coverages.bi'), pa.slice(1), 'the same limits as bodily injury');
 
-      await chooseState(page, 'TX', '77002', '30000/60000');
-      const tx = await optionValues(page, 'coverages.um');
-      assert.equal(tx[0], '');
-      assert.equal(tx[1], '30000/60000');
-      assert.ok(!tx.includes('25000/50000'), `no Texas carrier writes 25/50: ${tx}`);
-      assert.ok(!tx.includes('15000/30000'), `${tx}`);
-    } catch (e) {
-      await screenshot(page, 'FAILED-um-follows-state').catch(() => {});
-      throw e;
-    }
+    await chooseState(page, 'TX', '77002', '30000/60000');
+    const tx = await optionValues(page, 'coverages.um');
+    assert.equal(tx[0], '');
+    assert.equal(tx[1], '30000/60000');
+    assert.ok(!tx.includes('25000/50000'), `no Texas carrier writes 25/50: ${tx}`);
+    assert.ok(!tx.includes('15000/30000'), `${tx}`);
   });
 
-  it('None stays None across states; a limit below the new minimum becomes the minimum', async () => {
-    const page = await openForm();
+  browserIt('None stays None across states; a limit below the new minimum becomes the minimum', async (openPage) => {
+    const page = await openForm(openPage);
     await chooseState(page, 'PA', '15222', '15000/30000');
     await control(page, 'coverages.um').selectOption('');
     await chooseState(page, 'TX', '77002', '30000/60000');
@@ -128,8 +107,8 @@ describe('auto: uninsured motorist limits follow the state', () => {
   //   comp 52 x 1.05 x 0.96 x 1.00 x 0.95 x 1.00 x 0.75 (cap 25%) = 37.35 -> 37
   //   coll 172 x 1.12 x 0.96 x 1.00 x 1.00 x 0.95 x 1.00 x 0.83 = 145.82 -> 146
   //   379.00 + 20.00 fee = 399.00
-  it('a Pennsylvania household at 15/30 with uninsured motorist 15/30 is quoted', async () => {
-    const page = await openForm();
+  browserIt('a Pennsylvania household at 15/30 with uninsured motorist 15/30 is quoted', async (openPage) => {
+    const page = await openForm(openPage);
     await page.getByTestId('fill-example').click();
     await chooseState(page, 'PA', '15222', '15000/30000');
     await control(page, 'applicant.address.city').fill('Pittsburgh');
@@ -146,7 +125,7 @@ describe('auto: uninsured motorist limits follow the state', () => {
     assert.deepEqual(sent.coverages.bi, { per_person: 15000, per_accident: 30000 });
     await page.waitForURL(QUOTE_PATH);
     const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
-    const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+    const quote = await (await fetch(`${server().url}/v1/quotes/${id}`)).json();
     const keystone = quote.results.find((r) => r.carrier.id === 'keystone');
     assert.equal(keystone.status, 'quoted', JSON.stringify(keystone.reasons));
     const cov = Object.fromEntries(keystone.coverages.map((c) => [c.code, c.premium]));
@@ -154,38 +133,33 @@ describe('auto: uninsured motorist limits follow the state', () => {
     assert.equal(keystone.premium.total, 399);
   });
 
-  it('medical payments: Pennsylvania 5k (required), 10k, 25k; Texas 1k to 10k with 2.5k; Ohio 1k to 10k', async () => {
-    const page = await openForm();
-    try {
-      await chooseState(page, 'OH', '43215', '25000/50000');
-      assert.deepEqual(await optionValues(page, 'coverages.med'), ['', '1000', '2000', '5000', '10000']);
-      assert.equal(await control(page, 'coverages.um').evaluate((el) => document.getElementById(`${el.id}-hint`).textContent),
-        'At most your bodily injury limits', 'optional in Ohio');
-      await control(page, 'coverages.med').selectOption('');
+  browserIt('medical payments: Pennsylvania 5k (required), 10k, 25k; Texas 1k to 10k with 2.5k; Ohio 1k to 10k', async (openPage) => {
+    const page = await openForm(openPage);
+    await chooseState(page, 'OH', '43215', '25000/50000');
+    assert.deepEqual(await optionValues(page, 'coverages.med'), ['', '1000', '2000', '5000', '10000']);
+    assert.equal(await control(page, 'coverages.um').evaluate((el) => document.getElementById(`${el.id}-hint`).textContent),
+      'At most your bodily injury limits', 'optional in Ohio');
+    await control(page, 'coverages.med').selectOption('');
 
-      await chooseState(page, 'PA', '15222', '15000/30000');
-      assert.deepEqual(await optionValues(page, 'coverages.med'), ['5000', '10000', '25000']);
-      assert.equal(await control(page, 'coverages.med').inputValue(), '5000', 'None is not a Pennsylvania choice');
-      assert.equal(await optionLabel(page, 'coverages.med', '5000'), '$5k – Pennsylvania minimum');
-      const hint = () => control(page, 'coverages.med').evaluate((el) => document.getElementById(`${el.id}-hint`).textContent);
-      assert.equal(await hint(), 'Required in Pennsylvania: first-party medical benefits of at least $5k');
+    await chooseState(page, 'PA', '15222', '15000/30000');
+    assert.deepEqual(await optionValues(page, 'coverages.med'), ['5000', '10000', '25000']);
+    assert.equal(await control(page, 'coverages.med').inputValue(), '5000', 'None is not a Pennsylvania choice');
+    assert.equal(await optionLabel(page, 'coverages.med', '5000'), '$5k – Pennsylvania minimum');
+    const hint = () => control(page, 'coverages.med').evaluate((el) => document.getElementById(`${el.id}-hint`).textContent);
+    assert.equal(await hint(), 'Required in Pennsylvania: first-party medical benefits of at least $5k');
 
-      // property damage: Pennsylvania's carriers write 10k, above its 5k minimum
-      assert.deepEqual(await optionValues(page, 'coverages.pd'), ['5000', '10000', '25000', '50000', '100000', '250000']);
-      const umHint = () => control(page, 'coverages.um').evaluate((el) => document.getElementById(`${el.id}-hint`).textContent);
-      assert.equal(await umHint(), 'At most your bodily injury limits. Pennsylvania law requires carriers to offer it: None means you reject it in writing when you buy');
+    // property damage: Pennsylvania's carriers write 10k, above its 5k minimum
+    assert.deepEqual(await optionValues(page, 'coverages.pd'), ['5000', '10000', '25000', '50000', '100000', '250000']);
+    const umHint = () => control(page, 'coverages.um').evaluate((el) => document.getElementById(`${el.id}-hint`).textContent);
+    assert.equal(await umHint(), 'At most your bodily injury limits. Pennsylvania law requires carriers to offer it: None means you reject it in writing when you buy');
 
-      await control(page, 'coverages.med').selectOption('25000');
-      await chooseState(page, 'TX', '77002', '30000/60000');
-      assert.deepEqual(await optionValues(page, 'coverages.pd'), ['25000', '50000', '100000', '250000']);
-      assert.match(await umHint(), /^At most your bodily injury limits\. Texas law requires carriers to offer it/);
-      assert.deepEqual(await optionValues(page, 'coverages.med'), ['', '1000', '2500', '5000', '10000']);
-      assert.equal(await control(page, 'coverages.med').inputValue(), '1000', 'no Texas carrier writes 25k');
-      assert.equal(await hint(), 'Optional');
-    } catch (e) {
-      await screenshot(page, 'FAILED-med-follows-state').catch(() => {});
-      throw e;
-    }
+    await control(page, 'coverages.med').selectOption('25000');
+    await chooseState(page, 'TX', '77002', '30000/60000');
+    assert.deepEqual(await optionValues(page, 'coverages.pd'), ['25000', '50000', '100000', '250000']);
+    assert.match(await umHint(), /^At most your bodily injury limits\. Texas law requires carriers to offer it/);
+    assert.deepEqual(await optionValues(page, 'coverages.med'), ['', '1000', '2500', '5000', '10000']);
+    assert.equal(await control(page, 'coverages.med').inputValue(), '1000', 'no Texas carrier writes 25k');
+    assert.equal(await hint(), 'Optional');
   });
 
   // tests/data/shoppers/pa-two-cars.json (med 10,000): Keystone 1158.00
@@ -194,10 +168,10 @@ describe('auto: uninsured motorist limits follow the state', () => {
   // benefits Pennsylvania requires.
   it('the API refuses a Pennsylvania request without medical benefits at coverages.med', async () => {
     const request = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tests/data/shoppers/pa-two-cars.json'), 'utf8'));
-    const post = (body) => fetch(`${server.url}/v1/quotes`, {
+    const post = (body) => fetch(`${server().url}/v1/quotes`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
     });
-    const before = (await (await fetch(`${server.url}/healthz`)).json()).quotes_saved;
+    const before = (await (await fetch(`${server().url}/healthz`)).json()).quotes_saved;
     delete request.coverages.med;
     let res = await post(request);
     assert.equal(res.status, 422);
@@ -209,7 +183,7 @@ describe('auto: uninsured motorist limits follow the state', () => {
     assert.equal(res.status, 422);
     error = (await res.json()).error;
     assert.equal(error.message, 'coverages.med: 2000 is below Pennsylvania\'s minimum 5000');
-    assert.equal((await (await fetch(`${server.url}/healthz`)).json()).quotes_saved, before, 'nothing saved');
+    assert.equal((await (await fetch(`${server().url}/healthz`)).json()).quotes_saved, before, 'nothing saved');
     request.coverages.med = { limit: 10000 };
     res = await post(request);
     assert.equal(res.status, 201);
@@ -229,7 +203,7 @@ describe('auto: uninsured motorist limits follow the state', () => {
     for (const v of request.vehicles) delete v.garaging_zip;
     const totals = async (zip) => {
       request.applicant.address.zip = zip;
-      const res = await fetch(`${server.url}/v1/quotes`, {
+      const res = await fetch(`${server().url}/v1/quotes`, {
         method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request),
       });
       assert.equal(res.status, 201, zip);
@@ -242,8 +216,8 @@ describe('auto: uninsured motorist limits follow the state', () => {
     assert.deepEqual(await totals('88595'), elPaso);
   });
 
-  it('removing a vehicle\'s principal driver says who the vehicle has now', async () => {
-    const page = await openForm();
+  browserIt('removing a vehicle\'s principal driver says who the vehicle has now', async (openPage) => {
+    const page = await openForm(openPage);
     await page.getByTestId('fill-example').click();
     await page.getByRole('button', { name: 'Add driver' }).click();
     await control(page, 'drivers[1].first_name').fill('Ada');
@@ -256,8 +230,8 @@ describe('auto: uninsured motorist limits follow the state', () => {
     assert.equal(await control(page, 'vehicles[1].principal_driver').locator('option:checked').textContent(), 'd1 – Dana Reyes');
   });
 
-  it('the driving history asks for DUIs of the last 10 years, which Summit and Allegheny decline', async () => {
-    const page = await openForm();
+  browserIt('the driving history asks for DUIs of the last 10 years, which Summit and Allegheny decline', async (openPage) => {
+    const page = await openForm(openPage);
     const hint = page.getByRole('group', { name: 'Driving history' }).locator('p.hint');
     assert.equal(await hint.textContent(),
       'Accidents, tickets and claims of the last 5 years, and any DUI of the last 10 years. None? Leave this empty.');
@@ -273,7 +247,7 @@ describe('auto: uninsured motorist limits follow the state', () => {
     assert.ok((await answered).ok());
     await page.waitForURL(QUOTE_PATH);
     const id = new URL(page.url()).pathname.match(QUOTE_PATH)[1];
-    const quote = await (await fetch(`${server.url}/v1/quotes/${id}`)).json();
+    const quote = await (await fetch(`${server().url}/v1/quotes/${id}`)).json();
     const summit = quote.results.find((r) => r.carrier.id === 'summit');
     assert.equal(summit.status, 'declined');
     assert.deepEqual(summit.reasons, ['A listed driver has a DUI within the last 7 years.']);
