@@ -1277,21 +1277,51 @@ static void screen_request(mq_server *s, struct MHD_Connection *conn, conn_req *
  * request starts (request smuggling). libmicrohttpd 0.9.75 takes the first
  * of several Content-Length headers, obeys Transfer-Encoding over a
  * Content-Length sent with it and keeps the connection open after, takes
- * the first of several Transfer-Encoding headers, and waits for a body it
- * cannot delimit under an unknown coding. Such a request is refused on its
- * headers, before any body is read, and the connection is then closed
- * (RFC 9112 6.1 and 6.3). */
+ * the first of several Transfer-Encoding headers, waits for a body it
+ * cannot delimit under an unknown coding, decodes chunks in an HTTP/1.0
+ * request (which has no chunked coding), and takes a field whose name has
+ * a space before its colon ("Transfer-Encoding : chunked") as another,
+ * unknown field, where a proxy may trim the name and obey it. Such a
+ * request is refused on its headers, before any body is read, and the
+ * connection is then closed (RFC 9112 5.1, 6.1 and 6.3; RFC 9110 5.5: a
+ * CR or LF in a field's value is refused too). */
 
 typedef struct framing_count {
     int content_length, transfer_encoding;
-    bool chunked; /* the one Transfer-Encoding is exactly "chunked" */
+    bool chunked;          /* the one Transfer-Encoding is exactly "chunked" */
+    const char *bad_name;  /* the first field name that is not a token */
+    const char *bad_value; /* the name of the first field whose value holds a CR or LF */
 } framing_count;
+
+/* Whether c may be in a field name (RFC 9110 5.6.2, tchar). */
+static bool is_tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool is_token(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!is_tchar((unsigned char)*s))
+            return false;
+    return true;
+}
 
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
     (void)kind;
     framing_count *c = cls;
+    if (!is_token(key)) {
+        if (!c->bad_name)
+            c->bad_name = key;
+        return MHD_YES;
+    }
+    if (value && strpbrk(value, "\r\n") && !c->bad_value)
+        c->bad_value = key;
     if (strcasecmp(key, "Content-Length") == 0)
         c->content_length++;
     else if (strcasecmp(key, "Transfer-Encoding") == 0) {
@@ -1301,13 +1331,37 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
+/* At most `cap` - 1 bytes of a field name for a message: bytes that are
+ * not printable ASCII become '?' (the message must stay valid UTF-8). */
+static void printable_name(const char *name, char *out, size_t cap)
+{
+    size_t j = 0;
+    for (; name[j] && j + 1 < cap; j++) {
+        unsigned char ch = (unsigned char)name[j];
+        out[j] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    out[j] = '\0';
+}
+
 /* True (cr refused) when the request's headers do not say unambiguously
- * where its body ends. */
-static bool refuse_bad_framing(struct MHD_Connection *conn, conn_req *cr)
+ * where its body ends, or are not well-formed fields. */
+static bool refuse_bad_framing(struct MHD_Connection *conn, conn_req *cr, const char *version)
 {
     framing_count c = {0};
+    char name[41], msg[sizeof cr->reject_msg];
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &c);
-    if (c.content_length > 1)
+    if (c.bad_name) {
+        printable_name(c.bad_name, name, sizeof name);
+        snprintf(msg, sizeof msg,
+                 "the header field name \"%s\" is not a token: no space, control or separator "
+                 "may be in a name or before its colon",
+                 name);
+        refuse(cr, 400, "malformed_request", msg);
+    } else if (c.bad_value) {
+        printable_name(c.bad_value, name, sizeof name);
+        snprintf(msg, sizeof msg, "the value of the header field %s holds a CR or LF", name);
+        refuse(cr, 400, "malformed_request", msg);
+    } else if (c.content_length > 1)
         refuse(cr, 400, "malformed_request",
                "the request has more than one Content-Length header; send one");
     else if (c.transfer_encoding > 1)
@@ -1316,6 +1370,9 @@ static bool refuse_bad_framing(struct MHD_Connection *conn, conn_req *cr)
     else if (c.transfer_encoding && c.content_length)
         refuse(cr, 400, "malformed_request",
                "the request has both Content-Length and Transfer-Encoding; send one");
+    else if (c.transfer_encoding && version && strcmp(version, MHD_HTTP_VERSION_1_0) == 0)
+        refuse(cr, 400, "malformed_request",
+               "an HTTP/1.0 request has no Transfer-Encoding; send Content-Length");
     else if (c.transfer_encoding && !c.chunked)
         refuse(cr, 501, "not_implemented",
                "the only Transfer-Encoding accepted is chunked; or send Content-Length");
@@ -1358,7 +1415,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     mq_server *s = cls;
     conn_req *cr = *con_cls;
     if (cr && cr->deferred)
@@ -1382,7 +1438,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* answered now, before the body: libmicrohttpd then reads no more
          * of this connection and closes it, so a body it would have
          * delimited differently is never taken for a next request */
-        if (refuse_bad_framing(conn, cr))
+        if (refuse_bad_framing(conn, cr, version))
             return send_refusal(conn, cr);
         if (atomic_load(&s->stopping))
             return refuse_while_stopping(conn, cr);

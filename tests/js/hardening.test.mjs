@@ -348,6 +348,51 @@ describe('message framing', () => {
     assert.deepEqual(chunked.text.match(/HTTP\/1\.1 \d{3}/g), ['HTTP/1.1 201', 'HTTP/1.1 201'], chunked.text.slice(0, 400));
     assert.equal(await saved(), before + 2);
   });
+
+  it('a field name with a space before its colon, a CR in a value, or chunks in HTTP/1.0 -> 400, the connection closed, nothing after it served', async () => {
+    const host = `Host: 127.0.0.1:${srv.port}\r\n`;
+    const smuggled =
+      `POST /v1/quotes HTTP/1.1\r\n${host}Content-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(EXAMPLE)}\r\n\r\n${EXAMPLE}`;
+    const saved = async () => JSON.parse((await get(srv.port, '/healthz')).text).quotes_saved;
+    const before = await saved();
+    const notToken = (name) =>
+      `the header field name "${name}" is not a token: no space, control or separator may be in a name or before its colon`;
+    // a proxy that trims "Transfer-Encoding " obeys the chunks (the smuggled
+    // request is then a body), where libmicrohttpd took the field for another
+    // and read Content-Length's 5 bytes: the smuggled request came next
+    const cases = [
+      ['a space before the colon', 'HTTP/1.1', 'Transfer-Encoding : chunked\r\nContent-Length: 5\r\n',
+        notToken('Transfer-Encoding '), '0\r\n\r\n'],
+      ['a tab before the colon', 'HTTP/1.1', 'Content-Length\t: 0\r\nTransfer-Encoding: chunked\r\n',
+        notToken('Content-Length?'), '0\r\n\r\n'],
+      // (sent in UTF-8: each é is two bytes, each shown as ?)
+      ['bytes beyond ASCII in a name', 'HTTP/1.1', 'X-été: 1\r\nContent-Length: 0\r\n', notToken('X-??t??'), ''],
+      ['a bare CR in a value', 'HTTP/1.1', 'X-Note: a\rTransfer-Encoding: chunked\r\nContent-Length: 0\r\n',
+        'the value of the header field X-Note holds a CR or LF', ''],
+      ['chunks in HTTP/1.0', 'HTTP/1.0', 'Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n',
+        'an HTTP/1.0 request has no Transfer-Encoding; send Content-Length', '0\r\n\r\n'],
+    ];
+    for (const [what, version, fields, message, body] of cases) {
+      const res = await converse(
+        srv.port,
+        `POST /v1/quotes ${version}\r\n${host}Content-Type: application/json\r\n${fields}\r\n${body}${smuggled}`,
+      );
+      assert.ok(res.closed, `${what}: the connection is closed`);
+      const answers = res.text.match(/HTTP\/1\.1 \d{3}/g) ?? [];
+      assert.deepEqual(answers, ['HTTP/1.1 400'], `${what}: one answer, nothing after it:\n${res.text}`);
+      const parsed = parseResponse(Buffer.from(res.text, 'latin1'), true);
+      assert.equal(parsed.headers.connection, 'close', what);
+      assertSecurityHeaders(parsed, what);
+      const err = assertJsonError(parsed, 400, 'malformed_request');
+      assert.equal(err.error.message, message, what);
+    }
+    assert.equal(await saved(), before, 'no smuggled quote was saved');
+    // well-formed fields of every usual kind are served as before
+    const ok = await get(srv.port, '/healthz', 'User-Agent: curl/8.0 (x86_64; +https://x.example)\r\n' +
+      'Accept: */*\r\nCookie: a=b; c="d"\r\nX-Custom_Name.v2~: 1\r\n');
+    assert.equal(ok.status, 200, ok.text);
+  });
 });
 
 // ---- Slow clients ------------------------------------------------------------------
