@@ -11,7 +11,9 @@
  * plans are reference-counted so a SIGHUP reload swaps them without a
  * request ever seeing a half-loaded engine. The main thread waits for
  * signals: SIGHUP reloads, SIGTERM/SIGINT stop accepting, let in-flight
- * requests finish, then stop. Every request leaves one JSON access-log line
+ * requests finish, close the connections of those still unfinished after
+ * the drain (a stalled upload, an answer its client does not read), then
+ * stop. Every request leaves one JSON access-log line
  * on stderr with no request content in it.
  *
  * Hardening: the listener caps connections (in all and per address);
@@ -935,7 +937,9 @@ static enum MHD_Result answer_saved(struct MHD_Connection *conn, conn_req *cr)
  * must be complete (headers and body) before `deadline_ns`; 0 while it is
  * being answered. The list is guarded by the watch's lock, taken when a
  * connection opens or closes and by the watcher's scan; deadlines are
- * atomics, moved without the lock by the connection's own thread. */
+ * atomics, moved without the lock by the connection's own thread. The list
+ * is kept even with no request timeout (no watcher thread then): a stop
+ * cuts what is left on it after the drain (watch_cut_all). */
 typedef struct mq_conn_watch_entry {
     MHD_socket fd;
     atomic_llong deadline_ns;
@@ -947,6 +951,7 @@ struct mq_conn_watch {
     watch_entry *head;
     int64_t timeout_ns;
     pthread_t thread;
+    bool running; /* the thread was started (a request timeout is set) */
     atomic_bool stop;
     atomic_long *cut_total; /* the server's metric */
 };
@@ -1028,6 +1033,22 @@ static int watch_cut_late(struct mq_conn_watch *w)
     return cut;
 }
 
+/* Shuts down every connection still open, whatever it is doing: a stop's
+ * last word to requests still arriving, or to clients that do not read
+ * their answers, which would otherwise keep the daemon from stopping. */
+static int watch_cut_all(struct mq_conn_watch *w)
+{
+    int cut = 0;
+    pthread_mutex_lock(&w->lock);
+    for (watch_entry *e = w->head; e; e = e->next) {
+        atomic_store(&e->deadline_ns, 0);
+        shutdown(e->fd, SHUT_RDWR);
+        cut++;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return cut;
+}
+
 static void *watch_run(void *arg)
 {
     struct mq_conn_watch *w = arg;
@@ -1044,6 +1065,7 @@ static void *watch_run(void *arg)
     return NULL;
 }
 
+/* The list of connections, and its watcher thread when timeout_s > 0. */
 static struct mq_conn_watch *watch_start(unsigned timeout_s, atomic_long *cut_total)
 {
     struct mq_conn_watch *w = calloc(1, sizeof(*w));
@@ -1052,7 +1074,8 @@ static struct mq_conn_watch *watch_start(unsigned timeout_s, atomic_long *cut_to
     pthread_mutex_init(&w->lock, NULL);
     w->timeout_ns = (int64_t)timeout_s * 1000000000;
     w->cut_total = cut_total;
-    if (pthread_create(&w->thread, NULL, watch_run, w) != 0) {
+    w->running = timeout_s > 0;
+    if (w->running && pthread_create(&w->thread, NULL, watch_run, w) != 0) {
         pthread_mutex_destroy(&w->lock);
         free(w);
         return NULL;
@@ -1066,7 +1089,8 @@ static void watch_stop(struct mq_conn_watch *w)
     if (!w)
         return;
     atomic_store(&w->stop, true);
-    pthread_join(w->thread, NULL);
+    if (w->running)
+        pthread_join(w->thread, NULL);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }
@@ -1781,8 +1805,7 @@ static bool start_hardening(mq_server *s)
             return false;
         }
     }
-    if (l->request_timeout_s > 0 &&
-        !(s->watch = watch_start(l->request_timeout_s, &s->metrics.slow_requests_cut))) {
+    if (!(s->watch = watch_start(l->request_timeout_s, &s->metrics.slow_requests_cut))) {
         log_line("\"event\":\"error\",\"message\":\"cannot start the slow-request watch\"");
         return false;
     }
@@ -1796,6 +1819,24 @@ static void drain(unsigned seconds)
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+}
+
+/* After the drain: requests still unfinished are ones whose body is still
+ * arriving (a slow or stalled upload), whose answer the client does not
+ * read, or that wait for a store that does not return. Every connection is
+ * shut down, so that libmicrohttpd closes the first two kinds (as if their
+ * client had left) and the stop goes on; only the last kind is left. */
+static void cut_unfinished(mq_server *s)
+{
+    int unfinished = atomic_load(&active_requests);
+    if (unfinished == 0)
+        return;
+    int cut = watch_cut_all(s->watch);
+    log_line("\"event\":\"unfinished_cut\",\"in_flight\":%d,\"connections\":%d,"
+             "\"message\":\"requests still unfinished after the drain: their connections "
+             "are closed\"",
+             unfinished, cut);
+    drain(1);
 }
 
 static void free_server(mq_server *s)
@@ -1950,6 +1991,7 @@ int mq_server_run(const mq_server_config *cfg)
     }
     raters_stop(s); /* while MHD still runs: a last rated quote resumes its connection */
     drain(1);       /* and is answered */
+    cut_unfinished(s);
     int stuck = atomic_load(&active_requests);
     if (stuck > 0) {
         /* answers still waiting for a store that does not return (a hung

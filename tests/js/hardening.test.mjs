@@ -498,6 +498,47 @@ describe('slow clients', () => {
 
 // ---- Connection caps -----------------------------------------------------------------
 
+describe('stopping while clients never finish', () => {
+  // A client whose upload stalls, or that does not read its answers, kept
+  // its request in flight past the drain: the server then exited 1 without
+  // closing its store ("stop_forced", blaming the store).
+  for (const requestTimeout of ['60', '0']) {
+    it(`SIGTERM with a stalled upload and an unread answer: both cut after the drain, exit 0 (--request-timeout ${requestTimeout})`, async () => {
+      const srv = await startServer({ args: ['--drain-timeout', '1', '--request-timeout', requestTimeout] });
+      const host = `Host: 127.0.0.1:${srv.port}\r\n`;
+      const stalled = await openIdle(srv.port);
+      stalled.write(`POST /v1/quotes HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"li`);
+      const unread = await openIdle(srv.port);
+      unread.pause(); // never reads: the answers fill the socket's buffers
+      unread.write(`GET /static/app.js HTTP/1.1\r\n${host}\r\n`.repeat(600));
+      await srv.waitForLog((e) => e.method === 'GET' && e.path === '/static/app.js');
+      const saved = await post(srv.port, '/v1/quotes', EXAMPLE);
+      assert.equal(saved.status, 201, saved.text);
+      const info = await srv.stop();
+      assert.equal(info.code, 0, srv.logs().slice(-2000));
+      const events = srv.logs().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const cut = events.find((e) => e.event === 'unfinished_cut');
+      assert.ok(cut, 'the unfinished requests are named in the log');
+      assert.equal(cut.in_flight, 2);
+      assert.equal(cut.message, 'requests still unfinished after the drain: their connections are closed');
+      assert.ok(!events.some((e) => e.event === 'stop_forced'), 'not a forced stop');
+      assert.ok(events.some((e) => e.event === 'stopped'));
+      assert.ok(events.some((e) => e.method === 'POST' && e.status === 0 && e.aborted), 'the stalled upload is logged, aborted');
+      stalled.destroy();
+      unread.destroy();
+      // what was answered 201 before the stop is there after it
+      const again = await startServer({ db: srv.db });
+      try {
+        const id = JSON.parse(saved.text).quote_id;
+        assert.equal((await get(again.port, `/v1/quotes/${id}`)).status, 200);
+      } finally {
+        await again.cleanup();
+      }
+      await srv.cleanup();
+    });
+  }
+});
+
 describe('connection caps', () => {
   it('--max-connections: a connection over the cap waits unserved until another one leaves', async () => {
     const srv = await startServer({ args: ['--threads', '1', '--max-connections', '8', '--max-per-ip', '0'] });
