@@ -353,9 +353,8 @@ static bool carrier_known(const mq_server *s, const mq_engine *e, const char *id
 /* An id of `carriers` that no carrier has is bad input like any other, an
  * error at carriers[i], rather than a quote saved with an "error" result
  * (a typo, "sumit", would otherwise be answered 201). Checked once the
- * request is otherwise valid, as the reference data is. Returns 1 when
- * every id is known, 0 after adding errors, -1 when memory ran out. */
-static int check_carriers(const mq_server *s, const mq_engine *e, const mq_input *in, mq_arena *a,
+ * request is otherwise valid, as the reference data is. */
+int mq_api_check_carriers(const mq_server *s, const mq_engine *e, const mq_input *in, mq_arena *a,
                           mq_req_errors *errs)
 {
     int before = errs->count;
@@ -383,7 +382,7 @@ static bool carriers_named_exist(mq_server *s, mq_http_req *r, const mq_engine *
                                  const mq_input *in, int metrics_slot)
 {
     mq_req_errors errs = {0};
-    int known = check_carriers(s, e, in, &r->arena, &errs);
+    int known = mq_api_check_carriers(s, e, in, &r->arena, &errs);
     if (known > 0)
         return true;
     if (known < 0) {

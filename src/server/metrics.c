@@ -125,17 +125,35 @@ static void quotes(text *t, mq_metrics *m)
 const double mq_carrier_bucket_bounds[MQ_CARRIER_BUCKETS] = {
     0.0001, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
-static void carrier_buckets(text *t, const mq_metrics *m, int i)
+/* s as a label value of the text format: backslash, double quote and line
+ * feed escaped, so that no id can end its label or start a line of its own
+ * (malloc'd; NULL when out of memory). */
+static char *label_value(const char *s)
+{
+    char *out = malloc(strlen(s) * 2 + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"' || *s == '\n')
+            *o++ = '\\';
+        *o++ = *s == '\n' ? 'n' : *s;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Carrier i's histogram; `id` is its id as a label value. */
+static void carrier_buckets(text *t, const mq_metrics *m, int i, const char *id)
 {
     long cumulative = 0;
     for (int b = 0; b <= MQ_CARRIER_BUCKETS; b++) {
         cumulative += atomic_load(&m->carrier_hist[i][b]);
         if (b < MQ_CARRIER_BUCKETS)
-            put(t, "mq_carrier_rating_seconds_bucket{carrier=\"%s\",le=\"%g\"} %ld\n",
-                m->carrier_ids[i], mq_carrier_bucket_bounds[b], cumulative);
+            put(t, "mq_carrier_rating_seconds_bucket{carrier=\"%s\",le=\"%g\"} %ld\n", id,
+                mq_carrier_bucket_bounds[b], cumulative);
         else
-            put(t, "mq_carrier_rating_seconds_bucket{carrier=\"%s\",le=\"+Inf\"} %ld\n",
-                m->carrier_ids[i], cumulative);
+            put(t, "mq_carrier_rating_seconds_bucket{carrier=\"%s\",le=\"+Inf\"} %ld\n", id,
+                cumulative);
     }
 }
 
@@ -189,11 +207,17 @@ static void carriers(text *t, mq_server *s)
            "# TYPE mq_carrier_rating_seconds histogram\n");
     pthread_mutex_lock(&s->lock);
     for (int i = 0; i < m->ncarriers; i++) {
-        carrier_buckets(t, m, i);
-        put(t, "mq_carrier_rating_seconds_sum{carrier=\"%s\"} %.9f\n", m->carrier_ids[i],
+        char *id = label_value(m->carrier_ids[i]);
+        if (!id) {
+            t->oom = true;
+            break;
+        }
+        carrier_buckets(t, m, i, id);
+        put(t, "mq_carrier_rating_seconds_sum{carrier=\"%s\"} %.9f\n", id,
             (double)atomic_load(&m->carrier_ns[i]) / 1e9);
-        put(t, "mq_carrier_rating_seconds_count{carrier=\"%s\"} %ld\n", m->carrier_ids[i],
+        put(t, "mq_carrier_rating_seconds_count{carrier=\"%s\"} %ld\n", id,
             atomic_load(&m->carrier_count[i]));
+        free(id);
     }
     pthread_mutex_unlock(&s->lock);
     put(t,

@@ -220,6 +220,12 @@ json_t *mq_api_read_json(mq_http_req *r);
 /* 422 invalid_request: the first problem as the message ("path: message"),
  * every problem (up to 32) in details. */
 void mq_api_invalid(mq_http_req *r, const mq_req_errors *errs);
+/* Whether every id of the request's `carriers` names a carrier this server
+ * compares (as GET /v1/carriers lists them): 1 when each does, 0 after
+ * adding an error at carriers[i] for each that does not, -1 when memory
+ * ran out. */
+int mq_api_check_carriers(const mq_server *s, const mq_engine *e, const mq_input *in, mq_arena *a,
+                          mq_req_errors *errs);
 /* True for GET and HEAD (answered with the headers GET would have); any
  * other method gets 405 with Allow: GET, HEAD and false. */
 bool mq_api_only_get(mq_http_req *r);

@@ -1806,3 +1806,50 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
     }
   });
 });
+
+// ---- POST /v1/acord: the carriers a request names ------------------------------
+
+describe('POST /v1/acord names only carriers this server compares', () => {
+  const XML = readFileSync(path.join(REPO_ROOT, 'tests', 'data', 'acord', 'harbor-example-1.xml'), 'utf8');
+  const withCarriers = (...ids) =>
+    XML.replace('<PersPolicy>', `<PersPolicy>${ids.map((id) => `<com.multiquote_CarrierId>${id}</com.multiquote_CarrierId>`).join('')}`);
+  const CARRIER_XPATH = '/ACORD/InsuranceSvcRq/PersAutoPolicyQuoteInqRq/PersPolicy/com.multiquote_CarrierId';
+  let srv;
+  before(async () => {
+    srv = await startServer();
+  });
+  after(async () => {
+    await srv.cleanup();
+  });
+
+  // An unknown id was rated as an "error" result, saved, answered 201, and
+  // timed in /metrics under the id as sent: a quote broke the metrics'
+  // text format (its label value was not escaped) and one request could
+  // add any number of series.
+  it('an unknown carrier id -> 422 at its XPath, nothing saved, nothing in /metrics; known ids are quoted alone', async () => {
+    const saved = async () => (await get(srv, '/healthz')).json().quotes_saved;
+    const before = await saved();
+    const res = await call(srv, 'POST', '/v1/acord', { body: withCarriers('harbor', 'x"} 1\nmq_fake 1 #'), type: 'application/xml' });
+    assert.equal(res.status, 422, res.text);
+    checkDocumented('/v1/acord', 'POST', res);
+    const err = res.json().error;
+    assert.equal(err.code, 'invalid_request');
+    assert.equal(err.path, `${CARRIER_XPATH}[2]`);
+    assert.equal(err.message, `${CARRIER_XPATH}[2]: no carrier with id "x\\"} 1\\u000amq_fake 1 #"`);
+    assert.deepEqual(err.details, [{ path: `${CARRIER_XPATH}[2]`, message: 'no carrier with id "x\\"} 1\\u000amq_fake 1 #"' }]);
+    assert.equal(await saved(), before, 'nothing saved');
+    const metrics = (await get(srv, '/metrics')).text;
+    assert.doesNotMatch(metrics, /mq_fake|carrier="x/);
+    assert.match(metrics, /^mq_quotes_total\{line="auto",outcome="invalid"\} 1$/m);
+    // the same as POST /v1/quotes answers for the same mistake
+    const json = await call(srv, 'POST', '/v1/quotes', { body: { ...EXAMPLE_1, carriers: ['harbor', 'sumit'] } });
+    assert.equal(json.status, 422, json.text);
+    assert.equal(json.json().error.message, 'carriers[1]: no carrier with id "sumit"');
+    const ok = await call(srv, 'POST', '/v1/acord', { body: withCarriers('harbor'), type: 'application/xml' });
+    assert.equal(ok.status, 201, ok.text);
+    const results = ok.json().results;
+    assert.deepEqual(results.map((r) => r.carrier.id), ['harbor']);
+    assert.equal(results[0].premium.total, 714);
+    assert.equal(await saved(), before + 1);
+  });
+});
