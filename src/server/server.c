@@ -70,6 +70,9 @@ typedef struct conn_req {
     char *location;
     int line;
     struct timespec start;
+    /* on_request has seen it (it counts in active_requests); false while
+     * only its request line is known (on_request_line) */
+    bool started;
     char method[8];
     char *path; /* the whole URL path (at most limits.max_url bytes) */
     int status;
@@ -1435,6 +1438,38 @@ static enum MHD_Result refuse_while_stopping(struct MHD_Connection *conn, conn_r
     return send_refusal(conn, cr);
 }
 
+/* A request's state, from its request line on. */
+static conn_req *conn_req_new(mq_server *s)
+{
+    conn_req *cr = calloc(1, sizeof(*cr));
+    if (!cr)
+        return NULL;
+    cr->server = s;
+    cr->route = ROUTE_OTHER;
+    clock_gettime(CLOCK_MONOTONIC, &cr->start);
+    return cr;
+}
+
+/* libmicrohttpd calls this once a request line is read, before the
+ * headers; what it returns is the request's *con_cls. Made here rather
+ * than on on_request's first call, a request that libmicrohttpd answers
+ * itself (a malformed Content-Length or chunk, no Host, an HTTP version
+ * it does not speak, headers beyond a connection's memory) or whose
+ * client leaves during its headers still reaches on_completed, which logs
+ * it: an attacker's malformed probes are not invisible. The path is the
+ * URI as sent, up to its query (which is never logged). */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    conn_req *cr = conn_req_new(cls);
+    size_t len = strcspn(uri, "?");
+    if (cr && !(cr->path = strndup(uri, len < PATH_MAX_LEN ? len : PATH_MAX_LEN))) {
+        free(cr);
+        cr = NULL;
+    }
+    return cr;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -1446,19 +1481,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (cr && cr->rated)
         return send_rated(s, conn, cr);
     const mq_server_limits *l = &s->cfg.limits;
-    if (!cr) {
-        cr = calloc(1, sizeof(*cr));
-        if (!cr)
-            return MHD_NO;
-        *con_cls = cr;
-        cr->server = s;
+    if (!cr && !(cr = *con_cls = conn_req_new(s)))
+        return MHD_NO;
+    if (!cr->started) {
+        cr->started = true;
         atomic_fetch_add(&active_requests, 1); /* before `stopping` is read: see mq_server_run */
-        clock_gettime(CLOCK_MONOTONIC, &cr->start);
         snprintf(cr->method, sizeof cr->method, "%s", method);
-        size_t url_len = strlen(url);
-        cr->path = strndup(url, url_len <= l->max_url ? url_len : PATH_MAX_LEN);
-        if (!cr->path)
-            return MHD_NO;
+        if (!cr->path || strcmp(cr->path, url) != 0) { /* decoded, or no request line's */
+            size_t url_len = strlen(url);
+            free(cr->path);
+            cr->path = strndup(url, url_len <= l->max_url ? url_len : PATH_MAX_LEN);
+            if (!cr->path)
+                return MHD_NO;
+        }
         /* answered now, before the body: libmicrohttpd then reads no more
          * of this connection and closes it, so a body it would have
          * delimited differently is never taken for a next request */
@@ -1572,6 +1607,16 @@ static void log_request(const conn_req *cr, const char *path, long long ns, bool
     log_end(&b, line);
 }
 
+/* The status libmicrohttpd answered a request with that we did not answer
+ * (its own 400, 413, 414 or 431: a request that never reached on_request,
+ * or a chunk it could not decode); 0 when it sent none. */
+static int status_sent_by_mhd(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS) : NULL;
+    return ci ? (int)ci->http_status : 0;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -1580,6 +1625,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     conn_req *cr = *con_cls;
     if (!cr)
         return;
+    if (cr->status == 0)
+        cr->status = status_sent_by_mhd(conn);
     struct timespec end;
     clock_gettime(CLOCK_MONOTONIC, &end);
     long long ns = (long long)(end.tv_sec - cr->start.tv_sec) * 1000000000ll +
@@ -1592,8 +1639,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         atomic_fetch_add(&s->metrics.latency_sum_us[cr->route], (long)(ms * 1000));
     }
     char path[PATH_MAX_LEN];
-    log_path(cr->path, path, sizeof path);
+    log_path(cr->path ? cr->path : "", path, sizeof path);
     log_request(cr, path, ns, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    bool started = cr->started;
     free(cr->body);
     mq_store_packed_free(&cr->q);
     free(cr->sealed);
@@ -1604,7 +1652,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
     if (conn && s->watch)
         watch_arm(watch_of(conn), s->watch); /* the next request on this connection */
-    atomic_fetch_sub(&active_requests, 1);
+    if (started)
+        atomic_fetch_sub(&active_requests, 1);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -1742,7 +1791,7 @@ static struct MHD_Daemon *start_daemon(void *arg)
         l->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, l->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool < 16 * 1024 ? (size_t)16 * 1024 : pool,
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_UNESCAPE_CALLBACK, unescape_url, NULL,
-        MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s, MHD_OPTION_END);
 }
 
 /* Listens, and starts the connection threads and the acceptor. */

@@ -226,6 +226,37 @@ describe('size limits', () => {
     assert.deepEqual(logged, ['G_T', 'G_T', 'G_T', '__']);
   });
 
+  it('requests libmicrohttpd refuses itself, and headers left unfinished, each leave an access-log line and count in /metrics', async () => {
+    // they used to leave no trace at all: an attacker's malformed probes
+    // were invisible in the log and the metrics
+    const host = `Host: 127.0.0.1:${srv.port}\r\n`;
+    const metric = async () =>
+      Number((await get(srv.port, '/metrics')).text.match(/^mq_http_requests_total\{route="other",code="4xx"\} (\d+)$/m)?.[1] ?? 0);
+    const before = await metric();
+    const since = srv.events().length;
+    const refused = [
+      ['/probe/content-length', `POST /probe/content-length?secret=1 HTTP/1.1\r\n${host}Content-Length: -1\r\n\r\n`, 400],
+      ['/probe/no-host', 'GET /probe/no-host HTTP/1.1\r\n\r\n', 400],
+      ['/probe/headers', `GET /probe/headers HTTP/1.1\r\n${host}X-Big: ${'a'.repeat(200 * 1024)}\r\n\r\n`, 431],
+      ['/probe/chunk', `POST /probe/chunk HTTP/1.1\r\n${host}Transfer-Encoding: chunked\r\n\r\nzz\r\n`, 400],
+    ];
+    for (const [, bytes, status] of refused) assert.equal((await exchange(srv.port, bytes)).status, status, bytes.slice(0, 60));
+    // headers that never end: the client leaves
+    const half = await openIdle(srv.port);
+    half.write(`GET /probe/half HTTP/1.1\r\n${host}`);
+    await sleep(300);
+    half.destroy();
+    for (const [p, , status] of [...refused, ['/probe/half', '', 0]]) {
+      const line = await srv.waitForLog((e) => e.path === p, { since });
+      assert.equal(line.status, status, p);
+      assert.equal(line.aborted, true, p);
+    }
+    const probes = srv.events().slice(since).filter((e) => e.path?.startsWith('/probe/'));
+    assert.equal(probes.length, 5, 'one line each');
+    assert.ok(!srv.logs().includes('secret'), 'never the query');
+    assert.equal(await metric(), before + 4);
+  });
+
   it('a client waiting for 100-continue gets its refusal before sending the body', async () => {
     const res = await exchange(
       srv.port,
