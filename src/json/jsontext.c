@@ -8,7 +8,8 @@
  * UTF-8 as it is; "/" not escaped), integers in decimal, reals with %.Ng plus
  * jansson's fix-ups. tests/unit/test_response.c compares the two on every
  * request, response and odd value it has. Only compact text: pretty text
- * (the CLI's --json) still goes through jansson.
+ * (the CLI's --json) still goes through jansson. mq_jw_utf8_clean makes
+ * outside text valid UTF-8 before it goes into JSON.
  */
 #include "jsontext.h"
 
@@ -393,4 +394,47 @@ char *mq_jw_compact(const json_t *doc, int precision)
         return NULL;
     mq_jw_value(&w, doc, precision);
     return mq_jw_finish(&w);
+}
+
+/* ---- Valid UTF-8 ---------------------------------------------------------- */
+
+/* The length of the valid UTF-8 sequence at s (a byte from 0x80), as
+ * JSON readers take it: no overlong form, no surrogate, nothing above
+ * U+10FFFF; 0 when invalid (a NUL ends the check: it is no continuation). */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
+        (c == 0xF4 && s[1] > 0x8F))
+        return 0; /* overlong, surrogate, beyond U+10FFFF */
+    return n;
+}
+
+char *mq_jw_utf8_clean(const char *s)
+{
+    size_t len = strlen(s);
+    char *out = malloc(len * 3 + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = *p < 0x80 ? 1 : utf8_sequence(p);
+        if (n) {
+            memcpy(o, p, n);
+            o += n;
+            p += n;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            p++;
+        }
+    }
+    *o = '\0';
+    return out;
 }

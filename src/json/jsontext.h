@@ -83,6 +83,13 @@ char *mq_jw_finish(mq_jw *w);
  * out or a real is not finite. Caller frees. */
 char *mq_jw_compact(const json_t *doc, int precision);
 
+/* A copy of s (caller frees; NULL when out of memory) in valid UTF-8: each
+ * byte that does not start a valid sequence becomes U+FFFD. jansson refuses
+ * a string that is not UTF-8 (json_string gives NULL, json_pack fails), so
+ * text that may hold bytes from outside (a request's path, a folder's
+ * name) goes through this before it goes into JSON. */
+char *mq_jw_utf8_clean(const char *s);
+
 /* ---- Reading (src/json/jsonread.c) -------------------------------------- */
 
 /* Parses buf[0..len) exactly as json_loadb(buf, len, flags, err) would and

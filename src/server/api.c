@@ -34,11 +34,18 @@ static void reply_json(mq_http_req *r, int status, json_t *doc)
         mq_api_error(r, 500, "internal", "out of memory", "");
 }
 
+/* The message and path may quote the request (a path segment, a header):
+ * bytes that are not UTF-8 become U+FFFD, or jansson would refuse them and
+ * the answer would be a 500 "out of memory" instead of the error due. */
 static void reply_error_doc(mq_http_req *r, int status, const char *code, const char *message,
                             const char *path, json_t *details)
 {
-    json_t *err =
-        json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "path", path ? path : "");
+    char *msg = mq_jw_utf8_clean(message), *where = mq_jw_utf8_clean(path ? path : "");
+    json_t *err = msg && where
+                      ? json_pack("{s:s, s:s, s:s}", "code", code, "message", msg, "path", where)
+                      : NULL;
+    free(msg);
+    free(where);
     if (err && details)
         json_object_set_new(err, "details", details);
     else

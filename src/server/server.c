@@ -170,54 +170,9 @@ static void log_line(const char *fmt, ...)
     log_end(&b, line);
 }
 
-/* The length of the valid UTF-8 sequence at s (a byte from 0x80), as
- * JSON readers take it: no overlong form, no surrogate, nothing above
- * U+10FFFF; 0 when invalid. */
-static size_t utf8_sequence(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
-               : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4
-                                        : 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
-        (c == 0xF4 && s[1] > 0x8F))
-        return 0; /* overlong, surrogate, beyond U+10FFFF */
-    return n;
-}
-
-/* A copy of s (malloc'd) in valid UTF-8: each byte that does not start a
- * valid sequence becomes U+FFFD. A path or a message holding Latin-1 bytes
- * (a folder named on an old system) is then still logged, not dropped:
- * jansson's json_string refuses invalid UTF-8, which left "message":"". */
-static char *utf8_clean(const char *s)
-{
-    size_t len = strlen(s);
-    char *out = malloc(len * 3 + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = *p < 0x80 ? 1 : utf8_sequence(p);
-        if (n) {
-            memcpy(o, p, n);
-            o += n;
-            p += n;
-        } else {
-            memcpy(o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            p++;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 void mq_server_log_event(const char *event, const char *message)
 {
-    char *clean = utf8_clean(message ? message : "");
+    char *clean = mq_jw_utf8_clean(message ? message : "");
     mq_jw w = {0};
     mq_jw_str(&w, clean ? clean : "");
     char *text = mq_jw_finish(&w);
@@ -312,7 +267,7 @@ static void json_quoted_clean(const char *s, char *out, size_t n)
 /* json_quoted_clean of any bytes: invalid UTF-8 becomes U+FFFD first. */
 static void json_quoted(const char *raw, char *out, size_t n)
 {
-    char *s = utf8_clean(raw);
+    char *s = mq_jw_utf8_clean(raw);
     if (!s) {
         snprintf(out, n, n >= 3 ? "\"\"" : "");
         return;

@@ -1853,3 +1853,38 @@ describe('POST /v1/acord names only carriers this server compares', () => {
     assert.equal(await saved(), before + 1);
   });
 });
+
+// ---- Errors that quote the request's bytes ---------------------------------------
+
+describe('an error message quoting bytes that are not UTF-8', () => {
+  let srv;
+  before(async () => {
+    process.env.SUMMIT_API_KEY = 'not-used';
+    try {
+      srv = await startServer({ args: ['--carriers', path.join(REPO_ROOT, 'docs', 'carriers.example.yaml')] });
+    } finally {
+      delete process.env.SUMMIT_API_KEY;
+    }
+  });
+  after(async () => {
+    await srv.cleanup();
+  });
+
+  // jansson refuses a string that is not UTF-8, and the error reply then
+  // fell back to 500 "out of memory"
+  it('POST /v1/carrier/%FF"x/rate -> 404 naming the carrier with U+FFFD, not a 500', async () => {
+    const res = await call(srv, 'POST', '/v1/carrier/%FF%22x/rate', { body: EXAMPLE_1 });
+    assert.equal(res.status, 404, res.text);
+    assert.deepEqual(res.json(), {
+      error: {
+        code: 'not_found',
+        message: 'carrier "\uFFFD"x" is not rated on this server (its carrier registry leaves it out or asks it remotely)',
+        path: '',
+      },
+    });
+    // a carrier the registry asks remotely, named in plain ASCII: the same answer
+    const summit = await call(srv, 'POST', '/v1/carrier/summit-direct/rate', { body: EXAMPLE_1 });
+    assert.equal(summit.status, 404, summit.text);
+    assert.match(summit.json().error.message, /^carrier "summit-direct" is not rated on this server/);
+  });
+});
