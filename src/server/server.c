@@ -1222,11 +1222,40 @@ static size_t unescape_url(void *cls, struct MHD_Connection *conn, char *uri)
     return strstr(uri, "%00") ? strlen(uri) : MHD_http_unescape(uri);
 }
 
+/* At most `cap` - 1 bytes of a header's name or value for a message: bytes that are
+ * not printable ASCII become '?' (the message must stay valid UTF-8). */
+static void printable_name(const char *name, char *out, size_t cap)
+{
+    size_t j = 0;
+    for (; name[j] && j + 1 < cap; j++) {
+        unsigned char ch = (unsigned char)name[j];
+        out[j] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    out[j] = '\0';
+}
+
+/* Whether the request's body is in a content coding (gzip, br...), named in
+ * `coding`: nothing here decodes one, and read as JSON it failed as
+ * "invalid JSON at 1:1: unable to decode byte 0x8b". A request without a
+ * body, or whose coding is identity, has none. */
+static bool coded_body(struct MHD_Connection *conn, char *coding, size_t cap)
+{
+    const char *ce = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Encoding");
+    if (!ce || !*ce || strcasecmp(ce, "identity") == 0)
+        return false;
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (!MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding") &&
+        (!cl || strtoull(cl, NULL, 10) == 0))
+        return false;
+    printable_name(ce, coding, cap);
+    return true;
+}
+
 static void screen_request(mq_server *s, struct MHD_Connection *conn, conn_req *cr, const char *url,
                            const char *method)
 {
     const mq_server_limits *l = &s->cfg.limits;
-    char msg[160], size[32];
+    char msg[160], size[32], coding[32];
     if (url_length(conn, url) > l->max_url) {
         size_text(l->max_url, size, sizeof size);
         snprintf(msg, sizeof msg, "URL longer than %s", size);
@@ -1249,6 +1278,10 @@ static void screen_request(mq_server *s, struct MHD_Connection *conn, conn_req *
         refuse(cr, 403, "cross_site_request",
                "a page of another site may not send this request (its Origin, Sec-Fetch-Site "
                "or Referer names another site)");
+    } else if (coded_body(conn, coding, sizeof coding)) {
+        snprintf(msg, sizeof msg,
+                 "the body's Content-Encoding %s is not accepted: send it uncompressed", coding);
+        refuse(cr, 415, "unsupported_media_type", msg);
     }
 }
 
@@ -1311,18 +1344,6 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
         c->chunked = value && strcasecmp(value, "chunked") == 0;
     }
     return MHD_YES;
-}
-
-/* At most `cap` - 1 bytes of a field name for a message: bytes that are
- * not printable ASCII become '?' (the message must stay valid UTF-8). */
-static void printable_name(const char *name, char *out, size_t cap)
-{
-    size_t j = 0;
-    for (; name[j] && j + 1 < cap; j++) {
-        unsigned char ch = (unsigned char)name[j];
-        out[j] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-    }
-    out[j] = '\0';
 }
 
 /* True (cr refused) when the request's headers do not say unambiguously

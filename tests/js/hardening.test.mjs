@@ -14,6 +14,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { BIN, REPO_ROOT, startServer, stopAll, rawRequest, runCli, sleep, deadline, makeTemp } from './lib/server.mjs';
@@ -423,6 +424,27 @@ describe('message framing', () => {
     const ok = await get(srv.port, '/healthz', 'User-Agent: curl/8.0 (x86_64; +https://x.example)\r\n' +
       'Accept: */*\r\nCookie: a=b; c="d"\r\nX-Custom_Name.v2~: 1\r\n');
     assert.equal(ok.status, 200, ok.text);
+  });
+  it('a body in a content coding (gzip) -> 415 naming it, the body dropped and the connection kept; identity is served', async () => {
+    // it used to be read as JSON: 400 "invalid JSON at 1:1: unable to decode byte 0x8b"
+    const gz = gzipSync(Buffer.from(EXAMPLE));
+    const saved = async () => JSON.parse((await get(srv.port, '/healthz')).text).quotes_saved;
+    const before = await saved();
+    const head = (route, type, coding, len) =>
+      `POST ${route} HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Type: ${type}\r\n` +
+      `Content-Encoding: ${coding}\r\nContent-Length: ${len}\r\n\r\n`;
+    for (const [route, type] of [['/v1/quotes', 'application/json'], ['/v1/acord', 'application/xml']]) {
+      const res = await converse(srv.port, Buffer.concat([Buffer.from(head(route, type, 'gzip', gz.length)), gz,
+        Buffer.from(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nConnection: close\r\n\r\n`)]));
+      assert.deepEqual(res.text.match(/HTTP\/1\.1 \d{3}/g), ['HTTP/1.1 415', 'HTTP/1.1 200'], `${route}: ${res.text.slice(0, 600)}`);
+      const parsed = parseResponse(Buffer.from(res.text, 'latin1'), false);
+      assertSecurityHeaders(parsed, route);
+      const err = assertJsonError(parsed, 415, 'unsupported_media_type');
+      assert.equal(err.error.message, "the body's Content-Encoding gzip is not accepted: send it uncompressed", route);
+    }
+    assert.equal(await saved(), before, 'nothing saved');
+    const plain = await exchange(srv.port, head('/v1/quotes', 'application/json', 'identity', Buffer.byteLength(EXAMPLE)) + EXAMPLE);
+    assert.equal(plain.status, 201, plain.text.slice(0, 300));
   });
 });
 
