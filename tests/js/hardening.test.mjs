@@ -564,7 +564,11 @@ describe('stopping while clients never finish', () => {
       const unread = await openIdle(srv.port);
       unread.pause(); // never reads: the answers fill the socket's buffers
       unread.write(`GET /static/app.js HTTP/1.1\r\n${host}\r\n`.repeat(600));
+      // until the answers fill the socket's buffers: no more are sent
+      const answered = () => srv.events().filter((e) => e.path === '/static/app.js').length;
       await srv.waitForLog((e) => e.method === 'GET' && e.path === '/static/app.js');
+      for (let last = -1; answered() !== last; await sleep(300)) last = answered();
+      assert.ok(answered() < 600, 'the unread answers are stuck');
       const saved = await post(srv.port, '/v1/quotes', EXAMPLE);
       assert.equal(saved.status, 201, saved.text);
       const info = await srv.stop();
