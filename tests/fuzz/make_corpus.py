@@ -73,6 +73,15 @@ def requests():
     for p in sorted(glob.glob(os.path.join(ROOT, 'tests', 'data', 'acord', '*.xml'))):
         put('fuzz_acord', read(p), os.path.basename(p))
         put('fuzz_api', b'POST /v1/acord application/xml\n' + read(p), os.path.basename(p))
+    # an ACORD request naming a carrier no one has (a 422 at its XPath), and
+    # a carrier endpoint whose id is not UTF-8 (an error quoting it)
+    harbor = read(os.path.join(ROOT, 'tests', 'data', 'acord', 'harbor-example-1.xml'))
+    put('fuzz_api', b'POST /v1/acord application/xml\n' + harbor.replace(
+        b'<PersPolicy>', b'<PersPolicy><com.multiquote_CarrierId>harbor</com.multiquote_CarrierId>'
+        b'<com.multiquote_CarrierId>x"} 1\nmq_fake 1</com.multiquote_CarrierId>', 1),
+        'acord-unknown-carrier.xml')
+    put('fuzz_api', b'POST /v1/carrier/\xff"x/rate\n' +
+        read(os.path.join(ROOT, 'examples', 'oh-single-driver.json')), 'carrier-id-not-utf8')
 
 
 def plans():
