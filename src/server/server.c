@@ -732,9 +732,11 @@ static void http_req_init(mq_http_req *r, conn_req *cr, const char *method,
  * committed waited for its thread to rate every request that had arrived
  * on it meanwhile (0.2 ms each, a dozen at a time under load): most of the
  * p99 beyond the commit itself. A rated quote goes to the store from here
- * (mq_server_save_and_answer), and the writer resumes the connection; an
- * answer that is not saved first (an error, a fan-out to remote carriers)
- * goes back to the connection's thread, which sends it (send_rated). */
+ * (mq_server_save_and_answer), and the writer resumes the connection; so
+ * does a fan-out to remote carriers, begun here, once it ends. An answer
+ * that is not saved first (an error, an event stream) goes back to the
+ * connection's thread, which sends it (send_rated), or frees it when the
+ * client has left meanwhile (drop_unsent). */
 typedef struct mq_raters {
     pthread_mutex_t lock; /* guards the queue and stop */
     pthread_cond_t work;
@@ -783,9 +785,44 @@ static void rate_request(mq_server *s, conn_req *cr)
         free(r);
         return;
     }
+    if (r->fanout && !mq_fanout_streams(r->fanout)) {
+        /* waits on remote carriers: begun here, the connection still
+         * suspended, and its end saves and answers it (through
+         * mq_server_save_and_answer) as a rated quote's save does. Handed
+         * back to the connection's thread instead, it was lost with a
+         * client that left before that thread took it (drop_unsent) */
+        mq_fanout *f = r->fanout;
+        cr->route = r->route;
+        cr->deferred = true;
+        mq_arena_free(&r->arena);
+        free(r);
+        mq_fanout_begin(f, cr, cr->conn); /* cr may be answered and gone once it returns */
+        return;
+    }
     cr->reply = r;
     cr->rated = true;
     mq_listener_resume(cr->server->listener, cr->conn);
+}
+
+/* A rated request's answer that was never sent: its client left while it
+ * was rated, and libmicrohttpd closed the connection on its resume without
+ * calling on_request again. Freed here; it was leaked (some 4 KiB a
+ * request: a client posting invalid requests and hanging up grew the
+ * server without bound). An event stream never started is let go by both
+ * its references, the response's and the fan-out's own, never begun. */
+static void drop_unsent(conn_req *cr)
+{
+    mq_http_req *r = cr->reply;
+    if (!r)
+        return;
+    cr->reply = NULL;
+    if (r->fanout) {
+        mq_fanout_stream_release(r->fanout);
+        mq_fanout_stream_release(r->fanout);
+    }
+    free(r->response);
+    mq_arena_free(&r->arena);
+    free(r);
 }
 
 static void *rater_main(void *arg)
@@ -1618,6 +1655,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     log_path(cr->path ? cr->path : "", path, sizeof path);
     log_request(cr, path, ns, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
     bool started = cr->started;
+    drop_unsent(cr);
     free(cr->body);
     mq_store_packed_free(&cr->q);
     free(cr->sealed);
