@@ -36,6 +36,7 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -1339,7 +1340,8 @@ static void screen_request(mq_server *s, struct MHD_Connection *conn, conn_req *
  * CR or LF in a field's value is refused too). */
 
 typedef struct framing_count {
-    int content_length, transfer_encoding;
+    int content_length, transfer_encoding, host;
+    bool bad_host;         /* a Host that is not host[:port] */
     bool chunked;          /* the one Transfer-Encoding is exactly "chunked" */
     const char *bad_name;  /* the first field name that is not a token */
     const char *bad_value; /* the name of the first field whose value holds a CR or LF */
@@ -1362,6 +1364,16 @@ static bool is_token(const char *s)
     return true;
 }
 
+/* Whether a Host value can be uri-host [":" port] (RFC 3986 3.2.2: a
+ * name, an IPv4 address or an IPv6 one in brackets); empty is allowed. */
+static bool is_host(const char *v)
+{
+    for (; *v; v++)
+        if (!isalnum((unsigned char)*v) && !strchr("-._~!$&'()*+,;=%:[]", *v))
+            return false;
+    return true;
+}
+
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
@@ -1376,7 +1388,10 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
         c->bad_value = key;
     if (strcasecmp(key, "Content-Length") == 0)
         c->content_length++;
-    else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+    else if (strcasecmp(key, "Host") == 0) {
+        c->host++;
+        c->bad_host |= value && !is_host(value);
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
         c->transfer_encoding++;
         c->chunked = value && strcasecmp(value, "chunked") == 0;
     }
@@ -1401,7 +1416,12 @@ static bool refuse_bad_framing(struct MHD_Connection *conn, conn_req *cr, const 
         printable_name(c.bad_value, name, sizeof name);
         snprintf(msg, sizeof msg, "the value of the header field %s holds a CR or LF", name);
         refuse(cr, 400, "malformed_request", msg);
-    } else if (c.content_length > 1)
+    } else if (c.host > 1)
+        refuse(cr, 400, "malformed_request", "the request has more than one Host header; send one");
+    else if (c.bad_host)
+        refuse(cr, 400, "malformed_request",
+               "the Host header is not a host name or address with an optional :port");
+    else if (c.content_length > 1)
         refuse(cr, 400, "malformed_request",
                "the request has more than one Content-Length header; send one");
     else if (c.transfer_encoding > 1)

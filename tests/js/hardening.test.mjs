@@ -419,8 +419,25 @@ describe('message framing', () => {
       const err = assertJsonError(parsed, 400, 'malformed_request');
       assert.equal(err.error.message, message, what);
     }
+    // RFC 9112 3.2: one Host, and a host[:port] in it
+    for (const [what, hosts, message] of [
+      ['two Hosts', `${host}Host: evil.example\r\n`, 'the request has more than one Host header; send one'],
+      ['a Host with a space', 'Host: a b\r\n', 'the Host header is not a host name or address with an optional :port'],
+      ['a Host with a path', 'Host: a.example/x\r\n', 'the Host header is not a host name or address with an optional :port'],
+    ]) {
+      const res = await converse(srv.port, `POST /v1/quotes HTTP/1.1\r\n${hosts}Content-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(EXAMPLE)}\r\n\r\n${EXAMPLE}`);
+      assert.ok(res.closed, `${what}: the connection is closed`);
+      const parsed = parseResponse(Buffer.from(res.text, 'latin1'), true);
+      assert.equal(assertJsonError(parsed, 400, 'malformed_request').error.message, message, what);
+    }
     assert.equal(await saved(), before, 'no smuggled quote was saved');
-    // well-formed fields of every usual kind are served as before
+    // well-formed fields of every usual kind are served as before (an
+    // empty Host, a bracketed IPv6 one with a port)
+    for (const h of ['Host: \r\n', 'Host: [::1]:8080\r\n', 'Host: quotes.example:443\r\n']) {
+      const res = await exchange(srv.port, `GET /healthz HTTP/1.1\r\n${h}\r\n`);
+      assert.equal(res.status, 200, h);
+    }
     const ok = await get(srv.port, '/healthz', 'User-Agent: curl/8.0 (x86_64; +https://x.example)\r\n' +
       'Accept: */*\r\nCookie: a=b; c="d"\r\nX-Custom_Name.v2~: 1\r\n');
     assert.equal(ok.status, 200, ok.text);
