@@ -52,12 +52,14 @@
 
 enum { BODY_MAX = 1024 * 1024, PATH_MAX_LEN = 512, DRAIN_SECONDS = 10, WATCH_TICK_MS = 200 };
 /* A refused body announced at more than this many times --max-body is not
- * drained: the refusal is sent at once (on_request). */
+ * drained: the refusal is sent at once (on_request); one not announced
+ * (chunked) is read that far, then its connection is closed. */
 enum { FAR_TOO_BIG = 16 };
 
 typedef struct conn_req {
     char *body;
     size_t len, cap;
+    size_t dropped; /* bytes of a refused body read and dropped */
     bool too_big;
     /* a quote waiting for its group commit while the connection is suspended */
     struct MHD_Connection *conn;
@@ -1554,8 +1556,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (cr->reject)
-            return MHD_YES; /* refused: the body is read and dropped */
+        if (cr->reject) {
+            /* refused: the body is read and dropped, up to FAR_TOO_BIG
+             * times the limit; beyond, the connection is closed without an
+             * answer (a chunked body says its size to nobody: this is the
+             * limit a declared one gets at once), instead of being read
+             * at full speed for up to the request timeout */
+            cr->dropped += n;
+            return cr->dropped / FAR_TOO_BIG > l->max_body ? MHD_NO : MHD_YES;
+        }
         if (cr->len + n > l->max_body) {
             refuse_too_large(cr, l->max_body);
             return MHD_YES;

@@ -287,6 +287,28 @@ describe('size limits', () => {
     assert.equal(drained.headers.connection, undefined, 'kept open');
   });
 
+  it('a chunked body far beyond the limit is read no further than 16 times the limit: the connection is closed', async () => {
+    // it used to be read and dropped for as long as it came, up to the
+    // request timeout (60 s here), at whatever speed the client sent it
+    const since = srv.events().length;
+    const sock = await openIdle(srv.port);
+    const chunk = 'z'.repeat(1024);
+    sock.write(`POST /v1/quotes/far HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Type: application/json\r\n` +
+      'Transfer-Encoding: chunked\r\n\r\n');
+    let sent = 0;
+    const started = Date.now();
+    while (!sock.destroyed && !sock.writableEnded && Date.now() - started < 8000 && sent < 4096 * 1024) {
+      sock.write(`400\r\n${chunk}\r\n`);
+      sent += 1024;
+      if (sent % (64 * 1024) === 0) await sleep(20);
+    }
+    const open = await Promise.race([sock.closedAfter.then(() => false), sleep(3000).then(() => true)]);
+    sock.destroy();
+    assert.equal(open, false, `still open after ${sent} bytes of body`);
+    const line = await srv.waitForLog((e) => e.path === '/v1/quotes/far', { since });
+    assert.deepEqual([line.status, line.aborted], [0, true]);
+  });
+
   it('refusals keep the connection usable when the body was read', async () => {
     // two requests on one connection: the 413 body is dropped, the next one answered
     const big = 'y'.repeat(5000);
