@@ -19,14 +19,16 @@
  * Hardening: the listener caps connections (in all and per address);
  * libmicrohttpd closes idle ones and answers 431/414 itself when a request overflows a
  * connection's memory; below that, on_request refuses, with a JSON error and
- * the usual security headers, a request whose body's end is ambiguous
- * (answered at once, the connection closed: see "Message framing"), a URL,
- * headers or body over the configured limits, an API client over its rate
- * (ratelimit.c, 429 with Retry-After) and a cross-site POST (403). Other
- * refusals are decided when the headers arrive and answered after the body
- * has been read and dropped, so the client sees them (at once, closing the
- * connection, when the client waits for 100-continue or announces a body
- * of more than 16 times the limit).
+ * the usual security headers, a request whose body's end is ambiguous or
+ * whose header fields are malformed (answered at once, the connection
+ * closed: see "Message framing"), a URL, headers or body over the
+ * configured limits, an API client over its rate (ratelimit.c, 429 with
+ * Retry-After), a cross-site POST (403) and a body in a content coding
+ * (415). Other refusals are decided when the headers arrive and answered
+ * after the body has been read and dropped, so the client sees them (at
+ * once, closing the connection, when the client waits for 100-continue or
+ * announces a body of more than 16 times the limit; a chunked body is
+ * dropped up to that much, then its connection closed).
  * A watcher thread cuts connections whose request trickles in for longer
  * than the request timeout (slowloris), which the idle timeout alone cannot.
  */
