@@ -233,6 +233,32 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.equal((await answers[1].json()).error.code, 'unsupported_media_type');
   });
 
+  it('with MQ_CARRIER_TOKEN set, the carrier endpoint answers only the bearer of that token', async () => {
+    const saved = process.env.MQ_CARRIER_TOKEN;
+    process.env.MQ_CARRIER_TOKEN = 'tok-3f9a-secret';
+    let node;
+    try {
+      node = await startServer(); // the environment is the server's
+    } finally {
+      if (saved === undefined) delete process.env.MQ_CARRIER_TOKEN;
+      else process.env.MQ_CARRIER_TOKEN = saved;
+    }
+    const ask = (auth) => fetch(`${node.url}/v1/carrier/harbor/rate`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) },
+      body: JSON.stringify(HARBOR_1),
+    });
+    for (const auth of [null, 'Bearer tok-3f9a-secreT', 'Bearer tok-3f9a-secret2', 'Bearer tok-3f9a', 'Bearer ', 'tok-3f9a-secret']) {
+      const res = await ask(auth);
+      assert.equal(res.status, 401, String(auth));
+      assert.deepEqual((await res.json()).error,
+        { code: 'unauthorized', message: 'this carrier endpoint needs its bearer token', path: '' });
+    }
+    const ok = await ask('Bearer tok-3f9a-secret');
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.json()).premium.total, 714);
+  });
+
   it('the carrier endpoint answers home, renters and term life; health, not a remote line, is a 422', async () => {
     const shopper = (name) =>
       JSON.parse(readFileSync(path.join(REPO_ROOT, 'tests', 'data', 'shoppers', `${name}.json`), 'utf8'));
