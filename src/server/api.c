@@ -644,15 +644,19 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
         mq_api_error(r, 500, "sealed_data", err, "");
     } else if (!mq_req_parse(request, strlen(request), &r->arena, &in, &errs)) {
         /* saved by a program whose checks were looser: the quote stands,
-         * but today's engine cannot take its request to work the steps out */
+         * but today's engine cannot take its request to work the steps out.
+         * The answer names the field, not the check's message, which may
+         * quote the saved value (a birth date) to whoever holds the id;
+         * `multiquote requote` tells the operator the whole of it */
         if (errs.count == 0)
             mq_api_error(r, 500, "internal", "out of memory", "");
         else
             mq_api_error(r, 409, "request_outdated",
                          mq_arena_printf(&r->arena,
                                          "the saved request no longer passes this program's "
-                                         "checks (%s), so its worksheet cannot be worked out again",
-                                         mq_req_error_text(&errs.items[0], &r->arena)),
+                                         "checks (at %s), so its worksheet cannot be worked out "
+                                         "again",
+                                         *errs.items[0].path ? errs.items[0].path : "the top"),
                          "");
     } else {
         /* the market's rules too (a health plan's tax credit, from the
