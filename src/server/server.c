@@ -211,10 +211,16 @@ static bool looks_like_vin(const char *p, size_t n)
     return true;
 }
 
+/* How much of a quote id the access log keeps: all but its last 22
+ * characters (110 of the 128 random bits), so a line can be matched with a
+ * quote while the log, which operators and their tools read widely, cannot
+ * open one (the id is all it takes: GET /v1/quotes/{id}, /q/{id}). */
+enum { LOGGED_ID_HIDDEN = 22 };
+
 /* A request's path as the access log keeps it. A VIN is personal data: the
  * VIN route is logged as "/v1/vin/{vin}", and any other path's segment
- * that could be a VIN (a mistyped route, //v1/vin/...) as "{vin}"; then
- * safe_path. */
+ * that could be a VIN (a mistyped route, //v1/vin/...) as "{vin}"; a quote
+ * id is cut to its start and "..." (LOGGED_ID_HIDDEN); then safe_path. */
 static void log_path(const char *in, char *out, size_t n)
 {
     if (strncmp(in, "/v1/vin/", 8) == 0) {
@@ -228,6 +234,11 @@ static void log_path(const char *in, char *out, size_t n)
         if (looks_like_vin(p, seg)) {
             memcpy(masked + j, "{vin}", 5);
             j += 5;
+        } else if (mq_store_id_valid(p, seg) && j + seg + 6 < sizeof masked) {
+            memcpy(masked + j, p, seg - LOGGED_ID_HIDDEN);
+            j += seg - LOGGED_ID_HIDDEN;
+            memcpy(masked + j, "...", 3);
+            j += 3;
         } else {
             size_t take = seg < sizeof masked - 6 - j ? seg : sizeof masked - 6 - j;
             memcpy(masked + j, p, take);
