@@ -192,16 +192,6 @@ json_t *rq_member(req *r, const json_t *obj, const char *key, bool required)
     return NULL;
 }
 
-const char *rq_get_string(req *r, const json_t *obj, const char *key, bool required)
-{
-    json_t *v = rq_member(r, obj, key, required);
-    if (v && !json_is_string(v)) {
-        rq_err_type(r, key, "a string", v);
-        return NULL;
-    }
-    return v ? json_string_value(v) : NULL;
-}
-
 /* Characters of UTF-8 text (jansson's strings are valid UTF-8): its bytes
  * that do not continue a character. */
 static size_t utf8_chars(const char *s)
@@ -210,6 +200,24 @@ static size_t utf8_chars(const char *s)
     for (; *s; s++)
         n += ((unsigned char)*s & 0xC0) != 0x80;
     return n;
+}
+
+/* A string member of at most MAX_TEXT characters: no name, street or
+ * email is longer, and every saved quote keeps its request (a 1 MiB
+ * first_name was stored, from anyone, at the rate limit's pace). */
+const char *rq_get_string(req *r, const json_t *obj, const char *key, bool required)
+{
+    json_t *v = rq_member(r, obj, key, required);
+    if (v && !json_is_string(v)) {
+        rq_err_type(r, key, "a string", v);
+        return NULL;
+    }
+    const char *s = v ? json_string_value(v) : NULL;
+    if (s && json_string_length(v) > MAX_TEXT && utf8_chars(s) > MAX_TEXT) {
+        rq_err_at(r, key, "is longer than %d characters", MAX_TEXT);
+        return NULL;
+    }
+    return s;
 }
 
 /* A short identifier (ids, carrier ids), copied into the arena: 1 to

@@ -17,6 +17,7 @@
 enum {
     MAX_CARRIERS = 64,
     MAX_ID = 64,
+    MAX_TEXT = 256, /* characters of any other string: a name, a street, an email */
     MAX_PATH = 256,
     MAX_ERRORS = (int)(sizeof(((mq_req_errors *)0)->items) / sizeof(mq_req_error)),
     MAX_AGE = 120, /* oldest plausible age of anyone in a request, on the effective date */

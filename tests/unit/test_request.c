@@ -424,6 +424,34 @@ static void test_id_length_counts_characters(void **state)
     expect_error(req, "drivers[0].id", "must be 1 to 64 characters");
 }
 
+/* Any other string is at most 256 characters (not bytes): a name, street,
+ * licence number or email of 256 two-byte "é" is taken, of 257 refused at
+ * its path; a 300 KB first name was stored with the quote. */
+static void test_text_length_counts_characters(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {"applicant.first_name", "applicant.address.street",
+                                        "drivers[0].license.number", "vehicles[0].model"};
+    char text[2 * 257 + 3];
+    for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
+        char *p = text + 1;
+        text[0] = '"';
+        for (int i = 0; i < 256; i++, p += 2)
+            memcpy(p, "\xc3\xa9", 2);
+        strcpy(p, "\"");
+        json_t *req = ts_example_request(EXAMPLES, 0);
+        ts_set_path(req, paths[k], ts_json(text));
+        mq_arena a;
+        mq_input in;
+        expect_ok(req, &a, &in);
+        mq_arena_free(&a);
+        strcpy(p, "\xc3\xa9\"");
+        req = ts_example_request(EXAMPLES, 0);
+        ts_set_path(req, paths[k], ts_json(text));
+        expect_error(req, paths[k], "is longer than 256 characters");
+    }
+}
+
 static void test_incident_before_birth(void **state)
 {
     (void)state;
@@ -896,6 +924,7 @@ int main(void)
         cmocka_unit_test(test_licensed_before_fourteen),
         cmocka_unit_test(test_incident_before_birth),
         cmocka_unit_test(test_id_length_counts_characters),
+        cmocka_unit_test(test_text_length_counts_characters),
         cmocka_unit_test(test_incident_after_effective_date),
         cmocka_unit_test(test_speeding_needs_mph_over),
         cmocka_unit_test(test_number_ranges),
