@@ -397,12 +397,25 @@ typedef struct mq_work_step {
     double running;
 } mq_work_step;
 
+/* Health: the benchmark plan the premium tax credit was worked out from
+ * (the market's rank-th cheapest plan of its metal level, priced for the
+ * household without tobacco use), as mq_rate_market found it. */
+typedef struct mq_benchmark {
+    const mq_plan *plan; /* NULL when no plan of the benchmark metal quoted */
+    int64_t cents;       /* its monthly premium for the household; -1 with no plan */
+    int candidates;      /* how many plans of its metal quoted (0 with no plan) */
+} mq_benchmark;
+
 typedef struct mq_result {
     const char *carrier_id, *carrier_name, *carrier_rating;
     const mq_plan *plan; /* NULL when the carrier has no plan for the request */
     /* A remote carrier's own plan id and version (plan is NULL then) */
     const char *remote_plan_id, *remote_plan_version;
     mq_status status;
+    /* health: the plan's metal level, an MQ_DOM_METAL code; -1 when not a
+     * health plan (here, in the room after status, so that recording the
+     * benchmark below left the struct, zeroed for every rating, its size) */
+    int metal;
     const char **reasons; /* declined/unavailable/error, arena strings */
     int nreasons;
     const char **notes;
@@ -424,11 +437,14 @@ typedef struct mq_result {
     /* term_life: the class the carrier placed the applicant in */
     const char *health_class;
     /* health: the plan's product facts and the premium tax credit */
-    const char *plan_name;
-    int metal; /* MQ_DOM_METAL code, -1 when not a health plan */
+    const char *plan_name; /* and `metal`, above */
     int64_t deductible_cents, out_of_pocket_max_cents;
     int64_t gross_cents, credit_cents, net_cents;
     const char *credit_note; /* why there is no credit, or how it was found */
+    /* the benchmark the credit came from, shared by every result of the
+     * quote (arena): set by the market rules (mq_rate_market), NULL when
+     * none were applied (other lines, no market in effect) */
+    const mq_benchmark *benchmark;
 } mq_result;
 
 /* Derived variables kept from one rating of a plan for the next ratings of
@@ -495,6 +511,18 @@ int mq_codegen_write(const mq_engine *e, FILE *out, FILE *log);
  * premium tax credit for health; nothing for other lines). mq_rate_all does
  * this itself; re-rating a saved quote plan by plan needs it. */
 bool mq_rate_market(const mq_engine *e, const mq_input *in, mq_result *results, int n, mq_arena *a);
+
+/* The same with the health benchmark given instead of chosen from the plans
+ * in effect: a saved quote re-rated with the benchmark plan version it
+ * recorded, so that plans loaded since (a cheaper silver plan, a new version
+ * of the benchmark's) cannot move its credit. given->plan is rated again
+ * for `in` without tobacco use (NULL: no plan of the metal quoted then, so
+ * there is no credit); given->candidates is how many plans of its metal
+ * quoted then (the credit note names the benchmark by it); given->cents is
+ * not read. The market itself is still the one in effect on the date.
+ * NULL `given` chooses the benchmark as mq_rate_market does. */
+bool mq_rate_market_given(const mq_engine *e, const mq_input *in, const mq_benchmark *given,
+                          mq_result *results, int n, mq_arena *a);
 
 /* The contract's order: quoted by ascending total, then the rest (used by
  * mq_rate_all; for callers that gather results themselves). */

@@ -941,9 +941,11 @@ typedef struct mq_market {
 
 mq_market *mq_market_load(const char *dir, mq_diags *d);
 void mq_market_free(mq_market *m);
-/* Applies the premium tax credit to health results (gross, credit, net). */
-bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in, mq_result *res,
-                     int n, mq_arena *a);
+/* Applies the premium tax credit to health results (gross, credit, net)
+ * and records the benchmark in each; `given` as mq_rate_market_given's
+ * (NULL: chosen from e's plans in effect). */
+bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
+                     const mq_benchmark *given, mq_result *res, int n, mq_arena *a);
 const mq_market *mq_engine_market(const mq_engine *e, mq_line line, int32_t on);
 
 /* ---- The engine (plan.c loads it, select.c indexes it) ------------------ */

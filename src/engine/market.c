@@ -11,6 +11,9 @@
  * result's gross premium, the credit it uses and the net premium (26
  * U.S.C. 36B as described in ../shared/reference/aca-health.md); a plan of
  * a metal level the credit cannot be used for (catastrophic) gets none.
+ * Each result records the benchmark plan version and its premium, so that
+ * a saved quote is re-rated with that version (mq_rate_market_given)
+ * rather than with whatever silver plans are loaded by then.
  * mq_market_load refuses parameters that cannot price every eligible
  * household (bands with gaps, a guideline of 0, ...), naming file:line.
  */
@@ -377,52 +380,114 @@ static int64_t annual_contribution(const mq_band *b, int64_t income, int64_t gui
     return (int64_t)(((wide)income * num * 2 + q) / (q * 2));
 }
 
-static int cmp_i64(const void *a, const void *b)
+/* A plan of the benchmark metal that quoted, and its premium. */
+typedef struct priced {
+    const mq_plan *plan;
+    int64_t cents;
+} priced;
+
+/* Cheapest first; equal premiums by plan id, then version, so the plan
+ * recorded as the benchmark is the same on every run. */
+static int cmp_priced(const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
+    const priced *x = a, *y = b;
+    if (x->cents != y->cents)
+        return (x->cents > y->cents) - (x->cents < y->cents);
+    int c = strcmp(x->plan->plan_id, y->plan->plan_id);
+    return c ? c : strcmp(x->plan->version, y->plan->version);
 }
 
-/* The benchmark: every plan of the benchmark metal in effect for this
- * household -- whatever the shopper filtered out of the results -- rated
- * without tobacco use; the rank-th cheapest that quotes (or the dearest),
- * and in *count how many quote. */
-static bool benchmark(const mq_market *m, const mq_engine *e, const mq_input *in, mq_arena *a,
-                      int64_t *out, int *count)
+/* The request as the benchmark is priced: every member without tobacco
+ * use (the members' values copied into the arena). */
+static bool without_tobacco(const mq_input *in, mq_arena *a, mq_input *plain)
 {
-    mq_input plain = *in;
+    *plain = *in;
     int k = MQ_ENT_MEMBER;
     size_t cells = (size_t)in->count[k] * MQ_MEMBER_NFIELDS;
+    plain->values[k] = mq_arena_alloc(a, (cells ? cells : 1) * sizeof(double));
+    if (!plain->values[k])
+        return false;
+    memcpy(plain->values[k], in->values[k], cells * sizeof(double));
+    for (int32_t i = 0; i < in->count[k]; i++)
+        plain->values[k][(size_t)i * MQ_MEMBER_NFIELDS + MQ_XM_TOBACCO] = 0;
+    return true;
+}
+
+/* Plan p's premium for `plain` in *cents, -1 when it does not quote. Only
+ * the status and total are read: no coverages, notes or reasons are made. */
+static bool price(const mq_plan *p, const mq_input *plain, mq_arena *a, int64_t *cents)
+{
+    mq_result r;
+    if (!mq_rate_plan(p, plain, &(mq_rate_opts){.totals_only = true}, a, &r))
+        return false;
+    *cents = r.status == MQ_QUOTED ? r.total_cents : -1;
+    return true;
+}
+
+/* The benchmark chosen: every plan of the benchmark metal in effect for
+ * this household -- whatever the shopper filtered out of the results --
+ * rated without tobacco use; the rank-th cheapest that quotes (or the
+ * dearest). */
+static bool choose_benchmark(const mq_market *m, const mq_engine *e, const mq_input *plain,
+                             mq_arena *a, mq_benchmark *out)
+{
     int cap = mq_engine_plan_count(e) + 1;
     const mq_plan **plans = mq_arena_alloc(a, sizeof(*plans) * (size_t)cap);
     const char **ids = mq_arena_alloc(a, sizeof(*ids) * (size_t)cap);
-    int64_t *prices = mq_arena_alloc(a, sizeof(int64_t) * (size_t)cap);
-    plain.values[k] = mq_arena_alloc(a, (cells ? cells : 1) * sizeof(double));
-    if (!plain.values[k] || !prices || !plans || !ids)
+    priced *quoted = mq_arena_alloc(a, sizeof(*quoted) * (size_t)cap);
+    if (!plans || !ids || !quoted)
         return false;
-    memcpy(plain.values[k], in->values[k], cells * sizeof(double));
-    for (int32_t i = 0; i < in->count[k]; i++)
-        plain.values[k][(size_t)i * MQ_MEMBER_NFIELDS + MQ_XM_TOBACCO] = 0;
-    int n = mq_engine_select(e, in->line, in->state, in->effective_date, plans, ids, cap);
+    int n = mq_engine_select(e, plain->line, plain->state, plain->effective_date, plans, ids, cap);
     int np = 0;
     for (int i = 0; i < n; i++) {
         if (!plans[i] || plans[i]->metal != m->benchmark_metal)
             continue;
-        mq_result r;
-        /* only the status and total are read: no coverages, notes or reasons */
-        if (!mq_rate_plan(plans[i], &plain, &(mq_rate_opts){.totals_only = true}, a, &r))
+        int64_t cents;
+        if (!price(plans[i], plain, a, &cents))
             return false;
-        if (r.status == MQ_QUOTED)
-            prices[np++] = r.total_cents;
+        if (cents >= 0)
+            quoted[np++] = (priced){plans[i], cents};
     }
-    *count = np;
-    if (np == 0) {
-        *out = -1;
+    *out = (mq_benchmark){.plan = NULL, .cents = -1, .candidates = np};
+    if (np == 0)
         return true;
-    }
-    qsort(prices, (size_t)np, sizeof(int64_t), cmp_i64);
-    *out = prices[(np < m->benchmark_rank ? np : m->benchmark_rank) - 1];
+    qsort(quoted, (size_t)np, sizeof(*quoted), cmp_priced);
+    const priced *b = &quoted[(np < m->benchmark_rank ? np : m->benchmark_rank) - 1];
+    out->plan = b->plan;
+    out->cents = b->cents;
     return true;
+}
+
+/* The benchmark a saved quote recorded, rated again: the same plan
+ * version, whatever was loaded since. When it no longer quotes (it cannot,
+ * rated on the same request) there is no benchmark, and the result says
+ * so rather than keeping a premium not worked out here. */
+static bool given_benchmark(const mq_benchmark *given, const mq_input *plain, mq_arena *a,
+                            mq_benchmark *out)
+{
+    *out = (mq_benchmark){.plan = NULL, .cents = -1, .candidates = 0};
+    int64_t cents;
+    if (!given->plan)
+        return true;
+    if (!price(given->plan, plain, a, &cents))
+        return false;
+    if (cents >= 0) /* it was one of them: at least 1 */
+        *out = (mq_benchmark){given->plan, cents, given->candidates > 1 ? given->candidates : 1};
+    return true;
+}
+
+/* The benchmark of this quote, chosen or given, in arena memory that
+ * every result points at; NULL when memory ran out. */
+static const mq_benchmark *find_benchmark(const mq_market *m, const mq_engine *e,
+                                          const mq_input *in, const mq_benchmark *given,
+                                          mq_arena *a)
+{
+    mq_benchmark *b = mq_arena_alloc(a, sizeof(*b));
+    mq_input plain;
+    if (!b || !without_tobacco(in, a, &plain))
+        return NULL;
+    bool ok = given ? given_benchmark(given, &plain, a, b) : choose_benchmark(m, e, &plain, a, b);
+    return ok ? b : NULL;
 }
 
 /* Which plan the benchmark is, for the note: "second-lowest silver", or,
@@ -450,8 +515,8 @@ static const char *no_credit_note(int metal, mq_arena *a)
                            mq_symbol_name(MQ_DOM_METAL, metal));
 }
 
-bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in, mq_result *res,
-                     int n, mq_arena *a)
+bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
+                     const mq_benchmark *given, mq_result *res, int n, mq_arena *a)
 {
     const double *pol = in->values[MQ_ENT_POLICY];
     double size = pol[MQ_XP_HOUSEHOLD_SIZE], income = pol[MQ_XP_INCOME];
@@ -460,10 +525,10 @@ bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
                 : DEFAULT_GUIDELINE;
     double guideline = m->guideline_first[g] + m->guideline_additional[g] * (size - 1);
     double ratio = income / guideline;
-    int64_t bench = -1, credit = 0;
-    int nbench = 0;
-    if (!benchmark(m, e, in, a, &bench, &nbench))
+    const mq_benchmark *found = find_benchmark(m, e, in, given, a);
+    if (!found)
         return false;
+    int64_t bench = found->cents, credit = 0;
     const char *note = NULL;
     int64_t income_c = isnan(ratio) ? 0 : llround(income * 100);
     int64_t guideline_c = isnan(ratio) ? 0 : llround(guideline * 100);
@@ -493,7 +558,7 @@ bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
         note = mq_arena_printf(a,
                                "benchmark (%s) %lld.%02lld; expected "
                                "contribution %lld.%02lld a month (%.4f%% of income)",
-                               benchmark_name(m, nbench, a), (long long)(bench / 100),
+                               benchmark_name(m, found->candidates, a), (long long)(bench / 100),
                                (long long)(bench % 100), (long long)(monthly / 100),
                                (long long)(monthly % 100), pct);
     }
@@ -501,6 +566,7 @@ bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
         mq_result *r = &res[i];
         bool barred = r->metal >= 0 && (m->no_credit_metals & (1u << r->metal));
         r->credit_note = barred ? no_credit_note(r->metal, a) : note;
+        r->benchmark = found;
         if (r->status != MQ_QUOTED)
             continue;
         int64_t usable = barred ? 0 : credit;

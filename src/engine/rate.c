@@ -1040,9 +1040,15 @@ static void no_market(const mq_input *in, mq_result *results, int n, mq_arena *a
 
 bool mq_rate_market(const mq_engine *e, const mq_input *in, mq_result *results, int n, mq_arena *a)
 {
+    return mq_rate_market_given(e, in, NULL, results, n, a);
+}
+
+bool mq_rate_market_given(const mq_engine *e, const mq_input *in, const mq_benchmark *given,
+                          mq_result *results, int n, mq_arena *a)
+{
     const mq_market *m = mq_engine_market(e, in->line, in->effective_date);
     if (m)
-        return mq_market_apply(m, e, in, results, n, a);
+        return mq_market_apply(m, e, in, given, results, n, a);
     no_market(in, results, n, a); /* health results only: other lines have no metal */
     return true;
 }

@@ -19,7 +19,9 @@
  * and the Alaska and Hawaii poverty guidelines. Then the reference plans'
  * product facts, every row of the federal and the Utah age curve in every
  * plan and rating area, the worksheet, and that filtering the results by
- * metal or carrier does not move the benchmark.
+ * metal or carrier does not move the benchmark. Last, the benchmark each
+ * result records, and a quote re-rated with it (mq_rate_market_given): a
+ * silver plan loaded since does not move its credit.
  * Run from the repository root (meson's workdir for tests).
  */
 #include <stdarg.h>
@@ -1184,6 +1186,136 @@ static void test_no_market_prices_without_credit(void **state)
     mq_engine_free(e);
 }
 
+/* ---- The benchmark a quote records, and re-rating with it ---------------- */
+
+/* Every result of every worked example records the benchmark its credit
+ * came from -- also case 4's, which gets no credit: Buckeye Silver 3500
+ * (version 2026), the second-lowest of the 3 silver plans, at the
+ * example's benchmark premium. */
+static void test_benchmark_recorded(void **state)
+{
+    (void)state;
+    json_t *c;
+    size_t i;
+    json_array_foreach(cases(), i, c)
+    {
+        quote q;
+        rate(json_object_get(c, "request"), &arena, &q);
+        int64_t want =
+            cents_of(json_object_get(json_object_get(c, "expected"), "benchmark_monthly"));
+        for (int k = 0; k < q.n; k++) {
+            const mq_benchmark *b = q.res[k].benchmark;
+            assert_non_null(b);
+            assert_non_null(b->plan);
+            mq_plan_info pi;
+            mq_plan_get_info(b->plan, &pi);
+            assert_string_equal(pi.plan_id, "buckeye-silver-3500");
+            assert_string_equal(pi.version, "2026");
+            assert_cents(b->cents, want);
+            assert_int(b->candidates, 3);
+            assert_ptr_equal(b, q.res[0].benchmark); /* one for the quote */
+        }
+    }
+}
+
+/* The six reference plans and the market in a temporary folder, with a
+ * seventh: Cardinal Bronze HSA's rates as a silver plan (385.89 for case
+ * 1's single of 40), the cheapest silver; the engine to free. */
+static mq_engine *engine_with_cheap_silver(void)
+{
+    char dir[] = "/tmp/mq-aca-silver-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    shell(
+        "cp -r " PLANS "/buckeyehealth " PLANS "/cardinalcare " PLANS "/lakeviewhealth " PLANS
+        "/_markets %s/ && cp -r %s/cardinalcare/oh-health-bronze-hsa-2026 %s/cardinalcare/cheap && "
+        "sed -i -e 's/id: cardinal-bronze-hsa/id: cardinal-silver-cheap/' -e 's/metal: "
+        "bronze/metal: silver/' %s/cardinalcare/cheap/plan.yaml",
+        dir, dir, dir, dir);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    shell("rm -rf %s", dir);
+    if (!e)
+        fail_msg("%s", d.count ? d.items[0].text : "no engine");
+    mq_diags_free(&d);
+    return e;
+}
+
+/* Case 1's results re-rated one by one on engine e, as requote does, the
+ * market applied with benchmark `given` (NULL: chosen from e's plans). */
+static void rerate_with(const mq_engine *e, const quote *q, const mq_benchmark *given,
+                        mq_result *out)
+{
+    for (int i = 0; i < q->n; i++)
+        assert_true(mq_rate_plan(q->res[i].plan, &q->in, &(mq_rate_opts){0}, &arena, &out[i]));
+    assert_true(mq_rate_market_given(e, &q->in, given, out, q->n, &arena));
+}
+
+/* A cheaper silver plan loaded after a quote moves the benchmark of a new
+ * quote (Lakeview Silver 4000, 497.27: credit 497.27 - 154.99 = 342.28),
+ * but not the quote's re-rated with the benchmark it recorded (Buckeye
+ * Silver 3500 2026, one of 3 silver plans then): the credit stays 359.72
+ * and the note names "second-lowest silver" 514.71 as before. */
+static void test_given_benchmark_outlasts_new_plans(void **state)
+{
+    (void)state;
+    json_t *req = json_object_get(json_array_get(cases(), 0), "request");
+    quote then;
+    rate(req, &arena, &then);
+    int n = 0;
+    for (int i = 0; i < then.n; i++)
+        if (then.res[i].status == MQ_QUOTED)
+            then.res[n++] = then.res[i];
+    then.n = n;
+    assert_int(n, 6);
+    mq_engine *e = engine_with_cheap_silver();
+    mq_result now[6], again[6];
+    rerate_with(e, &then, NULL, now);
+    assert_cents(now[0].benchmark->cents, 49727);
+    assert_int(now[0].benchmark->candidates, 4);
+    assert_cents(now[0].credit_cents, 34228);
+
+    mq_benchmark given = {mq_engine_find_version(e, "buckeye-silver-3500", "2026"), -1, 3};
+    assert_non_null(given.plan);
+    rerate_with(e, &then, &given, again);
+    for (int i = 0; i < n; i++) {
+        assert_cents(again[i].gross_cents, then.res[i].gross_cents);
+        assert_cents(again[i].credit_cents, then.res[i].credit_cents);
+        assert_cents(again[i].net_cents, then.res[i].net_cents);
+        assert_string_equal(again[i].credit_note, then.res[i].credit_note);
+        assert_ptr_equal(again[i].benchmark->plan, given.plan);
+        assert_cents(again[i].benchmark->cents, 51471);
+        assert_int(again[i].benchmark->candidates, 3);
+    }
+    assert_cents(again[0].credit_cents, 35972);
+    mq_engine_free(e);
+}
+
+/* A quote that recorded no benchmark (no silver plan quoted then) gets no
+ * credit when re-rated, though silver plans are loaded now; and one whose
+ * given count of candidates is below its rank is named the rules' way. */
+static void test_given_no_benchmark(void **state)
+{
+    (void)state;
+    quote q;
+    rate(json_object_get(json_array_get(cases(), 0), "request"), &arena, &q);
+    mq_result *r = find(&q, "cardinal-bronze-hsa");
+    assert_non_null(r);
+    quote one = {q.in, r, 1};
+    mq_result again;
+    rerate_with(engine, &one, &(mq_benchmark){NULL, -1, 0}, &again);
+    assert_non_null(again.benchmark);
+    assert_null(again.benchmark->plan);
+    assert_cents(again.credit_cents, 0);
+    assert_cents(again.net_cents, 38589);
+    assert_string_equal(again.credit_note,
+                        "no premium tax credit: no silver plan is offered in this area");
+
+    const mq_plan *bench = mq_engine_find_version(engine, "buckeye-silver-3500", "2026");
+    rerate_with(engine, &one, &(mq_benchmark){bench, -1, 1}, &again);
+    assert_contains(again.credit_note, "benchmark (the only silver plan) 514.71");
+    assert_cents(again.credit_cents, 35972);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int main(void)
@@ -1213,6 +1345,9 @@ int main(void)
         T(test_no_credit_for_catastrophic),
         T(test_only_silver_plan_is_the_benchmark),
         T(test_no_market_prices_without_credit),
+        T(test_benchmark_recorded),
+        T(test_given_benchmark_outlasts_new_plans),
+        T(test_given_no_benchmark),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
