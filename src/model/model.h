@@ -92,16 +92,31 @@ char *mq_resp_dump(const json_t *doc, bool pretty);
  * bundle's): carrier, plan id and version ("" when the carrier had no plan),
  * status, total in cents (-1 when not quoted), and whether a remote carrier
  * rated it with its own plan (the result's "remote": true; false for results
- * saved before it was recorded, which are taken as rated here). */
+ * saved before it was recorded, which are taken as rated here). A health
+ * result also says which benchmark its credit came from (its "benchmark":
+ * plan id and version, "" when null, and candidates); benchmark_recorded is
+ * false for other lines, health results with no market in effect, and
+ * health quotes saved before it was recorded. */
 typedef struct mq_saved_result {
     const char *carrier, *plan_id, *version, *status;
     int64_t total_cents;
     bool remote;
+    bool benchmark_recorded;
+    const char *benchmark_plan_id, *benchmark_version;
+    int benchmark_candidates;
 } mq_saved_result;
 
 /* Reads them from the response text; strings live in the arena. Returns how
- * many, or -1 when the text is not a quote response. */
+ * many, or -1 when the text is not a quote response or memory ran out. */
 int mq_resp_saved_results(const char *response, mq_arena *a, mq_saved_result **out);
+
+/* The benchmark saved result `row` recorded, its plan version found among
+ * e's plans, in *out (for mq_rate_market_given): 1 when it is there
+ * (out->plan NULL when no plan of the benchmark metal quoted then); 0 when
+ * the row recorded none (a quote saved before benchmarks were recorded, or
+ * another line: choose it from the plans in effect, mq_rate_market); -1
+ * when its plan version is not loaded. */
+int mq_resp_saved_benchmark(const mq_engine *e, const mq_saved_result *row, mq_benchmark *out);
 
 /* ---- Bundles (bundle.c): auto and home or renters together ----------- */
 

@@ -289,6 +289,28 @@ static void write_strings(mq_jw *w, const char *const *s, int n)
     mq_jw_raw(w, "]");
 }
 
+/* The benchmark a health result's credit came from, as requote and the
+ * worksheet re-rate it later: {plan: {id, version}, premium, candidates},
+ * or null when no plan of the benchmark metal quoted. */
+static void write_benchmark(mq_jw *w, const mq_benchmark *b)
+{
+    mq_plan_info info;
+    if (!b->plan) {
+        mq_jw_raw(w, "null");
+        return;
+    }
+    mq_plan_get_info(b->plan, &info);
+    mq_jw_raw(w, "{\"plan\":{\"id\":");
+    mq_jw_str(w, info.plan_id);
+    mq_jw_raw(w, ",\"version\":");
+    mq_jw_str(w, info.version);
+    mq_jw_raw(w, "},\"premium\":");
+    mq_jw_cents(w, b->cents);
+    mq_jw_raw(w, ",\"candidates\":");
+    mq_jw_int(w, b->candidates);
+    mq_jw_raw(w, "}");
+}
+
 /* The per-line result extras of the contract: the class a term life carrier
  * assumed; a health plan's product facts and its premium tax credit. Amounts
  * that do not exist for a result (not quoted, no plan) are null. */
@@ -321,6 +343,10 @@ static void write_extras(mq_jw *w, const mq_input *in, const mq_result *r)
     if (r->credit_note) {
         mq_jw_raw(w, ",\"credit_note\":");
         mq_jw_str(w, r->credit_note);
+    }
+    if (r->benchmark) { /* the market was applied (a health quote since it is recorded) */
+        mq_jw_raw(w, ",\"benchmark\":");
+        write_benchmark(w, r->benchmark);
     }
 }
 
@@ -508,16 +534,39 @@ int mq_resp_saved_results(const char *response, mq_arena *a, mq_saved_result **o
         json_t *r = json_array_get(results, (size_t)i);
         json_t *plan = json_object_get(r, "plan");
         json_t *total = json_object_get(json_object_get(r, "premium"), "total");
+        json_t *bench = json_object_get(r, "benchmark");
+        json_t *bplan = json_object_get(bench, "plan");
+        json_t *among = json_object_get(bench, "candidates");
         (*out)[i] = (mq_saved_result){
-            arena_string(a, json_object_get(json_object_get(r, "carrier"), "id")),
-            arena_string(a, json_object_get(plan, "id")),
-            arena_string(a, json_object_get(plan, "version")),
-            arena_string(a, json_object_get(r, "status")),
-            json_is_number(total) ? (int64_t)llround(json_number_value(total) * 100) : -1,
-            json_is_true(json_object_get(r, "remote"))};
+            .carrier = arena_string(a, json_object_get(json_object_get(r, "carrier"), "id")),
+            .plan_id = arena_string(a, json_object_get(plan, "id")),
+            .version = arena_string(a, json_object_get(plan, "version")),
+            .status = arena_string(a, json_object_get(r, "status")),
+            .total_cents =
+                json_is_number(total) ? (int64_t)llround(json_number_value(total) * 100) : -1,
+            .remote = json_is_true(json_object_get(r, "remote")),
+            .benchmark_recorded = bench != NULL,
+            .benchmark_plan_id = arena_string(a, json_object_get(bplan, "id")),
+            .benchmark_version = arena_string(a, json_object_get(bplan, "version")),
+            .benchmark_candidates = json_is_integer(among) ? (int)json_integer_value(among) : 0};
+        if (!(*out)[i].carrier || !(*out)[i].plan_id || !(*out)[i].version || !(*out)[i].status ||
+            !(*out)[i].benchmark_plan_id || !(*out)[i].benchmark_version)
+            n = -1; /* out of memory */
     }
     json_decref(doc);
     return n;
+}
+
+int mq_resp_saved_benchmark(const mq_engine *e, const mq_saved_result *row, mq_benchmark *out)
+{
+    *out = (mq_benchmark){.plan = NULL, .cents = -1, .candidates = 0};
+    if (!row->benchmark_recorded)
+        return 0;
+    if (!*row->benchmark_plan_id) /* null: no plan of the benchmark metal quoted */
+        return 1;
+    out->plan = mq_engine_find_version(e, row->benchmark_plan_id, row->benchmark_version);
+    out->candidates = row->benchmark_candidates;
+    return out->plan ? 1 : -1;
 }
 
 /* ---- Worksheet (a jansson tree: only `explain` and its route use it) ---- */

@@ -2,9 +2,9 @@
  *
  * GET /v1/quotes/{id}/worksheet/{carrier} and `requote` read the response
  * text saved with a quote (mq_resp_saved_results) to find the plan version
- * each result was rated with. The store only ever holds responses the
- * server wrote, but a database is a file that can be edited or corrupted,
- * so the reader must refuse anything else cleanly. The input is the text.
+ * each result was rated with, and a health result's benchmark. The store only ever holds responses
+ * the server wrote, but a database is a file that can be edited or corrupted, so the reader must
+ * refuse anything else cleanly. The input is the text.
  */
 #include "model.h"
 
@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int n = mq_resp_saved_results(text, &a, &saved);
     for (int i = 0; i < n; i++) /* every string must be readable */
         if (strlen(saved[i].carrier) + strlen(saved[i].plan_id) + strlen(saved[i].version) +
-                strlen(saved[i].status) ==
+                strlen(saved[i].status) + strlen(saved[i].benchmark_plan_id) +
+                strlen(saved[i].benchmark_version) ==
             (size_t)-1)
             abort();
     mq_arena_free(&a);

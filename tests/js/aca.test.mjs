@@ -3,6 +3,7 @@
 //   - every worked example of ../shared/reference/aca-health.examples.json,
 //     quoted with `multiquote quote --json`: each plan's gross premium, tax
 //     credit and net premium to the cent, printed with exactly its cents;
+//     and the benchmark each result records (plan version and premium);
 //   - the expected contribution rounded from its exact value: a household
 //     of 3 with income 52,342.09 contributes 280.32 a month (3,363.89499999934
 //     a year), not 280.33, so the credit is 234.39 (it was a cent short);
@@ -70,6 +71,13 @@ describe('ACA health through the command line', () => {
           want.plan);
         assert.equal(got.coverages.length, c.expected.charged_members, want.plan);
       }
+      // every result records the benchmark: the second-lowest silver plan
+      // without tobacco, at the example's premium (also with no credit)
+      const results = JSON.parse(text).results;
+      for (const r of results)
+        assert.deepEqual(r.benchmark,
+          { plan: { id: 'buckeye-silver-3500', version: '2026' }, premium: c.expected.benchmark_monthly, candidates: 3 },
+          r.carrier.id);
       // money has exactly its cents: no 1018.6700000000001
       assert.doesNotMatch(text, /"(gross_premium|tax_credit|net_premium)": -?\d+\.\d{3,}/);
     });

@@ -718,6 +718,63 @@ static void a_remote_result_is_saved_as_remote(void **state)
     mq_arena_free(&a);
 }
 
+/* A health result records the benchmark its credit came from, after its
+ * credit note: {plan: {id, version}, premium, candidates}, or null when no
+ * plan of the benchmark metal quoted; the saved response gives it back for
+ * requote and the worksheet (mq_resp_saved_benchmark finds its version).
+ * A response saved before it was recorded has none: chosen again. */
+static void a_health_result_records_its_benchmark(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_input in;
+    mq_result *res;
+    int n;
+    rate_example("tests/data/shoppers/health-oh-single-40.json", &a, &in, &res, &n);
+    assert_true(n >= 2 && res[0].benchmark && res[0].benchmark->plan);
+    mq_result two[2] = {res[0], res[1]};
+    two[1].benchmark = &(mq_benchmark){NULL, -1, 0};
+    char *text = mq_resp_text(&in, two, 2, NULL, NULL);
+    assert_non_null(text);
+    assert_jansson_would_print(text);
+    assert_non_null(strstr(text, ",\"benchmark\":{\"plan\":{\"id\":\"buckeye-silver-3500\","
+                                 "\"version\":\"2026\"},\"premium\":514.71,\"candidates\":3},"
+                                 "\"coverages\":"));
+    assert_non_null(strstr(text, ",\"benchmark\":null,\"coverages\":"));
+    mq_saved_result *rows;
+    mq_benchmark b;
+    assert_int_equal(mq_resp_saved_results(text, &a, &rows), 2);
+    assert_true(rows[0].benchmark_recorded);
+    assert_string_equal(rows[0].benchmark_plan_id, "buckeye-silver-3500");
+    assert_string_equal(rows[0].benchmark_version, "2026");
+    assert_int_equal(rows[0].benchmark_candidates, 3);
+    assert_int_equal(mq_resp_saved_benchmark(engine, &rows[0], &b), 1);
+    assert_ptr_equal(b.plan, res[0].benchmark->plan);
+    assert_int_equal(b.candidates, 3);
+    assert_true(rows[1].benchmark_recorded); /* null: there was none */
+    assert_string_equal(rows[1].benchmark_plan_id, "");
+    assert_int_equal(mq_resp_saved_benchmark(engine, &rows[1], &b), 1);
+    assert_null(b.plan);
+    rows[0].benchmark_version = "1999"; /* a version not loaded */
+    assert_int_equal(mq_resp_saved_benchmark(engine, &rows[0], &b), -1);
+    free(text);
+    /* saved before benchmarks were recorded; another line's */
+    const char *old = "{\"results\":[{\"carrier\":{\"id\":\"x\"},\"plan\":{\"id\":\"x-oh\","
+                      "\"version\":\"1\"},\"status\":\"declined\"}]}";
+    assert_int_equal(mq_resp_saved_results(old, &a, &rows), 1);
+    assert_false(rows[0].benchmark_recorded);
+    assert_int_equal(mq_resp_saved_benchmark(engine, &rows[0], &b), 0);
+    assert_null(b.plan);
+    mq_arena_free(&a);
+
+    rate_example("examples/oh-single-driver.json", &a, &in, &res, &n);
+    text = mq_resp_text(&in, res, n, NULL, NULL);
+    assert_non_null(text);
+    assert_null(strstr(text, "benchmark"));
+    free(text);
+    mq_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -735,6 +792,7 @@ int main(void)
         cmocka_unit_test(property_tips_raise_the_deductible_one_step),
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
         cmocka_unit_test(a_remote_result_is_saved_as_remote),
+        cmocka_unit_test(a_health_result_records_its_benchmark),
     };
     return cmocka_run_group_tests_name("response", tests, load, unload);
 }
