@@ -7,6 +7,8 @@
  * behind later. A result a remote carrier rated with its own plan (saved
  * with "remote": true) cannot be rated again here: it is named as such,
  * counted in the summary as not checked, and the verdict is on the others.
+ * A health quote's credit is worked out from the benchmark plan version the
+ * quote recorded, not from the silver plans loaded today.
  */
 #include "cli.h"
 #include "server.h"
@@ -329,9 +331,37 @@ typedef struct requote_outcome {
     int checked, remote;
 } requote_outcome;
 
+/* The health benchmark the saved results recorded: the market chose one
+ * for the whole quote, so the first local row that recorded it says which.
+ * *given points at it in *b, or is NULL when no row recorded one: a quote
+ * saved before benchmarks were recorded chooses it again from the plans
+ * loaded now, as requote always did (a later silver plan can then move its
+ * credit), and other lines have none. False after saying so when its plan
+ * version is not loaded, as for a result's own version. */
+static bool saved_benchmark(const mq_engine *e, const mq_saved_result *rows, int nrows,
+                            mq_benchmark *b, const mq_benchmark **given)
+{
+    *given = NULL;
+    for (int i = 0; i < nrows; i++) {
+        if (rows[i].remote || !rows[i].benchmark_recorded)
+            continue;
+        if (mq_resp_saved_benchmark(e, &rows[i], b) < 0) {
+            printf("  %-12s MISSING  plan %s version %s is not loaded: every result's tax credit "
+                   "was worked out from it\n",
+                   "benchmark", rows[i].benchmark_plan_id, rows[i].benchmark_version);
+            return false;
+        }
+        *given = b;
+        return true;
+    }
+    return true;
+}
+
 /* Every saved row re-rated, the line's market rules applied to them all
- * (the ACA credit depends on every plan), then each compared. False after
- * saying why when the saved response lists no results or memory ran out. */
+ * (the ACA credit depends on the benchmark plan: the one the quote
+ * recorded), then each compared. Nothing is compared when the recorded
+ * benchmark's version is not loaded. False after saying why when the
+ * saved response lists no results or memory ran out. */
 static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_input *in,
                         json_t *saved, mq_arena *a, requote_outcome *out)
 {
@@ -346,6 +376,10 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
     int *row_of = mq_arena_alloc(a, sizeof(int) * (size_t)(nrows > 0 ? nrows : 1));
     if (nrows < 0 || !res || !row_of)
         return oom(q);
+    mq_benchmark bench;
+    const mq_benchmark *given;
+    bool rateable = saved_benchmark(e, rows, nrows, &bench, &given);
+    out->same = rateable;
     int n = 0;
     for (int i = 0; i < nrows; i++) {
         const mq_plan *p;
@@ -365,10 +399,17 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
         }
         row_of[n++] = i;
     }
-    if (!mq_rate_market(e, in, res, n, a))
+    if (!rateable) /* said: without its benchmark no credit can be compared */
+        return true;
+    if (!mq_rate_market_given(e, in, given, res, n, a))
         return oom(q);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        /* a result saved before benchmarks were recorded lacks the member:
+         * that is no difference (its credit still is) */
+        if (!rows[row_of[i]].benchmark_recorded)
+            res[i].benchmark = NULL;
         out->same &= compare_one(&rows[row_of[i]], in, &res[i], saved);
+    }
     out->checked = n;
     return true;
 }

@@ -616,6 +616,8 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
             row = &saved[i];
     mq_engine_ref *ref = NULL;
     const mq_plan *plan = NULL;
+    mq_benchmark bench; /* health: the benchmark the quote recorded */
+    int recorded = 0;
     mq_input in;
     mq_req_errors errs = {0};
     char *request = NULL, err[256];
@@ -640,6 +642,10 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
                !(plan = mq_engine_find_version(ref->engine, row->plan_id, row->version))) {
         mq_api_error(r, 409, "plan_version_missing",
                      "the plan version this quote used is no longer loaded", "");
+    } else if ((recorded = mq_resp_saved_benchmark(ref->engine, row, &bench)) < 0) {
+        mq_api_error(r, 409, "plan_version_missing",
+                     "the benchmark plan version this quote's tax credit used is no longer loaded",
+                     "");
     } else if (!(request = mq_api_open_request(s, &l.q, err, sizeof err))) {
         mq_api_error(r, 500, "sealed_data", err, "");
     } else if (!mq_req_parse(request, strlen(request), &r->arena, &in, &errs)) {
@@ -660,11 +666,14 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
                          "");
     } else {
         /* the market's rules too (a health plan's tax credit, from the
-         * benchmark of the plans in effect), as requote applies them, so the
-         * worksheet goes on from the gross premium to the net one */
+         * benchmark plan version the quote recorded), as requote applies
+         * them, so the worksheet goes on from the gross premium to the net
+         * one; a quote saved before benchmarks were recorded gets its
+         * benchmark chosen from the plans in effect, as it always did */
         mq_result res;
         if (!mq_rate_plan(plan, &in, &(mq_rate_opts){.worksheet = true}, &r->arena, &res) ||
-            !mq_rate_market(ref->engine, &in, &res, 1, &r->arena))
+            !mq_rate_market_given(ref->engine, &in, recorded > 0 ? &bench : NULL, &res, 1,
+                                  &r->arena))
             mq_api_error(r, 500, "internal", "out of memory", "");
         else
             reply_json(r, 200, mq_resp_worksheet(&in, &res));

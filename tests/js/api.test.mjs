@@ -4,7 +4,8 @@
 // documented schema) and against the Harbor Mutual reference manual's
 // worked examples. Also the server's lifecycle: SIGHUP reloads (good and
 // broken plans), SIGTERM draining requests in flight, persistence across
-// restarts and kill -9, and `multiquote requote`.
+// restarts and kill -9, and `multiquote requote` (health quotes re-rated
+// with the benchmark plan version they recorded).
 //
 // Run: npm ci && MQ_BIN=/work/main/build/multiquote node --test --test-reporter=tap
 import { describe, it, before, after } from 'node:test';
@@ -778,6 +779,8 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
         class: request.line === 'term_life' && r.status === 'quoted' ? r.health_class : null,
       }));
       assert.deepEqual(got, want, name);
+      // only health results record a benchmark (the tax credit's)
+      assert.deepEqual(body.results.filter((r) => 'benchmark' in r), [], name);
       // the worksheet of every quoted result ends with its total
       for (const r of body.results.filter((x) => x.status === 'quoted')) {
         const ws = await get(srv, `/v1/quotes/${body.quote_id}/worksheet/${r.carrier.id}`);
@@ -814,6 +817,14 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
             r.credit_note.startsWith(`benchmark (second-lowest silver) ${c.expected.benchmark_monthly.toFixed(2)}; `),
             `${c.name}: ${r.credit_note}`,
           );
+      }
+      // every result records the benchmark its credit came from (also
+      // without a credit): a silver plan quoted here, at the example's premium
+      const silver = quoted.filter((r) => r.metal === 'silver').map((r) => r.plan.id);
+      for (const r of body.results) {
+        assert.equal(r.benchmark.premium, c.expected.benchmark_monthly, `${c.name} ${r.carrier.id}`);
+        assert.ok(silver.includes(r.benchmark.plan.id), `${c.name}: ${r.benchmark.plan.id}`);
+        assert.deepEqual(r.benchmark, body.results[0].benchmark, `${c.name}: one benchmark`);
       }
       for (let i = 1; i < quoted.length; i++) {
         const [a, b] = [quoted[i - 1], quoted[i]];
@@ -1593,6 +1604,157 @@ describe('a quote saved under looser checks', { timeout: 60000 }, () => {
     // the quote itself is served as it was saved; the original's worksheet works
     assert.equal((await get(srv, `/v1/quotes/${copyId}`)).status, 200);
     assert.equal((await get(srv, `/v1/quotes/${id}/worksheet/harbor`)).status, 200);
+  });
+});
+
+// ---- Health quotes re-rate the benchmark they recorded -------------------------
+
+// A saved health quote records its benchmark plan version (each result's
+// `benchmark`): requote and its worksheets re-rate that version, so a silver
+// plan (or a new version of one) loaded later does not move its tax credit.
+// Before, both chose the benchmark again from the plans loaded then: the
+// credit and net changed and requote said DIFFERS with every recorded plan
+// version unchanged.
+describe('health quotes re-rate the benchmark plan version they recorded', { timeout: 120000 }, () => {
+  let srv, plans;
+  const saved = {}; // name -> {id, body}
+  const CASE_1 = ACA.cases[0]?.request;
+  const BENCHMARK = { plan: { id: 'buckeye-silver-3500', version: '2026' }, premium: 514.71, candidates: 3 };
+
+  async function hup() {
+    const since = srv.events().length;
+    srv.signal('SIGHUP');
+    const ev = await srv.waitForLog((e) => e.event === 'reloaded' || e.event === 'reload_failed', { since });
+    assert.equal(ev.event, 'reloaded', srv.logs());
+  }
+  async function save(name, request) {
+    const res = await call(srv, 'POST', '/v1/quotes', { body: request });
+    assert.equal(res.status, 201, res.text);
+    saved[name] = { id: res.json().quote_id, body: checkDocumented('/v1/quotes', 'POST', res) };
+  }
+  const requote = (id, dir = plans) => runCli(['requote', '--db', srv.db, '--plans', dir, id]);
+  /** Plan folder `from` (under plans/) copied to `to` with its plan.yaml edited by `edit`. */
+  function copyPlan(from, to, edit) {
+    const dir = path.join(plans, to);
+    execFileSync('cp', ['-r', path.join(plans, from), dir]);
+    const file = path.join(dir, 'plan.yaml');
+    writeFileSync(file, edit(readFileSync(file, 'utf8')));
+    return dir;
+  }
+  /** The last three worksheet steps of result r of saved quote `name`, checked against r. */
+  async function assertWorksheetAsSaved(name) {
+    const { id, body } = saved[name];
+    for (const r of body.results.filter((x) => x.status === 'quoted')) {
+      const ws = await get(srv, `/v1/quotes/${id}/worksheet/${r.plan.id}`);
+      assert.equal(ws.status, 200, ws.text);
+      const [credit, net] = checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', ws).steps.slice(-2);
+      assert.deepEqual(
+        [credit.name, credit.detail, credit.factor, credit.running, net.running],
+        ['Premium tax credit', r.credit_note, r.tax_credit, r.net_premium, r.net_premium],
+        `${name} ${r.plan.id}`,
+      );
+    }
+  }
+
+  before(async () => {
+    assert.ok(CASE_1, `no ACA reference cases at ${ACA_PATH}`);
+    plans = await copyPlans();
+    srv = await startServer({ plans });
+    await save('all', CASE_1);
+    // bronze only: the benchmark (a silver plan) is in no result
+    await save('bronze', { ...structuredClone(CASE_1), filters: { metal: ['bronze'] } });
+    // in March, when a version of the benchmark plan from February can apply
+    await save('march', { ...structuredClone(CASE_1), effective_date: '2026-03-01' });
+  });
+  after(async () => {
+    if (srv) await srv.cleanup();
+    if (plans) removeTemp(path.dirname(plans));
+  });
+
+  it('each health result records the benchmark, also when the results leave it out', () => {
+    for (const r of saved.all.body.results) assert.deepEqual(r.benchmark, BENCHMARK, r.carrier.id);
+    const bronze = saved.bronze.body.results.filter((r) => r.status === 'quoted');
+    assert.deepEqual(bronze.map((r) => r.metal), ['bronze', 'bronze']);
+    for (const r of bronze) assert.deepEqual(r.benchmark, BENCHMARK, r.plan.id);
+  });
+
+  it('a cheaper silver plan and a new version of the benchmark plan loaded later move a new quote\'s benchmark', async () => {
+    // Cardinal Care's bronze rates as a silver plan: 385.89, the cheapest
+    // silver, so Lakeview Silver 4000 (497.27) becomes the second-lowest.
+    copyPlan('cardinalcare/oh-health-bronze-hsa-2026', 'cardinalcare/oh-health-silver-cheap-2026', (y) =>
+      y.replace('id: cardinal-bronze-hsa', 'id: cardinal-silver-cheap').replace('metal: bronze', 'metal: silver'));
+    // Buckeye Silver 3500 repriced from February: base rates halved.
+    const v2 = copyPlan('buckeyehealth/oh-health-silver-3500-2026', 'buckeyehealth/oh-health-silver-3500-2026-02', (y) =>
+      y.replace('version: "2026"', 'version: "2026-02"').replace('effective: 2026-01-01', 'effective: 2026-02-01'));
+    writeFileSync(path.join(v2, 'base_rate.csv'), 'rating_area,base_rate\n1,201.38\n2,218.49\n');
+    await hup();
+    const now = await call(srv, 'POST', '/v1/quotes', { body: CASE_1 });
+    assert.equal(now.status, 201, now.text);
+    const bronzeNow = now.json().results.find((r) => r.plan?.id === 'cardinal-bronze-hsa');
+    assert.equal(bronzeNow.tax_credit, 342.28); // 497.27 - 154.99, was 359.72
+    assert.deepEqual(bronzeNow.benchmark, { plan: { id: 'lakeview-silver-4000', version: '2026' }, premium: 497.27, candidates: 4 });
+  });
+
+  it('...requote of the quotes saved before reproduces them exactly from the versions they recorded', async () => {
+    for (const name of ['all', 'bronze', 'march']) {
+      const r = await requote(saved[name].id);
+      assert.equal(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /reproduced exactly/, name);
+      assert.doesNotMatch(r.stdout, /DIFFERS|MISSING/, name);
+    }
+  });
+
+  it('...and their worksheets take off the credit they saved and reach the net they saved', async () => {
+    for (const name of ['all', 'bronze', 'march']) await assertWorksheetAsSaved(name);
+  });
+
+  it('a quote saved before benchmarks were recorded requotes as before: from the plans loaded', async () => {
+    const { id } = saved.all;
+    const text = (await get(srv, `/v1/quotes/${id}`)).text;
+    const old = text.replace(/,"benchmark":\{"plan":\{[^{}]*\},[^{}]*\}/g, '');
+    assert.ok(text.includes('"benchmark":') && !old.includes('"benchmark"'));
+    const oldId = id.slice(0, -1) + (id.endsWith('Z') ? 'Y' : 'Z');
+    const quoted = (t) => `'${t.replaceAll("'", "''")}'`;
+    execFileSync('sqlite3', [
+      srv.db,
+      `INSERT INTO quotes (id, created_at, line, effective_date, request, response, consent_contact, consent_at) ` +
+        `SELECT ${quoted(oldId)}, created_at, line, effective_date, ${quoted(JSON.stringify(CASE_1))}, ` +
+        `${quoted(old)}, 0, '' FROM quotes WHERE id = ${quoted(id)};`,
+    ]);
+    // with the plans it was made with, it reproduces...
+    const same = await requote(oldId, PLANS);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
+    assert.match(same.stdout, /reproduced exactly/);
+    // ...and its worksheet chooses the benchmark from the plans loaded, as before
+    const ws = await get(srv, `/v1/quotes/${oldId}/worksheet/cardinal-bronze-hsa`);
+    assert.equal(ws.status, 200, ws.text);
+    assert.equal(ws.json().steps.at(-2).factor, 342.28);
+    // with the cheaper silver plan loaded it does not: nothing says which plan was the benchmark
+    const moved = await requote(oldId);
+    assert.equal(moved.code, 1, moved.stdout + moved.stderr);
+    assert.match(moved.stdout, /cardinalcare\s+DIFFERS\s+cardinal-bronze-hsa 2026/);
+  });
+
+  it('the benchmark plan version no longer loaded: requote says so and exits 1, the worksheet answers 409', async () => {
+    rmSync(path.join(plans, 'buckeyehealth', 'oh-health-silver-3500-2026'), { recursive: true });
+    const r = await requote(saved.bronze.id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /\n {2}benchmark {4}MISSING {2}plan buckeye-silver-3500 version 2026 is not loaded: every result's tax credit was worked out from it\n/,
+    );
+    assert.match(r.stdout, /NOT reproduced/);
+    assert.doesNotMatch(r.stdout, /same|DIFFERS/);
+    await hup();
+    const ws = await get(srv, `/v1/quotes/${saved.bronze.id}/worksheet/cardinal-bronze-hsa`);
+    assert.equal(ws.status, 409, ws.text);
+    assert.deepEqual(checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', ws), {
+      error: {
+        code: 'plan_version_missing',
+        message: "the benchmark plan version this quote's tax credit used is no longer loaded",
+        path: '',
+      },
+    });
   });
 });
 
