@@ -280,6 +280,44 @@ static bool rerate(const mq_engine *e, const mq_saved_result *row, const mq_inpu
     return true;
 }
 
+/* A member's value as requote prints it: compact JSON, money as written. */
+static void print_value(const json_t *v)
+{
+    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
+    printf("%.80s%s", v ? (text ? text : "?") : "nothing", text && strlen(text) > 80 ? "..." : "");
+    free(text);
+}
+
+/* For a result that differs: the first member that does, now and then
+ * ("tax_credit" moves while "premium" does not, for health). */
+static void print_first_difference(const json_t *now, const char *then_text)
+{
+    json_t *then = json_loads(then_text, 0, NULL);
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe((json_t *)now, tmp, key, v)
+    {
+        json_t *w = json_object_get(then, key);
+        if (w && json_equal(v, w))
+            continue;
+        printf("; first difference: %s ", key);
+        print_value(v);
+        printf(", was ");
+        print_value(w);
+        json_decref(then);
+        return;
+    }
+    json_object_foreach_safe(then, tmp, key, v) /* a member only the saved one has */
+        if (!json_object_get(now, key))
+    {
+        printf("; first difference: %s nothing, was ", key);
+        print_value(v);
+        break;
+    }
+    json_decref(then);
+}
+
 static bool compare_one(const mq_saved_result *row, const mq_input *in, const mq_result *res,
                         json_t *saved)
 {
@@ -298,6 +336,8 @@ static bool compare_one(const mq_saved_result *row, const mq_input *in, const mq
         cli_print_money(stdout, row->total_cents, 0);
         printf(")");
     }
+    if (!same && now && then_text)
+        print_first_difference(now, then_text);
     printf("\n");
     json_decref(now);
     free(now_text);

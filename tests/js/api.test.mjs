@@ -1531,7 +1531,7 @@ describe('SIGHUP with plans edited on disk', { timeout: 120000 }, () => {
     // ...and requote notices that the version it used was edited in place.
     const r = await runCli(['requote', '--db', srv.db, '--plans', plans, firstId]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /harbor\s+DIFFERS\s+harbor-oh-auto 2026-01-01\s+quoted 795\.00 \(was 714\.00\)/);
+    assert.match(r.stdout, /harbor\s+DIFFERS\s+harbor-oh-auto 2026-01-01\s+quoted 795\.00 \(was 714\.00\); first difference: premium \{"total":795/);
     assert.match(r.stdout, /NOT reproduced/);
   });
 
@@ -1732,7 +1732,9 @@ describe('health quotes re-rate the benchmark plan version they recorded', { tim
     // with the cheaper silver plan loaded it does not: nothing says which plan was the benchmark
     const moved = await requote(oldId);
     assert.equal(moved.code, 1, moved.stdout + moved.stderr);
-    assert.match(moved.stdout, /cardinalcare\s+DIFFERS\s+cardinal-bronze-hsa 2026/);
+    // the premium is the same; the line says what is not
+    assert.match(moved.stdout,
+      /cardinalcare\s+DIFFERS\s+cardinal-bronze-hsa 2026\s+quoted 385\.89 \(was 385\.89\); first difference: tax_credit 342\.28, was 359\.72\n/);
   });
 
   it('the benchmark plan version no longer loaded: requote says so and exits 1, the worksheet answers 409', async () => {
