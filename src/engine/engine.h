@@ -354,9 +354,11 @@ void mq_plan_get_info(const mq_plan *p, mq_plan_info *info);
 bool mq_plan_reads(const mq_plan *p, mq_entity_kind kind, int field);
 
 /* Picks, for each carrier writing `line`, the plan for `state` whose effective
- * date is the latest on or before `on`. Fills plans[] (at most cap) and
- * returns the number of carriers; a carrier with no applicable plan is
- * returned with plans[i] == NULL and its id in carrier_ids[i]. */
+ * date is the latest on or before `on` (none when that version's `until`
+ * has passed: an older version it replaced does not rate again). Fills
+ * plans[] (at most cap) and returns the number of carriers; a carrier with
+ * no applicable plan is returned with plans[i] == NULL and its id in
+ * carrier_ids[i]. */
 int mq_engine_select(const mq_engine *e, mq_line line, int state, int32_t on, const mq_plan **plans,
                      const char **carrier_ids, int cap);
 const mq_plan *mq_engine_find_version(const mq_engine *e, const char *plan_id, const char *version);

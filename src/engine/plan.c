@@ -1793,16 +1793,18 @@ void mq_plan_get_info(const mq_plan *p, mq_plan_info *info)
     };
 }
 
+/* The market of `line` with the latest `effective` on or before `on`, or
+ * NULL when there is none or its `until` has passed: an older market it
+ * replaced (last year's parameters) does not apply again. */
 const mq_market *mq_engine_market(const mq_engine *e, mq_line line, int32_t on)
 {
     const mq_market *best = NULL;
     for (int i = 0; i < e->nmarkets; i++) {
         const mq_market *m = e->markets[i];
-        if (m->line == line && m->effective <= on && (!m->until || on <= m->until) &&
-            (!best || m->effective > best->effective))
+        if (m->line == line && m->effective <= on && (!best || m->effective > best->effective))
             best = m;
     }
-    return best;
+    return best && (!best->until || on <= best->until) ? best : NULL;
 }
 
 const mq_plan *mq_engine_find_version(const mq_engine *e, const char *plan_id, const char *version)

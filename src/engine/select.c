@@ -165,16 +165,37 @@ static void fill_slot(const mq_engine *e, int n, const mq_plan *p, int c, const 
         ids[n] = e->carriers[c].id;
 }
 
+/* Keeps, in order, the first n slots whose version has not ended by `on`
+ * (its `until` not passed); either output may be NULL. The number kept. */
+static int drop_ended(const mq_plan **plans, int *carriers, const char **ids, int n, int32_t on)
+{
+    int kept = 0;
+    for (int j = 0; j < n; j++) {
+        if (plans[j]->until && on > plans[j]->until)
+            continue;
+        plans[kept] = plans[j];
+        if (carriers)
+            carriers[kept] = carriers[j];
+        if (ids)
+            ids[kept] = ids[j];
+        kept++;
+    }
+    return kept;
+}
+
 int mq_engine_pick(const mq_engine *e, mq_line line, int state, int32_t on, const mq_plan **plans,
                    int *carriers, const char **ids, int cap)
 {
     /* one slot per plan id in effect (a carrier may offer several plans, as
-     * health issuers do), and one empty slot per carrier with none */
+     * health issuers do), and one empty slot per carrier with none. The
+     * version in effect is the latest that took effect on or before `on`;
+     * when its `until` has passed the plan has none: an older version it
+     * replaced does not rate again. */
     const mq_line_index *li = &e->lines[line];
     int n = 0;
     for (int i = 0; i < li->nplans; i++) {
         const mq_plan *p = li->plans[i];
-        if (!mq_plan_writes(p, state) || p->effective > on || (p->until && on > p->until))
+        if (!mq_plan_writes(p, state) || p->effective > on)
             continue;
         int slot = -1;
         for (int j = 0; j < n && slot < 0; j++)
@@ -185,6 +206,7 @@ int mq_engine_pick(const mq_engine *e, mq_line line, int state, int32_t on, cons
         else if (slot >= 0 && p->effective > plans[slot]->effective)
             plans[slot] = p;
     }
+    n = drop_ended(plans, carriers, ids, n, on);
     int with_plan = n;
     for (int i = 0; i < li->ncarriers && n < cap; i++) {
         int c = li->carriers[i];

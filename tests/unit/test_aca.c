@@ -1316,6 +1316,33 @@ static void test_given_no_benchmark(void **state)
     assert_cents(again.credit_cents, 35972);
 }
 
+/* A market's until ends the parameters of its line, not only its own: an
+ * older market it replaced does not apply again after it. A market of
+ * 2025-01-01 (no until) replaced by one of 2025-12-01 that ends on
+ * 2025-12-31: on 2026-01-01 no parameters are in effect, and case 3's
+ * couple gets no credit rather than one worked out from the replaced
+ * market (1,107.10 on the silver plan). */
+static void test_ended_market_does_not_revive_an_older_one(void **state)
+{
+    (void)state;
+    quote q;
+    mq_engine *e;
+    rate_case_in_folder(
+        "D=%s && cp -r " PLANS "/cardinalcare " PLANS "/_markets $D/ && cd $D/_markets && "
+        "mv aca-individual-2026 old && sed -i -e 's/id: aca-individual-2026/id: aca-old/' "
+        "-e 's/effective: 2026-01-01/effective: 2025-01-01/' -e '/^  until:/d' old/market.yaml && "
+        "cp -r old new && sed -i -e 's/id: aca-old/id: aca-new/' "
+        "-e 's/effective: 2025-01-01/effective: 2025-12-01\\n  until: 2025-12-31/' new/market.yaml",
+        2, &q, &e);
+    static const want_plan want[] = {{"cardinal-bronze-hsa", 103297, 0, 103297},
+                                     {"cardinal-silver-hsa", 146624, 0, 146624}};
+    assert_quoted(&q, want, 2);
+    assert_string_equal(q.res[0].credit_note,
+                        "no premium tax credit: no marketplace parameters are in effect on "
+                        "2026-01-01");
+    mq_engine_free(e);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int main(void)
@@ -1348,6 +1375,7 @@ int main(void)
         T(test_benchmark_recorded),
         T(test_given_benchmark_outlasts_new_plans),
         T(test_given_no_benchmark),
+        T(test_ended_market_does_not_revive_an_older_one),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -149,6 +149,52 @@ static void until_ends_a_version(void **state)
     sh("rm -rf %s/until", tmpdir);
 }
 
+/* A version's until ends its plan, not only itself: the older version it
+ * replaced does not rate again after it (a request after the 2026-07-01
+ * version's until is not quoted 714.00 on the 2026-01-01 rates). */
+static void until_of_the_latest_version_does_not_revive_an_older_one(void **state)
+{
+    (void)state;
+    sh("rm -rf %s/ended && mkdir %s/ended && cp -r %s/v1 %s/v2 %s/ended/", tmpdir, tmpdir, tmpdir,
+       tmpdir, tmpdir);
+    sh("sed -i -e 's|^  effective: 2026-07-01|  effective: 2026-07-01\\n  until: 2026-09-30|' "
+       "%s/ended/v2/plan.yaml",
+       tmpdir);
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/ended", tmpdir);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    if (!e)
+        fail_msg("%s", d.count ? d.items[0].text : "no engine");
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_result *res;
+    int n;
+    mq_plan_info pi;
+    rate_on(e, "2026-06-30", &a, &res, &n);
+    assert_int_equal(n, 1);
+    mq_plan_get_info(res[0].plan, &pi);
+    assert_string_equal(pi.version, "2026-01-01");
+    assert_int_equal(res[0].total_cents, 71400);
+    rate_on(e, "2026-09-30", &a, &res, &n);
+    assert_int_equal(n, 1);
+    mq_plan_get_info(res[0].plan, &pi);
+    assert_string_equal(pi.version, "2026-07-01");
+    assert_int_equal(res[0].total_cents, 72700);
+    rate_on(e, "2026-10-01", &a, &res, &n);
+    assert_int_equal(n, 1);
+    assert_null(res[0].plan);
+    assert_int_equal(res[0].status, MQ_UNAVAILABLE);
+    assert_string_equal(res[0].reasons[0],
+                        "Harbor Mutual has no auto rates in effect on 2026-10-01");
+    /* a saved quote of either version is still re-rated by its id */
+    assert_non_null(mq_engine_find_version(e, "harbor-oh-auto", "2026-01-01"));
+    assert_non_null(mq_engine_find_version(e, "harbor-oh-auto", "2026-07-01"));
+    mq_arena_free(&a);
+    mq_engine_free(e);
+    sh("rm -rf %s/ended", tmpdir);
+}
+
 static void same_version_twice_is_an_error(void **state)
 {
     (void)state;
@@ -571,6 +617,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(effective_date_picks_the_version),
         cmocka_unit_test(until_ends_a_version),
+        cmocka_unit_test(until_of_the_latest_version_does_not_revive_an_older_one),
         cmocka_unit_test(same_version_twice_is_an_error),
         cmocka_unit_test(broken_plans_name_the_line),
         cmocka_unit_test(a_table_factor_must_be_positive),
