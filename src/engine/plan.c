@@ -1496,7 +1496,8 @@ struct fy_document *mq_yaml_load(const char *path, size_t max, char **text, char
 
 /* Adds one file to the digest as the line sha256sum(1) prints for it,
  * "<64 hex digits>  <name>\n": the digest of a version is then
- * `sha256sum plan.yaml <CSV files in byte order> | sha256sum`. */
+ * `sha256sum plan.yaml <its table files in byte order> | sha256sum`, run
+ * in its folder. */
 static void digest_add(crypto_hash_sha256_state *h, const char *name, const char *text, size_t len)
 {
     unsigned char sum[crypto_hash_sha256_BYTES];
@@ -1520,37 +1521,82 @@ static int by_name(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name); /* bytes, not the locale's order */
 }
 
-/* Hashes every CSV file of the plan's folder in name order. */
-static bool digest_tables(crypto_hash_sha256_state *h, const char *dir, mq_diags *d)
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The path of table t's file in the plan's folder, as plan.yaml names it
+ * (t->file is "<folder>/<that path>"). */
+static const char *table_path(const mq_plan *p, const mq_table *t)
+{
+    size_t n = strlen(p->dir);
+    return strncmp(t->file, p->dir, n) == 0 && t->file[n] == '/' ? t->file + n + 1 : t->file;
+}
+
+static bool listed(const char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Hashes the n files `names` (paths in folder `dir`) in that order. */
+static bool digest_files(crypto_hash_sha256_state *h, const char *dir, const char *const *names,
+                         int n, mq_diags *d)
+{
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX], why[PATH_MAX + 64];
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        char *text = mq_read_file(path, path, MQ_TABLE_MAX_FILE, &len, why, sizeof why);
+        if (!text) {
+            mq_diag_add(d, "%s", why);
+            return false;
+        }
+        digest_add(h, names[i], text, len);
+        free(text);
+    }
+    return true;
+}
+
+/* Hashes every CSV file of the plan's folder, referenced or not, and every
+ * table file plan.yaml names (in a subfolder, or not named .csv: a table
+ * the rating reads is always in the digest), each once, in byte order of
+ * its path. */
+static bool digest_tables(crypto_hash_sha256_state *h, const mq_plan *p, mq_diags *d)
 {
     struct dirent **list;
-    int n = scandir(dir, &list, is_csv, by_name);
+    int n = scandir(p->dir, &list, is_csv, by_name);
     if (n < 0) {
-        mq_diag_add(d, "%s: cannot list: %s", dir, strerror(errno));
+        mq_diag_add(d, "%s: cannot list: %s", p->dir, strerror(errno));
         return false;
     }
-    bool ok = true;
-    for (int i = 0; i < n; i++) {
-        char path[PATH_MAX];
-        size_t len = 0;
-        snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
-        char why[PATH_MAX + 64];
-        char *text = ok ? mq_read_file(path, path, MQ_TABLE_MAX_FILE, &len, why, sizeof why) : NULL;
-        if (ok && !text)
-            mq_diag_add(d, "%s", why);
-        if (text)
-            digest_add(h, list[i]->d_name, text, len);
-        ok = ok && text;
-        free(text);
-        free(list[i]);
+    const char **names = malloc(sizeof(char *) * (size_t)(n + p->ntables + 1));
+    int nnames = 0;
+    bool ok = names != NULL;
+    if (!ok)
+        mq_diag_add(d, "%s: out of memory", p->dir);
+    for (int i = 0; ok && i < n; i++)
+        names[nnames++] = list[i]->d_name;
+    for (int i = 0; ok && i < p->ntables; i++)
+        if (!listed(names, nnames, table_path(p, p->tables[i])))
+            names[nnames++] = table_path(p, p->tables[i]);
+    if (ok) {
+        qsort(names, (size_t)nnames, sizeof(char *), by_text);
+        ok = digest_files(h, p->dir, names, nnames, d);
     }
+    free(names);
+    for (int i = 0; i < n; i++)
+        free(list[i]);
     free(list);
     return ok;
 }
 
-/* The SHA-256 of the sha256sum lines of plan.yaml and every CSV file, in
+/* The SHA-256 of the sha256sum lines of plan.yaml and every table file, in
  * name order, as 64 hex digits in p->digest: equal on every node that
- * loaded the same files. */
+ * loaded the same files, and different when any file a rating reads is. */
 static bool plan_digest(mq_plan *p, const char *yaml, size_t yaml_len, mq_diags *d)
 {
     if (sodium_init() < 0) {
@@ -1560,7 +1606,7 @@ static bool plan_digest(mq_plan *p, const char *yaml, size_t yaml_len, mq_diags 
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
     digest_add(&h, "plan.yaml", yaml, yaml_len);
-    if (!digest_tables(&h, p->dir, d))
+    if (!digest_tables(&h, p, d))
         return false;
     unsigned char out[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&h, out);

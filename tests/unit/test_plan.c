@@ -195,6 +195,67 @@ static void until_of_the_latest_version_does_not_revive_an_older_one(void **stat
     sh("rm -rf %s/ended", tmpdir);
 }
 
+/* The digest of the version in `dir` (its one plan), 64 hex digits. */
+static void digest_of(const char *dir, char out[65])
+{
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    if (!e)
+        fail_msg("%s", d.count ? d.items[0].text : "no engine");
+    mq_plan_info pi;
+    mq_plan_get_info(mq_engine_plan(e, 0), &pi);
+    assert_int_equal(strlen(pi.digest), 64);
+    memcpy(out, pi.digest, 65);
+    mq_engine_free(e);
+}
+
+/* sha256sum's digest of the files the shell names in `dir`, as the docs
+ * say the digest is worked out. */
+static void sha256sum_of(const char *dir, const char *files, char out[65])
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd %s && sha256sum %s | sha256sum", dir, files);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(out, 65, f));
+    assert_int_equal(pclose(f), 0);
+}
+
+/* The digest covers every table file a rating reads, wherever plan.yaml
+ * puts it: a table in a subfolder or not named .csv, edited after the
+ * build, changes the digest, so no compiled function (matched by digest)
+ * rates it with the old table's key maps, and GET /v1/plans shows that
+ * the version's files differ. Before, only the folder's own *.csv counted:
+ * an edited tables/territory_factor.csv kept the digest. */
+static void the_digest_covers_every_table_file(void **state)
+{
+    (void)state;
+    char dir[128], before[65], after[65], want[65];
+    snprintf(dir, sizeof dir, "%s/moved", tmpdir);
+    sh("rm -rf %s && mkdir %s && cp -r %s/v1 %s/v1 && cd %s/v1 && mkdir tables && "
+       "mv territory_factor.csv tables/ && mv symbol_factor.csv symbol_factor.txt && "
+       "sed -i -e 's|file: territory_factor.csv|file: tables/territory_factor.csv|' "
+       "-e 's|file: symbol_factor.csv|file: symbol_factor.txt|' plan.yaml",
+       dir, dir, tmpdir, dir, dir);
+    snprintf(dir, sizeof dir, "%s/moved/v1", tmpdir);
+    digest_of(dir, before);
+    sh("sed -i 's/^1,1.25,1.20/1,1.26,1.20/' %s/tables/territory_factor.csv", dir);
+    digest_of(dir, after);
+    assert_string_not_equal(after, before);
+    memcpy(before, after, sizeof before);
+    sh("sed -i 's/^5,1.00/5,1.01/' %s/symbol_factor.txt", dir);
+    digest_of(dir, after);
+    assert_string_not_equal(after, before);
+    /* and it is what the docs say: sha256sum of the files in byte order */
+    sha256sum_of(dir,
+                 "plan.yaml bi_um_limits.csv deductible.csv driver_class.csv incident_points.csv "
+                 "med_limit.csv pd_limit.csv points_factor.csv symbol_factor.txt "
+                 "tables/territory_factor.csv territory.csv vehicle_age_factor.csv",
+                 want);
+    assert_string_equal(after, want);
+    sh("rm -rf %s/moved", tmpdir);
+}
+
 static void same_version_twice_is_an_error(void **state)
 {
     (void)state;
@@ -618,6 +679,7 @@ int main(void)
         cmocka_unit_test(effective_date_picks_the_version),
         cmocka_unit_test(until_ends_a_version),
         cmocka_unit_test(until_of_the_latest_version_does_not_revive_an_older_one),
+        cmocka_unit_test(the_digest_covers_every_table_file),
         cmocka_unit_test(same_version_twice_is_an_error),
         cmocka_unit_test(broken_plans_name_the_line),
         cmocka_unit_test(a_table_factor_must_be_positive),
