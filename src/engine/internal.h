@@ -689,6 +689,10 @@ struct mq_plan {
     char digest[65]; /* SHA-256 of the version's files, hex (plan.c) */
     char *carrier_id, *carrier_name, *carrier_rating, *carrier_kind;
     char *plan_id, *version;
+    /* lines in plan.yaml of carrier.name, carrier.rating, plan.id,
+     * plan.version and plan.effective: where a disagreement between
+     * versions is reported */
+    int name_line, rating_line, plan_id_line, version_line, effective_line;
     int32_t effective;
     int32_t until; /* last day the version applies (plan.until); 0: no end */
     mq_line line;

@@ -320,6 +320,11 @@ static void load_header(loader *L, struct fy_node *root)
             "URLs and books name the carrier by it)",
             p->carrier_id);
     p->carrier_name = required_scalar(L, c, "name", "carrier");
+    p->name_line = node_line(get(c, "name") ? get(c, "name") : c);
+    p->rating_line = node_line(get(c, "rating") ? get(c, "rating") : c);
+    p->plan_id_line = node_line(get(pl, "id") ? get(pl, "id") : pl);
+    p->version_line = node_line(get(pl, "version") ? get(pl, "version") : pl);
+    p->effective_line = node_line(get(pl, "effective") ? get(pl, "effective") : pl);
     p->carrier_rating = required_scalar(L, c, "rating", "carrier");
     p->carrier_kind = get(c, "kind") ? scalar(L, get(c, "kind"), "carrier.kind") : "";
     p->plan_id = required_scalar(L, pl, "id", "plan");
@@ -1746,26 +1751,34 @@ static void walk(mq_engine *e, const char *dir, int depth, mq_diags *d)
     }
 }
 
+/* What versions of one carrier and plan must agree on, each disagreement
+ * reported at the later plan's line, naming the earlier's. */
 static void check_consistency(mq_engine *e, mq_diags *d)
 {
     for (int i = 0; i < e->nplans; i++)
         for (int j = 0; j < i; j++) {
             mq_plan *a = e->plans[i], *b = e->plans[j];
-            if (strcmp(a->carrier_id, b->carrier_id) == 0 &&
-                (strcmp(a->carrier_name, b->carrier_name) != 0 ||
-                 strcmp(a->carrier_rating, b->carrier_rating) != 0))
-                mq_diag_add(d, "%s: carrier %s is named or rated differently in %s", a->file,
-                            a->carrier_id, b->file);
-            if (strcmp(a->plan_id, b->plan_id) == 0 && strcmp(a->version, b->version) == 0)
-                mq_diag_add(d, "%s: plan %s version %s is also defined in %s", a->file, a->plan_id,
-                            a->version, b->file);
-            if (strcmp(a->plan_id, b->plan_id) == 0 && strcmp(a->carrier_id, b->carrier_id) != 0)
-                mq_diag_add(d, "%s: plan id %s is used by two carriers (see %s)", a->file,
-                            a->plan_id, b->file);
-            if (strcmp(a->plan_id, b->plan_id) == 0 && a->effective == b->effective &&
-                strcmp(a->version, b->version) != 0)
-                mq_diag_add(d, "%s: two versions of plan %s take effect on the same day (see %s)",
-                            a->file, a->plan_id, b->file);
+            bool same_plan = strcmp(a->plan_id, b->plan_id) == 0;
+            bool same_carrier = strcmp(a->carrier_id, b->carrier_id) == 0;
+            if (same_carrier && strcmp(a->carrier_name, b->carrier_name) != 0)
+                mq_diag_add(d, "%s:%d: carrier %s is named \"%s\" here but \"%s\" in %s:%d",
+                            a->file, a->name_line, a->carrier_id, a->carrier_name, b->carrier_name,
+                            b->file, b->name_line);
+            if (same_carrier && strcmp(a->carrier_rating, b->carrier_rating) != 0)
+                mq_diag_add(d, "%s:%d: carrier %s is rated \"%s\" here but \"%s\" in %s:%d",
+                            a->file, a->rating_line, a->carrier_id, a->carrier_rating,
+                            b->carrier_rating, b->file, b->rating_line);
+            if (same_plan && strcmp(a->version, b->version) == 0)
+                mq_diag_add(d, "%s:%d: plan %s version %s is also defined in %s:%d", a->file,
+                            a->version_line, a->plan_id, a->version, b->file, b->version_line);
+            if (same_plan && strcmp(a->carrier_id, b->carrier_id) != 0)
+                mq_diag_add(d, "%s:%d: plan id %s is used by two carriers (see %s:%d)", a->file,
+                            a->plan_id_line, a->plan_id, b->file, b->plan_id_line);
+            if (same_plan && a->effective == b->effective && strcmp(a->version, b->version) != 0)
+                mq_diag_add(d,
+                            "%s:%d: two versions of plan %s take effect on the same day (see "
+                            "%s:%d)",
+                            a->file, a->effective_line, a->plan_id, b->file, b->effective_line);
         }
 }
 

@@ -256,17 +256,59 @@ static void the_digest_covers_every_table_file(void **state)
     sh("rm -rf %s/moved", tmpdir);
 }
 
+/* The first of the `count` diagnostics of loading tmpdir with `edit` run
+ * in a third copy of the plan, v3 (the others: v1 and v2), and tmpdir's
+ * path taken out. */
+static char *consistency_error(const char *edit, int count)
+{
+    sh("cp -r %s/v1 %s/v3 && cd %s/v3 && %s", tmpdir, tmpdir, tmpdir, edit);
+    mq_diags d = {0};
+    assert_null(mq_engine_load(tmpdir, &d));
+    sh("rm -rf %s/v3", tmpdir);
+    assert_int_equal(d.count, count);
+    size_t n = strlen(tmpdir);
+    char *text = malloc(strlen(d.items[0].text) + 1), *out = text;
+    assert_non_null(text);
+    for (const char *c = d.items[0].text; *c;)
+        if (strncmp(c, tmpdir, n) == 0 && c[n] == '/') {
+            c += n + 1;
+        } else {
+            *out++ = *c++;
+        }
+    *out = '\0';
+    mq_diags_free(&d);
+    return text;
+}
+
+/* Versions that disagree are reported at their plan.yaml lines, the later
+ * version's and the one it disagrees with: a pricing team filing a
+ * revision finds both lines to compare. */
 static void same_version_twice_is_an_error(void **state)
 {
     (void)state;
-    sh("cp -r %s/v1 %s/v1copy", tmpdir, tmpdir);
-    mq_diags d = {0};
-    assert_null(mq_engine_load(tmpdir, &d));
-    assert_int_equal(d.count, 1);
-    assert_non_null(strstr(d.items[0].text, "plan harbor-oh-auto version 2026-01-01 is also "
-                                            "defined in"));
-    mq_diags_free(&d);
-    sh("rm -rf %s/v1copy", tmpdir);
+    char *m = consistency_error("true", 1);
+    assert_string_equal(m, "v3/plan.yaml:10: plan harbor-oh-auto version 2026-01-01 is also "
+                           "defined in v1/plan.yaml:10");
+    free(m);
+    m = consistency_error("sed -i 's/version: \"2026-01-01\"/version: \"2026-01-01b\"/' plan.yaml",
+                          1);
+    assert_string_equal(m, "v3/plan.yaml:11: two versions of plan harbor-oh-auto take effect on "
+                           "the same day (see v1/plan.yaml:11)");
+    free(m);
+    m = consistency_error("sed -i -e 's/version: \"2026-01-01\"/version: \"2027-01-01\"/' "
+                          "-e 's/effective: 2026-01-01/effective: 2027-01-01/' "
+                          "-e 's/rating: A/rating: A+/' plan.yaml",
+                          2); /* and in v2 */
+    assert_string_equal(m, "v3/plan.yaml:6: carrier harbor is rated \"A+\" here but \"A\" in "
+                           "v1/plan.yaml:6");
+    free(m);
+    m = consistency_error("sed -i -e 's/version: \"2026-01-01\"/version: \"2027-01-01\"/' "
+                          "-e 's/effective: 2026-01-01/effective: 2027-01-01/' "
+                          "-e 's/name: Harbor Mutual/name: Harbour Mutual/' plan.yaml",
+                          2);
+    assert_string_equal(m, "v3/plan.yaml:5: carrier harbor is named \"Harbour Mutual\" here but "
+                           "\"Harbor Mutual\" in v1/plan.yaml:5");
+    free(m);
 }
 
 /* Replaces `from` by `to` in v1/plan.yaml, loads, returns the first message. */
