@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1702,53 +1703,184 @@ static bool add_plan(mq_engine *e, mq_plan *p)
     return true;
 }
 
-/* Walks `dir` in name order so plans load in the same order everywhere. */
-static void walk(mq_engine *e, const char *dir, int depth, mq_diags *d)
+/* The names in `dir` that do not start with '.', in byte order, as *names
+ * (free each and the array); their number, or -1 after a diagnostic. */
+static int list_names(const char *dir, char ***names, mq_diags *d)
 {
-    char path[PATH_MAX];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/market.yaml", dir);
-    if (stat(path, &st) == 0) {
-        mq_market *m = mq_market_load(dir, d);
-        mq_market **ms = m ? realloc(e->markets, sizeof(*ms) * (size_t)(e->nmarkets + 1)) : NULL;
-        if (ms) {
-            e->markets = ms;
-            e->markets[e->nmarkets++] = m;
-        } else {
-            mq_market_free(m);
-        }
-        return;
-    }
-    snprintf(path, sizeof path, "%s/plan.yaml", dir);
-    if (stat(path, &st) == 0) {
-        mq_plan *p = load_plan(dir, d);
-        if (p && !add_plan(e, p)) {
-            mq_diag_add(d, "%s: too many plans", dir);
-            plan_free(p);
-        }
-        return;
-    }
-    if (depth >= MAX_DIR_DEPTH)
-        return;
+    *names = NULL;
     DIR *dh = opendir(dir);
     if (!dh) {
         mq_diag_add(d, "%s: cannot open: %s", dir, strerror(errno));
+        return -1;
+    }
+    char **list = NULL;
+    int n = 0, cap = 0;
+    bool ok = true;
+    struct dirent *de;
+    while (ok && (de = readdir(dh))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **grown = realloc(list, sizeof(char *) * (size_t)cap);
+            ok = grown != NULL;
+            list = grown ? grown : list;
+        }
+        if (ok && !(list[n] = strdup(de->d_name)))
+            ok = false;
+        n += ok;
+    }
+    closedir(dh);
+    if (!ok) {
+        mq_diag_add(d, "%s: out of memory listing the folder", dir);
+        for (int i = 0; i < n; i++)
+            free(list[i]);
+        free(list);
+        return -1;
+    }
+    qsort(list, (size_t)n, sizeof(char *), cmp_names);
+    *names = list;
+    return n;
+}
+
+static void free_names(char **names, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static bool has_file(const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0;
+}
+
+/* Whether `dir` or a folder under it, at most `levels` further down,
+ * holds a plan.yaml or market.yaml. */
+static bool holds_plan(const char *dir, int levels)
+{
+    if (has_file(dir, "plan.yaml") || has_file(dir, "market.yaml"))
+        return true;
+    mq_diags quiet = {0};
+    char **names;
+    int n = levels > 0 ? list_names(dir, &names, &quiet) : -1;
+    bool found = false;
+    for (int i = 0; i < n && !found; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        found = is_dir(path) && holds_plan(path, levels - 1);
+    }
+    if (n >= 0)
+        free_names(names, n);
+    mq_diags_free(&quiet);
+    return found;
+}
+
+/* A plan or market folder inside the plan or market folder `top` (its
+ * tables may be in subfolders) is not loaded: each is an error rather than
+ * a version silently left out. */
+static void check_nested(const char *top, const char *dir, int depth, mq_diags *d)
+{
+    char **names;
+    int n = list_names(dir, &names, d);
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (!is_dir(path))
+            continue;
+        const char *file = has_file(path, "plan.yaml")     ? "plan.yaml"
+                           : has_file(path, "market.yaml") ? "market.yaml"
+                                                           : NULL;
+        if (file)
+            mq_diag_add(d,
+                        "%s/%s: a folder inside the folder %s, which holds its own plan or "
+                        "market, is not loaded: give each version a folder of its own",
+                        path, file, top);
+        else if (depth < MAX_DIR_DEPTH)
+            check_nested(top, path, depth + 1, d);
+    }
+    free_names(names, n);
+}
+
+/* A file named like a plan or market file but not exactly (plan.yml,
+ * Plan.yaml): its folder would be silently skipped. */
+static void check_misnamed(const char *dir, char *const *names, int n, mq_diags *d)
+{
+    for (int i = 0; i < n; i++) {
+        const char *want =
+            strcasecmp(names[i], "plan.yaml") == 0 || strcasecmp(names[i], "plan.yml") == 0
+                ? "plan.yaml"
+            : strcasecmp(names[i], "market.yaml") == 0 || strcasecmp(names[i], "market.yml") == 0
+                ? "market.yaml"
+                : NULL;
+        if (want)
+            mq_diag_add(d, "%s/%s: must be named %s: the folder is not loaded", dir, names[i],
+                        want);
+    }
+}
+
+static void add_market(mq_engine *e, const char *dir, mq_diags *d)
+{
+    mq_market *m = mq_market_load(dir, d);
+    if (!m)
+        return;
+    mq_market **ms = realloc(e->markets, sizeof(*ms) * (size_t)(e->nmarkets + 1));
+    if (!ms) {
+        mq_diag_add(d, "%s: out of memory", dir);
+        mq_market_free(m);
         return;
     }
-    char *names[1024];
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(dh)) && n < 1024)
-        if (de->d_name[0] != '.')
-            names[n++] = strdup(de->d_name);
-    closedir(dh);
-    qsort(names, (size_t)n, sizeof(char *), cmp_names);
-    for (int i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (names[i] && is_dir(path))
-            walk(e, path, depth + 1, d);
-        free(names[i]);
+    e->markets = ms;
+    e->markets[e->nmarkets++] = m;
+}
+
+/* Walks `dir` in name order so plans load in the same order everywhere.
+ * A folder is a market (market.yaml), a plan version (plan.yaml) or a
+ * folder of them; anything that looks meant to load but would not is an
+ * error, never skipped in silence. */
+static void walk(mq_engine *e, const char *dir, int depth, mq_diags *d)
+{
+    bool market = has_file(dir, "market.yaml"), plan = has_file(dir, "plan.yaml");
+    if (market && plan) {
+        mq_diag_add(d,
+                    "%s: holds both market.yaml and plan.yaml: a folder is one market or one "
+                    "plan version",
+                    dir);
+        return;
     }
+    if (market || plan) {
+        if (market) {
+            add_market(e, dir, d);
+        } else {
+            mq_plan *p = load_plan(dir, d);
+            if (p && !add_plan(e, p)) {
+                mq_diag_add(d, "%s: too many plans", dir);
+                plan_free(p);
+            }
+        }
+        check_nested(dir, dir, depth + 1, d);
+        return;
+    }
+    char **names;
+    int n = list_names(dir, &names, d);
+    check_misnamed(dir, names, n, d);
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (!is_dir(path))
+            continue;
+        if (depth + 1 <= MAX_DIR_DEPTH)
+            walk(e, path, depth + 1, d);
+        else if (holds_plan(path, MAX_DIR_DEPTH))
+            mq_diag_add(d,
+                        "%s: more than %d folders deep: the plans or markets in it are not "
+                        "loaded",
+                        path, MAX_DIR_DEPTH);
+    }
+    free_names(names, n);
 }
 
 /* What versions of one carrier and plan must agree on, each disagreement

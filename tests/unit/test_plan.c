@@ -256,6 +256,41 @@ static void the_digest_covers_every_table_file(void **state)
     sh("rm -rf %s/moved", tmpdir);
 }
 
+/* A plan that would not load is an error, never left out in silence: a
+ * version folder put inside another version's folder, a plan file named
+ * plan.yml, a folder holding both market.yaml and plan.yaml, a plan more
+ * than 8 folders down. Before, `check` said "1 plan valid" of this tree. */
+static void misplaced_plans_are_errors_not_skipped(void **state)
+{
+    (void)state;
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/tree", tmpdir);
+    sh("T=%s && D=%s && rm -rf $D && mkdir -p $D/harbor $D/summit/x $D/a/b/c/d/e/f/g/h/i && "
+       "cp -r $T/v1 $D/harbor/v1 && cp -r $T/v2 $D/harbor/v1/v2 && cp -r $T/v2 $D/summit/x/v && "
+       "mv $D/summit/x/v/plan.yaml $D/summit/x/v/plan.yml && "
+       "cp -r plans/_markets/aca-individual-2026 $D/mk && cp $T/v2/plan.yaml $D/mk/ && "
+       "cp -r $T/v2 $D/a/b/c/d/e/f/g/h/i/v",
+       tmpdir, dir);
+    mq_diags d = {0};
+    assert_null(mq_engine_load(dir, &d));
+    assert_int_equal(d.count, 4);
+    const char *want[] = {
+        "a/b/c/d/e/f/g/h/i: more than 8 folders deep: the plans or markets in it are not loaded",
+        "harbor/v1/v2/plan.yaml: a folder inside the folder %s/harbor/v1, which holds its own "
+        "plan or market, is not loaded: give each version a folder of its own",
+        "mk: holds both market.yaml and plan.yaml: a folder is one market or one plan version",
+        "summit/x/v/plan.yml: must be named plan.yaml: the folder is not loaded"};
+    for (int i = 0; i < 4; i++) {
+        char expect[512];
+        snprintf(expect, sizeof expect, "%s/", dir);
+        size_t n = strlen(expect);
+        snprintf(expect + n, sizeof expect - n, want[i], dir);
+        assert_string_equal(d.items[i].text, expect);
+    }
+    mq_diags_free(&d);
+    sh("rm -rf %s", dir);
+}
+
 /* The first of the `count` diagnostics of loading tmpdir with `edit` run
  * in a third copy of the plan, v3 (the others: v1 and v2), and tmpdir's
  * path taken out. */
@@ -722,6 +757,7 @@ int main(void)
         cmocka_unit_test(until_ends_a_version),
         cmocka_unit_test(until_of_the_latest_version_does_not_revive_an_older_one),
         cmocka_unit_test(the_digest_covers_every_table_file),
+        cmocka_unit_test(misplaced_plans_are_errors_not_skipped),
         cmocka_unit_test(same_version_twice_is_an_error),
         cmocka_unit_test(broken_plans_name_the_line),
         cmocka_unit_test(a_table_factor_must_be_positive),
