@@ -7,7 +7,8 @@
  * (ports 18870-18879); every kind of bad request with
  * its exact message on stderr (file path + JSON path + message); broken
  * plans under tests/data/plans-bad/ (one defect each, in a copy of Harbor's
- * plan) reported as file:line; and 20 byte-flipped copies of example 1
+ * plan or a minimal one) reported as file:line or, for a misplaced folder,
+ * its path; and 20 byte-flipped copies of example 1
  * (fixed seed) that must end with exit code 0, 1 or 2, never a signal.
  * Request files are written to a mkdtemp() folder. Run from the repository
  * root (meson's workdir for tests).
@@ -1189,6 +1190,17 @@ static void assert_plan_error(const char *name, const char *where, const char *w
     ts_result_free(&r);
 }
 
+/* A revision's folder put inside the old version's folder: check fails
+ * and names it, where it used to say "1 plan valid" and leave it out. */
+static void test_plan_nested_version(void **state)
+{
+    (void)state;
+    assert_plan_error("nested-version",
+                      "tiny/oh-renters-2026-01-01/oh-renters-2026-07-01/plan.yaml: ",
+                      "a folder inside the folder " PLANS_BAD "/nested-version/tiny/"
+                      "oh-renters-2026-01-01, which holds its own plan or market, is not loaded");
+}
+
 static void test_plan_unknown_table(void **state)
 {
     (void)state;
@@ -1336,6 +1348,7 @@ int main(void)
         cmocka_unit_test(test_requote_read_only),
         cmocka_unit_test(test_requote_nothing_to_check),
         cmocka_unit_test(test_plan_unknown_table),
+        cmocka_unit_test(test_plan_nested_version),
         cmocka_unit_test(test_plan_missing_key_column),
         cmocka_unit_test(test_plan_overlapping_bands),
         cmocka_unit_test(test_plan_factor_not_a_number),
