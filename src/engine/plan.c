@@ -65,6 +65,16 @@ void mq_diags_free(mq_diags *d)
 
 /* ---- YAML helpers ---------------------------------------------------- */
 
+/* A table file held open from just before it is parsed until the plan's
+ * digest is made: the digest is of the bytes hashed then, and the file
+ * must still be them, under its name, once parsed (plan_digest checks). */
+typedef struct file_stamp {
+    int fd; /* -1: not held (the parser says why it cannot read the file) */
+    dev_t dev;
+    ino_t ino;
+    unsigned char sum[crypto_hash_sha256_BYTES];
+} file_stamp;
+
 typedef struct loader {
     const char *file; /* plan.yaml as shown in messages */
     const char *dir;
@@ -72,6 +82,7 @@ typedef struct loader {
     int errors_before;
     mq_plan *p;
     mq_compile_env env;
+    file_stamp *stamps; /* per table of p->tables, in its order */
 } loader;
 
 static int node_line(struct fy_node *n);
@@ -409,6 +420,49 @@ static void load_verifies(loader *L, struct fy_node *seq)
     }
 }
 
+/* The SHA-256 of what `fd` holds, read from its start; false when it
+ * cannot be read or is over the tables' limit. */
+static bool hash_fd(int fd, unsigned char sum[crypto_hash_sha256_BYTES])
+{
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    unsigned char buf[65536];
+    off_t at = 0;
+    ssize_t got;
+    while ((got = pread(fd, buf, sizeof buf, at)) > 0) {
+        at += got;
+        if (at > MQ_TABLE_MAX_FILE)
+            return false;
+        crypto_hash_sha256_update(&h, buf, (unsigned long long)got);
+    }
+    crypto_hash_sha256_final(&h, sum);
+    return got == 0;
+}
+
+/* Opens the regular file at `path` and hashes it into *s, before it is
+ * parsed; s->fd is -1 when it is not such a file or cannot be read (the
+ * parser, reading it next, says why). */
+static void hold_file(const char *path, file_stamp *s)
+{
+    struct stat st;
+    *s = (file_stamp){.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+    if (s->fd >= 0 && (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode) || sodium_init() < 0 ||
+                       !hash_fd(s->fd, s->sum))) {
+        close(s->fd);
+        s->fd = -1;
+    } else if (s->fd >= 0) {
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+    }
+}
+
+static void release_file(file_stamp *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+}
+
 static bool safe_relative(const char *path)
 {
     return path[0] != '/' && !strstr(path, "..");
@@ -427,8 +481,11 @@ static void load_tables(loader *L, struct fy_node *map)
     mq_plan *p = L->p;
     int n = fy_node_mapping_item_count(map);
     p->tables = calloc((size_t)(n ? n : 1), sizeof(mq_table *));
-    if (!p->tables)
+    L->stamps = calloc((size_t)(n ? n : 1), sizeof(file_stamp));
+    if (!p->tables || !L->stamps) {
+        ERR(L, map, "out of memory reading the tables");
         return;
+    }
     void *it = NULL;
     struct fy_node_pair *pair;
     while ((pair = fy_node_mapping_iterate(map, &it))) {
@@ -468,8 +525,11 @@ static void load_tables(loader *L, struct fy_node *map)
         snprintf(display, sizeof display, "%s/%s", L->dir, file);
         char ref[PATH_MAX + 200];
         snprintf(ref, sizeof ref, "%s:%d: table %s", L->file, node_line(get(v, "file")), name);
+        file_stamp stamp;
+        hold_file(path, &stamp);
         mq_table *t = mq_table_read(path, display, ref, name, knames, nk, L->d);
         if (!t) {
+            release_file(&stamp);
             const char **failed =
                 realloc(L->env.failed_tables, sizeof(char *) * (size_t)(L->env.nfailed + 1));
             if (failed) {
@@ -493,6 +553,7 @@ static void load_tables(loader *L, struct fy_node *map)
                 t->miss_text = text ? strdup(text) : NULL;
             }
         }
+        L->stamps[p->ntables] = stamp;
         p->tables[p->ntables++] = t;
     }
 }
@@ -1500,20 +1561,26 @@ struct fy_document *mq_yaml_load(const char *path, size_t max, char **text, char
 
 /* ---- The digest: one hash of a plan version's files ------------------- */
 
-/* Adds one file to the digest as the line sha256sum(1) prints for it,
- * "<64 hex digits>  <name>\n": the digest of a version is then
- * `sha256sum plan.yaml <its table files in byte order> | sha256sum`, run
- * in its folder. */
-static void digest_add(crypto_hash_sha256_state *h, const char *name, const char *text, size_t len)
+/* Adds one file, of SHA-256 `sum`, to the digest as the line sha256sum(1)
+ * prints for it, "<64 hex digits>  <name>\n": the digest of a version is
+ * then `sha256sum plan.yaml <its table files in byte order> | sha256sum`,
+ * run in its folder. */
+static void digest_add_sum(crypto_hash_sha256_state *h, const char *name,
+                           const unsigned char sum[crypto_hash_sha256_BYTES])
 {
-    unsigned char sum[crypto_hash_sha256_BYTES];
     char hex[2 * crypto_hash_sha256_BYTES + 1];
-    crypto_hash_sha256(sum, (const unsigned char *)text, len);
-    sodium_bin2hex(hex, sizeof hex, sum, sizeof sum);
+    sodium_bin2hex(hex, sizeof hex, sum, crypto_hash_sha256_BYTES);
     crypto_hash_sha256_update(h, (const unsigned char *)hex, strlen(hex));
     crypto_hash_sha256_update(h, (const unsigned char *)"  ", 2);
     crypto_hash_sha256_update(h, (const unsigned char *)name, strlen(name));
     crypto_hash_sha256_update(h, (const unsigned char *)"\n", 1);
+}
+
+static void digest_add(crypto_hash_sha256_state *h, const char *name, const char *text, size_t len)
+{
+    unsigned char sum[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(sum, (const unsigned char *)text, len);
+    digest_add_sum(h, name, sum);
 }
 
 static int is_csv(const struct dirent *de)
@@ -1548,14 +1615,57 @@ static bool listed(const char *const *names, int n, const char *name)
     return false;
 }
 
-/* Hashes the n files `names` (paths in folder `dir`) in that order. */
-static bool digest_files(crypto_hash_sha256_state *h, const char *dir, const char *const *names,
-                         int n, mq_diags *d)
+/* Whether the file held in `stamp` is still under `path` and still holds
+ * the bytes hashed before it was parsed: the file the rates came from. The
+ * file is held open, so no other file can have taken its inode number. */
+static bool unchanged(const char *path, const file_stamp *stamp)
+{
+    struct stat st;
+    unsigned char now[crypto_hash_sha256_BYTES];
+    return stamp->fd >= 0 && stat(path, &st) == 0 && st.st_dev == stamp->dev &&
+           st.st_ino == stamp->ino && hash_fd(stamp->fd, now) &&
+           memcmp(now, stamp->sum, sizeof now) == 0;
+}
+
+/* The stamp of the first table of p read from `name` (a path in its
+ * folder), or NULL for a file no table reads; *same false when the file at
+ * `path` is no longer the one, with the bytes, that every table read from
+ * it was parsed from. */
+static const file_stamp *stamp_of(const mq_plan *p, const file_stamp *stamps, const char *name,
+                                  const char *path, bool *same)
+{
+    const file_stamp *first = NULL;
+    *same = true;
+    for (int i = 0; i < p->ntables; i++)
+        if (strcmp(table_path(p, p->tables[i]), name) == 0) {
+            first = first ? first : &stamps[i];
+            *same = *same && unchanged(path, &stamps[i]);
+        }
+    return first;
+}
+
+/* Hashes the n files `names` (paths in p's folder) in that order; a table
+ * file as it was hashed before it was parsed. One that changed while the
+ * plan loaded (replaced or written over) is an error: the digest would not
+ * be of the rates loaded, and a compiled function matched by it could rate
+ * them with another table's key maps. */
+static bool digest_files(crypto_hash_sha256_state *h, const mq_plan *p, const file_stamp *stamps,
+                         const char *const *names, int n, mq_diags *d)
 {
     for (int i = 0; i < n; i++) {
         char path[PATH_MAX], why[PATH_MAX + 64];
         size_t len = 0;
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        snprintf(path, sizeof path, "%s/%s", p->dir, names[i]);
+        bool same;
+        const file_stamp *stamp = stamp_of(p, stamps, names[i], path, &same);
+        if (!same) {
+            mq_diag_add(d, "%s: changed while the plan was loading: load the plans again", path);
+            return false;
+        }
+        if (stamp) {
+            digest_add_sum(h, names[i], stamp->sum);
+            continue;
+        }
         char *text = mq_read_file(path, path, MQ_TABLE_MAX_FILE, &len, why, sizeof why);
         if (!text) {
             mq_diag_add(d, "%s", why);
@@ -1571,7 +1681,8 @@ static bool digest_files(crypto_hash_sha256_state *h, const char *dir, const cha
  * table file plan.yaml names (in a subfolder, or not named .csv: a table
  * the rating reads is always in the digest), each once, in byte order of
  * its path. */
-static bool digest_tables(crypto_hash_sha256_state *h, const mq_plan *p, mq_diags *d)
+static bool digest_tables(crypto_hash_sha256_state *h, const mq_plan *p, const file_stamp *stamps,
+                          mq_diags *d)
 {
     struct dirent **list;
     int n = scandir(p->dir, &list, is_csv, by_name);
@@ -1591,7 +1702,7 @@ static bool digest_tables(crypto_hash_sha256_state *h, const mq_plan *p, mq_diag
             names[nnames++] = table_path(p, p->tables[i]);
     if (ok) {
         qsort(names, (size_t)nnames, sizeof(char *), by_text);
-        ok = digest_files(h, p->dir, names, nnames, d);
+        ok = digest_files(h, p, stamps, names, nnames, d);
     }
     free(names);
     for (int i = 0; i < n; i++)
@@ -1603,7 +1714,8 @@ static bool digest_tables(crypto_hash_sha256_state *h, const mq_plan *p, mq_diag
 /* The SHA-256 of the sha256sum lines of plan.yaml and every table file, in
  * name order, as 64 hex digits in p->digest: equal on every node that
  * loaded the same files, and different when any file a rating reads is. */
-static bool plan_digest(mq_plan *p, const char *yaml, size_t yaml_len, mq_diags *d)
+static bool plan_digest(mq_plan *p, const char *yaml, size_t yaml_len, const file_stamp *stamps,
+                        mq_diags *d)
 {
     if (sodium_init() < 0) {
         mq_diag_add(d, "%s: libsodium did not initialise", p->file);
@@ -1612,7 +1724,7 @@ static bool plan_digest(mq_plan *p, const char *yaml, size_t yaml_len, mq_diags 
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
     digest_add(&h, "plan.yaml", yaml, yaml_len);
-    if (!digest_tables(&h, p, d))
+    if (!digest_tables(&h, p, stamps, d))
         return false;
     unsigned char out[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&h, out);
@@ -1661,8 +1773,11 @@ static mq_plan *load_plan(const char *dir, mq_diags *d)
     for (int i = 0; i < p->ntables; i++)
         mq_table_compile(p->tables[i], d);
     if (!failed(&L)) /* a file that failed above would fail here again */
-        plan_digest(p, text, strlen(text), d);
+        plan_digest(p, text, strlen(text), L.stamps, d);
 done:
+    for (int i = 0; L.stamps && i < p->ntables; i++)
+        release_file(&L.stamps[i]);
+    free(L.stamps);
     free(L.env.vars);
     free(L.env.deps);
     free(L.env.failed_tables);

@@ -12,12 +12,16 @@
 
 #include "engine.h"
 #include "model.h"
+#include "support.h"
 
 #include <libfyaml.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static char tmpdir[64];
 
@@ -254,6 +258,88 @@ static void the_digest_covers_every_table_file(void **state)
                  want);
     assert_string_equal(after, want);
     sh("rm -rf %s/moved", tmpdir);
+}
+
+/* Writes `text` to dir/tf.tmp and renames it over dir/territory_factor.csv
+ * (a deploy replacing a file whole), until killed. */
+static void swap_forever(const char *dir, const char *a, const char *b)
+{
+    char tmp[256], target[256];
+    snprintf(tmp, sizeof tmp, "%s/tf.tmp", dir);
+    snprintf(target, sizeof target, "%s/territory_factor.csv", dir);
+    for (unsigned i = 0;; i++) {
+        const char *text = i % 2 ? b : a;
+        FILE *f = fopen(tmp, "w");
+        if (!f || fputs(text, f) < 0 || fclose(f) != 0 || rename(tmp, target) != 0)
+            _exit(1);
+    }
+}
+
+/* A table file replaced while its plan loads: the load either fails,
+ * saying so, or holds the rates its digest is of. Before, the digest was
+ * hashed from a second read of the files after the tables were parsed, so
+ * a reload during a deploy could load the old territory factors (714.00)
+ * under the new files' digest (or the reverse), and a compiled function
+ * matched by that digest rate tables it was not compiled for. */
+static void a_table_replaced_while_loading_is_an_error(void **state)
+{
+    (void)state;
+    char dir[128], digest_a[65], digest_b[65], path[192];
+    snprintf(dir, sizeof dir, "%s/race/v1", tmpdir);
+    sh("rm -rf %s/race && mkdir %s/race && cp -r %s/v1 %s", tmpdir, tmpdir, tmpdir, dir);
+    snprintf(path, sizeof path, "%s/territory_factor.csv", dir);
+    char *a = ts_read_file(path, NULL);
+    digest_of(dir, digest_a);
+    sh("sed -i 's/^1,1.25,1.20/1,1.26,1.20/' %s", path);
+    char *b = ts_read_file(path, NULL);
+    digest_of(dir, digest_b);
+    assert_string_not_equal(digest_a, digest_b);
+
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        swap_forever(dir, a, b);
+    int consistent = 0, refused = 0, wrong = 0;
+    char first_wrong[256] = "";
+    for (int i = 0; i < 300; i++) {
+        mq_diags d = {0};
+        mq_engine *e = mq_engine_load(dir, &d);
+        if (!e) {
+            assert_true(d.count >= 1);
+            if (!strstr(d.items[0].text, "territory_factor.csv: changed while the plan was "
+                                         "loading: load the plans again"))
+                fail_msg("unexpected: %s", d.items[0].text);
+            refused++;
+            mq_diags_free(&d);
+            continue;
+        }
+        mq_arena ar;
+        mq_arena_init(&ar, 0);
+        mq_result *res;
+        int n;
+        rate_on(e, "2026-03-01", &ar, &res, &n);
+        mq_plan_info pi;
+        mq_plan_get_info(res[0].plan, &pi);
+        const char *want = res[0].total_cents == 71400 ? digest_a : digest_b;
+        assert_true(res[0].total_cents == 71400 || res[0].total_cents == 71600);
+        if (strcmp(pi.digest, want) == 0) {
+            consistent++;
+        } else if (!wrong++) {
+            snprintf(first_wrong, sizeof first_wrong, "total %lld with digest %s",
+                     (long long)res[0].total_cents, pi.digest);
+        }
+        mq_arena_free(&ar);
+        mq_engine_free(e);
+    }
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    free(a);
+    free(b);
+    sh("rm -rf %s/race", tmpdir);
+    if (wrong)
+        fail_msg("%d of %d loads held rates their digest is not of (first: %s)", wrong,
+                 consistent + wrong, first_wrong);
+    assert_true(consistent + refused == 300);
 }
 
 /* A plan that would not load is an error, never left out in silence: a
@@ -758,6 +844,7 @@ int main(void)
         cmocka_unit_test(until_of_the_latest_version_does_not_revive_an_older_one),
         cmocka_unit_test(the_digest_covers_every_table_file),
         cmocka_unit_test(misplaced_plans_are_errors_not_skipped),
+        cmocka_unit_test(a_table_replaced_while_loading_is_an_error),
         cmocka_unit_test(same_version_twice_is_an_error),
         cmocka_unit_test(broken_plans_name_the_line),
         cmocka_unit_test(a_table_factor_must_be_positive),
