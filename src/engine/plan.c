@@ -2029,6 +2029,79 @@ static void check_consistency(mq_engine *e, mq_diags *d)
         }
 }
 
+static bool plan_has_state(const mq_plan *p, int state)
+{
+    for (int i = 0; i < p->nstates; i++)
+        if (p->states[i] == state)
+            return true;
+    return false;
+}
+
+/* The last day version p rates in `state`: its until, or the day before
+ * the next version of its plan writing the state takes effect, whichever
+ * comes first (INT32_MAX: no end). */
+static int32_t last_day(const mq_engine *e, const mq_plan *p, int state)
+{
+    int32_t end = p->until ? p->until : INT32_MAX;
+    for (int i = 0; i < e->nplans; i++) {
+        const mq_plan *q = e->plans[i];
+        if (q != p && q->line == p->line && q->effective > p->effective && q->effective - 1 < end &&
+            strcmp(q->plan_id, p->plan_id) == 0 && plan_has_state(q, state))
+            end = q->effective - 1;
+    }
+    return end;
+}
+
+/* The first day versions a and b (of two plans) both rate in a state both
+ * write, and that state; false when there is none. */
+static bool both_rate(const mq_engine *e, const mq_plan *a, const mq_plan *b, int32_t *day,
+                      int *state)
+{
+    for (int i = 0; i < a->nstates; i++) {
+        int st = a->states[i];
+        if (!plan_has_state(b, st))
+            continue;
+        int32_t from = a->effective > b->effective ? a->effective : b->effective;
+        int32_t end_a = last_day(e, a, st), end_b = last_day(e, b, st);
+        if (from <= end_a && from <= end_b) {
+            *day = from;
+            *state = st;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A quote holds one result per carrier (health aside: an issuer offers
+ * many plans): two plans of one carrier and line both in effect in a
+ * state on a day (a revision filed under a new plan.id, the old plan not
+ * ended) would quote the shopper twice, once on the rates the revision
+ * replaced. Reported at the version that starts the overlap. */
+static void check_one_plan_per_carrier(const mq_engine *e, mq_diags *d)
+{
+    for (int i = 0; i < e->nplans; i++)
+        for (int j = 0; j < i; j++) {
+            const mq_plan *a = e->plans[i], *b = e->plans[j];
+            int32_t day;
+            int state;
+            if (a->line == MQ_LINE_HEALTH || a->line != b->line ||
+                strcmp(a->carrier_id, b->carrier_id) != 0 || strcmp(a->plan_id, b->plan_id) == 0 ||
+                !both_rate(e, a, b, &day, &state))
+                continue;
+            const mq_plan *later = a->effective >= b->effective ? a : b;
+            const mq_plan *other = later == a ? b : a;
+            char when[11];
+            mq_date_format(day, when);
+            mq_diag_add(d,
+                        "%s:%d: plans %s and %s (%s:%d) of carrier %s would both rate %s in %s "
+                        "from %s: a revision keeps its plan.id, or the older plan ends with "
+                        "plan.until",
+                        later->file, later->plan_id_line, later->plan_id, other->plan_id,
+                        other->file, other->plan_id_line, later->carrier_id,
+                        mq_line_get(later->line)->name, mq_symbol_name(MQ_DOM_STATE, state), when);
+        }
+}
+
 mq_engine *mq_engine_load(const char *dir, mq_diags *d)
 {
     mq_engine *e = calloc(1, sizeof(*e));
@@ -2042,6 +2115,7 @@ mq_engine *mq_engine_load(const char *dir, mq_diags *d)
     if (d->count == before && e->nplans == 0)
         mq_diag_add(d, "%s: no plan.yaml found", dir);
     check_consistency(e, d);
+    check_one_plan_per_carrier(e, d);
     if (d->count == before && !mq_engine_index(e))
         mq_diag_add(d, "%s: out of memory indexing the plans", dir);
     if (d->count > before) {

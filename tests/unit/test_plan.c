@@ -377,6 +377,59 @@ static void misplaced_plans_are_errors_not_skipped(void **state)
     sh("rm -rf %s", dir);
 }
 
+/* A revision filed under a new plan.id, the old plan not ended: both
+ * would quote, Harbor twice, the cheaper on the rates the revision replaced
+ * (714.00 beside 727.00 on 2026-07-01). It is an error naming both plans;
+ * once the old plan ends with plan.until the day before, each day has one
+ * Harbor result. */
+static void a_revision_under_a_new_plan_id_must_end_the_old_plan(void **state)
+{
+    (void)state;
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/newid", tmpdir);
+    sh("rm -rf %s && mkdir %s && cp -r %s/v1 %s/v2 %s/ && "
+       "sed -i 's/^  id: harbor-oh-auto$/  id: harbor-oh-auto-b/' %s/v2/plan.yaml",
+       dir, dir, tmpdir, tmpdir, dir, dir);
+    mq_diags d = {0};
+    assert_null(mq_engine_load(dir, &d));
+    assert_int_equal(d.count, 1);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "%s/v2/plan.yaml:9: plans harbor-oh-auto-b and harbor-oh-auto (%s/v1/plan.yaml:9) of "
+             "carrier harbor would both rate auto in OH from 2026-07-01: a revision keeps its "
+             "plan.id, or the older plan ends with plan.until",
+             dir, dir);
+    assert_string_equal(d.items[0].text, want);
+    mq_diags_free(&d);
+
+    /* ended a day too late: they overlap on 2026-07-01 still */
+    sh("sed -i 's|^  effective: 2026-01-01|  effective: 2026-01-01\\n  until: 2026-07-01|' "
+       "%s/v1/plan.yaml",
+       dir);
+    assert_null(mq_engine_load(dir, &d));
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.items[0].text, want);
+    mq_diags_free(&d);
+
+    sh("sed -i 's|^  until: 2026-07-01|  until: 2026-06-30|' %s/v1/plan.yaml", dir);
+    mq_engine *e = mq_engine_load(dir, &d);
+    if (!e)
+        fail_msg("%s", d.count ? d.items[0].text : "no engine");
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_result *res;
+    int n;
+    rate_on(e, "2026-06-30", &a, &res, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(res[0].total_cents, 71400);
+    rate_on(e, "2026-07-01", &a, &res, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(res[0].total_cents, 72700);
+    mq_arena_free(&a);
+    mq_engine_free(e);
+    sh("rm -rf %s", dir);
+}
+
 /* The first of the `count` diagnostics of loading tmpdir with `edit` run
  * in a third copy of the plan, v3 (the others: v1 and v2), and tmpdir's
  * path taken out. */
@@ -845,6 +898,7 @@ int main(void)
         cmocka_unit_test(the_digest_covers_every_table_file),
         cmocka_unit_test(misplaced_plans_are_errors_not_skipped),
         cmocka_unit_test(a_table_replaced_while_loading_is_an_error),
+        cmocka_unit_test(a_revision_under_a_new_plan_id_must_end_the_old_plan),
         cmocka_unit_test(same_version_twice_is_an_error),
         cmocka_unit_test(broken_plans_name_the_line),
         cmocka_unit_test(a_table_factor_must_be_positive),
