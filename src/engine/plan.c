@@ -2102,6 +2102,40 @@ static void check_one_plan_per_carrier(const mq_engine *e, mq_diags *d)
         }
 }
 
+/* The line of market.effective in market m's file: read again, as the
+ * market keeps no lines (1 when it is not found). */
+static int market_effective_line(const mq_market *m)
+{
+    char err[512], *text = NULL;
+    struct fy_document *doc = mq_yaml_load(m->file, PLAN_MAX_FILE, &text, err, sizeof err);
+    struct fy_node *n = doc ? get(get(fy_document_root(doc), "market"), "effective") : NULL;
+    int line = n ? node_line(n) : 1;
+    if (doc)
+        fy_document_destroy(doc);
+    free(text);
+    return line > 0 ? line : 1;
+}
+
+/* Two markets of a line taking effect on the same day: which one applies
+ * would be the order their folders load in (a plan year's folder copied
+ * for the next and its effective date left as it was). */
+static void check_markets(const mq_engine *e, mq_diags *d)
+{
+    for (int i = 0; i < e->nmarkets; i++)
+        for (int j = 0; j < i; j++) {
+            const mq_market *a = e->markets[i], *b = e->markets[j];
+            if (a->line != b->line || a->effective != b->effective)
+                continue;
+            char day[11];
+            mq_date_format(a->effective, day);
+            mq_diag_add(d,
+                        "%s:%d: markets %s and %s (%s:%d) of the %s line both take effect on "
+                        "%s: give each plan year its own market.effective",
+                        a->file, market_effective_line(a), a->id, b->id, b->file,
+                        market_effective_line(b), mq_line_get(a->line)->name, day);
+        }
+}
+
 mq_engine *mq_engine_load(const char *dir, mq_diags *d)
 {
     mq_engine *e = calloc(1, sizeof(*e));
@@ -2116,6 +2150,7 @@ mq_engine *mq_engine_load(const char *dir, mq_diags *d)
         mq_diag_add(d, "%s: no plan.yaml found", dir);
     check_consistency(e, d);
     check_one_plan_per_carrier(e, d);
+    check_markets(e, d);
     if (d->count == before && !mq_engine_index(e))
         mq_diag_add(d, "%s: out of memory indexing the plans", dir);
     if (d->count > before) {

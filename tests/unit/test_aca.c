@@ -1343,6 +1343,34 @@ static void test_ended_market_does_not_revive_an_older_one(void **state)
     mq_engine_free(e);
 }
 
+/* A plan year's market folder copied for the next, its effective date
+ * left as it was: two health markets of 2026-01-01, the one applied being
+ * whichever folder loads first. Refused, naming both market.effective
+ * lines; before, the copy was loaded and never used. */
+static void test_two_markets_on_one_day_are_an_error(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mq-aca-twomarkets-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    shell("cp -r " PLANS "/cardinalcare " PLANS "/_markets/aca-individual-2026 %s/ && cd %s && "
+          "mv aca-individual-2026 a && cp -r a b && "
+          "sed -i 's/id: aca-individual-2026/id: aca-individual-2027/' b/market.yaml",
+          dir, dir);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s/b/market.yaml:9: markets aca-individual-2027 and aca-individual-2026 "
+             "(%s/a/market.yaml:9) of the health line both take effect on 2026-01-01: give each "
+             "plan year its own market.effective",
+             dir, dir);
+    shell("rm -rf %s", dir);
+    assert_null(e);
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.items[0].text, want);
+    mq_diags_free(&d);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int main(void)
@@ -1376,6 +1404,7 @@ int main(void)
         T(test_given_benchmark_outlasts_new_plans),
         T(test_given_no_benchmark),
         T(test_ended_market_does_not_revive_an_older_one),
+        T(test_two_markets_on_one_day_are_an_error),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
