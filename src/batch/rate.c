@@ -139,12 +139,14 @@ void mq_batch_rate_free(mq_batch_rate_ctx *rc)
 }
 
 /* The one plan mq_rate_all would rate for the context's carrier, picked as
- * mq_engine_pick picks: in effect on the request's date (effective on or
- * before it, `until` not passed), for its line and state, the latest of its
- * plan id (the first of equals). NULL -- mq_rate_all then rates the row, and
- * says why when nothing applies -- when the request asks for other
- * carriers, when the carrier has no such plan, when it has several plan
- * ids in effect (mq_rate_all rates each: health issuers offer several), or
+ * mq_engine_pick picks: for the request's line and state, the latest
+ * version of its plan id effective on or before the request's date (the
+ * first of equals), if that version's `until` has not passed. NULL --
+ * mq_rate_all then rates the row, and says why when nothing applies -- when
+ * the request asks for other carriers, when the carrier has no such plan or
+ * its latest has ended, when it has several plan ids (mq_rate_all rates
+ * each in effect: health issuers offer several, and a plan id may end where
+ * a new one begins), or
  * for a health plan (metal filters and the market's tax credit, which
  * takes every silver plan of the area, are mq_rate_all's). */
 static const mq_plan *select_plan(const mq_batch_rate_ctx *rc, const mq_input *in)
@@ -154,8 +156,7 @@ static const mq_plan *select_plan(const mq_batch_rate_ctx *rc, const mq_input *i
     int best = -1;
     for (int i = 0; i < rc->nplans; i++) {
         const mq_plan_info *pi = &rc->plans[i];
-        if (pi->line != in->line || pi->effective > in->effective_date ||
-            (pi->until && in->effective_date > pi->until))
+        if (pi->line != in->line || pi->effective > in->effective_date)
             continue;
         bool writes = false;
         for (int k = 0; k < pi->nstates && !writes; k++)
@@ -167,7 +168,12 @@ static const mq_plan *select_plan(const mq_batch_rate_ctx *rc, const mq_input *i
         if (best < 0 || pi->effective > rc->plans[best].effective)
             best = i;
     }
-    return best >= 0 ? rc->plan[best] : NULL;
+    /* the latest version, as mq_engine_pick takes it: when its last day
+     * has passed the carrier has no rates then (the one it replaced does
+     * not rate again), which mq_rate_all says */
+    if (best < 0 || (rc->plans[best].until && in->effective_date > rc->plans[best].until))
+        return NULL;
+    return rc->plan[best];
 }
 
 bool mq_batch_rate_row(void *ctx, const mq_batch_row *row, mq_arena *a, mq_batch_buf *out)

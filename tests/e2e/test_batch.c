@@ -501,6 +501,29 @@ static void test_carrier_plan_until(void **state)
                         "3,,keystone,keystone-oh-auto,2026-01-01,quoted,354.00,334.00,20.00,"
                         "202.00,132.00,,,,,\n");
     ts_result_free(&r);
+    /* the newest version ended: the one it replaced does not rate again
+     * (batch took the latest version whose until had not passed, so a row
+     * after 2026-09-30 got January's rates while quote said unavailable) */
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && mkdir -p '%s/keystone' && cp -r plans/keystone/oh-auto-2026-01-01 "
+             "plans/keystone/oh-auto-2026-07-01 '%s/keystone/' && "
+             "sed -i 's/^  effective: 2026-07-01$/&\\n  until: 2026-09-30/' "
+             "'%s/keystone/oh-auto-2026-07-01/plan.yaml' && "
+             "grep -q '^  until: 2026-09-30$' '%s/keystone/oh-auto-2026-07-01/plan.yaml'",
+             dir, dir, dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    spill(book, "effective_date,state,zip,bi_per_person,bi_per_accident,pd_limit,d1_dob,d1_gender,"
+                "d1_marital_status,d1_first_licensed,v1_year,v1_symbol\n"
+                "2026-10-01,OH,43215,100000,300000,100000,1990-06-15,female,married,2008-07-01,"
+                "2022,5\n");
+    r = RUN("batch", "--plans", dir, "--carrier", "keystone", book);
+    assert_exit(&r, 0);
+    assert_string_equal(r.out,
+                        "input_line,policy_id,carrier,plan_id,plan_version,status,total,"
+                        "premium,fees,bi,pd,med,um,comp,coll,reason\n"
+                        "2,,keystone,,,unavailable,,,,,,,,,,Keystone Mutual Insurance Company has "
+                        "no auto rates in effect on 2026-10-01\n");
+    ts_result_free(&r);
 }
 
 /* ---- CSV books, threads, stdin -------------------------------------------------------- */
