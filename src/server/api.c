@@ -585,6 +585,41 @@ static void get_quote(mq_server *s, mq_http_req *r, const char *id)
         mq_api_error(r, 500, "internal", "out of memory", "");
 }
 
+/* Whether re-rating gave what the quote saved: the status and, quoted,
+ * the total (for health the gross premium). */
+static bool same_outcome(const mq_saved_result *row, const mq_result *res)
+{
+    if (strcmp(row->status, mq_status_name(res->status)) != 0)
+        return false;
+    return res->status != MQ_QUOTED || res->total_cents == row->total_cents;
+}
+
+/* 409 for a worksheet that would explain another price than the quote's:
+ * the plan version's files were edited in place since (its id and version
+ * are the same, its rates not), or this program rates differently. */
+static void refuse_other_price(mq_http_req *r, const mq_saved_result *row, const mq_result *res)
+{
+    char now[64], then[64];
+    if (res->status == MQ_QUOTED)
+        snprintf(now, sizeof now, "%lld.%02lld", (long long)(res->total_cents / 100),
+                 (long long)(res->total_cents % 100));
+    else
+        snprintf(now, sizeof now, "%s", mq_status_name(res->status));
+    if (row->total_cents >= 0)
+        snprintf(then, sizeof then, "%lld.%02lld", (long long)(row->total_cents / 100),
+                 (long long)(row->total_cents % 100));
+    else
+        snprintf(then, sizeof then, "%s", row->status);
+    mq_api_error(r, 409, "not_reproduced",
+                 mq_arena_printf(&r->arena,
+                                 "plan %s version %s now gives %s where the quote has %s: its "
+                                 "files were changed since the quote (or this program rates "
+                                 "differently), so its steps would explain another price; "
+                                 "multiquote requote tells more",
+                                 row->plan_id, row->version, now, then),
+                 "");
+}
+
 static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const char *carrier)
 {
     r->route = ROUTE_WORKSHEET;
@@ -675,6 +710,8 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
             !mq_rate_market_given(ref->engine, &in, recorded > 0 ? &bench : NULL, &res, 1,
                                   &r->arena))
             mq_api_error(r, 500, "internal", "out of memory", "");
+        else if (!same_outcome(row, &res))
+            refuse_other_price(r, row, &res);
         else
             reply_json(r, 200, mq_resp_worksheet(&in, &res));
     }

@@ -1533,6 +1533,18 @@ describe('SIGHUP with plans edited on disk', { timeout: 120000 }, () => {
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /harbor\s+DIFFERS\s+harbor-oh-auto 2026-01-01\s+quoted 795\.00 \(was 714\.00\); first difference: premium \{"total":795/);
     assert.match(r.stdout, /NOT reproduced/);
+    // ...and its worksheet does not explain 795.00 as the quote's price
+    const ws = await get(srv, `/v1/quotes/${firstId}/worksheet/harbor`);
+    assert.equal(ws.status, 409, ws.text);
+    assert.deepEqual(checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', ws), {
+      error: {
+        code: 'not_reproduced',
+        message: 'plan harbor-oh-auto version 2026-01-01 now gives 795.00 where the quote has 714.00: ' +
+          'its files were changed since the quote (or this program rates differently), so its steps ' +
+          'would explain another price; multiquote requote tells more',
+        path: '',
+      },
+    });
   });
 
   it('a plan version no longer loaded: its worksheets answer 409', async () => {
