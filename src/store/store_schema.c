@@ -119,13 +119,13 @@ const store_migration store_migrations[] = {
     {"privacy: the quotes saved in clear, before sealing (no key_id), found without reading every "
      "quote: forget looks through them for the person's address; rotate-key, which seals them, "
      "gives them their subject, which SQLite's quote_subjects then follows",
-     "CREATE INDEX quotes_plain ON quotes(id) WHERE key_id IS NULL;"
-     "CREATE TRIGGER quotes_subject_changed AFTER UPDATE OF subject ON quotes "
+     "CREATE INDEX IF NOT EXISTS quotes_plain ON quotes(id) WHERE key_id IS NULL;"
+     "CREATE TRIGGER IF NOT EXISTS quotes_subject_changed AFTER UPDATE OF subject ON quotes "
      "WHEN new.subject IS NOT old.subject "
      "BEGIN DELETE FROM quote_subjects WHERE quote_rowid = old.rowid; "
      "INSERT OR REPLACE INTO quote_subjects (quote_rowid, subject) "
      "SELECT new.rowid, new.subject WHERE new.subject IS NOT NULL; END;",
-     "CREATE INDEX quotes_plain ON quotes(id) WHERE key_id IS NULL;"},
+     "CREATE INDEX IF NOT EXISTS quotes_plain ON quotes(id) WHERE key_id IS NULL;"},
 };
 const int store_nmigrations = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
 
