@@ -1853,7 +1853,8 @@ static int list_names(const char *dir, char ***names, mq_diags *d)
         free(list);
         return -1;
     }
-    qsort(list, (size_t)n, sizeof(char *), cmp_names);
+    if (n > 1) /* an empty folder's list is NULL, which qsort may not be given */
+        qsort(list, (size_t)n, sizeof(char *), cmp_names);
     *names = list;
     return n;
 }
