@@ -14,31 +14,52 @@ extern char **environ;
 
 /* ---- Files ------------------------------------------------------------- */
 
+/* The rest of open file `f` from its start, NUL-terminated, its length in
+ * *len; NULL when it cannot be read. */
+static char *read_all(FILE *f, size_t *len)
+{
+    if (fseek(f, 0, SEEK_END) != 0)
+        return NULL;
+    long n = ftell(f);
+    if (n < 0 || fseek(f, 0, SEEK_SET) != 0)
+        return NULL;
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        return NULL;
+    }
+    if (buf) {
+        buf[n] = '\0';
+        *len = (size_t)n;
+    }
+    return buf;
+}
+
+/* The file is closed before a failure is reported: a failed test must not
+ * leave a descriptor open for the tests after it. */
 char *ts_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         fail_msg("cannot open %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    size_t n = 0;
+    char *buf = read_all(f, &n);
     fclose(f);
-    buf[n] = '\0';
+    if (!buf)
+        fail_msg("cannot read %s", path);
     if (len)
-        *len = (size_t)n;
+        *len = n;
     return buf;
 }
 
 void ts_write_file(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
+    if (!f)
+        fail_msg("cannot create %s", path);
+    bool written = fwrite(data, 1, len, f) == len;
+    if (fclose(f) != 0 || !written)
+        fail_msg("cannot write %s", path);
 }
 
 /* ---- JSON -------------------------------------------------------------- */
@@ -221,13 +242,23 @@ pid_t ts_spawn(const char *bin, const char *const *args, const char *input, cons
         argv[argc] = args[argc - 1];
     }
     argv[argc] = NULL;
+    /* Every descriptor of the test past 2 is closed in the child: opened
+     * without O_CLOEXEC (pipe(), socket(), fopen(), or inherited from
+     * whatever ran the test), it would otherwise stay open in the child as
+     * long as it runs, and the test's end of a pipe, FIFO or socket would
+     * never see end-of-file. */
     posix_spawn_file_actions_t fa;
     assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-    posix_spawn_file_actions_addopen(&fa, 0, input ? input : "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int rc = posix_spawn_file_actions_addopen(&fa, 0, input ? input : "/dev/null", O_RDONLY, 0);
+    if (rc == 0)
+        rc = posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (rc == 0)
+        rc = posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (rc == 0)
+        rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     pid_t pid;
-    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ);
+    if (rc == 0)
+        rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         fail_msg("cannot run %s: %s", bin, strerror(rc));

@@ -94,7 +94,7 @@ typedef struct ts_result {
 
 /* Starts `bin` with the NULL-terminated `args` (after the program name), stdin
  * from file `input` (NULL: /dev/null), stdout and stderr to files `out` and
- * `err`. Returns its pid. */
+ * `err`, and no other descriptor of the test's. Returns its pid. */
 pid_t ts_spawn(const char *bin, const char *const *args, const char *input, const char *out,
                const char *err);
 
