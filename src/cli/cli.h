@@ -27,7 +27,7 @@ typedef struct cli_opts {
     const char *file;    /* the positional argument */
     const char *db, *web, *bind;
     const char *carriers_file; /* --carriers FILE: the carrier registry */
-    int port;
+    int port;                  /* --port N (8080 unless given; 0: any free port; -1: not a port) */
     bool json, schema, help, color;
     /* batch, impact, gen-book */
     const char *from, *to;   /* --from VERSION --to VERSION */

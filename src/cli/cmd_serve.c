@@ -214,7 +214,7 @@ static bool bind_address(const char *bind, char *out)
 int cli_serve(const cli_opts *o)
 {
     if (o->port < 0 || o->port > 65535) {
-        fprintf(stderr, "multiquote serve: --port takes 1 to 65535\n");
+        fprintf(stderr, "multiquote serve: --port takes 0 (any free port) to 65535\n");
         return CLI_USAGE;
     }
     char bind[INET6_ADDRSTRLEN];
@@ -226,7 +226,7 @@ int cli_serve(const cli_opts *o)
         if (!set_limit(&limits, o->limits[i].name, o->limits[i].value))
             return CLI_USAGE;
     mq_server_config cfg = {
-        .port = o->port ? o->port : 8080,
+        .port = o->port,
         .bind = bind,
         .plans_dir = o->plans,
         .db_path = o->db ? o->db : default_db(),

@@ -91,7 +91,8 @@ static const struct {
      "                        [--key-file F] [--carriers FILE] [LIMITS]\n\n"
      "Serves the JSON API (POST /v1/quotes, GET /v1/quotes/ID, worksheets, carriers,\n"
      "plans, /healthz, /metrics) and the web page on http://ADDR:PORT/ (default\n"
-     "127.0.0.1:8080). ADDR is an IPv4 address (0.0.0.0: every IPv4 interface), an IPv6\n"
+     "127.0.0.1:8080; PORT 0 takes any free port, named in the \"listening\" log line).\n"
+     "ADDR is an IPv4 address (0.0.0.0: every IPv4 interface), an IPv6\n"
      "address, bare or in brackets (::1 or [::1]; the URL is then http://[::1]:PORT/), or\n"
      "localhost (127.0.0.1). :: is every interface, IPv4 clients included (dual-stack,\n"
      "whatever the host's net.ipv6.bindv6only); any other IPv6 address takes IPv6 only.\n"
@@ -494,7 +495,7 @@ static int set_option(const char *cmd, int ch, int li, const char *arg, cli_opts
     case 'P': {
         char *end;
         long port = strtol(arg, &end, 10);
-        o->port = (*end || port < 1 || port > 65535) ? -1 : (int)port;
+        o->port = (*end || end == arg || port < 0 || port > 65535) ? -1 : (int)port;
         break;
     }
     case 'F':
@@ -598,7 +599,7 @@ static int run(int argc, char **argv)
         fprintf(stderr, "multiquote: unknown command \"%s\"\n\n%s", name, usage);
         return CLI_USAGE;
     }
-    cli_opts o = {.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .seed = 1};
+    cli_opts o = {.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .seed = 1, .port = 8080};
     if (parse_options(c, argc, argv, &o) != CLI_OK)
         return CLI_USAGE;
     if (o.help)

@@ -1850,13 +1850,33 @@ static struct MHD_Daemon *start_daemon(void *arg)
         MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s, MHD_OPTION_END);
 }
 
-/* Listens, and starts the connection threads and the acceptor. */
+/* The port socket `fd` is bound to (--port 0: the one the kernel chose),
+ * or -1 (logged). */
+static int bound_port(int fd)
+{
+    listen_addr addr;
+    socklen_t len = sizeof addr;
+    if (getsockname(fd, &addr.sa, &len) != 0) {
+        log_line("\"event\":\"error\",\"message\":\"cannot read the port listened on: %s\"",
+                 strerror(errno));
+        return -1;
+    }
+    return ntohs(addr.sa.sa_family == AF_INET6 ? addr.in6.sin6_port : addr.in.sin_port);
+}
+
+/* Listens, and starts the connection threads and the acceptor. The port
+ * actually bound replaces --port in s->cfg, so that the "listening" line
+ * names it. */
 static bool start_listener(mq_server *s)
 {
     char err[256];
     int fd = listen_socket(&s->cfg);
     if (fd < 0)
         return false;
+    if ((s->cfg.port = bound_port(fd)) < 0) {
+        close(fd);
+        return false;
+    }
     mq_listener_config lc = {
         .listen_fd = fd,
         .threads = connection_threads(&s->cfg, s->raters != NULL),

@@ -42,7 +42,7 @@ typedef struct mq_server_limits {
 void mq_server_limits_default(mq_server_limits *l);
 
 typedef struct mq_server_config {
-    int port;
+    int port; /* 0: any free port (the "listening" line names the one taken) */
     /* the address to listen on, as inet_ntop writes it (no brackets):
      * "127.0.0.1" (default), "0.0.0.0" (every IPv4 interface), an IPv6
      * address such as "::1", or "::" (every interface, IPv4 too) */

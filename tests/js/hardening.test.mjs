@@ -953,7 +953,7 @@ describe('startup options and the startup log', () => {
     // node cannot pass a byte that is not UTF-8 in an argument: a shell does
     const run = spawnSync(
       '/bin/sh',
-      ['-c', `exec "$MQ_BIN" serve --port 19410 --db "$(printf '/nonexistent/caf\\351/q.db')" --plans "$(printf 'pl\\377ans')"`],
+      ['-c', `exec "$MQ_BIN" serve --port 0 --db "$(printf '/nonexistent/caf\\351/q.db')" --plans "$(printf 'pl\\377ans')"`],
       { cwd: REPO_ROOT, env: { ...process.env, MQ_BIN: BIN } },
     );
     assert.equal(run.status, 1, run.stderr.toString('latin1'));
@@ -964,7 +964,7 @@ describe('startup options and the startup log', () => {
       events.filter((e) => e.event === 'plan_error').map((e) => e.message),
       ['pl\ufffdans: not a folder of plans'],
     );
-    const db = spawnSync('/bin/sh', ['-c', `exec "$MQ_BIN" serve --port 19410 --db "$(printf '/nonexistent/caf\\351/q.db')"`], {
+    const db = spawnSync('/bin/sh', ['-c', `exec "$MQ_BIN" serve --port 0 --db "$(printf '/nonexistent/caf\\351/q.db')"`], {
       cwd: REPO_ROOT,
       env: { ...process.env, MQ_BIN: BIN },
     });
@@ -980,7 +980,7 @@ describe('startup options and the startup log', () => {
   it('a database it cannot open is named as given, quotes and accents kept, in a JSON line', async () => {
     const dir = makeTemp('mq-js-db-');
     const db = path.join(dir, 'no "such" dïr', 'q.db');
-    const run = await runCli(['serve', '--port', '18902', '--db', db]);
+    const run = await runCli(['serve', '--port', '0', '--db', db]);
     assert.equal(run.code, 1, run.stderr);
     assertJsonLines(run.stderr);
     const ev = run.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'error');
@@ -1000,7 +1000,7 @@ describe('startup options and the startup log', () => {
     const dir = makeTemp('mq-js-bind-');
     const db = path.join(dir, 'q.db');
     for (const bind of ['example.invalid', '127.0.0.256', '127.1']) {
-      const junk = await runCli(['serve', '--port', '18901', '--bind', bind, '--db', db]);
+      const junk = await runCli(['serve', '--port', '0', '--bind', bind, '--db', db]);
       assert.equal(junk.code, 2, bind);
       assert.equal(
         junk.stderr,
@@ -1013,7 +1013,7 @@ describe('startup options and the startup log', () => {
 
   it('a --db in libpq keyword form is refused (exit 2) without echoing it or making a file', async () => {
     for (const db of ['host=db.internal password=SECRET dbname=quotes', 'dbname=quotes', 'host=db.internal']) {
-      const r = await runCli(['serve', '--port', '18901', '--db', db]);
+      const r = await runCli(['serve', '--port', '0', '--db', db]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /--db looks like libpq keywords .* give a postgresql:\/\/USER@HOST:PORT\/DBNAME URL/);
       assert.doesNotMatch(r.stderr, /SECRET/);
@@ -1025,7 +1025,7 @@ describe('startup options and the startup log', () => {
     const dir = makeTemp('mq-js-quote-');
     const plans = path.join(dir, 'x"dir');
     mkdirSync(plans);
-    const r = await runCli(['serve', '--port', '18901', '--plans', plans, '--db', path.join(dir, 'q.db')]);
+    const r = await runCli(['serve', '--port', '0', '--plans', plans, '--db', path.join(dir, 'q.db')]);
     assert.equal(r.code, 1);
     assertJsonLines(r.stderr);
     const events = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l));

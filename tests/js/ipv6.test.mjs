@@ -406,7 +406,7 @@ describe('--bind values it cannot use', () => {
       ['1:2:3:4:5:6:7:8:9', general('1:2:3:4:5:6:7:8:9')],
       ['ip6-localhost', general('ip6-localhost')],
     ]) {
-      const r = await runCli(['serve', '--port', '18903', '--bind', bind, '--db', db]);
+      const r = await runCli(['serve', '--port', '0', '--bind', bind, '--db', db]);
       assert.equal(r.code, 2, `${bind}: ${r.stderr}`);
       assert.equal(r.stderr, text, bind);
     }

@@ -41,6 +41,22 @@ function freePort() {
   });
 }
 
+/** nginx (nginx.sh) in `dir` in front of `nodePorts`; its base URL. The port
+ *  was free a moment before nginx binds it, and another process may take it
+ *  in between: nginx then fails with "Address already in use", and another
+ *  free port is tried. */
+async function startNginx(dir, nodePorts) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      sh('nginx.sh', ['start', dir, String(port), ...nodePorts.map(String)]);
+      return `http://127.0.0.1:${port}`;
+    } catch (e) {
+      if (attempt === 5 || !/Address already in use/.test(e.message)) throw e;
+    }
+  }
+}
+
 /** What the server's digest of a plan folder must be: sha256sum's lines of
  *  plan.yaml and every CSV (byte order), hashed again. */
 function digestOf(folder) {
@@ -93,9 +109,7 @@ describe('several nodes on one PostgreSQL behind nginx', () => {
     const inQuery = `${pg}?connect_timeout=10&password=query-secret`;
     [a, b] = await Promise.all([startServer({ db: inQuery, args }), startServer({ db: withPassword, args })]);
     nginxDir = makeTemp('mq-nginx-');
-    const port = await freePort();
-    sh('nginx.sh', ['start', nginxDir, String(port), String(a.port), String(b.port)]);
-    lb = `http://127.0.0.1:${port}`;
+    lb = await startNginx(nginxDir, [a.port, b.port]);
   });
 
   after(async () => {

@@ -1,9 +1,8 @@
 // server.mjs -- runs the real `multiquote serve` binary for the API tests.
 //
-// startServer() starts the server on a free port (a random one from
-// 20000-60000, or from MQ_PORTS=LOW-HIGH when several people share the
-// machine, retried when the "listening" log line does not appear) with a
-// fresh temporary database, the repository's plans (or the folder given) and
+// startServer() starts the server on a free port (--port 0: the kernel's
+// choice, read back from the "listening" log line) with a fresh temporary
+// database, the repository's plans (or the folder given) and
 // the repository root as its working directory (so it serves
 // docs/openapi.yaml). Every server started is remembered: stopAll() (for
 // after() hooks) and a process 'exit' handler kill what is still running and
@@ -27,14 +26,6 @@ export const PLANS = path.join(REPO_ROOT, 'plans');
 // start and stop waits are MQ_SERVER_SLOWDOWN (default 10) times longer.
 export const WRAPPER = (process.env.MQ_SERVER_WRAPPER || '').split(/\s+/).filter(Boolean);
 const SLOW = WRAPPER.length ? Number(process.env.MQ_SERVER_SLOWDOWN || 10) : 1;
-// The ports servers may take: MQ_PORTS=LOW-HIGH, else 20000-59999.
-const [PORT_LOW, PORT_HIGH] = (() => {
-  const m = /^(\d+)-(\d+)$/.exec(process.env.MQ_PORTS || '');
-  if (!m) return [20000, 59999];
-  const [lo, hi] = [Number(m[1]), Number(m[2])];
-  if (!(lo >= 1024 && hi <= 65535 && lo <= hi)) throw new Error(`MQ_PORTS=${process.env.MQ_PORTS}: want LOW-HIGH within 1024-65535`);
-  return [lo, hi];
-})();
 
 // What a sanitizer or valgrind writes when it finds a bug or a leak: a server
 // whose log holds one has failed, even if every response was right.
@@ -106,14 +97,17 @@ export function deadline(ms) {
 /**
  * Starts `multiquote serve`. Options: plans (folder, default <repo>/plans),
  * db (path, default a fresh temporary one), args (more serve options, e.g.
- * ['--idle-timeout', '2']), rateLimit, attempts, timeoutMs. A test makes
+ * ['--idle-timeout', '2']), rateLimit, timeoutMs. A test makes
  * hundreds of API requests a second from one address, so the per-client rate
  * limit is off (--rate-limit 0) unless rateLimit is true (the server's
  * default limit) or args set --rate-limit.
+ * The server is given --port 0: the kernel picks a port no other socket on
+ * the machine holds, and the "listening" line names it, so suites running
+ * at the same time never share or steal a port.
  * Returns {url, port, db, pid, proc, exited, stop(), kill9(), signal(),
  * logs(), events(), waitForLog(), cleanup()}.
  */
-export async function startServer({ plans = PLANS, db, args = [], rateLimit = false, attempts = 8, timeoutMs = 10000 } = {}) {
+export async function startServer({ plans = PLANS, db, args = [], rateLimit = false, timeoutMs = 10000 } = {}) {
   if (!rateLimit && !args.includes('--rate-limit')) args = ['--rate-limit', '0', ...args];
   timeoutMs *= SLOW;
   if (!existsSync(BIN)) throw new Error(`no server binary at ${BIN} (set MQ_BIN)`);
@@ -122,23 +116,17 @@ export async function startServer({ plans = PLANS, db, args = [], rateLimit = fa
     ownDir = makeTemp('mq-js-db-');
     db = path.join(ownDir, 'quotes.db');
   }
-  let lastLogs = '';
-  for (let i = 0; i < attempts; i++) {
-    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW + 1));
-    const s = launch(port, plans, db, ownDir, args);
-    const outcome = await s.ready(timeoutMs);
-    if (outcome === 'listening') return s;
-    lastLogs = s.logs();
-    await s.kill9();
-    // Only a port problem is worth another port; anything else is fatal.
-    if (!/cannot listen/.test(lastLogs)) break;
-  }
+  const s = launch(plans, db, ownDir, args);
+  const outcome = await s.ready(timeoutMs);
+  if (outcome === 'listening') return s;
+  const logs = s.logs();
+  await s.kill9();
   if (ownDir) removeTemp(ownDir);
-  throw new Error(`the server did not start listening; its log:\n${lastLogs}`);
+  throw new Error(`the server did not start listening (${outcome}); its log:\n${logs}`);
 }
 
-function launch(port, plans, db, ownDir, args = []) {
-  const argv = ['serve', '--port', String(port), '--db', db, '--plans', plans, ...args];
+function launch(plans, db, ownDir, args = []) {
+  const argv = ['serve', '--port', '0', '--db', db, '--plans', plans, ...args];
   const cmd = WRAPPER.length ? [...WRAPPER, BIN, ...argv] : [BIN, ...argv];
   const proc = spawn(cmd[0], cmd.slice(1), {
     cwd: REPO_ROOT,
@@ -219,13 +207,18 @@ function launch(port, plans, db, ownDir, args = []) {
     });
   }
 
+  /** 'listening' (s.port and s.url then name the port the server took),
+   * 'timeout' or 'exited'. */
   async function ready(ms) {
     const listening = waitForLog((e) => e.event === 'listening', { timeoutMs: ms }).then(
-      () => 'listening',
+      (ev) => {
+        s.port = ev.port;
+        s.url = `http://127.0.0.1:${ev.port}`;
+        return 'listening';
+      },
       () => 'timeout',
     );
-    const r = await Promise.race([listening, exited.then(() => 'exited')]);
-    return r;
+    return Promise.race([listening, exited.then(() => 'exited')]);
   }
 
   async function kill9() {
@@ -269,8 +262,8 @@ function launch(port, plans, db, ownDir, args = []) {
   }
 
   const s = {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: null, // set by ready()
+    port: null,
     db,
     plans,
     proc,
