@@ -21,12 +21,12 @@
 //
 // Run: npm ci && MQ_BIN=/work/main/build/multiquote node --test --test-reporter=tap tests/js/browser.test.mjs
 // ($MQ_PLANS serves another plans folder; $MQ_CHROMIUM another Chromium.)
-import { describe, it, before, after, afterEach } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, startServer, stopAll, sleep } from './lib/server.mjs';
-import { launchBrowser, closeAll, newPage, screenshot, removeScreenshot } from './lib/browser.mjs';
+import { REPO_ROOT, sleep } from './lib/server.mjs';
+import { browserSuite, screenshot } from './lib/browser.mjs';
 
 // ---- Fixtures ---------------------------------------------------------------
 
@@ -50,70 +50,25 @@ const OTHER_LINES = ['home', 'renters', 'term_life', 'health'];
 
 // ---- One server and one browser for the file; a fresh context per test -----------
 
-let server;
-let browser;
-const pages = new Set(); // pages (contexts) of the running test
-
-before(async () => {
-  // $MQ_PLANS: another plans folder (default: the repository's plans).
-  server = await startServer(process.env.MQ_PLANS ? { plans: path.resolve(process.env.MQ_PLANS) } : {});
-  browser = await launchBrowser();
+// browserIt (lib/browser.mjs): on failure the first page open is saved as
+// build/screenshots/FAILED-<name>.png; every test also checks that no page
+// threw an uncaught exception. $MQ_PLANS: another plans folder (default: the
+// repository's plans).
+const suite = browserSuite({
+  server: process.env.MQ_PLANS ? { plans: path.resolve(process.env.MQ_PLANS) } : {},
+  timeout: 180000,
 });
-
-after(async () => {
-  await closeAll();
-  await stopAll();
-});
-
-// Whatever a test left open is closed, passed or failed.
-afterEach(async () => {
-  await Promise.all([...pages].map((p) => p.context().close().catch(() => {})));
-  pages.clear();
-});
-
-/** A new page (own context: own storage) on the test server. */
-async function open(contextOptions) {
-  const page = await newPage(browser, contextOptions);
-  pages.add(page);
-  return page;
-}
-
-/**
- * it() whose body gets a function opening pages; on failure the first page
- * open is saved as build/screenshots/FAILED-<name>.png; every test also
- * checks that no page threw an uncaught exception.
- */
-function browserIt(name, fn, { timeout = 180000 } = {}) {
-  it(name, { timeout }, async (t) => {
-    removeScreenshot(`FAILED-${name}`);
-    const mine = [];
-    const openPage = async (opts) => {
-      const p = await open(opts);
-      mine.push(p);
-      return p;
-    };
-    try {
-      await fn(t, openPage);
-    } catch (e) {
-      if (mine[0] && !mine[0].isClosed()) await screenshot(mine[0], `FAILED-${name}`).catch(() => {});
-      // What the page threw often explains a timeout.
-      const thrown = mine.flatMap((p) => p.errors);
-      if (thrown.length) e.message += `\nuncaught in the page: ${thrown.join(' | ')}`;
-      throw e;
-    }
-    for (const p of mine) assert.deepEqual(p.errors, [], `uncaught errors on ${p.url()}`);
-  });
-}
+const { browserIt } = suite;
 
 /** Loads `path` and waits until app.js has finished starting. */
 async function goto(page, p = '/') {
-  await page.goto(server.url + p);
+  await page.goto(suite.server().url + p);
   await page.waitForSelector('html.ready');
 }
 
 /** GET/POST on the test server from node (not through the page). */
 async function api(method, p, body) {
-  const res = await fetch(server.url + p, {
+  const res = await fetch(suite.server().url + p, {
     method,
     headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -263,7 +218,7 @@ async function quoteExample(page) {
 // ---- The tests ---------------------------------------------------------------------
 
 describe('auto: Harbor Mutual example 1', () => {
-  browserIt('typed field by field by label: Harbor quotes 714.00 at /q/{id}', async (t, openPage) => {
+  browserIt('typed field by field by label: Harbor quotes 714.00 at /q/{id}', async (openPage) => {
     const page = await openPage();
     await goto(page, '/');
     assert.equal(await page.getByTestId('line-auto').isChecked(), true, 'auto is the default line');
@@ -316,7 +271,7 @@ describe('auto: Harbor Mutual example 1', () => {
     await screenshot(page, '01-auto-results');
   });
 
-  browserIt('"Fill example" fills the same request: Harbor 714.00', async (t, openPage) => {
+  browserIt('"Fill example" fills the same request: Harbor 714.00', async (openPage) => {
     const page = await openPage();
     await goto(page, '/');
     await page.getByTestId('fill-example').click();
@@ -331,7 +286,7 @@ describe('auto: Harbor Mutual example 1', () => {
     for (const [c, v] of shown) assert.match(v, MONEY, `total-${c}`);
   });
 
-  browserIt('re-sort by carrier rating, then back to price', async (t, openPage) => {
+  browserIt('re-sort by carrier rating, then back to price', async (openPage) => {
     const page = await openPage();
     const { id } = await quoteExample(page);
     const quote = (await api('GET', `/v1/quotes/${id}`)).data;
@@ -387,7 +342,7 @@ describe('auto: Harbor Mutual example 1', () => {
     assert.deepEqual(await cardOrder(page), byPrice, 'back to price order');
   });
 
-  browserIt('why-harbor: the worksheet shows the territory factor and a Total of 714.00; Escape closes it', async (t, openPage) => {
+  browserIt('why-harbor: the worksheet shows the territory factor and a Total of 714.00; Escape closes it', async (openPage) => {
     const page = await openPage();
     const { id } = await quoteExample(page);
     const ws = (await api('GET', `/v1/quotes/${id}/worksheet/harbor`)).data;
@@ -436,7 +391,7 @@ describe('auto: Harbor Mutual example 1', () => {
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'why-harbor', 'focus back on the button');
   });
 
-  browserIt('reloading /q/{id} shows the same quote, also in a new browser context', async (t, openPage) => {
+  browserIt('reloading /q/{id} shows the same quote, also in a new browser context', async (openPage) => {
     const page = await openPage();
     const { id } = await quoteExample(page);
     const before = await totals(page);
@@ -462,7 +417,7 @@ describe('auto: Harbor Mutual example 1', () => {
 });
 
 describe('pages and errors', () => {
-  browserIt('/q/{unknown id} says the quote was not found', async (t, openPage) => {
+  browserIt('/q/{unknown id} says the quote was not found', async (openPage) => {
     const page = await openPage();
     const missing = 'q_0000000000000000000000000A';
     await goto(page, `/q/${missing}`);
@@ -475,7 +430,7 @@ describe('pages and errors', () => {
     assert.equal(await page.locator('[data-testid^="total-"]').count(), 0);
     assert.equal(await page.getByTestId('quote-form').isVisible(), false);
     assert.deepEqual(page.failedResponses.filter((r) => r.url.includes('/v1/')),
-      [{ status: 404, url: `${server.url}/v1/quotes/${missing}` }]);
+      [{ status: 404, url: `${suite.server().url}/v1/quotes/${missing}` }]);
     await screenshot(page, '05-quote-not-found');
 
     // Its link goes back to an empty form.
@@ -484,7 +439,7 @@ describe('pages and errors', () => {
     assert.equal(new URL(page.url()).pathname, '/');
   });
 
-  browserIt('a date of birth 1990-02-30: the server\'s error shows next to the field, which gets the focus', async (t, openPage) => {
+  browserIt('a date of birth 1990-02-30: the server\'s error shows next to the field, which gets the focus', async (openPage) => {
     const page = await openPage();
     await goto(page, '/');
     await page.getByTestId('fill-example').click();
@@ -527,7 +482,7 @@ describe('pages and errors', () => {
     assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
   });
 
-  browserIt('shopper text with markup is shown as text and never runs', async (t, openPage) => {
+  browserIt('shopper text with markup is shown as text and never runs', async (openPage) => {
     const page = await openPage();
     const name = '<script>window.__pwned=1</script>';
     const make = '<img src=x onerror="window.__pwned=2">';
@@ -577,7 +532,7 @@ describe('pages and errors', () => {
     assert.equal(await page.locator('img').count(), 0);
   });
 
-  browserIt('a 375x812 phone screen never scrolls sideways', async (t, openPage) => {
+  browserIt('a 375x812 phone screen never scrolls sideways', async (openPage) => {
     const page = await openPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     const widths = () => page.evaluate(() => ({
       doc: document.documentElement.scrollWidth,
@@ -609,7 +564,7 @@ describe('pages and errors', () => {
     await screenshot(page, '08-narrow-worksheet', { fullPage: false });
   });
 
-  browserIt('a long unbroken make and model wrap on a 375 px screen instead of widening the page', async (t, openPage) => {
+  browserIt('a long unbroken make and model wrap on a 375 px screen instead of widening the page', async (openPage) => {
     const page = await openPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     const widths = () => page.evaluate(() => ({ doc: document.documentElement.scrollWidth, body: document.body.scrollWidth }));
     await goto(page, '/');
@@ -636,7 +591,7 @@ describe('pages and errors', () => {
     await screenshot(page, '08-narrow-long-model', { fullPage: false });
   });
 
-  browserIt('a carrier ticked for one line is not asked for another', async (t, openPage) => {
+  browserIt('a carrier ticked for one line is not asked for another', async (openPage, t) => {
     const page = await openPage();
     await goto(page, '/');
     if (await page.getByTestId('line-term_life').isDisabled()) {
@@ -672,7 +627,7 @@ describe('pages and errors', () => {
     assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
   });
 
-  browserIt('a 429 or a 413 says the quotes could not be got, not that the answers are wrong', async (t, openPage) => {
+  browserIt('a 429 or a 413 says the quotes could not be got, not that the answers are wrong', async (openPage) => {
     const page = await openPage();
     await goto(page, '/');
     await page.getByTestId('fill-example').click();
@@ -714,7 +669,7 @@ describe('pages and errors', () => {
     assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
   });
 
-  browserIt('while results stream in: no worksheet yet; "Change answers" and "New quote" cancel', async (t, openPage) => {
+  browserIt('while results stream in: no worksheet yet; "Change answers" and "New quote" cancel', async (openPage) => {
     const page = await openPage();
     // Each event of the quote's stream arrives 250 ms after the one before.
     await page.addInitScript((delay) => {
@@ -783,7 +738,7 @@ describe('pages and errors', () => {
     assert.deepEqual(page.failedResponses.filter((r) => r.url.includes('/worksheet/')), []);
   });
 
-  browserIt('keyboard only: Tab to the line picker and to Get quotes, submit with Enter', async (t, openPage) => {
+  browserIt('keyboard only: Tab to the line picker and to Get quotes, submit with Enter', async (openPage) => {
     const page = await openPage();
     await goto(page, '/');
     const focused = () => page.evaluate(() => {
@@ -844,7 +799,7 @@ describe('pages and errors', () => {
     assert.equal(await page.getByTestId('total-harbor').textContent(), HARBOR_TOTAL_1);
   });
 
-  browserIt('filters: only quoted, minimum rating, maximum price a month; the count is announced', async (t, openPage) => {
+  browserIt('filters: only quoted, minimum rating, maximum price a month; the count is announced', async (openPage) => {
     const page = await openPage();
     const { id } = await quoteExample(page);
     const quote = (await api('GET', `/v1/quotes/${id}`)).data;
@@ -1126,7 +1081,7 @@ function shownTotalsOf(line, quote) {
 
 describe('other lines', () => {
   for (const line of OTHER_LINES) {
-    browserIt(`${line}: typed field by field, quoted at /q/{id}`, async (t, openPage) => {
+    browserIt(`${line}: typed field by field, quoted at /q/{id}`, async (openPage, t) => {
       const page = await openPage();
       await goto(page, '/');
       const radio = page.getByTestId(`line-${line}`);
@@ -1175,7 +1130,7 @@ describe('other lines', () => {
     });
   }
 
-  browserIt('renters without medical payments ("None"); Back from the reloaded quote brings the answers back', async (t, openPage) => {
+  browserIt('renters without medical payments ("None"); Back from the reloaded quote brings the answers back', async (openPage, t) => {
     const page = await openPage();
     await goto(page, '/');
     if (await page.getByTestId('line-renters').isDisabled()) {

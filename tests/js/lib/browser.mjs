@@ -150,14 +150,18 @@ export async function axTree(page) {
  * tests, stopped after them), and browserIt: it() with a page opener, whose
  * pages are closed after the test; a failure saves a screenshot of the
  * first page, and no page may throw. Call it once, at the file's top level.
+ * Options: server (startServer's options, e.g. {plans}), timeout (each
+ * test's, default 120 s; browserIt's own option overrides it).
+ * browserIt(name, fn, {timeout}) calls fn(openPage, t): openPage(contextOptions)
+ * opens a page in a new context, t is node:test's context (t.skip...).
  * Returns {browserIt, server()}.
  */
-export function browserSuite() {
+export function browserSuite({ server: serverOptions = {}, timeout: suiteTimeout = 120000 } = {}) {
   let server;
   let browser;
   const pages = new Set();
   before(async () => {
-    server = await startServer();
+    server = await startServer(serverOptions);
     browser = await launchBrowser();
   });
   after(async () => {
@@ -168,8 +172,8 @@ export function browserSuite() {
     await Promise.all([...pages].map((p) => p.context().close().catch(() => {})));
     pages.clear();
   });
-  function browserIt(name, fn, { timeout = 120000 } = {}) {
-    it(name, { timeout }, async () => {
+  function browserIt(name, fn, { timeout = suiteTimeout } = {}) {
+    it(name, { timeout }, async (t) => {
       removeScreenshot(`FAILED-${name}`);
       const mine = [];
       const openPage = async (opts) => {
@@ -179,9 +183,10 @@ export function browserSuite() {
         return p;
       };
       try {
-        await fn(openPage);
+        await fn(openPage, t);
       } catch (e) {
         if (mine[0] && !mine[0].isClosed()) await screenshot(mine[0], `FAILED-${name}`).catch(() => {});
+        // what the page threw often explains a timeout
         const thrown = mine.flatMap((p) => p.errors);
         if (thrown.length) e.message += `\nuncaught in the page: ${thrown.join(' | ')}`;
         throw e;
