@@ -105,7 +105,7 @@ export function deadline(ms) {
  * the machine holds, and the "listening" line names it, so suites running
  * at the same time never share or steal a port.
  * Returns {url, port, db, pid, proc, exited, stop(), kill9(), signal(),
- * logs(), events(), waitForLog(), cleanup()}.
+ * logs(), events(), waitForLog(), waitForEvents(), cleanup()}.
  */
 export async function startServer({ plans = PLANS, db, args = [], rateLimit = false, timeoutMs = 10000 } = {}) {
   if (!rateLimit && !args.includes('--rate-limit')) args = ['--rate-limit', '0', ...args];
@@ -207,6 +207,17 @@ function launch(plans, db, ownDir, args = []) {
     });
   }
 
+  /**
+   * Resolves the first n log events for which pred is true, from index
+   * `since` on, once that many have been logged (rejects after timeoutMs):
+   * for log lines written after the answer, such as the access log's.
+   */
+  async function waitForEvents(pred, n, { timeoutMs: ms = 10000, since = 0 } = {}) {
+    let count = 0;
+    await waitForLog((e) => pred(e) && ++count === n, { timeoutMs: ms, since });
+    return events.slice(since).filter(pred).slice(0, n);
+  }
+
   /** 'listening' (s.port and s.url then name the port the server took),
    * 'timeout' or 'exited'. */
   async function ready(ms) {
@@ -279,6 +290,7 @@ function launch(plans, db, ownDir, args = []) {
     stdout: () => stdout,
     events: () => [...events],
     waitForLog,
+    waitForEvents,
   };
   live.add(s);
   return s;
