@@ -22,10 +22,12 @@ export const BIN = process.env.MQ_BIN
   : path.resolve(JS_DIR, '../../build/multiquote');
 export const PLANS = path.join(REPO_ROOT, 'plans');
 // MQ_SERVER_WRAPPER prefixes the server command (e.g. "valgrind
-// --error-exitcode=99 --leak-check=full"); a wrapped server is slow, so its
-// start and stop waits are MQ_SERVER_SLOWDOWN (default 10) times longer.
+// --error-exitcode=99 --leak-check=full"). A slow server (wrapped, or a
+// sanitizer build: tests/run.sh sets MQ_SERVER_SLOWDOWN=3 for ASan) gets
+// start and stop waits MQ_SERVER_SLOWDOWN times longer (default 10 when
+// wrapped, 1 otherwise).
 export const WRAPPER = (process.env.MQ_SERVER_WRAPPER || '').split(/\s+/).filter(Boolean);
-const SLOW = WRAPPER.length ? Number(process.env.MQ_SERVER_SLOWDOWN || 10) : 1;
+const SLOW = Number(process.env.MQ_SERVER_SLOWDOWN || (WRAPPER.length ? 10 : 1));
 
 // What a sanitizer or valgrind writes when it finds a bug or a leak: a server
 // whose log holds one has failed, even if every response was right.
