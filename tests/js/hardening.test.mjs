@@ -220,10 +220,12 @@ describe('size limits', () => {
       );
       assertJsonError(res, 405, 'method_not_allowed');
     }
-    await sleep(200);
+    // each access-log line is written once its answer is sent: wait for the four
+    const refused = (e) => e.path === '/healthz' && e.status === 405;
+    await srv.waitForEvents(refused, methods.length);
     const lines = srv.logs().split('\n').filter(Boolean);
     for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not JSON: ${line}`);
-    const logged = srv.events().filter((e) => e.path === '/healthz' && e.status === 405).map((e) => e.method);
+    const logged = srv.events().filter(refused).map((e) => e.method);
     assert.deepEqual(logged, ['G_T', 'G_T', 'G_T', '__']);
   });
 
