@@ -4,7 +4,7 @@
  * sent to files and its stdin read from a file, and checks the exit code and
  * the exact output: quote (JSON and table), explain, check, carriers and
  * help on Harbor Mutual's worked example 1; requote of a quote saved by serve
- * (ports 18870-18879); every kind of bad request with
+ * (on a port of the kernel's choosing, --port 0); every kind of bad request with
  * its exact message on stderr (file path + JSON path + message); broken
  * plans under tests/data/plans-bad/ (one defect each, in a copy of Harbor's
  * plan or a minimal one) reported as file:line or, for a misplaced folder,
@@ -957,7 +957,7 @@ static void test_key_file_and_mq_key(void **state)
     assert_int_equal(chmod(keys, 0600), 0);
     setenv("MQ_KEY", "1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f", 1);
     const char *const *cases[] = {
-        (const char *const[]){"serve", "--port", "18870", "--db", db, "--key-file", keys, NULL},
+        (const char *const[]){"serve", "--port", "0", "--db", db, "--key-file", keys, NULL},
         (const char *const[]){"requote", "--db", db, "--key-file", keys,
                               "q_00000000000000000000000000", NULL},
         (const char *const[]){"rotate-key", "--db", db, "--key-file", keys, NULL},
@@ -979,8 +979,6 @@ static void test_key_file_and_mq_key(void **state)
 }
 
 /* ---- A saved quote: serve saves it, requote reads it ----------------------- */
-
-enum { PORT_FIRST = 18870, PORT_LAST = 18879 }; /* the ports serve may take here */
 
 /* POSTs `body` as JSON to /v1/quotes on `port`; the whole answer
  * (malloc'd), or NULL when nothing listens there. */
@@ -1011,35 +1009,25 @@ static char *post_quote(int port, const char *body)
     return buf;
 }
 
-/* Starts serve on one of the test's ports with database `db` (MQ_KEY as
- * set), saves request file `request` through the API and stops it; the
- * quote's id goes to `id`. */
+/* Starts serve on a port of the kernel's choosing (--port 0, read back from
+ * its log) with database `db` (MQ_KEY as set), saves request file
+ * `request` through the API and stops it; the quote's id goes to `id`. */
 static void save_quote(const char *db, const char *request, char *id, size_t idlen)
 {
     char *body = ts_read_file(request, NULL), out[96], err[96];
     temp_path(out, sizeof out, "serve.out");
     temp_path(err, sizeof err, "serve.err");
-    char *answer = NULL;
-    for (int port = PORT_FIRST; !answer && port <= PORT_LAST; port++) {
-        char p[16];
-        snprintf(p, sizeof p, "%d", port);
-        pid_t pid = ts_spawn(bin, (const char *const[]){"serve", "--port", p, "--db", db, NULL},
-                             NULL, out, err);
-        for (int i = 0; i < 200 && !answer; i++) { /* 10 s */
-            if ((answer = post_quote(port, body)) || waitpid(pid, NULL, WNOHANG) == pid)
-                break; /* answered, or the port was taken: the next one */
-            nanosleep(&(struct timespec){0, 50000000}, NULL);
-        }
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
-        if (answer && access(db, F_OK) != 0) { /* another program's server answered */
-            free(answer);
-            answer = NULL;
-        }
-    }
+    pid_t pid = ts_spawn(bin, (const char *const[]){"serve", "--port", "0", "--db", db, NULL}, NULL,
+                         out, err);
+    int port = ts_serve_port(pid, err, 20);
+    char *answer = port ? post_quote(port, body) : NULL;
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
     free(body);
-    if (!answer)
-        fail_msg("serve did not start on ports %d to %d", PORT_FIRST, PORT_LAST);
+    if (!answer) {
+        char *log = ts_read_file(err, NULL);
+        fail_msg("serve did not start, or did not answer:\n%s", log);
+    }
     char *json = strstr(answer, "\r\n\r\n");
     json_t *doc = json ? json_loads(json + 4, 0, NULL) : NULL;
     const char *qid = json_string_value(json_object_get(doc, "quote_id"));

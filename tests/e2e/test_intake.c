@@ -7,8 +7,8 @@
  * sample and malformed XML exit 2 with a clear message; JSON requests whose
  * VIN, limits or ZIP contradict the reference data exit 2 naming the field;
  * real vehicles of makes that share a WMI, and VINs in lower case, quote
- * exactly as without the VIN. The server: `serve` on a free port (MQ_TEST_PORTS=FIRST-LAST narrows
- * the range) with a temporary database, spoken to over a socket: GET /v1/vin/{vin} (a shared WMI
+ * exactly as without the VIN. The server: `serve --port 0` (the port the kernel gives, read back
+ * from its log) with a temporary database, spoken to over a socket: GET /v1/vin/{vin} (a shared WMI
  * too), GET /v1/states, POST /v1/acord (JSON and ?format=acord, then the saved quote and its
  * worksheet), POST /v1/quotes refused for a VIN that contradicts its year and accepted for a
  * Hyundai built at Kia's plant, its VIN in lower case; the billion laughs refused with 400. Run
@@ -415,35 +415,18 @@ static int start_server(void **state)
     snprintf(db, sizeof db, "%s/quotes.db", tmp);
     snprintf(out, sizeof out, "%s/serve.out", tmp);
     snprintf(err, sizeof err, "%s/serve.err", tmp);
-    srand((unsigned)getpid() ^ (unsigned)time(NULL));
-    /* MQ_TEST_PORTS=FIRST-LAST keeps the server to a range (a shared machine) */
-    int first = 20000, last = 49999;
-    const char *range = getenv("MQ_TEST_PORTS");
-    if (range && (sscanf(range, "%d-%d", &first, &last) != 2 || first < 1024 || last > 65535 ||
-                  last < first)) {
-        fprintf(stderr, "MQ_TEST_PORTS is FIRST-LAST, ports 1024-65535, not \"%s\"\n", range);
-        return -1;
+    /* a port of the kernel's choosing, read back from the server's log:
+     * one picked at random could be another program's */
+    server = spawn((const char *const[]){"serve", "--port", "0", "--db", db, NULL}, out, err);
+    port = ts_serve_port(server, err, 20);
+    reply r;
+    if (port > 0 && http("GET", "/healthz", NULL, NULL, 0, &r)) {
+        free(r.headers);
+        return 0;
     }
-    for (int attempt = 0; attempt < 5; attempt++) {
-        port = first + rand() % (last - first + 1);
-        char p[16];
-        snprintf(p, sizeof p, "%d", port);
-        server = spawn((const char *const[]){"serve", "--port", p, "--db", db, NULL}, out, err);
-        for (int i = 0; i < 200; i++) { /* 10 s */
-            reply r;
-            if (http("GET", "/healthz", NULL, NULL, 0, &r)) {
-                free(r.headers);
-                return 0;
-            }
-            int status;
-            if (waitpid(server, &status, WNOHANG) == server) /* port taken: try another */
-                break;
-            nanosleep(&(struct timespec){0, 50000000}, NULL);
-        }
-        kill(server, SIGKILL);
-        waitpid(server, NULL, 0);
-        server = -1;
-    }
+    kill(server, SIGKILL);
+    waitpid(server, NULL, 0);
+    server = -1;
     fprintf(stderr, "the server did not start\n");
     return -1;
 }

@@ -297,3 +297,20 @@ void ts_result_free(ts_result *r)
     free(r->out);
     free(r->err);
 }
+
+int ts_serve_port(pid_t pid, const char *err, int timeout_s)
+{
+    for (int i = 0; i < timeout_s * 20; i++) {
+        char *text = ts_read_file(err, NULL);
+        const char *at = text ? strstr(text, "\"event\":\"listening\"") : NULL;
+        const char *port = at ? strstr(at, "\"port\":") : NULL;
+        int n = port ? atoi(port + 7) : 0;
+        free(text);
+        if (n > 0)
+            return n;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return 0;
+        nanosleep(&(struct timespec){0, 50000000}, NULL);
+    }
+    return 0;
+}

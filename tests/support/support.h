@@ -106,4 +106,9 @@ ts_result ts_run(const char *bin, const char *const *args, const char *input, co
 
 void ts_result_free(ts_result *r);
 
+/* The port a `multiquote serve --port 0` started by ts_spawn (pid) bound:
+ * read from the "listening" line it writes to file `err`, waiting up to
+ * `timeout_s` seconds. 0 when it exits first or says nothing in time. */
+int ts_serve_port(pid_t pid, const char *err, int timeout_s);
+
 #endif
