@@ -361,7 +361,7 @@ static bool carrier_known(const mq_server *s, const mq_engine *e, const char *id
  * error at carriers[i], rather than a quote saved with an "error" result
  * (a typo, "sumit", would otherwise be answered 201). Checked once the
  * request is otherwise valid, as the reference data is. */
-int mq_api_check_carriers(const mq_server *s, const mq_engine *e, const mq_input *in, mq_arena *a,
+static int check_carriers(const mq_server *s, const mq_engine *e, const mq_input *in, mq_arena *a,
                           mq_req_errors *errs)
 {
     int before = errs->count;
@@ -382,20 +382,19 @@ int mq_api_check_carriers(const mq_server *s, const mq_engine *e, const mq_input
     return errs->count == before ? 1 : 0;
 }
 
-/* The carriers check of a parsed request: true to go on rating; false with
- * the reply set (422 counted under the request's line in the metrics, or
- * 500). */
-static bool carriers_named_exist(mq_server *s, mq_http_req *r, const mq_engine *e,
-                                 const mq_input *in, int metrics_slot)
+bool mq_api_carriers_known(mq_server *s, mq_http_req *r, const mq_engine *e, const mq_input *in,
+                           int metrics_slot, const mq_acord *x)
 {
     mq_req_errors errs = {0};
-    int known = mq_api_check_carriers(s, e, in, &r->arena, &errs);
+    int known = check_carriers(s, e, in, &r->arena, &errs);
     if (known > 0)
         return true;
     if (known < 0) {
         mq_api_error(r, 500, "internal", "out of memory", "");
         return false;
     }
+    if (x)
+        mq_acord_xpaths(x, &errs, &r->arena);
     atomic_fetch_add(&s->metrics.quotes[metrics_slot][1], 1);
     mq_api_invalid(r, &errs);
     return false;
@@ -423,7 +422,7 @@ static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
     mq_bundle_result br;
     mq_store_quote q = {0};
     char *text = NULL;
-    if (!carriers_named_exist(s, r, ref->engine, &b.auto_in, MQ_METRIC_BUNDLE))
+    if (!mq_api_carriers_known(s, r, ref->engine, &b.auto_in, MQ_METRIC_BUNDLE, NULL))
         goto done;
     /* the registry's selection of local carriers, as for one line */
     mq_rate_opts opts = {.rate_here = mq_remote_rate_here,
@@ -485,7 +484,7 @@ static void post_quote(mq_server *s, mq_http_req *r)
         goto done;
     }
     ref = mq_server_engine_acquire(s);
-    if (!carriers_named_exist(s, r, ref->engine, &in, in.line))
+    if (!mq_api_carriers_known(s, r, ref->engine, &in, in.line, NULL))
         goto done;
     mq_result *res;
     int n;

@@ -127,28 +127,6 @@ static bool is_xml_type(const char *ct)
     return false;
 }
 
-/* The carriers a request names (com.multiquote_CarrierId) must all be
- * ones this server compares, as for POST /v1/quotes: true to go on; false
- * with the reply set (422 naming the XPath of the first unknown id, or
- * 500). An unknown id used to be rated as an "error" result, saved and
- * answered 201, and timed in /metrics under the id the request gave. */
-static bool carriers_known(mq_server *s, mq_http_req *r, const mq_engine *e, const mq_input *in,
-                           const mq_acord *x)
-{
-    mq_req_errors errs = {0};
-    int known = mq_api_check_carriers(s, e, in, &r->arena, &errs);
-    if (known > 0)
-        return true;
-    if (known < 0) {
-        mq_api_error(r, 500, "internal", "out of memory", "");
-        return false;
-    }
-    mq_acord_xpaths(x, &errs, &r->arena);
-    atomic_fetch_add(&s->metrics.quotes[in->line][1], 1);
-    mq_api_invalid(r, &errs);
-    return false;
-}
-
 /* Rates the mapped request, saves it and sets the 201 reply. */
 static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, const mq_acord *x,
                             bool acord)
@@ -158,7 +136,9 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
     int n;
     char *response = NULL, *xml = NULL;
     mq_store_quote q = {0};
-    if (!carriers_known(s, r, ref->engine, in, x))
+    /* an unknown id used to be rated as an "error" result, saved and
+     * answered 201, and timed in /metrics under the id the request gave */
+    if (!mq_api_carriers_known(s, r, ref->engine, in, in->line, x))
         goto done;
     /* the registry's selection of local carriers, as for a bundle */
     mq_rate_opts opts = {.rate_here = mq_remote_rate_here,

@@ -221,11 +221,13 @@ json_t *mq_api_read_json(mq_http_req *r);
  * every problem (up to 32) in details. */
 void mq_api_invalid(mq_http_req *r, const mq_req_errors *errs);
 /* Whether every id of the request's `carriers` names a carrier this server
- * compares (as GET /v1/carriers lists them): 1 when each does, 0 after
- * adding an error at carriers[i] for each that does not, -1 when memory
- * ran out. */
-int mq_api_check_carriers(const mq_server *s, const mq_engine *e, const mq_input *in, mq_arena *a,
-                          mq_req_errors *errs);
+ * compares (as GET /v1/carriers lists them): true to go on rating; false
+ * with the reply set: 422 with an error at carriers[i] for each that does
+ * not (at its XPath when `x`, the ACORD request it was mapped from, is
+ * given), counted under `metrics_slot` (a line) in the metrics; or 500. */
+typedef struct mq_acord mq_acord;
+bool mq_api_carriers_known(mq_server *s, mq_http_req *r, const mq_engine *e, const mq_input *in,
+                           int metrics_slot, const mq_acord *x);
 /* True for GET and HEAD (answered with the headers GET would have); any
  * other method gets 405 with Allow: GET, HEAD and false. */
 bool mq_api_only_get(mq_http_req *r);
