@@ -324,7 +324,12 @@ static bool blank(const char *s, size_t n)
 
 /* Up to `want` bytes of the input into dst: what has arrived, waiting only
  * when nothing has (read(2)); 0 at the end or on an error, which *error
- * then holds (an interruption that is a cancel is the end). */
+ * then holds (an interruption that is a cancel is the end). The wait is in
+ * poll(), CANCEL_POLL_MS at a time: the signal handler's thread may be
+ * another one, and SA_RESTART restarts a read, so a reader blocked on a
+ * pipe would otherwise read, and rate, rows that arrive after the cancel. */
+enum { CANCEL_POLL_MS = 100 };
+
 static size_t read_some(reader *r, char *dst, size_t want, int *error)
 {
     *error = 0;
@@ -335,6 +340,16 @@ static size_t read_some(reader *r, char *dst, size_t want, int *error)
         return got;
     }
     for (;;) {
+        struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+        int ready = cancelled(r->p) ? 0 : poll(&pfd, 1, CANCEL_POLL_MS);
+        if (cancelled(r->p))
+            return 0; /* the end: nothing that arrives after a cancel is read */
+        if (ready < 0 && errno != EINTR) {
+            *error = errno;
+            return 0;
+        }
+        if (ready <= 0)
+            continue;
         ssize_t got = read(r->fd, dst, want);
         if (got >= 0)
             return (size_t)got;
