@@ -593,22 +593,25 @@ static bool same_outcome(const mq_saved_result *row, const mq_result *res)
     return res->status != MQ_QUOTED || res->total_cents == row->total_cents;
 }
 
+/* A result as the 409 below says it: its total ("714.00"), or its status
+ * when it has none. */
+static void outcome_text(int64_t cents, const char *status, char *out, size_t cap)
+{
+    if (cents >= 0)
+        snprintf(out, cap, "%lld.%02lld", (long long)(cents / 100), (long long)(cents % 100));
+    else
+        snprintf(out, cap, "%s", status);
+}
+
 /* 409 for a worksheet that would explain another price than the quote's:
  * the plan version's files were edited in place since (its id and version
  * are the same, its rates not), or this program rates differently. */
 static void refuse_other_price(mq_http_req *r, const mq_saved_result *row, const mq_result *res)
 {
     char now[64], then[64];
-    if (res->status == MQ_QUOTED)
-        snprintf(now, sizeof now, "%lld.%02lld", (long long)(res->total_cents / 100),
-                 (long long)(res->total_cents % 100));
-    else
-        snprintf(now, sizeof now, "%s", mq_status_name(res->status));
-    if (row->total_cents >= 0)
-        snprintf(then, sizeof then, "%lld.%02lld", (long long)(row->total_cents / 100),
-                 (long long)(row->total_cents % 100));
-    else
-        snprintf(then, sizeof then, "%s", row->status);
+    outcome_text(res->status == MQ_QUOTED ? res->total_cents : -1, mq_status_name(res->status), now,
+                 sizeof now);
+    outcome_text(row->total_cents, row->status, then, sizeof then);
     mq_api_error(r, 409, "not_reproduced",
                  mq_arena_printf(&r->arena,
                                  "plan %s version %s now gives %s where the quote has %s: its "
