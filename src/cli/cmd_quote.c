@@ -103,6 +103,22 @@ static const char *shared_credit_note(const mq_result *res, int n)
     return NULL;
 }
 
+/* The result of the plan the tax credit's benchmark was (every result
+ * shares one benchmark), so that the table can name it; NULL when no
+ * benchmark was chosen or its plan is not among the results. */
+static const mq_result *benchmark_result(const mq_result *res, int n)
+{
+    const mq_benchmark *b = NULL;
+    for (int i = 0; i < n && !b; i++)
+        b = res[i].benchmark;
+    if (!b || !b->plan)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        if (res[i].plan == b->plan && res[i].status == MQ_QUOTED)
+            return &res[i];
+    return NULL;
+}
+
 static void print_table(const mq_input *in, const mq_result *res, int n, const colors *c);
 
 /* The plan r was rated with, as the response's "plan" names it: a local
@@ -191,8 +207,14 @@ static void print_table(const mq_input *in, const mq_result *res, int n, const c
     }
     if (rank == 0)
         printf("     no carrier quoted this request\n");
-    if (credit)
+    if (credit) {
         printf("\n%sTax credit:%s %s\n", c->bold, c->off, credit);
+        const mq_result *b = benchmark_result(res, n);
+        mq_plan_info pi;
+        if (b && result_plan(b, &pi))
+            printf("  the benchmark plan: %s, %s (%s %s)\n", b->carrier_name,
+                   b->plan_name ? b->plan_name : pi.plan_id, pi.plan_id, pi.version);
+    }
     bool header = false;
     for (int i = 0; i < n; i++) {
         const mq_result *r = &res[i];

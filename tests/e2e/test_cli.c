@@ -296,6 +296,10 @@ static void test_quote_health_credit_note(void **state)
     assert_exit(&r, 0);
     assert_contains(r.out, "\nTax credit: benchmark (second-lowest silver) 514.71; expected "
                            "contribution 154.99 a month");
+    /* and names the benchmark plan: before, a shopper could not tell which
+     * of the silver plans it was */
+    assert_contains(r.out, "\n  the benchmark plan: Buckeye Health, Buckeye Silver 3500 "
+                           "(buckeye-silver-3500 2026)\n");
     ts_result_free(&r);
 }
 
