@@ -820,7 +820,7 @@ static int64_t change(mq_store *s, store_stmt st, const char *const *params, int
     int64_t changed = 0;
     atomic_fetch_add(&s->changing, 1);
     store_rc rc = s->ops->change(s->backend, st, params, n, &changed, err, errlen);
-    if (rc == STORE_OK && st != ST_REPLACE)
+    if (rc == STORE_OK && st != ST_REPLACE && st != ST_WITHDRAW)
         atomic_fetch_sub(&s->delta, changed); /* deleted */
     atomic_fetch_sub(&s->changing, 1);
     return note_write(s, rc, err) ? changed : -1;
@@ -975,4 +975,151 @@ int64_t mq_store_each(mq_store *s, mq_store_each_fn fn, void *arg, char *err, si
 int64_t mq_store_each_plain(mq_store *s, mq_store_each_fn fn, void *arg, char *err, size_t errlen)
 {
     return each_of(s, ST_PAGE_PLAIN, fn, arg, err, errlen);
+}
+
+/* ---- A person's quotes and their contact consent ------------------------ */
+
+/* One page of records, copied out of the backend as each_of's pages are. */
+typedef struct record_page {
+    char *col[PAGE_ROWS][STORE_RECORD_COLS];
+    int n;
+    bool oom;
+} record_page;
+
+static void record_row(void *arg, const char *const *cols, const size_t *lens, int ncols)
+{
+    record_page *p = arg;
+    if (ncols != STORE_RECORD_COLS || p->n >= PAGE_ROWS)
+        return;
+    for (int c = 0; c < STORE_RECORD_COLS; c++)
+        p->col[p->n][c] = copy_col(cols[c], lens[c], &p->oom);
+    p->n++;
+}
+
+static void record_page_free(record_page *p)
+{
+    for (int i = 0; i < p->n; i++)
+        for (int c = 0; c < STORE_RECORD_COLS; c++)
+            free(p->col[i][c]);
+    p->n = 0;
+}
+
+static mq_store_record record_of(char *const *col)
+{
+    return (mq_store_record){
+        .id = col[0] ? col[0] : "",
+        .created_at = col[1] ? col[1] : "",
+        .line = col[2] ? col[2] : "",
+        .effective_date = col[3] ? col[3] : "",
+        .request = col[4] ? col[4] : "",
+        .response = col[5] ? col[5] : "",
+        .consent_contact = col[6] && strcmp(col[6], "0") != 0,
+        .consent_at = col[7] ? col[7] : "",
+        .withdrawn_at = col[8] && *col[8] ? col[8] : NULL,
+    };
+}
+
+/* Calls fn for every record statement `st` finds, a page at a time: its
+ * parameters are `fixed` (nfixed of them), then the last id of the page
+ * before and the page's size. How many fn saw, or -1 (message in err). */
+static int64_t each_record(mq_store *s, store_stmt st, const char *const *fixed, int nfixed,
+                           mq_store_record_fn fn, void *arg, char *err, size_t errlen)
+{
+    enum { MAX_FIXED = 2 };
+    char *after = NULL, limit[16];
+    snprintf(limit, sizeof limit, "%d", PAGE_ROWS);
+    int64_t seen = 0;
+    record_page *p = calloc(1, sizeof *p);
+    if (!p || nfixed > MAX_FIXED)
+        goto oom;
+    for (bool go_on = true; go_on;) {
+        const char *params[MAX_FIXED + 2];
+        memcpy(params, fixed, (size_t)nfixed * sizeof *params);
+        params[nfixed] = after ? after : "";
+        params[nfixed + 1] = limit;
+        p->n = 0;
+        p->oom = false;
+        if (s->ops->query(s->backend, st, params, nfixed + 2, record_row, p, err, errlen) !=
+            STORE_OK)
+            goto fail;
+        if (p->oom)
+            goto oom;
+        go_on = p->n == PAGE_ROWS; /* a short page is the last */
+        for (int i = 0; i < p->n; i++) {
+            mq_store_record r = record_of(p->col[i]);
+            seen++;
+            if (!fn(arg, &r)) {
+                go_on = false;
+                break;
+            }
+        }
+        if (go_on) {
+            free(after);
+            if (!(after = strdup(p->col[p->n - 1][0])))
+                goto oom;
+        }
+        record_page_free(p);
+    }
+    free(after);
+    free(p);
+    return seen;
+oom:
+    snprintf(err, errlen, "iterate: out of memory");
+fail:
+    if (p)
+        record_page_free(p);
+    free(p);
+    free(after);
+    return -1;
+}
+
+int mq_store_get_record(mq_store *s, const char *id, mq_store_record_fn fn, void *arg, char *err,
+                        size_t errlen)
+{
+    record_page *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "load: out of memory");
+        return -1;
+    }
+    const char *params[] = {id};
+    int out = -1;
+    if (s->ops->query(s->backend, ST_RECORD, params, 1, record_row, p, err, errlen) == STORE_OK) {
+        if (p->oom)
+            snprintf(err, errlen, "load: out of memory");
+        else if ((out = p->n > 0)) {
+            mq_store_record r = record_of(p->col[0]);
+            fn(arg, &r);
+        }
+    }
+    record_page_free(p);
+    free(p);
+    return out;
+}
+
+int64_t mq_store_each_record_of(mq_store *s, const char *subject, mq_store_record_fn fn, void *arg,
+                                char *err, size_t errlen)
+{
+    if (!subject || !*subject) {
+        snprintf(err, errlen, "records of: no subject given");
+        return -1;
+    }
+    const char *fixed[] = {subject};
+    return each_record(s, ST_RECORDS_OF, fixed, 1, fn, arg, err, errlen);
+}
+
+int64_t mq_store_each_lead(mq_store *s, const char *since, const char *line, mq_store_record_fn fn,
+                           void *arg, char *err, size_t errlen)
+{
+    const char *fixed[] = {since ? since : "", line ? line : ""};
+    return each_record(s, ST_LEADS, fixed, 2, fn, arg, err, errlen);
+}
+
+int mq_store_withdraw_consent(mq_store *s, const char *id, const char *at, char *err, size_t errlen)
+{
+    if (!id || !at || !*at) {
+        snprintf(err, errlen, "withdraw consent: no quote id or time given");
+        return -1;
+    }
+    const char *params[] = {id, at};
+    return (int)change(s, ST_WITHDRAW, params, 2, err, errlen);
 }

@@ -1,8 +1,9 @@
 /* store.h -- saved quotes (prefix mq_store_).
  *
  * Every quote is kept with its request, its response, the plan version each
- * carrier was rated with, and the applicant's contact consent with its time,
- * so a quote can be shown again and re-rated later (`multiquote requote`).
+ * carrier was rated with, and the applicant's contact consent with its time
+ * (and, once withdrawn, the time of the withdrawal), so a quote can be
+ * shown again and re-rated later (`multiquote requote`).
  *
  * Two backends behind this one surface, chosen by the string given to
  * mq_store_open: "postgres://..." or "postgresql://..." is a PostgreSQL
@@ -254,5 +255,51 @@ int64_t mq_store_each_plain(mq_store *s, mq_store_each_fn fn, void *arg, char *e
  * rotate-key seals). 1 replaced, 0 no such quote, -1 error. */
 int mq_store_replace_request(mq_store *s, const char *id, const char *request, const char *key_id,
                              const char *subject, char *err, size_t errlen);
+
+/* ---- A person's quotes and their contact consent ------------------------ */
+
+/* One saved quote whole, as `export` and `leads` read it; the strings live
+ * until the function given it returns. */
+typedef struct mq_store_record {
+    const char *id, *created_at, *line, *effective_date;
+    const char *request;      /* as saved: sealed (privacy.h opens it), or in clear */
+    const char *response;     /* as answered */
+    bool consent_contact;     /* the request's applicant.consent.contact */
+    const char *consent_at;   /* when it was given; "" when not */
+    const char *withdrawn_at; /* when it was withdrawn (mq_store_withdraw_consent); NULL: not */
+} mq_store_record;
+
+/* Return false to stop. */
+typedef bool (*mq_store_record_fn)(void *arg, const mq_store_record *r);
+
+/* Calls fn with the quote `id`: 1 found, 0 not found (fn not called), -1
+ * error (message in err). */
+int mq_store_get_record(mq_store *s, const char *id, mq_store_record_fn fn, void *arg, char *err,
+                        size_t errlen);
+
+/* Calls fn for every quote whose subject is `subject`, in id order, a
+ * page at a time (no lock held while fn runs). It reads the quotes
+ * themselves, not SQLite's table of subjects, which a copy of the database
+ * made row by row can leave out of step (docs/privacy.md): a person's
+ * export, or the withdrawal of their consent, must miss none of their
+ * quotes. On SQLite that reads every quote (seconds for millions); on
+ * PostgreSQL it goes through the subject index. How many fn saw, or -1. */
+int64_t mq_store_each_record_of(mq_store *s, const char *subject, mq_store_record_fn fn, void *arg,
+                                char *err, size_t errlen);
+
+/* Calls fn, in id order, for every quote whose applicant gave contact
+ * consent and has not withdrawn it, created at or after `since` (RFC 3339
+ * UTC; NULL or "": any time) and of `line` (NULL or "": any). How many fn
+ * saw, or -1. */
+int64_t mq_store_each_lead(mq_store *s, const char *since, const char *line, mq_store_record_fn fn,
+                           void *arg, char *err, size_t errlen);
+
+/* Records that the applicant of quote `id` withdrew contact consent at
+ * `at` (RFC 3339 UTC), keeping when it was given. Only a consent given and
+ * not yet withdrawn is: a first withdrawal's time stays. 1 recorded, 0
+ * nothing to record (no such quote, no consent given, already withdrawn),
+ * -1 error. */
+int mq_store_withdraw_consent(mq_store *s, const char *id, const char *at, char *err,
+                              size_t errlen);
 
 #endif

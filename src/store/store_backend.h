@@ -35,6 +35,10 @@ typedef enum {
     ST_REPLACE,        /* id, request, key_id, subject (kept when the quote has one) */
     ST_PAGE,           /* after id, limit -> id, key_id, request */
     ST_PAGE_PLAIN,     /* the same, of the quotes saved in clear (no key_id) */
+    ST_RECORD,         /* id -> STORE_RECORD_COLS record columns */
+    ST_RECORDS_OF,     /* subject, after id, limit -> record columns */
+    ST_LEADS,          /* created_at bound, line ("": any), after id, limit -> record columns */
+    ST_WITHDRAW,       /* id, time: contact consent withdrawn */
     ST_NSTMT
 } store_stmt;
 
@@ -43,6 +47,9 @@ enum {
     STORE_COL_REQUEST = 4,
     STORE_COL_RESPONSE = 5
 }; /* store_insert_params' order */
+/* ST_RECORD's columns: id, created_at, line, effective_date, request,
+ * response, consent_contact, consent_at, consent_withdrawn_at */
+enum { STORE_RECORD_COLS = 9 };
 
 /* A quote's request and response packed ahead (mq_store_pack): NULL blob,
  * stored as text. */

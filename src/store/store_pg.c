@@ -644,7 +644,8 @@ static int run_retrying(pg *b, store_stmt st, const char *const *params, int n, 
         if (PQresultStatus(*r) == want)
             return i;
         *rc = failed(&b->conns[i], *r,
-                     st == ST_SELECT || st == ST_PAGE || st == ST_PAGE_PLAIN || st == ST_COUNT
+                     st == ST_SELECT || st == ST_PAGE || st == ST_PAGE_PLAIN || st == ST_COUNT ||
+                             st == ST_RECORD || st == ST_RECORDS_OF || st == ST_LEADS
                          ? "read"
                          : "write",
                      err, errlen);

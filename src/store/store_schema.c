@@ -126,12 +126,21 @@ const store_migration store_migrations[] = {
      "INSERT OR REPLACE INTO quote_subjects (quote_rowid, subject) "
      "SELECT new.rowid, new.subject WHERE new.subject IS NOT NULL; END;",
      "CREATE INDEX IF NOT EXISTS quotes_plain ON quotes(id) WHERE key_id IS NULL;"},
+    {"consent: when the applicant withdrew contact consent (NULL: never), kept beside when it "
+     "was given; `multiquote leads` leaves such quotes out. Saving a quote does not write it",
+     "ALTER TABLE quotes ADD COLUMN consent_withdrawn_at TEXT;",
+     "ALTER TABLE quotes ADD COLUMN consent_withdrawn_at TEXT;"},
 };
 const int store_nmigrations = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
 
 #define QUOTE_COLUMNS                                                                              \
     "id, created_at, line, effective_date, request, response, consent_contact, consent_at, "       \
     "subject, key_id"
+
+/* A quote whole, as export and leads read it (store_record_cols' order). */
+#define RECORD_COLUMNS                                                                             \
+    "id, created_at, line, effective_date, request, response, consent_contact, consent_at, "       \
+    "consent_withdrawn_at"
 
 const char *const store_sql[ST_NSTMT] = {
     [ST_INSERT] = "INSERT INTO quotes (" QUOTE_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
@@ -147,6 +156,18 @@ const char *const store_sql[ST_NSTMT] = {
     [ST_PAGE] = "SELECT id, key_id, request FROM quotes WHERE id > $1 ORDER BY id LIMIT $2",
     [ST_PAGE_PLAIN] = "SELECT id, key_id, request FROM quotes WHERE key_id IS NULL AND id > $1 "
                       "ORDER BY id LIMIT $2",
+    [ST_RECORD] = "SELECT " RECORD_COLUMNS " FROM quotes WHERE id = $1",
+    /* every quote of the subject, a page at a time; through the quotes
+     * themselves, not SQLite's quote_subjects (store.h says why) */
+    [ST_RECORDS_OF] = "SELECT " RECORD_COLUMNS " FROM quotes WHERE subject = $1 AND id > $2 "
+                      "ORDER BY id LIMIT $3",
+    [ST_LEADS] = "SELECT " RECORD_COLUMNS " FROM quotes WHERE consent_contact = 1 AND "
+                 "consent_withdrawn_at IS NULL AND created_at >= $1 AND ($2 = '' OR line = $2) "
+                 "AND id > $3 ORDER BY id LIMIT $4",
+    /* only a consent given and not yet withdrawn: the first withdrawal's
+     * time stays */
+    [ST_WITHDRAW] = "UPDATE quotes SET consent_withdrawn_at = $2 WHERE id = $1 AND "
+                    "consent_contact = 1 AND consent_withdrawn_at IS NULL",
 };
 
 void store_insert_params(const mq_store_quote *q, const char *params[STORE_QUOTE_COLS])

@@ -1176,6 +1176,7 @@ static void t_sqlite_subjects_table(void **state)
              "DROP INDEX quotes_plain; DROP TRIGGER quotes_subject_changed;"
              "DROP TRIGGER quotes_subject_saved; DROP TRIGGER quotes_subject_gone;"
              "DROP TABLE quote_subjects; CREATE INDEX quotes_subject ON quotes(subject);"
+             "ALTER TABLE quotes DROP COLUMN consent_withdrawn_at;"
              "PRAGMA user_version = %d;",
              SCHEMA_BEFORE_SUBJECTS);
     assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
@@ -1728,6 +1729,199 @@ static void t_pg_records_migrations(void **state)
     assert_non_null(strstr(err, "database schema version 999 is newer than this program"));
 }
 
+/* ---- A person's quotes and their contact consent ------------------------ */
+
+enum { MAX_SEEN = 8 };
+
+/* What the record functions handed over, copied. */
+typedef struct seen_records {
+    int n;
+    struct {
+        char id[MQ_STORE_ID_LEN + 1], created_at[24], line[16], request[128], response[128];
+        char consent_at[24], withdrawn_at[24];
+        bool consent, withdrawn;
+    } r[MAX_SEEN];
+} seen_records;
+
+static bool note_record(void *arg, const mq_store_record *r)
+{
+    seen_records *s = arg;
+    if (s->n == MAX_SEEN)
+        return false;
+    snprintf(s->r[s->n].id, sizeof s->r[s->n].id, "%s", r->id);
+    snprintf(s->r[s->n].created_at, sizeof s->r[s->n].created_at, "%s", r->created_at);
+    snprintf(s->r[s->n].line, sizeof s->r[s->n].line, "%s", r->line);
+    snprintf(s->r[s->n].request, sizeof s->r[s->n].request, "%s", r->request);
+    snprintf(s->r[s->n].response, sizeof s->r[s->n].response, "%s", r->response);
+    snprintf(s->r[s->n].consent_at, sizeof s->r[s->n].consent_at, "%s", r->consent_at);
+    snprintf(s->r[s->n].withdrawn_at, sizeof s->r[s->n].withdrawn_at, "%s",
+             r->withdrawn_at ? r->withdrawn_at : "");
+    s->r[s->n].consent = r->consent_contact;
+    s->r[s->n].withdrawn = r->withdrawn_at != NULL;
+    s->n++;
+    return true;
+}
+
+/* The one record of quote `id` (which must be there). */
+static seen_records record(mq_store *s, const char *id)
+{
+    seen_records r = {0};
+    char err[256] = "";
+    if (mq_store_get_record(s, id, note_record, &r, err, sizeof err) != 1)
+        fail_msg("get record %s: %s", id, err);
+    return r;
+}
+
+/* A person's quotes are theirs only, whole, in id order; leads are the
+ * quotes whose consent stands; a withdrawal keeps the quote and when
+ * consent was given, happens once, and takes the quote out of the leads;
+ * it deletes nothing (the count the health check keeps stays). */
+static void t_records_and_consent(void **state)
+{
+    mq_store *s = open_store(*state);
+    sample a1, a2, b, none;
+    /* odd n: consent given; a millisecond apart, so the ids sort as made */
+    make_sample(&a1, 1, "hash-a", "1");
+    usleep(2000);
+    make_sample(&a2, 2, "hash-a", "1");
+    usleep(2000);
+    make_sample(&b, 3, "hash-b", "1");
+    usleep(2000);
+    make_sample(&none, 5, NULL, NULL);
+    none.q.line = "home";
+    save(s, &a1.q);
+    save(s, &a2.q);
+    save(s, &b.q);
+    save(s, &none.q);
+    assert_int_equal(mq_store_count(s), 4);
+    char err[256] = "";
+    seen_records r = {0};
+    assert_int_equal(mq_store_each_record_of(s, "hash-a", note_record, &r, err, sizeof err), 2);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.r[0].id, a1.q.id);
+    assert_string_equal(r.r[1].id, a2.q.id);
+    assert_string_equal(r.r[0].created_at, a1.q.created_at);
+    assert_string_equal(r.r[0].line, "auto");
+    assert_string_equal(r.r[0].request, a1.request);
+    assert_string_equal(r.r[0].response, a1.response);
+    assert_true(r.r[0].consent);
+    assert_string_equal(r.r[0].consent_at, "2026-11-29T10:15:02Z");
+    assert_false(r.r[0].withdrawn);
+    assert_false(r.r[1].consent);
+    assert_string_equal(r.r[1].consent_at, "");
+    r = (seen_records){0};
+    assert_int_equal(mq_store_each_record_of(s, "hash-c", note_record, &r, err, sizeof err), 0);
+
+    r = (seen_records){0};
+    assert_int_equal(mq_store_each_lead(s, NULL, NULL, note_record, &r, err, sizeof err), 3);
+    assert_string_equal(r.r[0].id, a1.q.id);
+    assert_string_equal(r.r[1].id, b.q.id);
+    assert_string_equal(r.r[2].id, none.q.id);
+    r = (seen_records){0};
+    assert_int_equal(mq_store_each_lead(s, "", "home", note_record, &r, err, sizeof err), 1);
+    assert_string_equal(r.r[0].id, none.q.id);
+    assert_int_equal(
+        mq_store_each_lead(s, "2999-01-01T00:00:00Z", NULL, note_record, &r, err, sizeof err), 0);
+    assert_int_equal(
+        mq_store_each_lead(s, a1.q.created_at, "auto", note_record, &r, err, sizeof err), 2);
+
+    assert_int_equal(mq_store_withdraw_consent(s, a1.q.id, "2026-12-01T09:00:00Z", err, sizeof err),
+                     1);
+    /* once: the first withdrawal's time stays; no consent, no quote: nothing */
+    assert_int_equal(mq_store_withdraw_consent(s, a1.q.id, "2026-12-02T09:00:00Z", err, sizeof err),
+                     0);
+    assert_int_equal(mq_store_withdraw_consent(s, a2.q.id, "2026-12-01T09:00:00Z", err, sizeof err),
+                     0);
+    assert_int_equal(mq_store_withdraw_consent(s, "q_0000000000NOSUCHQUOTE0000000000000",
+                                               "2026-12-01T09:00:00Z", err, sizeof err),
+                     0);
+    r = record(s, a1.q.id);
+    assert_true(r.r[0].consent);
+    assert_string_equal(r.r[0].consent_at, "2026-11-29T10:15:02Z");
+    assert_string_equal(r.r[0].withdrawn_at, "2026-12-01T09:00:00Z");
+    assert_string_equal(r.r[0].request, a1.request);
+    r = record(s, a2.q.id);
+    assert_false(r.r[0].withdrawn);
+    r = (seen_records){0};
+    assert_int_equal(mq_store_each_lead(s, NULL, NULL, note_record, &r, err, sizeof err), 2);
+    assert_string_equal(r.r[0].id, b.q.id);
+    assert_string_equal(r.r[1].id, none.q.id);
+    mq_store_health_info h;
+    mq_store_health(s, &h);
+    assert_int_equal(h.quotes, 4); /* a withdrawal is not a delete */
+    assert_int_equal(mq_store_count(s), 4);
+    r = (seen_records){0};
+    assert_int_equal(mq_store_get_record(s, "q_0000000000NOSUCHQUOTE0000000000000", note_record, &r,
+                                         err, sizeof err),
+                     0);
+    assert_int_equal(r.n, 0);
+}
+
+static bool count_record(void *arg, const mq_store_record *r)
+{
+    (void)r;
+    ++*(int *)arg;
+    return true;
+}
+
+/* More quotes than a page: every one is seen once. */
+static void t_records_paged(void **state)
+{
+    mq_store *s = open_store(*state);
+    enum { N = 203 };
+    for (int i = 0; i < N; i++) {
+        sample x;
+        make_sample(&x, 1, "hash-p", "1");
+        save(s, &x.q);
+    }
+    char err[256] = "";
+    int n = 0;
+    assert_int_equal(mq_store_each_record_of(s, "hash-p", count_record, &n, err, sizeof err), N);
+    assert_int_equal(n, N);
+    n = 0;
+    assert_int_equal(mq_store_each_lead(s, NULL, NULL, count_record, &n, err, sizeof err), N);
+    assert_int_equal(n, N);
+}
+
+/* A database from before withdrawals (schema version 11 - 1) gets the
+ * column on open, and keeps its quotes and their consent. */
+static void t_upgrades_to_withdrawals(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    sample a;
+    make_sample(&a, 1, "hash-a", "1");
+    save(s, &a.q);
+    mq_store_close(s);
+    f->s = NULL;
+    enum { BEFORE = 10 };
+    if (f->pg) {
+        assert_true(pg_admin(f->where, "ALTER TABLE quotes DROP COLUMN consent_withdrawn_at;"
+                                       "DELETE FROM schema_migrations WHERE version > 10"));
+    } else {
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db,
+                                      "ALTER TABLE quotes DROP COLUMN consent_withdrawn_at;"
+                                      "PRAGMA user_version = 10;",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
+    }
+    assert_int_equal(mq_store_schema_latest(), BEFORE + 1);
+    s = open_store(f);
+    assert_int_equal(mq_store_schema_version(s), BEFORE + 1);
+    seen_records r = record(s, a.q.id);
+    assert_true(r.r[0].consent);
+    assert_string_equal(r.r[0].consent_at, "2026-11-29T10:15:02Z");
+    assert_false(r.r[0].withdrawn);
+    char err[256] = "";
+    assert_int_equal(mq_store_withdraw_consent(s, a.q.id, "2026-12-01T09:00:00Z", err, sizeof err),
+                     1);
+    r = record(s, a.q.id);
+    assert_string_equal(r.r[0].withdrawn_at, "2026-12-01T09:00:00Z");
+}
+
 /* Ids: the shape, unguessable random parts, sorted by creation time; both
  * the current and the older form are valid. */
 static void t_ids(void **state)
@@ -1772,7 +1966,10 @@ static void t_ids(void **state)
         cmocka_unit_test_setup_teardown(t_plain_quotes, setup, teardown),                          \
         cmocka_unit_test_setup_teardown(t_duplicate_rejected, setup, teardown),                    \
         cmocka_unit_test_setup_teardown(t_open_concurrently, setup, teardown),                     \
-        cmocka_unit_test_setup_teardown(t_reopen_keeps_quotes, setup, teardown)
+        cmocka_unit_test_setup_teardown(t_reopen_keeps_quotes, setup, teardown),                   \
+        cmocka_unit_test_setup_teardown(t_records_and_consent, setup, teardown),                   \
+        cmocka_unit_test_setup_teardown(t_records_paged, setup, teardown),                         \
+        cmocka_unit_test_setup_teardown(t_upgrades_to_withdrawals, setup, teardown)
 
 int main(void)
 {
