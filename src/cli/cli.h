@@ -42,9 +42,11 @@ typedef struct cli_opts {
     bool acord;              /* quote, explain: FILE is ACORD XML (--acord) */
     /* personal data (cmd_privacy.c) */
     const char *key_file;       /* --key-file F */
-    const char *email;          /* forget --email ADDR */
-    const char *quote;          /* forget --quote ID (or a /q/ID link) */
+    const char *email;          /* forget, export, consent --email ADDR */
+    const char *quote;          /* forget, export, consent --quote ID (or a /q/ID link) */
     const char *older_than;     /* purge --older-than DAYS */
+    const char *since;          /* leads --since DATE */
+    bool withdraw;              /* consent --withdraw */
     bool add_only, reseal_only; /* rotate-key: one of its two steps */
     /* serve: the hardening options (--max-connections N...), checked by cmd_serve.c */
     struct cli_limit_opt {
@@ -105,6 +107,25 @@ struct mq_store *cli_open_store(const char *cmd, const cli_opts *o);
  * NULL after printing why not. */
 struct mq_store_quote;
 char *cli_open_request(const cli_opts *o, const struct mq_store_quote *q);
+
+/* The key ring of --key-file or MQ_KEY (privacy.h); NULL after saying why. */
+struct mq_priv_ring;
+struct mq_priv_ring *cli_load_keys(const char *cmd, const cli_opts *o);
+/* After a look for a person's quotes by their address found none: false
+ * after saying so when the ring does not open the database's quotes (its
+ * subject key cannot be the one they were saved under). */
+bool cli_ring_fits(const char *cmd, struct mq_store *st, const struct mq_priv_ring *keys);
+/* The quote id of --quote (the id, or its /q/ID link) into id; CLI_USAGE
+ * after saying it is not one. */
+enum { CLI_QUOTE_ID_MAX = 128 };
+int cli_quote_id(const char *cmd, const char *text, char id[CLI_QUOTE_ID_MAX]);
+
+/* cmd_rights.c: a shopper's rights and the agency's leads (docs/privacy.md):
+ * export a person's quotes, withdraw their contact consent, list the
+ * quotes whose applicant consented to be contacted. */
+int cli_export(const cli_opts *o);
+int cli_consent(const cli_opts *o);
+int cli_leads(const cli_opts *o);
 
 /* cmd_intake.c: ACORD requests and the src/intake checks of a JSON request. */
 int cli_parse_acord(const char *file, mq_arena *a, mq_input *in, mq_acord **out);

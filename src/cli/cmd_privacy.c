@@ -9,7 +9,9 @@
  * shopper who gave no email, by its id or link; purge deletes quotes older than a
  * number of days. The store erases what it deletes from its files
  * (secure_delete, then a WAL checkpoint). Also here: opening a saved
- * request for requote. docs/privacy.md is the operator's guide.
+ * request for requote, and what cmd_rights.c shares with forget (the key
+ * ring, a --quote id or link, whether a ring fits the database).
+ * docs/privacy.md is the operator's guide.
  */
 #include "cli.h"
 #include "privacy.h"
@@ -32,7 +34,7 @@ mq_store *cli_open_store(const char *cmd, const cli_opts *o)
     return st;
 }
 
-static mq_priv_ring *load_keys(const char *cmd, const cli_opts *o)
+mq_priv_ring *cli_load_keys(const char *cmd, const cli_opts *o)
 {
     char err[512];
     mq_priv_ring *r = mq_priv_ring_load(o->key_file, false, err, sizeof err);
@@ -49,7 +51,7 @@ char *cli_open_request(const cli_opts *o, const struct mq_store_quote *q)
             fprintf(stderr, "multiquote requote: out of memory\n");
         return plain;
     }
-    mq_priv_ring *r = load_keys("requote", o);
+    mq_priv_ring *r = cli_load_keys("requote", o);
     if (!r)
         return NULL;
     char err[512];
@@ -157,7 +159,7 @@ int cli_rotate_key(const cli_opts *o)
         mq_store_close(st);
         return CLI_OK;
     }
-    mq_priv_ring *keys = load_keys("rotate-key", o);
+    mq_priv_ring *keys = cli_load_keys("rotate-key", o);
     if (!keys) {
         mq_store_close(st);
         return CLI_FAIL;
@@ -213,26 +215,27 @@ static bool probe_one(void *arg, const mq_store_row *row)
     return false;
 }
 
-/* After a forget that found nothing: false (said) when the database holds
- * sealed quotes that this ring does not open. Its subject key is then most
- * likely not the one the quotes were saved with, so "deleted 0 quotes"
- * would tell the operator the person has no quotes when forget could not
- * find them (a node's own ring, MQ_KEY of another system). */
-static bool ring_fits(mq_store *st, const mq_priv_ring *keys)
+/* After a look for a person's quotes that found nothing: false (said) when
+ * the database holds sealed quotes that this ring does not open. Its
+ * subject key is then most likely not the one the quotes were saved with,
+ * so "deleted 0 quotes" would tell the operator the person has no quotes
+ * when the command could not find them (a node's own ring, MQ_KEY of
+ * another system). */
+bool cli_ring_fits(const char *cmd, mq_store *st, const mq_priv_ring *keys)
 {
     probe p = {.keys = keys};
     char err[512];
     if (mq_store_each(st, probe_one, &p, err, sizeof err) < 0) {
-        fprintf(stderr, "multiquote forget: %s\n", err);
+        fprintf(stderr, "multiquote %s: %s\n", cmd, err);
         return false;
     }
     if (!p.found || p.opens)
         return true;
     fprintf(stderr,
-            "multiquote forget: no quote of that address found, but this key ring does not "
+            "multiquote %s: no quote of that address found, but this key ring does not "
             "open the database's quotes (%s): it is not the ring they were saved under, whose "
             "subject key finds a person's quotes; give that one (--key-file or MQ_KEY)\n",
-            p.err);
+            cmd, p.err);
     return false;
 }
 
@@ -281,18 +284,25 @@ static const char *quote_id_in(const char *text, size_t *len)
     return id;
 }
 
-/* forget --quote: the one saved quote, for a shopper who gave no email. */
-static int forget_quote(const cli_opts *o)
+int cli_quote_id(const char *cmd, const char *text, char id[CLI_QUOTE_ID_MAX])
 {
     size_t len;
-    const char *at = quote_id_in(o->quote, &len);
-    char id[128], err[512];
-    if (len == 0 || len >= sizeof id) {
-        fprintf(stderr, "multiquote forget: --quote: not a quote id or link: \"%s\"\n", o->quote);
+    const char *at = quote_id_in(text, &len);
+    if (len == 0 || len >= CLI_QUOTE_ID_MAX) {
+        fprintf(stderr, "multiquote %s: --quote: not a quote id or link: \"%s\"\n", cmd, text);
         return CLI_USAGE;
     }
     memcpy(id, at, len);
     id[len] = '\0';
+    return CLI_OK;
+}
+
+/* forget --quote: the one saved quote, for a shopper who gave no email. */
+static int forget_quote(const cli_opts *o)
+{
+    char id[CLI_QUOTE_ID_MAX], err[512];
+    if (cli_quote_id("forget", o->quote, id) != CLI_OK)
+        return CLI_USAGE;
     mq_store *st = cli_open_store("forget", o);
     if (!st)
         return CLI_FAIL;
@@ -323,7 +333,7 @@ int cli_forget(const cli_opts *o)
                         "id (--quote ID)\n");
         return CLI_USAGE;
     }
-    mq_priv_ring *keys = load_keys("forget", o);
+    mq_priv_ring *keys = cli_load_keys("forget", o);
     if (!keys)
         return CLI_FAIL;
     char subject[MQ_PRIV_SUBJECT_LEN], err[512];
@@ -344,8 +354,9 @@ int cli_forget(const cli_opts *o)
         mq_priv_ring_free(keys);
         return CLI_FAIL;
     }
-    int64_t plain = forget_plain(st, keys, subject);                /* said when it fails */
-    bool fits = plain < 0 || n + plain != 0 || ring_fits(st, keys); /* said when not */
+    int64_t plain = forget_plain(st, keys, subject); /* said when it fails */
+    bool fits =
+        plain < 0 || n + plain != 0 || cli_ring_fits("forget", st, keys); /* said when not */
     mq_store_close(st);
     mq_priv_ring_free(keys);
     if (plain < 0) {

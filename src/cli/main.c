@@ -49,6 +49,12 @@ static const char usage[] =
     "                                           erase every quote of that person\n"
     "  forget --quote ID [--db PATH]            erase one quote (its id or /q/ link)\n"
     "  purge --older-than DAYS [--db PATH]      erase quotes older than DAYS days\n"
+    "  export --email ADDR | --quote ID [--key-file F] [--db PATH]\n"
+    "                                           a person's quotes as JSON (personal data)\n"
+    "  consent --withdraw --email ADDR | --quote ID [--key-file F] [--db PATH]\n"
+    "                                           record that a person withdrew contact consent\n"
+    "  leads [--since DATE] [--line L] [--format csv|ndjson] [--key-file F] [--db PATH]\n"
+    "                                           who consented to be contacted (personal data)\n"
     "  help [COMMAND]                           this text, or a command's\n"
     "\n"
     "The plans folder defaults to $MULTIQUOTE_PLANS, else ./plans, else the bundled plans.\n"
@@ -153,6 +159,36 @@ static const struct {
               "Deletes every saved quote created more than DAYS days ago (retention), erases\n"
               "them from a SQLite database's files (PostgreSQL keeps them in its pages until\n"
               "VACUUM), and prints how many. docs/privacy.md.\n"},
+    {"export", "usage: multiquote export --email ADDR [--key-file F] [--db PATH]\n"
+               "       multiquote export --quote ID [--key-file F] [--db PATH]\n\n"
+               "Writes to stdout, as one JSON document, every saved quote of the person who gave\n"
+               "this email address (right of access and portability), or the one quote with this\n"
+               "id or /q/ID link: its id, times, line, the request with its personal data opened,\n"
+               "the results as answered, and its contact consent (given, when; withdrawn, when).\n"
+               "Nothing of anyone else. The output holds the person's personal data in clear:\n"
+               "send it to them only, and keep no copy lying about.\n"
+               "Exit 1, writing nothing, when no quote is found, when the key ring does not open\n"
+               "the database's quotes, or when a quote does not open. docs/privacy.md.\n"},
+    {"consent",
+     "usage: multiquote consent --withdraw --email ADDR [--key-file F] [--db PATH]\n"
+     "       multiquote consent --withdraw --quote ID [--db PATH]\n\n"
+     "Records, with the time now, that the person who gave this email address withdrew\n"
+     "contact consent, on every saved quote of theirs whose consent stands (or on the\n"
+     "one quote with this id or /q/ID link). The quotes and when consent was given are\n"
+     "kept; `leads` no longer lists them. A later quote that gives consent again is a\n"
+     "new consent, with its own time. Exit 1 when no quote is found. docs/privacy.md.\n"},
+    {"leads",
+     "usage: multiquote leads [--since DATE] [--line L] [--format csv|ndjson] [--key-file F]\n"
+     "                        [--db PATH]\n\n"
+     "Lists the saved quotes whose applicant gave contact consent and has not withdrawn\n"
+     "it, in id order: quote id, time, line, first and last name, email and phone\n"
+     "(opened from the sealed request; empty when not given), and the cheapest quoted\n"
+     "carrier with its premium and term in months (a bundle: its cheapest bundle's\n"
+     "annual total). CSV with a header (default) or NDJSON. --since DATE (YYYY-MM-DD,\n"
+     "from its midnight UTC, or YYYY-MM-DDTHH:MM:SSZ) and --line L keep those only.\n"
+     "The output holds personal data in clear: keep it as carefully as the database.\n"
+     "Exit 1 when a lead's request does not open (the others are listed).\n"
+     "docs/privacy.md.\n"},
     {"requote",
      "usage: multiquote requote [--db PATH] [--plans DIR] [--key-file F] ID\n\n"
      "Rates saved quote ID again with the plan version each carrier used and reports,\n"
@@ -339,6 +375,9 @@ static const command commands[] = {
     {"rotate-key", cli_rotate_key, false, "key-file db add-only reseal-only"},
     {"forget", cli_forget, false, "email quote key-file db"},
     {"purge", cli_purge, false, "older-than db"},
+    {"export", cli_export, false, "email quote key-file db"},
+    {"consent", cli_consent, false, "withdraw email quote key-file db"},
+    {"leads", cli_leads, false, "since line format key-file db"},
 };
 
 static const struct option longopts[] = {{"plans", required_argument, NULL, 'p'},
@@ -368,6 +407,8 @@ static const struct option longopts[] = {{"plans", required_argument, NULL, 'p'}
                                          {"older-than", required_argument, NULL, 'D'},
                                          {"add-only", no_argument, NULL, 'a'},
                                          {"reseal-only", no_argument, NULL, 'r'},
+                                         {"withdraw", no_argument, NULL, 'W'},
+                                         {"since", required_argument, NULL, 'I'},
                                          {"max-connections", required_argument, NULL, 'Z'},
                                          {"max-per-ip", required_argument, NULL, 'Z'},
                                          {"idle-timeout", required_argument, NULL, 'Z'},
@@ -464,6 +505,12 @@ static int set_option(const char *cmd, int ch, int li, const char *arg, cli_opts
         break;
     case 'r':
         o->reseal_only = true;
+        break;
+    case 'W':
+        o->withdraw = true;
+        break;
+    case 'I':
+        o->since = arg;
         break;
     case 'p':
         o->plans = arg;
