@@ -222,6 +222,21 @@ describe('a shopper\'s rights (export, consent --withdraw) and the agency\'s lea
     assert.equal(later.code, 0);
   });
 
+  it('leads with a key that does not open the requests: each named, none listed, exit 1', async () => {
+    const env = process.env.MQ_KEY;
+    try {
+      process.env.MQ_KEY = `${SUBJECT}\nkey 1 ${'2e'.repeat(32)}\n`;
+      const r = await cli('leads', '--line', 'auto');
+      const ids = [q.a1.resp.quote_id, q.b1.resp.quote_id].sort();
+      assert.equal(r.stderr, ids.map((id) => `multiquote leads: quote ${id}: the personal data does not decrypt with key 1 (wrong key, altered data, or another quote's box)\n`).join('') +
+        'multiquote leads: 2 of 2 leads left out: they could not be read (above)\n');
+      assert.equal(r.stdout, `${header}\n`);
+      assert.equal(r.code, 1);
+    } finally {
+      process.env.MQ_KEY = env;
+    }
+  });
+
   it('leads: bad options get exact errors, exit 2', async () => {
     const cases = [
       [['--since', '2026-02-30'], 'multiquote leads: --since takes a date (YYYY-MM-DD, from its midnight UTC) or a time (YYYY-MM-DDTHH:MM:SSZ), not "2026-02-30"\n'],
@@ -314,6 +329,41 @@ describe('a shopper\'s rights (export, consent --withdraw) and the agency\'s lea
       assert.equal(r.code, code, args.join(' '));
     }
     assert.equal(count(), before);
+  });
+
+  it('a database from before withdrawals, with a quote saved in clear: found by its address, migrated on open, withdrawn', async () => {
+    const db2 = path.join(dir, 'older.db');
+    const dee = { first: 'Dee', last: 'Oldrow', email: 'dee.oldrow@example.org', phone: '+1 614 555 0177' };
+    srv = await startServer({ db: db2 });
+    const res = await fetch(`${srv.url}/v1/quotes`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(person('examples/oh-single-driver.json', { ...dee, consent: true })),
+    });
+    const sealed = await res.json();
+    await srv.stop();
+    srv = null;
+    // a quote saved in clear, before sealing existed (no key, no subject), with consent
+    const body = person('examples/oh-single-driver.json', { ...dee, email: 'DEE.Oldrow@example.org', consent: true });
+    const plainId = sealed.quote_id.slice(0, -1) + (sealed.quote_id.endsWith('Z') ? 'Y' : 'Z');
+    const lit = (t) => `'${t.replaceAll("'", "''")}'`;
+    sql(db2, `INSERT INTO quotes (id, created_at, line, effective_date, request, response, consent_contact, consent_at) ` +
+      `SELECT ${lit(plainId)}, created_at, line, effective_date, ${lit(JSON.stringify(body))}, response, 1, created_at FROM quotes WHERE id = ${lit(sealed.quote_id)}`);
+    // back to schema version 10, as the program before this one left it
+    sql(db2, 'ALTER TABLE quotes DROP COLUMN consent_withdrawn_at; PRAGMA user_version = 10;');
+    const ids = [sealed.quote_id, plainId].sort();
+    let leads = await runCli(['leads', '--db', db2, '--format', 'ndjson']);
+    assert.equal(leads.code, 0, leads.stderr);
+    assert.deepEqual(leads.stdout.trim().split('\n').map((l) => JSON.parse(l).quote_id), ids);
+    assert.equal(sql(db2, 'PRAGMA user_version'), '11');
+    const out = JSON.parse((await runCli(['export', '--db', db2, '--email', dee.email])).stdout);
+    assert.deepEqual(out.quotes.map((x) => x.quote_id).sort(), ids);
+    assert.deepEqual(out.quotes.find((x) => x.quote_id === plainId).request, body);
+    const w = await runCli(['consent', '--db', db2, '--withdraw', '--email', dee.email]);
+    assert.equal(w.code, 0, w.stderr);
+    assert.match(w.stdout, /^withdrew contact consent on 2 of the 2 quotes of that address, at /);
+    leads = await runCli(['leads', '--db', db2]);
+    assert.equal(leads.stdout, `${header}\n`);
+    assert.equal(sql(db2, 'SELECT count(*) FROM quotes WHERE consent_contact = 1 AND consent_at = created_at AND consent_withdrawn_at IS NOT NULL'), '2');
   });
 
   it('help says each command\'s output holds personal data', async () => {
