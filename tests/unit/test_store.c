@@ -28,6 +28,8 @@
 
 #include <cmocka.h>
 
+static bool count_record(void *arg, const mq_store_record *r);
+
 /* ---- Fixture: one empty store location per test -------------------------- */
 
 typedef struct fixture {
@@ -1308,6 +1310,65 @@ static void t_sqlite_subjects_after_renumbering(void **state)
     assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects"), 0);
 }
 
+/* The same copy, and then a quote saved at the rowid where quote_subjects
+ * kept the one row of a person whose only quote was numbered anew: the
+ * table no longer names that person at all. forget must still delete
+ * their quote, and export (mq_store_each_record_of) find it. */
+static void t_sqlite_subject_row_replaced_after_renumbering(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    sample gone, b, a, c;
+    make_sample(&gone, 1, "s_gone", "1");
+    make_sample(&b, 2, "s_b", "1");
+    make_sample(&a, 3, "s_a", "1");
+    make_sample(&c, 4, "s_c", "1");
+    save(s, &gone.q);
+    save(s, &b.q);
+    save(s, &a.q);
+    char err[256];
+    assert_int_equal(mq_store_delete(s, gone.q.id, err, sizeof err), 1);
+    mq_store_close(s);
+    f->s = NULL;
+    /* quotes 2, 3 become 1, 2; quote_subjects still says 2: s_b, 3: s_a */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TEMP TABLE q AS SELECT rowid AS r, * FROM quotes;"
+                                  "CREATE TEMP TABLE qs AS SELECT * FROM quote_subjects;"
+                                  "DELETE FROM quotes;"
+                                  "INSERT INTO quotes (rowid, id, created_at, line, "
+                                  "effective_date, request, response, consent_contact, "
+                                  "consent_at, subject, key_id) SELECT r - 1, id, created_at, "
+                                  "line, effective_date, request, response, consent_contact, "
+                                  "consent_at, subject, key_id FROM q ORDER BY r;"
+                                  "DELETE FROM quote_subjects;"
+                                  "INSERT INTO quote_subjects SELECT * FROM qs;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    s = open_store(f);
+    save(s, &c.q); /* rowid 3: s_a's one row becomes s_c's */
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects "
+                                             "WHERE subject = 's_a'"),
+                     0);
+    int n = 0;
+    assert_int_equal(mq_store_each_record_of(s, "s_a", count_record, &n, err, sizeof err), 1);
+    assert_int_equal(mq_store_delete_subject(s, "s_a", err, sizeof err), 1);
+    assert_false(present(s, a.q.id));
+    assert_true(present(s, b.q.id));
+    assert_true(present(s, c.q.id));
+    /* and the table is in step again: every row names its own quote's subject */
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects s JOIN quotes "
+                                             "q ON q.rowid = s.quote_rowid AND "
+                                             "q.subject = s.subject"),
+                     2);
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects"), 2);
+    assert_int_equal(mq_store_delete_subject(s, "s_b", err, sizeof err), 1);
+    assert_int_equal(mq_store_delete_subject(s, "s_c", err, sizeof err), 1);
+    assert_int_equal(mq_store_count(s), 0);
+}
+
 /* The database file moved away (or deleted, or replaced) while the store
  * has it open: SQLite in WAL mode would go on committing into the file that
  * left and a -wal beside the path, every quote acknowledged and lost at the
@@ -1986,6 +2047,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_sqlite_subjects_table, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_subjects_after_renumbering, setup_sqlite,
                                         teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_subject_row_replaced_after_renumbering,
+                                        setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_wal_stays_bounded, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_large_texts_packed, setup_sqlite, teardown),
