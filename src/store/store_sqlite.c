@@ -454,6 +454,35 @@ static bool empty_file(const char *path)
     return stat(wal, &st) != 0 || st.st_size == 0;
 }
 
+/* must_exist: whether the database at path is one this program made (a
+ * schema version and a quotes table), asked before anything is written to
+ * it. A mistaken --db naming another program's SQLite database (or one
+ * with no tables) would otherwise be given the quotes' tables, a schema
+ * version and WAL mode, and forget would answer "deleted 0 quotes". True
+ * when it is ours, and when it cannot be read here (set_up then says why:
+ * "file is not a database", a read-only file...); false after saying so. */
+static bool made_here(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int version = -1, quotes = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT user_version FROM pragma_user_version), EXISTS (SELECT "
+                           "1 FROM sqlite_schema WHERE type = 'table' AND name = 'quotes')",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        version = sqlite3_column_int(st, 0);
+        quotes = sqlite3_column_int(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (version < 0 || (version > 0 && quotes))
+        return true;
+    snprintf(err, errlen,
+             "%s: not a multiquote database (no quotes table, schema version %d); left as it "
+             "was",
+             path, version);
+    return false;
+}
+
 /* Whether what failed on db failed for want of write access: the file, or
  * its folder (where SQLite makes the -wal and -shm files), read-only. */
 static bool cannot_write(sqlite3 *db)
@@ -579,6 +608,8 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
         goto fail;
     }
     sqlite3_busy_timeout(b->db, 5000);
+    if (must_exist && !made_here(b->db, path, err, errlen))
+        goto fail;
     /* Pages of NEW_PAGE_SIZE (above). They pay because nothing a save
      * writes lands on a random page any more: ids begin with the time
      * (mq_store_new_id) and subjects are in a table of their own in saving

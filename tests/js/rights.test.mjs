@@ -184,6 +184,22 @@ describe('a shopper\'s rights (export, consent --withdraw) and the agency\'s lea
     }
   });
 
+  it('another program\'s SQLite database (a mistyped --db) is refused and left as it was, by forget too', async () => {
+    const other = path.join(dir, 'places.sqlite');
+    sql(other, "CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT); INSERT INTO moz_places (url) VALUES ('https://example.org');");
+    const schema = () => sql(other, "SELECT group_concat(name) FROM sqlite_schema; PRAGMA user_version; PRAGMA journal_mode;");
+    const was = schema();
+    assert.equal(was, 'moz_places\n0\ndelete');
+    for (const cmd of [['export', '--email', ANN.email], ['consent', '--withdraw', '--email', ANN.email],
+      ['leads'], ['forget', '--email', ANN.email], ['purge', '--older-than', '30']]) {
+      const r = await runCli([...cmd, '--db', other]);
+      assert.equal(r.stderr, `multiquote ${cmd[0]}: ${other}: not a multiquote database (no quotes table, schema version 0); left as it was\n`);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.equal(schema(), was);
+    }
+  });
+
   const header = 'quote_id,created_at,line,first_name,last_name,email,phone,carrier,premium,term_months';
   const csvRow = (name, first, last, email, phone) => {
     const { resp, body } = q[name];

@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 static bool count_record(void *arg, const mq_store_record *r);
+static int64_t count_in_file(const char *where, const char *sql);
 
 /* ---- Fixture: one empty store location per test -------------------------- */
 
@@ -580,6 +581,30 @@ static void t_sqlite_must_exist(void **state)
     assert_int_equal(stat(f->where, &st), 0);
     assert_int_equal(st.st_size, 0);
     assert_int_equal(unlink(f->where), 0);
+    /* another program's SQLite database (a mistyped --db), or one with no
+     * tables: refused, and left as it was (no tables, no WAL mode) */
+    const char *foreign[] = {"CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT);"
+                             "INSERT INTO moz_places (url) VALUES ('https://example.org');",
+                             "PRAGMA user_version = 3; CREATE TABLE notes (t TEXT);", "VACUUM;"};
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, foreign[i], NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        assert_null(mq_store_open_with(f->where, &o, err, sizeof err));
+        snprintf(want, sizeof want,
+                 "%s: not a multiquote database (no quotes table, schema version %d); left as "
+                 "it was",
+                 f->where, i == 1 ? 3 : 0);
+        assert_string_equal(err, want);
+        assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM sqlite_schema WHERE name "
+                                                 "IN ('quotes', 'quote_subjects', 'pack_dicts')"),
+                         0);
+        assert_int_equal(count_in_file(f->where, "SELECT journal_mode = 'wal' FROM "
+                                                 "pragma_journal_mode"),
+                         0);
+        assert_int_equal(unlink(f->where), 0);
+    }
     mq_store_close(open_store(f));
     f->s = mq_store_open_with(f->where, &o, err, sizeof err);
     if (!f->s)
