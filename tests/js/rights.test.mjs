@@ -40,9 +40,15 @@ function person(file, { first, last, email, phone, consent }) {
 const ANN = { first: 'Ann', last: 'Rightsby', email: 'Ann.Rightsby@example.org', phone: '+1 614 555 0142' };
 const BOB = { first: '=HYPERLINK("http://x.example")', last: 'Leadman, Jr.', email: 'bob.leadman@example.org', phone: '614-555-0199' };
 const CAROL = { first: 'Carol', last: 'Nophone', email: 'carol.nophone@example.org' };
+const EVE = { first: 'Eve', last: 'Bundler', email: 'eve.bundler@example.org', phone: '(614) 555-0123' };
 
-/** The cheapest quoted result of a response: [carrier, "total" to the cent, term]. */
+/** The cheapest quoted result of a response: [carrier, "total" to the cent, term];
+ * a bundle's: its cheapest bundle's annual total, 12 months. */
 function cheapest(resp) {
+  if (resp.line === 'bundle') {
+    const b = [...resp.bundles].sort((x, y) => x.annual_total - y.annual_total)[0];
+    return [b.carrier.id, b.annual_total.toFixed(2), '12'];
+  }
   const quoted = resp.results.filter((r) => r.status === 'quoted');
   quoted.sort((a, b) => a.premium.total - b.premium.total);
   const r = quoted[0];
@@ -74,6 +80,7 @@ describe('a shopper\'s rights (export, consent --withdraw) and the agency\'s lea
     }));
     await post('b1', person('examples/oh-single-driver.json', { ...BOB, consent: true }));
     await post('c1', person('tests/data/shoppers/life-oh-female-35-preferred.json', { ...CAROL, consent: true }));
+    await post('e1', person('examples/oh-bundle-auto-home.json', { ...EVE, consent: true }));
     await srv.stop();
     srv = null;
   });
@@ -218,6 +225,7 @@ describe('a shopper\'s rights (export, consent --withdraw) and the agency\'s lea
       // a formula a spreadsheet would run stays text; a comma is quoted
       csvRow('b1', '"\'=HYPERLINK(""http://x.example"")"', '"Leadman, Jr."', BOB.email, BOB.phone),
       csvRow('c1', 'Carol', 'Nophone', CAROL.email, ''),
+      csvRow('e1', 'Eve', 'Bundler', EVE.email, EVE.phone),
     ];
     assert.deepEqual(rows, want.sort());
     assert.equal(rows.some((l) => l.includes(q.a2.resp.quote_id)), false); // no consent given
