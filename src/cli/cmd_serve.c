@@ -8,7 +8,10 @@
  * with "remote": true) cannot be rated again here: it is named as such,
  * counted in the summary as not checked, and the verdict is on the others.
  * A health quote's credit is worked out from the benchmark plan version the
- * quote recorded, not from the silver plans loaded today.
+ * quote recorded, not from the silver plans loaded today. Under a result
+ * that differs it says why, from the digests the quote recorded of the
+ * files that priced it (plan, benchmark plan, market.yaml): which changed
+ * since, or that none did and this program rates differently.
  */
 #include "cli.h"
 #include "server.h"
@@ -253,9 +256,11 @@ static char *saved_result(json_t *response, const char *carrier, const char *pla
         const char *id = json_string_value(json_object_get(json_object_get(r, "carrier"), "id"));
         const char *plan = json_string_value(json_object_get(json_object_get(r, "plan"), "id"));
         if (id && strcmp(id, carrier) == 0 && strcmp(plan ? plan : "", plan_id) == 0) {
-            /* how long it took then is no part of what it was */
+            /* how long it took then is no part of what it was, nor
+             * which files priced it (print_causes compares those) */
             json_t *copy = json_deep_copy(r);
             json_object_del(copy, "elapsed_ms");
+            mq_resp_strip_identity(copy);
             char *text = copy ? mq_resp_dump(copy, false) : NULL;
             json_decref(copy);
             return text;
@@ -318,10 +323,78 @@ static void print_first_difference(const json_t *now, const char *then_text)
     json_decref(then);
 }
 
+/* One file the quote recorded, if it changed since: "plan harbor-oh-auto
+ * 2026-01-01 was changed after this quote (digest then X, now Y)" under
+ * the result's line. Whether it changed. */
+static bool print_change(const char *what, const char *id, const char *version, const char *then,
+                         const char *now)
+{
+    if (strcmp(then, now ? now : "") == 0)
+        return false;
+    printf("    %s %s%s%s was changed after this quote (digest then %s, now %s)\n", what, id,
+           *version ? " " : "", version, then, now && *now ? now : "unknown");
+    return true;
+}
+
+/* The market whose rules worked a health result's credit out: the one the
+ * quote recorded, or what took its place (`now`: the benchmark the market
+ * rules set on the result re-rated, NULL when no market is in effect on
+ * the quote's date among the files loaded now). Whether it changed. */
+static bool print_market_change(const mq_saved_result *row, const mq_benchmark *now)
+{
+    if (!now || !now->market_id) {
+        printf("    market %s is no longer in effect on the quote's date: no market's rules "
+               "worked the tax credit out\n",
+               row->market_id);
+        return true;
+    }
+    if (strcmp(now->market_id, row->market_id) != 0) {
+        printf("    market %s now applies on the quote's date where the quote used market %s\n",
+               now->market_id, row->market_id);
+        return true;
+    }
+    char name[256]; /* its identity is its file's */
+    snprintf(name, sizeof name, "%s (market.yaml)", row->market_id);
+    return print_change("market", name, "", row->market_digest, now->market_digest);
+}
+
+/* Under a result that differs, why, from what the quote recorded of the
+ * files that priced it: each that changed since (its plan version; for
+ * health the benchmark plan `given` its credit was worked out from, when
+ * another plan, and the market), or, when none did, that this program
+ * rates differently. Nothing for a quote saved before digests were
+ * recorded: it cannot tell. */
+static void print_causes(const mq_saved_result *row, const mq_result *res, const mq_plan *p,
+                         const mq_benchmark *given)
+{
+    if (!*row->digest)
+        return;
+    mq_plan_info pi, bi;
+    mq_plan_get_info(p, &pi);
+    bool changed = print_change("plan", row->plan_id, row->version, row->digest, pi.digest);
+    bool own = strcmp(row->benchmark_plan_id, row->plan_id) == 0 &&
+               strcmp(row->benchmark_version, row->version) == 0;
+    if (given && given->plan && *row->benchmark_digest && !own) {
+        mq_plan_get_info(given->plan, &bi);
+        changed |= print_change("benchmark plan", row->benchmark_plan_id, row->benchmark_version,
+                                row->benchmark_digest, bi.digest);
+    }
+    if (*row->market_id)
+        changed |= print_market_change(row, res->benchmark);
+    const char *also = !*row->market_id         ? ""
+                       : *row->benchmark_digest ? ", and so are its benchmark plan and market"
+                                                : ", and so is its market";
+    if (!changed)
+        printf("    plan %s %s is the same as then (digest %s)%s: this program rates "
+               "differently\n",
+               row->plan_id, row->version, row->digest, also);
+}
+
 static bool compare_one(const mq_saved_result *row, const mq_input *in, const mq_result *res,
-                        json_t *saved)
+                        json_t *saved, const mq_plan *p, const mq_benchmark *given)
 {
     json_t *now = mq_resp_result(in, res);
+    mq_resp_strip_identity(now); /* compared below, by print_causes */
     char *now_text = now ? mq_resp_dump(now, false) : NULL;
     char *then_text = saved_result(saved, row->carrier, row->plan_id);
     bool same = now_text && then_text && strcmp(now_text, then_text) == 0;
@@ -339,6 +412,8 @@ static bool compare_one(const mq_saved_result *row, const mq_input *in, const mq
     if (!same && now && then_text)
         print_first_difference(now, then_text);
     printf("\n");
+    if (!same)
+        print_causes(row, res, p, given);
     json_decref(now);
     free(now_text);
     free(then_text);
@@ -414,7 +489,8 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
     int nrows = mq_resp_saved_results(q->response, a, &rows);
     mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)(nrows > 0 ? nrows : 1));
     int *row_of = mq_arena_alloc(a, sizeof(int) * (size_t)(nrows > 0 ? nrows : 1));
-    if (nrows < 0 || !res || !row_of)
+    const mq_plan **plan_of = mq_arena_alloc(a, sizeof(*plan_of) * (size_t)(nrows > 0 ? nrows : 1));
+    if (nrows < 0 || !res || !row_of || !plan_of)
         return oom(q);
     mq_benchmark bench;
     const mq_benchmark *given;
@@ -437,6 +513,7 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
                    rows[i].status);
             continue;
         }
+        plan_of[n] = p;
         row_of[n++] = i;
     }
     if (!rateable) /* said: without its benchmark no credit can be compared */
@@ -448,7 +525,7 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
          * that is no difference (its credit still is) */
         if (!rows[row_of[i]].benchmark_recorded)
             res[i].benchmark = NULL;
-        out->same &= compare_one(&rows[row_of[i]], in, &res[i], saved);
+        out->same &= compare_one(&rows[row_of[i]], in, &res[i], saved, plan_of[i], given);
     }
     out->checked = n;
     return true;

@@ -406,6 +406,11 @@ typedef struct mq_benchmark {
     const mq_plan *plan; /* NULL when no plan of the benchmark metal quoted */
     int64_t cents;       /* its monthly premium for the household; -1 with no plan */
     int candidates;      /* how many plans of its metal quoted (0 with no plan) */
+    /* the market whose rules chose it and worked the credit out: its id
+     * and the SHA-256 (64 hex digits) of its market.yaml as loaded, so a
+     * saved quote can tell later whether that file was edited (set by
+     * the market rules; not read from a `given` benchmark) */
+    const char *market_id, *market_digest;
 } mq_benchmark;
 
 typedef struct mq_result {

@@ -931,6 +931,7 @@ typedef struct mq_band {
 
 typedef struct mq_market {
     char *file, *id;
+    char digest[65]; /* SHA-256 of market.yaml as loaded, hex (sha256sum's) */
     mq_line line;
     int32_t effective;
     int32_t until; /* last day it applies (market.until); 0: no end */

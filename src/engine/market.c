@@ -13,7 +13,9 @@
  * a metal level the credit cannot be used for (catastrophic) gets none.
  * Each result records the benchmark plan version and its premium, so that
  * a saved quote is re-rated with that version (mq_rate_market_given)
- * rather than with whatever silver plans are loaded by then.
+ * rather than with whatever silver plans are loaded by then, and the
+ * market's id and the digest of its market.yaml, so that requote can name
+ * a market file edited since.
  * mq_market_load refuses parameters that cannot price every eligible
  * household (bands with gaps, a guideline of 0, ...), naming file:line.
  */
@@ -22,6 +24,7 @@
 #include <errno.h>
 #include <libfyaml.h>
 #include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +290,21 @@ static bool known_keys(mq_market *m, struct fy_node *root, mq_diags *d)
 
 enum { MARKET_MAX_BYTES = 1024 * 1024 };
 
+/* m->digest: the SHA-256 of the market file's text as read, in hex, as
+ * `sha256sum market.yaml` prints it. A saved health quote records it, so
+ * that a file edited in place since is named when the quote is re-rated. */
+static bool market_digest(mq_market *m, const char *text, mq_diags *d)
+{
+    unsigned char sum[crypto_hash_sha256_BYTES];
+    if (sodium_init() < 0) {
+        mq_diag_add(d, "%s: libsodium did not initialise", m->file);
+        return false;
+    }
+    crypto_hash_sha256(sum, (const unsigned char *)text, strlen(text));
+    sodium_bin2hex(m->digest, sizeof m->digest, sum, sizeof sum);
+    return true;
+}
+
 mq_market *mq_market_load(const char *dir, mq_diags *d)
 {
     char file[4096];
@@ -322,7 +340,7 @@ mq_market *mq_market_load(const char *dir, mq_diags *d)
     if (ok) {
         m->id = strdup(id);
         m->line = (mq_line)mq_line_find(line);
-        ok = known_keys(m, root, d) &&
+        ok = market_digest(m, text, d) && known_keys(m, root, d) &&
              load_guidelines(m, fy_node_by_path(root, "/poverty_guideline", FY_NT, 0), d) &&
              load_eligible(m, fy_node_by_path(root, "/eligible_ratio", FY_NT, 0), d) &&
              load_bands(m, fy_node_by_path(root, "/applicable_percentage", FY_NT, 0), d) &&
@@ -472,7 +490,9 @@ static bool given_benchmark(const mq_benchmark *given, const mq_input *plain, mq
     if (!price(given->plan, plain, a, &cents))
         return false;
     if (cents >= 0) /* it was one of them: at least 1 */
-        *out = (mq_benchmark){given->plan, cents, given->candidates > 1 ? given->candidates : 1};
+        *out = (mq_benchmark){.plan = given->plan,
+                              .cents = cents,
+                              .candidates = given->candidates > 1 ? given->candidates : 1};
     return true;
 }
 
@@ -487,7 +507,11 @@ static const mq_benchmark *find_benchmark(const mq_market *m, const mq_engine *e
     if (!b || !without_tobacco(in, a, &plain))
         return NULL;
     bool ok = given ? given_benchmark(given, &plain, a, b) : choose_benchmark(m, e, &plain, a, b);
-    return ok ? b : NULL;
+    if (!ok)
+        return NULL;
+    b->market_id = m->id;
+    b->market_digest = m->digest;
+    return b;
 }
 
 /* Which plan the benchmark is, for the note: "second-lowest silver", or,

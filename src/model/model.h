@@ -104,11 +104,27 @@ typedef struct mq_saved_result {
     bool benchmark_recorded;
     const char *benchmark_plan_id, *benchmark_version;
     int benchmark_candidates;
+    /* What the files that priced it were (each "" when the quote did not
+     * record it: saved before digests were, a remote carrier's plan, no
+     * plan): the digest of its plan version's files ("plan": "digest"),
+     * health's benchmark plan's ("benchmark": "plan": "digest") and the
+     * market's id and the digest of its market.yaml ("market"). */
+    const char *digest, *benchmark_digest, *market_id, *market_digest;
+    /* health, quoted with the market applied: the tax credit in cents
+     * ("tax_credit"); -1 otherwise */
+    int64_t credit_cents;
 } mq_saved_result;
 
 /* Reads them from the response text; strings live in the arena. Returns how
  * many, or -1 when the text is not a quote response or memory ran out. */
 int mq_resp_saved_results(const char *response, mq_arena *a, mq_saved_result **out);
+
+/* Takes out of result object r (an element of "results") what names the
+ * files that priced it -- "plan"'s "digest", "benchmark"'s plan's
+ * "digest", "market" -- leaving what it priced: two results compare equal
+ * without them when their prices are the same, whichever files (or
+ * whether a quote saved before they were recorded) say so. */
+void mq_resp_strip_identity(json_t *r);
 
 /* The benchmark saved result `row` recorded, its plan version found among
  * e's plans, in *out (for mq_rate_market_given): 1 when it is there

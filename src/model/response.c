@@ -115,6 +115,21 @@ static void write_carrier(mq_jw *w, const mq_result *r)
     mq_jw_raw(w, "}");
 }
 
+/* ,"digest":"<64 hex digits>": the digest of a local plan version's files
+ * (plan.c, computed at load), so that a saved quote says which files priced
+ * it, not only their version's name; nothing when the plan has none. The
+ * digest is hex, written as it is (no escaping to do). */
+static void write_digest(mq_jw *w, const char *digest)
+{
+    if (!digest || !*digest)
+        return;
+    mq_jw_raw(w, ",\"digest\":\"");
+    mq_jw_raw(w, digest);
+    mq_jw_raw(w, "\"");
+}
+
+/* {id, version, digest} of a local plan; {id, version} of a remote
+ * carrier's own (its files are not known here); null for none. */
 static void write_plan(mq_jw *w, const mq_result *r)
 {
     mq_plan_info info = {.plan_id = r->remote_plan_id, .version = r->remote_plan_version};
@@ -128,6 +143,7 @@ static void write_plan(mq_jw *w, const mq_result *r)
     mq_jw_str(w, info.plan_id);
     mq_jw_raw(w, ",\"version\":");
     mq_jw_str(w, info.version);
+    write_digest(w, r->plan ? info.digest : NULL);
     mq_jw_raw(w, "}");
 }
 
@@ -290,8 +306,8 @@ static void write_strings(mq_jw *w, const char *const *s, int n)
 }
 
 /* The benchmark a health result's credit came from, as requote and the
- * worksheet re-rate it later: {plan: {id, version}, premium, candidates},
- * or null when no plan of the benchmark metal quoted. */
+ * worksheet re-rate it later: {plan: {id, version, digest}, premium,
+ * candidates}, or null when no plan of the benchmark metal quoted. */
 static void write_benchmark(mq_jw *w, const mq_benchmark *b)
 {
     mq_plan_info info;
@@ -304,6 +320,7 @@ static void write_benchmark(mq_jw *w, const mq_benchmark *b)
     mq_jw_str(w, info.plan_id);
     mq_jw_raw(w, ",\"version\":");
     mq_jw_str(w, info.version);
+    write_digest(w, info.digest);
     mq_jw_raw(w, "},\"premium\":");
     mq_jw_cents(w, b->cents);
     mq_jw_raw(w, ",\"candidates\":");
@@ -347,6 +364,12 @@ static void write_extras(mq_jw *w, const mq_input *in, const mq_result *r)
     if (r->benchmark) { /* the market was applied (a health quote since it is recorded) */
         mq_jw_raw(w, ",\"benchmark\":");
         write_benchmark(w, r->benchmark);
+    }
+    if (r->benchmark && r->benchmark->market_id) { /* and the market file it applied */
+        mq_jw_raw(w, ",\"market\":{\"id\":");
+        mq_jw_str(w, r->benchmark->market_id);
+        write_digest(w, r->benchmark->market_digest);
+        mq_jw_raw(w, "}");
     }
 }
 
@@ -537,6 +560,8 @@ int mq_resp_saved_results(const char *response, mq_arena *a, mq_saved_result **o
         json_t *bench = json_object_get(r, "benchmark");
         json_t *bplan = json_object_get(bench, "plan");
         json_t *among = json_object_get(bench, "candidates");
+        json_t *market = json_object_get(r, "market");
+        json_t *credit = json_object_get(r, "tax_credit");
         (*out)[i] = (mq_saved_result){
             .carrier = arena_string(a, json_object_get(json_object_get(r, "carrier"), "id")),
             .plan_id = arena_string(a, json_object_get(plan, "id")),
@@ -548,13 +573,29 @@ int mq_resp_saved_results(const char *response, mq_arena *a, mq_saved_result **o
             .benchmark_recorded = bench != NULL,
             .benchmark_plan_id = arena_string(a, json_object_get(bplan, "id")),
             .benchmark_version = arena_string(a, json_object_get(bplan, "version")),
-            .benchmark_candidates = json_is_integer(among) ? (int)json_integer_value(among) : 0};
-        if (!(*out)[i].carrier || !(*out)[i].plan_id || !(*out)[i].version || !(*out)[i].status ||
-            !(*out)[i].benchmark_plan_id || !(*out)[i].benchmark_version)
+            .benchmark_candidates = json_is_integer(among) ? (int)json_integer_value(among) : 0,
+            .digest = arena_string(a, json_object_get(plan, "digest")),
+            .benchmark_digest = arena_string(a, json_object_get(bplan, "digest")),
+            .market_id = arena_string(a, json_object_get(market, "id")),
+            .market_digest = arena_string(a, json_object_get(market, "digest")),
+            .credit_cents = json_is_number(credit) && bench
+                                ? (int64_t)llround(json_number_value(credit) * 100)
+                                : -1};
+        const mq_saved_result *row = &(*out)[i];
+        if (!row->carrier || !row->plan_id || !row->version || !row->status ||
+            !row->benchmark_plan_id || !row->benchmark_version || !row->digest ||
+            !row->benchmark_digest || !row->market_id || !row->market_digest)
             n = -1; /* out of memory */
     }
     json_decref(doc);
     return n;
+}
+
+void mq_resp_strip_identity(json_t *r)
+{
+    json_object_del(json_object_get(r, "plan"), "digest");
+    json_object_del(json_object_get(json_object_get(r, "benchmark"), "plan"), "digest");
+    json_object_del(r, "market");
 }
 
 int mq_resp_saved_benchmark(const mq_engine *e, const mq_saved_result *row, mq_benchmark *out)

@@ -585,16 +585,21 @@ static void get_quote(mq_server *s, mq_http_req *r, const char *id)
 }
 
 /* Whether re-rating gave what the quote saved: the status and, quoted,
- * the total (for health the gross premium). */
+ * the total (for health the gross premium); for a health quote that
+ * recorded its market, the tax credit too (the worksheet's last steps). */
 static bool same_outcome(const mq_saved_result *row, const mq_result *res)
 {
     if (strcmp(row->status, mq_status_name(res->status)) != 0)
         return false;
-    return res->status != MQ_QUOTED || res->total_cents == row->total_cents;
+    if (res->status != MQ_QUOTED)
+        return true;
+    if (res->total_cents != row->total_cents)
+        return false;
+    return !*row->market_id || row->credit_cents < 0 || res->credit_cents == row->credit_cents;
 }
 
-/* A result as the 409 below says it: its total ("714.00"), or its status
- * when it has none. */
+/* An amount as the 409 below says it: "714.00", or `status` when there
+ * is none (cents < 0). */
 static void outcome_text(int64_t cents, const char *status, char *out, size_t cap)
 {
     if (cents >= 0)
@@ -603,23 +608,94 @@ static void outcome_text(int64_t cents, const char *status, char *out, size_t ca
         snprintf(out, cap, "%s", status);
 }
 
-/* 409 for a worksheet that would explain another price than the quote's:
- * the plan version's files were edited in place since (its id and version
- * are the same, its rates not), or this program rates differently. */
-static void refuse_other_price(mq_http_req *r, const mq_saved_result *row, const mq_result *res)
+/* Why a health result's credit moved, from what the quote recorded: the
+ * market whose rules worked it out (`now`: the benchmark the market set on
+ * the result re-rated, NULL with no market in effect), then the benchmark
+ * plan `bench` it came from, or that both are as then; NULL when memory
+ * ran out. */
+static const char *credit_cause(mq_arena *a, const mq_saved_result *row, const mq_benchmark *now,
+                                const mq_benchmark *bench)
+{
+    if (!now || !now->market_id)
+        return mq_arena_printf(a, "market %s is no longer in effect on the quote's date",
+                               row->market_id);
+    if (strcmp(now->market_id, row->market_id) != 0)
+        return mq_arena_printf(a,
+                               "market %s now applies on the quote's date where the quote "
+                               "used market %s",
+                               now->market_id, row->market_id);
+    if (strcmp(now->market_digest, row->market_digest) != 0)
+        return mq_arena_printf(a,
+                               "market %s (market.yaml) was changed after the quote (digest "
+                               "then %s, now %s)",
+                               row->market_id, row->market_digest, now->market_digest);
+    mq_plan_info bi;
+    if (bench && bench->plan && *row->benchmark_digest) {
+        mq_plan_get_info(bench->plan, &bi);
+        if (strcmp(bi.digest, row->benchmark_digest) != 0)
+            return mq_arena_printf(a,
+                                   "benchmark plan %s version %s was changed after the quote "
+                                   "(digest then %s, now %s)",
+                                   row->benchmark_plan_id, row->benchmark_version,
+                                   row->benchmark_digest, bi.digest);
+    }
+    return "its market and benchmark plan are the same as then (this program works the credit "
+           "out differently)";
+}
+
+/* 409 for a worksheet that would explain another price than the quote's,
+ * naming why from what the quote recorded of its files (digests): plan
+ * version `p`'s files were edited in place since (its id and version are
+ * the same, its rates not), or for a health credit its market or
+ * benchmark plan (`bench`) was; or, those the same, this program rates
+ * differently. A quote saved before digests were recorded cannot tell. */
+static void refuse_other_price(mq_http_req *r, const mq_saved_result *row, const mq_result *res,
+                               const mq_plan *p, const mq_benchmark *bench)
 {
     char now[64], then[64];
-    outcome_text(res->status == MQ_QUOTED ? res->total_cents : -1, mq_status_name(res->status), now,
-                 sizeof now);
-    outcome_text(row->total_cents, row->status, then, sizeof then);
-    mq_api_error(r, 409, "not_reproduced",
-                 mq_arena_printf(&r->arena,
-                                 "plan %s version %s now gives %s where the quote has %s: its "
-                                 "files were changed since the quote (or this program rates "
-                                 "differently), so its steps would explain another price; "
-                                 "multiquote requote tells more",
-                                 row->plan_id, row->version, now, then),
-                 "");
+    mq_plan_info pi;
+    mq_plan_get_info(p, &pi);
+    const char *tail = "so its steps would explain another price; multiquote requote tells more";
+    const char *msg;
+    bool total_same = res->status == MQ_QUOTED && strcmp(row->status, "quoted") == 0 &&
+                      res->total_cents == row->total_cents;
+    if (total_same) { /* a health quote's credit moved */
+        outcome_text(res->credit_cents, "", now, sizeof now);
+        outcome_text(row->credit_cents, "", then, sizeof then);
+        const char *why = credit_cause(&r->arena, row, res->benchmark, bench);
+        msg = why ? mq_arena_printf(&r->arena,
+                                    "plan %s version %s now gets a tax credit of %s where the "
+                                    "quote has %s: %s, %s",
+                                    row->plan_id, row->version, now, then, why, tail)
+                  : NULL;
+    } else {
+        outcome_text(res->status == MQ_QUOTED ? res->total_cents : -1, mq_status_name(res->status),
+                     now, sizeof now);
+        outcome_text(row->total_cents, row->status, then, sizeof then);
+        if (!*row->digest) /* saved before digests were recorded */
+            msg = mq_arena_printf(&r->arena,
+                                  "plan %s version %s now gives %s where the quote has %s: its "
+                                  "files were changed since the quote (or this program rates "
+                                  "differently), %s",
+                                  row->plan_id, row->version, now, then, tail);
+        else if (strcmp(row->digest, pi.digest) != 0)
+            msg = mq_arena_printf(&r->arena,
+                                  "plan %s version %s now gives %s where the quote has %s: its "
+                                  "files were changed after the quote (digest then %s, now %s), "
+                                  "%s",
+                                  row->plan_id, row->version, now, then, row->digest, pi.digest,
+                                  tail);
+        else
+            msg = mq_arena_printf(&r->arena,
+                                  "plan %s version %s now gives %s where the quote has %s: its "
+                                  "files are the same as then (digest %s): this program rates "
+                                  "differently, %s",
+                                  row->plan_id, row->version, now, then, row->digest, tail);
+    }
+    if (msg)
+        mq_api_error(r, 409, "not_reproduced", msg, "");
+    else
+        mq_api_error(r, 500, "internal", "out of memory", "");
 }
 
 static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const char *carrier)
@@ -713,7 +789,7 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
                                   &r->arena))
             mq_api_error(r, 500, "internal", "out of memory", "");
         else if (!same_outcome(row, &res))
-            refuse_other_price(r, row, &res);
+            refuse_other_price(r, row, &res, plan, recorded > 0 ? &bench : NULL);
         else
             reply_json(r, 200, mq_resp_worksheet(&in, &res));
     }

@@ -681,7 +681,10 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     assertHarborMatches(harbor, EXPECTED_1, 'example 1');
     assert.equal(harbor.premium.total, 714);
     assert.deepEqual(harbor.carrier, { id: 'harbor', name: 'Harbor Mutual', rating: 'A' });
-    assert.deepEqual(harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01' });
+    // the digest of the files that priced it, as /v1/plans shows it (requote names it)
+    const listed = (await get(srv, '/v1/plans')).json().plans.find((p) => p.id === 'harbor-oh-auto');
+    assert.match(listed.digest, /^[0-9a-f]{64}$/);
+    assert.deepEqual(harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest: listed.digest });
     assert.deepEqual(harbor.fees, [{ name: 'Policy fee', amount: 18 }]);
     const limits = Object.fromEntries(harbor.coverages.map((c) => [c.code, c.limits]));
     assert.deepEqual(limits, {
@@ -1528,10 +1531,16 @@ describe('SIGHUP with plans edited on disk', { timeout: 120000 }, () => {
     // The saved quote is answered as it was made.
     const back = await get(srv, `/v1/quotes/${firstId}`);
     assert.equal(harborOf(back).premium.total, 714);
-    // ...and requote notices that the version it used was edited in place.
+    // ...and requote notices that the version it used was edited in place,
+    // naming the digest of its files then (the saved quote's) and now (/v1/plans')
+    const then = harborOf(back).plan.digest;
+    const now = (await get(srv, '/v1/plans')).json().plans.find((p) => p.id === 'harbor-oh-auto').digest;
+    assert.match(then, /^[0-9a-f]{64}$/);
+    assert.notEqual(now, then);
     const r = await runCli(['requote', '--db', srv.db, '--plans', plans, firstId]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /harbor\s+DIFFERS\s+harbor-oh-auto 2026-01-01\s+quoted 795\.00 \(was 714\.00\); first difference: premium \{"total":795/);
+    assert.ok(r.stdout.includes(`\n    plan harbor-oh-auto 2026-01-01 was changed after this quote (digest then ${then}, now ${now})\n`), r.stdout);
     assert.match(r.stdout, /NOT reproduced/);
     // ...and its worksheet does not explain 795.00 as the quote's price
     const ws = await get(srv, `/v1/quotes/${firstId}/worksheet/harbor`);
@@ -1540,7 +1549,7 @@ describe('SIGHUP with plans edited on disk', { timeout: 120000 }, () => {
       error: {
         code: 'not_reproduced',
         message: 'plan harbor-oh-auto version 2026-01-01 now gives 795.00 where the quote has 714.00: ' +
-          'its files were changed since the quote (or this program rates differently), so its steps ' +
+          `its files were changed after the quote (digest then ${then}, now ${now}), so its steps ` +
           'would explain another price; multiquote requote tells more',
         path: '',
       },
@@ -1631,7 +1640,8 @@ describe('health quotes re-rate the benchmark plan version they recorded', { tim
   let srv, plans;
   const saved = {}; // name -> {id, body}
   const CASE_1 = ACA.cases[0]?.request;
-  const BENCHMARK = { plan: { id: 'buckeye-silver-3500', version: '2026' }, premium: 514.71, candidates: 3 };
+  // with its plan's digest (as /v1/plans shows it, read in before())
+  const BENCHMARK = { plan: { id: 'buckeye-silver-3500', version: '2026', digest: null }, premium: 514.71, candidates: 3 };
 
   async function hup() {
     const since = srv.events().length;
@@ -1672,6 +1682,7 @@ describe('health quotes re-rate the benchmark plan version they recorded', { tim
     assert.ok(CASE_1, `no ACA reference cases at ${ACA_PATH}`);
     plans = await copyPlans();
     srv = await startServer({ plans });
+    BENCHMARK.plan.digest = (await get(srv, '/v1/plans')).json().plans.find((p) => p.id === 'buckeye-silver-3500').digest;
     await save('all', CASE_1);
     // bronze only: the benchmark (a silver plan) is in no result
     await save('bronze', { ...structuredClone(CASE_1), filters: { metal: ['bronze'] } });
@@ -1704,7 +1715,8 @@ describe('health quotes re-rate the benchmark plan version they recorded', { tim
     assert.equal(now.status, 201, now.text);
     const bronzeNow = now.json().results.find((r) => r.plan?.id === 'cardinal-bronze-hsa');
     assert.equal(bronzeNow.tax_credit, 342.28); // 497.27 - 154.99, was 359.72
-    assert.deepEqual(bronzeNow.benchmark, { plan: { id: 'lakeview-silver-4000', version: '2026' }, premium: 497.27, candidates: 4 });
+    const lakeview = (await get(srv, '/v1/plans')).json().plans.find((p) => p.id === 'lakeview-silver-4000');
+    assert.deepEqual(bronzeNow.benchmark, { plan: { id: 'lakeview-silver-4000', version: '2026', digest: lakeview.digest }, premium: 497.27, candidates: 4 });
   });
 
   it('...requote of the quotes saved before reproduces them exactly from the versions they recorded', async () => {
@@ -1723,8 +1735,11 @@ describe('health quotes re-rate the benchmark plan version they recorded', { tim
   it('a quote saved before benchmarks were recorded requotes as before: from the plans loaded', async () => {
     const { id } = saved.all;
     const text = (await get(srv, `/v1/quotes/${id}`)).text;
-    const old = text.replace(/,"benchmark":\{"plan":\{[^{}]*\},[^{}]*\}/g, '');
+    // as saved then: no benchmark, no digests, no market
+    const old = text.replace(/,"benchmark":\{"plan":\{[^{}]*\},[^{}]*\}/g, '')
+      .replace(/,"market":\{[^{}]*\}/g, '').replace(/,"digest":"[0-9a-f]{64}"/g, '');
     assert.ok(text.includes('"benchmark":') && !old.includes('"benchmark"'));
+    assert.ok(text.includes('"market":') && !/"market"|"digest"/.test(old));
     const oldId = id.slice(0, -1) + (id.endsWith('Z') ? 'Y' : 'Z');
     const quoted = (t) => `'${t.replaceAll("'", "''")}'`;
     execFileSync('sqlite3', [
@@ -1747,6 +1762,8 @@ describe('health quotes re-rate the benchmark plan version they recorded', { tim
     // the premium is the same; the line says what is not
     assert.match(moved.stdout,
       /cardinalcare\s+DIFFERS\s+cardinal-bronze-hsa 2026\s+quoted 385\.89 \(was 385\.89\); first difference: tax_credit 342\.28, was 359\.72\n/);
+    // ...and, having recorded no digests, it names no file as changed, as before
+    assert.doesNotMatch(moved.stdout, /digest|changed after|same as then/);
   });
 
   it('the benchmark plan version no longer loaded: requote says so and exits 1, the worksheet answers 409', async () => {

@@ -217,7 +217,10 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.equal(r.carrier.id, 'harbor');
     assert.equal(r.status, 'quoted');
     assert.equal(r.premium.total, 714);
-    assert.deepEqual(r.plan, { id: 'harbor-oh-auto', version: '2026-01-01' });
+    // rated here: with the digest of its files, as /v1/plans shows it
+    const listed = await (await fetch(`${nodeA.url}/v1/plans`)).json();
+    const digest = listed.plans.find((p) => p.id === 'harbor-oh-auto').digest;
+    assert.deepEqual(r.plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest });
     const missing = await fetch(`${nodeA.url}/v1/carrier/nobody/rate`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -546,6 +549,7 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.equal(r.harbor.status, 'quoted');
     assert.equal(r.harbor.premium.total, 714);
     assert.equal(r.harbor.carrier.name, 'Harbor Mutual (node A)');
+    // the remote carrier's plan, whose files are its own: no digest recorded here
     assert.deepEqual(r.harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01' });
     assert.equal(r.buckeye.status, 'quoted'); // the local carrier, rated here
     assert.equal(r.quick.status, 'quoted');

@@ -719,7 +719,7 @@ static void a_remote_result_is_saved_as_remote(void **state)
 }
 
 /* A health result records the benchmark its credit came from, after its
- * credit note: {plan: {id, version}, premium, candidates}, or null when no
+ * credit note: {plan: {id, version, digest}, premium, candidates}, or null when no
  * plan of the benchmark metal quoted; the saved response gives it back for
  * requote and the worksheet (mq_resp_saved_benchmark finds its version).
  * A response saved before it was recorded has none: chosen again. */
@@ -737,9 +737,14 @@ static void a_health_result_records_its_benchmark(void **state)
     char *text = mq_resp_text(&in, two, 2, NULL, NULL);
     assert_non_null(text);
     assert_jansson_would_print(text);
-    assert_non_null(strstr(text, ",\"benchmark\":{\"plan\":{\"id\":\"buckeye-silver-3500\","
-                                 "\"version\":\"2026\"},\"premium\":514.71,\"candidates\":3},"
-                                 "\"coverages\":"));
+    mq_plan_info bi;
+    mq_plan_get_info(res[0].benchmark->plan, &bi);
+    char want[512];
+    snprintf(want, sizeof want,
+             ",\"benchmark\":{\"plan\":{\"id\":\"buckeye-silver-3500\",\"version\":\"2026\","
+             "\"digest\":\"%s\"},\"premium\":514.71,\"candidates\":3},\"market\":",
+             bi.digest);
+    assert_non_null(strstr(text, want));
     assert_non_null(strstr(text, ",\"benchmark\":null,\"coverages\":"));
     mq_saved_result *rows;
     mq_benchmark b;
@@ -775,6 +780,109 @@ static void a_health_result_records_its_benchmark(void **state)
     mq_arena_free(&a);
 }
 
+/* The SHA-256 of file `path`, as sha256sum prints it. */
+static void sha256sum_of(const char *path, char out[65])
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(out, 65, f));
+    assert_int_equal(pclose(f), 0);
+    assert_int_equal(strlen(out), 64);
+}
+
+/* A result says which files priced it, so that a saved quote can tell
+ * later whether they were edited in place: its plan's digest (as
+ * GET /v1/plans shows it) in "plan", for health the benchmark plan's in
+ * "benchmark" and the market's id and the SHA-256 of its market.yaml in
+ * "market"; each read back from the saved text (with the tax credit), and
+ * each taken out by mq_resp_strip_identity, which leaves what was priced.
+ * A remote carrier's plan has no digest here; a quote saved before digests
+ * were recorded reads back "" for each. */
+static void a_result_records_the_digests_of_its_files(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_input in;
+    mq_result *res;
+    int n;
+    rate_example("tests/data/shoppers/health-oh-single-40.json", &a, &in, &res, &n);
+    assert_true(n >= 1 && res[0].plan && res[0].status == MQ_QUOTED && res[0].benchmark);
+    mq_plan_info pi, bi;
+    mq_plan_get_info(res[0].plan, &pi);
+    mq_plan_get_info(res[0].benchmark->plan, &bi);
+    assert_int_equal(strlen(pi.digest), 64);
+    char market[65], want[512];
+    sha256sum_of("plans/_markets/aca-individual-2026/market.yaml", market);
+    char *text = mq_resp_text(&in, res, 1, NULL, NULL);
+    assert_non_null(text);
+    assert_jansson_would_print(text);
+    snprintf(want, sizeof want, "\"plan\":{\"id\":\"%s\",\"version\":\"%s\",\"digest\":\"%s\"},",
+             pi.plan_id, pi.version, pi.digest);
+    assert_non_null(strstr(text, want));
+    snprintf(want, sizeof want,
+             "\"candidates\":3},\"market\":{\"id\":\"aca-individual-2026\",\"digest\":\"%s\"},"
+             "\"coverages\":",
+             market);
+    assert_non_null(strstr(text, want));
+
+    mq_saved_result *rows;
+    assert_int_equal(mq_resp_saved_results(text, &a, &rows), 1);
+    assert_string_equal(rows[0].digest, pi.digest);
+    assert_string_equal(rows[0].benchmark_digest, bi.digest);
+    assert_string_equal(rows[0].market_id, "aca-individual-2026");
+    assert_string_equal(rows[0].market_digest, market);
+    assert_int_equal(rows[0].credit_cents, res[0].credit_cents);
+    assert_true(res[0].credit_cents > 0);
+
+    /* taken out, what is left is what was priced, and nothing else went */
+    json_t *doc = json_loads(text, 0, NULL),
+           *r = json_array_get(json_object_get(doc, "results"), 0);
+    assert_non_null(r);
+    size_t members = json_object_size(r);
+    mq_resp_strip_identity(r);
+    assert_int_equal(json_object_size(r), members - 1); /* "market" */
+    assert_null(json_object_get(json_object_get(r, "plan"), "digest"));
+    assert_null(
+        json_object_get(json_object_get(json_object_get(r, "benchmark"), "plan"), "digest"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "plan"), "version")),
+                        pi.version);
+    assert_non_null(json_object_get(r, "tax_credit"));
+    json_decref(doc);
+    free(text);
+
+    /* a remote carrier's plan: no digest; another line: no market, no credit */
+    mq_arena_free(&a);
+    rate_example("examples/oh-single-driver.json", &a, &in, &res, &n);
+    mq_result two[2] = {res[0], res[0]};
+    two[1].plan = NULL;
+    two[1].remote_plan_id = "acme-oh";
+    two[1].remote_plan_version = "7";
+    text = mq_resp_text(&in, two, 2, NULL, NULL);
+    assert_non_null(text);
+    assert_null(strstr(text, "\"market\""));
+    assert_int_equal(mq_resp_saved_results(text, &a, &rows), 2);
+    mq_plan_get_info(res[0].plan, &pi);
+    assert_string_equal(rows[0].digest, pi.digest);
+    assert_string_equal(rows[0].market_id, "");
+    assert_int_equal(rows[0].credit_cents, -1);
+    assert_string_equal(rows[1].digest, "");
+    free(text);
+
+    /* saved before digests were recorded */
+    const char *old = "{\"results\":[{\"carrier\":{\"id\":\"x\"},\"plan\":{\"id\":\"x-oh\","
+                      "\"version\":\"1\"},\"status\":\"quoted\",\"tax_credit\":12.5,"
+                      "\"benchmark\":null}]}";
+    assert_int_equal(mq_resp_saved_results(old, &a, &rows), 1);
+    assert_string_equal(rows[0].digest, "");
+    assert_string_equal(rows[0].benchmark_digest, "");
+    assert_string_equal(rows[0].market_id, "");
+    assert_string_equal(rows[0].market_digest, "");
+    assert_int_equal(rows[0].credit_cents, 1250);
+    mq_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -793,6 +901,7 @@ int main(void)
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
         cmocka_unit_test(a_remote_result_is_saved_as_remote),
         cmocka_unit_test(a_health_result_records_its_benchmark),
+        cmocka_unit_test(a_result_records_the_digests_of_its_files),
     };
     return cmocka_run_group_tests_name("response", tests, load, unload);
 }

@@ -1,0 +1,271 @@
+// requote.test.mjs -- a saved quote names the files that priced it.
+//
+// Each result rated here records the digest of its plan version's files
+// (`plan.digest`); a health result also its benchmark plan's and the market
+// whose rules worked its credit out (`market`: id and the SHA-256 of its
+// market.yaml). When those files are edited in place after the quote (no new
+// version), `multiquote requote` says under each result that differs which
+// file changed (digest then, digest now), or that the files are the same and
+// this program rates differently; the saved quote's worksheet answers 409
+// `not_reproduced` naming the same cause. Quotes saved before digests were
+// recorded requote and open as they always did. The digests here are worked
+// out by the test as docs/plan-format.md describes them, not read back from
+// the server.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync, readdirSync, renameSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { REPO_ROOT, startServer, copyPlans, removeTemp, runCli } from './lib/server.mjs';
+
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+/** A plan version's digest: `sha256sum plan.yaml <CSV files in byte order> | sha256sum`. */
+function planDigest(dir) {
+  const csv = readdirSync(dir).filter((f) => f.endsWith('.csv') && !f.startsWith('.'));
+  csv.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const lines = ['plan.yaml', ...csv].map((f) => `${sha256(readFileSync(path.join(dir, f)))}  ${f}\n`);
+  return sha256(lines.join(''));
+}
+
+const readJson = (p) => JSON.parse(readFileSync(path.join(REPO_ROOT, p), 'utf8'));
+// Harbor and Summit only: two rows, one of them edited below.
+const AUTO = { ...readJson('examples/oh-single-driver.json'), carriers: ['harbor', 'summit'] };
+const HEALTH = readJson('tests/data/shoppers/health-oh-single-40.json');
+
+describe('a saved quote names the files that priced it', { timeout: 180000 }, () => {
+  let srv, plans;
+  const q = {}; // name -> {id, text, body}
+  const harborDir = () => path.join(plans, 'harbor', 'oh-auto-2026-01-01');
+  const marketFile = () => path.join(plans, '_markets', 'aca-individual-2026', 'market.yaml');
+  const silverDir = () => path.join(plans, 'buckeyehealth', 'oh-health-silver-3500-2026');
+  let harborThen, marketThen, silverThen;
+
+  async function call(method, urlPath, body) {
+    const init = { method, headers: {} };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers['content-type'] = 'application/json';
+    }
+    const res = await fetch(srv.url + urlPath, init);
+    const text = await res.text();
+    return { status: res.status, text, json: () => JSON.parse(text) };
+  }
+  async function save(name, request) {
+    const res = await call('POST', '/v1/quotes', request);
+    assert.equal(res.status, 201, res.text);
+    q[name] = { id: res.json().quote_id, text: res.text, body: res.json() };
+  }
+  async function hup() {
+    const since = srv.events().length;
+    srv.signal('SIGHUP');
+    const ev = await srv.waitForLog((e) => e.event === 'reloaded' || e.event === 'reload_failed', { since });
+    assert.equal(ev.event, 'reloaded', srv.logs());
+  }
+  const requote = (id) => runCli(['requote', '--db', srv.db, '--plans', plans, id]);
+  const worksheet = (id, carrier) => call('GET', `/v1/quotes/${id}/worksheet/${carrier}`);
+  let copies = 0;
+  /** A copy of saved quote `name` under a new id, its response text edited by `edit`. */
+  function copyQuote(name, request, edit) {
+    const { id, text } = q[name];
+    const newId = id.slice(0, -2) + (id.endsWith('Z') ? 'Y' : 'Z') + 'ABCDEFG'[copies++];
+    const sql = (t) => `'${t.replaceAll("'", "''")}'`;
+    execFileSync('sqlite3', [
+      srv.db,
+      `INSERT INTO quotes (id, created_at, line, effective_date, request, response, consent_contact, consent_at) ` +
+        `SELECT ${sql(newId)}, created_at, line, effective_date, ${sql(JSON.stringify(request))}, ` +
+        `${sql(edit(text))}, 0, '' FROM quotes WHERE id = ${sql(id)};`,
+    ]);
+    return newId;
+  }
+  /** The response text as a program that recorded no digests wrote it. */
+  const withoutDigests = (t) => t.replace(/,"digest":"[0-9a-f]{64}"/g, '').replace(/,"market":\{[^{}]*\}/g, '');
+  const row = (body, planId) => body.results.find((r) => r.plan?.id === planId);
+
+  before(async () => {
+    plans = await copyPlans();
+    srv = await startServer({ plans });
+    harborThen = planDigest(harborDir());
+    marketThen = sha256(readFileSync(marketFile()));
+    silverThen = planDigest(silverDir());
+    await save('auto', AUTO);
+    await save('health', HEALTH);
+    // bronze only: the benchmark (Buckeye Silver 3500) is in no result
+    await save('bronze', { ...structuredClone(HEALTH), filters: { metal: ['bronze'] } });
+    q.old = { id: copyQuote('auto', AUTO, withoutDigests) };
+  });
+  after(async () => {
+    if (srv) await srv.cleanup();
+    if (plans) removeTemp(path.dirname(plans));
+  });
+
+  it('each result records the digest of its plan version, as its files give it', () => {
+    const harbor = row(q.auto.body, 'harbor-oh-auto');
+    assert.deepEqual(harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest: harborThen });
+    assert.equal(harbor.premium.total, 714);
+    const summit = row(q.auto.body, 'summit-oh-auto');
+    assert.equal(summit.plan.digest, planDigest(path.join(plans, 'summit', 'oh-auto-2025-11-15')));
+    assert.equal(q.auto.body.results.length, 2);
+    for (const r of q.auto.body.results) assert.equal(r.market, undefined);
+  });
+
+  it('a health result records its benchmark plan\'s digest and its market', () => {
+    for (const r of q.health.body.results.filter((x) => x.status === 'quoted')) {
+      assert.deepEqual(r.benchmark.plan, { id: 'buckeye-silver-3500', version: '2026', digest: silverThen }, r.plan.id);
+      assert.deepEqual(r.market, { id: 'aca-individual-2026', digest: marketThen }, r.plan.id);
+    }
+    assert.equal(row(q.health.body, 'cardinal-bronze-hsa').tax_credit, 359.72);
+  });
+
+  it('requote reproduces them exactly while the files are as they were', async () => {
+    for (const name of ['auto', 'health', 'bronze', 'old']) {
+      const r = await requote(q[name].id);
+      assert.equal(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /\nreproduced exactly\n$/, name);
+      assert.doesNotMatch(r.stdout, /DIFFERS|changed|same as then/, name);
+    }
+  });
+
+  it('files the same as then, a price not: requote and the worksheet say the program rates differently', async () => {
+    // the quote as a program that rated Harbor at 700.00 would have saved it
+    const text = q.auto.text.replace(/("plan":\{"id":"harbor-oh-auto"[^{}]*\},"status":"quoted","premium":\{"total":)714\.0,/, '$1700.0,');
+    assert.notEqual(text, q.auto.text);
+    const id = copyQuote('auto', AUTO, () => text);
+    const r = await requote(id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\n {2}summit {7}same {5}summit-oh-auto 2025-11-15 {2}quoted 542\.98\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 700\.00\); first difference: premium [^\n]*\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest ([0-9a-f]{64})\): this program rates differently\nNOT reproduced\n$/);
+    assert.ok(r.stdout.includes(`(digest ${harborThen})`), r.stdout);
+    const ws = await worksheet(id, 'harbor');
+    assert.equal(ws.status, 409, ws.text);
+    assert.deepEqual(ws.json(), {
+      error: {
+        code: 'not_reproduced',
+        message: 'plan harbor-oh-auto version 2026-01-01 now gives 714.00 where the quote has 700.00: ' +
+          `its files are the same as then (digest ${harborThen}): this program rates differently, ` +
+          'so its steps would explain another price; multiquote requote tells more',
+        path: '',
+      },
+    });
+  });
+
+  it('a plan version edited in place: requote and the worksheet name it, with its digest then and now', async () => {
+    const yaml = path.join(harborDir(), 'plan.yaml');
+    const h = readFileSync(yaml, 'utf8');
+    assert.ok(h.includes('{name: Policy fee, amount: 18.00}'), 'harbor plan.yaml changed; update this test');
+    writeFileSync(yaml, h.replace('{name: Policy fee, amount: 18.00}', '{name: Policy fee, amount: 99.00}'));
+    const harborNow = planDigest(harborDir());
+    assert.notEqual(harborNow, harborThen);
+    const r = await requote(q.auto.id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 795\.00 \(was 714\.00\); first difference: premium \{"total":795\.0,[^\n]*\n/);
+    assert.ok(
+      r.stdout.includes(`\n    plan harbor-oh-auto 2026-01-01 was changed after this quote (digest then ${harborThen}, now ${harborNow})\n`),
+      r.stdout,
+    );
+    // Summit's files are as they were: no cause under it
+    assert.match(r.stdout, /\n {2}summit {7}same {5}summit-oh-auto 2025-11-15 {2}quoted 542\.98\n {2}harbor /);
+    assert.match(r.stdout, /\)\nNOT reproduced\n$/);
+    await hup();
+    const ws = await worksheet(q.auto.id, 'harbor');
+    assert.equal(ws.status, 409, ws.text);
+    assert.deepEqual(ws.json(), {
+      error: {
+        code: 'not_reproduced',
+        message: 'plan harbor-oh-auto version 2026-01-01 now gives 795.00 where the quote has 714.00: ' +
+          `its files were changed after the quote (digest then ${harborThen}, now ${harborNow}), ` +
+          'so its steps would explain another price; multiquote requote tells more',
+        path: '',
+      },
+    });
+    assert.equal((await worksheet(q.auto.id, 'summit')).status, 200);
+  });
+
+  it('...a quote saved before digests were recorded says what it always said', async () => {
+    const r = await requote(q.old.id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 795\.00 \(was 714\.00\); first difference: premium [^\n]*\nNOT reproduced\n$/);
+    assert.doesNotMatch(r.stdout, /digest|changed after|same as then/);
+    const ws = await worksheet(q.old.id, 'harbor');
+    assert.equal(ws.status, 409, ws.text);
+    assert.equal(
+      ws.json().error.message,
+      'plan harbor-oh-auto version 2026-01-01 now gives 795.00 where the quote has 714.00: its files were ' +
+        'changed since the quote (or this program rates differently), so its steps would explain another ' +
+        'price; multiquote requote tells more',
+    );
+  });
+
+  it('the market file edited in place: requote and the worksheet name it', async () => {
+    // A household at 191.7% of the guideline (30,000 / 15,650) is above
+    // 150%: no credit at all once the eligible ratios end there.
+    const m = readFileSync(marketFile(), 'utf8');
+    assert.ok(m.includes('eligible_ratio: [1.00, 4.00]'), 'market.yaml changed; update this test');
+    writeFileSync(marketFile(), m.replace('eligible_ratio: [1.00, 4.00]', 'eligible_ratio: [1.00, 1.50]'));
+    const marketNow = sha256(readFileSync(marketFile()));
+    const r = await requote(q.health.id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const cause = `\n    market aca-individual-2026 (market.yaml) was changed after this quote (digest then ${marketThen}, now ${marketNow})\n`;
+    const quoted = q.health.body.results.filter((x) => x.status === 'quoted');
+    assert.equal(quoted.length, 6);
+    assert.equal(r.stdout.split(cause).length - 1, quoted.length, r.stdout);
+    assert.match(r.stdout, /\n {2}cardinalcare DIFFERS {2}cardinal-bronze-hsa 2026 {2}quoted 385\.89 \(was 385\.89\); first difference: tax_credit 0\.0, was 359\.72\n/);
+    assert.doesNotMatch(r.stdout, /plan [^\n]* was changed|same as then/);
+    await hup();
+    const ws = await worksheet(q.health.id, 'cardinal-bronze-hsa');
+    assert.equal(ws.status, 409, ws.text);
+    assert.deepEqual(ws.json(), {
+      error: {
+        code: 'not_reproduced',
+        message: 'plan cardinal-bronze-hsa version 2026 now gets a tax credit of 0.00 where the quote has 359.72: ' +
+          `market aca-individual-2026 (market.yaml) was changed after the quote (digest then ${marketThen}, now ${marketNow}), ` +
+          'so its steps would explain another price; multiquote requote tells more',
+        path: '',
+      },
+    });
+    writeFileSync(marketFile(), m);
+    await hup();
+    assert.equal((await worksheet(q.health.id, 'cardinal-bronze-hsa')).status, 200);
+  });
+
+  it('the market no longer in effect on the quote\'s date: requote says so', async () => {
+    const dir = path.join(plans, '_markets'), away = path.join(path.dirname(plans), 'markets-away');
+    renameSync(dir, away);
+    try {
+      const r = await requote(q.health.id);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /\n {2}cardinalcare DIFFERS {2}cardinal-bronze-hsa 2026 {2}quoted 385\.89 \(was 385\.89\); first difference: tax_credit 0\.0, was 359\.72\n {4}market aca-individual-2026 is no longer in effect on the quote's date: no market's rules worked the tax credit out\n/);
+    } finally {
+      renameSync(away, dir);
+    }
+  });
+
+  it('the benchmark plan edited in place: requote and the worksheet name it under the results it moved', async () => {
+    // Buckeye Silver 3500 (the benchmark, in no result of this quote) at half its rates
+    const rates = path.join(silverDir(), 'base_rate.csv');
+    const before = readFileSync(rates, 'utf8');
+    assert.ok(before.includes('\nrating_area,base_rate\n'), 'base_rate.csv changed; update this test');
+    const halved = before.replace(/^(\d+),([\d.]+)$/gm, (_, area, v) => `${area},${(Number(v) / 2).toFixed(2)}`);
+    assert.notEqual(halved, before);
+    writeFileSync(rates, halved);
+    const silverNow = planDigest(silverDir());
+    try {
+      const r = await requote(q.bronze.id);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const cause = `\n    benchmark plan buckeye-silver-3500 2026 was changed after this quote (digest then ${silverThen}, now ${silverNow})\n`;
+      assert.equal(r.stdout.split(cause).length - 1, 2, r.stdout); // both bronze plans
+      assert.match(r.stdout, /\n {2}cardinalcare DIFFERS {2}cardinal-bronze-hsa 2026 {2}quoted 385\.89 \(was 385\.89\); first difference: tax_credit /);
+      await hup();
+      const ws = await worksheet(q.bronze.id, 'cardinal-bronze-hsa');
+      assert.equal(ws.status, 409, ws.text);
+      assert.match(
+        ws.json().error.message,
+        new RegExp(`^plan cardinal-bronze-hsa version 2026 now gets a tax credit of [0-9]+\\.[0-9]{2} where the quote has 359\\.72: ` +
+          `benchmark plan buckeye-silver-3500 version 2026 was changed after the quote \\(digest then ${silverThen}, now ${silverNow}\\), ` +
+          'so its steps would explain another price; multiquote requote tells more$'),
+      );
+    } finally {
+      writeFileSync(rates, before);
+    }
+  });
+});
