@@ -698,6 +698,25 @@ static void refuse_other_price(mq_http_req *r, const mq_saved_result *row, const
         mq_api_error(r, 500, "internal", "out of memory", "");
 }
 
+/* 409 for a saved quote whose plan version or, for health, benchmark plan
+ * version (`benchmark`) is not among the plans loaded now: named, so that
+ * an operator knows which version folder to restore. */
+static void version_missing(mq_http_req *r, bool benchmark, const char *plan_id,
+                            const char *version)
+{
+    const char *msg = mq_arena_printf(
+        &r->arena,
+        benchmark ? "the benchmark plan version this quote's tax credit used (plan %s "
+                    "version %s) is no longer loaded"
+                  : "the plan version this quote used (plan %s version %s) is no "
+                    "longer loaded",
+        plan_id, version);
+    if (msg)
+        mq_api_error(r, 409, "plan_version_missing", msg, "");
+    else
+        mq_api_error(r, 500, "internal", "out of memory", "");
+}
+
 static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const char *carrier)
 {
     r->route = ROUTE_WORKSHEET;
@@ -753,12 +772,9 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
         mq_api_error(r, 404, "not_found", "that carrier had no plan for this request", "");
     } else if (!(ref = mq_server_engine_acquire(s)) ||
                !(plan = mq_engine_find_version(ref->engine, row->plan_id, row->version))) {
-        mq_api_error(r, 409, "plan_version_missing",
-                     "the plan version this quote used is no longer loaded", "");
+        version_missing(r, false, row->plan_id, row->version);
     } else if ((recorded = mq_resp_saved_benchmark(ref->engine, row, &bench)) < 0) {
-        mq_api_error(r, 409, "plan_version_missing",
-                     "the benchmark plan version this quote's tax credit used is no longer loaded",
-                     "");
+        version_missing(r, true, row->benchmark_plan_id, row->benchmark_version);
     } else if (!(request = mq_api_open_request(s, &l.q, err, sizeof err))) {
         mq_api_error(r, 500, "sealed_data", err, "");
     } else if (!mq_req_parse(request, strlen(request), &r->arena, &in, &errs)) {

@@ -1567,7 +1567,7 @@ describe('SIGHUP with plans edited on disk', { timeout: 120000 }, () => {
     assert.deepEqual(body, {
       error: {
         code: 'plan_version_missing',
-        message: 'the plan version this quote used is no longer loaded',
+        message: 'the plan version this quote used (plan harbor-oh-auto version 2026-01-01) is no longer loaded',
         path: '',
       },
     });
@@ -1782,7 +1782,7 @@ describe('health quotes re-rate the benchmark plan version they recorded', { tim
     assert.deepEqual(checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', ws), {
       error: {
         code: 'plan_version_missing',
-        message: "the benchmark plan version this quote's tax credit used is no longer loaded",
+        message: "the benchmark plan version this quote's tax credit used (plan buckeye-silver-3500 version 2026) is no longer loaded",
         path: '',
       },
     });
