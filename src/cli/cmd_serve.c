@@ -11,7 +11,9 @@
  * quote recorded, not from the silver plans loaded today. Under a result
  * that differs it says why, from the digests the quote recorded of the
  * files that priced it (plan, benchmark plan, market.yaml): which changed
- * since, or that none did and this program rates differently.
+ * since, or that none did and this program rates differently. A bundle
+ * quote is re-rated part by part (each as a quote of its line), then
+ * bundle by bundle with the multi-line fact set.
  */
 #include "cli.h"
 #include "server.h"
@@ -19,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -472,13 +475,14 @@ static bool saved_benchmark(const mq_engine *e, const mq_saved_result *rows, int
     return true;
 }
 
-/* Every saved row re-rated, the line's market rules applied to them all
+/* Every saved row of `response` (a quote's, or a bundle's part: `saved`
+ * is it parsed) re-rated, the line's market rules applied to them all
  * (the ACA credit depends on the benchmark plan: the one the quote
  * recorded), then each compared. Nothing is compared when the recorded
  * benchmark's version is not loaded. False after saying why when the
  * saved response lists no results or memory ran out. */
 static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_input *in,
-                        json_t *saved, mq_arena *a, requote_outcome *out)
+                        const char *response, json_t *saved, mq_arena *a, requote_outcome *out)
 {
     *out = (requote_outcome){.same = true};
     if (!json_is_array(json_object_get(saved, "results"))) {
@@ -486,7 +490,7 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
         return false;
     }
     mq_saved_result *rows = NULL;
-    int nrows = mq_resp_saved_results(q->response, a, &rows);
+    int nrows = mq_resp_saved_results(response, a, &rows);
     mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)(nrows > 0 ? nrows : 1));
     int *row_of = mq_arena_alloc(a, sizeof(int) * (size_t)(nrows > 0 ? nrows : 1));
     const mq_plan **plan_of = mq_arena_alloc(a, sizeof(*plan_of) * (size_t)(nrows > 0 ? nrows : 1));
@@ -529,6 +533,212 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
     }
     out->checked = n;
     return true;
+}
+
+/* ---- Bundles: each part as a quote of its line, then each bundle ------ */
+
+/* The saved result of `carrier` in a bundle's part that quoted: its plan's
+ * id, version and digest ("" when not recorded); false when there is none. */
+static bool part_plan(json_t *part, const char *carrier, const char **id, const char **version,
+                      const char **digest)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(part, "results"), i, r)
+    {
+        const char *c = json_string_value(json_object_get(json_object_get(r, "carrier"), "id"));
+        const char *status = json_string_value(json_object_get(r, "status"));
+        json_t *plan = json_object_get(r, "plan");
+        if (!c || strcmp(c, carrier) != 0 || !status || strcmp(status, "quoted") != 0)
+            continue;
+        *id = json_string_value(json_object_get(plan, "id"));
+        *version = json_string_value(json_object_get(plan, "version"));
+        *digest = json_string_value(json_object_get(plan, "digest"));
+        if (!*digest)
+            *digest = "";
+        return *id && *version;
+    }
+    return false;
+}
+
+/* A copy of `in` whose policy row says it is rated as part of a bundle
+ * (field MQ_AP_BUNDLE or MQ_HP_BUNDLE), as the bundle was. */
+static bool bundled_input(const mq_input *in, int field, mq_arena *a, mq_input *out)
+{
+    *out = *in;
+    size_t n = (size_t)mq_line_get(in->line)->nfields[MQ_ENT_POLICY];
+    out->values[MQ_ENT_POLICY] = mq_arena_alloc(a, n * sizeof(double));
+    if (!out->values[MQ_ENT_POLICY])
+        return false;
+    memcpy(out->values[MQ_ENT_POLICY], in->values[MQ_ENT_POLICY], n * sizeof(double));
+    out->values[MQ_ENT_POLICY][field] = 1;
+    return true;
+}
+
+/* One side of a saved bundle: its "auto" or "home"/"renters" member. */
+typedef struct bundle_side {
+    const char *name;                       /* "auto", "home", "renters" */
+    const char *plan_id, *version, *digest; /* as the part recorded them */
+    const mq_plan *plan;                    /* that version, loaded now */
+    int64_t then, now;                      /* its total in the bundle, then and now */
+} bundle_side;
+
+/* Side s of carrier's saved bundle rated again, bundled, with the plan
+ * version its part recorded for the carrier: s->now is its total now (-1:
+ * it no longer quotes). False after saying so when there is no such result
+ * or that version is not loaded, or (*oom_ set) when memory ran out. */
+static bool rate_side(const mq_engine *e, const char *carrier, json_t *part, const json_t *saved,
+                      const mq_input *bundled, mq_arena *a, bundle_side *s, bool *oom_)
+{
+    json_t *total = json_object_get(saved, "total");
+    s->then = json_is_number(total) ? (int64_t)llround(json_number_value(total) * 100) : -1;
+    s->now = -1;
+    if (!part_plan(part, carrier, &s->plan_id, &s->version, &s->digest)) {
+        printf("  %-12s MISSING  bundle: the %s part has no quoted result of this carrier\n",
+               carrier, s->name);
+        return false;
+    }
+    s->plan = mq_engine_find_version(e, s->plan_id, s->version);
+    if (!s->plan) {
+        printf("  %-12s MISSING  bundle: plan %s version %s is not loaded\n", carrier, s->plan_id,
+               s->version);
+        return false;
+    }
+    mq_result r;
+    if (!mq_rate_plan(s->plan, bundled, &(mq_rate_opts){0}, a, &r)) {
+        *oom_ = true;
+        return false;
+    }
+    s->now = r.status == MQ_QUOTED ? r.total_cents : -1;
+    return true;
+}
+
+/* "auto summit-oh-auto 2025-11-15 542.98", and what it was when it moved. */
+static void print_side(const bundle_side *s)
+{
+    printf("%s %s %s ", s->name, s->plan_id, s->version);
+    if (s->now >= 0)
+        cli_print_money(stdout, s->now, 0);
+    else
+        printf("not quoted");
+    if (s->now != s->then && s->then < 0)
+        printf(" (was nothing)");
+    else if (s->now != s->then) {
+        printf(" (was ");
+        cli_print_money(stdout, s->then, 0);
+        printf(")");
+    }
+}
+
+/* Each bundle of the saved quote (a carrier that quoted both parts, rated
+ * with the multi-line fact set) rated again: its two totals compared with
+ * the saved ones, and under one that differs, which plan's files changed
+ * since (the digests its parts recorded) or that none did. */
+static bool requote_bundles(const mq_engine *e, const mq_bundle_input *b, json_t *saved,
+                            const char *prop, mq_arena *a, requote_outcome *out)
+{
+    mq_input ai, pi;
+    if (!bundled_input(&b->auto_in, MQ_AP_BUNDLE, a, &ai) ||
+        !bundled_input(&b->property_in, MQ_HP_BUNDLE, a, &pi))
+        return false;
+    json_t *list = json_object_get(saved, "bundles"), *one;
+    size_t i;
+    json_array_foreach(list, i, one)
+    {
+        const char *carrier =
+            json_string_value(json_object_get(json_object_get(one, "carrier"), "id"));
+        bundle_side sides[2] = {{.name = "auto"}, {.name = prop}};
+        bool oom_ = false;
+        if (!carrier)
+            printf("  %-12s MISSING  bundle %zu of the saved quote names no carrier\n", "?", i);
+        bool rated = carrier &&
+                     rate_side(e, carrier, json_object_get(saved, "auto"),
+                               json_object_get(one, "auto"), &ai, a, &sides[0], &oom_) &&
+                     rate_side(e, carrier, json_object_get(saved, prop), json_object_get(one, prop),
+                               &pi, a, &sides[1], &oom_);
+        if (oom_)
+            return false;
+        if (!rated) {
+            out->same = false;
+            continue;
+        }
+        bool same = sides[0].now == sides[0].then && sides[1].now == sides[1].then;
+        printf("  %-12s %-8s bundle: ", carrier, same ? "same" : "DIFFERS");
+        print_side(&sides[0]);
+        printf(", ");
+        print_side(&sides[1]);
+        printf("\n");
+        out->same &= same;
+        out->checked++;
+        if (same || !*sides[0].digest || !*sides[1].digest)
+            continue; /* a quote saved before digests were recorded cannot tell */
+        bool changed = false;
+        for (int k = 0; k < 2; k++) {
+            mq_plan_info info;
+            mq_plan_get_info(sides[k].plan, &info);
+            changed |= print_change("plan", sides[k].plan_id, sides[k].version, sides[k].digest,
+                                    info.digest);
+        }
+        if (!changed)
+            printf("    plans %s %s and %s %s are the same as then: this program rates "
+                   "differently\n",
+                   sides[0].plan_id, sides[0].version, sides[1].plan_id, sides[1].version);
+    }
+    return true;
+}
+
+/* One part of a saved bundle ("auto", "home" or "renters") re-rated as a
+ * quote of its line, its outcome added to *out. */
+static bool requote_part(const mq_engine *e, const mq_store_quote *q, const mq_input *in,
+                         json_t *saved, const char *name, mq_arena *a, requote_outcome *out)
+{
+    json_t *part = json_object_get(saved, name);
+    char *text = part ? json_dumps(part, JSON_COMPACT) : NULL;
+    if (!text) {
+        fprintf(stderr, "multiquote requote: quote %s: the saved bundle has no %s part\n", q->id,
+                name);
+        return false;
+    }
+    printf("%s part:\n", name);
+    requote_outcome mine;
+    bool ok = requote_all(e, q, in, text, part, a, &mine);
+    free(text);
+    out->same &= mine.same;
+    out->checked += mine.checked;
+    out->remote += mine.remote;
+    return ok;
+}
+
+/* A bundle quote: each part as a quote of its own line, then every
+ * bundle's two prices. The saved request is the bundle's; false after
+ * saying why it cannot be re-rated. */
+static bool requote_bundle(const mq_engine *e, const mq_store_quote *q, const char *request,
+                           json_t *saved, mq_arena *a, requote_outcome *out)
+{
+    *out = (requote_outcome){.same = true};
+    json_error_t jerr;
+    json_t *doc = json_loads(request, 0, &jerr);
+    mq_req_errors errs = {0};
+    mq_bundle_input b;
+    bool ok = doc && mq_req_bundle_from_json(doc, a, &b, &errs);
+    if (!ok) {
+        fprintf(stderr, "multiquote requote: quote %s: the saved request no longer parses: %s\n",
+                q->id,
+                !doc         ? jerr.text
+                : errs.count ? mq_req_error_text(&errs.items[0], a)
+                             : "out of memory");
+        json_decref(doc);
+        return false;
+    }
+    const char *prop = mq_line_get(b.property_line)->name;
+    ok = requote_part(e, q, &b.auto_in, saved, "auto", a, out) &&
+         requote_part(e, q, &b.property_in, saved, prop, a, out);
+    if (ok)
+        printf("bundles:\n");
+    if (ok && !requote_bundles(e, &b, saved, prop, a, out))
+        ok = oom(q);
+    json_decref(doc);
+    return ok;
 }
 
 /* The last line: the verdict, and what could not be checked; returns the
@@ -594,13 +804,6 @@ int cli_requote(const cli_opts *o)
         rc = found < 0 ? CLI_FAIL : CLI_USAGE;
         goto done;
     }
-    if (strcmp(l.q.line, "bundle") == 0) {
-        fprintf(stderr,
-                "multiquote requote: %s is a bundle quote; re-rating bundles is not "
-                "supported yet\n",
-                l.q.id);
-        goto done;
-    }
     if (!(e = cli_load_engine(o->plans)))
         goto done;
     mq_input in;
@@ -611,12 +814,14 @@ int cli_requote(const cli_opts *o)
     }
     if (!(request = cli_open_request(o, &l.q))) /* a missing or wrong key: said */
         goto done;
-    if (!parse_saved_request(&l.q, request, &a, &in))
+    bool bundle = strcmp(l.q.line, "bundle") == 0;
+    if (!bundle && !parse_saved_request(&l.q, request, &a, &in))
         goto done;
     printf("quote %s of %s (%s, effective %s)\n", l.q.id, l.q.created_at, l.q.line,
            l.q.effective_date);
     requote_outcome out;
-    if (!requote_all(e, &l.q, &in, saved, &a, &out))
+    if (bundle ? !requote_bundle(e, &l.q, request, saved, &a, &out)
+               : !requote_all(e, &l.q, &in, l.q.response, saved, &a, &out))
         goto done;
     rc = print_verdict(&out);
 done:

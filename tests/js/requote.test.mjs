@@ -269,3 +269,103 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     }
   });
 });
+
+// A bundle quote (auto and home together) is re-rated too: each part as a
+// quote of its line, then each bundle's two prices with the multi-line fact
+// set, from the plan versions its parts recorded. requote said "re-rating
+// bundles is not supported yet" and exited 1, as if the quote differed.
+describe('requote of a bundle quote', { timeout: 180000 }, () => {
+  let srv, plans, saved;
+  const BUNDLE = readJson('examples/oh-bundle-auto-home.json');
+  const keystoneHome = () => path.join(plans, 'keystone', 'oh-home-2026-01-01');
+  const requote = (id) => runCli(['requote', '--db', srv.db, '--plans', plans, id]);
+  const money = (v) => v.toFixed(2);
+  /** The bundle line requote prints for saved bundle `b` when it is the same. */
+  function sameLine(b) {
+    const plan = (part, carrier) => saved[part].results.find((r) => r.carrier.id === carrier && r.status === 'quoted').plan;
+    const side = (part) => {
+      const p = plan(part, b.carrier.id);
+      return `${part} ${p.id} ${p.version} ${money(b[part].total)}`;
+    };
+    return `  ${b.carrier.id.padEnd(12)} same     bundle: ${side('auto')}, ${side('home')}\n`;
+  }
+
+  before(async () => {
+    plans = await copyPlans();
+    srv = await startServer({ plans });
+    const res = await fetch(`${srv.url}/v1/quotes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(BUNDLE),
+    });
+    assert.equal(res.status, 201);
+    saved = await res.json();
+    assert.equal(saved.line, 'bundle');
+    assert.deepEqual(saved.bundles.map((b) => b.carrier.id), ['summit', 'keystone', 'buckeye']);
+  });
+  after(async () => {
+    if (srv) await srv.cleanup();
+    if (plans) removeTemp(path.dirname(plans));
+  });
+
+  it('reproduces each part and each bundle exactly', async () => {
+    const r = await requote(saved.quote_id);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /^quote q_[0-9A-Z]+ of [^\n]+ \(bundle, effective 2026-03-01\)\nauto part:\n/);
+    assert.match(r.stdout, /\n {2}harbor {7}same {5}harbor-oh-auto 2026-01-01 {2}quoted 714\.00\n/);
+    assert.match(r.stdout, /\nhome part:\n(?: {2}[^\n]*\n)+bundles:\n/);
+    assert.match(r.stdout, /\n {2}keystone {5}same {5}keystone-oh-home 2026-01-01 {2}quoted 1206\.00\n/);
+    const bundles = r.stdout.slice(r.stdout.indexOf('bundles:\n') + 'bundles:\n'.length);
+    assert.equal(bundles, saved.bundles.map(sameLine).join('') + 'reproduced exactly\n');
+    assert.ok(bundles.includes('keystone     same     bundle: auto keystone-oh-auto 2026-01-01 535.00, home keystone-oh-home 2026-01-01 1177.00\n'));
+  });
+
+  it('a plan\'s multi-line discount edited in place: the bundle differs, its part alone does not, and the plan is named', async () => {
+    const yaml = path.join(keystoneHome(), 'plan.yaml');
+    const then = planDigest(keystoneHome());
+    const y = readFileSync(yaml, 'utf8');
+    const edited = y.replace('amount: 0.12, when: "default(bundle, false)"', 'amount: 0.15, when: "default(bundle, false)"')
+      .replace('      cap: 0.25\n', '      cap: 0.30\n');
+    assert.equal(edited.length, y.length, 'keystone oh-home plan.yaml changed; update this test');
+    assert.notEqual(edited, y);
+    writeFileSync(yaml, edited);
+    const now = planDigest(keystoneHome());
+    // what a bundle quoted now with these files costs, worked out by `quote`
+    const file = path.join(path.dirname(plans), 'bundle.json');
+    writeFileSync(file, JSON.stringify(BUNDLE));
+    const q = await runCli(['quote', '--json', '--plans', plans, file]);
+    assert.equal(q.code, 0, q.stderr);
+    const keystoneNow = JSON.parse(q.stdout).bundles.find((b) => b.carrier.id === 'keystone');
+    assert.equal(keystoneNow.auto.total, 535);
+    assert.notEqual(keystoneNow.home.total, 1177);
+    const r = await requote(saved.quote_id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\n {2}keystone {5}same {5}keystone-oh-home 2026-01-01 {2}quoted 1206\.00\n/);
+    assert.ok(
+      r.stdout.includes(
+        `\n  keystone     DIFFERS  bundle: auto keystone-oh-auto 2026-01-01 535.00, home keystone-oh-home 2026-01-01 ${money(keystoneNow.home.total)} (was 1177.00)\n` +
+          `    plan keystone-oh-home 2026-01-01 was changed after this quote (digest then ${then}, now ${now})\n`,
+      ),
+      r.stdout,
+    );
+    assert.match(r.stdout, /\n {2}summit {7}same {5}bundle: /);
+    assert.match(r.stdout, /\nNOT reproduced\n$/);
+    writeFileSync(yaml, y);
+  });
+
+  it('a plan version no longer loaded: its part and its bundle say MISSING', async () => {
+    const dir = path.join(plans, 'buckeye', 'oh-home-2026-01-01');
+    const away = path.join(path.dirname(plans), 'buckeye-home-away');
+    renameSync(dir, away);
+    try {
+      const r = await requote(saved.quote_id);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /\n {2}buckeye {6}MISSING {2}plan buckeye-oh-home version 2026-01-01 is not loaded\n/);
+      assert.match(r.stdout, /\n {2}buckeye {6}MISSING {2}bundle: plan buckeye-oh-home version 2026-01-01 is not loaded\n/);
+      assert.match(r.stdout, /\nNOT reproduced\n$/);
+    } finally {
+      renameSync(away, dir);
+    }
+  });
+});
