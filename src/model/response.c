@@ -618,6 +618,8 @@ static json_t *carrier_json(const mq_result *r)
                      r->carrier_rating);
 }
 
+/* The worksheet's plan: {id, version, digest}, the digest of the files its
+ * steps were worked out from (a worksheet is always of a local plan). */
 static json_t *plan_json(const mq_result *r)
 {
     mq_plan_info info = {.plan_id = r->remote_plan_id, .version = r->remote_plan_version};
@@ -625,7 +627,10 @@ static json_t *plan_json(const mq_result *r)
         mq_plan_get_info(r->plan, &info);
     if (!info.plan_id)
         return json_null();
-    return json_pack("{s:s?, s:s?}", "id", info.plan_id, "version", info.version);
+    if (!r->plan || !info.digest || !*info.digest)
+        return json_pack("{s:s?, s:s?}", "id", info.plan_id, "version", info.version);
+    return json_pack("{s:s?, s:s?, s:s}", "id", info.plan_id, "version", info.version, "digest",
+                     info.digest);
 }
 
 static json_t *step_json(const mq_input *in, const mq_work_step *s)

@@ -960,7 +960,10 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     assert.equal(res.status, 200, res.text);
     const ws = checkDocumented('/v1/quotes/{id}/worksheet/{carrier}', 'GET', res);
     assert.deepEqual(ws.carrier, { id: 'harbor', name: 'Harbor Mutual', rating: 'A' });
-    assert.deepEqual(ws.plan, { id: 'harbor-oh-auto', version: '2026-01-01' });
+    // with the digest of the files its steps come from: the quote's own
+    const digest = first.body.results.find((r) => r.carrier.id === 'harbor').plan.digest;
+    assert.match(digest, /^[0-9a-f]{64}$/);
+    assert.deepEqual(ws.plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest });
     assert.equal(ws.status, 'quoted');
     const last = ws.steps.at(-1);
     assert.equal(last.name, 'Total');

@@ -149,6 +149,31 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     });
   });
 
+  it('the worksheet names the files its steps come from: the quote\'s, or others that give the same price', async () => {
+    let ws = await worksheet(q.auto.id, 'harbor');
+    assert.equal(ws.status, 200, ws.text);
+    assert.deepEqual(ws.json().plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest: harborThen });
+    assert.equal(ws.json().steps.at(-1).running, 714);
+    // a comment added to plan.yaml: other files, the same price
+    const yaml = path.join(harborDir(), 'plan.yaml');
+    const h = readFileSync(yaml, 'utf8');
+    writeFileSync(yaml, `${h}# reviewed\n`);
+    try {
+      const now = planDigest(harborDir());
+      await hup();
+      ws = await worksheet(q.auto.id, 'harbor');
+      assert.equal(ws.status, 200, ws.text);
+      assert.deepEqual(ws.json().plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest: now });
+      assert.notEqual(now, harborThen);
+      const r = await requote(q.auto.id);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /\nreproduced exactly\n$/);
+    } finally {
+      writeFileSync(yaml, h);
+      await hup();
+    }
+  });
+
   it('a plan version edited in place: requote and the worksheet name it, with its digest then and now', async () => {
     const yaml = path.join(harborDir(), 'plan.yaml');
     const h = readFileSync(yaml, 'utf8');
