@@ -15,6 +15,7 @@
 #include "server.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -643,59 +644,131 @@ static const char *credit_cause(mq_arena *a, const mq_saved_result *row, const m
            "out differently)";
 }
 
-/* 409 for a worksheet that would explain another price than the quote's,
- * naming why from what the quote recorded of its files (digests): plan
- * version `p`'s files were edited in place since (its id and version are
- * the same, its rates not), or for a health credit its market or
- * benchmark plan (`bench`) was; or, those the same, this program rates
- * differently. A quote saved before digests were recorded cannot tell. */
+/* Why plan version `p` no longer gives the quote's price, from the digest
+ * the quote recorded of its files: they were edited in place since (its id
+ * and version are the same, its rates not), or they are the same and this
+ * program rates differently; a quote saved before digests were recorded
+ * cannot tell which. NULL when memory ran out. */
+static const char *plan_cause(mq_arena *a, const mq_saved_result *row, const mq_plan *p)
+{
+    mq_plan_info pi;
+    mq_plan_get_info(p, &pi);
+    if (!*row->digest)
+        return "its files were changed since the quote (or this program rates differently)";
+    if (strcmp(row->digest, pi.digest) != 0)
+        return mq_arena_printf(a, "its files were changed after the quote (digest then %s, now %s)",
+                               row->digest, pi.digest);
+    return mq_arena_printf(a,
+                           "its files are the same as then (digest %s): this program rates "
+                           "differently",
+                           row->digest);
+}
+
+/* The 409 itself: what differs, why, and what it means; 500 when memory
+ * ran out writing it. */
+static void refuse(mq_http_req *r, const mq_saved_result *row, const char *what, const char *why)
+{
+    const char *msg =
+        what && why ? mq_arena_printf(&r->arena,
+                                      "plan %s version %s now %s: %s, so its steps would explain "
+                                      "another price; multiquote requote tells more",
+                                      row->plan_id, row->version, what, why)
+                    : NULL;
+    if (msg)
+        mq_api_error(r, 409, "not_reproduced", msg, "");
+    else
+        mq_api_error(r, 500, "internal", "out of memory", "");
+}
+
+/* 409 for a worksheet that would explain another price than the quote's:
+ * another status or total, or for a health quote another tax credit (its
+ * market or benchmark plan `bench` changed since), named with its cause. */
 static void refuse_other_price(mq_http_req *r, const mq_saved_result *row, const mq_result *res,
                                const mq_plan *p, const mq_benchmark *bench)
 {
     char now[64], then[64];
-    mq_plan_info pi;
-    mq_plan_get_info(p, &pi);
-    const char *tail = "so its steps would explain another price; multiquote requote tells more";
-    const char *msg;
     bool total_same = res->status == MQ_QUOTED && strcmp(row->status, "quoted") == 0 &&
                       res->total_cents == row->total_cents;
     if (total_same) { /* a health quote's credit moved */
         outcome_text(res->credit_cents, "", now, sizeof now);
         outcome_text(row->credit_cents, "", then, sizeof then);
-        const char *why = credit_cause(&r->arena, row, res->benchmark, bench);
-        msg = why ? mq_arena_printf(&r->arena,
-                                    "plan %s version %s now gets a tax credit of %s where the "
-                                    "quote has %s: %s, %s",
-                                    row->plan_id, row->version, now, then, why, tail)
-                  : NULL;
-    } else {
-        outcome_text(res->status == MQ_QUOTED ? res->total_cents : -1, mq_status_name(res->status),
-                     now, sizeof now);
-        outcome_text(row->total_cents, row->status, then, sizeof then);
-        if (!*row->digest) /* saved before digests were recorded */
-            msg = mq_arena_printf(&r->arena,
-                                  "plan %s version %s now gives %s where the quote has %s: its "
-                                  "files were changed since the quote (or this program rates "
-                                  "differently), %s",
-                                  row->plan_id, row->version, now, then, tail);
-        else if (strcmp(row->digest, pi.digest) != 0)
-            msg = mq_arena_printf(&r->arena,
-                                  "plan %s version %s now gives %s where the quote has %s: its "
-                                  "files were changed after the quote (digest then %s, now %s), "
-                                  "%s",
-                                  row->plan_id, row->version, now, then, row->digest, pi.digest,
-                                  tail);
-        else
-            msg = mq_arena_printf(&r->arena,
-                                  "plan %s version %s now gives %s where the quote has %s: its "
-                                  "files are the same as then (digest %s): this program rates "
-                                  "differently, %s",
-                                  row->plan_id, row->version, now, then, row->digest, tail);
+        refuse(
+            r, row,
+            mq_arena_printf(&r->arena, "gets a tax credit of %s where the quote has %s", now, then),
+            credit_cause(&r->arena, row, res->benchmark, bench));
+        return;
     }
-    if (msg)
-        mq_api_error(r, 409, "not_reproduced", msg, "");
-    else
+    outcome_text(res->status == MQ_QUOTED ? res->total_cents : -1, mq_status_name(res->status), now,
+                 sizeof now);
+    outcome_text(row->total_cents, row->status, then, sizeof then);
+    refuse(r, row, mq_arena_printf(&r->arena, "gives %s where the quote has %s", now, then),
+           plan_cause(&r->arena, row, p));
+}
+
+/* The saved result object `row` was read from (borrowed from `doc`, the
+ * saved response), or NULL. */
+static json_t *saved_object(json_t *doc, const mq_saved_result *row)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(doc, "results"), i, o)
+    {
+        const char *c = json_string_value(json_object_get(json_object_get(o, "carrier"), "id"));
+        const char *p = json_string_value(json_object_get(json_object_get(o, "plan"), "id"));
+        if (c && p && strcmp(c, row->carrier) == 0 && strcmp(p, row->plan_id) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+/* What the i-th coverage entry of the re-rated result `res` gives where
+ * the saved one (`then`, NULL past its last) gave another premium: "gives
+ * the quote's total, but bi on v1 230.00 where the quote has 225.00". */
+static const char *coverage_text(mq_arena *a, const mq_input *in, const mq_result *res,
+                                 json_t *then, size_t i)
+{
+    const mq_line_def *l = mq_line_get(in->line);
+    json_t *was = json_object_get(then, "premium");
+    const mq_cov_premium *cp = i < (size_t)res->ncoverages ? &res->coverages[i] : NULL;
+    const char *code = json_string_value(json_object_get(then, "code"));
+    if (!cp || !json_is_number(was) || !code || strcmp(code, l->coverages[cp->coverage].code) != 0)
+        return "gives the quote's total, but other coverages than the quote's";
+    const char *unit = l->unit != MQ_ENT_POLICY ? in->ids[l->unit][cp->unit] : NULL;
+    char now_t[64], then_t[64];
+    outcome_text(cp->cents, "", now_t, sizeof now_t);
+    outcome_text(llround(json_number_value(was) * 100), "", then_t, sizeof then_t);
+    return mq_arena_printf(a, "gives the quote's total, but %s%s%s %s where the quote has %s",
+                           l->coverages[cp->coverage].code, unit ? " on " : "", unit ? unit : "",
+                           now_t, then_t);
+}
+
+/* For a quote that recorded its digests, whose re-rated result `res` has
+ * its status and total: whether each coverage's premium is the saved one
+ * too, as the worksheet's coverage steps explain them (a table edited so
+ * that two coverages move and the total does not). When one is not, the
+ * 409 naming it is set and false returned. A quote saved before digests
+ * were recorded opens as it always did. */
+static bool same_coverages(mq_http_req *r, const char *response, const mq_saved_result *row,
+                           const mq_input *in, const mq_result *res, const mq_plan *p)
+{
+    if (!*row->digest || res->status != MQ_QUOTED)
+        return true;
+    json_t *doc = json_loads(response, 0, NULL), *now = mq_resp_result(in, res);
+    json_t *then = json_object_get(saved_object(doc, row), "coverages");
+    json_t *mine = json_object_get(now, "coverages");
+    size_t n = json_array_size(mine), m = json_array_size(then), i = 0;
+    while (i < n && i < m && json_equal(json_array_get(mine, i), json_array_get(then, i)))
+        i++;
+    bool same = doc && now && i == n && i == m;
+    if (!doc || !now) {
         mq_api_error(r, 500, "internal", "out of memory", "");
+    } else if (!same) {
+        refuse(r, row, coverage_text(&r->arena, in, res, json_array_get(then, i), i),
+               plan_cause(&r->arena, row, p));
+    }
+    json_decref(now);
+    json_decref(doc);
+    return same;
 }
 
 /* 409 for a saved quote whose plan version or, for health, benchmark plan
@@ -806,7 +879,7 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
             mq_api_error(r, 500, "internal", "out of memory", "");
         else if (!same_outcome(row, &res))
             refuse_other_price(r, row, &res, plan, recorded > 0 ? &bench : NULL);
-        else
+        else if (same_coverages(r, l.q.response, row, &in, &res, plan))
             reply_json(r, 200, mq_resp_worksheet(&in, &res));
     }
     if (ref)

@@ -149,6 +149,32 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     });
   });
 
+  it('the total the same, a coverage\'s premium not: the worksheet refuses, naming the coverage', async () => {
+    // the quote as a program that split Harbor's 714.00 otherwise would have saved it
+    const harborAt = q.auto.text.indexOf('"plan":{"id":"harbor-oh-auto"');
+    const head = q.auto.text.slice(0, harborAt), tail = q.auto.text.slice(harborAt);
+    const moved = tail.replace('{"code":"bi","vehicle":"v1","premium":225.0,', '{"code":"bi","vehicle":"v1","premium":226.0,')
+      .replace('{"code":"pd","vehicle":"v1","premium":139.0,', '{"code":"pd","vehicle":"v1","premium":138.0,');
+    assert.equal(moved.length, tail.length);
+    assert.notEqual(moved, tail, 'harbor\'s coverage premiums changed; update this test');
+    const id = copyQuote('auto', AUTO, () => head + moved);
+    const ws = await worksheet(id, 'harbor');
+    assert.equal(ws.status, 409, ws.text);
+    assert.deepEqual(ws.json(), {
+      error: {
+        code: 'not_reproduced',
+        message: "plan harbor-oh-auto version 2026-01-01 now gives the quote's total, but bi on v1 225.00 where the quote has 226.00: " +
+          `its files are the same as then (digest ${harborThen}): this program rates differently, ` +
+          'so its steps would explain another price; multiquote requote tells more',
+        path: '',
+      },
+    });
+    assert.equal((await worksheet(id, 'summit')).status, 200);
+    const r = await requote(id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 714\.00\); first difference: coverages [^\n]*\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest [0-9a-f]{64}\): this program rates differently\n/);
+  });
+
   it('the worksheet names the files its steps come from: the quote\'s, or others that give the same price', async () => {
     let ws = await worksheet(q.auto.id, 'harbor');
     assert.equal(ws.status, 200, ws.text);
