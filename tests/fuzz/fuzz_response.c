@@ -2,9 +2,10 @@
  *
  * GET /v1/quotes/{id}/worksheet/{carrier} and `requote` read the response
  * text saved with a quote (mq_resp_saved_results) to find the plan version
- * each result was rated with, and a health result's benchmark. The store only ever holds responses
- * the server wrote, but a database is a file that can be edited or corrupted, so the reader must
- * refuse anything else cleanly. The input is the text.
+ * each result was rated with, a health result's benchmark and the digests of the files that
+ * priced it (mq_resp_strip_identity takes those out to compare). The store only ever holds
+ * responses the server wrote, but a database is a file that can be edited or corrupted, so the
+ * reader must refuse anything else cleanly. The input is the text.
  */
 #include "model.h"
 
@@ -24,9 +25,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < n; i++) /* every string must be readable */
         if (strlen(saved[i].carrier) + strlen(saved[i].plan_id) + strlen(saved[i].version) +
                 strlen(saved[i].status) + strlen(saved[i].benchmark_plan_id) +
-                strlen(saved[i].benchmark_version) ==
+                strlen(saved[i].benchmark_version) + strlen(saved[i].digest) +
+                strlen(saved[i].benchmark_digest) + strlen(saved[i].market_id) +
+                strlen(saved[i].market_digest) ==
             (size_t)-1)
             abort();
+    /* what requote compares: each result without the files' digests */
+    json_t *doc = n > 0 ? json_loads(text, 0, NULL) : NULL, *r;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "results"), i, r)
+    {
+        mq_resp_strip_identity(r);
+    }
+    json_decref(doc);
     mq_arena_free(&a);
     free(text);
     return 0;
