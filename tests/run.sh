@@ -84,7 +84,7 @@ if [ -n "$ASAN_BUILD" ]; then
     # So do the other server suites; the browser's and the two nodes on
     # PostgreSQL behind nginx run on the normal build only (they would add
     # minutes, and exercise the same server code as these).
-    for f in api privacy remote faults crash ipv6; do
+    for f in api privacy remote faults crash ipv6 requote; do
       run_suite "$f (node, asan+ubsan)" env MQ_BIN="$PWD/$ASAN_BUILD/multiquote" \
         MQ_SERVER_SLOWDOWN=3 node --test --test-reporter=tap "tests/js/$f.test.mjs"
     done
