@@ -14,7 +14,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync, readdirSync, renameSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT, startServer, copyPlans, removeTemp, runCli } from './lib/server.mjs';
@@ -93,6 +93,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     await save('health', HEALTH);
     // bronze only: the benchmark (Buckeye Silver 3500) is in no result
     await save('bronze', { ...structuredClone(HEALTH), filters: { metal: ['bronze'] } });
+    await save('march', { ...structuredClone(HEALTH), effective_date: '2026-03-01' });
     q.old = { id: copyQuote('auto', AUTO, withoutDigests) };
   });
   after(async () => {
@@ -119,7 +120,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
   });
 
   it('requote reproduces them exactly while the files are as they were', async () => {
-    for (const name of ['auto', 'health', 'bronze', 'old']) {
+    for (const name of ['auto', 'health', 'bronze', 'march', 'old']) {
       const r = await requote(q[name].id);
       assert.equal(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout, /\nreproduced exactly\n$/, name);
@@ -288,6 +289,36 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
       assert.match(r.stdout, /\n {2}cardinalcare DIFFERS {2}cardinal-bronze-hsa 2026 {2}quoted 385\.89 \(was 385\.89\); first difference: tax_credit 0\.0, was 359\.72\n {4}market aca-individual-2026 is no longer in effect on the quote's date: no market's rules worked the tax credit out\n/);
     } finally {
       renameSync(away, dir);
+    }
+  });
+
+  it('another market taking effect between its own and the quote\'s date: requote names both', async () => {
+    // a copy of the 2026 market from February, whose eligible ratios end at 150%
+    const dir = path.join(plans, '_markets', 'aca-individual-2026-02');
+    execFileSync('cp', ['-r', path.dirname(marketFile()), dir]);
+    const file = path.join(dir, 'market.yaml');
+    const m = readFileSync(file, 'utf8');
+    assert.ok(m.includes('id: aca-individual-2026\n') && m.includes('effective: 2026-01-01\n'), 'market.yaml changed; update this test');
+    writeFileSync(file, m.replace('id: aca-individual-2026\n', 'id: aca-individual-2026-02\n')
+      .replace('effective: 2026-01-01\n', 'effective: 2026-02-01\n')
+      .replace('eligible_ratio: [1.00, 4.00]', 'eligible_ratio: [1.00, 1.50]'));
+    try {
+      // January's quote keeps its market; March's gets February's
+      const jan = await requote(q.health.id);
+      assert.equal(jan.code, 0, jan.stdout + jan.stderr);
+      const r = await requote(q.march.id);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /\n {2}cardinalcare DIFFERS {2}cardinal-bronze-hsa 2026 {2}quoted 385\.89 \(was 385\.89\); first difference: tax_credit 0\.0, was 359\.72\n {4}market aca-individual-2026-02 now applies on the quote's date where the quote used market aca-individual-2026\n/);
+      await hup();
+      const ws = await worksheet(q.march.id, 'cardinal-bronze-hsa');
+      assert.equal(ws.status, 409, ws.text);
+      assert.equal(ws.json().error.message,
+        'plan cardinal-bronze-hsa version 2026 now gets a tax credit of 0.00 where the quote has 359.72: ' +
+          'market aca-individual-2026-02 now applies on the quote\'s date where the quote used market aca-individual-2026, ' +
+          'so its steps would explain another price; multiquote requote tells more');
+    } finally {
+      rmSync(dir, { recursive: true });
+      await hup();
     }
   });
 
