@@ -332,10 +332,11 @@ static void print_first_difference(const json_t *now, const char *then_text)
 static bool print_change(const char *what, const char *id, const char *version, const char *then,
                          const char *now)
 {
-    if (strcmp(then, now ? now : "") == 0)
+    if (mq_resp_digest_same(then, now))
         return false;
-    printf("    %s %s%s%s was changed after this quote (digest then %s, now %s)\n", what, id,
-           *version ? " " : "", version, then, now && *now ? now : "unknown");
+    /* now's digits as many as the quote recorded */
+    printf("    %s %s%s%s was changed after this quote (digest then %s, now %.*s)\n", what, id,
+           *version ? " " : "", version, then, (int)strlen(then), now && *now ? now : "unknown");
     return true;
 }
 

@@ -115,6 +115,16 @@ typedef struct mq_saved_result {
     int64_t credit_cents;
 } mq_saved_result;
 
+/* A result records the first MQ_RESP_DIGEST_CHARS hex digits of each digest
+ * (64 bits: enough to tell files edited since, at a quarter of the bytes
+ * that the full 64 would add to every saved quote, ~600 of them for the
+ * ten results of a family's auto quote, random text that packs to nothing). */
+enum { MQ_RESP_DIGEST_CHARS = 16 };
+
+/* Whether `recorded`, a digest as a result recorded it (its first hex
+ * digits), is that of `now`, a full digest (NULL: none). */
+bool mq_resp_digest_same(const char *recorded, const char *now);
+
 /* Reads them from the response text; strings live in the arena. Returns how
  * many, or -1 when the text is not a quote response or memory ran out. */
 int mq_resp_saved_results(const char *response, mq_arena *a, mq_saved_result **out);

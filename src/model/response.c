@@ -115,17 +115,24 @@ static void write_carrier(mq_jw *w, const mq_result *r)
     mq_jw_raw(w, "}");
 }
 
-/* ,"digest":"<64 hex digits>": the digest of a local plan version's files
- * (plan.c, computed at load), so that a saved quote says which files priced
- * it, not only their version's name; nothing when the plan has none. The
- * digest is hex, written as it is (no escaping to do). */
+/* ,"digest":"<16 hex digits>": the start of the digest of a local plan
+ * version's files (plan.c, computed at load; MQ_RESP_DIGEST_CHARS), so that
+ * a saved quote says which files priced it, not only their version's name;
+ * nothing when the plan has none. The digest is hex, written as it is (no
+ * escaping to do). */
 static void write_digest(mq_jw *w, const char *digest)
 {
     if (!digest || !*digest)
         return;
     mq_jw_raw(w, ",\"digest\":\"");
-    mq_jw_raw(w, digest);
+    mq_jw_mem(w, digest, strnlen(digest, MQ_RESP_DIGEST_CHARS));
     mq_jw_raw(w, "\"");
+}
+
+bool mq_resp_digest_same(const char *recorded, const char *now)
+{
+    size_t n = strlen(recorded);
+    return n > 0 && now && strncmp(recorded, now, n) == 0;
 }
 
 /* {id, version, digest} of a local plan; {id, version} of a remote
@@ -618,8 +625,9 @@ static json_t *carrier_json(const mq_result *r)
                      r->carrier_rating);
 }
 
-/* The worksheet's plan: {id, version, digest}, the digest of the files its
- * steps were worked out from (a worksheet is always of a local plan). */
+/* The worksheet's plan: {id, version, digest}, the start of the digest of
+ * the files its steps were worked out from (MQ_RESP_DIGEST_CHARS; a
+ * worksheet is always of a local plan). */
 static json_t *plan_json(const mq_result *r)
 {
     mq_plan_info info = {.plan_id = r->remote_plan_id, .version = r->remote_plan_version};
@@ -629,8 +637,9 @@ static json_t *plan_json(const mq_result *r)
         return json_null();
     if (!r->plan || !info.digest || !*info.digest)
         return json_pack("{s:s?, s:s?}", "id", info.plan_id, "version", info.version);
-    return json_pack("{s:s?, s:s?, s:s}", "id", info.plan_id, "version", info.version, "digest",
-                     info.digest);
+    /* as the quote's results record it, so the two compare equal */
+    return json_pack("{s:s?, s:s?, s:s%}", "id", info.plan_id, "version", info.version, "digest",
+                     info.digest, strnlen(info.digest, MQ_RESP_DIGEST_CHARS));
 }
 
 static json_t *step_json(const mq_input *in, const mq_work_step *s)

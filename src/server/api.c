@@ -625,20 +625,22 @@ static const char *credit_cause(mq_arena *a, const mq_saved_result *row, const m
                                "market %s now applies on the quote's date where the quote "
                                "used market %s",
                                now->market_id, row->market_id);
-    if (strcmp(now->market_digest, row->market_digest) != 0)
+    if (!mq_resp_digest_same(row->market_digest, now->market_digest))
         return mq_arena_printf(a,
                                "market %s (market.yaml) was changed after the quote (digest "
-                               "then %s, now %s)",
-                               row->market_id, row->market_digest, now->market_digest);
+                               "then %s, now %.*s)",
+                               row->market_id, row->market_digest, (int)strlen(row->market_digest),
+                               now->market_digest);
     mq_plan_info bi;
     if (bench && bench->plan && *row->benchmark_digest) {
         mq_plan_get_info(bench->plan, &bi);
-        if (strcmp(bi.digest, row->benchmark_digest) != 0)
+        if (!mq_resp_digest_same(row->benchmark_digest, bi.digest))
             return mq_arena_printf(a,
                                    "benchmark plan %s version %s was changed after the quote "
-                                   "(digest then %s, now %s)",
+                                   "(digest then %s, now %.*s)",
                                    row->benchmark_plan_id, row->benchmark_version,
-                                   row->benchmark_digest, bi.digest);
+                                   row->benchmark_digest, (int)strlen(row->benchmark_digest),
+                                   bi.digest);
     }
     return "its market and benchmark plan are the same as then (this program works the credit "
            "out differently)";
@@ -655,9 +657,10 @@ static const char *plan_cause(mq_arena *a, const mq_saved_result *row, const mq_
     mq_plan_get_info(p, &pi);
     if (!*row->digest)
         return "its files were changed since the quote (or this program rates differently)";
-    if (strcmp(row->digest, pi.digest) != 0)
-        return mq_arena_printf(a, "its files were changed after the quote (digest then %s, now %s)",
-                               row->digest, pi.digest);
+    if (!mq_resp_digest_same(row->digest, pi.digest))
+        return mq_arena_printf(a,
+                               "its files were changed after the quote (digest then %s, now %.*s)",
+                               row->digest, (int)strlen(row->digest), pi.digest);
     return mq_arena_printf(a,
                            "its files are the same as then (digest %s): this program rates "
                            "differently",

@@ -74,9 +74,9 @@ describe('ACA health through the command line', () => {
       // every result records the benchmark: the second-lowest silver plan
       // without tobacco, at the example's premium (also with no credit)
       const results = JSON.parse(text).results;
-      // (and the digest of its files, the same on every result)
+      // (and the digest of its files, its first 16 hex digits, the same on every result)
       const digest = results[0].benchmark?.plan?.digest;
-      assert.match(digest ?? '', /^[0-9a-f]{64}$/);
+      assert.match(digest ?? '', /^[0-9a-f]{16}$/);
       for (const r of results)
         assert.deepEqual(r.benchmark,
           { plan: { id: 'buckeye-silver-3500', version: '2026', digest }, premium: c.expected.benchmark_monthly, candidates: 3 },

@@ -684,7 +684,7 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     // the digest of the files that priced it, as /v1/plans shows it (requote names it)
     const listed = (await get(srv, '/v1/plans')).json().plans.find((p) => p.id === 'harbor-oh-auto');
     assert.match(listed.digest, /^[0-9a-f]{64}$/);
-    assert.deepEqual(harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest: listed.digest });
+    assert.deepEqual(harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest: listed.digest.slice(0, 16) });
     assert.deepEqual(harbor.fees, [{ name: 'Policy fee', amount: 18 }]);
     const limits = Object.fromEntries(harbor.coverages.map((c) => [c.code, c.limits]));
     assert.deepEqual(limits, {
@@ -962,7 +962,7 @@ describe('API on a fresh server', { timeout: 120000 }, () => {
     assert.deepEqual(ws.carrier, { id: 'harbor', name: 'Harbor Mutual', rating: 'A' });
     // with the digest of the files its steps come from: the quote's own
     const digest = first.body.results.find((r) => r.carrier.id === 'harbor').plan.digest;
-    assert.match(digest, /^[0-9a-f]{64}$/);
+    assert.match(digest, /^[0-9a-f]{16}$/);
     assert.deepEqual(ws.plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest });
     assert.equal(ws.status, 'quoted');
     const last = ws.steps.at(-1);
@@ -1538,12 +1538,12 @@ describe('SIGHUP with plans edited on disk', { timeout: 120000 }, () => {
     // naming the digest of its files then (the saved quote's) and now (/v1/plans')
     const then = harborOf(back).plan.digest;
     const now = (await get(srv, '/v1/plans')).json().plans.find((p) => p.id === 'harbor-oh-auto').digest;
-    assert.match(then, /^[0-9a-f]{64}$/);
-    assert.notEqual(now, then);
+    assert.match(then, /^[0-9a-f]{16}$/);
+    assert.notEqual(now.slice(0, 16), then);
     const r = await runCli(['requote', '--db', srv.db, '--plans', plans, firstId]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /harbor\s+DIFFERS\s+harbor-oh-auto 2026-01-01\s+quoted 795\.00 \(was 714\.00\); first difference: premium \{"total":795/);
-    assert.ok(r.stdout.includes(`\n    plan harbor-oh-auto 2026-01-01 was changed after this quote (digest then ${then}, now ${now})\n`), r.stdout);
+    assert.ok(r.stdout.includes(`\n    plan harbor-oh-auto 2026-01-01 was changed after this quote (digest then ${then}, now ${now.slice(0, 16)})\n`), r.stdout);
     assert.match(r.stdout, /NOT reproduced/);
     // ...and its worksheet does not explain 795.00 as the quote's price
     const ws = await get(srv, `/v1/quotes/${firstId}/worksheet/harbor`);
@@ -1552,7 +1552,7 @@ describe('SIGHUP with plans edited on disk', { timeout: 120000 }, () => {
       error: {
         code: 'not_reproduced',
         message: 'plan harbor-oh-auto version 2026-01-01 now gives 795.00 where the quote has 714.00: ' +
-          `its files were changed after the quote (digest then ${then}, now ${now}), so its steps ` +
+          `its files were changed after the quote (digest then ${then}, now ${now.slice(0, 16)}), so its steps ` +
           'would explain another price; multiquote requote tells more',
         path: '',
       },
@@ -1685,7 +1685,7 @@ describe('health quotes re-rate the benchmark plan version they recorded', { tim
     assert.ok(CASE_1, `no ACA reference cases at ${ACA_PATH}`);
     plans = await copyPlans();
     srv = await startServer({ plans });
-    BENCHMARK.plan.digest = (await get(srv, '/v1/plans')).json().plans.find((p) => p.id === 'buckeye-silver-3500').digest;
+    BENCHMARK.plan.digest = (await get(srv, '/v1/plans')).json().plans.find((p) => p.id === 'buckeye-silver-3500').digest.slice(0, 16);
     await save('all', CASE_1);
     // bronze only: the benchmark (a silver plan) is in no result
     await save('bronze', { ...structuredClone(CASE_1), filters: { metal: ['bronze'] } });
@@ -1719,7 +1719,7 @@ describe('health quotes re-rate the benchmark plan version they recorded', { tim
     const bronzeNow = now.json().results.find((r) => r.plan?.id === 'cardinal-bronze-hsa');
     assert.equal(bronzeNow.tax_credit, 342.28); // 497.27 - 154.99, was 359.72
     const lakeview = (await get(srv, '/v1/plans')).json().plans.find((p) => p.id === 'lakeview-silver-4000');
-    assert.deepEqual(bronzeNow.benchmark, { plan: { id: 'lakeview-silver-4000', version: '2026', digest: lakeview.digest }, premium: 497.27, candidates: 4 });
+    assert.deepEqual(bronzeNow.benchmark, { plan: { id: 'lakeview-silver-4000', version: '2026', digest: lakeview.digest.slice(0, 16) }, premium: 497.27, candidates: 4 });
   });
 
   it('...requote of the quotes saved before reproduces them exactly from the versions they recorded', async () => {
@@ -1740,7 +1740,7 @@ describe('health quotes re-rate the benchmark plan version they recorded', { tim
     const text = (await get(srv, `/v1/quotes/${id}`)).text;
     // as saved then: no benchmark, no digests, no market
     const old = text.replace(/,"benchmark":\{"plan":\{[^{}]*\},[^{}]*\}/g, '')
-      .replace(/,"market":\{[^{}]*\}/g, '').replace(/,"digest":"[0-9a-f]{64}"/g, '');
+      .replace(/,"market":\{[^{}]*\}/g, '').replace(/,"digest":"[0-9a-f]{16}"/g, '');
     assert.ok(text.includes('"benchmark":') && !old.includes('"benchmark"'));
     assert.ok(text.includes('"market":') && !/"market"|"digest"/.test(old));
     const oldId = id.slice(0, -1) + (id.endsWith('Z') ? 'Y' : 'Z');

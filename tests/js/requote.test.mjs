@@ -1,6 +1,6 @@
 // requote.test.mjs -- a saved quote names the files that priced it.
 //
-// Each result rated here records the digest of its plan version's files
+// Each result rated here records the digest of its plan version's files (its first 16 hex digits)
 // (`plan.digest`); a health result also its benchmark plan's and the market
 // whose rules worked its credit out (`market`: id and the SHA-256 of its
 // market.yaml). When those files are edited in place after the quote (no new
@@ -28,6 +28,10 @@ function planDigest(dir) {
   const lines = ['plan.yaml', ...csv].map((f) => `${sha256(readFileSync(path.join(dir, f)))}  ${f}\n`);
   return sha256(lines.join(''));
 }
+
+/** A digest as a result records it: its first 16 hex digits (the worksheet
+ * and GET /v1/plans show all 64). */
+const rec = (digest) => digest.slice(0, 16);
 
 const readJson = (p) => JSON.parse(readFileSync(path.join(REPO_ROOT, p), 'utf8'));
 // Harbor and Summit only: two rows, one of them edited below.
@@ -80,7 +84,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     return newId;
   }
   /** The response text as a program that recorded no digests wrote it. */
-  const withoutDigests = (t) => t.replace(/,"digest":"[0-9a-f]{64}"/g, '').replace(/,"market":\{[^{}]*\}/g, '');
+  const withoutDigests = (t) => t.replace(/,"digest":"[0-9a-f]{16}"/g, '').replace(/,"market":\{[^{}]*\}/g, '');
   const row = (body, planId) => body.results.find((r) => r.plan?.id === planId);
 
   before(async () => {
@@ -103,18 +107,18 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
 
   it('each result records the digest of its plan version, as its files give it', () => {
     const harbor = row(q.auto.body, 'harbor-oh-auto');
-    assert.deepEqual(harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest: harborThen });
+    assert.deepEqual(harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest: rec(harborThen) });
     assert.equal(harbor.premium.total, 714);
     const summit = row(q.auto.body, 'summit-oh-auto');
-    assert.equal(summit.plan.digest, planDigest(path.join(plans, 'summit', 'oh-auto-2025-11-15')));
+    assert.equal(summit.plan.digest, rec(planDigest(path.join(plans, 'summit', 'oh-auto-2025-11-15'))));
     assert.equal(q.auto.body.results.length, 2);
     for (const r of q.auto.body.results) assert.equal(r.market, undefined);
   });
 
   it('a health result records its benchmark plan\'s digest and its market', () => {
     for (const r of q.health.body.results.filter((x) => x.status === 'quoted')) {
-      assert.deepEqual(r.benchmark.plan, { id: 'buckeye-silver-3500', version: '2026', digest: silverThen }, r.plan.id);
-      assert.deepEqual(r.market, { id: 'aca-individual-2026', digest: marketThen }, r.plan.id);
+      assert.deepEqual(r.benchmark.plan, { id: 'buckeye-silver-3500', version: '2026', digest: rec(silverThen) }, r.plan.id);
+      assert.deepEqual(r.market, { id: 'aca-individual-2026', digest: rec(marketThen) }, r.plan.id);
     }
     assert.equal(row(q.health.body, 'cardinal-bronze-hsa').tax_credit, 359.72);
   });
@@ -135,15 +139,15 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     const id = copyQuote('auto', AUTO, () => text);
     const r = await requote(id);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /\n {2}summit {7}same {5}summit-oh-auto 2025-11-15 {2}quoted 542\.98\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 700\.00\); first difference: premium [^\n]*\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest ([0-9a-f]{64})\): this program rates differently\nNOT reproduced\n$/);
-    assert.ok(r.stdout.includes(`(digest ${harborThen})`), r.stdout);
+    assert.match(r.stdout, /\n {2}summit {7}same {5}summit-oh-auto 2025-11-15 {2}quoted 542\.98\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 700\.00\); first difference: premium [^\n]*\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest ([0-9a-f]{16})\): this program rates differently\nNOT reproduced\n$/);
+    assert.ok(r.stdout.includes(`(digest ${rec(harborThen)})`), r.stdout);
     const ws = await worksheet(id, 'harbor');
     assert.equal(ws.status, 409, ws.text);
     assert.deepEqual(ws.json(), {
       error: {
         code: 'not_reproduced',
         message: 'plan harbor-oh-auto version 2026-01-01 now gives 714.00 where the quote has 700.00: ' +
-          `its files are the same as then (digest ${harborThen}): this program rates differently, ` +
+          `its files are the same as then (digest ${rec(harborThen)}): this program rates differently, ` +
           'so its steps would explain another price; multiquote requote tells more',
         path: '',
       },
@@ -165,7 +169,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
       error: {
         code: 'not_reproduced',
         message: "plan harbor-oh-auto version 2026-01-01 now gives the quote's total, but bi on v1 225.00 where the quote has 226.00: " +
-          `its files are the same as then (digest ${harborThen}): this program rates differently, ` +
+          `its files are the same as then (digest ${rec(harborThen)}): this program rates differently, ` +
           'so its steps would explain another price; multiquote requote tells more',
         path: '',
       },
@@ -173,13 +177,13 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     assert.equal((await worksheet(id, 'summit')).status, 200);
     const r = await requote(id);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 714\.00\); first difference: coverages [^\n]*\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest [0-9a-f]{64}\): this program rates differently\n/);
+    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 714\.00\); first difference: coverages [^\n]*\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest [0-9a-f]{16}\): this program rates differently\n/);
   });
 
   it('the worksheet names the files its steps come from: the quote\'s, or others that give the same price', async () => {
     let ws = await worksheet(q.auto.id, 'harbor');
     assert.equal(ws.status, 200, ws.text);
-    assert.deepEqual(ws.json().plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest: harborThen });
+    assert.deepEqual(ws.json().plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest: rec(harborThen) });
     assert.equal(ws.json().steps.at(-1).running, 714);
     // a comment added to plan.yaml: other files, the same price
     const yaml = path.join(harborDir(), 'plan.yaml');
@@ -190,7 +194,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
       await hup();
       ws = await worksheet(q.auto.id, 'harbor');
       assert.equal(ws.status, 200, ws.text);
-      assert.deepEqual(ws.json().plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest: now });
+      assert.deepEqual(ws.json().plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest: rec(now) });
       assert.notEqual(now, harborThen);
       const r = await requote(q.auto.id);
       assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -212,7 +216,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 795\.00 \(was 714\.00\); first difference: premium \{"total":795\.0,[^\n]*\n/);
     assert.ok(
-      r.stdout.includes(`\n    plan harbor-oh-auto 2026-01-01 was changed after this quote (digest then ${harborThen}, now ${harborNow})\n`),
+      r.stdout.includes(`\n    plan harbor-oh-auto 2026-01-01 was changed after this quote (digest then ${rec(harborThen)}, now ${rec(harborNow)})\n`),
       r.stdout,
     );
     // Summit's files are as they were: no cause under it
@@ -225,7 +229,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
       error: {
         code: 'not_reproduced',
         message: 'plan harbor-oh-auto version 2026-01-01 now gives 795.00 where the quote has 714.00: ' +
-          `its files were changed after the quote (digest then ${harborThen}, now ${harborNow}), ` +
+          `its files were changed after the quote (digest then ${rec(harborThen)}, now ${rec(harborNow)}), ` +
           'so its steps would explain another price; multiquote requote tells more',
         path: '',
       },
@@ -257,7 +261,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     const marketNow = sha256(readFileSync(marketFile()));
     const r = await requote(q.health.id);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    const cause = `\n    market aca-individual-2026 (market.yaml) was changed after this quote (digest then ${marketThen}, now ${marketNow})\n`;
+    const cause = `\n    market aca-individual-2026 (market.yaml) was changed after this quote (digest then ${rec(marketThen)}, now ${rec(marketNow)})\n`;
     const quoted = q.health.body.results.filter((x) => x.status === 'quoted');
     assert.equal(quoted.length, 6);
     assert.equal(r.stdout.split(cause).length - 1, quoted.length, r.stdout);
@@ -270,7 +274,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
       error: {
         code: 'not_reproduced',
         message: 'plan cardinal-bronze-hsa version 2026 now gets a tax credit of 0.00 where the quote has 359.72: ' +
-          `market aca-individual-2026 (market.yaml) was changed after the quote (digest then ${marketThen}, now ${marketNow}), ` +
+          `market aca-individual-2026 (market.yaml) was changed after the quote (digest then ${rec(marketThen)}, now ${rec(marketNow)}), ` +
           'so its steps would explain another price; multiquote requote tells more',
         path: '',
       },
@@ -334,7 +338,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     try {
       const r = await requote(q.bronze.id);
       assert.equal(r.code, 1, r.stdout + r.stderr);
-      const cause = `\n    benchmark plan buckeye-silver-3500 2026 was changed after this quote (digest then ${silverThen}, now ${silverNow})\n`;
+      const cause = `\n    benchmark plan buckeye-silver-3500 2026 was changed after this quote (digest then ${rec(silverThen)}, now ${rec(silverNow)})\n`;
       assert.equal(r.stdout.split(cause).length - 1, 2, r.stdout); // both bronze plans
       assert.match(r.stdout, /\n {2}cardinalcare DIFFERS {2}cardinal-bronze-hsa 2026 {2}quoted 385\.89 \(was 385\.89\); first difference: tax_credit /);
       await hup();
@@ -343,7 +347,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
       assert.match(
         ws.json().error.message,
         new RegExp(`^plan cardinal-bronze-hsa version 2026 now gets a tax credit of [0-9]+\\.[0-9]{2} where the quote has 359\\.72: ` +
-          `benchmark plan buckeye-silver-3500 version 2026 was changed after the quote \\(digest then ${silverThen}, now ${silverNow}\\), ` +
+          `benchmark plan buckeye-silver-3500 version 2026 was changed after the quote \\(digest then ${rec(silverThen)}, now ${rec(silverNow)}\\), ` +
           'so its steps would explain another price; multiquote requote tells more$'),
       );
     } finally {
@@ -427,7 +431,7 @@ describe('requote of a bundle quote', { timeout: 180000 }, () => {
     assert.ok(
       r.stdout.includes(
         `\n  keystone     DIFFERS  bundle: auto keystone-oh-auto 2026-01-01 535.00, home keystone-oh-home 2026-01-01 ${money(keystoneNow.home.total)} (was 1177.00)\n` +
-          `    plan keystone-oh-home 2026-01-01 was changed after this quote (digest then ${then}, now ${now})\n`,
+          `    plan keystone-oh-home 2026-01-01 was changed after this quote (digest then ${rec(then)}, now ${rec(now)})\n`,
       ),
       r.stdout,
     );

@@ -742,7 +742,7 @@ static void a_health_result_records_its_benchmark(void **state)
     char want[512];
     snprintf(want, sizeof want,
              ",\"benchmark\":{\"plan\":{\"id\":\"buckeye-silver-3500\",\"version\":\"2026\","
-             "\"digest\":\"%s\"},\"premium\":514.71,\"candidates\":3},\"market\":",
+             "\"digest\":\"%.16s\"},\"premium\":514.71,\"candidates\":3},\"market\":",
              bi.digest);
     assert_non_null(strstr(text, want));
     assert_non_null(strstr(text, ",\"benchmark\":null,\"coverages\":"));
@@ -800,6 +800,29 @@ static void sha256sum_of(const char *path, char out[65])
  * each taken out by mq_resp_strip_identity, which leaves what was priced.
  * A remote carrier's plan has no digest here; a quote saved before digests
  * were recorded reads back "" for each. */
+/* A digest as a result recorded it: the first MQ_RESP_DIGEST_CHARS hex
+ * digits of the full one. */
+static void assert_recorded(const char *recorded, const char *full)
+{
+    assert_int_equal(strlen(recorded), MQ_RESP_DIGEST_CHARS);
+    assert_int_equal(strncmp(recorded, full, MQ_RESP_DIGEST_CHARS), 0);
+    assert_true(mq_resp_digest_same(recorded, full));
+}
+
+/* A recorded digest matches the full digest it starts; never an empty one
+ * (a quote that recorded none cannot tell), nor no digest now. */
+static void a_recorded_digest_is_compared_by_its_digits(void **state)
+{
+    (void)state;
+    const char *full = "9921ed13bc0f43425a1eff0ee314e85eabc1944fa22cbfcf0c656ee900e92be7";
+    assert_true(mq_resp_digest_same("9921ed13bc0f4342", full));
+    assert_true(mq_resp_digest_same(full, full));
+    assert_false(mq_resp_digest_same("9921ed13bc0f4343", full));
+    assert_false(mq_resp_digest_same("", full));
+    assert_false(mq_resp_digest_same("9921ed13bc0f4342", NULL));
+    assert_false(mq_resp_digest_same(full, "9921ed13bc0f4342"));
+}
+
 static void a_result_records_the_digests_of_its_files(void **state)
 {
     (void)state;
@@ -818,21 +841,21 @@ static void a_result_records_the_digests_of_its_files(void **state)
     char *text = mq_resp_text(&in, res, 1, NULL, NULL);
     assert_non_null(text);
     assert_jansson_would_print(text);
-    snprintf(want, sizeof want, "\"plan\":{\"id\":\"%s\",\"version\":\"%s\",\"digest\":\"%s\"},",
+    snprintf(want, sizeof want, "\"plan\":{\"id\":\"%s\",\"version\":\"%s\",\"digest\":\"%.16s\"},",
              pi.plan_id, pi.version, pi.digest);
     assert_non_null(strstr(text, want));
     snprintf(want, sizeof want,
-             "\"candidates\":3},\"market\":{\"id\":\"aca-individual-2026\",\"digest\":\"%s\"},"
+             "\"candidates\":3},\"market\":{\"id\":\"aca-individual-2026\",\"digest\":\"%.16s\"},"
              "\"coverages\":",
              market);
     assert_non_null(strstr(text, want));
 
     mq_saved_result *rows;
     assert_int_equal(mq_resp_saved_results(text, &a, &rows), 1);
-    assert_string_equal(rows[0].digest, pi.digest);
-    assert_string_equal(rows[0].benchmark_digest, bi.digest);
+    assert_recorded(rows[0].digest, pi.digest);
+    assert_recorded(rows[0].benchmark_digest, bi.digest);
     assert_string_equal(rows[0].market_id, "aca-individual-2026");
-    assert_string_equal(rows[0].market_digest, market);
+    assert_recorded(rows[0].market_digest, market);
     assert_int_equal(rows[0].credit_cents, res[0].credit_cents);
     assert_true(res[0].credit_cents > 0);
 
@@ -864,7 +887,7 @@ static void a_result_records_the_digests_of_its_files(void **state)
     assert_null(strstr(text, "\"market\""));
     assert_int_equal(mq_resp_saved_results(text, &a, &rows), 2);
     mq_plan_get_info(res[0].plan, &pi);
-    assert_string_equal(rows[0].digest, pi.digest);
+    assert_recorded(rows[0].digest, pi.digest);
     assert_string_equal(rows[0].market_id, "");
     assert_int_equal(rows[0].credit_cents, -1);
     assert_string_equal(rows[1].digest, "");
@@ -901,6 +924,7 @@ int main(void)
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
         cmocka_unit_test(a_remote_result_is_saved_as_remote),
         cmocka_unit_test(a_health_result_records_its_benchmark),
+        cmocka_unit_test(a_recorded_digest_is_compared_by_its_digits),
         cmocka_unit_test(a_result_records_the_digests_of_its_files),
     };
     return cmocka_run_group_tests_name("response", tests, load, unload);
