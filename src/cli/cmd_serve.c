@@ -347,14 +347,14 @@ static bool print_change(const char *what, const char *id, const char *version, 
 static bool print_market_change(const mq_saved_result *row, const mq_benchmark *now)
 {
     if (!now || !now->market_id) {
-        printf("    market %s is no longer in effect on the quote's date: no market's rules "
-               "worked the tax credit out\n",
+        printf("    market %s is no longer loaded, and none is in effect on the quote's date: no "
+               "market's rules worked the tax credit out\n",
                row->market_id);
         return true;
     }
-    if (strcmp(now->market_id, row->market_id) != 0) {
-        printf("    market %s now applies on the quote's date where the quote used market %s\n",
-               now->market_id, row->market_id);
+    if (strcmp(now->market_id, row->market_id) != 0) { /* its own is no longer loaded */
+        printf("    market %s is no longer loaded; market %s applies on the quote's date\n",
+               row->market_id, now->market_id);
         return true;
     }
     char name[256]; /* its identity is its file's */

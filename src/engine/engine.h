@@ -409,7 +409,8 @@ typedef struct mq_benchmark {
     /* the market whose rules chose it and worked the credit out: its id
      * and the SHA-256 (64 hex digits) of its market.yaml as loaded, so a
      * saved quote can tell later whether that file was edited (set by
-     * the market rules; not read from a `given` benchmark) */
+     * the market rules; a `given` benchmark's market_id chooses the
+     * market, mq_rate_market_given, and its digest is not read) */
     const char *market_id, *market_digest;
 } mq_benchmark;
 
@@ -526,7 +527,10 @@ bool mq_rate_market(const mq_engine *e, const mq_input *in, mq_result *results, 
  * for `in` without tobacco use (NULL: no plan of the metal quoted then, so
  * there is no credit); given->candidates is how many plans of its metal
  * quoted then (the credit note names the benchmark by it); given->cents is
- * not read. The market itself is still the one in effect on the date.
+ * not read. given->market_id, when set, names the market the quote used:
+ * its rules apply while it is loaded (a market added since, in effect on
+ * the quote's date, does not move the credit); otherwise, and when the
+ * market is no longer loaded, the one in effect on the date.
  * NULL `given` chooses the benchmark as mq_rate_market does. */
 bool mq_rate_market_given(const mq_engine *e, const mq_input *in, const mq_benchmark *given,
                           mq_result *results, int n, mq_arena *a);

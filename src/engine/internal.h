@@ -952,6 +952,9 @@ void mq_market_free(mq_market *m);
 bool mq_market_apply(const mq_market *m, const mq_engine *e, const mq_input *in,
                      const mq_benchmark *given, mq_result *res, int n, mq_arena *a);
 const mq_market *mq_engine_market(const mq_engine *e, mq_line line, int32_t on);
+/* The market of `line` whose id is `id`, whatever its dates; NULL when none
+ * is loaded. */
+const mq_market *mq_engine_market_named(const mq_engine *e, mq_line line, const char *id);
 
 /* ---- The engine (plan.c loads it, select.c indexes it) ------------------ */
 

@@ -2223,6 +2223,14 @@ const mq_market *mq_engine_market(const mq_engine *e, mq_line line, int32_t on)
     return best && (!best->until || on <= best->until) ? best : NULL;
 }
 
+const mq_market *mq_engine_market_named(const mq_engine *e, mq_line line, const char *id)
+{
+    for (int i = 0; i < e->nmarkets; i++)
+        if (e->markets[i]->line == line && strcmp(e->markets[i]->id, id) == 0)
+            return e->markets[i];
+    return NULL;
+}
+
 const mq_plan *mq_engine_find_version(const mq_engine *e, const char *plan_id, const char *version)
 {
     for (int i = 0; i < e->nplans; i++)

@@ -1043,10 +1043,22 @@ bool mq_rate_market(const mq_engine *e, const mq_input *in, mq_result *results, 
     return mq_rate_market_given(e, in, NULL, results, n, a);
 }
 
+/* The market whose rules apply: the one a re-rated quote recorded
+ * (given->market_id) while it is loaded, as a plan version it recorded is;
+ * else the one in effect on the date. */
+static const mq_market *market_for(const mq_engine *e, const mq_input *in,
+                                   const mq_benchmark *given)
+{
+    const mq_market *m = NULL;
+    if (given && given->market_id)
+        m = mq_engine_market_named(e, in->line, given->market_id);
+    return m ? m : mq_engine_market(e, in->line, in->effective_date);
+}
+
 bool mq_rate_market_given(const mq_engine *e, const mq_input *in, const mq_benchmark *given,
                           mq_result *results, int n, mq_arena *a)
 {
-    const mq_market *m = mq_engine_market(e, in->line, in->effective_date);
+    const mq_market *m = market_for(e, in, given);
     if (m)
         return mq_market_apply(m, e, in, given, results, n, a);
     no_market(in, results, n, a); /* health results only: other lines have no metal */

@@ -141,7 +141,9 @@ void mq_resp_strip_identity(json_t *r);
  * (out->plan NULL when no plan of the benchmark metal quoted then); 0 when
  * the row recorded none (a quote saved before benchmarks were recorded, or
  * another line: choose it from the plans in effect, mq_rate_market); -1
- * when its plan version is not loaded. */
+ * when its plan version is not loaded. out->market_id is the market the
+ * quote used (NULL when it recorded none), whose rules then apply while it
+ * is loaded. */
 int mq_resp_saved_benchmark(const mq_engine *e, const mq_saved_result *row, mq_benchmark *out);
 
 /* ---- Bundles (bundle.c): auto and home or renters together ----------- */

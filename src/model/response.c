@@ -610,6 +610,7 @@ int mq_resp_saved_benchmark(const mq_engine *e, const mq_saved_result *row, mq_b
     *out = (mq_benchmark){.plan = NULL, .cents = -1, .candidates = 0};
     if (!row->benchmark_recorded)
         return 0;
+    out->market_id = *row->market_id ? row->market_id : NULL; /* the market it used */
     if (!*row->benchmark_plan_id) /* null: no plan of the benchmark metal quoted */
         return 1;
     out->plan = mq_engine_find_version(e, row->benchmark_plan_id, row->benchmark_version);

@@ -618,13 +618,15 @@ static const char *credit_cause(mq_arena *a, const mq_saved_result *row, const m
                                 const mq_benchmark *bench)
 {
     if (!now || !now->market_id)
-        return mq_arena_printf(a, "market %s is no longer in effect on the quote's date",
-                               row->market_id);
-    if (strcmp(now->market_id, row->market_id) != 0)
         return mq_arena_printf(a,
-                               "market %s now applies on the quote's date where the quote "
-                               "used market %s",
-                               now->market_id, row->market_id);
+                               "market %s is no longer loaded, and none is in effect on the "
+                               "quote's date",
+                               row->market_id);
+    if (strcmp(now->market_id, row->market_id) != 0) /* its own is no longer loaded */
+        return mq_arena_printf(a,
+                               "market %s is no longer loaded; market %s applies on the "
+                               "quote's date",
+                               row->market_id, now->market_id);
     if (!mq_resp_digest_same(row->market_digest, now->market_digest))
         return mq_arena_printf(a,
                                "market %s (market.yaml) was changed after the quote (digest "

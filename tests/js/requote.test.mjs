@@ -14,7 +14,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, renameSync, rmSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT, startServer, copyPlans, removeTemp, runCli } from './lib/server.mjs';
@@ -284,19 +284,19 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     assert.equal((await worksheet(q.health.id, 'cardinal-bronze-hsa')).status, 200);
   });
 
-  it('the market no longer in effect on the quote\'s date: requote says so', async () => {
+  it('the market no longer loaded, and none in effect on the quote\'s date: requote says so', async () => {
     const dir = path.join(plans, '_markets'), away = path.join(path.dirname(plans), 'markets-away');
     renameSync(dir, away);
     try {
       const r = await requote(q.health.id);
       assert.equal(r.code, 1, r.stdout + r.stderr);
-      assert.match(r.stdout, /\n {2}cardinalcare DIFFERS {2}cardinal-bronze-hsa 2026 {2}quoted 385\.89 \(was 385\.89\); first difference: tax_credit 0\.0, was 359\.72\n {4}market aca-individual-2026 is no longer in effect on the quote's date: no market's rules worked the tax credit out\n/);
+      assert.match(r.stdout, /\n {2}cardinalcare DIFFERS {2}cardinal-bronze-hsa 2026 {2}quoted 385\.89 \(was 385\.89\); first difference: tax_credit 0\.0, was 359\.72\n {4}market aca-individual-2026 is no longer loaded, and none is in effect on the quote's date: no market's rules worked the tax credit out\n/);
     } finally {
       renameSync(away, dir);
     }
   });
 
-  it('another market taking effect between its own and the quote\'s date: requote names both', async () => {
+  it('another market taking effect between its own and the quote\'s date: the quote keeps its own while it is loaded', async () => {
     // a copy of the 2026 market from February, whose eligible ratios end at 150%
     const dir = path.join(plans, '_markets', 'aca-individual-2026-02');
     execFileSync('cp', ['-r', path.dirname(marketFile()), dir]);
@@ -306,21 +306,35 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     writeFileSync(file, m.replace('id: aca-individual-2026\n', 'id: aca-individual-2026-02\n')
       .replace('effective: 2026-01-01\n', 'effective: 2026-02-01\n')
       .replace('eligible_ratio: [1.00, 4.00]', 'eligible_ratio: [1.00, 1.50]'));
+    const own = path.dirname(marketFile()), away = path.join(path.dirname(plans), 'market-2026-away');
     try {
-      // January's quote keeps its market; March's gets February's
-      const jan = await requote(q.health.id);
-      assert.equal(jan.code, 0, jan.stdout + jan.stderr);
+      // a new quote for March gets February's market (no credit at this income)...
+      await hup();
+      const now = await call('POST', '/v1/quotes', { ...structuredClone(HEALTH), effective_date: '2026-03-01' });
+      assert.equal(now.status, 201, now.text);
+      assert.equal(row(now.json(), 'cardinal-bronze-hsa').tax_credit, 0);
+      assert.equal(row(now.json(), 'cardinal-bronze-hsa').market.id, 'aca-individual-2026-02');
+      // ...but January's and March's saved quotes are re-rated with the market they used
+      for (const id of [q.health.id, q.march.id]) {
+        const r = await requote(id);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+      }
+      const kept = await worksheet(q.march.id, 'cardinal-bronze-hsa');
+      assert.equal(kept.status, 200, kept.text);
+      // with their own market no longer loaded, March's gets February's, and says so
+      renameSync(own, away);
       const r = await requote(q.march.id);
       assert.equal(r.code, 1, r.stdout + r.stderr);
-      assert.match(r.stdout, /\n {2}cardinalcare DIFFERS {2}cardinal-bronze-hsa 2026 {2}quoted 385\.89 \(was 385\.89\); first difference: tax_credit 0\.0, was 359\.72\n {4}market aca-individual-2026-02 now applies on the quote's date where the quote used market aca-individual-2026\n/);
+      assert.match(r.stdout, /\n {2}cardinalcare DIFFERS {2}cardinal-bronze-hsa 2026 {2}quoted 385\.89 \(was 385\.89\); first difference: tax_credit 0\.0, was 359\.72\n {4}market aca-individual-2026 is no longer loaded; market aca-individual-2026-02 applies on the quote's date\n/);
       await hup();
       const ws = await worksheet(q.march.id, 'cardinal-bronze-hsa');
       assert.equal(ws.status, 409, ws.text);
       assert.equal(ws.json().error.message,
         'plan cardinal-bronze-hsa version 2026 now gets a tax credit of 0.00 where the quote has 359.72: ' +
-          'market aca-individual-2026-02 now applies on the quote\'s date where the quote used market aca-individual-2026, ' +
+          'market aca-individual-2026 is no longer loaded; market aca-individual-2026-02 applies on the quote\'s date, ' +
           'so its steps would explain another price; multiquote requote tells more');
     } finally {
+      if (existsSync(away)) renameSync(away, own);
       rmSync(dir, { recursive: true });
       await hup();
     }
