@@ -953,6 +953,60 @@ static void get_catalog(mq_server *s, mq_http_req *r, bool carriers)
     reply_json(r, 200, doc);
 }
 
+/* What /healthz tells anyone of a store that cannot save: a fixed text by
+ * kind, never the store's own words, which quote the database's error (a
+ * file path, a PostgreSQL host and port, its user). Those go to the log
+ * (log_health_problem). Only a hang's text passes as it is: it holds a
+ * duration and nothing else. */
+enum { HEALTH_OK, HEALTH_FAILED, HEALTH_HANGS, HEALTH_UNREACHABLE };
+
+static const char HANG_PREFIX[] = "the database has not answered for ";
+
+static int health_kind(mq_server *s, const mq_store_health_info *h)
+{
+    if (h->ok)
+        return HEALTH_OK;
+    if (mq_store_failed(s->store, NULL, 0))
+        return HEALTH_FAILED;
+    if (strncmp(h->problem, HANG_PREFIX, sizeof HANG_PREFIX - 1) == 0)
+        return HEALTH_HANGS;
+    return HEALTH_UNREACHABLE; /* and any problem not known here: said neutrally */
+}
+
+static const char *public_problem(int kind, const mq_store_health_info *h)
+{
+    switch (kind) {
+    case HEALTH_FAILED:
+        return "the database refuses writes since a write to its disk failed or its file was "
+               "moved away; the operator must fix it and restart the server (the server's log "
+               "says why)";
+    case HEALTH_HANGS:
+        return h->problem;
+    default:
+        return "the database cannot be reached (the server's log says why)";
+    }
+}
+
+/* The store's own words for the operator: logged when the kind of problem
+ * changes, and again at most once a minute while it lasts (a load
+ * balancer probes every few seconds). */
+static void log_health_problem(int kind, const mq_store_health_info *h)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static int last_kind = HEALTH_OK;
+    static int64_t last_ns;
+    int64_t now = mono_ns();
+    pthread_mutex_lock(&lock);
+    bool due = kind != HEALTH_OK && (kind != last_kind || now - last_ns >= 60 * 1000000000LL);
+    if (due || kind == HEALTH_OK) {
+        last_kind = kind;
+        last_ns = now;
+    }
+    pthread_mutex_unlock(&lock);
+    if (due)
+        mq_server_log_event("health_failing", h->problem);
+}
+
 static void get_health(mq_server *s, mq_http_req *r)
 {
     r->route = ROUTE_HEALTH;
@@ -972,8 +1026,10 @@ static void get_health(mq_server *s, mq_http_req *r)
     if (doc && h.quotes >= 0)
         json_object_set_new(doc, "quotes_saved", json_integer(h.quotes));
     /* a load balancer takes a node that cannot save quotes out of service */
+    int kind = health_kind(s, &h);
+    log_health_problem(kind, &h);
     if (doc && !h.ok)
-        json_object_set_new(doc, "problem", json_string(h.problem));
+        json_object_set_new(doc, "problem", json_string(public_problem(kind, &h)));
     reply_json(r, h.ok ? 200 : 503, doc);
 }
 

@@ -90,7 +90,9 @@ describe('a failing disk: JSON 5xx, nothing partial, no retry', () => {
           assert.equal(health.status, 503, health.text);
           const h = JSON.parse(health.text);
           assert.equal(h.status, 'failing');
-          assert.match(h.problem, /^the database refuses writes \(.+\); restart once the disk or the file is fixed$/);
+          assert.equal(h.problem, "the database refuses writes since a write to its disk failed or its file was moved away; the operator must fix it and restart the server (the server's log says why)");
+          const said = await srv.waitForLog((e) => e.event === 'health_failing', { timeoutMs: 5000 });
+          assert.match(said.message, /^the database refuses writes \(.+\); restart once the disk or the file is fixed$/);
           assert.match((await rawRequest(`${srv.url}/metrics`)).text, /^mq_store_failed 1$/m);
         }
         for (const [id, text] of ok) {

@@ -181,7 +181,8 @@ describe('/healthz and the log while PostgreSQL hangs or is down', () => {
     const h = await probe(node, '/healthz');
     assert.equal(h.status, 503, JSON.stringify(h));
     assert.equal(h.body.status, 'failing');
-    assert.match(h.body.problem, /^the database cannot be reached: /);
+    assert.equal(h.body.problem, "the database cannot be reached (the server's log says why)");
+    await node.waitForLog((e) => e.event === 'health_failing' && /^the database cannot be reached: /.test(e.message), { timeoutMs: 5000 });
     const read = await fetch(`${node.url}/v1/quotes/${saved.body.quote_id}`);
     assert.equal(read.status, 500);
     assert.equal((await read.json()).error.code, 'storage_error');
