@@ -184,8 +184,11 @@ static void publish_breaker(carrier_state *cs)
 
 /* Hands one carrier's answer over, records it, and ends the call when it
  * was the last one out. `went_out`: the carrier was really asked (its
- * outcome counts for the breaker and the latency histogram). */
-static void answer(mq_remote *r, slot *s, mq_status status, const char *reason, bool went_out)
+ * outcome counts for the breaker and the latency histogram). `reason` is
+ * the shopper's; `detail` (may be NULL) the operator's, which the breaker's
+ * log line quotes rather than the reason. */
+static void answer_with(mq_remote *r, slot *s, mq_status status, const char *reason,
+                        const char *detail, bool went_out)
 {
     call *c = s->owner;
     carrier_state *cs = &r->cs[s->carrier];
@@ -198,6 +201,7 @@ static void answer(mq_remote *r, slot *s, mq_status status, const char *reason, 
         .body = s->body ? s->body : "",
         .body_len = s->len,
         .reason = reason,
+        .detail = detail,
         .elapsed_ns = t - (s->asked_at_ns ? s->asked_at_ns : c->started_ns),
         .asked = went_out,
         .broke = broke,
@@ -215,7 +219,7 @@ static void answer(mq_remote *r, slot *s, mq_status status, const char *reason, 
         if (r->on_breaker && cs->breaker.state != before)
             r->on_breaker(r->breaker_arg, rc, &cs->breaker,
                           ok                    ? NULL
-                          : status != MQ_QUOTED ? reason
+                          : status != MQ_QUOTED ? (detail ? detail : reason)
                           : *broke              ? broke
                                                 : "its answer broke the protocol");
     } else if (cs->probe == s && cs->breaker.state == MQ_BREAKER_HALF_OPEN) {
@@ -229,6 +233,12 @@ static void answer(mq_remote *r, slot *s, mq_status status, const char *reason, 
     if (cs->probe == s)
         cs->probe = NULL;
     c->open--;
+}
+
+/* An answer whose reason says it all (a status, a deadline, an open circuit). */
+static void answer(mq_remote *r, slot *s, mq_status status, const char *reason, bool went_out)
+{
+    answer_with(r, s, status, reason, NULL, went_out);
 }
 
 /* Ends every call whose carriers have all answered (the one place calls
@@ -432,21 +442,33 @@ static void start_waiting(mq_remote *r, int carrier)
     }
 }
 
-static void describe_failure(CURL *e, slot *s, CURLcode rc, long http, char *out, size_t n)
+/* Why a call failed: `out` for the shopper (saved in the quote's result and
+ * shown to whoever holds its id), `detail` for the operator's log, or ""
+ * when `out` says it all. curl's error names the carrier's host or
+ * address ("Failed to connect to rating.carrier.internal port 8443"), and
+ * a redirect's target is a URL of the carrier's own network: neither is
+ * the shopper's business, both are what the operator needs. */
+static void describe_failure(CURL *e, slot *s, CURLcode rc, long http, char *out, size_t n,
+                             char *detail, size_t dn)
 {
     char *to = NULL;
-    if (s->too_big)
+    *detail = '\0';
+    if (s->too_big) {
         snprintf(out, n, "answer larger than %d bytes", MQ_REMOTE_BODY_MAX);
-    else if (rc != CURLE_OK)
-        snprintf(out, n, "transport: %s", *s->errbuf ? s->errbuf : curl_easy_strerror(rc));
-    else if (http >= 300 && http < 400 &&
-             curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &to) == CURLE_OK && to)
+    } else if (rc != CURLE_OK) {
+        snprintf(out, n, "no answer from the carrier: the connection to it failed");
+        snprintf(detail, dn, "transport: %s", *s->errbuf ? s->errbuf : curl_easy_strerror(rc));
+    } else if (http >= 300 && http < 400 &&
+               curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &to) == CURLE_OK && to) {
         /* not followed (the registry's url is the one asked, its auth
          * header sent nowhere else): the operator needs where it points,
          * typically the https:// of an http:// url */
-        snprintf(out, n, "HTTP %ld from the carrier: redirects are not followed (to %s)", http, to);
-    else
+        snprintf(out, n, "HTTP %ld from the carrier: redirects are not followed", http);
+        snprintf(detail, dn, "HTTP %ld from the carrier: redirects are not followed (to %s)", http,
+                 to);
+    } else {
         snprintf(out, n, "HTTP %ld from the carrier", http);
+    }
 }
 
 static void on_transfer_done(mq_remote *r, CURL *e, CURLcode code)
@@ -472,9 +494,10 @@ static void on_transfer_done(mq_remote *r, CURL *e, CURLcode code)
         release_transfer(r, s);
         answer(r, s, MQ_TIMEOUT, reason, true);
     } else if (code != CURLE_OK || http != 200 || s->too_big) {
-        describe_failure(e, s, code, http, reason, sizeof reason);
+        char detail[CURL_ERROR_SIZE + 400];
+        describe_failure(e, s, code, http, reason, sizeof reason, detail, sizeof detail);
         release_transfer(r, s);
-        answer(r, s, MQ_ERROR, reason, true);
+        answer_with(r, s, MQ_ERROR, reason, *detail ? detail : NULL, true);
     } else {
         release_transfer(r, s);
         answer(r, s, MQ_QUOTED, NULL, true);

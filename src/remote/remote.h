@@ -123,7 +123,10 @@ typedef struct mq_remote_answer {
                          otherwise MQ_ERROR, MQ_TIMEOUT or MQ_UNAVAILABLE with reason */
     const char *body; /* NUL-terminated; valid during the callback only */
     size_t body_len;
-    const char *reason;
+    const char *reason; /* for the shopper: never a host, URL or library's error text */
+    const char *detail; /* for the operator's log: what exactly failed (curl's error
+                           naming the host, a redirect's target), or NULL when the
+                           reason says it all */
     int64_t elapsed_ns;
     bool asked;  /* the call went out (false: skipped by the breaker, never
                     started, or still waiting its turn at the deadline) */

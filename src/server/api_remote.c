@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct mq_fanout {
     mq_server *s;
@@ -59,6 +60,12 @@ struct mq_fanout {
     size_t len, cap, sent;
     bool finished, suspended;
     int refs; /* the MHD response and the pipeline */
+};
+
+/* A remote carrier's failed calls as the log has told them (log_call_failure). */
+struct mq_call_log {
+    int64_t last_ns; /* 0: never logged */
+    long unlogged;   /* failed since, without a line */
 };
 
 /* ---- Start and stop -------------------------------------------------------- */
@@ -92,6 +99,8 @@ bool mq_api_remote_start(mq_server *s, char *err, size_t errlen)
         return false;
     if (s->registry->nremote == 0)
         return true;
+    /* without it (no memory), every failed call is logged */
+    s->call_log = calloc((size_t)s->registry->ncarriers, sizeof(*s->call_log));
     s->remote = mq_remote_start(s->registry, log_breaker, s, err, errlen);
     return s->remote != NULL;
 }
@@ -100,6 +109,8 @@ void mq_api_remote_stop(mq_server *s)
 {
     mq_remote_stop(s->remote);
     s->remote = NULL;
+    free(s->call_log);
+    s->call_log = NULL;
     mq_remote_registry_free(s->registry);
     s->registry = NULL;
 }
@@ -295,11 +306,47 @@ static void note_result(mq_fanout *f, const mq_result *r, bool asked)
     atomic_fetch_add(&f->s->metrics.results[f->in.line][r->status], 1);
 }
 
+/* What failed in a call to a remote carrier, for the operator (the
+ * shopper's result says only "the connection to it failed"): for each
+ * carrier at most a line a second, the next one counting the failures
+ * that had none, so a carrier that is down does not flood the log on every
+ * quote (its circuit breaker's lines say the rest). Only the fan-out
+ * thread calls it (the one answer made elsewhere, mq_fanout_begin's, has
+ * no detail): no lock. */
+static void log_call_failure(mq_server *s, int carrier, const char *detail)
+{
+    const mq_remote_carrier *c = &s->registry->carriers[carrier];
+    struct mq_call_log *l = s->call_log ? &s->call_log[carrier] : NULL;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t now = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+    long before = 0;
+    if (l) {
+        if (l->last_ns != 0 && now - l->last_ns < 1000000000) {
+            l->unlogged++;
+            return;
+        }
+        before = l->unlogged;
+        l->last_ns = now;
+        l->unlogged = 0;
+    }
+    char msg[1200];
+    if (before)
+        snprintf(msg, sizeof msg,
+                 "%s (%s): %s (and %ld more failed calls since the last such line)", c->name, c->id,
+                 detail, before);
+    else
+        snprintf(msg, sizeof msg, "%s (%s): %s", c->name, c->id, detail);
+    mq_server_log_event("carrier_call_failed", msg);
+}
+
 /* Runs on the fan-out thread: one remote carrier's answer into its slot. */
 static bool on_answer(void *arg, const mq_remote_answer *a)
 {
     mq_fanout *f = arg;
     const mq_remote_carrier *c = &f->s->registry->carriers[a->carrier];
+    if (a->detail)
+        log_call_failure(f->s, a->carrier, a->detail);
     mq_result *r = &f->res[f->n];
     /* f->ref is held until every carrier has answered (fanout_done) */
     bool ok = mq_remote_answer_result(a, &f->in, c, f->ref ? f->ref->engine : NULL, &f->arena, r);

@@ -156,6 +156,9 @@ typedef struct mq_server {
      * fan-out thread; both NULL without --carriers */
     mq_remote_registry *registry;
     mq_remote *remote;
+    /* per registry carrier, the log of its failed calls (api_remote.c;
+     * touched on the fan-out thread only), or NULL */
+    struct mq_call_log *call_log;
     atomic_bool store_failure_logged; /* the store's failed state, logged once */
     /* SIGTERM came: a new request is refused at once (503 shutting_down) and
      * every answer closes its connection, so keep-alive clients cannot hold

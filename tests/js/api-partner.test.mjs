@@ -7,7 +7,9 @@
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/api-partner.test.mjs
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT, startServer, stopAll, makeTemp } from './lib/server.mjs';
 
@@ -23,6 +25,17 @@ async function postQuote(srv, body, headers = {}) {
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: text.startsWith('{') ? JSON.parse(text) : null };
+}
+
+/** A TCP port on 127.0.0.1 where nothing listens (bound, then closed). */
+function closedPort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 // ---- /healthz --------------------------------------------------------------------
@@ -59,5 +72,71 @@ describe('GET /healthz tells a failing store in words of its own', () => {
     assert.equal(logged.length, 1, srv.logs());
     assert.ok(logged[0].message.includes(db), logged[0].message);
     assert.match(logged[0].message, /^the database refuses writes \(.+moved, replaced or deleted while it was open.+\); restart once the disk or the file is fixed$/);
+  });
+});
+
+// ---- Remote carriers: the shopper's reason, the operator's detail ---------------------
+
+/** A carrier registry (carriers.yaml) of remote carriers {id, url}. */
+function registry(dir, carriers) {
+  const lines = ['deadline_ms: 3000', 'carriers:', '  - id: harbor', '    kind: local'];
+  for (const c of carriers)
+    lines.push(`  - id: ${c.id}`, '    kind: remote', `    name: Carrier ${c.id}`, '    rating: A', `    url: ${c.url}`, '    lines: [auto]');
+  const file = path.join(dir, 'carriers.yaml');
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+describe('a remote carrier that fails', () => {
+  let redirector;
+  after(() => redirector?.close());
+
+  it('shows the shopper a neutral reason, never its host or URL; the operator\'s log names them', async () => {
+    redirector = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(302, { Location: 'https://rating.carrier-internal.example:8443/v2/rate' });
+        res.end();
+      });
+    });
+    await new Promise((r) => redirector.listen(0, '127.0.0.1', r));
+    const dir = makeTemp('mq-partner-remote-');
+    const port = await closedPort();
+    const file = registry(dir, [
+      { id: 'down', url: `http://localhost:${port}/rate` },
+      { id: 'moved', url: `http://127.0.0.1:${redirector.address().port}/rate` },
+    ]);
+    const srv = await startServer({ args: ['--carriers', file] });
+    for (const streamed of [false, true]) {
+      const q = await postQuote(srv, EXAMPLE, streamed ? { Accept: 'text/event-stream' } : {});
+      let doc;
+      if (streamed) {
+        assert.equal(q.status, 200, q.text);
+        const quote = q.text.split('\n\n').find((e) => e.startsWith('event: quote\n'));
+        assert.ok(quote, q.text);
+        doc = JSON.parse(quote.slice(quote.indexOf('data: ') + 6));
+        assert.ok(!q.text.includes('localhost') && !q.text.includes('carrier-internal'), q.text);
+      } else {
+        assert.equal(q.status, 201, q.text);
+        doc = q.json;
+      }
+      const by = Object.fromEntries(doc.results.map((r) => [r.carrier.id, r]));
+      assert.deepEqual([by.harbor.status, by.harbor.premium.total], ['quoted', 714]);
+      assert.deepEqual([by.down.status, by.down.reasons], ['error', ['no answer from the carrier: the connection to it failed']]);
+      assert.deepEqual([by.moved.status, by.moved.reasons], ['error', ['HTTP 302 from the carrier: redirects are not followed']]);
+      // the saved quote is what a shopper reads back: the same words
+      const saved = await (await fetch(`${srv.url}/v1/quotes/${doc.quote_id}`)).text();
+      assert.ok(!saved.includes('localhost') && !saved.includes('carrier-internal') && !saved.includes('transport'), saved);
+    }
+    // each carrier's first failure is logged with what exactly failed: curl's
+    // error naming the host, the redirect's target (then a line a second at most)
+    await srv.waitForLog((e) => e.event === 'carrier_call_failed' && e.message.startsWith('Carrier moved'), { timeoutMs: 5000 });
+    await srv.waitForLog((e) => e.event === 'carrier_call_failed' && e.message.startsWith('Carrier down'), { timeoutMs: 5000 });
+    const failures = srv.events().filter((e) => e.event === 'carrier_call_failed').map((e) => e.message);
+    const down = failures.filter((m) => m.startsWith('Carrier down (down): '));
+    const moved = failures.filter((m) => m.startsWith('Carrier moved (moved): '));
+    assert.ok(down.length >= 1 && moved.length >= 1 && down.length + moved.length === failures.length, srv.logs());
+    assert.match(down[0], new RegExp(`^Carrier down \\(down\\): transport: Failed to connect to localhost port ${port}\\b`));
+    assert.equal(moved[0], 'Carrier moved (moved): HTTP 302 from the carrier: redirects are not followed (to https://rating.carrier-internal.example:8443/v2/rate)');
   });
 });
