@@ -92,13 +92,50 @@ bool mq_api_only_get(mq_http_req *r)
 
 /* ---- POST /v1/quotes ----------------------------------------------------- */
 
-static bool is_json_type(const char *ct)
+static const char *skip_ows(const char *p)
 {
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+/* One parameter of a media type, read from just after its ';': when it is
+ * the charset, its value (unquoted) is copied into `charset`. Returns
+ * where the next ';', or the end, is. */
+static const char *media_param(const char *p, char *charset, size_t cap)
+{
+    p = skip_ows(p);
+    size_t nlen = strcspn(p, "=; \t");
+    bool is_charset = nlen == 7 && strncasecmp(p, "charset", 7) == 0;
+    p = skip_ows(p + nlen);
+    if (*p != '=')
+        return p + strcspn(p, ";");
+    p = skip_ows(p + 1);
+    bool quoted = *p == '"';
+    p += quoted;
+    size_t vlen = quoted ? strcspn(p, "\"") : strcspn(p, "; \t");
+    if (is_charset && cap > 0)
+        snprintf(charset, cap, "%.*s", (int)vlen, p);
+    p += vlen + (quoted && p[vlen] == '"');
+    return p + strcspn(p, ";");
+}
+
+bool mq_api_media_is(const char *ct, const char *type, char *charset, size_t cap)
+{
+    if (cap > 0)
+        charset[0] = '\0';
     if (!ct)
         return false;
-    while (*ct == ' ')
-        ct++;
-    return strncasecmp(ct, "application/json", 16) == 0 && (ct[16] == '\0' || ct[16] == ';');
+    ct = skip_ows(ct);
+    size_t n = strlen(type);
+    if (strncasecmp(ct, type, n) != 0)
+        return false;
+    const char *p = skip_ows(ct + n);
+    if (*p != '\0' && *p != ';')
+        return false;
+    while (*p == ';')
+        p = media_param(p + 1, charset, cap);
+    return true;
 }
 
 void mq_api_invalid(mq_http_req *r, const mq_req_errors *errs)
@@ -115,8 +152,21 @@ void mq_api_invalid(mq_http_req *r, const mq_req_errors *errs)
 
 json_t *mq_api_read_json(mq_http_req *r)
 {
-    if (!is_json_type(r->content_type)) {
+    char charset[32], quoted[160];
+    if (!mq_api_media_is(r->content_type, "application/json", charset, sizeof charset)) {
         mq_api_error(r, 415, "unsupported_media_type", "send the request as application/json", "");
+        return NULL;
+    }
+    /* JSON is UTF-8 (RFC 8259 8.1): a body said to be in another charset
+     * was read as UTF-8 all the same, its accented letters refused as
+     * "unable to decode byte 0xe9" or taken for other characters */
+    if (*charset && strcasecmp(charset, "utf-8") != 0 && strcasecmp(charset, "utf8") != 0) {
+        mq_api_error(r, 415, "unsupported_media_type",
+                     mq_arena_printf(&r->arena,
+                                     "send the request as application/json in UTF-8, not in "
+                                     "charset %s",
+                                     mq_req_quoted(charset, quoted)),
+                     "");
         return NULL;
     }
     json_error_t je;

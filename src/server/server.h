@@ -216,9 +216,13 @@ void mq_api_handle(mq_server *s, mq_http_req *r);
  * less time than the registry's (*out: the deadline to use). False with
  * the reply set to 400 invalid_parameter when N is not 1 to 600000. */
 bool mq_api_deadline(mq_server *s, mq_http_req *r, int *out);
+/* Whether a Content-Type is the media type `type` (case-insensitive;
+ * whitespace around it and parameters after it allowed: RFC 9110 8.3.1);
+ * `charset` (cap bytes) receives its charset parameter, unquoted, or "". */
+bool mq_api_media_is(const char *ct, const char *type, char *charset, size_t cap);
 /* The body of a POST as JSON (the caller decrefs); NULL with the reply set
- * to 415 when it is not sent as application/json, or 400 malformed_json
- * naming line:column. */
+ * to 415 when it is not sent as application/json (or names a charset other
+ * than UTF-8), or 400 malformed_json naming line:column. */
 json_t *mq_api_read_json(mq_http_req *r);
 /* 422 invalid_request: the first problem as the message ("path: message"),
  * every problem (up to 32) in details. */

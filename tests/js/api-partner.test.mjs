@@ -140,3 +140,44 @@ describe('a remote carrier that fails', () => {
     assert.equal(moved[0], 'Carrier moved (moved): HTTP 302 from the carrier: redirects are not followed (to https://rating.carrier-internal.example:8443/v2/rate)');
   });
 });
+
+// ---- Content-Type as clients write it ------------------------------------------------
+
+describe('the Content-Type of a body', () => {
+  let srv;
+  after(() => srv?.stop());
+
+  it('takes application/json however a client spells it (RFC 9110: case, whitespace, parameters)', async () => {
+    srv = await startServer();
+    for (const type of ['application/json ; charset=utf-8', 'Application/JSON;charset="UTF-8"', 'application/json;\tcharset=utf8', ' application/json ', 'application/json; foo=bar']) {
+      const q = await postQuote(srv, EXAMPLE, { 'Content-Type': type });
+      assert.equal(q.status, 201, `${type}: ${q.text}`);
+      assert.deepEqual(q.json.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+    }
+  });
+
+  it('refuses JSON said to be in a charset other than UTF-8, naming it, and saves nothing', async () => {
+    srv ??= await startServer();
+    const before = (await (await fetch(`${srv.url}/healthz`)).json()).quotes_saved;
+    for (const [type, charset] of [['application/json; charset=iso-8859-1', 'iso-8859-1'], ['application/json;foo=bar; charset="windows-1252"', 'windows-1252']]) {
+      const q = await postQuote(srv, EXAMPLE, { 'Content-Type': type });
+      assert.equal(q.status, 415, q.text);
+      assert.deepEqual(q.json, {
+        error: { code: 'unsupported_media_type', message: `send the request as application/json in UTF-8, not in charset "${charset}"`, path: '' },
+      });
+    }
+    const other = await postQuote(srv, EXAMPLE, { 'Content-Type': 'application/jsonx' });
+    assert.equal(other.status, 415);
+    assert.equal(other.json.error.message, 'send the request as application/json');
+    assert.equal((await (await fetch(`${srv.url}/healthz`)).json()).quotes_saved, before);
+  });
+
+  it('takes an ACORD request as application/xml with whitespace before its parameters', async () => {
+    srv ??= await startServer();
+    const xml = readFileSync(path.join(REPO_ROOT, 'tests', 'data', 'acord', 'harbor-example-1.xml'));
+    const res = await fetch(`${srv.url}/v1/acord`, { method: 'POST', headers: { 'Content-Type': 'application/xml ; charset=utf-8' }, body: xml });
+    assert.equal(res.status, 201, await res.clone().text());
+    const doc = await res.json();
+    assert.equal(doc.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+  });
+});
