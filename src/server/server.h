@@ -292,7 +292,9 @@ void mq_api_remote_stop(mq_server *s);
  * results) into r->fanout and returns true; *ref is then NULL. */
 bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in, mq_result *res,
                    int n, mq_engine_ref **ref);
-/* Whether a request wants Server-Sent Events (Accept: text/event-stream). */
+/* Whether a request wants Server-Sent Events: its Accept names
+ * text/event-stream with a q above application/json's, or the same q
+ * listed first ("text/event-stream" alone, or before application/json). */
 bool mq_api_wants_stream(const mq_http_req *r);
 /* server.c starts a fan-out: `later` is the suspended connection's handle
  * for mq_server_save_and_answer (non-streamed); `conn` the MHD connection. */

@@ -181,3 +181,41 @@ describe('the Content-Type of a body', () => {
     assert.equal(doc.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
   });
 });
+
+// ---- Accept: JSON or an event stream -------------------------------------------------
+
+describe('POST /v1/quotes and its Accept header', () => {
+  let srv;
+  after(() => srv?.stop());
+
+  it('streams only for a client that prefers text/event-stream to JSON; a generated client listing both gets its 201', async () => {
+    srv = await startServer();
+    const cases = [
+      // what a client generated from the document may send for this operation's two answers
+      ['application/json, text/event-stream', 201],
+      ['text/event-stream;q=0', 201],
+      ['text/event-stream;q=0, application/json', 201],
+      ['application/json;q=1, text/event-stream;q=0.9', 201],
+      ['*/*', 201],
+      // the web page's, and a client asking for the stream
+      ['text/event-stream, application/json', 200],
+      ['text/event-stream', 200],
+      ['Text/Event-Stream', 200],
+      ['application/json;q=0.5, text/event-stream', 200],
+      ['application/json;q=0.9,text/event-stream;level=1;q=0.95', 200],
+    ];
+    for (const [accept, status] of cases) {
+      const q = await postQuote(srv, EXAMPLE, { Accept: accept });
+      assert.equal(q.status, status, `Accept: ${accept}: ${q.text.slice(0, 200)}`);
+      if (status === 201) {
+        assert.equal(q.headers.get('content-type'), 'application/json');
+        assert.equal(q.json.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+      } else {
+        assert.equal(q.headers.get('content-type'), 'text/event-stream');
+        const quote = q.text.split('\n\n').find((e) => e.startsWith('event: quote\n'));
+        const doc = JSON.parse(quote.slice(quote.indexOf('data: ') + 6));
+        assert.equal(doc.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+      }
+    }
+  });
+});
