@@ -11,7 +11,9 @@ import { readFileSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { REPO_ROOT, startServer, stopAll, makeTemp } from './lib/server.mjs';
+import YAML from 'yaml';
+import Ajv from 'ajv';
+import { REPO_ROOT, startServer, stopAll, makeTemp, rawRequest } from './lib/server.mjs';
 
 const EXAMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8'));
 
@@ -216,6 +218,100 @@ describe('POST /v1/quotes and its Accept header', () => {
         const doc = JSON.parse(quote.slice(quote.indexOf('data: ') + 6));
         assert.equal(doc.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
       }
+    }
+  });
+});
+
+// ---- Every operation's errors, as a generated client reads them ----------------------------
+
+const SPEC = YAML.parse(readFileSync(path.join(REPO_ROOT, 'docs', 'openapi.yaml'), 'utf8'));
+const ajv = new Ajv({ allErrors: true, strict: false });
+const BASE = 'https://multiquote.test/partner.json';
+const toAbs = (x) =>
+  Array.isArray(x) ? x.map(toAbs)
+  : x && typeof x === 'object'
+    ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, k === '$ref' ? v.replace('#/components/schemas/', `${BASE}#/definitions/`) : toAbs(v)]))
+    : x;
+ajv.addSchema({ $id: BASE, definitions: toAbs(SPEC.components.schemas) });
+const deref = (o) => {
+  while (o?.$ref) o = o.$ref.slice(2).split('/').reduce((x, k) => x?.[k], SPEC);
+  return o;
+};
+
+/** The response the document gives an operation for `status`: its own, or its default. */
+function documentedError(pathTemplate, method, res) {
+  const op = SPEC.paths[pathTemplate][method];
+  const r = deref(op.responses[String(res.status)] ?? op.responses.default);
+  assert.ok(r, `${method.toUpperCase()} ${pathTemplate} answered ${res.status}, which it does not document (${Object.keys(op.responses)})`);
+  for (const [name, h0] of Object.entries(r.headers ?? {})) {
+    const h = deref(h0);
+    const value = res.headers[name.toLowerCase()];
+    if (h.required) assert.ok(value !== undefined, `${method} ${pathTemplate} ${res.status}: no ${name}`);
+    if (value !== undefined) assert.ok(ajv.validate(toAbs(h.schema), value), `${name}: ${value}: ${ajv.errorsText()}`);
+  }
+  const type = (res.headers['content-type'] || '').split(';')[0];
+  assert.ok(r.content?.[type], `${method} ${pathTemplate} ${res.status}: ${type} is not documented`);
+  const body = JSON.parse(res.text);
+  assert.ok(ajv.validate(toAbs(r.content[type].schema), body), `${method} ${pathTemplate} ${res.status}: ${ajv.errorsText()} ${res.text}`);
+  return body;
+}
+
+/** Every operation of the document, with a URL for it. */
+function operations(quoteId) {
+  const fill = (p) => p.replace('{id}', quoteId).replace('{carrier}', 'harbor').replace('{vin}', '1HGCM82633A004352');
+  return Object.entries(SPEC.paths).flatMap(([p, item]) =>
+    ['get', 'post'].filter((m) => item[m]).map((m) => ({ template: p, method: m, url: fill(p) })),
+  );
+}
+
+describe('every operation of docs/openapi.yaml and the errors it may meet', () => {
+  let srv;
+  after(() => srv?.stop());
+
+  it('documents each error a route answers (its own status or its default), with the Error body and headers', async () => {
+    srv = await startServer({ args: ['--max-url', '256', '--max-headers', '20'] });
+    const q = await postQuote(srv, EXAMPLE);
+    assert.equal(q.status, 201);
+    const ops = operations(q.json.quote_id);
+    assert.equal(ops.length, 12);
+    for (const op of ops) {
+      const method = op.method.toUpperCase();
+      const body = op.method === 'post' ? '{}' : undefined;
+      const headers = op.method === 'post' ? { 'Content-Type': 'application/json' } : {};
+      // a URL over --max-url
+      let res = await rawRequest(`${srv.url}${op.url}?pad=${'x'.repeat(300)}`, { method, headers, body });
+      assert.equal(res.status, 414, `${method} ${op.url}`);
+      assert.equal(documentedError(op.template, op.method, res).error.code, 'uri_too_long');
+      // more header fields than --max-headers
+      const many = { ...headers };
+      for (let i = 0; i < 25; i++) many[`x-partner-${i}`] = String(i);
+      res = await rawRequest(`${srv.url}${op.url}`, { method, headers: many, body });
+      assert.equal(res.status, 431, `${method} ${op.url}`);
+      assert.equal(documentedError(op.template, op.method, res).error.code, 'headers_too_large');
+      // a method the route does not take
+      res = await rawRequest(`${srv.url}${op.url}`, { method: 'DELETE' });
+      assert.equal(res.status, 405, `DELETE ${op.url}`);
+      assert.ok(res.headers.allow.split(', ').includes(method), `DELETE ${op.url}: Allow ${res.headers.allow}`);
+      assert.equal(documentedError(op.template, op.method, res).error.code, 'method_not_allowed');
+    }
+  });
+
+  it('documents 429 and its Retry-After on every /v1 operation', async () => {
+    const limited = await startServer({ rateLimit: true, args: ['--rate-limit', '1', '--rate-burst', '1'] });
+    try {
+      for (const op of operations('q_00000000000000000000000000')) {
+        if (!op.template.startsWith('/v1/')) continue;
+        const method = op.method.toUpperCase();
+        let res;
+        for (let i = 0; i < 3 && res?.status !== 429; i++)
+          res = await rawRequest(`${limited.url}${op.url}`, { method, headers: { 'Content-Type': 'application/json' }, body: op.method === 'post' ? '{}' : undefined });
+        assert.equal(res.status, 429, `${method} ${op.url}: ${res.text}`);
+        const err = documentedError(op.template, op.method, res).error;
+        assert.equal(err.code, 'rate_limited');
+        assert.equal(err.message, `too many requests from your address; retry after ${res.headers['retry-after']} s`);
+      }
+    } finally {
+      await limited.stop();
     }
   });
 });

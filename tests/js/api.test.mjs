@@ -486,8 +486,10 @@ describe('docs/openapi.yaml', () => {
       '413',
       '415',
       '422',
+      '429', // rate limited, with Retry-After
       '500',
       '503', // the store refuses writes after a disk failure (tests/js/faults.test.mjs)
+      'default', // any other error: the same Error body (tests/js/api-partner.test.mjs)
     ]);
     assert.ok(SPEC.paths['/v1/quotes/{id}/worksheet/{carrier}'].get.responses['409']);
     for (const name of [
