@@ -591,6 +591,12 @@ void mq_api_carrier_rate(mq_server *s, mq_http_req *r)
     }
     if (!authorized(r)) {
         mq_api_error(r, 401, "unauthorized", "this carrier endpoint needs its bearer token", "");
+        /* RFC 9110 11.6.1: a 401 says how to authenticate; RFC 6750 3.1:
+         * and, when a token was sent, that it is not the one */
+        r->authenticate =
+            r->conn && MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization")
+                ? "Bearer realm=\"multiquote carrier endpoint\", error=\"invalid_token\""
+                : "Bearer realm=\"multiquote carrier endpoint\"";
         return;
     }
     if (!mq_remote_rate_here(s->registry, id)) {

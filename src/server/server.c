@@ -589,6 +589,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, conn_req *cr, mq_
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
     if (r->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->authenticate)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->authenticate);
     if (cr->retry_after > 0) {
         char secs[16];
         snprintf(secs, sizeof secs, "%d", cr->retry_after);

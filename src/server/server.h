@@ -188,8 +188,9 @@ typedef struct mq_http_req {
     char *response; /* malloc'd body */
     size_t response_len;
     const char *response_type;
-    const char *location; /* optional Location header (static or arena) */
-    const char *allow;    /* for 405 */
+    const char *location;     /* optional Location header (static or arena) */
+    const char *allow;        /* for 405 */
+    const char *authenticate; /* for 401: the WWW-Authenticate header (static) */
     mq_route route;
     mq_arena arena;
     /* POST /v1/quotes may leave its quote to be saved while the connection

@@ -315,3 +315,43 @@ describe('every operation of docs/openapi.yaml and the errors it may meet', () =
     }
   });
 });
+
+// ---- The carrier endpoint's 401 ---------------------------------------------------------
+
+describe('POST /v1/carrier/{id}/rate with MQ_CARRIER_TOKEN set', () => {
+  it('answers 401 with a WWW-Authenticate saying how (RFC 9110 11.6.1, RFC 6750 3.1), as documented', async () => {
+    const saved = process.env.MQ_CARRIER_TOKEN;
+    process.env.MQ_CARRIER_TOKEN = 'tok-partner-1';
+    let node;
+    try {
+      node = await startServer(); // the environment is the server's
+    } finally {
+      if (saved === undefined) delete process.env.MQ_CARRIER_TOKEN;
+      else process.env.MQ_CARRIER_TOKEN = saved;
+    }
+    try {
+      const ask = (auth) =>
+        rawRequest(`${node.url}/v1/carrier/harbor/rate`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) },
+          body: JSON.stringify(EXAMPLE),
+        });
+      for (const [auth, challenge] of [
+        [null, 'Bearer realm="multiquote carrier endpoint"'],
+        ['Bearer tok-partner-2', 'Bearer realm="multiquote carrier endpoint", error="invalid_token"'],
+        ['Basic dXNlcjpwYXNz', 'Bearer realm="multiquote carrier endpoint", error="invalid_token"'],
+      ]) {
+        const res = await ask(auth);
+        assert.equal(res.status, 401, String(auth));
+        assert.equal(res.headers['www-authenticate'], challenge, String(auth));
+        assert.equal(documentedError('/v1/carrier/{id}/rate', 'post', res).error.code, 'unauthorized');
+      }
+      const ok = await ask('Bearer tok-partner-1');
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.headers['www-authenticate'], undefined);
+      assert.equal(JSON.parse(ok.text).premium.total, 714);
+    } finally {
+      await node.stop();
+    }
+  });
+});
