@@ -73,6 +73,22 @@ void mq_api_error(mq_http_req *r, int status, const char *code, const char *mess
     reply_error_doc(r, status, code, message, path, NULL);
 }
 
+bool mq_api_query_known(mq_http_req *r, const char *const *known)
+{
+    const char *unknown = mq_http_unknown_query(r, known);
+    if (!unknown)
+        return true;
+    char q[160], takes[128] = "";
+    size_t at = 0;
+    for (const char *const *k = known; *k && at < sizeof takes; k++)
+        at += (size_t)snprintf(takes + at, sizeof takes - at, "%s%s", k == known ? "" : ", ", *k);
+    mq_api_error(r, 400, "invalid_parameter",
+                 mq_arena_printf(&r->arena, "unknown query parameter %s: this route takes %s",
+                                 mq_req_quoted(unknown, q), takes),
+                 unknown);
+    return false;
+}
+
 static void method_not_allowed(mq_http_req *r, const char *allow)
 {
     char msg[64];
@@ -509,6 +525,9 @@ static void post_quote(mq_server *s, mq_http_req *r)
         method_not_allowed(r, "POST");
         return;
     }
+    static const char *const params[] = {"deadline_ms", NULL};
+    if (!mq_api_query_known(r, params))
+        return;
     int deadline; /* checked whether or not a remote carrier is asked */
     json_t *doc = mq_api_deadline(s, r, &deadline) ? mq_api_read_json(r) : NULL;
     if (!doc)

@@ -88,7 +88,8 @@ static void get_vin(mq_http_req *r, const char *vin)
 static void get_states(mq_http_req *r)
 {
     r->route = ROUTE_STATES;
-    if (!mq_api_only_get(r))
+    static const char *const params[] = {"date", NULL};
+    if (!mq_api_only_get(r) || !mq_api_query_known(r, params))
         return;
     const mq_intake *ik = intake(r);
     if (!ik)
@@ -204,6 +205,9 @@ static void post_acord(mq_server *s, mq_http_req *r)
                      "send the ACORD request as application/xml (or text/xml)", "");
         return;
     }
+    static const char *const params[] = {"format", NULL};
+    if (!mq_api_query_known(r, params))
+        return;
     const char *format = mq_http_query(r, "format");
     if (format && strcmp(format, "acord") != 0 && strcmp(format, "json") != 0) {
         mq_api_error(r, 400, "invalid_parameter", "format is acord or json", "format");

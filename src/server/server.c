@@ -1626,6 +1626,34 @@ const char *mq_http_query(const mq_http_req *r, const char *name)
     return r->conn ? MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;
 }
 
+/* The search of mq_http_unknown_query: the names a route takes, and the
+ * first argument named otherwise. */
+typedef struct query_check {
+    const char *const *known;
+    const char *unknown;
+} query_check;
+
+static enum MHD_Result find_unknown_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    (void)kind;
+    (void)value;
+    query_check *c = cls;
+    for (const char *const *k = c->known; *k; k++)
+        if (strcmp(*k, key) == 0)
+            return MHD_YES;
+    c->unknown = key;
+    return MHD_NO; /* the first is enough */
+}
+
+const char *mq_http_unknown_query(const mq_http_req *r, const char *const *known)
+{
+    query_check c = {known, NULL};
+    if (r->conn)
+        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, find_unknown_arg, &c);
+    return c.unknown;
+}
+
 static int latency_bucket(double ms)
 {
     static const double bounds[MQ_LAT_BUCKETS] = {0.5, 1,   2,   5,   10,   25,

@@ -236,6 +236,10 @@ void mq_api_invalid(mq_http_req *r, const mq_req_errors *errs);
 typedef struct mq_acord mq_acord;
 bool mq_api_carriers_known(mq_server *s, mq_http_req *r, const mq_engine *e, const mq_input *in,
                            int metrics_slot, const mq_acord *x);
+/* Whether every query argument is one of the route's `known` names
+ * (NULL-terminated): false with the reply set to 400 invalid_parameter
+ * naming the first that is not (a typo, ?deadline=500, is not ignored). */
+bool mq_api_query_known(mq_http_req *r, const char *const *known);
 /* True for GET and HEAD (answered with the headers GET would have); any
  * other method gets 405 with Allow: GET, HEAD and false. */
 bool mq_api_only_get(mq_http_req *r);
@@ -282,6 +286,9 @@ struct MHD_Response;
 void mq_server_secure_response(struct MHD_Response *resp);
 /* server.c: the URL's query argument `name` (decoded), or NULL. */
 const char *mq_http_query(const mq_http_req *r, const char *name);
+/* The first query argument whose name is none of `known` (NULL-terminated),
+ * or NULL when every one is known. */
+const char *mq_http_unknown_query(const mq_http_req *r, const char *const *known);
 
 /* ---- api_remote.c: remote carriers, fan-out and streaming ------------ */
 

@@ -355,3 +355,42 @@ describe('POST /v1/carrier/{id}/rate with MQ_CARRIER_TOKEN set', () => {
     }
   });
 });
+
+// ---- Query parameters ---------------------------------------------------------------------
+
+describe('a query parameter an operation does not take', () => {
+  let srv;
+  after(() => srv?.stop());
+
+  it('is refused 400 naming it where the operation takes others (a typo is never ignored); nothing is saved', async () => {
+    srv = await startServer();
+    const saved = async () => (await (await fetch(`${srv.url}/healthz`)).json()).quotes_saved;
+    const before = await saved();
+    const xml = readFileSync(path.join(REPO_ROOT, 'tests', 'data', 'acord', 'harbor-example-1.xml'));
+    for (const [method, url, type, body, template, name, takes] of [
+      ['POST', '/v1/quotes?deadline=500', 'application/json', JSON.stringify(EXAMPLE), '/v1/quotes', 'deadline', 'deadline_ms'],
+      ['POST', '/v1/quotes?deadline_ms=500&Deadline_ms=1', 'application/json', JSON.stringify(EXAMPLE), '/v1/quotes', 'Deadline_ms', 'deadline_ms'],
+      ['POST', '/v1/acord?fromat=acord', 'application/xml', xml, '/v1/acord', 'fromat', 'format'],
+      ['GET', '/v1/states?day=2026-01-01', undefined, undefined, '/v1/states', 'day', 'date'],
+    ]) {
+      const res = await rawRequest(`${srv.url}${url}`, { method, headers: type ? { 'Content-Type': type } : {}, body });
+      assert.equal(res.status, 400, `${url}: ${res.text}`);
+      assert.deepEqual(documentedError(template, method.toLowerCase(), res), {
+        error: { code: 'invalid_parameter', message: `unknown query parameter "${name}": this route takes ${takes}`, path: name },
+      });
+    }
+    assert.equal(await saved(), before);
+    // the parameters each takes are still taken; other routes ignore a query
+    const q = await postQuote(srv, EXAMPLE, {});
+    assert.equal(q.status, 201);
+    const fast = await fetch(`${srv.url}/v1/quotes?deadline_ms=500`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(EXAMPLE) });
+    assert.equal(fast.status, 201);
+    const acord = await fetch(`${srv.url}/v1/acord?format=acord`, { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: xml });
+    assert.equal(acord.status, 201);
+    assert.match(acord.headers.get('content-type'), /^application\/xml/);
+    assert.equal((await fetch(`${srv.url}/v1/states?date=2026-01-01`)).status, 200);
+    assert.equal((await fetch(`${srv.url}/healthz?probe=1`)).status, 200);
+    assert.equal((await fetch(`${srv.url}/v1/carriers?nocache=2`)).status, 200);
+    assert.equal(await saved(), before + 3);
+  });
+});
