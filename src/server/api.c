@@ -1119,9 +1119,49 @@ static void get_metrics(mq_server *s, mq_http_req *r)
     r->response_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
+/* Whether the n bytes at p could be a route's path: one of the fixed
+ * ones, or a quote's, a VIN's or a carrier endpoint's with its variable
+ * part. */
+static bool route_path(const char *p, size_t n)
+{
+    static const char *const fixed[] = {"/v1/quotes", "/v1/carriers",     "/v1/plans", "/v1/states",
+                                        "/v1/acord",  "/v1/openapi.yaml", "/healthz",  "/metrics"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (strlen(fixed[i]) == n && strncmp(fixed[i], p, n) == 0)
+            return true;
+    static const char *const under[] = {"/v1/quotes/", "/v1/vin/", "/v1/carrier/"};
+    for (size_t i = 0; i < sizeof under / sizeof under[0]; i++)
+        if (n > strlen(under[i]) && strncmp(under[i], p, strlen(under[i])) == 0)
+            return true;
+    return false;
+}
+
+/* A route's path with a trailing '/' is no route (POST /v1/quotes/ was
+ * answered "no quote with this id", GET /v1/carriers/ "no such
+ * resource"): the 404 says what to send instead, to a client whose base
+ * URL ends in '/'. */
+static bool trailing_slash(mq_http_req *r)
+{
+    size_t n = strlen(r->path);
+    if (n < 2 || r->path[n - 1] != '/')
+        return false;
+    while (n > 1 && r->path[n - 1] == '/')
+        n--;
+    if (!route_path(r->path, n))
+        return false;
+    mq_api_error(r, 404, "not_found",
+                 mq_arena_printf(&r->arena,
+                                 "no such resource: no route's path ends with \"/\" (send %.*s)",
+                                 (int)n, r->path),
+                 "");
+    return true;
+}
+
 void mq_api_handle(mq_server *s, mq_http_req *r)
 {
     const char *p = r->path;
+    if (trailing_slash(r))
+        return;
     if (strcmp(p, "/v1/quotes") == 0)
         post_quote(s, r);
     else if (strncmp(p, "/v1/quotes/", 11) == 0)

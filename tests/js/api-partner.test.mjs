@@ -394,3 +394,39 @@ describe('a query parameter an operation does not take', () => {
     assert.equal(await saved(), before + 3);
   });
 });
+
+// ---- A base URL ending in "/" ---------------------------------------------------------
+
+describe('a route\'s path with a trailing slash', () => {
+  let srv;
+  after(() => srv?.stop());
+
+  it('answers 404 saying which path to send, not "no quote with this id"; nothing is saved', async () => {
+    srv = await startServer();
+    const q = await postQuote(srv, EXAMPLE);
+    assert.equal(q.status, 201);
+    const id = q.json.quote_id;
+    for (const [method, url, want] of [
+      ['POST', '/v1/quotes/', '/v1/quotes'],
+      ['POST', '/v1/quotes//', '/v1/quotes'],
+      ['GET', '/v1/carriers/', '/v1/carriers'],
+      ['GET', `/v1/quotes/${id}/`, `/v1/quotes/${id}`],
+      ['GET', '/v1/vin/1HGCM82633A004352/', '/v1/vin/1HGCM82633A004352'],
+      ['GET', '/healthz/', '/healthz'],
+    ]) {
+      const res = await rawRequest(`${srv.url}${url}`, {
+        method,
+        headers: method === 'POST' ? { 'Content-Type': 'application/json' } : {},
+        body: method === 'POST' ? JSON.stringify(EXAMPLE) : undefined,
+      });
+      assert.equal(res.status, 404, url);
+      assert.deepEqual(JSON.parse(res.text), {
+        error: { code: 'not_found', message: `no such resource: no route's path ends with "/" (send ${want})`, path: '' },
+      });
+    }
+    assert.equal((await (await fetch(`${srv.url}/healthz`)).json()).quotes_saved, 1);
+    // what is no route without its slash either is the plain 404
+    const other = await rawRequest(`${srv.url}/v1/nothing/`);
+    assert.deepEqual(JSON.parse(other.text), { error: { code: 'not_found', message: 'no such resource', path: '' } });
+  });
+});
