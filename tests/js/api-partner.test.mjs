@@ -130,6 +130,10 @@ describe('a remote carrier that fails', () => {
       const saved = await (await fetch(`${srv.url}/v1/quotes/${doc.quote_id}`)).text();
       assert.ok(!saved.includes('localhost') && !saved.includes('carrier-internal') && !saved.includes('transport'), saved);
     }
+    // the catalog a partner reads lists them as the document says
+    const catalog = await (await fetch(`${srv.url}/v1/carriers`)).json();
+    assert.ok(ajv.validate({ $ref: `${BASE}#/definitions/Carriers` }, catalog), ajv.errorsText());
+    assert.deepEqual(catalog.carriers.map((c) => [c.id, c.kind === 'remote']), [['harbor', false], ['down', true], ['moved', true]]);
     // each carrier's first failure is logged with what exactly failed: curl's
     // error naming the host, the redirect's target (then a line a second at most)
     await srv.waitForLog((e) => e.event === 'carrier_call_failed' && e.message.startsWith('Carrier moved'), { timeoutMs: 5000 });
@@ -225,7 +229,7 @@ describe('POST /v1/quotes and its Accept header', () => {
 // ---- Every operation's errors, as a generated client reads them ----------------------------
 
 const SPEC = YAML.parse(readFileSync(path.join(REPO_ROOT, 'docs', 'openapi.yaml'), 'utf8'));
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, multipleOfPrecision: 9 }); // as api.test.mjs: 111.82 is a multiple of 0.01
 const BASE = 'https://multiquote.test/partner.json';
 const toAbs = (x) =>
   Array.isArray(x) ? x.map(toAbs)
@@ -350,6 +354,7 @@ describe('POST /v1/carrier/{id}/rate with MQ_CARRIER_TOKEN set', () => {
       assert.equal(ok.status, 200, ok.text);
       assert.equal(ok.headers['www-authenticate'], undefined);
       assert.equal(JSON.parse(ok.text).premium.total, 714);
+      assert.ok(ajv.validate({ $ref: `${BASE}#/definitions/Result` }, JSON.parse(ok.text)), ajv.errorsText());
     } finally {
       await node.stop();
     }
@@ -428,5 +433,32 @@ describe('a route\'s path with a trailing slash', () => {
     // what is no route without its slash either is the plain 404
     const other = await rawRequest(`${srv.url}/v1/nothing/`);
     assert.deepEqual(JSON.parse(other.text), { error: { code: 'not_found', message: 'no such resource', path: '' } });
+  });
+});
+
+// ---- The event stream's events against the document ------------------------------------
+
+describe('POST /v1/quotes as an event stream', () => {
+  let srv;
+  after(() => srv?.stop());
+
+  it('sends result events that are Results and a quote event that is the QuoteResponse saved', async () => {
+    srv = await startServer();
+    for (const file of ['oh-single-driver.json']) {
+      const q = await postQuote(srv, JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', file), 'utf8')), { Accept: 'text/event-stream' });
+      assert.equal(q.status, 200);
+      const events = q.text.split('\n\n').filter(Boolean).map((e) => {
+        const [, name] = /^event: (\w+)\n/.exec(e);
+        return { name, data: JSON.parse(e.slice(e.indexOf('data: ') + 6)) };
+      });
+      const results = events.filter((e) => e.name === 'result');
+      const last = events.at(-1);
+      assert.equal(last.name, 'quote');
+      assert.equal(results.length, last.data.results.length);
+      for (const r of results) assert.ok(ajv.validate({ $ref: `${BASE}#/definitions/Result` }, r.data), `${ajv.errorsText()} ${JSON.stringify(r.data).slice(0, 300)}`);
+      assert.ok(ajv.validate({ $ref: `${BASE}#/definitions/QuoteResponse` }, last.data), ajv.errorsText());
+      const saved = await fetch(`${srv.url}/v1/quotes/${last.data.quote_id}`);
+      assert.deepEqual(await saved.json(), last.data);
+    }
   });
 });
