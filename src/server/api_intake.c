@@ -8,8 +8,8 @@
  * rates and saves it as POST /v1/quotes does (the saved request is the
  * mapped contract JSON, so worksheets and requotes work unchanged), with the
  * carrier registry's local carriers as bundles are (remote carriers are not
- * asked here), and answers the contract's JSON, or with ?format=acord a
- * PersAutoPolicyQuoteInqRs.
+ * asked here), and answers the contract's JSON, or with ?format=acord (or
+ * an Accept preferring XML) a PersAutoPolicyQuoteInqRs.
  * mq_api_intake_check is the hook POST /v1/quotes runs after the request
  * parser. The reference data is the program-wide mq_intake_default().
  */
@@ -195,6 +195,16 @@ done:
     mq_server_engine_release(s, ref);
 }
 
+/* The answer in ACORD XML: ?format=acord, or with no format an Accept
+ * that prefers XML to JSON (an ACORD client's "Accept: application/xml");
+ * ?format=json, or any wildcard, answers the contract's JSON. */
+static bool wants_acord(const mq_http_req *r, const char *format)
+{
+    if (format)
+        return strcmp(format, "acord") == 0;
+    return mq_http_prefers(r, "application/xml") || mq_http_prefers(r, "text/xml");
+}
+
 static void post_acord(mq_server *s, mq_http_req *r)
 {
     r->route = ROUTE_ACORD;
@@ -230,7 +240,7 @@ static void post_acord(mq_server *s, mq_http_req *r)
         }
         return;
     }
-    rate_and_answer(s, r, &in, x, format && strcmp(format, "acord") == 0);
+    rate_and_answer(s, r, &in, x, wants_acord(r, format));
     mq_acord_free(x);
 }
 

@@ -1621,6 +1621,83 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return ret;
 }
 
+/* One media range of an Accept header: whether it names the type asked
+ * about, how closely it names JSON, and its q in thousandths (RFC 9110
+ * 12.4.2, 12.5.1). */
+typedef struct accept_range {
+    int json;    /* how closely it names application/json: 3 exactly, 2 by
+                    "application" and any subtype, 1 by any type, 0 not */
+    bool wanted; /* the type asked about, named exactly */
+    int q;       /* 0..1000 */
+} accept_range;
+
+/* The q of a range's parameters [p, end), p at its first ';': 1000
+ * without one; "q=0.5" is 500 (three decimals at most, as RFC 9110 says). */
+static int accept_q(const char *p, const char *end)
+{
+    while (p < end) {
+        p++; /* past the ';' */
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (end - p >= 3 && (p[0] | 0x20) == 'q' && p[1] == '=') {
+            p += 2;
+            if (*p == '1')
+                return 1000;
+            int q = 0;
+            if (*p == '0' && p + 1 < end && p[1] == '.')
+                for (int i = 2, scale = 100; i < 5 && p + i < end && p[i] >= '0' && p[i] <= '9';
+                     i++, scale /= 10)
+                    q += (p[i] - '0') * scale;
+            return q;
+        }
+        const char *next = memchr(p, ';', (size_t)(end - p));
+        p = next ? next : end;
+    }
+    return 1000;
+}
+
+static accept_range accept_read(const char *p, const char *end, const char *type)
+{
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    const char *semi = memchr(p, ';', (size_t)(end - p));
+    const char *type_end = semi ? semi : end;
+    while (type_end > p && (type_end[-1] == ' ' || type_end[-1] == '\t'))
+        type_end--;
+    size_t n = (size_t)(type_end - p);
+#define IS(t) (n == sizeof(t) - 1 && strncasecmp(p, t, n) == 0)
+    accept_range a = {.json = IS("application/json") ? 3
+                              : IS("application/*")  ? 2
+                                                     : IS("*/*"),
+                      .wanted = n == strlen(type) && strncasecmp(p, type, n) == 0,
+                      .q = semi ? accept_q(semi, end) : 1000};
+#undef IS
+    return a;
+}
+
+bool mq_http_prefers(const mq_http_req *r, const char *type)
+{
+    const char *accept =
+        r->conn ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept") : NULL;
+    if (!accept || !strcasestr(accept, type))
+        return false; /* the usual case, at the cost of one search */
+    int want_q = -1, json_q = 0, json_how = 0;
+    bool json_first = false;
+    for (const char *p = accept; *p;) {
+        const char *end = p + strcspn(p, ",");
+        accept_range a = accept_read(p, end, type);
+        if (a.wanted && want_q < 0)
+            want_q = a.q;
+        if (a.json > json_how) {
+            json_how = a.json;
+            json_q = a.q;
+            json_first = want_q < 0;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return want_q > 0 && (want_q > json_q || (want_q == json_q && !json_first));
+}
+
 const char *mq_http_query(const mq_http_req *r, const char *name)
 {
     return r->conn ? MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;

@@ -286,6 +286,15 @@ struct MHD_Response;
 void mq_server_secure_response(struct MHD_Response *resp);
 /* server.c: the URL's query argument `name` (decoded), or NULL. */
 const char *mq_http_query(const mq_http_req *r, const char *name);
+/* Whether the request's Accept prefers `type` (a media type, no wildcard)
+ * to JSON, the API's answer by default: it names `type` itself (a
+ * wildcard never chooses it), with a q above 0 and above application/json's
+ * (the most specific range naming JSON), or the same q and listed first.
+ * So "text/event-stream, application/json" (the web page) prefers the
+ * stream, and "application/json, text/event-stream", what a client
+ * generated from docs/openapi.yaml may send for an operation with both
+ * answers, or any wildcard, prefers JSON. */
+bool mq_http_prefers(const mq_http_req *r, const char *type);
 /* The first query argument whose name is none of `known` (NULL-terminated),
  * or NULL when every one is known. */
 const char *mq_http_unknown_query(const mq_http_req *r, const char *const *known);
@@ -300,9 +309,8 @@ void mq_api_remote_stop(mq_server *s);
  * results) into r->fanout and returns true; *ref is then NULL. */
 bool mq_api_fanout(mq_server *s, mq_http_req *r, json_t *doc, const mq_input *in, mq_result *res,
                    int n, mq_engine_ref **ref);
-/* Whether a request wants Server-Sent Events: its Accept names
- * text/event-stream with a q above application/json's, or the same q
- * listed first ("text/event-stream" alone, or before application/json). */
+/* Whether a request wants Server-Sent Events (mq_http_prefers
+ * "text/event-stream"). */
 bool mq_api_wants_stream(const mq_http_req *r);
 /* server.c starts a fan-out: `later` is the suspended connection's handle
  * for mq_server_save_and_answer (non-streamed); `conn` the MHD connection. */

@@ -462,3 +462,43 @@ describe('POST /v1/quotes as an event stream', () => {
     }
   });
 });
+
+// ---- ACORD answers as an ACORD client asks for them ----------------------------------------
+
+describe('POST /v1/acord and its Accept header', () => {
+  let srv;
+  after(() => srv?.stop());
+
+  it('answers ACORD XML to a client that prefers XML, JSON otherwise; ?format decides over Accept', async () => {
+    srv = await startServer();
+    const xml = readFileSync(path.join(REPO_ROOT, 'tests', 'data', 'acord', 'harbor-example-1.xml'));
+    for (const [query, accept, answer] of [
+      ['', 'application/xml', 'xml'],
+      ['', 'text/xml', 'xml'],
+      ['', 'application/xml, application/json', 'xml'],
+      ['', 'application/json;q=0.5, text/xml', 'xml'],
+      ['', 'application/json, application/xml', 'json'],
+      ['', 'application/xml;q=0', 'json'],
+      ['', '*/*', 'json'],
+      ['', null, 'json'],
+      ['?format=json', 'application/xml', 'json'],
+      ['?format=acord', 'application/json', 'xml'],
+    ]) {
+      const res = await fetch(`${srv.url}/v1/acord${query}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/xml', ...(accept ? { Accept: accept } : {}) },
+        body: xml,
+      });
+      const text = await res.text();
+      assert.equal(res.status, 201, `${query} ${accept}: ${text.slice(0, 200)}`);
+      if (answer === 'xml') {
+        assert.equal(res.headers.get('content-type'), 'application/xml; charset=utf-8', `${query} ${accept}`);
+        assert.match(text, /<PersAutoPolicyQuoteInqRs>/);
+        assert.match(text, /<FullTermAmt>\s*<Amt>714\.00<\/Amt>/);
+      } else {
+        assert.equal(res.headers.get('content-type'), 'application/json', `${query} ${accept}`);
+        assert.equal(JSON.parse(text).results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+      }
+    }
+  });
+});
