@@ -185,6 +185,14 @@ json_t *mq_api_read_json(mq_http_req *r)
                      "");
         return NULL;
     }
+    /* a UTF-8 byte order mark, which some clients write before the text
+     * (.NET's UTF8Encoding, Windows tools), is ignored as RFC 8259 8.1
+     * allows: it failed as "'[' or '{' expected near '\xef\xbb\xbf'" (an
+     * invisible character), and would go on to remote carriers otherwise */
+    if (r->body_len >= 3 && memcmp(r->body, "\xef\xbb\xbf", 3) == 0) {
+        r->body += 3;
+        r->body_len -= 3;
+    }
     json_error_t je;
     json_t *doc = mq_jr_load(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
     if (!doc) {

@@ -502,3 +502,31 @@ describe('POST /v1/acord and its Accept header', () => {
     }
   });
 });
+
+// ---- A byte order mark before the JSON ---------------------------------------------------
+
+describe('a JSON body that starts with a UTF-8 byte order mark', () => {
+  let srv;
+  after(() => srv?.stop());
+
+  it('is read as the JSON after it (RFC 8259 8.1), rated and saved without it', async () => {
+    srv = await startServer();
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const res = await rawRequest(`${srv.url}/v1/quotes`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json; charset=utf-8' },
+      body: Buffer.concat([bom, Buffer.from(JSON.stringify(EXAMPLE))]),
+    });
+    assert.equal(res.status, 201, res.text);
+    const doc = JSON.parse(res.text);
+    assert.equal(doc.results.find((r) => r.carrier.id === 'harbor').premium.total, 714);
+    // its worksheet re-rates the saved request: the same total
+    const ws = await fetch(`${srv.url}/v1/quotes/${doc.quote_id}/worksheet/harbor`);
+    assert.equal(ws.status, 200);
+    // a mark alone is still no JSON, and says where
+    const empty = await rawRequest(`${srv.url}/v1/quotes`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: bom });
+    assert.equal(empty.status, 400);
+    assert.equal(JSON.parse(empty.text).error.code, 'malformed_json');
+    assert.match(JSON.parse(empty.text).error.message, /^invalid JSON at 1:0: /);
+  });
+});
