@@ -467,14 +467,19 @@ static bool same_secret(const char *got, const char *want)
     return sodium_memcmp(a, b, sizeof a) == 0;
 }
 
+bool mq_api_carrier_bearer(void *conn)
+{
+    const char *token = getenv("MQ_CARRIER_TOKEN");
+    if (!token || !*token || !conn)
+        return false;
+    const char *got = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    return got && strncmp(got, "Bearer ", 7) == 0 && same_secret(got + 7, token);
+}
+
 static bool authorized(const mq_http_req *r)
 {
     const char *token = getenv("MQ_CARRIER_TOKEN");
-    if (!token || !*token)
-        return true;
-    const char *got =
-        r->conn ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization") : NULL;
-    return got && strncmp(got, "Bearer ", 7) == 0 && same_secret(got + 7, token);
+    return !token || !*token || mq_api_carrier_bearer(r->conn);
 }
 
 /* The carrier id of /v1/carrier/{id}/rate, or NULL. */

@@ -1255,12 +1255,17 @@ static bool client_key(mq_server *s, struct MHD_Connection *conn, mq_rl_key *key
 }
 
 /* API routes count against the client's rate; the page and its files, the
- * health check and metrics do not. */
+ * health check and metrics do not, nor do calls to the carrier endpoint
+ * that bear its token (MQ_CARRIER_TOKEN): another node asking this one for
+ * every quote of its shoppers makes more than a shopper's 20 a second, and
+ * its 429s became its results' errors and opened its circuit to us. */
 static bool rate_limited(mq_server *s, struct MHD_Connection *conn, const char *url,
                          int *retry_after)
 {
     mq_rl_key key;
-    if (!s->ratelimit || strncmp(url, "/v1/", 4) != 0 || !client_key(s, conn, &key))
+    if (!s->ratelimit || strncmp(url, "/v1/", 4) != 0 ||
+        (strncmp(url, "/v1/carrier/", 12) == 0 && mq_api_carrier_bearer(conn)) ||
+        !client_key(s, conn, &key))
         return false;
     return !mq_rl_take(s->ratelimit, &key, now_ns(), retry_after);
 }

@@ -301,6 +301,10 @@ const char *mq_http_unknown_query(const mq_http_req *r, const char *const *known
 
 /* ---- api_remote.c: remote carriers, fan-out and streaming ------------ */
 
+/* Whether a connection's request bears the carrier endpoint's token
+ * (Authorization: Bearer MQ_CARRIER_TOKEN); false when none is set. */
+bool mq_api_carrier_bearer(void *conn);
+
 /* Loads --carriers and starts the fan-out (nothing without it). */
 bool mq_api_remote_start(mq_server *s, char *err, size_t errlen);
 void mq_api_remote_stop(mq_server *s);

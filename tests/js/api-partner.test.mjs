@@ -530,3 +530,43 @@ describe('a JSON body that starts with a UTF-8 byte order mark', () => {
     assert.match(JSON.parse(empty.text).error.message, /^invalid JSON at 1:0: /);
   });
 });
+
+// ---- The carrier endpoint and the per-client rate limit ------------------------------------
+
+describe('a node calling this one\'s carrier endpoint with its token', () => {
+  it('is not held to a shopper\'s rate limit; calls without the token, and other routes, are', async () => {
+    const saved = process.env.MQ_CARRIER_TOKEN;
+    process.env.MQ_CARRIER_TOKEN = 'tok-partner-rate';
+    let node;
+    try {
+      node = await startServer({ rateLimit: true, args: ['--rate-limit', '1', '--rate-burst', '2'] });
+    } finally {
+      if (saved === undefined) delete process.env.MQ_CARRIER_TOKEN;
+      else process.env.MQ_CARRIER_TOKEN = saved;
+    }
+    try {
+      const rate = (auth) =>
+        rawRequest(`${node.url}/v1/carrier/harbor/rate`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) },
+          body: JSON.stringify(EXAMPLE),
+        });
+      // ten calls at once from the calling node: every one rated
+      const calls = await Promise.all(Array.from({ length: 10 }, () => rate('Bearer tok-partner-rate')));
+      for (const c of calls) {
+        assert.equal(c.status, 200, c.text);
+        assert.equal(JSON.parse(c.text).premium.total, 714);
+      }
+      // without the token: the burst of two (each a 401), then 429
+      const wrong = [];
+      for (let i = 0; i < 3; i++) wrong.push((await rate('Bearer guess')).status);
+      assert.deepEqual(wrong, [401, 401, 429]);
+      // a shopper's route from the same address is limited as before
+      const carriers = await rawRequest(`${node.url}/v1/carriers`);
+      assert.equal(carriers.status, 429);
+      assert.match(carriers.headers['retry-after'], /^[1-9][0-9]*$/);
+    } finally {
+      await node.stop();
+    }
+  });
+});
