@@ -223,7 +223,8 @@ bool mq_api_deadline(mq_server *s, mq_http_req *r, int *out);
 bool mq_api_media_is(const char *ct, const char *type, char *charset, size_t cap);
 /* The body of a POST as JSON (the caller decrefs); NULL with the reply set
  * to 415 when it is not sent as application/json (or names a charset other
- * than UTF-8), or 400 malformed_json naming line:column. */
+ * than UTF-8), or 400 malformed_json naming line:column. A UTF-8 byte order
+ * mark before the text is skipped, r->body and r->body_len moved past it. */
 json_t *mq_api_read_json(mq_http_req *r);
 /* 422 invalid_request: the first problem as the message ("path: message"),
  * every problem (up to 32) in details. */
