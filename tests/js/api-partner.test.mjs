@@ -13,7 +13,7 @@ import net from 'node:net';
 import path from 'node:path';
 import YAML from 'yaml';
 import Ajv from 'ajv';
-import { REPO_ROOT, startServer, stopAll, makeTemp, rawRequest } from './lib/server.mjs';
+import { REPO_ROOT, startServer, stopAll, makeTemp, rawRequest, runCli } from './lib/server.mjs';
 
 const EXAMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8'));
 
@@ -144,6 +144,13 @@ describe('a remote carrier that fails', () => {
     assert.ok(down.length >= 1 && moved.length >= 1 && down.length + moved.length === failures.length, srv.logs());
     assert.match(down[0], new RegExp(`^Carrier down \\(down\\): transport: Failed to connect to localhost port ${port}\\b`));
     assert.equal(moved[0], 'Carrier moved (moved): HTTP 302 from the carrier: redirects are not followed (to https://rating.carrier-internal.example:8443/v2/rate)');
+    // the command line shows the same reasons, and its operator the details on stderr
+    const cli = await runCli(['quote', '--carriers', file, '--json', path.join(REPO_ROOT, 'examples', 'oh-single-driver.json')]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const byCli = Object.fromEntries(JSON.parse(cli.stdout).results.map((r) => [r.carrier.id, r]));
+    assert.deepEqual(byCli.down.reasons, ['no answer from the carrier: the connection to it failed']);
+    assert.match(cli.stderr, new RegExp(`^multiquote: Carrier down \\(down\\): transport: Failed to connect to localhost port ${port}\\b`, 'm'));
+    assert.match(cli.stderr, /^multiquote: Carrier moved \(moved\): HTTP 302 from the carrier: redirects are not followed \(to https:\/\/rating\.carrier-internal\.example:8443\/v2\/rate\)$/m);
   });
 });
 
