@@ -327,10 +327,15 @@ bool mq_vin_decode(const mq_intake *ik, const char *vin, mq_vin *out)
     memset(out, 0, sizeof *out);
     if (!vin)
         vin = "";
-    size_t len = strlen(vin);
-    for (size_t i = 0; i < len && i < MQ_VIN_LEN; i++) { /* kept printable for messages */
-        unsigned char c = (unsigned char)vin[i];
-        out->vin[i] = c > 0x20 && c < 0x7f ? (char)toupper(c) : '?';
+    /* its characters (UTF-8 code points, not bytes: "éé" has 2), the first
+     * 17 kept printable for messages, one '?' for any that is not ASCII */
+    size_t len = 0;
+    for (const unsigned char *p = (const unsigned char *)vin; *p; p++) {
+        if ((*p & 0xC0) == 0x80)
+            continue; /* a continuation byte of the character before */
+        if (len < MQ_VIN_LEN)
+            out->vin[len] = *p > 0x20 && *p < 0x7f ? (char)toupper(*p) : '?';
+        len++;
     }
     const char *s = out->vin;
     if (len != MQ_VIN_LEN)

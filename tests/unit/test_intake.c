@@ -141,6 +141,16 @@ static void test_ioq_and_length_refused(void **state)
     assert_string_equal(d.errors[0], "has 18 characters; a VIN has 17");
     assert_false(mq_vin_decode(ik, "1HG-M82633A004352", &d));
     assert_string_equal(d.errors[0], "position 4 is not a letter or digit");
+    /* characters, not bytes: "é" is two bytes of UTF-8 (it said "has 4
+     * characters" for "éé", and named the positions of bytes) */
+    assert_false(mq_vin_decode(ik, "\xc3\xa9\xc3\xa9", &d));
+    assert_string_equal(d.errors[0], "has 2 characters; a VIN has 17");
+    assert_string_equal(d.errors[1], "position 1 is not a letter or digit");
+    assert_string_equal(d.errors[2], "position 2 is not a letter or digit");
+    assert_false(mq_vin_decode(ik, "1HG\xc3\x89M82633A004352", &d));
+    assert_string_equal(d.errors[0], "position 4 is not a letter or digit");
+    assert_int_equal(d.nerrors, 1);
+    assert_string_equal(d.vin, "1HG?M82633A004352");
     assert_false(mq_vin_decode(ik, NULL, &d));
     assert_false(mq_vin_decode(ik, "", &d));
     /* U, Z and 0 are never year codes */
