@@ -505,21 +505,49 @@ static const char *content_type(const char *name)
     return "application/octet-stream";
 }
 
+enum { STATIC_FILE_MAX = 4 * BODY_MAX };
+
+/* A file that will not be served (a 404 at its address), and why. */
+static void warn_not_served(const char *fs_path, const char *why)
+{
+    char where[600], text[300];
+    json_quoted(fs_path, where, sizeof where);
+    json_quoted(why, text, sizeof text);
+    log_line("\"event\":\"warning\",\"message\":\"a file is not served\",\"file\":%s,"
+             "\"reason\":%s",
+             where, text);
+}
+
+/* Reads fs_path whole, to serve at url; false after logging why it will
+ * not be served (it cannot be read, it is a folder, or it is larger than
+ * STATIC_FILE_MAX: before, such a file was cut there and served). */
 static bool add_file(mq_server *s, const char *fs_path, const char *url)
 {
     FILE *f = fopen(fs_path, "rb");
-    if (!f)
+    if (!f) {
+        warn_not_served(fs_path, strerror(errno));
         return false;
-    char *body = malloc(BODY_MAX * 4);
-    size_t n = body ? fread(body, 1, BODY_MAX * 4, f) : 0;
+    }
+    char *body = malloc(STATIC_FILE_MAX + 1);
+    size_t n = body ? fread(body, 1, STATIC_FILE_MAX + 1, f) : 0;
+    int read_errno = body && ferror(f) ? errno : 0;
     fclose(f);
-    struct mq_static_file *files = realloc(s->files, sizeof(*files) * (size_t)(s->nfiles + 1));
-    if (!body || !files) {
-        free(body);
+    const char *why = !body                 ? "out of memory"
+                      : read_errno          ? strerror(read_errno)
+                      : n > STATIC_FILE_MAX ? "larger than 4 MiB"
+                                            : NULL;
+    char *shrunk = why ? NULL : realloc(body, n ? n : 1); /* only its bytes stay allocated */
+    char *path = shrunk ? strdup(url) : NULL;
+    struct mq_static_file *files =
+        path ? realloc(s->files, sizeof(*files) * (size_t)(s->nfiles + 1)) : NULL;
+    if (!files) {
+        warn_not_served(fs_path, why ? why : "out of memory");
+        free(shrunk ? shrunk : body);
+        free(path);
         return false;
     }
     s->files = files;
-    s->files[s->nfiles++] = (struct mq_static_file){strdup(url), body, n, content_type(url)};
+    s->files[s->nfiles++] = (struct mq_static_file){path, shrunk, n, content_type(url)};
     return true;
 }
 

@@ -12,7 +12,7 @@
 // Run: MQ_BIN=/work/main/build/multiquote node --test --test-reporter=tap tests/js/hardening.test.mjs
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
@@ -1042,5 +1042,27 @@ describe('startup options and the startup log', () => {
     assert.equal(warn.web_dir, path.join(dir, 'no"web'));
     await srv.cleanup();
     assertJsonLines(srv.logs());
+  });
+
+  it('a web file that cannot be served is named in the log, not cut short or passed over', async () => {
+    const web = path.join(makeTemp('mq-js-web-'), 'web');
+    mkdirSync(path.join(web, 'sub'), { recursive: true });
+    writeFileSync(path.join(web, 'index.html'), '<!doctype html><title>t</title>');
+    const big = Buffer.alloc(4 * 1024 * 1024 + 1, 'a');
+    writeFileSync(path.join(web, 'big.js'), big);
+    writeFileSync(path.join(web, 'edge.js'), big.subarray(1)); // exactly 4 MiB: served whole
+    const srv = await startServer({ args: ['--web', web] });
+    try {
+      const not = srv.events().filter((e) => e.message === 'a file is not served');
+      assert.deepEqual(not.map((e) => [path.basename(e.file), e.reason]).sort(),
+        [['big.js', 'larger than 4 MiB'], ['sub', 'Is a directory']]);
+      // before, big.js was served cut at 4 MiB with a 200
+      assert.equal((await fetch(`${srv.url}/static/big.js`)).status, 404);
+      const edge = await fetch(`${srv.url}/static/edge.js`);
+      assert.equal(edge.status, 200);
+      assert.equal((await edge.arrayBuffer()).byteLength, 4 * 1024 * 1024);
+    } finally {
+      await srv.cleanup();
+    }
   });
 });
