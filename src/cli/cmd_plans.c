@@ -1,7 +1,9 @@
 /* cmd_plans.c -- `multiquote check` and `multiquote carriers`.
  *
  * check loads a plans folder and prints every diagnostic (file:line:
- * message), or a one-line summary when all is well; --schema prints the
+ * message), then what mq_engine_lint finds (ZIP codes and territories that
+ * match no row: errors where a shopper would get one, else warnings), or a
+ * one-line summary when there is no error; --schema prints the
  * rating vocabulary plans can use, straight from the engine's schema.
  * carriers lists each carrier with its lines, states and plan versions.
  */
@@ -33,6 +35,37 @@ static void print_schema(void)
     }
 }
 
+/* mq_zip_in_state from the intake's state rules: ZIP codes PPP00-PPP99 are
+ * the state's and street addresses (not the IRS's 733, which requests may
+ * not use). */
+static bool zip_prefix_in_state(void *ctx, int state, int prefix)
+{
+    char zip[8];
+    snprintf(zip, sizeof zip, "%03d00", prefix);
+    return mq_state_of_zip(ctx, zip) == state && !mq_zip_owner(ctx, zip);
+}
+
+/* Prints the lint's errors and warnings (mq_engine_lint); the number of
+ * errors. Without the state rules the ZIP codes are not checked, and
+ * check says so. */
+static int lint(const mq_engine *e)
+{
+    char err[512];
+    const mq_intake *ik = mq_intake_default(err, sizeof err);
+    if (!ik)
+        fprintf(stderr, "multiquote: warning: ZIP codes not checked: %s\n", err);
+    mq_diags errors = {0}, warnings = {0};
+    mq_engine_lint(e, ik ? zip_prefix_in_state : NULL, (void *)ik, &errors, &warnings);
+    for (int i = 0; i < errors.count; i++)
+        fprintf(stderr, "%s\n", errors.items[i].text);
+    for (int i = 0; i < warnings.count; i++)
+        fprintf(stderr, "%s\n", warnings.items[i].text);
+    int n = errors.count;
+    mq_diags_free(&errors);
+    mq_diags_free(&warnings);
+    return n;
+}
+
 int cli_check(const cli_opts *o)
 {
     if (o->schema) {
@@ -43,10 +76,14 @@ int cli_check(const cli_opts *o)
     mq_engine *e = cli_load_engine(dir);
     if (!e)
         return CLI_FAIL;
-    int n = mq_engine_plan_count(e);
-    printf("%s: %d plan%s valid\n", dir, n, n == 1 ? "" : "s");
+    int n = mq_engine_plan_count(e), bad = lint(e);
+    if (bad)
+        fprintf(stderr, "multiquote: %d problem%s in the plans under %s\n", bad,
+                bad == 1 ? "" : "s", dir);
+    else
+        printf("%s: %d plan%s valid\n", dir, n, n == 1 ? "" : "s");
     mq_engine_free(e);
-    return CLI_OK;
+    return bad ? CLI_FAIL : CLI_OK;
 }
 
 static const char *field(json_t *obj, const char *key)

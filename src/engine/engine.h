@@ -290,6 +290,19 @@ void mq_engine_free(mq_engine *e);
 
 int mq_engine_plan_count(const mq_engine *e);
 
+/* Whether ZIP codes PPP00-PPP99 (prefix PPP, 0-999) are street addresses
+ * of `state` (an MQ_DOM_STATE code): the intake's state rules say. */
+typedef bool (*mq_zip_in_state)(void *ctx, int state, int prefix);
+/* What `multiquote check` adds to loading (docs/plan-format.md §6): each
+ * table looked up by a ZIP field must have a row for every ZIP code of the
+ * plan's states (in_state: NULL skips this), and each table looked up by a
+ * variable that is a lookup itself (vehicle.territory) a row for every
+ * value that variable's table gives. A miss where the shopper would get an
+ * error (a table without missing:) goes to `errors`, one the table's
+ * missing: answers to `warnings`, with rows no such lookup can reach. */
+void mq_engine_lint(const mq_engine *e, mq_zip_in_state in_state, void *ctx, mq_diags *errors,
+                    mq_diags *warnings);
+
 /* ---- YAML files (plan.c), shared by the plan, market and carrier
  * registry loaders ---------------------------------------------------- */
 

@@ -493,6 +493,7 @@ typedef struct compiler {
     parser *p;
     mq_prog *prog;
     int depth, capcode, capk;
+    int line; /* of the expression in plan.yaml, for mq_env_note_use */
 } compiler;
 
 static mq_prog *compile_sub(compiler *c, const mq_scope *scope, node *n, vinfo *vi);
@@ -794,6 +795,7 @@ static bool date_arg(mq_builtin fn, int i)
 
 static mq_table *find_table(mq_compile_env *env, const char *name);
 static int add_lookup(compiler *c, const mq_table *t, int col, int pos);
+static void note_use(compiler *c, const mq_table *t, int col, const node *k, int pos);
 
 static mq_type mq_type_of(vtype t)
 {
@@ -871,6 +873,7 @@ static void compile_interp(compiler *c, const mq_scope *scope, node *n, vinfo *v
     vinfo xi;
     compile_node(c, scope, n->args[1], &xi);
     bind_key(c, t, 0, xi, n->args[1]->pos);
+    note_use(c, t, col < 0 ? 0 : col, NULL, n->pos);
     int li = add_lookup(c, t, col < 0 ? 0 : col, n->pos);
     if (li >= 0)
         emit(c, OP_INTERP, 0, li, 0);
@@ -990,10 +993,41 @@ static void compile_lookup(compiler *c, const mq_scope *scope, node *n, vinfo *v
         compile_node(c, scope, n->args[k], &ki);
         bind_key(c, t, k, ki, n->args[k]->pos);
     }
+    note_use(c, t, col, n->args[0], n->pos);
     int li = add_lookup(c, t, col, n->pos);
     if (li >= 0)
         emit(c, OP_LOOKUP, t->nkeys, li, 1 - t->nkeys);
     *vi = (vinfo){T_NUM, 0};
+}
+
+bool mq_env_note_use(mq_compile_env *env, const mq_table *t, int column, const char *name, int line)
+{
+    if (env->nuses == env->capuses) {
+        int cap = env->capuses ? 2 * env->capuses : 8;
+        mq_key_use *uses = realloc(env->uses, (size_t)cap * sizeof(*uses));
+        if (!uses)
+            return false;
+        env->uses = uses;
+        env->capuses = cap;
+    }
+    char *copy = name ? strdup(name) : NULL;
+    if (name && !copy)
+        return false;
+    env->uses[env->nuses++] = (mq_key_use){t, column, copy, line};
+    return true;
+}
+
+/* Notes the lookup of one-key table t by key node k (mq_env_note_use):
+ * by its name when it is a plain field or variable ("policy." left out). */
+static void note_use(compiler *c, const mq_table *t, int col, const node *k, int pos)
+{
+    if (c->env->dry_run || c->p->error || t->nkeys != 1)
+        return;
+    const char *name = k && k->kind == N_REF && strncmp(k->name, "self.", 5) != 0 ? k->name : NULL;
+    if (name && strncmp(name, "policy.", 7) == 0)
+        name += 7;
+    if (!mq_env_note_use(c->env, t, col, name, c->line))
+        fail(c->p, pos, "out of memory");
 }
 
 static int add_lookup(compiler *c, const mq_table *t, int col, int pos)
@@ -1177,7 +1211,7 @@ mq_prog *mq_expr_compile(mq_compile_env *env, const mq_scope *scope, const char 
         fail(&p, p.tok.pos, "unexpected text after the expression");
     mq_prog *pr = calloc(1, sizeof(*pr));
     if (pr && !p.error) {
-        compiler c = {.env = env, .p = &p, .prog = pr};
+        compiler c = {.env = env, .p = &p, .prog = pr, .line = line};
         vinfo vi;
         compile_node(&c, scope, root, &vi);
         if (!mq_prog_finish(pr))

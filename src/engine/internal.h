@@ -396,6 +396,18 @@ typedef struct mq_var_decl {
     int run_end; /* one past the last variable of the run this one is in */
 } mq_var_decl;
 
+/* A lookup of a table of one key, noted as it is compiled for `multiquote
+ * check`'s coverage checks (mq_engine_lint), not for rating: the table, the
+ * value column it reads, the name its key is when that is a plain field or
+ * variable ("vehicle.garaging_zip", "territory": the policy's without
+ * "policy."; NULL for any other expression) and its plan.yaml line. */
+typedef struct mq_key_use {
+    const mq_table *table;
+    int column;
+    char *name; /* owned */
+    int line;
+} mq_key_use;
+
 typedef struct mq_compile_env {
     const mq_line_def *line;
     mq_table **tables;
@@ -410,7 +422,15 @@ typedef struct mq_compile_env {
     /* set while compiling a variable: the variables it reads */
     int *deps;
     int ndeps, capdeps;
+    /* every lookup of a one-key table compiled (not in a dry run) */
+    mq_key_use *uses;
+    int nuses, capuses;
 } mq_compile_env;
+
+/* Notes a lookup of t (one key) by `name` (NULL: not a plain name) at
+ * `line` in env->uses; false when memory runs out. */
+bool mq_env_note_use(mq_compile_env *env, const mq_table *t, int column, const char *name,
+                     int line);
 
 /* Compiles `text` (found at file:line:col) in `scope`. Returns NULL with a
  * diagnostic on error. *type_out receives the result type (may be NULL). */
@@ -749,6 +769,9 @@ struct mq_plan {
     /* bit per input field (of each kind) the derived variables can read,
      * link fields included (reads.c): a re-rating memo compares these */
     uint64_t var_reads[MQ_ENT_COUNT];
+    /* the lookups of its one-key tables (mq_key_use), for mq_engine_lint */
+    mq_key_use *uses;
+    int nuses;
     /* the plan compiled into C at build time (native.c), or NULL */
     const struct mq_native *native;
     /* everything above that is text lives in this plan-lifetime arena */

@@ -10,7 +10,10 @@
  * that count the same discounts share one discount group. The loader keeps
  * going after an error so one `multiquote check` reports every problem, each
  * as file:line: message. The engine is the set of loaded plans plus version
- * selection (select.c indexes it once loaded).
+ * selection (select.c indexes it once loaded). Each lookup of a one-key
+ * table is noted as it is compiled (mq_key_use), so that mq_engine_lint,
+ * which `multiquote check` runs, can tell the ZIP codes and territories a
+ * plan has no rate for.
  */
 #include "internal.h"
 
@@ -830,6 +833,36 @@ static uint64_t coverage_mask(loader *L, struct fy_node *list, const char *where
     return mask;
 }
 
+/* The plain field or variable name `text` is (mq_key_use.name: the
+ * policy's without "policy."), or NULL when it is any other expression. */
+static const char *plain_name(const char *text)
+{
+    if (!text || !*text || strncmp(text, "self.", 5) == 0)
+        return NULL;
+    for (const char *c = text; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '_' || *c == '.'))
+            return NULL;
+    return strncmp(text, "policy.", 7) == 0 ? text + 7 : text;
+}
+
+/* Notes table step st's lookup of its one-key table, once per value
+ * column it reads (mq_key_use, for mq_engine_lint). */
+static void note_step_uses(loader *L, const mq_step *st, struct fy_node *key)
+{
+    if (!st->table || st->table->nkeys != 1 || !st->keys || !st->keys[0])
+        return;
+    const char *name = plain_name(scalar(L, key, "key"));
+    for (int c = 0; c < L->env.line->ncoverages; c++) {
+        int col = st->column_for[c];
+        bool seen = col < 0;
+        for (int c2 = 0; !seen && c2 < c; c2++)
+            seen = st->column_for[c2] == col;
+        if (!seen && !mq_env_note_use(&L->env, st->table, col, name, node_line(key)))
+            ERR(L, key, "out of memory");
+    }
+}
+
 /* mq_step.key_loads and where each key is, when every key is a load. */
 static void settle_key_loads(mq_step *st)
 {
@@ -903,6 +936,7 @@ static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
                 t->name, L->env.line->coverages[c].code);
         st->column_for[c] = col;
     }
+    note_step_uses(L, st, fy_node_sequence_get_by_index(keys, 0));
 }
 
 /* Every value of table t's column col that a table step multiplies by must
@@ -1331,6 +1365,9 @@ static void plan_free(mq_plan *p)
             mq_prog_free(st->items[d].when);
         }
     }
+    for (int i = 0; i < p->nuses; i++)
+        free(p->uses[i].name);
+    free(p->uses);
     mq_arena_free(&p->mem);
     free(p);
 }
@@ -1781,6 +1818,8 @@ done:
     free(L.env.vars);
     free(L.env.deps);
     free(L.env.failed_tables);
+    p->uses = L.env.uses; /* the plan's now, freed with it */
+    p->nuses = L.env.nuses;
     if (doc)
         fy_document_destroy(doc);
     free(text);
@@ -2238,4 +2277,232 @@ const mq_plan *mq_engine_find_version(const mq_engine *e, const char *plan_id, c
             strcmp(e->plans[i]->version, version) == 0)
             return e->plans[i];
     return NULL;
+}
+
+/* ---- Coverage of the lookups (multiquote check) ------------------------
+ * A plan can load and still answer shoppers with errors: a ZIP code of its
+ * state that its territory table has no row for, a territory that the
+ * territory table gives but the territory factor table has no row for.
+ * Only one-key tables looked up by a plain name are checked (mq_key_use):
+ * by a ZIP field, every ZIP code of the plan's states; by a variable that is
+ * itself a lookup (vehicle.territory: territory[vehicle.garaging_zip]),
+ * every value that table's column holds. A miss in a table without
+ * missing: is an error (the shopper's result would be one); with
+ * missing:, a warning (the carrier may mean it). */
+
+/* Whether `name` is a request field holding a ZIP code (zip, garaging_zip). */
+static bool is_zip_field(const mq_line_def *l, const char *name)
+{
+    int kind = MQ_ENT_POLICY;
+    const char *field = name, *dot = strchr(name, '.');
+    for (int k = 1; dot && k < MQ_ENT_COUNT; k++)
+        if (l->entity_names[k] && strlen(l->entity_names[k]) == (size_t)(dot - name) &&
+            strncmp(name, l->entity_names[k], (size_t)(dot - name)) == 0)
+            kind = k, field = dot + 1;
+    size_t n = strlen(field);
+    return mq_field_find(l, (mq_entity_kind)kind, field) >= 0 &&
+           (strcmp(field, "zip") == 0 || (n > 4 && strcmp(field + n - 4, "_zip") == 0));
+}
+
+/* The variable of p named `name` (as mq_key_use names it) when it is a
+ * plain lookup of a one-key table (FORM_LOOKUP), else NULL. */
+static const mq_var_decl *lookup_variable(const mq_plan *p, const char *name)
+{
+    const mq_line_def *l = mq_line_get(p->line);
+    for (int i = 0; name && i < p->nvars; i++) {
+        const mq_var_decl *v = &p->vars[i];
+        char full[160];
+        if (v->kind == MQ_ENT_POLICY)
+            snprintf(full, sizeof full, "%s", v->name);
+        else
+            snprintf(full, sizeof full, "%s.%s", l->entity_names[v->kind], v->name);
+        if (strcmp(full, name) == 0)
+            return v->prog && v->prog->form == FORM_LOOKUP && v->prog->nlookups == 1 &&
+                           v->prog->lookups[0].table->nkeys == 1
+                       ? v
+                       : NULL;
+    }
+    return NULL;
+}
+
+/* Whether an earlier use of p (before index i) reads the same table and
+ * column by the same name: each is checked once. */
+static bool checked_before(const mq_plan *p, int i)
+{
+    const mq_key_use *u = &p->uses[i];
+    for (int j = 0; j < i; j++)
+        if (p->uses[j].table == u->table && p->uses[j].column == u->column && p->uses[j].name &&
+            strcmp(p->uses[j].name, u->name) == 0)
+            return true;
+    return false;
+}
+
+static double table_value(const mq_table *t, double key, int column)
+{
+    return mq_table_lookup(t, &key, column);
+}
+
+/* What a shopper gets from a lookup of t that finds nothing. */
+static const char *miss_outcome(const mq_table *t)
+{
+    return t->miss == MISS_UNAVAILABLE ? "the carrier unavailable (missing: unavailable)"
+           : t->miss == MISS_DECLINE   ? "a decline (missing: decline)"
+                                       : "an error, not a quote";
+}
+
+/* How to mend a miss that would be a shopper's error. */
+static const char *fix_hint(const mq_table *t)
+{
+    return t->miss == MISS_ERROR ? ": add the rows, or give the table a missing: "
+                                   "{unavailable: \"...\"} (docs/plan-format.md §6)"
+                                 : "";
+}
+
+/* Ranges of ZIP codes that one lookup misses, written as "47900-47999,
+ * 47901", at most 6 of them, and how many codes in all. */
+typedef struct zip_gaps {
+    char text[160];
+    int nranges, count;
+    int from, last; /* the range being gathered; -1: none */
+} zip_gaps;
+
+static void gaps_flush(zip_gaps *g)
+{
+    if (g->from < 0)
+        return;
+    size_t n = strlen(g->text);
+    if (g->nranges < 6 && g->from == g->last)
+        snprintf(g->text + n, sizeof g->text - n, "%s%05d", n ? ", " : "", g->from);
+    else if (g->nranges < 6)
+        snprintf(g->text + n, sizeof g->text - n, "%s%05d-%05d", n ? ", " : "", g->from, g->last);
+    g->nranges++;
+    g->from = -1;
+}
+
+static void gaps_add(zip_gaps *g, int zip)
+{
+    if (g->from >= 0 && zip != g->last + 1)
+        gaps_flush(g);
+    if (g->from < 0)
+        g->from = zip;
+    g->last = zip;
+    g->count++;
+}
+
+/* Every ZIP code of each state of p (its 3-digit prefixes, as in_state
+ * says; none ending in 000) that use u's table has no row or value for. */
+static void lint_zip_use(const mq_plan *p, const mq_key_use *u, mq_zip_in_state in_state, void *ctx,
+                         mq_diags *errors, mq_diags *warnings)
+{
+    const mq_table *t = u->table;
+    for (int s = 0; s < p->nstates; s++) {
+        zip_gaps g = {.from = -1};
+        for (int prefix = 0; prefix < 1000; prefix++) {
+            if (!in_state(ctx, p->states[s], prefix))
+                continue;
+            /* a code ending in 000 (43000) is no delivery address's: plans
+             * start their ranges at 43001, as the state's codes do */
+            for (int zip = prefix * 100; zip < prefix * 100 + 100; zip++)
+                if (zip % 1000 != 0 && isnan(table_value(t, zip, u->column)))
+                    gaps_add(&g, zip);
+        }
+        gaps_flush(&g);
+        if (!g.count)
+            continue;
+        mq_diag_add(t->miss == MISS_ERROR ? errors : warnings,
+                    "%s:%d: %s%s[%s]: %s has no rate for %d ZIP code%s of %s (%s%s); a shopper "
+                    "there gets %s%s",
+                    p->file, u->line, t->miss == MISS_ERROR ? "" : "warning: ", t->name, u->name,
+                    table_path(p, t), g.count, g.count == 1 ? "" : "s",
+                    mq_symbol_name(MQ_DOM_STATE, p->states[s]), g.text,
+                    g.nranges > 6 ? " and more" : "", miss_outcome(t), fix_hint(t));
+    }
+}
+
+/* Every value variable v (a lookup of table t0) can take must have a row
+ * and a value in use u's table: reported at the row of t0 giving it. */
+static void lint_chain_use(const mq_plan *p, const mq_key_use *u, const mq_var_decl *v,
+                           mq_diags *errors, mq_diags *warnings)
+{
+    const mq_table *t0 = v->prog->lookups[0].table, *t = u->table;
+    int c0 = v->prog->lookups[0].column;
+    for (int r = 0; r < t0->nrows; r++) {
+        double x = t0->values[r * t0->nvalues + c0];
+        bool seen = isnan(x);
+        for (int q = 0; !seen && q < r; q++)
+            seen = t0->values[q * t0->nvalues + c0] == x;
+        if (seen || !isnan(table_value(t, x, u->column)))
+            continue;
+        mq_diag_add(t->miss == MISS_ERROR ? errors : warnings,
+                    "%s:%d: %s%s is %g here, but %s has no rate for %g (%s[%s], %s:%d); a "
+                    "shopper there gets %s%s",
+                    t0->file, t0->row_lines[r], t->miss == MISS_ERROR ? "" : "warning: ", u->name,
+                    x, table_path(p, t), x, t->name, u->name, p->file, u->line, miss_outcome(t),
+                    fix_hint(t));
+    }
+}
+
+/* Whether value x is one that a lookup variable keying table t can give:
+ * *all is false when some lookup of t is keyed otherwise. */
+static bool value_given(const mq_plan *p, const mq_table *t, double x, bool *all)
+{
+    *all = true;
+    bool given = false;
+    for (int i = 0; i < p->nuses; i++) {
+        if (p->uses[i].table != t)
+            continue;
+        const mq_var_decl *v = lookup_variable(p, p->uses[i].name);
+        if (!v) {
+            *all = false;
+            return false;
+        }
+        const mq_table *t0 = v->prog->lookups[0].table;
+        for (int r = 0; r < t0->nrows && !given; r++)
+            given = t0->values[r * t0->nvalues + v->prog->lookups[0].column] == x;
+    }
+    return given;
+}
+
+/* A row of one-key table t keyed by a number that none of the lookup
+ * variables keying it can give (a territory no ZIP code maps to): it
+ * rates no one, which is a typo more often than not. */
+static void lint_unreached_rows(const mq_plan *p, const mq_table *t, mq_diags *warnings)
+{
+    if (t->nkeys != 1)
+        return;
+    for (int r = 0; r < t->nrows; r++) {
+        const mq_cell *c = &t->cells[r];
+        bool all;
+        if (c->kind != CELL_EXACT || c->boolean || value_given(p, t, c->lo, &all) || !all)
+            continue;
+        const char *by = NULL;
+        for (int i = 0; i < p->nuses && !by; i++)
+            by = p->uses[i].table == t ? p->uses[i].name : NULL;
+        if (by)
+            mq_diag_add(warnings,
+                        "%s:%d: warning: %s %g: %s gives no %s %g, so this row rates no one",
+                        t->file, t->row_lines[r], t->key_names[0], c->lo,
+                        table_path(p, lookup_variable(p, by)->prog->lookups[0].table), by, c->lo);
+    }
+}
+
+void mq_engine_lint(const mq_engine *e, mq_zip_in_state in_state, void *ctx, mq_diags *errors,
+                    mq_diags *warnings)
+{
+    for (int i = 0; i < e->nplans; i++) {
+        const mq_plan *p = e->plans[i];
+        const mq_line_def *l = mq_line_get(p->line);
+        for (int u = 0; u < p->nuses; u++) {
+            const mq_key_use *use = &p->uses[u];
+            if (!use->name || checked_before(p, u))
+                continue;
+            const mq_var_decl *v = lookup_variable(p, use->name);
+            if (in_state && is_zip_field(l, use->name))
+                lint_zip_use(p, use, in_state, ctx, errors, warnings);
+            else if (v)
+                lint_chain_use(p, use, v, errors, warnings);
+        }
+        for (int t = 0; t < p->ntables; t++)
+            lint_unreached_rows(p, p->tables[t], warnings);
+    }
 }
