@@ -636,6 +636,7 @@ typedef struct mq_discount {
     mq_prog *amount;
     mq_prog *when;
     uint64_t coverages;
+    int line; /* in plan.yaml, for messages */
 } mq_discount;
 
 typedef struct mq_step {

@@ -984,6 +984,30 @@ static void item_within_step(loader *L, struct fy_node *list, const mq_discount 
             st->name);
 }
 
+/* A discount item named like one before it, in this step (st, being
+ * loaded) or an earlier one, on a coverage both count for: the discount
+ * would be taken twice (one listed twice, or a second discounts step
+ * repeating the first's). Items of one name on different coverages (an
+ * anti-theft credit of 10% on comp and 5% on coll) are fine. */
+static void check_discount_once(loader *L, const mq_step *st, const mq_discount *d)
+{
+    const mq_plan *p = L->p;
+    for (int s = 0; s <= p->nsteps && d->name; s++) {
+        const mq_step *o = s < p->nsteps ? &p->steps[s] : st;
+        for (int i = 0; o->kind == STEP_DISCOUNTS && i < o->nitems; i++) {
+            const mq_discount *e = &o->items[i];
+            uint64_t both = e->coverages & d->coverages;
+            if (!e->name || strcmp(e->name, d->name) != 0 || !both)
+                continue;
+            err_at(L, d->line,
+                   "discount %s is already in step %s (line %d) for coverage %s: it would be "
+                   "taken twice (if the two never apply together, give them different names)",
+                   d->name, o->name, e->line, L->env.line->coverages[__builtin_ctzll(both)].code);
+            return;
+        }
+    }
+}
+
 static void load_discounts(loader *L, struct fy_node *dn, mq_step *st)
 {
     static const char *const keys[] = {"cap", "items", NULL};
@@ -1027,6 +1051,8 @@ static void load_discounts(loader *L, struct fy_node *dn, mq_step *st)
         d->coverages = coverage_mask(L, get(in, "coverages"), where);
         item_within_step(L, get(in, "coverages"), d, st);
         d->coverages &= st->coverages;
+        d->line = node_line(in);
+        check_discount_once(L, st, d);
         st->nitems++;
     }
 }

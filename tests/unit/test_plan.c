@@ -777,6 +777,41 @@ static mq_result *rate_edited(const char *cmd, mq_arena *a)
     return res;
 }
 
+/* A discount listed twice in a step, or repeated by a second discounts
+ * step, on a coverage both count for, was taken twice (Paperless 6%, not
+ * 3%): an error at the second item naming the first. One name on disjoint
+ * coverages is a discount of two amounts, and rates (Harbor's coll: 198 x
+ * 1.22 x 0.97 x 0.95 x (1 - 0.05 - 0.03 - 0.05) = 193.66 -> 194, not 205). */
+static void a_discount_counts_once(void **state)
+{
+    (void)state;
+    char *m =
+        load_broken("        - {name: Paperless, amount: 0.03, when: applicant.paperless}",
+                    "&\\n        - {name: Paperless, amount: 0.03, when: applicant.paperless}");
+    assert_string_equal(m, "plan.yaml:112: discount Paperless is already in step Discounts (line "
+                           "111) for coverage bi: it would be taken twice (if the two never apply "
+                           "together, give them different names)");
+    free(m);
+    m = load_broken("^rounding:", "  - name: Discounts again\\n    discounts:\\n      items:\\n"
+                                  "        - {name: Homeowner, amount: 0.05, when: "
+                                  "applicant.homeowner}\\nrounding:");
+    assert_string_equal(m, "plan.yaml:117: discount Homeowner is already in step Discounts (line "
+                           "110) for coverage bi: it would be taken twice (if the two never apply "
+                           "together, give them different names)");
+    free(m);
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_result *r = rate_edited("sed -i 's/        - {name: Anti-theft, amount: 0.10, when: "
+                               "vehicle.anti_theft, coverages: \\[comp\\]}/&\\n        - "
+                               "{name: Anti-theft, amount: 0.05, when: vehicle.anti_theft, "
+                               "coverages: [coll]}/' plan.yaml",
+                               &a);
+    assert_int_equal(r->status, MQ_QUOTED);
+    assert_int_equal(r->coverages[5].cents, 19400);
+    assert_int_equal(r->total_cents, 71400 - 1100);
+    mq_arena_free(&a);
+}
+
 static void assert_error(const mq_result *r, const char *reason)
 {
     assert_int_equal(r->status, MQ_ERROR);
@@ -910,6 +945,7 @@ int main(void)
         cmocka_unit_test(bad_values_in_steps_are_errors_naming_the_step),
         cmocka_unit_test(coverage_lists_that_apply_to_nothing_are_errors),
         cmocka_unit_test(interp_needs_two_exact_points),
+        cmocka_unit_test(a_discount_counts_once),
     };
     return cmocka_run_group_tests_name("plan", tests, make_two_versions, remove_tmp);
 }
