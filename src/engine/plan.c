@@ -1559,6 +1559,31 @@ static int add_yaml_errors(struct fy_diag *diag, const char *display, mq_diags *
     return n;
 }
 
+/* The 1-based line of the document's first alias (*name, also the value
+ * of a merge key, <<: *name), with its name in `name`; 0 when it has none.
+ * The loaders read the tree as written, without resolving aliases, so an
+ * alias would be read as the text "name" rather than the value it stands
+ * for: an error rather than a plan read wrongly. */
+static int first_alias_line(struct fy_document *doc, char *name, size_t namelen)
+{
+    struct fy_document_iterator *it = fy_document_iterator_create();
+    if (!it)
+        return 0;
+    int line = 0;
+    struct fy_node *n;
+    fy_document_iterator_node_start(it, fy_document_root(doc));
+    while (!line && (n = fy_document_iterator_node_next(it)))
+        if (fy_node_is_alias(n)) {
+            size_t len = 0;
+            const char *s = fy_node_get_scalar(n, &len);
+            snprintf(name, namelen, "%.*s", s ? (int)(len < 64 ? len : 64) : 0, s ? s : "");
+            line = node_line(n);
+            line = line > 0 ? line : 1;
+        }
+    fy_document_iterator_destroy(it);
+    return line;
+}
+
 /* Checks text (mq_yaml_check_text) and parses it, libfyaml's errors
  * collected rather than printed: libfyaml 0.7.12 crashes formatting some
  * errors for printing, which FYPCF_QUIET alone does not avoid (found by
@@ -1568,7 +1593,7 @@ static int add_yaml_errors(struct fy_diag *diag, const char *display, mq_diags *
 static struct fy_document *parse_yaml(const char *text, size_t len, const char *display,
                                       const char *what, mq_diags *d, int max_errors)
 {
-    char why[128];
+    char why[128], alias[80];
     int line = mq_yaml_check_text(text, len, why, sizeof why);
     if (line) {
         mq_diag_add(d, "%s:%d: %s", display, line, why);
@@ -1592,6 +1617,11 @@ static struct fy_document *parse_yaml(const char *text, size_t len, const char *
         mq_diag_add(d, "%s:%d: a second YAML document: the file holds one %s", display, line, what);
     else if (doc && add_yaml_errors(diag, display, d, max_errors))
         ; /* the second document is not even valid YAML */
+    else if (doc && (line = first_alias_line(doc, alias, sizeof alias)) > 0)
+        mq_diag_add(d,
+                    "%s:%d: a YAML alias (*%s): anchors, aliases and merge keys (<<: *%s) are not "
+                    "read; write the value out",
+                    display, line, alias, alias);
     else if (doc) {
         fy_diag_destroy(diag);
         return doc;

@@ -672,6 +672,41 @@ static void empty_files_and_second_documents(void **state)
     }
 }
 
+/* A YAML alias is read as the tree holds it, its name and not the value
+ * anchored: an eligibility reason `*who` was shown to shoppers as "who",
+ * and `coll: *pd` was "coll must be a mapping". Each is refused at the
+ * alias, merge keys included; an anchor no alias uses is harmless. */
+static void yaml_aliases_are_refused(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {
+        {"sed -i -e 's/^  name: Harbor Mutual/  name: \\&who Harbor Mutual/' "
+         "-e 's/reason: A listed driver has 12.*/reason: *who/' plan.yaml",
+         "plan.yaml:62: a YAML alias (*who): anchors, aliases and merge keys (<<: *who) are not "
+         "read; write the value out"},
+        {"sed -i -e 's/^  pd:   {base: 118.00}/  pd:   \\&liab {base: 118.00}/' "
+         "-e 's/^  med:  {base: 14.00}/  med:  {<<: *liab}/' plan.yaml",
+         "plan.yaml:69: a YAML alias (*liab): anchors, aliases and merge keys (<<: *liab) are not "
+         "read; write the value out"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *m = load_edited(cases[i][0]);
+        assert_string_equal(m, cases[i][1]);
+        free(m);
+    }
+    sh("rm -rf %s/anchored && cp -r %s/v1 %s/anchored && sed -i 's/^  pd:   {base: 118.00}/  pd:   "
+       "\\&liab {base: 118.00}/' %s/anchored/plan.yaml",
+       tmpdir, tmpdir, tmpdir, tmpdir);
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/anchored", tmpdir);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    assert_non_null(e);
+    assert_int_equal(d.count, 0);
+    mq_engine_free(e);
+    sh("rm -rf %s/anchored", tmpdir);
+}
+
 /* The line mq_yaml_check_text names for `text` (0: accepted), and its why. */
 static int check(const char *text, size_t len, const char *want_why)
 {
@@ -946,6 +981,7 @@ int main(void)
         cmocka_unit_test(coverage_lists_that_apply_to_nothing_are_errors),
         cmocka_unit_test(interp_needs_two_exact_points),
         cmocka_unit_test(a_discount_counts_once),
+        cmocka_unit_test(yaml_aliases_are_refused),
     };
     return cmocka_run_group_tests_name("plan", tests, make_two_versions, remove_tmp);
 }
