@@ -795,7 +795,7 @@ static bool date_arg(mq_builtin fn, int i)
 
 static mq_table *find_table(mq_compile_env *env, const char *name);
 static int add_lookup(compiler *c, const mq_table *t, int col, int pos);
-static void note_use(compiler *c, const mq_table *t, int col, const node *k, int pos);
+static void note_use(compiler *c, const mq_table *t, int col, const node *k, int pos, bool interp);
 
 static mq_type mq_type_of(vtype t)
 {
@@ -873,7 +873,7 @@ static void compile_interp(compiler *c, const mq_scope *scope, node *n, vinfo *v
     vinfo xi;
     compile_node(c, scope, n->args[1], &xi);
     bind_key(c, t, 0, xi, n->args[1]->pos);
-    note_use(c, t, col < 0 ? 0 : col, NULL, n->pos);
+    note_use(c, t, col < 0 ? 0 : col, NULL, n->pos, true);
     int li = add_lookup(c, t, col < 0 ? 0 : col, n->pos);
     if (li >= 0)
         emit(c, OP_INTERP, 0, li, 0);
@@ -993,14 +993,15 @@ static void compile_lookup(compiler *c, const mq_scope *scope, node *n, vinfo *v
         compile_node(c, scope, n->args[k], &ki);
         bind_key(c, t, k, ki, n->args[k]->pos);
     }
-    note_use(c, t, col, n->args[0], n->pos);
+    note_use(c, t, col, n->args[0], n->pos, false);
     int li = add_lookup(c, t, col, n->pos);
     if (li >= 0)
         emit(c, OP_LOOKUP, t->nkeys, li, 1 - t->nkeys);
     *vi = (vinfo){T_NUM, 0};
 }
 
-bool mq_env_note_use(mq_compile_env *env, const mq_table *t, int column, const char *name, int line)
+bool mq_env_note_use(mq_compile_env *env, const mq_table *t, int column, const char *name, int line,
+                     bool interp)
 {
     if (env->nuses == env->capuses) {
         int cap = env->capuses ? 2 * env->capuses : 8;
@@ -1013,20 +1014,20 @@ bool mq_env_note_use(mq_compile_env *env, const mq_table *t, int column, const c
     char *copy = name ? strdup(name) : NULL;
     if (name && !copy)
         return false;
-    env->uses[env->nuses++] = (mq_key_use){t, column, copy, line};
+    env->uses[env->nuses++] = (mq_key_use){t, column, copy, line, interp};
     return true;
 }
 
 /* Notes the lookup of one-key table t by key node k (mq_env_note_use):
  * by its name when it is a plain field or variable ("policy." left out). */
-static void note_use(compiler *c, const mq_table *t, int col, const node *k, int pos)
+static void note_use(compiler *c, const mq_table *t, int col, const node *k, int pos, bool interp)
 {
     if (c->env->dry_run || c->p->error || t->nkeys != 1)
         return;
     const char *name = k && k->kind == N_REF && strncmp(k->name, "self.", 5) != 0 ? k->name : NULL;
     if (name && strncmp(name, "policy.", 7) == 0)
         name += 7;
-    if (!mq_env_note_use(c->env, t, col, name, c->line))
+    if (!mq_env_note_use(c->env, t, col, name, c->line, interp))
         fail(c->p, pos, "out of memory");
 }
 

@@ -98,6 +98,20 @@ typedef struct mq_table {
     char *miss_text;
 } mq_table;
 
+/* How many values of its key compiled one-key table t has no row (nor
+ * any value) for, the first in *example (table.c says which are probed;
+ * an enum's every value with all_symbols, else those its rows name). For
+ * `multiquote check` (mq_engine_lint). */
+int mq_table_holes(const mq_table *t, bool all_symbols, double *example);
+/* The line of the row of one-key table t that comes after value v (the
+ * row a hole at v is before), else its first row's. */
+int mq_table_hole_line(const mq_table *t, double v);
+/* Whether a whole number between two rows of one-key table t has no row
+ * (nor any value), *example being the first such halfway one: any
+ * value of a request field (a limit the shopper chooses) may come, and a
+ * value not listed gets a table without missing: an error. */
+bool mq_table_open_value(const mq_table *t, double *example);
+
 /* The most bytes a CSV table file may have (docs/plan-format.md). */
 enum { MQ_TABLE_MAX_FILE = 16 * 1024 * 1024 };
 
@@ -406,6 +420,7 @@ typedef struct mq_key_use {
     int column;
     char *name; /* owned */
     int line;
+    bool interp; /* interp(TABLE, x): between rows is interpolated */
 } mq_key_use;
 
 typedef struct mq_compile_env {
@@ -428,9 +443,9 @@ typedef struct mq_compile_env {
 } mq_compile_env;
 
 /* Notes a lookup of t (one key) by `name` (NULL: not a plain name) at
- * `line` in env->uses; false when memory runs out. */
-bool mq_env_note_use(mq_compile_env *env, const mq_table *t, int column, const char *name,
-                     int line);
+ * `line`, interpolated or not, in env->uses; false when memory runs out. */
+bool mq_env_note_use(mq_compile_env *env, const mq_table *t, int column, const char *name, int line,
+                     bool interp);
 
 /* Compiles `text` (found at file:line:col) in `scope`. Returns NULL with a
  * diagnostic on error. *type_out receives the result type (may be NULL). */

@@ -858,7 +858,7 @@ static void note_step_uses(loader *L, const mq_step *st, struct fy_node *key)
         bool seen = col < 0;
         for (int c2 = 0; !seen && c2 < c; c2++)
             seen = st->column_for[c2] == col;
-        if (!seen && !mq_env_note_use(&L->env, st->table, col, name, node_line(key)))
+        if (!seen && !mq_env_note_use(&L->env, st->table, col, name, node_line(key), false))
             ERR(L, key, "out of memory");
     }
 }
@@ -2346,17 +2346,30 @@ const mq_plan *mq_engine_find_version(const mq_engine *e, const char *plan_id, c
  * missing: is an error (the shopper's result would be one); with
  * missing:, a warning (the carrier may mean it). */
 
-/* Whether `name` is a request field holding a ZIP code (zip, garaging_zip). */
-static bool is_zip_field(const mq_line_def *l, const char *name)
+/* The entity a name as mq_key_use writes it reads ("vehicle.garaging_zip":
+ * the vehicle; "applicant.homeowner", "zip": the policy). */
+static mq_entity_kind field_kind(const mq_line_def *l, const char *name)
 {
-    int kind = MQ_ENT_POLICY;
-    const char *field = name, *dot = strchr(name, '.');
+    const char *dot = strchr(name, '.');
     for (int k = 1; dot && k < MQ_ENT_COUNT; k++)
         if (l->entity_names[k] && strlen(l->entity_names[k]) == (size_t)(dot - name) &&
             strncmp(name, l->entity_names[k], (size_t)(dot - name)) == 0)
-            kind = k, field = dot + 1;
+            return (mq_entity_kind)k;
+    return MQ_ENT_POLICY;
+}
+
+/* The field's name within its entity (field_kind). */
+static const char *field_part(const mq_line_def *l, const char *name)
+{
+    return field_kind(l, name) == MQ_ENT_POLICY ? name : strchr(name, '.') + 1;
+}
+
+/* Whether `name` is a request field holding a ZIP code (zip, garaging_zip). */
+static bool is_zip_field(const mq_line_def *l, const char *name)
+{
+    const char *field = field_part(l, name);
     size_t n = strlen(field);
-    return mq_field_find(l, (mq_entity_kind)kind, field) >= 0 &&
+    return mq_field_find(l, field_kind(l, name), field) >= 0 &&
            (strcmp(field, "zip") == 0 || (n > 4 && strcmp(field + n - 4, "_zip") == 0));
 }
 
@@ -2542,6 +2555,78 @@ static void lint_unreached_rows(const mq_plan *p, const mq_table *t, mq_diags *w
     }
 }
 
+/* How the lookups of t are checked: *exact when each is by a ZIP field or
+ * a lookup variable (the checks above then say exactly which values miss),
+ * *fields when each is by a request field (every value of an enum can
+ * come); false when there is none, or one interpolates. */
+static bool lookups_of(const mq_plan *p, const mq_table *t, bool *exact, bool *fields)
+{
+    const mq_line_def *l = mq_line_get(p->line);
+    int n = 0;
+    *exact = *fields = true;
+    for (int i = 0; i < p->nuses; i++) {
+        const mq_key_use *u = &p->uses[i];
+        if (u->table != t)
+            continue;
+        if (u->interp)
+            return false;
+        bool zip = u->name && is_zip_field(l, u->name);
+        *exact &= zip || lookup_variable(p, u->name);
+        *fields &= u->name && mq_field_find(l, field_kind(l, u->name), field_part(l, u->name)) >= 0;
+        n++;
+    }
+    return n > 0;
+}
+
+/* "age 65, married true": a combination of t's keys' values. */
+static void keys_text(const mq_table *t, const double *keys, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int k = 0; k < t->nkeys && n < len; k++) {
+        const mq_keymap *m = &t->maps[k];
+        const char *sep = k ? ", " : "";
+        if (m->type == MQ_T_BOOL)
+            n += (size_t)snprintf(out + n, len - n, "%s%s %s", sep, t->key_names[k],
+                                  keys[k] ? "true" : "false");
+        else if (m->domain != MQ_DOM_NONE)
+            n += (size_t)snprintf(out + n, len - n, "%s%s %s", sep, t->key_names[k],
+                                  mq_symbol_name(m->domain, (int)keys[k]));
+        else
+            n += (size_t)snprintf(out + n, len - n, "%s%s %g", sep, t->key_names[k], keys[k]);
+    }
+}
+
+/* A value of t's keys that falls between its rows (mq_table_holes). */
+static void lint_holes(const mq_plan *p, const mq_table *t, mq_diags *errors, mq_diags *warnings)
+{
+    bool exact, fields;
+    double example;
+    if (t->nkeys != 1 || !lookups_of(p, t, &exact, &fields) || exact)
+        return;
+    int holes = mq_table_holes(t, fields, &example);
+    char what[200], more[64] = "";
+    if (holes > 0) {
+        keys_text(t, &example, what, sizeof what);
+        if (holes > 1)
+            snprintf(more, sizeof more, " (and %d more value%s)", holes - 1, holes == 2 ? "" : "s");
+        mq_diag_add(t->miss == MISS_ERROR ? errors : warnings,
+                    "%s:%d: %sno row of table %s (%s:%d) has a rate for %s%s; a shopper with %s "
+                    "gets %s%s",
+                    t->file, mq_table_hole_line(t, example),
+                    t->miss == MISS_ERROR ? "" : "warning: ", t->name, p->file, t->decl_line, what,
+                    more, holes > 1 ? "them" : "it", miss_outcome(t), fix_hint(t));
+    } else if (fields && t->miss == MISS_ERROR && mq_table_open_value(t, &example)) {
+        keys_text(t, &example, what, sizeof what);
+        mq_diag_add(warnings,
+                    "%s:%d: warning: table %s (%s) is looked up by a value the shopper gives, and "
+                    "has no rate for some (%s); a shopper with one gets an error, not a quote: "
+                    "give the table a missing: {unavailable: \"... {key}\"} (docs/plan-format.md "
+                    "§6)",
+                    p->file, t->decl_line, t->name, table_path(p, t), what);
+    }
+}
+
 void mq_engine_lint(const mq_engine *e, mq_zip_in_state in_state, void *ctx, mq_diags *errors,
                     mq_diags *warnings)
 {
@@ -2558,7 +2643,9 @@ void mq_engine_lint(const mq_engine *e, mq_zip_in_state in_state, void *ctx, mq_
             else if (v)
                 lint_chain_use(p, use, v, errors, warnings);
         }
-        for (int t = 0; t < p->ntables; t++)
+        for (int t = 0; t < p->ntables; t++) {
+            lint_holes(p, p->tables[t], errors, warnings);
             lint_unreached_rows(p, p->tables[t], warnings);
+        }
     }
 }

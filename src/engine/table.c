@@ -983,3 +983,112 @@ void mq_table_free(mq_table *t)
     free(t->miss_text);
     free(t);
 }
+
+/* ---- Holes (multiquote check) ------------------------------------------
+ * A value a lookup can give that no row matches is an error for the
+ * shopper who has it when the table has no missing:. The values that tell
+ * rows apart are probed: both booleans, every value of an enum, and every
+ * band end of a number key, plus a whole number between two band ends where
+ * one can fall (21 between 16-20 and 22-25; 4 among symbols 1, 2, 3 and 5).
+ * Between exact values (limits of 25000 and 50000) nothing is probed: an
+ * amount not listed is not offered; nor below the first end or above the
+ * last (an age under 16). Tables of one key only: the combinations of two
+ * (a BI per-person limit with each per-accident one) are not all offered. */
+
+/* Whether some band cell of key k has `v` as its (closed) high end, or
+ * (high false) its low end. */
+static bool band_end(const mq_table *t, int k, double v, bool high)
+{
+    for (int i = 0; i < t->nrows; i++) {
+        const mq_cell *c = &t->cells[i * t->nkeys + k];
+        if (c->kind == CELL_BAND && (high ? c->hi == v : c->lo == v))
+            return true;
+    }
+    return false;
+}
+
+/* The probes of key k (at most max) in out; how many. */
+static int key_probes(const mq_table *t, int k, bool all_symbols, double *out, int max)
+{
+    const mq_keymap *m = &t->maps[k];
+    int n = 0;
+    if (m->type == MQ_T_BOOL) {
+        out[n++] = 0;
+        out[n++] = 1;
+    } else if (m->domain != MQ_DOM_NONE) {
+        for (int s = 0; s < mq_symbol_count(m->domain) && n < max; s++) {
+            bool named = all_symbols;
+            for (int i = 0; !named && i < t->nrows; i++)
+                named = t->cells[i * t->nkeys + k].kind == CELL_SYMBOL &&
+                        t->cells[i * t->nkeys + k].lo == s;
+            if (named)
+                out[n++] = s;
+        }
+    } else {
+        bool unit = m->how == MAP_UNIT_GRID;
+        for (int i = 0; i < m->nbounds && n < max; i++) {
+            double a = i ? m->bounds[i - 1] : NAN, b = m->bounds[i], between = floor(a) + 1;
+            if (i && between < b && n < max &&
+                (unit || (band_end(t, k, a, true) && band_end(t, k, b, false))))
+                out[n++] = between;
+            if (n < max)
+                out[n++] = b;
+        }
+    }
+    return n;
+}
+
+int mq_table_holes(const mq_table *t, bool all_symbols, double *example)
+{
+    if (!t->compiled || t->nkeys != 1)
+        return 0;
+    int max = 2 * t->nrows + 64, holes = 0;
+    double *probes = malloc(sizeof(double) * (size_t)max);
+    int n = probes ? key_probes(t, 0, all_symbols, probes, max) : 0;
+    for (int i = 0; i < n; i++) {
+        const double *row = mq_table_row(t, &probes[i]);
+        bool none = true;
+        for (int v = 0; v < t->nvalues; v++)
+            none &= isnan(row[v]);
+        if (none && holes++ == 0)
+            *example = probes[i];
+    }
+    free(probes);
+    return holes;
+}
+
+int mq_table_hole_line(const mq_table *t, double v)
+{
+    int line = t->nrows ? t->row_lines[0] : 1;
+    double next = INFINITY;
+    for (int i = 0; t->nkeys == 1 && i < t->nrows; i++) {
+        const mq_cell *c = &t->cells[i];
+        if ((c->kind == CELL_EXACT || c->kind == CELL_BAND) && c->lo > v && c->lo < next)
+            next = c->lo, line = t->row_lines[i];
+    }
+    return line;
+}
+
+bool mq_table_open_value(const mq_table *t, double *example)
+{
+    const mq_keymap *m = t->compiled && t->nkeys == 1 ? &t->maps[0] : NULL;
+    if (!m || m->type != MQ_T_NUMBER || m->domain != MQ_DOM_NONE)
+        return false;
+    /* a whole number (a symbol is never 2.5) halfway between two rows:
+     * beyond the first and last, a field may have bounds of its own (a
+     * symbol is 1 to 27) that the table keeps to */
+    for (int i = 1; i < m->nbounds; i++) {
+        double v = floor((m->bounds[i - 1] + m->bounds[i]) / 2);
+        if (!(v > m->bounds[i - 1]))
+            continue;
+        const double *row = mq_table_row(t, &v);
+        bool none = true;
+        for (int c = 0; c < t->nvalues; c++)
+            none &= isnan(row[c]);
+        if (none) {
+            *example = v;
+            return true;
+        }
+    }
+    return false;
+}

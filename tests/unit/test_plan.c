@@ -707,6 +707,95 @@ static void yaml_aliases_are_refused(void **state)
     sh("rm -rf %s/anchored", tmpdir);
 }
 
+/* mq_zip_in_state for the fixture's states: Indiana is ZIP prefixes 460 to
+ * 479, Michigan 480 to 499 (data/state-rules.csv). */
+static bool in_or_mi(void *ctx, int state, int prefix)
+{
+    (void)ctx;
+    return (state == mq_symbol_find(MQ_DOM_STATE, "IN") && prefix >= 460 && prefix <= 479) ||
+           (state == mq_symbol_find(MQ_DOM_STATE, "MI") && prefix >= 480 && prefix <= 499);
+}
+
+/* mq_engine_lint on tests/data/newcarrier/plans after `edit` (run in its
+ * Indiana auto plan's folder): "errors|warnings", each message with the
+ * folder's path taken out, "; " between them. */
+static char *lint_edited(const char *edit)
+{
+    sh("rm -rf %s/lint && cp -r tests/data/newcarrier/plans %s/lint && cd "
+       "%s/lint/hoosier/in-auto-2026-01-01 && %s",
+       tmpdir, tmpdir, tmpdir, edit);
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/lint/hoosier", tmpdir);
+    mq_diags d = {0}, errors = {0}, warnings = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    if (!e)
+        fail_msg("did not load: %s", d.items[0].text);
+    mq_engine_lint(e, in_or_mi, NULL, &errors, &warnings);
+    char *out = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&out, &n);
+    assert_non_null(f);
+    for (int w = 0; w < 2; w++) {
+        const mq_diags *list = w ? &warnings : &errors;
+        fputs(w ? "|" : "", f);
+        for (int i = 0; i < list->count; i++) {
+            const char *t = list->items[i].text;
+            for (const char *at; (at = strstr(t, dir));) {
+                fwrite(t, 1, (size_t)(at - t), f);
+                t = at + strlen(dir) + 1;
+            }
+            fprintf(f, "%s%s", i ? "; " : "", t);
+        }
+    }
+    fclose(f);
+    mq_engine_free(e);
+    mq_diags_free(&errors);
+    mq_diags_free(&warnings);
+    sh("rm -rf %s/lint", tmpdir);
+    return out;
+}
+
+/* What check adds to loading: a value a shopper can have that a table
+ * has no row for is an error when the table has no missing: (the shopper
+ * would get one), else a warning; so are ZIP codes of the plan's states,
+ * the territories they map to, and limits between a table's rows. */
+static void lint_finds_what_a_shopper_would_miss(void **state)
+{
+    (void)state;
+    char *m = lint_edited("true"); /* as written from the docs: nothing to say */
+    assert_string_equal(m, "|");
+    free(m);
+    m = lint_edited("sed -i 's/^65+,1.10/66+,1.10/' driver_age.csv");
+    assert_string_equal(m, "in-auto-2026-01-01/driver_age.csv:5: no row of table driver_age "
+                           "(in-auto-2026-01-01/plan.yaml:31) has a rate for age 65; a shopper "
+                           "with it gets an error, not a quote: add the rows, or give the table a "
+                           "missing: {unavailable: \"...\"} (docs/plan-format.md §6)|");
+    free(m);
+    m = lint_edited("sed -i 's/^46300-47999,3/46300-47899,3/' territory.csv");
+    assert_string_equal(m,
+                        "|in-auto-2026-01-01/plan.yaml:47: warning: "
+                        "territory[vehicle.garaging_zip]: territory.csv has no rate for 100 ZIP "
+                        "codes of IN (47900-47999); a shopper there gets the carrier unavailable "
+                        "(missing: unavailable)");
+    free(m);
+    m = lint_edited("sed -i 's/^1,1.20/4,1.20/' territory_factor.csv");
+    assert_string_equal(m, "in-auto-2026-01-01/territory.csv:2: vehicle.territory is 1 here, but "
+                           "territory_factor.csv has no rate for 1 (territory_factor[vehicle."
+                           "territory], in-auto-2026-01-01/plan.yaml:60); a shopper there gets an "
+                           "error, not a quote: add the rows, or give the table a missing: "
+                           "{unavailable: \"...\"} (docs/plan-format.md §6)|in-auto-2026-01-01/"
+                           "territory_factor.csv:2: warning: territory 4: territory.csv gives no "
+                           "vehicle.territory 4, so this row rates no one");
+    free(m);
+    m = lint_edited("sed -i '/does not offer a PD limit/d' plan.yaml");
+    assert_string_equal(m, "|in-auto-2026-01-01/plan.yaml:36: warning: table pd_limit "
+                           "(pd_limit.csv) is looked up by a value the shopper gives, and has no "
+                           "rate for some (limit 37500); a shopper with one gets an error, not a "
+                           "quote: give the table a missing: {unavailable: \"... {key}\"} "
+                           "(docs/plan-format.md §6)");
+    free(m);
+}
+
 /* The line mq_yaml_check_text names for `text` (0: accepted), and its why. */
 static int check(const char *text, size_t len, const char *want_why)
 {
@@ -982,6 +1071,7 @@ int main(void)
         cmocka_unit_test(interp_needs_two_exact_points),
         cmocka_unit_test(a_discount_counts_once),
         cmocka_unit_test(yaml_aliases_are_refused),
+        cmocka_unit_test(lint_finds_what_a_shopper_would_miss),
     };
     return cmocka_run_group_tests_name("plan", tests, make_two_versions, remove_tmp);
 }
