@@ -103,8 +103,9 @@ typedef struct mq_table {
  * an enum's every value with all_symbols, else those its rows name). For
  * `multiquote check` (mq_engine_lint). */
 int mq_table_holes(const mq_table *t, bool all_symbols, double *example);
-/* The line of the row of one-key table t that comes after value v (the
- * row a hole at v is before), else its first row's. */
+/* The line of the row of one-key table t that matches value v (its value
+ * is empty), else of the row after v (a hole at v is before it), else its
+ * first row's. */
 int mq_table_hole_line(const mq_table *t, double v);
 /* Whether a whole number between two rows of one-key table t has no row
  * (nor any value), *example being the first such halfway one: any

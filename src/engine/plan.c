@@ -2611,8 +2611,7 @@ static void lint_holes(const mq_plan *p, const mq_table *t, mq_diags *errors, mq
         if (holes > 1)
             snprintf(more, sizeof more, " (and %d more value%s)", holes - 1, holes == 2 ? "" : "s");
         mq_diag_add(t->miss == MISS_ERROR ? errors : warnings,
-                    "%s:%d: %sno row of table %s (%s:%d) has a rate for %s%s; a shopper with %s "
-                    "gets %s%s",
+                    "%s:%d: %stable %s (%s:%d) has no rate for %s%s; a shopper with %s gets %s%s",
                     t->file, mq_table_hole_line(t, example),
                     t->miss == MISS_ERROR ? "" : "warning: ", t->name, p->file, t->decl_line, what,
                     more, holes > 1 ? "them" : "it", miss_outcome(t), fix_hint(t));
@@ -2624,6 +2623,36 @@ static void lint_holes(const mq_plan *p, const mq_table *t, mq_diags *errors, mq
                     "give the table a missing: {unavailable: \"... {key}\"} (docs/plan-format.md "
                     "§6)",
                     p->file, t->decl_line, t->name, table_path(p, t), what);
+    }
+}
+
+/* An empty cell (or -) in a column a table step multiplies by, in a table
+ * of several keys without missing: (lint_holes finds a one-key table's):
+ * the row is found and its value is none, so the shopper matching it gets
+ * an error (an eligibility rule may keep them out: a warning). Each table
+ * and column once. */
+static void lint_empty_factors(const mq_plan *p, mq_diags *warnings)
+{
+    for (int i = 0; i < p->nsteps; i++) {
+        const mq_step *st = &p->steps[i];
+        for (int c = 0; st->kind == STEP_TABLE && st->table->miss == MISS_ERROR &&
+                        st->table->nkeys > 1 && c < 64;
+             c++) {
+            int col = st->column_for[c];
+            bool seen = col < 0;
+            for (int j = 0; !seen && j <= i; j++)
+                for (int c2 = 0; !seen && c2 < (j == i ? c : 64); c2++)
+                    seen = p->steps[j].kind == STEP_TABLE && p->steps[j].table == st->table &&
+                           p->steps[j].column_for[c2] == col;
+            const mq_table *t = st->table;
+            for (int r = 0; !seen && r < t->nrows; r++)
+                if (isnan(t->values[r * t->nvalues + col]))
+                    mq_diag_add(warnings,
+                                "%s:%d: warning: %s is empty (no value), and step %s multiplies "
+                                "by it: table %s has no missing:, so a shopper rated with this "
+                                "row gets an error, not a quote",
+                                t->file, t->row_lines[r], t->value_names[col], st->name, t->name);
+        }
     }
 }
 
@@ -2643,6 +2672,7 @@ void mq_engine_lint(const mq_engine *e, mq_zip_in_state in_state, void *ctx, mq_
             else if (v)
                 lint_chain_use(p, use, v, errors, warnings);
         }
+        lint_empty_factors(p, warnings);
         for (int t = 0; t < p->ntables; t++) {
             lint_holes(p, p->tables[t], errors, warnings);
             lint_unreached_rows(p, p->tables[t], warnings);

@@ -1063,8 +1063,12 @@ int mq_table_hole_line(const mq_table *t, double v)
     double next = INFINITY;
     for (int i = 0; t->nkeys == 1 && i < t->nrows; i++) {
         const mq_cell *c = &t->cells[i];
-        if ((c->kind == CELL_EXACT || c->kind == CELL_BAND) && c->lo > v && c->lo < next)
-            next = c->lo, line = t->row_lines[i];
+        bool in = c->kind != CELL_ANY && v >= c->lo && v <= c->hi && !(c->lo_open && v == c->lo) &&
+                  !(c->hi_open && v == c->hi);
+        if (in && c->kind != CELL_BAND) /* a row of v's own, whose value is empty */
+            return t->row_lines[i];
+        if (in || (c->kind != CELL_ANY && c->lo > v && c->lo < next))
+            next = in ? -INFINITY : c->lo, line = t->row_lines[i];
     }
     return line;
 }

@@ -766,8 +766,8 @@ static void lint_finds_what_a_shopper_would_miss(void **state)
     assert_string_equal(m, "|");
     free(m);
     m = lint_edited("sed -i 's/^65+,1.10/66+,1.10/' driver_age.csv");
-    assert_string_equal(m, "in-auto-2026-01-01/driver_age.csv:5: no row of table driver_age "
-                           "(in-auto-2026-01-01/plan.yaml:31) has a rate for age 65; a shopper "
+    assert_string_equal(m, "in-auto-2026-01-01/driver_age.csv:5: table driver_age "
+                           "(in-auto-2026-01-01/plan.yaml:31) has no rate for age 65; a shopper "
                            "with it gets an error, not a quote: add the rows, or give the table a "
                            "missing: {unavailable: \"...\"} (docs/plan-format.md §6)|");
     free(m);
@@ -786,6 +786,19 @@ static void lint_finds_what_a_shopper_would_miss(void **state)
                            "{unavailable: \"...\"} (docs/plan-format.md §6)|in-auto-2026-01-01/"
                            "territory_factor.csv:2: warning: territory 4: territory.csv gives no "
                            "vehicle.territory 4, so this row rates no one");
+    free(m);
+    m = lint_edited("sed -i 's/^25-64,1.00/25-64,/' driver_age.csv"); /* the factor left out */
+    assert_string_equal(m, "in-auto-2026-01-01/driver_age.csv:4: table driver_age "
+                           "(in-auto-2026-01-01/plan.yaml:31) has no rate for age 25 (and 2 more "
+                           "values); a shopper with them gets an error, not a quote: add the rows, "
+                           "or give the table a missing: {unavailable: \"...\"} "
+                           "(docs/plan-format.md §6)|");
+    free(m);
+    m = lint_edited("sed -i 's/^50000,100000,1.20/50000,100000,/' bi_limits.csv && sed -i '/does "
+                    "not offer limits of/d' plan.yaml");
+    assert_string_equal(m, "|in-auto-2026-01-01/bi_limits.csv:3: warning: factor is empty (no "
+                           "value), and step BI limits multiplies by it: table bi_limits has no "
+                           "missing:, so a shopper rated with this row gets an error, not a quote");
     free(m);
     m = lint_edited("sed -i '/does not offer a PD limit/d' plan.yaml");
     assert_string_equal(m, "|in-auto-2026-01-01/plan.yaml:36: warning: table pd_limit "
