@@ -384,7 +384,10 @@ static void load_header(loader *L, struct fy_node *root)
         char *code = scalar(L, s, "a state");
         int sym = code ? mq_symbol_find(MQ_DOM_STATE, code) : -1;
         if (code && sym < 0)
-            ERR(L, s, "\"%s\" is not a US state code", code);
+            ERR(L, s,
+                "\"%s\" is not a US state code (two capital letters of one of the 50 "
+                "states or DC, such as OH)",
+                code);
         p->states[p->nstates++] = sym;
     }
 }
@@ -758,6 +761,15 @@ static void load_eligibility(loader *L, struct fy_node *seq)
     }
 }
 
+/* "bi, pd, med, um, comp, coll": the coverages of line l, for messages. */
+static void coverage_list(const mq_line_def *l, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int c = 0; c < l->ncoverages && n < len; c++)
+        n += (size_t)snprintf(out + n, len - n, "%s%s", c ? ", " : "", l->coverages[c].code);
+}
+
 static void load_coverages(loader *L, struct fy_node *map)
 {
     static const char *const keys[] = {"base", "omit_when", "note", NULL};
@@ -775,7 +787,10 @@ static void load_coverages(loader *L, struct fy_node *map)
             continue;
         int ci = mq_coverage_find(L->env.line, code);
         if (ci < 0) {
-            ERR(L, kn, "\"%s\" is not a %s coverage", code, L->env.line->name);
+            char known[200];
+            coverage_list(L->env.line, known, sizeof known);
+            ERR(L, kn, "\"%s\" is not a coverage of the %s line (%s)", code, L->env.line->name,
+                known);
             continue;
         }
         if (!check_keys(L, v, code, keys))
@@ -822,9 +837,12 @@ static uint64_t coverage_mask(loader *L, struct fy_node *list, const char *where
     while ((n = fy_node_sequence_iterate(list, &it))) {
         char *code = scalar(L, n, "coverage code");
         int ci = code ? mq_coverage_find(L->env.line, code) : -1;
+        char known[200];
         if (code && ci < 0)
-            ERR(L, n, "%s: \"%s\" is not a coverage of the %s line", where, code,
-                L->env.line->name);
+            coverage_list(L->env.line, known, sizeof known);
+        if (code && ci < 0)
+            ERR(L, n, "%s: \"%s\" is not a coverage of the %s line (%s)", where, code,
+                L->env.line->name, known);
         else if (ci >= 0 && !L->p->cov[ci].offered)
             ERR(L, n, "%s: coverage %s is not listed under coverages", where, code);
         else if (ci >= 0)

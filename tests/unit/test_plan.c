@@ -580,6 +580,16 @@ static void broken_plans_name_the_line(void **state)
                     "unavailable: \"\"");
     assert_string_equal(m, "plan.yaml:40: table pd_limit: missing: the unavailable text is empty");
     free(m);
+    /* a coverage or a state the engine does not know: the message says
+     * which it does */
+    m = load_broken("  pd:   {base: 118.00}", "  pip:  {base: 118.00}");
+    assert_string_equal(m, "plan.yaml:68: \"pip\" is not a coverage of the auto line (bi, pd, med, "
+                           "um, comp, coll)");
+    free(m);
+    m = load_broken("states: \\[OH\\]", "states: [oh]");
+    assert_string_equal(m, "plan.yaml:13: \"oh\" is not a US state code (two capital letters of "
+                           "one of the 50 states or DC, such as OH)");
+    free(m);
     m = load_broken("amount: 0.12", "amount: [0.12");
     assert_string_equal(m, "plan.yaml:108:68: mismatched flow mapping end");
     free(m);
@@ -1033,7 +1043,7 @@ static void coverage_lists_that_apply_to_nothing_are_errors(void **state)
     m = load_broken("vehicle.anti_theft, coverages: \\[comp\\]",
                     "vehicle.anti_theft, coverages: [cmp]");
     assert_string_equal(m, "plan.yaml:112: discount Anti-theft: \"cmp\" is not a coverage of the "
-                           "auto line");
+                           "auto line (bi, pd, med, um, comp, coll)");
     free(m);
 }
 
