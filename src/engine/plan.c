@@ -236,6 +236,15 @@ static bool money_of(loader *L, struct fy_node *n, const char *what, int64_t *ce
     return true;
 }
 
+/* Whether the n bytes at s hold one of the characters of `set`. */
+static bool strpbrk_n(const char *s, size_t n, const char *set)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] && strchr(set, s[i]))
+            return true;
+    return false;
+}
+
 /* Reports keys of `map` that are not in `allowed`. */
 static bool check_keys(loader *L, struct fy_node *map, const char *where,
                        const char *const *allowed)
@@ -254,8 +263,14 @@ static bool check_keys(loader *L, struct fy_node *map, const char *where,
         bool known = false;
         for (int i = 0; s && allowed[i]; i++)
             known |= strlen(allowed[i]) == len && strncmp(allowed[i], s, len) == 0;
+        /* `{factor: min(1.5, x)}`: in a flow mapping the comma ended the
+         * value, and the rest of the expression became a key */
+        bool cut = s && fy_node_get_style(map) == FYNS_FLOW && strpbrk_n(s, len, "()[]<>=+*/ ");
         if (!known) {
-            ERR(L, k, "%s: unknown key \"%.*s\"", where, s ? (int)len : 1, s ? s : "?");
+            ERR(L, k, "%s: unknown key \"%.*s\"%s", where, s ? (int)len : 1, s ? s : "?",
+                cut ? " (inside { } a comma ends a value: put an expression holding commas in "
+                      "quotes, factor: \"min(1.5, x)\")"
+                    : "");
             ok = false;
         }
     }
@@ -1571,7 +1586,12 @@ static int add_yaml_errors(struct fy_diag *diag, const char *display, mq_diags *
     struct fy_diag_error *e;
     int n = 0;
     while ((e = fy_diag_errors_iterate(diag, &it)) && n < max_errors) {
-        mq_diag_add(d, "%s:%d:%d: %s", display, e->line, e->column, e->msg); /* 1-based */
+        /* `{base: rate[territory]}`: brackets open a list inside { } */
+        bool flow = e->msg && strstr(e->msg, "flow");
+        mq_diag_add(d, "%s:%d:%d: %s%s", display, e->line, e->column, e->msg, /* 1-based */
+                    flow ? " (inside { } or [ ], put an expression holding [ ], { } or commas "
+                           "in quotes: base: \"base_rate[territory]\")"
+                         : "");
         n++;
     }
     return n;

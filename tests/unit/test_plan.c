@@ -591,7 +591,16 @@ static void broken_plans_name_the_line(void **state)
                            "one of the 50 states or DC, such as OH)");
     free(m);
     m = load_broken("amount: 0.12", "amount: [0.12");
-    assert_string_equal(m, "plan.yaml:108:68: mismatched flow mapping end");
+    assert_string_equal(m, "plan.yaml:108:68: mismatched flow mapping end (inside { } or [ ], put "
+                           "an expression holding [ ], { } or commas in quotes: base: "
+                           "\"base_rate[territory]\")");
+    free(m);
+    /* the comma of min(1.5, x) ends the value inside { }: the rest is a key */
+    m = load_broken("amount: 0.12", "amount: min(0.12, 0.2)");
+    assert_string_equal(m,
+                        "plan.yaml:108: discount: unknown key \"0.2)\" (inside { } a comma ends "
+                        "a value: put an expression holding commas in quotes, factor: \"min(1.5, "
+                        "x)\")");
     free(m);
 }
 
