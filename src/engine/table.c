@@ -330,6 +330,15 @@ static int column_index(char **header, const char *name)
     return -1;
 }
 
+/* "zip, territory": the header's column names, quoted when one is empty. */
+static void header_text(char **header, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; header[i] && n < len; i++)
+        n += (size_t)snprintf(out + n, len - n, "%s\"%s\"", i ? ", " : "", header[i]);
+}
+
 static int count_fields(char **rec)
 {
     int n = 0;
@@ -351,7 +360,13 @@ static bool fill_table(mq_table *t, csv_reader *r, const char *const *keys, mq_d
     for (int k = 0; k < t->nkeys; k++) {
         keycol[k] = column_index(header, keys[k]);
         if (keycol[k] < 0) {
-            mq_diag_add(d, "%s:%d: missing key column \"%s\"", disp, r->record_lines[0], keys[k]);
+            char names[200];
+            header_text(header, names, sizeof names);
+            mq_diag_add(d, "%s:%d: missing key column \"%s\" (the header's columns: %s)%s", disp,
+                        r->record_lines[0], keys[k], names,
+                        ncols == 1 && strpbrk(header[0], ";\t")
+                            ? ": columns are separated by commas, not semicolons or tabs"
+                            : "");
             return false;
         }
         /* a key named twice would count one column twice (values overflow) */

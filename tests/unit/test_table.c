@@ -180,7 +180,15 @@ static void bad_cells_are_errors_with_their_lines(void **state)
     assert_string_equal(d.items[0].text, "t.csv:3: f is not a number: \"one\"");
     mq_diags_free(&d);
     assert_null(load("years,f\n16,1.0\n", keys, 1, &d));
-    assert_string_equal(d.items[0].text, "t.csv:1: missing key column \"age\"");
+    assert_string_equal(d.items[0].text,
+                        "t.csv:1: missing key column \"age\" (the header's columns: \"years\", "
+                        "\"f\")");
+    mq_diags_free(&d);
+    /* a spreadsheet saved with semicolons: one column named "age;f" */
+    assert_null(load("age;f\n16;1.0\n", keys, 1, &d));
+    assert_string_equal(d.items[0].text,
+                        "t.csv:1: missing key column \"age\" (the header's columns: \"age;f\"): "
+                        "columns are separated by commas, not semicolons or tabs");
     mq_diags_free(&d);
     assert_null(load("age,f\n16,1.0,3\n", keys, 1, &d));
     assert_string_equal(d.items[0].text, "t.csv:2: 3 fields, the header has 2");
