@@ -2694,6 +2694,30 @@ static void lint_empty_factors(const mq_plan *p, mq_diags *warnings)
     }
 }
 
+/* A version named by a date (plan.version, or its folder's name ending in
+ * one, as docs/plan-format.md §14 files revisions) other than the date it
+ * takes effect: one of the two is likely a typo, and a revision dated a
+ * year early rates the past, not the future. */
+static void lint_dates(const mq_plan *p, mq_diags *warnings)
+{
+    char eff[11];
+    mq_date_format(p->effective, eff);
+    int32_t day;
+    if (mq_date_parse(p->version, &day) && day != p->effective)
+        mq_diag_add(warnings,
+                    "%s:%d: warning: plan.version \"%s\" is a date, but plan.effective is %s: the "
+                    "version rates from %s (is one of them a typo?)",
+                    p->file, p->version_line, p->version, eff, eff);
+    const char *slash = strrchr(p->dir, '/'), *name = slash ? slash + 1 : p->dir;
+    size_t n = strlen(name);
+    if (n > 11 && name[n - 11] == '-' && mq_date_parse(name + n - 10, &day) &&
+        day != p->effective && strcmp(name + n - 10, p->version) != 0)
+        mq_diag_add(warnings,
+                    "%s:%d: warning: the folder %s is named for %s, but plan.effective is %s: the "
+                    "version rates from %s (is one of them a typo?)",
+                    p->file, p->effective_line, name, name + n - 10, eff, eff);
+}
+
 void mq_engine_lint(const mq_engine *e, mq_zip_in_state in_state, void *ctx, mq_diags *errors,
                     mq_diags *warnings)
 {
@@ -2710,6 +2734,7 @@ void mq_engine_lint(const mq_engine *e, mq_zip_in_state in_state, void *ctx, mq_
             else if (v)
                 lint_chain_use(p, use, v, errors, warnings);
         }
+        lint_dates(p, warnings);
         lint_empty_factors(p, warnings);
         for (int t = 0; t < p->ntables; t++) {
             lint_holes(p, p->tables[t], errors, warnings);

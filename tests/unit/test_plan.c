@@ -819,6 +819,19 @@ static void lint_finds_what_a_shopper_would_miss(void **state)
                            "value), and step BI limits multiplies by it: table bi_limits has no "
                            "missing:, so a shopper rated with this row gets an error, not a quote");
     free(m);
+    /* a revision's date typed a year early rates the past */
+    m = lint_edited("sed -i 's/effective: 2026-01-01/effective: 2025-01-01/' plan.yaml");
+    assert_string_equal(m, "|in-auto-2026-01-01/plan.yaml:15: warning: plan.version "
+                           "\"2026-01-01\" is a date, but plan.effective is 2025-01-01: the "
+                           "version rates from 2025-01-01 (is one of them a typo?)");
+    free(m);
+    m = lint_edited("sed -i -e 's/effective: 2026-01-01/effective: 2025-01-01/' -e "
+                    "'s/version: \"2026-01-01\"/version: \"r1\"/' plan.yaml");
+    assert_string_equal(m, "|in-auto-2026-01-01/plan.yaml:16: warning: the folder "
+                           "in-auto-2026-01-01 is named for 2026-01-01, but plan.effective is "
+                           "2025-01-01: the version rates from 2025-01-01 (is one of them a "
+                           "typo?)");
+    free(m);
     m = lint_edited("sed -i '/does not offer a PD limit/d' plan.yaml");
     assert_string_equal(m, "|in-auto-2026-01-01/plan.yaml:36: warning: table pd_limit "
                            "(pd_limit.csv) is looked up by a value the shopper gives, and has no "
