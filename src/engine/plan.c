@@ -2504,25 +2504,36 @@ static void lint_zip_use(const mq_plan *p, const mq_key_use *u, mq_zip_in_state 
     const mq_table *t = u->table;
     for (int s = 0; s < p->nstates; s++) {
         zip_gaps g = {.from = -1};
+        int all = 0;
         for (int prefix = 0; prefix < 1000; prefix++) {
             if (!in_state(ctx, p->states[s], prefix))
                 continue;
             /* a code ending in 000 (43000) is no delivery address's: plans
              * start their ranges at 43001, as the state's codes do */
             for (int zip = prefix * 100; zip < prefix * 100 + 100; zip++)
-                if (zip % 1000 != 0 && isnan(table_value(t, zip, u->column)))
+                if (zip % 1000 != 0 && ++all && isnan(table_value(t, zip, u->column)))
                     gaps_add(&g, zip);
         }
         gaps_flush(&g);
         if (!g.count)
             continue;
-        mq_diag_add(t->miss == MISS_ERROR ? errors : warnings,
-                    "%s:%d: %s%s[%s]: %s has no rate for %d ZIP code%s of %s (%s%s); a shopper "
-                    "there gets %s%s",
-                    p->file, u->line, t->miss == MISS_ERROR ? "" : "warning: ", t->name, u->name,
-                    table_path(p, t), g.count, g.count == 1 ? "" : "s",
+        /* a plan that writes a state and rates no ZIP code of it: whatever
+         * its missing: says, that is no choice of the carrier's */
+        bool none = g.count == all;
+        /* rows of 460-479 are prefixes, where 46000-47999 was meant */
+        const mq_keymap *m = &t->maps[0];
+        bool prefixes = m->nbounds > 0 && m->bounds[m->nbounds - 1] < 1000;
+        bool error = t->miss == MISS_ERROR || none;
+        mq_diag_add(error ? errors : warnings,
+                    "%s:%d: %s%s[%s]: %s has no rate for %s%d ZIP code%s of %s (%s%s); a shopper "
+                    "there gets %s%s%s",
+                    p->file, u->line, error ? "" : "warning: ", t->name, u->name, table_path(p, t),
+                    none ? "any of the " : "", g.count, g.count == 1 ? "" : "s",
                     mq_symbol_name(MQ_DOM_STATE, p->states[s]), g.text,
-                    g.nranges > 6 ? " and more" : "", miss_outcome(t), fix_hint(t));
+                    g.nranges > 6 ? " and more" : "", miss_outcome(t), fix_hint(t),
+                    prefixes ? " (its rows look like 3-digit prefixes: a ZIP key is the whole "
+                               "5-digit code, so a prefix 460 is the band 46000-46099)"
+                             : "");
     }
 }
 

@@ -797,6 +797,16 @@ static void lint_finds_what_a_shopper_would_miss(void **state)
                         "codes of IN (47900-47999); a shopper there gets the carrier unavailable "
                         "(missing: unavailable)");
     free(m);
+    /* prefixes where ZIP codes were meant: the plan rates no one in its
+     * state, which its missing: cannot have meant */
+    m = lint_edited("printf 'zip,territory\\n462,1\\n460-461,2\\n463-479,3\\n' > territory.csv");
+    assert_string_equal(m, "in-auto-2026-01-01/plan.yaml:47: territory[vehicle.garaging_zip]: "
+                           "territory.csv has no rate for any of the 1998 ZIP codes of IN "
+                           "(46001-46999, 47001-47999); a shopper there gets the carrier "
+                           "unavailable (missing: unavailable) (its rows look like 3-digit "
+                           "prefixes: a ZIP key is the whole 5-digit code, so a prefix 460 is the "
+                           "band 46000-46099)|");
+    free(m);
     m = lint_edited("sed -i 's/^1,1.20/4,1.20/' territory_factor.csv");
     assert_string_equal(m, "in-auto-2026-01-01/territory.csv:2: vehicle.territory is 1 here, but "
                            "territory_factor.csv has no rate for 1 (territory_factor[vehicle."
