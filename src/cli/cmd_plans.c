@@ -35,7 +35,7 @@ static void print_schema(void)
     }
 }
 
-/* mq_zip_in_state from the intake's state rules: ZIP codes PPP00-PPP99 are
+/* mq_lint_states.zip_in_state from the intake's state rules: PPP00-PPP99 are
  * the state's and street addresses (not the IRS's 733, which requests may
  * not use). */
 static bool zip_prefix_in_state(void *ctx, int state, int prefix)
@@ -43,6 +43,18 @@ static bool zip_prefix_in_state(void *ctx, int state, int prefix)
     char zip[8];
     snprintf(zip, sizeof zip, "%03d00", prefix);
     return mq_state_of_zip(ctx, zip) == state && !mq_zip_owner(ctx, zip);
+}
+
+/* mq_lint_states.minimums from the intake's state rules. */
+static bool state_minimums(void *ctx, int state, int32_t day, int out[3])
+{
+    const mq_state_rule *r = mq_state_rule_on(ctx, state, day);
+    if (!r)
+        return false;
+    out[0] = r->bi_per_person;
+    out[1] = r->bi_per_accident;
+    out[2] = r->pd;
+    return true;
 }
 
 /* Prints the lint's errors and warnings (mq_engine_lint); the number of
@@ -53,9 +65,11 @@ static int lint(const mq_engine *e)
     char err[512];
     const mq_intake *ik = mq_intake_default(err, sizeof err);
     if (!ik)
-        fprintf(stderr, "multiquote: warning: ZIP codes not checked: %s\n", err);
+        fprintf(stderr, "multiquote: warning: ZIP codes and minimum limits not checked: %s\n", err);
     mq_diags errors = {0}, warnings = {0};
-    mq_engine_lint(e, ik ? zip_prefix_in_state : NULL, (void *)ik, &errors, &warnings);
+    mq_lint_states states = {ik ? zip_prefix_in_state : NULL, ik ? state_minimums : NULL,
+                             (void *)ik};
+    mq_engine_lint(e, &states, &errors, &warnings);
     for (int i = 0; i < errors.count; i++)
         fprintf(stderr, "%s\n", errors.items[i].text);
     for (int i = 0; i < warnings.count; i++)

@@ -290,17 +290,28 @@ void mq_engine_free(mq_engine *e);
 
 int mq_engine_plan_count(const mq_engine *e);
 
-/* Whether ZIP codes PPP00-PPP99 (prefix PPP, 0-999) are street addresses
- * of `state` (an MQ_DOM_STATE code): the intake's state rules say. */
-typedef bool (*mq_zip_in_state)(void *ctx, int state, int prefix);
+/* What mq_engine_lint knows of the states, from the intake's state rules
+ * (the engine has none of its own); each may be NULL, and its checks are
+ * then skipped. */
+typedef struct mq_lint_states {
+    /* whether ZIP codes PPP00-PPP99 (prefix 0-999) are street addresses of
+     * `state` (an MQ_DOM_STATE code) */
+    bool (*zip_in_state)(void *ctx, int state, int prefix);
+    /* the least BI per person, per accident and PD limits a policy of
+     * `state` carries on `day`, whole dollars (0: none); false: unknown */
+    bool (*minimums)(void *ctx, int state, int32_t day, int out[3]);
+    void *ctx;
+} mq_lint_states;
 /* What `multiquote check` adds to loading (docs/plan-format.md §6): each
  * table looked up by a ZIP field must have a row for every ZIP code of the
- * plan's states (in_state: NULL skips this), and each table looked up by a
- * variable that is a lookup itself (vehicle.territory) a row for every
- * value that variable's table gives. A miss where the shopper would get an
- * error (a table without missing:) goes to `errors`, one the table's
- * missing: answers to `warnings`, with rows no such lookup can reach. */
-void mq_engine_lint(const mq_engine *e, mq_zip_in_state in_state, void *ctx, mq_diags *errors,
+ * plan's states, each table looked up by a variable that is a lookup
+ * itself (vehicle.territory) a row for every value that variable's table
+ * gives, a one-key table a row for each value between its rows, and an
+ * auto plan's limit tables a rate for each state's minimum limits. A miss
+ * where the shopper would get an error (a table without missing:) goes to
+ * `errors`, one the table's missing: answers to `warnings`, with rows no
+ * shopper can reach and dates that look mistyped. */
+void mq_engine_lint(const mq_engine *e, const mq_lint_states *states, mq_diags *errors,
                     mq_diags *warnings);
 
 /* ---- YAML files (plan.c), shared by the plan, market and carrier

@@ -411,11 +411,13 @@ typedef struct mq_var_decl {
     int run_end; /* one past the last variable of the run this one is in */
 } mq_var_decl;
 
-/* A lookup of a table of one key, noted as it is compiled for `multiquote
- * check`'s coverage checks (mq_engine_lint), not for rating: the table, the
- * value column it reads, the name its key is when that is a plain field or
+/* A lookup of a table, noted as it is compiled for `multiquote check`'s
+ * coverage checks (mq_engine_lint), not for rating: the table, the value
+ * column it reads, the name its key is when that is a plain field or
  * variable ("vehicle.garaging_zip", "territory": the policy's without
- * "policy."; NULL for any other expression) and its plan.yaml line. */
+ * "policy."; a table step's keys joined by commas, "bi.per_person,
+ * bi.per_accident"; NULL for any other expression) and its plan.yaml line.
+ * Lookups in expressions are noted for tables of one key only. */
 typedef struct mq_key_use {
     const mq_table *table;
     int column;

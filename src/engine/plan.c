@@ -879,20 +879,31 @@ static const char *plain_name(const char *text)
     return strncmp(text, "policy.", 7) == 0 ? text + 7 : text;
 }
 
-/* Notes table step st's lookup of its one-key table, once per value
- * column it reads (mq_key_use, for mq_engine_lint). */
-static void note_step_uses(loader *L, const mq_step *st, struct fy_node *key)
+/* Notes table step st's lookup of its table, once per value column it
+ * reads (mq_key_use, for mq_engine_lint): by its keys' plain names joined
+ * with commas ("bi.per_person,bi.per_accident"), NULL when one is not. */
+static void note_step_uses(loader *L, const mq_step *st, struct fy_node *keys)
 {
-    if (!st->table || st->table->nkeys != 1 || !st->keys || !st->keys[0])
+    if (!st->table || !st->keys)
         return;
-    const char *name = plain_name(scalar(L, key, "key"));
+    char name[512] = "";
+    bool plain = true;
+    for (int k = 0; k < st->table->nkeys && plain; k++) {
+        struct fy_node *kn = fy_node_sequence_get_by_index(keys, k);
+        const char *one = st->keys[k] ? plain_name(scalar(L, kn, "key")) : NULL;
+        size_t n = strlen(name);
+        plain = one && n + strlen(one) + 2 < sizeof name;
+        if (plain)
+            snprintf(name + n, sizeof name - n, "%s%s", k ? "," : "", one);
+    }
     for (int c = 0; c < L->env.line->ncoverages; c++) {
         int col = st->column_for[c];
         bool seen = col < 0;
         for (int c2 = 0; !seen && c2 < c; c2++)
             seen = st->column_for[c2] == col;
-        if (!seen && !mq_env_note_use(&L->env, st->table, col, name, node_line(key), false))
-            ERR(L, key, "out of memory");
+        if (!seen &&
+            !mq_env_note_use(&L->env, st->table, col, plain ? name : NULL, node_line(keys), false))
+            ERR(L, keys, "out of memory");
     }
 }
 
@@ -969,7 +980,7 @@ static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
                 t->name, L->env.line->coverages[c].code);
         st->column_for[c] = col;
     }
-    note_step_uses(L, st, fy_node_sequence_get_by_index(keys, 0));
+    note_step_uses(L, st, keys);
 }
 
 /* Every value of table t's column col that a table step multiplies by must
@@ -2498,7 +2509,7 @@ static void gaps_add(zip_gaps *g, int zip)
 
 /* Every ZIP code of each state of p (its 3-digit prefixes, as in_state
  * says; none ending in 000) that use u's table has no row or value for. */
-static void lint_zip_use(const mq_plan *p, const mq_key_use *u, mq_zip_in_state in_state, void *ctx,
+static void lint_zip_use(const mq_plan *p, const mq_key_use *u, const mq_lint_states *in,
                          mq_diags *errors, mq_diags *warnings)
 {
     const mq_table *t = u->table;
@@ -2506,7 +2517,7 @@ static void lint_zip_use(const mq_plan *p, const mq_key_use *u, mq_zip_in_state 
         zip_gaps g = {.from = -1};
         int all = 0;
         for (int prefix = 0; prefix < 1000; prefix++) {
-            if (!in_state(ctx, p->states[s], prefix))
+            if (!in->zip_in_state(in->ctx, p->states[s], prefix))
                 continue;
             /* a code ending in 000 (43000) is no delivery address's: plans
              * start their ranges at 43001, as the state's codes do */
@@ -2729,7 +2740,60 @@ static void lint_dates(const mq_plan *p, mq_diags *warnings)
                     p->file, p->effective_line, name, name + n - 10, eff, eff);
 }
 
-void mq_engine_lint(const mq_engine *e, mq_zip_in_state in_state, void *ctx, mq_diags *errors,
+/* The rate of use u's table for `a` (and `b`, its second key), or NaN. */
+static double rate_for(const mq_key_use *u, double a, double b)
+{
+    double keys[2] = {a, b};
+    return mq_table_row(u->table, keys)[u->column];
+}
+
+/* An auto plan's table looked up by BI or UM limits (per person, per
+ * accident) or by the PD limit must rate each state's minimum on the day
+ * the plan takes effect: the limits shoppers on a budget ask for. Rows
+ * below it rate no one (a request below the minimum is refused). */
+static void lint_minimums(const mq_plan *p, const mq_key_use *u, const mq_lint_states *in,
+                          mq_diags *errors, mq_diags *warnings)
+{
+    static const char *const pairs[] = {"bi.per_person,bi.per_accident",
+                                        "um.per_person,um.per_accident", "pd.limit"};
+    int which = -1;
+    for (int i = 0; i < 3; i++)
+        which = strcmp(u->name, pairs[i]) == 0 ? i : which;
+    const mq_table *t = u->table;
+    if (which < 0 || t->nkeys != (which == 2 ? 1 : 2))
+        return;
+    char eff[11];
+    mq_date_format(p->effective, eff);
+    for (int s = 0; s < p->nstates; s++) {
+        int min[3];
+        if (!in->minimums(in->ctx, p->states[s], p->effective, min) || min[which == 2 ? 2 : 0] <= 0)
+            continue;
+        double a = which == 2 ? min[2] : min[0], b = which == 2 ? 0 : min[1];
+        char limits[32];
+        snprintf(limits, sizeof limits, which == 2 ? "%.0f" : "%.0f/%.0f", a, b);
+        if (isnan(rate_for(u, a, b)))
+            mq_diag_add(t->miss == MISS_ERROR ? errors : warnings,
+                        "%s:%d: %s%s has no rate for %s's minimum %s %s (in force on %s): a "
+                        "shopper who asks for the minimum gets %s%s",
+                        p->file, u->line,
+                        t->miss == MISS_ERROR ? "" : "warning: ", table_path(p, t),
+                        mq_symbol_name(MQ_DOM_STATE, p->states[s]), which == 2 ? "limit" : "limits",
+                        limits, eff, miss_outcome(t), fix_hint(t));
+        for (int r = 0; r < t->nrows; r++) {
+            const mq_cell *c = &t->cells[r * t->nkeys];
+            bool below = c[0].kind == CELL_EXACT &&
+                         (c[0].lo < a || (which < 2 && c[1].kind == CELL_EXACT && c[1].lo < b));
+            if (below)
+                mq_diag_add(warnings,
+                            "%s:%d: warning: these limits are below %s's minimum %s (in force on "
+                            "%s): a request for them is refused, so this row rates no one",
+                            t->file, t->row_lines[r], mq_symbol_name(MQ_DOM_STATE, p->states[s]),
+                            limits, eff);
+        }
+    }
+}
+
+void mq_engine_lint(const mq_engine *e, const mq_lint_states *in, mq_diags *errors,
                     mq_diags *warnings)
 {
     for (int i = 0; i < e->nplans; i++) {
@@ -2740,10 +2804,12 @@ void mq_engine_lint(const mq_engine *e, mq_zip_in_state in_state, void *ctx, mq_
             if (!use->name || checked_before(p, u))
                 continue;
             const mq_var_decl *v = lookup_variable(p, use->name);
-            if (in_state && is_zip_field(l, use->name))
-                lint_zip_use(p, use, in_state, ctx, errors, warnings);
+            if (in->zip_in_state && is_zip_field(l, use->name))
+                lint_zip_use(p, use, in, errors, warnings);
             else if (v)
                 lint_chain_use(p, use, v, errors, warnings);
+            else if (in->minimums && p->line == MQ_LINE_AUTO)
+                lint_minimums(p, use, in, errors, warnings);
         }
         lint_dates(p, warnings);
         lint_empty_factors(p, warnings);

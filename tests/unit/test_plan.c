@@ -726,13 +726,25 @@ static void yaml_aliases_are_refused(void **state)
     sh("rm -rf %s/anchored", tmpdir);
 }
 
-/* mq_zip_in_state for the fixture's states: Indiana is ZIP prefixes 460 to
+/* mq_lint_states.zip_in_state for the fixture's states: Indiana is ZIP prefixes 460 to
  * 479, Michigan 480 to 499 (data/state-rules.csv). */
 static bool in_or_mi(void *ctx, int state, int prefix)
 {
     (void)ctx;
     return (state == mq_symbol_find(MQ_DOM_STATE, "IN") && prefix >= 460 && prefix <= 479) ||
            (state == mq_symbol_find(MQ_DOM_STATE, "MI") && prefix >= 480 && prefix <= 499);
+}
+
+/* mq_lint_states.minimums of the fixture's states on its dates: Indiana
+ * 25000/50000/25000, Michigan 50000/100000/10000 (since 2020-07-02). */
+static bool in_mi_minimums(void *ctx, int state, int32_t day, int out[3])
+{
+    (void)ctx, (void)day;
+    bool in = state == mq_symbol_find(MQ_DOM_STATE, "IN");
+    out[0] = in ? 25000 : 50000;
+    out[1] = in ? 50000 : 100000;
+    out[2] = in ? 25000 : 10000;
+    return true;
 }
 
 /* mq_engine_lint on tests/data/newcarrier/plans after `edit` (run in its
@@ -749,7 +761,8 @@ static char *lint_edited(const char *edit)
     mq_engine *e = mq_engine_load(dir, &d);
     if (!e)
         fail_msg("did not load: %s", d.items[0].text);
-    mq_engine_lint(e, in_or_mi, NULL, &errors, &warnings);
+    mq_lint_states states = {in_or_mi, in_mi_minimums, NULL};
+    mq_engine_lint(e, &states, &errors, &warnings);
     char *out = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&out, &n);
@@ -841,6 +854,24 @@ static void lint_finds_what_a_shopper_would_miss(void **state)
                            "in-auto-2026-01-01 is named for 2026-01-01, but plan.effective is "
                            "2025-01-01: the version rates from 2025-01-01 (is one of them a "
                            "typo?)");
+    free(m);
+    /* the state's minimum limits: what shoppers on a budget ask for */
+    m = lint_edited("sed -i 's/^25000,50000,1.00/20000,40000,1.00/' bi_limits.csv");
+    assert_string_equal(m,
+                        "|in-auto-2026-01-01/plan.yaml:62: warning: bi_limits.csv has no rate "
+                        "for IN's minimum limits 25000/50000 (in force on 2026-01-01): a "
+                        "shopper who asks for the minimum gets the carrier unavailable (missing: "
+                        "unavailable); in-auto-2026-01-01/bi_limits.csv:2: warning: these "
+                        "limits are below IN's minimum 25000/50000 (in force on 2026-01-01): a "
+                        "request for them is refused, so this row rates no one");
+    free(m);
+    m = lint_edited("sed -i '/^25000,1.00/d' pd_limit.csv && sed -i -e '/does not offer a PD "
+                    "limit/d' -e 's/^  pd_limit:$/  pd_limit: {file: pd_limit.csv, keys: [limit], "
+                    "missing: {decline: \"No PD below 50000.\"}}/' -e '/^    file: pd_limit.csv/d' "
+                    "-e '/^    keys: \\[limit\\]/d' plan.yaml");
+    assert_string_equal(m, "|in-auto-2026-01-01/plan.yaml:60: warning: pd_limit.csv has no rate "
+                           "for IN's minimum limit 25000 (in force on 2026-01-01): a shopper who "
+                           "asks for the minimum gets a decline (missing: decline)");
     free(m);
     m = lint_edited("sed -i '/does not offer a PD limit/d' plan.yaml");
     assert_string_equal(m, "|in-auto-2026-01-01/plan.yaml:36: warning: table pd_limit "
