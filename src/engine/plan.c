@@ -373,8 +373,13 @@ static void load_header(loader *L, struct fy_node *root)
     char *line = required_scalar(L, pl, "line", "plan");
     if (line) {
         int li = mq_line_find(line);
+        char lines[120] = "";
+        for (int i = 0; li < 0 && i < MQ_LINE_COUNT; i++)
+            snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s%s", i ? ", " : "",
+                     mq_line_get((mq_line)i)->name);
         if (li < 0)
-            ERR(L, get(pl, "line"), "plan.line \"%s\" is not a line this engine rates", line);
+            ERR(L, get(pl, "line"), "plan.line \"%s\" is not a line this engine rates (%s)", line,
+                lines);
         else
             p->line = (mq_line)li;
     }

@@ -322,6 +322,25 @@ static bool lowercase_cell(const char *s, char *out, size_t n)
     return strcmp(out, s) != 0 && parse_cell(out, &c);
 }
 
+/* The cell s with its spaces left out and each en or em dash (which a
+ * word processor or spreadsheet may put for a hyphen) a hyphen, when that
+ * makes it a band: "21 – 24" is "21-24"; false when it would not help. */
+static bool plain_band(const char *s, char *out, size_t n)
+{
+    size_t o = 0;
+    for (const char *c = s; *c && o + 1 < n; c++) {
+        if (strncmp(c, "\xE2\x80\x93", 3) == 0 || strncmp(c, "\xE2\x80\x94", 3) == 0) {
+            out[o++] = '-';
+            c += 2;
+        } else if (*c != ' ') {
+            out[o++] = *c;
+        }
+    }
+    out[o] = '\0';
+    mq_cell cell;
+    return strcmp(out, s) != 0 && parse_cell(out, &cell) && cell.kind == CELL_BAND;
+}
+
 static int column_index(char **header, const char *name)
 {
     for (int i = 0; header[i]; i++)
@@ -438,12 +457,19 @@ static bool fill_table(mq_table *t, csv_reader *r, const char *const *keys, mq_d
             mq_cell *c = &t->cells[i * t->nkeys + k];
             char *s = trim(rec[keycol[k]]);
             if (!parse_cell(s, c)) {
-                char lower[64];
+                char lower[64], plain[64];
                 bool hint = lowercase_cell(s, lower, sizeof lower);
-                /* spreadsheets write TRUE and FALSE */
+                bool dash = !hint && plain_band(s, plain, sizeof plain);
+                /* spreadsheets write TRUE and FALSE, and 21–24 with an en dash */
                 mq_diag_add(d, "%s:%d: key \"%s\" is not a value, band or *: \"%s\"%s%s%s", disp,
-                            line, keys[k], s, hint ? " (symbols are lowercase: \"" : "",
-                            hint ? lower : "", hint ? "\")" : "");
+                            line, keys[k], s,
+                            hint   ? " (symbols are lowercase: \""
+                            : dash ? " (a band is written with a plain hyphen and no spaces: \""
+                                   : "",
+                            hint   ? lower
+                            : dash ? plain
+                                   : "",
+                            hint || dash ? "\")" : "");
                 ok = false;
             } else if (c->kind == CELL_SYMBOL) {
                 c->symbol = strdup(s);

@@ -586,6 +586,10 @@ static void broken_plans_name_the_line(void **state)
     assert_string_equal(m, "plan.yaml:68: \"pip\" is not a coverage of the auto line (bi, pd, med, "
                            "um, comp, coll)");
     free(m);
+    m = load_broken("line: auto", "line: personal_auto");
+    assert_string_equal(m, "plan.yaml:12: plan.line \"personal_auto\" is not a line this engine "
+                           "rates (auto, home, renters, term_life, health)");
+    free(m);
     m = load_broken("states: \\[OH\\]", "states: [oh]");
     assert_string_equal(m, "plan.yaml:13: \"oh\" is not a US state code (two capital letters of "
                            "one of the 50 states or DC, such as OH)");

@@ -193,6 +193,20 @@ static void bad_cells_are_errors_with_their_lines(void **state)
     assert_null(load("age,f\n16,1.0,3\n", keys, 1, &d));
     assert_string_equal(d.items[0].text, "t.csv:2: 3 fields, the header has 2");
     mq_diags_free(&d);
+    /* a word processor's en dash, and spaces, in a band: the plain band */
+    assert_null(load("age,f\n16\xE2\x80\x93"
+                     "17,1\n",
+                     keys, 1, &d));
+    assert_string_equal(d.items[0].text, "t.csv:2: key \"age\" is not a value, band or *: "
+                                         "\"16\xE2\x80\x93"
+                                         "17\" (a band is written with a "
+                                         "plain hyphen and no spaces: \"16-17\")");
+    mq_diags_free(&d);
+    assert_null(load("age,f\n16 - 17,1\n", keys, 1, &d));
+    assert_string_equal(d.items[0].text, "t.csv:2: key \"age\" is not a value, band or *: "
+                                         "\"16 - 17\" (a band is written with a plain hyphen and "
+                                         "no spaces: \"16-17\")");
+    mq_diags_free(&d);
     assert_null(load("age,f\n1 6,1\n", keys, 1, &d));
     assert_string_equal(d.items[0].text, "t.csv:2: key \"age\" is not a value, band or *: \"1 6\"");
     mq_diags_free(&d);
