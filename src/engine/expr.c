@@ -195,7 +195,8 @@ struct node {
     node *a, *b, *c;
     node **args;
     int nargs;
-    int height; /* levels from this node to its deepest leaf (a leaf is 1) */
+    int height;   /* levels from this node to its deepest leaf (a leaf is 1) */
+    bool boolean; /* N_NUM written true or false: a condition's value */
 };
 
 static node *new_node(parser *p, node_kind kind, int pos)
@@ -343,8 +344,10 @@ static node *parse_primary(parser *p)
     case TK_FALSE:
         next(p);
         n = new_node(p, N_NUM, t.pos);
-        if (n)
+        if (n) {
             n->num = t.kind == TK_TRUE;
+            n->boolean = true;
+        }
         return n;
     case TK_STR:
         next(p);
@@ -1119,6 +1122,8 @@ static void compile_node(compiler *c, const mq_scope *scope, node *n, vinfo *vi)
     switch (n->kind) {
     case N_NUM:
         emit_const(c, n->num);
+        if (n->boolean) /* `when: true`, `c ? true : false`: conditions */
+            *vi = (vinfo){T_BOOL, 0};
         return;
     case N_STR:
         failf(c, n->pos,

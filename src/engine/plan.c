@@ -286,6 +286,29 @@ static mq_prog *compile_at(loader *L, const mq_scope *scope, struct fy_node *n, 
     return mq_expr_compile(&L->env, scope, text, node_line(n), node_col(n), type, domain);
 }
 
+/* Compiles a condition (a discount's when, an eligibility rule, an
+ * omit_when): it must be true or false. A number there is true when it is
+ * not 0, so `when: vehicle_count` gave the multi-car discount to one car:
+ * an error naming what to write instead. */
+static mq_prog *compile_condition(loader *L, const mq_scope *scope, struct fy_node *n,
+                                  const char *what)
+{
+    mq_type type = MQ_T_BOOL;
+    mq_prog *p = compile_at(L, scope, n, what, &type, NULL);
+    if (p && type != MQ_T_BOOL) {
+        ERR(L, n,
+            "%s: \"%s\" is %s, not a condition: compare it (vehicle_count >= 2, "
+            "has(driver.student_gpa))",
+            what, scalar(L, n, what),
+            type == MQ_T_DATE   ? "a date"
+            : type == MQ_T_ENUM ? "a name"
+                                : "a number");
+        mq_prog_free(p);
+        return NULL;
+    }
+    return p;
+}
+
 static mq_scope unit_scope(const loader *L)
 {
     mq_scope s = {.line = L->env.line};
@@ -775,7 +798,7 @@ static void load_eligibility(loader *L, struct fy_node *seq)
         }
         char *reason = required_scalar(L, r, "reason", "eligibility rule");
         mq_scope s = policy_scope(L);
-        mq_prog *when = compile_at(L, &s, dcl ? dcl : un, "condition", NULL, NULL);
+        mq_prog *when = compile_condition(L, &s, dcl ? dcl : un, dcl ? "decline" : "unavailable");
         if (when)
             p->rules[p->nrules++] = (mq_rule){dcl ? MQ_DECLINED : MQ_UNAVAILABLE, when, reason};
     }
@@ -828,7 +851,7 @@ static void load_coverages(loader *L, struct fy_node *map)
         if (pc->base && constant_of(L, base, &b) && !(b >= 0))
             ERR(L, base, "coverage %s: base %g is negative (a credit is an add: step)", code, b);
         if (get(v, "omit_when")) {
-            pc->omit_when = compile_at(L, &s, get(v, "omit_when"), "omit_when", NULL, NULL);
+            pc->omit_when = compile_condition(L, &s, get(v, "omit_when"), "omit_when");
             pc->note = required_scalar(L, v, "note", code);
         }
         p->coverage_codes[p->ncodes++] = L->env.line->coverages[ci].code;
@@ -1094,7 +1117,7 @@ static void load_discounts(loader *L, struct fy_node *dn, mq_step *st)
         if (d->amount && constant_of(L, amount, &a) && !(a > 0 && a < 1))
             ERR(L, amount, "discount %s: amount %g is not a fraction between 0 and 1 (0.12 = 12%%)",
                 d->name ? d->name : "", a);
-        d->when = compile_at(L, &s, when, "when", NULL, NULL);
+        d->when = compile_condition(L, &s, when, "when");
         char where[160];
         snprintf(where, sizeof where, "discount %s", d->name ? d->name : "");
         d->coverages = coverage_mask(L, get(in, "coverages"), where);

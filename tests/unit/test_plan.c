@@ -586,6 +586,22 @@ static void broken_plans_name_the_line(void **state)
     assert_string_equal(m, "plan.yaml:68: \"pip\" is not a coverage of the auto line (bi, pd, med, "
                            "um, comp, coll)");
     free(m);
+    /* a number where a condition goes is true when not 0: one car got the
+     * multi-car discount */
+    m = load_broken("when: vehicle_count >= 2", "when: vehicle_count");
+    assert_string_equal(m, "plan.yaml:108: when: \"vehicle_count\" is a number, not a condition: "
+                           "compare it (vehicle_count >= 2, has(driver.student_gpa))");
+    free(m);
+    m = load_broken("decline: any(drivers where driver.points >= 12)",
+                    "decline: max(drivers of driver.points)");
+    assert_string_equal(m, "plan.yaml:61: decline: \"max(drivers of driver.points)\" is a number, "
+                           "not a condition: compare it (vehicle_count >= 2, "
+                           "has(driver.student_gpa))");
+    free(m);
+    m = load_broken("omit_when: vehicle.age > 20", "omit_when: vehicle.age");
+    assert_string_equal(m, "plan.yaml:73: omit_when: \"vehicle.age\" is a number, not a "
+                           "condition: compare it (vehicle_count >= 2, has(driver.student_gpa))");
+    free(m);
     m = load_broken("line: auto", "line: personal_auto");
     assert_string_equal(m, "plan.yaml:12: plan.line \"personal_auto\" is not a line this engine "
                            "rates (auto, home, renters, term_life, health)");
