@@ -2744,6 +2744,39 @@ static void lint_empty_factors(const mq_plan *p, mq_diags *warnings)
     }
 }
 
+/* A factor above 20 in a column a table step of an auto, home or renters
+ * plan multiplies by: no relativity of theirs comes near (the bundled
+ * plans' highest is 4.4), but a percentage typed as one (150 for 1.50)
+ * does. Term life's rates per 1000 are not factors of this kind. Once per
+ * table and column, at its first such row. */
+static void lint_percent_factors(const mq_plan *p, mq_diags *warnings)
+{
+    if (p->line != MQ_LINE_AUTO && p->line != MQ_LINE_HOME && p->line != MQ_LINE_RENTERS)
+        return;
+    for (int i = 0; i < p->nsteps; i++) {
+        const mq_step *st = &p->steps[i];
+        for (int c = 0; st->kind == STEP_TABLE && c < 64; c++) {
+            int col = st->column_for[c];
+            bool seen = col < 0;
+            for (int j = 0; !seen && j <= i; j++)
+                for (int c2 = 0; !seen && c2 < (j == i ? c : 64); c2++)
+                    seen = p->steps[j].kind == STEP_TABLE && p->steps[j].table == st->table &&
+                           p->steps[j].column_for[c2] == col;
+            const mq_table *t = st->table;
+            for (int r = 0; !seen && r < t->nrows; r++) {
+                double v = t->values[r * t->nvalues + col];
+                if (!(v > 20))
+                    continue;
+                mq_diag_add(warnings,
+                            "%s:%d: warning: %s is %g, and step %s multiplies the premium by it "
+                            "(is it a percentage? 150%% is written 1.50)",
+                            t->file, t->row_lines[r], t->value_names[col], v, st->name);
+                break;
+            }
+        }
+    }
+}
+
 /* A version named by a date (plan.version, or its folder's name ending in
  * one, as docs/plan-format.md §14 files revisions) other than the date it
  * takes effect: one of the two is likely a typo, and a revision dated a
@@ -2840,6 +2873,7 @@ void mq_engine_lint(const mq_engine *e, const mq_lint_states *in, mq_diags *erro
                 lint_minimums(p, use, in, errors, warnings);
         }
         lint_dates(p, warnings);
+        lint_percent_factors(p, warnings);
         lint_empty_factors(p, warnings);
         for (int t = 0; t < p->ntables; t++) {
             lint_holes(p, p->tables[t], errors, warnings);

@@ -862,6 +862,12 @@ static void lint_finds_what_a_shopper_would_miss(void **state)
                            "value), and step BI limits multiplies by it: table bi_limits has no "
                            "missing:, so a shopper rated with this row gets an error, not a quote");
     free(m);
+    /* 150 for 1.50: the premium 150 times as much, silently */
+    m = lint_edited("sed -i 's/^21-24,1.50/21-24,150/' driver_age.csv");
+    assert_string_equal(m, "|in-auto-2026-01-01/driver_age.csv:3: warning: factor is 150, and step "
+                           "Driver age multiplies the premium by it (is it a percentage? 150% is "
+                           "written 1.50)");
+    free(m);
     /* a revision's date typed a year early rates the past */
     m = lint_edited("sed -i 's/effective: 2026-01-01/effective: 2025-01-01/' plan.yaml");
     assert_string_equal(m, "|in-auto-2026-01-01/plan.yaml:15: warning: plan.version "
