@@ -1,9 +1,11 @@
 /* cmd_plans.c -- `multiquote check` and `multiquote carriers`.
  *
  * check loads a plans folder and prints every diagnostic (file:line:
- * message), then what mq_engine_lint finds (ZIP codes and territories that
- * match no row: errors where a shopper would get one, else warnings), or a
- * one-line summary when there is no error; --schema prints the
+ * message), then what mq_engine_lint finds with the intake's state rules
+ * (ZIP codes, territories, values between a table's rows and minimum
+ * limits a plan has no rate for: errors where a shopper would get one,
+ * else warnings), and a one-line summary when there is no error; exit 1
+ * on any error. --schema prints the
  * rating vocabulary plans can use, straight from the engine's schema.
  * carriers lists each carrier with its lines, states and plan versions.
  */
@@ -57,9 +59,9 @@ static bool state_minimums(void *ctx, int state, int32_t day, int out[3])
     return true;
 }
 
-/* Prints the lint's errors and warnings (mq_engine_lint); the number of
- * errors. Without the state rules the ZIP codes are not checked, and
- * check says so. */
+/* Prints the lint's errors, then its warnings (mq_engine_lint); the number
+ * of errors. Without the state rules the ZIP codes and minimum limits are
+ * not checked, and check says so. */
 static int lint(const mq_engine *e)
 {
     char err[512];

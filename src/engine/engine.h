@@ -310,7 +310,8 @@ typedef struct mq_lint_states {
  * auto plan's limit tables a rate for each state's minimum limits. A miss
  * where the shopper would get an error (a table without missing:) goes to
  * `errors`, one the table's missing: answers to `warnings`, with rows no
- * shopper can reach and dates that look mistyped. */
+ * shopper can reach, empty factors of tables of several keys, factors that
+ * look like percentages and dates that look mistyped. */
 void mq_engine_lint(const mq_engine *e, const mq_lint_states *states, mq_diags *errors,
                     mq_diags *warnings);
 
