@@ -2415,13 +2415,18 @@ const mq_plan *mq_engine_find_version(const mq_engine *e, const char *plan_id, c
 /* ---- Coverage of the lookups (multiquote check) ------------------------
  * A plan can load and still answer shoppers with errors: a ZIP code of its
  * state that its territory table has no row for, a territory that the
- * territory table gives but the territory factor table has no row for.
- * Only one-key tables looked up by a plain name are checked (mq_key_use):
- * by a ZIP field, every ZIP code of the plan's states; by a variable that is
- * itself a lookup (vehicle.territory: territory[vehicle.garaging_zip]),
- * every value that table's column holds. A miss in a table without
- * missing: is an error (the shopper's result would be one); with
- * missing:, a warning (the carrier may mean it). */
+ * territory table gives but the territory factor table has no row for, an
+ * age between two bands, the state's minimum limits. The lookups are known
+ * by the names of their keys (mq_key_use): a one-key table looked up by a
+ * ZIP field is tried with every ZIP code of the plan's states; by a
+ * variable that is itself a lookup (vehicle.territory:
+ * territory[vehicle.garaging_zip]), with every value that table's column
+ * holds; by anything else, with the values between its rows
+ * (mq_table_holes); a BI, UM or PD table step, with each state's minimum.
+ * A miss in a table without missing: is an error (the shopper's result
+ * would be one); with missing:, a warning (the carrier may mean it). Then
+ * come warnings for what looks mistyped: rows no one reaches, empty or
+ * percentage-sized factors, dates. */
 
 /* The entity a name as mq_key_use writes it reads ("vehicle.garaging_zip":
  * the vehicle; "applicant.homeowner", "zip": the policy). */
