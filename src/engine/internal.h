@@ -731,7 +731,7 @@ struct mq_plan {
     /* lines in plan.yaml of carrier.name, carrier.rating, plan.id,
      * plan.version and plan.effective: where a disagreement between
      * versions is reported */
-    int name_line, rating_line, plan_id_line, version_line, effective_line;
+    int name_line, rating_line, plan_id_line, version_line, effective_line, until_line;
     int32_t effective;
     int32_t until; /* last day the version applies (plan.until); 0: no end */
     mq_line line;

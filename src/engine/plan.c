@@ -388,6 +388,7 @@ static void load_header(loader *L, struct fy_node *root)
     /* until: the rates stop (an ACA plan year ends): a later request gets
      * "no rates in effect", not this version's prices */
     struct fy_node *un = get(pl, "until");
+    p->until_line = node_line(un ? un : pl);
     const char *until = un ? scalar(L, un, "plan.until") : NULL;
     if (until && !mq_date_parse(until, &p->until))
         ERR(L, un, "plan.until is not a date YYYY-MM-DD: \"%s\"", until);
@@ -2859,6 +2860,28 @@ static void lint_minimums(const mq_plan *p, const mq_key_use *u, const mq_lint_s
     }
 }
 
+/* A version whose plan.until runs past the day a later version of its
+ * plan takes effect in one of its states: the later one rates from that
+ * day (docs/plan-format.md §2), so the until says something that does not
+ * happen, and the analyst likely meant other dates. */
+static void lint_until(const mq_engine *e, const mq_plan *p, mq_diags *warnings)
+{
+    for (int s = 0; p->until && s < p->nstates; s++) {
+        int32_t end = last_day(e, p, p->states[s]);
+        if (end >= p->until)
+            continue;
+        char until[11], stop[11];
+        mq_date_format(p->until, until);
+        mq_date_format(end, stop);
+        mq_diag_add(warnings,
+                    "%s:%d: warning: plan.until is %s, but a later version of plan %s takes "
+                    "effect in %s first: this version rates there only to %s",
+                    p->file, p->until_line, until, p->plan_id,
+                    mq_symbol_name(MQ_DOM_STATE, p->states[s]), stop);
+        return;
+    }
+}
+
 void mq_engine_lint(const mq_engine *e, const mq_lint_states *in, mq_diags *errors,
                     mq_diags *warnings)
 {
@@ -2878,6 +2901,7 @@ void mq_engine_lint(const mq_engine *e, const mq_lint_states *in, mq_diags *erro
                 lint_minimums(p, use, in, errors, warnings);
         }
         lint_dates(p, warnings);
+        lint_until(e, p, warnings);
         lint_percent_factors(p, warnings);
         lint_empty_factors(p, warnings);
         for (int t = 0; t < p->ntables; t++) {

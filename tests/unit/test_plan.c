@@ -862,6 +862,15 @@ static void lint_finds_what_a_shopper_would_miss(void **state)
                            "value), and step BI limits multiplies by it: table bi_limits has no "
                            "missing:, so a shopper rated with this row gets an error, not a quote");
     free(m);
+    /* an until that a later version overrides says what does not happen */
+    m = lint_edited(
+        "sed -i 's/^  effective: 2026-01-01/&\\n  until: 2026-12-31/' plan.yaml && cp -r "
+        ". ../in-auto-2026-06-01 && sed -i -e 's/2026-01-01/2026-06-01/' -e '/until:/d' "
+        "../in-auto-2026-06-01/plan.yaml");
+    assert_string_equal(m, "|in-auto-2026-01-01/plan.yaml:17: warning: plan.until is 2026-12-31, "
+                           "but a later version of plan hoosier-in-auto takes effect in IN first: "
+                           "this version rates there only to 2026-05-31");
+    free(m);
     /* 150 for 1.50: the premium 150 times as much, silently */
     m = lint_edited("sed -i 's/^21-24,1.50/21-24,150/' driver_age.csv");
     assert_string_equal(m, "|in-auto-2026-01-01/driver_age.csv:3: warning: factor is 150, and step "
