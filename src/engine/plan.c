@@ -1619,8 +1619,28 @@ static bool empty_root(struct fy_node *root)
            (fy_node_is_scalar(root) && !fy_node_get_scalar(root, &len));
 }
 
-/* Adds up to max_errors of libfyaml's collected errors to d; how many. */
-static int add_yaml_errors(struct fy_diag *diag, const char *display, mq_diags *d, int max_errors)
+/* The key written at 1-based `line` and `column` of text (up to its colon
+ * or the line's end, at most 60 bytes) into out: libfyaml's "duplicate
+ * key" names none. */
+static void key_at(const char *text, size_t len, int line, int column, char *out, size_t n)
+{
+    size_t at = 0;
+    for (int l = 1; l < line && at < len; at++)
+        l += text[at] == '\n';
+    at += column > 0 ? (size_t)column - 1 : 0;
+    size_t k = 0;
+    while (at < len && k + 1 < n && k < 60 && text[at] != ':' && text[at] != '\n' &&
+           text[at] != '\r')
+        out[k++] = text[at++];
+    while (k && (out[k - 1] == ' ' || out[k - 1] == '\t'))
+        k--;
+    out[k] = '\0';
+}
+
+/* Adds up to max_errors of libfyaml's collected errors in text to d; how
+ * many. */
+static int add_yaml_errors(struct fy_diag *diag, const char *text, size_t len, const char *display,
+                           mq_diags *d, int max_errors)
 {
     void *it = NULL;
     struct fy_diag_error *e;
@@ -1628,10 +1648,16 @@ static int add_yaml_errors(struct fy_diag *diag, const char *display, mq_diags *
     while ((e = fy_diag_errors_iterate(diag, &it)) && n < max_errors) {
         /* `{base: rate[territory]}`: brackets open a list inside { } */
         bool flow = e->msg && strstr(e->msg, "flow");
-        mq_diag_add(d, "%s:%d:%d: %s%s", display, e->line, e->column, e->msg, /* 1-based */
+        char key[64] = "";
+        if (e->msg && strcmp(e->msg, "duplicate key") == 0)
+            key_at(text, len, e->line, e->column, key, sizeof key);
+        mq_diag_add(d, "%s:%d:%d: %s%s%s%s%s", display, e->line, e->column, e->msg, /* 1-based */
                     flow ? " (inside { } or [ ], put an expression holding [ ], { } or commas "
                            "in quotes: base: \"base_rate[territory]\")"
-                         : "");
+                         : "",
+                    key[0] ? " \"" : "", key,
+                    key[0] ? "\": a key appears once in a mapping, and this one is already above"
+                           : "");
         n++;
     }
     return n;
@@ -1687,13 +1713,13 @@ static struct fy_document *parse_yaml(const char *text, size_t len, const char *
     fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DISABLE_RECYCLING, .diag = diag};
     struct fy_document *doc = fy_document_build_from_string(&cfg, text, FY_NT);
-    if (!doc && !add_yaml_errors(diag, display, d, max_errors))
+    if (!doc && !add_yaml_errors(diag, text, len, display, d, max_errors))
         mq_diag_add(d, "%s: empty: no %s", display, what);
     else if (doc && empty_root(fy_document_root(doc)))
         mq_diag_add(d, "%s: empty: no %s", display, what);
     else if (doc && (line = second_document_line(text, len, diag)) > 0)
         mq_diag_add(d, "%s:%d: a second YAML document: the file holds one %s", display, line, what);
-    else if (doc && add_yaml_errors(diag, display, d, max_errors))
+    else if (doc && add_yaml_errors(diag, text, len, display, d, max_errors))
         ; /* the second document is not even valid YAML */
     else if (doc && (line = first_alias_line(doc, alias, sizeof alias)) > 0)
         mq_diag_add(d,

@@ -602,6 +602,11 @@ static void broken_plans_name_the_line(void **state)
     assert_string_equal(m, "plan.yaml:73: omit_when: \"vehicle.age\" is a number, not a "
                            "condition: compare it (vehicle_count >= 2, has(driver.student_gpa))");
     free(m);
+    /* libfyaml's "duplicate key" names none: the message does */
+    m = load_broken("  pd:   {base: 118.00}", "&\\n  pd:   {base: 90.00}");
+    assert_string_equal(m, "plan.yaml:69:3: duplicate key \"pd\": a key appears once in a "
+                           "mapping, and this one is already above");
+    free(m);
     m = load_broken("line: auto", "line: personal_auto");
     assert_string_equal(m, "plan.yaml:12: plan.line \"personal_auto\" is not a line this engine "
                            "rates (auto, home, renters, term_life, health)");
