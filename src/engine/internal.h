@@ -103,6 +103,11 @@ typedef struct mq_table {
  * an enum's every value with all_symbols, else those its rows name). For
  * `multiquote check` (mq_engine_lint). */
 int mq_table_holes(const mq_table *t, bool all_symbols, double *example);
+/* How many combinations of the values its rows name for each key (an age
+ * band, true, false: 16-17 x {true, false}, ...) compiled table t of two
+ * or more keys has no row (nor any value) for, the first in example[];
+ * how many combinations there are in *combos (0 when over 100000). */
+int mq_table_grid_holes(const mq_table *t, double *example, int *combos);
 /* The line of the row of one-key table t that matches value v (its value
  * is empty), else of the row after v (a hole at v is before it), else its
  * first row's. */

@@ -2908,6 +2908,32 @@ static void lint_until(const mq_engine *e, const mq_plan *p, mq_diags *warnings)
     }
 }
 
+/* A table of several keys without missing:, laid out as a grid (every
+ * age band with true and with false) with a few combinations left out: a
+ * row forgotten, so the shoppers of that combination get an error. A list
+ * of combinations (BI limits 25/50, 50/100, 100/300, most pairs absent)
+ * is no grid: at most a quarter may be absent. A table with missing: says
+ * what its absent rows mean (term life's terms not issued at an age). An
+ * eligibility rule may keep shoppers from a hole: a warning. */
+static void lint_grid_holes(const mq_plan *p, const mq_table *t, mq_diags *warnings)
+{
+    double example[8];
+    int combos;
+    int holes = t->miss == MISS_ERROR ? mq_table_grid_holes(t, example, &combos) : 0;
+    if (holes <= 0 || holes * 4 > combos)
+        return;
+    char what[200], more[64] = "";
+    keys_text(t, example, what, sizeof what);
+    if (holes > 1)
+        snprintf(more, sizeof more, " (and %d more combination%s)", holes - 1,
+                 holes == 2 ? "" : "s");
+    mq_diag_add(warnings,
+                "%s:%d: warning: table %s (%s) has rows for %d of the %d combinations of its "
+                "keys' values, but none for %s%s: a row left out? A shopper with %s gets %s",
+                p->file, t->decl_line, t->name, table_path(p, t), combos - holes, combos, what,
+                more, holes > 1 ? "them" : "it", miss_outcome(t));
+}
+
 void mq_engine_lint(const mq_engine *e, const mq_lint_states *in, mq_diags *errors,
                     mq_diags *warnings)
 {
@@ -2932,6 +2958,7 @@ void mq_engine_lint(const mq_engine *e, const mq_lint_states *in, mq_diags *erro
         lint_empty_factors(p, warnings);
         for (int t = 0; t < p->ntables; t++) {
             lint_holes(p, p->tables[t], errors, warnings);
+            lint_grid_holes(p, p->tables[t], warnings);
             lint_unreached_rows(p, p->tables[t], warnings);
         }
     }

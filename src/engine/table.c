@@ -1137,3 +1137,55 @@ bool mq_table_open_value(const mq_table *t, double *example)
     }
     return false;
 }
+
+/* The distinct values of key k that its rows name (an exact value, a
+ * band's low end; not *), at most max, in out; how many. */
+static int named_values(const mq_table *t, int k, double *out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < t->nrows && n < max; i++) {
+        const mq_cell *c = &t->cells[i * t->nkeys + k];
+        double v = c->kind == CELL_ANY                       ? NAN
+                   : c->kind == CELL_BAND && isfinite(c->lo) ? c->lo + (c->lo_open ? 1 : 0)
+                   : c->kind == CELL_BAND                    ? c->hi - (c->hi_open ? 1 : 0)
+                                                             : c->lo;
+        bool seen = isnan(v);
+        for (int j = 0; !seen && j < n; j++)
+            seen = out[j] == v;
+        if (!seen)
+            out[n++] = v;
+    }
+    return n;
+}
+
+int mq_table_grid_holes(const mq_table *t, double *example, int *combos)
+{
+    *combos = 0;
+    if (!t->compiled || t->nkeys < 2 || t->nkeys > 8)
+        return 0;
+    double *vals[8] = {0};
+    int nvals[8] = {0}, at[8] = {0}, holes = 0;
+    int64_t all = 1;
+    for (int k = 0; k < t->nkeys; k++) {
+        vals[k] = malloc(sizeof(double) * (size_t)t->nrows);
+        nvals[k] = vals[k] ? named_values(t, k, vals[k], t->nrows) : 0;
+        all *= nvals[k];
+    }
+    for (int64_t c = 0; all <= 100000 && c < all; c++) {
+        double keys[8];
+        for (int k = 0; k < t->nkeys; k++)
+            keys[k] = vals[k][at[k]];
+        const double *row = mq_table_row(t, keys);
+        bool none = true;
+        for (int v = 0; v < t->nvalues; v++)
+            none &= isnan(row[v]);
+        if (none && holes++ == 0)
+            memcpy(example, keys, sizeof(double) * (size_t)t->nkeys);
+        for (int k = t->nkeys - 1; k >= 0 && ++at[k] == nvals[k]; k--)
+            at[k] = 0;
+    }
+    for (int k = 0; k < t->nkeys; k++)
+        free(vals[k]);
+    *combos = all <= 100000 ? (int)all : 0;
+    return *combos ? holes : 0;
+}

@@ -867,6 +867,19 @@ static void lint_finds_what_a_shopper_would_miss(void **state)
                            "value), and step BI limits multiplies by it: table bi_limits has no "
                            "missing:, so a shopper rated with this row gets an error, not a quote");
     free(m);
+    /* a grid of age bands by married, one row left out: married 25-64 got
+     * an error */
+    m = lint_edited("printf 'age,married,factor\\n16-24,false,2.1\\n16-24,true,2\\n25-64,false,1\\n"
+                    "65+,false,1.1\\n65+,true,1.05\\n' > driver_class.csv && sed -i -e 's/^  "
+                    "driver_age: .*/&\\n  driver_class: {file: driver_class.csv, keys: [age, "
+                    "married]}/' -e 's/^  - {name: Driver age, .*/  - {name: Driver class, table: "
+                    "driver_class, key: [driver.age, driver.marital_status == \"married\"]}/' "
+                    "plan.yaml");
+    assert_string_equal(m, "|in-auto-2026-01-01/plan.yaml:32: warning: table driver_class "
+                           "(driver_class.csv) has rows for 5 of the 6 combinations of its keys' "
+                           "values, but none for age 25, married true: a row left out? A shopper "
+                           "with it gets an error, not a quote");
+    free(m);
     /* an until that a later version overrides says what does not happen */
     m = lint_edited(
         "sed -i 's/^  effective: 2026-01-01/&\\n  until: 2026-12-31/' plan.yaml && cp -r "
