@@ -158,8 +158,10 @@ static const char *format_keys(rating *r, const mq_table *t, const double *keys,
     size_t len = 0;
     for (int k = 0; k < nkeys && len < sizeof buf - 64; k++) {
         char one[64];
-        format_value(one, sizeof one, keys[k], t->maps ? t->maps[k].domain : MQ_DOM_NONE,
-                     types && types[k] == MQ_T_BOOL);
+        /* a yes/no key reads true/false: the step's key type, else the
+         * table's (a failed lookup's message named "35/1") */
+        bool boolean = types ? types[k] == MQ_T_BOOL : t->maps && t->maps[k].type == MQ_T_BOOL;
+        format_value(one, sizeof one, keys[k], t->maps ? t->maps[k].domain : MQ_DOM_NONE, boolean);
         len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", k ? sep : "", one);
     }
     return mq_arena_strdup(r->a, buf);

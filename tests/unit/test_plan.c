@@ -1082,6 +1082,18 @@ static void assert_error(const mq_result *r, const char *reason)
     assert_string_equal(r->reasons[0], reason);
 }
 
+/* A failed lookup's reason names a yes/no key as true or false, as the
+ * table's rows write it (it said "for 35/1"). */
+static void a_missing_row_names_a_boolean_key_as_written(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    assert_error(rate_edited("sed -i '/^30-49,true,/d' driver_class.csv", &a),
+                 "Harbor Mutual has no rate in table driver_class for 35/true");
+    mq_arena_free(&a);
+}
+
 /* Values a step computes while rating that cannot be priced are errors
  * naming the step, never a price: a discount amount that is missing took
  * the whole cap (Harbor's 30% instead of 8%: bi 207, not 225), a negative
@@ -1205,6 +1217,7 @@ int main(void)
         cmocka_unit_test(yaml_text_is_checked_before_libfyaml),
         cmocka_unit_test(a_yaml_syntax_error_is_reported_not_printed),
         cmocka_unit_test(rounding_steps_are_whole_cents),
+        cmocka_unit_test(a_missing_row_names_a_boolean_key_as_written),
         cmocka_unit_test(bad_values_in_steps_are_errors_naming_the_step),
         cmocka_unit_test(coverage_lists_that_apply_to_nothing_are_errors),
         cmocka_unit_test(interp_needs_two_exact_points),
