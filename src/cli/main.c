@@ -88,7 +88,13 @@ static const struct {
                 "(docs/bundles.md).\n"},
     {"check", "usage: multiquote check [--schema] [DIR]\n\n"
               "Loads every plan under DIR (default: the bundled plans) and reports each problem\n"
-              "as file:line: message. Exit 0 when all plans are valid.\n"
+              "as file:line: message. Then it looks for what would go wrong at quote time: a\n"
+              "value a shopper can have that a table has no row for (an age band's gap, a ZIP\n"
+              "code of the plan's states, a territory, the state's minimum limits), an error\n"
+              "when the table has no missing: rule, else a warning; and likely slips (a\n"
+              "version named for another date, a factor over 20), warnings. Exit 0 when\n"
+              "every plan is valid, warnings or not (docs/plan-format.md §14). The server\n"
+              "does not run these checks when it loads or reloads plans: run check first.\n"
               "--schema prints the fields plan expressions may read, line by line.\n"},
     {"carriers", "usage: multiquote carriers [--plans DIR] [--json]\n\n"
                  "Lists every carrier with its lines, states and plan versions.\n"},
