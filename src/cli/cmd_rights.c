@@ -329,9 +329,13 @@ static int withdraw_person(const cli_opts *o, mq_store *st, const mq_priv_ring *
         done += rc;
     }
     standing_free(&s);
-    printf("withdrew contact consent on %lld of the %lld quotes of that address, at %s (the "
-           "others had none standing: not given, or withdrawn before)\n",
-           (long long)done, (long long)total, at);
+    printf("withdrew contact consent on %lld of the %lld quote%s of that address, at %s%s\n",
+           (long long)done, (long long)total, total == 1 ? "" : "s", at,
+           done < total ? (done == total - 1 ? " (the other had none standing: not given, or "
+                                               "withdrawn before)"
+                                             : " (the others had none standing: not given, or "
+                                               "withdrawn before)")
+                        : "");
     return CLI_OK;
 }
 
