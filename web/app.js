@@ -482,12 +482,13 @@ function showArriving(req, arrived, stream) {
 function showMessage(title, text, retry = null) {
   formView.hidden = true;
   resultsView.hidden = false;
-  resultsEl.replaceChildren(
+  // replaceChildren() would write a null as the text "null": the parts left out are filtered.
+  resultsEl.replaceChildren(...[
     h('h1', { id: 'results-title', tabindex: '-1' }, title),
     h('p', { class: 'message', 'data-testid': 'quote-message' }, text),
     retry ? h('p', null, h('button', { type: 'button', class: 'primary', 'data-testid': 'retry', onclick: retry }, 'Try again')) : null,
     h('p', null, h('a', { href: '/', 'data-nav': '' }, 'Start a new quote')),
-  );
+  ].filter(Boolean));
   document.title = `${title} – ${SITE}`;
 }
 

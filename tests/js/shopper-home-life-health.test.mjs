@@ -1,0 +1,108 @@
+// shopper-home-life-health.test.mjs -- the web page as a shopper for home,
+// renters, term life and health meets it, in Debian's headless Chromium
+// (playwright-core) against the real `multiquote serve` binary, every figure
+// shown checked against `multiquote quote --json` for the request the page sent:
+//   - a quote link that is not saved says so, and nothing else (no stray "null");
+//
+// Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
+import { describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { BIN, PLANS } from './lib/server.mjs';
+import { browserSuite } from './lib/browser.mjs';
+
+const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
+const money = (x) => Number(x).toFixed(2);
+
+const suite = browserSuite();
+const { browserIt } = suite;
+
+async function goto(page, p = '/') {
+  await page.goto(suite.server().url + p);
+  await page.waitForSelector('html.ready');
+}
+
+async function pickLine(page, line) {
+  await page.getByTestId(`line-${line}`).check();
+  await page.locator(`.line-form[data-line="${line}"]`).waitFor();
+}
+
+/** The engine's answer to `request`, from the command line (the page must show exactly these figures). */
+function engineQuote(request) {
+  const out = execFileSync(BIN, ['quote', '--json', '--plans', PLANS, '-'], { input: JSON.stringify(request) });
+  return JSON.parse(out.toString());
+}
+
+/**
+ * Clicks "Get quotes" and waits for the saved quote's page; returns the
+ * request the page sent.
+ */
+async function getQuotes(page) {
+  const sent = page.waitForRequest((r) => r.url().endsWith('/v1/quotes') && r.method() === 'POST');
+  await page.getByTestId('get-quotes').click();
+  const request = JSON.parse((await sent).postData());
+  await page.waitForURL(QUOTE_PATH);
+  await page.getByTestId('results-count').waitFor();
+  return request;
+}
+
+const field = (page, path) => page.locator(`[data-path="${path}"]`);
+
+/** Answers a yes/no question (a radio group) at `path`. */
+async function answer(page, path, yes) {
+  await page.locator(`[data-path="${path}"] input[value="${yes ? 'yes' : 'no'}"]`).check();
+}
+
+/** The health form for one adult (or a family), in county `county` of `state`, typed as a shopper would. */
+async function fillHealth(page, { state = 'OH', zip = '43215', county = '39049', eff, size, income, members }) {
+  await pickLine(page, 'health');
+  await field(page, 'effective_date').fill(eff);
+  await field(page, 'applicant.address.state').selectOption(state);
+  await field(page, 'applicant.address.zip').fill(zip);
+  await field(page, 'applicant.address.county_fips').fill(county);
+  await field(page, 'household.size').fill(String(size));
+  await field(page, 'household.income').fill(String(income));
+  for (let i = 0; i < members.length; i += 1) {
+    const [relationship, dob] = members[i];
+    if (i > 0) {
+      await page.getByTestId('add-member').click();
+      await field(page, `members[${i}].relationship`).selectOption(relationship);
+    }
+    await field(page, `members[${i}].date_of_birth`).fill(dob);
+    await answer(page, `members[${i}].tobacco`, false);
+  }
+}
+
+/** Checks every health plan the page shows against the engine's answer: premium, credit and net a month. */
+async function assertHealthShown(page, engine) {
+  const quoted = engine.results.filter((r) => r.status === 'quoted');
+  assert.ok(quoted.length > 0, 'the engine quotes some plans');
+  const cards = await page.getByTestId('quoted-list').locator('article').evaluateAll((as) => as.map((a) => a.getAttribute('data-testid')));
+  assert.deepEqual(cards, quoted.map((r) => `result-${r.plan.id}`), 'one card per plan, in the engine\'s order (net, then gross)');
+  for (const r of quoted) {
+    const k = r.plan.id;
+    assert.equal(await page.getByTestId(`total-${k}`).textContent(), money(r.net_premium), `${k} headline`);
+    assert.equal(await page.getByTestId(`gross-${k}`).textContent(), `$${money(r.gross_premium)}`, `${k} premium`);
+    assert.equal(await page.getByTestId(`credit-${k}`).textContent(),
+      r.tax_credit > 0 ? `−$${money(r.tax_credit)}` : '$0.00', `${k} credit`);
+    assert.equal(await page.getByTestId(`net-${k}`).textContent(), `$${money(r.net_premium)}`, `${k} net`);
+    assert.equal(await page.getByTestId(`compare-total-${k}`).textContent(), money(r.net_premium), `${k} compared`);
+  }
+}
+
+describe('a quote link that is not saved', () => {
+  browserIt('says so, with a way to start a new quote, and no stray "null"', async (openPage) => {
+    const page = await openPage({ viewport: { width: 375, height: 667 } });
+    const id = 'q_01M8R39NSJ0S6H7BXQMCA9T6BYP3M6MN3VAX';
+    await goto(page, `/q/${id}`);
+    await page.getByTestId('quote-message').waitFor();
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Quote not found');
+    const parts = await page.locator('#results').evaluate((el) => [...el.childNodes].map((n) => `${n.nodeName}:${n.textContent}`));
+    assert.deepEqual(parts, [
+      'H1:Quote not found',
+      `P:There is no saved quote with the id "${id}". Check the link, or start a new quote.`,
+      'P:Start a new quote',
+    ]);
+  });
+});
+
