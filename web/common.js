@@ -19,21 +19,39 @@ const STATE_NAMES = {
   VA: 'Virginia', WA: 'Washington', WV: 'West Virginia', WI: 'Wisconsin', WY: 'Wyoming',
 };
 
-// States where carriers quote today come first.
+// States where carriers quote come first: these until the carriers' plans are
+// known (GET /v1/carriers), then those where the line picked has a plan.
 const QUOTED_STATES = ['OH', 'PA', 'TX'];
+
+/** The <optgroup>s of a state select: the states in `quoted` (codes), then every other. */
+function stateGroups(quoted) {
+  const known = Object.keys(STATE_NAMES);
+  const first = known.filter((c) => quoted.includes(c)).sort((a, b) => STATE_NAMES[a].localeCompare(STATE_NAMES[b]));
+  const group = (label, codes) =>
+    h('optgroup', { label }, codes.map((c) => h('option', { value: c }, `${STATE_NAMES[c]} (${c})`)));
+  if (!first.length) return [group('States', known)];
+  return [group('Carriers quote here today', first), group('Other states', known.filter((c) => !first.includes(c)))];
+}
 
 /** A state <select>: the quoted states, then every other. `blank` adds an empty first option. */
 export function stateSelect(prefix, path, value, blank) {
   const el = h('select', { id: uid(prefix), 'data-path': path });
   if (blank) el.append(h('option', { value: '' }, blank));
-  const group = (label, codes) =>
-    h('optgroup', { label }, codes.map((c) => h('option', { value: c }, `${STATE_NAMES[c]} (${c})`)));
-  el.append(
-    group('Carriers quote here today', QUOTED_STATES),
-    group('Other states', Object.keys(STATE_NAMES).filter((c) => !QUOTED_STATES.includes(c))),
-  );
+  el.append(...stateGroups(QUOTED_STATES));
   if (value !== undefined) chooseOption(el, value);
   return el;
+}
+
+/**
+ * Puts the states in `quoted` first in state select `el` (made by
+ * stateSelect), under "Carriers quote here today"; the choice is kept, and
+ * no change event is sent (the state itself did not change).
+ */
+export function regroupStates(el, quoted) {
+  const value = el.value;
+  for (const g of [...el.querySelectorAll('optgroup')]) g.remove();
+  el.append(...stateGroups(quoted));
+  el.value = value;
 }
 
 export const GENDERS = [['female', 'Female'], ['male', 'Male'], ['nonbinary', 'Nonbinary'], ['unspecified', 'Unspecified']];
@@ -93,6 +111,7 @@ export function mountCommon(container, lineId) {
   const carrierDetails = h('details', { class: 'carrier-picker', hidden: true },
     h('summary', null, 'Ask only some carriers (optional)'), carrierBox);
   let carriers = [];
+  let carriersKnown = false; // GET /v1/carriers answered: the state list follows the line's plans
   // Carrier ids checked, one set per line: a carrier ticked for term life is
   // not asked for an auto quote. Kept while the list is re-rendered.
   const picks = new Map();
@@ -102,6 +121,12 @@ export function mountCommon(container, lineId) {
   };
   /** The plans carrier `c` files for the current line (a bundle: for any of its lines). */
   const plansOf = (c) => (c.plans || []).filter((p) => planLines.includes(p.line));
+
+  /** Groups the state list: first the states where the current line has a plan (once the plans are known). */
+  function groupStates() {
+    if (!carriersKnown) return;
+    regroupStates(state, [...new Set(carriers.flatMap(plansOf).flatMap((p) => p.states || []))]);
+  }
 
   function renderCarriers() {
     const st = state.value;
@@ -153,6 +178,8 @@ export function mountCommon(container, lineId) {
   getCarriers().then((res) => {
     if (res.ok && res.data && Array.isArray(res.data.carriers)) {
       carriers = res.data.carriers;
+      carriersKnown = true;
+      groupStates();
       renderCarriers();
       updateEffNote();
     }
@@ -226,6 +253,7 @@ export function mountCommon(container, lineId) {
       planLines = Array.isArray(lines) && lines.length ? lines : [id];
       asks = { ...APPLICANT_DEFAULTS, ...(fields || {}) };
       applyAsks();
+      groupStates();
       renderCarriers();
       updateEffNote();
     },

@@ -3,6 +3,9 @@
 // (playwright-core) against the real `multiquote serve` binary, every figure
 // shown checked against `multiquote quote --json` for the request the page sent:
 //   - a quote link that is not saved says so, and nothing else (no stray "null");
+//   - the state list puts first the states where the line picked has carriers
+//     (health: Ohio and Utah, not Pennsylvania or Texas), and keeps the choice
+//     when the line changes; a Utah shopper gets the Utah plans;
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
 import { describe } from 'node:test';
@@ -103,6 +106,60 @@ describe('a quote link that is not saved', () => {
       `P:There is no saved quote with the id "${id}". Check the link, or start a new quote.`,
       'P:Start a new quote',
     ]);
+  });
+});
+
+describe('the state list', () => {
+  const QUOTED = {
+    home: ['OH', 'PA', 'TX'],
+    renters: ['OH', 'PA', 'TX'],
+    term_life: ['OH', 'PA', 'TX'],
+    health: ['OH', 'UT'],
+  };
+
+  browserIt('puts first the states where the line picked has carriers, and keeps the choice', async (openPage) => {
+    // What the plans on file say (the literal lists above must agree with them).
+    const carriers = (await (await fetch(`${suite.server().url}/v1/carriers`)).json()).carriers;
+    const page = await openPage({ viewport: { width: 375, height: 667 } });
+    await goto(page, '/');
+    const state = field(page, 'applicant.address.state');
+    const groups = () => state.evaluate((el) => [...el.querySelectorAll('optgroup')]
+      .map((g) => [g.label, [...g.querySelectorAll('option')].map((o) => o.value)]));
+    for (const line of ['home', 'renters', 'term_life', 'health']) {
+      const onFile = [...new Set(carriers.flatMap((c) => c.plans).filter((p) => p.line === line).flatMap((p) => p.states))].sort();
+      assert.deepEqual(onFile, QUOTED[line], `${line}: the states of the plans on file`);
+      await pickLine(page, line);
+      await page.waitForFunction((want) => {
+        const g = document.querySelector('[data-path="applicant.address.state"] optgroup');
+        return g && [...g.querySelectorAll('option')].map((o) => o.value).join() === want;
+      }, QUOTED[line].join());
+      const [first, others] = await groups();
+      assert.deepEqual(first, ['Carriers quote here today', QUOTED[line]], line);
+      assert.equal(others[0], 'Other states');
+      assert.equal(others[1].length, 51 - QUOTED[line].length, `${line}: every other state (and DC) once`);
+      assert.ok(!others[1].some((c) => QUOTED[line].includes(c)), line);
+    }
+    // A Texan looking at home insurance, then at health: still Texas.
+    await pickLine(page, 'home');
+    await state.selectOption('TX');
+    await pickLine(page, 'health');
+    assert.equal(await state.inputValue(), 'TX');
+    assert.equal((await groups())[0][1].join(), 'OH,UT');
+  });
+
+  browserIt('a Utah shopper finds Utah first and gets the Utah plans, each to the cent', async (openPage) => {
+    const page = await openPage({ viewport: { width: 375, height: 667 } });
+    await goto(page, '/');
+    await fillHealth(page, {
+      state: 'UT', zip: '84101', county: '49035', eff: '2026-12-15', size: 1, income: 40000, members: [['self', '1980-02-02']],
+    });
+    const request = await getQuotes(page);
+    assert.equal(request.applicant.address.state, 'UT');
+    const engine = engineQuote(request);
+    assert.deepEqual(engine.results.filter((r) => r.status === 'quoted').map((r) => r.carrier.id).sort(),
+      ['beehivehealth', 'beehivehealth', 'beehivehealth', 'wasatchhealth', 'wasatchhealth', 'wasatchhealth']);
+    await assertHealthShown(page, engine);
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 375);
   });
 });
 
