@@ -157,8 +157,9 @@ export function mountCommon(container, lineId) {
 
   // Under the effective date, when every plan of the line in the chosen state
   // ends before it (plan.until: a health plan year): each carrier would
-  // answer "Not available", so the shopper is told before asking. Empty when
-  // hidden, since the date field is described by it.
+  // answer "Not available", so the shopper is told before asking, with the
+  // last start date the rates on file can quote. Empty when hidden, since the
+  // date field is described by it.
   const effNote = h('p', { class: 'hint', id: `${eff.id}-rates`, hidden: true, 'data-testid': 'eff-rates-note' });
   function updateEffNote() {
     const date = eff.value.trim();
@@ -167,8 +168,9 @@ export function mountCommon(container, lineId) {
     const last = ends.length && ends.every(Boolean) ? [...ends].sort().at(-1) : null;
     const after = last && /^\d{4}-\d{2}-\d{2}$/.test(date) && date > last;
     effNote.textContent = after
-      ? `The rates on file for this line in ${STATE_NAMES[st] || st} end on ${last}. For a policy starting ` +
-        `${date} every carrier will answer "Not available" until newer rates are loaded.`
+      ? `The rates on file for this line in ${STATE_NAMES[st] || st} end on ${last}, so for a policy starting ` +
+        `${date} every carrier would answer "Not available". To compare the plans on file, choose a start date ` +
+        `on or before ${last}; for a later start, come back once newer rates are published.`
       : '';
     effNote.hidden = !after;
   }

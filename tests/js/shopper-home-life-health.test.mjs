@@ -6,6 +6,8 @@
 //   - the state list puts first the states where the line picked has carriers
 //     (health: Ohio and Utah, not Pennsylvania or Texas), and keeps the choice
 //     when the line changes; a Utah shopper gets the Utah plans;
+//   - a health start date past the plan year says what to do (a date on or
+//     before the rates' last day), and a shopper who does so gets the plans;
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
 import { describe } from 'node:test';
@@ -160,6 +162,27 @@ describe('the state list', () => {
       ['beehivehealth', 'beehivehealth', 'beehivehealth', 'wasatchhealth', 'wasatchhealth', 'wasatchhealth']);
     await assertHealthShown(page, engine);
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 375);
+  });
+});
+
+describe('health start date', () => {
+  browserIt('past the plan year, the note says which dates can be quoted; a shopper who picks one gets the plans', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await pickLine(page, 'health');
+    const eff = field(page, 'effective_date');
+    const note = page.getByTestId('eff-rates-note');
+    await eff.fill('2027-01-01');
+    await note.waitFor({ state: 'visible' });
+    assert.equal(await note.textContent(), 'The rates on file for this line in Ohio end on 2026-12-31, so for a policy '
+      + 'starting 2027-01-01 every carrier would answer "Not available". To compare the plans on file, choose a start '
+      + 'date on or before 2026-12-31; for a later start, come back once newer rates are published.');
+    // The shopper does as told: the last day of the plan year.
+    await fillHealth(page, { eff: '2026-12-31', size: 1, income: 30000, members: [['self', '1985-07-01']] });
+    assert.equal(await note.isHidden(), true);
+    const request = await getQuotes(page);
+    assert.equal(request.effective_date, '2026-12-31');
+    await assertHealthShown(page, engineQuote(request));
   });
 });
 

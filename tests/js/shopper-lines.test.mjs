@@ -270,8 +270,9 @@ describe('rates on file', () => {
     assert.equal(await eff.inputValue(), '2026-01-01');
     assert.equal(await note.isHidden(), true, 'the example is inside the plan year');
     await eff.fill('2027-01-01');
-    const said = 'The rates on file for this line in Ohio end on 2026-12-31. For a policy starting 2027-01-01 ' +
-      'every carrier will answer "Not available" until newer rates are loaded.';
+    const said = 'The rates on file for this line in Ohio end on 2026-12-31, so for a policy starting 2027-01-01 ' +
+      'every carrier would answer "Not available". To compare the plans on file, choose a start date on or before ' +
+      '2026-12-31; for a later start, come back once newer rates are published.';
     await note.waitFor({ state: 'visible' });
     assert.equal(await note.textContent(), said);
     const described = await eff.evaluate((el) => el.getAttribute('aria-describedby').split(' ')
