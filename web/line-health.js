@@ -192,6 +192,25 @@ const dollarsOf = (x) => (Number.isFinite(num(x)) ? `$${money(x)}` : '—');
 const wholeOf = (x) => (Number.isFinite(num(x)) ? usd(num(x)) : '—');
 const creditOf = (x) => (Number.isFinite(num(x)) ? (num(x) > 0 ? `−$${money(x)}` : '$0.00') : '—');
 
+/**
+ * The tax credit a month in words, from the quoted plans: each plan takes the
+ * whole credit off its premium unless the premium is smaller (the net is then
+ * 0), so a plan with a net above 0 shows the whole credit; when every plan is
+ * free, the credit is at least the dearest premium. Null without a credit
+ * (a catastrophic plan takes none, and says so in its note).
+ */
+function creditAmount(list) {
+  // Plans the credit applies to (not a catastrophic plan, which takes none).
+  const quoted = list.filter((r) => r && r.status === 'quoted' && num(r.tax_credit) > 0);
+  if (!quoted.length) return null;
+  const whole = quoted.find((r) => num(r.net_premium) > 0);
+  if (whole) {
+    return `$${money(whole.tax_credit)} a month, taken off each plan's premium below (a plan costing less than that is free).`;
+  }
+  const most = Math.max(...quoted.map((r) => num(r.gross_premium)));
+  return `At least $${money(most)} a month: it pays the whole premium of every plan below.`;
+}
+
 const results = {
   key: (r) => (r.plan && r.plan.id) || (r.carrier && r.carrier.id) || '',
   title: (r) => r.plan_name || (r.carrier && (r.carrier.name || r.carrier.id)) || '',
@@ -223,13 +242,19 @@ const results = {
     { label: 'Deductible', cell: (r) => wholeOf(r.deductible) },
     { label: 'Out-of-pocket max', cell: (r) => wholeOf(r.out_of_pocket_max) },
   ],
-  /** The household's premium tax credit, said once (every result carries the same note). */
+  /**
+   * The household's premium tax credit, said once (every result carries the
+   * same note): first what it is worth a month, then how the server worked it
+   * out (its note).
+   */
   banner(list) {
     const notes = [...new Set(list.map((r) => r && r.credit_note).filter((n) => typeof n === 'string' && n))];
     if (!notes.length) return null;
+    const amount = creditAmount(list);
     return h('section', { class: 'credit-note', 'data-testid': 'credit-note', 'aria-labelledby': 'credit-h' },
       h('h2', { id: 'credit-h' }, 'Your premium tax credit'),
-      notes.map((n) => h('p', null, n)));
+      amount ? h('p', { class: 'credit-amount', 'data-testid': 'credit-amount' }, amount) : null,
+      notes.map((n) => h('p', null, `${n.charAt(0).toUpperCase()}${n.slice(1)}.`.replace(/\.\.$/, '.'))));
   },
   // the worksheet goes on from the premium to the tax credit and the net
   worksheetTitle: (r) => (num(r.tax_credit) > 0

@@ -8,6 +8,10 @@
 //     when the line changes; a Utah shopper gets the Utah plans;
 //   - a health start date past the plan year says what to do (a date on or
 //     before the rates' last day), and a shopper who does so gets the plans;
+//   - health around the subsidy cliff (100%, 138%, 400% of the poverty
+//     guideline and a dollar over; a family of four at 138%): the tax credit a
+//     month is said in dollars above the plans, and every plan's premium,
+//     credit and net are the engine's;
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
 import { describe } from 'node:test';
@@ -59,7 +63,7 @@ async function answer(page, path, yes) {
 }
 
 /** The health form for one adult (or a family), in county `county` of `state`, typed as a shopper would. */
-async function fillHealth(page, { state = 'OH', zip = '43215', county = '39049', eff, size, income, members }) {
+async function fillHealth(page, { state = 'OH', zip = '43215', county = '39049', eff, size, income, members, metals = [] }) {
   await pickLine(page, 'health');
   await field(page, 'effective_date').fill(eff);
   await field(page, 'applicant.address.state').selectOption(state);
@@ -76,6 +80,7 @@ async function fillHealth(page, { state = 'OH', zip = '43215', county = '39049',
     await field(page, `members[${i}].date_of_birth`).fill(dob);
     await answer(page, `members[${i}].tobacco`, false);
   }
+  for (const m of metals) await page.getByTestId(`metal-${m}`).check();
 }
 
 /** Checks every health plan the page shows against the engine's answer: premium, credit and net a month. */
@@ -184,5 +189,61 @@ describe('health start date', () => {
     assert.equal(request.effective_date, '2026-12-31');
     await assertHealthShown(page, engineQuote(request));
   });
+});
+
+describe('health around the subsidy cliff', () => {
+  // 2025 guideline (coverage in 2026): 15,650 for one, plus 5,500 a person.
+  const CASES = [
+    { name: 'single 60-year-old at 100%', size: 1, income: 15650, members: [['self', '1966-05-05']], credit: '1065.67' },
+    { name: 'single 60-year-old at 138%', size: 1, income: 21597, members: [['self', '1966-05-05']], credit: '1030.99' },
+    { name: 'single 60-year-old at 400%', size: 1, income: 62600, members: [['self', '1966-05-05']], credit: '573.48' },
+    { name: 'single 60-year-old a dollar over 400%', size: 1, income: 62601, members: [['self', '1966-05-05']], credit: null },
+    {
+      name: 'family of four at 138%',
+      size: 4,
+      income: 44367,
+      members: [['self', '1987-03-02'], ['spouse', '1988-08-08'], ['child', '2015-01-01'], ['child', '2018-02-02']],
+      credit: '1498.79',
+    },
+    {
+      // Both bronze plans cost less than the credit: it is said as "at least" the dearer one.
+      name: 'family of four at 138%, bronze plans only',
+      size: 4,
+      income: 44367,
+      members: [['self', '1987-03-02'], ['spouse', '1988-08-08'], ['child', '2015-01-01'], ['child', '2018-02-02']],
+      metals: ['bronze'],
+      credit: '1498.79',
+      amount: 'At least $1285.71 a month: it pays the whole premium of every plan below.',
+    },
+  ];
+  for (const c of CASES) {
+    browserIt(`${c.name}: the credit a month in dollars, and every plan's premium, credit and net`, async (openPage) => {
+      const page = await openPage({ viewport: { width: 375, height: 667 } });
+      await goto(page, '/');
+      await fillHealth(page, { eff: '2026-12-15', size: c.size, income: c.income, members: c.members, metals: c.metals });
+      const request = await getQuotes(page);
+      const engine = engineQuote(request);
+      await assertHealthShown(page, engine);
+      const first = engine.results.find((r) => r.status === 'quoted');
+      // The credit: the benchmark plan's own (never more than its premium, so never capped),
+      // from the same household asked without the metal filter.
+      const all = c.metals ? engineQuote({ ...request, filters: undefined }) : engine;
+      const bench = all.results.find((r) => r.plan && r.plan.id === first.benchmark.plan.id);
+      const banner = page.getByTestId('credit-note');
+      const note = `${first.credit_note.charAt(0).toUpperCase()}${first.credit_note.slice(1)}.`;
+      if (c.credit === null) {
+        assert.equal(bench.tax_credit, 0);
+        assert.equal(await page.getByTestId('credit-amount').count(), 0);
+        assert.equal(note, 'No premium tax credit: income is above 400% of the poverty guideline.');
+      } else {
+        assert.equal(money(bench.tax_credit), c.credit, 'the engine\'s credit');
+        assert.equal(await page.getByTestId('credit-amount').textContent(),
+          c.amount || `$${c.credit} a month, taken off each plan's premium below (a plan costing less than that is free).`);
+      }
+      assert.deepEqual(await banner.locator('p').allTextContents(),
+        c.credit === null ? [note] : [await page.getByTestId('credit-amount').textContent(), note]);
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 375, 'nothing wider than the phone');
+    });
+  }
 });
 
