@@ -186,12 +186,34 @@ function mount(container) {
 
 const className = (c) => (c ? CLASS_NAMES[c] || String(c).replace(/_/g, ' ') : '—');
 
-// How the results show: the premium per payment and the class each carrier assumed.
+/**
+ * What a year of premium payments comes to: the premium per payment times
+ * the payments a year (12 monthly, 4 quarterly...), counted in cents so the
+ * sum is exact; null when the payment is not a whole part of a year.
+ */
+export function yearly(premium) {
+  const p = premium || {};
+  const months = Number(p.term_months);
+  const cents = Math.round(Number(p.total) * 100);
+  if (!(months > 0) || 12 % months !== 0 || !Number.isFinite(cents)) return null;
+  return (cents * (12 / months)) / 100;
+}
+
+/** "$963.96 a year (12 payments)" for a premium paid more often than once a year; null otherwise. */
+function yearText(premium) {
+  const y = yearly(premium);
+  const n = 12 / Number(premium && premium.term_months);
+  return y === null || n === 1 ? null : `$${money(y)} a year (${n} payments)`;
+}
+
+// How the results show: the premium per payment, what it comes to a month
+// and a year, and the class each carrier assumed.
 const results = {
   per: (r) => perPayment(r.premium && r.premium.term_months),
   more: (r) => {
     const p = r.premium || {};
-    return Number(p.term_months) === 1 ? [] : [`About $${money(p.monthly)} a month`];
+    const month = Number(p.term_months) === 1 ? null : `About $${money(p.monthly)} a month`;
+    return [month, yearText(p)].filter(Boolean);
   },
   facts: (r, key) => [{ label: 'Class assumed', value: className(r.health_class), testid: `class-${key}` }],
   breakdownTotal: (p) => `Premium ${perPayment(p.term_months)}`,
@@ -209,6 +231,7 @@ const results = {
     { label: 'Premium per payment', cell: (r) => money(r.premium.total), testid: 'compare-total', strong: true },
     { label: 'Paid', cell: (r) => perPayment(r.premium.term_months) },
     { label: 'Monthly equivalent', cell: (r) => money(r.premium.monthly) },
+    { label: 'A year', cell: (r) => money(yearly(r.premium)), testid: 'compare-year' },
   ],
 };
 

@@ -12,6 +12,9 @@
 //     guideline and a dollar over; a family of four at 138%): the tax credit a
 //     month is said in dollars above the plans, and every plan's premium,
 //     credit and net are the engine's;
+//   - term life, a 35-year-old smoker and an 18-year-old: what a year of
+//     payments comes to beside the premium per payment, to the cent; a carrier
+//     that does not quote says why in its own words;
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
 import { describe } from 'node:test';
@@ -243,6 +246,70 @@ describe('health around the subsidy cliff', () => {
       assert.deepEqual(await banner.locator('p').allTextContents(),
         c.credit === null ? [note] : [await page.getByTestId('credit-amount').textContent(), note]);
       assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 375, 'nothing wider than the phone');
+    });
+  }
+});
+
+describe('term life', () => {
+  /** The term life form for a man born `dob`, 5 ft 10 in, 180 lb, no health conditions. */
+  async function fillLife(page, { dob, tobacco, mode = 'monthly', face = '500000' }) {
+    await pickLine(page, 'term_life');
+    await field(page, 'effective_date').fill('2027-01-01');
+    await field(page, 'applicant.address.zip').fill('43215');
+    await field(page, 'applicant.date_of_birth').fill(dob);
+    await field(page, 'applicant.gender').selectOption('male');
+    await field(page, 'face_amount').selectOption(face);
+    await field(page, 'payment_mode').selectOption(mode);
+    await answer(page, 'tobacco', tobacco);
+    await page.getByLabel('feet').fill('5');
+    await page.getByLabel('inches').fill('10');
+    await field(page, 'build.weight_lb').fill('180');
+    for (const q of ['blood_pressure_treated', 'cholesterol_treated', 'diabetes', 'family_heart_disease_before_60']) {
+      await answer(page, `health.${q}`, false);
+    }
+  }
+
+  const CASES = [
+    { name: 'a 35-year-old smoker paying monthly', dob: '1991-06-10', tobacco: true, mode: 'monthly', payments: 12, first: ['heartland', '80.33', '963.96'] },
+    { name: 'a 35-year-old smoker paying quarterly', dob: '1991-06-10', tobacco: true, mode: 'quarterly', payments: 4 },
+    { name: 'an 18-year-old paying monthly', dob: '2008-06-01', tobacco: false, mode: 'monthly', payments: 12 },
+  ];
+  for (const c of CASES) {
+    browserIt(`${c.name}: the premium per payment and what a year of them comes to, to the cent`, async (openPage) => {
+      const page = await openPage({ viewport: { width: 375, height: 667 } });
+      await goto(page, '/');
+      await fillLife(page, c);
+      const request = await getQuotes(page);
+      const engine = engineQuote(request);
+      const quoted = engine.results.filter((r) => r.status === 'quoted');
+      assert.ok(quoted.length > 0);
+      if (c.first) {
+        const [id, total, year] = c.first;
+        assert.deepEqual([quoted[0].carrier.id, money(quoted[0].premium.total)], [id, total], 'the cheapest, as the manual says');
+        assert.equal(money(quoted[0].premium.total * 12), year);
+      }
+      for (const r of quoted) {
+        const id = r.carrier.id;
+        const p = r.premium;
+        assert.equal(p.term_months, 12 / c.payments, id);
+        const year = money((Math.round(p.total * 100) * c.payments) / 100);
+        assert.equal(await page.getByTestId(`total-${id}`).textContent(), money(p.total), `${id} per payment`);
+        const lines = await page.getByTestId(`result-${id}`).locator('.price .monthly').allTextContents();
+        const month = c.payments === 12 ? [] : [`About $${money(p.monthly)} a month`];
+        assert.deepEqual(lines, [...month, `$${year} a year (${c.payments} payments)`], id);
+        assert.equal(await page.getByTestId(`compare-year-${id}`).textContent(), year, `${id} compared`);
+        assert.equal(await page.getByTestId(`class-${id}`).textContent(),
+          { preferred_plus: 'Preferred plus', preferred: 'Preferred', standard_plus: 'Standard plus', standard: 'Standard',
+            tobacco_preferred: 'Tobacco preferred', tobacco_standard: 'Tobacco standard' }[r.health_class], `${id} class`);
+      }
+      // A carrier that does not quote says why, in its own words.
+      for (const r of engine.results.filter((x) => x.status !== 'quoted')) {
+        const card = page.getByTestId(`result-${r.carrier.id}`);
+        assert.equal(await card.locator('.status').textContent(), { declined: 'Declined', unavailable: 'Not available' }[r.status]);
+        assert.deepEqual(await card.locator('.reasons li').allTextContents(), r.reasons);
+      }
+      if (c.dob === '2008-06-01') assert.ok(engine.results.some((r) => r.status !== 'quoted'), 'some carrier does not take an 18-year-old');
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 375);
     });
   }
 });
