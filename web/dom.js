@@ -64,12 +64,16 @@ export function money(x) {
   return Number.isFinite(n) ? n.toFixed(2) : '';
 }
 
-/** A limit or deductible in whole dollars, compact: $100k, $500. */
+/**
+ * A limit or deductible in whole dollars, compact: $2M, $1.25M, $100k, $500;
+ * an amount not in round thousands in full, with separators: $287,450.
+ */
 export function dollars(n) {
   const x = Number(n);
   if (!Number.isFinite(x)) return '';
+  if (x >= 1000000 && x % 10000 === 0) return `$${x / 1000000}M`;
   if (x >= 1000 && x % 1000 === 0) return `$${x / 1000}k`;
-  return `$${x}`;
+  return `$${x.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
 }
 
 /** A worksheet number: at least `min`, at most `max` decimals. */

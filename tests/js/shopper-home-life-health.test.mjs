@@ -15,6 +15,8 @@
 //   - term life, a 35-year-old smoker and an 18-year-old: what a year of
 //     payments comes to beside the premium per payment, to the cent; a carrier
 //     that does not quote says why in its own words;
+//   - limits read as amounts: a dwelling of $287,450 (not "$287450"), a
+//     $2,000,000 death benefit as "$2M" (not "$2000k").
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
 import { describe } from 'node:test';
@@ -314,3 +316,33 @@ describe('term life', () => {
   }
 });
 
+describe('limits read as amounts', () => {
+  browserIt('home: a dwelling of $287,450 with separators; term life: a $2,000,000 death benefit as $2M', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await pickLine(page, 'home');
+    await page.getByTestId('fill-example').click();
+    await field(page, 'coverages.dwelling').fill('287450');
+    const request = await getQuotes(page);
+    assert.equal(request.coverages.dwelling, 287450);
+    const engine = engineQuote(request);
+    for (const r of engine.results.filter((x) => x.status === 'quoted')) {
+      const property = r.coverages.find((cv) => cv.code === 'property');
+      assert.deepEqual(property.limits, { dwelling: 287450, deductible: 1000 }, r.carrier.id);
+      const row = page.getByTestId(`result-${r.carrier.id}`).locator('table.breakdown tbody tr').first();
+      assert.equal(await row.locator('.limits').textContent(), 'dwelling $287,450, $1k deductible', r.carrier.id);
+      assert.equal(await row.locator('td.num').textContent(), money(property.premium), r.carrier.id);
+      assert.equal(await page.getByTestId(`total-${r.carrier.id}`).textContent(), money(r.premium.total), r.carrier.id);
+    }
+
+    await goto(page, '/');
+    await pickLine(page, 'term_life');
+    await page.getByTestId('fill-example').click();
+    await field(page, 'face_amount').selectOption('2000000');
+    const life = engineQuote(await getQuotes(page));
+    const r = life.results.find((x) => x.status === 'quoted');
+    assert.deepEqual(r.coverages[0].limits, { face_amount: 2000000, term_years: 20 });
+    const row = page.getByTestId(`result-${r.carrier.id}`).locator('table.breakdown tbody tr').first();
+    assert.equal(await row.locator('.limits').textContent(), 'face amount $2M, 20-year term');
+  });
+});
