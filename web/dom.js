@@ -213,9 +213,30 @@ export function chooseOption(el, value, label) {
   el.value = v;
 }
 
-/** A date typed as YYYY-MM-DD (text, so the server checks the calendar). */
+/**
+ * The text of a date field once the dashes that go in it are added:
+ * "19850701" (pasted) is "1985-07-01"; a fifth digit after the year
+ * ("19850") starts the month ("1985-0"), a third after the month
+ * ("1985-070") starts the day ("1985-07-0"). Anything else, dashes the
+ * shopper typed included ("1985-7-1"), is left as it is (the server names
+ * what is wrong).
+ */
+export function dashedDate(text) {
+  const t = String(text);
+  if (/^\d{8}$/.test(t)) return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6)}`;
+  if (/^\d{5}$/.test(t)) return `${t.slice(0, 4)}-${t.slice(4)}`;
+  if (/^\d{4}-\d{3}$/.test(t)) return `${t.slice(0, 7)}-${t.slice(7)}`;
+  return t;
+}
+
+/**
+ * A date typed as YYYY-MM-DD (text, so the server checks the calendar). A
+ * phone shows its number pad for it, which on many phones has no dash: the
+ * dashes are added as the digits are typed (dashedDate), while the caret is
+ * at the end.
+ */
 export function dateInput(prefix, path, attrs = {}) {
-  return input(prefix, path, {
+  const el = input(prefix, path, {
     inputmode: 'numeric',
     placeholder: 'YYYY-MM-DD',
     autocomplete: 'off',
@@ -223,6 +244,12 @@ export function dateInput(prefix, path, attrs = {}) {
     maxlength: '10',
     ...attrs,
   });
+  el.addEventListener('input', () => {
+    if (el.selectionStart !== el.value.length || el.selectionEnd !== el.value.length) return;
+    const dashed = dashedDate(el.value);
+    if (dashed !== el.value) el.value = dashed;
+  });
+  return el;
 }
 
 /**

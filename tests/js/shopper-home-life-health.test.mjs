@@ -16,7 +16,9 @@
 //     payments comes to beside the premium per payment, to the cent; a carrier
 //     that does not quote says why in its own words;
 //   - limits read as amounts: a dwelling of $287,450 (not "$287450"), a
-//     $2,000,000 death benefit as "$2M" (not "$2000k").
+//     $2,000,000 death benefit as "$2M" (not "$2000k");
+//   - a date typed as digits only, as on a phone's number pad without a dash
+//     ("19910610"), gets its dashes as it is typed ("1991-06-10").
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
 import { describe } from 'node:test';
@@ -344,5 +346,50 @@ describe('limits read as amounts', () => {
     assert.deepEqual(r.coverages[0].limits, { face_amount: 2000000, term_years: 20 });
     const row = page.getByTestId(`result-${r.carrier.id}`).locator('table.breakdown tbody tr').first();
     assert.equal(await row.locator('.limits').textContent(), 'face amount $2M, 20-year term');
+  });
+});
+
+describe('dates typed on a phone\'s number pad', () => {
+  browserIt('digits only ("19910610") get their dashes as they are typed, and the quote is the engine\'s', async (openPage) => {
+    const page = await openPage({ viewport: { width: 375, height: 667 }, hasTouch: true, isMobile: true });
+    await goto(page, '/');
+    await pickLine(page, 'health');
+    await page.getByTestId('fill-example').click();
+    /** Types `digits` key by key into the date field at `path`, as on a number pad without a dash. */
+    const typeDigits = async (path, digits) => {
+      const el = field(page, path);
+      await el.fill('');
+      await el.click();
+      await page.keyboard.type(digits);
+      return el.inputValue();
+    };
+    assert.equal(await typeDigits('effective_date', '20261215'), '2026-12-15');
+    assert.equal(await typeDigits('members[0].date_of_birth', '19660505'), '1966-05-05');
+    await page.getByTestId('add-member').click();
+    assert.equal(await typeDigits('members[1].date_of_birth', '2015'), '2015', 'no dash before the month is begun');
+    assert.equal(await typeDigits('members[1].date_of_birth', '201501'), '2015-01');
+    assert.equal(await typeDigits('members[1].date_of_birth', '20150101'), '2015-01-01');
+    await field(page, 'members[1].relationship').selectOption('child');
+    await answer(page, 'members[1].tobacco', false);
+    await field(page, 'household.size').fill('2');
+    // Dashes the shopper types stay where they are typed.
+    const eff = field(page, 'effective_date');
+    await eff.fill('');
+    await eff.click();
+    await page.keyboard.type('2026-12-15');
+    assert.equal(await eff.inputValue(), '2026-12-15');
+    const request = await getQuotes(page);
+    assert.equal(request.effective_date, '2026-12-15');
+    assert.deepEqual(request.members.map((m) => m.date_of_birth), ['1966-05-05', '2015-01-01']);
+    await assertHealthShown(page, engineQuote(request));
+
+    // Term life: the date of birth, and a claim's date on the home form.
+    await goto(page, '/');
+    await pickLine(page, 'term_life');
+    await page.getByTestId('fill-example').click();
+    assert.equal(await typeDigits('applicant.date_of_birth', '19910610'), '1991-06-10');
+    await pickLine(page, 'home');
+    await page.getByTestId('fill-example').click();
+    assert.equal(await typeDigits('claims[0].date', '20230814'), '2023-08-14');
   });
 });
