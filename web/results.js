@@ -111,6 +111,18 @@ function unitName(ctx, unit) {
 /** The unit a coverage entry prices: a vehicle (auto), a member (health), or none. */
 const unitOf = (cv) => String((cv && (cv.vehicle || cv.member)) || '');
 
+/**
+ * A card's unit cell: the unit's id, and under it, on the unit's first row
+ * (`first`), what the request said of it when this tab has the request
+ * ("you, born 1985-07-01", "2022 Honda Civic"), so a shopper is not left
+ * with "m1" alone.
+ */
+function unitCell(ctx, unit, first) {
+  if (!unit) return '—';
+  const desc = first && ctx.unitLabels && ctx.unitLabels[unit];
+  return desc ? [unit, h('span', { class: 'unit-desc' }, String(desc))] : unit;
+}
+
 /** The heading of a result: its title, then its badge and subtitle. */
 function heading(r, v, id) {
   const badge = v.badge(r);
@@ -183,8 +195,8 @@ function quotedCard(r, ctx, v, key, saved) {
       h('th', { scope: 'col' }, 'Coverage and limits'),
       h('th', { scope: 'col', class: 'num' }, 'Premium'))),
     h('tbody', null,
-      covs.map((cv) => h('tr', null,
-        perUnit ? h('td', null, unitOf(cv) || '—') : null,
+      covs.map((cv, i) => h('tr', null,
+        perUnit ? h('td', { class: 'unit' }, unitCell(ctx, unitOf(cv), i === 0 || unitOf(covs[i - 1]) !== unitOf(cv))) : null,
         h('th', { scope: 'row' }, coverageName(ctx, cv.code), ' ',
           h('span', { class: 'limits' }, limitsText(cv.limits))),
         h('td', { class: 'num' }, money(cv.premium)))),

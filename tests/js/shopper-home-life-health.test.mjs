@@ -18,7 +18,9 @@
 //   - limits read as amounts: a dwelling of $287,450 (not "$287450"), a
 //     $2,000,000 death benefit as "$2M" (not "$2000k");
 //   - a date typed as digits only, as on a phone's number pad without a dash
-//     ("19910610"), gets its dashes as it is typed ("1991-06-10").
+//     ("19910610"), gets its dashes as it is typed ("1991-06-10");
+//   - a health plan's card says who each member premium is for ("m2" and
+//     "spouse, born 1988-08-08" under it), not the id alone.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
 import { describe } from 'node:test';
@@ -391,5 +393,32 @@ describe('dates typed on a phone\'s number pad', () => {
     await pickLine(page, 'home');
     await page.getByTestId('fill-example').click();
     assert.equal(await typeDigits('claims[0].date', '20230814'), '2023-08-14');
+  });
+});
+
+describe('who each premium is for', () => {
+  browserIt('a health plan\'s card names each member under its id, as the comparison does', async (openPage) => {
+    const page = await openPage({ viewport: { width: 375, height: 667 } });
+    await goto(page, '/');
+    await fillHealth(page, {
+      eff: '2026-12-15',
+      size: 4,
+      income: 44367,
+      members: [['self', '1987-03-02'], ['spouse', '1988-08-08'], ['child', '2015-01-01'], ['child', '2018-02-02']],
+    });
+    const engine = engineQuote(await getQuotes(page));
+    const who = ['you, born 1987-03-02', 'spouse, born 1988-08-08', 'child, born 2015-01-01', 'child, born 2018-02-02'];
+    for (const r of engine.results.filter((x) => x.status === 'quoted')) {
+      const rows = page.getByTestId(`result-${r.plan.id}`).locator('table.breakdown tbody tr');
+      const cells = await rows.evaluateAll((trs) => trs.map((tr) => {
+        const unit = tr.querySelector('td.unit');
+        const desc = unit.querySelector('.unit-desc');
+        return [unit.firstChild.textContent, desc ? desc.textContent : null, tr.querySelector('td.num').textContent];
+      }));
+      assert.deepEqual(cells, r.coverages.map((cv, i) => [cv.member, who[i], money(cv.premium)]), r.plan.id);
+    }
+    // the comparison's rows say the same
+    const rowNames = await page.getByTestId('comparison').locator('tbody tr[data-testid^="compare-unit-"] th').allTextContents();
+    assert.deepEqual(rowNames, who.map((w, i) => `Member m${i + 1} (${w})`));
   });
 });
