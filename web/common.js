@@ -6,6 +6,7 @@ import {
   setRequired,
 } from './dom.js';
 import { getCarriers } from './api.js';
+import { lineTitle } from './lines.js';
 
 const STATE_NAMES = {
   AL: 'Alabama', AK: 'Alaska', AZ: 'Arizona', AR: 'Arkansas', CA: 'California', CO: 'Colorado',
@@ -174,6 +175,19 @@ export function mountCommon(container, lineId) {
       : '';
     effNote.hidden = !after;
   }
+  // Under the state, when no carrier has a plan of the line there (health in
+  // Pennsylvania): each would answer "Not available". Empty when hidden.
+  const stateNote = h('p', { class: 'hint', id: `${state.id}-none`, hidden: true, 'data-testid': 'state-rates-note' });
+  function updateStateNote() {
+    const st = state.value;
+    const none = carriersKnown && st !== '' && !carriers.flatMap(plansOf).some((p) => (p.states || []).includes(st));
+    stateNote.textContent = none
+      ? `No carrier on file quotes ${lineTitle(line).toLowerCase()} insurance in ${STATE_NAMES[st] || st}: every one `
+        + 'would answer "Not available". The states listed first are those where carriers quote it.'
+      : '';
+    stateNote.hidden = !none;
+  }
+
   eff.addEventListener('input', updateEffNote);
   eff.addEventListener('change', updateEffNote);
 
@@ -184,10 +198,12 @@ export function mountCommon(container, lineId) {
       groupStates();
       renderCarriers();
       updateEffNote();
+      updateStateNote();
     }
   });
   state.addEventListener('change', renderCarriers);
   state.addEventListener('change', updateEffNote);
+  state.addEventListener('change', updateStateNote);
 
   const wraps = {
     county: field('County FIPS code', county, { required: true, hint: '5 digits; Franklin County, OH is 39049' }),
@@ -197,6 +213,9 @@ export function mountCommon(container, lineId) {
     paperless: checkField('Paperless billing and documents', paperless),
   };
   const aboutHint = h('p', { class: 'hint' });
+  const stateField = field('State', state, { required: true });
+  stateField.insertBefore(stateNote, stateField.querySelector('.field-error'));
+  state.setAttribute('aria-describedby', stateNote.id);
 
   container.replaceChildren(
     h('fieldset', { class: 'section' },
@@ -208,7 +227,7 @@ export function mountCommon(container, lineId) {
       h('legend', null, 'About you'),
       aboutHint,
       h('div', { class: 'grid' },
-        field('State', state, { required: true }),
+        stateField,
         field('ZIP code', zip, { required: true, hint: '5 digits' }),
         wraps.county,
         wraps.dob,
@@ -258,6 +277,7 @@ export function mountCommon(container, lineId) {
       groupStates();
       renderCarriers();
       updateEffNote();
+      updateStateNote();
     },
     state: () => state.value,
     onStateChange(fn) {
@@ -314,6 +334,7 @@ export function mountCommon(container, lineId) {
       carrierDetails.open = mine.size > 0;
       renderCarriers();
       updateEffNote();
+      updateStateNote();
       listeners.forEach((fn) => fn(state.value));
     },
     reset() {

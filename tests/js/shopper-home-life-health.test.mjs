@@ -20,7 +20,9 @@
 //   - a date typed as digits only, as on a phone's number pad without a dash
 //     ("19910610"), gets its dashes as it is typed ("1991-06-10");
 //   - a health plan's card says who each member premium is for ("m2" and
-//     "spouse, born 1988-08-08" under it), not the id alone.
+//     "spouse, born 1988-08-08" under it), not the id alone;
+//   - a state where no carrier quotes the line picked (health in
+//     Pennsylvania) is said under the state before the shopper asks.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
 import { describe } from 'node:test';
@@ -420,5 +422,42 @@ describe('who each premium is for', () => {
     // the comparison's rows say the same
     const rowNames = await page.getByTestId('comparison').locator('tbody tr[data-testid^="compare-unit-"] th').allTextContents();
     assert.deepEqual(rowNames, who.map((w, i) => `Member m${i + 1} (${w})`));
+  });
+});
+
+describe('a state where no carrier quotes the line', () => {
+  browserIt('is said under the state before asking, and the carriers then answer as said', async (openPage) => {
+    const page = await openPage({ viewport: { width: 375, height: 667 } });
+    await goto(page, '/');
+    const state = field(page, 'applicant.address.state');
+    const note = page.getByTestId('state-rates-note');
+    await pickLine(page, 'health');
+    await state.selectOption('PA');
+    await note.waitFor({ state: 'visible' });
+    const said = 'No carrier on file quotes health insurance in Pennsylvania: every one would answer "Not available". '
+      + 'The states listed first are those where carriers quote it.';
+    assert.equal(await note.textContent(), said);
+    const described = await state.evaluate((el) => el.getAttribute('aria-describedby').split(' ')
+      .map((id) => document.getElementById(id).textContent).join(' '));
+    assert.equal(described, said, 'a screen reader hears it with the state');
+    // Home insurance is quoted in Pennsylvania; Utah has health plans.
+    await pickLine(page, 'home');
+    assert.equal(await note.isHidden(), true);
+    await pickLine(page, 'health');
+    assert.equal(await note.isHidden(), false);
+    await state.selectOption('UT');
+    assert.equal(await note.isHidden(), true);
+    assert.equal(await note.textContent(), '');
+    // What it foretells is what the engine answers.
+    await state.selectOption('PA');
+    await fillHealth(page, { state: 'PA', zip: '15222', county: '42003', eff: '2026-12-15', size: 1, income: 30000, members: [['self', '1985-07-01']] });
+    const request = await getQuotes(page);
+    const engine = engineQuote(request);
+    assert.ok(engine.results.length > 0);
+    for (const r of engine.results) {
+      assert.equal(r.status, 'unavailable', JSON.stringify(r));
+      assert.deepEqual(await page.getByTestId(`result-${r.carrier.id}`).locator('.reasons li').allTextContents(), r.reasons);
+    }
+    assert.equal(await page.getByTestId('no-quotes').textContent(), 'No issuer quoted this request.');
   });
 });
