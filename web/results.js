@@ -340,6 +340,20 @@ function tipsSection(resp, quoted, v, keys) {
 // ---- The whole view --------------------------------------------------------
 
 /**
+ * What shows in place of the quotes when none is shown: the filters hide
+ * them all; or no answer so far quoted, with the others still to come
+ * (`arriving`); or none quoted at all, and then where the reasons are and
+ * how to try other answers.
+ */
+function emptyText(v, quotedCount, arriving) {
+  if (quotedCount) return 'No quote matches the filters.';
+  const [one, many] = v.nouns.asked;
+  if (arriving) return `None of the ${many} that have answered so far quoted; waiting for the others…`;
+  return `No ${one} quoted this request: the reason each gave is below. To try other answers `
+    + '(another start date or address), choose "Change answers".';
+}
+
+/**
  * The sort and filter controls; each change calls rerender(said): `said`, when
  * given, is told before the new count (a new order leaves the count as it
  * was, and a status region only speaks when its text changes).
@@ -511,8 +525,7 @@ export function renderResults(root, resp, ctx) {
         h('h2', { id: 'compare-h' }, v.rowPerUnit ? 'Compare plans side by side' : 'Compare coverages side by side'),
         comparison(quoted, ctx, v, quoted.map((r) => keyOf.get(r)))));
     } else {
-      parts.push(h('p', { class: 'empty', 'data-testid': 'no-quotes' },
-        quotedAll.length ? 'No quote matches the filters.' : `No ${plural(v.nouns.asked, 1)} quoted this request.`));
+      parts.push(h('p', { class: 'empty', 'data-testid': 'no-quotes' }, emptyText(v, quotedAll.length, ctx.arriving)));
     }
 
     if (others.length) {

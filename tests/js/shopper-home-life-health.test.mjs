@@ -22,7 +22,10 @@
 //   - a health plan's card says who each member premium is for ("m2" and
 //     "spouse, born 1988-08-08" under it), not the id alone;
 //   - a state where no carrier quotes the line picked (health in
-//     Pennsylvania) is said under the state before the shopper asks.
+//     Pennsylvania) is said under the state before the shopper asks;
+//   - when no carrier quotes, the page says where the reasons are and how to
+//     try other answers; while answers still arrive, it does not say that
+//     none quoted.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
 import { describe } from 'node:test';
@@ -458,6 +461,48 @@ describe('a state where no carrier quotes the line', () => {
       assert.equal(r.status, 'unavailable', JSON.stringify(r));
       assert.deepEqual(await page.getByTestId(`result-${r.carrier.id}`).locator('.reasons li').allTextContents(), r.reasons);
     }
-    assert.equal(await page.getByTestId('no-quotes').textContent(), 'No issuer quoted this request.');
+    assert.equal(await page.getByTestId('no-quotes').textContent(), 'No issuer quoted this request: the reason each gave '
+      + 'is below. To try other answers (another start date or address), choose "Change answers".');
+  });
+});
+
+describe('when no carrier quotes', () => {
+  browserIt('while the answers arrive, the first ones all "Not available", the page waits for the others', async (openPage) => {
+    const page = await openPage({ viewport: { width: 375, height: 667 } });
+    // The quote's stream, its results that did not quote first, one event every 400 ms.
+    await page.addInitScript((delay) => {
+      const real = window.fetch;
+      window.fetch = async (url, init) => {
+        const res = await real(url, init);
+        if (String(url) !== '/v1/quotes' || !(res.headers.get('Content-Type') || '').startsWith('text/event-stream')) return res;
+        const blocks = (await res.text()).split('\n\n').filter(Boolean).map((b) => `${b}\n\n`);
+        const notQuoted = (b) => b.startsWith('event: result') && !b.includes('"status":"quoted"');
+        const ordered = [...blocks.filter(notQuoted), ...blocks.filter((b) => !notQuoted(b))];
+        const body = new ReadableStream({
+          async start(c) {
+            for (const b of ordered) {
+              await new Promise((r) => setTimeout(r, delay));
+              c.enqueue(new TextEncoder().encode(b));
+            }
+            c.close();
+          },
+        });
+        return new Response(body, { status: res.status, headers: { 'Content-Type': 'text/event-stream' } });
+      };
+    }, 400);
+    await goto(page, '/');
+    await fillHealth(page, { eff: '2026-12-15', size: 1, income: 30000, members: [['self', '1985-07-01']] });
+    const sent = page.waitForRequest((r) => r.url().endsWith('/v1/quotes') && r.method() === 'POST');
+    await page.getByTestId('get-quotes').click();
+    const engine = engineQuote(JSON.parse((await sent).postData()));
+    assert.ok(engine.results.some((r) => r.status !== 'quoted') && engine.results.some((r) => r.status === 'quoted'));
+    const empty = page.getByTestId('no-quotes');
+    await empty.waitFor();
+    assert.equal(await empty.textContent(), 'None of the issuers that have answered so far quoted; waiting for the others…');
+    assert.match(await page.getByTestId('results-arriving').textContent(), /^\d+ carriers? (has|have) answered; waiting for the others…$/);
+    await page.waitForURL(QUOTE_PATH);
+    await page.getByTestId('quoted-list').waitFor();
+    assert.equal(await empty.count(), 0);
+    await assertHealthShown(page, engine);
   });
 });
