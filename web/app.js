@@ -8,6 +8,9 @@
 // While a quote's results stream in, any way back to the form ("Change
 // answers", "New quote", Back, a link) cancels it: the page stops waiting
 // and no quote opens later.
+//
+// Back while "Why this price" is open closes it, as a phone's Back is
+// expected to, rather than showing the form behind a dialog still open.
 
 import { h } from './dom.js';
 import { LINES, loadLine } from './lines.js';
@@ -424,7 +427,10 @@ async function showResponse(resp, id, focus, arriving = false) {
     unitWord: mod.unitWord || 'Unit',
     unitLabels: req && mod.unitLabels ? mod.unitLabels(req) : {},
     view: mod.results || {},
-    onWhy: (result, button) => openWorksheet(resp.quote_id, result, ctx, button),
+    onWhy: (result, button) => {
+      worksheetOpened();
+      return openWorksheet(resp.quote_id, result, ctx, button);
+    },
     arriving,
     announce,
   };
@@ -451,6 +457,34 @@ async function showResponse(resp, id, focus, arriving = false) {
   }
   // "N carriers have answered; waiting for the others…" was said: the end is said too.
   if (wasArriving && !arriving) announce('All the results are in.');
+}
+
+// ---- Back while the worksheet is open --------------------------------------------
+
+let worksheetFrom = null; // {state, url}: the history entry the worksheet dialog was opened on
+
+/** The worksheet dialog opens on the current history entry. */
+function worksheetOpened() {
+  worksheetFrom = { state: history.state, url: location.href };
+}
+
+/**
+ * At a popstate: when the worksheet dialog is open, Back (or Forward) only
+ * closes it. The browser has already moved to the other entry, so the one
+ * the dialog was opened on is put back, and nothing is shown anew: the
+ * results stay, and the focus goes back to the button that opened it.
+ * Returns whether that was the case. (No history entry is added for the
+ * dialog itself: leaving one as it closes would be a navigation, racing
+ * whatever the shopper does next.)
+ */
+function popWorksheet() {
+  const dialog = $('worksheet');
+  const from = worksheetFrom;
+  worksheetFrom = null;
+  if (!dialog.open || !from) return false;
+  dialog.close();
+  history.pushState(from.state, '', from.url);
+  return true;
 }
 
 // The contract's order: quoted by ascending total, then the rest.
@@ -644,6 +678,7 @@ async function start() {
     navigate(url.pathname);
   });
   window.addEventListener('popstate', async () => {
+    if (popWorksheet()) return;
     cancelQuote();
     if (!app.edited) await restoreEntryAnswers();
     await route(false);

@@ -25,7 +25,10 @@
 //     Pennsylvania) is said under the state before the shopper asks;
 //   - when no carrier quotes, the page says where the reasons are and how to
 //     try other answers; while answers still arrive, it does not say that
-//     none quoted.
+//     none quoted;
+//   - Back with "Why this price?" open closes it, on the results, the focus
+//     back on its button; closed by its button or Escape, Back then goes
+//     where it went before (the form).
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
 import { describe } from 'node:test';
@@ -504,5 +507,50 @@ describe('when no carrier quotes', () => {
     await page.getByTestId('quoted-list').waitFor();
     assert.equal(await empty.count(), 0);
     await assertHealthShown(page, engine);
+  });
+});
+
+describe('"Why this price?" and Back', () => {
+  browserIt('Back closes the worksheet and stays on the results; once it is closed, Back goes to the form', async (openPage) => {
+    const page = await openPage({ viewport: { width: 375, height: 667 } });
+    await goto(page, '/');
+    await pickLine(page, 'renters');
+    await page.getByTestId('fill-example').click();
+    const engine = engineQuote(await getQuotes(page));
+    const [first, second] = engine.results.filter((r) => r.status === 'quoted').map((r) => r.carrier.id);
+    const quoteUrl = page.url();
+    const dialog = page.getByTestId('worksheet');
+    const focused = () => page.evaluate(() => document.activeElement.getAttribute('data-testid'));
+    const isOpen = () => dialog.evaluate((d) => d.open);
+
+    await page.getByTestId(`why-${first}`).click();
+    await dialog.locator('table').waitFor();
+    await page.goBack();
+    await page.waitForFunction(() => !document.getElementById('worksheet').open);
+    assert.equal(page.url(), quoteUrl, 'still the quote');
+    assert.equal(await page.getByTestId('results').isVisible(), true);
+    assert.equal(await page.locator('#form-view').isVisible(), false);
+    assert.equal(await focused(), `why-${first}`, 'the focus back on the button that opened it');
+    assert.equal(await page.getByTestId(`total-${first}`).textContent(), money(engine.results[0].premium.total));
+
+    // Closed by its button, then by Escape: no entry is left behind.
+    await page.getByTestId(`why-${second}`).click();
+    await dialog.locator('table').waitFor();
+    await page.getByTestId('worksheet-close').click();
+    assert.equal(await isOpen(), false);
+    await page.getByTestId(`why-${second}`).click();
+    await dialog.locator('table').waitFor();
+    await page.keyboard.press('Escape');
+    assert.equal(await isOpen(), false);
+    assert.equal(await focused(), `why-${second}`);
+    await page.goBack();
+    await page.locator('#form-view').waitFor({ state: 'visible' });
+    assert.equal(new URL(page.url()).pathname, '/');
+    assert.equal(await isOpen(), false);
+    assert.equal(await field(page, 'coverages.personal_property').inputValue(), '30000', 'the answers as sent');
+    await page.goForward();
+    await page.getByTestId('results').waitFor({ state: 'visible' });
+    assert.equal(page.url(), quoteUrl);
+    assert.equal(await isOpen(), false);
   });
 });
