@@ -230,10 +230,24 @@ export function dashedDate(text) {
 }
 
 /**
+ * A date written the American way, month first ("7/1/1985", "07/01/1985"),
+ * as YYYY-MM-DD ("1985-07-01"); anything else (a month over 12, a day over
+ * 31, another order) as it is, for the server to name.
+ */
+export function isoFromUS(text) {
+  const m = String(text).trim().match(/^(\d{1,2})\/(\d{1,2})\/(\d{4})$/);
+  if (!m) return String(text);
+  const [month, day] = [Number(m[1]), Number(m[2])];
+  if (month < 1 || month > 12 || day < 1 || day > 31) return String(text);
+  return `${m[3]}-${m[1].padStart(2, '0')}-${m[2].padStart(2, '0')}`;
+}
+
+/**
  * A date typed as YYYY-MM-DD (text, so the server checks the calendar). A
  * phone shows its number pad for it, which on many phones has no dash: the
  * dashes are added as the digits are typed (dashedDate), while the caret is
- * at the end.
+ * at the end. A date written month first, as Americans do ("7/1/1985"), is
+ * rewritten as YYYY-MM-DD when the field is left (isoFromUS).
  */
 export function dateInput(prefix, path, attrs = {}) {
   const el = input(prefix, path, {
@@ -248,6 +262,10 @@ export function dateInput(prefix, path, attrs = {}) {
     if (el.selectionStart !== el.value.length || el.selectionEnd !== el.value.length) return;
     const dashed = dashedDate(el.value);
     if (dashed !== el.value) el.value = dashed;
+  });
+  el.addEventListener('change', () => {
+    const iso = isoFromUS(el.value);
+    if (iso !== el.value) el.value = iso;
   });
   return el;
 }

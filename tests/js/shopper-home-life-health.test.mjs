@@ -28,7 +28,9 @@
 //     none quoted;
 //   - Back with "Why this price?" open closes it, on the results, the focus
 //     back on its button; closed by its button or Escape, Back then goes
-//     where it went before (the form).
+//     where it went before (the form);
+//   - a date written month first, as Americans do ("6/10/1991"), becomes
+//     YYYY-MM-DD when the field is left, or as Enter sends the form.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
 import { describe } from 'node:test';
@@ -552,5 +554,47 @@ describe('"Why this price?" and Back', () => {
     await page.getByTestId('results').waitFor({ state: 'visible' });
     assert.equal(page.url(), quoteUrl);
     assert.equal(await isOpen(), false);
+  });
+});
+
+describe('dates written month first', () => {
+  browserIt('"6/10/1991" becomes 1991-06-10 when the field is left or Enter is pressed; "13/10/1991" is left for the server', async (openPage) => {
+    const page = await openPage();
+    await goto(page, '/');
+    await pickLine(page, 'term_life');
+    await page.getByTestId('fill-example').click();
+    const dob = field(page, 'applicant.date_of_birth');
+    const typeDate = async (text) => {
+      await dob.fill('');
+      await dob.click();
+      await page.keyboard.type(text);
+    };
+    await typeDate('6/10/1991');
+    await page.keyboard.press('Tab');
+    assert.equal(await dob.inputValue(), '1991-06-10');
+    await typeDate('07/04/1976');
+    await page.keyboard.press('Tab');
+    assert.equal(await dob.inputValue(), '1976-07-04');
+    // No month 13: left as typed, and the server says where and what.
+    await typeDate('13/10/1991');
+    await page.keyboard.press('Tab');
+    assert.equal(await dob.inputValue(), '13/10/1991');
+    await page.getByTestId('get-quotes').click();
+    const summary = page.getByTestId('form-errors');
+    await summary.waitFor({ state: 'visible' });
+    assert.equal(await summary.locator('li').allTextContents().then((l) => l.length), 1);
+    assert.match(await summary.locator('li').first().textContent(), /^Date of birth — applicant\.date_of_birth: not a valid date "13\/10\/1991"/);
+    assert.equal(await dob.getAttribute('aria-invalid'), 'true');
+    // Typed month first and sent with Enter, from the field itself.
+    await typeDate('6/10/1991');
+    const sent = page.waitForRequest((r) => r.url().endsWith('/v1/quotes') && r.method() === 'POST');
+    await page.keyboard.press('Enter');
+    const request = JSON.parse((await sent).postData());
+    assert.equal(request.applicant.date_of_birth, '1991-06-10');
+    await page.waitForURL(QUOTE_PATH);
+    const engine = engineQuote(request);
+    for (const r of engine.results.filter((x) => x.status === 'quoted')) {
+      assert.equal(await page.getByTestId(`total-${r.carrier.id}`).textContent(), money(r.premium.total), r.carrier.id);
+    }
   });
 });
