@@ -196,19 +196,26 @@ const creditOf = (x) => (Number.isFinite(num(x)) ? (num(x) > 0 ? `−$${money(x)
  * The tax credit a month in words, from the quoted plans: each plan takes the
  * whole credit off its premium unless the premium is smaller (the net is then
  * 0), so a plan with a net above 0 shows the whole credit; when every plan is
- * free, the credit is at least the dearest premium. Null without a credit
- * (a catastrophic plan takes none, and says so in its note).
+ * free, the credit is at least the dearest premium. A plan that takes none
+ * while others do (a catastrophic plan, its note says why) is named as the
+ * exception. Null without a credit.
  */
 function creditAmount(list) {
-  // Plans the credit applies to (not a catastrophic plan, which takes none).
-  const quoted = list.filter((r) => r && r.status === 'quoted' && num(r.tax_credit) > 0);
-  if (!quoted.length) return null;
-  const whole = quoted.find((r) => num(r.net_premium) > 0);
+  const quoted = list.filter((r) => r && r.status === 'quoted');
+  const taking = quoted.filter((r) => num(r.tax_credit) > 0);
+  if (!taking.length) return null;
+  const others = quoted.filter((r) => !(num(r.tax_credit) > 0)).map((r) => results.title(r));
+  const except = others.length
+    ? ` except ${others.length > 1 ? `${others.slice(0, -1).join(', ')} and ${others.at(-1)}, which cannot take it`
+      : `${others[0]}, which cannot take it`}`
+    : '';
+  const whole = taking.find((r) => num(r.net_premium) > 0);
   if (whole) {
-    return `$${money(whole.tax_credit)} a month, taken off each plan's premium below (a plan costing less than that is free).`;
+    return `$${money(whole.tax_credit)} a month, taken off each plan's premium below${except} `
+      + '(a plan costing less than that is free).';
   }
-  const most = Math.max(...quoted.map((r) => num(r.gross_premium)));
-  return `At least $${money(most)} a month: it pays the whole premium of every plan below.`;
+  const most = Math.max(...taking.map((r) => num(r.gross_premium)));
+  return `At least $${money(most)} a month: it pays the whole premium of every plan below${except}.`;
 }
 
 const results = {

@@ -30,13 +30,17 @@
 //     back on its button; closed by its button or Escape, Back then goes
 //     where it went before (the form);
 //   - a date written month first, as Americans do ("6/10/1991"), becomes
-//     YYYY-MM-DD when the field is left, or as Enter sends the form.
+//     YYYY-MM-DD when the field is left, or as Enter sends the form;
+//   - a catastrophic plan, which takes no tax credit, is named as the
+//     exception where the credit is said to come off every plan.
 //
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/shopper-home-life-health.test.mjs
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { BIN, PLANS } from './lib/server.mjs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BIN, PLANS, makeTemp, startServer } from './lib/server.mjs';
 import { browserSuite } from './lib/browser.mjs';
 
 const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
@@ -56,8 +60,8 @@ async function pickLine(page, line) {
 }
 
 /** The engine's answer to `request`, from the command line (the page must show exactly these figures). */
-function engineQuote(request) {
-  const out = execFileSync(BIN, ['quote', '--json', '--plans', PLANS, '-'], { input: JSON.stringify(request) });
+function engineQuote(request, plans = PLANS) {
+  const out = execFileSync(BIN, ['quote', '--json', '--plans', plans, '-'], { input: JSON.stringify(request) });
   return JSON.parse(out.toString());
 }
 
@@ -595,6 +599,42 @@ describe('dates written month first', () => {
     const engine = engineQuote(request);
     for (const r of engine.results.filter((x) => x.status === 'quoted')) {
       assert.equal(await page.getByTestId(`total-${r.carrier.id}`).textContent(), money(r.premium.total), r.carrier.id);
+    }
+  });
+});
+
+describe('a plan that takes no tax credit', () => {
+  browserIt('a catastrophic plan is named as the exception to the credit taken off every plan', async (openPage) => {
+    // The bundled plans and a catastrophic plan of Cardinal Care's bronze rates (as aca.test.mjs makes it).
+    const plans = path.join(makeTemp('mq-js-cat-'), 'plans');
+    cpSync(PLANS, plans, { recursive: true });
+    const cat = path.join(plans, 'cardinalcare', 'catastrophic');
+    cpSync(path.join(plans, 'cardinalcare', 'oh-health-bronze-hsa-2026'), cat, { recursive: true });
+    writeFileSync(path.join(cat, 'plan.yaml'), readFileSync(path.join(cat, 'plan.yaml'), 'utf8')
+      .replace('id: cardinal-bronze-hsa', 'id: cardinal-catastrophic')
+      .replace('name: Cardinal Bronze HSA', 'name: Cardinal Catastrophic')
+      .replace('metal: bronze', 'metal: catastrophic'));
+    const server = await startServer({ plans });
+    try {
+      const page = await openPage({ viewport: { width: 375, height: 667 } });
+      await page.goto(server.url);
+      await page.waitForSelector('html.ready');
+      await fillHealth(page, { eff: '2026-12-15', size: 1, income: 30000, members: [['self', '1985-07-01']] });
+      const request = await getQuotes(page);
+      const engine = engineQuote(request, plans);
+      const c = engine.results.find((r) => r.plan && r.plan.id === 'cardinal-catastrophic');
+      assert.deepEqual([c.status, c.plan_name, c.tax_credit], ['quoted', 'Cardinal Catastrophic', 0]);
+      const bench = engine.results.find((r) => r.plan && r.plan.id === c.benchmark.plan.id);
+      assert.ok(bench.tax_credit > 0);
+      assert.equal(await page.getByTestId('credit-amount').textContent(), `$${money(bench.tax_credit)} a month, taken off `
+        + 'each plan\'s premium below except Cardinal Catastrophic, which cannot take it (a plan costing less than that is free).');
+      assert.deepEqual((await page.getByTestId('credit-note').locator('p').allTextContents()).slice(1).sort(), [
+        `${bench.credit_note.charAt(0).toUpperCase()}${bench.credit_note.slice(1)}.`,
+        'No premium tax credit: it cannot be used for a catastrophic plan.',
+      ].sort());
+      await assertHealthShown(page, engine);
+    } finally {
+      await server.stop();
     }
   });
 });
