@@ -14,10 +14,12 @@
 #include "request_internal.h"
 #include "jsontext.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 enum {
     MAX_DRIVERS = 20,
@@ -486,6 +488,65 @@ static void get_flag(req *r, const json_t *ap, const char *key, double *pol, int
     rq_get_bool(r, ap, key, false, slot >= 0 ? &pol[slot] : &ignored);
 }
 
+/* Contact details are optional, but when given they are what an agent
+ * calls or writes to (multiquote leads), and what screens other than ours
+ * show: an address or number that cannot be one ("<img src=x ...>", "not a
+ * phone") is refused at its path, without echoing it. Checked loosely: an
+ * email is local@domain.tld, with no spaces, controls, backslash or any of <>()[],;:"
+ * and one @; a phone number is 7 to 15 digits (E.164's most) among spaces
+ * and + - . ( ), then perhaps an extension ("x12", "ext. 12", "#12"). */
+static bool looks_like_email(const char *text)
+{
+    /* spaces around it are a form's (a phone's keyboard adds one after a
+     * word), and forget and leads take them off too */
+    char s[MAX_TEXT * 4 + 1];
+    size_t n = strlen(text);
+    while (n && text[n - 1] == ' ')
+        n--;
+    while (n && *text == ' ')
+        text++, n--;
+    if (n >= sizeof s)
+        return false;
+    memcpy(s, text, n);
+    s[n] = '\0';
+    const char *at = strchr(s, '@');
+    if (!at || at == s || strchr(at + 1, '@'))
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || strchr("<>()[]\\,;:\"", *p))
+            return false;
+    const char *dot = strrchr(at + 1, '.');
+    return dot && dot > at + 1 && dot[1] && at[1] != '.';
+}
+
+static bool looks_like_phone(const char *s)
+{
+    int digits = 0;
+    const char *p = s;
+    for (; *p && strchr("0123456789 +-.()", *p); p++) /* spaces around it included */
+        digits += isdigit((unsigned char)*p) != 0;
+    if (digits < 7 || digits > 15)
+        return false;
+    if (!*p)
+        return true;
+    /* an extension: "x", "ext", "ext." or "#", then digits */
+    if (strncasecmp(p, "ext", 3) == 0)
+        p += 3 + (p[3] == '.');
+    else if (*p == 'x' || *p == 'X' || *p == '#')
+        p++;
+    else
+        return false;
+    while (*p == ' ')
+        p++;
+    if (!isdigit((unsigned char)*p))
+        return false;
+    while (isdigit((unsigned char)*p))
+        p++;
+    while (*p == ' ')
+        p++;
+    return *p == '\0';
+}
+
 static void parse_applicant(req *r, const json_t *doc)
 {
     const rq_line *l = r->line;
@@ -498,9 +559,16 @@ static void parse_applicant(req *r, const json_t *doc)
     if (!ap)
         return;
     size_t at = rq_path_enter(r, "applicant");
-    static const char *const strings[] = {"first_name", "last_name", "email", "phone"};
-    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
-        rq_get_string(r, ap, strings[i], false);
+    rq_get_string(r, ap, "first_name", false);
+    rq_get_string(r, ap, "last_name", false);
+    const char *email = rq_get_string(r, ap, "email", false);
+    if (email && *email && !looks_like_email(email))
+        rq_err_at(r, "email", "is not an email address (like name@example.com)");
+    const char *phone = rq_get_string(r, ap, "phone", false);
+    if (phone && *phone && !looks_like_phone(phone))
+        rq_err_at(r, "phone",
+                  "is not a phone number (7 to 15 digits, with spaces, + - . ( ) and an "
+                  "extension like x12 if any)");
     int32_t dob;
     if (rq_get_birth_date(r, ap, "date_of_birth", l->dob_required, &dob) && l->dob_slot >= 0)
         pol[l->dob_slot] = dob;

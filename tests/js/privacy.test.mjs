@@ -49,7 +49,8 @@ function canary(line, file, tag, fields) {
     'applicant.first_name': `MKfirst${tag}Qz`,
     'applicant.last_name': `MKlast${tag}Qz`,
     'applicant.email': email,
-    'applicant.phone': `+1 614 555 ${tag.length === 2 ? '01' : ''}${tag}`.slice(0, 17),
+    // digits of the tag's letters: a phone number must be one (7 to 15 digits)
+    'applicant.phone': `+1 614 555 ${[...tag].map((ch) => String(ch.charCodeAt(0) % 100).padStart(2, '0')).join('')}`,
   };
   body.applicant.address.street = `77 MKstreet${tag} Rd`;
   markers.push(body.applicant.address.street);

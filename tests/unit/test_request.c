@@ -452,6 +452,59 @@ static void test_text_length_counts_characters(void **state)
     }
 }
 
+/* An email or phone number that cannot be one is refused at its path
+ * (an agent calls these people: multiquote leads), without echoing it;
+ * the usual ways of writing them pass, and "" is no contact given. */
+static void test_contact_details_are_plausible(void **state)
+{
+    (void)state;
+    static const char *const emails_ok[] = {"\"dana@example.com\"", "\"d.o'neil+q@mail.co.uk\"",
+                                            "\"  Ann.R@example.org \"", "\"\""};
+    static const char *const emails_bad[] = {"\"<img src=x onerror=alert(1)>\"",
+                                             "\"dana\"",
+                                             "\"dana@example\"",
+                                             "\"@example.com\"",
+                                             "\"dana @example.com\"",
+                                             "\"a@b@example.com\"",
+                                             "\"dana@.com\""};
+    static const char *const phones_ok[] = {"\"+1 614 555 0101\"",
+                                            "\"(614) 555-0101\"",
+                                            "\"614.555.0101 x12\"",
+                                            "\"6145550101 ext. 7\"",
+                                            "\"+44 20 7946 0958\"",
+                                            "\" 614 555 0101 x3 \"",
+                                            "\"\""};
+    static const char *const phones_bad[] = {"\"not a phone <b>\"", "\"555-01\"",
+                                             "\"+1 614 555 0101 0101 0101\"", "\"614-555-0101 x\"",
+                                             "\"614-555-0101; drop\""};
+    struct {
+        const char *path;
+        const char *const *values;
+        size_t n;
+        const char *error; /* NULL: accepted */
+    } cases[] = {
+        {"applicant.email", emails_ok, 4, NULL},
+        {"applicant.email", emails_bad, 7, "is not an email address (like name@example.com)"},
+        {"applicant.phone", phones_ok, 7, NULL},
+        {"applicant.phone", phones_bad, 5,
+         "is not a phone number (7 to 15 digits, with spaces, + - . ( ) and an extension like "
+         "x12 if any)"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (size_t i = 0; i < cases[c].n; i++) {
+            json_t *req = ts_example_request(EXAMPLES, 0);
+            ts_set_path(req, cases[c].path, ts_json(cases[c].values[i]));
+            if (cases[c].error) {
+                expect_error(req, cases[c].path, cases[c].error);
+                continue;
+            }
+            mq_arena a;
+            mq_input in;
+            expect_ok(req, &a, &in);
+            mq_arena_free(&a);
+        }
+}
+
 static void test_incident_before_birth(void **state)
 {
     (void)state;
@@ -922,6 +975,7 @@ int main(void)
         cmocka_unit_test(test_licensed_before_birth),
         cmocka_unit_test(test_licensed_after_effective_date),
         cmocka_unit_test(test_licensed_before_fourteen),
+        cmocka_unit_test(test_contact_details_are_plausible),
         cmocka_unit_test(test_incident_before_birth),
         cmocka_unit_test(test_id_length_counts_characters),
         cmocka_unit_test(test_text_length_counts_characters),
