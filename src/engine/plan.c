@@ -1026,22 +1026,30 @@ static void check_factor_column(loader *L, const mq_table *t, int col, const cha
     }
 }
 
+/* The column that table step i multiplies coverage c by, when no earlier
+ * (step, coverage) multiplies by the same (table, column): so that each is
+ * looked at once. -1 when there is none or it was seen. */
+static int first_factor_column(const mq_plan *p, int i, int c)
+{
+    const mq_step *st = &p->steps[i];
+    int col = st->kind == STEP_TABLE ? st->column_for[c] : -1;
+    for (int j = 0; col >= 0 && j <= i; j++)
+        for (int c2 = 0; c2 < (j == i ? c : 64); c2++)
+            if (p->steps[j].kind == STEP_TABLE && p->steps[j].table == st->table &&
+                p->steps[j].column_for[c2] == col)
+                return -1;
+    return col;
+}
+
 /* Checks each (table, column) a table step multiplies by, once. */
 static void check_factor_columns(loader *L, const mq_plan *p)
 {
-    for (int i = 0; i < p->nsteps; i++) {
-        const mq_step *st = &p->steps[i];
-        for (int c = 0; st->kind == STEP_TABLE && c < 64; c++) {
-            int col = st->column_for[c];
-            bool seen = col < 0;
-            for (int j = 0; !seen && j <= i; j++)
-                for (int c2 = 0; !seen && c2 < (j == i ? c : 64); c2++)
-                    seen = p->steps[j].kind == STEP_TABLE && p->steps[j].table == st->table &&
-                           p->steps[j].column_for[c2] == col;
-            if (!seen)
-                check_factor_column(L, st->table, col, st->name);
+    for (int i = 0; i < p->nsteps; i++)
+        for (int c = 0; c < 64; c++) {
+            int col = first_factor_column(p, i, c);
+            if (col >= 0)
+                check_factor_column(L, p->steps[i].table, col, p->steps[i].name);
         }
-    }
 }
 
 /* A discount item counts only on coverages its step runs on: one it lists
@@ -2785,17 +2793,12 @@ static void lint_percent_factors(const mq_plan *p, mq_diags *warnings)
 {
     if (p->line != MQ_LINE_AUTO && p->line != MQ_LINE_HOME && p->line != MQ_LINE_RENTERS)
         return;
-    for (int i = 0; i < p->nsteps; i++) {
-        const mq_step *st = &p->steps[i];
-        for (int c = 0; st->kind == STEP_TABLE && c < 64; c++) {
-            int col = st->column_for[c];
-            bool seen = col < 0;
-            for (int j = 0; !seen && j <= i; j++)
-                for (int c2 = 0; !seen && c2 < (j == i ? c : 64); c2++)
-                    seen = p->steps[j].kind == STEP_TABLE && p->steps[j].table == st->table &&
-                           p->steps[j].column_for[c2] == col;
+    for (int i = 0; i < p->nsteps; i++)
+        for (int c = 0; c < 64; c++) {
+            int col = first_factor_column(p, i, c);
+            const mq_step *st = &p->steps[i];
             const mq_table *t = st->table;
-            for (int r = 0; !seen && r < t->nrows; r++) {
+            for (int r = 0; col >= 0 && r < t->nrows; r++) {
                 double v = t->values[r * t->nvalues + col];
                 if (!(v > 20))
                     continue;
@@ -2806,7 +2809,6 @@ static void lint_percent_factors(const mq_plan *p, mq_diags *warnings)
                 break;
             }
         }
-    }
 }
 
 /* A version named by a date (plan.version, or its folder's name ending in
