@@ -49,17 +49,11 @@
 // Run: MQ_BIN=$PWD/build/multiquote node --test --test-reporter=tap tests/js/a11y.test.mjs
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { browserSuite, axTree } from './lib/browser.mjs';
+import { browserSuite, QUOTE_PATH, axTree } from './lib/browser.mjs';
 
-const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
 
 const suite = browserSuite();
-const { browserIt } = suite;
-
-async function goto(page, p = '/') {
-  await page.goto(suite.server().url + p);
-  await page.waitForSelector('html.ready');
-}
+const { browserIt, goto } = suite;
 
 /** Picks `line`, fills its example and gets quotes; returns the quote id once /q/{id} shows it. */
 async function quoteExample(page, line = 'auto') {

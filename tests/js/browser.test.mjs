@@ -26,7 +26,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, sleep } from './lib/server.mjs';
-import { browserSuite, screenshot } from './lib/browser.mjs';
+import { browserSuite, QUOTE_PATH, screenshot } from './lib/browser.mjs';
 
 // ---- Fixtures ---------------------------------------------------------------
 
@@ -37,7 +37,6 @@ const EXAMPLE_1 =
   REFERENCE.cases[0]?.request ?? JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-single-driver.json'), 'utf8'));
 const HARBOR_TOTAL_1 = (REFERENCE.cases[0]?.expected?.premium?.total ?? 714).toFixed(2); // "714.00"
 
-const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
 const MONEY = /^\d+\.\d{2}$/;
 // The financial strength scale, best first (the order the page sorts by).
 const RATINGS = ['A++', 'A+', 'A', 'A-', 'B++', 'B+', 'B', 'B-', 'C++', 'C+', 'C', 'C-', 'D', 'E', 'F'];
@@ -58,14 +57,9 @@ const suite = browserSuite({
   server: process.env.MQ_PLANS ? { plans: path.resolve(process.env.MQ_PLANS) } : {},
   timeout: 180000,
 });
-const { browserIt } = suite;
+const { browserIt, goto } = suite;
 
 /** Loads `path` and waits until app.js has finished starting. */
-async function goto(page, p = '/') {
-  await page.goto(suite.server().url + p);
-  await page.waitForSelector('html.ready');
-}
-
 /** GET/POST on the test server from node (not through the page). */
 async function api(method, p, body) {
   const res = await fetch(suite.server().url + p, {

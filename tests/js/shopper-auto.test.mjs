@@ -36,9 +36,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './lib/server.mjs';
-import { browserSuite } from './lib/browser.mjs';
+import { browserSuite, QUOTE_PATH } from './lib/browser.mjs';
 
-const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
 
 const { browserIt, server } = browserSuite();
 

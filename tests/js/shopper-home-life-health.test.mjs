@@ -41,18 +41,12 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, PLANS, makeTemp, startServer } from './lib/server.mjs';
-import { browserSuite } from './lib/browser.mjs';
+import { browserSuite, QUOTE_PATH } from './lib/browser.mjs';
 
-const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
 const money = (x) => Number(x).toFixed(2);
 
 const suite = browserSuite();
-const { browserIt } = suite;
-
-async function goto(page, p = '/') {
-  await page.goto(suite.server().url + p);
-  await page.waitForSelector('html.ready');
-}
+const { browserIt, goto } = suite;
 
 async function pickLine(page, line) {
   await page.getByTestId(`line-${line}`).check();

@@ -37,19 +37,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './lib/server.mjs';
-import { browserSuite } from './lib/browser.mjs';
+import { browserSuite, QUOTE_PATH } from './lib/browser.mjs';
 
 const BUNDLE = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json'), 'utf8'));
-const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
 const money = (x) => Number(x).toFixed(2);
 
 const suite = browserSuite();
-const { browserIt } = suite;
-
-async function goto(page, p = '/') {
-  await page.goto(suite.server().url + p);
-  await page.waitForSelector('html.ready');
-}
+const { browserIt, goto } = suite;
 
 /** Picks `line`, fills its example and gets quotes; the saved quote, as /q/{id} shows it. */
 async function quoteExample(page, line) {

@@ -156,6 +156,9 @@ export async function axTree(page) {
  * opens a page in a new context, t is node:test's context (t.skip...).
  * Returns {browserIt, server()}.
  */
+/** A saved quote's page: /q/{id}, the id's group captured. */
+export const QUOTE_PATH = /\/q\/(q_[0-9A-HJKMNP-TV-Z]{36})$/;
+
 export function browserSuite({ server: serverOptions = {}, timeout: suiteTimeout = 120000 } = {}) {
   let server;
   let browser;
@@ -194,5 +197,10 @@ export function browserSuite({ server: serverOptions = {}, timeout: suiteTimeout
       for (const p of mine) assert.deepEqual(p.errors, [], `uncaught errors on ${p.url()}`);
     });
   }
-  return { browserIt, server: () => server };
+  /** Opens path `p` of the suite's server in `page`, once its script is ready. */
+  async function goto(page, p = '/') {
+    await page.goto(server.url + p);
+    await page.waitForSelector('html.ready');
+  }
+  return { browserIt, goto, server: () => server };
 }
