@@ -13,7 +13,9 @@
  * files that priced it (plan, benchmark plan, market.yaml): which changed
  * since, or that none did and this program rates differently. A bundle
  * quote is re-rated part by part (each as a quote of its line), then
- * bundle by bundle with the multi-line fact set.
+ * bundle by bundle with the multi-line fact set. The savings tips saved
+ * with a quote are worked out again from the results re-rated and compared
+ * with them to the cent, by what each changes rather than its words.
  */
 #include "cli.h"
 #include "server.h"
@@ -476,14 +478,329 @@ static bool saved_benchmark(const mq_engine *e, const mq_saved_result *rows, int
     return true;
 }
 
+/* ---- Savings tips: worked out again from the results re-rated ---------- */
+
+/* The results requote_all re-rated: res[i] from saved row rows[row_of[i]]
+ * with plan version plan_of[i], in the saved order; same[i] whether it
+ * reproduced. */
+typedef struct rerated {
+    const mq_saved_result *rows;
+    const mq_result *res;
+    const int *row_of;
+    const mq_plan *const *plan_of;
+    const bool *same;
+    int n;
+} rerated;
+
+/* A saved tip and the one worked out now that changes the same thing;
+ * `then` NULL for a tip new now, `now` NULL for one no longer given. */
+typedef struct tip_pair {
+    const mq_saved_tip *then;
+    const mq_tip *now;
+} tip_pair;
+
+/* Whether saved tip t and tip u are of the same carrier's plan (a tip that
+ * names no plan: of the carrier) and change the same thing (their words
+ * may differ: mq_tip_change_read). */
+static bool tip_matches(const mq_saved_tip *t, const mq_tip *u)
+{
+    if (strcmp(t->carrier, u->carrier) != 0 || (*t->plan && strcmp(t->plan, u->plan) != 0))
+        return false;
+    mq_tip_change x, y;
+    mq_tip_change_read(t->change, &x);
+    mq_tip_change_read(u->change, &y);
+    return mq_tip_change_same(&x, &y);
+}
+
+/* Whether a pair's figures are the same to the cent (those the saved tip
+ * has). */
+static bool tip_pair_same(const tip_pair *p)
+{
+    return p->then && p->now &&
+           (p->then->saving_cents < 0 || p->then->saving_cents == p->now->saving_cents) &&
+           (p->then->new_total_cents < 0 || p->then->new_total_cents == p->now->new_total_cents);
+}
+
+/* Pairs every saved tip with the tip now that changes the same thing, then
+ * adds each tip now left over; pairs[] has room for both lists. Returns
+ * how many pairs; -1 when memory ran out. */
+static int pair_tips(const mq_saved_tip *saved, int nsaved, const mq_tip_list *now, mq_arena *a,
+                     tip_pair *pairs)
+{
+    bool *used = mq_arena_alloc(a, (size_t)(now->count > 0 ? now->count : 1));
+    if (!used)
+        return -1;
+    memset(used, 0, (size_t)(now->count > 0 ? now->count : 1));
+    int n = 0;
+    for (int i = 0; i < nsaved; i++) {
+        pairs[n] = (tip_pair){.then = &saved[i]};
+        for (int j = 0; j < now->count && !pairs[n].now; j++)
+            if (!used[j] && tip_matches(&saved[i], &now->items[j])) {
+                used[j] = true;
+                pairs[n].now = &now->items[j];
+            }
+        n++;
+    }
+    for (int j = 0; j < now->count; j++)
+        if (!used[j])
+            pairs[n++] = (tip_pair){.now = &now->items[j]};
+    return n;
+}
+
+/* "saving 41.16, new total 501.82" (what of it a saved tip has). */
+static void print_tip_figures(int64_t saving, int64_t new_total)
+{
+    if (saving >= 0) {
+        printf("saving ");
+        cli_print_money(stdout, saving, 0);
+    }
+    if (new_total >= 0) {
+        printf("%snew total ", saving >= 0 ? ", " : "");
+        cli_print_money(stdout, new_total, 0);
+    }
+    if (saving < 0 && new_total < 0)
+        printf("no figures");
+}
+
+/* One tip that is not the same: the carrier, what it changes (in the words
+ * of now, or of then for one no longer given), its figures now and then. */
+static void print_tip_pair(const tip_pair *p)
+{
+    printf("  %-12s %-8s %s: ", p->now ? p->now->carrier : p->then->carrier,
+           !p->now    ? "MISSING"
+           : !p->then ? "NEW"
+                      : "DIFFERS",
+           p->now ? p->now->change : p->then->change);
+    if (p->now)
+        print_tip_figures(p->now->saving_cents, p->now->new_total_cents);
+    else
+        printf("no such tip now");
+    if (p->then) {
+        printf(" (was ");
+        print_tip_figures(p->then->saving_cents, p->then->new_total_cents);
+        printf(")\n");
+    } else {
+        printf(" (no such tip then)\n");
+    }
+}
+
+/* The carrier and plan id a pair's tips are of ("" for a saved tip that
+ * names no plan). */
+static void tip_pair_owner(const tip_pair *p, const char **carrier, const char **plan)
+{
+    *carrier = p->now ? p->now->carrier : p->then->carrier;
+    *plan = p->now ? p->now->plan : p->then->plan;
+}
+
+/* Whether re-rated result i is among the quotes given tips: picked from
+ * `from` (copies of the re-rated results, in any order). */
+static bool among_picked(const rerated *rr, int i, const mq_result *from, const int *pick,
+                         int npick)
+{
+    for (int k = 0; k < npick; k++)
+        if (from[pick[k]].carrier_id == rr->res[i].carrier_id &&
+            from[pick[k]].plan == rr->res[i].plan)
+            return true;
+    return false;
+}
+
+/* The results as the quote saved them, for which got tips then: re-rated
+ * copies with the saved status, total and term. NULL when out of memory. */
+static mq_result *results_then(const rerated *rr, mq_arena *a)
+{
+    mq_result *then = mq_arena_alloc(a, sizeof *then * (size_t)(rr->n > 0 ? rr->n : 1));
+    for (int i = 0; then && i < rr->n; i++) {
+        const mq_saved_result *row = &rr->rows[rr->row_of[i]];
+        then[i] = rr->res[i];
+        bool quoted = strcmp(row->status, "quoted") == 0 && row->total_cents >= 0;
+        then[i].status = quoted ? MQ_QUOTED : MQ_DECLINED;
+        then[i].total_cents = row->total_cents;
+        then[i].term_months = row->term_months;
+    }
+    return then;
+}
+
+/* Which quotes get tips, then and now. */
+typedef struct tip_picks {
+    const mq_result *then, *now;
+    int pick_then[MQ_TIPS_FOR_CHEAPEST], pick_now[MQ_TIPS_FOR_CHEAPEST];
+    int nthen, nnow;
+} tip_picks;
+
+/* The index of the re-rated result of carrier's plan (a tip that names no
+ * plan: of the carrier); rr->n when there is none. */
+static int rerated_of(const rerated *rr, const char *carrier, const char *plan)
+{
+    int i = 0;
+    while (i < rr->n && (strcmp(rr->rows[rr->row_of[i]].carrier, carrier) != 0 ||
+                         (*plan && strcmp(rr->rows[rr->row_of[i]].plan_id, plan) != 0)))
+        i++;
+    return i;
+}
+
+/* Under the tips of carrier's plan that are not the same, why, as under a
+ * result: its plan version's files changed since; it came among the quotes
+ * that get tips, or left them (a result above moved); or, when neither,
+ * its files are the same and the tips are worked out otherwise now. */
+static void print_tip_causes(const rerated *rr, const tip_picks *tp, const char *carrier,
+                             const char *plan)
+{
+    int i = rerated_of(rr, carrier, plan);
+    if (i == rr->n) {
+        printf("    no result of %s was re-rated here to work its tips out from\n", carrier);
+        return;
+    }
+    const mq_saved_result *row = &rr->rows[rr->row_of[i]];
+    bool changed = false;
+    if (*row->digest) {
+        mq_plan_info pi;
+        mq_plan_get_info(rr->plan_of[i], &pi);
+        changed = print_change("plan", row->plan_id, row->version, row->digest, pi.digest);
+    }
+    bool then = among_picked(rr, i, tp->then, tp->pick_then, tp->nthen);
+    bool now = among_picked(rr, i, tp->now, tp->pick_now, tp->nnow);
+    if (then != now)
+        printf("    %s %s among the %d quotes that cost least a month, which get tips%s\n", carrier,
+               now ? "is now" : "is no longer", MQ_TIPS_FOR_CHEAPEST,
+               now ? " (it was not then)" : "");
+    if (!changed && then == now && *row->digest)
+        printf("    plan %s %s is the same as then (digest %s): the tips are worked out "
+               "differently (this program, or the state's minimum limits or the carrier's "
+               "other plans it reads)\n",
+               row->plan_id, row->version, row->digest);
+}
+
+/* Whether pair p is one of the carrier's plan's tips. */
+static bool tip_pair_of(const tip_pair *p, const char *carrier, const char *plan)
+{
+    const char *c, *pl;
+    tip_pair_owner(p, &c, &pl);
+    return strcmp(c, carrier) == 0 && strcmp(pl, plan) == 0;
+}
+
+/* "6 the same, 1 differs, 1 new, 1 missing" (the counts not 0) of the
+ * pairs (of the carrier's plan, when `carrier` is given), after `head`. */
+static void print_tip_counts(const char *head, const tip_pair *pairs, int n, const char *carrier,
+                             const char *plan)
+{
+    int count[4] = {0}; /* the same, differ, new, missing */
+    for (int i = 0; i < n; i++) {
+        if (carrier && !tip_pair_of(&pairs[i], carrier, plan))
+            continue;
+        bool both = pairs[i].then && pairs[i].now;
+        count[0] += tip_pair_same(&pairs[i]);
+        count[1] += both && !tip_pair_same(&pairs[i]);
+        count[2] += !pairs[i].then;
+        count[3] += !pairs[i].now;
+    }
+    const char *says[4] = {"the same", count[1] == 1 ? "differs" : "differ", "new", "missing"};
+    printf("%s", head);
+    for (int k = 0, said = 0; k < 4; k++)
+        if (count[k])
+            printf("%s%d %s", said++ ? ", " : "", count[k], says[k]);
+}
+
+/* The tips that are not the same, those of one carrier's plan together
+ * (in the order they first come) with its causes once under them. A
+ * carrier whose result differs (said above, with why) gets one line: its
+ * tips follow from it, and listing each would say it again. */
+static void print_tip_differences(const rerated *rr, const tip_picks *tp, const tip_pair *pairs,
+                                  int n, bool *done)
+{
+    for (int i = 0; i < n; i++) {
+        if (done[i] || tip_pair_same(&pairs[i]))
+            continue;
+        const char *carrier, *plan;
+        tip_pair_owner(&pairs[i], &carrier, &plan);
+        int at = rerated_of(rr, carrier, plan);
+        bool moved = at < rr->n && !rr->same[at];
+        if (moved) {
+            printf("  %-12s %-8s ", carrier, "DIFFERS");
+            print_tip_counts("its tips: ", pairs, n, carrier, plan);
+            printf(" (worked out from its result, which differs)\n");
+        }
+        for (int j = i; j < n; j++) {
+            if (done[j] || !tip_pair_of(&pairs[j], carrier, plan))
+                continue;
+            if (!moved && !tip_pair_same(&pairs[j]))
+                print_tip_pair(&pairs[j]);
+            done[j] = true;
+        }
+        if (!moved)
+            print_tip_causes(rr, tp, carrier, plan);
+    }
+}
+
+/* The savings tips worked out again from the re-rated results (with the
+ * plan versions they used, as the server works them out: from the results
+ * sorted, for the three that cost least a month) and compared with the
+ * saved ones: each that differs (its saving or new total), is missing or is
+ * new said, with why. Tips are compared by carrier, plan and what they
+ * change (mq_tip_change_read), not by their words. Nothing is said when
+ * there are none, then and now; they are not compared when the quote
+ * recorded none (saved before tips were) or a result's plan version is not
+ * loaded (`complete` false: the tips depend on every result). *same is
+ * false when one is not the same; false when memory ran out. */
+static bool requote_tips(const mq_engine *e, const mq_input *in, const char *response,
+                         const rerated *rr, bool complete, mq_arena *a, bool *same)
+{
+    *same = true;
+    mq_saved_tip *saved;
+    int nsaved = mq_resp_saved_tips(response, a, &saved);
+    tip_picks tp = {.then = results_then(rr, a)};
+    mq_result *now = mq_arena_alloc(a, sizeof *now * (size_t)(rr->n > 0 ? rr->n : 1));
+    if (nsaved < -1 || !now || !tp.then)
+        return false;
+    memcpy(now, rr->res, sizeof *now * (size_t)rr->n);
+    mq_results_sort(now, rr->n);
+    tp.now = now;
+    mq_tip_minimums mins;
+    mq_tip_list list;
+    if (!mq_resp_tip_list(e, in, now, rr->n, mq_state_tip_minimums(in, &mins), a, &list))
+        return false;
+    if (nsaved < 0) {
+        if (list.count)
+            printf("tips: none recorded (the quote was saved before tips were): %d now, not "
+                   "compared\n",
+                   list.count);
+        return true;
+    }
+    if (!complete) {
+        if (nsaved || list.count)
+            printf("tips: not compared: they are worked out from every result, and a result's "
+                   "plan version is not loaded\n");
+        return true;
+    }
+    tip_pair *pairs = mq_arena_alloc(a, sizeof *pairs * (size_t)(nsaved + list.count + 1));
+    int npairs = pairs ? pair_tips(saved, nsaved, &list, a, pairs) : -1;
+    bool *done = mq_arena_alloc(a, (size_t)(npairs > 0 ? npairs : 1));
+    if (npairs < 0 || !done)
+        return false;
+    if (npairs == 0)
+        return true;
+    memset(done, 0, (size_t)npairs);
+    for (int i = 0; i < npairs; i++)
+        *same &= tip_pair_same(&pairs[i]);
+    print_tip_counts("tips: ", pairs, npairs, NULL, NULL);
+    printf("\n");
+    if (*same)
+        return true;
+    tp.nthen = mq_resp_tip_cheapest(tp.then, rr->n, tp.pick_then);
+    tp.nnow = mq_resp_tip_cheapest(tp.now, rr->n, tp.pick_now);
+    print_tip_differences(rr, &tp, pairs, npairs, done);
+    return true;
+}
+
 /* Every saved row of `response` (a quote's, or a bundle's part: `saved`
  * is it parsed) re-rated, the line's market rules applied to them all
  * (the ACA credit depends on the benchmark plan: the one the quote
- * recorded), then each compared. Nothing is compared when the recorded
+ * recorded), then each compared, and `with_tips` (a quote's, not a
+ * bundle part's: those have none) its tips (requote_tips). Nothing is compared when the recorded
  * benchmark's version is not loaded. False after saying why when the
  * saved response lists no results or memory ran out. */
 static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_input *in,
-                        const char *response, json_t *saved, mq_arena *a, requote_outcome *out)
+                        const char *response, json_t *saved, bool with_tips, mq_arena *a,
+                        requote_outcome *out)
 {
     *out = (requote_outcome){.same = true};
     if (!json_is_array(json_object_get(saved, "results"))) {
@@ -494,13 +811,15 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
     int nrows = mq_resp_saved_results(response, a, &rows);
     mq_result *res = mq_arena_alloc(a, sizeof(*res) * (size_t)(nrows > 0 ? nrows : 1));
     int *row_of = mq_arena_alloc(a, sizeof(int) * (size_t)(nrows > 0 ? nrows : 1));
+    bool *same = mq_arena_alloc(a, sizeof(bool) * (size_t)(nrows > 0 ? nrows : 1));
     const mq_plan **plan_of = mq_arena_alloc(a, sizeof(*plan_of) * (size_t)(nrows > 0 ? nrows : 1));
-    if (nrows < 0 || !res || !row_of || !plan_of)
+    if (nrows < 0 || !res || !row_of || !plan_of || !same)
         return oom(q);
     mq_benchmark bench;
     const mq_benchmark *given;
     bool rateable = saved_benchmark(e, rows, nrows, &bench, &given);
     out->same = rateable;
+    bool complete = true; /* every local result re-rated: the tips can be worked out */
     int n = 0;
     for (int i = 0; i < nrows; i++) {
         const mq_plan *p;
@@ -511,6 +830,7 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
         }
         if (!rerate(e, &rows[i], in, a, &res[n], &p)) {
             out->same = false;
+            complete = false;
             continue;
         }
         if (!p) {
@@ -530,9 +850,16 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
          * that is no difference (its credit still is) */
         if (!rows[row_of[i]].benchmark_recorded)
             res[i].benchmark = NULL;
-        out->same &= compare_one(&rows[row_of[i]], in, &res[i], saved, plan_of[i], given);
+        same[i] = compare_one(&rows[row_of[i]], in, &res[i], saved, plan_of[i], given);
+        out->same &= same[i];
     }
     out->checked = n;
+    bool tips_same = true;
+    rerated rr = {
+        .rows = rows, .res = res, .row_of = row_of, .plan_of = plan_of, .same = same, .n = n};
+    if (with_tips && !requote_tips(e, in, response, &rr, complete, a, &tips_same))
+        return oom(q);
+    out->same &= tips_same;
     return true;
 }
 
@@ -702,7 +1029,7 @@ static bool requote_part(const mq_engine *e, const mq_store_quote *q, const mq_i
     }
     printf("%s part:\n", name);
     requote_outcome mine;
-    bool ok = requote_all(e, q, in, text, part, a, &mine);
+    bool ok = requote_all(e, q, in, text, part, false, a, &mine); /* a part has no tips */
     free(text);
     out->same &= mine.same;
     out->checked += mine.checked;
@@ -822,7 +1149,7 @@ int cli_requote(const cli_opts *o)
            l.q.effective_date);
     requote_outcome out;
     if (bundle ? !requote_bundle(e, &l.q, request, saved, &a, &out)
-               : !requote_all(e, &l.q, &in, l.q.response, saved, &a, &out))
+               : !requote_all(e, &l.q, &in, l.q.response, saved, true, &a, &out))
         goto done;
     rc = print_verdict(&out);
 done:

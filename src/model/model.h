@@ -113,6 +113,7 @@ typedef struct mq_saved_result {
     /* health, quoted with the market applied: the tax credit in cents
      * ("tax_credit"); -1 otherwise */
     int64_t credit_cents;
+    int term_months; /* "premium": "term_months"; 0 when not quoted */
 } mq_saved_result;
 
 /* A result records the first MQ_RESP_DIGEST_CHARS hex digits of each digest
@@ -145,6 +146,19 @@ void mq_resp_strip_identity(json_t *r);
  * quote used (NULL when it recorded none), whose rules then apply while it
  * is loaded. */
 int mq_resp_saved_benchmark(const mq_engine *e, const mq_saved_result *row, mq_benchmark *out);
+
+/* One of the savings tips a saved response recorded ("tips"): each string
+ * "" and each amount -1 when the tip lacks it (or it is not one). */
+typedef struct mq_saved_tip {
+    const char *carrier, *plan, *change;
+    int64_t saving_cents, new_total_cents;
+} mq_saved_tip;
+
+/* Reads them from the response text; strings live in the arena. Returns how
+ * many; -1 when it records none ("tips" absent, or not a list: a quote
+ * saved before tips were, a bundle's part), -2 when memory ran out or the
+ * text is not JSON. */
+int mq_resp_saved_tips(const char *response, mq_arena *a, mq_saved_tip **out);
 
 /* ---- Bundles (bundle.c): auto and home or renters together ----------- */
 
@@ -194,6 +208,9 @@ char *mq_resp_bundle_text(const mq_bundle_input *b, const mq_bundle_result *r,
 
 /* ---- Savings tips (tips.c) ----------------------------------------- */
 
+/* How many of the cheapest quotes get tips. */
+enum { MQ_TIPS_FOR_CHEAPEST = 3 };
+
 /* The legal minimum liability limits where the policy is written (whole
  * dollars); a tip never goes below them. */
 typedef struct mq_tip_minimums {
@@ -226,6 +243,43 @@ bool mq_resp_tip_list(const mq_engine *e, const mq_input *in, const mq_result *r
  * new_total}]; NULL when memory runs out. */
 json_t *mq_resp_tips(const mq_engine *e, const mq_input *in, const mq_result *res, int n,
                      const mq_tip_minimums *min, mq_arena *a);
+
+/* The indexes of the (at most MQ_TIPS_FOR_CHEAPEST) quoted results with a
+ * local plan that cost least a month, cheapest first, into pick[] (the ones
+ * mq_resp_tip_list gives tips to; equal ones in the order of res); returns
+ * how many. */
+int mq_resp_tip_cheapest(const mq_result *res, int n, int pick[MQ_TIPS_FOR_CHEAPEST]);
+
+/* What a tip changes, apart from its words (requote compares tips so):
+ * the kind of change, and what it names. */
+typedef enum mq_tip_kind {
+    MQ_TIP_UNKNOWN,     /* words no program of ours wrote: compared as they are */
+    MQ_TIP_DEDUCTIBLES, /* auto: comprehensive and collision deductibles to 1,000 */
+    MQ_TIP_PAPERLESS,
+    MQ_TIP_BUNDLE,
+    MQ_TIP_DROP_COLLISION,     /* on vehicle `vehicle` */
+    MQ_TIP_LOWER_BI,           /* to amount[0] per person / amount[1] per accident */
+    MQ_TIP_PROPERTY_DEDUCTIBLE /* home, renters: the all-peril deductible to amount[0] */
+} mq_tip_kind;
+
+typedef struct mq_tip_change {
+    mq_tip_kind kind;
+    int64_t amount[2];
+    const char *vehicle; /* vehicle_len bytes inside `text` */
+    size_t vehicle_len;
+    const char *text; /* the words read (borrowed) */
+} mq_tip_change;
+
+/* Reads what a tip's words ("change") change, in every wording a program of
+ * ours has written since tips were saved ("Raise comprehensive and
+ * collision deductibles to 1,000" as "Raise the collision deductible to
+ * 1,000"; the bundle's and the lower limits' older sentences). Words it
+ * cannot place are MQ_TIP_UNKNOWN. Never fails; NULL reads as "". */
+void mq_tip_change_read(const char *text, mq_tip_change *out);
+
+/* Whether two tips change the same thing (words of unknown kind: the same
+ * words). */
+bool mq_tip_change_same(const mq_tip_change *x, const mq_tip_change *y);
 
 /* ---- Catalog (catalog.c) ------------------------------------------ */
 

@@ -569,6 +569,7 @@ int mq_resp_saved_results(const char *response, mq_arena *a, mq_saved_result **o
         json_t *among = json_object_get(bench, "candidates");
         json_t *market = json_object_get(r, "market");
         json_t *credit = json_object_get(r, "tax_credit");
+        json_t *term = json_object_get(json_object_get(r, "premium"), "term_months");
         (*out)[i] = (mq_saved_result){
             .carrier = arena_string(a, json_object_get(json_object_get(r, "carrier"), "id")),
             .plan_id = arena_string(a, json_object_get(plan, "id")),
@@ -587,12 +588,44 @@ int mq_resp_saved_results(const char *response, mq_arena *a, mq_saved_result **o
             .market_digest = arena_string(a, json_object_get(market, "digest")),
             .credit_cents = json_is_number(credit) && bench
                                 ? (int64_t)llround(json_number_value(credit) * 100)
-                                : -1};
+                                : -1,
+            .term_months = json_is_integer(term) ? (int)json_integer_value(term) : 0};
         const mq_saved_result *row = &(*out)[i];
         if (!row->carrier || !row->plan_id || !row->version || !row->status ||
             !row->benchmark_plan_id || !row->benchmark_version || !row->digest ||
             !row->benchmark_digest || !row->market_id || !row->market_digest)
             n = -1; /* out of memory */
+    }
+    json_decref(doc);
+    return n;
+}
+
+/* An amount of money in whole cents; -1 when v is not a number of dollars
+ * from 0 to a trillion (a database edited by hand). */
+static int64_t saved_cents(json_t *v)
+{
+    double x = json_number_value(v);
+    return json_is_number(v) && x >= 0 && x < 1e12 ? (int64_t)llround(x * 100) : -1;
+}
+
+int mq_resp_saved_tips(const char *response, mq_arena *a, mq_saved_tip **out)
+{
+    json_t *doc = json_loads(response, 0, NULL);
+    json_t *tips = json_object_get(doc, "tips");
+    int n = !doc ? -2 : json_is_array(tips) ? (int)json_array_size(tips) : -1;
+    *out = mq_arena_alloc(a, sizeof(mq_saved_tip) * (size_t)(n > 0 ? n : 1));
+    if (!*out)
+        n = -2;
+    for (int i = 0; i < n; i++) {
+        json_t *t = json_array_get(tips, (size_t)i);
+        mq_saved_tip *tip = &(*out)[i];
+        *tip = (mq_saved_tip){.carrier = arena_string(a, json_object_get(t, "carrier")),
+                              .plan = arena_string(a, json_object_get(t, "plan")),
+                              .change = arena_string(a, json_object_get(t, "change")),
+                              .saving_cents = saved_cents(json_object_get(t, "saving")),
+                              .new_total_cents = saved_cents(json_object_get(t, "new_total"))};
+        if (!tip->carrier || !tip->plan || !tip->change)
+            n = -2; /* out of memory */
     }
     json_decref(doc);
     return n;

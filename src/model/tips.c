@@ -17,6 +17,9 @@
  * saving in dollars. A change to fields the plan
  * never reads (mq_plan_reads) cannot change its total and is not rated.
  * Term life and health have none: their prices follow from who is insured.
+ * What a tip changes is read back from its words (mq_tip_change_read), in
+ * every wording a program has written, so that requote can tell a tip that
+ * moved from one only said otherwise.
  */
 #include "model.h"
 
@@ -24,7 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { TIPS_FOR_CHEAPEST = 3, OLD_CAR_YEARS = 10, TIP_DEDUCTIBLE = 1000 };
+enum { TIPS_FOR_CHEAPEST = MQ_TIPS_FOR_CHEAPEST, OLD_CAR_YEARS = 10, TIP_DEDUCTIBLE = 1000 };
 
 /* A copy of the request whose policy and vehicle rows may be changed. */
 static bool copy_input(const mq_input *in, mq_arena *a, mq_input *out)
@@ -422,6 +425,108 @@ static bool property_tips(const mq_result *r, const mq_input *in, tip_try *t,
            try_change(r, in, TIP_BUNDLE, 0, opts, a, out, t);
 }
 
+/* ---- What a tip changes, read from its words (requote) ---------------- */
+
+/* Whether s starts with prefix. */
+static bool starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* A whole number as a tip writes it ("500", "1,000", "100,000") at *s: its
+ * value, *s moved past it; -1 when there is none. Digits group by three
+ * after a comma only ("50,000, still" ends at the second comma). */
+static int64_t read_amount(const char **s)
+{
+    const char *p = *s;
+    int64_t v = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9' && digits < 10; p++, digits++)
+        v = v * 10 + (*p - '0');
+    if (digits == 0 || digits > 3 + 6)
+        return -1;
+    while (p[0] == ',' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' && p[3] >= '0' &&
+           p[3] <= '9' && !(p[4] >= '0' && p[4] <= '9') && v < 1000000000) {
+        v = v * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+        p += 4;
+    }
+    *s = p;
+    return v;
+}
+
+/* "Drop collision on v2 (12 years old)": the vehicle id, before the last
+ * " (" that its age follows; false when the words are not so. */
+static bool read_vehicle(const char *s, mq_tip_change *out)
+{
+    const char *open = NULL;
+    for (const char *p = strstr(s, " ("); p; p = strstr(p + 1, " ("))
+        open = p;
+    if (!open || open == s || !strstr(open, " years old)"))
+        return false;
+    out->vehicle = s;
+    out->vehicle_len = (size_t)(open - s);
+    return true;
+}
+
+/* "Lower bodily injury limits to 50,000/100,000, ...": the two limits. */
+static bool read_limits(const char *s, mq_tip_change *out)
+{
+    out->amount[0] = read_amount(&s);
+    if (out->amount[0] < 0 || *s++ != '/')
+        return false;
+    out->amount[1] = read_amount(&s);
+    return out->amount[1] >= 0 && (*s == '\0' || *s == ',');
+}
+
+void mq_tip_change_read(const char *text, mq_tip_change *out)
+{
+    static const char all_peril[] = "Raise the all-peril deductible to ";
+    static const char drop[] = "Drop collision on ";
+    static const char lower[] = "Lower bodily injury limits to ";
+    *out = (mq_tip_change){.kind = MQ_TIP_UNKNOWN, .text = text ? text : ""};
+    const char *s = out->text;
+    bool known = true;
+    if (starts(s, all_peril)) {
+        const char *p = s + strlen(all_peril);
+        out->amount[0] = read_amount(&p);
+        known = out->amount[0] >= 0 && *p == '\0';
+        out->kind = MQ_TIP_PROPERTY_DEDUCTIBLE;
+    } else if (starts(s, drop)) { /* before the words below: a vehicle id may hold them */
+        known = read_vehicle(s + strlen(drop), out);
+        out->kind = MQ_TIP_DROP_COLLISION;
+    } else if (starts(s, lower)) {
+        known = read_limits(s + strlen(lower), out);
+        out->kind = MQ_TIP_LOWER_BI;
+    } else if (starts(s, "Raise ") && strstr(s, "deductible")) {
+        out->kind = MQ_TIP_DEDUCTIBLES;
+    } else if (starts(s, "Insure your ") && strstr(s, "multi-line discount")) {
+        out->kind = MQ_TIP_BUNDLE;
+    } else if (strstr(s, "paperless")) {
+        out->kind = MQ_TIP_PAPERLESS;
+    }
+    if (!known) /* the words of a known change, but not what it names */
+        out->kind = MQ_TIP_UNKNOWN;
+}
+
+bool mq_tip_change_same(const mq_tip_change *x, const mq_tip_change *y)
+{
+    if (x->kind != y->kind)
+        return false;
+    switch (x->kind) {
+    case MQ_TIP_UNKNOWN:
+        return strcmp(x->text, y->text) == 0;
+    case MQ_TIP_DROP_COLLISION:
+        return x->vehicle_len == y->vehicle_len &&
+               memcmp(x->vehicle, y->vehicle, x->vehicle_len) == 0;
+    case MQ_TIP_LOWER_BI:
+        return x->amount[0] == y->amount[0] && x->amount[1] == y->amount[1];
+    case MQ_TIP_PROPERTY_DEDUCTIBLE:
+        return x->amount[0] == y->amount[0];
+    default: /* what they change follows from the request */
+        return true;
+    }
+}
+
 /* Whether quote x costs less a month than y (totals over terms of 6 and 12
  * months compared as x.total / x.term < y.total / y.term, in whole cents,
  * exactly); equal ones keep the results' order. */
@@ -453,6 +558,11 @@ static int cheapest_quotes(const mq_result *res, int n, int pick[TIPS_FOR_CHEAPE
             pick[at] = i;
     }
     return count;
+}
+
+int mq_resp_tip_cheapest(const mq_result *res, int n, int pick[MQ_TIPS_FOR_CHEAPEST])
+{
+    return cheapest_quotes(res, n, pick);
 }
 
 bool mq_resp_tip_list(const mq_engine *e, const mq_input *in, const mq_result *res, int n,

@@ -511,6 +511,10 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     const q = await postQuote(nodeB, { ...HARBOR_1, carriers: ['buckeye', 'harbor', 'quick', 'e500'] });
     assert.equal(q.status, 201, q.text);
     const id = q.json.quote_id;
+    // tips are worked out here only, from local plans: the remote carriers' results have none
+    // (requote works them out again from the local results alone, and they are the same)
+    assert.ok(q.json.tips.length > 0);
+    assert.deepEqual([...new Set(q.json.tips.map((t) => t.carrier))], ['buckeye']);
     // every remote row was "MISSING plan ... is not loaded" and the quote
     // "NOT reproduced", exit 1: a quote with a remote carrier never passed
     const r = await runCli(['requote', '--db', nodeB.db, '--plans', path.join(REPO_ROOT, 'plans'), id]);
@@ -522,6 +526,7 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
         '  harbor       remote   harbor-oh-auto 2026-01-01  quoted 714.00: a remote carrier rated it with its own plan, not re-rated here\n' +
         '  e500         skipped  no plan was in effect (error)\n' +
         '  buckeye      same     buckeye-oh-auto 2026-01-01  quoted 1151.00\n' +
+        `tips: ${q.json.tips.length} the same\n` +
         'reproduced exactly: 1 result re-rated here; 2 from remote carriers not checked (they rate with their own plans)\n',
     );
     assert.equal(r.code, 0);

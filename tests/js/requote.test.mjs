@@ -139,7 +139,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     const id = copyQuote('auto', AUTO, () => text);
     const r = await requote(id);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /\n {2}summit {7}same {5}summit-oh-auto 2025-11-15 {2}quoted 542\.98\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 700\.00\); first difference: premium [^\n]*\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest ([0-9a-f]{16})\): this program rates differently\nNOT reproduced\n$/);
+    assert.match(r.stdout, /\n {2}summit {7}same {5}summit-oh-auto 2025-11-15 {2}quoted 542\.98\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 700\.00\); first difference: premium [^\n]*\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest ([0-9a-f]{16})\): this program rates differently\ntips: 4 the same\nNOT reproduced\n$/);
     assert.ok(r.stdout.includes(`(digest ${rec(harborThen)})`), r.stdout);
     const ws = await worksheet(id, 'harbor');
     assert.equal(ws.status, 409, ws.text);
@@ -221,7 +221,8 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     );
     // Summit's files are as they were: no cause under it
     assert.match(r.stdout, /\n {2}summit {7}same {5}summit-oh-auto 2025-11-15 {2}quoted 542\.98\n {2}harbor /);
-    assert.match(r.stdout, /\)\nNOT reproduced\n$/);
+    // its tips follow from its result: said in one line, not each with the cause again
+    assert.match(r.stdout, /\)\ntips: 2 the same, 2 differ\n {2}harbor {7}DIFFERS {2}its tips: 2 differ \(worked out from its result, which differs\)\nNOT reproduced\n$/);
     await hup();
     const ws = await worksheet(q.auto.id, 'harbor');
     assert.equal(ws.status, 409, ws.text);
@@ -240,7 +241,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
   it('...a quote saved before digests were recorded says what it always said', async () => {
     const r = await requote(q.old.id);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 795\.00 \(was 714\.00\); first difference: premium [^\n]*\nNOT reproduced\n$/);
+    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 795\.00 \(was 714\.00\); first difference: premium [^\n]*\ntips: 2 the same, 2 differ\n {2}harbor {7}DIFFERS {2}its tips: 2 differ \(worked out from its result, which differs\)\nNOT reproduced\n$/);
     assert.doesNotMatch(r.stdout, /digest|changed after|same as then/);
     const ws = await worksheet(q.old.id, 'harbor');
     assert.equal(ws.status, 409, ws.text);
@@ -466,6 +467,242 @@ describe('requote of a bundle quote', { timeout: 180000 }, () => {
       assert.match(r.stdout, /\nNOT reproduced\n$/);
     } finally {
       renameSync(away, dir);
+    }
+  });
+});
+
+// A saved quote's savings tips (`tips`: for the three quotes that cost
+// least a month, each change the carrier's own plan prices lower, with its
+// saving and new total) are worked out again by requote from the results it
+// re-rated, with the same plan versions, and compared with the saved ones
+// to the cent: by carrier, plan and what the tip changes, not its words.
+// requote never looked at them: a deductible factor fixed in place moved a
+// tip's saving and new total while requote said "reproduced exactly".
+describe('requote works a saved quote\'s tips out again', { timeout: 240000 }, () => {
+  let srv, plans, tmp;
+  const q = {}; // name -> {id, text, body, request}
+  const harborDir = () => path.join(plans, 'harbor', 'oh-auto-2026-01-01');
+  const shopper = (f) => readJson(`tests/data/shoppers/${f}`);
+  const money = (v) => v.toFixed(2);
+  const requote = (id) => runCli(['requote', '--db', srv.db, '--plans', plans, id]);
+  async function save(name, request) {
+    const res = await fetch(`${srv.url}/v1/quotes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 201, text);
+    q[name] = { id: JSON.parse(text).quote_id, text, body: JSON.parse(text), request };
+  }
+  let copies = 0;
+  /** A copy of saved quote `name` under a new id, its response text edited by `edit`. */
+  function copyQuote(name, edit) {
+    const { id, text, request } = q[name];
+    const newId = id.slice(0, -2) + (id.endsWith('Z') ? 'Y' : 'Z') + 'HIJKLMNOP'[copies++];
+    const sql = (t) => `'${t.replaceAll("'", "''")}'`;
+    const edited = edit(text);
+    assert.notEqual(edited, text, 'the edit changed nothing; update this test');
+    execFileSync('sqlite3', [
+      srv.db,
+      `INSERT INTO quotes (id, created_at, line, effective_date, request, response, consent_contact, consent_at) ` +
+        `SELECT ${sql(newId)}, created_at, line, effective_date, ${sql(JSON.stringify(request))}, ` +
+        `${sql(edited)}, 0, '' FROM quotes WHERE id = ${sql(id)};`,
+    ]);
+    return newId;
+  }
+  /** What `multiquote quote` gives carrier's plan now for `request` (not requote's code). */
+  async function totalNow(request, carrier) {
+    const file = path.join(tmp, 'request.json');
+    writeFileSync(file, JSON.stringify(request));
+    const r = await runCli(['quote', '--json', '--plans', plans, file]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).results.find((x) => x.carrier.id === carrier).premium.total;
+  }
+  /** The request with every comprehensive and collision deductible at 1,000. */
+  function deductiblesAt1000(request) {
+    const x = structuredClone(request);
+    for (const v of x.vehicles) for (const c of ['comp', 'coll']) if (v.coverages?.[c]) v.coverages[c].deductible = 1000;
+    return x;
+  }
+  /** Edits a file of the plans for the length of fn. */
+  async function withEdit(file, from, to, fn) {
+    const before = readFileSync(file, 'utf8');
+    assert.ok(before.includes(from), `${file} changed; update this test`);
+    writeFileSync(file, before.replace(from, to));
+    try {
+      return await fn();
+    } finally {
+      writeFileSync(file, before);
+    }
+  }
+  const tip = (body, carrier, start) => body.tips.find((t) => t.carrier === carrier && t.change.startsWith(start));
+
+  before(async () => {
+    plans = await copyPlans();
+    tmp = path.dirname(plans);
+    srv = await startServer({ plans });
+    await save('auto', AUTO);
+    await save('all', readJson('examples/oh-single-driver.json'));
+    await save('young', shopper('oh-young-driver.json'));
+    await save('home', shopper('home-oh-columbus-frame.json'));
+    await save('renters', shopper('renters-oh-columbus.json'));
+    await save('health', HEALTH);
+    await save('life', shopper('life-oh-female-35-preferred.json'));
+  });
+  after(async () => {
+    if (srv) await srv.cleanup();
+    if (plans) removeTemp(tmp);
+  });
+
+  it('auto, home and renters quotes have tips and reproduce them; health and term life have none', async () => {
+    // the tips each line's quote was saved with, as the server worked them out
+    assert.deepEqual(q.auto.body.tips.map((t) => [t.carrier, t.saving, t.new_total]), [
+      ['summit', 41.16, 501.82], ['summit', 33.42, 509.56], ['harbor', 51, 663], ['harbor', 43, 671],
+    ]);
+    assert.ok(q.young.body.tips.some((t) => t.change === 'Drop collision on v1 (11 years old)'));
+    assert.ok(q.all.body.tips.some((t) => t.change.startsWith('Insure your home ')));
+    assert.deepEqual(tip(q.home.body, 'keystone', 'Raise the all-peril'), {
+      carrier: 'keystone', plan: 'keystone-oh-home', change: 'Raise the all-peril deductible to 2,500', saving: 159, new_total: 1047,
+    });
+    assert.equal(tip(q.renters.body, 'summit', 'Raise the all-peril').new_total, 119.5);
+    for (const name of ['auto', 'all', 'young', 'home', 'renters']) {
+      const r = await requote(q[name].id);
+      assert.equal(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
+      assert.ok(q[name].body.tips.length > 0, name);
+      assert.ok(r.stdout.endsWith(`\ntips: ${q[name].body.tips.length} the same\nreproduced exactly\n`), `${name}: ${r.stdout}`);
+    }
+    for (const name of ['health', 'life']) {
+      assert.deepEqual(q[name].body.tips, [], name);
+      const r = await requote(q[name].id);
+      assert.equal(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
+      assert.doesNotMatch(r.stdout, /tips/, name);
+      assert.match(r.stdout, /\nreproduced exactly\n$/, name);
+    }
+  });
+
+  it('a deductible factor fixed in place: the result reproduces, its tip does not, and the plan is named', async () => {
+    const then = planDigest(harborDir());
+    await withEdit(path.join(harborDir(), 'deductible.csv'), '\n1000,0.82,0.80\n', '\n1000,0.80,0.78\n', async () => {
+      const now = planDigest(harborDir());
+      // the shopper's 500 deductibles are as they were: Harbor still 714.00
+      assert.equal(await totalNow(AUTO, 'harbor'), 714);
+      const raised = await totalNow(deductiblesAt1000(AUTO), 'harbor');
+      // comp 52.00 -> 41.00 and coll 205.00 -> 160.00 at 1,000 (factors 0.80, 0.78; 43.00 and 164.00 then)
+      assert.equal(raised, 658);
+      const r = await requote(q.auto.id);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.equal(r.stdout.slice(r.stdout.indexOf('\n') + 1),
+        '  summit       same     summit-oh-auto 2025-11-15  quoted 542.98\n' +
+        '  harbor       same     harbor-oh-auto 2026-01-01  quoted 714.00\n' +
+        'tips: 3 the same, 1 differs\n' +
+        `  harbor       DIFFERS  Raise comprehensive and collision deductibles to 1,000: saving ${money(714 - raised)}, new total ${money(raised)} (was saving 51.00, new total 663.00)\n` +
+        `    plan harbor-oh-auto 2026-01-01 was changed after this quote (digest then ${rec(then)}, now ${rec(now)})\n` +
+        'NOT reproduced\n');
+    });
+  });
+
+  it('a tip that no longer saves is missing; a quote whose tips were saved otherwise has a new one', async () => {
+    const then = planDigest(harborDir());
+    await withEdit(path.join(harborDir(), 'deductible.csv'), '\n1000,0.82,0.80\n', '\n1000,1.00,1.00\n', async () => {
+      const r = await requote(q.auto.id);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.ok(r.stdout.endsWith(
+        '  harbor       same     harbor-oh-auto 2026-01-01  quoted 714.00\n' +
+        'tips: 3 the same, 1 missing\n' +
+        '  harbor       MISSING  Raise comprehensive and collision deductibles to 1,000: no such tip now (was saving 51.00, new total 663.00)\n' +
+        `    plan harbor-oh-auto 2026-01-01 was changed after this quote (digest then ${rec(then)}, now ${rec(planDigest(harborDir()))})\n` +
+        'NOT reproduced\n'), r.stdout);
+    });
+    // the quote as a program that gave Harbor no deductible tip would have saved it: the files are the same
+    const id = copyQuote('auto', (t) => t.replace(/\{"carrier":"harbor","plan":"harbor-oh-auto","change":"Raise [^{}]*\},/, ''));
+    const r = await requote(id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.ok(r.stdout.endsWith(
+      'tips: 3 the same, 1 new\n' +
+      '  harbor       NEW      Raise comprehensive and collision deductibles to 1,000: saving 51.00, new total 663.00 (no such tip then)\n' +
+      `    plan harbor-oh-auto 2026-01-01 is the same as then (digest ${rec(then)}): the tips are worked out differently ` +
+      '(this program, or the state\'s minimum limits or the carrier\'s other plans it reads)\n' +
+      'NOT reproduced\n'), r.stdout);
+  });
+
+  it('what a tip changes is compared, not only its kind: other limits are a tip missing and one new', async () => {
+    const id = copyQuote('auto', (t) => t.replace('"carrier":"harbor","plan":"harbor-oh-auto","change":"Lower bodily injury limits to 50,000/100,000,',
+      '"carrier":"harbor","plan":"harbor-oh-auto","change":"Lower bodily injury limits to 25,000/50,000,'));
+    const r = await requote(id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout,
+      /\ntips: 3 the same, 1 new, 1 missing\n {2}harbor {7}MISSING {2}Lower bodily injury limits to 25,000\/50,000, still above the legal minimum, and uninsured motorist limits with them: no such tip now \(was saving 43\.00, new total 671\.00\)\n {2}harbor {7}NEW {6}Lower bodily injury limits to 50,000\/100,000, still above the legal minimum, and uninsured motorist limits with them: saving 43\.00, new total 671\.00 \(no such tip then\)\n {4}plan harbor-oh-auto 2026-01-01 is the same as then/);
+  });
+
+  it('a saved tip\'s figures edited: it differs, to the cent', async () => {
+    const id = copyQuote('home', (t) => t.replace('"change":"Raise the all-peril deductible to 2,500","saving":159.0,"new_total":1047.0}',
+      '"change":"Raise the all-peril deductible to 2,500","saving":159.0,"new_total":1047.01}'));
+    const r = await requote(id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\n {2}keystone {5}DIFFERS {2}Raise the all-peril deductible to 2,500: saving 159\.00, new total 1047\.00 \(was saving 159\.00, new total 1047\.01\)\n {4}plan keystone-oh-home 2026-01-01 is the same as then \(digest [0-9a-f]{16}\): /);
+    assert.match(r.stdout, /\ntips: 4 the same, 1 differs\n/);
+  });
+
+  it('tips in an older wording, without their plan: the same, as their figures are', async () => {
+    const old = (t) => t
+      // before tips named the deductibles they raise, and the uninsured motorist limits that follow
+      .replaceAll('"change":"Raise the collision deductible to 1,000"', '"change":"Raise comprehensive and collision deductibles to 1,000"')
+      .replaceAll(', and uninsured motorist limits with them"', '"')
+      // before a bundle tip said which policy the carrier writes
+      .replaceAll('"change":"Insure your home with the same carrier too (its multi-line discount on this policy)"',
+        '"change":"Insure your home or rented home with the same carrier too (multi-line discount on this policy)"')
+      .replace(/"tips":\[.*\]\}$/, (tips) => tips.replace(/"plan":"[^"]*",/g, ''));
+    for (const name of ['all', 'young']) {
+      const id = copyQuote(name, old);
+      const r = await requote(id);
+      assert.equal(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
+      assert.ok(r.stdout.endsWith(`\ntips: ${q[name].body.tips.length} the same\nreproduced exactly\n`), r.stdout);
+    }
+    // ...but the same words of another vehicle's collision are another tip
+    const id = copyQuote('young', (t) => t.replace('"change":"Drop collision on v1 (11 years old)"', '"change":"Drop collision on v2 (11 years old)"'));
+    const r = await requote(id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\n {2}[a-z]+ +MISSING {2}Drop collision on v2 \(11 years old\): no such tip now/);
+    assert.match(r.stdout, /\n {2}[a-z]+ +NEW {6}Drop collision on v1 \(11 years old\): saving /);
+  });
+
+  it('a quote saved before tips were: not compared, and said so', async () => {
+    const id = copyQuote('auto', (t) => t.replace(/,"tips":\[.*\]\}$/, '}'));
+    const r = await requote(id);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(r.stdout.endsWith('\ntips: none recorded (the quote was saved before tips were): 4 now, not compared\nreproduced exactly\n'), r.stdout);
+  });
+
+  it('a result that moved: its tips in one line; a carrier that came among the cheapest: its tips new, and why', async () => {
+    // Keystone (585.00, the second cheapest a month) at 30.00 more: Three Rivers (604.00) takes its place
+    const yaml = path.join(plans, 'keystone', 'oh-auto-2026-01-01', 'plan.yaml');
+    await withEdit(yaml, '{name: Policy fee, amount: 20.00}', '{name: Policy fee, amount: 50.00}', async () => {
+      const r = await requote(q.all.id);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /\n {2}keystone {5}DIFFERS {2}keystone-oh-auto 2026-01-01 {2}quoted 615\.00 \(was 585\.00\)/);
+      const tips = r.stdout.slice(r.stdout.indexOf('\ntips: ') + 1);
+      const three = q.all.body.tips.filter((t) => t.carrier === 'keystone').length;
+      assert.equal(three, 3);
+      assert.match(tips, new RegExp(`^tips: 5 the same, 2 new, ${three} missing\\n`));
+      assert.ok(tips.includes(`\n  keystone     DIFFERS  its tips: ${three} missing (worked out from its result, which differs)\n`), tips);
+      assert.doesNotMatch(tips, /keystone +MISSING/);
+      assert.match(tips, /\n {2}threerivers {2}NEW {6}[^\n]*\(no such tip then\)\n(?: {2}threerivers {2}NEW [^\n]*\n)* {4}threerivers is now among the 3 quotes that cost least a month, which get tips \(it was not then\)\nNOT reproduced\n$/);
+    });
+  });
+
+  it('a plan version no longer loaded: the tips are not compared (they follow from every result)', async () => {
+    const away = path.join(tmp, 'harbor-away');
+    renameSync(path.join(plans, 'harbor'), away);
+    try {
+      const r = await requote(q.auto.id);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.ok(r.stdout.includes('\n  harbor       MISSING  plan harbor-oh-auto version 2026-01-01 is not loaded\n'), r.stdout);
+      assert.ok(r.stdout.endsWith('\n  summit       same     summit-oh-auto 2025-11-15  quoted 542.98\n' +
+        'tips: not compared: they are worked out from every result, and a result\'s plan version is not loaded\n' +
+        'NOT reproduced\n'), r.stdout);
+    } finally {
+      renameSync(away, path.join(plans, 'harbor'));
     }
   });
 });

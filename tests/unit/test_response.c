@@ -71,6 +71,34 @@ static void assert_jansson_would_print(const char *text)
     json_decref(doc);
 }
 
+/* requote reads the saved tips back (mq_resp_saved_tips) as they were
+ * written, and knows what each changes (mq_tip_change_read): none is
+ * compared as mere words. */
+static void assert_tips_read_back(const char *text, const mq_tip_list *list, mq_arena *a)
+{
+    mq_saved_tip *saved;
+    assert_int_equal(mq_resp_saved_tips(text, a, &saved), list->count);
+    for (int i = 0; i < list->count; i++) {
+        const mq_tip *t = &list->items[i];
+        assert_string_equal(saved[i].carrier, t->carrier);
+        assert_string_equal(saved[i].plan, t->plan);
+        assert_string_equal(saved[i].change, t->change);
+        assert_int_equal(saved[i].saving_cents, t->saving_cents);
+        assert_int_equal(saved[i].new_total_cents, t->new_total_cents);
+        mq_tip_change c;
+        mq_tip_change_read(t->change, &c);
+        if (c.kind == MQ_TIP_UNKNOWN)
+            fail_msg("a tip requote cannot read: \"%s\"", t->change);
+        for (int j = 0; j < list->count; j++) { /* one carrier's plan: each tip another change */
+            mq_tip_change d;
+            mq_tip_change_read(list->items[j].change, &d);
+            if (j != i && strcmp(list->items[j].carrier, t->carrier) == 0 &&
+                strcmp(list->items[j].plan, t->plan) == 0)
+                assert_false(mq_tip_change_same(&c, &d));
+        }
+    }
+}
+
 static void rate_file(const char *path)
 {
     size_t n;
@@ -100,6 +128,7 @@ static void rate_file(const char *path)
         assert_non_null(tips);
         assert_int_equal(json_array_size(tips), list.count);
         assert_true(json_equal(json_object_get(doc, "tips"), tips));
+        assert_tips_read_back(text, &list, &a);
         json_decref(doc);
         free(text);
         json_decref(tips);
@@ -906,6 +935,140 @@ static void a_result_records_the_digests_of_its_files(void **state)
     mq_arena_free(&a);
 }
 
+/* What a tip changes, read from its words in every wording written since
+ * tips were saved: the same change in older words is the same tip; other
+ * limits, another deductible or another vehicle is another one. */
+static void tips_are_read_in_every_wording(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *now, *then; /* then: an older program's words, or NULL */
+        mq_tip_kind kind;
+        int64_t amount[2];
+        const char *vehicle;
+    } cases[] = {
+        {"Raise the collision deductible to 1,000",
+         "Raise comprehensive and collision deductibles to 1,000",
+         MQ_TIP_DEDUCTIBLES,
+         {0, 0},
+         NULL},
+        {"Raise comprehensive deductibles to 1,000", NULL, MQ_TIP_DEDUCTIBLES, {0, 0}, NULL},
+        {"Choose paperless documents", NULL, MQ_TIP_PAPERLESS, {0, 0}, NULL},
+        {"Insure your home with the same carrier too (its multi-line discount on this policy)",
+         "Insure your home or rented home with the same carrier too (multi-line discount on this "
+         "policy)",
+         MQ_TIP_BUNDLE,
+         {0, 0},
+         NULL},
+        {"Insure your car with the same carrier too (its multi-line discount on this policy)",
+         NULL,
+         MQ_TIP_BUNDLE,
+         {0, 0},
+         NULL},
+        {"Lower bodily injury limits to 50,000/100,000, still above the legal minimum, and "
+         "uninsured motorist limits with them",
+         "Lower bodily injury limits to 50,000/100,000, still above the legal minimum",
+         MQ_TIP_LOWER_BI,
+         {50000, 100000},
+         NULL},
+        {"Lower bodily injury limits to 25,000/50,000, the legal minimum",
+         NULL,
+         MQ_TIP_LOWER_BI,
+         {25000, 50000},
+         NULL},
+        {"Lower bodily injury limits to 500,000/1,000,000, still above the legal minimum",
+         NULL,
+         MQ_TIP_LOWER_BI,
+         {500000, 1000000},
+         NULL},
+        {"Raise the all-peril deductible to 500", NULL, MQ_TIP_PROPERTY_DEDUCTIBLE, {500, 0}, NULL},
+        {"Raise the all-peril deductible to 2,500",
+         NULL,
+         MQ_TIP_PROPERTY_DEDUCTIBLE,
+         {2500, 0},
+         NULL},
+        {"Drop collision on v1 (11 years old)",
+         "Drop collision on v1 (10 years old)",
+         MQ_TIP_DROP_COLLISION,
+         {0, 0},
+         "v1"},
+        /* a vehicle id with words of other tips in it is still a vehicle */
+        {"Drop collision on my paperless (old) car (14 years old)",
+         NULL,
+         MQ_TIP_DROP_COLLISION,
+         {0, 0},
+         "my paperless (old) car"},
+        {"Buy a sturdier car", NULL, MQ_TIP_UNKNOWN, {0, 0}, NULL},
+        {"Lower bodily injury limits to lots", NULL, MQ_TIP_UNKNOWN, {0, 0}, NULL},
+        {"Raise the all-peril deductible to 2,50", NULL, MQ_TIP_UNKNOWN, {0, 0}, NULL},
+    };
+    enum { N = sizeof cases / sizeof cases[0] };
+    mq_tip_change c[N];
+    for (int i = 0; i < N; i++) {
+        mq_tip_change_read(cases[i].now, &c[i]);
+        assert_int_equal(c[i].kind, cases[i].kind);
+        if (cases[i].kind == MQ_TIP_LOWER_BI || cases[i].kind == MQ_TIP_PROPERTY_DEDUCTIBLE) {
+            assert_int_equal(c[i].amount[0], cases[i].amount[0]);
+            assert_int_equal(c[i].amount[1], cases[i].amount[1]);
+        }
+        if (cases[i].vehicle) {
+            assert_int_equal(c[i].vehicle_len, strlen(cases[i].vehicle));
+            assert_memory_equal(c[i].vehicle, cases[i].vehicle, c[i].vehicle_len);
+        }
+        if (cases[i].then) {
+            mq_tip_change t;
+            mq_tip_change_read(cases[i].then, &t);
+            assert_true(mq_tip_change_same(&c[i], &t));
+        }
+    }
+    /* each is the same as itself (unknown words too) and as no other, but
+     * the deductibles' and the bundles' two words */
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            bool same_kind_no_subject =
+                cases[i].kind == cases[j].kind &&
+                (cases[i].kind == MQ_TIP_DEDUCTIBLES || cases[i].kind == MQ_TIP_BUNDLE);
+            assert_int_equal(mq_tip_change_same(&c[i], &c[j]), i == j || same_kind_no_subject);
+        }
+    mq_tip_change none;
+    mq_tip_change_read(NULL, &none);
+    assert_int_equal(none.kind, MQ_TIP_UNKNOWN);
+    assert_string_equal(none.text, "");
+}
+
+/* Saved tips are read with whatever they lack said so ("" and -1), and a
+ * response without "tips" (saved before tips were) says it has none. */
+static void saved_tips_are_read_back(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_saved_tip *t;
+    assert_int_equal(mq_resp_saved_tips("{\"results\":[],\"tips\":[{\"carrier\":\"harbor\","
+                                        "\"change\":\"Choose paperless documents\","
+                                        "\"saving\":21.5},{\"plan\":7,\"new_total\":1018.67}]}",
+                                        &a, &t),
+                     2);
+    assert_string_equal(t[0].carrier, "harbor");
+    assert_string_equal(t[0].plan, "");
+    assert_int_equal(t[0].saving_cents, 2150);
+    assert_int_equal(t[0].new_total_cents, -1);
+    assert_string_equal(t[1].carrier, "");
+    assert_string_equal(t[1].plan, "");
+    assert_string_equal(t[1].change, "");
+    assert_int_equal(t[1].saving_cents, -1);
+    assert_int_equal(t[1].new_total_cents, 101867);
+    assert_int_equal(mq_resp_saved_tips("{\"results\":[]}", &a, &t), -1);
+    assert_int_equal(mq_resp_saved_tips("{\"results\":[],\"tips\":{}}", &a, &t), -1);
+    assert_int_equal(mq_resp_saved_tips("{\"results\":[],\"tips\":[]}", &a, &t), 0);
+    assert_int_equal(mq_resp_saved_tips("{\"tips\":[{\"saving\":-3,\"new_total\":1e300}]}", &a, &t),
+                     1);
+    assert_int_equal(t[0].saving_cents, -1);
+    assert_int_equal(t[0].new_total_cents, -1);
+    assert_int_equal(mq_resp_saved_tips("not json", &a, &t), -2);
+    mq_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -921,6 +1084,8 @@ int main(void)
         cmocka_unit_test(lower_limits_go_on_past_a_step_the_carrier_does_not_offer),
         cmocka_unit_test(a_bundle_only_where_the_carrier_writes_the_other_policy),
         cmocka_unit_test(property_tips_raise_the_deductible_one_step),
+        cmocka_unit_test(tips_are_read_in_every_wording),
+        cmocka_unit_test(saved_tips_are_read_back),
         cmocka_unit_test(any_tree_prints_as_jansson_prints_it),
         cmocka_unit_test(a_remote_result_is_saved_as_remote),
         cmocka_unit_test(a_health_result_records_its_benchmark),
