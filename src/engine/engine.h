@@ -442,8 +442,10 @@ typedef struct mq_benchmark {
 typedef struct mq_result {
     const char *carrier_id, *carrier_name, *carrier_rating;
     const mq_plan *plan; /* NULL when the carrier has no plan for the request */
-    /* A remote carrier's own plan id and version (plan is NULL then) */
-    const char *remote_plan_id, *remote_plan_version;
+    /* A remote carrier's own plan id and version (plan is NULL then), and
+     * the digest of its files when the carrier sends one (a multiquote node
+     * does: plan.digest), NULL otherwise */
+    const char *remote_plan_id, *remote_plan_version, *remote_plan_digest;
     mq_status status;
     /* health: the plan's metal level, an MQ_DOM_METAL code; -1 when not a
      * health plan (here, in the room after status, so that recording the

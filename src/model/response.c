@@ -136,7 +136,9 @@ bool mq_resp_digest_same(const char *recorded, const char *now)
 }
 
 /* {id, version, digest} of a local plan; {id, version} of a remote
- * carrier's own (its files are not known here); null for none. */
+ * carrier's own, with the digest of its files when the carrier sent one (a
+ * multiquote node does: its operator can check its files with it; as a
+ * local one, its first MQ_RESP_DIGEST_CHARS digits); null for none. */
 static void write_plan(mq_jw *w, const mq_result *r)
 {
     mq_plan_info info = {.plan_id = r->remote_plan_id, .version = r->remote_plan_version};
@@ -150,7 +152,7 @@ static void write_plan(mq_jw *w, const mq_result *r)
     mq_jw_str(w, info.plan_id);
     mq_jw_raw(w, ",\"version\":");
     mq_jw_str(w, info.version);
-    write_digest(w, r->plan ? info.digest : NULL);
+    write_digest(w, r->plan ? info.digest : r->remote_plan_digest);
     mq_jw_raw(w, "}");
 }
 

@@ -6,7 +6,8 @@
  * give, money is US dollars with whole cents (a quoted total above zero),
  * every coverage is one of the line's, sits on a vehicle the request has
  * and is listed once, the total is the coverages plus the fees, and a term
- * life premium is for the request's payment period. Anything else makes
+ * life premium is for the request's payment period, and a plan digest, when
+ * sent, is hex. Anything else makes
  * the result an error that names the field, so a broken carrier never
  * shows the shopper a wrong price. The accepted answer becomes an engine
  * result (arena strings), written out like a local one.
@@ -291,6 +292,30 @@ static bool status_of(checker *k, json_t *v, mq_status *out)
     return bad(k, "status: expected quoted, declined, unavailable or error");
 }
 
+/* plan.digest, when the carrier sends one (a multiquote node does: the
+ * start of the SHA-256 of its plan version's files): MIN_DIGEST to
+ * MAX_DIGEST lowercase hex digits, kept so that the carrier's operator can
+ * later tell which files priced a saved quote. */
+enum { MIN_DIGEST = 16, MAX_DIGEST = 64 };
+
+static bool plan_digest(checker *k, json_t *digest, mq_result *r)
+{
+    if (!digest)
+        return true;
+    const char *s = json_string_value(digest);
+    size_t n = s ? strlen(s) : 0;
+    bool hex = s && n == json_string_length(digest) && n >= MIN_DIGEST && n <= MAX_DIGEST;
+    for (size_t i = 0; hex && i < n; i++)
+        hex = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f');
+    if (!hex)
+        return bad(k,
+                   "plan.digest: expected %d to %d lowercase hex digits (the digest of the "
+                   "plan version's files)",
+                   MIN_DIGEST, MAX_DIGEST);
+    r->remote_plan_digest = arena_str(k, digest);
+    return r->remote_plan_digest ? true : bad(k, "out of memory");
+}
+
 static bool plan_of(checker *k, json_t *plan, mq_result *r)
 {
     if (!plan || json_is_null(plan)) {
@@ -306,7 +331,9 @@ static bool plan_of(checker *k, json_t *plan, mq_result *r)
         return bad(k, "plan: expected {\"id\", \"version\"} non-empty strings");
     r->remote_plan_id = arena_str(k, id);
     r->remote_plan_version = arena_str(k, version);
-    return r->remote_plan_id && r->remote_plan_version ? true : bad(k, "out of memory");
+    if (!r->remote_plan_id || !r->remote_plan_version)
+        return bad(k, "out of memory");
+    return plan_digest(k, json_object_get(plan, "digest"), r);
 }
 
 static bool result_fields(checker *k, json_t *doc, const mq_remote_carrier *c, mq_result *r)

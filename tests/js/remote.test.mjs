@@ -554,8 +554,14 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.equal(r.harbor.status, 'quoted');
     assert.equal(r.harbor.premium.total, 714);
     assert.equal(r.harbor.carrier.name, 'Harbor Mutual (node A)');
-    // the remote carrier's plan, whose files are its own: no digest recorded here
-    assert.deepEqual(r.harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01' });
+    // the remote carrier's plan, whose files are its own: the digest node A sent (plan.digest) is
+    // kept, so node A's operator can tell later which files priced it (it was dropped)
+    const listed = await (await fetch(`${nodeA.url}/v1/plans`)).json();
+    const digest = listed.plans.find((p) => p.id === 'harbor-oh-auto').digest.slice(0, 16);
+    assert.deepEqual(r.harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest });
+    assert.equal(r.harbor.remote, true);
+    const kept = await (await fetch(`${nodeB.url}/v1/quotes/${q.json.quote_id}`)).json();
+    assert.deepEqual(byCarrier(kept).harbor.plan, { id: 'harbor-oh-auto', version: '2026-01-01', digest });
     assert.equal(r.buckeye.status, 'quoted'); // the local carrier, rated here
     assert.equal(r.quick.status, 'quoted');
     assert.equal(r.quick.premium.total, 310.2);

@@ -194,6 +194,62 @@ static void refuses_what_breaks_the_protocol(void **state)
                    "premium.total: -512.34 is not an amount of dollars and cents");
 }
 
+/* A plan's digest, which a multiquote node acting as a carrier sends
+ * (plan.digest), is kept with the result -- its first 16 hex digits, as a
+ * local result records its own -- so the carrier's operator can later tell
+ * which files priced a saved quote; it was dropped. One that is not 16 to
+ * 64 lowercase hex digits breaks the protocol, at plan.digest. */
+static void keeps_the_plan_digest_a_carrier_sends(void **state)
+{
+    fixture *f = *state;
+    static const char *const sent[] = {
+        "0123456789abcdef",
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    };
+    for (int i = 0; i < 2; i++) {
+        char body[2048];
+        snprintf(body, sizeof body, "%s", GOOD);
+        char *at = strstr(body, "\"version\":\"7\"}");
+        assert_non_null(at);
+        snprintf(at, sizeof body - (size_t)(at - body), "\"version\":\"7\",\"digest\":\"%s\"}%s",
+                 sent[i], strstr(GOOD, "\"version\":\"7\"}") + strlen("\"version\":\"7\"}"));
+        mq_remote_carrier c = carrier();
+        mq_result r;
+        char why[300] = "";
+        if (!mq_remote_result_parse(body, strlen(body), &f->in, &c, &f->a, &r, why, sizeof why))
+            fail_msg("refused: %s", why);
+        assert_string_equal(r.remote_plan_digest, sent[i]);
+        char *text = mq_resp_result_text(&f->in, &r);
+        assert_non_null(strstr(
+            text, "\"plan\":{\"id\":\"acme-oh\",\"version\":\"7\",\"digest\":\"0123456789abcdef\"},"
+                  "\"remote\":true,"));
+        free(text);
+    }
+    /* without one: none, as before */
+    mq_remote_carrier c = carrier();
+    mq_result r;
+    char why[300] = "";
+    assert_true(mq_remote_result_parse(GOOD, strlen(GOOD), &f->in, &c, &f->a, &r, why, sizeof why));
+    assert_null(r.remote_plan_digest);
+    const char *want =
+        "plan.digest: expected 16 to 64 lowercase hex digits (the digest of the plan "
+        "version's files)";
+    static const char *const refused[] = {
+        "\"digest\":\"0123456789abcde\"",  /* 15 */
+        "\"digest\":\"0123456789ABCDEF\"", /* upper case */
+        "\"digest\":\"0123456789abcdeg\"", /* not hex */
+        "\"digest\":\"\"",                 /* empty */
+        "\"digest\":1234567890123456",     /* a number */
+        "\"digest\":null",
+        "\"digest\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0\"", /* 65 */
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char to[160];
+        snprintf(to, sizeof to, "\"version\":\"7\",%s}", refused[i]);
+        expect_refused(f, "\"version\":\"7\"}", to, want);
+    }
+}
+
 /* An answer for the Harbor example 1 request with these amounts (text). */
 static bool parse_amounts(fixture *f, const char *total, const char *fees, const char *bi,
                           const char *pd, mq_result *r, char *why, size_t whylen)
@@ -358,6 +414,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(refuses_what_breaks_the_protocol, setup_request,
                                         teardown_request),
         cmocka_unit_test_setup_teardown(a_decline_needs_a_reason, setup_request, teardown_request),
+        cmocka_unit_test_setup_teardown(keeps_the_plan_digest_a_carrier_sends, setup_request,
+                                        teardown_request),
         cmocka_unit_test_setup_teardown(amounts_to_the_cent_at_every_size, setup_request,
                                         teardown_request),
         cmocka_unit_test(term_life_term_is_the_payment_period),
