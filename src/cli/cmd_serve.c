@@ -889,20 +889,6 @@ static bool part_plan(json_t *part, const char *carrier, const char **id, const 
     return false;
 }
 
-/* A copy of `in` whose policy row says it is rated as part of a bundle
- * (field MQ_AP_BUNDLE or MQ_HP_BUNDLE), as the bundle was. */
-static bool bundled_input(const mq_input *in, int field, mq_arena *a, mq_input *out)
-{
-    *out = *in;
-    size_t n = (size_t)mq_line_get(in->line)->nfields[MQ_ENT_POLICY];
-    out->values[MQ_ENT_POLICY] = mq_arena_alloc(a, n * sizeof(double));
-    if (!out->values[MQ_ENT_POLICY])
-        return false;
-    memcpy(out->values[MQ_ENT_POLICY], in->values[MQ_ENT_POLICY], n * sizeof(double));
-    out->values[MQ_ENT_POLICY][field] = 1;
-    return true;
-}
-
 /* One side of a saved bundle: its "auto" or "home"/"renters" member. */
 typedef struct bundle_side {
     const char *name;                       /* "auto", "home", "renters" */
@@ -966,8 +952,7 @@ static bool requote_bundles(const mq_engine *e, const mq_bundle_input *b, json_t
                             const char *prop, mq_arena *a, requote_outcome *out)
 {
     mq_input ai, pi;
-    if (!bundled_input(&b->auto_in, MQ_AP_BUNDLE, a, &ai) ||
-        !bundled_input(&b->property_in, MQ_HP_BUNDLE, a, &pi))
+    if (!mq_bundle_parts(b, a, &ai, &pi)) /* as the bundle was rated */
         return false;
     json_t *list = json_object_get(saved, "bundles"), *one;
     size_t i;

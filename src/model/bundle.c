@@ -219,6 +219,13 @@ static bool bundled(const mq_input *in, int field, mq_arena *a, mq_input *out)
     return true;
 }
 
+bool mq_bundle_parts(const mq_bundle_input *b, mq_arena *a, mq_input *auto_in,
+                     mq_input *property_in)
+{
+    return bundled(&b->auto_in, MQ_AP_BUNDLE, a, auto_in) &&
+           bundled(&b->property_in, MQ_HP_BUNDLE, a, property_in);
+}
+
 static const mq_result *quoted_by(const mq_result *res, int n, const char *carrier)
 {
     for (int i = 0; i < n; i++)
@@ -255,8 +262,7 @@ bool mq_bundle_rate_with(const mq_engine *e, const mq_bundle_input *b, const mq_
 {
     memset(out, 0, sizeof(*out));
     mq_input ai, pi;
-    if (!bundled(&b->auto_in, MQ_AP_BUNDLE, a, &ai) ||
-        !bundled(&b->property_in, MQ_HP_BUNDLE, a, &pi))
+    if (!mq_bundle_parts(b, a, &ai, &pi))
         return false;
     /* which local carriers are compared: only the carrier selection's
      * (rate_here, asked_elsewhere); never a worksheet or totals only */

@@ -196,6 +196,11 @@ bool mq_req_bundle_check(const json_t *bundle, mq_req_part_check check, const vo
                          mq_arena *a, mq_req_errors *errs);
 bool mq_bundle_rate(const mq_engine *e, const mq_bundle_input *b, mq_arena *a,
                     mq_bundle_result *out);
+/* The two parts as a bundle rates them: copies of b's requests whose policy
+ * rows say they are part of a bundle (the multi-line fact set), their rows
+ * in `a`. False when memory ran out. */
+bool mq_bundle_parts(const mq_bundle_input *b, mq_arena *a, mq_input *auto_in,
+                     mq_input *property_in);
 /* The same with the carrier selection of `opts` (rate_here, asked_elsewhere,
  * carrier_arg: a server's registry), so a bundle compares the carriers a
  * single-line quote would; remote carriers are not asked for bundles. */
