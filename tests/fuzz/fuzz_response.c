@@ -5,7 +5,8 @@
  * each result was rated with, a health result's benchmark and the digests of the files that
  * priced it (mq_resp_strip_identity takes those out to compare). The store only ever holds
  * responses the server wrote, but a database is a file that can be edited or corrupted, so the
- * reader must refuse anything else cleanly. The input is the text.
+ * reader must refuse anything else cleanly, and so must requote's reader of the saved savings
+ * tips (mq_resp_saved_tips, mq_tip_change_read). The input is the text.
  */
 #include "model.h"
 
@@ -38,6 +39,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mq_resp_strip_identity(r);
     }
     json_decref(doc);
+    /* requote's tips: each saved one read, and what its words change */
+    mq_saved_tip *tips = NULL;
+    int ntips = mq_resp_saved_tips(text, &a, &tips);
+    for (int t = 0; t < ntips; t++) {
+        mq_tip_change c, again;
+        mq_tip_change_read(tips[t].change, &c);
+        mq_tip_change_read(tips[t].change, &again);
+        if (strlen(tips[t].carrier) + strlen(tips[t].plan) == (size_t)-1 ||
+            (c.vehicle && c.vehicle_len > strlen(c.text)) || !mq_tip_change_same(&c, &again))
+            abort(); /* a tip changes what it changes */
+    }
     mq_arena_free(&a);
     free(text);
     return 0;
