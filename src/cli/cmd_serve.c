@@ -83,6 +83,7 @@ static const struct limit_opt {
     {"idle-timeout", 1, 86400, "seconds"},
     {"request-timeout", 0, 86400, "seconds (0: none)"},
     {"drain-timeout", 1, 3600, "seconds"},
+    {"save-timeout", 0, 3600, "seconds (0: none)"},
     {"max-body", 1, 256ull << 20, "bytes"},
     {"max-header-size", 1024, 1 << 20, "bytes"},
     {"max-headers", 1, 10000, "header fields"},
@@ -102,6 +103,8 @@ static bool set_whole_limit(mq_server_limits *l, const char *name, unsigned long
         l->request_timeout_s = (unsigned)v;
     else if (strcmp(name, "drain-timeout") == 0)
         l->drain_s = (unsigned)v;
+    else if (strcmp(name, "save-timeout") == 0)
+        l->save_timeout_s = (unsigned)v;
     else if (strcmp(name, "max-body") == 0)
         l->max_body = (size_t)v;
     else if (strcmp(name, "max-header-size") == 0)

@@ -128,6 +128,9 @@ static const struct {
      "  --drain-timeout S     on SIGTERM, wait S seconds for requests in flight; then\n"
      "                        remote carriers still out are cut off (timeout), and\n"
      "                        their quotes answered, for up to S seconds more [10]\n"
+     "  --save-timeout S      answer 503 storage_timeout (the quote may still be saved)\n"
+     "                        when the database has not confirmed a quote's commit S\n"
+     "                        seconds after it was rated, 0 wait for it however long [10]\n"
      "  --max-body BYTES      request body, else 413 [1048576]\n"
      "  --max-header-size B   request line and headers, else 431 [16384]\n"
      "  --max-headers N       header fields, else 431 [100]\n"
@@ -369,8 +372,8 @@ typedef int (*command_fn)(const cli_opts *);
 
 /* serve's limits (cmd_serve.c checks their values) */
 #define SERVE_LIMITS                                                                               \
-    "max-connections max-per-ip idle-timeout request-timeout drain-timeout max-body "              \
-    "max-header-size max-headers max-url rate-limit rate-burst trust-proxy"
+    "max-connections max-per-ip idle-timeout request-timeout drain-timeout save-timeout "          \
+    "max-body max-header-size max-headers max-url rate-limit rate-burst trust-proxy"
 
 /* Each command with the options it takes (long names, separated by spaces;
  * --help goes with every command) and whether it takes an argument. An
@@ -434,6 +437,7 @@ static const struct option longopts[] = {{"plans", required_argument, NULL, 'p'}
                                          {"idle-timeout", required_argument, NULL, 'Z'},
                                          {"request-timeout", required_argument, NULL, 'Z'},
                                          {"drain-timeout", required_argument, NULL, 'Z'},
+                                         {"save-timeout", required_argument, NULL, 'Z'},
                                          {"max-body", required_argument, NULL, 'Z'},
                                          {"max-header-size", required_argument, NULL, 'Z'},
                                          {"max-headers", required_argument, NULL, 'Z'},

@@ -241,6 +241,18 @@ static void carriers(text *t, mq_server *s)
         "mq_http_connections_refused_total %ld\n",
         atomic_load(&m->rate_limited), atomic_load(&m->slow_requests_cut),
         atomic_load(&m->per_ip_refused));
+    put(t,
+        "# HELP mq_store_save_timeouts_total Quotes answered 503 storage_timeout because the "
+        "database had not confirmed their commit within --save-timeout.\n"
+        "# TYPE mq_store_save_timeouts_total counter\n"
+        "mq_store_save_timeouts_total %ld\n"
+        "# HELP mq_store_late_saves_total How the saves of those quotes ended, later: stored, "
+        "or not.\n"
+        "# TYPE mq_store_late_saves_total counter\n"
+        "mq_store_late_saves_total{outcome=\"stored\"} %ld\n"
+        "mq_store_late_saves_total{outcome=\"failed\"} %ld\n",
+        atomic_load(&m->save_timeouts), atomic_load(&m->late_saves[0]),
+        atomic_load(&m->late_saves[1]));
     store_commits(t, s->store);
     put(t,
         "# HELP mq_http_connections Open HTTP connections.\n"

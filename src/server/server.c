@@ -31,6 +31,9 @@
  * dropped up to that much, then its connection closed).
  * A watcher thread cuts connections whose request trickles in for longer
  * than the request timeout (slowloris), which the idle timeout alone cannot.
+ * A clock thread answers a quote whose save the store has not ended by its
+ * deadline (--save-timeout: a database or disk that stalls), 503 with an
+ * unknown outcome, while the store keeps what it is still reading.
  */
 #include "jsontext.h"
 #include "listener.h"
@@ -53,6 +56,10 @@
 #include <unistd.h>
 
 enum { BODY_MAX = 1024 * 1024, PATH_MAX_LEN = 512, DRAIN_SECONDS = 10, WATCH_TICK_MS = 200 };
+/* --save-timeout's default: under nginx's proxy_read_timeout (30 s in
+ * docs/deploy.md) and a browser's patience, over any commit a working disk
+ * or database takes (the slowest seen: about 1 s) */
+enum { SAVE_SECONDS = 10 };
 /* A refused body announced at more than this many times --max-body is not
  * drained: the refusal is sent at once (on_request); one not announced
  * (chunked) is read that far, then its connection is closed. */
@@ -67,7 +74,7 @@ typedef struct conn_req {
     struct MHD_Connection *conn;
     mq_server *server;
     bool deferred;
-    atomic_int saved; /* 0 waiting, 1 saved, 2 failed */
+    atomic_int saved; /* save_state */
     mq_store_quote q;
     char day[11];
     char *text;   /* the response, once saved */
@@ -94,7 +101,19 @@ typedef struct conn_req {
     struct conn_req *next_job;
     bool rated;
     struct mq_http_req *reply; /* NULL with rated: no memory for it */
+    /* its save's deadline (see "Save deadlines"): on the clock's list, in
+     * deadline order, while `on_clock` (both guarded by the clock's lock) */
+    bool clocked; /* handed to the store with a deadline */
+    bool on_clock;
+    int64_t deadline_ns;
+    struct conn_req *clock_prev, *clock_next;
+    /* answered at its deadline: the connection's end and the save's end
+     * each add one; the second frees what the store was still reading */
+    atomic_int released;
 } conn_req;
+
+/* Where a quote handed to the store stands (conn_req.saved). */
+enum save_state { SAVE_WAITING, SAVE_STORED, SAVE_FAILED, SAVE_LATE };
 
 static atomic_int active_requests;
 
@@ -659,13 +678,228 @@ static bool serve_static(mq_server *s, mq_http_req *r)
     return false;
 }
 
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* ---- Save deadlines ------------------------------------------------------- */
+
+/* A quote handed to the store waits, its connection suspended, for its
+ * commit to end; a database that stalls (a backend stopped, packets
+ * dropped by a firewall, a disk that hangs) would hold it until the
+ * client's own timeout. With --save-timeout S, a quote whose commit has not
+ * ended S seconds after it was handed over is answered 503 storage_timeout
+ * at once: its outcome is unknown (the store still holds it and may yet
+ * commit it). The store goes on reading the quote's texts, so they stay
+ * until both the connection and the save have ended (conn_req.released).
+ * Every deadline is the hand-over time plus the same S, so the list is in
+ * deadline order by construction: the clock thread looks at its head only.
+ * A quote leaves the list when its save ends (on_saved) or at its
+ * deadline (clock_run), both under the lock, so exactly one of them
+ * resumes the connection. */
+typedef struct mq_save_clock {
+    pthread_mutex_t lock; /* guards the list, on_clock and stop */
+    pthread_cond_t wake;  /* a first deadline on an empty list, or stop */
+    conn_req *head, *tail;
+    int64_t timeout_ns;
+    bool stop;
+    pthread_t thread;
+    mq_server *server;
+    atomic_int late; /* quotes answered at their deadline whose save has not ended */
+    /* the log line of quotes answered at their deadline: at most one a second */
+    int64_t logged_ns;
+    long unlogged;
+} save_clock;
+
+/* Quotes answered at their deadline since the last such log line (the
+ * clock's lock held): one line now, or counted for the next. */
+static void log_timed_out(save_clock *c, int64_t now)
+{
+    c->unlogged++;
+    if (c->logged_ns && now - c->logged_ns < 1000000000)
+        return;
+    log_line("\"event\":\"save_timed_out\",\"quotes\":%ld,\"message\":\"the database did not "
+             "confirm these quotes' commit within --save-timeout (%lld s): answered 503 "
+             "storage_timeout; each may still be saved\"",
+             c->unlogged, (long long)(c->timeout_ns / 1000000000));
+    c->unlogged = 0;
+    c->logged_ns = now;
+}
+
+static void clock_unlink(save_clock *c, conn_req *cr)
+{
+    if (cr->clock_prev)
+        cr->clock_prev->clock_next = cr->clock_next;
+    else
+        c->head = cr->clock_next;
+    if (cr->clock_next)
+        cr->clock_next->clock_prev = cr->clock_prev;
+    else
+        c->tail = cr->clock_prev;
+    cr->clock_prev = cr->clock_next = NULL;
+    cr->on_clock = false;
+}
+
+/* Puts cr on the clock (before it is handed to the store); no-op without
+ * a save timeout. */
+static void clock_add(save_clock *c, conn_req *cr)
+{
+    cr->clocked = c != NULL;
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    cr->deadline_ns = now_ns() + c->timeout_ns;
+    cr->clock_prev = c->tail;
+    cr->clock_next = NULL;
+    if (c->tail)
+        c->tail->clock_next = cr;
+    else {
+        c->head = cr;
+        pthread_cond_signal(&c->wake); /* the clock sleeps until a first deadline */
+    }
+    c->tail = cr;
+    cr->on_clock = true;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Takes cr off the clock; false when its deadline took it first (it was
+ * answered 503 then). */
+static bool clock_remove(save_clock *c, conn_req *cr)
+{
+    pthread_mutex_lock(&c->lock);
+    bool was_on = cr->on_clock;
+    if (was_on)
+        clock_unlink(c, cr);
+    pthread_mutex_unlock(&c->lock);
+    return was_on;
+}
+
+static void *clock_run(void *arg)
+{
+    save_clock *c = arg;
+    pthread_setname_np(pthread_self(), "mq-deadline"); /* for top -H, perf and gdb */
+    pthread_mutex_lock(&c->lock);
+    while (!c->stop) {
+        conn_req *cr = c->head;
+        int64_t now = now_ns();
+        if (cr && cr->deadline_ns <= now) {
+            clock_unlink(c, cr);
+            atomic_store(&cr->saved, SAVE_LATE);
+            atomic_fetch_add(&c->late, 1);
+            atomic_fetch_add(&c->server->metrics.save_timeouts, 1);
+            log_timed_out(c, now);
+            pthread_mutex_unlock(&c->lock);
+            /* cr stays until it is answered: its save's end (on_saved) no
+             * longer frees it on its own */
+            mq_listener_resume(c->server->listener, cr->conn);
+            pthread_mutex_lock(&c->lock);
+            continue;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        int64_t wait = cr ? cr->deadline_ns - now : 1000000000;
+        until.tv_sec += wait / 1000000000;
+        until.tv_nsec += wait % 1000000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&c->wake, &c->lock, &until);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+/* The clock and its thread; NULL (no deadline) when timeout_s is 0 or it
+ * cannot start (*failed then set). */
+static save_clock *clock_start(mq_server *s, unsigned timeout_s, bool *failed)
+{
+    *failed = false;
+    if (timeout_s == 0)
+        return NULL;
+    save_clock *c = calloc(1, sizeof(*c));
+    if (!c) {
+        *failed = true;
+        return NULL;
+    }
+    c->server = s;
+    c->timeout_ns = (int64_t)timeout_s * 1000000000;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->wake, &monotonic);
+    pthread_condattr_destroy(&monotonic);
+    if (pthread_create(&c->thread, NULL, clock_run, c) != 0) {
+        pthread_cond_destroy(&c->wake);
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+        *failed = true;
+        return NULL;
+    }
+    return c;
+}
+
+/* Once no request is in flight (the list is empty). */
+static void clock_stop(save_clock *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->stop = true;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+/* Saves answered at their deadline whose commit has not ended yet. */
+static int saves_late(const mq_server *s)
+{
+    return s->save_clock ? atomic_load(&s->save_clock->late) : 0;
+}
+
+/* What the store was reading for cr's save: the quote's texts. */
+static void free_save(conn_req *cr)
+{
+    mq_store_packed_free(&cr->q);
+    free(cr->sealed);
+    free(cr->text);
+    free(cr->location);
+    cr->sealed = cr->text = cr->location = NULL;
+}
+
+/* One of the two ends of a quote answered at its deadline (its save's, its
+ * connection's): the second frees it. */
+static void release_late(conn_req *cr)
+{
+    if (atomic_fetch_add(&cr->released, 1) == 0)
+        return;
+    free_save(cr);
+    free(cr);
+}
+
 /* ---- Saving while suspended ---------------------------------------------- */
 
 /* The writer thread's word that the quote is durable (or not). */
 static void on_saved(void *arg, bool ok)
 {
     conn_req *cr = arg;
-    atomic_store(&cr->saved, ok ? 1 : 2);
+    save_clock *c = cr->server->save_clock;
+    if (cr->clocked && !clock_remove(c, cr)) {
+        /* answered 503 at its deadline already: only counted, and freed
+         * once its connection has ended too */
+        atomic_fetch_add(&cr->server->metrics.late_saves[ok ? 0 : 1], 1);
+        atomic_fetch_sub(&c->late, 1);
+        release_late(cr);
+        return;
+    }
+    atomic_store(&cr->saved, ok ? SAVE_STORED : SAVE_FAILED);
     mq_listener_resume(cr->server->listener, cr->conn);
 }
 
@@ -713,9 +947,20 @@ void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, c
      * fails for want of memory, the writer packs them as before) */
     if (text && sealed && !mq_store_pack(cr->server->store, &cr->q))
         cr->q.packed = NULL;
-    if (!text || !cr->location || !sealed ||
-        !mq_store_save_async(cr->server->store, &cr->q, on_saved, cr)) {
-        atomic_store(&cr->saved, 2);
+    bool queued = false;
+    if (text && cr->location && sealed) {
+        clock_add(cr->server->save_clock, cr); /* before: the save may end at once */
+        queued = mq_store_save_async(cr->server->store, &cr->q, on_saved, cr);
+        if (!queued && cr->clocked && !clock_remove(cr->server->save_clock, cr)) {
+            /* its deadline passed meanwhile and answered it: this is the
+             * end of a save that never began */
+            atomic_fetch_sub(&cr->server->save_clock->late, 1);
+            release_late(cr);
+            return;
+        }
+    }
+    if (!queued) {
+        atomic_store(&cr->saved, SAVE_FAILED);
         mq_listener_resume(cr->server->listener, cr->conn);
     }
 }
@@ -949,6 +1194,18 @@ static enum MHD_Result send_rated(mq_server *s, struct MHD_Connection *conn, con
     return ret;
 }
 
+/* The answer to a quote whose commit did not end by its deadline. */
+static void save_timed_out(conn_req *cr, mq_http_req *r)
+{
+    char msg[400];
+    snprintf(msg, sizeof msg,
+             "the database did not confirm the quote within %u s, so it is not known whether it "
+             "was stored: it may still be saved once the database answers; GET /v1/quotes/%s "
+             "later says whether it was",
+             cr->server->cfg.limits.save_timeout_s, cr->q.id);
+    mq_api_error(r, 503, "storage_timeout", msg, "");
+}
+
 static enum MHD_Result answer_saved(struct MHD_Connection *conn, conn_req *cr)
 {
     int state = atomic_load(&cr->saved);
@@ -956,18 +1213,22 @@ static enum MHD_Result answer_saved(struct MHD_Connection *conn, conn_req *cr)
         return MHD_YES; /* not yet: MHD calls again after the resume */
     mq_http_req r = {.method = cr->method, .path = cr->path, .route = cr->route};
     cr->deferred = false;
-    if (state == 1) {
+    if (state == SAVE_LATE) {
+        /* the store still reads the quote: its texts stay (release_late) */
+        save_timed_out(cr, &r);
+    } else if (state == SAVE_STORED) {
         atomic_fetch_add(&cr->server->metrics.quotes[cr->line][0], 1);
         r.status = 201;
         r.response = cr->text;
         r.response_len = cr->q.response_len ? cr->q.response_len : strlen(cr->text);
         r.response_type = "application/json";
         r.location = cr->location;
+        cr->text = NULL; /* the response's now */
     } else {
         free(cr->text);
+        cr->text = NULL;
         mq_api_save_failed_id(cr->server, &r, cr->q.id);
     }
-    cr->text = NULL;
     return send_reply(conn, cr, &r);
 }
 
@@ -996,13 +1257,6 @@ struct mq_conn_watch {
     atomic_bool stop;
     atomic_long *cut_total; /* the server's metric */
 };
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 static void watch_arm(watch_entry *e, const struct mq_conn_watch *w)
 {
@@ -1839,12 +2093,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     bool started = cr->started;
     drop_unsent(cr);
     free(cr->body);
-    mq_store_packed_free(&cr->q);
-    free(cr->sealed);
-    free(cr->text);
-    free(cr->location);
     free(cr->path);
-    free(cr);
+    if (atomic_load(&cr->saved) == SAVE_LATE) {
+        release_late(cr); /* the store may still be reading its quote */
+    } else {
+        free_save(cr);
+        free(cr);
+    }
     *con_cls = NULL;
     if (conn && s->watch)
         watch_arm(watch_of(conn), s->watch); /* the next request on this connection */
@@ -2044,6 +2299,7 @@ void mq_server_limits_default(mq_server_limits *l)
         .idle_timeout_s = 30,
         .request_timeout_s = 60,
         .drain_s = DRAIN_SECONDS,
+        .save_timeout_s = SAVE_SECONDS,
         .max_body = 1024 * 1024,
         .max_header_bytes = 16 * 1024,
         .max_headers = 100,
@@ -2074,13 +2330,27 @@ static bool start_hardening(mq_server *s)
         log_line("\"event\":\"error\",\"message\":\"cannot start the slow-request watch\"");
         return false;
     }
+    bool failed;
+    s->save_clock = clock_start(s, l->save_timeout_s, &failed);
+    if (failed) {
+        log_line("\"event\":\"error\",\"message\":\"cannot start the save deadlines\"");
+        return false;
+    }
     return true;
 }
 
-/* Waits up to `seconds` for the requests in flight to be answered. */
-static void drain(unsigned seconds)
+/* Requests in flight, and saves answered at their deadline that the store
+ * has not ended. */
+static int unfinished(const mq_server *s)
 {
-    for (unsigned i = 0; i < seconds * 100 && atomic_load(&active_requests) > 0; i++) {
+    return atomic_load(&active_requests) + saves_late(s);
+}
+
+/* Waits up to `seconds` for the requests in flight to be answered and the
+ * saves answered at their deadline to end. */
+static void drain(const mq_server *s, unsigned seconds)
+{
+    for (unsigned i = 0; i < seconds * 100 && unfinished(s) > 0; i++) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -2093,15 +2363,15 @@ static void drain(unsigned seconds)
  * client had left) and the stop goes on; only the last kind is left. */
 static void cut_unfinished(mq_server *s)
 {
-    int unfinished = atomic_load(&active_requests);
-    if (unfinished == 0)
+    int n = atomic_load(&active_requests);
+    if (n == 0)
         return;
     int cut = watch_cut_all(s->watch);
     log_line("\"event\":\"unfinished_cut\",\"in_flight\":%d,\"connections\":%d,"
              "\"message\":\"requests still unfinished after the drain: their connections "
              "are closed\"",
-             unfinished, cut);
-    drain(1);
+             n, cut);
+    drain(s, 1);
 }
 
 static void free_server(mq_server *s)
@@ -2224,6 +2494,8 @@ int mq_server_run(const mq_server_config *cfg)
         raters_stop(s);
         watch_stop(s->watch);
         s->watch = NULL;
+        clock_stop(s->save_clock);
+        s->save_clock = NULL;
         goto done;
     }
     log_listening(s);
@@ -2243,7 +2515,7 @@ int mq_server_run(const mq_server_config *cfg)
     atomic_store(&s->stopping, true);
     log_line("\"event\":\"stopping\",\"in_flight\":%d", atomic_load(&active_requests));
     mq_listener_stop_accepting(s->listener); /* new connections are refused at once */
-    drain(s->cfg.limits.drain_s);
+    drain(s, s->cfg.limits.drain_s);
     if (atomic_load(&active_requests) > 0 && s->remote) {
         /* quotes still waiting for remote carriers (a registry's deadline
          * may be minutes): those carriers are cut off as timed out, and the
@@ -2252,20 +2524,23 @@ int mq_server_run(const mq_server_config *cfg)
         log_line("\"event\":\"cutting_remote_calls\",\"in_flight\":%d",
                  atomic_load(&active_requests));
         mq_remote_hurry(s->remote);
-        drain(s->cfg.limits.drain_s);
+        drain(s, s->cfg.limits.drain_s);
     }
     raters_stop(s); /* while MHD still runs: a last rated quote resumes its connection */
-    drain(1);       /* and is answered */
+    drain(s, 1);    /* and is answered */
     cut_unfinished(s);
-    int stuck = atomic_load(&active_requests);
-    if (stuck > 0) {
+    int stuck = atomic_load(&active_requests), late = saves_late(s);
+    if (stuck > 0 || late > 0) {
         /* answers still waiting for a store that does not return (a hung
-         * disk or database): libmicrohttpd cannot stop with their
+         * disk or database), or saves it still holds that were answered
+         * 503 at their deadline: libmicrohttpd cannot stop with their
          * connections suspended (it aborts), nor the store close under a
          * commit in progress. What was committed is on disk. */
-        log_line("\"event\":\"stop_forced\",\"in_flight\":%d,\"message\":\"requests still "
-                 "waiting for the store after the drain: exiting without answering them\"",
-                 stuck);
+        log_line("\"event\":\"stop_forced\",\"in_flight\":%d,\"saves_timed_out\":%d,"
+                 "\"message\":\"the store has not ended these saves after the drain (in_flight: "
+                 "requests still waiting, closed unanswered; saves_timed_out: already answered "
+                 "503 storage_timeout): exiting; what was committed is on disk\"",
+                 stuck, late);
         fflush(stderr);
         _exit(1);
     }
@@ -2274,6 +2549,8 @@ int mq_server_run(const mq_server_config *cfg)
     mq_api_remote_stop(s);
     watch_stop(s->watch);
     s->watch = NULL;
+    clock_stop(s->save_clock);
+    s->save_clock = NULL;
     log_line("\"event\":\"stopped\"");
     status = 0;
 done:

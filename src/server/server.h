@@ -28,16 +28,21 @@ typedef struct mq_server_limits {
     unsigned idle_timeout_s;    /* a connection silent this long is closed */
     unsigned request_timeout_s; /* a request's headers and body must arrive within this */
     unsigned drain_s;           /* on SIGTERM, for requests in flight; then remote calls are cut */
-    size_t max_body;            /* bytes of request body (413) */
-    size_t max_header_bytes;    /* bytes of request line and headers (431) */
-    unsigned max_headers;       /* number of header fields (431) */
-    size_t max_url;             /* bytes of path and query (414) */
-    double rate, burst;         /* API requests per second per client, and bursts; 0: off */
-    const char *trust_proxy;    /* X-Forwarded-For is believed from this address only */
+    /* a quote whose commit has not ended this long after it was handed to
+     * the store is answered 503 storage_timeout (it may still be saved);
+     * 0: it waits for the store however long that takes */
+    unsigned save_timeout_s;
+    size_t max_body;         /* bytes of request body (413) */
+    size_t max_header_bytes; /* bytes of request line and headers (431) */
+    unsigned max_headers;    /* number of header fields (431) */
+    size_t max_url;          /* bytes of path and query (414) */
+    double rate, burst;      /* API requests per second per client, and bursts; 0: off */
+    const char *trust_proxy; /* X-Forwarded-For is believed from this address only */
 } mq_server_limits;
 
 /* The defaults: 1000 connections, 200 per address, 30 s idle, 60 s per
- * request, 10 s to drain, 1 MiB body, 16 KiB and 100 headers, 2 KiB URL, 20 API requests
+ * request, 10 s to drain, 10 s for a quote's save, 1 MiB body, 16 KiB and
+ * 100 headers, 2 KiB URL, 20 API requests
  * per second per client with bursts of 60, no trusted proxy. */
 void mq_server_limits_default(mq_server_limits *l);
 
@@ -121,6 +126,9 @@ typedef struct mq_metrics {
     /* hardening: requests refused by the per-client limit, and slow
      * requests cut by the connection watch */
     atomic_long rate_limited, slow_requests_cut;
+    /* quotes answered 503 at --save-timeout, and how the saves of those
+     * ended later: [0] stored, [1] not (server.c, "Save deadlines") */
+    atomic_long save_timeouts, late_saves[2];
     atomic_long per_ip_refused; /* connections closed over --max-per-ip (listener.c) */
 } mq_metrics;
 
@@ -152,6 +160,9 @@ typedef struct mq_server {
     struct mq_rl_addr proxy_addr;
     bool trust_proxy;
     struct mq_conn_watch *watch;
+    /* the deadlines of quotes waiting for their commit (server.c, "Save
+     * deadlines"); NULL with --save-timeout 0 */
+    struct mq_save_clock *save_clock;
     /* remote carriers (api_remote.c): the registry of --carriers and its
      * fan-out thread; both NULL without --carriers */
     mq_remote_registry *registry;

@@ -1958,6 +1958,59 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
     }
   });
 
+  it('--save-timeout: a quote whose commit the disk never confirms is answered 503 storage_timeout at its deadline, not held', async () => {
+    const empty = path.join(dbDir, 'stall-deadline.db');
+    await (await startServer({ db: empty })).stop(); // migrated: its next flush is the quote's
+    process.env.MQ_FAULT = 'stall:1';
+    let srv;
+    try {
+      srv = await startServer({ db: empty, args: ['--save-timeout', '1', '--drain-timeout', '1'] });
+    } finally {
+      delete process.env.MQ_FAULT;
+    }
+    try {
+      const t0 = Date.now();
+      const res = await call(srv, 'POST', '/v1/quotes', { body: EXAMPLE_1 });
+      const ms = Date.now() - t0;
+      assert.equal(res.status, 503, res.text);
+      assert.ok(ms >= 900 && ms < 4000, `answered after ${ms} ms`);
+      const body = checkDocumented('/v1/quotes', 'POST', res);
+      assert.equal(body.error.code, 'storage_timeout');
+      assert.equal(body.error.path, '');
+      const m = /^the database did not confirm the quote within 1 s, so it is not known whether it was stored: it may still be saved once the database answers; GET \/v1\/quotes\/(q_[0-9A-HJKMNP-TV-Z]{36}) later says whether it was$/.exec(body.error.message);
+      assert.ok(m, body.error.message);
+      assert.equal(res.headers.get('location'), null);
+      const late = await srv.waitForLog((e) => e.event === 'save_timed_out');
+      assert.equal(late.quotes, 1);
+      const metrics = (await get(srv, '/metrics')).text;
+      assert.match(metrics, /^# TYPE mq_store_save_timeouts_total counter$/m);
+      assert.match(metrics, /^mq_store_save_timeouts_total 1$/m);
+      assert.match(metrics, /^mq_store_late_saves_total\{outcome="stored"\} 0$/m);
+      assert.match(metrics, /^mq_store_committed_quotes_total 0$/m);
+      assert.match(metrics, /^mq_http_requests_total\{route="quotes_post",code="5xx"\} 1$/m);
+      // the save still holds the quote: a stop waits for it through the
+      // drain, then exits 1 saying so (its memory was never freed under it)
+      const since = srv.events().length;
+      srv.signal('SIGTERM');
+      const info = await Promise.race([srv.exited, deadline(15000)]);
+      assert.deepEqual(info, { code: 1, signal: null }, srv.logs().slice(-1500));
+      const forced = srv.events().slice(since).find((e) => e.event === 'stop_forced');
+      assert.ok(forced, srv.logs().slice(-1500));
+      assert.equal(forced.in_flight, 0);
+      assert.equal(forced.saves_timed_out, 1);
+    } finally {
+      await srv.cleanup();
+    }
+  });
+
+  it('--save-timeout takes whole seconds from 0 (none) to 3600', async () => {
+    for (const bad of ['-1', '3601', '1.5', 'ten']) {
+      const r = await runCli(['serve', '--port', '0', '--save-timeout', bad]);
+      assert.equal(r.code, 2, `${bad}: ${r.stderr}`);
+      assert.equal(r.stderr, `multiquote serve: --save-timeout takes a whole number of seconds (0: none) from 0 to 3600, not "${bad}"\n`);
+    }
+  });
+
   it('after a restart on the same database every quote is served as it was', async () => {
     assert.equal(saved.size, 20, 'the drain test saved nothing');
     const srv = await startServer({ db });

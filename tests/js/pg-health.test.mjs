@@ -78,6 +78,7 @@ describe('/healthz and the log while PostgreSQL hangs or is down', () => {
   let pgDir;
   let node;
   let db;
+  let keys;
   let crashing = null; // a cluster.sh crash under way: waited for before the cluster is stopped
 
   /** Runs SQL in the nodes' database. */
@@ -91,7 +92,7 @@ describe('/healthz and the log while PostgreSQL hangs or is down', () => {
     pgDir = makeTemp('mq-pg-health-');
     const base = cluster(['start', pgDir]);
     db = `${base}/mq_nodes`;
-    const keys = path.join(makeTemp('mq-pg-health-keys-'), 'multiquote.key');
+    keys = path.join(makeTemp('mq-pg-health-keys-'), 'multiquote.key');
     node = await startServer({ db, args: ['--key-file', keys] });
   });
 
@@ -146,6 +147,50 @@ describe('/healthz and the log while PostgreSQL hangs or is down', () => {
     assert.equal(h.status, 200, JSON.stringify(h));
     assert.equal(h.body.status, 'ok');
     assert.equal((await post(node)).status, 201);
+  });
+
+  it('a save the stalled database does not confirm within --save-timeout is answered 503 storage_timeout, and stored once it answers', async () => {
+    const quick = await startServer({ db, args: ['--key-file', keys, '--save-timeout', '2'] });
+    const pids = clusterPids(pgDir);
+    let res;
+    let ms;
+    try {
+      for (const pid of pids) process.kill(pid, 'SIGSTOP');
+      const t0 = Date.now();
+      const r = await fetch(`${quick.url}/v1/quotes`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: REQUEST,
+        signal: AbortSignal.timeout(15000),
+      });
+      res = { status: r.status, body: await r.json() };
+      ms = Date.now() - t0;
+    } finally {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    }
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assert.ok(ms >= 1900 && ms < 6000, `answered after ${ms} ms`);
+    assert.equal(res.body.error.code, 'storage_timeout');
+    const m = /^the database did not confirm the quote within 2 s, so it is not known whether it was stored: it may still be saved once the database answers; GET \/v1\/quotes\/(q_[0-9A-HJKMNP-TV-Z]{36}) later says whether it was$/.exec(res.body.error.message);
+    assert.ok(m, res.body.error.message);
+    // the database answers again: the commit that was under way ends, and
+    // the quote answered 503 was stored after all
+    let metrics = '';
+    for (let i = 0; i < 60 && !/^mq_store_late_saves_total\{outcome="stored"\} 1$/m.test(metrics); i++) {
+      await sleep(250);
+      metrics = (await probe(quick, '/metrics')).body;
+    }
+    assert.match(metrics, /^mq_store_save_timeouts_total 1$/m);
+    assert.match(metrics, /^mq_store_late_saves_total\{outcome="stored"\} 1$/m);
+    assert.match(metrics, /^mq_store_late_saves_total\{outcome="failed"\} 0$/m);
+    const read = await fetch(`${quick.url}/v1/quotes/${m[1]}`);
+    assert.equal(read.status, 200);
+    assert.equal((await read.json()).quote_id, m[1]);
+    assert.equal((await post(quick)).status, 201);
+    const line = quick.events().find((e) => e.event === 'save_timed_out');
+    assert.equal(line.quotes, 1);
+    const info = await quick.stop(); // exits 0: nothing is left in the store
+    assert.equal(info.code, 0, quick.logs().slice(-1500));
   });
 
   it('says 503 while the database is down, logs failures a line a second, and saves again once it is back', async () => {
