@@ -229,6 +229,24 @@ void mq_api_prepare_quote(const char *line, int32_t effective, const json_t *doc
         snprintf(q->consent_at, sizeof q->consent_at, "%s", q->created_at);
 }
 
+bool mq_api_defer_quote(mq_server *s, mq_http_req *r, const char *line, int32_t effective,
+                        json_t *doc, mq_store_quote *q, char *response, int metrics_line)
+{
+    mq_api_prepare_quote(line, effective, doc, q, r->save_day, "", response);
+    if (!mq_api_seal_quote(s, q, doc, &r->save_sealed)) {
+        free(response);
+        mq_api_save_failed(s, r);
+        return false;
+    }
+    r->save_q = *q;
+    r->save_line = metrics_line;
+    r->deferred = true;
+    r->status = 201;
+    r->response = response;
+    r->response_type = "application/json";
+    return true;
+}
+
 bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, json_t *doc,
                        mq_store_quote *q, const char *response)
 {
@@ -508,6 +526,12 @@ static void post_bundle(mq_server *s, mq_http_req *r, json_t *doc)
         !note_results(s, b.property_line, br.property_res, br.nproperty) || !mq_store_new_id(&q) ||
         !(text = mq_resp_bundle_text(&b, &br, &(mq_resp_meta){q.id, q.created_at}))) {
         mq_api_error(r, 500, "internal", "out of memory", "");
+        goto done;
+    }
+    if (r->can_defer) { /* saved by server.c while the connection waits */
+        mq_api_defer_quote(s, r, "bundle", b.auto_in.effective_date, doc, &q, text,
+                           MQ_METRIC_BUNDLE);
+        text = NULL;
         goto done;
     }
     if (!mq_api_save_quote(s, "bundle", b.auto_in.effective_date, doc, &q, text)) {

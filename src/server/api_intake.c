@@ -170,6 +170,22 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
     }
+    if (r->can_defer) {
+        /* saved by server.c while the connection waits: a thread blocked
+         * on a commit here was one of libmicrohttpd's, whose every other
+         * connection (/healthz too) waited with it */
+        char *text = response;
+        response = NULL;
+        if (mq_api_defer_quote(s, r, mq_line_get(in->line)->name, in->effective_date,
+                               mq_acord_json(x), &q, text, in->line) &&
+            acord) {
+            r->save_answer = xml;
+            r->save_answer_len = xml_len;
+            r->save_answer_type = "application/xml; charset=utf-8";
+            xml = NULL;
+        }
+        goto done;
+    }
     if (!mq_api_save_quote(s, mq_line_get(in->line)->name, in->effective_date, mq_acord_json(x), &q,
                            response)) {
         mq_api_save_failed_id(s, r, q.id);

@@ -77,7 +77,11 @@ typedef struct conn_req {
     atomic_int saved; /* save_state */
     mq_store_quote q;
     char day[11];
-    char *text;   /* the response, once saved */
+    char *text; /* the response, once saved */
+    /* the 201's body when it is not `text` (ACORD XML; NULL: text) */
+    char *answer;
+    size_t answer_len;
+    const char *answer_type;
     char *sealed; /* q's sealed request, subject and key id (mq_api_seal_quote) */
     char *location;
     int line;
@@ -870,8 +874,9 @@ static void free_save(conn_req *cr)
     mq_store_packed_free(&cr->q);
     free(cr->sealed);
     free(cr->text);
+    free(cr->answer);
     free(cr->location);
-    cr->sealed = cr->text = cr->location = NULL;
+    cr->sealed = cr->text = cr->answer = cr->location = NULL;
 }
 
 /* One of the two ends of a quote answered at its deadline (its save's, its
@@ -903,6 +908,15 @@ static void on_saved(void *arg, bool ok)
     mq_listener_resume(cr->server->listener, cr->conn);
 }
 
+/* The 201's body when the handler's is not the saved response (ACORD XML). */
+static void take_answer(conn_req *cr, mq_http_req *r)
+{
+    cr->answer = r->save_answer;
+    cr->answer_len = r->save_answer_len;
+    cr->answer_type = r->save_answer_type;
+    r->save_answer = NULL;
+}
+
 /* The handler rated and answered, but the quote is not saved yet: keep the
  * answer, suspend the connection so the thread serves others, and queue the
  * quote for the next group commit; answer_saved replies once it is durable. */
@@ -914,6 +928,7 @@ static enum MHD_Result defer_save(mq_server *s, struct MHD_Connection *conn, con
     cr->conn = conn;
     cr->route = r->route;
     MHD_suspend_connection(conn);
+    take_answer(cr, r);
     mq_server_save_and_answer(cr, &r->save_q, r->save_line, r->response, r->save_sealed);
     return MHD_YES;
 }
@@ -1071,6 +1086,7 @@ static void rate_request(mq_server *s, conn_req *cr)
     if (r->deferred && !r->fanout) {
         cr->route = r->route;
         cr->deferred = true;
+        take_answer(cr, r);
         mq_server_save_and_answer(cr, &r->save_q, r->save_line, r->response, r->save_sealed);
         mq_arena_free(&r->arena);
         free(r);
@@ -1222,11 +1238,19 @@ static enum MHD_Result answer_saved(struct MHD_Connection *conn, conn_req *cr)
         r.response = cr->text;
         r.response_len = cr->q.response_len ? cr->q.response_len : strlen(cr->text);
         r.response_type = "application/json";
+        if (cr->answer) { /* the saved response is not the answer */
+            free(cr->text);
+            r.response = cr->answer;
+            r.response_len = cr->answer_len;
+            r.response_type = cr->answer_type;
+            cr->answer = NULL;
+        }
         r.location = cr->location;
         cr->text = NULL; /* the response's now */
     } else {
         free(cr->text);
-        cr->text = NULL;
+        free(cr->answer);
+        cr->text = cr->answer = NULL;
         mq_api_save_failed_id(cr->server, &r, cr->q.id);
     }
     return send_reply(conn, cr, &r);

@@ -204,13 +204,20 @@ typedef struct mq_http_req {
     const char *authenticate; /* for 401: the WWW-Authenticate header (static) */
     mq_route route;
     mq_arena arena;
-    /* POST /v1/quotes may leave its quote to be saved while the connection
-     * waits suspended (server.c), instead of blocking a thread on the commit */
+    /* a route that saves a quote (POST /v1/quotes, POST /v1/acord) may
+     * leave it to be saved while the connection waits suspended (server.c),
+     * instead of blocking a thread on the commit; the answer then waits for
+     * the commit, or for --save-timeout */
     bool can_defer, deferred;
     mq_store_quote save_q; /* its request, subject and key id point into save_sealed */
     char *save_sealed;     /* malloc'd (mq_api_seal_quote); server.c takes it */
     char save_day[11];
-    int save_line;
+    int save_line; /* its slot in mq_metrics.quotes */
+    /* the 201's body when it is not the saved response (ACORD XML):
+     * malloc'd, taken by server.c; NULL: the response, as JSON */
+    char *save_answer;
+    size_t save_answer_len;
+    const char *save_answer_type;
     /* POST /v1/quotes waiting on remote carriers or streamed: server.c
      * suspends the connection (or starts the event stream) and calls
      * mq_fanout_begin */
@@ -261,8 +268,15 @@ void mq_api_error(mq_http_req *r, int status, const char *code, const char *mess
  * consent); mq_api_save_quote also saves it, waiting for the commit. */
 void mq_api_prepare_quote(const char *line, int32_t effective, const json_t *doc, mq_store_quote *q,
                           char day[11], const char *request, const char *response);
-/* Saves a rated quote with its consent (api.c; every route that rates uses
- * it); `doc` is the request's tree, sealed as mq_api_seal_quote says. */
+/* Leaves a rated quote to server.c to save while the connection waits
+ * (r->can_defer): fills q as mq_api_prepare_quote does, seals it, sets
+ * r->save_* and the 201 with `response` (taken) as its JSON body. False
+ * with the error reply set (and `response` freed) when sealing failed. */
+bool mq_api_defer_quote(mq_server *s, mq_http_req *r, const char *line, int32_t effective,
+                        json_t *doc, mq_store_quote *q, char *response, int metrics_line);
+/* Saves a rated quote with its consent, waiting for the commit (a route
+ * that cannot defer: r->can_defer false); `doc` is the request's tree,
+ * sealed as mq_api_seal_quote says. */
 bool mq_api_save_quote(mq_server *s, const char *line, int32_t effective, json_t *doc,
                        mq_store_quote *q, const char *response);
 /* The error reply of a save that failed: 503 once the store refuses writes

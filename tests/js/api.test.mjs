@@ -2003,6 +2003,47 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
     }
   });
 
+  it('a bundle or an ACORD quote waiting for a disk that never answers holds no thread: /healthz and the other quotes are answered, each at its deadline', async () => {
+    const empty = path.join(dbDir, 'stall-threads.db');
+    await (await startServer({ db: empty })).stop(); // migrated: its next flush is the first quote's
+    process.env.MQ_FAULT = 'stall:1';
+    let srv;
+    try {
+      // one rating thread and one connection thread: a save that blocked
+      // either stopped every quote, or every request, behind it
+      srv = await startServer({ db: empty, args: ['--save-timeout', '2', '--drain-timeout', '1', '--threads', '1'] });
+    } finally {
+      delete process.env.MQ_FAULT;
+    }
+    try {
+      const bundle = readFileSync(path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json'), 'utf8');
+      const acord = readFileSync(path.join(REPO_ROOT, 'tests', 'data', 'acord', 'harbor-example-1.xml'), 'utf8');
+      const t0 = Date.now();
+      const posts = [
+        call(srv, 'POST', '/v1/quotes', { body: bundle }),
+        call(srv, 'POST', '/v1/acord', { body: acord, type: 'application/xml' }),
+      ];
+      await sleep(300);
+      posts.push(call(srv, 'POST', '/v1/quotes', { body: EXAMPLE_1 }));
+      const health = await Promise.race([get(srv, '/healthz'), deadline(1000)]);
+      assert.notEqual(health, 'timeout', '/healthz waited for the store');
+      assert.equal(health.status, 200);
+      const answers = await Promise.race([Promise.all(posts), deadline(8000)]);
+      assert.notEqual(answers, 'timeout', 'a quote waited past its deadline');
+      assert.ok(Date.now() - t0 < 6000, `answered after ${Date.now() - t0} ms`);
+      for (const [res, route] of answers.map((res, i) => [res, i === 1 ? '/v1/acord' : '/v1/quotes'])) {
+        assert.equal(res.status, 503, res.text);
+        const body = checkDocumented(route, 'POST', res);
+        assert.equal(body.error.code, 'storage_timeout');
+        assert.match(body.error.message, /^the database did not confirm the quote within 2 s, so it is not known whether it was stored: it may still be saved once the database answers; GET \/v1\/quotes\/q_[0-9A-HJKMNP-TV-Z]{36} later says whether it was$/);
+      }
+      const metrics = (await get(srv, '/metrics')).text;
+      assert.match(metrics, /^mq_store_save_timeouts_total 3$/m);
+    } finally {
+      await srv.cleanup();
+    }
+  });
+
   it('--save-timeout takes whole seconds from 0 (none) to 3600', async () => {
     for (const bad of ['-1', '3601', '1.5', 'ten']) {
       const r = await runCli(['serve', '--port', '0', '--save-timeout', bad]);
