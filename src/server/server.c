@@ -60,6 +60,8 @@ enum { BODY_MAX = 1024 * 1024, PATH_MAX_LEN = 512, DRAIN_SECONDS = 10, WATCH_TIC
  * docs/deploy.md) and a browser's patience, over any commit a working disk
  * or database takes (the slowest seen: about 1 s) */
 enum { SAVE_SECONDS = 10 };
+/* Threads reading saved quotes (off_connection_thread). */
+enum { READ_THREADS = 2 };
 /* A refused body announced at more than this many times --max-body is not
  * drained: the refusal is sent at once (on_request); one not announced
  * (chunked) is read that far, then its connection is closed. */
@@ -1034,9 +1036,9 @@ static void http_req_init(mq_http_req *r, conn_req *cr, const char *method,
 
 /* POST /v1/quotes is rated on threads of our own while its connection
  * waits suspended, so the connection threads (listener.c) only read
- * requests and send answers. Rated on those threads, an answer whose quote had just been
- * committed waited for its thread to rate every request that had arrived
- * on it meanwhile (0.2 ms each, a dozen at a time under load): most of the
+ * requests and send answers (so is a saved quote read: off_connection_thread). Rated on those
+ * threads, an answer whose quote had just been committed waited for its thread to rate every
+ * request that had arrived on it meanwhile (0.2 ms each, a dozen at a time under load): most of the
  * p99 beyond the commit itself. A rated quote goes to the store from here
  * (mq_server_save_and_answer), and the writer resumes the connection; so
  * does a fan-out to remote carriers, begun here, once it ends. An answer
@@ -1048,13 +1050,29 @@ typedef struct mq_raters {
     pthread_cond_t work;
     conn_req *head, *tail; /* oldest first, linked by next_job */
     bool stop;
+    mq_server *server;
+    const char *name; /* of its threads */
     int nthreads;
     pthread_t threads[];
 } raters;
 
+/* The requests answered on the rating threads: POST /v1/quotes, and the
+ * reads of a saved quote (GET /v1/quotes/{id}, its worksheets). A read
+ * waits for the database: on a connection thread, one that hung (SQLite's
+ * writer stuck in a flush that never returns holds the lock every read
+ * takes; a PostgreSQL server gone silent) held every connection of that
+ * thread with it, /healthz and /metrics too, and a quote's answer at its
+ * --save-timeout. */
+static bool off_connection_thread(const char *method, const char *path)
+{
+    if (strcmp(method, "POST") == 0)
+        return strcmp(path, "/v1/quotes") == 0;
+    return strcmp(method, "GET") == 0 && strncmp(path, "/v1/quotes/", 11) == 0;
+}
+
 static enum MHD_Result rate_later(mq_server *s, struct MHD_Connection *conn, conn_req *cr)
 {
-    raters *w = s->raters;
+    raters *w = strcmp(cr->method, "GET") == 0 ? s->readers : s->raters;
     cr->server = s;
     cr->conn = conn;
     cr->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
@@ -1134,9 +1152,9 @@ static void drop_unsent(conn_req *cr)
 
 static void *rater_main(void *arg)
 {
-    mq_server *s = arg;
-    pthread_setname_np(pthread_self(), "mq-rate"); /* for top -H, perf and gdb */
-    raters *w = s->raters;
+    raters *w = arg;
+    mq_server *s = w->server;
+    pthread_setname_np(pthread_self(), w->name); /* for top -H, perf and gdb */
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (!w->head && !w->stop)
@@ -1155,32 +1173,32 @@ static void *rater_main(void *arg)
     return NULL;
 }
 
-/* Starts n rating threads; false leaves s->raters NULL (quotes are then
- * rated on the connection threads). */
-static bool raters_start(mq_server *s, int n)
+/* Starts n threads named `name` taking jobs from one queue; NULL when none
+ * starts. */
+static raters *raters_start(mq_server *s, int n, const char *name)
 {
     raters *w = calloc(1, sizeof(*w) + (size_t)n * sizeof(pthread_t));
     if (!w)
-        return false;
+        return NULL;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->work, NULL);
-    s->raters = w;
+    w->server = s;
+    w->name = name;
     for (; w->nthreads < n; w->nthreads++)
-        if (pthread_create(&w->threads[w->nthreads], NULL, rater_main, s) != 0)
+        if (pthread_create(&w->threads[w->nthreads], NULL, rater_main, w) != 0)
             break;
     if (w->nthreads > 0)
-        return true;
-    s->raters = NULL;
+        return w;
     pthread_cond_destroy(&w->work);
     pthread_mutex_destroy(&w->lock);
     free(w);
-    return false;
+    return NULL;
 }
 
-/* Rates what is queued, then stops the threads. */
-static void raters_stop(mq_server *s)
+/* Rates what is queued, then stops the threads (*pw is NULL after). */
+static void raters_stop(raters **pw)
 {
-    raters *w = s->raters;
+    raters *w = *pw;
     if (!w)
         return;
     pthread_mutex_lock(&w->lock);
@@ -1189,7 +1207,7 @@ static void raters_stop(mq_server *s)
     pthread_mutex_unlock(&w->lock);
     for (int i = 0; i < w->nthreads; i++)
         pthread_join(w->threads[i], NULL);
-    s->raters = NULL;
+    *pw = NULL;
     pthread_cond_destroy(&w->work);
     pthread_mutex_destroy(&w->lock);
     free(w);
@@ -1911,8 +1929,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     watch_disarm(watch_of(conn)); /* the request is in: no deadline while answering */
-    if (s->raters && !cr->reject && strcmp(method, "POST") == 0 &&
-        strcmp(cr->path, "/v1/quotes") == 0)
+    if (s->raters && s->readers && !cr->reject && off_connection_thread(method, cr->path))
         return rate_later(s, conn, cr);
     mq_http_req r;
     http_req_init(&r, cr, method,
@@ -2447,6 +2464,18 @@ static void log_listening(const mq_server *s)
              bind, cfg->port, where, mq_engine_plan_count(s->live->engine), plans, db, keys);
 }
 
+/* The rating threads (--threads) and the threads that read saved quotes
+ * (READ_THREADS); without either, their requests are answered on the
+ * connection threads. */
+static void workers_start(mq_server *s)
+{
+    if (!(s->raters = raters_start(s, request_threads(&s->cfg), "mq-rate")))
+        log_line("\"event\":\"warning\",\"message\":\"no rating threads: quotes are rated "
+                 "on the connection threads\"");
+    else if (!(s->readers = raters_start(s, READ_THREADS, "mq-read")))
+        raters_stop(&s->raters);
+}
+
 /* PostgreSQL: one pooled connection per request thread (--threads) and per
  * store writer thread, so no request waits for a connection. */
 static int db_pool(const mq_server_config *cfg)
@@ -2511,11 +2540,10 @@ int mq_server_run(const mq_server_config *cfg)
     }
     if (!start_hardening(s))
         goto done;
-    if (!raters_start(s, request_threads(cfg)))
-        log_line("\"event\":\"warning\",\"message\":\"no rating threads: quotes are rated "
-                 "on the connection threads\"");
+    workers_start(s);
     if (!start_listener(s)) {
-        raters_stop(s);
+        raters_stop(&s->raters);
+        raters_stop(&s->readers);
         watch_stop(s->watch);
         s->watch = NULL;
         clock_stop(s->save_clock);
@@ -2550,8 +2578,8 @@ int mq_server_run(const mq_server_config *cfg)
         mq_remote_hurry(s->remote);
         drain(s, s->cfg.limits.drain_s);
     }
-    raters_stop(s); /* while MHD still runs: a last rated quote resumes its connection */
-    drain(s, 1);    /* and is answered */
+    raters_stop(&s->raters); /* while MHD still runs: a last rated quote resumes its connection */
+    drain(s, 1);             /* and is answered */
     cut_unfinished(s);
     int stuck = atomic_load(&active_requests), late = saves_late(s);
     if (stuck > 0 || late > 0) {
@@ -2568,6 +2596,9 @@ int mq_server_run(const mq_server_config *cfg)
         fflush(stderr);
         _exit(1);
     }
+    /* nothing is in flight: no read holds a thread (one that never
+     * returned from the store exited above) */
+    raters_stop(&s->readers);
     mq_listener_stop(s->listener);
     s->listener = NULL;
     mq_api_remote_stop(s);

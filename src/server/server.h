@@ -178,6 +178,9 @@ typedef struct mq_server {
     /* the threads that rate POST /v1/quotes off the connection threads
      * (server.c, "Rating threads"); NULL: rated on the connection threads */
     struct mq_raters *raters;
+    /* the threads that read saved quotes for GET /v1/quotes/{id}[...]
+     * (server.c, off_connection_thread); NULL when raters is */
+    struct mq_raters *readers;
     /* accepting, and the threads that run libmicrohttpd (listener.c) */
     struct mq_listener *listener;
 } mq_server;

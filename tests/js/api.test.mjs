@@ -2005,7 +2005,9 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
 
   it('a bundle or an ACORD quote waiting for a disk that never answers holds no thread: /healthz and the other quotes are answered, each at its deadline', async () => {
     const empty = path.join(dbDir, 'stall-threads.db');
-    await (await startServer({ db: empty })).stop(); // migrated: its next flush is the first quote's
+    const first = await startServer({ db: empty });
+    const saved = (await call(first, 'POST', '/v1/quotes', { body: EXAMPLE_1 })).json().quote_id;
+    await first.stop(); // migrated, one quote saved: the next flush is the next quote's
     process.env.MQ_FAULT = 'stall:1';
     let srv;
     try {
@@ -2019,13 +2021,19 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
       const bundle = readFileSync(path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json'), 'utf8');
       const acord = readFileSync(path.join(REPO_ROOT, 'tests', 'data', 'acord', 'harbor-example-1.xml'), 'utf8');
       const t0 = Date.now();
+      const failed = (e) => ({ status: 'error', text: String(e.cause ?? e) });
       const posts = [
-        call(srv, 'POST', '/v1/quotes', { body: bundle }),
-        call(srv, 'POST', '/v1/acord', { body: acord, type: 'application/xml' }),
+        call(srv, 'POST', '/v1/quotes', { body: bundle }).catch(failed),
+        call(srv, 'POST', '/v1/acord', { body: acord, type: 'application/xml' }).catch(failed),
       ];
       await sleep(300);
-      posts.push(call(srv, 'POST', '/v1/quotes', { body: EXAMPLE_1 }));
-      const health = await Promise.race([get(srv, '/healthz'), deadline(1000)]);
+      posts.push(call(srv, 'POST', '/v1/quotes', { body: EXAMPLE_1 }).catch(failed));
+      // a read of a saved quote waits for the store's lock, which the
+      // stalled commit holds: on a rating thread, not on the one that
+      // answers /healthz
+      const read = get(srv, `/v1/quotes/${saved}`).catch(() => 'cut');
+      await sleep(200);
+      const health = await Promise.race([get(srv, '/healthz').catch(failed), deadline(1000)]);
       assert.notEqual(health, 'timeout', '/healthz waited for the store');
       assert.equal(health.status, 200);
       const answers = await Promise.race([Promise.all(posts), deadline(8000)]);
@@ -2039,6 +2047,7 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
       }
       const metrics = (await get(srv, '/metrics')).text;
       assert.match(metrics, /^mq_store_save_timeouts_total 3$/m);
+      assert.equal(await Promise.race([read, deadline(100)]), 'timeout', 'the read still waits for the store');
     } finally {
       await srv.cleanup();
     }
