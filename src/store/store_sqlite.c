@@ -491,6 +491,17 @@ static bool cannot_write(sqlite3 *db)
     return rc == SQLITE_READONLY || e == EACCES || e == EROFS || e == EPERM;
 }
 
+/* Adds to err the operating system's reason for an I/O failure on db
+ * (" (No space left on device)"), which SQLite's own message leaves out:
+ * a full disk at start says only "disk I/O error". */
+static void add_os_reason(sqlite3 *db, char *err, size_t errlen)
+{
+    int rc = sqlite3_errcode(db) & 0xff, e = sqlite3_system_errno(db);
+    size_t n = strlen(err);
+    if (e && (rc == SQLITE_IOERR || rc == SQLITE_FULL || rc == SQLITE_CANTOPEN) && n < errlen)
+        snprintf(err + n, errlen - n, " (%s)", strerror(e));
+}
+
 /* Forgets what prepare_all prepared, before the connection is opened again. */
 static void unprepare_all(sq *b)
 {
@@ -603,8 +614,10 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
     if (sqlite3_open_v2(path, &b->db, flags, NULL) != SQLITE_OK) {
         if (must_exist && sqlite3_system_errno(b->db) == ENOENT)
             snprintf(err, errlen, "%s: no database there", path);
-        else
+        else {
             set_err(err, errlen, path, b->db);
+            add_os_reason(b->db, err, errlen); /* a folder missing, or not a folder */
+        }
         goto fail;
     }
     sqlite3_busy_timeout(b->db, 5000);
@@ -623,6 +636,7 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
             if (!open_read_only(b, path, version, err, errlen))
                 goto fail;
         } else {
+            add_os_reason(b->db, err, errlen);
             name_file(path, err, errlen); /* "file is not a database", read-only... */
             goto fail;
         }

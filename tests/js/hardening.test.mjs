@@ -979,7 +979,7 @@ describe('startup options and the startup log', () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l))
       .find((e) => e.event === 'error');
-    assert.equal(ev.message, 'database: /nonexistent/caf\ufffd/q.db: unable to open database file');
+    assert.equal(ev.message, 'database: /nonexistent/caf\ufffd/q.db: unable to open database file (No such file or directory)');
   });
 
   it('a database it cannot open is named as given, quotes and accents kept, in a JSON line', async () => {
@@ -989,7 +989,17 @@ describe('startup options and the startup log', () => {
     assert.equal(run.code, 1, run.stderr);
     assertJsonLines(run.stderr);
     const ev = run.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'error');
-    assert.equal(ev.message, `database: ${db}: unable to open database file`);
+    assert.equal(ev.message, `database: ${db}: unable to open database file (No such file or directory)`);
+  });
+
+  it('a database it cannot open says why, as the system gave it: a folder that is not one', async () => {
+    const dir = makeTemp('mq-js-db-');
+    const file = path.join(dir, 'plain');
+    writeFileSync(file, 'not a folder');
+    const run = await runCli(['serve', '--port', '0', '--db', path.join(file, 'q.db')]);
+    assert.equal(run.code, 1, run.stderr);
+    const ev = run.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'error');
+    assert.equal(ev.message, `database: ${file}/q.db: unable to open database file (Not a directory)`);
   });
 
   it('--bind localhost listens on 127.0.0.1', async () => {
