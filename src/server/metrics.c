@@ -224,8 +224,13 @@ static void carriers(text *t, mq_server *s)
         "# HELP mq_plan_reloads_total Plan reloads on SIGHUP by result.\n"
         "# TYPE mq_plan_reloads_total counter\n"
         "mq_plan_reloads_total{result=\"ok\"} %ld\n"
-        "mq_plan_reloads_total{result=\"failed\"} %ld\n",
-        atomic_load(&m->reloads_ok), atomic_load(&m->reloads_failed));
+        "mq_plan_reloads_total{result=\"failed\"} %ld\n"
+        "# HELP mq_plan_reload_failing 1 while the last SIGHUP reload failed: the plans loaded "
+        "before it are still in use (the log's plan_error lines say why).\n"
+        "# TYPE mq_plan_reload_failing gauge\n"
+        "mq_plan_reload_failing %d\n",
+        atomic_load(&m->reloads_ok), atomic_load(&m->reloads_failed),
+        atomic_load(&m->reload_failing) ? 1 : 0);
     put(t,
         "# HELP mq_http_rate_limited_total API requests refused by the per-client rate limit "
         "(429).\n"

@@ -439,6 +439,7 @@ static void reload(mq_server *s)
     if (!fresh) {
         char plans[600];
         atomic_fetch_add(&s->metrics.reloads_failed, 1);
+        atomic_store(&s->metrics.reload_failing, true);
         json_quoted(s->cfg.plans_dir, plans, sizeof plans);
         log_line("\"event\":\"reload_failed\",\"message\":\"plans have errors; keeping the "
                  "plans loaded before\",\"plans_dir\":%s",
@@ -451,6 +452,7 @@ static void reload(mq_server *s)
     pthread_mutex_unlock(&s->lock);
     mq_server_engine_release(s, old);
     atomic_fetch_add(&s->metrics.reloads_ok, 1);
+    atomic_store(&s->metrics.reload_failing, false);
     log_line("\"event\":\"reloaded\",\"plans\":%d", mq_engine_plan_count(fresh->engine));
 }
 

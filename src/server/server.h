@@ -123,6 +123,7 @@ typedef struct mq_metrics {
     atomic_int ncarriers;
     atomic_bool carriers_full; /* the "carrier metrics full" line was logged */
     atomic_long reloads_ok, reloads_failed;
+    atomic_bool reload_failing; /* the last SIGHUP reload failed (old plans in use) */
     /* hardening: requests refused by the per-client limit, and slow
      * requests cut by the connection watch */
     atomic_long rate_limited, slow_requests_cut;

@@ -1506,6 +1506,7 @@ describe('SIGHUP with plans edited on disk', { timeout: 120000 }, () => {
     const m = await metricsWhen(srv, () => true);
     assert.equal(metric(m, 'mq_plan_reloads_total{result="failed"}'), 1);
     assert.equal(metric(m, 'mq_plan_reloads_total{result="ok"}'), 0);
+    assert.equal(metric(m, 'mq_plan_reload_failing'), 1); // until a reload succeeds
     const health = (await get(srv, '/healthz')).json();
     assert.equal(health.status, 'ok');
     assert.equal(health.plans, PLAN_COUNT_ON_DISK);
@@ -1529,6 +1530,7 @@ describe('SIGHUP with plans edited on disk', { timeout: 120000 }, () => {
     const m = await metricsWhen(srv, () => true);
     assert.equal(metric(m, 'mq_plan_reloads_total{result="ok"}'), 1);
     assert.equal(metric(m, 'mq_plan_reloads_total{result="failed"}'), 1);
+    assert.equal(metric(m, 'mq_plan_reload_failing'), 0);
     const res = await call(srv, 'POST', '/v1/quotes', { body: EXAMPLE_1 });
     assert.equal(res.status, 201, res.text);
     assert.equal(harborOf(res).premium.fees, 99);
