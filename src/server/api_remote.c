@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,10 @@ struct mq_fanout {
     char *events;
     size_t len, cap, sent;
     bool finished, suspended;
-    int refs; /* the MHD response and the pipeline */
+    int refs; /* the MHD response, the pipeline, and the save's deadline while on it */
+    /* streamed: the save's deadline (--save-timeout), when it has one */
+    mq_save_deadline dl;
+    bool clocked;
 };
 
 /* A remote carrier's failed calls as the log has told them (log_call_failure). */
@@ -217,9 +221,41 @@ static void push_result(mq_fanout *f, const mq_result *r)
 
 /* ---- The end of a fan-out: sort, write, save ------------------------------- */
 
+static void fanout_ref(mq_fanout *f)
+{
+    pthread_mutex_lock(&f->lock);
+    f->refs++;
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* The save's deadline passed (on the clock's thread): the stream ends with
+ * the 503's error, and the deadline's reference goes. */
+static void stream_expired(mq_save_deadline *d)
+{
+    mq_fanout *f = (mq_fanout *)((char *)d - offsetof(mq_fanout, dl));
+    mq_http_req r = {.method = "POST", .path = "/v1/quotes", .route = ROUTE_QUOTES_POST};
+    mq_server_save_timed_out(f->s, &r, f->q.id);
+    push_event(f, "error",
+               r.response ? r.response
+                          : "{\"error\":{\"code\":\"storage_timeout\",\"message\":\"the quote "
+                            "may or may not have been stored\",\"path\":\"\"}}",
+               true);
+    free(r.response);
+    fanout_unref(f);
+}
+
 static void stream_saved(void *arg, bool ok)
 {
     mq_fanout *f = arg;
+    if (f->clocked) {
+        if (!mq_server_deadline_remove(f->s, &f->dl)) {
+            /* its stream already ended at the deadline, saying so */
+            mq_server_late_save_ended(f->s, ok);
+            fanout_unref(f);
+            return;
+        }
+        fanout_unref(f); /* the deadline's, never used */
+    }
     if (ok) {
         atomic_fetch_add(&f->s->metrics.quotes[f->in.line][0], 1);
         push_event(f, "quote", f->text, true);
@@ -287,6 +323,12 @@ static void fanout_done(void *arg)
     }
     if (ok && !mq_store_pack(f->s->store, &f->q))
         f->q.packed = NULL; /* out of memory: the writer packs them */
+    if (ok) {               /* on the clock before: the save may end at once */
+        f->dl.expired = stream_expired;
+        fanout_ref(f); /* the deadline's */
+        if (!(f->clocked = mq_server_deadline_add(f->s, &f->dl)))
+            fanout_unref(f);
+    }
     if (!ok || !mq_store_save_async(f->s->store, &f->q, stream_saved, f))
         stream_saved(f, false);
 }

@@ -48,6 +48,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,12 +108,9 @@ typedef struct conn_req {
     struct conn_req *next_job;
     bool rated;
     struct mq_http_req *reply; /* NULL with rated: no memory for it */
-    /* its save's deadline (see "Save deadlines"): on the clock's list, in
-     * deadline order, while `on_clock` (both guarded by the clock's lock) */
+    /* its save's deadline (see "Save deadlines") */
     bool clocked; /* handed to the store with a deadline */
-    bool on_clock;
-    int64_t deadline_ns;
-    struct conn_req *clock_prev, *clock_next;
+    mq_save_deadline dl;
     /* answered at its deadline: the connection's end and the save's end
      * each add one; the second frees what the store was still reading */
     atomic_int released;
@@ -695,23 +693,24 @@ static int64_t now_ns(void)
 
 /* ---- Save deadlines ------------------------------------------------------- */
 
-/* A quote handed to the store waits, its connection suspended, for its
- * commit to end; a database that stalls (a backend stopped, packets
- * dropped by a firewall, a disk that hangs) would hold it until the
- * client's own timeout. With --save-timeout S, a quote whose commit has not
- * ended S seconds after it was handed over is answered 503 storage_timeout
- * at once: its outcome is unknown (the store still holds it and may yet
+/* A quote handed to the store waits for its commit to end: its connection
+ * suspended, or its event stream without its last event. A database that
+ * stalls (a backend stopped, packets dropped by a firewall, a disk that
+ * hangs) would hold it until the client's own timeout. With --save-timeout
+ * S, a quote whose commit has not ended S seconds after it was handed over
+ * is answered 503 storage_timeout (a stream: its last event says so) at
+ * once: its outcome is unknown (the store still holds it and may yet
  * commit it). The store goes on reading the quote's texts, so they stay
- * until both the connection and the save have ended (conn_req.released).
- * Every deadline is the hand-over time plus the same S, so the list is in
- * deadline order by construction: the clock thread looks at its head only.
- * A quote leaves the list when its save ends (on_saved) or at its
+ * until both the answer and the save have ended. Every deadline is the
+ * hand-over time plus the same S, so the list is in deadline order by
+ * construction: the clock thread looks at its head only. An entry leaves
+ * the list when its save ends (mq_server_deadline_remove) or at its
  * deadline (clock_run), both under the lock, so exactly one of them
- * resumes the connection. */
+ * answers the quote. */
 typedef struct mq_save_clock {
     pthread_mutex_t lock; /* guards the list, on_clock and stop */
     pthread_cond_t wake;  /* a first deadline on an empty list, or stop */
-    conn_req *head, *tail;
+    mq_save_deadline *head, *tail;
     int64_t timeout_ns;
     bool stop;
     pthread_t thread;
@@ -722,12 +721,13 @@ typedef struct mq_save_clock {
     long unlogged;
 } save_clock;
 
-/* Quotes answered at their deadline since the last such log line (the
- * clock's lock held): one line now, or counted for the next. */
+/* The quotes answered at their deadline and not yet logged (the clock's
+ * lock held): one line for them all, at most one a second; those left are
+ * logged by a later call (the clock wakes for them), so the lines add up
+ * to every such quote. */
 static void log_timed_out(save_clock *c, int64_t now)
 {
-    c->unlogged++;
-    if (c->logged_ns && now - c->logged_ns < 1000000000)
+    if (!c->unlogged || (c->logged_ns && now - c->logged_ns < 1000000000))
         return;
     log_line("\"event\":\"save_timed_out\",\"quotes\":%ld,\"message\":\"the database did not "
              "confirm these quotes' commit within --save-timeout (%lld s): answered 503 "
@@ -737,52 +737,67 @@ static void log_timed_out(save_clock *c, int64_t now)
     c->logged_ns = now;
 }
 
-static void clock_unlink(save_clock *c, conn_req *cr)
+static void clock_unlink(save_clock *c, mq_save_deadline *d)
 {
-    if (cr->clock_prev)
-        cr->clock_prev->clock_next = cr->clock_next;
+    if (d->prev)
+        d->prev->next = d->next;
     else
-        c->head = cr->clock_next;
-    if (cr->clock_next)
-        cr->clock_next->clock_prev = cr->clock_prev;
+        c->head = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
     else
-        c->tail = cr->clock_prev;
-    cr->clock_prev = cr->clock_next = NULL;
-    cr->on_clock = false;
+        c->tail = d->prev;
+    d->prev = d->next = NULL;
+    d->on_clock = false;
 }
 
-/* Puts cr on the clock (before it is handed to the store); no-op without
- * a save timeout. */
-static void clock_add(save_clock *c, conn_req *cr)
+bool mq_server_deadline_add(mq_server *s, mq_save_deadline *d)
 {
-    cr->clocked = c != NULL;
+    save_clock *c = s->save_clock;
     if (!c)
-        return;
+        return false;
     pthread_mutex_lock(&c->lock);
-    cr->deadline_ns = now_ns() + c->timeout_ns;
-    cr->clock_prev = c->tail;
-    cr->clock_next = NULL;
+    d->at_ns = now_ns() + c->timeout_ns;
+    d->prev = c->tail;
+    d->next = NULL;
     if (c->tail)
-        c->tail->clock_next = cr;
+        c->tail->next = d;
     else {
-        c->head = cr;
+        c->head = d;
         pthread_cond_signal(&c->wake); /* the clock sleeps until a first deadline */
     }
-    c->tail = cr;
-    cr->on_clock = true;
+    c->tail = d;
+    d->on_clock = true;
     pthread_mutex_unlock(&c->lock);
+    return true;
 }
 
-/* Takes cr off the clock; false when its deadline took it first (it was
- * answered 503 then). */
-static bool clock_remove(save_clock *c, conn_req *cr)
+bool mq_server_deadline_remove(mq_server *s, mq_save_deadline *d)
 {
+    save_clock *c = s->save_clock;
     pthread_mutex_lock(&c->lock);
-    bool was_on = cr->on_clock;
+    bool was_on = d->on_clock;
     if (was_on)
-        clock_unlink(c, cr);
+        clock_unlink(c, d);
     pthread_mutex_unlock(&c->lock);
     return was_on;
+}
+
+void mq_server_late_save_ended(mq_server *s, bool ok)
+{
+    atomic_fetch_add(&s->metrics.late_saves[ok ? 0 : 1], 1);
+    atomic_fetch_sub(&s->save_clock->late, 1);
+}
+
+void mq_server_save_timed_out(mq_server *s, mq_http_req *r, const char *id)
+{
+    char msg[400];
+    snprintf(msg, sizeof msg,
+             "the database did not confirm the quote within %u s, so it is not known whether it "
+             "was stored: it may still be saved once the database answers; GET /v1/quotes/%s "
+             "later says whether it was",
+             s->cfg.limits.save_timeout_s, id);
+    mq_api_error(r, 503, "storage_timeout", msg, "");
 }
 
 static void *clock_run(void *arg)
@@ -791,24 +806,25 @@ static void *clock_run(void *arg)
     pthread_setname_np(pthread_self(), "mq-deadline"); /* for top -H, perf and gdb */
     pthread_mutex_lock(&c->lock);
     while (!c->stop) {
-        conn_req *cr = c->head;
+        mq_save_deadline *d = c->head;
         int64_t now = now_ns();
-        if (cr && cr->deadline_ns <= now) {
-            clock_unlink(c, cr);
-            atomic_store(&cr->saved, SAVE_LATE);
+        if (d && d->at_ns <= now) {
+            clock_unlink(c, d);
             atomic_fetch_add(&c->late, 1);
             atomic_fetch_add(&c->server->metrics.save_timeouts, 1);
+            c->unlogged++;
             log_timed_out(c, now);
             pthread_mutex_unlock(&c->lock);
-            /* cr stays until it is answered: its save's end (on_saved) no
-             * longer frees it on its own */
-            mq_listener_resume(c->server->listener, cr->conn);
+            d->expired(d); /* its owner keeps it until then */
             pthread_mutex_lock(&c->lock);
             continue;
         }
+        log_timed_out(c, now);
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
-        int64_t wait = cr ? cr->deadline_ns - now : 1000000000;
+        int64_t wait = d ? d->at_ns - now : 1000000000;
+        if (c->unlogged && c->logged_ns + 1000000000 - now < wait)
+            wait = c->logged_ns + 1000000000 - now; /* when they may be logged */
         until.tv_sec += wait / 1000000000;
         until.tv_nsec += wait % 1000000000;
         if (until.tv_nsec >= 1000000000) {
@@ -895,16 +911,23 @@ static void release_late(conn_req *cr)
 
 /* ---- Saving while suspended ---------------------------------------------- */
 
+/* The clock's word that cr's deadline passed: answered 503 (answer_saved);
+ * cr stays until its save has ended too (release_late). */
+static void conn_expired(mq_save_deadline *d)
+{
+    conn_req *cr = (conn_req *)((char *)d - offsetof(conn_req, dl));
+    atomic_store(&cr->saved, SAVE_LATE);
+    mq_listener_resume(cr->server->listener, cr->conn);
+}
+
 /* The writer thread's word that the quote is durable (or not). */
 static void on_saved(void *arg, bool ok)
 {
     conn_req *cr = arg;
-    save_clock *c = cr->server->save_clock;
-    if (cr->clocked && !clock_remove(c, cr)) {
-        /* answered 503 at its deadline already: only counted, and freed
-         * once its connection has ended too */
-        atomic_fetch_add(&cr->server->metrics.late_saves[ok ? 0 : 1], 1);
-        atomic_fetch_sub(&c->late, 1);
+    if (cr->clocked && !mq_server_deadline_remove(cr->server, &cr->dl)) {
+        /* answered 503 at its deadline (or about to be): only counted, and
+         * freed once its connection has ended too */
+        mq_server_late_save_ended(cr->server, ok);
         release_late(cr);
         return;
     }
@@ -968,12 +991,13 @@ void mq_server_save_and_answer(void *later, const mq_store_quote *q, int line, c
         cr->q.packed = NULL;
     bool queued = false;
     if (text && cr->location && sealed) {
-        clock_add(cr->server->save_clock, cr); /* before: the save may end at once */
+        cr->dl.expired = conn_expired; /* on the clock before: the save may end at once */
+        cr->clocked = mq_server_deadline_add(cr->server, &cr->dl);
         queued = mq_store_save_async(cr->server->store, &cr->q, on_saved, cr);
-        if (!queued && cr->clocked && !clock_remove(cr->server->save_clock, cr)) {
+        if (!queued && cr->clocked && !mq_server_deadline_remove(cr->server, &cr->dl)) {
             /* its deadline passed meanwhile and answered it: this is the
              * end of a save that never began */
-            atomic_fetch_sub(&cr->server->save_clock->late, 1);
+            mq_server_late_save_ended(cr->server, false);
             release_late(cr);
             return;
         }
@@ -1230,18 +1254,6 @@ static enum MHD_Result send_rated(mq_server *s, struct MHD_Connection *conn, con
     return ret;
 }
 
-/* The answer to a quote whose commit did not end by its deadline. */
-static void save_timed_out(conn_req *cr, mq_http_req *r)
-{
-    char msg[400];
-    snprintf(msg, sizeof msg,
-             "the database did not confirm the quote within %u s, so it is not known whether it "
-             "was stored: it may still be saved once the database answers; GET /v1/quotes/%s "
-             "later says whether it was",
-             cr->server->cfg.limits.save_timeout_s, cr->q.id);
-    mq_api_error(r, 503, "storage_timeout", msg, "");
-}
-
 static enum MHD_Result answer_saved(struct MHD_Connection *conn, conn_req *cr)
 {
     int state = atomic_load(&cr->saved);
@@ -1251,7 +1263,7 @@ static enum MHD_Result answer_saved(struct MHD_Connection *conn, conn_req *cr)
     cr->deferred = false;
     if (state == SAVE_LATE) {
         /* the store still reads the quote: its texts stay (release_late) */
-        save_timed_out(cr, &r);
+        mq_server_save_timed_out(cr->server, &r, cr->q.id);
     } else if (state == SAVE_STORED) {
         atomic_fetch_add(&cr->server->metrics.quotes[cr->line][0], 1);
         r.status = 201;

@@ -186,6 +186,30 @@ typedef struct mq_server {
     struct mq_listener *listener;
 } mq_server;
 
+/* ---- Save deadlines (server.c): --save-timeout ---------------------- */
+
+/* A quote handed to the store, on the clock until its save ends or its
+ * deadline passes, whichever is first. Embedded in its owner. */
+typedef struct mq_save_deadline {
+    int64_t at_ns;
+    struct mq_save_deadline *prev, *next;
+    bool on_clock;
+    /* runs on the clock's thread once the deadline passed (d already off
+     * the clock): answers the quote 503 storage_timeout; its owner keeps d
+     * (and what the store reads) until then and until the save has ended */
+    void (*expired)(struct mq_save_deadline *d);
+} mq_save_deadline;
+
+/* Puts d (its `expired` set) on the clock, before the quote is handed to
+ * the store; false, and d not on it, without --save-timeout. */
+bool mq_server_deadline_add(mq_server *s, mq_save_deadline *d);
+/* When the save ends: takes d off the clock and true; false when the
+ * deadline took it first (then `expired` runs, or ran, and the caller
+ * calls mq_server_late_save_ended). */
+bool mq_server_deadline_remove(mq_server *s, mq_save_deadline *d);
+/* The save of a quote answered at its deadline ended (counted). */
+void mq_server_late_save_ended(mq_server *s, bool ok);
+
 /* A POST /v1/quotes still waiting on remote carriers, or streamed as
  * Server-Sent Events (api_remote.c). */
 typedef struct mq_fanout mq_fanout;
@@ -227,6 +251,9 @@ typedef struct mq_http_req {
      * mq_fanout_begin */
     mq_fanout *fanout;
 } mq_http_req;
+
+/* The 503 storage_timeout of quote `id` into r. */
+void mq_server_save_timed_out(mq_server *s, mq_http_req *r, const char *id);
 
 mq_engine_ref *mq_server_engine_acquire(mq_server *s);
 void mq_server_engine_release(mq_server *s, mq_engine_ref *r);

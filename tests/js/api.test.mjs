@@ -1984,12 +1984,33 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
       assert.equal(res.headers.get('location'), null);
       const late = await srv.waitForLog((e) => e.event === 'save_timed_out');
       assert.equal(late.quotes, 1);
+      // the web page's way, an event stream: its results, then an error
+      // event at the deadline instead of a "quote" event that never comes
+      const t1 = Date.now();
+      const streamed = await fetch(`${srv.url}/v1/quotes`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+        body: JSON.stringify(EXAMPLE_1),
+        signal: AbortSignal.timeout(8000),
+      });
+      assert.equal(streamed.status, 200);
+      const events = (await streamed.text()).split('\n\n').filter(Boolean).map((e) => {
+        const [, name, data] = /^event: (\w+)\ndata: (.*)$/s.exec(e);
+        return { name, data: JSON.parse(data) };
+      });
+      assert.ok(Date.now() - t1 >= 900 && Date.now() - t1 < 4000, `ended after ${Date.now() - t1} ms`);
+      assert.ok(events.filter((e) => e.name === 'result').length > 1);
+      const last = events.at(-1);
+      assert.equal(last.name, 'error');
+      assert.equal(last.data.error.code, 'storage_timeout');
+      assert.match(last.data.error.message, /^the database did not confirm the quote within 1 s, so it is not known whether it was stored: it may still be saved once the database answers; GET \/v1\/quotes\/q_[0-9A-HJKMNP-TV-Z]{36} later says whether it was$/);
       const metrics = (await get(srv, '/metrics')).text;
       assert.match(metrics, /^# TYPE mq_store_save_timeouts_total counter$/m);
-      assert.match(metrics, /^mq_store_save_timeouts_total 1$/m);
+      assert.match(metrics, /^mq_store_save_timeouts_total 2$/m);
       assert.match(metrics, /^mq_store_late_saves_total\{outcome="stored"\} 0$/m);
       assert.match(metrics, /^mq_store_committed_quotes_total 0$/m);
       assert.match(metrics, /^mq_http_requests_total\{route="quotes_post",code="5xx"\} 1$/m);
+      assert.match(metrics, /^mq_http_requests_total\{route="quotes_post",code="2xx"\} 1$/m); // the stream
       // the save still holds the quote: a stop waits for it through the
       // drain, then exits 1 saying so (its memory was never freed under it)
       const since = srv.events().length;
@@ -1999,7 +2020,7 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
       const forced = srv.events().slice(since).find((e) => e.event === 'stop_forced');
       assert.ok(forced, srv.logs().slice(-1500));
       assert.equal(forced.in_flight, 0);
-      assert.equal(forced.saves_timed_out, 1);
+      assert.equal(forced.saves_timed_out, 2);
     } finally {
       await srv.cleanup();
     }
