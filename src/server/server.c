@@ -709,7 +709,7 @@ static int64_t now_ns(void)
  * answers the quote. */
 typedef struct mq_save_clock {
     pthread_mutex_t lock; /* guards the list, on_clock and stop */
-    pthread_cond_t wake;  /* a first deadline on an empty list, or stop */
+    pthread_cond_t wake;  /* stop */
     mq_save_deadline *head, *tail;
     int64_t timeout_ns;
     bool stop;
@@ -760,12 +760,12 @@ bool mq_server_deadline_add(mq_server *s, mq_save_deadline *d)
     d->at_ns = now_ns() + c->timeout_ns;
     d->prev = c->tail;
     d->next = NULL;
+    /* the clock is not woken: with nothing on it, it sleeps a second at
+     * most, and a deadline is a second away at least */
     if (c->tail)
         c->tail->next = d;
-    else {
+    else
         c->head = d;
-        pthread_cond_signal(&c->wake); /* the clock sleeps until a first deadline */
-    }
     c->tail = d;
     d->on_clock = true;
     pthread_mutex_unlock(&c->lock);
