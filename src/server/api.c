@@ -1090,7 +1090,8 @@ static const char *public_problem(int kind, const mq_store_health_info *h)
 
 /* The store's own words for the operator: logged when the kind of problem
  * changes, and again at most once a minute while it lasts (a load
- * balancer probes every few seconds). */
+ * balancer probes every few seconds); and once when it is over
+ * (health_ok), so that the log says when the node could save again. */
 static void log_health_problem(int kind, const mq_store_health_info *h)
 {
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -1099,6 +1100,7 @@ static void log_health_problem(int kind, const mq_store_health_info *h)
     int64_t now = mono_ns();
     pthread_mutex_lock(&lock);
     bool due = kind != HEALTH_OK && (kind != last_kind || now - last_ns >= 60 * 1000000000LL);
+    bool over = kind == HEALTH_OK && last_kind != HEALTH_OK;
     if (due || kind == HEALTH_OK) {
         last_kind = kind;
         last_ns = now;
@@ -1106,6 +1108,8 @@ static void log_health_problem(int kind, const mq_store_health_info *h)
     pthread_mutex_unlock(&lock);
     if (due)
         mq_server_log_event("health_failing", h->problem);
+    if (over)
+        mq_server_log_event("health_ok", "the node can save quotes again");
 }
 
 static void get_health(mq_server *s, mq_http_req *r)

@@ -197,6 +197,16 @@ static void store_commits(text *t, mq_store *store)
         "mq_store_failed %d\n",
         cumulative, c.seconds, cumulative, c.waited, (long long)c.quotes,
         store && mq_store_failed(store, NULL, 0) ? 1 : 0);
+    /* what /healthz answers, from the store's last news (never a query) */
+    mq_store_health_info h = {.ok = false};
+    if (store)
+        mq_store_health(store, &h);
+    put(t,
+        "# HELP mq_store_healthy 1 while the node can save quotes, as /healthz says (200); 0 "
+        "while the database refuses writes, cannot be reached or has not answered for 3 s.\n"
+        "# TYPE mq_store_healthy gauge\n"
+        "mq_store_healthy %d\n",
+        h.ok ? 1 : 0);
 }
 
 static void carriers(text *t, mq_server *s)

@@ -129,6 +129,7 @@ describe('/healthz and the log while PostgreSQL hangs or is down', () => {
       }
       const metrics = await probe(node, '/metrics');
       assert.equal(metrics.status, 200, 'metrics answered too');
+      assert.match(metrics.body, /^mq_store_healthy 0$/m); // what /healthz says, for an alert
     } finally {
       for (const pid of pids) process.kill(pid, 'SIGCONT');
     }
@@ -146,6 +147,12 @@ describe('/healthz and the log while PostgreSQL hangs or is down', () => {
     }
     assert.equal(h.status, 200, JSON.stringify(h));
     assert.equal(h.body.status, 'ok');
+    assert.match((await probe(node, '/metrics')).body, /^mq_store_healthy 1$/m);
+    // the log says when it was over, not only when it began
+    const failing = node.events().findLastIndex((e) => e.event === 'health_failing');
+    assert.ok(failing >= 0);
+    const ok = node.events().slice(failing).find((e) => e.event === 'health_ok');
+    assert.equal(ok?.message, 'the node can save quotes again');
     assert.equal((await post(node)).status, 201);
   });
 
