@@ -228,6 +228,14 @@ static void fanout_ref(mq_fanout *f)
     pthread_mutex_unlock(&f->lock);
 }
 
+/* Ends the stream with the error r holds (its JSON body, then freed), or
+ * `fallback` when writing it ran out of memory. */
+static void push_error(mq_fanout *f, mq_http_req *r, const char *fallback)
+{
+    push_event(f, "error", r->response ? r->response : fallback, true);
+    free(r->response);
+}
+
 /* The save's deadline passed (on the clock's thread): the stream ends with
  * the 503's error, and the deadline's reference goes. */
 static void stream_expired(mq_save_deadline *d)
@@ -235,12 +243,9 @@ static void stream_expired(mq_save_deadline *d)
     mq_fanout *f = (mq_fanout *)((char *)d - offsetof(mq_fanout, dl));
     mq_http_req r = {.method = "POST", .path = "/v1/quotes", .route = ROUTE_QUOTES_POST};
     mq_server_save_timed_out(f->s, &r, f->q.id);
-    push_event(f, "error",
-               r.response ? r.response
-                          : "{\"error\":{\"code\":\"storage_timeout\",\"message\":\"the quote "
-                            "may or may not have been stored\",\"path\":\"\"}}",
-               true);
-    free(r.response);
+    push_error(f, &r,
+               "{\"error\":{\"code\":\"storage_timeout\",\"message\":\"the quote may or may "
+               "not have been stored\",\"path\":\"\"}}");
     fanout_unref(f);
 }
 
@@ -264,12 +269,9 @@ static void stream_saved(void *arg, bool ok)
          * storage_unavailable, an unknown outcome, or nothing stored */
         mq_http_req r = {.method = "POST", .path = "/v1/quotes", .route = ROUTE_QUOTES_POST};
         mq_api_save_failed_id(f->s, &r, f->q.id);
-        push_event(f, "error",
-                   r.response ? r.response
-                              : "{\"error\":{\"code\":\"storage_error\",\"message\":\"the quote "
-                                "could not be saved\",\"path\":\"\"}}",
-                   true);
-        free(r.response);
+        push_error(f, &r,
+                   "{\"error\":{\"code\":\"storage_error\",\"message\":\"the quote could "
+                   "not be saved\",\"path\":\"\"}}");
     }
     fanout_unref(f);
 }

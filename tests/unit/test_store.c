@@ -1270,6 +1270,29 @@ static void t_sqlite_new_file_private(void **state)
     umask(was);
 }
 
+/* Numbers the quotes of f's closed database anew, one lower each, as a copy
+ * read back from the sqlite3 shell's .dump after a delete does, while
+ * quote_subjects keeps the rowids it had (as the copy has it). */
+static void renumber_as_a_dump_would(const fixture *f)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TEMP TABLE q AS SELECT rowid AS r, * FROM quotes;"
+                                  "CREATE TEMP TABLE qs AS SELECT * FROM quote_subjects;"
+                                  "DELETE FROM quotes;"
+                                  "INSERT INTO quotes (rowid, id, created_at, line, "
+                                  "effective_date, request, response, consent_contact, "
+                                  "consent_at, subject, key_id) SELECT r - 1, id, created_at, "
+                                  "line, effective_date, request, response, consent_contact, "
+                                  "consent_at, subject, key_id FROM q ORDER BY r;"
+                                  "DELETE FROM quote_subjects;"
+                                  "INSERT INTO quote_subjects SELECT * FROM qs;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+}
+
 /* A copy of the database made row by row (the sqlite3 shell's .dump read
  * back, user_version set by hand) numbers the quotes anew, while
  * quote_subjects keeps the old numbers. Saving a quote with an email at a
@@ -1294,22 +1317,7 @@ static void t_sqlite_subjects_after_renumbering(void **state)
     mq_store_close(s);
     f->s = NULL;
     /* quotes 2, 3, 4 become 1, 2, 3; quote_subjects still says 2, 3, 4 */
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "CREATE TEMP TABLE q AS SELECT rowid AS r, * FROM quotes;"
-                                  "CREATE TEMP TABLE qs AS SELECT * FROM quote_subjects;"
-                                  "DELETE FROM quotes;"
-                                  "INSERT INTO quotes (rowid, id, created_at, line, "
-                                  "effective_date, request, response, consent_contact, "
-                                  "consent_at, subject, key_id) SELECT r - 1, id, created_at, "
-                                  "line, effective_date, request, response, consent_contact, "
-                                  "consent_at, subject, key_id FROM q ORDER BY r;"
-                                  "DELETE FROM quote_subjects;" /* as the copy has it */
-                                  "INSERT INTO quote_subjects SELECT * FROM qs;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    renumber_as_a_dump_would(f);
     assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects s JOIN quotes "
                                              "q ON q.rowid = s.quote_rowid AND "
                                              "q.subject = s.subject"),
@@ -1356,22 +1364,7 @@ static void t_sqlite_subject_row_replaced_after_renumbering(void **state)
     mq_store_close(s);
     f->s = NULL;
     /* quotes 2, 3 become 1, 2; quote_subjects still says 2: s_b, 3: s_a */
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "CREATE TEMP TABLE q AS SELECT rowid AS r, * FROM quotes;"
-                                  "CREATE TEMP TABLE qs AS SELECT * FROM quote_subjects;"
-                                  "DELETE FROM quotes;"
-                                  "INSERT INTO quotes (rowid, id, created_at, line, "
-                                  "effective_date, request, response, consent_contact, "
-                                  "consent_at, subject, key_id) SELECT r - 1, id, created_at, "
-                                  "line, effective_date, request, response, consent_contact, "
-                                  "consent_at, subject, key_id FROM q ORDER BY r;"
-                                  "DELETE FROM quote_subjects;"
-                                  "INSERT INTO quote_subjects SELECT * FROM qs;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    renumber_as_a_dump_would(f);
     s = open_store(f);
     save(s, &c.q); /* rowid 3: s_a's one row becomes s_c's */
     assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM quote_subjects "
