@@ -331,15 +331,7 @@ describe('every operation of docs/openapi.yaml and the errors it may meet', () =
 
 describe('POST /v1/carrier/{id}/rate with MQ_CARRIER_TOKEN set', () => {
   it('answers 401 with a WWW-Authenticate saying how (RFC 9110 11.6.1, RFC 6750 3.1), as documented', async () => {
-    const saved = process.env.MQ_CARRIER_TOKEN;
-    process.env.MQ_CARRIER_TOKEN = 'tok-partner-1';
-    let node;
-    try {
-      node = await startServer(); // the environment is the server's
-    } finally {
-      if (saved === undefined) delete process.env.MQ_CARRIER_TOKEN;
-      else process.env.MQ_CARRIER_TOKEN = saved;
-    }
+    const node = await startServer({ env: { MQ_CARRIER_TOKEN: 'tok-partner-1' } });
     try {
       const ask = (auth) =>
         rawRequest(`${node.url}/v1/carrier/harbor/rate`, {
@@ -542,15 +534,9 @@ describe('a JSON body that starts with a UTF-8 byte order mark', () => {
 
 describe('a node calling this one\'s carrier endpoint with its token', () => {
   it('is not held to a shopper\'s rate limit; calls without the token, and other routes, are', async () => {
-    const saved = process.env.MQ_CARRIER_TOKEN;
-    process.env.MQ_CARRIER_TOKEN = 'tok-partner-rate';
-    let node;
-    try {
-      node = await startServer({ rateLimit: true, args: ['--rate-limit', '1', '--rate-burst', '2'] });
-    } finally {
-      if (saved === undefined) delete process.env.MQ_CARRIER_TOKEN;
-      else process.env.MQ_CARRIER_TOKEN = saved;
-    }
+    const node = await startServer({
+      rateLimit: true, args: ['--rate-limit', '1', '--rate-burst', '2'], env: { MQ_CARRIER_TOKEN: 'tok-partner-rate' },
+    });
     try {
       const rate = (auth) =>
         rawRequest(`${node.url}/v1/carrier/harbor/rate`, {

@@ -1936,13 +1936,7 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
   it('SIGTERM while a quote waits for a disk that never answers: exit 1 after the drain with stop_forced, no abort', async () => {
     const empty = path.join(dbDir, 'stall.db');
     await (await startServer({ db: empty })).stop(); // migrated: its next flush is the quote's
-    process.env.MQ_FAULT = 'stall:1';
-    let srv;
-    try {
-      srv = await startServer({ db: empty, args: ['--drain-timeout', '1'] });
-    } finally {
-      delete process.env.MQ_FAULT;
-    }
+    const srv = await startServer({ db: empty, args: ['--drain-timeout', '1'], env: { MQ_FAULT: 'stall:1' } });
     try {
       const stuck = splitPost(srv, JSON.stringify(EXAMPLE_1));
       stuck.sendRest();
@@ -1965,13 +1959,7 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
   it('--save-timeout: a quote whose commit the disk never confirms is answered 503 storage_timeout at its deadline, not held', async () => {
     const empty = path.join(dbDir, 'stall-deadline.db');
     await (await startServer({ db: empty })).stop(); // migrated: its next flush is the quote's
-    process.env.MQ_FAULT = 'stall:1';
-    let srv;
-    try {
-      srv = await startServer({ db: empty, args: ['--save-timeout', '1', '--drain-timeout', '1'] });
-    } finally {
-      delete process.env.MQ_FAULT;
-    }
+    const srv = await startServer({ db: empty, args: ['--save-timeout', '1', '--drain-timeout', '1'], env: { MQ_FAULT: 'stall:1' } });
     try {
       const t0 = Date.now();
       const res = await call(srv, 'POST', '/v1/quotes', { body: EXAMPLE_1 });
@@ -2033,15 +2021,9 @@ describe('SIGTERM drains requests in flight; quotes persist', { timeout: 120000 
     const first = await startServer({ db: empty });
     const saved = (await call(first, 'POST', '/v1/quotes', { body: EXAMPLE_1 })).json().quote_id;
     await first.stop(); // migrated, one quote saved: the next flush is the next quote's
-    process.env.MQ_FAULT = 'stall:1';
-    let srv;
-    try {
-      // one rating thread and one connection thread: a save that blocked
-      // either stopped every quote, or every request, behind it
-      srv = await startServer({ db: empty, args: ['--save-timeout', '2', '--drain-timeout', '1', '--threads', '1'] });
-    } finally {
-      delete process.env.MQ_FAULT;
-    }
+    // one rating thread and one connection thread: a save that blocked
+    // either stopped every quote, or every request, behind it
+    const srv = await startServer({ db: empty, args: ['--save-timeout', '2', '--drain-timeout', '1', '--threads', '1'], env: { MQ_FAULT: 'stall:1' } });
     try {
       const bundle = readFileSync(path.join(REPO_ROOT, 'examples', 'oh-bundle-auto-home.json'), 'utf8');
       const acord = readFileSync(path.join(REPO_ROOT, 'tests', 'data', 'acord', 'harbor-example-1.xml'), 'utf8');

@@ -174,15 +174,10 @@ describe('PostgreSQL: the --db URI and the roles, as an operator gets them wrong
     const pgpass = path.join(dir, 'rot.pgpass');
     const line = (pw) => `127.0.0.1:${port}:mq_rot:mq_rot:${pw}\n`;
     writeFileSync(pgpass, line(`first-${APP_PW}`), { mode: 0o600 });
-    const saved = process.env.PGPASSFILE;
-    process.env.PGPASSFILE = pgpass; // the node inherits it, as from a unit's Environment=
-    let node;
-    try {
-      node = await startServer({ db: uri('mq_rot', 'mq_rot'), args: ['--key-file', path.join(dir, 'rot.key')] });
-    } finally {
-      if (saved === undefined) delete process.env.PGPASSFILE;
-      else process.env.PGPASSFILE = saved;
-    }
+    // the node gets it in its environment, as from a unit's Environment=
+    const node = await startServer({
+      db: uri('mq_rot', 'mq_rot'), args: ['--key-file', path.join(dir, 'rot.key')], env: { PGPASSFILE: pgpass },
+    });
     const post = async () => {
       const res = await fetch(`${node.url}/v1/quotes`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: REQUEST });
       return { status: res.status, text: await res.text() };

@@ -249,15 +249,7 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
   });
 
   it('with MQ_CARRIER_TOKEN set, the carrier endpoint answers only the bearer of that token', async () => {
-    const saved = process.env.MQ_CARRIER_TOKEN;
-    process.env.MQ_CARRIER_TOKEN = 'tok-3f9a-secret';
-    let node;
-    try {
-      node = await startServer(); // the environment is the server's
-    } finally {
-      if (saved === undefined) delete process.env.MQ_CARRIER_TOKEN;
-      else process.env.MQ_CARRIER_TOKEN = saved;
-    }
+    const node = await startServer({ env: { MQ_CARRIER_TOKEN: 'tok-3f9a-secret' } });
     const ask = (auth) => fetch(`${node.url}/v1/carrier/harbor/rate`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) },

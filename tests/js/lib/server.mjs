@@ -109,7 +109,8 @@ export function deadline(ms) {
  * Returns {url, port, db, pid, proc, exited, stop(), kill9(), signal(),
  * logs(), events(), waitForLog(), waitForEvents(), cleanup()}.
  */
-export async function startServer({ plans = PLANS, db, args = [], rateLimit = false, timeoutMs = 10000 } = {}) {
+/** `env`: variables the server gets besides the test's own environment (MQ_FAULT, MQ_CARRIER_TOKEN...). */
+export async function startServer({ plans = PLANS, db, args = [], env, rateLimit = false, timeoutMs = 10000 } = {}) {
   if (!rateLimit && !args.includes('--rate-limit')) args = ['--rate-limit', '0', ...args];
   timeoutMs *= SLOW;
   if (!existsSync(BIN)) throw new Error(`no server binary at ${BIN} (set MQ_BIN)`);
@@ -118,7 +119,7 @@ export async function startServer({ plans = PLANS, db, args = [], rateLimit = fa
     ownDir = makeTemp('mq-js-db-');
     db = path.join(ownDir, 'quotes.db');
   }
-  const s = launch(plans, db, ownDir, args);
+  const s = launch(plans, db, ownDir, args, env);
   const outcome = await s.ready(timeoutMs);
   if (outcome === 'listening') return s;
   const logs = s.logs();
@@ -127,11 +128,12 @@ export async function startServer({ plans = PLANS, db, args = [], rateLimit = fa
   throw new Error(`the server did not start listening (${outcome}); its log:\n${logs}`);
 }
 
-function launch(plans, db, ownDir, args = []) {
+function launch(plans, db, ownDir, args = [], env = undefined) {
   const argv = ['serve', '--port', '0', '--db', db, '--plans', plans, ...args];
   const cmd = WRAPPER.length ? [...WRAPPER, BIN, ...argv] : [BIN, ...argv];
   const proc = spawn(cmd[0], cmd.slice(1), {
     cwd: REPO_ROOT,
+    env: env ? { ...process.env, ...env } : process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
