@@ -12,8 +12,10 @@ blanked: LZ4 then finds most of a response's keys, carriers, coverages and
 notes in it. Not the requests of examples/ that bench/ posts (bench's
 figures are of shoppers the dictionaries have never seen), except the
 bundle example, which bench does not post. A changed dictionary is a new
-row of pack_dicts; rows packed against an older one are packed again when
-the store opens (store_sqlite.c, retire_dicts).
+row of pack_dicts, marked built in; the older one's row stays, and the
+responses packed against it stay as they are and still read, so running
+this again rewrites no saved quote (store_sqlite.c, retire_dicts, retires
+only dictionaries that were real quotes' responses).
 
 Run from the repository root, with a built server:
     python3 scripts/make_response_dicts.py build/multiquote

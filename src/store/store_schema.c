@@ -132,6 +132,14 @@ const store_migration store_migrations[] = {
      /* IF NOT EXISTS, as 10's: a version run again over its own work (a
       * schema_migrations row lost, tests/js/pg-ops.test.mjs) adds nothing */
      "ALTER TABLE quotes ADD COLUMN IF NOT EXISTS consent_withdrawn_at TEXT;"},
+    {"SQLite: a dictionary built into a program is marked so (builtin = 1) when the store adds "
+     "it; an older program's stays after an upgrade, and the texts packed against it are not "
+     "packed again at open: only a dictionary that was a real quote's response is retired. The "
+     "requests' rows were always built in; the response rows from before are recognised by "
+     "their digest when the store opens (store_sqlite.c, sort_unmarked_dicts)",
+     "ALTER TABLE pack_dicts ADD COLUMN builtin INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE pack_dicts SET builtin = 1 WHERE line = 'request';",
+     ""},
 };
 const int store_nmigrations = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
 

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -678,11 +679,14 @@ static void done_with(sqlite3_stmt *st)
  * checkpoint and the file. A dictionary is never a shopper's text: it
  * outlives every quote, and `forget` and `purge` must leave nothing of a
  * shopper behind. Each is a row of pack_dicts, added when the store opens
- * (open_dicts), and a packed text names its row. Any other response
- * dictionary (an older program's, or, before this program, the response
- * of a real quote) is retired when the store opens: the texts packed
- * against it are packed again against the current ones and its row is
- * deleted (retire_dicts). Shorter texts, and rows written before packing,
+ * (open_dicts) and marked built in (builtin = 1), and a packed text names
+ * its row. New texts are packed against this program's dictionaries; an
+ * older program's built-in ones stay, and the texts packed against them
+ * still read (dict_by_id): regenerating the dictionaries rewrites no saved
+ * quote. A response dictionary that was the response of a real quote (as
+ * programs before afcd16f kept) is retired when the store opens: the texts
+ * packed against it are packed again against the current ones and its row
+ * is deleted (retire_dicts). Shorter texts, and rows written before packing,
  * stay TEXT; a read tells them apart by type. (PostgreSQL compresses the
  * same columns with lz4 itself: migration 6.) */
 enum { PACK_MIN = 512 };
@@ -874,7 +878,7 @@ static int64_t dict_row(sq *b, const store_fixed_dict *f)
 {
     static const char *const sql[2] = {
         "SELECT id FROM pack_dicts WHERE line = ?1 AND dict = ?2 LIMIT 1",
-        "INSERT INTO pack_dicts (line, dict) VALUES (?1, ?2)"};
+        "INSERT INTO pack_dicts (line, dict, builtin) VALUES (?1, ?2, 1)"};
     int64_t id = 0;
     for (int pass = 0; pass < 2 && !id; pass++) {
         sqlite3_stmt *st = NULL;
@@ -914,20 +918,112 @@ static void open_dicts(sq *b)
         open_dict(b, &store_response_dicts[i]);
 }
 
-/* "id NOT IN (...)" of the built-in dictionaries' rows, in buf: at most
- * STORE_MAX_FIXED_DICTS ids of at most 20 digits, which NOT_FIXED_MAX
- * holds. */
-enum { NOT_FIXED_MAX = 16 + 21 * STORE_MAX_FIXED_DICTS };
+/* The response dictionaries built into programs before pack_dicts marked
+ * its built-in rows (schema version 12), by line and BLAKE2b-256 digest of
+ * their bytes: those of store_response_dicts.c as commits afcd16f, a402b12
+ * and a0cbb7e wrote it (the auto dictionary changed twice, the others
+ * never). A response row from before version 12 with one of these holds no
+ * shopper's text and is marked built in at open (sort_unmarked_dicts); any
+ * other such row is the response of a real quote, which programs before
+ * afcd16f kept as a dictionary, and is retired. Since version 12 every
+ * program marks the rows it adds, so this list never grows. */
+static const struct shipped_dict {
+    const char *line;
+    const char *blake2b; /* hex */
+} SHIPPED_DICTS[] = {
+    {"auto", "114bc710347d84ee858550cbe4ba04e15fdc499eed359778847dfadd5a04acac"},
+    {"auto", "4f34955893e9c6891b8afb6350adbbabe828b97a3de891de6e536a49bf4bf899"},
+    {"auto", "c89d4beb2987d41eedcbf2998919b246f92ef906657341ba4a4ac1d88b28f8c6"},
+    {"home", "28461857cc9217207971d85edf1423a3dc8932a2a5d182857c5ba4e2c699202b"},
+    {"renters", "778871ca7176d09f2c4c53b0d72cfc92a8eeace003940abd076ae6b384aff483"},
+    {"term_life", "ce59049afd3b1467463368964daa7766c3743478c6738cd37aa2316586f13811"},
+    {"health", "61d1f51717eea3b18896849dbb69b5423caa1b6e22ffeb44f47ecfb5a234d1c2"},
+    {"bundle", "45482a4753664ccbe445c0ff44590bf0cfa676f5d541060841f42ecb4cd9b4ea"},
+};
 
-static const char *not_fixed(const sq *b, char buf[NOT_FIXED_MAX])
+/* Whether dictionary bytes (n of them) of `line` are one SHIPPED_DICTS
+ * names. */
+static bool shipped_dict(const char *line, const void *bytes, size_t n)
 {
-    int n = snprintf(buf, NOT_FIXED_MAX, "id NOT IN (0");
-    for (int i = 0; i < b->ndicts; i++)
-        if (b->dicts[i].fixed)
-            n += snprintf(buf + n, (size_t)(NOT_FIXED_MAX - n), ",%lld",
-                          (long long)b->dicts[i].d.id);
-    snprintf(buf + n, (size_t)(NOT_FIXED_MAX - n), ")");
-    return buf;
+    unsigned char h[crypto_generichash_BYTES];
+    char hex[2 * crypto_generichash_BYTES + 1];
+    if (!line || crypto_generichash(h, sizeof h, bytes, n, NULL, 0) != 0)
+        return false;
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    for (size_t i = 0; i < sizeof SHIPPED_DICTS / sizeof SHIPPED_DICTS[0]; i++)
+        if (strcmp(SHIPPED_DICTS[i].line, line) == 0 && strcmp(SHIPPED_DICTS[i].blake2b, hex) == 0)
+            return true;
+    return false;
+}
+
+/* A list of pack_dicts ids (malloc'd; {0} is empty). */
+typedef struct id_list {
+    int64_t *ids;
+    int n, cap;
+} id_list;
+
+static bool id_list_add(id_list *l, int64_t id)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 8;
+        int64_t *ids = realloc(l->ids, (size_t)cap * sizeof(*ids));
+        if (!ids)
+            return false;
+        l->ids = ids;
+        l->cap = cap;
+    }
+    l->ids[l->n++] = id;
+    return true;
+}
+
+static bool id_list_has(const id_list *l, int64_t id)
+{
+    for (int i = 0; i < l->n; i++)
+        if (l->ids[i] == id)
+            return true;
+    return false;
+}
+
+/* Runs `sql` (one %lld: the id) for every id of l; false on a failure. */
+static bool each_id(sq *b, const char *sql, const id_list *l)
+{
+    char text[128];
+    for (int i = 0; i < l->n; i++) {
+        snprintf(text, sizeof text, sql, (long long)l->ids[i]);
+        if (exec(b->db, text, NULL, 0) != SQLITE_OK)
+            return false;
+    }
+    return true;
+}
+
+/* Sorts the response rows of pack_dicts not marked built in (rows from
+ * before schema version 12, and the responses of real quotes): a
+ * dictionary a program built in (this one's, or SHIPPED_DICTS) is marked
+ * so now; the ids of the others go to *retired. False on any failure. */
+static bool sort_unmarked_dicts(sq *b, id_list *retired)
+{
+    sqlite3_stmt *st = NULL;
+    id_list built_in = {0};
+    bool ok = sodium_init() >= 0 &&
+              sqlite3_prepare_v2(b->db,
+                                 "SELECT id, line, dict FROM pack_dicts WHERE builtin = 0 AND "
+                                 "line <> ?1",
+                                 -1, &st, NULL) == SQLITE_OK;
+    int rc = SQLITE_DONE;
+    if (ok)
+        sqlite3_bind_text(st, 1, REQUEST_DICT_LINE, -1, SQLITE_STATIC);
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        bool ours = is_fixed_dict(b, id) ||
+                    shipped_dict((const char *)sqlite3_column_text(st, 1),
+                                 sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+        ok = id_list_add(ours ? &built_in : retired, id);
+    }
+    sqlite3_finalize(st);
+    ok = ok && rc == SQLITE_DONE &&
+         each_id(b, "UPDATE pack_dicts SET builtin = 1 WHERE id = %lld", &built_in);
+    free(built_in.ids);
+    return ok;
 }
 
 /* Packs the response of quote `id` (packed against a retired dictionary)
@@ -953,8 +1049,8 @@ static bool repack_response(sq *b, const char *id, const char *line, const unsig
     return ok;
 }
 
-/* Packs every response packed against a retired dictionary again. */
-static bool repack_responses(sq *b)
+/* Packs every response packed against a dictionary of `retired` again. */
+static bool repack_responses(sq *b, const id_list *retired)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(b->db,
@@ -967,7 +1063,7 @@ static bool repack_responses(sq *b)
         const unsigned char *blob = sqlite3_column_blob(st, 2);
         size_t n = (size_t)sqlite3_column_bytes(st, 2);
         int64_t dict;
-        if (store_packed_dict_id(blob, n, &dict) && !is_fixed_dict(b, dict))
+        if (store_packed_dict_id(blob, n, &dict) && id_list_has(retired, dict))
             ok = repack_response(b, (const char *)sqlite3_column_text(st, 0),
                                  (const char *)sqlite3_column_text(st, 1), blob, n);
     }
@@ -975,32 +1071,45 @@ static bool repack_responses(sq *b)
     return ok && rc == SQLITE_DONE;
 }
 
-/* Retires the response dictionaries that are not built in: an older
- * program's, or the responses of real quotes that programs before this one
- * kept as dictionaries, which `forget` could not erase. Every response
- * packed against one is packed again, then the rows go, in one transaction.
- * A database that cannot do it now (read-only, busy) is left as it is and
- * retired at a later open; nothing fails. */
+/* How many response rows of pack_dicts are not marked built in; -1 when
+ * it cannot be read. */
+static int64_t unmarked_dicts(sq *b)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(b->db,
+                           "SELECT count(*) FROM pack_dicts WHERE builtin = 0 AND line <> ?1", -1,
+                           &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, REQUEST_DICT_LINE, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Retires the response dictionaries that were real quotes' responses,
+ * which programs before afcd16f kept as dictionaries and `forget` could not
+ * erase: every response packed against one is packed again against its
+ * line's built-in dictionary, then the rows go, in one transaction. A
+ * dictionary a program built in, this one's or an older one's, stays, and
+ * so do the texts packed against it: an upgrade with new dictionaries
+ * rewrites no quote. Rows from before the builtin column are sorted first
+ * (sort_unmarked_dicts). A database that cannot do it now (read-only,
+ * busy) is left as it is and retired at a later open; nothing fails. */
 static void retire_dicts(sq *b)
 {
-    char ids[NOT_FIXED_MAX], sql[NOT_FIXED_MAX + 128];
     if (!fixed_dict(b, REQUEST_DICT_LINE) || b->ndicts != store_response_ndicts + 1 ||
         b->ndicts > STORE_MAX_FIXED_DICTS)
         return; /* not every built-in one is there to pack against */
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM pack_dicts WHERE line <> '%s' AND %s",
-             REQUEST_DICT_LINE, not_fixed(b, ids));
-    sqlite3_stmt *st = NULL;
-    int64_t retired = 0;
-    if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        retired = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (retired == 0 || exec(b->db, "BEGIN IMMEDIATE", NULL, 0) != SQLITE_OK)
+    if (unmarked_dicts(b) <= 0 || exec(b->db, "BEGIN IMMEDIATE", NULL, 0) != SQLITE_OK)
         return;
-    snprintf(sql, sizeof sql, "DELETE FROM pack_dicts WHERE line <> '%s' AND %s", REQUEST_DICT_LINE,
-             ids);
-    bool ok = repack_responses(b) && exec(b->db, sql, NULL, 0) == SQLITE_OK;
+    id_list retired = {0};
+    bool ok = sort_unmarked_dicts(b, &retired) &&
+              (retired.n == 0 || (repack_responses(b, &retired) &&
+                                  each_id(b, "DELETE FROM pack_dicts WHERE id = %lld", &retired)));
     exec(b->db, ok ? "COMMIT" : "ROLLBACK", NULL, 0);
+    free(retired.ids);
     drop_other_dicts(b);
 }
 

@@ -372,13 +372,13 @@ describe('a shopper\'s rights (export, consent --withdraw) and the agency\'s lea
     const lit = (t) => `'${t.replaceAll("'", "''")}'`;
     sql(db2, `INSERT INTO quotes (id, created_at, line, effective_date, request, response, consent_contact, consent_at) ` +
       `SELECT ${lit(plainId)}, created_at, line, effective_date, ${lit(JSON.stringify(body))}, response, 1, created_at FROM quotes WHERE id = ${lit(sealed.quote_id)}`);
-    // back to schema version 10, as the program before this one left it
-    sql(db2, 'ALTER TABLE quotes DROP COLUMN consent_withdrawn_at; PRAGMA user_version = 10;');
+    // back to schema version 10, as the program before withdrawals left it (and before pack_dicts.builtin, 12)
+    sql(db2, 'ALTER TABLE quotes DROP COLUMN consent_withdrawn_at; ALTER TABLE pack_dicts DROP COLUMN builtin; PRAGMA user_version = 10;');
     const ids = [sealed.quote_id, plainId].sort();
     let leads = await runCli(['leads', '--db', db2, '--format', 'ndjson']);
     assert.equal(leads.code, 0, leads.stderr);
     assert.deepEqual(leads.stdout.trim().split('\n').map((l) => JSON.parse(l).quote_id), ids);
-    assert.equal(sql(db2, 'PRAGMA user_version'), '11');
+    assert.equal(sql(db2, 'PRAGMA user_version'), '12');
     const out = JSON.parse((await runCli(['export', '--db', db2, '--email', dee.email])).stdout);
     assert.deepEqual(out.quotes.map((x) => x.quote_id).sort(), ids);
     assert.deepEqual(out.quotes.find((x) => x.quote_id === plainId).request, body);

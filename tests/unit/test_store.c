@@ -946,7 +946,93 @@ static bool file_holds(const char *path, const char *what)
     return ok;
 }
 
-/* Programs before this one kept the first response of each line as its
+/* Adds a row to pack_dicts in db as a program before this one could have
+ * left it, marked built in (1) or not (0), or in a database from before
+ * the column (-1); its id. */
+static int64_t add_dict_row(sqlite3 *db, const char *line, const char *dict, int builtin)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        builtin < 0
+                                            ? "INSERT INTO pack_dicts (line, dict) VALUES (?1, ?2)"
+                                            : "INSERT INTO pack_dicts (line, dict, builtin) "
+                                              "VALUES (?1, ?2, ?3)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, line, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, dict, (int)strlen(dict), SQLITE_STATIC);
+    if (builtin >= 0)
+        sqlite3_bind_int(st, 3, builtin);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    return sqlite3_last_insert_rowid(db);
+}
+
+/* Stores text as the response of quote id in db, packed against dictionary
+ * row dict_id (whose bytes are dict); the blob (malloc'd), *n bytes. */
+static unsigned char *pack_response_with(sqlite3 *db, const char *id, const char *text,
+                                         int64_t dict_id, const char *dict, int *n)
+{
+    store_dict d = {dict_id, (const unsigned char *)dict, (int)strlen(dict)};
+    store_packer *packer = store_packer_new();
+    assert_non_null(packer);
+    unsigned char *blob = store_pack(packer, text, strlen(text), &d, n);
+    store_packer_free(packer);
+    assert_non_null(blob);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "UPDATE quotes SET response = ?2 WHERE id = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, blob, *n, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_finalize(st);
+    return blob;
+}
+
+/* Whether quote id's response in the file at where is byte for byte blob. */
+static bool response_is(const char *where, const char *id, const unsigned char *blob, int n)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(where, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT response = ?2 FROM quotes WHERE id = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, blob, n, SQLITE_STATIC);
+    bool same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return same;
+}
+
+/* The pack_dicts row quote id's response is packed against; 0: none. */
+static int64_t response_dict_id(const char *where, const char *id)
+{
+    char sql[384];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce((SELECT d.id FROM pack_dicts d, quotes q WHERE q.id = '%s' AND "
+             "substr(q.response, 1, 4) = x'004D5135' AND hex(substr(q.response, 9, 8)) = "
+             "printf('%%02X%%02X000000000000', d.id %% 256, d.id / 256)), 0)",
+             id);
+    return count_in_file(where, sql);
+}
+
+/* A dictionary made of a real quote's response (what programs before
+ * afcd16f kept: a shopper's, which `forget` could not erase), with `tag`
+ * before it, to find it in the file. malloc'd. */
+static char *shopper_dict(const char *tag, const char *response)
+{
+    size_t n = strlen(tag) + strlen(response) + 1;
+    char *d = malloc(n);
+    assert_non_null(d);
+    snprintf(d, n, "%s%s", tag, response);
+    return d;
+}
+
+/* Programs before afcd16f kept the first response of each line as its
  * dictionary: a shopper's, which `forget` could not erase. Opening retires
  * every response dictionary that is not built in: the responses packed
  * against it are packed again against their line's, byte for byte the same
@@ -962,40 +1048,18 @@ static void t_sqlite_old_response_dicts_retired(void **state)
 
     /* as an older program left it: a shopper's response as the auto
      * dictionary, both responses packed against it */
-    size_t dlen = strlen(r1) + 32;
-    char *old = malloc(dlen);
-    assert_non_null(old);
-    snprintf(old, dlen, "MKshopperQz%s", r1);
+    char *old = shopper_dict("MKshopperQz", r1);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "INSERT INTO pack_dicts (line, dict) VALUES ('auto', ?1)",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_blob(st, 1, old, (int)strlen(old), SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-    store_dict d = {sqlite3_last_insert_rowid(db), (const unsigned char *)old, (int)strlen(old)};
-    store_packer *packer = store_packer_new();
+    int64_t old_id = add_dict_row(db, "auto", old, 0);
     const char *ids[2] = {id1, id2}, *texts[2] = {r1, r2};
     for (int i = 0; i < 2; i++) {
         int z = 0;
-        unsigned char *blob = store_pack(packer, texts[i], strlen(texts[i]), &d, &z);
-        assert_non_null(blob);
-        assert_int_equal(
-            sqlite3_prepare_v2(db, "UPDATE quotes SET response = ?2 WHERE id = ?1", -1, &st, NULL),
-            SQLITE_OK);
-        sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 2, blob, z, SQLITE_STATIC);
-        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-        sqlite3_finalize(st);
-        free(blob);
+        free(pack_response_with(db, ids[i], texts[i], old_id, old, &z));
     }
-    store_packer_free(packer);
     sqlite3_close(db);
     char got[64], sql[96];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM pack_dicts WHERE id = %lld", (long long)d.id);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pack_dicts WHERE id = %lld", (long long)old_id);
 
     s = open_store(f);
     assert_int_equal(count_on_file(f->where, sql), 0);
@@ -1012,6 +1076,185 @@ static void t_sqlite_old_response_dicts_retired(void **state)
     free(old);
     free(r1);
     free(r2);
+}
+
+/* An older program's built-in dictionary holds no shopper's text: opening
+ * keeps it, and rewrites none of the quotes packed against it (each byte for
+ * byte as it was), which read back exactly, after a reopen too; so an
+ * upgrade that brings new dictionaries rewrites no quote. A quote saved
+ * now is packed against this program's dictionary. A dictionary that was a
+ * real quote's response is still retired at the same open. */
+static void t_sqlite_older_builtin_dicts_kept(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    char *r1 = real_response("auto", '1'), *r2 = real_response("auto", '2');
+    char id1[64], id2[64], id3[64];
+    save_response(s, "auto", r1, id1);
+    save_response(s, "auto", r2, id2);
+    mq_store_close(s);
+    f->s = NULL;
+    char sql[160];
+    int64_t current = count_in_file(f->where, "SELECT id FROM pack_dicts WHERE line = 'auto'");
+    assert_true(current > 0);
+
+    /* an older program's auto dictionary (the examples' answers with other
+     * premiums), quote 1 packed against it; a shopper's, quote 2 */
+    char *older = real_response("auto", '8'), *shopper = shopper_dict("MKshopperQz", r2);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
+    int64_t older_id = add_dict_row(db, "auto", older, 1);
+    int64_t shopper_id = add_dict_row(db, "auto", shopper, 0);
+    int n1 = 0, n2 = 0;
+    unsigned char *b1 = pack_response_with(db, id1, r1, older_id, older, &n1);
+    free(pack_response_with(db, id2, r2, shopper_id, shopper, &n2));
+    sqlite3_close(db);
+
+    s = open_store(f);
+    assert_true(response_is(f->where, id1, b1, n1)); /* not rewritten */
+    assert_int_equal(response_dict_id(f->where, id1), older_id);
+    assert_reads_back(s, id1, r1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pack_dicts WHERE id = %lld AND builtin = 1",
+             (long long)older_id);
+    assert_int_equal(count_in_file(f->where, sql), 1);
+    /* the shopper's retired: quote 2 packed again against this program's */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pack_dicts WHERE id = %lld",
+             (long long)shopper_id);
+    assert_int_equal(count_in_file(f->where, sql), 0);
+    assert_int_equal(response_dict_id(f->where, id2), current);
+    assert_reads_back(s, id2, r2);
+    save_response(s, "auto", r1, id3);
+    assert_int_equal(response_dict_id(f->where, id3), current);
+    snprintf(sql, sizeof sql, "SELECT builtin FROM pack_dicts WHERE id = %lld", (long long)current);
+    assert_int_equal(count_in_file(f->where, sql), 1);
+
+    mq_store_close(s);
+    s = open_store(f);
+    assert_true(response_is(f->where, id1, b1, n1));
+    assert_reads_back(s, id1, r1);
+    assert_reads_back(s, id2, r2);
+    assert_reads_back(s, id3, r1);
+    mq_store_close(s);
+    f->s = NULL;
+    assert_false(file_holds(f->where, "MKshopperQz"));
+    free(b1);
+    free(older);
+    free(shopper);
+    free(r1);
+    free(r2);
+}
+
+/* The renters dictionary built into the programs of commits afcd16f to
+ * a0cbb7e (store_response_dicts.c then), as a database of theirs holds it. */
+static const char SHIPPED_RENTERS[] =
+    "{\"quote_id\":\"q_000000000000000000000000000000000000\",\"line\":\"renters\",\"e"
+    "ffective_date\":\"2026-05-01\",\"created_at\":\"0000-00-00T00:00:00Z\",\"results"
+    "\":[{\"carrier\":{\"id\":\"hearthstone\",\"name\":\"Hearthstone Mutual Fire Insura"
+    "nce Company\",\"rating\":\"A\"},\"plan\":{\"id\":\"hearthstone-oh-renters\",\"versio"
+    "n\":\"2026-03-01\"},\"status\":\"quoted\",\"premium\":{\"total\":134.0,\"fees\":10.0,"
+    "\"term_months\":12,\"monthly\":11.17,\"minimum_premium_applied\":false},\"cover"
+    "ages\":[{\"code\":\"property\",\"premium\":107.0,\"limits\":{\"personal_property\":"
+    "30000,\"deductible\":500}},{\"code\":\"liability\",\"premium\":13.0,\"limits\":{\"l"
+    "imit\":100000}},{\"code\":\"med_pay\",\"premium\":4.0,\"limits\":{\"limit\":1000}}]"
+    ",\"fees\":[{\"name\":\"Policy fee\",\"amount\":10.0}],\"reasons\":[],\"notes\":[],\"v"
+    "erifies\":[{\"check\":\"claims_history\",\"text\":\"Hearthstone confirms five ye"
+    "ars of claims with a CLUE loss-history report; water losses are checked "
+    "against the plumbing update dates on the application.\"},{\"check\":\"inspec"
+    "tion\",\"text\":\"Protective devices are confirmed with photos of the unit w"
+    "ithin 30 days of binding; the building's protection class with the ISO l"
+    "ookup.\"},{\"check\":\"insurance_score\",\"text\":\"An insurance score is ordere"
+    "d at binding where Ohio law allows; the quote assumes a standard tier.\"}"
+    "],\"elapsed_ms\":0},{\"carrier\":{\"id\":\"keystone\",\"name\":\"Keystone Mutual In"
+    "surance Company\",\"rating\":\"A++\"},\"plan\":{\"id\":\"keystone-oh-renters\",\"ver"
+    "sion\":\"2026-01-01\"},\"status\":\"quoted\",\"premium\":{\"total\":138.0,\"fees\":10"
+    ".0,\"term_months\":12,\"monthly\":11.5,\"minimum_premium_applied\":false},\"cov"
+    "erages\":[{\"code\":\"property\",\"premium\":110.0,\"limits\":{\"personal_property"
+    "\":30000,\"deductible\":500}},{\"code\":\"liability\",\"premium\":14.0,\"limits\":{"
+    "\"limit\":100000}},{\"code\":\"med_pay\",\"premium\":4.0,\"limits\":{\"limit\":1000}"
+    "}],\"fees\":[{\"name\":\"Policy fee\",\"amount\":10.0}],\"reasons\":[],\"notes\":[],"
+    "\"verifies\":[{\"check\":\"claims_history\",\"text\":\"Property claims of the las"
+    "t five years are confirmed with a CLUE loss-history report.\"},{\"check\":\""
+    "inspection\",\"text\":\"Smoke detectors, burglar alarm and sprinklers are co"
+    "nfirmed by photos of the unit within 30 days of binding.\"},{\"check\":\"ins"
+    "urance_score\",\"text\":\"A credit-based insurance score is ordered at bindi"
+    "ng where Ohio law allows; the quote assumes a standard score tier.\"}],\"e"
+    "lapsed_ms\":0},{\"carrier\":{\"id\":\"summit\",\"name\":\"Summit Direct Insurance "
+    "Company\",\"rating\":\"A+\"},\"plan\":{\"id\":\"summit-oh-renters\",\"version\":\"2026"
+    "-02-01\"},\"status\":\"quoted\",\"premium\":{\"total\":138.05,\"fees\":0.0,\"term_mo"
+    "nths\":12,\"monthly\":11.5,\"minimum_premium_applied\":false},\"coverages\":[{\""
+    "code\":\"property\",\"premium\":123.65,\"limits\":{\"personal_property\":30000,\"d"
+    "eductible\":500}},{\"code\":\"liability\",\"premium\":11.4,\"limits\":{\"limit\":10"
+    "0000}},{\"code\":\"med_pay\",\"premium\":3.0,\"limits\":{\"limit\":1000}}],\"fees\":"
+    "[],\"reasons\":[],\"notes\":[],\"verifies\":[{\"check\":\"claims_history\",\"text\":"
+    "\"Summit Direct confirms prior claims with a CLUE loss-history report bef"
+    "ore binding; the claims factor and eligibility follow the report.\"},{\"ch"
+    "eck\":\"inspection\",\"text\":\"Summit Direct asks for photos of the unit's sm"
+    "oke detectors, alarm panel and sprinkler heads within 30 days of binding"
+    ".\"},{\"check\":\"insurance_score\",\"text\":\"An insurance score is ordered at "
+    "binding where Ohio law allows; the online price assumes a standard score"
+    ".\"}],\"elapsed_ms\":0},{\"carrier\":{\"id\":\"lonestar\",\"name\":\"Lone Star Count"
+    "y Mutual\",\"rating\":\"A-\"},\"plan\":null,\"status\":\"unavailable\",\"coverages\":"
+    "[],\"fees\":[],\"reasons\":[\"Lone Star County Mutual does not write renters "
+    "insurance in OH\"],\"notes\":[],\"verifies\":[],\"elapsed_ms\":0}],\"tips\":[]}";
+
+/* A database from before pack_dicts marked its built-in rows (schema
+ * version 11): a response dictionary an earlier program had built in (the
+ * renters one above) is recognised by its digest and kept, its quotes byte
+ * for byte as they were; the rows of this program's dictionaries and of
+ * the requests' are marked built in; a dictionary that was a real quote's
+ * response is retired, as before. */
+static void t_sqlite_shipped_dicts_recognised(void **state)
+{
+    fixture *f = *state;
+    mq_store *s = open_store(f);
+    char *renters = real_response("renters", '1'), *autor = real_response("auto", '2');
+    char id1[64], id2[64];
+    save_response(s, "renters", renters, id1);
+    save_response(s, "auto", autor, id2);
+    mq_store_close(s);
+    f->s = NULL;
+
+    /* back to version 11, as a program of a0cbb7e left it */
+    char *shopper = shopper_dict("MKshopperQz", autor);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE pack_dicts DROP COLUMN builtin;"
+                                  "PRAGMA user_version = 11;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    int64_t shipped_id = add_dict_row(db, "renters", SHIPPED_RENTERS, -1);
+    int64_t shopper_id = add_dict_row(db, "auto", shopper, -1);
+    int n1 = 0, n2 = 0;
+    unsigned char *b1 = pack_response_with(db, id1, renters, shipped_id, SHIPPED_RENTERS, &n1);
+    free(pack_response_with(db, id2, autor, shopper_id, shopper, &n2));
+    sqlite3_close(db);
+
+    s = open_store(f);
+    assert_int_equal(mq_store_schema_version(s), mq_store_schema_latest());
+    assert_true(response_is(f->where, id1, b1, n1));
+    assert_int_equal(response_dict_id(f->where, id1), shipped_id);
+    assert_reads_back(s, id1, renters);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pack_dicts WHERE id = %lld AND builtin = 1",
+             (long long)shipped_id);
+    assert_int_equal(count_in_file(f->where, sql), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pack_dicts WHERE id = %lld",
+             (long long)shopper_id);
+    assert_int_equal(count_in_file(f->where, sql), 0);
+    assert_reads_back(s, id2, autor);
+    /* every row left is built in: this program's, the requests', the old renters */
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM pack_dicts WHERE builtin = 0"),
+                     0);
+    assert_int_equal(count_in_file(f->where, "SELECT count(*) FROM pack_dicts"),
+                     store_response_ndicts + 2);
+    mq_store_close(s);
+    f->s = NULL;
+    assert_false(file_holds(f->where, "MKshopperQz"));
+    free(b1);
+    free(shopper);
+    free(renters);
+    free(autor);
 }
 
 /* A sealed auto request as the server stores it: personal values null, a
@@ -1204,6 +1447,7 @@ static void t_sqlite_subjects_table(void **state)
              "DROP TRIGGER quotes_subject_saved; DROP TRIGGER quotes_subject_gone;"
              "DROP TABLE quote_subjects; CREATE INDEX quotes_subject ON quotes(subject);"
              "ALTER TABLE quotes DROP COLUMN consent_withdrawn_at;"
+             "ALTER TABLE pack_dicts DROP COLUMN builtin;"
              "PRAGMA user_version = %d;",
              SCHEMA_BEFORE_SUBJECTS);
     assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
@@ -1962,8 +2206,9 @@ static void t_records_paged(void **state)
     assert_int_equal(n, N);
 }
 
-/* A database from before withdrawals (schema version 11 - 1) gets the
- * column on open, and keeps its quotes and their consent. */
+/* A database from before withdrawals (schema version 10) gets the column
+ * on open, and the migrations after it, and keeps its quotes and their
+ * consent. */
 static void t_upgrades_to_withdrawals(void **state)
 {
     fixture *f = *state;
@@ -1973,7 +2218,6 @@ static void t_upgrades_to_withdrawals(void **state)
     save(s, &a.q);
     mq_store_close(s);
     f->s = NULL;
-    enum { BEFORE = 10 };
     if (f->pg) {
         assert_true(pg_admin(f->where, "ALTER TABLE quotes DROP COLUMN consent_withdrawn_at;"
                                        "DELETE FROM schema_migrations WHERE version > 10"));
@@ -1982,14 +2226,14 @@ static void t_upgrades_to_withdrawals(void **state)
         assert_int_equal(sqlite3_open(f->where, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db,
                                       "ALTER TABLE quotes DROP COLUMN consent_withdrawn_at;"
+                                      "ALTER TABLE pack_dicts DROP COLUMN builtin;"
                                       "PRAGMA user_version = 10;",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
         sqlite3_close(db);
     }
-    assert_int_equal(mq_store_schema_latest(), BEFORE + 1);
     s = open_store(f);
-    assert_int_equal(mq_store_schema_version(s), BEFORE + 1);
+    assert_int_equal(mq_store_schema_version(s), mq_store_schema_latest());
     seen_records r = record(s, a.q.id);
     assert_true(r.r[0].consent);
     assert_string_equal(r.r[0].consent_at, "2026-11-29T10:15:02Z");
@@ -2075,6 +2319,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_sqlite_packed_ahead, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_old_response_dicts_retired, setup_sqlite,
                                         teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_older_builtin_dicts_kept, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_shipped_dicts_recognised, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_requests_packed_with_fixed_dictionary,
                                         setup_sqlite, teardown),
     };
