@@ -65,7 +65,8 @@ typedef struct mq_store_quote {
 typedef struct mq_store_options {
     /* PostgreSQL: connections kept open (each with its statements prepared
      * once); 0 means 8. Reads borrow one; each writer thread borrows one
-     * per commit. Ignored by SQLite (one connection). */
+     * per commit. Ignored by SQLite (one connection writes; two read-only
+     * ones read quotes by id, mq_store_get). */
     int pool_size;
     /* PostgreSQL: threads committing saves in parallel, each by group
      * commit; 0 means 2 (at most pool_size). SQLite always has one. */

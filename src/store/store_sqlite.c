@@ -2,15 +2,18 @@
  *
  * One connection, opened in WAL mode with synchronous=FULL so a committed
  * quote survives a crash; calls are serialised by `lock` (store.c's single
- * writer thread and every reader share it). A second connection belongs to
- * the checkpointer thread, which copies the WAL into the database outside
- * the commits (below). The schema is versioned in
- * PRAGMA user_version and migrated at open inside BEGIN IMMEDIATE, so two
- * processes opening a new file at once migrate it once. Statements are
- * prepared once; their parameters are bound by name ($1, $2...) since
- * SQLite numbers named parameters in order of appearance. An I/O error,
- * a full disk or corruption is STORE_FATAL: store.c then refuses writes;
- * so is a database file moved, replaced or deleted under the process.
+ * writer thread and the other calls share it). A saved quote read by id
+ * runs on read-only connections of their own instead, which WAL lets read
+ * the last committed state while a commit is under way (reads apart,
+ * below). Another connection belongs to the checkpointer thread, which
+ * copies the WAL into the database outside the commits (below). The
+ * schema is versioned in PRAGMA user_version and migrated at open inside
+ * BEGIN IMMEDIATE, so two processes opening a new file at once migrate it
+ * once. Statements are prepared once; their parameters are bound by name
+ * ($1, $2...) since SQLite numbers named parameters in order of
+ * appearance. An I/O error, a full disk or corruption is STORE_FATAL:
+ * store.c then refuses writes; so is a database file moved, replaced or
+ * deleted under the process.
  */
 #include "store_backend.h"
 
@@ -74,6 +77,22 @@ typedef struct sq_dict {
     bool fixed;    /* one of this program's built-in dictionaries */
 } sq_dict;
 
+/* A read-only connection of its own for reads of a quote by id (reads
+ * apart, below): its statements, and the dictionaries other than the
+ * built-in ones that it has read (their bytes malloc'd). */
+typedef struct reader {
+    sqlite3 *db;
+    sqlite3_stmt *select;      /* ST_SELECT */
+    sqlite3_stmt *dict_select; /* a pack_dicts row by id */
+    store_dict *dicts;         /* ndicts of cap */
+    int ndicts, cap;
+    bool busy; /* taken by a read (readers_lock) */
+} reader;
+
+/* The readers opened with the store: as many as the server's read threads
+ * (mq-read); a read finding them all taken waits for one. */
+enum { READERS = 2 };
+
 enum { MAX_PARAMS = 16 }; /* $1..$16 at most in a statement */
 _Static_assert((int)STORE_QUOTE_COLS <= (int)MAX_PARAMS, "a quote's columns are parameters");
 
@@ -112,6 +131,12 @@ typedef struct sq {
     store_packer **packers;       /* every thread's, npackers of them */
     int npackers;
     checkpointer ck;
+    /* reads of a quote by id, each on a reader of its own (take_reader);
+     * nreaders 0 (read-only store, no WAL): on db under lock, as the rest */
+    reader readers[READERS];
+    int nreaders;
+    pthread_mutex_t readers_lock; /* guards each reader's busy */
+    pthread_cond_t reader_freed;
 } sq;
 
 static void set_err(char *err, size_t errlen, const char *what, sqlite3 *db)
@@ -240,6 +265,9 @@ static bool set_up(sqlite3 *db, int *version, char *err, size_t errlen)
     }
 }
 
+/* A dictionary's row by id (?1): its line, its bytes. */
+static const char DICT_SELECT[] = "SELECT line, dict FROM pack_dicts WHERE id = ?1";
+
 /* Notes where statement `which` has its parameters $1..$MAX_PARAMS. */
 static void find_params(sq *b, store_stmt which)
 {
@@ -278,8 +306,8 @@ static bool prepare_all(sq *b, char *err, size_t errlen)
         }
         find_params(b, (store_stmt)i);
     }
-    if (sqlite3_prepare_v3(b->db, "SELECT line, dict FROM pack_dicts WHERE id = ?1", -1,
-                           SQLITE_PREPARE_PERSISTENT, &b->dict_select, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(b->db, DICT_SELECT, -1, SQLITE_PREPARE_PERSISTENT, &b->dict_select,
+                           NULL) != SQLITE_OK) {
         set_err(err, errlen, "prepare", b->db);
         return false;
     }
@@ -402,12 +430,17 @@ static void stop_checkpointer(checkpointer *ck)
     ck->db = NULL;
 }
 
+static void close_readers(sq *b); /* reads apart, below */
+
 static void sq_close(void *h)
 {
     sq *b = h;
     if (!b)
         return;
-    stop_checkpointer(&b->ck); /* first: closing the last connection checkpoints */
+    /* first: closing the last connection checkpoints; callers stop
+     * reading before they close */
+    close_readers(b);
+    stop_checkpointer(&b->ck);
     for (int i = 0; i < ST_NSTMT; i++)
         sqlite3_finalize(b->st[i]);
     sqlite3_finalize(b->dict_select);
@@ -421,6 +454,8 @@ static void sq_close(void *h)
         store_packer_free(b->packers[i]);
     free(b->packers);
     pthread_mutex_destroy(&b->packers_lock);
+    pthread_cond_destroy(&b->reader_freed);
+    pthread_mutex_destroy(&b->readers_lock);
     sqlite3_close(b->db);
     pthread_mutex_destroy(&b->lock);
     free(b->path);
@@ -586,6 +621,7 @@ static bool open_read_only(sq *b, const char *path, int *version, char *err, siz
 static void open_dicts(sq *b); /* with the packed texts, below */
 static void snapshot_fixed_dicts(sq *b);
 static void retire_dicts(sq *b);
+static void open_readers(sq *b, const char *path);
 
 static void *sq_open(const char *path, const mq_store_options *o, int *version, char *err,
                      size_t errlen)
@@ -598,6 +634,8 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
     }
     pthread_mutex_init(&b->lock, NULL);
     pthread_mutex_init(&b->packers_lock, NULL);
+    pthread_mutex_init(&b->readers_lock, NULL);
+    pthread_cond_init(&b->reader_freed, NULL);
     if (!(b->path = strdup(path))) {
         set_err(err, errlen, "open", NULL);
         goto fail;
@@ -652,8 +690,10 @@ static void *sq_open(const char *path, const mq_store_options *o, int *version, 
     if (!b->read_only)
         retire_dicts(b);
     snapshot_fixed_dicts(b);
-    if (!b->read_only)
+    if (!b->read_only) {
         start_checkpointer(b, path);
+        open_readers(b, path);
+    }
     return b;
 fail:
     sq_close(b);
@@ -848,6 +888,25 @@ static const store_dict *dict_for_response(const sq *b, const mq_store_quote *q,
     return q->response && len >= PACK_MIN ? fixed_dict(b, q->line) : NULL;
 }
 
+/* Row `id` of pack_dicts read through st (DICT_SELECT): its bytes,
+ * malloc'd, *n of them, its line in line (16 bytes); NULL when there is no
+ * such row, it is too long or memory ran out. */
+static unsigned char *read_dict(sqlite3_stmt *st, int64_t id, char line[16], size_t *n)
+{
+    sqlite3_bind_int64(st, 1, id);
+    unsigned char *bytes = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *n = (size_t)sqlite3_column_bytes(st, 1);
+        bytes = *n <= STORE_DICT_MAX ? malloc(*n ? *n : 1) : NULL;
+        if (bytes && *n)
+            memcpy(bytes, sqlite3_column_blob(st, 1), *n);
+        const char *l = (const char *)sqlite3_column_text(st, 0);
+        snprintf(line, 16, "%s", l ? l : "");
+    }
+    done_with(st);
+    return bytes;
+}
+
 /* Dictionary `id`, read from pack_dicts the first time; NULL when there is
  * no such dictionary or memory ran out. */
 static const store_dict *dict_by_id(sq *b, int64_t id)
@@ -855,20 +914,10 @@ static const store_dict *dict_by_id(sq *b, int64_t id)
     for (int i = 0; i < b->ndicts; i++)
         if (b->dicts[i].d.id == id)
             return &b->dicts[i].d;
-    sqlite3_stmt *st = b->dict_select;
-    sqlite3_bind_int64(st, 1, id);
-    const sq_dict *d = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        size_t n = (size_t)sqlite3_column_bytes(st, 1);
-        unsigned char *bytes = malloc(n ? n : 1);
-        if (bytes && n <= STORE_DICT_MAX) {
-            if (n)
-                memcpy(bytes, sqlite3_column_blob(st, 1), n);
-            d = keep_dict(b, id, (const char *)sqlite3_column_text(st, 0), bytes, n);
-        } else
-            free(bytes);
-    }
-    done_with(st);
+    char line[sizeof b->dicts[0].line];
+    size_t n;
+    unsigned char *bytes = read_dict(b->dict_select, id, line, &n);
+    const sq_dict *d = bytes ? keep_dict(b, id, line, bytes, n) : NULL;
     return d ? &d->d : NULL;
 }
 
@@ -1113,14 +1162,29 @@ static void retire_dicts(sq *b)
     drop_other_dicts(b);
 }
 
+/* Where the dictionaries a packed column names are found: the writer's
+ * connection (r NULL, under lock), or reader r's (reads apart). */
+typedef struct dict_source {
+    sq *b;
+    reader *r;
+} dict_source;
+
+static const store_dict *reader_dict(const sq *b, reader *r, int64_t id);
+
 /* The text of a packed column, malloc'd; NULL when it does not unpack. */
-static char *unpack_column(sq *b, const unsigned char *blob, size_t n, size_t *len)
+static char *unpack_from(dict_source src, const unsigned char *blob, size_t n, size_t *len)
 {
     int64_t id;
     const store_dict *d = NULL;
-    if (store_packed_dict_id(blob, n, &id) && !(d = dict_by_id(b, id)))
+    if (store_packed_dict_id(blob, n, &id) &&
+        !(d = src.r ? reader_dict(src.b, src.r, id) : dict_by_id(src.b, id)))
         return NULL;
     return store_unpack(blob, n, d, len);
+}
+
+static char *unpack_column(sq *b, const unsigned char *blob, size_t n, size_t *len)
+{
+    return unpack_from((dict_source){b, NULL}, blob, n, len);
 }
 
 /* The buffers of one statement's packed parameters, freed once it ran. */
@@ -1382,49 +1446,200 @@ static store_rc sq_erase_old_versions(void *h, char *err, size_t errlen)
     return out;
 }
 
-static store_rc sq_query(void *h, store_stmt st, const char *const *params, int nparams,
-                         store_row_fn row, void *arg, char *err, size_t errlen)
+/* Steps q to its end, calling row for every row with its packed columns
+ * unpacked (dictionaries from src); SQLITE_DONE or SQLite's error, *bad
+ * set when a text did not unpack (no more rows are then read). */
+static int each_row(sqlite3_stmt *q, dict_source src, store_row_fn row, void *arg, bool *bad)
 {
-    sq *b = h;
-    sqlite3_stmt *q = b->st[st];
-    store_rc out = STORE_OK;
-    pthread_mutex_lock(&b->lock);
-    packs p;
-    bind_all(b, st, params, NULL, nparams, NULL, NULL, &p);
     int rc = SQLITE_DONE, ncols = sqlite3_column_count(q);
-    bool bad = false;
-    while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    *bad = false;
+    while (!*bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         const char *cols[STORE_QUOTE_COLS];
         size_t lens[STORE_QUOTE_COLS];
         char *unpacked[STORE_QUOTE_COLS] = {0};
         for (int c = 0; c < ncols && c < STORE_QUOTE_COLS; c++) {
             if (sqlite3_column_type(q, c) == SQLITE_BLOB) {
-                unpacked[c] = unpack_column(b, sqlite3_column_blob(q, c),
-                                            (size_t)sqlite3_column_bytes(q, c), &lens[c]);
+                unpacked[c] = unpack_from(src, sqlite3_column_blob(q, c),
+                                          (size_t)sqlite3_column_bytes(q, c), &lens[c]);
                 cols[c] = unpacked[c];
-                bad |= !unpacked[c];
+                *bad |= !unpacked[c];
                 continue;
             }
             cols[c] = (const char *)sqlite3_column_text(q, c);
             lens[c] = (size_t)sqlite3_column_bytes(q, c);
         }
-        if (!bad)
+        if (!*bad)
             row(arg, cols, lens, ncols < STORE_QUOTE_COLS ? ncols : STORE_QUOTE_COLS);
         for (int c = 0; c < STORE_QUOTE_COLS; c++)
             free(unpacked[c]);
     }
+    return rc;
+}
+
+/* What a query's end (each_row) on db means: a failed read does not fail
+ * the store. */
+static store_rc read_outcome(const sq *b, sqlite3 *db, int rc, bool bad, char *err, size_t errlen)
+{
     if (bad) {
         snprintf(err, errlen, "read: a stored text does not unpack (corrupt or out of memory)");
         name_file(b->path, err, errlen);
-        out = STORE_ERROR;
-    } else if (rc != SQLITE_DONE) {
-        set_err(err, errlen, "read", b->db);
-        name_file(b->path, err, errlen);
-        out = STORE_ERROR; /* a failed read does not fail the store */
+        return STORE_ERROR;
     }
+    if (rc != SQLITE_DONE) {
+        set_err(err, errlen, "read", db);
+        name_file(b->path, err, errlen);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+static store_rc read_apart(sq *b, const char *id, store_row_fn row, void *arg, char *err,
+                           size_t errlen);
+
+static store_rc sq_query(void *h, store_stmt st, const char *const *params, int nparams,
+                         store_row_fn row, void *arg, char *err, size_t errlen)
+{
+    sq *b = h;
+    if (st == ST_SELECT && nparams == 1 && b->nreaders > 0)
+        return read_apart(b, params[0], row, arg, err, errlen);
+    sqlite3_stmt *q = b->st[st];
+    pthread_mutex_lock(&b->lock);
+    packs p;
+    bind_all(b, st, params, NULL, nparams, NULL, NULL, &p);
+    bool bad;
+    int rc = each_row(q, (dict_source){b, NULL}, row, arg, &bad);
+    store_rc out = read_outcome(b, b->db, rc, bad, err, errlen);
     done_with(q);
     packs_free(&p);
     pthread_mutex_unlock(&b->lock);
+    return out;
+}
+
+/* ---- Reads apart from the writer ------------------------------------------
+ *
+ * A saved quote read by id (mq_store_get: GET /v1/quotes/{id} and its
+ * worksheets) runs on a reader: a connection of its own, opened
+ * read-only, not the writer's under `lock`. In WAL mode a reader sees the
+ * last committed state while a commit is under way, so a read does not
+ * wait behind a long commit or a stalled fsync, nor behind a forget. The
+ * READERS connections are opened with the store; a read takes one that is
+ * free, or waits for one (reads are short: no read waits on the writer).
+ * Each reader keeps its own statements, and the dictionaries other than
+ * the built-in ones it has read (an older program's, read by id as
+ * dict_by_id does); the built-in ones come from the snapshot (`fixed`),
+ * which never changes after open. A store opened read-only, or whose
+ * readers could not all be opened (no WAL), reads on `db` under `lock`. A
+ * reader ends its read transaction with each read (done_with), so it never
+ * holds a checkpoint back. */
+
+static void close_reader(reader *r)
+{
+    sqlite3_finalize(r->select);
+    sqlite3_finalize(r->dict_select);
+    for (int i = 0; i < r->ndicts; i++)
+        free((void *)r->dicts[i].bytes);
+    free(r->dicts);
+    sqlite3_close(r->db);
+    memset(r, 0, sizeof(*r));
+}
+
+static bool open_reader(reader *r, const char *path)
+{
+    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL) !=
+        SQLITE_OK)
+        return false;
+    sqlite3_busy_timeout(r->db, 5000);
+    return in_wal_mode(r->db) &&
+           sqlite3_prepare_v3(r->db, store_sql[ST_SELECT], -1, SQLITE_PREPARE_PERSISTENT,
+                              &r->select, NULL) == SQLITE_OK &&
+           sqlite3_prepare_v3(r->db, DICT_SELECT, -1, SQLITE_PREPARE_PERSISTENT, &r->dict_select,
+                              NULL) == SQLITE_OK;
+}
+
+/* Opens the readers; when one cannot be, none is kept (nothing fails:
+ * reads share the writer's connection). */
+static void open_readers(sq *b, const char *path)
+{
+    for (int i = 0; i < READERS; i++)
+        if (!open_reader(&b->readers[i], path)) {
+            for (int j = 0; j <= i; j++)
+                close_reader(&b->readers[j]);
+            return;
+        }
+    b->nreaders = READERS;
+}
+
+static void close_readers(sq *b)
+{
+    for (int i = 0; i < b->nreaders; i++)
+        close_reader(&b->readers[i]);
+    b->nreaders = 0;
+}
+
+static reader *take_reader(sq *b)
+{
+    pthread_mutex_lock(&b->readers_lock);
+    reader *r = NULL;
+    for (;;) {
+        for (int i = 0; !r && i < b->nreaders; i++)
+            if (!b->readers[i].busy)
+                r = &b->readers[i];
+        if (r)
+            break;
+        pthread_cond_wait(&b->reader_freed, &b->readers_lock);
+    }
+    r->busy = true;
+    pthread_mutex_unlock(&b->readers_lock);
+    return r;
+}
+
+static void give_reader(sq *b, reader *r)
+{
+    pthread_mutex_lock(&b->readers_lock);
+    r->busy = false;
+    pthread_cond_signal(&b->reader_freed);
+    pthread_mutex_unlock(&b->readers_lock);
+}
+
+/* Dictionary `id` for reader r: a built-in one from the snapshot, else
+ * one r read before, else read now; NULL when there is none or memory ran
+ * out. */
+static const store_dict *reader_dict(const sq *b, reader *r, int64_t id)
+{
+    for (int i = 0; i < b->nfixed; i++)
+        if (b->fixed[i].d.id == id)
+            return &b->fixed[i].d;
+    for (int i = 0; i < r->ndicts; i++)
+        if (r->dicts[i].id == id)
+            return &r->dicts[i];
+    if (r->ndicts == r->cap) {
+        int cap = r->cap ? 2 * r->cap : 4;
+        store_dict *more = realloc(r->dicts, (size_t)cap * sizeof(*more));
+        if (!more)
+            return NULL;
+        r->dicts = more;
+        r->cap = cap;
+    }
+    char line[16];
+    size_t n;
+    unsigned char *bytes = read_dict(r->dict_select, id, line, &n);
+    if (!bytes)
+        return NULL;
+    r->dicts[r->ndicts] = (store_dict){.id = id, .bytes = bytes, .len = (int)n};
+    return &r->dicts[r->ndicts++];
+}
+
+/* ST_SELECT of quote id on a reader. */
+static store_rc read_apart(sq *b, const char *id, store_row_fn row, void *arg, char *err,
+                           size_t errlen)
+{
+    reader *r = take_reader(b);
+    sqlite3_bind_text(r->select, 1, id, -1, SQLITE_STATIC);
+    bool bad;
+    int rc = each_row(r->select, (dict_source){b, r}, row, arg, &bad);
+    store_rc out = read_outcome(b, r->db, rc, bad, err, errlen);
+    done_with(r->select);
+    give_reader(b, r);
     return out;
 }
 

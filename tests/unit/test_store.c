@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1717,12 +1718,16 @@ static void t_sqlite_errors_name_the_file(void **state)
 }
 
 /* A VFS that forwards to the default one, but whose fsync fails while
- * `failing` is set: how a disk error looks to SQLite. */
+ * `failing` is set: how a disk error looks to SQLite; and with `stall` at
+ * STALL_ARMED, the next fsync hangs (STALL_HELD) until `stall` is put back
+ * to STALL_OFF: a disk that does not answer. */
+enum { STALL_OFF, STALL_ARMED, STALL_HELD };
 static struct {
     sqlite3_vfs vfs, *real;
     sqlite3_io_methods methods;
     const sqlite3_io_methods *real_methods;
     bool failing;
+    atomic_int stall;
 } shim;
 
 typedef struct shim_file {
@@ -1751,6 +1756,10 @@ static int s_sync(sqlite3_file *f, int flags)
 {
     if (shim.failing)
         return SQLITE_IOERR_FSYNC;
+    int armed = STALL_ARMED;
+    if (atomic_compare_exchange_strong(&shim.stall, &armed, STALL_HELD))
+        while (atomic_load(&shim.stall) == STALL_HELD)
+            usleep(1000);
     return REAL(f)->pMethods->xSync(REAL(f), flags);
 }
 static int s_size(sqlite3_file *f, sqlite3_int64 *n)
@@ -1866,6 +1875,84 @@ static void t_sqlite_fsync_failure_fails_store(void **state)
     assert_true(present(s, a.q.id));
     assert_false(present(s, b.q.id));
     assert_int_equal(mq_store_count(s), 1);
+}
+
+/* A save or a read on a thread of its own, and whether it has ended. */
+typedef struct store_call {
+    mq_store *s;
+    const char *id;          /* a read: of this quote */
+    const mq_store_quote *q; /* a save: this quote */
+    const char *response;    /* a read: the response it is to find */
+    int found;               /* a read: mq_store_get's answer; a save: 1 saved */
+    bool same;               /* a read: the response found is `response` */
+    atomic_bool ended;
+} store_call;
+
+static void *call_store(void *arg)
+{
+    store_call *c = arg;
+    char err[256];
+    if (c->q) {
+        c->found = mq_store_save(c->s, c->q, err, sizeof err);
+    } else {
+        mq_store_loaded l;
+        c->found = mq_store_get(c->s, c->id, &l, err, sizeof err);
+        c->same = c->found == 1 && strcmp(l.q.response, c->response) == 0;
+        if (c->found == 1)
+            mq_store_loaded_free(&l);
+    }
+    atomic_store(&c->ended, true);
+    return NULL;
+}
+
+/* Whether flag is set within ms milliseconds. */
+static bool within(atomic_bool *flag, int ms)
+{
+    for (int i = 0; i < ms && !atomic_load(flag); i++)
+        usleep(1000);
+    return atomic_load(flag);
+}
+
+/* A commit waits in an fsync the disk does not answer, the writer's lock
+ * held: a read of a quote saved before answers at once (its own read-only
+ * connection, the last committed state), its response packed against a
+ * dictionary read back whole; the quote being saved is not there yet.
+ * Once the disk answers, the save ends and the quote reads. */
+static void t_sqlite_reads_during_stalled_commit(void **state)
+{
+    fixture *f = *state;
+    shim_install();
+    shim.failing = false;
+    mq_store *s = open_store(f);
+    char *response = real_response("auto", '3'), id[64];
+    save_response(s, "auto", response, id);
+    sample b;
+    make_sample(&b, 2, NULL, "k1");
+    atomic_store(&shim.stall, STALL_ARMED);
+    store_call saving = {.s = s, .q = &b.q}, reading = {.s = s, .id = id, .response = response};
+    store_call unsaved = {.s = s, .id = b.q.id, .response = b.response};
+    pthread_t th[3];
+    assert_int_equal(pthread_create(&th[0], NULL, call_store, &saving), 0);
+    for (int i = 0; i < 5000 && atomic_load(&shim.stall) != STALL_HELD; i++)
+        usleep(1000);
+    bool stalled = atomic_load(&shim.stall) == STALL_HELD;
+    assert_int_equal(pthread_create(&th[1], NULL, call_store, &reading), 0);
+    assert_int_equal(pthread_create(&th[2], NULL, call_store, &unsaved), 0);
+    bool read = within(&reading.ended, 2000), not_yet = within(&unsaved.ended, 2000);
+    bool still = atomic_load(&shim.stall) == STALL_HELD && !atomic_load(&saving.ended);
+    atomic_store(&shim.stall, STALL_OFF); /* the disk answers: every call ends */
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    assert_true(stalled);
+    assert_true(read);    /* not behind the commit */
+    assert_true(not_yet); /* nor this one */
+    assert_true(still);   /* the commit was still stalled meanwhile */
+    assert_int_equal(reading.found, 1);
+    assert_true(reading.same);
+    assert_int_equal(unsaved.found, 0); /* the last committed state */
+    assert_int_equal(saving.found, 1);
+    assert_stored(s, b.q.id, b.request, b.response);
+    free(response);
 }
 
 /* ---- PostgreSQL only ----------------------------------------------------- */
@@ -2312,6 +2399,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_sqlite_subject_row_replaced_after_renumbering,
                                         setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_fsync_failure_fails_store, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(t_sqlite_reads_during_stalled_commit, setup_sqlite,
+                                        teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_wal_stays_bounded, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_large_texts_packed, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(t_sqlite_responses_packed_with_dictionary, setup_sqlite,
