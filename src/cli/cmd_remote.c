@@ -31,11 +31,14 @@ static bool on_answer(void *arg, const mq_remote_answer *ans)
 {
     waiter *w = arg;
     const mq_remote_carrier *c = &w->reg->carriers[ans->carrier];
+    bool ok = mq_remote_answer_result(ans, w->in, c, w->e, w->a, &w->res[w->n++]);
     /* the result gives the shopper's reason; the operator running the
-     * command sees what exactly failed, as the server's log does */
-    if (ans->detail)
-        fprintf(stderr, "multiquote: %s (%s): %s\n", c->name, c->id, ans->detail);
-    return mq_remote_answer_result(ans, w->in, c, w->e, w->a, &w->res[w->n++]);
+     * command sees what exactly failed (curl's error, the field an answer
+     * broke), as the server's log does */
+    const char *detail = mq_remote_answer_detail(ans);
+    if (detail)
+        fprintf(stderr, "multiquote: %s (%s): %s\n", c->name, c->id, detail);
+    return ok;
 }
 
 static void on_done(void *arg)

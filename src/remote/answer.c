@@ -7,10 +7,11 @@
  * every coverage is one of the line's, sits on a vehicle the request has
  * and is listed once, the total is the coverages plus the fees, and a term
  * life premium is for the request's payment period, and a plan digest, when
- * sent, is hex. Anything else makes
- * the result an error that names the field, so a broken carrier never
- * shows the shopper a wrong price. The accepted answer becomes an engine
- * result (arena strings), written out like a local one.
+ * sent, is hex. Anything else makes the result an error, so a broken
+ * carrier never shows the shopper a wrong price: the shopper reads a
+ * neutral reason, the operator (the server's log, the command line's
+ * stderr) the field and what is wrong with it. The accepted answer becomes
+ * an engine result (arena strings), written out like a local one.
  */
 #include "remote.h"
 #include "jsontext.h"
@@ -456,18 +457,27 @@ bool mq_remote_answer_result(const mq_remote_answer *ans, const mq_input *in,
 {
     bool ok = true;
     if (ans->status == MQ_QUOTED) {
-        char why[300], reason[400];
+        char why[300];
         ok = mq_remote_result_parse(ans->body, ans->body_len, in, c, a, out, why, sizeof why) &&
              mq_remote_plan_is_its_own(e, c, out, why, sizeof why);
         if (!ok) {
-            snprintf(reason, sizeof reason, "the carrier's answer breaks the protocol: %s", why);
-            mq_remote_result_status(c, MQ_ERROR, reason, a, out);
+            /* the field path and parser message are the operator's: they
+             * tell a shopper nothing but that this carrier gave no quote */
+            mq_remote_result_status(c, MQ_ERROR, MQ_REMOTE_NEUTRAL_REASON, a, out);
             if (ans->broke && ans->brokelen)
-                snprintf(ans->broke, ans->brokelen, "%s", reason);
+                snprintf(ans->broke, ans->brokelen, "the carrier's answer breaks the protocol: %s",
+                         why);
         }
     } else {
         mq_remote_result_status(c, ans->status, ans->reason, a, out);
     }
     out->elapsed_ns = ans->elapsed_ns;
     return ok;
+}
+
+const char *mq_remote_answer_detail(const mq_remote_answer *ans)
+{
+    if (ans->detail)
+        return ans->detail;
+    return ans->broke && *ans->broke ? ans->broke : NULL;
 }

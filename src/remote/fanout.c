@@ -70,6 +70,7 @@ typedef struct carrier_state {
     /* read by other threads */
     atomic_int state, failures_in_row;
     atomic_long calls, failures, timeouts, skipped, connections, in_flight_now;
+    atomic_long errors[MQ_REMOTE_FAIL_KINDS]; /* the failures by kind */
     atomic_long latency[MQ_REMOTE_LAT_BUCKETS + 1];
     atomic_long latency_sum_us;
 } carrier_state;
@@ -213,6 +214,8 @@ static void answer_with(mq_remote *r, slot *s, mq_status status, const char *rea
         note_latency(cs, a.elapsed_ns);
         if (!ok)
             atomic_fetch_add(status == MQ_TIMEOUT ? &cs->timeouts : &cs->failures, 1);
+        if (!ok && status == MQ_QUOTED) /* a 200 whose body broke the protocol */
+            atomic_fetch_add(&cs->errors[MQ_REMOTE_FAIL_PROTOCOL], 1);
         mq_breaker_state before = cs->breaker.state;
         mq_breaker_record(&cs->breaker, ok, rc, t / 1000000);
         publish_breaker(cs);
@@ -442,24 +445,31 @@ static void start_waiting(mq_remote *r, int carrier)
     }
 }
 
-/* Why a call failed: `out` for the shopper (saved in the quote's result and
- * shown to whoever holds its id), `detail` for the operator's log, or ""
- * when `out` says it all. curl's error names the carrier's host or
- * address ("Failed to connect to rating.carrier.internal port 8443"), and
- * a redirect's target is a URL of the carrier's own network: neither is
- * the shopper's business, both are what the operator needs. */
-static void describe_failure(CURL *e, slot *s, CURLcode rc, long http, char *out, size_t n,
-                             char *detail, size_t dn)
+/* Why a call failed, and its kind: `out` for the shopper (saved in the
+ * quote's result and shown to whoever holds its id), `detail` for the
+ * operator's log, or "" when `out` says it all. curl's error names the
+ * carrier's host or address ("Failed to connect to rating.carrier.internal
+ * port 8443"), a redirect's target is a URL of the carrier's own network,
+ * and an answer too large breaks the protocol as a malformed one does:
+ * none is the shopper's business, all are what the operator needs. */
+static mq_remote_failure describe_failure(CURL *e, slot *s, CURLcode rc, long http, char *out,
+                                          size_t n, char *detail, size_t dn)
 {
     char *to = NULL;
     *detail = '\0';
     if (s->too_big) {
-        snprintf(out, n, "answer larger than %d bytes", MQ_REMOTE_BODY_MAX);
-    } else if (rc != CURLE_OK) {
+        snprintf(out, n, "%s", MQ_REMOTE_NEUTRAL_REASON);
+        snprintf(detail, dn, "the carrier's answer breaks the protocol: larger than %d bytes",
+                 MQ_REMOTE_BODY_MAX);
+        return MQ_REMOTE_FAIL_TOO_LARGE;
+    }
+    if (rc != CURLE_OK) {
         snprintf(out, n, "no answer from the carrier: the connection to it failed");
         snprintf(detail, dn, "transport: %s", *s->errbuf ? s->errbuf : curl_easy_strerror(rc));
-    } else if (http >= 300 && http < 400 &&
-               curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &to) == CURLE_OK && to) {
+        return MQ_REMOTE_FAIL_CONNECTION;
+    }
+    if (http >= 300 && http < 400 && curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &to) == CURLE_OK &&
+        to) {
         /* not followed (the registry's url is the one asked, its auth
          * header sent nowhere else): the operator needs where it points,
          * typically the https:// of an http:// url */
@@ -469,6 +479,7 @@ static void describe_failure(CURL *e, slot *s, CURLcode rc, long http, char *out
     } else {
         snprintf(out, n, "HTTP %ld from the carrier", http);
     }
+    return MQ_REMOTE_FAIL_HTTP;
 }
 
 static void on_transfer_done(mq_remote *r, CURL *e, CURLcode code)
@@ -495,7 +506,9 @@ static void on_transfer_done(mq_remote *r, CURL *e, CURLcode code)
         answer(r, s, MQ_TIMEOUT, reason, true);
     } else if (code != CURLE_OK || http != 200 || s->too_big) {
         char detail[CURL_ERROR_SIZE + 400];
-        describe_failure(e, s, code, http, reason, sizeof reason, detail, sizeof detail);
+        mq_remote_failure kind =
+            describe_failure(e, s, code, http, reason, sizeof reason, detail, sizeof detail);
+        atomic_fetch_add(&r->cs[s->carrier].errors[kind], 1);
         release_transfer(r, s);
         answer_with(r, s, MQ_ERROR, reason, *detail ? detail : NULL, true);
     } else {
@@ -794,4 +807,23 @@ void mq_remote_get_stats(mq_remote *r, int carrier, mq_remote_stats *out)
     };
     for (int b = 0; b <= MQ_REMOTE_LAT_BUCKETS; b++)
         out->latency[b] = atomic_load(&cs->latency[b]);
+    for (int k = 0; k < MQ_REMOTE_FAIL_KINDS; k++)
+        out->errors[k] = atomic_load(&cs->errors[k]);
+}
+
+const char *mq_remote_failure_name(mq_remote_failure k)
+{
+    switch (k) {
+    case MQ_REMOTE_FAIL_CONNECTION:
+        return "connection";
+    case MQ_REMOTE_FAIL_HTTP:
+        return "http_status";
+    case MQ_REMOTE_FAIL_TOO_LARGE:
+        return "too_large";
+    case MQ_REMOTE_FAIL_PROTOCOL:
+        return "protocol";
+    case MQ_REMOTE_FAIL_KINDS:
+        break;
+    }
+    return "?";
 }

@@ -123,14 +123,16 @@ typedef struct mq_remote_answer {
                          otherwise MQ_ERROR, MQ_TIMEOUT or MQ_UNAVAILABLE with reason */
     const char *body; /* NUL-terminated; valid during the callback only */
     size_t body_len;
-    const char *reason; /* for the shopper: never a host, URL or library's error text */
+    const char *reason; /* for the shopper: never a host, URL, field path or
+                           library's error text */
     const char *detail; /* for the operator's log: what exactly failed (curl's error
-                           naming the host, a redirect's target), or NULL when the
-                           reason says it all */
+                           naming the host, a redirect's target, the size of an
+                           answer too large), or NULL when the reason says it all */
     int64_t elapsed_ns;
     bool asked;  /* the call went out (false: skipped by the breaker, never
                     started, or still waiting its turn at the deadline) */
-    char *broke; /* where the callback says what the body broke (may be NULL) */
+    char *broke; /* where mq_remote_answer_result says what the body broke,
+                    for the operator (may be NULL: not kept) */
     size_t brokelen;
 } mq_remote_answer;
 
@@ -158,6 +160,18 @@ bool mq_remote_ask(mq_remote *r, const char *request, size_t len, const int *car
  * its length in *out_len; NULL when memory ran out. */
 char *mq_remote_request(const char *text, size_t len, size_t *out_len);
 
+/* What went wrong in a call that went out and ended in an error (not a
+ * timeout), for /metrics: the shopper's reason says little of it. */
+typedef enum {
+    MQ_REMOTE_FAIL_CONNECTION, /* curl's error: refused, unresolved, TLS, reset, cut short */
+    MQ_REMOTE_FAIL_HTTP,       /* an HTTP status other than 200, a redirect included */
+    MQ_REMOTE_FAIL_TOO_LARGE,  /* an answer over MQ_REMOTE_BODY_MAX */
+    MQ_REMOTE_FAIL_PROTOCOL,   /* a 200 whose body breaks the protocol */
+    MQ_REMOTE_FAIL_KINDS
+} mq_remote_failure;
+/* "connection", "http_status", "too_large", "protocol". */
+const char *mq_remote_failure_name(mq_remote_failure k);
+
 /* What /metrics and /v1/carriers show of a remote carrier. */
 enum { MQ_REMOTE_LAT_BUCKETS = 12 };
 extern const double mq_remote_latency_bounds_ms[MQ_REMOTE_LAT_BUCKETS];
@@ -165,6 +179,7 @@ typedef struct mq_remote_stats {
     mq_breaker_state state;
     int consecutive_failures;
     long calls, failures, timeouts, skipped, connections_opened, in_flight;
+    long errors[MQ_REMOTE_FAIL_KINDS];       /* the failures (not timeouts) by kind */
     long latency[MQ_REMOTE_LAT_BUCKETS + 1]; /* answers by elapsed time */
     double latency_sum_ms;
 } mq_remote_stats;
@@ -180,15 +195,27 @@ bool mq_remote_result_parse(const char *body, size_t len, const mq_input *in,
                             const mq_remote_carrier *c, mq_arena *a, mq_result *out, char *why,
                             size_t whylen);
 
+/* What a result says of an answer that broke the protocol (or was too
+ * large to read): the shopper is not told which field or parser failed. */
+#define MQ_REMOTE_NEUTRAL_REASON "Quote unavailable from this carrier right now"
+
 /* One fan-out answer as a result: the carrier's own answer checked against
- * the protocol and e's plans (one that breaks it becomes an error saying
- * what is wrong, also written to ans->broke), or the status and reason the
- * fan-out gave; elapsed time included. False when the answer broke the
- * protocol (a failure, for the carrier's breaker). What every on_answer
- * calls. */
+ * the protocol and e's plans, or the status and reason the fan-out gave;
+ * elapsed time included. An answer that breaks the protocol becomes an
+ * error whose reason is MQ_REMOTE_NEUTRAL_REASON; what exactly is wrong
+ * ("the carrier's answer breaks the protocol: premium.total: expected an
+ * amount in dollars") is written to ans->broke, for the operator. False
+ * when the answer broke the protocol (a failure, for the carrier's
+ * breaker). What every on_answer calls. */
 bool mq_remote_answer_result(const mq_remote_answer *ans, const mq_input *in,
                              const mq_remote_carrier *c, const mq_engine *e, mq_arena *a,
                              mq_result *out);
+
+/* What the operator is told of an answer once mq_remote_answer_result has
+ * read it: the fan-out's detail (curl's error, a redirect's target, an
+ * answer's size), what its body broke, or NULL when the result's reason
+ * says it all. The server logs it, the command line prints it to stderr. */
+const char *mq_remote_answer_detail(const mq_remote_answer *ans);
 
 /* A remote carrier answers for itself: false, with why, when its result
  * names a plan that is another carrier's here (e's plans; NULL: none), as

@@ -349,12 +349,13 @@ static void note_result(mq_fanout *f, const mq_result *r, bool asked)
 }
 
 /* What failed in a call to a remote carrier, for the operator (the
- * shopper's result says only "the connection to it failed"): for each
- * carrier at most a line a second, the next one counting the failures
- * that had none, so a carrier that is down does not flood the log on every
- * quote (its circuit breaker's lines say the rest). Only the fan-out
- * thread calls it (the one answer made elsewhere, mq_fanout_begin's, has
- * no detail): no lock. */
+ * shopper's result says only "the connection to it failed", or "Quote
+ * unavailable from this carrier right now" for an answer that broke the
+ * protocol, where this line names the field): for each carrier at most a
+ * line a second, the next one counting the failures that had none, so a
+ * carrier that is down does not flood the log on every quote (its circuit
+ * breaker's lines say the rest). Only the fan-out thread calls it (the
+ * one answer made elsewhere, mq_fanout_begin's, has no detail): no lock. */
 static void log_call_failure(mq_server *s, int carrier, const char *detail)
 {
     const mq_remote_carrier *c = &s->registry->carriers[carrier];
@@ -387,11 +388,12 @@ static bool on_answer(void *arg, const mq_remote_answer *a)
 {
     mq_fanout *f = arg;
     const mq_remote_carrier *c = &f->s->registry->carriers[a->carrier];
-    if (a->detail)
-        log_call_failure(f->s, a->carrier, a->detail);
     mq_result *r = &f->res[f->n];
     /* f->ref is held until every carrier has answered (fanout_done) */
     bool ok = mq_remote_answer_result(a, &f->in, c, f->ref ? f->ref->engine : NULL, &f->arena, r);
+    const char *detail = mq_remote_answer_detail(a);
+    if (detail)
+        log_call_failure(f->s, a->carrier, detail);
     f->n++;
     note_result(f, r, a->asked);
     push_result(f, r);
@@ -740,7 +742,7 @@ static bool remote_family_text(const remote_family *f, const remote_sample *rs, 
     return ok;
 }
 
-/* The families whose samples have more labels than the carrier's. */
+/* The circuit breaker of each carrier: its state in a label and as the value. */
 static bool remote_breaker_text(const remote_sample *rs, int n, char **buf, size_t *len,
                                 size_t *cap)
 {
@@ -751,15 +753,33 @@ static bool remote_breaker_text(const remote_sample *rs, int n, char **buf, size
     for (int i = 0; ok && i < n; i++)
         ok = appendf(buf, len, cap, "mq_remote_breaker_state{carrier=\"%s\",state=\"%s\"} %d\n",
                      rs[i].id, mq_breaker_state_name(rs[i].st.state), (int)rs[i].st.state);
-    ok = ok && appendf(buf, len, cap,
-                       "# HELP mq_remote_failures_total Calls to each remote carrier that failed, "
-                       "by kind (an error answer or none in time).\n"
-                       "# TYPE mq_remote_failures_total counter\n");
+    return ok;
+}
+
+/* Failed calls: errors and timeouts, then the errors by what went wrong. */
+static bool remote_failures_text(const remote_sample *rs, int n, char **buf, size_t *len,
+                                 size_t *cap)
+{
+    bool ok = appendf(buf, len, cap,
+                      "# HELP mq_remote_failures_total Calls to each remote carrier that failed, "
+                      "by kind (an error answer or none in time).\n"
+                      "# TYPE mq_remote_failures_total counter\n");
     for (int i = 0; ok && i < n; i++)
         ok = appendf(buf, len, cap,
                      "mq_remote_failures_total{carrier=\"%s\",kind=\"error\"} %ld\n"
                      "mq_remote_failures_total{carrier=\"%s\",kind=\"timeout\"} %ld\n",
                      rs[i].id, rs[i].st.failures, rs[i].id, rs[i].st.timeouts);
+    ok = ok && appendf(buf, len, cap,
+                       "# HELP mq_remote_errors_total Calls to each remote carrier that ended in "
+                       "an error (mq_remote_failures_total{kind=\"error\"}), by what went wrong: "
+                       "connection, http_status, too_large, protocol (an answer that breaks "
+                       "it).\n"
+                       "# TYPE mq_remote_errors_total counter\n");
+    for (int i = 0; ok && i < n; i++)
+        for (int k = 0; ok && k < MQ_REMOTE_FAIL_KINDS; k++)
+            ok =
+                appendf(buf, len, cap, "mq_remote_errors_total{carrier=\"%s\",kind=\"%s\"} %ld\n",
+                        rs[i].id, mq_remote_failure_name((mq_remote_failure)k), rs[i].st.errors[k]);
     return ok;
 }
 
@@ -808,7 +828,8 @@ char *mq_api_remote_metrics(mq_server *s)
             rs[n].id = s->registry->carriers[i].id;
             mq_remote_get_stats(s->remote, i, &rs[n++].st);
         }
-    bool ok = n == 0 || remote_breaker_text(rs, n, &buf, &len, &cap);
+    bool ok = n == 0 || (remote_breaker_text(rs, n, &buf, &len, &cap) &&
+                         remote_failures_text(rs, n, &buf, &len, &cap));
     for (size_t f = 0; ok && n > 0 && f < sizeof remote_families / sizeof remote_families[0]; f++)
         ok = remote_family_text(&remote_families[f], rs, n, &buf, &len, &cap);
     ok = ok && (n == 0 || remote_latency_text(rs, n, &buf, &len, &cap));

@@ -8,7 +8,9 @@
 // POST /v1/quotes, with and without an event stream, and through
 // `multiquote quote --carriers`. Every status, reason, the deadline (the
 // whole quote within deadline + 100 ms), 50 carriers at once, keep-alive,
-// the circuit breaker, and the registry's own errors are checked.
+// the circuit breaker, answers that break the protocol (a neutral reason
+// for the shopper, what is wrong for the operator: the log, /metrics,
+// stderr) and the registry's own errors are checked.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -38,6 +40,52 @@ function goodAnswer(id, req, cents = 31000) {
     reasons: [],
     notes: [],
   };
+}
+
+/** What a shopper reads of a remote carrier whose answer breaks the protocol. */
+const NEUTRAL = 'Quote unavailable from this carrier right now';
+
+/** A valid answer for `req`, changed by `edit` and written as JSON. */
+function edited(id, req, edit) {
+  const a = goodAnswer(id, req);
+  edit(a);
+  return JSON.stringify(a);
+}
+
+/**
+ * Answers that break the protocol, each its own way (the farm's path
+ * /KIND/ID answers 200 with it), and what the operator is told of each
+ * (the shopper only NEUTRAL).
+ */
+const MALFORMED = {
+  garbage: { answer: () => '<html>not json', why: /^not JSON \(1:1: .+\)$/ },
+  shape: { answer: () => '[{"status":"quoted"}]', why: 'expected one result object' },
+  badstatus: { answer: (id, q) => edited(id, q, (a) => (a.status = 'great')), why: 'status: expected quoted, declined, unavailable or error' },
+  nan: { answer: (id, q) => edited(id, q, (a) => (a.premium.total = '310.00')), why: 'premium.total: expected an amount in dollars' },
+  stranger: {
+    answer: (id, q) => edited(id, q, (a) => (a.carrier.id = 'someone-else')),
+    why: (id) => `carrier.id: answered as "someone-else", asked "${id}"`,
+  },
+  broken: { answer: (id, q) => edited(id, q, (a) => (a.coverages[0].code = 'xyz')), why: 'coverages[0].code: unknown coverage "xyz" for auto' },
+  badsum: {
+    answer: (id, q) => edited(id, q, (a) => (a.premium.total = 999.99)),
+    why: 'premium.total: 999.99 is not the coverages (300.00) plus fees (10.00)',
+  },
+  impostor: {
+    // another carrier's plan here
+    answer: (id, q) => edited(id, q, (a) => (a.plan = { id: 'harbor-oh-auto', version: '2026-01-01' })),
+    why: (id) => `plan.id: "harbor-oh-auto" is a plan of carrier "harbor", not of "${id}"`,
+  },
+  huge: { answer: () => `{"pad":"${'x'.repeat(1024 * 1024)}"}`, why: 'larger than 1048576 bytes', kind: 'too_large' },
+};
+
+/** Whether `message` (a log line's, or stderr's) is the operator's account of carrier `id`'s MALFORMED answer. */
+function tellsWhy(message, kind, id, prefix = '') {
+  const head = `${prefix}Carrier ${id} (${id}): the carrier's answer breaks the protocol: `;
+  if (!message.startsWith(head)) return false;
+  const why = MALFORMED[kind].why;
+  const rest = message.slice(head.length);
+  return why instanceof RegExp ? why.test(rest) : rest === (typeof why === 'function' ? why(id) : why);
 }
 
 function startFarm() {
@@ -75,23 +123,6 @@ function startFarm() {
         case 'moved':
           res.writeHead(301, { Location: `https://carrier.example/ok/${id}` });
           return res.end();
-        case 'garbage':
-          return reply(200, '<html>not json');
-        case 'broken': {
-          const a = goodAnswer(id, shopper);
-          a.coverages[0].code = 'xyz';
-          return reply(200, JSON.stringify(a));
-        }
-        case 'impostor': {
-          const a = goodAnswer(id, shopper);
-          a.plan = { id: 'harbor-oh-auto', version: '2026-01-01' }; // another carrier's plan here
-          return reply(200, JSON.stringify(a));
-        }
-        case 'badsum': {
-          const a = goodAnswer(id, shopper);
-          a.premium.total = 999.99;
-          return reply(200, JSON.stringify(a));
-        }
         case 'closemid':
           res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 5000 });
           res.write('{"carrier":{"id":"closemid"},"status":"quo');
@@ -107,7 +138,7 @@ function startFarm() {
             ? reply(200, JSON.stringify(goodAnswer(id, shopper)))
             : reply(401, '{}');
         default:
-          return reply(404, '{}');
+          return MALFORMED[kind] ? reply(200, MALFORMED[kind].answer(id, shopper)) : reply(404, '{}');
       }
     });
   });
@@ -570,12 +601,8 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     assert.equal(r.moved.status, 'error');
     // the redirect's target is the operator's (carrier_call_failed in the log), not the shopper's
     assert.equal(r.moved.reasons[0], 'HTTP 301 from the carrier: redirects are not followed');
-    assert.equal(r.garbage.status, 'error');
-    assert.match(r.garbage.reasons[0], /breaks the protocol: not JSON/);
-    assert.equal(r.broken.status, 'error');
-    assert.match(r.broken.reasons[0], /coverages\[0\]\.code: unknown coverage "xyz" for auto/);
-    assert.equal(r.badsum.status, 'error');
-    assert.match(r.badsum.reasons[0], /premium\.total: 999\.99 is not the coverages \(300\.00\) plus fees \(10\.00\)/);
+    // an answer that breaks the protocol: the field is the operator's (the log), not the shopper's
+    for (const id of ['garbage', 'broken', 'badsum']) assert.deepEqual([r[id].status, r[id].reasons], ['error', [NEUTRAL]]);
     assert.equal(r.closemid.status, 'error');
     assert.equal(r.closemid.reasons[0], 'no answer from the carrier: the connection to it failed');
     // the contract's order: quoted by total, then the rest
@@ -701,7 +728,7 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
       }
     }
     for (const family of ['mq_remote_breaker_state', 'mq_remote_calls_total', 'mq_remote_failures_total',
-      'mq_remote_skipped_total', 'mq_remote_connections_opened_total', 'mq_remote_in_flight',
+      'mq_remote_errors_total', 'mq_remote_skipped_total', 'mq_remote_connections_opened_total', 'mq_remote_in_flight',
       'mq_remote_consecutive_failures', 'mq_remote_latency_ms'])
       assert.ok(typed.has(family), `${family} has no TYPE`);
     assert.match(text, /^mq_remote_calls_total\{carrier="harbor"\} \d+$/m);
@@ -871,6 +898,61 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(s.events().filter((e) => e.event === 'carrier_circuit_open').length, 1, 'logged once, not per quote');
   });
 
+  it('an answer that breaks the protocol shows the shopper a neutral reason; the log, /metrics and the command line say what is wrong', async () => {
+    const kinds = Object.keys(MALFORMED);
+    const file = registry(dir, 'malformed.yaml', [
+      { id: 'buckeye', kind: 'local' },
+      { id: 'quick', url: `${farm.url}/ok/quick` },
+      ...kinds.map((k) => ({ id: k, url: `${farm.url}/${k}/${k}` })),
+    ]);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    // what the operator is told, never the shopper: a field path, a parser's message
+    const technical = /breaks the protocol|not JSON|expected|premium\.total|carrier\.id|coverages\[|plan\.id|1048576|someone-else/;
+    for (const streamed of [false, true]) {
+      const q = await postQuote(s, HARBOR_1, { headers: streamed ? { Accept: 'text/event-stream' } : {} });
+      assert.equal(q.status, streamed ? 200 : 201, q.text);
+      const doc = streamed ? JSON.parse(/^event: quote\ndata: (.*)$/m.exec(q.text)[1]) : q.json;
+      const r = byCarrier(doc);
+      assert.deepEqual([r.buckeye.status, r.quick.status, r.quick.premium.total], ['quoted', 'quoted', 310]);
+      for (const k of kinds) {
+        assert.deepEqual([r[k].status, r[k].reasons, r[k].plan, 'premium' in r[k]], ['error', [NEUTRAL], null, false], k);
+      }
+      assert.doesNotMatch(q.text, technical);
+      const saved = await (await fetch(`${s.url}/v1/quotes/${doc.quote_id}`)).text();
+      assert.doesNotMatch(saved, technical);
+      assert.deepEqual(JSON.parse(saved), doc);
+    }
+    // the log: one carrier_call_failed line for each (the first quote's;
+    // the second came within the second, and is counted by the next line)
+    for (const k of kinds)
+      await s.waitForLog((e) => e.event === 'carrier_call_failed' && e.message.startsWith(`Carrier ${k} (${k}): `), { timeoutMs: 2000 });
+    const failed = s.events().filter((e) => e.event === 'carrier_call_failed');
+    for (const k of kinds) {
+      const mine = failed.filter((e) => e.message.startsWith(`Carrier ${k} (${k}): `));
+      assert.ok(mine.length >= 1 && tellsWhy(mine[0].message, k, k), `${k}: ${JSON.stringify(mine)}`);
+    }
+    // /metrics: each call counted as an error of its kind, none of another
+    for (const k of kinds) {
+      const kind = MALFORMED[k].kind || 'protocol';
+      for (const other of ['connection', 'http_status', 'too_large', 'protocol'])
+        assert.equal(await metric(s, `mq_remote_errors_total{carrier="${k}",kind="${other}"}`), other === kind ? 2 : 0, `${k} ${other}`);
+      assert.equal(await metric(s, `mq_remote_failures_total{carrier="${k}",kind="error"}`), 2, k);
+    }
+    assert.equal(await metric(s, 'mq_remote_errors_total{carrier="quick",kind="protocol"}'), 0);
+    // the command line: the same results, what is wrong on stderr
+    const req = path.join(dir, 'malformed.json');
+    writeFileSync(req, JSON.stringify(HARBOR_1));
+    const cli = await runCli(['quote', '--carriers', file, '--json', req]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.doesNotMatch(cli.stdout, technical);
+    const byCli = byCarrier(JSON.parse(cli.stdout));
+    for (const k of kinds) assert.deepEqual([byCli[k].status, byCli[k].reasons], ['error', [NEUTRAL]], k);
+    const said = cli.stderr.split('\n').filter(Boolean);
+    assert.equal(said.length, kinds.length, cli.stderr);
+    for (const k of kinds)
+      assert.ok(said.some((l) => tellsWhy(l, k, k, 'multiquote: ')), `${k} not on stderr: ${cli.stderr}`);
+  });
+
   it('a remote carrier named that does not quote the line is one result, however often it is named, even when no carrier is asked', async () => {
     const file = registry(dir, 'named.yaml', [
       { id: 'buckeye', kind: 'local' },
@@ -916,13 +998,16 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     const q = await postQuote(s, HARBOR_1);
     assert.equal(q.status, 201, q.text);
     const r = byCarrier(q.json);
-    assert.deepEqual([r.impostor.status, r.impostor.reasons, r.impostor.plan], ['error', [why], null]);
+    assert.deepEqual([r.impostor.status, r.impostor.reasons, r.impostor.plan], ['error', [NEUTRAL], null]);
     assert.equal(r.quick.status, 'quoted'); // a plan id of its own ("quick-auto") is fine
+    const logged = await s.waitForLog((e) => e.event === 'carrier_call_failed', { timeoutMs: 2000 });
+    assert.equal(logged.message, `Carrier impostor (impostor): ${why}`);
     const req = path.join(dir, 'impostor.json');
     writeFileSync(req, JSON.stringify(HARBOR_1));
     const cli = await runCli(['quote', '--carriers', file, '--json', req]);
     assert.equal(cli.code, 0, cli.stderr);
-    assert.deepEqual(byCarrier(JSON.parse(cli.stdout)).impostor.reasons, [why]);
+    assert.deepEqual(byCarrier(JSON.parse(cli.stdout)).impostor.reasons, [NEUTRAL]);
+    assert.equal(cli.stderr, `multiquote: Carrier impostor (impostor): ${why}\n`);
   });
 
   it('multiquote quote --carriers asks remote carriers from the command line', async () => {

@@ -1,7 +1,8 @@
 /* test_remote.c -- src/remote without a network: the circuit breaker driven
  * by a made-up clock, and carriers' answers checked against the protocol
  * for the Harbor example 1 request (each way an answer can break it names
- * the field), and the registry's defaults. The fan-out itself runs against
+ * the field, for the operator; the shopper reads a neutral reason), and
+ * the registry's defaults. The fan-out itself runs against
  * real servers in tests/js/remote.test.mjs. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -192,6 +193,61 @@ static void refuses_what_breaks_the_protocol(void **state)
     expect_refused(f, "\"pd\"", "\"bi\"", "coverages[1]: bi is listed twice for v1 (coverages[0])");
     expect_refused(f, "512.34", "-512.34",
                    "premium.total: -512.34 is not an amount of dollars and cents");
+}
+
+/* An answer that breaks the protocol, as a result: the shopper reads a
+ * neutral reason (it read "the carrier's answer breaks the protocol:
+ * premium.total: ..."); the field and what is wrong with it are the
+ * operator's, which the server logs and the command line prints. */
+static void a_broken_answer_tells_only_the_operator_why(void **state)
+{
+    fixture *f = *state;
+    mq_remote_carrier c = carrier();
+    char body[2048], broke[400] = "";
+    const char *at = strstr(GOOD, "512.34");
+    snprintf(body, sizeof body, "%.*s\"512.34\"%s", (int)(at - GOOD), GOOD, at + 6);
+    mq_remote_answer ans = {.status = MQ_QUOTED,
+                            .body = body,
+                            .body_len = strlen(body),
+                            .elapsed_ns = 7000000,
+                            .asked = true,
+                            .broke = broke,
+                            .brokelen = sizeof broke};
+    mq_result r;
+    assert_false(mq_remote_answer_result(&ans, &f->in, &c, NULL, &f->a, &r));
+    assert_int_equal(r.status, MQ_ERROR);
+    assert_int_equal(r.nreasons, 1);
+    assert_string_equal(r.reasons[0], "Quote unavailable from this carrier right now");
+    assert_null(r.remote_plan_id);
+    assert_int_equal(r.elapsed_ns, 7000000);
+    assert_string_equal(mq_remote_answer_detail(&ans), "the carrier's answer breaks the protocol: "
+                                                       "premium.total: expected an amount in "
+                                                       "dollars");
+    /* nowhere to write it: the shopper's reason is the same */
+    ans.broke = NULL;
+    assert_false(mq_remote_answer_result(&ans, &f->in, &c, NULL, &f->a, &r));
+    assert_string_equal(r.reasons[0], "Quote unavailable from this carrier right now");
+    assert_null(mq_remote_answer_detail(&ans));
+    /* a good answer leaves the operator nothing to read */
+    broke[0] = '\0';
+    ans = (mq_remote_answer){.status = MQ_QUOTED,
+                             .body = GOOD,
+                             .body_len = strlen(GOOD),
+                             .broke = broke,
+                             .brokelen = sizeof broke};
+    assert_true(mq_remote_answer_result(&ans, &f->in, &c, NULL, &f->a, &r));
+    assert_int_equal(r.total_cents, 51234);
+    assert_null(mq_remote_answer_detail(&ans));
+    /* the fan-out's own failure: its reason for the shopper, its detail for the operator */
+    ans = (mq_remote_answer){.status = MQ_ERROR,
+                             .reason = "no answer from the carrier: the connection to it failed",
+                             .detail = "transport: Failed to connect to rating.acme.internal",
+                             .broke = broke,
+                             .brokelen = sizeof broke};
+    assert_true(mq_remote_answer_result(&ans, &f->in, &c, NULL, &f->a, &r));
+    assert_string_equal(r.reasons[0], "no answer from the carrier: the connection to it failed");
+    assert_string_equal(mq_remote_answer_detail(&ans),
+                        "transport: Failed to connect to rating.acme.internal");
 }
 
 /* A plan's digest, which a multiquote node acting as a carrier sends
@@ -412,6 +468,8 @@ int main(void)
         cmocka_unit_test(breaker_probe_decides),
         cmocka_unit_test_setup_teardown(accepts_a_good_answer, setup_request, teardown_request),
         cmocka_unit_test_setup_teardown(refuses_what_breaks_the_protocol, setup_request,
+                                        teardown_request),
+        cmocka_unit_test_setup_teardown(a_broken_answer_tells_only_the_operator_why, setup_request,
                                         teardown_request),
         cmocka_unit_test_setup_teardown(a_decline_needs_a_reason, setup_request, teardown_request),
         cmocka_unit_test_setup_teardown(keeps_the_plan_digest_a_carrier_sends, setup_request,
