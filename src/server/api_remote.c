@@ -742,14 +742,33 @@ static bool remote_family_text(const remote_family *f, const remote_sample *rs, 
     return ok;
 }
 
-/* The circuit breaker of each carrier: its state in a label and as the value. */
+/* mq_remote_breaker_state and mq_remote_latency_ms go in 0.2.0: one
+ * release for dashboards to move to the families that replace them. */
+#define REMOTE_DEPRECATED "DEPRECATED, removed in multiquote 0.2.0: use "
+
+/* Each carrier's circuit as a state set: a sample per state, 1 for the one
+ * it is in and 0 for the others, so each series lives as long as the
+ * carrier; and the deprecated gauge, whose value repeats its state label
+ * (a series per state that appears and vanishes as the circuit moves). */
 static bool remote_breaker_text(const remote_sample *rs, int n, char **buf, size_t *len,
                                 size_t *cap)
 {
+    static const mq_breaker_state states[] = {MQ_BREAKER_CLOSED, MQ_BREAKER_OPEN,
+                                              MQ_BREAKER_HALF_OPEN};
     bool ok = appendf(buf, len, cap,
-                      "# HELP mq_remote_breaker_state Circuit breaker of each remote carrier "
-                      "(0 closed, 1 open, 2 half open).\n"
-                      "# TYPE mq_remote_breaker_state gauge\n");
+                      "# HELP mq_remote_circuit_state Circuit breaker of each remote carrier: 1 "
+                      "for the state it is in (closed, open, half_open), 0 for the others.\n"
+                      "# TYPE mq_remote_circuit_state gauge\n");
+    for (int i = 0; ok && i < n; i++)
+        for (size_t k = 0; ok && k < sizeof states / sizeof states[0]; k++)
+            ok = appendf(buf, len, cap, "mq_remote_circuit_state{carrier=\"%s\",state=\"%s\"} %d\n",
+                         rs[i].id, mq_breaker_state_name(states[k]),
+                         rs[i].st.state == states[k] ? 1 : 0);
+    ok = ok && appendf(buf, len, cap,
+                       "# HELP mq_remote_breaker_state " REMOTE_DEPRECATED
+                       "mq_remote_circuit_state. Circuit breaker of each remote carrier "
+                       "(0 closed, 1 open, 2 half open).\n"
+                       "# TYPE mq_remote_breaker_state gauge\n");
     for (int i = 0; ok && i < n; i++)
         ok = appendf(buf, len, cap, "mq_remote_breaker_state{carrier=\"%s\",state=\"%s\"} %d\n",
                      rs[i].id, mq_breaker_state_name(rs[i].st.state), (int)rs[i].st.state);
@@ -783,27 +802,45 @@ static bool remote_failures_text(const remote_sample *rs, int n, char **buf, siz
     return ok;
 }
 
-static bool remote_latency_text(const remote_sample *rs, int n, char **buf, size_t *len,
-                                size_t *cap)
+/* A latency histogram of the remote carriers' calls, in the unit `per_ms`
+ * parts of a millisecond make (1000: ms, deprecated; 0.001: seconds). Both
+ * are read from the same counters, so they agree bucket for bucket. */
+typedef struct latency_family {
+    const char *name, *help;
+    double per_ms;
+} latency_family;
+
+static const latency_family latency_families[] = {
+    {"mq_remote_latency_seconds",
+     "Time each remote carrier took to answer (a call that went out, until its answer, error or "
+     "timeout).",
+     0.001},
+    {"mq_remote_latency_ms",
+     REMOTE_DEPRECATED "mq_remote_latency_seconds. Time each remote carrier took to answer, in "
+                       "milliseconds.",
+     1},
+};
+
+static bool remote_latency_text(const latency_family *h, const remote_sample *rs, int n, char **buf,
+                                size_t *len, size_t *cap)
 {
-    bool ok = appendf(buf, len, cap,
-                      "# HELP mq_remote_latency_ms Time each remote carrier took to answer.\n"
-                      "# TYPE mq_remote_latency_ms histogram\n");
+    bool ok =
+        appendf(buf, len, cap, "# HELP %s %s\n# TYPE %s histogram\n", h->name, h->help, h->name);
     for (int i = 0; ok && i < n; i++) {
         const char *id = rs[i].id;
         long cumulative = 0;
         for (int b = 0; ok && b < MQ_REMOTE_LAT_BUCKETS; b++) {
             cumulative += rs[i].st.latency[b];
-            ok = appendf(buf, len, cap,
-                         "mq_remote_latency_ms_bucket{carrier=\"%s\",le=\"%g\"} %ld\n", id,
-                         mq_remote_latency_bounds_ms[b], cumulative);
+            ok = appendf(buf, len, cap, "%s_bucket{carrier=\"%s\",le=\"%g\"} %ld\n", h->name, id,
+                         mq_remote_latency_bounds_ms[b] * h->per_ms, cumulative);
         }
         cumulative += rs[i].st.latency[MQ_REMOTE_LAT_BUCKETS];
         ok = ok && appendf(buf, len, cap,
-                           "mq_remote_latency_ms_bucket{carrier=\"%s\",le=\"+Inf\"} %ld\n"
-                           "mq_remote_latency_ms_sum{carrier=\"%s\"} %.3f\n"
-                           "mq_remote_latency_ms_count{carrier=\"%s\"} %ld\n",
-                           id, cumulative, id, rs[i].st.latency_sum_ms, id, cumulative);
+                           "%s_bucket{carrier=\"%s\",le=\"+Inf\"} %ld\n"
+                           "%s_sum{carrier=\"%s\"} %.6f\n"
+                           "%s_count{carrier=\"%s\"} %ld\n",
+                           h->name, id, cumulative, h->name, id,
+                           rs[i].st.latency_sum_ms * h->per_ms, h->name, id, cumulative);
     }
     return ok;
 }
@@ -832,7 +869,8 @@ char *mq_api_remote_metrics(mq_server *s)
                          remote_failures_text(rs, n, &buf, &len, &cap));
     for (size_t f = 0; ok && n > 0 && f < sizeof remote_families / sizeof remote_families[0]; f++)
         ok = remote_family_text(&remote_families[f], rs, n, &buf, &len, &cap);
-    ok = ok && (n == 0 || remote_latency_text(rs, n, &buf, &len, &cap));
+    for (size_t h = 0; ok && n > 0 && h < sizeof latency_families / sizeof latency_families[0]; h++)
+        ok = remote_latency_text(&latency_families[h], rs, n, &buf, &len, &cap);
     free(rs);
     if (!ok) {
         free(buf);

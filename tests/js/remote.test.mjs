@@ -10,7 +10,7 @@
 // whole quote within deadline + 100 ms), 50 carriers at once, keep-alive,
 // the circuit breaker, answers that break the protocol (a neutral reason
 // for the shopper, what is wrong for the operator: the log, /metrics,
-// stderr) and the registry's own errors are checked.
+// stderr), the remote metrics and the registry's own errors are checked.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -692,7 +692,7 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
     }
     assert.equal(await metric(nodeB, name), before, 'no new connection for five more quotes');
     assert.ok((await metric(nodeB, 'mq_remote_calls_total{carrier="harbor"}')) >= 5);
-    assert.ok((await metric(nodeB, 'mq_remote_latency_ms_count{carrier="harbor"}')) >= 5);
+    assert.ok((await metric(nodeB, 'mq_remote_latency_seconds_count{carrier="harbor"}')) >= 5);
   });
 
   it('/metrics is valid text format with remote carriers: each family once, its samples together after HELP and TYPE', async () => {
@@ -727,9 +727,9 @@ describe('remote carriers', { skip: !existsSync(REFERENCE_PATH) && 'no ../shared
         current = family;
       }
     }
-    for (const family of ['mq_remote_breaker_state', 'mq_remote_calls_total', 'mq_remote_failures_total',
+    for (const family of ['mq_remote_circuit_state', 'mq_remote_breaker_state', 'mq_remote_calls_total', 'mq_remote_failures_total',
       'mq_remote_errors_total', 'mq_remote_skipped_total', 'mq_remote_connections_opened_total', 'mq_remote_in_flight',
-      'mq_remote_consecutive_failures', 'mq_remote_latency_ms'])
+      'mq_remote_consecutive_failures', 'mq_remote_latency_seconds', 'mq_remote_latency_ms'])
       assert.ok(typed.has(family), `${family} has no TYPE`);
     assert.match(text, /^mq_remote_calls_total\{carrier="harbor"\} \d+$/m);
     assert.match(text, /^mq_remote_failures_total\{carrier="harbor",kind="timeout"\} \d+$/m);
@@ -831,6 +831,15 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     const file = registry(dir, 'breaker.yaml', [{ id: 'flaky', url: `${farm.url}/flaky/flaky`, breaker: [3, 500] }]);
     const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
     const flaky = async () => byCarrier((await postQuote(s, { ...HARBOR_1, carriers: ['flaky'] })).json).flaky;
+    // the circuit as a state set: a series per state, 1 for the one it is in
+    const circuit = async () => {
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith('mq_remote_circuit_state{carrier="flaky",'))
+        .map((l) => [/state="([^"]+)"/.exec(l)[1], Number(l.split(' ').at(-1))]);
+    };
+    assert.deepEqual(await circuit(), [['closed', 1], ['open', 0], ['half_open', 0]]);
     farm.failing = true;
     for (let i = 0; i < 3; i++) assert.equal((await flaky()).status, 'error');
     const skipped = await flaky();
@@ -838,6 +847,8 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.match(skipped.reasons[0], /is not being asked: 3 calls in a row failed; the next try is in 1 s/);
     let doc = await (await fetch(`${s.url}/v1/carriers`)).json();
     assert.deepEqual(doc.carriers.find((c) => c.id === 'flaky').breaker, { state: 'open', consecutive_failures: 3 });
+    assert.deepEqual(await circuit(), [['closed', 0], ['open', 1], ['half_open', 0]]);
+    // the deprecated gauge, its state in a label and as its value, still there
     assert.equal(await metric(s, 'mq_remote_breaker_state{carrier="flaky",state="open"}'), 1);
     assert.equal(await metric(s, 'mq_remote_skipped_total{carrier="flaky"}'), 1);
     // the skipped quote asked nobody: it is no 0 s rating in the carrier's histogram
@@ -856,6 +867,8 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(closed.message, 'Carrier flaky (flaky) answered again: it is asked on every quote');
     doc = await (await fetch(`${s.url}/v1/carriers`)).json();
     assert.deepEqual(doc.carriers.find((c) => c.id === 'flaky').breaker, { state: 'closed', consecutive_failures: 0 });
+    assert.deepEqual(await circuit(), [['closed', 1], ['open', 0], ['half_open', 0]]);
+    assert.equal(await metric(s, 'mq_remote_breaker_state{carrier="flaky",state="closed"}'), 0);
     assert.equal((await flaky()).status, 'quoted');
   });
 
@@ -951,6 +964,38 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(said.length, kinds.length, cli.stderr);
     for (const k of kinds)
       assert.ok(said.some((l) => tellsWhy(l, k, k, 'multiquote: ')), `${k} not on stderr: ${cli.stderr}`);
+  });
+
+  it('/metrics times remote calls in seconds (and, deprecated, in ms): a carrier answering in 300 ms', async () => {
+    const file = registry(dir, 'lag.yaml', [{ id: 'lag', url: `${farm.url}/ok/lag?delay=300` }]);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    const text0 = await (await fetch(`${s.url}/metrics`)).text();
+    assert.match(text0, /^mq_remote_latency_seconds_count\{carrier="lag"\} 0$/m);
+    const q = await postQuote(s, { ...HARBOR_1, carriers: ['lag'] });
+    assert.equal(byCarrier(q.json).lag.status, 'quoted', q.text);
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const samples = (name) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{carrier="lag"`))
+        .map((l) => [/le="([^"]+)"/.exec(l)?.[1], Number(l.split(' ').at(-1))]);
+    // one call of 300 ms and a little: in no bucket up to 0.25 s, in every one from 1 s
+    const le = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2', '3', '5', '10', '+Inf'];
+    const buckets = samples('mq_remote_latency_seconds_bucket');
+    assert.deepEqual(buckets.map(([b]) => b), le);
+    assert.deepEqual(buckets.filter(([b]) => Number(b) <= 0.25).map(([, n]) => n), [0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(buckets.filter(([b]) => b === '+Inf' || Number(b) >= 1).map(([, n]) => n), [1, 1, 1, 1, 1, 1]);
+    assert.equal(await metric(s, 'mq_remote_latency_seconds_count{carrier="lag"}'), 1);
+    const sum = await metric(s, 'mq_remote_latency_seconds_sum{carrier="lag"}');
+    assert.ok(sum >= 0.3 && sum < 1, `sum ${sum} s`);
+    assert.match(text, /^# TYPE mq_remote_latency_seconds histogram$/m);
+    // the deprecated histogram: the same counts, its bounds and sum in ms
+    const ms = samples('mq_remote_latency_ms_bucket');
+    assert.deepEqual(ms.map(([b]) => b), le.map((b) => (b === '+Inf' ? b : String(Number(b) * 1000))));
+    assert.deepEqual(ms.map(([, n]) => n), buckets.map(([, n]) => n));
+    assert.equal(await metric(s, 'mq_remote_latency_ms_sum{carrier="lag"}'), Number((sum * 1000).toFixed(3)));
+    assert.match(text, /^# HELP mq_remote_latency_ms DEPRECATED, removed in multiquote 0\.2\.0: use mq_remote_latency_seconds\. /m);
+    assert.match(text, /^# HELP mq_remote_breaker_state DEPRECATED, removed in multiquote 0\.2\.0: use mq_remote_circuit_state\. /m);
   });
 
   it('a remote carrier named that does not quote the line is one result, however often it is named, even when no carrier is asked', async () => {
