@@ -1331,8 +1331,11 @@ describe('the web page shows results as carriers answer', { skip: !existsSync(RE
     farm?.close();
   });
 
-  it('local results first, the late carrier when it answers, then the saved quote at /q/{id}', async () => {
-    const file = registry(dir, 'web.yaml', [{ id: 'late', name: 'Late Mutual', url: `${farm.url}/ok/late?delay=1500` }], 3000);
+  it('local results first, the late carrier when it answers, then the saved quote at /q/{id}; a broken carrier in plain words', async () => {
+    const file = registry(dir, 'web.yaml', [
+      { id: 'late', name: 'Late Mutual', url: `${farm.url}/ok/late?delay=1500` },
+      { id: 'broken', name: 'Broken Direct', url: `${farm.url}/broken/broken` },
+    ], 3000);
     const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
     const page = await newPage(browser);
     await page.goto(`${s.url}/`);
@@ -1351,10 +1354,18 @@ describe('the web page shows results as carriers answer', { skip: !existsSync(RE
     assert.equal(await page.getByTestId('total-late').innerText(), '325.00');
     assert.equal(await arriving.count(), 0);
     assert.deepEqual(page.errors, []);
+    // a carrier whose answer broke the protocol: the shopper reads why in plain words, not the field
+    const broken = async () => {
+      const text = await page.getByTestId('result-broken').innerText();
+      assert.ok(text.includes(NEUTRAL), text);
+      assert.doesNotMatch(text, /protocol|coverages|xyz/);
+    };
+    await broken();
     // the page at /q/{id}, loaded afresh, shows the same saved quote
     await page.reload();
     await page.getByTestId('total-late').waitFor();
     assert.equal(await page.getByTestId('total-harbor').innerText(), '714.00');
+    await broken();
     // a remote carrier's result has no worksheet here (the API answers 404):
     // it says so instead of a "Why this price?" that fails
     assert.equal(await page.getByTestId('why-late').count(), 0);
