@@ -137,6 +137,52 @@ int mq_resp_saved_results(const char *response, mq_arena *a, mq_saved_result **o
  * whether a quote saved before they were recorded) say so. */
 void mq_resp_strip_identity(json_t *r);
 
+/* ---- A saved result against the same rated again (compare.c) ---------
+ *
+ * What requote and a saved quote's worksheet compare: every member of a
+ * result is substance (what the quote promised: carrier, plan id and
+ * version, status, every money figure, reasons...) except the members
+ * compare.c's table names as wording (notes, credit_note, fees' names,
+ * verifies) or as not compared (digests, market, elapsed_ms). */
+
+typedef enum mq_resp_diff_kind {
+    MQ_DIFF_SUBSTANCE, /* something the quote showed is otherwise or gone: not reproduced */
+    MQ_DIFF_WORDING,   /* explanatory text reads otherwise (or is gone) */
+    MQ_DIFF_NEW,       /* a member now that the saved result lacks: the quote never showed it */
+    MQ_DIFF_IGNORED,   /* (a rule only: members never compared) */
+} mq_resp_diff_kind;
+
+typedef struct mq_resp_diff {
+    mq_resp_diff_kind kind;
+    const char *path;         /* "fees[0].amount" (arena) */
+    const json_t *then, *now; /* borrowed from the results compared; NULL where absent */
+} mq_resp_diff;
+
+typedef struct mq_resp_diffs {
+    mq_resp_diff *items; /* arena; in the order of now's members, then the saved one's */
+    int count, cap;
+    int substance; /* how many are MQ_DIFF_SUBSTANCE */
+} mq_resp_diffs;
+
+/* Compares saved result `then` with `now` (mq_resp_result), member by
+ * member, into *out. False when memory ran out. */
+bool mq_resp_compare(const json_t *then, const json_t *now, mq_arena *a, mq_resp_diffs *out);
+
+/* The first difference of substance, or NULL when there is none. */
+const mq_resp_diff *mq_resp_first_substance(const mq_resp_diffs *d);
+
+/* The result object of `carrier` and `plan_id` ("" for none) in parsed
+ * saved response `response` (borrowed), or NULL. */
+json_t *mq_resp_saved_object(const json_t *response, const char *carrier, const char *plan_id);
+
+/* The two values of a difference as compact JSON (money as written,
+ * 714.0; "nothing" for NULL), each cut after about `max` bytes with "...";
+ * two strings that begin alike both start "..." a little before they
+ * part, so that the words that differ show. Arena memory; false when
+ * memory ran out. */
+bool mq_resp_diff_texts(const json_t *then, const json_t *now, size_t max, mq_arena *a,
+                        const char **then_text, const char **now_text);
+
 /* The benchmark saved result `row` recorded, its plan version found among
  * e's plans, in *out (for mq_rate_market_given): 1 when it is there
  * (out->plan NULL when no plan of the benchmark metal quoted then); 0 when

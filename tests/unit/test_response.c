@@ -1069,6 +1069,110 @@ static void saved_tips_are_read_back(void **state)
     mq_arena_free(&a);
 }
 
+/* ---- A saved result against the same rated again (mq_resp_compare) ---- */
+
+/* Harbor's result for the single-driver example, as a quote saves it
+ * (its fee: "Policy fee" 18.00), parsed; *then a copy to edit. */
+static json_t *harbor_result(mq_arena *a, mq_input *in, json_t **then)
+{
+    mq_result *res;
+    int n;
+    rate_example("examples/oh-single-driver.json", a, in, &res, &n);
+    for (int i = 0; i < n; i++)
+        if (res[i].plan && strcmp(res[i].carrier_id, "harbor") == 0) {
+            json_t *now = mq_resp_result(in, &res[i]);
+            assert_non_null(now);
+            *then = json_deep_copy(now);
+            return now;
+        }
+    fail_msg("no harbor result");
+    return NULL;
+}
+
+/* The differences, one "KIND path" a line (S substance, W wording, N new). */
+static const char *diff_list(const json_t *then, const json_t *now, mq_arena *a)
+{
+    mq_resp_diffs d;
+    assert_true(mq_resp_compare(then, now, a, &d));
+    const char *out = "";
+    int substance = 0;
+    for (int i = 0; i < d.count; i++) {
+        const mq_resp_diff *x = &d.items[i];
+        substance += x->kind == MQ_DIFF_SUBSTANCE;
+        out = mq_arena_printf(a, "%s%c %s\n", out,
+                              "SWN"[x->kind == MQ_DIFF_SUBSTANCE ? 0
+                                    : x->kind == MQ_DIFF_WORDING ? 1
+                                                                 : 2],
+                              x -> path);
+    }
+    assert_int_equal(substance, d.substance);
+    assert_true((mq_resp_first_substance(&d) != NULL) == (substance > 0));
+    return out;
+}
+
+/* What the quote promised is compared to the cent; its wording, and the
+ * members new since, are told apart: a fee's name, notes and the
+ * verification texts are wording; a fee's amount, a coverage's premium, a
+ * reason, a member gone are substance; the digests are not compared. */
+static void a_saved_result_is_compared_by_what_it_promised(void **state)
+{
+    (void)state;
+    mq_arena a;
+    mq_input in;
+    json_t *then = NULL, *now = harbor_result(&a, &in, &then);
+    assert_string_equal(diff_list(then, now, &a), "");
+    json_t *fee = json_array_get(json_object_get(then, "fees"), 0);
+    assert_string_equal(json_string_value(json_object_get(fee, "name")), "Policy fee");
+
+    json_object_set_new(fee, "name", json_string("Policy charge"));
+    json_array_append_new(json_object_get(then, "notes"), json_string("said then"));
+    json_object_set_new(json_array_get(json_object_get(then, "verifies"), 0), "text",
+                        json_string("other words"));
+    json_object_set_new(json_object_get(then, "plan"), "digest", json_string("0123456789abcdef"));
+    json_object_del(json_object_get(then, "premium"), "minimum_premium_applied");
+    assert_string_equal(diff_list(then, now, &a), "N premium.minimum_premium_applied\n"
+                                                  "W fees[0].name\n"
+                                                  "W notes\n"
+                                                  "W verifies\n");
+
+    json_object_set_new(fee, "amount", json_real(18.01));
+    json_object_set_new(json_array_get(json_object_get(then, "coverages"), 1), "premium",
+                        json_real(1.0));
+    json_array_append_new(json_object_get(then, "reasons"), json_string("declined then"));
+    json_object_set_new(json_object_get(then, "premium"), "discount", json_real(12.0));
+    assert_string_equal(diff_list(then, now, &a), "N premium.minimum_premium_applied\n"
+                                                  "S premium.discount\n"
+                                                  "S coverages[1].premium\n"
+                                                  "W fees[0].name\n"
+                                                  "S fees[0].amount\n"
+                                                  "S reasons[0]\n"
+                                                  "W notes\n"
+                                                  "W verifies\n");
+
+    /* money by value (714 is 714.0); the words that differ shown */
+    json_t *total = json_object_get(json_object_get(now, "premium"), "total");
+    assert_true(json_equal(total, json_real(714.0)));
+    json_t *whole = json_integer(714);
+    mq_resp_diffs d;
+    assert_true(mq_resp_compare(whole, total, &a, &d));
+    assert_int_equal(d.count, 0);
+    json_decref(whole);
+    const char *x, *y;
+    json_t *s = json_string("Raise comprehensive and collision deductibles to 1,000");
+    json_t *t = json_string("Raise comprehensive and collision deductibles to 2,500");
+    assert_true(mq_resp_diff_texts(s, t, 60, &a, &x, &y));
+    assert_string_equal(x, "... deductibles to 1,000\"");
+    assert_string_equal(y, "... deductibles to 2,500\"");
+    assert_true(mq_resp_diff_texts(NULL, total, 60, &a, &x, &y));
+    assert_string_equal(x, "nothing");
+    assert_string_equal(y, "714.0");
+    json_decref(s);
+    json_decref(t);
+    json_decref(then);
+    json_decref(now);
+    mq_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1091,6 +1195,7 @@ int main(void)
         cmocka_unit_test(a_health_result_records_its_benchmark),
         cmocka_unit_test(a_recorded_digest_is_compared_by_its_digits),
         cmocka_unit_test(a_result_records_the_digests_of_its_files),
+        cmocka_unit_test(a_saved_result_is_compared_by_what_it_promised),
     };
     return cmocka_run_group_tests_name("response", tests, load, unload);
 }
