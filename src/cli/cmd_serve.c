@@ -3,9 +3,13 @@
  * serve runs the quote server until SIGTERM. requote takes a saved quote,
  * rates its saved request again with exactly the plan versions recorded for
  * each carrier (old versions stay loadable), and reports whether every
- * result reproduces byte for byte: the check that a quote can be stood
- * behind later. A result a remote carrier rated with its own plan (saved
- * with "remote": true) cannot be rated again here: it is named as such,
+ * result reproduces what it promised, to the cent: the check that a quote
+ * can be stood behind later. Results are compared member by member
+ * (mq_resp_compare: the rule of what is substance and what wording is
+ * there); explanatory text worded otherwise and members new since the
+ * quote are listed under the verdict, and do not change it. A result a
+ * remote carrier rated with its own plan (saved with "remote": true)
+ * cannot be rated again here: it is named as such,
  * counted in the summary as not checked, and the verdict is on the others.
  * A health quote's credit is worked out from the benchmark plan version the
  * quote recorded, not from the silver plans loaded today. Under a result
@@ -253,30 +257,6 @@ int cli_serve(const cli_opts *o)
     return mq_server_run(&cfg);
 }
 
-/* The result object of `carrier` and `plan_id` ("" for none) in a saved
- * response, as compact text. */
-static char *saved_result(json_t *response, const char *carrier, const char *plan_id)
-{
-    size_t i;
-    json_t *r;
-    json_array_foreach(json_object_get(response, "results"), i, r)
-    {
-        const char *id = json_string_value(json_object_get(json_object_get(r, "carrier"), "id"));
-        const char *plan = json_string_value(json_object_get(json_object_get(r, "plan"), "id"));
-        if (id && strcmp(id, carrier) == 0 && strcmp(plan ? plan : "", plan_id) == 0) {
-            /* how long it took then is no part of what it was, nor
-             * which files priced it (print_causes compares those) */
-            json_t *copy = json_deep_copy(r);
-            json_object_del(copy, "elapsed_ms");
-            mq_resp_strip_identity(copy);
-            char *text = copy ? mq_resp_dump(copy, false) : NULL;
-            json_decref(copy);
-            return text;
-        }
-    }
-    return NULL;
-}
-
 /* Rates a saved row again with the plan version it recorded; *p is NULL
  * when no plan was in effect then. False when that version is not loaded. */
 static bool rerate(const mq_engine *e, const mq_saved_result *row, const mq_input *in, mq_arena *a,
@@ -291,44 +271,6 @@ static bool rerate(const mq_engine *e, const mq_saved_result *row, const mq_inpu
     if (*p && !mq_rate_plan(*p, in, &(mq_rate_opts){0}, a, out))
         return false;
     return true;
-}
-
-/* A member's value as requote prints it: compact JSON, money as written. */
-static void print_value(const json_t *v)
-{
-    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
-    printf("%.80s%s", v ? (text ? text : "?") : "nothing", text && strlen(text) > 80 ? "..." : "");
-    free(text);
-}
-
-/* For a result that differs: the first member that does, now and then
- * ("tax_credit" moves while "premium" does not, for health). */
-static void print_first_difference(const json_t *now, const char *then_text)
-{
-    json_t *then = json_loads(then_text, 0, NULL);
-    const char *key;
-    json_t *v;
-    void *tmp;
-    json_object_foreach_safe((json_t *)now, tmp, key, v)
-    {
-        json_t *w = json_object_get(then, key);
-        if (w && json_equal(v, w))
-            continue;
-        printf("; first difference: %s ", key);
-        print_value(v);
-        printf(", was ");
-        print_value(w);
-        json_decref(then);
-        return;
-    }
-    json_object_foreach_safe(then, tmp, key, v) /* a member only the saved one has */
-        if (!json_object_get(now, key))
-    {
-        printf("; first difference: %s nothing, was ", key);
-        print_value(v);
-        break;
-    }
-    json_decref(then);
 }
 
 /* One file the quote recorded, if it changed since: "plan harbor-oh-auto
@@ -399,34 +341,94 @@ static void print_causes(const mq_saved_result *row, const mq_result *res, const
                row->plan_id, row->version, row->digest, also);
 }
 
+/* A difference that leaves what the quote promised as it was, listed
+ * under the verdict so that nothing is hidden: explanatory text that reads
+ * otherwise now, or a member today's program writes that the saved result
+ * lacks (mq_resp_compare says which is which). */
+typedef struct wording_note {
+    const char *carrier, *part; /* part: a bundle's "auto" or "home", or NULL */
+    const char *path, *now, *then;
+    bool added; /* new since the quote: `then` is nothing */
+    struct wording_note *next;
+} wording_note;
+
+/* What requote found: whether every result re-rated here reproduced, how
+ * many were re-rated, how many a remote carrier rated (not checked), and
+ * the differences of wording (in the arena, in the order found). `part`
+ * names the bundle part being re-rated, for its notes. */
+typedef struct requote_outcome {
+    bool same;
+    int checked, remote;
+    const char *part;
+    wording_note *wording, **tail;
+    int nwording;
+} requote_outcome;
+
+/* An outcome with nothing found yet. */
+static void outcome_init(requote_outcome *o, const char *part)
+{
+    *o = (requote_outcome){.same = true, .part = part};
+    o->tail = &o->wording;
+}
+
+/* Notes one wording difference; false when memory ran out. Values are
+ * shortened (mq_resp_diff_texts). */
+static bool note_wording(requote_outcome *o, const char *carrier, const char *path,
+                         const json_t *then, const json_t *now, mq_arena *a)
+{
+    wording_note *n = mq_arena_alloc(a, sizeof *n);
+    if (!n)
+        return false;
+    *n = (wording_note){.carrier = carrier, .part = o->part, .path = path, .added = then == NULL};
+    if (!mq_resp_diff_texts(then, now, 60, a, &n->then, &n->now))
+        return false;
+    *o->tail = n;
+    o->tail = &n->next;
+    o->nwording++;
+    return true;
+}
+
+/* Re-rated result `res` of saved row `row` compared with the saved one
+ * (mq_resp_compare): its line, "same" or "DIFFERS" with the first
+ * difference of substance (path, now, then) and why (print_causes); its
+ * differences of wording noted in *out. *same whether nothing of
+ * substance differs; false when memory ran out. */
 static bool compare_one(const mq_saved_result *row, const mq_input *in, const mq_result *res,
-                        json_t *saved, const mq_plan *p, const mq_benchmark *given)
+                        json_t *saved, const mq_plan *p, const mq_benchmark *given, mq_arena *a,
+                        requote_outcome *out, bool *same)
 {
     json_t *now = mq_resp_result(in, res);
-    mq_resp_strip_identity(now); /* compared below, by print_causes */
-    char *now_text = now ? mq_resp_dump(now, false) : NULL;
-    char *then_text = saved_result(saved, row->carrier, row->plan_id);
-    bool same = now_text && then_text && strcmp(now_text, then_text) == 0;
-    printf("  %-12s %-8s %s %s  %s", row->carrier, same ? "same" : "DIFFERS", row->plan_id,
-           row->version, mq_status_name(res->status));
-    if (res->status == MQ_QUOTED) {
-        printf(" ");
-        cli_print_money(stdout, res->total_cents, 0);
+    json_t *then = mq_resp_saved_object(saved, row->carrier, row->plan_id);
+    mq_resp_diffs d;
+    bool ok = now && mq_resp_compare(then, now, a, &d);
+    const mq_resp_diff *first = ok ? mq_resp_first_substance(&d) : NULL;
+    *same = ok && !first;
+    if (ok) {
+        printf("  %-12s %-8s %s %s  %s", row->carrier, *same ? "same" : "DIFFERS", row->plan_id,
+               row->version, mq_status_name(res->status));
+        if (res->status == MQ_QUOTED) {
+            printf(" ");
+            cli_print_money(stdout, res->total_cents, 0);
+        }
+        if (first && row->total_cents >= 0) {
+            printf(" (was ");
+            cli_print_money(stdout, row->total_cents, 0);
+            printf(")");
+        }
+        const char *x = "", *y = "";
+        ok = !first || mq_resp_diff_texts(first->then, first->now, 80, a, &y, &x);
+        if (first && ok)
+            printf("; first difference: %s %s, was %s", first->path, x, y);
+        printf("\n");
+        if (first)
+            print_causes(row, res, p, given);
     }
-    if (!same && row->total_cents >= 0) {
-        printf(" (was ");
-        cli_print_money(stdout, row->total_cents, 0);
-        printf(")");
-    }
-    if (!same && now && then_text)
-        print_first_difference(now, then_text);
-    printf("\n");
-    if (!same)
-        print_causes(row, res, p, given);
-    json_decref(now);
-    free(now_text);
-    free(then_text);
-    return same;
+    for (int i = 0; ok && i < d.count; i++)
+        if (d.items[i].kind != MQ_DIFF_SUBSTANCE)
+            ok = note_wording(out, row->carrier, d.items[i].path, d.items[i].then, d.items[i].now,
+                              a);
+    json_decref(now); /* the notes hold text, not the trees */
+    return ok;
 }
 
 /* A row a remote carrier rated with its own plan: said, not re-rated (its
@@ -447,13 +449,6 @@ static bool oom(const mq_store_quote *q)
     fprintf(stderr, "multiquote requote: quote %s: out of memory\n", q->id);
     return false;
 }
-
-/* What requote found: whether every result re-rated here reproduced, how
- * many were re-rated, and how many a remote carrier rated (not checked). */
-typedef struct requote_outcome {
-    bool same;
-    int checked, remote;
-} requote_outcome;
 
 /* The health benchmark the saved results recorded: the market chose one
  * for the whole quote, so the first local row that recorded it says which.
@@ -734,6 +729,25 @@ static void print_tip_differences(const rerated *rr, const tip_picks *tp, const 
     }
 }
 
+/* Notes each tip that changes what a saved one changes, in other words
+ * ("tips[2].change": the saved tip's place); false when memory ran out. */
+static bool tip_wording(const tip_pair *pairs, int n, const mq_saved_tip *saved, mq_arena *a,
+                        requote_outcome *out)
+{
+    bool ok = true;
+    for (int i = 0; ok && i < n; i++) {
+        const tip_pair *p = &pairs[i];
+        if (!p->then || !p->now || strcmp(p->then->change, p->now->change) == 0)
+            continue;
+        json_t *then = json_string(p->then->change), *now = json_string(p->now->change);
+        const char *path = mq_arena_printf(a, "tips[%d].change", (int)(p->then - saved));
+        ok = then && now && path && note_wording(out, p->now->carrier, path, then, now, a);
+        json_decref(then);
+        json_decref(now);
+    }
+    return ok;
+}
+
 /* The savings tips worked out again from the re-rated results (with the
  * plan versions they used, as the server works them out: from the results
  * sorted, for the three that cost least a month) and compared with the
@@ -743,9 +757,11 @@ static void print_tip_differences(const rerated *rr, const tip_picks *tp, const 
  * there are none, then and now; they are not compared when the quote
  * recorded none (saved before tips were) or a result's plan version is not
  * loaded (`complete` false: the tips depend on every result). *same is
- * false when one is not the same; false when memory ran out. */
+ * false when one is not the same; a tip the same but worded otherwise is
+ * noted in *out (tip_wording). False when memory ran out. */
 static bool requote_tips(const mq_engine *e, const mq_input *in, const char *response,
-                         const rerated *rr, bool complete, mq_arena *a, bool *same)
+                         const rerated *rr, bool complete, mq_arena *a, bool *same,
+                         requote_outcome *out)
 {
     *same = true;
     mq_saved_tip *saved;
@@ -784,6 +800,8 @@ static bool requote_tips(const mq_engine *e, const mq_input *in, const char *res
     memset(done, 0, (size_t)npairs);
     for (int i = 0; i < npairs; i++)
         *same &= tip_pair_same(&pairs[i]);
+    if (!tip_wording(pairs, npairs, saved, a, out))
+        return false;
     print_tip_counts("tips: ", pairs, npairs, NULL, NULL);
     printf("\n");
     if (*same)
@@ -798,14 +816,14 @@ static bool requote_tips(const mq_engine *e, const mq_input *in, const char *res
  * is it parsed) re-rated, the line's market rules applied to them all
  * (the ACA credit depends on the benchmark plan: the one the quote
  * recorded), then each compared, and `with_tips` (a quote's, not a
- * bundle part's: those have none) its tips (requote_tips). Nothing is compared when the recorded
+ * bundle part's: those have none) its tips (requote_tips), what was found
+ * added to *out (outcome_init). Nothing is compared when the recorded
  * benchmark's version is not loaded. False after saying why when the
  * saved response lists no results or memory ran out. */
 static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_input *in,
                         const char *response, json_t *saved, bool with_tips, mq_arena *a,
                         requote_outcome *out)
 {
-    *out = (requote_outcome){.same = true};
     if (!json_is_array(json_object_get(saved, "results"))) {
         fprintf(stderr, "multiquote requote: quote %s: the saved response has no results\n", q->id);
         return false;
@@ -821,7 +839,7 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
     mq_benchmark bench;
     const mq_benchmark *given;
     bool rateable = saved_benchmark(e, rows, nrows, &bench, &given);
-    out->same = rateable;
+    out->same &= rateable;
     bool complete = true; /* every local result re-rated: the tips can be worked out */
     int n = 0;
     for (int i = 0; i < nrows; i++) {
@@ -853,14 +871,15 @@ static bool requote_all(const mq_engine *e, const mq_store_quote *q, const mq_in
          * that is no difference (its credit still is) */
         if (!rows[row_of[i]].benchmark_recorded)
             res[i].benchmark = NULL;
-        same[i] = compare_one(&rows[row_of[i]], in, &res[i], saved, plan_of[i], given);
+        if (!compare_one(&rows[row_of[i]], in, &res[i], saved, plan_of[i], given, a, out, &same[i]))
+            return oom(q);
         out->same &= same[i];
     }
     out->checked = n;
     bool tips_same = true;
     rerated rr = {
         .rows = rows, .res = res, .row_of = row_of, .plan_of = plan_of, .same = same, .n = n};
-    if (with_tips && !requote_tips(e, in, response, &rr, complete, a, &tips_same))
+    if (with_tips && !requote_tips(e, in, response, &rr, complete, a, &tips_same, out))
         return oom(q);
     out->same &= tips_same;
     return true;
@@ -1017,11 +1036,17 @@ static bool requote_part(const mq_engine *e, const mq_store_quote *q, const mq_i
     }
     printf("%s part:\n", name);
     requote_outcome mine;
+    outcome_init(&mine, name);
     bool ok = requote_all(e, q, in, text, part, false, a, &mine); /* a part has no tips */
     free(text);
     out->same &= mine.same;
     out->checked += mine.checked;
     out->remote += mine.remote;
+    if (mine.wording) { /* its notes after those before it */
+        *out->tail = mine.wording;
+        out->tail = mine.tail;
+        out->nwording += mine.nwording;
+    }
     return ok;
 }
 
@@ -1031,7 +1056,7 @@ static bool requote_part(const mq_engine *e, const mq_store_quote *q, const mq_i
 static bool requote_bundle(const mq_engine *e, const mq_store_quote *q, const char *request,
                            json_t *saved, mq_arena *a, requote_outcome *out)
 {
-    *out = (requote_outcome){.same = true};
+    outcome_init(out, NULL);
     json_error_t jerr;
     json_t *doc = json_loads(request, 0, &jerr);
     mq_req_errors errs = {0};
@@ -1057,12 +1082,33 @@ static bool requote_bundle(const mq_engine *e, const mq_store_quote *q, const ch
     return ok;
 }
 
-/* The last line: the verdict, and what could not be checked; returns the
+/* Under the verdict, the differences that change nothing the quote
+ * promised, one a line: "  harbor       fees[0].name "Policy fee", was
+ * "Policy charge"", a member new since the quote "..., was nothing (new
+ * since the quote)"; a bundle part's with "(auto part) " before the path. */
+static void print_wording(const requote_outcome *o)
+{
+    if (!o->nwording)
+        return;
+    printf("wording: %d %s that %s nothing the quote promised (explanatory text, or members "
+           "new since it)\n",
+           o->nwording, o->nwording == 1 ? "difference" : "differences",
+           o->nwording == 1 ? "changes" : "change");
+    for (const wording_note *n = o->wording; n; n = n->next)
+        printf("  %-12s %s%s%s%s %s, was %s%s\n", n->carrier, n->part ? "(" : "",
+               n->part ? n->part : "", n->part ? " part) " : "", n->path, n->now, n->then,
+               n->added ? " (new since the quote)" : "");
+}
+
+/* The verdict, and what could not be checked, then the differences of
+ * wording (print_wording); returns the
  * exit status. CLI_OK when every result re-rated here is the same; CLI_FAIL
  * when one differs or could not be re-rated (its plan version is not
  * loaded); CLI_UNCHECKED when none was re-rated (every result came from a
  * remote carrier, whose price only it can work out, or had no plan): that
- * quote is neither reproduced nor not, there is nothing here to compare. */
+ * quote is neither reproduced nor not, there is nothing here to compare.
+ * Wording does not count: the figures, statuses and reasons reproduced
+ * are what the quote promised (mq_resp_compare). */
 static int print_verdict(const requote_outcome *o)
 {
     if (o->same && o->checked == 0) {
@@ -1081,6 +1127,7 @@ static int print_verdict(const requote_outcome *o)
                "their own plans)\n",
                o->same ? "reproduced exactly" : "NOT reproduced", o->checked,
                o->checked == 1 ? "result" : "results", o->remote);
+    print_wording(o);
     return o->same ? CLI_OK : CLI_FAIL;
 }
 
@@ -1136,6 +1183,7 @@ int cli_requote(const cli_opts *o)
     printf("quote %s of %s (%s, effective %s)\n", l.q.id, l.q.created_at, l.q.line,
            l.q.effective_date);
     requote_outcome out;
+    outcome_init(&out, NULL);
     if (bundle ? !requote_bundle(e, &l.q, request, saved, &a, &out)
                : !requote_all(e, &l.q, &in, l.q.response, saved, true, &a, &out))
         goto done;

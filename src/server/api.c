@@ -811,22 +811,6 @@ static void refuse_other_price(mq_http_req *r, const mq_saved_result *row, const
            plan_cause(&r->arena, row, p));
 }
 
-/* The saved result object `row` was read from (borrowed from `doc`, the
- * saved response), or NULL. */
-static json_t *saved_object(json_t *doc, const mq_saved_result *row)
-{
-    size_t i;
-    json_t *o;
-    json_array_foreach(json_object_get(doc, "results"), i, o)
-    {
-        const char *c = json_string_value(json_object_get(json_object_get(o, "carrier"), "id"));
-        const char *p = json_string_value(json_object_get(json_object_get(o, "plan"), "id"));
-        if (c && p && strcmp(c, row->carrier) == 0 && strcmp(p, row->plan_id) == 0)
-            return o;
-    }
-    return NULL;
-}
-
 /* What the i-th coverage entry of the re-rated result `res` gives where
  * the saved one (`then`, NULL past its last) gave another premium: "gives
  * the quote's total, but bi on v1 230.00 where the quote has 225.00". */
@@ -848,33 +832,50 @@ static const char *coverage_text(mq_arena *a, const mq_input *in, const mq_resul
                            now_t, then_t);
 }
 
+/* What the re-rated result gives where the saved one gave something else
+ * of substance (`d`, the first such difference, mq_resp_compare): a
+ * coverage's premium by coverage_text, anything else by its path: "gives
+ * the quote's total, but fees[0].amount 18.01 where the quote has 18.00"
+ * (the quote's status, for a result not quoted). NULL when memory ran out. */
+static const char *substance_text(mq_arena *a, const mq_input *in, const mq_result *res,
+                                  json_t *then, const mq_resp_diff *d)
+{
+    if (strncmp(d->path, "coverages[", 10) == 0) {
+        size_t i = strtoul(d->path + 10, NULL, 10);
+        return coverage_text(a, in, res, json_array_get(json_object_get(then, "coverages"), i), i);
+    }
+    const char *was, *now;
+    if (!mq_resp_diff_texts(d->then, d->now, 80, a, &was, &now))
+        return NULL;
+    return mq_arena_printf(a, "gives the quote's %s, but %s %s where the quote has %s",
+                           res->status == MQ_QUOTED ? "total" : "status", d->path, now, was);
+}
+
 /* For a quote that recorded its digests, whose re-rated result `res` has
- * its status and total: whether each coverage's premium is the saved one
- * too, as the worksheet's coverage steps explain them (a table edited so
- * that two coverages move and the total does not). When one is not, the
- * 409 naming it is set and false returned. A quote saved before digests
- * were recorded opens as it always did. */
-static bool same_coverages(mq_http_req *r, const char *response, const mq_saved_result *row,
+ * its status and total: whether everything else the quote promised is as
+ * saved too, compared as requote compares it (mq_resp_compare: each
+ * coverage's premium and limits, the fees' amounts, the reasons...; not
+ * the wording, nor a member the saved result lacks). When it is not, the
+ * 409 naming the first difference is set and false returned. A quote
+ * saved before digests were recorded opens as it always did. */
+static bool same_substance(mq_http_req *r, const char *response, const mq_saved_result *row,
                            const mq_input *in, const mq_result *res, const mq_plan *p)
 {
-    if (!*row->digest || res->status != MQ_QUOTED)
+    if (!*row->digest)
         return true;
     json_t *doc = json_loads(response, 0, NULL), *now = mq_resp_result(in, res);
-    json_t *then = json_object_get(saved_object(doc, row), "coverages");
-    json_t *mine = json_object_get(now, "coverages");
-    size_t n = json_array_size(mine), m = json_array_size(then), i = 0;
-    while (i < n && i < m && json_equal(json_array_get(mine, i), json_array_get(then, i)))
-        i++;
-    bool same = doc && now && i == n && i == m;
-    if (!doc || !now) {
+    json_t *then = mq_resp_saved_object(doc, row->carrier, row->plan_id);
+    mq_resp_diffs d;
+    bool ok = doc && now && mq_resp_compare(then, now, &r->arena, &d);
+    const mq_resp_diff *first = ok ? mq_resp_first_substance(&d) : NULL;
+    const char *what = first ? substance_text(&r->arena, in, res, then, first) : NULL;
+    if (!ok || (first && !what))
         mq_api_error(r, 500, "internal", "out of memory", "");
-    } else if (!same) {
-        refuse(r, row, coverage_text(&r->arena, in, res, json_array_get(then, i), i),
-               plan_cause(&r->arena, row, p));
-    }
+    else if (first)
+        refuse(r, row, what, plan_cause(&r->arena, row, p));
     json_decref(now);
     json_decref(doc);
-    return same;
+    return ok && !first;
 }
 
 /* 409 for a saved quote whose plan version or, for health, benchmark plan
@@ -985,7 +986,7 @@ static void get_worksheet(mq_server *s, mq_http_req *r, const char *id, const ch
             mq_api_error(r, 500, "internal", "out of memory", "");
         else if (!same_outcome(row, &res))
             refuse_other_price(r, row, &res, plan, recorded > 0 ? &bench : NULL);
-        else if (same_coverages(r, l.q.response, row, &in, &res, plan))
+        else if (same_substance(r, l.q.response, row, &in, &res, plan))
             reply_json(r, 200, mq_resp_worksheet(&in, &res));
     }
     if (ref)

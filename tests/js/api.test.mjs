@@ -1548,7 +1548,7 @@ describe('SIGHUP with plans edited on disk', { timeout: 120000 }, () => {
     assert.notEqual(now.slice(0, 16), then);
     const r = await runCli(['requote', '--db', srv.db, '--plans', plans, firstId]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /harbor\s+DIFFERS\s+harbor-oh-auto 2026-01-01\s+quoted 795\.00 \(was 714\.00\); first difference: premium \{"total":795/);
+    assert.match(r.stdout, /harbor\s+DIFFERS\s+harbor-oh-auto 2026-01-01\s+quoted 795\.00 \(was 714\.00\); first difference: premium\.total 795\.0, was 714\.0\n/);
     assert.ok(r.stdout.includes(`\n    plan harbor-oh-auto 2026-01-01 was changed after this quote (digest then ${then}, now ${now.slice(0, 16)})\n`), r.stdout);
     assert.match(r.stdout, /NOT reproduced/);
     // ...and its worksheet does not explain 795.00 as the quote's price

@@ -139,7 +139,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     const id = copyQuote('auto', AUTO, () => text);
     const r = await requote(id);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /\n {2}summit {7}same {5}summit-oh-auto 2025-11-15 {2}quoted 542\.98\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 700\.00\); first difference: premium [^\n]*\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest ([0-9a-f]{16})\): this program rates differently\ntips: 4 the same\nNOT reproduced\n$/);
+    assert.match(r.stdout, /\n {2}summit {7}same {5}summit-oh-auto 2025-11-15 {2}quoted 542\.98\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 700\.00\); first difference: premium\.total 714\.0, was 700\.0\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest ([0-9a-f]{16})\): this program rates differently\ntips: 4 the same\nNOT reproduced\n$/);
     assert.ok(r.stdout.includes(`(digest ${rec(harborThen)})`), r.stdout);
     const ws = await worksheet(id, 'harbor');
     assert.equal(ws.status, 409, ws.text);
@@ -177,7 +177,77 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     assert.equal((await worksheet(id, 'summit')).status, 200);
     const r = await requote(id);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 714\.00\); first difference: coverages [^\n]*\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest [0-9a-f]{16}\): this program rates differently\n/);
+    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 714\.00\); first difference: coverages\[0\]\.premium 225\.0, was 226\.0\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest [0-9a-f]{16}\): this program rates differently\n/);
+  });
+
+  // What the quote promised (carrier, plan, status, every money figure, the
+  // reasons) is compared to the cent; explanatory text (a fee's name, notes,
+  // what the carrier verifies) and members a later program adds are not: a
+  // quote differing only there reproduces, and they are listed under it.
+  /** A copy of the auto quote with Harbor's saved result edited by `edit` (its text as saved). */
+  function harborEdited(edit) {
+    const at = q.auto.text.indexOf('{"carrier":{"id":"harbor"');
+    const end = q.auto.text.indexOf(']}', q.auto.text.indexOf('"verifies":[', at)) + 2;
+    const head = q.auto.text.slice(0, at), result = q.auto.text.slice(at, end), tail = q.auto.text.slice(end);
+    const edited = edit(result);
+    assert.notEqual(edited, result, 'harbor\'s saved result changed; update this test');
+    return copyQuote('auto', AUTO, () => head + edited + tail);
+  }
+  const wordingHead = (n) => `\nreproduced exactly\nwording: ${n} ${n === 1 ? 'difference that changes' : 'differences that change'} ` +
+    'nothing the quote promised (explanatory text, or members new since it)\n';
+
+  it('only a fee\'s name worded otherwise: reproduced (exit 0), the wording listed; the worksheet is served', async () => {
+    const id = harborEdited((t) => t.replace('{"name":"Policy fee","amount":18.0}', '{"name":"Policy charge","amount":18.0}'));
+    const r = await requote(id);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /\n {2}harbor {7}same {5}harbor-oh-auto 2026-01-01 {2}quoted 714\.00\n/);
+    assert.ok(r.stdout.endsWith(`\ntips: 4 the same${wordingHead(1)}  harbor       fees[0].name "Policy fee", was "Policy charge"\n`), r.stdout);
+    const ws = await worksheet(id, 'harbor');
+    assert.equal(ws.status, 200, ws.text);
+    assert.equal(ws.json().steps.at(-1).running, 714);
+  });
+
+  it('a fee\'s amount one cent off: not reproduced, naming it; the worksheet refuses, naming it too', async () => {
+    const id = harborEdited((t) => t.replace('{"name":"Policy fee","amount":18.0}', '{"name":"Policy fee","amount":18.01}'));
+    const r = await requote(id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 714\.00\); first difference: fees\[0\]\.amount 18\.0, was 18\.01\n {4}plan harbor-oh-auto 2026-01-01 is the same as then \(digest [0-9a-f]{16}\): this program rates differently\n/);
+    assert.match(r.stdout, /\nNOT reproduced\n$/);
+    const ws = await worksheet(id, 'harbor');
+    assert.equal(ws.status, 409, ws.text);
+    assert.deepEqual(ws.json(), {
+      error: {
+        code: 'not_reproduced',
+        message: "plan harbor-oh-auto version 2026-01-01 now gives the quote's total, but fees[0].amount 18.0 where the quote has 18.01: " +
+          `its files are the same as then (digest ${rec(harborThen)}): this program rates differently, ` +
+          'so its steps would explain another price; multiquote requote tells more',
+        path: '',
+      },
+    });
+    assert.equal((await worksheet(id, 'summit')).status, 200);
+  });
+
+  it('a member the saved result has and today\'s program does not write: a difference of substance', async () => {
+    const id = harborEdited((t) => t.replace('"monthly":119.0,', '"monthly":119.0,"discount":12.0,'));
+    const r = await requote(id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 714\.00\); first difference: premium\.discount nothing, was 12\.0\n/);
+    assert.match(r.stdout, /\nNOT reproduced\n$/);
+    const ws = await worksheet(id, 'harbor');
+    assert.equal(ws.status, 409, ws.text);
+    assert.match(ws.json().error.message, /^plan harbor-oh-auto version 2026-01-01 now gives the quote's total, but premium\.discount nothing where the quote has 12\.0: /);
+  });
+
+  it('members today\'s program writes that the saved result lacks: reproduced, each listed as new; the worksheet is served', async () => {
+    const id = harborEdited((t) => t.replace(',"minimum_premium_applied":false}', '}')
+      .replace('{"code":"comp","vehicle":"v1","premium":52.0,"limits":{"deductible":500}}', '{"code":"comp","vehicle":"v1","premium":52.0}'));
+    const r = await requote(id);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(r.stdout.endsWith(`\ntips: 4 the same${wordingHead(2)}` +
+      '  harbor       premium.minimum_premium_applied false, was nothing (new since the quote)\n' +
+      '  harbor       coverages[4].limits {"deductible":500}, was nothing (new since the quote)\n'), r.stdout);
+    const ws = await worksheet(id, 'harbor');
+    assert.equal(ws.status, 200, ws.text);
   });
 
   it('the worksheet names the files its steps come from: the quote\'s, or others that give the same price', async () => {
@@ -214,7 +284,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
     assert.notEqual(harborNow, harborThen);
     const r = await requote(q.auto.id);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 795\.00 \(was 714\.00\); first difference: premium \{"total":795\.0,[^\n]*\n/);
+    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 795\.00 \(was 714\.00\); first difference: premium\.total 795\.0, was 714\.0\n/);
     assert.ok(
       r.stdout.includes(`\n    plan harbor-oh-auto 2026-01-01 was changed after this quote (digest then ${rec(harborThen)}, now ${rec(harborNow)})\n`),
       r.stdout,
@@ -241,7 +311,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
   it('...a quote saved before digests were recorded says what it always said', async () => {
     const r = await requote(q.old.id);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 795\.00 \(was 714\.00\); first difference: premium [^\n]*\ntips: 2 the same, 2 differ\n {2}harbor {7}DIFFERS {2}its tips: 2 differ \(worked out from its result, which differs\)\nNOT reproduced\n$/);
+    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 795\.00 \(was 714\.00\); first difference: premium\.total 795\.0, was 714\.0\ntips: 2 the same, 2 differ\n {2}harbor {7}DIFFERS {2}its tips: 2 differ \(worked out from its result, which differs\)\nNOT reproduced\n$/);
     assert.doesNotMatch(r.stdout, /digest|changed after|same as then/);
     const ws = await worksheet(q.old.id, 'harbor');
     assert.equal(ws.status, 409, ws.text);
@@ -657,7 +727,19 @@ describe('requote works a saved quote\'s tips out again', { timeout: 240000 }, (
       const id = copyQuote(name, old);
       const r = await requote(id);
       assert.equal(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
-      assert.ok(r.stdout.endsWith(`\ntips: ${q[name].body.tips.length} the same\nreproduced exactly\n`), r.stdout);
+      // ...and each tip worded otherwise is listed under the verdict, the words that differ shown
+      const was = JSON.parse(old(q[name].text)).tips;
+      const reworded = q[name].body.tips.map((t, i) => [t, i]).filter(([t, i]) => t.change !== was[i].change);
+      assert.ok(reworded.length > 0, name);
+      const lines = reworded.map(([t, i]) => `  ${t.carrier.padEnd(12)} tips[${i}].change `);
+      const head = `\ntips: ${q[name].body.tips.length} the same\nreproduced exactly\nwording: ${reworded.length} ` +
+        `${reworded.length === 1 ? 'difference that changes' : 'differences that change'} nothing the quote promised ` +
+        '(explanatory text, or members new since it)\n';
+      assert.ok(r.stdout.includes(head), r.stdout);
+      const listed = r.stdout.slice(r.stdout.indexOf(head) + head.length).split('\n').slice(0, -1);
+      assert.deepEqual(listed.map((l, k) => l.slice(0, lines[k]?.length)), lines, r.stdout);
+      if (name === 'all')
+        assert.ok(listed.includes('  summit       tips[1].change ...he legal minimum, and uninsured motorist limits with them..., was ...he legal minimum"'), r.stdout);
     }
     // ...but the same words of another vehicle's collision are another tip
     const id = copyQuote('young', (t) => t.replace('"change":"Drop collision on v1 (11 years old)"', '"change":"Drop collision on v2 (11 years old)"'));
