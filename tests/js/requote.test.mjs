@@ -446,7 +446,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
 // set, from the plan versions its parts recorded. requote said "re-rating
 // bundles is not supported yet" and exited 1, as if the quote differed.
 describe('requote of a bundle quote', { timeout: 180000 }, () => {
-  let srv, plans, saved;
+  let srv, plans, saved, savedText;
   const BUNDLE = readJson('examples/oh-bundle-auto-home.json');
   const keystoneHome = () => path.join(plans, 'keystone', 'oh-home-2026-01-01');
   const requote = (id) => runCli(['requote', '--db', srv.db, '--plans', plans, id]);
@@ -470,7 +470,8 @@ describe('requote of a bundle quote', { timeout: 180000 }, () => {
       body: JSON.stringify(BUNDLE),
     });
     assert.equal(res.status, 201);
-    saved = await res.json();
+    savedText = await res.text();
+    saved = JSON.parse(savedText);
     assert.equal(saved.line, 'bundle');
     assert.deepEqual(saved.bundles.map((b) => b.carrier.id), ['summit', 'keystone', 'buckeye']);
   });
@@ -523,6 +524,27 @@ describe('requote of a bundle quote', { timeout: 180000 }, () => {
     assert.match(r.stdout, /\n {2}summit {7}same {5}bundle: /);
     assert.match(r.stdout, /\nNOT reproduced\n$/);
     writeFileSync(yaml, y);
+  });
+
+  it('a part\'s result worded otherwise: reproduced, its wording listed with the part', async () => {
+    // Harbor's fee in the auto part renamed, as an older program might have worded it
+    const at = savedText.indexOf('{"carrier":{"id":"harbor"', savedText.indexOf('"auto":{'));
+    const fee = savedText.indexOf('{"name":"Policy fee","amount":18.0}', at);
+    assert.ok(at > 0 && fee > at, 'the saved bundle changed; update this test');
+    const edited = savedText.slice(0, fee) + '{"name":"Policy charge","amount":18.0}' + savedText.slice(fee + 35);
+    const id = saved.quote_id.slice(0, -1) + (saved.quote_id.endsWith('Z') ? 'Y' : 'Z');
+    const sql = (t) => `'${t.replaceAll("'", "''")}'`;
+    execFileSync('sqlite3', [
+      srv.db,
+      'INSERT INTO quotes (id, created_at, line, effective_date, request, response, consent_contact, consent_at) ' +
+        `SELECT ${sql(id)}, created_at, line, effective_date, ${sql(JSON.stringify(BUNDLE))}, ${sql(edited)}, 0, '' ` +
+        `FROM quotes WHERE id = ${sql(saved.quote_id)};`,
+    ]);
+    const r = await requote(id);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /\n {2}harbor {7}same {5}harbor-oh-auto 2026-01-01 {2}quoted 714\.00\n/);
+    assert.ok(r.stdout.endsWith('\nreproduced exactly\nwording: 1 difference that changes nothing the quote promised ' +
+      '(explanatory text, or members new since it)\n  harbor       (auto part) fees[0].name "Policy fee", was "Policy charge"\n'), r.stdout);
   });
 
   it('a plan version no longer loaded: its part and its bundle say MISSING', async () => {
