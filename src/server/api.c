@@ -835,15 +835,15 @@ static const char *coverage_text(mq_arena *a, const mq_input *in, const mq_resul
 /* What the re-rated result gives where the saved one gave something else
  * of substance (`d`, the first such difference, mq_resp_compare): a
  * coverage's premium by coverage_text, anything else by its path: "gives
- * the quote's total, but fees[0].amount 18.01 where the quote has 18.00"
+ * the quote's total, but fees[0].amount 18.0 where the quote has 18.01"
  * (the quote's status, for a result not quoted). NULL when memory ran out. */
 static const char *substance_text(mq_arena *a, const mq_input *in, const mq_result *res,
                                   json_t *then, const mq_resp_diff *d)
 {
-    if (strncmp(d->path, "coverages[", 10) == 0) {
-        size_t i = strtoul(d->path + 10, NULL, 10);
+    char *end = NULL;
+    size_t i = strncmp(d->path, "coverages[", 10) == 0 ? strtoul(d->path + 10, &end, 10) : 0;
+    if (end && strcmp(end, "].premium") == 0)
         return coverage_text(a, in, res, json_array_get(json_object_get(then, "coverages"), i), i);
-    }
     const char *was, *now;
     if (!mq_resp_diff_texts(d->then, d->now, 80, a, &was, &now))
         return NULL;

@@ -73,7 +73,7 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
   /** A copy of saved quote `name` under a new id, its response text edited by `edit`. */
   function copyQuote(name, request, edit) {
     const { id, text } = q[name];
-    const newId = id.slice(0, -2) + (id.endsWith('Z') ? 'Y' : 'Z') + 'ABCDEFG'[copies++];
+    const newId = id.slice(0, -2) + (id.endsWith('Z') ? 'Y' : 'Z') + 'ABCDEFGHJKMNPQRS'[copies++];
     const sql = (t) => `'${t.replaceAll("'", "''")}'`;
     execFileSync('sqlite3', [
       srv.db,
@@ -225,6 +225,17 @@ describe('a saved quote names the files that priced it', { timeout: 180000 }, ()
       },
     });
     assert.equal((await worksheet(id, 'summit')).status, 200);
+  });
+
+  it('a coverage\'s limit otherwise, its premium the same: not reproduced; the worksheet names the limit, not the premium', async () => {
+    const id = harborEdited((t) => t.replace('{"code":"bi","vehicle":"v1","premium":225.0,"limits":{"per_person":100000,',
+      '{"code":"bi","vehicle":"v1","premium":225.0,"limits":{"per_person":50000,'));
+    const r = await requote(id);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\n {2}harbor {7}DIFFERS {2}harbor-oh-auto 2026-01-01 {2}quoted 714\.00 \(was 714\.00\); first difference: coverages\[0\]\.limits\.per_person 100000, was 50000\n/);
+    const ws = await worksheet(id, 'harbor');
+    assert.equal(ws.status, 409, ws.text);
+    assert.match(ws.json().error.message, /^plan harbor-oh-auto version 2026-01-01 now gives the quote's total, but coverages\[0\]\.limits\.per_person 100000 where the quote has 50000: its files are the same as then/);
   });
 
   it('a member the saved result has and today\'s program does not write: a difference of substance', async () => {
