@@ -1,5 +1,4 @@
-/* compare.c -- a saved result against the same result rated again: what the quote promised, and its
- * wording.
+/* compare.c -- a saved result against the same rated again: what it promised, and its wording.
  *
  * requote and a saved quote's worksheet ask whether the plan version that
  * made a quote still gives what the quote showed. They compare member by
