@@ -412,7 +412,7 @@ void mq_batch_impact_print(FILE *f, const mq_batch_impact *im, const char *book)
     segment_header(f, "By territory (garaging ZIP prefix of the first vehicle)", "zip3");
     for (int z = 0; z < 1000; z++)
         if (im->zip3[z].policies) {
-            char name[8];
+            char name[12]; /* any int: z is 0..999, which gcc -O1 cannot see */
             snprintf(name, sizeof name, "%03d", z);
             segment_line(f, name, &im->zip3[z]);
         }

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -33,6 +35,18 @@ static char *read_all(FILE *f, size_t *len)
         *len = (size_t)n;
     }
     return buf;
+}
+
+char *ts_format(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    int n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        fail_msg("out of memory formatting %s", fmt);
+    return text;
 }
 
 /* The file is closed before a failure is reported: a failed test must not

@@ -27,6 +27,9 @@
  * `len` is not NULL. Fails the test if it cannot be read. */
 char *ts_read_file(const char *path, size_t *len);
 
+/* printf's text as a new string (free it); fails the test if out of memory. */
+char *ts_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Writes `len` bytes of `data` to `path` (created or truncated). */
 void ts_write_file(const char *path, const void *data, size_t len);
 

@@ -543,9 +543,7 @@ static void test_broken_data_files(void **state)
     for (const char *c = rules; *c; c++)
         o += *c == '\n' ? sprintf(o, "\r\n") : sprintf(o, "%c", *c);
     write_file("state-rules.csv", crlf);
-    char *bom_wmi = malloc(strlen(wmi) + 4);
-    assert_non_null(bom_wmi);
-    sprintf(bom_wmi, "\xEF\xBB\xBF%s", wmi);
+    char *bom_wmi = ts_format("\xEF\xBB\xBF%s", wmi);
     write_file("wmi.csv", bom_wmi);
     char err[512];
     mq_intake *saved = mq_intake_load(tmpdir, err, sizeof err);
@@ -1061,10 +1059,8 @@ static int64_t harbor_with_device(mq_engine *e, const char *cd)
     const char *from = "<AntiTheftDeviceCd>Alarm</AntiTheftDeviceCd>";
     char *at = strstr(xml, from);
     assert_non_null(at);
-    char *edited = malloc(len + strlen(cd) + 1);
-    assert_non_null(edited);
-    sprintf(edited, "%.*s<AntiTheftDeviceCd>%s</AntiTheftDeviceCd>%s", (int)(at - xml), xml, cd,
-            at + strlen(from));
+    char *edited = ts_format("%.*s<AntiTheftDeviceCd>%s</AntiTheftDeviceCd>%s", (int)(at - xml),
+                             xml, cd, at + strlen(from));
     int64_t cents = harbor_total_of(e, edited, strlen(edited), cd);
     free(edited);
     free(xml);
@@ -1364,10 +1360,8 @@ static void test_acord_vin_case(void **state)
     size_t len;
     char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
     char *at = strstr(xml, "<ModelYear>2022</ModelYear>");
-    char *edited = malloc(len + sizeof to);
-    assert_non_null(edited);
-    sprintf(edited, "%.*s%s%s", (int)(at - xml), xml, to,
-            at + strlen("<ModelYear>2022</ModelYear>"));
+    char *edited =
+        ts_format("%.*s%s%s", (int)(at - xml), xml, to, at + strlen("<ModelYear>2022</ModelYear>"));
     mq_arena a;
     mq_arena_init(&a, 0);
     mq_req_errors errs;
@@ -1405,9 +1399,8 @@ static void test_acord_dates_with_zones(void **state)
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         char *at = strstr(xml, edits[i][0]);
         assert_non_null(at);
-        char *edited = malloc(len + 64);
-        assert_non_null(edited);
-        sprintf(edited, "%.*s%s%s", (int)(at - xml), xml, edits[i][1], at + strlen(edits[i][0]));
+        char *edited =
+            ts_format("%.*s%s%s", (int)(at - xml), xml, edits[i][1], at + strlen(edits[i][0]));
         free(xml);
         xml = edited;
         len = strlen(xml);
@@ -1444,9 +1437,8 @@ static void test_acord_co_insured(void **state)
     size_t len;
     char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
     char *at = strstr(xml, "<InsuredOrPrincipal>");
-    char *edited = malloc(len + strlen(co) + 1);
-    assert_non_null(edited);
-    sprintf(edited, "%.*s%s%s", (int)(at - xml), xml, co, at + strlen("<InsuredOrPrincipal>"));
+    char *edited =
+        ts_format("%.*s%s%s", (int)(at - xml), xml, co, at + strlen("<InsuredOrPrincipal>"));
     mq_arena a;
     mq_arena_init(&a, 0);
     mq_req_errors errs;
@@ -1494,9 +1486,8 @@ static void test_acord_rquid_echoed(void **state)
     char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
     char *at = strstr(xml, from);
     assert_non_null(at);
-    char *edited = malloc(len + sizeof rquid + 16);
-    assert_non_null(edited);
-    sprintf(edited, "%.*s<RqUID>%s</RqUID>%s", (int)(at - xml), xml, rquid, at + strlen(from));
+    char *edited =
+        ts_format("%.*s<RqUID>%s</RqUID>%s", (int)(at - xml), xml, rquid, at + strlen(from));
     mq_arena a;
     mq_arena_init(&a, 0);
     mq_req_errors errs;
@@ -1580,9 +1571,7 @@ static char *acord_inserted(const char *marker, char *insert, int *count)
     char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
     char *at = strstr(xml, marker);
     assert_non_null(at);
-    char *doc = malloc(len + strlen(insert) + 1);
-    assert_non_null(doc);
-    sprintf(doc, "%.*s%s%s", (int)(at - xml), xml, insert, at);
+    char *doc = ts_format("%.*s%s%s", (int)(at - xml), xml, insert, at);
     mq_arena a;
     mq_arena_init(&a, 8 * 1024 * 1024);
     mq_input in;
@@ -1637,9 +1626,7 @@ static void test_acord_hostile_sizes(void **state)
     /* 40,000 unknown elements, then 40,000 of one allowed once: every
      * problem counted, 32 named, in linear time */
     char *foos = repeated("<Foo/>", 40000), *curs = repeated("<CurCd>USD</CurCd>", 40000);
-    char *both = malloc(strlen(foos) + strlen(curs) + 1);
-    assert_non_null(both);
-    sprintf(both, "%s%s", foos, curs);
+    char *both = ts_format("%s%s", foos, curs);
     free(foos);
     free(curs);
     clock_t t0 = clock();
@@ -1672,9 +1659,7 @@ static void test_acord_attribute_flood(void **state)
 {
     (void)state;
     char *many = attributes(60000);
-    char *doc = malloc(strlen(many) + 32);
-    assert_non_null(doc);
-    sprintf(doc, "<ACORD%s/>", many);
+    char *doc = ts_format("<ACORD%s/>", many);
     clock_t t0 = clock();
     expect_refused(doc, strlen(doc),
                    "an element at line 1 has more than 256 attributes: no ACORD element has");
@@ -1683,8 +1668,9 @@ static void test_acord_attribute_flood(void **state)
         fail_msg("60,000 attributes took %.1f s of CPU", cpu);
     /* 20,000 in UTF-16 (little-endian, with its BOM), on line 2 */
     free(many);
+    free(doc);
     many = attributes(20000);
-    sprintf(doc, "<ACORD%s/>", many);
+    doc = ts_format("<ACORD%s/>", many);
     size_t n = strlen(doc);
     char *wide = malloc(2 * n + 4);
     assert_non_null(wide);

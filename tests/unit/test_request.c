@@ -722,7 +722,7 @@ static void test_errors_are_collected(void **state)
     (void)state;
     json_t *req = ts_example_request(EXAMPLES, 0);
     for (int i = 0; i < 40; i++) {
-        char key[8];
+        char key[16];
         snprintf(key, sizeof key, "x%02d", i);
         json_object_set_new(req, key, json_true());
     }
