@@ -3,6 +3,7 @@
 #
 #   tests/pg/cluster.sh start DIR [PASSWORD]
 #                                   # prints its base URI: postgresql://postgres@127.0.0.1:PORT
+#   tests/pg/cluster.sh createdb DIR NAME...  # more databases in it
 #   tests/pg/cluster.sh stop DIR    # stops it and removes DIR
 #   tests/pg/cluster.sh crash DIR   # kills it as a power cut would (-m immediate),
 #                                   # and a second later ($MQ_PG_DOWN_SECONDS) starts
@@ -25,7 +26,7 @@ cmd=${1:-}
 dir=${2:-}
 password=${3:-}
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  echo "usage: $0 start DIR [PASSWORD] | stop DIR | crash DIR" >&2
+  echo "usage: $0 start DIR [PASSWORD] | createdb DIR NAME... | stop DIR | crash DIR" >&2
   exit 2
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -86,6 +87,15 @@ start() {
   exit 1
 }
 
+createdb() { # NAME...: creates each database (over the cluster's socket)
+  local port name
+  port=$(sed -n 4p "$dir/data/postmaster.pid")
+  for name in "$@"; do
+    as_owner "$bin/psql" -q -h "$dir" -p "$port" -U postgres -d postgres \
+      -c "CREATE DATABASE \"$name\"" >/dev/null
+  done
+}
+
 stop() {
   if [ -f "$dir/data/postmaster.pid" ]; then
     as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
@@ -107,7 +117,8 @@ crash() {
 
 case "$cmd" in
 start) start ;;
+createdb) shift 2; createdb "$@" ;;
 stop) stop ;;
 crash) crash ;;
-*) echo "usage: $0 start DIR [PASSWORD] | stop DIR | crash DIR" >&2; exit 2 ;;
+*) echo "usage: $0 start DIR [PASSWORD] | createdb DIR NAME... | stop DIR | crash DIR" >&2; exit 2 ;;
 esac
