@@ -1054,8 +1054,7 @@ static int64_t harbor_total(mq_engine *e, const char *path)
 /* Example 1 with its AntiTheftDeviceCd "Alarm" replaced by `cd`, rated by Harbor. */
 static int64_t harbor_with_device(mq_engine *e, const char *cd)
 {
-    size_t len;
-    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", NULL);
     const char *from = "<AntiTheftDeviceCd>Alarm</AntiTheftDeviceCd>";
     char *at = strstr(xml, from);
     assert_non_null(at);
@@ -1357,8 +1356,7 @@ static void test_acord_vin_case(void **state)
     char *got = acord_errors("<ModelYear>2022</ModelYear>", to);
     assert_string_equal(got, "");
     free(got);
-    size_t len;
-    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", NULL);
     char *at = strstr(xml, "<ModelYear>2022</ModelYear>");
     char *edited =
         ts_format("%.*s%s%s", (int)(at - xml), xml, to, at + strlen("<ModelYear>2022</ModelYear>"));
@@ -1434,8 +1432,7 @@ static void test_acord_co_insured(void **state)
                      "CoInsured</InsuredOrPrincipalRoleCd><PersonInfo><BirthDt>1950-01-01"
                      "</BirthDt></PersonInfo></InsuredOrPrincipalInfo></InsuredOrPrincipal>"
                      "<InsuredOrPrincipal>";
-    size_t len;
-    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", NULL);
     char *at = strstr(xml, "<InsuredOrPrincipal>");
     char *edited =
         ts_format("%.*s%s%s", (int)(at - xml), xml, co, at + strlen("<InsuredOrPrincipal>"));
@@ -1482,8 +1479,7 @@ static void test_acord_rquid_echoed(void **state)
     char rquid[160], from[] = "<RqUID>0d1e2f3a-5b6c-4d7e-8f9a-0b1c2d3e4f5a</RqUID>";
     memset(rquid, 'A', 126);
     sprintf(rquid + 126, "\xC3\xA9%s", "-0123456789-0123456789");
-    size_t len;
-    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", NULL);
     char *at = strstr(xml, from);
     assert_non_null(at);
     char *edited =
@@ -1567,8 +1563,7 @@ static void test_acord_malformed_and_attacks(void **state)
  * mq_acord_request with an arena of the server's 8 MiB; its first error. */
 static char *acord_inserted(const char *marker, char *insert, int *count)
 {
-    size_t len;
-    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", NULL);
     char *at = strstr(xml, marker);
     assert_non_null(at);
     char *doc = ts_format("%.*s%s%s", (int)(at - xml), xml, insert, at);
