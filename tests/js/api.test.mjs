@@ -21,6 +21,7 @@ import addFormats from 'ajv-formats';
 import {
   REPO_ROOT,
   PLANS,
+  SLOW,
   startServer,
   stopAll,
   copyPlans,
@@ -94,8 +95,6 @@ function expectedResults(name) {
 }
 
 const QUOTE_ID = /^q_[0-9A-HJKMNP-TV-Z]{36}$/;
-/* how much slower a server under a sanitizer or valgrind is (lib/server.mjs) */
-const SLOW = Number(process.env.MQ_SERVER_SLOWDOWN || (process.env.MQ_SERVER_WRAPPER ? 10 : 1));
 const MiB = 1024 * 1024;
 
 /** A deep copy of example 1 with `edit` applied. */

@@ -18,15 +18,15 @@ import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { REPO_ROOT, startServer, stopAll, makeTemp, runCli, sleep } from './lib/server.mjs';
+import { REPO_ROOT, SLOW, startServer, stopAll, makeTemp, runCli, sleep } from './lib/server.mjs';
 import { launchBrowser, closeAll, newPage, screenshot } from './lib/browser.mjs';
 
 const REFERENCE_PATH = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'harbor-mutual-oh-auto.examples.json');
 const HARBOR_1 = JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')).cases[0].request;
 const DEADLINE = 1000;
-// What a quote may take past its deadline: 100 ms, times MQ_SERVER_SLOWDOWN
-// under a sanitizer (tests/run.sh), whose server does its work that much slower.
-const PAST_DEADLINE = 100 * Number(process.env.MQ_SERVER_SLOWDOWN || 1);
+// What a quote may take past its deadline: 100 ms, times the server's
+// slowdown under a sanitizer (SLOW: MQ_SERVER_SLOWDOWN, set by tests/run.sh).
+const PAST_DEADLINE = 100 * SLOW;
 
 // ---- The carrier farm ----------------------------------------------------------
 
