@@ -51,10 +51,10 @@ build: $(BUILD)/build.ninja
 run: deps build
 	@bash scripts/run.sh $(BUILD)
 
-test: deps build $(ASAN_BUILD)/build.ninja $(TSAN_BUILD)/build.ninja fuzz-build
+test: deps build $(ASAN_BUILD)/build.ninja $(TSAN_BUILD)/build.ninja
 	$(NINJA) -C $(ASAN_BUILD)
 	$(NINJA) -C $(TSAN_BUILD)
-	@bash tests/run.sh $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)
+	@bash tests/run.sh $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
 bench: deps build
 	$(BUILD)/bench/bench_rating

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# tests/fuzz/run.sh -- runs the libFuzzer targets: replays every stored
-# regression input, then fuzzes each target for SECONDS, two at a time.
+# tests/fuzz/run.sh -- runs the fuzz targets: replays every stored
+# regression input, then fuzzes each target for SECONDS, two at a time;
+# with SECONDS 0, replays each target's seed corpus once instead.
 #
-#   tests/fuzz/run.sh FUZZ_BUILD SECONDS [TARGET...]
+#   tests/fuzz/run.sh BUILD SECONDS [TARGET...]
+#
+# BUILD is the libFuzzer build (make fuzz-build), or with SECONDS 0 any
+# test build, whose targets replay their inputs without libFuzzer
+# (replay.c): `make test` runs it on the ASan+UBSan build.
 #
 # Each target fuzzes a COPY of its seed corpus (tests/fuzz/corpus/<target>)
 # in a temporary folder, so the repository is never modified; set
@@ -13,8 +18,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-BUILD=${1:?usage: tests/fuzz/run.sh FUZZ_BUILD SECONDS [TARGET...]}
-SECONDS_EACH=${2:?usage: tests/fuzz/run.sh FUZZ_BUILD SECONDS [TARGET...]}
+BUILD=${1:?usage: tests/fuzz/run.sh BUILD SECONDS [TARGET...]}
+SECONDS_EACH=${2:?usage: tests/fuzz/run.sh BUILD SECONDS [TARGET...]}
 shift 2
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
@@ -65,7 +70,19 @@ for t in "${TARGETS[@]}"; do
   report "$rc" "$t replays ${#inputs[@]} regression inputs" "$work/$t.replay.log"
 done
 
-# 2. Fuzzing, two targets at a time (the machine has two cores).
+# 2. With SECONDS 0: each target's seeds, run once.
+if [ "$SECONDS_EACH" -eq 0 ]; then
+  for t in "${TARGETS[@]}"; do
+    seeds=tests/fuzz/corpus/$t
+    [ -d "$seeds" ] || continue
+    rc=0
+    "$BUILD/tests/fuzz/$t" -runs=0 -rss_limit_mb=2048 -timeout=30 "$seeds" >"$work/$t.seeds.log" 2>&1 || rc=$?
+    report "$rc" "$t replays its $(find "$seeds" -type f | wc -l) seeds" "$work/$t.seeds.log"
+  done
+  TARGETS=()
+fi
+
+# 3. Fuzzing, two targets at a time (the machine has two cores).
 fuzz_one() { # target
   local t=$1 bin=$BUILD/tests/fuzz/$1
   local corpus=${FUZZ_CORPUS_DIR:-$work/corpus}/$t
