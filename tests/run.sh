@@ -213,9 +213,9 @@ fi
 # --- Fuzz inputs (tests/fuzz) -----------------------------------------------
 # Every input that once crashed a fuzz target, and every target's seeds,
 # run once through the target in the ASan+UBSan build (its main is
-# tests/fuzz/replay.c, not libFuzzer). Fuzzing itself is `make fuzz`: a few
-# seconds a target here found nothing the seeds do not, for two minutes of
-# CI and a fourth build (clang's).
+# tests/fuzz/replay.c, not libFuzzer). Fuzzing itself is `make fuzz`; the
+# ten seconds a target that `make test` used to fuzz cost two minutes and a
+# fourth build (clang's).
 if [ -n "$ASAN_BUILD" ]; then
   suite "fuzz inputs (asan+ubsan)" bash tests/fuzz/run.sh "$ASAN_BUILD" 0
 fi
