@@ -161,8 +161,10 @@ suite "test_intake_cli" env MQ_BIN="$BUILD/multiquote" "$BUILD/tests/test_intake
 
 # --- AddressSanitizer + UndefinedBehaviorSanitizer --------------------------
 if [ -n "$ASAN_BUILD" ]; then
+  # MQ_REF_BIN: test_batch_cli's reference quotes come from the normal build.
   asan=(env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 MQ_TEST_PG="$pg_base/mq_unit_asan")
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 MQ_TEST_PG="$pg_base/mq_unit_asan"
+    MQ_REF_BIN="$PWD/$BUILD/multiquote")
   # The API tests against the ASan server: a LeakSanitizer or sanitizer
   # report in its log when it exits (SIGTERM) fails the suite (server.mjs).
   # So do the other server suites and the hostile clients' (limits, slow
@@ -195,7 +197,7 @@ if [ -n "$TSAN_BUILD" ]; then
   tsan_run=(setarch "$(uname -m)" -R)
   "${tsan_run[@]}" true 2>/dev/null || tsan_run=()
   tsan=(env TSAN_OPTIONS=halt_on_error=0:exitcode=66:second_deadlock_stack=1
-    MQ_TEST_PG="$pg_base/mq_unit_tsan")
+    MQ_TEST_PG="$pg_base/mq_unit_tsan" MQ_REF_BIN="$PWD/$BUILD/multiquote")
   if [ "$have_node" -eq 1 ]; then
     for f in api hardening remote privacy; do
       suite "$f (node, tsan)" "${tsan[@]}" MQ_BIN="$PWD/$TSAN_BUILD/multiquote" \

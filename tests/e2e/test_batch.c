@@ -15,6 +15,10 @@
  * its summary, CSV and PNG; outputs naming the book refused, the book
  * intact; gen-book's options; SIGINT mid-run (whole rows up to where
  * reading stopped, exit 130).
+ * The `quote --json` answers that batch must equal come from $MQ_REF_BIN
+ * when it is set: tests/run.sh names the normal build's binary there when
+ * this runs a sanitizer build's, so the sanitizers watch batch, and the
+ * hundred reference quotes do not each pay their start-up (half a second).
  * Run from the repository root (meson's workdir for tests).
  */
 #include <stdarg.h>
@@ -42,7 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *bin; /* $MQ_BIN, else ../multiquote beside this program's folder */
+static const char *bin;     /* $MQ_BIN, else ../multiquote beside this program's folder */
+static const char *ref_bin; /* $MQ_REF_BIN, else bin: answers `quote --json` for comparison */
 static char bin_default[1024];
 static char tmp[64];   /* mkdtemp folder */
 static char plans[96]; /* links to the auto plans */
@@ -60,6 +65,13 @@ static void spill(const char *path, const char *text)
 static run run_with(const char *input, const char *const *args)
 {
     return ts_run(bin, args, input, tmp, 60);
+}
+
+/* `quote --json` on one request, by the reference binary. */
+static run run_reference_quote(const char *plans_dir, const char *request)
+{
+    return ts_run(ref_bin, (const char *const[]){"quote", "--json", "--plans", plans_dir, request, NULL},
+                  NULL, tmp, 60);
 }
 
 #define RUN(...)              run_with(NULL, (const char *const[]){__VA_ARGS__, NULL})
@@ -114,6 +126,13 @@ static int setup(void **state)
         bin = bin_default;
     if (access(bin, X_OK) != 0) {
         fprintf(stderr, "MQ_BIN must name the built multiquote binary\n");
+        return -1;
+    }
+    ref_bin = getenv("MQ_REF_BIN");
+    if (!ref_bin)
+        ref_bin = bin;
+    if (access(ref_bin, X_OK) != 0) {
+        fprintf(stderr, "MQ_REF_BIN must name a built multiquote binary\n");
         return -1;
     }
     unsetenv("MULTIQUOTE_PLANS");
@@ -373,7 +392,7 @@ static void check_against_quote(const char *book, const char *batch_out, const c
         if (carrier)
             json_object_set_new(request, "carriers", json_pack("[s]", carrier));
         assert_int_equal(json_dump_file(request, req, 0), 0);
-        run r = RUN("quote", "--json", "--plans", plans, req);
+        run r = run_reference_quote(plans, req);
         assert_exit(&r, 0);
         json_t *want = parse_json(r.out);
         json_t *got = parse_json(got_text);
@@ -466,7 +485,7 @@ static void test_health_carrier_equals_quote(void **state)
             json_t *one = json_deep_copy(requests[i]);
             json_object_set_new(one, "carriers", json_pack("[s]", issuers[k]));
             assert_int_equal(json_dump_file(one, req, 0), 0);
-            run q = RUN("quote", "--json", "--plans", all_plans, req);
+            run q = run_reference_quote(all_plans, req);
             json_t *want = q.code == 0 ? parse_json(q.out) : NULL;
             if (want) {
                 json_object_del(want, "tips");
