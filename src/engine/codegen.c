@@ -2,8 +2,11 @@
  *
  * mqcodegen (src/cli/codegen_main.c) calls mq_codegen_write at build time
  * on plans/; the C it writes is compiled into the engine (native.c says how
- * it is used). Each plan becomes one function that does what rate.c does
- * for it, step for step, with everything the plan fixes written in:
+ * it is used), spread over several files that the build compiles in
+ * parallel: each plan whole in one of them, its function external
+ * (mq_native_plan<n>), its helpers static, and the list of them in the
+ * first. Each plan becomes one function that does what rate.c does for it,
+ * step for step, with everything the plan fixes written in:
  *
  *   - a program (a derived variable, a rule, a key, a discount) becomes a
  *     block of C, its stack slots locals (s<id>_<depth>: the depth of the
@@ -1106,10 +1109,21 @@ static void emit_start(gen *g)
     }
 }
 
-/* The whole function of plan number `index`: its helpers, then the
- * function, whose start is written after its body (the body finds the
- * windows the start works out). False when the plan uses something this
- * file does not compile (the reason in *why). */
+/* The prototype of plan number `index`'s function (no terminator): what
+ * the registry declares and the plan's file defines. */
+static void emit_prototype(FILE *f, int index)
+{
+    fprintf(f,
+            "int mq_native_plan%d(const mq_plan *p, const mq_input *in, bool totals_only, "
+            "mq_arena *a, mq_result *out)",
+            index);
+}
+
+/* The whole function of plan number `index`: its helpers (static, named by
+ * the number), then the function, mq_native_plan<index>, external since the
+ * list of plans may be in another file; its start is written after its body
+ * (the body finds the windows the start works out). False when the plan
+ * uses something this file does not compile (the reason in *why). */
 static bool emit_plan(FILE *f, const mq_plan *p, int index, const char **why)
 {
     gen g = {.f = f, .p = p, .l = mq_line_get(p->line), .index = index};
@@ -1130,10 +1144,8 @@ static bool emit_plan(FILE *f, const mq_plan *p, int index, const char **why)
     emit_units(&g);
     bool ok = fclose(g.f) == 0;
     g.f = f;
-    fprintf(f,
-            "static int native%d(const mq_plan *p, const mq_input *in, bool totals_only, "
-            "mq_arena *a, mq_result *out)\n{\n",
-            index);
+    emit_prototype(f, index);
+    fputs("\n{\n", f);
     emit_start(&g);
     if (ok)
         fwrite(body, 1, len, f);
@@ -1143,34 +1155,43 @@ static bool emit_plan(FILE *f, const mq_plan *p, int index, const char **why)
     return ok && !g.why;
 }
 
-int mq_codegen_write(const mq_engine *e, FILE *f, FILE *log)
+int mq_codegen_write(const mq_engine *e, FILE **out, int nout, FILE *log)
 {
-    fprintf(f, "/* native_plans.c -- the bundled plans compiled into C by mqcodegen\n"
-               " * (src/engine/codegen.c). Generated at build time: do not edit. */\n"
-               "#include \"internal.h\"\n\n"
-               "/* Generated code declares what it may not use (locals, helpers). */\n"
-               "#pragma GCC diagnostic ignored \"-Wunused-label\"\n"
-               "#pragma GCC diagnostic ignored \"-Wunused-variable\"\n"
-               "#pragma GCC diagnostic ignored \"-Wunused-but-set-variable\"\n"
-               "#pragma GCC diagnostic ignored \"-Wunused-function\"\n"
-               "#ifndef __clang__\n"
-               "/* each variable is written before it is read, which GCC cannot follow */\n"
-               "#pragma GCC diagnostic ignored \"-Wmaybe-uninitialized\"\n"
-               "#endif\n"
-               "\n/* What a compiled plan answers when the interpreter must rate: on a path\n"
-               " * marked cold, so GCC lays the rating's usual path out straight. */\n"
-               "static __attribute__((cold, noinline)) int native_interpret(void)\n"
-               "{\n    return MQ_NATIVE_INTERPRET;\n}\n"
-               "\n/* mq_table_row, NULL when no row matches. */\n"
-               "static inline const double *native_row(const mq_table *t, const double *keys)\n"
-               "{\n    int64_t c = mq_table_cell(t, keys);\n"
-               "    return c < 0 ? NULL : t->matrix + c * t->nvalues;\n}\n"
-               "\n/* The parts of a day, the effective date's worked out once (mq_vm_ymd). */\n"
-               "static inline mq_ymd native_ymd(const mq_input *in, mq_ymd eff, int32_t day)\n"
-               "{\n    return day == in->effective_date ? eff : mq_date_ymd(day);\n}\n");
-    bool *done = calloc((size_t)e->nplans + 1, sizeof(bool));
-    if (!done)
+    if (nout < 1)
         return -1;
+    for (int s = 0; s < nout; s++)
+        fprintf(out[s],
+                "/* The bundled plans compiled into C by mqcodegen (src/engine/codegen.c):\n"
+                " * file %d of %d%s. Generated at build time: do not edit. */\n"
+                "#include \"internal.h\"\n\n"
+                "/* Generated code declares what it may not use (locals, helpers). */\n"
+                "#pragma GCC diagnostic ignored \"-Wunused-label\"\n"
+                "#pragma GCC diagnostic ignored \"-Wunused-variable\"\n"
+                "#pragma GCC diagnostic ignored \"-Wunused-but-set-variable\"\n"
+                "#pragma GCC diagnostic ignored \"-Wunused-function\"\n"
+                "#ifndef __clang__\n"
+                "/* each variable is written before it is read, which GCC cannot follow */\n"
+                "#pragma GCC diagnostic ignored \"-Wmaybe-uninitialized\"\n"
+                "#endif\n"
+                "\n/* What a compiled plan answers when the interpreter must rate: on a path\n"
+                " * marked cold, so GCC lays the rating's usual path out straight. */\n"
+                "static __attribute__((cold, noinline)) int native_interpret(void)\n"
+                "{\n    return MQ_NATIVE_INTERPRET;\n}\n"
+                "\n/* mq_table_row, NULL when no row matches. */\n"
+                "static inline const double *native_row(const mq_table *t, const double *keys)\n"
+                "{\n    int64_t c = mq_table_cell(t, keys);\n"
+                "    return c < 0 ? NULL : t->matrix + c * t->nvalues;\n}\n"
+                "\n/* The parts of a day, the effective date's worked out once (mq_vm_ymd). */\n"
+                "static inline mq_ymd native_ymd(const mq_input *in, mq_ymd eff, int32_t day)\n"
+                "{\n    return day == in->effective_date ? eff : mq_date_ymd(day);\n}\n",
+                s + 1, nout, s == 0 ? ", which lists them all (mq_native_plans)" : "");
+    bool *done = calloc((size_t)e->nplans + 1, sizeof(bool));
+    size_t *bytes = calloc((size_t)nout, sizeof(size_t)); /* plan text in each file so far */
+    if (!done || !bytes) {
+        free(done);
+        free(bytes);
+        return -1;
+    }
     int n = 0;
     for (int i = 0; i < e->nplans; i++) {
         const mq_plan *p = e->plans[i];
@@ -1182,26 +1203,43 @@ int mq_codegen_write(const mq_engine *e, FILE *f, FILE *log)
         if (m && fclose(m) != 0)
             ok = false;
         if (ok) {
-            fwrite(text, 1, len, f);
+            /* to the file with the least so far, so that the files take
+             * about as long to compile, in parallel */
+            int s = 0;
+            for (int t = 1; t < nout; t++)
+                if (bytes[t] < bytes[s])
+                    s = t;
+            fwrite(text, 1, len, out[s]);
+            bytes[s] += len;
             done[i] = true;
             n++;
         } else {
-            fprintf(f, "\n/* %s %s: not compiled (%s) */\n", p->plan_id, p->version, why);
+            fprintf(out[0], "\n/* %s %s: not compiled (%s) */\n", p->plan_id, p->version, why);
             if (log)
                 fprintf(log, "mqcodegen: %s: left to the interpreter: %s\n", p->dir, why);
         }
         free(text);
     }
-    fprintf(f, "\nconst mq_native mq_native_plans[] = {\n");
+    fprintf(out[0], "\n/* The compiled plans, each defined in one of the files. */\n");
+    for (int i = 0; i < e->nplans; i++)
+        if (done[i]) {
+            emit_prototype(out[0], i);
+            fputs(";\n", out[0]);
+        }
+    fprintf(out[0], "\nconst mq_native mq_native_plans[] = {\n");
     for (int i = 0; i < e->nplans; i++) {
         const mq_plan *p = e->plans[i];
         if (done[i])
-            fprintf(f, "    {\"%s\", native%d, %d, %d, %d, %d, %d, %d},\n", p->digest, i,
-                    p->ntables, p->nvars, p->nsteps, p->nslots, p->nitems, p->nrules);
+            fprintf(out[0], "    {\"%s\", mq_native_plan%d, %d, %d, %d, %d, %d, %d},\n", p->digest,
+                    i, p->ntables, p->nvars, p->nsteps, p->nslots, p->nitems, p->nrules);
     }
     if (!n)
-        fprintf(f, "    {\"\", NULL, 0, 0, 0, 0, 0, 0},\n");
-    fprintf(f, "};\nconst int mq_native_nplans = %d;\n", n);
+        fprintf(out[0], "    {\"\", NULL, 0, 0, 0, 0, 0, 0},\n");
+    fprintf(out[0], "};\nconst int mq_native_nplans = %d;\n", n);
     free(done);
-    return ferror(f) ? -1 : n;
+    free(bytes);
+    for (int s = 0; s < nout; s++)
+        if (ferror(out[s]))
+            return -1;
+    return n;
 }

@@ -537,10 +537,14 @@ bool mq_rate_all(const mq_engine *e, const mq_input *in, const mq_rate_opts *opt
 bool mq_plan_native(const mq_plan *p);
 
 /* Writes the engine's plans as C, one function per plan and the list of
- * them with their digests (codegen.c; mqcodegen runs it at build time). A
- * plan it cannot compile is named on `log` (may be NULL) and left out.
- * Returns the number of plans written, or -1 on a write error. */
-int mq_codegen_write(const mq_engine *e, FILE *out, FILE *log);
+ * them with their digests (codegen.c; mqcodegen runs it at build time),
+ * spread over the `nout` files `out` so that they compile in parallel:
+ * each file is a translation unit of its own, each plan's text is whole in
+ * one of them (the one with the fewest bytes of plans so far), and the
+ * first also holds the list. A plan it cannot compile is named on `log`
+ * (may be NULL) and left out. Returns the number of plans written, or -1
+ * on a write error (or no file). */
+int mq_codegen_write(const mq_engine *e, FILE **out, int nout, FILE *log);
 
 /* Applies the line's market rules to results rated one by one (the ACA
  * premium tax credit for health; nothing for other lines). mq_rate_all does

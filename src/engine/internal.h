@@ -863,8 +863,9 @@ typedef struct mq_native {
     int ntables, nvars, nsteps, nslots, nitems, nrules;
 } mq_native;
 
-/* The plans compiled into this build (the generated native_plans.c; an
- * empty list in mqcodegen itself, native_none.c). */
+/* The plans compiled into this build (the generated native_plans.c, whose
+ * functions are spread over it and native_plans_1.c...; an empty list in
+ * mqcodegen itself, native_none.c). */
 extern const mq_native mq_native_plans[];
 extern const int mq_native_nplans;
 

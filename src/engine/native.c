@@ -1,11 +1,12 @@
 /* native.c -- runs the plans compiled into C (codegen.c writes them).
  *
  * At build time mqcodegen loads plans/ and writes each plan's rating as a C
- * function (build/native_plans.c), listed with the digest of the plan's
- * files. When an engine is indexed, mq_native_attach gives every plan whose
- * digest (and compiled sizes) a function of this build matches that
- * function; mq_rate_plan then calls it instead of interpreting the plan,
- * unless the worksheet is asked for or the caller wants the interpreter.
+ * function (build/native_plans.c and native_plans_1.c... _3.c, compiled in
+ * parallel), listed in the first with the digest of the plan's files. When
+ * an engine is indexed, mq_native_attach gives every plan whose digest (and
+ * compiled sizes) a function of this build matches that function;
+ * mq_rate_plan then calls it instead of interpreting the plan, unless the
+ * worksheet is asked for or the caller wants the interpreter.
  *
  * A compiled function does what rate.c does, in the same order, with the
  * same arithmetic, so its results are the interpreter's to the bit (the

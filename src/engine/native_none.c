@@ -1,8 +1,9 @@
 /* native_none.c -- no plans compiled into C: the list mqcodegen links.
  *
- * mqcodegen writes the list for the rest of the build (native_plans.c) and
- * so cannot itself contain one; with this empty list every plan it loads is
- * interpreted, which is all it needs.
+ * mqcodegen writes the list for the rest of the build (in the first of the
+ * files it writes, native_plans.c) and so cannot itself contain one; with
+ * this empty list every plan it loads is interpreted, which is all it
+ * needs.
  */
 #include "internal.h"
 
