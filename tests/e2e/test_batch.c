@@ -70,7 +70,8 @@ static run run_with(const char *input, const char *const *args)
 /* `quote --json` on one request, by the reference binary. */
 static run run_reference_quote(const char *plans_dir, const char *request)
 {
-    return ts_run(ref_bin, (const char *const[]){"quote", "--json", "--plans", plans_dir, request, NULL},
+    return ts_run(ref_bin,
+                  (const char *const[]){"quote", "--json", "--plans", plans_dir, request, NULL},
                   NULL, tmp, 60);
 }
 
@@ -118,23 +119,27 @@ static void make_book(char *out, size_t n, const char *name, const char *const *
 
 /* ---- Fixture ------------------------------------------------------------------ */
 
+/* The executable $var names, else `fallback`; NULL (said on stderr) when
+ * it is not one. */
+static const char *binary_from(const char *var, const char *fallback)
+{
+    const char *path = getenv(var);
+    if (!path)
+        path = fallback;
+    if (access(path, X_OK) != 0) {
+        fprintf(stderr, "%s must name a built multiquote binary (%s is not one)\n", var, path);
+        return NULL;
+    }
+    return path;
+}
+
 static int setup(void **state)
 {
     (void)state;
-    bin = getenv("MQ_BIN");
-    if (!bin)
-        bin = bin_default;
-    if (access(bin, X_OK) != 0) {
-        fprintf(stderr, "MQ_BIN must name the built multiquote binary\n");
-        return -1;
-    }
-    ref_bin = getenv("MQ_REF_BIN");
+    bin = binary_from("MQ_BIN", bin_default);
+    ref_bin = bin ? binary_from("MQ_REF_BIN", bin) : NULL;
     if (!ref_bin)
-        ref_bin = bin;
-    if (access(ref_bin, X_OK) != 0) {
-        fprintf(stderr, "MQ_REF_BIN must name a built multiquote binary\n");
         return -1;
-    }
     unsetenv("MULTIQUOTE_PLANS");
     setenv("NO_COLOR", "1", 1);
     setenv("LSAN_OPTIONS", "print_suppressions=0", 0); /* ASan build: stderr stays exact */
