@@ -79,7 +79,7 @@ if [ "$SECONDS_EACH" -eq 0 ]; then
     "$BUILD/tests/fuzz/$t" -runs=0 -rss_limit_mb=2048 -timeout=30 "$seeds" >"$work/$t.seeds.log" 2>&1 || rc=$?
     report "$rc" "$t replays its $(find "$seeds" -type f | wc -l) seeds" "$work/$t.seeds.log"
   done
-  TARGETS=()
+  TARGETS=() # replayed only: nothing is left for step 3 to fuzz
 fi
 
 # 3. Fuzzing, two targets at a time (the machine has two cores).
