@@ -10,8 +10,10 @@
  * arithmetic are in the comments): the worksheet of example 1, carriers
  * made unavailable by a ZIP, a limit, a deductible or a vehicle symbol
  * above the manual's 10, a 29 February
- * birthday, the 36-month window for incidents, halves rounded up and the
- * 30% discount cap.
+ * birthday, the 36-month window for incidents, halves rounded up, the
+ * 30% discount cap, the 60-month DUI window, 12 points on a driver who is
+ * no vehicle's principal, vehicle ages 20 and 21 and the ends of the
+ * territory 5 ZIP band.
  * Run from the repository root (meson's workdir for tests).
  */
 #include <stdarg.h>
@@ -693,6 +695,131 @@ static void test_discount_cap(void **state)
     json_decref(req);
 }
 
+/* ---- Boundaries of sections 2, 5 and 9 ----------------------------------- */
+
+/* Asserts harbor declines `req` with a reason containing `word`. */
+static void assert_declined(json_t *req, const char *word)
+{
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_input in;
+    mq_result *r = rate(req, false, &a, &in);
+    if (r->status != MQ_DECLINED || !has_reason(r, word)) {
+        print_reasons(r);
+        fail_msg("status %s, expected declined with a reason containing \"%s\"",
+                 mq_status_name(r->status), word);
+    }
+    assert_int_equal(r->ncoverages, 0);
+    mq_arena_free(&a);
+    json_decref(req);
+}
+
+/* Section 9: two DUIs count when both are dated after 2021-03-01 for a
+ * policy effective 2026-03-01 (effective date - 60 months < d). With DUIs on
+ * 2024-05-01 and 2021-03-01 only the first is in the window: quoted. The
+ * 2024 DUI is in the 36-month window (6 points, 2.00) and the 2021 one is
+ * not: bi 142 x 2.00 = 284, pd 118 x 2.00 = 236, total 520 + 18 = 538. One
+ * day later, 2021-03-02, both count and the policy is declined. */
+static void test_dui_60_month_window(void **state)
+{
+    (void)state;
+    assert_bi_pd(one_driver("2026-03-01", "1980-05-05", "1998-06-01",
+                            "[{\"type\": \"dui\", \"date\": \"2024-05-01\"},"
+                            " {\"type\": \"dui\", \"date\": \"2021-03-01\"}]"),
+                 28400, 23600, 53800);
+    assert_declined(one_driver("2026-03-01", "1980-05-05", "1998-06-01",
+                               "[{\"type\": \"dui\", \"date\": \"2024-05-01\"},"
+                               " {\"type\": \"dui\", \"date\": \"2021-03-02\"}]"),
+                    "DUI");
+}
+
+/* one_driver's request with a second, listed driver d2 (no vehicle of her
+ * own) whose incidents are `incidents`. */
+static json_t *with_second_driver(json_t *req, const char *incidents)
+{
+    json_error_t je;
+    json_t *inc = json_loads(incidents, 0, &je);
+    if (!inc)
+        fail_msg("bad test JSON: %s", je.text);
+    json_t *d2 = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o}", "id", "d2", "date_of_birth",
+                           "1985-01-20", "gender", "female", "marital_status", "single", "license",
+                           "state", "OH", "first_licensed", "2003-02-01", "incidents", inc);
+    json_array_append_new(json_object_get(req, "drivers"), d2);
+    return req;
+}
+
+/* Section 9: 12 points on any listed driver, principal or not, decline. d2
+ * drives no vehicle; four at-fault accidents in the 36 months (3 each) are
+ * 12 points: declined. Three and a speeding ticket 15 mph over are 3 x 3 + 1
+ * = 10: quoted, on d1's clean record alone: bi 142, pd 118, total 278. */
+static void test_points_decline_any_driver(void **state)
+{
+    (void)state;
+    const char *twelve = "[{\"type\": \"at_fault_accident\", \"date\": \"2024-01-10\"},"
+                         " {\"type\": \"at_fault_accident\", \"date\": \"2024-06-10\"},"
+                         " {\"type\": \"at_fault_accident\", \"date\": \"2025-01-10\"},"
+                         " {\"type\": \"at_fault_accident\", \"date\": \"2025-06-10\"}]";
+    const char *ten = "[{\"type\": \"at_fault_accident\", \"date\": \"2024-01-10\"},"
+                      " {\"type\": \"at_fault_accident\", \"date\": \"2024-06-10\"},"
+                      " {\"type\": \"at_fault_accident\", \"date\": \"2025-01-10\"},"
+                      " {\"type\": \"speeding\", \"date\": \"2025-06-10\", \"mph_over\": 15}]";
+    assert_declined(
+        with_second_driver(one_driver("2026-03-01", "1980-05-05", "1998-06-01", "[]"), twelve),
+        "12 or more");
+    assert_bi_pd(
+        with_second_driver(one_driver("2026-03-01", "1980-05-05", "1998-06-01", "[]"), ten), 14200,
+        11800, 27800);
+}
+
+/* Section 5: comprehensive is offered up to 20 years of vehicle age. In
+ * 2026 a 2006 car is 20 (13+: 0.72): comp 62 x 0.72 = 44.64 -> 45, with
+ * bi 142 and pd 118 (driver 45, single, territory 2): total 305 + 18 =
+ * 323. A 2005 car is 21: comp is left off with one note, total 278. */
+static void test_vehicle_age_20_and_21(void **state)
+{
+    (void)state;
+    const int years[] = {2006, 2005};
+    const int64_t comp[] = {4500, -1}, total[] = {32300, 27800};
+    for (int i = 0; i < 2; i++) {
+        json_t *req = one_driver("2026-03-01", "1980-05-05", "1998-06-01", "[]");
+        json_object_set_new(vehicle0(req), "year", json_integer(years[i]));
+        json_object_set_new(vehicle0(req), "coverages",
+                            json_pack("{s:{s:i}}", "comp", "deductible", 500));
+        mq_arena a;
+        mq_arena_init(&a, 0);
+        mq_input in;
+        mq_result *r = rate(req, false, &a, &in);
+        if (r->status != MQ_QUOTED) {
+            print_reasons(r);
+            fail_msg("year %d: status %s, expected quoted", years[i], mq_status_name(r->status));
+        }
+        assert_cents(premium_of(&in, r, "v1", "comp"), comp[i]);
+        assert_int_equal(r->ncoverages, comp[i] < 0 ? 2 : 3);
+        assert_int_equal(r->nnotes, comp[i] < 0 ? 1 : 0);
+        assert_cents(r->total_cents, total[i]);
+        mq_arena_free(&a);
+        json_decref(req);
+    }
+}
+
+/* Section 2: the rest-of-state band is 43001 to 45999, both ends included
+ * (territory 5: bi 142 x 0.92 = 130.64 -> 131, pd 118 x 0.94 = 110.92 ->
+ * 111, total 242 + 18 = 260); 43000 and 46000 are outside it. */
+static void test_territory_band_edges(void **state)
+{
+    (void)state;
+    const char *in_band[] = {"43001", "45999"};
+    for (int i = 0; i < 2; i++)
+        assert_bi_pd(one_driver_at(in_band[i], "2026-03-01", "1980-05-05", "1998-06-01", "[]"),
+                     13100, 11100, 26000);
+    const char *outside[] = {"43000", "46000"};
+    for (int i = 0; i < 2; i++) {
+        json_t *req = example_request(0);
+        json_object_set_new(vehicle0(req), "garaging_zip", json_string(outside[i]));
+        assert_unavailable(req, outside[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -711,6 +838,10 @@ int main(void)
         cmocka_unit_test(test_36_month_window),
         cmocka_unit_test(test_half_up_rounding),
         cmocka_unit_test(test_discount_cap),
+        cmocka_unit_test(test_dui_60_month_window),
+        cmocka_unit_test(test_points_decline_any_driver),
+        cmocka_unit_test(test_vehicle_age_20_and_21),
+        cmocka_unit_test(test_territory_band_edges),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
