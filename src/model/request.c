@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -347,10 +348,18 @@ bool rq_get_zip(req *r, const json_t *obj, const char *key, bool required, doubl
 
 static void number_text(const json_t *v, char out[40])
 {
-    if (json_is_integer(v))
+    if (json_is_integer(v)) {
         snprintf(out, 40, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else
-        snprintf(out, 40, "%.15g", json_real_value(v));
+        return;
+    }
+    /* the fewest digits that read back as the same double: 15 would show
+     * 5000.000000000001 as "5000", in a message saying it is not whole */
+    double x = json_real_value(v);
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(out, 40, "%.*g", digits, x);
+        if (strtod(out, NULL) == x)
+            return;
+    }
 }
 
 /* Every comparison is made on the double, so no out-of-range value is ever

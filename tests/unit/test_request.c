@@ -563,6 +563,11 @@ static void test_limits_are_whole_dollars(void **state)
     json_t *req = ts_example_request(EXAMPLES, 0);
     ts_set_path(req, "coverages.pd.limit", ts_json("100000.5"));
     expect_error(req, "coverages.pd.limit", "expected a whole number, got 100000.5");
+    /* the value as read (its shortest form), not rounded to 15 digits into
+     * a whole number */
+    req = ts_example_request(EXAMPLES, 0);
+    ts_set_path(req, "coverages.pd.limit", ts_json("50000.000000000007"));
+    expect_error(req, "coverages.pd.limit", "expected a whole number, got 50000.00000000001");
     req = ts_example_request(EXAMPLES, 0);
     ts_set_path(req, "vehicles[0].coverages.coll.deductible", ts_json("0"));
     expect_error(req, "vehicles[0].coverages.coll.deductible", "must be from 1 to 10000000, got 0");
