@@ -98,6 +98,11 @@ typedef struct mq_table {
     char *miss_text;
 } mq_table;
 
+/* `multiquote check`: errors for health plan p when an adult's premium
+ * varies by age more than 3:1 or by tobacco use more than 1.5:1 (the ACA's
+ * rating limits; health_limits.c). */
+void mq_lint_health_limits(const mq_plan *p, mq_diags *errors);
+
 /* How many values of its key compiled one-key table t has no row (nor
  * any value) for, the first in *example (table.c says which are probed;
  * an enum's every value with all_symbols, else those its rows name). For

@@ -2958,6 +2958,7 @@ void mq_engine_lint(const mq_engine *e, const mq_lint_states *in, mq_diags *erro
         lint_until(e, p, warnings);
         lint_percent_factors(p, warnings);
         lint_empty_factors(p, warnings);
+        mq_lint_health_limits(p, errors);
         for (int t = 0; t < p->ntables; t++) {
             lint_holes(p, p->tables[t], errors, warnings);
             lint_grid_holes(p, p->tables[t], warnings);

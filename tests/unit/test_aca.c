@@ -21,7 +21,8 @@
  * plan and rating area, the worksheet, and that filtering the results by
  * metal or carrier does not move the benchmark. Last, the benchmark each
  * result records, and a quote re-rated with it (mq_rate_market_given): a
- * silver plan loaded since does not move its credit.
+ * silver plan loaded since does not move its credit. Last, `check` refuses a
+ * health plan beyond the ACA's rating limits (tobacco 1.5:1, age 3:1).
  * Run from the repository root (meson's workdir for tests).
  */
 #include <stdarg.h>
@@ -1371,6 +1372,82 @@ static void test_two_markets_on_one_day_are_an_error(void **state)
     mq_diags_free(&d);
 }
 
+/* ---- The ACA's rating limits (multiquote check) --------------------------- */
+
+/* The errors `multiquote check` (mq_engine_lint) gives for Buckeye Health's
+ * two Ohio plans copied to a temporary folder and edited by `sed` (a sed
+ * script; %s the folder); each error's text after the folder, in *out
+ * (at most `cap`), how many. */
+static int limit_errors(const char *sed, char out[][512], int cap)
+{
+    char dir[] = "/tmp/mq-aca-limits-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    shell("cp -r " PLANS "/buckeyehealth " PLANS "/_markets %s/ && cd %s/buckeyehealth && %s", dir,
+          dir, sed);
+    mq_diags d = {0}, errors = {0}, warnings = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    if (!e) {
+        shell("rm -rf %s", dir);
+        fail_msg("%s", d.count ? d.items[0].text : "no engine");
+    }
+    mq_engine_lint(e, &(mq_lint_states){0}, &errors, &warnings);
+    shell("rm -rf %s", dir);
+    int n = 0;
+    for (int i = 0; i < errors.count && n < cap; i++) {
+        const char *t = errors.items[i].text;
+        snprintf(out[n++], 512, "%s", strncmp(t, dir, strlen(dir)) == 0 ? t + strlen(dir) : t);
+    }
+    mq_engine_free(e);
+    mq_diags_free(&d);
+    mq_diags_free(&errors);
+    mq_diags_free(&warnings);
+    return n;
+}
+
+/* A premium may vary by tobacco use at most 1.5:1 and by age at most 3:1
+ * for adults (aca-health.md section 1). Buckeye Bronze 7500 with a tobacco
+ * factor of 1.51: a tobacco user of 21 in Franklin (OH-A, 318.40) pays
+ * 318.40 x 1.51 = 480.78, 1.510 times; Buckeye Silver 3500 with 3.400 at
+ * 64+: 402.75 x 3.4 = 1369.35, 3.400 times the 402.75 of age 21. Both were
+ * valid plans to `check`, and quoted. The limits themselves pass (1.50 and
+ * the federal curve's 3.000), as do the bundled plans (Beehive's 1.50). */
+static void test_rating_limits_checked(void **state)
+{
+    (void)state;
+    char err[8][512];
+    int n = limit_errors("sed -i 's/? 1.20 : 1.00/? 1.51 : 1.00/' "
+                         "oh-health-bronze-7500-2026/plan.yaml && sed -i 's/^64+,3.000/64+,3.400/' "
+                         "oh-health-silver-3500-2026/age_curve.csv",
+                         err, 8);
+    assert_int(n, 2);
+    const char *want[] = {
+        "/buckeyehealth/oh-health-bronze-7500-2026/plan.yaml: a tobacco user aged 21 in county "
+        "39049 pays 480.78 a month against 318.40 without tobacco (1.510 times): the ACA allows a "
+        "tobacco factor of at most 1.5",
+        "/buckeyehealth/oh-health-silver-3500-2026/plan.yaml: an adult aged 64 in county 39049 "
+        "pays 1369.35 a month, 3.400 times the 402.75 of one aged 21: the ACA allows adults' "
+        "premiums to vary by age at most 3:1",
+    };
+    for (int i = 0; i < 2; i++) {
+        bool found = strcmp(err[0], want[i]) == 0 || strcmp(err[1], want[i]) == 0;
+        if (!found)
+            fail_msg("no error \"%s\"; got \"%s\" and \"%s\"", want[i], err[0], err[1]);
+    }
+    /* at the limits: no error */
+    assert_int(limit_errors("sed -i 's/? 1.20 : 1.00/? 1.50 : 1.00/' "
+                            "oh-health-bronze-7500-2026/plan.yaml",
+                            err, 8),
+               0);
+    /* the bundled plans */
+    mq_diags errors = {0}, warnings = {0};
+    mq_engine_lint(engine, &(mq_lint_states){0}, &errors, &warnings);
+    for (int i = 0; i < errors.count; i++)
+        if (strstr(errors.items[i].text, "the ACA allows"))
+            fail_msg("%s", errors.items[i].text);
+    mq_diags_free(&errors);
+    mq_diags_free(&warnings);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int main(void)
@@ -1405,6 +1482,7 @@ int main(void)
         T(test_given_no_benchmark),
         T(test_ended_market_does_not_revive_an_older_one),
         T(test_two_markets_on_one_day_are_an_error),
+        T(test_rating_limits_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
