@@ -949,6 +949,30 @@ static void settle_key_loads(mq_step *st)
     }
 }
 
+/* The first plain item of a flow list `[ ... ]` whose parentheses or
+ * brackets do not pair up: an expression that a comma cut in two (`key:
+ * [age(driver.date_of_birth, effective_date)]` is the two items
+ * "age(driver.date_of_birth" and "effective_date)"). NULL when none. */
+static struct fy_node *cut_flow_item(struct fy_node *seq)
+{
+    if (fy_node_get_style(seq) != FYNS_FLOW)
+        return NULL;
+    void *it = NULL;
+    struct fy_node *item;
+    while ((item = fy_node_sequence_iterate(seq, &it))) {
+        size_t len = 0;
+        const char *s = fy_node_is_scalar(item) && fy_node_get_style(item) == FYNS_PLAIN
+                            ? fy_node_get_scalar(item, &len)
+                            : NULL;
+        int depth = 0;
+        for (size_t i = 0; s && i < len; i++)
+            depth += (s[i] == '(' || s[i] == '[') - (s[i] == ')' || s[i] == ']');
+        if (depth != 0)
+            return item;
+    }
+    return NULL;
+}
+
 static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
 {
     mq_plan *p = L->p;
@@ -970,6 +994,17 @@ static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
     struct fy_node *keys = get(sn, "key");
     if (!keys || !fy_node_is_sequence(keys)) {
         ERR(L, keys ? keys : sn, "step %s: key must be a list of expressions", st->name);
+        return;
+    }
+    struct fy_node *cut = cut_flow_item(keys);
+    if (cut) {
+        size_t len;
+        const char *text = fy_node_get_scalar(cut, &len);
+        ERR(L, cut,
+            "step %s: key \"%.*s\" is an expression cut at a comma: inside [ ] a comma ends a "
+            "value, so put a key holding commas in quotes (key: [\"age(driver.date_of_birth, "
+            "effective_date)\"])",
+            st->name, len > 100 ? 100 : (int)len, text);
         return;
     }
     if (fy_node_sequence_item_count(keys) != t->nkeys) {

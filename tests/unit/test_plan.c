@@ -538,6 +538,14 @@ static void broken_plans_name_the_line(void **state)
     assert_string_equal(m, "plan.yaml:85: step Driver class (liability): key driver.married is a "
                            "boolean but column age of driver_class.csv holds numbers (16-75+)");
     free(m);
+    /* the comma of max(driver.points, 0) ends the key inside [ ]: one key
+     * became two, "max(driver.points" and "0)" */
+    m = load_broken("key: \\[driver.points\\]", "key: [max(driver.points, 0)]");
+    assert_string_equal(m, "plan.yaml:95: step Driving record: key \"max(driver.points\" is an "
+                           "expression cut at a comma: inside [ ] a comma ends a value, so put a "
+                           "key holding commas in quotes (key: [\"age(driver.date_of_birth, "
+                           "effective_date)\"])");
+    free(m);
     m = load_broken("key: \\[vehicle.symbol\\]", "key: [effective_date]");
     assert_non_null(strstr(m, "plan.yaml:96: step Symbol: key effective_date "
                               "is a date: no table is keyed by dates"));
