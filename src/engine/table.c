@@ -432,13 +432,16 @@ static bool fill_table(mq_table *t, csv_reader *r, const char *const *keys, mq_d
             free(valcol);
             return false;
         }
+        bool twice = false; /* among the value columns, or a key column's name again */
         for (int w = 0; w < v; w++)
-            if (strcmp(t->value_names[w], name) == 0) {
-                mq_diag_add(d, "%s:%d: column \"%s\" appears twice", disp, r->record_lines[0],
-                            name);
-                free(valcol);
-                return false;
-            }
+            twice |= strcmp(t->value_names[w], name) == 0;
+        for (int k = 0; k < t->nkeys; k++)
+            twice |= strcmp(t->key_names[k], name) == 0;
+        if (twice) {
+            mq_diag_add(d, "%s:%d: column \"%s\" appears twice", disp, r->record_lines[0], name);
+            free(valcol);
+            return false;
+        }
         valcol[v] = c;
         t->value_names[v++] = strdup(name);
     }

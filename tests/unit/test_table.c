@@ -231,6 +231,10 @@ static void bad_cells_are_errors_with_their_lines(void **state)
                         "t.csv:1: missing key column \"age\" (the header's columns: \"age;f\"): "
                         "columns are separated by commas, not semicolons or tabs");
     mq_diags_free(&d);
+    /* a key column copied: its second copy is no value column */
+    assert_null(load("age,f,age\n16,1.0,16\n", keys, 1, &d));
+    assert_string_equal(d.items[0].text, "t.csv:1: column \"age\" appears twice");
+    mq_diags_free(&d);
     assert_null(load("age,f\n16,1.0,3\n", keys, 1, &d));
     assert_string_equal(d.items[0].text, "t.csv:2: 3 fields, the header has 2");
     mq_diags_free(&d);
