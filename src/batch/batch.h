@@ -226,10 +226,10 @@ typedef struct mq_batch_impact {
     bool sorted, write_failed;
 } mq_batch_impact;
 
-#define MQ_BATCH_IMPACT_HEADER                                                                     \
-    "input_line,policy_id,zip3,age_band,from_status,from_total,to_status,to_total,change,"         \
-    "change_pct,bi_from,bi_to,pd_from,pd_to,med_from,med_to,um_from,um_to,comp_from,comp_to,"      \
-    "coll_from,coll_to,from_reason,to_reason\n"
+/* The per-policy CSV's header: a from and a to column for each coverage
+ * of the plan's line (bi_from, bi_to ... coll_to for auto; property_from
+ * ... med_pay_to for home and renters). false when it cannot be written. */
+bool mq_batch_impact_header(const mq_batch_impact *im, FILE *f);
 
 /* Row function and sink of `impact` (ctx is the mq_batch_impact). The row
  * function rates the row with both plans (mq_rate_plan); the sink writes

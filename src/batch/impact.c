@@ -9,7 +9,8 @@
  * every per-policy change (kept, 16 bytes a policy, so that medians and
  * percentiles are exact), and sums by segment: the garaging ZIP prefix of
  * the first vehicle (the engine's API does not expose a plan's territory
- * variable), the age band of that vehicle's principal driver, and coverage.
+ * variable), the age band of that vehicle's principal driver (both auto
+ * only), and coverage, named as the plan's line names its coverages.
  */
 #include "batch.h"
 
@@ -90,8 +91,33 @@ static bool reasons_csv(mq_batch_buf *out, const mq_result *r)
     return ok;
 }
 
+/* The coverages of the line the plans rate (the two versions' line). */
+static const mq_line_def *impact_line(const mq_batch_impact *im)
+{
+    mq_plan_info pi;
+    mq_plan_get_info(im->plan[0], &pi);
+    return mq_line_get(pi.line);
+}
+
+static int ncoverages(const mq_batch_impact *im)
+{
+    int n = impact_line(im)->ncoverages;
+    return n < MQ_AUTO_NCOVERAGES ? n : MQ_AUTO_NCOVERAGES;
+}
+
+bool mq_batch_impact_header(const mq_batch_impact *im, FILE *f)
+{
+    const mq_line_def *l = impact_line(im);
+    bool ok = fputs("input_line,policy_id,zip3,age_band,from_status,from_total,to_status,to_total,"
+                    "change,change_pct",
+                    f) >= 0;
+    for (int k = 0; ok && k < ncoverages(im); k++)
+        ok = fprintf(f, ",%s_from,%s_to", l->coverages[k].code, l->coverages[k].code) > 0;
+    return ok && fputs(",from_reason,to_reason\n", f) >= 0;
+}
+
 static bool csv_line(mq_batch_buf *out, const mq_batch_row *row, const rec *r,
-                     const mq_result res[2])
+                     const mq_result res[2], int ncov)
 {
     bool ok = mq_batch_buf_int(out, row->line) && mq_batch_buf_puts(out, ",") &&
               mq_batch_buf_csv(out, row->policy_id) && mq_batch_buf_puts(out, ",");
@@ -100,9 +126,12 @@ static bool csv_line(mq_batch_buf *out, const mq_batch_row *row, const rec *r,
     ok = ok && mq_batch_buf_printf(out, ",%s,", r->age_band >= 0 ? age_bands[r->age_band] : "");
     if (!row->in) { /* invalid row: the error as from_reason */
         mq_batch_buf text = {0};
-        ok = ok && mq_batch_error_text(row, &text) &&
-             mq_batch_buf_puts(out, "invalid,,invalid,,,,,,,,,,,,,,,,") &&
-             mq_batch_buf_csv(out, text.data) && mq_batch_buf_puts(out, ",\n");
+        /* to_total, change, change_pct, the coverages, then from_reason */
+        ok = ok && mq_batch_error_text(row, &text) && mq_batch_buf_puts(out, "invalid,,invalid,,,");
+        for (int k = 0; ok && k < ncov; k++)
+            ok = mq_batch_buf_puts(out, ",,");
+        ok = ok && mq_batch_buf_puts(out, ",") && mq_batch_buf_csv(out, text.data) &&
+             mq_batch_buf_puts(out, ",\n");
         mq_batch_buf_free(&text);
         return ok;
     }
@@ -121,7 +150,7 @@ static bool csv_line(mq_batch_buf *out, const mq_batch_row *row, const rec *r,
     } else {
         ok = ok && mq_batch_buf_puts(out, ",");
     }
-    for (int k = 0; ok && k < MQ_AUTO_NCOVERAGES; k++)
+    for (int k = 0; ok && k < ncov; k++)
         for (int v = 0; ok && v < 2; v++)
             ok = mq_batch_buf_puts(out, ",") &&
                  (r->cov[v][k] < 0 || mq_batch_buf_money(out, r->cov[v][k]));
@@ -146,7 +175,7 @@ bool mq_batch_impact_row(void *ctx, const mq_batch_row *row, mq_arena *a, mq_bat
         }
     }
     size_t at = out->len;
-    if (!mq_batch_buf_put(out, &r, sizeof r) || !csv_line(out, row, &r, res))
+    if (!mq_batch_buf_put(out, &r, sizeof r) || !csv_line(out, row, &r, res, ncoverages(im)))
         return false;
     r.csv_len = (uint32_t)(out->len - at - sizeof r);
     r.size = (uint32_t)(out->len - at);
@@ -336,14 +365,14 @@ static double weighted(const int64_t premium[2])
 static void segment_line(FILE *f, const char *name, const mq_batch_segment *s)
 {
     char a[40], b[40], p1[24], p2[24];
-    fprintf(f, "  %-8s %9ld %16s %16s %9s %9s\n", name, s->policies, money(s->premium[0], false, a),
+    fprintf(f, "  %-9s %8ld %16s %16s %9s %9s\n", name, s->policies, money(s->premium[0], false, a),
             money(s->premium[1], false, b), pct_text(weighted(s->premium), p1),
             pct_text(s->policies ? s->pct_sum / (double)s->policies : NAN, p2));
 }
 
 static void segment_header(FILE *f, const char *title, const char *col)
 {
-    fprintf(f, "\n%s\n  %-8s %9s %16s %16s %9s %9s\n", title, col, "policies", "premium from",
+    fprintf(f, "\n%s\n  %-9s %8s %16s %16s %9s %9s\n", title, col, "policies", "premium from",
             "premium to", "change", "mean");
 }
 
@@ -409,21 +438,27 @@ void mq_batch_impact_print(FILE *f, const mq_batch_impact *im, const char *book)
                 up + down, 100.0 * (double)(up + down) / (double)im->n, up, down);
     }
 
-    segment_header(f, "By territory (garaging ZIP prefix of the first vehicle)", "zip3");
-    for (int z = 0; z < 1000; z++)
-        if (im->zip3[z].policies) {
-            char name[12]; /* any int: z is 0..999, which gcc -O1 cannot see */
-            snprintf(name, sizeof name, "%03d", z);
-            segment_line(f, name, &im->zip3[z]);
-        }
-    segment_header(f, "By driver age band (principal driver of the first vehicle)", "age");
-    for (int i = 0; i < MQ_BATCH_AGE_BANDS; i++)
-        if (im->age[i].policies)
-            segment_line(f, age_bands[i], &im->age[i]);
-    segment_header(f, "By coverage (policies carrying it under both; premium summed over vehicles)",
+    bool auto_line = pi[0].line == MQ_LINE_AUTO; /* the territory and age segments' */
+    if (auto_line) {
+        segment_header(f, "By territory (garaging ZIP prefix of the first vehicle)", "zip3");
+        for (int z = 0; z < 1000; z++)
+            if (im->zip3[z].policies) {
+                char name[12]; /* any int: z is 0..999, which gcc -O1 cannot see */
+                snprintf(name, sizeof name, "%03d", z);
+                segment_line(f, name, &im->zip3[z]);
+            }
+        segment_header(f, "By driver age band (principal driver of the first vehicle)", "age");
+        for (int i = 0; i < MQ_BATCH_AGE_BANDS; i++)
+            if (im->age[i].policies)
+                segment_line(f, age_bands[i], &im->age[i]);
+    }
+    segment_header(f,
+                   auto_line ? "By coverage (policies carrying it under both; premium summed over "
+                               "vehicles)"
+                             : "By coverage (policies carrying it under both)",
                    "coverage");
-    const mq_line_def *l = mq_line_get(MQ_LINE_AUTO);
-    for (int k = 0; k < MQ_AUTO_NCOVERAGES; k++)
+    const mq_line_def *l = mq_line_get(pi[0].line);
+    for (int k = 0; k < ncoverages(im); k++)
         if (im->coverage[k].policies)
             segment_line(f, l->coverages[k].code, &im->coverage[k]);
     fprintf(f, "\n(change: of the segment's premium; mean: of the policies' own changes)\n");

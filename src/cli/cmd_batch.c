@@ -408,7 +408,7 @@ static int open_outputs(const cli_opts *o, FILE *book, mq_batch_impact *im, out_
         if (!out_open(csv, o->out_csv, err, errlen))
             return MQ_BATCH_FAIL;
         im->csv = csv->f;
-        if (fputs(MQ_BATCH_IMPACT_HEADER, im->csv) < 0) {
+        if (!mq_batch_impact_header(im, im->csv)) {
             snprintf(err, errlen, "%s: %s", o->out_csv, strerror(errno));
             return MQ_BATCH_FAIL;
         }

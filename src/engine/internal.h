@@ -46,6 +46,7 @@ typedef struct mq_cell {
     bool lo_open, hi_open;
     bool boolean;       /* CELL_EXACT written true or false */
     const char *symbol; /* CELL_SYMBOL: the text, resolved when the table is bound */
+    bool invalid;       /* reported as not fitting its key: made CELL_ANY, not a real "*" */
 } mq_cell;
 
 /* How a key column finds a value's segment, settled when it is compiled. */
@@ -86,7 +87,8 @@ typedef struct mq_table {
     mq_cell *cells; /* nrows * nkeys */
     double *values; /* nrows * nvalues; NaN = no value */
     int *row_lines;
-    unsigned bound_keys; /* bit per key whose domain is fixed */
+    unsigned bound_keys;  /* bit per key whose domain is fixed */
+    unsigned misfit_keys; /* bit per key a lookup gave a value its column cannot hold */
     bool compiled;
     /* compiled */
     double *interp_x; /* sorted points when the table has one exact numeric key */

@@ -949,6 +949,30 @@ static void settle_key_loads(mq_step *st)
     }
 }
 
+/* The first plain item of a flow list `[ ... ]` whose parentheses or
+ * brackets do not pair up: an expression that a comma cut in two (`key:
+ * [age(driver.date_of_birth, effective_date)]` is the two items
+ * "age(driver.date_of_birth" and "effective_date)"). NULL when none. */
+static struct fy_node *cut_flow_item(struct fy_node *seq)
+{
+    if (fy_node_get_style(seq) != FYNS_FLOW)
+        return NULL;
+    void *it = NULL;
+    struct fy_node *item;
+    while ((item = fy_node_sequence_iterate(seq, &it))) {
+        size_t len = 0;
+        const char *s = fy_node_is_scalar(item) && fy_node_get_style(item) == FYNS_PLAIN
+                            ? fy_node_get_scalar(item, &len)
+                            : NULL;
+        int depth = 0;
+        for (size_t i = 0; s && i < len; i++)
+            depth += (s[i] == '(' || s[i] == '[') - (s[i] == ')' || s[i] == ']');
+        if (depth != 0)
+            return item;
+    }
+    return NULL;
+}
+
 static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
 {
     mq_plan *p = L->p;
@@ -970,6 +994,17 @@ static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
     struct fy_node *keys = get(sn, "key");
     if (!keys || !fy_node_is_sequence(keys)) {
         ERR(L, keys ? keys : sn, "step %s: key must be a list of expressions", st->name);
+        return;
+    }
+    struct fy_node *cut = cut_flow_item(keys);
+    if (cut) {
+        size_t len;
+        const char *text = fy_node_get_scalar(cut, &len);
+        ERR(L, cut,
+            "step %s: key \"%.*s\" is an expression cut at a comma: inside [ ] a comma ends a "
+            "value, so put a key holding commas in quotes (key: [\"age(driver.date_of_birth, "
+            "effective_date)\"])",
+            st->name, len > 100 ? 100 : (int)len, text);
         return;
     }
     if (fy_node_sequence_item_count(keys) != t->nkeys) {
@@ -2528,6 +2563,21 @@ static double table_value(const mq_table *t, double key, int column)
     return mq_table_lookup(t, &key, column);
 }
 
+/* Whether a use of p before index i, of the same table by the same name
+ * but another value column (a step rating property and liability from
+ * one table), misses key x too: that use has reported it already, and a
+ * row left out would otherwise be one problem counted once per column. */
+static bool missed_before(const mq_plan *p, int i, double x)
+{
+    const mq_key_use *u = &p->uses[i];
+    for (int j = 0; j < i; j++)
+        if (p->uses[j].table == u->table && p->uses[j].name &&
+            strcmp(p->uses[j].name, u->name) == 0 &&
+            isnan(table_value(u->table, x, p->uses[j].column)))
+            return true;
+    return false;
+}
+
 /* What a shopper gets from a lookup of t that finds nothing. */
 static const char *miss_outcome(const mq_table *t)
 {
@@ -2577,9 +2627,10 @@ static void gaps_add(zip_gaps *g, int zip)
 
 /* Every ZIP code of each state of p (its 3-digit prefixes, as in_state
  * says; none ending in 000) that use u's table has no row or value for. */
-static void lint_zip_use(const mq_plan *p, const mq_key_use *u, const mq_lint_states *in,
-                         mq_diags *errors, mq_diags *warnings)
+static void lint_zip_use(const mq_plan *p, int ui, const mq_lint_states *in, mq_diags *errors,
+                         mq_diags *warnings)
 {
+    const mq_key_use *u = &p->uses[ui];
     const mq_table *t = u->table;
     for (int s = 0; s < p->nstates; s++) {
         zip_gaps g = {.from = -1};
@@ -2590,7 +2641,8 @@ static void lint_zip_use(const mq_plan *p, const mq_key_use *u, const mq_lint_st
             /* a code ending in 000 (43000) is no delivery address's: plans
              * start their ranges at 43001, as the state's codes do */
             for (int zip = prefix * 100; zip < prefix * 100 + 100; zip++)
-                if (zip % 1000 != 0 && ++all && isnan(table_value(t, zip, u->column)))
+                if (zip % 1000 != 0 && ++all && isnan(table_value(t, zip, u->column)) &&
+                    !missed_before(p, ui, zip))
                     gaps_add(&g, zip);
         }
         gaps_flush(&g);
@@ -2618,9 +2670,10 @@ static void lint_zip_use(const mq_plan *p, const mq_key_use *u, const mq_lint_st
 
 /* Every value variable v (a lookup of table t0) can take must have a row
  * and a value in use u's table: reported at the row of t0 giving it. */
-static void lint_chain_use(const mq_plan *p, const mq_key_use *u, const mq_var_decl *v,
-                           mq_diags *errors, mq_diags *warnings)
+static void lint_chain_use(const mq_plan *p, int ui, const mq_var_decl *v, mq_diags *errors,
+                           mq_diags *warnings)
 {
+    const mq_key_use *u = &p->uses[ui];
     const mq_table *t0 = v->prog->lookups[0].table, *t = u->table;
     int c0 = v->prog->lookups[0].column;
     for (int r = 0; r < t0->nrows; r++) {
@@ -2628,7 +2681,7 @@ static void lint_chain_use(const mq_plan *p, const mq_key_use *u, const mq_var_d
         bool seen = isnan(x);
         for (int q = 0; !seen && q < r; q++)
             seen = t0->values[q * t0->nvalues + c0] == x;
-        if (seen || !isnan(table_value(t, x, u->column)))
+        if (seen || !isnan(table_value(t, x, u->column)) || missed_before(p, ui, x))
             continue;
         mq_diag_add(t->miss == MISS_ERROR ? errors : warnings,
                     "%s:%d: %s%s is %g here, but %s has no rate for %g (%s[%s], %s:%d); a "
@@ -2948,9 +3001,9 @@ void mq_engine_lint(const mq_engine *e, const mq_lint_states *in, mq_diags *erro
                 continue;
             const mq_var_decl *v = lookup_variable(p, use->name);
             if (in->zip_in_state && is_zip_field(l, use->name))
-                lint_zip_use(p, use, in, errors, warnings);
+                lint_zip_use(p, u, in, errors, warnings);
             else if (v)
-                lint_chain_use(p, use, v, errors, warnings);
+                lint_chain_use(p, u, v, errors, warnings);
             else if (in->minimums && p->line == MQ_LINE_AUTO)
                 lint_minimums(p, use, in, errors, warnings);
         }

@@ -432,13 +432,16 @@ static bool fill_table(mq_table *t, csv_reader *r, const char *const *keys, mq_d
             free(valcol);
             return false;
         }
+        bool twice = false; /* among the value columns, or a key column's name again */
         for (int w = 0; w < v; w++)
-            if (strcmp(t->value_names[w], name) == 0) {
-                mq_diag_add(d, "%s:%d: column \"%s\" appears twice", disp, r->record_lines[0],
-                            name);
-                free(valcol);
-                return false;
-            }
+            twice |= strcmp(t->value_names[w], name) == 0;
+        for (int k = 0; k < t->nkeys; k++)
+            twice |= strcmp(t->key_names[k], name) == 0;
+        if (twice) {
+            mq_diag_add(d, "%s:%d: column \"%s\" appears twice", disp, r->record_lines[0], name);
+            free(valcol);
+            return false;
+        }
         valcol[v] = c;
         t->value_names[v++] = strdup(name);
     }
@@ -663,6 +666,7 @@ bool mq_table_bind_key(mq_table *t, int k, mq_type type, mq_domain dom, mq_diags
         fitting += c->kind != CELL_ANY && cell_fits(c, type);
     }
     if (type == MQ_T_DATE) {
+        t->misfit_keys |= 1u << k;
         snprintf(why, whylen,
                  "is %s: no table is keyed by dates (look up year(), age() or months_between() "
                  "of it)",
@@ -672,6 +676,7 @@ bool mq_table_bind_key(mq_table *t, int k, mq_type type, mq_domain dom, mq_diags
     if (specific > 0 && fitting == 0) {
         char holds[128];
         describe_column(t, k, holds, sizeof holds);
+        t->misfit_keys |= 1u << k;
         snprintf(why, whylen, "is %s but column %s of %s holds %s", type_phrase(type),
                  t->key_names[k], base_name(t->file), holds);
         return false;
@@ -694,8 +699,10 @@ static bool bind_cells(mq_table *t, int k, mq_type type, mq_domain dom, mq_diags
      * read as a code). The plan fails to load on the errors above. */
     for (int i = 0; !ok && i < t->nrows; i++) {
         mq_cell *c = &t->cells[i * t->nkeys + k];
-        if (!cell_fits(c, type) || (c->kind == CELL_SYMBOL && c->lo < 0))
+        if (!cell_fits(c, type) || (c->kind == CELL_SYMBOL && c->lo < 0)) {
             c->kind = CELL_ANY;
+            c->invalid = true;
+        }
     }
     return ok;
 }
@@ -867,6 +874,15 @@ typedef struct fill_state {
     bool reported;
 } fill_state;
 
+/* Whether a key cell of row r was reported as not fitting its key. */
+static bool row_invalid(const mq_table *t, int r)
+{
+    for (int k = 0; k < t->nkeys; k++)
+        if (t->cells[r * t->nkeys + k].invalid)
+            return true;
+    return false;
+}
+
 static bool fill_cells(fill_state *s, int k, int64_t base)
 {
     mq_table *t = s->t;
@@ -879,6 +895,10 @@ static bool fill_cells(fill_state *s, int k, int64_t base)
         int c = compare_rows(t, s->row, prev);
         if (c > 0)
             s->owner[base] = s->row;
+        /* a cell already reported as not fitting its key was made "*":
+         * it overlaps a real "*" row, which is no second problem */
+        if (c == 0 && (row_invalid(t, s->row) || row_invalid(t, prev)))
+            return true;
         if (c == 0 && !s->reported) {
             mq_diag_add(s->d,
                         "%s:%d: row overlaps the row at line %d (same keys or overlapping bands)",
@@ -905,6 +925,10 @@ bool mq_table_compile(mq_table *t, mq_diags *d)
     for (int k = 0; k < t->nkeys; k++) {
         if (t->bound_keys & (1u << k))
             continue;
+        /* a lookup's keys in the wrong order, reported at the lookup: its
+         * cells checked as numbers now would be one error a row more */
+        if (t->misfit_keys & (1u << k))
+            return false;
         if (!bind_cells(t, k, unbound_type(t, k), MQ_DOM_NONE, d))
             return false;
     }

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "batch.h"
+#include "support.h"
 
 #include <cairo.h>
 
@@ -1353,6 +1354,94 @@ static void test_impact_by_hand(void **state)
     mq_engine_free(new);
 }
 
+/* Impact of a renters revision: Keystone Ohio renters 2026-01-01 and a copy
+ * "2026-07-01" whose liability of 100000 costs 16 instead of 14, on the
+ * Columbus renter of tests/data/shoppers (as `explain` works it out: property
+ * 118 x 1.11 x (1 - 0.16) = 110.0232 -> 110, liability 14, med_pay 4, fee 10:
+ * 138.00; then liability 16: 140.00, +2.00, +1.45%). The coverages are the
+ * renters line's, property, liability and med_pay, in the CSV and the
+ * summary, not auto's bi, pd and med, and there are no auto segments. */
+static void test_impact_names_the_lines_coverages(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mq-test-impact-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *cmd = ts_format(
+        "cp -r plans/keystone/oh-renters-2026-01-01 %s/v1 && cp -r %s/v1 %s/v2 && cd %s/v2 && "
+        "sed -i -e 's/version: \"2026-01-01\"/version: \"2026-07-01\"/' -e "
+        "'s/effective: 2026-01-01/effective: 2026-07-01/' plan.yaml && "
+        "sed -i 's/^100000,14$/100000,16/' liability_rate.csv",
+        dir, dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    mq_diags d = {0};
+    mq_engine *e = mq_engine_load(dir, &d);
+    mq_diags_free(&d);
+    assert_non_null(e);
+    mq_batch_impact *im = calloc(1, sizeof *im);
+    assert_non_null(im);
+    im->plan[0] = mq_engine_find_version(e, "keystone-oh-renters", "2026-01-01");
+    im->plan[1] = mq_engine_find_version(e, "keystone-oh-renters", "2026-07-01");
+    assert_non_null(im->plan[0]);
+    assert_non_null(im->plan[1]);
+    char *book = ts_read_file("tests/data/shoppers/renters-oh-columbus.json", NULL);
+    assert_non_null(book);
+    for (char *c = book; *c; c++) /* one request a line */
+        *c = *c == '\n' ? ' ' : *c;
+    char *line = ts_format("%s\n{\"line\": \"renters\"}\n", book);
+    char *csv = NULL;
+    size_t csv_len = 0;
+    im->csv = open_memstream(&csv, &csv_len);
+    assert_true(mq_batch_impact_header(im, im->csv));
+    FILE *f = fmemopen(line, strlen(line), "r");
+    mq_batch_job job = {.in = f,
+                        .name = "book",
+                        .threads = 1,
+                        .row = mq_batch_impact_row,
+                        .sink = mq_batch_impact_sink,
+                        .ctx = im};
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(mq_batch_run(&job, &st, err, sizeof err), MQ_BATCH_OK);
+    fclose(f);
+    fclose(im->csv);
+    im->csv = NULL;
+    mq_batch_impact_finish(im);
+    assert_string_equal(
+        csv, "input_line,policy_id,zip3,age_band,from_status,from_total,to_status,to_total,"
+             "change,change_pct,property_from,property_to,liability_from,liability_to,"
+             "med_pay_from,med_pay_to,from_reason,to_reason\n"
+             "1,,,,quoted,138.00,quoted,140.00,2.00,1.45,110.00,110.00,14.00,16.00,4.00,4.00,,\n"
+             "2,,,,invalid,,invalid,,,,,,,,,,line 2: effective_date: is required; applicant: "
+             "is required; unit: is required; coverages: is required,\n");
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *t = open_memstream(&text, &tlen);
+    mq_batch_impact_print(t, im, "book.ndjson");
+    fclose(t);
+    const char *tail = strstr(text, "\nBy coverage");
+    assert_non_null(tail);
+    assert_string_equal(
+        tail, "\nBy coverage (policies carrying it under both)\n"
+              "  coverage  policies     premium from       premium to    change      "
+              "mean\n"
+              "  property         1           110.00           110.00    +0.00%    +0.00%\n"
+              "  liability        1            14.00            16.00   +14.29%   +14.29%\n"
+              "  med_pay          1             4.00             4.00    +0.00%    +0.00%\n"
+              "\n(change: of the segment's premium; mean: of the policies' own changes)\n");
+    assert_null(strstr(text, "By territory"));
+    free(text);
+    free(csv);
+    free(line);
+    free(book);
+    mq_batch_impact_free(im);
+    free(im);
+    mq_engine_free(e);
+    cmd = ts_format("rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+}
+
 /* ---- gen-book ------------------------------------------------------------------------ */
 
 static void test_gen_book_deterministic(void **state)
@@ -1411,6 +1500,7 @@ int main(void)
         cmocka_unit_test(test_chart_png),
         cmocka_unit_test(test_impact_no_negative_zero),
         cmocka_unit_test(test_impact_by_hand),
+        cmocka_unit_test(test_impact_names_the_lines_coverages),
         cmocka_unit_test(test_gen_book_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -538,6 +538,14 @@ static void broken_plans_name_the_line(void **state)
     assert_string_equal(m, "plan.yaml:85: step Driver class (liability): key driver.married is a "
                            "boolean but column age of driver_class.csv holds numbers (16-75+)");
     free(m);
+    /* the comma of max(driver.points, 0) ends the key inside [ ]: one key
+     * became two, "max(driver.points" and "0)" */
+    m = load_broken("key: \\[driver.points\\]", "key: [max(driver.points, 0)]");
+    assert_string_equal(m, "plan.yaml:95: step Driving record: key \"max(driver.points\" is an "
+                           "expression cut at a comma: inside [ ] a comma ends a value, so put a "
+                           "key holding commas in quotes (key: [\"age(driver.date_of_birth, "
+                           "effective_date)\"])");
+    free(m);
     m = load_broken("key: \\[vehicle.symbol\\]", "key: [effective_date]");
     assert_non_null(strstr(m, "plan.yaml:96: step Symbol: key effective_date "
                               "is a date: no table is keyed by dates"));
@@ -853,6 +861,17 @@ static void lint_finds_what_a_shopper_would_miss(void **state)
                            "{unavailable: \"...\"} (docs/plan-format.md §6)|in-auto-2026-01-01/"
                            "territory_factor.csv:2: warning: territory 4: territory.csv gives no "
                            "vehicle.territory 4, so this row rates no one");
+    free(m);
+    /* one row left out of a table of two value columns (bi, pd) that one
+     * step reads: one problem, said once, not once per column */
+    m = lint_edited("printf 'territory,bi,pd\\n2,1.05,1.00\\n3,0.95,0.90\\n' > "
+                    "territory_factor.csv && sed -i 's/{name: Territory, table/{name: Territory, "
+                    "coverages: [bi, pd], table/' plan.yaml");
+    assert_string_equal(m, "in-auto-2026-01-01/territory.csv:2: vehicle.territory is 1 here, but "
+                           "territory_factor.csv has no rate for 1 (territory_factor[vehicle."
+                           "territory], in-auto-2026-01-01/plan.yaml:60); a shopper there gets an "
+                           "error, not a quote: add the rows, or give the table a missing: "
+                           "{unavailable: \"...\"} (docs/plan-format.md §6)|");
     free(m);
     m = lint_edited("sed -i 's/^25-64,1.00/25-64,/' driver_age.csv"); /* the factor left out */
     assert_string_equal(m, "in-auto-2026-01-01/driver_age.csv:4: table driver_age "

@@ -156,6 +156,47 @@ static void unknown_symbol_is_an_error_with_its_line(void **state)
     mq_diags_free(&d);
 }
 
+/* A symbol misspelt beside a "*" row: the one error at its line, not a
+ * second one saying its row overlaps the "*" row (the bad cell is not a
+ * "*" the analyst wrote). */
+static void a_misspelt_symbol_is_not_also_an_overlap(void **state)
+{
+    (void)state;
+    const char *keys[] = {"type"};
+    mq_diags d = {0};
+    mq_table *t = load("type,load\ndui,0.5\nspeedng,0.2\n*,0.1\n", keys, 1, &d);
+    assert_non_null(t);
+    char why[256];
+    assert_false(mq_table_bind_key(t, 0, MQ_T_ENUM, MQ_DOM_INCIDENT, &d, why, sizeof why));
+    mq_table_compile(t, &d); /* the plan fails on the error above whatever this says */
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.items[0].text,
+                        "t.csv:3: \"speedng\" is not a possible value of key type");
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
+/* Keys given in the wrong order: the lookup's error (why) only, not one
+ * more for each row when the key left unbound is compiled as numbers. */
+static void keys_in_the_wrong_order_are_one_error_not_one_a_row(void **state)
+{
+    (void)state;
+    const char *keys[] = {"construction", "pc"};
+    mq_diags d = {0};
+    mq_table *t = load("construction,pc,f\nframe,1-4,1.0\nframe,5-10,1.2\nmasonry,1-4,0.9\n"
+                       "masonry,5-10,1.1\n",
+                       keys, 2, &d);
+    assert_non_null(t);
+    char why[256];
+    assert_false(mq_table_bind_key(t, 0, MQ_T_NUMBER, MQ_DOM_NONE, &d, why, sizeof why));
+    assert_string_equal(why, "is a number but column construction of t.csv holds names (such as "
+                             "frame)");
+    assert_false(mq_table_compile(t, &d));
+    assert_int_equal(d.count, 0);
+    mq_table_free(t);
+    mq_diags_free(&d);
+}
+
 static void overlapping_bands_are_an_error_naming_both_lines(void **state)
 {
     (void)state;
@@ -189,6 +230,10 @@ static void bad_cells_are_errors_with_their_lines(void **state)
     assert_string_equal(d.items[0].text,
                         "t.csv:1: missing key column \"age\" (the header's columns: \"age;f\"): "
                         "columns are separated by commas, not semicolons or tabs");
+    mq_diags_free(&d);
+    /* a key column copied: its second copy is no value column */
+    assert_null(load("age,f,age\n16,1.0,16\n", keys, 1, &d));
+    assert_string_equal(d.items[0].text, "t.csv:1: column \"age\" appears twice");
     mq_diags_free(&d);
     assert_null(load("age,f\n16,1.0,3\n", keys, 1, &d));
     assert_string_equal(d.items[0].text, "t.csv:2: 3 fields, the header has 2");
@@ -422,6 +467,8 @@ int main(void)
         cmocka_unit_test(two_keys_with_booleans_and_value_columns),
         cmocka_unit_test(symbols_bind_to_an_enum),
         cmocka_unit_test(unknown_symbol_is_an_error_with_its_line),
+        cmocka_unit_test(a_misspelt_symbol_is_not_also_an_overlap),
+        cmocka_unit_test(keys_in_the_wrong_order_are_one_error_not_one_a_row),
         cmocka_unit_test(overlapping_bands_are_an_error_naming_both_lines),
         cmocka_unit_test(bad_cells_are_errors_with_their_lines),
         cmocka_unit_test(a_table_without_rows_is_an_error),
