@@ -193,8 +193,8 @@ bool mq_batch_rate_start(void *ctx, mq_batch_format format);
 bool mq_batch_rate_sink(void *ctx, const char *data, size_t len);
 
 #define MQ_BATCH_RESULT_HEADER                                                                     \
-    "input_line,policy_id,carrier,plan_id,plan_version,status,total,premium,fees,bi,pd,med,um,"    \
-    "comp,coll,reason\n"
+    "input_line,policy_id,carrier,plan_id,plan_version,status,total,premium,fees,term_months,"     \
+    "tax_credit,net_premium,bi,pd,med,um,comp,coll,reason\n"
 
 /* ---- Rate impact (impact.c, chart.c) --------------------------------------------- */
 

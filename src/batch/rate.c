@@ -44,8 +44,9 @@ static bool invalid_csv(const mq_batch_row *row, mq_batch_buf *out)
     mq_batch_buf text = {0};
     bool ok = mq_batch_error_text(row, &text);
     ok = ok && mq_batch_buf_int(out, row->line) && mq_batch_buf_puts(out, ",") &&
-         mq_batch_buf_csv(out, row->policy_id) && mq_batch_buf_puts(out, ",,,,invalid,,,,,,,,,,") &&
-         mq_batch_buf_csv(out, text.data) && mq_batch_buf_puts(out, "\n");
+         mq_batch_buf_csv(out, row->policy_id) &&
+         mq_batch_buf_puts(out, ",,,,invalid,,,,,,,,,,,,,") && mq_batch_buf_csv(out, text.data) &&
+         mq_batch_buf_puts(out, "\n");
     mq_batch_buf_free(&text);
     return ok;
 }
@@ -69,6 +70,16 @@ static bool money_or_empty(mq_batch_buf *out, bool has, int64_t cents)
     return mq_batch_buf_puts(out, ",") && (!has || mq_batch_buf_money(out, cents));
 }
 
+/* A health result's tax_credit and net_premium columns, as the response
+ * has them: without a market in effect, no credit and the net is the total.
+ * Empty for other lines and results not quoted. */
+static bool health_credit_csv(bool health_quoted, const mq_result *r, mq_batch_buf *out)
+{
+    bool market = r->credit_note != NULL; /* the market notes every result it worked on */
+    return money_or_empty(out, health_quoted, market ? r->credit_cents : 0) &&
+           money_or_empty(out, health_quoted, market ? r->net_cents : r->total_cents);
+}
+
 static bool result_csv(const mq_batch_row *row, const mq_result *r, mq_batch_buf *out)
 {
     mq_plan_info pi = {0};
@@ -83,7 +94,9 @@ static bool result_csv(const mq_batch_row *row, const mq_result *r, mq_batch_buf
               mq_batch_buf_puts(out, mq_status_name(r->status)) &&
               money_or_empty(out, quoted, r->total_cents) &&
               money_or_empty(out, quoted, r->premium_cents) &&
-              money_or_empty(out, quoted, r->fees_cents);
+              money_or_empty(out, quoted, r->fees_cents) && mq_batch_buf_puts(out, ",") &&
+              (!quoted || mq_batch_buf_int(out, r->term_months)) &&
+              health_credit_csv(row->in->line == MQ_LINE_HEALTH && quoted, r, out);
     int64_t cov[MQ_AUTO_NCOVERAGES] = {0};
     bool has[MQ_AUTO_NCOVERAGES] = {false};
     for (int i = 0; row->in->line == MQ_LINE_AUTO && i < r->ncoverages; i++) {

@@ -541,13 +541,13 @@ static void test_carrier_plan_until(void **state)
                 "2022,5\n");
     run r = RUN("batch", "--plans", dir, "--carrier", "keystone", book);
     assert_exit(&r, 0);
-    assert_string_equal(r.out,
-                        "input_line,policy_id,carrier,plan_id,plan_version,status,total,"
-                        "premium,fees,bi,pd,med,um,comp,coll,reason\n"
-                        "2,,keystone,,,unavailable,,,,,,,,,,Keystone Mutual Insurance Company has "
-                        "no auto rates in effect on 2026-08-01\n"
-                        "3,,keystone,keystone-oh-auto,2026-01-01,quoted,354.00,334.00,20.00,"
-                        "202.00,132.00,,,,,\n");
+    assert_string_equal(
+        r.out, "input_line,policy_id,carrier,plan_id,plan_version,status,total,"
+               "premium,fees,term_months,tax_credit,net_premium,bi,pd,med,um,comp,coll,reason\n"
+               "2,,keystone,,,unavailable,,,,,,,,,,,,,Keystone Mutual Insurance Company has "
+               "no auto rates in effect on 2026-08-01\n"
+               "3,,keystone,keystone-oh-auto,2026-01-01,quoted,354.00,334.00,20.00,6,,,"
+               "202.00,132.00,,,,,\n");
     ts_result_free(&r);
     /* the newest version ended: the one it replaced does not rate again
      * (batch took the latest version whose until had not passed, so a row
@@ -566,11 +566,11 @@ static void test_carrier_plan_until(void **state)
                 "2022,5\n");
     r = RUN("batch", "--plans", dir, "--carrier", "keystone", book);
     assert_exit(&r, 0);
-    assert_string_equal(r.out,
-                        "input_line,policy_id,carrier,plan_id,plan_version,status,total,"
-                        "premium,fees,bi,pd,med,um,comp,coll,reason\n"
-                        "2,,keystone,,,unavailable,,,,,,,,,,Keystone Mutual Insurance Company has "
-                        "no auto rates in effect on 2026-10-01\n");
+    assert_string_equal(
+        r.out, "input_line,policy_id,carrier,plan_id,plan_version,status,total,"
+               "premium,fees,term_months,tax_credit,net_premium,bi,pd,med,um,comp,coll,reason\n"
+               "2,,keystone,,,unavailable,,,,,,,,,,,,,Keystone Mutual Insurance Company has "
+               "no auto rates in effect on 2026-10-01\n");
     ts_result_free(&r);
 }
 
@@ -607,9 +607,10 @@ static void test_csv_book_same_as_ndjson(void **state)
     run b = RUN("batch", "--plans", plans, "--format", "csv", ndjson);
     assert_exit(&a, 0);
     assert_exit(&b, 0);
-    assert_true(starts_with(a.out,
-                            "input_line,policy_id,carrier,plan_id,plan_version,status,"
-                            "total,premium,fees,bi,pd,med,um,comp,coll,reason\n2,P00000001,"));
+    assert_true(starts_with(
+        a.out, "input_line,policy_id,carrier,plan_id,plan_version,status,"
+               "total,premium,fees,term_months,tax_credit,net_premium,bi,pd,med,um,comp,coll,"
+               "reason\n2,P00000001,"));
     char *ca = drop_first_column(a.out), *cb = drop_first_column(b.out);
     assert_string_equal(ca, cb);
     free(ca);
@@ -625,6 +626,50 @@ static void test_csv_book_same_as_ndjson(void **state)
     ts_result_free(&b);
     ts_result_free(&c);
     ts_result_free(&d);
+}
+
+/* CSV output of the other lines: each premium's period, and a health
+ * plan's tax credit and what the shopper pays after it (the gross alone, in
+ * total, was all a health book's CSV said). */
+static void test_csv_output_of_other_lines(void **state)
+{
+    (void)state;
+    char all_plans[600], book[96];
+    assert_non_null(getcwd(all_plans, sizeof all_plans - 8));
+    strcat(all_plans, "/plans");
+    temp_path(book, sizeof book, "lines.ndjson");
+    static const char *const shoppers[] = {"health-oh-single-40", "home-oh-columbus-frame",
+                                           "life-oh-female-35-preferred"};
+    FILE *f = fopen(book, "w");
+    assert_non_null(f);
+    for (size_t i = 0; i < sizeof shoppers / sizeof *shoppers; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "tests/data/shoppers/%s.json", shoppers[i]);
+        json_error_t je;
+        json_t *req = json_load_file(path, 0, &je);
+        assert_non_null(req);
+        char *line = json_dumps(req, JSON_COMPACT);
+        fprintf(f, "%s\n", line);
+        free(line);
+        json_decref(req);
+    }
+    assert_int_equal(fclose(f), 0);
+    run r = RUN("batch", "--plans", all_plans, "--format", "csv", book);
+    assert_exit(&r, 0);
+    assert_true(starts_with(r.out, "input_line,policy_id,carrier,plan_id,plan_version,status,total,"
+                                   "premium,fees,term_months,tax_credit,net_premium,bi,pd,med,um,"
+                                   "comp,coll,reason\n"));
+    /* a month's premium of 385.89, less the credit of 359.72 (income
+     * 30,000 for one: 191.6% of the poverty line): 26.17 */
+    assert_non_null(strstr(r.out, "\n1,,cardinalcare,cardinal-bronze-hsa,2026,quoted,385.89,385.89,"
+                                  "0.00,1,359.72,26.17,,,,,,,\n"));
+    assert_non_null(strstr(r.out, "\n2,,keystone,keystone-oh-home,2026-01-01,quoted,1206.00,"
+                                  "1181.00,25.00,12,,,,,,,,,\n"));
+    assert_non_null(strstr(r.out, "\n3,,beacon,beacon-term-life,2026-01-01,quoted,18.46,18.46,"
+                                  "0.00,1,,,,,,,,,\n"));
+    /* not quoted: no period, no credit */
+    assert_non_null(strstr(r.out, "\n1,,beehivehealth,,,unavailable,,,,,,,,,,,,,"));
+    ts_result_free(&r);
 }
 
 /* ---- Bad rows and headers ------------------------------------------------------------------ */
@@ -645,15 +690,17 @@ static void test_bad_rows(void **state)
     assert_exit(&r, 2);
     assert_string_equal(
         r.out,
-        "input_line,policy_id,carrier,plan_id,plan_version,status,total,premium,fees,bi,pd,med,"
-        "um,comp,coll,reason\n"
+        "input_line,policy_id,carrier,plan_id,plan_version,status,total,premium,fees,term_months,"
+        "tax_credit,net_premium,bi,pd,med,um,comp,coll,reason\n"
         /* 128 x 1.22 x 0.95 = 148.352 -> 148; 112 x 1.18 x 0.95 = 125.552 -> 126 */
-        "2,G1,keystone,keystone-oh-auto,2026-01-01,quoted,294.00,274.00,20.00,148.00,126.00,,,,,"
+        "2,G1,keystone,keystone-oh-auto,2026-01-01,quoted,294.00,274.00,20.00,6,,,148.00,126.00,,,,"
+        ","
         "\n"
-        "3,B2,,,,invalid,,,,,,,,,,\"line 3: column d1_marital_status: \"\"singel\"\" is not one "
+        "3,B2,,,,invalid,,,,,,,,,,,,,\"line 3: column d1_marital_status: \"\"singel\"\" is not one "
         "of single, married, civil_union, divorced, widowed\"\n"
-        "4,,,,,invalid,,,,,,,,,,\"line 4: has 6 fields, the header has 13\"\n"
-        "5,G4,keystone,keystone-oh-auto,2026-01-01,quoted,294.00,274.00,20.00,148.00,126.00,,,,,"
+        "4,,,,,invalid,,,,,,,,,,,,,\"line 4: has 6 fields, the header has 13\"\n"
+        "5,G4,keystone,keystone-oh-auto,2026-01-01,quoted,294.00,274.00,20.00,6,,,148.00,126.00,,,,"
+        ","
         "\n");
     char want[512]; /* the book, then its first bad row's line and column */
     snprintf(want, sizeof want,
@@ -1017,6 +1064,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_health_carrier_equals_quote),
         cmocka_unit_test(test_carrier_plan_until),
         cmocka_unit_test(test_csv_book_same_as_ndjson),
+        cmocka_unit_test(test_csv_output_of_other_lines),
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_bad_header_and_usage),
         cmocka_unit_test(test_empty_book),
