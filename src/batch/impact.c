@@ -159,6 +159,37 @@ static bool csv_line(mq_batch_buf *out, const mq_batch_row *row, const rec *r,
     return ok && mq_batch_buf_puts(out, "\n");
 }
 
+/* A row of a state plan p is not filed in: the engine's reason says the
+ * carrier does not write the line there, which is not so when another of
+ * its plans does (Keystone's Texas auto beside keystone-oh-auto); impact
+ * compares p's versions only, so the reason names p and its states. False
+ * when memory ran out. */
+static bool say_plan_not_filed(const mq_plan *p, const mq_input *in, mq_arena *a, mq_result *r)
+{
+    mq_plan_info pi;
+    mq_plan_get_info(p, &pi);
+    for (int i = 0; i < pi.nstates; i++)
+        if (pi.states[i] == in->state)
+            return true;
+    mq_batch_buf states = {0};
+    bool ok = true;
+    for (int i = 0; ok && i < pi.nstates; i++)
+        ok = (!i || mq_batch_buf_puts(&states, ", ")) &&
+             mq_batch_buf_puts(&states, mq_symbol_name(MQ_DOM_STATE, pi.states[i]));
+    const char **reasons = ok ? mq_arena_alloc(a, sizeof *reasons) : NULL;
+    const char *reason = reasons ? mq_arena_printf(a, "plan %s rates %s, not %s", pi.plan_id,
+                                                   states.data ? states.data : "no state",
+                                                   mq_symbol_name(MQ_DOM_STATE, in->state))
+                                 : NULL;
+    mq_batch_buf_free(&states);
+    if (!reason)
+        return false;
+    reasons[0] = reason;
+    r->reasons = reasons;
+    r->nreasons = 1;
+    return true;
+}
+
 bool mq_batch_impact_row(void *ctx, const mq_batch_row *row, mq_arena *a, mq_batch_buf *out)
 {
     const mq_batch_impact *im = ctx;
@@ -168,6 +199,9 @@ bool mq_batch_impact_row(void *ctx, const mq_batch_row *row, mq_arena *a, mq_bat
         segments(row->in, &r);
         for (int v = 0; v < 2; v++) {
             if (!mq_rate_plan(im->plan[v], row->in, &(mq_rate_opts){0}, a, &res[v]))
+                return false;
+            if (res[v].status == MQ_UNAVAILABLE &&
+                !say_plan_not_filed(im->plan[v], row->in, a, &res[v]))
                 return false;
             r.status[v] = (int8_t)res[v].status;
             r.total[v] = res[v].total_cents;

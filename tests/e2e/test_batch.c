@@ -832,7 +832,8 @@ static const char impact_book[] =
     "B,2026-08-01,OH,45701,25000,50000,25000,1980-05-10,male,single,1998-06-01,,2023,5,,,,\n"
     "C,2026-08-01,OH,43081,25000,50000,25000,1980-05-10,female,single,1998-06-01,,2023,5,,,2023,5\n"
     "D,2026-08-01,OH,43215,25000,50000,25000,1980-05-10,male,single,1998-06-01,dui:2024-01-15,"
-    "2023,5,,,,\n";
+    "2023,5,,,,\n"
+    "E,2026-08-01,TX,75201,30000,60000,25000,1980-05-10,female,single,1998-06-01,,2023,5,,,,\n";
 
 static void test_impact(void **state)
 {
@@ -868,6 +869,10 @@ static void test_impact(void **state)
     assert_true(starts_with(out, "input_line,policy_id,zip3,age_band,from_status,from_total,"));
     assert_contains(out, "\n4,C,430,45-54,quoted,368.00,quoted,416.00,48.00,13.04,184.00,210.00,"
                          "164.00,186.00,,,,,,,,,,\n");
+    /* Keystone writes Texas auto, in another plan than the one compared */
+    assert_contains(out, "\n6,E,752,45-54,unavailable,,unavailable,,,,,,,,,,,,,,,,\"plan "
+                         "keystone-oh-auto rates OH, not TX\",\"plan keystone-oh-auto rates OH, "
+                         "not TX\"\n");
     free(out);
     size_t n;
     char *image = ts_read_file(png, &n);
