@@ -370,7 +370,8 @@ static void print_worksheet(const mq_input *in, const mq_result *r, const colors
         }
         char what[160] = "";
         if (s->table)
-            snprintf(what, sizeof what, "%s[%s]", s->table, s->key ? s->key : "");
+            snprintf(what, sizeof what, "%s[%s]%s%s", s->table, s->key ? s->key : "",
+                     s->detail ? " " : "", s->detail ? s->detail : "");
         else if (s->detail)
             snprintf(what, sizeof what, "%s", s->detail);
         const char *op = s->op == '*'   ? "x"

@@ -1077,6 +1077,7 @@ static void emit_start(gen *g)
     if (g->uses_vm)
         emit(g,
              "mq_vm vm;\nvm.in = in;\nvm.line = mq_line_get(%d);\nvm.nwindows = 0;\n"
+             "vm.trace = NULL;\n"
              "vm.eff_y = eff.y;\nvm.eff_m = eff.m;\nvm.eff_d = eff.d;\n",
              (int)p->line);
     for (int w = 0; w < g->nwindows; w++)

@@ -518,6 +518,22 @@ void mq_vm_shape_of(const mq_line_def *l, mq_vm_shape *shape);
 #define MQ_ROW_MAX 256
 extern const double mq_vm_none[MQ_ROW_MAX];
 
+/* The tables a worksheet step's expression looked up, in order, and the
+ * keys it looked them up with (mq_vm.trace): what the worksheet names for
+ * a step that is an expression rather than a table step. */
+enum { MQ_VM_TRACE_MAX = 4 };
+typedef struct mq_vm_lookup {
+    const mq_table *table;
+    double keys[8];
+    int nkeys;
+    bool interpolated; /* interp(): the key lies between rows */
+} mq_vm_lookup;
+typedef struct mq_vm_trace {
+    mq_vm_lookup items[MQ_VM_TRACE_MAX];
+    int n;    /* recorded, at most MQ_VM_TRACE_MAX */
+    int more; /* lookups past those */
+} mq_vm_trace;
+
 /* One rating in progress: what the VM reads and where it reports failure. */
 typedef struct mq_vm {
     const mq_input *in;
@@ -540,6 +556,9 @@ typedef struct mq_vm {
     const mq_table *miss_table;
     double miss_keys[8];
     int miss_nkeys;
+    /* lookups made, recorded only while the worksheet's rating evaluates a
+     * step (NULL otherwise: every other rating pays one test a lookup) */
+    mq_vm_trace *trace;
 } mq_vm;
 
 /* Prepares vm to rate `in` (in, line, vars, nvars and parent_of already

@@ -219,6 +219,60 @@ static void record(rating *r, int cov, int32_t unit, const char *name, const mq_
         cov, unit, name, table ? table->name : NULL, key, detail, factor, op, running};
 }
 
+/* What a worksheet step that is an expression looked up. */
+typedef struct looked_up {
+    const mq_table *table; /* the one table, or NULL */
+    const char *key;       /* its key values (arena), or NULL */
+    const char *detail;    /* "interpolated", or every lookup when there were several */
+} looked_up;
+
+/* "table[key, key]" of one traced lookup, appended to buf. */
+static size_t lookup_text(rating *r, const mq_vm_lookup *l, char *buf, size_t cap, size_t len)
+{
+    const char *keys = format_keys(r, l->table, l->keys, l->nkeys, ", ", NULL);
+    if (len < cap)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s[%s]%s", len ? "; " : "", l->table->name,
+                                keys ? keys : "", l->interpolated ? " interpolated" : "");
+    return len;
+}
+
+/* Describes the trace of an expression's evaluation: one lookup as the
+ * step's table and key (as a table step shows them), several in detail. */
+static looked_up describe_trace(rating *r, const mq_vm_trace *tr)
+{
+    looked_up d = {0};
+    if (tr->n == 1 && !tr->more) {
+        const mq_vm_lookup *l = &tr->items[0];
+        d.table = l->table;
+        d.key = format_keys(r, l->table, l->keys, l->nkeys, ", ", NULL);
+        d.detail = l->interpolated ? "interpolated" : NULL;
+    } else if (tr->n > 1) {
+        char buf[512];
+        size_t len = 0;
+        for (int i = 0; i < tr->n; i++)
+            len = lookup_text(r, &tr->items[i], buf, sizeof buf, len);
+        if (tr->more && len < sizeof buf)
+            snprintf(buf + len, sizeof buf - len, "; %d more", tr->more);
+        d.detail = mq_arena_strdup(r->a, buf);
+    }
+    return d;
+}
+
+/* eval, and for the worksheet what the expression looked up. */
+static bool eval_seen(rating *r, const mq_prog *p, double *out, looked_up *seen)
+{
+    *seen = (looked_up){0};
+    if (!r->worksheet)
+        return eval(r, p, out);
+    mq_vm_trace tr = {.n = 0};
+    r->vm.trace = &tr;
+    bool ok = eval(r, p, out);
+    r->vm.trace = NULL;
+    if (ok)
+        *seen = describe_trace(r, &tr);
+    return ok;
+}
+
 /* ---- Stages ------------------------------------------------------------ */
 
 /* Memory for the rating's own use, not zeroed: from the stack buffer while
@@ -632,6 +686,8 @@ static bool run_step(rating *r, const mq_cov_op *op, int cov, int32_t unit, doub
     const mq_step *st = op->step;
     double v = NAN;
     const char *key = NULL, *detail = NULL;
+    const mq_table *table = st->kind == STEP_TABLE ? st->table : NULL;
+    looked_up seen;
     char sign = '*';
     switch ((mq_step_kind)op->kind) {
     case STEP_TABLE: {
@@ -648,13 +704,15 @@ static bool run_step(rating *r, const mq_cov_op *op, int cov, int32_t unit, doub
         break;
     }
     case STEP_FACTOR:
-        if (!eval(r, st->expr, &v))
+        if (!eval_seen(r, st->expr, &v, &seen))
             return false;
+        table = seen.table, key = seen.key, detail = seen.detail;
         *running *= v;
         break;
     case STEP_ADD:
-        if (!eval(r, st->expr, &v))
+        if (!eval_seen(r, st->expr, &v, &seen))
             return false;
+        table = seen.table, key = seen.key, detail = seen.detail;
         *running += v;
         sign = '+';
         break;
@@ -671,8 +729,9 @@ static bool run_step(rating *r, const mq_cov_op *op, int cov, int32_t unit, doub
         sign = 'r';
         break;
     case STEP_MINIMUM:
-        if (!eval(r, st->expr, &v))
+        if (!eval_seen(r, st->expr, &v, &seen))
             return false;
+        table = seen.table, key = seen.key, detail = seen.detail;
         if (*running < v || isnan(v)) /* a missing minimum makes the premium missing */
             *running = v;
         sign = 'm';
@@ -685,8 +744,7 @@ static bool run_step(rating *r, const mq_cov_op *op, int cov, int32_t unit, doub
         break;
     }
     if (r->worksheet)
-        record(r, cov, unit, st->name, st->kind == STEP_TABLE ? st->table : NULL, key, detail, sign,
-               v, *running);
+        record(r, cov, unit, st->name, table, key, detail, sign, v, *running);
     return true;
 }
 
@@ -813,10 +871,11 @@ static bool rate_coverage(rating *r, int cov, int32_t unit)
             note_left_off(r, cov, unit);
         return true;
     }
-    if (!eval(r, pc->base, &running))
+    looked_up seen;
+    if (!eval_seen(r, pc->base, &running, &seen))
         return false;
     if (r->worksheet)
-        record(r, cov, unit, "Base rate", NULL, NULL, NULL, '=', running, running);
+        record(r, cov, unit, "Base rate", seen.table, seen.key, seen.detail, '=', running, running);
     if (!run_ops(r, pc, cov, unit, &running))
         return false;
     if (!premium_ok(running)) {
@@ -940,6 +999,7 @@ static void start_rating(rating *r, const mq_plan *p, const mq_input *in, const 
     memset(r->vm.vars, 0, sizeof r->vm.vars);
     memset(r->vm.parent_of, 0, sizeof r->vm.parent_of);
     memset(r->vm.self, 0, sizeof r->vm.self);
+    r->vm.trace = NULL;
 }
 
 bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts, mq_arena *a,

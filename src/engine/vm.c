@@ -190,6 +190,23 @@ static void missed(mq_vm *vm, const mq_table *t, const double *keys, int nkeys)
         vm->miss_keys[k] = keys[k];
 }
 
+/* Adds a lookup to the worksheet's trace (vm->trace set). */
+static __attribute__((noinline)) void traced(mq_vm *vm, const mq_table *t, const double *keys,
+                                             int nkeys, bool interpolated)
+{
+    mq_vm_trace *tr = vm->trace;
+    if (tr->n == MQ_VM_TRACE_MAX) {
+        tr->more++;
+        return;
+    }
+    mq_vm_lookup *l = &tr->items[tr->n++];
+    l->table = t;
+    l->nkeys = nkeys < 8 ? nkeys : 8;
+    for (int k = 0; k < l->nkeys; k++)
+        l->keys[k] = keys[k];
+    l->interpolated = interpolated;
+}
+
 /* count/sum/max/min/any/all over a list; false on a failed lookup. Kept
  * out of mq_vm_eval: inlined, it made every program dearer (health's
  * comparison by 2%). A program that is one aggregate (FORM_AGG) comes
@@ -428,6 +445,8 @@ op_lookup : {
     const mq_lookup *lk = &p->lookups[in->b];
     sp -= in->a;
     double v = mq_table_lookup(lk->table, sp, lk->column);
+    if (__builtin_expect(vm->trace != NULL, 0))
+        traced(vm, lk->table, sp, in->a, false);
     if (isnan(v)) {
         missed(vm, lk->table, sp, in->a);
         return false;
@@ -453,6 +472,8 @@ op_interp : {
     const mq_lookup *lk = &p->lookups[in->b];
     double x = sp[-1];
     double v = mq_table_interpolate(lk->table, x, lk->column);
+    if (__builtin_expect(vm->trace != NULL, 0))
+        traced(vm, lk->table, &x, 1, true);
     if (isnan(v)) {
         missed(vm, lk->table, &x, 1);
         return false;
@@ -517,6 +538,8 @@ op_load_lookup : {
     const mq_lookup *lk = &p->lookups[in[1].b];
     double key = vm->cur.rows[in->a][in->b];
     double v = mq_table_lookup(lk->table, &key, lk->column);
+    if (__builtin_expect(vm->trace != NULL, 0))
+        traced(vm, lk->table, &key, 1, false);
     if (isnan(v)) {
         missed(vm, lk->table, &key, 1);
         return false;
@@ -570,6 +593,8 @@ FORM_RUNNER run_lookup(mq_vm *vm, const mq_prog *p, double *out)
 {
     double key = vm->cur.rows[p->rows][p->index];
     *out = mq_table_lookup(p->lookups[0].table, &key, p->lookups[0].column);
+    if (__builtin_expect(vm->trace != NULL, 0))
+        traced(vm, p->lookups[0].table, &key, 1, false);
     if (isnan(*out)) {
         missed(vm, p->lookups[0].table, &key, 1);
         return false;

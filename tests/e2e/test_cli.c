@@ -721,6 +721,53 @@ static void test_explain_long_names_keep_columns(void **state)
     ts_result_free(&r);
 }
 
+/* A step written as an expression names what it looked up, as a table
+ * step does (the contract: each step lists "the table and key it looked
+ * up"); before, a base rate from base_rate[territory] or a factor from
+ * interp(aoi_relativity, ...) showed neither. Several lookups in one
+ * expression are listed in the step's detail. */
+static void test_explain_names_expression_lookups(void **state)
+{
+    (void)state;
+    run r = RUN("explain", "--carrier", "keystone", "tests/data/shoppers/renters-oh-columbus.json");
+    assert_exit(&r, 0);
+    assert_contains(r.out, "\n  Base rate                        base_rate[1]          ");
+    assert_contains(r.out,
+                    "\n  Amount of insurance              aoi_relativity[30000] interpolated ");
+    assert_contains(r.out, "\n  Base rate                        liability_rate[100000]  ");
+    ts_result_free(&r);
+    r = RUN("explain", "--json", "--carrier", "keystone",
+            "tests/data/shoppers/renters-oh-columbus.json");
+    assert_exit(&r, 0);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    json_t *first = json_array_get(json_object_get(doc, "steps"), 0);
+    char *got = json_dumps(first, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(10));
+    assert_string_equal(got, "{\"coverage\":\"property\",\"detail\":null,\"factor\":118.0,"
+                             "\"key\":\"1\",\"name\":\"Base rate\",\"op\":\"=\","
+                             "\"running\":118.0,\"table\":\"base_rate\"}");
+    free(got);
+    json_decref(doc);
+    ts_result_free(&r);
+    /* two lookups in one factor: both in the detail, in order */
+    char plans_copy[128], cmd[1024];
+    snprintf(plans_copy, sizeof plans_copy, "%s/two-lookups", tmp);
+    snprintf(
+        cmd, sizeof cmd,
+        "mkdir -p '%s/keystone' && cp -r plans/keystone/oh-renters-2026-01-01 '%s/keystone/' && "
+        "sed -i 's/factor: round(interp(aoi_relativity, coverage.personal_property), 0.001)$/"
+        "&  * deductible[coverage.deductible]/' '%s/keystone/oh-renters-2026-01-01/plan.yaml' && "
+        "grep -q 'deductible\\[coverage.deductible\\]$' "
+        "'%s/keystone/oh-renters-2026-01-01/plan.yaml'",
+        plans_copy, plans_copy, plans_copy, plans_copy);
+    assert_int_equal(system(cmd), 0);
+    r = RUN("explain", "--plans", plans_copy, "--carrier", "keystone",
+            "tests/data/shoppers/renters-oh-columbus.json");
+    assert_exit(&r, 0);
+    assert_contains(r.out, "\n  Amount of insurance  aoi_relativity[30000] interpolated; "
+                           "deductible[500]\n");
+    ts_result_free(&r);
+}
+
 /* impact names what it could not find: an id that is no carrier or plan
  * (it said "no plan of ... has versions v1 and v2; its plans:" and listed
  * nothing), or the versions a carrier's plans have. */
@@ -1454,6 +1501,7 @@ int main(void)
         cmocka_unit_test(test_quote_health_credit_note),
         cmocka_unit_test(test_impact_unknown_carrier_or_version),
         cmocka_unit_test(test_explain_long_names_keep_columns),
+        cmocka_unit_test(test_explain_names_expression_lookups),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
