@@ -707,6 +707,8 @@ typedef struct mq_step {
     uint16_t key_rows[8];
     int32_t key_index[8];
     int column_for[64]; /* value column per line coverage */
+    bool column_given;  /* column: named; else each coverage's own or the only one */
+    int line;           /* in plan.yaml, for messages */
     /* STEP_DISCOUNTS */
     double cap;
     mq_discount *items;

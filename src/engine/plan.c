@@ -1030,6 +1030,8 @@ static void load_table_step(loader *L, struct fy_node *sn, mq_step *st)
     st->nkeys = t->nkeys;
     settle_key_loads(st);
     char *column = get(sn, "column") ? scalar(L, get(sn, "column"), "column") : NULL;
+    st->column_given = column != NULL;
+    st->line = node_line(sn);
     int fixed = column ? mq_table_value_index(t, column) : -1;
     if (column && fixed < 0)
         ERR(L, get(sn, "column"), "table %s has no column \"%s\"", t->name, column);
@@ -2837,6 +2839,38 @@ static void lint_empty_factors(const mq_plan *p, mq_diags *warnings)
     }
 }
 
+/* A table step without column: whose table's only value column is named
+ * for one coverage of the line, run on others too: each of them takes that
+ * coverage's factors (a Symbol step on comp and coll reading a table
+ * whose one column is "comp"), which looks like a column left out. Once
+ * per step; column: that names it says it is meant. */
+static void lint_borrowed_columns(const mq_plan *p, mq_diags *warnings)
+{
+    const mq_line_def *l = mq_line_get(p->line);
+    for (int i = 0; l && i < p->nsteps; i++) {
+        const mq_step *st = &p->steps[i];
+        if (st->kind != STEP_TABLE || st->column_given || st->table->nvalues != 1)
+            continue;
+        const char *only = st->table->value_names[0];
+        int owner = -1;
+        for (int c = 0; c < l->ncoverages && owner < 0; c++)
+            if (strcmp(l->coverages[c].code, only) == 0)
+                owner = c;
+        char others[256] = "";
+        size_t len = 0;
+        for (int c = 0; owner >= 0 && c < l->ncoverages && len < sizeof others - 32; c++)
+            if (c != owner && (st->coverages >> c & 1))
+                len += (size_t)snprintf(others + len, sizeof others - len, "%s%s", len ? ", " : "",
+                                        l->coverages[c].code);
+        if (len)
+            mq_diag_add(warnings,
+                        "%s:%d: warning: step %s rates %s with table %s's only column, \"%s\", "
+                        "which is named for the %s coverage: if that is meant, say so with "
+                        "column: %s; else give the table a column for each",
+                        p->file, st->line, st->name, others, st->table->name, only, only, only);
+    }
+}
+
 /* A factor above 20 in a column a table step of an auto, home or renters
  * plan multiplies by: no relativity of theirs comes near (the bundled
  * plans' highest is 4.4), but a percentage typed as one (150 for 1.50)
@@ -3011,6 +3045,7 @@ void mq_engine_lint(const mq_engine *e, const mq_lint_states *in, mq_diags *erro
         lint_until(e, p, warnings);
         lint_percent_factors(p, warnings);
         lint_empty_factors(p, warnings);
+        lint_borrowed_columns(p, warnings);
         mq_lint_health_limits(p, errors);
         for (int t = 0; t < p->ntables; t++) {
             lint_holes(p, p->tables[t], errors, warnings);

@@ -873,6 +873,20 @@ static void lint_finds_what_a_shopper_would_miss(void **state)
                            "error, not a quote: add the rows, or give the table a missing: "
                            "{unavailable: \"...\"} (docs/plan-format.md §6)|");
     free(m);
+    /* the one column is named for bi, and the step runs on every coverage:
+     * pd and coll take bi's factors, which looks like columns left out */
+    m = lint_edited("sed -i '1s/.*/territory,bi/' territory_factor.csv");
+    assert_string_equal(m, "|in-auto-2026-01-01/plan.yaml:60: warning: step Territory rates pd, "
+                           "coll with table territory_factor's only column, \"bi\", "
+                           "which is named for the bi coverage: if that is meant, say so with "
+                           "column: bi; else give the table a column for each");
+    free(m);
+    m = lint_edited("sed -i '1s/.*/territory,bi/' territory_factor.csv && sed -i 's/{name: "
+                    "Territory, table: territory_factor, key: \\[vehicle.territory\\]}/{name: "
+                    "Territory, table: territory_factor, key: [vehicle.territory], column: bi}/' "
+                    "plan.yaml && grep -q 'column: bi}' plan.yaml");
+    assert_string_equal(m, "|");
+    free(m);
     m = lint_edited("sed -i 's/^25-64,1.00/25-64,/' driver_age.csv"); /* the factor left out */
     assert_string_equal(m, "in-auto-2026-01-01/driver_age.csv:4: table driver_age "
                            "(in-auto-2026-01-01/plan.yaml:31) has no rate for age 25 (and 2 more "
