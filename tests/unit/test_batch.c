@@ -1212,6 +1212,34 @@ static const char impact_book[] =
     "2023,5,,,,\n"
     "E,2026-08-01,OH,4370,25000,50000,25000,1980-05-10,male,single,1998-06-01,,2023,5,,,,\n";
 
+/* Runs impact (im's two plans) over the book text on `threads` workers,
+ * then finishes its figures; returns the per-policy CSV (malloc'd), with
+ * its header when `header`. */
+static char *run_impact(mq_batch_impact *im, const char *book, int threads, bool header)
+{
+    char *csv = NULL;
+    size_t csv_len = 0;
+    im->csv = open_memstream(&csv, &csv_len);
+    assert_non_null(im->csv);
+    if (header)
+        assert_true(mq_batch_impact_header(im, im->csv));
+    FILE *f = fmemopen((void *)book, strlen(book), "r");
+    mq_batch_job job = {.in = f,
+                        .name = "book",
+                        .threads = threads,
+                        .row = mq_batch_impact_row,
+                        .sink = mq_batch_impact_sink,
+                        .ctx = im};
+    mq_batch_stats st;
+    char err[256];
+    assert_int_equal(mq_batch_run(&job, &st, err, sizeof err), MQ_BATCH_OK);
+    fclose(f);
+    fclose(im->csv);
+    im->csv = NULL;
+    mq_batch_impact_finish(im);
+    return csv;
+}
+
 static void test_impact_by_hand(void **state)
 {
     (void)state;
@@ -1227,23 +1255,7 @@ static void test_impact_by_hand(void **state)
     im->plan[1] = mq_engine_find_version(new, "keystone-oh-auto", "2026-07-01");
     assert_non_null(im->plan[0]);
     assert_non_null(im->plan[1]);
-    char *csv = NULL;
-    size_t csv_len = 0;
-    im->csv = open_memstream(&csv, &csv_len);
-    FILE *f = fmemopen((void *)impact_book, strlen(impact_book), "r");
-    mq_batch_job job = {.in = f,
-                        .name = "book",
-                        .threads = 2,
-                        .row = mq_batch_impact_row,
-                        .sink = mq_batch_impact_sink,
-                        .ctx = im};
-    mq_batch_stats st;
-    char err[256];
-    assert_int_equal(mq_batch_run(&job, &st, err, sizeof err), MQ_BATCH_OK);
-    fclose(f);
-    fclose(im->csv);
-    im->csv = NULL;
-    mq_batch_impact_finish(im);
+    char *csv = run_impact(im, impact_book, 2, false);
 
     assert_long(im->rows, 5);
     assert_long(im->invalid, 1);
@@ -1328,6 +1340,7 @@ static void test_impact_by_hand(void **state)
             fail_msg("missing:\n%s\nin:\n%s", shown[i], text);
     free(text);
     /* the chart */
+    char err[256];
     char png[] = "/tmp/mq-test-batch-XXXXXX";
     int fd = mkstemp(png);
     FILE *pf = fd >= 0 ? fdopen(fd, "wb") : NULL;
@@ -1389,24 +1402,7 @@ static void test_impact_names_the_lines_coverages(void **state)
     for (char *c = book; *c; c++) /* one request a line */
         *c = *c == '\n' ? ' ' : *c;
     char *line = ts_format("%s\n{\"line\": \"renters\"}\n", book);
-    char *csv = NULL;
-    size_t csv_len = 0;
-    im->csv = open_memstream(&csv, &csv_len);
-    assert_true(mq_batch_impact_header(im, im->csv));
-    FILE *f = fmemopen(line, strlen(line), "r");
-    mq_batch_job job = {.in = f,
-                        .name = "book",
-                        .threads = 1,
-                        .row = mq_batch_impact_row,
-                        .sink = mq_batch_impact_sink,
-                        .ctx = im};
-    mq_batch_stats st;
-    char err[256];
-    assert_int_equal(mq_batch_run(&job, &st, err, sizeof err), MQ_BATCH_OK);
-    fclose(f);
-    fclose(im->csv);
-    im->csv = NULL;
-    mq_batch_impact_finish(im);
+    char *csv = run_impact(im, line, 1, true);
     assert_string_equal(
         csv, "input_line,policy_id,zip3,age_band,from_status,from_total,to_status,to_total,"
              "change,change_pct,property_from,property_to,liability_from,liability_to,"
