@@ -170,7 +170,7 @@ static void print_table(const mq_input *in, const mq_result *res, int n, const c
     const mq_line_def *l = mq_line_get(in->line);
     char day[11];
     mq_date_format(in->effective_date, day);
-    printf("%s%s quotes, effective %s, %s%s", c->bold, l->name, day,
+    printf("%s%s quotes, effective %s, %s%s", c->bold, l->words, day,
            mq_symbol_name(MQ_DOM_STATE, in->state), c->off);
     for (int k = 1; k < MQ_ENT_COUNT; k++)
         if (l->collection_names[k] && l->parent[k] == MQ_ENT_POLICY) {

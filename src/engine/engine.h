@@ -115,6 +115,7 @@ typedef struct mq_coverage_def {
 
 typedef struct mq_line_def {
     const char *name;                       /* "auto" */
+    const char *words;                      /* the line in a sentence: "term life" */
     mq_entity_kind unit;                    /* what one premium unit is: a vehicle, or the policy */
     const char *entity_names[MQ_ENT_COUNT]; /* "driver" ... NULL when unused */
     const char *collection_names[MQ_ENT_COUNT]; /* "drivers" ... */

@@ -1026,7 +1026,7 @@ bool mq_rate_plan(const mq_plan *p, const mq_input *in, const mq_rate_opts *opts
         fail_with(&r, MQ_ERROR, "plan %s rates %s, not this line", p->plan_id, r.l->name);
     } else if (!mq_plan_writes(p, in->state)) {
         fail_with(&r, MQ_UNAVAILABLE, "%s does not write %s insurance in %s", p->carrier_name,
-                  r.l->name, mq_symbol_name(MQ_DOM_STATE, in->state));
+                  r.l->words, mq_symbol_name(MQ_DOM_STATE, in->state));
     } else if (!setup_vm(&r)) {
         return false;
     } else if (derive_variables(&r) && check_eligibility(&r) && check_offered(&r) && classify(&r) &&
@@ -1257,7 +1257,7 @@ static void no_plan_result(const mq_engine *e, const mq_input *in, int carrier, 
         const mq_plan *p = c->last_of[in->line] ? c->last_of[in->line] : c->first;
         out->carrier_name = p->carrier_name;
         out->carrier_rating = p->carrier_rating;
-        const char *line = mq_line_get(in->line)->name;
+        const char *line = mq_line_get(in->line)->words; /* "term life", not "term_life" */
         if (mq_carrier_writes(c, in->line, in->state)) {
             char day[11];
             mq_date_format(in->effective_date, day);

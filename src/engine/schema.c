@@ -324,7 +324,7 @@ static const mq_coverage_def health_coverages[MQ_HEALTH_NCOVERAGES] = {
 
 #define PROPERTY_LINE(NAME, COVS)                                                                  \
     {                                                                                              \
-        .name = NAME, .unit = MQ_ENT_POLICY,                                                       \
+        .name = NAME, .words = NAME, .unit = MQ_ENT_POLICY,                                        \
         .entity_names = {[MQ_ENT_POLICY] = "policy", [MQ_ENT_CLAIM] = "claim"},                    \
         .collection_names = {[MQ_ENT_CLAIM] = "claims"},                                           \
         .fields = {[MQ_ENT_POLICY] = property_policy, [MQ_ENT_CLAIM] = claim_fields},              \
@@ -336,6 +336,7 @@ static const mq_line_def lines[MQ_LINE_COUNT] = {
     [MQ_LINE_AUTO] =
         {
             .name = "auto",
+            .words = "auto",
             .unit = MQ_ENT_VEHICLE,
             .entity_names = {"policy", "driver", "vehicle", "incident"},
             .collection_names = {NULL, "drivers", "vehicles", "incidents"},
@@ -352,6 +353,7 @@ static const mq_line_def lines[MQ_LINE_COUNT] = {
     [MQ_LINE_TERM_LIFE] =
         {
             .name = "term_life",
+            .words = "term life",
             .unit = MQ_ENT_POLICY,
             .entity_names = {[MQ_ENT_POLICY] = "policy"},
             .fields = {[MQ_ENT_POLICY] = life_policy},
@@ -362,6 +364,7 @@ static const mq_line_def lines[MQ_LINE_COUNT] = {
     [MQ_LINE_HEALTH] =
         {
             .name = "health",
+            .words = "health",
             .unit = MQ_ENT_MEMBER,
             .entity_names = {[MQ_ENT_POLICY] = "policy", [MQ_ENT_MEMBER] = "member"},
             .collection_names = {[MQ_ENT_MEMBER] = "members"},

@@ -428,7 +428,7 @@ int mq_remote_not_quoting(const mq_remote_registry *reg, const mq_input *in, mq_
             continue;
         }
         const char *reason = mq_arena_printf(a, "%s does not quote %s insurance", c->name,
-                                             mq_line_get(in->line)->name);
+                                             mq_line_get(in->line)->words);
         if (!reason || !mq_remote_result_status(c, MQ_UNAVAILABLE, reason, a, &out[n]))
             return -1;
         n++;

@@ -367,6 +367,74 @@ static void test_heavy_build(void **state)
     mq_arena_free(&x.a);
 }
 
+/* Parses the 35-year-old's request with its address moved to `state` (and
+ * a ZIP code of that state), its effective date set to `effective` and the
+ * carriers asked limited to `carriers` (a JSON array, or NULL for all). */
+static void rate_moved(const char *state, const char *zip, const char *effective,
+                       const char *carriers, rated *x)
+{
+    memset(x, 0, sizeof *x);
+    mq_arena_init(&x->a, 0);
+    json_t *req = ts_load_json(SHOPPERS "life-oh-female-35-preferred.json");
+    ts_set_path(req, "applicant.address.state", json_string(state));
+    ts_set_path(req, "applicant.address.zip", json_string(zip));
+    ts_set_path(req, "effective_date", json_string(effective));
+    if (carriers)
+        ts_set_path(req, "carriers", ts_json(carriers));
+    char *text = json_dumps(req, 0);
+    assert_non_null(text);
+    ts_parse_request(text, strlen(text), &x->a, &x->in, "moved request");
+    free(text);
+    json_decref(req);
+    assert_true(mq_rate_all(engine, &x->in, &(mq_rate_opts){0}, &x->a, &x->res, &x->n));
+}
+
+static void expect_reason(const rated *x, const char *carrier, const char *reason)
+{
+    const mq_result *r = find(x, carrier);
+    assert_int_equal(r->status, MQ_UNAVAILABLE);
+    assert_int_equal(r->nreasons, 1);
+    assert_string_equal(r->reasons[0], reason);
+}
+
+/* A carrier that does not write term life where or when the shopper asks
+ * says so in words ("term life"), not with the request's line code
+ * ("term_life"), as the other lines' reasons read "home insurance". */
+static void test_not_written_reasons(void **state)
+{
+    (void)state;
+    rated x;
+    rate_moved("NY", "10001", "2026-04-01", NULL, &x);
+    expect_reason(&x, "beacon",
+                  "Beacon Direct Life Insurance Company does not write term life insurance in NY");
+    mq_arena_free(&x.a);
+
+    rate_moved("OH", "43215", "2026-04-01", "[\"harbor\", \"meridian\"]", &x);
+    expect_reason(&x, "harbor", "Harbor Mutual does not write term life insurance in OH");
+    expect_quote(&x, "meridian", 2231, "preferred_plus", 1);
+    mq_arena_free(&x.a);
+
+    rate_moved("OH", "43215", "2025-12-31", NULL, &x);
+    expect_reason(&x, "northstar",
+                  "North Star Mutual Life Insurance Company has no term life "
+                  "rates in effect on 2025-12-31");
+    mq_arena_free(&x.a);
+
+    /* A plan rated directly (as a saved quote's plan version is) in a state
+     * it does not write. */
+    rate_moved("NY", "10001", "2026-04-01", NULL, &x);
+    const mq_plan *p = mq_engine_find_version(engine, "laurel-term-life", "2026-01-01");
+    assert_non_null(p);
+    mq_result r;
+    assert_true(mq_rate_plan(p, &x.in, &(mq_rate_opts){0}, &x.a, &r));
+    assert_int_equal(r.status, MQ_UNAVAILABLE);
+    assert_int_equal(r.nreasons, 1);
+    assert_string_equal(r.reasons[0],
+                        "Laurel Highlands Life Insurance Company does not write term life "
+                        "insurance in NY");
+    mq_arena_free(&x.a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_nearest_birthday_at_18),
         cmocka_unit_test(test_nearest_birthday_29_february),
         cmocka_unit_test(test_heavy_build),
+        cmocka_unit_test(test_not_written_reasons),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
