@@ -190,18 +190,38 @@ static void missed(mq_vm *vm, const mq_table *t, const double *keys, int nkeys)
         vm->miss_keys[k] = keys[k];
 }
 
-/* Adds a lookup to the worksheet's trace (vm->trace set). */
+/* The trace already holds this lookup (an expression may look the same
+ * row up in each of its branches). */
+static bool trace_has(const mq_vm_trace *tr, const mq_table *t, const double *keys, int nkeys,
+                      bool interpolated)
+{
+    for (int i = 0; i < tr->n; i++) {
+        const mq_vm_lookup *l = &tr->items[i];
+        bool same = l->table == t && l->nkeys == nkeys && l->interpolated == interpolated;
+        for (int k = 0; same && k < nkeys; k++)
+            same = l->keys[k] == keys[k] || (isnan(l->keys[k]) && isnan(keys[k]));
+        if (same)
+            return true;
+    }
+    return false;
+}
+
+/* Adds a lookup to the worksheet's trace (vm->trace set), once. */
 static __attribute__((noinline)) void traced(mq_vm *vm, const mq_table *t, const double *keys,
                                              int nkeys, bool interpolated)
 {
     mq_vm_trace *tr = vm->trace;
+    if (nkeys > 8)
+        nkeys = 8;
+    if (trace_has(tr, t, keys, nkeys, interpolated))
+        return;
     if (tr->n == MQ_VM_TRACE_MAX) {
         tr->more++;
         return;
     }
     mq_vm_lookup *l = &tr->items[tr->n++];
     l->table = t;
-    l->nkeys = nkeys < 8 ? nkeys : 8;
+    l->nkeys = nkeys;
     for (int k = 0; k < l->nkeys; k++)
         l->keys[k] = keys[k];
     l->interpolated = interpolated;

@@ -748,6 +748,14 @@ static void test_explain_names_expression_lookups(void **state)
     free(got);
     json_decref(doc);
     ts_result_free(&r);
+    /* Meridian's rate looks its face band up in each branch of a
+     * conditional: the same row is named once */
+    r = RUN("explain", "--carrier", "meridian",
+            "tests/data/shoppers/life-oh-female-35-preferred.json");
+    assert_exit(&r, 0);
+    assert_contains(r.out, "  Rate per 1,000 (issue age, sex, class, term, face band)  "
+                           "face_band[500000]; rates[36, true, preferred_plus, 20]\n");
+    ts_result_free(&r);
     /* two lookups in one factor: both in the detail, in order */
     char plans_copy[128], cmd[1024];
     snprintf(plans_copy, sizeof plans_copy, "%s/two-lookups", tmp);
