@@ -14,7 +14,12 @@ import {
   yesNo, money,
 } from './dom.js';
 
-const FACE = [100000, 250000, 500000, 750000, 1000000, 2000000].map((n) => [String(n), usd(n)]);
+// The amounts agents quote most, across the carriers' range (100,000 to
+// 10,000,000): 300,000 or 1,500,000 could not be asked for.
+const FACE = [
+  100000, 150000, 200000, 250000, 300000, 400000, 500000, 750000, 1000000, 1500000, 2000000, 3000000,
+  5000000, 10000000,
+].map((n) => [String(n), usd(n)]);
 const TERMS = [10, 15, 20, 25, 30].map((n) => [String(n), `${n} years`]);
 const MODES = [['monthly', 'Monthly'], ['quarterly', 'Quarterly'], ['semiannual', 'Twice a year'], ['annual', 'Once a year']];
 
