@@ -359,8 +359,18 @@ static bool result_fields(checker *k, json_t *doc, const mq_remote_carrier *c, m
     if (!premium(k, doc, r))
         return false;
     json_t *hc = json_object_get(doc, "health_class");
-    if (k->in->line == MQ_LINE_TERM_LIFE && json_is_string(hc))
-        r->health_class = arena_str(k, hc);
+    if (k->in->line != MQ_LINE_TERM_LIFE || !hc || json_is_null(hc))
+        return true;
+    /* shown to the shopper as the class they were placed in: one of the
+     * contract's, or the answer is not one */
+    if (!json_is_string(hc) || mq_symbol_find(MQ_DOM_HEALTH_CLASS, json_string_value(hc)) < 0)
+        return bad(k,
+                   "health_class: %s%s%s is not a class of the contract (preferred_plus, "
+                   "preferred, standard_plus, standard, tobacco_preferred, tobacco_standard)",
+                   json_is_string(hc) ? "\"" : "",
+                   json_is_string(hc) ? json_string_value(hc) : "a non-string",
+                   json_is_string(hc) ? "\"" : "");
+    r->health_class = arena_str(k, hc);
     return true;
 }
 

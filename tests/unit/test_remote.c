@@ -367,6 +367,15 @@ static void term_life_term_is_the_payment_period(void **state)
     snprintf(body, sizeof body, fmt, "221.52", 12, "221.52"); /* a year's premium */
     assert_false(mq_remote_result_parse(body, strlen(body), &in, &c, &a, &r, why, sizeof why));
     assert_string_equal(why, "premium.term_months: 12, but the request pays monthly (1)");
+    /* a class the contract does not have is not shown to the shopper */
+    const char *odd = "{\"plan\":{\"id\":\"acme-life\",\"version\":\"1\"},\"status\":\"quoted\","
+                      "\"premium\":{\"total\":18.46,\"fees\":0,\"term_months\":1},"
+                      "\"coverages\":[{\"code\":\"life\",\"premium\":18.46}],"
+                      "\"health_class\":\"super_preferred\"}";
+    assert_false(mq_remote_result_parse(odd, strlen(odd), &in, &c, &a, &r, why, sizeof why));
+    assert_string_equal(why, "health_class: \"super_preferred\" is not a class of the contract "
+                             "(preferred_plus, preferred, standard_plus, standard, "
+                             "tobacco_preferred, tobacco_standard)");
     mq_arena_free(&a);
 }
 
