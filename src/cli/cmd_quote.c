@@ -412,6 +412,39 @@ static int keep_matching(mq_result *res, int n, const char *id)
     return kept;
 }
 
+/* explain found no result of `id` for the request's line: the id is no
+ * carrier or plan at all, or one that does not write this line (Buckeye,
+ * asked for a renters worksheet, writes auto and home only). */
+static void explain_not_rated(const mq_engine *e, const char *id, mq_line line)
+{
+    const char *name = NULL;
+    bool plan = false; /* id is a plan's, not a carrier's */
+    char lines[128] = "";
+    size_t len = 0;
+    for (int i = 0; i < mq_engine_plan_count(e); i++) {
+        mq_plan_info pi;
+        mq_plan_get_info(mq_engine_plan(e, i), &pi);
+        if (strcmp(pi.carrier_id, id) != 0 && strcmp(pi.plan_id, id) != 0)
+            continue;
+        name = pi.carrier_name;
+        plan = strcmp(pi.plan_id, id) == 0;
+        const char *words = mq_line_get(pi.line)->words;
+        if (!strstr(lines, words) && len < sizeof lines - 32)
+            len +=
+                (size_t)snprintf(lines + len, sizeof lines - len, "%s%s", len ? ", " : "", words);
+    }
+    if (!name)
+        fprintf(stderr, "multiquote explain: no carrier or plan with id \"%s\"\n", id);
+    else if (plan)
+        fprintf(stderr,
+                "multiquote explain: plan %s rates %s insurance, not %s, the request's line\n", id,
+                lines, mq_line_get(line)->words);
+    else
+        fprintf(stderr,
+                "multiquote explain: %s (%s) does not write %s insurance, the request's line; "
+                "it writes %s\n",
+                name, id, mq_line_get(line)->words, lines);
+}
 static int print_worksheets(const cli_opts *o, const mq_input *in, const mq_result *res, int n)
 {
     colors c = palette(o->color);
@@ -468,7 +501,7 @@ int cli_explain(const cli_opts *o)
         rc = CLI_FAIL;
     }
     if (rc == CLI_OK && (n = keep_matching(res, n, o->carrier)) == 0) {
-        fprintf(stderr, "multiquote explain: no carrier or plan with id \"%s\"\n", o->carrier);
+        explain_not_rated(e, o->carrier, in.line);
         rc = CLI_USAGE;
     }
     if (rc == CLI_OK)

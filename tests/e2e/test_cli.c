@@ -280,6 +280,20 @@ static void test_explain(void **state)
     assert_exit(&r, 2);
     assert_string_equal(r.err, "multiquote explain: no carrier or plan with id \"nobody\"\n");
     ts_result_free(&r);
+    /* a carrier or plan that is there, for another line: said so (it was
+     * "no carrier or plan with id") */
+    r = RUN("explain", "--carrier", "buckeye", "tests/data/shoppers/renters-oh-columbus.json");
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, "multiquote explain: Buckeye Farmers Mutual Insurance Company "
+                               "(buckeye) does not write renters insurance, the request's line; it "
+                               "writes auto, home\n");
+    ts_result_free(&r);
+    r = RUN("explain", "--carrier", "keystone-oh-auto",
+            "tests/data/shoppers/renters-oh-columbus.json");
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, "multiquote explain: plan keystone-oh-auto rates auto insurance, "
+                               "not renters, the request's line\n");
+    ts_result_free(&r);
 }
 
 /* A health worksheet's tax credit line reads as every line: the amount,
