@@ -104,7 +104,7 @@ function mount(container) {
 
   const cov = {
     dwelling: num('cov-dwelling', 'coverages.dwelling'),
-    ...policySelects(),
+    ...policySelects('home'),
   };
   let dwellingTouched = false;
   cov.dwelling.addEventListener('input', () => { dwellingTouched = cov.dwelling.value.trim() !== ''; updateShares(); });

@@ -52,7 +52,7 @@ function mount(container) {
   const cov = {
     personal: amountInput('cov-pp', 'coverages.personal_property'),
     lossOfUse: amountInput('cov-lou', 'coverages.loss_of_use'),
-    ...policySelects(),
+    ...policySelects('renters'),
   };
   const louWrap = field('Loss of use (D, USD)', cov.lossOfUse, { hint: 'Optional; default 20% of personal property' });
   const louHint = louWrap.querySelector('.hint');

@@ -31,10 +31,15 @@ const CLAIM_TYPES = [
   ['other', 'Other'],
 ];
 
-const LIABILITY = [100000, 300000, 500000].map((n) => [String(n), usd(n)]);
+// Every amount a bundled carrier writes (its liability_rate, med_pay_rate and
+// deductible tables): a carrier that does not write one says so in its result.
+const LIABILITY = [100000, 300000, 500000, 1000000].map((n) => [String(n), usd(n)]);
 // Medical payments to others is optional: "None" leaves it out of the request.
-const MED_PAY = [['', 'None'], ...[1000, 2000, 5000].map((n) => [String(n), usd(n)])];
-const DEDUCTIBLE = [500, 1000, 2500, 5000].map((n) => [String(n), usd(n)]);
+const MED_PAY = [['', 'None'], ...[1000, 2000, 5000, 10000].map((n) => [String(n), usd(n)])];
+const DEDUCTIBLES = {
+  home: [250, 500, 1000, 2000, 2500, 5000, 10000].map((n) => [String(n), usd(n)]),
+  renters: [250, 500, 1000, 2500].map((n) => [String(n), usd(n)]),
+};
 
 /** A whole-dollar amount input. */
 export function amountInput(prefix, path, attrs = {}) {
@@ -158,12 +163,12 @@ export function claimsSection(what) {
   };
 }
 
-/** Liability, medical payments and deductible selects under "coverages". */
-export function policySelects() {
+/** Liability, medical payments and deductible selects under "coverages", for `line` (home or renters). */
+export function policySelects(line) {
   return {
     liability: select('cov-liability', 'coverages.liability', LIABILITY, '300000'),
     medPay: select('cov-medpay', 'coverages.med_pay', MED_PAY, '5000'),
-    deductible: select('cov-deductible', 'coverages.deductible', DEDUCTIBLE, '1000'),
+    deductible: select('cov-deductible', 'coverages.deductible', DEDUCTIBLES[line], '1000'),
   };
 }
 
