@@ -6,8 +6,9 @@
  * policy (no start offsets). Coverages are plain whole-dollar amounts; the
  * ones the contract gives a default for are computed here, as a percentage of
  * the main limit rounded half up to the dollar, so every carrier rates the
- * same amounts and the response shows them: home B = 10%, C = 50%, D = 20% of
- * A; renters D = 20% of C.
+ * same amounts: home B = 10%, C = 50%, D = 20% of A; renters D = 20% of C.
+ * (A result's property limits show the main limit, A or C, and the
+ * deductible: the coverage's two limit fields.)
  */
 #include "request_internal.h"
 
