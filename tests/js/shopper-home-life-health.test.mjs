@@ -133,6 +133,31 @@ describe('a quote link that is not saved', () => {
   });
 });
 
+describe('the home and renters amounts', () => {
+  // Every amount a bundled carrier writes can be asked for: 1,000,000 of
+  // liability (Hearthstone, Summit), 10,000 of medical payments (Summit), a
+  // 250 deductible (renters: Hearthstone, Keystone, Summit), 2,000 and
+  // 10,000 (home: Summit, Keystone TX) were missing.
+  const WANT = {
+    home: { liability: ['100000', '300000', '500000', '1000000'], med_pay: ['', '1000', '2000', '5000', '10000'],
+      deductible: ['250', '500', '1000', '2000', '2500', '5000', '10000'] },
+    renters: { liability: ['100000', '300000', '500000', '1000000'], med_pay: ['', '1000', '2000', '5000', '10000'],
+      deductible: ['250', '500', '1000', '2500'] },
+  };
+
+  browserIt('offers each line the liability, medical payments and deductible amounts its carriers write', async (openPage) => {
+    const page = await openPage({ viewport: { width: 375, height: 667 } });
+    await goto(page, '/');
+    for (const line of ['home', 'renters']) {
+      await pickLine(page, line);
+      for (const [cov, values] of Object.entries(WANT[line])) {
+        const got = await field(page, `coverages.${cov}`).evaluate((el) => [...el.options].map((o) => o.value));
+        assert.deepEqual(got, values, `${line} ${cov}`);
+      }
+    }
+  });
+});
+
 describe('the state list', () => {
   const QUOTED = {
     home: ['OH', 'PA', 'TX'],
