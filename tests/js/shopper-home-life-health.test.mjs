@@ -158,6 +158,17 @@ describe('the home and renters amounts', () => {
   });
 });
 
+describe('the term life face amounts', () => {
+  browserIt('run from 100,000 to 10,000,000, the carriers\' range, with the amounts agents quote most', async (openPage) => {
+    const page = await openPage({ viewport: { width: 375, height: 667 } });
+    await goto(page, '/');
+    await pickLine(page, 'term_life');
+    const got = await field(page, 'face_amount').evaluate((el) => [...el.options].map((o) => Number(o.value)));
+    assert.deepEqual(got, [100000, 150000, 200000, 250000, 300000, 400000, 500000, 750000, 1000000, 1500000,
+      2000000, 3000000, 5000000, 10000000]);
+  });
+});
+
 describe('the state list', () => {
   const QUOTED = {
     home: ['OH', 'PA', 'TX'],
