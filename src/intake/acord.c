@@ -248,8 +248,10 @@ typedef struct garage {
 
 struct mq_acord {
     json_t *doc;
-    const char *rquid; /* whole (arena): echoed exactly, the sender matches answers by it */
-    const char *root;  /* XPath of PersAutoPolicyQuoteInqRq */
+    /* whole (arena): echoed exactly, the sender matches answers by them */
+    const char *rquid;     /* PersAutoPolicyQuoteInqRq's (else InsuranceSvcRq's) */
+    const char *svc_rquid; /* InsuranceSvcRq's (else PersAutoPolicyQuoteInqRq's) */
+    const char *root;      /* XPath of PersAutoPolicyQuoteInqRq */
     pmap *map;
     int nmap, cap;
     mq_arena *a;
@@ -1648,10 +1650,10 @@ static mq_acord *parse_map(ax *x, const char *xml, size_t len)
         x->policy && x->line && kid(x->insured, "GeneralPartyInfo") && !x->oom && !x->too_many;
     if (mappable) {
         m->root = xpath(x, x->q, NULL);
-        const char *rquid = text(x, kid(x->q, "RqUID"));
-        if (!rquid)
-            rquid = text(x, kid(svc, "RqUID"));
-        m->rquid = rquid ? rquid : "";
+        /* each level of the answer echoes its own request's RqUID */
+        const char *rquid = text(x, kid(x->q, "RqUID")), *svc_rquid = text(x, kid(svc, "RqUID"));
+        m->rquid = rquid ? rquid : svc_rquid ? svc_rquid : "";
+        m->svc_rquid = svc_rquid ? svc_rquid : m->rquid;
         m->doc = json_object();
         if (!m->doc)
             x->oom = true;
@@ -1682,6 +1684,11 @@ json_t *mq_acord_json(const mq_acord *x)
 const char *mq_acord_rquid(const mq_acord *x)
 {
     return x && x->rquid ? x->rquid : "";
+}
+
+const char *mq_acord_svc_rquid(const mq_acord *x)
+{
+    return x && x->svc_rquid ? x->svc_rquid : "";
 }
 
 void mq_acord_xpaths(const mq_acord *x, mq_req_errors *errs, mq_arena *a)

@@ -131,7 +131,11 @@ static void test_acord_format(void **state)
     run r = RUN("quote", "--acord", "--format", "acord", ACORD "/harbor-example-1.xml");
     assert_exit(&r, 0);
     assert_true(strncmp(r.out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ACORD>", 45) == 0);
-    assert_contains(r.out, "<RqUID>0d1e2f3a-5b6c-4d7e-8f9a-0b1c2d3e4f5a</RqUID>");
+    /* each level echoes its request's RqUID: the service's, then the message's */
+    assert_contains(r.out,
+                    "<InsuranceSvcRs>\n    <RqUID>8f5e1c3a-4b2d-4e6f-9a1b-2c3d4e5f6a7b</RqUID>\n"
+                    "    <PersAutoPolicyQuoteInqRs>\n"
+                    "      <RqUID>0d1e2f3a-5b6c-4d7e-8f9a-0b1c2d3e4f5a</RqUID>");
     assert_harbor_total(r.out, "714.00");
     ts_result_free(&r);
     r = RUN("quote", "--acord", "--format", "acord", ACORD "/harbor-example-2.xml");

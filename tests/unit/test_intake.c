@@ -1491,15 +1491,26 @@ static void test_acord_rquid_echoed(void **state)
     mq_acord *x = mq_acord_request(ik, edited, strlen(edited), &a, &in, &errs);
     assert_non_null(x);
     assert_string_equal(mq_acord_rquid(x), rquid);
+    assert_string_equal(mq_acord_svc_rquid(x), "8f5e1c3a-4b2d-4e6f-9a1b-2c3d4e5f6a7b");
+    /* each level echoes its own request's RqUID: the InsuranceSvcRs used to
+     * carry the PersAutoPolicyQuoteInqRq's, so a sender matching service
+     * answers by the InsuranceSvcRq's RqUID found none */
+    mq_result one = {
+        .carrier_id = "harbor", .carrier_name = "Harbor Mutual", .status = MQ_DECLINED};
     size_t rs_len;
-    char *rs = mq_acord_response(&in, NULL, 0, &(mq_acord_rs_meta){mq_acord_rquid(x), NULL, NULL},
-                                 &rs_len);
+    char *rs = mq_acord_response(
+        &in, &one, 1, &(mq_acord_rs_meta){mq_acord_rquid(x), NULL, NULL, mq_acord_svc_rquid(x)},
+        &rs_len);
     assert_non_null(rs);
     xmlDocPtr d = xmlReadMemory(rs, (int)rs_len, "rs.xml", NULL, XML_PARSE_NONET);
     assert_non_null(d);
     xmlXPathContextPtr ctx = xmlXPathNewContext(d);
     xmlXPathObjectPtr echoed =
         xmlXPathEvalExpression((const xmlChar *)"string(/ACORD/InsuranceSvcRs/RqUID)", ctx);
+    assert_string_equal((const char *)echoed->stringval, "8f5e1c3a-4b2d-4e6f-9a1b-2c3d4e5f6a7b");
+    xmlXPathFreeObject(echoed);
+    echoed = xmlXPathEvalExpression(
+        (const xmlChar *)"string(/ACORD/InsuranceSvcRs/PersAutoPolicyQuoteInqRs/RqUID)", ctx);
     assert_string_equal((const char *)echoed->stringval, rquid);
     xmlXPathFreeObject(echoed);
     xmlXPathFreeContext(ctx);
