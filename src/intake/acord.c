@@ -1265,6 +1265,25 @@ static int liability_index(const char *cd)
     return -1;
 }
 
+/* A liability coverage is rated by its limits, COMP and COLL by their
+ * deductible: the other amount, which the contract has no field for, is
+ * refused rather than dropped (a PD deductible, a stated-amount COMP limit
+ * were quoted as if not written). */
+static void check_amount_kind(ax *x, const xmlNode *c, const char *cd, bool liab)
+{
+    xmlNode *n = kid(c, liab ? "Deductible" : "Limit");
+    if (n && liab)
+        err(x, xpath(x, n, NULL),
+            "%s takes Limits, not a Deductible: multiquote rates no deductible on a liability "
+            "coverage",
+            cd);
+    else if (n)
+        err(x, xpath(x, n, NULL),
+            "%s takes a Deductible, not a Limit: multiquote rates physical damage by its "
+            "deductible only",
+            cd);
+}
+
 static void map_vehicle_coverages(ax *x, json_t *o, xmlNode *v, int i, const char *base)
 {
     json_t *covs = new_object(x, o, "coverages");
@@ -1281,6 +1300,7 @@ static void map_vehicle_coverages(ax *x, json_t *o, xmlNode *v, int i, const cha
         }
         int k = liability_index(cd);
         if (k >= 0) {
+            check_amount_kind(x, c, cd, true);
             if (x->veh_liab[i][k])
                 err(x, xpath(x, c, NULL), "coverage %s appears twice on this vehicle", cd);
             else
@@ -1298,6 +1318,7 @@ static void map_vehicle_coverages(ax *x, json_t *o, xmlNode *v, int i, const cha
                 quoted(cd, q));
             continue;
         }
+        check_amount_kind(x, c, cd, false);
         if (json_object_get(covs, key)) {
             err(x, xpath(x, c, NULL), "coverage %s appears twice on this vehicle", cd);
             continue;
@@ -1466,6 +1487,8 @@ static void map_policy_coverages(ax *x, json_t *doc)
             err(x, xpath(x, c, NULL), "coverage %s appears twice", cd);
         else
             at_line[k] = c;
+        if (k >= 0)
+            check_amount_kind(x, c, cd, true);
     }
     for (int k = 0; k < NLIAB && covs; k++) {
         const char *json = jpath(x, "coverages.%s", liability[k].key);

@@ -1246,6 +1246,23 @@ static void test_acord_no_silent_choices(void **state)
         "<Deductible><FormatInteger>500</FormatInteger><FormatCurrencyAmt><Amt>500.00</Amt>"
         "</FormatCurrencyAmt></Deductible>",
         "");
+    /* an amount of the other kind was dropped: a PD deductible, a COMP
+     * limit, quoted (Harbor 714.00) as if not written */
+    expect_acord("<CoverageCd>PD</CoverageCd>",
+                 "<CoverageCd>PD</CoverageCd><Deductible><FormatInteger>500</FormatInteger>"
+                 "</Deductible>",
+                 RQ "/PersAutoLineBusiness/Coverage[2]/Deductible: PD takes Limits, not a "
+                    "Deductible: multiquote rates no deductible on a liability coverage");
+    expect_acord("<CoverageCd>COMP</CoverageCd>",
+                 "<CoverageCd>COMP</CoverageCd><Limit><FormatInteger>15000</FormatInteger>"
+                 "</Limit>",
+                 RQ "/PersAutoLineBusiness/PersVeh/Coverage[1]/Limit: COMP takes a Deductible, "
+                    "not a Limit: multiquote rates physical damage by its deductible only");
+    expect_acord_2("<CoverageCd>UM</CoverageCd>",
+                   "<CoverageCd>UM</CoverageCd><Deductible><FormatInteger>250</FormatInteger>"
+                   "</Deductible>",
+                   RQ "/PersAutoLineBusiness/PersVeh[1]/Coverage[3]/Deductible: UM takes Limits, "
+                      "not a Deductible: multiquote rates no deductible on a liability coverage");
     expect_acord("<DriverVeh DriverRef=\"d1\" VehRef=\"v1\">",
                  "<DriverVeh DriverRef=\"d1\" VehRef=\"V1\">",
                  RQ "/PersPolicy/DriverVeh/@VehRef: no PersVeh has id \"V1\"\n" RQ
