@@ -179,6 +179,36 @@ static void test_acord_refused(void **state)
     r = RUN("quote", "--acord", "/nonexistent.xml");
     assert_exit(&r, 1);
     ts_result_free(&r);
+    /* an unknown carrier id is named by its XPath, as POST /v1/acord names
+     * it (it was "carriers[1]", a field the sender never wrote) */
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", NULL);
+    const char *after = "<com.multiquote_PaperlessInd>1</com.multiquote_PaperlessInd>";
+    char *at = strstr(xml, after);
+    assert_non_null(at);
+    at += strlen(after);
+    char path[96];
+    snprintf(path, sizeof path, "%s/carriers.xml", tmp);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "%.*s<com.multiquote_CarrierId>harbor</com.multiquote_CarrierId>"
+            "<com.multiquote_CarrierId>harbr</com.multiquote_CarrierId>%s",
+            (int)(at - xml), xml, at);
+    fclose(f);
+    free(xml);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s: invalid request: /ACORD/InsuranceSvcRq/PersAutoPolicyQuoteInqRq/PersPolicy/"
+             "com.multiquote_CarrierId[2]: no carrier with id \"harbr\"\n",
+             path);
+    r = RUN("quote", "--acord", path);
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+    r = RUN("explain", "--acord", "--carrier", "harbor", path);
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
 }
 
 /* Example 1 with one member changed, through `quote`. */
