@@ -1553,9 +1553,26 @@ static bool has_id(const xmlNode *parent, const char *name, const char *id)
     return false;
 }
 
+/* No two `name` children of parent have the same id (the first would be
+ * the one referred to). */
+static void check_unique_ids(ax *x, const xmlNode *parent, const char *name)
+{
+    char q[80];
+    for (xmlNode *n = parent->children; n; n = n->next) {
+        const char *id = named(n, name) ? attr(x, n, "id") : NULL;
+        for (xmlNode *e = parent->children; id && e != n; e = e->next)
+            if (named(e, name) && attr_is(e, "id", id)) {
+                err(x, xpath(x, n, "/@id"), "%s is already the id of %s", quoted(id, q),
+                    xpath(x, e, NULL));
+                break;
+            }
+    }
+}
+
 /* Every DriverVeh names a PersDriver and a PersVeh (one that names no
  * vehicle would otherwise be dropped, and its driver's share with it), and
- * no two Locations have the same id (the first would garage the vehicle). */
+ * no two Locations (the first would garage the vehicle), PersDrivers or
+ * PersVehs have the same id. */
 static void check_references(ax *x)
 {
     char q[80];
@@ -1572,15 +1589,10 @@ static void check_references(ax *x)
         else if (!has_id(x->line, "PersVeh", veh))
             err(x, xpath(x, dv, "/@VehRef"), "no PersVeh has id %s", quoted(veh, q));
     }
-    for (xmlNode *loc = x->q->children; loc; loc = loc->next) {
-        const char *id = named(loc, "Location") ? attr(x, loc, "id") : NULL;
-        for (xmlNode *e = x->q->children; id && e != loc; e = e->next)
-            if (named(e, "Location") && attr_is(e, "id", id)) {
-                err(x, xpath(x, loc, "/@id"), "%s is already the id of %s", quoted(id, q),
-                    xpath(x, e, NULL));
-                break;
-            }
-    }
+    check_unique_ids(x, x->q, "Location");
+    /* the contract would name the first by its JSON path ("also drivers[0]") */
+    check_unique_ids(x, x->line, "PersDriver");
+    check_unique_ids(x, x->line, "PersVeh");
 }
 
 static void map_request(ax *x)

@@ -1293,6 +1293,20 @@ static void test_acord_no_silent_choices(void **state)
                    "<Location id=\"garage\"><Addr><PostalCode>15201</PostalCode></Addr></Location>"
                    "<Location id=\"garage\">",
                    RQ "/Location[2]/@id: \"garage\" is already the id of " RQ "/Location[1]");
+    /* two PersDrivers or PersVehs of one id: the first was named by its
+     * JSON path, "duplicate id \"d1\" (also drivers[0])" */
+    expect_acord_2("<PersDriver id=\"d2\">", "<PersDriver id=\"d1\">",
+                   RQ
+                   "/PersPolicy/AccidentViolation[1]/@DriverRef: no PersDriver has id \"d2\"\n" RQ
+                   "/PersPolicy/AccidentViolation[2]/@DriverRef: no PersDriver has id \"d2\"\n" RQ
+                   "/PersPolicy/DriverVeh[2]/@DriverRef: no PersDriver has id \"d2\"\n" RQ
+                   "/PersPolicy/DriverVeh[3]/@DriverRef: no PersDriver has id \"d2\"\n" RQ
+                   "/PersAutoLineBusiness/PersDriver[2]/@id: \"d1\" is already the id of " RQ
+                   "/PersAutoLineBusiness/PersDriver[1]");
+    expect_acord_2("<PersVeh id=\"v2\"", "<PersVeh id=\"v1\"",
+                   RQ "/PersPolicy/DriverVeh[3]/@VehRef: no PersVeh has id \"v2\"\n" RQ
+                      "/PersAutoLineBusiness/PersVeh[2]/@id: \"v1\" is already the id of " RQ
+                      "/PersAutoLineBusiness/PersVeh[1]");
     /* a Location's state and its ZIP's must agree: a mistyped ZIP was
      * rated as another state's territory without a word */
     expect_acord_2("<City>Cleveland</City><StateProvCd>OH</StateProvCd><PostalCode>44101-2211",
