@@ -960,6 +960,15 @@ static void check_one_amount(ax *x, const xmlNode *n)
             quoted(c, q2));
 }
 
+/* Whether `name`, under InsuranceSvcRq, is another ACORD request message
+ * (HomePolicyQuoteInqRq, PersUmbrellaPolicyQuoteInqRq...): a line
+ * multiquote takes as JSON only, said so rather than as an unknown element. */
+static bool another_message(const xs *spec, const char *name)
+{
+    size_t n = strlen(name);
+    return spec->kids == svc_rq && n > 2 && strcmp(name + n - 2, "Rq") == 0;
+}
+
 static void walk(ax *x, const xmlNode *n, const xs *spec)
 {
     for (const xmlAttr *a = n->properties; a; a = a->next) {
@@ -973,7 +982,8 @@ static void walk(ax *x, const xmlNode *n, const xs *spec)
     }
     if (spec->flags & X_ANY)
         return;
-    int seen[MAX_KIDS] = {0}; /* how many of each kid of spec, by index */
+    int seen[MAX_KIDS] = {0};   /* how many of each kid of spec, by index */
+    bool other_message = false; /* then the missing PersAutoPolicyQuoteInqRq goes unsaid */
     for (const xmlNode *c = n->children; c; c = c->next) {
         if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
             if (spec->kids && !blank(c->content) && !counted_only(x))
@@ -983,6 +993,14 @@ static void walk(ax *x, const xmlNode *n, const xs *spec)
         if (c->type != XML_ELEMENT_NODE)
             continue; /* comments, processing instructions */
         const xs *k = find_spec(spec->kids, (const char *)c->name);
+        if (!k && another_message(spec, (const char *)c->name)) {
+            other_message = true;
+            if (!counted_only(x))
+                err(x, xpath(x, c, NULL),
+                    "only PersAutoPolicyQuoteInqRq (personal auto) is accepted as ACORD; other "
+                    "lines are quoted from the contract's JSON (POST /v1/quotes)");
+            continue;
+        }
         if (!k) {
             if (!counted_only(x))
                 err(x, xpath(x, c, NULL),
@@ -1001,7 +1019,7 @@ static void walk(ax *x, const xmlNode *n, const xs *spec)
         walk(x, c, k);
     }
     for (const xs *k = spec->kids; k && k->name; k++)
-        if ((k->flags & X_REQ) && !seen[k - spec->kids]) {
+        if ((k->flags & X_REQ) && !seen[k - spec->kids] && !other_message) {
             char suffix[96];
             snprintf(suffix, sizeof suffix, "/%s", k->name);
             err(x, xpath(x, n, suffix), "is required");

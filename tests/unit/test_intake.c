@@ -1205,6 +1205,14 @@ static void test_acord_errors_name_the_xpath(void **state)
                  "date \"1990-02-30\"");
     expect_acord(NULL, "<ACORD><InsuranceSvcRq/></ACORD>", RQ ": is required");
     expect_acord(NULL, "<Quote/>", "/Quote: the root element must be ACORD");
+    /* another line's message is said to be one, not an unknown element
+     * followed by a missing PersAutoPolicyQuoteInqRq */
+    expect_acord(NULL,
+                 "<ACORD><InsuranceSvcRq><RqUID>1</RqUID><HomePolicyQuoteInqRq><PersPolicy/>"
+                 "</HomePolicyQuoteInqRq></InsuranceSvcRq></ACORD>",
+                 "/ACORD/InsuranceSvcRq/HomePolicyQuoteInqRq: only PersAutoPolicyQuoteInqRq "
+                 "(personal auto) is accepted as ACORD; other lines are quoted from the "
+                 "contract's JSON (POST /v1/quotes)");
 }
 
 static void expect_acord_2(const char *from, const char *to, const char *want)
