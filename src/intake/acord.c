@@ -264,7 +264,8 @@ typedef struct ax {
     mq_req_errors *errs;
     mq_acord *x;
     bool oom;
-    bool too_many; /* an element repeated beyond repeat_caps: nothing is mapped */
+    bool too_many;       /* an element repeated beyond repeat_caps: nothing is mapped */
+    const char *charset; /* the transport's (HTTP Content-Type); NULL: none */
     xmlNode *q, *policy, *line, *insured;
     int nveh;
     xmlNode *veh_liab[MAX_VEH][NLIAB]; /* each vehicle's liability Coverage, by liability[] */
@@ -829,6 +830,21 @@ static xmlDocPtr parse_xml(ax *x, const char *xml, size_t len)
             quoted(enc, q));
         return NULL;
     }
+    /* a document that says nothing of its encoding (no BOM, no declared
+     * encoding) is in the charset its transport names (RFC 7303): Latin-1
+     * text sent as "text/xml; charset=ISO-8859-1" was refused as bad UTF-8 */
+    const char *charset = NULL;
+    if (x->charset && *x->charset && !*enc && u.width == 1 && u.p == (const unsigned char *)xml) {
+        char q[80];
+        if (!encoding_accepted(x->charset)) {
+            err(x, "",
+                "the charset %s is not accepted: send UTF-8 (or UTF-16, ISO-8859-n, "
+                "windows-125n)",
+                quoted(x->charset, q));
+            return NULL;
+        }
+        charset = x->charset;
+    }
     int crowded = crowded_element(u);
     if (crowded) {
         err(x, "", "an element at line %d has more than %d attributes: no ACORD element has",
@@ -840,6 +856,15 @@ static xmlDocPtr parse_xml(ax *x, const char *xml, size_t len)
     if (!c) {
         x->oom = true;
         return NULL;
+    }
+    if (charset) {
+        xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(charset);
+        if (!h || xmlSwitchToEncoding(c, h) != 0) {
+            char q[80];
+            err(x, "", "the charset %s cannot be read", quoted(charset, q));
+            xmlFreeParserCtxt(c);
+            return NULL;
+        }
     }
     bool doctype = false;
     c->_private = &doctype;
@@ -1812,8 +1837,14 @@ static void check_garages(const mq_intake *ik, const mq_acord *x, mq_arena *a, m
 mq_acord *mq_acord_request(const mq_intake *ik, const char *xml, size_t len, mq_arena *a,
                            mq_input *in, mq_req_errors *errs)
 {
+    return mq_acord_request_in(ik, xml, len, NULL, a, in, errs);
+}
+
+mq_acord *mq_acord_request_in(const mq_intake *ik, const char *xml, size_t len, const char *charset,
+                              mq_arena *a, mq_input *in, mq_req_errors *errs)
+{
     enum { KEPT = (int)(sizeof errs->items / sizeof errs->items[0]) };
-    ax ctx = {.a = a, .errs = errs};
+    ax ctx = {.a = a, .errs = errs, .charset = charset};
     errs->count = 0;
     mq_acord *x = parse_map(&ctx, xml, len);
     if (!x)

@@ -187,6 +187,11 @@ void mq_acord_free(mq_acord *x);
  * mapped request (the caller frees it); NULL otherwise, as mq_acord_parse. */
 mq_acord *mq_acord_request(const mq_intake *ik, const char *xml, size_t len, mq_arena *a,
                            mq_input *in, mq_req_errors *errs);
+/* The same for a document received with a charset (HTTP's Content-Type
+ * parameter; NULL or "": none), which is its encoding when the document
+ * has neither a byte order mark nor a declared encoding. */
+mq_acord *mq_acord_request_in(const mq_intake *ik, const char *xml, size_t len, const char *charset,
+                              mq_arena *a, mq_input *in, mq_req_errors *errs);
 
 typedef struct mq_acord_rs_meta {
     const char *rquid;      /* each PersAutoPolicyQuoteInqRs's; NULL: omitted */

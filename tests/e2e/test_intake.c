@@ -651,6 +651,26 @@ static void test_server_acord(void **state)
     assert_harbor_total(r.body, "714.00");
     free(r.headers);
 
+    /* Latin-1 without a declared encoding, its charset named by the
+     * Content-Type (it was refused as malformed UTF-8) */
+    const char *decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+    const char *name = "<GivenName>Dana</GivenName>";
+    char *d = strstr(xml, decl), *n = strstr(xml, name);
+    assert_true(d && n && d < n);
+    char *latin1 = malloc(len + 1);
+    assert_non_null(latin1);
+    int l1 = snprintf(latin1, len + 1, "%.*s<GivenName>Jos\xE9</GivenName>%s",
+                      (int)(n - d - strlen(decl)), d + strlen(decl), n + strlen(name));
+    r = call("POST", "/v1/acord?format=acord", "text/xml; charset=ISO-8859-1", latin1, (size_t)l1);
+    assert_int_equal(r.status, 201);
+    assert_harbor_total(r.body, "714.00");
+    free(r.headers);
+    r = call("POST", "/v1/acord", "application/xml", latin1, (size_t)l1);
+    assert_int_equal(r.status, 400);
+    assert_contains(r.body, "\"code\":\"malformed_xml\"");
+    free(r.headers);
+    free(latin1);
+
     r = call("POST", "/v1/acord", "application/json", xml, len);
     assert_int_equal(r.status, 415);
     free(r.headers);

@@ -1561,6 +1561,56 @@ static void test_acord_rquid_echoed(void **state)
     free(xml);
 }
 
+/* Example 1 in Latin-1 without an XML declaration, its given name José
+ * (0xE9), read with the charset its transport named. */
+static char *latin1_example(void)
+{
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", NULL);
+    const char *decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+    const char *name = "<GivenName>Dana</GivenName>";
+    char *d = strstr(xml, decl), *n = strstr(xml, name);
+    assert_true(d && n && d < n);
+    char *out = ts_format("%.*s%.*s<GivenName>Jos\xE9</GivenName>%s", (int)(d - xml), xml,
+                          (int)(n - d - strlen(decl)), d + strlen(decl), n + strlen(name));
+    free(xml);
+    return out;
+}
+
+/* A document that does not say its encoding is in its transport's charset
+ * (RFC 7303): Latin-1 sent as "text/xml; charset=ISO-8859-1" was refused
+ * as malformed UTF-8. Without a charset it is UTF-8, and refused so. */
+static void test_acord_transport_charset(void **state)
+{
+    (void)state;
+    char *xml = latin1_example();
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_req_errors errs;
+    mq_input in;
+    mq_acord *x = mq_acord_request_in(ik, xml, strlen(xml), "ISO-8859-1", &a, &in, &errs);
+    if (!x)
+        fail_msg("%s: %s", errs.items[0].path, errs.items[0].message);
+    json_t *ap = json_object_get(mq_acord_json(x), "applicant");
+    assert_string_equal(json_string_value(json_object_get(ap, "first_name")), "Jos\xC3\xA9");
+    mq_acord_free(x);
+    assert_null(mq_acord_request_in(ik, xml, strlen(xml), NULL, &a, &in, &errs));
+    assert_true(strncmp(errs.items[0].message, "malformed XML at line", 21) == 0);
+    assert_null(mq_acord_request_in(ik, xml, strlen(xml), "KOI8-R", &a, &in, &errs));
+    assert_string_equal(errs.items[0].message, "the charset \"KOI8-R\" is not accepted: send "
+                                               "UTF-8 (or UTF-16, ISO-8859-n, windows-125n)");
+    mq_arena_free(&a);
+    free(xml);
+    /* a declared encoding is the document's own word: a charset does not override it */
+    size_t len;
+    xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    mq_arena_init(&a, 0);
+    x = mq_acord_request_in(ik, xml, len, "KOI8-R", &a, &in, &errs);
+    assert_non_null(x);
+    mq_acord_free(x);
+    mq_arena_free(&a);
+    free(xml);
+}
+
 static void expect_refused(const char *xml, size_t len, const char *want_start)
 {
     mq_arena a;
@@ -1835,6 +1885,7 @@ int main(void)
         cmocka_unit_test(test_acord_dates_with_zones),
         cmocka_unit_test(test_acord_co_insured),
         cmocka_unit_test(test_acord_rquid_echoed),
+        cmocka_unit_test(test_acord_transport_charset),
         cmocka_unit_test(test_acord_no_silent_choices),
         cmocka_unit_test(test_acord_malformed_and_attacks),
         cmocka_unit_test(test_acord_hostile_sizes),
