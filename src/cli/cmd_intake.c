@@ -86,8 +86,9 @@ int cli_parse_acord(const char *file, mq_arena *a, mq_input *in, mq_acord **out)
 int cli_print_acord(const mq_input *in, const mq_result *res, int n, const mq_acord *x)
 {
     size_t len = 0;
-    char *xml =
-        mq_acord_response(in, res, n, &(mq_acord_rs_meta){mq_acord_rquid(x), NULL, NULL}, &len);
+    char *xml = mq_acord_response(
+        in, res, n, &(mq_acord_rs_meta){mq_acord_rquid(x), NULL, NULL, mq_acord_svc_rquid(x)},
+        &len);
     if (!xml) {
         fprintf(stderr, "multiquote: out of memory\n");
         return CLI_FAIL;

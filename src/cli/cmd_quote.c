@@ -232,8 +232,11 @@ static void print_table(const mq_input *in, const mq_result *res, int n, const c
 
 /* Every id of the request's "carriers" is a carrier with plans here, as
  * POST /v1/quotes requires (a typo, "sumit", is bad input, not a result of
- * status "error"); otherwise CLI_USAGE after naming each unknown one. */
-static int carriers_known(const char *file, const mq_engine *e, const mq_input *in)
+ * status "error"); otherwise CLI_USAGE after naming each unknown one: by
+ * its XPath (.../com.multiquote_CarrierId[2]) when the request was ACORD
+ * (x), as every other problem of an ACORD request is. */
+static int carriers_known(const char *file, const mq_engine *e, const mq_input *in,
+                          const mq_acord *x, mq_arena *a)
 {
     int rc = CLI_OK;
     for (int i = 0; i < in->ncarriers; i++) {
@@ -243,12 +246,26 @@ static int carriers_known(const char *file, const mq_engine *e, const mq_input *
             mq_plan_get_info(mq_engine_plan(e, p), &pi);
             found = strcmp(pi.carrier_id, in->carriers[i]) == 0;
         }
-        if (!found) {
-            char q[160];
-            fprintf(stderr, "%s: invalid request: carriers[%d]: no carrier with id %s\n", file, i,
-                    mq_req_quoted(in->carriers[i], q));
-            rc = CLI_USAGE;
+        if (found)
+            continue;
+        char q[160];
+        mq_req_errors one = {.count = 1};
+        one.items[0].path = mq_arena_printf(a, "carriers[%d]", i);
+        one.items[0].message =
+            mq_arena_printf(a, "no carrier with id %s", mq_req_quoted(in->carriers[i], q));
+        if (!one.items[0].path || !one.items[0].message) {
+            fprintf(stderr, "multiquote: out of memory\n");
+            return CLI_FAIL;
         }
+        if (x) /* "carriers[1]" as the XPath it was read from */
+            mq_acord_xpaths(x, &one, a);
+        const char *text = mq_req_error_text(&one.items[0], a);
+        if (!text) {
+            fprintf(stderr, "multiquote: out of memory\n");
+            return CLI_FAIL;
+        }
+        fprintf(stderr, "%s: invalid request: %s\n", file, text);
+        rc = CLI_USAGE;
     }
     return rc;
 }
@@ -281,7 +298,7 @@ int cli_quote(const cli_opts *o)
     mq_result *res = NULL;
     int n = 0;
     if (rc == CLI_OK && !o->carriers_file)
-        rc = carriers_known(o->file, e, &in); /* with --carriers, the registry's too */
+        rc = carriers_known(o->file, e, &in, x, &a); /* with --carriers, the registry's too */
     if (rc == CLI_OK && o->carriers_file) {
         /* an ACORD request is sent to the remote carriers as the contract's
          * JSON it was mapped to, never as XML */
@@ -488,12 +505,12 @@ int cli_explain(const cli_opts *o)
     mq_input in;
     mq_acord *x = NULL; /* an ACORD request (--acord) */
     int rc = o->acord ? cli_parse_acord(o->file, &a, &in, &x) : cli_parse_request(o->file, &a, &in);
-    mq_acord_free(x);
     mq_engine *e = rc == CLI_OK ? cli_load_engine(o->plans) : NULL;
     if (rc == CLI_OK && !e)
         rc = CLI_FAIL;
     if (rc == CLI_OK)
-        rc = carriers_known(o->file, e, &in);
+        rc = carriers_known(o->file, e, &in, x, &a);
+    mq_acord_free(x);
     mq_result *res = NULL;
     int n = 0;
     if (rc == CLI_OK && !mq_rate_all(e, &in, &(mq_rate_opts){.worksheet = true}, &a, &res, &n)) {

@@ -248,8 +248,10 @@ typedef struct garage {
 
 struct mq_acord {
     json_t *doc;
-    const char *rquid; /* whole (arena): echoed exactly, the sender matches answers by it */
-    const char *root;  /* XPath of PersAutoPolicyQuoteInqRq */
+    /* whole (arena): echoed exactly, the sender matches answers by them */
+    const char *rquid;     /* PersAutoPolicyQuoteInqRq's (else InsuranceSvcRq's) */
+    const char *svc_rquid; /* InsuranceSvcRq's (else PersAutoPolicyQuoteInqRq's) */
+    const char *root;      /* XPath of PersAutoPolicyQuoteInqRq */
     pmap *map;
     int nmap, cap;
     mq_arena *a;
@@ -262,7 +264,8 @@ typedef struct ax {
     mq_req_errors *errs;
     mq_acord *x;
     bool oom;
-    bool too_many; /* an element repeated beyond repeat_caps: nothing is mapped */
+    bool too_many;       /* an element repeated beyond repeat_caps: nothing is mapped */
+    const char *charset; /* the transport's (HTTP Content-Type); NULL: none */
     xmlNode *q, *policy, *line, *insured;
     int nveh;
     xmlNode *veh_liab[MAX_VEH][NLIAB]; /* each vehicle's liability Coverage, by liability[] */
@@ -827,6 +830,21 @@ static xmlDocPtr parse_xml(ax *x, const char *xml, size_t len)
             quoted(enc, q));
         return NULL;
     }
+    /* a document that says nothing of its encoding (no BOM, no declared
+     * encoding) is in the charset its transport names (RFC 7303): Latin-1
+     * text sent as "text/xml; charset=ISO-8859-1" was refused as bad UTF-8 */
+    const char *charset = NULL;
+    if (x->charset && *x->charset && !*enc && u.width == 1 && u.p == (const unsigned char *)xml) {
+        char q[80];
+        if (!encoding_accepted(x->charset)) {
+            err(x, "",
+                "the charset %s is not accepted: send UTF-8 (or UTF-16, ISO-8859-n, "
+                "windows-125n)",
+                quoted(x->charset, q));
+            return NULL;
+        }
+        charset = x->charset;
+    }
     int crowded = crowded_element(u);
     if (crowded) {
         err(x, "", "an element at line %d has more than %d attributes: no ACORD element has",
@@ -838,6 +856,15 @@ static xmlDocPtr parse_xml(ax *x, const char *xml, size_t len)
     if (!c) {
         x->oom = true;
         return NULL;
+    }
+    if (charset) {
+        xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(charset);
+        if (!h || xmlSwitchToEncoding(c, h) != 0) {
+            char q[80];
+            err(x, "", "the charset %s cannot be read", quoted(charset, q));
+            xmlFreeParserCtxt(c);
+            return NULL;
+        }
     }
     bool doctype = false;
     c->_private = &doctype;
@@ -958,6 +985,15 @@ static void check_one_amount(ax *x, const xmlNode *n)
             quoted(c, q2));
 }
 
+/* Whether `name`, under InsuranceSvcRq, is another ACORD request message
+ * (HomePolicyQuoteInqRq, PersUmbrellaPolicyQuoteInqRq...): a line
+ * multiquote takes as JSON only, said so rather than as an unknown element. */
+static bool another_message(const xs *spec, const char *name)
+{
+    size_t n = strlen(name);
+    return spec->kids == svc_rq && n > 2 && strcmp(name + n - 2, "Rq") == 0;
+}
+
 static void walk(ax *x, const xmlNode *n, const xs *spec)
 {
     for (const xmlAttr *a = n->properties; a; a = a->next) {
@@ -971,7 +1007,8 @@ static void walk(ax *x, const xmlNode *n, const xs *spec)
     }
     if (spec->flags & X_ANY)
         return;
-    int seen[MAX_KIDS] = {0}; /* how many of each kid of spec, by index */
+    int seen[MAX_KIDS] = {0};   /* how many of each kid of spec, by index */
+    bool other_message = false; /* then the missing PersAutoPolicyQuoteInqRq goes unsaid */
     for (const xmlNode *c = n->children; c; c = c->next) {
         if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
             if (spec->kids && !blank(c->content) && !counted_only(x))
@@ -981,6 +1018,14 @@ static void walk(ax *x, const xmlNode *n, const xs *spec)
         if (c->type != XML_ELEMENT_NODE)
             continue; /* comments, processing instructions */
         const xs *k = find_spec(spec->kids, (const char *)c->name);
+        if (!k && another_message(spec, (const char *)c->name)) {
+            other_message = true;
+            if (!counted_only(x))
+                err(x, xpath(x, c, NULL),
+                    "only PersAutoPolicyQuoteInqRq (personal auto) is accepted as ACORD; other "
+                    "lines are quoted from the contract's JSON (POST /v1/quotes)");
+            continue;
+        }
         if (!k) {
             if (!counted_only(x))
                 err(x, xpath(x, c, NULL),
@@ -999,7 +1044,7 @@ static void walk(ax *x, const xmlNode *n, const xs *spec)
         walk(x, c, k);
     }
     for (const xs *k = spec->kids; k && k->name; k++)
-        if ((k->flags & X_REQ) && !seen[k - spec->kids]) {
+        if ((k->flags & X_REQ) && !seen[k - spec->kids] && !other_message) {
             char suffix[96];
             snprintf(suffix, sizeof suffix, "/%s", k->name);
             err(x, xpath(x, n, suffix), "is required");
@@ -1263,6 +1308,25 @@ static int liability_index(const char *cd)
     return -1;
 }
 
+/* A liability coverage is rated by its limits, COMP and COLL by their
+ * deductible: the other amount, which the contract has no field for, is
+ * refused rather than dropped (a PD deductible, a stated-amount COMP limit
+ * were quoted as if not written). */
+static void check_amount_kind(ax *x, const xmlNode *c, const char *cd, bool liab)
+{
+    xmlNode *n = kid(c, liab ? "Deductible" : "Limit");
+    if (n && liab)
+        err(x, xpath(x, n, NULL),
+            "%s takes Limits, not a Deductible: multiquote rates no deductible on a liability "
+            "coverage",
+            cd);
+    else if (n)
+        err(x, xpath(x, n, NULL),
+            "%s takes a Deductible, not a Limit: multiquote rates physical damage by its "
+            "deductible only",
+            cd);
+}
+
 static void map_vehicle_coverages(ax *x, json_t *o, xmlNode *v, int i, const char *base)
 {
     json_t *covs = new_object(x, o, "coverages");
@@ -1279,6 +1343,7 @@ static void map_vehicle_coverages(ax *x, json_t *o, xmlNode *v, int i, const cha
         }
         int k = liability_index(cd);
         if (k >= 0) {
+            check_amount_kind(x, c, cd, true);
             if (x->veh_liab[i][k])
                 err(x, xpath(x, c, NULL), "coverage %s appears twice on this vehicle", cd);
             else
@@ -1296,6 +1361,7 @@ static void map_vehicle_coverages(ax *x, json_t *o, xmlNode *v, int i, const cha
                 quoted(cd, q));
             continue;
         }
+        check_amount_kind(x, c, cd, false);
         if (json_object_get(covs, key)) {
             err(x, xpath(x, c, NULL), "coverage %s appears twice on this vehicle", cd);
             continue;
@@ -1464,6 +1530,8 @@ static void map_policy_coverages(ax *x, json_t *doc)
             err(x, xpath(x, c, NULL), "coverage %s appears twice", cd);
         else
             at_line[k] = c;
+        if (k >= 0)
+            check_amount_kind(x, c, cd, true);
     }
     for (int k = 0; k < NLIAB && covs; k++) {
         const char *json = jpath(x, "coverages.%s", liability[k].key);
@@ -1528,9 +1596,26 @@ static bool has_id(const xmlNode *parent, const char *name, const char *id)
     return false;
 }
 
+/* No two `name` children of parent have the same id (the first would be
+ * the one referred to). */
+static void check_unique_ids(ax *x, const xmlNode *parent, const char *name)
+{
+    char q[80];
+    for (xmlNode *n = parent->children; n; n = n->next) {
+        const char *id = named(n, name) ? attr(x, n, "id") : NULL;
+        for (xmlNode *e = parent->children; id && e != n; e = e->next)
+            if (named(e, name) && attr_is(e, "id", id)) {
+                err(x, xpath(x, n, "/@id"), "%s is already the id of %s", quoted(id, q),
+                    xpath(x, e, NULL));
+                break;
+            }
+    }
+}
+
 /* Every DriverVeh names a PersDriver and a PersVeh (one that names no
  * vehicle would otherwise be dropped, and its driver's share with it), and
- * no two Locations have the same id (the first would garage the vehicle). */
+ * no two Locations (the first would garage the vehicle), PersDrivers or
+ * PersVehs have the same id. */
 static void check_references(ax *x)
 {
     char q[80];
@@ -1547,15 +1632,10 @@ static void check_references(ax *x)
         else if (!has_id(x->line, "PersVeh", veh))
             err(x, xpath(x, dv, "/@VehRef"), "no PersVeh has id %s", quoted(veh, q));
     }
-    for (xmlNode *loc = x->q->children; loc; loc = loc->next) {
-        const char *id = named(loc, "Location") ? attr(x, loc, "id") : NULL;
-        for (xmlNode *e = x->q->children; id && e != loc; e = e->next)
-            if (named(e, "Location") && attr_is(e, "id", id)) {
-                err(x, xpath(x, loc, "/@id"), "%s is already the id of %s", quoted(id, q),
-                    xpath(x, e, NULL));
-                break;
-            }
-    }
+    check_unique_ids(x, x->q, "Location");
+    /* the contract would name the first by its JSON path ("also drivers[0]") */
+    check_unique_ids(x, x->line, "PersDriver");
+    check_unique_ids(x, x->line, "PersVeh");
 }
 
 static void map_request(ax *x)
@@ -1648,10 +1728,10 @@ static mq_acord *parse_map(ax *x, const char *xml, size_t len)
         x->policy && x->line && kid(x->insured, "GeneralPartyInfo") && !x->oom && !x->too_many;
     if (mappable) {
         m->root = xpath(x, x->q, NULL);
-        const char *rquid = text(x, kid(x->q, "RqUID"));
-        if (!rquid)
-            rquid = text(x, kid(svc, "RqUID"));
-        m->rquid = rquid ? rquid : "";
+        /* each level of the answer echoes its own request's RqUID */
+        const char *rquid = text(x, kid(x->q, "RqUID")), *svc_rquid = text(x, kid(svc, "RqUID"));
+        m->rquid = rquid ? rquid : svc_rquid ? svc_rquid : "";
+        m->svc_rquid = svc_rquid ? svc_rquid : m->rquid;
         m->doc = json_object();
         if (!m->doc)
             x->oom = true;
@@ -1682,6 +1762,11 @@ json_t *mq_acord_json(const mq_acord *x)
 const char *mq_acord_rquid(const mq_acord *x)
 {
     return x && x->rquid ? x->rquid : "";
+}
+
+const char *mq_acord_svc_rquid(const mq_acord *x)
+{
+    return x && x->svc_rquid ? x->svc_rquid : "";
 }
 
 void mq_acord_xpaths(const mq_acord *x, mq_req_errors *errs, mq_arena *a)
@@ -1752,8 +1837,14 @@ static void check_garages(const mq_intake *ik, const mq_acord *x, mq_arena *a, m
 mq_acord *mq_acord_request(const mq_intake *ik, const char *xml, size_t len, mq_arena *a,
                            mq_input *in, mq_req_errors *errs)
 {
+    return mq_acord_request_in(ik, xml, len, NULL, a, in, errs);
+}
+
+mq_acord *mq_acord_request_in(const mq_intake *ik, const char *xml, size_t len, const char *charset,
+                              mq_arena *a, mq_input *in, mq_req_errors *errs)
+{
     enum { KEPT = (int)(sizeof errs->items / sizeof errs->items[0]) };
-    ax ctx = {.a = a, .errs = errs};
+    ax ctx = {.a = a, .errs = errs, .charset = charset};
     errs->count = 0;
     mq_acord *x = parse_map(&ctx, xml, len);
     if (!x)

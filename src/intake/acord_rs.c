@@ -222,8 +222,9 @@ char *mq_acord_response(const mq_input *in, const mq_result *res, int n,
     xmlDocSetRootElement(d, root);
     xmlNode *svc = el(&w, root, "InsuranceSvcRs", NULL);
     const char *rquid = meta && meta->rquid && *meta->rquid ? meta->rquid : NULL;
-    if (rquid)
-        el(&w, svc, "RqUID", rquid);
+    const char *svc_rquid = meta && meta->svc_rquid && *meta->svc_rquid ? meta->svc_rquid : rquid;
+    if (svc_rquid)
+        el(&w, svc, "RqUID", svc_rquid);
     char day[11] = "";
     if (meta && meta->created_at && strlen(meta->created_at) >= 10)
         snprintf(day, sizeof day, "%.10s", meta->created_at);

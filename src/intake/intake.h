@@ -170,8 +170,12 @@ typedef struct mq_acord mq_acord; /* a mapped request and where each field came 
 mq_acord *mq_acord_parse(const char *xml, size_t len, mq_arena *a, mq_req_errors *errs);
 /* The contract request (borrowed; lives as long as x). */
 json_t *mq_acord_json(const mq_acord *x);
-/* The request's RqUID ("" when none), echoed in the response. */
+/* The PersAutoPolicyQuoteInqRq's RqUID, else the InsuranceSvcRq's ("" when
+ * none): echoed in each PersAutoPolicyQuoteInqRs. */
 const char *mq_acord_rquid(const mq_acord *x);
+/* The InsuranceSvcRq's RqUID, else the PersAutoPolicyQuoteInqRq's ("" when
+ * none): echoed in the InsuranceSvcRs. */
+const char *mq_acord_svc_rquid(const mq_acord *x);
 /* Rewrites each error's JSON path (as mq_req_from_json and mq_intake_check
  * report them for mq_acord_json(x)) into the XPath it was read from. */
 void mq_acord_xpaths(const mq_acord *x, mq_req_errors *errs, mq_arena *a);
@@ -183,11 +187,17 @@ void mq_acord_free(mq_acord *x);
  * mapped request (the caller frees it); NULL otherwise, as mq_acord_parse. */
 mq_acord *mq_acord_request(const mq_intake *ik, const char *xml, size_t len, mq_arena *a,
                            mq_input *in, mq_req_errors *errs);
+/* The same for a document received with a charset (HTTP's Content-Type
+ * parameter; NULL or "": none), which is its encoding when the document
+ * has neither a byte order mark nor a declared encoding. */
+mq_acord *mq_acord_request_in(const mq_intake *ik, const char *xml, size_t len, const char *charset,
+                              mq_arena *a, mq_input *in, mq_req_errors *errs);
 
 typedef struct mq_acord_rs_meta {
-    const char *rquid;      /* echoed; NULL: omitted */
+    const char *rquid;      /* each PersAutoPolicyQuoteInqRs's; NULL: omitted */
     const char *quote_id;   /* CompanysQuoteNumber; NULL: omitted */
     const char *created_at; /* RFC 3339; its date is TransactionResponseDt; NULL: omitted */
+    const char *svc_rquid;  /* the InsuranceSvcRs's; NULL: rquid */
 } mq_acord_rs_meta;
 
 /* The ACORD answer: one PersAutoPolicyQuoteInqRs per result, in the

@@ -113,13 +113,13 @@ static void get_states(mq_http_req *r)
 
 /* ---- POST /v1/acord ---------------------------------------------------------------- */
 
-/* An XML body says its own encoding (its declaration), which the parser
- * reads: a charset parameter is not checked. */
-static bool is_xml_type(const char *ct)
+/* Whether the body is XML, and its charset parameter ("" when none): the
+ * encoding of a body that does not say its own (no byte order mark nor
+ * declared encoding); a declaration the body makes is what the parser reads. */
+static bool is_xml_type(const char *ct, char charset[32])
 {
-    char charset[32];
-    return mq_api_media_is(ct, "application/xml", charset, sizeof charset) ||
-           mq_api_media_is(ct, "text/xml", charset, sizeof charset);
+    return mq_api_media_is(ct, "application/xml", charset, 32) ||
+           mq_api_media_is(ct, "text/xml", charset, 32);
 }
 
 /* Rates the mapped request, saves it and sets the 201 reply. */
@@ -165,7 +165,9 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
     size_t xml_len = 0;
     if (acord)
         xml = mq_acord_response(
-            in, res, n, &(mq_acord_rs_meta){mq_acord_rquid(x), q.id, q.created_at}, &xml_len);
+            in, res, n,
+            &(mq_acord_rs_meta){mq_acord_rquid(x), q.id, q.created_at, mq_acord_svc_rquid(x)},
+            &xml_len);
     if (!response || (acord && !xml)) {
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;
@@ -226,7 +228,8 @@ static void post_acord(mq_server *s, mq_http_req *r)
     r->route = ROUTE_ACORD;
     if (!only_method(r, "POST"))
         return;
-    if (!is_xml_type(r->content_type)) {
+    char charset[32];
+    if (!is_xml_type(r->content_type, charset)) {
         mq_api_error(r, 415, "unsupported_media_type",
                      "send the ACORD request as application/xml (or text/xml)", "");
         return;
@@ -244,7 +247,7 @@ static void post_acord(mq_server *s, mq_http_req *r)
         return;
     mq_input in;
     mq_req_errors errs = {0};
-    mq_acord *x = mq_acord_request(ik, r->body, r->body_len, &r->arena, &in, &errs);
+    mq_acord *x = mq_acord_request_in(ik, r->body, r->body_len, charset, &r->arena, &in, &errs);
     if (!x) {
         if (errs.count == 0)
             mq_api_error(r, 500, "internal", "out of memory", "");

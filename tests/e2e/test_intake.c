@@ -131,7 +131,11 @@ static void test_acord_format(void **state)
     run r = RUN("quote", "--acord", "--format", "acord", ACORD "/harbor-example-1.xml");
     assert_exit(&r, 0);
     assert_true(strncmp(r.out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ACORD>", 45) == 0);
-    assert_contains(r.out, "<RqUID>0d1e2f3a-5b6c-4d7e-8f9a-0b1c2d3e4f5a</RqUID>");
+    /* each level echoes its request's RqUID: the service's, then the message's */
+    assert_contains(r.out,
+                    "<InsuranceSvcRs>\n    <RqUID>8f5e1c3a-4b2d-4e6f-9a1b-2c3d4e5f6a7b</RqUID>\n"
+                    "    <PersAutoPolicyQuoteInqRs>\n"
+                    "      <RqUID>0d1e2f3a-5b6c-4d7e-8f9a-0b1c2d3e4f5a</RqUID>");
     assert_harbor_total(r.out, "714.00");
     ts_result_free(&r);
     r = RUN("quote", "--acord", "--format", "acord", ACORD "/harbor-example-2.xml");
@@ -174,6 +178,36 @@ static void test_acord_refused(void **state)
     ts_result_free(&r);
     r = RUN("quote", "--acord", "/nonexistent.xml");
     assert_exit(&r, 1);
+    ts_result_free(&r);
+    /* an unknown carrier id is named by its XPath, as POST /v1/acord names
+     * it (it was "carriers[1]", a field the sender never wrote) */
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", NULL);
+    const char *after = "<com.multiquote_PaperlessInd>1</com.multiquote_PaperlessInd>";
+    char *at = strstr(xml, after);
+    assert_non_null(at);
+    at += strlen(after);
+    char path[96];
+    snprintf(path, sizeof path, "%s/carriers.xml", tmp);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "%.*s<com.multiquote_CarrierId>harbor</com.multiquote_CarrierId>"
+            "<com.multiquote_CarrierId>harbr</com.multiquote_CarrierId>%s",
+            (int)(at - xml), xml, at);
+    fclose(f);
+    free(xml);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s: invalid request: /ACORD/InsuranceSvcRq/PersAutoPolicyQuoteInqRq/PersPolicy/"
+             "com.multiquote_CarrierId[2]: no carrier with id \"harbr\"\n",
+             path);
+    r = RUN("quote", "--acord", path);
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
+    r = RUN("explain", "--acord", "--carrier", "harbor", path);
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, want);
     ts_result_free(&r);
 }
 
@@ -616,6 +650,26 @@ static void test_server_acord(void **state)
     assert_contains(r.body, "<CompanysQuoteNumber>q_");
     assert_harbor_total(r.body, "714.00");
     free(r.headers);
+
+    /* Latin-1 without a declared encoding, its charset named by the
+     * Content-Type (it was refused as malformed UTF-8) */
+    const char *decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+    const char *name = "<GivenName>Dana</GivenName>";
+    char *d = strstr(xml, decl), *n = strstr(xml, name);
+    assert_true(d && n && d < n);
+    char *latin1 = malloc(len + 1);
+    assert_non_null(latin1);
+    int l1 = snprintf(latin1, len + 1, "%.*s<GivenName>Jos\xE9</GivenName>%s",
+                      (int)(n - d - strlen(decl)), d + strlen(decl), n + strlen(name));
+    r = call("POST", "/v1/acord?format=acord", "text/xml; charset=ISO-8859-1", latin1, (size_t)l1);
+    assert_int_equal(r.status, 201);
+    assert_harbor_total(r.body, "714.00");
+    free(r.headers);
+    r = call("POST", "/v1/acord", "application/xml", latin1, (size_t)l1);
+    assert_int_equal(r.status, 400);
+    assert_contains(r.body, "\"code\":\"malformed_xml\"");
+    free(r.headers);
+    free(latin1);
 
     r = call("POST", "/v1/acord", "application/json", xml, len);
     assert_int_equal(r.status, 415);

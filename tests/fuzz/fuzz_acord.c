@@ -51,7 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (mq_rate_all(engine, &in, &(mq_rate_opts){0}, &a, &res, &n)) {
             size_t len = 0;
             char *xml = mq_acord_response(
-                &in, res, n, &(mq_acord_rs_meta){mq_acord_rquid(x), "q_fuzz", NULL}, &len);
+                &in, res, n,
+                &(mq_acord_rs_meta){mq_acord_rquid(x), "q_fuzz", NULL, mq_acord_svc_rquid(x)},
+                &len);
             free(xml);
         }
         mq_acord_free(x);

@@ -1205,6 +1205,14 @@ static void test_acord_errors_name_the_xpath(void **state)
                  "date \"1990-02-30\"");
     expect_acord(NULL, "<ACORD><InsuranceSvcRq/></ACORD>", RQ ": is required");
     expect_acord(NULL, "<Quote/>", "/Quote: the root element must be ACORD");
+    /* another line's message is said to be one, not an unknown element
+     * followed by a missing PersAutoPolicyQuoteInqRq */
+    expect_acord(NULL,
+                 "<ACORD><InsuranceSvcRq><RqUID>1</RqUID><HomePolicyQuoteInqRq><PersPolicy/>"
+                 "</HomePolicyQuoteInqRq></InsuranceSvcRq></ACORD>",
+                 "/ACORD/InsuranceSvcRq/HomePolicyQuoteInqRq: only PersAutoPolicyQuoteInqRq "
+                 "(personal auto) is accepted as ACORD; other lines are quoted from the "
+                 "contract's JSON (POST /v1/quotes)");
 }
 
 static void expect_acord_2(const char *from, const char *to, const char *want)
@@ -1246,6 +1254,23 @@ static void test_acord_no_silent_choices(void **state)
         "<Deductible><FormatInteger>500</FormatInteger><FormatCurrencyAmt><Amt>500.00</Amt>"
         "</FormatCurrencyAmt></Deductible>",
         "");
+    /* an amount of the other kind was dropped: a PD deductible, a COMP
+     * limit, quoted (Harbor 714.00) as if not written */
+    expect_acord("<CoverageCd>PD</CoverageCd>",
+                 "<CoverageCd>PD</CoverageCd><Deductible><FormatInteger>500</FormatInteger>"
+                 "</Deductible>",
+                 RQ "/PersAutoLineBusiness/Coverage[2]/Deductible: PD takes Limits, not a "
+                    "Deductible: multiquote rates no deductible on a liability coverage");
+    expect_acord("<CoverageCd>COMP</CoverageCd>",
+                 "<CoverageCd>COMP</CoverageCd><Limit><FormatInteger>15000</FormatInteger>"
+                 "</Limit>",
+                 RQ "/PersAutoLineBusiness/PersVeh/Coverage[1]/Limit: COMP takes a Deductible, "
+                    "not a Limit: multiquote rates physical damage by its deductible only");
+    expect_acord_2("<CoverageCd>UM</CoverageCd>",
+                   "<CoverageCd>UM</CoverageCd><Deductible><FormatInteger>250</FormatInteger>"
+                   "</Deductible>",
+                   RQ "/PersAutoLineBusiness/PersVeh[1]/Coverage[3]/Deductible: UM takes Limits, "
+                      "not a Deductible: multiquote rates no deductible on a liability coverage");
     expect_acord("<DriverVeh DriverRef=\"d1\" VehRef=\"v1\">",
                  "<DriverVeh DriverRef=\"d1\" VehRef=\"V1\">",
                  RQ "/PersPolicy/DriverVeh/@VehRef: no PersVeh has id \"V1\"\n" RQ
@@ -1276,6 +1301,20 @@ static void test_acord_no_silent_choices(void **state)
                    "<Location id=\"garage\"><Addr><PostalCode>15201</PostalCode></Addr></Location>"
                    "<Location id=\"garage\">",
                    RQ "/Location[2]/@id: \"garage\" is already the id of " RQ "/Location[1]");
+    /* two PersDrivers or PersVehs of one id: the first was named by its
+     * JSON path, "duplicate id \"d1\" (also drivers[0])" */
+    expect_acord_2("<PersDriver id=\"d2\">", "<PersDriver id=\"d1\">",
+                   RQ
+                   "/PersPolicy/AccidentViolation[1]/@DriverRef: no PersDriver has id \"d2\"\n" RQ
+                   "/PersPolicy/AccidentViolation[2]/@DriverRef: no PersDriver has id \"d2\"\n" RQ
+                   "/PersPolicy/DriverVeh[2]/@DriverRef: no PersDriver has id \"d2\"\n" RQ
+                   "/PersPolicy/DriverVeh[3]/@DriverRef: no PersDriver has id \"d2\"\n" RQ
+                   "/PersAutoLineBusiness/PersDriver[2]/@id: \"d1\" is already the id of " RQ
+                   "/PersAutoLineBusiness/PersDriver[1]");
+    expect_acord_2("<PersVeh id=\"v2\"", "<PersVeh id=\"v1\"",
+                   RQ "/PersPolicy/DriverVeh[3]/@VehRef: no PersVeh has id \"v2\"\n" RQ
+                      "/PersAutoLineBusiness/PersVeh[2]/@id: \"v1\" is already the id of " RQ
+                      "/PersAutoLineBusiness/PersVeh[1]");
     /* a Location's state and its ZIP's must agree: a mistyped ZIP was
      * rated as another state's territory without a word */
     expect_acord_2("<City>Cleveland</City><StateProvCd>OH</StateProvCd><PostalCode>44101-2211",
@@ -1491,15 +1530,26 @@ static void test_acord_rquid_echoed(void **state)
     mq_acord *x = mq_acord_request(ik, edited, strlen(edited), &a, &in, &errs);
     assert_non_null(x);
     assert_string_equal(mq_acord_rquid(x), rquid);
+    assert_string_equal(mq_acord_svc_rquid(x), "8f5e1c3a-4b2d-4e6f-9a1b-2c3d4e5f6a7b");
+    /* each level echoes its own request's RqUID: the InsuranceSvcRs used to
+     * carry the PersAutoPolicyQuoteInqRq's, so a sender matching service
+     * answers by the InsuranceSvcRq's RqUID found none */
+    mq_result one = {
+        .carrier_id = "harbor", .carrier_name = "Harbor Mutual", .status = MQ_DECLINED};
     size_t rs_len;
-    char *rs = mq_acord_response(&in, NULL, 0, &(mq_acord_rs_meta){mq_acord_rquid(x), NULL, NULL},
-                                 &rs_len);
+    char *rs = mq_acord_response(
+        &in, &one, 1, &(mq_acord_rs_meta){mq_acord_rquid(x), NULL, NULL, mq_acord_svc_rquid(x)},
+        &rs_len);
     assert_non_null(rs);
     xmlDocPtr d = xmlReadMemory(rs, (int)rs_len, "rs.xml", NULL, XML_PARSE_NONET);
     assert_non_null(d);
     xmlXPathContextPtr ctx = xmlXPathNewContext(d);
     xmlXPathObjectPtr echoed =
         xmlXPathEvalExpression((const xmlChar *)"string(/ACORD/InsuranceSvcRs/RqUID)", ctx);
+    assert_string_equal((const char *)echoed->stringval, "8f5e1c3a-4b2d-4e6f-9a1b-2c3d4e5f6a7b");
+    xmlXPathFreeObject(echoed);
+    echoed = xmlXPathEvalExpression(
+        (const xmlChar *)"string(/ACORD/InsuranceSvcRs/PersAutoPolicyQuoteInqRs/RqUID)", ctx);
     assert_string_equal((const char *)echoed->stringval, rquid);
     xmlXPathFreeObject(echoed);
     xmlXPathFreeContext(ctx);
@@ -1508,6 +1558,56 @@ static void test_acord_rquid_echoed(void **state)
     mq_acord_free(x);
     mq_arena_free(&a);
     free(edited);
+    free(xml);
+}
+
+/* Example 1 in Latin-1 without an XML declaration, its given name José
+ * (0xE9), read with the charset its transport named. */
+static char *latin1_example(void)
+{
+    char *xml = ts_read_file(ACORD "/harbor-example-1.xml", NULL);
+    const char *decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+    const char *name = "<GivenName>Dana</GivenName>";
+    char *d = strstr(xml, decl), *n = strstr(xml, name);
+    assert_true(d && n && d < n);
+    char *out = ts_format("%.*s%.*s<GivenName>Jos\xE9</GivenName>%s", (int)(d - xml), xml,
+                          (int)(n - d - strlen(decl)), d + strlen(decl), n + strlen(name));
+    free(xml);
+    return out;
+}
+
+/* A document that does not say its encoding is in its transport's charset
+ * (RFC 7303): Latin-1 sent as "text/xml; charset=ISO-8859-1" was refused
+ * as malformed UTF-8. Without a charset it is UTF-8, and refused so. */
+static void test_acord_transport_charset(void **state)
+{
+    (void)state;
+    char *xml = latin1_example();
+    mq_arena a;
+    mq_arena_init(&a, 0);
+    mq_req_errors errs;
+    mq_input in;
+    mq_acord *x = mq_acord_request_in(ik, xml, strlen(xml), "ISO-8859-1", &a, &in, &errs);
+    if (!x)
+        fail_msg("%s: %s", errs.items[0].path, errs.items[0].message);
+    json_t *ap = json_object_get(mq_acord_json(x), "applicant");
+    assert_string_equal(json_string_value(json_object_get(ap, "first_name")), "Jos\xC3\xA9");
+    mq_acord_free(x);
+    assert_null(mq_acord_request_in(ik, xml, strlen(xml), NULL, &a, &in, &errs));
+    assert_true(strncmp(errs.items[0].message, "malformed XML at line", 21) == 0);
+    assert_null(mq_acord_request_in(ik, xml, strlen(xml), "KOI8-R", &a, &in, &errs));
+    assert_string_equal(errs.items[0].message, "the charset \"KOI8-R\" is not accepted: send "
+                                               "UTF-8 (or UTF-16, ISO-8859-n, windows-125n)");
+    mq_arena_free(&a);
+    free(xml);
+    /* a declared encoding is the document's own word: a charset does not override it */
+    size_t len;
+    xml = ts_read_file(ACORD "/harbor-example-1.xml", &len);
+    mq_arena_init(&a, 0);
+    x = mq_acord_request_in(ik, xml, len, "KOI8-R", &a, &in, &errs);
+    assert_non_null(x);
+    mq_acord_free(x);
+    mq_arena_free(&a);
     free(xml);
 }
 
@@ -1785,6 +1885,7 @@ int main(void)
         cmocka_unit_test(test_acord_dates_with_zones),
         cmocka_unit_test(test_acord_co_insured),
         cmocka_unit_test(test_acord_rquid_echoed),
+        cmocka_unit_test(test_acord_transport_charset),
         cmocka_unit_test(test_acord_no_silent_choices),
         cmocka_unit_test(test_acord_malformed_and_attacks),
         cmocka_unit_test(test_acord_hostile_sizes),
