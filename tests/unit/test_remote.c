@@ -460,6 +460,19 @@ static void carriers_get_vins_in_capitals(void **state)
                               "\"v3\",\"vin\":\"1HGCM82633A004352\"}],\"note\":\"é\"}");
     assert_int_equal(len, strlen(sent));
     free(sent);
+    /* written again, each number reads as the shopper wrote it: a GPA of
+     * 3.3 went as 3.2999999999999998, an amount of 4200.1 as
+     * 4200.1000000000004 (%.17g), which a carrier reading decimals exactly
+     * rates as another GPA or amount */
+    const char *gpa = "{\"drivers\": [{\"student_gpa\": 3.3, \"incidents\": [{\"amount\": "
+                      "4200.1}, {\"amount\": 0.1}, {\"amount\": 1e-7}]}], \"vehicles\": "
+                      "[{\"vin\": \"1hgcm82633a004352\"}], \"x\": 2.0}";
+    sent = mq_remote_request(gpa, strlen(gpa), &len);
+    assert_non_null(sent);
+    assert_string_equal(sent, "{\"drivers\":[{\"student_gpa\":3.3,\"incidents\":[{\"amount\":"
+                              "4200.1},{\"amount\":0.1},{\"amount\":1e-7}]}],\"vehicles\":"
+                              "[{\"vin\":\"1HGCM82633A004352\"}],\"x\":2.0}");
+    free(sent);
     /* nothing in lower case: the shopper's bytes, spaces and all */
     const char *upper = "{ \"line\": \"auto\",\n \"vehicles\": [{\"id\": \"v1\", \"vin\": "
                         "\"2HGFE2F52NH000001\"}], \"face_amount\": 1e5 }";
