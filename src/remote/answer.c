@@ -341,10 +341,17 @@ static bool result_fields(checker *k, json_t *doc, const mq_remote_carrier *c, m
 {
     if (!json_is_object(doc))
         return bad(k, "expected one result object");
+    /* carrier and its id are optional (the name and rating shown are the
+     * registry's); an id, when sent, is the one the registry gives */
     json_t *carrier = json_object_get(doc, "carrier");
-    const char *said = json_string_value(json_object_get(carrier, "id"));
-    if (carrier && (!said || strcmp(said, c->id) != 0))
-        return bad(k, "carrier.id: answered as \"%s\", asked \"%s\"", said ? said : "?", c->id);
+    if (carrier && !json_is_null(carrier) && !json_is_object(carrier))
+        return bad(k, "carrier: expected {\"id\": \"%s\", ...}", c->id);
+    json_t *said = json_object_get(carrier, "id");
+    if (said && !json_is_string(said))
+        return bad(k, "carrier.id: expected the string \"%s\"", c->id);
+    if (said && strcmp(json_string_value(said), c->id) != 0)
+        return bad(k, "carrier.id: answered as \"%s\", asked \"%s\"", json_string_value(said),
+                   c->id);
     if (!status_of(k, json_object_get(doc, "status"), &r->status) ||
         !plan_of(k, json_object_get(doc, "plan"), r) ||
         !strings(k, json_object_get(doc, "reasons"), "reasons", &r->reasons, &r->nreasons) ||

@@ -134,6 +134,32 @@ static void accepts_a_good_answer(void **state)
     free(text);
 }
 
+/* carrier.id is checked when present (docs/carrier-protocol.md): a carrier
+ * that names itself without an id, or not at all, is answered for; it was
+ * refused as "carrier.id: answered as \"?\"". */
+static void carrier_id_is_optional(void **state)
+{
+    fixture *f = *state;
+    static const char *const answers[] = {
+        "{\"carrier\":{\"name\":\"Acme\",\"rating\":\"A\"},",
+        "{",
+        "{\"carrier\":null,",
+    };
+    const char *rest = strstr(GOOD, "\"plan\"");
+    for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
+        char body[2048];
+        snprintf(body, sizeof body, "%s%s", answers[i], rest);
+        mq_remote_carrier c = carrier();
+        mq_result r;
+        char why[300] = "";
+        if (!mq_remote_result_parse(body, strlen(body), &f->in, &c, &f->a, &r, why, sizeof why))
+            fail_msg("%s: refused: %s", body, why);
+        assert_int_equal(r.total_cents, 51234);
+        assert_string_equal(r.carrier_id, "acme");
+        assert_string_equal(r.carrier_name, "Acme Direct");
+    }
+}
+
 /* Replaces the first `from` in GOOD by `to` and expects `why`. */
 static void expect_refused(fixture *f, const char *from, const char *to, const char *want)
 {
@@ -167,6 +193,10 @@ static void refuses_what_breaks_the_protocol(void **state)
                    "status: expected quoted, declined, unavailable or error");
     expect_refused(f, "\"id\":\"acme\"", "\"id\":\"other\"",
                    "carrier.id: answered as \"other\", asked \"acme\"");
+    /* a carrier that is not an object, or an id that is not a string,
+     * says so (they read: answered as "?") */
+    expect_refused(f, "{\"id\":\"acme\"}", "\"acme\"", "carrier: expected {\"id\": \"acme\", ...}");
+    expect_refused(f, "\"id\":\"acme\"", "\"id\":7", "carrier.id: expected the string \"acme\"");
     expect_refused(f, "\"term_months\":6", "\"term_months\":0",
                    "premium.term_months: expected a whole number of months (1 to 120)");
     expect_refused(f, "\"amount\":12", "\"amount\":11",
@@ -494,6 +524,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_broken_answer_tells_only_the_operator_why, setup_request,
                                         teardown_request),
         cmocka_unit_test_setup_teardown(a_decline_needs_a_reason, setup_request, teardown_request),
+        cmocka_unit_test_setup_teardown(carrier_id_is_optional, setup_request, teardown_request),
         cmocka_unit_test_setup_teardown(keeps_the_plan_digest_a_carrier_sends, setup_request,
                                         teardown_request),
         cmocka_unit_test_setup_teardown(amounts_to_the_cent_at_every_size, setup_request,
