@@ -176,8 +176,9 @@ static bool fees(checker *k, json_t *arr, mq_result *r, int64_t *sum)
         json_t *name = json_object_get(f, "name");
         char path[48];
         snprintf(path, sizeof path, "fees[%zu].amount", i);
-        if (!json_is_string(name))
-            return bad(k, "fees[%zu].name: expected a string", i);
+        /* shown to the shopper as the fee's name (openapi.yaml's Fee: minLength 1) */
+        if (!json_is_string(name) || !json_string_length(name))
+            return bad(k, "fees[%zu].name: expected a non-empty string", i);
         if (!money(k, json_object_get(f, "amount"), path, &r->fees[i].cents))
             return false;
         if (!(r->fees[i].name = arena_str(k, name)))
@@ -265,8 +266,13 @@ static bool verifies(checker *k, json_t *arr, mq_result *r)
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(arr, i);
         json_t *check = json_object_get(e, "check"), *text = json_object_get(e, "text");
-        if (!json_is_string(check) || !json_is_string(text))
+        if (!json_is_object(e))
             return bad(k, "verifies[%zu]: expected {\"check\", \"text\"}", i);
+        /* both shown to the shopper (openapi.yaml's Verify: minLength 1) */
+        if (!json_is_string(check) || !json_string_length(check))
+            return bad(k, "verifies[%zu].check: expected a non-empty string", i);
+        if (!json_is_string(text) || !json_string_length(text))
+            return bad(k, "verifies[%zu].text: expected a non-empty string", i);
         if (!(v[i].check = arena_str(k, check)) || !(v[i].text = arena_str(k, text)))
             return bad(k, "out of memory");
     }

@@ -221,6 +221,16 @@ static void refuses_what_breaks_the_protocol(void **state)
                    "premium.currency: amounts are US dollars (\"USD\"), not a string");
     /* the same coverage twice on one vehicle: shown twice, counted twice */
     expect_refused(f, "\"pd\"", "\"bi\"", "coverages[1]: bi is listed twice for v1 (coverages[0])");
+    /* a fee or a check the shopper would read as a blank (the response's
+     * Fee and Verify have minLength 1): they were taken as they came */
+    expect_refused(f, "\"Policy fee\"", "\"\"", "fees[0].name: expected a non-empty string");
+    expect_refused(f, "\"MVR\"", "\"\"", "verifies[0].text: expected a non-empty string");
+    expect_refused(f, "\"motor_vehicle_record\"", "\"\"",
+                   "verifies[0].check: expected a non-empty string");
+    expect_refused(f, "\"text\":\"MVR\"", "\"text\":7",
+                   "verifies[0].text: expected a non-empty string");
+    expect_refused(f, "{\"check\":\"motor_vehicle_record\",\"text\":\"MVR\"}", "\"MVR\"",
+                   "verifies[0]: expected {\"check\", \"text\"}");
     expect_refused(f, "512.34", "-512.34",
                    "premium.total: -512.34 is not an amount of dollars and cents");
 }
