@@ -197,6 +197,18 @@ static void refuses_what_breaks_the_protocol(void **state)
      * says so (they read: answered as "?") */
     expect_refused(f, "{\"id\":\"acme\"}", "\"acme\"", "carrier: expected {\"id\": \"acme\", ...}");
     expect_refused(f, "\"id\":\"acme\"", "\"id\":7", "carrier.id: expected the string \"acme\"");
+    /* the carrier's strings are quoted as JSON literals, so a line break or
+     * an escape in one starts no line of the command line's stderr (nor
+     * moves its terminal); a long one is cut */
+    expect_refused(f, "\"id\":\"acme\"", "\"id\":\"acme\\n\\u001b[2J\"",
+                   "carrier.id: answered as \"acme\\n\\u001B[2J\", asked \"acme\"");
+    expect_refused(f, "\"bi\"",
+                   "\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+                   "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\"
+                   "u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"",
+                   "coverages[0].code: unknown coverage \"ééééééééééééééééééééééééééééééé"
+                   "é\"... for auto");
+    expect_refused(f, "\"quoted\"", "\x1b[2J", "not JSON (1:73: invalid token near '?')");
     expect_refused(f, "\"term_months\":6", "\"term_months\":0",
                    "premium.term_months: expected a whole number of months (1 to 120)");
     expect_refused(f, "\"amount\":12", "\"amount\":11",
