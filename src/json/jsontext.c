@@ -296,7 +296,16 @@ bool mq_jw_real(mq_jw *w, double v, int precision)
         return true;
     }
     char b[64];
-    int n = snprintf(b, sizeof b, "%.*g", precision ? precision : 17, v);
+    int n = 0;
+    if (precision == MQ_JW_SHORTEST) {
+        /* the fewest digits that read back as v: 3.3 as the text said it,
+         * not %.17g's 3.2999999999999998 */
+        for (int digits = 1; digits <= 17; digits++)
+            if ((n = snprintf(b, sizeof b, "%.*g", digits, v)) < 0 || strtod(b, NULL) == v)
+                break;
+    } else {
+        n = snprintf(b, sizeof b, "%.*g", precision ? precision : 17, v);
+    }
     if (n < 0 || (size_t)n >= sizeof b - 3)
         return false;
     size_t len = (size_t)n;

@@ -57,9 +57,13 @@ void mq_jw_int(mq_jw *w, long long v);
 /* Money: what jansson prints for cents / 100.0 at precision 15 (714.0,
  * 1018.6, 1018.67), for amounts below 10^13 dollars. */
 void mq_jw_cents(mq_jw *w, int64_t cents);
-/* A real as jansson prints it with `precision` significant digits (0: 17):
- * %.Ng, ".0" added when it would read as an integer, exponent without '+'
- * or leading zeros. False for a value jansson cannot print (not finite). */
+/* A real as jansson prints it with `precision` significant digits (0: 17;
+ * MQ_JW_SHORTEST: the fewest that read back as the same double, so a number
+ * parsed from text is written as that text said it, 3.3 and not
+ * 3.2999999999999998): %.Ng, ".0" added when it would read as an integer,
+ * exponent without '+' or leading zeros. False for a value jansson cannot
+ * print (not finite). */
+enum { MQ_JW_SHORTEST = -1 };
 bool mq_jw_real(mq_jw *w, double v, int precision);
 /* Any jansson value, compact, keys in insertion order. */
 void mq_jw_value(mq_jw *w, const json_t *v, int precision);
@@ -79,7 +83,8 @@ char *mq_jw_finish(mq_jw *w);
 
 /* The compact JSON text of any tree, byte for byte what jansson's
  * json_dump_callback writes with JSON_COMPACT | JSON_REAL_PRECISION(precision)
- * (0: jansson's default, 17), about ten times faster. NULL when memory runs
+ * (0: jansson's default, 17; MQ_JW_SHORTEST: each real in the fewest
+ * digits that read back as it), about ten times faster. NULL when memory runs
  * out or a real is not finite. Caller frees. */
 char *mq_jw_compact(const json_t *doc, int precision);
 

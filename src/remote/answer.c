@@ -70,6 +70,28 @@ static bool money(checker *k, json_t *v, const char *path, int64_t *cents)
     return true;
 }
 
+/* A string of the carrier's answer, as the operator's message quotes it: a
+ * JSON string literal (a line break as \\n, an escape as \\u001b, so the
+ * log and the terminal show what was sent and it cannot start a line of its
+ * own), its first 64 bytes (whole UTF-8 characters) then "...". */
+static const char *quoted(checker *k, json_t *v)
+{
+    enum { SHOWN = 64 };
+    const char *s = json_string_value(v);
+    size_t n = s ? json_string_length(v) : 0, cut = n;
+    if (cut > SHOWN)
+        for (cut = SHOWN; cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; cut--)
+            ;
+    mq_jw w = {0};
+    mq_jw_strn(&w, s ? s : "", cut);
+    if (cut < n)
+        mq_jw_raw(&w, "...");
+    char *text = mq_jw_finish(&w);
+    const char *out = text ? mq_arena_strdup(k->a, text) : NULL;
+    free(text);
+    return out ? out : "(out of memory)";
+}
+
 static const char *arena_str(checker *k, json_t *v)
 {
     return mq_arena_strdup(k->a, json_string_value(v));
@@ -121,8 +143,7 @@ static bool coverage_unit(checker *k, json_t *cov, size_t i, int32_t *unit)
             *unit = u;
             return true;
         }
-    return bad(k, "coverages[%zu].%s: the request has no %s \"%s\"", i, key, key,
-               json_string_value(v));
+    return bad(k, "coverages[%zu].%s: the request has no %s %s", i, key, key, quoted(k, v));
 }
 
 static bool coverages(checker *k, json_t *arr, mq_result *r, int64_t *sum)
@@ -136,12 +157,13 @@ static bool coverages(checker *k, json_t *arr, mq_result *r, int64_t *sum)
     *sum = 0;
     for (size_t i = 0; i < n; i++) {
         json_t *cov = json_array_get(arr, i);
-        const char *code = json_string_value(json_object_get(cov, "code"));
+        json_t *code_v = json_object_get(cov, "code");
+        const char *code = json_string_value(code_v);
         if (!json_is_object(cov) || !code)
             return bad(k, "coverages[%zu]: expected {\"code\", \"premium\", ...}", i);
         mq_cov_premium *cp = &r->coverages[i];
         if ((cp->coverage = coverage_index(k->line, code)) < 0)
-            return bad(k, "coverages[%zu].code: unknown coverage \"%s\" for %s", i, code,
+            return bad(k, "coverages[%zu].code: unknown coverage %s for %s", i, quoted(k, code_v),
                        k->line->name);
         char path[48];
         snprintf(path, sizeof path, "coverages[%zu].premium", i);
@@ -176,8 +198,9 @@ static bool fees(checker *k, json_t *arr, mq_result *r, int64_t *sum)
         json_t *name = json_object_get(f, "name");
         char path[48];
         snprintf(path, sizeof path, "fees[%zu].amount", i);
-        if (!json_is_string(name))
-            return bad(k, "fees[%zu].name: expected a string", i);
+        /* shown to the shopper as the fee's name (openapi.yaml's Fee: minLength 1) */
+        if (!json_is_string(name) || !json_string_length(name))
+            return bad(k, "fees[%zu].name: expected a non-empty string", i);
         if (!money(k, json_object_get(f, "amount"), path, &r->fees[i].cents))
             return false;
         if (!(r->fees[i].name = arena_str(k, name)))
@@ -197,8 +220,8 @@ static bool currency(checker *k, json_t *v, const char *path)
     const char *code = json_string_value(v);
     if (code && strcmp(code, "USD") == 0)
         return true;
-    return bad(k, "%s: amounts are US dollars (\"USD\"), not %s%s%s", path, code ? "\"" : "",
-               code ? code : "a string", code ? "\"" : "");
+    return bad(k, "%s: amounts are US dollars (\"USD\"), not %s", path,
+               code ? quoted(k, v) : "a string");
 }
 
 /* term_life premiums are per payment: the term is the request's payment
@@ -265,8 +288,13 @@ static bool verifies(checker *k, json_t *arr, mq_result *r)
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(arr, i);
         json_t *check = json_object_get(e, "check"), *text = json_object_get(e, "text");
-        if (!json_is_string(check) || !json_is_string(text))
+        if (!json_is_object(e))
             return bad(k, "verifies[%zu]: expected {\"check\", \"text\"}", i);
+        /* both shown to the shopper (openapi.yaml's Verify: minLength 1) */
+        if (!json_is_string(check) || !json_string_length(check))
+            return bad(k, "verifies[%zu].check: expected a non-empty string", i);
+        if (!json_is_string(text) || !json_string_length(text))
+            return bad(k, "verifies[%zu].text: expected a non-empty string", i);
         if (!(v[i].check = arena_str(k, check)) || !(v[i].text = arena_str(k, text)))
             return bad(k, "out of memory");
     }
@@ -341,10 +369,16 @@ static bool result_fields(checker *k, json_t *doc, const mq_remote_carrier *c, m
 {
     if (!json_is_object(doc))
         return bad(k, "expected one result object");
+    /* carrier and its id are optional (the name and rating shown are the
+     * registry's); an id, when sent, is the one the registry gives */
     json_t *carrier = json_object_get(doc, "carrier");
-    const char *said = json_string_value(json_object_get(carrier, "id"));
-    if (carrier && (!said || strcmp(said, c->id) != 0))
-        return bad(k, "carrier.id: answered as \"%s\", asked \"%s\"", said ? said : "?", c->id);
+    if (carrier && !json_is_null(carrier) && !json_is_object(carrier))
+        return bad(k, "carrier: expected {\"id\": \"%s\", ...}", c->id);
+    json_t *said = json_object_get(carrier, "id");
+    if (said && !json_is_string(said))
+        return bad(k, "carrier.id: expected the string \"%s\"", c->id);
+    if (said && strcmp(json_string_value(said), c->id) != 0)
+        return bad(k, "carrier.id: answered as %s, asked \"%s\"", quoted(k, said), c->id);
     if (!status_of(k, json_object_get(doc, "status"), &r->status) ||
         !plan_of(k, json_object_get(doc, "plan"), r) ||
         !strings(k, json_object_get(doc, "reasons"), "reasons", &r->reasons, &r->nreasons) ||
@@ -365,11 +399,9 @@ static bool result_fields(checker *k, json_t *doc, const mq_remote_carrier *c, m
      * contract's, or the answer is not one */
     if (!json_is_string(hc) || mq_symbol_find(MQ_DOM_HEALTH_CLASS, json_string_value(hc)) < 0)
         return bad(k,
-                   "health_class: %s%s%s is not a class of the contract (preferred_plus, "
+                   "health_class: %s is not a class of the contract (preferred_plus, "
                    "preferred, standard_plus, standard, tobacco_preferred, tobacco_standard)",
-                   json_is_string(hc) ? "\"" : "",
-                   json_is_string(hc) ? json_string_value(hc) : "a non-string",
-                   json_is_string(hc) ? "\"" : "");
+                   json_is_string(hc) ? quoted(k, hc) : "a non-string");
     r->health_class = arena_str(k, hc);
     return true;
 }
@@ -394,8 +426,14 @@ bool mq_remote_result_parse(const char *body, size_t len, const mq_input *in,
         return bad(&k, "out of memory");
     json_error_t je;
     json_t *doc = mq_jr_load(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!doc)
+    if (!doc) {
+        /* jansson's text quotes the token it stopped at, a control
+         * character included: shown as '?', as quoted() would escape it */
+        for (char *p = je.text; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
         return bad(&k, "not JSON (%d:%d: %s)", je.line, je.column, je.text);
+    }
     bool ok = result_fields(&k, doc, c, out);
     json_decref(doc);
     if (!ok)

@@ -7,7 +7,8 @@
  * so it never rates or refuses another spelling than ours. A request with
  * no VIN in lower case goes byte for byte as the shopper sent it; one with
  * one is written again (jansson's tree, src/json's compact writer) with
- * every vehicle's VIN in capitals, the rest unchanged.
+ * every vehicle's VIN in capitals, the rest unchanged: each number in the
+ * fewest digits that read back as it (3.3 as 3.3, never 3.2999999999999998).
  */
 #include "remote.h"
 
@@ -73,7 +74,10 @@ char *mq_remote_request(const char *text, size_t len, size_t *out_len)
     bool changed = false;
     char *out = NULL;
     if (capitalise_vins(doc, &changed)) {
-        out = changed ? mq_jw_compact(doc, 0) : copy_text(text, len, out_len);
+        /* each number as the shopper wrote it (3.3, 4200.1), not in
+         * %.17g's 17 digits (3.2999999999999998): a carrier that reads
+         * decimals exactly would rate another GPA or amount */
+        out = changed ? mq_jw_compact(doc, MQ_JW_SHORTEST) : copy_text(text, len, out_len);
         if (out && changed)
             *out_len = strlen(out);
     }

@@ -42,6 +42,8 @@ typedef struct slot {
     size_t len, cap;
     bool too_big, answered;
     bool own_timeout; /* the carrier's timeout_ms ends the call before the deadline */
+    bool waited;      /* it waited for one of the carrier's max_concurrent connections */
+    bool cut_short;   /* given less than the carrier's whole time (see launch) */
     int64_t asked_at_ns;
     char errbuf[CURL_ERROR_SIZE];
     struct slot *next_waiting; /* the carrier's queue while all its slots are busy */
@@ -187,7 +189,9 @@ static void publish_breaker(carrier_state *cs)
  * was the last one out. `went_out`: the carrier was really asked (its
  * outcome counts for the breaker and the latency histogram). `reason` is
  * the shopper's; `detail` (may be NULL) the operator's, which the breaker's
- * log line quotes rather than the reason. */
+ * log line quotes rather than the reason. A timeout of a call cut short
+ * (s->cut_short) decides nothing for the breaker, as a call that never went
+ * out: the carrier did not have its time. */
 static void answer_with(mq_remote *r, slot *s, mq_status status, const char *reason,
                         const char *detail, bool went_out)
 {
@@ -216,6 +220,8 @@ static void answer_with(mq_remote *r, slot *s, mq_status status, const char *rea
             atomic_fetch_add(status == MQ_TIMEOUT ? &cs->timeouts : &cs->failures, 1);
         if (!ok && status == MQ_QUOTED) /* a 200 whose body broke the protocol */
             atomic_fetch_add(&cs->errors[MQ_REMOTE_FAIL_PROTOCOL], 1);
+    }
+    if (went_out && !(status == MQ_TIMEOUT && s->cut_short)) {
         mq_breaker_state before = cs->breaker.state;
         mq_breaker_record(&cs->breaker, ok, rc, t / 1000000);
         publish_breaker(cs);
@@ -227,9 +233,10 @@ static void answer_with(mq_remote *r, slot *s, mq_status status, const char *rea
                                                 : "its answer broke the protocol");
     } else if (cs->probe == s && cs->breaker.state == MQ_BREAKER_HALF_OPEN) {
         /* the half-open probe never went out (it waited for a connection
-         * until the deadline, or could not start): it decided nothing, so
-         * the next call probes; else every quote skipped the carrier as
-         * "one probe call is deciding" with none out */
+         * until the deadline, or could not start), or timed out with less
+         * than its time: it decided nothing, so the next call probes; else
+         * every quote skipped the carrier as "one probe call is deciding"
+         * with none out */
         cs->breaker.probing = false;
         publish_breaker(cs);
     }
@@ -293,6 +300,12 @@ static bool launch(mq_remote *r, slot *s)
     const mq_remote_carrier *rc = &r->reg->carriers[s->carrier];
     int64_t left_ms = (c->deadline_ns - now_ns()) / 1000000;
     s->own_timeout = rc->timeout_ms < left_ms;
+    /* Less than the carrier's whole time (its timeout_ms, or the registry's
+     * deadline): the request asked for a shorter deadline (?deadline_ms),
+     * or the call waited for a connection. Its timeout is no sign the
+     * carrier is down: counted, a client sending ?deadline_ms=1 opened the
+     * circuit of a carrier that answers in 50 ms, for every shopper. */
+    s->cut_short = !s->own_timeout && (s->waited || call_deadline_ms(c) < r->reg->deadline_ms);
     long timeout = s->own_timeout ? (long)rc->timeout_ms : (long)left_ms;
     if (timeout < 1)
         timeout = 1;
@@ -405,6 +418,7 @@ static void start_slot(mq_remote *r, slot *s)
     if (v == MQ_BREAKER_PROBE)
         cs->probe = s;
     if (cs->in_flight >= rc->max_concurrent) {
+        s->waited = true;
         if (cs->wait_tail)
             cs->wait_tail->next_waiting = s;
         else
@@ -533,6 +547,7 @@ static void expire_calls(mq_remote *r, bool hurry)
                 char reason[160];
                 bool went_out = s->easy != NULL;
                 if (hurry) {
+                    s->cut_short = true; /* the server stops: no sign of the carrier's health */
                     snprintf(reason, sizeof reason,
                              "no answer yet when the server had to stop (before the quote's %d "
                              "ms deadline)",

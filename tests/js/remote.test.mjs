@@ -133,6 +133,13 @@ function startFarm() {
         case 'hang':
           state.hung.push(res); // accepted, never answered
           return;
+        case 'hangorfail': // once after state.failNext, a 503 in 100 ms; else accepted, never answered
+          if (state.failNext) {
+            state.failNext = false;
+            return setTimeout(() => reply(503, '{}'), 100);
+          }
+          state.hung.push(res);
+          return;
         case 'flaky':
           return state.failing ? reply(503, '{}') : reply(200, JSON.stringify(goodAnswer(id, shopper)));
         case 'auth':
@@ -876,16 +883,17 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
   });
 
   it('a half-open probe that never went out (its connections busy) leaves the next quote to probe', async () => {
-    const file = registry(dir, 'probe.yaml', [{ id: 'stuck', url: `${farm.url}/hang/stuck`, max_concurrent: 2, breaker: [1, 100] }], 2000);
+    const file = registry(dir, 'probe.yaml', [{ id: 'stuck', url: `${farm.url}/hangorfail/stuck`, max_concurrent: 2, breaker: [1, 100] }], 2000);
     const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
     const stuck = async (q) => byCarrier(q.json).stuck;
     const only = { ...HARBOR_1, carriers: ['stuck'] };
     const long0 = postQuote(s, only); // holds one connection for 2000 ms
     await sleep(50);
-    const short1 = postQuote(s, only, { query: '?deadline_ms=200' }); // the other; fails at 200 ms: open
+    farm.failNext = true;
+    const fail1 = postQuote(s, only); // the other; a 503 at 100 ms: open
     await sleep(50);
-    const long2 = postQuote(s, only); // waits, then takes short1's connection when it is cut off
-    assert.equal((await stuck(await short1)).status, 'timeout');
+    const long2 = postQuote(s, only); // waits, then takes fail1's connection when it fails
+    assert.equal((await stuck(await fail1)).status, 'error');
     await sleep(250); // past the 100 ms cool-down: the next quote is the probe, but both connections are busy
     const probe = await stuck(await postQuote(s, only, { query: '?deadline_ms=300' }));
     const busy = "not asked within the quote's 300 ms deadline: its 2 connections were busy";
@@ -895,6 +903,35 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     const next = await stuck(await postQuote(s, only, { query: '?deadline_ms=300' }));
     assert.deepEqual([next.status, next.reasons], ['timeout', [busy]]);
     for (const q of await Promise.all([long0, long2])) assert.equal((await stuck(q)).status, 'timeout');
+  });
+
+  it('a timeout the carrier was not given its time for (?deadline_ms, a wait for a connection) does not open its circuit', async () => {
+    // counted, a client sending ?deadline_ms=5 five times cut a carrier
+    // that answers in 100 ms off from every shopper for its cool-down
+    const file = registry(dir, 'shortened.yaml', [
+      { id: 'prompt', url: `${farm.url}/ok/prompt?delay=100`, breaker: [2, 60000] },
+      { id: 'queued', url: `${farm.url}/ok/queued?delay=700`, max_concurrent: 1, breaker: [1, 60000] },
+    ]);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    const prompt = { ...HARBOR_1, carriers: ['prompt'] };
+    for (let i = 0; i < 3; i++) {
+      const r = byCarrier((await postQuote(s, prompt, { query: '?deadline_ms=20' })).json).prompt;
+      assert.deepEqual([r.status, r.reasons], ['timeout', ["no answer within the quote's 20 ms deadline"]]);
+    }
+    assert.equal(byCarrier((await postQuote(s, prompt)).json).prompt.status, 'quoted');
+    // the second call waits 700 ms for the one connection: 300 ms left, cut off
+    const queued = { ...HARBOR_1, carriers: ['queued'] };
+    const [first, second] = await Promise.all([postQuote(s, queued), sleep(50).then(() => postQuote(s, queued))]);
+    assert.equal(byCarrier(first.json).queued.status, 'quoted', first.text);
+    assert.equal(byCarrier(second.json).queued.status, 'timeout', second.text);
+    assert.equal(byCarrier((await postQuote(s, queued)).json).queued.status, 'quoted');
+    const doc = await (await fetch(`${s.url}/v1/carriers`)).json();
+    for (const id of ['prompt', 'queued'])
+      assert.deepEqual(doc.carriers.find((c) => c.id === id).breaker, { state: 'closed', consecutive_failures: 0 }, id);
+    assert.equal(s.events().filter((e) => e.event === 'carrier_circuit_open').length, 0);
+    // they are still failed calls in /metrics
+    assert.equal(await metric(s, 'mq_remote_failures_total{carrier="prompt",kind="timeout"}'), 3);
+    assert.equal(await metric(s, 'mq_remote_failures_total{carrier="queued",kind="timeout"}'), 1);
   });
 
   it('a carrier whose answers break the protocol opens its circuit, and the log names the field', async () => {

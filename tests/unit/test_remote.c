@@ -134,6 +134,32 @@ static void accepts_a_good_answer(void **state)
     free(text);
 }
 
+/* carrier.id is checked when present (docs/carrier-protocol.md): a carrier
+ * that names itself without an id, or not at all, is answered for; it was
+ * refused as "carrier.id: answered as \"?\"". */
+static void carrier_id_is_optional(void **state)
+{
+    fixture *f = *state;
+    static const char *const answers[] = {
+        "{\"carrier\":{\"name\":\"Acme\",\"rating\":\"A\"},",
+        "{",
+        "{\"carrier\":null,",
+    };
+    const char *rest = strstr(GOOD, "\"plan\"");
+    for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
+        char body[2048];
+        snprintf(body, sizeof body, "%s%s", answers[i], rest);
+        mq_remote_carrier c = carrier();
+        mq_result r;
+        char why[300] = "";
+        if (!mq_remote_result_parse(body, strlen(body), &f->in, &c, &f->a, &r, why, sizeof why))
+            fail_msg("%s: refused: %s", body, why);
+        assert_int_equal(r.total_cents, 51234);
+        assert_string_equal(r.carrier_id, "acme");
+        assert_string_equal(r.carrier_name, "Acme Direct");
+    }
+}
+
 /* Replaces the first `from` in GOOD by `to` and expects `why`. */
 static void expect_refused(fixture *f, const char *from, const char *to, const char *want)
 {
@@ -167,6 +193,22 @@ static void refuses_what_breaks_the_protocol(void **state)
                    "status: expected quoted, declined, unavailable or error");
     expect_refused(f, "\"id\":\"acme\"", "\"id\":\"other\"",
                    "carrier.id: answered as \"other\", asked \"acme\"");
+    /* a carrier that is not an object, or an id that is not a string,
+     * says so (they read: answered as "?") */
+    expect_refused(f, "{\"id\":\"acme\"}", "\"acme\"", "carrier: expected {\"id\": \"acme\", ...}");
+    expect_refused(f, "\"id\":\"acme\"", "\"id\":7", "carrier.id: expected the string \"acme\"");
+    /* the carrier's strings are quoted as JSON literals, so a line break or
+     * an escape in one starts no line of the command line's stderr (nor
+     * moves its terminal); a long one is cut */
+    expect_refused(f, "\"id\":\"acme\"", "\"id\":\"acme\\n\\u001b[2J\"",
+                   "carrier.id: answered as \"acme\\n\\u001B[2J\", asked \"acme\"");
+    expect_refused(f, "\"bi\"",
+                   "\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+                   "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\"
+                   "u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"",
+                   "coverages[0].code: unknown coverage \"ééééééééééééééééééééééééééééééé"
+                   "é\"... for auto");
+    expect_refused(f, "\"quoted\"", "\x1b[2J", "not JSON (1:73: invalid token near '?')");
     expect_refused(f, "\"term_months\":6", "\"term_months\":0",
                    "premium.term_months: expected a whole number of months (1 to 120)");
     expect_refused(f, "\"amount\":12", "\"amount\":11",
@@ -191,6 +233,16 @@ static void refuses_what_breaks_the_protocol(void **state)
                    "premium.currency: amounts are US dollars (\"USD\"), not a string");
     /* the same coverage twice on one vehicle: shown twice, counted twice */
     expect_refused(f, "\"pd\"", "\"bi\"", "coverages[1]: bi is listed twice for v1 (coverages[0])");
+    /* a fee or a check the shopper would read as a blank (the response's
+     * Fee and Verify have minLength 1): they were taken as they came */
+    expect_refused(f, "\"Policy fee\"", "\"\"", "fees[0].name: expected a non-empty string");
+    expect_refused(f, "\"MVR\"", "\"\"", "verifies[0].text: expected a non-empty string");
+    expect_refused(f, "\"motor_vehicle_record\"", "\"\"",
+                   "verifies[0].check: expected a non-empty string");
+    expect_refused(f, "\"text\":\"MVR\"", "\"text\":7",
+                   "verifies[0].text: expected a non-empty string");
+    expect_refused(f, "{\"check\":\"motor_vehicle_record\",\"text\":\"MVR\"}", "\"MVR\"",
+                   "verifies[0]: expected {\"check\", \"text\"}");
     expect_refused(f, "512.34", "-512.34",
                    "premium.total: -512.34 is not an amount of dollars and cents");
 }
@@ -460,6 +512,19 @@ static void carriers_get_vins_in_capitals(void **state)
                               "\"v3\",\"vin\":\"1HGCM82633A004352\"}],\"note\":\"é\"}");
     assert_int_equal(len, strlen(sent));
     free(sent);
+    /* written again, each number reads as the shopper wrote it: a GPA of
+     * 3.3 went as 3.2999999999999998, an amount of 4200.1 as
+     * 4200.1000000000004 (%.17g), which a carrier reading decimals exactly
+     * rates as another GPA or amount */
+    const char *gpa = "{\"drivers\": [{\"student_gpa\": 3.3, \"incidents\": [{\"amount\": "
+                      "4200.1}, {\"amount\": 0.1}, {\"amount\": 1e-7}]}], \"vehicles\": "
+                      "[{\"vin\": \"1hgcm82633a004352\"}], \"x\": 2.0}";
+    sent = mq_remote_request(gpa, strlen(gpa), &len);
+    assert_non_null(sent);
+    assert_string_equal(sent, "{\"drivers\":[{\"student_gpa\":3.3,\"incidents\":[{\"amount\":"
+                              "4200.1},{\"amount\":0.1},{\"amount\":1e-7}]}],\"vehicles\":"
+                              "[{\"vin\":\"1HGCM82633A004352\"}],\"x\":2.0}");
+    free(sent);
     /* nothing in lower case: the shopper's bytes, spaces and all */
     const char *upper = "{ \"line\": \"auto\",\n \"vehicles\": [{\"id\": \"v1\", \"vin\": "
                         "\"2HGFE2F52NH000001\"}], \"face_amount\": 1e5 }";
@@ -481,6 +546,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_broken_answer_tells_only_the_operator_why, setup_request,
                                         teardown_request),
         cmocka_unit_test_setup_teardown(a_decline_needs_a_reason, setup_request, teardown_request),
+        cmocka_unit_test_setup_teardown(carrier_id_is_optional, setup_request, teardown_request),
         cmocka_unit_test_setup_teardown(keeps_the_plan_digest_a_carrier_sends, setup_request,
                                         teardown_request),
         cmocka_unit_test_setup_teardown(amounts_to_the_cent_at_every_size, setup_request,
