@@ -144,7 +144,7 @@ static void write_entry(walk *w, const json_t *value)
 {
     if (w->ntaken++)
         mq_jw_mem(&w->vault, ",", 1);
-    mq_jw_value(&w->vault, value, 0);
+    mq_jw_value(&w->vault, value, MQ_JW_SHORTEST);
 }
 
 static void seal_node(walk *w, const json_t *node, at a);
@@ -187,7 +187,7 @@ static void seal_members(walk *w, const json_t *obj, at a)
 static void seal_node(walk *w, const json_t *node, at a)
 {
     if (w->depth > WALK_DEPTH_MAX) {
-        mq_jw_value(&w->text, node, 0);
+        mq_jw_value(&w->text, node, MQ_JW_SHORTEST);
     } else if (json_is_object(node)) {
         mq_jw_mem(&w->text, "{", 1);
         seal_members(w, node, a);
@@ -202,7 +202,7 @@ static void seal_node(walk *w, const json_t *node, at a)
         }
         mq_jw_mem(&w->text, "]", 1);
     } else {
-        mq_jw_value(&w->text, node, 0);
+        mq_jw_value(&w->text, node, MQ_JW_SHORTEST);
     }
 }
 
@@ -214,7 +214,7 @@ static void seal_node(walk *w, const json_t *node, at a)
  * the same text, fails as a whole, and costs a tenth. */
 static char *dump_compact(const json_t *doc)
 {
-    return mq_jw_compact(doc, 0);
+    return mq_jw_compact(doc, MQ_JW_SHORTEST);
 }
 
 /* Standard base64 with padding (libsodium's VARIANT_ORIGINAL, which opening

@@ -172,7 +172,10 @@ static void round_trip(const mq_priv_ring *r, marked *m)
     assert_non_null(back);
     assert_true(json_equal(back, m->doc));
     json_decref(back);
-    free(opened);
+    /* each number as the request wrote it, not in 17 digits (an income of
+     * 48731.29 came back as 48731.290000000001) */
+    if (strstr(text, "\"income\":48731.290000000001"))
+        assert_non_null(strstr(opened, "\"income\":48731.29}"));
 
     /* sealing the parsed tree gives the same, and leaves the tree as it was */
     json_t *before = json_deep_copy(m->doc);
@@ -189,8 +192,9 @@ static void round_trip(const mq_priv_ring *r, marked *m)
     assert_int_equal(t.key_id, s.key_id);
     char *opened_tree = mq_priv_open(r, QUOTE_ID, t.text, err, sizeof err);
     assert_non_null(opened_tree);
-    assert_string_equal(opened_tree, text);
+    assert_string_equal(opened_tree, opened);
     free(opened_tree);
+    free(opened);
     mq_priv_sealed_free(&t);
     json_decref(before);
 
