@@ -9,6 +9,10 @@
  * one is written again (jansson's tree, src/json's compact writer) with
  * every vehicle's VIN in capitals, the rest unchanged: each number in the
  * fewest digits that read back as it (3.3 as 3.3, never 3.2999999999999998).
+ *
+ * An applicant who has not consented to be contacted (consent.contact not
+ * true) is not: the email and phone number, which rating never reads, are
+ * left out of what carriers are sent, and the request is written again.
  */
 #include "remote.h"
 
@@ -54,6 +58,20 @@ static bool capitalise_vins(json_t *doc, bool *changed)
     return true;
 }
 
+/* Removes the applicant's email and phone from `doc` unless the applicant
+ * consented to be contacted; *changed says whether one was there. */
+static void withhold_contact(json_t *doc, bool *changed)
+{
+    json_t *applicant = json_object_get(doc, "applicant");
+    json_t *consent = json_object_get(applicant, "consent");
+    if (!json_is_object(applicant) || json_is_true(json_object_get(consent, "contact")))
+        return;
+    static const char *const contact[] = {"email", "phone"};
+    for (size_t i = 0; i < sizeof contact / sizeof contact[0]; i++)
+        if (json_object_del(applicant, contact[i]) == 0)
+            *changed = true;
+}
+
 /* A malloc'd, NUL-terminated copy of the len bytes of text. */
 static char *copy_text(const char *text, size_t len, size_t *out_len)
 {
@@ -74,6 +92,7 @@ char *mq_remote_request(const char *text, size_t len, size_t *out_len)
     bool changed = false;
     char *out = NULL;
     if (capitalise_vins(doc, &changed)) {
+        withhold_contact(doc, &changed);
         /* each number as the shopper wrote it (3.3, 4200.1), not in
          * %.17g's 17 digits (3.2999999999999998): a carrier that reads
          * decimals exactly would rate another GPA or amount */

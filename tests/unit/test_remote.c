@@ -535,10 +535,41 @@ static void carriers_get_vins_in_capitals(void **state)
     free(sent);
 }
 
+/* Contact details go to carriers only with the applicant's consent to be
+ * contacted: they went whatever consent said. Rating never reads them. */
+static void carriers_get_contact_details_only_with_consent(void **state)
+{
+    (void)state;
+    const char *no = "{\"line\": \"auto\", \"applicant\": {\"first_name\": \"Dana\", "
+                     "\"email\": \"dana@example.com\", \"phone\": \"+1 614 555 0101\", "
+                     "\"consent\": {\"contact\": false}}, \"x\": 2.0}";
+    size_t len = 0;
+    char *sent = mq_remote_request(no, strlen(no), &len);
+    assert_non_null(sent);
+    assert_string_equal(sent, "{\"line\":\"auto\",\"applicant\":{\"first_name\":\"Dana\","
+                              "\"consent\":{\"contact\":false}},\"x\":2.0}");
+    assert_int_equal(len, strlen(sent));
+    free(sent);
+    /* no consent given at all: the same */
+    const char *none = "{\"applicant\": {\"email\": \"dana@example.com\"}}";
+    sent = mq_remote_request(none, strlen(none), &len);
+    assert_non_null(sent);
+    assert_string_equal(sent, "{\"applicant\":{}}");
+    free(sent);
+    /* consent to be contacted: the shopper's bytes */
+    const char *yes = "{\"applicant\": {\"email\": \"dana@example.com\", \"phone\": \"+1 614 555 "
+                      "0101\", \"consent\": {\"contact\": true}}}";
+    sent = mq_remote_request(yes, strlen(yes), &len);
+    assert_non_null(sent);
+    assert_string_equal(sent, yes);
+    free(sent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(breaker_opens_after_consecutive_failures),
+        cmocka_unit_test(carriers_get_contact_details_only_with_consent),
         cmocka_unit_test(breaker_probe_decides),
         cmocka_unit_test_setup_teardown(accepts_a_good_answer, setup_request, teardown_request),
         cmocka_unit_test_setup_teardown(refuses_what_breaks_the_protocol, setup_request,
