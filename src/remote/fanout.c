@@ -16,6 +16,8 @@
  */
 #include "remote.h"
 
+#include "jsontext.h"
+
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -459,6 +461,36 @@ static void start_waiting(mq_remote *r, int carrier)
     }
 }
 
+/* For the operator's log: what a carrier that answered an HTTP error said
+ * in its body (where it explains a 400), as a JSON string literal (a line
+ * break as \n, an escape as \u001b, bytes that are not UTF-8 as U+FFFD),
+ * its first EXCERPT bytes then "..."; nothing when the body is empty. */
+static void body_excerpt(const slot *s, long http, char *detail, size_t dn)
+{
+    enum { EXCERPT = 200 };
+    if (!s->body || s->len == 0)
+        return;
+    size_t cut = s->len < EXCERPT ? s->len : EXCERPT;
+    char *head = malloc(cut + 1);
+    if (!head)
+        return;
+    memcpy(head, s->body, cut);
+    head[cut] = '\0';
+    char *clean = mq_jw_utf8_clean(head); /* a character cut at EXCERPT becomes U+FFFD */
+    free(head);
+    mq_jw w = {0};
+    if (clean) {
+        mq_jw_str(&w, clean);
+        if (cut < s->len)
+            mq_jw_raw(&w, "...");
+    }
+    free(clean);
+    char *text = mq_jw_finish(&w);
+    if (text)
+        snprintf(detail, dn, "HTTP %ld from the carrier; its body: %s", http, text);
+    free(text);
+}
+
 /* Why a call failed, and its kind: `out` for the shopper (saved in the
  * quote's result and shown to whoever holds its id), `detail` for the
  * operator's log, or "" when `out` says it all. curl's error names the
@@ -492,6 +524,7 @@ static mq_remote_failure describe_failure(CURL *e, slot *s, CURLcode rc, long ht
                  to);
     } else {
         snprintf(out, n, "HTTP %ld from the carrier", http);
+        body_excerpt(s, http, detail, dn);
     }
     return MQ_REMOTE_FAIL_HTTP;
 }

@@ -951,6 +951,15 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(s.events().filter((e) => e.event === 'carrier_circuit_open').length, 1, 'logged once, not per quote');
   });
 
+  it('an HTTP error is logged with the start of its body, where a carrier explains it; the shopper sees the status only', async () => {
+    const file = registry(dir, 'e500.yaml', [{ id: 'e500', name: 'Failing Mutual', url: `${farm.url}/e500/e500` }]);
+    const s = await startServer({ args: ['--rate-limit', '0', '--carriers', file] });
+    const r = byCarrier((await postQuote(s, { ...HARBOR_1, carriers: ['e500'] })).json).e500;
+    assert.deepEqual([r.status, r.reasons], ['error', ['HTTP 500 from the carrier']]);
+    const logged = await s.waitForLog((e) => e.event === 'carrier_call_failed', { timeoutMs: 2000 });
+    assert.equal(logged.message, 'Failing Mutual (e500): HTTP 500 from the carrier; its body: "{\\"error\\":\\"boom\\"}"');
+  });
+
   it('an answer that breaks the protocol shows the shopper a neutral reason; the log, /metrics and the command line say what is wrong', async () => {
     const kinds = Object.keys(MALFORMED);
     const file = registry(dir, 'malformed.yaml', [
