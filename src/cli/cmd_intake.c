@@ -87,7 +87,8 @@ int cli_print_acord(const mq_input *in, const mq_result *res, int n, const mq_ac
 {
     size_t len = 0;
     char *xml = mq_acord_response(
-        in, res, n, &(mq_acord_rs_meta){mq_acord_rquid(x), NULL, NULL, mq_acord_svc_rquid(x)},
+        in, res, n,
+        &(mq_acord_rs_meta){mq_acord_rquid(x), NULL, NULL, mq_acord_svc_rquid(x), mq_acord_ns(x)},
         &len);
     if (!xml) {
         fprintf(stderr, "multiquote: out of memory\n");

@@ -251,6 +251,7 @@ struct mq_acord {
     /* whole (arena): echoed exactly, the sender matches answers by them */
     const char *rquid;     /* PersAutoPolicyQuoteInqRq's (else InsuranceSvcRq's) */
     const char *svc_rquid; /* InsuranceSvcRq's (else PersAutoPolicyQuoteInqRq's) */
+    const char *ns;        /* the ACORD element's namespace URI; NULL: none */
     const char *root;      /* XPath of PersAutoPolicyQuoteInqRq */
     pmap *map;
     int nmap, cap;
@@ -1732,6 +1733,9 @@ static mq_acord *parse_map(ax *x, const char *xml, size_t len)
         const char *rquid = text(x, kid(x->q, "RqUID")), *svc_rquid = text(x, kid(svc, "RqUID"));
         m->rquid = rquid ? rquid : svc_rquid ? svc_rquid : "";
         m->svc_rquid = svc_rquid ? svc_rquid : m->rquid;
+        if (root->ns && root->ns->href &&
+            !(m->ns = mq_arena_strdup(x->a, (const char *)root->ns->href)))
+            x->oom = true;
         m->doc = json_object();
         if (!m->doc)
             x->oom = true;
@@ -1757,6 +1761,11 @@ mq_acord *mq_acord_parse(const char *xml, size_t len, mq_arena *a, mq_req_errors
 json_t *mq_acord_json(const mq_acord *x)
 {
     return x ? x->doc : NULL;
+}
+
+const char *mq_acord_ns(const mq_acord *x)
+{
+    return x ? x->ns : NULL;
 }
 
 const char *mq_acord_rquid(const mq_acord *x)

@@ -8,8 +8,10 @@
  * deductible chosen (PersAutoLineBusiness/PersVeh/Coverage/CurrentTermAmt),
  * and the total with fees (PolicySummaryInfo/FullTermAmt). What ACORD has no
  * element for (carrier id and rating, fees by name, notes) is written as
- * com.multiquote_ extensions, as ACORD's extension rules allow. The tree is
- * built with libxml2, which escapes every text.
+ * com.multiquote_ extensions, as ACORD's extension rules allow. Its
+ * elements are in the request's namespace (ACORD's, as agency systems send
+ * it; none when the request had none). The tree is built with libxml2,
+ * which escapes every text.
  */
 #include "intake_internal.h"
 
@@ -220,6 +222,14 @@ char *mq_acord_response(const mq_input *in, const mq_result *res, int n,
         return NULL;
     }
     xmlDocSetRootElement(d, root);
+    if (meta && meta->ns && *meta->ns) {
+        /* the request's namespace, as the default: every element below
+         * inherits it (xmlNewChild with no namespace takes the parent's) */
+        xmlNs *ns = xmlNewNs(root, (const xmlChar *)meta->ns, NULL);
+        if (!ns)
+            w.oom = true;
+        xmlSetNs(root, ns);
+    }
     xmlNode *svc = el(&w, root, "InsuranceSvcRs", NULL);
     const char *rquid = meta && meta->rquid && *meta->rquid ? meta->rquid : NULL;
     const char *svc_rquid = meta && meta->svc_rquid && *meta->svc_rquid ? meta->svc_rquid : rquid;

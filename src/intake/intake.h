@@ -176,6 +176,10 @@ const char *mq_acord_rquid(const mq_acord *x);
 /* The InsuranceSvcRq's RqUID, else the PersAutoPolicyQuoteInqRq's ("" when
  * none): echoed in the InsuranceSvcRs. */
 const char *mq_acord_svc_rquid(const mq_acord *x);
+/* The namespace URI of the request's ACORD element (ACORD's own,
+ * "http://www.ACORD.org/standards/PC_Surety/ACORD1/xml/", as agency systems
+ * send it), which the answer is written in; NULL when it had none. */
+const char *mq_acord_ns(const mq_acord *x);
 /* Rewrites each error's JSON path (as mq_req_from_json and mq_intake_check
  * report them for mq_acord_json(x)) into the XPath it was read from. */
 void mq_acord_xpaths(const mq_acord *x, mq_req_errors *errs, mq_arena *a);
@@ -198,6 +202,7 @@ typedef struct mq_acord_rs_meta {
     const char *quote_id;   /* CompanysQuoteNumber; NULL: omitted */
     const char *created_at; /* RFC 3339; its date is TransactionResponseDt; NULL: omitted */
     const char *svc_rquid;  /* the InsuranceSvcRs's; NULL: rquid */
+    const char *ns;         /* the default namespace of every element; NULL: none */
 } mq_acord_rs_meta;
 
 /* The ACORD answer: one PersAutoPolicyQuoteInqRs per result, in the

@@ -164,10 +164,10 @@ static void rate_and_answer(mq_server *s, mq_http_req *r, const mq_input *in, co
     json_decref(out);
     size_t xml_len = 0;
     if (acord)
-        xml = mq_acord_response(
-            in, res, n,
-            &(mq_acord_rs_meta){mq_acord_rquid(x), q.id, q.created_at, mq_acord_svc_rquid(x)},
-            &xml_len);
+        xml = mq_acord_response(in, res, n,
+                                &(mq_acord_rs_meta){mq_acord_rquid(x), q.id, q.created_at,
+                                                    mq_acord_svc_rquid(x), mq_acord_ns(x)},
+                                &xml_len);
     if (!response || (acord && !xml)) {
         mq_api_error(r, 500, "internal", "out of memory", "");
         goto done;

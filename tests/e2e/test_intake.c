@@ -142,6 +142,14 @@ static void test_acord_format(void **state)
     assert_exit(&r, 0);
     assert_harbor_total(r.out, "1866.00");
     ts_result_free(&r);
+    /* a request in ACORD's namespace, as agency systems send one, is answered
+     * in it: a parser matching by namespace found no element of the answer */
+    r = RUN("quote", "--acord", "--format", "acord", ACORD "/agency-style-1.xml");
+    assert_exit(&r, 0);
+    assert_true(strstr(r.out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ACORD "
+                              "xmlns=\"http://www.ACORD.org/standards/PC_Surety/ACORD1/xml/\">\n"
+                              "  <InsuranceSvcRs>\n") == r.out);
+    ts_result_free(&r);
     /* a JSON request may be answered in ACORD too */
     r = RUN("quote", "--format", "acord", "examples/oh-single-driver.json");
     assert_exit(&r, 0);
