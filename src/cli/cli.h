@@ -68,17 +68,20 @@ void cli_print_results(const cli_opts *o, const mq_input *in, const mq_result *r
 
 /* cmd_remote.c: rates the local carriers of --carriers and asks its remote
  * ones, sending them `request` (the contract's JSON; NULL: the file of
- * o->file, read as is); *res (arena) holds them all, sorted. */
-int cli_quote_remote(const cli_opts *o, const char *request, const mq_engine *e, mq_input *in,
-                     mq_arena *a, mq_result **res, int *n);
+ * o->file, read as is; x: the ACORD request it was mapped from, or NULL);
+ * *res (arena) holds them all, sorted. */
+int cli_quote_remote(const cli_opts *o, const char *request, const mq_acord *x, const mq_engine *e,
+                     mq_input *in, mq_arena *a, mq_result **res, int *n);
 
 /* cmd_remote.c: every id of the request's "carriers" is a carrier of this
  * comparison (the registry's, or a local one it does not leave out; with
- * no registry, one with plans), as POST /v1/quotes requires: a typo
- * ("sumit") or a local carrier the registry leaves out is bad input, not a
- * result. CLI_USAGE after naming each unknown one; CLI_OK otherwise. */
+ * no registry, reg NULL: one with plans), as POST /v1/quotes requires: a
+ * typo ("sumit") or a local carrier the registry leaves out is bad input,
+ * not a result. CLI_USAGE after naming each unknown one (by its XPath,
+ * .../com.multiquote_CarrierId[2], when the request was ACORD, x);
+ * CLI_OK otherwise; CLI_FAIL when memory ran out. */
 int cli_carriers_known(const char *file, const struct mq_remote_registry *reg, const mq_engine *e,
-                       const mq_input *in);
+                       const mq_input *in, const mq_acord *x, mq_arena *a);
 
 /* Bundles (cmd_bundle.c): a request file whose line is "bundle". */
 bool cli_is_bundle(const char *file);

@@ -106,7 +106,7 @@ int cli_quote_bundle(const cli_opts *o)
     } else if (!(e = cli_load_engine(o->plans))) {
         rc = CLI_FAIL;
     } else if ((rc = load_registry(o, e, &reg)) != CLI_OK ||
-               (rc = cli_carriers_known(o->file, reg, e, &b.auto_in)) != CLI_OK) {
+               (rc = cli_carriers_known(o->file, reg, e, &b.auto_in, NULL, &a)) != CLI_OK) {
         /* said */
     } else {
         mq_rate_opts opts = {.rate_here = mq_remote_rate_here,

@@ -230,46 +230,6 @@ static void print_table(const mq_input *in, const mq_result *res, int n, const c
     }
 }
 
-/* Every id of the request's "carriers" is a carrier with plans here, as
- * POST /v1/quotes requires (a typo, "sumit", is bad input, not a result of
- * status "error"); otherwise CLI_USAGE after naming each unknown one: by
- * its XPath (.../com.multiquote_CarrierId[2]) when the request was ACORD
- * (x), as every other problem of an ACORD request is. */
-static int carriers_known(const char *file, const mq_engine *e, const mq_input *in,
-                          const mq_acord *x, mq_arena *a)
-{
-    int rc = CLI_OK;
-    for (int i = 0; i < in->ncarriers; i++) {
-        bool found = false;
-        for (int p = 0; p < mq_engine_plan_count(e) && !found; p++) {
-            mq_plan_info pi;
-            mq_plan_get_info(mq_engine_plan(e, p), &pi);
-            found = strcmp(pi.carrier_id, in->carriers[i]) == 0;
-        }
-        if (found)
-            continue;
-        char q[160];
-        mq_req_errors one = {.count = 1};
-        one.items[0].path = mq_arena_printf(a, "carriers[%d]", i);
-        one.items[0].message =
-            mq_arena_printf(a, "no carrier with id %s", mq_req_quoted(in->carriers[i], q));
-        if (!one.items[0].path || !one.items[0].message) {
-            fprintf(stderr, "multiquote: out of memory\n");
-            return CLI_FAIL;
-        }
-        if (x) /* "carriers[1]" as the XPath it was read from */
-            mq_acord_xpaths(x, &one, a);
-        const char *text = mq_req_error_text(&one.items[0], a);
-        if (!text) {
-            fprintf(stderr, "multiquote: out of memory\n");
-            return CLI_FAIL;
-        }
-        fprintf(stderr, "%s: invalid request: %s\n", file, text);
-        rc = CLI_USAGE;
-    }
-    return rc;
-}
-
 int cli_quote(const cli_opts *o)
 {
     if (!o->file) {
@@ -298,12 +258,13 @@ int cli_quote(const cli_opts *o)
     mq_result *res = NULL;
     int n = 0;
     if (rc == CLI_OK && !o->carriers_file)
-        rc = carriers_known(o->file, e, &in, x, &a); /* with --carriers, the registry's too */
+        rc = cli_carriers_known(o->file, NULL, e, &in, x,
+                                &a); /* with --carriers, the registry's too */
     if (rc == CLI_OK && o->carriers_file) {
         /* an ACORD request is sent to the remote carriers as the contract's
          * JSON it was mapped to, never as XML */
         char *mapped = x ? json_dumps(mq_acord_json(x), JSON_COMPACT) : NULL;
-        rc = x && !mapped ? CLI_FAIL : cli_quote_remote(o, mapped, e, &in, &a, &res, &n);
+        rc = x && !mapped ? CLI_FAIL : cli_quote_remote(o, mapped, x, e, &in, &a, &res, &n);
         if (x && !mapped)
             fprintf(stderr, "multiquote: out of memory\n");
         free(mapped);
@@ -509,7 +470,7 @@ int cli_explain(const cli_opts *o)
     if (rc == CLI_OK && !e)
         rc = CLI_FAIL;
     if (rc == CLI_OK)
-        rc = carriers_known(o->file, e, &in, x, &a);
+        rc = cli_carriers_known(o->file, NULL, e, &in, x, &a);
     mq_acord_free(x);
     mq_result *res = NULL;
     int n = 0;

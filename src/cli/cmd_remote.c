@@ -93,22 +93,33 @@ static bool ask_remote(const mq_remote_registry *reg, const mq_engine *e, const 
 }
 
 int cli_carriers_known(const char *file, const mq_remote_registry *reg, const mq_engine *e,
-                       const mq_input *in)
+                       const mq_input *in, const mq_acord *x, mq_arena *a)
 {
     int rc = CLI_OK;
     for (int i = 0; i < in->ncarriers; i++) {
         if (mq_remote_carrier_known(reg, e, in->carriers[i]))
             continue;
         char q[160];
-        fprintf(stderr, "%s: invalid request: carriers[%d]: no carrier with id %s\n", file, i,
-                mq_req_quoted(in->carriers[i], q));
+        mq_req_errors one = {.count = 1};
+        one.items[0].path = mq_arena_printf(a, "carriers[%d]", i);
+        one.items[0].message =
+            mq_arena_printf(a, "no carrier with id %s", mq_req_quoted(in->carriers[i], q));
+        if (x && one.items[0].path) /* "carriers[1]" as the XPath it was read from */
+            mq_acord_xpaths(x, &one, a);
+        const char *text =
+            one.items[0].path && one.items[0].message ? mq_req_error_text(&one.items[0], a) : NULL;
+        if (!text) {
+            fprintf(stderr, "multiquote: out of memory\n");
+            return CLI_FAIL;
+        }
+        fprintf(stderr, "%s: invalid request: %s\n", file, text);
         rc = CLI_USAGE;
     }
     return rc;
 }
 
-int cli_quote_remote(const cli_opts *o, const char *request, const mq_engine *e, mq_input *in,
-                     mq_arena *a, mq_result **res, int *n)
+int cli_quote_remote(const cli_opts *o, const char *request, const mq_acord *x, const mq_engine *e,
+                     mq_input *in, mq_arena *a, mq_result **res, int *n)
 {
     if (!request && strcmp(o->file, "-") == 0) {
         fprintf(stderr, "multiquote quote: --carriers needs a request file, not stdin\n");
@@ -121,7 +132,7 @@ int cli_quote_remote(const cli_opts *o, const char *request, const mq_engine *e,
         mq_remote_registry_free(reg);
         return CLI_FAIL;
     }
-    int rc = cli_carriers_known(o->file, reg, e, in);
+    int rc = cli_carriers_known(o->file, reg, e, in, x, a);
     if (rc != CLI_OK) {
         mq_remote_registry_free(reg);
         return rc;

@@ -217,6 +217,17 @@ static void test_acord_refused(void **state)
     assert_exit(&r, 2);
     assert_string_equal(r.err, want);
     ts_result_free(&r);
+    /* and with a registry of carriers (--carriers): it said "carriers[1]" */
+    char reg[96];
+    snprintf(reg, sizeof reg, "%s/carriers.yaml", tmp);
+    f = fopen(reg, "w");
+    assert_non_null(f);
+    fputs("carriers:\n  - id: harbor\n    kind: local\n", f);
+    fclose(f);
+    r = RUN("quote", "--acord", "--carriers", reg, path);
+    assert_exit(&r, 2);
+    assert_string_equal(r.err, want);
+    ts_result_free(&r);
 }
 
 /* Example 1 with one member changed, through `quote`. */
