@@ -868,7 +868,7 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     // the operator's log says so, naming the carrier and its last failure
     const opened = s.events().filter((e) => e.event === 'carrier_circuit_open');
     assert.deepEqual(opened.map((e) => e.message), [
-      'Carrier flaky (flaky) is not asked for 500 ms: 3 calls in a row failed, the last: HTTP 503 from the carrier',
+      'Carrier flaky (flaky) is not asked for 500 ms: 3 calls in a row failed, the last: HTTP 503 from the carrier; its body: "{}"',
     ]);
     await sleep(600);
     farm.failing = false; // the probe succeeds and closes the circuit
@@ -1172,7 +1172,8 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     const r = await runCli(['quote', '--carriers', file, req]);
     assert.equal(r.signal, null, r.stderr);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stderr, '');
+    // the operator (stderr): what the failing carrier said in its body; the table: its status only
+    assert.equal(r.stderr, 'multiquote: Carrier e500 (e500): HTTP 500 from the carrier; its body: "{\\"error\\":\\"boom\\"}"\n');
     const lines = r.stdout.split('\n');
     const row = (name) => lines.find((l) => l.includes(` ${name} `))?.replace(/ +/g, ' ').trim();
     assert.equal(row('Harbor Remote'), '1 Harbor Remote A 714.00 119.00 harbor-oh-auto 2026-01-01 (6 mo, remote carrier)');
