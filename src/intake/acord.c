@@ -889,6 +889,11 @@ static xmlDocPtr parse_xml(ax *x, const char *xml, size_t len)
             size_t n = strlen(msg);
             while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
                 msg[--n] = '\0';
+            /* one line: libxml2 breaks some of its messages in two
+             * ("indicate encoding !\nBytes: 0xE9 ...") */
+            for (char *p = msg; *p; p++)
+                if (*p == '\n')
+                    *p = ' ';
         }
         err(x, "", "malformed XML at line %d: %s", e ? e->line : 0, msg);
     }

@@ -1648,6 +1648,11 @@ static void test_acord_malformed_and_attacks(void **state)
     expect_refused(mismatched, strlen(mismatched), "malformed XML at line 1:");
     expect_refused("", 0, "malformed XML at line 1: the document is empty");
     expect_refused("not xml", 7, "malformed XML at line 1:");
+    /* libxml2's message in two lines is said in one */
+    const char *latin = "<ACORD><InsuranceSvcRq>\xe9\xff</InsuranceSvcRq></ACORD>";
+    expect_refused(latin, strlen(latin),
+                   "malformed XML at line 1: Input is not proper UTF-8, indicate encoding ! "
+                   "Bytes: 0xE9 0xFF 0x3C 0x2F");
     char *huge = calloc(1, MQ_ACORD_MAX_BYTES + 2);
     memset(huge, ' ', MQ_ACORD_MAX_BYTES + 1);
     expect_refused(huge, MQ_ACORD_MAX_BYTES + 1, "ACORD request is larger than");
