@@ -594,10 +594,13 @@ static void expire_calls(mq_remote *r, bool hurry)
                              ms);
                     release_transfer(r, s);
                 } else {
+                    int busy = r->reg->carriers[s->carrier].max_concurrent;
                     snprintf(reason, sizeof reason,
-                             "not asked within the quote's %d ms deadline: its %d connections "
-                             "were busy",
-                             ms, r->reg->carriers[s->carrier].max_concurrent);
+                             busy == 1 ? "not asked within the quote's %d ms deadline: its "
+                                         "connection was busy"
+                                       : "not asked within the quote's %d ms deadline: its %d "
+                                         "connections were busy",
+                             ms, busy);
                     unqueue(&r->cs[s->carrier], s);
                 }
                 answer(r, s, MQ_TIMEOUT, reason, went_out);

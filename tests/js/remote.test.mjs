@@ -925,13 +925,19 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(byCarrier(first.json).queued.status, 'quoted', first.text);
     assert.equal(byCarrier(second.json).queued.status, 'timeout', second.text);
     assert.equal(byCarrier((await postQuote(s, queued)).json).queued.status, 'quoted');
+    // one whose deadline passes while the one connection is busy is never sent ("its connection", one)
+    const [busyFirst, never] = await Promise.all([
+      postQuote(s, queued), sleep(50).then(() => postQuote(s, queued, { query: '?deadline_ms=300' }))]);
+    assert.equal(byCarrier(busyFirst.json).queued.status, 'quoted', busyFirst.text);
+    assert.deepEqual([byCarrier(never.json).queued.status, byCarrier(never.json).queued.reasons],
+      ['timeout', ["not asked within the quote's 300 ms deadline: its connection was busy"]]);
     const doc = await (await fetch(`${s.url}/v1/carriers`)).json();
     for (const id of ['prompt', 'queued'])
       assert.deepEqual(doc.carriers.find((c) => c.id === id).breaker, { state: 'closed', consecutive_failures: 0 }, id);
     assert.equal(s.events().filter((e) => e.event === 'carrier_circuit_open').length, 0);
     // they are still failed calls in /metrics
     assert.equal(await metric(s, 'mq_remote_failures_total{carrier="prompt",kind="timeout"}'), 3);
-    assert.equal(await metric(s, 'mq_remote_failures_total{carrier="queued",kind="timeout"}'), 1);
+    assert.equal(await metric(s, 'mq_remote_failures_total{carrier="queued",kind="timeout"}'), 1); // the call never sent is not one
   });
 
   it('a carrier whose answers break the protocol opens its circuit, and the log names the field', async () => {
