@@ -925,9 +925,10 @@ describe('fan-out at scale and the circuit breaker', { skip: !existsSync(REFEREN
     assert.equal(byCarrier(first.json).queued.status, 'quoted', first.text);
     assert.equal(byCarrier(second.json).queued.status, 'timeout', second.text);
     assert.equal(byCarrier((await postQuote(s, queued)).json).queued.status, 'quoted');
-    // one whose deadline passes while the one connection is busy is never sent ("its connection", one)
+    // one whose deadline passes while the one connection is busy (for 700 ms, from 200 ms before
+    // it came) is never sent ("its connection", one)
     const [busyFirst, never] = await Promise.all([
-      postQuote(s, queued), sleep(50).then(() => postQuote(s, queued, { query: '?deadline_ms=300' }))]);
+      postQuote(s, queued), sleep(200).then(() => postQuote(s, queued, { query: '?deadline_ms=300' }))]);
     assert.equal(byCarrier(busyFirst.json).queued.status, 'quoted', busyFirst.text);
     assert.deepEqual([byCarrier(never.json).queued.status, byCarrier(never.json).queued.reasons],
       ['timeout', ["not asked within the quote's 300 ms deadline: its connection was busy"]]);
