@@ -654,7 +654,7 @@ describe('clients that leave before their answer', () => {
   // client posting invalid requests and hanging up grew the server without
   // bound. Under AddressSanitizer the leak report at exit says so (stop()
   // fails); otherwise the server's resident memory must not grow.
-  it('4000 invalid quote requests whose clients hang up at once: no memory kept for them', async () => {
+  it('invalid quote requests whose clients hang up at once, two batches of 4000: no memory kept for them', async () => {
     const srv = await startServer();
     try {
       // ASan and TSan keep freed memory back (quarantine, shadow): resident
@@ -668,12 +668,19 @@ describe('clients that leave before their answer', () => {
         await sleep(500);
       };
       await hangUps(1000); // the allocator's pools warmed up
-      const before = rssKiB(srv.pid);
-      await hangUps(4000);
-      const grew = rssKiB(srv.pid) - before;
+      // two batches: a leak grows the server by each (the one this guards
+      // against, 4 KiB a request, by 16 MiB); a batch that ends in a busy
+      // moment, when the allocator holds more than it keeps, grows it once
+      // (once 3996 KiB, under a loaded machine's timing, back at the next)
+      const rss = [rssKiB(srv.pid)];
+      for (let batch = 0; batch < 2; batch++) {
+        await hangUps(4000);
+        rss.push(rssKiB(srv.pid));
+      }
+      const grew = Math.min(rss[1] - rss[0], rss[2] - rss[1]);
       const unsent = srv.events().filter((e) => e.path === '/v1/quotes' && e.status === 0 && e.aborted).length;
       assert.ok(unsent > 100, `the clients left before their answers (${unsent} times)`);
-      if (!sanitized) assert.ok(grew < 2048, `resident memory grew ${grew} KiB over 4000 requests`);
+      if (!sanitized) assert.ok(grew < 2048, `resident memory grew ${grew} KiB over each of two batches of 4000 requests (${rss.join(', ')} KiB)`);
       // and event streams (Accept: text/event-stream), never started or cut
       const stream = `POST /v1/quotes HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nAccept: text/event-stream\r\n` +
         `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(EXAMPLE)}\r\n\r\n${EXAMPLE}`;
