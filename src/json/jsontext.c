@@ -282,6 +282,18 @@ static bool is_cents(double v, int64_t *cents)
     return (double)*cents / 100.0 == v;
 }
 
+/* Starts at 15 digits: a number whose shortest form has fewer is written
+ * by %.15g in that form already (%g drops trailing zeros), and every double
+ * reads back from 17. */
+int mq_json_shortest(char *buf, size_t cap, double v)
+{
+    int n = 0;
+    for (int digits = 15; digits <= 17; digits++)
+        if ((n = snprintf(buf, cap, "%.*g", digits, v)) < 0 || strtod(buf, NULL) == v)
+            break;
+    return n;
+}
+
 /* jansson's jsonp_dtostr: "%.*g", then ".0" when there is neither a '.'
  * nor an 'e', then the exponent without '+' and leading zeros. Money (at
  * precision 15, the front doors') skips printf, which costs more than all
@@ -296,16 +308,9 @@ bool mq_jw_real(mq_jw *w, double v, int precision)
         return true;
     }
     char b[64];
-    int n = 0;
-    if (precision == MQ_JW_SHORTEST) {
-        /* the fewest digits that read back as v: 3.3 as the text said it,
-         * not %.17g's 3.2999999999999998 */
-        for (int digits = 1; digits <= 17; digits++)
-            if ((n = snprintf(b, sizeof b, "%.*g", digits, v)) < 0 || strtod(b, NULL) == v)
-                break;
-    } else {
-        n = snprintf(b, sizeof b, "%.*g", precision ? precision : 17, v);
-    }
+    int n = precision == MQ_JW_SHORTEST
+                ? mq_json_shortest(b, sizeof b, v)
+                : snprintf(b, sizeof b, "%.*g", precision ? precision : 17, v);
     if (n < 0 || (size_t)n >= sizeof b - 3)
         return false;
     size_t len = (size_t)n;

@@ -65,6 +65,10 @@ void mq_jw_cents(mq_jw *w, int64_t cents);
  * print (not finite). */
 enum { MQ_JW_SHORTEST = -1 };
 bool mq_jw_real(mq_jw *w, double v, int precision);
+/* v as %.Ng in the fewest digits N that read back as v (3.3, never
+ * 3.2999999999999998; 5000.000000000001, never 5000), into buf; snprintf's
+ * count. */
+int mq_json_shortest(char *buf, size_t cap, double v);
 /* Any jansson value, compact, keys in insertion order. */
 void mq_jw_value(mq_jw *w, const json_t *v, int precision);
 

@@ -18,7 +18,6 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -352,14 +351,9 @@ static void number_text(const json_t *v, char out[40])
         snprintf(out, 40, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return;
     }
-    /* the fewest digits that read back as the same double: 15 would show
-     * 5000.000000000001 as "5000", in a message saying it is not whole */
-    double x = json_real_value(v);
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(out, 40, "%.*g", digits, x);
-        if (strtod(out, NULL) == x)
-            return;
-    }
+    /* %.15g would show 5000.000000000001 as "5000", in a message saying
+     * it is not whole */
+    mq_json_shortest(out, 40, json_real_value(v));
 }
 
 /* Every comparison is made on the double, so no out-of-range value is ever
