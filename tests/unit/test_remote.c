@@ -496,43 +496,42 @@ static void registry_defaults_and_select(void **state)
 
 /* ---- The request a carrier is sent (asking.c) ---------------------------- */
 
+/* mq_remote_request(request) is `want`, its length said. */
+static void assert_sent(const char *request, const char *want)
+{
+    size_t len = 0;
+    char *sent = mq_remote_request(request, strlen(request), &len);
+    assert_non_null(sent);
+    assert_string_equal(sent, want);
+    assert_int_equal(len, strlen(sent));
+    free(sent);
+}
+
 /* A VIN typed in lower case goes to carriers in capitals, as rating here
  * reads it; the rest of the request unchanged. It went as typed. */
 static void carriers_get_vins_in_capitals(void **state)
 {
     (void)state;
-    const char *typed = "{\"line\": \"auto\", \"vehicles\": [{\"id\": \"v1\", \"vin\": "
-                        "\"2hgfe2f52nh000001\", \"year\": 2022}, {\"id\": \"v2\"}, {\"id\": "
-                        "\"v3\", \"vin\": \"1HGcm82633A004352\"}], \"note\": \"é\"}";
-    size_t len = 0;
-    char *sent = mq_remote_request(typed, strlen(typed), &len);
-    assert_non_null(sent);
-    assert_string_equal(sent, "{\"line\":\"auto\",\"vehicles\":[{\"id\":\"v1\",\"vin\":"
-                              "\"2HGFE2F52NH000001\",\"year\":2022},{\"id\":\"v2\"},{\"id\":"
-                              "\"v3\",\"vin\":\"1HGCM82633A004352\"}],\"note\":\"é\"}");
-    assert_int_equal(len, strlen(sent));
-    free(sent);
+    assert_sent("{\"line\": \"auto\", \"vehicles\": [{\"id\": \"v1\", \"vin\": "
+                "\"2hgfe2f52nh000001\", \"year\": 2022}, {\"id\": \"v2\"}, {\"id\": "
+                "\"v3\", \"vin\": \"1HGcm82633A004352\"}], \"note\": \"é\"}",
+                "{\"line\":\"auto\",\"vehicles\":[{\"id\":\"v1\",\"vin\":"
+                "\"2HGFE2F52NH000001\",\"year\":2022},{\"id\":\"v2\"},{\"id\":"
+                "\"v3\",\"vin\":\"1HGCM82633A004352\"}],\"note\":\"é\"}");
     /* written again, each number reads as the shopper wrote it: a GPA of
      * 3.3 went as 3.2999999999999998, an amount of 4200.1 as
      * 4200.1000000000004 (%.17g), which a carrier reading decimals exactly
      * rates as another GPA or amount */
-    const char *gpa = "{\"drivers\": [{\"student_gpa\": 3.3, \"incidents\": [{\"amount\": "
-                      "4200.1}, {\"amount\": 0.1}, {\"amount\": 1e-7}]}], \"vehicles\": "
-                      "[{\"vin\": \"1hgcm82633a004352\"}], \"x\": 2.0}";
-    sent = mq_remote_request(gpa, strlen(gpa), &len);
-    assert_non_null(sent);
-    assert_string_equal(sent, "{\"drivers\":[{\"student_gpa\":3.3,\"incidents\":[{\"amount\":"
-                              "4200.1},{\"amount\":0.1},{\"amount\":1e-7}]}],\"vehicles\":"
-                              "[{\"vin\":\"1HGCM82633A004352\"}],\"x\":2.0}");
-    free(sent);
+    assert_sent("{\"drivers\": [{\"student_gpa\": 3.3, \"incidents\": [{\"amount\": "
+                "4200.1}, {\"amount\": 0.1}, {\"amount\": 1e-7}]}], \"vehicles\": "
+                "[{\"vin\": \"1hgcm82633a004352\"}], \"x\": 2.0}",
+                "{\"drivers\":[{\"student_gpa\":3.3,\"incidents\":[{\"amount\":"
+                "4200.1},{\"amount\":0.1},{\"amount\":1e-7}]}],\"vehicles\":"
+                "[{\"vin\":\"1HGCM82633A004352\"}],\"x\":2.0}");
     /* nothing in lower case: the shopper's bytes, spaces and all */
     const char *upper = "{ \"line\": \"auto\",\n \"vehicles\": [{\"id\": \"v1\", \"vin\": "
                         "\"2HGFE2F52NH000001\"}], \"face_amount\": 1e5 }";
-    sent = mq_remote_request(upper, strlen(upper), &len);
-    assert_non_null(sent);
-    assert_string_equal(sent, upper);
-    assert_int_equal(len, strlen(upper));
-    free(sent);
+    assert_sent(upper, upper);
 }
 
 /* Contact details go to carriers only with the applicant's consent to be
@@ -540,29 +539,17 @@ static void carriers_get_vins_in_capitals(void **state)
 static void carriers_get_contact_details_only_with_consent(void **state)
 {
     (void)state;
-    const char *no = "{\"line\": \"auto\", \"applicant\": {\"first_name\": \"Dana\", "
-                     "\"email\": \"dana@example.com\", \"phone\": \"+1 614 555 0101\", "
-                     "\"consent\": {\"contact\": false}}, \"x\": 2.0}";
-    size_t len = 0;
-    char *sent = mq_remote_request(no, strlen(no), &len);
-    assert_non_null(sent);
-    assert_string_equal(sent, "{\"line\":\"auto\",\"applicant\":{\"first_name\":\"Dana\","
-                              "\"consent\":{\"contact\":false}},\"x\":2.0}");
-    assert_int_equal(len, strlen(sent));
-    free(sent);
+    assert_sent("{\"line\": \"auto\", \"applicant\": {\"first_name\": \"Dana\", "
+                "\"email\": \"dana@example.com\", \"phone\": \"+1 614 555 0101\", "
+                "\"consent\": {\"contact\": false}}, \"x\": 2.0}",
+                "{\"line\":\"auto\",\"applicant\":{\"first_name\":\"Dana\","
+                "\"consent\":{\"contact\":false}},\"x\":2.0}");
     /* no consent given at all: the same */
-    const char *none = "{\"applicant\": {\"email\": \"dana@example.com\"}}";
-    sent = mq_remote_request(none, strlen(none), &len);
-    assert_non_null(sent);
-    assert_string_equal(sent, "{\"applicant\":{}}");
-    free(sent);
+    assert_sent("{\"applicant\": {\"email\": \"dana@example.com\"}}", "{\"applicant\":{}}");
     /* consent to be contacted: the shopper's bytes */
     const char *yes = "{\"applicant\": {\"email\": \"dana@example.com\", \"phone\": \"+1 614 555 "
                       "0101\", \"consent\": {\"contact\": true}}}";
-    sent = mq_remote_request(yes, strlen(yes), &len);
-    assert_non_null(sent);
-    assert_string_equal(sent, yes);
-    free(sent);
+    assert_sent(yes, yes);
 }
 
 int main(void)
